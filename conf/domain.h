@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The domain model: what litevirt understands of libvirt's domain XML.
+ * conf/ knows nothing of processes; drivers read this model.
+ * Every string is owned by the model (malloc'd), NULL when absent.
+ * Memory sizes are in KiB, as libvirt stores them. */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/error.h"
+
+#define DOMAIN_XML_MAX_BYTES (1024 * 1024)
+#define DOMAIN_NAME_MAX 64
+
+/* Every enum has _to_string()/_from_string() tables in domain_enums.c;
+ * _from_string() returns -1 for an unknown keyword. */
+#define DOMAIN_ENUM_DECL(name)                                                 \
+        const char *name##_to_string(int v);                                   \
+        int name##_from_string(const char *s)
+
+enum domain_type { DOMAIN_TYPE_LXC, DOMAIN_TYPE_QEMU, DOMAIN_TYPE_KVM, DOMAIN_TYPE_XEN, DOMAIN_TYPE_LAST };
+DOMAIN_ENUM_DECL(domain_type);
+
+enum domain_lifecycle {
+        DOMAIN_LIFECYCLE_DESTROY,
+        DOMAIN_LIFECYCLE_RESTART,
+        DOMAIN_LIFECYCLE_PRESERVE,
+        DOMAIN_LIFECYCLE_RENAME_RESTART,
+        DOMAIN_LIFECYCLE_COREDUMP_DESTROY,
+        DOMAIN_LIFECYCLE_COREDUMP_RESTART,
+        DOMAIN_LIFECYCLE_LAST
+};
+DOMAIN_ENUM_DECL(domain_lifecycle);
+
+/* <os><type>: exe (LXC), hvm (QEMU, Xen HVM), linux/xen (Xen PV), xenpvh */
+enum domain_os_type { DOMAIN_OS_EXE, DOMAIN_OS_HVM, DOMAIN_OS_LINUX, DOMAIN_OS_XEN, DOMAIN_OS_XENPVH, DOMAIN_OS_LAST };
+DOMAIN_ENUM_DECL(domain_os_type);
+
+enum domain_boot_dev { DOMAIN_BOOT_FD, DOMAIN_BOOT_CDROM, DOMAIN_BOOT_HD, DOMAIN_BOOT_NETWORK, DOMAIN_BOOT_LAST };
+DOMAIN_ENUM_DECL(domain_boot_dev);
+
+enum domain_clock_offset { DOMAIN_CLOCK_UTC, DOMAIN_CLOCK_LOCALTIME, DOMAIN_CLOCK_VARIABLE, DOMAIN_CLOCK_TIMEZONE, DOMAIN_CLOCK_LAST };
+DOMAIN_ENUM_DECL(domain_clock_offset);
+
+/* <features><capabilities policy=...> */
+enum domain_caps_policy { DOMAIN_CAPS_POLICY_DEFAULT, DOMAIN_CAPS_POLICY_ALLOW, DOMAIN_CAPS_POLICY_DENY, DOMAIN_CAPS_POLICY_LAST };
+DOMAIN_ENUM_DECL(domain_caps_policy);
+
+enum domain_tristate { DOMAIN_TRISTATE_ABSENT, DOMAIN_TRISTATE_ON, DOMAIN_TRISTATE_OFF };
+
+enum domain_fs_type { DOMAIN_FS_MOUNT, DOMAIN_FS_RAM, DOMAIN_FS_FILE, DOMAIN_FS_BLOCK, DOMAIN_FS_LAST };
+DOMAIN_ENUM_DECL(domain_fs_type);
+
+enum domain_disk_type { DOMAIN_DISK_FILE, DOMAIN_DISK_BLOCK, DOMAIN_DISK_TYPE_LAST };
+DOMAIN_ENUM_DECL(domain_disk_type);
+enum domain_disk_device { DOMAIN_DISK_DEVICE_DISK, DOMAIN_DISK_DEVICE_CDROM, DOMAIN_DISK_DEVICE_LAST };
+DOMAIN_ENUM_DECL(domain_disk_device);
+enum domain_disk_format { DOMAIN_DISK_FORMAT_NONE, DOMAIN_DISK_FORMAT_RAW, DOMAIN_DISK_FORMAT_QCOW2, DOMAIN_DISK_FORMAT_LAST };
+DOMAIN_ENUM_DECL(domain_disk_format);
+enum domain_disk_bus { DOMAIN_DISK_BUS_NONE, DOMAIN_DISK_BUS_VIRTIO, DOMAIN_DISK_BUS_IDE, DOMAIN_DISK_BUS_SCSI, DOMAIN_DISK_BUS_SATA, DOMAIN_DISK_BUS_XEN, DOMAIN_DISK_BUS_LAST };
+DOMAIN_ENUM_DECL(domain_disk_bus);
+
+enum domain_net_type { DOMAIN_NET_BRIDGE, DOMAIN_NET_ETHERNET, DOMAIN_NET_NETWORK, DOMAIN_NET_USER, DOMAIN_NET_LAST };
+DOMAIN_ENUM_DECL(domain_net_type);
+
+enum domain_graphics_type { DOMAIN_GRAPHICS_VNC, DOMAIN_GRAPHICS_SPICE, DOMAIN_GRAPHICS_LAST };
+DOMAIN_ENUM_DECL(domain_graphics_type);
+
+enum domain_chr_kind { DOMAIN_CHR_CONSOLE, DOMAIN_CHR_SERIAL, DOMAIN_CHR_LAST };
+DOMAIN_ENUM_DECL(domain_chr_kind);
+
+/* Controllers, inputs, video and memballoon are accepted so libvirt's own
+ * definitions load; drivers decide what they mean. */
+enum domain_controller_type { DOMAIN_CONTROLLER_PCI, DOMAIN_CONTROLLER_USB, DOMAIN_CONTROLLER_IDE, DOMAIN_CONTROLLER_SCSI, DOMAIN_CONTROLLER_SATA, DOMAIN_CONTROLLER_VIRTIO_SERIAL, DOMAIN_CONTROLLER_XENBUS, DOMAIN_CONTROLLER_LAST };
+DOMAIN_ENUM_DECL(domain_controller_type);
+enum domain_input_type { DOMAIN_INPUT_MOUSE, DOMAIN_INPUT_KEYBOARD, DOMAIN_INPUT_TABLET, DOMAIN_INPUT_LAST };
+DOMAIN_ENUM_DECL(domain_input_type);
+enum domain_input_bus { DOMAIN_INPUT_BUS_PS2, DOMAIN_INPUT_BUS_USB, DOMAIN_INPUT_BUS_VIRTIO, DOMAIN_INPUT_BUS_XEN, DOMAIN_INPUT_BUS_LAST };
+DOMAIN_ENUM_DECL(domain_input_bus);
+
+struct domain_env {
+        char *name;
+        char *value;
+};
+
+struct domain_idmap {
+        unsigned start;  /* id inside the guest */
+        unsigned target; /* id on the host */
+        unsigned count;
+};
+
+struct domain_os {
+        enum domain_os_type type;
+        char *arch;    /* x86_64, i686, ... */
+        char *machine; /* pc, q35, pc-i440fx-4.2, xenpv, xenfv */
+        /* QEMU / Xen */
+        char *kernel;
+        char *initrd;
+        char *cmdline;
+        char *loader;      /* <loader> path (Xen HVM firmware, OVMF) */
+        char *loader_type; /* rom | pflash */
+        enum domain_boot_dev boot[DOMAIN_BOOT_LAST];
+        int n_boot;
+        /* LXC */
+        char *init;
+        char **initargs;          /* NULL-terminated */
+        struct domain_env *initenv;
+        int n_initenv;
+        char *initdir;
+        char *inituser;  /* name or number */
+        char *initgroup; /* name or number */
+};
+
+/* Linux capability names in lower case without CAP_ ("sys_module"). */
+struct domain_cap {
+        char *name;
+        bool on;
+};
+
+struct domain_features {
+        bool acpi, apic, pae, hap, viridian, privnet;
+        bool has_caps;                 /* <capabilities> present */
+        enum domain_caps_policy caps_policy;
+        struct domain_cap *caps;
+        int n_caps;
+};
+
+struct domain_cputune {
+        unsigned long long shares;       /* 0 = unset */
+        unsigned long long period;       /* us, 0 = unset */
+        long long quota;                 /* us, 0 = unset, -1 = unlimited */
+        char *cpuset;                    /* <vcpupin>-less: <emulatorpin>? no: vcpu cpuset */
+};
+
+/* All in KiB; 0 = unset. */
+struct domain_memtune {
+        unsigned long long hard_limit;
+        unsigned long long soft_limit;
+        unsigned long long swap_hard_limit;
+        unsigned long long min_guarantee;
+};
+
+struct domain_blkiotune {
+        unsigned weight; /* 0 = unset, 100..1000 */
+};
+
+struct domain_ip {
+        char *address;
+        char *family; /* ipv4 | ipv6 | NULL (inferred) */
+        int prefix;   /* -1 = unset */
+        char *peer;
+};
+
+struct domain_route {
+        char *family;
+        char *address;
+        int prefix; /* -1 = unset */
+        char *gateway;
+        int metric; /* -1 = unset */
+};
+
+struct domain_fs {
+        enum domain_fs_type type;
+        char *accessmode;  /* passthrough | mapped | squash, kept */
+        char *source;      /* dir / file / dev; NULL for ram */
+        unsigned long long usage_kib; /* type='ram' <source usage=...> */
+        char *target;      /* <target dir=...> */
+        bool readonly;
+        char *driver_type; /* <driver type='loop' format='raw'/> */
+        char *driver_format;
+};
+
+struct domain_address {
+        char *type; /* pci | drive | ... ; NULL when absent */
+        /* attributes kept as name/value, in document order */
+        struct domain_env *attrs;
+        int n_attrs;
+};
+
+struct domain_disk {
+        enum domain_disk_type type;
+        enum domain_disk_device device;
+        char *driver_name; /* qemu | phy | tap ... */
+        enum domain_disk_format format;
+        char *driver_cache;
+        char *source; /* file or dev */
+        char *target_dev;
+        enum domain_disk_bus bus;
+        bool readonly;
+        bool shareable;
+        struct domain_address address;
+};
+
+struct domain_net {
+        enum domain_net_type type;
+        char *mac;          /* aa:bb:cc:dd:ee:ff, lower case */
+        char *source;       /* bridge name or network name */
+        char *model;        /* virtio, e1000, rtl8139 ... */
+        char *target_dev;   /* host side name */
+        char *guest_dev;    /* container side name (<guest dev=...>) */
+        char *script;       /* <script path=...> (Xen) */
+        int mtu;            /* 0 = unset */
+        struct domain_ip *ips;
+        int n_ips;
+        struct domain_route *routes;
+        int n_routes;
+        struct domain_address address;
+};
+
+struct domain_chr {
+        enum domain_chr_kind kind;
+        char *source_type;   /* pty (only pty is supported) */
+        char *source_path;   /* live: the pty's path */
+        char *target_type;   /* console: serial | virtio | lxc | xen ; serial: isa-serial ... */
+        int target_port;     /* -1 = unset */
+        char *target_model;  /* <model name=...> inside <target> for serial */
+};
+
+struct domain_graphics_listen {
+        char *type;    /* address | network | none */
+        char *address;
+};
+
+struct domain_graphics {
+        enum domain_graphics_type type;
+        int port;          /* -1 = unset/auto */
+        int tls_port;      /* -1 = unset */
+        int websocket;     /* -1 = unset */
+        bool autoport;
+        bool autoport_set; /* attribute present */
+        char *listen;      /* listen='' attribute */
+        struct domain_graphics_listen *listens;
+        int n_listens;
+        char *passwd;
+        char *keymap;
+        char *defaultmode; /* spice: any | secure | insecure */
+        char *mouse_mode;     /* spice <mouse mode=...> */
+        char *clipboard_copypaste; /* spice <clipboard copypaste=...> */
+};
+
+struct domain_controller {
+        enum domain_controller_type type;
+        int index;
+        char *model;
+        struct domain_address address;
+};
+
+struct domain_input {
+        enum domain_input_type type;
+        enum domain_input_bus bus;
+};
+
+struct domain_video {
+        char *model;    /* cirrus, vga, qxl, virtio, none */
+        unsigned vram;  /* KiB, 0 = unset */
+        unsigned heads; /* 0 = unset */
+        enum domain_tristate primary;
+};
+
+struct domain_vcpu_entry {
+        unsigned id;
+        bool enabled;
+        enum domain_tristate hotpluggable;
+        int order; /* 0 = unset */
+};
+
+struct domain_def {
+        enum domain_type type;
+        char *name;
+        unsigned char uuid[16];
+        char *title;
+        char *description;
+        char *metadata_xml; /* inner XML of <metadata>, verbatim */
+
+        unsigned long long memory_kib;          /* <memory> */
+        unsigned long long current_memory_kib;  /* <currentMemory>, 0 = same as memory */
+        unsigned long long max_memory_kib;      /* <maxMemory>, 0 = unset */
+        unsigned max_memory_slots;
+
+        unsigned vcpus;         /* <vcpu> */
+        unsigned vcpus_current; /* current=, 0 = unset */
+        char *vcpu_placement;   /* static | auto */
+        char *vcpu_cpuset;      /* cpuset= */
+        struct domain_vcpu_entry *vcpu_entries; /* <vcpus> */
+        int n_vcpu_entries;
+
+        char *bootloader; /* Xen PV */
+        char *bootloader_args;
+        struct domain_os os;
+        struct domain_features features;
+        struct domain_idmap *uidmap;
+        int n_uidmap;
+        struct domain_idmap *gidmap;
+        int n_gidmap;
+        bool has_cputune;
+        struct domain_cputune cputune;
+        bool has_memtune;
+        struct domain_memtune memtune;
+        bool has_blkiotune;
+        struct domain_blkiotune blkiotune;
+        char *resource_partition;
+
+        enum domain_clock_offset clock_offset;
+        char *clock_adjustment; /* "reset", or seconds as text */
+        char *clock_basis;      /* utc | localtime */
+        char *clock_timezone;
+
+        enum domain_lifecycle on_poweroff;
+        enum domain_lifecycle on_reboot;
+        enum domain_lifecycle on_crash;
+
+        char *seclabel_type; /* only 'none' accepted */
+
+        char *emulator;
+        struct domain_fs *filesystems;
+        int n_filesystems;
+        struct domain_disk *disks;
+        int n_disks;
+        struct domain_net *nets;
+        int n_nets;
+        struct domain_chr *chrs; /* consoles and serials in document order */
+        int n_chrs;
+        struct domain_graphics *graphics;
+        int n_graphics;
+        struct domain_controller *controllers;
+        int n_controllers;
+        struct domain_input *inputs;
+        int n_inputs;
+        struct domain_video *videos;
+        int n_videos;
+        char *memballoon_model; /* virtio | xen | none; NULL = absent */
+};
+
+/* ---- parse (conf/domain_parse.c, libxml2; built into the parse module) ---- */
+
+/* Parse and validate a definition. filename is used in messages
+ * ("web1.xml:12: element 'foo': not supported by litevirt").
+ * Input larger than DOMAIN_XML_MAX_BYTES, with a DTD, external entities
+ * or unsupported content is refused. A missing uuid is generated. */
+int domain_parse_string(const char *xml, size_t len, const char *filename,
+                        struct domain_def **ret, struct lv_error **err);
+int domain_parse_file(const char *path, struct domain_def **ret, struct lv_error **err);
+
+/* ---- format (conf/domain_format.c; no libxml2) ---- */
+
+/* libvirt-style XML with two-space indentation, stable across calls. */
+char *domain_format(const struct domain_def *def);
+
+/* ---- validate (conf/domain_validate.c) ---- */
+
+/* Semantic checks that need no host: names, uuid, duplicates, MACs,
+ * addresses, lxc root filesystem, memory overflow. */
+int domain_validate(const struct domain_def *def, struct lv_error **err);
+
+/* ---- model helpers (conf/domain.c) ---- */
+void domain_def_free(struct domain_def *def);
+static inline void domain_def_freep(struct domain_def **d)
+{
+        domain_def_free(*d);
+}
+#define _cleanup_domain_def_ _cleanup_(domain_def_freep)
+bool domain_def_equal(const struct domain_def *a, const struct domain_def *b);
+void domain_uuid_format(const unsigned char uuid[16], char out[37]);
+int domain_uuid_parse(const char *s, unsigned char out[16]);
+int domain_uuid_generate(unsigned char out[16]);
+/* The guest's root filesystem (<filesystem> with target '/'), or NULL. */
+const struct domain_fs *domain_root_fs(const struct domain_def *def);
+/* Generate a locally administered MAC (52:54:00:xx:xx:xx for QEMU,
+ * 00:16:3e:xx:xx:xx for Xen/LXC as libvirt does). */
+char *domain_mac_generate(enum domain_type type);

@@ -1,0 +1,23 @@
+#!/bin/sh
+# Install what litevirt needs to build, run and test, on Debian 12, as root.
+# Only packages that are missing are installed; apt-get update runs first.
+set -eu
+
+BUILD="meson ninja-build pkg-config gcc clang libclang-rt-14-dev llvm
+ libxml2-dev libjson-c-dev libcap-ng-dev libseccomp-dev libnl-3-dev
+ libnl-route-3-dev libcmocka-dev"
+RUNTIME="busybox-static iproute2 cpio gzip socat util-linux procps kmod"
+# QEMU guests and Xen tools (no hypervisor: --no-install-recommends).
+TEST="qemu-system-x86 qemu-utils xen-utils-4.17 libxen-dev"
+
+missing=""
+for p in $BUILD $RUNTIME ${LV_DEPS_EXTRA:-$TEST}; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    echo "installing:$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The contract between the supervisor core and a hypervisor driver
+ * (lxc/, qemu/, xen/). The core never names a hypervisor: it picks the
+ * driver for the definition's type and calls these. A driver never opens
+ * the control socket.
+ *
+ * Set-up is transactional: a driver registers an undo for each thing it
+ * creates (guest_undo_push) and the core runs them in reverse when a start
+ * fails or the guest has stopped. */
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "conf/domain.h"
+
+struct json_object;
+struct lv_loop;
+struct lv_guest;
+
+/* The lifecycle states, as virsh names them. */
+enum guest_state {
+        GUEST_STATE_SHUTOFF,
+        GUEST_STATE_STARTING,
+        GUEST_STATE_RUNNING,
+        GUEST_STATE_PAUSED,
+        GUEST_STATE_SHUTDOWN, /* being shut down */
+        GUEST_STATE_CRASHED,
+        GUEST_STATE_LAST
+};
+
+typedef void (*guest_undo_fn)(struct lv_guest *g, void *data);
+
+struct lv_guest {
+        struct domain_def *def; /* the definition the guest runs with */
+        const char *name;       /* def->name */
+        char *state_dir;        /* $RUNDIR/NAME */
+        struct lv_loop *loop;
+
+        enum guest_state state;
+        int state_reason; /* see supervisor/lifecycle.h */
+
+        /* The hypervisor process the supervisor watches: the container's
+         * init, qemu-system-*, or `xl create -F`. Set by driver->start. */
+        pid_t pid;
+        int pidfd;
+
+        /* Console: the master side of the guest's console pty when the
+         * supervisor owns it (LXC), else -1. The core buffers its output
+         * and relays it to `lvsh console` clients. */
+        int console_fd;
+        char *console_path; /* the pty's path, for dumpxml / console */
+
+        /* cgroup directory of the guest, relative to each hierarchy's
+         * mount point (e.g. "/process_api/…/litevirt-web1"), or NULL. */
+        char *cgroup_path;
+
+        void *driver_data;
+
+        /* Undo stack (see guest_undo_push). */
+        struct guest_undo {
+                guest_undo_fn fn;
+                void *data;
+                void (*free_data)(void *data);
+                const char *what;
+        } *undo;
+        int n_undo;
+};
+
+/* Register the undo of a step that has just succeeded. what describes it
+ * for the log ("cgroup /x/litevirt-web1"). data is freed with free_data
+ * (may be NULL) after fn ran or when the stack is dropped. */
+void guest_undo_push(struct lv_guest *g, const char *what, guest_undo_fn fn, void *data,
+                     void (*free_data)(void *data));
+/* Run all undos in reverse order and empty the stack. */
+void guest_undo_run(struct lv_guest *g);
+
+struct lv_driver {
+        const char *name; /* "lxc", "qemu", "xen" */
+
+        /* Host checks that need no set-up (e.g. kvm without /dev/kvm). */
+        int (*check)(const struct domain_def *def, struct lv_error **err);
+
+        /* Build and start the guest; return once it runs (g->pid and
+         * g->pidfd set). On failure, what was registered is undone by the
+         * core; the driver must not leave anything unregistered. */
+        int (*start)(struct lv_guest *g, struct lv_error **err);
+
+        /* Ask the guest to shut down (ACPI, SIGTERM to init, ...). The
+         * core enforces the timeout and then calls destroy. */
+        int (*shutdown)(struct lv_guest *g, struct lv_error **err);
+        /* Kill the guest now. The core waits for pidfd to report the end. */
+        int (*destroy)(struct lv_guest *g, struct lv_error **err);
+        int (*reboot)(struct lv_guest *g, struct lv_error **err);
+        int (*suspend)(struct lv_guest *g, struct lv_error **err);
+        int (*resume)(struct lv_guest *g, struct lv_error **err);
+
+        /* Statistics for `lvsh domstats` / `dominfo`: fill `out` with
+         * keys such as "cpu.time" (ns), "balloon.current" (KiB),
+         * "pids.current". */
+        int (*stats)(struct lv_guest *g, struct json_object *out, struct lv_error **err);
+
+        /* The hypervisor process has exited (pidfd readable and reaped):
+         * status is the wait status. Map it to a reason (poweroff, reboot,
+         * crash). Optional. */
+        int (*exited)(struct lv_guest *g, int wait_status);
+};
+
+/* The driver for a definition's type, or NULL (with *err) when litevirt
+ * was built without it. */
+const struct lv_driver *driver_for_type(enum domain_type type, struct lv_error **err);
+
+extern const struct lv_driver lxc_driver;

@@ -1,0 +1,6 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "tools/lvsh.h"
+
+const struct lvsh_command lvsh_domain_commands[] = {
+        {0},
+};

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "util/error.h"
+
+/* One lvsh command. run() gets argv with argv[0] the command name, prints
+ * its own output, and returns 0, or fails with *err set (lvsh prints
+ * "error: <message>" and exits 1). */
+struct lvsh_command {
+        const char *name;
+        const char *usage;   /* "NAME [--reason]" */
+        const char *summary; /* one line for `lvsh help` */
+        const char *help;    /* longer text for `lvsh COMMAND --help`, or NULL */
+        int (*run)(int argc, char **argv, struct lv_error **err);
+};
+
+/* Each lvsh-*.c file contributes a table ending with a zeroed entry. */
+extern const struct lvsh_command lvsh_define_commands[]; /* lvsh-define.c */
+extern const struct lvsh_command lvsh_domain_commands[]; /* lvsh-domain.c */
+
+/* Print usage for a command to stderr and return -EINVAL in *err style. */
+int lvsh_usage_error(const struct lvsh_command *cmd, struct lv_error **err, const char *fmt, ...)
+        _printf_(3, 4);
+const struct lvsh_command *lvsh_find_command(const char *name);

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <sys/types.h>
+
+#include "error.h"
+
+/* Read a whole file of at most max bytes (a larger one is an error naming
+ * the file and the limit). *ret_data is NUL-terminated. */
+int file_read_bounded(const char *path, size_t max, char **ret_data,
+                      size_t *ret_len, struct lv_error **err);
+/* Write atomically: PATH.tmp.XXXXXX, fsync, rename over path, fsync the
+ * directory. On failure the old file is untouched and no temp is left. */
+int file_write_atomic(const char *path, const char *data, size_t len,
+                      mode_t mode, struct lv_error **err);
+/* mkdir -p with mode for the created components. */
+int mkdir_p(const char *path, mode_t mode, struct lv_error **err);
+/* Remove a directory tree (no symlinks followed, stays on one fs). */
+int rm_rf(const char *path, struct lv_error **err);
+/* Write a short string to an existing file (sysfs, cgroupfs, procfs). */
+int file_write_string(const char *path, const char *s, struct lv_error **err);

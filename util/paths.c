@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "paths.h"
+
+#include "macros.h"
+
+static const char *env_or(const char *var, const char *def)
+{
+        const char *v = getenv(var);
+        return v && *v ? v : def;
+}
+
+const char *paths_confdir(void)
+{
+        return env_or("LITEVIRT_CONFDIR", "/etc/litevirt");
+}
+
+const char *paths_guestdir(void)
+{
+        static char *dir;
+        const char *v = getenv("LITEVIRT_GUESTDIR");
+        if (v && *v)
+                return v;
+        if (!dir)
+                dir = xasprintf("%s/guests", paths_confdir());
+        return dir;
+}
+
+const char *paths_rundir(void)
+{
+        return env_or("LITEVIRT_RUNDIR", "/run/litevirt");
+}
+
+char *paths_guest_xml(const char *name)
+{
+        return xasprintf("%s/%s.xml", paths_guestdir(), name);
+}
+
+char *paths_state_dir(const char *name)
+{
+        return xasprintf("%s/%s", paths_rundir(), name);
+}
+
+char *paths_state_file(const char *name, const char *file)
+{
+        return xasprintf("%s/%s/%s", paths_rundir(), name, file);
+}

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Where litevirt keeps things. Each is taken from the environment when set
+ * (so tests run in temporary directories), else the built-in default:
+ *   LITEVIRT_CONFDIR   /etc/litevirt          (host.conf)
+ *   LITEVIRT_GUESTDIR  $CONFDIR/guests        (NAME.xml definitions)
+ *   LITEVIRT_RUNDIR    /run/litevirt          (NAME/ state directories)
+ * The returned strings are static; do not free. */
+const char *paths_confdir(void);
+const char *paths_guestdir(void);
+const char *paths_rundir(void);
+/* Newly allocated: $GUESTDIR/NAME.xml, $RUNDIR/NAME, $RUNDIR/NAME/FILE */
+char *paths_guest_xml(const char *name);
+char *paths_state_dir(const char *name);
+char *paths_state_file(const char *name, const char *file);
