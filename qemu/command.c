@@ -1,0 +1,1250 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Domain definition → QEMU command line (pure). See qemu/command.h.
+ *
+ * The layout follows libvirt 9.0 for x86_64: PCI slots are assigned in
+ * libvirt's order (controllers, NICs, virtio disks, balloon, other video,
+ * virtio inputs) starting at slot 2 on pc (slot 1 is the PIIX3, slot 2 is
+ * kept for the primary video card); on q35 every endpoint gets its own
+ * pcie-root-port (plus one spare for hot-plug), as libvirt does. */
+#include "qemu/command.h"
+
+#include <json-c/json.h>
+
+#include "util/strbuf.h"
+
+#define QEMU_DEFAULT_EMULATOR "qemu-system-x86_64"
+#define QEMU_PC_FIRST_SLOT 2
+#define QEMU_PCI_MAX_SLOT 31
+
+struct pci_addr {
+        char bus[16]; /* "pci.0", "pcie.0", "pci.3" */
+        int slot;
+        int fn;
+        bool multifunction;
+        bool set;
+};
+
+/* One q35 root port. */
+struct root_port {
+        struct pci_addr addr;
+};
+
+struct build {
+        const struct domain_def *def;
+        const struct qemu_command_opts *opts;
+        char **argv;
+        bool q35;
+        /* pc: next free slot on pci.0; q35: root ports handed out */
+        int next_slot;
+        struct root_port *ports;
+        int n_ports;
+        int first_port_slot;
+
+        /* addresses, computed before anything is emitted */
+        struct pci_addr usb_addr;
+        struct pci_addr scsi_addr;
+        bool need_scsi;
+        struct pci_addr vserial_addr;
+        bool need_vserial;
+        struct pci_addr *net_addr;
+        struct pci_addr *disk_addr;
+        struct pci_addr balloon_addr;
+        struct pci_addr *video_addr;
+        struct pci_addr *input_addr;
+        int *disk_bootindex;
+        int *net_bootindex;
+};
+
+static void arg(struct build *b, const char *s)
+{
+        strv_push(&b->argv, xstrdup(s));
+}
+
+static void arg2(struct build *b, const char *opt, char *val_owned)
+{
+        strv_push(&b->argv, xstrdup(opt));
+        strv_push(&b->argv, val_owned);
+}
+
+static char *json_take(struct json_object *o)
+{
+        char *s = xstrdup(json_object_to_json_string_ext(
+                o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(o);
+        return s;
+}
+
+static void jstr(struct json_object *o, const char *k, const char *v)
+{
+        json_object_object_add(o, k, json_object_new_string(v));
+}
+
+static void jint(struct json_object *o, const char *k, long long v)
+{
+        json_object_object_add(o, k, json_object_new_int64(v));
+}
+
+static void jbool(struct json_object *o, const char *k, bool v)
+{
+        json_object_object_add(o, k, json_object_new_boolean(v));
+}
+
+static void jaddr(struct json_object *o, const struct pci_addr *a)
+{
+        if (!a->set)
+                return;
+        jstr(o, "bus", a->bus);
+        if (a->multifunction)
+                jbool(o, "multifunction", true);
+        char buf[32];
+        if (a->fn)
+                snprintf(buf, sizeof(buf), "0x%x.0x%x", a->slot, a->fn);
+        else
+                snprintf(buf, sizeof(buf), "0x%x", a->slot);
+        jstr(o, "addr", buf);
+}
+
+/* ---------------------------------------------------------------------- */
+/* PCI address assignment */
+
+static int pci_alloc(struct build *b, struct pci_addr *ret, const char *what, struct lv_error **err)
+{
+        memset(ret, 0, sizeof(*ret));
+        if (!b->q35) {
+                if (b->next_slot > QEMU_PCI_MAX_SLOT)
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "%s: no free PCI slot left on pci.0", what);
+                snprintf(ret->bus, sizeof(ret->bus), "pci.0");
+                ret->slot = b->next_slot++;
+                ret->set = true;
+                return 0;
+        }
+        /* q35: a new root port; the device sits at its slot 0 */
+        int k = b->n_ports;
+        if (k >= 8 * (QEMU_PCI_MAX_SLOT - b->first_port_slot))
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED, "%s: no free PCIe root port left",
+                                     what);
+        b->ports = xrealloc(b->ports, (size_t)(k + 1) * sizeof(*b->ports));
+        b->n_ports++;
+        snprintf(ret->bus, sizeof(ret->bus), "pci.%d", k + 1);
+        ret->slot = 0;
+        ret->set = true;
+        return 0;
+}
+
+static void q35_ports_finish(struct build *b)
+{
+        for (int k = 0; k < b->n_ports; k++) {
+                struct pci_addr *a = &b->ports[k].addr;
+                memset(a, 0, sizeof(*a));
+                snprintf(a->bus, sizeof(a->bus), "pcie.0");
+                a->slot = b->first_port_slot + k / 8;
+                a->fn = k % 8;
+                a->multifunction = a->fn == 0 && k + 1 < b->n_ports;
+                a->set = true;
+        }
+}
+
+static const struct domain_controller *controller_find(const struct domain_def *def,
+                                                        enum domain_controller_type type)
+{
+        for (int i = 0; i < def->n_controllers; i++)
+                if (def->controllers[i].type == type)
+                        return &def->controllers[i];
+        return NULL;
+}
+
+static bool usb_wanted(const struct domain_def *def)
+{
+        const struct domain_controller *c = controller_find(def, DOMAIN_CONTROLLER_USB);
+        return !c || !streq(c->model, "none");
+}
+
+static bool balloon_wanted(const struct domain_def *def)
+{
+        return !streq(def->memballoon_model, "none");
+}
+
+static const char *video_model(const struct domain_def *def, int i)
+{
+        const char *m = def->videos[i].model;
+        return m ? m : "cirrus";
+}
+
+static bool has_primary_video(const struct domain_def *def)
+{
+        if (def->n_videos > 0)
+                return !streq(video_model(def, 0), "none");
+        return def->n_graphics > 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Checks of what litevirt runs */
+
+static int check_machine(struct build *b, struct lv_error **err)
+{
+        const struct domain_def *def = b->def;
+        if (def->type != DOMAIN_TYPE_QEMU && def->type != DOMAIN_TYPE_KVM)
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "guest '%s': domain type '%s' is not a QEMU guest", def->name,
+                                     domain_type_to_string(def->type));
+        if (def->os.type != DOMAIN_OS_HVM)
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "guest '%s': os type '%s' is not supported by QEMU (use hvm)",
+                                     def->name, domain_os_type_to_string(def->os.type));
+        if (def->os.arch && !streq(def->os.arch, "x86_64"))
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "guest '%s': architecture '%s' is not supported (x86_64 only)",
+                                     def->name, def->os.arch);
+        const char *m = def->os.machine ? def->os.machine : "pc";
+        if (streq(m, "q35") || startswith(m, "pc-q35-"))
+                b->q35 = true;
+        else if (!(streq(m, "pc") || startswith(m, "pc-i440fx-")))
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "guest '%s': machine type '%s' is not supported "
+                                     "(pc, q35, pc-i440fx-*, pc-q35-*)",
+                                     def->name, m);
+        if (def->memory_kib == 0)
+                return lv_error_setf(err, LV_ERR_INVALID_XML, "guest '%s': memory size is 0",
+                                     def->name);
+        if (def->vcpus == 0)
+                return lv_error_setf(err, LV_ERR_INVALID_XML, "guest '%s': vcpu count is 0",
+                                     def->name);
+        if (def->n_filesystems > 0)
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "guest '%s': <filesystem> is not supported for QEMU guests",
+                                     def->name);
+        if (def->clock_offset != DOMAIN_CLOCK_UTC && def->clock_offset != DOMAIN_CLOCK_LOCALTIME)
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "guest '%s': clock offset '%s' is not supported (utc, "
+                                     "localtime)",
+                                     def->name, domain_clock_offset_to_string(def->clock_offset));
+        if (def->os.loader && !streq_ptr(def->os.loader_type, "rom") && def->os.loader_type)
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "guest '%s': loader type '%s' is not supported (rom)",
+                                     def->name, def->os.loader_type);
+        for (int i = 0; i < def->n_controllers; i++) {
+                const struct domain_controller *c = &def->controllers[i];
+                switch (c->type) {
+                case DOMAIN_CONTROLLER_PCI:
+                        if (c->model && !streq(c->model, "pci-root") &&
+                            !streq(c->model, "pcie-root"))
+                                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                                     "guest '%s': PCI controller model '%s' is "
+                                                     "not supported (pci-root, pcie-root)",
+                                                     def->name, c->model);
+                        break;
+                case DOMAIN_CONTROLLER_IDE:
+                        if (b->q35)
+                                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                                     "guest '%s': IDE controllers are not "
+                                                     "available on q35 (use bus='sata')",
+                                                     def->name);
+                        break;
+                case DOMAIN_CONTROLLER_USB:
+                        if (c->model && !streq(c->model, "none") &&
+                            !streq(c->model, "piix3-uhci") && !streq(c->model, "qemu-xhci") &&
+                            !streq(c->model, "nec-xhci"))
+                                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                                     "guest '%s': USB controller model '%s' is "
+                                                     "not supported (piix3-uhci, qemu-xhci, "
+                                                     "nec-xhci, none)",
+                                                     def->name, c->model);
+                        if (c->index != 0)
+                                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                                     "guest '%s': only USB controller index 0 "
+                                                     "is supported",
+                                                     def->name);
+                        break;
+                case DOMAIN_CONTROLLER_SCSI:
+                        if (c->model && !streq(c->model, "virtio-scsi"))
+                                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                                     "guest '%s': SCSI controller model '%s' is "
+                                                     "not supported (virtio-scsi)",
+                                                     def->name, c->model);
+                        if (c->index != 0)
+                                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                                     "guest '%s': only SCSI controller index 0 "
+                                                     "is supported",
+                                                     def->name);
+                        b->need_scsi = true;
+                        break;
+                case DOMAIN_CONTROLLER_SATA:
+                        if (!b->q35)
+                                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                                     "guest '%s': SATA needs machine q35",
+                                                     def->name);
+                        break;
+                case DOMAIN_CONTROLLER_VIRTIO_SERIAL:
+                        b->need_vserial = true;
+                        break;
+                default:
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': controller type '%s' is not supported "
+                                             "for QEMU guests",
+                                             def->name, domain_controller_type_to_string(c->type));
+                }
+        }
+        return 0;
+}
+
+/* hda → 0, hdz → 25, hdaa → 26 (libvirt's virDiskNameToIndex) */
+static int disk_name_index(const char *name)
+{
+        if (!name)
+                return -1;
+        const char *p = name;
+        if (startswith(p, "hd") || startswith(p, "sd") || startswith(p, "vd") ||
+            startswith(p, "xvd"))
+                p += startswith(p, "xvd") ? 3 : 2;
+        else
+                return -1;
+        if (!*p)
+                return -1;
+        int idx = 0;
+        for (; *p; p++) {
+                if (*p < 'a' || *p > 'z')
+                        return -1;
+                idx = (idx + 1) * 26 + (*p - 'a');
+                if (idx > 100000)
+                        return -1;
+        }
+        return idx - 26;
+}
+
+static const char *addr_attr(const struct domain_address *a, const char *name)
+{
+        for (int i = 0; i < a->n_attrs; i++)
+                if (streq(a->attrs[i].name, name))
+                        return a->attrs[i].value;
+        return NULL;
+}
+
+static int addr_attr_int(const struct domain_address *a, const char *name, int dflt)
+{
+        const char *v = addr_attr(a, name);
+        if (!v)
+                return dflt;
+        char *end = NULL;
+        errno = 0;
+        long n = strtol(v, &end, 0);
+        if (errno || !end || *end || n < 0 || n > 1000)
+                return -1;
+        return (int)n;
+}
+
+static int check_disk(struct build *b, int i, struct lv_error **err)
+{
+        const struct domain_def *def = b->def;
+        const struct domain_disk *d = &def->disks[i];
+        const char *t = d->target_dev ? d->target_dev : "?";
+        if (disk_name_index(d->target_dev) < 0)
+                return lv_error_setf(err, LV_ERR_INVALID_XML,
+                                     "guest '%s': disk '%s': invalid target device name",
+                                     def->name, t);
+        if (!d->source && d->device != DOMAIN_DISK_DEVICE_CDROM)
+                return lv_error_setf(err, LV_ERR_INVALID_XML, "guest '%s': disk '%s': no source",
+                                     def->name, t);
+        if (d->driver_name && !streq(d->driver_name, "qemu"))
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "guest '%s': disk '%s': driver '%s' is not supported (qemu)",
+                                     def->name, t, d->driver_name);
+        if (d->driver_cache && !streq(d->driver_cache, "default") &&
+            !streq(d->driver_cache, "none") && !streq(d->driver_cache, "writethrough") &&
+            !streq(d->driver_cache, "writeback") && !streq(d->driver_cache, "directsync") &&
+            !streq(d->driver_cache, "unsafe"))
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "guest '%s': disk '%s': cache mode '%s' is not supported",
+                                     def->name, t, d->driver_cache);
+        switch (d->bus) {
+        case DOMAIN_DISK_BUS_VIRTIO:
+                if (d->device == DOMAIN_DISK_DEVICE_CDROM)
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': disk '%s': a cdrom cannot be on the "
+                                             "virtio bus (use ide, sata or scsi)",
+                                             def->name, t);
+                break;
+        case DOMAIN_DISK_BUS_IDE:
+                if (b->q35)
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': disk '%s': IDE is not available on "
+                                             "q35 (use bus='sata')",
+                                             def->name, t);
+                break;
+        case DOMAIN_DISK_BUS_SATA:
+                if (!b->q35)
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': disk '%s': SATA needs machine q35",
+                                             def->name, t);
+                break;
+        case DOMAIN_DISK_BUS_SCSI:
+                b->need_scsi = true;
+                break;
+        default:
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "guest '%s': disk '%s': bus '%s' is not supported for QEMU "
+                                     "guests (virtio, ide, sata, scsi)",
+                                     def->name, t, domain_disk_bus_to_string(d->bus));
+        }
+        for (int j = 0; j < i; j++)
+                if (streq(def->disks[j].target_dev, d->target_dev))
+                        return lv_error_setf(err, LV_ERR_INVALID_XML,
+                                             "guest '%s': disk '%s': target used twice",
+                                             def->name, t);
+        return 0;
+}
+
+static const char *net_model_driver(const char *model)
+{
+        if (!model || streq(model, "rtl8139"))
+                return "rtl8139";
+        if (streq(model, "virtio"))
+                return "virtio-net-pci";
+        if (streq(model, "e1000"))
+                return "e1000";
+        if (streq(model, "e1000e"))
+                return "e1000e";
+        return NULL;
+}
+
+static int check_net(struct build *b, int i, struct lv_error **err)
+{
+        const struct domain_def *def = b->def;
+        const struct domain_net *n = &def->nets[i];
+        if (!n->mac)
+                return lv_error_setf(err, LV_ERR_INVALID_XML, "guest '%s': interface %d: no MAC",
+                                     def->name, i);
+        if (!net_model_driver(n->model))
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "guest '%s': interface %s: model '%s' is not supported "
+                                     "(virtio, e1000, e1000e, rtl8139)",
+                                     def->name, n->mac, n->model);
+        int fd = i < b->opts->n_net_fds && b->opts->net_fds ? b->opts->net_fds[i] : -1;
+        switch (n->type) {
+        case DOMAIN_NET_USER:
+                break;
+        case DOMAIN_NET_BRIDGE:
+        case DOMAIN_NET_NETWORK:
+        case DOMAIN_NET_ETHERNET:
+                if (fd < 0 && !(n->type == DOMAIN_NET_ETHERNET && n->target_dev))
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': interface %s: type '%s' needs a tap "
+                                             "device and none was prepared",
+                                             def->name, n->mac, domain_net_type_to_string(n->type));
+                break;
+        default:
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "guest '%s': interface %s: type '%s' is not supported",
+                                     def->name, n->mac, domain_net_type_to_string(n->type));
+        }
+        return 0;
+}
+
+static const char *video_primary_driver(const char *model)
+{
+        if (streq(model, "cirrus"))
+                return "cirrus-vga";
+        if (streq(model, "vga"))
+                return "VGA";
+        if (streq(model, "qxl"))
+                return "qxl-vga";
+        if (streq(model, "virtio"))
+                return "virtio-vga";
+        if (streq(model, "bochs"))
+                return "bochs-display";
+        return NULL;
+}
+
+static const char *video_secondary_driver(const char *model)
+{
+        if (streq(model, "qxl"))
+                return "qxl";
+        if (streq(model, "virtio"))
+                return "virtio-gpu-pci";
+        if (streq(model, "bochs"))
+                return "bochs-display";
+        return NULL;
+}
+
+static int check_devices(struct build *b, struct lv_error **err)
+{
+        const struct domain_def *def = b->def;
+        int r;
+        if (def->n_disks > 64)
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED, "guest '%s': more than 64 disks",
+                                     def->name);
+        for (int i = 0; i < def->n_disks; i++)
+                if ((r = check_disk(b, i, err)) < 0)
+                        return r;
+        for (int i = 0; i < def->n_nets; i++)
+                if ((r = check_net(b, i, err)) < 0)
+                        return r;
+        for (int i = 0; i < def->n_videos; i++) {
+                const char *m = video_model(def, i);
+                if (streq(m, "none") && def->n_videos == 1)
+                        continue;
+                if (!(i == 0 ? video_primary_driver(m) : video_secondary_driver(m)))
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': video model '%s' is not supported "
+                                             "here (primary: cirrus, vga, qxl, virtio, bochs; "
+                                             "others: qxl, virtio, bochs)",
+                                             def->name, m);
+        }
+        for (int i = 0; i < def->n_inputs; i++) {
+                const struct domain_input *in = &def->inputs[i];
+                if (in->bus == DOMAIN_INPUT_BUS_XEN)
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': input bus 'xen' is not supported for "
+                                             "QEMU guests",
+                                             def->name);
+                if (in->bus == DOMAIN_INPUT_BUS_PS2 && in->type == DOMAIN_INPUT_TABLET)
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': a tablet cannot be on the ps2 bus",
+                                             def->name);
+                if (in->bus == DOMAIN_INPUT_BUS_USB && !usb_wanted(def))
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': USB input without a USB controller",
+                                             def->name);
+        }
+        if (def->memballoon_model && !streq(def->memballoon_model, "virtio") &&
+            !streq(def->memballoon_model, "none"))
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "guest '%s': memballoon model '%s' is not supported "
+                                     "(virtio, none)",
+                                     def->name, def->memballoon_model);
+        int nserial = 0;
+        for (int i = 0; i < def->n_chrs; i++) {
+                const struct domain_chr *c = &def->chrs[i];
+                if (c->source_type && !streq(c->source_type, "pty"))
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': %s type '%s' is not supported (pty)",
+                                             def->name, domain_chr_kind_to_string(c->kind),
+                                             c->source_type);
+                if (c->kind == DOMAIN_CHR_SERIAL) {
+                        if (c->target_type && !streq(c->target_type, "isa-serial"))
+                                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                                     "guest '%s': serial target type '%s' is not "
+                                                     "supported (isa-serial)",
+                                                     def->name, c->target_type);
+                        if (++nserial > 4)
+                                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                                     "guest '%s': at most 4 serial ports",
+                                                     def->name);
+                } else if (c->target_type && !streq(c->target_type, "serial") &&
+                           !streq(c->target_type, "virtio")) {
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': console target type '%s' is not "
+                                             "supported (serial, virtio)",
+                                             def->name, c->target_type);
+                } else if (streq(c->target_type, "virtio")) {
+                        b->need_vserial = true;
+                }
+        }
+        for (int i = 0; i < def->n_graphics; i++) {
+                const struct domain_graphics *g = &def->graphics[i];
+                for (int j = 0; j < i; j++)
+                        if (def->graphics[j].type == g->type)
+                                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                                     "guest '%s': more than one %s display",
+                                                     def->name,
+                                                     domain_graphics_type_to_string(g->type));
+                int tls = b->opts->graphics && i < b->opts->n_graphics
+                                  ? b->opts->graphics[i].tls_port
+                                  : g->tls_port;
+                if (g->type == DOMAIN_GRAPHICS_SPICE && tls > 0)
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': SPICE over TLS (tlsPort) is not "
+                                             "supported: no x509 certificates are configured",
+                                             def->name);
+                for (int l = 0; l < g->n_listens; l++)
+                        if (g->listens[l].type && !streq(g->listens[l].type, "address"))
+                                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                                     "guest '%s': graphics listen type '%s' is "
+                                                     "not supported (address)",
+                                                     def->name, g->listens[l].type);
+        }
+        return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Address assignment in libvirt's order */
+
+static int assign_addresses(struct build *b, struct lv_error **err)
+{
+        const struct domain_def *def = b->def;
+        int r;
+        bool video = has_primary_video(def);
+
+        b->next_slot = QEMU_PC_FIRST_SLOT + (video ? 1 : 0);
+        b->first_port_slot = video ? 2 : 1;
+
+        b->net_addr = xcalloc((size_t)def->n_nets + 1, sizeof(struct pci_addr));
+        b->disk_addr = xcalloc((size_t)def->n_disks + 1, sizeof(struct pci_addr));
+        b->video_addr = xcalloc((size_t)def->n_videos + 1, sizeof(struct pci_addr));
+        b->input_addr = xcalloc((size_t)def->n_inputs + 1, sizeof(struct pci_addr));
+
+        /* controllers */
+        if (usb_wanted(def)) {
+                if (b->q35) {
+                        if ((r = pci_alloc(b, &b->usb_addr, "USB controller", err)) < 0)
+                                return r;
+                } else {
+                        snprintf(b->usb_addr.bus, sizeof(b->usb_addr.bus), "pci.0");
+                        b->usb_addr.slot = 1;
+                        b->usb_addr.fn = 2;
+                        b->usb_addr.set = true;
+                }
+        }
+        if (b->need_scsi && (r = pci_alloc(b, &b->scsi_addr, "SCSI controller", err)) < 0)
+                return r;
+        if (b->need_vserial &&
+            (r = pci_alloc(b, &b->vserial_addr, "virtio-serial controller", err)) < 0)
+                return r;
+        for (int i = 0; i < def->n_nets; i++)
+                if ((r = pci_alloc(b, &b->net_addr[i], "interface", err)) < 0)
+                        return r;
+        for (int i = 0; i < def->n_disks; i++)
+                if (def->disks[i].bus == DOMAIN_DISK_BUS_VIRTIO &&
+                    (r = pci_alloc(b, &b->disk_addr[i], def->disks[i].target_dev, err)) < 0)
+                        return r;
+        if (balloon_wanted(def) && (r = pci_alloc(b, &b->balloon_addr, "memballoon", err)) < 0)
+                return r;
+        for (int i = 1; i < def->n_videos; i++)
+                if ((r = pci_alloc(b, &b->video_addr[i], "video", err)) < 0)
+                        return r;
+        for (int i = 0; i < def->n_inputs; i++)
+                if (def->inputs[i].bus == DOMAIN_INPUT_BUS_VIRTIO &&
+                    (r = pci_alloc(b, &b->input_addr[i], "input", err)) < 0)
+                        return r;
+        if (video) {
+                struct pci_addr *a = &b->video_addr[0];
+                snprintf(a->bus, sizeof(a->bus), b->q35 ? "pcie.0" : "pci.0");
+                a->slot = b->q35 ? 1 : 2;
+                a->set = true;
+        }
+        if (b->q35) {
+                /* one free root port, so that a device can be hot-plugged */
+                struct pci_addr spare;
+                if ((r = pci_alloc(b, &spare, "hot-plug root port", err)) < 0)
+                        return r;
+                q35_ports_finish(b);
+        }
+        return 0;
+}
+
+/* bootindex per device from <os><boot dev=.../> (libvirt: the first disk
+ * of a kind, the first NIC) */
+static void assign_bootindex(struct build *b)
+{
+        const struct domain_def *def = b->def;
+        b->disk_bootindex = xcalloc((size_t)def->n_disks + 1, sizeof(int));
+        b->net_bootindex = xcalloc((size_t)def->n_nets + 1, sizeof(int));
+        int next = 1;
+        for (int k = 0; k < def->os.n_boot; k++) {
+                switch (def->os.boot[k]) {
+                case DOMAIN_BOOT_HD:
+                case DOMAIN_BOOT_CDROM: {
+                        enum domain_disk_device want = def->os.boot[k] == DOMAIN_BOOT_HD
+                                                               ? DOMAIN_DISK_DEVICE_DISK
+                                                               : DOMAIN_DISK_DEVICE_CDROM;
+                        for (int i = 0; i < def->n_disks; i++)
+                                if (def->disks[i].device == want) {
+                                        if (!b->disk_bootindex[i])
+                                                b->disk_bootindex[i] = next++;
+                                        break;
+                                }
+                        break;
+                }
+                case DOMAIN_BOOT_NETWORK:
+                        if (def->n_nets > 0 && !b->net_bootindex[0])
+                                b->net_bootindex[0] = next++;
+                        break;
+                default:
+                        break;
+                }
+        }
+}
+
+/* ---------------------------------------------------------------------- */
+/* Emitters */
+
+static void emit_machine(struct build *b)
+{
+        const struct domain_def *def = b->def;
+        const char *m = def->os.machine ? def->os.machine : "pc";
+        arg2(b, "-machine", xasprintf("%s,usb=off,dump-guest-core=off", m));
+        arg2(b, "-accel", xstrdup(def->type == DOMAIN_TYPE_KVM ? "kvm" : "tcg"));
+        if (def->type == DOMAIN_TYPE_QEMU)
+                arg2(b, "-cpu", xstrdup("qemu64"));
+
+        /* libvirt rounds guest memory up to whole MiB on x86 */
+        unsigned long long mib = (def->memory_kib + 1023) / 1024;
+        if (def->max_memory_kib)
+                arg2(b, "-m",
+                     xasprintf("size=%lluk,slots=%u,maxmem=%lluk", mib * 1024,
+                               def->max_memory_slots, def->max_memory_kib));
+        else
+                arg2(b, "-m", xasprintf("%llu", mib));
+        arg2(b, "-overcommit", xstrdup("mem-lock=off"));
+        unsigned cur = def->vcpus_current ? def->vcpus_current : def->vcpus;
+        if (cur != def->vcpus)
+                arg2(b, "-smp",
+                     xasprintf("%u,maxcpus=%u,sockets=%u,cores=1,threads=1", cur, def->vcpus,
+                               def->vcpus));
+        else
+                arg2(b, "-smp", xasprintf("%u,sockets=%u,cores=1,threads=1", cur, def->vcpus));
+        char uuid[37];
+        domain_uuid_format(def->uuid, uuid);
+        arg2(b, "-uuid", xstrdup(uuid));
+        if (def->n_graphics == 0)
+                arg2(b, "-display", xstrdup("none"));
+        arg(b, "-no-user-config");
+        arg(b, "-nodefaults");
+        if (b->opts->qmp_fd >= 0)
+                arg2(b, "-chardev",
+                     xasprintf("socket,id=charmonitor,fd=%d,server=on,wait=off", b->opts->qmp_fd));
+        else
+                arg2(b, "-chardev",
+                     xasprintf("socket,id=charmonitor,path=%s,server=on,wait=off",
+                               b->opts->qmp_path ? b->opts->qmp_path : "qmp.sock"));
+        arg2(b, "-mon", xstrdup("chardev=charmonitor,id=monitor,mode=control"));
+        arg2(b, "-rtc",
+             xstrdup(def->clock_offset == DOMAIN_CLOCK_LOCALTIME ? "base=localtime"
+                                                                 : "base=utc"));
+        /* QEMU stops on guest poweroff; the driver decides (on_poweroff) */
+        arg(b, "-no-shutdown");
+        if (def->on_reboot == DOMAIN_LIFECYCLE_DESTROY)
+                arg(b, "-no-reboot");
+        if (!def->features.acpi)
+                arg(b, "-no-acpi");
+        if (def->os.loader)
+                arg2(b, "-bios", xstrdup(def->os.loader));
+        if (def->os.kernel)
+                arg2(b, "-kernel", xstrdup(def->os.kernel));
+        if (def->os.initrd)
+                arg2(b, "-initrd", xstrdup(def->os.initrd));
+        if (def->os.cmdline)
+                arg2(b, "-append", xstrdup(def->os.cmdline));
+        arg2(b, "-boot", xstrdup("strict=on"));
+}
+
+static void emit_controllers(struct build *b)
+{
+        const struct domain_def *def = b->def;
+        for (int k = 0; k < b->n_ports; k++) {
+                struct json_object *o = json_object_new_object();
+                jstr(o, "driver", "pcie-root-port");
+                jint(o, "port", 8 + k);
+                jint(o, "chassis", k + 1);
+                char id[16];
+                snprintf(id, sizeof(id), "pci.%d", k + 1);
+                jstr(o, "id", id);
+                jaddr(o, &b->ports[k].addr);
+                arg2(b, "-device", json_take(o));
+        }
+        if (b->usb_addr.set) {
+                const struct domain_controller *c = controller_find(def, DOMAIN_CONTROLLER_USB);
+                const char *model = c && c->model ? c->model : b->q35 ? "qemu-xhci" : "piix3-uhci";
+                struct json_object *o = json_object_new_object();
+                jstr(o, "driver", streq(model, "piix3-uhci") ? "piix3-usb-uhci" : model);
+                jstr(o, "id", "usb");
+                jaddr(o, &b->usb_addr);
+                arg2(b, "-device", json_take(o));
+        }
+        if (b->need_scsi) {
+                struct json_object *o = json_object_new_object();
+                jstr(o, "driver", "virtio-scsi-pci");
+                jstr(o, "id", "scsi0");
+                jaddr(o, &b->scsi_addr);
+                arg2(b, "-device", json_take(o));
+        }
+        if (b->need_vserial) {
+                struct json_object *o = json_object_new_object();
+                jstr(o, "driver", "virtio-serial-pci");
+                jstr(o, "id", "virtio-serial0");
+                jaddr(o, &b->vserial_addr);
+                arg2(b, "-device", json_take(o));
+        }
+}
+
+static void cache_flags(const char *mode, bool *direct, bool *no_flush, bool *write_cache)
+{
+        *direct = streq(mode, "none") || streq(mode, "directsync");
+        *no_flush = streq(mode, "unsafe");
+        *write_cache = !streq(mode, "writethrough") && !streq(mode, "directsync");
+}
+
+static void jcache(struct json_object *o, const char *mode)
+{
+        if (!mode || streq(mode, "default"))
+                return;
+        bool direct, no_flush, wc;
+        cache_flags(mode, &direct, &no_flush, &wc);
+        struct json_object *c = json_object_new_object();
+        jbool(c, "direct", direct);
+        jbool(c, "no-flush", no_flush);
+        json_object_object_add(o, "cache", c);
+}
+
+static int emit_disk(struct build *b, int i, struct lv_error **err)
+{
+        const struct domain_def *def = b->def;
+        const struct domain_disk *d = &def->disks[i];
+        bool cdrom = d->device == DOMAIN_DISK_DEVICE_CDROM;
+        bool ro = d->readonly || cdrom;
+        /* libvirt numbers block nodes from the last disk down */
+        int node = def->n_disks - i;
+        char storage[48], format[48];
+        snprintf(storage, sizeof(storage), "libvirt-%d-storage", node);
+        snprintf(format, sizeof(format), "libvirt-%d-format", node);
+
+        if (d->source) {
+                struct json_object *o = json_object_new_object();
+                jstr(o, "driver", d->type == DOMAIN_DISK_BLOCK ? "host_device" : "file");
+                jstr(o, "filename", d->source);
+                jstr(o, "node-name", storage);
+                jcache(o, d->driver_cache);
+                jbool(o, "auto-read-only", true);
+                jstr(o, "discard", "unmap");
+                arg2(b, "-blockdev", json_take(o));
+
+                o = json_object_new_object();
+                jstr(o, "node-name", format);
+                jbool(o, "read-only", ro);
+                jcache(o, d->driver_cache);
+                jstr(o, "driver", d->format == DOMAIN_DISK_FORMAT_QCOW2 ? "qcow2" : "raw");
+                jstr(o, "file", storage);
+                arg2(b, "-blockdev", json_take(o));
+        }
+
+        int idx = disk_name_index(d->target_dev);
+        int ctrl_bus = addr_attr_int(&d->address, "bus", -2);
+        int unit = addr_attr_int(&d->address, "unit", -2);
+        struct json_object *o = json_object_new_object();
+        char buf[64];
+        switch (d->bus) {
+        case DOMAIN_DISK_BUS_VIRTIO:
+                jstr(o, "driver", "virtio-blk-pci");
+                jaddr(o, &b->disk_addr[i]);
+                break;
+        case DOMAIN_DISK_BUS_IDE:
+                if (ctrl_bus == -2)
+                        ctrl_bus = idx / 2;
+                if (unit == -2)
+                        unit = idx % 2;
+                if (ctrl_bus < 0 || ctrl_bus > 1 || unit < 0 || unit > 1) {
+                        json_object_put(o);
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': disk '%s': IDE address out of range "
+                                             "(bus 0-1, unit 0-1)",
+                                             def->name, d->target_dev);
+                }
+                jstr(o, "driver", cdrom ? "ide-cd" : "ide-hd");
+                snprintf(buf, sizeof(buf), "ide.%d", ctrl_bus);
+                jstr(o, "bus", buf);
+                jint(o, "unit", unit);
+                break;
+        case DOMAIN_DISK_BUS_SATA:
+                if (unit == -2)
+                        unit = idx;
+                if (unit < 0 || unit > 5) {
+                        json_object_put(o);
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': disk '%s': SATA unit out of range (0-5)",
+                                             def->name, d->target_dev);
+                }
+                jstr(o, "driver", cdrom ? "ide-cd" : "ide-hd");
+                snprintf(buf, sizeof(buf), "ide.%d", unit);
+                jstr(o, "bus", buf);
+                break;
+        case DOMAIN_DISK_BUS_SCSI:
+                if (unit == -2)
+                        unit = idx;
+                if (unit < 0 || unit > 16383) {
+                        json_object_put(o);
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': disk '%s': SCSI unit out of range",
+                                             def->name, d->target_dev);
+                }
+                jstr(o, "driver", cdrom ? "scsi-cd" : "scsi-hd");
+                jstr(o, "bus", "scsi0.0");
+                jint(o, "channel", 0);
+                jint(o, "scsi-id", 0);
+                jint(o, "lun", unit);
+                snprintf(buf, sizeof(buf), "drive-scsi0-0-0-%d", unit);
+                jstr(o, "device_id", buf);
+                break;
+        default:
+                json_object_put(o);
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED, "guest '%s': disk '%s': bad bus",
+                                     def->name, d->target_dev);
+        }
+        if (d->source)
+                jstr(o, "drive", format);
+        if (d->shareable)
+                jbool(o, "share-rw", true);
+        switch (d->bus) {
+        case DOMAIN_DISK_BUS_VIRTIO: {
+                int n = 0;
+                for (int j = 0; j < i; j++)
+                        n += def->disks[j].bus == DOMAIN_DISK_BUS_VIRTIO;
+                snprintf(buf, sizeof(buf), "virtio-disk%d", n);
+                break;
+        }
+        case DOMAIN_DISK_BUS_IDE:
+                snprintf(buf, sizeof(buf), "ide0-%d-%d", ctrl_bus, unit);
+                break;
+        case DOMAIN_DISK_BUS_SATA:
+                snprintf(buf, sizeof(buf), "sata0-0-%d", unit);
+                break;
+        default:
+                snprintf(buf, sizeof(buf), "scsi0-0-0-%d", unit);
+                break;
+        }
+        jstr(o, "id", buf);
+        if (b->disk_bootindex[i])
+                jint(o, "bootindex", b->disk_bootindex[i]);
+        if (d->driver_cache && !streq(d->driver_cache, "default")) {
+                bool direct, no_flush, wc;
+                cache_flags(d->driver_cache, &direct, &no_flush, &wc);
+                jstr(o, "write-cache", wc ? "on" : "off");
+        }
+        arg2(b, "-device", json_take(o));
+        return 0;
+}
+
+static void emit_net(struct build *b, int i)
+{
+        const struct domain_def *def = b->def;
+        const struct domain_net *n = &def->nets[i];
+        int fd = i < b->opts->n_net_fds && b->opts->net_fds ? b->opts->net_fds[i] : -1;
+        char id[32];
+        snprintf(id, sizeof(id), "hostnet%d", i);
+
+        struct json_object *o = json_object_new_object();
+        if (n->type == DOMAIN_NET_USER) {
+                jstr(o, "type", "user");
+        } else if (fd >= 0) {
+                char fdbuf[16];
+                snprintf(fdbuf, sizeof(fdbuf), "%d", fd);
+                jstr(o, "type", "tap");
+                jstr(o, "fd", fdbuf);
+        } else {
+                jstr(o, "type", "tap");
+                jstr(o, "ifname", n->target_dev);
+                jstr(o, "script", "no");
+                jstr(o, "downscript", "no");
+        }
+        jstr(o, "id", id);
+        arg2(b, "-netdev", json_take(o));
+
+        o = json_object_new_object();
+        const char *drv = net_model_driver(n->model);
+        jstr(o, "driver", drv);
+        jstr(o, "netdev", id);
+        snprintf(id, sizeof(id), "net%d", i);
+        jstr(o, "id", id);
+        jstr(o, "mac", n->mac);
+        if (n->mtu > 0 && streq(drv, "virtio-net-pci"))
+                jint(o, "host_mtu", n->mtu);
+        jaddr(o, &b->net_addr[i]);
+        if (b->net_bootindex[i])
+                jint(o, "bootindex", b->net_bootindex[i]);
+        arg2(b, "-device", json_take(o));
+}
+
+static bool console_is_serial(const struct domain_chr *c)
+{
+        return c->kind == DOMAIN_CHR_CONSOLE && !streq(c->target_type, "virtio");
+}
+
+static void emit_chardevs(struct build *b)
+{
+        const struct domain_def *def = b->def;
+        int nserial = 0, nconsole = 0;
+        bool serial_console = false;
+        for (int i = 0; i < def->n_chrs; i++) {
+                const struct domain_chr *c = &def->chrs[i];
+                if (c->kind == DOMAIN_CHR_SERIAL) {
+                        int port = c->target_port >= 0 ? c->target_port : nserial;
+                        arg2(b, "-chardev", xasprintf("pty,id=charserial%d", nserial));
+                        struct json_object *o = json_object_new_object();
+                        char buf[32];
+                        jstr(o, "driver", "isa-serial");
+                        snprintf(buf, sizeof(buf), "charserial%d", nserial);
+                        jstr(o, "chardev", buf);
+                        snprintf(buf, sizeof(buf), "serial%d", nserial);
+                        jstr(o, "id", buf);
+                        jint(o, "index", port);
+                        arg2(b, "-device", json_take(o));
+                        nserial++;
+                } else if (console_is_serial(c)) {
+                        serial_console = true;
+                }
+        }
+        /* a serial console without a <serial>: libvirt adds serial0 */
+        if (serial_console && nserial == 0) {
+                arg2(b, "-chardev", xstrdup("pty,id=charserial0"));
+                arg2(b, "-device", xstrdup("{\"driver\":\"isa-serial\",\"chardev\":"
+                                           "\"charserial0\",\"id\":\"serial0\",\"index\":0}"));
+        }
+        for (int i = 0; i < def->n_chrs; i++) {
+                const struct domain_chr *c = &def->chrs[i];
+                if (c->kind != DOMAIN_CHR_CONSOLE || console_is_serial(c))
+                        continue;
+                arg2(b, "-chardev", xasprintf("pty,id=charconsole%d", nconsole));
+                arg2(b, "-device",
+                     xasprintf("{\"driver\":\"virtconsole\",\"bus\":\"virtio-serial0.0\","
+                               "\"nr\":%d,\"chardev\":\"charconsole%d\",\"id\":\"console%d\"}",
+                               nconsole, nconsole, nconsole));
+                nconsole++;
+        }
+}
+
+char *qemu_command_serial_chardev(const struct domain_def *def, int n)
+{
+        int nserial = 0, nconsole = 0;
+        bool serial_console = false;
+        for (int i = 0; i < def->n_chrs; i++) {
+                const struct domain_chr *c = &def->chrs[i];
+                if (c->kind == DOMAIN_CHR_SERIAL)
+                        nserial++;
+                else if (console_is_serial(c))
+                        serial_console = true;
+                else
+                        nconsole++;
+        }
+        if (serial_console && nserial == 0)
+                nserial = 1;
+        if (n < nserial)
+                return xasprintf("charserial%d", n);
+        if (n < nserial + nconsole)
+                return xasprintf("charconsole%d", n - nserial);
+        return NULL;
+}
+
+static void emit_inputs(struct build *b)
+{
+        const struct domain_def *def = b->def;
+        int usb_port = 1;
+        for (int i = 0; i < def->n_inputs; i++) {
+                const struct domain_input *in = &def->inputs[i];
+                const char *drv = NULL;
+                struct json_object *o;
+                char id[16];
+                snprintf(id, sizeof(id), "input%d", i);
+                switch (in->bus) {
+                case DOMAIN_INPUT_BUS_USB:
+                        drv = in->type == DOMAIN_INPUT_TABLET  ? "usb-tablet"
+                              : in->type == DOMAIN_INPUT_MOUSE ? "usb-mouse"
+                                                               : "usb-kbd";
+                        o = json_object_new_object();
+                        jstr(o, "driver", drv);
+                        jstr(o, "id", id);
+                        jstr(o, "bus", "usb.0");
+                        char port[16];
+                        snprintf(port, sizeof(port), "%d", usb_port++);
+                        jstr(o, "port", port);
+                        arg2(b, "-device", json_take(o));
+                        break;
+                case DOMAIN_INPUT_BUS_VIRTIO:
+                        drv = in->type == DOMAIN_INPUT_TABLET  ? "virtio-tablet-pci"
+                              : in->type == DOMAIN_INPUT_MOUSE ? "virtio-mouse-pci"
+                                                               : "virtio-keyboard-pci";
+                        o = json_object_new_object();
+                        jstr(o, "driver", drv);
+                        jstr(o, "id", id);
+                        jaddr(o, &b->input_addr[i]);
+                        arg2(b, "-device", json_take(o));
+                        break;
+                default:
+                        /* ps2 mouse and keyboard are part of the i8042 */
+                        break;
+                }
+        }
+}
+
+static const char *graphics_listen(const struct build *b, const struct domain_graphics *g)
+{
+        for (int l = 0; l < g->n_listens; l++)
+                if (g->listens[l].address)
+                        return g->listens[l].address;
+        if (g->listen)
+                return g->listen;
+        return b->opts->graphics_listen ? b->opts->graphics_listen : "127.0.0.1";
+}
+
+static int emit_graphics(struct build *b, struct lv_error **err)
+{
+        const struct domain_def *def = b->def;
+        for (int i = 0; i < def->n_graphics; i++) {
+                const struct domain_graphics *g = &def->graphics[i];
+                struct qemu_graphics_ports p = {g->port, g->tls_port, g->websocket};
+                if (b->opts->graphics && i < b->opts->n_graphics)
+                        p = b->opts->graphics[i];
+                const char *listen = graphics_listen(b, g);
+                bool v6 = strchr(listen, ':') != NULL;
+                _cleanup_strbuf_ struct strbuf sb = {0};
+                if (g->type == DOMAIN_GRAPHICS_VNC) {
+                        if (p.port < 5900 || p.port > 65535)
+                                return lv_error_setf(err, LV_ERR_INVALID_XML,
+                                                     "guest '%s': VNC port %d is not usable "
+                                                     "(5900-65535; autoport not resolved?)",
+                                                     def->name, p.port);
+                        strbuf_printf(&sb, v6 ? "[%s]:%d" : "%s:%d", listen, p.port - 5900);
+                        if (p.websocket > 0)
+                                strbuf_printf(&sb, ",websocket=%d", p.websocket);
+                        if (g->passwd)
+                                strbuf_append(&sb, ",password=on");
+                        if (g->keymap)
+                                strbuf_printf(&sb, ",key-delay-ms=0");
+                        arg2(b, "-vnc", strbuf_steal(&sb));
+                        if (g->keymap)
+                                arg2(b, "-k", xstrdup(g->keymap));
+                } else {
+                        if (p.port <= 0 || p.port > 65535)
+                                return lv_error_setf(err, LV_ERR_INVALID_XML,
+                                                     "guest '%s': SPICE port %d is not usable "
+                                                     "(autoport not resolved?)",
+                                                     def->name, p.port);
+                        strbuf_printf(&sb, "port=%d,addr=%s", p.port, listen);
+                        if (!g->passwd)
+                                strbuf_append(&sb, ",disable-ticketing=on");
+                        if (streq(g->mouse_mode, "client") || streq(g->mouse_mode, "server"))
+                                strbuf_printf(&sb, ",agent-mouse=%s",
+                                              streq(g->mouse_mode, "client") ? "on" : "off");
+                        if (streq(g->clipboard_copypaste, "no"))
+                                strbuf_append(&sb, ",disable-copy-paste=on");
+                        strbuf_append(&sb, ",seamless-migration=on");
+                        arg2(b, "-spice", strbuf_steal(&sb));
+                }
+        }
+        return 0;
+}
+
+static void emit_video(struct build *b)
+{
+        const struct domain_def *def = b->def;
+        if (!has_primary_video(def))
+                return;
+        int n = def->n_videos > 0 ? def->n_videos : 1;
+        for (int i = 0; i < n; i++) {
+                const char *model = def->n_videos > 0 ? video_model(def, i) : "cirrus";
+                const char *drv = i == 0 ? video_primary_driver(model)
+                                         : video_secondary_driver(model);
+                struct json_object *o = json_object_new_object();
+                char id[16];
+                jstr(o, "driver", drv);
+                snprintf(id, sizeof(id), "video%d", i);
+                jstr(o, "id", id);
+                if (def->n_videos > 0 && def->videos[i].vram && strstr(drv, "qxl"))
+                        jint(o, "vram_size", (long long)def->videos[i].vram * 1024);
+                if (def->n_videos > 0 && def->videos[i].heads > 1 &&
+                    (strstr(drv, "qxl") || strstr(drv, "virtio")))
+                        jint(o, "max_outputs", def->videos[i].heads);
+                jaddr(o, &b->video_addr[i]);
+                arg2(b, "-device", json_take(o));
+        }
+}
+
+static void build_free(struct build *b)
+{
+        strv_free(b->argv);
+        free(b->ports);
+        free(b->net_addr);
+        free(b->disk_addr);
+        free(b->video_addr);
+        free(b->input_addr);
+        free(b->disk_bootindex);
+        free(b->net_bootindex);
+}
+
+int qemu_command_build(const struct domain_def *def, const struct qemu_command_opts *opts,
+                       char ***ret_argv, struct lv_error **err)
+{
+        struct build b = {.def = def, .opts = opts};
+        int r;
+
+        if ((r = check_machine(&b, err)) < 0 || (r = check_devices(&b, err)) < 0 ||
+            (r = assign_addresses(&b, err)) < 0)
+                goto out;
+        assign_bootindex(&b);
+
+        const char *emulator = opts->emulator  ? opts->emulator
+                               : def->emulator ? def->emulator
+                                               : QEMU_DEFAULT_EMULATOR;
+        arg(&b, emulator);
+        arg2(&b, "-name", xasprintf("guest=%s,debug-threads=on", def->name));
+        arg(&b, "-S");
+        emit_machine(&b);
+        emit_controllers(&b);
+        for (int i = 0; i < def->n_disks; i++)
+                if ((r = emit_disk(&b, i, err)) < 0)
+                        goto out;
+        for (int i = 0; i < def->n_nets; i++)
+                emit_net(&b, i);
+        emit_chardevs(&b);
+        emit_inputs(&b);
+        if ((r = emit_graphics(&b, err)) < 0)
+                goto out;
+        emit_video(&b);
+        if (b.balloon_addr.set) {
+                struct json_object *o = json_object_new_object();
+                jstr(o, "driver", "virtio-balloon-pci");
+                jstr(o, "id", "balloon0");
+                jaddr(o, &b.balloon_addr);
+                arg2(&b, "-device", json_take(o));
+        }
+        if (opts->incoming)
+                arg2(&b, "-incoming", xstrdup(opts->incoming));
+        arg2(&b, "-sandbox",
+             xstrdup("on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"));
+        arg2(&b, "-msg", xstrdup("timestamp=on"));
+        *ret_argv = TAKE_PTR(b.argv);
+        r = 0;
+out:
+        build_free(&b);
+        return r;
+}
+
+/* ---------------------------------------------------------------------- */
+
+static bool shell_safe(const char *s)
+{
+        if (!*s)
+                return false;
+        for (; *s; s++)
+                if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                            "_-+=.,:/@%",
+                            *s))
+                        return false;
+        return true;
+}
+
+static void append_quoted(struct strbuf *sb, const char *s)
+{
+        if (shell_safe(s)) {
+                strbuf_append(sb, s);
+                return;
+        }
+        strbuf_append(sb, "'");
+        for (; *s; s++) {
+                if (*s == '\'')
+                        strbuf_append(sb, "'\\''");
+                else
+                        strbuf_append_len(sb, s, 1);
+        }
+        strbuf_append(sb, "'");
+}
+
+char *qemu_command_format(char *const *argv)
+{
+        _cleanup_strbuf_ struct strbuf sb = {0};
+        for (size_t i = 0; argv[i]; i++) {
+                if (i > 0)
+                        strbuf_append(&sb, argv[i][0] == '-' ? " \\\n" : " ");
+                append_quoted(&sb, argv[i]);
+        }
+        strbuf_append(&sb, "\n");
+        return strbuf_steal(&sb);
+}

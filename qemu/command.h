@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Domain definition → qemu-system-x86_64 command line. Pure: no I/O, no
+ * global state; everything that depends on the host (the monitor socket,
+ * tap fds, allocated ports) comes in through the options. The command line
+ * follows libvirt's (JSON -device/-blockdev, the same ids and PCI slots),
+ * so that a guest started by litevirt has the same devices as libvirt's. */
+
+#include "conf/domain.h"
+
+/* What the running host decided for one <graphics> element. */
+struct qemu_graphics_ports {
+        int port;      /* VNC: 5900 + display; SPICE: plain port; -1 = none */
+        int tls_port;  /* SPICE only, -1 = none */
+        int websocket; /* VNC only, -1 = none */
+};
+
+struct qemu_command_opts {
+        const char *emulator;  /* NULL: def->emulator, else "qemu-system-x86_64" */
+        const char *qmp_path;  /* the QMP socket QEMU listens on ... */
+        int qmp_fd;            /* ... or a listening socket passed as fd (-1: use qmp_path) */
+        /* Per <interface>, in document order: a tap fd passed to QEMU,
+         * or -1 (type='user', or type='ethernet' with a target dev). */
+        const int *net_fds;
+        int n_net_fds;
+        /* Per <graphics>, in document order: the ports to use (autoport
+         * already resolved by the caller). NULL: the definition's ports. */
+        const struct qemu_graphics_ports *graphics;
+        int n_graphics;
+        /* Default VNC/SPICE listen address when the definition has none. */
+        const char *graphics_listen; /* NULL: 127.0.0.1 */
+        /* Start with -incoming URI (migration destination), or NULL. */
+        const char *incoming;
+};
+
+/* Build the command line (argv[0] is the emulator). On failure *err names
+ * the device and why litevirt cannot run it (LV_ERR_UNSUPPORTED). */
+int qemu_command_build(const struct domain_def *def, const struct qemu_command_opts *opts,
+                       char ***ret_argv, struct lv_error **err);
+
+/* The command line as text, one option with its value per line, quoted
+ * for a POSIX shell, lines joined with " \\\n" (libvirt's .args style). */
+char *qemu_command_format(char *const *argv);
+
+/* The QEMU id of the n-th serial/console chardev ("charserial0"), used
+ * to find its pty over QMP (query-chardev). */
+char *qemu_command_serial_chardev(const struct domain_def *def, int n);
