@@ -1,13 +1,534 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Placeholder until the domain model lands. */
+/* The domain model's helpers: free, compare, uuids, MACs, memory units. */
+#include <ctype.h>
+#include <inttypes.h>
+#include <sys/random.h>
+
 #include "conf/domain.h"
+
+static void address_clear(struct domain_address *a)
+{
+        free(a->type);
+        for (int i = 0; i < a->n_attrs; i++) {
+                free(a->attrs[i].name);
+                free(a->attrs[i].value);
+        }
+        free(a->attrs);
+}
+
+static void env_free(struct domain_env *e, int n)
+{
+        for (int i = 0; i < n; i++) {
+                free(e[i].name);
+                free(e[i].value);
+        }
+        free(e);
+}
+
+static void os_clear(struct domain_os *os)
+{
+        free(os->arch);
+        free(os->machine);
+        free(os->kernel);
+        free(os->initrd);
+        free(os->cmdline);
+        free(os->loader);
+        free(os->loader_type);
+        free(os->init);
+        strv_free(os->initargs);
+        env_free(os->initenv, os->n_initenv);
+        free(os->initdir);
+        free(os->inituser);
+        free(os->initgroup);
+}
+
+static void net_clear(struct domain_net *n)
+{
+        free(n->mac);
+        free(n->source);
+        free(n->model);
+        free(n->target_dev);
+        free(n->guest_dev);
+        free(n->script);
+        for (int i = 0; i < n->n_ips; i++) {
+                free(n->ips[i].address);
+                free(n->ips[i].family);
+                free(n->ips[i].peer);
+        }
+        free(n->ips);
+        for (int i = 0; i < n->n_routes; i++) {
+                free(n->routes[i].family);
+                free(n->routes[i].address);
+                free(n->routes[i].gateway);
+        }
+        free(n->routes);
+        address_clear(&n->address);
+}
+
+static void graphics_clear(struct domain_graphics *g)
+{
+        free(g->listen);
+        for (int i = 0; i < g->n_listens; i++) {
+                free(g->listens[i].type);
+                free(g->listens[i].address);
+        }
+        free(g->listens);
+        free(g->passwd);
+        free(g->keymap);
+        free(g->defaultmode);
+        free(g->mouse_mode);
+        free(g->clipboard_copypaste);
+}
 
 void domain_def_free(struct domain_def *def)
 {
+        if (!def)
+                return;
+        free(def->name);
+        free(def->title);
+        free(def->description);
+        free(def->metadata_xml);
+        free(def->vcpu_placement);
+        free(def->vcpu_cpuset);
+        free(def->vcpu_entries);
+        free(def->bootloader);
+        free(def->bootloader_args);
+        os_clear(&def->os);
+        for (int i = 0; i < def->features.n_caps; i++)
+                free(def->features.caps[i].name);
+        free(def->features.caps);
+        free(def->uidmap);
+        free(def->gidmap);
+        free(def->resource_partition);
+        free(def->clock_adjustment);
+        free(def->clock_basis);
+        free(def->clock_timezone);
+        free(def->seclabel_type);
+        free(def->emulator);
+        for (int i = 0; i < def->n_filesystems; i++) {
+                struct domain_fs *fs = &def->filesystems[i];
+                free(fs->accessmode);
+                free(fs->source);
+                free(fs->target);
+                free(fs->driver_type);
+                free(fs->driver_format);
+        }
+        free(def->filesystems);
+        for (int i = 0; i < def->n_disks; i++) {
+                struct domain_disk *d = &def->disks[i];
+                free(d->driver_name);
+                free(d->driver_cache);
+                free(d->source);
+                free(d->target_dev);
+                address_clear(&d->address);
+        }
+        free(def->disks);
+        for (int i = 0; i < def->n_nets; i++)
+                net_clear(&def->nets[i]);
+        free(def->nets);
+        for (int i = 0; i < def->n_chrs; i++) {
+                struct domain_chr *c = &def->chrs[i];
+                free(c->source_type);
+                free(c->source_path);
+                free(c->target_type);
+                free(c->target_model);
+        }
+        free(def->chrs);
+        for (int i = 0; i < def->n_graphics; i++)
+                graphics_clear(&def->graphics[i]);
+        free(def->graphics);
+        for (int i = 0; i < def->n_controllers; i++) {
+                free(def->controllers[i].model);
+                address_clear(&def->controllers[i].address);
+        }
+        free(def->controllers);
+        free(def->inputs);
+        for (int i = 0; i < def->n_videos; i++) {
+                free(def->videos[i].model);
+                address_clear(&def->videos[i].address);
+        }
+        free(def->videos);
+        free(def->memballoon_model);
+        address_clear(&def->memballoon_address);
         free(def);
 }
 
-char *domain_format(const struct domain_def *def)
+/* ---- equality: field by field, so that a field the formatter forgets
+ * shows up as a difference in round-trip tests ---- */
+
+#define EQ(f) (a->f == b->f)
+#define EQS(f) streq_ptr(a->f, b->f)
+
+static bool address_equal(const struct domain_address *a, const struct domain_address *b)
 {
+        if (!EQS(type) || !EQ(n_attrs))
+                return false;
+        for (int i = 0; i < a->n_attrs; i++)
+                if (!streq_ptr(a->attrs[i].name, b->attrs[i].name) ||
+                    !streq_ptr(a->attrs[i].value, b->attrs[i].value))
+                        return false;
+        return true;
+}
+
+static bool os_equal(const struct domain_os *a, const struct domain_os *b)
+{
+        if (!EQ(type) || !EQS(arch) || !EQS(machine) || !EQS(kernel) || !EQS(initrd) ||
+            !EQS(cmdline) || !EQS(loader) || !EQS(loader_type) || !EQ(n_boot) || !EQS(init) ||
+            !EQS(initdir) || !EQS(inituser) || !EQS(initgroup) || !EQ(n_initenv))
+                return false;
+        for (int i = 0; i < a->n_boot; i++)
+                if (a->boot[i] != b->boot[i])
+                        return false;
+        if (strv_length(a->initargs) != strv_length(b->initargs))
+                return false;
+        for (size_t i = 0; a->initargs && a->initargs[i]; i++)
+                if (!streq(a->initargs[i], b->initargs[i]))
+                        return false;
+        for (int i = 0; i < a->n_initenv; i++)
+                if (!streq_ptr(a->initenv[i].name, b->initenv[i].name) ||
+                    !streq_ptr(a->initenv[i].value, b->initenv[i].value))
+                        return false;
+        return true;
+}
+
+static bool features_equal(const struct domain_features *a, const struct domain_features *b)
+{
+        if (!EQ(acpi) || !EQ(apic) || !EQ(pae) || !EQ(hap) || !EQ(viridian) || !EQ(privnet) ||
+            !EQ(has_caps) || !EQ(caps_policy) || !EQ(n_caps))
+                return false;
+        for (int i = 0; i < a->n_caps; i++)
+                if (!streq_ptr(a->caps[i].name, b->caps[i].name) || a->caps[i].on != b->caps[i].on)
+                        return false;
+        return true;
+}
+
+static bool idmap_equal(const struct domain_idmap *a, int na, const struct domain_idmap *b, int nb)
+{
+        if (na != nb)
+                return false;
+        for (int i = 0; i < na; i++)
+                if (a[i].start != b[i].start || a[i].target != b[i].target || a[i].count != b[i].count)
+                        return false;
+        return true;
+}
+
+static bool fs_equal(const struct domain_fs *a, const struct domain_fs *b)
+{
+        return EQ(type) && EQS(accessmode) && EQS(source) && EQ(usage_kib) && EQS(target) &&
+               EQ(readonly) && EQS(driver_type) && EQS(driver_format);
+}
+
+static bool disk_equal(const struct domain_disk *a, const struct domain_disk *b)
+{
+        return EQ(type) && EQ(device) && EQS(driver_name) && EQ(format) && EQS(driver_cache) &&
+               EQS(source) && EQS(target_dev) && EQ(bus) && EQ(readonly) && EQ(shareable) &&
+               address_equal(&a->address, &b->address);
+}
+
+static bool net_equal(const struct domain_net *a, const struct domain_net *b)
+{
+        if (!EQ(type) || !EQS(mac) || !EQS(source) || !EQS(model) || !EQS(target_dev) ||
+            !EQS(guest_dev) || !EQS(script) || !EQ(mtu) || !EQ(n_ips) || !EQ(n_routes) ||
+            !address_equal(&a->address, &b->address))
+                return false;
+        for (int i = 0; i < a->n_ips; i++) {
+                const struct domain_ip *x = &a->ips[i], *y = &b->ips[i];
+                if (!streq_ptr(x->address, y->address) || !streq_ptr(x->family, y->family) ||
+                    x->prefix != y->prefix || !streq_ptr(x->peer, y->peer))
+                        return false;
+        }
+        for (int i = 0; i < a->n_routes; i++) {
+                const struct domain_route *x = &a->routes[i], *y = &b->routes[i];
+                if (!streq_ptr(x->family, y->family) || !streq_ptr(x->address, y->address) ||
+                    x->prefix != y->prefix || !streq_ptr(x->gateway, y->gateway) ||
+                    x->metric != y->metric)
+                        return false;
+        }
+        return true;
+}
+
+static bool chr_equal(const struct domain_chr *a, const struct domain_chr *b)
+{
+        return EQ(kind) && EQS(source_type) && EQS(source_path) && EQS(target_type) &&
+               EQ(target_port) && EQS(target_model);
+}
+
+static bool graphics_equal(const struct domain_graphics *a, const struct domain_graphics *b)
+{
+        if (!EQ(type) || !EQ(port) || !EQ(tls_port) || !EQ(websocket) || !EQ(autoport) ||
+            !EQS(listen) || !EQ(n_listens) || !EQS(passwd) || !EQS(keymap) || !EQS(defaultmode) ||
+            !EQS(mouse_mode) || !EQS(clipboard_copypaste))
+                return false;
+        for (int i = 0; i < a->n_listens; i++)
+                if (!streq_ptr(a->listens[i].type, b->listens[i].type) ||
+                    !streq_ptr(a->listens[i].address, b->listens[i].address))
+                        return false;
+        return true;
+}
+
+#define EQ_ARRAY(arr, n, fn)                                                   \
+        do {                                                                   \
+                if (a->n != b->n)                                              \
+                        return false;                                          \
+                for (int i_ = 0; i_ < a->n; i_++)                              \
+                        if (!fn(&a->arr[i_], &b->arr[i_]))                     \
+                                return false;                                  \
+        } while (0)
+
+bool domain_def_equal(const struct domain_def *a, const struct domain_def *b)
+{
+        if (!a || !b)
+                return a == b;
+        if (!EQ(type) || !EQS(name) || memcmp(a->uuid, b->uuid, 16) != 0 || !EQS(title) ||
+            !EQS(description) || !EQS(metadata_xml) || !EQ(memory_kib) ||
+            !EQ(current_memory_kib) || !EQ(max_memory_kib) || !EQ(max_memory_slots) ||
+            !EQ(vcpus) || !EQ(vcpus_current) || !EQS(vcpu_placement) || !EQS(vcpu_cpuset) ||
+            !EQ(n_vcpu_entries) || !EQS(bootloader) || !EQS(bootloader_args) ||
+            !os_equal(&a->os, &b->os) || !features_equal(&a->features, &b->features) ||
+            !idmap_equal(a->uidmap, a->n_uidmap, b->uidmap, b->n_uidmap) ||
+            !idmap_equal(a->gidmap, a->n_gidmap, b->gidmap, b->n_gidmap) || !EQ(has_cputune) ||
+            !EQ(has_memtune) || !EQ(has_blkiotune) || !EQS(resource_partition) ||
+            !EQ(clock_offset) || !EQS(clock_adjustment) || !EQS(clock_basis) ||
+            !EQS(clock_timezone) || !EQ(on_poweroff) || !EQ(on_reboot) || !EQ(on_crash) ||
+            !EQS(seclabel_type) || !EQS(emulator) || !EQS(memballoon_model) ||
+            !address_equal(&a->memballoon_address, &b->memballoon_address))
+                return false;
+        for (int i = 0; i < a->n_vcpu_entries; i++) {
+                const struct domain_vcpu_entry *x = &a->vcpu_entries[i], *y = &b->vcpu_entries[i];
+                if (x->id != y->id || x->enabled != y->enabled ||
+                    x->hotpluggable != y->hotpluggable || x->order != y->order)
+                        return false;
+        }
+        if (a->has_cputune &&
+            (!EQ(cputune.shares) || !EQ(cputune.period) || !EQ(cputune.quota)))
+                return false;
+        if (a->has_memtune &&
+            (!EQ(memtune.hard_limit) || !EQ(memtune.soft_limit) ||
+             !EQ(memtune.swap_hard_limit) || !EQ(memtune.min_guarantee)))
+                return false;
+        if (a->has_blkiotune && !EQ(blkiotune.weight))
+                return false;
+        EQ_ARRAY(filesystems, n_filesystems, fs_equal);
+        EQ_ARRAY(disks, n_disks, disk_equal);
+        EQ_ARRAY(nets, n_nets, net_equal);
+        EQ_ARRAY(chrs, n_chrs, chr_equal);
+        EQ_ARRAY(graphics, n_graphics, graphics_equal);
+        if (a->n_controllers != b->n_controllers || a->n_inputs != b->n_inputs ||
+            a->n_videos != b->n_videos)
+                return false;
+        for (int i = 0; i < a->n_controllers; i++) {
+                const struct domain_controller *x = &a->controllers[i], *y = &b->controllers[i];
+                if (x->type != y->type || x->index != y->index || !streq_ptr(x->model, y->model) ||
+                    !address_equal(&x->address, &y->address))
+                        return false;
+        }
+        for (int i = 0; i < a->n_inputs; i++)
+                if (a->inputs[i].type != b->inputs[i].type || a->inputs[i].bus != b->inputs[i].bus)
+                        return false;
+        for (int i = 0; i < a->n_videos; i++) {
+                const struct domain_video *x = &a->videos[i], *y = &b->videos[i];
+                if (!streq_ptr(x->model, y->model) || x->vram != y->vram || x->heads != y->heads ||
+                    x->primary != y->primary || !address_equal(&x->address, &y->address))
+                        return false;
+        }
+        return true;
+}
+
+/* ---- uuids ---- */
+
+void domain_uuid_format(const unsigned char uuid[16], char out[37])
+{
+        snprintf(out, 37,
+                 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+                 uuid[0], uuid[1], uuid[2], uuid[3], uuid[4], uuid[5], uuid[6], uuid[7], uuid[8],
+                 uuid[9], uuid[10], uuid[11], uuid[12], uuid[13], uuid[14], uuid[15]);
+}
+
+static int hexval(char c)
+{
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        c = (char)tolower((unsigned char)c);
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        return -1;
+}
+
+/* Accepts libvirt's forms: 32 hex digits, optionally with '-' between any
+ * byte pairs, surrounding blanks ignored. */
+int domain_uuid_parse(const char *s, unsigned char out[16])
+{
+        unsigned char u[16];
+        int n = 0;
+        if (!s)
+                return -EINVAL;
+        while (*s == ' ' || *s == '\t' || *s == '\n')
+                s++;
+        while (n < 16) {
+                if (*s == '-') {
+                        s++;
+                        continue;
+                }
+                int hi = hexval(s[0]), lo = hi < 0 ? -1 : hexval(s[1]);
+                if (hi < 0 || lo < 0)
+                        return -EINVAL;
+                u[n++] = (unsigned char)(hi << 4 | lo);
+                s += 2;
+        }
+        while (*s == ' ' || *s == '\t' || *s == '\n')
+                s++;
+        if (*s)
+                return -EINVAL;
+        memcpy(out, u, 16);
+        return 0;
+}
+
+static int random_bytes(unsigned char *buf, size_t n)
+{
+        size_t got = 0;
+        while (got < n) {
+                ssize_t r = getrandom(buf + got, n - got, 0);
+                if (r < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                got += (size_t)r;
+        }
+        return 0;
+}
+
+int domain_uuid_generate(unsigned char out[16])
+{
+        unsigned char u[16];
+        int r = random_bytes(u, sizeof(u));
+        if (r < 0)
+                return r;
+        u[6] = (u[6] & 0x0f) | 0x40; /* version 4 */
+        u[8] = (u[8] & 0x3f) | 0x80; /* RFC 4122 variant */
+        memcpy(out, u, 16);
+        return 0;
+}
+
+const struct domain_fs *domain_root_fs(const struct domain_def *def)
+{
+        for (int i = 0; def && i < def->n_filesystems; i++)
+                if (streq(def->filesystems[i].target, "/"))
+                        return &def->filesystems[i];
         return NULL;
+}
+
+bool domain_mac_parse(const char *s, unsigned char out[6])
+{
+        unsigned char m[6];
+        if (!s || strlen(s) != 17)
+                return false;
+        for (int i = 0; i < 6; i++) {
+                int hi = hexval(s[i * 3]), lo = hexval(s[i * 3 + 1]);
+                if (hi < 0 || lo < 0 || (i < 5 && s[i * 3 + 2] != ':'))
+                        return false;
+                m[i] = (unsigned char)(hi << 4 | lo);
+        }
+        memcpy(out, m, 6);
+        return true;
+}
+
+char *domain_mac_generate(enum domain_type type)
+{
+        unsigned char r[3] = { 0 };
+        if (random_bytes(r, sizeof(r)) < 0) {
+                /* getrandom() cannot fail on a kernel >= 3.17 once seeded;
+                 * fall back to something unique enough per process. */
+                unsigned v = (unsigned)getpid() ^ (unsigned)(uintptr_t)r;
+                r[0] = (unsigned char)v;
+                r[1] = (unsigned char)(v >> 8);
+                r[2] = (unsigned char)(v >> 16);
+        }
+        const char *oui = type == DOMAIN_TYPE_QEMU || type == DOMAIN_TYPE_KVM ? "52:54:00"
+                                                                              : "00:16:3e";
+        return xasprintf("%s:%02x:%02x:%02x", oui, r[0], r[1] & 0x7f, r[2]);
+}
+
+/* ---- memory units ---- */
+
+struct unit_scale {
+        const char *name;
+        unsigned long long bytes;
+};
+
+static const struct unit_scale units[] = {
+        { "b", 1ULL },
+        { "bytes", 1ULL },
+        { "k", 1ULL << 10 },
+        { "KiB", 1ULL << 10 },
+        { "KB", 1000ULL },
+        { "M", 1ULL << 20 },
+        { "MiB", 1ULL << 20 },
+        { "MB", 1000ULL * 1000 },
+        { "G", 1ULL << 30 },
+        { "GiB", 1ULL << 30 },
+        { "GB", 1000ULL * 1000 * 1000 },
+        { "T", 1ULL << 40 },
+        { "TiB", 1ULL << 40 },
+        { "TB", 1000ULL * 1000 * 1000 * 1000 },
+        { "P", 1ULL << 50 },
+        { "PiB", 1ULL << 50 },
+        { "PB", 1000ULL * 1000 * 1000 * 1000 * 1000 },
+        { "E", 1ULL << 60 },
+        { "EiB", 1ULL << 60 },
+        { "EB", 1000ULL * 1000 * 1000 * 1000 * 1000 * 1000 },
+};
+
+int domain_memory_to_kib(const char *value, const char *unit, unsigned long long *ret_kib,
+                         const char **ret_reason)
+{
+        unsigned long long scale = 1024, n, bytes;
+        const char *reason = NULL;
+        if (unit) {
+                scale = 0;
+                for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+                        /* libvirt accepts the units case-insensitively except
+                         * that 'b'/'bytes' and the SI/IEC forms must match */
+                        if (strcasecmp(units[i].name, unit) == 0 &&
+                            (strlen(unit) == 1 || streq(units[i].name, unit) ||
+                             strcasecmp(unit, "bytes") == 0)) {
+                                scale = units[i].bytes;
+                                break;
+                        }
+                }
+                if (!scale) {
+                        reason = "unknown unit";
+                        goto invalid;
+                }
+        }
+        const char *p = value;
+        if (!p || !*p) {
+                reason = "empty value";
+                goto invalid;
+        }
+        n = 0;
+        for (; *p; p++) {
+                if (*p < '0' || *p > '9') {
+                        reason = "not a non-negative integer";
+                        goto invalid;
+                }
+                if (__builtin_mul_overflow(n, 10ULL, &n) ||
+                    __builtin_add_overflow(n, (unsigned long long)(*p - '0'), &n))
+                        goto range;
+        }
+        if (__builtin_mul_overflow(n, scale, &bytes))
+                goto range;
+        /* libvirt's own cap: sizes must fit a signed 64-bit byte count */
+        if (bytes > (unsigned long long)INT64_MAX)
+                goto range;
+        *ret_kib = bytes / 1024 + (bytes % 1024 ? 1 : 0);
+        return 0;
+range:
+        if (ret_reason)
+                *ret_reason = "too large (overflows 2^63 bytes)";
+        return -ERANGE;
+invalid:
+        if (ret_reason)
+                *ret_reason = reason;
+        return -EINVAL;
 }

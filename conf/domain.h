@@ -131,7 +131,6 @@ struct domain_cputune {
         unsigned long long shares;       /* 0 = unset */
         unsigned long long period;       /* us, 0 = unset */
         long long quota;                 /* us, 0 = unset, -1 = unlimited */
-        char *cpuset;                    /* <vcpupin>-less: <emulatorpin>? no: vcpu cpuset */
 };
 
 /* All in KiB; 0 = unset. */
@@ -193,6 +192,8 @@ struct domain_disk {
         struct domain_address address;
 };
 
+/* Interface type: bridge (source = bridge), ethernet (no source),
+ * network (source = network name), user (no source). */
 struct domain_net {
         enum domain_net_type type;
         char *mac;          /* aa:bb:cc:dd:ee:ff, lower case */
@@ -225,12 +226,12 @@ struct domain_graphics_listen {
 
 struct domain_graphics {
         enum domain_graphics_type type;
-        int port;          /* -1 = unset/auto */
+        int port;          /* -1 = unset/auto (always -1 when autoport) */
         int tls_port;      /* -1 = unset */
         int websocket;     /* -1 = unset */
-        bool autoport;
-        bool autoport_set; /* attribute present */
-        char *listen;      /* listen='' attribute */
+        bool autoport;     /* defaulted as libvirt: yes when no port is given */
+        char *listen;      /* listen address: the listen='' attribute, which
+                            * equals the first <listen type='address'>'s */
         struct domain_graphics_listen *listens;
         int n_listens;
         char *passwd;
@@ -256,7 +257,8 @@ struct domain_video {
         char *model;    /* cirrus, vga, qxl, virtio, none */
         unsigned vram;  /* KiB, 0 = unset */
         unsigned heads; /* 0 = unset */
-        enum domain_tristate primary;
+        enum domain_tristate primary; /* the first video is made primary */
+        struct domain_address address;
 };
 
 struct domain_vcpu_entry {
@@ -331,6 +333,7 @@ struct domain_def {
         struct domain_video *videos;
         int n_videos;
         char *memballoon_model; /* virtio | xen | none; NULL = absent */
+        struct domain_address memballoon_address;
 };
 
 /* ---- parse (conf/domain_parse.c, libxml2; built into the parse module) ---- */
@@ -367,6 +370,14 @@ int domain_uuid_parse(const char *s, unsigned char out[16]);
 int domain_uuid_generate(unsigned char out[16]);
 /* The guest's root filesystem (<filesystem> with target '/'), or NULL. */
 const struct domain_fs *domain_root_fs(const struct domain_def *def);
+/* Convert a libvirt memory value with unit (b, bytes, k, KiB, KB, M, MiB,
+ * MB, G, GiB, GB, T, TiB, TB, P, PiB, PB, E, EiB, EB; NULL = KiB) to KiB,
+ * rounding bytes up. -EINVAL with *ret_reason set on a bad number or unit,
+ * -ERANGE on overflow. */
+int domain_memory_to_kib(const char *value, const char *unit, unsigned long long *ret_kib,
+                         const char **ret_reason);
+/* Parse "aa:bb:cc:dd:ee:ff" (any case); false when malformed. */
+bool domain_mac_parse(const char *s, unsigned char out[6]);
 /* Generate a locally administered MAC (52:54:00:xx:xx:xx for QEMU,
  * 00:16:3e:xx:xx:xx for Xen/LXC as libvirt does). */
 char *domain_mac_generate(enum domain_type type);

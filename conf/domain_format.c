@@ -1,0 +1,514 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Model → domain XML, libvirt's layout (two-space indentation, attributes
+ * in libvirt's order). No libxml2: written with strbuf. */
+#include "conf/domain.h"
+#include "util/strbuf.h"
+
+/* Attribute helpers: append ` name='value'` when the value is set. */
+static void attr_s(struct strbuf *b, const char *name, const char *value)
+{
+        if (!value)
+                return;
+        strbuf_printf(b, " %s='", name);
+        strbuf_append_xml(b, value);
+        strbuf_append(b, "'");
+}
+
+static void attr_i(struct strbuf *b, const char *name, long long v)
+{
+        strbuf_printf(b, " %s='%lld'", name, v);
+}
+
+static void elem_text(struct strbuf *b, int ind, const char *name, const char *text)
+{
+        if (!text)
+                return;
+        strbuf_indent(b, ind);
+        strbuf_printf(b, "<%s>", name);
+        strbuf_append_xml(b, text);
+        strbuf_printf(b, "</%s>\n", name);
+}
+
+static void open_tag(struct strbuf *b, int ind, const char *name)
+{
+        strbuf_indent(b, ind);
+        strbuf_printf(b, "<%s", name);
+}
+
+static void format_address(struct strbuf *b, int ind, const struct domain_address *a)
+{
+        if (!a->type)
+                return;
+        open_tag(b, ind, "address");
+        attr_s(b, "type", a->type);
+        for (int i = 0; i < a->n_attrs; i++)
+                attr_s(b, a->attrs[i].name, a->attrs[i].value);
+        strbuf_append(b, "/>\n");
+}
+
+static void format_memory(struct strbuf *b, const struct domain_def *def)
+{
+        if (def->max_memory_kib) {
+                open_tag(b, 2, "maxMemory");
+                if (def->max_memory_slots)
+                        attr_i(b, "slots", def->max_memory_slots);
+                strbuf_printf(b, " unit='KiB'>%llu</maxMemory>\n", def->max_memory_kib);
+        }
+        strbuf_printf(b, "  <memory unit='KiB'>%llu</memory>\n", def->memory_kib);
+        strbuf_printf(b, "  <currentMemory unit='KiB'>%llu</currentMemory>\n",
+                      def->current_memory_kib ? def->current_memory_kib : def->memory_kib);
+        if (def->has_blkiotune) {
+                strbuf_append(b, "  <blkiotune>\n");
+                if (def->blkiotune.weight)
+                        strbuf_printf(b, "    <weight>%u</weight>\n", def->blkiotune.weight);
+                strbuf_append(b, "  </blkiotune>\n");
+        }
+        if (def->has_memtune) {
+                const struct domain_memtune *m = &def->memtune;
+                strbuf_append(b, "  <memtune>\n");
+                if (m->hard_limit)
+                        strbuf_printf(b, "    <hard_limit unit='KiB'>%llu</hard_limit>\n",
+                                      m->hard_limit);
+                if (m->soft_limit)
+                        strbuf_printf(b, "    <soft_limit unit='KiB'>%llu</soft_limit>\n",
+                                      m->soft_limit);
+                if (m->min_guarantee)
+                        strbuf_printf(b, "    <min_guarantee unit='KiB'>%llu</min_guarantee>\n",
+                                      m->min_guarantee);
+                if (m->swap_hard_limit)
+                        strbuf_printf(b,
+                                      "    <swap_hard_limit unit='KiB'>%llu</swap_hard_limit>\n",
+                                      m->swap_hard_limit);
+                strbuf_append(b, "  </memtune>\n");
+        }
+}
+
+static void format_vcpu(struct strbuf *b, const struct domain_def *def)
+{
+        open_tag(b, 2, "vcpu");
+        attr_s(b, "placement", def->vcpu_placement);
+        attr_s(b, "cpuset", def->vcpu_cpuset);
+        if (def->vcpus_current)
+                attr_i(b, "current", def->vcpus_current);
+        strbuf_printf(b, ">%u</vcpu>\n", def->vcpus);
+        if (def->n_vcpu_entries) {
+                strbuf_append(b, "  <vcpus>\n");
+                for (int i = 0; i < def->n_vcpu_entries; i++) {
+                        const struct domain_vcpu_entry *e = &def->vcpu_entries[i];
+                        open_tag(b, 4, "vcpu");
+                        attr_i(b, "id", e->id);
+                        attr_s(b, "enabled", e->enabled ? "yes" : "no");
+                        if (e->hotpluggable != DOMAIN_TRISTATE_ABSENT)
+                                attr_s(b, "hotpluggable",
+                                       e->hotpluggable == DOMAIN_TRISTATE_ON ? "yes" : "no");
+                        if (e->order)
+                                attr_i(b, "order", e->order);
+                        strbuf_append(b, "/>\n");
+                }
+                strbuf_append(b, "  </vcpus>\n");
+        }
+        if (def->has_cputune) {
+                strbuf_append(b, "  <cputune>\n");
+                if (def->cputune.shares)
+                        strbuf_printf(b, "    <shares>%llu</shares>\n", def->cputune.shares);
+                if (def->cputune.period)
+                        strbuf_printf(b, "    <period>%llu</period>\n", def->cputune.period);
+                if (def->cputune.quota)
+                        strbuf_printf(b, "    <quota>%lld</quota>\n", def->cputune.quota);
+                strbuf_append(b, "  </cputune>\n");
+        }
+}
+
+static void format_os(struct strbuf *b, const struct domain_def *def)
+{
+        const struct domain_os *os = &def->os;
+        elem_text(b, 2, "bootloader", def->bootloader);
+        elem_text(b, 2, "bootloader_args", def->bootloader_args);
+        strbuf_append(b, "  <os>\n");
+        open_tag(b, 4, "type");
+        attr_s(b, "arch", os->arch);
+        attr_s(b, "machine", os->machine);
+        strbuf_printf(b, ">%s</type>\n", domain_os_type_to_string(os->type));
+        if (os->loader) {
+                open_tag(b, 4, "loader");
+                attr_s(b, "type", os->loader_type);
+                strbuf_append(b, ">");
+                strbuf_append_xml(b, os->loader);
+                strbuf_append(b, "</loader>\n");
+        }
+        elem_text(b, 4, "kernel", os->kernel);
+        elem_text(b, 4, "initrd", os->initrd);
+        elem_text(b, 4, "cmdline", os->cmdline);
+        elem_text(b, 4, "init", os->init);
+        for (size_t i = 0; os->initargs && os->initargs[i]; i++)
+                elem_text(b, 4, "initarg", os->initargs[i]);
+        for (int i = 0; i < os->n_initenv; i++) {
+                open_tag(b, 4, "initenv");
+                attr_s(b, "name", os->initenv[i].name);
+                strbuf_append(b, ">");
+                strbuf_append_xml(b, os->initenv[i].value);
+                strbuf_append(b, "</initenv>\n");
+        }
+        elem_text(b, 4, "initdir", os->initdir);
+        elem_text(b, 4, "inituser", os->inituser);
+        elem_text(b, 4, "initgroup", os->initgroup);
+        for (int i = 0; i < os->n_boot; i++)
+                strbuf_printf(b, "    <boot dev='%s'/>\n", domain_boot_dev_to_string(os->boot[i]));
+        strbuf_append(b, "  </os>\n");
+}
+
+static void format_features(struct strbuf *b, const struct domain_def *def)
+{
+        const struct domain_features *f = &def->features;
+        if (!f->acpi && !f->apic && !f->pae && !f->hap && !f->viridian && !f->privnet &&
+            !f->has_caps)
+                return;
+        strbuf_append(b, "  <features>\n");
+        if (f->acpi)
+                strbuf_append(b, "    <acpi/>\n");
+        if (f->apic)
+                strbuf_append(b, "    <apic/>\n");
+        if (f->pae)
+                strbuf_append(b, "    <pae/>\n");
+        if (f->hap)
+                strbuf_append(b, "    <hap/>\n");
+        if (f->viridian)
+                strbuf_append(b, "    <viridian/>\n");
+        if (f->privnet)
+                strbuf_append(b, "    <privnet/>\n");
+        if (f->has_caps) {
+                strbuf_printf(b, "    <capabilities policy='%s'",
+                              domain_caps_policy_to_string(f->caps_policy));
+                if (!f->n_caps) {
+                        strbuf_append(b, "/>\n");
+                } else {
+                        strbuf_append(b, ">\n");
+                        for (int i = 0; i < f->n_caps; i++)
+                                strbuf_printf(b, "      <%s state='%s'/>\n", f->caps[i].name,
+                                              f->caps[i].on ? "on" : "off");
+                        strbuf_append(b, "    </capabilities>\n");
+                }
+        }
+        strbuf_append(b, "  </features>\n");
+}
+
+static void format_idmap(struct strbuf *b, const struct domain_def *def)
+{
+        if (!def->n_uidmap && !def->n_gidmap)
+                return;
+        strbuf_append(b, "  <idmap>\n");
+        for (int i = 0; i < def->n_uidmap; i++)
+                strbuf_printf(b, "    <uid start='%u' target='%u' count='%u'/>\n",
+                              def->uidmap[i].start, def->uidmap[i].target, def->uidmap[i].count);
+        for (int i = 0; i < def->n_gidmap; i++)
+                strbuf_printf(b, "    <gid start='%u' target='%u' count='%u'/>\n",
+                              def->gidmap[i].start, def->gidmap[i].target, def->gidmap[i].count);
+        strbuf_append(b, "  </idmap>\n");
+}
+
+static void format_clock(struct strbuf *b, const struct domain_def *def)
+{
+        open_tag(b, 2, "clock");
+        attr_s(b, "offset", domain_clock_offset_to_string(def->clock_offset));
+        attr_s(b, "timezone", def->clock_timezone);
+        attr_s(b, "adjustment", def->clock_adjustment);
+        attr_s(b, "basis", def->clock_basis);
+        strbuf_append(b, "/>\n");
+        elem_text(b, 2, "on_poweroff", domain_lifecycle_to_string(def->on_poweroff));
+        elem_text(b, 2, "on_reboot", domain_lifecycle_to_string(def->on_reboot));
+        elem_text(b, 2, "on_crash", domain_lifecycle_to_string(def->on_crash));
+}
+
+static void format_disk(struct strbuf *b, const struct domain_disk *d)
+{
+        open_tag(b, 4, "disk");
+        attr_s(b, "type", domain_disk_type_to_string(d->type));
+        attr_s(b, "device", domain_disk_device_to_string(d->device));
+        strbuf_append(b, ">\n");
+        if (d->driver_name || d->format != DOMAIN_DISK_FORMAT_NONE || d->driver_cache) {
+                open_tag(b, 6, "driver");
+                attr_s(b, "name", d->driver_name);
+                if (d->format != DOMAIN_DISK_FORMAT_NONE)
+                        attr_s(b, "type", domain_disk_format_to_string(d->format));
+                attr_s(b, "cache", d->driver_cache);
+                strbuf_append(b, "/>\n");
+        }
+        if (d->source) {
+                open_tag(b, 6, "source");
+                attr_s(b, d->type == DOMAIN_DISK_FILE ? "file" : "dev", d->source);
+                strbuf_append(b, "/>\n");
+        }
+        open_tag(b, 6, "target");
+        attr_s(b, "dev", d->target_dev);
+        if (d->bus != DOMAIN_DISK_BUS_NONE)
+                attr_s(b, "bus", domain_disk_bus_to_string(d->bus));
+        strbuf_append(b, "/>\n");
+        if (d->readonly)
+                strbuf_append(b, "      <readonly/>\n");
+        if (d->shareable)
+                strbuf_append(b, "      <shareable/>\n");
+        format_address(b, 6, &d->address);
+        strbuf_append(b, "    </disk>\n");
+}
+
+static void format_filesystem(struct strbuf *b, const struct domain_fs *fs)
+{
+        open_tag(b, 4, "filesystem");
+        attr_s(b, "type", domain_fs_type_to_string(fs->type));
+        attr_s(b, "accessmode", fs->accessmode);
+        strbuf_append(b, ">\n");
+        if (fs->driver_type || fs->driver_format) {
+                open_tag(b, 6, "driver");
+                attr_s(b, "type", fs->driver_type);
+                attr_s(b, "format", fs->driver_format);
+                strbuf_append(b, "/>\n");
+        }
+        open_tag(b, 6, "source");
+        switch (fs->type) {
+        case DOMAIN_FS_RAM:
+                strbuf_printf(b, " usage='%llu' units='KiB'", fs->usage_kib);
+                break;
+        case DOMAIN_FS_FILE:
+                attr_s(b, "file", fs->source);
+                break;
+        case DOMAIN_FS_BLOCK:
+                attr_s(b, "dev", fs->source);
+                break;
+        default:
+                attr_s(b, "dir", fs->source);
+                break;
+        }
+        strbuf_append(b, "/>\n");
+        open_tag(b, 6, "target");
+        attr_s(b, "dir", fs->target);
+        strbuf_append(b, "/>\n");
+        if (fs->readonly)
+                strbuf_append(b, "      <readonly/>\n");
+        strbuf_append(b, "    </filesystem>\n");
+}
+
+static void format_net(struct strbuf *b, const struct domain_net *n)
+{
+        open_tag(b, 4, "interface");
+        attr_s(b, "type", domain_net_type_to_string(n->type));
+        strbuf_append(b, ">\n");
+        if (n->mac) {
+                open_tag(b, 6, "mac");
+                attr_s(b, "address", n->mac);
+                strbuf_append(b, "/>\n");
+        }
+        if (n->source) {
+                open_tag(b, 6, "source");
+                attr_s(b, n->type == DOMAIN_NET_BRIDGE ? "bridge" : "network", n->source);
+                strbuf_append(b, "/>\n");
+        }
+        for (int i = 0; i < n->n_ips; i++) {
+                const struct domain_ip *ip = &n->ips[i];
+                open_tag(b, 6, "ip");
+                attr_s(b, "address", ip->address);
+                attr_s(b, "family", ip->family);
+                if (ip->prefix >= 0)
+                        attr_i(b, "prefix", ip->prefix);
+                attr_s(b, "peer", ip->peer);
+                strbuf_append(b, "/>\n");
+        }
+        for (int i = 0; i < n->n_routes; i++) {
+                const struct domain_route *rt = &n->routes[i];
+                open_tag(b, 6, "route");
+                attr_s(b, "family", rt->family);
+                attr_s(b, "address", rt->address);
+                if (rt->prefix >= 0)
+                        attr_i(b, "prefix", rt->prefix);
+                attr_s(b, "gateway", rt->gateway);
+                if (rt->metric >= 0)
+                        attr_i(b, "metric", rt->metric);
+                strbuf_append(b, "/>\n");
+        }
+        if (n->script) {
+                open_tag(b, 6, "script");
+                attr_s(b, "path", n->script);
+                strbuf_append(b, "/>\n");
+        }
+        if (n->target_dev) {
+                open_tag(b, 6, "target");
+                attr_s(b, "dev", n->target_dev);
+                strbuf_append(b, "/>\n");
+        }
+        if (n->guest_dev) {
+                open_tag(b, 6, "guest");
+                attr_s(b, "dev", n->guest_dev);
+                strbuf_append(b, "/>\n");
+        }
+        if (n->model) {
+                open_tag(b, 6, "model");
+                attr_s(b, "type", n->model);
+                strbuf_append(b, "/>\n");
+        }
+        if (n->mtu)
+                strbuf_printf(b, "      <mtu size='%d'/>\n", n->mtu);
+        format_address(b, 6, &n->address);
+        strbuf_append(b, "    </interface>\n");
+}
+
+static void format_chr(struct strbuf *b, const struct domain_chr *c)
+{
+        const char *tag = domain_chr_kind_to_string(c->kind);
+        open_tag(b, 4, tag);
+        attr_s(b, "type", c->source_type);
+        strbuf_append(b, ">\n");
+        if (c->source_path) {
+                open_tag(b, 6, "source");
+                attr_s(b, "path", c->source_path);
+                strbuf_append(b, "/>\n");
+        }
+        if (c->target_type || c->target_port >= 0 || c->target_model) {
+                open_tag(b, 6, "target");
+                attr_s(b, "type", c->target_type);
+                if (c->target_port >= 0)
+                        attr_i(b, "port", c->target_port);
+                if (c->target_model) {
+                        strbuf_append(b, ">\n");
+                        open_tag(b, 8, "model");
+                        attr_s(b, "name", c->target_model);
+                        strbuf_append(b, "/>\n      </target>\n");
+                } else {
+                        strbuf_append(b, "/>\n");
+                }
+        }
+        strbuf_printf(b, "    </%s>\n", tag);
+}
+
+static void format_graphics(struct strbuf *b, const struct domain_graphics *g)
+{
+        open_tag(b, 4, "graphics");
+        attr_s(b, "type", domain_graphics_type_to_string(g->type));
+        if (g->autoport)
+                attr_i(b, "port", -1);
+        else if (g->port >= 0)
+                attr_i(b, "port", g->port);
+        if (g->tls_port >= 0)
+                attr_i(b, "tlsPort", g->tls_port);
+        attr_s(b, "autoport", g->autoport ? "yes" : "no");
+        if (g->websocket != -1)
+                attr_i(b, "websocket", g->websocket);
+        attr_s(b, "listen", g->listen);
+        attr_s(b, "passwd", g->passwd);
+        attr_s(b, "keymap", g->keymap);
+        attr_s(b, "defaultMode", g->defaultmode);
+        if (!g->n_listens && !g->mouse_mode && !g->clipboard_copypaste) {
+                strbuf_append(b, "/>\n");
+                return;
+        }
+        strbuf_append(b, ">\n");
+        for (int i = 0; i < g->n_listens; i++) {
+                open_tag(b, 6, "listen");
+                attr_s(b, "type", g->listens[i].type);
+                attr_s(b, "address", g->listens[i].address);
+                strbuf_append(b, "/>\n");
+        }
+        if (g->mouse_mode) {
+                open_tag(b, 6, "mouse");
+                attr_s(b, "mode", g->mouse_mode);
+                strbuf_append(b, "/>\n");
+        }
+        if (g->clipboard_copypaste) {
+                open_tag(b, 6, "clipboard");
+                attr_s(b, "copypaste", g->clipboard_copypaste);
+                strbuf_append(b, "/>\n");
+        }
+        strbuf_append(b, "    </graphics>\n");
+}
+
+static void format_devices(struct strbuf *b, const struct domain_def *def)
+{
+        strbuf_append(b, "  <devices>\n");
+        elem_text(b, 4, "emulator", def->emulator);
+        for (int i = 0; i < def->n_disks; i++)
+                format_disk(b, &def->disks[i]);
+        for (int i = 0; i < def->n_controllers; i++) {
+                const struct domain_controller *c = &def->controllers[i];
+                open_tag(b, 4, "controller");
+                attr_s(b, "type", domain_controller_type_to_string(c->type));
+                attr_i(b, "index", c->index);
+                attr_s(b, "model", c->model);
+                if (c->address.type) {
+                        strbuf_append(b, ">\n");
+                        format_address(b, 6, &c->address);
+                        strbuf_append(b, "    </controller>\n");
+                } else {
+                        strbuf_append(b, "/>\n");
+                }
+        }
+        for (int i = 0; i < def->n_filesystems; i++)
+                format_filesystem(b, &def->filesystems[i]);
+        for (int i = 0; i < def->n_nets; i++)
+                format_net(b, &def->nets[i]);
+        for (int i = 0; i < def->n_chrs; i++)
+                format_chr(b, &def->chrs[i]);
+        for (int i = 0; i < def->n_inputs; i++)
+                strbuf_printf(b, "    <input type='%s' bus='%s'/>\n",
+                              domain_input_type_to_string(def->inputs[i].type),
+                              domain_input_bus_to_string(def->inputs[i].bus));
+        for (int i = 0; i < def->n_graphics; i++)
+                format_graphics(b, &def->graphics[i]);
+        for (int i = 0; i < def->n_videos; i++) {
+                const struct domain_video *v = &def->videos[i];
+                strbuf_append(b, "    <video>\n");
+                open_tag(b, 6, "model");
+                attr_s(b, "type", v->model);
+                if (v->vram)
+                        attr_i(b, "vram", v->vram);
+                if (v->heads)
+                        attr_i(b, "heads", v->heads);
+                if (v->primary != DOMAIN_TRISTATE_ABSENT)
+                        attr_s(b, "primary", v->primary == DOMAIN_TRISTATE_ON ? "yes" : "no");
+                strbuf_append(b, "/>\n");
+                format_address(b, 6, &v->address);
+                strbuf_append(b, "    </video>\n");
+        }
+        if (def->memballoon_model) {
+                open_tag(b, 4, "memballoon");
+                attr_s(b, "model", def->memballoon_model);
+                if (def->memballoon_address.type) {
+                        strbuf_append(b, ">\n");
+                        format_address(b, 6, &def->memballoon_address);
+                        strbuf_append(b, "    </memballoon>\n");
+                } else {
+                        strbuf_append(b, "/>\n");
+                }
+        }
+        strbuf_append(b, "  </devices>\n");
+}
+
+char *domain_format(const struct domain_def *def)
+{
+        struct strbuf b = { 0 };
+        char uuid[37];
+        domain_uuid_format(def->uuid, uuid);
+        strbuf_printf(&b, "<domain type='%s'>\n", domain_type_to_string(def->type));
+        elem_text(&b, 2, "name", def->name);
+        elem_text(&b, 2, "uuid", uuid);
+        elem_text(&b, 2, "title", def->title);
+        elem_text(&b, 2, "description", def->description);
+        if (def->metadata_xml)
+                strbuf_printf(&b, "  <metadata>%s</metadata>\n", def->metadata_xml);
+        format_memory(&b, def);
+        format_vcpu(&b, def);
+        if (def->resource_partition) {
+                strbuf_append(&b, "  <resource>\n");
+                elem_text(&b, 4, "partition", def->resource_partition);
+                strbuf_append(&b, "  </resource>\n");
+        }
+        format_os(&b, def);
+        format_features(&b, def);
+        format_idmap(&b, def);
+        format_clock(&b, def);
+        format_devices(&b, def);
+        if (def->seclabel_type) {
+                open_tag(&b, 2, "seclabel");
+                attr_s(&b, "type", def->seclabel_type);
+                strbuf_append(&b, "/>\n");
+        }
+        strbuf_append(&b, "</domain>\n");
+        return strbuf_steal(&b);
+}

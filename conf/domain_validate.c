@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Semantic checks of a domain model that need no host. Host checks (is
+ * /dev/kvm there, does the bridge exist) happen at start, in the drivers. */
+#include "conf/domain.h"
+
+#define INVALID(...) lv_error_setf(err, LV_ERR_INVALID_XML, __VA_ARGS__)
+
+static int validate_name(const char *name, struct lv_error **err)
+{
+        if (!name || !*name)
+                return INVALID("domain name is empty");
+        if (strlen(name) > DOMAIN_NAME_MAX)
+                return INVALID("domain name '%.20s...' is longer than %d characters", name,
+                               DOMAIN_NAME_MAX);
+        if (streq(name, ".") || streq(name, ".."))
+                return INVALID("domain name '%s' is not allowed", name);
+        for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+                if (*p == '/')
+                        return INVALID("domain name '%s' contains '/'", name);
+                if (*p < 0x20 || *p == 0x7f)
+                        return INVALID("domain name contains the control character 0x%02x", *p);
+        }
+        if (name[0] == '-')
+                return INVALID("domain name '%s' starts with '-'", name);
+        return 0;
+}
+
+static bool uuid_is_null(const unsigned char u[16])
+{
+        for (int i = 0; i < 16; i++)
+                if (u[i])
+                        return false;
+        return true;
+}
+
+static bool path_is_absolute(const char *p)
+{
+        return p && p[0] == '/';
+}
+
+static int validate_memory(const struct domain_def *def, struct lv_error **err)
+{
+        if (def->memory_kib == 0)
+                return INVALID("memory size must be greater than zero");
+        if (def->current_memory_kib > def->memory_kib)
+                return INVALID("currentMemory (%llu KiB) is larger than memory (%llu KiB)",
+                               def->current_memory_kib, def->memory_kib);
+        if (def->max_memory_kib && def->max_memory_kib < def->memory_kib)
+                return INVALID("maxMemory (%llu KiB) is smaller than memory (%llu KiB)",
+                               def->max_memory_kib, def->memory_kib);
+        if (def->vcpus_current > def->vcpus)
+                return INVALID("vcpu current (%u) is larger than the vcpu count (%u)",
+                               def->vcpus_current, def->vcpus);
+        if (def->n_vcpu_entries && (unsigned)def->n_vcpu_entries != def->vcpus)
+                return INVALID("<vcpus> lists %d vcpus, <vcpu> says %u", def->n_vcpu_entries,
+                               def->vcpus);
+        for (int i = 0; i < def->n_vcpu_entries; i++)
+                for (int j = 0; j < i; j++)
+                        if (def->vcpu_entries[i].id == def->vcpu_entries[j].id)
+                                return INVALID("vcpu id %u given twice", def->vcpu_entries[i].id);
+        for (int i = 0; i < def->n_vcpu_entries; i++)
+                if (def->vcpu_entries[i].id >= def->vcpus)
+                        return INVALID("vcpu id %u is not below the vcpu count %u",
+                                       def->vcpu_entries[i].id, def->vcpus);
+        return 0;
+}
+
+static int validate_os(const struct domain_def *def, struct lv_error **err)
+{
+        const struct domain_os *os = &def->os;
+        const char *type = domain_type_to_string(def->type);
+        switch (def->type) {
+        case DOMAIN_TYPE_LXC:
+                if (os->type != DOMAIN_OS_EXE)
+                        return INVALID("domain type 'lxc' needs <os><type>exe</type>, not '%s'",
+                                       domain_os_type_to_string(os->type));
+                if (!os->init)
+                        return INVALID("domain type 'lxc' needs <os><init>");
+                if (!path_is_absolute(os->init))
+                        return INVALID("init '%s' is not an absolute path", os->init);
+                if (os->initdir && !path_is_absolute(os->initdir))
+                        return INVALID("initdir '%s' is not an absolute path", os->initdir);
+                if (!domain_root_fs(def))
+                        return INVALID("domain type 'lxc' needs a root filesystem "
+                                       "(<filesystem> with <target dir='/'/>)");
+                if (os->kernel || os->initrd || os->loader)
+                        return INVALID("domain type 'lxc' does not boot a kernel");
+                break;
+        case DOMAIN_TYPE_QEMU:
+        case DOMAIN_TYPE_KVM:
+                if (os->type != DOMAIN_OS_HVM)
+                        return INVALID("domain type '%s' needs <os><type>hvm</type>, not '%s'",
+                                       type, domain_os_type_to_string(os->type));
+                break;
+        case DOMAIN_TYPE_XEN:
+                if (os->type == DOMAIN_OS_EXE)
+                        return INVALID("domain type 'xen' cannot use <os><type>exe</type>");
+                break;
+        default:
+                return INVALID("unknown domain type");
+        }
+        if (def->type != DOMAIN_TYPE_LXC &&
+            (os->init || os->initargs || os->n_initenv || os->initdir || os->inituser ||
+             os->initgroup))
+                return INVALID("<init>, <initarg>, <initenv>, <initdir>, <inituser> and "
+                               "<initgroup> are only for domain type 'lxc'");
+        if (os->initrd && !os->kernel)
+                return INVALID("<initrd> given without <kernel>");
+        if (os->cmdline && !os->kernel)
+                return INVALID("<cmdline> given without <kernel>");
+        for (int i = 0; i < os->n_initenv; i++) {
+                const char *n = os->initenv[i].name;
+                if (!*n || strchr(n, '='))
+                        return INVALID("initenv name '%s' is empty or contains '='", n);
+                for (int j = 0; j < i; j++)
+                        if (streq(os->initenv[j].name, n))
+                                return INVALID("initenv '%s' given twice", n);
+        }
+        return 0;
+}
+
+static int validate_idmap(const struct domain_def *def, struct lv_error **err)
+{
+        if ((def->n_uidmap > 0) != (def->n_gidmap > 0))
+                return INVALID("<idmap> needs both <uid> and <gid> entries");
+        if (def->n_uidmap && def->type != DOMAIN_TYPE_LXC)
+                return INVALID("<idmap> is only for domain type 'lxc'");
+        const struct domain_idmap *maps[2] = { def->uidmap, def->gidmap };
+        int counts[2] = { def->n_uidmap, def->n_gidmap };
+        for (int k = 0; k < 2; k++) {
+                bool zero = false;
+                for (int i = 0; i < counts[k]; i++) {
+                        const struct domain_idmap *m = &maps[k][i];
+                        if ((unsigned long long)m->start + m->count > 1ULL << 32 ||
+                            (unsigned long long)m->target + m->count > 1ULL << 32)
+                                return INVALID("idmap %s entry %u:%u:%u overflows 32 bits",
+                                               k ? "gid" : "uid", m->start, m->target, m->count);
+                        zero |= m->start == 0;
+                        for (int j = 0; j < i; j++) {
+                                const struct domain_idmap *o = &maps[k][j];
+                                if (m->start < o->start + o->count && o->start < m->start + m->count)
+                                        return INVALID("idmap %s ranges starting at %u and %u overlap",
+                                                       k ? "gid" : "uid", o->start, m->start);
+                        }
+                }
+                if (counts[k] && !zero)
+                        return INVALID("idmap %s has no entry for id 0 inside the guest",
+                                       k ? "gid" : "uid");
+        }
+        return 0;
+}
+
+static int validate_mac(const char *mac, struct lv_error **err)
+{
+        unsigned char m[6];
+        if (!domain_mac_parse(mac, m))
+                return INVALID("'%s' is not a MAC address", mac);
+        if (m[0] & 1)
+                return INVALID("MAC address '%s' is a multicast address", mac);
+        bool zero = true;
+        for (int i = 0; i < 6; i++)
+                zero &= m[i] == 0;
+        if (zero)
+                return INVALID("MAC address '%s' is all zeros", mac);
+        return 0;
+}
+
+static int validate_devices(const struct domain_def *def, struct lv_error **err)
+{
+        for (int i = 0; i < def->n_filesystems; i++) {
+                const struct domain_fs *fs = &def->filesystems[i];
+                if (!path_is_absolute(fs->target))
+                        return INVALID("filesystem target '%s' is not an absolute path",
+                                       fs->target);
+                if (fs->type != DOMAIN_FS_RAM && !path_is_absolute(fs->source))
+                        return INVALID("filesystem source '%s' is not an absolute path",
+                                       fs->source);
+                for (int j = 0; j < i; j++)
+                        if (streq(def->filesystems[j].target, fs->target))
+                                return INVALID("filesystem target '%s' given twice", fs->target);
+        }
+        for (int i = 0; i < def->n_disks; i++) {
+                const struct domain_disk *d = &def->disks[i];
+                if (!*d->target_dev || strchr(d->target_dev, '/'))
+                        return INVALID("disk target dev '%s' is not a device name", d->target_dev);
+                if (d->source && !path_is_absolute(d->source))
+                        return INVALID("disk '%s': source '%s' is not an absolute path",
+                                       d->target_dev, d->source);
+                for (int j = 0; j < i; j++)
+                        if (streq(def->disks[j].target_dev, d->target_dev))
+                                return INVALID("disk target dev '%s' given twice", d->target_dev);
+        }
+        for (int i = 0; i < def->n_nets; i++) {
+                const struct domain_net *n = &def->nets[i];
+                int r = validate_mac(n->mac, err);
+                if (r < 0)
+                        return r;
+                for (int j = 0; j < i; j++) {
+                        if (streq(def->nets[j].mac, n->mac))
+                                return INVALID("MAC address '%s' given twice", n->mac);
+                        if (n->target_dev && streq(def->nets[j].target_dev, n->target_dev))
+                                return INVALID("interface target dev '%s' given twice",
+                                               n->target_dev);
+                        if (n->guest_dev && streq(def->nets[j].guest_dev, n->guest_dev))
+                                return INVALID("interface guest dev '%s' given twice",
+                                               n->guest_dev);
+                }
+                if (n->target_dev && (strlen(n->target_dev) >= 16 || strchr(n->target_dev, '/') ||
+                                      !*n->target_dev))
+                        return INVALID("interface target dev '%s' is not a valid link name",
+                                       n->target_dev);
+                if (n->guest_dev && (strlen(n->guest_dev) >= 16 || strchr(n->guest_dev, '/') ||
+                                     !*n->guest_dev))
+                        return INVALID("interface guest dev '%s' is not a valid link name",
+                                       n->guest_dev);
+        }
+        for (int i = 0; i < def->n_chrs; i++)
+                for (int j = 0; j < i; j++)
+                        if (def->chrs[i].kind == def->chrs[j].kind &&
+                            def->chrs[i].target_port >= 0 &&
+                            def->chrs[i].target_port == def->chrs[j].target_port)
+                                return INVALID("%s port %d given twice",
+                                               domain_chr_kind_to_string(def->chrs[i].kind),
+                                               def->chrs[i].target_port);
+        for (int i = 0; i < def->n_graphics; i++) {
+                const struct domain_graphics *g = &def->graphics[i];
+                if (!g->autoport && g->port >= 0 && g->port < 5900 &&
+                    def->type != DOMAIN_TYPE_XEN)
+                        return INVALID("graphics port %d is below 5900", g->port);
+                for (int j = 0; j < i; j++)
+                        if (def->graphics[j].type == g->type)
+                                return INVALID("more than one '%s' graphics device",
+                                               domain_graphics_type_to_string(g->type));
+        }
+        for (int i = 0; i < def->n_controllers; i++)
+                for (int j = 0; j < i; j++)
+                        if (def->controllers[i].type == def->controllers[j].type &&
+                            def->controllers[i].index == def->controllers[j].index)
+                                return INVALID("controller '%s' index %d given twice",
+                                               domain_controller_type_to_string(
+                                                       def->controllers[i].type),
+                                               def->controllers[i].index);
+        if (def->type == DOMAIN_TYPE_LXC && (def->n_disks || def->n_graphics))
+                return INVALID("domain type 'lxc' supports no <disk> or <graphics>");
+        if (def->emulator && !path_is_absolute(def->emulator))
+                return INVALID("emulator '%s' is not an absolute path", def->emulator);
+        return 0;
+}
+
+int domain_validate(const struct domain_def *def, struct lv_error **err)
+{
+        int r;
+        if ((r = validate_name(def->name, err)) < 0)
+                return r;
+        if (uuid_is_null(def->uuid))
+                return INVALID("domain '%s': the all-zero UUID is not allowed", def->name);
+        if ((r = validate_memory(def, err)) < 0 || (r = validate_os(def, err)) < 0 ||
+            (r = validate_idmap(def, err)) < 0 || (r = validate_devices(def, err)) < 0)
+                return lv_error_prefix(err, "domain '%s'", def->name);
+        if (def->resource_partition && !path_is_absolute(def->resource_partition))
+                return INVALID("domain '%s': resource partition '%s' is not an absolute path",
+                               def->name, def->resource_partition);
+        return 0;
+}
