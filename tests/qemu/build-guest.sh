@@ -1,0 +1,101 @@
+#!/bin/sh
+# Build the tiny test guest: a Debian cloud kernel and a busybox-static
+# initramfs whose /init prints markers on the serial console.
+#   build-guest.sh [OUTDIR]   (default $LV_BUILD_ROOT/test-guest)
+# Writes OUTDIR/vmlinuz and OUTDIR/initrd.gz, once (cached); reusable by
+# other test suites (migration). Exits 77 when a tool is missing.
+#
+# The guest's /init:
+#   - loads the modules it needs (virtio-pci, virtio-net, virtio-blk,
+#     virtio-balloon, the ACPI button + evdev for power-button events),
+#   - starts busybox acpid: the ACPI power button (QMP system_powerdown)
+#     prints "LV-POWEROFF" and powers off (poweroff -f),
+#   - prints "LV-GUEST-BOOTED", then "LV-MAC <ifname> <mac>" per NIC,
+#   - then "LV-COUNTER <n>" once a second, forever.
+set -eu
+
+OUT=${1:-${LV_BUILD_ROOT:-.}/test-guest}
+if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.gz" ]; then
+    exit 0
+fi
+for t in apt-get apt-cache dpkg cpio gzip depmod; do
+    command -v "$t" >/dev/null 2>&1 || { echo "skip: $t missing" >&2; exit 77; }
+done
+BUSYBOX=$(command -v busybox || true)
+if [ -z "$BUSYBOX" ] || ! file -L "$BUSYBOX" 2>/dev/null | grep -q static; then
+    BUSYBOX=/bin/busybox
+fi
+[ -x "$BUSYBOX" ] || { echo "skip: busybox-static missing" >&2; exit 77; }
+
+mkdir -p "$OUT"
+WORK=$(mktemp -d "$OUT/.build.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT INT TERM
+
+PKG=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null |
+      sed -n 's/^ *Depends: \(linux-image-[0-9].*-cloud-amd64\)$/\1/p' | head -n1)
+[ -n "$PKG" ] || { echo "skip: cannot find the cloud kernel package" >&2; exit 77; }
+(cd "$WORK" && apt-get download "$PKG" >/dev/null 2>&1) ||
+    { echo "skip: apt-get download $PKG failed" >&2; exit 77; }
+dpkg -x "$WORK"/"$PKG"_*.deb "$WORK/kernel"
+KVER=${PKG#linux-image-}
+MODDIR="$WORK/kernel/lib/modules/$KVER"
+# the package carries no modules.dep (made at install time)
+depmod -b "$WORK/kernel" "$KVER" || { echo "skip: depmod failed" >&2; exit 77; }
+
+ROOT="$WORK/root"
+mkdir -p "$ROOT/bin" "$ROOT/lib/modules" "$ROOT/etc/acpi/PWRF" "$ROOT/proc" "$ROOT/sys" \
+         "$ROOT/dev" "$ROOT/tmp"
+cp "$BUSYBOX" "$ROOT/bin/busybox"
+
+# modules in dependency order (modules.dep: "mod.ko: dep1.ko dep2.ko")
+LOAD=""
+add_module() {
+    local m deps d
+    m=$(sed -n "s|^\\(kernel/.*/$1\\.ko\\):.*|\\1|p" "$MODDIR/modules.dep" | head -n1)
+    [ -n "$m" ] || return 0
+    deps=$(sed -n "s|^$m: *||p" "$MODDIR/modules.dep")
+    for d in $deps; do
+        add_module "$(basename "$d" .ko)"
+    done
+    case " $LOAD " in *" $(basename "$m") "*) return 0;; esac
+    cp "$MODDIR/$m" "$ROOT/lib/modules/"
+    LOAD="$LOAD $(basename "$m")"
+}
+for m in virtio_pci virtio_net virtio_blk virtio_balloon virtio_console button evdev; do
+    add_module "$m"
+done
+
+cat > "$ROOT/etc/acpi/PWRF/00000080" <<'EOS'
+#!/bin/busybox sh
+echo "LV-POWEROFF" > /dev/console
+/bin/busybox poweroff -f
+EOS
+chmod +x "$ROOT/etc/acpi/PWRF/00000080"
+
+cat > "$ROOT/init" <<EOS
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+for m in $LOAD; do insmod /lib/modules/\$m 2>/dev/null; done
+acpid -f -c /etc/acpi -l /tmp/acpid.log &
+echo "LV-GUEST-BOOTED"
+for n in /sys/class/net/*; do
+    [ "\${n##*/}" = lo ] || echo "LV-MAC \${n##*/} \$(cat \$n/address)"
+done
+i=0
+while true; do
+    i=\$((i + 1))
+    echo "LV-COUNTER \$i"
+    sleep 1
+done
+EOS
+chmod +x "$ROOT/init"
+
+(cd "$ROOT" && find . | cpio -o -H newc --quiet | gzip -9) > "$WORK/initrd.gz"
+cp "$WORK/kernel/boot/vmlinuz-$KVER" "$WORK/vmlinuz"
+mv "$WORK/initrd.gz" "$OUT/initrd.gz"
+mv "$WORK/vmlinuz" "$OUT/vmlinuz"
+echo "$KVER" > "$OUT/kernel-version"
