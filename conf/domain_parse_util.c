@@ -14,7 +14,10 @@ static int vperr(struct pctx *c, xmlNodePtr node, const char *attr, const char *
         if (vasprintf(&msg, fmt, ap) < 0)
                 abort();
         long line = node ? xmlGetLineNo(node) : 0;
-        const char *name = node ? (const char *)node->name : "?";
+        _cleanup_free_ char *name = !node ? xstrdup("?")
+                                    : node->ns && node->ns->prefix
+                                            ? xasprintf("%s:%s", node->ns->prefix, node->name)
+                                            : xstrdup((const char *)node->name);
         if (attr)
                 return lv_error_setf(c->err, LV_ERR_INVALID_XML,
                                      "%s:%ld: attribute '%s' of element '%s': %s", c->file, line,
@@ -178,7 +181,7 @@ int attr_bool(struct pctx *c, xmlNodePtr node, const char *name, bool *ret)
         else if (streq(v, "no") || streq(v, "off"))
                 *ret = false;
         else
-                return perr_attr(c, node, name, "'%s' is not 'yes' or 'no'", v);
+                return perr_attr(c, node, name, "'%s' is not 'yes'/'on' or 'no'/'off'", v);
         return 0;
 }
 
