@@ -10,6 +10,8 @@
 
 #include "conf/domain.h"
 
+struct cookie;
+
 struct conf_xml_ops {
         int (*domain_parse_string)(const char *xml, size_t len, const char *filename,
                                    struct domain_def **ret, struct lv_error **err);
@@ -17,6 +19,10 @@ struct conf_xml_ops {
                                  struct lv_error **err);
         /* Extended by later parsers (migration cookie, ...). New members are
          * added at the end. */
+        /* Migration cookie (conf/cookie.h). */
+        int (*cookie_parse_string)(const char *xml, size_t len, const char *expected_name,
+                                   const unsigned char *expected_uuid, unsigned accept,
+                                   struct cookie **ret, struct lv_error **err);
 };
 
 /* NULL on failure, with *err naming the module and the reason. */
