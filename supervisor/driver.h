@@ -112,3 +112,4 @@ struct lv_driver {
 const struct lv_driver *driver_for_type(enum domain_type type, struct lv_error **err);
 
 extern const struct lv_driver lxc_driver;
+extern const struct lv_driver xen_driver; /* xen/driver.c, absent with -Dxen=disabled */

@@ -9,6 +9,7 @@
 static const struct lvsh_command *const tables[] = {
         lvsh_define_commands,
         lvsh_domain_commands,
+        lvsh_xen_commands,
 };
 
 const struct lvsh_command *lvsh_find_command(const char *name)

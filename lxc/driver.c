@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The LXC driver (supervisor side): prepares everything the container
+ * needs, clones the child into new namespaces, finishes the outside
+ * set-up while the child waits, and returns once init was exec'd. Every
+ * step registers its undo (guest_undo_push), so a failed start and the
+ * end of the guest leave nothing behind. See docs/lxc.md. */
+#include "lxc/lxc.h"
+
+#include <json-c/json.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "supervisor/cgroup.h"
+#include "supervisor/driver.h"
+#include "util/log.h"
+
+/* How long the child may take from clone to exec. */
+#define LXC_START_TIMEOUT_MS 30000
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+struct lxc_guest {
+        struct cgroup *cg;
+        int console_slave; /* kept open so the master never sees a hangup */
+};
+
+/* ---- network hook ----
+ * The container's interfaces are set up by netns/ in the parent, after
+ * clone (the child's network namespace exists) and before the child
+ * continues: netns_guest_setup_container(g, pid, err) moves the guest ends
+ * into the namespace of pid and registers its undos. */
+int netns_guest_setup_container(struct lv_guest *g, pid_t pid, struct lv_error **err)
+        __attribute__((weak));
+
+static int lxc_network_setup(struct lv_guest *g, pid_t pid, struct lv_error **err)
+{
+        if (g->def->n_nets == 0)
+                return 0;
+        if (!netns_guest_setup_container)
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "network interfaces: litevirt was built without container "
+                                     "networking");
+        return netns_guest_setup_container(g, pid, err);
+}
+
+/* ---- undo steps ---- */
+
+static void undo_driver_data(struct lv_guest *g, void *data)
+{
+        if (g->driver_data == data)
+                g->driver_data = NULL;
+}
+
+static void undo_console(struct lv_guest *g, void *data)
+{
+        struct lxc_guest *lg = data;
+        if (g->console_fd >= 0)
+                close(g->console_fd);
+        g->console_fd = -1;
+        free(g->console_path);
+        g->console_path = NULL;
+        if (lg->console_slave >= 0)
+                close(lg->console_slave);
+        lg->console_slave = -1;
+}
+
+static void undo_cgroup(struct lv_guest *g, void *data)
+{
+        struct lxc_guest *lg = data;
+        struct lv_error *e = NULL;
+        if (cgroup_guest_destroy(lg->cg, &e) < 0) {
+                log_error("guest '%s': %s", g->name, e->message);
+                lv_error_free(e);
+        }
+        cgroup_free(lg->cg);
+        lg->cg = NULL;
+        free(g->cgroup_path);
+        g->cgroup_path = NULL;
+}
+
+/* The undo of the container's init owns its own pidfd: the core may have
+ * closed g->pidfd (and reaped the process) already. */
+struct lxc_proc {
+        int pidfd;
+        pid_t pid;
+};
+
+static void undo_process(struct lv_guest *g, void *data)
+{
+        struct lxc_proc *p = data;
+        if (syscall(SYS_pidfd_send_signal, p->pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
+                log_warning("guest '%s': killing init %d: %s", g->name, (int)p->pid, strerror(errno));
+        siginfo_t si;
+        while (waitid((idtype_t)P_PIDFD, (id_t)p->pidfd, &si, WEXITED) < 0 && errno == EINTR)
+                ;
+        close(p->pidfd);
+        p->pidfd = -1;
+}
+
+/* ---- start ---- */
+
+static int console_open(struct lv_guest *g, struct lxc_guest *lg, struct lv_error **err)
+{
+        _cleanup_close_ int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (master < 0)
+                return lv_error_set(err, errno, "console: opening a pty");
+        if (grantpt(master) < 0 || unlockpt(master) < 0)
+                return lv_error_set(err, errno, "console: unlocking the pty");
+        char name[128];
+        if (ptsname_r(master, name, sizeof name) != 0)
+                return lv_error_set(err, errno, "console: naming the pty");
+        _cleanup_close_ int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (slave < 0)
+                return lv_error_set(err, errno, "console: opening '%s'", name);
+        /* The core reads the master from its event loop. */
+        int fl = fcntl(master, F_GETFL);
+        if (fl < 0 || fcntl(master, F_SETFL, fl | O_NONBLOCK) < 0)
+                return lv_error_set(err, errno, "console: making the pty non-blocking");
+        g->console_fd = TAKE_FD(master);
+        g->console_path = xstrdup(name);
+        lg->console_slave = TAKE_FD(slave);
+        _cleanup_free_ char *what = xasprintf("console pty %s", name);
+        guest_undo_push(g, what, undo_console, lg, NULL);
+        return 0;
+}
+
+static int rootfs_resolve(const struct domain_def *def, char **ret, bool *ret_ro,
+                          struct lv_error **err)
+{
+        const struct domain_fs *root = domain_root_fs(def);
+        if (!root)
+                return lv_error_setf(err, EINVAL,
+                                     "no root filesystem (<filesystem type='mount'> with "
+                                     "<target dir='/'/>)");
+        if (root->type != DOMAIN_FS_MOUNT || !root->source)
+                return lv_error_setf(err, ENOTSUP,
+                                     "root filesystem: only type='mount' with a source directory "
+                                     "is supported");
+        char *real = realpath(root->source, NULL);
+        if (!real)
+                return lv_error_set(err, errno, "root filesystem '%s'", root->source);
+        struct stat st;
+        if (stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
+                free(real);
+                return lv_error_set(err, ENOTDIR, "root filesystem '%s'", root->source);
+        }
+        *ret = real;
+        *ret_ro = root->readonly;
+        return 0;
+}
+
+static int lxc_check(const struct domain_def *def, struct lv_error **err)
+{
+        if (def->type != DOMAIN_TYPE_LXC)
+                return lv_error_setf(err, EINVAL, "the lxc driver cannot run a '%s' domain",
+                                     domain_type_to_string(def->type));
+        if (def->os.type != DOMAIN_OS_EXE)
+                return lv_error_setf(err, ENOTSUP, "<os><type>: containers need 'exe'");
+        _cleanup_free_ char *root = NULL;
+        bool ro;
+        uint64_t drop;
+        int r = rootfs_resolve(def, &root, &ro, err);
+        if (r == 0)
+                r = lxc_idmap_validate(def, err);
+        if (r == 0)
+                r = lxc_caps_compute(def, &drop, err);
+        return r;
+}
+
+static void seccomp_freep(void **ctx)
+{
+        lxc_seccomp_free(*ctx);
+}
+
+static int lxc_start(struct lv_guest *g, struct lv_error **err)
+{
+        const struct domain_def *def = g->def;
+        int r = lxc_check(def, err);
+        if (r < 0)
+                return r;
+
+        _cleanup_free_ char *rootfs = NULL;
+        bool root_ro = false;
+        uint64_t caps_drop = 0;
+        _cleanup_(seccomp_freep) void *seccomp = NULL;
+        if ((r = rootfs_resolve(def, &rootfs, &root_ro, err)) < 0 ||
+            (r = lxc_caps_compute(def, &caps_drop, err)) < 0 ||
+            (r = lxc_seccomp_build(def, &seccomp, err)) < 0)
+                return r;
+
+        struct lxc_guest *lg = xcalloc(1, sizeof(*lg));
+        lg->console_slave = -1;
+        g->driver_data = lg;
+        guest_undo_push(g, "lxc driver state", undo_driver_data, lg, free);
+
+        if ((r = console_open(g, lg, err)) < 0)
+                return r;
+        if ((r = cgroup_guest_create(def, lxc_devices_cgroup_allow, &lg->cg, err)) < 0)
+                return r;
+        g->cgroup_path = xstrdup(lg->cg->rel_path);
+        _cleanup_free_ char *cg_what = xasprintf("cgroup %s", lg->cg->rel_path);
+        guest_undo_push(g, cg_what, undo_cgroup, lg, NULL);
+
+        int sp[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+                return lv_error_set(err, errno, "creating the sync socket");
+        _cleanup_close_ int parent_fd = sp[0];
+        _cleanup_close_ int child_fd = sp[1];
+
+        bool userns = def->n_uidmap > 0;
+        struct lxc_child child = {
+                .def = def,
+                .rootfs = rootfs,
+                .root_readonly = root_ro,
+                .userns = userns,
+                .sync_fd = child_fd,
+                .console_fd = lg->console_slave,
+                .console_path = g->console_path,
+                .caps_drop = caps_drop,
+                .seccomp = seccomp,
+        };
+        int pidfd = -1;
+        struct clone_args args = {
+                .flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
+                         (userns ? CLONE_NEWUSER : 0) | CLONE_PIDFD,
+                .pidfd = (uint64_t)(uintptr_t)&pidfd,
+                .exit_signal = SIGCHLD,
+        };
+        fflush(NULL);
+        long pid = syscall(SYS_clone3, &args, sizeof args);
+        if (pid < 0)
+                return lv_error_set(err, errno, "cloning the container process");
+        if (pid == 0) {
+                close(parent_fd);
+                lxc_container_main(&child);
+        }
+        g->pid = (pid_t)pid;
+        g->pidfd = pidfd;
+        struct lxc_proc *proc = xcalloc(1, sizeof(*proc));
+        proc->pid = (pid_t)pid;
+        proc->pidfd = fcntl(pidfd, F_DUPFD_CLOEXEC, 3);
+        if (proc->pidfd < 0) {
+                r = lv_error_set(err, errno, "duplicating the pidfd");
+                (void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+                siginfo_t si;
+                (void)waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED);
+                close(pidfd);
+                g->pidfd = -1;
+                g->pid = 0;
+                free(proc);
+                return r;
+        }
+        _cleanup_free_ char *what = xasprintf("container init %ld", pid);
+        guest_undo_push(g, what, undo_process, proc, free);
+        closep(&child_fd);
+
+        /* The outside set-up, while the child waits. */
+        if (userns && (r = lxc_idmap_write((pid_t)pid, def, err)) < 0)
+                return r;
+        if ((r = cgroup_guest_attach(lg->cg, (pid_t)pid, err)) < 0)
+                return r;
+        if ((r = lxc_network_setup(g, (pid_t)pid, err)) < 0)
+                return r;
+        if ((r = lxc_sync_send_go(parent_fd, err)) < 0)
+                return r;
+        if ((r = lxc_sync_wait_exec(parent_fd, pidfd, LXC_START_TIMEOUT_MS, err)) < 0)
+                return r;
+        log_info("container init %ld exec'd (%s)", pid, def->os.init ? def->os.init : "/sbin/init");
+        return 0;
+}
+
+/* ---- signals to init ---- */
+
+/* Whether init has a handler for sig (SigCgt in /proc/PID/status): a
+ * PID-namespace init ignores signals it does not catch. */
+static bool init_catches(pid_t pid, int sig)
+{
+        _cleanup_free_ char *path = xasprintf("/proc/%d/status", (int)pid);
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        char line[256];
+        while (f && fgets(line, sizeof line, f))
+                if (startswith(line, "SigCgt:")) {
+                        unsigned long long mask = strtoull(line + 7, NULL, 16);
+                        return (mask >> (sig - 1)) & 1;
+                }
+        return false;
+}
+
+static int signal_init(struct lv_guest *g, int sig, struct lv_error **err)
+{
+        if (g->pidfd < 0)
+                return lv_error_setf(err, LV_ERR_STATE, "the container is not running");
+        if (syscall(SYS_pidfd_send_signal, g->pidfd, sig, NULL, 0) < 0)
+                return lv_error_set(err, errno, "sending %s to init", sigabbrev_np(sig));
+        log_info("sent SIG%s to init %d", sigabbrev_np(sig), (int)g->pid);
+        return 0;
+}
+
+/* Power off: systemd (SIGRTMIN+4), busybox init (SIGUSR2), sysvinit
+ * (SIGPWR), else SIGTERM. The core kills after its timeout. */
+static int lxc_shutdown(struct lv_guest *g, struct lv_error **err)
+{
+        pid_t pid = g->pid;
+        int sig = SIGTERM;
+        if (init_catches(pid, SIGRTMIN + 4))
+                sig = SIGRTMIN + 4;
+        else if (init_catches(pid, SIGUSR2) && init_catches(pid, SIGTERM))
+                sig = SIGUSR2;
+        else if (init_catches(pid, SIGPWR))
+                sig = SIGPWR;
+        return signal_init(g, sig, err);
+}
+
+/* Reboot: systemd (SIGINT: ctrl-alt-del), busybox init (SIGTERM),
+ * sysvinit (SIGINT). An init that handles none cannot be asked. */
+static int lxc_reboot(struct lv_guest *g, struct lv_error **err)
+{
+        pid_t pid = g->pid;
+        int sig;
+        if (init_catches(pid, SIGUSR2) && init_catches(pid, SIGTERM))
+                sig = SIGTERM;
+        else if (init_catches(pid, SIGINT))
+                sig = SIGINT;
+        else
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "the container's init handles no reboot signal");
+        return signal_init(g, sig, err);
+}
+
+static int lxc_destroy(struct lv_guest *g, struct lv_error **err)
+{
+        struct lxc_guest *lg = g->driver_data;
+        int r = signal_init(g, SIGKILL, err);
+        /* Frozen tasks of the v1 freezer would not die. */
+        if (lg && lg->cg && g->state == GUEST_STATE_PAUSED)
+                (void)cgroup_guest_thaw(lg->cg, NULL);
+        return r;
+}
+
+static int lxc_suspend(struct lv_guest *g, struct lv_error **err)
+{
+        struct lxc_guest *lg = g->driver_data;
+        if (!lg || !lg->cg)
+                return lv_error_setf(err, LV_ERR_STATE, "the container is not running");
+        return cgroup_guest_freeze(lg->cg, err);
+}
+
+static int lxc_resume(struct lv_guest *g, struct lv_error **err)
+{
+        struct lxc_guest *lg = g->driver_data;
+        if (!lg || !lg->cg)
+                return lv_error_setf(err, LV_ERR_STATE, "the container is not running");
+        return cgroup_guest_thaw(lg->cg, err);
+}
+
+static int lxc_stats(struct lv_guest *g, struct json_object *out, struct lv_error **err)
+{
+        struct lxc_guest *lg = g->driver_data;
+        if (!lg || !lg->cg)
+                return lv_error_setf(err, LV_ERR_STATE, "the container is not running");
+        struct cgroup_stats st;
+        int r = cgroup_guest_stats(lg->cg, &st, err);
+        if (r < 0)
+                return r;
+        if (st.cpu_time_ns != UINT64_MAX)
+                json_object_object_add(out, "cpu.time", json_object_new_int64((int64_t)st.cpu_time_ns));
+        json_object_object_add(out, "balloon.current",
+                               json_object_new_int64((int64_t)(st.memory_bytes / 1024)));
+        if (st.memory_limit != UINT64_MAX)
+                json_object_object_add(out, "balloon.maximum",
+                                       json_object_new_int64((int64_t)(st.memory_limit / 1024)));
+        json_object_object_add(out, "pids.current", json_object_new_int64((int64_t)st.pids_current));
+        if (st.pids_max != UINT64_MAX)
+                json_object_object_add(out, "pids.max", json_object_new_int64((int64_t)st.pids_max));
+        return 0;
+}
+
+const struct lv_driver lxc_driver = {
+        .name = "lxc",
+        .check = lxc_check,
+        .start = lxc_start,
+        .shutdown = lxc_shutdown,
+        .destroy = lxc_destroy,
+        .reboot = lxc_reboot,
+        .suspend = lxc_suspend,
+        .resume = lxc_resume,
+        .stats = lxc_stats,
+        /* .exited: the core's default mapping (exit: poweroff; killed by
+         * SIGHUP/SIGINT after reboot(2) in the PID namespace: reboot /
+         * poweroff; other signals: crash) is the container's. */
+};

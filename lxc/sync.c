@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Messages between the supervisor and the container's child process over
+ * a SOCK_SEQPACKET socketpair: the parent sends GO once cgroups, idmap and
+ * network are in place; the child either execs init (its CLOEXEC end
+ * closes: the parent reads end-of-file) or sends ERROR with errno and
+ * message. */
+#include "lxc/lxc.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#define LXC_SYNC_MSG_MAX 1024
+
+struct lxc_sync_msg {
+        int32_t type;
+        int32_t code;
+        char message[LXC_SYNC_MSG_MAX];
+};
+
+int lxc_sync_send_go(int fd, struct lv_error **err)
+{
+        struct lxc_sync_msg m = { .type = LXC_SYNC_GO };
+        if (send(fd, &m, sizeof m, MSG_NOSIGNAL) < 0)
+                return lv_error_set(err, errno, "telling the container process to continue");
+        return 0;
+}
+
+int lxc_sync_wait_go(int fd)
+{
+        struct lxc_sync_msg m;
+        for (;;) {
+                ssize_t n = recv(fd, &m, sizeof m, 0);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0 || m.type != LXC_SYNC_GO)
+                        return -EPIPE;
+                return 0;
+        }
+}
+
+void lxc_sync_send_error(int fd, const struct lv_error *e)
+{
+        struct lxc_sync_msg m = { .type = LXC_SYNC_ERROR };
+        m.code = e ? e->code : EIO;
+        snprintf(m.message, sizeof m.message, "%s",
+                 e && e->message ? e->message : "unknown error in the container process");
+        (void)send(fd, &m, sizeof m, MSG_NOSIGNAL);
+}
+
+int lxc_sync_wait_exec(int fd, int pidfd, int timeout_ms, struct lv_error **err)
+{
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        int r;
+        do
+                r = poll(&p, 1, timeout_ms);
+        while (r < 0 && errno == EINTR);
+        if (r < 0)
+                return lv_error_set(err, errno, "waiting for the container process");
+        if (r == 0)
+                return lv_error_setf(err, ETIMEDOUT,
+                                     "the container process did not exec init within %d s",
+                                     timeout_ms / 1000);
+
+        struct lxc_sync_msg m;
+        ssize_t n;
+        do
+                n = recv(fd, &m, sizeof m, MSG_DONTWAIT);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return lv_error_set(err, errno, "reading from the container process");
+        if (n > 0) {
+                if ((size_t)n != sizeof m || m.type != LXC_SYNC_ERROR)
+                        return lv_error_setf(err, EPROTO,
+                                             "malformed message from the container process");
+                m.message[sizeof m.message - 1] = '\0';
+                int code = m.code > 0 ? m.code : EIO;
+                return lv_error_setf(err, code, "%s", m.message);
+        }
+        /* End of file: the child exec'd, or died before it could say why. */
+        siginfo_t si = { 0 };
+        if (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+            si.si_pid != 0) {
+                if (si.si_code == CLD_EXITED)
+                        return lv_error_setf(err, ECHILD,
+                                             "the container process exited with status %d "
+                                             "before exec'ing init",
+                                             si.si_status);
+                return lv_error_setf(err, ECHILD,
+                                     "the container process was killed by signal %s before "
+                                     "exec'ing init",
+                                     sigabbrev_np(si.si_status) ? sigabbrev_np(si.si_status)
+                                                                : "?");
+        }
+        return 0;
+}

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* A guest's cgroup, in every hierarchy the host has (v1 controllers,
+ * the cgroup2 tree, or both in hybrid mode). The guest's directory is
+ * always created BELOW the supervisor's own cgroup of each hierarchy (read
+ * from /proc/self/cgroup) and named "litevirt-NAME"; nothing outside that
+ * subtree is ever created, moved or removed. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "conf/domain.h"
+#include "util/error.h"
+
+enum cgroup_mode {
+        CGROUP_MODE_LEGACY,  /* v1 only */
+        CGROUP_MODE_HYBRID,  /* v1 controllers + cgroup2 at /sys/fs/cgroup/unified */
+        CGROUP_MODE_UNIFIED, /* cgroup2 at /sys/fs/cgroup */
+};
+
+/* The default pids.max of a guest (see docs/lxc.md). */
+#define CGROUP_DEFAULT_PIDS_MAX 1024
+
+/* One hierarchy the guest has a directory in. */
+struct cgroup_hier {
+        char *controllers; /* "memory", "cpu,cpuacct", "" for cgroup2 */
+        bool v2;
+        char *dir;         /* absolute directory of the guest's cgroup */
+};
+
+struct cgroup {
+        enum cgroup_mode mode;
+        char *name;         /* "litevirt-NAME" */
+        char *rel_path;     /* path of the guest's cgroup in the memory (v1)
+                             * or cgroup2 hierarchy, e.g. "/x/litevirt-web1" */
+        struct cgroup_hier *hier;
+        int n_hier;
+};
+
+/* The cgroup root, normally "/sys/fs/cgroup"; LITEVIRT_CGROUP_ROOT overrides
+ * it (tests). */
+const char *cgroup_root(void);
+
+int cgroup_detect_mode(enum cgroup_mode *ret, struct lv_error **err);
+const char *cgroup_mode_to_string(enum cgroup_mode mode);
+
+/* Create the guest's cgroup in every hierarchy and apply the limits of def.
+ * devices_allow, when not NULL, is a NULL-terminated list of v1 device
+ * rules ("c 1:3 rwm"): everything else is denied (v1 devices controller).
+ * A stale directory of the same name (left by a supervisor that was
+ * killed; the caller holds the guest's lock) is emptied and removed first.
+ * On failure nothing is left behind. */
+int cgroup_guest_create(const struct domain_def *def, const char *const *devices_allow,
+                        struct cgroup **ret, struct lv_error **err);
+/* Move a process into the guest's cgroup in every hierarchy. */
+int cgroup_guest_attach(struct cgroup *cg, pid_t pid, struct lv_error **err);
+/* Kill whatever still runs in the cgroup and remove its directories.
+ * Idempotent. */
+int cgroup_guest_destroy(struct cgroup *cg, struct lv_error **err);
+void cgroup_free(struct cgroup *cg);
+static inline void cgroup_freep(struct cgroup **cg)
+{
+        cgroup_free(*cg);
+}
+#define _cleanup_cgroup_ _cleanup_(cgroup_freep)
+
+/* Remove a stale "litevirt-NAME" cgroup of a guest whose supervisor died
+ * (kill its processes, rmdir). Harmless when there is none. */
+int cgroup_guest_cleanup_stale(const char *guest_name, struct lv_error **err);
+
+/* Freeze / thaw every process of the guest, waiting until the kernel
+ * reports the state reached. */
+int cgroup_guest_freeze(struct cgroup *cg, struct lv_error **err);
+int cgroup_guest_thaw(struct cgroup *cg, struct lv_error **err);
+
+/* Number of processes in the cgroup (0 when empty). */
+int cgroup_guest_count_procs(struct cgroup *cg, unsigned *ret, struct lv_error **err);
+
+struct cgroup_stats {
+        uint64_t cpu_time_ns;   /* UINT64_MAX when unknown */
+        uint64_t memory_bytes;  /* current usage */
+        uint64_t memory_limit;  /* bytes, UINT64_MAX when unlimited/unknown */
+        uint64_t pids_current;
+        uint64_t pids_max;      /* UINT64_MAX when unlimited/unknown */
+};
+int cgroup_guest_stats(struct cgroup *cg, struct cgroup_stats *ret, struct lv_error **err);
+
+/* The directory of the guest's cgroup in the hierarchy with `controller`
+ * (NULL when there is none; "" finds the cgroup2 tree). */
+const char *cgroup_guest_dir(const struct cgroup *cg, const char *controller);

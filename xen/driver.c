@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The Xen driver: the guest runs through Xen's own toolstack. The process
+ * the supervisor watches is `xl create -F CFG` (it stays in the foreground
+ * until the domain is gone and restarts it on reboot as on_reboot says);
+ * lifecycle operations are xl commands on the domain's name, and the
+ * state comes from `xl list`. Without a hypervisor (/proc/xen absent) a
+ * start fails at check(), before anything is created. */
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <json-c/json.h>
+
+#include "util/fileio.h"
+#include "util/log.h"
+#include "xen/xl.h"
+#include "xen/xlcfg.h"
+
+extern char **environ;
+
+/* How long start() waits for the domain to appear in `xl list`, in
+ * 100 ms steps of poll() on the xl process's pidfd (which also tells us
+ * when xl gave up early). */
+#define XEN_START_STEPS 600
+
+static int xen_check(const struct domain_def *def, struct lv_error **err)
+{
+        _cleanup_free_ char *cfg = NULL;
+        int r = xen_xlcfg_format(def, &cfg, err);
+        if (r < 0)
+                return r;
+        return xen_host_check(err);
+}
+
+struct xl_process {
+        pid_t pid;
+        int pidfd;
+        char *name;
+};
+
+static void xl_process_undo(struct lv_guest *g, void *data)
+{
+        struct xl_process *p = data;
+        char *args[] = { "destroy", p->name, NULL };
+        _cleanup_error_ struct lv_error *e = NULL;
+        /* the domain first, so xl create -F sees it die and exits */
+        (void)xen_xl_run(args, NULL, &e);
+        if (p->pid > 0 && p->pidfd >= 0) {
+                /* by pidfd: the pid may already be reaped and reused */
+                syscall(SYS_pidfd_send_signal, p->pidfd, SIGTERM, NULL, 0);
+                while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+        }
+        if (p->pidfd >= 0)
+                close(p->pidfd);
+        p->pid = 0;
+        p->pidfd = -1;
+}
+
+static void xl_process_free(void *data)
+{
+        struct xl_process *p = data;
+        free(p->name);
+        free(p);
+}
+
+static void unlink_undo(struct lv_guest *g, void *data)
+{
+        unlink(data);
+}
+
+static int xen_start(struct lv_guest *g, struct lv_error **err)
+{
+        _cleanup_free_ char *cfg = NULL;
+        int r = xen_xlcfg_format(g->def, &cfg, err);
+        if (r < 0)
+                return r;
+        if ((r = xen_host_check(err)) < 0)
+                return r;
+
+        char *path = xasprintf("%s/xl.cfg", g->state_dir);
+        /* 0600: the config may hold VNC/SPICE passwords */
+        r = file_write_atomic(path, cfg, strlen(cfg), 0600, err);
+        if (r < 0) {
+                free(path);
+                return r;
+        }
+        guest_undo_push(g, "xl.cfg", unlink_undo, path, free);
+
+        _cleanup_free_ char *log_path = xasprintf("%s/xl.log", g->state_dir);
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_addopen(&fa, 1, log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        posix_spawn_file_actions_adddup2(&fa, 1, 2);
+        const char *xl = xen_xl_path();
+        char *argv[] = { (char *)xl, "create", "-F", path, NULL };
+        pid_t pid;
+        r = posix_spawnp(&pid, xl, &fa, NULL, argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        if (r != 0)
+                return lv_error_set(err, r, "guest '%s': running '%s create -F %s'", g->name, xl, path);
+        struct xl_process *p = xcalloc(1, sizeof(*p));
+        p->pid = pid;
+        p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        p->name = xstrdup(g->name);
+        guest_undo_push(g, "xl create -F", xl_process_undo, p, xl_process_free);
+        if (p->pidfd < 0)
+                return lv_error_set(err, errno, "guest '%s': pidfd_open(%d)", g->name, (int)pid);
+
+        for (int step = 0; step < XEN_START_STEPS; step++) {
+                enum guest_state state;
+                _cleanup_error_ struct lv_error *e = NULL;
+                if (xen_domain_state(g->name, &state, &e) == 0 && state == GUEST_STATE_RUNNING) {
+                        g->pid = p->pid;
+                        g->pidfd = dup(p->pidfd);
+                        if (g->pidfd < 0)
+                                return lv_error_set(err, errno, "guest '%s': dup(pidfd)", g->name);
+                        g->console_fd = -1;
+                        log_info("guest '%s': xl create -F running as pid %d", g->name, (int)pid);
+                        return 0;
+                }
+                struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
+                if (poll(&pfd, 1, 100) > 0) {
+                        int status = 0;
+                        waitpid(pid, &status, 0);
+                        p->pid = 0;
+                        _cleanup_free_ char *log = NULL;
+                        size_t len;
+                        _cleanup_error_ struct lv_error *e2 = NULL;
+                        (void)file_read_bounded(log_path, 64 * 1024, &log, &len, &e2);
+                        const char *last = log ? log : "";
+                        while (len > 0 && log && (log[len - 1] == '\n'))
+                                log[--len] = '\0';
+                        if (log && strrchr(log, '\n'))
+                                last = strrchr(log, '\n') + 1;
+                        return lv_error_setf(err, EIO, "guest '%s': xl create exited (status %d)%s%s",
+                                             g->name, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+                                             *last ? ": " : "", last);
+                }
+        }
+        return lv_error_setf(err, ETIMEDOUT, "guest '%s': not running %d s after xl create", g->name,
+                             XEN_START_STEPS / 10);
+}
+
+static int xl_on_domain(struct lv_guest *g, const char *verb, struct lv_error **err)
+{
+        char *args[] = { (char *)verb, (char *)g->name, NULL };
+        int r = xen_xl_run(args, NULL, err);
+        if (r < 0)
+                return lv_error_prefix(err, "guest '%s': %s", g->name, verb);
+        return 0;
+}
+
+static int xen_shutdown(struct lv_guest *g, struct lv_error **err)
+{
+        return xl_on_domain(g, "shutdown", err);
+}
+
+static int xen_destroy(struct lv_guest *g, struct lv_error **err)
+{
+        return xl_on_domain(g, "destroy", err);
+}
+
+static int xen_reboot(struct lv_guest *g, struct lv_error **err)
+{
+        return xl_on_domain(g, "reboot", err);
+}
+
+static int xen_suspend(struct lv_guest *g, struct lv_error **err)
+{
+        return xl_on_domain(g, "pause", err);
+}
+
+static int xen_resume(struct lv_guest *g, struct lv_error **err)
+{
+        return xl_on_domain(g, "unpause", err);
+}
+
+/* `xl list NAME`: Name ID Mem(MiB) VCPUs State Time(s) */
+static int xen_stats(struct lv_guest *g, struct json_object *out, struct lv_error **err)
+{
+        char *args[] = { "list", (char *)g->name, NULL };
+        _cleanup_free_ char *text = NULL;
+        int r = xen_xl_run(args, &text, err);
+        if (r < 0)
+                return r;
+        char *line = strchr(text, '\n');
+        char name[128], state[16];
+        long id, mem, vcpus;
+        double secs;
+        if (!line || sscanf(line + 1, "%127s %ld %ld %ld %15s %lf", name, &id, &mem, &vcpus, state, &secs) != 6)
+                return lv_error_setf(err, LV_ERR_PROTOCOL, "guest '%s': unexpected 'xl list' output", g->name);
+        json_object_object_add(out, "balloon.current", json_object_new_int64((int64_t)mem * 1024));
+        json_object_object_add(out, "vcpu.current", json_object_new_int64(vcpus));
+        json_object_object_add(out, "cpu.time", json_object_new_int64((int64_t)(secs * 1e9)));
+        json_object_object_add(out, "xen.domid", json_object_new_int64(id));
+        return 0;
+}
+
+const struct lv_driver xen_driver = {
+        .name = "xen",
+        .check = xen_check,
+        .start = xen_start,
+        .shutdown = xen_shutdown,
+        .destroy = xen_destroy,
+        .reboot = xen_reboot,
+        .suspend = xen_suspend,
+        .resume = xen_resume,
+        .stats = xen_stats,
+};
