@@ -30,6 +30,16 @@ const char *paths_rundir(void)
         return env_or("LITEVIRT_RUNDIR", "/run/litevirt");
 }
 
+const char *paths_logdir(void)
+{
+        return env_or("LITEVIRT_LOGDIR", "/var/log/litevirt");
+}
+
+char *paths_guest_log(const char *name)
+{
+        return xasprintf("%s/%s.log", paths_logdir(), name);
+}
+
 char *paths_guest_xml(const char *name)
 {
         return xasprintf("%s/%s.xml", paths_guestdir(), name);

@@ -6,11 +6,15 @@
  *   LITEVIRT_CONFDIR   /etc/litevirt          (host.conf)
  *   LITEVIRT_GUESTDIR  $CONFDIR/guests        (NAME.xml definitions)
  *   LITEVIRT_RUNDIR    /run/litevirt          (NAME/ state directories)
+ *   LITEVIRT_LOGDIR    /var/log/litevirt      (NAME.log, kept after the guest stops)
  * The returned strings are static; do not free. */
 const char *paths_confdir(void);
 const char *paths_guestdir(void);
 const char *paths_rundir(void);
+const char *paths_logdir(void);
 /* Newly allocated: $GUESTDIR/NAME.xml, $RUNDIR/NAME, $RUNDIR/NAME/FILE */
 char *paths_guest_xml(const char *name);
 char *paths_state_dir(const char *name);
 char *paths_state_file(const char *name, const char *file);
+/* Newly allocated: $LOGDIR/NAME.log */
+char *paths_guest_log(const char *name);
