@@ -1,6 +1,303 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* lvsh's definition commands: define, undefine, dumpxml, validate, list,
+ * domuuid, domname. Definitions are $GUESTDIR/NAME.xml, written atomically
+ * in litevirt's normalised form. */
+#include <sys/stat.h>
+
+#include "conf/xml.h"
+#include "tools/lvsh-list.h"
 #include "tools/lvsh.h"
+#include "util/fileio.h"
+#include "util/paths.h"
+
+static int parse_file(const char *path, struct domain_def **ret, struct lv_error **err)
+{
+        const struct conf_xml_ops *xml = conf_xml(err);
+        if (!xml)
+                return -ENOENT;
+        return xml->domain_parse_file(path, ret, err);
+}
+
+/* Positional arguments and --flags; unknown flags are usage errors. */
+static int args_split(const struct lvsh_command *cmd, int argc, char **argv,
+                      const char *const *flags, bool *set, const char **pos, int npos_max,
+                      int *npos, struct lv_error **err)
+{
+        *npos = 0;
+        bool dashdash = false;
+        for (int i = 1; i < argc; i++) {
+                if (!dashdash && streq(argv[i], "--")) {
+                        dashdash = true;
+                        continue;
+                }
+                if (!dashdash && startswith(argv[i], "--")) {
+                        int k = 0;
+                        while (flags && flags[k] && !streq(flags[k], argv[i]))
+                                k++;
+                        if (!flags || !flags[k])
+                                return lvsh_usage_error(cmd, err, "unknown option '%s'", argv[i]);
+                        set[k] = true;
+                        continue;
+                }
+                if (*npos >= npos_max)
+                        return lvsh_usage_error(cmd, err, "unexpected argument '%s'", argv[i]);
+                pos[(*npos)++] = argv[i];
+        }
+        return 0;
+}
+
+static const struct lvsh_command *cmd_find(const char *name);
+
+/* ---- define ---- */
+
+static int cmd_define(int argc, char **argv, struct lv_error **err)
+{
+        const char *pos[1];
+        int npos, r;
+        if ((r = args_split(cmd_find("define"), argc, argv, NULL, NULL, pos, 1, &npos, err)) < 0)
+                return r;
+        if (npos != 1)
+                return lvsh_usage_error(cmd_find("define"), err, "expected a FILE");
+        const char *file = pos[0];
+        _cleanup_domain_def_ struct domain_def *def = NULL;
+        if ((r = parse_file(file, &def, err)) < 0)
+                return lv_error_prefix(err, "Failed to define domain from %s\nerror", file);
+
+        /* a name is one guest, a uuid is one guest */
+        _cleanup_strv_free_ char **names = NULL;
+        if ((r = lvsh_guest_names(&names, err)) < 0)
+                return r;
+        char uuid[37];
+        domain_uuid_format(def->uuid, uuid);
+        for (char **n = names; *n; n++) {
+                _cleanup_domain_def_ struct domain_def *old = NULL;
+                _cleanup_error_ struct lv_error *lerr = NULL;
+                if (lvsh_guest_load(*n, &old, &lerr) < 0)
+                        continue; /* an unreadable definition owns no uuid we can see */
+                bool same_uuid = memcmp(old->uuid, def->uuid, 16) == 0;
+                if (streq(*n, def->name) && !same_uuid) {
+                        char ou[37];
+                        domain_uuid_format(old->uuid, ou);
+                        return lv_error_setf(err, LV_ERR_EXISTS,
+                                             "Failed to define domain from %s\nerror: domain '%s' "
+                                             "already exists with uuid %s",
+                                             file, def->name, ou);
+                }
+                if (!streq(*n, def->name) && same_uuid)
+                        return lv_error_setf(err, LV_ERR_EXISTS,
+                                             "Failed to define domain from %s\nerror: domain '%s' "
+                                             "is already defined with uuid %s",
+                                             file, *n, uuid);
+        }
+        _cleanup_free_ char *xml = domain_format(def);
+        _cleanup_free_ char *path = paths_guest_xml(def->name);
+        if ((r = mkdir_p(paths_guestdir(), 0755, err)) < 0 ||
+            (r = file_write_atomic(path, xml, strlen(xml), 0600, err)) < 0)
+                return lv_error_prefix(err, "Failed to define domain from %s\nerror", file);
+        printf("Domain '%s' defined from %s\n\n", def->name, file);
+        return 0;
+}
+
+/* ---- undefine ---- */
+
+static int cmd_undefine(int argc, char **argv, struct lv_error **err)
+{
+        const char *pos[1];
+        int npos, r;
+        if ((r = args_split(cmd_find("undefine"), argc, argv, NULL, NULL, pos, 1, &npos, err)) < 0)
+                return r;
+        if (npos != 1)
+                return lvsh_usage_error(cmd_find("undefine"), err, "expected a domain NAME");
+        const char *name = pos[0];
+        _cleanup_free_ char *path = NULL;
+        if (!lvsh_name_is_safe(name) || access((path = paths_guest_xml(name)), F_OK) < 0)
+                return lv_error_setf(err, LV_ERR_NO_DOMAIN, "failed to get domain '%s'", name);
+        pid_t pid;
+        if (lvsh_guest_running(name, &pid))
+                return lv_error_setf(err, LV_ERR_STATE,
+                                     "Failed to undefine domain '%s'\nerror: the domain is running "
+                                     "(supervisor pid %d); destroy or shut it down first",
+                                     name, (int)pid);
+        if (unlink(path) < 0)
+                return lv_error_set(err, errno, "Failed to undefine domain '%s'\nerror: removing '%s'",
+                                    name, path);
+        printf("Domain '%s' has been undefined\n\n", name);
+        return 0;
+}
+
+/* ---- dumpxml ---- */
+
+/* Hook for the live definition: once the supervisor's client library
+ * answers, a running guest's XML comes from its supervisor (ports, pty
+ * paths). Until then, NULL: the stored definition is shown. */
+static char *live_xml(const char *name)
+{
+        return NULL;
+}
+
+static int cmd_dumpxml(int argc, char **argv, struct lv_error **err)
+{
+        static const char *const flags[] = { "--inactive", "--security-info", NULL };
+        bool set[2] = { false, false };
+        const char *pos[1];
+        int npos, r;
+        if ((r = args_split(cmd_find("dumpxml"), argc, argv, flags, set, pos, 1, &npos, err)) < 0)
+                return r;
+        if (npos != 1)
+                return lvsh_usage_error(cmd_find("dumpxml"), err, "expected a domain NAME");
+        if (!set[0] && lvsh_guest_running(pos[0], NULL)) {
+                _cleanup_free_ char *live = live_xml(pos[0]);
+                if (live) {
+                        fputs(live, stdout);
+                        return 0;
+                }
+        }
+        _cleanup_domain_def_ struct domain_def *def = NULL;
+        if ((r = lvsh_guest_load(pos[0], &def, err)) < 0)
+                return r;
+        _cleanup_free_ char *xml = domain_format(def);
+        fputs(xml, stdout);
+        return 0;
+}
+
+/* ---- validate ---- */
+
+static int cmd_validate(int argc, char **argv, struct lv_error **err)
+{
+        const char *pos[1];
+        int npos, r;
+        if ((r = args_split(cmd_find("validate"), argc, argv, NULL, NULL, pos, 1, &npos, err)) < 0)
+                return r;
+        if (npos != 1)
+                return lvsh_usage_error(cmd_find("validate"), err, "expected a FILE");
+        _cleanup_domain_def_ struct domain_def *def = NULL;
+        if ((r = parse_file(pos[0], &def, err)) < 0)
+                return r;
+        printf("%s validates\n", pos[0]);
+        return 0;
+}
+
+/* ---- list ---- */
+
+static int cmd_list(int argc, char **argv, struct lv_error **err)
+{
+        static const char *const flags[] = { "--all", "--inactive", "--name", "--uuid", NULL };
+        bool set[4] = { false, false, false, false };
+        const char *pos[1];
+        int npos, r;
+        if ((r = args_split(cmd_find("list"), argc, argv, flags, set, pos, 0, &npos, err)) < 0)
+                return r;
+        bool all = set[0], inactive = set[1], names_only = set[2], uuids = set[3];
+        _cleanup_strv_free_ char **names = NULL;
+        if ((r = lvsh_guest_names(&names, err)) < 0)
+                return r;
+        size_t n = strv_length(names), k = 0;
+        struct lvsh_list_row *rows = xcalloc(n ? n : 1, sizeof(*rows));
+        char **ids = xcalloc(n ? n : 1, sizeof(char *));
+        for (size_t i = 0; i < n; i++) {
+                pid_t pid = 0;
+                bool running = lvsh_guest_running(names[i], &pid);
+                if ((running && inactive) || (!running && !all && !inactive))
+                        continue;
+                ids[k] = running ? xasprintf("%d", (int)pid) : xstrdup("-");
+                rows[k].id = ids[k];
+                rows[k].name = names[i];
+                rows[k].state = running ? "running" : "shut off";
+                k++;
+        }
+        if (uuids) {
+                for (size_t i = 0; i < k; i++) {
+                        _cleanup_domain_def_ struct domain_def *def = NULL;
+                        _cleanup_error_ struct lv_error *lerr = NULL;
+                        char u[37];
+                        if (lvsh_guest_load(rows[i].name, &def, &lerr) < 0)
+                                continue;
+                        domain_uuid_format(def->uuid, u);
+                        printf("%s\n", u);
+                }
+                printf("\n");
+        } else {
+                lvsh_list_print(stdout, rows, k, names_only);
+        }
+        for (size_t i = 0; i < k; i++)
+                free(ids[i]);
+        free(ids);
+        free(rows);
+        return 0;
+}
+
+/* ---- domuuid / domname ---- */
+
+static int cmd_domuuid(int argc, char **argv, struct lv_error **err)
+{
+        const char *pos[1];
+        int npos, r;
+        if ((r = args_split(cmd_find("domuuid"), argc, argv, NULL, NULL, pos, 1, &npos, err)) < 0)
+                return r;
+        if (npos != 1)
+                return lvsh_usage_error(cmd_find("domuuid"), err, "expected a domain NAME");
+        _cleanup_domain_def_ struct domain_def *def = NULL;
+        if ((r = lvsh_guest_load(pos[0], &def, err)) < 0)
+                return r;
+        char u[37];
+        domain_uuid_format(def->uuid, u);
+        printf("%s\n\n", u);
+        return 0;
+}
+
+static int cmd_domname(int argc, char **argv, struct lv_error **err)
+{
+        const char *pos[1];
+        int npos, r;
+        unsigned char want[16];
+        if ((r = args_split(cmd_find("domname"), argc, argv, NULL, NULL, pos, 1, &npos, err)) < 0)
+                return r;
+        if (npos != 1)
+                return lvsh_usage_error(cmd_find("domname"), err, "expected a domain UUID");
+        if (domain_uuid_parse(pos[0], want) < 0)
+                return lv_error_setf(err, LV_ERR_NO_DOMAIN,
+                                     "failed to get domain '%s': not a valid UUID", pos[0]);
+        _cleanup_strv_free_ char **names = NULL;
+        if ((r = lvsh_guest_names(&names, err)) < 0)
+                return r;
+        for (char **n = names; *n; n++) {
+                _cleanup_domain_def_ struct domain_def *def = NULL;
+                _cleanup_error_ struct lv_error *lerr = NULL;
+                if (lvsh_guest_load(*n, &def, &lerr) < 0)
+                        continue;
+                if (memcmp(def->uuid, want, 16) == 0) {
+                        printf("%s\n\n", def->name);
+                        return 0;
+                }
+        }
+        return lv_error_setf(err, LV_ERR_NO_DOMAIN, "failed to get domain '%s'", pos[0]);
+}
 
 const struct lvsh_command lvsh_define_commands[] = {
-        {0},
+        { "define", "FILE", "define (but don't start) a domain from an XML file",
+          "    Validates FILE and stores it as the definition of the domain it names.\n"
+          "    A domain of the same name and UUID is redefined; a name or UUID that\n"
+          "    belongs to another domain is refused. A failed define leaves the old\n"
+          "    definition untouched.",
+          cmd_define },
+        { "undefine", "NAME", "undefine a domain (it must not be running)", NULL, cmd_undefine },
+        { "dumpxml", "NAME [--inactive]", "domain information in XML", NULL, cmd_dumpxml },
+        { "validate", "FILE", "validate a domain XML file without defining it", NULL,
+          cmd_validate },
+        { "list", "[--all] [--inactive] [--name] [--uuid]", "list domains",
+          "    Without options, running domains; --all adds shut off ones;\n"
+          "    --inactive shows only shut off ones; --name and --uuid print only\n"
+          "    names or UUIDs.",
+          cmd_list },
+        { "domuuid", "NAME", "convert a domain name to its UUID", NULL, cmd_domuuid },
+        { "domname", "UUID", "convert a domain UUID to its name", NULL, cmd_domname },
+        { 0 },
 };
+
+static const struct lvsh_command *cmd_find(const char *name)
+{
+        for (const struct lvsh_command *c = lvsh_define_commands; c->name; c++)
+                if (streq(c->name, name))
+                        return c;
+        abort();
+}

@@ -1,0 +1,148 @@
+#!/bin/sh
+# lvsh define / undefine / dumpxml / validate / list / domuuid / domname,
+# run with the built lvsh in a temporary LITEVIRT_CONFDIR / RUNDIR.
+set -u
+LVSH=$(realpath "${1:?usage: test-lvsh-define.sh LVSH}")
+SRC=${LV_SOURCE_ROOT:?}
+[ -x "$LVSH" ] || { echo "lvsh not found at $LVSH"; exit 1; }
+T=$(mktemp -d)
+sleeper=""
+cleanup() {
+    [ -n "$sleeper" ] && kill "$sleeper" 2>/dev/null && wait "$sleeper" 2>/dev/null
+    rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+export LITEVIRT_CONFDIR="$T/etc" LITEVIRT_RUNDIR="$T/run"
+unset LITEVIRT_GUESTDIR
+failures=0
+n=0
+
+fail() { failures=$((failures + 1)); echo "not ok - $*"; }
+ok() { echo "ok - $*"; }
+
+# expect NAME EXIT-CODE EXPECTED-STDOUT EXPECTED-STDERR -- command...
+expect() {
+    name=$1 code=$2 out=$3 err=$4
+    shift 5
+    n=$((n + 1))
+    "$@" >"$T/out" 2>"$T/err"
+    rc=$?
+    got_out=$(cat "$T/out")
+    got_err=$(cat "$T/err")
+    if [ "$rc" != "$code" ]; then
+        fail "$name: exit $rc, expected $code (stderr: $got_err)"
+    elif [ "$got_out" != "$out" ]; then
+        fail "$name: stdout:
+$got_out
+expected:
+$out"
+    elif [ "$got_err" != "$err" ]; then
+        fail "$name: stderr:
+$got_err
+expected:
+$err"
+    else
+        ok "$name"
+    fi
+}
+
+C=$SRC/examples/container.xml
+V=$SRC/examples/vm.xml
+X=$SRC/examples/xen-pv.xml
+
+expect "list with nothing defined" 0 " Id   Name   State
+--------------------" "" -- "$LVSH" list --all
+expect "define container" 0 "Domain 'example-container' defined from $C" "" -- "$LVSH" define "$C"
+expect "define vm" 0 "Domain 'example-vm' defined from $V" "" -- "$LVSH" define "$V"
+expect "define xen" 0 "Domain 'example-xen-pv' defined from $X" "" -- "$LVSH" define "$X"
+[ "$(stat -c %a "$T/etc/guests/example-vm.xml")" = 600 ] && ok "definition mode 0600" ||
+    fail "definition mode is $(stat -c %a "$T/etc/guests/example-vm.xml")"
+expect "redefine same name and uuid" 0 "Domain 'example-vm' defined from $V" "" -- "$LVSH" define "$V"
+expect "list (nothing running)" 0 " Id   Name   State
+--------------------" "" -- "$LVSH" list
+expect "list --all" 0 " Id   Name                State
+------------------------------------
+ -    example-container   shut off
+ -    example-vm          shut off
+ -    example-xen-pv      shut off" "" -- "$LVSH" list --all
+expect "list --all --name" 0 "example-container
+example-vm
+example-xen-pv" "" -- "$LVSH" list --all --name
+expect "list --inactive --uuid" 0 "5d2f6c1e-7a3b-4c8d-9e0f-1a2b3c4d5e6f
+8f3e2d1c-0b9a-4876-a5b4-c3d2e1f0a9b8
+2b4c6d8e-1f3a-4b5c-8d7e-9f0a1b2c3d4e" "" -- "$LVSH" list --inactive --uuid
+expect "list bad option" 1 "" "error: unknown option '--bogus' (usage: lvsh list [--all] [--inactive] [--name] [--uuid])" -- "$LVSH" list --bogus
+expect "domuuid" 0 "8f3e2d1c-0b9a-4876-a5b4-c3d2e1f0a9b8" "" -- "$LVSH" domuuid example-vm
+expect "domuuid unknown" 1 "" "error: failed to get domain 'nope'" -- "$LVSH" domuuid nope
+expect "domname" 0 "example-vm" "" -- "$LVSH" domname 8f3e2d1c-0b9a-4876-a5b4-c3d2e1f0a9b8
+expect "domname unknown" 1 "" "error: failed to get domain '8f3e2d1c-0b9a-4876-a5b4-c3d2e1f0a9b9'" -- "$LVSH" domname 8f3e2d1c-0b9a-4876-a5b4-c3d2e1f0a9b9
+expect "dumpxml unknown" 1 "" "error: failed to get domain 'nope'" -- "$LVSH" dumpxml nope
+expect "dumpxml path trick" 1 "" "error: failed to get domain '../guests/example-vm'" -- "$LVSH" dumpxml ../guests/example-vm
+
+# dumpxml gives the stored definition, which parses back to itself
+n=$((n + 1))
+if "$LVSH" dumpxml example-vm >"$T/vm.xml" && grep -q "<name>example-vm</name>" "$T/vm.xml" &&
+    grep -q "<kernel>/var/lib/litevirt/example/vmlinuz</kernel>" "$T/vm.xml" &&
+    grep -q "<graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'>" "$T/vm.xml" &&
+    "$LVSH" validate "$T/vm.xml" >/dev/null; then
+    ok "dumpxml"
+else
+    fail "dumpxml: $(cat "$T/vm.xml")"
+fi
+expect "dumpxml re-define" 0 "Domain 'example-vm' defined from $T/vm.xml" "" -- "$LVSH" define "$T/vm.xml"
+cmp -s "$T/vm.xml" "$T/etc/guests/example-vm.xml" && ok "stored form is stable" ||
+    fail "stored form changed on re-define"
+
+# duplicates
+sed 's/<name>example-vm</<name>example-vm2</' "$V" >"$T/dup-uuid.xml"
+expect "define duplicate uuid" 1 "" "error: Failed to define domain from $T/dup-uuid.xml
+error: domain 'example-vm' is already defined with uuid 8f3e2d1c-0b9a-4876-a5b4-c3d2e1f0a9b8" -- "$LVSH" define "$T/dup-uuid.xml"
+sed 's/8f3e2d1c-0b9a-4876-a5b4-c3d2e1f0a9b8/8f3e2d1c-0b9a-4876-a5b4-c3d2e1f0a9b9/' "$V" >"$T/dup-name.xml"
+expect "define duplicate name" 1 "" "error: Failed to define domain from $T/dup-name.xml
+error: domain 'example-vm' already exists with uuid 8f3e2d1c-0b9a-4876-a5b4-c3d2e1f0a9b8" -- "$LVSH" define "$T/dup-name.xml"
+
+# a failed define leaves the old definition untouched
+cp "$T/etc/guests/example-vm.xml" "$T/before.xml"
+sed 's/<memory unit=.MiB.>128</<memory unit="MiB">banana</' "$V" >"$T/bad.xml"
+expect "define invalid" 1 "" "error: Failed to define domain from $T/bad.xml
+error: $T/bad.xml:6: element 'memory': 'banana' MiB: not a non-negative integer" -- "$LVSH" define "$T/bad.xml"
+cmp -s "$T/before.xml" "$T/etc/guests/example-vm.xml" && ok "failed define kept the old definition" ||
+    fail "failed define changed the old definition"
+chmod 500 "$T/etc/guests"
+if [ "$(id -u)" != 0 ]; then
+    sed 's/<memory unit=.MiB.>128</<memory unit="MiB">256</' "$V" >"$T/bigger.xml"
+    "$LVSH" define "$T/bigger.xml" >/dev/null 2>&1 && fail "define into a read-only directory succeeded" ||
+        ok "define into a read-only directory fails"
+    cmp -s "$T/before.xml" "$T/etc/guests/example-vm.xml" && ok "write failure kept the old definition" ||
+        fail "write failure changed the old definition"
+fi
+chmod 755 "$T/etc/guests"
+ls "$T/etc/guests" | grep -q tmp && fail "temporary file left behind" || ok "no temporary file left"
+
+expect "define missing file" 1 "" "error: Failed to define domain from $T/none.xml
+error: cannot open '$T/none.xml': No such file or directory" -- "$LVSH" define "$T/none.xml"
+expect "validate ok" 0 "$C validates" "" -- "$LVSH" validate "$C"
+expect "validate unsupported" 1 "" "error: unsupported-element.xml:14: element 'hostdev': not supported by litevirt" -- \
+    sh -c "cd '$SRC/tests/data/domain/invalid' && '$LVSH' validate unsupported-element.xml"
+expect "define usage" 1 "" "error: expected a FILE (usage: lvsh define FILE)" -- "$LVSH" define
+
+# a running guest (supervisor.pid names a live process) cannot be undefined
+sleep 1000 &
+sleeper=$!
+mkdir -p "$T/run/example-vm"
+echo "$sleeper" >"$T/run/example-vm/supervisor.pid"
+idw=${#sleeper}
+dashes=$(printf '%*s' $((idw + 10 + 7 + 9)) '' | tr ' ' -)
+expect "list shows running" 0 "$(printf ' %-*s   %-10s   %s' "$idw" Id Name State)
+$dashes
+ $sleeper   example-vm   running" "" -- "$LVSH" list
+expect "undefine running" 1 "" "error: Failed to undefine domain 'example-vm'
+error: the domain is running (supervisor pid $sleeper); destroy or shut it down first" -- "$LVSH" undefine example-vm
+kill "$sleeper"; wait "$sleeper" 2>/dev/null; sleeper=""
+expect "undefine after stop (stale pid file)" 0 "Domain 'example-vm' has been undefined" "" -- "$LVSH" undefine example-vm
+expect "undefine again" 1 "" "error: failed to get domain 'example-vm'" -- "$LVSH" undefine example-vm
+expect "list after undefine" 0 "example-container
+example-xen-pv" "" -- "$LVSH" list --all --name
+
+echo "# $n checks, $failures failed"
+[ "$failures" = 0 ]

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Guest discovery and virsh's `list` table. */
+#include <dirent.h>
+#include <signal.h>
+
+#include "conf/xml.h"
+#include "tools/lvsh-list.h"
+#include "util/fileio.h"
+#include "util/paths.h"
+
+static int name_cmp(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+bool lvsh_name_is_safe(const char *name)
+{
+        return name && *name && !strchr(name, '/') && !streq(name, ".") && !streq(name, "..") &&
+               strlen(name) <= DOMAIN_NAME_MAX;
+}
+
+int lvsh_guest_names(char ***ret, struct lv_error **err)
+{
+        const char *dir = paths_guestdir();
+        _cleanup_strv_free_ char **names = xcalloc(1, sizeof(char *));
+        DIR *d = opendir(dir);
+        if (!d) {
+                if (errno == ENOENT) {
+                        *ret = TAKE_PTR(names);
+                        return 0;
+                }
+                return lv_error_set(err, errno, "cannot open the definitions directory '%s'", dir);
+        }
+        struct dirent *e;
+        size_t n = 0;
+        while ((e = readdir(d))) {
+                size_t l = strlen(e->d_name);
+                if (e->d_name[0] == '.' || l < 5 || strcmp(e->d_name + l - 4, ".xml") != 0)
+                        continue;
+                strv_push(&names, xstrndup(e->d_name, l - 4));
+                n++;
+        }
+        closedir(d);
+        qsort(names, n, sizeof(char *), name_cmp);
+        *ret = TAKE_PTR(names);
+        return 0;
+}
+
+int lvsh_guest_load(const char *name, struct domain_def **ret, struct lv_error **err)
+{
+        if (!lvsh_name_is_safe(name))
+                return lv_error_setf(err, LV_ERR_NO_DOMAIN, "failed to get domain '%s'", name);
+        _cleanup_free_ char *path = paths_guest_xml(name);
+        if (access(path, F_OK) < 0)
+                return lv_error_setf(err, LV_ERR_NO_DOMAIN, "failed to get domain '%s'", name);
+        const struct conf_xml_ops *xml = conf_xml(err);
+        if (!xml)
+                return -ENOENT;
+        _cleanup_domain_def_ struct domain_def *def = NULL;
+        int r = xml->domain_parse_file(path, &def, err);
+        if (r < 0)
+                return lv_error_prefix(err, "domain '%s': stored definition", name);
+        if (!streq(def->name, name))
+                return lv_error_setf(err, LV_ERR_INVALID_XML,
+                                     "domain '%s': stored definition %s names '%s'", name, path,
+                                     def->name);
+        *ret = TAKE_PTR(def);
+        return 0;
+}
+
+bool lvsh_guest_running(const char *name, pid_t *ret_pid)
+{
+        _cleanup_free_ char *path = paths_state_file(name, "supervisor.pid");
+        _cleanup_free_ char *data = NULL;
+        _cleanup_error_ struct lv_error *err = NULL;
+        size_t len = 0;
+        if (file_read_bounded(path, 64, &data, &len, &err) < 0)
+                return false;
+        char *end = NULL;
+        errno = 0;
+        long pid = strtol(data, &end, 10);
+        while (end && (*end == '\n' || *end == ' '))
+                end++;
+        if (errno || !end || *end || pid <= 0 || pid > 4194304)
+                return false;
+        if (kill((pid_t)pid, 0) < 0 && errno != EPERM)
+                return false;
+        if (ret_pid)
+                *ret_pid = (pid_t)pid;
+        return true;
+}
+
+void lvsh_list_print(FILE *f, const struct lvsh_list_row *rows, size_t n, bool names_only)
+{
+        if (names_only) {
+                for (size_t i = 0; i < n; i++)
+                        fprintf(f, "%s\n", rows[i].name);
+                /* virsh ends the list with an empty line */
+                fprintf(f, "\n");
+                return;
+        }
+        int w[3] = { 2, 4, 5 }; /* "Id", "Name", "State" */
+        for (size_t i = 0; i < n; i++) {
+                const char *cells[3] = { rows[i].id, rows[i].name, rows[i].state };
+                for (int c = 0; c < 3; c++)
+                        if ((int)strlen(cells[c]) > w[c])
+                                w[c] = (int)strlen(cells[c]);
+        }
+        fprintf(f, " %-*s   %-*s   %s\n", w[0], "Id", w[1], "Name", "State");
+        for (int i = 0; i < w[0] + w[1] + w[2] + 9; i++)
+                fputc('-', f);
+        fputc('\n', f);
+        for (size_t i = 0; i < n; i++)
+                fprintf(f, " %-*s   %-*s   %s\n", w[0], rows[i].id, w[1], rows[i].name,
+                        rows[i].state);
+        fprintf(f, "\n");
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Finding guests and printing virsh's `list` table; shared by the
+ * definition commands (lvsh-define.c) and the lifecycle commands. */
+
+#include <sys/types.h>
+
+#include "conf/domain.h"
+
+/* Sorted names of the defined guests ($GUESTDIR/NAME.xml). An absent
+ * directory is no guest. */
+int lvsh_guest_names(char ***ret, struct lv_error **err);
+
+/* Load the stored definition of NAME. No such guest:
+ * LV_ERR_NO_DOMAIN "failed to get domain 'NAME'". */
+int lvsh_guest_load(const char *name, struct domain_def **ret, struct lv_error **err);
+
+/* A guest runs when $RUNDIR/NAME/supervisor.pid names a live process.
+ * *ret_pid (may be NULL) gets that pid. */
+bool lvsh_guest_running(const char *name, pid_t *ret_pid);
+
+/* A name that can be a file name under $GUESTDIR (no '/', not "." or ".."). */
+bool lvsh_name_is_safe(const char *name);
+
+struct lvsh_list_row {
+        const char *id;    /* "-" for a guest that does not run */
+        const char *name;
+        const char *state; /* "running", "shut off", ... */
+};
+
+/* virsh's table: " Id   Name   State", a dash line, one row per guest.
+ * With names_only, only the names, one per line (virsh list --name). */
+void lvsh_list_print(FILE *f, const struct lvsh_list_row *rows, size_t n, bool names_only);
