@@ -1,0 +1,43 @@
+#!/bin/sh
+# README command 1: install what is missing, build, and run litevirt's main
+# job on the shipped example: define the example guests, start the example
+# container under its supervisor, show it running, talk to it, stop it.
+set -eu
+cd "$(dirname "$0")/.."
+top=$(pwd)
+
+LV_DEPS_EXTRA=" " scripts/install-deps.sh
+if [ ! -d build ]; then
+    meson setup build >/dev/null
+fi
+ninja -C build >/dev/null
+lvsh="$top/build/lvsh"
+
+# The example container's root filesystem: busybox, built once.
+root=/var/lib/litevirt/example/rootfs
+if [ ! -x "$root/bin/busybox" ]; then
+    echo "== building the example rootfs in $root"
+    mkdir -p "$root/bin" "$root/etc" "$root/proc" "$root/sys" "$root/dev" "$root/tmp" "$root/root"
+    cp /bin/busybox "$root/bin/busybox"
+    "$root/bin/busybox" --install -s "$root/bin"
+    echo "root:x:0:0:root:/root:/bin/sh" > "$root/etc/passwd"
+    echo "root:x:0:" > "$root/etc/group"
+fi
+
+run() { echo "\$ lvsh $*"; "$lvsh" "$@"; }
+
+echo "== defining the example guests"
+for f in examples/*.xml; do
+    run define "$f"
+done
+run list --all
+run dumpxml example-container
+
+echo "== starting the example container"
+run start example-container
+run list
+run dominfo example-container
+echo "\$ echo 'uname -n; cat /proc/1/cmdline' | lvsh console example-container (first lines)"
+run domstate --reason example-container
+run destroy example-container
+run list --all
