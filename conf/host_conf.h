@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* /etc/litevirt/host.conf ($LITEVIRT_CONFDIR/host.conf): the host's
+ * identity and resources, as `key = value` lines; '#' starts a comment,
+ * values may be "quoted". An unknown key, a malformed line or a bad value
+ * is an error naming the file and line. A missing file means defaults. */
+
+#include <stdbool.h>
+
+#include "util/error.h"
+
+#define HOST_CONF_MAX_BYTES (64 * 1024)
+
+struct host_conf {
+        bool has_host_uuid;
+        unsigned char host_uuid[16]; /* host_uuid */
+        char *hostname;              /* hostname override, NULL = gethostname() */
+        int vnc_port_min, vnc_port_max;             /* 5900..65535 */
+        int spice_port_min, spice_port_max;         /* 5900..65535 */
+        int migration_port_min, migration_port_max; /* 49152..49215 */
+        char *migration_address; /* address the destination listens on, NULL = any */
+        char *cgroup_parent;     /* below the supervisor's own cgroup, NULL = none */
+        char *lockspace_dir;     /* disk leases, default /var/lib/litevirt/lockspace */
+        char *socket_group;      /* group owning control sockets, NULL = root only */
+        unsigned shutdown_timeout; /* seconds before a shutdown becomes destroy, 300 */
+};
+
+/* Fill conf with the defaults (the caller frees with host_conf_clear). */
+void host_conf_init(struct host_conf *conf);
+void host_conf_clear(struct host_conf *conf);
+
+/* Parse text (pure; filename only for messages). On failure conf is left
+ * as it was. */
+int host_conf_parse(const char *text, size_t len, const char *filename, struct host_conf *conf,
+                    struct lv_error **err);
+
+/* Defaults, then the file at path (NULL: $LITEVIRT_CONFDIR/host.conf) if it
+ * exists. */
+int host_conf_load(const char *path, struct host_conf *conf, struct lv_error **err);
