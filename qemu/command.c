@@ -585,7 +585,9 @@ static int assign_addresses(struct build *b, struct lv_error **err)
 
         /* controllers */
         if (usb_wanted(def)) {
-                if (b->q35) {
+                const struct domain_controller *c = controller_find(def, DOMAIN_CONTROLLER_USB);
+                bool piix = !b->q35 && (!c || !c->model || streq(c->model, "piix3-uhci"));
+                if (!piix) {
                         if ((r = pci_alloc(b, &b->usb_addr, "USB controller", err)) < 0)
                                 return r;
                 } else {

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "tests/qemu/qemu-helpers.h"
+
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "util/fileio.h"
+
+const char *qt_qemu_binary(void)
+{
+        static const char *const cands[] = {"/usr/bin/qemu-system-x86_64",
+                                            "/usr/local/bin/qemu-system-x86_64"};
+        for (size_t i = 0; i < ARRAY_SIZE(cands); i++)
+                if (access(cands[i], X_OK) == 0)
+                        return cands[i];
+        return NULL;
+}
+
+char *qt_tmpdir(const char *tag)
+{
+        char *p = xasprintf("/tmp/lv-test-%s.XXXXXX", tag);
+        if (!mkdtemp(p))
+                abort();
+        return p;
+}
+
+void qt_rmrf(const char *path)
+{
+        struct lv_error *err = NULL;
+        if (path && rm_rf(path, &err) < 0) {
+                fprintf(stderr, "cleanup: %s\n", err->message);
+                lv_error_free(err);
+        }
+}
+
+pid_t qt_spawn(char *const *argv, const char *log)
+{
+        pid_t pid = fork();
+        if (pid < 0)
+                abort();
+        if (pid == 0) {
+                setpgid(0, 0);
+                int fd = open(log ? log : "/dev/null", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+                              0644);
+                int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                if (fd >= 0) {
+                        dup2(fd, 1);
+                        dup2(fd, 2);
+                }
+                if (nul >= 0)
+                        dup2(nul, 0);
+                execv(argv[0], argv);
+                _exit(127);
+        }
+        return pid;
+}
+
+void qt_kill(pid_t pid)
+{
+        if (pid <= 0)
+                return;
+        kill(pid, SIGKILL);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+}
+
+int qt_wait_exit(pid_t pid, int timeout_ms, int *status)
+{
+        for (int waited = 0; waited <= timeout_ms; waited += 10) {
+                pid_t r = waitpid(pid, status, WNOHANG);
+                if (r == pid)
+                        return 0;
+                struct timespec ts = {0, 10 * 1000 * 1000};
+                nanosleep(&ts, NULL);
+        }
+        return -ETIMEDOUT;
+}
+
+int qt_qmp_connect(const char *path, pid_t pid, struct qmp **ret, struct lv_error **err)
+{
+        /* qmp_connect retries while the socket is missing; poll the
+         * process in between so that a QEMU that died fails fast */
+        for (int i = 0; i < 300; i++) {
+                int status;
+                if (waitpid(pid, &status, WNOHANG) == pid)
+                        return lv_error_setf(err, ECHILD, "QEMU exited (status 0x%x) before QMP",
+                                             status);
+                struct lv_error *e = NULL;
+                int r = qmp_connect(path, 100, ret, &e);
+                if (r == 0)
+                        return 0;
+                if (r != -ENOENT && r != -ECONNREFUSED) {
+                        if (err && !*err)
+                                *err = e;
+                        else
+                                lv_error_free(e);
+                        return r;
+                }
+                lv_error_free(e);
+        }
+        return lv_error_setf(err, ETIMEDOUT, "QMP socket %s never appeared", path);
+}
+
+int qt_run(const char *fmt, ...)
+{
+        char *cmd = NULL;
+        va_list ap;
+        va_start(ap, fmt);
+        if (vasprintf(&cmd, fmt, ap) < 0)
+                abort();
+        va_end(ap);
+        int r = system(cmd);
+        free(cmd);
+        if (r < 0 || !WIFEXITED(r))
+                return -1;
+        return WEXITSTATUS(r);
+}
+
+int qt_test_guest(char **kernel, char **initrd)
+{
+        const char *build = getenv("LV_BUILD_ROOT");
+        const char *src = getenv("LV_SOURCE_ROOT");
+        if (!build || !src)
+                return QT_SKIP;
+        char *dir = xasprintf("%s/test-guest", build);
+        int r = qt_run("sh %s/tests/qemu/build-guest.sh %s >&2", src, dir);
+        if (r != 0) {
+                fprintf(stderr, "test guest not available (build-guest.sh: %d)\n", r);
+                free(dir);
+                return QT_SKIP;
+        }
+        *kernel = xasprintf("%s/vmlinuz", dir);
+        *initrd = xasprintf("%s/initrd.gz", dir);
+        free(dir);
+        return 0;
+}

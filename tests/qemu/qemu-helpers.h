@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Helpers shared by the QEMU tests: temp dirs, spawning and reaping real
+ * qemu-system-x86_64 processes. Everything a helper creates is removed by
+ * the matching cleanup, also when a test fails. */
+
+#include <sys/types.h>
+
+#include "qemu/qmp.h"
+
+#define QT_SKIP 77
+
+/* The emulator, or NULL when it is not installed. */
+const char *qt_qemu_binary(void);
+/* mkdtemp under /tmp; aborts on failure. */
+char *qt_tmpdir(const char *tag);
+void qt_rmrf(const char *path);
+/* fork+exec argv with stdout/stderr to log (NULL: /dev/null); new process
+ * group so that it gets no terminal signals. */
+pid_t qt_spawn(char *const *argv, const char *log);
+/* SIGKILL and reap (no-op for pid <= 0). */
+void qt_kill(pid_t pid);
+/* Wait (bounded) for the process to exit by itself; 0 when it did, with
+ * *status; -ETIMEDOUT otherwise. */
+int qt_wait_exit(pid_t pid, int timeout_ms, int *status);
+/* Connect to QEMU's QMP socket; fails early when the process died. */
+int qt_qmp_connect(const char *path, pid_t pid, struct qmp **ret, struct lv_error **err);
+/* Run a command, return its exit status (-1 when it could not run). */
+int qt_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The test guest (tests/qemu/build-guest.sh): fills kernel/initrd paths or
+ * returns QT_SKIP. */
+int qt_test_guest(char **kernel, char **initrd);
