@@ -19,7 +19,7 @@ int lv_error_errno(const struct lv_error *e)
         return e ? -code_to_errno(e->code) : -EINVAL;
 }
 
-static int error_vset(struct lv_error **err, int code, bool with_errno,
+_printf_(4, 0) static int error_vset(struct lv_error **err, int code, bool with_errno,
                       const char *fmt, va_list ap)
 {
         if (code < 0)
