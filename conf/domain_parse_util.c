@@ -8,7 +8,8 @@
 
 #define CONSUMED ((void *)1)
 
-static int vperr(struct pctx *c, xmlNodePtr node, const char *attr, const char *fmt, va_list ap)
+_printf_(4, 0) static int vperr(struct pctx *c, xmlNodePtr node, const char *attr, const char *fmt,
+                                  va_list ap)
 {
         _cleanup_free_ char *msg = NULL;
         if (vasprintf(&msg, fmt, ap) < 0)
