@@ -210,8 +210,7 @@ static int read_identity(struct reader *rd)
                 return fail(rd, xlcfg_get(rd->cfg, "maxmem")->line, "maxmem", "%lld below memory %lld",
                             maxmem, memory);
         def->memory_kib = (unsigned long long)maxmem * 1024;
-        if (maxmem != memory)
-                def->current_memory_kib = (unsigned long long)memory * 1024;
+        def->current_memory_kib = (unsigned long long)memory * 1024;
 
         long long vcpus = 1, maxvcpus = 0;
         if ((r = get_number(rd, "vcpus", 1, 4096, &vcpus)) < 0)
@@ -363,8 +362,9 @@ static int read_features_clock(struct reader *rd)
                         return r;
                 if (v >= 0 && rd->kind != KIND_HVM)
                         return fail(rd, xlcfg_get(rd->cfg, keys[i])->line, keys[i], "only HVM guests have it");
-                /* xl's defaults for HVM: pae, acpi, apic and hap on */
-                *flags[i] = v >= 0 ? v : (rd->kind == KIND_HVM && i != 3);
+                /* absent: xl's default, on for pae/acpi/apic of HVM guests;
+                 * hap's default (on) is what an absent <hap/> means */
+                *flags[i] = v >= 0 ? v : (rd->kind == KIND_HVM && i < 3);
         }
 
         int localtime, r;
@@ -663,6 +663,7 @@ static int read_video_usb(struct reader *rd)
         def->n_videos = 1;
         def->videos[0].model = xstrdup(model);
         def->videos[0].vram = (unsigned)videoram * 1024;
+        def->videos[0].primary = DOMAIN_TRISTATE_ON;
         return 0;
 }
 

@@ -1,0 +1,273 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Validate litevirt's xl.cfg with Xen's real parser.
+
+xl parses a config only after opening the hypervisor; fakexen.so (preloaded)
+answers that and the host queries with a fixed fake host, and points xl at an
+empty global xl.conf. `xl -N create -q FILE` (dry run) then prints the libxl
+JSON of the config.
+
+  tests/data/xen/NAME.cfg    (written by litevirt from NAME.xml): xl exits 0,
+                             stderr empty, JSON equals NAME.json (generated
+                             from xl with LV_TEST_REGENERATE=1, reviewed).
+  tests/data/xen/xl-invalid/NAME.cfg: accepted by litevirt's parser but
+                             refused by xl, stderr equals NAME.xlerr.
+  libvirt's vectors: the cfg litevirt writes from libvirt's XML and
+                             libvirt's own .cfg give the same JSON from xl
+                             (libxlxml2domconfigdata: libvirt's .json); the
+                             paths that differ are reviewed in
+                             tests/data/xen/peer-results.txt.
+
+usage: test-xl.py LVSH FAKEXEN_SO
+"""
+import glob
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+SRC = os.environ.get("LV_SOURCE_ROOT", os.path.join(os.path.dirname(__file__), "..", ".."))
+DATA = os.path.join(SRC, "tests", "data", "xen")
+PEER = os.environ.get("LV_PEER_DIR")
+REGEN = os.environ.get("LV_TEST_REGENERATE") == "1"
+
+failures = 0
+checks = 0
+
+
+def fail(msg):
+    global failures
+    failures += 1
+    print("not ok - " + msg.replace("\n", "\n#   "))
+
+
+def ok(msg):
+    print("ok - " + msg)
+
+
+def find_xl():
+    if os.environ.get("LV_XL"):
+        return os.environ["LV_XL"]
+    # the real binary: /usr/sbin/xl is a wrapper that needs /sys/hypervisor
+    found = sorted(glob.glob("/usr/lib/xen-*/bin/xl"))
+    return found[-1] if found else None
+
+
+def golden(label, path, got):
+    expected = open(path).read() if os.path.exists(path) else None
+    if expected == got:
+        return True
+    if REGEN:
+        with open(path, "w") as f:
+            f.write(got)
+        print("# regenerated " + path)
+        return True
+    fail("%s: differs from %s; got:\n%s" % (label, path, got))
+    return False
+
+
+class Xl:
+    def __init__(self, xl, fakexen, tmp):
+        self.xl = xl
+        self.env = dict(os.environ)
+        self.env["LD_PRELOAD"] = fakexen
+        conf = os.path.join(tmp, "xl.conf")
+        open(conf, "w").close()  # empty global config
+        self.env["FAKEXEN_XL_CONF"] = conf
+
+    def dry_run(self, cfg_path):
+        """(exit code, stdout, stderr) of `xl -N create -q FILE` run in the
+        file's directory, so messages name it without the path."""
+        p = subprocess.run([self.xl, "-N", "create", "-q", os.path.basename(cfg_path)],
+                           cwd=os.path.dirname(os.path.abspath(cfg_path)),
+                           env=self.env, capture_output=True, text=True, timeout=60)
+        return p.returncode, p.stdout, p.stderr
+
+
+def lvsh(binary, *args):
+    p = subprocess.run([binary] + list(args), capture_output=True, text=True, timeout=60)
+    return p.returncode, p.stdout, p.stderr
+
+
+def json_diff(a, b, path=""):
+    """Paths where two JSON values differ: a is libvirt's, b litevirt's."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = []
+        for k in sorted(set(a) | set(b)):
+            sub = path + "." + k if path else k
+            if k not in a:
+                out.append(sub + " (only litevirt's)")
+            elif k not in b:
+                out.append(sub + " (only libvirt's)")
+            else:
+                out += json_diff(a[k], b[k], sub)
+        return out
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        out = []
+        for i, (x, y) in enumerate(zip(a, b)):
+            out += json_diff(x, y, "%s[%d]" % (path, i))
+        return out
+    return [] if a == b else ["%s (libvirt %s, litevirt %s)" % (path, json.dumps(a), json.dumps(b))]
+
+
+def test_golden(xl, binary):
+    global checks
+    for xml in sorted(glob.glob(os.path.join(DATA, "*.xml"))):
+        if xml.endswith(".out.xml"):
+            continue
+        base = xml[:-4]
+        name = os.path.basename(base)
+        cfg = base + ".cfg"
+        checks += 1
+        # the CLI writes the golden cfg
+        rc, out, err = lvsh(binary, "domxml-to-native", "xen-xl", xml)
+        if rc != 0:
+            fail("%s: lvsh domxml-to-native failed: %s" % (name, err))
+            continue
+        if not os.path.exists(cfg) or open(cfg).read() != out:
+            fail("%s: lvsh domxml-to-native differs from %s.cfg (run test-xlcfg first)" % (name, name))
+            continue
+        rc, out, err = xl.dry_run(cfg)
+        if rc != 0 or err != "":
+            fail("%s.cfg: xl exit %d, stderr:\n%s" % (name, rc, err))
+            continue
+        try:
+            json.loads(out)
+        except ValueError as e:
+            fail("%s.cfg: xl printed no JSON: %s" % (name, e))
+            continue
+        if golden(name, base + ".json", out):
+            ok("%s.cfg: xl accepts it, JSON as reviewed" % name)
+        # the imported XML gives a cfg xl reads the same way
+        rc, imported, err = lvsh(binary, "domxml-from-native", "xen-xl", cfg)
+        if rc != 0:
+            fail("%s.cfg: lvsh domxml-from-native failed: %s" % (name, err))
+
+
+def test_xl_invalid(xl):
+    global checks
+    d = os.path.join(DATA, "xl-invalid")
+    for cfg in sorted(glob.glob(os.path.join(d, "*.cfg"))):
+        name = os.path.basename(cfg)
+        checks += 1
+        rc, out, err = xl.dry_run(cfg)
+        if rc == 0:
+            fail("xl-invalid/%s: xl accepted it" % name)
+            continue
+        if golden("xl-invalid/" + name, cfg[:-4] + ".xlerr", err):
+            ok("xl-invalid/%s: xl refuses it (exit %d)" % (name, rc))
+
+
+def peer_compare(xl, binary, tmp, lines):
+    global checks
+    n_same = n_diff = n_refused = 0
+    # xlconfigdata: same JSON from xl for litevirt's cfg and libvirt's cfg
+    for xml in sorted(glob.glob(os.path.join(PEER, "libvirt", "xlconfigdata", "*.xml"))):
+        label = "xlconfigdata/" + os.path.basename(xml)
+        lcfg = xml[:-4] + ".cfg"
+        rc, ours, err = lvsh(binary, "domxml-to-native", "xen-xl", xml)
+        if rc != 0:
+            lines.append("%s: refused: %s" % (label, err.strip()))
+            n_refused += 1
+            continue
+        mine = os.path.join(tmp, os.path.basename(xml)[:-4] + ".cfg")
+        with open(mine, "w") as f:
+            f.write(ours)
+        rc1, j1, e1 = xl.dry_run(mine)
+        rc2, j2, e2 = xl.dry_run(lcfg)
+        if rc1 != 0 or e1:
+            lines.append("%s: xl refuses litevirt's cfg: %s" % (label, e1.strip()))
+            continue
+        if rc2 != 0:
+            lines.append("%s: xl refuses libvirt's cfg: %s" % (label, e2.strip()))
+            continue
+        diffs = json_diff(json.loads(j2), json.loads(j1))
+        if diffs:
+            n_diff += 1
+            lines.append("%s: JSON differs: %s" % (label, "; ".join(diffs)))
+        else:
+            n_same += 1
+            lines.append("%s: same JSON" % label)
+        # and back: libvirt's cfg imported, written again, same JSON
+        rc, imported, err = lvsh(binary, "domxml-from-native", "xen-xl", lcfg)
+        if rc != 0:
+            lines.append("%s: import of libvirt's cfg refused: %s" % (label, err.strip()))
+            continue
+        ixml = os.path.join(tmp, "imported.xml")
+        with open(ixml, "w") as f:
+            f.write(imported)
+        rc, again, err = lvsh(binary, "domxml-to-native", "xen-xl", ixml)
+        if rc != 0:
+            lines.append("%s: imported XML not convertible: %s" % (label, err.strip()))
+            continue
+        icfg = os.path.join(tmp, "imported.cfg")
+        with open(icfg, "w") as f:
+            f.write(again)
+        rc3, j3, e3 = xl.dry_run(icfg)
+        diffs = json_diff(json.loads(j2), json.loads(j3)) if rc3 == 0 else ["xl refused: " + e3.strip()]
+        lines.append("%s: import and back: %s" % (label, "same JSON" if not diffs else "JSON differs: " + "; ".join(diffs)))
+    # libxlxml2domconfigdata: libvirt's JSON is libvirt's own libxl config
+    # (with libvirt's defaults), compared with what xl makes of ours
+    for xml in sorted(glob.glob(os.path.join(PEER, "libvirt", "libxlxml2domconfigdata", "*.xml"))):
+        label = "libxlxml2domconfigdata/" + os.path.basename(xml)
+        rc, ours, err = lvsh(binary, "domxml-to-native", "xen-xl", xml)
+        if rc != 0:
+            lines.append("%s: refused: %s" % (label, err.strip()))
+            n_refused += 1
+            continue
+        mine = os.path.join(tmp, os.path.basename(xml)[:-4] + ".cfg")
+        with open(mine, "w") as f:
+            f.write(ours)
+        rc1, j1, e1 = xl.dry_run(mine)
+        if rc1 != 0 or e1:
+            lines.append("%s: xl refuses litevirt's cfg: %s" % (label, e1.strip()))
+            continue
+        diffs = json_diff(json.load(open(xml[:-4] + ".json")), json.loads(j1))
+        if diffs:
+            n_diff += 1
+            lines.append("%s: JSON differs: %s" % (label, "; ".join(diffs)))
+        else:
+            n_same += 1
+            lines.append("%s: same JSON" % label)
+    lines.append("total: %d same, %d with reviewed differences, %d refused" % (n_same, n_diff, n_refused))
+
+
+def main():
+    global checks
+    if len(sys.argv) != 3:
+        print(__doc__)
+        return 2
+    binary, fakexen = sys.argv[1], sys.argv[2]
+    xl_bin = find_xl()
+    if not xl_bin or not os.access(xl_bin, os.X_OK):
+        print("# SKIP: Xen's xl not found (install xen-utils-4.17 with --no-install-recommends)")
+        return 77
+    with tempfile.TemporaryDirectory(prefix="lv-xen-") as tmp:
+        xl = Xl(xl_bin, fakexen, tmp)
+        # the fake host must work, or nothing below means anything
+        probe = os.path.join(tmp, "probe.cfg")
+        with open(probe, "w") as f:
+            f.write('name = "probe"\nmemory = 128\nkernel = "/k"\n')
+        rc, out, err = xl.dry_run(probe)
+        checks += 1
+        if rc != 0 or '"name": "probe"' not in out:
+            fail("xl with fakexen.so cannot dry-run a config: exit %d: %s" % (rc, err))
+            return 1
+        ok("xl dry-runs with the fake host")
+        test_golden(xl, binary)
+        test_xl_invalid(xl)
+        if PEER and os.path.isdir(os.path.join(PEER, "libvirt", "xlconfigdata")):
+            lines = []
+            peer_compare(xl, binary, tmp, lines)
+            checks += 1
+            if golden("libvirt vectors", os.path.join(DATA, "peer-results.txt"), "\n".join(lines) + "\n"):
+                ok("libvirt vectors: " + lines[-1])
+        else:
+            print("# libvirt vectors not found ($LV_PEER_DIR): skipped")
+    print("# %d checks, %d failed" % (checks, failures))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
