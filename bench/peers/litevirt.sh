@@ -1,0 +1,89 @@
+# litevirt: `lvsh define` + `lvsh start` (returns once the guest runs; the
+# supervisor stays, one per guest) and `lvsh destroy` + `lvsh undefine`,
+# with LITEVIRT_CONFDIR/RUNDIR in the bench's temp dir. The domain XML is
+# the one libvirt gets (litevirt speaks libvirt's format). Binaries from
+# LV_BUILD (default: the newest build dir of this tree holding both lvsh and
+# litevirt-supervisor). If `lvsh create` exists, start uses it (one command,
+# transient), else a `sh -c` chains define and start (its ~1 ms counts
+# against litevirt).
+peer_litevirt_find() {
+    if [ -n "${LV_BUILD:-}" ]; then
+        echo "$LV_BUILD"
+        return
+    fi
+    # shellcheck disable=SC2012
+    ls -td "$TOP"/build*/ 2>/dev/null | while read -r d; do
+        [ -x "$d/lvsh" ] && [ -x "$d/litevirt-supervisor" ] && { echo "${d%/}"; break; }
+    done
+}
+
+peer_litevirt_cmds() {
+    local lvsh=$LVB_LITEVIRT/lvsh x=$WORK/litevirt/xml
+    if "$lvsh" help 2>/dev/null | grep -qw create; then
+        START=("$lvsh" create "$x/$1{i}.xml")
+        STOP=("$lvsh" destroy "$1{i}")
+    else
+        START=(sh -c "\"$lvsh\" define \"$x/$1{i}.xml\" >/dev/null && exec \"$lvsh\" start \"$1{i}\"")
+        STOP=(sh -c "\"$lvsh\" destroy \"$1{i}\" >/dev/null && exec \"$lvsh\" undefine \"$1{i}\"")
+    fi
+    AFTER=()
+    i=0
+    while [ "$i" -lt 300 ]; do
+        cat > "$x/$1$i.xml" <<EOX
+<domain type='lxc'>
+  <name>$1$i</name>
+  <memory unit='KiB'>65536</memory>
+  <vcpu>1</vcpu>
+  <os><type>exe</type><init>/bin/lvb-idle</init></os>
+  <features><privnet/></features>
+  <devices>
+    <filesystem type='mount'><source dir='$ROOTFS'/><target dir='/'/></filesystem>
+    <console type='pty'/>
+  </devices>
+</domain>
+EOX
+        i=$((i + 1))
+    done
+}
+
+peer_litevirt_setup() {
+    LVB_LITEVIRT=$(peer_litevirt_find)
+    if [ -z "$LVB_LITEVIRT" ]; then
+        echo "litevirt: no build with lvsh and litevirt-supervisor (set LV_BUILD)" >&2
+        return 1
+    fi
+    export LVB_LITEVIRT
+    mkdir -p "$WORK/litevirt/etc/guests" "$WORK/litevirt/run" "$WORK/litevirt/xml"
+    export LITEVIRT_CONFDIR=$WORK/litevirt/etc LITEVIRT_GUESTDIR=$WORK/litevirt/etc/guests \
+        LITEVIRT_RUNDIR=$WORK/litevirt/run
+    printf 'meta\tversion\tlitevirt %s (%s)\n' "$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null)" \
+        "$LVB_LITEVIRT" >> "$RES"
+}
+
+peer_litevirt_stop_kept() { # PREFIX COUNT
+    i=0
+    while [ "$i" -lt "$2" ]; do
+        "$LVB_LITEVIRT/lvsh" destroy "$1$i" >/dev/null 2>&1
+        "$LVB_LITEVIRT/lvsh" undefine "$1$i" >/dev/null 2>&1
+        i=$((i + 1))
+    done
+    return 0
+}
+
+peer_litevirt_dominfo() { # NAME of a running guest
+    hf litevirt dominfo "$LVB_LITEVIRT/lvsh" dominfo "$1"
+    if [ -x "$WORK/lvb-varlink" ]; then
+        "$WORK/lvb-varlink" -s "$LITEVIRT_RUNDIR/$1/control.sock" -c 16 -n "${RPC_CALLS:-2000}" \
+            -l litevirt | tee -a "$RES" >&2
+    fi
+}
+
+peer_litevirt_teardown() {
+    [ -n "${LVB_LITEVIRT:-}" ] && [ -d "$WORK/litevirt/run" ] || return 0
+    for d in "$WORK"/litevirt/run/*/; do
+        [ -d "$d" ] || continue
+        n=$(basename "$d")
+        "$LVB_LITEVIRT/lvsh" destroy "$n" >/dev/null 2>&1
+    done
+    return 0
+}

@@ -1,0 +1,24 @@
+# Reference "s6-supervise" (memory only): the smallest classic per-service
+# supervisor, supervising the same unshare container as the floor. Its own
+# per-guest process is s6-supervise; the `unshare` parent is listed apart.
+peer_s6_cmds() {
+    START=(s6-supervise "$WORK/s6/$1{i}")
+    STOP=(@term)
+    AFTER=()
+    i=0
+    while [ "$i" -lt 300 ]; do
+        d="$WORK/s6/$1$i"
+        mkdir -p "$d"
+        printf '#!/bin/sh\nexec unshare -fpmuinC --kill-child --root=%s --mount-proc /bin/lvb-idle\n' \
+            "$ROOTFS" > "$d/run"
+        chmod 755 "$d/run"
+        i=$((i + 1))
+    done
+}
+peer_s6_setup() { mkdir -p "$WORK/s6"; }
+peer_s6_stop_kept() { # PREFIX COUNT: everything in the s6 cgroup is ours
+    # shellcheck disable=SC2046
+    kill -KILL $(cg_procs s6) 2>/dev/null
+    return 0
+}
+peer_s6_teardown() { :; }

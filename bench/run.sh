@@ -1,0 +1,179 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# bench/run.sh: litevirt against its peers, all in one run, same busybox
+# rootfs, same payload. Writes the raw results (TSV) and the tables of
+# docs/performance.md (between its RESULTS markers).
+#
+#   sudo bench/run.sh                      # everything, defaults below
+#   N=30 GUESTS=20 DENSITY=200 bench/run.sh
+#   TOOLS="unshare lxc" bench/run.sh       # a subset
+#
+# Environment:
+#   LV_BUILD  build dir holding lvsh and litevirt-supervisor (default: the
+#             newest build*/ with both, or skip litevirt's column)
+#   TOOLS     default "unshare crun lxc libvirt nspawn s6 litevirt"
+#   N         start/stop iterations per tool (default 20, plus 2 warm-up)
+#   GUESTS    guests kept running for the memory figure (default 20)
+#   DENSITY   containers started one after another (default 100; 0 = skip)
+#   OUT       markdown file to update (default docs/performance.md)
+#   RAW       raw TSV (default bench/results/latest.tsv)
+#
+# Everything the run creates lives in one temp dir, one cgroup subtree
+# (lvb-bench.PID below this shell's own cgroup, in every hierarchy) and the
+# daemons it started; all are removed on exit, also on failure or Ctrl-C.
+set -u
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(dirname "$HERE")
+LIB=$HERE/lib
+TOOLS=${TOOLS:-"unshare crun lxc libvirt nspawn s6 litevirt"}
+N=${N:-20}
+GUESTS=${GUESTS:-20}
+DENSITY=${DENSITY:-100}
+OUT=${OUT:-$TOP/docs/performance.md}
+RAW=${RAW:-$TOP/bench/results/latest.tsv}
+
+if [ "$(id -u)" != 0 ]; then
+    echo "bench/run.sh: needs root (namespaces, cgroups, peers)" >&2
+    exit 1
+fi
+
+"$HERE/install-peers.sh" || exit 1
+
+# shellcheck source=lib/cgroup.sh
+. "$LIB/cgroup.sh"
+for f in "$HERE"/peers/*.sh; do
+    # shellcheck disable=SC1090
+    . "$f"
+done
+
+WORK=$(mktemp -d /tmp/lvbench.XXXXXX)
+PFX=lvb$$   # container names: ${PFX}l0 (latency), ${PFX}m0 (memory), ${PFX}d0 (density)
+ROOTFS=$WORK/rootfs
+MARK=$ROOTFS/mark
+RES=$WORK/results.tsv
+export WORK ROOTFS LIB
+
+cleanup() {
+    trap - EXIT INT TERM
+    for t in $TOOLS; do
+        declare -F "peer_${t}_teardown" >/dev/null && "peer_${t}_teardown" >/dev/null 2>&1
+    done
+    cg_cleanup
+    # systemd-nspawn's per-machine leftovers on the host
+    rm -rf /run/systemd/nspawn/propagate/"$PFX"* /run/systemd/nspawn/locks/*"$PFX"* 2>/dev/null
+    # mounts below WORK (none expected: every tool ran in its own mount ns)
+    if findmnt -rn -o TARGET | grep -q "^$WORK"; then
+        findmnt -rn -o TARGET | grep "^$WORK" | sort -r | xargs -r -n1 umount -l
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# hf LABEL METRIC CMD...: hyperfine (no shell), median/min/max in ms
+hf() {
+    local label=$1 metric=$2
+    shift 2
+    hyperfine -N --style none --warmup 3 --runs "${HF_RUNS:-50}" --export-json "$WORK/hf.json" "$*" \
+        > "$WORK/hf.out" 2>&1 || { log "$label: hyperfine failed: $(tail -n 3 "$WORK/hf.out")"; return 1; }
+    python3 - "$WORK/hf.json" "$label" "$metric" <<'PY' | tee -a "$RES" >&2
+import json, sys
+r = json.load(open(sys.argv[1]))["results"][0]
+t = sorted(x * 1000 for x in r["times"])
+print(f"{sys.argv[2]}\t{sys.argv[3]}\t{len(t)}\t{r['median'] * 1000:.3f}\t{t[0]:.3f}\t{t[-1]:.3f}")
+PY
+}
+
+log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+
+"$LIB/rootfs.sh" "$ROOTFS" || exit 1
+cc -O2 -Wall -o "$WORK/lvb-run" "$LIB/lvb-run.c" || exit 1
+cc -O2 -Wall -pthread -o "$WORK/lvb-varlink" "$LIB/lvb-varlink.c" 2>/dev/null ||
+    log "lvb-varlink did not build: no control-socket latency"
+cg_setup "$WORK"
+
+# machine and load, recorded with the results
+{
+    printf 'meta\tdate\t%s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
+    printf 'meta\tkernel\t%s\n' "$(uname -r)"
+    printf 'meta\tcpu\t%s x %s\n' "$(nproc)" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+    printf 'meta\tmem\t%s\n' "$(free -g | awk '/Mem:/ {print $2 " GiB"}')"
+    printf 'meta\tload_before\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
+    printf 'meta\tparams\tN=%s GUESTS=%s DENSITY=%s\n' "$N" "$GUESTS" "$DENSITY"
+    for p in crun lxc libvirt-daemon systemd-container s6 hyperfine util-linux; do
+        printf 'meta\tversion\t%s %s\n' "$p" "$(dpkg-query -W -f='${Version}' "$p" 2>/dev/null)"
+    done
+} >> "$RES"
+
+# lvb LABEL ARGS...: the harness, under the tool's wrapper (if any)
+lvb() {
+    local label=$1
+    shift
+    "${WRAP[@]}" "$WORK/lvb-run" -m "$MARK" -l "$label" -o "$RES" -L "$WORK/$label.log" "${CGOPT[@]}" "$@"
+}
+
+# One tool: set up, start/stop latency, memory at GUESTS, density, control
+# round trip, tear down. Runs in a subshell that lives in the tool's cgroup.
+bench_tool() {
+    local t=$1
+    WRAP=()
+    CGOPT=()
+    cg_enter "$t"
+    trap '"peer_${t}_teardown" >/dev/null 2>&1' EXIT
+    trap 'exit 130' INT TERM
+    if ! "peer_${t}_setup"; then
+        log "$t: set-up failed, skipped"
+        printf '%s\tskipped\tset-up failed\n' "$t" >> "$RES"
+        return 1
+    fi
+    if [ "$t" != s6 ]; then
+        log "$t: start/stop latency, $N runs"
+        "peer_${t}_cmds" "${PFX}l"
+        lvb "$t" -n "$N" -w 2 -- "${START[@]}" --stop "${STOP[@]}" --after "${AFTER[@]}" >&2 ||
+            log "$t: some runs failed, see $WORK/$t.log"
+    fi
+
+    log "$t: memory with $GUESTS guests"
+    "peer_${t}_cmds" "${PFX}m"
+    lvb "$t-mem" -k -n "$GUESTS" -w 0 -- "${START[@]}" >&2 || log "$t: memory start failed"
+    sleep 1
+    python3 "$LIB/mem.py" "$t" "$GUESTS" "libvirtd,virtlogd" $(cat "$CG_LISTDIR/$t" | grep /memory) >> "$RES"
+    if declare -F "peer_${t}_dominfo" >/dev/null; then
+        log "$t: control round trip"
+        "peer_${t}_dominfo" "${PFX}m0"
+    fi
+    "peer_${t}_stop_kept" "${PFX}m" "$GUESTS"
+
+    if [ "$DENSITY" -gt 0 ] && [ "$t" != s6 ]; then
+        log "$t: density, $DENSITY starts"
+        "peer_${t}_cmds" "${PFX}d"
+        lvb "$t-density" -k -n "$DENSITY" -w 0 -T 120 -- "${START[@]}" >&2 || log "$t: density start failed"
+        sleep 1
+        python3 "$LIB/mem.py" "$t-density" "$DENSITY" "libvirtd,virtlogd" $(cat "$CG_LISTDIR/$t" | grep /memory) >> "$RES"
+        "peer_${t}_stop_kept" "${PFX}d" "$DENSITY"
+    fi
+    "peer_${t}_teardown"
+    trap - EXIT
+    return 0
+}
+
+for t in $TOOLS; do
+    if ! declare -F "peer_${t}_setup" >/dev/null; then
+        log "unknown tool $t"
+        continue
+    fi
+    (bench_tool "$t")
+    # whatever the tool left running in its cgroup is ours: end it by pid
+    left=$(cg_procs "$t")
+    if [ -n "$left" ]; then
+        log "$t: left processes behind: $(echo $left)"
+        # shellcheck disable=SC2086
+        kill -KILL $left 2>/dev/null
+    fi
+done
+printf 'meta\tload_after\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)" >> "$RES"
+
+mkdir -p "$(dirname "$RAW")"
+cp "$RES" "$RAW"
+python3 "$LIB/report.py" "$RES" "$OUT" && log "tables written to $OUT (raw: $RAW)"
