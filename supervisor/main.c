@@ -1,10 +1,351 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Placeholder until the supervisor lands. */
+/* litevirt-supervisor: one process per running guest (docs/supervisor.md).
+ *
+ *   litevirt-supervisor [--ready-fd N] NAME    detach, report on fd N
+ *   litevirt-supervisor --foreground NAME      for init systems (sd_notify)
+ */
+#include <getopt.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "conf/xml.h"
+#include "lib/client-internal.h"
+#include "supervisor/supervisor.h"
+#include "util/fileio.h"
 #include "util/log.h"
+#include "util/paths.h"
+
+struct options {
+        const char *name;
+        bool foreground;
+        int ready_fd;
+        const char *config;
+        bool debug;
+        uint64_t shutdown_timeout_usec;
+};
+
+static void usage(FILE *f)
+{
+        fprintf(f, "Usage: litevirt-supervisor [OPTIONS] NAME\n\n"
+                   "Runs guest NAME (defined in $LITEVIRT_GUESTDIR/NAME.xml) and answers its\n"
+                   "control socket $LITEVIRT_RUNDIR/NAME/control.sock. Normally started by\n"
+                   "`lvsh start NAME`.\n\n"
+                   "  --foreground           stay in the foreground, log to stderr too, and\n"
+                   "                         report readiness over $NOTIFY_SOCKET (systemd)\n"
+                   "  --ready-fd N           write \"ok\" or the start error to fd N, then close it\n"
+                   "  --shutdown-timeout S   seconds a graceful shutdown may take (default 30)\n"
+                   "  --config FILE          host configuration (host.conf)\n"
+                   "  --incoming             receive a migrating guest (not supported yet)\n"
+                   "  --debug                log debug messages\n"
+                   "  --version, --help\n");
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+        enum { OPT_READY_FD = 256, OPT_CONFIG, OPT_INCOMING, OPT_TIMEOUT, OPT_DEBUG, OPT_VERSION };
+        static const struct option longopts[] = {
+                { "foreground", no_argument, NULL, 'f' },
+                { "ready-fd", required_argument, NULL, OPT_READY_FD },
+                { "config", required_argument, NULL, OPT_CONFIG },
+                { "incoming", no_argument, NULL, OPT_INCOMING },
+                { "shutdown-timeout", required_argument, NULL, OPT_TIMEOUT },
+                { "debug", no_argument, NULL, OPT_DEBUG },
+                { "version", no_argument, NULL, OPT_VERSION },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        int c;
+        char *end;
+        while ((c = getopt_long(argc, argv, "fh", longopts, NULL)) >= 0) {
+                switch (c) {
+                case 'f':
+                        o->foreground = true;
+                        break;
+                case OPT_READY_FD:
+                        errno = 0;
+                        long fd = strtol(optarg, &end, 10);
+                        if (*end || errno || fd < 3 || fd > 65535 || fcntl((int)fd, F_GETFD) < 0) {
+                                fprintf(stderr, "error: --ready-fd '%s': not an open file descriptor\n",
+                                        optarg);
+                                return -1;
+                        }
+                        o->ready_fd = (int)fd;
+                        (void)fcntl(o->ready_fd, F_SETFD, FD_CLOEXEC);
+                        break;
+                case OPT_CONFIG:
+                        if (access(optarg, R_OK) < 0) {
+                                fprintf(stderr, "error: --config '%s': %s\n", optarg, strerror(errno));
+                                return -1;
+                        }
+                        o->config = optarg;
+                        break;
+                case OPT_INCOMING:
+                        fprintf(stderr, "error: --incoming: receiving a migrating guest is not "
+                                        "supported yet\n");
+                        return -1;
+                case OPT_TIMEOUT:
+                        errno = 0;
+                        long t = strtol(optarg, &end, 10);
+                        if (*end || errno || t <= 0 || t > 24 * 3600) {
+                                fprintf(stderr, "error: --shutdown-timeout '%s': not a number of "
+                                                "seconds (1..86400)\n", optarg);
+                                return -1;
+                        }
+                        o->shutdown_timeout_usec = (uint64_t)t * 1000000ULL;
+                        break;
+                case OPT_DEBUG:
+                        o->debug = true;
+                        break;
+                case OPT_VERSION:
+                        printf("litevirt-supervisor %s\n", LV_VERSION);
+                        exit(0);
+                case 'h':
+                        usage(stdout);
+                        exit(0);
+                default:
+                        usage(stderr);
+                        return -1;
+                }
+        }
+        if (optind != argc - 1) {
+                usage(stderr);
+                return -1;
+        }
+        o->name = argv[optind];
+        if (!*o->name || strchr(o->name, '/') || streq(o->name, ".") || streq(o->name, "..") ||
+            strlen(o->name) > DOMAIN_NAME_MAX) {
+                fprintf(stderr, "error: invalid guest name '%s'\n", o->name);
+                return -1;
+        }
+        return 0;
+}
+
+/* Detach: double fork, new session, stdio to /dev/null. The caller of
+ * the first process learns the outcome through the ready fd. */
+static int daemonize(struct lv_error **err)
+{
+        pid_t pid = fork();
+        if (pid < 0)
+                return lv_error_set(err, errno, "cannot fork");
+        if (pid > 0)
+                _exit(0);
+        if (setsid() < 0)
+                return lv_error_set(err, errno, "setsid");
+        pid = fork();
+        if (pid < 0)
+                return lv_error_set(err, errno, "cannot fork");
+        if (pid > 0)
+                _exit(0);
+        if (chdir("/") < 0)
+                return lv_error_set(err, errno, "chdir /");
+        int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (fd < 0)
+                return lv_error_set(err, errno, "cannot open /dev/null");
+        for (int i = 0; i < 3; i++)
+                if (dup2(fd, i) < 0)
+                        return lv_error_set(err, errno, "dup2");
+        if (fd > 2)
+                close(fd);
+        return 0;
+}
+
+static void report_ready(struct supervisor *sv, const char *msg)
+{
+        if (sv->ready_fd < 0)
+                return;
+        size_t n = strlen(msg);
+        const char *p = msg;
+        while (n > 0) {
+                ssize_t w = write(sv->ready_fd, p, n);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w <= 0)
+                        break;
+                p += w;
+                n -= (size_t)w;
+        }
+        close(sv->ready_fd);
+        sv->ready_fd = -1;
+}
+
+static void notify(struct supervisor *sv, const char *state)
+{
+        _cleanup_error_ struct lv_error *e = NULL;
+        if (sv->notify && notify_send(state, &e) < 0)
+                log_warning("%s", e->message);
+}
+
+static int on_stop_signal(struct loop_source *s, const struct signalfd_siginfo *si, void *data)
+{
+        struct supervisor *sv = data;
+        log_info("received %s from pid %u", strsignal((int)si->ssi_signo), si->ssi_pid);
+        notify(sv, "STOPPING=1\nSTATUS=Stopping the guest");
+        supervisor_stop(sv);
+        return 0;
+}
+
+static int on_ignored_signal(struct loop_source *s, const struct signalfd_siginfo *si, void *data)
+{
+        log_debug("ignoring %s", strsignal((int)si->ssi_signo));
+        return 0;
+}
+
+static int load_definition(const char *name, struct domain_def **ret, struct lv_error **err)
+{
+        _cleanup_free_ char *path = paths_guest_xml(name);
+        if (access(path, F_OK) < 0)
+                return lv_error_setf(err, LV_ERR_NO_DOMAIN, "failed to get domain '%s'", name);
+        const struct conf_xml_ops *xml = conf_xml(err);
+        if (!xml)
+                return -ENOENT;
+        struct domain_def *def = NULL;
+        int r = xml->domain_parse_file(path, &def, err);
+        if (r < 0)
+                return r;
+        if (!streq(def->name, name)) {
+                r = lv_error_setf(err, LV_ERR_INVALID_XML,
+                                  "definition '%s' names guest '%s', not '%s'", path,
+                                  def->name ? def->name : "", name);
+                domain_def_free(def);
+                return r;
+        }
+        *ret = def;
+        return 0;
+}
+
+static int write_pid_file(const char *name, struct lv_error **err)
+{
+        _cleanup_free_ char *path = paths_state_file(name, "supervisor.pid");
+        char buf[32];
+        int n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+        return file_write_atomic(path, buf, (size_t)n, 0644, err);
+}
+
+static int open_log(const char *name, struct lv_error **err)
+{
+        int r = mkdir_p(paths_logdir(), 0755, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *path = paths_guest_log(name);
+        r = log_open_file(path, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *link = paths_state_file(name, "log");
+        (void)unlink(link);
+        (void)!symlink(path, link);
+        return 0;
+}
+
+/* Everything up to a running guest. On failure the state directory is
+ * gone again. */
+static int supervisor_setup(struct supervisor *sv, const struct options *o, struct lv_error **err)
+{
+        int r = statedir_acquire(o->name, &sv->dir_fd, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *status = paths_state_file(o->name, "status.json");
+        _cleanup_free_ char *sock = paths_state_file(o->name, "control.sock");
+        if (access(status, F_OK) == 0 || access(sock, F_OK) == 0) {
+                /* Left by a supervisor that died. */
+                lv_client_error *ce = NULL;
+                r = lv_guest_cleanup_stale_locked(o->name, false, &ce);
+                if (r < 0) {
+                        /* Keep what the dead supervisor left: it describes
+                         * a guest process that still runs. */
+                        close(sv->dir_fd);
+                        sv->dir_fd = -1;
+                        r = lv_error_setf(err, -r, "%s", ce->message);
+                        lv_client_error_free(ce);
+                        return r;
+                }
+        }
+        if ((r = write_pid_file(o->name, err)) < 0 || (r = open_log(o->name, err)) < 0)
+                return r;
+        log_info("supervisor %s (pid %d) starting guest '%s'", LV_VERSION, (int)getpid(),
+                 o->name);
+        if ((r = load_definition(o->name, &sv->g.def, err)) < 0)
+                return r;
+        sv->g.name = sv->g.def->name;
+        sv->driver = driver_for_type(sv->g.def->type, err);
+        if (!sv->driver)
+                return -EOPNOTSUPP;
+        if ((r = control_new(sv, sock, &sv->control, err)) < 0)
+                return r;
+        return supervisor_guest_start(sv, err);
+}
 
 int main(int argc, char **argv)
 {
-        log_set_ident("litevirt-supervisor");
-        log_error("the supervisor is not implemented yet");
-        return 1;
+        struct options o = { .ready_fd = -1, .shutdown_timeout_usec = SUPERVISOR_SHUTDOWN_TIMEOUT_USEC };
+        if (parse_args(argc, argv, &o) < 0)
+                return 2;
+        _cleanup_error_ struct lv_error *err = NULL;
+        struct supervisor sv = {
+                .g = { .name = o.name, .pidfd = -1, .console_fd = -1 },
+                .dir_fd = -1,
+                .ready_fd = o.ready_fd,
+                .foreground = o.foreground,
+                .notify = o.foreground && getenv("NOTIFY_SOCKET"),
+                .shutdown_timeout_usec = o.shutdown_timeout_usec,
+        };
+        log_set_ident(o.name);
+        if (o.debug)
+                log_set_level(LOG_LEVEL_DEBUG);
+        signal(SIGPIPE, SIG_IGN);
+        umask(022);
+
+        int r = 0;
+        if (!o.foreground) {
+                log_to_stderr(false);
+                r = daemonize(&err);
+        }
+        struct loop_source *sigs[3] = {0};
+        if (r >= 0)
+                r = loop_new(&sv.loop, &err);
+        if (r >= 0)
+                r = loop_add_signal(sv.loop, SIGTERM, on_stop_signal, &sv, &sigs[0], &err);
+        if (r >= 0)
+                r = loop_add_signal(sv.loop, SIGINT, on_stop_signal, &sv, &sigs[1], &err);
+        if (r >= 0)
+                r = loop_add_signal(sv.loop, SIGHUP, on_ignored_signal, &sv, &sigs[2], &err);
+        if (r >= 0)
+                r = supervisor_setup(&sv, &o, &err);
+        if (r < 0) {
+                const char *msg = err ? err->message : strerror(-r);
+                log_error("%s", msg);
+                report_ready(&sv, msg);
+                if (sv.notify) {
+                        _cleanup_free_ char *st = xasprintf("STATUS=Failed: %s\nERRNO=%d", msg,
+                                                            err ? -lv_error_errno(err) : -r);
+                        notify(&sv, st);
+                }
+                control_free(sv.control);
+                if (sv.dir_fd >= 0)
+                        (void)statedir_remove(&sv, NULL);
+        } else {
+                report_ready(&sv, "ok");
+                _cleanup_free_ char *st = xasprintf("READY=1\nMAINPID=%d\nSTATUS=Guest '%s' is running",
+                                                    (int)getpid(), o.name);
+                notify(&sv, st);
+                r = loop_run(sv.loop);
+                if (r < 0)
+                        log_error("event loop failed: %s", strerror(-r));
+                control_free(sv.control);
+                log_info("supervisor exiting");
+        }
+        sv.control = NULL;
+        for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+                loop_source_free(sigs[i]);
+        console_ring_free(&sv.console_ring);
+        loop_source_free(sv.shutdown_timer);
+        loop_source_free(sv.pidfd_source);
+        loop_free(sv.loop);
+        domain_def_free(sv.g.def);
+        free(sv.g.undo);
+        if (sv.dir_fd >= 0)
+                close(sv.dir_fd);
+        log_close_file();
+        return r < 0 ? 1 : 0;
 }

@@ -1,6 +1,548 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "tools/lvsh.h"
+/* lvsh's lifecycle commands: start, shutdown, destroy, reboot, suspend,
+ * resume, dominfo, domstate, domstats (console: lvsh-console.c). They talk
+ * to the guest's supervisor through liblitevirt only: connect, one
+ * request, print. */
+#include <json-c/json.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include "config.h"
+#include "litevirt/litevirt.h"
+#include "tools/lvsh-domain.h"
+#include "tools/lvsh-list.h"
+#include "util/paths.h"
+
+extern char **environ;
+
+/* ---- shared helpers (also used by lvsh-console.c) ---- */
+
+int lvsh_error_from_client(struct lv_error **err, lv_client_error *ce)
+{
+        int r = lv_error_setf(err, ce->code == -ENOENT ? LV_ERR_NO_DOMAIN
+                                   : ce->error && strstr(ce->error, "InvalidState") ? LV_ERR_STATE
+                                                                                    : -ce->code,
+                              "%s", ce->message);
+        lv_client_error_free(ce);
+        return r;
+}
+
+int lvsh_connect(const char *name, lv_conn **ret, struct lv_error **err)
+{
+        if (!lvsh_name_is_safe(name))
+                return lv_error_setf(err, LV_ERR_NO_DOMAIN, "failed to get domain '%s'", name);
+        lv_client_error *ce = NULL;
+        int r = lv_connect(name, ret, &ce);
+        if (r == -ENOENT) {
+                lv_client_error_free(ce);
+                _cleanup_free_ char *xml = paths_guest_xml(name);
+                if (access(xml, F_OK) < 0)
+                        return lv_error_setf(err, LV_ERR_NO_DOMAIN, "failed to get domain '%s'",
+                                             name);
+                return lv_error_setf(err, LV_ERR_STATE,
+                                     "Requested operation is not valid: domain is not running");
+        }
+        if (r < 0)
+                return lvsh_error_from_client(err, ce);
+        return 0;
+}
+
+/* NAME plus the options a command accepts: flags (no value) and valued
+ * options (--timeout N). Unknown options are usage errors. */
+int lvsh_args_parse(const struct lvsh_command *cmd, int argc, char **argv, const char *const *flags,
+                    bool *flag_set, const char *const *valued, const char **values,
+                    const char **ret_name, struct lv_error **err)
+{
+        const char *name = NULL;
+        for (int i = 1; i < argc; i++) {
+                const char *a = argv[i];
+                if (startswith(a, "--")) {
+                        bool found = false;
+                        for (int f = 0; flags && flags[f]; f++)
+                                if (streq(a + 2, flags[f])) {
+                                        flag_set[f] = true;
+                                        found = true;
+                                }
+                        for (int v = 0; !found && valued && valued[v]; v++)
+                                if (streq(a + 2, valued[v])) {
+                                        if (i + 1 >= argc)
+                                                return lvsh_usage_error(cmd, err,
+                                                                        "option '%s' needs a value", a);
+                                        values[v] = argv[++i];
+                                        found = true;
+                                }
+                        if (!found)
+                                return lvsh_usage_error(cmd, err, "unknown option '%s'", a);
+                        continue;
+                }
+                if (name)
+                        return lvsh_usage_error(cmd, err, "unexpected argument '%s'", a);
+                name = a;
+        }
+        if (!name && ret_name)
+                return lvsh_usage_error(cmd, err, "a domain name is required");
+        if (ret_name)
+                *ret_name = name;
+        return 0;
+}
+
+/* One call to NAME's supervisor; *ret_reply may be NULL. */
+static int call_guest(const char *name, const char *method, struct json_object *params,
+                      struct json_object **ret_reply, struct lv_error **err)
+{
+        lv_conn *c = NULL;
+        int r = lvsh_connect(name, &c, err);
+        if (r < 0)
+                return r;
+        lv_client_error *ce = NULL;
+        r = lv_call(c, method, params, ret_reply, &ce);
+        lv_disconnect(c);
+        return r < 0 ? lvsh_error_from_client(err, ce) : 0;
+}
+
+static const char *json_get_str(struct json_object *o, const char *key, const char *def)
+{
+        struct json_object *v;
+        if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+                return def;
+        return json_object_get_string(v);
+}
+
+static bool json_get_i64(struct json_object *o, const char *key, long long *ret)
+{
+        struct json_object *v;
+        if (!o || !json_object_object_get_ex(o, key, &v) ||
+            !(json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
+                return false;
+        *ret = (long long)json_object_get_int64(v);
+        return true;
+}
+
+/* ---- start ---- */
+
+static char *supervisor_path(void)
+{
+        const char *env = getenv("LITEVIRT_SUPERVISOR");
+        if (env && *env)
+                return xstrdup(env);
+        char exe[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+        if (n > 0) {
+                exe[n] = '\0';
+                char *p = xasprintf("%s/litevirt-supervisor", dirname(exe));
+                if (access(p, X_OK) == 0)
+                        return p;
+                free(p);
+        }
+        return xasprintf("%s/litevirt-supervisor", LV_BINDIR);
+}
+
+/* Read the supervisor's verdict: "ok", or its error message, then EOF. */
+static int read_verdict(int fd, char *buf, size_t size)
+{
+        size_t len = 0;
+        for (;;) {
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                int n = poll(&p, 1, 300 * 1000);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return -ETIMEDOUT;
+                ssize_t m = read(fd, buf + len, size - 1 - len);
+                if (m < 0 && errno == EINTR)
+                        continue;
+                if (m <= 0)
+                        break;
+                len += (size_t)m;
+                if (len >= size - 1)
+                        break;
+        }
+        buf[len] = '\0';
+        return (int)len;
+}
+
+static int cmd_start(int argc, char **argv, struct lv_error **err)
+{
+        const char *name;
+        int r = lvsh_args_parse(lvsh_find_command("start"), argc, argv, NULL, NULL, NULL, NULL,
+                                &name, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *xml = paths_guest_xml(name);
+        if (!lvsh_name_is_safe(name) || access(xml, F_OK) < 0)
+                return lv_error_setf(err, LV_ERR_NO_DOMAIN, "failed to get domain '%s'", name);
+        lv_guest_status st;
+        if (lv_guest_status_read(name, &st, NULL) == 0)
+                return lv_error_setf(err, LV_ERR_STATE,
+                                     "Failed to start domain '%s'\nerror: Requested operation is "
+                                     "not valid: domain is already running",
+                                     name);
+
+        int pfd[2];
+        if (pipe2(pfd, O_CLOEXEC) < 0)
+                return lv_error_set(err, errno, "cannot create a pipe");
+        _cleanup_close_ int rfd = pfd[0];
+        _cleanup_close_ int wfd = pfd[1];
+        _cleanup_free_ char *path = supervisor_path();
+        char fdbuf[16];
+        snprintf(fdbuf, sizeof(fdbuf), "%d", 3);
+        char *args[] = { "litevirt-supervisor", "--ready-fd", fdbuf, (char *)name, NULL };
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        /* The write end becomes fd 3 (without close-on-exec). */
+        posix_spawn_file_actions_adddup2(&fa, wfd, 3);
+        pid_t pid;
+        r = posix_spawn(&pid, path, &fa, NULL, args, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        if (r != 0)
+                return lv_error_set(err, r, "Failed to start domain '%s'\nerror: cannot run '%s'",
+                                    name, path);
+        closep(&wfd);
+        wfd = -1;
+        char verdict[4096];
+        int n = read_verdict(rfd, verdict, sizeof(verdict));
+        int status;
+        /* The first process exits once the supervisor has detached. */
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        if (n == -ETIMEDOUT)
+                return lv_error_setf(err, ETIMEDOUT,
+                                     "Failed to start domain '%s'\nerror: the supervisor did not "
+                                     "report within 300 s",
+                                     name);
+        if (n >= 2 && streq(verdict, "ok")) {
+                printf("Domain '%s' started\n\n", name);
+                return 0;
+        }
+        if (n <= 0) {
+                if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+                        return lv_error_setf(err, EIO,
+                                             "Failed to start domain '%s'\nerror: the supervisor "
+                                             "'%s' failed (exit code %d)",
+                                             name, path, WEXITSTATUS(status));
+                _cleanup_free_ char *log = paths_guest_log(name);
+                return lv_error_setf(err, EIO,
+                                     "Failed to start domain '%s'\nerror: the supervisor exited "
+                                     "without reporting (see %s)",
+                                     name, log);
+        }
+        return lv_error_setf(err, EIO, "Failed to start domain '%s'\nerror: %s", name, verdict);
+}
+
+/* ---- simple lifecycle calls ---- */
+
+static int simple_call(const char *cmdname, int argc, char **argv, const char *method,
+                       const char *verb, const char *done, struct lv_error **err)
+{
+        const char *name;
+        int r = lvsh_args_parse(lvsh_find_command(cmdname), argc, argv, NULL, NULL, NULL, NULL,
+                                &name, err);
+        if (r < 0)
+                return r;
+        r = call_guest(name, method, NULL, NULL, err);
+        if (r < 0)
+                return lv_error_prefix(err, "Failed to %s domain '%s'\nerror", verb, name);
+        printf("Domain '%s' %s\n\n", name, done);
+        return 0;
+}
+
+static int cmd_reboot(int argc, char **argv, struct lv_error **err)
+{
+        return simple_call("reboot", argc, argv, "io.litevirt.Guest.Reboot", "reboot",
+                           "is being rebooted", err);
+}
+
+static int cmd_suspend(int argc, char **argv, struct lv_error **err)
+{
+        return simple_call("suspend", argc, argv, "io.litevirt.Guest.Suspend", "suspend",
+                           "suspended", err);
+}
+
+static int cmd_resume(int argc, char **argv, struct lv_error **err)
+{
+        return simple_call("resume", argc, argv, "io.litevirt.Guest.Resume", "resume",
+                           "resumed", err);
+}
+
+/* Wait until the supervisor closes the connection (it exits once the
+ * guest has ended). */
+static void wait_supervisor_gone(lv_conn *c)
+{
+        char buf[256];
+        struct pollfd p = { .fd = lv_conn_fd(c), .events = POLLIN };
+        for (;;) {
+                if (poll(&p, 1, 60 * 1000) <= 0 && errno != EINTR)
+                        return;
+                ssize_t n = read(p.fd, buf, sizeof(buf));
+                if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+                        return;
+        }
+}
+
+static int cmd_destroy(int argc, char **argv, struct lv_error **err)
+{
+        const char *name;
+        int r = lvsh_args_parse(lvsh_find_command("destroy"), argc, argv, NULL, NULL, NULL, NULL,
+                                &name, err);
+        if (r < 0)
+                return r;
+        lv_conn *c = NULL;
+        if ((r = lvsh_connect(name, &c, err)) < 0)
+                return lv_error_prefix(err, "Failed to destroy domain '%s'\nerror", name);
+        lv_client_error *ce = NULL;
+        lv_conn_set_timeout(c, 120 * 1000);
+        r = lv_call(c, "io.litevirt.Guest.Destroy", NULL, NULL, &ce);
+        if (r >= 0)
+                wait_supervisor_gone(c);
+        lv_disconnect(c);
+        if (r < 0) {
+                lvsh_error_from_client(err, ce);
+                return lv_error_prefix(err, "Failed to destroy domain '%s'\nerror", name);
+        }
+        printf("Domain '%s' destroyed\n\n", name);
+        return 0;
+}
+
+static int cmd_shutdown(int argc, char **argv, struct lv_error **err)
+{
+        static const char *const flags[] = { "wait", NULL };
+        static const char *const valued[] = { "timeout", NULL };
+        bool set[1] = { false };
+        const char *values[1] = { NULL };
+        const char *name;
+        const struct lvsh_command *cmd = lvsh_find_command("shutdown");
+        int r = lvsh_args_parse(cmd, argc, argv, flags, set, valued, values, &name, err);
+        if (r < 0)
+                return r;
+        struct json_object *params = NULL;
+        if (values[0]) {
+                char *end;
+                errno = 0;
+                long t = strtol(values[0], &end, 10);
+                if (*end || errno || t <= 0 || t > 86400)
+                        return lvsh_usage_error(cmd, err,
+                                                "--timeout '%s': not a number of seconds (1..86400)",
+                                                values[0]);
+                params = json_object_new_object();
+                json_object_object_add(params, "timeout", json_object_new_int((int)t));
+        }
+        lv_conn *c = NULL;
+        if ((r = lvsh_connect(name, &c, err)) < 0) {
+                json_object_put(params);
+                return lv_error_prefix(err, "Failed to shutdown domain '%s'\nerror", name);
+        }
+        lv_client_error *ce = NULL;
+        r = lv_call(c, "io.litevirt.Guest.Shutdown", params, NULL, &ce);
+        json_object_put(params);
+        if (r >= 0 && set[0])
+                wait_supervisor_gone(c);
+        lv_disconnect(c);
+        if (r < 0) {
+                lvsh_error_from_client(err, ce);
+                return lv_error_prefix(err, "Failed to shutdown domain '%s'\nerror", name);
+        }
+        if (set[0])
+                printf("Domain '%s' is shut off\n\n", name);
+        else
+                printf("Domain '%s' is being shutdown\n\n", name);
+        return 0;
+}
+
+/* ---- queries ---- */
+
+static const char *state_text(const char *id)
+{
+        static const char *const map[][2] = {
+                { "running", "running" },   { "paused", "paused" },   { "starting", "paused" },
+                { "shutdown", "in shutdown" }, { "shutoff", "shut off" }, { "crashed", "crashed" },
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+                if (streq(map[i][0], id))
+                        return map[i][1];
+        return "no state";
+}
+
+static int cmd_domstate(int argc, char **argv, struct lv_error **err)
+{
+        static const char *const flags[] = { "reason", NULL };
+        bool set[1] = { false };
+        const char *name;
+        int r = lvsh_args_parse(lvsh_find_command("domstate"), argc, argv, flags, set, NULL, NULL,
+                                &name, err);
+        if (r < 0)
+                return r;
+        lv_guest_status st;
+        lv_client_error *ce = NULL;
+        r = lv_guest_status_read(name, &st, &ce);
+        if (r == -ENOENT) {
+                lv_client_error_free(ce);
+                _cleanup_free_ char *xml = paths_guest_xml(name);
+                if (!lvsh_name_is_safe(name) || access(xml, F_OK) < 0)
+                        return lv_error_setf(err, LV_ERR_NO_DOMAIN, "failed to get domain '%s'",
+                                             name);
+                snprintf(st.state, sizeof(st.state), "shutoff");
+                snprintf(st.reason, sizeof(st.reason), "unknown");
+        } else if (r < 0) {
+                return lvsh_error_from_client(err, ce);
+        }
+        if (set[0])
+                printf("%s (%s)\n\n", state_text(st.state), st.reason);
+        else
+                printf("%s\n\n", state_text(st.state));
+        return 0;
+}
+
+#define ROW(label, fmt, ...) printf("%-15s " fmt "\n", label, __VA_ARGS__)
+
+static int cmd_dominfo(int argc, char **argv, struct lv_error **err)
+{
+        const char *name;
+        int r = lvsh_args_parse(lvsh_find_command("dominfo"), argc, argv, NULL, NULL, NULL, NULL,
+                                &name, err);
+        if (r < 0)
+                return r;
+        lv_conn *c = NULL;
+        _cleanup_error_ struct lv_error *cerr = NULL;
+        r = lvsh_connect(name, &c, &cerr);
+        if (r < 0 && cerr->code != LV_ERR_STATE) {
+                *err = TAKE_PTR(cerr);
+                return r;
+        }
+        if (r < 0) {
+                /* Not running: the stored definition. */
+                _cleanup_domain_def_ struct domain_def *def = NULL;
+                if ((r = lvsh_guest_load(name, &def, err)) < 0)
+                        return r;
+                char uuid[37];
+                domain_uuid_format(def->uuid, uuid);
+                ROW("Id:", "%s", "-");
+                ROW("Name:", "%s", def->name);
+                ROW("UUID:", "%s", uuid);
+                ROW("OS Type:", "%s", domain_os_type_to_string(def->os.type) ?: "unknown");
+                ROW("State:", "%s", "shut off");
+                ROW("CPU(s):", "%u", def->vcpus ? def->vcpus : 1);
+                ROW("Max memory:", "%llu KiB", def->memory_kib);
+                ROW("Used memory:", "%llu KiB",
+                    def->current_memory_kib ? def->current_memory_kib : def->memory_kib);
+                ROW("Persistent:", "%s", "yes");
+                _cleanup_free_ char *as = xasprintf("%s/autostart/%s.xml", paths_confdir(), name);
+                ROW("Autostart:", "%s", access(as, F_OK) == 0 ? "enable" : "disable");
+                ROW("Managed save:", "%s", "no");
+                ROW("Security model:", "%s", "none");
+                ROW("Security DOI:", "%s", "0");
+                printf("\n");
+                return 0;
+        }
+        struct json_object *o = NULL;
+        lv_client_error *ce = NULL;
+        r = lv_call(c, "io.litevirt.Guest.Info", NULL, &o, &ce);
+        lv_disconnect(c);
+        if (r < 0)
+                return lvsh_error_from_client(err, ce);
+        long long id = 0, vcpus = 1, maxmem = 0, mem = 0, used = 0, cpu = 0;
+        json_get_i64(o, "id", &id);
+        json_get_i64(o, "vcpus", &vcpus);
+        json_get_i64(o, "max_memory_kib", &maxmem);
+        json_get_i64(o, "memory_kib", &mem);
+        if (!json_get_i64(o, "memory_used_kib", &used))
+                used = mem;
+        struct json_object *v;
+        bool persistent = json_object_object_get_ex(o, "persistent", &v) && json_object_get_boolean(v);
+        bool autostart = json_object_object_get_ex(o, "autostart", &v) && json_object_get_boolean(v);
+        ROW("Id:", "%lld", id);
+        ROW("Name:", "%s", json_get_str(o, "name", name));
+        ROW("UUID:", "%s", json_get_str(o, "uuid", ""));
+        ROW("OS Type:", "%s", json_get_str(o, "os_type", "unknown"));
+        ROW("State:", "%s", json_get_str(o, "state_text", "no state"));
+        ROW("CPU(s):", "%lld", vcpus);
+        if (json_get_i64(o, "cpu_time_ns", &cpu))
+                ROW("CPU time:", "%.1fs", (double)cpu / 1e9);
+        ROW("Max memory:", "%lld KiB", maxmem);
+        ROW("Used memory:", "%lld KiB", used);
+        ROW("Persistent:", "%s", persistent ? "yes" : "no");
+        ROW("Autostart:", "%s", autostart ? "enable" : "disable");
+        ROW("Managed save:", "%s", "no");
+        ROW("Security model:", "%s", "none");
+        ROW("Security DOI:", "%s", "0");
+        printf("\n");
+        json_object_put(o);
+        return 0;
+}
+
+static void print_stats(const char *name, struct json_object *stats)
+{
+        printf("Domain: '%s'\n", name);
+        json_object_object_foreach(stats, key, val)
+        {
+                if (json_object_is_type(val, json_type_object) ||
+                    json_object_is_type(val, json_type_array))
+                        continue;
+                printf("  %s=%s\n", key, json_object_get_string(val));
+        }
+        printf("\n");
+}
+
+static int cmd_domstats(int argc, char **argv, struct lv_error **err)
+{
+        const struct lvsh_command *cmd = lvsh_find_command("domstats");
+        char **names = NULL;
+        bool own = false;
+        for (int i = 1; i < argc; i++)
+                if (startswith(argv[i], "--"))
+                        return lvsh_usage_error(cmd, err, "unknown option '%s'", argv[i]);
+        if (argc > 1) {
+                names = argv + 1;
+        } else {
+                lv_client_error *ce = NULL;
+                if (lv_guest_list(&names, &ce) < 0)
+                        return lvsh_error_from_client(err, ce);
+                own = true;
+        }
+        int ret = 0;
+        for (char **n = names; *n; n++) {
+                struct json_object *o = NULL;
+                int r = call_guest(*n, "io.litevirt.Guest.Stats", NULL, &o, err);
+                if (r < 0) {
+                        ret = r;
+                        break;
+                }
+                struct json_object *stats;
+                if (json_object_object_get_ex(o, "stats", &stats))
+                        print_stats(*n, stats);
+                json_object_put(o);
+        }
+        if (own)
+                lv_strv_free(names);
+        return ret;
+}
 
 const struct lvsh_command lvsh_domain_commands[] = {
+        { "start", "NAME", "start a (previously defined) inactive domain",
+          "    Spawns the guest's supervisor, which runs it; returns once the guest\n"
+          "    runs, or prints why it could not start (leaving nothing behind).",
+          cmd_start },
+        { "shutdown", "NAME [--timeout SECONDS] [--wait]", "gracefully shutdown a domain",
+          "    Asks the guest to shut down (a container's init is signalled, a VM gets\n"
+          "    the ACPI power button). After --timeout seconds (default 30) it is\n"
+          "    destroyed. --wait returns only once it is off.",
+          cmd_shutdown },
+        { "destroy", "NAME", "destroy (stop) a domain",
+          "    Kills the guest now and waits until everything it used is released.",
+          cmd_destroy },
+        { "reboot", "NAME", "reboot a domain", NULL, cmd_reboot },
+        { "suspend", "NAME", "suspend a domain",
+          "    Freezes every process of the guest (cgroup freezer, or QEMU stop).", cmd_suspend },
+        { "resume", "NAME", "resume a domain", NULL, cmd_resume },
+        { "dominfo", "NAME", "domain information", NULL, cmd_dominfo },
+        { "domstate", "NAME [--reason]", "domain state",
+          "    --reason adds why the guest is in that state, as virsh does:\n"
+          "    running (booted), paused (user), shut off (destroyed), ...",
+          cmd_domstate },
+        { "domstats", "[NAME...]", "get statistics about one or multiple domains",
+          "    Without names, every running guest.", cmd_domstats },
+        LVSH_CONSOLE_COMMAND,
         {0},
 };

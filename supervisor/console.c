@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The guest's console: the driver hands the core the master side of the
+ * console pty (g->console_fd). Output goes to the attached `lvsh console`
+ * client, or into a ring buffer (the last CONSOLE_RING_SIZE bytes) while
+ * nobody is attached, replayed on attach. One client at a time; a second
+ * is refused unless it forces a take-over. The guest never waits for a
+ * client: a client that cannot keep up is dropped. */
+#include "supervisor/supervisor.h"
+#include "util/log.h"
+
+void console_ring_append(struct console_ring *r, const char *data, size_t n)
+{
+        if (n == 0)
+                return;
+        if (!r->data)
+                r->data = xmalloc(CONSOLE_RING_SIZE);
+        if (n >= CONSOLE_RING_SIZE) {
+                memcpy(r->data, data + n - CONSOLE_RING_SIZE, CONSOLE_RING_SIZE);
+                r->start = 0;
+                r->len = CONSOLE_RING_SIZE;
+                return;
+        }
+        size_t end = (r->start + r->len) % CONSOLE_RING_SIZE;
+        size_t first = n < CONSOLE_RING_SIZE - end ? n : CONSOLE_RING_SIZE - end;
+        memcpy(r->data + end, data, first);
+        memcpy(r->data, data + first, n - first);
+        r->len += n;
+        if (r->len > CONSOLE_RING_SIZE) {
+                r->start = (r->start + r->len - CONSOLE_RING_SIZE) % CONSOLE_RING_SIZE;
+                r->len = CONSOLE_RING_SIZE;
+        }
+}
+
+size_t console_ring_take(struct console_ring *r, char *out, size_t max)
+{
+        size_t n = r->len < max ? r->len : max;
+        size_t first = n < CONSOLE_RING_SIZE - r->start ? n : CONSOLE_RING_SIZE - r->start;
+        if (n) {
+                memcpy(out, r->data + r->start, first);
+                memcpy(out + first, r->data, n - first);
+        }
+        r->start = (r->start + n) % CONSOLE_RING_SIZE;
+        r->len -= n;
+        if (r->len == 0)
+                r->start = 0;
+        return n;
+}
+
+void console_ring_free(struct console_ring *r)
+{
+        free(r->data);
+        *r = (struct console_ring){0};
+}
+
+static int on_console(struct loop_source *s, int fd, uint32_t revents, void *data)
+{
+        struct supervisor *sv = data;
+        char buf[4096];
+        for (int i = 0; i < 16; i++) {
+                ssize_t n = read(fd, buf, sizeof(buf));
+                if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                        return 0;
+                if (n <= 0) {
+                        /* EIO: no slave side open any more (the guest is
+                         * gone or closed its console). Stop watching; a
+                         * restart brings a new pty. */
+                        log_debug("console closed: %s", n < 0 ? strerror(errno) : "EOF");
+                        loop_source_freep(&sv->console_source);
+                        return 0;
+                }
+                if (sv->console_client) {
+                        if (control_client_send_raw(sv->console_client, buf, (size_t)n) < 0)
+                                console_ring_append(&sv->console_ring, buf, (size_t)n);
+                } else {
+                        console_ring_append(&sv->console_ring, buf, (size_t)n);
+                }
+        }
+        return 0;
+}
+
+int console_watch(struct supervisor *sv, struct lv_error **err)
+{
+        if (sv->g.console_fd < 0 || sv->console_source)
+                return 0;
+        int fl = fcntl(sv->g.console_fd, F_GETFL);
+        if (fl < 0 || fcntl(sv->g.console_fd, F_SETFL, fl | O_NONBLOCK) < 0)
+                return lv_error_set(err, errno, "console: cannot make the pty non-blocking");
+        return loop_add_io(sv->loop, sv->g.console_fd, EPOLLIN, on_console, sv,
+                           &sv->console_source, err);
+}
+
+void console_unwatch(struct supervisor *sv)
+{
+        /* Drain what the guest wrote last, so it is not lost. */
+        if (sv->console_source)
+                (void)on_console(sv->console_source, sv->g.console_fd, EPOLLIN, sv);
+        loop_source_freep(&sv->console_source);
+}
+
+int console_attach(struct supervisor *sv, struct control_client *cl, bool force,
+                   struct lv_error **err)
+{
+        if (sv->g.console_fd < 0)
+                return lv_error_setf(err, ENODEV, "guest '%s' has no console", sv->g.name);
+        if (sv->console_client && sv->console_client != cl) {
+                if (!force)
+                        return lv_error_setf(err, EBUSY,
+                                             "guest '%s': the console is in use by another client",
+                                             sv->g.name);
+                control_client_drop(sv->console_client, "console taken over by another client");
+        }
+        sv->console_client = cl;
+        return 0;
+}
+
+void console_replay(struct supervisor *sv)
+{
+        char buf[4096];
+        size_t n;
+        while (sv->console_client &&
+               (n = console_ring_take(&sv->console_ring, buf, sizeof(buf))) > 0)
+                if (control_client_send_raw(sv->console_client, buf, n) < 0)
+                        break;
+}
+
+void console_detach(struct supervisor *sv, struct control_client *cl)
+{
+        if (sv->console_client == cl)
+                sv->console_client = NULL;
+}
+
+void console_input(struct supervisor *sv, const char *data, size_t n)
+{
+        if (sv->g.console_fd < 0)
+                return;
+        while (n > 0) {
+                ssize_t w = write(sv->g.console_fd, data, n);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w < 0) {
+                        /* The guest does not read its console: drop input
+                         * rather than stall everyone. */
+                        log_debug("console input dropped (%zu bytes): %s", n, strerror(errno));
+                        return;
+                }
+                data += w;
+                n -= (size_t)w;
+        }
+}

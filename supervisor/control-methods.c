@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The methods of io.litevirt.Guest and org.varlink.service (documented in
+ * io.litevirt.Guest.varlink and docs/protocol.md). */
+#include <json-c/json.h>
+#include <time.h>
+
+#include "config.h"
+#include "supervisor/control-methods.h"
+#include "util/log.h"
+
+#define IFACE "io.litevirt.Guest"
+
+static const char service_description[] =
+        "interface org.varlink.service\n"
+        "\n"
+        "method GetInfo() -> (\n"
+        "  vendor: string,\n"
+        "  product: string,\n"
+        "  version: string,\n"
+        "  url: string,\n"
+        "  interfaces: []string\n"
+        ")\n"
+        "\n"
+        "method GetInterfaceDescription(interface: string) -> (description: string)\n"
+        "\n"
+        "error InterfaceNotFound (interface: string)\n"
+        "error MethodNotFound (method: string)\n"
+        "error MethodNotImplemented (method: string)\n"
+        "error InvalidParameter (parameter: string)\n"
+        "error PermissionDenied ()\n"
+        "error ExpectedMore ()\n";
+
+/* Error from an lv_error: the varlink error name follows the code. */
+static int reply_lv_error(struct control_client *cl, const struct lv_error *e)
+{
+        const char *name = IFACE ".Failed";
+        if (e->code == LV_ERR_STATE)
+                name = IFACE ".InvalidState";
+        else if (e->code == LV_ERR_UNSUPPORTED || e->code == EOPNOTSUPP)
+                name = IFACE ".NotSupported";
+        else if (e->code == EBUSY)
+                name = IFACE ".ConsoleBusy";
+        else if (e->code == ENODEV)
+                name = IFACE ".NoConsole";
+        return control_error_message(cl, name, e->message);
+}
+
+static int invalid_parameter(struct control_client *cl, const char *param)
+{
+        struct json_object *p = json_object_new_object();
+        json_object_object_add(p, "parameter", json_object_new_string(param));
+        int r = control_error(cl, "org.varlink.service.InvalidParameter", p);
+        json_object_put(p);
+        return r;
+}
+
+struct param_spec {
+        const char *name;
+        enum json_type type;
+};
+
+/* Every parameter known and of its type; otherwise InvalidParameter.
+ * Returns 1 when the call may go on. */
+static int params_check(struct control_client *cl, const struct varlink_call *call,
+                        const struct param_spec *spec)
+{
+        json_object_object_foreach(call->parameters, key, val)
+        {
+                const struct param_spec *s = spec;
+                while (s && s->name && !streq(s->name, key))
+                        s++;
+                if (!s || !s->name || (!json_object_is_type(val, s->type) &&
+                                       !json_object_is_type(val, json_type_null))) {
+                        int r = invalid_parameter(cl, key);
+                        return r < 0 ? r : 0;
+                }
+        }
+        return 1;
+}
+
+static struct json_object *param(const struct varlink_call *call, const char *name)
+{
+        struct json_object *v;
+        if (!json_object_object_get_ex(call->parameters, name, &v) ||
+            json_object_is_type(v, json_type_null))
+                return NULL;
+        return v;
+}
+
+static void add_stats_fields(struct supervisor *sv, struct json_object *o)
+{
+        struct json_object *stats = json_object_new_object();
+        _cleanup_error_ struct lv_error *e = NULL;
+        if (supervisor_guest_stats(sv, stats, &e) < 0)
+                log_debug("%s", e->message);
+        struct json_object *v;
+        if (json_object_object_get_ex(stats, "cpu.time", &v))
+                json_object_object_add(o, "cpu_time_ns",
+                                       json_object_new_int64(json_object_get_int64(v)));
+        if (json_object_object_get_ex(stats, "balloon.current", &v))
+                json_object_object_add(o, "memory_used_kib",
+                                       json_object_new_int64(json_object_get_int64(v)));
+        else if (json_object_object_get_ex(stats, "memory.current", &v))
+                json_object_object_add(o, "memory_used_kib",
+                                       json_object_new_int64(json_object_get_int64(v)));
+        json_object_put(stats);
+}
+
+static int m_info(struct control_client *cl, const struct varlink_call *call)
+{
+        struct supervisor *sv = control_client_supervisor(cl);
+        int r = params_check(cl, call, NULL);
+        if (r <= 0)
+                return r;
+        struct json_object *o = status_to_json(sv);
+        add_stats_fields(sv, o);
+        r = control_reply(cl, o);
+        json_object_put(o);
+        return r;
+}
+
+static struct json_object *state_json(struct supervisor *sv)
+{
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "state", json_object_new_string(guest_state_to_id(sv->g.state)));
+        json_object_object_add(o, "state_text",
+                               json_object_new_string(guest_state_to_string(sv->g.state)));
+        json_object_object_add(o, "reason", json_object_new_string(guest_reason_to_string(
+                                                    sv->g.state, sv->g.state_reason)));
+        json_object_object_add(o, "state_code",
+                               json_object_new_int(guest_state_to_libvirt(sv->g.state)));
+        json_object_object_add(o, "reason_code", json_object_new_int(sv->g.state_reason));
+        return o;
+}
+
+struct json_object *control_event_json(struct supervisor *sv, const char *event)
+{
+        struct json_object *o = state_json(sv);
+        json_object_object_add(o, "event", json_object_new_string(event));
+        json_object_object_add(o, "time", json_object_new_int64((int64_t)time(NULL)));
+        return o;
+}
+
+static int m_state(struct control_client *cl, const struct varlink_call *call)
+{
+        int r = params_check(cl, call, NULL);
+        if (r <= 0)
+                return r;
+        struct json_object *o = state_json(control_client_supervisor(cl));
+        r = control_reply(cl, o);
+        json_object_put(o);
+        return r;
+}
+
+static int reply_result(struct control_client *cl, int r, struct lv_error *e)
+{
+        if (r < 0)
+                return reply_lv_error(cl, e);
+        return control_reply(cl, NULL);
+}
+
+static int m_shutdown(struct control_client *cl, const struct varlink_call *call)
+{
+        static const struct param_spec spec[] = { { "timeout", json_type_int }, { NULL, 0 } };
+        int r = params_check(cl, call, spec);
+        if (r <= 0)
+                return r;
+        uint64_t timeout = 0;
+        struct json_object *t = param(call, "timeout");
+        if (t) {
+                int64_t v = json_object_get_int64(t);
+                if (v <= 0 || v > 24 * 3600)
+                        return invalid_parameter(cl, "timeout");
+                timeout = (uint64_t)v * 1000000ULL;
+        }
+        _cleanup_error_ struct lv_error *e = NULL;
+        r = supervisor_guest_shutdown(control_client_supervisor(cl), timeout, &e);
+        return reply_result(cl, r, e);
+}
+
+static int m_destroy(struct control_client *cl, const struct varlink_call *call)
+{
+        struct supervisor *sv = control_client_supervisor(cl);
+        int r = params_check(cl, call, NULL);
+        if (r <= 0)
+                return r;
+        _cleanup_error_ struct lv_error *e = NULL;
+        /* The reply waits for the guest's end (unless oneway). */
+        if (!cl->oneway)
+                cl->mode = CLIENT_WAITING_END;
+        r = supervisor_guest_destroy(sv, &e);
+        if (r < 0) {
+                cl->mode = CLIENT_CALLS;
+                return reply_lv_error(cl, e);
+        }
+        return 0;
+}
+
+static int m_simple(struct control_client *cl, const struct varlink_call *call,
+                    int (*op)(struct supervisor *, struct lv_error **))
+{
+        int r = params_check(cl, call, NULL);
+        if (r <= 0)
+                return r;
+        _cleanup_error_ struct lv_error *e = NULL;
+        r = op(control_client_supervisor(cl), &e);
+        return reply_result(cl, r, e);
+}
+
+static int m_reboot(struct control_client *cl, const struct varlink_call *call)
+{
+        return m_simple(cl, call, supervisor_guest_reboot);
+}
+
+static int m_suspend(struct control_client *cl, const struct varlink_call *call)
+{
+        return m_simple(cl, call, supervisor_guest_suspend);
+}
+
+static int m_resume(struct control_client *cl, const struct varlink_call *call)
+{
+        return m_simple(cl, call, supervisor_guest_resume);
+}
+
+static int m_stats(struct control_client *cl, const struct varlink_call *call)
+{
+        struct supervisor *sv = control_client_supervisor(cl);
+        int r = params_check(cl, call, NULL);
+        if (r <= 0)
+                return r;
+        struct json_object *stats = json_object_new_object();
+        json_object_object_add(stats, "state.state",
+                               json_object_new_int(guest_state_to_libvirt(sv->g.state)));
+        json_object_object_add(stats, "state.reason", json_object_new_int(sv->g.state_reason));
+        _cleanup_error_ struct lv_error *e = NULL;
+        if (supervisor_guest_stats(sv, stats, &e) < 0) {
+                json_object_put(stats);
+                return reply_lv_error(cl, e);
+        }
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "stats", stats);
+        r = control_reply(cl, o);
+        json_object_put(o);
+        return r;
+}
+
+static int m_get_xml(struct control_client *cl, const struct varlink_call *call)
+{
+        struct supervisor *sv = control_client_supervisor(cl);
+        int r = params_check(cl, call, NULL);
+        if (r <= 0)
+                return r;
+        _cleanup_free_ char *xml = domain_format(sv->g.def);
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "xml", json_object_new_string(xml ? xml : ""));
+        r = control_reply(cl, o);
+        json_object_put(o);
+        return r;
+}
+
+static int m_console(struct control_client *cl, const struct varlink_call *call)
+{
+        struct supervisor *sv = control_client_supervisor(cl);
+        static const struct param_spec spec[] = { { "force", json_type_boolean }, { NULL, 0 } };
+        int r = params_check(cl, call, spec);
+        if (r <= 0)
+                return r;
+        struct json_object *f = param(call, "force");
+        _cleanup_error_ struct lv_error *e = NULL;
+        if (cl->oneway)
+                return 0;
+        if (console_attach(sv, cl, f && json_object_get_boolean(f), &e) < 0)
+                return reply_lv_error(cl, e);
+        struct json_object *o = json_object_new_object();
+        if (sv->g.console_path)
+                json_object_object_add(o, "pty", json_object_new_string(sv->g.console_path));
+        /* "continues" (the stream goes on, raw) unless the client asked
+         * for a varlink upgrade, which is answered by a plain reply. */
+        r = control_reply_continues(cl, o, !call->upgrade);
+        json_object_put(o);
+        if (r < 0)
+                return r;
+        cl->mode = CLIENT_CONSOLE;
+        log_info("console attached (client pid %d)", (int)cl->pid);
+        console_replay(sv);
+        return 0;
+}
+
+static int m_events(struct control_client *cl, const struct varlink_call *call)
+{
+        struct supervisor *sv = control_client_supervisor(cl);
+        int r = params_check(cl, call, NULL);
+        if (r <= 0)
+                return r;
+        if (!call->more)
+                return control_error(cl, "org.varlink.service.ExpectedMore", NULL);
+        struct json_object *o = control_event_json(sv, "current");
+        r = control_reply_continues(cl, o, true);
+        json_object_put(o);
+        if (r < 0)
+                return r;
+        cl->mode = CLIENT_EVENTS;
+        return 0;
+}
+
+static int m_get_info(struct control_client *cl, const struct varlink_call *call)
+{
+        int r = params_check(cl, call, NULL);
+        if (r <= 0)
+                return r;
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "vendor", json_object_new_string("litevirt"));
+        json_object_object_add(o, "product", json_object_new_string("litevirt-supervisor"));
+        json_object_object_add(o, "version", json_object_new_string(LV_VERSION));
+        json_object_object_add(o, "url", json_object_new_string("https://litevirt.org/"));
+        struct json_object *ifs = json_object_new_array();
+        json_object_array_add(ifs, json_object_new_string("org.varlink.service"));
+        json_object_array_add(ifs, json_object_new_string(IFACE));
+        json_object_object_add(o, "interfaces", ifs);
+        r = control_reply(cl, o);
+        json_object_put(o);
+        return r;
+}
+
+static int m_get_interface_description(struct control_client *cl, const struct varlink_call *call)
+{
+        static const struct param_spec spec[] = { { "interface", json_type_string }, { NULL, 0 } };
+        int r = params_check(cl, call, spec);
+        if (r <= 0)
+                return r;
+        struct json_object *i = param(call, "interface");
+        if (!i)
+                return invalid_parameter(cl, "interface");
+        const char *name = json_object_get_string(i);
+        const char *text = streq(name, IFACE)                  ? control_interface_description
+                           : streq(name, "org.varlink.service") ? service_description
+                                                                : NULL;
+        if (!text) {
+                struct json_object *p = json_object_new_object();
+                json_object_object_add(p, "interface", json_object_new_string(name));
+                r = control_error(cl, "org.varlink.service.InterfaceNotFound", p);
+                json_object_put(p);
+                return r;
+        }
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "description", json_object_new_string(text));
+        r = control_reply(cl, o);
+        json_object_put(o);
+        return r;
+}
+
+static const struct method {
+        const char *name;
+        int (*fn)(struct control_client *cl, const struct varlink_call *call);
+} methods[] = {
+        { IFACE ".Info", m_info },
+        { IFACE ".State", m_state },
+        { IFACE ".Shutdown", m_shutdown },
+        { IFACE ".Destroy", m_destroy },
+        { IFACE ".Reboot", m_reboot },
+        { IFACE ".Suspend", m_suspend },
+        { IFACE ".Resume", m_resume },
+        { IFACE ".Stats", m_stats },
+        { IFACE ".GetXML", m_get_xml },
+        { IFACE ".Console", m_console },
+        { IFACE ".Events", m_events },
+        { "org.varlink.service.GetInfo", m_get_info },
+        { "org.varlink.service.GetInterfaceDescription", m_get_interface_description },
+};
+
+int control_dispatch(struct control_client *cl, const struct varlink_call *call)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(methods); i++)
+                if (streq(methods[i].name, call->method))
+                        return methods[i].fn(cl, call);
+        const char *dot = strrchr(call->method, '.');
+        size_t iface_len = (size_t)(dot - call->method);
+        struct json_object *p = json_object_new_object();
+        int r;
+        if ((iface_len == strlen(IFACE) && !strncmp(call->method, IFACE, iface_len)) ||
+            (iface_len == strlen("org.varlink.service") &&
+             !strncmp(call->method, "org.varlink.service", iface_len))) {
+                json_object_object_add(p, "method", json_object_new_string(call->method));
+                r = control_error(cl, "org.varlink.service.MethodNotFound", p);
+        } else {
+                json_object_object_add(p, "interface",
+                                       json_object_new_string_len(call->method, (int)iface_len));
+                r = control_error(cl, "org.varlink.service.InterfaceNotFound", p);
+        }
+        json_object_put(p);
+        return r;
+}

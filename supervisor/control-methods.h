@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Between the control socket (control.c: connections, framing, queues)
+ * and its methods (control-methods.c: what each call does). */
+
+#include <sys/types.h>
+
+#include "supervisor/supervisor.h"
+#include "supervisor/varlink.h"
+
+enum client_mode {
+        CLIENT_CALLS,       /* request/reply */
+        CLIENT_EVENTS,      /* streaming lifecycle events (input ignored) */
+        CLIENT_CONSOLE,     /* upgraded: raw console bytes both ways */
+        CLIENT_WAITING_END, /* a call answered once the guest has ended */
+};
+
+struct control_client {
+        struct control *ctl;
+        int fd;
+        struct loop_source *source;
+        struct varlink_inbuf in;
+        char *out;
+        size_t out_len, out_off, out_cap;
+        enum client_mode mode;
+        bool oneway;            /* the call being handled wants no reply */
+        bool close_after_flush; /* drop once the queue is written */
+        bool dropped;           /* closed; freed at the next callback */
+        bool read_closed;       /* the client shut its sending side down */
+        pid_t pid;
+        uid_t uid;
+        struct control_client *next, *prev;
+};
+
+/* Replies; each returns < 0 when the client was dropped meanwhile (then
+ * it must not be touched). Oneway calls get nothing. */
+int control_reply(struct control_client *cl, struct json_object *params);
+int control_reply_continues(struct control_client *cl, struct json_object *params, bool continues);
+int control_error(struct control_client *cl, const char *error, struct json_object *params);
+int control_error_message(struct control_client *cl, const char *error, const char *message);
+struct supervisor *control_client_supervisor(struct control_client *cl);
+
+/* Run one call (control-methods.c); < 0 when the client was dropped. */
+int control_dispatch(struct control_client *cl, const struct varlink_call *call);
+/* An event message's parameters. */
+struct json_object *control_event_json(struct supervisor *sv, const char *event);
+
+/* The interface description, embedded at build time from
+ * io.litevirt.Guest.varlink. */
+extern const char control_interface_description[];

@@ -1,0 +1,494 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The control socket: a varlink server on $RUNDIR/NAME/control.sock.
+ * Many clients at once, each with a bounded input buffer (one message of
+ * at most VARLINK_MESSAGE_MAX bytes) and a bounded output queue; a client
+ * that sends garbage gets an error, one that overflows a buffer or stops
+ * reading is dropped. Nothing a client does blocks the loop. */
+#include <grp.h>
+#include <json-c/json.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "config.h"
+#include "supervisor/control-methods.h"
+#include "supervisor/supervisor.h"
+#include "supervisor/varlink.h"
+#include "util/log.h"
+
+#define CONTROL_CLIENTS_MAX 256
+#define CONTROL_OUTPUT_MAX (2 * 1024 * 1024)
+
+struct control {
+        struct supervisor *sv;
+        int fd;
+        char *path;
+        struct loop_source *source;
+        struct control_client *clients;
+        struct control_client *graveyard; /* dropped, freed later */
+        int n_clients;
+        bool has_group;
+        gid_t group;
+};
+
+static void client_destroy(struct control_client *cl)
+{
+        varlink_inbuf_clear(&cl->in);
+        free(cl->out);
+        free(cl);
+}
+
+/* Clients dropped earlier: nothing on the stack points to them any more
+ * once a new callback starts. */
+static void graveyard_empty(struct control *ctl)
+{
+        while (ctl->graveyard) {
+                struct control_client *cl = ctl->graveyard;
+                ctl->graveyard = cl->next;
+                client_destroy(cl);
+        }
+}
+
+/* Close the connection now; the memory goes at the next callback, so a
+ * caller further up the stack may still look at cl->dropped. */
+void control_client_drop(struct control_client *cl, const char *why)
+{
+        if (cl->dropped)
+                return;
+        struct control *ctl = cl->ctl;
+        log_debug("control client %d (pid %d) dropped: %s", cl->fd, (int)cl->pid, why);
+        cl->dropped = true;
+        if (cl->prev)
+                cl->prev->next = cl->next;
+        else
+                ctl->clients = cl->next;
+        if (cl->next)
+                cl->next->prev = cl->prev;
+        ctl->n_clients--;
+        if (cl->mode == CLIENT_CONSOLE)
+                log_info("console detached (client pid %d)", (int)cl->pid);
+        console_detach(ctl->sv, cl);
+        loop_source_free(cl->source);
+        cl->source = NULL;
+        close(cl->fd);
+        cl->fd = -1;
+        cl->prev = NULL;
+        cl->next = ctl->graveyard;
+        ctl->graveyard = cl;
+}
+
+static uint32_t client_events(const struct control_client *cl)
+{
+        uint32_t ev = 0;
+        if (cl->out_len > cl->out_off)
+                ev |= EPOLLOUT;
+        if (!cl->read_closed && !cl->close_after_flush && cl->mode != CLIENT_WAITING_END)
+                ev |= EPOLLIN;
+        return ev;
+}
+
+/* Write what is queued. -EPIPE etc. when the client is gone (not freed). */
+static int client_flush(struct control_client *cl)
+{
+        while (cl->out_len > cl->out_off) {
+                ssize_t n = send(cl->fd, cl->out + cl->out_off, cl->out_len - cl->out_off,
+                                 MSG_NOSIGNAL | MSG_DONTWAIT);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && errno == EAGAIN)
+                        break;
+                if (n < 0)
+                        return -errno;
+                cl->out_off += (size_t)n;
+        }
+        if (cl->out_off == cl->out_len)
+                cl->out_off = cl->out_len = 0;
+        return 0;
+}
+
+/* Queue bytes and try to send them. On failure the client is dropped and
+ * the error returned: the caller must not touch cl afterwards. */
+static int client_send(struct control_client *cl, const char *data, size_t n)
+{
+        if (cl->dropped)
+                return -EPIPE;
+        if (cl->out_len - cl->out_off + n > CONTROL_OUTPUT_MAX) {
+                control_client_drop(cl, "output queue full (client does not read)");
+                return -ENOBUFS;
+        }
+        if (cl->out_off > 0 && cl->out_off == cl->out_len)
+                cl->out_off = cl->out_len = 0;
+        if (cl->out_len + n > cl->out_cap) {
+                if (cl->out_off > 0) {
+                        memmove(cl->out, cl->out + cl->out_off, cl->out_len - cl->out_off);
+                        cl->out_len -= cl->out_off;
+                        cl->out_off = 0;
+                }
+                if (cl->out_len + n > cl->out_cap) {
+                        cl->out_cap = cl->out_len + n + 4096;
+                        cl->out = xrealloc(cl->out, cl->out_cap);
+                }
+        }
+        memcpy(cl->out + cl->out_len, data, n);
+        cl->out_len += n;
+        int r = client_flush(cl);
+        if (r < 0) {
+                control_client_drop(cl, strerror(-r));
+                return r;
+        }
+        if (loop_source_set_events(cl->source, client_events(cl), NULL) < 0) {
+                control_client_drop(cl, "cannot watch");
+                return -EIO;
+        }
+        return 0;
+}
+
+int control_client_send_raw(struct control_client *cl, const char *data, size_t n)
+{
+        return client_send(cl, data, n);
+}
+
+static int client_send_message(struct control_client *cl, char *msg, size_t len)
+{
+        int r = client_send(cl, msg, len);
+        free(msg);
+        return r;
+}
+
+int control_reply(struct control_client *cl, struct json_object *params)
+{
+        if (cl->oneway)
+                return 0;
+        size_t len;
+        char *msg = varlink_reply_format(params, false, &len);
+        return client_send_message(cl, msg, len);
+}
+
+int control_reply_continues(struct control_client *cl, struct json_object *params, bool continues)
+{
+        size_t len;
+        char *msg = varlink_reply_format(params, continues, &len);
+        return client_send_message(cl, msg, len);
+}
+
+int control_error(struct control_client *cl, const char *error, struct json_object *params)
+{
+        if (cl->oneway)
+                return 0;
+        size_t len;
+        char *msg = varlink_error_format(error, params, &len);
+        return client_send_message(cl, msg, len);
+}
+
+int control_error_message(struct control_client *cl, const char *error, const char *message)
+{
+        if (cl->oneway)
+                return 0;
+        size_t len;
+        char *msg = varlink_error_format_message(error, message, &len);
+        return client_send_message(cl, msg, len);
+}
+
+struct supervisor *control_client_supervisor(struct control_client *cl)
+{
+        return cl->ctl->sv;
+}
+
+/* Handle the messages held in the input buffer. Returns < 0 when the
+ * client was dropped. */
+static int client_process(struct control_client *cl)
+{
+        while (!cl->dropped && cl->mode == CLIENT_CALLS && !cl->close_after_flush) {
+                const char *msg;
+                size_t len;
+                int r = varlink_inbuf_next(&cl->in, &msg, &len);
+                if (r == 0)
+                        return 0;
+                if (r == -EMSGSIZE) {
+                        cl->oneway = false;
+                        r = control_error_message(cl, "io.litevirt.Guest.MessageTooLong",
+                                                  "message longer than 65536 bytes: closing the "
+                                                  "connection");
+                        if (r < 0)
+                                return r;
+                        log_debug("control client %d: message too long, dropping it", cl->fd);
+                        cl->close_after_flush = true;
+                        if (cl->out_len == cl->out_off) {
+                                control_client_drop(cl, "message too long");
+                                return -EMSGSIZE;
+                        }
+                        return loop_source_set_events(cl->source, client_events(cl), NULL);
+                }
+                struct varlink_call call = {0};
+                _cleanup_error_ struct lv_error *e = NULL;
+                if (varlink_call_parse(msg, len, &call, &e) < 0) {
+                        cl->oneway = false;
+                        r = control_error_message(cl, "io.litevirt.Guest.ProtocolError", e->message);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                cl->oneway = call.oneway;
+                r = control_dispatch(cl, &call);
+                varlink_call_clear(&call);
+                if (r < 0)
+                        return r;
+                cl->oneway = false;
+        }
+        if (!cl->dropped && cl->mode == CLIENT_CONSOLE) {
+                /* Bytes behind the Console call are the first raw input. */
+                const char *msg;
+                size_t len;
+                if (varlink_inbuf_next(&cl->in, &msg, &len) == 1)
+                        cl->in.consumed = 0;
+                size_t n = cl->in.len - cl->in.consumed;
+                if (n > 0)
+                        console_input(cl->ctl->sv, cl->in.data + cl->in.consumed, n);
+                varlink_inbuf_clear(&cl->in);
+        }
+        return 0;
+}
+
+static int on_client(struct loop_source *s, int fd, uint32_t revents, void *data)
+{
+        struct control_client *cl = data;
+        graveyard_empty(cl->ctl);
+        if (revents & EPOLLOUT) {
+                int r = client_flush(cl);
+                if (r < 0) {
+                        control_client_drop(cl, strerror(-r));
+                        return 0;
+                }
+                if (cl->close_after_flush && cl->out_len == cl->out_off) {
+                        control_client_drop(cl, "done");
+                        return 0;
+                }
+                if (loop_source_set_events(cl->source, client_events(cl), NULL) < 0) {
+                        control_client_drop(cl, "cannot watch");
+                        return 0;
+                }
+        }
+        if (revents & EPOLLIN) {
+                ssize_t n;
+                if (cl->mode == CLIENT_CALLS) {
+                        size_t space;
+                        char *p = varlink_inbuf_space(&cl->in, &space);
+                        n = space ? recv(fd, p, space, MSG_DONTWAIT) : 0;
+                        if (n > 0) {
+                                varlink_inbuf_commit(&cl->in, (size_t)n);
+                                (void)client_process(cl);
+                                return 0;
+                        }
+                } else {
+                        char buf[4096];
+                        n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+                        if (n > 0) {
+                                if (cl->mode == CLIENT_CONSOLE)
+                                        console_input(cl->ctl->sv, buf, (size_t)n);
+                                /* Events: input is ignored. */
+                                return 0;
+                        }
+                }
+                if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                        return 0;
+                if (n < 0 || cl->mode == CLIENT_CONSOLE ||
+                    (cl->mode == CLIENT_CALLS && cl->out_len == cl->out_off)) {
+                        control_client_drop(cl, n < 0 ? strerror(errno) : "disconnected");
+                        return 0;
+                }
+                /* Half-closed: the client has said all it will say but
+                 * still reads (replies queued, events streaming). */
+                cl->read_closed = true;
+                if (cl->mode == CLIENT_CALLS)
+                        cl->close_after_flush = true;
+                if (loop_source_set_events(cl->source, client_events(cl), NULL) < 0)
+                        control_client_drop(cl, "cannot watch");
+                return 0;
+        }
+        if (revents & (EPOLLHUP | EPOLLERR))
+                control_client_drop(cl, "hung up");
+        return 0;
+}
+
+static bool peer_allowed(struct control *ctl, int fd, struct ucred *uc)
+{
+        socklen_t len = sizeof(*uc);
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, uc, &len) < 0)
+                return false;
+        if (uc->uid == 0 || uc->uid == geteuid())
+                return true;
+        if (!ctl->has_group)
+                return false;
+        if (uc->gid == ctl->group)
+                return true;
+        gid_t groups[256];
+        len = sizeof(groups);
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+                return false;
+        for (size_t i = 0; i < len / sizeof(gid_t); i++)
+                if (groups[i] == ctl->group)
+                        return true;
+        return false;
+}
+
+static int on_accept(struct loop_source *s, int fd, uint32_t revents, void *data)
+{
+        struct control *ctl = data;
+        graveyard_empty(ctl);
+        for (int i = 0; i < 16; i++) {
+                int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+                if (cfd < 0)
+                        return 0; /* EAGAIN, or a client gone already */
+                struct ucred uc = {0};
+                if (!peer_allowed(ctl, cfd, &uc)) {
+                        static const char denied[] =
+                                "{\"error\":\"io.litevirt.Guest.PermissionDenied\",\"parameters\":"
+                                "{\"message\":\"permission denied\"}}";
+                        (void)send(cfd, denied, sizeof(denied), MSG_NOSIGNAL | MSG_DONTWAIT);
+                        log_warning("control: refused a client (uid %d, pid %d)", (int)uc.uid,
+                                    (int)uc.pid);
+                        close(cfd);
+                        continue;
+                }
+                if (ctl->n_clients >= CONTROL_CLIENTS_MAX) {
+                        static const char busy[] =
+                                "{\"error\":\"io.litevirt.Guest.Failed\",\"parameters\":"
+                                "{\"message\":\"too many clients\"}}";
+                        (void)send(cfd, busy, sizeof(busy), MSG_NOSIGNAL | MSG_DONTWAIT);
+                        close(cfd);
+                        continue;
+                }
+                struct control_client *cl = xcalloc(1, sizeof(*cl));
+                cl->ctl = ctl;
+                cl->fd = cfd;
+                cl->pid = uc.pid;
+                cl->uid = uc.uid;
+                cl->in.max = VARLINK_MESSAGE_MAX;
+                _cleanup_error_ struct lv_error *e = NULL;
+                if (loop_add_io(ctl->sv->loop, cfd, EPOLLIN, on_client, cl,
+                                &cl->source, &e) < 0) {
+                        log_warning("control: %s", e->message);
+                        close(cfd);
+                        free(cl);
+                        continue;
+                }
+                cl->next = ctl->clients;
+                if (cl->next)
+                        cl->next->prev = cl;
+                ctl->clients = cl;
+                ctl->n_clients++;
+        }
+        return 0;
+}
+
+static int group_parse(const char *s, gid_t *ret, struct lv_error **err)
+{
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(s, &end, 10);
+        if (*s && !*end && !errno && v < (gid_t)-1) {
+                *ret = (gid_t)v;
+                return 0;
+        }
+        struct group *gr = getgrnam(s);
+        if (!gr)
+                return lv_error_setf(err, ENOENT, "control socket group '%s' does not exist", s);
+        *ret = gr->gr_gid;
+        return 0;
+}
+
+int control_new(struct supervisor *sv, const char *path, struct control **ret,
+                struct lv_error **err)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return lv_error_setf(err, ENAMETOOLONG, "control socket path '%s' is too long",
+                                     path);
+        strcpy(sa.sun_path, path);
+        gid_t group = 0;
+        const char *gname = getenv("LITEVIRT_CONTROL_GROUP");
+        bool has_group = gname && *gname;
+        int r;
+        if (has_group && (r = group_parse(gname, &group, err)) < 0)
+                return r;
+
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return lv_error_set(err, errno, "cannot create the control socket");
+        (void)unlink(path);
+        mode_t old = umask(0177);
+        r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+        umask(old);
+        if (r < 0)
+                return lv_error_set(err, errno, "cannot bind the control socket '%s'", path);
+        if (has_group && (chown(path, (uid_t)-1, group) < 0 || chmod(path, 0660) < 0))
+                return lv_error_set(err, errno, "cannot give control socket '%s' to group %u",
+                                    path, (unsigned)group);
+        if (listen(fd, 128) < 0)
+                return lv_error_set(err, errno, "cannot listen on '%s'", path);
+
+        struct control *ctl = xcalloc(1, sizeof(*ctl));
+        ctl->sv = sv;
+        ctl->path = xstrdup(path);
+        ctl->has_group = has_group;
+        ctl->group = group;
+        r = loop_add_io(sv->loop, fd, EPOLLIN, on_accept, ctl, &ctl->source, err);
+        if (r < 0) {
+                free(ctl->path);
+                free(ctl);
+                return r;
+        }
+        ctl->fd = TAKE_FD(fd);
+        *ret = ctl;
+        return 0;
+}
+
+void control_free(struct control *ctl)
+{
+        if (!ctl)
+                return;
+        while (ctl->clients) {
+                (void)client_flush(ctl->clients);
+                control_client_drop(ctl->clients, "supervisor exiting");
+        }
+        graveyard_empty(ctl);
+        loop_source_free(ctl->source);
+        close(ctl->fd);
+        free(ctl->path);
+        free(ctl);
+}
+
+void control_broadcast_event(struct control *ctl, enum guest_event event)
+{
+        struct supervisor *sv = ctl->sv;
+        bool last = sv->g.state == GUEST_STATE_SHUTOFF;
+        struct json_object *p = NULL;
+        for (struct control_client *cl = ctl->clients, *next; cl; cl = next) {
+                next = cl->next;
+                if (cl->mode != CLIENT_EVENTS)
+                        continue;
+                if (!p)
+                        p = control_event_json(sv, guest_event_to_string(event));
+                if (control_reply_continues(cl, p, !last) < 0)
+                        continue;
+                if (last) {
+                        cl->close_after_flush = true;
+                        (void)loop_source_set_events(cl->source, client_events(cl), NULL);
+                }
+        }
+        json_object_put(p);
+}
+
+void control_guest_ended(struct control *ctl)
+{
+        for (struct control_client *cl = ctl->clients, *next; cl; cl = next) {
+                next = cl->next;
+                if (cl->mode != CLIENT_WAITING_END)
+                        continue;
+                cl->mode = CLIENT_CALLS;
+                if (control_reply(cl, NULL) < 0)
+                        continue;
+                cl->close_after_flush = true;
+                (void)loop_source_set_events(cl->source, client_events(cl), NULL);
+        }
+}

@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The guest's operations: start, the end of the hypervisor process and
+ * what on_poweroff/on_reboot/on_crash make of it, shutdown with its
+ * timeout, destroy, reboot, suspend, resume. Every state change goes
+ * through the lifecycle table (lifecycle.c). */
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "supervisor/supervisor.h"
+#include "util/log.h"
+
+/* A guest restarting more often than this within RESTART_WINDOW seconds
+ * (on_crash/on_reboot=restart) is given up: it would only spin. */
+#define RESTART_BURST 5
+#define RESTART_WINDOW 10
+
+int supervisor_transition(struct supervisor *sv, enum guest_event event, struct lv_error **err)
+{
+        enum guest_state old = sv->g.state, state;
+        int old_reason = sv->g.state_reason, reason;
+        if (lifecycle_next(old, event, &state, &reason) < 0)
+                return lv_error_setf(err, LV_ERR_STATE, "guest '%s' is %s: '%s' is not valid now",
+                                     sv->g.name, guest_state_to_string(old),
+                                     guest_event_to_string(event));
+        sv->g.state = state;
+        sv->g.state_reason = reason;
+        log_info("state %s (%s) -> %s (%s) on %s", guest_state_to_id(old),
+                 guest_reason_to_string(old, old_reason), guest_state_to_id(state),
+                 guest_reason_to_string(state, reason), guest_event_to_string(event));
+        _cleanup_error_ struct lv_error *e = NULL;
+        if (status_write(sv, &e) < 0)
+                log_warning("%s", e->message);
+        if (sv->control)
+                control_broadcast_event(sv->control, event);
+        return 0;
+}
+
+static int state_error(struct supervisor *sv, const char *what, struct lv_error **err)
+{
+        return lv_error_setf(err, LV_ERR_STATE, "Requested operation is not valid: guest '%s' is %s%s",
+                             sv->g.name, guest_state_to_string(sv->g.state), what);
+}
+
+static int pidfd_wait_status(int pidfd, pid_t pid)
+{
+        siginfo_t si = {0};
+        if (waitid((idtype_t)3 /* P_PIDFD */, (id_t)pidfd, &si, WEXITED) < 0) {
+                /* Not our child (or reaped elsewhere): nothing to learn. */
+                log_debug("cannot reap process %d: %s", (int)pid, strerror(errno));
+                return 0;
+        }
+        if (si.si_code == CLD_EXITED)
+                return (si.si_status & 0xff) << 8;
+        return (si.si_status & 0x7f) | (si.si_code == CLD_DUMPED ? 0x80 : 0);
+}
+
+static enum guest_exit exit_default(int status)
+{
+        if (WIFEXITED(status))
+                return GUEST_EXIT_POWEROFF;
+        /* The kernel ends a pid namespace's init that called reboot(2) with
+         * SIGHUP (restart) or SIGINT (power off, halt). */
+        if (WIFSIGNALED(status) && WTERMSIG(status) == SIGHUP)
+                return GUEST_EXIT_REBOOT;
+        if (WIFSIGNALED(status) && WTERMSIG(status) == SIGINT)
+                return GUEST_EXIT_POWEROFF;
+        return GUEST_EXIT_CRASH;
+}
+
+static void guest_release(struct supervisor *sv)
+{
+        loop_source_freep(&sv->pidfd_source);
+        console_unwatch(sv);
+        if (sv->shutdown_timer)
+                (void)loop_timer_set(sv->shutdown_timer, 0, NULL);
+        if (sv->g.pidfd >= 0)
+                close(sv->g.pidfd);
+        sv->g.pidfd = -1;
+        sv->g.pid = 0;
+        guest_undo_run(&sv->g);
+}
+
+/* The guest is over for good: clean up and let the process exit. */
+static void guest_end(struct supervisor *sv, enum guest_event event)
+{
+        _cleanup_error_ struct lv_error *e = NULL;
+        if (supervisor_transition(sv, event, &e) < 0)
+                log_warning("%s", e->message);
+        lv_error_freep(&e);
+        if (statedir_remove(sv, &e) < 0)
+                log_warning("%s", e->message);
+        if (sv->control)
+                control_guest_ended(sv->control);
+        loop_exit(sv->loop, 0);
+}
+
+static int on_guest_exit(struct loop_source *s, int pidfd, void *data);
+
+/* From STARTING: run the driver's start. On failure everything it
+ * registered is undone and the state is shut off (failed). */
+static int guest_boot(struct supervisor *sv, bool after_crash, struct lv_error **err)
+{
+        struct lv_guest *g = &sv->g;
+        int r = sv->driver->start(g, err);
+        if (r >= 0 && (g->pid <= 0 || g->pidfd < 0))
+                r = lv_error_setf(err, LV_ERR_INTERNAL, "driver '%s' started no process",
+                                  sv->driver->name);
+        if (r >= 0)
+                r = loop_add_pidfd(sv->loop, g->pidfd, on_guest_exit, sv, &sv->pidfd_source, err);
+        if (r >= 0)
+                r = console_watch(sv, err);
+        if (r < 0) {
+                lv_error_prefix(err, "guest '%s'", g->name);
+                log_error("start failed: %s", (*err)->message);
+                if (g->pid > 0 && g->pidfd >= 0)
+                        (void)syscall(SYS_pidfd_send_signal, g->pidfd, SIGKILL, NULL, 0);
+                guest_release(sv);
+                (void)supervisor_transition(sv, GUEST_EVENT_START_FAILED, NULL);
+                return r;
+        }
+        sv->start_time = time(NULL);
+        log_info("guest process %d started by the %s driver", (int)g->pid, sv->driver->name);
+        return supervisor_transition(sv, after_crash ? GUEST_EVENT_STARTED_CRASHED
+                                                     : GUEST_EVENT_STARTED, err);
+}
+
+int supervisor_guest_start(struct supervisor *sv, struct lv_error **err)
+{
+        int r = supervisor_transition(sv, GUEST_EVENT_START, err);
+        if (r < 0)
+                return r;
+        if (sv->driver->check && (r = sv->driver->check(sv->g.def, err)) < 0) {
+                lv_error_prefix(err, "guest '%s'", sv->g.name);
+                (void)supervisor_transition(sv, GUEST_EVENT_START_FAILED, NULL);
+                return r;
+        }
+        return guest_boot(sv, false, err);
+}
+
+static bool restart_allowed(struct supervisor *sv)
+{
+        static time_t window_start;
+        time_t now = time(NULL);
+        if (now - window_start > RESTART_WINDOW) {
+                window_start = now;
+                sv->restarts = 0;
+        }
+        return ++sv->restarts <= RESTART_BURST;
+}
+
+static void guest_restart(struct supervisor *sv, bool after_crash)
+{
+        _cleanup_error_ struct lv_error *e = NULL;
+        if (!restart_allowed(sv)) {
+                log_error("guest restarted %d times within %d s: giving up", RESTART_BURST,
+                          RESTART_WINDOW);
+                guest_end(sv, GUEST_EVENT_ENDED_CRASHED);
+                return;
+        }
+        if (supervisor_transition(sv, GUEST_EVENT_RESTART, &e) < 0) {
+                log_error("%s", e->message);
+                guest_end(sv, GUEST_EVENT_ENDED_CRASHED);
+                return;
+        }
+        if (guest_boot(sv, after_crash, &e) < 0) {
+                /* Already shut off (failed): the end. */
+                (void)statedir_remove(sv, NULL);
+                if (sv->control)
+                        control_guest_ended(sv->control);
+                loop_exit(sv->loop, 0);
+        }
+}
+
+static bool action_restarts(enum domain_lifecycle a)
+{
+        return a == DOMAIN_LIFECYCLE_RESTART || a == DOMAIN_LIFECYCLE_RENAME_RESTART ||
+               a == DOMAIN_LIFECYCLE_COREDUMP_RESTART;
+}
+
+static int on_guest_exit(struct loop_source *s, int pidfd, void *data)
+{
+        struct supervisor *sv = data;
+        struct lv_guest *g = &sv->g;
+        pid_t pid = g->pid;
+        int status = pidfd_wait_status(pidfd, pid);
+        enum guest_exit how = sv->driver->exited ? (enum guest_exit)sv->driver->exited(g, status)
+                                                 : exit_default(status);
+        if (WIFSIGNALED(status))
+                log_info("guest process %d ended: killed by signal %d (%s)", (int)pid,
+                         WTERMSIG(status), strsignal(WTERMSIG(status)));
+        else
+                log_info("guest process %d ended: exit code %d", (int)pid, WEXITSTATUS(status));
+        guest_release(sv);
+
+        static const char *const how_names[] = { "poweroff", "reboot", "crash" };
+        const char *how_name = (unsigned)how < 3 ? how_names[how] : "crash";
+        log_info("guest ended by %s%s%s", how_name,
+                 sv->destroy_requested ? " (destroy requested)" : "",
+                 sv->shutdown_requested ? " (shutdown requested)" : "");
+
+        if (sv->destroy_requested) {
+                guest_end(sv, GUEST_EVENT_ENDED_DESTROYED);
+                return 0;
+        }
+        if (sv->reboot_requested && !sv->stopping) {
+                sv->reboot_requested = false;
+                guest_restart(sv, false);
+                return 0;
+        }
+        if (sv->shutdown_requested || sv->stopping) {
+                guest_end(sv, how == GUEST_EXIT_CRASH ? GUEST_EVENT_ENDED_CRASHED
+                                                      : GUEST_EVENT_ENDED_SHUTDOWN);
+                return 0;
+        }
+        const struct domain_def *def = g->def;
+        switch (how) {
+        case GUEST_EXIT_POWEROFF:
+                if (action_restarts(def->on_poweroff))
+                        guest_restart(sv, false);
+                else
+                        guest_end(sv, GUEST_EVENT_ENDED_SHUTDOWN);
+                break;
+        case GUEST_EXIT_REBOOT:
+                if (action_restarts(def->on_reboot))
+                        guest_restart(sv, false);
+                else
+                        guest_end(sv, GUEST_EVENT_ENDED_SHUTDOWN);
+                break;
+        case GUEST_EXIT_CRASH:
+        default:
+                if (action_restarts(def->on_crash))
+                        guest_restart(sv, true);
+                else if (def->on_crash == DOMAIN_LIFECYCLE_PRESERVE)
+                        (void)supervisor_transition(sv, GUEST_EVENT_CRASH_PRESERVED, NULL);
+                else
+                        guest_end(sv, GUEST_EVENT_ENDED_CRASHED);
+                break;
+        }
+        return 0;
+}
+
+static int kill_now(struct supervisor *sv, struct lv_error **err)
+{
+        struct lv_guest *g = &sv->g;
+        _cleanup_error_ struct lv_error *e = NULL;
+        if (sv->driver->destroy && sv->driver->destroy(g, &e) >= 0)
+                return 0;
+        if (e)
+                log_warning("driver destroy failed: %s; sending SIGKILL", e->message);
+        if (syscall(SYS_pidfd_send_signal, g->pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
+                return lv_error_set(err, errno, "guest '%s': cannot kill process %d", g->name,
+                                    (int)g->pid);
+        return 0;
+}
+
+int supervisor_guest_destroy(struct supervisor *sv, struct lv_error **err)
+{
+        if (sv->g.state == GUEST_STATE_SHUTOFF)
+                return state_error(sv, "", err);
+        if (sv->g.pid <= 0) {
+                /* Nothing runs (crashed, preserved): end it now. */
+                guest_end(sv, GUEST_EVENT_ENDED_DESTROYED);
+                return 0;
+        }
+        sv->destroy_requested = true;
+        log_info("destroying the guest");
+        return kill_now(sv, err);
+}
+
+static int on_shutdown_timeout(struct loop_source *s, void *data)
+{
+        struct supervisor *sv = data;
+        if (sv->g.pid <= 0)
+                return 0;
+        log_warning("the guest did not shut down within %llu s: destroying it",
+                    (unsigned long long)(sv->shutdown_timeout_usec / 1000000));
+        _cleanup_error_ struct lv_error *e = NULL;
+        if (supervisor_guest_destroy(sv, &e) < 0)
+                log_error("%s", e->message);
+        return 0;
+}
+
+int supervisor_guest_shutdown(struct supervisor *sv, uint64_t timeout_usec, struct lv_error **err)
+{
+        if (sv->g.state == GUEST_STATE_SHUTDOWN)
+                return 0; /* already on its way */
+        if (sv->g.state != GUEST_STATE_RUNNING)
+                return state_error(sv, ", not running", err);
+        if (!sv->driver->shutdown)
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "guest '%s': the %s driver cannot shut a guest down", sv->g.name,
+                                     sv->driver->name);
+        int r = sv->driver->shutdown(&sv->g, err);
+        if (r < 0)
+                return lv_error_prefix(err, "guest '%s': shutdown", sv->g.name);
+        sv->shutdown_requested = true;
+        if (timeout_usec == 0)
+                timeout_usec = sv->shutdown_timeout_usec;
+        sv->shutdown_timeout_usec = timeout_usec;
+        if (!sv->shutdown_timer)
+                r = loop_add_timer(sv->loop, timeout_usec, on_shutdown_timeout, sv,
+                                   &sv->shutdown_timer, err);
+        else
+                r = loop_timer_set(sv->shutdown_timer, timeout_usec, err);
+        if (r < 0)
+                return r;
+        log_info("shutting the guest down (timeout %llu s)",
+                 (unsigned long long)(timeout_usec / 1000000));
+        return supervisor_transition(sv, GUEST_EVENT_SHUTDOWN, err);
+}
+
+int supervisor_guest_reboot(struct supervisor *sv, struct lv_error **err)
+{
+        if (sv->g.state != GUEST_STATE_RUNNING)
+                return state_error(sv, ", not running", err);
+        log_info("rebooting the guest");
+        if (sv->driver->reboot) {
+                int r = sv->driver->reboot(&sv->g, err);
+                return r < 0 ? lv_error_prefix(err, "guest '%s': reboot", sv->g.name) : 0;
+        }
+        /* No reboot in the driver: stop the guest and start it again. */
+        sv->reboot_requested = true;
+        int r = kill_now(sv, err);
+        if (r < 0)
+                sv->reboot_requested = false;
+        return r;
+}
+
+int supervisor_guest_suspend(struct supervisor *sv, struct lv_error **err)
+{
+        if (sv->g.state != GUEST_STATE_RUNNING)
+                return state_error(sv, ", not running", err);
+        if (!sv->driver->suspend)
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "guest '%s': the %s driver cannot suspend a guest",
+                                     sv->g.name, sv->driver->name);
+        int r = sv->driver->suspend(&sv->g, err);
+        if (r < 0)
+                return lv_error_prefix(err, "guest '%s': suspend", sv->g.name);
+        return supervisor_transition(sv, GUEST_EVENT_SUSPEND, err);
+}
+
+int supervisor_guest_resume(struct supervisor *sv, struct lv_error **err)
+{
+        if (sv->g.state != GUEST_STATE_PAUSED)
+                return state_error(sv, ", not paused", err);
+        if (!sv->driver->resume)
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "guest '%s': the %s driver cannot resume a guest",
+                                     sv->g.name, sv->driver->name);
+        int r = sv->driver->resume(&sv->g, err);
+        if (r < 0)
+                return lv_error_prefix(err, "guest '%s': resume", sv->g.name);
+        return supervisor_transition(sv, GUEST_EVENT_RESUME, err);
+}
+
+int supervisor_guest_stats(struct supervisor *sv, struct json_object *out, struct lv_error **err)
+{
+        if (!sv->driver->stats || sv->g.pid <= 0)
+                return 0;
+        int r = sv->driver->stats(&sv->g, out, err);
+        return r < 0 ? lv_error_prefix(err, "guest '%s': statistics", sv->g.name) : 0;
+}
+
+void supervisor_stop(struct supervisor *sv)
+{
+        _cleanup_error_ struct lv_error *e = NULL;
+        bool again = sv->stopping;
+        sv->stopping = true;
+        if (sv->g.pid <= 0) {
+                if (sv->g.state != GUEST_STATE_SHUTOFF)
+                        guest_end(sv, GUEST_EVENT_ENDED_DESTROYED);
+                return;
+        }
+        if (!again && sv->g.state == GUEST_STATE_RUNNING && sv->driver->shutdown) {
+                log_info("asked to stop: shutting the guest down");
+                if (supervisor_guest_shutdown(sv, 0, &e) >= 0)
+                        return;
+                log_warning("%s", e->message);
+                lv_error_freep(&e);
+        }
+        if (again || sv->g.state != GUEST_STATE_SHUTDOWN) {
+                log_info("asked to stop: destroying the guest");
+                if (supervisor_guest_destroy(sv, &e) < 0)
+                        log_error("%s", e->message);
+        }
+}

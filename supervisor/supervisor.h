@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The supervisor core: one guest, one process, one event loop. This header
+ * ties the core's files together; drivers see only supervisor/driver.h. */
+
+#include <stddef.h>
+#include <time.h>
+
+#include "supervisor/driver.h"
+#include "supervisor/lifecycle.h"
+#include "supervisor/loop.h"
+
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+
+#define SUPERVISOR_SHUTDOWN_TIMEOUT_USEC (30ULL * 1000000ULL)
+
+struct control;
+struct control_client;
+
+/* Console output kept while nobody is attached (console.c). */
+#define CONSOLE_RING_SIZE (64 * 1024)
+struct console_ring {
+        char *data;   /* CONSOLE_RING_SIZE bytes, allocated on first output */
+        size_t start; /* oldest byte */
+        size_t len;
+};
+void console_ring_append(struct console_ring *r, const char *data, size_t n);
+/* Copy out the held bytes in order (up to max) and empty the ring. */
+size_t console_ring_take(struct console_ring *r, char *out, size_t max);
+void console_ring_free(struct console_ring *r);
+
+struct supervisor {
+        struct lv_guest g;
+        const struct lv_driver *driver;
+        struct lv_loop *loop;
+        struct control *control;
+
+        int dir_fd;   /* the state directory, flock()ed while we live */
+        int ready_fd; /* to `lvsh start`; -1 once the result was reported */
+        bool foreground;
+        bool notify;  /* NOTIFY_SOCKET is set */
+        uint64_t shutdown_timeout_usec;
+        time_t start_time; /* when the guest (last) started */
+        unsigned restarts;
+
+        struct loop_source *pidfd_source;
+        struct loop_source *shutdown_timer;
+        struct loop_source *console_source;
+
+        /* What the end of the hypervisor process means. */
+        bool destroy_requested;  /* killed on request: "destroyed" */
+        bool shutdown_requested; /* user shutdown: ends the guest */
+        bool reboot_requested;   /* restart once it has ended */
+        bool stopping;           /* the supervisor exits once the guest ended */
+
+        struct console_ring console_ring;
+        struct control_client *console_client;
+};
+
+static inline struct supervisor *supervisor_of(struct lv_guest *g)
+{
+        return container_of(g, struct supervisor, g);
+}
+
+/* guest.c: operations, each checked against the lifecycle table. */
+int supervisor_guest_start(struct supervisor *sv, struct lv_error **err);
+int supervisor_guest_shutdown(struct supervisor *sv, uint64_t timeout_usec, struct lv_error **err);
+int supervisor_guest_destroy(struct supervisor *sv, struct lv_error **err);
+int supervisor_guest_reboot(struct supervisor *sv, struct lv_error **err);
+int supervisor_guest_suspend(struct supervisor *sv, struct lv_error **err);
+int supervisor_guest_resume(struct supervisor *sv, struct lv_error **err);
+/* Fill stats from the driver (may leave it empty). */
+int supervisor_guest_stats(struct supervisor *sv, struct json_object *out, struct lv_error **err);
+/* Apply a lifecycle event: new state and reason, log, status file, events
+ * to subscribers. -EINVAL (with *err) when invalid in the current state. */
+int supervisor_transition(struct supervisor *sv, enum guest_event event, struct lv_error **err);
+/* SIGTERM: shut the guest down (then destroy after the timeout) and exit. */
+void supervisor_stop(struct supervisor *sv);
+
+/* status.c: the state directory and status.json. */
+int statedir_acquire(const char *name, int *ret_dir_fd, struct lv_error **err);
+int statedir_remove(struct supervisor *sv, struct lv_error **err);
+int status_write(struct supervisor *sv, struct lv_error **err);
+/* Info as the protocol returns it (also written as status.json). */
+struct json_object *status_to_json(struct supervisor *sv);
+
+/* console.c: the console pty relay. */
+int console_watch(struct supervisor *sv, struct lv_error **err);
+void console_unwatch(struct supervisor *sv);
+/* Attach a control client in raw mode; replays the ring. */
+int console_attach(struct supervisor *sv, struct control_client *cl, bool force,
+                   struct lv_error **err);
+/* After the attach reply went out: send what the ring kept. */
+void console_replay(struct supervisor *sv);
+void console_detach(struct supervisor *sv, struct control_client *cl);
+void console_input(struct supervisor *sv, const char *data, size_t n);
+
+/* control.c: the control socket. */
+int control_new(struct supervisor *sv, const char *path, struct control **ret,
+                struct lv_error **err);
+void control_free(struct control *c);
+/* A lifecycle event to every Events subscriber. */
+void control_broadcast_event(struct control *c, enum guest_event event);
+/* The guest has ended for good: answer calls waiting for that. */
+void control_guest_ended(struct control *c);
+/* Raw bytes to a console client; -ENOBUFS when its queue is full (the
+ * client is then dropped). */
+int control_client_send_raw(struct control_client *cl, const char *data, size_t n);
+void control_client_drop(struct control_client *cl, const char *why);
+
+/* notify.c: sd_notify protocol. */
+int notify_send(const char *state, struct lv_error **err);

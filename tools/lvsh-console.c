@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* lvsh console: attach the terminal to the guest's console through its
+ * supervisor (io.litevirt.Guest.Console upgrades the connection to raw
+ * bytes). Ctrl+] detaches. With a terminal on stdin it is put in raw mode
+ * and restored on the way out; without one, input is relayed until EOF and
+ * output until the guest's console goes away (or Ctrl+] in the input). */
+#include <json-c/json.h>
+#include <poll.h>
+#include <termios.h>
+
+#include "tools/lvsh-domain.h"
+
+#define ESCAPE_CHAR 0x1d /* ^] */
+
+static int write_all(int fd, const char *p, size_t n)
+{
+        while (n > 0) {
+                ssize_t w = write(fd, p, n);
+                if (w < 0 && (errno == EINTR || errno == EAGAIN)) {
+                        struct pollfd pf = { .fd = fd, .events = POLLOUT };
+                        (void)poll(&pf, 1, -1);
+                        continue;
+                }
+                if (w < 0)
+                        return -errno;
+                p += w;
+                n -= (size_t)w;
+        }
+        return 0;
+}
+
+static int relay(lv_conn *c)
+{
+        int sock = lv_conn_fd(c);
+        char buf[4096];
+        size_t n;
+        /* Output that arrived right behind the reply. */
+        while ((n = lv_conn_take_buffered(c, buf, sizeof(buf))) > 0)
+                if (write_all(STDOUT_FILENO, buf, n) < 0)
+                        return 0;
+        bool in_open = true;
+        for (;;) {
+                struct pollfd p[2] = {
+                        { .fd = sock, .events = POLLIN },
+                        { .fd = in_open ? STDIN_FILENO : -1, .events = POLLIN },
+                };
+                if (poll(p, 2, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (p[0].revents) {
+                        ssize_t m = read(sock, buf, sizeof(buf));
+                        if (m < 0 && (errno == EINTR || errno == EAGAIN))
+                                continue;
+                        if (m <= 0)
+                                return 0; /* the console (or the guest) went away */
+                        if (write_all(STDOUT_FILENO, buf, (size_t)m) < 0)
+                                return 0;
+                }
+                if (p[1].revents) {
+                        ssize_t m = read(STDIN_FILENO, buf, sizeof(buf));
+                        if (m < 0 && (errno == EINTR || errno == EAGAIN))
+                                continue;
+                        if (m <= 0) {
+                                in_open = false;
+                                continue;
+                        }
+                        char *esc = memchr(buf, ESCAPE_CHAR, (size_t)m);
+                        size_t len = esc ? (size_t)(esc - buf) : (size_t)m;
+                        if (len > 0 && write_all(sock, buf, len) < 0)
+                                return 0;
+                        if (esc)
+                                return 0;
+                }
+        }
+}
+
+int lvsh_cmd_console(int argc, char **argv, struct lv_error **err)
+{
+        static const char *const flags[] = { "force", NULL };
+        bool set[1] = { false };
+        const char *name;
+        int r = lvsh_args_parse(lvsh_find_command("console"), argc, argv, flags, set, NULL, NULL,
+                                &name, err);
+        if (r < 0)
+                return r;
+        lv_conn *c = NULL;
+        if ((r = lvsh_connect(name, &c, err)) < 0)
+                return r;
+        struct json_object *params = json_object_new_object();
+        if (set[0])
+                json_object_object_add(params, "force", json_object_new_boolean(true));
+        lv_client_error *ce = NULL;
+        r = lv_call_more(c, "io.litevirt.Guest.Console", params, &ce);
+        json_object_put(params);
+        if (r >= 0)
+                r = lv_read_reply(c, NULL, NULL, &ce);
+        if (r < 0) {
+                lv_disconnect(c);
+                return lvsh_error_from_client(err, ce);
+        }
+        printf("Connected to domain '%s'\nEscape character is ^] (Ctrl + ])\n", name);
+        fflush(stdout);
+
+        struct termios saved, raw;
+        bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
+        if (tty) {
+                raw = saved;
+                cfmakeraw(&raw);
+                (void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw);
+        }
+        r = relay(c);
+        if (tty)
+                (void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+        lv_disconnect(c);
+        if (tty)
+                printf("\n");
+        if (r < 0)
+                return lv_error_set(err, -r, "console of domain '%s'", name);
+        return 0;
+}
