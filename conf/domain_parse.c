@@ -472,12 +472,27 @@ static int parse_clock_lifecycle(struct pctx *c, xmlNodePtr root)
         return 0;
 }
 
+static int check_depth(struct pctx *c, xmlNodePtr node, int depth)
+{
+        if (depth > DOMAIN_XML_MAX_DEPTH)
+                return perr(c, node, "nested deeper than %d levels", DOMAIN_XML_MAX_DEPTH);
+        for (xmlNodePtr ch = node->children; ch; ch = ch->next)
+                if (ch->type == XML_ELEMENT_NODE) {
+                        int r = check_depth(c, ch, depth + 1);
+                        if (r < 0)
+                                return r;
+                }
+        return 0;
+}
+
 static int parse_domain(struct pctx *c, xmlNodePtr root)
 {
         struct domain_def *def = c->def;
         int r, type = -1;
         if (!xmlStrEqual(root->name, BAD_CAST "domain") || root->ns)
                 return perr(c, root, "the document is not a <domain> definition");
+        if ((r = check_depth(c, root, 1)) < 0)
+                return r;
         node_consume(root);
         if ((r = attr_enum(c, root, "type", domain_type_from_string, &type)) < 0)
                 return r;
