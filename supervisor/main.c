@@ -304,6 +304,7 @@ int main(int argc, char **argv)
         struct loop_source *sigs[3] = {0};
         if (r >= 0)
                 r = loop_new(&sv.loop, &err);
+        sv.g.loop = sv.loop; /* drivers watch their fds on it (driver.h) */
         if (r >= 0)
                 r = loop_add_signal(sv.loop, SIGTERM, on_stop_signal, &sv, &sigs[0], &err);
         if (r >= 0)
