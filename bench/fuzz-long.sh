@@ -7,7 +7,7 @@
 #   bench/fuzz-long.sh [-b BUILDDIR] [-t SECONDS_PER_TARGET] [-j JOBS] [-o DOC]
 #
 # -b  a build configured with CC=clang -Dfuzz=true (default: build-fuzzlong,
-#     set up and built here if missing)
+#     set up here if missing with -Db_sanitize=address,undefined)
 # -t  seconds per target (default 300)
 # -j  libFuzzer workers per target (default 1: the machine is shared)
 # -o  also write the table into DOC (between FUZZ markers), e.g.
@@ -37,9 +37,17 @@ done
 
 if [ ! -d "$BUILD/fuzz" ]; then
     echo "fuzz-long: setting up $BUILD (clang, -Dfuzz=true)" >&2
-    CC=clang meson setup "$BUILD" "$TOP" -Dfuzz=true -Dtests=false >/dev/null || exit 1
+    CC=clang meson setup "$BUILD" "$TOP" -Dfuzz=true -Dtests=false -Db_sanitize=address,undefined \
+        -Db_lundef=false >/dev/null || exit 1
 fi
-ninja -C "$BUILD" >/dev/null || { echo "fuzz-long: build failed in $BUILD" >&2; exit 1; }
+# only the fuzz targets (the rest of the tree need not build with clang)
+mapfile -t fuzz_bins < <(ninja -C "$BUILD" -t targets all 2>/dev/null |
+                         sed -n 's|^\(fuzz/fuzz-[^/.:]*\): c_LINKER$|\1|p')
+if [ ${#fuzz_bins[@]} -eq 0 ]; then
+    echo "fuzz-long: no fuzz target in $BUILD" >&2
+    exit 1
+fi
+ninja -C "$BUILD" "${fuzz_bins[@]}" >/dev/null || { echo "fuzz-long: build failed in $BUILD" >&2; exit 1; }
 
 WORK=$(mktemp -d /tmp/lvfuzz.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
@@ -51,7 +59,7 @@ targets=()
 for f in "$BUILD"/fuzz/fuzz-*; do
     [ -f "$f" ] && [ -x "$f" ] || continue
     # libFuzzer binaries only (the gcc build's corpus-replay drivers are not)
-    grep -q LLVMFuzzerTestOneInput "$f" 2>/dev/null && nm "$f" 2>/dev/null | grep -q 'fuzzer::Fuzzer' || continue
+    grep -qa max_total_time "$f" 2>/dev/null || continue
     targets+=("$f")
 done
 if [ ${#targets[@]} -eq 0 ]; then
@@ -96,7 +104,7 @@ for f in "${targets[@]}"; do
 done
 
 out="Long fuzzing run, $(date -u '+%Y-%m-%d %H:%M UTC'), $(git -C "$TOP" rev-parse --short HEAD 2>/dev/null), \
-\`bench/fuzz-long.sh -t $SECS -j $JOBS\` (clang $(clang -dumpversion 2>/dev/null), -fsanitize=fuzzer,address,undefined; load average $(cut -d' ' -f1-3 /proc/loadavg)):
+\`bench/fuzz-long.sh -t $SECS -j $JOBS\` (clang $(clang -dumpversion 2>/dev/null), $(grep -o -- '-fsanitize=[a-z,]*' "$BUILD/build.ninja" | sort -u | tr '\n' ' '); load average $(cut -d' ' -f1-3 /proc/loadavg)):
 
 $table"
 echo "$out"
