@@ -10,7 +10,8 @@
 
 enum guest_kind { KIND_PV, KIND_HVM, KIND_PVH };
 
-static const char *const kind_names[] = { "pv", "hvm", "pvh" };
+static const char *const kind_keys[] = { "pv", "hvm", "pvh" };   /* xl's type = */
+static const char *const kind_names[] = { "PV", "HVM", "PVH" };  /* in messages */
 
 struct writer {
         struct strbuf sb;
@@ -252,7 +253,7 @@ static int write_os(struct writer *w)
         if (os->machine && !streq(os->machine, machine))
                 return unsupported(w, "<os><type machine='%s'> for a %s guest", os->machine,
                                    kind_names[w->kind]);
-        put_string(w, "type", kind_names[w->kind]);
+        put_string(w, "type", kind_keys[w->kind]);
 
         if (w->kind != KIND_HVM) {
                 if (os->n_boot)
@@ -774,14 +775,28 @@ static const char *disk_backend(const char *driver_name)
         return NULL;
 }
 
-/* The bus xl infers from a vdev's name. */
-static enum domain_disk_bus disk_bus_of_vdev(const char *vdev)
+/* The bus xl infers from a vdev's name: xvdX, hdX, sdX (letters, then
+ * optionally a partition number). */
+static bool vdev_tail_ok(const char *t, size_t max_letters)
 {
-        if (startswith(vdev, "xvd"))
+        size_t n = 0;
+        while (t[n] >= 'a' && t[n] <= 'z')
+                n++;
+        if (n == 0 || n > max_letters)
+                return false;
+        for (t += n; *t; t++)
+                if (*t < '0' || *t > '9')
+                        return false;
+        return true;
+}
+
+enum domain_disk_bus xen_disk_bus_of_vdev(const char *vdev)
+{
+        if (startswith(vdev, "xvd") && vdev_tail_ok(vdev + 3, 4))
                 return DOMAIN_DISK_BUS_XEN;
-        if (startswith(vdev, "hd"))
+        if (startswith(vdev, "hd") && vdev_tail_ok(vdev + 2, 1))
                 return DOMAIN_DISK_BUS_IDE;
-        if (startswith(vdev, "sd"))
+        if (startswith(vdev, "sd") && vdev_tail_ok(vdev + 2, 4))
                 return DOMAIN_DISK_BUS_SCSI;
         return DOMAIN_DISK_BUS_LAST;
 }
@@ -798,7 +813,7 @@ static int write_disks(struct writer *w)
                 snprintf(what, sizeof(what), "<disk> '%s'", d->target_dev ? d->target_dev : "?");
                 if (!d->target_dev)
                         return invalid(w, "<disk> #%d without <target dev=...>", i + 1);
-                enum domain_disk_bus vbus = disk_bus_of_vdev(d->target_dev);
+                enum domain_disk_bus vbus = xen_disk_bus_of_vdev(d->target_dev);
                 if (vbus == DOMAIN_DISK_BUS_LAST)
                         return unsupported(w, "%s (xl knows xvdX, hdX and sdX)", what);
                 if (d->bus != DOMAIN_DISK_BUS_NONE && d->bus != vbus &&
@@ -817,6 +832,8 @@ static int write_disks(struct writer *w)
                         return unsupported(w, "%s <driver name='%s'>", what, d->driver_name);
                 if (!d->source && d->device != DOMAIN_DISK_DEVICE_CDROM)
                         return invalid(w, "%s without <source>", what);
+                if (d->format == DOMAIN_DISK_FORMAT_QCOW2 && streq(backend, "phy"))
+                        return unsupported(w, "%s qcow2 with <driver name='phy'> (phy takes raw only)", what);
                 if (d->format == DOMAIN_DISK_FORMAT_RAW)
                         spec_add(w, &spec, what, "format", "raw");
                 else if (d->format == DOMAIN_DISK_FORMAT_QCOW2)

@@ -70,6 +70,8 @@ int xen_xlcfg_format(const struct domain_def *def, char **ret, struct lv_error *
 int xen_xlcfg_parse(const char *text, size_t len, const char *filename, struct domain_def **ret,
                     struct lv_error **err);
 
-/* Keyword tables shared by both directions. */
+/* Shared by both directions: keywords, and the bus a vdev name means
+ * (DOMAIN_DISK_BUS_LAST when xl would not take the name). */
+enum domain_disk_bus xen_disk_bus_of_vdev(const char *vdev);
 const char *xen_lifecycle_to_string(enum domain_lifecycle l);
 int xen_lifecycle_from_string(const char *s);

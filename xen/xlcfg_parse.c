@@ -172,7 +172,7 @@ static int spec_split(const char *spec, bool target_last, struct spec_item **ret
 
 static char *spec_describe(const char *key, int index)
 {
-        return xasprintf("%s item %d", key, index + 1);
+        return xasprintf("%s #%d", key, index + 1);
 }
 
 static int read_identity(struct reader *rd)
@@ -796,8 +796,17 @@ static int read_disk(struct reader *rd, const char *spec, int line, const char *
         bool target_seen = false;
         if (spec_split(spec, true, &items, &n) < 0)
                 return fail(rd, line, what, "too many items");
+        /* either the keyed form (vdev=...,target=...) or the legacy
+         * positional one (target,vdev,access), never both */
+        bool keyed = false;
+        for (int j = 0; j < n; j++)
+                keyed |= items[j].value != NULL;
         for (int j = 0; j < n && r >= 0; j++) {
                 const char *k = items[j].key, *v = items[j].value;
+                if (!v && keyed && !streq(k, "cdrom")) {
+                        r = fail(rd, line, what, "'%s' is not supported by litevirt", k);
+                        break;
+                }
                 if (!v) {
                         /* positional (legacy) form: target, vdev, access, then bare words */
                         if (streq(k, "cdrom")) {
@@ -878,14 +887,11 @@ static int read_disk(struct reader *rd, const char *spec, int line, const char *
         spec_free(items, n);
         if (r < 0)
                 return r;
-        if (startswith(d->target_dev, "xvd"))
-                d->bus = DOMAIN_DISK_BUS_XEN;
-        else if (startswith(d->target_dev, "hd"))
-                d->bus = DOMAIN_DISK_BUS_IDE;
-        else if (startswith(d->target_dev, "sd"))
-                d->bus = DOMAIN_DISK_BUS_SCSI;
-        else
+        d->bus = xen_disk_bus_of_vdev(d->target_dev);
+        if (d->bus == DOMAIN_DISK_BUS_LAST)
                 return fail(rd, line, what, "vdev '%s' is not xvdX, hdX or sdX", d->target_dev);
+        if (d->format == DOMAIN_DISK_FORMAT_QCOW2 && streq(d->driver_name, "phy"))
+                return fail(rd, line, what, "qcow2 with backendtype phy (phy takes raw only)");
         d->type = streq(d->driver_name, "phy") ? DOMAIN_DISK_BLOCK : DOMAIN_DISK_FILE;
         return 0;
 }

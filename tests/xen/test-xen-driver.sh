@@ -72,8 +72,19 @@ no-hypervisor)
         echo "$out" | grep -q "no Xen hypervisor on this host (/proc/xen is absent)" ||
                 fail "lvsh start: unexpected message: $out"
         echo "ok - lvsh start refused: $out"
-        state=$("$LVSH" domstate "$NAME" 2>&1)
-        [ "$state" = "shut off" ] || fail "after the failed start, domstate says '$state'"
+        # the supervisor may still be undoing its set-up when lvsh returns:
+        # wait (bounded, 30 s) until it is gone, then look at what it left
+        i=0
+        while [ $i -lt 300 ]; do
+                state=$("$LVSH" domstate "$NAME" 2>&1)
+                if [ "$state" = "shut off" ] && [ ! -e "$LITEVIRT_RUNDIR/$NAME/supervisor.pid" ] &&
+                   [ ! -e "$LITEVIRT_RUNDIR/$NAME/control.sock" ]; then
+                        break
+                fi
+                sleep 0.1
+                i=$((i + 1))
+        done
+        [ "$state" = "shut off" ] || fail "30 s after the failed start, domstate says '$state'"
         echo "ok - domstate: shut off"
         if [ -e "$LITEVIRT_RUNDIR/$NAME/supervisor.pid" ] || [ -e "$LITEVIRT_RUNDIR/$NAME/control.sock" ]; then
                 fail "a failed start left $(ls "$LITEVIRT_RUNDIR/$NAME")"
