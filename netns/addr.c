@@ -57,12 +57,10 @@ static int ifindex_of(struct netns_nl *nl, const char *ifname, struct lv_error *
         return r < 0 ? r : info.ifindex;
 }
 
-/* Build the rtnl_addr for ifname address/prefix [peer]. */
-static int addr_build(struct netns_nl *nl, const char *ifname, const char *address,
-                      int prefix, const char *peer, struct rtnl_addr **ret,
+static int addr_parse(const char *address, int prefix, const char *peer, int *ret_family,
+                      int *ret_prefix, unsigned char buf[16], unsigned char pbuf[16],
                       struct lv_error **err)
 {
-        unsigned char buf[16], pbuf[16];
         int family = 0;
         int r = netns_ip_parse(address, AF_UNSPEC, &family, buf, err);
         if (r < 0)
@@ -78,6 +76,34 @@ static int addr_build(struct netns_nl *nl, const char *ifname, const char *addre
                 if (r < 0)
                         return lv_error_prefix(err, "peer of address '%s'", address);
         }
+        *ret_family = family;
+        *ret_prefix = prefix;
+        return 0;
+}
+
+int netns_addr_validate(const char *address, int prefix, const char *peer, int *ret_family,
+                        struct lv_error **err)
+{
+        unsigned char buf[16], pbuf[16];
+        int family = 0, p = 0;
+        int r = addr_parse(address, prefix, peer, &family, &p, buf, pbuf, err);
+        if (r < 0)
+                return r;
+        if (ret_family)
+                *ret_family = family;
+        return p;
+}
+
+/* Build the rtnl_addr for ifname address/prefix [peer]. */
+static int addr_build(struct netns_nl *nl, const char *ifname, const char *address,
+                      int prefix, const char *peer, struct rtnl_addr **ret,
+                      struct lv_error **err)
+{
+        unsigned char buf[16], pbuf[16];
+        int family = 0;
+        int r = addr_parse(address, prefix, peer, &family, &prefix, buf, pbuf, err);
+        if (r < 0)
+                return r;
         int ifindex = ifindex_of(nl, ifname, err);
         if (ifindex < 0)
                 return ifindex;

@@ -169,6 +169,10 @@ int netns_ip_parse(const char *s, int family, int *ret_family, unsigned char buf
                    struct lv_error **err);
 /* Add address/prefix (prefix -1: 24/16/8 by class for IPv4 as libvirt,
  * 64 for IPv6) on ifname; peer may be NULL (point-to-point otherwise). */
+/* Check address/prefix [peer] without touching anything; returns the
+ * prefix that would be used, the family to *ret_family (may be NULL). */
+int netns_addr_validate(const char *address, int prefix, const char *peer, int *ret_family,
+                        struct lv_error **err);
 int netns_addr_add(struct netns_nl *nl, const char *ifname, const char *address, int prefix,
                    const char *peer, struct lv_error **err);
 int netns_addr_delete(struct netns_nl *nl, const char *ifname, const char *address,
@@ -190,6 +194,9 @@ struct netns_route {
         char ifname[IFNAMSIZ];          /* "" = chosen by the kernel */
 };
 
+/* Check a route without touching anything (families agree, prefix in
+ * range, no host bits set, a gateway or a link). */
+int netns_route_validate(const struct netns_route *route, struct lv_error **err);
 /* Add a route to the main table. family 0 = from dst or gateway. */
 int netns_route_add(struct netns_nl *nl, const struct netns_route *route,
                     struct lv_error **err);

@@ -21,21 +21,27 @@ static bool host_bits_clear(const unsigned char *b, int prefix, int bits)
         return true;
 }
 
-int netns_route_add(struct netns_nl *nl, const struct netns_route *route,
-                    struct lv_error **err)
+struct route_parsed {
+        int family, prefix;
+        bool has_gw;
+        unsigned char dst[16], gw[16];
+};
+
+static int route_parse(const struct netns_route *route, struct route_parsed *p,
+                       struct lv_error **err)
 {
-        unsigned char dst[16] = {0}, gw[16] = {0};
+        memset(p, 0, sizeof(*p));
         int family = route->family, r;
         const char *dst_text = route->dst[0] ? route->dst : NULL;
-        bool has_gw = route->gateway[0] != '\0';
+        p->has_gw = route->gateway[0] != '\0';
 
         if (dst_text) {
-                r = netns_ip_parse(dst_text, family, &family, dst, err);
+                r = netns_ip_parse(dst_text, family, &family, p->dst, err);
                 if (r < 0)
                         return lv_error_prefix(err, "route");
         }
-        if (has_gw) {
-                r = netns_ip_parse(route->gateway, family, &family, gw, err);
+        if (p->has_gw) {
+                r = netns_ip_parse(route->gateway, family, &family, p->gw, err);
                 if (r < 0)
                         return lv_error_prefix(err, "route to '%s': gateway",
                                                dst_text ? dst_text : "default");
@@ -51,14 +57,36 @@ int netns_route_add(struct netns_nl *nl, const struct netns_route *route,
         if (prefix > bits)
                 return lv_error_setf(err, EINVAL, "route to '%s': invalid prefix %d (0..%d)",
                                      dst_text ? dst_text : "default", prefix, bits);
-        if (!host_bits_clear(dst, prefix, bits))
+        if (!host_bits_clear(p->dst, prefix, bits))
                 return lv_error_setf(err, EINVAL,
                                      "route to '%s/%d': the address has bits set beyond "
                                      "the prefix",
                                      dst_text, prefix);
-        if (!has_gw && !route->ifname[0])
+        if (!p->has_gw && !route->ifname[0])
                 return lv_error_setf(err, EINVAL, "route to '%s/%d': needs a gateway or a link",
                                      dst_text ? dst_text : "default", prefix);
+        p->family = family;
+        p->prefix = prefix;
+        return 0;
+}
+
+int netns_route_validate(const struct netns_route *route, struct lv_error **err)
+{
+        struct route_parsed p;
+        return route_parse(route, &p, err);
+}
+
+int netns_route_add(struct netns_nl *nl, const struct netns_route *route,
+                    struct lv_error **err)
+{
+        struct route_parsed p;
+        int r = route_parse(route, &p, err);
+        if (r < 0)
+                return r;
+        int family = p.family, prefix = p.prefix;
+        bool has_gw = p.has_gw;
+        const char *dst_text = route->dst[0] ? route->dst : NULL;
+        unsigned char *dst = p.dst, *gw = p.gw;
 
         int ifindex = 0;
         if (route->ifname[0]) {
