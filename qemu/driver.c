@@ -290,10 +290,15 @@ static _noreturn_ void child_exec(struct lv_guest *g, char **argv, int mon_fd, i
                 dprintf(2, "litevirt: private /dev for QEMU: %s\n", strerror(errno));
                 _exit(126);
         }
-        static const char *const nodes[] = {"null", "zero", "full", "random", "urandom",
-                                            "kvm",  "ptmx", "pts"};
+        static const char *const nodes[] = {"null",    "zero", "full", "random",
+                                            "urandom", "kvm",  "pts"};
         for (size_t i = 0; i < ARRAY_SIZE(nodes); i++)
                 child_bind(staging, nodes[i]);
+        /* a bind-mounted /dev/ptmx would look for "pts" beside its
+         * original; the devpts instance's own ptmx is what works */
+        _cleanup_free_ char *ptmx = xasprintf("%s/ptmx", staging);
+        if (symlink("pts/ptmx", ptmx) < 0)
+                dprintf(2, "litevirt: /dev/ptmx: %s\n", strerror(errno));
         for (int i = 0; i < g->def->n_disks; i++) {
                 const char *s = g->def->disks[i].source;
                 if (s && startswith(s, "/dev/") && !strstr(s, ".."))
@@ -507,7 +512,13 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
                         strv_push(&allow, xasprintf("b %u:%u rwm", major(st.st_rdev),
                                                     minor(st.st_rdev)));
         }
-        if ((r = cgroup_guest_create(def, (const char *const *)allow, &qg->cg, err)) < 0)
+        /* The cgroup code limits a guest without <memtune> to its memory
+         * size, right for a container; QEMU needs room for itself on top
+         * (libvirt sets no limit then either). */
+        struct domain_def cgdef = *def;
+        if (!cgdef.memtune.hard_limit)
+                cgdef.memory_kib = 0;
+        if ((r = cgroup_guest_create(&cgdef, (const char *const *)allow, &qg->cg, err)) < 0)
                 return lv_error_prefix(err, "guest '%s'", g->name);
         g->cgroup_path = xstrdup(qg->cg->rel_path ? qg->cg->rel_path : "");
         guest_undo_push(g, "cgroup", undo_cgroup, qg, NULL);
@@ -578,7 +589,7 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
                 return r;
         if (write(go_w, "g", 1) != 1)
                 return lv_error_set(err, errno, "starting QEMU");
-        closep(&listen_fd); /* QEMU has it */
+        close(TAKE_FD(listen_fd)); /* QEMU has it */
 
         /* The socket is bound and listening: connect now, QEMU greets us
          * once it is up (or the socket closes when it dies). */
@@ -676,7 +687,10 @@ static int qemu_stats(struct lv_guest *g, struct json_object *out, struct lv_err
         if (!qg || !qg->qmp)
                 return lv_error_setf(err, LV_ERR_STATE, "guest '%s' is not running", g->name);
         struct json_object *ret = NULL, *v;
-        if (qmp_call(qg->qmp, "query-cpus-fast", NULL, QEMU_CMD_TIMEOUT_MS, &ret, NULL) == 0) {
+        _cleanup_error_ struct lv_error *e = NULL;
+        if (qmp_call(qg->qmp, "query-cpus-fast", NULL, QEMU_CMD_TIMEOUT_MS, &ret, &e) < 0)
+                log_warning("stats: %s", e->message);
+        else {
                 add_u64(out, "vcpu.current", (long long)json_object_array_length(ret));
                 json_object_put(ret);
         }
