@@ -27,3 +27,7 @@ struct conf_xml_ops {
 
 /* NULL on failure, with *err naming the module and the reason. */
 const struct conf_xml_ops *conf_xml(struct lv_error **err);
+/* Unload the module (a long-running process that has parsed what it
+ * needs drops libxml2 and ICU from its memory). The table returned
+ * earlier must not be used afterwards; conf_xml() loads it again. */
+void conf_xml_unload(void);

@@ -11,9 +11,19 @@
 /* Looked for, in order: $LITEVIRT_MODULE_DIR, next to the running binary
  * (an uninstalled build tree), the installed module directory. */
 
+static const struct conf_xml_ops *ops;
+static void *handle;
+
+void conf_xml_unload(void)
+{
+        if (handle)
+                dlclose(handle);
+        handle = NULL;
+        ops = NULL;
+}
+
 const struct conf_xml_ops *conf_xml(struct lv_error **err)
 {
-        static const struct conf_xml_ops *ops;
         if (ops)
                 return ops;
 
@@ -47,6 +57,7 @@ const struct conf_xml_ops *conf_xml(struct lv_error **err)
                         continue;
                 }
                 ops = o;
+                handle = h;
                 return ops;
         }
         lv_error_setf(err, ENOENT, "cannot load the XML module '%s' (looked in %s%s%s): %s",

@@ -7,3 +7,7 @@ const struct conf_xml_ops *conf_xml(struct lv_error **err)
 {
         return &lv_conf_xml_ops;
 }
+
+void conf_xml_unload(void)
+{
+}
