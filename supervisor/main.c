@@ -6,6 +6,7 @@
  */
 #include <getopt.h>
 #include <json-c/json.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -202,6 +203,10 @@ static int load_definition(const char *name, struct domain_def **ret, struct lv_
                 return -ENOENT;
         struct domain_def *def = NULL;
         int r = xml->domain_parse_file(path, &def, err);
+        /* The supervisor lives long and parses nothing more: drop libxml2
+         * and what it allocated (docs/supervisor.md, memory). */
+        conf_xml_unload();
+        malloc_trim(0);
         if (r < 0)
                 return r;
         if (!streq(def->name, name)) {
