@@ -11,6 +11,7 @@ static const struct lvsh_command *const tables[] = {
         lvsh_domain_commands,
         lvsh_xen_commands,
         lvsh_qemu_commands,
+        lvsh_net_commands,
 };
 
 const struct lvsh_command *lvsh_find_command(const char *name)

@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* lvsh's network commands, as virsh prints them: domiflist (the
+ * definition's interfaces, with the live host-side names of a running
+ * guest), domifaddr (addresses as the guest sees them), and
+ * domif-cleanup (remove links a killed supervisor left behind). */
+#include "litevirt/litevirt.h"
+#include "netns/guest_net.h"
+#include "tools/lvsh-domain.h"
+#include "tools/lvsh-list.h"
+#include "tools/lvsh.h"
+
+static const struct lvsh_command *cmd_find(const char *name);
+
+/* virsh's vshTable: " cell" then padding to the column's width + 2 (not
+ * after the last), a dash line of (width + 3) per column. */
+static void table_print(FILE *f, const char *const *cells, size_t ncols, size_t nrows)
+{
+        size_t w[8] = {0};
+        for (size_t r = 0; r < nrows; r++)
+                for (size_t c = 0; c < ncols; c++)
+                        if (strlen(cells[r * ncols + c]) > w[c])
+                                w[c] = strlen(cells[r * ncols + c]);
+        for (size_t r = 0; r < nrows; r++) {
+                for (size_t c = 0; c < ncols; c++) {
+                        const char *s = cells[r * ncols + c];
+                        fprintf(f, " %s", s);
+                        if (c + 1 < ncols)
+                                fprintf(f, "%*s", (int)(w[c] - strlen(s) + 2), "");
+                }
+                fputc('\n', f);
+                if (r == 0) {
+                        for (size_t c = 0; c < ncols; c++)
+                                for (size_t k = 0; k < w[c] + 3; k++)
+                                        fputc('-', f);
+                        fputc('\n', f);
+                }
+        }
+}
+
+/* The host-side names of a running guest's links, found by their alias
+ * in lvsh's own namespace (the supervisor's). names[i] "" when none. */
+static void live_host_names(const struct domain_def *def, char (*names)[IFNAMSIZ])
+{
+        for (int i = 0; i < def->n_nets; i++)
+                names[i][0] = '\0';
+        if (!lvsh_guest_running(def->name, NULL))
+                return;
+        _cleanup_nl_ struct netns_nl *nl = NULL;
+        if (netns_nl_open(&nl, NULL) < 0)
+                return;
+        (void)netns_guest_host_links(nl, def->uuid, def->n_nets, names, NULL);
+}
+
+static int cmd_domiflist(int argc, char **argv, struct lv_error **err)
+{
+        const char *name = NULL;
+        static const char *const flags[] = {"inactive", NULL};
+        bool set[1] = {false};
+        int r = lvsh_args_parse(cmd_find("domiflist"), argc, argv, flags, set, NULL, NULL, &name,
+                                err);
+        if (r < 0)
+                return r;
+        _cleanup_domain_def_ struct domain_def *def = NULL;
+        r = lvsh_guest_load(name, &def, err);
+        if (r < 0)
+                return r;
+        int n = def->n_nets;
+        _cleanup_free_ char(*names)[IFNAMSIZ] = xcalloc((size_t)n + 1, IFNAMSIZ);
+        if (!set[0])
+                live_host_names(def, names);
+        size_t ncols = 5;
+        _cleanup_free_ const char **cells = xcalloc(((size_t)n + 1) * ncols, sizeof(char *));
+        static const char *const header[] = {"Interface", "Type", "Source", "Model", "MAC"};
+        memcpy(cells, header, sizeof(header));
+        for (int i = 0; i < n; i++) {
+                const struct domain_net *net = &def->nets[i];
+                const char **row = cells + (size_t)(i + 1) * ncols;
+                row[0] = names[i][0] ? names[i] : net->target_dev ? net->target_dev : "-";
+                row[1] = domain_net_type_to_string(net->type);
+                row[2] = net->source ? net->source : "-";
+                row[3] = net->model ? net->model : "-";
+                row[4] = net->mac ? net->mac : "-";
+        }
+        table_print(stdout, cells, ncols, (size_t)n + 1);
+        printf("\n");
+        return 0;
+}
+
+struct ifaddr_row {
+        char name[IFNAMSIZ];
+        char mac[NETNS_MAC_STRLEN];
+        struct netns_addr *addrs;
+        size_t n;
+};
+
+struct ifaddr_query {
+        const struct domain_def *def;
+        struct ifaddr_row *rows;
+        int n_rows;
+};
+
+/* Runs inside the container's network namespace. */
+static int ifaddr_collect(void *data, struct lv_error **err)
+{
+        struct ifaddr_query *q = data;
+        _cleanup_nl_ struct netns_nl *nl = NULL;
+        int r = netns_nl_open(&nl, err);
+        if (r < 0)
+                return r;
+        for (int i = 0; i < q->def->n_nets; i++) {
+                struct ifaddr_row *row = &q->rows[q->n_rows];
+                netns_guest_guest_name(q->def, i, row->name);
+                struct netns_link_info info;
+                if (netns_link_get(nl, row->name, &info, NULL) < 0)
+                        continue;
+                netns_mac_format(info.mac, row->mac);
+                r = netns_addr_list(nl, row->name, &row->addrs, &row->n, err);
+                if (r < 0)
+                        return r;
+                q->n_rows++;
+        }
+        return 0;
+}
+
+static int cmd_domifaddr(int argc, char **argv, struct lv_error **err)
+{
+        const char *name = NULL;
+        static const char *const flags[] = {"full", NULL};
+        static const char *const valued[] = {"interface", "source", NULL};
+        bool set[1] = {false};
+        const char *values[2] = {NULL, NULL};
+        int r = lvsh_args_parse(cmd_find("domifaddr"), argc, argv, flags, set, valued, values,
+                                &name, err);
+        if (r < 0)
+                return r;
+        if (values[1] && !streq(values[1], "agent") && !streq(values[1], "lease") &&
+            !streq(values[1], "arp"))
+                return lv_error_setf(err, EINVAL, "Unknown data source '%s'", values[1]);
+        _cleanup_domain_def_ struct domain_def *def = NULL;
+        r = lvsh_guest_load(name, &def, err);
+        if (r < 0)
+                return r;
+        if (def->type != DOMAIN_TYPE_LXC)
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "domain '%s': interface addresses are only known for "
+                                     "containers (no guest agent or DHCP leases for VMs)",
+                                     name);
+        lv_client_error *ce = NULL;
+        lv_guest_status st;
+        r = lv_guest_status_read(name, &st, &ce);
+        if (r < 0 || st.pid <= 0) {
+                lv_client_error_free(ce);
+                return lv_error_setf(err, LV_ERR_STATE,
+                                     "Requested operation is not valid: domain '%s' is not "
+                                     "running",
+                                     name);
+        }
+        _cleanup_close_ int nsfd = netns_open_pid(st.pid, err);
+        if (nsfd < 0)
+                return lv_error_prefix(err, "domain '%s'", name);
+        struct ifaddr_query q = {.def = def};
+        q.rows = xcalloc((size_t)def->n_nets + 1, sizeof(*q.rows));
+        r = netns_run_in(nsfd, ifaddr_collect, &q, err);
+        if (r >= 0) {
+                printf(" %-10s %-20s %-8s     %s\n%s%s\n", "Name", "MAC address", "Protocol",
+                       "Address", "-------------------------------------------------",
+                       "------------------------------");
+                for (int i = 0; i < q.n_rows; i++) {
+                        const struct ifaddr_row *row = &q.rows[i];
+                        if (values[0] && !streq(values[0], row->name))
+                                continue;
+                        if (row->n == 0) {
+                                printf(" %-10s %-17s    %-12s %s\n", row->name, row->mac, "N/A",
+                                       "N/A");
+                                continue;
+                        }
+                        for (size_t j = 0; j < row->n; j++) {
+                                const struct netns_addr *a = &row->addrs[j];
+                                bool first = set[0] || j == 0;
+                                printf(" %-10s %-17s    %-12s %s/%d\n", first ? row->name : "-",
+                                       first ? row->mac : "-",
+                                       a->family == AF_INET ? "ipv4" : "ipv6", a->address,
+                                       a->prefix);
+                        }
+                }
+                printf("\n");
+        }
+        for (int i = 0; i < def->n_nets; i++)
+                free(q.rows[i].addrs);
+        free(q.rows);
+        return r < 0 ? lv_error_prefix(err, "domain '%s'", name) : 0;
+}
+
+static int cmd_domif_cleanup(int argc, char **argv, struct lv_error **err)
+{
+        const char *name = NULL;
+        int r = lvsh_args_parse(cmd_find("domif-cleanup"), argc, argv, NULL, NULL, NULL, NULL,
+                                &name, err);
+        if (r < 0)
+                return r;
+        _cleanup_domain_def_ struct domain_def *def = NULL;
+        r = lvsh_guest_load(name, &def, err);
+        if (r < 0)
+                return r;
+        if (lvsh_guest_running(name, NULL))
+                return lv_error_setf(err, LV_ERR_STATE,
+                                     "Requested operation is not valid: domain '%s' has a "
+                                     "supervisor; its links are in use",
+                                     name);
+        _cleanup_nl_ struct netns_nl *nl = NULL;
+        r = netns_nl_open(&nl, err);
+        if (r < 0)
+                return r;
+        r = netns_guest_cleanup(nl, def->uuid, err);
+        if (r < 0)
+                return lv_error_prefix(err, "domain '%s'", name);
+        printf("Domain '%s': %d leftover link(s) removed\n\n", name, r);
+        return 0;
+}
+
+const struct lvsh_command lvsh_net_commands[] = {
+        {"domiflist", "NAME [--inactive]", "list all domain virtual interfaces",
+         "    The definition's interfaces; for a running guest, Interface is the\n"
+         "    live host-side link (veth end or tap). --inactive shows the\n"
+         "    definition only.",
+         cmd_domiflist},
+        {"domifaddr", "NAME [--interface NAME] [--full] [--source lease|agent|arp]",
+         "Get network interfaces' addresses for a running domain",
+         "    For a container, the addresses its interfaces have, read inside\n"
+         "    its network namespace (every --source gives the same: what the\n"
+         "    guest's kernel has).",
+         cmd_domifaddr},
+        {"domif-cleanup", "NAME",
+         "remove network links left over by a guest's killed supervisor",
+         "    Removes the host links marked as NAME's (ifalias\n"
+         "    litevirt:<uuid>:<n>) when NAME has no supervisor; nothing else.",
+         cmd_domif_cleanup},
+        {0},
+};
+
+static const struct lvsh_command *cmd_find(const char *name)
+{
+        for (const struct lvsh_command *c = lvsh_net_commands; c->name; c++)
+                if (streq(c->name, name))
+                        return c;
+        abort();
+}
