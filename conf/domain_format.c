@@ -4,13 +4,38 @@
 #include "conf/domain.h"
 #include "util/strbuf.h"
 
+/* XML escaping that survives a parse: besides &<>'", a carriage return
+ * is written as a character reference (a parser turns a raw one into a
+ * newline), and in attribute values so are newline and tab (a parser turns
+ * raw ones into spaces). */
+static void append_escaped(struct strbuf *b, const char *s, bool attr)
+{
+        const char *start = s;
+        for (; *s; s++) {
+                const char *ref = NULL;
+                if (*s == '\r')
+                        ref = "&#13;";
+                else if (attr && *s == '\n')
+                        ref = "&#10;";
+                else if (attr && *s == '\t')
+                        ref = "&#9;";
+                if (!ref)
+                        continue;
+                _cleanup_free_ char *chunk = xstrndup(start, (size_t)(s - start));
+                strbuf_append_xml(b, chunk);
+                strbuf_append(b, ref);
+                start = s + 1;
+        }
+        strbuf_append_xml(b, start);
+}
+
 /* Attribute helpers: append ` name='value'` when the value is set. */
 static void attr_s(struct strbuf *b, const char *name, const char *value)
 {
         if (!value)
                 return;
         strbuf_printf(b, " %s='", name);
-        strbuf_append_xml(b, value);
+        append_escaped(b, value, true);
         strbuf_append(b, "'");
 }
 
@@ -25,7 +50,7 @@ static void elem_text(struct strbuf *b, int ind, const char *name, const char *t
                 return;
         strbuf_indent(b, ind);
         strbuf_printf(b, "<%s>", name);
-        strbuf_append_xml(b, text);
+        append_escaped(b, text, false);
         strbuf_printf(b, "</%s>\n", name);
 }
 
@@ -133,7 +158,7 @@ static void format_os(struct strbuf *b, const struct domain_def *def)
                 open_tag(b, 4, "loader");
                 attr_s(b, "type", os->loader_type);
                 strbuf_append(b, ">");
-                strbuf_append_xml(b, os->loader);
+                append_escaped(b, os->loader, false);
                 strbuf_append(b, "</loader>\n");
         }
         elem_text(b, 4, "kernel", os->kernel);
@@ -146,7 +171,7 @@ static void format_os(struct strbuf *b, const struct domain_def *def)
                 open_tag(b, 4, "initenv");
                 attr_s(b, "name", os->initenv[i].name);
                 strbuf_append(b, ">");
-                strbuf_append_xml(b, os->initenv[i].value);
+                append_escaped(b, os->initenv[i].value, false);
                 strbuf_append(b, "</initenv>\n");
         }
         elem_text(b, 4, "initdir", os->initdir);

@@ -165,6 +165,17 @@ static int validate_mac(const char *mac, struct lv_error **err)
         return 0;
 }
 
+/* A Linux network interface name: 1..15 bytes, no '/', ':' or blanks. */
+static bool link_name_is_valid(const char *n)
+{
+        if (!n || !*n || strlen(n) >= 16 || streq(n, ".") || streq(n, ".."))
+                return false;
+        for (const unsigned char *p = (const unsigned char *)n; *p; p++)
+                if (*p == '/' || *p == ':' || *p <= ' ' || *p == 0x7f)
+                        return false;
+        return true;
+}
+
 static int validate_devices(const struct domain_def *def, struct lv_error **err)
 {
         for (int i = 0; i < def->n_filesystems; i++) {
@@ -205,14 +216,15 @@ static int validate_devices(const struct domain_def *def, struct lv_error **err)
                                 return INVALID("interface guest dev '%s' given twice",
                                                n->guest_dev);
                 }
-                if (n->target_dev && (strlen(n->target_dev) >= 16 || strchr(n->target_dev, '/') ||
-                                      !*n->target_dev))
+                if (n->target_dev && !link_name_is_valid(n->target_dev))
                         return INVALID("interface target dev '%s' is not a valid link name",
                                        n->target_dev);
-                if (n->guest_dev && (strlen(n->guest_dev) >= 16 || strchr(n->guest_dev, '/') ||
-                                     !*n->guest_dev))
+                if (n->guest_dev && !link_name_is_valid(n->guest_dev))
                         return INVALID("interface guest dev '%s' is not a valid link name",
                                        n->guest_dev);
+                if (n->type == DOMAIN_NET_BRIDGE && !link_name_is_valid(n->source))
+                        return INVALID("interface source bridge '%s' is not a valid link name",
+                                       n->source);
         }
         for (int i = 0; i < def->n_chrs; i++)
                 for (int j = 0; j < i; j++)
