@@ -449,6 +449,70 @@ char *domain_mac_generate(enum domain_type type)
         return xasprintf("%s:%02x:%02x:%02x", oui, r[0], r[1] & 0x7f, r[2]);
 }
 
+/* ---- defaults ---- */
+
+static void graphics_defaults(struct domain_graphics *g)
+{
+        if (g->autoport)
+                g->port = -1;
+        struct domain_graphics_listen *first = g->n_listens ? &g->listens[0] : NULL;
+        bool first_is_address = first && streq(first->type, "address");
+        if (g->listen && first_is_address && !first->address) {
+                first->address = xstrdup(g->listen);
+        } else if (g->listen && !first) {
+                g->listens = xcalloc(1, sizeof(*g->listens));
+                g->n_listens = 1;
+                g->listens[0].type = xstrdup("address");
+                g->listens[0].address = xstrdup(g->listen);
+        } else if (!g->listen && first_is_address && first->address) {
+                g->listen = xstrdup(first->address);
+        } else if (!first) {
+                g->listens = xcalloc(1, sizeof(*g->listens));
+                g->n_listens = 1;
+                g->listens[0].type = xstrdup("address");
+        }
+}
+
+void domain_def_apply_defaults(struct domain_def *def)
+{
+        if (!def->current_memory_kib || def->current_memory_kib > def->memory_kib)
+                def->current_memory_kib = def->memory_kib;
+        if (!def->vcpus)
+                def->vcpus = 1;
+        if (!def->vcpu_placement)
+                def->vcpu_placement = xstrdup("static");
+        if (def->os.type == DOMAIN_OS_HVM && def->os.n_boot == 0 && !def->os.kernel)
+                def->os.boot[def->os.n_boot++] = DOMAIN_BOOT_HD;
+        for (int i = 0; i < def->n_disks; i++) {
+                struct domain_disk *d = &def->disks[i];
+                if (d->bus != DOMAIN_DISK_BUS_NONE || !d->target_dev)
+                        continue;
+                /* libvirt infers the bus from the name */
+                if (startswith(d->target_dev, "vd"))
+                        d->bus = DOMAIN_DISK_BUS_VIRTIO;
+                else if (startswith(d->target_dev, "hd"))
+                        d->bus = DOMAIN_DISK_BUS_IDE;
+                else if (startswith(d->target_dev, "sd"))
+                        d->bus = DOMAIN_DISK_BUS_SCSI;
+                else if (startswith(d->target_dev, "xvd"))
+                        d->bus = DOMAIN_DISK_BUS_XEN;
+        }
+        for (int i = 0; i < def->n_graphics; i++)
+                graphics_defaults(&def->graphics[i]);
+        bool primary = false;
+        for (int i = 0; i < def->n_videos; i++)
+                primary |= def->videos[i].primary == DOMAIN_TRISTATE_ON;
+        if (def->n_videos > 0 && !primary)
+                def->videos[0].primary = DOMAIN_TRISTATE_ON;
+        for (int i = 0; i < def->n_nets; i++) {
+                struct domain_net *n = &def->nets[i];
+                if (!n->mac)
+                        n->mac = domain_mac_generate(def->type);
+                for (char *p = n->mac; *p; p++)
+                        *p = (char)tolower((unsigned char)*p);
+        }
+}
+
 /* ---- memory units ---- */
 
 struct unit_scale {

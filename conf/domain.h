@@ -358,6 +358,16 @@ char *domain_format(const struct domain_def *def);
 int domain_validate(const struct domain_def *def, struct lv_error **err);
 
 /* ---- model helpers (conf/domain.c) ---- */
+
+/* libvirt's post-parse defaults, applied by the parser; a driver or an
+ * importer (xl.cfg → model) that builds a model by hand calls it too, then
+ * domain_validate(), so that its model equals the one its XML parses to:
+ * currentMemory = memory, vcpu placement 'static', HVM boots 'hd' when
+ * nothing else is said, disk bus from the target name, graphics autoport
+ * (port -1) and listen attribute <-> first <listen type='address'>, first
+ * video primary, a generated MAC for each interface without one, MACs in
+ * lower case. Idempotent. */
+void domain_def_apply_defaults(struct domain_def *def);
 void domain_def_free(struct domain_def *def);
 static inline void domain_def_freep(struct domain_def **d)
 {

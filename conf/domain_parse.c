@@ -547,26 +547,6 @@ static int parse_domain(struct pctx *c, xmlNodePtr root)
         return check_consumed(c, root);
 }
 
-/* libvirt's post-parse defaults, so that what libvirt writes back for an
- * input and the input itself give the same model. */
-static void domain_defaults_apply(struct domain_def *def)
-{
-        if (!def->current_memory_kib || def->current_memory_kib > def->memory_kib)
-                def->current_memory_kib = def->memory_kib;
-        if (!def->vcpu_placement)
-                def->vcpu_placement = xstrdup("static");
-        if (def->os.type == DOMAIN_OS_HVM && def->os.n_boot == 0 && !def->os.kernel)
-                def->os.boot[def->os.n_boot++] = DOMAIN_BOOT_HD;
-        bool primary = false;
-        for (int i = 0; i < def->n_videos; i++)
-                primary |= def->videos[i].primary == DOMAIN_TRISTATE_ON;
-        if (def->n_videos > 0 && !primary)
-                def->videos[0].primary = DOMAIN_TRISTATE_ON;
-        for (int i = 0; i < def->n_nets; i++)
-                if (!def->nets[i].mac)
-                        def->nets[i].mac = domain_mac_generate(def->type);
-}
-
 int domain_parse_string(const char *xml, size_t len, const char *filename,
                         struct domain_def **ret, struct lv_error **err)
 {
@@ -583,7 +563,7 @@ int domain_parse_string(const char *xml, size_t len, const char *filename,
         r = parse_domain(&c, root);
         if (r < 0)
                 return r;
-        domain_defaults_apply(def);
+        domain_def_apply_defaults(def);
         r = domain_validate(def, err);
         if (r < 0)
                 return lv_error_prefix(err, "%s", file);

@@ -122,17 +122,6 @@ static int parse_disk(struct pctx *c, xmlNodePtr n)
         if ((r = attr_require(c, tgt, "dev", &d->target_dev)) < 0 ||
             (r = attr_enum(c, tgt, "bus", domain_disk_bus_from_string, &bus)) < 0)
                 return r;
-        if (bus == DOMAIN_DISK_BUS_NONE) {
-                /* libvirt infers the bus from the name */
-                if (startswith(d->target_dev, "vd"))
-                        bus = DOMAIN_DISK_BUS_VIRTIO;
-                else if (startswith(d->target_dev, "hd"))
-                        bus = DOMAIN_DISK_BUS_IDE;
-                else if (startswith(d->target_dev, "sd"))
-                        bus = DOMAIN_DISK_BUS_SCSI;
-                else if (startswith(d->target_dev, "xvd"))
-                        bus = DOMAIN_DISK_BUS_XEN;
-        }
         d->bus = bus;
         if ((r = sub_flag(c, n, "readonly", &d->readonly)) < 0 ||
             (r = sub_flag(c, n, "shareable", &d->shareable)) < 0 ||
@@ -311,24 +300,13 @@ static int parse_graphics(struct pctx *c, xmlNodePtr n)
                 gl->address = attr_get(l, "address");
         }
         /* libvirt: the listen attribute and the first <listen type='address'>
-         * are one setting; they must agree, and each fills in the other */
+         * are one setting; they must agree (domain_def_apply_defaults fills
+         * in whichever is missing) */
         struct domain_graphics_listen *first = g->n_listens ? &g->listens[0] : NULL;
-        if (g->listen && first && streq(first->type, "address")) {
-                if (first->address && !streq(first->address, g->listen))
-                        return perr(c, n, "listen attribute '%s' does not match the first "
-                                          "<listen> address '%s'", g->listen, first->address);
-                if (!first->address)
-                        first->address = xstrdup(g->listen);
-        } else if (g->listen && !first) {
-                first = ARRAY_PUSH(g->listens, g->n_listens);
-                first->type = xstrdup("address");
-                first->address = xstrdup(g->listen);
-        } else if (!g->listen && first && streq(first->type, "address") && first->address) {
-                g->listen = xstrdup(first->address);
-        } else if (!first) {
-                first = ARRAY_PUSH(g->listens, g->n_listens);
-                first->type = xstrdup("address");
-        }
+        if (g->listen && first && streq(first->type, "address") && first->address &&
+            !streq(first->address, g->listen))
+                return perr(c, n, "listen attribute '%s' does not match the first "
+                                  "<listen> address '%s'", g->listen, first->address);
         return 0;
 }
 

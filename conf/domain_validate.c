@@ -259,6 +259,41 @@ static int validate_devices(const struct domain_def *def, struct lv_error **err)
         return 0;
 }
 
+/* Every string must be representable in XML 1.0: valid UTF-8, no control
+ * characters but tab, newline and carriage return. A parsed model always
+ * is; a model built by an importer (xl.cfg, ...) might not be. Checked on
+ * the formatted document, which holds every string of the model. */
+static int validate_text(const struct domain_def *def, struct lv_error **err)
+{
+        _cleanup_free_ char *xml = domain_format(def);
+        const unsigned char *p = (const unsigned char *)xml;
+        while (*p) {
+                unsigned c = *p;
+                int n = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2
+                                 : (c & 0xf8) == 0xf0                ? 3
+                                                                     : -1;
+                if (n < 0)
+                        goto bad_utf8;
+                unsigned cp = n == 0 ? c : n == 1 ? c & 0x1f : n == 2 ? c & 0x0f : c & 0x07;
+                for (int i = 1; i <= n; i++) {
+                        if ((p[i] & 0xc0) != 0x80)
+                                goto bad_utf8;
+                        cp = cp << 6 | (p[i] & 0x3f);
+                }
+                static const unsigned min[] = { 0, 0x80, 0x800, 0x10000 };
+                if (cp < min[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+                        goto bad_utf8;
+                if ((cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') || cp == 0xfffe ||
+                    cp == 0xffff)
+                        return INVALID("the definition contains the character U+%04X, which "
+                                       "XML cannot carry", cp);
+                p += n + 1;
+        }
+        return 0;
+bad_utf8:
+        return INVALID("the definition contains text that is not valid UTF-8 (byte 0x%02x)", *p);
+}
+
 int domain_validate(const struct domain_def *def, struct lv_error **err)
 {
         int r;
@@ -269,6 +304,8 @@ int domain_validate(const struct domain_def *def, struct lv_error **err)
         if ((r = validate_memory(def, err)) < 0 || (r = validate_os(def, err)) < 0 ||
             (r = validate_idmap(def, err)) < 0 || (r = validate_devices(def, err)) < 0)
                 return lv_error_prefix(err, "domain '%s'", def->name);
+        if ((r = validate_text(def, err)) < 0)
+                return r;
         if (def->resource_partition && !path_is_absolute(def->resource_partition))
                 return INVALID("domain '%s': resource partition '%s' is not an absolute path",
                                def->name, def->resource_partition);
