@@ -238,7 +238,7 @@ static int reserve_graphics(struct lv_guest *g, struct qemu_guest *qg, struct lv
                 }
         }
         host_conf_clear(&hc);
-        return r < 0 ? lv_error_prefix(err, "guest '%s'", g->name) : 0;
+        return r;
 }
 
 /* ---- the child: mount namespace with a private /dev, then exec ---- */

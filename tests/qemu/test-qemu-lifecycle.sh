@@ -1,0 +1,259 @@
+#!/bin/bash
+# QEMU guests through lvsh and the supervisor, with real qemu-system-x86_64
+# (TCG) booting the tiny test guest (tests/qemu/build-guest.sh):
+#   boot + serial console markers, VNC (vncdisplay, RFB banner, a picture
+#   taken by vncsnapshot), suspend stops the guest's counter and resume
+#   continues it, ACPI shutdown, destroy leaves nothing (no qemu, cgroup,
+#   state dir, socket, port), autoport under concurrent starts gives
+#   distinct ports, and failure paths (missing kernel, bad disk, port range
+#   exhausted, QEMU dying at start) fail with a clear error leaving nothing.
+# Runs in its own network namespace (VNC ports, slirp), with LITEVIRT_*
+# pointing into a temporary directory. Needs root and qemu: else 77.
+set -u
+
+if [ "$(id -u)" != 0 ]; then echo "skip: needs root"; exit 77; fi
+command -v qemu-system-x86_64 >/dev/null || { echo "skip: no qemu-system-x86_64"; exit 77; }
+BUILD=${LV_BUILD_ROOT:?}
+SRC=${LV_SOURCE_ROOT:?}
+LVSH=$BUILD/lvsh
+[ -x "$LVSH" ] && [ -x "$BUILD/litevirt-supervisor" ] || { echo "skip: lvsh/supervisor not built"; exit 77; }
+
+# a private network namespace for everything below
+if [ -z "${LV_QEMU_TEST_NETNS:-}" ]; then
+    export LV_QEMU_TEST_NETNS=1
+    exec unshare --net -- "$0" "$@"
+fi
+ip link set lo up
+
+sh "$SRC/tests/qemu/build-guest.sh" "$BUILD/test-guest" || exit 77
+KERNEL=$BUILD/test-guest/vmlinuz
+INITRD=$BUILD/test-guest/initrd.gz
+
+T=$(mktemp -d /tmp/lv-test-qemu-life.XXXXXX)
+export LITEVIRT_CONFDIR=$T/conf LITEVIRT_GUESTDIR=$T/guests LITEVIRT_RUNDIR=$T/run \
+       LITEVIRT_LOGDIR=$T/log
+mkdir -p "$LITEVIRT_CONFDIR" "$LITEVIRT_GUESTDIR" "$LITEVIRT_RUNDIR" "$LITEVIRT_LOGDIR"
+GUESTS=""
+HELPERS=""
+FAILS=0
+
+cleanup() {
+    for h in $HELPERS; do kill "$h" 2>/dev/null; wait "$h" 2>/dev/null; done
+    for g in $GUESTS; do
+        pid=$(qemu_pid "$g")
+        "$LVSH" destroy "$g" >/dev/null 2>&1
+        # a QEMU left by a broken supervisor: only ours, by pid
+        if [ -n "$pid" ] && grep -q "guest=$g," "/proc/$pid/cmdline" 2>/dev/null; then
+            kill -9 "$pid" 2>/dev/null
+        fi
+    done
+    rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+ok() { echo "ok   $*"; }
+
+qemu_pid() {
+    sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$LITEVIRT_RUNDIR/$1/qemu.json" 2>/dev/null | head -n1
+}
+
+# define NAME [graphics-xml] [kernel path] [extra devices]
+define() {
+    local name=$1 graphics=${2-} kernel=${3-$KERNEL} extra=${4-} os
+    if [ -n "$kernel" ]; then
+        os="<kernel>$kernel</kernel><initrd>$INITRD</initrd><cmdline>console=ttyS0 quiet</cmdline>"
+        mem=128
+    else
+        os="<boot dev='hd'/>"
+        mem=32
+    fi
+    cat > "$T/$name.xml" <<EOF
+<domain type='qemu'>
+  <name>$name</name>
+  <memory unit='MiB'>$mem</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type>$os</os>
+  <features><acpi/></features>
+  <devices>
+    <serial type='pty'><target port='0'/></serial>
+    <console type='pty'><target type='serial' port='0'/></console>
+    <interface type='user'><mac address='52:54:00:4c:56:01'/><model type='virtio'/></interface>
+    $graphics
+    $extra
+  </devices>
+</domain>
+EOF
+    "$LVSH" define "$T/$name.xml" >/dev/null || fail "define $name"
+    GUESTS="$GUESTS $name"
+}
+
+# wait_for FILE PATTERN SECONDS
+wait_for() {
+    local i=0
+    while [ $i -lt $(($3 * 10)) ]; do
+        grep -aq "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1; i=$((i + 1))
+    done
+    return 1
+}
+
+last_counter() {
+    grep -ao 'LV-COUNTER [0-9]*' "$1" | tail -n1 | awk '{print $2}'
+}
+
+wait_state() { # NAME STATE SECONDS
+    local i=0
+    while [ $i -lt $(($3 * 10)) ]; do
+        [ "$("$LVSH" domstate "$1" 2>/dev/null | head -n1)" = "$2" ] && return 0
+        sleep 0.1; i=$((i + 1))
+    done
+    return 1
+}
+
+# nothing of guest NAME is left: process, state dir, cgroup
+check_gone() {
+    local name=$1 pid=$2
+    if [ -n "$pid" ] && [ -d "/proc/$pid" ] && grep -q "guest=$name," "/proc/$pid/cmdline" 2>/dev/null; then
+        fail "$name: qemu $pid still runs"
+    fi
+    [ -e "$LITEVIRT_RUNDIR/$name" ] && fail "$name: state dir left: $(ls "$LITEVIRT_RUNDIR/$name")"
+    local cg
+    cg=$(find /sys/fs/cgroup -maxdepth 8 -type d -name "litevirt-$name" 2>/dev/null | head -n1)
+    [ -n "$cg" ] && fail "$name: cgroup left: $cg"
+    return 0
+}
+
+# ---- boot, console, VNC ----
+define lvqt-boot "<graphics type='vnc' autoport='yes'/>"
+out=$("$LVSH" start lvqt-boot 2>&1) || fail "start: $out"
+pid=$(qemu_pid lvqt-boot)
+[ -n "$pid" ] && [ -d "/proc/$pid" ] || fail "no qemu process after start"
+grep -q "litevirt-lvqt-boot" "/proc/$pid/cgroup" || fail "qemu is not in the guest's cgroup"
+# its own mount namespace with a private /dev
+[ "$(readlink /proc/$pid/ns/mnt)" != "$(readlink /proc/self/ns/mnt)" ] || fail "qemu shares our mount namespace"
+nodev=$(nsenter -t "$pid" -m ls /dev 2>/dev/null | tr '\n' ' ')
+case "$nodev" in *sda*|*loop0*|*tty1*|"") fail "qemu's /dev is not private: $nodev";; *) ok "private /dev: $nodev";; esac
+
+CON=$T/console.out
+timeout 60 "$LVSH" console lvqt-boot < /dev/null > "$CON" 2>&1 &
+HELPERS="$HELPERS $!"
+if wait_for "$CON" "LV-GUEST-BOOTED" 40 && wait_for "$CON" "LV-COUNTER 2" 20; then
+    ok "serial console shows the guest booting"
+else
+    fail "no boot marker on the console: $(tail -c 300 "$CON")"
+fi
+grep -aq "LV-MAC eth0 52:54:00:4c:56:01" "$CON" && ok "guest sees its NIC with the right MAC" ||
+    fail "guest NIC MAC not seen"
+
+disp=$("$LVSH" vncdisplay lvqt-boot 2>&1)
+[ "$disp" = "vnc://127.0.0.1:0" ] && ok "vncdisplay: $disp" || fail "vncdisplay: '$disp'"
+[ "$("$LVSH" domdisplay lvqt-boot 2>&1)" = "vnc://127.0.0.1:0" ] || fail "domdisplay"
+banner=$(timeout 3 socat -T2 - TCP:127.0.0.1:5900 < /dev/null 2>/dev/null | head -c 12)
+[ "$banner" = "RFB 003.008" ] && ok "VNC answers with an RFB banner" || fail "RFB banner: '$banner'"
+if command -v vncsnapshot >/dev/null; then
+    SHOT=$BUILD/test-qemu-vnc.jpg
+    rm -f "$SHOT"
+    timeout 30 vncsnapshot -quiet 127.0.0.1:0 "$SHOT" >/dev/null 2>&1
+    [ -s "$SHOT" ] && ok "vncsnapshot took a picture: $SHOT" || fail "vncsnapshot took no picture"
+fi
+
+# ---- stats ----
+stats=$("$LVSH" domstats lvqt-boot 2>&1)
+echo "$stats" | grep -q "balloon.maximum=131072" && echo "$stats" | grep -q "cpu.time=" &&
+    ok "domstats" || fail "domstats: $stats"
+
+# ---- suspend / resume ----
+"$LVSH" suspend lvqt-boot >/dev/null || fail "suspend"
+[ "$("$LVSH" domstate lvqt-boot)" = "paused" ] || fail "not paused after suspend"
+sleep 0.5
+c1=$(last_counter "$CON")
+sleep 2.5
+c2=$(last_counter "$CON")
+[ "$c1" = "$c2" ] && ok "suspended guest's counter stays at $c1" || fail "counter moved while suspended: $c1 -> $c2"
+"$LVSH" resume lvqt-boot >/dev/null || fail "resume"
+if wait_for "$CON" "LV-COUNTER $((c2 + 1))\b" 10; then ok "resumed guest counts on"; else fail "counter did not continue after resume"; fi
+[ "$("$LVSH" domstate lvqt-boot)" = "running" ] || fail "not running after resume"
+
+# ---- ACPI shutdown ----
+"$LVSH" shutdown lvqt-boot >/dev/null || fail "shutdown"
+if wait_state lvqt-boot "shut off" 60; then ok "ACPI shutdown"; else fail "guest did not shut down"; fi
+grep -aq LV-POWEROFF "$CON" || fail "guest did not see the power button"
+sleep 0.3
+check_gone lvqt-boot "$pid"
+
+# ---- destroy leaves nothing, port is free again ----
+out=$("$LVSH" start lvqt-boot 2>&1) || fail "second start: $out"
+pid=$(qemu_pid lvqt-boot)
+[ "$("$LVSH" vncdisplay lvqt-boot)" = "vnc://127.0.0.1:0" ] || fail "port 5900 not reused"
+"$LVSH" destroy lvqt-boot >/dev/null || fail "destroy"
+sleep 0.3
+[ "$("$LVSH" domstate lvqt-boot)" = "shut off" ] || fail "not shut off after destroy"
+check_gone lvqt-boot "$pid"
+ok "destroy left nothing behind"
+
+# ---- autoport under concurrent starts ----
+N=6
+for i in $(seq 1 $N); do define "lvqt-vnc$i" "<graphics type='vnc' autoport='yes'/>" ""; done
+for i in $(seq 1 $N); do "$LVSH" start "lvqt-vnc$i" >/dev/null 2>"$T/start$i.err" & done
+wait
+displays=""
+for i in $(seq 1 $N); do
+    d=$("$LVSH" vncdisplay "lvqt-vnc$i" 2>&1) || fail "lvqt-vnc$i: $(cat "$T/start$i.err") $d"
+    displays="$displays $d"
+done
+uniq=$(echo $displays | tr ' ' '\n' | sort -u | wc -l)
+[ "$uniq" = "$N" ] && ok "$N concurrent autoport starts got distinct ports:$displays" ||
+    fail "autoport collision:$displays"
+for i in $(seq 1 $N); do "$LVSH" destroy "lvqt-vnc$i" >/dev/null; done
+
+# ---- failure paths ----
+start_fails() { # NAME EXPECTED-TEXT
+    local out
+    if out=$("$LVSH" start "$1" 2>&1); then
+        fail "$1: started, expected failure"
+        return
+    fi
+    case "$out" in
+        *"$2"*) ok "$1 refused: $(echo "$out" | tail -n1)";;
+        *) fail "$1: unexpected error: $out";;
+    esac
+    sleep 0.2
+    check_gone "$1" ""
+}
+define lvqt-nokernel "" "$T/no-such-vmlinuz"
+start_fails lvqt-nokernel "kernel '$T/no-such-vmlinuz': No such file or directory"
+
+define lvqt-baddisk "" "" "<disk type='file' device='disk'><source file='$T/missing.img'/><target dev='vda' bus='virtio'/></disk>"
+start_fails lvqt-baddisk "disk 'vda': source '$T/missing.img'"
+
+# QEMU itself refuses: a "qcow2" that is not one
+head -c 1048576 /dev/zero > "$T/notqcow2.img"
+define lvqt-qemufail "" "" "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$T/notqcow2.img'/><target dev='vda' bus='virtio'/></disk>"
+start_fails lvqt-qemufail "QEMU failed to start: qemu-system-x86_64: -blockdev"
+
+# port range exhausted
+printf 'vnc_port_min = 5990\nvnc_port_max = 5990\n' > "$LITEVIRT_CONFDIR/host.conf"
+define lvqt-port1 "<graphics type='vnc' autoport='yes'/>" ""
+define lvqt-port2 "<graphics type='vnc' autoport='yes'/>" ""
+"$LVSH" start lvqt-port1 >/dev/null 2>&1 || fail "lvqt-port1 did not start"
+start_fails lvqt-port2 "no free VNC port in the range 5990-5990"
+"$LVSH" destroy lvqt-port1 >/dev/null 2>&1
+rm -f "$LITEVIRT_CONFDIR/host.conf"
+
+# kvm on a host that cannot run it: /dev/kvm hidden (bound over by
+# /dev/null) in a mount namespace that lvsh and the supervisor inherit
+sed "s/type='qemu'/type='kvm'/; s/lvqt-boot/lvqt-kvm/" "$T/lvqt-boot.xml" > "$T/lvqt-kvm.xml"
+"$LVSH" define "$T/lvqt-kvm.xml" >/dev/null && GUESTS="$GUESTS lvqt-kvm"
+if out=$(unshare -m -- sh -c "mount --bind /dev/null /dev/kvm && '$LVSH' start lvqt-kvm" 2>&1); then
+    fail "lvqt-kvm started without KVM"
+else
+    case "$out" in
+        *"domain type 'kvm'"*) ok "kvm without KVM refused: $(echo "$out" | tail -n1)";;
+        *) fail "lvqt-kvm: unexpected error: $out";;
+    esac
+fi
+check_gone lvqt-kvm ""
+
+echo "$FAILS failure(s)"
+[ "$FAILS" = 0 ]
