@@ -15,6 +15,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "netns/guest_net.h"
 #include "supervisor/cgroup.h"
 #include "supervisor/driver.h"
 #include "util/log.h"
@@ -34,19 +35,12 @@ struct lxc_guest {
 /* ---- network hook ----
  * The container's interfaces are set up by netns/ in the parent, after
  * clone (the child's network namespace exists) and before the child
- * continues: netns_guest_setup_container(g, pid, err) moves the guest ends
- * into the namespace of pid and registers its undos. */
-int netns_guest_setup_container(struct lv_guest *g, pid_t pid, struct lv_error **err)
-        __attribute__((weak));
-
+ * continues: netns_guest_setup_container(g, pid, err) creates the veth
+ * pairs with the guest ends born in the namespace of pid, and registers
+ * their undos. (A strong reference: a weak one would not pull guest_net.o
+ * out of the static library, and networking would silently be missing.) */
 static int lxc_network_setup(struct lv_guest *g, pid_t pid, struct lv_error **err)
 {
-        if (g->def->n_nets == 0)
-                return 0;
-        if (!netns_guest_setup_container)
-                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
-                                     "network interfaces: litevirt was built without container "
-                                     "networking");
         return netns_guest_setup_container(g, pid, err);
 }
 
@@ -303,34 +297,72 @@ static int signal_init(struct lv_guest *g, int sig, struct lv_error **err)
         return 0;
 }
 
-/* Power off: systemd (SIGRTMIN+4), busybox init (SIGUSR2), sysvinit
- * (SIGPWR), else SIGTERM. The core kills after its timeout. */
+enum init_kind { INIT_OTHER, INIT_BUSYBOX, INIT_SYSTEMD };
+
+/* Which init runs: busybox's init waits for its signals with
+ * sigtimedwait (nothing shows in SigCgt), so it is recognised by its
+ * binary (busybox) and name (init); systemd by its binary. */
+static enum init_kind init_kind(pid_t pid)
+{
+        _cleanup_free_ char *exe_link = xasprintf("/proc/%d/exe", (int)pid);
+        _cleanup_free_ char *comm_path = xasprintf("/proc/%d/comm", (int)pid);
+        char exe[4096] = "", comm[64] = "";
+        ssize_t n = readlink(exe_link, exe, sizeof exe - 1);
+        if (n > 0)
+                exe[n] = '\0';
+        _cleanup_close_ int fd = open(comm_path, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0 && (n = read(fd, comm, sizeof comm - 1)) > 0)
+                comm[n] = '\0';
+        comm[strcspn(comm, "\n")] = '\0';
+        const char *base = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
+        if (streq(base, "busybox") && streq(comm, "init"))
+                return INIT_BUSYBOX;
+        if (strstr(base, "systemd"))
+                return INIT_SYSTEMD;
+        return INIT_OTHER;
+}
+
+/* Power off: systemd SIGRTMIN+4, busybox init SIGUSR2, an init catching
+ * SIGPWR (sysvinit) SIGPWR, else SIGTERM. The core kills after its
+ * timeout when init does not react. */
 static int lxc_shutdown(struct lv_guest *g, struct lv_error **err)
 {
         pid_t pid = g->pid;
         int sig = SIGTERM;
-        if (init_catches(pid, SIGRTMIN + 4))
+        switch (init_kind(pid)) {
+        case INIT_SYSTEMD:
                 sig = SIGRTMIN + 4;
-        else if (init_catches(pid, SIGUSR2) && init_catches(pid, SIGTERM))
+                break;
+        case INIT_BUSYBOX:
                 sig = SIGUSR2;
-        else if (init_catches(pid, SIGPWR))
-                sig = SIGPWR;
+                break;
+        case INIT_OTHER:
+                if (init_catches(pid, SIGPWR))
+                        sig = SIGPWR;
+                break;
+        }
         return signal_init(g, sig, err);
 }
 
-/* Reboot: systemd (SIGINT: ctrl-alt-del), busybox init (SIGTERM),
- * sysvinit (SIGINT). An init that handles none cannot be asked. */
+/* Reboot: busybox init SIGTERM, systemd and sysvinit SIGINT
+ * (ctrl-alt-del). An init that handles neither cannot be asked. */
 static int lxc_reboot(struct lv_guest *g, struct lv_error **err)
 {
         pid_t pid = g->pid;
         int sig;
-        if (init_catches(pid, SIGUSR2) && init_catches(pid, SIGTERM))
+        switch (init_kind(pid)) {
+        case INIT_BUSYBOX:
                 sig = SIGTERM;
-        else if (init_catches(pid, SIGINT))
+                break;
+        case INIT_SYSTEMD:
                 sig = SIGINT;
-        else
-                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
-                                     "the container's init handles no reboot signal");
+                break;
+        default:
+                if (!init_catches(pid, SIGINT))
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "the container's init handles no reboot signal");
+                sig = SIGINT;
+        }
         return signal_init(g, sig, err);
 }
 
