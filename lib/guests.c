@@ -16,29 +16,48 @@
 
 #define STATUS_MAX (64 * 1024)
 
-unsigned long long lv_proc_starttime(pid_t pid)
+/* Fields of /proc/PID/stat: the state letter and the start time. */
+static bool proc_stat(pid_t pid, char *ret_state, unsigned long long *ret_start)
 {
         char path[64], buf[1024];
         snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
-                return 0;
+                return false;
         ssize_t n = read(fd, buf, sizeof(buf) - 1);
         if (n <= 0)
-                return 0;
+                return false;
         buf[n] = '\0';
         /* comm may hold spaces and parentheses: skip to the last ')'. */
         char *p = strrchr(buf, ')');
-        if (!p)
-                return 0;
+        if (!p || p[1] != ' ' || !p[2])
+                return false;
+        *ret_state = p[2];
         /* fields after comm: 3 state ... 22 starttime */
-        unsigned long long v = 0;
         for (int field = 2; field < 22 && p; field++)
                 p = strchr(p + 1, ' ');
         if (!p)
-                return 0;
-        v = strtoull(p + 1, NULL, 10);
-        return v;
+                return false;
+        *ret_start = strtoull(p + 1, NULL, 10);
+        return true;
+}
+
+unsigned long long lv_proc_starttime(pid_t pid)
+{
+        char state;
+        unsigned long long start;
+        return proc_stat(pid, &state, &start) ? start : 0;
+}
+
+/* The process runs (a zombie does not) and, when start is known, is the
+ * same process (not a reused pid). */
+static bool proc_running(pid_t pid, unsigned long long start)
+{
+        char state;
+        unsigned long long st;
+        if (pid <= 0 || !proc_stat(pid, &state, &st))
+                return false;
+        return state != 'Z' && state != 'X' && (start == 0 || st == start);
 }
 
 void lv_strv_free(char **names)
@@ -164,8 +183,7 @@ int lv_guest_cleanup_stale_locked(const char *name, bool remove_dir, lv_client_e
         if (had_status) {
                 pid_t pid = (pid_t)json_int(st, "pid");
                 unsigned long long start = (unsigned long long)json_int(st, "pid_starttime");
-                if (pid > 0 && (kill(pid, 0) == 0 || errno == EPERM) &&
-                    (start == 0 || lv_proc_starttime(pid) == start)) {
+                if (proc_running(pid, start)) {
                         int r = lv_client_error_set(
                                 err, EBUSY, NULL,
                                 "guest '%s': its supervisor died but its process %d still runs",

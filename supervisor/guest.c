@@ -316,8 +316,14 @@ int supervisor_guest_reboot(struct supervisor *sv, struct lv_error **err)
                 return state_error(sv, ", not running", err);
         log_info("rebooting the guest");
         if (sv->driver->reboot) {
-                int r = sv->driver->reboot(&sv->g, err);
-                return r < 0 ? lv_error_prefix(err, "guest '%s': reboot", sv->g.name) : 0;
+                _cleanup_error_ struct lv_error *e = NULL;
+                int r = sv->driver->reboot(&sv->g, &e);
+                if (r >= 0)
+                        return 0;
+                if (e->code != LV_ERR_UNSUPPORTED)
+                        return lv_error_setf(err, e->code == LV_ERR_STATE ? LV_ERR_STATE : EIO,
+                                             "guest '%s': reboot: %s", sv->g.name, e->message);
+                log_info("%s: restarting the guest instead", e->message);
         }
         /* No reboot in the driver: stop the guest and start it again. */
         sv->reboot_requested = true;

@@ -321,15 +321,16 @@ int main(int argc, char **argv)
         if (r < 0) {
                 const char *msg = err ? err->message : strerror(-r);
                 log_error("%s", msg);
+                /* Nothing may be left once `lvsh start` hears of the failure. */
+                control_free(sv.control);
+                if (sv.dir_fd >= 0)
+                        (void)statedir_remove(&sv, NULL);
                 report_ready(&sv, msg);
                 if (sv.notify) {
                         _cleanup_free_ char *st = xasprintf("STATUS=Failed: %s\nERRNO=%d", msg,
                                                             err ? -lv_error_errno(err) : -r);
                         notify(&sv, st);
                 }
-                control_free(sv.control);
-                if (sv.dir_fd >= 0)
-                        (void)statedir_remove(&sv, NULL);
         } else {
                 report_ready(&sv, "ok");
                 _cleanup_free_ char *st = xasprintf("READY=1\nMAINPID=%d\nSTATUS=Guest '%s' is running",

@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include "conf/xml.h"
+#include "litevirt/litevirt.h"
 #include "tools/lvsh-list.h"
 #include "util/fileio.h"
 #include "util/paths.h"
@@ -70,23 +71,19 @@ int lvsh_guest_load(const char *name, struct domain_def **ret, struct lv_error *
 
 bool lvsh_guest_running(const char *name, pid_t *ret_pid)
 {
-        _cleanup_free_ char *path = paths_state_file(name, "supervisor.pid");
-        _cleanup_free_ char *data = NULL;
-        _cleanup_error_ struct lv_error *err = NULL;
-        size_t len = 0;
-        if (file_read_bounded(path, 64, &data, &len, &err) < 0)
+        /* A guest runs when its state directory's lock is held by a
+         * supervisor (liblitevirt); state left by a supervisor that died is
+         * cleaned on the way. */
+        lv_guest_status st;
+        if (!lvsh_name_is_safe(name) || lv_guest_status_read(name, &st, NULL) < 0)
                 return false;
-        char *end = NULL;
-        errno = 0;
-        long pid = strtol(data, &end, 10);
-        while (end && (*end == '\n' || *end == ' '))
-                end++;
-        if (errno || !end || *end || pid <= 0 || pid > 4194304)
-                return false;
-        if (kill((pid_t)pid, 0) < 0 && errno != EPERM)
-                return false;
-        if (ret_pid)
-                *ret_pid = (pid_t)pid;
+        if (ret_pid) {
+                *ret_pid = st.supervisor_pid;
+                _cleanup_free_ char *path = paths_state_file(name, "supervisor.pid");
+                _cleanup_free_ char *data = NULL;
+                if (st.supervisor_pid <= 0 && file_read_bounded(path, 64, &data, NULL, NULL) == 0)
+                        *ret_pid = (pid_t)atoi(data);
+        }
         return true;
 }
 
