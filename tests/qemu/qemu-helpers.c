@@ -3,7 +3,9 @@
 
 #include <signal.h>
 #include <stdarg.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -81,25 +83,26 @@ int qt_wait_exit(pid_t pid, int timeout_ms, int *status)
 
 int qt_qmp_connect(const char *path, pid_t pid, struct qmp **ret, struct lv_error **err)
 {
-        /* qmp_connect retries while the socket is missing; poll the
-         * process in between so that a QEMU that died fails fast */
-        for (int i = 0; i < 300; i++) {
+        /* wait for the socket (checking that QEMU still lives), then give
+         * the handshake a generous deadline: the machine is shared */
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+        for (int i = 0; i < 3000; i++) {
                 int status;
                 if (waitpid(pid, &status, WNOHANG) == pid)
                         return lv_error_setf(err, ECHILD, "QEMU exited (status 0x%x) before QMP",
                                              status);
-                struct lv_error *e = NULL;
-                int r = qmp_connect(path, 100, ret, &e);
-                if (r == 0)
-                        return 0;
-                if (r != -ENOENT && r != -ECONNREFUSED) {
-                        if (err && !*err)
-                                *err = e;
-                        else
-                                lv_error_free(e);
-                        return r;
-                }
-                lv_error_free(e);
+                int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                if (fd < 0)
+                        return lv_error_set(err, errno, "socket");
+                if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+                        return qmp_open_fd(fd, path, 30000, ret, err);
+                int e = errno;
+                close(fd);
+                if (e != ENOENT && e != ECONNREFUSED)
+                        return lv_error_set(err, e, "connecting to %s", path);
+                struct timespec ts = {0, 10 * 1000 * 1000};
+                nanosleep(&ts, NULL);
         }
         return lv_error_setf(err, ETIMEDOUT, "QMP socket %s never appeared", path);
 }

@@ -113,7 +113,12 @@ wait_state() { # NAME STATE SECONDS
 
 # nothing of guest NAME is left: process, state dir, cgroup
 check_gone() {
-    local name=$1 pid=$2
+    local name=$1 pid=$2 i=0
+    # the supervisor tears down after reporting: give it time (bounded)
+    while [ $i -lt 150 ]; do
+        [ -e "$LITEVIRT_RUNDIR/$name" ] || [ -n "$pid" ] && [ -d "/proc/$pid" ] || break
+        sleep 0.1; i=$((i + 1))
+    done
     if [ -n "$pid" ] && [ -d "/proc/$pid" ] && grep -q "guest=$name," "/proc/$pid/cmdline" 2>/dev/null; then
         fail "$name: qemu $pid still runs"
     fi
