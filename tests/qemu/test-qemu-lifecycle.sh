@@ -116,7 +116,10 @@ check_gone() {
     local name=$1 pid=$2 i=0
     # the supervisor tears down after reporting: give it time (bounded)
     while [ $i -lt 150 ]; do
-        [ -e "$LITEVIRT_RUNDIR/$name" ] || [ -n "$pid" ] && [ -d "/proc/$pid" ] || break
+        local alive=0
+        [ -e "$LITEVIRT_RUNDIR/$name" ] && alive=1
+        [ -n "$pid" ] && [ -d "/proc/$pid" ] && alive=1
+        [ $alive = 0 ] && break
         sleep 0.1; i=$((i + 1))
     done
     if [ -n "$pid" ] && [ -d "/proc/$pid" ] && grep -q "guest=$name," "/proc/$pid/cmdline" 2>/dev/null; then
