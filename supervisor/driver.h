@@ -105,6 +105,12 @@ struct lv_driver {
          * status is the wait status. Map it to a reason (poweroff, reboot,
          * crash). Optional. */
         int (*exited)(struct lv_guest *g, int wait_status);
+
+        /* Extra keys for status.json, written at every state change (e.g.
+         * the QMP socket and ports a later supervisor needs to reattach).
+         * Keys are the driver's; the core's keys are listed in
+         * docs/supervisor.md. Optional. */
+        void (*status)(struct lv_guest *g, struct json_object *out);
 };
 
 /* The driver for a definition's type, or NULL (with *err) when litevirt

@@ -135,6 +135,11 @@ struct json_object *status_to_json(struct supervisor *sv)
         ADD("autostart", json_object_new_boolean(file_exists(
                                  xasprintf("%s/autostart/%s.xml", paths_confdir(), g->name))));
 #undef ADD
+        if (sv->driver && sv->driver->status && g->pid > 0) {
+                struct json_object *d = json_object_new_object();
+                sv->driver->status(g, d);
+                json_object_object_add(o, "driver_status", d);
+        }
         return o;
 }
 
