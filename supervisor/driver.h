@@ -111,6 +111,14 @@ struct lv_driver {
          * Keys are the driver's; the core's keys are listed in
          * docs/supervisor.md. Optional. */
         void (*status)(struct lv_guest *g, struct json_object *out);
+
+        /* The hypervisor process of a supervisor that died still runs
+         * (status.json names it): take it over instead of starting a new
+         * one, setting g->pid and g->pidfd as start does (the process is
+         * not our child: its exit status is not known, exited() gets 0).
+         * What is registered is undone as after start. Optional: without
+         * it such a guest is refused, never started twice. */
+        int (*reattach)(struct lv_guest *g, struct lv_error **err);
 };
 
 /* The driver for a definition's type, or NULL (with *err) when litevirt
