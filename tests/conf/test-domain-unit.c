@@ -229,6 +229,72 @@ static void test_error_lines(void **state)
         expect_refused("", 0, "t.xml");
 }
 
+/* A model built by hand (as an xl.cfg importer does): defaults make it
+ * equal to what its XML parses to; validation refuses what XML cannot carry. */
+static void test_defaults_and_text(void **state)
+{
+        _cleanup_domain_def_ struct domain_def *def = xcalloc(1, sizeof(*def));
+        _cleanup_error_ struct lv_error *err = NULL;
+        def->type = DOMAIN_TYPE_XEN;
+        def->name = xstrdup("x1");
+        assert_int_equal(domain_uuid_generate(def->uuid), 0);
+        def->memory_kib = 262144;
+        def->os.type = DOMAIN_OS_HVM;
+        def->graphics = xcalloc(1, sizeof(*def->graphics));
+        def->n_graphics = 1;
+        def->graphics[0].type = DOMAIN_GRAPHICS_VNC;
+        def->graphics[0].autoport = true;
+        def->graphics[0].port = 5901;
+        def->graphics[0].tls_port = def->graphics[0].websocket = -1;
+        def->graphics[0].listen = xstrdup("127.0.0.1");
+        def->disks = xcalloc(1, sizeof(*def->disks));
+        def->n_disks = 1;
+        def->disks[0].target_dev = xstrdup("xvda");
+        def->disks[0].source = xstrdup("/img");
+        def->nets = xcalloc(1, sizeof(*def->nets));
+        def->n_nets = 1;
+        def->nets[0].type = DOMAIN_NET_BRIDGE;
+        def->nets[0].source = xstrdup("xenbr0");
+        def->nets[0].mac = xstrdup("00:16:3E:AA:BB:CC");
+        def->nets[0].mtu = 0;
+        def->nets[0].address.type = NULL;
+        domain_def_apply_defaults(def);
+        assert_true(def->current_memory_kib == 262144);
+        assert_string_equal(def->vcpu_placement, "static");
+        assert_int_equal(def->vcpus, 1);
+        assert_int_equal(def->os.n_boot, 1);
+        assert_int_equal(def->disks[0].bus, DOMAIN_DISK_BUS_XEN);
+        assert_int_equal(def->graphics[0].port, -1);
+        assert_int_equal(def->graphics[0].n_listens, 1);
+        assert_string_equal(def->graphics[0].listens[0].address, "127.0.0.1");
+        assert_string_equal(def->nets[0].mac, "00:16:3e:aa:bb:cc");
+        assert_int_equal(domain_validate(def, &err), 0);
+        _cleanup_free_ char *x = domain_format(def);
+        _cleanup_domain_def_ struct domain_def *back = NULL;
+        assert_int_equal(parse(x, strlen(x), &back, &err), 0);
+        assert_true(domain_def_equal(def, back));
+        /* idempotent */
+        domain_def_apply_defaults(back);
+        assert_true(domain_def_equal(def, back));
+
+        free(def->description);
+        def->description = xstrdup("caf\xc3");
+        assert_true(domain_validate(def, &err) < 0);
+        assert_non_null(strstr(err->message, "not valid UTF-8 (byte 0xc3)"));
+        lv_error_freep(&err);
+        free(def->description);
+        def->description = xstrdup("bell\x07");
+        assert_true(domain_validate(def, &err) < 0);
+        assert_non_null(strstr(err->message, "U+0007"));
+        lv_error_freep(&err);
+        free(def->description);
+        def->description = xstrdup("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x99\x82");
+        assert_int_equal(domain_validate(def, &err), 0);
+        free(def->description);
+        def->description = xstrdup("overlong \xc0\xaf");
+        assert_true(domain_validate(def, &err) < 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -237,6 +303,7 @@ int main(void)
                 cmocka_unit_test(test_parse_basics),     cmocka_unit_test(test_uuid_generated),
                 cmocka_unit_test(test_hostile_size),     cmocka_unit_test(test_hostile_entities),
                 cmocka_unit_test(test_hostile_depth),    cmocka_unit_test(test_error_lines),
+                cmocka_unit_test(test_defaults_and_text),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
