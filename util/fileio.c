@@ -73,8 +73,8 @@ static int write_all(int fd, const char *data, size_t len)
         return 0;
 }
 
-int file_write_atomic(const char *path, const char *data, size_t len,
-                      mode_t mode, struct lv_error **err)
+static int write_replace(const char *path, const char *data, size_t len, mode_t mode,
+                         bool durable, struct lv_error **err)
 {
         _cleanup_free_ char *tmp = xasprintf("%s.tmp.XXXXXX", path);
         _cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
@@ -84,7 +84,7 @@ int file_write_atomic(const char *path, const char *data, size_t len,
         int r = fchmod(fd, mode) < 0 ? -errno : 0;
         if (r == 0)
                 r = write_all(fd, data, len);
-        if (r == 0 && fsync(fd) < 0)
+        if (r == 0 && durable && fsync(fd) < 0)
                 r = -errno;
         if (r == 0 && rename(tmp, path) < 0)
                 r = -errno;
@@ -92,12 +92,26 @@ int file_write_atomic(const char *path, const char *data, size_t len,
                 unlink(tmp);
                 return lv_error_set(err, -r, "cannot write '%s'", path);
         }
+        if (!durable)
+                return 0;
         /* Make the rename itself durable. */
         _cleanup_free_ char *dir = xstrdup(path);
         _cleanup_close_ int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd >= 0)
                 (void)fsync(dfd);
         return 0;
+}
+
+int file_write_atomic(const char *path, const char *data, size_t len, mode_t mode,
+                      struct lv_error **err)
+{
+        return write_replace(path, data, len, mode, true, err);
+}
+
+int file_write_replace(const char *path, const char *data, size_t len, mode_t mode,
+                       struct lv_error **err)
+{
+        return write_replace(path, data, len, mode, false, err);
 }
 
 int mkdir_p(const char *path, mode_t mode, struct lv_error **err)
