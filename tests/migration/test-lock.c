@@ -201,6 +201,8 @@ static void test_crashed_holder(void **state)
         pid_t pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) {
+                close(go[1]);
+                close(ready[0]);
                 struct domain_def *d = guest("db1", 9, 1, p, NULL);
                 struct lock_set *s = NULL;
                 if (lock_set_new(space, HOST_B, d, getpid(), &s, NULL) < 0 ||
@@ -214,21 +216,24 @@ static void test_crashed_holder(void **state)
         close(go[0]);
         close(ready[1]);
         char c;
-        assert_int_equal(read(ready[0], &c, 1), 1);
+        ssize_t got = read(ready[0], &c, 1);
 
         struct domain_def *d = guest("web1", 1, 1, p, NULL);
         struct lock_set *s = lockset(HOST_A, d);
         _cleanup_error_ struct lv_error *err = NULL;
-        assert_true(lock_set_acquire(s, NULL, &err) < 0);
-        _cleanup_free_ char *want = xasprintf(
-                "guest 'web1': disk '%s' is in use by guest 'db1' on host " HOST_B, disk2);
-        assert_string_equal(err->message, want);
-
+        int r = lock_set_acquire(s, NULL, &err);
+        /* The holder dies without releasing anything (before any assertion,
+         * so that a failing one leaves no process behind). */
         kill(pid, SIGKILL);
         int status;
         assert_int_equal(waitpid(pid, &status, 0), pid);
         close(go[1]);
         close(ready[0]);
+        assert_int_equal(got, 1);
+        assert_true(r < 0);
+        _cleanup_free_ char *want = xasprintf(
+                "guest 'web1': disk '%s' is in use by guest 'db1' on host " HOST_B, disk2);
+        assert_string_equal(err->message, want);
         lv_error_freep(&err);
         assert_int_equal(lock_set_acquire(s, NULL, &err), 0);
         lock_set_free(s);
