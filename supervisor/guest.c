@@ -138,6 +138,35 @@ int supervisor_guest_start(struct supervisor *sv, struct lv_error **err)
         return guest_boot(sv, false, err);
 }
 
+int supervisor_guest_reattach(struct supervisor *sv, struct lv_error **err)
+{
+        struct lv_guest *g = &sv->g;
+        int r = supervisor_transition(sv, GUEST_EVENT_START, err);
+        if (r < 0)
+                return r;
+        r = sv->driver->reattach(g, err);
+        if (r >= 0 && (g->pid <= 0 || g->pidfd < 0))
+                r = lv_error_setf(err, LV_ERR_INTERNAL, "driver '%s' reattached no process",
+                                  sv->driver->name);
+        if (r >= 0)
+                r = loop_add_pidfd(sv->loop, g->pidfd, on_guest_exit, sv, &sv->pidfd_source, err);
+        if (r >= 0)
+                r = console_watch(sv, err);
+        if (r < 0) {
+                lv_error_prefix(err, "guest '%s'", g->name);
+                log_error("reattach failed: %s", (*err)->message);
+                /* The process still runs: never kill it, keep its files. */
+                g->pid = 0;
+                guest_release(sv);
+                close(sv->dir_fd);
+                sv->dir_fd = -1;
+                return r;
+        }
+        sv->start_time = time(NULL);
+        log_info("guest process %d reattached by the %s driver", (int)g->pid, sv->driver->name);
+        return supervisor_transition(sv, GUEST_EVENT_STARTED, err);
+}
+
 static bool restart_allowed(struct supervisor *sv)
 {
         static time_t window_start;

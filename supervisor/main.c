@@ -276,9 +276,15 @@ static int supervisor_setup(struct supervisor *sv, const struct options *o, stru
         sv->driver = driver_for_type(sv->g.def->type, err);
         if (!sv->driver)
                 return -EOPNOTSUPP;
+        if (reattach && !sv->driver->reattach) {
+                /* Keep what the dead supervisor left (see above). */
+                close(sv->dir_fd);
+                sv->dir_fd = -1;
+                return lv_error_setf(err, EBUSY, "%s", busy);
+        }
         if ((r = control_new(sv, sock, &sv->control, err)) < 0)
                 return r;
-        return supervisor_guest_start(sv, err);
+        return reattach ? supervisor_guest_reattach(sv, err) : supervisor_guest_start(sv, err);
 }
 
 int main(int argc, char **argv)

@@ -65,6 +65,10 @@ static inline struct supervisor *supervisor_of(struct lv_guest *g)
 
 /* guest.c: operations, each checked against the lifecycle table. */
 int supervisor_guest_start(struct supervisor *sv, struct lv_error **err);
+/* Take over the hypervisor process a dead supervisor left running
+ * (driver->reattach). On failure the process and the state directory are
+ * left alone. */
+int supervisor_guest_reattach(struct supervisor *sv, struct lv_error **err);
 int supervisor_guest_shutdown(struct supervisor *sv, uint64_t timeout_usec, struct lv_error **err);
 int supervisor_guest_destroy(struct supervisor *sv, struct lv_error **err);
 int supervisor_guest_reboot(struct supervisor *sv, struct lv_error **err);
