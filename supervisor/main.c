@@ -252,11 +252,19 @@ static int supervisor_setup(struct supervisor *sv, const struct options *o, stru
                 return r;
         _cleanup_free_ char *status = paths_state_file(o->name, "status.json");
         _cleanup_free_ char *sock = paths_state_file(o->name, "control.sock");
+        _cleanup_free_ char *busy = NULL;
+        bool reattach = false;
         if (access(status, F_OK) == 0 || access(sock, F_OK) == 0) {
                 /* Left by a supervisor that died. */
                 lv_client_error *ce = NULL;
                 r = lv_guest_cleanup_stale_locked(o->name, false, &ce);
-                if (r < 0) {
+                if (r == -EBUSY) {
+                        /* Its hypervisor process still runs: the driver may
+                         * take it over (driver->reattach, below). */
+                        reattach = true;
+                        busy = xstrdup(ce->message);
+                        lv_client_error_free(ce);
+                } else if (r < 0) {
                         /* Keep what the dead supervisor left: it describes
                          * a guest process that still runs. */
                         close(sv->dir_fd);
