@@ -152,7 +152,7 @@ int netns_guest_setup_container(struct lv_guest *g, pid_t child_pid, struct lv_e
 {
         _cleanup_close_ int nsfd = netns_open_pid(child_pid, err);
         if (nsfd < 0)
-                return lv_error_prefix(err, "guest '%s'", g->name);
+                return nsfd;
         _cleanup_close_ int self = netns_open_self(err);
         if (self < 0)
                 return self;
@@ -160,24 +160,22 @@ int netns_guest_setup_container(struct lv_guest *g, pid_t child_pid, struct lv_e
                 if (g->def->n_nets == 0)
                         return 0; /* shares the host's network, as libvirt without <interface> */
                 return lv_error_setf(err, EINVAL,
-                                     "guest '%s': has interfaces but no network namespace of "
-                                     "its own",
-                                     g->name);
+                                     "has interfaces but no network namespace of its own");
         }
         _cleanup_nl_ struct netns_nl *host = NULL, *guest_nl = NULL;
         int r = netns_nl_open(&host, err);
         if (r < 0 || (r = netns_nl_open_fd(nsfd, &guest_nl, err)) < 0)
-                return lv_error_prefix(err, "guest '%s'", g->name);
+                return r;
         r = prepare(g, host, guest_nl, err);
         if (r < 0)
-                return lv_error_prefix(err, "guest '%s'", g->name);
+                return r;
         r = netns_link_set_up(guest_nl, "lo", true, err);
         if (r < 0)
-                return lv_error_prefix(err, "guest '%s': in the container", g->name);
+                return lv_error_prefix(err, "in the container");
         for (int i = 0; i < g->def->n_nets; i++) {
                 r = setup_veth(g, host, guest_nl, nsfd, i, err);
                 if (r < 0)
-                        return lv_error_prefix(err, "guest '%s': interface %d", g->name, i);
+                        return lv_error_prefix(err, "interface %d", i);
         }
         return 0;
 }
@@ -249,7 +247,7 @@ int netns_guest_setup_vm(struct lv_guest *g, unsigned tap_flags, struct netns_gu
         _cleanup_nl_ struct netns_nl *host = NULL;
         int r = netns_nl_open(&host, err);
         if (r < 0 || (r = prepare(g, host, NULL, err)) < 0)
-                return lv_error_prefix(err, "guest '%s'", g->name);
+                return r;
         int n = g->def->n_nets;
         struct netns_guest_tap *taps = xcalloc(n ? (size_t)n : 1, sizeof(*taps));
         for (int i = 0; i < n; i++)
@@ -260,7 +258,7 @@ int netns_guest_setup_vm(struct lv_guest *g, unsigned tap_flags, struct netns_gu
                 r = setup_tap(g, host, tap_flags & NETNS_TAP_PERSIST, i, &taps[i], err);
                 if (r < 0) {
                         netns_guest_taps_free(taps, n);
-                        return lv_error_prefix(err, "guest '%s': interface %d", g->name, i);
+                        return lv_error_prefix(err, "interface %d", i);
                 }
         }
         *ret = taps;

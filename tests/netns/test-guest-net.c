@@ -374,7 +374,7 @@ static void test_refused_up_front(void **state)
 {
         struct domain_def *d = def_new("bad1", 1);
         net_set(&d->nets[0], DOMAIN_NET_BRIDGE, "nosuchbr", NULL);
-        expect_refused(d, ENODEV, "guest 'bad1': interface 0: bridge 'nosuchbr' does not exist");
+        expect_refused(d, ENODEV, "interface 0: bridge 'nosuchbr' does not exist");
 
         d = def_new("bad2", 1);
         net_set(&d->nets[0], DOMAIN_NET_BRIDGE, "lo", NULL);
@@ -442,7 +442,7 @@ static void test_late_failure_undone(void **state)
         struct box b = box_start();
         size_t before = nt_link_count(host);
         nt_fails(netns_guest_setup_container(&g, b.pid, err), ENETUNREACH,
-                 "guest 'late': interface 1: in the container: adding route to 0.0.0.0/0 via "
+                 "interface 1: in the container: adding route to 0.0.0.0/0 via "
                  "192.168.99.1 dev eth1 (kernel: Nexthop has invalid gateway)");
         assert_int_equal(owned_links(d->uuid), 2); /* made before the failure... */
         guest_undo_run(&g);
@@ -516,7 +516,7 @@ static void test_vm_taps(void **state)
         d->nets[0].source = xstrdup("nobr");
         size_t before = nt_link_count(host);
         nt_fails(netns_guest_setup_vm(&g, 0, &taps, &n, err), ENODEV,
-                 "guest 'vm1': interface 0: bridge 'nobr' does not exist");
+                 "interface 0: bridge 'nobr' does not exist");
         guest_undo_run(&g);
         assert_int_equal(nt_link_count(host), before);
         def_free(d);
