@@ -126,11 +126,13 @@ expect "validate unsupported" 1 "" "error: unsupported-element.xml:14: element '
     sh -c "cd '$SRC/tests/data/domain/invalid' && '$LVSH' validate unsupported-element.xml"
 expect "define usage" 1 "" "error: expected a FILE (usage: lvsh define FILE)" -- "$LVSH" define
 
-# a running guest (supervisor.pid names a live process) cannot be undefined
-sleep 1000 &
-sleeper=$!
+# a running guest cannot be undefined: a stand-in supervisor holds the
+# lock on its state directory, as litevirt-supervisor does
 mkdir -p "$T/run/example-vm"
+(exec 9<"$T/run/example-vm" && flock -x 9 && exec sleep 1000) &
+sleeper=$!
 echo "$sleeper" >"$T/run/example-vm/supervisor.pid"
+for _ in $(seq 100); do flock -n -s "$T/run/example-vm" true || break; sleep 0.05; done
 idw=${#sleeper}
 dashes=$(printf '%*s' $((idw + 10 + 7 + 9)) '' | tr ' ' -)
 expect "list shows running" 0 "$(printf ' %-*s   %-10s   %s' "$idw" Id Name State)
@@ -139,7 +141,7 @@ $dashes
 expect "undefine running" 1 "" "error: Failed to undefine domain 'example-vm'
 error: the domain is running (supervisor pid $sleeper); destroy or shut it down first" -- "$LVSH" undefine example-vm
 kill "$sleeper"; wait "$sleeper" 2>/dev/null; sleeper=""
-expect "undefine after stop (stale pid file)" 0 "Domain 'example-vm' has been undefined" "" -- "$LVSH" undefine example-vm
+expect "undefine after stop (stale state)" 0 "Domain 'example-vm' has been undefined" "" -- "$LVSH" undefine example-vm
 expect "undefine again" 1 "" "error: failed to get domain 'example-vm'" -- "$LVSH" undefine example-vm
 expect "list after undefine" 0 "example-container
 example-xen-pv" "" -- "$LVSH" list --all --name
