@@ -350,6 +350,10 @@ int domain_parse_file(const char *path, struct domain_def **ret, struct lv_error
 
 /* libvirt-style XML with two-space indentation, stable across calls. */
 char *domain_format(const struct domain_def *def);
+/* DOMAIN_FORMAT_HIDE_SECRETS leaves out graphics passwords, as virsh
+ * dumpxml does without --security-info. */
+enum { DOMAIN_FORMAT_HIDE_SECRETS = 1 << 0 };
+char *domain_format_flags(const struct domain_def *def, unsigned flags);
 
 /* ---- validate (conf/domain_validate.c) ---- */
 

@@ -403,7 +403,7 @@ static void format_chr(struct strbuf *b, const struct domain_chr *c)
         strbuf_printf(b, "    </%s>\n", tag);
 }
 
-static void format_graphics(struct strbuf *b, const struct domain_graphics *g)
+static void format_graphics(struct strbuf *b, const struct domain_graphics *g, unsigned flags)
 {
         open_tag(b, 4, "graphics");
         attr_s(b, "type", domain_graphics_type_to_string(g->type));
@@ -417,7 +417,8 @@ static void format_graphics(struct strbuf *b, const struct domain_graphics *g)
         if (g->websocket != -1)
                 attr_i(b, "websocket", g->websocket);
         attr_s(b, "listen", g->listen);
-        attr_s(b, "passwd", g->passwd);
+        if (!(flags & DOMAIN_FORMAT_HIDE_SECRETS))
+                attr_s(b, "passwd", g->passwd);
         attr_s(b, "keymap", g->keymap);
         attr_s(b, "defaultMode", g->defaultmode);
         if (!g->n_listens && !g->mouse_mode && !g->clipboard_copypaste) {
@@ -444,7 +445,7 @@ static void format_graphics(struct strbuf *b, const struct domain_graphics *g)
         strbuf_append(b, "    </graphics>\n");
 }
 
-static void format_devices(struct strbuf *b, const struct domain_def *def)
+static void format_devices(struct strbuf *b, const struct domain_def *def, unsigned flags)
 {
         strbuf_append(b, "  <devices>\n");
         elem_text(b, 4, "emulator", def->emulator);
@@ -475,7 +476,7 @@ static void format_devices(struct strbuf *b, const struct domain_def *def)
                               domain_input_type_to_string(def->inputs[i].type),
                               domain_input_bus_to_string(def->inputs[i].bus));
         for (int i = 0; i < def->n_graphics; i++)
-                format_graphics(b, &def->graphics[i]);
+                format_graphics(b, &def->graphics[i], flags);
         for (int i = 0; i < def->n_videos; i++) {
                 const struct domain_video *v = &def->videos[i];
                 strbuf_append(b, "    <video>\n");
@@ -507,6 +508,11 @@ static void format_devices(struct strbuf *b, const struct domain_def *def)
 
 char *domain_format(const struct domain_def *def)
 {
+        return domain_format_flags(def, 0);
+}
+
+char *domain_format_flags(const struct domain_def *def, unsigned flags)
+{
         struct strbuf b = { 0 };
         char uuid[37];
         domain_uuid_format(def->uuid, uuid);
@@ -528,7 +534,7 @@ char *domain_format(const struct domain_def *def)
         format_features(&b, def);
         format_idmap(&b, def);
         format_clock(&b, def);
-        format_devices(&b, def);
+        format_devices(&b, def, flags);
         if (def->seclabel_type) {
                 open_tag(&b, 2, "seclabel");
                 attr_s(&b, "type", def->seclabel_type);

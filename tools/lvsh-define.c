@@ -52,9 +52,11 @@ static const struct lvsh_command *cmd_find(const char *name);
 
 static int cmd_define(int argc, char **argv, struct lv_error **err)
 {
+        static const char *const flags[] = { "--validate", NULL };
+        bool set[1] = { false }; /* litevirt always validates */
         const char *pos[1];
         int npos, r;
-        if ((r = args_split(cmd_find("define"), argc, argv, NULL, NULL, pos, 1, &npos, err)) < 0)
+        if ((r = args_split(cmd_find("define"), argc, argv, flags, set, pos, 1, &npos, err)) < 0)
                 return r;
         if (npos != 1)
                 return lvsh_usage_error(cmd_find("define"), err, "expected a FILE");
@@ -155,7 +157,7 @@ static int cmd_dumpxml(int argc, char **argv, struct lv_error **err)
         _cleanup_domain_def_ struct domain_def *def = NULL;
         if ((r = lvsh_guest_load(pos[0], &def, err)) < 0)
                 return r;
-        _cleanup_free_ char *xml = domain_format(def);
+        _cleanup_free_ char *xml = domain_format_flags(def, set[1] ? 0 : DOMAIN_FORMAT_HIDE_SECRETS);
         fputs(xml, stdout);
         return 0;
 }
@@ -274,14 +276,17 @@ static int cmd_domname(int argc, char **argv, struct lv_error **err)
 }
 
 const struct lvsh_command lvsh_define_commands[] = {
-        { "define", "FILE", "define (but don't start) a domain from an XML file",
+        { "define", "FILE [--validate]", "define (but don't start) a domain from an XML file",
           "    Validates FILE and stores it as the definition of the domain it names.\n"
           "    A domain of the same name and UUID is redefined; a name or UUID that\n"
           "    belongs to another domain is refused. A failed define leaves the old\n"
           "    definition untouched.",
           cmd_define },
         { "undefine", "NAME", "undefine a domain (it must not be running)", NULL, cmd_undefine },
-        { "dumpxml", "NAME [--inactive]", "domain information in XML", NULL, cmd_dumpxml },
+        { "dumpxml", "NAME [--inactive] [--security-info]", "domain information in XML",
+          "    The stored definition (a running guest's live XML once its supervisor\n"
+          "    answers). Graphics passwords only with --security-info.",
+          cmd_dumpxml },
         { "validate", "FILE", "validate a domain XML file without defining it", NULL,
           cmd_validate },
         { "list", "[--all] [--inactive] [--name] [--uuid]", "list domains",

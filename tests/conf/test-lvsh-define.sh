@@ -124,7 +124,21 @@ error: cannot open '$T/none.xml': No such file or directory" -- "$LVSH" define "
 expect "validate ok" 0 "$C validates" "" -- "$LVSH" validate "$C"
 expect "validate unsupported" 1 "" "error: unsupported-element.xml:14: element 'hostdev': not supported by litevirt" -- \
     sh -c "cd '$SRC/tests/data/domain/invalid' && '$LVSH' validate unsupported-element.xml"
-expect "define usage" 1 "" "error: expected a FILE (usage: lvsh define FILE)" -- "$LVSH" define
+expect "define usage" 1 "" "error: expected a FILE (usage: lvsh define FILE [--validate])" -- "$LVSH" define
+expect "define --validate" 0 "Domain 'example-container' defined from $C" "" -- "$LVSH" define --validate "$C"
+
+# graphics passwords only with --security-info; the stored file keeps them
+sed "s|<graphics type='vnc' autoport='yes' listen='127.0.0.1'/>|<graphics type='vnc' autoport='yes' listen='127.0.0.1' passwd='s3cret'/>|" "$V" >"$T/pw.xml"
+"$LVSH" define "$T/pw.xml" >/dev/null
+n=$((n + 1))
+if "$LVSH" dumpxml example-vm | grep -q s3cret; then fail "dumpxml shows the password"; else ok "dumpxml hides the password"; fi
+n=$((n + 1))
+if "$LVSH" dumpxml --security-info example-vm | grep -q "passwd='s3cret'" &&
+    grep -q "passwd='s3cret'" "$T/etc/guests/example-vm.xml"; then
+    ok "dumpxml --security-info shows the password"
+else
+    fail "dumpxml --security-info lacks the password"
+fi
 
 # a running guest cannot be undefined: a stand-in supervisor holds the
 # lock on its state directory, as litevirt-supervisor does
