@@ -183,6 +183,37 @@ c2=$(last_counter "$CON")
 if wait_for "$CON" "LV-COUNTER $((c2 + 1))\b" 10; then ok "resumed guest counts on"; else fail "counter did not continue after resume"; fi
 [ "$("$LVSH" domstate lvqt-boot)" = "running" ] || fail "not running after resume"
 
+# ---- reattach after SIGKILL of the supervisor ----
+spid=$(cat "$LITEVIRT_RUNDIR/lvqt-boot/supervisor.pid")
+c1=$(last_counter "$CON")
+kill -9 "$spid"
+i=0; while [ -d "/proc/$spid" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ -d "/proc/$pid" ] && ok "QEMU survives its supervisor's SIGKILL" || fail "QEMU died with its supervisor"
+out=$("$LVSH" start lvqt-boot 2>&1) || fail "start after supervisor death: $out"
+[ "$(qemu_pid lvqt-boot)" = "$pid" ] && ok "reattached to the same QEMU ($pid)" ||
+    fail "not the same QEMU after reattach: $(qemu_pid lvqt-boot) vs $pid"
+[ "$("$LVSH" domstate lvqt-boot)" = "running" ] || fail "not running after reattach"
+CON2=$T/console2.out
+timeout 60 "$LVSH" console lvqt-boot < /dev/null > "$CON2" 2>&1 &
+HELPERS="$HELPERS $!"
+counter_above() { # FILE N SECONDS: the counter in FILE goes above N
+    local i=0 c
+    while [ $i -lt $(($3 * 10)) ]; do
+        c=$(last_counter "$1")
+        [ -n "$c" ] && [ "$c" -gt "$2" ] && return 0
+        sleep 0.1; i=$((i + 1))
+    done
+    return 1
+}
+if counter_above "$CON2" "$((c1 + 1))" 20; then
+    ok "the guest's counter went on across the reattach ($c1 -> $(last_counter "$CON2"))"
+else
+    fail "counter did not continue after reattach: $(tail -c 200 "$CON2")"
+fi
+grep -aq "LV-GUEST-BOOTED\|LV-COUNTER 1\b" "$CON2" && fail "the guest restarted on reattach"
+[ "$("$LVSH" vncdisplay lvqt-boot)" = "vnc://127.0.0.1:0" ] || fail "vncdisplay after reattach"
+CON=$CON2
+
 # ---- ACPI shutdown ----
 "$LVSH" shutdown lvqt-boot >/dev/null || fail "shutdown"
 if wait_state lvqt-boot "shut off" 60; then ok "ACPI shutdown"; else fail "guest did not shut down"; fi
