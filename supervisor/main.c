@@ -225,7 +225,7 @@ static int write_pid_file(const char *name, struct lv_error **err)
         _cleanup_free_ char *path = paths_state_file(name, "supervisor.pid");
         char buf[32];
         int n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
-        return file_write_atomic(path, buf, (size_t)n, 0644, err);
+        return file_write_replace(path, buf, (size_t)n, 0644, err);
 }
 
 static int open_log(const char *name, struct lv_error **err)

@@ -155,5 +155,5 @@ int status_write(struct supervisor *sv, struct lv_error **err)
         _cleanup_free_ char *path = paths_state_file(sv->g.name, "status.json");
         _cleanup_free_ char *text = xasprintf("%s\n", s);
         json_object_put(o);
-        return file_write_atomic(path, text, n + 1, 0600, err);
+        return file_write_replace(path, text, n + 1, 0600, err);
 }
