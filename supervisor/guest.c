@@ -102,7 +102,9 @@ static int on_guest_exit(struct loop_source *s, int pidfd, void *data);
 static int guest_boot(struct supervisor *sv, bool after_crash, struct lv_error **err)
 {
         struct lv_guest *g = &sv->g;
-        int r = sv->driver->start(g, err);
+        int r = supervisor_leases_acquire(sv, NULL, err);
+        if (r >= 0)
+                r = sv->driver->start(g, err);
         if (r >= 0 && (g->pid <= 0 || g->pidfd < 0))
                 r = lv_error_setf(err, LV_ERR_INTERNAL, "driver '%s' started no process",
                                   sv->driver->name);

@@ -288,7 +288,7 @@ int lock_set_new(const char *lockspace, const char *host_uuid, const struct doma
                 _cleanup_free_ char *path = NULL;
                 int r = disk_canonical(d->source, &path, err);
                 if (r < 0)
-                        return lv_error_prefix(err, "guest '%s'", def->name);
+                        return r;
                 bool shared = d->readonly || d->shareable;
                 int j;
                 for (j = 0; j < s->n_leases; j++)
@@ -326,7 +326,7 @@ int lock_set_acquire(struct lock_set *s, const char *state, struct lv_error **er
         if (kind == TAKE_HANDOVER) {
                 n_state = lock_state_parse(state, &hashes, &gens, err);
                 if (n_state < 0)
-                        return lv_error_prefix(err, "guest '%s'", s->guest_name);
+                        return n_state;
                 /* Every exclusive lease must be in the state, and every
                  * entry must be one of our disks. */
                 int n_excl = 0;
@@ -339,15 +339,15 @@ int lock_set_acquire(struct lock_set *s, const char *state, struct lv_error **er
                                         break;
                         if (i == s->n_leases)
                                 return lv_error_setf(err, LV_ERR_PROTOCOL,
-                                                     "guest '%s': lock state names lease %s, "
-                                                     "which is not one of its writable disks",
-                                                     s->guest_name, hashes[k]);
+                                                     "lock state names lease %s, which is not "
+                                                     "one of the guest's writable disks",
+                                                     hashes[k]);
                 }
                 if (n_state != n_excl)
                         return lv_error_setf(err, LV_ERR_PROTOCOL,
-                                             "guest '%s': lock state has %d leases, the guest "
-                                             "has %d writable disks",
-                                             s->guest_name, n_state, n_excl);
+                                             "lock state has %d leases, the guest has %d "
+                                             "writable disks",
+                                             n_state, n_excl);
         }
 
         for (int i = 0; i < s->n_leases; i++) {
@@ -368,7 +368,7 @@ int lock_set_acquire(struct lock_set *s, const char *state, struct lv_error **er
                                 lease_drop(s, &s->leases[j],
                                            kind == TAKE_FRESH ? "free" : "handover");
                         }
-                        return lv_error_prefix(err, "guest '%s'", s->guest_name);
+                        return r;
                 }
         }
         return 0;
@@ -394,7 +394,7 @@ int lock_set_release(struct lock_set *s, char **ret_state, struct lv_error **err
                 lease_drop(s, l, NULL);
         }
         if (ret < 0)
-                return lv_error_prefix(err, "guest '%s': releasing disk leases", s->guest_name);
+                return lv_error_prefix(err, "releasing disk leases");
         if (ret_state)
                 *ret_state = strbuf_steal(&sb);
         return 0;

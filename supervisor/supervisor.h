@@ -56,6 +56,9 @@ struct supervisor {
 
         struct console_ring console_ring;
         struct control_client *console_client;
+
+        /* Disk leases held while the guest runs (leases.c, lock.h). */
+        struct lock_set *leases;
 };
 
 static inline struct supervisor *supervisor_of(struct lv_guest *g)
@@ -112,6 +115,15 @@ void control_guest_ended(struct control *c);
  * client is then dropped). */
 int control_client_send_raw(struct control_client *cl, const char *data, size_t n);
 void control_client_drop(struct control_client *cl, const char *why);
+
+/* leases.c: the guest's disk leases. Taken before the driver starts the
+ * guest (state: NULL, or a migration's lock state), released through the
+ * undo stack. */
+struct host_identity;
+int supervisor_leases_acquire(struct supervisor *sv, const char *state, struct lv_error **err);
+/* This host's identity (host.conf, machine-id, SMBIOS) and lockspace. */
+int supervisor_host_identity(struct host_identity *ret, char **ret_lockspace,
+                             struct lv_error **err);
 
 /* notify.c: sd_notify protocol. */
 int notify_send(const char *state, struct lv_error **err);

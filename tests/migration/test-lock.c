@@ -84,7 +84,7 @@ static void test_exclusive_conflict(void **state)
         assert_int_equal(lock_set_acquire(a, NULL, &err), 0);
         assert_true(lock_set_acquire(b, NULL, &err) < 0);
         _cleanup_free_ char *want = xasprintf(
-                "guest 'web2': disk '%s' is in use by guest 'web1' on host " HOST_A, disk1);
+                "disk '%s' is in use by guest 'web1' on host " HOST_A, disk1);
         assert_string_equal(err->message, want);
         _cleanup_free_ char *rec = record(disk1);
         assert_non_null(strstr(rec, "state=held\n"));
@@ -132,7 +132,7 @@ static void test_shared(void **state)
         assert_int_equal(lock_set_acquire(w, NULL, &err), 0);
         assert_true(lock_set_acquire(a, NULL, &err) < 0);
         _cleanup_free_ char *want = xasprintf(
-                "guest 'web1': disk '%s' is in use by guest 'writer' on host " HOST_A, iso);
+                "disk '%s' is in use by guest 'writer' on host " HOST_A, iso);
         assert_string_equal(err->message, want);
         lock_set_free(a);
         lock_set_free(b);
@@ -185,7 +185,7 @@ static void test_paths(void **state)
         assert_true(lock_set_new(space, HOST_A, d, 1, &s, &err) < 0);
         assert_null(s);
         assert_string_equal(err->message,
-                            "guest 'web1': disk 'relative.img': the path is not absolute");
+                            "disk 'relative.img': the path is not absolute");
         guest_free(d);
         unlink(link);
 }
@@ -232,7 +232,7 @@ static void test_crashed_holder(void **state)
         assert_int_equal(got, 1);
         assert_true(r < 0);
         _cleanup_free_ char *want = xasprintf(
-                "guest 'web1': disk '%s' is in use by guest 'db1' on host " HOST_B, disk2);
+                "disk '%s' is in use by guest 'db1' on host " HOST_B, disk2);
         assert_string_equal(err->message, want);
         lv_error_freep(&err);
         assert_int_equal(lock_set_acquire(s, NULL, &err), 0);
