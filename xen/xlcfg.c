@@ -454,9 +454,7 @@ static int write_vnc(struct writer *w, const struct domain_graphics *g)
                 put_number(w, "vncunused", autoport);
                 if (g->passwd && (r = put_string(w, "vncpasswd", g->passwd)) < 0)
                         return r;
-                if (g->keymap && (r = put_string(w, "keymap", g->keymap)) < 0)
-                        return r;
-                return 0;
+                return 0; /* keymap: write_graphics, shared with SPICE */
         }
         /* PV/PVH: a virtual framebuffer device */
         _cleanup_strbuf_ struct strbuf spec = { 0 };
@@ -513,8 +511,6 @@ static int write_spice(struct writer *w, const struct domain_graphics *g)
                 if (streq(g->clipboard_copypaste, "yes"))
                         put_number(w, "spice_clipboard_sharing", 1);
         }
-        if (g->keymap && (r = put_string(w, "keymap", g->keymap)) < 0)
-                return r;
         return 0;
 }
 
@@ -542,6 +538,10 @@ static int write_graphics(struct writer *w)
         if (vnc && (r = write_vnc(w, vnc)) < 0)
                 return r;
         if (spice && (r = write_spice(w, spice)) < 0)
+                return r;
+        /* HVM: one keymap for both displays */
+        const char *keymap = vnc && vnc->keymap ? vnc->keymap : spice ? spice->keymap : NULL;
+        if (w->kind == KIND_HVM && keymap && (r = put_string(w, "keymap", keymap)) < 0)
                 return r;
         return 0;
 }

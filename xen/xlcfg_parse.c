@@ -51,6 +51,8 @@ static int get_string(struct reader *rd, const char *key, char **ret)
                 return 0;
         if (s->value.type != XLCFG_STRING)
                 return fail(rd, s->line, key, "a quoted string expected");
+        if (!*s->value.text)
+                return fail(rd, s->line, key, "empty string");
         free(*ret);
         *ret = xstrdup(s->value.text);
         return 0;
@@ -154,6 +156,13 @@ static int spec_split(const char *spec, bool target_last, struct spec_item **ret
                 else
                         end = strchrnul(p, ',');
                 const char *eq = memchr(p, '=', (size_t)(end - p));
+                /* xl.cfg as litevirt writes it has no '=' in values (but
+                 * in a disk's target) */
+                if (eq && memchr(eq + 1, '=', (size_t)(end - eq - 1)) &&
+                    !(target_last && startswith(p, "target="))) {
+                        spec_free(items, n);
+                        return -EINVAL;
+                }
                 items = xrealloc(items, sizeof(*items) * (size_t)(n + 1));
                 if (eq) {
                         items[n].key = xstrndup(p, (size_t)(eq - p));
@@ -320,6 +329,12 @@ static int read_os(struct reader *rd)
                                             "'%c' given twice", *b);
                 os->boot[os->n_boot++] = dev;
         }
+        if (rd->kind == KIND_HVM && !boot) {
+                /* xl's default order, "cda" */
+                os->boot[os->n_boot++] = DOMAIN_BOOT_HD;
+                os->boot[os->n_boot++] = DOMAIN_BOOT_CDROM;
+                os->boot[os->n_boot++] = DOMAIN_BOOT_FD;
+        }
         if (bios) {
                 if (!streq(bios, "ovmf") && !streq(bios, "seabios") && !streq(bios, "rombios"))
                         return fail(rd, xlcfg_get(rd->cfg, "bios")->line, "bios", "unknown firmware '%s'", bios);
@@ -327,6 +342,10 @@ static int read_os(struct reader *rd)
                         return fail(rd, xlcfg_get(rd->cfg, "bios")->line, "bios",
                                     "'%s' cannot be expressed in domain XML (only ovmf, as <loader type='pflash'>)",
                                     bios);
+                if (!bios_path)
+                        return fail(rd, xlcfg_get(rd->cfg, "bios")->line, "bios",
+                                    "ovmf without bios_path_override cannot be expressed in domain XML "
+                                    "(<loader type='pflash'> needs the image's path)");
                 os->loader_type = xstrdup("pflash");
                 os->loader = TAKE_PTR(bios_path);
         } else if (bios_path) {
@@ -343,6 +362,12 @@ static int read_os(struct reader *rd)
                 os->loader_type = xstrdup("rom");
                 os->loader = TAKE_PTR(firmware);
         }
+        if (def->bootloader_args && !def->bootloader)
+                return fail(rd, line, "bootloader_args", "given without 'bootloader'");
+        if (os->kernel && def->bootloader)
+                return fail(rd, xlcfg_get(rd->cfg, "bootloader")->line, "bootloader", "given with 'kernel'");
+        if (!os->kernel && (os->initrd || os->cmdline))
+                return fail(rd, 0, os->initrd ? "ramdisk" : "cmdline", "given without 'kernel'");
         if (rd->kind == KIND_PV && !os->kernel && !def->bootloader)
                 return fail(rd, 0, "kernel", "a PV guest needs 'kernel' or 'bootloader'");
         if (rd->kind == KIND_PVH && !os->kernel)
@@ -437,14 +462,14 @@ static struct domain_graphics *graphics_add(struct domain_def *def, enum domain_
         return g;
 }
 
+/* As the XML parser models it: one <listen type='address'>, with the
+ * address when there is one. */
 static void graphics_set_listen(struct domain_graphics *g, const char *addr)
 {
-        if (!addr)
-                return;
-        g->listen = xstrdup(addr);
+        g->listen = xstrdup_null(addr);
         g->listens = xcalloc(1, sizeof(*g->listens));
         g->listens[0].type = xstrdup("address");
-        g->listens[0].address = xstrdup(addr);
+        g->listens[0].address = xstrdup_null(addr);
         g->n_listens = 1;
 }
 
@@ -541,8 +566,8 @@ static int read_vfb(struct reader *rd)
                 return fail(rd, line, "vfb", "more than one framebuffer");
         struct spec_item *items = NULL;
         int n = 0;
-        if (spec_split(vfbs[0], false, &items, &n) < 0)
-                return fail(rd, line, "vfb", "too many items");
+        if ((r = spec_split(vfbs[0], false, &items, &n)) < 0)
+                return fail(rd, line, "vfb", r == -E2BIG ? "more than 64 items" : "a value with '='");
         struct vnc_settings v = { .enabled = -1, .display = -1, .unused = -1 };
         for (int i = 0; i < n && r >= 0; i++) {
                 const char *k = items[i].key, *val = items[i].value ? items[i].value : "";
@@ -562,6 +587,8 @@ static int read_vfb(struct reader *rd)
                         if (parse_number(val, 0, 65535 - 5900, &num) < 0)
                                 r = fail(rd, line, "vfb", "vncdisplay='%s' is not a display number", val);
                         v.display = num;
+                } else if (!*val) {
+                        r = fail(rd, line, "vfb", "'%s' without a value", k);
                 } else if (streq(k, "vnclisten") || streq(k, "vncpasswd") || streq(k, "keymap")) {
                         char **slot = streq(k, "vnclisten") ? &v.listen : streq(k, "vncpasswd") ? &v.passwd
                                                                                                : &v.keymap;
@@ -678,8 +705,8 @@ static int read_vifs(struct reader *rd)
                 struct spec_item *items = NULL;
                 int n = 0;
                 _cleanup_free_ char *what = spec_describe("vif", i);
-                if (spec_split(vifs[i], false, &items, &n) < 0)
-                        return fail(rd, line, what, "too many items");
+                if ((r = spec_split(vifs[i], false, &items, &n)) < 0)
+                        return fail(rd, line, what, r == -E2BIG ? "more than 64 items" : "a value with '='");
                 def->nets = xrealloc(def->nets, sizeof(*def->nets) * (size_t)(def->n_nets + 1));
                 struct domain_net *net = &def->nets[def->n_nets++];
                 *net = (struct domain_net){ .type = DOMAIN_NET_BRIDGE };
@@ -762,28 +789,38 @@ static int read_vifs(struct reader *rd)
 static int disk_target_prefix(struct domain_disk *d, const char **target)
 {
         const char *t = *target;
+        const char *backend = NULL;
+        enum domain_disk_format format = DOMAIN_DISK_FORMAT_NONE;
         if (startswith(t, "phy:")) {
-                d->driver_name = xstrdup("phy");
+                backend = "phy";
                 t += 4;
         } else if (startswith(t, "file:")) {
                 t += 5;
         } else if (startswith(t, "tap:") || startswith(t, "tap2:")) {
-                d->driver_name = xstrdup("tap");
+                backend = "tap";
                 t = strchr(t, ':') + 1;
                 if (startswith(t, "aio:"))
                         t += 4;
         }
         if (startswith(t, "qcow2:")) {
-                d->format = DOMAIN_DISK_FORMAT_QCOW2;
+                format = DOMAIN_DISK_FORMAT_QCOW2;
                 t += 6;
         } else if (startswith(t, "raw:")) {
-                d->format = DOMAIN_DISK_FORMAT_RAW;
+                format = DOMAIN_DISK_FORMAT_RAW;
                 t += 4;
         } else if (startswith(t, "aio:")) {
                 t += 4;
         }
         if (*t && *t != '/')
                 return -EINVAL;
+        /* a prefix that contradicts backendtype= or format= */
+        if ((backend && d->driver_name && !streq(backend, d->driver_name)) ||
+            (format && d->format && format != d->format))
+                return -EBADMSG;
+        if (backend && !d->driver_name)
+                d->driver_name = xstrdup(backend);
+        if (format)
+                d->format = format;
         *target = t;
         return 0;
 }
@@ -794,8 +831,8 @@ static int read_disk(struct reader *rd, const char *spec, int line, const char *
         int n = 0, r = 0, positional = 0;
         const char *target = NULL;
         bool target_seen = false;
-        if (spec_split(spec, true, &items, &n) < 0)
-                return fail(rd, line, what, "too many items");
+        if ((r = spec_split(spec, true, &items, &n)) < 0)
+                return fail(rd, line, what, r == -E2BIG ? "more than 64 items" : "a value with '='");
         /* either the keyed form (vdev=...,target=...) or the legacy
          * positional one (target,vdev,access), never both */
         bool keyed = false;
@@ -877,7 +914,11 @@ static int read_disk(struct reader *rd, const char *spec, int line, const char *
                 r = fail(rd, line, what, "no vdev");
         if (r >= 0 && target && *target) {
                 const char *t = target;
-                if (disk_target_prefix(d, &t) < 0)
+                int p = disk_target_prefix(d, &t);
+                if (p == -EBADMSG)
+                        r = fail(rd, line, what, "target prefix in '%s' contradicts backendtype or format",
+                                 target);
+                else if (p < 0)
                         r = fail(rd, line, what, "target '%s' is not an absolute path", target);
                 else if (*t)
                         d->source = xstrdup(t);

@@ -123,7 +123,6 @@ static int lex_string(struct lexer *lx, char **ret)
                         case '"': case '\'': case '\\': c = e; break;
                         case 'n': c = '\n'; break;
                         case 't': c = '\t'; break;
-                        case 'r': c = '\r'; break;
                         default:
                                 if (isprint((unsigned char)e))
                                         return lex_error(lx, "unsupported escape '\\%c' in a string", e);
@@ -236,6 +235,34 @@ static int lex_setting(struct lexer *lx, struct xlcfg *cfg)
                          cfg->settings[cfg->n_settings - 1].key, describe(lx, buf, sizeof(buf)));
 }
 
+/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+        size_t len;
+        unsigned min;
+        unsigned cp;
+        if (p[0] < 0x80)
+                return 1;
+        if ((p[0] & 0xe0) == 0xc0)
+                len = 2, min = 0x80, cp = p[0] & 0x1f;
+        else if ((p[0] & 0xf0) == 0xe0)
+                len = 3, min = 0x800, cp = p[0] & 0x0f;
+        else if ((p[0] & 0xf8) == 0xf0)
+                len = 4, min = 0x10000, cp = p[0] & 0x07;
+        else
+                return 0;
+        if (len > n)
+                return 0;
+        for (size_t i = 1; i < len; i++) {
+                if ((p[i] & 0xc0) != 0x80)
+                        return 0;
+                cp = cp << 6 | (p[i] & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+                return 0;
+        return len;
+}
+
 int xlcfg_syntax_parse(const char *text, size_t len, const char *filename, struct xlcfg **ret,
                        struct lv_error **err)
 {
@@ -246,6 +273,16 @@ int xlcfg_syntax_parse(const char *text, size_t len, const char *filename, struc
                                      XLCFG_MAX_BYTES);
         if (memchr(text, '\0', len))
                 return lv_error_setf(err, EINVAL, "%s: contains a NUL byte", filename);
+        /* the domain XML it becomes is UTF-8: so must it be */
+        int line = 1;
+        for (size_t i = 0; i < len;) {
+                size_t l = utf8_len((const unsigned char *)text + i, len - i);
+                if (!l)
+                        return lv_error_setf(err, EINVAL, "%s:%d: not valid UTF-8", filename, line);
+                if (text[i] == '\n')
+                        line++;
+                i += l;
+        }
         struct xlcfg *cfg = xcalloc(1, sizeof(*cfg));
         _cleanup_xlcfg_ struct xlcfg *owned = cfg;
         cfg->filename = xstrdup(filename);

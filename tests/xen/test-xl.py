@@ -71,7 +71,7 @@ class Xl:
     def __init__(self, xl, fakexen, tmp):
         self.xl = xl
         self.env = dict(os.environ)
-        self.env["LD_PRELOAD"] = fakexen
+        self.env["LD_PRELOAD"] = os.path.abspath(fakexen)
         conf = os.path.join(tmp, "xl.conf")
         open(conf, "w").close()  # empty global config
         self.env["FAKEXEN_XL_CONF"] = conf
