@@ -333,6 +333,21 @@ static int addr_attr_int(const struct domain_address *a, const char *name, int d
         return (int)n;
 }
 
+/* The bus of a disk without bus=: from its target name, as libvirt
+ * (vdX virtio, hdX ide, sdX scsi). */
+static enum domain_disk_bus disk_bus(const struct domain_disk *d)
+{
+        if (d->bus != DOMAIN_DISK_BUS_NONE)
+                return d->bus;
+        if (startswith(d->target_dev, "vd"))
+                return DOMAIN_DISK_BUS_VIRTIO;
+        if (startswith(d->target_dev, "hd"))
+                return DOMAIN_DISK_BUS_IDE;
+        if (startswith(d->target_dev, "sd"))
+                return DOMAIN_DISK_BUS_SCSI;
+        return DOMAIN_DISK_BUS_NONE;
+}
+
 static int check_disk(struct build *b, int i, struct lv_error **err)
 {
         const struct domain_def *def = b->def;
@@ -356,7 +371,7 @@ static int check_disk(struct build *b, int i, struct lv_error **err)
                 return lv_error_setf(err, LV_ERR_UNSUPPORTED,
                                      "guest '%s': disk '%s': cache mode '%s' is not supported",
                                      def->name, t, d->driver_cache);
-        switch (d->bus) {
+        switch (disk_bus(d)) {
         case DOMAIN_DISK_BUS_VIRTIO:
                 if (d->device == DOMAIN_DISK_DEVICE_CDROM)
                         return lv_error_setf(err, LV_ERR_UNSUPPORTED,
@@ -384,7 +399,10 @@ static int check_disk(struct build *b, int i, struct lv_error **err)
                 return lv_error_setf(err, LV_ERR_UNSUPPORTED,
                                      "guest '%s': disk '%s': bus '%s' is not supported for QEMU "
                                      "guests (virtio, ide, sata, scsi)",
-                                     def->name, t, domain_disk_bus_to_string(d->bus));
+                                     def->name, t,
+                                     d->bus == DOMAIN_DISK_BUS_NONE
+                                             ? "none"
+                                             : domain_disk_bus_to_string(d->bus));
         }
         for (int j = 0; j < i; j++)
                 if (streq(def->disks[j].target_dev, d->target_dev))
@@ -606,7 +624,7 @@ static int assign_addresses(struct build *b, struct lv_error **err)
                 if ((r = pci_alloc(b, &b->net_addr[i], "interface", err)) < 0)
                         return r;
         for (int i = 0; i < def->n_disks; i++)
-                if (def->disks[i].bus == DOMAIN_DISK_BUS_VIRTIO &&
+                if (disk_bus(&def->disks[i]) == DOMAIN_DISK_BUS_VIRTIO &&
                     (r = pci_alloc(b, &b->disk_addr[i], def->disks[i].target_dev, err)) < 0)
                         return r;
         if (balloon_wanted(def) && (r = pci_alloc(b, &b->balloon_addr, "memballoon", err)) < 0)
@@ -824,7 +842,8 @@ static int emit_disk(struct build *b, int i, struct lv_error **err)
         int unit = addr_attr_int(&d->address, "unit", -2);
         struct json_object *o = json_object_new_object();
         char buf[64];
-        switch (d->bus) {
+        enum domain_disk_bus bus = disk_bus(d);
+        switch (bus) {
         case DOMAIN_DISK_BUS_VIRTIO:
                 jstr(o, "driver", "virtio-blk-pci");
                 jaddr(o, &b->disk_addr[i]);
@@ -885,11 +904,11 @@ static int emit_disk(struct build *b, int i, struct lv_error **err)
                 jstr(o, "drive", format);
         if (d->shareable)
                 jbool(o, "share-rw", true);
-        switch (d->bus) {
+        switch (bus) {
         case DOMAIN_DISK_BUS_VIRTIO: {
                 int n = 0;
                 for (int j = 0; j < i; j++)
-                        n += def->disks[j].bus == DOMAIN_DISK_BUS_VIRTIO;
+                        n += disk_bus(&def->disks[j]) == DOMAIN_DISK_BUS_VIRTIO;
                 snprintf(buf, sizeof(buf), "virtio-disk%d", n);
                 break;
         }
