@@ -6,6 +6,7 @@
  * state comes from `xl list`. Without a hypervisor (/proc/xen absent) a
  * start fails at check(), before anything is created. */
 #include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/syscall.h>
@@ -13,6 +14,7 @@
 
 #include <json-c/json.h>
 
+#include "supervisor/lifecycle.h"
 #include "util/fileio.h"
 #include "util/log.h"
 #include "xen/xl.h"
@@ -71,6 +73,68 @@ static void unlink_undo(struct lv_guest *g, void *data)
         unlink(data);
 }
 
+/* The console: `xl console NAME` on a pty whose master the core relays
+ * to `lvsh console`. It ends by itself with the domain. */
+struct console_helper {
+        pid_t pid;
+        int pidfd;
+};
+
+static void console_helper_undo(struct lv_guest *g, void *data)
+{
+        struct console_helper *c = data;
+        if (c->pidfd >= 0) {
+                syscall(SYS_pidfd_send_signal, c->pidfd, SIGTERM, NULL, 0);
+                while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+                close(c->pidfd);
+                c->pidfd = -1;
+        }
+        if (g->console_fd >= 0) {
+                close(g->console_fd);
+                g->console_fd = -1;
+        }
+        free(g->console_path);
+        g->console_path = NULL;
+}
+
+static int console_start(struct lv_guest *g, struct lv_error **err)
+{
+        int master = -1, slave = -1;
+        char path[128];
+        if (openpty(&master, &slave, path, NULL, NULL) < 0)
+                return lv_error_set(err, errno, "guest '%s': openpty for the console", g->name);
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_adddup2(&fa, slave, 0);
+        posix_spawn_file_actions_adddup2(&fa, slave, 1);
+        posix_spawn_file_actions_adddup2(&fa, slave, 2);
+        posix_spawn_file_actions_addclose(&fa, master);
+        posix_spawnattr_t attr;
+        posix_spawnattr_init(&attr);
+        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
+        const char *xl = xen_xl_path();
+        char *argv[] = { (char *)xl, "console", (char *)g->name, NULL };
+        pid_t pid;
+        int r = posix_spawnp(&pid, xl, &fa, &attr, argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        posix_spawnattr_destroy(&attr);
+        close(slave);
+        if (r != 0) {
+                close(master);
+                return lv_error_set(err, r, "guest '%s': running '%s console'", g->name, xl);
+        }
+        struct console_helper *c = xcalloc(1, sizeof(*c));
+        c->pid = pid;
+        c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        g->console_fd = master;
+        g->console_path = xstrdup(path);
+        guest_undo_push(g, "xl console", console_helper_undo, c, free);
+        if (c->pidfd < 0)
+                return lv_error_set(err, errno, "guest '%s': pidfd_open(%d)", g->name, (int)pid);
+        return 0;
+}
+
 static int xen_start(struct lv_guest *g, struct lv_error **err)
 {
         _cleanup_free_ char *cfg = NULL;
@@ -118,9 +182,8 @@ static int xen_start(struct lv_guest *g, struct lv_error **err)
                         g->pidfd = dup(p->pidfd);
                         if (g->pidfd < 0)
                                 return lv_error_set(err, errno, "guest '%s': dup(pidfd)", g->name);
-                        g->console_fd = -1;
                         log_info("guest '%s': xl create -F running as pid %d", g->name, (int)pid);
-                        return 0;
+                        return console_start(g, err);
                 }
                 struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
                 if (poll(&pfd, 1, 100) > 0) {
@@ -200,6 +263,36 @@ static int xen_stats(struct lv_guest *g, struct json_object *out, struct lv_erro
         return 0;
 }
 
+/* xl create -F logs "Domain N has shut down, reason code R ..." before it
+ * acts on it (R: 0 poweroff, 1 reboot, 2 suspend, 3 crash, 4 watchdog,
+ * 5 soft reset); the last one says how the guest ended. */
+static int xen_exited(struct lv_guest *g, int wait_status)
+{
+        _cleanup_free_ char *path = xasprintf("%s/xl.log", g->state_dir);
+        _cleanup_free_ char *log = NULL;
+        _cleanup_error_ struct lv_error *e = NULL;
+        size_t len;
+        int reason = -1;
+        if (file_read_bounded(path, 1024 * 1024, &log, &len, &e) == 0) {
+                for (const char *p = log; (p = strstr(p, "has shut down, reason code ")); p++)
+                        reason = atoi(p + strlen("has shut down, reason code "));
+        }
+        switch (reason) {
+        case 0:
+        case 2:
+                return GUEST_EXIT_POWEROFF;
+        case 1:
+        case 5:
+                return GUEST_EXIT_REBOOT;
+        case 3:
+        case 4:
+                return GUEST_EXIT_CRASH;
+        default:
+                return WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0 ? GUEST_EXIT_POWEROFF
+                                                                              : GUEST_EXIT_CRASH;
+        }
+}
+
 const struct lv_driver xen_driver = {
         .name = "xen",
         .check = xen_check,
@@ -210,4 +303,5 @@ const struct lv_driver xen_driver = {
         .suspend = xen_suspend,
         .resume = xen_resume,
         .stats = xen_stats,
+        .exited = xen_exited,
 };
