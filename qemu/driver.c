@@ -346,16 +346,18 @@ static void on_qmp_event(struct qmp *q, const char *event, struct json_object *d
 {
         struct lv_guest *g = userdata;
         struct qemu_guest *qg = g->driver_data;
-        log_info("QEMU event %s", event);
+        struct json_object *v = NULL;
+        const char *reason = data && json_object_object_get_ex(data, "reason", &v)
+                                     ? json_object_get_string(v)
+                                     : NULL;
+        log_info("QEMU event %s%s%s%s", event, reason ? " (" : "", reason ? reason : "",
+                 reason ? ")" : "");
         if (!qg)
                 return;
         if (streq(event, "SHUTDOWN")) {
-                struct json_object *v = NULL;
                 qg->shutdown_seen = true;
                 snprintf(qg->shutdown_reason, sizeof(qg->shutdown_reason), "%s",
-                         data && json_object_object_get_ex(data, "reason", &v)
-                                 ? json_object_get_string(v)
-                                 : "");
+                         reason ? reason : "");
                 /* -no-shutdown: QEMU waits; the guest is off, end the process */
                 struct lv_error *e = NULL;
                 if (qmp_send(q, "quit", NULL, QEMU_CMD_TIMEOUT_MS, NULL, NULL, &e) < 0) {
