@@ -53,8 +53,12 @@ static int one_libnl(struct netns_nl *host, struct netns_nl *guest, int nsfd)
         static const unsigned char mac[6] = {0x52, 0x54, 0x00, 0xbe, 0x00, 0x01};
         static const unsigned char hmac[6] = {0xfe, 0x54, 0x00, 0xbe, 0x00, 0x01};
         struct netns_veth_spec spec = {
-                .name = "lvbench-0", .peer_name = "eth0", .peer_nsfd = nsfd,
-                .mac = hmac, .peer_mac = mac, .mtu = 1400,
+                .name = "lvbench-0",
+                .peer_name = "eth0",
+                .peer_nsfd = nsfd,
+                .mac = hmac,
+                .peer_mac = mac,
+                .mtu = 1400,
         };
         struct netns_route rt = {.prefix = 16, .metric = -1};
         snprintf(rt.dst, sizeof(rt.dst), "10.88.0.0");
@@ -88,27 +92,42 @@ static void run(const char *const *argv)
         int st = 0;
         waitpid(pid, &st, 0);
         if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-                fprintf(stderr, "lv-bench-netns: '%s %s %s %s' failed\n", argv[0], argv[1],
-                        argv[2], argv[3]);
+                fprintf(stderr, "lv-bench-netns: '%s %s %s %s' failed\n", argv[0], argv[1], argv[2],
+                        argv[3]);
                 exit(1);
         }
 }
 
 static int one_ip(void)
 {
-        const char *add[] = {"ip", "link", "add", "lvbench-0", "mtu", "1400", "address",
-                             "fe:54:00:be:00:01", "type", "veth", "peer", "name", "eth0",
-                             "mtu", "1400", "address", "52:54:00:be:00:01", "netns",
-                             guest_ns, NULL};
-        const char *alias[] = {"ip", "link", "set", "lvbench-0", "alias", "litevirt:bench:0",
-                               NULL};
+        const char *add[] = {"ip",
+                             "link",
+                             "add",
+                             "lvbench-0",
+                             "mtu",
+                             "1400",
+                             "address",
+                             "fe:54:00:be:00:01",
+                             "type",
+                             "veth",
+                             "peer",
+                             "name",
+                             "eth0",
+                             "mtu",
+                             "1400",
+                             "address",
+                             "52:54:00:be:00:01",
+                             "netns",
+                             guest_ns,
+                             NULL};
+        const char *alias[] = {"ip", "link", "set", "lvbench-0", "alias", "litevirt:bench:0", NULL};
         const char *master[] = {"ip", "link", "set", "lvbench-0", "master", "br0", NULL};
         const char *up[] = {"ip", "link", "set", "lvbench-0", "up", NULL};
         const char *gup[] = {"ip", "-n", guest_ns, "link", "set", "eth0", "up", NULL};
-        const char *addr[] = {"ip", "-n", guest_ns, "addr", "add", "10.0.0.2/24", "dev",
-                              "eth0", NULL};
-        const char *route[] = {"ip", "-n", guest_ns, "route", "add", "10.88.0.0/16", "via",
-                               "10.0.0.1", "dev", "eth0", NULL};
+        const char *addr[] = {"ip",          "-n",  guest_ns, "addr", "add",
+                              "10.0.0.2/24", "dev", "eth0",   NULL};
+        const char *route[] = {"ip",  "-n",       guest_ns, "route", "add", "10.88.0.0/16",
+                               "via", "10.0.0.1", "dev",    "eth0",  NULL};
         run(add);
         run(alias);
         run(master);
@@ -149,7 +168,8 @@ int main(int argc, char **argv)
         struct netns_nl *host = NULL, *guest = NULL;
         int nsfd = netns_open_named(guest_ns, &e);
         if (nsfd < 0 || netns_nl_open(&host, &e) < 0 || netns_nl_open_fd(nsfd, &guest, &e) < 0 ||
-            netns_bridge_create(host, "br0", &e) < 0 || netns_link_set_up(host, "br0", true, &e) < 0)
+            netns_bridge_create(host, "br0", &e) < 0 ||
+            netns_link_set_up(host, "br0", true, &e) < 0)
                 die(e, "set-up");
 
         /* warm-up, then alternate blocks so load changes hit both alike */
@@ -175,10 +195,10 @@ int main(int argc, char **argv)
         }
         printf("one guest interface, %d iterations, ms per interface (mean)\n", n);
         printf("  %-34s %10s %10s %8s\n", "", "libnl", "ip", "ip/libnl");
-        printf("  %-34s %10.3f %10.3f %7.1fx\n",
-               "set-up (veth..route; 7 ip calls)", nl_up / n, ip_up / n, ip_up / nl_up);
-        printf("  %-34s %10.3f %10.3f %7.1fx\n", "tear-down (delete; 1 ip call)",
-               nl_down / n, ip_down / n, ip_down / nl_down);
+        printf("  %-34s %10.3f %10.3f %7.1fx\n", "set-up (veth..route; 7 ip calls)", nl_up / n,
+               ip_up / n, ip_up / nl_up);
+        printf("  %-34s %10.3f %10.3f %7.1fx\n", "tear-down (delete; 1 ip call)", nl_down / n,
+               ip_down / n, ip_down / nl_down);
         printf("  %-34s %10.3f %10.3f %7.1fx\n", "total", (nl_up + nl_down) / n,
                (ip_up + ip_down) / n, (ip_up + ip_down) / (nl_up + nl_down));
         netns_nl_close(guest);

@@ -95,9 +95,8 @@ int netns_addr_validate(const char *address, int prefix, const char *peer, int *
 }
 
 /* Build the rtnl_addr for ifname address/prefix [peer]. */
-static int addr_build(struct netns_nl *nl, const char *ifname, const char *address,
-                      int prefix, const char *peer, struct rtnl_addr **ret,
-                      struct lv_error **err)
+static int addr_build(struct netns_nl *nl, const char *ifname, const char *address, int prefix,
+                      const char *peer, struct rtnl_addr **ret, struct lv_error **err)
 {
         unsigned char buf[16], pbuf[16];
         int family = 0;
@@ -148,13 +147,12 @@ int netns_addr_add(struct netns_nl *nl, const char *ifname, const char *address,
         nl_error_clear(nl);
         int r = rtnl_addr_add(nl->sk, a, NLM_F_EXCL);
         if (r < 0)
-                return nl_error_set(nl, err, r, "adding address %s/%d to '%s'", address, p,
-                                    ifname);
+                return nl_error_set(nl, err, r, "adding address %s/%d to '%s'", address, p, ifname);
         return 0;
 }
 
-int netns_addr_delete(struct netns_nl *nl, const char *ifname, const char *address,
-                      int prefix, struct lv_error **err)
+int netns_addr_delete(struct netns_nl *nl, const char *ifname, const char *address, int prefix,
+                      struct lv_error **err)
 {
         _cleanup_rtaddr_ struct rtnl_addr *a = NULL;
         int p = addr_build(nl, ifname, address, prefix, NULL, &a, err);
@@ -179,8 +177,8 @@ static void addr_text(struct nl_addr *a, char out[NETNS_ADDR_STRLEN])
                 inet_ntop(f, nl_addr_get_binary_addr(a), out, NETNS_ADDR_STRLEN);
 }
 
-int netns_addr_list(struct netns_nl *nl, const char *ifname, struct netns_addr **ret,
-                    size_t *ret_n, struct lv_error **err)
+int netns_addr_list(struct netns_nl *nl, const char *ifname, struct netns_addr **ret, size_t *ret_n,
+                    struct lv_error **err)
 {
         int only = 0;
         if (ifname) {
@@ -215,8 +213,7 @@ int netns_addr_list(struct netns_nl *nl, const char *ifname, struct netns_addr *
                         x->family = want;
                         for (size_t i = 0; i < n_links; i++)
                                 if (links[i].ifindex == idx)
-                                        snprintf(x->ifname, sizeof(x->ifname), "%s",
-                                                 links[i].name);
+                                        snprintf(x->ifname, sizeof(x->ifname), "%s", links[i].name);
                         struct nl_addr *local = rtnl_addr_get_local(a);
                         struct nl_addr *peer = rtnl_addr_get_peer(a);
                         addr_text(local ? local : peer, x->address);

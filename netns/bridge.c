@@ -42,9 +42,8 @@ int netns_bridge_check(struct netns_nl *nl, const char *name, struct lv_error **
                 return r;
         }
         if (!streq(info.kind, "bridge"))
-                return lv_error_setf(err, EINVAL, "link '%s' is not a bridge (it is %s%s)",
-                                     name, info.kind[0] ? "a " : "a device without a kind",
-                                     info.kind);
+                return lv_error_setf(err, EINVAL, "link '%s' is not a bridge (it is %s%s)", name,
+                                     info.kind[0] ? "a " : "a device without a kind", info.kind);
         return 0;
 }
 

@@ -76,9 +76,8 @@ int netns_guest_host_name(struct netns_nl *nl, const struct domain_def *def, int
         char guest[IFNAMSIZ];
         size_t n = 0;
         for (const char *p = def->name ? def->name : "guest"; *p && n < sizeof(guest) - 1; p++)
-                guest[n++] = (*p == '/' || *p == ':' || *p == '%' || *p <= ' ' || *p > '~')
-                                     ? '_'
-                                     : *p;
+                guest[n++] =
+                        (*p == '/' || *p == ':' || *p == '%' || *p <= ' ' || *p > '~') ? '_' : *p;
         guest[n] = '\0';
         for (int k = 0; k < 100; k++) {
                 char tail[16], cand[IFNAMSIZ];
@@ -100,9 +99,8 @@ int netns_guest_host_name(struct netns_nl *nl, const struct domain_def *def, int
                         return 0;
                 }
         }
-        return lv_error_setf(err, EEXIST,
-                             "interface %d: no free link name of the form lv%s-%d[-N]", index,
-                             guest, index);
+        return lv_error_setf(err, EEXIST, "interface %d: no free link name of the form lv%s-%d[-N]",
+                             index, guest, index);
 }
 
 int netns_guest_host_links(struct netns_nl *nl, const unsigned char uuid[16], int n,
@@ -123,8 +121,7 @@ int netns_guest_host_links(struct netns_nl *nl, const unsigned char uuid[16], in
         return 0;
 }
 
-int netns_guest_cleanup(struct netns_nl *nl, const unsigned char uuid[16],
-                        struct lv_error **err)
+int netns_guest_cleanup(struct netns_nl *nl, const unsigned char uuid[16], struct lv_error **err)
 {
         _cleanup_free_ struct netns_link_info *links = NULL;
         size_t n_links = 0;
@@ -149,8 +146,8 @@ int netns_guest_cleanup(struct netns_nl *nl, const unsigned char uuid[16],
         return removed;
 }
 
-int netns_route_from_def(const struct domain_route *r, const char *ifname,
-                         struct netns_route *out, struct lv_error **err)
+int netns_route_from_def(const struct domain_route *r, const char *ifname, struct netns_route *out,
+                         struct lv_error **err)
 {
         memset(out, 0, sizeof(*out));
         if (streq(r->family, "ipv4"))
@@ -181,8 +178,8 @@ static int check_ips(const struct domain_net *n, int index, struct lv_error **er
                 if ((streq(ip->family, "ipv4") && family != AF_INET) ||
                     (streq(ip->family, "ipv6") && family != AF_INET6))
                         return lv_error_setf(err, EINVAL,
-                                             "interface %d: <ip address='%s'> is not %s",
-                                             index, ip->address, ip->family);
+                                             "interface %d: <ip address='%s'> is not %s", index,
+                                             ip->address, ip->family);
         }
         for (int j = 0; j < n->n_routes; j++) {
                 struct netns_route rt;
@@ -230,8 +227,8 @@ int netns_guest_check(const struct domain_def *def, struct netns_nl *host,
                 if (n->mac && (r = netns_mac_parse(n->mac, mac, err)) < 0)
                         return lv_error_prefix(err, "interface %d", i);
                 if (n->mtu && (n->mtu < 68 || n->mtu > 65535))
-                        return lv_error_setf(err, EINVAL, "interface %d: invalid MTU %d (68..65535)",
-                                             i, n->mtu);
+                        return lv_error_setf(err, EINVAL,
+                                             "interface %d: invalid MTU %d (68..65535)", i, n->mtu);
                 if (n->target_dev) {
                         if ((r = netns_ifname_check(n->target_dev, err)) < 0)
                                 return lv_error_prefix(err, "interface %d: <target dev>", i);

@@ -54,8 +54,8 @@ static void host_mac(const unsigned char guest[NETNS_MAC_LEN], unsigned char out
         out[0] = 0xfe;
 }
 
-static int add_ips_and_routes(struct netns_nl *nl, const struct domain_net *n,
-                              const char *ifname, bool with_peer, struct lv_error **err)
+static int add_ips_and_routes(struct netns_nl *nl, const struct domain_net *n, const char *ifname,
+                              bool with_peer, struct lv_error **err)
 {
         for (int j = 0; j < n->n_ips; j++) {
                 const struct domain_ip *ip = &n->ips[j];
@@ -107,8 +107,12 @@ static int setup_veth(struct lv_guest *g, struct netns_nl *host, struct netns_nl
                 if (r < 0)
                         return r;
                 struct netns_veth_spec spec = {
-                        .name = hname, .peer_name = gname, .peer_nsfd = nsfd,
-                        .mac = hmac, .peer_mac = mac, .mtu = n->mtu > 0 ? (unsigned)n->mtu : 0,
+                        .name = hname,
+                        .peer_name = gname,
+                        .peer_nsfd = nsfd,
+                        .mac = hmac,
+                        .peer_mac = mac,
+                        .mtu = n->mtu > 0 ? (unsigned)n->mtu : 0,
                 };
                 _cleanup_error_ struct lv_error *e = NULL;
                 r = netns_veth_create(host, &spec, &e);
@@ -232,8 +236,8 @@ static int setup_tap(struct lv_guest *g, struct netns_nl *host, unsigned flags, 
         if ((r = netns_link_set_up(host, tap->ifname, true, err)) < 0)
                 return r;
         /* type='ethernet': <ip> (with peer) and <route> are the host side's */
-        if (n->type == DOMAIN_NET_ETHERNET && (r = add_ips_and_routes(host, n, tap->ifname,
-                                                                       true, err)) < 0)
+        if (n->type == DOMAIN_NET_ETHERNET &&
+            (r = add_ips_and_routes(host, n, tap->ifname, true, err)) < 0)
                 return r;
         log_info("interface %d: tap %s%s%s", i, tap->ifname,
                  n->type == DOMAIN_NET_BRIDGE ? " on bridge " : "",

@@ -51,12 +51,11 @@ int netns_guest_host_links(struct netns_nl *nl, const unsigned char uuid[16], in
                            char (*names)[IFNAMSIZ], struct lv_error **err);
 /* Delete every link in nl's namespace whose alias marks it as this
  * guest's. Returns the number deleted. */
-int netns_guest_cleanup(struct netns_nl *nl, const unsigned char uuid[16],
-                        struct lv_error **err);
+int netns_guest_cleanup(struct netns_nl *nl, const unsigned char uuid[16], struct lv_error **err);
 
 /* A <route> of the definition as a netns route through ifname. */
-int netns_route_from_def(const struct domain_route *r, const char *ifname,
-                         struct netns_route *out, struct lv_error **err);
+int netns_route_from_def(const struct domain_route *r, const char *ifname, struct netns_route *out,
+                         struct lv_error **err);
 
 /* Everything that can be checked before anything is made. host: the
  * supervisor's namespace (bridges, host names); guest_nl: the container's

@@ -54,8 +54,8 @@ int netns_mac_parse(const char *s, unsigned char out[NETNS_MAC_LEN], struct lv_e
                 mac[i] = (unsigned char)(hi << 4 | lo);
         }
         if (mac[0] & 1)
-                return lv_error_setf(err, EINVAL,
-                                     "invalid MAC address '%s': a multicast address", s);
+                return lv_error_setf(err, EINVAL, "invalid MAC address '%s': a multicast address",
+                                     s);
         static const unsigned char zero[NETNS_MAC_LEN];
         if (memcmp(mac, zero, sizeof(mac)) == 0)
                 return lv_error_setf(err, EINVAL, "invalid MAC address '%s': all zero", s);
@@ -65,8 +65,8 @@ int netns_mac_parse(const char *s, unsigned char out[NETNS_MAC_LEN], struct lv_e
 
 void netns_mac_format(const unsigned char mac[NETNS_MAC_LEN], char out[NETNS_MAC_STRLEN])
 {
-        snprintf(out, NETNS_MAC_STRLEN, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
-                 mac[2], mac[3], mac[4], mac[5]);
+        snprintf(out, NETNS_MAC_STRLEN, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
+                 mac[3], mac[4], mac[5]);
 }
 
 static void link_info_fill(struct rtnl_link *l, struct netns_link_info *info)
@@ -123,8 +123,7 @@ int netns_link_list(struct netns_nl *nl, struct netns_link_info **ret, size_t *r
                 return nl_error_set(nl, err, r, "listing links");
         size_t n = (size_t)nl_cache_nitems(cache), i = 0;
         struct netns_link_info *v = xcalloc(n ? n : 1, sizeof(*v));
-        for (struct nl_object *o = nl_cache_get_first(cache); o && i < n;
-             o = nl_cache_get_next(o))
+        for (struct nl_object *o = nl_cache_get_first(cache); o && i < n; o = nl_cache_get_next(o))
                 link_info_fill((struct rtnl_link *)o, &v[i++]);
         *ret = v;
         *ret_n = i;
@@ -149,12 +148,11 @@ int netns_link_set_up(struct netns_nl *nl, const char *name, bool up, struct lv_
         return nl_link_change(nl, name, c, up ? "setting up" : "setting down", err);
 }
 
-int netns_link_set_mtu(struct netns_nl *nl, const char *name, unsigned mtu,
-                       struct lv_error **err)
+int netns_link_set_mtu(struct netns_nl *nl, const char *name, unsigned mtu, struct lv_error **err)
 {
         if (mtu < 68 || mtu > 65535)
-                return lv_error_setf(err, EINVAL, "invalid MTU %u for link '%s' (68..65535)",
-                                     mtu, name);
+                return lv_error_setf(err, EINVAL, "invalid MTU %u for link '%s' (68..65535)", mtu,
+                                     name);
         _cleanup_link_ struct rtnl_link *c = changes_new();
         rtnl_link_set_mtu(c, mtu);
         char what[64];

@@ -54,8 +54,8 @@ int netns_create(const char *name, struct lv_error **err)
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
         if (fd < 0) {
                 if (errno == EEXIST)
-                        return lv_error_setf(err, EEXIST,
-                                             "network namespace '%s' already exists", name);
+                        return lv_error_setf(err, EEXIST, "network namespace '%s' already exists",
+                                             name);
                 return lv_error_set(err, errno, "creating '%s'", path);
         }
 
@@ -93,8 +93,7 @@ int netns_delete(const char *name, struct lv_error **err)
         if (r < 0)
                 return r;
         if (access(path, F_OK) < 0)
-                return lv_error_setf(err, ENOENT, "network namespace '%s' does not exist",
-                                     name);
+                return lv_error_setf(err, ENOENT, "network namespace '%s' does not exist", name);
         if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL)
                 return lv_error_set(err, errno, "unmounting network namespace '%s'", name);
         if (unlink(path) < 0)
@@ -119,8 +118,8 @@ int netns_open_named(const char *name, struct lv_error **err)
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
                 if (errno == ENOENT)
-                        return lv_error_setf(err, ENOENT,
-                                             "network namespace '%s' does not exist", name);
+                        return lv_error_setf(err, ENOENT, "network namespace '%s' does not exist",
+                                             name);
                 return lv_error_set(err, errno, "opening network namespace '%s'", name);
         }
         return fd;

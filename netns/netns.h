@@ -19,10 +19,10 @@
 
 #include "util/error.h"
 
-#define NETNS_MAC_LEN 6
-#define NETNS_MAC_STRLEN 18   /* "aa:bb:cc:dd:ee:ff" + NUL */
+#define NETNS_MAC_LEN     6
+#define NETNS_MAC_STRLEN  18  /* "aa:bb:cc:dd:ee:ff" + NUL */
 #define NETNS_ADDR_STRLEN 46  /* INET6_ADDRSTRLEN */
-#define NETNS_ALIAS_MAX 255   /* IFALIASZ - 1 */
+#define NETNS_ALIAS_MAX   255 /* IFALIASZ - 1 */
 
 /* ---- rtnetlink connection (netns/nl.c) ---- */
 
@@ -75,11 +75,11 @@ void netns_mac_format(const unsigned char mac[NETNS_MAC_LEN], char out[NETNS_MAC
 struct netns_link_info {
         int ifindex;
         char name[IFNAMSIZ];
-        char kind[32];        /* "veth", "bridge", "tun", "" when none */
+        char kind[32]; /* "veth", "bridge", "tun", "" when none */
         unsigned char mac[NETNS_MAC_LEN];
         unsigned mtu;
-        unsigned flags;       /* IFF_* */
-        int master;           /* ifindex of the master (bridge), 0 if none */
+        unsigned flags; /* IFF_* */
+        int master;     /* ifindex of the master (bridge), 0 if none */
         char alias[NETNS_ALIAS_MAX + 1];
 };
 
@@ -95,8 +95,7 @@ int netns_link_exists(struct netns_nl *nl, const char *name, struct lv_error **e
 int netns_link_list(struct netns_nl *nl, struct netns_link_info **ret, size_t *ret_n,
                     struct lv_error **err);
 int netns_link_set_up(struct netns_nl *nl, const char *name, bool up, struct lv_error **err);
-int netns_link_set_mtu(struct netns_nl *nl, const char *name, unsigned mtu,
-                       struct lv_error **err);
+int netns_link_set_mtu(struct netns_nl *nl, const char *name, unsigned mtu, struct lv_error **err);
 int netns_link_set_mac(struct netns_nl *nl, const char *name,
                        const unsigned char mac[NETNS_MAC_LEN], struct lv_error **err);
 /* The interface alias (ifalias); litevirt marks the links it owns with it. */
@@ -114,12 +113,12 @@ int netns_link_delete(struct netns_nl *nl, const char *name, struct lv_error **e
 /* ---- veth pairs (netns/veth.c) ---- */
 
 struct netns_veth_spec {
-        const char *name;       /* the end that stays in nl's namespace */
-        const char *peer_name;  /* the other end */
-        int peer_nsfd;          /* namespace of the peer end, -1 = same as nl */
+        const char *name;              /* the end that stays in nl's namespace */
+        const char *peer_name;         /* the other end */
+        int peer_nsfd;                 /* namespace of the peer end, -1 = same as nl */
         const unsigned char *mac;      /* NULL = kernel's choice */
         const unsigned char *peer_mac; /* NULL = kernel's choice */
-        unsigned mtu;           /* both ends; 0 = default */
+        unsigned mtu;                  /* both ends; 0 = default */
 };
 
 /* Create both ends in one request: the peer is born in its namespace with
@@ -175,31 +174,30 @@ int netns_addr_validate(const char *address, int prefix, const char *peer, int *
                         struct lv_error **err);
 int netns_addr_add(struct netns_nl *nl, const char *ifname, const char *address, int prefix,
                    const char *peer, struct lv_error **err);
-int netns_addr_delete(struct netns_nl *nl, const char *ifname, const char *address,
-                      int prefix, struct lv_error **err);
+int netns_addr_delete(struct netns_nl *nl, const char *ifname, const char *address, int prefix,
+                      struct lv_error **err);
 /* Addresses of ifname (NULL: of all links), IPv4 first; freed with free(). */
-int netns_addr_list(struct netns_nl *nl, const char *ifname, struct netns_addr **ret,
-                    size_t *ret_n, struct lv_error **err);
+int netns_addr_list(struct netns_nl *nl, const char *ifname, struct netns_addr **ret, size_t *ret_n,
+                    struct lv_error **err);
 /* The prefix netns_addr_add uses when prefix is -1; negative when none. */
 int netns_addr_default_prefix(int family, const unsigned char buf[16]);
 
 /* ---- routes (netns/route.c) ---- */
 
 struct netns_route {
-        int family;                     /* AF_INET, AF_INET6 */
-        char dst[NETNS_ADDR_STRLEN];    /* "" = default route */
+        int family;                  /* AF_INET, AF_INET6 */
+        char dst[NETNS_ADDR_STRLEN]; /* "" = default route */
         int prefix;
         char gateway[NETNS_ADDR_STRLEN]; /* "" = none (link scope) */
-        int metric;                     /* -1 = unset */
-        char ifname[IFNAMSIZ];          /* "" = chosen by the kernel */
+        int metric;                      /* -1 = unset */
+        char ifname[IFNAMSIZ];           /* "" = chosen by the kernel */
 };
 
 /* Check a route without touching anything (families agree, prefix in
  * range, no host bits set, a gateway or a link). */
 int netns_route_validate(const struct netns_route *route, struct lv_error **err);
 /* Add a route to the main table. family 0 = from dst or gateway. */
-int netns_route_add(struct netns_nl *nl, const struct netns_route *route,
-                    struct lv_error **err);
+int netns_route_add(struct netns_nl *nl, const struct netns_route *route, struct lv_error **err);
 /* Unicast routes of the main table for family (0 = both); freed with free(). */
-int netns_route_list(struct netns_nl *nl, int family, struct netns_route **ret,
-                     size_t *ret_n, struct lv_error **err);
+int netns_route_list(struct netns_nl *nl, int family, struct netns_route **ret, size_t *ret_n,
+                     struct lv_error **err);

@@ -31,8 +31,7 @@
  * message, bounds-checked against the header's length. */
 static void ext_ack_copy(const struct nlmsgerr *e, char *out, size_t size)
 {
-        const struct nlmsghdr *hdr =
-                (const struct nlmsghdr *)((const char *)e - NLMSG_HDRLEN);
+        const struct nlmsghdr *hdr = (const struct nlmsghdr *)((const char *)e - NLMSG_HDRLEN);
         out[0] = '\0';
         if (!(hdr->nlmsg_flags & NLM_F_ACK_TLVS))
                 return;
@@ -75,24 +74,42 @@ static int on_kernel_error(struct sockaddr_nl *who, struct nlmsgerr *e, void *ar
 static int nle_to_errno(int r)
 {
         switch (r < 0 ? -r : r) {
-        case NLE_EXIST: return EEXIST;
-        case NLE_NODEV: return ENODEV;
-        case NLE_OBJ_NOTFOUND: return ENOENT;
-        case NLE_NOADDR: return EADDRNOTAVAIL;
-        case NLE_NOMEM: return ENOMEM;
-        case NLE_PERM: return EPERM;
-        case NLE_NOACCESS: return EACCES;
-        case NLE_BUSY: return EBUSY;
-        case NLE_RANGE: return ERANGE;
-        case NLE_OPNOTSUPP: return EOPNOTSUPP;
-        case NLE_AF_NOSUPPORT: return EAFNOSUPPORT;
-        case NLE_AGAIN: return EAGAIN;
-        case NLE_INTR: return EINTR;
-        case NLE_MSGSIZE: return EMSGSIZE;
-        case NLE_BAD_SOCK: return EBADF;
-        case NLE_PROTO_MISMATCH: return EPROTONOSUPPORT;
-        case NLE_DUMP_INTR: return EINTR;
-        default: return EIO;
+        case NLE_EXIST:
+                return EEXIST;
+        case NLE_NODEV:
+                return ENODEV;
+        case NLE_OBJ_NOTFOUND:
+                return ENOENT;
+        case NLE_NOADDR:
+                return EADDRNOTAVAIL;
+        case NLE_NOMEM:
+                return ENOMEM;
+        case NLE_PERM:
+                return EPERM;
+        case NLE_NOACCESS:
+                return EACCES;
+        case NLE_BUSY:
+                return EBUSY;
+        case NLE_RANGE:
+                return ERANGE;
+        case NLE_OPNOTSUPP:
+                return EOPNOTSUPP;
+        case NLE_AF_NOSUPPORT:
+                return EAFNOSUPPORT;
+        case NLE_AGAIN:
+                return EAGAIN;
+        case NLE_INTR:
+                return EINTR;
+        case NLE_MSGSIZE:
+                return EMSGSIZE;
+        case NLE_BAD_SOCK:
+                return EBADF;
+        case NLE_PROTO_MISMATCH:
+                return EPROTONOSUPPORT;
+        case NLE_DUMP_INTR:
+                return EINTR;
+        default:
+                return EIO;
         }
 }
 

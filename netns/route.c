@@ -76,8 +76,7 @@ int netns_route_validate(const struct netns_route *route, struct lv_error **err)
         return route_parse(route, &p, err);
 }
 
-int netns_route_add(struct netns_nl *nl, const struct netns_route *route,
-                    struct lv_error **err)
+int netns_route_add(struct netns_nl *nl, const struct netns_route *route, struct lv_error **err)
 {
         struct route_parsed p;
         int r = route_parse(route, &p, err);
@@ -129,9 +128,9 @@ int netns_route_add(struct netns_nl *nl, const struct netns_route *route,
         r = rtnl_route_add(nl->sk, rt, NLM_F_EXCL);
         if (r < 0)
                 return nl_error_set(nl, err, r, "adding route to %s/%d%s%s%s%s",
-                                    dst_text ? dst_text : "default", prefix,
-                                    has_gw ? " via " : "", has_gw ? route->gateway : "",
-                                    ifindex ? " dev " : "", route->ifname);
+                                    dst_text ? dst_text : "default", prefix, has_gw ? " via " : "",
+                                    has_gw ? route->gateway : "", ifindex ? " dev " : "",
+                                    route->ifname);
         return 0;
 }
 
@@ -146,8 +145,8 @@ static void route_addr_text(struct nl_addr *a, char out[NETNS_ADDR_STRLEN])
                 inet_ntop(f, nl_addr_get_binary_addr(a), out, NETNS_ADDR_STRLEN);
 }
 
-int netns_route_list(struct netns_nl *nl, int family, struct netns_route **ret,
-                     size_t *ret_n, struct lv_error **err)
+int netns_route_list(struct netns_nl *nl, int family, struct netns_route **ret, size_t *ret_n,
+                     struct lv_error **err)
 {
         _cleanup_free_ struct netns_link_info *links = NULL;
         size_t n_links = 0;
@@ -182,8 +181,7 @@ int netns_route_list(struct netns_nl *nl, int family, struct netns_route **ret,
                         int idx = rtnl_route_nh_get_ifindex(nh);
                         for (size_t i = 0; i < n_links; i++)
                                 if (links[i].ifindex == idx)
-                                        snprintf(x->ifname, sizeof(x->ifname), "%s",
-                                                 links[i].name);
+                                        snprintf(x->ifname, sizeof(x->ifname), "%s", links[i].name);
                 }
         }
         *ret = TAKE_PTR(v);

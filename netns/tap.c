@@ -21,8 +21,7 @@ int netns_tap_create(const char *name, unsigned flags, char ret_name[IFNAMSIZ], 
         }
         _cleanup_close_ int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
         if (fd < 0)
-                return lv_error_set(err, errno, "creating tap '%s': opening /dev/net/tun",
-                                    name);
+                return lv_error_set(err, errno, "creating tap '%s': opening /dev/net/tun", name);
 
         struct ifreq ifr = {0};
         ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL;

@@ -230,8 +230,7 @@ const struct lvsh_command lvsh_net_commands[] = {
          "    its network namespace (every --source gives the same: what the\n"
          "    guest's kernel has).",
          cmd_domifaddr},
-        {"domif-cleanup", "NAME",
-         "remove network links left over by a guest's killed supervisor",
+        {"domif-cleanup", "NAME", "remove network links left over by a guest's killed supervisor",
          "    Removes the host links marked as NAME's (ifalias\n"
          "    litevirt:<uuid>:<n>) when NAME has no supervisor; nothing else.",
          cmd_domif_cleanup},

@@ -27,26 +27,26 @@ static inline void nt_enter_private_netns(void)
 }
 
 /* Assert a call succeeded, printing its error message when it did not. */
-#define nt_ok(call)                                                                \
-        do {                                                                       \
-                struct lv_error *e_ = NULL;                                        \
-                struct lv_error **err = &e_;                                       \
-                int r_ = (call);                                                   \
-                if (r_ < 0)                                                        \
-                        fail_msg("%s: %d: %s", #call, r_, e_ ? e_->message : "?"); \
-                lv_error_free(e_);                                                 \
+#define nt_ok(call)                                                                                \
+        do {                                                                                       \
+                struct lv_error *e_ = NULL;                                                        \
+                struct lv_error **err = &e_;                                                       \
+                int r_ = (call);                                                                   \
+                if (r_ < 0)                                                                        \
+                        fail_msg("%s: %d: %s", #call, r_, e_ ? e_->message : "?");                 \
+                lv_error_free(e_);                                                                 \
         } while (0)
 
 /* Assert a call failed with -errno_ and a message containing needle. */
-#define nt_fails(call, errno_, needle)                                             \
-        do {                                                                       \
-                struct lv_error *e_ = NULL;                                        \
-                struct lv_error **err = &e_;                                       \
-                int r_ = (call);                                                   \
-                if (r_ != -(errno_) || !e_ || !strstr(e_->message, (needle)))      \
-                        fail_msg("%s: expected -%d '%s', got %d '%s'", #call,      \
-                                 (errno_), (needle), r_, e_ ? e_->message : "");   \
-                lv_error_free(e_);                                                 \
+#define nt_fails(call, errno_, needle)                                                             \
+        do {                                                                                       \
+                struct lv_error *e_ = NULL;                                                        \
+                struct lv_error **err = &e_;                                                       \
+                int r_ = (call);                                                                   \
+                if (r_ != -(errno_) || !e_ || !strstr(e_->message, (needle)))                      \
+                        fail_msg("%s: expected -%d '%s', got %d '%s'", #call, (errno_), (needle),  \
+                                 r_, e_ ? e_->message : "");                                       \
+                lv_error_free(e_);                                                                 \
         } while (0)
 
 static inline size_t nt_link_count(struct netns_nl *nl)

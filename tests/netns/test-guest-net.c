@@ -228,8 +228,8 @@ static bool route_in(struct netns_nl *nl, const char *dst, int prefix, const cha
         nt_ok(netns_route_list(nl, 0, &v, &n, err));
         bool found = false;
         for (size_t i = 0; i < n; i++)
-                found |= streq(v[i].dst, dst) && v[i].prefix == prefix &&
-                         streq(v[i].gateway, gw) && streq(v[i].ifname, dev);
+                found |= streq(v[i].dst, dst) && v[i].prefix == prefix && streq(v[i].gateway, gw) &&
+                         streq(v[i].ifname, dev);
         free(v);
         return found;
 }
@@ -277,12 +277,12 @@ static void test_container_as_defined(void **state)
         assert_true(route_in(in, "", 0, "10.0.0.1", "eth0"));
         assert_true(route_in(in, "10.50.0.0", 16, "10.0.0.254", "eth0"));
         /* the same, seen from inside with ip */
-        _cleanup_free_ char *ipout = nt_sh("nsenter --net=/proc/%d/ns/net ip -o link show eth0",
-                                           (int)b.pid);
+        _cleanup_free_ char *ipout =
+                nt_sh("nsenter --net=/proc/%d/ns/net ip -o link show eth0", (int)b.pid);
         assert_non_null(strstr(ipout, "mtu 1400"));
         assert_non_null(strstr(ipout, "52:54:00:12:34:56"));
-        _cleanup_free_ char *rout = nt_sh("nsenter --net=/proc/%d/ns/net ip -4 route show default",
-                                          (int)b.pid);
+        _cleanup_free_ char *rout =
+                nt_sh("nsenter --net=/proc/%d/ns/net ip -4 route show default", (int)b.pid);
         assert_string_equal(rout, "default via 10.0.0.1 dev eth0 proto static");
 
         /* host side: generated name, on the bridge, fe: MAC, marked */
@@ -484,7 +484,8 @@ static void test_vm_taps(void **state)
         char mac[NETNS_MAC_STRLEN];
         netns_mac_format(t0.mac, mac);
         assert_string_equal(mac, "fe:54:00:00:00:01");
-        _cleanup_free_ char *port = nt_sh("ip -o link show master br0 | grep -c 'lvvm1-0.*fe:54:00:00:00:01'");
+        _cleanup_free_ char *port =
+                nt_sh("ip -o link show master br0 | grep -c 'lvvm1-0.*fe:54:00:00:00:01'");
         assert_string_equal(port, "1");
         struct ifreq ifr = {0};
         assert_int_equal(ioctl(taps[0].fd, TUNGETIFF, &ifr), 0);

@@ -60,8 +60,12 @@ static void test_veth_properties(void **state)
         unsigned char mac[6] = {0x52, 0x54, 0x00, 0x11, 0x22, 0x33};
         unsigned char pmac[6] = {0xfe, 0x54, 0x00, 0x11, 0x22, 0x33};
         struct netns_veth_spec spec = {
-                .name = "vtest0", .peer_name = "vtest1", .peer_nsfd = -1,
-                .mac = mac, .peer_mac = pmac, .mtu = 1400,
+                .name = "vtest0",
+                .peer_name = "vtest1",
+                .peer_nsfd = -1,
+                .mac = mac,
+                .peer_mac = pmac,
+                .mtu = 1400,
         };
         nt_ok(netns_veth_create(nl, &spec, err));
 
@@ -125,8 +129,11 @@ static void test_veth_peer_in_other_namespace(void **state)
         nt_ok(nsfd = netns_open_named(ns_name, err));
         unsigned char pmac[6] = {0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc};
         struct netns_veth_spec spec = {
-                .name = "host0", .peer_name = "eth0", .peer_nsfd = nsfd,
-                .peer_mac = pmac, .mtu = 1450,
+                .name = "host0",
+                .peer_name = "eth0",
+                .peer_nsfd = nsfd,
+                .peer_mac = pmac,
+                .mtu = 1450,
         };
         nt_ok(netns_veth_create(nl, &spec, err));
         assert_int_equal(netns_link_exists(nl, "eth0", NULL), 0);
@@ -258,7 +265,8 @@ static void test_addresses(void **state)
         assert_true(has_addr("a0", "172.16.9.1", 32, "172.16.9.2"));
         assert_false(has_addr("a0", "192.168.50.2", 16, NULL));
 
-        _cleanup_free_ char *out = nt_sh("ip -o -4 addr show dev a0 | grep -c 'inet 192.168.50.2/24 brd 192.168.50.255'");
+        _cleanup_free_ char *out = nt_sh(
+                "ip -o -4 addr show dev a0 | grep -c 'inet 192.168.50.2/24 brd 192.168.50.255'");
         assert_string_equal(out, "1");
 
         nt_fails(netns_addr_add(nl, "a0", "192.168.50.2", 24, NULL, err), EEXIST,
@@ -266,8 +274,7 @@ static void test_addresses(void **state)
         nt_fails(netns_addr_add(nl, "a0", "192.168.500.2", 24, NULL, err), EINVAL,
                  "invalid IP address '192.168.500.2'");
         nt_fails(netns_addr_add(nl, "a0", "localhost", 24, NULL, err), EINVAL, "'localhost'");
-        nt_fails(netns_addr_add(nl, "a0", "10.0.0.1", 33, NULL, err), EINVAL,
-                 "invalid prefix 33");
+        nt_fails(netns_addr_add(nl, "a0", "10.0.0.1", 33, NULL, err), EINVAL, "invalid prefix 33");
         nt_fails(netns_addr_add(nl, "a0", "fd00::1", 129, NULL, err), EINVAL, "0..128");
         nt_fails(netns_addr_add(nl, "a0", "10.0.0.1", 24, "fd00::9", err), EINVAL,
                  "peer of address '10.0.0.1'");
@@ -287,9 +294,8 @@ static bool has_route(const char *dst, int prefix, const char *gw, const char *d
         nt_ok(netns_route_list(nl, 0, &v, &n, err));
         bool found = false;
         for (size_t i = 0; i < n; i++)
-                if (streq(v[i].dst, dst) && v[i].prefix == prefix &&
-                    streq(v[i].gateway, gw) && streq(v[i].ifname, dev) &&
-                    (metric < 0 || v[i].metric == metric))
+                if (streq(v[i].dst, dst) && v[i].prefix == prefix && streq(v[i].gateway, gw) &&
+                    streq(v[i].ifname, dev) && (metric < 0 || v[i].metric == metric))
                         found = true;
         free(v);
         return found;
@@ -390,8 +396,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_mac_and_name_checks),
                 cmocka_unit_test_setup_teardown(test_veth_properties, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_veth_peer_in_other_namespace, setup,
-                                                teardown),
+                cmocka_unit_test_setup_teardown(test_veth_peer_in_other_namespace, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bridge_and_tap, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_addresses, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_routes, setup, teardown),
