@@ -156,7 +156,7 @@ void domain_def_free(struct domain_def *def)
 /* ---- equality: field by field, so that a field the formatter forgets
  * shows up as a difference in round-trip tests ---- */
 
-#define EQ(f) (a->f == b->f)
+#define EQ(f)  (a->f == b->f)
 #define EQS(f) streq_ptr(a->f, b->f)
 
 static bool address_equal(const struct domain_address *a, const struct domain_address *b)
@@ -207,7 +207,8 @@ static bool idmap_equal(const struct domain_idmap *a, int na, const struct domai
         if (na != nb)
                 return false;
         for (int i = 0; i < na; i++)
-                if (a[i].start != b[i].start || a[i].target != b[i].target || a[i].count != b[i].count)
+                if (a[i].start != b[i].start || a[i].target != b[i].target ||
+                    a[i].count != b[i].count)
                         return false;
         return true;
 }
@@ -266,13 +267,13 @@ static bool graphics_equal(const struct domain_graphics *a, const struct domain_
         return true;
 }
 
-#define EQ_ARRAY(arr, n, fn)                                                   \
-        do {                                                                   \
-                if (a->n != b->n)                                              \
-                        return false;                                          \
-                for (int i_ = 0; i_ < a->n; i_++)                              \
-                        if (!fn(&a->arr[i_], &b->arr[i_]))                     \
-                                return false;                                  \
+#define EQ_ARRAY(arr, n, fn)                                                                       \
+        do {                                                                                       \
+                if (a->n != b->n)                                                                  \
+                        return false;                                                              \
+                for (int i_ = 0; i_ < a->n; i_++)                                                  \
+                        if (!fn(&a->arr[i_], &b->arr[i_]))                                         \
+                                return false;                                                      \
         } while (0)
 
 bool domain_def_equal(const struct domain_def *a, const struct domain_def *b)
@@ -280,11 +281,11 @@ bool domain_def_equal(const struct domain_def *a, const struct domain_def *b)
         if (!a || !b)
                 return a == b;
         if (!EQ(type) || !EQS(name) || memcmp(a->uuid, b->uuid, 16) != 0 || !EQS(title) ||
-            !EQS(description) || !EQS(metadata_xml) || !EQ(memory_kib) ||
-            !EQ(current_memory_kib) || !EQ(max_memory_kib) || !EQ(max_memory_slots) ||
-            !EQ(vcpus) || !EQ(vcpus_current) || !EQS(vcpu_placement) || !EQS(vcpu_cpuset) ||
-            !EQ(n_vcpu_entries) || !EQS(bootloader) || !EQS(bootloader_args) ||
-            !os_equal(&a->os, &b->os) || !features_equal(&a->features, &b->features) ||
+            !EQS(description) || !EQS(metadata_xml) || !EQ(memory_kib) || !EQ(current_memory_kib) ||
+            !EQ(max_memory_kib) || !EQ(max_memory_slots) || !EQ(vcpus) || !EQ(vcpus_current) ||
+            !EQS(vcpu_placement) || !EQS(vcpu_cpuset) || !EQ(n_vcpu_entries) || !EQS(bootloader) ||
+            !EQS(bootloader_args) || !os_equal(&a->os, &b->os) ||
+            !features_equal(&a->features, &b->features) ||
             !idmap_equal(a->uidmap, a->n_uidmap, b->uidmap, b->n_uidmap) ||
             !idmap_equal(a->gidmap, a->n_gidmap, b->gidmap, b->n_gidmap) || !EQ(has_cputune) ||
             !EQ(has_memtune) || !EQ(has_blkiotune) || !EQS(resource_partition) ||
@@ -299,12 +300,10 @@ bool domain_def_equal(const struct domain_def *a, const struct domain_def *b)
                     x->hotpluggable != y->hotpluggable || x->order != y->order)
                         return false;
         }
-        if (a->has_cputune &&
-            (!EQ(cputune.shares) || !EQ(cputune.period) || !EQ(cputune.quota)))
+        if (a->has_cputune && (!EQ(cputune.shares) || !EQ(cputune.period) || !EQ(cputune.quota)))
                 return false;
-        if (a->has_memtune &&
-            (!EQ(memtune.hard_limit) || !EQ(memtune.soft_limit) ||
-             !EQ(memtune.swap_hard_limit) || !EQ(memtune.min_guarantee)))
+        if (a->has_memtune && (!EQ(memtune.hard_limit) || !EQ(memtune.soft_limit) ||
+                               !EQ(memtune.swap_hard_limit) || !EQ(memtune.min_guarantee)))
                 return false;
         if (a->has_blkiotune && !EQ(blkiotune.weight))
                 return false;
@@ -338,8 +337,7 @@ bool domain_def_equal(const struct domain_def *a, const struct domain_def *b)
 
 void domain_uuid_format(const unsigned char uuid[16], char out[37])
 {
-        snprintf(out, 37,
-                 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+        snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
                  uuid[0], uuid[1], uuid[2], uuid[3], uuid[4], uuid[5], uuid[6], uuid[7], uuid[8],
                  uuid[9], uuid[10], uuid[11], uuid[12], uuid[13], uuid[14], uuid[15]);
 }
@@ -435,7 +433,7 @@ bool domain_mac_parse(const char *s, unsigned char out[6])
 
 char *domain_mac_generate(enum domain_type type)
 {
-        unsigned char r[3] = { 0 };
+        unsigned char r[3] = {0};
         if (random_bytes(r, sizeof(r)) < 0) {
                 /* getrandom() cannot fail on a kernel >= 3.17 once seeded;
                  * fall back to something unique enough per process. */
@@ -444,8 +442,8 @@ char *domain_mac_generate(enum domain_type type)
                 r[1] = (unsigned char)(v >> 8);
                 r[2] = (unsigned char)(v >> 16);
         }
-        const char *oui = type == DOMAIN_TYPE_QEMU || type == DOMAIN_TYPE_KVM ? "52:54:00"
-                                                                              : "00:16:3e";
+        const char *oui =
+                type == DOMAIN_TYPE_QEMU || type == DOMAIN_TYPE_KVM ? "52:54:00" : "00:16:3e";
         return xasprintf("%s:%02x:%02x:%02x", oui, r[0], r[1] & 0x7f, r[2]);
 }
 
@@ -521,26 +519,26 @@ struct unit_scale {
 };
 
 static const struct unit_scale units[] = {
-        { "b", 1ULL },
-        { "bytes", 1ULL },
-        { "k", 1ULL << 10 },
-        { "KiB", 1ULL << 10 },
-        { "KB", 1000ULL },
-        { "M", 1ULL << 20 },
-        { "MiB", 1ULL << 20 },
-        { "MB", 1000ULL * 1000 },
-        { "G", 1ULL << 30 },
-        { "GiB", 1ULL << 30 },
-        { "GB", 1000ULL * 1000 * 1000 },
-        { "T", 1ULL << 40 },
-        { "TiB", 1ULL << 40 },
-        { "TB", 1000ULL * 1000 * 1000 * 1000 },
-        { "P", 1ULL << 50 },
-        { "PiB", 1ULL << 50 },
-        { "PB", 1000ULL * 1000 * 1000 * 1000 * 1000 },
-        { "E", 1ULL << 60 },
-        { "EiB", 1ULL << 60 },
-        { "EB", 1000ULL * 1000 * 1000 * 1000 * 1000 * 1000 },
+        {"b", 1ULL},
+        {"bytes", 1ULL},
+        {"k", 1ULL << 10},
+        {"KiB", 1ULL << 10},
+        {"KB", 1000ULL},
+        {"M", 1ULL << 20},
+        {"MiB", 1ULL << 20},
+        {"MB", 1000ULL * 1000},
+        {"G", 1ULL << 30},
+        {"GiB", 1ULL << 30},
+        {"GB", 1000ULL * 1000 * 1000},
+        {"T", 1ULL << 40},
+        {"TiB", 1ULL << 40},
+        {"TB", 1000ULL * 1000 * 1000 * 1000},
+        {"P", 1ULL << 50},
+        {"PiB", 1ULL << 50},
+        {"PB", 1000ULL * 1000 * 1000 * 1000 * 1000},
+        {"E", 1ULL << 60},
+        {"EiB", 1ULL << 60},
+        {"EB", 1000ULL * 1000 * 1000 * 1000 * 1000 * 1000},
 };
 
 int domain_memory_to_kib(const char *value, const char *unit, unsigned long long *ret_kib,

@@ -12,15 +12,21 @@
 #include "util/error.h"
 
 #define DOMAIN_XML_MAX_BYTES (1024 * 1024)
-#define DOMAIN_NAME_MAX 64
+#define DOMAIN_NAME_MAX      64
 
 /* Every enum has _to_string()/_from_string() tables in domain_enums.c;
  * _from_string() returns -1 for an unknown keyword. */
-#define DOMAIN_ENUM_DECL(name)                                                 \
-        const char *name##_to_string(int v);                                   \
+#define DOMAIN_ENUM_DECL(name)                                                                     \
+        const char *name##_to_string(int v);                                                       \
         int name##_from_string(const char *s)
 
-enum domain_type { DOMAIN_TYPE_LXC, DOMAIN_TYPE_QEMU, DOMAIN_TYPE_KVM, DOMAIN_TYPE_XEN, DOMAIN_TYPE_LAST };
+enum domain_type {
+        DOMAIN_TYPE_LXC,
+        DOMAIN_TYPE_QEMU,
+        DOMAIN_TYPE_KVM,
+        DOMAIN_TYPE_XEN,
+        DOMAIN_TYPE_LAST
+};
 DOMAIN_ENUM_DECL(domain_type);
 
 enum domain_lifecycle {
@@ -35,34 +41,87 @@ enum domain_lifecycle {
 DOMAIN_ENUM_DECL(domain_lifecycle);
 
 /* <os><type>: exe (LXC), hvm (QEMU, Xen HVM), linux/xen (Xen PV), xenpvh */
-enum domain_os_type { DOMAIN_OS_EXE, DOMAIN_OS_HVM, DOMAIN_OS_LINUX, DOMAIN_OS_XEN, DOMAIN_OS_XENPVH, DOMAIN_OS_LAST };
+enum domain_os_type {
+        DOMAIN_OS_EXE,
+        DOMAIN_OS_HVM,
+        DOMAIN_OS_LINUX,
+        DOMAIN_OS_XEN,
+        DOMAIN_OS_XENPVH,
+        DOMAIN_OS_LAST
+};
 DOMAIN_ENUM_DECL(domain_os_type);
 
-enum domain_boot_dev { DOMAIN_BOOT_FD, DOMAIN_BOOT_CDROM, DOMAIN_BOOT_HD, DOMAIN_BOOT_NETWORK, DOMAIN_BOOT_LAST };
+enum domain_boot_dev {
+        DOMAIN_BOOT_FD,
+        DOMAIN_BOOT_CDROM,
+        DOMAIN_BOOT_HD,
+        DOMAIN_BOOT_NETWORK,
+        DOMAIN_BOOT_LAST
+};
 DOMAIN_ENUM_DECL(domain_boot_dev);
 
-enum domain_clock_offset { DOMAIN_CLOCK_UTC, DOMAIN_CLOCK_LOCALTIME, DOMAIN_CLOCK_VARIABLE, DOMAIN_CLOCK_TIMEZONE, DOMAIN_CLOCK_LAST };
+enum domain_clock_offset {
+        DOMAIN_CLOCK_UTC,
+        DOMAIN_CLOCK_LOCALTIME,
+        DOMAIN_CLOCK_VARIABLE,
+        DOMAIN_CLOCK_TIMEZONE,
+        DOMAIN_CLOCK_LAST
+};
 DOMAIN_ENUM_DECL(domain_clock_offset);
 
 /* <features><capabilities policy=...> */
-enum domain_caps_policy { DOMAIN_CAPS_POLICY_DEFAULT, DOMAIN_CAPS_POLICY_ALLOW, DOMAIN_CAPS_POLICY_DENY, DOMAIN_CAPS_POLICY_LAST };
+enum domain_caps_policy {
+        DOMAIN_CAPS_POLICY_DEFAULT,
+        DOMAIN_CAPS_POLICY_ALLOW,
+        DOMAIN_CAPS_POLICY_DENY,
+        DOMAIN_CAPS_POLICY_LAST
+};
 DOMAIN_ENUM_DECL(domain_caps_policy);
 
 enum domain_tristate { DOMAIN_TRISTATE_ABSENT, DOMAIN_TRISTATE_ON, DOMAIN_TRISTATE_OFF };
 
-enum domain_fs_type { DOMAIN_FS_MOUNT, DOMAIN_FS_RAM, DOMAIN_FS_FILE, DOMAIN_FS_BLOCK, DOMAIN_FS_LAST };
+enum domain_fs_type {
+        DOMAIN_FS_MOUNT,
+        DOMAIN_FS_RAM,
+        DOMAIN_FS_FILE,
+        DOMAIN_FS_BLOCK,
+        DOMAIN_FS_LAST
+};
 DOMAIN_ENUM_DECL(domain_fs_type);
 
 enum domain_disk_type { DOMAIN_DISK_FILE, DOMAIN_DISK_BLOCK, DOMAIN_DISK_TYPE_LAST };
 DOMAIN_ENUM_DECL(domain_disk_type);
-enum domain_disk_device { DOMAIN_DISK_DEVICE_DISK, DOMAIN_DISK_DEVICE_CDROM, DOMAIN_DISK_DEVICE_LAST };
+enum domain_disk_device {
+        DOMAIN_DISK_DEVICE_DISK,
+        DOMAIN_DISK_DEVICE_CDROM,
+        DOMAIN_DISK_DEVICE_LAST
+};
 DOMAIN_ENUM_DECL(domain_disk_device);
-enum domain_disk_format { DOMAIN_DISK_FORMAT_NONE, DOMAIN_DISK_FORMAT_RAW, DOMAIN_DISK_FORMAT_QCOW2, DOMAIN_DISK_FORMAT_LAST };
+enum domain_disk_format {
+        DOMAIN_DISK_FORMAT_NONE,
+        DOMAIN_DISK_FORMAT_RAW,
+        DOMAIN_DISK_FORMAT_QCOW2,
+        DOMAIN_DISK_FORMAT_LAST
+};
 DOMAIN_ENUM_DECL(domain_disk_format);
-enum domain_disk_bus { DOMAIN_DISK_BUS_NONE, DOMAIN_DISK_BUS_VIRTIO, DOMAIN_DISK_BUS_IDE, DOMAIN_DISK_BUS_SCSI, DOMAIN_DISK_BUS_SATA, DOMAIN_DISK_BUS_XEN, DOMAIN_DISK_BUS_LAST };
+enum domain_disk_bus {
+        DOMAIN_DISK_BUS_NONE,
+        DOMAIN_DISK_BUS_VIRTIO,
+        DOMAIN_DISK_BUS_IDE,
+        DOMAIN_DISK_BUS_SCSI,
+        DOMAIN_DISK_BUS_SATA,
+        DOMAIN_DISK_BUS_XEN,
+        DOMAIN_DISK_BUS_LAST
+};
 DOMAIN_ENUM_DECL(domain_disk_bus);
 
-enum domain_net_type { DOMAIN_NET_BRIDGE, DOMAIN_NET_ETHERNET, DOMAIN_NET_NETWORK, DOMAIN_NET_USER, DOMAIN_NET_LAST };
+enum domain_net_type {
+        DOMAIN_NET_BRIDGE,
+        DOMAIN_NET_ETHERNET,
+        DOMAIN_NET_NETWORK,
+        DOMAIN_NET_USER,
+        DOMAIN_NET_LAST
+};
 DOMAIN_ENUM_DECL(domain_net_type);
 
 enum domain_graphics_type { DOMAIN_GRAPHICS_VNC, DOMAIN_GRAPHICS_SPICE, DOMAIN_GRAPHICS_LAST };
@@ -73,11 +132,31 @@ DOMAIN_ENUM_DECL(domain_chr_kind);
 
 /* Controllers, inputs, video and memballoon are accepted so libvirt's own
  * definitions load; drivers decide what they mean. */
-enum domain_controller_type { DOMAIN_CONTROLLER_PCI, DOMAIN_CONTROLLER_USB, DOMAIN_CONTROLLER_IDE, DOMAIN_CONTROLLER_SCSI, DOMAIN_CONTROLLER_SATA, DOMAIN_CONTROLLER_VIRTIO_SERIAL, DOMAIN_CONTROLLER_XENBUS, DOMAIN_CONTROLLER_LAST };
+enum domain_controller_type {
+        DOMAIN_CONTROLLER_PCI,
+        DOMAIN_CONTROLLER_USB,
+        DOMAIN_CONTROLLER_IDE,
+        DOMAIN_CONTROLLER_SCSI,
+        DOMAIN_CONTROLLER_SATA,
+        DOMAIN_CONTROLLER_VIRTIO_SERIAL,
+        DOMAIN_CONTROLLER_XENBUS,
+        DOMAIN_CONTROLLER_LAST
+};
 DOMAIN_ENUM_DECL(domain_controller_type);
-enum domain_input_type { DOMAIN_INPUT_MOUSE, DOMAIN_INPUT_KEYBOARD, DOMAIN_INPUT_TABLET, DOMAIN_INPUT_LAST };
+enum domain_input_type {
+        DOMAIN_INPUT_MOUSE,
+        DOMAIN_INPUT_KEYBOARD,
+        DOMAIN_INPUT_TABLET,
+        DOMAIN_INPUT_LAST
+};
 DOMAIN_ENUM_DECL(domain_input_type);
-enum domain_input_bus { DOMAIN_INPUT_BUS_PS2, DOMAIN_INPUT_BUS_USB, DOMAIN_INPUT_BUS_VIRTIO, DOMAIN_INPUT_BUS_XEN, DOMAIN_INPUT_BUS_LAST };
+enum domain_input_bus {
+        DOMAIN_INPUT_BUS_PS2,
+        DOMAIN_INPUT_BUS_USB,
+        DOMAIN_INPUT_BUS_VIRTIO,
+        DOMAIN_INPUT_BUS_XEN,
+        DOMAIN_INPUT_BUS_LAST
+};
 DOMAIN_ENUM_DECL(domain_input_bus);
 
 struct domain_env {
@@ -105,7 +184,7 @@ struct domain_os {
         int n_boot;
         /* LXC */
         char *init;
-        char **initargs;          /* NULL-terminated */
+        char **initargs; /* NULL-terminated */
         struct domain_env *initenv;
         int n_initenv;
         char *initdir;
@@ -121,16 +200,16 @@ struct domain_cap {
 
 struct domain_features {
         bool acpi, apic, pae, hap, viridian, privnet;
-        bool has_caps;                 /* <capabilities> present */
+        bool has_caps; /* <capabilities> present */
         enum domain_caps_policy caps_policy;
         struct domain_cap *caps;
         int n_caps;
 };
 
 struct domain_cputune {
-        unsigned long long shares;       /* 0 = unset */
-        unsigned long long period;       /* us, 0 = unset */
-        long long quota;                 /* us, 0 = unset, -1 = unlimited */
+        unsigned long long shares; /* 0 = unset */
+        unsigned long long period; /* us, 0 = unset */
+        long long quota;           /* us, 0 = unset, -1 = unlimited */
 };
 
 /* All in KiB; 0 = unset. */
@@ -162,10 +241,10 @@ struct domain_route {
 
 struct domain_fs {
         enum domain_fs_type type;
-        char *accessmode;  /* passthrough | mapped | squash, kept */
-        char *source;      /* dir / file / dev; NULL for ram */
+        char *accessmode;             /* passthrough | mapped | squash, kept */
+        char *source;                 /* dir / file / dev; NULL for ram */
         unsigned long long usage_kib; /* type='ram' <source usage=...> */
-        char *target;      /* <target dir=...> */
+        char *target;                 /* <target dir=...> */
         bool readonly;
         char *driver_type; /* <driver type='loop' format='raw'/> */
         char *driver_format;
@@ -196,13 +275,13 @@ struct domain_disk {
  * network (source = network name), user (no source). */
 struct domain_net {
         enum domain_net_type type;
-        char *mac;          /* aa:bb:cc:dd:ee:ff, lower case */
-        char *source;       /* bridge name or network name */
-        char *model;        /* virtio, e1000, rtl8139 ... */
-        char *target_dev;   /* host side name */
-        char *guest_dev;    /* container side name (<guest dev=...>) */
-        char *script;       /* <script path=...> (Xen) */
-        int mtu;            /* 0 = unset */
+        char *mac;        /* aa:bb:cc:dd:ee:ff, lower case */
+        char *source;     /* bridge name or network name */
+        char *model;      /* virtio, e1000, rtl8139 ... */
+        char *target_dev; /* host side name */
+        char *guest_dev;  /* container side name (<guest dev=...>) */
+        char *script;     /* <script path=...> (Xen) */
+        int mtu;          /* 0 = unset */
         struct domain_ip *ips;
         int n_ips;
         struct domain_route *routes;
@@ -212,32 +291,32 @@ struct domain_net {
 
 struct domain_chr {
         enum domain_chr_kind kind;
-        char *source_type;   /* pty (only pty is supported) */
-        char *source_path;   /* live: the pty's path */
-        char *target_type;   /* console: serial | virtio | lxc | xen ; serial: isa-serial ... */
-        int target_port;     /* -1 = unset */
-        char *target_model;  /* <model name=...> inside <target> for serial */
+        char *source_type;  /* pty (only pty is supported) */
+        char *source_path;  /* live: the pty's path */
+        char *target_type;  /* console: serial | virtio | lxc | xen ; serial: isa-serial ... */
+        int target_port;    /* -1 = unset */
+        char *target_model; /* <model name=...> inside <target> for serial */
 };
 
 struct domain_graphics_listen {
-        char *type;    /* address | network | none */
+        char *type; /* address | network | none */
         char *address;
 };
 
 struct domain_graphics {
         enum domain_graphics_type type;
-        int port;          /* -1 = unset/auto (always -1 when autoport) */
-        int tls_port;      /* -1 = unset */
-        int websocket;     /* -1 = unset */
-        bool autoport;     /* defaulted as libvirt: yes when no port is given */
-        char *listen;      /* listen address: the listen='' attribute, which
-                            * equals the first <listen type='address'>'s */
+        int port;      /* -1 = unset/auto (always -1 when autoport) */
+        int tls_port;  /* -1 = unset */
+        int websocket; /* -1 = unset */
+        bool autoport; /* defaulted as libvirt: yes when no port is given */
+        char *listen;  /* listen address: the listen='' attribute, which
+                        * equals the first <listen type='address'>'s */
         struct domain_graphics_listen *listens;
         int n_listens;
         char *passwd;
         char *keymap;
-        char *defaultmode; /* spice: any | secure | insecure */
-        char *mouse_mode;     /* spice <mouse mode=...> */
+        char *defaultmode;         /* spice: any | secure | insecure */
+        char *mouse_mode;          /* spice <mouse mode=...> */
         char *clipboard_copypaste; /* spice <clipboard copypaste=...> */
 };
 
@@ -254,9 +333,9 @@ struct domain_input {
 };
 
 struct domain_video {
-        char *model;    /* cirrus, vga, qxl, virtio, none */
-        unsigned vram;  /* KiB, 0 = unset */
-        unsigned heads; /* 0 = unset */
+        char *model;                  /* cirrus, vga, qxl, virtio, none */
+        unsigned vram;                /* KiB, 0 = unset */
+        unsigned heads;               /* 0 = unset */
         enum domain_tristate primary; /* the first video is made primary */
         struct domain_address address;
 };
@@ -276,15 +355,15 @@ struct domain_def {
         char *description;
         char *metadata_xml; /* inner XML of <metadata>, verbatim */
 
-        unsigned long long memory_kib;          /* <memory> */
-        unsigned long long current_memory_kib;  /* <currentMemory>, 0 = same as memory */
-        unsigned long long max_memory_kib;      /* <maxMemory>, 0 = unset */
+        unsigned long long memory_kib;         /* <memory> */
+        unsigned long long current_memory_kib; /* <currentMemory>, 0 = same as memory */
+        unsigned long long max_memory_kib;     /* <maxMemory>, 0 = unset */
         unsigned max_memory_slots;
 
-        unsigned vcpus;         /* <vcpu> */
-        unsigned vcpus_current; /* current=, 0 = unset */
-        char *vcpu_placement;   /* static | auto */
-        char *vcpu_cpuset;      /* cpuset= */
+        unsigned vcpus;                         /* <vcpu> */
+        unsigned vcpus_current;                 /* current=, 0 = unset */
+        char *vcpu_placement;                   /* static | auto */
+        char *vcpu_cpuset;                      /* cpuset= */
         struct domain_vcpu_entry *vcpu_entries; /* <vcpus> */
         int n_vcpu_entries;
 
@@ -342,8 +421,8 @@ struct domain_def {
  * ("web1.xml:12: element 'foo': not supported by litevirt").
  * Input larger than DOMAIN_XML_MAX_BYTES, with a DTD, external entities
  * or unsupported content is refused. A missing uuid is generated. */
-int domain_parse_string(const char *xml, size_t len, const char *filename,
-                        struct domain_def **ret, struct lv_error **err);
+int domain_parse_string(const char *xml, size_t len, const char *filename, struct domain_def **ret,
+                        struct lv_error **err);
 int domain_parse_file(const char *path, struct domain_def **ret, struct lv_error **err);
 
 /* ---- format (conf/domain_format.c; no libxml2) ---- */

@@ -2,23 +2,23 @@
 /* Keyword tables of the domain model: every enum's XML spelling. */
 #include "conf/domain.h"
 
-#define DOMAIN_ENUM_IMPL(name, last, ...)                                      \
-        static const char *const name##_table[] = { __VA_ARGS__ };             \
-        _Static_assert(ARRAY_SIZE(name##_table) == (last), #name " table size"); \
-        const char *name##_to_string(int v)                                    \
-        {                                                                      \
-                if (v < 0 || (size_t)v >= ARRAY_SIZE(name##_table))            \
-                        return NULL;                                           \
-                return name##_table[v];                                        \
-        }                                                                      \
-        int name##_from_string(const char *s)                                  \
-        {                                                                      \
-                if (!s)                                                        \
-                        return -1;                                             \
-                for (size_t i = 0; i < ARRAY_SIZE(name##_table); i++)          \
-                        if (streq(name##_table[i], s))                         \
-                                return (int)i;                                 \
-                return -1;                                                     \
+#define DOMAIN_ENUM_IMPL(name, last, ...)                                                          \
+        static const char *const name##_table[] = {__VA_ARGS__};                                   \
+        _Static_assert(ARRAY_SIZE(name##_table) == (last), #name " table size");                   \
+        const char *name##_to_string(int v)                                                        \
+        {                                                                                          \
+                if (v < 0 || (size_t)v >= ARRAY_SIZE(name##_table))                                \
+                        return NULL;                                                               \
+                return name##_table[v];                                                            \
+        }                                                                                          \
+        int name##_from_string(const char *s)                                                      \
+        {                                                                                          \
+                if (!s)                                                                            \
+                        return -1;                                                                 \
+                for (size_t i = 0; i < ARRAY_SIZE(name##_table); i++)                              \
+                        if (streq(name##_table[i], s))                                             \
+                                return (int)i;                                                     \
+                return -1;                                                                         \
         }
 
 DOMAIN_ENUM_IMPL(domain_type, DOMAIN_TYPE_LAST, "lxc", "qemu", "kvm", "xen")
@@ -32,11 +32,12 @@ DOMAIN_ENUM_IMPL(domain_fs_type, DOMAIN_FS_LAST, "mount", "ram", "file", "block"
 DOMAIN_ENUM_IMPL(domain_disk_type, DOMAIN_DISK_TYPE_LAST, "file", "block")
 DOMAIN_ENUM_IMPL(domain_disk_device, DOMAIN_DISK_DEVICE_LAST, "disk", "cdrom")
 DOMAIN_ENUM_IMPL(domain_disk_format, DOMAIN_DISK_FORMAT_LAST, "none", "raw", "qcow2")
-DOMAIN_ENUM_IMPL(domain_disk_bus, DOMAIN_DISK_BUS_LAST, "none", "virtio", "ide", "scsi", "sata", "xen")
+DOMAIN_ENUM_IMPL(domain_disk_bus, DOMAIN_DISK_BUS_LAST, "none", "virtio", "ide", "scsi", "sata",
+                 "xen")
 DOMAIN_ENUM_IMPL(domain_net_type, DOMAIN_NET_LAST, "bridge", "ethernet", "network", "user")
 DOMAIN_ENUM_IMPL(domain_graphics_type, DOMAIN_GRAPHICS_LAST, "vnc", "spice")
 DOMAIN_ENUM_IMPL(domain_chr_kind, DOMAIN_CHR_LAST, "console", "serial")
-DOMAIN_ENUM_IMPL(domain_controller_type, DOMAIN_CONTROLLER_LAST, "pci", "usb", "ide", "scsi", "sata",
-                 "virtio-serial", "xenbus")
+DOMAIN_ENUM_IMPL(domain_controller_type, DOMAIN_CONTROLLER_LAST, "pci", "usb", "ide", "scsi",
+                 "sata", "virtio-serial", "xenbus")
 DOMAIN_ENUM_IMPL(domain_input_type, DOMAIN_INPUT_LAST, "mouse", "keyboard", "tablet")
 DOMAIN_ENUM_IMPL(domain_input_bus, DOMAIN_INPUT_BUS_LAST, "ps2", "usb", "virtio", "xen")

@@ -101,8 +101,7 @@ static void format_memory(struct strbuf *b, const struct domain_def *def)
                         strbuf_printf(b, "    <min_guarantee unit='KiB'>%llu</min_guarantee>\n",
                                       m->min_guarantee);
                 if (m->swap_hard_limit)
-                        strbuf_printf(b,
-                                      "    <swap_hard_limit unit='KiB'>%llu</swap_hard_limit>\n",
+                        strbuf_printf(b, "    <swap_hard_limit unit='KiB'>%llu</swap_hard_limit>\n",
                                       m->swap_hard_limit);
                 strbuf_append(b, "  </memtune>\n");
         }
@@ -513,7 +512,7 @@ char *domain_format(const struct domain_def *def)
 
 char *domain_format_flags(const struct domain_def *def, unsigned flags)
 {
-        struct strbuf b = { 0 };
+        struct strbuf b = {0};
         char uuid[37];
         domain_uuid_format(def->uuid, uuid);
         strbuf_printf(&b, "<domain type='%s'>\n", domain_type_to_string(def->type));

@@ -50,8 +50,8 @@ static int document_load(const char *xml, size_t len, const char *file, xmlDocPt
 {
         if (len > DOMAIN_XML_MAX_BYTES)
                 return lv_error_setf(err, LV_ERR_INVALID_XML,
-                                     "%s: document is %zu bytes, more than the limit of %d",
-                                     file, len, DOMAIN_XML_MAX_BYTES);
+                                     "%s: document is %zu bytes, more than the limit of %d", file,
+                                     len, DOMAIN_XML_MAX_BYTES);
         if (memchr(xml, '\0', len))
                 return lv_error_setf(err, LV_ERR_INVALID_XML, "%s: document contains a NUL byte",
                                      file);
@@ -59,7 +59,7 @@ static int document_load(const char *xml, size_t len, const char *file, xmlDocPt
         _cleanup_(xml_ctxt_freep) xmlParserCtxtPtr p = xmlNewParserCtxt();
         if (!p)
                 return lv_error_setf(err, ENOMEM, "%s: cannot create an XML parser", file);
-        struct load_state st = { 0 };
+        struct load_state st = {0};
         p->_private = &st;
         p->sax->internalSubset = refuse_dtd;
         p->sax->externalSubset = refuse_dtd;
@@ -69,8 +69,7 @@ static int document_load(const char *xml, size_t len, const char *file, xmlDocPt
         p->sax->error = NULL;
         /* No XML_PARSE_NOENT (no entity substitution), no DTDLOAD/DTDATTR,
          * no HUGE (libxml2's own depth and amplification limits stay on). */
-        int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-                   XML_PARSE_NOXINCNODE;
+        int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOXINCNODE;
         _cleanup_(xml_doc_freep) xmlDocPtr doc =
                 xmlCtxtReadMemory(p, xml, (int)len, file, NULL, opts);
         if (st.dtd_seen)
@@ -83,8 +82,8 @@ static int document_load(const char *xml, size_t len, const char *file, xmlDocPt
                 size_t n = strlen(msg);
                 while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
                         msg[--n] = '\0';
-                return lv_error_setf(err, LV_ERR_INVALID_XML, "%s:%d: %s", file,
-                                     e ? e->line : 0, msg);
+                return lv_error_setf(err, LV_ERR_INVALID_XML, "%s:%d: %s", file, e ? e->line : 0,
+                                     msg);
         }
         if (doc->intSubset || doc->extSubset)
                 return lv_error_setf(err, LV_ERR_INVALID_XML,
@@ -172,7 +171,8 @@ static int parse_vcpu(struct pctx *c, xmlNodePtr root)
         n = child_get(c, root, "vcpus", &r);
         if (r < 0 || !n)
                 return r;
-        for_each_child(v, n, "vcpu") {
+        for_each_child(v, n, "vcpu")
+        {
                 struct domain_vcpu_entry *e = ARRAY_PUSH(def->vcpu_entries, def->n_vcpu_entries);
                 unsigned long long id = 0, order = 0;
                 e->enabled = true;
@@ -229,7 +229,8 @@ static int parse_os(struct pctx *c, xmlNodePtr root)
                         return perr_attr(c, l, "type", "value '%s' not supported by litevirt",
                                          os->loader_type);
         }
-        for_each_child(b, n, "boot") {
+        for_each_child(b, n, "boot")
+        {
                 int dev = -1;
                 if ((r = attr_enum(c, b, "dev", domain_boot_dev_from_string, &dev)) < 0)
                         return r;
@@ -241,9 +242,9 @@ static int parse_os(struct pctx *c, xmlNodePtr root)
                                             domain_boot_dev_to_string(dev));
                 os->boot[os->n_boot++] = dev;
         }
-        for_each_child(a, n, "initarg")
-                strv_push(&os->initargs, node_text(a));
-        for_each_child(e, n, "initenv") {
+        for_each_child(a, n, "initarg") strv_push(&os->initargs, node_text(a));
+        for_each_child(e, n, "initenv")
+        {
                 struct domain_env *env = ARRAY_PUSH(os->initenv, os->n_initenv);
                 if ((r = attr_require(c, e, "name", &env->name)) < 0)
                         return r;
@@ -263,12 +264,12 @@ static int parse_features(struct pctx *c, xmlNodePtr root)
                 const char *name;
                 size_t offset;
         } flags[] = {
-                { "acpi", offsetof(struct domain_features, acpi) },
-                { "apic", offsetof(struct domain_features, apic) },
-                { "pae", offsetof(struct domain_features, pae) },
-                { "hap", offsetof(struct domain_features, hap) },
-                { "viridian", offsetof(struct domain_features, viridian) },
-                { "privnet", offsetof(struct domain_features, privnet) },
+                {"acpi", offsetof(struct domain_features, acpi)},
+                {"apic", offsetof(struct domain_features, apic)},
+                {"pae", offsetof(struct domain_features, pae)},
+                {"hap", offsetof(struct domain_features, hap)},
+                {"viridian", offsetof(struct domain_features, viridian)},
+                {"privnet", offsetof(struct domain_features, privnet)},
         };
         for (size_t i = 0; i < ARRAY_SIZE(flags); i++) {
                 xmlNodePtr x = child_get(c, n, flags[i].name, &r);
@@ -316,9 +317,10 @@ static int parse_idmap_entries(struct pctx *c, xmlNodePtr idmap, const char *nam
                                struct domain_idmap **arr, int *n)
 {
         int r;
-        for_each_child(e, idmap, name) {
-                unsigned long long v[3] = { 0, 0, 0 };
-                static const char *const attrs[] = { "start", "target", "count" };
+        for_each_child(e, idmap, name)
+        {
+                unsigned long long v[3] = {0, 0, 0};
+                static const char *const attrs[] = {"start", "target", "count"};
                 for (int i = 0; i < 3; i++) {
                         if (!xmlHasNsProp(e, BAD_CAST attrs[i], NULL))
                                 return perr(c, e, "missing attribute '%s'", attrs[i]);
@@ -365,7 +367,8 @@ static int parse_tuning(struct pctx *c, xmlNodePtr root)
                         errno = 0;
                         long long x = strtoll(v, &end, 10);
                         if (!*v || *end || errno || x < -1 || x > 17592186044415LL || x == 0)
-                                return perr(c, q, "'%s' is not a quota (-1, or 1000..17592186044415)", v);
+                                return perr(c, q,
+                                            "'%s' is not a quota (-1, or 1000..17592186044415)", v);
                         neg = x < 0;
                         quota = neg ? 0 : (unsigned long long)x;
                         def->cputune.quota = neg ? -1 : (long long)quota;
@@ -380,10 +383,10 @@ static int parse_tuning(struct pctx *c, xmlNodePtr root)
                         const char *name;
                         size_t offset;
                 } limits[] = {
-                        { "hard_limit", offsetof(struct domain_memtune, hard_limit) },
-                        { "soft_limit", offsetof(struct domain_memtune, soft_limit) },
-                        { "swap_hard_limit", offsetof(struct domain_memtune, swap_hard_limit) },
-                        { "min_guarantee", offsetof(struct domain_memtune, min_guarantee) },
+                        {"hard_limit", offsetof(struct domain_memtune, hard_limit)},
+                        {"soft_limit", offsetof(struct domain_memtune, soft_limit)},
+                        {"swap_hard_limit", offsetof(struct domain_memtune, swap_hard_limit)},
+                        {"min_guarantee", offsetof(struct domain_memtune, min_guarantee)},
                 };
                 def->has_memtune = true;
                 for (size_t i = 0; i < ARRAY_SIZE(limits); i++) {
@@ -452,8 +455,8 @@ static int parse_clock_lifecycle(struct pctx *c, xmlNodePtr root)
                 if (off == DOMAIN_CLOCK_TIMEZONE && !def->clock_timezone)
                         return perr(c, n, "offset='timezone' needs a timezone attribute");
         }
-        static const char *const names[] = { "on_poweroff", "on_reboot", "on_crash" };
-        enum domain_lifecycle *slots[] = { &def->on_poweroff, &def->on_reboot, &def->on_crash };
+        static const char *const names[] = {"on_poweroff", "on_reboot", "on_crash"};
+        enum domain_lifecycle *slots[] = {&def->on_poweroff, &def->on_reboot, &def->on_crash};
         def->on_poweroff = DOMAIN_LIFECYCLE_DESTROY;
         def->on_reboot = DOMAIN_LIFECYCLE_RESTART;
         def->on_crash = DOMAIN_LIFECYCLE_DESTROY;
@@ -547,8 +550,8 @@ static int parse_domain(struct pctx *c, xmlNodePtr root)
         return check_consumed(c, root);
 }
 
-int domain_parse_string(const char *xml, size_t len, const char *filename,
-                        struct domain_def **ret, struct lv_error **err)
+int domain_parse_string(const char *xml, size_t len, const char *filename, struct domain_def **ret,
+                        struct lv_error **err)
 {
         const char *file = filename ? filename : "(string)";
         _cleanup_(xml_doc_freep) xmlDocPtr doc = NULL;
@@ -559,7 +562,7 @@ int domain_parse_string(const char *xml, size_t len, const char *filename,
         if (!root)
                 return lv_error_setf(err, LV_ERR_INVALID_XML, "%s: empty document", file);
         _cleanup_domain_def_ struct domain_def *def = xcalloc(1, sizeof(*def));
-        struct pctx c = { .file = file, .err = err, .def = def };
+        struct pctx c = {.file = file, .err = err, .def = def};
         r = parse_domain(&c, root);
         if (r < 0)
                 return r;

@@ -61,8 +61,8 @@ static int parse_filesystem(struct pctx *c, xmlNodePtr n)
                         return perr(c, src, "missing attribute 'usage'");
                 r = domain_memory_to_kib(usage, units, &fs->usage_kib, &reason);
                 if (r < 0)
-                        return perr_attr(c, src, "usage", "'%s'%s%s: %s", usage,
-                                         units ? " " : "", units ? units : "", reason);
+                        return perr_attr(c, src, "usage", "'%s'%s%s: %s", usage, units ? " " : "",
+                                         units ? units : "", reason);
         } else if ((r = attr_require(c, src, src_attr[type], &fs->source)) < 0) {
                 return r;
         }
@@ -109,8 +109,8 @@ static int parse_disk(struct pctx *c, xmlNodePtr n)
         xmlNodePtr src = child_get(c, n, "source", &r);
         if (r < 0)
                 return r;
-        if (src && (r = attr_require(c, src, type == DOMAIN_DISK_FILE ? "file" : "dev",
-                                     &d->source)) < 0)
+        if (src &&
+            (r = attr_require(c, src, type == DOMAIN_DISK_FILE ? "file" : "dev", &d->source)) < 0)
                 return r;
         if (!src && device != DOMAIN_DISK_DEVICE_CDROM)
                 return perr(c, n, "missing element 'source'");
@@ -290,7 +290,8 @@ static int parse_graphics(struct pctx *c, xmlNodePtr n)
         if (type == DOMAIN_GRAPHICS_VNC && g->tls_port != -1)
                 return perr_attr(c, n, "tlsPort", "only valid for spice");
         g->listen = attr_get(n, "listen");
-        for_each_child(l, n, "listen") {
+        for_each_child(l, n, "listen")
+        {
                 struct domain_graphics_listen *gl = ARRAY_PUSH(g->listens, g->n_listens);
                 if ((r = attr_require(c, l, "type", &gl->type)) < 0)
                         return r;
@@ -305,8 +306,10 @@ static int parse_graphics(struct pctx *c, xmlNodePtr n)
         struct domain_graphics_listen *first = g->n_listens ? &g->listens[0] : NULL;
         if (g->listen && first && streq(first->type, "address") && first->address &&
             !streq(first->address, g->listen))
-                return perr(c, n, "listen attribute '%s' does not match the first "
-                                  "<listen> address '%s'", g->listen, first->address);
+                return perr(c, n,
+                            "listen attribute '%s' does not match the first "
+                            "<listen> address '%s'",
+                            g->listen, first->address);
         return 0;
 }
 
@@ -366,8 +369,8 @@ static int parse_video(struct pctx *c, xmlNodePtr n)
                 return r;
         v->vram = (unsigned)vram;
         v->heads = (unsigned)heads;
-        static const char *const models[] = { "vga", "cirrus", "qxl", "virtio", "xen", "bochs",
-                                              "ramfb", "none" };
+        static const char *const models[] = {"vga", "cirrus", "qxl",   "virtio",
+                                             "xen", "bochs",  "ramfb", "none"};
         bool known = false;
         for (size_t i = 0; i < ARRAY_SIZE(models); i++)
                 known |= streq(models[i], v->model);

@@ -43,11 +43,10 @@ char *node_text(xmlNodePtr node);
  * an error ("element 'x' given twice"): returns -EINVAL via *r. */
 xmlNodePtr child_get(struct pctx *c, xmlNodePtr node, const char *name, int *r);
 /* Iterate over the element children named name (consuming them). */
-#define for_each_child(child, parent, nm)                                      \
-        for (xmlNodePtr child = (parent)->children; child; child = child->next) \
-                if (child->type == XML_ELEMENT_NODE && !child->ns &&          \
-                    xmlStrEqual(child->name, BAD_CAST(nm)) &&                  \
-                    (node_consume(child), true))
+#define for_each_child(child, parent, nm)                                                          \
+        for (xmlNodePtr child = (parent)->children; child; child = child->next)                    \
+                if (child->type == XML_ELEMENT_NODE && !child->ns &&                               \
+                    xmlStrEqual(child->name, BAD_CAST(nm)) && (node_consume(child), true))
 
 /* Typed attribute readers. Absent attribute: *ret untouched, returns 0.
  * Malformed: error naming the attribute; returns -EINVAL. */
@@ -59,8 +58,8 @@ int attr_int(struct pctx *c, xmlNodePtr node, const char *name, long long min, l
 int attr_bool(struct pctx *c, xmlNodePtr node, const char *name, bool *ret);
 int attr_tristate(struct pctx *c, xmlNodePtr node, const char *name, enum domain_tristate *ret);
 /* A keyword from an enum table: unknown values are "not supported". */
-int attr_enum(struct pctx *c, xmlNodePtr node, const char *name,
-              int (*from_string)(const char *), int *ret);
+int attr_enum(struct pctx *c, xmlNodePtr node, const char *name, int (*from_string)(const char *),
+              int *ret);
 /* A text child element with a number, e.g. <shares>1024</shares>. */
 int elem_uint(struct pctx *c, xmlNodePtr parent, const char *name, unsigned long long max,
               unsigned long long *ret, bool *found);
@@ -77,9 +76,9 @@ int check_consumed(struct pctx *c, xmlNodePtr root);
 int parse_devices(struct pctx *c, xmlNodePtr devices);
 
 /* Grow an array by one zeroed element, return a pointer to it. */
-#define ARRAY_PUSH(arr, n)                                                     \
-        ({                                                                     \
-                (arr) = xrealloc((arr), sizeof(*(arr)) * (size_t)((n) + 1));   \
-                memset(&(arr)[(n)], 0, sizeof(*(arr)));                        \
-                &(arr)[(n)++];                                                 \
+#define ARRAY_PUSH(arr, n)                                                                         \
+        ({                                                                                         \
+                (arr) = xrealloc((arr), sizeof(*(arr)) * (size_t)((n) + 1));                       \
+                memset(&(arr)[(n)], 0, sizeof(*(arr)));                                            \
+                &(arr)[(n)++];                                                                     \
         })

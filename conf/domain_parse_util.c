@@ -9,7 +9,7 @@
 #define CONSUMED ((void *)1)
 
 _printf_(4, 0) static int vperr(struct pctx *c, xmlNodePtr node, const char *attr, const char *fmt,
-                                  va_list ap)
+                                va_list ap)
 {
         _cleanup_free_ char *msg = NULL;
         if (vasprintf(&msg, fmt, ap) < 0)
@@ -23,8 +23,8 @@ _printf_(4, 0) static int vperr(struct pctx *c, xmlNodePtr node, const char *att
                 return lv_error_setf(c->err, LV_ERR_INVALID_XML,
                                      "%s:%ld: attribute '%s' of element '%s': %s", c->file, line,
                                      attr, name, msg);
-        return lv_error_setf(c->err, LV_ERR_INVALID_XML, "%s:%ld: element '%s': %s", c->file,
-                             line, name, msg);
+        return lv_error_setf(c->err, LV_ERR_INVALID_XML, "%s:%ld: element '%s': %s", c->file, line,
+                             name, msg);
 }
 
 int perr(struct pctx *c, xmlNodePtr node, const char *fmt, ...)
@@ -198,8 +198,8 @@ int attr_tristate(struct pctx *c, xmlNodePtr node, const char *name, enum domain
         return 0;
 }
 
-int attr_enum(struct pctx *c, xmlNodePtr node, const char *name,
-              int (*from_string)(const char *), int *ret)
+int attr_enum(struct pctx *c, xmlNodePtr node, const char *name, int (*from_string)(const char *),
+              int *ret)
 {
         _cleanup_free_ char *v = attr_get(node, name);
         if (!v)
@@ -255,8 +255,7 @@ int elem_memory(struct pctx *c, xmlNodePtr node, unsigned long long *ret_kib)
         if (r == -EINVAL && unit && streq(reason, "unknown unit"))
                 return perr_attr(c, node, "unit", "unknown unit '%s'", unit);
         if (r < 0)
-                return perr(c, node, "'%s'%s%s: %s", v, unit ? " " : "", unit ? unit : "",
-                            reason);
+                return perr(c, node, "'%s'%s%s: %s", v, unit ? " " : "", unit ? unit : "", reason);
         return 0;
 }
 

@@ -99,9 +99,8 @@ static int validate_os(const struct domain_def *def, struct lv_error **err)
         default:
                 return INVALID("unknown domain type");
         }
-        if (def->type != DOMAIN_TYPE_LXC &&
-            (os->init || os->initargs || os->n_initenv || os->initdir || os->inituser ||
-             os->initgroup))
+        if (def->type != DOMAIN_TYPE_LXC && (os->init || os->initargs || os->n_initenv ||
+                                             os->initdir || os->inituser || os->initgroup))
                 return INVALID("<init>, <initarg>, <initenv>, <initdir>, <inituser> and "
                                "<initgroup> are only for domain type 'lxc'");
         if (os->initrd && !os->kernel)
@@ -125,8 +124,8 @@ static int validate_idmap(const struct domain_def *def, struct lv_error **err)
                 return INVALID("<idmap> needs both <uid> and <gid> entries");
         if (def->n_uidmap && def->type != DOMAIN_TYPE_LXC)
                 return INVALID("<idmap> is only for domain type 'lxc'");
-        const struct domain_idmap *maps[2] = { def->uidmap, def->gidmap };
-        int counts[2] = { def->n_uidmap, def->n_gidmap };
+        const struct domain_idmap *maps[2] = {def->uidmap, def->gidmap};
+        int counts[2] = {def->n_uidmap, def->n_gidmap};
         for (int k = 0; k < 2; k++) {
                 bool zero = false;
                 for (int i = 0; i < counts[k]; i++) {
@@ -138,9 +137,11 @@ static int validate_idmap(const struct domain_def *def, struct lv_error **err)
                         zero |= m->start == 0;
                         for (int j = 0; j < i; j++) {
                                 const struct domain_idmap *o = &maps[k][j];
-                                if (m->start < o->start + o->count && o->start < m->start + m->count)
-                                        return INVALID("idmap %s ranges starting at %u and %u overlap",
-                                                       k ? "gid" : "uid", o->start, m->start);
+                                if (m->start < o->start + o->count &&
+                                    o->start < m->start + m->count)
+                                        return INVALID(
+                                                "idmap %s ranges starting at %u and %u overlap",
+                                                k ? "gid" : "uid", o->start, m->start);
                         }
                 }
                 if (counts[k] && !zero)
@@ -236,8 +237,7 @@ static int validate_devices(const struct domain_def *def, struct lv_error **err)
                                                def->chrs[i].target_port);
         for (int i = 0; i < def->n_graphics; i++) {
                 const struct domain_graphics *g = &def->graphics[i];
-                if (!g->autoport && g->port >= 0 && g->port < 5900 &&
-                    def->type != DOMAIN_TYPE_XEN)
+                if (!g->autoport && g->port >= 0 && g->port < 5900 && def->type != DOMAIN_TYPE_XEN)
                         return INVALID("graphics port %d is below 5900", g->port);
                 for (int j = 0; j < i; j++)
                         if (def->graphics[j].type == g->type)
@@ -248,10 +248,10 @@ static int validate_devices(const struct domain_def *def, struct lv_error **err)
                 for (int j = 0; j < i; j++)
                         if (def->controllers[i].type == def->controllers[j].type &&
                             def->controllers[i].index == def->controllers[j].index)
-                                return INVALID("controller '%s' index %d given twice",
-                                               domain_controller_type_to_string(
-                                                       def->controllers[i].type),
-                                               def->controllers[i].index);
+                                return INVALID(
+                                        "controller '%s' index %d given twice",
+                                        domain_controller_type_to_string(def->controllers[i].type),
+                                        def->controllers[i].index);
         if (def->type == DOMAIN_TYPE_LXC && (def->n_disks || def->n_graphics))
                 return INVALID("domain type 'lxc' supports no <disk> or <graphics>");
         if (def->emulator && !path_is_absolute(def->emulator))
@@ -269,9 +269,11 @@ static int validate_text(const struct domain_def *def, struct lv_error **err)
         const unsigned char *p = (const unsigned char *)xml;
         while (*p) {
                 unsigned c = *p;
-                int n = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2
-                                 : (c & 0xf8) == 0xf0                ? 3
-                                                                     : -1;
+                int n = c < 0x80             ? 0
+                        : (c & 0xe0) == 0xc0 ? 1
+                        : (c & 0xf0) == 0xe0 ? 2
+                        : (c & 0xf8) == 0xf0 ? 3
+                                             : -1;
                 if (n < 0)
                         goto bad_utf8;
                 unsigned cp = n == 0 ? c : n == 1 ? c & 0x1f : n == 2 ? c & 0x0f : c & 0x07;
@@ -280,13 +282,14 @@ static int validate_text(const struct domain_def *def, struct lv_error **err)
                                 goto bad_utf8;
                         cp = cp << 6 | (p[i] & 0x3f);
                 }
-                static const unsigned min[] = { 0, 0x80, 0x800, 0x10000 };
+                static const unsigned min[] = {0, 0x80, 0x800, 0x10000};
                 if (cp < min[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
                         goto bad_utf8;
                 if ((cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') || cp == 0xfffe ||
                     cp == 0xffff)
                         return INVALID("the definition contains the character U+%04X, which "
-                                       "XML cannot carry", cp);
+                                       "XML cannot carry",
+                                       cp);
                 p += n + 1;
         }
         return 0;

@@ -29,7 +29,7 @@ void host_conf_clear(struct host_conf *conf)
         free(conf->cgroup_parent);
         free(conf->lockspace_dir);
         free(conf->socket_group);
-        *conf = (struct host_conf){ 0 };
+        *conf = (struct host_conf){0};
 }
 
 static void host_conf_copy(struct host_conf *dst, const struct host_conf *src)
@@ -52,19 +52,19 @@ struct key {
 
 #define OFF(f) offsetof(struct host_conf, f)
 static const struct key keys[] = {
-        { "host_uuid", V_UUID, OFF(host_uuid) },
-        { "hostname", V_HOSTNAME, OFF(hostname) },
-        { "vnc_port_min", V_PORT, OFF(vnc_port_min) },
-        { "vnc_port_max", V_PORT, OFF(vnc_port_max) },
-        { "spice_port_min", V_PORT, OFF(spice_port_min) },
-        { "spice_port_max", V_PORT, OFF(spice_port_max) },
-        { "migration_port_min", V_PORT, OFF(migration_port_min) },
-        { "migration_port_max", V_PORT, OFF(migration_port_max) },
-        { "migration_address", V_STRING, OFF(migration_address) },
-        { "cgroup_parent", V_PATH, OFF(cgroup_parent) },
-        { "lockspace_dir", V_PATH, OFF(lockspace_dir) },
-        { "socket_group", V_NAME, OFF(socket_group) },
-        { "shutdown_timeout", V_SECONDS, OFF(shutdown_timeout) },
+        {"host_uuid", V_UUID, OFF(host_uuid)},
+        {"hostname", V_HOSTNAME, OFF(hostname)},
+        {"vnc_port_min", V_PORT, OFF(vnc_port_min)},
+        {"vnc_port_max", V_PORT, OFF(vnc_port_max)},
+        {"spice_port_min", V_PORT, OFF(spice_port_min)},
+        {"spice_port_max", V_PORT, OFF(spice_port_max)},
+        {"migration_port_min", V_PORT, OFF(migration_port_min)},
+        {"migration_port_max", V_PORT, OFF(migration_port_max)},
+        {"migration_address", V_STRING, OFF(migration_address)},
+        {"cgroup_parent", V_PATH, OFF(cgroup_parent)},
+        {"lockspace_dir", V_PATH, OFF(lockspace_dir)},
+        {"socket_group", V_NAME, OFF(socket_group)},
+        {"shutdown_timeout", V_SECONDS, OFF(shutdown_timeout)},
 };
 
 static bool uuid_is_bogus(const unsigned char u[16])
@@ -88,9 +88,8 @@ static int set_value(const struct key *k, const char *v, struct host_conf *conf,
                         return lv_error_setf(err, EINVAL, "%s:%d: %s: '%s' is not a UUID", file,
                                              line, k->name, v);
                 if (uuid_is_bogus(u))
-                        return lv_error_setf(err, EINVAL,
-                                             "%s:%d: %s: '%s' cannot identify a host", file, line,
-                                             k->name, v);
+                        return lv_error_setf(err, EINVAL, "%s:%d: %s: '%s' cannot identify a host",
+                                             file, line, k->name, v);
                 memcpy(slot, u, 16);
                 conf->has_host_uuid = true;
                 return 0;
@@ -99,8 +98,9 @@ static int set_value(const struct key *k, const char *v, struct host_conf *conf,
                 errno = 0;
                 long p = strtol(v, &end, 10);
                 if (!*v || *end || errno || p < 1 || p > 65535)
-                        return lv_error_setf(err, EINVAL, "%s:%d: %s: '%s' is not a port (1..65535)",
-                                             file, line, k->name, v);
+                        return lv_error_setf(err, EINVAL,
+                                             "%s:%d: %s: '%s' is not a port (1..65535)", file, line,
+                                             k->name, v);
                 *(int *)slot = (int)p;
                 return 0;
         }
@@ -108,9 +108,10 @@ static int set_value(const struct key *k, const char *v, struct host_conf *conf,
                 errno = 0;
                 unsigned long s = strtoul(v, &end, 10);
                 if (!*v || *end || errno || v[0] == '-' || s > 86400)
-                        return lv_error_setf(err, EINVAL,
-                                             "%s:%d: %s: '%s' is not a number of seconds (0..86400)",
-                                             file, line, k->name, v);
+                        return lv_error_setf(
+                                err, EINVAL,
+                                "%s:%d: %s: '%s' is not a number of seconds (0..86400)", file, line,
+                                k->name, v);
                 *(unsigned *)slot = (unsigned)s;
                 return 0;
         }
@@ -126,9 +127,8 @@ static int set_value(const struct key *k, const char *v, struct host_conf *conf,
                 break;
         case V_PATH:
                 if (v[0] != '/')
-                        return lv_error_setf(err, EINVAL,
-                                             "%s:%d: %s: '%s' is not an absolute path", file, line,
-                                             k->name, v);
+                        return lv_error_setf(err, EINVAL, "%s:%d: %s: '%s' is not an absolute path",
+                                             file, line, k->name, v);
                 break;
         case V_NAME:
                 if (!*v || strchr(v, '/') || strchr(v, ':'))
@@ -166,7 +166,7 @@ static int parse_into(const char *text, size_t len, const char *file, struct hos
         if (memchr(text, '\0', len))
                 return lv_error_setf(err, EINVAL, "%s: contains a NUL byte", file);
         _cleanup_free_ char *copy = xstrndup(text, len);
-        bool seen[ARRAY_SIZE(keys)] = { false };
+        bool seen[ARRAY_SIZE(keys)] = {false};
         int line = 0;
         char *save = NULL;
         for (char *p = copy; p; p = save) {
@@ -187,8 +187,8 @@ static int parse_into(const char *text, size_t len, const char *file, struct hos
                 if (*value == '"') {
                         char *close = strchr(value + 1, '"');
                         if (!close)
-                                return lv_error_setf(err, EINVAL, "%s:%d: unterminated quote",
-                                                     file, line);
+                                return lv_error_setf(err, EINVAL, "%s:%d: unterminated quote", file,
+                                                     line);
                         char *rest = trim(close + 1);
                         if (*rest && *rest != '#')
                                 return lv_error_setf(err, EINVAL,
@@ -210,8 +210,8 @@ static int parse_into(const char *text, size_t len, const char *file, struct hos
                         return lv_error_setf(err, EINVAL, "%s:%d: unknown key '%s'", file, line,
                                              key);
                 if (seen[i])
-                        return lv_error_setf(err, EINVAL, "%s:%d: key '%s' given twice", file,
-                                             line, key);
+                        return lv_error_setf(err, EINVAL, "%s:%d: key '%s' given twice", file, line,
+                                             key);
                 seen[i] = true;
                 int r = set_value(&keys[i], value, conf, file, line, err);
                 if (r < 0)
@@ -221,9 +221,9 @@ static int parse_into(const char *text, size_t len, const char *file, struct hos
                 const char *what;
                 size_t min, max;
         } ranges[] = {
-                { "vnc_port", OFF(vnc_port_min), OFF(vnc_port_max) },
-                { "spice_port", OFF(spice_port_min), OFF(spice_port_max) },
-                { "migration_port", OFF(migration_port_min), OFF(migration_port_max) },
+                {"vnc_port", OFF(vnc_port_min), OFF(vnc_port_max)},
+                {"spice_port", OFF(spice_port_min), OFF(spice_port_max)},
+                {"migration_port", OFF(migration_port_min), OFF(migration_port_max)},
         };
         for (size_t i = 0; i < ARRAY_SIZE(ranges); i++) {
                 int lo = *(int *)((char *)conf + ranges[i].min);

@@ -14,15 +14,15 @@
 
 struct host_conf {
         bool has_host_uuid;
-        unsigned char host_uuid[16]; /* host_uuid */
-        char *hostname;              /* hostname override, NULL = gethostname() */
+        unsigned char host_uuid[16];                /* host_uuid */
+        char *hostname;                             /* hostname override, NULL = gethostname() */
         int vnc_port_min, vnc_port_max;             /* 5900..65535 */
         int spice_port_min, spice_port_max;         /* 5900..65535 */
         int migration_port_min, migration_port_max; /* 49152..49215 */
-        char *migration_address; /* address the destination listens on, NULL = any */
-        char *cgroup_parent;     /* below the supervisor's own cgroup, NULL = none */
-        char *lockspace_dir;     /* disk leases, default /var/lib/litevirt/lockspace */
-        char *socket_group;      /* group owning control sockets, NULL = root only */
+        char *migration_address;   /* address the destination listens on, NULL = any */
+        char *cgroup_parent;       /* below the supervisor's own cgroup, NULL = none */
+        char *lockspace_dir;       /* disk leases, default /var/lib/litevirt/lockspace */
+        char *socket_group;        /* group owning control sockets, NULL = root only */
         unsigned shutdown_timeout; /* seconds before a shutdown becomes destroy, 300 */
 };
 

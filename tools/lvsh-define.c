@@ -52,8 +52,8 @@ static const struct lvsh_command *cmd_find(const char *name);
 
 static int cmd_define(int argc, char **argv, struct lv_error **err)
 {
-        static const char *const flags[] = { "--validate", NULL };
-        bool set[1] = { false }; /* litevirt always validates */
+        static const char *const flags[] = {"--validate", NULL};
+        bool set[1] = {false}; /* litevirt always validates */
         const char *pos[1];
         int npos, r;
         if ((r = args_split(cmd_find("define"), argc, argv, flags, set, pos, 1, &npos, err)) < 0)
@@ -121,8 +121,9 @@ static int cmd_undefine(int argc, char **argv, struct lv_error **err)
                                      "(supervisor pid %d); destroy or shut it down first",
                                      name, (int)pid);
         if (unlink(path) < 0)
-                return lv_error_set(err, errno, "Failed to undefine domain '%s'\nerror: removing '%s'",
-                                    name, path);
+                return lv_error_set(err, errno,
+                                    "Failed to undefine domain '%s'\nerror: removing '%s'", name,
+                                    path);
         printf("Domain '%s' has been undefined\n\n", name);
         return 0;
 }
@@ -139,8 +140,8 @@ static char *live_xml(const char *name)
 
 static int cmd_dumpxml(int argc, char **argv, struct lv_error **err)
 {
-        static const char *const flags[] = { "--inactive", "--security-info", NULL };
-        bool set[2] = { false, false };
+        static const char *const flags[] = {"--inactive", "--security-info", NULL};
+        bool set[2] = {false, false};
         const char *pos[1];
         int npos, r;
         if ((r = args_split(cmd_find("dumpxml"), argc, argv, flags, set, pos, 1, &npos, err)) < 0)
@@ -157,7 +158,8 @@ static int cmd_dumpxml(int argc, char **argv, struct lv_error **err)
         _cleanup_domain_def_ struct domain_def *def = NULL;
         if ((r = lvsh_guest_load(pos[0], &def, err)) < 0)
                 return r;
-        _cleanup_free_ char *xml = domain_format_flags(def, set[1] ? 0 : DOMAIN_FORMAT_HIDE_SECRETS);
+        _cleanup_free_ char *xml =
+                domain_format_flags(def, set[1] ? 0 : DOMAIN_FORMAT_HIDE_SECRETS);
         fputs(xml, stdout);
         return 0;
 }
@@ -183,8 +185,8 @@ static int cmd_validate(int argc, char **argv, struct lv_error **err)
 
 static int cmd_list(int argc, char **argv, struct lv_error **err)
 {
-        static const char *const flags[] = { "--all", "--inactive", "--name", "--uuid", NULL };
-        bool set[4] = { false, false, false, false };
+        static const char *const flags[] = {"--all", "--inactive", "--name", "--uuid", NULL};
+        bool set[4] = {false, false, false, false};
         const char *pos[1];
         int npos, r;
         if ((r = args_split(cmd_find("list"), argc, argv, flags, set, pos, 0, &npos, err)) < 0)
@@ -276,27 +278,26 @@ static int cmd_domname(int argc, char **argv, struct lv_error **err)
 }
 
 const struct lvsh_command lvsh_define_commands[] = {
-        { "define", "FILE [--validate]", "define (but don't start) a domain from an XML file",
-          "    Validates FILE and stores it as the definition of the domain it names.\n"
-          "    A domain of the same name and UUID is redefined; a name or UUID that\n"
-          "    belongs to another domain is refused. A failed define leaves the old\n"
-          "    definition untouched.",
-          cmd_define },
-        { "undefine", "NAME", "undefine a domain (it must not be running)", NULL, cmd_undefine },
-        { "dumpxml", "NAME [--inactive] [--security-info]", "domain information in XML",
-          "    The stored definition (a running guest's live XML once its supervisor\n"
-          "    answers). Graphics passwords only with --security-info.",
-          cmd_dumpxml },
-        { "validate", "FILE", "validate a domain XML file without defining it", NULL,
-          cmd_validate },
-        { "list", "[--all] [--inactive] [--name] [--uuid]", "list domains",
-          "    Without options, running domains; --all adds shut off ones;\n"
-          "    --inactive shows only shut off ones; --name and --uuid print only\n"
-          "    names or UUIDs.",
-          cmd_list },
-        { "domuuid", "NAME", "convert a domain name to its UUID", NULL, cmd_domuuid },
-        { "domname", "UUID", "convert a domain UUID to its name", NULL, cmd_domname },
-        { 0 },
+        {"define", "FILE [--validate]", "define (but don't start) a domain from an XML file",
+         "    Validates FILE and stores it as the definition of the domain it names.\n"
+         "    A domain of the same name and UUID is redefined; a name or UUID that\n"
+         "    belongs to another domain is refused. A failed define leaves the old\n"
+         "    definition untouched.",
+         cmd_define},
+        {"undefine", "NAME", "undefine a domain (it must not be running)", NULL, cmd_undefine},
+        {"dumpxml", "NAME [--inactive] [--security-info]", "domain information in XML",
+         "    The stored definition (a running guest's live XML once its supervisor\n"
+         "    answers). Graphics passwords only with --security-info.",
+         cmd_dumpxml},
+        {"validate", "FILE", "validate a domain XML file without defining it", NULL, cmd_validate},
+        {"list", "[--all] [--inactive] [--name] [--uuid]", "list domains",
+         "    Without options, running domains; --all adds shut off ones;\n"
+         "    --inactive shows only shut off ones; --name and --uuid print only\n"
+         "    names or UUIDs.",
+         cmd_list},
+        {"domuuid", "NAME", "convert a domain name to its UUID", NULL, cmd_domuuid},
+        {"domname", "UUID", "convert a domain UUID to its name", NULL, cmd_domname},
+        {0},
 };
 
 static const struct lvsh_command *cmd_find(const char *name)

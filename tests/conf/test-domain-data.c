@@ -18,12 +18,12 @@ static int failures;
 static int checks;
 static bool regenerate;
 
-#define FAIL(...)                                                              \
-        do {                                                                   \
-                failures++;                                                    \
-                printf("not ok - ");                                           \
-                printf(__VA_ARGS__);                                           \
-                printf("\n");                                                  \
+#define FAIL(...)                                                                                  \
+        do {                                                                                       \
+                failures++;                                                                        \
+                printf("not ok - ");                                                               \
+                printf(__VA_ARGS__);                                                               \
+                printf("\n");                                                                      \
         } while (0)
 
 static char *read_file(const char *path)
@@ -146,8 +146,8 @@ static void test_invalid(const char *dir)
         _cleanup_strv_free_ char **names = list_xml(dir);
         for (char **n = names; *n; n++) {
                 _cleanup_free_ char *path = xasprintf("%s/%s", dir, *n);
-                _cleanup_free_ char *errpath = xasprintf("%s/%.*s.err", dir,
-                                                         (int)strlen(*n) - 4, *n);
+                _cleanup_free_ char *errpath =
+                        xasprintf("%s/%.*s.err", dir, (int)strlen(*n) - 4, *n);
                 _cleanup_domain_def_ struct domain_def *def = NULL;
                 _cleanup_error_ struct lv_error *err = NULL;
                 checks++;
@@ -178,13 +178,11 @@ static void test_peer(const char *peer, const char *results_path)
                 const char *dir;
                 const char *outdir;
         } sets[] = {
-                { "lxcxml2xmldata", NULL },
-                { "genericxml2xmlindata", "genericxml2xmloutdata" },
-                { "qemuxml2argvdata", NULL },
-                { "xlconfigdata", NULL },
-                { "libxlxml2domconfigdata", NULL },
+                {"lxcxml2xmldata", NULL},         {"genericxml2xmlindata", "genericxml2xmloutdata"},
+                {"qemuxml2argvdata", NULL},       {"xlconfigdata", NULL},
+                {"libxlxml2domconfigdata", NULL},
         };
-        struct strbuf res = { 0 };
+        struct strbuf res = {0};
         int n_ok = 0, n_refused = 0;
         for (size_t s = 0; s < ARRAY_SIZE(sets); s++) {
                 _cleanup_free_ char *dir = xasprintf("%s/libvirt/%s", peer, sets[s].dir);
@@ -204,18 +202,20 @@ static void test_peer(const char *peer, const char *results_path)
                                 continue;
                         }
                         if (sets[s].outdir) {
-                                _cleanup_free_ char *out = xasprintf("%s/libvirt/%s/%s", peer,
-                                                                     sets[s].outdir, *n);
+                                _cleanup_free_ char *out =
+                                        xasprintf("%s/libvirt/%s/%s", peer, sets[s].outdir, *n);
                                 _cleanup_domain_def_ struct domain_def *odef = NULL;
                                 _cleanup_error_ struct lv_error *oerr = NULL;
                                 if (access(out, F_OK) == 0) {
                                         if (parse(out, label, &odef, &oerr) < 0) {
-                                                strbuf_printf(&res, "%s: libvirt's output refused: %s\n",
+                                                strbuf_printf(&res,
+                                                              "%s: libvirt's output refused: %s\n",
                                                               label, oerr->message);
                                                 continue;
                                         }
                                         if (!domain_def_equal(def, odef)) {
-                                                strbuf_printf(&res, "%s: differs from libvirt's output\n",
+                                                strbuf_printf(&res,
+                                                              "%s: differs from libvirt's output\n",
                                                               label);
                                                 continue;
                                         }
@@ -233,7 +233,8 @@ static void test_peer(const char *peer, const char *results_path)
                 if (regenerate)
                         write_file(results_path, got);
                 else
-                        FAIL("libvirt vectors: results differ from %s; got:\n%s", results_path, got);
+                        FAIL("libvirt vectors: results differ from %s; got:\n%s", results_path,
+                             got);
                 return;
         }
         printf("ok - libvirt vectors (%d ok, %d refused)\n", n_ok, n_refused);

@@ -31,12 +31,15 @@ static void test_memory_units(void **state)
                 const char *v, *unit;
                 unsigned long long kib;
         } ok[] = {
-                { "1", NULL, 1 },          { "1", "KiB", 1 },         { "1", "k", 1 },
-                { "1", "K", 1 },           { "1000", "KB", 977 },     { "1", "MiB", 1024 },
-                { "1", "M", 1024 },        { "1", "MB", 977 },        { "1", "GiB", 1048576 },
-                { "1", "G", 1048576 },     { "1", "GB", 976563 },     { "1", "TiB", 1073741824 },
-                { "1", "T", 1073741824 },  { "1", "TB", 976562500 },  { "1025", "b", 2 },
-                { "1024", "bytes", 1 },    { "0", "b", 0 },           { "8191", "PiB", 9222246136947933184ULL / 1024 },
+                {"1", NULL, 1},         {"1", "KiB", 1},
+                {"1", "k", 1},          {"1", "K", 1},
+                {"1000", "KB", 977},    {"1", "MiB", 1024},
+                {"1", "M", 1024},       {"1", "MB", 977},
+                {"1", "GiB", 1048576},  {"1", "G", 1048576},
+                {"1", "GB", 976563},    {"1", "TiB", 1073741824},
+                {"1", "T", 1073741824}, {"1", "TB", 976562500},
+                {"1025", "b", 2},       {"1024", "bytes", 1},
+                {"0", "b", 0},          {"8191", "PiB", 9222246136947933184ULL / 1024},
         };
         for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
                 assert_int_equal(domain_memory_to_kib(ok[i].v, ok[i].unit, &kib, &reason), 0);
@@ -44,7 +47,8 @@ static void test_memory_units(void **state)
         }
         assert_int_equal(domain_memory_to_kib("8192", "PiB", &kib, &reason), -ERANGE);
         assert_int_equal(domain_memory_to_kib("9", "EiB", &kib, &reason), -ERANGE);
-        assert_int_equal(domain_memory_to_kib("18446744073709551616", NULL, &kib, &reason), -ERANGE);
+        assert_int_equal(domain_memory_to_kib("18446744073709551616", NULL, &kib, &reason),
+                         -ERANGE);
         assert_int_equal(domain_memory_to_kib("9007199254740992", "KiB", &kib, &reason), -ERANGE);
         assert_int_equal(domain_memory_to_kib("1", "parsecs", &kib, &reason), -EINVAL);
         assert_string_equal(reason, "unknown unit");
@@ -73,8 +77,8 @@ static void test_uuid(void **state)
         assert_int_equal(domain_uuid_generate(g1), 0);
         assert_int_equal(domain_uuid_generate(g2), 0);
         assert_memory_not_equal(g1, g2, 16);
-        assert_int_equal(g1[6] >> 4, 4);        /* version 4 */
-        assert_int_equal(g1[8] & 0xc0, 0x80);   /* RFC 4122 variant */
+        assert_int_equal(g1[6] >> 4, 4);      /* version 4 */
+        assert_int_equal(g1[8] & 0xc0, 0x80); /* RFC 4122 variant */
 }
 
 static void test_mac(void **state)
@@ -180,8 +184,9 @@ static void test_hostile_size(void **state)
 static void test_hostile_entities(void **state)
 {
         /* external entity reading a local file: refused, never read */
-        const char *xxe = "<?xml version='1.0'?>\n<!DOCTYPE d [<!ENTITY x SYSTEM 'file:///etc/passwd'>]>\n"
-                          "<domain type='lxc'><name>&x;</name></domain>";
+        const char *xxe =
+                "<?xml version='1.0'?>\n<!DOCTYPE d [<!ENTITY x SYSTEM 'file:///etc/passwd'>]>\n"
+                "<domain type='lxc'><name>&x;</name></domain>";
         expect_refused(xxe, strlen(xxe), "t.xml:2: DOCTYPE and entity declarations are refused");
         const char *net = "<!DOCTYPE domain SYSTEM 'http://127.0.0.1:1/x.dtd'><domain/>";
         expect_refused(net, strlen(net), "DOCTYPE and entity declarations are refused");
@@ -197,7 +202,7 @@ static void test_hostile_entities(void **state)
 
 static void test_hostile_depth(void **state)
 {
-        struct strbuf b = { 0 };
+        struct strbuf b = {0};
         strbuf_append(&b, "<domain type='lxc'><name>c</name><metadata>");
         for (int i = 0; i < 40; i++)
                 strbuf_append(&b, "<a>");
@@ -215,10 +220,11 @@ static void test_hostile_depth(void **state)
 
 static void test_error_lines(void **state)
 {
-        const char *xml = "<domain type='lxc'>\n  <name>c</name>\n  <memory>1</memory>\n"
-                          "  <os><type>exe</type><init>/i</init></os>\n"
-                          "  <devices>\n    <filesystem><source dir='/r'/><target dir='/'/></filesystem>\n"
-                          "    <smartcard mode='host'/>\n  </devices>\n</domain>";
+        const char *xml =
+                "<domain type='lxc'>\n  <name>c</name>\n  <memory>1</memory>\n"
+                "  <os><type>exe</type><init>/i</init></os>\n"
+                "  <devices>\n    <filesystem><source dir='/r'/><target dir='/'/></filesystem>\n"
+                "    <smartcard mode='host'/>\n  </devices>\n</domain>";
         expect_refused(xml, strlen(xml), "t.xml:7: element 'smartcard': not supported by litevirt");
         const char *attr = "<domain type='lxc' id='5'><name>c</name><memory>1</memory>"
                            "<os><type>exe</type><init>/i</init></os></domain>";
@@ -298,11 +304,16 @@ static void test_defaults_and_text(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_memory_units),     cmocka_unit_test(test_uuid),
-                cmocka_unit_test(test_mac),              cmocka_unit_test(test_enums),
-                cmocka_unit_test(test_parse_basics),     cmocka_unit_test(test_uuid_generated),
-                cmocka_unit_test(test_hostile_size),     cmocka_unit_test(test_hostile_entities),
-                cmocka_unit_test(test_hostile_depth),    cmocka_unit_test(test_error_lines),
+                cmocka_unit_test(test_memory_units),
+                cmocka_unit_test(test_uuid),
+                cmocka_unit_test(test_mac),
+                cmocka_unit_test(test_enums),
+                cmocka_unit_test(test_parse_basics),
+                cmocka_unit_test(test_uuid_generated),
+                cmocka_unit_test(test_hostile_size),
+                cmocka_unit_test(test_hostile_entities),
+                cmocka_unit_test(test_hostile_depth),
+                cmocka_unit_test(test_error_lines),
                 cmocka_unit_test(test_defaults_and_text),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,7 +23,7 @@ static char *read_file(const char *path)
 
 static char *dump(const struct host_conf *c)
 {
-        struct strbuf b = { 0 };
+        struct strbuf b = {0};
         char u[37] = "(none)";
         if (c->has_host_uuid)
                 domain_uuid_format(c->host_uuid, u);
@@ -40,19 +40,19 @@ static char *dump(const struct host_conf *c)
         return strbuf_steal(&b);
 }
 
-#define CHECK(cond, ...)                                                       \
-        do {                                                                   \
-                checks++;                                                      \
-                if (!(cond)) {                                                 \
-                        failures++;                                            \
-                        printf("not ok - ");                                   \
-                        printf(__VA_ARGS__);                                   \
-                        printf("\n");                                          \
-                } else {                                                       \
-                        printf("ok - ");                                       \
-                        printf(__VA_ARGS__);                                   \
-                        printf("\n");                                          \
-                }                                                              \
+#define CHECK(cond, ...)                                                                           \
+        do {                                                                                       \
+                checks++;                                                                          \
+                if (!(cond)) {                                                                     \
+                        failures++;                                                                \
+                        printf("not ok - ");                                                       \
+                        printf(__VA_ARGS__);                                                       \
+                        printf("\n");                                                              \
+                } else {                                                                           \
+                        printf("ok - ");                                                           \
+                        printf(__VA_ARGS__);                                                       \
+                        printf("\n");                                                              \
+                }                                                                                  \
         } while (0)
 
 static int name_cmp(const void *a, const void *b)
