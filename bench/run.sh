@@ -14,7 +14,8 @@
 #   TOOLS     default "unshare crun lxc libvirt nspawn s6 litevirt"
 #   N         start/stop iterations per tool (default 20, plus 2 warm-up)
 #   GUESTS    guests kept running for the memory figure (default 20)
-#   DENSITY   containers started one after another (default 100; 0 = skip)
+#   DENSITY   containers started one after another (default 200, the time
+#             of the first 100 is reported too; 0 = skip)
 #   OUT       markdown file to update (default docs/performance.md)
 #   RAW       raw TSV (default bench/results/latest.tsv)
 #
@@ -29,7 +30,7 @@ LIB=$HERE/lib
 TOOLS=${TOOLS:-"unshare crun lxc libvirt nspawn s6 litevirt"}
 N=${N:-20}
 GUESTS=${GUESTS:-20}
-DENSITY=${DENSITY:-100}
+DENSITY=${DENSITY:-200}
 OUT=${OUT:-$TOP/docs/performance.md}
 RAW=${RAW:-$TOP/bench/results/latest.tsv}
 
@@ -50,9 +51,13 @@ done
 WORK=$(mktemp -d /tmp/lvbench.XXXXXX)
 PFX=lvb$$   # container names: ${PFX}l0 (latency), ${PFX}m0 (memory), ${PFX}d0 (density)
 ROOTFS=$WORK/rootfs
+# Runtime state of every tool (crun state, lxcpath, libvirt's /run,
+# litevirt's RUNDIR) on a tmpfs, as /run is on a real host; definitions and
+# logs stay on the disk ($WORK), as /etc and /var/log are.
+RT=$WORK/rt
 MARK=$ROOTFS/mark
 RES=$WORK/results.tsv
-export WORK ROOTFS LIB
+export WORK ROOTFS LIB RT
 
 cleanup() {
     trap - EXIT INT TERM
@@ -87,6 +92,7 @@ PY
 
 log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
+mkdir -p "$RT" && mount -t tmpfs -o size=512m,mode=755 lvb-rt "$RT" || exit 1
 "$LIB/rootfs.sh" "$ROOTFS" || exit 1
 cc -O2 -Wall -o "$WORK/lvb-run" "$LIB/lvb-run.c" || exit 1
 cc -O2 -Wall -pthread -o "$WORK/lvb-varlink" "$LIB/lvb-varlink.c" 2>/dev/null ||
@@ -113,6 +119,30 @@ lvb() {
     "${WRAP[@]}" "$WORK/lvb-run" -m "$MARK" -l "$label" -o "$RES" -L "$WORK/$label.log" "${CGOPT[@]}" "$@"
 }
 
+# PROFILE="litevirt lxc": the latency runs of those tools under a system-wide
+# `perf record -g`; the CPU time of their processes goes to
+# bench/results/profile-TOOL.txt (by process and library, then by symbol).
+profile_report() {
+    local t=$1 f=$TOP/bench/results/profile-$1.txt comms
+    case $t in
+    litevirt) comms=lvsh,litevirt-superv,lvb-idle,sleep ;;
+    lxc) comms=lxc-start,lxc-stop,lvb-idle,sleep ;;
+    libvirt) comms=virsh,libvirtd,libvirt_lxc,virtlogd,lvb-idle,sleep ;;
+    *) comms="" ;;
+    esac
+    mkdir -p "$(dirname "$f")"
+    {
+        echo "# perf record -a -g during $N+2 start/stop cycles of $t ($(date -u '+%F %H:%M UTC'), load $(cut -d' ' -f1-3 /proc/loadavg))"
+        echo "# perf report --no-children --sort comm,dso${comms:+ --comms $comms}"
+        perf report -i "$WORK/perf-$t.data" --no-children --percentage relative --sort comm,dso ${comms:+--comms "$comms"} \
+            --stdio -g none --percent-limit 0.5 2>/dev/null | grep -v '^$'
+        echo "# perf report --no-children --sort comm,sym (top 60)"
+        perf report -i "$WORK/perf-$t.data" --no-children --percentage relative --sort comm,sym ${comms:+--comms "$comms"} \
+            --stdio -g none --percent-limit 0.3 2>/dev/null | grep -v '^$' | head -n 80
+    } > "$f"
+    log "$t: profile in $f"
+}
+
 # One tool: set up, start/stop latency, memory at GUESTS, density, control
 # round trip, tear down. Runs in a subshell that lives in the tool's cgroup.
 bench_tool() {
@@ -130,8 +160,20 @@ bench_tool() {
     if [ "$t" != s6 ]; then
         log "$t: start/stop latency, $N runs"
         "peer_${t}_cmds" "${PFX}l"
+        local perf_pid=""
+        case " ${PROFILE:-} " in
+        *" $t "*)
+            perf record -q -a -g -o "$WORK/perf-$t.data" >/dev/null 2>&1 &
+            perf_pid=$!
+            sleep 1 ;;
+        esac
         lvb "$t" -n "$N" -w 2 -- "${START[@]}" --stop "${STOP[@]}" --after "${AFTER[@]}" >&2 ||
             log "$t: some runs failed, see $WORK/$t.log"
+        if [ -n "$perf_pid" ]; then
+            kill -INT "$perf_pid"
+            wait "$perf_pid"
+            profile_report "$t"
+        fi
     fi
 
     log "$t: memory with $GUESTS guests"
@@ -148,7 +190,7 @@ bench_tool() {
     if [ "$DENSITY" -gt 0 ] && [ "$t" != s6 ]; then
         log "$t: density, $DENSITY starts"
         "peer_${t}_cmds" "${PFX}d"
-        lvb "$t-density" -k -n "$DENSITY" -w 0 -T 120 -- "${START[@]}" >&2 || log "$t: density start failed"
+        lvb "$t-density" -k -K 100 -n "$DENSITY" -w 0 -T 120 -- "${START[@]}" >&2 || log "$t: density start failed"
         sleep 1
         python3 "$LIB/mem.py" "$t-density" "$DENSITY" "libvirtd,virtlogd" $(cat "$CG_LISTDIR/$t" | grep /memory) >> "$RES"
         "peer_${t}_stop_kept" "${PFX}d" "$DENSITY"

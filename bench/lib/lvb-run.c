@@ -2,7 +2,7 @@
 /* lvb-run: the benchmark's timing harness (an equivalent of hyperfine for
  * commands whose "done" is an event inside a container, not their exit).
  *
- *   lvb-run [-n N] [-w W] [-k] [-g CGDIR] [-T SEC] [-L LOG] [-o TSV] -l LABEL
+ *   lvb-run [-n N] [-w W] [-k [-K C]] [-g CGDIR] [-T SEC] [-L LOG] [-o TSV] -l LABEL
  *           -m FIFO -- START... [--stop STOP...] [--after AFTER...]
  *
  * Each iteration: t0, spawn START; the payload inside the container writes a
@@ -12,7 +12,7 @@
  * "cycle" = t3-t0: create, run, remove). AFTER runs untimed (e.g. undefine).
  * Without STOP, "cycle" is START's exit. With -k the container is left
  * running (memory and density runs) and "total" is the wall time of all
- * iterations. {i} in any argument becomes the iteration number, {pid} the
+ * iterations (-K C: also "totalC", the wall time of the first C). {i} in any argument becomes the iteration number, {pid} the
  * START pid. -g CGDIR: the START child first moves itself into a new cgroup
  * CGDIR/{i} in every hierarchy listed in the file CGDIR (one path a line),
  * as a service manager would (used for systemd-nspawn --keep-unit).
@@ -35,7 +35,7 @@
 
 #define MAX_ITER 10000
 
-static int opt_n = 10, opt_w = 1, opt_timeout = 60;
+static int opt_n = 10, opt_w = 1, opt_timeout = 60, opt_checkpoint;
 static bool opt_keep;
 static const char *opt_label = "?", *opt_fifo, *opt_tsv, *opt_log = "/dev/null", *opt_cg;
 static char **cmd_start, **cmd_stop, **cmd_after;
@@ -248,7 +248,7 @@ static char **split_at(char **argv, const char *sep)
 
 static void usage(void)
 {
-        fprintf(stderr, "usage: lvb-run [-n N] [-w W] [-k] [-g CGLIST] [-T SEC] [-L LOG] [-o TSV] -l LABEL "
+        fprintf(stderr, "usage: lvb-run [-n N] [-w W] [-k [-K C]] [-g CGLIST] [-T SEC] [-L LOG] [-o TSV] -l LABEL "
                         "-m FIFO -- START... [--stop STOP...] [--after AFTER...]\n");
         exit(2);
 }
@@ -256,8 +256,9 @@ static void usage(void)
 int main(int argc, char **argv)
 {
         int c;
-        while ((c = getopt(argc, argv, "+n:w:kg:T:L:o:l:m:")) != -1) {
+        while ((c = getopt(argc, argv, "+n:w:kK:g:T:L:o:l:m:")) != -1) {
                 switch (c) {
+                case 'K': opt_checkpoint = atoi(optarg); break;
                 case 'n': opt_n = atoi(optarg); break;
                 case 'w': opt_w = atoi(optarg); break;
                 case 'k': opt_keep = true; break;
@@ -288,7 +289,7 @@ int main(int argc, char **argv)
         }
         static double t_start[MAX_ITER], t_stop[MAX_ITER], t_cycle[MAX_ITER];
         int ok = 0, failed = 0;
-        double wall0 = 0, wall1 = 0;
+        double wall0 = 0, wall1 = 0, wall_cp = -1;
 
         for (int it = 0; it < opt_w + opt_n; it++) {
                 bool rec = it >= opt_w, start_done = false;
@@ -319,6 +320,8 @@ int main(int argc, char **argv)
                                 start_done = true;
                         if (rec)
                                 t_start[ok++] = t1 - t0;
+                        if (rec && ok == opt_checkpoint)
+                                wall_cp = t1 - wall0;
                         continue;
                 }
                 double t2 = now_ms();
@@ -361,6 +364,11 @@ int main(int argc, char **argv)
         } else if (ok > 0) {
                 double total = wall1 - wall0;
                 report("total", &total, 1);
+                if (wall_cp >= 0) {
+                        char m[32];
+                        snprintf(m, sizeof(m), "total%d", opt_checkpoint);
+                        report(m, &wall_cp, 1);
+                }
         }
         return failed ? 1 : 0;
 }

@@ -6,12 +6,12 @@
 # Detached (`crun run -d`): no per-guest process stays on the host side.
 peer_crun_cmds() {
     WRAP=(unshare -m -C --propagation private "$LIB/cgns-exec.sh")
-    START=(crun --root "$WORK/crun/state" run -d --bundle "$WORK/crun/bundle" "$1{i}")
-    STOP=(crun --root "$WORK/crun/state" delete -f "$1{i}")
+    START=(crun --root "$RT/crun" run -d --bundle "$WORK/crun/bundle" "$1{i}")
+    STOP=(crun --root "$RT/crun" delete -f "$1{i}")
     AFTER=()
 }
 peer_crun_setup() {
-    mkdir -p "$WORK/crun/bundle" "$WORK/crun/state"
+    mkdir -p "$WORK/crun/bundle" "$RT/crun"
     (cd "$WORK/crun/bundle" && crun spec) || return 1
     python3 - "$WORK/crun/bundle/config.json" "$ROOTFS" <<'PY'
 import json, sys
@@ -28,14 +28,14 @@ PY
 peer_crun_stop_kept() { # PREFIX COUNT
     i=0
     while [ "$i" -lt "$2" ]; do
-        crun --root "$WORK/crun/state" delete -f "$1$i" >/dev/null 2>&1
+        crun --root "$RT/crun" delete -f "$1$i" >/dev/null 2>&1
         i=$((i + 1))
     done
     return 0
 }
 peer_crun_teardown() {
-    for s in "$WORK"/crun/state/*/; do
-        [ -d "$s" ] && crun --root "$WORK/crun/state" delete -f "$(basename "$s")" >/dev/null 2>&1
+    for s in "$RT"/crun/*/; do
+        [ -d "$s" ] && crun --root "$RT/crun" delete -f "$(basename "$s")" >/dev/null 2>&1
     done
     return 0
 }

@@ -11,7 +11,7 @@
 # libvirtd smaller, not larger.
 LV_LIBVIRT_DRV=/usr/lib/x86_64-linux-gnu/libvirt/connection-driver
 
-peer_libvirt_uri() { echo "lxc:///system?socket=$WORK/libvirt/run/libvirt/libvirt-sock"; }
+peer_libvirt_uri() { echo "lxc:///system?socket=$RT/libvirt/libvirt/libvirt-sock"; }
 
 peer_libvirt_cmds() {
     START=(virsh -q -c "$(peer_libvirt_uri)" create "$WORK/libvirt/xml/$1{i}.xml")
@@ -38,7 +38,7 @@ EOX
 
 peer_libvirt_setup() {
     L=$WORK/libvirt
-    mkdir -p "$L/run" "$L/varlib/libvirt" "$L/varlog/libvirt" "$L/varcache/libvirt" "$L/etc" "$L/drv" "$L/xml"
+    mkdir -p "$RT/libvirt" "$L/varlib/libvirt" "$L/varlog/libvirt" "$L/varcache/libvirt" "$L/etc" "$L/drv" "$L/xml"
     cp /etc/libvirt/libvirt.conf "$L/etc/" 2>/dev/null
     printf 'listen_tls = 0\nlisten_tcp = 0\nlog_outputs = "3:file:/var/log/libvirt/libvirtd.log"\n' \
         > "$L/etc/libvirtd.conf"
@@ -46,7 +46,7 @@ peer_libvirt_setup() {
     cp "$LV_LIBVIRT_DRV/libvirt_driver_lxc.so" "$L/drv/"
     cat > "$L/start.sh" <<EOS
 set -e
-mount --bind $L/run /run
+mount --bind $RT/libvirt /run
 mount --bind $L/varlib /var/lib
 mount --bind $L/varlog /var/log
 mount --bind $L/varcache /var/cache
@@ -78,12 +78,12 @@ peer_libvirt_stop_kept() { # PREFIX COUNT (in parallel: each destroy waits ~1.8 
 
 peer_libvirt_teardown() {
     L=$WORK/libvirt
-    [ -S "$L/run/libvirt/libvirt-sock" ] &&
+    [ -S "$RT/libvirt/libvirt/libvirt-sock" ] &&
         for d in $(virsh -q -c "$(peer_libvirt_uri)" list --name 2>/dev/null); do
             virsh -q -c "$(peer_libvirt_uri)" destroy "$d" >/dev/null 2>&1
         done
     for p in libvirtd virtlogd; do
-        f=$L/run/lvb-$p.pid
+        f=$RT/libvirt/lvb-$p.pid
         [ -s "$f" ] || continue
         pid=$(cat "$f")
         [ "$(cat /proc/"$pid"/comm 2>/dev/null)" = "$p" ] && kill -TERM "$pid"

@@ -19,7 +19,7 @@ peer_litevirt_find() {
 
 peer_litevirt_cmds() {
     local lvsh=$LVB_LITEVIRT/lvsh x=$WORK/litevirt/xml
-    if "$lvsh" help 2>/dev/null | grep -qw create; then
+    if "$lvsh" help 2>/dev/null | grep -qE '^ +create '; then
         START=("$lvsh" create "$x/$1{i}.xml")
         STOP=("$lvsh" destroy "$1{i}")
     else
@@ -53,9 +53,9 @@ peer_litevirt_setup() {
         return 1
     fi
     export LVB_LITEVIRT
-    mkdir -p "$WORK/litevirt/etc/guests" "$WORK/litevirt/run" "$WORK/litevirt/xml"
+    mkdir -p "$WORK/litevirt/etc/guests" "$RT/litevirt" "$WORK/litevirt/log" "$WORK/litevirt/xml"
     export LITEVIRT_CONFDIR=$WORK/litevirt/etc LITEVIRT_GUESTDIR=$WORK/litevirt/etc/guests \
-        LITEVIRT_RUNDIR=$WORK/litevirt/run
+        LITEVIRT_RUNDIR=$RT/litevirt LITEVIRT_LOGDIR=$WORK/litevirt/log
     printf 'meta\tversion\tlitevirt %s (%s)\n' "$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null)" \
         "$LVB_LITEVIRT" >> "$RES"
 }
@@ -79,8 +79,8 @@ peer_litevirt_dominfo() { # NAME of a running guest
 }
 
 peer_litevirt_teardown() {
-    [ -n "${LVB_LITEVIRT:-}" ] && [ -d "$WORK/litevirt/run" ] || return 0
-    for d in "$WORK"/litevirt/run/*/; do
+    [ -n "${LVB_LITEVIRT:-}" ] && [ -d "$RT/litevirt" ] || return 0
+    for d in "$RT"/litevirt/*/; do
         [ -d "$d" ] || continue
         n=$(basename "$d")
         "$LVB_LITEVIRT/lvsh" destroy "$n" >/dev/null 2>&1

@@ -4,12 +4,12 @@
 # namespace), proc+sys mounted, autodev, a console pty, cgroups relative to
 # our own cgroup (lxc.cgroup.relative, else LXC escapes to the root cgroup).
 peer_lxc_cmds() {
-    START=(lxc-start -d -n "$1{i}" -P "$WORK/lxc/path" -f "$WORK/lxc/config")
-    STOP=(lxc-stop -k -n "$1{i}" -P "$WORK/lxc/path")
+    START=(lxc-start -d -n "$1{i}" -P "$RT/lxc" -f "$WORK/lxc/config")
+    STOP=(lxc-stop -k -n "$1{i}" -P "$RT/lxc")
     AFTER=()
 }
 peer_lxc_setup() {
-    mkdir -p "$WORK/lxc/path"
+    mkdir -p "$WORK/lxc" "$RT/lxc"
     cat > "$WORK/lxc/config" <<EOC
 lxc.uts.name = lvb
 lxc.rootfs.path = dir:$ROOTFS
@@ -26,14 +26,14 @@ EOC
 peer_lxc_stop_kept() { # PREFIX COUNT
     i=0
     while [ "$i" -lt "$2" ]; do
-        lxc-stop -k -n "$1$i" -P "$WORK/lxc/path" >/dev/null 2>&1
+        lxc-stop -k -n "$1$i" -P "$RT/lxc" >/dev/null 2>&1
         i=$((i + 1))
     done
     return 0
 }
 peer_lxc_teardown() {
-    for n in $(lxc-ls -P "$WORK/lxc/path" --running 2>/dev/null); do
-        lxc-stop -k -n "$n" -P "$WORK/lxc/path" >/dev/null 2>&1
+    for n in $(lxc-ls -P "$RT/lxc" --running 2>/dev/null); do
+        lxc-stop -k -n "$n" -P "$RT/lxc" >/dev/null 2>&1
     done
     return 0
 }

@@ -19,6 +19,7 @@ peer_s6_setup() { mkdir -p "$WORK/s6"; }
 peer_s6_stop_kept() { # PREFIX COUNT: everything in the s6 cgroup is ours
     # shellcheck disable=SC2046
     kill -KILL $(cg_procs s6) 2>/dev/null
+    sleep 0.5   # let the orphans be reaped
     return 0
 }
 peer_s6_teardown() { :; }
