@@ -210,6 +210,16 @@ out=$("$LVSH" shutdown "$I" --timeout 1 --wait 2>&1)
 grep -q "did not shut down within 1 s" "$T/log/$I.log" && grep -q "shutoff (destroyed)" "$T/log/$I.log" && ok "shutdown --timeout: destroyed after the timeout" || fail "shutdown timeout: $out $(tail -5 "$T/log/$I.log")"
 check_gone "$I" "shutdown timeout"
 
+# ---- reboot (an init without a reboot signal: stopped and started again) ----
+R=$P-r
+define "$R" 'exec sleep 1000000'
+"$LVSH" start "$R" >/dev/null || fail "start $R"
+p1=$(status_field "$R" pid)
+out=$("$LVSH" reboot "$R" 2>&1)
+echo "$out" | grep -q "^Domain '$R' is being rebooted$" && wait_for "[ \"\$(status_field $R pid)\" != $p1 ] && [ \"\$(status_field $R state)\" = running ]" &&
+    [ "$("$LVSH" domstate "$R" --reason | head -1)" = "running (booted)" ] && ok "reboot: a new init, running (booted)" || fail "reboot: $out $(tail -5 "$T/log/$R.log")"
+"$LVSH" destroy "$R" >/dev/null; check_gone "$R" reboot
+
 # ---- on_poweroff / on_crash ----
 O=$P-o
 define "$O" 'read l; exit 0' restart restart destroy
