@@ -97,10 +97,10 @@ static int document_load(const char *xml, size_t len, const char *file, xmlDocPt
 static int parse_metadata(struct pctx *c, xmlNodePtr root)
 {
         int r = 0;
-        xmlNodePtr m = child_get(c, root, "metadata", &r);
+        xmlNodePtr m = dparse_child_get(c, root, "metadata", &r);
         if (r < 0 || !m)
                 return r;
-        node_consume_tree(m);
+        dparse_node_consume_tree(m);
         xmlBufferPtr buf = xmlBufferCreate();
         if (!buf)
                 abort();
@@ -115,26 +115,26 @@ static int parse_memory(struct pctx *c, xmlNodePtr root)
 {
         struct domain_def *def = c->def;
         int r = 0;
-        xmlNodePtr n = child_get(c, root, "memory", &r);
+        xmlNodePtr n = dparse_child_get(c, root, "memory", &r);
         if (r < 0)
                 return r;
         if (!n)
-                return perr(c, root, "missing element 'memory'");
-        r = elem_memory(c, n, &def->memory_kib);
+                return dparse_perr(c, root, "missing element 'memory'");
+        r = dparse_elem_memory(c, n, &def->memory_kib);
         if (r < 0)
                 return r;
-        n = child_get(c, root, "currentMemory", &r);
+        n = dparse_child_get(c, root, "currentMemory", &r);
         if (r < 0)
                 return r;
-        if (n && (r = elem_memory(c, n, &def->current_memory_kib)) < 0)
+        if (n && (r = dparse_elem_memory(c, n, &def->current_memory_kib)) < 0)
                 return r;
-        n = child_get(c, root, "maxMemory", &r);
+        n = dparse_child_get(c, root, "maxMemory", &r);
         if (r < 0)
                 return r;
         if (n) {
                 unsigned long long slots = 0;
-                if ((r = attr_uint(c, n, "slots", 255, &slots)) < 0 ||
-                    (r = elem_memory(c, n, &def->max_memory_kib)) < 0)
+                if ((r = dparse_attr_uint(c, n, "slots", 255, &slots)) < 0 ||
+                    (r = dparse_elem_memory(c, n, &def->max_memory_kib)) < 0)
                         return r;
                 def->max_memory_slots = (unsigned)slots;
         }
@@ -146,29 +146,30 @@ static int parse_vcpu(struct pctx *c, xmlNodePtr root)
         struct domain_def *def = c->def;
         int r = 0;
         def->vcpus = 1;
-        xmlNodePtr n = child_get(c, root, "vcpu", &r);
+        xmlNodePtr n = dparse_child_get(c, root, "vcpu", &r);
         if (r < 0)
                 return r;
         if (n) {
-                _cleanup_free_ char *v = node_text(n);
+                _cleanup_free_ char *v = dparse_node_text(n);
                 unsigned long long cur = 0;
                 char *end = NULL;
                 errno = 0;
                 unsigned long x = strtoul(v, &end, 10);
                 if (!*v || *end || errno || x < 1 || x > 4096)
-                        return perr(c, n, "'%s' is not a vcpu count (1..4096)", v);
+                        return dparse_perr(c, n, "'%s' is not a vcpu count (1..4096)", v);
                 def->vcpus = (unsigned)x;
-                if ((r = attr_uint(c, n, "current", 4096, &cur)) < 0)
+                if ((r = dparse_attr_uint(c, n, "current", 4096, &cur)) < 0)
                         return r;
                 def->vcpus_current = (unsigned)cur;
-                def->vcpu_placement = attr_get(n, "placement");
-                def->vcpu_cpuset = attr_get(n, "cpuset");
+                def->vcpu_placement = dparse_attr_get(n, "placement");
+                def->vcpu_cpuset = dparse_attr_get(n, "cpuset");
                 if (def->vcpu_placement && !streq(def->vcpu_placement, "static") &&
                     !streq(def->vcpu_placement, "auto"))
-                        return perr_attr(c, n, "placement", "value '%s' not supported by litevirt",
-                                         def->vcpu_placement);
+                        return dparse_perr_attr(c, n, "placement",
+                                                "value '%s' not supported by litevirt",
+                                                def->vcpu_placement);
         }
-        n = child_get(c, root, "vcpus", &r);
+        n = dparse_child_get(c, root, "vcpus", &r);
         if (r < 0 || !n)
                 return r;
         for_each_child(v, n, "vcpu")
@@ -177,11 +178,11 @@ static int parse_vcpu(struct pctx *c, xmlNodePtr root)
                 unsigned long long id = 0, order = 0;
                 e->enabled = true;
                 if (!xmlHasNsProp(v, BAD_CAST "id", NULL))
-                        return perr(c, v, "missing attribute 'id'");
-                if ((r = attr_uint(c, v, "id", 4095, &id)) < 0 ||
-                    (r = attr_bool(c, v, "enabled", &e->enabled)) < 0 ||
-                    (r = attr_tristate(c, v, "hotpluggable", &e->hotpluggable)) < 0 ||
-                    (r = attr_uint(c, v, "order", 4096, &order)) < 0)
+                        return dparse_perr(c, v, "missing attribute 'id'");
+                if ((r = dparse_attr_uint(c, v, "id", 4095, &id)) < 0 ||
+                    (r = dparse_attr_bool(c, v, "enabled", &e->enabled)) < 0 ||
+                    (r = dparse_attr_tristate(c, v, "hotpluggable", &e->hotpluggable)) < 0 ||
+                    (r = dparse_attr_uint(c, v, "order", 4096, &order)) < 0)
                         return r;
                 e->id = (unsigned)id;
                 e->order = (int)order;
@@ -193,62 +194,63 @@ static int parse_os(struct pctx *c, xmlNodePtr root)
 {
         struct domain_os *os = &c->def->os;
         int r = 0;
-        xmlNodePtr n = child_get(c, root, "os", &r);
+        xmlNodePtr n = dparse_child_get(c, root, "os", &r);
         if (r < 0)
                 return r;
         if (!n)
-                return perr(c, root, "missing element 'os'");
-        xmlNodePtr t = child_get(c, n, "type", &r);
+                return dparse_perr(c, root, "missing element 'os'");
+        xmlNodePtr t = dparse_child_get(c, n, "type", &r);
         if (r < 0)
                 return r;
         if (!t)
-                return perr(c, n, "missing element 'type'");
-        _cleanup_free_ char *type = node_text(t);
+                return dparse_perr(c, n, "missing element 'type'");
+        _cleanup_free_ char *type = dparse_node_text(t);
         int ot = domain_os_type_from_string(type);
         if (ot < 0)
-                return perr(c, t, "os type '%s' not supported by litevirt", type);
+                return dparse_perr(c, t, "os type '%s' not supported by litevirt", type);
         os->type = ot;
-        os->arch = attr_get(t, "arch");
-        os->machine = attr_get(t, "machine");
-        if ((r = elem_text(c, n, "kernel", &os->kernel)) < 0 ||
-            (r = elem_text(c, n, "initrd", &os->initrd)) < 0 ||
-            (r = elem_text(c, n, "cmdline", &os->cmdline)) < 0 ||
-            (r = elem_text(c, n, "init", &os->init)) < 0 ||
-            (r = elem_text(c, n, "initdir", &os->initdir)) < 0 ||
-            (r = elem_text(c, n, "inituser", &os->inituser)) < 0 ||
-            (r = elem_text(c, n, "initgroup", &os->initgroup)) < 0)
+        os->arch = dparse_attr_get(t, "arch");
+        os->machine = dparse_attr_get(t, "machine");
+        if ((r = dparse_elem_text(c, n, "kernel", &os->kernel)) < 0 ||
+            (r = dparse_elem_text(c, n, "initrd", &os->initrd)) < 0 ||
+            (r = dparse_elem_text(c, n, "cmdline", &os->cmdline)) < 0 ||
+            (r = dparse_elem_text(c, n, "init", &os->init)) < 0 ||
+            (r = dparse_elem_text(c, n, "initdir", &os->initdir)) < 0 ||
+            (r = dparse_elem_text(c, n, "inituser", &os->inituser)) < 0 ||
+            (r = dparse_elem_text(c, n, "initgroup", &os->initgroup)) < 0)
                 return r;
-        xmlNodePtr l = child_get(c, n, "loader", &r);
+        xmlNodePtr l = dparse_child_get(c, n, "loader", &r);
         if (r < 0)
                 return r;
         if (l) {
-                os->loader = node_text(l);
-                os->loader_type = attr_get(l, "type");
+                os->loader = dparse_node_text(l);
+                os->loader_type = dparse_attr_get(l, "type");
                 if (os->loader_type && !streq(os->loader_type, "rom") &&
                     !streq(os->loader_type, "pflash"))
-                        return perr_attr(c, l, "type", "value '%s' not supported by litevirt",
-                                         os->loader_type);
+                        return dparse_perr_attr(c, l, "type",
+                                                "value '%s' not supported by litevirt",
+                                                os->loader_type);
         }
         for_each_child(b, n, "boot")
         {
                 int dev = -1;
-                if ((r = attr_enum(c, b, "dev", domain_boot_dev_from_string, &dev)) < 0)
+                if ((r = dparse_attr_enum(c, b, "dev", domain_boot_dev_from_string, &dev)) < 0)
                         return r;
                 if (dev < 0)
-                        return perr(c, b, "missing attribute 'dev'");
+                        return dparse_perr(c, b, "missing attribute 'dev'");
                 for (int i = 0; i < os->n_boot; i++)
                         if (os->boot[i] == (enum domain_boot_dev)dev)
-                                return perr(c, b, "boot device '%s' given twice",
-                                            domain_boot_dev_to_string(dev));
+                                return dparse_perr(c, b, "boot device '%s' given twice",
+                                                   domain_boot_dev_to_string(dev));
                 os->boot[os->n_boot++] = dev;
         }
-        for_each_child(a, n, "initarg") strv_push(&os->initargs, node_text(a));
+        for_each_child(a, n, "initarg") strv_push(&os->initargs, dparse_node_text(a));
         for_each_child(e, n, "initenv")
         {
                 struct domain_env *env = ARRAY_PUSH(os->initenv, os->n_initenv);
-                if ((r = attr_require(c, e, "name", &env->name)) < 0)
+                if ((r = dparse_attr_require(c, e, "name", &env->name)) < 0)
                         return r;
-                env->value = node_text(e);
+                env->value = dparse_node_text(e);
         }
         return 0;
 }
@@ -257,7 +259,7 @@ static int parse_features(struct pctx *c, xmlNodePtr root)
 {
         struct domain_features *f = &c->def->features;
         int r = 0;
-        xmlNodePtr n = child_get(c, root, "features", &r);
+        xmlNodePtr n = dparse_child_get(c, root, "features", &r);
         if (r < 0 || !n)
                 return r;
         static const struct {
@@ -272,39 +274,39 @@ static int parse_features(struct pctx *c, xmlNodePtr root)
                 {"privnet", offsetof(struct domain_features, privnet)},
         };
         for (size_t i = 0; i < ARRAY_SIZE(flags); i++) {
-                xmlNodePtr x = child_get(c, n, flags[i].name, &r);
+                xmlNodePtr x = dparse_child_get(c, n, flags[i].name, &r);
                 if (r < 0)
                         return r;
                 if (!x)
                         continue;
                 bool on = true;
-                if ((r = attr_bool(c, x, "state", &on)) < 0)
+                if ((r = dparse_attr_bool(c, x, "state", &on)) < 0)
                         return r;
                 *(bool *)((char *)f + flags[i].offset) = on;
         }
-        xmlNodePtr caps = child_get(c, n, "capabilities", &r);
+        xmlNodePtr caps = dparse_child_get(c, n, "capabilities", &r);
         if (r < 0 || !caps)
                 return r;
         int policy = DOMAIN_CAPS_POLICY_DEFAULT;
-        if ((r = attr_enum(c, caps, "policy", domain_caps_policy_from_string, &policy)) < 0)
+        if ((r = dparse_attr_enum(c, caps, "policy", domain_caps_policy_from_string, &policy)) < 0)
                 return r;
         f->has_caps = true;
         f->caps_policy = policy;
         for (xmlNodePtr cap = caps->children; cap; cap = cap->next) {
                 if (cap->type != XML_ELEMENT_NODE || cap->ns)
                         continue;
-                node_consume(cap);
+                dparse_node_consume(cap);
                 const char *name = (const char *)cap->name;
                 for (const char *p = name; *p; p++)
                         if (!(*p >= 'a' && *p <= 'z') && !(*p >= '0' && *p <= '9') && *p != '_')
-                                return perr(c, cap, "not a capability name");
+                                return dparse_perr(c, cap, "not a capability name");
                 for (int i = 0; i < f->n_caps; i++)
                         if (streq(f->caps[i].name, name))
-                                return perr(c, cap, "capability given twice");
+                                return dparse_perr(c, cap, "capability given twice");
                 bool on = false;
                 if (!xmlHasNsProp(cap, BAD_CAST "state", NULL))
-                        return perr(c, cap, "missing attribute 'state'");
-                if ((r = attr_bool(c, cap, "state", &on)) < 0)
+                        return dparse_perr(c, cap, "missing attribute 'state'");
+                if ((r = dparse_attr_bool(c, cap, "state", &on)) < 0)
                         return r;
                 struct domain_cap *dc = ARRAY_PUSH(f->caps, f->n_caps);
                 dc->name = xstrdup(name);
@@ -323,12 +325,12 @@ static int parse_idmap_entries(struct pctx *c, xmlNodePtr idmap, const char *nam
                 static const char *const attrs[] = {"start", "target", "count"};
                 for (int i = 0; i < 3; i++) {
                         if (!xmlHasNsProp(e, BAD_CAST attrs[i], NULL))
-                                return perr(c, e, "missing attribute '%s'", attrs[i]);
-                        if ((r = attr_uint(c, e, attrs[i], UINT32_MAX, &v[i])) < 0)
+                                return dparse_perr(c, e, "missing attribute '%s'", attrs[i]);
+                        if ((r = dparse_attr_uint(c, e, attrs[i], UINT32_MAX, &v[i])) < 0)
                                 return r;
                 }
                 if (v[2] == 0)
-                        return perr_attr(c, e, "count", "must be at least 1");
+                        return dparse_perr_attr(c, e, "count", "must be at least 1");
                 struct domain_idmap *m = ARRAY_PUSH(*arr, *n);
                 m->start = (unsigned)v[0];
                 m->target = (unsigned)v[1];
@@ -341,41 +343,43 @@ static int parse_tuning(struct pctx *c, xmlNodePtr root)
 {
         struct domain_def *def = c->def;
         int r = 0;
-        xmlNodePtr n = child_get(c, root, "idmap", &r);
+        xmlNodePtr n = dparse_child_get(c, root, "idmap", &r);
         if (r < 0)
                 return r;
         if (n && ((r = parse_idmap_entries(c, n, "uid", &def->uidmap, &def->n_uidmap)) < 0 ||
                   (r = parse_idmap_entries(c, n, "gid", &def->gidmap, &def->n_gidmap)) < 0))
                 return r;
 
-        n = child_get(c, root, "cputune", &r);
+        n = dparse_child_get(c, root, "cputune", &r);
         if (r < 0)
                 return r;
         if (n) {
                 unsigned long long quota = 0;
                 bool neg = false;
                 def->has_cputune = true;
-                if ((r = elem_uint(c, n, "shares", 262144, &def->cputune.shares, NULL)) < 0 ||
-                    (r = elem_uint(c, n, "period", 1000000, &def->cputune.period, NULL)) < 0)
+                if ((r = dparse_elem_uint(c, n, "shares", 262144, &def->cputune.shares, NULL)) <
+                            0 ||
+                    (r = dparse_elem_uint(c, n, "period", 1000000, &def->cputune.period, NULL)) < 0)
                         return r;
-                xmlNodePtr q = child_get(c, n, "quota", &r);
+                xmlNodePtr q = dparse_child_get(c, n, "quota", &r);
                 if (r < 0)
                         return r;
                 if (q) {
-                        _cleanup_free_ char *v = node_text(q);
+                        _cleanup_free_ char *v = dparse_node_text(q);
                         char *end = NULL;
                         errno = 0;
                         long long x = strtoll(v, &end, 10);
                         if (!*v || *end || errno || x < -1 || x > 17592186044415LL || x == 0)
-                                return perr(c, q,
-                                            "'%s' is not a quota (-1, or 1000..17592186044415)", v);
+                                return dparse_perr(
+                                        c, q, "'%s' is not a quota (-1, or 1000..17592186044415)",
+                                        v);
                         neg = x < 0;
                         quota = neg ? 0 : (unsigned long long)x;
                         def->cputune.quota = neg ? -1 : (long long)quota;
                 }
         }
 
-        n = child_get(c, root, "memtune", &r);
+        n = dparse_child_get(c, root, "memtune", &r);
         if (r < 0)
                 return r;
         if (n) {
@@ -390,34 +394,35 @@ static int parse_tuning(struct pctx *c, xmlNodePtr root)
                 };
                 def->has_memtune = true;
                 for (size_t i = 0; i < ARRAY_SIZE(limits); i++) {
-                        xmlNodePtr l = child_get(c, n, limits[i].name, &r);
+                        xmlNodePtr l = dparse_child_get(c, n, limits[i].name, &r);
                         if (r < 0)
                                 return r;
-                        if (l && (r = elem_memory(c, l,
-                                                  (unsigned long long *)((char *)&def->memtune +
-                                                                         limits[i].offset))) < 0)
+                        if (l &&
+                            (r = dparse_elem_memory(c, l,
+                                                    (unsigned long long *)((char *)&def->memtune +
+                                                                           limits[i].offset))) < 0)
                                 return r;
                 }
         }
 
-        n = child_get(c, root, "blkiotune", &r);
+        n = dparse_child_get(c, root, "blkiotune", &r);
         if (r < 0)
                 return r;
         if (n) {
                 unsigned long long w = 0;
                 bool found = false;
                 def->has_blkiotune = true;
-                if ((r = elem_uint(c, n, "weight", 1000, &w, &found)) < 0)
+                if ((r = dparse_elem_uint(c, n, "weight", 1000, &w, &found)) < 0)
                         return r;
                 if (found && w < 100)
-                        return perr(c, n, "weight %llu is out of range (100..1000)", w);
+                        return dparse_perr(c, n, "weight %llu is out of range (100..1000)", w);
                 def->blkiotune.weight = (unsigned)w;
         }
 
-        n = child_get(c, root, "resource", &r);
+        n = dparse_child_get(c, root, "resource", &r);
         if (r < 0)
                 return r;
-        if (n && (r = elem_text(c, n, "partition", &def->resource_partition)) < 0)
+        if (n && (r = dparse_elem_text(c, n, "partition", &def->resource_partition)) < 0)
                 return r;
         return 0;
 }
@@ -426,34 +431,38 @@ static int parse_clock_lifecycle(struct pctx *c, xmlNodePtr root)
 {
         struct domain_def *def = c->def;
         int r = 0;
-        xmlNodePtr n = child_get(c, root, "clock", &r);
+        xmlNodePtr n = dparse_child_get(c, root, "clock", &r);
         if (r < 0)
                 return r;
         if (n) {
                 int off = DOMAIN_CLOCK_UTC;
-                if ((r = attr_enum(c, n, "offset", domain_clock_offset_from_string, &off)) < 0)
+                if ((r = dparse_attr_enum(c, n, "offset", domain_clock_offset_from_string, &off)) <
+                    0)
                         return r;
                 def->clock_offset = off;
-                def->clock_adjustment = attr_get(n, "adjustment");
-                def->clock_basis = attr_get(n, "basis");
-                def->clock_timezone = attr_get(n, "timezone");
+                def->clock_adjustment = dparse_attr_get(n, "adjustment");
+                def->clock_basis = dparse_attr_get(n, "basis");
+                def->clock_timezone = dparse_attr_get(n, "timezone");
                 if (def->clock_basis && !streq(def->clock_basis, "utc") &&
                     !streq(def->clock_basis, "localtime"))
-                        return perr_attr(c, n, "basis", "value '%s' not supported by litevirt",
-                                         def->clock_basis);
+                        return dparse_perr_attr(c, n, "basis",
+                                                "value '%s' not supported by litevirt",
+                                                def->clock_basis);
                 if (def->clock_adjustment && !streq(def->clock_adjustment, "reset")) {
                         char *end = NULL;
                         errno = 0;
                         (void)strtoll(def->clock_adjustment, &end, 10);
                         if (!*def->clock_adjustment || *end || errno)
-                                return perr_attr(c, n, "adjustment",
-                                                 "'%s' is not 'reset' or a number of seconds",
-                                                 def->clock_adjustment);
+                                return dparse_perr_attr(
+                                        c, n, "adjustment",
+                                        "'%s' is not 'reset' or a number of seconds",
+                                        def->clock_adjustment);
                 }
                 if (def->clock_timezone && off != DOMAIN_CLOCK_TIMEZONE)
-                        return perr_attr(c, n, "timezone", "only valid with offset='timezone'");
+                        return dparse_perr_attr(c, n, "timezone",
+                                                "only valid with offset='timezone'");
                 if (off == DOMAIN_CLOCK_TIMEZONE && !def->clock_timezone)
-                        return perr(c, n, "offset='timezone' needs a timezone attribute");
+                        return dparse_perr(c, n, "offset='timezone' needs a timezone attribute");
         }
         static const char *const names[] = {"on_poweroff", "on_reboot", "on_crash"};
         enum domain_lifecycle *slots[] = {&def->on_poweroff, &def->on_reboot, &def->on_crash};
@@ -461,15 +470,15 @@ static int parse_clock_lifecycle(struct pctx *c, xmlNodePtr root)
         def->on_reboot = DOMAIN_LIFECYCLE_RESTART;
         def->on_crash = DOMAIN_LIFECYCLE_DESTROY;
         for (int i = 0; i < 3; i++) {
-                xmlNodePtr l = child_get(c, root, names[i], &r);
+                xmlNodePtr l = dparse_child_get(c, root, names[i], &r);
                 if (r < 0)
                         return r;
                 if (!l)
                         continue;
-                _cleanup_free_ char *v = node_text(l);
+                _cleanup_free_ char *v = dparse_node_text(l);
                 int x = domain_lifecycle_from_string(v);
                 if (x < 0)
-                        return perr(c, l, "action '%s' not supported by litevirt", v);
+                        return dparse_perr(c, l, "action '%s' not supported by litevirt", v);
                 *slots[i] = x;
         }
         return 0;
@@ -478,7 +487,7 @@ static int parse_clock_lifecycle(struct pctx *c, xmlNodePtr root)
 static int check_depth(struct pctx *c, xmlNodePtr node, int depth)
 {
         if (depth > DOMAIN_XML_MAX_DEPTH)
-                return perr(c, node, "nested deeper than %d levels", DOMAIN_XML_MAX_DEPTH);
+                return dparse_perr(c, node, "nested deeper than %d levels", DOMAIN_XML_MAX_DEPTH);
         for (xmlNodePtr ch = node->children; ch; ch = ch->next)
                 if (ch->type == XML_ELEMENT_NODE) {
                         int r = check_depth(c, ch, depth + 1);
@@ -493,61 +502,62 @@ static int parse_domain(struct pctx *c, xmlNodePtr root)
         struct domain_def *def = c->def;
         int r, type = -1;
         if (!xmlStrEqual(root->name, BAD_CAST "domain") || root->ns)
-                return perr(c, root, "the document is not a <domain> definition");
+                return dparse_perr(c, root, "the document is not a <domain> definition");
         if ((r = check_depth(c, root, 1)) < 0)
                 return r;
-        node_consume(root);
-        if ((r = attr_enum(c, root, "type", domain_type_from_string, &type)) < 0)
+        dparse_node_consume(root);
+        if ((r = dparse_attr_enum(c, root, "type", domain_type_from_string, &type)) < 0)
                 return r;
         if (type < 0)
-                return perr(c, root, "missing attribute 'type'");
+                return dparse_perr(c, root, "missing attribute 'type'");
         def->type = type;
 
-        r = elem_text(c, root, "name", &def->name);
+        r = dparse_elem_text(c, root, "name", &def->name);
         if (r < 0)
                 return r;
         if (!def->name)
-                return perr(c, root, "missing element 'name'");
+                return dparse_perr(c, root, "missing element 'name'");
         _cleanup_free_ char *uuid = NULL;
-        if ((r = elem_text(c, root, "uuid", &uuid)) < 0)
+        if ((r = dparse_elem_text(c, root, "uuid", &uuid)) < 0)
                 return r;
         if (uuid && domain_uuid_parse(uuid, def->uuid) < 0) {
                 xmlNodePtr u = NULL;
                 for (u = root->children; u && !xmlStrEqual(u->name, BAD_CAST "uuid"); u = u->next)
                         ;
-                return perr(c, u, "'%s' is not a valid UUID", uuid);
+                return dparse_perr(c, u, "'%s' is not a valid UUID", uuid);
         }
         if (!uuid && (r = domain_uuid_generate(def->uuid)) < 0)
                 return lv_error_set(c->err, -r, "%s: generating a UUID", c->file);
-        if ((r = elem_text(c, root, "title", &def->title)) < 0 ||
-            (r = elem_text(c, root, "description", &def->description)) < 0 ||
-            (r = elem_text(c, root, "bootloader", &def->bootloader)) < 0 ||
-            (r = elem_text(c, root, "bootloader_args", &def->bootloader_args)) < 0)
+        if ((r = dparse_elem_text(c, root, "title", &def->title)) < 0 ||
+            (r = dparse_elem_text(c, root, "description", &def->description)) < 0 ||
+            (r = dparse_elem_text(c, root, "bootloader", &def->bootloader)) < 0 ||
+            (r = dparse_elem_text(c, root, "bootloader_args", &def->bootloader_args)) < 0)
                 return r;
         if (def->title && strchr(def->title, '\n'))
-                return perr(c, root, "title must be a single line");
+                return dparse_perr(c, root, "title must be a single line");
         if ((r = parse_metadata(c, root)) < 0 || (r = parse_memory(c, root)) < 0 ||
             (r = parse_vcpu(c, root)) < 0 || (r = parse_os(c, root)) < 0 ||
             (r = parse_features(c, root)) < 0 || (r = parse_tuning(c, root)) < 0 ||
             (r = parse_clock_lifecycle(c, root)) < 0)
                 return r;
 
-        xmlNodePtr sl = child_get(c, root, "seclabel", &r);
+        xmlNodePtr sl = dparse_child_get(c, root, "seclabel", &r);
         if (r < 0)
                 return r;
         if (sl) {
-                if ((r = attr_require(c, sl, "type", &def->seclabel_type)) < 0)
+                if ((r = dparse_attr_require(c, sl, "type", &def->seclabel_type)) < 0)
                         return r;
                 if (!streq(def->seclabel_type, "none"))
-                        return perr_attr(c, sl, "type", "value '%s' not supported by litevirt",
-                                         def->seclabel_type);
+                        return dparse_perr_attr(c, sl, "type",
+                                                "value '%s' not supported by litevirt",
+                                                def->seclabel_type);
         }
-        xmlNodePtr devices = child_get(c, root, "devices", &r);
+        xmlNodePtr devices = dparse_child_get(c, root, "devices", &r);
         if (r < 0)
                 return r;
-        if (devices && (r = parse_devices(c, devices)) < 0)
+        if (devices && (r = dparse_parse_devices(c, devices)) < 0)
                 return r;
-        return check_consumed(c, root);
+        return dparse_check_consumed(c, root);
 }
 
 int domain_parse_string(const char *xml, size_t len, const char *filename, struct domain_def **ret,

@@ -10,18 +10,18 @@ static int sub_attr(struct pctx *c, xmlNodePtr parent, const char *elem, const c
                     char **ret)
 {
         int r = 0;
-        xmlNodePtr n = child_get(c, parent, elem, &r);
+        xmlNodePtr n = dparse_child_get(c, parent, elem, &r);
         if (r < 0 || !n)
                 return r;
         free(*ret);
-        *ret = attr_get(n, attr);
+        *ret = dparse_attr_get(n, attr);
         return 0;
 }
 
 static int sub_flag(struct pctx *c, xmlNodePtr parent, const char *elem, bool *ret)
 {
         int r = 0;
-        xmlNodePtr n = child_get(c, parent, elem, &r);
+        xmlNodePtr n = dparse_child_get(c, parent, elem, &r);
         if (r < 0)
                 return r;
         if (n)
@@ -34,15 +34,15 @@ static int parse_filesystem(struct pctx *c, xmlNodePtr n)
         struct domain_def *def = c->def;
         struct domain_fs *fs = ARRAY_PUSH(def->filesystems, def->n_filesystems);
         int r, type = DOMAIN_FS_MOUNT;
-        if ((r = attr_enum(c, n, "type", domain_fs_type_from_string, &type)) < 0)
+        if ((r = dparse_attr_enum(c, n, "type", domain_fs_type_from_string, &type)) < 0)
                 return r;
         fs->type = type;
-        fs->accessmode = attr_get(n, "accessmode");
+        fs->accessmode = dparse_attr_get(n, "accessmode");
         if (fs->accessmode && !streq(fs->accessmode, "passthrough") &&
             !streq(fs->accessmode, "mapped") && !streq(fs->accessmode, "squash"))
-                return perr_attr(c, n, "accessmode", "value '%s' not supported by litevirt",
-                                 fs->accessmode);
-        xmlNodePtr src = child_get(c, n, "source", &r);
+                return dparse_perr_attr(c, n, "accessmode", "value '%s' not supported by litevirt",
+                                        fs->accessmode);
+        xmlNodePtr src = dparse_child_get(c, n, "source", &r);
         if (r < 0)
                 return r;
         static const char *const src_attr[] = {
@@ -52,35 +52,35 @@ static int parse_filesystem(struct pctx *c, xmlNodePtr n)
                 [DOMAIN_FS_BLOCK] = "dev",
         };
         if (!src)
-                return perr(c, n, "missing element 'source'");
+                return dparse_perr(c, n, "missing element 'source'");
         if (type == DOMAIN_FS_RAM) {
-                _cleanup_free_ char *usage = attr_get(src, "usage");
-                _cleanup_free_ char *units = attr_get(src, "units");
+                _cleanup_free_ char *usage = dparse_attr_get(src, "usage");
+                _cleanup_free_ char *units = dparse_attr_get(src, "units");
                 const char *reason = NULL;
                 if (!usage)
-                        return perr(c, src, "missing attribute 'usage'");
+                        return dparse_perr(c, src, "missing attribute 'usage'");
                 r = domain_memory_to_kib(usage, units, &fs->usage_kib, &reason);
                 if (r < 0)
-                        return perr_attr(c, src, "usage", "'%s'%s%s: %s", usage, units ? " " : "",
-                                         units ? units : "", reason);
-        } else if ((r = attr_require(c, src, src_attr[type], &fs->source)) < 0) {
+                        return dparse_perr_attr(c, src, "usage", "'%s'%s%s: %s", usage,
+                                                units ? " " : "", units ? units : "", reason);
+        } else if ((r = dparse_attr_require(c, src, src_attr[type], &fs->source)) < 0) {
                 return r;
         }
-        xmlNodePtr tgt = child_get(c, n, "target", &r);
+        xmlNodePtr tgt = dparse_child_get(c, n, "target", &r);
         if (r < 0)
                 return r;
         if (!tgt)
-                return perr(c, n, "missing element 'target'");
-        if ((r = attr_require(c, tgt, "dir", &fs->target)) < 0)
+                return dparse_perr(c, n, "missing element 'target'");
+        if ((r = dparse_attr_require(c, tgt, "dir", &fs->target)) < 0)
                 return r;
         if ((r = sub_flag(c, n, "readonly", &fs->readonly)) < 0)
                 return r;
-        xmlNodePtr drv = child_get(c, n, "driver", &r);
+        xmlNodePtr drv = dparse_child_get(c, n, "driver", &r);
         if (r < 0)
                 return r;
         if (drv) {
-                fs->driver_type = attr_get(drv, "type");
-                fs->driver_format = attr_get(drv, "format");
+                fs->driver_type = dparse_attr_get(drv, "type");
+                fs->driver_format = dparse_attr_get(drv, "format");
         }
         return 0;
 }
@@ -91,41 +91,42 @@ static int parse_disk(struct pctx *c, xmlNodePtr n)
         struct domain_disk *d = ARRAY_PUSH(def->disks, def->n_disks);
         int r, type = DOMAIN_DISK_FILE, device = DOMAIN_DISK_DEVICE_DISK;
         int bus = DOMAIN_DISK_BUS_NONE, format = DOMAIN_DISK_FORMAT_NONE;
-        if ((r = attr_enum(c, n, "type", domain_disk_type_from_string, &type)) < 0 ||
-            (r = attr_enum(c, n, "device", domain_disk_device_from_string, &device)) < 0)
+        if ((r = dparse_attr_enum(c, n, "type", domain_disk_type_from_string, &type)) < 0 ||
+            (r = dparse_attr_enum(c, n, "device", domain_disk_device_from_string, &device)) < 0)
                 return r;
         d->type = type;
         d->device = device;
-        xmlNodePtr drv = child_get(c, n, "driver", &r);
+        xmlNodePtr drv = dparse_child_get(c, n, "driver", &r);
         if (r < 0)
                 return r;
         if (drv) {
-                d->driver_name = attr_get(drv, "name");
-                d->driver_cache = attr_get(drv, "cache");
-                if ((r = attr_enum(c, drv, "type", domain_disk_format_from_string, &format)) < 0)
+                d->driver_name = dparse_attr_get(drv, "name");
+                d->driver_cache = dparse_attr_get(drv, "cache");
+                if ((r = dparse_attr_enum(c, drv, "type", domain_disk_format_from_string,
+                                          &format)) < 0)
                         return r;
                 d->format = format;
         }
-        xmlNodePtr src = child_get(c, n, "source", &r);
+        xmlNodePtr src = dparse_child_get(c, n, "source", &r);
         if (r < 0)
                 return r;
-        if (src &&
-            (r = attr_require(c, src, type == DOMAIN_DISK_FILE ? "file" : "dev", &d->source)) < 0)
+        if (src && (r = dparse_attr_require(c, src, type == DOMAIN_DISK_FILE ? "file" : "dev",
+                                            &d->source)) < 0)
                 return r;
         if (!src && device != DOMAIN_DISK_DEVICE_CDROM)
-                return perr(c, n, "missing element 'source'");
-        xmlNodePtr tgt = child_get(c, n, "target", &r);
+                return dparse_perr(c, n, "missing element 'source'");
+        xmlNodePtr tgt = dparse_child_get(c, n, "target", &r);
         if (r < 0)
                 return r;
         if (!tgt)
-                return perr(c, n, "missing element 'target'");
-        if ((r = attr_require(c, tgt, "dev", &d->target_dev)) < 0 ||
-            (r = attr_enum(c, tgt, "bus", domain_disk_bus_from_string, &bus)) < 0)
+                return dparse_perr(c, n, "missing element 'target'");
+        if ((r = dparse_attr_require(c, tgt, "dev", &d->target_dev)) < 0 ||
+            (r = dparse_attr_enum(c, tgt, "bus", domain_disk_bus_from_string, &bus)) < 0)
                 return r;
         d->bus = bus;
         if ((r = sub_flag(c, n, "readonly", &d->readonly)) < 0 ||
             (r = sub_flag(c, n, "shareable", &d->shareable)) < 0 ||
-            (r = parse_address(c, n, &d->address)) < 0)
+            (r = dparse_parse_address(c, n, &d->address)) < 0)
                 return r;
         return 0;
 }
@@ -136,15 +137,15 @@ static int parse_ip(struct pctx *c, xmlNodePtr n, struct domain_net *net)
         long long prefix = -1;
         int r;
         ip->prefix = -1;
-        if ((r = attr_require(c, n, "address", &ip->address)) < 0 ||
-            (r = attr_int(c, n, "prefix", 0, 128, &prefix)) < 0)
+        if ((r = dparse_attr_require(c, n, "address", &ip->address)) < 0 ||
+            (r = dparse_attr_int(c, n, "prefix", 0, 128, &prefix)) < 0)
                 return r;
         ip->prefix = (int)prefix;
-        ip->family = attr_get(n, "family");
-        ip->peer = attr_get(n, "peer");
+        ip->family = dparse_attr_get(n, "family");
+        ip->peer = dparse_attr_get(n, "peer");
         if (ip->family && !streq(ip->family, "ipv4") && !streq(ip->family, "ipv6"))
-                return perr_attr(c, n, "family", "value '%s' not supported by litevirt",
-                                 ip->family);
+                return dparse_perr_attr(c, n, "family", "value '%s' not supported by litevirt",
+                                        ip->family);
         return 0;
 }
 
@@ -154,17 +155,17 @@ static int parse_route(struct pctx *c, xmlNodePtr n, struct domain_net *net)
         long long prefix = -1, metric = -1;
         int r;
         rt->prefix = rt->metric = -1;
-        if ((r = attr_require(c, n, "address", &rt->address)) < 0 ||
-            (r = attr_require(c, n, "gateway", &rt->gateway)) < 0 ||
-            (r = attr_int(c, n, "prefix", 0, 128, &prefix)) < 0 ||
-            (r = attr_int(c, n, "metric", 0, UINT32_MAX, &metric)) < 0)
+        if ((r = dparse_attr_require(c, n, "address", &rt->address)) < 0 ||
+            (r = dparse_attr_require(c, n, "gateway", &rt->gateway)) < 0 ||
+            (r = dparse_attr_int(c, n, "prefix", 0, 128, &prefix)) < 0 ||
+            (r = dparse_attr_int(c, n, "metric", 0, UINT32_MAX, &metric)) < 0)
                 return r;
         rt->prefix = (int)prefix;
         rt->metric = (int)metric;
-        rt->family = attr_get(n, "family");
+        rt->family = dparse_attr_get(n, "family");
         if (rt->family && !streq(rt->family, "ipv4") && !streq(rt->family, "ipv6"))
-                return perr_attr(c, n, "family", "value '%s' not supported by litevirt",
-                                 rt->family);
+                return dparse_perr_attr(c, n, "family", "value '%s' not supported by litevirt",
+                                        rt->family);
         return 0;
 }
 
@@ -173,10 +174,10 @@ static int parse_interface(struct pctx *c, xmlNodePtr n)
         struct domain_def *def = c->def;
         struct domain_net *net = ARRAY_PUSH(def->nets, def->n_nets);
         int r, type = -1;
-        if ((r = attr_enum(c, n, "type", domain_net_type_from_string, &type)) < 0)
+        if ((r = dparse_attr_enum(c, n, "type", domain_net_type_from_string, &type)) < 0)
                 return r;
         if (type < 0)
-                return perr(c, n, "missing attribute 'type'");
+                return dparse_perr(c, n, "missing attribute 'type'");
         net->type = type;
         if ((r = sub_attr(c, n, "mac", "address", &net->mac)) < 0 ||
             (r = sub_attr(c, n, "model", "type", &net->model)) < 0 ||
@@ -187,37 +188,39 @@ static int parse_interface(struct pctx *c, xmlNodePtr n)
         if (net->mac) {
                 unsigned char m[6];
                 if (!domain_mac_parse(net->mac, m))
-                        return perr(c, n, "'%s' is not a MAC address", net->mac);
+                        return dparse_perr(c, n, "'%s' is not a MAC address", net->mac);
                 for (char *p = net->mac; *p; p++)
                         *p = (char)tolower((unsigned char)*p);
         }
-        xmlNodePtr src = child_get(c, n, "source", &r);
+        xmlNodePtr src = dparse_child_get(c, n, "source", &r);
         if (r < 0)
                 return r;
         if (type == DOMAIN_NET_BRIDGE || type == DOMAIN_NET_NETWORK) {
                 const char *a = type == DOMAIN_NET_BRIDGE ? "bridge" : "network";
                 if (!src)
-                        return perr(c, n, "missing element 'source' (with attribute '%s')", a);
-                if ((r = attr_require(c, src, a, &net->source)) < 0)
+                        return dparse_perr(c, n, "missing element 'source' (with attribute '%s')",
+                                           a);
+                if ((r = dparse_attr_require(c, src, a, &net->source)) < 0)
                         return r;
         }
         /* for ethernet/user a <source> stays unconsumed: refused later */
-        xmlNodePtr mtu = child_get(c, n, "mtu", &r);
+        xmlNodePtr mtu = dparse_child_get(c, n, "mtu", &r);
         if (r < 0)
                 return r;
         if (mtu) {
                 unsigned long long size = 0;
                 if (!xmlHasNsProp(mtu, BAD_CAST "size", NULL))
-                        return perr(c, mtu, "missing attribute 'size'");
-                if ((r = attr_uint(c, mtu, "size", 65535, &size)) < 0)
+                        return dparse_perr(c, mtu, "missing attribute 'size'");
+                if ((r = dparse_attr_uint(c, mtu, "size", 65535, &size)) < 0)
                         return r;
                 if (size < 68)
-                        return perr_attr(c, mtu, "size", "%llu is below the minimum MTU 68", size);
+                        return dparse_perr_attr(c, mtu, "size", "%llu is below the minimum MTU 68",
+                                                size);
                 net->mtu = (int)size;
         }
         for_each_child(ip, n, "ip") if ((r = parse_ip(c, ip, net)) < 0) return r;
         for_each_child(rt, n, "route") if ((r = parse_route(c, rt, net)) < 0) return r;
-        return parse_address(c, n, &net->address);
+        return dparse_parse_address(c, n, &net->address);
 }
 
 static int parse_chr(struct pctx *c, xmlNodePtr n, enum domain_chr_kind kind)
@@ -227,21 +230,22 @@ static int parse_chr(struct pctx *c, xmlNodePtr n, enum domain_chr_kind kind)
         int r;
         ch->kind = kind;
         ch->target_port = -1;
-        if ((r = attr_require(c, n, "type", &ch->source_type)) < 0)
+        if ((r = dparse_attr_require(c, n, "type", &ch->source_type)) < 0)
                 return r;
         if (!streq(ch->source_type, "pty"))
-                return perr_attr(c, n, "type", "value '%s' not supported by litevirt (only 'pty')",
-                                 ch->source_type);
+                return dparse_perr_attr(c, n, "type",
+                                        "value '%s' not supported by litevirt (only 'pty')",
+                                        ch->source_type);
         /* live XML carries the pty's path */
         if ((r = sub_attr(c, n, "source", "path", &ch->source_path)) < 0)
                 return r;
-        xmlNodePtr t = child_get(c, n, "target", &r);
+        xmlNodePtr t = dparse_child_get(c, n, "target", &r);
         if (r < 0)
                 return r;
         if (t) {
                 long long port = -1;
-                ch->target_type = attr_get(t, "type");
-                if ((r = attr_int(c, t, "port", 0, 255, &port)) < 0 ||
+                ch->target_type = dparse_attr_get(t, "type");
+                if ((r = dparse_attr_int(c, t, "port", 0, 255, &port)) < 0 ||
                     (r = sub_attr(c, t, "model", "name", &ch->target_model)) < 0)
                         return r;
                 ch->target_port = (int)port;
@@ -256,16 +260,16 @@ static int parse_graphics(struct pctx *c, xmlNodePtr n)
         int r, type = -1;
         long long port = -1, tls = -1, ws = -1;
         g->port = g->tls_port = g->websocket = -1;
-        if ((r = attr_enum(c, n, "type", domain_graphics_type_from_string, &type)) < 0)
+        if ((r = dparse_attr_enum(c, n, "type", domain_graphics_type_from_string, &type)) < 0)
                 return r;
         if (type < 0)
-                return perr(c, n, "missing attribute 'type'");
+                return dparse_perr(c, n, "missing attribute 'type'");
         g->type = type;
         bool has_autoport = xmlHasNsProp(n, BAD_CAST "autoport", NULL) != NULL;
-        if ((r = attr_int(c, n, "port", -1, 65535, &port)) < 0 ||
-            (r = attr_int(c, n, "tlsPort", -1, 65535, &tls)) < 0 ||
-            (r = attr_int(c, n, "websocket", -1, 65535, &ws)) < 0 ||
-            (r = attr_bool(c, n, "autoport", &g->autoport)) < 0)
+        if ((r = dparse_attr_int(c, n, "port", -1, 65535, &port)) < 0 ||
+            (r = dparse_attr_int(c, n, "tlsPort", -1, 65535, &tls)) < 0 ||
+            (r = dparse_attr_int(c, n, "websocket", -1, 65535, &ws)) < 0 ||
+            (r = dparse_attr_bool(c, n, "autoport", &g->autoport)) < 0)
                 return r;
         g->port = (int)port;
         g->tls_port = (int)tls;
@@ -279,26 +283,26 @@ static int parse_graphics(struct pctx *c, xmlNodePtr n)
                 if (type == DOMAIN_GRAPHICS_SPICE && g->tls_port > 0)
                         g->tls_port = -1;
         }
-        g->passwd = attr_get(n, "passwd");
-        g->keymap = attr_get(n, "keymap");
+        g->passwd = dparse_attr_get(n, "passwd");
+        g->keymap = dparse_attr_get(n, "keymap");
         if (type == DOMAIN_GRAPHICS_SPICE) {
-                g->defaultmode = attr_get(n, "defaultMode");
+                g->defaultmode = dparse_attr_get(n, "defaultMode");
                 if ((r = sub_attr(c, n, "mouse", "mode", &g->mouse_mode)) < 0 ||
                     (r = sub_attr(c, n, "clipboard", "copypaste", &g->clipboard_copypaste)) < 0)
                         return r;
         }
         if (type == DOMAIN_GRAPHICS_VNC && g->tls_port != -1)
-                return perr_attr(c, n, "tlsPort", "only valid for spice");
-        g->listen = attr_get(n, "listen");
+                return dparse_perr_attr(c, n, "tlsPort", "only valid for spice");
+        g->listen = dparse_attr_get(n, "listen");
         for_each_child(l, n, "listen")
         {
                 struct domain_graphics_listen *gl = ARRAY_PUSH(g->listens, g->n_listens);
-                if ((r = attr_require(c, l, "type", &gl->type)) < 0)
+                if ((r = dparse_attr_require(c, l, "type", &gl->type)) < 0)
                         return r;
                 if (!streq(gl->type, "address") && !streq(gl->type, "none"))
-                        return perr_attr(c, l, "type", "value '%s' not supported by litevirt",
-                                         gl->type);
-                gl->address = attr_get(l, "address");
+                        return dparse_perr_attr(c, l, "type",
+                                                "value '%s' not supported by litevirt", gl->type);
+                gl->address = dparse_attr_get(l, "address");
         }
         /* libvirt: the listen attribute and the first <listen type='address'>
          * are one setting; they must agree (domain_def_apply_defaults fills
@@ -306,10 +310,10 @@ static int parse_graphics(struct pctx *c, xmlNodePtr n)
         struct domain_graphics_listen *first = g->n_listens ? &g->listens[0] : NULL;
         if (g->listen && first && streq(first->type, "address") && first->address &&
             !streq(first->address, g->listen))
-                return perr(c, n,
-                            "listen attribute '%s' does not match the first "
-                            "<listen> address '%s'",
-                            g->listen, first->address);
+                return dparse_perr(c, n,
+                                   "listen attribute '%s' does not match the first "
+                                   "<listen> address '%s'",
+                                   g->listen, first->address);
         return 0;
 }
 
@@ -319,27 +323,27 @@ static int parse_controller(struct pctx *c, xmlNodePtr n)
         struct domain_controller *ctl = ARRAY_PUSH(def->controllers, def->n_controllers);
         int r, type = -1;
         unsigned long long index = 0;
-        if ((r = attr_enum(c, n, "type", domain_controller_type_from_string, &type)) < 0)
+        if ((r = dparse_attr_enum(c, n, "type", domain_controller_type_from_string, &type)) < 0)
                 return r;
         if (type < 0)
-                return perr(c, n, "missing attribute 'type'");
+                return dparse_perr(c, n, "missing attribute 'type'");
         ctl->type = type;
-        if ((r = attr_uint(c, n, "index", 255, &index)) < 0)
+        if ((r = dparse_attr_uint(c, n, "index", 255, &index)) < 0)
                 return r;
         ctl->index = (int)index;
-        ctl->model = attr_get(n, "model");
-        return parse_address(c, n, &ctl->address);
+        ctl->model = dparse_attr_get(n, "model");
+        return dparse_parse_address(c, n, &ctl->address);
 }
 
 static int parse_input(struct pctx *c, xmlNodePtr n)
 {
         struct domain_def *def = c->def;
         int r, type = -1, bus = -1;
-        if ((r = attr_enum(c, n, "type", domain_input_type_from_string, &type)) < 0 ||
-            (r = attr_enum(c, n, "bus", domain_input_bus_from_string, &bus)) < 0)
+        if ((r = dparse_attr_enum(c, n, "type", domain_input_type_from_string, &type)) < 0 ||
+            (r = dparse_attr_enum(c, n, "bus", domain_input_bus_from_string, &bus)) < 0)
                 return r;
         if (type < 0)
-                return perr(c, n, "missing attribute 'type'");
+                return dparse_perr(c, n, "missing attribute 'type'");
         if (bus < 0) /* libvirt's defaults */
                 bus = def->type == DOMAIN_TYPE_XEN && def->os.type != DOMAIN_OS_HVM
                               ? DOMAIN_INPUT_BUS_XEN
@@ -356,16 +360,16 @@ static int parse_video(struct pctx *c, xmlNodePtr n)
         struct domain_def *def = c->def;
         struct domain_video *v = ARRAY_PUSH(def->videos, def->n_videos);
         int r = 0;
-        xmlNodePtr m = child_get(c, n, "model", &r);
+        xmlNodePtr m = dparse_child_get(c, n, "model", &r);
         if (r < 0)
                 return r;
         if (!m)
-                return perr(c, n, "missing element 'model'");
+                return dparse_perr(c, n, "missing element 'model'");
         unsigned long long vram = 0, heads = 0;
-        if ((r = attr_require(c, m, "type", &v->model)) < 0 ||
-            (r = attr_uint(c, m, "vram", UINT32_MAX, &vram)) < 0 ||
-            (r = attr_uint(c, m, "heads", 16, &heads)) < 0 ||
-            (r = attr_tristate(c, m, "primary", &v->primary)) < 0)
+        if ((r = dparse_attr_require(c, m, "type", &v->model)) < 0 ||
+            (r = dparse_attr_uint(c, m, "vram", UINT32_MAX, &vram)) < 0 ||
+            (r = dparse_attr_uint(c, m, "heads", 16, &heads)) < 0 ||
+            (r = dparse_attr_tristate(c, m, "primary", &v->primary)) < 0)
                 return r;
         v->vram = (unsigned)vram;
         v->heads = (unsigned)heads;
@@ -375,27 +379,28 @@ static int parse_video(struct pctx *c, xmlNodePtr n)
         for (size_t i = 0; i < ARRAY_SIZE(models); i++)
                 known |= streq(models[i], v->model);
         if (!known)
-                return perr_attr(c, m, "type", "value '%s' not supported by litevirt", v->model);
-        return parse_address(c, n, &v->address);
+                return dparse_perr_attr(c, m, "type", "value '%s' not supported by litevirt",
+                                        v->model);
+        return dparse_parse_address(c, n, &v->address);
 }
 
 static int parse_memballoon(struct pctx *c, xmlNodePtr n)
 {
         struct domain_def *def = c->def;
-        int r = attr_require(c, n, "model", &def->memballoon_model);
+        int r = dparse_attr_require(c, n, "model", &def->memballoon_model);
         if (r < 0)
                 return r;
         if (!streq(def->memballoon_model, "virtio") && !streq(def->memballoon_model, "xen") &&
             !streq(def->memballoon_model, "none"))
-                return perr_attr(c, n, "model", "value '%s' not supported by litevirt",
-                                 def->memballoon_model);
-        return parse_address(c, n, &def->memballoon_address);
+                return dparse_perr_attr(c, n, "model", "value '%s' not supported by litevirt",
+                                        def->memballoon_model);
+        return dparse_parse_address(c, n, &def->memballoon_address);
 }
 
-int parse_devices(struct pctx *c, xmlNodePtr devices)
+int dparse_parse_devices(struct pctx *c, xmlNodePtr devices)
 {
         struct domain_def *def = c->def;
-        int r = elem_text(c, devices, "emulator", &def->emulator);
+        int r = dparse_elem_text(c, devices, "emulator", &def->emulator);
         if (r < 0)
                 return r;
         bool seen_balloon = false;
@@ -425,14 +430,14 @@ int parse_devices(struct pctx *c, xmlNodePtr devices)
                         r = parse_video(c, n);
                 else if (streq(name, "memballoon")) {
                         if (seen_balloon)
-                                return perr(c, n, "given twice");
+                                return dparse_perr(c, n, "given twice");
                         seen_balloon = true;
                         r = parse_memballoon(c, n);
                 } else
                         continue; /* emulator, or unsupported: reported by the final walk */
                 if (r < 0)
                         return r;
-                node_consume(n);
+                dparse_node_consume(n);
         }
         return 0;
 }

@@ -24,56 +24,57 @@ struct pctx {
 };
 
 /* "FILE:LINE: element 'NAME': <message>" */
-int perr(struct pctx *c, xmlNodePtr node, const char *fmt, ...) _printf_(3, 4);
+int dparse_perr(struct pctx *c, xmlNodePtr node, const char *fmt, ...) _printf_(3, 4);
 /* "FILE:LINE: attribute 'A' of element 'NAME': <message>" */
-int perr_attr(struct pctx *c, xmlNodePtr node, const char *attr, const char *fmt, ...)
+int dparse_perr_attr(struct pctx *c, xmlNodePtr node, const char *attr, const char *fmt, ...)
         _printf_(4, 5);
 
-void node_consume(xmlNodePtr node);
+void dparse_node_consume(xmlNodePtr node);
 /* Consume a node and its whole subtree (e.g. <metadata>). */
-void node_consume_tree(xmlNodePtr node);
+void dparse_node_consume_tree(xmlNodePtr node);
 
 /* The attribute's value (malloc'd) or NULL; marks it consumed. */
-char *attr_get(xmlNodePtr node, const char *name);
+char *dparse_attr_get(xmlNodePtr node, const char *name);
 /* Same, but a missing attribute is an error. */
-int attr_require(struct pctx *c, xmlNodePtr node, const char *name, char **ret);
+int dparse_attr_require(struct pctx *c, xmlNodePtr node, const char *name, char **ret);
 /* The element's text (malloc'd, "" when empty); marks the text consumed. */
-char *node_text(xmlNodePtr node);
+char *dparse_node_text(xmlNodePtr node);
 /* First child element named name, consumed; NULL if absent. A second one is
  * an error ("element 'x' given twice"): returns -EINVAL via *r. */
-xmlNodePtr child_get(struct pctx *c, xmlNodePtr node, const char *name, int *r);
+xmlNodePtr dparse_child_get(struct pctx *c, xmlNodePtr node, const char *name, int *r);
 /* Iterate over the element children named name (consuming them). */
 #define for_each_child(child, parent, nm)                                                          \
         for (xmlNodePtr child = (parent)->children; child; child = child->next)                    \
                 if (child->type == XML_ELEMENT_NODE && !child->ns &&                               \
-                    xmlStrEqual(child->name, BAD_CAST(nm)) && (node_consume(child), true))
+                    xmlStrEqual(child->name, BAD_CAST(nm)) && (dparse_node_consume(child), true))
 
 /* Typed attribute readers. Absent attribute: *ret untouched, returns 0.
  * Malformed: error naming the attribute; returns -EINVAL. */
-int attr_uint(struct pctx *c, xmlNodePtr node, const char *name, unsigned long long max,
-              unsigned long long *ret);
-int attr_int(struct pctx *c, xmlNodePtr node, const char *name, long long min, long long max,
-             long long *ret);
+int dparse_attr_uint(struct pctx *c, xmlNodePtr node, const char *name, unsigned long long max,
+                     unsigned long long *ret);
+int dparse_attr_int(struct pctx *c, xmlNodePtr node, const char *name, long long min, long long max,
+                    long long *ret);
 /* yes/no (also on/off for state=) */
-int attr_bool(struct pctx *c, xmlNodePtr node, const char *name, bool *ret);
-int attr_tristate(struct pctx *c, xmlNodePtr node, const char *name, enum domain_tristate *ret);
+int dparse_attr_bool(struct pctx *c, xmlNodePtr node, const char *name, bool *ret);
+int dparse_attr_tristate(struct pctx *c, xmlNodePtr node, const char *name,
+                         enum domain_tristate *ret);
 /* A keyword from an enum table: unknown values are "not supported". */
-int attr_enum(struct pctx *c, xmlNodePtr node, const char *name, int (*from_string)(const char *),
-              int *ret);
+int dparse_attr_enum(struct pctx *c, xmlNodePtr node, const char *name,
+                     int (*from_string)(const char *), int *ret);
 /* A text child element with a number, e.g. <shares>1024</shares>. */
-int elem_uint(struct pctx *c, xmlNodePtr parent, const char *name, unsigned long long max,
-              unsigned long long *ret, bool *found);
-int elem_text(struct pctx *c, xmlNodePtr parent, const char *name, char **ret);
+int dparse_elem_uint(struct pctx *c, xmlNodePtr parent, const char *name, unsigned long long max,
+                     unsigned long long *ret, bool *found);
+int dparse_elem_text(struct pctx *c, xmlNodePtr parent, const char *name, char **ret);
 /* <memory unit='MiB'>64</memory> → KiB */
-int elem_memory(struct pctx *c, xmlNodePtr node, unsigned long long *ret_kib);
+int dparse_elem_memory(struct pctx *c, xmlNodePtr node, unsigned long long *ret_kib);
 /* <address .../> kept as given */
-int parse_address(struct pctx *c, xmlNodePtr parent, struct domain_address *ret);
+int dparse_parse_address(struct pctx *c, xmlNodePtr parent, struct domain_address *ret);
 
 /* The final walk: the first unconsumed element/attribute/text is an error. */
-int check_consumed(struct pctx *c, xmlNodePtr root);
+int dparse_check_consumed(struct pctx *c, xmlNodePtr root);
 
 /* domain_parse_devices.c */
-int parse_devices(struct pctx *c, xmlNodePtr devices);
+int dparse_parse_devices(struct pctx *c, xmlNodePtr devices);
 
 /* Grow an array by one zeroed element, return a pointer to it. */
 #define ARRAY_PUSH(arr, n)                                                                         \

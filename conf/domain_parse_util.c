@@ -27,7 +27,7 @@ _printf_(4, 0) static int vperr(struct pctx *c, xmlNodePtr node, const char *att
                              name, msg);
 }
 
-int perr(struct pctx *c, xmlNodePtr node, const char *fmt, ...)
+int dparse_perr(struct pctx *c, xmlNodePtr node, const char *fmt, ...)
 {
         va_list ap;
         va_start(ap, fmt);
@@ -36,7 +36,7 @@ int perr(struct pctx *c, xmlNodePtr node, const char *fmt, ...)
         return r;
 }
 
-int perr_attr(struct pctx *c, xmlNodePtr node, const char *attr, const char *fmt, ...)
+int dparse_perr_attr(struct pctx *c, xmlNodePtr node, const char *attr, const char *fmt, ...)
 {
         va_list ap;
         va_start(ap, fmt);
@@ -45,21 +45,21 @@ int perr_attr(struct pctx *c, xmlNodePtr node, const char *attr, const char *fmt
         return r;
 }
 
-void node_consume(xmlNodePtr node)
+void dparse_node_consume(xmlNodePtr node)
 {
         node->_private = CONSUMED;
 }
 
-void node_consume_tree(xmlNodePtr node)
+void dparse_node_consume_tree(xmlNodePtr node)
 {
         node->_private = CONSUMED;
         for (xmlAttrPtr a = node->properties; a; a = a->next)
                 a->_private = CONSUMED;
         for (xmlNodePtr ch = node->children; ch; ch = ch->next)
-                node_consume_tree(ch);
+                dparse_node_consume_tree(ch);
 }
 
-char *attr_get(xmlNodePtr node, const char *name)
+char *dparse_attr_get(xmlNodePtr node, const char *name)
 {
         xmlAttrPtr a = xmlHasNsProp(node, BAD_CAST name, NULL);
         if (!a || a->type != XML_ATTRIBUTE_NODE)
@@ -71,16 +71,16 @@ char *attr_get(xmlNodePtr node, const char *name)
         return s;
 }
 
-int attr_require(struct pctx *c, xmlNodePtr node, const char *name, char **ret)
+int dparse_attr_require(struct pctx *c, xmlNodePtr node, const char *name, char **ret)
 {
-        char *v = attr_get(node, name);
+        char *v = dparse_attr_get(node, name);
         if (!v)
-                return perr(c, node, "missing attribute '%s'", name);
+                return dparse_perr(c, node, "missing attribute '%s'", name);
         *ret = v;
         return 0;
 }
 
-char *node_text(xmlNodePtr node)
+char *dparse_node_text(xmlNodePtr node)
 {
         for (xmlNodePtr ch = node->children; ch; ch = ch->next)
                 if (ch->type == XML_TEXT_NODE || ch->type == XML_CDATA_SECTION_NODE)
@@ -91,20 +91,21 @@ char *node_text(xmlNodePtr node)
         return s;
 }
 
-xmlNodePtr child_get(struct pctx *c, xmlNodePtr node, const char *name, int *r)
+xmlNodePtr dparse_child_get(struct pctx *c, xmlNodePtr node, const char *name, int *r)
 {
         xmlNodePtr found = NULL;
         for (xmlNodePtr ch = node->children; ch; ch = ch->next) {
                 if (ch->type != XML_ELEMENT_NODE || ch->ns || !xmlStrEqual(ch->name, BAD_CAST name))
                         continue;
                 if (found) {
-                        *r = perr(c, ch, "given twice (first at line %ld)", xmlGetLineNo(found));
+                        *r = dparse_perr(c, ch, "given twice (first at line %ld)",
+                                         xmlGetLineNo(found));
                         return NULL;
                 }
                 found = ch;
         }
         if (found)
-                node_consume(found);
+                dparse_node_consume(found);
         return found;
 }
 
@@ -136,45 +137,47 @@ static int parse_ull(const char *s, unsigned long long *ret)
         return 0;
 }
 
-int attr_uint(struct pctx *c, xmlNodePtr node, const char *name, unsigned long long max,
-              unsigned long long *ret)
+int dparse_attr_uint(struct pctx *c, xmlNodePtr node, const char *name, unsigned long long max,
+                     unsigned long long *ret)
 {
-        _cleanup_free_ char *v = attr_get(node, name);
+        _cleanup_free_ char *v = dparse_attr_get(node, name);
         unsigned long long n;
         if (!v)
                 return 0;
         int r = parse_ull(v, &n);
         if (r == -EINVAL)
-                return perr_attr(c, node, name, "'%s' is not a non-negative integer", v);
+                return dparse_perr_attr(c, node, name, "'%s' is not a non-negative integer", v);
         if (r < 0 || n > max)
-                return perr_attr(c, node, name, "%s is out of range (at most %llu)", v, max);
+                return dparse_perr_attr(c, node, name, "%s is out of range (at most %llu)", v, max);
         *ret = n;
         return 0;
 }
 
-int attr_int(struct pctx *c, xmlNodePtr node, const char *name, long long min, long long max,
-             long long *ret)
+int dparse_attr_int(struct pctx *c, xmlNodePtr node, const char *name, long long min, long long max,
+                    long long *ret)
 {
-        _cleanup_free_ char *v = attr_get(node, name);
+        _cleanup_free_ char *v = dparse_attr_get(node, name);
         unsigned long long n;
         if (!v)
                 return 0;
         bool neg = v[0] == '-';
         int r = parse_ull(v + (neg ? 1 : 0), &n);
         if (r == -EINVAL)
-                return perr_attr(c, node, name, "'%s' is not an integer", v);
+                return dparse_perr_attr(c, node, name, "'%s' is not an integer", v);
         if (r < 0 || n > (unsigned long long)INT64_MAX)
-                return perr_attr(c, node, name, "%s is out of range (%lld..%lld)", v, min, max);
+                return dparse_perr_attr(c, node, name, "%s is out of range (%lld..%lld)", v, min,
+                                        max);
         long long x = neg ? -(long long)n : (long long)n;
         if (x < min || x > max)
-                return perr_attr(c, node, name, "%s is out of range (%lld..%lld)", v, min, max);
+                return dparse_perr_attr(c, node, name, "%s is out of range (%lld..%lld)", v, min,
+                                        max);
         *ret = x;
         return 0;
 }
 
-int attr_bool(struct pctx *c, xmlNodePtr node, const char *name, bool *ret)
+int dparse_attr_bool(struct pctx *c, xmlNodePtr node, const char *name, bool *ret)
 {
-        _cleanup_free_ char *v = attr_get(node, name);
+        _cleanup_free_ char *v = dparse_attr_get(node, name);
         if (!v)
                 return 0;
         if (streq(v, "yes") || streq(v, "on"))
@@ -182,94 +185,96 @@ int attr_bool(struct pctx *c, xmlNodePtr node, const char *name, bool *ret)
         else if (streq(v, "no") || streq(v, "off"))
                 *ret = false;
         else
-                return perr_attr(c, node, name, "'%s' is not 'yes'/'on' or 'no'/'off'", v);
+                return dparse_perr_attr(c, node, name, "'%s' is not 'yes'/'on' or 'no'/'off'", v);
         return 0;
 }
 
-int attr_tristate(struct pctx *c, xmlNodePtr node, const char *name, enum domain_tristate *ret)
+int dparse_attr_tristate(struct pctx *c, xmlNodePtr node, const char *name,
+                         enum domain_tristate *ret)
 {
         bool b = false;
         if (!xmlHasNsProp(node, BAD_CAST name, NULL))
                 return 0;
-        int r = attr_bool(c, node, name, &b);
+        int r = dparse_attr_bool(c, node, name, &b);
         if (r < 0)
                 return r;
         *ret = b ? DOMAIN_TRISTATE_ON : DOMAIN_TRISTATE_OFF;
         return 0;
 }
 
-int attr_enum(struct pctx *c, xmlNodePtr node, const char *name, int (*from_string)(const char *),
-              int *ret)
+int dparse_attr_enum(struct pctx *c, xmlNodePtr node, const char *name,
+                     int (*from_string)(const char *), int *ret)
 {
-        _cleanup_free_ char *v = attr_get(node, name);
+        _cleanup_free_ char *v = dparse_attr_get(node, name);
         if (!v)
                 return 0;
         int x = from_string(v);
         if (x < 0)
-                return perr_attr(c, node, name, "value '%s' not supported by litevirt", v);
+                return dparse_perr_attr(c, node, name, "value '%s' not supported by litevirt", v);
         *ret = x;
         return 0;
 }
 
-int elem_text(struct pctx *c, xmlNodePtr parent, const char *name, char **ret)
+int dparse_elem_text(struct pctx *c, xmlNodePtr parent, const char *name, char **ret)
 {
         int r = 0;
-        xmlNodePtr n = child_get(c, parent, name, &r);
+        xmlNodePtr n = dparse_child_get(c, parent, name, &r);
         if (r < 0)
                 return r;
         if (!n)
                 return 0;
         free(*ret);
-        *ret = node_text(n);
+        *ret = dparse_node_text(n);
         return 1;
 }
 
-int elem_uint(struct pctx *c, xmlNodePtr parent, const char *name, unsigned long long max,
-              unsigned long long *ret, bool *found)
+int dparse_elem_uint(struct pctx *c, xmlNodePtr parent, const char *name, unsigned long long max,
+                     unsigned long long *ret, bool *found)
 {
         int r = 0;
-        xmlNodePtr n = child_get(c, parent, name, &r);
+        xmlNodePtr n = dparse_child_get(c, parent, name, &r);
         if (r < 0)
                 return r;
         if (!n)
                 return 0;
-        _cleanup_free_ char *v = node_text(n);
+        _cleanup_free_ char *v = dparse_node_text(n);
         unsigned long long x;
         r = parse_ull(v, &x);
         if (r == -EINVAL)
-                return perr(c, n, "'%s' is not a non-negative integer", v);
+                return dparse_perr(c, n, "'%s' is not a non-negative integer", v);
         if (r < 0 || x > max)
-                return perr(c, n, "%s is out of range (at most %llu)", v, max);
+                return dparse_perr(c, n, "%s is out of range (at most %llu)", v, max);
         *ret = x;
         if (found)
                 *found = true;
         return 0;
 }
 
-int elem_memory(struct pctx *c, xmlNodePtr node, unsigned long long *ret_kib)
+int dparse_elem_memory(struct pctx *c, xmlNodePtr node, unsigned long long *ret_kib)
 {
-        _cleanup_free_ char *v = node_text(node);
-        _cleanup_free_ char *unit = attr_get(node, "unit");
+        _cleanup_free_ char *v = dparse_node_text(node);
+        _cleanup_free_ char *unit = dparse_attr_get(node, "unit");
         const char *reason = NULL;
         int r = domain_memory_to_kib(v, unit, ret_kib, &reason);
         if (r == -EINVAL && unit && streq(reason, "unknown unit"))
-                return perr_attr(c, node, "unit", "unknown unit '%s'", unit);
+                return dparse_perr_attr(c, node, "unit", "unknown unit '%s'", unit);
         if (r < 0)
-                return perr(c, node, "'%s'%s%s: %s", v, unit ? " " : "", unit ? unit : "", reason);
+                return dparse_perr(c, node, "'%s'%s%s: %s", v, unit ? " " : "", unit ? unit : "",
+                                   reason);
         return 0;
 }
 
-int parse_address(struct pctx *c, xmlNodePtr parent, struct domain_address *ret)
+int dparse_parse_address(struct pctx *c, xmlNodePtr parent, struct domain_address *ret)
 {
         int r = 0;
-        xmlNodePtr n = child_get(c, parent, "address", &r);
+        xmlNodePtr n = dparse_child_get(c, parent, "address", &r);
         if (r < 0 || !n)
                 return r;
-        node_consume_tree(n);
+        dparse_node_consume_tree(n);
         if (n->children)
                 for (xmlNodePtr ch = n->children; ch; ch = ch->next)
                         if (ch->type == XML_ELEMENT_NODE)
-                                return perr(c, ch, "not supported by litevirt");
+                                return dparse_perr(c, ch, "not supported by litevirt");
         for (xmlAttrPtr a = n->properties; a; a = a->next) {
                 xmlChar *v = xmlNodeListGetString(n->doc, a->children, 1);
                 if (xmlStrEqual(a->name, BAD_CAST "type")) {
@@ -282,7 +287,7 @@ int parse_address(struct pctx *c, xmlNodePtr parent, struct domain_address *ret)
                 xmlFree(v);
         }
         if (!ret->type)
-                return perr(c, n, "missing attribute 'type'");
+                return dparse_perr(c, n, "missing attribute 'type'");
         return 0;
 }
 
@@ -299,13 +304,13 @@ static bool is_blank(const xmlChar *s)
 static int check_node(struct pctx *c, xmlNodePtr node, int depth)
 {
         if (depth > DOMAIN_XML_MAX_DEPTH)
-                return perr(c, node, "nested deeper than %d levels", DOMAIN_XML_MAX_DEPTH);
+                return dparse_perr(c, node, "nested deeper than %d levels", DOMAIN_XML_MAX_DEPTH);
         if (node->_private != CONSUMED)
-                return perr(c, node, "not supported by litevirt");
+                return dparse_perr(c, node, "not supported by litevirt");
         for (xmlAttrPtr a = node->properties; a; a = a->next)
                 if (a->_private != CONSUMED)
-                        return perr_attr(c, node, (const char *)a->name,
-                                         "not supported by litevirt");
+                        return dparse_perr_attr(c, node, (const char *)a->name,
+                                                "not supported by litevirt");
         for (xmlNodePtr ch = node->children; ch; ch = ch->next) {
                 int r = 0;
                 switch (ch->type) {
@@ -315,10 +320,10 @@ static int check_node(struct pctx *c, xmlNodePtr node, int depth)
                 case XML_TEXT_NODE:
                 case XML_CDATA_SECTION_NODE:
                         if (ch->_private != CONSUMED && !is_blank(ch->content))
-                                r = perr(c, node, "unexpected text content");
+                                r = dparse_perr(c, node, "unexpected text content");
                         break;
                 case XML_ENTITY_REF_NODE:
-                        r = perr(c, node, "entity reference '&%s;' refused", ch->name);
+                        r = dparse_perr(c, node, "entity reference '&%s;' refused", ch->name);
                         break;
                 default:
                         break; /* comments, processing instructions */
@@ -329,7 +334,7 @@ static int check_node(struct pctx *c, xmlNodePtr node, int depth)
         return 0;
 }
 
-int check_consumed(struct pctx *c, xmlNodePtr root)
+int dparse_check_consumed(struct pctx *c, xmlNodePtr root)
 {
         return check_node(c, root, 1);
 }
