@@ -78,7 +78,7 @@ define() {
   <devices>
     <serial type='pty'><target port='0'/></serial>
     <console type='pty'><target type='serial' port='0'/></console>
-    <interface type='user'><mac address='52:54:00:4c:56:01'/><model type='virtio'/></interface>
+    ${NIC:-<interface type='user'><mac address='52:54:00:4c:56:01'/><model type='virtio'/></interface>}
     $graphics
     $extra
   </devices>
@@ -232,6 +232,26 @@ sleep 0.3
 [ "$("$LVSH" domstate lvqt-boot)" = "shut off" ] || fail "not shut off after destroy"
 check_gone lvqt-boot "$pid"
 ok "destroy left nothing behind"
+
+# ---- a tap on a bridge (netns/) ----
+ip link add lvqtbr0 type bridge && ip link set lvqtbr0 up
+NIC="<interface type='bridge'><source bridge='lvqtbr0'/><mac address='52:54:00:4c:56:02'/><model type='virtio'/></interface>" \
+    define lvqt-tap
+out=$("$LVSH" start lvqt-tap 2>&1) || fail "start with a tap: $out"
+tpid=$(qemu_pid lvqt-tap)
+ports=$(ip -o link show master lvqtbr0 | awk -F': ' '{print $2}')
+[ -n "$ports" ] && ok "tap on the bridge: $ports" || fail "no tap on bridge lvqtbr0"
+CON3=$T/console3.out
+timeout 60 "$LVSH" console lvqt-tap < /dev/null > "$CON3" 2>&1 &
+HELPERS="$HELPERS $!"
+if wait_for "$CON3" "LV-MAC eth0 52:54:00:4c:56:02" 40; then
+    ok "the guest sees its tap NIC with the right MAC"
+else
+    fail "guest NIC on the tap not seen: $(tail -c 300 "$CON3")"
+fi
+"$LVSH" destroy lvqt-tap >/dev/null || fail "destroy lvqt-tap"
+check_gone lvqt-tap "$tpid"
+[ -z "$(ip -o link show master lvqtbr0)" ] && ok "tap gone after destroy" || fail "tap left: $(ip -o link show master lvqtbr0)"
 
 # ---- autoport under concurrent starts ----
 N=6
