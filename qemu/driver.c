@@ -1,0 +1,937 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The QEMU driver: start qemu-system-x86_64 paused in the guest's cgroup
+ * and its own mount namespace (private minimal /dev), finish the set-up
+ * over QMP (passwords), `cont`; then lifecycle operations over QMP.
+ *
+ * Every step of start registers its undo (guest_undo_push), so a failed
+ * start and the end of the guest leave nothing: no process, cgroup, port,
+ * socket. */
+#include <json-c/json.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+
+#include "conf/host_conf.h"
+#include "qemu/command.h"
+#include "qemu/ports.h"
+#include "qemu/qmp.h"
+#include "supervisor/cgroup.h"
+#include "supervisor/driver.h"
+#include "supervisor/lifecycle.h"
+#include "supervisor/loop.h"
+#include "util/fileio.h"
+#include "util/log.h"
+#include "util/paths.h"
+#include "util/strbuf.h"
+
+#define QEMU_START_TIMEOUT_MS 30000
+#define QEMU_CMD_TIMEOUT_MS 10000
+#define QEMU_QMP_FD 3
+#define QEMU_MAX_LEASES 16
+
+struct qemu_guest {
+        struct cgroup *cg;
+        struct qmp *qmp;
+        struct loop_source *qmp_source;
+        struct port_lease leases[QEMU_MAX_LEASES];
+        int n_leases;
+        struct qemu_graphics_ports gports[8];
+        int n_gports;
+        char *listen[8];
+        int proc_pidfd; /* our own pidfd for the undo */
+        pid_t pid;
+        /* what the last SHUTDOWN event said */
+        bool shutdown_seen;
+        char shutdown_reason[32];
+};
+
+/* ---- host checks ---- */
+
+static int qemu_check(const struct domain_def *def, struct lv_error **err)
+{
+        if (def->type == DOMAIN_TYPE_KVM) {
+                _cleanup_close_ int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+                if (fd < 0)
+                        return lv_error_set(err, errno,
+                                            "domain type 'kvm' needs /dev/kvm (use type='qemu' "
+                                            "for emulation)");
+                /* the node may exist on a CPU without vmx/svm */
+                int vm = ioctl(fd, 0xAE01 /* KVM_CREATE_VM */, 0);
+                if (vm < 0)
+                        return lv_error_set(err, errno,
+                                            "domain type 'kvm': this host cannot run KVM guests "
+                                            "(no hardware virtualization?); use type='qemu'");
+                close(vm);
+        }
+        struct qemu_command_opts opts = {.qmp_path = "/", .qmp_fd = -1};
+        /* the pure checks of the command-line builder, with placeholder
+         * ports, so that `start` fails before anything is set up */
+        struct qemu_graphics_ports gp[8];
+        int fds[16];
+        for (int i = 0; i < 16; i++)
+                fds[i] = 100 + i;
+        for (int i = 0; i < 8; i++)
+                gp[i] = (struct qemu_graphics_ports){5900, -1, -1};
+        opts.graphics = gp;
+        opts.n_graphics = def->n_graphics < 8 ? def->n_graphics : 8;
+        opts.net_fds = fds;
+        opts.n_net_fds = 16;
+        _cleanup_strv_free_ char **argv = NULL;
+        int r = qemu_command_build(def, &opts, &argv, err);
+        if (r < 0)
+                return r;
+        for (int i = 0; i < def->n_nets; i++)
+                if (def->nets[i].type == DOMAIN_NET_BRIDGE ||
+                    def->nets[i].type == DOMAIN_NET_NETWORK)
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "interface %s: type '%s' is not supported by the "
+                                             "QEMU driver yet (use type='user')",
+                                             def->nets[i].mac,
+                                             domain_net_type_to_string(def->nets[i].type));
+        const char *emu = def->emulator ? def->emulator : "/usr/bin/qemu-system-x86_64";
+        if (access(emu, X_OK) < 0)
+                return lv_error_set(err, errno, "emulator '%s'", emu);
+        if (def->os.kernel && access(def->os.kernel, R_OK) < 0)
+                return lv_error_set(err, errno, "kernel '%s'", def->os.kernel);
+        if (def->os.initrd && access(def->os.initrd, R_OK) < 0)
+                return lv_error_set(err, errno, "initrd '%s'", def->os.initrd);
+        for (int i = 0; i < def->n_disks; i++)
+                if (def->disks[i].source && access(def->disks[i].source, R_OK) < 0)
+                        return lv_error_set(err, errno, "disk '%s': source '%s'",
+                                            def->disks[i].target_dev, def->disks[i].source);
+        return 0;
+}
+
+/* ---- undo steps ---- */
+
+static void undo_driver_data(struct lv_guest *g, void *data)
+{
+        if (g->driver_data == data)
+                g->driver_data = NULL;
+}
+
+static void undo_ports(struct lv_guest *g, void *data)
+{
+        struct qemu_guest *qg = data;
+        for (int i = 0; i < qg->n_leases; i++)
+                ports_release(&qg->leases[i]);
+        qg->n_leases = 0;
+        for (int i = 0; i < 8; i++) {
+                free(qg->listen[i]);
+                qg->listen[i] = NULL;
+        }
+}
+
+static void undo_cgroup(struct lv_guest *g, void *data)
+{
+        struct qemu_guest *qg = data;
+        struct lv_error *e = NULL;
+        if (qg->cg && cgroup_guest_destroy(qg->cg, &e) < 0) {
+                log_error("guest '%s': %s", g->name, e->message);
+                lv_error_free(e);
+        }
+        cgroup_free(qg->cg);
+        qg->cg = NULL;
+        free(g->cgroup_path);
+        g->cgroup_path = NULL;
+}
+
+static void undo_process(struct lv_guest *g, void *data)
+{
+        struct qemu_guest *qg = data;
+        if (qg->proc_pidfd < 0)
+                return;
+        if (syscall(SYS_pidfd_send_signal, qg->proc_pidfd, SIGKILL, NULL, 0) < 0 &&
+            errno != ESRCH)
+                log_warning("guest '%s': killing QEMU %d: %s", g->name, (int)qg->pid,
+                            strerror(errno));
+        siginfo_t si;
+        /* reap it unless the core did already */
+        (void)waitid((idtype_t)P_PIDFD, (id_t)qg->proc_pidfd, &si, WEXITED | WNOHANG);
+        close(qg->proc_pidfd);
+        qg->proc_pidfd = -1;
+}
+
+static void undo_qmp(struct lv_guest *g, void *data)
+{
+        struct qemu_guest *qg = data;
+        loop_source_freep(&qg->qmp_source);
+        qmp_free(qg->qmp);
+        qg->qmp = NULL;
+}
+
+static void undo_files(struct lv_guest *g, void *data)
+{
+        _cleanup_free_ char *sock = paths_state_file(g->name, "qmp.sock");
+        _cleanup_free_ char *info = paths_state_file(g->name, "qemu.json");
+        _cleanup_free_ char *dev = paths_state_file(g->name, "dev");
+        unlink(sock);
+        unlink(info);
+        rmdir(dev);
+}
+
+static void undo_console(struct lv_guest *g, void *data)
+{
+        if (g->console_fd >= 0)
+                close(g->console_fd);
+        g->console_fd = -1;
+        free(g->console_path);
+        g->console_path = NULL;
+}
+
+/* ---- graphics ports ---- */
+
+static const char *graphics_listen(const struct domain_graphics *gr)
+{
+        for (int l = 0; l < gr->n_listens; l++)
+                if (gr->listens[l].address)
+                        return gr->listens[l].address;
+        return gr->listen ? gr->listen : "127.0.0.1";
+}
+
+static int reserve_graphics(struct lv_guest *g, struct qemu_guest *qg, struct lv_error **err)
+{
+        const struct domain_def *def = g->def;
+        struct host_conf hc;
+        host_conf_init(&hc);
+        int r = host_conf_load(NULL, &hc, err);
+        if (r < 0) {
+                host_conf_clear(&hc);
+                return r;
+        }
+        _cleanup_free_ char *dir = ports_dir();
+        guest_undo_push(g, "graphics ports", undo_ports, qg, NULL);
+        qg->n_gports = def->n_graphics < 8 ? def->n_graphics : 8;
+        for (int i = 0; i < qg->n_gports && r >= 0; i++) {
+                const struct domain_graphics *gr = &def->graphics[i];
+                bool vnc = gr->type == DOMAIN_GRAPHICS_VNC;
+                const char *what = vnc ? "VNC" : "SPICE";
+                const char *listen = graphics_listen(gr);
+                struct port_lease *l = &qg->leases[qg->n_leases];
+                qg->gports[i] = (struct qemu_graphics_ports){gr->port, gr->tls_port, gr->websocket};
+                qg->listen[i] = xstrdup(listen);
+                if (gr->autoport || gr->port <= 0)
+                        r = ports_reserve(dir, what, vnc ? hc.vnc_port_min : hc.spice_port_min,
+                                          vnc ? hc.vnc_port_max : hc.spice_port_max, listen, l,
+                                          err);
+                else
+                        r = ports_reserve_exact(dir, what, gr->port, listen, true, l, err);
+                if (r < 0)
+                        break;
+                qg->n_leases++;
+                qg->gports[i].port = l->port;
+                if (vnc && gr->websocket > 0) {
+                        l = &qg->leases[qg->n_leases];
+                        r = ports_reserve_exact(dir, "VNC websocket", gr->websocket, listen, true,
+                                                l, err);
+                        if (r < 0)
+                                break;
+                        qg->n_leases++;
+                }
+        }
+        host_conf_clear(&hc);
+        return r;
+}
+
+/* ---- the child: mount namespace with a private /dev, then exec ---- */
+
+static void child_bind(const char *staging, const char *node)
+{
+        char src[256], dst[512];
+        snprintf(src, sizeof(src), "/dev/%s", node);
+        snprintf(dst, sizeof(dst), "%s/%s", staging, node);
+        struct stat st;
+        if (stat(src, &st) < 0)
+                return;
+        char *slash = strrchr(dst, '/');
+        *slash = '\0';
+        struct lv_error *e = NULL;
+        mkdir_p(dst, 0755, &e);
+        lv_error_free(e);
+        *slash = '/';
+        if (S_ISDIR(st.st_mode))
+                mkdir(dst, 0755);
+        else
+                close(open(dst, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+        if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
+                dprintf(2, "litevirt: bind-mounting %s: %s\n", src, strerror(errno));
+}
+
+static _noreturn_ void child_exec(struct lv_guest *g, char **argv, int mon_fd, int go_fd,
+                                  const char *logpath)
+{
+        char c;
+        /* wait until the parent has put us into the cgroup */
+        if (read(go_fd, &c, 1) != 1)
+                _exit(126);
+        close(go_fd);
+        setsid();
+        int log = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (log >= 0) {
+                dup2(log, 1);
+                dup2(log, 2);
+        }
+        if (nul >= 0)
+                dup2(nul, 0);
+
+        /* private mount namespace: a minimal /dev */
+        _cleanup_free_ char *staging = paths_state_file(g->name, "dev");
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0 ||
+            mount("tmpfs", staging, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=65536") < 0) {
+                dprintf(2, "litevirt: private /dev for QEMU: %s\n", strerror(errno));
+                _exit(126);
+        }
+        static const char *const nodes[] = {"null",    "zero", "full", "random",
+                                            "urandom", "kvm",  "pts"};
+        for (size_t i = 0; i < ARRAY_SIZE(nodes); i++)
+                child_bind(staging, nodes[i]);
+        /* a bind-mounted /dev/ptmx would look for "pts" beside its
+         * original; the devpts instance's own ptmx is what works */
+        _cleanup_free_ char *ptmx = xasprintf("%s/ptmx", staging);
+        if (symlink("pts/ptmx", ptmx) < 0)
+                dprintf(2, "litevirt: /dev/ptmx: %s\n", strerror(errno));
+        for (int i = 0; i < g->def->n_disks; i++) {
+                const char *s = g->def->disks[i].source;
+                if (s && startswith(s, "/dev/") && !strstr(s, ".."))
+                        child_bind(staging, s + 5);
+        }
+        if (mount(staging, "/dev", NULL, MS_MOVE, NULL) < 0) {
+                dprintf(2, "litevirt: moving the private /dev: %s\n", strerror(errno));
+                _exit(126);
+        }
+        if (mon_fd != QEMU_QMP_FD) {
+                if (dup2(mon_fd, QEMU_QMP_FD) < 0)
+                        _exit(126);
+        } else {
+                fcntl(mon_fd, F_SETFD, 0);
+        }
+        execv(argv[0], argv);
+        dprintf(2, "litevirt: executing %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+}
+
+/* The end of QEMU's log, for errors at start. */
+static char *log_tail(const char *path)
+{
+        _cleanup_free_ char *data = NULL;
+        size_t len = 0;
+        struct lv_error *e = NULL;
+        if (file_read_bounded(path, 4 << 20, &data, &len, &e) < 0) {
+                lv_error_free(e);
+                return xstrdup("");
+        }
+        while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == ' '))
+                data[--len] = '\0';
+        char *p = data + len;
+        while (p > data && p[-1] != '\n')
+                p--;
+        /* strip "-msg timestamp=on" prefix */
+        char *q = strstr(p, "qemu-system-");
+        return xstrdup(q ? q : p);
+}
+
+/* ---- QMP events while running ---- */
+
+static void on_qmp_event(struct qmp *q, const char *event, struct json_object *data,
+                         void *userdata)
+{
+        struct lv_guest *g = userdata;
+        struct qemu_guest *qg = g->driver_data;
+        struct json_object *v = NULL;
+        const char *reason = data && json_object_object_get_ex(data, "reason", &v)
+                                     ? json_object_get_string(v)
+                                     : NULL;
+        log_info("QEMU event %s%s%s%s", event, reason ? " (" : "", reason ? reason : "",
+                 reason ? ")" : "");
+        if (!qg)
+                return;
+        if (streq(event, "SHUTDOWN")) {
+                qg->shutdown_seen = true;
+                snprintf(qg->shutdown_reason, sizeof(qg->shutdown_reason), "%s",
+                         reason ? reason : "");
+                /* -no-shutdown: QEMU waits; the guest is off, end the process */
+                struct lv_error *e = NULL;
+                if (qmp_send(q, "quit", NULL, QEMU_CMD_TIMEOUT_MS, NULL, NULL, &e) < 0) {
+                        log_warning("%s", e->message);
+                        lv_error_free(e);
+                }
+        } else if (streq(event, "GUEST_PANICKED")) {
+                qg->shutdown_seen = true;
+                snprintf(qg->shutdown_reason, sizeof(qg->shutdown_reason), "guest-panic");
+        }
+}
+
+static int on_qmp_io(struct loop_source *s, int fd, uint32_t revents, void *data)
+{
+        struct lv_guest *g = data;
+        struct qemu_guest *qg = g->driver_data;
+        if (!qg || !qg->qmp)
+                return 0;
+        struct lv_error *e = NULL;
+        if (qmp_dispatch(qg->qmp, &e) < 0) {
+                /* QEMU went away: the pidfd tells the core */
+                log_debug("%s", e->message);
+                lv_error_free(e);
+                loop_source_freep(&qg->qmp_source);
+        }
+        return 0;
+}
+
+/* ---- start ---- */
+
+static int qmp_listen(const char *path, int *ret, struct lv_error **err)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return lv_error_setf(err, ENAMETOOLONG, "QMP socket path '%s' is too long", path);
+        strcpy(sa.sun_path, path);
+        unlink(path);
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return lv_error_set(err, errno, "QMP socket");
+        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0)
+                return lv_error_set(err, errno, "QMP socket '%s'", path);
+        *ret = TAKE_FD(fd);
+        return 0;
+}
+
+static int qmp_connect_listening(const char *path, int *ret, struct lv_error **err)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        strcpy(sa.sun_path, path);
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+                return lv_error_set(err, errno, "connecting to QMP socket '%s'", path);
+        *ret = TAKE_FD(fd);
+        return 0;
+}
+
+static int write_info(struct lv_guest *g, struct qemu_guest *qg, struct lv_error **err)
+{
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "pid", json_object_new_int(qg->pid));
+        _cleanup_free_ char *sock = paths_state_file(g->name, "qmp.sock");
+        json_object_object_add(o, "qmp", json_object_new_string(sock));
+        struct json_object *gr = json_object_new_array();
+        for (int i = 0; i < qg->n_gports; i++) {
+                struct json_object *e = json_object_new_object();
+                json_object_object_add(
+                        e, "type",
+                        json_object_new_string(domain_graphics_type_to_string(
+                                g->def->graphics[i].type)));
+                json_object_object_add(e, "listen", json_object_new_string(qg->listen[i]));
+                json_object_object_add(e, "port", json_object_new_int(qg->gports[i].port));
+                if (qg->gports[i].websocket > 0)
+                        json_object_object_add(e, "websocket",
+                                               json_object_new_int(qg->gports[i].websocket));
+                json_object_array_add(gr, e);
+        }
+        json_object_object_add(o, "graphics", gr);
+        if (g->console_path)
+                json_object_object_add(o, "console", json_object_new_string(g->console_path));
+        const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
+        _cleanup_free_ char *path = paths_state_file(g->name, "qemu.json");
+        int r = file_write_atomic(path, text, strlen(text), 0644, err);
+        json_object_put(o);
+        return r;
+}
+
+static int open_console(struct lv_guest *g, struct qemu_guest *qg, struct lv_error **err)
+{
+        _cleanup_free_ char *id = qemu_command_serial_chardev(g->def, 0);
+        if (!id)
+                return 0;
+        struct json_object *ret = NULL;
+        int r = qmp_call(qg->qmp, "query-chardev", NULL, QEMU_CMD_TIMEOUT_MS, &ret, err);
+        if (r < 0)
+                return r;
+        const char *pty = NULL;
+        for (size_t i = 0; i < json_object_array_length(ret); i++) {
+                struct json_object *c = json_object_array_get_idx(ret, i), *l, *f;
+                if (json_object_object_get_ex(c, "label", &l) &&
+                    streq(json_object_get_string(l), id) &&
+                    json_object_object_get_ex(c, "filename", &f) &&
+                    startswith(json_object_get_string(f), "pty:"))
+                        pty = json_object_get_string(f) + 4;
+        }
+        if (!pty) {
+                json_object_put(ret);
+                return lv_error_setf(err, LV_ERR_INTERNAL, "QEMU reports no pty for %s", id);
+        }
+        int fd = open(pty, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+        if (fd < 0) {
+                r = lv_error_set(err, errno, "console pty '%s'", pty);
+                json_object_put(ret);
+                return r;
+        }
+        struct termios t;
+        if (tcgetattr(fd, &t) == 0) {
+                cfmakeraw(&t);
+                tcsetattr(fd, TCSANOW, &t);
+        }
+        g->console_fd = fd;
+        g->console_path = xstrdup(pty);
+        json_object_put(ret);
+        guest_undo_push(g, "console pty", undo_console, NULL, NULL);
+        return 0;
+}
+
+static const char *const qemu_devices_allow[] = {
+        "c 1:3 rwm",  "c 1:5 rwm",  "c 1:7 rwm",   "c 1:8 rwm", "c 1:9 rwm",
+        "c 5:2 rwm",  "c 136:* rwm", "c 10:232 rwm", "c 10:200 rwm", NULL,
+};
+
+static int qemu_start(struct lv_guest *g, struct lv_error **err)
+{
+        const struct domain_def *def = g->def;
+        int r;
+        struct qemu_guest *qg = xcalloc(1, sizeof(*qg));
+        qg->proc_pidfd = -1;
+        for (int i = 0; i < QEMU_MAX_LEASES; i++)
+                qg->leases[i].lock_fd = -1;
+        g->driver_data = qg;
+        guest_undo_push(g, "qemu driver state", undo_driver_data, qg, free);
+
+        if ((r = reserve_graphics(g, qg, err)) < 0)
+                return r;
+        guest_undo_push(g, "QEMU files", undo_files, NULL, NULL);
+
+        /* cgroup with the limits of <memtune>/<cputune>; block disks allowed */
+        _cleanup_strv_free_ char **allow = strv_copy((char *const *)qemu_devices_allow);
+        for (int i = 0; i < def->n_disks; i++) {
+                struct stat st;
+                if (def->disks[i].source && stat(def->disks[i].source, &st) == 0 &&
+                    S_ISBLK(st.st_mode))
+                        strv_push(&allow, xasprintf("b %u:%u rwm", major(st.st_rdev),
+                                                    minor(st.st_rdev)));
+        }
+        /* The cgroup code limits a guest without <memtune> to its memory
+         * size, right for a container; QEMU needs room for itself on top
+         * (libvirt sets no limit then either). */
+        struct domain_def cgdef = *def;
+        if (!cgdef.memtune.hard_limit)
+                cgdef.memory_kib = 0;
+        if ((r = cgroup_guest_create(&cgdef, (const char *const *)allow, &qg->cg, err)) < 0)
+                return lv_error_prefix(err, "guest '%s'", g->name);
+        g->cgroup_path = xstrdup(qg->cg->rel_path ? qg->cg->rel_path : "");
+        guest_undo_push(g, "cgroup", undo_cgroup, qg, NULL);
+
+        _cleanup_free_ char *sock = paths_state_file(g->name, "qmp.sock");
+        _cleanup_free_ char *staging = paths_state_file(g->name, "dev");
+        if (mkdir(staging, 0755) < 0 && errno != EEXIST)
+                return lv_error_set(err, errno, "guest '%s': '%s'", g->name, staging);
+        _cleanup_close_ int listen_fd = -1;
+        if ((r = qmp_listen(sock, &listen_fd, err)) < 0)
+                return r;
+
+        struct qemu_command_opts opts = {
+                .qmp_fd = QEMU_QMP_FD,
+                .graphics = qg->gports,
+                .n_graphics = qg->n_gports,
+        };
+        _cleanup_strv_free_ char **argv = NULL;
+        if ((r = qemu_command_build(def, &opts, &argv, err)) < 0)
+                return r;
+        if (argv[0][0] != '/') {
+                free(argv[0]);
+                argv[0] = xstrdup("/usr/bin/qemu-system-x86_64");
+        }
+        _cleanup_free_ char *cmdline = qemu_command_format(argv);
+        log_info("starting QEMU:\n%s", cmdline);
+
+        if ((r = mkdir_p(paths_logdir(), 0755, err)) < 0)
+                return r;
+        _cleanup_free_ char *logpath = xasprintf("%s/%s.qemu.log", paths_logdir(), g->name);
+        {
+                _cleanup_close_ int lf = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+                                              0600);
+                if (lf >= 0)
+                        dprintf(lf, "--- starting:\n%s", cmdline);
+        }
+
+        int go[2];
+        if (pipe2(go, O_CLOEXEC) < 0)
+                return lv_error_set(err, errno, "pipe");
+        pid_t pid = fork();
+        if (pid < 0) {
+                r = lv_error_set(err, errno, "fork");
+                close(go[0]);
+                close(go[1]);
+                return r;
+        }
+        if (pid == 0) {
+                close(go[1]);
+                child_exec(g, argv, listen_fd, go[0], logpath);
+        }
+        close(go[0]);
+        _cleanup_close_ int go_w = go[1];
+        int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (pidfd < 0) {
+                r = lv_error_set(err, errno, "pidfd_open");
+                kill(pid, SIGKILL);
+                waitpid(pid, NULL, 0);
+                return r;
+        }
+        qg->pid = pid;
+        qg->proc_pidfd = fcntl(pidfd, F_DUPFD_CLOEXEC, 3);
+        g->pid = pid;
+        g->pidfd = pidfd;
+        guest_undo_push(g, "QEMU process", undo_process, qg, NULL);
+
+        if ((r = cgroup_guest_attach(qg->cg, pid, err)) < 0)
+                return r;
+        if (write(go_w, "g", 1) != 1)
+                return lv_error_set(err, errno, "starting QEMU");
+        close(TAKE_FD(listen_fd)); /* QEMU has it */
+
+        /* The socket is bound and listening: connect now, QEMU greets us
+         * once it is up (or the socket closes when it dies). */
+        int cfd = -1;
+        if ((r = qmp_connect_listening(sock, &cfd, err)) < 0)
+                return r;
+        struct lv_error *qerr = NULL;
+        r = qmp_open_fd(cfd, sock, QEMU_START_TIMEOUT_MS, &qg->qmp, &qerr);
+        if (r < 0) {
+                _cleanup_free_ char *tail = log_tail(logpath);
+                r = lv_error_setf(err, LV_ERR_INTERNAL, "QEMU failed to start: %s",
+                                  *tail ? tail : qerr->message);
+                lv_error_free(qerr);
+                return r;
+        }
+        qmp_set_event_handler(qg->qmp, on_qmp_event, g);
+        guest_undo_push(g, "QMP connection", undo_qmp, qg, NULL);
+
+        /* set-up while paused */
+        for (int i = 0; i < qg->n_gports; i++) {
+                const struct domain_graphics *gr = &def->graphics[i];
+                if (!gr->passwd)
+                        continue;
+                struct json_object *a = json_object_new_object();
+                json_object_object_add(a, "protocol",
+                                       json_object_new_string(gr->type == DOMAIN_GRAPHICS_VNC
+                                                                      ? "vnc"
+                                                                      : "spice"));
+                json_object_object_add(a, "password", json_object_new_string(gr->passwd));
+                if ((r = qmp_call(qg->qmp, "set_password", a, QEMU_CMD_TIMEOUT_MS, NULL, err)) <
+                    0)
+                        return r;
+        }
+        if ((r = open_console(g, qg, err)) < 0)
+                return r;
+        if ((r = write_info(g, qg, err)) < 0)
+                return r;
+        if ((r = loop_add_io(g->loop, qmp_fd(qg->qmp), EPOLLIN, on_qmp_io, g, &qg->qmp_source,
+                             err)) < 0)
+                return r;
+        if ((r = qmp_call(qg->qmp, "cont", NULL, QEMU_CMD_TIMEOUT_MS, NULL, err)) < 0)
+                return r;
+        log_info("QEMU %d running (QMP %s)", (int)pid, sock);
+        return 0;
+}
+
+/* ---- lifecycle ---- */
+
+static int qemu_cmd(struct lv_guest *g, const char *cmd, struct lv_error **err)
+{
+        struct qemu_guest *qg = g->driver_data;
+        if (!qg || !qg->qmp || qmp_is_closed(qg->qmp))
+                return lv_error_setf(err, LV_ERR_STATE, "guest '%s': QEMU monitor is not connected",
+                                     g->name);
+        return qmp_call(qg->qmp, cmd, NULL, QEMU_CMD_TIMEOUT_MS, NULL, err);
+}
+
+static int qemu_shutdown(struct lv_guest *g, struct lv_error **err)
+{
+        return qemu_cmd(g, "system_powerdown", err);
+}
+
+static int qemu_destroy(struct lv_guest *g, struct lv_error **err)
+{
+        if (g->pidfd < 0)
+                return lv_error_setf(err, LV_ERR_STATE, "guest '%s' is not running", g->name);
+        if (syscall(SYS_pidfd_send_signal, g->pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
+                return lv_error_set(err, errno, "guest '%s': killing QEMU", g->name);
+        return 0;
+}
+
+static int qemu_reboot(struct lv_guest *g, struct lv_error **err)
+{
+        return qemu_cmd(g, "system_reset", err);
+}
+
+static int qemu_suspend(struct lv_guest *g, struct lv_error **err)
+{
+        return qemu_cmd(g, "stop", err);
+}
+
+static int qemu_resume(struct lv_guest *g, struct lv_error **err)
+{
+        return qemu_cmd(g, "cont", err);
+}
+
+static void add_u64(struct json_object *out, const char *key, long long v)
+{
+        json_object_object_add(out, key, json_object_new_int64(v));
+}
+
+static int qemu_stats(struct lv_guest *g, struct json_object *out, struct lv_error **err)
+{
+        struct qemu_guest *qg = g->driver_data;
+        if (!qg || !qg->qmp)
+                return lv_error_setf(err, LV_ERR_STATE, "guest '%s' is not running", g->name);
+        struct json_object *ret = NULL, *v;
+        _cleanup_error_ struct lv_error *e = NULL;
+        if (qmp_call(qg->qmp, "query-cpus-fast", NULL, QEMU_CMD_TIMEOUT_MS, &ret, &e) < 0)
+                log_warning("stats: %s", e->message);
+        else {
+                add_u64(out, "vcpu.current", (long long)json_object_array_length(ret));
+                json_object_put(ret);
+        }
+        add_u64(out, "vcpu.maximum", g->def->vcpus);
+        if (qmp_call(qg->qmp, "query-balloon", NULL, QEMU_CMD_TIMEOUT_MS, &ret, NULL) == 0) {
+                if (json_object_object_get_ex(ret, "actual", &v))
+                        add_u64(out, "balloon.current", json_object_get_int64(v) / 1024);
+                json_object_put(ret);
+        }
+        add_u64(out, "balloon.maximum", (long long)g->def->memory_kib);
+        if (qmp_call(qg->qmp, "query-blockstats", NULL, QEMU_CMD_TIMEOUT_MS, &ret, NULL) == 0) {
+                size_t n = json_object_array_length(ret);
+                add_u64(out, "block.count", (long long)n);
+                for (size_t i = 0; i < n; i++) {
+                        struct json_object *b = json_object_array_get_idx(ret, i), *st;
+                        char key[64];
+                        snprintf(key, sizeof(key), "block.%zu.name", i);
+                        if (json_object_object_get_ex(b, "qdev", &v))
+                                json_object_object_add(out, key,
+                                                       json_object_new_string(
+                                                               json_object_get_string(v)));
+                        if (!json_object_object_get_ex(b, "stats", &st))
+                                continue;
+                        static const char *const f[][2] = {{"rd_bytes", "rd.bytes"},
+                                                           {"wr_bytes", "wr.bytes"},
+                                                           {"rd_operations", "rd.reqs"},
+                                                           {"wr_operations", "wr.reqs"}};
+                        for (size_t k = 0; k < ARRAY_SIZE(f); k++)
+                                if (json_object_object_get_ex(st, f[k][0], &v)) {
+                                        snprintf(key, sizeof(key), "block.%zu.%s", i, f[k][1]);
+                                        add_u64(out, key, json_object_get_int64(v));
+                                }
+                }
+                json_object_put(ret);
+        }
+        struct cgroup_stats cs;
+        if (qg->cg && cgroup_guest_stats(qg->cg, &cs, NULL) == 0) {
+                if (cs.cpu_time_ns != UINT64_MAX)
+                        add_u64(out, "cpu.time", (long long)cs.cpu_time_ns);
+                add_u64(out, "memory.rss", (long long)(cs.memory_bytes / 1024));
+        }
+        return 0;
+}
+
+static int qemu_exited(struct lv_guest *g, int status)
+{
+        struct qemu_guest *qg = g->driver_data;
+        if (qg && qg->shutdown_seen) {
+                if (streq(qg->shutdown_reason, "guest-reset"))
+                        return GUEST_EXIT_REBOOT;
+                if (streq(qg->shutdown_reason, "guest-panic"))
+                        return GUEST_EXIT_CRASH;
+                return GUEST_EXIT_POWEROFF;
+        }
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                return GUEST_EXIT_POWEROFF;
+        return GUEST_EXIT_CRASH;
+}
+
+/* ---- status.json and reattach ---- */
+
+static void qemu_status(struct lv_guest *g, struct json_object *out)
+{
+        struct qemu_guest *qg = g->driver_data;
+        if (!qg)
+                return;
+        _cleanup_free_ char *sock = paths_state_file(g->name, "qmp.sock");
+        json_object_object_add(out, "qmp", json_object_new_string(sock));
+        struct json_object *gr = json_object_new_array();
+        for (int i = 0; i < qg->n_gports; i++) {
+                struct json_object *e = json_object_new_object();
+                json_object_object_add(
+                        e, "type",
+                        json_object_new_string(domain_graphics_type_to_string(
+                                g->def->graphics[i].type)));
+                json_object_object_add(e, "listen", json_object_new_string(qg->listen[i]));
+                json_object_object_add(e, "port", json_object_new_int(qg->gports[i].port));
+                json_object_array_add(gr, e);
+        }
+        json_object_object_add(out, "graphics", gr);
+}
+
+static void undo_stale_cgroup(struct lv_guest *g, void *data)
+{
+        struct qemu_guest *qg = data;
+        /* only once QEMU is gone: a failed reattach must not kill it */
+        if (qg->proc_pidfd >= 0 &&
+            syscall(SYS_pidfd_send_signal, qg->proc_pidfd, 0, NULL, 0) == 0)
+                return;
+        struct lv_error *e = NULL;
+        if (cgroup_guest_cleanup_stale(g->name, &e) < 0) {
+                log_warning("guest '%s': %s", g->name, e->message);
+                lv_error_free(e);
+        }
+}
+
+static void undo_reattached_pidfd(struct lv_guest *g, void *data)
+{
+        struct qemu_guest *qg = data;
+        if (qg->proc_pidfd >= 0)
+                close(qg->proc_pidfd);
+        qg->proc_pidfd = -1;
+}
+
+static int read_info(const char *name, struct json_object **ret, struct lv_error **err)
+{
+        _cleanup_free_ char *path = paths_state_file(name, "qemu.json");
+        _cleanup_free_ char *data = NULL;
+        size_t len;
+        int r = file_read_bounded(path, 64 * 1024, &data, &len, err);
+        if (r < 0)
+                return r;
+        struct json_object *o = json_tokener_parse(data);
+        if (!o || !json_object_is_type(o, json_type_object)) {
+                if (o)
+                        json_object_put(o);
+                return lv_error_setf(err, LV_ERR_PROTOCOL, "'%s' is malformed", path);
+        }
+        *ret = o;
+        return 0;
+}
+
+static bool is_our_qemu(pid_t pid, const char *name)
+{
+        _cleanup_free_ char *path = xasprintf("/proc/%d/cmdline", (int)pid);
+        _cleanup_free_ char *data = NULL;
+        size_t len;
+        struct lv_error *e = NULL;
+        if (file_read_bounded(path, 1 << 20, &data, &len, &e) < 0) {
+                lv_error_free(e);
+                return false;
+        }
+        _cleanup_free_ char *want = xasprintf("guest=%s,", name);
+        bool qemu = strstr(data, "qemu-system-") != NULL;
+        for (size_t i = 0; i < len; i += strlen(data + i) + 1)
+                if (qemu && startswith(data + i, want))
+                        return true;
+        return false;
+}
+
+static int qemu_reattach(struct lv_guest *g, struct lv_error **err)
+{
+        struct json_object *info = NULL, *v;
+        int r = read_info(g->name, &info, err);
+        if (r < 0)
+                return lv_error_prefix(err, "cannot reattach");
+        pid_t pid = json_object_object_get_ex(info, "pid", &v) ? json_object_get_int(v) : 0;
+        if (pid <= 0 || !is_our_qemu(pid, g->name)) {
+                json_object_put(info);
+                return lv_error_setf(err, ESRCH, "cannot reattach: no QEMU of guest '%s' runs "
+                                                 "(pid %d)",
+                                     g->name, (int)pid);
+        }
+        struct qemu_guest *qg = xcalloc(1, sizeof(*qg));
+        qg->proc_pidfd = -1;
+        for (int i = 0; i < QEMU_MAX_LEASES; i++)
+                qg->leases[i].lock_fd = -1;
+        g->driver_data = qg;
+        guest_undo_push(g, "qemu driver state", undo_driver_data, qg, free);
+        guest_undo_push(g, "stale cgroup", undo_stale_cgroup, qg, NULL);
+
+        int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (pidfd < 0) {
+                json_object_put(info);
+                return lv_error_set(err, errno, "cannot reattach to QEMU %d", (int)pid);
+        }
+        qg->pid = pid;
+        qg->proc_pidfd = fcntl(pidfd, F_DUPFD_CLOEXEC, 3);
+        guest_undo_push(g, "QEMU pidfd", undo_reattached_pidfd, qg, NULL);
+        g->pid = pid;
+        g->pidfd = pidfd;
+
+        /* the ports it listens on stay ours */
+        _cleanup_free_ char *dir = ports_dir();
+        guest_undo_push(g, "graphics ports", undo_ports, qg, NULL);
+        struct json_object *arr = NULL;
+        if (json_object_object_get_ex(info, "graphics", &arr) &&
+            json_object_is_type(arr, json_type_array))
+                for (size_t i = 0; i < json_object_array_length(arr) && i < 8; i++) {
+                        struct json_object *e = json_object_array_get_idx(arr, i), *p, *l, *w;
+                        if (!json_object_object_get_ex(e, "port", &p) ||
+                            !json_object_object_get_ex(e, "listen", &l))
+                                continue;
+                        qg->gports[i] = (struct qemu_graphics_ports){json_object_get_int(p), -1,
+                                                                     -1};
+                        if (json_object_object_get_ex(e, "websocket", &w))
+                                qg->gports[i].websocket = json_object_get_int(w);
+                        qg->listen[i] = xstrdup(json_object_get_string(l));
+                        qg->n_gports = (int)i + 1;
+                        if (qg->n_leases < QEMU_MAX_LEASES &&
+                            ports_reserve_exact(dir, "graphics", qg->gports[i].port, NULL, false,
+                                                &qg->leases[qg->n_leases], NULL) == 0)
+                                qg->n_leases++;
+                }
+        json_object_put(info);
+
+        _cleanup_free_ char *sock = paths_state_file(g->name, "qmp.sock");
+        if ((r = qmp_connect(sock, QEMU_CMD_TIMEOUT_MS, &qg->qmp, err)) < 0)
+                return lv_error_prefix(err, "cannot reattach to QEMU %d", (int)pid);
+        qmp_set_event_handler(qg->qmp, on_qmp_event, g);
+        guest_undo_push(g, "QMP connection", undo_qmp, qg, NULL);
+        struct json_object *st = NULL;
+        if ((r = qmp_call(qg->qmp, "query-status", NULL, QEMU_CMD_TIMEOUT_MS, &st, err)) < 0)
+                return r;
+        const char *status = json_object_object_get_ex(st, "status", &v)
+                                     ? json_object_get_string(v)
+                                     : "";
+        bool off = streq(status, "shutdown");
+        bool paused = streq(status, "paused") || streq(status, "prelaunch");
+        log_info("reattached to QEMU %d (status %s)", (int)pid, status);
+        json_object_put(st);
+        if ((r = open_console(g, qg, err)) < 0 || (r = write_info(g, qg, err)) < 0)
+                return r;
+        if ((r = loop_add_io(g->loop, qmp_fd(qg->qmp), EPOLLIN, on_qmp_io, g, &qg->qmp_source,
+                             err)) < 0)
+                return r;
+        if (off) {
+                /* it powered off while nobody watched: finish it */
+                qg->shutdown_seen = true;
+                snprintf(qg->shutdown_reason, sizeof(qg->shutdown_reason), "guest-shutdown");
+                (void)qmp_send(qg->qmp, "quit", NULL, QEMU_CMD_TIMEOUT_MS, NULL, NULL, NULL);
+        } else if (paused) {
+                /* the lifecycle starts it as running: keep it so */
+                (void)qmp_call(qg->qmp, "cont", NULL, QEMU_CMD_TIMEOUT_MS, NULL, NULL);
+        }
+        return 0;
+}
+
+const struct lv_driver qemu_driver = {
+        .name = "qemu",
+        .check = qemu_check,
+        .start = qemu_start,
+        .shutdown = qemu_shutdown,
+        .destroy = qemu_destroy,
+        .reboot = qemu_reboot,
+        .suspend = qemu_suspend,
+        .resume = qemu_resume,
+        .stats = qemu_stats,
+        .exited = qemu_exited,
+        .status = qemu_status,
+        .reattach = qemu_reattach,
+};
