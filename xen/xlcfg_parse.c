@@ -150,11 +150,18 @@ static int spec_split(const char *spec, bool target_last, struct spec_item **ret
                         spec_free(items, n);
                         return -E2BIG;
                 }
+                /* xl skips blanks around items ("mac=..., bridge=...") */
+                while (*p == ' ' || *p == '\t')
+                        p++;
                 const char *end;
                 if (target_last && startswith(p, "target="))
                         end = p + strlen(p);
                 else
                         end = strchrnul(p, ',');
+                const char *next = *end ? end + 1 : end;
+                if (!(target_last && startswith(p, "target=")))
+                        while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+                                end--;
                 const char *eq = memchr(p, '=', (size_t)(end - p));
                 /* xl.cfg as litevirt writes it has no '=' in values (but
                  * in a disk's target) */
@@ -172,7 +179,7 @@ static int spec_split(const char *spec, bool target_last, struct spec_item **ret
                         items[n].value = NULL;
                 }
                 n++;
-                p = *end ? end + 1 : end;
+                p = next;
         }
         *ret = items;
         *ret_n = n;
@@ -774,6 +781,8 @@ static int read_vifs(struct reader *rd)
                         return r;
                 if (net->model && !streq(net->model, "netfront") && rd->kind != KIND_HVM)
                         return fail(rd, line, what, "model '%s' needs an HVM guest", net->model);
+                if (!net->mac) /* as libvirt, and as xl would at start */
+                        net->mac = domain_mac_generate(DOMAIN_TYPE_XEN);
                 if (!net->source) {
                         if (net->script)
                                 net->type = DOMAIN_NET_ETHERNET;
@@ -786,18 +795,19 @@ static int read_vifs(struct reader *rd)
 
 /* The target's legacy prefixes: "phy:/dev/x", "file:/img", "tap:aio:/img",
  * "tap:qcow2:/img", "qcow2:/img", "raw:/img". */
+/* The target's deprecated prefixes: "phy:/dev/x", "file:/img",
+ * "tap:aio:/img", "tap:qcow2:/img", "qcow2:/img", "raw:/img". As xl does,
+ * the backend prefixes are read and ignored (libxl picks the backend from
+ * the target); a format prefix sets the format. */
 static int disk_target_prefix(struct domain_disk *d, const char **target)
 {
         const char *t = *target;
-        const char *backend = NULL;
         enum domain_disk_format format = DOMAIN_DISK_FORMAT_NONE;
         if (startswith(t, "phy:")) {
-                backend = "phy";
                 t += 4;
         } else if (startswith(t, "file:")) {
                 t += 5;
         } else if (startswith(t, "tap:") || startswith(t, "tap2:")) {
-                backend = "tap";
                 t = strchr(t, ':') + 1;
                 if (startswith(t, "aio:"))
                         t += 4;
@@ -813,12 +823,9 @@ static int disk_target_prefix(struct domain_disk *d, const char **target)
         }
         if (*t && *t != '/')
                 return -EINVAL;
-        /* a prefix that contradicts backendtype= or format= */
-        if ((backend && d->driver_name && !streq(backend, d->driver_name)) ||
-            (format && d->format && format != d->format))
+        /* a format prefix that contradicts format= */
+        if (format && d->format && format != d->format)
                 return -EBADMSG;
-        if (backend && !d->driver_name)
-                d->driver_name = xstrdup(backend);
         if (format)
                 d->format = format;
         *target = t;
@@ -830,7 +837,6 @@ static int read_disk(struct reader *rd, const char *spec, int line, const char *
         struct spec_item *items = NULL;
         int n = 0, r = 0, positional = 0;
         const char *target = NULL;
-        bool target_seen = false;
         if ((r = spec_split(spec, true, &items, &n)) < 0)
                 return fail(rd, line, what, r == -E2BIG ? "more than 64 items" : "a value with '='");
         /* either the keyed form (vdev=...,target=...) or the legacy
@@ -845,32 +851,56 @@ static int read_disk(struct reader *rd, const char *spec, int line, const char *
                         break;
                 }
                 if (!v) {
-                        /* positional (legacy) form: target, vdev, access, then bare words */
-                        if (streq(k, "cdrom")) {
+                        /* positional form: target, format, vdev, access; after
+                         * a deprecated target prefix (phy:, file:, tap:...):
+                         * target, vdev, access */
+                        if (streq(k, "cdrom") && positional > 0) {
                                 d->device = DOMAIN_DISK_DEVICE_CDROM;
-                        } else if (positional == 0 && !target_seen) {
+                                continue;
+                        }
+                        switch (positional) {
+                        case 0:
                                 target = k;
-                                target_seen = true;
-                                positional++;
-                        } else if (positional <= 1 && !d->target_dev) {
+                                positional = strchr(k, ':') ? 2 : 1;
+                                break;
+                        case 1:
+                                positional = 2;
+                                if (!*k)
+                                        break;
+                                if (streq(k, "raw"))
+                                        d->format = DOMAIN_DISK_FORMAT_RAW;
+                                else if (streq(k, "qcow2"))
+                                        d->format = DOMAIN_DISK_FORMAT_QCOW2;
+                                else
+                                        r = fail(rd, line, what,
+                                                 "format '%s' is not supported by litevirt (raw, qcow2)", k);
+                                break;
+                        case 2: {
+                                positional = 3;
                                 char *colon = strchr(k, ':');
                                 d->target_dev = colon ? xstrndup(k, (size_t)(colon - k)) : xstrdup(k);
                                 if (colon && streq(colon, ":cdrom"))
                                         d->device = DOMAIN_DISK_DEVICE_CDROM;
                                 else if (colon && !streq(colon, ":disk"))
                                         r = fail(rd, line, what, "vdev suffix '%s' is not :cdrom or :disk", colon);
-                                positional = 2;
-                        } else if (positional == 2 && (streq(k, "r") || streq(k, "ro") || streq(k, "w") || streq(k, "rw"))) {
-                                d->readonly = k[0] == 'r' && k[1] != 'w';
-                                positional = 3;
-                        } else {
-                                r = fail(rd, line, what, "'%s' is not understood", k);
+                                break;
+                        }
+                        case 3:
+                                positional = 4;
+                                if (streq(k, "r") || streq(k, "ro"))
+                                        d->readonly = true;
+                                else if (streq(k, "w") || streq(k, "rw"))
+                                        d->readonly = false;
+                                else
+                                        r = fail(rd, line, what, "access '%s' is not r, ro, w or rw", k);
+                                break;
+                        default:
+                                r = fail(rd, line, what, "'%s': more than 4 positional parameters", k);
                         }
                         continue;
                 }
                 if (streq(k, "target")) {
                         target = v;
-                        target_seen = true;
                 } else if (streq(k, "vdev")) {
                         free(d->target_dev);
                         d->target_dev = xstrdup(v);
@@ -916,7 +946,7 @@ static int read_disk(struct reader *rd, const char *spec, int line, const char *
                 const char *t = target;
                 int p = disk_target_prefix(d, &t);
                 if (p == -EBADMSG)
-                        r = fail(rd, line, what, "target prefix in '%s' contradicts backendtype or format",
+                        r = fail(rd, line, what, "format prefix in '%s' contradicts format=",
                                  target);
                 else if (p < 0)
                         r = fail(rd, line, what, "target '%s' is not an absolute path", target);
@@ -933,7 +963,9 @@ static int read_disk(struct reader *rd, const char *spec, int line, const char *
                 return fail(rd, line, what, "vdev '%s' is not xvdX, hdX or sdX", d->target_dev);
         if (d->format == DOMAIN_DISK_FORMAT_QCOW2 && streq(d->driver_name, "phy"))
                 return fail(rd, line, what, "qcow2 with backendtype phy (phy takes raw only)");
-        d->type = streq(d->driver_name, "phy") ? DOMAIN_DISK_BLOCK : DOMAIN_DISK_FILE;
+        d->type = streq(d->driver_name, "phy") || (!d->driver_name && startswith(d->source, "/dev/"))
+                          ? DOMAIN_DISK_BLOCK
+                          : DOMAIN_DISK_FILE;
         return 0;
 }
 

@@ -90,8 +90,9 @@ def lvsh(binary, *args):
     return p.returncode, p.stdout, p.stderr
 
 
-def json_diff(a, b, path=""):
-    """Paths where two JSON values differ: a is libvirt's, b litevirt's."""
+def json_diff(a, b, path="", other="libvirt"):
+    """Paths where two JSON values differ: a is the other side's (libvirt's,
+    or the original config's), b litevirt's."""
     if isinstance(a, dict) and isinstance(b, dict):
         out = []
         for k in sorted(set(a) | set(b)):
@@ -99,16 +100,16 @@ def json_diff(a, b, path=""):
             if k not in a:
                 out.append(sub + " (only litevirt's)")
             elif k not in b:
-                out.append(sub + " (only libvirt's)")
+                out.append(sub + " (only %s's)" % other)
             else:
-                out += json_diff(a[k], b[k], sub)
+                out += json_diff(a[k], b[k], sub, other)
         return out
     if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
         out = []
         for i, (x, y) in enumerate(zip(a, b)):
-            out += json_diff(x, y, "%s[%d]" % (path, i))
+            out += json_diff(x, y, "%s[%d]" % (path, i), other)
         return out
-    return [] if a == b else ["%s (libvirt %s, litevirt %s)" % (path, json.dumps(a), json.dumps(b))]
+    return [] if a == b else ["%s (%s %s, litevirt %s)" % (path, other, json.dumps(a), json.dumps(b))]
 
 
 def test_golden(xl, binary):
@@ -143,6 +144,31 @@ def test_golden(xl, binary):
         rc, imported, err = lvsh(binary, "domxml-from-native", "xen-xl", cfg)
         if rc != 0:
             fail("%s.cfg: lvsh domxml-from-native failed: %s" % (name, err))
+
+
+def test_import(xl):
+    """An existing xl.cfg and litevirt's rewrite of it (import/NAME.out.cfg)
+    mean the same to xl: the JSON paths that differ are reviewed in
+    import/results.txt."""
+    global checks
+    d = os.path.join(DATA, "import")
+    lines = []
+    for cfg in sorted(glob.glob(os.path.join(d, "*.cfg"))):
+        if cfg.endswith(".out.cfg"):
+            continue
+        name = os.path.basename(cfg)
+        rc1, j1, e1 = xl.dry_run(cfg)
+        rc2, j2, e2 = xl.dry_run(cfg[:-4] + ".out.cfg")
+        if rc1 != 0:
+            lines.append("%s: xl refuses the original: %s" % (name, e1.strip()))
+        elif rc2 != 0 or e2:
+            lines.append("%s: xl on litevirt's rewrite: exit %d: %s" % (name, rc2, e2.strip()))
+        else:
+            diffs = json_diff(json.loads(j1), json.loads(j2), other="original")
+            lines.append("%s: %s" % (name, "same JSON" if not diffs else "JSON differs: " + "; ".join(diffs)))
+    checks += 1
+    if lines and golden("import", os.path.join(d, "results.txt"), "\n".join(lines) + "\n"):
+        ok("import: %d configs, rewrite compared by xl" % len(lines))
 
 
 def test_xl_invalid(xl):
@@ -256,6 +282,7 @@ def main():
             return 1
         ok("xl dry-runs with the fake host")
         test_golden(xl, binary)
+        test_import(xl)
         test_xl_invalid(xl)
         if PEER and os.path.isdir(os.path.join(PEER, "libvirt", "xlconfigdata")):
             lines = []

@@ -5,6 +5,8 @@
  *                                    NAME.cfg → domain → NAME.out.xml ("and
  *                                    back"), which parses to the same model
  *                                    and gives NAME.cfg again.
+ *   tests/data/xen/import/NAME.cfg   an existing xl.cfg → NAME.out.xml, and
+ *                                    written again → NAME.out.cfg
  *   tests/data/xen/invalid/NAME.xml  refused by the formatter: message = NAME.err
  *   tests/data/xen/invalid/NAME.cfg  refused by the parser: message = NAME.err
  * plus hostile inputs built here (size, NUL, nesting, list length).
@@ -181,6 +183,42 @@ static void test_pair(const char *dir, const char *name)
         printf("ok - %s\n", name);
 }
 
+/* An existing xl.cfg imported: NAME.cfg → domain → NAME.out.xml, and
+ * written again → NAME.out.cfg (which imports to itself). */
+static void test_import(const char *dir, const char *name)
+{
+        _cleanup_free_ char *base = xstrndup(name, strlen(name) - 4);
+        _cleanup_free_ char *path = xasprintf("%s/%s", dir, name);
+        _cleanup_free_ char *xml_path = xasprintf("%s/%s.out.xml", dir, base);
+        _cleanup_free_ char *cfg_path = xasprintf("%s/%s.out.cfg", dir, base);
+        _cleanup_free_ char *text = read_file(path);
+        _cleanup_domain_def_ struct domain_def *def = NULL, *again = NULL;
+        _cleanup_error_ struct lv_error *err = NULL;
+        _cleanup_free_ char *xml = NULL, *cfg = NULL, *cfg2 = NULL;
+        checks++;
+        if (xen_xlcfg_parse(text, strlen(text), name, &def, &err) < 0 ||
+            domain_validate(def, &err) < 0) {
+                FAIL("import/%s: %s", name, err->message);
+                return;
+        }
+        xml = domain_format(def);
+        if (!golden(name, xml_path, xml))
+                return;
+        if (xen_xlcfg_format(def, &cfg, &err) < 0) {
+                FAIL("import/%s: does not write back: %s", name, err->message);
+                return;
+        }
+        if (!golden(name, cfg_path, cfg))
+                return;
+        if (xen_xlcfg_parse(cfg, strlen(cfg), cfg_path, &again, &err) < 0 ||
+            xen_xlcfg_format(again, &cfg2, &err) < 0 || !streq(cfg, cfg2)) {
+                FAIL("import/%s.out.cfg: does not import to itself: %s", base,
+                     err ? err->message : cfg2);
+                return;
+        }
+        printf("ok - import/%s\n", name);
+}
+
 static void expect_error(const char *label, const char *err_path, struct lv_error *err)
 {
         _cleanup_free_ char *got = xasprintf("%s\n", err->message);
@@ -290,6 +328,10 @@ int main(void)
         _cleanup_strv_free_ char **pairs = list_files(dir, ".xml", ".out.xml");
         for (char **n = pairs; *n; n++)
                 test_pair(dir, *n);
+        _cleanup_free_ char *import = xasprintf("%s/tests/data/xen/import", src);
+        _cleanup_strv_free_ char **imports = list_files(import, ".cfg", ".out.cfg");
+        for (char **n = imports; *n; n++)
+                test_import(import, *n);
         _cleanup_strv_free_ char **bad_xml = list_files(invalid, ".xml", NULL);
         for (char **n = bad_xml; *n; n++)
                 test_invalid_xml(invalid, *n);
