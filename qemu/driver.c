@@ -20,6 +20,8 @@
 #include <termios.h>
 
 #include "conf/host_conf.h"
+#include "netns/guest_net.h"
+#include "netns/netns.h"
 #include "qemu/command.h"
 #include "qemu/ports.h"
 #include "qemu/qmp.h"
@@ -88,14 +90,15 @@ static int qemu_check(const struct domain_def *def, struct lv_error **err)
         int r = qemu_command_build(def, &opts, &argv, err);
         if (r < 0)
                 return r;
+        bool taps = false;
         for (int i = 0; i < def->n_nets; i++)
-                if (def->nets[i].type == DOMAIN_NET_BRIDGE ||
-                    def->nets[i].type == DOMAIN_NET_NETWORK)
-                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
-                                             "interface %s: type '%s' is not supported by the "
-                                             "QEMU driver yet (use type='user')",
-                                             def->nets[i].mac,
-                                             domain_net_type_to_string(def->nets[i].type));
+                taps |= def->nets[i].type != DOMAIN_NET_USER;
+        if (taps) {
+                _cleanup_nl_ struct netns_nl *nl = NULL;
+                if ((r = netns_nl_open(&nl, err)) < 0 ||
+                    (r = netns_guest_check(def, nl, NULL, err)) < 0)
+                        return r;
+        }
         const char *emu = def->emulator ? def->emulator : "/usr/bin/qemu-system-x86_64";
         if (access(emu, X_OK) < 0)
                 return lv_error_set(err, errno, "emulator '%s'", emu);
@@ -266,7 +269,7 @@ static void child_bind(const char *staging, const char *node)
 }
 
 static _noreturn_ void child_exec(struct lv_guest *g, char **argv, int mon_fd, int go_fd,
-                                  const char *logpath)
+                                  const char *logpath, const int *keep_fds, int n_keep)
 {
         char c;
         /* wait until the parent has put us into the cgroup */
@@ -290,8 +293,8 @@ static _noreturn_ void child_exec(struct lv_guest *g, char **argv, int mon_fd, i
                 dprintf(2, "litevirt: private /dev for QEMU: %s\n", strerror(errno));
                 _exit(126);
         }
-        static const char *const nodes[] = {"null",    "zero", "full", "random",
-                                            "urandom", "kvm",  "pts"};
+        static const char *const nodes[] = {"null", "zero", "full",   "random",
+                                            "urandom", "kvm", "net/tun", "pts"};
         for (size_t i = 0; i < ARRAY_SIZE(nodes); i++)
                 child_bind(staging, nodes[i]);
         /* a bind-mounted /dev/ptmx would look for "pts" beside its
@@ -314,6 +317,9 @@ static _noreturn_ void child_exec(struct lv_guest *g, char **argv, int mon_fd, i
         } else {
                 fcntl(mon_fd, F_SETFD, 0);
         }
+        for (int i = 0; i < n_keep; i++)
+                if (keep_fds[i] >= 0)
+                        fcntl(keep_fds[i], F_SETFD, 0);
         execv(argv[0], argv);
         dprintf(2, "litevirt: executing %s: %s\n", argv[0], strerror(errno));
         _exit(127);
@@ -490,6 +496,18 @@ static const char *const qemu_devices_allow[] = {
         "c 5:2 rwm",  "c 136:* rwm", "c 10:232 rwm", "c 10:200 rwm", NULL,
 };
 
+/* An array of fds ending with FDS_END; -1 entries are skipped. */
+#define FDS_END (-2)
+static void fds_closep(int **p)
+{
+        if (!*p)
+                return;
+        for (int *f = *p; *f != FDS_END; f++)
+                if (*f >= 0)
+                        close(*f);
+        free(*p);
+}
+
 static int qemu_start(struct lv_guest *g, struct lv_error **err)
 {
         const struct domain_def *def = g->def;
@@ -533,10 +551,30 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
         if ((r = qmp_listen(sock, &listen_fd, err)) < 0)
                 return r;
 
+        /* taps (netns/): their undos delete them; the fds are QEMU's, ours
+         * are closed once it runs. Kept above the fds the child renumbers. */
+        struct netns_guest_tap *taps = NULL;
+        int n_taps = 0;
+        if ((r = netns_guest_setup_vm(g, 0, &taps, &n_taps, err)) < 0)
+                return r;
+        _cleanup_(fds_closep) int *tap_fds = xcalloc((size_t)n_taps + 1, sizeof(int));
+        tap_fds[n_taps] = FDS_END;
+        for (int i = 0; i < n_taps; i++) {
+                tap_fds[i] = taps[i].fd < 0 ? -1 : fcntl(taps[i].fd, F_DUPFD_CLOEXEC, 10);
+                if (taps[i].fd >= 0 && tap_fds[i] < 0) {
+                        r = lv_error_set(err, errno, "tap %s", taps[i].ifname);
+                        tap_fds[i] = -1;
+                        netns_guest_taps_free(taps, n_taps);
+                        return r;
+                }
+        }
+        netns_guest_taps_free(taps, n_taps);
         struct qemu_command_opts opts = {
                 .qmp_fd = QEMU_QMP_FD,
                 .graphics = qg->gports,
                 .n_graphics = qg->n_gports,
+                .net_fds = tap_fds,
+                .n_net_fds = n_taps,
         };
         _cleanup_strv_free_ char **argv = NULL;
         if ((r = qemu_command_build(def, &opts, &argv, err)) < 0)
@@ -570,7 +608,7 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
         }
         if (pid == 0) {
                 close(go[1]);
-                child_exec(g, argv, listen_fd, go[0], logpath);
+                child_exec(g, argv, listen_fd, go[0], logpath, tap_fds, n_taps);
         }
         close(go[0]);
         _cleanup_close_ int go_w = go[1];
