@@ -57,6 +57,7 @@ cleanup() {
         done
     done
     sleep 0.2
+    umount "$T/nsref" 2>/dev/null
     for n in $(ls "$T/conf/guests" 2>/dev/null | sed 's/\.xml$//'); do
         for d in $(cgroup_dirs "$n"); do
             find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
@@ -190,6 +191,32 @@ for g in "$A" "$Bn" "$C"; do "$LVSH" destroy "$g" >/dev/null 2>&1 || fail "destr
 wait_for '[ "$(owned_links)" = 0 ]' && ok "after destroy: no litevirt link left" || fail "links left: $(ip -o link show | grep litevirt)"
 list=$("$LVSH" domiflist "$A" 2>&1)
 echo "$list" | grep -q "^ - *bridge *br0" && ok "domiflist of a stopped guest: -" || fail "domiflist stopped: $list"
+
+# ---- a killed supervisor whose container's namespace is still held:
+# its links survive; domif-cleanup, or the next start, removes them ----
+alive() { [ -r "/proc/$1/stat" ] && ! sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | grep -q "^Z"; }
+kill_holding() { # NAME: start, hold its netns, SIGKILL its supervisor
+    "$LVSH" start "$1" >/dev/null 2>&1 || fail "start $1"
+    ipid=$(status_field "$1" pid); spid=$(cat "$T/run/$1/supervisor.pid")
+    touch "$T/nsref" && mount --bind "/proc/$ipid/ns/net" "$T/nsref"
+    kill -9 "$spid"
+    wait_for "! alive $ipid" || fail "init $ipid outlived its supervisor"
+}
+kill_holding "$A"
+[ "$(owned_links)" = 2 ] && ok "killed supervisor: its 2 links survive while the namespace is held" || fail "owned links after kill: $(owned_links)"
+ip link add "lv$A-9" type veth peer name "x$P" # a look-alike without the mark
+out=$("$LVSH" domif-cleanup "$A" 2>&1)
+echo "$out" | grep -q "2 leftover link(s) removed" && ok "domif-cleanup: $out" || fail "domif-cleanup: $out"
+[ "$(owned_links)" = 0 ] && ok "  no marked link left" || fail "marked links left"
+ip -o link show "lv$A-9" >/dev/null 2>&1 && ok "  the unmarked look-alike is untouched" || fail "look-alike removed"
+ip link del "lv$A-9"
+umount "$T/nsref"
+kill_holding "$A"
+out=$("$LVSH" start "$A" 2>&1) && ok "start after a killed supervisor removes the leftovers itself" || fail "restart over leftovers: $out"
+[ "$(owned_links)" = 2 ] && ok "  and has exactly its 2 links again" || fail "owned links after restart: $(owned_links)"
+"$LVSH" destroy "$A" >/dev/null 2>&1
+umount "$T/nsref"
+wait_for '[ "$(owned_links)" = 0 ]' || fail "links left after destroy"
 
 # ---- refusals: clear error, nothing made ----
 refuse() { # NAME EXPECTED-TEXT INTERFACE-XML
