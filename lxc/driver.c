@@ -264,7 +264,7 @@ static int lxc_start(struct lv_guest *g, struct lv_error **err)
                 return r;
         if ((r = lxc_sync_send_go(parent_fd, err)) < 0)
                 return r;
-        if ((r = lxc_sync_wait_exec(parent_fd, pidfd, LXC_START_TIMEOUT_MS, err)) < 0)
+        if ((r = lxc_sync_wait_exec(parent_fd, LXC_START_TIMEOUT_MS, err)) < 0)
                 return r;
         log_info("container init %ld exec'd (%s)", pid, def->os.init ? def->os.init : "/sbin/init");
         return 0;

@@ -45,7 +45,7 @@ void lxc_sync_send_error(int fd, const struct lv_error *e);
 /* Parent: wait until the child exec'd (the CLOEXEC socket closes: 0) or
  * reported an error (negative, *err set with the child's message), at
  * most timeout_ms. */
-int lxc_sync_wait_exec(int fd, int pidfd, int timeout_ms, struct lv_error **err);
+int lxc_sync_wait_exec(int fd, int timeout_ms, struct lv_error **err);
 
 /* ---- mounts.c (child) ---- */
 

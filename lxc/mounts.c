@@ -8,6 +8,7 @@
 #include "lxc/lxc.h"
 
 #include <limits.h>
+#include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -52,42 +53,81 @@ static int bind_ro(const char *path, const char *shown, struct lv_error **err)
         return remount_ro(path, shown, err);
 }
 
-/* Create the mount point root+target and make sure it resolves inside
- * root (a symlink in the container's tree must not lead the supervisor to
- * mount over a host directory). */
-static int mount_point(const char *root, const char *target, bool dir, char **ret,
-                       struct lv_error **err)
+static int open_in_root(int rootfd, const char *rel, uint64_t flags)
 {
-        if (!target || target[0] != '/' || strstr(target, "/../") || strstr(target, "/./") ||
-            (strlen(target) >= 3 && streq(target + strlen(target) - 3, "/..")))
-                return lv_error_setf(err, EINVAL, "filesystem target '%s': not a clean absolute path",
+        struct open_how how = {
+                .flags = flags | O_CLOEXEC,
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        };
+        return (int)syscall(SYS_openat2, rootfd, *rel ? rel : ".", &how, sizeof how);
+}
+
+/* Create the mount point `target` inside the root filesystem and return
+ * it as /proc/self/fd/N of an O_PATH descriptor (*ret_fd). Every lookup
+ * is made with RESOLVE_IN_ROOT, so a symlink in the container's tree is
+ * resolved as the container would (inside its root) and can never lead
+ * the supervisor to create or mount anything on the host. */
+static int mount_point(const char *root, const char *target, bool dir, int *ret_fd,
+                       char **ret, struct lv_error **err)
+{
+        if (!target || target[0] != '/' || strlen(target) >= PATH_MAX)
+                return lv_error_setf(err, EINVAL, "filesystem target '%s': not an absolute path",
                                      target ? target : "");
-        _cleanup_free_ char *path = xasprintf("%s%s", root, target);
-        int r = 0;
-        if (dir) {
-                r = mkdir_p(path, 0755, err);
-        } else {
-                _cleanup_free_ char *parent = xstrdup(path);
-                *strrchr(parent, '/') = '\0';
-                r = mkdir_p(parent, 0755, err);
-                if (r == 0) {
-                        int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-                        if (fd < 0 && errno != EISDIR)
-                                r = lv_error_set(err, errno, "creating mount point '%s'", target);
+        _cleanup_close_ int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0)
+                return lv_error_set(err, errno, "opening the root filesystem '%s'", root);
+
+        _cleanup_free_ char *rel = xstrdup(target + strspn(target, "/"));
+        size_t len = strlen(rel);
+        while (len > 0 && rel[len - 1] == '/')
+                rel[--len] = '\0';
+        if (len == 0)
+                return lv_error_setf(err, EINVAL, "filesystem target '%s': the root itself", target);
+
+        /* Create each component below its (resolved-in-root) parent. */
+        for (char *slash = rel;; slash++) {
+                slash = strchr(slash, '/');
+                bool last = !slash;
+                if (slash)
+                        *slash = '\0';
+                char *name = strrchr(rel, '/');
+                _cleanup_close_ int parent = -1;
+                if (name) {
+                        *name = '\0';
+                        parent = open_in_root(rootfd, rel, O_PATH | O_DIRECTORY);
+                        if (parent < 0)
+                                return lv_error_set(err, errno, "mount point '%s': resolving '/%s'",
+                                                    target, rel);
+                        *name++ = '/';
+                } else {
+                        name = rel;
+                        parent = open_in_root(rootfd, "", O_PATH | O_DIRECTORY);
+                        if (parent < 0)
+                                return lv_error_set(err, errno, "mount point '%s'", target);
+                }
+                if (!last || dir) {
+                        if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST)
+                                return lv_error_set(err, errno, "mount point '%s': creating '/%s'",
+                                                    target, rel);
+                } else {
+                        /* A file to bind a file on; O_NOFOLLOW: an existing
+                         * symlink is resolved below, inside the root. */
+                        int fd = openat(parent, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+                        if (fd < 0 && errno != EISDIR && errno != ELOOP)
+                                return lv_error_set(err, errno, "mount point '%s': creating '/%s'",
+                                                    target, rel);
                         if (fd >= 0)
                                 close(fd);
                 }
+                if (last)
+                        break;
+                *slash = '/';
         }
-        if (r < 0)
-                return r;
-        char real[PATH_MAX];
-        if (!realpath(path, real))
-                return lv_error_set(err, errno, "resolving mount point '%s'", target);
-        size_t rl = strlen(root);
-        if (strncmp(real, root, rl) != 0 || (real[rl] != '/' && real[rl] != '\0'))
-                return lv_error_setf(err, EXDEV, "mount point '%s' resolves outside the root filesystem",
-                                     target);
-        *ret = xstrdup(real);
+        int fd = open_in_root(rootfd, rel, O_PATH | (dir ? O_DIRECTORY : 0));
+        if (fd < 0)
+                return lv_error_set(err, errno, "mount point '%s'", target);
+        *ret_fd = fd;
+        *ret = xasprintf("/proc/self/fd/%d", fd);
         return 0;
 }
 
@@ -95,6 +135,7 @@ static int mount_filesystem(const struct lxc_child *c, const struct domain_fs *f
                             struct lv_error **err)
 {
         _cleanup_free_ char *dst = NULL;
+        _cleanup_close_ int dst_fd = -1;
         int r;
         switch (fs->type) {
         case DOMAIN_FS_MOUNT: {
@@ -103,17 +144,25 @@ static int mount_filesystem(const struct lxc_child *c, const struct domain_fs *f
                         return lv_error_set(err, fs->source ? errno : EINVAL,
                                             "filesystem '%s': source '%s'", fs->target,
                                             fs->source ? fs->source : "");
-                if ((r = mount_point(c->rootfs, fs->target, S_ISDIR(st.st_mode), &dst, err)) < 0)
+                if ((r = mount_point(c->rootfs, fs->target, S_ISDIR(st.st_mode), &dst_fd, &dst, err)) < 0)
                         return r;
                 if (mount(fs->source, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
                         return lv_error_set(err, errno, "bind-mounting '%s' on '%s'", fs->source,
                                             fs->target);
-                if (fs->readonly)
-                        return remount_ro(dst, fs->target, err);
-                return 0;
+                if (!fs->readonly)
+                        return 0;
+                /* The descriptor names the covered directory: reopen to
+                 * reach the new mount. */
+                _cleanup_close_ int rootfd = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                _cleanup_close_ int top = rootfd < 0 ? -1
+                                                      : open_in_root(rootfd, fs->target + 1, O_PATH);
+                if (top < 0)
+                        return lv_error_set(err, errno, "reopening mount point '%s'", fs->target);
+                _cleanup_free_ char *top_path = xasprintf("/proc/self/fd/%d", top);
+                return remount_ro(top_path, fs->target, err);
         }
         case DOMAIN_FS_RAM: {
-                if ((r = mount_point(c->rootfs, fs->target, true, &dst, err)) < 0)
+                if ((r = mount_point(c->rootfs, fs->target, true, &dst_fd, &dst, err)) < 0)
                         return r;
                 _cleanup_free_ char *opts = fs->usage_kib ? xasprintf("mode=0755,size=%lluk", fs->usage_kib)
                                                           : xstrdup("mode=0755");
