@@ -81,6 +81,11 @@ static int set_value(const struct key *k, const char *v, struct host_conf *conf,
 {
         void *slot = (char *)conf + k->offset;
         char *end = NULL;
+        for (const char *p = v; *p; p++)
+                if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                        return lv_error_setf(err, EINVAL,
+                                             "%s:%d: %s: control character 0x%02x in the value",
+                                             file, line, k->name, (unsigned char)*p);
         switch (k->kind) {
         case V_UUID: {
                 unsigned char u[16];
@@ -129,6 +134,11 @@ static int set_value(const struct key *k, const char *v, struct host_conf *conf,
                 if (v[0] != '/')
                         return lv_error_setf(err, EINVAL, "%s:%d: %s: '%s' is not an absolute path",
                                              file, line, k->name, v);
+                for (const char *p = v; (p = strstr(p, "/..")); p++)
+                        if (p[3] == '/' || p[3] == '\0')
+                                return lv_error_setf(err, EINVAL,
+                                                     "%s:%d: %s: '%s' leads up with '..'", file,
+                                                     line, k->name, v);
                 break;
         case V_NAME:
                 if (!*v || strchr(v, '/') || strchr(v, ':'))
