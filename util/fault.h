@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Fault injection for tests (docs/robustness.md): fault_point("NAME")
+ * kills the calling process with SIGKILL when the environment variable
+ * LITEVIRT_FAULT equals NAME, so a test can stop a supervisor at an exact
+ * step of its work (e.g. "lxc-after-cgroup") and check what is left.
+ * Always compiled in; the environment is read once, at the first call. */
+
+void fault_point(const char *name);
