@@ -19,5 +19,7 @@ int lvsh_cmd_console(int argc, char **argv, struct lv_error **err);
         { "console", "NAME [--force]", "connect to the guest console",               \
           "    Attaches the terminal to the guest's console; output kept while\n"   \
           "    nobody was attached comes first. Ctrl+] detaches. --force takes\n"   \
-          "    the console over from another client.",                              \
+          "    the console over from another client. Without a terminal, input\n"  \
+          "    is relayed until EOF and output until Ctrl+] is read or the\n"      \
+          "    guest's console closes.",                                            \
           lvsh_cmd_console }

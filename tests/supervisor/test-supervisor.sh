@@ -136,7 +136,6 @@ echo "$info" | grep -q "^Id:             $spid$" && echo "$info" | grep -q "^Sta
 # ---- refusals ----
 out=$("$LVSH" start "$G" 2>&1) && fail "second start accepted" || { echo "$out" | grep -q "already running" && ok "second start refused: $(echo "$out" | tail -1)" || fail "second start: $out"; }
 out=$("$SUP" --foreground "$G" 2>&1) && fail "second supervisor accepted" || { echo "$out" | grep -q "guest '$G' already has a supervisor (pid $spid)" && ok "second supervisor refused" || fail "second supervisor: $out"; }
-out=$("$SUP" --incoming "$G" 2>&1) && fail "--incoming accepted" || { echo "$out" | grep -q "not supported" && ok "--incoming refused clearly" || fail "--incoming: $out"; }
 out=$("$LVSH" resume "$G" 2>&1) && fail "resume of a running guest accepted" || { echo "$out" | grep -q "not valid" && ok "resume of a running guest refused" || fail "resume: $out"; }
 
 # ---- suspend / resume ----
@@ -156,6 +155,17 @@ out=$("$LVSH" console "$G" </dev/null 2>&1) && fail "second console client accep
 printf '\035' >&3 # ^] detaches
 exec 3>&-
 wait_for "! alive $cpid" && ok "^] detaches" || fail "console did not detach"
+# --force takes the console over; the first client is disconnected.
+mkfifo "$T/cin2"
+"$LVSH" console "$G" <"$T/cin2" >"$T/cout2" 2>&1 &
+cpid=$!; bg_pids="$bg_pids $cpid"
+exec 4>"$T/cin2"
+wait_for "grep -q '^Connected' '$T/cout2'"
+echo "took-$$" | "$LVSH" console "$G" --force >"$T/cout3" 2>&1 &
+c3=$!; bg_pids="$bg_pids $c3"
+wait_for "! alive $cpid" && wait_for "grep -q 'got:took-$$' '$T/cout3'" && ok "console --force takes over" || fail "console --force: $(cat "$T/cout2" "$T/cout3")"
+exec 4>&-
+kill "$c3" 2>/dev/null
 
 # ---- control socket robustness (a C client) ----
 if "$CLIENTS" "$G" >"$T/clients.out" 2>&1; then ok "control socket robustness:"; sed 's/^/    /' "$T/clients.out"; else fail "control clients: $(cat "$T/clients.out")"; fi
