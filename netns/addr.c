@@ -66,9 +66,14 @@ static int addr_parse(const char *address, int prefix, const char *peer, int *re
         if (r < 0)
                 return r;
         int maxp = family == AF_INET ? 32 : 128;
-        if (prefix < 0)
+        if (prefix < 0) {
                 prefix = netns_addr_default_prefix(family, buf);
-        if (prefix < 0 || prefix > maxp)
+                if (prefix < 0)
+                        return lv_error_setf(err, EINVAL,
+                                             "address '%s' needs a prefix (no class default)",
+                                             address);
+        }
+        if (prefix > maxp)
                 return lv_error_setf(err, EINVAL, "invalid prefix %d for address '%s' (0..%d)",
                                      prefix, address, maxp);
         if (peer && *peer) {

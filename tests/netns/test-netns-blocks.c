@@ -276,6 +276,8 @@ static void test_addresses(void **state)
         nt_fails(netns_addr_add(nl, "a0", "localhost", 24, NULL, err), EINVAL, "'localhost'");
         nt_fails(netns_addr_add(nl, "a0", "10.0.0.1", 33, NULL, err), EINVAL, "invalid prefix 33");
         nt_fails(netns_addr_add(nl, "a0", "fd00::1", 129, NULL, err), EINVAL, "0..128");
+        nt_fails(netns_addr_add(nl, "a0", "224.0.0.9", -1, NULL, err), EINVAL,
+                 "address '224.0.0.9' needs a prefix");
         nt_fails(netns_addr_add(nl, "a0", "10.0.0.1", 24, "fd00::9", err), EINVAL,
                  "peer of address '10.0.0.1'");
         nt_fails(netns_addr_add(nl, "nosuch", "10.0.0.1", 24, NULL, err), ENODEV,
