@@ -18,6 +18,7 @@
 #include "netns/guest_net.h"
 #include "supervisor/cgroup.h"
 #include "supervisor/driver.h"
+#include "util/fault.h"
 #include "util/log.h"
 
 /* How long the child may take from clone to exec. */
@@ -201,6 +202,7 @@ static int lxc_start(struct lv_guest *g, struct lv_error **err)
         g->cgroup_path = xstrdup(lg->cg->rel_path);
         _cleanup_free_ char *cg_what = xasprintf("cgroup %s", lg->cg->rel_path);
         guest_undo_push(g, cg_what, undo_cgroup, lg, NULL);
+        fault_point("lxc-after-cgroup");
 
         int sp[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
@@ -254,6 +256,7 @@ static int lxc_start(struct lv_guest *g, struct lv_error **err)
         _cleanup_free_ char *what = xasprintf("container init %ld", pid);
         guest_undo_push(g, what, undo_process, proc, free);
         closep(&child_fd);
+        fault_point("lxc-after-clone");
 
         /* The outside set-up, while the child waits. */
         if (userns && (r = lxc_idmap_write((pid_t)pid, def, err)) < 0)
@@ -262,11 +265,13 @@ static int lxc_start(struct lv_guest *g, struct lv_error **err)
                 return r;
         if ((r = lxc_network_setup(g, (pid_t)pid, err)) < 0)
                 return r;
+        fault_point("lxc-after-network");
         if ((r = lxc_sync_send_go(parent_fd, err)) < 0)
                 return r;
         if ((r = lxc_sync_wait_exec(parent_fd, LXC_START_TIMEOUT_MS, err)) < 0)
                 return r;
         log_info("container init %ld exec'd (%s)", pid, def->os.init ? def->os.init : "/sbin/init");
+        fault_point("lxc-after-exec");
         return 0;
 }
 
