@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include "supervisor/supervisor.h"
+#include "util/fault.h"
 #include "util/log.h"
 
 /* A guest restarting more often than this within RESTART_WINDOW seconds
@@ -123,6 +124,7 @@ static int guest_boot(struct supervisor *sv, bool after_crash, struct lv_error *
         }
         sv->start_time = time(NULL);
         log_info("guest process %d started by the %s driver", (int)g->pid, sv->driver->name);
+        fault_point("before-ready");
         return supervisor_transition(sv, after_crash ? GUEST_EVENT_STARTED_CRASHED
                                                      : GUEST_EVENT_STARTED, err);
 }
