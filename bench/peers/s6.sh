@@ -17,6 +17,11 @@ peer_s6_cmds() {
 }
 peer_s6_setup() { mkdir -p "$WORK/s6"; }
 peer_s6_stop_kept() { # PREFIX COUNT: everything in the s6 cgroup is ours
+    # the supervisors first (else they restart what is killed), then the rest
+    for p in $(cg_procs s6); do
+        [ "$(cat /proc/"$p"/comm 2>/dev/null)" = s6-supervise ] && kill -KILL "$p"
+    done
+    sleep 0.2
     # shellcheck disable=SC2046
     kill -KILL $(cg_procs s6) 2>/dev/null
     sleep 0.5   # let the orphans be reaped
