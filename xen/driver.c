@@ -135,6 +135,49 @@ static int console_start(struct lv_guest *g, struct lv_error **err)
         return 0;
 }
 
+/* $RUNDIR/NAME/xen.json: the displays in use, in the schema the QEMU
+ * driver's qemu.json has ({"graphics": [{"type", "listen", "port"}]}), for
+ * `lvsh vncdisplay` / `domdisplay`. VNC autoport is resolved through
+ * xenstore, as `xl vncviewer` does; best effort (the device model may not
+ * have published it yet). */
+static int display_info_write(struct lv_guest *g, struct lv_error **err)
+{
+        const struct domain_def *def = g->def;
+        if (!def->n_graphics)
+                return 0;
+        struct json_object *arr = json_object_new_array();
+        for (int i = 0; i < def->n_graphics; i++) {
+                const struct domain_graphics *gr = &def->graphics[i];
+                int port = gr->port;
+                if (gr->type == DOMAIN_GRAPHICS_VNC && port < 0) {
+                        int display;
+                        _cleanup_error_ struct lv_error *e = NULL;
+                        if (xen_domain_vncdisplay(g->name, &display, &e) < 0)
+                                continue;
+                        port = 5900 + display;
+                }
+                if (port < 0)
+                        continue;
+                struct json_object *o = json_object_new_object();
+                json_object_object_add(o, "type", json_object_new_string(domain_graphics_type_to_string(gr->type)));
+                json_object_object_add(o, "listen", json_object_new_string(gr->listen ? gr->listen : "127.0.0.1"));
+                json_object_object_add(o, "port", json_object_new_int(port));
+                json_object_array_add(arr, o);
+        }
+        struct json_object *root = json_object_new_object();
+        json_object_object_add(root, "graphics", arr);
+        const char *text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
+        char *path = xasprintf("%s/xen.json", g->state_dir);
+        int r = file_write_atomic(path, text, strlen(text), 0644, err);
+        json_object_put(root);
+        if (r < 0) {
+                free(path);
+                return r;
+        }
+        guest_undo_push(g, "xen.json", unlink_undo, path, free);
+        return 0;
+}
+
 static int xen_start(struct lv_guest *g, struct lv_error **err)
 {
         _cleanup_free_ char *cfg = NULL;
@@ -183,6 +226,8 @@ static int xen_start(struct lv_guest *g, struct lv_error **err)
                         if (g->pidfd < 0)
                                 return lv_error_set(err, errno, "guest '%s': dup(pidfd)", g->name);
                         log_info("guest '%s': xl create -F running as pid %d", g->name, (int)pid);
+                        if ((r = display_info_write(g, err)) < 0)
+                                return r;
                         return console_start(g, err);
                 }
                 struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
