@@ -250,5 +250,9 @@ while [ $i -lt 50 ]; do "$LVSH" destroy "$P-m$i" >/dev/null 2>&1; i=$((i + 1)); 
 wait_for '[ "$(owned_links)" = 0 ]' && ok "50 stopped: no litevirt link left" || fail "links left after 50: $(owned_links)"
 [ "$(ip -o link show master br0 | wc -l)" = 0 ] && ok "br0 has no port left" || fail "ports left on br0"
 
+# supervisors built with sanitizers report into their logs
+bad=$(grep -l "Sanitizer\|runtime error:" "$T"/log/* 2>/dev/null)
+[ -z "$bad" ] && ok "no sanitizer report in the supervisors' logs" || fail "sanitizer reports: $(head -20 $bad)"
+
 echo "$fails failure(s)"
 [ $fails = 0 ]
