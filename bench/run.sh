@@ -11,7 +11,7 @@
 # Environment:
 #   LV_BUILD  build dir holding lvsh and litevirt-supervisor (default: the
 #             newest build*/ with both, or skip litevirt's column)
-#   TOOLS     default "unshare crun lxc libvirt nspawn s6 litevirt"
+#   TOOLS     default "unshare crun lxc libvirt nspawn s6 litevirt litevirt_defined"
 #   N         start/stop iterations per tool (default 20, plus 2 warm-up)
 #   GUESTS    guests kept running for the memory figure (default 20)
 #   DENSITY   containers started one after another (default 200, the time
@@ -27,7 +27,7 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(dirname "$HERE")
 LIB=$HERE/lib
-TOOLS=${TOOLS:-"unshare crun lxc libvirt nspawn s6 litevirt"}
+TOOLS=${TOOLS:-"unshare crun lxc libvirt nspawn s6 litevirt litevirt_defined"}
 N=${N:-20}
 GUESTS=${GUESTS:-20}
 DENSITY=${DENSITY:-200}
@@ -157,6 +157,7 @@ bench_tool() {
         printf '%s\tskipped\tset-up failed\n' "$t" >> "$RES"
         return 1
     fi
+    printf 'meta\tload\t%s\t%s\n' "$t" "$(cut -d' ' -f1 /proc/loadavg)" >> "$RES"
     if [ "$t" != s6 ]; then
         log "$t: start/stop latency, $N runs"
         "peer_${t}_cmds" "${PFX}l"
@@ -176,6 +177,11 @@ bench_tool() {
         fi
     fi
 
+    if declare -F "peer_${t}_latency_only" >/dev/null; then
+        "peer_${t}_teardown"
+        trap - EXIT
+        return 0
+    fi
     log "$t: memory with $GUESTS guests"
     "peer_${t}_cmds" "${PFX}m"
     lvb "$t-mem" -k -n "$GUESTS" -w 0 -- "${START[@]}" >&2 || log "$t: memory start failed"

@@ -7,7 +7,8 @@ around it (method, profiles, analysis) is kept."""
 import sys
 
 BEGIN, END = "<!-- BEGIN RESULTS -->", "<!-- END RESULTS -->"
-PEERS = ["unshare", "crun", "lxc", "libvirt", "nspawn", "s6", "litevirt"]
+LOAD = {}  # tool -> 1-minute load average when its runs began
+PEERS = ["unshare", "crun", "lxc", "libvirt", "nspawn", "s6", "litevirt", "litevirt_defined"]
 NAMES = {
     "unshare": "unshare (floor)",
     "crun": "crun 1.8",
@@ -16,6 +17,7 @@ NAMES = {
     "nspawn": "systemd-nspawn 252",
     "s6": "s6-supervise (reference)",
     "litevirt": "**litevirt**",
+    "litevirt_defined": "**litevirt**, already defined: `lvsh start` / `lvsh destroy` only",
 }
 
 
@@ -23,7 +25,9 @@ def load(path):
     timing, procs, summary, meta, skipped = {}, {}, {}, [], {}
     for line in open(path):
         f = line.rstrip("\n").split("\t")
-        if f[0] == "meta":
+        if f[0] == "meta" and f[1] == "load" and len(f) == 4:
+            LOAD[f[2]] = f[3]
+        elif f[0] == "meta":
             meta.append((f[1], f[2] if len(f) > 2 else ""))
         elif len(f) >= 3 and f[1] == "skipped":
             skipped[f[0]] = f[2]
@@ -48,13 +52,13 @@ def ratio(a, b):
 
 def timing_table(timing, metric, title, tools):
     lv = timing.get(("litevirt", metric))
-    out = [f"| tool | median ms | min | max | runs | litevirt / tool |", "|---|---:|---:|---:|---:|---:|"]
+    out = [f"| tool | median ms | min | max | runs | load avg | litevirt / tool |", "|---|---:|---:|---:|---:|---:|---:|"]
     for t in tools:
         v = timing.get((t, metric))
         if not v:
             continue
-        out.append(f"| {NAMES.get(t, t)} | {ms(v[1])} | {ms(v[2])} | {ms(v[3])} | {v[0]} | "
-                   f"{ratio(lv[1] if lv else None, v[1]) if t != 'litevirt' else ''} |")
+        out.append(f"| {NAMES.get(t, t)} | {ms(v[1])} | {ms(v[2])} | {ms(v[3])} | {v[0]} | {LOAD.get(t, '?')} | "
+                   f"{ratio(lv[1] if lv else None, v[1]) if not t.startswith('litevirt') else ''} |")
     return [f"### {title}", ""] + out + [""]
 
 
@@ -71,7 +75,7 @@ def main():
              f"{md.get('load_before', ['?'])[0]} / {md.get('load_after', ['?'])[0]} "
              "(the machine is shared with other engineers compiling: the numbers were taken under load).")
     o.append("")
-    o.append("Versions: " + "; ".join(md.get("version", [])) + ".")
+    o.append("Versions: " + "; ".join(dict.fromkeys(md.get("version", []))) + ".")
     o.append("")
     for t, why in skipped.items():
         o.append(f"- {NAMES.get(t, t)}: not measured ({why}).")
@@ -94,7 +98,7 @@ def main():
             continue
         plist = ", ".join(f"{n}×{c}" + (" (daemon)" if k == "daemon" else "") for n, k, c, *_ in procs.get(t, []))
         o.append(f"| {NAMES.get(t, t)} | {plist or 'none'} | {s[1]:.0f} | {s[2]:.0f} | {s[3]:.0f} | {s[5]:.0f} | "
-                 f"{s[8]:.0f} | {ratio(lv[8] if lv else None, s[8]) if t != 'litevirt' else ''} |")
+                 f"{s[8]:.0f} | {ratio(lv[8] if lv else None, s[8]) if not t.startswith('litevirt') else ''} |")
     o.append("")
 
     dens = [t for t in tools if (t + "-density", "total") in timing]
@@ -115,7 +119,7 @@ def main():
             o.append(f"| {NAMES.get(t, t)} | {t100[1] / 1000:.2f} | {tot[1] / 1000:.2f}{short} | "
                      f"{ms(st[1]) if st else '–'} | {ms(st[3]) if st else '–'} | "
                      f"{s[10] / 1024 if s else 0:.1f} | "
-                     f"{ratio(lvd[1] if lvd else None, t100[1]) if t != 'litevirt' else ''} |")
+                     f"{ratio(lvd[1] if lvd else None, t100[1]) if not t.startswith('litevirt') else ''} |")
         o.append("")
 
     ctl = [(k, v) for k, v in timing.items() if k[1] == "dominfo"]
