@@ -650,6 +650,20 @@ int cgroup_guest_create(const struct domain_def *def, const char *const *devices
                         r = apply_v2(def, h, err);
                 else if (!h->v2)
                         r = apply_v1(def, h, devices_allow, err);
+                if (r == 0 && h->v2 && devices_allow) {
+                        /* The only device control of a unified host; in
+                         * hybrid mode a second line behind v1's. */
+                        struct lv_error *e = NULL;
+                        r = cgroup_devices_bpf_attach(h->dir, devices_allow, &e);
+                        if (r < 0 && cg->mode == CGROUP_MODE_HYBRID) {
+                                log_warning("%s (the v1 devices controller still applies)",
+                                            e->message);
+                                r = 0;
+                        } else if (r < 0 && err && !*err) {
+                                *err = TAKE_PTR(e);
+                        }
+                        lv_error_free(e);
+                }
         }
         if (r < 0) {
                 int saved_n = cg->n_hier;

@@ -87,6 +87,12 @@ struct cgroup_stats {
 };
 int cgroup_guest_stats(struct cgroup *cg, struct cgroup_stats *ret, struct lv_error **err);
 
+/* cgroup v2 device control (cgroup_devices.c): attach a device program
+ * allowing exactly rules_text (v1 syntax: "c 1:3 rwm", "c 136:* rwm", "a")
+ * to the cgroup2 directory dir; everything else is denied. */
+int cgroup_devices_bpf_attach(const char *dir, const char *const *rules_text,
+                              struct lv_error **err);
+
 /* The directory of the guest's cgroup in the hierarchy with `controller`
  * (NULL when there is none; "" finds the cgroup2 tree). */
 const char *cgroup_guest_dir(const struct cgroup *cg, const char *controller);

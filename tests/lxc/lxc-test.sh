@@ -217,6 +217,29 @@ dev)
         stop
         assert_clean
         ;;
+devices)
+        # Device access is denied by the v1 devices controller and, on the
+        # cgroup2 side, by a BPF device program. Open the v1 controller
+        # wide from the host: the program alone must still refuse a node
+        # outside the minimal set (1:11, /dev/kmsg), and allow /dev/null.
+        [ -d /sys/fs/cgroup/unified ] || [ -f /sys/fs/cgroup/cgroup.controllers ] || { echo "SKIP: no cgroup2 tree"; exit 77; }
+        mknod "$ROOT/kmsg-test" c 1 11
+        mknod "$ROOT/null-test" c 1 3
+        write_xml "$TMP/c.xml" "$NAME" 'echo READY; while [ ! -e /out/go ]; do sleep 0.1; done; (exec 3< /kmsg-test) 2> /out/kmsg.err && echo opened > /out/kmsg; (exec 3> /null-test) 2> /out/null.err && echo opened > /out/null; echo DONE; exec sleep 100000' \
+                "<features><capabilities policy='allow'/></features>"
+        start "$TMP/c.xml"
+        wait_log READY 30 || die "no READY"
+        if [ -d /sys/fs/cgroup/devices ]; then
+                echo a > "$(v1_dir devices)/devices.allow" || die "cannot open the v1 devices controller"
+                check "v1 controller opened wide (test set-up)" grep -qx "a \*:\* rwm" "$(v1_dir devices)/devices.list"
+        fi
+        touch "$OUT/go"
+        wait_log DONE 30 || die "no DONE"
+        check "a device outside the set is refused by the BPF program" grep -q "Operation not permitted" "$OUT/kmsg.err"
+        check "a device of the set is allowed" grep -qx opened "$OUT/null"
+        stop
+        assert_clean
+        ;;
 caps)
         # CAP_SYS_MODULE is 16, CAP_SYS_TIME 25, CAP_CHOWN 0, CAP_SYS_ADMIN 21.
         script='grep ^Cap /proc/1/status | tr -d "\t" > /out/caps; echo READY; exec sleep 100000'
