@@ -9,8 +9,8 @@
 #   TOOLS="unshare lxc" bench/run.sh       # a subset
 #
 # Environment:
-#   LV_BUILD  build dir holding lvsh and litevirt-supervisor (default: the
-#             newest build*/ with both, or skip litevirt's column)
+#   LV_BUILD  build dir holding lvsh and litevirt-supervisor (default:
+#             build-bench, set up (-Dtests=false) and brought up to date here)
 #   TOOLS     default "unshare crun lxc libvirt nspawn s6 litevirt litevirt_defined"
 #   N         start/stop iterations per tool (default 20, plus 2 warm-up)
 #   GUESTS    guests kept running for the memory figure (default 20)
@@ -40,6 +40,20 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 "$HERE/install-peers.sh" || exit 1
+
+# litevirt itself: a build of this tree (from a fresh clone: build-bench)
+case " $TOOLS " in
+*" litevirt"*)
+    if [ -z "${LV_BUILD:-}" ]; then
+        LV_BUILD=$TOP/build-bench
+        if [ ! -f "$LV_BUILD/build.ninja" ]; then
+            "$TOP/scripts/install-deps.sh" >/dev/null 2>&1
+            meson setup "$LV_BUILD" "$TOP" -Dtests=false >/dev/null || exit 1
+        fi
+        ninja -C "$LV_BUILD" >/dev/null || { echo "bench/run.sh: litevirt does not build in $LV_BUILD" >&2; exit 1; }
+    fi
+    export LV_BUILD ;;
+esac
 
 # shellcheck source=lib/cgroup.sh
 . "$LIB/cgroup.sh"

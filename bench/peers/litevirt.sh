@@ -2,7 +2,7 @@
 # supervisor stays, one per guest) and `lvsh destroy` + `lvsh undefine`,
 # with LITEVIRT_CONFDIR/RUNDIR in the bench's temp dir. The domain XML is
 # the one libvirt gets (litevirt speaks libvirt's format). Binaries from
-# LV_BUILD (default: the newest build dir of this tree holding both lvsh and
+# LV_BUILD (set by run.sh; else the newest build dir of this tree holding both lvsh and
 # litevirt-supervisor). If `lvsh create` exists, start uses it (one command,
 # transient), else a `sh -c` chains define and start (its ~1 ms counts
 # against litevirt).
