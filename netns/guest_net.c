@@ -36,8 +36,11 @@ static int link_register(struct lv_guest *g, struct netns_nl *nl, const char *na
 {
         struct netns_link_info info;
         int r = netns_link_get(nl, name, &info, err);
-        if (r < 0)
+        if (r < 0) {
+                /* cannot be registered: do not leave it unowned */
+                (void)netns_link_delete(nl, name, NULL);
                 return r;
+        }
         struct link_undo *u = xcalloc(1, sizeof(*u));
         memcpy(u->name, info.name, IFNAMSIZ);
         u->ifindex = info.ifindex;
