@@ -183,6 +183,10 @@ addr=$("$LVSH" domifaddr "$A" 2>&1)
 echo "$addr" | grep -q "^ lan0 *52:54:00:e2:00:01 *ipv4 *10.77.0.2/24$" && ok "domifaddr: ipv4" || fail "domifaddr: $addr"
 echo "$addr" | grep -q "^ - *- *ipv6 *fd77::2/64$" && ok "domifaddr: ipv6 row" || fail "domifaddr ipv6: $addr"
 echo "$addr" | grep -q "^ eth1 .*ipv4 *192.168.201.2/30$" && ok "domifaddr: eth1" || fail "domifaddr eth1: $addr"
+list=$("$LVSH" domiflist "$A" --inactive 2>&1)
+echo "$list" | grep -q "^ - *bridge *br0 *- *52:54:00:e2:00:01$" && ok "domiflist --inactive: the definition only" || fail "domiflist --inactive: $list"
+out=$("$LVSH" domiflist "$P-nosuch" 2>&1) && fail "domiflist of an undefined guest" || { echo "$out" | grep -q "failed to get domain '$P-nosuch'" && ok "domiflist of an undefined guest: $out" || fail "domiflist undefined: $out"; }
+out=$("$LVSH" domifaddr "$C" --source bogus 2>&1) && fail "domifaddr --source bogus accepted" || { echo "$out" | grep -q "Unknown data source 'bogus'" && ok "domifaddr --source bogus refused" || fail "domifaddr bogus: $out"; }
 addr=$("$LVSH" domifaddr "$A" --interface eth1 2>&1)
 echo "$addr" | grep -q "lan0" && fail "domifaddr --interface eth1 shows lan0" || ok "domifaddr --interface"
 
@@ -191,6 +195,7 @@ for g in "$A" "$Bn" "$C"; do "$LVSH" destroy "$g" >/dev/null 2>&1 || fail "destr
 wait_for '[ "$(owned_links)" = 0 ]' && ok "after destroy: no litevirt link left" || fail "links left: $(ip -o link show | grep litevirt)"
 list=$("$LVSH" domiflist "$A" 2>&1)
 echo "$list" | grep -q "^ - *bridge *br0" && ok "domiflist of a stopped guest: -" || fail "domiflist stopped: $list"
+out=$("$LVSH" domifaddr "$A" 2>&1) && fail "domifaddr of a stopped guest" || { echo "$out" | grep -q "is not running" && ok "domifaddr of a stopped guest: $out" || fail "domifaddr stopped: $out"; }
 
 # ---- a killed supervisor whose container's namespace is still held:
 # its links survive; domif-cleanup, or the next start, removes them ----
