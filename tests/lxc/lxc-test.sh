@@ -58,8 +58,9 @@ build_rootfs() {
                 [ -e "$ROOT/$a" ] || ln -s /bin/busybox "$ROOT/$a"
         done
         cp "$LXC_PROBE" "$ROOT/bin/lxc-probe"
-        printf 'root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000:Alice:/home/alice:/bin/sh\n' > "$ROOT/etc/passwd"
-        printf 'root:x:0:\nstaff:x:50:alice\nalice:x:1000:\n' > "$ROOT/etc/group"
+        # Malformed lines, as a hostile or broken container may have, are skipped.
+        printf 'garbage\nalice:x:notanumber:1::/:/bin/sh\n:::::::\nroot:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000:Alice:/home/alice:/bin/sh\n' > "$ROOT/etc/passwd"
+        printf 'staff:x:-5:alice\nroot:x:0:\nstaff:x:50:alice\nalice:x:1000:\n' > "$ROOT/etc/group"
         echo marker > "$ROOT/ro/file"
 }
 
@@ -238,6 +239,22 @@ devices)
         check "a device outside the set is refused by the BPF program" grep -q "Operation not permitted" "$OUT/kmsg.err"
         check "a device of the set is allowed" grep -qx opened "$OUT/null"
         stop
+        assert_clean
+        ;;
+unified)
+        # A unified (cgroup2-only) host, simulated: the cgroup2 tree mounted
+        # alone in a private mount namespace, LITEVIRT_CGROUP_ROOT pointing
+        # at it. This host's cgroup2 tree offers no memory controller, so a
+        # memory limit must be refused by name, leaving nothing behind.
+        [ -d /sys/fs/cgroup/unified ] || { echo "SKIP: not a hybrid host"; exit 77; }
+        command -v unshare >/dev/null || { echo "SKIP: no unshare"; exit 77; }
+        mkdir "$TMP/cg2"
+        write_xml "$TMP/c.xml" "$NAME" 'echo READY; exec sleep 100000'
+        unshare -m sh -c "mount --make-rprivate / && mount -t cgroup2 none '$TMP/cg2' && LITEVIRT_CGROUP_ROOT='$TMP/cg2' exec '$LXC_RUN' '$TMP/c.xml'" < /dev/null > "$TMP/log" 2> "$TMP/err"; rc=$?
+        cat "$TMP/err"
+        check "start refused on a host without the memory controller" test $rc = 1
+        check "the missing controller is named" grep -q "<memory> needs the cgroup2 file 'memory.max'" "$TMP/err"
+        check "the cgroup was created below ours in the cgroup2 tree (message)" grep -q "cgroup '$TMP/cg2.*/litevirt-$NAME'" "$TMP/err"
         assert_clean
         ;;
 caps)
