@@ -11,7 +11,8 @@
 # Environment:
 #   LV_BUILD  build dir holding lvsh and litevirt-supervisor (default:
 #             build-bench, set up (-Dtests=false) and brought up to date here)
-#   TOOLS     default "unshare crun lxc libvirt nspawn s6 litevirt litevirt_defined"
+#   TOOLS     default "unshare crun lxc libvirt nspawn s6 conmon litevirt
+#             litevirt_defined" (s6 and conmon: memory references only)
 #   N         start/stop iterations per tool (default 20, plus 2 warm-up)
 #   GUESTS    guests kept running for the memory figure (default 20)
 #   DENSITY   containers started one after another (default 200, the time
@@ -27,7 +28,7 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(dirname "$HERE")
 LIB=$HERE/lib
-TOOLS=${TOOLS:-"unshare crun lxc libvirt nspawn s6 litevirt litevirt_defined"}
+TOOLS=${TOOLS:-"unshare crun lxc libvirt nspawn s6 conmon litevirt litevirt_defined"}
 N=${N:-20}
 GUESTS=${GUESTS:-20}
 DENSITY=${DENSITY:-200}
@@ -172,7 +173,7 @@ bench_tool() {
         return 1
     fi
     printf 'meta\tload\t%s\t%s\n' "$t" "$(cut -d' ' -f1 /proc/loadavg)" >> "$RES"
-    if [ "$t" != s6 ]; then
+    if ! declare -F "peer_${t}_mem_only" >/dev/null; then
         log "$t: start/stop latency, $N runs"
         "peer_${t}_cmds" "${PFX}l"
         local perf_pid=""
@@ -207,7 +208,7 @@ bench_tool() {
     fi
     "peer_${t}_stop_kept" "${PFX}m" "$GUESTS"
 
-    if [ "$DENSITY" -gt 0 ] && [ "$t" != s6 ]; then
+    if [ "$DENSITY" -gt 0 ] && ! declare -F "peer_${t}_mem_only" >/dev/null; then
         log "$t: density, $DENSITY starts"
         "peer_${t}_cmds" "${PFX}d"
         lvb "$t-density" -k -K 100 -n "$DENSITY" -w 0 -T 120 -- "${START[@]}" >&2 || log "$t: density start failed"

@@ -8,7 +8,7 @@ import sys
 
 BEGIN, END = "<!-- BEGIN RESULTS -->", "<!-- END RESULTS -->"
 LOAD = {}  # tool -> 1-minute load average when its runs began
-PEERS = ["unshare", "crun", "lxc", "libvirt", "nspawn", "s6", "litevirt", "litevirt_defined"]
+PEERS = ["unshare", "crun", "lxc", "libvirt", "nspawn", "s6", "conmon", "litevirt", "litevirt_defined"]
 NAMES = {
     "unshare": "unshare (floor)",
     "crun": "crun 1.8",
@@ -16,6 +16,7 @@ NAMES = {
     "libvirt": "libvirt 9.0 LXC",
     "nspawn": "systemd-nspawn 252",
     "s6": "s6-supervise (reference)",
+    "conmon": "crun + conmon 2.1 (reference)",
     "litevirt": "**litevirt**",
     "litevirt_defined": "**litevirt**, already defined: `lvsh start` / `lvsh destroy` only",
 }

@@ -1,6 +1,7 @@
 # Reference "s6-supervise" (memory only): the smallest classic per-service
 # supervisor, supervising the same unshare container as the floor. Its own
 # per-guest process is s6-supervise; the `unshare` parent is listed apart.
+peer_s6_mem_only() { :; }
 peer_s6_cmds() {
     START=(s6-supervise "$WORK/s6/$1{i}")
     STOP=(@term)
@@ -16,14 +17,15 @@ peer_s6_cmds() {
     done
 }
 peer_s6_setup() { mkdir -p "$WORK/s6"; }
-peer_s6_stop_kept() { # PREFIX COUNT: everything in the s6 cgroup is ours
+peer_s6_stop_kept() { # PREFIX COUNT
     # the supervisors first (else they restart what is killed), then the rest
     for p in $(cg_procs s6); do
         [ "$(cat /proc/"$p"/comm 2>/dev/null)" = s6-supervise ] && kill -KILL "$p"
     done
     sleep 0.2
-    # shellcheck disable=SC2046
-    kill -KILL $(cg_procs s6) 2>/dev/null
+    for p in $(cg_procs s6); do   # not this shell, which lives there too
+        case "$(cat /proc/"$p"/comm 2>/dev/null)" in unshare|sleep) kill -KILL "$p" ;; esac
+    done
     sleep 0.5   # let the orphans be reaped
     return 0
 }
