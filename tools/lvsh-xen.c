@@ -24,7 +24,8 @@ static int check_args(const char *name, int argc, char **argv, struct lv_error *
                 return lv_error_setf(err, LV_ERR_UNSUPPORTED,
                                      "format '%s' is not supported (supported: xen-xl)", argv[1]);
 #if !LV_WITH_XEN
-        return lv_error_setf(err, LV_ERR_UNSUPPORTED, "litevirt was built without Xen support (-Dxen=disabled)");
+        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                             "litevirt was built without Xen support (-Dxen=disabled)");
 #endif
         return 0;
 }
@@ -71,15 +72,15 @@ static int cmd_to_native(int argc, char **argv, struct lv_error **err)
 }
 
 const struct lvsh_command lvsh_xen_commands[] = {
-        { "domxml-from-native", "FORMAT FILE", "convert a native guest configuration to domain XML",
-          "    FORMAT is xen-xl: FILE is a Xen xl.cfg. Every key must be understood:\n"
-          "    xl ignores misspelt keys, lvsh names them as errors.",
-          cmd_from_native },
-        { "domxml-to-native", "FORMAT FILE", "convert domain XML to a native guest configuration",
-          "    FORMAT is xen-xl: prints the xl.cfg the Xen driver runs the guest with.\n"
-          "    Anything xl.cfg cannot express is refused, naming it.",
-          cmd_to_native },
-        { 0 },
+        {"domxml-from-native", "FORMAT FILE", "convert a native guest configuration to domain XML",
+         "    FORMAT is xen-xl: FILE is a Xen xl.cfg. Every key must be understood:\n"
+         "    xl ignores misspelt keys, lvsh names them as errors.",
+         cmd_from_native},
+        {"domxml-to-native", "FORMAT FILE", "convert domain XML to a native guest configuration",
+         "    FORMAT is xen-xl: prints the xl.cfg the Xen driver runs the guest with.\n"
+         "    Anything xl.cfg cannot express is refused, naming it.",
+         cmd_to_native},
+        {0},
 };
 
 static const struct lvsh_command *cmd_find(const char *name)

@@ -45,7 +45,7 @@ struct xl_process {
 static void xl_process_undo(struct lv_guest *g, void *data)
 {
         struct xl_process *p = data;
-        char *args[] = { "destroy", p->name, NULL };
+        char *args[] = {"destroy", p->name, NULL};
         _cleanup_error_ struct lv_error *e = NULL;
         /* the domain first, so xl create -F sees it die and exits */
         (void)xen_xl_run(args, NULL, &e);
@@ -114,7 +114,7 @@ static int console_start(struct lv_guest *g, struct lv_error **err)
         posix_spawnattr_init(&attr);
         posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
         const char *xl = xen_xl_path();
-        char *argv[] = { (char *)xl, "console", (char *)g->name, NULL };
+        char *argv[] = {(char *)xl, "console", (char *)g->name, NULL};
         pid_t pid;
         int r = posix_spawnp(&pid, xl, &fa, &attr, argv, environ);
         posix_spawn_file_actions_destroy(&fa);
@@ -159,8 +159,11 @@ static int display_info_write(struct lv_guest *g, struct lv_error **err)
                 if (port < 0)
                         continue;
                 struct json_object *o = json_object_new_object();
-                json_object_object_add(o, "type", json_object_new_string(domain_graphics_type_to_string(gr->type)));
-                json_object_object_add(o, "listen", json_object_new_string(gr->listen ? gr->listen : "127.0.0.1"));
+                json_object_object_add(
+                        o, "type",
+                        json_object_new_string(domain_graphics_type_to_string(gr->type)));
+                json_object_object_add(
+                        o, "listen", json_object_new_string(gr->listen ? gr->listen : "127.0.0.1"));
                 json_object_object_add(o, "port", json_object_new_int(port));
                 json_object_array_add(arr, o);
         }
@@ -203,12 +206,13 @@ static int xen_start(struct lv_guest *g, struct lv_error **err)
         posix_spawn_file_actions_addopen(&fa, 1, log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
         posix_spawn_file_actions_adddup2(&fa, 1, 2);
         const char *xl = xen_xl_path();
-        char *argv[] = { (char *)xl, "create", "-F", path, NULL };
+        char *argv[] = {(char *)xl, "create", "-F", path, NULL};
         pid_t pid;
         r = posix_spawnp(&pid, xl, &fa, NULL, argv, environ);
         posix_spawn_file_actions_destroy(&fa);
         if (r != 0)
-                return lv_error_set(err, r, "guest '%s': running '%s create -F %s'", g->name, xl, path);
+                return lv_error_set(err, r, "guest '%s': running '%s create -F %s'", g->name, xl,
+                                    path);
         struct xl_process *p = xcalloc(1, sizeof(*p));
         p->pid = pid;
         p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
@@ -230,7 +234,7 @@ static int xen_start(struct lv_guest *g, struct lv_error **err)
                                 return r;
                         return console_start(g, err);
                 }
-                struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
+                struct pollfd pfd = {.fd = p->pidfd, .events = POLLIN};
                 if (poll(&pfd, 1, 100) > 0) {
                         int status = 0;
                         waitpid(pid, &status, 0);
@@ -244,18 +248,19 @@ static int xen_start(struct lv_guest *g, struct lv_error **err)
                                 log[--len] = '\0';
                         if (log && strrchr(log, '\n'))
                                 last = strrchr(log, '\n') + 1;
-                        return lv_error_setf(err, EIO, "guest '%s': xl create exited (status %d)%s%s",
+                        return lv_error_setf(err, EIO,
+                                             "guest '%s': xl create exited (status %d)%s%s",
                                              g->name, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
                                              *last ? ": " : "", last);
                 }
         }
-        return lv_error_setf(err, ETIMEDOUT, "guest '%s': not running %d s after xl create", g->name,
-                             XEN_START_STEPS / 10);
+        return lv_error_setf(err, ETIMEDOUT, "guest '%s': not running %d s after xl create",
+                             g->name, XEN_START_STEPS / 10);
 }
 
 static int xl_on_domain(struct lv_guest *g, const char *verb, struct lv_error **err)
 {
-        char *args[] = { (char *)verb, (char *)g->name, NULL };
+        char *args[] = {(char *)verb, (char *)g->name, NULL};
         int r = xen_xl_run(args, NULL, err);
         if (r < 0)
                 return lv_error_prefix(err, "guest '%s': %s", g->name, verb);
@@ -290,7 +295,7 @@ static int xen_resume(struct lv_guest *g, struct lv_error **err)
 /* `xl list NAME`: Name ID Mem(MiB) VCPUs State Time(s) */
 static int xen_stats(struct lv_guest *g, struct json_object *out, struct lv_error **err)
 {
-        char *args[] = { "list", (char *)g->name, NULL };
+        char *args[] = {"list", (char *)g->name, NULL};
         _cleanup_free_ char *text = NULL;
         int r = xen_xl_run(args, &text, err);
         if (r < 0)
@@ -299,8 +304,10 @@ static int xen_stats(struct lv_guest *g, struct json_object *out, struct lv_erro
         char name[128], state[16];
         long id, mem, vcpus;
         double secs;
-        if (!line || sscanf(line + 1, "%127s %ld %ld %ld %15s %lf", name, &id, &mem, &vcpus, state, &secs) != 6)
-                return lv_error_setf(err, LV_ERR_PROTOCOL, "guest '%s': unexpected 'xl list' output", g->name);
+        if (!line || sscanf(line + 1, "%127s %ld %ld %ld %15s %lf", name, &id, &mem, &vcpus, state,
+                            &secs) != 6)
+                return lv_error_setf(err, LV_ERR_PROTOCOL,
+                                     "guest '%s': unexpected 'xl list' output", g->name);
         json_object_object_add(out, "balloon.current", json_object_new_int64((int64_t)mem * 1024));
         json_object_object_add(out, "vcpu.current", json_object_new_int64(vcpus));
         json_object_object_add(out, "cpu.time", json_object_new_int64((int64_t)(secs * 1e9)));
@@ -334,7 +341,7 @@ static int xen_exited(struct lv_guest *g, int wait_status)
                 return GUEST_EXIT_CRASH;
         default:
                 return WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0 ? GUEST_EXIT_POWEROFF
-                                                                              : GUEST_EXIT_CRASH;
+                                                                               : GUEST_EXIT_CRASH;
         }
 }
 

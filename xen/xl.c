@@ -20,8 +20,8 @@ const char *xen_xl_path(void)
 
 static int run_program(const char *prog, char *const args[], char **ret_out, struct lv_error **err)
 {
-        int out[2] = { -1, -1 }, errp[2] = { -1, -1 };
-        _cleanup_strbuf_ struct strbuf cmd = { 0 };
+        int out[2] = {-1, -1}, errp[2] = {-1, -1};
+        _cleanup_strbuf_ struct strbuf cmd = {0};
         strbuf_append(&cmd, prog);
         for (char *const *a = args; *a; a++)
                 strbuf_printf(&cmd, " %s", *a);
@@ -54,8 +54,8 @@ static int run_program(const char *prog, char *const args[], char **ret_out, str
         closep(&err_w);
         err_w = -1;
 
-        struct strbuf bufs[2] = { { 0 }, { 0 } };
-        struct pollfd pfd[2] = { { .fd = out_r, .events = POLLIN }, { .fd = err_r, .events = POLLIN } };
+        struct strbuf bufs[2] = {{0}, {0}};
+        struct pollfd pfd[2] = {{.fd = out_r, .events = POLLIN}, {.fd = err_r, .events = POLLIN}};
         bool too_big = false;
         while (pfd[0].fd >= 0 || pfd[1].fd >= 0) {
                 if (poll(pfd, 2, -1) < 0) {
@@ -110,23 +110,25 @@ int xen_host_check(struct lv_error **err)
 {
         struct stat st;
         if (stat("/proc/xen", &st) < 0)
-                return lv_error_setf(err, ENODEV,
-                                     "no Xen hypervisor on this host (/proc/xen is absent): Xen guests "
-                                     "need a host booted under Xen, as its control domain");
+                return lv_error_setf(
+                        err, ENODEV,
+                        "no Xen hypervisor on this host (/proc/xen is absent): Xen guests "
+                        "need a host booted under Xen, as its control domain");
         _cleanup_free_ char *caps = NULL;
         size_t len;
         _cleanup_error_ struct lv_error *e = NULL;
         if (file_read_bounded("/proc/xen/capabilities", 4096, &caps, &len, &e) < 0 ||
             !strstr(caps, "control_d"))
-                return lv_error_setf(err, ENODEV,
-                                     "this host is not Xen's control domain (/proc/xen/capabilities "
-                                     "lacks control_d; is xenfs mounted?)");
+                return lv_error_setf(
+                        err, ENODEV,
+                        "this host is not Xen's control domain (/proc/xen/capabilities "
+                        "lacks control_d; is xenfs mounted?)");
         return 0;
 }
 
 int xen_domain_state(const char *name, enum guest_state *ret, struct lv_error **err)
 {
-        char *args[] = { "list", (char *)name, NULL };
+        char *args[] = {"list", (char *)name, NULL};
         _cleanup_free_ char *out = NULL;
         int r = xen_xl_run(args, &out, err);
         if (r < 0)
@@ -136,11 +138,11 @@ int xen_domain_state(const char *name, enum guest_state *ret, struct lv_error **
         if (!line)
                 return lv_error_setf(err, LV_ERR_PROTOCOL, "'xl list %s': no domain line", name);
         char field[6][128];
-        int n = sscanf(line + 1, "%127s %127s %127s %127s %127s %127s", field[0], field[1], field[2],
-                       field[3], field[4], field[5]);
+        int n = sscanf(line + 1, "%127s %127s %127s %127s %127s %127s", field[0], field[1],
+                       field[2], field[3], field[4], field[5]);
         if (n != 6 || !streq(field[0], name) || strlen(field[4]) != 6)
-                return lv_error_setf(err, LV_ERR_PROTOCOL, "'xl list %s': unexpected line '%.80s'", name,
-                                     line + 1);
+                return lv_error_setf(err, LV_ERR_PROTOCOL, "'xl list %s': unexpected line '%.80s'",
+                                     name, line + 1);
         const char *s = field[4]; /* "rbpscd" with '-' for unset flags */
         if (s[4] == 'c')
                 *ret = GUEST_STATE_CRASHED;
@@ -155,7 +157,7 @@ int xen_domain_state(const char *name, enum guest_state *ret, struct lv_error **
 
 int xen_domain_vncdisplay(const char *name, int *ret_display, struct lv_error **err)
 {
-        char *args[] = { "domid", (char *)name, NULL };
+        char *args[] = {"domid", (char *)name, NULL};
         _cleanup_free_ char *domid = NULL, *port = NULL;
         int r = xen_xl_run(args, &domid, err);
         if (r < 0)
@@ -163,13 +165,14 @@ int xen_domain_vncdisplay(const char *name, int *ret_display, struct lv_error **
         domid[strcspn(domid, "\n")] = '\0';
         /* where xl vncviewer looks */
         _cleanup_free_ char *path = xasprintf("/local/domain/%s/console/vnc-port", domid);
-        char *rargs[] = { path, NULL };
+        char *rargs[] = {path, NULL};
         r = run_program("xenstore-read", rargs, &port, err);
         if (r < 0)
                 return lv_error_prefix(err, "guest '%s': VNC port", name);
         int p = atoi(port);
         if (p < 5900 || p > 65535)
-                return lv_error_setf(err, LV_ERR_PROTOCOL, "guest '%s': VNC port '%s' out of range", name, port);
+                return lv_error_setf(err, LV_ERR_PROTOCOL, "guest '%s': VNC port '%s' out of range",
+                                     name, port);
         *ret_display = p - 5900;
         return 0;
 }

@@ -10,8 +10,8 @@
 
 enum guest_kind { KIND_PV, KIND_HVM, KIND_PVH };
 
-static const char *const kind_keys[] = { "pv", "hvm", "pvh" };   /* xl's type = */
-static const char *const kind_names[] = { "PV", "HVM", "PVH" };  /* in messages */
+static const char *const kind_keys[] = {"pv", "hvm", "pvh"};  /* xl's type = */
+static const char *const kind_names[] = {"PV", "HVM", "PVH"}; /* in messages */
 
 struct writer {
         struct strbuf sb;
@@ -51,7 +51,8 @@ static int unsupported(struct writer *w, const char *fmt, ...)
         if (vasprintf(&msg, fmt, ap) < 0)
                 abort();
         va_end(ap);
-        int r = lv_error_setf(w->err, LV_ERR_UNSUPPORTED, "guest '%s': %s cannot be expressed in xl.cfg",
+        int r = lv_error_setf(w->err, LV_ERR_UNSUPPORTED,
+                              "guest '%s': %s cannot be expressed in xl.cfg",
                               w->def->name ? w->def->name : "?", msg);
         free(msg);
         return r;
@@ -87,11 +88,20 @@ static void append_quoted(struct strbuf *sb, const char *s)
         strbuf_append(sb, "\"");
         for (const char *p = s; *p; p++) {
                 switch (*p) {
-                case '"': strbuf_append(sb, "\\\""); break;
-                case '\\': strbuf_append(sb, "\\\\"); break;
-                case '\n': strbuf_append(sb, "\\n"); break;
-                case '\t': strbuf_append(sb, "\\t"); break;
-                default: strbuf_append_len(sb, p, 1);
+                case '"':
+                        strbuf_append(sb, "\\\"");
+                        break;
+                case '\\':
+                        strbuf_append(sb, "\\\\");
+                        break;
+                case '\n':
+                        strbuf_append(sb, "\\n");
+                        break;
+                case '\t':
+                        strbuf_append(sb, "\\t");
+                        break;
+                default:
+                        strbuf_append_len(sb, p, 1);
                 }
         }
         strbuf_append(sb, "\"");
@@ -149,8 +159,8 @@ static int write_comments(struct writer *w)
         const struct domain_def *def = w->def;
         /* xl has no place for these; they stay in the definition and are
          * shown to a reader of the generated file. */
-        const char *names[] = { "title", "description" };
-        const char *values[] = { def->title, def->description };
+        const char *names[] = {"title", "description"};
+        const char *values[] = {def->title, def->description};
         for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
                 if (!values[i])
                         continue;
@@ -168,7 +178,8 @@ static int check_unsupported(struct writer *w)
 {
         const struct domain_def *def = w->def;
         if (def->type != DOMAIN_TYPE_XEN)
-                return invalid(w, "domain type '%s' is not 'xen'", domain_type_to_string(def->type));
+                return invalid(w, "domain type '%s' is not 'xen'",
+                               domain_type_to_string(def->type));
         if (def->n_filesystems)
                 return unsupported(w, "<filesystem>");
         if (def->n_uidmap || def->n_gidmap)
@@ -249,7 +260,9 @@ static int write_os(struct writer *w)
 
         if (os->arch && !streq(os->arch, "x86_64") && !streq(os->arch, "i686"))
                 return unsupported(w, "<os><type arch='%s'>", os->arch);
-        const char *machine = w->kind == KIND_PV ? "xenpv" : w->kind == KIND_HVM ? "xenfv" : "xenpvh";
+        const char *machine = w->kind == KIND_PV    ? "xenpv"
+                              : w->kind == KIND_HVM ? "xenfv"
+                                                    : "xenpvh";
         if (os->machine && !streq(os->machine, machine))
                 return unsupported(w, "<os><type machine='%s'> for a %s guest", os->machine,
                                    kind_names[w->kind]);
@@ -257,8 +270,9 @@ static int write_os(struct writer *w)
 
         if (w->kind != KIND_HVM) {
                 if (os->n_boot)
-                        return unsupported(w, "<boot> for a %s guest (only HVM guests have a boot order)",
-                                           kind_names[w->kind]);
+                        return unsupported(
+                                w, "<boot> for a %s guest (only HVM guests have a boot order)",
+                                kind_names[w->kind]);
                 if (os->loader)
                         return unsupported(w, "<loader> for a %s guest", kind_names[w->kind]);
         }
@@ -266,7 +280,8 @@ static int write_os(struct writer *w)
                 if (!os->kernel && !def->bootloader)
                         return invalid(w, "a PV guest needs <kernel> or <bootloader>");
                 if (os->kernel && def->bootloader)
-                        return invalid(w, "a PV guest has either <kernel> or <bootloader>, not both");
+                        return invalid(w,
+                                       "a PV guest has either <kernel> or <bootloader>, not both");
         } else if (def->bootloader) {
                 return unsupported(w, "<bootloader> for a %s guest", kind_names[w->kind]);
         }
@@ -288,23 +303,28 @@ static int write_os(struct writer *w)
                         return invalid(w, "<bootloader_args> without <bootloader>");
                 /* xl wants a list of arguments; libvirt keeps one string */
                 if (strpbrk(def->bootloader_args, "\"'\\"))
-                        return unsupported(w, "<bootloader_args> with quotes or backslashes (xl takes a list of words)");
+                        return unsupported(w, "<bootloader_args> with quotes or backslashes (xl "
+                                              "takes a list of words)");
                 _cleanup_strv_free_ char **words = NULL;
                 _cleanup_free_ char *copy = xstrdup(def->bootloader_args);
                 char *save = NULL;
-                for (char *t = strtok_r(copy, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save))
+                for (char *t = strtok_r(copy, " \t\n", &save); t;
+                     t = strtok_r(NULL, " \t\n", &save))
                         strv_push(&words, xstrdup(t));
-                if (words && (r = put_list(w, "bootloader_args", words, (int)strv_length(words))) < 0)
+                if (words &&
+                    (r = put_list(w, "bootloader_args", words, (int)strv_length(words))) < 0)
                         return r;
         }
 
         if (w->kind == KIND_HVM) {
                 if (os->n_boot) {
                         static const char letters[DOMAIN_BOOT_LAST] = {
-                                [DOMAIN_BOOT_FD] = 'a', [DOMAIN_BOOT_CDROM] = 'd',
-                                [DOMAIN_BOOT_HD] = 'c', [DOMAIN_BOOT_NETWORK] = 'n',
+                                [DOMAIN_BOOT_FD] = 'a',
+                                [DOMAIN_BOOT_CDROM] = 'd',
+                                [DOMAIN_BOOT_HD] = 'c',
+                                [DOMAIN_BOOT_NETWORK] = 'n',
                         };
-                        char boot[DOMAIN_BOOT_LAST + 1] = { 0 };
+                        char boot[DOMAIN_BOOT_LAST + 1] = {0};
                         for (int i = 0; i < os->n_boot && i < DOMAIN_BOOT_LAST; i++)
                                 boot[i] = letters[os->boot[i]];
                         put_string(w, "boot", boot);
@@ -327,8 +347,12 @@ static int write_features(struct writer *w)
 {
         const struct domain_features *f = &w->def->features;
         if (w->kind != KIND_HVM) {
-                const char *name = f->pae ? "pae" : f->acpi ? "acpi" : f->apic ? "apic" :
-                                   f->viridian ? "viridian" : f->hap ? "hap" : NULL;
+                const char *name = f->pae        ? "pae"
+                                   : f->acpi     ? "acpi"
+                                   : f->apic     ? "apic"
+                                   : f->viridian ? "viridian"
+                                   : f->hap      ? "hap"
+                                                 : NULL;
                 if (name)
                         return unsupported(w, "<features><%s/> for a %s guest", name,
                                            kind_names[w->kind]);
@@ -363,16 +387,19 @@ static int write_clock(struct writer *w)
                 errno = 0;
                 offset = strtoll(adj, &end, 10);
                 if (errno || end == adj || *end)
-                        return invalid(w, "<clock adjustment='%s'> is not a number of seconds", adj);
+                        return invalid(w, "<clock adjustment='%s'> is not a number of seconds",
+                                       adj);
                 has_offset = true;
                 break;
         }
         default:
-                return unsupported(w, "<clock offset='%s'>", domain_clock_offset_to_string(def->clock_offset));
+                return unsupported(w, "<clock offset='%s'>",
+                                   domain_clock_offset_to_string(def->clock_offset));
         }
         if (def->clock_offset != DOMAIN_CLOCK_VARIABLE && def->clock_adjustment &&
             !streq(def->clock_adjustment, "reset"))
-                return unsupported(w, "<clock adjustment='%s'> with offset '%s'", def->clock_adjustment,
+                return unsupported(w, "<clock adjustment='%s'> with offset '%s'",
+                                   def->clock_adjustment,
                                    domain_clock_offset_to_string(def->clock_offset));
         if (has_offset) {
                 if (w->kind != KIND_HVM && offset)
@@ -388,8 +415,8 @@ static int write_clock(struct writer *w)
 static int write_lifecycle(struct writer *w)
 {
         const struct domain_def *def = w->def;
-        const char *keys[] = { "on_poweroff", "on_reboot", "on_crash" };
-        enum domain_lifecycle values[] = { def->on_poweroff, def->on_reboot, def->on_crash };
+        const char *keys[] = {"on_poweroff", "on_reboot", "on_crash"};
+        enum domain_lifecycle values[] = {def->on_poweroff, def->on_reboot, def->on_crash};
         for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
                 const char *s = xen_lifecycle_to_string(values[i]);
                 if (!s)
@@ -420,9 +447,12 @@ static int graphics_listen(struct writer *w, const struct domain_graphics *g, co
         if (g->n_listens) {
                 const struct domain_graphics_listen *l = &g->listens[0];
                 if (l->type && !streq(l->type, "address"))
-                        return unsupported(w, "<graphics type='%s'><listen type='%s'>", what, l->type);
+                        return unsupported(w, "<graphics type='%s'><listen type='%s'>", what,
+                                           l->type);
                 if (l->address && addr && !streq(l->address, addr))
-                        return invalid(w, "<graphics type='%s'> listen '%s' differs from <listen address='%s'>",
+                        return invalid(w,
+                                       "<graphics type='%s'> listen '%s' differs from <listen "
+                                       "address='%s'>",
                                        what, addr, l->address);
                 if (l->address)
                         addr = l->address;
@@ -457,7 +487,7 @@ static int write_vnc(struct writer *w, const struct domain_graphics *g)
                 return 0; /* keymap: write_graphics, shared with SPICE */
         }
         /* PV/PVH: a virtual framebuffer device */
-        _cleanup_strbuf_ struct strbuf spec = { 0 };
+        _cleanup_strbuf_ struct strbuf spec = {0};
         char num[16];
         strbuf_append(&spec, "vnc=1");
         if (listen && (r = spec_add(w, &spec, "VNC", "vnclisten", listen)) < 0)
@@ -471,7 +501,7 @@ static int write_vnc(struct writer *w, const struct domain_graphics *g)
                 return r;
         if (g->keymap && (r = spec_add(w, &spec, "VNC", "keymap", g->keymap)) < 0)
                 return r;
-        char *items[] = { spec.buf };
+        char *items[] = {spec.buf};
         return put_list(w, "vfb", items, 1);
 }
 
@@ -482,7 +512,8 @@ static int write_spice(struct writer *w, const struct domain_graphics *g)
         if (r < 0)
                 return r;
         if (w->kind != KIND_HVM)
-                return unsupported(w, "<graphics type='spice'> for a %s guest", kind_names[w->kind]);
+                return unsupported(w, "<graphics type='spice'> for a %s guest",
+                                   kind_names[w->kind]);
         if (g->autoport || (g->port == -1 && g->tls_port == -1))
                 return unsupported(w, "<graphics type='spice' autoport='yes'> (xl needs a port)");
         if (g->websocket != -1)
@@ -520,7 +551,8 @@ static int write_graphics(struct writer *w)
         const struct domain_graphics *vnc = NULL, *spice = NULL;
         for (int i = 0; i < def->n_graphics; i++) {
                 const struct domain_graphics *g = &def->graphics[i];
-                const struct domain_graphics **slot = g->type == DOMAIN_GRAPHICS_VNC ? &vnc : &spice;
+                const struct domain_graphics **slot =
+                        g->type == DOMAIN_GRAPHICS_VNC ? &vnc : &spice;
                 if (*slot)
                         return unsupported(w, "a second <graphics type='%s'>",
                                            domain_graphics_type_to_string(g->type));
@@ -576,7 +608,8 @@ static int write_serials(struct writer *w)
                         return unsupported(w, "<serial><target><model name='%s'>", c->target_model);
                 int port = (int)strv_length(serials);
                 if (c->target_port != -1 && c->target_port != port)
-                        return unsupported(w, "<serial><target port='%d'> out of order (next is %d)",
+                        return unsupported(w,
+                                           "<serial><target port='%d'> out of order (next is %d)",
                                            c->target_port, port);
                 strv_push(&serials, xstrdup("pty"));
         }
@@ -676,7 +709,8 @@ static int write_devices_misc(struct writer *w)
                         if (c->model && c->type != DOMAIN_CONTROLLER_PCI &&
                             c->type != DOMAIN_CONTROLLER_USB)
                                 return unsupported(w, "<controller type='%s' model='%s'>",
-                                                   domain_controller_type_to_string(c->type), c->model);
+                                                   domain_controller_type_to_string(c->type),
+                                                   c->model);
                         continue; /* implied by the guest type */
                 default:
                         return unsupported(w, "<controller type='%s'>",
@@ -696,11 +730,12 @@ static int write_nets(struct writer *w)
         int r;
         for (int i = 0; i < def->n_nets; i++) {
                 const struct domain_net *n = &def->nets[i];
-                _cleanup_strbuf_ struct strbuf spec = { 0 };
+                _cleanup_strbuf_ struct strbuf spec = {0};
                 char what[32];
                 snprintf(what, sizeof(what), "<interface> #%d", i + 1);
                 if (n->type != DOMAIN_NET_BRIDGE && n->type != DOMAIN_NET_ETHERNET)
-                        return unsupported(w, "<interface type='%s'>", domain_net_type_to_string(n->type));
+                        return unsupported(w, "<interface type='%s'>",
+                                           domain_net_type_to_string(n->type));
                 if (n->guest_dev)
                         return unsupported(w, "%s <guest dev=...>", what);
                 if (n->n_routes)
@@ -710,11 +745,14 @@ static int write_nets(struct writer *w)
                 if (n->mac && (r = spec_add(w, &spec, what, "mac", n->mac)) < 0)
                         return r;
                 if (n->type == DOMAIN_NET_ETHERNET && !n->script)
-                        return unsupported(w, "%s type 'ethernet' without <script path=...> (xl would bridge it to xenbr0)",
+                        return unsupported(w,
+                                           "%s type 'ethernet' without <script path=...> (xl would "
+                                           "bridge it to xenbr0)",
                                            what);
                 if (n->type == DOMAIN_NET_BRIDGE) {
                         if (!n->source)
-                                return invalid(w, "%s type 'bridge' without <source bridge=...>", what);
+                                return invalid(w, "%s type 'bridge' without <source bridge=...>",
+                                               what);
                         if ((r = spec_add(w, &spec, what, "bridge", n->source)) < 0)
                                 return r;
                 }
@@ -725,8 +763,8 @@ static int write_nets(struct writer *w)
                                 spec_add(w, &spec, what, "type", "vif");
                         } else {
                                 if (w->kind != KIND_HVM)
-                                        return unsupported(w, "%s <model type='%s'> for a %s guest", what,
-                                                           n->model, kind_names[w->kind]);
+                                        return unsupported(w, "%s <model type='%s'> for a %s guest",
+                                                           what, n->model, kind_names[w->kind]);
                                 if ((r = spec_add(w, &spec, what, "model", n->model)) < 0)
                                         return r;
                         }
@@ -739,7 +777,7 @@ static int write_nets(struct writer *w)
                         spec_add(w, &spec, what, "mtu", num);
                 }
                 if (n->n_ips) {
-                        _cleanup_strbuf_ struct strbuf ips = { 0 };
+                        _cleanup_strbuf_ struct strbuf ips = {0};
                         for (int j = 0; j < n->n_ips; j++) {
                                 const struct domain_ip *ip = &n->ips[j];
                                 if (ip->prefix != -1 || ip->peer)
@@ -808,7 +846,7 @@ static int write_disks(struct writer *w)
         int r;
         for (int i = 0; i < def->n_disks; i++) {
                 const struct domain_disk *d = &def->disks[i];
-                _cleanup_strbuf_ struct strbuf spec = { 0 };
+                _cleanup_strbuf_ struct strbuf spec = {0};
                 char what[64];
                 snprintf(what, sizeof(what), "<disk> '%s'", d->target_dev ? d->target_dev : "?");
                 if (!d->target_dev)
@@ -833,7 +871,8 @@ static int write_disks(struct writer *w)
                 if (!d->source && d->device != DOMAIN_DISK_DEVICE_CDROM)
                         return invalid(w, "%s without <source>", what);
                 if (d->format == DOMAIN_DISK_FORMAT_QCOW2 && streq(backend, "phy"))
-                        return unsupported(w, "%s qcow2 with <driver name='phy'> (phy takes raw only)", what);
+                        return unsupported(
+                                w, "%s qcow2 with <driver name='phy'> (phy takes raw only)", what);
                 if (d->format == DOMAIN_DISK_FORMAT_RAW)
                         spec_add(w, &spec, what, "format", "raw");
                 else if (d->format == DOMAIN_DISK_FORMAT_QCOW2)
@@ -858,7 +897,7 @@ static int write_disks(struct writer *w)
 
 int xen_xlcfg_format(const struct domain_def *def, char **ret, struct lv_error **err)
 {
-        struct writer w = { .def = def, .err = err };
+        struct writer w = {.def = def, .err = err};
         switch (def->os.type) {
         case DOMAIN_OS_LINUX:
         case DOMAIN_OS_XEN:
@@ -871,8 +910,9 @@ int xen_xlcfg_format(const struct domain_def *def, char **ret, struct lv_error *
                 w.kind = KIND_PVH;
                 break;
         default:
-                return invalid(&w, "<os><type>%s</type> is not a Xen guest type (linux, xen, hvm, xenpvh)",
-                               domain_os_type_to_string(def->os.type));
+                return invalid(
+                        &w, "<os><type>%s</type> is not a Xen guest type (linux, xen, hvm, xenpvh)",
+                        domain_os_type_to_string(def->os.type));
         }
         int r;
         if ((r = check_unsupported(&w)) < 0 || (r = write_comments(&w)) < 0 ||

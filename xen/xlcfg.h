@@ -19,11 +19,11 @@
 #include "util/error.h"
 
 /* Limits of the syntax parser (hostile input). */
-#define XLCFG_MAX_BYTES (256 * 1024)
-#define XLCFG_MAX_SETTINGS 512
+#define XLCFG_MAX_BYTES      (256 * 1024)
+#define XLCFG_MAX_SETTINGS   512
 #define XLCFG_MAX_LIST_ITEMS 256
-#define XLCFG_MAX_DEPTH 4
-#define XLCFG_MAX_KEY 64
+#define XLCFG_MAX_DEPTH      4
+#define XLCFG_MAX_KEY        64
 
 /* Xen's default HVM firmware, which needs no key in xl.cfg. */
 #define XEN_HVMLOADER_PATH "/usr/lib/xen/boot/hvmloader"

@@ -28,7 +28,8 @@ static int fail(struct reader *rd, int line, const char *key, const char *fmt, .
         va_end(ap);
         int r;
         if (line > 0)
-                r = lv_error_setf(rd->err, EINVAL, "%s:%d: '%s': %s", rd->cfg->filename, line, key, msg);
+                r = lv_error_setf(rd->err, EINVAL, "%s:%d: '%s': %s", rd->cfg->filename, line, key,
+                                  msg);
         else
                 r = lv_error_setf(rd->err, EINVAL, "%s: '%s': %s", rd->cfg->filename, key, msg);
         free(msg);
@@ -72,7 +73,8 @@ static int parse_number(const char *text, long long min, long long max, long lon
 }
 
 /* 1 when present (value in *ret), 0 when absent. */
-static int get_number(struct reader *rd, const char *key, long long min, long long max, long long *ret)
+static int get_number(struct reader *rd, const char *key, long long min, long long max,
+                      long long *ret)
 {
         struct xlcfg_setting *s = take(rd, key);
         if (!s)
@@ -81,7 +83,8 @@ static int get_number(struct reader *rd, const char *key, long long min, long lo
                 return fail(rd, s->line, key, "a number expected");
         int r = parse_number(s->value.text, min, max, ret);
         if (r == -ERANGE)
-                return fail(rd, s->line, key, "%s out of range %lld..%lld", s->value.text, min, max);
+                return fail(rd, s->line, key, "%s out of range %lld..%lld", s->value.text, min,
+                            max);
         if (r < 0)
                 return fail(rd, s->line, key, "'%s' is not a number", s->value.text);
         return 1;
@@ -116,7 +119,8 @@ static int get_string_list(struct reader *rd, const char *key, char ***ret, int 
                 if (s->value.items[i].type != XLCFG_STRING) {
                         strv_free(*ret);
                         *ret = NULL;
-                        return fail(rd, s->value.items[i].line, key, "item %d: a string expected", i + 1);
+                        return fail(rd, s->value.items[i].line, key, "item %d: a string expected",
+                                    i + 1);
                 }
                 strv_push(ret, xstrdup(s->value.items[i].text));
         }
@@ -201,13 +205,15 @@ static int read_identity(struct reader *rd)
                 return fail(rd, 0, "name", "missing");
         if (!*def->name || strlen(def->name) > DOMAIN_NAME_MAX || strchr(def->name, '/'))
                 return fail(rd, xlcfg_get(rd->cfg, "name")->line, "name",
-                            "'%s' is empty, longer than %d or has a '/'", def->name, DOMAIN_NAME_MAX);
+                            "'%s' is empty, longer than %d or has a '/'", def->name,
+                            DOMAIN_NAME_MAX);
         _cleanup_free_ char *uuid = NULL;
         if ((r = get_string(rd, "uuid", &uuid)) < 0)
                 return r;
         if (uuid) {
                 if (domain_uuid_parse(uuid, def->uuid) < 0)
-                        return fail(rd, xlcfg_get(rd->cfg, "uuid")->line, "uuid", "'%s' is not a UUID", uuid);
+                        return fail(rd, xlcfg_get(rd->cfg, "uuid")->line, "uuid",
+                                    "'%s' is not a UUID", uuid);
         } else if ((r = domain_uuid_generate(def->uuid)) < 0) {
                 return lv_error_set(rd->err, -r, "generating a uuid");
         }
@@ -223,8 +229,8 @@ static int read_identity(struct reader *rd)
         if (r == 0)
                 maxmem = memory;
         if (maxmem < memory)
-                return fail(rd, xlcfg_get(rd->cfg, "maxmem")->line, "maxmem", "%lld below memory %lld",
-                            maxmem, memory);
+                return fail(rd, xlcfg_get(rd->cfg, "maxmem")->line, "maxmem",
+                            "%lld below memory %lld", maxmem, memory);
         def->memory_kib = (unsigned long long)maxmem * 1024;
         def->current_memory_kib = (unsigned long long)memory * 1024;
 
@@ -234,8 +240,8 @@ static int read_identity(struct reader *rd)
         if ((r = get_number(rd, "maxvcpus", 1, 4096, &maxvcpus)) < 0)
                 return r;
         if (r > 0 && maxvcpus < vcpus)
-                return fail(rd, xlcfg_get(rd->cfg, "maxvcpus")->line, "maxvcpus", "%lld below vcpus %lld",
-                            maxvcpus, vcpus);
+                return fail(rd, xlcfg_get(rd->cfg, "maxvcpus")->line, "maxvcpus",
+                            "%lld below vcpus %lld", maxvcpus, vcpus);
         def->vcpus = (unsigned)(maxvcpus ? maxvcpus : vcpus);
         if (maxvcpus && maxvcpus != vcpus)
                 def->vcpus_current = (unsigned)vcpus;
@@ -247,10 +253,12 @@ static int read_type(struct reader *rd)
 {
         _cleanup_free_ char *type = NULL, *builder = NULL;
         int r;
-        if ((r = get_string(rd, "type", &type)) < 0 || (r = get_string(rd, "builder", &builder)) < 0)
+        if ((r = get_string(rd, "type", &type)) < 0 ||
+            (r = get_string(rd, "builder", &builder)) < 0)
                 return r;
         if (type && builder)
-                return fail(rd, xlcfg_get(rd->cfg, "builder")->line, "builder", "given with 'type'");
+                return fail(rd, xlcfg_get(rd->cfg, "builder")->line, "builder",
+                            "given with 'type'");
         const char *t = type ? type : builder ? builder : "pv";
         const char *key = type ? "type" : "builder";
         if (streq(t, "pv") || (builder && streq(t, "generic")))
@@ -262,10 +270,13 @@ static int read_type(struct reader *rd)
         else
                 return fail(rd, xlcfg_get(rd->cfg, key)->line, key, "unknown guest type '%s'", t);
         struct domain_os *os = &rd->def->os;
-        os->type = rd->kind == KIND_PV ? DOMAIN_OS_LINUX : rd->kind == KIND_HVM ? DOMAIN_OS_HVM
-                                                                                : DOMAIN_OS_XENPVH;
+        os->type = rd->kind == KIND_PV    ? DOMAIN_OS_LINUX
+                   : rd->kind == KIND_HVM ? DOMAIN_OS_HVM
+                                          : DOMAIN_OS_XENPVH;
         os->arch = xstrdup("x86_64");
-        os->machine = xstrdup(rd->kind == KIND_PV ? "xenpv" : rd->kind == KIND_HVM ? "xenfv" : "xenpvh");
+        os->machine = xstrdup(rd->kind == KIND_PV    ? "xenpv"
+                              : rd->kind == KIND_HVM ? "xenfv"
+                                                     : "xenpvh");
         return 0;
 }
 
@@ -284,19 +295,19 @@ static int read_os(struct reader *rd)
         if ((r = get_string(rd, "root", &root)) < 0 || (r = get_string(rd, "extra", &extra)) < 0)
                 return r;
         if ((root || extra) && os->cmdline)
-                return fail(rd, xlcfg_get(rd->cfg, root ? "root" : "extra")->line, root ? "root" : "extra",
-                            "given with 'cmdline'");
+                return fail(rd, xlcfg_get(rd->cfg, root ? "root" : "extra")->line,
+                            root ? "root" : "extra", "given with 'cmdline'");
         if (root || extra)
                 os->cmdline = root && extra ? xasprintf("root=%s %s", root, extra)
-                              : root         ? xasprintf("root=%s", root)
-                                             : xstrdup(extra);
+                              : root        ? xasprintf("root=%s", root)
+                                            : xstrdup(extra);
 
         _cleanup_strv_free_ char **args = NULL;
         int line = 0;
         if ((r = get_string_list(rd, "bootloader_args", &args, &line)) < 0)
                 return r;
         if (args) {
-                _cleanup_strbuf_ struct strbuf sb = { 0 };
+                _cleanup_strbuf_ struct strbuf sb = {0};
                 for (char **a = args; *a; a++) {
                         if (!**a || strpbrk(*a, " \t\n\"'\\"))
                                 return fail(rd, line, "bootloader_args",
@@ -309,23 +320,37 @@ static int read_os(struct reader *rd)
         }
 
         _cleanup_free_ char *boot = NULL, *firmware = NULL, *bios = NULL, *bios_path = NULL;
-        if ((r = get_string(rd, "boot", &boot)) < 0 || (r = get_string(rd, "firmware", &firmware)) < 0 ||
+        if ((r = get_string(rd, "boot", &boot)) < 0 ||
+            (r = get_string(rd, "firmware", &firmware)) < 0 ||
             (r = get_string(rd, "bios", &bios)) < 0 ||
             (r = get_string(rd, "bios_path_override", &bios_path)) < 0)
                 return r;
-        const char *hvm_only = boot ? "boot" : firmware ? "firmware" : bios ? "bios" :
-                               bios_path ? "bios_path_override" : NULL;
+        const char *hvm_only = boot        ? "boot"
+                               : firmware  ? "firmware"
+                               : bios      ? "bios"
+                               : bios_path ? "bios_path_override"
+                                           : NULL;
         if (hvm_only && rd->kind != KIND_HVM)
-                return fail(rd, xlcfg_get(rd->cfg, hvm_only)->line, hvm_only, "only HVM guests have it");
+                return fail(rd, xlcfg_get(rd->cfg, hvm_only)->line, hvm_only,
+                            "only HVM guests have it");
         if (def->bootloader && rd->kind != KIND_PV)
-                return fail(rd, xlcfg_get(rd->cfg, "bootloader")->line, "bootloader", "only PV guests have it");
+                return fail(rd, xlcfg_get(rd->cfg, "bootloader")->line, "bootloader",
+                            "only PV guests have it");
         for (const char *b = boot; b && *b; b++) {
                 enum domain_boot_dev dev;
                 switch (*b) {
-                case 'a': dev = DOMAIN_BOOT_FD; break;
-                case 'c': dev = DOMAIN_BOOT_HD; break;
-                case 'd': dev = DOMAIN_BOOT_CDROM; break;
-                case 'n': dev = DOMAIN_BOOT_NETWORK; break;
+                case 'a':
+                        dev = DOMAIN_BOOT_FD;
+                        break;
+                case 'c':
+                        dev = DOMAIN_BOOT_HD;
+                        break;
+                case 'd':
+                        dev = DOMAIN_BOOT_CDROM;
+                        break;
+                case 'n':
+                        dev = DOMAIN_BOOT_NETWORK;
+                        break;
                 default:
                         return fail(rd, xlcfg_get(rd->cfg, "boot")->line, "boot",
                                     "'%c' is not a boot device (a, c, d, n)", *b);
@@ -344,35 +369,41 @@ static int read_os(struct reader *rd)
         }
         if (bios) {
                 if (!streq(bios, "ovmf") && !streq(bios, "seabios") && !streq(bios, "rombios"))
-                        return fail(rd, xlcfg_get(rd->cfg, "bios")->line, "bios", "unknown firmware '%s'", bios);
+                        return fail(rd, xlcfg_get(rd->cfg, "bios")->line, "bios",
+                                    "unknown firmware '%s'", bios);
                 if (!streq(bios, "ovmf"))
                         return fail(rd, xlcfg_get(rd->cfg, "bios")->line, "bios",
-                                    "'%s' cannot be expressed in domain XML (only ovmf, as <loader type='pflash'>)",
+                                    "'%s' cannot be expressed in domain XML (only ovmf, as <loader "
+                                    "type='pflash'>)",
                                     bios);
                 if (!bios_path)
-                        return fail(rd, xlcfg_get(rd->cfg, "bios")->line, "bios",
-                                    "ovmf without bios_path_override cannot be expressed in domain XML "
-                                    "(<loader type='pflash'> needs the image's path)");
+                        return fail(
+                                rd, xlcfg_get(rd->cfg, "bios")->line, "bios",
+                                "ovmf without bios_path_override cannot be expressed in domain XML "
+                                "(<loader type='pflash'> needs the image's path)");
                 os->loader_type = xstrdup("pflash");
                 os->loader = TAKE_PTR(bios_path);
         } else if (bios_path) {
-                return fail(rd, xlcfg_get(rd->cfg, "bios_path_override")->line, "bios_path_override",
-                            "needs bios = \"ovmf\"");
+                return fail(rd, xlcfg_get(rd->cfg, "bios_path_override")->line,
+                            "bios_path_override", "needs bios = \"ovmf\"");
         }
         if (firmware) {
                 if (bios)
-                        return fail(rd, xlcfg_get(rd->cfg, "firmware")->line, "firmware", "given with 'bios'");
-                if (firmware[0] != '/')
                         return fail(rd, xlcfg_get(rd->cfg, "firmware")->line, "firmware",
-                                    "'%s' cannot be expressed in domain XML (only a path to hvmloader)",
-                                    firmware);
+                                    "given with 'bios'");
+                if (firmware[0] != '/')
+                        return fail(
+                                rd, xlcfg_get(rd->cfg, "firmware")->line, "firmware",
+                                "'%s' cannot be expressed in domain XML (only a path to hvmloader)",
+                                firmware);
                 os->loader_type = xstrdup("rom");
                 os->loader = TAKE_PTR(firmware);
         }
         if (def->bootloader_args && !def->bootloader)
                 return fail(rd, line, "bootloader_args", "given without 'bootloader'");
         if (os->kernel && def->bootloader)
-                return fail(rd, xlcfg_get(rd->cfg, "bootloader")->line, "bootloader", "given with 'kernel'");
+                return fail(rd, xlcfg_get(rd->cfg, "bootloader")->line, "bootloader",
+                            "given with 'kernel'");
         if (!os->kernel && (os->initrd || os->cmdline))
                 return fail(rd, 0, os->initrd ? "ramdisk" : "cmdline", "given without 'kernel'");
         if (rd->kind == KIND_PV && !os->kernel && !def->bootloader)
@@ -385,15 +416,16 @@ static int read_os(struct reader *rd)
 static int read_features_clock(struct reader *rd)
 {
         struct domain_def *def = rd->def;
-        const char *keys[] = { "pae", "acpi", "apic", "viridian", "hap" };
-        bool *flags[] = { &def->features.pae, &def->features.acpi, &def->features.apic,
-                          &def->features.viridian, &def->features.hap };
+        const char *keys[] = {"pae", "acpi", "apic", "viridian", "hap"};
+        bool *flags[] = {&def->features.pae, &def->features.acpi, &def->features.apic,
+                         &def->features.viridian, &def->features.hap};
         for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
                 int v, r = get_bool(rd, keys[i], &v);
                 if (r < 0)
                         return r;
                 if (v >= 0 && rd->kind != KIND_HVM)
-                        return fail(rd, xlcfg_get(rd->cfg, keys[i])->line, keys[i], "only HVM guests have it");
+                        return fail(rd, xlcfg_get(rd->cfg, keys[i])->line, keys[i],
+                                    "only HVM guests have it");
                 /* absent: xl's default, on for pae/acpi/apic of HVM guests;
                  * hap's default (on) is what an absent <hap/> means */
                 *flags[i] = v >= 0 ? v : (rd->kind == KIND_HVM && i < 3);
@@ -407,8 +439,8 @@ static int read_features_clock(struct reader *rd)
                 return r;
         if (r > 0) {
                 if (rd->kind != KIND_HVM)
-                        return fail(rd, xlcfg_get(rd->cfg, "rtc_timeoffset")->line, "rtc_timeoffset",
-                                    "only HVM guests have it");
+                        return fail(rd, xlcfg_get(rd->cfg, "rtc_timeoffset")->line,
+                                    "rtc_timeoffset", "only HVM guests have it");
                 def->clock_offset = DOMAIN_CLOCK_VARIABLE;
                 def->clock_adjustment = xasprintf("%lld", offset);
                 def->clock_basis = xstrdup(localtime == 1 ? "localtime" : "utc");
@@ -420,11 +452,12 @@ static int read_features_clock(struct reader *rd)
 
 static int read_lifecycle(struct reader *rd)
 {
-        const char *keys[] = { "on_poweroff", "on_reboot", "on_crash" };
-        enum domain_lifecycle *out[] = { &rd->def->on_poweroff, &rd->def->on_reboot, &rd->def->on_crash };
+        const char *keys[] = {"on_poweroff", "on_reboot", "on_crash"};
+        enum domain_lifecycle *out[] = {&rd->def->on_poweroff, &rd->def->on_reboot,
+                                        &rd->def->on_crash};
         /* xl's defaults */
-        const enum domain_lifecycle defaults[] = { DOMAIN_LIFECYCLE_DESTROY, DOMAIN_LIFECYCLE_RESTART,
-                                                   DOMAIN_LIFECYCLE_DESTROY };
+        const enum domain_lifecycle defaults[] = {
+                DOMAIN_LIFECYCLE_DESTROY, DOMAIN_LIFECYCLE_RESTART, DOMAIN_LIFECYCLE_DESTROY};
         for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
                 _cleanup_free_ char *v = NULL;
                 int r = get_string(rd, keys[i], &v);
@@ -435,7 +468,8 @@ static int read_lifecycle(struct reader *rd)
                         continue;
                 int l = xen_lifecycle_from_string(v);
                 if (l < 0)
-                        return fail(rd, xlcfg_get(rd->cfg, keys[i])->line, keys[i], "unknown action '%s'", v);
+                        return fail(rd, xlcfg_get(rd->cfg, keys[i])->line, keys[i],
+                                    "unknown action '%s'", v);
                 *out[i] = (enum domain_lifecycle)l;
         }
         return 0;
@@ -447,25 +481,28 @@ static int read_emulator(struct reader *rd)
         int r, sdl, usb;
         if ((r = get_string(rd, "device_model_override", &rd->def->emulator)) < 0 ||
             (r = get_string(rd, "device_model_version", &version)) < 0 ||
-            (r = get_string(rd, "parallel", &parallel)) < 0 || (r = get_bool(rd, "sdl", &sdl)) < 0 ||
-            (r = get_bool(rd, "usb", &usb)) < 0)
+            (r = get_string(rd, "parallel", &parallel)) < 0 ||
+            (r = get_bool(rd, "sdl", &sdl)) < 0 || (r = get_bool(rd, "usb", &usb)) < 0)
                 return r;
         if (version && !streq(version, "qemu-xen"))
-                return fail(rd, xlcfg_get(rd->cfg, "device_model_version")->line, "device_model_version",
-                            "'%s' is not supported (only qemu-xen)", version);
+                return fail(rd, xlcfg_get(rd->cfg, "device_model_version")->line,
+                            "device_model_version", "'%s' is not supported (only qemu-xen)",
+                            version);
         if (parallel && !streq(parallel, "none"))
                 return fail(rd, xlcfg_get(rd->cfg, "parallel")->line, "parallel",
                             "parallel ports are not supported by litevirt");
         if (sdl == 1)
-                return fail(rd, xlcfg_get(rd->cfg, "sdl")->line, "sdl", "SDL displays are not supported by litevirt");
+                return fail(rd, xlcfg_get(rd->cfg, "sdl")->line, "sdl",
+                            "SDL displays are not supported by litevirt");
         return 0;
 }
 
 static struct domain_graphics *graphics_add(struct domain_def *def, enum domain_graphics_type type)
 {
-        def->graphics = xrealloc(def->graphics, sizeof(*def->graphics) * (size_t)(def->n_graphics + 1));
+        def->graphics =
+                xrealloc(def->graphics, sizeof(*def->graphics) * (size_t)(def->n_graphics + 1));
         struct domain_graphics *g = &def->graphics[def->n_graphics++];
-        *g = (struct domain_graphics){ .type = type, .port = -1, .tls_port = -1, .websocket = -1 };
+        *g = (struct domain_graphics){.type = type, .port = -1, .tls_port = -1, .websocket = -1};
         return g;
 }
 
@@ -482,7 +519,7 @@ static void graphics_set_listen(struct domain_graphics *g, const char *addr)
 
 /* VNC settings as xl reads them, for HVM (top-level keys) and PV (vfb). */
 struct vnc_settings {
-        int enabled;       /* -1 absent */
+        int enabled; /* -1 absent */
         char *listen;
         long long display; /* -1 absent */
         int unused;        /* -1 absent */
@@ -508,13 +545,15 @@ static void vnc_to_graphics(struct domain_def *def, struct vnc_settings *v)
 static int read_hvm_graphics(struct reader *rd)
 {
         struct domain_def *def = rd->def;
-        struct vnc_settings v = { .display = -1 };
+        struct vnc_settings v = {.display = -1};
         _cleanup_free_ char *listen = NULL, *passwd = NULL, *keymap = NULL;
         int r;
-        if ((r = get_bool(rd, "vnc", &v.enabled)) < 0 || (r = get_string(rd, "vnclisten", &listen)) < 0 ||
+        if ((r = get_bool(rd, "vnc", &v.enabled)) < 0 ||
+            (r = get_string(rd, "vnclisten", &listen)) < 0 ||
             (r = get_number(rd, "vncdisplay", 0, 65535 - 5900, &v.display)) < 0 ||
             (r = get_bool(rd, "vncunused", &v.unused)) < 0 ||
-            (r = get_string(rd, "vncpasswd", &passwd)) < 0 || (r = get_string(rd, "keymap", &keymap)) < 0)
+            (r = get_string(rd, "vncpasswd", &passwd)) < 0 ||
+            (r = get_string(rd, "keymap", &keymap)) < 0)
                 return r;
         if (v.enabled == 1) {
                 v.listen = listen;
@@ -526,7 +565,8 @@ static int read_hvm_graphics(struct reader *rd)
         int spice, disable_ticketing, agent_mouse, clipboard;
         long long port = -1, tls_port = -1;
         _cleanup_free_ char *host = NULL, *spice_passwd = NULL;
-        if ((r = get_bool(rd, "spice", &spice)) < 0 || (r = get_string(rd, "spicehost", &host)) < 0 ||
+        if ((r = get_bool(rd, "spice", &spice)) < 0 ||
+            (r = get_string(rd, "spicehost", &host)) < 0 ||
             (r = get_number(rd, "spiceport", 1, 65535, &port)) < 0 ||
             (r = get_number(rd, "spicetls_port", 1, 65535, &tls_port)) < 0 ||
             (r = get_bool(rd, "spicedisable_ticketing", &disable_ticketing)) < 0 ||
@@ -539,8 +579,9 @@ static int read_hvm_graphics(struct reader *rd)
                         return fail(rd, xlcfg_get(rd->cfg, "spice")->line, "spice",
                                     "needs 'spiceport' or 'spicetls_port'");
                 if (disable_ticketing != 1 && !spice_passwd)
-                        return fail(rd, xlcfg_get(rd->cfg, "spice")->line, "spice",
-                                    "ticketing without 'spicepasswd' (set spicedisable_ticketing = 1)");
+                        return fail(
+                                rd, xlcfg_get(rd->cfg, "spice")->line, "spice",
+                                "ticketing without 'spicepasswd' (set spicedisable_ticketing = 1)");
                 struct domain_graphics *g = graphics_add(def, DOMAIN_GRAPHICS_SPICE);
                 g->port = (int)port;
                 g->tls_port = (int)tls_port;
@@ -555,7 +596,8 @@ static int read_hvm_graphics(struct reader *rd)
         if (v.enabled != 1 && (listen || v.display >= 0 || passwd))
                 return fail(rd, 0, "vnc", "VNC settings given but VNC is not on (vnc = 1)");
         if (keymap && v.enabled != 1 && spice != 1)
-                return fail(rd, xlcfg_get(rd->cfg, "keymap")->line, "keymap", "given without VNC or SPICE");
+                return fail(rd, xlcfg_get(rd->cfg, "keymap")->line, "keymap",
+                            "given without VNC or SPICE");
         return 0;
 }
 
@@ -574,8 +616,9 @@ static int read_vfb(struct reader *rd)
         struct spec_item *items = NULL;
         int n = 0;
         if ((r = spec_split(vfbs[0], false, &items, &n)) < 0)
-                return fail(rd, line, "vfb", r == -E2BIG ? "more than 64 items" : "a value with '='");
-        struct vnc_settings v = { .enabled = -1, .display = -1, .unused = -1 };
+                return fail(rd, line, "vfb",
+                            r == -E2BIG ? "more than 64 items" : "a value with '='");
+        struct vnc_settings v = {.enabled = -1, .display = -1, .unused = -1};
         for (int i = 0; i < n && r >= 0; i++) {
                 const char *k = items[i].key, *val = items[i].value ? items[i].value : "";
                 long long num;
@@ -583,7 +626,8 @@ static int read_vfb(struct reader *rd)
                         if (parse_number(val, 0, 1, &num) < 0)
                                 r = fail(rd, line, "vfb", "%s='%s' is not 0 or 1", k, val);
                         else if (streq(k, "sdl") && num)
-                                r = fail(rd, line, "vfb", "SDL displays are not supported by litevirt");
+                                r = fail(rd, line, "vfb",
+                                         "SDL displays are not supported by litevirt");
                         else if (streq(k, "vnc"))
                                 v.enabled = (int)num;
                         else if (streq(k, "vncunused"))
@@ -592,13 +636,15 @@ static int read_vfb(struct reader *rd)
                         v.enabled = 1;
                 } else if (streq(k, "vncdisplay")) {
                         if (parse_number(val, 0, 65535 - 5900, &num) < 0)
-                                r = fail(rd, line, "vfb", "vncdisplay='%s' is not a display number", val);
+                                r = fail(rd, line, "vfb", "vncdisplay='%s' is not a display number",
+                                         val);
                         v.display = num;
                 } else if (!*val) {
                         r = fail(rd, line, "vfb", "'%s' without a value", k);
                 } else if (streq(k, "vnclisten") || streq(k, "vncpasswd") || streq(k, "keymap")) {
-                        char **slot = streq(k, "vnclisten") ? &v.listen : streq(k, "vncpasswd") ? &v.passwd
-                                                                                               : &v.keymap;
+                        char **slot = streq(k, "vnclisten")   ? &v.listen
+                                      : streq(k, "vncpasswd") ? &v.passwd
+                                                              : &v.keymap;
                         free(*slot);
                         *slot = xstrdup(val);
                 } else {
@@ -610,7 +656,8 @@ static int read_vfb(struct reader *rd)
                 vnc_to_graphics(rd->def, &v);
                 /* the framebuffer's PV keyboard and mouse */
         } else if (r >= 0) {
-                r = fail(rd, line, "vfb", "a framebuffer without vnc=1 is not supported by litevirt");
+                r = fail(rd, line, "vfb",
+                         "a framebuffer without vnc=1 is not supported by litevirt");
         }
         free(v.listen);
         free(v.passwd);
@@ -618,13 +665,15 @@ static int read_vfb(struct reader *rd)
         return r;
 }
 
-static struct domain_chr *chr_add(struct domain_def *def, enum domain_chr_kind kind, const char *target_type,
-                                  int port)
+static struct domain_chr *chr_add(struct domain_def *def, enum domain_chr_kind kind,
+                                  const char *target_type, int port)
 {
         def->chrs = xrealloc(def->chrs, sizeof(*def->chrs) * (size_t)(def->n_chrs + 1));
         struct domain_chr *c = &def->chrs[def->n_chrs++];
-        *c = (struct domain_chr){ .kind = kind, .source_type = xstrdup("pty"),
-                                  .target_type = xstrdup_null(target_type), .target_port = port };
+        *c = (struct domain_chr){.kind = kind,
+                                 .source_type = xstrdup("pty"),
+                                 .target_type = xstrdup_null(target_type),
+                                 .target_port = port};
         return c;
 }
 
@@ -639,7 +688,8 @@ static int read_serials(struct reader *rd)
                 if (streq(*s, "none") && strv_length(serials) == 1)
                         continue;
                 if (!streq(*s, "pty"))
-                        return fail(rd, line, "serial", "'%s' is not supported by litevirt (only pty)", *s);
+                        return fail(rd, line, "serial",
+                                    "'%s' is not supported by litevirt (only pty)", *s);
                 if (rd->kind != KIND_HVM)
                         return fail(rd, line, "serial", "only HVM guests have it");
                 chr_add(rd->def, DOMAIN_CHR_SERIAL, NULL, port++);
@@ -660,7 +710,8 @@ static int read_video_usb(struct reader *rd)
                 return r;
         const char *hvm_only = vga ? "vga" : stdvga >= 0 ? "stdvga" : videoram ? "videoram" : NULL;
         if (hvm_only && rd->kind != KIND_HVM)
-                return fail(rd, xlcfg_get(rd->cfg, hvm_only)->line, hvm_only, "only HVM guests have it");
+                return fail(rd, xlcfg_get(rd->cfg, hvm_only)->line, hvm_only,
+                            "only HVM guests have it");
         if (vga && stdvga >= 0)
                 return fail(rd, xlcfg_get(rd->cfg, "stdvga")->line, "stdvga", "given with 'vga'");
         _cleanup_strv_free_ char **usb = NULL;
@@ -677,8 +728,10 @@ static int read_video_usb(struct reader *rd)
                         type = DOMAIN_INPUT_MOUSE;
                 else
                         return fail(rd, line, "usbdevice", "'%s' is not supported by litevirt", *u);
-                def->inputs = xrealloc(def->inputs, sizeof(*def->inputs) * (size_t)(def->n_inputs + 1));
-                def->inputs[def->n_inputs++] = (struct domain_input){ .type = type, .bus = DOMAIN_INPUT_BUS_USB };
+                def->inputs =
+                        xrealloc(def->inputs, sizeof(*def->inputs) * (size_t)(def->n_inputs + 1));
+                def->inputs[def->n_inputs++] =
+                        (struct domain_input){.type = type, .bus = DOMAIN_INPUT_BUS_USB};
         }
         if (rd->kind != KIND_HVM)
                 return 0;
@@ -689,7 +742,8 @@ static int read_video_usb(struct reader *rd)
                 else if (streq(vga, "cirrus") || streq(vga, "qxl") || streq(vga, "none"))
                         model = vga;
                 else
-                        return fail(rd, xlcfg_get(rd->cfg, "vga")->line, "vga", "unknown card '%s'", vga);
+                        return fail(rd, xlcfg_get(rd->cfg, "vga")->line, "vga", "unknown card '%s'",
+                                    vga);
         } else if (stdvga == 1) {
                 model = "vga";
         }
@@ -713,10 +767,11 @@ static int read_vifs(struct reader *rd)
                 int n = 0;
                 _cleanup_free_ char *what = spec_describe("vif", i);
                 if ((r = spec_split(vifs[i], false, &items, &n)) < 0)
-                        return fail(rd, line, what, r == -E2BIG ? "more than 64 items" : "a value with '='");
+                        return fail(rd, line, what,
+                                    r == -E2BIG ? "more than 64 items" : "a value with '='");
                 def->nets = xrealloc(def->nets, sizeof(*def->nets) * (size_t)(def->n_nets + 1));
                 struct domain_net *net = &def->nets[def->n_nets++];
-                *net = (struct domain_net){ .type = DOMAIN_NET_BRIDGE };
+                *net = (struct domain_net){.type = DOMAIN_NET_BRIDGE};
                 r = 0;
                 for (int j = 0; j < n && r >= 0; j++) {
                         const char *k = items[j].key, *v = items[j].value;
@@ -728,12 +783,13 @@ static int read_vifs(struct reader *rd)
                         if (streq(k, "mac")) {
                                 unsigned char mac[6];
                                 if (!domain_mac_parse(v, mac)) {
-                                        r = fail(rd, line, what, "mac '%s' is not a MAC address", v);
+                                        r = fail(rd, line, what, "mac '%s' is not a MAC address",
+                                                 v);
                                         break;
                                 }
                                 free(net->mac);
-                                net->mac = xasprintf("%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
-                                                     mac[2], mac[3], mac[4], mac[5]);
+                                net->mac = xasprintf("%02x:%02x:%02x:%02x:%02x:%02x", mac[0],
+                                                     mac[1], mac[2], mac[3], mac[4], mac[5]);
                         } else if (streq(k, "bridge")) {
                                 slot = &net->source;
                         } else if (streq(k, "script")) {
@@ -747,7 +803,8 @@ static int read_vifs(struct reader *rd)
                                         free(net->model);
                                         net->model = xstrdup("netfront");
                                 } else if (!streq(v, "ioemu")) {
-                                        r = fail(rd, line, what, "type '%s' is not vif or ioemu", v);
+                                        r = fail(rd, line, what, "type '%s' is not vif or ioemu",
+                                                 v);
                                 }
                         } else if (streq(k, "mtu")) {
                                 long long mtu;
@@ -758,14 +815,18 @@ static int read_vifs(struct reader *rd)
                         } else if (streq(k, "ip")) {
                                 _cleanup_free_ char *copy = xstrdup(v);
                                 char *save = NULL;
-                                for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+                                for (char *t = strtok_r(copy, " ", &save); t;
+                                     t = strtok_r(NULL, " ", &save)) {
                                         if (net->n_ips >= 16) {
                                                 r = fail(rd, line, what, "more than 16 addresses");
                                                 break;
                                         }
-                                        net->ips = xrealloc(net->ips, sizeof(*net->ips) * (size_t)(net->n_ips + 1));
+                                        net->ips = xrealloc(net->ips,
+                                                            sizeof(*net->ips) *
+                                                                    (size_t)(net->n_ips + 1));
                                         net->ips[net->n_ips++] = (struct domain_ip){
-                                                .address = xstrdup(t), .prefix = -1,
+                                                .address = xstrdup(t),
+                                                .prefix = -1,
                                         };
                                 }
                         } else {
@@ -787,7 +848,8 @@ static int read_vifs(struct reader *rd)
                         if (net->script)
                                 net->type = DOMAIN_NET_ETHERNET;
                         else
-                                net->source = xstrdup("xenbr0"); /* xl's default bridge, made explicit */
+                                net->source =
+                                        xstrdup("xenbr0"); /* xl's default bridge, made explicit */
                 }
         }
         return 0;
@@ -832,13 +894,15 @@ static int disk_target_prefix(struct domain_disk *d, const char **target)
         return 0;
 }
 
-static int read_disk(struct reader *rd, const char *spec, int line, const char *what, struct domain_disk *d)
+static int read_disk(struct reader *rd, const char *spec, int line, const char *what,
+                     struct domain_disk *d)
 {
         struct spec_item *items = NULL;
         int n = 0, r = 0, positional = 0;
         const char *target = NULL;
         if ((r = spec_split(spec, true, &items, &n)) < 0)
-                return fail(rd, line, what, r == -E2BIG ? "more than 64 items" : "a value with '='");
+                return fail(rd, line, what,
+                            r == -E2BIG ? "more than 64 items" : "a value with '='");
         /* either the keyed form (vdev=...,target=...) or the legacy
          * positional one (target,vdev,access), never both */
         bool keyed = false;
@@ -873,16 +937,20 @@ static int read_disk(struct reader *rd, const char *spec, int line, const char *
                                         d->format = DOMAIN_DISK_FORMAT_QCOW2;
                                 else
                                         r = fail(rd, line, what,
-                                                 "format '%s' is not supported by litevirt (raw, qcow2)", k);
+                                                 "format '%s' is not supported by litevirt (raw, "
+                                                 "qcow2)",
+                                                 k);
                                 break;
                         case 2: {
                                 positional = 3;
                                 char *colon = strchr(k, ':');
-                                d->target_dev = colon ? xstrndup(k, (size_t)(colon - k)) : xstrdup(k);
+                                d->target_dev =
+                                        colon ? xstrndup(k, (size_t)(colon - k)) : xstrdup(k);
                                 if (colon && streq(colon, ":cdrom"))
                                         d->device = DOMAIN_DISK_DEVICE_CDROM;
                                 else if (colon && !streq(colon, ":disk"))
-                                        r = fail(rd, line, what, "vdev suffix '%s' is not :cdrom or :disk", colon);
+                                        r = fail(rd, line, what,
+                                                 "vdev suffix '%s' is not :cdrom or :disk", colon);
                                 break;
                         }
                         case 3:
@@ -892,10 +960,12 @@ static int read_disk(struct reader *rd, const char *spec, int line, const char *
                                 else if (streq(k, "w") || streq(k, "rw"))
                                         d->readonly = false;
                                 else
-                                        r = fail(rd, line, what, "access '%s' is not r, ro, w or rw", k);
+                                        r = fail(rd, line, what,
+                                                 "access '%s' is not r, ro, w or rw", k);
                                 break;
                         default:
-                                r = fail(rd, line, what, "'%s': more than 4 positional parameters", k);
+                                r = fail(rd, line, what, "'%s': more than 4 positional parameters",
+                                         k);
                         }
                         continue;
                 }
@@ -910,7 +980,9 @@ static int read_disk(struct reader *rd, const char *spec, int line, const char *
                         else if (streq(v, "qcow2"))
                                 d->format = DOMAIN_DISK_FORMAT_QCOW2;
                         else
-                                r = fail(rd, line, what, "format '%s' is not supported by litevirt (raw, qcow2)", v);
+                                r = fail(rd, line, what,
+                                         "format '%s' is not supported by litevirt (raw, qcow2)",
+                                         v);
                 } else if (streq(k, "access")) {
                         if (streq(v, "ro") || streq(v, "r"))
                                 d->readonly = true;
@@ -928,7 +1000,8 @@ static int read_disk(struct reader *rd, const char *spec, int line, const char *
                         else if (streq(v, "tap"))
                                 d->driver_name = xstrdup("tap");
                         else
-                                r = fail(rd, line, what, "backendtype '%s' is not phy, qdisk or tap", v);
+                                r = fail(rd, line, what,
+                                         "backendtype '%s' is not phy, qdisk or tap", v);
                 } else if (streq(k, "devtype")) {
                         if (streq(v, "cdrom"))
                                 d->device = DOMAIN_DISK_DEVICE_CDROM;
@@ -946,8 +1019,8 @@ static int read_disk(struct reader *rd, const char *spec, int line, const char *
                 const char *t = target;
                 int p = disk_target_prefix(d, &t);
                 if (p == -EBADMSG)
-                        r = fail(rd, line, what, "format prefix in '%s' contradicts format=",
-                                 target);
+                        r = fail(rd, line, what,
+                                 "format prefix in '%s' contradicts format=", target);
                 else if (p < 0)
                         r = fail(rd, line, what, "target '%s' is not an absolute path", target);
                 else if (*t)
@@ -963,9 +1036,10 @@ static int read_disk(struct reader *rd, const char *spec, int line, const char *
                 return fail(rd, line, what, "vdev '%s' is not xvdX, hdX or sdX", d->target_dev);
         if (d->format == DOMAIN_DISK_FORMAT_QCOW2 && streq(d->driver_name, "phy"))
                 return fail(rd, line, what, "qcow2 with backendtype phy (phy takes raw only)");
-        d->type = streq(d->driver_name, "phy") || (!d->driver_name && startswith(d->source, "/dev/"))
-                          ? DOMAIN_DISK_BLOCK
-                          : DOMAIN_DISK_FILE;
+        d->type =
+                streq(d->driver_name, "phy") || (!d->driver_name && startswith(d->source, "/dev/"))
+                        ? DOMAIN_DISK_BLOCK
+                        : DOMAIN_DISK_FILE;
         return 0;
 }
 
@@ -980,7 +1054,7 @@ static int read_disks(struct reader *rd)
                 _cleanup_free_ char *what = spec_describe("disk", i);
                 def->disks = xrealloc(def->disks, sizeof(*def->disks) * (size_t)(def->n_disks + 1));
                 struct domain_disk *d = &def->disks[def->n_disks++];
-                *d = (struct domain_disk){ 0 };
+                *d = (struct domain_disk){0};
                 if ((r = read_disk(rd, disks[i], line, what, d)) < 0)
                         return r;
                 for (int j = 0; j < def->n_disks - 1; j++)
@@ -999,7 +1073,7 @@ int xen_xlcfg_parse(const char *text, size_t len, const char *filename, struct d
                 return r;
         _cleanup_domain_def_ struct domain_def *def = xcalloc(1, sizeof(*def));
         def->type = DOMAIN_TYPE_XEN;
-        struct reader rd = { .cfg = cfg, .def = def, .err = err };
+        struct reader rd = {.cfg = cfg, .def = def, .err = err};
         if ((r = read_type(&rd)) < 0 || (r = read_identity(&rd)) < 0 || (r = read_os(&rd)) < 0 ||
             (r = read_features_clock(&rd)) < 0 || (r = read_lifecycle(&rd)) < 0 ||
             (r = read_emulator(&rd)) < 0 || (r = read_disks(&rd)) < 0 || (r = read_vifs(&rd)) < 0 ||

@@ -31,8 +31,8 @@ static int lex_error(struct lexer *lx, const char *fmt, ...)
         if (vasprintf(&msg, fmt, ap) < 0)
                 abort();
         va_end(ap);
-        int r = lx->key ? lv_error_setf(lx->err, EINVAL, "%s:%d: '%s': %s", lx->filename,
-                                        lx->line, lx->key, msg)
+        int r = lx->key ? lv_error_setf(lx->err, EINVAL, "%s:%d: '%s': %s", lx->filename, lx->line,
+                                        lx->key, msg)
                         : lv_error_setf(lx->err, EINVAL, "%s:%d: %s", lx->filename, lx->line, msg);
         free(msg);
         return r;
@@ -101,7 +101,7 @@ static const char *describe(struct lexer *lx, char *buf, size_t n)
 
 static int lex_string(struct lexer *lx, char **ret)
 {
-        _cleanup_strbuf_ struct strbuf sb = { 0 };
+        _cleanup_strbuf_ struct strbuf sb = {0};
         char quote = *lx->p++;
         strbuf_append(&sb, "");
         for (;;) {
@@ -120,12 +120,21 @@ static int lex_string(struct lexer *lx, char **ret)
                                 return lex_error(lx, "unterminated string");
                         char e = *lx->p++;
                         switch (e) {
-                        case '"': case '\'': case '\\': c = e; break;
-                        case 'n': c = '\n'; break;
-                        case 't': c = '\t'; break;
+                        case '"':
+                        case '\'':
+                        case '\\':
+                                c = e;
+                                break;
+                        case 'n':
+                                c = '\n';
+                                break;
+                        case 't':
+                                c = '\t';
+                                break;
                         default:
                                 if (isprint((unsigned char)e))
-                                        return lex_error(lx, "unsupported escape '\\%c' in a string", e);
+                                        return lex_error(
+                                                lx, "unsupported escape '\\%c' in a string", e);
                                 return lex_error(lx, "unsupported escape in a string");
                         }
                 }
@@ -195,7 +204,8 @@ static int lex_setting(struct lexer *lx, struct xlcfg *cfg)
         if (!isalpha((unsigned char)*s) && *s != '_')
                 return lex_error(lx, "setting name expected, found %s",
                                  describe(lx, buf, sizeof(buf)));
-        while (lx->p < lx->end && (isalnum((unsigned char)*lx->p) || *lx->p == '_' || *lx->p == '.'))
+        while (lx->p < lx->end &&
+               (isalnum((unsigned char)*lx->p) || *lx->p == '_' || *lx->p == '.'))
                 lx->p++;
         size_t n = (size_t)(lx->p - s);
         if (n > XLCFG_MAX_KEY)
@@ -214,7 +224,7 @@ static int lex_setting(struct lexer *lx, struct xlcfg *cfg)
                 return lex_error(lx, "set again (first set on line %d)", dup->line);
         if (cfg->n_settings >= XLCFG_MAX_SETTINGS)
                 return lex_error(lx, "more than %d settings", XLCFG_MAX_SETTINGS);
-        struct xlcfg_value v = { 0 };
+        struct xlcfg_value v = {0};
         int line = lx->line;
         int r = lex_value(lx, &v, 0);
         if (r < 0) {
@@ -222,9 +232,12 @@ static int lex_setting(struct lexer *lx, struct xlcfg *cfg)
                 return r;
         }
         lx->key = NULL;
-        cfg->settings = xrealloc(cfg->settings, sizeof(*cfg->settings) * (size_t)(cfg->n_settings + 1));
+        cfg->settings =
+                xrealloc(cfg->settings, sizeof(*cfg->settings) * (size_t)(cfg->n_settings + 1));
         cfg->settings[cfg->n_settings++] = (struct xlcfg_setting){
-                .key = TAKE_PTR(key), .value = v, .line = line,
+                .key = TAKE_PTR(key),
+                .value = v,
+                .line = line,
         };
         skip_space(lx, false);
         if (lx->p >= lx->end)
@@ -286,8 +299,8 @@ int xlcfg_syntax_parse(const char *text, size_t len, const char *filename, struc
         struct xlcfg *cfg = xcalloc(1, sizeof(*cfg));
         _cleanup_xlcfg_ struct xlcfg *owned = cfg;
         cfg->filename = xstrdup(filename);
-        struct lexer lx = { .p = text, .end = text + len, .filename = filename, .line = 1,
-                            .err = err };
+        struct lexer lx = {
+                .p = text, .end = text + len, .filename = filename, .line = 1, .err = err};
         for (;;) {
                 skip_space(&lx, false);
                 if (lx.p >= lx.end)

@@ -21,12 +21,12 @@
 static int failures, checks;
 static bool regenerate;
 
-#define FAIL(...)                                                              \
-        do {                                                                   \
-                failures++;                                                    \
-                printf("not ok - ");                                           \
-                printf(__VA_ARGS__);                                           \
-                printf("\n");                                                  \
+#define FAIL(...)                                                                                  \
+        do {                                                                                       \
+                failures++;                                                                        \
+                printf("not ok - ");                                                               \
+                printf(__VA_ARGS__);                                                               \
+                printf("\n");                                                                      \
         } while (0)
 
 static char *read_file(const char *path)
@@ -82,7 +82,8 @@ static char **list_files(const char *dir, const char *suffix, const char *exclud
                 size_t l = strlen(e->d_name);
                 if (l <= ls || strcmp(e->d_name + l - ls, suffix) != 0)
                         continue;
-                if (exclude && l > strlen(exclude) && strcmp(e->d_name + l - strlen(exclude), exclude) == 0)
+                if (exclude && l > strlen(exclude) &&
+                    strcmp(e->d_name + l - strlen(exclude), exclude) == 0)
                         continue;
                 strv_push(&v, xstrdup(e->d_name));
                 n++;
@@ -105,7 +106,7 @@ static int parse_xml_string(const char *xml, const char *label, struct domain_de
  * carry back. */
 static char *strip_comments(const char *cfg)
 {
-        struct strbuf sb = { 0 };
+        struct strbuf sb = {0};
         strbuf_append(&sb, "");
         for (const char *p = cfg; *p;) {
                 const char *nl = strchrnul(p, '\n');
@@ -236,7 +237,8 @@ static void test_invalid_xml(const char *dir, const char *name)
         _cleanup_free_ char *cfg = NULL;
         checks++;
         if (parse_xml_string(xml, name, &def, &err) < 0) {
-                FAIL("invalid/%s: the XML itself is refused (test the formatter, not the parser): %s",
+                FAIL("invalid/%s: the XML itself is refused (test the formatter, not the parser): "
+                     "%s",
                      name, err->message);
                 return;
         }
@@ -294,25 +296,27 @@ static void test_hostile(void)
         const char nul[] = "name = \"a\0b\"\nmemory = 128\n";
         expect_refused("NUL byte", nul, sizeof(nul) - 1, "NUL byte");
 
-        _cleanup_strbuf_ struct strbuf deep = { 0 };
+        _cleanup_strbuf_ struct strbuf deep = {0};
         strbuf_append(&deep, "name = \"d\"\nmemory = 128\nkernel = \"/k\"\ndisk = ");
         for (int i = 0; i < 100; i++)
                 strbuf_append(&deep, "[");
-        expect_refused("deep nesting", deep.buf, deep.len, "hostile.cfg:4: 'disk': lists nested deeper than 4");
+        expect_refused("deep nesting", deep.buf, deep.len,
+                       "hostile.cfg:4: 'disk': lists nested deeper than 4");
 
-        _cleanup_strbuf_ struct strbuf longlist = { 0 };
+        _cleanup_strbuf_ struct strbuf longlist = {0};
         strbuf_append(&longlist, "vif = [");
         for (int i = 0; i < XLCFG_MAX_LIST_ITEMS + 1; i++)
                 strbuf_append(&longlist, "'x',");
         strbuf_append(&longlist, "]\n");
         expect_refused("long list", longlist.buf, longlist.len, "list longer than 256 items");
 
-        _cleanup_strbuf_ struct strbuf many = { 0 };
+        _cleanup_strbuf_ struct strbuf many = {0};
         for (int i = 0; i < XLCFG_MAX_SETTINGS + 1; i++)
                 strbuf_printf(&many, "k%d = 1\n", i);
         expect_refused("many settings", many.buf, many.len, "more than 512 settings");
 
-        expect_refused("truncated", "name = \"abc", 11, "hostile.cfg:1: 'name': unterminated string");
+        expect_refused("truncated", "name = \"abc", 11,
+                       "hostile.cfg:1: 'name': unterminated string");
 }
 
 int main(void)
