@@ -109,6 +109,8 @@ static int guest_boot(struct supervisor *sv, bool after_crash, struct lv_error *
         if (r >= 0 && (g->pid <= 0 || g->pidfd < 0))
                 r = lv_error_setf(err, LV_ERR_INTERNAL, "driver '%s' started no process",
                                   sv->driver->name);
+        if (r >= 0) /* the process on record before anything can kill us (fault tests) */
+                (void)status_write(sv, NULL);
         if (r >= 0)
                 r = loop_add_pidfd(sv->loop, g->pidfd, on_guest_exit, sv, &sv->pidfd_source, err);
         if (r >= 0)
