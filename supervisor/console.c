@@ -82,6 +82,16 @@ int console_watch(struct supervisor *sv, struct lv_error **err)
 {
         if (sv->g.console_fd < 0 || sv->console_source)
                 return 0;
+        if (sv->g.console_path && !sv->console_holding) {
+                int fd = open(sv->g.console_path, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+                if (fd >= 0) {
+                        sv->console_hold_fd = fd;
+                        sv->console_holding = true;
+                } else {
+                        log_debug("console: cannot hold '%s' open: %s", sv->g.console_path,
+                                  strerror(errno));
+                }
+        }
         int fl = fcntl(sv->g.console_fd, F_GETFL);
         if (fl < 0 || fcntl(sv->g.console_fd, F_SETFL, fl | O_NONBLOCK) < 0)
                 return lv_error_set(err, errno, "console: cannot make the pty non-blocking");
@@ -95,6 +105,9 @@ void console_unwatch(struct supervisor *sv)
         if (sv->console_source)
                 (void)on_console(sv->console_source, sv->g.console_fd, EPOLLIN, sv);
         loop_source_freep(&sv->console_source);
+        if (sv->console_holding)
+                close(sv->console_hold_fd);
+        sv->console_holding = false;
 }
 
 int console_attach(struct supervisor *sv, struct control_client *cl, bool force,

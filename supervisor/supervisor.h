@@ -56,6 +56,11 @@ struct supervisor {
 
         struct console_ring console_ring;
         struct control_client *console_client;
+        /* Our own open slave side of the console pty (when we know its
+         * path): the master then never reports a hang-up while the guest
+         * has its console closed, so output after a reopen is not lost. */
+        bool console_holding;
+        int console_hold_fd;
 
         /* Disk leases held while the guest runs (leases.c, lock.h). */
         struct lock_set *leases;

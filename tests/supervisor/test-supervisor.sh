@@ -64,6 +64,7 @@ trap cleanup EXIT INT TERM
 # define NAME INIT-SCRIPT [on_poweroff on_reboot on_crash] [ROOT]
 define() {
     root=${6:-$T/rootfs}
+    script=$(printf '%s' "$2" | sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g')
     cat >"$T/conf/guests/$1.xml" <<XML
 <domain type='lxc'>
   <name>$1</name>
@@ -73,7 +74,7 @@ define() {
     <type arch='x86_64'>exe</type>
     <init>/bin/sh</init>
     <initarg>-c</initarg>
-    <initarg>$2</initarg>
+    <initarg>$script</initarg>
   </os>
   <on_poweroff>${3:-destroy}</on_poweroff>
   <on_reboot>${4:-restart}</on_reboot>
@@ -166,6 +167,15 @@ c3=$!; bg_pids="$bg_pids $c3"
 wait_for "! alive $cpid" && wait_for "grep -q 'got:took-$$' '$T/cout3'" && ok "console --force takes over" || fail "console --force: $(cat "$T/cout2" "$T/cout3")"
 exec 4>&-
 kill "$c3" 2>/dev/null
+
+# ---- a guest that closes its console and opens it again: nothing lost ----
+K=$P-k
+define "$K" 'echo first; exec </dev/null >/dev/null 2>&1; sleep 1; echo reopened >/dev/console; exec sleep 1000000'
+"$LVSH" start "$K" >/dev/null || fail "start $K"
+"$LVSH" console "$K" </dev/null >"$T/kout" 2>&1 &
+kpid=$!; bg_pids="$bg_pids $kpid"
+wait_for "grep -q reopened '$T/kout'" && ok "console output after the guest reopened its console" || fail "console reopen: $(cat "$T/kout")"
+"$LVSH" destroy "$K" >/dev/null; check_gone "$K" "console reopen"
 
 # ---- control socket robustness (a C client) ----
 if "$CLIENTS" "$G" >"$T/clients.out" 2>&1; then ok "control socket robustness:"; sed 's/^/    /' "$T/clients.out"; else fail "control clients: $(cat "$T/clients.out")"; fi
