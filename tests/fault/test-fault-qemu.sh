@@ -1,0 +1,56 @@
+#!/bin/sh
+# SIGKILL of a QEMU guest's supervisor just before it reports the guest
+# running (fault point before-ready): `lvsh start` fails, QEMU runs on
+# (QEMU does not die with its supervisor, by design) and is on record in
+# status.json, so the next `lvsh start` reattaches to the same QEMU
+# (QMP works: suspend/resume) and destroy leaves nothing. The reattach
+# of a running VM's supervisor is tested in tests/qemu (lifecycle).
+. "$(dirname "$0")/lib.sh"
+command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: qemu-system-x86_64 missing"; exit 77; }
+
+G=$P-vm
+qemu_pid() {
+    sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$T/run/$1/qemu.json" 2>/dev/null | head -n1
+}
+cat >"$T/vm.xml" <<XML
+<domain type='qemu'>
+  <name>$G</name>
+  <memory unit='MiB'>32</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
+  <devices>
+    <serial type='pty'><target port='0'/></serial>
+  </devices>
+</domain>
+XML
+"$LVSH" define "$T/vm.xml" >/dev/null || fail "define"
+cp "$T/conf/guests/$G.xml" "$T/def.saved"
+
+out=$(LITEVIRT_FAULT=before-ready "$LVSH" start "$G" 2>&1) && fail "lvsh start succeeded" ||
+    ok "before-ready: lvsh start fails: $(echo "$out" | tail -1)"
+grep -q "fault point 'before-ready' reached" "$T/log/$G.log" || fail "fault point not reached"
+qpid=$(qemu_pid "$G")
+[ -n "$qpid" ] && bg_pids="$bg_pids $qpid"
+[ -n "$qpid" ] && alive "$qpid" && grep -q "guest=$G," "/proc/$qpid/cmdline" &&
+    ok "QEMU $qpid survives its supervisor" || fail "no QEMU after the fault (pid '$qpid')"
+[ "$(status_field "$G" pid)" = "$qpid" ] && ok "status.json has QEMU's pid" ||
+    fail "status.json pid '$(status_field "$G" pid)', QEMU $qpid"
+"$LVSH" list --all >/dev/null 2>&1
+alive "$qpid" && [ -f "$T/run/$G/qemu.json" ] && ok "lvsh list keeps a running QEMU's state" ||
+    fail "lvsh list dropped the state of a running QEMU"
+
+out=$("$LVSH" start "$G" 2>&1) && ok "lvsh start after the fault" || fail "start after fault: $out"
+[ "$(qemu_pid "$G")" = "$qpid" ] && alive "$qpid" && ok "reattached to the same QEMU" ||
+    fail "not the same QEMU: '$(qemu_pid "$G")' vs $qpid"
+"$LVSH" suspend "$G" >/dev/null 2>&1 && [ "$("$LVSH" domstate "$G")" = paused ] &&
+    "$LVSH" resume "$G" >/dev/null 2>&1 && [ "$("$LVSH" domstate "$G")" = running ] &&
+    ok "QMP works after the reattach (suspend, resume)" || fail "suspend/resume after reattach: $(tail -3 "$T/log/$G.log")"
+"$LVSH" destroy "$G" >/dev/null 2>&1 || fail "destroy"
+wait_for "! alive $qpid" && ok "destroy ends QEMU" || fail "QEMU $qpid outlived destroy"
+wait_for "[ ! -e '$T/run/$G' ]"
+check_nothing_left "$G" "destroy after reattach"
+[ -z "$(procs_with "guest=$G,")" ] || fail "a QEMU of $G is left"
+cmp -s "$T/conf/guests/$G.xml" "$T/def.saved" && ok "definition intact" || fail "definition changed"
+
+[ $fails = 0 ] && echo "all fault-qemu checks passed" || echo "$fails check(s) failed"
+[ $fails = 0 ]
