@@ -24,9 +24,10 @@ int netns_tap_create(const char *name, unsigned flags, char ret_name[IFNAMSIZ], 
                 return lv_error_set(err, errno, "creating tap '%s': opening /dev/net/tun", name);
 
         struct ifreq ifr = {0};
-        ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL;
+        unsigned short tun_flags = IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL;
         if (flags & NETNS_TAP_VNET_HDR)
-                ifr.ifr_flags |= IFF_VNET_HDR;
+                tun_flags |= IFF_VNET_HDR;
+        ifr.ifr_flags = (short)tun_flags; /* IFF_TUN_EXCL is the sign bit */
         snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
         if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
                 if (errno == EBUSY || errno == EEXIST)

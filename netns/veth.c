@@ -55,9 +55,10 @@ int netns_veth_create(struct netns_nl *nl, const struct netns_veth_spec *spec,
         struct rtnl_link *link = rtnl_link_veth_alloc();
         if (!link)
                 abort();
-        _cleanup_link_ struct rtnl_link *owned = link;
+        _cleanup_link_ _unused_ struct rtnl_link *owned = link;
         struct rtnl_link *peer = rtnl_link_veth_get_peer(link);
-        _cleanup_link_ struct rtnl_link *peer_ref = peer; /* get_peer took a reference */
+        /* get_peer took a reference */
+        _cleanup_link_ _unused_ struct rtnl_link *peer_ref = peer;
 
         rtnl_link_set_name(link, spec->name);
         rtnl_link_set_name(peer, spec->peer_name);
