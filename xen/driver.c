@@ -36,6 +36,18 @@ static int xen_check(const struct domain_def *def, struct lv_error **err)
         return xen_host_check(err);
 }
 
+/* Stop a child we started and reap it, by pidfd: its pid may already have
+ * been reaped by the core (it watches the same process) and reused. */
+static void pidfd_kill_wait(int pidfd)
+{
+        siginfo_t info;
+        if (pidfd < 0)
+                return;
+        syscall(SYS_pidfd_send_signal, pidfd, SIGTERM, NULL, 0);
+        while (waitid(P_PIDFD, (id_t)pidfd, &info, WEXITED) < 0 && errno == EINTR)
+                ;
+}
+
 struct xl_process {
         pid_t pid;
         int pidfd;
@@ -49,12 +61,8 @@ static void xl_process_undo(struct lv_guest *g, void *data)
         _cleanup_error_ struct lv_error *e = NULL;
         /* the domain first, so xl create -F sees it die and exits */
         (void)xen_xl_run(args, NULL, &e);
-        if (p->pid > 0 && p->pidfd >= 0) {
-                /* by pidfd: the pid may already be reaped and reused */
-                syscall(SYS_pidfd_send_signal, p->pidfd, SIGTERM, NULL, 0);
-                while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
-                        ;
-        }
+        if (p->pid > 0)
+                pidfd_kill_wait(p->pidfd);
         if (p->pidfd >= 0)
                 close(p->pidfd);
         p->pid = 0;
@@ -84,9 +92,7 @@ static void console_helper_undo(struct lv_guest *g, void *data)
 {
         struct console_helper *c = data;
         if (c->pidfd >= 0) {
-                syscall(SYS_pidfd_send_signal, c->pidfd, SIGTERM, NULL, 0);
-                while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
-                        ;
+                pidfd_kill_wait(c->pidfd);
                 close(c->pidfd);
                 c->pidfd = -1;
         }
@@ -104,6 +110,8 @@ static int console_start(struct lv_guest *g, struct lv_error **err)
         char path[128];
         if (openpty(&master, &slave, path, NULL, NULL) < 0)
                 return lv_error_set(err, errno, "guest '%s': openpty for the console", g->name);
+        /* the master stays in the supervisor only */
+        (void)fcntl(master, F_SETFD, FD_CLOEXEC);
         posix_spawn_file_actions_t fa;
         posix_spawn_file_actions_init(&fa);
         posix_spawn_file_actions_adddup2(&fa, slave, 0);
