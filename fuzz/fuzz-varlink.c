@@ -55,7 +55,7 @@ static void check_message(const char *msg, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-        struct varlink_inbuf b = { .max = 4096 };
+        struct varlink_inbuf b = {.max = 4096};
         size_t off = 0;
         unsigned chunk = size ? (data[0] % 64) + 1 : 1;
         while (off < size) {

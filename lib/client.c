@@ -53,7 +53,7 @@ int lv_client_error_from(lv_client_error **err, struct lv_error *e)
 
 int lv_connect_path(const char *path, lv_conn **ret, lv_client_error **err)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
         if (strlen(path) >= sizeof(sa.sun_path))
                 return lv_client_error_set(err, ENAMETOOLONG, NULL, "socket path '%s' is too long",
                                            path);
@@ -143,17 +143,18 @@ static int conn_wait(lv_conn *c, short events, long long deadline, lv_client_err
                         long long left = deadline - now_ms();
                         t = left < 0 ? 0 : (int)left;
                 }
-                struct pollfd p = { .fd = c->fd, .events = events };
+                struct pollfd p = {.fd = c->fd, .events = events};
                 int n = poll(&p, 1, t);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0)
                         return lv_client_error_set(err, errno, NULL, "poll: %s", strerror(errno));
                 if (n == 0)
-                        return lv_client_error_set(err, ETIMEDOUT, NULL,
-                                                   "guest '%s': no reply from the supervisor within "
-                                                   "%d ms",
-                                                   conn_what(c), c->timeout_ms);
+                        return lv_client_error_set(
+                                err, ETIMEDOUT, NULL,
+                                "guest '%s': no reply from the supervisor within "
+                                "%d ms",
+                                conn_what(c), c->timeout_ms);
                 return 0;
         }
 }
@@ -214,13 +215,13 @@ static int conn_read_message(lv_conn *c, const char **ret, size_t *ret_len, lv_c
                         continue;
                 }
                 if (n < 0)
-                        return lv_client_error_set(err, errno, NULL,
-                                                   "guest '%s': cannot read from the supervisor: %s",
-                                                   conn_what(c), strerror(errno));
+                        return lv_client_error_set(
+                                err, errno, NULL, "guest '%s': cannot read from the supervisor: %s",
+                                conn_what(c), strerror(errno));
                 if (n == 0)
-                        return lv_client_error_set(err, ECONNRESET, NULL,
-                                                   "guest '%s': the supervisor closed the connection",
-                                                   conn_what(c));
+                        return lv_client_error_set(
+                                err, ECONNRESET, NULL,
+                                "guest '%s': the supervisor closed the connection", conn_what(c));
                 varlink_inbuf_commit(&c->in, (size_t)n);
         }
 }
@@ -264,10 +265,10 @@ int lv_read_reply(lv_conn *c, struct json_object **ret_reply, bool *ret_continue
                 const char *text = NULL;
                 if (json_object_object_get_ex(params, "message", &m))
                         text = json_object_get_string(m);
-                r = lv_client_error_set(err, error_errno(error), error, "%s",
-                                        text ? text
-                                             : json_object_to_json_string_ext(
-                                                       params, JSON_C_TO_STRING_PLAIN));
+                r = lv_client_error_set(
+                        err, error_errno(error), error, "%s",
+                        text ? text
+                             : json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN));
                 if (err && *err && !text) {
                         /* No message: say which error it was. */
                         char *full = xasprintf("%s %s", error, (*err)->message);
@@ -295,8 +296,7 @@ int lv_call(lv_conn *c, const char *method, struct json_object *params,
         return lv_read_reply(c, ret_reply, NULL, err);
 }
 
-int lv_call_more(lv_conn *c, const char *method, struct json_object *params,
-                 lv_client_error **err)
+int lv_call_more(lv_conn *c, const char *method, struct json_object *params, lv_client_error **err)
 {
         return conn_send_call(c, method, params, true, err);
 }

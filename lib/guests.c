@@ -120,8 +120,8 @@ static const char *json_str(struct json_object *o, const char *key)
  * cgroups go (rmdir fails on one with processes). */
 static int cgroup_rmdir_tree(int parent_fd, const char *name)
 {
-        _cleanup_close_ int fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
-                                                                 O_NOFOLLOW);
+        _cleanup_close_ int fd =
+                openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
                 return errno == ENOENT ? 0 : -errno;
         DIR *d = fdopendir(dup(fd));
@@ -208,8 +208,8 @@ int lv_guest_cleanup_stale_locked(const char *name, bool remove_dir, lv_client_e
                         return lv_client_error_from(err, e);
         } else {
                 /* Keep the (locked) directory, drop its contents. */
-                static const char *const files[] = { "control.sock", "status.json",
-                                                     "supervisor.pid" };
+                static const char *const files[] = {"control.sock", "status.json",
+                                                    "supervisor.pid"};
                 for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
                         _cleanup_free_ char *f = paths_state_file(name, files[i]);
                         (void)unlink(f);

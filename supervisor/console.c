@@ -95,8 +95,8 @@ int console_watch(struct supervisor *sv, struct lv_error **err)
         int fl = fcntl(sv->g.console_fd, F_GETFL);
         if (fl < 0 || fcntl(sv->g.console_fd, F_SETFL, fl | O_NONBLOCK) < 0)
                 return lv_error_set(err, errno, "console: cannot make the pty non-blocking");
-        return loop_add_io(sv->loop, sv->g.console_fd, EPOLLIN, on_console, sv,
-                           &sv->console_source, err);
+        return loop_add_io(sv->loop, sv->g.console_fd, EPOLLIN, on_console, sv, &sv->console_source,
+                           err);
 }
 
 void console_unwatch(struct supervisor *sv)

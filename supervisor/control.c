@@ -17,7 +17,7 @@
 #include "util/log.h"
 
 #define CONTROL_CLIENTS_MAX 256
-#define CONTROL_OUTPUT_MAX (2 * 1024 * 1024)
+#define CONTROL_OUTPUT_MAX  (2 * 1024 * 1024)
 
 struct control {
         struct supervisor *sv;
@@ -223,7 +223,8 @@ static int client_process(struct control_client *cl)
                 _cleanup_error_ struct lv_error *e = NULL;
                 if (varlink_call_parse(msg, len, &call, &e) < 0) {
                         cl->oneway = false;
-                        r = control_error_message(cl, "io.litevirt.Guest.ProtocolError", e->message);
+                        r = control_error_message(cl, "io.litevirt.Guest.ProtocolError",
+                                                  e->message);
                         if (r < 0)
                                 return r;
                         continue;
@@ -365,8 +366,7 @@ static int on_accept(struct loop_source *s, int fd, uint32_t revents, void *data
                 cl->uid = uc.uid;
                 cl->in.max = VARLINK_MESSAGE_MAX;
                 _cleanup_error_ struct lv_error *e = NULL;
-                if (loop_add_io(ctl->sv->loop, cfd, EPOLLIN, on_client, cl,
-                                &cl->source, &e) < 0) {
+                if (loop_add_io(ctl->sv->loop, cfd, EPOLLIN, on_client, cl, &cl->source, &e) < 0) {
                         log_warning("control: %s", e->message);
                         close(cfd);
                         free(cl);
@@ -400,7 +400,7 @@ static int group_parse(const char *s, gid_t *ret, struct lv_error **err)
 int control_new(struct supervisor *sv, const char *path, struct control **ret,
                 struct lv_error **err)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
         if (strlen(path) >= sizeof(sa.sun_path))
                 return lv_error_setf(err, ENAMETOOLONG, "control socket path '%s' is too long",
                                      path);
@@ -422,8 +422,8 @@ int control_new(struct supervisor *sv, const char *path, struct control **ret,
         if (r < 0)
                 return lv_error_set(err, errno, "cannot bind the control socket '%s'", path);
         if (has_group && (chown(path, (uid_t)-1, group) < 0 || chmod(path, 0660) < 0))
-                return lv_error_set(err, errno, "cannot give control socket '%s' to group %u",
-                                    path, (unsigned)group);
+                return lv_error_set(err, errno, "cannot give control socket '%s' to group %u", path,
+                                    (unsigned)group);
         if (listen(fd, 128) < 0)
                 return lv_error_set(err, errno, "cannot listen on '%s'", path);
 

@@ -13,7 +13,7 @@
 
 /* A guest restarting more often than this within RESTART_WINDOW seconds
  * (on_crash/on_reboot=restart) is given up: it would only spin. */
-#define RESTART_BURST 5
+#define RESTART_BURST  5
 #define RESTART_WINDOW 10
 
 int supervisor_transition(struct supervisor *sv, enum guest_event event, struct lv_error **err)
@@ -39,8 +39,9 @@ int supervisor_transition(struct supervisor *sv, enum guest_event event, struct 
 
 static int state_error(struct supervisor *sv, const char *what, struct lv_error **err)
 {
-        return lv_error_setf(err, LV_ERR_STATE, "Requested operation is not valid: guest '%s' is %s%s",
-                             sv->g.name, guest_state_to_string(sv->g.state), what);
+        return lv_error_setf(err, LV_ERR_STATE,
+                             "Requested operation is not valid: guest '%s' is %s%s", sv->g.name,
+                             guest_state_to_string(sv->g.state), what);
 }
 
 static int pidfd_wait_status(int pidfd, pid_t pid)
@@ -127,8 +128,8 @@ static int guest_boot(struct supervisor *sv, bool after_crash, struct lv_error *
         sv->start_time = time(NULL);
         log_info("guest process %d started by the %s driver", (int)g->pid, sv->driver->name);
         fault_point("before-ready");
-        return supervisor_transition(sv, after_crash ? GUEST_EVENT_STARTED_CRASHED
-                                                     : GUEST_EVENT_STARTED, err);
+        return supervisor_transition(
+                sv, after_crash ? GUEST_EVENT_STARTED_CRASHED : GUEST_EVENT_STARTED, err);
 }
 
 int supervisor_guest_start(struct supervisor *sv, struct lv_error **err)
@@ -228,7 +229,7 @@ static int on_guest_exit(struct loop_source *s, int pidfd, void *data)
                 log_info("guest process %d ended: exit code %d", (int)pid, WEXITSTATUS(status));
         guest_release(sv);
 
-        static const char *const how_names[] = { "poweroff", "reboot", "crash" };
+        static const char *const how_names[] = {"poweroff", "reboot", "crash"};
         const char *how_name = (unsigned)how < 3 ? how_names[how] : "crash";
         log_info("guest ended by %s%s%s", how_name,
                  sv->destroy_requested ? " (destroy requested)" : "",
@@ -324,8 +325,8 @@ int supervisor_guest_shutdown(struct supervisor *sv, uint64_t timeout_usec, stru
                 return state_error(sv, ", not running", err);
         if (!sv->driver->shutdown)
                 return lv_error_setf(err, LV_ERR_UNSUPPORTED,
-                                     "guest '%s': the %s driver cannot shut a guest down", sv->g.name,
-                                     sv->driver->name);
+                                     "guest '%s': the %s driver cannot shut a guest down",
+                                     sv->g.name, sv->driver->name);
         int r = sv->driver->shutdown(&sv->g, err);
         if (r < 0)
                 return lv_error_prefix(err, "guest '%s': shutdown", sv->g.name);
@@ -374,8 +375,8 @@ int supervisor_guest_suspend(struct supervisor *sv, struct lv_error **err)
                 return state_error(sv, ", not running", err);
         if (!sv->driver->suspend)
                 return lv_error_setf(err, LV_ERR_UNSUPPORTED,
-                                     "guest '%s': the %s driver cannot suspend a guest",
-                                     sv->g.name, sv->driver->name);
+                                     "guest '%s': the %s driver cannot suspend a guest", sv->g.name,
+                                     sv->driver->name);
         int r = sv->driver->suspend(&sv->g, err);
         if (r < 0)
                 return lv_error_prefix(err, "guest '%s': suspend", sv->g.name);
@@ -388,8 +389,8 @@ int supervisor_guest_resume(struct supervisor *sv, struct lv_error **err)
                 return state_error(sv, ", not paused", err);
         if (!sv->driver->resume)
                 return lv_error_setf(err, LV_ERR_UNSUPPORTED,
-                                     "guest '%s': the %s driver cannot resume a guest",
-                                     sv->g.name, sv->driver->name);
+                                     "guest '%s': the %s driver cannot resume a guest", sv->g.name,
+                                     sv->driver->name);
         int r = sv->driver->resume(&sv->g, err);
         if (r < 0)
                 return lv_error_prefix(err, "guest '%s': resume", sv->g.name);

@@ -8,49 +8,58 @@ struct transition {
         int reason;
 };
 
-#define T(s, r) { true, GUEST_STATE_##s, r }
+#define T(s, r)                                                                                    \
+        {                                                                                          \
+                true, GUEST_STATE_##s, r                                                           \
+        }
 
 /* Which events each state accepts. An absent entry is an invalid event. */
 static const struct transition table[GUEST_STATE_LAST][GUEST_EVENT_LAST] = {
-        [GUEST_STATE_SHUTOFF] = {
-                [GUEST_EVENT_START] = T(STARTING, REASON_PAUSED_STARTING_UP),
-        },
-        [GUEST_STATE_STARTING] = {
-                [GUEST_EVENT_STARTED] = T(RUNNING, REASON_RUNNING_BOOTED),
-                [GUEST_EVENT_STARTED_CRASHED] = T(RUNNING, REASON_RUNNING_CRASHED),
-                [GUEST_EVENT_START_FAILED] = T(SHUTOFF, REASON_SHUTOFF_FAILED),
-                [GUEST_EVENT_ENDED_SHUTDOWN] = T(SHUTOFF, REASON_SHUTOFF_SHUTDOWN),
-                [GUEST_EVENT_ENDED_DESTROYED] = T(SHUTOFF, REASON_SHUTOFF_DESTROYED),
-                [GUEST_EVENT_ENDED_CRASHED] = T(SHUTOFF, REASON_SHUTOFF_CRASHED),
-        },
-        [GUEST_STATE_RUNNING] = {
-                [GUEST_EVENT_SUSPEND] = T(PAUSED, REASON_PAUSED_USER),
-                [GUEST_EVENT_SHUTDOWN] = T(SHUTDOWN, REASON_SHUTDOWN_USER),
-                [GUEST_EVENT_RESTART] = T(STARTING, REASON_PAUSED_STARTING_UP),
-                [GUEST_EVENT_ENDED_SHUTDOWN] = T(SHUTOFF, REASON_SHUTOFF_SHUTDOWN),
-                [GUEST_EVENT_ENDED_DESTROYED] = T(SHUTOFF, REASON_SHUTOFF_DESTROYED),
-                [GUEST_EVENT_ENDED_CRASHED] = T(SHUTOFF, REASON_SHUTOFF_CRASHED),
-                [GUEST_EVENT_CRASH_PRESERVED] = T(CRASHED, REASON_UNKNOWN),
-        },
-        [GUEST_STATE_PAUSED] = {
-                [GUEST_EVENT_RESUME] = T(RUNNING, REASON_RUNNING_UNPAUSED),
-                [GUEST_EVENT_RESTART] = T(STARTING, REASON_PAUSED_STARTING_UP),
-                [GUEST_EVENT_ENDED_SHUTDOWN] = T(SHUTOFF, REASON_SHUTOFF_SHUTDOWN),
-                [GUEST_EVENT_ENDED_DESTROYED] = T(SHUTOFF, REASON_SHUTOFF_DESTROYED),
-                [GUEST_EVENT_ENDED_CRASHED] = T(SHUTOFF, REASON_SHUTOFF_CRASHED),
-                [GUEST_EVENT_CRASH_PRESERVED] = T(CRASHED, REASON_UNKNOWN),
-        },
-        [GUEST_STATE_SHUTDOWN] = {
-                [GUEST_EVENT_RESTART] = T(STARTING, REASON_PAUSED_STARTING_UP),
-                [GUEST_EVENT_ENDED_SHUTDOWN] = T(SHUTOFF, REASON_SHUTOFF_SHUTDOWN),
-                [GUEST_EVENT_ENDED_DESTROYED] = T(SHUTOFF, REASON_SHUTOFF_DESTROYED),
-                [GUEST_EVENT_ENDED_CRASHED] = T(SHUTOFF, REASON_SHUTOFF_CRASHED),
-                [GUEST_EVENT_CRASH_PRESERVED] = T(CRASHED, REASON_UNKNOWN),
-        },
-        [GUEST_STATE_CRASHED] = {
-                [GUEST_EVENT_RESTART] = T(STARTING, REASON_PAUSED_STARTING_UP),
-                [GUEST_EVENT_ENDED_DESTROYED] = T(SHUTOFF, REASON_SHUTOFF_DESTROYED),
-        },
+        [GUEST_STATE_SHUTOFF] =
+                {
+                        [GUEST_EVENT_START] = T(STARTING, REASON_PAUSED_STARTING_UP),
+                },
+        [GUEST_STATE_STARTING] =
+                {
+                        [GUEST_EVENT_STARTED] = T(RUNNING, REASON_RUNNING_BOOTED),
+                        [GUEST_EVENT_STARTED_CRASHED] = T(RUNNING, REASON_RUNNING_CRASHED),
+                        [GUEST_EVENT_START_FAILED] = T(SHUTOFF, REASON_SHUTOFF_FAILED),
+                        [GUEST_EVENT_ENDED_SHUTDOWN] = T(SHUTOFF, REASON_SHUTOFF_SHUTDOWN),
+                        [GUEST_EVENT_ENDED_DESTROYED] = T(SHUTOFF, REASON_SHUTOFF_DESTROYED),
+                        [GUEST_EVENT_ENDED_CRASHED] = T(SHUTOFF, REASON_SHUTOFF_CRASHED),
+                },
+        [GUEST_STATE_RUNNING] =
+                {
+                        [GUEST_EVENT_SUSPEND] = T(PAUSED, REASON_PAUSED_USER),
+                        [GUEST_EVENT_SHUTDOWN] = T(SHUTDOWN, REASON_SHUTDOWN_USER),
+                        [GUEST_EVENT_RESTART] = T(STARTING, REASON_PAUSED_STARTING_UP),
+                        [GUEST_EVENT_ENDED_SHUTDOWN] = T(SHUTOFF, REASON_SHUTOFF_SHUTDOWN),
+                        [GUEST_EVENT_ENDED_DESTROYED] = T(SHUTOFF, REASON_SHUTOFF_DESTROYED),
+                        [GUEST_EVENT_ENDED_CRASHED] = T(SHUTOFF, REASON_SHUTOFF_CRASHED),
+                        [GUEST_EVENT_CRASH_PRESERVED] = T(CRASHED, REASON_UNKNOWN),
+                },
+        [GUEST_STATE_PAUSED] =
+                {
+                        [GUEST_EVENT_RESUME] = T(RUNNING, REASON_RUNNING_UNPAUSED),
+                        [GUEST_EVENT_RESTART] = T(STARTING, REASON_PAUSED_STARTING_UP),
+                        [GUEST_EVENT_ENDED_SHUTDOWN] = T(SHUTOFF, REASON_SHUTOFF_SHUTDOWN),
+                        [GUEST_EVENT_ENDED_DESTROYED] = T(SHUTOFF, REASON_SHUTOFF_DESTROYED),
+                        [GUEST_EVENT_ENDED_CRASHED] = T(SHUTOFF, REASON_SHUTOFF_CRASHED),
+                        [GUEST_EVENT_CRASH_PRESERVED] = T(CRASHED, REASON_UNKNOWN),
+                },
+        [GUEST_STATE_SHUTDOWN] =
+                {
+                        [GUEST_EVENT_RESTART] = T(STARTING, REASON_PAUSED_STARTING_UP),
+                        [GUEST_EVENT_ENDED_SHUTDOWN] = T(SHUTOFF, REASON_SHUTOFF_SHUTDOWN),
+                        [GUEST_EVENT_ENDED_DESTROYED] = T(SHUTOFF, REASON_SHUTOFF_DESTROYED),
+                        [GUEST_EVENT_ENDED_CRASHED] = T(SHUTOFF, REASON_SHUTOFF_CRASHED),
+                        [GUEST_EVENT_CRASH_PRESERVED] = T(CRASHED, REASON_UNKNOWN),
+                },
+        [GUEST_STATE_CRASHED] =
+                {
+                        [GUEST_EVENT_RESTART] = T(STARTING, REASON_PAUSED_STARTING_UP),
+                        [GUEST_EVENT_ENDED_DESTROYED] = T(SHUTOFF, REASON_SHUTOFF_DESTROYED),
+                },
 };
 
 int lifecycle_next(enum guest_state state, enum guest_event event, enum guest_state *ret_state,
@@ -67,8 +76,8 @@ int lifecycle_next(enum guest_state state, enum guest_event event, enum guest_st
 }
 
 static const char *const state_names[GUEST_STATE_LAST] = {
-        [GUEST_STATE_SHUTOFF] = "shut off",   [GUEST_STATE_STARTING] = "paused",
-        [GUEST_STATE_RUNNING] = "running",    [GUEST_STATE_PAUSED] = "paused",
+        [GUEST_STATE_SHUTOFF] = "shut off",     [GUEST_STATE_STARTING] = "paused",
+        [GUEST_STATE_RUNNING] = "running",      [GUEST_STATE_PAUSED] = "paused",
         [GUEST_STATE_SHUTDOWN] = "in shutdown", [GUEST_STATE_CRASHED] = "crashed",
 };
 
@@ -101,9 +110,8 @@ int guest_state_to_libvirt(enum guest_state s)
         /* VIR_DOMAIN_NOSTATE 0, RUNNING 1, BLOCKED 2, PAUSED 3, SHUTDOWN 4,
          * SHUTOFF 5, CRASHED 6 */
         static const int map[GUEST_STATE_LAST] = {
-                [GUEST_STATE_SHUTOFF] = 5, [GUEST_STATE_STARTING] = 3,
-                [GUEST_STATE_RUNNING] = 1, [GUEST_STATE_PAUSED] = 3,
-                [GUEST_STATE_SHUTDOWN] = 4, [GUEST_STATE_CRASHED] = 6,
+                [GUEST_STATE_SHUTOFF] = 5, [GUEST_STATE_STARTING] = 3, [GUEST_STATE_RUNNING] = 1,
+                [GUEST_STATE_PAUSED] = 3,  [GUEST_STATE_SHUTDOWN] = 4, [GUEST_STATE_CRASHED] = 6,
         };
         return (unsigned)s < GUEST_STATE_LAST ? map[s] : 0;
 }
@@ -118,20 +126,25 @@ static const char *pick(const char *const *names, size_t n, int reason)
 const char *guest_reason_to_string(enum guest_state s, int reason)
 {
         static const char *const running[] = {
-                "unknown", "booted", "migrated", "restored", "from snapshot", "unpaused",
-                "migration canceled", "save canceled", "event wakeup", "crashed", "post-copy",
+                "unknown",       "booted",   "migrated",           "restored",
+                "from snapshot", "unpaused", "migration canceled", "save canceled",
+                "event wakeup",  "crashed",  "post-copy",
         };
         static const char *const paused[] = {
-                "unknown", "user", "migrating", "saving", "dumping", "I/O error",
-                "watchdog", "from snapshot", "shutting down", "creating snapshot", "crashed",
-                "starting up", "post-copy", "post-copy failed",
+                "unknown",       "user",
+                "migrating",     "saving",
+                "dumping",       "I/O error",
+                "watchdog",      "from snapshot",
+                "shutting down", "creating snapshot",
+                "crashed",       "starting up",
+                "post-copy",     "post-copy failed",
         };
-        static const char *const shutdown[] = { "unknown", "user" };
+        static const char *const shutdown[] = {"unknown", "user"};
         static const char *const shutoff[] = {
-                "unknown", "shutdown", "destroyed", "crashed", "migrated",
-                "saved", "failed", "from snapshot", "daemon",
+                "unknown", "shutdown", "destroyed",     "crashed", "migrated",
+                "saved",   "failed",   "from snapshot", "daemon",
         };
-        static const char *const crashed[] = { "unknown", "panicked" };
+        static const char *const crashed[] = {"unknown", "panicked"};
         switch (s) {
         case GUEST_STATE_RUNNING:
                 return pick(running, ARRAY_SIZE(running), reason);

@@ -9,18 +9,18 @@
 #include "supervisor/driver.h"
 
 enum guest_event {
-        GUEST_EVENT_START,            /* start requested */
-        GUEST_EVENT_STARTED,          /* driver->start succeeded */
-        GUEST_EVENT_STARTED_CRASHED,  /* restarted after a crash (on_crash=restart) */
-        GUEST_EVENT_START_FAILED,     /* driver->start failed */
+        GUEST_EVENT_START,           /* start requested */
+        GUEST_EVENT_STARTED,         /* driver->start succeeded */
+        GUEST_EVENT_STARTED_CRASHED, /* restarted after a crash (on_crash=restart) */
+        GUEST_EVENT_START_FAILED,    /* driver->start failed */
         GUEST_EVENT_SUSPEND,
         GUEST_EVENT_RESUME,
-        GUEST_EVENT_SHUTDOWN,         /* graceful shutdown requested */
-        GUEST_EVENT_RESTART,          /* reboot/crash handled by starting again */
-        GUEST_EVENT_ENDED_SHUTDOWN,   /* the guest powered off */
-        GUEST_EVENT_ENDED_DESTROYED,  /* killed on request (destroy, timeout) */
-        GUEST_EVENT_ENDED_CRASHED,    /* crashed, on_crash=destroy */
-        GUEST_EVENT_CRASH_PRESERVED,  /* crashed, on_crash=preserve */
+        GUEST_EVENT_SHUTDOWN,        /* graceful shutdown requested */
+        GUEST_EVENT_RESTART,         /* reboot/crash handled by starting again */
+        GUEST_EVENT_ENDED_SHUTDOWN,  /* the guest powered off */
+        GUEST_EVENT_ENDED_DESTROYED, /* killed on request (destroy, timeout) */
+        GUEST_EVENT_ENDED_CRASHED,   /* crashed, on_crash=destroy */
+        GUEST_EVENT_CRASH_PRESERVED, /* crashed, on_crash=preserve */
         GUEST_EVENT_LAST
 };
 

@@ -77,8 +77,8 @@ void loop_free(struct lv_loop *l)
         free(l);
 }
 
-static int source_new(struct lv_loop *l, enum source_type type, int fd, uint32_t events,
-                      void *data, struct loop_source **ret, struct lv_error **err)
+static int source_new(struct lv_loop *l, enum source_type type, int fd, uint32_t events, void *data,
+                      struct loop_source **ret, struct lv_error **err)
 {
         struct loop_source *s = xcalloc(1, sizeof(*s));
         s->loop = l;
@@ -86,7 +86,7 @@ static int source_new(struct lv_loop *l, enum source_type type, int fd, uint32_t
         s->fd = fd;
         s->events = events;
         s->data = data;
-        struct epoll_event ev = { .events = events, .data.ptr = s };
+        struct epoll_event ev = {.events = events, .data.ptr = s};
         if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
                 int r = lv_error_set(err, errno, "cannot watch fd %d", fd);
                 free(s);
@@ -113,7 +113,7 @@ int loop_source_set_events(struct loop_source *s, uint32_t events, struct lv_err
 {
         if (s->events == events)
                 return 0;
-        struct epoll_event ev = { .events = events, .data.ptr = s };
+        struct epoll_event ev = {.events = events, .data.ptr = s};
         if (epoll_ctl(s->loop->epfd, EPOLL_CTL_MOD, s->fd, &ev) < 0)
                 return lv_error_set(err, errno, "cannot change the events of fd %d", s->fd);
         s->events = events;

@@ -21,8 +21,7 @@ struct loop_source;
  * error (loop_run returns it). */
 typedef int (*loop_io_fn)(struct loop_source *s, int fd, uint32_t revents, void *data);
 typedef int (*loop_timer_fn)(struct loop_source *s, void *data);
-typedef int (*loop_signal_fn)(struct loop_source *s, const struct signalfd_siginfo *si,
-                              void *data);
+typedef int (*loop_signal_fn)(struct loop_source *s, const struct signalfd_siginfo *si, void *data);
 /* The process behind pidfd has exited (it is not reaped: the callback
  * reaps it with waitid(P_PIDFD) when it is a child). */
 typedef int (*loop_pidfd_fn)(struct loop_source *s, int pidfd, void *data);

@@ -17,7 +17,7 @@ int notify_send(const char *state, struct lv_error **err)
         if (path[0] != '/' && path[0] != '@')
                 return lv_error_setf(err, EAFNOSUPPORT,
                                      "NOTIFY_SOCKET '%s': only unix sockets are supported", path);
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
         size_t len = strlen(path);
         if (len >= sizeof(sa.sun_path))
                 return lv_error_setf(err, ENAMETOOLONG, "NOTIFY_SOCKET '%s' is too long", path);

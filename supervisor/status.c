@@ -69,7 +69,8 @@ int statedir_acquire(const char *name, int *ret_dir_fd, struct lv_error **err)
                 *ret_dir_fd = TAKE_FD(fd);
                 return 0;
         }
-        return lv_error_setf(err, EAGAIN, "cannot take state directory '%s': it keeps changing", dir);
+        return lv_error_setf(err, EAGAIN, "cannot take state directory '%s': it keeps changing",
+                             dir);
 }
 
 int statedir_remove(struct supervisor *sv, struct lv_error **err)
@@ -128,9 +129,9 @@ struct json_object *status_to_json(struct supervisor *sv)
         ADD("os_type", json_object_new_string(os ? os : "unknown"));
         ADD("vcpus", json_object_new_int((int)(def->vcpus ? def->vcpus : 1)));
         ADD("max_memory_kib", json_object_new_int64((int64_t)def->memory_kib));
-        ADD("memory_kib", json_object_new_int64((int64_t)(def->current_memory_kib
-                                                                  ? def->current_memory_kib
-                                                                  : def->memory_kib)));
+        ADD("memory_kib",
+            json_object_new_int64((int64_t)(def->current_memory_kib ? def->current_memory_kib
+                                                                    : def->memory_kib)));
         ADD("persistent", json_object_new_boolean(file_exists(paths_guest_xml(g->name))));
         ADD("autostart", json_object_new_boolean(file_exists(
                                  xasprintf("%s/autostart/%s.xml", paths_confdir(), g->name))));
@@ -149,9 +150,8 @@ int status_write(struct supervisor *sv, struct lv_error **err)
                 return 0;
         struct json_object *o = status_to_json(sv);
         size_t n;
-        const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PRETTY |
-                                                                     JSON_C_TO_STRING_SPACED,
-                                                          &n);
+        const char *s = json_object_to_json_string_length(
+                o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED, &n);
         _cleanup_free_ char *path = paths_state_file(sv->g.name, "status.json");
         _cleanup_free_ char *text = xasprintf("%s\n", s);
         json_object_put(o);

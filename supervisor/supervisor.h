@@ -39,7 +39,7 @@ struct supervisor {
         int dir_fd;   /* the state directory, flock()ed while we live */
         int ready_fd; /* to `lvsh start`; -1 once the result was reported */
         bool foreground;
-        bool notify;  /* NOTIFY_SOCKET is set */
+        bool notify; /* NOTIFY_SOCKET is set */
         uint64_t shutdown_timeout_usec;
         time_t start_time; /* when the guest (last) started */
         unsigned restarts;

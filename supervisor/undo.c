@@ -8,7 +8,10 @@ void guest_undo_push(struct lv_guest *g, const char *what, guest_undo_fn fn, voi
 {
         g->undo = xrealloc(g->undo, (size_t)(g->n_undo + 1) * sizeof(*g->undo));
         g->undo[g->n_undo++] = (struct guest_undo){
-                .fn = fn, .data = data, .free_data = free_data, .what = what,
+                .fn = fn,
+                .data = data,
+                .free_data = free_data,
+                .what = what,
         };
 }
 

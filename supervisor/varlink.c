@@ -64,7 +64,7 @@ bool varlink_inbuf_pending(const struct varlink_inbuf *b)
 void varlink_inbuf_clear(struct varlink_inbuf *b)
 {
         free(b->data);
-        *b = (struct varlink_inbuf){ .max = b->max };
+        *b = (struct varlink_inbuf){.max = b->max};
 }
 
 /* Parse JSON text that must be exactly one value (whitespace around it is
@@ -158,8 +158,7 @@ static int get_parameters(struct json_object *o, struct json_object **ret, struc
         return 0;
 }
 
-int varlink_call_parse(const char *msg, size_t len, struct varlink_call *ret,
-                       struct lv_error **err)
+int varlink_call_parse(const char *msg, size_t len, struct varlink_call *ret, struct lv_error **err)
 {
         struct json_object *o = NULL;
         int r = json_parse_exact(msg, len, &o, err);

@@ -24,10 +24,10 @@ struct json_object;
 /* Accumulates bytes from a stream and cuts them into messages. */
 struct varlink_inbuf {
         char *data;
-        size_t len;     /* bytes held */
+        size_t len;      /* bytes held */
         size_t scanned;  /* bytes already known to hold no NUL */
         size_t consumed; /* the message handed out last, dropped next time */
-        size_t max;     /* longest message accepted (0: VARLINK_MESSAGE_MAX) */
+        size_t max;      /* longest message accepted (0: VARLINK_MESSAGE_MAX) */
 };
 
 /* Where to read into: at most *ret_space bytes at the returned pointer
@@ -43,7 +43,7 @@ void varlink_inbuf_clear(struct varlink_inbuf *b);
 bool varlink_inbuf_pending(const struct varlink_inbuf *b);
 
 struct varlink_call {
-        char *method;                  /* "io.litevirt.Guest.Info" */
+        char *method;                   /* "io.litevirt.Guest.Info" */
         struct json_object *parameters; /* an object, never NULL */
         bool more;
         bool oneway;
@@ -65,8 +65,7 @@ int varlink_reply_parse(const char *msg, size_t len, struct json_object **ret_pa
 /* Format messages, NUL included in *ret_len. Takes a reference of nothing:
  * parameters may be NULL (an empty object is sent). */
 char *varlink_reply_format(struct json_object *parameters, bool continues, size_t *ret_len);
-char *varlink_error_format(const char *error, struct json_object *parameters,
-                           size_t *ret_len);
+char *varlink_error_format(const char *error, struct json_object *parameters, size_t *ret_len);
 /* An error whose parameters are {"message": message}. */
 char *varlink_error_format_message(const char *error, const char *message, size_t *ret_len);
 char *varlink_call_format(const char *method, struct json_object *parameters, bool more,

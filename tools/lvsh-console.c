@@ -17,7 +17,7 @@ static int write_all(int fd, const char *p, size_t n)
         while (n > 0) {
                 ssize_t w = write(fd, p, n);
                 if (w < 0 && (errno == EINTR || errno == EAGAIN)) {
-                        struct pollfd pf = { .fd = fd, .events = POLLOUT };
+                        struct pollfd pf = {.fd = fd, .events = POLLOUT};
                         (void)poll(&pf, 1, -1);
                         continue;
                 }
@@ -41,8 +41,8 @@ static int relay(lv_conn *c)
         bool in_open = true;
         for (;;) {
                 struct pollfd p[2] = {
-                        { .fd = sock, .events = POLLIN },
-                        { .fd = in_open ? STDIN_FILENO : -1, .events = POLLIN },
+                        {.fd = sock, .events = POLLIN},
+                        {.fd = in_open ? STDIN_FILENO : -1, .events = POLLIN},
                 };
                 if (poll(p, 2, -1) < 0) {
                         if (errno == EINTR)
@@ -78,8 +78,8 @@ static int relay(lv_conn *c)
 
 int lvsh_cmd_console(int argc, char **argv, struct lv_error **err)
 {
-        static const char *const flags[] = { "force", NULL };
-        bool set[1] = { false };
+        static const char *const flags[] = {"force", NULL};
+        bool set[1] = {false};
         const char *name;
         int r = lvsh_args_parse(lvsh_find_command("console"), argc, argv, flags, set, NULL, NULL,
                                 &name, err);

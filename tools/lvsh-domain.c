@@ -22,9 +22,10 @@ extern char **environ;
 
 int lvsh_error_from_client(struct lv_error **err, lv_client_error *ce)
 {
-        int r = lv_error_setf(err, ce->code == -ENOENT ? LV_ERR_NO_DOMAIN
-                                   : ce->error && strstr(ce->error, "InvalidState") ? LV_ERR_STATE
-                                                                                    : -ce->code,
+        int r = lv_error_setf(err,
+                              ce->code == -ENOENT                              ? LV_ERR_NO_DOMAIN
+                              : ce->error && strstr(ce->error, "InvalidState") ? LV_ERR_STATE
+                                                                               : -ce->code,
                               "%s", ce->message);
         lv_client_error_free(ce);
         return r;
@@ -69,8 +70,8 @@ int lvsh_args_parse(const struct lvsh_command *cmd, int argc, char **argv, const
                         for (int v = 0; !found && valued && valued[v]; v++)
                                 if (streq(a + 2, valued[v])) {
                                         if (i + 1 >= argc)
-                                                return lvsh_usage_error(cmd, err,
-                                                                        "option '%s' needs a value", a);
+                                                return lvsh_usage_error(
+                                                        cmd, err, "option '%s' needs a value", a);
                                         values[v] = argv[++i];
                                         found = true;
                                 }
@@ -106,7 +107,8 @@ static int call_guest(const char *name, const char *method, struct json_object *
 static const char *json_get_str(struct json_object *o, const char *key, const char *def)
 {
         struct json_object *v;
-        if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+        if (!o || !json_object_object_get_ex(o, key, &v) ||
+            !json_object_is_type(v, json_type_string))
                 return def;
         return json_object_get_string(v);
 }
@@ -145,7 +147,7 @@ static int read_verdict(int fd, char *buf, size_t size)
 {
         size_t len = 0;
         for (;;) {
-                struct pollfd p = { .fd = fd, .events = POLLIN };
+                struct pollfd p = {.fd = fd, .events = POLLIN};
                 int n = poll(&p, 1, 300 * 1000);
                 if (n < 0 && errno == EINTR)
                         continue;
@@ -189,7 +191,7 @@ static int cmd_start(int argc, char **argv, struct lv_error **err)
         _cleanup_free_ char *path = supervisor_path();
         char fdbuf[16];
         snprintf(fdbuf, sizeof(fdbuf), "%d", 3);
-        char *args[] = { "litevirt-supervisor", "--ready-fd", fdbuf, (char *)name, NULL };
+        char *args[] = {"litevirt-supervisor", "--ready-fd", fdbuf, (char *)name, NULL};
         posix_spawn_file_actions_t fa;
         posix_spawn_file_actions_init(&fa);
         /* The write end becomes fd 3 (without close-on-exec). */
@@ -263,8 +265,8 @@ static int cmd_suspend(int argc, char **argv, struct lv_error **err)
 
 static int cmd_resume(int argc, char **argv, struct lv_error **err)
 {
-        return simple_call("resume", argc, argv, "io.litevirt.Guest.Resume", "resume",
-                           "resumed", err);
+        return simple_call("resume", argc, argv, "io.litevirt.Guest.Resume", "resume", "resumed",
+                           err);
 }
 
 /* Wait until the supervisor closes the connection (it exits once the
@@ -272,7 +274,7 @@ static int cmd_resume(int argc, char **argv, struct lv_error **err)
 static void wait_supervisor_gone(lv_conn *c)
 {
         char buf[256];
-        struct pollfd p = { .fd = lv_conn_fd(c), .events = POLLIN };
+        struct pollfd p = {.fd = lv_conn_fd(c), .events = POLLIN};
         for (;;) {
                 if (poll(&p, 1, 60 * 1000) <= 0 && errno != EINTR)
                         return;
@@ -308,10 +310,10 @@ static int cmd_destroy(int argc, char **argv, struct lv_error **err)
 
 static int cmd_shutdown(int argc, char **argv, struct lv_error **err)
 {
-        static const char *const flags[] = { "wait", NULL };
-        static const char *const valued[] = { "timeout", NULL };
-        bool set[1] = { false };
-        const char *values[1] = { NULL };
+        static const char *const flags[] = {"wait", NULL};
+        static const char *const valued[] = {"timeout", NULL};
+        bool set[1] = {false};
+        const char *values[1] = {NULL};
         const char *name;
         const struct lvsh_command *cmd = lvsh_find_command("shutdown");
         int r = lvsh_args_parse(cmd, argc, argv, flags, set, valued, values, &name, err);
@@ -323,9 +325,9 @@ static int cmd_shutdown(int argc, char **argv, struct lv_error **err)
                 errno = 0;
                 long t = strtol(values[0], &end, 10);
                 if (*end || errno || t <= 0 || t > 86400)
-                        return lvsh_usage_error(cmd, err,
-                                                "--timeout '%s': not a number of seconds (1..86400)",
-                                                values[0]);
+                        return lvsh_usage_error(
+                                cmd, err, "--timeout '%s': not a number of seconds (1..86400)",
+                                values[0]);
                 params = json_object_new_object();
                 json_object_object_add(params, "timeout", json_object_new_int((int)t));
         }
@@ -356,8 +358,8 @@ static int cmd_shutdown(int argc, char **argv, struct lv_error **err)
 static const char *state_text(const char *id)
 {
         static const char *const map[][2] = {
-                { "running", "running" },   { "paused", "paused" },   { "starting", "paused" },
-                { "shutdown", "in shutdown" }, { "shutoff", "shut off" }, { "crashed", "crashed" },
+                {"running", "running"},      {"paused", "paused"},    {"starting", "paused"},
+                {"shutdown", "in shutdown"}, {"shutoff", "shut off"}, {"crashed", "crashed"},
         };
         for (size_t i = 0; i < ARRAY_SIZE(map); i++)
                 if (streq(map[i][0], id))
@@ -367,8 +369,8 @@ static const char *state_text(const char *id)
 
 static int cmd_domstate(int argc, char **argv, struct lv_error **err)
 {
-        static const char *const flags[] = { "reason", NULL };
-        bool set[1] = { false };
+        static const char *const flags[] = {"reason", NULL};
+        bool set[1] = {false};
         const char *name;
         int r = lvsh_args_parse(lvsh_find_command("domstate"), argc, argv, flags, set, NULL, NULL,
                                 &name, err);
@@ -450,8 +452,10 @@ static int cmd_dominfo(int argc, char **argv, struct lv_error **err)
         if (!json_get_i64(o, "memory_used_kib", &used))
                 used = mem;
         struct json_object *v;
-        bool persistent = json_object_object_get_ex(o, "persistent", &v) && json_object_get_boolean(v);
-        bool autostart = json_object_object_get_ex(o, "autostart", &v) && json_object_get_boolean(v);
+        bool persistent =
+                json_object_object_get_ex(o, "persistent", &v) && json_object_get_boolean(v);
+        bool autostart =
+                json_object_object_get_ex(o, "autostart", &v) && json_object_get_boolean(v);
         ROW("Id:", "%lld", id);
         ROW("Name:", "%s", json_get_str(o, "name", name));
         ROW("UUID:", "%s", json_get_str(o, "uuid", ""));
@@ -520,29 +524,28 @@ static int cmd_domstats(int argc, char **argv, struct lv_error **err)
 }
 
 const struct lvsh_command lvsh_domain_commands[] = {
-        { "start", "NAME", "start a (previously defined) inactive domain",
-          "    Spawns the guest's supervisor, which runs it; returns once the guest\n"
-          "    runs, or prints why it could not start (leaving nothing behind).",
-          cmd_start },
-        { "shutdown", "NAME [--timeout SECONDS] [--wait]", "gracefully shutdown a domain",
-          "    Asks the guest to shut down (a container's init is signalled, a VM gets\n"
-          "    the ACPI power button). After --timeout seconds (default 30) it is\n"
-          "    destroyed. --wait returns only once it is off.",
-          cmd_shutdown },
-        { "destroy", "NAME", "destroy (stop) a domain",
-          "    Kills the guest now and waits until everything it used is released.",
-          cmd_destroy },
-        { "reboot", "NAME", "reboot a domain", NULL, cmd_reboot },
-        { "suspend", "NAME", "suspend a domain",
-          "    Freezes every process of the guest (cgroup freezer, or QEMU stop).", cmd_suspend },
-        { "resume", "NAME", "resume a domain", NULL, cmd_resume },
-        { "dominfo", "NAME", "domain information", NULL, cmd_dominfo },
-        { "domstate", "NAME [--reason]", "domain state",
-          "    --reason adds why the guest is in that state, as virsh does:\n"
-          "    running (booted), paused (user), shut off (destroyed), ...",
-          cmd_domstate },
-        { "domstats", "[NAME...]", "get statistics about one or multiple domains",
-          "    Without names, every running guest.", cmd_domstats },
+        {"start", "NAME", "start a (previously defined) inactive domain",
+         "    Spawns the guest's supervisor, which runs it; returns once the guest\n"
+         "    runs, or prints why it could not start (leaving nothing behind).",
+         cmd_start},
+        {"shutdown", "NAME [--timeout SECONDS] [--wait]", "gracefully shutdown a domain",
+         "    Asks the guest to shut down (a container's init is signalled, a VM gets\n"
+         "    the ACPI power button). After --timeout seconds (default 30) it is\n"
+         "    destroyed. --wait returns only once it is off.",
+         cmd_shutdown},
+        {"destroy", "NAME", "destroy (stop) a domain",
+         "    Kills the guest now and waits until everything it used is released.", cmd_destroy},
+        {"reboot", "NAME", "reboot a domain", NULL, cmd_reboot},
+        {"suspend", "NAME", "suspend a domain",
+         "    Freezes every process of the guest (cgroup freezer, or QEMU stop).", cmd_suspend},
+        {"resume", "NAME", "resume a domain", NULL, cmd_resume},
+        {"dominfo", "NAME", "domain information", NULL, cmd_dominfo},
+        {"domstate", "NAME [--reason]", "domain state",
+         "    --reason adds why the guest is in that state, as virsh does:\n"
+         "    running (booted), paused (user), shut off (destroyed), ...",
+         cmd_domstate},
+        {"domstats", "[NAME...]", "get statistics about one or multiple domains",
+         "    Without names, every running guest.", cmd_domstats},
         LVSH_CONSOLE_COMMAND,
         {0},
 };

@@ -49,8 +49,7 @@ int lv_call(lv_conn *c, const char *method, struct json_object *params,
             struct json_object **ret_reply, lv_client_error **err);
 /* Streams: send a call with "more": true, then read replies until
  * *ret_continues is false (or the connection ends: -ECONNRESET). */
-int lv_call_more(lv_conn *c, const char *method, struct json_object *params,
-                 lv_client_error **err);
+int lv_call_more(lv_conn *c, const char *method, struct json_object *params, lv_client_error **err);
 int lv_read_reply(lv_conn *c, struct json_object **ret_reply, bool *ret_continues,
                   lv_client_error **err);
 /* After an upgrade (Console), bytes that arrived behind the last reply;
@@ -69,7 +68,7 @@ typedef struct lv_guest_status {
         char state[16];  /* running, paused, shutdown, shutoff, crashed, starting */
         char reason[32]; /* booted, user, ... (virsh's words) */
         pid_t supervisor_pid;
-        pid_t pid;       /* the hypervisor process (container init, qemu) */
+        pid_t pid; /* the hypervisor process (container init, qemu) */
 } lv_guest_status;
 int lv_guest_status_read(const char *name, lv_guest_status *ret, lv_client_error **err);
 

@@ -21,19 +21,19 @@
 static const char *guest;
 static char sock_path[108];
 
-#define CHECK(cond, ...)                                                               \
-        do {                                                                           \
-                if (!(cond)) {                                                         \
-                        fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-                        fprintf(stderr, __VA_ARGS__);                                  \
-                        fprintf(stderr, "\n");                                         \
-                        exit(1);                                                       \
-                }                                                                      \
+#define CHECK(cond, ...)                                                                           \
+        do {                                                                                       \
+                if (!(cond)) {                                                                     \
+                        fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);            \
+                        fprintf(stderr, __VA_ARGS__);                                              \
+                        fprintf(stderr, "\n");                                                     \
+                        exit(1);                                                                   \
+                }                                                                                  \
         } while (0)
 
 static int raw_connect(void)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
         memcpy(sa.sun_path, sock_path, sizeof(sa.sun_path));
         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         CHECK(fd >= 0, "socket");
@@ -59,7 +59,7 @@ static char *read_msg(int fd)
         size_t cap = 4096, len = 0;
         char *buf = malloc(cap);
         for (;;) {
-                struct pollfd p = { .fd = fd, .events = POLLIN };
+                struct pollfd p = {.fd = fd, .events = POLLIN};
                 CHECK(poll(&p, 1, 10000) == 1, "no reply within 10 s");
                 char c;
                 ssize_t n = recv(fd, &c, 1, 0);
@@ -140,7 +140,8 @@ static void test_garbage_and_errors(void)
         expect_reply(fd, "org.varlink.service.MethodNotFound");
         call_raw(fd, "{\"method\":\"com.example.Other.Call\"}");
         expect_reply(fd, "org.varlink.service.InterfaceNotFound");
-        call_raw(fd, "{\"method\":\"io.litevirt.Guest.Shutdown\",\"parameters\":{\"timeout\":\"x\"}}");
+        call_raw(fd,
+                 "{\"method\":\"io.litevirt.Guest.Shutdown\",\"parameters\":{\"timeout\":\"x\"}}");
         expect_reply(fd, "org.varlink.service.InvalidParameter");
         call_raw(fd, "{\"method\":\"io.litevirt.Guest.Info\",\"parameters\":{\"bogus\":1}}");
         expect_reply(fd, "\"parameter\":\"bogus\"");
@@ -226,7 +227,7 @@ static void test_slow_reader(void)
                           "\"parameters\":{\"interface\":\"io.litevirt.Guest\"}}";
         bool dropped = false;
         for (int i = 0; i < 4000 && !dropped; i++) {
-                struct pollfd p = { .fd = fd, .events = POLLOUT };
+                struct pollfd p = {.fd = fd, .events = POLLOUT};
                 if (poll(&p, 1, 2000) != 1 || (p.revents & (POLLHUP | POLLERR))) {
                         dropped = true;
                         break;
@@ -239,7 +240,7 @@ static void test_slow_reader(void)
         char buf[65536];
         size_t total = 0;
         for (;;) {
-                struct pollfd p = { .fd = fd, .events = POLLIN };
+                struct pollfd p = {.fd = fd, .events = POLLIN};
                 CHECK(poll(&p, 1, 10000) == 1, "slow client neither served nor dropped");
                 ssize_t n = recv(fd, buf, sizeof(buf), 0);
                 if (n <= 0)
@@ -260,21 +261,24 @@ static void test_events(void)
         struct json_object *o = NULL;
         bool continues = false;
         CHECK(lv_read_reply(ev, &o, &continues, &e) == 0 && continues, "first event");
-        CHECK(strstr(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN), "\"event\":\"current\""), "current event: %s",
-              json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        CHECK(strstr(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+                     "\"event\":\"current\""),
+              "current event: %s", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
         json_object_put(o);
         CHECK(lv_connect(guest, &c, &e) == 0, "connect");
         CHECK(lv_call(c, "io.litevirt.Guest.Suspend", NULL, NULL, &e) == 0, "Suspend: %s",
               e ? e->message : "");
         CHECK(lv_read_reply(ev, &o, &continues, &e) == 0 && continues, "suspend event");
-        CHECK(strstr(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN), "\"event\":\"suspended\""), "got %s",
-              json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        CHECK(strstr(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+                     "\"event\":\"suspended\""),
+              "got %s", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
         json_object_put(o);
         CHECK(lv_call(c, "io.litevirt.Guest.Resume", NULL, NULL, &e) == 0, "Resume: %s",
               e ? e->message : "");
         CHECK(lv_read_reply(ev, &o, &continues, &e) == 0 && continues, "resume event");
-        CHECK(strstr(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN), "\"reason\":\"unpaused\""), "got %s",
-              json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        CHECK(strstr(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+                     "\"reason\":\"unpaused\""),
+              "got %s", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
         json_object_put(o);
         lv_disconnect(c);
         lv_disconnect(ev);

@@ -60,7 +60,7 @@ static void test_framing_split_and_joined(void **state)
 
 static void test_framing_oversize(void **state)
 {
-        struct varlink_inbuf b = { .max = 100 };
+        struct varlink_inbuf b = {.max = 100};
         const char *msg;
         size_t len;
         char big[100];
@@ -96,8 +96,9 @@ static void expect_call_error(const char *text, const char *needle)
 static void test_call_parse(void **state)
 {
         struct varlink_call c = {0};
-        const char *ok = "{\"method\":\"io.litevirt.Guest.Shutdown\",\"parameters\":{\"timeout\":5},"
-                         "\"more\":true}";
+        const char *ok =
+                "{\"method\":\"io.litevirt.Guest.Shutdown\",\"parameters\":{\"timeout\":5},"
+                "\"more\":true}";
         assert_int_equal(varlink_call_parse(ok, strlen(ok), &c, NULL), 0);
         assert_string_equal(c.method, "io.litevirt.Guest.Shutdown");
         assert_true(c.more);
@@ -123,7 +124,8 @@ static void test_call_parse(void **state)
         expect_call_error("{\"method\":\"a.lower\"}", "malformed method");
         expect_call_error("{\"method\":\"a..B\"}", "malformed method");
         expect_call_error("{\"method\":\"a.B c\"}", "malformed method");
-        expect_call_error("{\"method\":\"a.B\",\"parameters\":[]}", "'parameters' must be an object");
+        expect_call_error("{\"method\":\"a.B\",\"parameters\":[]}",
+                          "'parameters' must be an object");
         expect_call_error("{\"method\":\"a.B\",\"more\":\"yes\"}", "'more' must be a boolean");
         expect_call_error("{\"method\":\"a.B\"} {}", "trailing data");
         /* Nesting deeper than the limit. */
@@ -183,27 +185,32 @@ static void test_lifecycle_table(void **state)
         assert_string_equal(guest_reason_to_string(s, reason), "unpaused");
         assert_int_equal(lifecycle_next(GUEST_STATE_RUNNING, GUEST_EVENT_SHUTDOWN, &s, &reason), 0);
         assert_string_equal(guest_state_to_string(s), "in shutdown");
-        assert_int_equal(lifecycle_next(GUEST_STATE_SHUTDOWN, GUEST_EVENT_ENDED_SHUTDOWN, &s,
-                                        &reason), 0);
+        assert_int_equal(
+                lifecycle_next(GUEST_STATE_SHUTDOWN, GUEST_EVENT_ENDED_SHUTDOWN, &s, &reason), 0);
         assert_string_equal(guest_state_to_string(s), "shut off");
         assert_string_equal(guest_reason_to_string(s, reason), "shutdown");
-        assert_int_equal(lifecycle_next(GUEST_STATE_RUNNING, GUEST_EVENT_ENDED_DESTROYED, &s,
-                                        &reason), 0);
+        assert_int_equal(
+                lifecycle_next(GUEST_STATE_RUNNING, GUEST_EVENT_ENDED_DESTROYED, &s, &reason), 0);
         assert_string_equal(guest_reason_to_string(s, reason), "destroyed");
-        assert_int_equal(lifecycle_next(GUEST_STATE_STARTING, GUEST_EVENT_START_FAILED, &s,
-                                        &reason), 0);
+        assert_int_equal(
+                lifecycle_next(GUEST_STATE_STARTING, GUEST_EVENT_START_FAILED, &s, &reason), 0);
         assert_string_equal(guest_reason_to_string(s, reason), "failed");
-        assert_int_equal(lifecycle_next(GUEST_STATE_RUNNING, GUEST_EVENT_CRASH_PRESERVED, &s,
-                                        &reason), 0);
+        assert_int_equal(
+                lifecycle_next(GUEST_STATE_RUNNING, GUEST_EVENT_CRASH_PRESERVED, &s, &reason), 0);
         assert_int_equal(s, GUEST_STATE_CRASHED);
 
         /* Invalid: resume of a running guest, suspend of a paused one,
          * start of a running one, anything but restart/destroy when crashed. */
-        assert_int_equal(lifecycle_next(GUEST_STATE_RUNNING, GUEST_EVENT_RESUME, &s, &reason), -EINVAL);
-        assert_int_equal(lifecycle_next(GUEST_STATE_PAUSED, GUEST_EVENT_SUSPEND, &s, &reason), -EINVAL);
-        assert_int_equal(lifecycle_next(GUEST_STATE_RUNNING, GUEST_EVENT_START, &s, &reason), -EINVAL);
-        assert_int_equal(lifecycle_next(GUEST_STATE_SHUTOFF, GUEST_EVENT_SUSPEND, &s, &reason), -EINVAL);
-        assert_int_equal(lifecycle_next(GUEST_STATE_CRASHED, GUEST_EVENT_SUSPEND, &s, &reason), -EINVAL);
+        assert_int_equal(lifecycle_next(GUEST_STATE_RUNNING, GUEST_EVENT_RESUME, &s, &reason),
+                         -EINVAL);
+        assert_int_equal(lifecycle_next(GUEST_STATE_PAUSED, GUEST_EVENT_SUSPEND, &s, &reason),
+                         -EINVAL);
+        assert_int_equal(lifecycle_next(GUEST_STATE_RUNNING, GUEST_EVENT_START, &s, &reason),
+                         -EINVAL);
+        assert_int_equal(lifecycle_next(GUEST_STATE_SHUTOFF, GUEST_EVENT_SUSPEND, &s, &reason),
+                         -EINVAL);
+        assert_int_equal(lifecycle_next(GUEST_STATE_CRASHED, GUEST_EVENT_SUSPEND, &s, &reason),
+                         -EINVAL);
         assert_int_equal(lifecycle_next(GUEST_STATE_LAST, GUEST_EVENT_START, &s, &reason), -EINVAL);
         /* Every state but shutoff can end destroyed; shutoff ends nothing. */
         for (int st = 0; st < GUEST_STATE_LAST; st++) {
@@ -378,19 +385,20 @@ static void test_notify(void **state)
 {
         char dir[] = "/tmp/lv-test-notify.XXXXXX";
         assert_non_null(mkdtemp(dir));
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
         snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify", dir);
         notify_roundtrip(sa.sun_path, &sa, sizeof(sa));
         unlink(sa.sun_path);
         rmdir(dir);
 
         /* Abstract socket: '@' in the variable, a leading NUL in the address. */
-        struct sockaddr_un ab = { .sun_family = AF_UNIX };
+        struct sockaddr_un ab = {.sun_family = AF_UNIX};
         char name[64];
         snprintf(name, sizeof(name), "@lv-test-notify-%d", (int)getpid());
         memcpy(ab.sun_path, name, strlen(name));
         ab.sun_path[0] = '\0';
-        notify_roundtrip(name, &ab, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(name)));
+        notify_roundtrip(name, &ab,
+                         (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(name)));
 
         /* No NOTIFY_SOCKET: nothing to do, no error. */
         unsetenv("NOTIFY_SOCKET");
