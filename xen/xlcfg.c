@@ -211,6 +211,37 @@ static int check_unsupported(struct writer *w)
         return 0;
 }
 
+/* libvirt's cpuset syntax, which xl's "cpus" also reads: "0-3,^2,6",
+ * CPU numbers below 4096. */
+bool xen_cpuset_valid(const char *s)
+{
+        const char *p = s;
+        if (!p || !*p)
+                return false;
+        for (;;) {
+                bool negate = *p == '^';
+                if (negate)
+                        p++;
+                char *end;
+                if (*p < '0' || *p > '9')
+                        return false;
+                unsigned long a = strtoul(p, &end, 10), b = a;
+                p = end;
+                if (*p == '-' && !negate) {
+                        if (p[1] < '0' || p[1] > '9')
+                                return false;
+                        b = strtoul(p + 1, &end, 10);
+                        p = end;
+                }
+                if (a > b || b >= 4096)
+                        return false;
+                if (!*p)
+                        return true;
+                if (*p++ != ',')
+                        return false;
+        }
+}
+
 static int write_identity(struct writer *w)
 {
         const struct domain_def *def = w->def;
@@ -245,6 +276,9 @@ static int write_identity(struct writer *w)
         if (current != vcpus)
                 put_number(w, "maxvcpus", vcpus);
         if (def->vcpu_cpuset) {
+                if (!xen_cpuset_valid(def->vcpu_cpuset))
+                        return invalid(w, "<vcpu cpuset='%s'> is not a CPU list such as 0-3,^2",
+                                       def->vcpu_cpuset);
                 r = put_string(w, "cpus", def->vcpu_cpuset);
                 if (r < 0)
                         return r;

@@ -73,5 +73,7 @@ int xen_xlcfg_parse(const char *text, size_t len, const char *filename, struct d
 /* Shared by both directions: keywords, and the bus a vdev name means
  * (DOMAIN_DISK_BUS_LAST when xl would not take the name). */
 enum domain_disk_bus xen_disk_bus_of_vdev(const char *vdev);
+/* "0-3,^2,6": the CPU lists both libvirt and xl read. */
+bool xen_cpuset_valid(const char *s);
 const char *xen_lifecycle_to_string(enum domain_lifecycle l);
 int xen_lifecycle_from_string(const char *s);

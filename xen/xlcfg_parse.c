@@ -57,7 +57,14 @@ static int read_identity(struct reader *rd)
         if (maxvcpus && maxvcpus != vcpus)
                 def->vcpus_current = (unsigned)vcpus;
         def->vcpu_placement = xstrdup("static");
-        return rd_get_string(rd, "cpus", &def->vcpu_cpuset);
+        if ((r = rd_get_string(rd, "cpus", &def->vcpu_cpuset)) < 0)
+                return r;
+        if (def->vcpu_cpuset && !xen_cpuset_valid(def->vcpu_cpuset))
+                return rd_fail(rd, xlcfg_get(rd->cfg, "cpus")->line, "cpus",
+                               "'%s' is not a CPU list such as 0-3,^2 (node: forms and 'all' "
+                               "cannot be expressed in domain XML)",
+                               def->vcpu_cpuset);
+        return 0;
 }
 
 static int read_type(struct reader *rd)
