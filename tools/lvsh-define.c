@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "conf/xml.h"
+#include "litevirt/litevirt.h"
 #include "tools/lvsh-list.h"
 #include "tools/lvsh.h"
 #include "util/fileio.h"
@@ -183,6 +184,25 @@ static int cmd_validate(int argc, char **argv, struct lv_error **err)
 
 /* ---- list ---- */
 
+/* A running guest's state in virsh's words, as domstate says them
+ * (paused, in shutdown, crashed); anything else, starting included, is
+ * running. */
+static const char *list_state(const char *name)
+{
+        static const char *const map[][2] = {
+                {"paused", "paused"},
+                {"shutdown", "in shutdown"},
+                {"crashed", "crashed"},
+        };
+        lv_guest_status st;
+        if (lv_guest_status_read(name, &st, NULL) < 0)
+                return "running";
+        for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+                if (streq(map[i][0], st.state))
+                        return map[i][1];
+        return "running";
+}
+
 static int cmd_list(int argc, char **argv, struct lv_error **err)
 {
         static const char *const flags[] = {"--all", "--inactive", "--name", "--uuid", NULL};
@@ -206,7 +226,7 @@ static int cmd_list(int argc, char **argv, struct lv_error **err)
                 ids[k] = running ? xasprintf("%d", (int)pid) : xstrdup("-");
                 rows[k].id = ids[k];
                 rows[k].name = names[i];
-                rows[k].state = running ? "running" : "shut off";
+                rows[k].state = running ? list_state(names[i]) : "shut off";
                 k++;
         }
         if (uuids) {
