@@ -22,6 +22,7 @@ fi
 B=${LV_BUILD_ROOT:?}
 LVSH=$B/lvsh
 T=$(mktemp -d /tmp/lv-test-netns-e2e.XXXXXX)
+chmod 755 "$T" # the rootfs must be reachable by the mapped root of an <idmap> guest
 export LITEVIRT_CONFDIR=$T/conf LITEVIRT_RUNDIR=$T/run LITEVIRT_LOGDIR=$T/log
 P=ne$$
 mkdir -p "$T/conf/guests" "$T/rootfs/bin" "$T/rootfs/tmp"
@@ -77,7 +78,7 @@ wait_for() { # bounded (10 s) wait for a condition; not a timing assertion
     done
 }
 
-# define NAME INTERFACES-XML (through lvsh define: the uuid and generated
+# define NAME INTERFACES-XML [EXTRA-XML] (through lvsh define: the uuid and generated
 # MACs are written into the stored definition)
 define() {
     cat >"$T/$1.in.xml" <<XML
@@ -90,6 +91,7 @@ define() {
     <initarg>-c</initarg>
     <initarg>exec sleep 100000</initarg>
   </os>
+  ${3:-}
   <devices>
     <filesystem type='mount'>
       <source dir='$T/rootfs'/>
@@ -138,7 +140,12 @@ define "$C" "<interface type='bridge'>
       <source bridge='br1'/>
       <ip address='10.77.0.4' prefix='24'/>
     </interface>"
-for g in "$A" "$Bn" "$C"; do
+D=$P-d # in a user namespace of its own: its network namespace belongs to it
+define "$D" "<interface type='bridge'>
+      <source bridge='br0'/>
+      <ip address='10.77.0.5' prefix='24'/>
+    </interface>" "<idmap><uid start='0' target='100000' count='65536'/><gid start='0' target='100000' count='65536'/></idmap>"
+for g in "$A" "$Bn" "$C" "$D"; do
     out=$("$LVSH" start "$g" 2>&1) && ok "start $g" || fail "start $g: $out"
 done
 
@@ -164,11 +171,13 @@ echo "$hostlink" | grep -q "master br0" && ok "host end lv$A-0 is a port of br0"
 echo "$hostlink" | grep -q "fe:54:00:e2:00:01" && ok "host end MAC fe:54:00:e2:00:01" || fail "host MAC: $hostlink"
 tl=$(ip -o link show "${P}ax" 2>&1)
 echo "$tl" | grep -q "^[0-9]*: ${P}ax@" && ! echo "$tl" | grep -q master && ok "<target dev='${P}ax'> on the host, no bridge" || fail "target dev"
-[ "$(owned_links)" = 4 ] && ok "4 host links marked as litevirt's" || fail "owned links: $(owned_links)"
+[ "$(owned_links)" = 5 ] && ok "5 host links marked as litevirt's" || fail "owned links: $(owned_links)"
 
 # ---- reachability ----
 inside "$A" /bin/busybox ping -c 1 -W 3 10.77.0.3 >/dev/null 2>&1 && ok "$A reaches $Bn over br0" || fail "$A cannot reach $Bn"
 inside "$Bn" /bin/busybox ping -c 1 -W 3 10.77.0.2 >/dev/null 2>&1 && ok "$Bn reaches $A over br0" || fail "$Bn cannot reach $A"
+[ "$(readlink /proc/"$(status_field "$D" pid)"/ns/user)" != "$(readlink /proc/self/ns/user)" ] && ok "$D runs in its own user namespace" || fail "$D has no user namespace"
+inside "$A" /bin/busybox ping -c 1 -W 3 10.77.0.5 >/dev/null 2>&1 && ok "$A reaches $D (user namespace)" || fail "$A cannot reach $D"
 inside "$A" /bin/busybox ping -c 1 -W 2 10.77.0.4 >/dev/null 2>&1 && fail "$A reaches $C on another bridge" || ok "$A does not reach $C (br1)"
 inside "$Bn" /bin/busybox ping6 -c 1 -W 3 fd77::2 >/dev/null 2>&1 || true # (no v6 on b: only checks it does not crash)
 
@@ -191,7 +200,7 @@ addr=$("$LVSH" domifaddr "$A" --interface eth1 2>&1)
 echo "$addr" | grep -q "lan0" && fail "domifaddr --interface eth1 shows lan0" || ok "domifaddr --interface"
 
 # ---- stop: nothing left ----
-for g in "$A" "$Bn" "$C"; do "$LVSH" destroy "$g" >/dev/null 2>&1 || fail "destroy $g"; done
+for g in "$A" "$Bn" "$C" "$D"; do "$LVSH" destroy "$g" >/dev/null 2>&1 || fail "destroy $g"; done
 wait_for '[ "$(owned_links)" = 0 ]' && ok "after destroy: no litevirt link left" || fail "links left: $(ip -o link show | grep litevirt)"
 list=$("$LVSH" domiflist "$A" 2>&1)
 echo "$list" | grep -q "^ - *bridge *br0" && ok "domiflist of a stopped guest: -" || fail "domiflist stopped: $list"
