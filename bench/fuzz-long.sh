@@ -40,6 +40,8 @@ if [ ! -d "$BUILD/fuzz" ]; then
     CC=clang meson setup "$BUILD" "$TOP" -Dfuzz=true -Dtests=false -Db_sanitize=address,undefined \
         -Db_lundef=false >/dev/null || exit 1
 fi
+# regenerate build.ninja if meson files changed (targets are added over time)
+ninja -C "$BUILD" build.ninja >/dev/null 2>&1
 # only the fuzz targets (the rest of the tree need not build with clang)
 mapfile -t fuzz_bins < <(ninja -C "$BUILD" -t targets all 2>/dev/null |
                          sed -n 's|^\(fuzz/fuzz-[^/.:]*\): c_LINKER$|\1|p')

@@ -14,6 +14,8 @@
 #   TOOLS     default "unshare crun lxc libvirt nspawn s6 conmon litevirt
 #             litevirt_defined" (s6 and conmon: memory references only)
 #   N         start/stop iterations per tool (default 20, plus 2 warm-up)
+#   ROUNDS    the latency runs are interleaved across tools in this many
+#             rounds (default 4), so load drift hits all tools alike
 #   GUESTS    guests kept running for the memory figure (default 20)
 #   DENSITY   containers started one after another (default 200, the time
 #             of the first 100 is reported too; 0 = skip)
@@ -30,6 +32,7 @@ TOP=$(dirname "$HERE")
 LIB=$HERE/lib
 TOOLS=${TOOLS:-"unshare crun lxc libvirt nspawn s6 conmon litevirt litevirt_defined"}
 N=${N:-20}
+ROUNDS=${ROUNDS:-4}
 GUESTS=${GUESTS:-20}
 DENSITY=${DENSITY:-200}
 OUT=${OUT:-$TOP/docs/performance.md}
@@ -41,6 +44,11 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 "$HERE/install-peers.sh" || exit 1
+
+# how many names/definitions a tool's cmds function prepares
+LVB_COUNT=$((N + 2))
+[ "$GUESTS" -gt "$LVB_COUNT" ] && LVB_COUNT=$GUESTS
+[ "$DENSITY" -gt "$LVB_COUNT" ] && LVB_COUNT=$DENSITY
 
 # litevirt itself: a build of this tree (from a fresh clone: build-bench)
 case " $TOOLS " in
@@ -158,8 +166,64 @@ profile_report() {
     log "$t: profile in $f"
 }
 
-# One tool: set up, start/stop latency, memory at GUESTS, density, control
-# round trip, tear down. Runs in a subshell that lives in the tool's cgroup.
+# The set-up of every tool, each from its own cgroup (daemons started there
+# stay there); this shell keeps the environment they export.
+setup_tools() {
+    READY=""
+    for t in $TOOLS; do
+        if ! declare -F "peer_${t}_setup" >/dev/null; then
+            log "unknown tool $t"
+            continue
+        fi
+        cg_enter "$t"
+        if "peer_${t}_setup"; then
+            READY="$READY $t"
+        else
+            log "$t: set-up failed, skipped"
+            printf '%s\tskipped\tset-up failed\n' "$t" >> "$RES"
+        fi
+    done
+    cg_leave
+}
+
+# Start/stop latency of all tools, interleaved: ROUNDS rounds, each running
+# N/ROUNDS cycles of every tool in turn, so that the load of this shared
+# machine drifts over all tools alike. 2 warm-up cycles per tool first.
+latency_rounds() {
+    local r t n=$(( (N + ROUNDS - 1) / ROUNDS )) perf_pid=""
+    if [ -n "${PROFILE:-}" ]; then
+        perf record -q -a -g -o "$WORK/perf.data" >/dev/null 2>&1 &
+        perf_pid=$!
+        sleep 1
+    fi
+    for r in $(seq 1 "$ROUNDS"); do
+        for t in $READY; do
+            declare -F "peer_${t}_mem_only" >/dev/null && continue
+            [ "$r" = 1 ] && printf 'meta\tload\t%s\t%s\n' "$t" "$(cut -d' ' -f1 /proc/loadavg)" >> "$RES"
+            log "$t: start/stop latency, round $r of $ROUNDS, $n runs"
+            (
+                cg_enter "$t"
+                WRAP=()
+                CGOPT=()
+                w=0
+                [ "$r" = 1 ] && w=2
+                LVB_COUNT=$((n + w))
+                "peer_${t}_cmds" "${PFX}l${r}x" || exit 1
+                lvb "$t" -n "$n" -w "$w" -R "$RES" -- \
+                    "${START[@]}" --stop "${STOP[@]}" --after "${AFTER[@]}" >&2 ||
+                    log "$t: some runs failed, see $WORK/$t.log"
+            )
+        done
+    done
+    if [ -n "$perf_pid" ]; then
+        kill -INT "$perf_pid"
+        wait "$perf_pid"
+        for t in $PROFILE; do profile_report "$t"; done
+    fi
+}
+
+# Memory with GUESTS running, control round trip, density, tear-down; in a
+# subshell living in the tool's cgroup.
 bench_tool() {
     local t=$1
     WRAP=()
@@ -167,31 +231,6 @@ bench_tool() {
     cg_enter "$t"
     trap '"peer_${t}_teardown" >/dev/null 2>&1' EXIT
     trap 'exit 130' INT TERM
-    if ! "peer_${t}_setup"; then
-        log "$t: set-up failed, skipped"
-        printf '%s\tskipped\tset-up failed\n' "$t" >> "$RES"
-        return 1
-    fi
-    printf 'meta\tload\t%s\t%s\n' "$t" "$(cut -d' ' -f1 /proc/loadavg)" >> "$RES"
-    if ! declare -F "peer_${t}_mem_only" >/dev/null; then
-        log "$t: start/stop latency, $N runs"
-        "peer_${t}_cmds" "${PFX}l"
-        local perf_pid=""
-        case " ${PROFILE:-} " in
-        *" $t "*)
-            perf record -q -a -g -o "$WORK/perf-$t.data" >/dev/null 2>&1 &
-            perf_pid=$!
-            sleep 1 ;;
-        esac
-        lvb "$t" -n "$N" -w 2 -- "${START[@]}" --stop "${STOP[@]}" --after "${AFTER[@]}" >&2 ||
-            log "$t: some runs failed, see $WORK/$t.log"
-        if [ -n "$perf_pid" ]; then
-            kill -INT "$perf_pid"
-            wait "$perf_pid"
-            profile_report "$t"
-        fi
-    fi
-
     if declare -F "peer_${t}_latency_only" >/dev/null; then
         "peer_${t}_teardown"
         trap - EXIT
@@ -201,7 +240,7 @@ bench_tool() {
     "peer_${t}_cmds" "${PFX}m"
     lvb "$t-mem" -k -n "$GUESTS" -w 0 -- "${START[@]}" >&2 || log "$t: memory start failed"
     sleep 1
-    python3 "$LIB/mem.py" "$t" "$GUESTS" "libvirtd,virtlogd" $(cat "$CG_LISTDIR/$t" | grep /memory) >> "$RES"
+    python3 "$LIB/mem.py" "$t" "$GUESTS" "libvirtd,virtlogd" $(grep /memory "$CG_LISTDIR/$t") >> "$RES"
     if declare -F "peer_${t}_dominfo" >/dev/null; then
         log "$t: control round trip"
         "peer_${t}_dominfo" "${PFX}m0"
@@ -213,7 +252,7 @@ bench_tool() {
         "peer_${t}_cmds" "${PFX}d"
         lvb "$t-density" -k -K 100 -n "$DENSITY" -w 0 -T 120 -- "${START[@]}" >&2 || log "$t: density start failed"
         sleep 1
-        python3 "$LIB/mem.py" "$t-density" "$DENSITY" "libvirtd,virtlogd" $(cat "$CG_LISTDIR/$t" | grep /memory) >> "$RES"
+        python3 "$LIB/mem.py" "$t-density" "$DENSITY" "libvirtd,virtlogd" $(grep /memory "$CG_LISTDIR/$t") >> "$RES"
         "peer_${t}_stop_kept" "${PFX}d" "$DENSITY"
     fi
     "peer_${t}_teardown"
@@ -221,11 +260,9 @@ bench_tool() {
     return 0
 }
 
-for t in $TOOLS; do
-    if ! declare -F "peer_${t}_setup" >/dev/null; then
-        log "unknown tool $t"
-        continue
-    fi
+setup_tools
+latency_rounds
+for t in $READY; do
     (bench_tool "$t")
     # whatever the tool left running in its cgroup is ours: end it by pid
     left=$(cg_procs "$t")

@@ -58,6 +58,11 @@ cg_enter() {
     done < "$CG_LISTDIR/base"
 }
 
+# cg_leave: move the calling shell back to the cgroups it started in.
+cg_leave() {
+    while read -r d; do echo "$BASHPID" > "$d/cgroup.procs" 2>/dev/null; done < "$CG_LISTDIR/orig"
+}
+
 # cg_procs NAME: pids of every process below lvb-bench.PID/NAME (memory
 # hierarchy, or the first one listed).
 cg_procs() {

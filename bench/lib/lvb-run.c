@@ -17,7 +17,8 @@
  * CGDIR/{i} in every hierarchy listed in the file CGDIR (one path a line),
  * as a service manager would (used for systemd-nspawn --keep-unit).
  * Output: one line per metric "LABEL METRIC n median min max" (ms), on
- * stdout and appended to TSV. Exit 1 if any iteration failed. */
+ * stdout and appended to TSV; -R FILE also appends every sample as
+ * "LABEL sample METRIC ms" (runs split in rounds are summarised later). Exit 1 if any iteration failed. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -37,7 +38,7 @@
 
 static int opt_n = 10, opt_w = 1, opt_timeout = 60, opt_checkpoint;
 static bool opt_keep;
-static const char *opt_label = "?", *opt_fifo, *opt_tsv, *opt_log = "/dev/null", *opt_cg;
+static const char *opt_label = "?", *opt_fifo, *opt_tsv, *opt_log = "/dev/null", *opt_cg, *opt_samples;
 static char **cmd_start, **cmd_stop, **cmd_after;
 
 static double now_ms(void)
@@ -221,6 +222,13 @@ static void report(const char *metric, double *v, int n)
 {
         if (n == 0)
                 return;
+        if (opt_samples) {
+                FILE *f = fopen(opt_samples, "ae");
+                for (int k = 0; f && k < n; k++)
+                        fprintf(f, "%s\tsample\t%s\t%.3f\n", opt_label, metric, v[k]);
+                if (f)
+                        fclose(f);
+        }
         qsort(v, n, sizeof(double), cmp_double);
         double med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
         char line[512];
@@ -248,7 +256,7 @@ static char **split_at(char **argv, const char *sep)
 
 static void usage(void)
 {
-        fprintf(stderr, "usage: lvb-run [-n N] [-w W] [-k [-K C]] [-g CGLIST] [-T SEC] [-L LOG] [-o TSV] -l LABEL "
+        fprintf(stderr, "usage: lvb-run [-n N] [-w W] [-k [-K C]] [-g CGLIST] [-T SEC] [-L LOG] [-o TSV] [-R SAMPLES] -l LABEL "
                         "-m FIFO -- START... [--stop STOP...] [--after AFTER...]\n");
         exit(2);
 }
@@ -256,8 +264,9 @@ static void usage(void)
 int main(int argc, char **argv)
 {
         int c;
-        while ((c = getopt(argc, argv, "+n:w:kK:g:T:L:o:l:m:")) != -1) {
+        while ((c = getopt(argc, argv, "+n:w:kK:g:T:L:o:R:l:m:")) != -1) {
                 switch (c) {
+                case 'R': opt_samples = optarg; break;
                 case 'K': opt_checkpoint = atoi(optarg); break;
                 case 'n': opt_n = atoi(optarg); break;
                 case 'w': opt_w = atoi(optarg); break;

@@ -23,7 +23,7 @@ NAMES = {
 
 
 def load(path):
-    timing, procs, summary, meta, skipped = {}, {}, {}, [], {}
+    timing, procs, summary, meta, skipped, samples = {}, {}, {}, [], {}, {}
     for line in open(path):
         f = line.rstrip("\n").split("\t")
         if f[0] == "meta" and f[1] == "load" and len(f) == 4:
@@ -36,8 +36,16 @@ def load(path):
             procs.setdefault(f[0], []).append((f[2], f[3], int(f[4]), int(f[5]), int(f[6]), int(f[7])))
         elif len(f) == 13 and f[1] == "summary":
             summary[f[0]] = [float(x) for x in f[2:]]
+        elif len(f) == 4 and f[1] == "sample":
+            samples.setdefault((f[0], f[2]), []).append(float(f[3]))
         elif len(f) == 6:
             timing[(f[0], f[1])] = (int(f[2]), float(f[3]), float(f[4]), float(f[5]))
+    # runs split in rounds: summarise all their samples together
+    for key, v in samples.items():
+        v.sort()
+        n = len(v)
+        med = v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+        timing[key] = (n, med, v[0], v[-1])
     return timing, procs, summary, meta, skipped
 
 

@@ -18,7 +18,7 @@ peer_libvirt_cmds() {
     STOP=(virsh -q -c "$(peer_libvirt_uri)" destroy "$1{i}")
     AFTER=()
     i=0
-    while [ "$i" -lt 300 ]; do
+    while [ "$i" -lt "$LVB_COUNT" ]; do
         cat > "$WORK/libvirt/xml/$1$i.xml" <<EOX
 <domain type='lxc'>
   <name>$1$i</name>

@@ -28,7 +28,7 @@ peer_litevirt_cmds() {
     fi
     AFTER=()
     i=0
-    while [ "$i" -lt 300 ]; do
+    while [ "$i" -lt "$LVB_COUNT" ]; do
         cat > "$x/$1$i.xml" <<EOX
 <domain type='lxc'>
   <name>$1$i</name>

@@ -8,7 +8,7 @@ peer_litevirt_defined_setup() {
 peer_litevirt_defined_cmds() {
     peer_litevirt_cmds "$1"
     local lvsh=$LVB_LITEVIRT/lvsh x=$WORK/litevirt/xml
-    for i in $(seq 0 $((N + 2))); do
+    for i in $(seq 0 $((LVB_COUNT - 1))); do
         "$lvsh" define "$x/$1$i.xml" >/dev/null || return 1
     done
     START=("$lvsh" start "$1{i}")

@@ -7,7 +7,7 @@ peer_s6_cmds() {
     STOP=(@term)
     AFTER=()
     i=0
-    while [ "$i" -lt 300 ]; do
+    while [ "$i" -lt "$LVB_COUNT" ]; do
         d="$WORK/s6/$1$i"
         mkdir -p "$d"
         printf '#!/bin/sh\nexec unshare -fpmuinC --kill-child --root=%s --mount-proc /bin/lvb-idle\n' \
