@@ -146,7 +146,7 @@ static int setup_veth(struct lv_guest *g, struct netns_nl *host, struct netns_nl
         r = netns_link_set_up(guest_nl, gname, true, err);
         if (r < 0)
                 return lv_error_prefix(err, "in the container");
-        r = add_ips_and_routes(guest_nl, n, gname, false, err);
+        r = add_ips_and_routes(guest_nl, n, gname, true, err);
         if (r < 0)
                 return lv_error_prefix(err, "in the container");
         log_info("interface %d: %s (host) <-> %s (container)%s%s", i, hname, gname,

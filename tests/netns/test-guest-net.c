@@ -247,6 +247,7 @@ static void test_container_as_defined(void **state)
         net_set(&d->nets[1], DOMAIN_NET_ETHERNET, NULL, NULL); /* MAC generated */
         d->nets[1].target_dev = xstrdup("hostside1");
         d->nets[1].guest_dev = xstrdup("inner1");
+        net_add_ip(&d->nets[1], "192.168.203.1", 32, "192.168.203.2"); /* point-to-point */
         struct lv_guest g = guest_of(d);
         struct box b = box_start();
 
@@ -276,6 +277,13 @@ static void test_container_as_defined(void **state)
         assert_true(addr_in(in, "eth0", "fd00::2", 64));
         assert_true(route_in(in, "", 0, "10.0.0.1", "eth0"));
         assert_true(route_in(in, "10.50.0.0", 16, "10.0.0.254", "eth0"));
+        struct netns_addr *pa = NULL;
+        size_t npa = 0;
+        nt_ok(netns_addr_list(in, "inner1", &pa, &npa, err));
+        assert_true(npa >= 1);
+        assert_string_equal(pa[0].address, "192.168.203.1");
+        assert_string_equal(pa[0].peer, "192.168.203.2");
+        free(pa);
         /* the same, seen from inside with ip */
         _cleanup_free_ char *ipout =
                 nt_sh("nsenter --net=/proc/%d/ns/net ip -o link show eth0", (int)b.pid);
