@@ -141,12 +141,12 @@ def main():
         for (t, m), v in sorted(ctl):
             o.append(f"| {NAMES.get(t, t)}: `{'lvsh' if t == 'litevirt' else 'virsh'} dominfo` | "
                      f"{ms(v[1])} | {ms(v[2])} | {ms(v[3])} | {v[0]} |")
-        for (t, m), v in sorted(rpc):
+        for (t, m), v in sorted(rpc, key=lambda kv: (kv[0][0], int(kv[0][1][3:].split("-")[0] or 0))):
             if m.endswith("-rate"):
                 continue
             rate = timing.get((t, m + "-rate"))
             o.append("")
-            o.append(f"{NAMES.get(t, t)} control socket, `io.litevirt.Guest.Info`, {m[3:]} concurrent clients, "
+            o.append(f"{NAMES.get(t, t)} control socket, `io.litevirt.Guest.Info`, {m[3:]} concurrent client{'s' if m[3:] != '1' else ''}, "
                      f"{v[0]} calls: p50 **{v[1]:.3f} ms**, p99 **{v[2]:.3f} ms**, max {v[3]:.3f} ms"
                      + (f", {rate[1]:.0f} calls/s." if rate else "."))
         a, b = timing.get(("litevirt", "dominfo")), timing.get(("libvirt", "dominfo"))

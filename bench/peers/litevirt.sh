@@ -73,8 +73,11 @@ peer_litevirt_stop_kept() { # PREFIX COUNT
 peer_litevirt_dominfo() { # NAME of a running guest
     hf litevirt dominfo "$LVB_LITEVIRT/lvsh" dominfo "$1"
     if [ -x "$WORK/lvb-varlink" ]; then
-        "$WORK/lvb-varlink" -s "$LITEVIRT_RUNDIR/$1/control.sock" -c 16 -n "${RPC_CALLS:-2000}" \
-            -l litevirt | tee -a "$RES" >&2
+        # one client: the service time; 16: with queueing on the socket
+        for c in 1 16; do
+            "$WORK/lvb-varlink" -s "$LITEVIRT_RUNDIR/$1/control.sock" -c "$c" -n "${RPC_CALLS:-2000}" \
+                -l litevirt | tee -a "$RES" >&2
+        done
     fi
 }
 
