@@ -129,7 +129,7 @@ cg_setup "$WORK"
     printf 'meta\tcpu\t%s x %s\n' "$(nproc)" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
     printf 'meta\tmem\t%s\n' "$(free -g | awk '/Mem:/ {print $2 " GiB"}')"
     printf 'meta\tload_before\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
-    printf 'meta\tparams\tN=%s GUESTS=%s DENSITY=%s\n' "$N" "$GUESTS" "$DENSITY"
+    printf 'meta\tparams\tN=%s ROUNDS=%s GUESTS=%s DENSITY=%s\n' "$N" "$ROUNDS" "$GUESTS" "$DENSITY"
     for p in crun lxc libvirt-daemon systemd-container s6 hyperfine util-linux; do
         printf 'meta\tversion\t%s %s\n' "$p" "$(dpkg-query -W -f='${Version}' "$p" 2>/dev/null)"
     done

@@ -84,6 +84,10 @@ def main():
              f"{md.get('load_before', ['?'])[0]} / {md.get('load_after', ['?'])[0]} "
              "(the machine is shared with other engineers compiling: the numbers were taken under load).")
     o.append("")
+    params = md.get("params", [""])[0]
+    o.append(f"Reproduce: `sudo {params} bench/run.sh` (per-tool commands: the method table above; "
+             "raw samples: `bench/results/latest.tsv`).")
+    o.append("")
     o.append("Versions: " + "; ".join(dict.fromkeys(md.get("version", []))) + ".")
     o.append("")
     for t, why in skipped.items():
