@@ -56,8 +56,10 @@ peer_litevirt_setup() {
     mkdir -p "$WORK/litevirt/etc/guests" "$RT/litevirt" "$WORK/litevirt/log" "$WORK/litevirt/xml"
     export LITEVIRT_CONFDIR=$WORK/litevirt/etc LITEVIRT_GUESTDIR=$WORK/litevirt/etc/guests \
         LITEVIRT_RUNDIR=$RT/litevirt LITEVIRT_LOGDIR=$WORK/litevirt/log
-    printf 'meta\tversion\tlitevirt %s (%s)\n' "$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null)" \
-        "$LVB_LITEVIRT" >> "$RES"
+    local rev dirty=""
+    rev=$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null)
+    git -C "$TOP" diff --quiet HEAD -- supervisor lxc lib tools conf util netns 2>/dev/null || dirty="+uncommitted changes"
+    printf 'meta\tversion\tlitevirt %s%s (%s)\n' "$rev" "$dirty" "$LVB_LITEVIRT" >> "$RES"
 }
 
 peer_litevirt_stop_kept() { # PREFIX COUNT
