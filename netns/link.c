@@ -18,7 +18,7 @@ int netns_ifname_check(const char *name, struct lv_error **err)
         if (streq(name, ".") || streq(name, ".."))
                 return lv_error_setf(err, EINVAL, "invalid interface name '%s'", name);
         for (const char *p = name; *p; p++)
-                if (*p == '/' || *p == ':' || isspace((unsigned char)*p) ||
+                if (*p == '/' || *p == ':' || *p == '%' || isspace((unsigned char)*p) ||
                     !isprint((unsigned char)*p))
                         return lv_error_setf(err, EINVAL,
                                              "invalid interface name '%s': character '%c' "

@@ -430,6 +430,16 @@ static void test_refused_up_front(void **state)
         d->nets[0].guest_dev = xstrdup("lo");
         expect_refused(d, EEXIST, "the container already has a link named 'lo'");
 
+        d = def_new("bad12", 1);
+        net_set(&d->nets[0], DOMAIN_NET_BRIDGE, "br0", NULL);
+        d->nets[0].target_dev = xstrdup("vnet%d");
+        expect_refused(d, EINVAL, "<target dev>: invalid interface name 'vnet%d'");
+
+        d = def_new("bad13", 1);
+        net_set(&d->nets[0], DOMAIN_NET_BRIDGE, "br0", NULL);
+        d->nets[0].guest_dev = xstrdup("eth%d");
+        expect_refused(d, EINVAL, "<guest dev>: invalid interface name 'eth%d'");
+
         d = def_new("bad11", 1);
         net_set(&d->nets[0], DOMAIN_NET_BRIDGE, "br0", NULL);
         d->nets[0].mtu = 20;

@@ -51,6 +51,8 @@ static void test_mac_and_name_checks(void **state)
         nt_fails(netns_ifname_check("a-very-long-name0", err), EINVAL, "too long");
         nt_fails(netns_ifname_check("eth/0", err), EINVAL, "'/'");
         nt_fails(netns_ifname_check("eth 0", err), EINVAL, "not allowed");
+        /* the kernel would take "%d" as a numbering template */
+        nt_fails(netns_ifname_check("lv%d", err), EINVAL, "character '%' not allowed");
         nt_fails(netns_ifname_check("..", err), EINVAL, "invalid");
         nt_fails(netns_ifname_check("", err), EINVAL, "empty");
 }
