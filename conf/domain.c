@@ -442,8 +442,9 @@ char *domain_mac_generate(enum domain_type type)
                 r[1] = (unsigned char)(v >> 8);
                 r[2] = (unsigned char)(v >> 16);
         }
-        const char *oui =
-                type == DOMAIN_TYPE_QEMU || type == DOMAIN_TYPE_KVM ? "52:54:00" : "00:16:3e";
+        /* Locally administered (52:54:00) for containers and VMs; Xen
+         * users expect Xen's own OUI. */
+        const char *oui = type == DOMAIN_TYPE_XEN ? "00:16:3e" : "52:54:00";
         return xasprintf("%s:%02x:%02x:%02x", oui, r[0], r[1] & 0x7f, r[2]);
 }
 

@@ -471,6 +471,6 @@ int domain_memory_to_kib(const char *value, const char *unit, unsigned long long
                          const char **ret_reason);
 /* Parse "aa:bb:cc:dd:ee:ff" (any case); false when malformed. */
 bool domain_mac_parse(const char *s, unsigned char out[6]);
-/* Generate a locally administered MAC (52:54:00:xx:xx:xx for QEMU,
- * 00:16:3e:xx:xx:xx for Xen/LXC as libvirt does). */
+/* Generate a MAC: 52:54:00:xx:xx:xx (locally administered) for LXC and
+ * QEMU, 00:16:3e:xx:xx:xx (Xen's OUI) for Xen. */
 char *domain_mac_generate(enum domain_type type);
