@@ -332,6 +332,19 @@ static bool peer_allowed(struct control *ctl, int fd, struct ucred *uc)
         return false;
 }
 
+/* At the client limit, the oldest client that waits for nothing (a call
+ * connection with no reply queued: idle, or never sent a thing) makes room,
+ * so connections that are opened and left never lock lvsh out. */
+static void client_evict_idle(struct control *ctl)
+{
+        struct control_client *victim = NULL;
+        for (struct control_client *cl = ctl->clients; cl; cl = cl->next)
+                if (cl->mode == CLIENT_CALLS && cl->out_len == cl->out_off)
+                        victim = cl; /* the list is newest first */
+        if (victim)
+                control_client_drop(victim, "oldest idle client, at the client limit");
+}
+
 static int on_accept(struct loop_source *s, int fd, uint32_t revents, void *data)
 {
         struct control *ctl = data;
@@ -351,6 +364,8 @@ static int on_accept(struct loop_source *s, int fd, uint32_t revents, void *data
                         close(cfd);
                         continue;
                 }
+                if (ctl->n_clients >= CONTROL_CLIENTS_MAX)
+                        client_evict_idle(ctl);
                 if (ctl->n_clients >= CONTROL_CLIENTS_MAX) {
                         static const char busy[] =
                                 "{\"error\":\"io.litevirt.Guest.Failed\",\"parameters\":"
