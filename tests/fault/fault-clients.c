@@ -7,8 +7,8 @@
  * exactly one matching reply per request, in order; 200 clients connect
  * at once and are all answered; a client sends one 10 MiB message and is
  * refused (MessageTooLong, disconnected) without the supervisor's memory
- * growing. Afterwards the same supervisor answers and the guest still
- * runs. Exits 1 on the first failed check, printing it. */
+ * growing; 300 connections that never send do not lock a new client
+ * out. Afterwards the same supervisor answers and the guest still runs. Exits 1 on the first failed check, printing it. */
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -232,6 +232,34 @@ static void test_huge_message(pid_t sup)
                sent, before, after);
 }
 
+/* More connections than the supervisor takes (256) that never send: the
+ * oldest idle ones make room, so a new client is still answered. */
+static void test_idle_flood(int n)
+{
+        int *fds = calloc((size_t)n, sizeof(int));
+        CHECK(fds, "calloc");
+        for (int i = 0; i < n; i++)
+                fds[i] = raw_connect();
+        struct conn *c = calloc(1, sizeof(*c));
+        c->fd = raw_connect();
+        send_msg(c->fd, "{\"method\":\"io.litevirt.Guest.State\"}");
+        char reply[4096];
+        CHECK(next_reply(c, reply, sizeof(reply)) && strstr(reply, "\"state\":\"running\""),
+              "a client after %d idle connections: %s", n, c->len ? c->buf : "EOF");
+        close(c->fd);
+        free(c);
+        /* The oldest idle connections were closed by the supervisor. */
+        struct pollfd p = { .fd = fds[0], .events = POLLIN };
+        CHECK(poll(&p, 1, 10000) == 1 && recv(fds[0], reply, sizeof(reply), MSG_DONTWAIT) == 0,
+              "the oldest idle connection was not closed");
+        for (int i = 0; i < n; i++)
+                close(fds[i]);
+        free(fds);
+        printf("ok %d connections that never send do not lock others out (the oldest idle "
+               "make room)\n",
+               n);
+}
+
 int main(int argc, char **argv)
 {
         if (argc != 2) {
@@ -273,8 +301,9 @@ int main(int argc, char **argv)
         close(half);
         for (size_t i = 0; i < ARRAY_SIZE(idle); i++)
                 close(idle[i]);
-        CHECK(kill(sup, 0) == 0, "supervisor %d is gone", sup);
         printf("ok idle clients and a half-sent request held connections throughout; the "
                "half-sent request was answered at the end\n");
+        test_idle_flood(300);
+        CHECK(kill(sup, 0) == 0, "supervisor %d is gone", sup);
         return 0;
 }
