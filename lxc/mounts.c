@@ -14,6 +14,7 @@
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 
+#include "supervisor/cgroup.h"
 #include "util/fileio.h"
 
 /* A remount must keep the flags the kernel locked on the mount (nosuid,
@@ -224,6 +225,69 @@ static int mount_sys(const char *root, struct lv_error **err)
         return 0;
 }
 
+/* /sys/fs/cgroup, read-only, showing the guest's own cgroups (the child
+ * is in its cgroup namespace already): cgroup2 on a unified host; on a
+ * legacy or hybrid host a tmpfs with each v1 hierarchy (and the cgroup2
+ * tree at unified/), as systemd and libvirt lay it out. */
+static int mount_cgroups(const char *root, struct lv_error **err)
+{
+        const unsigned long ro = MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY;
+        enum cgroup_mode mode;
+        int r = cgroup_detect_mode(&mode, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *base = xasprintf("%s/sys/fs/cgroup", root);
+        if (access(base, F_OK) < 0)
+                return 0; /* a kernel without cgroups in sysfs */
+        if (mode == CGROUP_MODE_UNIFIED) {
+                if (mount("cgroup2", base, "cgroup2", ro, NULL) < 0)
+                        return lv_error_set(err, errno, "mounting '/sys/fs/cgroup'");
+                return 0;
+        }
+        if (mount("cgroup", base, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755,size=64k") < 0)
+                return lv_error_set(err, errno, "mounting tmpfs on '/sys/fs/cgroup'");
+        _cleanup_free_ char *self = NULL;
+        if ((r = file_read_bounded("/proc/self/cgroup", 64 * 1024, &self, NULL, err)) < 0)
+                return r;
+        char *save = NULL;
+        for (char *line = strtok_r(self, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *c1 = strchr(line, ':');
+                char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+                if (!c1 || !c2)
+                        continue;
+                *c2 = '\0';
+                const char *ctrls = c1 + 1;
+                const char *dir_name, *type = "cgroup";
+                _cleanup_free_ char *opts = NULL;
+                if (*ctrls == '\0') {
+                        if (mode != CGROUP_MODE_HYBRID)
+                                continue;
+                        dir_name = "unified";
+                        type = "cgroup2";
+                } else if (startswith(ctrls, "name=")) {
+                        dir_name = ctrls + 5;
+                        opts = xasprintf("none,%s", ctrls);
+                } else {
+                        dir_name = ctrls;
+                        opts = xstrdup(ctrls);
+                }
+                _cleanup_free_ char *dir = xasprintf("%s/%s", base, dir_name);
+                if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                        return lv_error_set(err, errno, "creating '/sys/fs/cgroup/%s'", dir_name);
+                if (mount("cgroup", dir, type, ro, opts) < 0)
+                        return lv_error_set(err, errno, "mounting '/sys/fs/cgroup/%s'", dir_name);
+                /* "cpu,cpuacct" is also reachable as "cpu" and "cpuacct". */
+                if (strchr(ctrls, ',') && !startswith(ctrls, "name=")) {
+                        _cleanup_free_ char *list = xstrdup(ctrls);
+                        for (char *s2 = NULL, *t = strtok_r(list, ",", &s2); t; t = strtok_r(NULL, ",", &s2)) {
+                                _cleanup_free_ char *link = xasprintf("%s/%s", base, t);
+                                (void)symlink(ctrls, link);
+                        }
+                }
+        }
+        return remount_ro(base, "/sys/fs/cgroup", err);
+}
+
 int lxc_mounts_setup(const struct lxc_child *c, struct lv_error **err)
 {
         const char *root = c->rootfs;
@@ -246,7 +310,8 @@ int lxc_mounts_setup(const struct lxc_child *c, struct lv_error **err)
         _cleanup_free_ char *dev = xasprintf("%s/dev", root);
         if ((r = lxc_devices_populate(c, dev, err)) < 0)
                 return lv_error_prefix(err, "setting up /dev");
-        if ((r = mount_proc(root, err)) < 0 || (r = mount_sys(root, err)) < 0)
+        if ((r = mount_proc(root, err)) < 0 || (r = mount_sys(root, err)) < 0 ||
+            (r = mount_cgroups(root, err)) < 0)
                 return r;
 
         /* pivot_root(".", ".") stacks the old root under the new one; the

@@ -2,6 +2,7 @@
 /* Guest cgroups, v1 and v2 (see cgroup.h and docs/lxc.md). */
 #include "cgroup.h"
 
+#include <dirent.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -250,11 +251,12 @@ static int cgroup_plan(const char *guest_name, struct cgroup **ret, struct lv_er
                         mnt = mode == CGROUP_MODE_UNIFIED ? xstrdup(cgroup_root())
                                                           : xasprintf("%s/unified", cgroup_root());
                 } else {
-                        if (*ctrls == '\0' || startswith(ctrls, "name="))
-                                continue; /* named hierarchies carry no controller */
-                        if (mode == CGROUP_MODE_UNIFIED)
+                        if (*ctrls == '\0' || mode == CGROUP_MODE_UNIFIED)
                                 continue;
-                        mnt = v1_mount_dir(ctrls);
+                        /* Named hierarchies (name=systemd) carry no
+                         * controller, but a guest running systemd needs
+                         * its own place there too. */
+                        mnt = v1_mount_dir(startswith(ctrls, "name=") ? ctrls + 5 : ctrls);
                         if (!mnt) {
                                 log_debug("cgroups: hierarchy '%s' is not mounted, skipped", ctrls);
                                 continue;
@@ -357,6 +359,32 @@ static void kill_pids(const char *dir)
                 (void)kill(pids[i], SIGKILL);
 }
 
+/* Empty and remove the sub-cgroups a guest made inside its own (a
+ * container with CAP_SYS_ADMIN may mount its cgroups writable), depth
+ * first. */
+static int remove_children(const char *dir, bool v2, struct lv_error **err)
+{
+        DIR *d = opendir(dir);
+        if (!d)
+                return errno == ENOENT ? 0 : lv_error_set(err, errno, "cannot list cgroup '%s'", dir);
+        int r = 0;
+        struct dirent *de;
+        while (r == 0 && (de = readdir(d))) {
+                if (de->d_type != DT_DIR || streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                _cleanup_free_ char *sub = xasprintf("%s/%s", dir, de->d_name);
+                r = remove_children(sub, v2, err);
+                if (r == 0) {
+                        kill_pids(sub);
+                        r = wait_empty(sub, v2, err);
+                }
+                if (r == 0 && rmdir(sub) < 0 && errno != ENOENT)
+                        r = lv_error_set(err, errno, "cannot remove cgroup '%s'", sub);
+        }
+        closedir(d);
+        return r;
+}
+
 int cgroup_guest_destroy(struct cgroup *cg, struct lv_error **err)
 {
         if (!cg)
@@ -378,9 +406,12 @@ int cgroup_guest_destroy(struct cgroup *cg, struct lv_error **err)
                         struct cgroup_hier *h = &cg->hier[i];
                         if (access(h->dir, F_OK) < 0)
                                 continue;
+                        int r = remove_children(h->dir, h->v2, err);
+                        if (r < 0)
+                                return r;
                         if (!killed || pass > 0)
                                 kill_pids(h->dir);
-                        int r = wait_empty(h->dir, h->v2, err);
+                        r = wait_empty(h->dir, h->v2, err);
                         if (r < 0)
                                 return r;
                         if (rmdir(h->dir) < 0 && errno != ENOENT) {

@@ -36,8 +36,8 @@ cleanup() {
                 for p in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
         done
         sleep 0.2
-        for d in $(find /sys/fs/cgroup -maxdepth 6 -depth -type d -name "litevirt-$NAME*" 2>/dev/null); do
-                rmdir "$d" 2>/dev/null
+        for d in $(find /sys/fs/cgroup -maxdepth 6 -type d -name "litevirt-$NAME*" 2>/dev/null); do
+                find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
         done
         rm -rf "$TMP"
 }
@@ -183,7 +183,7 @@ basic)
         assert_clean
         ;;
 mounts)
-        write_xml "$TMP/c.xml" "$NAME" 'cat /proc/self/mountinfo > /out/mountinfo; touch /sys/x 2>/out/sys.err; (echo x > /proc/sys/kernel/domainname) 2>/out/sysctl.err; (echo 77 > /proc/sys/net/ipv4/ip_default_ttl) && echo netok > /out/net; ls -A / > /out/rootls; echo READY; exec sleep 100000'
+        write_xml "$TMP/c.xml" "$NAME" 'cat /proc/self/mountinfo > /out/mountinfo; touch /sys/x 2>/out/sys.err; (echo x > /proc/sys/kernel/domainname) 2>/out/sysctl.err; (echo 77 > /proc/sys/net/ipv4/ip_default_ttl) && echo netok > /out/net; ls -A / > /out/rootls; cat /sys/fs/cgroup/memory/memory.limit_in_bytes > /out/cglimit; cat /sys/fs/cgroup/pids/pids.max > /out/cgpids; (echo 5 > /sys/fs/cgroup/pids/pids.max) 2> /out/cgwrite.err; echo READY; exec sleep 100000'
         start "$TMP/c.xml"
         wait_log READY 30 || die "no READY"
         mi=$OUT/mountinfo
@@ -195,12 +195,15 @@ mounts)
         check "/out is the bind mount" awk -v o="$OUT" '$5 == "/out" && $4 == o { f = 1 } END { exit !f }' "$mi"
         check "/dev/pts is a new devpts instance" awk '$5 == "/dev/pts" && $9 == "devpts" && /ptmxmode=666/ { f = 1 } END { exit !f }' "$mi"
         # The old root is gone: every mount point is one the driver made.
-        bad=$(awk '{print $5}' "$mi" | grep -vE '^/(|dev(/.*)?|proc(/.*)?|sys|tmp|out)$')
+        bad=$(awk '{print $5}' "$mi" | grep -vE '^/(|dev(/.*)?|proc(/.*)?|sys|sys/fs/cgroup(/.*)?|tmp|out)$')
         check "no mount of the old root is visible (got: $bad)" test -z "$bad"
         check "writing /sys fails: read-only" grep -q "Read-only file system" "$OUT/sys.err"
         check "writing /proc/sys/kernel fails: read-only" grep -q "Read-only file system" "$OUT/sysctl.err"
         check "/proc/sys/net is the container's, writable" grep -q netok "$OUT/net"
         check "the host's ip_default_ttl is untouched by the container" test "$(cat /proc/sys/net/ipv4/ip_default_ttl)" != 77
+        check "/sys/fs/cgroup shows the guest's own memory cgroup" test "$(cat "$OUT/cglimit")" = $((128 << 20))
+        check "/sys/fs/cgroup shows the guest's own pids cgroup" test "$(cat "$OUT/cgpids")" = 1024
+        check "/sys/fs/cgroup is read-only" grep -q "Read-only file system" "$OUT/cgwrite.err"
         check "no .oldroot or similar left in /" bash -c "! grep -qi old '$OUT/rootls'"
         stop
         assert_clean
@@ -519,8 +522,9 @@ supervisor-killed)
         kill -9 "$RUN_PID"; wait "$RUN_PID" 2>/dev/null; RUN_PID=
         for ((t = 0; t < 300; t++)); do kill -0 "$INIT_PID" 2>/dev/null || break; sleep 0.1; done
         check "init died with its supervisor (PDEATHSIG)" bash -c "! kill -0 $INIT_PID 2>/dev/null"
-        for ((t = 0; t < 300; t++)); do [ -s "$(v1_dir pids)/cgroup.procs" ] || break; sleep 0.1; done
-        check "no process of the container survived" test ! -s "$(v1_dir pids)/cgroup.procs"
+        # (cgroup files report size 0: read them.)
+        for ((t = 0; t < 300; t++)); do grep -q . "$(v1_dir pids)/cgroup.procs" || break; sleep 0.1; done
+        check "no process of the container survived" bash -c "! grep -q . '$(v1_dir pids)/cgroup.procs'"
         check "the stale cgroup is still there (documented)" test -d "$(v1_dir memory)"
         # The next start of the same guest removes the stale cgroup.
         write_xml "$TMP/c.xml" "$NAME" 'echo READY; exec sleep 100000'
@@ -550,6 +554,17 @@ cgroup-limits)
         send stats
         wait_log "^stats " 30
         check "stats: cpu time, memory, pids" grep -qE '^stats .*"cpu.time":[0-9]+.*"balloon.current":[0-9]+.*"pids.current":[0-9]+' <(log_text)
+        stop
+        assert_clean
+        ;;
+nested)
+        # A container with CAP_SYS_ADMIN mounts its cgroups writable and
+        # makes sub-cgroups: destroy still removes everything.
+        write_xml "$TMP/c.xml" "$NAME" 'mkdir -p /tmp/m /tmp/u; mount -t cgroup -o memory none /tmp/m 2>/out/err; mkdir /tmp/m/sub; sleep 100000 & (echo $! > /tmp/m/sub/cgroup.procs) 2>>/out/err; mount -t cgroup2 none /tmp/u 2>>/out/err && mkdir /tmp/u/sub2 2>>/out/err; ls /tmp/m > /out/ls; cat /tmp/m/sub/cgroup.procs > /out/procs; echo READY; exec sleep 100000'
+        start "$TMP/c.xml"
+        wait_log READY 30 || die "no READY"
+        check "the container made a sub-cgroup" test -d "$(v1_dir memory)/sub"
+        check "with a process in it" grep -q . "$(v1_dir memory)/sub/cgroup.procs"
         stop
         assert_clean
         ;;
