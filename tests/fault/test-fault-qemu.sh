@@ -3,7 +3,8 @@
 # running (fault point before-ready): `lvsh start` fails, QEMU runs on
 # (QEMU does not die with its supervisor, by design) and is on record in
 # status.json, so the next `lvsh start` reattaches to the same QEMU
-# (QMP works: suspend/resume) and destroy leaves nothing. The reattach
+# (QMP works: suspend/resume) and destroy leaves nothing. QEMU killed
+# from outside: the supervisor records the crash (on_crash=destroy). The reattach
 # of a running VM's supervisor is tested in tests/qemu (lifecycle).
 . "$(dirname "$0")/lib.sh"
 command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: qemu-system-x86_64 missing"; exit 77; }
@@ -51,6 +52,16 @@ wait_for "[ ! -e '$T/run/$G' ]"
 check_nothing_left "$G" "destroy after reattach"
 [ -z "$(procs_with "guest=$G,")" ] || fail "a QEMU of $G is left"
 cmp -s "$T/conf/guests/$G.xml" "$T/def.saved" && ok "definition intact" || fail "definition changed"
+
+# ---- QEMU killed from outside (on_crash defaults to destroy) ----
+"$LVSH" start "$G" >/dev/null 2>&1 || fail "start for the crash"
+qpid=$(qemu_pid "$G"); spid=$(cat "$T/run/$G/supervisor.pid")
+[ -n "$qpid" ] && bg_pids="$bg_pids $qpid" && kill -9 "$qpid"
+wait_for "! alive $spid" && ok "QEMU killed: the supervisor ends (on_crash=destroy)" || fail "supervisor $spid still runs"
+grep -q "shutoff (crashed)" "$T/log/$G.log" && ok "the log records shut off (crashed)" ||
+    fail "log: $(tail -3 "$T/log/$G.log")"
+check_nothing_left "$G" "QEMU killed"
+[ -z "$(procs_with "guest=$G,")" ] || fail "a QEMU of $G is left"
 
 [ $fails = 0 ] && echo "all fault-qemu checks passed" || echo "$fails check(s) failed"
 [ $fails = 0 ]
