@@ -144,9 +144,14 @@ check "resume" bash -c "'$LVSH' resume '$NAME' | grep -q resumed"
 check "progress after resume" wait_for 30 bash -c "[ \$(cat '$OUT/counter') -gt $c2 ]"
 
 # ---- reboot: busybox init reboots, on_reboot=restart starts it again ----
+spid=$(cat "$T/run/$NAME/supervisor.pid")
+fds_before=$(ls /proc/$spid/fd | wc -l)
 check "reboot" bash -c "'$LVSH' reboot '$NAME' | grep -q 'is being rebooted'"
 check "a new init after the reboot" wait_for 30 bash -c "p=\$(sed -n 's/.*\"pid\": \([0-9]*\).*/\1/p' '$T/run/$NAME/status.json' | head -1); [ -n \"\$p\" ] && [ \"\$p\" != $ipid ] && grep -q '\"state\": \"running\"' '$T/run/$NAME/status.json'"
 check "the old init is gone" wait_for 30 bash -c "! [ -r /proc/$ipid/stat ] || sed 's/.*) //' /proc/$ipid/stat | grep -q '^Z'"
+check "the same supervisor restarted it" test "$(cat "$T/run/$NAME/supervisor.pid")" = "$spid"
+fds_after=$(ls /proc/$spid/fd | wc -l)
+check "no descriptor leaked by the restart ($fds_before -> $fds_after)" test "$fds_before" = "$fds_after"
 
 # ---- shutdown: busybox init powers off ----
 out=$("$LVSH" shutdown "$NAME" --wait 2>&1)
