@@ -19,8 +19,8 @@
  * sys_boot is kept: reboot(2) in a PID namespace only ends that
  * namespace's init, which the driver maps to a guest reboot/poweroff. */
 const char *const lxc_caps_default_drop[] = {
-        "sys_module", "sys_time", "sys_rawio", "mknod", "audit_control",
-        "mac_admin",  "mac_override", NULL,
+        "sys_module",    "sys_time",  "sys_rawio",    "mknod",
+        "audit_control", "mac_admin", "mac_override", NULL,
 };
 
 static int last_cap(void)
@@ -28,7 +28,8 @@ static int last_cap(void)
         static int last = -1;
         if (last < 0) {
                 char buf[16] = "";
-                _cleanup_close_ int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+                _cleanup_close_ int fd =
+                        open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
                 if (fd >= 0 && read(fd, buf, sizeof buf - 1) > 0)
                         last = atoi(buf);
                 if (last <= 0 || last > 63)
@@ -89,7 +90,8 @@ int lxc_caps_compute(const struct domain_def *def, uint64_t *ret_drop, struct lv
 static int caps_error(struct lv_error **err, int r, const char *what)
 {
         /* libcap-ng returns -1..-n without errno for its own failures. */
-        return lv_error_set(err, errno ? errno : EPERM, "capabilities: %s (libcap-ng: %d)", what, r);
+        return lv_error_set(err, errno ? errno : EPERM, "capabilities: %s (libcap-ng: %d)", what,
+                            r);
 }
 
 int lxc_caps_drop_bounding(uint64_t drop, struct lv_error **err)

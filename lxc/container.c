@@ -24,7 +24,7 @@ static int loopback_up(struct lv_error **err)
         _cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return lv_error_set(err, errno, "bringing up 'lo': socket");
-        struct ifreq ifr = { 0 };
+        struct ifreq ifr = {0};
         snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
         if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
                 return lv_error_set(err, errno, "bringing up 'lo'");
@@ -123,7 +123,7 @@ static int container_setup(const struct lxc_child *c, struct lv_error **err)
         if ((r = take_console(c->console_fd, err)) < 0)
                 return r;
 
-        struct lxc_user u = { 0 };
+        struct lxc_user u = {0};
         if ((r = lxc_user_resolve(def->os.inituser, def->os.initgroup, &u, err)) < 0)
                 return r;
         const char *dir = def->os.initdir ? def->os.initdir : "/";

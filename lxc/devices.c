@@ -9,21 +9,21 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
-static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
+static const char *const dev_nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
 
 /* Exactly what the /dev above holds: null 1:3, zero 1:5, full 1:7,
  * random 1:8, urandom 1:9, tty 5:0, console 5:1 (and the pty behind it),
  * ptmx 5:2, and the ptys (136-143). */
 const char *const lxc_devices_cgroup_allow[] = {
-        "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",
-        "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 137:* rwm",
-        "c 138:* rwm", "c 139:* rwm", "c 140:* rwm", "c 141:* rwm", "c 142:* rwm",
-        "c 143:* rwm", NULL,
+        "c 1:3 rwm",   "c 1:5 rwm",   "c 1:7 rwm",   "c 1:8 rwm",   "c 1:9 rwm",   "c 5:0 rwm",
+        "c 5:1 rwm",   "c 5:2 rwm",   "c 136:* rwm", "c 137:* rwm", "c 138:* rwm", "c 139:* rwm",
+        "c 140:* rwm", "c 141:* rwm", "c 142:* rwm", "c 143:* rwm", NULL,
 };
 
 static int bind_node(const char *src, const char *dst, struct lv_error **err)
 {
-        _cleanup_close_ int fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
+        _cleanup_close_ int fd =
+                open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
         if (fd < 0)
                 return lv_error_set(err, errno, "creating '%s'", dst);
         if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
@@ -31,7 +31,8 @@ static int bind_node(const char *src, const char *dst, struct lv_error **err)
         return 0;
 }
 
-static int make_symlink(const char *target, const char *dev, const char *name, struct lv_error **err)
+static int make_symlink(const char *target, const char *dev, const char *name,
+                        struct lv_error **err)
 {
         _cleanup_free_ char *path = xasprintf("%s/%s", dev, name);
         if (symlink(target, path) < 0)
@@ -44,7 +45,8 @@ int lxc_devices_populate(const struct lxc_child *c, const char *dev, struct lv_e
         int r;
         if (mkdir(dev, 0755) < 0 && errno != EEXIST)
                 return lv_error_set(err, errno, "creating '%s'", dev);
-        if (mount("devfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=1m,nr_inodes=256") < 0)
+        if (mount("devfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=1m,nr_inodes=256") <
+            0)
                 return lv_error_set(err, errno, "mounting tmpfs on '%s'", dev);
 
         for (size_t i = 0; i < ARRAY_SIZE(dev_nodes); i++) {
@@ -73,10 +75,10 @@ int lxc_devices_populate(const struct lxc_child *c, const char *dev, struct lv_e
                 return r;
 
         static const char *const links[][2] = {
-                { "/proc/self/fd", "fd" },
-                { "/proc/self/fd/0", "stdin" },
-                { "/proc/self/fd/1", "stdout" },
-                { "/proc/self/fd/2", "stderr" },
+                {"/proc/self/fd", "fd"},
+                {"/proc/self/fd/0", "stdin"},
+                {"/proc/self/fd/1", "stdout"},
+                {"/proc/self/fd/2", "stderr"},
         };
         for (size_t i = 0; i < ARRAY_SIZE(links); i++)
                 if ((r = make_symlink(links[i][0], dev, links[i][1], err)) < 0)

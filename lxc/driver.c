@@ -91,7 +91,8 @@ static void undo_process(struct lv_guest *g, void *data)
 {
         struct lxc_proc *p = data;
         if (syscall(SYS_pidfd_send_signal, p->pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
-                log_warning("guest '%s': killing init %d: %s", g->name, (int)p->pid, strerror(errno));
+                log_warning("guest '%s': killing init %d: %s", g->name, (int)p->pid,
+                            strerror(errno));
         siginfo_t si;
         while (waitid((idtype_t)P_PIDFD, (id_t)p->pidfd, &si, WEXITED) < 0 && errno == EINTR)
                 ;
@@ -407,15 +408,18 @@ static int lxc_stats(struct lv_guest *g, struct json_object *out, struct lv_erro
         if (r < 0)
                 return r;
         if (st.cpu_time_ns != UINT64_MAX)
-                json_object_object_add(out, "cpu.time", json_object_new_int64((int64_t)st.cpu_time_ns));
+                json_object_object_add(out, "cpu.time",
+                                       json_object_new_int64((int64_t)st.cpu_time_ns));
         json_object_object_add(out, "balloon.current",
                                json_object_new_int64((int64_t)(st.memory_bytes / 1024)));
         if (st.memory_limit != UINT64_MAX)
                 json_object_object_add(out, "balloon.maximum",
                                        json_object_new_int64((int64_t)(st.memory_limit / 1024)));
-        json_object_object_add(out, "pids.current", json_object_new_int64((int64_t)st.pids_current));
+        json_object_object_add(out, "pids.current",
+                               json_object_new_int64((int64_t)st.pids_current));
         if (st.pids_max != UINT64_MAX)
-                json_object_object_add(out, "pids.max", json_object_new_int64((int64_t)st.pids_max));
+                json_object_object_add(out, "pids.max",
+                                       json_object_new_int64((int64_t)st.pids_max));
         return 0;
 }
 

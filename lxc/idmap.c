@@ -29,8 +29,8 @@ static int validate_one(const char *what, const struct domain_idmap *map, int n,
         for (int i = 0; i < n; i++) {
                 const struct domain_idmap *m = &map[i];
                 if (m->count == 0)
-                        return lv_error_setf(err, EINVAL, "<idmap><%s start='%u'>: count is 0", what,
-                                             m->start);
+                        return lv_error_setf(err, EINVAL, "<idmap><%s start='%u'>: count is 0",
+                                             what, m->start);
                 if ((uint64_t)m->start + m->count > UINT32_MAX ||
                     (uint64_t)m->target + m->count > UINT32_MAX)
                         return lv_error_setf(err, EINVAL,
@@ -43,9 +43,10 @@ static int validate_one(const char *what, const struct domain_idmap *map, int n,
                                                      "<idmap><%s start='%u'>: overlaps start='%u'",
                                                      what, m->start, o->start);
                         if (m->target < o->target + o->count && o->target < m->target + m->count)
-                                return lv_error_setf(err, EINVAL,
-                                                     "<idmap><%s target='%u'>: overlaps target='%u'",
-                                                     what, m->target, o->target);
+                                return lv_error_setf(
+                                        err, EINVAL,
+                                        "<idmap><%s target='%u'>: overlaps target='%u'", what,
+                                        m->target, o->target);
                 }
         }
         return 0;
@@ -71,7 +72,7 @@ int lxc_idmap_validate(const struct domain_def *def, struct lv_error **err)
 static int write_map(pid_t pid, const char *file, const struct domain_idmap *map, int n,
                      struct lv_error **err)
 {
-        _cleanup_strbuf_ struct strbuf sb = { 0 };
+        _cleanup_strbuf_ struct strbuf sb = {0};
         for (int i = 0; i < n; i++)
                 strbuf_printf(&sb, "%u %u %u\n", map[i].start, map[i].target, map[i].count);
         _cleanup_free_ char *path = xasprintf("/proc/%d/%s", (int)pid, file);

@@ -18,7 +18,7 @@
 
 struct lxc_child {
         const struct domain_def *def;
-        const char *rootfs;       /* host path of the root filesystem */
+        const char *rootfs; /* host path of the root filesystem */
         bool root_readonly;
         bool userns;              /* a user namespace with <idmap> */
         int sync_fd;              /* SOCK_SEQPACKET to the parent, CLOEXEC */

@@ -42,7 +42,8 @@ static unsigned long locked_flags(const char *path)
 
 static int remount_ro(const char *path, const char *shown, struct lv_error **err)
 {
-        if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(path), NULL) < 0)
+        if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(path), NULL) <
+            0)
                 return lv_error_set(err, errno, "making '%s' read-only", shown);
         return 0;
 }
@@ -68,8 +69,8 @@ static int open_in_root(int rootfd, const char *rel, uint64_t flags)
  * is made with RESOLVE_IN_ROOT, so a symlink in the container's tree is
  * resolved as the container would (inside its root) and can never lead
  * the supervisor to create or mount anything on the host. */
-static int mount_point(const char *root, const char *target, bool dir, int *ret_fd,
-                       char **ret, struct lv_error **err)
+static int mount_point(const char *root, const char *target, bool dir, int *ret_fd, char **ret,
+                       struct lv_error **err)
 {
         if (!target || target[0] != '/' || strlen(target) >= PATH_MAX)
                 return lv_error_setf(err, EINVAL, "filesystem target '%s': not an absolute path",
@@ -83,7 +84,8 @@ static int mount_point(const char *root, const char *target, bool dir, int *ret_
         while (len > 0 && rel[len - 1] == '/')
                 rel[--len] = '\0';
         if (len == 0)
-                return lv_error_setf(err, EINVAL, "filesystem target '%s': the root itself", target);
+                return lv_error_setf(err, EINVAL, "filesystem target '%s': the root itself",
+                                     target);
 
         /* Create each component below its (resolved-in-root) parent. */
         for (char *slash = rel;; slash++) {
@@ -113,7 +115,8 @@ static int mount_point(const char *root, const char *target, bool dir, int *ret_
                 } else {
                         /* A file to bind a file on; O_NOFOLLOW: an existing
                          * symlink is resolved below, inside the root. */
-                        int fd = openat(parent, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+                        int fd = openat(parent, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+                                        0644);
                         if (fd < 0 && errno != EISDIR && errno != ELOOP)
                                 return lv_error_set(err, errno, "mount point '%s': creating '/%s'",
                                                     target, rel);
@@ -145,7 +148,8 @@ static int mount_filesystem(const struct lxc_child *c, const struct domain_fs *f
                         return lv_error_set(err, fs->source ? errno : EINVAL,
                                             "filesystem '%s': source '%s'", fs->target,
                                             fs->source ? fs->source : "");
-                if ((r = mount_point(c->rootfs, fs->target, S_ISDIR(st.st_mode), &dst_fd, &dst, err)) < 0)
+                if ((r = mount_point(c->rootfs, fs->target, S_ISDIR(st.st_mode), &dst_fd, &dst,
+                                     err)) < 0)
                         return r;
                 if (mount(fs->source, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
                         return lv_error_set(err, errno, "bind-mounting '%s' on '%s'", fs->source,
@@ -155,8 +159,8 @@ static int mount_filesystem(const struct lxc_child *c, const struct domain_fs *f
                 /* The descriptor names the covered directory: reopen to
                  * reach the new mount. */
                 _cleanup_close_ int rootfd = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-                _cleanup_close_ int top = rootfd < 0 ? -1
-                                                      : open_in_root(rootfd, fs->target + 1, O_PATH);
+                _cleanup_close_ int top =
+                        rootfd < 0 ? -1 : open_in_root(rootfd, fs->target + 1, O_PATH);
                 if (top < 0)
                         return lv_error_set(err, errno, "reopening mount point '%s'", fs->target);
                 _cleanup_free_ char *top_path = xasprintf("/proc/self/fd/%d", top);
@@ -165,8 +169,9 @@ static int mount_filesystem(const struct lxc_child *c, const struct domain_fs *f
         case DOMAIN_FS_RAM: {
                 if ((r = mount_point(c->rootfs, fs->target, true, &dst_fd, &dst, err)) < 0)
                         return r;
-                _cleanup_free_ char *opts = fs->usage_kib ? xasprintf("mode=0755,size=%lluk", fs->usage_kib)
-                                                          : xstrdup("mode=0755");
+                _cleanup_free_ char *opts =
+                        fs->usage_kib ? xasprintf("mode=0755,size=%lluk", fs->usage_kib)
+                                      : xstrdup("mode=0755");
                 unsigned long flags = MS_NOSUID | MS_NODEV | (fs->readonly ? MS_RDONLY : 0);
                 if (mount("tmpfs", dst, "tmpfs", flags, opts) < 0)
                         return lv_error_set(err, errno, "mounting tmpfs on '%s'", fs->target);
@@ -193,7 +198,7 @@ static int mount_proc(const char *root, struct lv_error **err)
         _cleanup_free_ char *net = xasprintf("%s/sys/net", proc);
         if (mount(net, net, NULL, MS_BIND, NULL) < 0)
                 return lv_error_set(err, errno, "bind-mounting '/proc/sys/net'");
-        static const char *const ro[] = { "sys", "sysrq-trigger", "irq", "bus", "fs" };
+        static const char *const ro[] = {"sys", "sysrq-trigger", "irq", "bus", "fs"};
         for (size_t i = 0; i < ARRAY_SIZE(ro); i++) {
                 _cleanup_free_ char *p = xasprintf("%s/%s", proc, ro[i]);
                 _cleanup_free_ char *shown = xasprintf("/proc/%s", ro[i]);
@@ -203,7 +208,7 @@ static int mount_proc(const char *root, struct lv_error **err)
                 if (r < 0)
                         return r;
         }
-        static const char *const masked[] = { "kcore", "keys", "timer_list", "sched_debug" };
+        static const char *const masked[] = {"kcore", "keys", "timer_list", "sched_debug"};
         _cleanup_free_ char *null = xasprintf("%s/dev/null", root);
         for (size_t i = 0; i < ARRAY_SIZE(masked); i++) {
                 _cleanup_free_ char *p = xasprintf("%s/%s", proc, masked[i]);
@@ -244,7 +249,8 @@ static int mount_cgroups(const char *root, struct lv_error **err)
                         return lv_error_set(err, errno, "mounting '/sys/fs/cgroup'");
                 return 0;
         }
-        if (mount("cgroup", base, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755,size=64k") < 0)
+        if (mount("cgroup", base, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755,size=64k") <
+            0)
                 return lv_error_set(err, errno, "mounting tmpfs on '/sys/fs/cgroup'");
         _cleanup_free_ char *self = NULL;
         if ((r = file_read_bounded("/proc/self/cgroup", 64 * 1024, &self, NULL, err)) < 0)
@@ -279,7 +285,8 @@ static int mount_cgroups(const char *root, struct lv_error **err)
                 /* "cpu,cpuacct" is also reachable as "cpu" and "cpuacct". */
                 if (strchr(ctrls, ',') && !startswith(ctrls, "name=")) {
                         _cleanup_free_ char *list = xstrdup(ctrls);
-                        for (char *s2 = NULL, *t = strtok_r(list, ",", &s2); t; t = strtok_r(NULL, ",", &s2)) {
+                        for (char *s2 = NULL, *t = strtok_r(list, ",", &s2); t;
+                             t = strtok_r(NULL, ",", &s2)) {
                                 _cleanup_free_ char *link = xasprintf("%s/%s", base, t);
                                 (void)symlink(ctrls, link);
                         }

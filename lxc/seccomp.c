@@ -10,19 +10,37 @@
 
 const char *const lxc_seccomp_denied[] = {
         /* kernel modules */
-        "init_module", "finit_module", "delete_module", "create_module",
-        "query_module", "get_kernel_syms",
+        "init_module",
+        "finit_module",
+        "delete_module",
+        "create_module",
+        "query_module",
+        "get_kernel_syms",
         /* replacing the kernel */
-        "kexec_load", "kexec_file_load",
+        "kexec_load",
+        "kexec_file_load",
         /* escaping bind mounts through file handles */
         "open_by_handle_at",
         /* the kernel keyring is not namespaced */
-        "add_key", "keyctl", "request_key",
+        "add_key",
+        "keyctl",
+        "request_key",
         /* kernel-wide facilities, not namespaced */
-        "bpf", "perf_event_open", "lookup_dcookie", "userfaultfd",
-        "swapon", "swapoff", "acct", "nfsservctl", "uselib", "_sysctl",
+        "bpf",
+        "perf_event_open",
+        "lookup_dcookie",
+        "userfaultfd",
+        "swapon",
+        "swapoff",
+        "acct",
+        "nfsservctl",
+        "uselib",
+        "_sysctl",
         /* raw port I/O */
-        "iopl", "ioperm", "vm86", "vm86old",
+        "iopl",
+        "ioperm",
+        "vm86",
+        "vm86old",
         NULL,
 };
 
@@ -54,7 +72,7 @@ int lxc_seccomp_build(const struct domain_def *def, void **ret_ctx, struct lv_er
         /* Calls from other ABIs of this CPU get the same rules; foreign
          * ABIs not listed are killed (libseccomp's bad-arch action). */
         if (seccomp_arch_native() == SCMP_ARCH_X86_64) {
-                static const uint32_t extra[] = { SCMP_ARCH_X86, SCMP_ARCH_X32 };
+                static const uint32_t extra[] = {SCMP_ARCH_X86, SCMP_ARCH_X32};
                 for (size_t i = 0; i < ARRAY_SIZE(extra); i++) {
                         r = seccomp_arch_add(ctx, extra[i]);
                         if (r < 0 && r != -EEXIST) {

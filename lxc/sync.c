@@ -20,7 +20,7 @@ struct lxc_sync_msg {
 
 int lxc_sync_send_go(int fd, struct lv_error **err)
 {
-        struct lxc_sync_msg m = { .type = LXC_SYNC_GO };
+        struct lxc_sync_msg m = {.type = LXC_SYNC_GO};
         if (send(fd, &m, sizeof m, MSG_NOSIGNAL) < 0)
                 return lv_error_set(err, errno, "telling the container process to continue");
         return 0;
@@ -43,7 +43,7 @@ int lxc_sync_wait_go(int fd)
 
 void lxc_sync_send_error(int fd, const struct lv_error *e)
 {
-        struct lxc_sync_msg m = { .type = LXC_SYNC_ERROR };
+        struct lxc_sync_msg m = {.type = LXC_SYNC_ERROR};
         m.code = e ? e->code : EIO;
         snprintf(m.message, sizeof m.message, "%s",
                  e && e->message ? e->message : "unknown error in the container process");
@@ -52,7 +52,7 @@ void lxc_sync_send_error(int fd, const struct lv_error *e)
 
 int lxc_sync_wait_exec(int fd, int timeout_ms, struct lv_error **err)
 {
-        struct pollfd p = { .fd = fd, .events = POLLIN };
+        struct pollfd p = {.fd = fd, .events = POLLIN};
         int r;
         do
                 r = poll(&p, 1, timeout_ms);

@@ -38,8 +38,8 @@ static int split(char *line, char **f, int n)
 
 /* Call fn for each well-formed line of a colon file; stop when it returns
  * non-zero and return that. Malformed lines are skipped. */
-static int db_each(const char *path, int nfields,
-                   int (*fn)(char **f, void *data), void *data, struct lv_error **err)
+static int db_each(const char *path, int nfields, int (*fn)(char **f, void *data), void *data,
+                   struct lv_error **err)
 {
         _cleanup_free_ char *s = NULL;
         int r = file_read_bounded(path, LXC_DB_MAX, &s, NULL, err);
@@ -97,7 +97,8 @@ static int gr_match(char **f, void *data)
                 char *save = NULL;
                 for (char *m = strtok_r(list, ",", &save); m; m = strtok_r(NULL, ",", &save))
                         if (streq(m, q->member) && q->n_groups < 64) {
-                                q->groups = xrealloc(q->groups, sizeof(gid_t) * (size_t)(q->n_groups + 1));
+                                q->groups = xrealloc(q->groups,
+                                                     sizeof(gid_t) * (size_t)(q->n_groups + 1));
                                 q->groups[q->n_groups++] = gid;
                         }
                 return 0;
@@ -112,18 +113,18 @@ void lxc_user_clear(struct lxc_user *u)
 {
         free(u->home);
         free(u->groups);
-        *u = (struct lxc_user){ 0 };
+        *u = (struct lxc_user){0};
 }
 
 int lxc_user_resolve(const char *user, const char *group, struct lxc_user *ret,
                      struct lv_error **err)
 {
-        struct lxc_user u = { .uid = 0, .gid = 0 };
+        struct lxc_user u = {.uid = 0, .gid = 0};
         unsigned id;
         bool have_gid = false;
         int r;
 
-        struct pw_query pq = { 0 };
+        struct pw_query pq = {0};
         if (!user || parse_id(user, &id)) {
                 pq.uid = user ? id : 0;
                 u.uid = pq.uid;
@@ -147,7 +148,7 @@ int lxc_user_resolve(const char *user, const char *group, struct lxc_user *ret,
                 u.uid = pq.ret_uid;
                 u.gid = pq.ret_gid;
                 have_gid = true;
-                struct gr_query gm = { .member = user };
+                struct gr_query gm = {.member = user};
                 struct lv_error *e = NULL;
                 (void)db_each("/etc/group", 4, gr_match, &gm, &e);
                 lv_error_free(e);
@@ -160,7 +161,7 @@ int lxc_user_resolve(const char *user, const char *group, struct lxc_user *ret,
                 if (parse_id(group, &id)) {
                         u.gid = id;
                 } else {
-                        struct gr_query gq = { .name = group };
+                        struct gr_query gq = {.name = group};
                         r = db_each("/etc/group", 4, gr_match, &gq, err);
                         if (r <= 0) {
                                 lxc_user_clear(&u);

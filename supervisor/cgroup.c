@@ -136,7 +136,7 @@ static int cg_read_key(const char *dir, const char *file, const char *key, uint6
 
 static void sleep_ms(unsigned ms)
 {
-        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+        struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
         while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
                 ;
 }
@@ -185,7 +185,8 @@ const char *cgroup_guest_dir(const struct cgroup *cg, const char *controller)
 {
         for (int i = 0; cg && i < cg->n_hier; i++) {
                 const struct cgroup_hier *h = &cg->hier[i];
-                if (*controller == '\0' ? h->v2 : (!h->v2 && has_controller(h->controllers, controller)))
+                if (*controller == '\0' ? h->v2
+                                        : (!h->v2 && has_controller(h->controllers, controller)))
                         return h->dir;
         }
         return NULL;
@@ -237,7 +238,8 @@ static int cgroup_plan(const char *guest_name, struct cgroup **ret, struct lv_er
                 char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
                 if (!c1 || !c2 || c2[1] != '/')
                         return lv_error_setf(err, EBADMSG,
-                                             "cgroups: /proc/self/cgroup: malformed line '%s'", line);
+                                             "cgroups: /proc/self/cgroup: malformed line '%s'",
+                                             line);
                 *c1 = *c2 = '\0';
                 const char *ctrls = c1 + 1, *path = c2 + 1;
                 if (streq(path, "/"))
@@ -336,7 +338,7 @@ static int wait_empty(const char *dir, bool v2, struct lv_error **err)
                                              "SIGKILL",
                                              dir, n);
                 if (efd >= 0) {
-                        struct pollfd pfd = { .fd = efd, .events = POLLPRI };
+                        struct pollfd pfd = {.fd = efd, .events = POLLPRI};
                         char buf[256];
                         (void)pread(efd, buf, sizeof buf, 0);
                         (void)poll(&pfd, 1, 50);
@@ -366,7 +368,8 @@ static int remove_children(const char *dir, bool v2, struct lv_error **err)
 {
         DIR *d = opendir(dir);
         if (!d)
-                return errno == ENOENT ? 0 : lv_error_set(err, errno, "cannot list cgroup '%s'", dir);
+                return errno == ENOENT ? 0
+                                       : lv_error_set(err, errno, "cannot list cgroup '%s'", dir);
         int r = 0;
         struct dirent *de;
         while (r == 0 && (de = readdir(d))) {
@@ -499,8 +502,8 @@ static int apply_v1(const struct domain_def *def, const struct cgroup_hier *h,
                         return r;
         }
         if (has_controller(h->controllers, "memory")) {
-                unsigned long long hard = def->memtune.hard_limit ? def->memtune.hard_limit
-                                                                  : def->memory_kib;
+                unsigned long long hard =
+                        def->memtune.hard_limit ? def->memtune.hard_limit : def->memory_kib;
                 if (hard && (r = write_u64(d, "memory.limit_in_bytes", hard * 1024, err)) < 0)
                         return r;
                 if (def->memtune.soft_limit &&
@@ -537,7 +540,8 @@ static int apply_v1(const struct domain_def *def, const struct cgroup_hier *h,
         if (has_controller(h->controllers, "pids") &&
             (r = write_u64(d, "pids.max", CGROUP_DEFAULT_PIDS_MAX, err)) < 0)
                 return r;
-        if (has_controller(h->controllers, "blkio") && def->has_blkiotune && def->blkiotune.weight) {
+        if (has_controller(h->controllers, "blkio") && def->has_blkiotune &&
+            def->blkiotune.weight) {
                 const char *f = cg_has(d, "blkio.weight")       ? "blkio.weight"
                                 : cg_has(d, "blkio.bfq.weight") ? "blkio.bfq.weight"
                                                                 : NULL;
@@ -580,7 +584,7 @@ static int apply_v2(const struct domain_def *def, const struct cgroup_hier *h,
         *strrchr(parent, '/') = '\0';
         _cleanup_free_ char *avail = NULL;
         if (cg_read(parent, "cgroup.controllers", &avail, NULL) == 0) {
-                static const char *const want[] = { "cpu", "cpuset", "memory", "pids", "io" };
+                static const char *const want[] = {"cpu", "cpuset", "memory", "pids", "io"};
                 for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
                         _cleanup_free_ char *list = xstrdup(avail);
                         bool have = false;
@@ -602,7 +606,8 @@ static int apply_v2(const struct domain_def *def, const struct cgroup_hier *h,
                     (r = cg_write(d, "cpuset.cpus", def_cpuset(def), err)) < 0)
                         return r;
         }
-        unsigned long long hard = def->memtune.hard_limit ? def->memtune.hard_limit : def->memory_kib;
+        unsigned long long hard =
+                def->memtune.hard_limit ? def->memtune.hard_limit : def->memory_kib;
         if (hard) {
                 if ((r = need_v2_file(d, "memory.max", "<memory>", err)) < 0 ||
                     (r = write_u64(d, "memory.max", hard * 1024, err)) < 0)
@@ -636,7 +641,8 @@ static int apply_v2(const struct domain_def *def, const struct cgroup_hier *h,
                     (r = cg_write(d, "cpu.max", buf, err)) < 0)
                         return r;
         }
-        if (cg_has(d, "pids.max") && (r = write_u64(d, "pids.max", CGROUP_DEFAULT_PIDS_MAX, err)) < 0)
+        if (cg_has(d, "pids.max") &&
+            (r = write_u64(d, "pids.max", CGROUP_DEFAULT_PIDS_MAX, err)) < 0)
                 return r;
         if (def->has_blkiotune && def->blkiotune.weight) {
                 const char *f = cg_has(d, "io.weight")       ? "io.weight"
@@ -757,7 +763,7 @@ static int v2_wait_frozen(const char *dir, bool want, struct lv_error **err)
                 if (now >= deadline)
                         return lv_error_setf(err, ETIMEDOUT, "cgroup '%s': not %s after %d ms", dir,
                                              want ? "frozen" : "thawed", CGROUP_WAIT_MS);
-                struct pollfd pfd = { .fd = fd, .events = POLLPRI };
+                struct pollfd pfd = {.fd = fd, .events = POLLPRI};
                 char buf[256];
                 (void)pread(fd, buf, sizeof buf, 0);
                 (void)poll(&pfd, 1, (int)(deadline - now));
@@ -799,8 +805,9 @@ static int freeze_set(struct cgroup *cg, bool frozen, struct lv_error **err)
         const char *v1 = cgroup_guest_dir(cg, "freezer");
         if (v1)
                 return v1_freezer_set(v1, frozen ? "FROZEN" : "THAWED", err);
-        return lv_error_setf(err, ENOTSUP, "cgroup %s: no freezer (neither cgroup.freeze nor the "
-                                           "v1 freezer controller)",
+        return lv_error_setf(err, ENOTSUP,
+                             "cgroup %s: no freezer (neither cgroup.freeze nor the "
+                             "v1 freezer controller)",
                              cg->name);
 }
 

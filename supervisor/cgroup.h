@@ -27,14 +27,14 @@ enum cgroup_mode {
 struct cgroup_hier {
         char *controllers; /* "memory", "cpu,cpuacct", "" for cgroup2 */
         bool v2;
-        char *dir;         /* absolute directory of the guest's cgroup */
+        char *dir; /* absolute directory of the guest's cgroup */
 };
 
 struct cgroup {
         enum cgroup_mode mode;
-        char *name;         /* "litevirt-NAME" */
-        char *rel_path;     /* path of the guest's cgroup in the memory (v1)
-                             * or cgroup2 hierarchy, e.g. "/x/litevirt-web1" */
+        char *name;     /* "litevirt-NAME" */
+        char *rel_path; /* path of the guest's cgroup in the memory (v1)
+                         * or cgroup2 hierarchy, e.g. "/x/litevirt-web1" */
         struct cgroup_hier *hier;
         int n_hier;
 };
@@ -79,11 +79,11 @@ int cgroup_guest_thaw(struct cgroup *cg, struct lv_error **err);
 int cgroup_guest_count_procs(struct cgroup *cg, unsigned *ret, struct lv_error **err);
 
 struct cgroup_stats {
-        uint64_t cpu_time_ns;   /* UINT64_MAX when unknown */
-        uint64_t memory_bytes;  /* current usage */
-        uint64_t memory_limit;  /* bytes, UINT64_MAX when unlimited/unknown */
+        uint64_t cpu_time_ns;  /* UINT64_MAX when unknown */
+        uint64_t memory_bytes; /* current usage */
+        uint64_t memory_limit; /* bytes, UINT64_MAX when unlimited/unknown */
         uint64_t pids_current;
-        uint64_t pids_max;      /* UINT64_MAX when unlimited/unknown */
+        uint64_t pids_max; /* UINT64_MAX when unlimited/unknown */
 };
 int cgroup_guest_stats(struct cgroup *cg, struct cgroup_stats *ret, struct lv_error **err);
 

@@ -42,8 +42,10 @@ static int parse_num(const char *s, long *ret, const char **end)
 /* "c 1:3 rwm", "b 8:* r", "a" */
 static int rule_parse(const char *s, struct dev_rule *r, struct lv_error **err)
 {
-        *r = (struct dev_rule){ .major = -1, .minor = -1,
-                                .acc = BPF_DEVCG_ACC_MKNOD | BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE };
+        *r = (struct dev_rule){.major = -1,
+                               .minor = -1,
+                               .acc = BPF_DEVCG_ACC_MKNOD | BPF_DEVCG_ACC_READ |
+                                      BPF_DEVCG_ACC_WRITE};
         if (streq(s, "a"))
                 return 0;
         const char *p = s;
@@ -79,7 +81,7 @@ bad:
 }
 
 #define INSN(c, d, s, o, i)                                                                        \
-        ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
+        ((struct bpf_insn){.code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i)})
 
 /* The program: load type (r2), access (r3), major (r4), minor (r5) from
  * struct bpf_cgroup_dev_ctx; each rule is a block that jumps to the next
@@ -95,7 +97,8 @@ static size_t program_build(const struct dev_rule *rules, size_t n, struct bpf_i
         out[k++] = INSN(BPF_LDX | BPF_W | BPF_MEM, BPF_REG_5, BPF_REG_1, 8, 0);
         for (size_t i = 0; i < n; i++) {
                 const struct dev_rule *r = &rules[i];
-                bool all_acc = r->acc == (BPF_DEVCG_ACC_MKNOD | BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE);
+                bool all_acc =
+                        r->acc == (BPF_DEVCG_ACC_MKNOD | BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE);
                 int len = 2 + (r->type ? 1 : 0) + (all_acc ? 0 : 3) + (r->major >= 0 ? 1 : 0) +
                           (r->minor >= 0 ? 1 : 0);
                 int j = 0;
@@ -108,17 +111,20 @@ static size_t program_build(const struct dev_rule *rules, size_t n, struct bpf_i
                         /* Some of the requested access is not granted. */
                         out[k++] = INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1, BPF_REG_3, 0, 0);
                         j++;
-                        out[k++] = INSN(BPF_ALU | BPF_AND | BPF_K, BPF_REG_1, 0, 0, (int)(~r->acc & 7));
+                        out[k++] = INSN(BPF_ALU | BPF_AND | BPF_K, BPF_REG_1, 0, 0,
+                                        (int)(~r->acc & 7));
                         j++;
                         out[k++] = INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_1, 0, SKIP, 0);
                         j++;
                 }
                 if (r->major >= 0) {
-                        out[k++] = INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_4, 0, SKIP, (int)r->major);
+                        out[k++] =
+                                INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_4, 0, SKIP, (int)r->major);
                         j++;
                 }
                 if (r->minor >= 0) {
-                        out[k++] = INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_5, 0, SKIP, (int)r->minor);
+                        out[k++] =
+                                INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_5, 0, SKIP, (int)r->minor);
                         j++;
                 }
 #undef SKIP
@@ -130,15 +136,14 @@ static size_t program_build(const struct dev_rule *rules, size_t n, struct bpf_i
         return k;
 }
 
-int cgroup_devices_bpf_attach(const char *dir, const char *const *rules_text,
-                              struct lv_error **err)
+int cgroup_devices_bpf_attach(const char *dir, const char *const *rules_text, struct lv_error **err)
 {
         struct dev_rule rules[DEVICE_RULES_MAX];
         size_t n = 0;
         for (const char *const *t = rules_text; *t; t++) {
                 if (n == DEVICE_RULES_MAX)
-                        return lv_error_setf(err, E2BIG, "cgroup '%s': more than %d device rules", dir,
-                                             DEVICE_RULES_MAX);
+                        return lv_error_setf(err, E2BIG, "cgroup '%s': more than %d device rules",
+                                             dir, DEVICE_RULES_MAX);
                 int r = rule_parse(*t, &rules[n++], err);
                 if (r < 0)
                         return r;
@@ -146,7 +151,7 @@ int cgroup_devices_bpf_attach(const char *dir, const char *const *rules_text,
         struct bpf_insn insns[6 + DEVICE_RULES_MAX * 8 + 2];
         size_t cnt = program_build(rules, n, insns);
 
-        union bpf_attr load = { 0 };
+        union bpf_attr load = {0};
         load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
         load.insns = (uint64_t)(uintptr_t)insns;
         load.insn_cnt = (uint32_t)cnt;
@@ -168,12 +173,13 @@ int cgroup_devices_bpf_attach(const char *dir, const char *const *rules_text,
         _cleanup_close_ int cg = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (cg < 0)
                 return lv_error_set(err, errno, "cannot open cgroup '%s'", dir);
-        union bpf_attr attach = { 0 };
+        union bpf_attr attach = {0};
         attach.target_fd = (uint32_t)cg;
         attach.attach_bpf_fd = (uint32_t)prog;
         attach.attach_type = BPF_CGROUP_DEVICE;
         attach.attach_flags = BPF_F_ALLOW_MULTI;
         if (syscall(SYS_bpf, BPF_PROG_ATTACH, &attach, sizeof attach) < 0)
-                return lv_error_set(err, errno, "cgroup '%s': attaching the device BPF program", dir);
+                return lv_error_set(err, errno, "cgroup '%s': attaching the device BPF program",
+                                    dir);
         return 0;
 }

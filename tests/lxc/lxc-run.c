@@ -26,7 +26,7 @@ void guest_undo_push(struct lv_guest *g, const char *what, guest_undo_fn fn, voi
                      void (*free_data)(void *data))
 {
         g->undo = xrealloc(g->undo, sizeof(*g->undo) * (size_t)(g->n_undo + 1));
-        g->undo[g->n_undo++] = (struct guest_undo){ fn, data, free_data, xstrdup(what) };
+        g->undo[g->n_undo++] = (struct guest_undo){fn, data, free_data, xstrdup(what)};
 }
 
 void guest_undo_run(struct lv_guest *g)
@@ -75,7 +75,8 @@ static int run_command(struct lv_guest *g, const char *cmd)
                 struct json_object *o = json_object_new_object();
                 r = lxc_driver.stats(g, o, &err);
                 if (r == 0)
-                        printf("stats %s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+                        printf("stats %s\n",
+                               json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
                 json_object_put(o);
         } else {
                 fprintf(stderr, "unknown command '%s'\n", cmd);
@@ -107,7 +108,11 @@ int main(int argc, char **argv)
                 return 1;
         }
         struct lv_guest g = {
-                .def = def, .name = def->name, .pid = 0, .pidfd = -1, .console_fd = -1,
+                .def = def,
+                .name = def->name,
+                .pid = 0,
+                .pidfd = -1,
+                .console_fd = -1,
         };
         if (lxc_driver.start(&g, &err) < 0) {
                 lv_error_prefix(&err, "guest '%s'", g.name);
@@ -124,9 +129,9 @@ int main(int argc, char **argv)
         int status = 0;
         for (;;) {
                 struct pollfd p[3] = {
-                        { .fd = g.pidfd, .events = POLLIN },
-                        { .fd = g.console_fd, .events = POLLIN },
-                        { .fd = stdin_open ? 0 : -1, .events = POLLIN },
+                        {.fd = g.pidfd, .events = POLLIN},
+                        {.fd = g.console_fd, .events = POLLIN},
+                        {.fd = stdin_open ? 0 : -1, .events = POLLIN},
                 };
                 if (poll(p, 3, -1) < 0 && errno != EINTR)
                         break;
@@ -150,7 +155,7 @@ int main(int argc, char **argv)
                         }
                 }
                 if (p[0].revents & POLLIN) {
-                        siginfo_t si = { 0 };
+                        siginfo_t si = {0};
                         if (waitid((idtype_t)3, (id_t)g.pidfd, &si, WEXITED) == 0)
                                 status = si.si_code == CLD_EXITED ? (si.si_status & 0xff) << 8
                                                                   : (si.si_status & 0x7f);
