@@ -23,6 +23,7 @@
 #include "netns/guest_net.h"
 #include "netns/netns.h"
 #include "qemu/command.h"
+#include "qemu/migration.h"
 #include "qemu/ports.h"
 #include "qemu/qmp.h"
 #include "supervisor/cgroup.h"
@@ -573,6 +574,7 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
                 .qmp_fd = QEMU_QMP_FD,
                 .graphics = qg->gports,
                 .n_graphics = qg->n_gports,
+                .incoming = g->incoming_uri,
                 .net_fds = tap_fds,
                 .n_net_fds = n_taps,
         };
@@ -670,7 +672,9 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
         if ((r = loop_add_io(g->loop, qmp_fd(qg->qmp), EPOLLIN, on_qmp_io, g, &qg->qmp_source,
                              err)) < 0)
                 return r;
-        if ((r = qmp_call(qg->qmp, "cont", NULL, QEMU_CMD_TIMEOUT_MS, NULL, err)) < 0)
+        /* A migration destination stays paused until Finish (migration.c). */
+        if (!g->incoming_uri &&
+            (r = qmp_call(qg->qmp, "cont", NULL, QEMU_CMD_TIMEOUT_MS, NULL, err)) < 0)
                 return r;
         log_info("QEMU %d running (QMP %s)", (int)pid, sock);
         return 0;
@@ -972,4 +976,30 @@ const struct lv_driver qemu_driver = {
         .exited = qemu_exited,
         .status = qemu_status,
         .reattach = qemu_reattach,
+        .migration = &qemu_migration_ops,
 };
+
+/* ---- for qemu/migration.c ---- */
+
+struct qmp *qemu_guest_qmp(struct lv_guest *g)
+{
+        struct qemu_guest *qg = g->driver_data;
+        return qg ? qg->qmp : NULL;
+}
+
+int qemu_guest_graphics(struct lv_guest *g, int n, struct qemu_graphics_ports *ret_ports,
+                        const char **ret_listen)
+{
+        struct qemu_guest *qg = g->driver_data;
+        if (!qg || n < 0 || n >= qg->n_gports)
+                return -ENOENT;
+        *ret_ports = qg->gports[n];
+        *ret_listen = qg->listen[n];
+        return 0;
+}
+
+void qemu_guest_qmp_event(struct qmp *q, const char *event, struct json_object *data,
+                          void *userdata)
+{
+        on_qmp_event(q, event, data, userdata);
+}

@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "supervisor/control-methods.h"
+#include "supervisor/migration.h"
 #include "util/log.h"
 
 #define IFACE "io.litevirt.Guest"
@@ -244,6 +245,46 @@ static int m_stats(struct control_client *cl, const struct varlink_call *call)
         return r;
 }
 
+/* Live migration (migration.c): the whole job runs inside the call. On
+ * success the guest runs on the destination and the local copy ends. */
+static int m_migrate(struct control_client *cl, const struct varlink_call *call)
+{
+        static const struct param_spec spec[] = {
+                { "transport", json_type_string },   { "persistent", json_type_boolean },
+                { "undefinesource", json_type_boolean }, { "timeout", json_type_int },
+                { "live", json_type_boolean },       { NULL, 0 }
+        };
+        struct supervisor *sv = control_client_supervisor(cl);
+        int r = params_check(cl, call, spec);
+        if (r <= 0)
+                return r;
+        struct json_object *t = param(call, "transport"), *v;
+        if (!t || !*json_object_get_string(t))
+                return invalid_parameter(cl, "transport");
+        struct migration_params p = { .transport = json_object_get_string(t) };
+        p.persistent = (v = param(call, "persistent")) && json_object_get_boolean(v);
+        p.undefine_source = (v = param(call, "undefinesource")) && json_object_get_boolean(v);
+        if ((v = param(call, "timeout"))) {
+                int64_t s = json_object_get_int64(v);
+                if (s <= 0 || s > 24 * 3600)
+                        return invalid_parameter(cl, "timeout");
+                p.timeout_s = (int)s;
+        }
+        _cleanup_error_ struct lv_error *e = NULL;
+        _cleanup_free_ char *summary = NULL;
+        r = migration_source_run(sv, &p, &summary, &e);
+        if (r < 0)
+                return reply_lv_error(cl, e);
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "summary", json_object_new_string(summary));
+        r = control_reply(cl, o);
+        json_object_put(o);
+        _cleanup_error_ struct lv_error *de = NULL;
+        if (supervisor_guest_destroy(sv, &de) < 0)
+                log_warning("ending the migrated guest's local copy: %s", de->message);
+        return r;
+}
+
 static int m_get_xml(struct control_client *cl, const struct varlink_call *call)
 {
         struct supervisor *sv = control_client_supervisor(cl);
@@ -362,6 +403,7 @@ static const struct method {
         { IFACE ".Resume", m_resume },
         { IFACE ".Stats", m_stats },
         { IFACE ".GetXML", m_get_xml },
+        { IFACE ".Migrate", m_migrate },
         { IFACE ".Console", m_console },
         { IFACE ".Events", m_events },
         { "org.varlink.service.GetInfo", m_get_info },

@@ -18,6 +18,7 @@
 struct json_object;
 struct lv_loop;
 struct lv_guest;
+struct lv_migration_ops;
 
 /* The lifecycle states, as virsh names them. */
 enum guest_state {
@@ -57,6 +58,11 @@ struct lv_guest {
         char *cgroup_path;
 
         void *driver_data;
+
+        /* Migration destination: set before start (supervisor/migration.c).
+         * The driver starts the hypervisor waiting for the incoming stream
+         * on this URI ("tcp:ADDR:PORT") and leaves the guest paused. */
+        char *incoming_uri;
 
         /* Undo stack (see guest_undo_push). */
         struct guest_undo {
@@ -119,6 +125,9 @@ struct lv_driver {
          * What is registered is undone as after start. Optional: without
          * it such a guest is refused, never started twice. */
         int (*reattach)(struct lv_guest *g, struct lv_error **err);
+
+        /* Live migration (optional): see supervisor/migration.h. */
+        const struct lv_migration_ops *migration;
 };
 
 /* The driver for a definition's type, or NULL (with *err) when litevirt

@@ -3,6 +3,8 @@
  *
  *   litevirt-supervisor [--ready-fd N] NAME    detach, report on fd N
  *   litevirt-supervisor --foreground NAME      for init systems (sd_notify)
+ *   litevirt-supervisor --incoming             a migrating guest arrives on
+ *                                              stdin/stdout (migration.h)
  */
 #include <getopt.h>
 #include <json-c/json.h>
@@ -13,6 +15,7 @@
 #include "config.h"
 #include "conf/xml.h"
 #include "lib/client-internal.h"
+#include "supervisor/migration.h"
 #include "supervisor/supervisor.h"
 #include "util/fileio.h"
 #include "util/log.h"
@@ -24,6 +27,7 @@ struct options {
         int ready_fd;
         const char *config;
         bool debug;
+        bool incoming;
         uint64_t shutdown_timeout_usec;
 };
 
@@ -38,7 +42,8 @@ static void usage(FILE *f)
                    "  --ready-fd N           write \"ok\" or the start error to fd N, then close it\n"
                    "  --shutdown-timeout S   seconds a graceful shutdown may take (default 30)\n"
                    "  --config FILE          host configuration (host.conf)\n"
-                   "  --incoming             receive a migrating guest (not supported yet)\n"
+                   "  --incoming             receive a migrating guest: the migration source\n"
+                   "                         talks on stdin/stdout (no NAME)\n"
                    "  --debug                log debug messages\n"
                    "  --version, --help\n");
 }
@@ -83,9 +88,8 @@ static int parse_args(int argc, char **argv, struct options *o)
                         o->config = optarg;
                         break;
                 case OPT_INCOMING:
-                        fprintf(stderr, "error: --incoming: receiving a migrating guest is not "
-                                        "supported yet\n");
-                        return -1;
+                        o->incoming = true;
+                        break;
                 case OPT_TIMEOUT:
                         errno = 0;
                         long t = strtol(optarg, &end, 10);
@@ -110,6 +114,8 @@ static int parse_args(int argc, char **argv, struct options *o)
                         return -1;
                 }
         }
+        if (o->incoming && optind == argc)
+                return 0; /* the name comes with the guest */
         if (optind != argc - 1) {
                 usage(stderr);
                 return -1;
@@ -278,7 +284,7 @@ static int supervisor_setup(struct supervisor *sv, const struct options *o, stru
                 return r;
         log_info("supervisor %s (pid %d) starting guest '%s'", LV_VERSION, (int)getpid(),
                  o->name);
-        if ((r = load_definition(o->name, &sv->g.def, err)) < 0)
+        if (!sv->g.def && (r = load_definition(o->name, &sv->g.def, err)) < 0)
                 return r;
         sv->g.name = sv->g.def->name;
         sv->driver = driver_for_type(sv->g.def->type, err);
@@ -309,14 +315,21 @@ int main(int argc, char **argv)
                 .notify = o.foreground && getenv("NOTIFY_SOCKET"),
                 .shutdown_timeout_usec = o.shutdown_timeout_usec,
         };
-        log_set_ident(o.name);
+        log_set_ident(o.name ? o.name : "incoming");
         if (o.debug)
                 log_set_level(LOG_LEVEL_DEBUG);
         signal(SIGPIPE, SIG_IGN);
         umask(022);
 
         int r = 0;
-        if (!o.foreground) {
+        struct migration_incoming *mi = NULL;
+        if (o.incoming) {
+                /* stdin/stdout are the channel to the source: no detaching
+                 * until the guest has arrived. */
+                r = migration_incoming_begin(&sv, 0, 1, &mi, &err);
+                if (r >= 0)
+                        o.name = sv.g.def->name;
+        } else if (!o.foreground) {
                 log_to_stderr(false);
                 r = daemonize(&err);
         }
@@ -332,6 +345,15 @@ int main(int argc, char **argv)
                 r = loop_add_signal(sv.loop, SIGHUP, on_ignored_signal, &sv, &sigs[2], &err);
         if (r >= 0)
                 r = supervisor_setup(&sv, &o, &err);
+        if (r >= 0 && mi && (r = migration_incoming_finish(&sv, mi, &err)) < 0) {
+                /* The guest stays on the source: nothing may be left here. */
+                if (sv.driver && sv.driver->destroy)
+                        (void)sv.driver->destroy(&sv.g, NULL);
+                guest_undo_run(&sv.g);
+        }
+        if (r < 0 && mi)
+                migration_incoming_fail(mi, err);
+        migration_incoming_free(TAKE_PTR(mi));
         if (r < 0) {
                 const char *msg = err ? err->message : strerror(-r);
                 log_error("%s", msg);

@@ -12,6 +12,7 @@ static const struct lvsh_command *const tables[] = {
         lvsh_xen_commands,
         lvsh_qemu_commands,
         lvsh_net_commands,
+        lvsh_migrate_commands,
 };
 
 const struct lvsh_command *lvsh_find_command(const char *name)

@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* QEMU live migration over QMP: the source pauses before the switch-over
+ * (capability pause-before-switchover) so that the supervisor can hand
+ * the disk leases over with the CPUs stopped; MIGRATION events (capability
+ * events) say where the job is, no polling. */
+#include "qemu/migration.h"
+
+#include <json-c/json.h>
+#include <poll.h>
+#include <time.h>
+
+#include "conf/host_conf.h"
+#include "qemu/ports.h"
+#include "util/fileio.h"
+#include "util/log.h"
+
+#define MIG_CMD_TIMEOUT_MS 10000
+
+struct mig_wait {
+        struct lv_guest *g;
+        bool pre_switchover;
+        bool completed, failed, cancelled;
+        char status[32];
+};
+
+static void on_event(struct qmp *q, const char *event, struct json_object *data, void *userdata)
+{
+        struct mig_wait *w = userdata;
+        if (!streq(event, "MIGRATION")) {
+                qemu_guest_qmp_event(q, event, data, w->g);
+                return;
+        }
+        struct json_object *v = NULL;
+        const char *st = data && json_object_object_get_ex(data, "status", &v)
+                                 ? json_object_get_string(v)
+                                 : "";
+        snprintf(w->status, sizeof(w->status), "%s", st);
+        log_debug("QEMU migration status %s", st);
+        if (streq(st, "pre-switchover"))
+                w->pre_switchover = true;
+        else if (streq(st, "completed"))
+                w->completed = true;
+        else if (streq(st, "failed"))
+                w->failed = true;
+        else if (streq(st, "cancelled"))
+                w->cancelled = true;
+}
+
+static long long now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Dispatch QMP input until cond() holds or the deadline passes. */
+static int mig_wait_for(struct qmp *q, struct mig_wait *w, bool (*cond)(const struct mig_wait *),
+                        long long deadline, struct lv_error **err)
+{
+        while (!cond(w)) {
+                long long left = deadline - now_ms();
+                if (left <= 0)
+                        return lv_error_setf(err, ETIMEDOUT, "migration did not finish in time "
+                                             "(last status '%s')",
+                                             w->status);
+                struct pollfd pfd = {.fd = qmp_fd(q), .events = POLLIN};
+                int p = poll(&pfd, 1, (int)left);
+                if (p < 0 && errno != EINTR)
+                        return lv_error_set(err, errno, "waiting for QEMU");
+                if (p > 0 && qmp_dispatch(q, err) < 0)
+                        return lv_error_prefix(err, "QEMU monitor");
+        }
+        return 0;
+}
+
+static bool cond_progress(const struct mig_wait *w)
+{
+        return w->pre_switchover || w->completed || w->failed || w->cancelled;
+}
+
+static bool cond_done(const struct mig_wait *w)
+{
+        return w->completed || w->failed || w->cancelled;
+}
+
+static int caps_set(struct qmp *q, bool pause_before_switchover, struct lv_error **err)
+{
+        const char *args = pause_before_switchover
+                                   ? "{\"capabilities\":[{\"capability\":\"events\",\"state\":true},"
+                                     "{\"capability\":\"pause-before-switchover\",\"state\":true}]}"
+                                   : "{\"capabilities\":[{\"capability\":\"events\",\"state\":true}]}";
+        return qmp_call_json(q, "migrate-set-capabilities", args, MIG_CMD_TIMEOUT_MS, NULL, err);
+}
+
+static struct qmp *guest_qmp(struct lv_guest *g, struct lv_error **err)
+{
+        struct qmp *q = qemu_guest_qmp(g);
+        if (!q || qmp_is_closed(q)) {
+                lv_error_setf(err, LV_ERR_STATE, "guest '%s': QEMU monitor is not connected",
+                              g->name);
+                return NULL;
+        }
+        return q;
+}
+
+static unsigned long long jull(struct json_object *o, const char *key, bool *set)
+{
+        struct json_object *v;
+        if (!o || !json_object_object_get_ex(o, key, &v))
+                return 0;
+        if (set)
+                *set = true;
+        long long x = json_object_get_int64(v);
+        return x < 0 ? 0 : (unsigned long long)x;
+}
+
+static void stats_fill(struct json_object *info, struct cookie_stats *s)
+{
+        struct json_object *ram = NULL;
+        json_object_object_get_ex(info, "ram", &ram);
+        s->time_elapsed = jull(info, "total-time", NULL);
+        s->downtime = jull(info, "downtime", &s->downtime_set);
+        s->setup_time = jull(info, "setup-time", &s->setup_time_set);
+        s->memory_total = jull(ram, "total", NULL);
+        s->memory_processed = jull(ram, "transferred", NULL);
+        s->memory_remaining = jull(ram, "remaining", NULL);
+        struct json_object *mbps = NULL;
+        if (ram && json_object_object_get_ex(ram, "mbps", &mbps))
+                s->memory_bps = (unsigned long long)(json_object_get_double(mbps) * 1e6 / 8);
+        s->memory_constant = jull(ram, "duplicate", &s->memory_constant_set);
+        s->memory_normal = jull(ram, "normal", NULL);
+        s->memory_normal_bytes = jull(ram, "normal-bytes", NULL);
+        s->memory_dirty_rate = jull(ram, "dirty-pages-rate", NULL);
+        s->memory_iteration = jull(ram, "dirty-sync-count", NULL);
+        s->memory_postcopy_requests = jull(ram, "postcopy-requests", NULL);
+        s->memory_page_size = jull(ram, "page-size", NULL);
+}
+
+static int qemu_migrate(struct lv_guest *g, const char *uri, int timeout_s,
+                        int (*switchover)(void *data, struct lv_error **err), void *data,
+                        struct cookie_stats *stats, struct lv_error **err)
+{
+        struct qmp *q = guest_qmp(g, err);
+        if (!q)
+                return -ENOTCONN;
+        int r = caps_set(q, true, err);
+        if (r < 0)
+                return lv_error_prefix(err, "guest '%s': migration capabilities", g->name);
+        struct mig_wait w = {.g = g};
+        qmp_set_event_handler(q, on_event, &w);
+        long long deadline = now_ms() + (long long)timeout_s * 1000;
+        struct json_object *a = json_object_new_object();
+        json_object_object_add(a, "uri", json_object_new_string(uri));
+        r = qmp_call(q, "migrate", a, MIG_CMD_TIMEOUT_MS, NULL, err);
+        if (r >= 0)
+                r = mig_wait_for(q, &w, cond_progress, deadline, err);
+        if (r >= 0 && w.pre_switchover && !cond_done(&w)) {
+                /* CPUs stopped: the last moment to hand the leases over. */
+                r = switchover(data, err);
+                if (r >= 0)
+                        r = qmp_call_json(q, "migrate-continue", "{\"state\":\"pre-switchover\"}",
+                                          MIG_CMD_TIMEOUT_MS, NULL, err);
+                if (r >= 0)
+                        r = mig_wait_for(q, &w, cond_done, deadline, err);
+        }
+        if (r < 0 && !qmp_is_closed(q) && !cond_done(&w)) {
+                /* Timed out or the hand-over failed: cancel, and wait for
+                 * QEMU to say so (the guest is then QEMU's again). */
+                if (qmp_call(q, "migrate_cancel", NULL, MIG_CMD_TIMEOUT_MS, NULL, NULL) >= 0)
+                        (void)mig_wait_for(q, &w, cond_done, now_ms() + MIG_CMD_TIMEOUT_MS, NULL);
+        }
+        struct json_object *info = NULL;
+        if (r >= 0 && (w.failed || w.cancelled)) {
+                const char *desc = NULL;
+                struct json_object *v;
+                if (qmp_call(q, "query-migrate", NULL, MIG_CMD_TIMEOUT_MS, &info, NULL) >= 0 &&
+                    json_object_object_get_ex(info, "error-desc", &v))
+                        desc = json_object_get_string(v);
+                r = lv_error_setf(err, EIO, "QEMU migration %s%s%s", w.status, desc ? ": " : "",
+                                  desc ? desc : "");
+        } else if (r >= 0) {
+                r = qmp_call(q, "query-migrate", NULL, MIG_CMD_TIMEOUT_MS, &info, err);
+                if (r >= 0)
+                        stats_fill(info, stats);
+        }
+        json_object_put(info);
+        if (!qmp_is_closed(q))
+                qmp_set_event_handler(q, qemu_guest_qmp_event, g);
+        return r;
+}
+
+/* The migration port of this (one-guest) supervisor, held until the
+ * process ends: QEMU listens on it meanwhile. */
+static struct port_lease incoming_port = {.port = 0, .lock_fd = -1};
+
+static int qemu_incoming_setup(struct lv_guest *g, const char *hostname, char **ret_uri,
+                               struct lv_error **err)
+{
+        struct qmp *q = guest_qmp(g, err);
+        if (!q)
+                return -ENOTCONN;
+        int r = caps_set(q, false, err);
+        if (r < 0)
+                return r;
+        struct host_conf hc;
+        host_conf_init(&hc);
+        r = host_conf_load(NULL, &hc, err);
+        _cleanup_free_ char *dir = ports_dir();
+        if (r >= 0)
+                r = mkdir_p(dir, 0755, err);
+        if (r >= 0 && incoming_port.lock_fd < 0)
+                r = ports_reserve(dir, "migration", hc.migration_port_min, hc.migration_port_max,
+                                  hc.migration_address, &incoming_port, err);
+        if (r >= 0) {
+                const char *addr = hc.migration_address;
+                /* an IPv6 address goes in brackets in QEMU's URI */
+                bool v6 = addr && strchr(addr, ':');
+                _cleanup_free_ char *listen =
+                        xasprintf("tcp:%s%s%s:%d", v6 ? "[" : "", addr ? addr : "0.0.0.0",
+                                  v6 ? "]" : "", incoming_port.port);
+                struct json_object *a = json_object_new_object();
+                json_object_object_add(a, "uri", json_object_new_string(listen));
+                r = qmp_call(q, "migrate-incoming", a, MIG_CMD_TIMEOUT_MS, NULL, err);
+                if (r >= 0)
+                        *ret_uri = xasprintf("tcp:%s%s%s:%d", v6 ? "[" : "",
+                                             addr ? addr : hostname, v6 ? "]" : "",
+                                             incoming_port.port);
+        }
+        host_conf_clear(&hc);
+        if (r < 0)
+                ports_release(&incoming_port);
+        return r;
+}
+
+static int run_status(struct qmp *q, char *out, size_t n, struct lv_error **err)
+{
+        struct json_object *st = NULL, *v;
+        int r = qmp_call(q, "query-status", NULL, MIG_CMD_TIMEOUT_MS, &st, err);
+        if (r < 0)
+                return r;
+        snprintf(out, n, "%s",
+                 json_object_object_get_ex(st, "status", &v) ? json_object_get_string(v) : "");
+        json_object_put(st);
+        return 0;
+}
+
+static int qemu_incoming_wait(struct lv_guest *g, int timeout_s, struct lv_error **err)
+{
+        struct qmp *q = guest_qmp(g, err);
+        if (!q)
+                return -ENOTCONN;
+        struct mig_wait w = {.g = g};
+        qmp_set_event_handler(q, on_event, &w);
+        char st[32];
+        int r = run_status(q, st, sizeof(st), err);
+        if (r >= 0 && streq(st, "inmigrate") && !cond_done(&w))
+                r = mig_wait_for(q, &w, cond_done, now_ms() + (long long)timeout_s * 1000, err);
+        if (r >= 0 && (w.failed || w.cancelled))
+                r = lv_error_setf(err, EIO, "the incoming migration %s", w.status);
+        if (r >= 0 && (r = run_status(q, st, sizeof(st), err)) >= 0 && streq(st, "inmigrate"))
+                r = lv_error_setf(err, EIO, "the incoming migration has not completed");
+        if (!qmp_is_closed(q))
+                qmp_set_event_handler(q, qemu_guest_qmp_event, g);
+        return r;
+}
+
+static int qemu_is_paused(struct lv_guest *g, bool *ret, struct lv_error **err)
+{
+        struct qmp *q = guest_qmp(g, err);
+        if (!q)
+                return -ENOTCONN;
+        char st[32];
+        int r = run_status(q, st, sizeof(st), err);
+        if (r >= 0)
+                *ret = !streq(st, "running");
+        return r;
+}
+
+static int qemu_graphics_info(struct lv_guest *g, struct cookie_graphics *ret,
+                              struct lv_error **err)
+{
+        struct qemu_graphics_ports ports;
+        const char *listen = NULL;
+        ret->port = -1;
+        ret->tls_port = -1;
+        if (g->def->n_graphics == 0 || qemu_guest_graphics(g, 0, &ports, &listen) < 0)
+                return 0;
+        ret->type = g->def->graphics[0].type;
+        ret->port = ports.port;
+        ret->tls_port = ret->type == DOMAIN_GRAPHICS_SPICE ? ports.tls_port : -1;
+        ret->listen = xstrdup_null(listen);
+        return 0;
+}
+
+static int qemu_graphics_relocate(struct lv_guest *g, const struct cookie_graphics *dest,
+                                  struct lv_error **err)
+{
+        if (dest->type != DOMAIN_GRAPHICS_SPICE)
+                return 0; /* VNC clients cannot be moved; lvsh reports where */
+        struct qmp *q = guest_qmp(g, err);
+        if (!q)
+                return -ENOTCONN;
+        struct json_object *a = json_object_new_object();
+        json_object_object_add(a, "protocol", json_object_new_string("spice"));
+        json_object_object_add(a, "hostname",
+                               json_object_new_string(dest->listen ? dest->listen : ""));
+        json_object_object_add(a, "port", json_object_new_int(dest->port));
+        if (dest->tls_port > 0)
+                json_object_object_add(a, "tls-port", json_object_new_int(dest->tls_port));
+        if (dest->tls_subject)
+                json_object_object_add(a, "cert-subject",
+                                       json_object_new_string(dest->tls_subject));
+        int r = qmp_call(q, "client_migrate_info", a, MIG_CMD_TIMEOUT_MS, NULL, err);
+        if (r >= 0)
+                log_info("SPICE clients told to reconnect to %s:%d", dest->listen, dest->port);
+        return r;
+}
+
+const struct lv_migration_ops qemu_migration_ops = {
+        .incoming_setup = qemu_incoming_setup,
+        .graphics_info = qemu_graphics_info,
+        .graphics_relocate = qemu_graphics_relocate,
+        .migrate = qemu_migrate,
+        .is_paused = qemu_is_paused,
+        .incoming_wait = qemu_incoming_wait,
+};

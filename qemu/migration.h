@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* QEMU's part of live migration (supervisor/migration.h's operations),
+ * over the driver's QMP connection. */
+
+#include "qemu/command.h"
+#include "qemu/qmp.h"
+#include "supervisor/driver.h"
+#include "supervisor/migration.h"
+
+extern const struct lv_migration_ops qemu_migration_ops;
+
+/* From qemu/driver.c: the guest's monitor, its n-th graphics ports and
+ * listen address, and the driver's QMP event handler (which migration
+ * chains to while it watches MIGRATION events). */
+struct qmp *qemu_guest_qmp(struct lv_guest *g);
+int qemu_guest_graphics(struct lv_guest *g, int n, struct qemu_graphics_ports *ret_ports,
+                        const char **ret_listen);
+void qemu_guest_qmp_event(struct qmp *q, const char *event, struct json_object *data,
+                          void *userdata);

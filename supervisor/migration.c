@@ -1,0 +1,664 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Live migration: the phases between a source supervisor and a
+ * destination supervisor started with --incoming (docs/migration.md).
+ *
+ * The source runs the whole exchange as one job inside the control call
+ * that asked for it (the event loop waits meanwhile; every wait is
+ * bounded). Failure never loses the guest: until the destination has
+ * taken the leases and resumed, the source's copy is the guest. */
+#include "supervisor/migration.h"
+
+#include <json-c/json.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "conf/host_conf.h"
+#include "conf/hostid.h"
+#include "conf/xml.h"
+#include "supervisor/lock.h"
+#include "supervisor/varlink.h"
+#include "util/fileio.h"
+#include "util/log.h"
+#include "util/paths.h"
+#include "util/strbuf.h"
+
+#define PHASE_TIMEOUT_MS (120 * 1000)
+
+/* ---- the channel: NUL-terminated JSON objects ---- */
+
+struct mchan {
+        int in, out;
+        const char *peer; /* "destination" | "source", for messages */
+        struct varlink_inbuf buf;
+};
+
+static int mchan_send(struct mchan *c, struct json_object *o, struct lv_error **err)
+{
+        const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+        size_t n = strlen(s) + 1; /* with the NUL */
+        while (n > 0) {
+                ssize_t w = write(c->out, s, n);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w < 0)
+                        return lv_error_set(err, errno, "sending to the %s", c->peer);
+                s += w;
+                n -= (size_t)w;
+        }
+        return 0;
+}
+
+static long long now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int mchan_recv(struct mchan *c, int timeout_ms, struct json_object **ret,
+                      struct lv_error **err)
+{
+        long long deadline = now_ms() + timeout_ms;
+        for (;;) {
+                const char *msg;
+                size_t len;
+                int r = varlink_inbuf_next(&c->buf, &msg, &len);
+                if (r == -EMSGSIZE)
+                        return lv_error_setf(err, LV_ERR_PROTOCOL,
+                                             "the %s sent a message larger than %d bytes", c->peer,
+                                             MIGRATION_MESSAGE_MAX);
+                if (r > 0) {
+                        struct json_tokener *tok = json_tokener_new_ex(16);
+                        struct json_object *o = json_tokener_parse_ex(tok, msg, (int)len);
+                        bool complete = json_tokener_get_error(tok) == json_tokener_success &&
+                                        tok->char_offset == (int)len;
+                        json_tokener_free(tok);
+                        if (!o || !complete || !json_object_is_type(o, json_type_object)) {
+                                json_object_put(o);
+                                return lv_error_setf(err, LV_ERR_PROTOCOL,
+                                                     "the %s sent a message that is not a JSON "
+                                                     "object",
+                                                     c->peer);
+                        }
+                        *ret = o;
+                        return 0;
+                }
+                long long left = deadline - now_ms();
+                if (left <= 0)
+                        return lv_error_setf(err, ETIMEDOUT, "no answer from the %s within %d s",
+                                             c->peer, timeout_ms / 1000);
+                struct pollfd pfd = {.fd = c->in, .events = POLLIN};
+                int p = poll(&pfd, 1, (int)left);
+                if (p < 0 && errno != EINTR)
+                        return lv_error_set(err, errno, "waiting for the %s", c->peer);
+                if (p <= 0)
+                        continue;
+                size_t space;
+                char *dst = varlink_inbuf_space(&c->buf, &space);
+                ssize_t n = read(c->in, dst, space);
+                if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                        continue;
+                if (n < 0)
+                        return lv_error_set(err, errno, "reading from the %s", c->peer);
+                if (n == 0)
+                        return lv_error_setf(err, ECONNRESET, "the %s closed the channel",
+                                             c->peer);
+                varlink_inbuf_commit(&c->buf, (size_t)n);
+        }
+}
+
+static const char *jstr(struct json_object *o, const char *key)
+{
+        struct json_object *v;
+        if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+                return NULL;
+        return json_object_get_string(v);
+}
+
+static bool jbool(struct json_object *o, const char *key)
+{
+        struct json_object *v;
+        return o && json_object_object_get_ex(o, key, &v) &&
+               json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
+}
+
+/* A reply of the peer for phase: ok, or its error as ours. */
+static int reply_check(struct mchan *c, struct json_object *o, const char *phase,
+                       struct lv_error **err)
+{
+        const char *e = jstr(o, "error");
+        if (e || !jbool(o, "ok"))
+                return lv_error_setf(err, EIO, "%s: %s", c->peer,
+                                     e ? e : "failed without saying why");
+        if (!streq(jstr(o, "phase"), phase))
+                return lv_error_setf(err, LV_ERR_PROTOCOL, "the %s answered '%s' to %s", c->peer,
+                                     jstr(o, "phase") ? jstr(o, "phase") : "(nothing)", phase);
+        return 0;
+}
+
+static struct json_object *message(const char *phase, const char *cookie)
+{
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "phase", json_object_new_string(phase));
+        if (cookie)
+                json_object_object_add(o, "cookie", json_object_new_string(cookie));
+        return o;
+}
+
+static int local_cookie(struct lv_guest *g, const struct host_identity *id, struct cookie **ret,
+                        struct lv_error **err)
+{
+        unsigned char hu[16];
+        if (domain_uuid_parse(id->uuid, hu) < 0)
+                return lv_error_setf(err, EINVAL, "host UUID '%s' is malformed", id->uuid);
+        *ret = cookie_new(g->name, g->def->uuid, id->hostname, hu);
+        return 0;
+}
+
+static int parse_peer_cookie(const char *xml, const struct lv_guest *g, struct cookie **ret,
+                             struct lv_error **err)
+{
+        if (!xml)
+                return lv_error_setf(err, LV_ERR_PROTOCOL, "the message carries no cookie");
+        const struct conf_xml_ops *x = conf_xml(err);
+        if (!x)
+                return -ENOENT;
+        return x->cookie_parse_string(xml, strlen(xml), g->name, g->def->uuid,
+                                      COOKIE_FEATURES_LITEVIRT, ret, err);
+}
+
+/* ---- the transport command ---- */
+
+struct transport {
+        pid_t pid;
+        int fd;     /* our end of the socketpair (stdin+stdout of the child) */
+        int err_fd; /* its stderr */
+};
+
+static int transport_spawn(const char *command, struct transport *t, struct lv_error **err)
+{
+        int sp[2], ep[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+                return lv_error_set(err, errno, "socketpair");
+        if (pipe2(ep, O_CLOEXEC) < 0) {
+                int r = lv_error_set(err, errno, "pipe");
+                close(sp[0]);
+                close(sp[1]);
+                return r;
+        }
+        pid_t pid = fork();
+        if (pid < 0) {
+                int r = lv_error_set(err, errno, "fork");
+                close(sp[0]);
+                close(sp[1]);
+                close(ep[0]);
+                close(ep[1]);
+                return r;
+        }
+        if (pid == 0) {
+                if (dup2(sp[1], 0) < 0 || dup2(sp[1], 1) < 0 || dup2(ep[1], 2) < 0)
+                        _exit(127);
+                sigset_t all;
+                sigemptyset(&all);
+                sigprocmask(SIG_SETMASK, &all, NULL);
+                execl("/bin/sh", "sh", "-c", command, (char *)NULL);
+                _exit(127);
+        }
+        close(sp[1]);
+        close(ep[1]);
+        t->pid = pid;
+        t->fd = sp[0];
+        t->err_fd = ep[0];
+        (void)fcntl(t->err_fd, F_SETFL, O_NONBLOCK);
+        return 0;
+}
+
+/* What the transport wrote on stderr (for an error message). */
+static char *transport_stderr(struct transport *t)
+{
+        char buf[2048];
+        size_t n = 0;
+        for (;;) {
+                ssize_t r = read(t->err_fd, buf + n, sizeof(buf) - 1 - n);
+                if (r <= 0 || (n += (size_t)r) >= sizeof(buf) - 1)
+                        break;
+        }
+        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+                n--;
+        buf[n] = '\0';
+        return xstrdup(buf);
+}
+
+/* Close the channel. When the migration failed the destination exits on
+ * its own; it is killed if it has not within a few seconds. On success it
+ * lives on as the guest's supervisor on the destination. */
+static void transport_close(struct transport *t, bool failed)
+{
+        if (t->fd >= 0)
+                close(t->fd);
+        t->fd = -1;
+        if (t->pid > 0 && failed) {
+                int pidfd = (int)syscall(SYS_pidfd_open, t->pid, 0);
+                if (pidfd >= 0) {
+                        struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+                        if (poll(&pfd, 1, 10000) <= 0)
+                                kill(t->pid, SIGKILL);
+                        close(pidfd);
+                }
+                while (waitpid(t->pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+                t->pid = 0;
+        }
+        if (t->err_fd >= 0)
+                close(t->err_fd);
+        t->err_fd = -1;
+}
+
+/* ---- source ---- */
+
+struct source_job {
+        struct supervisor *sv;
+        bool released;
+        char *lock_state;
+};
+
+/* Called by the driver with the CPUs stopped, before the final pass. */
+static int on_switchover(void *data, struct lv_error **err)
+{
+        struct source_job *job = data;
+        struct supervisor *sv = job->sv;
+        job->released = true;
+        if (!sv->leases) {
+                job->lock_state = xstrdup("");
+                return 0;
+        }
+        int r = lock_set_release(sv->leases, &job->lock_state, err);
+        if (r >= 0)
+                log_info("disk leases released for the switch-over: '%s'", job->lock_state);
+        return r;
+}
+
+/* The migration failed: the source's copy stays the guest. */
+static int source_rollback(struct supervisor *sv, struct source_job *job, struct lv_error **err)
+{
+        struct lv_guest *g = &sv->g;
+        if (job->released && sv->leases) {
+                int r = lock_set_acquire(sv->leases, LOCK_STATE_ROLLBACK, err);
+                if (r < 0)
+                        return lv_error_prefix(err, "the guest stays paused here: its disk "
+                                                    "leases cannot be taken back");
+                log_info("disk leases taken back");
+        }
+        bool paused = false;
+        const struct lv_migration_ops *ops = sv->driver->migration;
+        if (ops->is_paused && ops->is_paused(g, &paused, err) < 0)
+                return lv_error_prefix(err, "the guest's state after the failed migration");
+        if (paused && g->state == GUEST_STATE_RUNNING) {
+                int r = sv->driver->resume(g, err);
+                if (r < 0)
+                        return lv_error_prefix(err, "resuming the guest");
+                log_info("guest resumed after the failed migration");
+        }
+        return 0;
+}
+
+static bool uri_valid(const char *uri)
+{
+        if (!uri || !startswith(uri, "tcp:") || strlen(uri) > 300)
+                return false;
+        for (const char *p = uri; *p; p++)
+                if (*p <= ' ' || *p == ',' || *p == '\'' || *p == '"')
+                        return false;
+        return true;
+}
+
+int migration_source_run(struct supervisor *sv, const struct migration_params *p,
+                         char **ret_summary, struct lv_error **err)
+{
+        struct lv_guest *g = &sv->g;
+        const struct lv_migration_ops *ops = sv->driver->migration;
+        int timeout_s = p->timeout_s > 0 ? p->timeout_s : MIGRATION_DEFAULT_TIMEOUT_S;
+        if (!ops)
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED, "the %s driver cannot migrate guests",
+                                     sv->driver->name);
+        if (g->state != GUEST_STATE_RUNNING && g->state != GUEST_STATE_PAUSED)
+                return lv_error_setf(err, LV_ERR_STATE, "guest '%s' is %s: only a running guest "
+                                     "migrates",
+                                     g->name, guest_state_to_string(g->state));
+        if (!p->transport || !*p->transport)
+                return lv_error_setf(err, EINVAL, "no destination transport command");
+
+        /* Begin */
+        long long t0 = now_ms();
+        struct host_identity id = {0};
+        int r = supervisor_host_identity(&id, NULL, err);
+        if (r < 0)
+                return r;
+        _cleanup_cookie_ struct cookie *c1 = NULL;
+        r = local_cookie(g, &id, &c1, err);
+        _cleanup_free_ char *c1xml = NULL;
+        if (r >= 0)
+                r = cookie_format(c1, &c1xml, err);
+        if (r < 0) {
+                host_identity_clear(&id);
+                return r;
+        }
+        _cleanup_free_ char *domxml = domain_format(g->def);
+        log_info("migration: begin, transport '%s'", p->transport);
+
+        struct transport t = {.fd = -1, .err_fd = -1};
+        r = transport_spawn(p->transport, &t, err);
+        if (r < 0) {
+                host_identity_clear(&id);
+                return r;
+        }
+        struct mchan ch = {.in = t.fd, .out = t.fd, .peer = "destination",
+                           .buf = {.max = MIGRATION_MESSAGE_MAX}};
+        struct source_job job = {.sv = sv};
+        struct json_object *m = NULL, *reply = NULL;
+        _cleanup_cookie_ struct cookie *c2 = NULL, *c3 = NULL;
+        _cleanup_free_ char *summary = NULL, *uri = NULL, *c3xml = NULL;
+        struct cookie_stats stats = {0};
+
+        /* Prepare */
+        m = message("prepare", c1xml);
+        json_object_object_add(m, "domain", json_object_new_string(domxml));
+        json_object_object_add(m, "persistent", json_object_new_boolean(p->persistent));
+        r = mchan_send(&ch, m, err);
+        json_object_put(m);
+        if (r >= 0)
+                r = mchan_recv(&ch, PHASE_TIMEOUT_MS, &reply, err);
+        if (r >= 0)
+                r = reply_check(&ch, reply, "prepare", err);
+        if (r >= 0)
+                r = parse_peer_cookie(jstr(reply, "cookie"), g, &c2, err);
+        if (r >= 0)
+                r = cookie_check_host(c2, c1->hostuuid, g->name, err);
+        uri = xstrdup_null(jstr(reply, "uri"));
+        json_object_put(TAKE_PTR(reply));
+        if (r >= 0 && !uri_valid(uri))
+                r = lv_error_setf(err, LV_ERR_PROTOCOL, "the destination gave no usable "
+                                  "migration URI");
+        if (r < 0) {
+                if (err && *err && (*err)->code == ECONNRESET) {
+                        _cleanup_free_ char *se = transport_stderr(&t);
+                        if (*se)
+                                lv_error_prefix(err, "%s", se);
+                }
+                goto fail;
+        }
+        log_info("migration: prepared on host '%s', stream to %s", c2->hostname, uri);
+
+        /* Perform */
+        if (c2->graphics && ops->graphics_relocate) {
+                _cleanup_error_ struct lv_error *ge = NULL;
+                if (ops->graphics_relocate(g, c2->graphics, &ge) < 0)
+                        log_warning("graphics clients will not follow: %s", ge->message);
+        }
+        r = ops->migrate(g, uri, timeout_s, on_switchover, &job, &stats, err);
+        if (r < 0)
+                goto fail;
+        stats.started = (unsigned long long)t0;
+
+        /* Finish */
+        r = local_cookie(g, &id, &c3, err);
+        if (r < 0)
+                goto fail;
+        cookie_set_lockstate(c3, LOCK_DRIVER_NAME, job.lock_state);
+        c3->stats = xmalloc(sizeof(*c3->stats));
+        *c3->stats = stats;
+        r = cookie_format(c3, &c3xml, err);
+        if (r < 0)
+                goto fail;
+        m = message("finish", c3xml);
+        r = mchan_send(&ch, m, err);
+        json_object_put(m);
+        if (r >= 0)
+                r = mchan_recv(&ch, PHASE_TIMEOUT_MS, &reply, err);
+        if (r >= 0)
+                r = reply_check(&ch, reply, "finish", err);
+        json_object_put(TAKE_PTR(reply));
+        if (r < 0)
+                goto fail;
+
+        /* Confirm: the guest runs on the destination. */
+        struct strbuf sb = {0};
+        char hu[37];
+        domain_uuid_format(c2->hostuuid, hu);
+        strbuf_printf(&sb, "Migrated guest '%s' to host '%s' (%s) in %lld ms", g->name,
+                      c2->hostname, hu, now_ms() - t0);
+        if (stats.downtime_set)
+                strbuf_printf(&sb, ", downtime %llu ms", stats.downtime);
+        if (c2->graphics && c2->graphics->port > 0)
+                strbuf_printf(&sb, "\nGraphics: %s://%s:%d",
+                              cookie_graphics_type_to_string(c2->graphics->type),
+                              c2->graphics->listen ? c2->graphics->listen : c2->hostname,
+                              c2->graphics->port);
+        summary = strbuf_steal(&sb);
+        log_info("%s", summary);
+        if (p->undefine_source) {
+                _cleanup_free_ char *path = paths_guest_xml(g->name);
+                if (unlink(path) < 0 && errno != ENOENT)
+                        log_warning("cannot remove '%s': %s", path, strerror(errno));
+        }
+        transport_close(&t, false);
+        host_identity_clear(&id);
+        free(job.lock_state);
+        *ret_summary = TAKE_PTR(summary);
+        return 0;
+
+fail:
+        log_error("migration failed: %s", err && *err ? (*err)->message : "?");
+        m = message("abort", NULL);
+        (void)mchan_send(&ch, m, NULL);
+        json_object_put(m);
+        transport_close(&t, true);
+        _cleanup_error_ struct lv_error *re = NULL;
+        if (source_rollback(sv, &job, &re) < 0) {
+                log_error("%s", re->message);
+                lv_error_prefix(err, "%s; %s", re->message, "migration failed");
+        }
+        varlink_inbuf_clear(&ch.buf);
+        host_identity_clear(&id);
+        free(job.lock_state);
+        return lv_error_prefix(err, "cannot migrate guest '%s'", g->name);
+}
+
+/* ---- destination ---- */
+
+struct migration_incoming {
+        struct mchan ch;
+        bool persistent;
+        char *defined; /* the definition we wrote (removed on failure) */
+        struct host_identity id;
+};
+
+void migration_incoming_free(struct migration_incoming *mi)
+{
+        if (!mi)
+                return;
+        varlink_inbuf_clear(&mi->ch.buf);
+        host_identity_clear(&mi->id);
+        free(mi->defined);
+        free(mi);
+}
+
+void migration_incoming_fail(struct migration_incoming *mi, const struct lv_error *e)
+{
+        if (!mi)
+                return;
+        if (mi->defined)
+                (void)unlink(mi->defined);
+        struct json_object *m = json_object_new_object();
+        json_object_object_add(m, "phase", json_object_new_string("error"));
+        json_object_object_add(m, "ok", json_object_new_boolean(false));
+        json_object_object_add(m, "error",
+                               json_object_new_string(e && e->message ? e->message : "failed"));
+        (void)mchan_send(&mi->ch, m, NULL);
+        json_object_put(m);
+}
+
+int migration_incoming_begin(struct supervisor *sv, int in_fd, int out_fd,
+                             struct migration_incoming **ret, struct lv_error **err)
+{
+        struct migration_incoming *mi = xcalloc(1, sizeof(*mi));
+        mi->ch = (struct mchan){.in = in_fd, .out = out_fd, .peer = "source",
+                                .buf = {.max = MIGRATION_MESSAGE_MAX}};
+        *ret = mi; /* so that the caller can answer failures */
+
+        struct json_object *o = NULL;
+        int r = mchan_recv(&mi->ch, PHASE_TIMEOUT_MS, &o, err);
+        if (r < 0)
+                return r;
+        if (!streq(jstr(o, "phase"), "prepare")) {
+                json_object_put(o);
+                return lv_error_setf(err, LV_ERR_PROTOCOL, "expected the prepare phase");
+        }
+        mi->persistent = jbool(o, "persistent");
+        const char *domxml = jstr(o, "domain");
+        const struct conf_xml_ops *x = conf_xml(err);
+        struct domain_def *def = NULL;
+        if (!x)
+                r = -ENOENT;
+        else if (!domxml)
+                r = lv_error_setf(err, LV_ERR_PROTOCOL, "prepare carries no definition");
+        else
+                r = x->domain_parse_string(domxml, strlen(domxml), "migrated definition", &def,
+                                           err);
+        _cleanup_cookie_ struct cookie *c1 = NULL;
+        if (r >= 0)
+                r = x->cookie_parse_string(jstr(o, "cookie") ? jstr(o, "cookie") : "",
+                                           jstr(o, "cookie") ? strlen(jstr(o, "cookie")) : 0,
+                                           def->name, def->uuid, COOKIE_FEATURES_LITEVIRT, &c1,
+                                           err);
+        json_object_put(o);
+        if (r < 0) {
+                domain_def_free(def);
+                return r;
+        }
+        sv->g.def = def;
+        sv->g.name = def->name;
+        log_set_ident(def->name);
+
+        r = supervisor_host_identity(&mi->id, NULL, err);
+        unsigned char local[16];
+        if (r >= 0 && domain_uuid_parse(mi->id.uuid, local) < 0)
+                r = lv_error_setf(err, EINVAL, "host UUID '%s' is malformed", mi->id.uuid);
+        if (r >= 0)
+                r = cookie_check_host(c1, local, def->name, err);
+        if (r < 0)
+                return r;
+
+        free(sv->g.incoming_uri);
+        sv->g.incoming_uri = xstrdup("defer");
+
+        if (mi->persistent) {
+                _cleanup_free_ char *path = paths_guest_xml(def->name);
+                _cleanup_free_ char *xml = domain_format(def);
+                if (access(path, F_OK) < 0) {
+                        r = mkdir_p(paths_guestdir(), 0755, err);
+                        if (r >= 0)
+                                r = file_write_atomic(path, xml, strlen(xml), 0600, err);
+                        if (r < 0)
+                                return r;
+                        mi->defined = TAKE_PTR(path);
+                }
+        }
+        log_info("migration: incoming guest '%s' from host '%s'", def->name, c1->hostname);
+        return 0;
+}
+
+int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *mi,
+                              struct lv_error **err)
+{
+        struct lv_guest *g = &sv->g;
+        const struct lv_migration_ops *ops = sv->driver->migration;
+        if (!ops)
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED, "the %s driver cannot migrate guests",
+                                     sv->driver->name);
+        _cleanup_free_ char *uri = NULL;
+        int r = ops->incoming_setup(g, mi->id.hostname, &uri, err);
+        if (r < 0)
+                return r;
+        log_info("migration: stream expected on %s", uri);
+        /* Prepare's answer: the new graphics ports and the stream's URI. */
+        _cleanup_cookie_ struct cookie *c2 = NULL;
+        r = local_cookie(g, &mi->id, &c2, err);
+        if (r < 0)
+                return r;
+        struct cookie_graphics gr = {.port = -1, .tls_port = -1};
+        if (ops->graphics_info && (r = ops->graphics_info(g, &gr, err)) < 0)
+                return r;
+        if (gr.port > 0)
+                cookie_set_graphics(c2, gr.type, gr.port, gr.tls_port, gr.listen, gr.tls_subject);
+        free(gr.listen);
+        free(gr.tls_subject);
+        _cleanup_free_ char *c2xml = NULL;
+        if ((r = cookie_format(c2, &c2xml, err)) < 0)
+                return r;
+        struct json_object *m = message("prepare", c2xml);
+        json_object_object_add(m, "ok", json_object_new_boolean(true));
+        json_object_object_add(m, "uri", json_object_new_string(uri));
+        r = mchan_send(&mi->ch, m, err);
+        json_object_put(m);
+        if (r < 0)
+                return r;
+
+        /* Finish */
+        struct json_object *o = NULL;
+        r = mchan_recv(&mi->ch, MIGRATION_DEFAULT_TIMEOUT_S * 1000, &o, err);
+        if (r < 0)
+                return r;
+        if (streq(jstr(o, "phase"), "abort")) {
+                json_object_put(o);
+                return lv_error_setf(err, ECANCELED, "the source abandoned the migration");
+        }
+        if (!streq(jstr(o, "phase"), "finish")) {
+                json_object_put(o);
+                return lv_error_setf(err, LV_ERR_PROTOCOL, "expected the finish phase");
+        }
+        _cleanup_cookie_ struct cookie *c3 = NULL;
+        r = parse_peer_cookie(jstr(o, "cookie"), g, &c3, err);
+        json_object_put(o);
+        if (r < 0)
+                return r;
+        if (c3->lock_driver && !streq(c3->lock_driver, LOCK_DRIVER_NAME))
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED, "lock driver '%s' is not supported "
+                                     "(litevirt uses '%s')",
+                                     c3->lock_driver, LOCK_DRIVER_NAME);
+        if ((r = ops->incoming_wait(g, 60, err)) < 0)
+                return r;
+        if ((r = supervisor_leases_acquire(sv, c3->lock_state ? c3->lock_state : "", err)) < 0)
+                return r;
+        if ((r = sv->driver->resume(g, err)) < 0)
+                return r;
+        free(g->incoming_uri);
+        g->incoming_uri = NULL;
+        log_info("migration: guest '%s' runs here now", g->name);
+
+        _cleanup_cookie_ struct cookie *c4 = NULL;
+        _cleanup_free_ char *c4xml = NULL;
+        if (local_cookie(g, &mi->id, &c4, NULL) >= 0 && cookie_format(c4, &c4xml, NULL) >= 0) {
+                m = message("finish", c4xml);
+                json_object_object_add(m, "ok", json_object_new_boolean(true));
+                _cleanup_error_ struct lv_error *se = NULL;
+                if (mchan_send(&mi->ch, m, &se) < 0)
+                        log_warning("%s", se->message);
+                json_object_put(m);
+        }
+        /* Detach from the channel: from now on a normal supervisor. */
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null >= 0) {
+                (void)dup2(null, mi->ch.in);
+                (void)dup2(null, mi->ch.out);
+                if (!sv->foreground)
+                        (void)dup2(null, 2);
+                close(null);
+        }
+        (void)setsid();
+        return 0;
+}

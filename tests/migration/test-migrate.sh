@@ -1,0 +1,225 @@
+#!/bin/bash
+# Live migration between two "hosts": two network namespaces joined by a
+# veth pair, each with its own host.conf (host UUID, migration address),
+# config and state directories, sharing one lockspace directory. A real
+# QEMU guest printing a counter on its serial console moves A -> B -> A:
+# the counter continues (no reboot), the source QEMU is gone, the leases
+# follow the guest. Same-host migration and a destination that fails are
+# refused with the guest still running and its leases held.
+# Needs root, ip, qemu-system-x86_64 and the test guest; else 77.
+set -u
+
+if [ "$(id -u)" != 0 ]; then echo "skip: needs root"; exit 77; fi
+command -v qemu-system-x86_64 >/dev/null || { echo "skip: no qemu-system-x86_64"; exit 77; }
+command -v ip >/dev/null && command -v nsenter >/dev/null || { echo "skip: no ip/nsenter"; exit 77; }
+BUILD=${LV_BUILD_ROOT:?}
+SRC=${LV_SOURCE_ROOT:?}
+LVSH=$BUILD/lvsh
+SUP=$BUILD/litevirt-supervisor
+[ -x "$LVSH" ] && [ -x "$SUP" ] || { echo "skip: lvsh/supervisor not built"; exit 77; }
+sh "$SRC/tests/qemu/build-guest.sh" "$BUILD/test-guest" || exit 77
+
+T=$(mktemp -d /tmp/lv-test-migrate.XXXXXX)
+G=lvmig$$ # guest names make cgroup names: unique on a shared machine
+NSA=lvmig-a-$$ NSB=lvmig-b-$$
+UUID_A=3c1e5a0e-7b8f-4f35-9a51-5d0c7c6a1a0a
+UUID_B=3c1e5a0e-7b8f-4f35-9a51-5d0c7c6a1a0b
+FAILS=0
+HELPERS=""
+
+env_of() { # HOST: the environment of that host's litevirt
+    echo "LITEVIRT_CONFDIR=$T/$1/conf LITEVIRT_GUESTDIR=$T/$1/guests LITEVIRT_RUNDIR=$T/$1/run LITEVIRT_LOGDIR=$T/$1/log"
+}
+# Each host gets its own cgroups (below ours), as real hosts have: a
+# guest's cgroup is named after it, and the two copies of a migrating
+# guest must not meet in one cgroup. $T/enter-HOST moves itself there and
+# runs its arguments.
+cg_host() { # HOST
+    local n ctrl path mnt d
+    : > "$T/cg-$1"
+    while IFS=: read -r n ctrl path; do
+        case $ctrl in
+            "") mnt=/sys/fs/cgroup/unified ;;
+            name=systemd) mnt=/sys/fs/cgroup/systemd ;;
+            *) mnt=/sys/fs/cgroup/$ctrl ;;
+        esac
+        [ -d "$mnt" ] || continue
+        d=$mnt${path%/}/lvmig-$$-$1
+        mkdir "$d" 2>/dev/null || continue
+        echo "$d" >> "$T/cgdirs"
+        if [ -e "$d/cpuset.cpus" ]; then
+            cat "${d%/*}/cpuset.cpus" > "$d/cpuset.cpus"
+            cat "${d%/*}/cpuset.mems" > "$d/cpuset.mems"
+        fi
+        echo "$d/cgroup.procs" >> "$T/cg-$1"
+    done < /proc/self/cgroup
+    printf '#!/bin/sh\nfor f in $(cat %s); do echo $$ > "$f"; done\nexec "$@"\n' "$T/cg-$1" > "$T/enter-$1"
+    chmod +x "$T/enter-$1"
+}
+on() { # HOST CMD...: run as that host: its netns, cgroups and directories
+    local h=$1 ns; shift
+    ns=$NSA; [ "$h" = b ] && ns=$NSB
+    # nsenter, not `ip netns exec`: that one mounts a fresh /sys, without
+    # the cgroup hierarchies the supervisor needs
+    # shellcheck disable=SC2046
+    "$T/enter-$h" nsenter --net=/run/netns/"$ns" env $(env_of "$h") "$@"
+}
+transport() { # HOST: the command that reaches that host's supervisor
+    local ns=$NSA; [ "$1" = b ] && ns=$NSB
+    echo "$T/enter-$1 nsenter --net=/run/netns/$ns env $(env_of "$1") $SUP --incoming"
+}
+
+cleanup() {
+    for h in $HELPERS; do kill "$h" 2>/dev/null; wait "$h" 2>/dev/null; done
+    for h in a b; do on "$h" "$LVSH" destroy $G >/dev/null 2>&1; done
+    for f in "$T"/*/run/*/qemu.json; do
+        [ -e "$f" ] || continue
+        pid=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$f")
+        [ -n "$pid" ] && grep -q "$T" "/proc/$pid/cmdline" 2>/dev/null && kill -9 "$pid"
+    done
+    ip netns del "$NSA" 2>/dev/null
+    ip netns del "$NSB" 2>/dev/null
+    if [ -e "$T/cgdirs" ]; then
+        sleep 0.2
+        tac "$T/cgdirs" | while read -r d; do rmdir "$d" 2>/dev/null; done
+    fi
+    if [ "$FAILS" != 0 ]; then
+        for f in "$T"/*/log/*.log; do echo "--- $f"; tail -n 25 "$f"; done
+    fi
+    rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+ok() { echo "ok   $*"; }
+
+wait_for() { # FILE PATTERN SECONDS
+    local i=0
+    while [ $i -lt $(($3 * 10)) ]; do
+        grep -aq "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1; i=$((i + 1))
+    done
+    return 1
+}
+last_counter() { grep -ao 'LV-COUNTER [0-9]*' "$1" | tail -n1 | awk '{print $2}'; }
+qemu_pid() { sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$T/$1/run/$G/qemu.json" 2>/dev/null | head -n1; }
+console() { # HOST FILE: capture the guest's console there
+    on "$1" timeout 120 "$LVSH" console $G < /dev/null > "$2" 2>&1 &
+    HELPERS="$HELPERS $!"
+}
+gone() { # HOST PID: nothing left of $G there
+    local i=0
+    while [ $i -lt 100 ] && { [ -e "$T/$1/run/$G" ] || [ -d "/proc/$2" ]; }; do
+        sleep 0.1; i=$((i + 1))
+    done
+    [ ! -e "$T/$1/run/$G" ] && [ ! -d "/proc/$2" ]
+}
+lease() { cat "$T"/lockspace/*.owner 2>/dev/null; }
+
+# ---- two hosts ----
+ip netns add "$NSA" && ip netns add "$NSB" || { echo "skip: cannot create namespaces"; exit 77; }
+ip link add lvmig-va$$ type veth peer name lvmig-vb$$ || { echo "skip: no veth"; exit 77; }
+ip link set lvmig-va$$ netns "$NSA"
+ip link set lvmig-vb$$ netns "$NSB"
+ip -n "$NSA" addr add 10.77.0.1/24 dev lvmig-va$$
+ip -n "$NSB" addr add 10.77.0.2/24 dev lvmig-vb$$
+for ns in "$NSA" "$NSB"; do ip -n "$ns" link set lo up; done
+ip -n "$NSA" link set lvmig-va$$ up
+ip -n "$NSB" link set lvmig-vb$$ up
+for h in a b; do
+    cg_host $h
+    mkdir -p "$T/$h/conf" "$T/$h/guests" "$T/$h/run" "$T/$h/log"
+    uuid=$UUID_A addr=10.77.0.1
+    [ $h = b ] && uuid=$UUID_B addr=10.77.0.2
+    printf 'host_uuid = %s\nhostname = host-%s\nmigration_address = %s\nlockspace_dir = %s\n' \
+        "$uuid" "$h" "$addr" "$T/lockspace" > "$T/$h/conf/host.conf"
+done
+truncate -s 8M "$T/disk.img"
+cat > "$T/guest.xml" <<XML
+<domain type='qemu'>
+  <name>$G</name>
+  <memory unit='MiB'>128</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>$BUILD/test-guest/vmlinuz</kernel><initrd>$BUILD/test-guest/initrd.gz</initrd>
+    <cmdline>console=ttyS0 quiet</cmdline></os>
+  <features><acpi/></features>
+  <devices>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source file='$T/disk.img'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <serial type='pty'><target port='0'/></serial>
+    <console type='pty'><target type='serial' port='0'/></console>
+  </devices>
+</domain>
+XML
+on a "$LVSH" define "$T/guest.xml" >/dev/null || fail "define on A"
+out=$(on a "$LVSH" start $G 2>&1) || fail "start on A: $out"
+console a "$T/con-a1"
+if wait_for "$T/con-a1" "LV-COUNTER 3" 60; then ok "guest counts on host A"
+else fail "guest does not count on A: $(tail -c 300 "$T/con-a1")"; exit 1; fi
+grep -q "^host=$UUID_A$" <(lease) && grep -q "^state=held$" <(lease) && ok "lease held by host A" ||
+    fail "lease: $(lease)"
+pid_a=$(qemu_pid a)
+
+# ---- same host: refused, the guest keeps running ----
+out=$(on a "$LVSH" migrate --live $G "$(transport a)" 2>&1)
+if [ $? != 0 ] && [[ "$out" == *"cannot migrate guest '$G' to the same host (UUID $UUID_A)"* ]]; then
+    ok "same-host migration refused"
+else fail "same-host migration: $out"; fi
+c=$(last_counter "$T/con-a1")
+wait_for "$T/con-a1" "LV-COUNTER $((c + 2))\b" 10 && ok "guest still counts on A after the refusal" ||
+    fail "guest stopped counting on A after the refusal"
+
+# ---- a destination that dies: the guest keeps running, leases held ----
+out=$(on a "$LVSH" migrate --live $G "$T/enter-b nsenter --net=/run/netns/$NSB sh -c 'echo destination broken >&2; exit 3'" 2>&1)
+if [ $? != 0 ] && [[ "$out" == *"destination broken"* ]]; then ok "dead destination reported: ${out##*error: }"
+else fail "dead destination: $out"; fi
+c=$(last_counter "$T/con-a1")
+wait_for "$T/con-a1" "LV-COUNTER $((c + 2))\b" 10 && ok "guest still counts on A after the failure" ||
+    fail "guest stopped counting on A after the failure"
+grep -q "^state=held$" <(lease) && grep -q "^host=$UUID_A$" <(lease) && ok "leases still held on A" ||
+    fail "lease after failure: $(lease)"
+[ -e "$T/b/run/$G" ] && fail "state left on B after the failure"
+
+# ---- A -> B ----
+before=$(last_counter "$T/con-a1")
+out=$(on a "$LVSH" migrate --live --persistent $G "$(transport b)" 2>&1)
+rc=$?
+echo "$out" | sed 's/^/     /'
+if [ $rc = 0 ] && [[ "$out" == *"Migrated guest '$G' to host 'host-b'"* ]]; then ok "migrated A -> B"
+else fail "migration A -> B: rc=$rc $out"; fi
+console b "$T/con-b1"
+if wait_for "$T/con-b1" "LV-COUNTER $((before + 3))\b" 30; then
+    first=$(grep -ao 'LV-COUNTER [0-9]*' "$T/con-b1" | head -n1 | awk '{print $2}')
+    if [ -n "$first" ] && [ "$first" -gt "$before" ]; then
+        ok "the counter continues on B (A showed $before, B shows $first onwards)"
+    else fail "counter on B restarted: first $first, A had $before"; fi
+else fail "guest does not count on B: $(tail -c 300 "$T/con-b1")"; fi
+grep -aq "LV-GUEST-BOOTED" "$T/con-b1" && fail "the guest booted again on B"
+gone a "$pid_a" && ok "source QEMU and state gone from A" || fail "left on A: $(ls "$T/a/run")"
+grep -q "^host=$UUID_B$" <(lease) && grep -q "^state=held$" <(lease) && ok "lease held by host B" ||
+    fail "lease after A -> B: $(lease)"
+[ -e "$T/b/guests/$G.xml" ] && ok "--persistent defined $G on B" || fail "no definition on B"
+st=$(on b "$LVSH" domstate $G 2>&1 | head -n1)
+[ "$st" = running ] && ok "domstate on B: running" || fail "domstate on B: $st"
+
+# ---- B -> A ----
+pid_b=$(qemu_pid b)
+before=$(last_counter "$T/con-b1")
+out=$(on b "$LVSH" migrate --live $G "$(transport a)" 2>&1)
+[ $? = 0 ] && ok "migrated B -> A" || fail "migration B -> A: $out"
+console a "$T/con-a2"
+if wait_for "$T/con-a2" "LV-COUNTER $((before + 2))\b" 30; then
+    first=$(grep -ao 'LV-COUNTER [0-9]*' "$T/con-a2" | head -n1 | awk '{print $2}')
+    [ "$first" -gt "$before" ] && ok "the counter continues back on A ($first > $before)" ||
+        fail "counter on A restarted: $first"
+else fail "guest does not count on A again: $(tail -c 300 "$T/con-a2")"; fi
+gone b "$pid_b" && ok "nothing left on B" || fail "left on B: $(ls "$T/b/run")"
+grep -q "^host=$UUID_A$" <(lease) && grep -q "^state=held$" <(lease) && ok "lease back on host A" ||
+    fail "lease after B -> A: $(lease)"
+
+[ $FAILS = 0 ] && echo "all passed" || echo "$FAILS failed"
+[ $FAILS = 0 ]
