@@ -445,7 +445,8 @@ static int write_info(struct lv_guest *g, struct qemu_guest *qg, struct lv_error
         json_object_object_add(o, "graphics", gr);
         if (g->console_path)
                 json_object_object_add(o, "console", json_object_new_string(g->console_path));
-        const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY);
+        const char *text = json_object_to_json_string_ext(
+                o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
         _cleanup_free_ char *path = paths_state_file(g->name, "qemu.json");
         int r = file_write_atomic(path, text, strlen(text), 0644, err);
         json_object_put(o);

@@ -55,7 +55,7 @@ fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
 ok() { echo "ok   $*"; }
 
 qemu_pid() {
-    sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$LITEVIRT_RUNDIR/$1/qemu.json" 2>/dev/null | head -n1
+    sed -n 's/.*"pid": *\([0-9]*\).*/\1/p' "$LITEVIRT_RUNDIR/$1/qemu.json" 2>/dev/null | head -n1
 }
 
 # define NAME [graphics-xml] [kernel path] [extra devices]
@@ -232,6 +232,24 @@ sleep 0.3
 [ "$("$LVSH" domstate lvqt-boot)" = "shut off" ] || fail "not shut off after destroy"
 check_gone lvqt-boot "$pid"
 ok "destroy left nothing behind"
+
+# ---- passwords set over QMP, SPICE ----
+define lvqt-gfx "<graphics type='vnc' autoport='yes' passwd='s3cret'/>
+    <graphics type='spice' autoport='yes' passwd='s3cret'><listen type='address' address='127.0.0.1'/></graphics>" ""
+out=$("$LVSH" start lvqt-gfx 2>&1) || fail "start with VNC+SPICE passwords: $out"
+vnc=$("$LVSH" vncdisplay lvqt-gfx); dd=$("$LVSH" domdisplay lvqt-gfx)
+spice=$(python3 -c 'import json,sys; print([g["port"] for g in json.load(open(sys.argv[1]))["graphics"] if g["type"] == "spice"][0])' "$LITEVIRT_RUNDIR/lvqt-gfx/qemu.json")
+[ "$dd" = "$vnc" ] && [ -n "$spice" ] && ok "domdisplay $dd, SPICE on port $spice" || fail "displays: $vnc $dd spice=$spice"
+# VNC authentication with the password set over QMP (set_password)
+vport=$((5900 + ${vnc##*:}))
+good=$(python3 "$SRC/tests/qemu/vnc-auth.py" "$vport" s3cret 2>&1)
+bad=$(python3 "$SRC/tests/qemu/vnc-auth.py" "$vport" wrong 2>&1)
+[ "$good" = ok ] && [ "$bad" = refused ] && ok "VNC takes the password set over QMP, refuses another" ||
+    fail "VNC auth: right password '$good', wrong password '$bad'"
+timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$spice" && ok "SPICE listens on $spice" || fail "SPICE port $spice closed"
+gpid=$(qemu_pid lvqt-gfx)
+"$LVSH" destroy lvqt-gfx >/dev/null
+check_gone lvqt-gfx "$gpid"
 
 # ---- a tap on a bridge (netns/) ----
 ip link add lvqtbr0 type bridge && ip link set lvqtbr0 up
