@@ -8,7 +8,7 @@ BUILD="meson ninja-build pkg-config gcc clang libclang-rt-14-dev llvm
  libnl-route-3-dev libcmocka-dev"
 RUNTIME="busybox-static iproute2 cpio gzip socat util-linux procps kmod"
 # QEMU guests and Xen tools (no hypervisor: --no-install-recommends).
-TEST="qemu-system-x86 qemu-utils vncsnapshot xen-utils-4.17 libxen-dev"
+TEST="qemu-system-x86 qemu-utils vncsnapshot openssl xen-utils-4.17 libxen-dev"
 
 missing=""
 for p in $BUILD $RUNTIME ${LV_DEPS_EXTRA:-$TEST}; do
