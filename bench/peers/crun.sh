@@ -12,6 +12,7 @@ peer_crun_cmds() {
 }
 peer_crun_setup() {
     mkdir -p "$WORK/crun/bundle" "$RT/crun"
+    rm -f "$WORK/crun/bundle/config.json"
     (cd "$WORK/crun/bundle" && crun spec) || return 1
     python3 - "$WORK/crun/bundle/config.json" "$ROOTFS" <<'PY'
 import json, sys
