@@ -470,6 +470,18 @@ fail:
 
 /* ---- destination ---- */
 
+/* "tcp:HOST:PORT" or "tcp:[V6]:PORT" -> HOST */
+static char *uri_host(const char *uri)
+{
+        const char *h = uri + strlen("tcp:");
+        if (*h == '[') {
+                const char *e = strchr(h, ']');
+                return e ? xstrndup(h + 1, (size_t)(e - h - 1)) : xstrdup(h);
+        }
+        const char *e = strrchr(h, ':');
+        return e ? xstrndup(h, (size_t)(e - h)) : xstrdup(h);
+}
+
 struct migration_incoming {
         struct mchan ch;
         bool persistent;
@@ -593,8 +605,16 @@ int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *
         struct cookie_graphics gr = {.port = -1, .tls_port = -1};
         if (ops->graphics_info && (r = ops->graphics_info(g, &gr, err)) < 0)
                 return r;
-        if (gr.port > 0)
+        if (gr.port > 0) {
+                /* A wildcard or loopback listen address means nothing to a
+                 * client elsewhere: give the host the stream goes to. */
+                if (!gr.listen || streq(gr.listen, "0.0.0.0") || streq(gr.listen, "::") ||
+                    startswith(gr.listen, "127.") || streq(gr.listen, "::1")) {
+                        free(gr.listen);
+                        gr.listen = uri_host(uri);
+                }
                 cookie_set_graphics(c2, gr.type, gr.port, gr.tls_port, gr.listen, gr.tls_subject);
+        }
         free(gr.listen);
         free(gr.tls_subject);
         _cleanup_free_ char *c2xml = NULL;

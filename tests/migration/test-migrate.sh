@@ -152,6 +152,7 @@ cat > "$T/guest.xml" <<XML
     </disk>
     <serial type='pty'><target port='0'/></serial>
     <console type='pty'><target type='serial' port='0'/></console>
+    <graphics type='spice' autoport='yes' listen='0.0.0.0'/>
   </devices>
 </domain>
 XML
@@ -191,6 +192,12 @@ rc=$?
 echo "$out" | sed 's/^/     /'
 if [ $rc = 0 ] && [[ "$out" == *"Migrated guest '$G' to host 'host-b'"* ]]; then ok "migrated A -> B"
 else fail "migration A -> B: rc=$rc $out"; fi
+# SPICE: the destination's own port came back in the Prepare cookie and
+# the source told QEMU where its clients reconnect (client_migrate_info).
+if [[ "$out" == *"Graphics: spice://10.77.0.2:59"* ]]; then ok "destination's SPICE address reported"
+else fail "no SPICE address of B in: $out"; fi
+grep -q "SPICE clients told to reconnect to 10.77.0.2:59" "$T/a/log/$G.log" &&
+    ok "client_migrate_info sent to the source QEMU" || fail "no client_migrate_info on A"
 console b "$T/con-b1"
 if wait_for "$T/con-b1" "LV-COUNTER $((before + 3))\b" 30; then
     first=$(grep -ao 'LV-COUNTER [0-9]*' "$T/con-b1" | head -n1 | awk '{print $2}')
