@@ -341,6 +341,7 @@ static int m_events(struct control_client *cl, const struct varlink_call *call)
         if (r < 0)
                 return r;
         cl->mode = CLIENT_EVENTS;
+        log_info("events: client pid %d subscribed", (int)cl->pid);
         return 0;
 }
 

@@ -142,6 +142,25 @@ static char *supervisor_path(void)
         return xasprintf("%s/litevirt-supervisor", LV_BINDIR);
 }
 
+/* The supervisor runs from "/": relative paths in the environment must
+ * mean what they mean here. */
+static void environment_absolute(void)
+{
+        static const char *const vars[] = {"LITEVIRT_CONFDIR", "LITEVIRT_GUESTDIR",
+                                           "LITEVIRT_RUNDIR", "LITEVIRT_LOGDIR",
+                                           "LITEVIRT_MODULE_DIR"};
+        char cwd[PATH_MAX];
+        if (!getcwd(cwd, sizeof(cwd)))
+                return;
+        for (size_t i = 0; i < ARRAY_SIZE(vars); i++) {
+                const char *v = getenv(vars[i]);
+                if (!v || !*v || v[0] == '/')
+                        continue;
+                _cleanup_free_ char *abs = xasprintf("%s/%s", cwd, v);
+                setenv(vars[i], abs, 1);
+        }
+}
+
 /* Read the supervisor's verdict: "ok", or its error message, then EOF. */
 static int read_verdict(int fd, char *buf, size_t size)
 {
@@ -183,6 +202,7 @@ static int cmd_start(int argc, char **argv, struct lv_error **err)
                                      "not valid: domain is already running",
                                      name);
 
+        environment_absolute();
         int pfd[2];
         if (pipe2(pfd, O_CLOEXEC) < 0)
                 return lv_error_set(err, errno, "cannot create a pipe");
@@ -523,6 +543,70 @@ static int cmd_domstats(int argc, char **argv, struct lv_error **err)
         return ret;
 }
 
+/* virsh's words for a lifecycle event: "Suspended Paused". */
+static const char *event_words(const char *event)
+{
+        static const char *const map[][2] = {
+                {"started", "Started Booted"},
+                {"started-after-crash", "Started Booted"},
+                {"suspended", "Suspended Paused"},
+                {"resumed", "Resumed Unpaused"},
+                {"shutdown-requested", "Shutdown On host request"},
+                {"restarting", "Stopped Shutdown"},
+                {"stopped-shutdown", "Stopped Shutdown"},
+                {"stopped-destroyed", "Stopped Destroyed"},
+                {"stopped-crashed", "Stopped Crashed"},
+                {"start-failed", "Stopped Failed"},
+                {"crashed", "Crashed Panicked"},
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+                if (streq(map[i][0], event))
+                        return map[i][1];
+        return event;
+}
+
+static int cmd_event(int argc, char **argv, struct lv_error **err)
+{
+        static const char *const flags[] = {"loop", NULL};
+        bool set[1] = {false};
+        const char *name;
+        int r = lvsh_args_parse(lvsh_find_command("event"), argc, argv, flags, set, NULL, NULL,
+                                &name, err);
+        if (r < 0)
+                return r;
+        lv_conn *c = NULL;
+        if ((r = lvsh_connect(name, &c, err)) < 0)
+                return r;
+        lv_conn_set_timeout(c, -1);
+        lv_client_error *ce = NULL;
+        r = lv_call_more(c, "io.litevirt.Guest.Events", NULL, &ce);
+        int events = 0;
+        bool continues = true;
+        while (r >= 0 && continues && (set[0] || events == 0)) {
+                struct json_object *o = NULL;
+                r = lv_read_reply(c, &o, &continues, &ce);
+                if (r < 0)
+                        break;
+                const char *ev = json_get_str(o, "event", "");
+                if (!streq(ev, "current")) {
+                        printf("event 'lifecycle' for domain '%s': %s\n", name, event_words(ev));
+                        fflush(stdout);
+                        events++;
+                }
+                json_object_put(o);
+        }
+        lv_disconnect(c);
+        if (r == -ECONNRESET && events > 0) {
+                /* The supervisor exited after the guest's last event. */
+                lv_client_error_free(ce);
+                r = 0;
+        } else if (r < 0) {
+                return lvsh_error_from_client(err, ce);
+        }
+        printf("events received: %d\n\n", events);
+        return 0;
+}
+
 const struct lvsh_command lvsh_domain_commands[] = {
         {"start", "NAME", "start a (previously defined) inactive domain",
          "    Spawns the guest's supervisor, which runs it; returns once the guest\n"
@@ -546,6 +630,10 @@ const struct lvsh_command lvsh_domain_commands[] = {
          cmd_domstate},
         {"domstats", "[NAME...]", "get statistics about one or multiple domains",
          "    Without names, every running guest.", cmd_domstats},
+        {"event", "NAME [--loop]", "Domain Events",
+         "    Waits for the guest's next lifecycle event and prints it as virsh\n"
+         "    does; --loop keeps printing until the guest has stopped.",
+         cmd_event},
         LVSH_CONSOLE_COMMAND,
         {0},
 };

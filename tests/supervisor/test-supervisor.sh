@@ -139,9 +139,13 @@ out=$("$LVSH" start "$G" 2>&1) && fail "second start accepted" || { echo "$out" 
 out=$("$SUP" --foreground "$G" 2>&1) && fail "second supervisor accepted" || { echo "$out" | grep -q "guest '$G' already has a supervisor (pid $spid)" && ok "second supervisor refused" || fail "second supervisor: $out"; }
 out=$("$LVSH" resume "$G" 2>&1) && fail "resume of a running guest accepted" || { echo "$out" | grep -q "not valid" && ok "resume of a running guest refused" || fail "resume: $out"; }
 
-# ---- suspend / resume ----
+# ---- suspend / resume (and the events they make) ----
+"$LVSH" event "$G" --loop >"$T/events" 2>&1 &
+epid=$!; bg_pids="$bg_pids $epid"
+wait_for "grep -q 'events: client pid $epid subscribed' '$T/log/$G.log'" || fail "lvsh event did not subscribe"
 "$LVSH" suspend "$G" | grep -q "^Domain '$G' suspended$" && [ "$("$LVSH" domstate "$G" --reason | head -1)" = "paused (user)" ] && ok "suspend: paused (user)" || fail "suspend"
 "$LVSH" resume "$G" | grep -q "^Domain '$G' resumed$" && [ "$("$LVSH" domstate "$G" --reason | head -1)" = "running (unpaused)" ] && ok "resume: running (unpaused)" || fail "resume"
+wait_for "grep -q 'Resumed Unpaused' '$T/events'" && grep -q "^event 'lifecycle' for domain '$G': Suspended Paused$" "$T/events" && ok "lvsh event: Suspended Paused, Resumed Unpaused" || fail "events: $(cat "$T/events")"
 
 # ---- console: kept output replayed, round trip, one client at a time ----
 mkfifo "$T/cin"
