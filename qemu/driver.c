@@ -54,6 +54,8 @@ struct qemu_guest {
         /* what the last SHUTDOWN event said */
         bool shutdown_seen;
         char shutdown_reason[32];
+        /* after `quit`: QEMU must be gone by then */
+        struct loop_source *quit_timer;
 };
 
 /* ---- host checks ---- */
@@ -167,6 +169,7 @@ static void undo_process(struct lv_guest *g, void *data)
 static void undo_qmp(struct lv_guest *g, void *data)
 {
         struct qemu_guest *qg = data;
+        loop_source_freep(&qg->quit_timer);
         loop_source_freep(&qg->qmp_source);
         qmp_free(qg->qmp);
         qg->qmp = NULL;
@@ -348,6 +351,24 @@ static char *log_tail(const char *path)
 
 /* ---- QMP events while running ---- */
 
+#define QEMU_QUIT_TIMEOUT_USEC (10ULL * 1000000ULL)
+
+/* `quit` got no effect in time: QMP deadlines, then SIGKILL. */
+static int on_quit_timeout(struct loop_source *s, void *data)
+{
+        struct lv_guest *g = data;
+        struct qemu_guest *qg = g->driver_data;
+        if (!qg)
+                return 0;
+        if (qg->qmp)
+                qmp_check_timeouts(qg->qmp);
+        if (g->pidfd >= 0 && syscall(SYS_pidfd_send_signal, g->pidfd, 0, NULL, 0) == 0) {
+                log_warning("QEMU %d did not quit: killing it", (int)g->pid);
+                (void)syscall(SYS_pidfd_send_signal, g->pidfd, SIGKILL, NULL, 0);
+        }
+        return 0;
+}
+
 static void on_qmp_event(struct qmp *q, const char *event, struct json_object *data,
                          void *userdata)
 {
@@ -368,6 +389,12 @@ static void on_qmp_event(struct qmp *q, const char *event, struct json_object *d
                 /* -no-shutdown: QEMU waits; the guest is off, end the process */
                 struct lv_error *e = NULL;
                 if (qmp_send(q, "quit", NULL, QEMU_CMD_TIMEOUT_MS, NULL, NULL, &e) < 0) {
+                        log_warning("%s", e->message);
+                        lv_error_freep(&e);
+                }
+                if (!qg->quit_timer && g->loop &&
+                    loop_add_timer(g->loop, QEMU_QUIT_TIMEOUT_USEC, on_quit_timeout, g,
+                                   &qg->quit_timer, &e) < 0) {
                         log_warning("%s", e->message);
                         lv_error_free(e);
                 }
