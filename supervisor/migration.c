@@ -652,6 +652,10 @@ int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *
                                      c3->lock_driver, LOCK_DRIVER_NAME);
         if ((r = ops->incoming_wait(g, 60, err)) < 0)
                 return r;
+        /* Test-only failure injection: the stream has arrived, the source's
+         * CPUs are stopped and its leases released. */
+        if (streq(getenv("LV_MIGRATION_TEST_FAIL"), "finish"))
+                return lv_error_setf(err, EIO, "failure injected at finish (test)");
         if ((r = supervisor_leases_acquire(sv, c3->lock_state ? c3->lock_state : "", err)) < 0)
                 return r;
         if ((r = sv->driver->resume(g, err)) < 0)

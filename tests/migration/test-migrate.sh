@@ -228,5 +228,18 @@ gone b "$pid_b" && ok "nothing left on B" || fail "left on B: $(ls "$T/b/run")"
 grep -q "^host=$UUID_A$" <(lease) && grep -q "^state=held$" <(lease) && ok "lease back on host A" ||
     fail "lease after B -> A: $(lease)"
 
+# ---- Finish fails on B after the stream arrived (leases released on A,
+# CPUs stopped): A takes its leases back and resumes; nothing left on B ----
+c=$(last_counter "$T/con-a2")
+out=$(on a "$LVSH" migrate --live $G "LV_MIGRATION_TEST_FAIL=finish $(transport b)" 2>&1)
+if [ $? != 0 ] && [[ "$out" == *"failure injected at finish"* ]]; then ok "failed Finish reported"
+else fail "failed Finish: $out"; fi
+wait_for "$T/con-a2" "LV-COUNTER $((c + 3))\b" 15 && ok "guest resumed on A after the failed Finish" ||
+    fail "guest does not count on A after the failed Finish: $(tail -c 200 "$T/con-a2")"
+grep -q "^host=$UUID_A$" <(lease) && grep -q "^state=held$" <(lease) && ok "leases taken back by A" ||
+    fail "lease after the failed Finish: $(lease)"
+i=0; while [ $i -lt 50 ] && [ -e "$T/b/run/$G" ]; do sleep 0.1; i=$((i + 1)); done
+[ ! -e "$T/b/run/$G" ] && ok "nothing left on B after the failed Finish" || fail "left on B: $(ls "$T/b/run/$G")"
+
 [ $FAILS = 0 ] && echo "all passed" || echo "$FAILS failed"
 [ $FAILS = 0 ]
