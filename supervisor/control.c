@@ -422,6 +422,8 @@ int control_new(struct supervisor *sv, const char *path, struct control **ret,
         strcpy(sa.sun_path, path);
         gid_t group = 0;
         const char *gname = getenv("LITEVIRT_CONTROL_GROUP");
+        if (!gname || !*gname)
+                gname = sv->socket_group;
         bool has_group = gname && *gname;
         int r;
         if (has_group && (r = group_parse(gname, &group, err)) < 0)

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "conf/host_conf.h"
 #include "conf/xml.h"
 #include "lib/client-internal.h"
 #include "supervisor/migration.h"
@@ -27,6 +28,7 @@ struct options {
         int ready_fd;
         const char *config;
         bool debug;
+        bool timeout_set; /* --shutdown-timeout given: host.conf does not override */
         bool incoming;
         uint64_t shutdown_timeout_usec;
 };
@@ -40,7 +42,8 @@ static void usage(FILE *f)
                    "  --foreground           stay in the foreground, log to stderr too, and\n"
                    "                         report readiness over $NOTIFY_SOCKET (systemd)\n"
                    "  --ready-fd N           write \"ok\" or the start error to fd N, then close it\n"
-                   "  --shutdown-timeout S   seconds a graceful shutdown may take (default 30)\n"
+                   "  --shutdown-timeout S   seconds a graceful shutdown may take (default:\n"
+                   "                         host.conf shutdown_timeout, 300)\n"
                    "  --config FILE          host configuration (host.conf)\n"
                    "  --incoming             receive a migrating guest: the migration source\n"
                    "                         talks on stdin/stdout (no NAME)\n"
@@ -99,6 +102,7 @@ static int parse_args(int argc, char **argv, struct options *o)
                                 return -1;
                         }
                         o->shutdown_timeout_usec = (uint64_t)t * 1000000ULL;
+                        o->timeout_set = true;
                         break;
                 case OPT_DEBUG:
                         o->debug = true;
@@ -251,9 +255,29 @@ static int open_log(const char *name, struct lv_error **err)
 
 /* Everything up to a running guest. On failure the state directory is
  * gone again. */
+/* host.conf (--config, else $LITEVIRT_CONFDIR/host.conf when it exists):
+ * the shutdown timeout and the control socket's group. */
+static int load_host_conf(struct supervisor *sv, const struct options *o, struct lv_error **err)
+{
+        struct host_conf hc;
+        host_conf_init(&hc);
+        int r = host_conf_load(o->config, &hc, err);
+        if (r >= 0) {
+                if (!o->timeout_set && hc.shutdown_timeout > 0)
+                        sv->shutdown_timeout_usec = (uint64_t)hc.shutdown_timeout * 1000000ULL;
+                if (hc.socket_group)
+                        sv->socket_group = xstrdup(hc.socket_group);
+        }
+        host_conf_clear(&hc);
+        return r;
+}
+
 static int supervisor_setup(struct supervisor *sv, const struct options *o, struct lv_error **err)
 {
-        int r = statedir_acquire(o->name, &sv->dir_fd, err);
+        int r = load_host_conf(sv, o, err);
+        if (r < 0)
+                return r;
+        r = statedir_acquire(o->name, &sv->dir_fd, err);
         if (r < 0)
                 return r;
         _cleanup_free_ char *status = paths_state_file(o->name, "status.json");
@@ -386,6 +410,7 @@ int main(int argc, char **argv)
         loop_source_free(sv.pidfd_source);
         loop_free(sv.loop);
         domain_def_free(sv.g.def);
+        free(sv.socket_group);
         free(sv.g.undo);
         if (sv.dir_fd >= 0)
                 close(sv.dir_fd);

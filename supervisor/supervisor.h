@@ -13,7 +13,8 @@
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
-#define SUPERVISOR_SHUTDOWN_TIMEOUT_USEC (30ULL * 1000000ULL)
+/* Used when host.conf cannot say (its own default is 300 s). */
+#define SUPERVISOR_SHUTDOWN_TIMEOUT_USEC (300ULL * 1000000ULL)
 
 struct control;
 struct control_client;
@@ -41,7 +42,8 @@ struct supervisor {
         bool foreground;
         bool notify; /* NOTIFY_SOCKET is set */
         uint64_t shutdown_timeout_usec;
-        time_t start_time; /* when the guest (last) started */
+        char *socket_group; /* host.conf socket_group, or NULL */
+        time_t start_time;  /* when the guest (last) started */
         unsigned restarts;
 
         struct loop_source *pidfd_source;

@@ -614,7 +614,8 @@ const struct lvsh_command lvsh_domain_commands[] = {
          cmd_start},
         {"shutdown", "NAME [--timeout SECONDS] [--wait]", "gracefully shutdown a domain",
          "    Asks the guest to shut down (a container's init is signalled, a VM gets\n"
-         "    the ACPI power button). After --timeout seconds (default 30) it is\n"
+         "    the ACPI power button). After --timeout seconds (default: host.conf "
+         "shutdown_timeout, 300) it is\n"
          "    destroyed. --wait returns only once it is off.",
          cmd_shutdown},
         {"destroy", "NAME", "destroy (stop) a domain",

@@ -234,6 +234,20 @@ out=$("$LVSH" shutdown "$I" --timeout 1 --wait 2>&1)
 grep -q "did not shut down within 1 s" "$T/log/$I.log" && grep -q "shutoff (destroyed)" "$T/log/$I.log" && ok "shutdown --timeout: destroyed after the timeout" || fail "shutdown timeout: $out $(tail -5 "$T/log/$I.log")"
 check_gone "$I" "shutdown timeout"
 
+# ---- host.conf: shutdown_timeout and socket_group ----
+H=$P-h
+define "$H" 'trap "" TERM USR2 PWR INT HUP; while :; do sleep 1; done'
+printf 'shutdown_timeout = 1\nsocket_group = nogroup\n' >"$T/conf/host.conf"
+"$LVSH" start "$H" >/dev/null || fail "start $H"
+[ "$(stat -c '%a %G' "$T/run/$H/control.sock")" = "660 nogroup" ] && ok "host.conf socket_group: control socket 0660 group nogroup" || fail "socket group: $(stat -c '%a %G' "$T/run/$H/control.sock")"
+"$LVSH" shutdown "$H" --wait >/dev/null 2>&1
+grep -q "did not shut down within 1 s" "$T/log/$H.log" && ok "host.conf shutdown_timeout" || fail "host.conf timeout: $(tail -3 "$T/log/$H.log")"
+check_gone "$H" "host.conf"
+printf 'shutdown_timeout = soon\n' >"$T/conf/host.conf"
+out=$("$LVSH" start "$H" 2>&1) && fail "start with a bad host.conf" || { echo "$out" | grep -q "host.conf" && ok "a bad host.conf is reported: $(echo "$out" | tail -1)" || fail "bad host.conf: $out"; }
+check_gone "$H" "bad host.conf"
+rm -f "$T/conf/host.conf"
+
 # ---- reboot (an init without a reboot signal: stopped and started again) ----
 R=$P-r
 define "$R" 'exec sleep 1000000'
