@@ -159,6 +159,13 @@ static int lxc_check(const struct domain_def *def, struct lv_error **err)
                                      domain_type_to_string(def->type));
         if (def->os.type != DOMAIN_OS_EXE)
                 return lv_error_setf(err, ENOTSUP, "<os><type>: containers need 'exe'");
+        /* Better refused than silently missing inside the container. */
+        if (def->n_disks > 0)
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "<disk>: not supported for containers (use <filesystem>)");
+        if (def->n_graphics > 0)
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "<graphics>: not supported for containers");
         _cleanup_free_ char *root = NULL;
         bool ro;
         uint64_t drop;
