@@ -166,6 +166,18 @@ static int lxc_check(const struct domain_def *def, struct lv_error **err)
         if (def->n_graphics > 0)
                 return lv_error_setf(err, LV_ERR_UNSUPPORTED,
                                      "<graphics>: not supported for containers");
+        if (def->os.init && def->os.init[0] != '/')
+                return lv_error_setf(err, EINVAL, "<init> '%s': not an absolute path",
+                                     def->os.init);
+        if (def->os.initdir && def->os.initdir[0] != '/')
+                return lv_error_setf(err, EINVAL, "<initdir> '%s': not an absolute path",
+                                     def->os.initdir);
+        for (int i = 0; i < def->os.n_initenv; i++) {
+                const char *n = def->os.initenv[i].name;
+                if (!n || !*n || strchr(n, '='))
+                        return lv_error_setf(err, EINVAL, "<initenv name='%s'>: not a valid name",
+                                             n ? n : "");
+        }
         _cleanup_free_ char *root = NULL;
         bool ro;
         uint64_t drop;
