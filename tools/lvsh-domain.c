@@ -216,6 +216,10 @@ static int cmd_start(int argc, char **argv, struct lv_error **err)
         posix_spawn_file_actions_init(&fa);
         /* The write end becomes fd 3 (without close-on-exec). */
         posix_spawn_file_actions_adddup2(&fa, wfd, 3);
+        /* Nothing else of ours (or of whoever started us) lives on in the
+         * supervisor: a caller waiting for a pipe to close must not wait
+         * for the guest's end. */
+        posix_spawn_file_actions_addclosefrom_np(&fa, 4);
         pid_t pid;
         r = posix_spawn(&pid, path, &fa, NULL, args, environ);
         posix_spawn_file_actions_destroy(&fa);
