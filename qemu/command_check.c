@@ -1,0 +1,453 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* What the QEMU command-line builder refuses, with messages naming the
+ * guest, the device and the reason; and the lookups shared with
+ * qemu/command.c. Pure. */
+#include "qemu/command_priv.h"
+
+const struct domain_controller *qcmd_controller_find(const struct domain_def *def,
+                                                        enum domain_controller_type type)
+{
+        for (int i = 0; i < def->n_controllers; i++)
+                if (def->controllers[i].type == type)
+                        return &def->controllers[i];
+        return NULL;
+}
+
+bool qcmd_usb_wanted(const struct domain_def *def)
+{
+        const struct domain_controller *c = qcmd_controller_find(def, DOMAIN_CONTROLLER_USB);
+        return !c || !streq(c->model, "none");
+}
+
+bool qcmd_balloon_wanted(const struct domain_def *def)
+{
+        return !streq(def->memballoon_model, "none");
+}
+
+const char *qcmd_video_model(const struct domain_def *def, int i)
+{
+        const char *m = def->videos[i].model;
+        return m ? m : "cirrus";
+}
+
+bool qcmd_has_primary_video(const struct domain_def *def)
+{
+        if (def->n_videos > 0)
+                return !streq(qcmd_video_model(def, 0), "none");
+        return def->n_graphics > 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Checks of what litevirt runs */
+
+static int check_machine(struct build *b, struct lv_error **err)
+{
+        const struct domain_def *def = b->def;
+        if (def->type != DOMAIN_TYPE_QEMU && def->type != DOMAIN_TYPE_KVM)
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "guest '%s': domain type '%s' is not a QEMU guest", def->name,
+                                     domain_type_to_string(def->type));
+        if (def->os.type != DOMAIN_OS_HVM)
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "guest '%s': os type '%s' is not supported by QEMU (use hvm)",
+                                     def->name, domain_os_type_to_string(def->os.type));
+        if (def->os.arch && !streq(def->os.arch, "x86_64"))
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "guest '%s': architecture '%s' is not supported (x86_64 only)",
+                                     def->name, def->os.arch);
+        const char *m = def->os.machine ? def->os.machine : "pc";
+        if (streq(m, "q35") || startswith(m, "pc-q35-"))
+                b->q35 = true;
+        else if (!(streq(m, "pc") || startswith(m, "pc-i440fx-")))
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "guest '%s': machine type '%s' is not supported "
+                                     "(pc, q35, pc-i440fx-*, pc-q35-*)",
+                                     def->name, m);
+        if (def->memory_kib == 0)
+                return lv_error_setf(err, LV_ERR_INVALID_XML, "guest '%s': memory size is 0",
+                                     def->name);
+        if (def->vcpus == 0)
+                return lv_error_setf(err, LV_ERR_INVALID_XML, "guest '%s': vcpu count is 0",
+                                     def->name);
+        if (def->n_filesystems > 0)
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "guest '%s': <filesystem> is not supported for QEMU guests",
+                                     def->name);
+        if (def->clock_offset != DOMAIN_CLOCK_UTC && def->clock_offset != DOMAIN_CLOCK_LOCALTIME)
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "guest '%s': clock offset '%s' is not supported (utc, "
+                                     "localtime)",
+                                     def->name, domain_clock_offset_to_string(def->clock_offset));
+        if (def->os.loader && !streq_ptr(def->os.loader_type, "rom") && def->os.loader_type)
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "guest '%s': loader type '%s' is not supported (rom)",
+                                     def->name, def->os.loader_type);
+        for (int i = 0; i < def->n_controllers; i++) {
+                const struct domain_controller *c = &def->controllers[i];
+                switch (c->type) {
+                case DOMAIN_CONTROLLER_PCI:
+                        if (c->model && !streq(c->model, "pci-root") &&
+                            !streq(c->model, "pcie-root"))
+                                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                                     "guest '%s': PCI controller model '%s' is "
+                                                     "not supported (pci-root, pcie-root)",
+                                                     def->name, c->model);
+                        break;
+                case DOMAIN_CONTROLLER_IDE:
+                        if (b->q35)
+                                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                                     "guest '%s': IDE controllers are not "
+                                                     "available on q35 (use bus='sata')",
+                                                     def->name);
+                        break;
+                case DOMAIN_CONTROLLER_USB:
+                        if (c->model && !streq(c->model, "none") &&
+                            !streq(c->model, "piix3-uhci") && !streq(c->model, "qemu-xhci") &&
+                            !streq(c->model, "nec-xhci"))
+                                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                                     "guest '%s': USB controller model '%s' is "
+                                                     "not supported (piix3-uhci, qemu-xhci, "
+                                                     "nec-xhci, none)",
+                                                     def->name, c->model);
+                        if (c->index != 0)
+                                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                                     "guest '%s': only USB controller index 0 "
+                                                     "is supported",
+                                                     def->name);
+                        break;
+                case DOMAIN_CONTROLLER_SCSI:
+                        if (c->model && !streq(c->model, "virtio-scsi"))
+                                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                                     "guest '%s': SCSI controller model '%s' is "
+                                                     "not supported (virtio-scsi)",
+                                                     def->name, c->model);
+                        if (c->index != 0)
+                                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                                     "guest '%s': only SCSI controller index 0 "
+                                                     "is supported",
+                                                     def->name);
+                        b->need_scsi = true;
+                        break;
+                case DOMAIN_CONTROLLER_SATA:
+                        if (!b->q35)
+                                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                                     "guest '%s': SATA needs machine q35",
+                                                     def->name);
+                        break;
+                case DOMAIN_CONTROLLER_VIRTIO_SERIAL:
+                        b->need_vserial = true;
+                        break;
+                default:
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': controller type '%s' is not supported "
+                                             "for QEMU guests",
+                                             def->name, domain_controller_type_to_string(c->type));
+                }
+        }
+        return 0;
+}
+
+/* hda → 0, hdz → 25, hdaa → 26 (libvirt's virDiskNameToIndex) */
+int qcmd_disk_name_index(const char *name)
+{
+        if (!name)
+                return -1;
+        const char *p = name;
+        if (startswith(p, "hd") || startswith(p, "sd") || startswith(p, "vd") ||
+            startswith(p, "xvd"))
+                p += startswith(p, "xvd") ? 3 : 2;
+        else
+                return -1;
+        if (!*p)
+                return -1;
+        int idx = 0;
+        for (; *p; p++) {
+                if (*p < 'a' || *p > 'z')
+                        return -1;
+                idx = (idx + 1) * 26 + (*p - 'a');
+                if (idx > 100000)
+                        return -1;
+        }
+        return idx - 26;
+}
+
+static const char *addr_attr(const struct domain_address *a, const char *name)
+{
+        for (int i = 0; i < a->n_attrs; i++)
+                if (streq(a->attrs[i].name, name))
+                        return a->attrs[i].value;
+        return NULL;
+}
+
+int qcmd_addr_attr_int(const struct domain_address *a, const char *name, int dflt)
+{
+        const char *v = addr_attr(a, name);
+        if (!v)
+                return dflt;
+        char *end = NULL;
+        errno = 0;
+        long n = strtol(v, &end, 0);
+        if (errno || !end || *end || n < 0 || n > 1000)
+                return -1;
+        return (int)n;
+}
+
+/* The bus of a disk without bus=: from its target name, as libvirt
+ * (vdX virtio, hdX ide, sdX scsi). */
+enum domain_disk_bus qcmd_disk_bus(const struct domain_disk *d)
+{
+        if (d->bus != DOMAIN_DISK_BUS_NONE)
+                return d->bus;
+        if (startswith(d->target_dev, "vd"))
+                return DOMAIN_DISK_BUS_VIRTIO;
+        if (startswith(d->target_dev, "hd"))
+                return DOMAIN_DISK_BUS_IDE;
+        if (startswith(d->target_dev, "sd"))
+                return DOMAIN_DISK_BUS_SCSI;
+        return DOMAIN_DISK_BUS_NONE;
+}
+
+static int check_disk(struct build *b, int i, struct lv_error **err)
+{
+        const struct domain_def *def = b->def;
+        const struct domain_disk *d = &def->disks[i];
+        const char *t = d->target_dev ? d->target_dev : "?";
+        if (qcmd_disk_name_index(d->target_dev) < 0)
+                return lv_error_setf(err, LV_ERR_INVALID_XML,
+                                     "guest '%s': disk '%s': invalid target device name",
+                                     def->name, t);
+        if (!d->source && d->device != DOMAIN_DISK_DEVICE_CDROM)
+                return lv_error_setf(err, LV_ERR_INVALID_XML, "guest '%s': disk '%s': no source",
+                                     def->name, t);
+        if (d->driver_name && !streq(d->driver_name, "qemu"))
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "guest '%s': disk '%s': driver '%s' is not supported (qemu)",
+                                     def->name, t, d->driver_name);
+        if (d->driver_cache && !streq(d->driver_cache, "default") &&
+            !streq(d->driver_cache, "none") && !streq(d->driver_cache, "writethrough") &&
+            !streq(d->driver_cache, "writeback") && !streq(d->driver_cache, "directsync") &&
+            !streq(d->driver_cache, "unsafe"))
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "guest '%s': disk '%s': cache mode '%s' is not supported",
+                                     def->name, t, d->driver_cache);
+        switch (qcmd_disk_bus(d)) {
+        case DOMAIN_DISK_BUS_VIRTIO:
+                if (d->device == DOMAIN_DISK_DEVICE_CDROM)
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': disk '%s': a cdrom cannot be on the "
+                                             "virtio bus (use ide, sata or scsi)",
+                                             def->name, t);
+                break;
+        case DOMAIN_DISK_BUS_IDE:
+                if (b->q35)
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': disk '%s': IDE is not available on "
+                                             "q35 (use bus='sata')",
+                                             def->name, t);
+                break;
+        case DOMAIN_DISK_BUS_SATA:
+                if (!b->q35)
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': disk '%s': SATA needs machine q35",
+                                             def->name, t);
+                break;
+        case DOMAIN_DISK_BUS_SCSI:
+                b->need_scsi = true;
+                break;
+        default:
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "guest '%s': disk '%s': bus '%s' is not supported for QEMU "
+                                     "guests (virtio, ide, sata, scsi)",
+                                     def->name, t,
+                                     d->bus == DOMAIN_DISK_BUS_NONE
+                                             ? "none"
+                                             : domain_disk_bus_to_string(d->bus));
+        }
+        for (int j = 0; j < i; j++)
+                if (streq(def->disks[j].target_dev, d->target_dev))
+                        return lv_error_setf(err, LV_ERR_INVALID_XML,
+                                             "guest '%s': disk '%s': target used twice",
+                                             def->name, t);
+        return 0;
+}
+
+const char *qcmd_net_model_driver(const char *model)
+{
+        if (!model || streq(model, "rtl8139"))
+                return "rtl8139";
+        if (streq(model, "virtio"))
+                return "virtio-net-pci";
+        if (streq(model, "e1000"))
+                return "e1000";
+        if (streq(model, "e1000e"))
+                return "e1000e";
+        return NULL;
+}
+
+static int check_net(struct build *b, int i, struct lv_error **err)
+{
+        const struct domain_def *def = b->def;
+        const struct domain_net *n = &def->nets[i];
+        if (!n->mac)
+                return lv_error_setf(err, LV_ERR_INVALID_XML, "guest '%s': interface %d: no MAC",
+                                     def->name, i);
+        if (!qcmd_net_model_driver(n->model))
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "guest '%s': interface %s: model '%s' is not supported "
+                                     "(virtio, e1000, e1000e, rtl8139)",
+                                     def->name, n->mac, n->model);
+        int fd = i < b->opts->n_net_fds && b->opts->net_fds ? b->opts->net_fds[i] : -1;
+        switch (n->type) {
+        case DOMAIN_NET_USER:
+                break;
+        case DOMAIN_NET_BRIDGE:
+        case DOMAIN_NET_NETWORK:
+        case DOMAIN_NET_ETHERNET:
+                if (fd < 0 && !(n->type == DOMAIN_NET_ETHERNET && n->target_dev))
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': interface %s: type '%s' needs a tap "
+                                             "device and none was prepared",
+                                             def->name, n->mac, domain_net_type_to_string(n->type));
+                break;
+        default:
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "guest '%s': interface %s: type '%s' is not supported",
+                                     def->name, n->mac, domain_net_type_to_string(n->type));
+        }
+        return 0;
+}
+
+const char *qcmd_video_primary_driver(const char *model)
+{
+        if (streq(model, "cirrus"))
+                return "cirrus-vga";
+        if (streq(model, "vga"))
+                return "VGA";
+        if (streq(model, "qxl"))
+                return "qxl-vga";
+        if (streq(model, "virtio"))
+                return "virtio-vga";
+        if (streq(model, "bochs"))
+                return "bochs-display";
+        return NULL;
+}
+
+const char *qcmd_video_secondary_driver(const char *model)
+{
+        if (streq(model, "qxl"))
+                return "qxl";
+        if (streq(model, "virtio"))
+                return "virtio-gpu-pci";
+        if (streq(model, "bochs"))
+                return "bochs-display";
+        return NULL;
+}
+
+static int check_devices(struct build *b, struct lv_error **err)
+{
+        const struct domain_def *def = b->def;
+        int r;
+        if (def->n_disks > 64)
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED, "guest '%s': more than 64 disks",
+                                     def->name);
+        for (int i = 0; i < def->n_disks; i++)
+                if ((r = check_disk(b, i, err)) < 0)
+                        return r;
+        for (int i = 0; i < def->n_nets; i++)
+                if ((r = check_net(b, i, err)) < 0)
+                        return r;
+        for (int i = 0; i < def->n_videos; i++) {
+                const char *m = qcmd_video_model(def, i);
+                if (streq(m, "none") && def->n_videos == 1)
+                        continue;
+                if (!(i == 0 ? qcmd_video_primary_driver(m) : qcmd_video_secondary_driver(m)))
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': video model '%s' is not supported "
+                                             "here (primary: cirrus, vga, qxl, virtio, bochs; "
+                                             "others: qxl, virtio, bochs)",
+                                             def->name, m);
+        }
+        for (int i = 0; i < def->n_inputs; i++) {
+                const struct domain_input *in = &def->inputs[i];
+                if (in->bus == DOMAIN_INPUT_BUS_XEN)
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': input bus 'xen' is not supported for "
+                                             "QEMU guests",
+                                             def->name);
+                if (in->bus == DOMAIN_INPUT_BUS_PS2 && in->type == DOMAIN_INPUT_TABLET)
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': a tablet cannot be on the ps2 bus",
+                                             def->name);
+                if (in->bus == DOMAIN_INPUT_BUS_USB && !qcmd_usb_wanted(def))
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': USB input without a USB controller",
+                                             def->name);
+        }
+        if (def->memballoon_model && !streq(def->memballoon_model, "virtio") &&
+            !streq(def->memballoon_model, "none"))
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "guest '%s': memballoon model '%s' is not supported "
+                                     "(virtio, none)",
+                                     def->name, def->memballoon_model);
+        int nserial = 0;
+        for (int i = 0; i < def->n_chrs; i++) {
+                const struct domain_chr *c = &def->chrs[i];
+                if (c->source_type && !streq(c->source_type, "pty"))
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': %s type '%s' is not supported (pty)",
+                                             def->name, domain_chr_kind_to_string(c->kind),
+                                             c->source_type);
+                if (c->kind == DOMAIN_CHR_SERIAL) {
+                        if (c->target_type && !streq(c->target_type, "isa-serial"))
+                                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                                     "guest '%s': serial target type '%s' is not "
+                                                     "supported (isa-serial)",
+                                                     def->name, c->target_type);
+                        if (++nserial > 4)
+                                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                                     "guest '%s': at most 4 serial ports",
+                                                     def->name);
+                } else if (c->target_type && !streq(c->target_type, "serial") &&
+                           !streq(c->target_type, "virtio")) {
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': console target type '%s' is not "
+                                             "supported (serial, virtio)",
+                                             def->name, c->target_type);
+                } else if (streq(c->target_type, "virtio")) {
+                        b->need_vserial = true;
+                }
+        }
+        for (int i = 0; i < def->n_graphics; i++) {
+                const struct domain_graphics *g = &def->graphics[i];
+                for (int j = 0; j < i; j++)
+                        if (def->graphics[j].type == g->type)
+                                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                                     "guest '%s': more than one %s display",
+                                                     def->name,
+                                                     domain_graphics_type_to_string(g->type));
+                int tls = b->opts->graphics && i < b->opts->n_graphics
+                                  ? b->opts->graphics[i].tls_port
+                                  : g->tls_port;
+                if (g->type == DOMAIN_GRAPHICS_SPICE && tls > 0)
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': SPICE over TLS (tlsPort) is not "
+                                             "supported: no x509 certificates are configured",
+                                             def->name);
+                for (int l = 0; l < g->n_listens; l++)
+                        if (g->listens[l].type && !streq(g->listens[l].type, "address"))
+                                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                                     "guest '%s': graphics listen type '%s' is "
+                                                     "not supported (address)",
+                                                     def->name, g->listens[l].type);
+        }
+        return 0;
+}
+
+
+int qcmd_check(struct build *b, struct lv_error **err)
+{
+        int r = check_machine(b, err);
+        if (r < 0)
+                return r;
+        return check_devices(b, err);
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Internals shared by qemu/command.c (addresses, emitters) and
+ * qemu/command_check.c (what litevirt refuses, and the small lookups both
+ * need). Not for other folders: use qemu/command.h. */
+
+#include "qemu/command.h"
+
+#define QEMU_DEFAULT_EMULATOR "qemu-system-x86_64"
+#define QEMU_PC_FIRST_SLOT 2
+#define QEMU_PCI_MAX_SLOT 31
+
+struct pci_addr {
+        char bus[16]; /* "pci.0", "pcie.0", "pci.3" */
+        int slot;
+        int fn;
+        bool multifunction;
+        bool set;
+};
+
+/* One q35 root port. */
+struct root_port {
+        struct pci_addr addr;
+};
+
+struct build {
+        const struct domain_def *def;
+        const struct qemu_command_opts *opts;
+        char **argv;
+        bool q35;
+        /* pc: next free slot on pci.0; q35: root ports handed out */
+        int next_slot;
+        struct root_port *ports;
+        int n_ports;
+        int first_port_slot;
+
+        /* addresses, computed before anything is emitted */
+        struct pci_addr usb_addr;
+        struct pci_addr scsi_addr;
+        bool need_scsi;
+        struct pci_addr vserial_addr;
+        bool need_vserial;
+        struct pci_addr *net_addr;
+        struct pci_addr *disk_addr;
+        struct pci_addr balloon_addr;
+        struct pci_addr *video_addr;
+        struct pci_addr *input_addr;
+        int *disk_bootindex;
+        int *net_bootindex;
+};
+
+
+/* Everything that makes a definition unrunnable, decided before anything
+ * is emitted; sets b->q35, b->need_scsi, b->need_vserial. */
+int qcmd_check(struct build *b, struct lv_error **err);
+
+const struct domain_controller *qcmd_controller_find(const struct domain_def *def,
+                                                     enum domain_controller_type type);
+bool qcmd_usb_wanted(const struct domain_def *def);
+bool qcmd_balloon_wanted(const struct domain_def *def);
+const char *qcmd_video_model(const struct domain_def *def, int i);
+bool qcmd_has_primary_video(const struct domain_def *def);
+/* hda → 0, hdz → 25, hdaa → 26; -1 when not a disk name */
+int qcmd_disk_name_index(const char *name);
+/* a numeric <address> attribute, dflt when absent, -1 when malformed */
+int qcmd_addr_attr_int(const struct domain_address *a, const char *name, int dflt);
+enum domain_disk_bus qcmd_disk_bus(const struct domain_disk *d);
+const char *qcmd_net_model_driver(const char *model);
+const char *qcmd_video_primary_driver(const char *model);
+const char *qcmd_video_secondary_driver(const char *model);
