@@ -280,6 +280,27 @@ kill -9 "$p1"
 wait_for "[ ! -e '$T/run/$C' ]" && grep -q "shutoff (crashed)" "$T/log/$C.log" && ok "on_crash=destroy: shut off (crashed)" || fail "on_crash destroy: $(tail -5 "$T/log/$C.log")"
 check_gone "$C" crash
 
+# ---- parallel starts and stops while lvsh list probes the same locks ----
+names=""
+for i in 1 2 3 4 5 6 7 8; do
+    define "$P-p$i" 'exec sleep 1000000'
+    names="$names $P-p$i"
+done
+( for k in $(seq 1 200); do "$LVSH" list --all >/dev/null 2>&1; done ) &
+lpid=$!; bg_pids="$bg_pids $lpid"
+spids=""
+for n in $names; do "$LVSH" start "$n" >"$T/start-$n.out" 2>&1 & spids="$spids $!"; done
+bad=0; for p in $spids; do wait "$p" || bad=$((bad + 1)); done
+[ $bad = 0 ] && ok "8 parallel starts under concurrent lvsh list" || fail "parallel starts: $bad failed: $(cat "$T"/start-*.out)"
+running=$("$LVSH" list | grep -c " $P-p[0-9]* *running")
+[ "$running" = 8 ] && ok "all 8 listed running" || fail "listed running: $running"
+dpids=""
+for n in $names; do "$LVSH" destroy "$n" >/dev/null 2>&1 & dpids="$dpids $!"; done
+bad=0; for p in $dpids; do wait "$p" || bad=$((bad + 1)); done
+kill "$lpid" 2>/dev/null
+[ $bad = 0 ] && ok "8 parallel destroys" || fail "parallel destroys: $bad failed"
+for n in $names; do check_gone "$n" "parallel"; done
+
 # ---- foreground: sd_notify and SIGTERM ----
 N=$P-n
 define "$N" 'trap "exit 0" TERM USR2 PWR; while :; do sleep 1; done'
