@@ -635,8 +635,6 @@ static int emit_graphics(struct build *b, struct lv_error **err)
                                 strbuf_printf(&sb, ",websocket=%d", p.websocket);
                         if (g->passwd)
                                 strbuf_append(&sb, ",password=on");
-                        if (g->keymap)
-                                strbuf_printf(&sb, ",key-delay-ms=0");
                         arg2(b, "-vnc", strbuf_steal(&sb));
                         if (g->keymap)
                                 arg2(b, "-k", xstrdup(g->keymap));
