@@ -244,6 +244,14 @@ static int cgroup_plan(const char *guest_name, struct cgroup **ret, struct lv_er
                 const char *ctrls = c1 + 1, *path = c2 + 1;
                 if (streq(path, "/"))
                         path = "";
+                /* A supervisor that moved itself into its leaf still
+                 * places guests beside it (see move_self_to_leaf). */
+                _cleanup_free_ char *path_copy = NULL;
+                size_t pl = strlen(path), ll = strlen("/" CGROUP_SUPERVISOR_LEAF);
+                if (pl >= ll && streq(path + pl - ll, "/" CGROUP_SUPERVISOR_LEAF)) {
+                        path_copy = xstrndup(path, pl - ll);
+                        path = path_copy;
+                }
                 _cleanup_free_ char *mnt = NULL;
                 bool v2 = false;
                 if (streq(line, "0") && *ctrls == '\0') {
@@ -574,6 +582,21 @@ static int need_v2_file(const char *dir, const char *file, const char *what, str
                              dir, what, file);
 }
 
+static int move_self_to_leaf(const char *parent, struct lv_error **err)
+{
+        _cleanup_free_ char *leaf = xasprintf("%s/%s", parent, CGROUP_SUPERVISOR_LEAF);
+        if (mkdir(leaf, 0755) < 0 && errno != EEXIST)
+                return lv_error_set(err, errno, "cannot create cgroup '%s'", leaf);
+        char pid[32];
+        snprintf(pid, sizeof pid, "%d", (int)getpid());
+        int r = cg_write(leaf, "cgroup.procs", pid, err);
+        if (r == 0)
+                log_info("cgroups: moved the supervisor into %s so that %s can enable "
+                         "controllers for its guest",
+                         leaf, parent);
+        return r;
+}
+
 static int apply_v2(const struct domain_def *def, const struct cgroup_hier *h,
                     struct lv_error **err)
 {
@@ -583,8 +606,10 @@ static int apply_v2(const struct domain_def *def, const struct cgroup_hier *h,
         _cleanup_free_ char *parent = xstrdup(d);
         *strrchr(parent, '/') = '\0';
         _cleanup_free_ char *avail = NULL;
+        bool moved = false;
         if (cg_read(parent, "cgroup.controllers", &avail, NULL) == 0) {
-                static const char *const want[] = {"cpu", "cpuset", "memory", "pids", "io"};
+                static const char *const want[] = {"cpu",  "cpuset", "memory",
+                                                   "pids", "io",     "hugetlb"};
                 for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
                         _cleanup_free_ char *list = xstrdup(avail);
                         bool have = false;
@@ -595,7 +620,18 @@ static int apply_v2(const struct domain_def *def, const struct cgroup_hier *h,
                                 continue;
                         _cleanup_free_ char *plus = xasprintf("+%s", want[i]);
                         struct lv_error *e = NULL;
-                        if (cg_write(parent, "cgroup.subtree_control", plus, &e) < 0) {
+                        r = cg_write(parent, "cgroup.subtree_control", plus, &e);
+                        if (r == -EBUSY && !moved) {
+                                /* "No internal processes": the supervisor
+                                 * sits in the cgroup it delegates from (a
+                                 * systemd unit with Delegate=yes). Move it
+                                 * into a leaf of its own subtree. */
+                                moved = true;
+                                lv_error_freep(&e);
+                                if (move_self_to_leaf(parent, &e) == 0)
+                                        r = cg_write(parent, "cgroup.subtree_control", plus, &e);
+                        }
+                        if (r < 0) {
                                 log_debug("cgroups: %s", e->message);
                                 lv_error_free(e);
                         }

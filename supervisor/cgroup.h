@@ -20,6 +20,12 @@ enum cgroup_mode {
         CGROUP_MODE_UNIFIED, /* cgroup2 at /sys/fs/cgroup */
 };
 
+/* In unified mode a supervisor whose own cgroup holds processes cannot
+ * enable controllers for its guests ("no internal processes"): it moves
+ * itself into this leaf of its own cgroup, and keeps placing guests in
+ * the cgroup above it. */
+#define CGROUP_SUPERVISOR_LEAF "litevirt-supervisor"
+
 /* The default pids.max of a guest (see docs/lxc.md). */
 #define CGROUP_DEFAULT_PIDS_MAX 1024
 

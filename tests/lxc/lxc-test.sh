@@ -39,6 +39,9 @@ cleanup() {
         for d in $(find /sys/fs/cgroup -maxdepth 6 -type d -name "litevirt-$NAME*" 2>/dev/null); do
                 find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
         done
+        for d in $(find /sys/fs/cgroup/unified -maxdepth 4 -type d -name "lvt-leaf-$$" 2>/dev/null); do
+                rmdir "$d/litevirt-supervisor" "$d" 2>/dev/null
+        done
         rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -258,6 +261,17 @@ unified)
         check "start refused on a host without the memory controller" test $rc = 1
         check "the missing controller is named" grep -q "<memory> needs the cgroup2 file 'memory.max'" "$TMP/err"
         check "the cgroup was created below ours in the cgroup2 tree (message)" grep -q "cgroup '$TMP/cg2.*/litevirt-$NAME'" "$TMP/err"
+        assert_clean
+        # A supervisor that moved itself into its leaf (litevirt-supervisor,
+        # see docs/lxc.md) keeps placing guests beside it, not below it.
+        own=$(awk -F: '$1 == 0 {print $3}' /proc/self/cgroup); [ "$own" = / ] && own=
+        T2=/sys/fs/cgroup/unified$own/lvt-leaf-$$
+        mkdir -p "$T2/litevirt-supervisor" || die "cannot create $T2"
+        unshare -m sh -c "echo \$\$ > '$T2/litevirt-supervisor/cgroup.procs' && mount --make-rprivate / && mount -t cgroup2 none '$TMP/cg2' && LITEVIRT_CGROUP_ROOT='$TMP/cg2' exec '$LXC_RUN' '$TMP/c.xml'" < /dev/null > "$TMP/log" 2> "$TMP/err"
+        cat "$TMP/err"
+        check "a guest of a moved supervisor goes beside its leaf" grep -q "cgroup '$TMP/cg2$own/lvt-leaf-$$/litevirt-$NAME'" "$TMP/err"
+        rmdir "$T2/litevirt-supervisor" "$T2"
+        check "test cgroups removed" test ! -e "$T2"
         assert_clean
         ;;
 caps)
