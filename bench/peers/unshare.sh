@@ -13,6 +13,7 @@ peer_unshare_stop_kept() { # PREFIX COUNT
         [ "$(cat /proc/$p/comm 2>/dev/null)" = unshare ] && echo "$p"; done)
     # shellcheck disable=SC2086
     [ -n "$pids" ] && kill -KILL $pids
+    sleep 0.5   # --kill-child: the containers die after their unshare
     return 0
 }
 peer_unshare_teardown() { :; }
