@@ -2,6 +2,7 @@
 /* lvsh migrate: live migration through the guest's supervisor
  * (docs/migration.md). */
 #include <json-c/json.h>
+#include <poll.h>
 
 #include "tools/lvsh-domain.h"
 #include "tools/lvsh.h"
@@ -49,6 +50,18 @@ static int cmd_migrate(int argc, char **argv, struct lv_error **err)
         struct json_object *reply = NULL;
         lv_client_error *ce = NULL;
         r = lv_call(c, "io.litevirt.Guest.Migrate", p, &reply, &ce);
+        if (r >= 0) {
+                /* The local copy is ending: return once its supervisor is
+                 * gone (the connection closes), so that the guest is in
+                 * exactly one place when we do. Bounded. */
+                int fd = lv_conn_fd(c);
+                char buf[256];
+                for (int i = 0; i < 300; i++) {
+                        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+                        if (poll(&pfd, 1, 100) > 0 && read(fd, buf, sizeof(buf)) <= 0)
+                                break;
+                }
+        }
         lv_disconnect(c);
         if (r < 0) {
                 r = lvsh_error_from_client(err, ce);

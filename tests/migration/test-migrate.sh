@@ -241,5 +241,37 @@ grep -q "^host=$UUID_A$" <(lease) && grep -q "^state=held$" <(lease) && ok "leas
 i=0; while [ $i -lt 50 ] && [ -e "$T/b/run/$G" ]; do sleep 0.1; i=$((i + 1)); done
 [ ! -e "$T/b/run/$G" ] && ok "nothing left on B after the failed Finish" || fail "left on B: $(ls "$T/b/run/$G")"
 
+# ---- the network between the hosts is cut: QEMU's stream cannot flow ----
+ip -n "$NSA" link set lvmig-va$$ down
+c=$(last_counter "$T/con-a2")
+out=$(on a "$LVSH" migrate --live --timeout 30 $G "$(transport b)" 2>&1)
+[ $? != 0 ] && ok "migration over a cut link fails: ${out##*error: }" || fail "migration over a cut link: $out"
+ip -n "$NSA" link set lvmig-va$$ up
+wait_for "$T/con-a2" "LV-COUNTER $((c + 3))\b" 15 && ok "guest still counts on A after the cut" ||
+    fail "guest does not count on A after the cut"
+grep -q "^host=$UUID_A$" <(lease) && grep -q "^state=held$" <(lease) && ok "leases held by A after the cut" ||
+    fail "lease after the cut: $(lease)"
+i=0; while [ $i -lt 50 ] && [ -e "$T/b/run/$G" ]; do sleep 0.1; i=$((i + 1)); done
+[ ! -e "$T/b/run/$G" ] || fail "left on B after the cut: $(ls "$T/b/run/$G")"
+
+# ---- round trips: nothing is lost, the guest never boots again ----
+ROUNDS=${LV_MIGRATION_ROUNDS:-10}
+c=$(last_counter "$T/con-a2")
+n=0
+for i in $(seq "$ROUNDS"); do
+    on a "$LVSH" migrate --live $G "$(transport b)" > /dev/null 2>&1 || { fail "round $i: A -> B"; break; }
+    on b "$LVSH" migrate --live $G "$(transport a)" > /dev/null 2>&1 || { fail "round $i: B -> A"; break; }
+    n=$i
+done
+console a "$T/con-a3"
+if wait_for "$T/con-a3" "LV-COUNTER" 15; then
+    first=$(grep -ao 'LV-COUNTER [0-9]*' "$T/con-a3" | head -n1 | awk '{print $2}')
+    [ "$first" -gt "$c" ] && ok "$n round trips: the counter went on ($c -> $first)" ||
+        fail "counter after round trips: $first <= $c"
+else fail "guest does not count after $n round trips"; fi
+grep -aq "LV-GUEST-BOOTED" "$T/con-a3" && fail "the guest booted again during the round trips"
+grep -q "^host=$UUID_A$" <(lease) && grep -q "^state=held$" <(lease) && ok "leases on A after the round trips" ||
+    fail "lease after round trips: $(lease)"
+
 [ $FAILS = 0 ] && echo "all passed" || echo "$FAILS failed"
 [ $FAILS = 0 ]
