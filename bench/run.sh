@@ -240,6 +240,7 @@ bench_tool() {
     "peer_${t}_cmds" "${PFX}m"
     lvb "$t-mem" -k -n "$GUESTS" -w 0 -- "${START[@]}" >&2 || log "$t: memory start failed"
     sleep 1
+    # shellcheck disable=SC2046
     python3 "$LIB/mem.py" "$t" "$GUESTS" "libvirtd,virtlogd" $(grep /memory "$CG_LISTDIR/$t") >> "$RES"
     if declare -F "peer_${t}_dominfo" >/dev/null; then
         log "$t: control round trip"
@@ -252,6 +253,7 @@ bench_tool() {
         "peer_${t}_cmds" "${PFX}d"
         lvb "$t-density" -k -K 100 -n "$DENSITY" -w 0 -T 120 -- "${START[@]}" >&2 || log "$t: density start failed"
         sleep 1
+        # shellcheck disable=SC2046
         python3 "$LIB/mem.py" "$t-density" "$DENSITY" "libvirtd,virtlogd" $(grep /memory "$CG_LISTDIR/$t") >> "$RES"
         "peer_${t}_stop_kept" "${PFX}d" "$DENSITY"
     fi

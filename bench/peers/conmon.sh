@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034   # START, STOP, AFTER, WRAP, CGOPT: read by run.sh
 # Reference "conmon" (memory only): crun's container under conmon 2.1, the
 # per-container monitor podman and CRI-O keep next to every crun container.
 # Same bundle and namespace wrapper as crun.sh. The start script runs conmon

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034   # START, STOP, AFTER, WRAP, CGOPT: read by run.sh
 # Peer "crun" 1.8 with an OCI bundle whose root is the shared rootfs. crun
 # refuses hybrid cgroups here, so it runs in a private mount + cgroup
 # namespace where the v1 hierarchies are remounted with their root at the

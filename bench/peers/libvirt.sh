@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034   # START, STOP, AFTER, WRAP, CGOPT: read by run.sh
 # Peer "libvirt" 9.0 LXC driver: `virsh -c lxc:///system create` (transient
 # domain) and `virsh destroy`. libvirtd and virtlogd are started by hand
 # (-d; no systemd as PID 1 here) and stopped at the end by their pids, inside

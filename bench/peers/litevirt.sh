@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034   # START, STOP, AFTER, WRAP, CGOPT: read by run.sh
 # litevirt: `lvsh define` + `lvsh start` (returns once the guest runs; the
 # supervisor stays, one per guest) and `lvsh destroy` + `lvsh undefine`,
 # with LITEVIRT_CONFDIR/RUNDIR in the bench's temp dir. The domain XML is

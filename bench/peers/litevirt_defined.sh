@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034   # START, STOP, AFTER, WRAP, CGOPT: read by run.sh
 # litevirt, guest already defined (not timed): `lvsh start` / `lvsh destroy`
 # only, what `virsh start` / `virsh destroy` of a persistent domain would be.
 # Latency only (memory and density are litevirt's). Relies on litevirt.sh.

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034   # START, STOP, AFTER, WRAP, CGOPT: read by run.sh
 # Peer "lxc" 5.0: `lxc-start -d` (returns once the container is RUNNING,
 # leaving its `[lxc monitor]` process) and `lxc-stop -k`, with a private
 # lxcpath and a config on the shared rootfs: no network device (empty net

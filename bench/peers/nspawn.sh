@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034   # START, STOP, AFTER, WRAP, CGOPT: read by run.sh
 # Peer "systemd-nspawn" 252 on the shared rootfs, no machined registration
 # (no systemd as PID 1 here), --keep-unit with each instance in its own
 # cgroup (lvb-run -g: what a service manager's scope would give it), private

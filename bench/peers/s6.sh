@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034   # START, STOP, AFTER, WRAP, CGOPT: read by run.sh
 # Reference "s6-supervise" (memory only): the smallest classic per-service
 # supervisor, supervising the same unshare container as the floor. Its own
 # per-guest process is s6-supervise; the `unshare` parent is listed apart.

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034   # START, STOP, AFTER, WRAP, CGOPT: read by run.sh
 # Peer "unshare": the floor. The same namespaces as the others (pid, mount,
 # uts, ipc, net, cgroup), chroot into the rootfs, /proc mounted, nothing else
 # (no cgroup of its own, no /dev, no console, no supervisor left behind).
