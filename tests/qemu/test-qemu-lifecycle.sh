@@ -72,7 +72,7 @@ define() {
 <domain type='qemu'>
   <name>$name</name>
   <memory unit='MiB'>$mem</memory>
-  <vcpu>1</vcpu>
+  <vcpu>1</vcpu>${TOP-}
   <os><type arch='x86_64' machine='pc'>hvm</type>$os</os>
   <features><acpi/></features>
   <devices>
@@ -250,6 +250,21 @@ timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$spice" && ok "SPICE listens on $s
 gpid=$(qemu_pid lvqt-gfx)
 "$LVSH" destroy lvqt-gfx >/dev/null
 check_gone lvqt-gfx "$gpid"
+
+# ---- <memtune>/<cputune> on QEMU's cgroup ----
+TOP="<memtune><hard_limit unit='MiB'>512</hard_limit></memtune><cputune><shares>512</shares></cputune>" \
+    define lvqt-tune "" ""
+out=$("$LVSH" start lvqt-tune 2>&1) || fail "start lvqt-tune: $out"
+upid=$(qemu_pid lvqt-tune)
+memcg=$(sed -n 's/^[0-9]*:memory:\(.*\)$/\1/p' "/proc/$upid/cgroup")
+cpucg=$(sed -n 's/^[0-9]*:[a-z,]*cpu[,:]\(.*\)$/\1/p; s/^[0-9]*:cpu,cpuacct:\(.*\)$/\1/p' "/proc/$upid/cgroup" | head -n1)
+lim=$(cat "/sys/fs/cgroup/memory$memcg/memory.limit_in_bytes" 2>/dev/null)
+[ "$lim" = $((512 * 1024 * 1024)) ] && ok "memtune hard_limit on QEMU's cgroup ($memcg)" ||
+    fail "memory.limit_in_bytes '$lim' in '$memcg'"
+shares=$(cat /sys/fs/cgroup/cpu,cpuacct"$cpucg"/cpu.shares 2>/dev/null || cat /sys/fs/cgroup/cpu"$cpucg"/cpu.shares 2>/dev/null)
+[ "$shares" = 512 ] && ok "cputune shares on QEMU's cgroup" || fail "cpu.shares '$shares' in '$cpucg'"
+"$LVSH" destroy lvqt-tune >/dev/null
+check_gone lvqt-tune "$upid"
 
 # ---- a tap on a bridge (netns/) ----
 ip link add lvqtbr0 type bridge && ip link set lvqtbr0 up
