@@ -265,7 +265,6 @@ int host_conf_load(const char *path, struct host_conf *conf, struct lv_error **e
         _cleanup_free_ char *def_path = NULL;
         if (!path)
                 path = def_path = xasprintf("%s/host.conf", paths_confdir());
-        host_conf_init(conf);
         _cleanup_free_ char *data = NULL;
         size_t len = 0;
         if (access(path, F_OK) < 0 && errno == ENOENT)

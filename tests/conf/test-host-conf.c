@@ -70,6 +70,7 @@ int main(void)
 
         /* defaults, and a missing file is the defaults */
         struct host_conf c;
+        host_conf_init(&c);
         _cleanup_error_ struct lv_error *err = NULL;
         int r = host_conf_load("/nonexistent/host.conf", &c, &err);
         CHECK(r == 0 && c.vnc_port_min == 5900 && c.vnc_port_max == 65535 &&
