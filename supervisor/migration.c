@@ -429,8 +429,8 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
         struct strbuf sb = {0};
         char hu[37];
         domain_uuid_format(c2->hostuuid, hu);
-        strbuf_printf(&sb, "Migrated guest '%s' to host '%s' (%s) in %lld ms", g->name,
-                      c2->hostname, hu, now_ms() - t0);
+        strbuf_printf(&sb, "Migrated guest '%s' to host '%s' (%s) in %lld ms (QEMU's stream %llu ms)",
+                      g->name, c2->hostname, hu, now_ms() - t0, stats.time_elapsed);
         if (stats.downtime_set)
                 strbuf_printf(&sb, ", downtime %llu ms", stats.downtime);
         if (c2->graphics && c2->graphics->port > 0)
