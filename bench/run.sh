@@ -205,11 +205,14 @@ latency_rounds() {
                 cg_enter "$t"
                 WRAP=()
                 CGOPT=()
+                DETACH=0
                 w=0
                 [ "$r" = 1 ] && w=2
                 LVB_COUNT=$((n + w))
                 "peer_${t}_cmds" "${PFX}l${r}x" || exit 1
-                lvb "$t" -n "$n" -w "$w" -R "$RES" -- \
+                det=()
+                [ "$DETACH" = 1 ] && det=(-D)
+                lvb "$t" -n "$n" -w "$w" -R "$RES" "${det[@]}" -- \
                     "${START[@]}" --stop "${STOP[@]}" --after "${AFTER[@]}" >&2 ||
                     log "$t: some runs failed, see $WORK/$t.log"
             )

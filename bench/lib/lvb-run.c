@@ -2,7 +2,7 @@
 /* lvb-run: the benchmark's timing harness (an equivalent of hyperfine for
  * commands whose "done" is an event inside a container, not their exit).
  *
- *   lvb-run [-n N] [-w W] [-k [-K C]] [-g CGDIR] [-T SEC] [-L LOG] [-o TSV] -l LABEL
+ *   lvb-run [-n N] [-w W] [-D] [-k [-K C]] [-g CGDIR] [-T SEC] [-L LOG] [-o TSV] -l LABEL
  *           -m FIFO -- START... [--stop STOP...] [--after AFTER...]
  *
  * Each iteration: t0, spawn START; the payload inside the container writes a
@@ -13,7 +13,8 @@
  * Without STOP, "cycle" is START's exit. With -k the container is left
  * running (memory and density runs) and "total" is the wall time of all
  * iterations (-K C: also "totalC", the wall time of the first C). {i} in any argument becomes the iteration number, {pid} the
- * START pid. -g CGDIR: the START child first moves itself into a new cgroup
+ * START pid. -D: START detaches (returns once the guest runs): wait for
+ * its exit before STOP ("return" = t0 -> START exited). -g CGDIR: the START child first moves itself into a new cgroup
  * CGDIR/{i} in every hierarchy listed in the file CGDIR (one path a line),
  * as a service manager would (used for systemd-nspawn --keep-unit).
  * Output: one line per metric "LABEL METRIC n median min max" (ms), on
@@ -37,7 +38,7 @@
 #define MAX_ITER 10000
 
 static int opt_n = 10, opt_w = 1, opt_timeout = 60, opt_checkpoint;
-static bool opt_keep;
+static bool opt_keep, opt_detach;
 static const char *opt_label = "?", *opt_fifo, *opt_tsv, *opt_log = "/dev/null", *opt_cg, *opt_samples;
 static char **cmd_start, **cmd_stop, **cmd_after;
 
@@ -256,7 +257,7 @@ static char **split_at(char **argv, const char *sep)
 
 static void usage(void)
 {
-        fprintf(stderr, "usage: lvb-run [-n N] [-w W] [-k [-K C]] [-g CGLIST] [-T SEC] [-L LOG] [-o TSV] [-R SAMPLES] -l LABEL "
+        fprintf(stderr, "usage: lvb-run [-n N] [-w W] [-D] [-k [-K C]] [-g CGLIST] [-T SEC] [-L LOG] [-o TSV] [-R SAMPLES] -l LABEL "
                         "-m FIFO -- START... [--stop STOP...] [--after AFTER...]\n");
         exit(2);
 }
@@ -264,8 +265,9 @@ static void usage(void)
 int main(int argc, char **argv)
 {
         int c;
-        while ((c = getopt(argc, argv, "+n:w:kK:g:T:L:o:R:l:m:")) != -1) {
+        while ((c = getopt(argc, argv, "+n:w:kDK:g:T:L:o:R:l:m:")) != -1) {
                 switch (c) {
+                case 'D': opt_detach = true; break;
                 case 'R': opt_samples = optarg; break;
                 case 'K': opt_checkpoint = atoi(optarg); break;
                 case 'n': opt_n = atoi(optarg); break;
@@ -296,7 +298,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "lvb-run: %s: %s\n", opt_fifo, strerror(errno));
                 return 2;
         }
-        static double t_start[MAX_ITER], t_stop[MAX_ITER], t_cycle[MAX_ITER];
+        static double t_start[MAX_ITER], t_stop[MAX_ITER], t_cycle[MAX_ITER], t_return[MAX_ITER];
         int ok = 0, failed = 0;
         double wall0 = 0, wall1 = 0, wall_cp = -1;
 
@@ -333,6 +335,19 @@ int main(int argc, char **argv)
                                 wall_cp = t1 - wall0;
                         continue;
                 }
+                /* -D: START detaches (returns once the guest runs); wait for
+                 * it, so the stop never races a start still in progress */
+                double tr = t1;
+                if (opt_detach && !start_done) {
+                        int r = wait_exit(sp, opt_timeout);
+                        start_done = true;
+                        tr = now_ms();
+                        if (r != 0) {
+                                fprintf(stderr, "lvb-run: %s: iteration %d: start status %d, see %s\n",
+                                        opt_label, it, r, opt_log);
+                                failed++;
+                        }
+                }
                 double t2 = now_ms();
                 int rc = 0;
                 if (cmd_stop && cmd_stop[0]) {
@@ -361,6 +376,7 @@ int main(int argc, char **argv)
                 }
                 if (rec) {
                         t_start[ok] = t1 - t0;
+                        t_return[ok] = tr - t0;
                         t_stop[ok] = t3 - t2;
                         t_cycle[ok] = t3 - t0;
                         ok++;
@@ -368,6 +384,8 @@ int main(int argc, char **argv)
         }
         report("start", t_start, ok);
         if (!opt_keep) {
+                if (opt_detach)
+                        report("return", t_return, ok);
                 report("stop", t_stop, ok);
                 report("cycle", t_cycle, ok);
         } else if (ok > 0) {

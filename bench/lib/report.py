@@ -95,6 +95,8 @@ def main():
     if skipped:
         o.append("")
     o += timing_table(timing, "start", "1. Start latency: command issued → payload ran", tools)
+    o += timing_table(timing, "return", "1c. Start command returned (tools whose start command detaches; "
+                                        "the stop is issued only then)", tools)
     o += timing_table(timing, "stop", "2. Stop latency: stop command issued → tool done", tools)
     o += timing_table(timing, "cycle", "1b. Whole cycle: create, start, payload ran, stop, remove", tools)
 

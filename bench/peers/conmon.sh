@@ -6,6 +6,7 @@
 # container to be created, then `crun start`s it, as podman does.
 peer_conmon_mem_only() { :; }
 peer_conmon_cmds() {
+    DETACH=1   # the start command returns once the guest runs
     WRAP=(unshare -m -C --propagation private "$LIB/cgns-exec.sh")
     START=(sh "$WORK/conmon/start.sh" "$1{i}")
     STOP=(crun --root "$RT/conmon" delete -f "$1{i}")

@@ -6,6 +6,7 @@
 # sees a legacy host and creates its cgroups (cgroupfs manager) below ours.
 # Detached (`crun run -d`): no per-guest process stays on the host side.
 peer_crun_cmds() {
+    DETACH=1   # the start command returns once the guest runs
     WRAP=(unshare -m -C --propagation private "$LIB/cgns-exec.sh")
     START=(crun --root "$RT/crun" run -d --bundle "$WORK/crun/bundle" "$1{i}")
     STOP=(crun --root "$RT/crun" delete -f "$1{i}")

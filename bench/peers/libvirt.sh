@@ -15,6 +15,7 @@ LV_LIBVIRT_DRV=/usr/lib/x86_64-linux-gnu/libvirt/connection-driver
 peer_libvirt_uri() { echo "lxc:///system?socket=$RT/libvirt/libvirt/libvirt-sock"; }
 
 peer_libvirt_cmds() {
+    DETACH=1   # the start command returns once the guest runs
     START=(virsh -q -c "$(peer_libvirt_uri)" create "$WORK/libvirt/xml/$1{i}.xml")
     STOP=(virsh -q -c "$(peer_libvirt_uri)" destroy "$1{i}")
     AFTER=()

@@ -19,6 +19,7 @@ peer_litevirt_find() {
 }
 
 peer_litevirt_cmds() {
+    DETACH=1   # the start command returns once the guest runs
     local lvsh=$LVB_LITEVIRT/lvsh x=$WORK/litevirt/xml
     if "$lvsh" help 2>/dev/null | grep -qE '^ +create '; then
         START=("$lvsh" create "$x/$1{i}.xml")

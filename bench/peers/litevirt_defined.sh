@@ -7,6 +7,7 @@ peer_litevirt_defined_setup() {
     peer_litevirt_setup
 }
 peer_litevirt_defined_cmds() {
+    DETACH=1   # the start command returns once the guest runs
     peer_litevirt_cmds "$1"
     local lvsh=$LVB_LITEVIRT/lvsh x=$WORK/litevirt/xml
     for i in $(seq 0 $((LVB_COUNT - 1))); do

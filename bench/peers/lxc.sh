@@ -5,6 +5,7 @@
 # namespace), proc+sys mounted, autodev, a console pty, cgroups relative to
 # our own cgroup (lxc.cgroup.relative, else LXC escapes to the root cgroup).
 peer_lxc_cmds() {
+    DETACH=1   # the start command returns once the guest runs
     START=(lxc-start -d -n "$1{i}" -P "$RT/lxc" -f "$WORK/lxc/config")
     STOP=(lxc-stop -k -n "$1{i}" -P "$RT/lxc")
     AFTER=()
