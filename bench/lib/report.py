@@ -180,6 +180,12 @@ def main():
     o.append(cmp("start ≤ 1.8× unshare", t_("litevirt", "start"), t_("unshare", "start"), 1.8))
     o.append(cmp("start ≤ crun (issue 7)", t_("litevirt", "start"), t_("crun", "start"), 1.0))
     o.append(cmp("stop ≤ nspawn", t_("litevirt", "stop"), t_("nspawn", "stop"), 1.0))
+    if t_("litevirt_defined", "start"):
+        o.append(cmp("(already defined) start ≤ 0.8× lxc", t_("litevirt_defined", "start"), t_("lxc", "start"), 0.8))
+        o.append(cmp("(already defined) start ≤ 1.8× unshare", t_("litevirt_defined", "start"),
+                     t_("unshare", "start"), 1.8))
+        o.append(cmp("(already defined) start ≤ crun", t_("litevirt_defined", "start"), t_("crun", "start"), 1.0))
+        o.append(cmp("(already defined) stop ≤ nspawn", t_("litevirt_defined", "stop"), t_("nspawn", "stop"), 1.0))
     if lv:
         o.append(f"| supervisor USS ≤ 256 KiB | {lv[1]:.0f} KiB | {'met' if lv[1] <= 256 else '**missed**'} |")
         o.append(f"| supervisor PSS ≤ 400 KiB (< 1 MiB, issue 7) | {lv[2]:.0f} KiB | "
