@@ -971,7 +971,11 @@ static int qemu_reattach(struct lv_guest *g, struct lv_error **err)
                                      ? json_object_get_string(v)
                                      : "";
         bool off = streq(status, "shutdown");
-        bool paused = streq(status, "paused") || streq(status, "prelaunch");
+        bool paused = streq(status, "paused");
+        /* a start that its supervisor did not finish: finish it */
+        if (streq(status, "prelaunch") &&
+            (r = qmp_call(qg->qmp, "cont", NULL, QEMU_CMD_TIMEOUT_MS, NULL, err)) < 0)
+                return r;
         log_info("reattached to QEMU %d (status %s)", (int)pid, status);
         json_object_put(st);
         if ((r = open_console(g, qg, err)) < 0 || (r = write_info(g, qg, err)) < 0)
@@ -985,8 +989,7 @@ static int qemu_reattach(struct lv_guest *g, struct lv_error **err)
                 snprintf(qg->shutdown_reason, sizeof(qg->shutdown_reason), "guest-shutdown");
                 (void)qmp_send(qg->qmp, "quit", NULL, QEMU_CMD_TIMEOUT_MS, NULL, NULL, NULL);
         } else if (paused) {
-                /* the lifecycle starts it as running: keep it so */
-                (void)qmp_call(qg->qmp, "cont", NULL, QEMU_CMD_TIMEOUT_MS, NULL, NULL);
+                return 1; /* suspended by the user before: stays paused */
         }
         return 0;
 }

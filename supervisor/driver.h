@@ -122,6 +122,7 @@ struct lv_driver {
          * (status.json names it): take it over instead of starting a new
          * one, setting g->pid and g->pidfd as start does (the process is
          * not our child: its exit status is not known, exited() gets 0).
+         * Returns 1 when the guest is paused (it stays so), 0 when it runs.
          * What is registered is undone as after start. Optional: without
          * it such a guest is refused, never started twice. */
         int (*reattach)(struct lv_guest *g, struct lv_error **err);

@@ -152,6 +152,7 @@ int supervisor_guest_reattach(struct supervisor *sv, struct lv_error **err)
         if (r < 0)
                 return r;
         r = sv->driver->reattach(g, err);
+        bool paused = r == 1;
         if (r >= 0 && (g->pid <= 0 || g->pidfd < 0))
                 r = lv_error_setf(err, LV_ERR_INTERNAL, "driver '%s' reattached no process",
                                   sv->driver->name);
@@ -170,8 +171,12 @@ int supervisor_guest_reattach(struct supervisor *sv, struct lv_error **err)
                 return r;
         }
         sv->start_time = time(NULL);
-        log_info("guest process %d reattached by the %s driver", (int)g->pid, sv->driver->name);
-        return supervisor_transition(sv, GUEST_EVENT_STARTED, err);
+        log_info("guest process %d reattached by the %s driver%s", (int)g->pid,
+                 sv->driver->name, paused ? " (paused)" : "");
+        r = supervisor_transition(sv, GUEST_EVENT_STARTED, err);
+        if (r >= 0 && paused)
+                r = supervisor_transition(sv, GUEST_EVENT_SUSPEND, err);
+        return r;
 }
 
 static bool restart_allowed(struct supervisor *sv)

@@ -214,6 +214,23 @@ grep -aq "LV-GUEST-BOOTED\|LV-COUNTER 1\b" "$CON2" && fail "the guest restarted 
 [ "$("$LVSH" vncdisplay lvqt-boot)" = "vnc://127.0.0.1:0" ] || fail "vncdisplay after reattach"
 CON=$CON2
 
+# ---- a suspended guest stays suspended across a reattach ----
+"$LVSH" suspend lvqt-boot >/dev/null || fail "suspend before reattach"
+spid=$(cat "$LITEVIRT_RUNDIR/lvqt-boot/supervisor.pid")
+kill -9 "$spid"
+i=0; while [ -d "/proc/$spid" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+out=$("$LVSH" start lvqt-boot 2>&1) || fail "start after supervisor death (paused): $out"
+[ "$("$LVSH" domstate lvqt-boot)" = "paused" ] && ok "reattached guest is still paused" ||
+    fail "state after paused reattach: $("$LVSH" domstate lvqt-boot)"
+"$LVSH" resume lvqt-boot >/dev/null || fail "resume after reattach"
+CON3=$T/console-r.out
+timeout 60 "$LVSH" console lvqt-boot < /dev/null > "$CON3" 2>&1 &
+HELPERS="$HELPERS $!"
+c3=$(last_counter "$CON")
+counter_above "$CON3" "${c3:-0}" 20 && ok "resumed after reattach, counting on" ||
+    fail "no counting after resume: $(tail -c 200 "$CON3")"
+CON=$CON3
+
 # ---- ACPI shutdown ----
 "$LVSH" shutdown lvqt-boot >/dev/null || fail "shutdown"
 if wait_state lvqt-boot "shut off" 60; then ok "ACPI shutdown"; else fail "guest did not shut down"; fi
