@@ -21,6 +21,11 @@ SUP=$B/litevirt-supervisor
 T=$(mktemp -d /tmp/lv-test-fault.XXXXXX)
 export LITEVIRT_CONFDIR=$T/conf LITEVIRT_RUNDIR=$T/run LITEVIRT_LOGDIR=$T/log
 unset LITEVIRT_GUESTDIR LITEVIRT_FAULT
+# Sanitizer builds: daemonized supervisors have no stderr; their reports
+# (leaks at exit, UB) go to files that finish() turns into failures.
+mkdir -p "$T/san"
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$T/san/asan"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$T/san/ubsan:print_stacktrace=1"
 P=ft$$ # guest name prefix: unique, so parallel runs do not meet
 mkdir -p "$T/conf/guests" "$T/rootfs/bin" "$T/rootfs/tmp" "$T/rootfs/proc" "$T/rootfs/sys"
 cp "$BUSYBOX" "$T/rootfs/bin/busybox"
@@ -139,4 +144,15 @@ check_nothing_left() { # NAME WHAT [LINK]
     fi
     grep -q "$T/rootfs" /proc/self/mountinfo && fail "$2: mount of the rootfs left in the host"
     return 0
+}
+
+# The end of a test: sanitizer reports are failures; the summary line;
+# the exit status.
+finish() { # NAME
+    for f in "$T"/san/*; do
+        [ -f "$f" ] || continue
+        fail "sanitizer report $(basename "$f"):"; sed 's/^/    /' "$f" | head -40
+    done
+    [ $fails = 0 ] && echo "all $1 checks passed" || echo "$fails check(s) failed"
+    [ $fails = 0 ]
 }

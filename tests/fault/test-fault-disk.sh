@@ -68,5 +68,4 @@ wait_for "[ ! -e '$T/run/$G' ]"
 check_nothing_left "$G" "destroy with a full state filesystem"
 rm -f "$T/run/.filler"
 
-[ $fails = 0 ] && echo "all fault-disk checks passed" || echo "$fails check(s) failed"
-[ $fails = 0 ]
+finish fault-disk
