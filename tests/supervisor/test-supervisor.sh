@@ -23,6 +23,13 @@ mkdir -p "$T/conf/guests" "$T/rootfs/bin" "$T/rootfs/tmp"
 cp "$BUSYBOX" "$T/rootfs/bin/busybox"
 for a in sh sleep echo cat ls true kill; do ln -s busybox "$T/rootfs/bin/$a"; done
 
+# Under AddressSanitizer, detached supervisors report into files (their
+# stderr is /dev/null): any report fails the test.
+if [ -n "${ASAN_OPTIONS:-}" ]; then
+    export ASAN_OPTIONS="$ASAN_OPTIONS:log_path=$T/sanitizer"
+    export UBSAN_OPTIONS="${UBSAN_OPTIONS:-}:log_path=$T/sanitizer"
+fi
+
 fails=0
 bg_pids=""
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
@@ -316,6 +323,12 @@ kill -TERM "$fpid"; wait "$fpid"; rc=$?
 grep -q "$N info:" "$T/fg.err" && ok "foreground logs to stderr too" || fail "no stderr log"
 check_gone "$N" SIGTERM
 kill "$npid" 2>/dev/null
+
+for f in "$T"/sanitizer.*; do
+    [ -f "$f" ] || continue
+    fail "sanitizer report $f:"
+    head -40 "$f"
+done
 
 echo "$fails failure(s)"
 [ $fails = 0 ]
