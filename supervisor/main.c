@@ -373,8 +373,11 @@ int main(int argc, char **argv)
                 /* The guest stays on the source: nothing may be left here. */
                 if (sv.driver && sv.driver->destroy)
                         (void)sv.driver->destroy(&sv.g, NULL);
+                console_unwatch(&sv);
+                loop_source_freep(&sv.pidfd_source);
                 guest_undo_run(&sv.g);
         }
+        free(TAKE_PTR(sv.g.incoming_uri));
         if (r < 0 && mi)
                 migration_incoming_fail(mi, err);
         migration_incoming_free(TAKE_PTR(mi));

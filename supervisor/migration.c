@@ -446,6 +446,7 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
                         log_warning("cannot remove '%s': %s", path, strerror(errno));
         }
         transport_close(&t, false);
+        varlink_inbuf_clear(&ch.buf);
         host_identity_clear(&id);
         free(job.lock_state);
         *ret_summary = TAKE_PTR(summary);

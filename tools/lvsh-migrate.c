@@ -63,6 +63,7 @@ static int cmd_migrate(int argc, char **argv, struct lv_error **err)
                 }
         }
         lv_disconnect(c);
+        json_object_put(p);
         if (r < 0) {
                 r = lvsh_error_from_client(err, ce);
                 return lv_error_prefix(err, "Failed to migrate domain '%s'\nerror", name);
