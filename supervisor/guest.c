@@ -80,6 +80,7 @@ static void guest_release(struct supervisor *sv)
                 close(sv->g.pidfd);
         sv->g.pidfd = -1;
         sv->g.pid = 0;
+        fault_point("before-undo");
         guest_undo_run(&sv->g);
 }
 
