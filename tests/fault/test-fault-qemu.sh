@@ -63,4 +63,25 @@ grep -q "shutoff (crashed)" "$T/log/$G.log" && ok "the log records shut off (cra
 check_nothing_left "$G" "QEMU killed"
 [ -z "$(procs_with "guest=$G,")" ] || fail "a QEMU of $G is left"
 
+# ---- SIGKILL while a destroyed VM is torn down (before-undo) ----
+G=$P-vnc
+sed "s#<name>[^<]*</name>#<name>$G</name>#; s#</devices>#<graphics type='vnc' autoport='yes'/></devices>#" "$T/vm.xml" >"$T/vnc.xml"
+"$LVSH" define "$T/vnc.xml" >/dev/null || fail "define $G"
+LITEVIRT_FAULT=before-undo "$LVSH" start "$G" >/dev/null 2>&1 || fail "before-undo: start"
+qpid=$(qemu_pid "$G"); spid=$(cat "$T/run/$G/supervisor.pid")
+[ -n "$qpid" ] && bg_pids="$bg_pids $qpid"
+d1=$("$LVSH" vncdisplay "$G" 2>&1)
+"$LVSH" destroy "$G" >/dev/null 2>&1
+wait_for "! alive $spid" && grep -q "fault point 'before-undo' reached" "$T/log/$G.log" &&
+    ok "before-undo: the supervisor died while tearing down" || fail "before-undo: fault not reached"
+wait_for "! alive $qpid" || fail "before-undo: QEMU $qpid still runs"
+check_nothing_left "$G" "before-undo (QEMU)"
+[ -z "$(procs_with "guest=$G,")" ] || fail "a QEMU of $G is left"
+"$LVSH" start "$G" >/dev/null 2>&1 && [ "$("$LVSH" vncdisplay "$G" 2>&1)" = "$d1" ] &&
+    ok "before-undo: starts again with the same VNC display ($d1): no port lease left" ||
+    fail "before-undo: start again: display '$("$LVSH" vncdisplay "$G" 2>&1)' vs '$d1'"
+qpid=$(qemu_pid "$G"); [ -n "$qpid" ] && bg_pids="$bg_pids $qpid"
+"$LVSH" destroy "$G" >/dev/null 2>&1; wait_for "[ ! -e '$T/run/$G' ]"
+check_nothing_left "$G" "destroy after before-undo (QEMU)"
+
 finish fault-qemu

@@ -2,7 +2,8 @@
 # SIGKILL of the supervisor at each step of a container start (fault
 # points of util/fault.h, chosen with LITEVIRT_FAULT): after the cgroup is
 # made, after clone, after the network is set up, after init's exec, and
-# just before the guest is reported running. Each time `lvsh start`
+# just before the guest is reported running; and while a destroyed guest
+# is torn down (before-undo). Each time `lvsh start`
 # must fail, and once lvsh has looked at the guest nothing may be left
 # (process, cgroup, host link, mount, state directory, lock); the
 # definition is unchanged and the guest starts again. Needs root.
@@ -42,6 +43,27 @@ for fault in lxc-after-cgroup lxc-after-clone lxc-after-network lxc-after-exec b
     wait_for "[ ! -e '$T/run/$G' ]"
     check_nothing_left "$G" "$fault, destroy after the new start" "$link"
 done
+
+# SIGKILL while the guest is being torn down: init is dead, none of the
+# start's undo steps ran (cgroups, veth, console, state directory).
+G=$P-undo
+link=${P}vundo
+define "$G" "while :; do sleep 1; done" destroy "<interface type='bridge'>
+      <source bridge='br0'/>
+      <target dev='$link'/>
+    </interface>"
+LITEVIRT_FAULT=before-undo "$LVSH" start "$G" >/dev/null 2>&1 && [ "$("$LVSH" domstate "$G")" = running ] ||
+    fail "before-undo: the start itself failed"
+spid=$(cat "$T/run/$G/supervisor.pid" 2>/dev/null)
+out=$("$LVSH" destroy "$G" 2>&1)
+ok "before-undo: lvsh destroy says: $(echo "$out" | tail -1)"
+wait_for "! alive $spid" || fail "before-undo: the supervisor did not die"
+grep -q "fault point 'before-undo' reached" "$T/log/$G.log" || fail "before-undo: fault point not reached"
+check_nothing_left "$G" "before-undo" "$link"
+"$LVSH" start "$G" >/dev/null 2>&1 && [ "$("$LVSH" domstate "$G")" = running ] &&
+    ok "before-undo: starts again" || fail "before-undo: start again"
+"$LVSH" destroy "$G" >/dev/null 2>&1; wait_for "[ ! -e '$T/run/$G' ]"
+check_nothing_left "$G" "before-undo, destroy after the new start" "$link"
 
 # A fault point that is not reached changes nothing.
 G=$P-none
