@@ -1,9 +1,10 @@
 #!/bin/sh
 # Faults around a running container: hostile and heavy control clients
 # (tests/fault/fault-clients.c), the container's init killed from outside
-# (on_crash destroy / preserve), and the supervisor killed while a console
-# client is attached. Checked from outside: lvsh domstate/list, /proc,
-# the guest's cgroups, the state directory. Needs root.
+# (on_crash destroy / preserve), the supervisor killed while a console
+# client is attached, 8 concurrent starts of one guest. Checked from
+# outside: lvsh domstate/list, /proc, the guest's cgroups, the state
+# directory. Needs root.
 . "$(dirname "$0")/lib.sh"
 CLIENTS=$B/tests/fault/fault-clients
 
@@ -73,5 +74,24 @@ wait_for "! alive $ipid" || fail "init outlived its supervisor"
 check_nothing_left "$G" "supervisor killed under a console client"
 "$LVSH" start "$G" >/dev/null && ok "starts again" || fail "start after console fault"
 "$LVSH" destroy "$G" >/dev/null 2>&1; wait_for "[ ! -e '$T/run/$G' ]"
+
+# ---- 8 concurrent starts of one guest: exactly one supervisor ----
+G=$P-race
+define "$G" "while :; do sleep 1; done"
+i=0; rpids=""
+while [ $i -lt 8 ]; do
+    "$LVSH" start "$G" >"$T/race.$i" 2>&1 &
+    rpids="$rpids $!"; i=$((i + 1))
+done
+won=0; lost=0
+for p in $rpids; do
+    if wait "$p"; then won=$((won + 1)); else lost=$((lost + 1)); fi
+done
+[ $won = 1 ] && [ $lost = 7 ] && ok "8 concurrent starts: one started, 7 refused ($(cat "$T"/race.* | grep -v "^error: Failed\|started\|^$" | sort | uniq -c | sed 's/^ *//' | head -2 | tr '\n' ';'))" ||
+    fail "8 concurrent starts: $won started, $lost refused: $(cat "$T"/race.*)"
+n=$(procs_with "lv-mark-$P-$G" | wc -l)
+[ "$n" = 1 ] && [ "$("$LVSH" domstate "$G")" = running ] && ok "one init, running" || fail "$n inits after the race"
+"$LVSH" destroy "$G" >/dev/null 2>&1; wait_for "[ ! -e '$T/run/$G' ]"
+check_nothing_left "$G" "destroy after the start race"
 
 finish fault-guest
