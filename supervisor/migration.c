@@ -598,6 +598,9 @@ int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *
         if (r < 0)
                 return r;
         log_info("migration: stream expected on %s", uri);
+        /* Test-only failure injection: the destination QEMU dies as the
+         * stream is about to start. */
+        bool kill_qemu = streq(getenv("LV_MIGRATION_TEST_FAIL"), "qemu-dies");
         /* Prepare's answer: the new graphics ports and the stream's URI. */
         _cleanup_cookie_ struct cookie *c2 = NULL;
         r = local_cookie(g, &mi->id, &c2, err);
@@ -628,6 +631,8 @@ int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *
         json_object_put(m);
         if (r < 0)
                 return r;
+        if (kill_qemu && g->pid > 0)
+                kill(g->pid, SIGKILL);
 
         /* Finish */
         struct json_object *o = NULL;

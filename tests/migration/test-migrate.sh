@@ -241,6 +241,17 @@ grep -q "^host=$UUID_A$" <(lease) && grep -q "^state=held$" <(lease) && ok "leas
 i=0; while [ $i -lt 50 ] && [ -e "$T/b/run/$G" ]; do sleep 0.1; i=$((i + 1)); done
 [ ! -e "$T/b/run/$G" ] && ok "nothing left on B after the failed Finish" || fail "left on B: $(ls "$T/b/run/$G")"
 
+# ---- the destination QEMU dies as the stream starts (test-only hook) ----
+c=$(last_counter "$T/con-a2")
+out=$(on a "$LVSH" migrate --live $G "LV_MIGRATION_TEST_FAIL=qemu-dies $(transport b)" 2>&1)
+[ $? != 0 ] && ok "destination QEMU death reported: ${out##*error: }" || fail "destination QEMU death: $out"
+wait_for "$T/con-a2" "LV-COUNTER $((c + 3))\b" 15 && ok "guest still counts on A after the destination QEMU died" ||
+    fail "guest does not count on A after the destination QEMU died"
+grep -q "^host=$UUID_A$" <(lease) && grep -q "^state=held$" <(lease) && ok "leases held by A" ||
+    fail "lease after the destination QEMU died: $(lease)"
+i=0; while [ $i -lt 50 ] && [ -e "$T/b/run/$G" ]; do sleep 0.1; i=$((i + 1)); done
+[ ! -e "$T/b/run/$G" ] || fail "left on B after its QEMU died: $(ls "$T/b/run/$G")"
+
 # ---- the network between the hosts is cut: QEMU's stream cannot flow ----
 ip -n "$NSA" link set lvmig-va$$ down
 c=$(last_counter "$T/con-a2")
