@@ -17,7 +17,6 @@ fi
 
 B=${LV_BUILD_ROOT:?}
 LVSH=$B/lvsh
-SUP=$B/litevirt-supervisor
 T=$(mktemp -d /tmp/lv-test-fault.XXXXXX)
 export LITEVIRT_CONFDIR=$T/conf LITEVIRT_RUNDIR=$T/run LITEVIRT_LOGDIR=$T/log
 unset LITEVIRT_GUESTDIR LITEVIRT_FAULT
@@ -93,7 +92,7 @@ cleanup() {
             find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
         done
     done
-    grep -o " $T[^ ]*" /proc/self/mountinfo 2>/dev/null | sort -r | while read -r m; do
+    grep -o " ${T}[^ ]*" /proc/self/mountinfo 2>/dev/null | sort -r | while read -r m; do
         umount -l "$m" 2>/dev/null
     done
     rm -rf "$T"
