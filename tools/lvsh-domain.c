@@ -187,8 +187,10 @@ static int read_verdict(int fd, char *buf, size_t size)
 
 static int cmd_start(int argc, char **argv, struct lv_error **err)
 {
+        static const char *const flags[] = {"console", NULL};
+        bool set[1] = {false};
         const char *name;
-        int r = lvsh_args_parse(lvsh_find_command("start"), argc, argv, NULL, NULL, NULL, NULL,
+        int r = lvsh_args_parse(lvsh_find_command("start"), argc, argv, flags, set, NULL, NULL,
                                 &name, err);
         if (r < 0)
                 return r;
@@ -241,6 +243,11 @@ static int cmd_start(int argc, char **argv, struct lv_error **err)
                                      name);
         if (n >= 2 && streq(verdict, "ok")) {
                 printf("Domain '%s' started\n\n", name);
+                if (set[0]) {
+                        fflush(stdout);
+                        char *cargv[] = {"console", (char *)name, NULL};
+                        return lvsh_cmd_console(2, cargv, err);
+                }
                 return 0;
         }
         if (n <= 0) {
@@ -612,9 +619,10 @@ static int cmd_event(int argc, char **argv, struct lv_error **err)
 }
 
 const struct lvsh_command lvsh_domain_commands[] = {
-        {"start", "NAME", "start a (previously defined) inactive domain",
+        {"start", "NAME [--console]", "start a (previously defined) inactive domain",
          "    Spawns the guest's supervisor, which runs it; returns once the guest\n"
-         "    runs, or prints why it could not start (leaving nothing behind).",
+         "    runs, or prints why it could not start (leaving nothing behind).\n"
+         "    --console attaches to the console once it runs.",
          cmd_start},
         {"shutdown", "NAME [--timeout SECONDS] [--wait]", "gracefully shutdown a domain",
          "    Asks the guest to shut down (a container's init is signalled, a VM gets\n"

@@ -201,8 +201,10 @@ grep -q "shutoff (destroyed)" "$T/log/$G.log" && ok "log records the end (destro
 [ "$("$LVSH" domstate "$G")" = "shut off" ] && ok "domstate: shut off" || fail "domstate after destroy"
 out=$("$LVSH" destroy "$G" 2>&1) && fail "destroy of a stopped guest" || { echo "$out" | grep -q "domain is not running" && ok "destroy of a stopped guest refused" || fail "destroy again: $out"; }
 
-# ---- start again right away (nothing held) ----
-"$LVSH" start "$G" >/dev/null && ok "start again after destroy" || fail "restart after destroy"
+# ---- start again right away (nothing held), with the console ----
+printf 'again-$$\n\035' | "$LVSH" start "$G" --console >"$T/sc.out" 2>&1 &&
+    grep -q "^Domain '$G' started" "$T/sc.out" && grep -q "^Connected to domain '$G'" "$T/sc.out" &&
+    ok "start --console right after destroy" || fail "start --console: $(cat "$T/sc.out")"
 
 # ---- SIGKILL of the supervisor ----
 spid=$(cat "$T/run/$G/supervisor.pid"); ipid=$(status_field "$G" pid)
