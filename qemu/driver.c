@@ -23,6 +23,7 @@
 #include "netns/guest_net.h"
 #include "netns/netns.h"
 #include "qemu/command.h"
+#include "qemu/driver_priv.h"
 #include "qemu/migration.h"
 #include "qemu/ports.h"
 #include "qemu/qmp.h"
@@ -34,29 +35,6 @@
 #include "util/log.h"
 #include "util/paths.h"
 #include "util/strbuf.h"
-
-#define QEMU_START_TIMEOUT_MS 30000
-#define QEMU_CMD_TIMEOUT_MS 10000
-#define QEMU_QMP_FD 3
-#define QEMU_MAX_LEASES 16
-
-struct qemu_guest {
-        struct cgroup *cg;
-        struct qmp *qmp;
-        struct loop_source *qmp_source;
-        struct port_lease leases[QEMU_MAX_LEASES];
-        int n_leases;
-        struct qemu_graphics_ports gports[8];
-        int n_gports;
-        char *listen[8];
-        int proc_pidfd; /* our own pidfd for the undo */
-        pid_t pid;
-        /* what the last SHUTDOWN event said */
-        bool shutdown_seen;
-        char shutdown_reason[32];
-        /* after `quit`: QEMU must be gone by then */
-        struct loop_source *quit_timer;
-};
 
 /* ---- host checks ---- */
 
@@ -118,13 +96,13 @@ static int qemu_check(const struct domain_def *def, struct lv_error **err)
 
 /* ---- undo steps ---- */
 
-static void undo_driver_data(struct lv_guest *g, void *data)
+void qemu_undo_driver_data(struct lv_guest *g, void *data)
 {
         if (g->driver_data == data)
                 g->driver_data = NULL;
 }
 
-static void undo_ports(struct lv_guest *g, void *data)
+void qemu_undo_ports(struct lv_guest *g, void *data)
 {
         struct qemu_guest *qg = data;
         for (int i = 0; i < qg->n_leases; i++)
@@ -166,7 +144,7 @@ static void undo_process(struct lv_guest *g, void *data)
         qg->proc_pidfd = -1;
 }
 
-static void undo_qmp(struct lv_guest *g, void *data)
+void qemu_undo_qmp(struct lv_guest *g, void *data)
 {
         struct qemu_guest *qg = data;
         loop_source_freep(&qg->quit_timer);
@@ -215,7 +193,7 @@ static int reserve_graphics(struct lv_guest *g, struct qemu_guest *qg, struct lv
                 return r;
         }
         _cleanup_free_ char *dir = ports_dir();
-        guest_undo_push(g, "graphics ports", undo_ports, qg, NULL);
+        guest_undo_push(g, "graphics ports", qemu_undo_ports, qg, NULL);
         qg->n_gports = def->n_graphics < 8 ? def->n_graphics : 8;
         for (int i = 0; i < qg->n_gports && r >= 0; i++) {
                 const struct domain_graphics *gr = &def->graphics[i];
@@ -369,7 +347,7 @@ static int on_quit_timeout(struct loop_source *s, void *data)
         return 0;
 }
 
-static void on_qmp_event(struct qmp *q, const char *event, struct json_object *data,
+void qemu_on_qmp_event(struct qmp *q, const char *event, struct json_object *data,
                          void *userdata)
 {
         struct lv_guest *g = userdata;
@@ -404,7 +382,7 @@ static void on_qmp_event(struct qmp *q, const char *event, struct json_object *d
         }
 }
 
-static int on_qmp_io(struct loop_source *s, int fd, uint32_t revents, void *data)
+int qemu_on_qmp_io(struct loop_source *s, int fd, uint32_t revents, void *data)
 {
         struct lv_guest *g = data;
         struct qemu_guest *qg = g->driver_data;
@@ -449,7 +427,7 @@ static int qmp_connect_listening(const char *path, int *ret, struct lv_error **e
         return 0;
 }
 
-static int write_info(struct lv_guest *g, struct qemu_guest *qg, struct lv_error **err)
+int qemu_write_info(struct lv_guest *g, struct qemu_guest *qg, struct lv_error **err)
 {
         struct json_object *o = json_object_new_object();
         json_object_object_add(o, "pid", json_object_new_int(qg->pid));
@@ -480,7 +458,7 @@ static int write_info(struct lv_guest *g, struct qemu_guest *qg, struct lv_error
         return r;
 }
 
-static int open_console(struct lv_guest *g, struct qemu_guest *qg, struct lv_error **err)
+int qemu_open_console(struct lv_guest *g, struct qemu_guest *qg, struct lv_error **err)
 {
         _cleanup_free_ char *id = qemu_command_serial_chardev(g->def, 0);
         if (!id)
@@ -546,7 +524,7 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
         for (int i = 0; i < QEMU_MAX_LEASES; i++)
                 qg->leases[i].lock_fd = -1;
         g->driver_data = qg;
-        guest_undo_push(g, "qemu driver state", undo_driver_data, qg, free);
+        guest_undo_push(g, "qemu driver state", qemu_undo_driver_data, qg, free);
 
         if ((r = reserve_graphics(g, qg, err)) < 0)
                 return r;
@@ -675,8 +653,8 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
                 lv_error_free(qerr);
                 return r;
         }
-        qmp_set_event_handler(qg->qmp, on_qmp_event, g);
-        guest_undo_push(g, "QMP connection", undo_qmp, qg, NULL);
+        qmp_set_event_handler(qg->qmp, qemu_on_qmp_event, g);
+        guest_undo_push(g, "QMP connection", qemu_undo_qmp, qg, NULL);
 
         /* set-up while paused */
         for (int i = 0; i < qg->n_gports; i++) {
@@ -693,11 +671,11 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
                     0)
                         return r;
         }
-        if ((r = open_console(g, qg, err)) < 0)
+        if ((r = qemu_open_console(g, qg, err)) < 0)
                 return r;
-        if ((r = write_info(g, qg, err)) < 0)
+        if ((r = qemu_write_info(g, qg, err)) < 0)
                 return r;
-        if ((r = loop_add_io(g->loop, qmp_fd(qg->qmp), EPOLLIN, on_qmp_io, g, &qg->qmp_source,
+        if ((r = loop_add_io(g->loop, qmp_fd(qg->qmp), EPOLLIN, qemu_on_qmp_io, g, &qg->qmp_source,
                              err)) < 0)
                 return r;
         /* A migration destination stays paused until Finish (migration.c). */
@@ -822,178 +800,6 @@ static int qemu_exited(struct lv_guest *g, int status)
         return GUEST_EXIT_CRASH;
 }
 
-/* ---- status.json and reattach ---- */
-
-static void qemu_status(struct lv_guest *g, struct json_object *out)
-{
-        struct qemu_guest *qg = g->driver_data;
-        if (!qg)
-                return;
-        _cleanup_free_ char *sock = paths_state_file(g->name, "qmp.sock");
-        json_object_object_add(out, "qmp", json_object_new_string(sock));
-        struct json_object *gr = json_object_new_array();
-        for (int i = 0; i < qg->n_gports; i++) {
-                struct json_object *e = json_object_new_object();
-                json_object_object_add(
-                        e, "type",
-                        json_object_new_string(domain_graphics_type_to_string(
-                                g->def->graphics[i].type)));
-                json_object_object_add(e, "listen", json_object_new_string(qg->listen[i]));
-                json_object_object_add(e, "port", json_object_new_int(qg->gports[i].port));
-                json_object_array_add(gr, e);
-        }
-        json_object_object_add(out, "graphics", gr);
-}
-
-static void undo_stale_cgroup(struct lv_guest *g, void *data)
-{
-        struct qemu_guest *qg = data;
-        /* only once QEMU is gone: a failed reattach must not kill it */
-        if (qg->proc_pidfd >= 0 &&
-            syscall(SYS_pidfd_send_signal, qg->proc_pidfd, 0, NULL, 0) == 0)
-                return;
-        struct lv_error *e = NULL;
-        if (cgroup_guest_cleanup_stale(g->name, &e) < 0) {
-                log_warning("guest '%s': %s", g->name, e->message);
-                lv_error_free(e);
-        }
-}
-
-static void undo_reattached_pidfd(struct lv_guest *g, void *data)
-{
-        struct qemu_guest *qg = data;
-        if (qg->proc_pidfd >= 0)
-                close(qg->proc_pidfd);
-        qg->proc_pidfd = -1;
-}
-
-static int read_info(const char *name, struct json_object **ret, struct lv_error **err)
-{
-        _cleanup_free_ char *path = paths_state_file(name, "qemu.json");
-        _cleanup_free_ char *data = NULL;
-        size_t len;
-        int r = file_read_bounded(path, 64 * 1024, &data, &len, err);
-        if (r < 0)
-                return r;
-        struct json_object *o = json_tokener_parse(data);
-        if (!o || !json_object_is_type(o, json_type_object)) {
-                if (o)
-                        json_object_put(o);
-                return lv_error_setf(err, LV_ERR_PROTOCOL, "'%s' is malformed", path);
-        }
-        *ret = o;
-        return 0;
-}
-
-static bool is_our_qemu(pid_t pid, const char *name)
-{
-        _cleanup_free_ char *path = xasprintf("/proc/%d/cmdline", (int)pid);
-        _cleanup_free_ char *data = NULL;
-        size_t len;
-        struct lv_error *e = NULL;
-        if (file_read_bounded(path, 1 << 20, &data, &len, &e) < 0) {
-                lv_error_free(e);
-                return false;
-        }
-        _cleanup_free_ char *want = xasprintf("guest=%s,", name);
-        bool qemu = strstr(data, "qemu-system-") != NULL;
-        for (size_t i = 0; i < len; i += strlen(data + i) + 1)
-                if (qemu && startswith(data + i, want))
-                        return true;
-        return false;
-}
-
-static int qemu_reattach(struct lv_guest *g, struct lv_error **err)
-{
-        struct json_object *info = NULL, *v;
-        int r = read_info(g->name, &info, err);
-        if (r < 0)
-                return lv_error_prefix(err, "cannot reattach");
-        pid_t pid = json_object_object_get_ex(info, "pid", &v) ? json_object_get_int(v) : 0;
-        if (pid <= 0 || !is_our_qemu(pid, g->name)) {
-                json_object_put(info);
-                return lv_error_setf(err, ESRCH, "cannot reattach: no QEMU of guest '%s' runs "
-                                                 "(pid %d)",
-                                     g->name, (int)pid);
-        }
-        struct qemu_guest *qg = xcalloc(1, sizeof(*qg));
-        qg->proc_pidfd = -1;
-        for (int i = 0; i < QEMU_MAX_LEASES; i++)
-                qg->leases[i].lock_fd = -1;
-        g->driver_data = qg;
-        guest_undo_push(g, "qemu driver state", undo_driver_data, qg, free);
-        guest_undo_push(g, "stale cgroup", undo_stale_cgroup, qg, NULL);
-
-        int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-        if (pidfd < 0) {
-                json_object_put(info);
-                return lv_error_set(err, errno, "cannot reattach to QEMU %d", (int)pid);
-        }
-        qg->pid = pid;
-        qg->proc_pidfd = fcntl(pidfd, F_DUPFD_CLOEXEC, 3);
-        guest_undo_push(g, "QEMU pidfd", undo_reattached_pidfd, qg, NULL);
-        g->pid = pid;
-        g->pidfd = pidfd;
-
-        /* the ports it listens on stay ours */
-        _cleanup_free_ char *dir = ports_dir();
-        guest_undo_push(g, "graphics ports", undo_ports, qg, NULL);
-        struct json_object *arr = NULL;
-        if (json_object_object_get_ex(info, "graphics", &arr) &&
-            json_object_is_type(arr, json_type_array))
-                for (size_t i = 0; i < json_object_array_length(arr) && i < 8; i++) {
-                        struct json_object *e = json_object_array_get_idx(arr, i), *p, *l, *w;
-                        if (!json_object_object_get_ex(e, "port", &p) ||
-                            !json_object_object_get_ex(e, "listen", &l))
-                                continue;
-                        qg->gports[i] = (struct qemu_graphics_ports){json_object_get_int(p), -1,
-                                                                     -1};
-                        if (json_object_object_get_ex(e, "websocket", &w))
-                                qg->gports[i].websocket = json_object_get_int(w);
-                        qg->listen[i] = xstrdup(json_object_get_string(l));
-                        qg->n_gports = (int)i + 1;
-                        if (qg->n_leases < QEMU_MAX_LEASES &&
-                            ports_reserve_exact(dir, "graphics", qg->gports[i].port, NULL, false,
-                                                &qg->leases[qg->n_leases], NULL) == 0)
-                                qg->n_leases++;
-                }
-        json_object_put(info);
-
-        _cleanup_free_ char *sock = paths_state_file(g->name, "qmp.sock");
-        if ((r = qmp_connect(sock, QEMU_CMD_TIMEOUT_MS, &qg->qmp, err)) < 0)
-                return lv_error_prefix(err, "cannot reattach to QEMU %d", (int)pid);
-        qmp_set_event_handler(qg->qmp, on_qmp_event, g);
-        guest_undo_push(g, "QMP connection", undo_qmp, qg, NULL);
-        struct json_object *st = NULL;
-        if ((r = qmp_call(qg->qmp, "query-status", NULL, QEMU_CMD_TIMEOUT_MS, &st, err)) < 0)
-                return r;
-        const char *status = json_object_object_get_ex(st, "status", &v)
-                                     ? json_object_get_string(v)
-                                     : "";
-        bool off = streq(status, "shutdown");
-        bool paused = streq(status, "paused");
-        /* a start that its supervisor did not finish: finish it */
-        if (streq(status, "prelaunch") &&
-            (r = qmp_call(qg->qmp, "cont", NULL, QEMU_CMD_TIMEOUT_MS, NULL, err)) < 0)
-                return r;
-        log_info("reattached to QEMU %d (status %s)", (int)pid, status);
-        json_object_put(st);
-        if ((r = open_console(g, qg, err)) < 0 || (r = write_info(g, qg, err)) < 0)
-                return r;
-        if ((r = loop_add_io(g->loop, qmp_fd(qg->qmp), EPOLLIN, on_qmp_io, g, &qg->qmp_source,
-                             err)) < 0)
-                return r;
-        if (off) {
-                /* it powered off while nobody watched: finish it */
-                qg->shutdown_seen = true;
-                snprintf(qg->shutdown_reason, sizeof(qg->shutdown_reason), "guest-shutdown");
-                (void)qmp_send(qg->qmp, "quit", NULL, QEMU_CMD_TIMEOUT_MS, NULL, NULL, NULL);
-        } else if (paused) {
-                return 1; /* suspended by the user before: stays paused */
-        }
-        return 0;
-}
-
 const struct lv_driver qemu_driver = {
         .name = "qemu",
         .check = qemu_check,
@@ -1032,5 +838,5 @@ int qemu_guest_graphics(struct lv_guest *g, int n, struct qemu_graphics_ports *r
 void qemu_guest_qmp_event(struct qmp *q, const char *event, struct json_object *data,
                           void *userdata)
 {
-        on_qmp_event(q, event, data, userdata);
+        qemu_on_qmp_event(q, event, data, userdata);
 }

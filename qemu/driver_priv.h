@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Internals of the QEMU driver shared by qemu/driver.c (start, lifecycle)
+ * and qemu/reattach.c (status.json, taking over a running QEMU). */
+
+#include <json-c/json.h>
+#include <stdint.h>
+
+#include "qemu/command.h"
+#include "qemu/ports.h"
+#include "qemu/qmp.h"
+#include "supervisor/driver.h"
+#include "supervisor/loop.h"
+
+#define QEMU_START_TIMEOUT_MS 30000
+#define QEMU_CMD_TIMEOUT_MS 10000
+#define QEMU_QMP_FD 3
+#define QEMU_MAX_LEASES 16
+
+struct qemu_guest {
+        struct cgroup *cg;
+        struct qmp *qmp;
+        struct loop_source *qmp_source;
+        struct port_lease leases[QEMU_MAX_LEASES];
+        int n_leases;
+        struct qemu_graphics_ports gports[8];
+        int n_gports;
+        char *listen[8];
+        int proc_pidfd; /* our own pidfd for the undo */
+        pid_t pid;
+        /* what the last SHUTDOWN event said */
+        bool shutdown_seen;
+        char shutdown_reason[32];
+        /* after `quit`: QEMU must be gone by then */
+        struct loop_source *quit_timer;
+};
+
+/* undo steps (guest_undo_push) */
+void qemu_undo_driver_data(struct lv_guest *g, void *data);
+void qemu_undo_ports(struct lv_guest *g, void *data);
+void qemu_undo_qmp(struct lv_guest *g, void *data);
+/* QMP events and input while the guest runs (userdata/data: the guest) */
+void qemu_on_qmp_event(struct qmp *q, const char *event, struct json_object *data,
+                       void *userdata);
+int qemu_on_qmp_io(struct loop_source *s, int fd, uint32_t revents, void *data);
+/* Open the serial pty QEMU made as the guest's console (registers its undo). */
+int qemu_open_console(struct lv_guest *g, struct qemu_guest *qg, struct lv_error **err);
+/* $RUNDIR/NAME/qemu.json: pid, QMP socket, graphics, console. */
+int qemu_write_info(struct lv_guest *g, struct qemu_guest *qg, struct lv_error **err);
+
+/* qemu/reattach.c */
+void qemu_status(struct lv_guest *g, struct json_object *out);
+int qemu_reattach(struct lv_guest *g, struct lv_error **err);
