@@ -213,10 +213,6 @@ static int load_definition(const char *name, struct domain_def **ret, struct lv_
                 return -ENOENT;
         struct domain_def *def = NULL;
         int r = xml->domain_parse_file(path, &def, err);
-        /* The supervisor lives long and parses nothing more: drop libxml2
-         * and what it allocated (docs/supervisor.md, memory). */
-        conf_xml_unload();
-        malloc_trim(0);
         if (r < 0)
                 return r;
         if (!streq(def->name, name)) {
@@ -396,6 +392,11 @@ int main(int argc, char **argv)
                 }
         } else {
                 report_ready(&sv, "ok");
+                /* The supervisor lives long and parses nothing more: drop
+                 * libxml2 and what it allocated (docs/supervisor.md,
+                 * memory) — after the report, off `lvsh start`'s path. */
+                conf_xml_unload();
+                malloc_trim(0);
                 _cleanup_free_ char *st = xasprintf("READY=1\nMAINPID=%d\nSTATUS=Guest '%s' is running",
                                                     (int)getpid(), o.name);
                 notify(&sv, st);
