@@ -75,6 +75,13 @@ static void peer_stop(pid_t pid)
         qt_kill(pid);
 }
 
+static void count_reset(struct qmp *q, const char *event, struct json_object *data,
+                        void *userdata)
+{
+        if (streq(event, "RESET"))
+                (*(int *)userdata)++;
+}
+
 static void test_parse_shapes(void **state)
 {
         struct qmp_message m = {0};
@@ -136,22 +143,68 @@ static void test_handshake_and_error_reply(void **state)
         int fd;
         pid_t peer = peer_start(&fd,
                                 GREETING CAPS_OK
-                                "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, "
+                                "\001{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, "
                                 "\"event\": \"RESET\", \"data\": {\"guest\": true}}\r\n"
-                                "\001{\"error\": {\"class\": \"CommandNotFound\", \"desc\": "
+                                "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": "
                                 "\"The command nope has not been found\"}, \"id\": \"lv-2\"}\r\n",
                                 0);
         struct qmp *q = NULL;
         struct lv_error *err = NULL;
         assert_int_equal(qmp_open_fd(fd, "peer", 2000, &q, &err), 0);
         assert_int_equal(qmp_qemu_version(q), 7002022);
+        int resets = 0;
+        qmp_set_event_handler(q, count_reset, &resets);
         int r = qmp_call(q, "nope", NULL, 2000, NULL, &err);
         assert_true(r < 0);
         if (!strstr(err->message, "has not been found"))
                 fail_msg("%s", err->message);
         assert_non_null(strstr(err->message, "'nope'"));
         lv_error_free(err);
+        assert_int_equal(resets, 1); /* the event that came before the reply */
         assert_false(qmp_is_closed(q));
+        qmp_free(q);
+        peer_stop(peer);
+}
+
+struct timeout_result {
+        bool called;
+        int code;
+};
+
+static void on_reply(struct qmp *q, struct json_object *ret, const struct lv_error *e,
+                     void *userdata)
+{
+        struct timeout_result *t = userdata;
+        t->called = true;
+        t->code = e ? e->code : 0;
+}
+
+/* An asynchronous command whose reply never comes fails with ETIMEDOUT
+ * once its deadline passed, and the connection is closed. */
+static void test_async_timeout(void **state)
+{
+        int fd;
+        pid_t peer = peer_start(&fd, GREETING CAPS_OK, 0);
+        struct qmp *q = NULL;
+        struct lv_error *err = NULL;
+        assert_int_equal(qmp_open_fd(fd, "peer", 2000, &q, &err), 0);
+        assert_int_equal(qmp_timeout_ms(q), -1);
+        struct timeout_result t = {0};
+        assert_int_equal(qmp_send(q, "query-status", NULL, 50, on_reply, &t, &err), 0);
+        int left = qmp_timeout_ms(q);
+        assert_true(left >= 0 && left <= 50);
+        qmp_check_timeouts(q);
+        assert_false(t.called); /* not yet due */
+        struct pollfd pfd = {.fd = qmp_fd(q), .events = POLLIN};
+        while (qmp_timeout_ms(q) > 0)
+                poll(&pfd, 1, qmp_timeout_ms(q));
+        qmp_check_timeouts(q);
+        assert_true(t.called);
+        assert_int_equal(t.code, ETIMEDOUT);
+        assert_true(qmp_is_closed(q));
+        /* further commands fail at once */
+        assert_int_equal(qmp_call(q, "query-status", NULL, 1000, NULL, &err), -ECONNRESET);
+        lv_error_free(err);
         qmp_free(q);
         peer_stop(peer);
 }
@@ -342,6 +395,7 @@ int main(void)
                 cmocka_unit_test(test_malformed_reply),
                 cmocka_unit_test(test_huge_reply),
                 cmocka_unit_test(test_reply_never_comes),
+                cmocka_unit_test(test_async_timeout),
                 cmocka_unit_test(test_no_greeting),
                 cmocka_unit_test(test_real_qemu),
         };
