@@ -121,7 +121,8 @@ static int assign_addresses(struct build *b, struct lv_error **err)
 
         /* controllers */
         if (qcmd_usb_wanted(def)) {
-                const struct domain_controller *c = qcmd_controller_find(def, DOMAIN_CONTROLLER_USB);
+                const struct domain_controller *c =
+                        qcmd_controller_find(def, DOMAIN_CONTROLLER_USB);
                 bool piix = !b->q35 && (!c || !c->model || streq(c->model, "piix3-uhci"));
                 if (!piix) {
                         if ((r = pci_alloc(b, &b->usb_addr, "USB controller", err)) < 0)
@@ -247,8 +248,7 @@ static void emit_machine(struct build *b)
                                b->opts->qmp_path ? b->opts->qmp_path : "qmp.sock"));
         arg2(b, "-mon", xstrdup("chardev=charmonitor,id=monitor,mode=control"));
         arg2(b, "-rtc",
-             xstrdup(def->clock_offset == DOMAIN_CLOCK_LOCALTIME ? "base=localtime"
-                                                                 : "base=utc"));
+             xstrdup(def->clock_offset == DOMAIN_CLOCK_LOCALTIME ? "base=localtime" : "base=utc"));
         /* QEMU stops on guest poweroff; the driver decides (on_poweroff) */
         arg(b, "-no-shutdown");
         if (def->on_reboot == DOMAIN_LIFECYCLE_DESTROY)
@@ -281,7 +281,8 @@ static void emit_controllers(struct build *b)
                 arg2(b, "-device", json_take(o));
         }
         if (b->usb_addr.set) {
-                const struct domain_controller *c = qcmd_controller_find(def, DOMAIN_CONTROLLER_USB);
+                const struct domain_controller *c =
+                        qcmd_controller_find(def, DOMAIN_CONTROLLER_USB);
                 const char *model = c && c->model ? c->model : b->q35 ? "qemu-xhci" : "piix3-uhci";
                 struct json_object *o = json_object_new_object();
                 jstr(o, "driver", streq(model, "piix3-uhci") ? "piix3-usb-uhci" : model);
@@ -524,8 +525,9 @@ static void emit_chardevs(struct build *b)
         /* a serial console without a <serial>: libvirt adds serial0 */
         if (serial_console && nserial == 0) {
                 arg2(b, "-chardev", xstrdup("pty,id=charserial0"));
-                arg2(b, "-device", xstrdup("{\"driver\":\"isa-serial\",\"chardev\":"
-                                           "\"charserial0\",\"id\":\"serial0\",\"index\":0}"));
+                arg2(b, "-device",
+                     xstrdup("{\"driver\":\"isa-serial\",\"chardev\":"
+                             "\"charserial0\",\"id\":\"serial0\",\"index\":0}"));
         }
         for (int i = 0; i < def->n_chrs; i++) {
                 const struct domain_chr *c = &def->chrs[i];

@@ -17,9 +17,9 @@ struct qemu_graphics_ports {
 };
 
 struct qemu_command_opts {
-        const char *emulator;  /* NULL: def->emulator, else "qemu-system-x86_64" */
-        const char *qmp_path;  /* the QMP socket QEMU listens on ... */
-        int qmp_fd;            /* ... or a listening socket passed as fd (-1: use qmp_path) */
+        const char *emulator; /* NULL: def->emulator, else "qemu-system-x86_64" */
+        const char *qmp_path; /* the QMP socket QEMU listens on ... */
+        int qmp_fd;           /* ... or a listening socket passed as fd (-1: use qmp_path) */
         /* Per <interface>, in document order: a tap fd passed to QEMU,
          * or -1 (type='user', or type='ethernet' with a target dev). */
         const int *net_fds;

@@ -5,7 +5,7 @@
 #include "qemu/command_priv.h"
 
 const struct domain_controller *qcmd_controller_find(const struct domain_def *def,
-                                                        enum domain_controller_type type)
+                                                     enum domain_controller_type type)
 {
         for (int i = 0; i < def->n_controllers; i++)
                 if (def->controllers[i].type == type)
@@ -214,8 +214,8 @@ static int check_disk(struct build *b, int i, struct lv_error **err)
         const char *t = d->target_dev ? d->target_dev : "?";
         if (qcmd_disk_name_index(d->target_dev) < 0)
                 return lv_error_setf(err, LV_ERR_INVALID_XML,
-                                     "guest '%s': disk '%s': invalid target device name",
-                                     def->name, t);
+                                     "guest '%s': disk '%s': invalid target device name", def->name,
+                                     t);
         if (!d->source && d->device != DOMAIN_DISK_DEVICE_CDROM)
                 return lv_error_setf(err, LV_ERR_INVALID_XML, "guest '%s': disk '%s': no source",
                                      def->name, t);
@@ -266,8 +266,8 @@ static int check_disk(struct build *b, int i, struct lv_error **err)
         for (int j = 0; j < i; j++)
                 if (streq(def->disks[j].target_dev, d->target_dev))
                         return lv_error_setf(err, LV_ERR_INVALID_XML,
-                                             "guest '%s': disk '%s': target used twice",
-                                             def->name, t);
+                                             "guest '%s': disk '%s': target used twice", def->name,
+                                             t);
         return 0;
 }
 
@@ -442,7 +442,6 @@ static int check_devices(struct build *b, struct lv_error **err)
         }
         return 0;
 }
-
 
 int qcmd_check(struct build *b, struct lv_error **err)
 {

@@ -8,8 +8,8 @@
 #include "qemu/command.h"
 
 #define QEMU_DEFAULT_EMULATOR "qemu-system-x86_64"
-#define QEMU_PC_FIRST_SLOT 2
-#define QEMU_PCI_MAX_SLOT 31
+#define QEMU_PC_FIRST_SLOT    2
+#define QEMU_PCI_MAX_SLOT     31
 
 struct pci_addr {
         char bus[16]; /* "pci.0", "pcie.0", "pci.3" */
@@ -49,7 +49,6 @@ struct build {
         int *disk_bootindex;
         int *net_bootindex;
 };
-
 
 /* Everything that makes a definition unrunnable, decided before anything
  * is emitted; sets b->q35, b->need_scsi, b->need_vserial. */

@@ -133,8 +133,7 @@ static void undo_process(struct lv_guest *g, void *data)
         struct qemu_guest *qg = data;
         if (qg->proc_pidfd < 0)
                 return;
-        if (syscall(SYS_pidfd_send_signal, qg->proc_pidfd, SIGKILL, NULL, 0) < 0 &&
-            errno != ESRCH)
+        if (syscall(SYS_pidfd_send_signal, qg->proc_pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
                 log_warning("guest '%s': killing QEMU %d: %s", g->name, (int)qg->pid,
                             strerror(errno));
         siginfo_t si;
@@ -275,8 +274,8 @@ static _noreturn_ void child_exec(struct lv_guest *g, char **argv, int mon_fd, i
                 dprintf(2, "litevirt: private /dev for QEMU: %s\n", strerror(errno));
                 _exit(126);
         }
-        static const char *const nodes[] = {"null", "zero", "full",   "random",
-                                            "urandom", "kvm", "net/tun", "pts"};
+        static const char *const nodes[] = {"null",    "zero", "full",    "random",
+                                            "urandom", "kvm",  "net/tun", "pts"};
         for (size_t i = 0; i < ARRAY_SIZE(nodes); i++)
                 child_bind(staging, nodes[i]);
         /* a bind-mounted /dev/ptmx would look for "pts" beside its
@@ -347,8 +346,7 @@ static int on_quit_timeout(struct loop_source *s, void *data)
         return 0;
 }
 
-void qemu_on_qmp_event(struct qmp *q, const char *event, struct json_object *data,
-                         void *userdata)
+void qemu_on_qmp_event(struct qmp *q, const char *event, struct json_object *data, void *userdata)
 {
         struct lv_guest *g = userdata;
         struct qemu_guest *qg = g->driver_data;
@@ -436,10 +434,9 @@ int qemu_write_info(struct lv_guest *g, struct qemu_guest *qg, struct lv_error *
         struct json_object *gr = json_object_new_array();
         for (int i = 0; i < qg->n_gports; i++) {
                 struct json_object *e = json_object_new_object();
-                json_object_object_add(
-                        e, "type",
-                        json_object_new_string(domain_graphics_type_to_string(
-                                g->def->graphics[i].type)));
+                json_object_object_add(e, "type",
+                                       json_object_new_string(domain_graphics_type_to_string(
+                                               g->def->graphics[i].type)));
                 json_object_object_add(e, "listen", json_object_new_string(qg->listen[i]));
                 json_object_object_add(e, "port", json_object_new_int(qg->gports[i].port));
                 if (qg->gports[i].websocket > 0)
@@ -499,8 +496,8 @@ int qemu_open_console(struct lv_guest *g, struct qemu_guest *qg, struct lv_error
 }
 
 static const char *const qemu_devices_allow[] = {
-        "c 1:3 rwm",  "c 1:5 rwm",  "c 1:7 rwm",   "c 1:8 rwm", "c 1:9 rwm",
-        "c 5:2 rwm",  "c 136:* rwm", "c 10:232 rwm", "c 10:200 rwm", NULL,
+        "c 1:3 rwm", "c 1:5 rwm",   "c 1:7 rwm",    "c 1:8 rwm",    "c 1:9 rwm",
+        "c 5:2 rwm", "c 136:* rwm", "c 10:232 rwm", "c 10:200 rwm", NULL,
 };
 
 /* An array of fds ending with FDS_END; -1 entries are skipped. */
@@ -536,8 +533,8 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
                 struct stat st;
                 if (def->disks[i].source && stat(def->disks[i].source, &st) == 0 &&
                     S_ISBLK(st.st_mode))
-                        strv_push(&allow, xasprintf("b %u:%u rwm", major(st.st_rdev),
-                                                    minor(st.st_rdev)));
+                        strv_push(&allow,
+                                  xasprintf("b %u:%u rwm", major(st.st_rdev), minor(st.st_rdev)));
         }
         /* The cgroup code limits a guest without <memtune> to its memory
          * size, right for a container; QEMU needs room for itself on top
@@ -598,8 +595,8 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
                 return r;
         _cleanup_free_ char *logpath = xasprintf("%s/%s.qemu.log", paths_logdir(), g->name);
         {
-                _cleanup_close_ int lf = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-                                              0600);
+                _cleanup_close_ int lf =
+                        open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
                 if (lf >= 0)
                         dprintf(lf, "--- starting:\n%s", cmdline);
         }
@@ -662,13 +659,11 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
                 if (!gr->passwd)
                         continue;
                 struct json_object *a = json_object_new_object();
-                json_object_object_add(a, "protocol",
-                                       json_object_new_string(gr->type == DOMAIN_GRAPHICS_VNC
-                                                                      ? "vnc"
-                                                                      : "spice"));
+                json_object_object_add(
+                        a, "protocol",
+                        json_object_new_string(gr->type == DOMAIN_GRAPHICS_VNC ? "vnc" : "spice"));
                 json_object_object_add(a, "password", json_object_new_string(gr->passwd));
-                if ((r = qmp_call(qg->qmp, "set_password", a, QEMU_CMD_TIMEOUT_MS, NULL, err)) <
-                    0)
+                if ((r = qmp_call(qg->qmp, "set_password", a, QEMU_CMD_TIMEOUT_MS, NULL, err)) < 0)
                         return r;
         }
         if ((r = qemu_open_console(g, qg, err)) < 0)
@@ -759,9 +754,9 @@ static int qemu_stats(struct lv_guest *g, struct json_object *out, struct lv_err
                         char key[64];
                         snprintf(key, sizeof(key), "block.%zu.name", i);
                         if (json_object_object_get_ex(b, "qdev", &v))
-                                json_object_object_add(out, key,
-                                                       json_object_new_string(
-                                                               json_object_get_string(v)));
+                                json_object_object_add(
+                                        out, key,
+                                        json_object_new_string(json_object_get_string(v)));
                         if (!json_object_object_get_ex(b, "stats", &st))
                                 continue;
                         static const char *const f[][2] = {{"rd_bytes", "rd.bytes"},

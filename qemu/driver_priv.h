@@ -14,9 +14,9 @@
 #include "supervisor/loop.h"
 
 #define QEMU_START_TIMEOUT_MS 30000
-#define QEMU_CMD_TIMEOUT_MS 10000
-#define QEMU_QMP_FD 3
-#define QEMU_MAX_LEASES 16
+#define QEMU_CMD_TIMEOUT_MS   10000
+#define QEMU_QMP_FD           3
+#define QEMU_MAX_LEASES       16
 
 struct qemu_guest {
         struct cgroup *cg;
@@ -41,8 +41,7 @@ void qemu_undo_driver_data(struct lv_guest *g, void *data);
 void qemu_undo_ports(struct lv_guest *g, void *data);
 void qemu_undo_qmp(struct lv_guest *g, void *data);
 /* QMP events and input while the guest runs (userdata/data: the guest) */
-void qemu_on_qmp_event(struct qmp *q, const char *event, struct json_object *data,
-                       void *userdata);
+void qemu_on_qmp_event(struct qmp *q, const char *event, struct json_object *data, void *userdata);
 int qemu_on_qmp_io(struct loop_source *s, int fd, uint32_t revents, void *data);
 /* Open the serial pty QEMU made as the guest's console (registers its undo). */
 int qemu_open_console(struct lv_guest *g, struct qemu_guest *qg, struct lv_error **err);

@@ -135,8 +135,7 @@ int ports_reserve(const char *dir, const char *what, int min, int max, const cha
                 if (r > 0)
                         return 0;
         }
-        return lv_error_setf(err, EADDRINUSE, "no free %s port in the range %d-%d", what, min,
-                             max);
+        return lv_error_setf(err, EADDRINUSE, "no free %s port in the range %d-%d", what, min, max);
 }
 
 int ports_reserve_exact(const char *dir, const char *what, int port, const char *addr,

@@ -67,8 +67,7 @@ static int get_int_member(struct json_object *o, const char *key, long long *ret
         return 0;
 }
 
-int qmp_message_parse(const char *buf, size_t len, struct qmp_message *ret,
-                      struct lv_error **err)
+int qmp_message_parse(const char *buf, size_t len, struct qmp_message *ret, struct lv_error **err)
 {
         struct qmp_message m = {0};
         m.ts_seconds = -1;
@@ -76,8 +75,8 @@ int qmp_message_parse(const char *buf, size_t len, struct qmp_message *ret,
 
         if (len > QMP_MESSAGE_MAX)
                 return lv_error_setf(err, LV_ERR_PROTOCOL,
-                                     "QMP message of %zu bytes is larger than the limit of %d",
-                                     len, QMP_MESSAGE_MAX);
+                                     "QMP message of %zu bytes is larger than the limit of %d", len,
+                                     QMP_MESSAGE_MAX);
         while (len > 0 && (buf[len - 1] == '\r' || buf[len - 1] == ' ' || buf[len - 1] == '\t'))
                 len--;
         if (len == 0)
@@ -95,11 +94,10 @@ int qmp_message_parse(const char *buf, size_t len, struct qmp_message *ret,
         if (!root || jerr != json_tokener_success) {
                 if (root)
                         json_object_put(root);
-                return lv_error_setf(err, LV_ERR_PROTOCOL,
-                                     "malformed QMP message at byte %zu: %s", end,
-                                     jerr == json_tokener_continue
-                                             ? "unexpected end of message"
-                                             : json_tokener_error_desc(jerr));
+                return lv_error_setf(err, LV_ERR_PROTOCOL, "malformed QMP message at byte %zu: %s",
+                                     end,
+                                     jerr == json_tokener_continue ? "unexpected end of message"
+                                                                   : json_tokener_error_desc(jerr));
         }
         m.root = root;
         for (size_t i = end; i < len; i++)
@@ -359,8 +357,8 @@ static int read_input(struct qmp *q, struct lv_error **err)
                         return lv_error_set(err, errno, "QMP %s: reading", q->what);
                 }
                 if (n == 0)
-                        return lv_error_setf(err, ECONNRESET,
-                                             "QMP %s: QEMU closed the connection", q->what);
+                        return lv_error_setf(err, ECONNRESET, "QMP %s: QEMU closed the connection",
+                                             q->what);
                 q->in_len += (size_t)n;
                 /* stop at a complete line or at the size limit */
                 if (memchr(q->in + q->in_len - (size_t)n, '\n', (size_t)n) ||
@@ -472,9 +470,8 @@ static int send_command(struct qmp *q, const char *command, struct json_object *
         if (args)
                 json_object_object_add(o, "arguments", args);
         json_object_object_add(o, "id", json_object_new_string(p->id));
-        const char *text =
-                json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-                                                          JSON_C_TO_STRING_NOSLASHESCAPE);
+        const char *text = json_object_to_json_string_ext(
+                o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
         _cleanup_free_ char *line = xasprintf("%s\n", text);
         json_object_put(o);
 
@@ -537,8 +534,8 @@ int qmp_call(struct qmp *q, const char *command, struct json_object *args, int t
                 r = wait_input(q, p->deadline_us, err);
                 if (r == -ETIMEDOUT) {
                         r = lv_error_setf(err, ETIMEDOUT,
-                                          "QMP command '%s' on %s: no reply within %d ms",
-                                          command, q->what,
+                                          "QMP command '%s' on %s: no reply within %d ms", command,
+                                          q->what,
                                           timeout_ms > 0 ? timeout_ms : QMP_DEFAULT_TIMEOUT_MS);
                         break;
                 }
@@ -622,8 +619,7 @@ static int read_greeting(struct qmp *q, uint64_t deadline, struct lv_error **err
         }
 }
 
-int qmp_open_fd(int fd, const char *what, int timeout_ms, struct qmp **ret,
-                struct lv_error **err)
+int qmp_open_fd(int fd, const char *what, int timeout_ms, struct qmp **ret, struct lv_error **err)
 {
         struct qmp *q = xcalloc(1, sizeof(*q));
         q->fd = fd;

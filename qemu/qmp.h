@@ -26,8 +26,8 @@
 
 #include "util/error.h"
 
-#define QMP_MESSAGE_MAX (1024 * 1024)
-#define QMP_JSON_DEPTH_MAX 64
+#define QMP_MESSAGE_MAX        (1024 * 1024)
+#define QMP_JSON_DEPTH_MAX     64
 #define QMP_DEFAULT_TIMEOUT_MS 10000
 
 struct json_object;
@@ -39,14 +39,14 @@ enum qmp_message_kind { QMP_MSG_GREETING, QMP_MSG_RETURN, QMP_MSG_ERROR, QMP_MSG
 
 struct qmp_message {
         enum qmp_message_kind kind;
-        struct json_object *root;  /* owned; the others point into it */
-        const char *id;            /* RETURN/ERROR: the id string, or NULL */
-        struct json_object *ret;   /* RETURN: the "return" value */
-        const char *error_class;   /* ERROR */
-        const char *error_desc;    /* ERROR */
-        const char *event;         /* EVENT: its name */
-        struct json_object *data;  /* EVENT: "data" (may be NULL) */
-        long long ts_seconds;      /* EVENT timestamp, -1 when absent */
+        struct json_object *root; /* owned; the others point into it */
+        const char *id;           /* RETURN/ERROR: the id string, or NULL */
+        struct json_object *ret;  /* RETURN: the "return" value */
+        const char *error_class;  /* ERROR */
+        const char *error_desc;   /* ERROR */
+        const char *event;        /* EVENT: its name */
+        struct json_object *data; /* EVENT: "data" (may be NULL) */
+        long long ts_seconds;     /* EVENT timestamp, -1 when absent */
         long long ts_microseconds;
 };
 
@@ -54,8 +54,7 @@ struct qmp_message {
  * one JSON object of a known QMP shape, nests deeper than
  * QMP_JSON_DEPTH_MAX or is longer than QMP_MESSAGE_MAX is refused with a
  * message saying what is wrong. */
-int qmp_message_parse(const char *buf, size_t len, struct qmp_message *ret,
-                      struct lv_error **err);
+int qmp_message_parse(const char *buf, size_t len, struct qmp_message *ret, struct lv_error **err);
 void qmp_message_clear(struct qmp_message *m);
 
 /* ---- the connection ---- */
@@ -72,8 +71,7 @@ typedef void (*qmp_reply_fn)(struct qmp *q, struct json_object *ret, const struc
  * negotiate capabilities. */
 int qmp_connect(const char *path, int timeout_ms, struct qmp **ret, struct lv_error **err);
 /* The same on an already connected socket (takes the fd). */
-int qmp_open_fd(int fd, const char *what, int timeout_ms, struct qmp **ret,
-                struct lv_error **err);
+int qmp_open_fd(int fd, const char *what, int timeout_ms, struct qmp **ret, struct lv_error **err);
 void qmp_free(struct qmp *q);
 static inline void qmp_freep(struct qmp **q)
 {

@@ -19,10 +19,9 @@ void qemu_status(struct lv_guest *g, struct json_object *out)
         struct json_object *gr = json_object_new_array();
         for (int i = 0; i < qg->n_gports; i++) {
                 struct json_object *e = json_object_new_object();
-                json_object_object_add(
-                        e, "type",
-                        json_object_new_string(domain_graphics_type_to_string(
-                                g->def->graphics[i].type)));
+                json_object_object_add(e, "type",
+                                       json_object_new_string(domain_graphics_type_to_string(
+                                               g->def->graphics[i].type)));
                 json_object_object_add(e, "listen", json_object_new_string(qg->listen[i]));
                 json_object_object_add(e, "port", json_object_new_int(qg->gports[i].port));
                 json_object_array_add(gr, e);
@@ -34,8 +33,7 @@ static void undo_stale_cgroup(struct lv_guest *g, void *data)
 {
         struct qemu_guest *qg = data;
         /* only once QEMU is gone: a failed reattach must not kill it */
-        if (qg->proc_pidfd >= 0 &&
-            syscall(SYS_pidfd_send_signal, qg->proc_pidfd, 0, NULL, 0) == 0)
+        if (qg->proc_pidfd >= 0 && syscall(SYS_pidfd_send_signal, qg->proc_pidfd, 0, NULL, 0) == 0)
                 return;
         struct lv_error *e = NULL;
         if (cgroup_guest_cleanup_stale(g->name, &e) < 0) {
@@ -97,8 +95,9 @@ int qemu_reattach(struct lv_guest *g, struct lv_error **err)
         pid_t pid = json_object_object_get_ex(info, "pid", &v) ? json_object_get_int(v) : 0;
         if (pid <= 0 || !is_our_qemu(pid, g->name)) {
                 json_object_put(info);
-                return lv_error_setf(err, ESRCH, "cannot reattach: no QEMU of guest '%s' runs "
-                                                 "(pid %d)",
+                return lv_error_setf(err, ESRCH,
+                                     "cannot reattach: no QEMU of guest '%s' runs "
+                                     "(pid %d)",
                                      g->name, (int)pid);
         }
         struct qemu_guest *qg = xcalloc(1, sizeof(*qg));
@@ -131,8 +130,8 @@ int qemu_reattach(struct lv_guest *g, struct lv_error **err)
                         if (!json_object_object_get_ex(e, "port", &p) ||
                             !json_object_object_get_ex(e, "listen", &l))
                                 continue;
-                        qg->gports[i] = (struct qemu_graphics_ports){json_object_get_int(p), -1,
-                                                                     -1};
+                        qg->gports[i] =
+                                (struct qemu_graphics_ports){json_object_get_int(p), -1, -1};
                         if (json_object_object_get_ex(e, "websocket", &w))
                                 qg->gports[i].websocket = json_object_get_int(w);
                         qg->listen[i] = xstrdup(json_object_get_string(l));
@@ -152,9 +151,8 @@ int qemu_reattach(struct lv_guest *g, struct lv_error **err)
         struct json_object *st = NULL;
         if ((r = qmp_call(qg->qmp, "query-status", NULL, QEMU_CMD_TIMEOUT_MS, &st, err)) < 0)
                 return r;
-        const char *status = json_object_object_get_ex(st, "status", &v)
-                                     ? json_object_get_string(v)
-                                     : "";
+        const char *status =
+                json_object_object_get_ex(st, "status", &v) ? json_object_get_string(v) : "";
         bool off = streq(status, "shutdown");
         bool paused = streq(status, "paused");
         /* a start that its supervisor did not finish: finish it */
@@ -178,4 +176,3 @@ int qemu_reattach(struct lv_guest *g, struct lv_error **err)
         }
         return 0;
 }
-

@@ -27,8 +27,8 @@ static int load_info(const char *name, struct json_object **ret, struct lv_error
                         return lv_error_setf(err, LV_ERR_INTERNAL, "guest '%s': cannot read %s",
                                              name, path);
                 if (access(xml, F_OK) < 0)
-                        return lv_error_setf(err, LV_ERR_NO_DOMAIN,
-                                             "failed to get domain '%s'", name);
+                        return lv_error_setf(err, LV_ERR_NO_DOMAIN, "failed to get domain '%s'",
+                                             name);
                 return lv_error_setf(err, LV_ERR_STATE,
                                      "Requested operation is not valid: domain '%s' is not "
                                      "running (or not a QEMU guest)",

@@ -39,11 +39,11 @@ static char *tmp;
 static char *guest_kernel, *guest_initrd;
 static char **loopdevs;
 
-#define FAIL(...)                                                                              \
-        do {                                                                                   \
-                fprintf(stderr, "FAIL: " __VA_ARGS__);                                         \
-                fputc('\n', stderr);                                                           \
-                failures++;                                                                    \
+#define FAIL(...)                                                                                  \
+        do {                                                                                       \
+                fprintf(stderr, "FAIL: " __VA_ARGS__);                                             \
+                fputc('\n', stderr);                                                               \
+                failures++;                                                                        \
         } while (0)
 
 /* Differences between libvirt's and litevirt's guests that are on
@@ -151,9 +151,8 @@ static int localize(struct domain_def *def, struct path_map *map)
                 else if (d->type == DOMAIN_DISK_BLOCK)
                         real = make_loopdev();
                 else
-                        real = make_image("file", d->format == DOMAIN_DISK_FORMAT_QCOW2
-                                                          ? "qcow2"
-                                                          : "raw");
+                        real = make_image("file",
+                                          d->format == DOMAIN_DISK_FORMAT_QCOW2 ? "qcow2" : "raw");
                 if (!real)
                         return -1;
                 if (!have)
@@ -211,8 +210,8 @@ static char **device_list(struct qmp *q, struct lv_error **err)
 {
         char **out = NULL;
         struct json_object *ret = NULL;
-        if (qmp_call_json(q, "qom-list", "{\"path\":\"/machine/peripheral\"}", 10000, &ret,
-                          err) < 0)
+        if (qmp_call_json(q, "qom-list", "{\"path\":\"/machine/peripheral\"}", 10000, &ret, err) <
+            0)
                 goto fail;
         for (size_t i = 0; i < json_object_array_length(ret); i++) {
                 struct json_object *p = json_object_array_get_idx(ret, i), *name, *type;
@@ -242,9 +241,8 @@ static char **device_list(struct qmp *q, struct lv_error **err)
                 goto fail;
         for (size_t i = 0; i < json_object_array_length(ret); i++) {
                 struct json_object *b = json_object_array_get_idx(ret, i), *v, *ins;
-                const char *qdev = json_object_object_get_ex(b, "qdev", &v)
-                                           ? json_object_get_string(v)
-                                           : "?";
+                const char *qdev =
+                        json_object_object_get_ex(b, "qdev", &v) ? json_object_get_string(v) : "?";
                 bool ro = false;
                 const char *drv = "empty";
                 if (json_object_object_get_ex(b, "inserted", &ins)) {
@@ -438,8 +436,7 @@ static void accept_one(const char *dir, const char *name)
                 if (def->disks[i].source) {
                         bool found = false;
                         for (size_t k = 0; devs[k]; k++)
-                                if (startswith(devs[k], "block ") &&
-                                    !strstr(devs[k], " empty") &&
+                                if (startswith(devs[k], "block ") && !strstr(devs[k], " empty") &&
                                     (!def->disks[i].readonly || strstr(devs[k], " ro")))
                                         found = true;
                         if (!found)

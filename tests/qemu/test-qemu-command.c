@@ -69,11 +69,9 @@ static void test_one(const char *dir, const char *name, bool regen)
                 struct qemu_graphics_ports ports[8];
                 for (int i = 0; i < def->n_graphics && i < 8; i++) {
                         const struct domain_graphics *g = &def->graphics[i];
-                        ports[i] = (struct qemu_graphics_ports){g->port, g->tls_port,
-                                                                g->websocket};
+                        ports[i] = (struct qemu_graphics_ports){g->port, g->tls_port, g->websocket};
                         if (g->autoport || g->port <= 0)
-                                ports[i].port =
-                                        (g->type == DOMAIN_GRAPHICS_VNC ? 5900 : 5910) + i;
+                                ports[i].port = (g->type == DOMAIN_GRAPHICS_VNC ? 5900 : 5910) + i;
                 }
                 _cleanup_free_ char *qmp = xasprintf("/run/litevirt/%s/qmp.sock", def->name);
                 struct qemu_command_opts opts = {

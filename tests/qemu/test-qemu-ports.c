@@ -18,7 +18,7 @@
 #include "qemu/ports.h"
 #include "tests/qemu/qemu-helpers.h"
 
-#define BASE 25900
+#define BASE   25900
 #define NCHILD 24
 
 static char *dir;
@@ -99,8 +99,7 @@ static void test_bound_port_skipped(void **state)
         assert_int_equal(listen(s, 1), 0);
         struct port_lease l;
         struct lv_error *err = NULL;
-        assert_int_equal(ports_reserve(dir, "VNC", BASE + 50, BASE + 51, "127.0.0.1", &l, &err),
-                         0);
+        assert_int_equal(ports_reserve(dir, "VNC", BASE + 50, BASE + 51, "127.0.0.1", &l, &err), 0);
         assert_int_equal(l.port, BASE + 51);
         ports_release(&l);
         /* any-address check sees a listener on 127.0.0.1 too */
@@ -108,8 +107,7 @@ static void test_bound_port_skipped(void **state)
         assert_int_equal(l.port, BASE + 51);
         ports_release(&l);
         close(s);
-        assert_int_equal(ports_reserve(dir, "VNC", BASE + 50, BASE + 51, "127.0.0.1", &l, &err),
-                         0);
+        assert_int_equal(ports_reserve(dir, "VNC", BASE + 50, BASE + 51, "127.0.0.1", &l, &err), 0);
         assert_int_equal(l.port, BASE + 50);
         ports_release(&l);
 }

@@ -16,8 +16,8 @@
 #include "qemu/qmp.h"
 #include "tests/qemu/qemu-helpers.h"
 
-#define GREETING                                                                               \
-        "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 22, \"minor\": 2, \"major\": 7}, "     \
+#define GREETING                                                                                   \
+        "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 22, \"minor\": 2, \"major\": 7}, "         \
         "\"package\": \"x\"}, \"capabilities\": [\"oob\"]}}\r\n"
 #define CAPS_OK "\001{\"return\": {}, \"id\": \"lv-1\"}\r\n"
 
@@ -75,8 +75,7 @@ static void peer_stop(pid_t pid)
         qt_kill(pid);
 }
 
-static void count_reset(struct qmp *q, const char *event, struct json_object *data,
-                        void *userdata)
+static void count_reset(struct qmp *q, const char *event, struct json_object *data, void *userdata)
 {
         if (streq(event, "RESET"))
                 (*(int *)userdata)++;
@@ -212,7 +211,8 @@ static void test_async_timeout(void **state)
 static void test_malformed_reply(void **state)
 {
         int fd;
-        pid_t peer = peer_start(&fd, GREETING CAPS_OK "\001{\"return\": {}, \"id\": \"lv-2\"\r\n", 0);
+        pid_t peer =
+                peer_start(&fd, GREETING CAPS_OK "\001{\"return\": {}, \"id\": \"lv-2\"\r\n", 0);
         struct qmp *q = NULL;
         struct lv_error *err = NULL;
         assert_int_equal(qmp_open_fd(fd, "peer", 2000, &q, &err), 0);
@@ -323,7 +323,8 @@ static void test_real_qemu(void **state)
         char *sock = xasprintf("%s/qmp.sock", dir);
         char *mon = xasprintf("unix:%s,server=on,wait=off", sock);
         char *argv[] = {(char *)qemu, "-machine", "none", "-nodefaults", "-no-user-config",
-                        "-display", "none", "-S", "-qmp", mon, NULL};
+                        "-display",   "none",     "-S",   "-qmp",        mon,
+                        NULL};
         pid_t pid = qt_spawn(argv, NULL);
         struct qmp *q = NULL;
         struct lv_error *err = NULL;
