@@ -423,25 +423,8 @@ static int emit_disk(struct build *b, int i, struct lv_error **err)
                 jstr(o, "drive", format);
         if (d->shareable)
                 jbool(o, "share-rw", true);
-        switch (bus) {
-        case DOMAIN_DISK_BUS_VIRTIO: {
-                int n = 0;
-                for (int j = 0; j < i; j++)
-                        n += qcmd_disk_bus(&def->disks[j]) == DOMAIN_DISK_BUS_VIRTIO;
-                snprintf(buf, sizeof(buf), "virtio-disk%d", n);
-                break;
-        }
-        case DOMAIN_DISK_BUS_IDE:
-                snprintf(buf, sizeof(buf), "ide0-%d-%d", ctrl_bus, unit);
-                break;
-        case DOMAIN_DISK_BUS_SATA:
-                snprintf(buf, sizeof(buf), "sata0-0-%d", unit);
-                break;
-        default:
-                snprintf(buf, sizeof(buf), "scsi0-0-0-%d", unit);
-                break;
-        }
-        jstr(o, "id", buf);
+        _cleanup_free_ char *id = qemu_command_disk_id(def, i);
+        jstr(o, "id", id);
         if (b->disk_bootindex[i])
                 jint(o, "bootindex", b->disk_bootindex[i]);
         if (d->driver_cache && !streq(d->driver_cache, "default")) {
@@ -451,6 +434,33 @@ static int emit_disk(struct build *b, int i, struct lv_error **err)
         }
         arg2(b, "-device", json_take(o));
         return 0;
+}
+
+char *qemu_command_disk_id(const struct domain_def *def, int i)
+{
+        if (i < 0 || i >= def->n_disks)
+                return NULL;
+        const struct domain_disk *d = &def->disks[i];
+        int idx = qcmd_disk_name_index(d->target_dev);
+        int ctrl_bus = qcmd_addr_attr_int(&d->address, "bus", -2);
+        int unit = qcmd_addr_attr_int(&d->address, "unit", -2);
+        switch (qcmd_disk_bus(d)) {
+        case DOMAIN_DISK_BUS_VIRTIO: {
+                int n = 0;
+                for (int j = 0; j < i; j++)
+                        n += qcmd_disk_bus(&def->disks[j]) == DOMAIN_DISK_BUS_VIRTIO;
+                return xasprintf("virtio-disk%d", n);
+        }
+        case DOMAIN_DISK_BUS_IDE:
+                return xasprintf("ide0-%d-%d", ctrl_bus == -2 ? idx / 2 : ctrl_bus,
+                                 unit == -2 ? idx % 2 : unit);
+        case DOMAIN_DISK_BUS_SATA:
+                return xasprintf("sata0-0-%d", unit == -2 ? idx : unit);
+        case DOMAIN_DISK_BUS_SCSI:
+                return xasprintf("scsi0-0-0-%d", unit == -2 ? idx : unit);
+        default:
+                return NULL;
+        }
 }
 
 static void emit_net(struct build *b, int i)

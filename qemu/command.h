@@ -43,6 +43,10 @@ int qemu_command_build(const struct domain_def *def, const struct qemu_command_o
  * for a POSIX shell, lines joined with " \\\n" (libvirt's .args style). */
 char *qemu_command_format(char *const *argv);
 
+/* The QEMU device id of the i-th <disk> ("virtio-disk0", "ide0-1-0"),
+ * as on the command line; NULL when out of range. */
+char *qemu_command_disk_id(const struct domain_def *def, int i);
+
 /* The QEMU id of the n-th serial/console chardev ("charserial0"), used
  * to find its pty over QMP (query-chardev). */
 char *qemu_command_serial_chardev(const struct domain_def *def, int n);

@@ -753,10 +753,19 @@ static int qemu_stats(struct lv_guest *g, struct json_object *out, struct lv_err
                         struct json_object *b = json_object_array_get_idx(ret, i), *st;
                         char key[64];
                         snprintf(key, sizeof(key), "block.%zu.name", i);
-                        if (json_object_object_get_ex(b, "qdev", &v))
-                                json_object_object_add(
-                                        out, key,
-                                        json_object_new_string(json_object_get_string(v)));
+                        if (json_object_object_get_ex(b, "qdev", &v)) {
+                                /* the disk's target name, as virsh shows it */
+                                const char *qdev = json_object_get_string(v);
+                                const char *name = qdev;
+                                for (int k = 0; k < g->def->n_disks; k++) {
+                                        _cleanup_free_ char *id = qemu_command_disk_id(g->def, k);
+                                        _cleanup_free_ char *path =
+                                                xasprintf("/machine/peripheral/%s/", id);
+                                        if (id && (streq(qdev, id) || startswith(qdev, path)))
+                                                name = g->def->disks[k].target_dev;
+                                }
+                                json_object_object_add(out, key, json_object_new_string(name));
+                        }
                         if (!json_object_object_get_ex(b, "stats", &st))
                                 continue;
                         static const char *const f[][2] = {{"rd_bytes", "rd.bytes"},

@@ -269,8 +269,9 @@ gpid=$(qemu_pid lvqt-gfx)
 check_gone lvqt-gfx "$gpid"
 
 # ---- <memtune>/<cputune> on QEMU's cgroup ----
+head -c 1048576 /dev/zero > "$T/tune.img"
 TOP="<memtune><hard_limit unit='MiB'>512</hard_limit></memtune><cputune><shares>512</shares></cputune>" \
-    define lvqt-tune "" ""
+    define lvqt-tune "" "" "<disk type='file' device='disk'><source file='$T/tune.img'/><target dev='vda' bus='virtio'/></disk>"
 out=$("$LVSH" start lvqt-tune 2>&1) || fail "start lvqt-tune: $out"
 upid=$(qemu_pid lvqt-tune)
 memcg=$(sed -n 's/^[0-9]*:memory:\(.*\)$/\1/p' "/proc/$upid/cgroup")
@@ -280,6 +281,9 @@ lim=$(cat "/sys/fs/cgroup/memory$memcg/memory.limit_in_bytes" 2>/dev/null)
     fail "memory.limit_in_bytes '$lim' in '$memcg'"
 shares=$(cat /sys/fs/cgroup/cpu,cpuacct"$cpucg"/cpu.shares 2>/dev/null || cat /sys/fs/cgroup/cpu"$cpucg"/cpu.shares 2>/dev/null)
 [ "$shares" = 512 ] && ok "cputune shares on QEMU's cgroup" || fail "cpu.shares '$shares' in '$cpucg'"
+st=$("$LVSH" domstats lvqt-tune 2>&1)
+echo "$st" | grep -q "block.0.name=vda" && ok "domstats names the disk vda" ||
+    fail "domstats block names: $(echo "$st" | grep block)"
 "$LVSH" destroy lvqt-tune >/dev/null
 check_gone lvqt-tune "$upid"
 
