@@ -263,6 +263,9 @@ int host_conf_parse(const char *text, size_t len, const char *filename, struct h
 int host_conf_load(const char *path, struct host_conf *conf, struct lv_error **err)
 {
         _cleanup_free_ char *def_path = NULL;
+        const char *env = getenv("LITEVIRT_HOST_CONF");
+        if (!path && env && *env)
+                path = env;
         if (!path)
                 path = def_path = xasprintf("%s/host.conf", paths_confdir());
         _cleanup_free_ char *data = NULL;

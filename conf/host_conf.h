@@ -35,7 +35,8 @@ void host_conf_clear(struct host_conf *conf);
 int host_conf_parse(const char *text, size_t len, const char *filename, struct host_conf *conf,
                     struct lv_error **err);
 
-/* The file at path (NULL: $LITEVIRT_CONFDIR/host.conf), if it exists,
+/* The file at path (NULL: $LITEVIRT_HOST_CONF, which the supervisor's
+ * --config sets for all its parts, else $LITEVIRT_CONFDIR/host.conf), if it exists,
  * over conf, which the caller set up with host_conf_init (the defaults).
  * On failure conf is left as it was; either way the caller clears it. */
 int host_conf_load(const char *path, struct host_conf *conf, struct lv_error **err);

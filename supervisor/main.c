@@ -89,6 +89,9 @@ static int parse_args(int argc, char **argv, struct options *o)
                                 return -1;
                         }
                         o->config = optarg;
+                        /* for everything that loads host.conf (drivers,
+                         * leases, migration) */
+                        setenv("LITEVIRT_HOST_CONF", optarg, 1);
                         break;
                 case OPT_INCOMING:
                         o->incoming = true;

@@ -205,6 +205,8 @@ static int transport_spawn(const char *command, struct transport *t, struct lv_e
                 sigset_t all;
                 sigemptyset(&all);
                 sigprocmask(SIG_SETMASK, &all, NULL);
+                /* the destination reads its own host.conf, not our --config */
+                unsetenv("LITEVIRT_HOST_CONF");
                 execl("/bin/sh", "sh", "-c", command, (char *)NULL);
                 _exit(127);
         }

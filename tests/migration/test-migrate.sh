@@ -66,7 +66,9 @@ on() { # HOST CMD...: run as that host: its netns, cgroups and directories
 }
 transport() { # HOST: the command that reaches that host's supervisor
     local ns=$NSA; [ "$1" = b ] && ns=$NSB
-    echo "$T/enter-$1 nsenter --net=/run/netns/$ns env $(env_of "$1") $SUP --incoming"
+    # B's host.conf is given with --config, as over ssh; A's is in its CONFDIR
+    local cfg=""; [ "$1" = b ] && cfg="--config $T/b/host-b.conf"
+    echo "$T/enter-$1 nsenter --net=/run/netns/$ns env $(env_of "$1") $SUP --incoming $cfg"
 }
 
 cleanup() {
@@ -133,6 +135,7 @@ for h in a b; do
     [ $h = b ] && uuid=$UUID_B addr=10.77.0.2
     printf 'host_uuid = %s\nhostname = host-%s\nmigration_address = %s\nlockspace_dir = %s\n' \
         "$uuid" "$h" "$addr" "$T/lockspace" > "$T/$h/conf/host.conf"
+    [ $h = b ] && mv "$T/b/conf/host.conf" "$T/b/host-b.conf"
 done
 truncate -s 8M "$T/disk.img"
 cat > "$T/guest.xml" <<XML
