@@ -275,7 +275,7 @@ static int lxc_start(struct lv_guest *g, struct lv_error **err)
         }
         _cleanup_free_ char *what = xasprintf("container init %ld", pid);
         guest_undo_push(g, what, undo_process, proc, free);
-        closep(&child_fd);
+        close(TAKE_FD(child_fd)); /* the child keeps its end */
         fault_point("lxc-after-clone");
 
         /* The outside set-up, while the child waits. */
