@@ -17,9 +17,14 @@ lvsh="$top/build/lvsh"
 root=/var/lib/litevirt/example/rootfs
 if [ ! -x "$root/bin/busybox" ]; then
     echo "== building the example rootfs in $root"
-    mkdir -p "$root/bin" "$root/etc" "$root/proc" "$root/sys" "$root/dev" "$root/tmp" "$root/root"
+    mkdir -p "$root/bin" "$root/sbin" "$root/usr/bin" "$root/usr/sbin" "$root/etc" \
+             "$root/proc" "$root/sys" "$root/dev" "$root/tmp" "$root/root"
     cp /bin/busybox "$root/bin/busybox"
-    "$root/bin/busybox" --install -s "$root/bin"
+    # Applet links to /bin/busybox as the container sees it (busybox
+    # --install -s would point them at the host path).
+    for a in $(/bin/busybox --list-full); do
+        [ -e "$root/$a" ] || ln -s /bin/busybox "$root/$a"
+    done
     echo "root:x:0:0:root:/root:/bin/sh" > "$root/etc/passwd"
     echo "root:x:0:" > "$root/etc/group"
 fi
