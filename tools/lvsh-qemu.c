@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lvsh commands for QEMU guests' displays: vncdisplay, domdisplay. They
  * read what the QEMU driver wrote in the guest's state directory
- * ($RUNDIR/NAME/qemu.json: ports actually in use, autoport resolved). */
+ * ($RUNDIR/NAME/qemu.json: ports actually in use, autoport resolved), or
+ * what the Xen driver wrote in the same schema ($RUNDIR/NAME/xen.json). */
 #include <json-c/json.h>
 
 #include "tools/lvsh.h"
@@ -20,7 +21,15 @@ static int load_info(const char *name, struct json_object **ret, struct lv_error
         _cleanup_free_ char *data = NULL;
         size_t len = 0;
         struct lv_error *e = NULL;
-        if (file_read_bounded(path, QEMU_INFO_MAX, &data, &len, &e) < 0) {
+        int r = file_read_bounded(path, QEMU_INFO_MAX, &data, &len, &e);
+        if (r == -ENOENT) {
+                lv_error_free(e);
+                e = NULL;
+                free(path);
+                path = paths_state_file(name, "xen.json");
+                r = file_read_bounded(path, QEMU_INFO_MAX, &data, &len, &e);
+        }
+        if (r < 0) {
                 int code = e->code;
                 lv_error_free(e);
                 if (code != ENOENT)
@@ -31,7 +40,7 @@ static int load_info(const char *name, struct json_object **ret, struct lv_error
                                              name);
                 return lv_error_setf(err, LV_ERR_STATE,
                                      "Requested operation is not valid: domain '%s' is not "
-                                     "running (or not a QEMU guest)",
+                                     "running (or not a QEMU or Xen guest)",
                                      name);
         }
         struct json_object *o = json_tokener_parse(data);
