@@ -42,7 +42,9 @@ echo "== starting the example container"
 run start example-container
 run list
 run dominfo example-container
-echo "\$ echo 'uname -n; cat /proc/1/cmdline' | lvsh console example-container (first lines)"
+echo "\$ lvsh console example-container   # typed: uname -n; ps; then ^] to detach"
+( sleep 0.5; printf 'uname -n; ps\n'; sleep 1; printf '\035' ) | "$lvsh" console example-container
+echo
 run domstate --reason example-container
 run destroy example-container
 run list --all
