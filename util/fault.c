@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Test-only fault points (util/fault.h). */
 #include <signal.h>
+#include <string.h>
 
 #include "util/fault.h"
 #include "util/log.h"
@@ -16,7 +17,18 @@ void fault_point(const char *name)
                         wanted = NULL;
                 loaded = true;
         }
-        if (!wanted || !streq(wanted, name))
+        if (!wanted)
+                return;
+        /* "NAME:stop": stop (SIGSTOP) instead of dying, so a test can
+         * look at what the rest of the system sees meanwhile, then
+         * SIGCONT the process. */
+        size_t n = strlen(name);
+        if (strncmp(wanted, name, n) == 0 && streq(wanted + n, ":stop")) {
+                log_warning("fault point '%s' reached: stopping (LITEVIRT_FAULT)", name);
+                (void)raise(SIGSTOP);
+                return;
+        }
+        if (!streq(wanted, name))
                 return;
         log_warning("fault point '%s' reached: killing myself (LITEVIRT_FAULT)", name);
         (void)raise(SIGKILL);
