@@ -19,6 +19,7 @@
 #include "supervisor/migration.h"
 #include "supervisor/supervisor.h"
 #include "util/fileio.h"
+#include "util/fault.h"
 #include "util/log.h"
 #include "util/paths.h"
 
@@ -165,7 +166,13 @@ static int daemonize(struct lv_error **err)
         return 0;
 }
 
-static void report_ready(struct supervisor *sv, const char *msg)
+/* Tell whoever started us (lvsh start) the outcome: "ok" or the error.
+ * On success the fd is closed at once: lvsh returns while we run on. On
+ * failure it stays open until this process exits (the kernel closes it),
+ * so lvsh's read sees EOF only once every undo is done and nothing of the
+ * guest is left, this process included ("start fails leaving nothing
+ * behind"). */
+static void report_ready(struct supervisor *sv, const char *msg, bool failed)
 {
         if (sv->ready_fd < 0)
                 return;
@@ -180,6 +187,8 @@ static void report_ready(struct supervisor *sv, const char *msg)
                 p += w;
                 n -= (size_t)w;
         }
+        if (failed)
+                return;
         close(sv->ready_fd);
         sv->ready_fd = -1;
 }
@@ -387,14 +396,15 @@ int main(int argc, char **argv)
                 control_free(sv.control);
                 if (sv.dir_fd >= 0)
                         (void)statedir_remove(&sv, NULL);
-                report_ready(&sv, msg);
+                report_ready(&sv, msg, true);
+                fault_point("after-failure-report");
                 if (sv.notify) {
                         _cleanup_free_ char *st = xasprintf("STATUS=Failed: %s\nERRNO=%d", msg,
                                                             err ? -lv_error_errno(err) : -r);
                         notify(&sv, st);
                 }
         } else {
-                report_ready(&sv, "ok");
+                report_ready(&sv, "ok", false);
                 /* The supervisor lives long and parses nothing more: drop
                  * libxml2 and what it allocated (docs/supervisor.md,
                  * memory) — after the report, off `lvsh start`'s path. */

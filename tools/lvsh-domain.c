@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include "config.h"
@@ -222,6 +223,11 @@ static int cmd_start(int argc, char **argv, struct lv_error **err)
          * supervisor: a caller waiting for a pipe to close must not wait
          * for the guest's end. */
         posix_spawn_file_actions_addclosefrom_np(&fa, 4);
+        /* The supervisor detaches (double fork): as a subreaper, lvsh
+         * becomes its parent, so that after a failed start it can wait
+         * until the supervisor has exited ("start fails leaving nothing
+         * behind", this process included). */
+        (void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
         pid_t pid;
         r = posix_spawn(&pid, path, &fa, NULL, args, environ);
         posix_spawn_file_actions_destroy(&fa);
@@ -236,6 +242,16 @@ static int cmd_start(int argc, char **argv, struct lv_error **err)
         /* The first process exits once the supervisor has detached. */
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
                 ;
+        if (n != -ETIMEDOUT && (n < 2 || !streq(verdict, "ok"))) {
+                /* Failed (the supervisor keeps the pipe open until it
+                 * exits): reap it and its detaching parent. */
+                while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+                        ;
+        } else {
+                while (waitpid(-1, NULL, WNOHANG) > 0)
+                        ;
+        }
+        (void)prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
         if (n == -ETIMEDOUT)
                 return lv_error_setf(err, ETIMEDOUT,
                                      "Failed to start domain '%s'\nerror: the supervisor did not "
