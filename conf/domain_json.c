@@ -1,0 +1,565 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The whole domain model as JSON and back (conf/domain_json.h), without
+ * libxml2: the supervisor gets its definition from a short-lived child
+ * that parsed the XML, so the long-running process never maps libxml2,
+ * ICU or libstdc++ (docs/performance.md).
+ *
+ * One table per struct of conf/domain.h names every member, its kind and
+ * its place; one walker writes and one reads. A member added to domain.h
+ * must be added here: the round-trip test (tests/conf/test-domain-json.c,
+ * every XML of tests/data/domain and libvirt's vectors, compared with
+ * domain_def_equal and domain_format) catches a member left out. */
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdint.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "conf/domain_json.h"
+#include "util/macros.h"
+
+enum jkind {
+        J_STR,    /* char * (NULL: member absent) */
+        J_BOOL,   /* bool */
+        J_INT,    /* int and enums */
+        J_UINT,   /* unsigned */
+        J_ULL,    /* unsigned long long */
+        J_LL,     /* long long */
+        J_UUID,   /* unsigned char[16] */
+        J_STRV,   /* char **, NULL-terminated (NULL: absent) */
+        J_STRUCT, /* embedded struct (sub) */
+        J_ARRAY,  /* T *, with int count at count_off (sub, size) */
+        J_INTS,   /* int-sized enum[max] inline, int count at count_off */
+};
+
+struct jfield {
+        const char *name;
+        enum jkind kind;
+        size_t off;
+        size_t count_off;
+        size_t size; /* element size (J_ARRAY) or capacity (J_INTS) */
+        const struct jfield *sub;
+};
+
+#define JEND {NULL, 0, 0, 0, 0, NULL}
+#define F(T, kind, m) {#m, kind, offsetof(struct T, m), 0, 0, NULL}
+/* an enum: 0 <= value < last */
+#define FE(T, m, last) {#m, J_INT, offsetof(struct T, m), 0, last, NULL}
+#define FS(T, m, subt) {#m, J_STRUCT, offsetof(struct T, m), 0, 0, subt}
+#define FA(T, m, n, elem, subt) {#m, J_ARRAY, offsetof(struct T, m), offsetof(struct T, n), sizeof(struct elem), subt}
+
+/* Array and string sizes a definition can have (the XML is at most
+ * DOMAIN_XML_MAX_BYTES): a bound against a hostile stream. */
+#define JSON_ARRAY_MAX 65536
+
+static const struct jfield j_env[] = {
+        F(domain_env, J_STR, name),
+        F(domain_env, J_STR, value),
+        JEND,
+};
+
+static const struct jfield j_idmap[] = {
+        F(domain_idmap, J_UINT, start),
+        F(domain_idmap, J_UINT, target),
+        F(domain_idmap, J_UINT, count),
+        JEND,
+};
+
+static const struct jfield j_os[] = {
+        FE(domain_os, type, DOMAIN_OS_LAST),
+        F(domain_os, J_STR, arch),
+        F(domain_os, J_STR, machine),
+        F(domain_os, J_STR, kernel),
+        F(domain_os, J_STR, initrd),
+        F(domain_os, J_STR, cmdline),
+        F(domain_os, J_STR, loader),
+        F(domain_os, J_STR, loader_type),
+        {"boot", J_INTS, offsetof(struct domain_os, boot), offsetof(struct domain_os, n_boot),
+         DOMAIN_BOOT_LAST, NULL},
+        F(domain_os, J_STR, init),
+        F(domain_os, J_STRV, initargs),
+        FA(domain_os, initenv, n_initenv, domain_env, j_env),
+        F(domain_os, J_STR, initdir),
+        F(domain_os, J_STR, inituser),
+        F(domain_os, J_STR, initgroup),
+        JEND,
+};
+
+static const struct jfield j_cap[] = {
+        F(domain_cap, J_STR, name),
+        F(domain_cap, J_BOOL, on),
+        JEND,
+};
+
+static const struct jfield j_features[] = {
+        F(domain_features, J_BOOL, acpi),
+        F(domain_features, J_BOOL, apic),
+        F(domain_features, J_BOOL, pae),
+        F(domain_features, J_BOOL, hap),
+        F(domain_features, J_BOOL, viridian),
+        F(domain_features, J_BOOL, privnet),
+        F(domain_features, J_BOOL, has_caps),
+        FE(domain_features, caps_policy, DOMAIN_CAPS_POLICY_LAST),
+        FA(domain_features, caps, n_caps, domain_cap, j_cap),
+        JEND,
+};
+
+static const struct jfield j_cputune[] = {
+        F(domain_cputune, J_ULL, shares),
+        F(domain_cputune, J_ULL, period),
+        F(domain_cputune, J_LL, quota),
+        JEND,
+};
+
+static const struct jfield j_memtune[] = {
+        F(domain_memtune, J_ULL, hard_limit),
+        F(domain_memtune, J_ULL, soft_limit),
+        F(domain_memtune, J_ULL, swap_hard_limit),
+        F(domain_memtune, J_ULL, min_guarantee),
+        JEND,
+};
+
+static const struct jfield j_blkiotune[] = {
+        F(domain_blkiotune, J_UINT, weight),
+        JEND,
+};
+
+static const struct jfield j_ip[] = {
+        F(domain_ip, J_STR, address),
+        F(domain_ip, J_STR, family),
+        F(domain_ip, J_INT, prefix),
+        F(domain_ip, J_STR, peer),
+        JEND,
+};
+
+static const struct jfield j_route[] = {
+        F(domain_route, J_STR, family),
+        F(domain_route, J_STR, address),
+        F(domain_route, J_INT, prefix),
+        F(domain_route, J_STR, gateway),
+        F(domain_route, J_INT, metric),
+        JEND,
+};
+
+static const struct jfield j_fs[] = {
+        FE(domain_fs, type, DOMAIN_FS_LAST),
+        F(domain_fs, J_STR, accessmode),
+        F(domain_fs, J_STR, source),
+        F(domain_fs, J_ULL, usage_kib),
+        F(domain_fs, J_STR, target),
+        F(domain_fs, J_BOOL, readonly),
+        F(domain_fs, J_STR, driver_type),
+        F(domain_fs, J_STR, driver_format),
+        JEND,
+};
+
+static const struct jfield j_address[] = {
+        F(domain_address, J_STR, type),
+        FA(domain_address, attrs, n_attrs, domain_env, j_env),
+        JEND,
+};
+
+static const struct jfield j_disk[] = {
+        FE(domain_disk, type, DOMAIN_DISK_TYPE_LAST),
+        FE(domain_disk, device, DOMAIN_DISK_DEVICE_LAST),
+        F(domain_disk, J_STR, driver_name),
+        FE(domain_disk, format, DOMAIN_DISK_FORMAT_LAST),
+        F(domain_disk, J_STR, driver_cache),
+        F(domain_disk, J_STR, source),
+        F(domain_disk, J_STR, target_dev),
+        FE(domain_disk, bus, DOMAIN_DISK_BUS_LAST),
+        F(domain_disk, J_BOOL, readonly),
+        F(domain_disk, J_BOOL, shareable),
+        FS(domain_disk, address, j_address),
+        JEND,
+};
+
+static const struct jfield j_net[] = {
+        FE(domain_net, type, DOMAIN_NET_LAST),
+        F(domain_net, J_STR, mac),
+        F(domain_net, J_STR, source),
+        F(domain_net, J_STR, model),
+        F(domain_net, J_STR, target_dev),
+        F(domain_net, J_STR, guest_dev),
+        F(domain_net, J_STR, script),
+        F(domain_net, J_INT, mtu),
+        FA(domain_net, ips, n_ips, domain_ip, j_ip),
+        FA(domain_net, routes, n_routes, domain_route, j_route),
+        FS(domain_net, address, j_address),
+        JEND,
+};
+
+static const struct jfield j_chr[] = {
+        FE(domain_chr, kind, DOMAIN_CHR_LAST),
+        F(domain_chr, J_STR, source_type),
+        F(domain_chr, J_STR, source_path),
+        F(domain_chr, J_STR, target_type),
+        F(domain_chr, J_INT, target_port),
+        F(domain_chr, J_STR, target_model),
+        JEND,
+};
+
+static const struct jfield j_listen[] = {
+        F(domain_graphics_listen, J_STR, type),
+        F(domain_graphics_listen, J_STR, address),
+        JEND,
+};
+
+static const struct jfield j_graphics[] = {
+        FE(domain_graphics, type, DOMAIN_GRAPHICS_LAST),
+        F(domain_graphics, J_INT, port),
+        F(domain_graphics, J_INT, tls_port),
+        F(domain_graphics, J_INT, websocket),
+        F(domain_graphics, J_BOOL, autoport),
+        F(domain_graphics, J_STR, listen),
+        FA(domain_graphics, listens, n_listens, domain_graphics_listen, j_listen),
+        F(domain_graphics, J_STR, passwd),
+        F(domain_graphics, J_STR, keymap),
+        F(domain_graphics, J_STR, defaultmode),
+        F(domain_graphics, J_STR, mouse_mode),
+        F(domain_graphics, J_STR, clipboard_copypaste),
+        JEND,
+};
+
+static const struct jfield j_controller[] = {
+        FE(domain_controller, type, DOMAIN_CONTROLLER_LAST),
+        F(domain_controller, J_INT, index),
+        F(domain_controller, J_STR, model),
+        FS(domain_controller, address, j_address),
+        JEND,
+};
+
+static const struct jfield j_input[] = {
+        FE(domain_input, type, DOMAIN_INPUT_LAST),
+        FE(domain_input, bus, DOMAIN_INPUT_BUS_LAST),
+        JEND,
+};
+
+static const struct jfield j_video[] = {
+        F(domain_video, J_STR, model),
+        F(domain_video, J_UINT, vram),
+        F(domain_video, J_UINT, heads),
+        FE(domain_video, primary, 3),
+        FS(domain_video, address, j_address),
+        JEND,
+};
+
+static const struct jfield j_vcpu[] = {
+        F(domain_vcpu_entry, J_UINT, id),
+        F(domain_vcpu_entry, J_BOOL, enabled),
+        FE(domain_vcpu_entry, hotpluggable, 3),
+        F(domain_vcpu_entry, J_INT, order),
+        JEND,
+};
+
+static const struct jfield j_def[] = {
+        FE(domain_def, type, DOMAIN_TYPE_LAST),
+        F(domain_def, J_STR, name),
+        F(domain_def, J_UUID, uuid),
+        F(domain_def, J_STR, title),
+        F(domain_def, J_STR, description),
+        F(domain_def, J_STR, metadata_xml),
+        F(domain_def, J_ULL, memory_kib),
+        F(domain_def, J_ULL, current_memory_kib),
+        F(domain_def, J_ULL, max_memory_kib),
+        F(domain_def, J_UINT, max_memory_slots),
+        F(domain_def, J_UINT, vcpus),
+        F(domain_def, J_UINT, vcpus_current),
+        F(domain_def, J_STR, vcpu_placement),
+        F(domain_def, J_STR, vcpu_cpuset),
+        FA(domain_def, vcpu_entries, n_vcpu_entries, domain_vcpu_entry, j_vcpu),
+        F(domain_def, J_STR, bootloader),
+        F(domain_def, J_STR, bootloader_args),
+        FS(domain_def, os, j_os),
+        FS(domain_def, features, j_features),
+        FA(domain_def, uidmap, n_uidmap, domain_idmap, j_idmap),
+        FA(domain_def, gidmap, n_gidmap, domain_idmap, j_idmap),
+        F(domain_def, J_BOOL, has_cputune),
+        FS(domain_def, cputune, j_cputune),
+        F(domain_def, J_BOOL, has_memtune),
+        FS(domain_def, memtune, j_memtune),
+        F(domain_def, J_BOOL, has_blkiotune),
+        FS(domain_def, blkiotune, j_blkiotune),
+        F(domain_def, J_STR, resource_partition),
+        FE(domain_def, clock_offset, DOMAIN_CLOCK_LAST),
+        F(domain_def, J_STR, clock_adjustment),
+        F(domain_def, J_STR, clock_basis),
+        F(domain_def, J_STR, clock_timezone),
+        FE(domain_def, on_poweroff, DOMAIN_LIFECYCLE_LAST),
+        FE(domain_def, on_reboot, DOMAIN_LIFECYCLE_LAST),
+        FE(domain_def, on_crash, DOMAIN_LIFECYCLE_LAST),
+        F(domain_def, J_STR, seclabel_type),
+        F(domain_def, J_STR, emulator),
+        FA(domain_def, filesystems, n_filesystems, domain_fs, j_fs),
+        FA(domain_def, disks, n_disks, domain_disk, j_disk),
+        FA(domain_def, nets, n_nets, domain_net, j_net),
+        FA(domain_def, chrs, n_chrs, domain_chr, j_chr),
+        FA(domain_def, graphics, n_graphics, domain_graphics, j_graphics),
+        FA(domain_def, controllers, n_controllers, domain_controller, j_controller),
+        FA(domain_def, inputs, n_inputs, domain_input, j_input),
+        FA(domain_def, videos, n_videos, domain_video, j_video),
+        F(domain_def, J_STR, memballoon_model),
+        FS(domain_def, memballoon_address, j_address),
+        JEND,
+};
+
+#define AT(base, off, T) ((T *)(void *)((char *)(base) + (off)))
+#define CAT(base, off, T) ((const T *)(const void *)((const char *)(base) + (off)))
+
+static json_object *struct_to_json(const void *p, const struct jfield *fields)
+{
+        json_object *o = json_object_new_object();
+        for (const struct jfield *f = fields; f->name; f++) {
+                json_object *v = NULL;
+                switch (f->kind) {
+                case J_STR: {
+                        const char *s = *CAT(p, f->off, char *const);
+                        if (!s)
+                                continue;
+                        v = json_object_new_string(s);
+                        break;
+                }
+                case J_BOOL:
+                        v = json_object_new_boolean(*CAT(p, f->off, bool));
+                        break;
+                case J_INT:
+                        v = json_object_new_int64(*CAT(p, f->off, int));
+                        break;
+                case J_UINT:
+                        v = json_object_new_int64(*CAT(p, f->off, unsigned));
+                        break;
+                case J_ULL:
+                        v = json_object_new_uint64(*CAT(p, f->off, unsigned long long));
+                        break;
+                case J_LL:
+                        v = json_object_new_int64(*CAT(p, f->off, long long));
+                        break;
+                case J_UUID: {
+                        char s[37];
+                        domain_uuid_format(CAT(p, f->off, unsigned char), s);
+                        v = json_object_new_string(s);
+                        break;
+                }
+                case J_STRV: {
+                        char *const *sv = *(char **const *)(const void *)((const char *)p + f->off);
+                        if (!sv)
+                                continue;
+                        v = json_object_new_array();
+                        for (; *sv; sv++)
+                                json_object_array_add(v, json_object_new_string(*sv));
+                        break;
+                }
+                case J_STRUCT:
+                        v = struct_to_json(CAT(p, f->off, char), f->sub);
+                        break;
+                case J_ARRAY: {
+                        const char *arr = *CAT(p, f->off, const char *const);
+                        int n = *CAT(p, f->count_off, int);
+                        v = json_object_new_array();
+                        for (int i = 0; i < n && arr; i++)
+                                json_object_array_add(v, struct_to_json(arr + (size_t)i * f->size, f->sub));
+                        break;
+                }
+                case J_INTS: {
+                        const int *arr = CAT(p, f->off, int);
+                        int n = *CAT(p, f->count_off, int);
+                        v = json_object_new_array();
+                        for (int i = 0; i < n && i < (int)f->size; i++)
+                                json_object_array_add(v, json_object_new_int(arr[i]));
+                        break;
+                }
+                }
+                json_object_object_add(o, f->name, v);
+        }
+        return o;
+}
+
+char *domain_to_json(const struct domain_def *def)
+{
+        json_object *o = struct_to_json(def, j_def);
+        char *s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        json_object_put(o);
+        return s;
+}
+
+static int bad(struct lv_error **err, const char *path, const char *name, const char *what)
+{
+        return lv_error_setf(err, EINVAL, "domain JSON: member '%s%s%s': %s", path,
+                             *path ? "." : "", name, what);
+}
+
+static int int_get(json_object *v, long long min, long long max, long long *ret)
+{
+        if (!json_object_is_type(v, json_type_int))
+                return -1;
+        errno = 0;
+        long long x = json_object_get_int64(v);
+        if (errno != 0 || x < min || x > max)
+                return -1;
+        *ret = x;
+        return 0;
+}
+
+static int struct_from_json(json_object *o, void *p, const struct jfield *fields, const char *path,
+                            int depth, struct lv_error **err);
+
+static int field_from_json(json_object *v, void *p, const struct jfield *f, const char *path,
+                           int depth, struct lv_error **err)
+{
+        long long x;
+        switch (f->kind) {
+        case J_STR:
+                if (!json_object_is_type(v, json_type_string))
+                        return bad(err, path, f->name, "not a string");
+                if (memchr(json_object_get_string(v), '\0', (size_t)json_object_get_string_len(v)))
+                        return bad(err, path, f->name, "string holds a NUL byte");
+                *AT(p, f->off, char *) = xstrdup(json_object_get_string(v));
+                return 0;
+        case J_BOOL:
+                if (!json_object_is_type(v, json_type_boolean))
+                        return bad(err, path, f->name, "not a boolean");
+                *AT(p, f->off, bool) = json_object_get_boolean(v);
+                return 0;
+        case J_INT:
+                if (f->size > 0 ? int_get(v, 0, (long long)f->size - 1, &x) < 0
+                                : int_get(v, INT32_MIN, INT32_MAX, &x) < 0)
+                        return bad(err, path, f->name,
+                                   f->size > 0 ? "not a known value" : "not an int");
+                *AT(p, f->off, int) = (int)x;
+                return 0;
+        case J_UINT:
+                if (int_get(v, 0, UINT32_MAX, &x) < 0)
+                        return bad(err, path, f->name, "not an unsigned int");
+                *AT(p, f->off, unsigned) = (unsigned)x;
+                return 0;
+        case J_ULL:
+                /* json-c keeps values above INT64_MAX as uint64: get_int64
+                 * is negative only for a negative number */
+                if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
+                        return bad(err, path, f->name, "not an unsigned number");
+                errno = 0;
+                *AT(p, f->off, unsigned long long) = json_object_get_uint64(v);
+                if (errno != 0)
+                        return bad(err, path, f->name, "out of range");
+                return 0;
+        case J_LL:
+                if (int_get(v, INT64_MIN, INT64_MAX, &x) < 0)
+                        return bad(err, path, f->name, "not a number");
+                *AT(p, f->off, long long) = x;
+                return 0;
+        case J_UUID:
+                if (!json_object_is_type(v, json_type_string) ||
+                    domain_uuid_parse(json_object_get_string(v), AT(p, f->off, unsigned char)) < 0)
+                        return bad(err, path, f->name, "not a UUID");
+                return 0;
+        case J_STRV: {
+                if (!json_object_is_type(v, json_type_array))
+                        return bad(err, path, f->name, "not an array");
+                size_t n = json_object_array_length(v);
+                if (n > JSON_ARRAY_MAX)
+                        return bad(err, path, f->name, "too many entries");
+                char **sv = xcalloc(n + 1, sizeof(*sv));
+                *AT(p, f->off, char **) = sv;
+                for (size_t i = 0; i < n; i++) {
+                        json_object *s = json_object_array_get_idx(v, i);
+                        if (!json_object_is_type(s, json_type_string))
+                                return bad(err, path, f->name, "entry not a string");
+                        sv[i] = xstrdup(json_object_get_string(s));
+                }
+                return 0;
+        }
+        case J_STRUCT: {
+                _cleanup_free_ char *sub = xasprintf("%s%s%s", path, *path ? "." : "", f->name);
+                return struct_from_json(v, AT(p, f->off, char), f->sub, sub, depth + 1, err);
+        }
+        case J_ARRAY: {
+                if (!json_object_is_type(v, json_type_array))
+                        return bad(err, path, f->name, "not an array");
+                size_t n = json_object_array_length(v);
+                if (n > JSON_ARRAY_MAX)
+                        return bad(err, path, f->name, "too many entries");
+                if (n == 0)
+                        return 0;
+                char *arr = xcalloc(n, f->size);
+                *AT(p, f->off, char *) = arr;
+                /* counted as filled so far: domain_def_free frees what is there */
+                for (size_t i = 0; i < n; i++) {
+                        *AT(p, f->count_off, int) = (int)i + 1;
+                        _cleanup_free_ char *sub = xasprintf("%s%s%s[%zu]", path, *path ? "." : "",
+                                                             f->name, i);
+                        int r = struct_from_json(json_object_array_get_idx(v, i),
+                                                 arr + i * f->size, f->sub, sub, depth + 1, err);
+                        if (r < 0)
+                                return r;
+                }
+                return 0;
+        }
+        case J_INTS: {
+                if (!json_object_is_type(v, json_type_array))
+                        return bad(err, path, f->name, "not an array");
+                size_t n = json_object_array_length(v);
+                if (n > f->size)
+                        return bad(err, path, f->name, "too many entries");
+                int *arr = AT(p, f->off, int);
+                for (size_t i = 0; i < n; i++) {
+                        if (int_get(json_object_array_get_idx(v, i), 0, (long long)f->size - 1, &x) < 0)
+                                return bad(err, path, f->name, "entry not an int");
+                        arr[i] = (int)x;
+                }
+                *AT(p, f->count_off, int) = (int)n;
+                return 0;
+        }
+        }
+        return bad(err, path, f->name, "unknown kind");
+}
+
+static int struct_from_json(json_object *o, void *p, const struct jfield *fields, const char *path,
+                            int depth, struct lv_error **err)
+{
+        if (depth > 8)
+                return lv_error_setf(err, EINVAL, "domain JSON: '%s': nested too deep", path);
+        if (!json_object_is_type(o, json_type_object))
+                return lv_error_setf(err, EINVAL, "domain JSON: '%s': not an object",
+                                     *path ? path : "(top)");
+        json_object_object_foreach(o, key, val) {
+                const struct jfield *f = fields;
+                while (f->name && !streq(f->name, key))
+                        f++;
+                if (!f->name)
+                        return bad(err, path, key, "unknown member");
+                int r = field_from_json(val, p, f, path, depth, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int domain_from_json(const char *json, size_t len, struct domain_def **ret, struct lv_error **err)
+{
+        if (len > DOMAIN_JSON_MAX_BYTES)
+                return lv_error_setf(err, EFBIG, "domain JSON: %zu bytes, more than %d", len,
+                                     DOMAIN_JSON_MAX_BYTES);
+        json_tokener *tok = json_tokener_new_ex(32);
+        if (!tok)
+                return lv_error_setf(err, ENOMEM, "domain JSON: cannot create a parser");
+        json_object *o = json_tokener_parse_ex(tok, json, (int)len);
+        enum json_tokener_error je = json_tokener_get_error(tok);
+        size_t used = json_tokener_get_parse_end(tok);
+        json_tokener_free(tok);
+        if (!o || je != json_tokener_success || used != len) {
+                json_object_put(o);
+                return lv_error_setf(err, EINVAL, "domain JSON: malformed at byte %zu: %s", used,
+                                     json_tokener_error_desc(je == json_tokener_success
+                                                                     ? json_tokener_error_parse_eof
+                                                                     : je));
+        }
+        struct domain_def *def = xcalloc(1, sizeof(*def));
+        int r = struct_from_json(o, def, j_def, "", 0, err);
+        json_object_put(o);
+        if (r < 0) {
+                domain_def_free(def);
+                return r;
+        }
+        *ret = def;
+        return 0;
+}
