@@ -63,6 +63,13 @@ struct lv_guest {
          * The driver starts the hypervisor waiting for the incoming stream
          * on this URI ("tcp:ADDR:PORT") and leaves the guest paused. */
         char *incoming_uri;
+        /* Migration destination: if set, called by the driver as soon as
+         * the hypervisor process runs (before it is ready) with the URI
+         * the source sends its stream to, when the driver listens on the
+         * stream's port itself (a socket bound before the hypervisor
+         * starts): Prepare is answered while the hypervisor starts up. */
+        int (*incoming_started)(struct lv_guest *g, const char *uri, struct lv_error **err);
+        void *incoming_data;
 
         /* Undo stack (see guest_undo_push). */
         struct guest_undo {
