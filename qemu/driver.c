@@ -573,11 +573,26 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
                 }
         }
         netns_guest_taps_free(taps, n_taps);
+        /* Migration destination answering Prepare early: QEMU gets a
+         * socket listening on the stream's port (qemu/migration.c). */
+        _cleanup_close_ int mig_fd = -1;
+        _cleanup_free_ char *mig_uri = NULL, *mig_incoming = NULL;
+        if (g->incoming_uri && g->incoming_started) {
+                int lfd = -1;
+                if ((r = qemu_migration_incoming_listen(g, &lfd, &mig_uri, err)) < 0)
+                        return r;
+                mig_fd = fcntl(lfd, F_DUPFD_CLOEXEC, 10);
+                close(lfd);
+                if (mig_fd < 0)
+                        return lv_error_set(err, errno, "migration socket");
+                mig_incoming = xasprintf("tcp:fd:%d", mig_fd);
+                qemu_migration_incoming_prestarted = true;
+        }
         struct qemu_command_opts opts = {
                 .qmp_fd = QEMU_QMP_FD,
                 .graphics = qg->gports,
                 .n_graphics = qg->n_gports,
-                .incoming = g->incoming_uri,
+                .incoming = mig_incoming ? mig_incoming : g->incoming_uri,
                 .net_fds = tap_fds,
                 .n_net_fds = n_taps,
         };
@@ -613,6 +628,8 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
         }
         if (pid == 0) {
                 close(go[1]);
+                if (mig_fd >= 0)
+                        (void)fcntl(mig_fd, F_SETFD, 0);
                 child_exec(g, argv, listen_fd, go[0], logpath, tap_fds, n_taps);
         }
         close(go[0]);
@@ -635,6 +652,13 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
         if (write(go_w, "g", 1) != 1)
                 return lv_error_set(err, errno, "starting QEMU");
         close(TAKE_FD(listen_fd)); /* QEMU has it */
+        if (mig_fd >= 0) {
+                close(TAKE_FD(mig_fd)); /* QEMU has it */
+                /* the source may start its stream now: the kernel queues
+                 * the connection until QEMU accepts it */
+                if ((r = g->incoming_started(g, mig_uri, err)) < 0)
+                        return r;
+        }
 
         /* The socket is bound and listening: connect now, QEMU greets us
          * once it is up (or the socket closes when it dies). */

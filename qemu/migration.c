@@ -6,7 +6,10 @@
 #include "qemu/migration.h"
 
 #include <json-c/json.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "conf/host_conf.h"
@@ -192,6 +195,8 @@ static int qemu_migrate(struct lv_guest *g, const char *uri, int timeout_s,
 /* The migration port of this (one-guest) supervisor, held until the
  * process ends: QEMU listens on it meanwhile. */
 static struct port_lease incoming_port = {.port = 0, .lock_fd = -1};
+/* QEMU was started listening (qemu_migration_incoming_listen). */
+bool qemu_migration_incoming_prestarted;
 
 static int qemu_incoming_setup(struct lv_guest *g, const char *hostname, char **ret_uri,
                                struct lv_error **err)
@@ -232,6 +237,69 @@ static int qemu_incoming_setup(struct lv_guest *g, const char *hostname, char **
         return r;
 }
 
+int qemu_migration_incoming_listen(struct lv_guest *g, int *ret_fd, char **ret_uri,
+                                   struct lv_error **err)
+{
+        struct host_conf hc;
+        host_conf_init(&hc);
+        int r = host_conf_load(NULL, &hc, err);
+        _cleanup_free_ char *dir = ports_dir();
+        if (r >= 0)
+                r = mkdir_p(dir, 0755, err);
+        if (r >= 0 && incoming_port.lock_fd < 0)
+                r = ports_reserve(dir, "migration", hc.migration_port_min, hc.migration_port_max,
+                                  hc.migration_address, &incoming_port, err);
+        const char *addr = hc.migration_address;
+        bool v6 = addr && strchr(addr, ':');
+        _cleanup_close_ int fd = -1;
+        if (r >= 0) {
+                union {
+                        struct sockaddr_in v4;
+                        struct sockaddr_in6 v6;
+                } sa = {0};
+                socklen_t len;
+                if (v6) {
+                        sa.v6.sin6_family = AF_INET6;
+                        sa.v6.sin6_port = htons((uint16_t)incoming_port.port);
+                        len = sizeof(sa.v6);
+                        if (inet_pton(AF_INET6, addr, &sa.v6.sin6_addr) != 1)
+                                r = lv_error_setf(err, EINVAL, "migration_address '%s' is not "
+                                                  "an address", addr);
+                } else {
+                        sa.v4.sin_family = AF_INET;
+                        sa.v4.sin_port = htons((uint16_t)incoming_port.port);
+                        len = sizeof(sa.v4);
+                        if (addr && inet_pton(AF_INET, addr, &sa.v4.sin_addr) != 1)
+                                r = lv_error_setf(err, EINVAL, "migration_address '%s' is not "
+                                                  "an address", addr);
+                }
+                int one = 1;
+                if (r >= 0 && (fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC,
+                                           0)) < 0)
+                        r = lv_error_set(err, errno, "migration socket");
+                if (r >= 0)
+                        (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+                if (r >= 0 && (bind(fd, (struct sockaddr *)&sa, len) < 0 || listen(fd, 1) < 0))
+                        r = lv_error_set(err, errno, "guest '%s': migration port %d", g->name,
+                                         incoming_port.port);
+        }
+        if (r >= 0) {
+                _cleanup_free_ char *hn = NULL;
+                if (!addr) {
+                        char buf[256] = "";
+                        hn = xstrdup(hc.hostname ? hc.hostname
+                                                 : (gethostname(buf, sizeof(buf) - 1), buf));
+                }
+                *ret_uri = xasprintf("tcp:%s%s%s:%d", v6 ? "[" : "", addr ? addr : hn,
+                                     v6 ? "]" : "", incoming_port.port);
+                *ret_fd = TAKE_FD(fd);
+        }
+        host_conf_clear(&hc);
+        if (r < 0)
+                ports_release(&incoming_port);
+        return r;
+}
+
 static int run_status(struct qmp *q, char *out, size_t n, struct lv_error **err)
 {
         struct json_object *st = NULL, *v;
@@ -251,10 +319,31 @@ static int qemu_incoming_wait(struct lv_guest *g, int timeout_s, struct lv_error
                 return -ENOTCONN;
         struct mig_wait w = {.g = g};
         qmp_set_event_handler(q, on_event, &w);
+        /* When QEMU listened from its start (-incoming tcp:fd:N), the
+         * events capability may be set only now, mid-stream (harmless if
+         * refused): the status is then also asked every 50 ms. */
+        bool events = true;
+        if (qemu_migration_incoming_prestarted)
+                events = caps_set(q, false, NULL) >= 0;
         char st[32];
+        long long deadline = now_ms() + (long long)timeout_s * 1000;
         int r = run_status(q, st, sizeof(st), err);
-        if (r >= 0 && streq(st, "inmigrate") && !cond_done(&w))
-                r = mig_wait_for(q, &w, cond_done, now_ms() + (long long)timeout_s * 1000, err);
+        while (r >= 0 && streq(st, "inmigrate") && !cond_done(&w)) {
+                long long until = deadline;
+                if (!events && now_ms() + 50 < deadline)
+                        until = now_ms() + 50;
+                _cleanup_error_ struct lv_error *we = NULL;
+                r = mig_wait_for(q, &w, cond_done, until, &we);
+                if (r == -ETIMEDOUT && now_ms() < deadline)
+                        r = 0;
+                else if (r < 0) {
+                        if (err && !*err)
+                                *err = TAKE_PTR(we);
+                        break;
+                }
+                if (!cond_done(&w))
+                        r = run_status(q, st, sizeof(st), err);
+        }
         if (r >= 0 && (w.failed || w.cancelled))
                 r = lv_error_setf(err, EIO, "the incoming migration %s", w.status);
         if (r >= 0 && (r = run_status(q, st, sizeof(st), err)) >= 0 && streq(st, "inmigrate"))

@@ -11,6 +11,15 @@
 
 extern const struct lv_migration_ops qemu_migration_ops;
 
+/* Destination, before QEMU starts: reserve a port of the migration range
+ * and listen on it (*ret_fd, close-on-exec; QEMU gets it as
+ * "-incoming tcp:fd:N" and accepts on it), so that the source can start
+ * its stream while QEMU starts up (the kernel queues the connection).
+ * *ret_uri: where the source sends to ("tcp:HOST:PORT"). */
+int qemu_migration_incoming_listen(struct lv_guest *g, int *ret_fd, char **ret_uri,
+                                   struct lv_error **err);
+extern bool qemu_migration_incoming_prestarted;
+
 /* From qemu/driver.c: the guest's monitor, its n-th graphics ports and
  * listen address, and the driver's QMP event handler (which migration
  * chains to while it watches MIGRATION events). */

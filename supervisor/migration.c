@@ -404,6 +404,7 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
         r = ops->migrate(g, uri, timeout_s, on_switchover, &job, &stats, err);
         if (r < 0)
                 goto fail;
+        log_info("migration: QEMU's stream completed");
         stats.started = (unsigned long long)t0;
 
         /* Finish */
@@ -486,6 +487,8 @@ static char *uri_host(const char *uri)
 }
 
 struct migration_incoming {
+        struct supervisor *sv;
+        bool prepared; /* Prepare answered */
         struct mchan ch;
         bool persistent;
         char *defined; /* the definition we wrote (removed on failure) */
@@ -517,12 +520,15 @@ void migration_incoming_fail(struct migration_incoming *mi, const struct lv_erro
         json_object_put(m);
 }
 
+static int on_incoming_started(struct lv_guest *g, const char *uri, struct lv_error **err);
+
 int migration_incoming_begin(struct supervisor *sv, int in_fd, int out_fd,
                              struct migration_incoming **ret, struct lv_error **err)
 {
         struct migration_incoming *mi = xcalloc(1, sizeof(*mi));
         mi->ch = (struct mchan){.in = in_fd, .out = out_fd, .peer = "source",
                                 .buf = {.max = MIGRATION_MESSAGE_MAX}};
+        mi->sv = sv;
         *ret = mi; /* so that the caller can answer failures */
 
         struct json_object *o = NULL;
@@ -570,6 +576,8 @@ int migration_incoming_begin(struct supervisor *sv, int in_fd, int out_fd,
 
         free(sv->g.incoming_uri);
         sv->g.incoming_uri = xstrdup("defer");
+        sv->g.incoming_started = on_incoming_started;
+        sv->g.incoming_data = mi;
 
         if (mi->persistent) {
                 _cleanup_free_ char *path = paths_guest_xml(def->name);
@@ -587,25 +595,15 @@ int migration_incoming_begin(struct supervisor *sv, int in_fd, int out_fd,
         return 0;
 }
 
-int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *mi,
-                              struct lv_error **err)
+/* Prepare's answer: the new graphics ports and the stream's URI. */
+static int prepare_reply(struct supervisor *sv, struct migration_incoming *mi, const char *uri,
+                         struct lv_error **err)
 {
         struct lv_guest *g = &sv->g;
         const struct lv_migration_ops *ops = sv->driver->migration;
-        if (!ops)
-                return lv_error_setf(err, LV_ERR_UNSUPPORTED, "the %s driver cannot migrate guests",
-                                     sv->driver->name);
-        _cleanup_free_ char *uri = NULL;
-        int r = ops->incoming_setup(g, mi->id.hostname, &uri, err);
-        if (r < 0)
-                return r;
         log_info("migration: stream expected on %s", uri);
-        /* Test-only failure injection: the destination QEMU dies as the
-         * stream is about to start. */
-        bool kill_qemu = streq(getenv("LV_MIGRATION_TEST_FAIL"), "qemu-dies");
-        /* Prepare's answer: the new graphics ports and the stream's URI. */
         _cleanup_cookie_ struct cookie *c2 = NULL;
-        r = local_cookie(g, &mi->id, &c2, err);
+        int r = local_cookie(g, &mi->id, &c2, err);
         if (r < 0)
                 return r;
         struct cookie_graphics gr = {.port = -1, .tls_port = -1};
@@ -631,8 +629,40 @@ int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *
         json_object_object_add(m, "uri", json_object_new_string(uri));
         r = mchan_send(&mi->ch, m, err);
         json_object_put(m);
-        if (r < 0)
-                return r;
+        if (r >= 0)
+                mi->prepared = true;
+        return r;
+}
+
+/* The driver's hypervisor process runs and listens on the stream's port
+ * (driver.h, incoming_started): answer Prepare while it starts up. */
+static int on_incoming_started(struct lv_guest *g, const char *uri, struct lv_error **err)
+{
+        struct migration_incoming *mi = g->incoming_data;
+        if (!mi || mi->prepared)
+                return 0;
+        return prepare_reply(mi->sv, mi, uri, err);
+}
+
+int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *mi,
+                              struct lv_error **err)
+{
+        struct lv_guest *g = &sv->g;
+        const struct lv_migration_ops *ops = sv->driver->migration;
+        if (!ops)
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED, "the %s driver cannot migrate guests",
+                                     sv->driver->name);
+        int r;
+        if (!mi->prepared) {
+                _cleanup_free_ char *uri = NULL;
+                if ((r = ops->incoming_setup(g, mi->id.hostname, &uri, err)) < 0)
+                        return r;
+                if ((r = prepare_reply(sv, mi, uri, err)) < 0)
+                        return r;
+        }
+        /* Test-only failure injection: the destination QEMU dies as the
+         * stream is about to start. */
+        bool kill_qemu = streq(getenv("LV_MIGRATION_TEST_FAIL"), "qemu-dies");
         if (kill_qemu && g->pid > 0)
                 kill(g->pid, SIGKILL);
 
@@ -649,6 +679,7 @@ int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *
                 json_object_put(o);
                 return lv_error_setf(err, LV_ERR_PROTOCOL, "expected the finish phase");
         }
+        log_info("migration: finish received");
         _cleanup_cookie_ struct cookie *c3 = NULL;
         r = parse_peer_cookie(jstr(o, "cookie"), g, &c3, err);
         json_object_put(o);
@@ -660,22 +691,26 @@ int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *
                                      c3->lock_driver, LOCK_DRIVER_NAME);
         if ((r = ops->incoming_wait(g, 60, err)) < 0)
                 return r;
+        log_info("migration: stream loaded");
         /* Test-only failure injection: the stream has arrived, the source's
          * CPUs are stopped and its leases released. */
         if (streq(getenv("LV_MIGRATION_TEST_FAIL"), "finish"))
                 return lv_error_setf(err, EIO, "failure injected at finish (test)");
         if ((r = supervisor_leases_acquire(sv, c3->lock_state ? c3->lock_state : "", err)) < 0)
                 return r;
+        log_info("migration: leases taken");
         if ((r = sv->driver->resume(g, err)) < 0)
                 return r;
         free(g->incoming_uri);
         g->incoming_uri = NULL;
+        g->incoming_started = NULL;
+        g->incoming_data = NULL;
         log_info("migration: guest '%s' runs here now", g->name);
 
         _cleanup_cookie_ struct cookie *c4 = NULL;
         _cleanup_free_ char *c4xml = NULL;
         if (local_cookie(g, &mi->id, &c4, NULL) >= 0 && cookie_format(c4, &c4xml, NULL) >= 0) {
-                m = message("finish", c4xml);
+                struct json_object *m = message("finish", c4xml);
                 json_object_object_add(m, "ok", json_object_new_boolean(true));
                 _cleanup_error_ struct lv_error *se = NULL;
                 if (mchan_send(&mi->ch, m, &se) < 0)
