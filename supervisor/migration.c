@@ -489,16 +489,21 @@ static char *uri_host(const char *uri)
 struct migration_incoming {
         struct supervisor *sv;
         bool prepared; /* Prepare answered */
+        pid_t watchdog_pid;
+        int watchdog_fd; /* -1: no watchdog (watchdog_start) */
         struct mchan ch;
         bool persistent;
         char *defined; /* the definition we wrote (removed on failure) */
         struct host_identity id;
 };
 
+static void watchdog_stop(struct migration_incoming *mi, bool keep);
+
 void migration_incoming_free(struct migration_incoming *mi)
 {
         if (!mi)
                 return;
+        watchdog_stop(mi, false);
         varlink_inbuf_clear(&mi->ch.buf);
         host_identity_clear(&mi->id);
         free(mi->defined);
@@ -529,6 +534,7 @@ int migration_incoming_begin(struct supervisor *sv, int in_fd, int out_fd,
         mi->ch = (struct mchan){.in = in_fd, .out = out_fd, .peer = "source",
                                 .buf = {.max = MIGRATION_MESSAGE_MAX}};
         mi->sv = sv;
+        mi->watchdog_fd = -1;
         *ret = mi; /* so that the caller can answer failures */
 
         struct json_object *o = NULL;
@@ -634,6 +640,91 @@ static int prepare_reply(struct supervisor *sv, struct migration_incoming *mi, c
         return r;
 }
 
+/* Until Finish, the destination's hypervisor must not outlive its
+ * supervisor (a supervisor killed mid-stream would leave a paused QEMU
+ * and its state behind). A watchdog process waits on a pipe whose write
+ * end only the supervisor holds: end of file (the supervisor died) makes
+ * it kill the hypervisor (by pidfd) and remove the guest's state
+ * directory and cgroups; a byte (Finish succeeded) lets it exit quietly.
+ * PR_SET_PDEATHSIG on QEMU would do the first part, but cannot be undone
+ * after Finish: the guest would then die with any later supervisor
+ * crash instead of being reattached. */
+static void watchdog_start(struct migration_incoming *mi, struct lv_guest *g)
+{
+        int p[2];
+        int pidfd = (int)syscall(SYS_pidfd_open, g->pid, 0);
+        if (pidfd < 0 || pipe2(p, O_CLOEXEC) < 0) {
+                log_warning("migration watchdog: %s", strerror(errno));
+                if (pidfd >= 0)
+                        close(pidfd);
+                return;
+        }
+        _cleanup_free_ char *state = paths_state_dir(g->name);
+        pid_t pid = fork();
+        if (pid == 0) {
+                /* hold nothing of the supervisor's: not the channel, not
+                 * the port or lease locks */
+                int keep_r = fcntl(p[0], F_DUPFD, 3), keep_pidfd = fcntl(pidfd, F_DUPFD, 3);
+                int null = open("/dev/null", O_RDWR);
+                for (int fd = 0; fd < 1024; fd++)
+                        if (fd != keep_r && fd != keep_pidfd && fd != null)
+                                close(fd);
+                if (null >= 0) {
+                        dup2(null, 0);
+                        dup2(null, 1);
+                        dup2(null, 2);
+                }
+                (void)setsid();
+                char c;
+                ssize_t n;
+                while ((n = read(keep_r, &c, 1)) < 0 && errno == EINTR)
+                        ;
+                if (n == 1)
+                        _exit(0);
+                (void)syscall(SYS_pidfd_send_signal, keep_pidfd, SIGKILL, NULL, 0);
+                struct pollfd pfd = {.fd = keep_pidfd, .events = POLLIN};
+                (void)poll(&pfd, 1, 10000);
+                (void)rm_rf(state, NULL);
+                if (g->cgroup_path && *g->cgroup_path) {
+                        static const char *const roots[] = {
+                                "/sys/fs/cgroup/unified", "/sys/fs/cgroup/systemd",
+                                "/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup/memory",
+                                "/sys/fs/cgroup/pids", "/sys/fs/cgroup/cpuset",
+                                "/sys/fs/cgroup/devices", "/sys/fs/cgroup/blkio",
+                                "/sys/fs/cgroup/freezer", "/sys/fs/cgroup"};
+                        for (size_t i = 0; i < ARRAY_SIZE(roots); i++) {
+                                char path[4096];
+                                snprintf(path, sizeof(path), "%s%s", roots[i], g->cgroup_path);
+                                (void)rmdir(path);
+                        }
+                }
+                _exit(0);
+        }
+        close(p[0]);
+        close(pidfd);
+        if (pid < 0) {
+                log_warning("migration watchdog: fork: %s", strerror(errno));
+                close(p[1]);
+                return;
+        }
+        mi->watchdog_pid = pid;
+        mi->watchdog_fd = p[1];
+}
+
+/* Finish succeeded: the hypervisor is the guest now; or the migration
+ * failed and the caller tears everything down itself. */
+static void watchdog_stop(struct migration_incoming *mi, bool keep)
+{
+        if (mi->watchdog_fd < 0)
+                return;
+        if (keep)
+                (void)!write(mi->watchdog_fd, "k", 1);
+        close(mi->watchdog_fd);
+        mi->watchdog_fd = -1;
+        while (waitpid(mi->watchdog_pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+}
+
 /* The driver's hypervisor process runs and listens on the stream's port
  * (driver.h, incoming_started): answer Prepare while it starts up. */
 static int on_incoming_started(struct lv_guest *g, const char *uri, struct lv_error **err)
@@ -641,6 +732,8 @@ static int on_incoming_started(struct lv_guest *g, const char *uri, struct lv_er
         struct migration_incoming *mi = g->incoming_data;
         if (!mi || mi->prepared)
                 return 0;
+        if (g->pid > 0 && mi->watchdog_fd < 0)
+                watchdog_start(mi, g);
         return prepare_reply(mi->sv, mi, uri, err);
 }
 
@@ -653,6 +746,8 @@ int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *
                 return lv_error_setf(err, LV_ERR_UNSUPPORTED, "the %s driver cannot migrate guests",
                                      sv->driver->name);
         int r;
+        if (g->pid > 0 && mi->watchdog_fd < 0)
+                watchdog_start(mi, g);
         if (!mi->prepared) {
                 _cleanup_free_ char *uri = NULL;
                 if ((r = ops->incoming_setup(g, mi->id.hostname, &uri, err)) < 0)
@@ -665,6 +760,9 @@ int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *
         bool kill_qemu = streq(getenv("LV_MIGRATION_TEST_FAIL"), "qemu-dies");
         if (kill_qemu && g->pid > 0)
                 kill(g->pid, SIGKILL);
+        /* Test-only: the destination supervisor dies mid-stream. */
+        if (streq(getenv("LV_MIGRATION_TEST_FAIL"), "supervisor-dies"))
+                raise(SIGKILL);
 
         /* Finish */
         struct json_object *o = NULL;
@@ -705,6 +803,7 @@ int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *
         g->incoming_uri = NULL;
         g->incoming_started = NULL;
         g->incoming_data = NULL;
+        watchdog_stop(mi, true);
         log_info("migration: guest '%s' runs here now", g->name);
 
         _cleanup_cookie_ struct cookie *c4 = NULL;

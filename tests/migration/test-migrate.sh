@@ -255,6 +255,30 @@ grep -q "^host=$UUID_A$" <(lease) && grep -q "^state=held$" <(lease) && ok "leas
 i=0; while [ $i -lt 50 ] && [ -e "$T/b/run/$G" ]; do sleep 0.1; i=$((i + 1)); done
 [ ! -e "$T/b/run/$G" ] || fail "left on B after its QEMU died: $(ls "$T/b/run/$G")"
 
+# ---- the destination supervisor dies mid-stream (test-only hook): its
+# watchdog kills the paused QEMU and removes its state; A keeps the guest ----
+c=$(last_counter "$T/con-a2")
+out=$(on a "$LVSH" migrate --live $G "LV_MIGRATION_TEST_FAIL=supervisor-dies $(transport b)" 2>&1)
+[ $? != 0 ] && ok "destination supervisor death reported: ${out##*error: }" ||
+    fail "destination supervisor death: $out"
+wait_for "$T/con-a2" "LV-COUNTER $((c + 3))\b" 15 && ok "guest still counts on A after the destination supervisor died" ||
+    fail "guest does not count on A after the destination supervisor died"
+grep -q "^host=$UUID_A$" <(lease) && grep -q "^state=held$" <(lease) && ok "leases held by A" ||
+    fail "lease after the destination supervisor died: $(lease)"
+qemu_on_b() { # QEMUs of $G in B's network namespace
+    local nsb p
+    nsb=$(stat -L -c %i "/run/netns/$NSB")
+    for p in $(pgrep -f "qemu-system-x86_64 -name guest=$G,"); do
+        [ "$(readlink "/proc/$p/ns/net")" = "net:[$nsb]" ] && echo "$p"
+    done
+}
+i=0; while [ $i -lt 100 ] && { [ -e "$T/b/run/$G" ] || [ -n "$(qemu_on_b)" ]; }; do
+    sleep 0.1; i=$((i + 1)); done
+[ ! -e "$T/b/run/$G" ] && ok "no state left on B after its supervisor died" ||
+    fail "state left on B after its supervisor died: $(ls "$T/b/run/$G")"
+left=$(qemu_on_b)
+[ -z "$left" ] && ok "no QEMU left on B after its supervisor died" || fail "QEMU left on B: $left"
+
 # ---- the network between the hosts is cut: QEMU's stream cannot flow ----
 ip -n "$NSA" link set lvmig-va$$ down
 c=$(last_counter "$T/con-a2")
