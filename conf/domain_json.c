@@ -32,21 +32,50 @@ enum jkind {
         J_INTS,   /* int-sized enum[max] inline, int count at count_off */
 };
 
-struct jfield {
-        const char *name;
-        enum jkind kind;
-        size_t off;
-        size_t count_off;
-        size_t size; /* element size (J_ARRAY) or capacity (J_INTS) */
-        const struct jfield *sub;
+/* No pointers in the tables (names inline, sub-tables by number): they
+ * stay in .rodata, shared and clean, instead of being relocated into
+ * private pages of every supervisor at load. */
+enum jtable {
+        JT_NONE,
+        JT_ENV,
+        JT_IDMAP,
+        JT_OS,
+        JT_CAP,
+        JT_FEATURES,
+        JT_CPUTUNE,
+        JT_MEMTUNE,
+        JT_BLKIOTUNE,
+        JT_IP,
+        JT_ROUTE,
+        JT_FS,
+        JT_ADDRESS,
+        JT_DISK,
+        JT_NET,
+        JT_CHR,
+        JT_LISTEN,
+        JT_GRAPHICS,
+        JT_CONTROLLER,
+        JT_INPUT,
+        JT_VIDEO,
+        JT_VCPU,
+        JT_DEF,
 };
 
-#define JEND {NULL, 0, 0, 0, 0, NULL}
-#define F(T, kind, m) {#m, kind, offsetof(struct T, m), 0, 0, NULL}
+struct jfield {
+        char name[24];
+        uint8_t kind;  /* enum jkind */
+        uint8_t sub;   /* enum jtable (J_STRUCT, J_ARRAY) */
+        uint16_t off;
+        uint16_t count_off;
+        uint16_t size; /* element size (J_ARRAY), capacity (J_INTS), enum bound (J_INT) */
+};
+
+#define JEND {"", 0, 0, 0, 0, 0}
+#define F(T, kind, m) {#m, kind, JT_NONE, offsetof(struct T, m), 0, 0}
 /* an enum: 0 <= value < last */
-#define FE(T, m, last) {#m, J_INT, offsetof(struct T, m), 0, last, NULL}
-#define FS(T, m, subt) {#m, J_STRUCT, offsetof(struct T, m), 0, 0, subt}
-#define FA(T, m, n, elem, subt) {#m, J_ARRAY, offsetof(struct T, m), offsetof(struct T, n), sizeof(struct elem), subt}
+#define FE(T, m, last) {#m, J_INT, JT_NONE, offsetof(struct T, m), 0, last}
+#define FS(T, m, subt) {#m, J_STRUCT, subt, offsetof(struct T, m), 0, 0}
+#define FA(T, m, n, elem, subt) {#m, J_ARRAY, subt, offsetof(struct T, m), offsetof(struct T, n), sizeof(struct elem)}
 
 /* Array and string sizes a definition can have (the XML is at most
  * DOMAIN_XML_MAX_BYTES): a bound against a hostile stream. */
@@ -74,11 +103,11 @@ static const struct jfield j_os[] = {
         F(domain_os, J_STR, cmdline),
         F(domain_os, J_STR, loader),
         F(domain_os, J_STR, loader_type),
-        {"boot", J_INTS, offsetof(struct domain_os, boot), offsetof(struct domain_os, n_boot),
-         DOMAIN_BOOT_LAST, NULL},
+        {"boot", J_INTS, JT_NONE, offsetof(struct domain_os, boot),
+         offsetof(struct domain_os, n_boot), DOMAIN_BOOT_LAST},
         F(domain_os, J_STR, init),
         F(domain_os, J_STRV, initargs),
-        FA(domain_os, initenv, n_initenv, domain_env, j_env),
+        FA(domain_os, initenv, n_initenv, domain_env, JT_ENV),
         F(domain_os, J_STR, initdir),
         F(domain_os, J_STR, inituser),
         F(domain_os, J_STR, initgroup),
@@ -100,7 +129,7 @@ static const struct jfield j_features[] = {
         F(domain_features, J_BOOL, privnet),
         F(domain_features, J_BOOL, has_caps),
         FE(domain_features, caps_policy, DOMAIN_CAPS_POLICY_LAST),
-        FA(domain_features, caps, n_caps, domain_cap, j_cap),
+        FA(domain_features, caps, n_caps, domain_cap, JT_CAP),
         JEND,
 };
 
@@ -155,7 +184,7 @@ static const struct jfield j_fs[] = {
 
 static const struct jfield j_address[] = {
         F(domain_address, J_STR, type),
-        FA(domain_address, attrs, n_attrs, domain_env, j_env),
+        FA(domain_address, attrs, n_attrs, domain_env, JT_ENV),
         JEND,
 };
 
@@ -170,7 +199,7 @@ static const struct jfield j_disk[] = {
         FE(domain_disk, bus, DOMAIN_DISK_BUS_LAST),
         F(domain_disk, J_BOOL, readonly),
         F(domain_disk, J_BOOL, shareable),
-        FS(domain_disk, address, j_address),
+        FS(domain_disk, address, JT_ADDRESS),
         JEND,
 };
 
@@ -183,9 +212,9 @@ static const struct jfield j_net[] = {
         F(domain_net, J_STR, guest_dev),
         F(domain_net, J_STR, script),
         F(domain_net, J_INT, mtu),
-        FA(domain_net, ips, n_ips, domain_ip, j_ip),
-        FA(domain_net, routes, n_routes, domain_route, j_route),
-        FS(domain_net, address, j_address),
+        FA(domain_net, ips, n_ips, domain_ip, JT_IP),
+        FA(domain_net, routes, n_routes, domain_route, JT_ROUTE),
+        FS(domain_net, address, JT_ADDRESS),
         JEND,
 };
 
@@ -212,7 +241,7 @@ static const struct jfield j_graphics[] = {
         F(domain_graphics, J_INT, websocket),
         F(domain_graphics, J_BOOL, autoport),
         F(domain_graphics, J_STR, listen),
-        FA(domain_graphics, listens, n_listens, domain_graphics_listen, j_listen),
+        FA(domain_graphics, listens, n_listens, domain_graphics_listen, JT_LISTEN),
         F(domain_graphics, J_STR, passwd),
         F(domain_graphics, J_STR, keymap),
         F(domain_graphics, J_STR, defaultmode),
@@ -225,7 +254,7 @@ static const struct jfield j_controller[] = {
         FE(domain_controller, type, DOMAIN_CONTROLLER_LAST),
         F(domain_controller, J_INT, index),
         F(domain_controller, J_STR, model),
-        FS(domain_controller, address, j_address),
+        FS(domain_controller, address, JT_ADDRESS),
         JEND,
 };
 
@@ -240,7 +269,7 @@ static const struct jfield j_video[] = {
         F(domain_video, J_UINT, vram),
         F(domain_video, J_UINT, heads),
         FE(domain_video, primary, 3),
-        FS(domain_video, address, j_address),
+        FS(domain_video, address, JT_ADDRESS),
         JEND,
 };
 
@@ -267,19 +296,19 @@ static const struct jfield j_def[] = {
         F(domain_def, J_UINT, vcpus_current),
         F(domain_def, J_STR, vcpu_placement),
         F(domain_def, J_STR, vcpu_cpuset),
-        FA(domain_def, vcpu_entries, n_vcpu_entries, domain_vcpu_entry, j_vcpu),
+        FA(domain_def, vcpu_entries, n_vcpu_entries, domain_vcpu_entry, JT_VCPU),
         F(domain_def, J_STR, bootloader),
         F(domain_def, J_STR, bootloader_args),
-        FS(domain_def, os, j_os),
-        FS(domain_def, features, j_features),
-        FA(domain_def, uidmap, n_uidmap, domain_idmap, j_idmap),
-        FA(domain_def, gidmap, n_gidmap, domain_idmap, j_idmap),
+        FS(domain_def, os, JT_OS),
+        FS(domain_def, features, JT_FEATURES),
+        FA(domain_def, uidmap, n_uidmap, domain_idmap, JT_IDMAP),
+        FA(domain_def, gidmap, n_gidmap, domain_idmap, JT_IDMAP),
         F(domain_def, J_BOOL, has_cputune),
-        FS(domain_def, cputune, j_cputune),
+        FS(domain_def, cputune, JT_CPUTUNE),
         F(domain_def, J_BOOL, has_memtune),
-        FS(domain_def, memtune, j_memtune),
+        FS(domain_def, memtune, JT_MEMTUNE),
         F(domain_def, J_BOOL, has_blkiotune),
-        FS(domain_def, blkiotune, j_blkiotune),
+        FS(domain_def, blkiotune, JT_BLKIOTUNE),
         F(domain_def, J_STR, resource_partition),
         FE(domain_def, clock_offset, DOMAIN_CLOCK_LAST),
         F(domain_def, J_STR, clock_adjustment),
@@ -290,18 +319,48 @@ static const struct jfield j_def[] = {
         FE(domain_def, on_crash, DOMAIN_LIFECYCLE_LAST),
         F(domain_def, J_STR, seclabel_type),
         F(domain_def, J_STR, emulator),
-        FA(domain_def, filesystems, n_filesystems, domain_fs, j_fs),
-        FA(domain_def, disks, n_disks, domain_disk, j_disk),
-        FA(domain_def, nets, n_nets, domain_net, j_net),
-        FA(domain_def, chrs, n_chrs, domain_chr, j_chr),
-        FA(domain_def, graphics, n_graphics, domain_graphics, j_graphics),
-        FA(domain_def, controllers, n_controllers, domain_controller, j_controller),
-        FA(domain_def, inputs, n_inputs, domain_input, j_input),
-        FA(domain_def, videos, n_videos, domain_video, j_video),
+        FA(domain_def, filesystems, n_filesystems, domain_fs, JT_FS),
+        FA(domain_def, disks, n_disks, domain_disk, JT_DISK),
+        FA(domain_def, nets, n_nets, domain_net, JT_NET),
+        FA(domain_def, chrs, n_chrs, domain_chr, JT_CHR),
+        FA(domain_def, graphics, n_graphics, domain_graphics, JT_GRAPHICS),
+        FA(domain_def, controllers, n_controllers, domain_controller, JT_CONTROLLER),
+        FA(domain_def, inputs, n_inputs, domain_input, JT_INPUT),
+        FA(domain_def, videos, n_videos, domain_video, JT_VIDEO),
         F(domain_def, J_STR, memballoon_model),
-        FS(domain_def, memballoon_address, j_address),
+        FS(domain_def, memballoon_address, JT_ADDRESS),
         JEND,
 };
+
+static const struct jfield *jtable(unsigned t)
+{
+        switch ((enum jtable)t) {
+        case JT_ENV: return j_env;
+        case JT_IDMAP: return j_idmap;
+        case JT_OS: return j_os;
+        case JT_CAP: return j_cap;
+        case JT_FEATURES: return j_features;
+        case JT_CPUTUNE: return j_cputune;
+        case JT_MEMTUNE: return j_memtune;
+        case JT_BLKIOTUNE: return j_blkiotune;
+        case JT_IP: return j_ip;
+        case JT_ROUTE: return j_route;
+        case JT_FS: return j_fs;
+        case JT_ADDRESS: return j_address;
+        case JT_DISK: return j_disk;
+        case JT_NET: return j_net;
+        case JT_CHR: return j_chr;
+        case JT_LISTEN: return j_listen;
+        case JT_GRAPHICS: return j_graphics;
+        case JT_CONTROLLER: return j_controller;
+        case JT_INPUT: return j_input;
+        case JT_VIDEO: return j_video;
+        case JT_VCPU: return j_vcpu;
+        case JT_DEF: return j_def;
+        case JT_NONE: break;
+        }
+        return NULL;
+}
 
 #define AT(base, off, T) ((T *)(void *)((char *)(base) + (off)))
 #define CAT(base, off, T) ((const T *)(const void *)((const char *)(base) + (off)))
@@ -309,7 +368,7 @@ static const struct jfield j_def[] = {
 static json_object *struct_to_json(const void *p, const struct jfield *fields)
 {
         json_object *o = json_object_new_object();
-        for (const struct jfield *f = fields; f->name; f++) {
+        for (const struct jfield *f = fields; f->name[0]; f++) {
                 json_object *v = NULL;
                 switch (f->kind) {
                 case J_STR: {
@@ -350,14 +409,14 @@ static json_object *struct_to_json(const void *p, const struct jfield *fields)
                         break;
                 }
                 case J_STRUCT:
-                        v = struct_to_json(CAT(p, f->off, char), f->sub);
+                        v = struct_to_json(CAT(p, f->off, char), jtable(f->sub));
                         break;
                 case J_ARRAY: {
                         const char *arr = *CAT(p, f->off, const char *const);
                         int n = *CAT(p, f->count_off, int);
                         v = json_object_new_array();
                         for (int i = 0; i < n && arr; i++)
-                                json_object_array_add(v, struct_to_json(arr + (size_t)i * f->size, f->sub));
+                                json_object_array_add(v, struct_to_json(arr + (size_t)i * f->size, jtable(f->sub)));
                         break;
                 }
                 case J_INTS: {
@@ -470,7 +529,7 @@ static int field_from_json(json_object *v, void *p, const struct jfield *f, cons
         }
         case J_STRUCT: {
                 _cleanup_free_ char *sub = xasprintf("%s%s%s", path, *path ? "." : "", f->name);
-                return struct_from_json(v, AT(p, f->off, char), f->sub, sub, depth + 1, err);
+                return struct_from_json(v, AT(p, f->off, char), jtable(f->sub), sub, depth + 1, err);
         }
         case J_ARRAY: {
                 if (!json_object_is_type(v, json_type_array))
@@ -488,7 +547,8 @@ static int field_from_json(json_object *v, void *p, const struct jfield *f, cons
                         _cleanup_free_ char *sub = xasprintf("%s%s%s[%zu]", path, *path ? "." : "",
                                                              f->name, i);
                         int r = struct_from_json(json_object_array_get_idx(v, i),
-                                                 arr + i * f->size, f->sub, sub, depth + 1, err);
+                                                 arr + i * f->size, jtable(f->sub), sub,
+                                                 depth + 1, err);
                         if (r < 0)
                                 return r;
                 }
@@ -523,9 +583,9 @@ static int struct_from_json(json_object *o, void *p, const struct jfield *fields
                                      *path ? path : "(top)");
         json_object_object_foreach(o, key, val) {
                 const struct jfield *f = fields;
-                while (f->name && !streq(f->name, key))
+                while (f->name[0] && !streq(f->name, key))
                         f++;
-                if (!f->name)
+                if (!f->name[0])
                         return bad(err, path, key, "unknown member");
                 int r = field_from_json(val, p, f, path, depth, err);
                 if (r < 0)
