@@ -215,29 +215,6 @@ static int on_ignored_signal(struct loop_source *s, const struct signalfd_siginf
         return 0;
 }
 
-static int load_definition(const char *name, struct domain_def **ret, struct lv_error **err)
-{
-        _cleanup_free_ char *path = paths_guest_xml(name);
-        if (access(path, F_OK) < 0)
-                return lv_error_setf(err, LV_ERR_NO_DOMAIN, "failed to get domain '%s'", name);
-        const struct conf_xml_ops *xml = conf_xml(err);
-        if (!xml)
-                return -ENOENT;
-        struct domain_def *def = NULL;
-        int r = xml->domain_parse_file(path, &def, err);
-        if (r < 0)
-                return r;
-        if (!streq(def->name, name)) {
-                r = lv_error_setf(err, LV_ERR_INVALID_XML,
-                                  "definition '%s' names guest '%s', not '%s'", path,
-                                  def->name ? def->name : "", name);
-                domain_def_free(def);
-                return r;
-        }
-        *ret = def;
-        return 0;
-}
-
 static int write_pid_file(const char *name, struct lv_error **err)
 {
         _cleanup_free_ char *path = paths_state_file(name, "supervisor.pid");
@@ -316,7 +293,7 @@ static int supervisor_setup(struct supervisor *sv, const struct options *o, stru
                 return r;
         log_info("supervisor %s (pid %d) starting guest '%s'", LV_VERSION, (int)getpid(),
                  o->name);
-        if (!sv->g.def && (r = load_definition(o->name, &sv->g.def, err)) < 0)
+        if (!sv->g.def && (r = supervisor_definition_load(o->name, &sv->g.def, err)) < 0)
                 return r;
         sv->g.name = sv->g.def->name;
         sv->driver = driver_for_type(sv->g.def->type, err);

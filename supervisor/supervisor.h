@@ -132,5 +132,10 @@ int supervisor_leases_acquire(struct supervisor *sv, const char *state, struct l
 int supervisor_host_identity(struct host_identity *ret, char **ret_lockspace,
                              struct lv_error **err);
 
+/* definition.c: the guest's definition ($LITEVIRT_GUESTDIR/NAME.xml),
+ * parsed and validated in a short-lived child so that this process never
+ * maps libxml2 (the model comes back as JSON). */
+int supervisor_definition_load(const char *name, struct domain_def **ret, struct lv_error **err);
+
 /* notify.c: sd_notify protocol. */
 int notify_send(const char *state, struct lv_error **err);

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The guest's definition, parsed in a short-lived child (supervisor.h):
+ * the child loads the libxml2 module, parses and validates
+ * $LITEVIRT_GUESTDIR/NAME.xml and sends the model back as JSON
+ * (conf/domain_json.h) over a pipe; the supervisor rebuilds it. So the
+ * long-running supervisor never maps libxml2, ICU or libstdc++ (about
+ * 100 KiB of private memory per guest that dlclose cannot give back:
+ * libstdc++ is NODELETE). docs/performance.md has the figures.
+ *
+ * Child → parent stream: "ok\n" JSON, or "error CODE\n" MESSAGE. */
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "conf/domain_json.h"
+#include "conf/xml.h"
+#include "supervisor/supervisor.h"
+#include "util/paths.h"
+
+static void write_all(int fd, const char *p, size_t n)
+{
+        while (n > 0) {
+                ssize_t w = write(fd, p, n);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w <= 0)
+                        return;
+                p += w;
+                n -= (size_t)w;
+        }
+}
+
+_noreturn_ static void child_parse(int fd, const char *name, const char *path)
+{
+        _cleanup_error_ struct lv_error *err = NULL;
+        struct domain_def *def = NULL;
+        const struct conf_xml_ops *xml = conf_xml(&err);
+        int r = xml ? xml->domain_parse_file(path, &def, &err) : -ENOENT;
+        if (r >= 0 && !streq(def->name, name))
+                r = lv_error_setf(&err, LV_ERR_INVALID_XML,
+                                  "definition '%s' names guest '%s', not '%s'", path,
+                                  def->name ? def->name : "", name);
+        if (r < 0) {
+                char *msg = xasprintf("error %d\n%s", err ? err->code : -r,
+                                      err ? err->message : strerror(-r));
+                write_all(fd, msg, strlen(msg));
+                _exit(1);
+        }
+        char *json = domain_to_json(def);
+        write_all(fd, "ok\n", 3);
+        write_all(fd, json, strlen(json));
+        _exit(0);
+}
+
+/* Everything the child wrote, at most max bytes (more is an error), in
+ * an anonymous mapping given back whole afterwards (munmap): a heap
+ * buffer would leave dirty pages in the supervisor for good. */
+struct reply {
+        char *data;
+        size_t len;
+        size_t size;
+};
+
+static void reply_unmap(struct reply *r)
+{
+        if (r->data && r->data != MAP_FAILED)
+                (void)munmap(r->data, r->size);
+        r->data = NULL;
+}
+
+static int read_reply(int fd, size_t max, struct reply *ret, struct lv_error **err)
+{
+        size_t size = max + 1;
+        char *data = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (data == MAP_FAILED)
+                return lv_error_set(err, errno, "mapping %zu bytes for the parsed definition",
+                                    size);
+        size_t len = 0;
+        for (;;) {
+                ssize_t n = read(fd, data + len, size - len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 || len + (size_t)n > max) {
+                        int e = n < 0 ? errno : EFBIG;
+                        (void)munmap(data, size);
+                        return e == EFBIG ? lv_error_setf(err, EFBIG,
+                                                          "the parsed definition is more than "
+                                                          "%zu bytes",
+                                                          max)
+                                          : lv_error_set(err, e, "reading the parsed definition");
+                }
+                if (n == 0)
+                        break;
+                len += (size_t)n;
+        }
+        data[len] = '\0';
+        *ret = (struct reply){.data = data, .len = len, .size = size};
+        return 0;
+}
+
+int supervisor_definition_load(const char *name, struct domain_def **ret, struct lv_error **err)
+{
+        _cleanup_free_ char *path = paths_guest_xml(name);
+        if (access(path, F_OK) < 0)
+                return lv_error_setf(err, LV_ERR_NO_DOMAIN, "failed to get domain '%s'", name);
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return lv_error_set(err, errno, "creating a pipe");
+        _cleanup_close_ int rfd = p[0];
+        _cleanup_close_ int wfd = p[1];
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid < 0)
+                return lv_error_set(err, errno, "forking to parse '%s'", path);
+        if (pid == 0) {
+                close(rfd);
+                child_parse(wfd, name, path);
+        }
+        closep(&wfd);
+        _cleanup_(reply_unmap) struct reply reply = {0};
+        int r = read_reply(rfd, DOMAIN_JSON_MAX_BYTES + 64, &reply, err);
+        int status = 0;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        if (r < 0)
+                return lv_error_prefix(err, "parsing '%s'", path);
+        const char *data = reply.data;
+        size_t len = reply.len;
+        if (startswith(data, "ok\n")) {
+                struct domain_def *def = NULL;
+                r = domain_from_json(data + 3, len - 3, &def, err);
+                if (r >= 0 && (r = domain_validate(def, err)) < 0)
+                        domain_def_free(def);
+                if (r < 0)
+                        return lv_error_prefix(err, "parsing '%s'", path);
+                *ret = def;
+                return 0;
+        }
+        int code = 0;
+        int off = 0;
+        if (sscanf(data, "error %d\n%n", &code, &off) == 1 && off > 0 && code > 0)
+                return lv_error_setf(err, code, "%s", data + off);
+        if (WIFSIGNALED(status))
+                return lv_error_setf(err, EIO, "parsing '%s': the parser was killed by signal %d",
+                                     path, WTERMSIG(status));
+        return lv_error_setf(err, EIO, "parsing '%s': the parser exited (code %d) without a result",
+                             path, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
