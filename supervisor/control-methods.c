@@ -280,6 +280,7 @@ static int m_migrate(struct control_client *cl, const struct varlink_call *call)
         r = control_reply(cl, o);
         json_object_put(o);
         _cleanup_error_ struct lv_error *de = NULL;
+        sv->migrated = true; /* "shut off (migrated)", as virsh shows */
         if (supervisor_guest_destroy(sv, &de) < 0)
                 log_warning("ending the migrated guest's local copy: %s", de->message);
         return r;

@@ -242,7 +242,8 @@ static int on_guest_exit(struct loop_source *s, int pidfd, void *data)
                  sv->shutdown_requested ? " (shutdown requested)" : "");
 
         if (sv->destroy_requested) {
-                guest_end(sv, GUEST_EVENT_ENDED_DESTROYED);
+                guest_end(sv, sv->migrated ? GUEST_EVENT_ENDED_MIGRATED
+                                           : GUEST_EVENT_ENDED_DESTROYED);
                 return 0;
         }
         if (sv->reboot_requested && !sv->stopping) {

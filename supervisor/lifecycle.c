@@ -35,6 +35,7 @@ static const struct transition table[GUEST_STATE_LAST][GUEST_EVENT_LAST] = {
                         [GUEST_EVENT_RESTART] = T(STARTING, REASON_PAUSED_STARTING_UP),
                         [GUEST_EVENT_ENDED_SHUTDOWN] = T(SHUTOFF, REASON_SHUTOFF_SHUTDOWN),
                         [GUEST_EVENT_ENDED_DESTROYED] = T(SHUTOFF, REASON_SHUTOFF_DESTROYED),
+                        [GUEST_EVENT_ENDED_MIGRATED] = T(SHUTOFF, REASON_SHUTOFF_MIGRATED),
                         [GUEST_EVENT_ENDED_CRASHED] = T(SHUTOFF, REASON_SHUTOFF_CRASHED),
                         [GUEST_EVENT_CRASH_PRESERVED] = T(CRASHED, REASON_UNKNOWN),
                 },
@@ -44,6 +45,7 @@ static const struct transition table[GUEST_STATE_LAST][GUEST_EVENT_LAST] = {
                         [GUEST_EVENT_RESTART] = T(STARTING, REASON_PAUSED_STARTING_UP),
                         [GUEST_EVENT_ENDED_SHUTDOWN] = T(SHUTOFF, REASON_SHUTOFF_SHUTDOWN),
                         [GUEST_EVENT_ENDED_DESTROYED] = T(SHUTOFF, REASON_SHUTOFF_DESTROYED),
+                        [GUEST_EVENT_ENDED_MIGRATED] = T(SHUTOFF, REASON_SHUTOFF_MIGRATED),
                         [GUEST_EVENT_ENDED_CRASHED] = T(SHUTOFF, REASON_SHUTOFF_CRASHED),
                         [GUEST_EVENT_CRASH_PRESERVED] = T(CRASHED, REASON_UNKNOWN),
                 },
@@ -178,6 +180,7 @@ const char *guest_event_to_string(enum guest_event e)
                 [GUEST_EVENT_ENDED_DESTROYED] = "stopped-destroyed",
                 [GUEST_EVENT_ENDED_CRASHED] = "stopped-crashed",
                 [GUEST_EVENT_CRASH_PRESERVED] = "crashed",
+                [GUEST_EVENT_ENDED_MIGRATED] = "stopped-migrated",
         };
         return (unsigned)e < GUEST_EVENT_LAST ? names[e] : "unknown";
 }

@@ -21,6 +21,7 @@ enum guest_event {
         GUEST_EVENT_ENDED_DESTROYED, /* killed on request (destroy, timeout) */
         GUEST_EVENT_ENDED_CRASHED,   /* crashed, on_crash=destroy */
         GUEST_EVENT_CRASH_PRESERVED, /* crashed, on_crash=preserve */
+        GUEST_EVENT_ENDED_MIGRATED,  /* the local copy ended: it runs on another host */
         GUEST_EVENT_LAST
 };
 
@@ -33,6 +34,7 @@ enum {
         REASON_SHUTOFF_SHUTDOWN = 1,
         REASON_SHUTOFF_DESTROYED = 2,
         REASON_SHUTOFF_CRASHED = 3,
+        REASON_SHUTOFF_MIGRATED = 4,
         REASON_SHUTOFF_FAILED = 6,
 };
 enum { REASON_CRASHED_PANICKED = 1 };

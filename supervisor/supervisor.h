@@ -52,6 +52,7 @@ struct supervisor {
 
         /* What the end of the hypervisor process means. */
         bool destroy_requested;  /* killed on request: "destroyed" */
+        bool migrated;           /* ... because it runs elsewhere now: "migrated" */
         bool shutdown_requested; /* user shutdown: ends the guest */
         bool reboot_requested;   /* restart once it has ended */
         bool stopping;           /* the supervisor exits once the guest ended */

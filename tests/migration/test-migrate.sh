@@ -210,6 +210,9 @@ if wait_for "$T/con-b1" "LV-COUNTER $((before + 3))\b" 30; then
 else fail "guest does not count on B: $(tail -c 300 "$T/con-b1")"; fi
 grep -aq "LV-GUEST-BOOTED" "$T/con-b1" && fail "the guest booted again on B"
 gone a "$pid_a" && ok "source QEMU and state gone from A" || fail "left on A: $(ls "$T/a/run")"
+grep -q -- "-> shutoff (migrated) on stopped-migrated" "$T/a/log/$G.log" &&
+    ok "the source's copy ended as 'shut off (migrated)'" ||
+    fail "source's end: $(grep -- '-> shutoff' "$T/a/log/$G.log" | tail -n1)"
 grep -q "^host=$UUID_B$" <(lease) && grep -q "^state=held$" <(lease) && ok "lease held by host B" ||
     fail "lease after A -> B: $(lease)"
 [ -e "$T/b/guests/$G.xml" ] && ok "--persistent defined $G on B" || fail "no definition on B"
