@@ -1,0 +1,153 @@
+#!/bin/bash
+# Live migration: litevirt (`lvsh migrate --live`) against QEMU's own
+# migration driven by hand over QMP (the floor), same guest, same run,
+# between two "hosts" = two network namespaces joined by a veth pair.
+#   bench/migrate.sh [BUILD-DIR] [ROUNDS]      (root; default build, 5 rounds)
+# Prints per-round total/stream/downtime and the medians' ratios. The
+# hand-driven QEMU pair runs litevirt's own QEMU command line (taken from
+# the guest's log), with the monitor on a unix socket instead of fd 3.
+# libvirt (virsh migrate --p2p) is not compared: see docs/migration.md.
+set -u
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=$(cd "${1:-$SRC/build}" && pwd)
+ROUNDS=${2:-5}
+LVSH=$BUILD/lvsh
+[ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 1; }
+sh "$SRC/tests/qemu/build-guest.sh" "$BUILD/test-guest" || exit 1
+T=$(mktemp -d /tmp/lv-bench-migrate.XXXXXX)
+G=lvbmig$$ NSA=lvbm-a-$$ NSB=lvbm-b-$$
+PIDS=""
+env_of() { echo "LITEVIRT_CONFDIR=$T/$1/conf LITEVIRT_GUESTDIR=$T/$1/guests LITEVIRT_RUNDIR=$T/$1/run LITEVIRT_LOGDIR=$T/$1/log"; }
+cg_host() { # as tests/migration/test-migrate.sh: own cgroups per host, below ours
+    local n ctrl path mnt d
+    : > "$T/cg-$1"
+    while IFS=: read -r n ctrl path; do
+        case $ctrl in "") mnt=/sys/fs/cgroup/unified ;; name=systemd) mnt=/sys/fs/cgroup/systemd ;; *) mnt=/sys/fs/cgroup/$ctrl ;; esac
+        [ -d "$mnt" ] || continue
+        d=$mnt${path%/}/lvbm-$$-$1
+        mkdir "$d" 2>/dev/null || continue
+        echo "$d" >> "$T/cgdirs"
+        if [ -e "$d/cpuset.cpus" ]; then cat "${d%/*}/cpuset.cpus" > "$d/cpuset.cpus"; cat "${d%/*}/cpuset.mems" > "$d/cpuset.mems"; fi
+        echo "$d/cgroup.procs" >> "$T/cg-$1"
+    done < /proc/self/cgroup
+    printf '#!/bin/sh\nfor f in $(cat %s); do echo $$ > "$f"; done\nexec "$@"\n' "$T/cg-$1" > "$T/enter-$1"
+    chmod +x "$T/enter-$1"
+}
+ns_of() { [ "$1" = b ] && echo "$NSB" || echo "$NSA"; }
+# shellcheck disable=SC2046
+on() { local h=$1; shift; "$T/enter-$h" nsenter --net=/run/netns/"$(ns_of "$h")" env $(env_of "$h") "$@"; }
+transport() { echo "$T/enter-$1 nsenter --net=/run/netns/$(ns_of "$1") env $(env_of "$1") $BUILD/litevirt-supervisor --incoming"; }
+cleanup() {
+    for h in a b; do on "$h" "$LVSH" destroy $G >/dev/null 2>&1; done
+    for p in $PIDS; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+    ip netns del "$NSA" 2>/dev/null; ip netns del "$NSB" 2>/dev/null
+    [ -e "$T/cgdirs" ] && { sleep 0.2; tac "$T/cgdirs" | while read -r d; do rmdir "$d" 2>/dev/null; done; }
+    rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+ip netns add "$NSA" && ip netns add "$NSB" || exit 1
+ip link add lvbm-va$$ type veth peer name lvbm-vb$$ || exit 1
+ip link set lvbm-va$$ netns "$NSA"; ip link set lvbm-vb$$ netns "$NSB"
+ip -n "$NSA" addr add 10.78.0.1/24 dev lvbm-va$$; ip -n "$NSB" addr add 10.78.0.2/24 dev lvbm-vb$$
+for ns in "$NSA" "$NSB"; do ip -n "$ns" link set lo up; done
+ip -n "$NSA" link set lvbm-va$$ up; ip -n "$NSB" link set lvbm-vb$$ up
+for h in a b; do
+    cg_host $h
+    mkdir -p "$T/$h/conf" "$T/$h/guests" "$T/$h/run" "$T/$h/log"
+    uuid=3c1e5a0e-7b8f-4f35-9a51-5d0c7c6a1b0a addr=10.78.0.1
+    [ $h = b ] && uuid=3c1e5a0e-7b8f-4f35-9a51-5d0c7c6a1b0b addr=10.78.0.2
+    printf 'host_uuid = %s\nhostname = host-%s\nmigration_address = %s\nlockspace_dir = %s\n' \
+        "$uuid" "$h" "$addr" "$T/lockspace" > "$T/$h/conf/host.conf"
+done
+truncate -s 8M "$T/disk.img"
+cat > "$T/guest.xml" <<XML
+<domain type='qemu'><name>$G</name><memory unit='MiB'>128</memory><vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type><kernel>$BUILD/test-guest/vmlinuz</kernel>
+    <initrd>$BUILD/test-guest/initrd.gz</initrd><cmdline>console=ttyS0 quiet</cmdline></os>
+  <devices><disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$T/disk.img'/>
+    <target dev='vda' bus='virtio'/></disk><serial type='pty'><target port='0'/></serial></devices>
+</domain>
+XML
+on a "$LVSH" define "$T/guest.xml" >/dev/null && on a "$LVSH" start $G >/dev/null || exit 1
+sleep 4 # booted (the test guest boots in ~2.3 s)
+echo "litevirt: lvsh migrate --live, $ROUNDS round trips (ms: total stream downtime)"
+: > "$T/lv.tsv"
+for i in $(seq "$ROUNDS"); do
+    for dir in ab ba; do
+        src=${dir:0:1} dst=${dir:1:1}
+        out=$(on "$src" "$LVSH" migrate --live $G "$(transport "$dst")" 2>&1) || { echo "failed: $out"; exit 1; }
+        line=$(echo "$out" | sed -n "s/.* in \([0-9]*\) ms (QEMU's stream \([0-9]*\) ms), downtime \([0-9]*\) ms.*/\1 \2 \3/p")
+        echo "  $src->$dst $line"; echo "$line" >> "$T/lv.tsv"
+    done
+done
+# litevirt's QEMU command line, for the hand-driven pair
+cmd=$(sed -n '/starting QEMU:/,/^$/p' "$T/a/log/$G.log" | sed -n '2,/^$/p' | tail -n +1 |
+      sed 's/ \\$//' | grep -v '^$' | awk 'BEGIN{p=0} /^\/usr/{if(p)exit; p=1} {print}' |
+      grep -v -- '^-incoming\|^-chardev socket,id=charmonitor\|^-mon \|^-sandbox\|^defer$\|^tcp:fd')
+on a "$LVSH" destroy $G >/dev/null 2>&1
+echo "$cmd" > "$T/qemu.args"
+cat > "$T/qmp.py" <<'PY'
+import json, socket, subprocess, sys, time
+def qmp(path):
+    s = socket.socket(socket.AF_UNIX); s.connect(path); f = s.makefile('rw')
+    json.loads(f.readline())
+    def call(cmd, **a):
+        f.write(json.dumps({"execute": cmd, "arguments": a}) + "\n"); f.flush()
+        while True:
+            r = json.loads(f.readline())
+            if "return" in r or "error" in r: return r
+    call("qmp_capabilities"); return call
+def wait(path):
+    for _ in range(500):
+        try: return qmp(path)
+        except OSError: time.sleep(0.01)
+    sys.exit("no QMP at " + path)
+mode = sys.argv[1]
+if mode == "boot":
+    q = wait(sys.argv[2]); q("cont")
+elif mode == "migrate":
+    src, dst, uri = wait(sys.argv[2]), wait(sys.argv[3]), sys.argv[4]
+    dst("migrate-incoming", uri="tcp:0.0.0.0:" + uri.rsplit(":", 1)[1])
+    t0 = time.monotonic()
+    src("migrate", uri=uri)
+    while True:
+        st = src("query-migrate")["return"]
+        if st.get("status") in ("completed", "failed", "cancelled"): break
+        time.sleep(0.002)
+    while dst("query-status")["return"]["status"] != "paused" and dst("query-status")["return"]["status"] != "running":
+        time.sleep(0.002)
+    dst("cont")
+    print(int((time.monotonic() - t0) * 1000), st.get("total-time", 0), st.get("downtime", 0), st["status"])
+PY
+echo "QEMU by hand over QMP (ms: total incl. destination cont, QEMU total-time, downtime)"
+: > "$T/q.tsv"
+start_qemu() { # HOST QMP-SOCK EXTRA...
+    local h=$1 sock=$2; shift 2
+    local args
+    args=$(tr '\n' ' ' < "$T/qemu.args")
+    eval "set -- $args"' "$@"'
+    on "$h" "$@" -qmp "unix:$sock,server=on,wait=off" > "$T/q-$h.log" 2>&1 &
+    PIDS="$PIDS $!"
+}
+start_qemu a "$T/qa.sock"
+python3 "$T/qmp.py" boot "$T/qa.sock" || { cat "$T/qemu.args" "$T/q-a.log"; exit 1; }
+sleep 4
+src=a dst=b
+for i in $(seq "$((ROUNDS * 2))"); do
+    addr=10.78.0.2; [ $dst = a ] && addr=10.78.0.1
+    start_qemu $dst "$T/q$dst.sock" -incoming defer
+    line=$(python3 "$T/qmp.py" migrate "$T/q$src.sock" "$T/q$dst.sock" "tcp:$addr:49300") || exit 1
+    echo "  $src->$dst $line"; echo "$line" >> "$T/q.tsv"
+    # the source QEMU (paused after the migration) ends
+    pkill_pid=$(echo "$PIDS" | awk '{print $1}')
+    kill -9 "$pkill_pid" 2>/dev/null; wait "$pkill_pid" 2>/dev/null
+    PIDS=$(echo "$PIDS" | awk '{$1=""; print}')
+    rm -f "$T/q$src.sock"
+    t=$src; src=$dst; dst=$t
+done
+median() { sort -n | awk '{a[NR]=$1} END{print (NR%2)?a[(NR+1)/2]:int((a[NR/2]+a[NR/2+1])/2)}'; }
+lt=$(cut -d' ' -f1 "$T/lv.tsv" | median) ls=$(cut -d' ' -f2 "$T/lv.tsv" | median) ld=$(cut -d' ' -f3 "$T/lv.tsv" | median)
+qt=$(cut -d' ' -f1 "$T/q.tsv" | median) qd=$(cut -d' ' -f3 "$T/q.tsv" | median)
+echo "medians: litevirt total $lt ms (stream $ls, overhead $((lt - ls)), downtime $ld); QEMU by hand total $qt ms, downtime $qd"
+awk -v a="$lt" -v b="$qt" -v c="$ld" -v d="$qd" 'BEGIN{printf "ratios litevirt/QEMU-by-hand: total %.2f, downtime %.2f\n", a/b, (d>0?c/d:0)}'
