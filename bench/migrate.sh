@@ -19,9 +19,9 @@ G=lvbmig$$ NSA=lvbm-a-$$ NSB=lvbm-b-$$
 PIDS=""
 env_of() { echo "LITEVIRT_CONFDIR=$T/$1/conf LITEVIRT_GUESTDIR=$T/$1/guests LITEVIRT_RUNDIR=$T/$1/run LITEVIRT_LOGDIR=$T/$1/log"; }
 cg_host() { # as tests/migration/test-migrate.sh: own cgroups per host, below ours
-    local n ctrl path mnt d
+    local ctrl path mnt d
     : > "$T/cg-$1"
-    while IFS=: read -r n ctrl path; do
+    while IFS=: read -r _ ctrl path; do
         case $ctrl in "") mnt=/sys/fs/cgroup/unified ;; name=systemd) mnt=/sys/fs/cgroup/systemd ;; *) mnt=/sys/fs/cgroup/$ctrl ;; esac
         [ -d "$mnt" ] || continue
         d=$mnt${path%/}/lvbm-$$-$1
@@ -73,7 +73,7 @@ on a "$LVSH" define "$T/guest.xml" >/dev/null && on a "$LVSH" start $G >/dev/nul
 sleep 4 # booted (the test guest boots in ~2.3 s)
 echo "litevirt: lvsh migrate --live, $ROUNDS round trips (ms: total stream downtime)"
 : > "$T/lv.tsv"
-for i in $(seq "$ROUNDS"); do
+for _ in $(seq "$ROUNDS"); do
     for dir in ab ba; do
         src=${dir:0:1} dst=${dir:1:1}
         out=$(on "$src" "$LVSH" migrate --live $G "$(transport "$dst")" 2>&1) || { echo "failed: $out"; exit 1; }
@@ -134,7 +134,7 @@ start_qemu a "$T/qa.sock"
 python3 "$T/qmp.py" boot "$T/qa.sock" || { cat "$T/qemu.args" "$T/q-a.log"; exit 1; }
 sleep 4
 src=a dst=b
-for i in $(seq "$((ROUNDS * 2))"); do
+for _ in $(seq "$((ROUNDS * 2))"); do
     addr=10.78.0.2; [ $dst = a ] && addr=10.78.0.1
     start_qemu $dst "$T/q$dst.sock" -incoming defer
     line=$(python3 "$T/qmp.py" migrate "$T/q$src.sock" "$T/q$dst.sock" "tcp:$addr:49300") || exit 1
