@@ -14,6 +14,7 @@
 
 #include "conf/host_conf.h"
 #include "qemu/ports.h"
+#include "supervisor/loop.h"
 #include "util/fileio.h"
 #include "util/log.h"
 
@@ -21,6 +22,7 @@
 
 struct mig_wait {
         struct lv_guest *g;
+        bool use_loop; /* dispatch the guest's event loop while waiting */
         bool pre_switchover;
         bool completed, failed, cancelled;
         char status[32];
@@ -56,6 +58,12 @@ static long long now_ms(void)
         return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* q is still the guest's open monitor (not freed by a nested dispatch). */
+static bool mig_qmp_alive(struct lv_guest *g, struct qmp *q)
+{
+        return q && qemu_guest_qmp(g) == q && !qmp_is_closed(q);
+}
+
 /* Dispatch QMP input until cond() holds or the deadline passes. */
 static int mig_wait_for(struct qmp *q, struct mig_wait *w, bool (*cond)(const struct mig_wait *),
                         long long deadline, struct lv_error **err)
@@ -66,6 +74,20 @@ static int mig_wait_for(struct qmp *q, struct mig_wait *w, bool (*cond)(const st
                         return lv_error_setf(err, ETIMEDOUT, "migration did not finish in time "
                                              "(last status '%s')",
                                              w->status);
+                if (w->use_loop && w->g->loop) {
+                        /* The whole event loop runs meanwhile, so that the
+                         * control socket answers (lvsh domjobinfo,
+                         * domjobabort); the driver's QMP watch delivers
+                         * QEMU's events to on_event. QEMU may end in there. */
+                        int n = loop_dispatch(w->g->loop, left > 200 ? 200 : (int)left);
+                        if (n < 0 && n != -EINTR)
+                                return lv_error_set(err, -n, "event loop");
+                        if (!mig_qmp_alive(w->g, q))
+                                return lv_error_setf(err, ECONNRESET, "QEMU ended during the "
+                                                     "migration (last status '%s')",
+                                                     w->status);
+                        continue;
+                }
                 struct pollfd pfd = {.fd = qmp_fd(q), .events = POLLIN};
                 int p = poll(&pfd, 1, (int)left);
                 if (p < 0 && errno != EINTR)
@@ -140,6 +162,7 @@ static void stats_fill(struct json_object *info, struct cookie_stats *s)
 }
 
 static int qemu_migrate(struct lv_guest *g, const char *uri, int timeout_s,
+                        unsigned long bandwidth_mib,
                         int (*switchover)(void *data, struct lv_error **err), void *data,
                         struct cookie_stats *stats, struct lv_error **err)
 {
@@ -149,7 +172,14 @@ static int qemu_migrate(struct lv_guest *g, const char *uri, int timeout_s,
         int r = caps_set(q, true, err);
         if (r < 0)
                 return lv_error_prefix(err, "guest '%s': migration capabilities", g->name);
-        struct mig_wait w = {.g = g};
+        if (bandwidth_mib > 0) {
+                _cleanup_free_ char *a = xasprintf("{\"max-bandwidth\":%llu}",
+                                                   (unsigned long long)bandwidth_mib << 20);
+                r = qmp_call_json(q, "migrate-set-parameters", a, MIG_CMD_TIMEOUT_MS, NULL, err);
+                if (r < 0)
+                        return lv_error_prefix(err, "guest '%s': migration bandwidth", g->name);
+        }
+        struct mig_wait w = {.g = g, .use_loop = true};
         qmp_set_event_handler(q, on_event, &w);
         long long deadline = now_ms() + (long long)timeout_s * 1000;
         struct json_object *a = json_object_new_object();
@@ -157,6 +187,8 @@ static int qemu_migrate(struct lv_guest *g, const char *uri, int timeout_s,
         r = qmp_call(q, "migrate", a, MIG_CMD_TIMEOUT_MS, NULL, err);
         if (r >= 0)
                 r = mig_wait_for(q, &w, cond_progress, deadline, err);
+        if (r >= 0 && !mig_qmp_alive(g, q))
+                r = lv_error_setf(err, ECONNRESET, "QEMU ended during the migration");
         if (r >= 0 && w.pre_switchover && !cond_done(&w)) {
                 /* CPUs stopped: the last moment to hand the leases over. */
                 r = switchover(data, err);
@@ -166,7 +198,13 @@ static int qemu_migrate(struct lv_guest *g, const char *uri, int timeout_s,
                 if (r >= 0)
                         r = mig_wait_for(q, &w, cond_done, deadline, err);
         }
-        if (r < 0 && !qmp_is_closed(q) && !cond_done(&w)) {
+        if (!mig_qmp_alive(g, q)) {
+                /* QEMU is gone (and its monitor with it) */
+                if (r >= 0)
+                        r = lv_error_setf(err, ECONNRESET, "QEMU ended during the migration");
+                return r;
+        }
+        if (r < 0 && !cond_done(&w)) {
                 /* Timed out or the hand-over failed: cancel, and wait for
                  * QEMU to say so (the guest is then QEMU's again). */
                 if (qmp_call(q, "migrate_cancel", NULL, MIG_CMD_TIMEOUT_MS, NULL, NULL) >= 0)
@@ -187,8 +225,10 @@ static int qemu_migrate(struct lv_guest *g, const char *uri, int timeout_s,
                         stats_fill(info, stats);
         }
         json_object_put(info);
-        if (!qmp_is_closed(q))
-                qmp_set_event_handler(q, qemu_guest_qmp_event, g);
+        if (bandwidth_mib > 0)
+                (void)qmp_call_json(q, "migrate-set-parameters", "{\"max-bandwidth\":134217728}",
+                                    MIG_CMD_TIMEOUT_MS, NULL, NULL);
+        qmp_set_event_handler(q, qemu_guest_qmp_event, g);
         return r;
 }
 
@@ -405,7 +445,35 @@ static int qemu_graphics_relocate(struct lv_guest *g, const struct cookie_graphi
         return r;
 }
 
+static int qemu_job_info(struct lv_guest *g, struct cookie_stats *ret, char *status, size_t n,
+                         unsigned long long *expected_downtime, struct lv_error **err)
+{
+        struct qmp *q = guest_qmp(g, err);
+        if (!q)
+                return -ENOTCONN;
+        struct json_object *info = NULL, *v;
+        int r = qmp_call(q, "query-migrate", NULL, MIG_CMD_TIMEOUT_MS, &info, err);
+        if (r < 0)
+                return r;
+        stats_fill(info, ret);
+        snprintf(status, n, "%s",
+                 json_object_object_get_ex(info, "status", &v) ? json_object_get_string(v) : "");
+        *expected_downtime = jull(info, "expected-downtime", NULL);
+        json_object_put(info);
+        return 0;
+}
+
+static int qemu_job_cancel(struct lv_guest *g, struct lv_error **err)
+{
+        struct qmp *q = guest_qmp(g, err);
+        if (!q)
+                return -ENOTCONN;
+        return qmp_call(q, "migrate_cancel", NULL, MIG_CMD_TIMEOUT_MS, NULL, err);
+}
+
 const struct lv_migration_ops qemu_migration_ops = {
+        .job_info = qemu_job_info,
+        .job_cancel = qemu_job_cancel,
         .incoming_setup = qemu_incoming_setup,
         .graphics_info = qemu_graphics_info,
         .graphics_relocate = qemu_graphics_relocate,

@@ -252,7 +252,8 @@ static int m_migrate(struct control_client *cl, const struct varlink_call *call)
         static const struct param_spec spec[] = {
                 { "transport", json_type_string },   { "persistent", json_type_boolean },
                 { "undefinesource", json_type_boolean }, { "timeout", json_type_int },
-                { "live", json_type_boolean },       { NULL, 0 }
+                { "live", json_type_boolean },       { "bandwidth", json_type_int },
+                { NULL, 0 }
         };
         struct supervisor *sv = control_client_supervisor(cl);
         int r = params_check(cl, call, spec);
@@ -270,6 +271,12 @@ static int m_migrate(struct control_client *cl, const struct varlink_call *call)
                         return invalid_parameter(cl, "timeout");
                 p.timeout_s = (int)s;
         }
+        if ((v = param(call, "bandwidth"))) {
+                int64_t b = json_object_get_int64(v);
+                if (b <= 0 || b > 1000000)
+                        return invalid_parameter(cl, "bandwidth");
+                p.bandwidth_mib = (unsigned long)b;
+        }
         _cleanup_error_ struct lv_error *e = NULL;
         _cleanup_free_ char *summary = NULL;
         r = migration_source_run(sv, &p, &summary, &e);
@@ -283,6 +290,38 @@ static int m_migrate(struct control_client *cl, const struct varlink_call *call)
         sv->migrated = true; /* "shut off (migrated)", as virsh shows */
         if (supervisor_guest_destroy(sv, &de) < 0)
                 log_warning("ending the migrated guest's local copy: %s", de->message);
+        return r;
+}
+
+static int m_job_info(struct control_client *cl, const struct varlink_call *call)
+{
+        struct supervisor *sv = control_client_supervisor(cl);
+        int r = params_check(cl, call, NULL);
+        if (r <= 0)
+                return r;
+        _cleanup_error_ struct lv_error *e = NULL;
+        struct json_object *job = NULL;
+        if (migration_job_info(sv, &job, &e) < 0)
+                return reply_lv_error(cl, e);
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "job", job);
+        r = control_reply(cl, o);
+        json_object_put(o);
+        return r;
+}
+
+static int m_job_abort(struct control_client *cl, const struct varlink_call *call)
+{
+        struct supervisor *sv = control_client_supervisor(cl);
+        int r = params_check(cl, call, NULL);
+        if (r <= 0)
+                return r;
+        _cleanup_error_ struct lv_error *e = NULL;
+        if (migration_job_abort(sv, &e) < 0)
+                return reply_lv_error(cl, e);
+        struct json_object *o = json_object_new_object();
+        r = control_reply(cl, o);
+        json_object_put(o);
         return r;
 }
 
@@ -406,6 +445,8 @@ static const struct method {
         { IFACE ".Stats", m_stats },
         { IFACE ".GetXML", m_get_xml },
         { IFACE ".Migrate", m_migrate },
+        { IFACE ".JobInfo", m_job_info },
+        { IFACE ".JobAbort", m_job_abort },
         { IFACE ".Console", m_console },
         { IFACE ".Events", m_events },
         { "org.varlink.service.GetInfo", m_get_info },
@@ -414,6 +455,18 @@ static const struct method {
 
 int control_dispatch(struct control_client *cl, const struct varlink_call *call)
 {
+        /* A migration job dispatches the event loop while it waits: only
+         * calls that cannot disturb it are answered meanwhile. */
+        if (migration_job_running() && !streq(call->method, IFACE ".JobInfo") &&
+            !streq(call->method, IFACE ".JobAbort") && !streq(call->method, IFACE ".Info") &&
+            !streq(call->method, IFACE ".State") &&
+            !startswith(call->method, "org.varlink.service.")) {
+                _cleanup_error_ struct lv_error *e = NULL;
+                lv_error_setf(&e, LV_ERR_STATE, "guest '%s' is migrating: only JobInfo, "
+                              "JobAbort, Info and State are answered meanwhile",
+                              control_client_supervisor(cl)->g.name);
+                return reply_lv_error(cl, e);
+        }
         for (size_t i = 0; i < ARRAY_SIZE(methods); i++)
                 if (streq(methods[i].name, call->method))
                         return methods[i].fn(cl, call);

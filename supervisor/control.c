@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "supervisor/control-methods.h"
+#include "supervisor/migration.h"
 #include "supervisor/supervisor.h"
 #include "supervisor/varlink.h"
 #include "util/log.h"
@@ -42,6 +43,10 @@ static void client_destroy(struct control_client *cl)
  * once a new callback starts. */
 static void graveyard_empty(struct control *ctl)
 {
+        /* a migration job's control call (and its client) is further up
+         * the stack while the job dispatches the loop: free later */
+        if (migration_job_running())
+                return;
         while (ctl->graveyard) {
                 struct control_client *cl = ctl->graveyard;
                 ctl->graveyard = cl->next;

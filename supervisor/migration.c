@@ -266,7 +266,83 @@ struct source_job {
         struct supervisor *sv;
         bool released;
         char *lock_state;
+        const char *phase;  /* "begin", "prepare", "perform", "finish" */
+        long long start_ms; /* CLOCK_MONOTONIC */
+        bool aborted;       /* lvsh domjobabort */
 };
+
+/* The job of this (one-guest) supervisor, while migration_source_run
+ * runs: control calls answered meanwhile look at it. */
+static struct source_job *current_job;
+
+bool migration_job_running(void)
+{
+        return current_job != NULL;
+}
+
+static void jset_u64(struct json_object *o, const char *key, unsigned long long v)
+{
+        json_object_object_add(o, key, json_object_new_int64((int64_t)v));
+}
+
+int migration_job_info(struct supervisor *sv, struct json_object **ret, struct lv_error **err)
+{
+        struct json_object *o = json_object_new_object();
+        struct source_job *job = current_job;
+        if (!job) {
+                json_object_object_add(o, "type", json_object_new_string("none"));
+                *ret = o;
+                return 0;
+        }
+        json_object_object_add(o, "type", json_object_new_string("unbounded"));
+        json_object_object_add(o, "operation", json_object_new_string("outgoing migration"));
+        json_object_object_add(o, "phase", json_object_new_string(job->phase));
+        jset_u64(o, "time_elapsed", (unsigned long long)(now_ms() - job->start_ms));
+        const struct lv_migration_ops *ops = sv->driver->migration;
+        struct cookie_stats st = {0};
+        char status[32] = "";
+        unsigned long long expected = 0;
+        if (streq(job->phase, "perform") && ops->job_info) {
+                int r = ops->job_info(&sv->g, &st, status, sizeof(status), &expected, err);
+                if (r < 0) {
+                        json_object_put(o);
+                        return r;
+                }
+                json_object_object_add(o, "status", json_object_new_string(status));
+                jset_u64(o, "data_total", st.memory_total);
+                jset_u64(o, "data_processed", st.memory_processed);
+                jset_u64(o, "data_remaining", st.memory_remaining);
+                jset_u64(o, "memory_bps", st.memory_bps);
+                jset_u64(o, "memory_constant", st.memory_constant);
+                jset_u64(o, "memory_normal", st.memory_normal);
+                jset_u64(o, "memory_normal_bytes", st.memory_normal_bytes);
+                jset_u64(o, "memory_dirty_rate", st.memory_dirty_rate);
+                jset_u64(o, "memory_iteration", st.memory_iteration);
+                jset_u64(o, "memory_page_size", st.memory_page_size);
+                jset_u64(o, "setup_time", st.setup_time);
+                jset_u64(o, "expected_downtime", expected);
+        }
+        *ret = o;
+        return 0;
+}
+
+int migration_job_abort(struct supervisor *sv, struct lv_error **err)
+{
+        struct source_job *job = current_job;
+        if (!job)
+                return lv_error_setf(err, LV_ERR_STATE, "guest '%s' has no job to abort",
+                                     sv->g.name);
+        if (job->aborted)
+                return 0;
+        job->aborted = true;
+        log_info("migration: abort requested");
+        /* Before and after QEMU's stream the job checks the flag itself;
+         * during it, QEMU cancels and the job fails as on any error. */
+        const struct lv_migration_ops *ops = sv->driver->migration;
+        if (streq(job->phase, "perform") && ops->job_cancel)
+                return ops->job_cancel(&sv->g, err);
+        return 0;
+}
 
 /* Called by the driver with the CPUs stopped, before the final pass. */
 static int on_switchover(void *data, struct lv_error **err)
@@ -360,7 +436,8 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
         }
         struct mchan ch = {.in = t.fd, .out = t.fd, .peer = "destination",
                            .buf = {.max = MIGRATION_MESSAGE_MAX}};
-        struct source_job job = {.sv = sv};
+        struct source_job job = {.sv = sv, .phase = "prepare", .start_ms = t0};
+        current_job = &job;
         struct json_object *m = NULL, *reply = NULL;
         _cleanup_cookie_ struct cookie *c2 = NULL, *c3 = NULL;
         _cleanup_free_ char *summary = NULL, *uri = NULL, *c3xml = NULL;
@@ -396,18 +473,28 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
         log_info("migration: prepared on host '%s', stream to %s", c2->hostname, uri);
 
         /* Perform */
+        job.phase = "perform";
+        if (job.aborted) {
+                r = lv_error_setf(err, ECANCELED, "migration job: canceled by client");
+                goto fail;
+        }
         if (c2->graphics && ops->graphics_relocate) {
                 _cleanup_error_ struct lv_error *ge = NULL;
                 if (ops->graphics_relocate(g, c2->graphics, &ge) < 0)
                         log_warning("graphics clients will not follow: %s", ge->message);
         }
-        r = ops->migrate(g, uri, timeout_s, on_switchover, &job, &stats, err);
+        r = ops->migrate(g, uri, timeout_s, p->bandwidth_mib, on_switchover, &job, &stats, err);
+        if (r < 0 && job.aborted) {
+                lv_error_free(err ? TAKE_PTR(*err) : NULL);
+                r = lv_error_setf(err, ECANCELED, "migration job: canceled by client");
+        }
         if (r < 0)
                 goto fail;
         log_info("migration: QEMU's stream completed");
         stats.started = (unsigned long long)t0;
 
         /* Finish */
+        job.phase = "finish";
         r = local_cookie(g, &id, &c3, err);
         if (r < 0)
                 goto fail;
@@ -452,6 +539,7 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
         varlink_inbuf_clear(&ch.buf);
         host_identity_clear(&id);
         free(job.lock_state);
+        current_job = NULL;
         *ret_summary = TAKE_PTR(summary);
         return 0;
 
@@ -469,6 +557,7 @@ fail:
         varlink_inbuf_clear(&ch.buf);
         host_identity_clear(&id);
         free(job.lock_state);
+        current_job = NULL;
         return lv_error_prefix(err, "cannot migrate guest '%s'", g->name);
 }
 

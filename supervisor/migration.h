@@ -8,6 +8,7 @@
  * as the channel; phase messages are NUL-terminated JSON objects carrying
  * the cookie (XML text) and, for Prepare, the guest's definition. */
 
+#include <json-c/json.h>
 #include <stdbool.h>
 
 #include "conf/cookie.h"
@@ -38,8 +39,15 @@ struct lv_migration_ops {
          * the migration is cancelled. Returns once QEMU reports completed
          * (the guest stays paused here) or failed; stats filled on success. */
         int (*migrate)(struct lv_guest *g, const char *uri, int timeout_s,
+                       unsigned long bandwidth_mib, /* 0: the hypervisor's own */
                        int (*switchover)(void *data, struct lv_error **err), void *data,
                        struct cookie_stats *stats, struct lv_error **err);
+        /* Source, Perform (called while migrate waits: the driver keeps
+         * the event loop running, driver.h's g->loop): progress of the
+         * stream, QEMU's status word, and cancelling it. */
+        int (*job_info)(struct lv_guest *g, struct cookie_stats *ret, char *status, size_t n,
+                        unsigned long long *expected_downtime, struct lv_error **err);
+        int (*job_cancel)(struct lv_guest *g, struct lv_error **err);
         /* Source: whether the guest is paused now (after a failure). */
         int (*is_paused)(struct lv_guest *g, bool *ret, struct lv_error **err);
         /* Destination, Finish: wait until the incoming stream has been
@@ -52,6 +60,7 @@ struct migration_params {
         bool persistent;       /* define the guest on the destination */
         bool undefine_source;  /* remove the source's definition on success */
         int timeout_s;         /* 0: MIGRATION_DEFAULT_TIMEOUT_S */
+        unsigned long bandwidth_mib; /* 0: the hypervisor's default */
 };
 
 /* Source. 0: the guest runs on the destination (*ret_summary says where,
@@ -60,6 +69,14 @@ struct migration_params {
  * the destination may be running it — stays paused, as *err says. */
 int migration_source_run(struct supervisor *sv, const struct migration_params *p,
                          char **ret_summary, struct lv_error **err);
+
+/* Source, while migration_source_run runs (its waits dispatch the event
+ * loop): whether a job runs; its progress as a JSON object (virsh
+ * domjobinfo's fields; {"type":"none"} when no job runs); cancelling it
+ * (the guest stays here, as on any failure). */
+bool migration_job_running(void);
+int migration_job_info(struct supervisor *sv, struct json_object **ret, struct lv_error **err);
+int migration_job_abort(struct supervisor *sv, struct lv_error **err);
 
 /* Destination (--incoming), in three steps around the normal set-up:
  *  begin:  read Prepare from in_fd, parse the definition and cookie

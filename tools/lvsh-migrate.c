@@ -2,19 +2,60 @@
 /* lvsh migrate: live migration through the guest's supervisor
  * (docs/migration.md). */
 #include <json-c/json.h>
+#include <inttypes.h>
 #include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
 
 #include "tools/lvsh-domain.h"
 #include "tools/lvsh.h"
+
+static long long jll(struct json_object *o, const char *key)
+{
+        struct json_object *v;
+        return o && json_object_object_get_ex(o, key, &v) ? (long long)json_object_get_int64(v)
+                                                          : -1;
+}
+
+/* The guest's job (JobInfo), NULL on error. */
+static struct json_object *job_info(const char *name, struct lv_error **err)
+{
+        lv_conn *c = NULL;
+        if (lvsh_connect(name, &c, err) < 0)
+                return NULL;
+        struct json_object *reply = NULL, *job = NULL;
+        lv_client_error *ce = NULL;
+        if (lv_call(c, "io.litevirt.Guest.JobInfo", NULL, &reply, &ce) < 0)
+                lvsh_error_from_client(err, ce);
+        else if (reply && json_object_object_get_ex(reply, "job", &job))
+                job = json_object_get(job);
+        lv_disconnect(c);
+        json_object_put(reply);
+        return job;
+}
+
+/* --verbose: a child prints virsh's progress line until it is killed. */
+static _noreturn_ void progress_child(const char *name)
+{
+        for (;;) {
+                struct json_object *job = job_info(name, NULL);
+                long long total = jll(job, "data_total"), rem = jll(job, "data_remaining");
+                if (total > 0 && rem >= 0)
+                        fprintf(stderr, "\rMigration: [%3d %%]",
+                                (int)((total - rem) * 100 / total));
+                json_object_put(job);
+                usleep(200 * 1000);
+        }
+}
 
 static int cmd_migrate(int argc, char **argv, struct lv_error **err)
 {
         const struct lvsh_command *cmd = lvsh_find_command("migrate");
         static const char *const flags[] = {"live", "persistent", "undefinesource",
                                             "verbose", "p2p", NULL};
-        static const char *const valued[] = {"timeout", NULL};
+        static const char *const valued[] = {"timeout", "bandwidth", NULL};
         bool set[5] = {0};
-        const char *values[1] = {NULL};
+        const char *values[2] = {NULL, NULL};
         /* NAME DEST-TRANSPORT: the options parser takes one positional
          * argument, so the transport (last) is taken off first. */
         if (argc < 3)
@@ -40,6 +81,16 @@ static int cmd_migrate(int argc, char **argv, struct lv_error **err)
                 }
                 json_object_object_add(p, "timeout", json_object_new_int((int)t));
         }
+        if (values[1]) {
+                char *end;
+                long b = strtol(values[1], &end, 10);
+                if (*end || b <= 0 || b > 1000000) {
+                        json_object_put(p);
+                        return lvsh_usage_error(cmd, err, "--bandwidth '%s': not a number of MiB/s",
+                                                values[1]);
+                }
+                json_object_object_add(p, "bandwidth", json_object_new_int((int)b));
+        }
         lv_conn *c = NULL;
         r = lvsh_connect(name, &c, err);
         if (r < 0) {
@@ -49,7 +100,20 @@ static int cmd_migrate(int argc, char **argv, struct lv_error **err)
         lv_conn_set_timeout(c, -1); /* the job has its own timeout */
         struct json_object *reply = NULL;
         lv_client_error *ce = NULL;
+        pid_t progress = -1;
+        if (set[3]) {
+                fflush(stderr);
+                progress = fork();
+                if (progress == 0)
+                        progress_child(name);
+        }
         r = lv_call(c, "io.litevirt.Guest.Migrate", p, &reply, &ce);
+        if (progress > 0) {
+                kill(progress, SIGKILL);
+                while (waitpid(progress, NULL, 0) < 0 && errno == EINTR)
+                        ;
+                fprintf(stderr, r >= 0 ? "\rMigration: [100 %%]\n" : "\n");
+        }
         if (r >= 0) {
                 /* The local copy is ending: return once its supervisor is
                  * gone (the connection closes), so that the guest is in
@@ -76,15 +140,103 @@ static int cmd_migrate(int argc, char **argv, struct lv_error **err)
         return 0;
 }
 
+static void print_size(const char *label, long long bytes)
+{
+        if (bytes >= 0)
+                printf("%-17s %.3f MiB\n", label, (double)bytes / 1048576.0);
+}
+
+static void print_num(const char *label, long long v, const char *unit)
+{
+        if (v >= 0)
+                printf("%-17s %-12lld %s\n", label, v, unit);
+}
+
+static int cmd_domjobinfo(int argc, char **argv, struct lv_error **err)
+{
+        const struct lvsh_command *cmd = lvsh_find_command("domjobinfo");
+        const char *name = NULL;
+        int r = lvsh_args_parse(cmd, argc, argv, NULL, NULL, NULL, NULL, &name, err);
+        if (r < 0)
+                return r;
+        struct json_object *job = job_info(name, err);
+        if (!job)
+                return err && *err ? -EIO : lv_error_setf(err, EIO, "no job information");
+        struct json_object *v;
+        const char *type = json_object_object_get_ex(job, "type", &v) ? json_object_get_string(v)
+                                                                      : "none";
+        if (streq(type, "none")) {
+                printf("%-17s %s\n\n", "Job type:", "None");
+                json_object_put(job);
+                return 0;
+        }
+        printf("%-17s %s\n", "Job type:", "Unbounded");
+        printf("%-17s %s\n", "Operation:", "Outgoing migration");
+        print_num("Time elapsed:", jll(job, "time_elapsed"), "ms");
+        if (jll(job, "data_total") >= 0) {
+                print_size("Data processed:", jll(job, "data_processed"));
+                print_size("Data remaining:", jll(job, "data_remaining"));
+                print_size("Data total:", jll(job, "data_total"));
+                print_size("Memory processed:", jll(job, "data_processed"));
+                print_size("Memory remaining:", jll(job, "data_remaining"));
+                print_size("Memory total:", jll(job, "data_total"));
+                long long bps = jll(job, "memory_bps");
+                if (bps >= 0)
+                        printf("%-17s %.3f MiB/s\n", "Memory bandwidth:", (double)bps / 1048576.0);
+                print_num("Dirty rate:", jll(job, "memory_dirty_rate"), "pages/s");
+                print_num("Page size:", jll(job, "memory_page_size"), "bytes");
+                print_num("Iteration:", jll(job, "memory_iteration"), "");
+                print_num("Constant pages:", jll(job, "memory_constant"), "");
+                print_num("Normal pages:", jll(job, "memory_normal"), "");
+                print_size("Normal data:", jll(job, "memory_normal_bytes"));
+                print_num("Expected downtime:", jll(job, "expected_downtime"), "ms");
+                print_num("Setup time:", jll(job, "setup_time"), "ms");
+        }
+        printf("\n");
+        json_object_put(job);
+        return 0;
+}
+
+static int cmd_domjobabort(int argc, char **argv, struct lv_error **err)
+{
+        const struct lvsh_command *cmd = lvsh_find_command("domjobabort");
+        const char *name = NULL;
+        int r = lvsh_args_parse(cmd, argc, argv, NULL, NULL, NULL, NULL, &name, err);
+        if (r < 0)
+                return r;
+        lv_conn *c = NULL;
+        if ((r = lvsh_connect(name, &c, err)) < 0)
+                return r;
+        struct json_object *reply = NULL;
+        lv_client_error *ce = NULL;
+        r = lv_call(c, "io.litevirt.Guest.JobAbort", NULL, &reply, &ce);
+        lv_disconnect(c);
+        json_object_put(reply);
+        if (r < 0) {
+                r = lvsh_error_from_client(err, ce);
+                return lv_error_prefix(err, "Failed to abort the job of domain '%s'\nerror", name);
+        }
+        return 0;
+}
+
 const struct lvsh_command lvsh_migrate_commands[] = {
-        { "migrate", "[--live] [--persistent] [--undefinesource] [--timeout N] NAME DEST-TRANSPORT",
+        { "domjobinfo", "NAME", "domain job information",
+          "    The running job (a live migration): time elapsed, data processed,\n"
+          "    remaining and total, bandwidth, expected downtime, as virsh shows them.",
+          cmd_domjobinfo },
+        { "domjobabort", "NAME", "abort the domain's job",
+          "    Cancels a migration in flight: the guest keeps running here with its\n"
+          "    disk leases; nothing stays on the destination.",
+          cmd_domjobabort },
+        { "migrate", "[--live] [--persistent] [--undefinesource] [--timeout N] [--bandwidth MiB/s] [--verbose] NAME DEST-TRANSPORT",
           "migrate a running guest to another host",
           "    DEST-TRANSPORT is a command whose stdin/stdout reach the destination's\n"
           "    supervisor, e.g. 'ssh HOST litevirt-supervisor --incoming'. The guest\n"
           "    keeps running during the copy (always live; --live is accepted as\n"
           "    virsh users type it). --persistent defines it on the destination,\n"
           "    --undefinesource removes the definition here. On failure the guest\n"
-          "    keeps running here.",
+          "    keeps running here. --bandwidth caps QEMU's stream; --verbose shows\n"
+          "    progress (lvsh domjobinfo from another shell shows more).",
           cmd_migrate },
         {},
 };

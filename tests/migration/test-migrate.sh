@@ -282,6 +282,41 @@ i=0; while [ $i -lt 100 ] && { [ -e "$T/b/run/$G" ] || [ -n "$(qemu_on_b)" ]; };
 left=$(qemu_on_b)
 [ -z "$left" ] && ok "no QEMU left on B after its supervisor died" || fail "QEMU left on B: $left"
 
+# ---- lvsh domjobinfo / domjobabort / --verbose during a slow stream
+# (--bandwidth 8 MiB/s: ~10 s): the source answers while it migrates;
+# the abort leaves the guest on A with its leases, nothing on B ----
+c=$(last_counter "$T/con-a2")
+on a "$LVSH" migrate --live --bandwidth 8 --verbose $G "$(transport b)" > "$T/abort.out" 2>&1 &
+mpid=$!
+HELPERS="$HELPERS $mpid"
+i=0 info=""
+while [ $i -lt 300 ]; do
+    info=$(on a "$LVSH" domjobinfo $G 2>&1)
+    echo "$info" | grep -q "^Data total: *[1-9]" && grep -aq "Migration: \[" "$T/abort.out" && break
+    sleep 0.1; i=$((i + 1))
+done
+if echo "$info" | grep -q "^Operation: *Outgoing migration" && echo "$info" | grep -q "^Data processed: *[0-9.]* MiB" &&
+    echo "$info" | grep -q "^Data remaining: *[0-9.]* MiB" && echo "$info" | grep -q "^Time elapsed: *[0-9]* *ms"; then
+    ok "domjobinfo answers during the migration"
+else fail "domjobinfo during the migration: $info"; fi
+out=$(on a "$LVSH" domstate $G 2>&1) && [ "$(echo "$out" | head -n1)" = running ] && ok "domstate answers during the migration" ||
+    fail "domstate during the migration: $out"
+out=$(on a "$LVSH" suspend $G 2>&1) && fail "suspend accepted during the migration" ||
+    { [[ "$out" == *"is migrating"* ]] && ok "other calls refused during the migration" || fail "suspend during the migration: $out"; }
+on a "$LVSH" domjobabort $G > /dev/null 2>&1 && ok "domjobabort accepted" || fail "domjobabort refused"
+wait "$mpid"; rc=$?
+if [ "$rc" != 0 ] && grep -q "canceled by client" "$T/abort.out"; then ok "aborted migration reported: $(grep -o 'error: .*' "$T/abort.out" | tail -n1)"
+else fail "aborted migration: rc=$rc $(cat "$T/abort.out")"; fi
+grep -aq "Migration: \[ *[0-9]* %\]" "$T/abort.out" && ok "--verbose showed progress" || fail "no --verbose progress: $(cat "$T/abort.out")"
+wait_for "$T/con-a2" "LV-COUNTER $((c + 3))\b" 20 && ok "guest counts on A after the abort" ||
+    fail "guest does not count on A after the abort"
+grep -q "^host=$UUID_A$" <(lease) && grep -q "^state=held$" <(lease) && ok "leases held by A after the abort" ||
+    fail "lease after the abort: $(lease)"
+i=0; while [ $i -lt 100 ] && { [ -e "$T/b/run/$G" ] || [ -n "$(qemu_on_b)" ]; }; do sleep 0.1; i=$((i + 1)); done
+[ ! -e "$T/b/run/$G" ] && [ -z "$(qemu_on_b)" ] && ok "nothing left on B after the abort" || fail "left on B after the abort"
+on a "$LVSH" domjobinfo $G 2>&1 | grep -q "^Job type: *None" && ok "domjobinfo: no job afterwards" ||
+    fail "domjobinfo afterwards: $(on a "$LVSH" domjobinfo $G 2>&1)"
+
 # ---- the network between the hosts is cut: QEMU's stream cannot flow ----
 ip -n "$NSA" link set lvmig-va$$ down
 c=$(last_counter "$T/con-a2")
