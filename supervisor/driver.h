@@ -70,6 +70,10 @@ struct lv_guest {
          * starts): Prepare is answered while the hypervisor starts up. */
         int (*incoming_started)(struct lv_guest *g, const char *uri, struct lv_error **err);
         void *incoming_data;
+        /* Tunnelled (incoming_uri "fd"): the driver gives the hypervisor
+         * one end of a socketpair to read the stream from and leaves the
+         * other here, owned by the caller (0: none); the uri is "tunnel". */
+        int incoming_tunnel_fd;
 
         /* Undo stack (see guest_undo_push). */
         struct guest_undo {
