@@ -577,15 +577,24 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
          * socket listening on the stream's port (qemu/migration.c). */
         _cleanup_close_ int mig_fd = -1;
         _cleanup_free_ char *mig_uri = NULL, *mig_incoming = NULL;
+        bool tunnelled = g->incoming_uri && streq(g->incoming_uri, "fd");
         if (g->incoming_uri && g->incoming_started) {
-                int lfd = -1;
-                if ((r = qemu_migration_incoming_listen(g, &lfd, &mig_uri, err)) < 0)
+                int lfd = -1, sp[2];
+                if (tunnelled) {
+                        /* the stream arrives through the supervisors' channel */
+                        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+                                return lv_error_set(err, errno, "socketpair");
+                        lfd = sp[1];
+                        g->incoming_tunnel_fd = sp[0];
+                        mig_uri = xstrdup("tunnel");
+                } else if ((r = qemu_migration_incoming_listen(g, &lfd, &mig_uri, err)) < 0) {
                         return r;
+                }
                 mig_fd = fcntl(lfd, F_DUPFD_CLOEXEC, 10);
                 close(lfd);
                 if (mig_fd < 0)
                         return lv_error_set(err, errno, "migration socket");
-                mig_incoming = xasprintf("tcp:fd:%d", mig_fd);
+                mig_incoming = xasprintf("%s:%d", tunnelled ? "fd" : "tcp:fd", mig_fd);
                 qemu_migration_incoming_prestarted = true;
         }
         struct qemu_command_opts opts = {

@@ -253,6 +253,7 @@ static int m_migrate(struct control_client *cl, const struct varlink_call *call)
                 { "transport", json_type_string },   { "persistent", json_type_boolean },
                 { "undefinesource", json_type_boolean }, { "timeout", json_type_int },
                 { "live", json_type_boolean },       { "bandwidth", json_type_int },
+                { "tunnelled", json_type_boolean },
                 { NULL, 0 }
         };
         struct supervisor *sv = control_client_supervisor(cl);
@@ -265,6 +266,7 @@ static int m_migrate(struct control_client *cl, const struct varlink_call *call)
         struct migration_params p = { .transport = json_object_get_string(t) };
         p.persistent = (v = param(call, "persistent")) && json_object_get_boolean(v);
         p.undefine_source = (v = param(call, "undefinesource")) && json_object_get_boolean(v);
+        p.tunnelled = (v = param(call, "tunnelled")) && json_object_get_boolean(v);
         if ((v = param(call, "timeout"))) {
                 int64_t s = json_object_get_int64(v);
                 if (s <= 0 || s > 24 * 3600)

@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -20,6 +21,7 @@
 #include "conf/hostid.h"
 #include "conf/xml.h"
 #include "supervisor/lock.h"
+#include "supervisor/loop.h"
 #include "supervisor/varlink.h"
 #include "util/fileio.h"
 #include "util/log.h"
@@ -34,7 +36,28 @@ struct mchan {
         int in, out;
         const char *peer; /* "destination" | "source", for messages */
         struct varlink_inbuf buf;
+        int tunnel_fd; /* destination, tunnelled: QEMU's stream (0: none) */
+        bool tunnel_ended;
 };
+
+/* Tunnelled mode: QEMU's stream travels on the channel between the phase
+ * messages as frames: {"phase":"data","len":N} followed by N raw bytes,
+ * then {"phase":"data-end"}. */
+#define TUNNEL_CHUNK (256 * 1024)
+
+static int write_all(int fd, const char *p, size_t n)
+{
+        while (n > 0) {
+                ssize_t w = write(fd, p, n);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w < 0)
+                        return -errno;
+                p += w;
+                n -= (size_t)w;
+        }
+        return 0;
+}
 
 static int mchan_send(struct mchan *c, struct json_object *o, struct lv_error **err)
 {
@@ -59,6 +82,50 @@ static long long now_ms(void)
         return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Destination, tunnelled: a frame header has been read; hand its bytes
+ * to QEMU (those already buffered, then straight from the channel). */
+static int tunnel_frame(struct mchan *c, const char *msg, size_t len, long long deadline,
+                        struct lv_error **err)
+{
+        if (!strncmp(msg, "{\"phase\":\"data-end\"}", len)) {
+                c->tunnel_ended = true;
+                (void)shutdown(c->tunnel_fd, SHUT_WR);
+                return 0;
+        }
+        unsigned long n = 0;
+        if (sscanf(msg, "{\"phase\":\"data\",\"len\":%lu}", &n) != 1 || n == 0 ||
+            n > TUNNEL_CHUNK)
+                return lv_error_setf(err, LV_ERR_PROTOCOL, "the %s sent a malformed stream frame",
+                                     c->peer);
+        struct varlink_inbuf *b = &c->buf;
+        size_t k = b->len - b->consumed < n ? b->len - b->consumed : n;
+        int r = write_all(c->tunnel_fd, b->data + b->consumed, k);
+        b->consumed += k;
+        n -= k;
+        static char chunk[65536];
+        while (r >= 0 && n > 0) {
+                long long left = deadline - now_ms();
+                struct pollfd pfd = {.fd = c->in, .events = POLLIN};
+                int p = left > 0 ? poll(&pfd, 1, (int)left) : 0;
+                if (p < 0 && errno == EINTR)
+                        continue;
+                if (p <= 0)
+                        return lv_error_setf(err, ETIMEDOUT, "the %s's stream stalled", c->peer);
+                ssize_t m = read(c->in, chunk, n < sizeof(chunk) ? n : sizeof(chunk));
+                if (m < 0 && errno == EINTR)
+                        continue;
+                if (m <= 0)
+                        return lv_error_setf(err, ECONNRESET, "the %s closed the channel "
+                                             "mid-stream",
+                                             c->peer);
+                r = write_all(c->tunnel_fd, chunk, (size_t)m);
+                n -= (size_t)m;
+        }
+        if (r < 0)
+                return lv_error_set(err, -r, "passing the stream to the hypervisor");
+        return 0;
+}
+
 static int mchan_recv(struct mchan *c, int timeout_ms, struct json_object **ret,
                       struct lv_error **err)
 {
@@ -71,6 +138,13 @@ static int mchan_recv(struct mchan *c, int timeout_ms, struct json_object **ret,
                         return lv_error_setf(err, LV_ERR_PROTOCOL,
                                              "the %s sent a message larger than %d bytes", c->peer,
                                              MIGRATION_MESSAGE_MAX);
+                if (r > 0 && c->tunnel_fd > 0 && len > 10 && len < 64 &&
+                    !strncmp(msg, "{\"phase\":\"data", 14)) {
+                        r = tunnel_frame(c, msg, len, deadline, err);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 if (r > 0) {
                         struct json_tokener *tok = json_tokener_new_ex(16);
                         struct json_object *o = json_tokener_parse_ex(tok, msg, (int)len);
@@ -262,6 +336,144 @@ static void transport_close(struct transport *t, bool failed)
 
 /* ---- source ---- */
 
+/* Tunnelled mode, source: QEMU migrates to a unix socket in the guest's
+ * state directory; what arrives goes to the channel as frames, from the
+ * event loop the driver dispatches while it waits (migrate). */
+struct tunnel_src {
+        struct mchan *ch;
+        struct lv_loop *loop;
+        char *path;
+        int listen_fd, conn_fd;
+        struct loop_source *listen_src, *conn_src;
+        bool ended;
+        int error; /* first failure (negative errno) */
+};
+
+static int tunnel_forward(struct tunnel_src *t, const char *p, size_t n)
+{
+        char hdr[64];
+        int h = snprintf(hdr, sizeof(hdr), "{\"phase\":\"data\",\"len\":%zu}", n);
+        int r = write_all(t->ch->out, hdr, (size_t)h + 1);
+        if (r >= 0)
+                r = write_all(t->ch->out, p, n);
+        return r;
+}
+
+static void tunnel_end(struct tunnel_src *t)
+{
+        loop_source_freep(&t->conn_src);
+        if (t->conn_fd >= 0)
+                close(t->conn_fd);
+        t->conn_fd = -1;
+        if (!t->ended && !t->error) {
+                static const char end[] = "{\"phase\":\"data-end\"}";
+                t->error = write_all(t->ch->out, end, sizeof(end));
+        }
+        t->ended = true;
+}
+
+/* Read what QEMU sent; false at its end (or on an error). */
+static bool tunnel_pump(struct tunnel_src *t)
+{
+        static char chunk[TUNNEL_CHUNK];
+        ssize_t n = read(t->conn_fd, chunk, sizeof(chunk));
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                return true;
+        if (n <= 0) {
+                if (n < 0)
+                        t->error = -errno;
+                tunnel_end(t);
+                return false;
+        }
+        int r = tunnel_forward(t, chunk, (size_t)n);
+        if (r < 0) {
+                t->error = r;
+                tunnel_end(t);
+                return false;
+        }
+        return true;
+}
+
+static int on_tunnel_conn(struct loop_source *s, int fd, uint32_t revents, void *data)
+{
+        (void)tunnel_pump(data);
+        return 0;
+}
+
+static int on_tunnel_listen(struct loop_source *s, int fd, uint32_t revents, void *data)
+{
+        struct tunnel_src *t = data;
+        int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (c < 0)
+                return 0;
+        if (t->conn_fd >= 0) { /* one stream only */
+                close(c);
+                return 0;
+        }
+        t->conn_fd = c;
+        loop_source_freep(&t->listen_src);
+        if (loop_add_io(t->loop, c, EPOLLIN, on_tunnel_conn, t, &t->conn_src, NULL) < 0)
+                t->error = -EIO;
+        return 0;
+}
+
+static int tunnel_src_open(struct tunnel_src *t, struct lv_guest *g, struct mchan *ch,
+                           char **ret_uri, struct lv_error **err)
+{
+        *t = (struct tunnel_src){.ch = ch, .loop = g->loop, .listen_fd = -1, .conn_fd = -1};
+        if (!g->loop)
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED, "tunnelled migration needs the "
+                                     "supervisor's event loop");
+        t->path = paths_state_file(g->name, "migration.sock");
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        if (strlen(t->path) >= sizeof(sa.sun_path))
+                return lv_error_setf(err, ENAMETOOLONG, "socket path '%s' is too long", t->path);
+        strcpy(sa.sun_path, t->path);
+        (void)unlink(t->path);
+        t->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (t->listen_fd < 0 || bind(t->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+            listen(t->listen_fd, 1) < 0)
+                return lv_error_set(err, errno, "tunnel socket '%s'", t->path);
+        int r = loop_add_io(g->loop, t->listen_fd, EPOLLIN, on_tunnel_listen, t, &t->listen_src,
+                            err);
+        if (r < 0)
+                return r;
+        *ret_uri = xasprintf("unix:%s", t->path);
+        return 0;
+}
+
+/* After QEMU's job: forward what is left of its stream (it closes the
+ * connection at its end), bounded. */
+static int tunnel_src_drain(struct tunnel_src *t, struct lv_error **err)
+{
+        long long deadline = now_ms() + 30000;
+        while (!t->ended && t->conn_fd >= 0 && now_ms() < deadline) {
+                struct pollfd pfd = {.fd = t->conn_fd, .events = POLLIN};
+                if (poll(&pfd, 1, 1000) > 0)
+                        (void)tunnel_pump(t);
+        }
+        if (!t->ended && !t->error)
+                tunnel_end(t);
+        if (t->error)
+                return lv_error_set(err, -t->error, "forwarding QEMU's stream to the destination");
+        return 0;
+}
+
+static void tunnel_src_close(struct tunnel_src *t)
+{
+        loop_source_freep(&t->listen_src);
+        loop_source_freep(&t->conn_src);
+        if (t->listen_fd >= 0)
+                close(t->listen_fd);
+        if (t->conn_fd >= 0)
+                close(t->conn_fd);
+        t->listen_fd = t->conn_fd = -1;
+        if (t->path)
+                (void)unlink(t->path);
+        free(t->path);
+        t->path = NULL;
+}
+
 struct source_job {
         struct supervisor *sv;
         bool released;
@@ -447,6 +659,8 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
         m = message("prepare", c1xml);
         json_object_object_add(m, "domain", json_object_new_string(domxml));
         json_object_object_add(m, "persistent", json_object_new_boolean(p->persistent));
+        if (p->tunnelled)
+                json_object_object_add(m, "tunnelled", json_object_new_boolean(true));
         r = mchan_send(&ch, m, err);
         json_object_put(m);
         if (r >= 0)
@@ -459,9 +673,18 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
                 r = cookie_check_host(c2, c1->hostuuid, g->name, err);
         uri = xstrdup_null(jstr(reply, "uri"));
         json_object_put(TAKE_PTR(reply));
-        if (r >= 0 && !uri_valid(uri))
+        struct tunnel_src tun = {.listen_fd = -1, .conn_fd = -1};
+        _cleanup_free_ char *qemu_uri = NULL;
+        if (r >= 0 && p->tunnelled && !streq(uri, "tunnel"))
+                r = lv_error_setf(err, LV_ERR_PROTOCOL, "the destination did not accept a "
+                                  "tunnelled stream");
+        else if (r >= 0 && !p->tunnelled && !uri_valid(uri))
                 r = lv_error_setf(err, LV_ERR_PROTOCOL, "the destination gave no usable "
                                   "migration URI");
+        if (r >= 0 && p->tunnelled)
+                r = tunnel_src_open(&tun, g, &ch, &qemu_uri, err);
+        else if (r >= 0)
+                qemu_uri = xstrdup(uri);
         if (r < 0) {
                 if (err && *err && (*err)->code == ECONNRESET) {
                         _cleanup_free_ char *se = transport_stderr(&t);
@@ -483,7 +706,10 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
                 if (ops->graphics_relocate(g, c2->graphics, &ge) < 0)
                         log_warning("graphics clients will not follow: %s", ge->message);
         }
-        r = ops->migrate(g, uri, timeout_s, p->bandwidth_mib, on_switchover, &job, &stats, err);
+        r = ops->migrate(g, qemu_uri, timeout_s, p->bandwidth_mib, on_switchover, &job, &stats,
+                         err);
+        if (r >= 0 && p->tunnelled)
+                r = tunnel_src_drain(&tun, err);
         if (r < 0 && job.aborted) {
                 lv_error_free(err ? TAKE_PTR(*err) : NULL);
                 r = lv_error_setf(err, ECANCELED, "migration job: canceled by client");
@@ -535,6 +761,7 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
                 if (unlink(path) < 0 && errno != ENOENT)
                         log_warning("cannot remove '%s': %s", path, strerror(errno));
         }
+        tunnel_src_close(&tun);
         transport_close(&t, false);
         varlink_inbuf_clear(&ch.buf);
         host_identity_clear(&id);
@@ -545,6 +772,7 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
 
 fail:
         log_error("migration failed: %s", err && *err ? (*err)->message : "?");
+        tunnel_src_close(&tun);
         m = message("abort", NULL);
         (void)mchan_send(&ch, m, NULL);
         json_object_put(m);
@@ -593,6 +821,8 @@ void migration_incoming_free(struct migration_incoming *mi)
         if (!mi)
                 return;
         watchdog_stop(mi, false);
+        if (mi->ch.tunnel_fd > 0)
+                close(mi->ch.tunnel_fd);
         varlink_inbuf_clear(&mi->ch.buf);
         host_identity_clear(&mi->id);
         free(mi->defined);
@@ -635,6 +865,7 @@ int migration_incoming_begin(struct supervisor *sv, int in_fd, int out_fd,
                 return lv_error_setf(err, LV_ERR_PROTOCOL, "expected the prepare phase");
         }
         mi->persistent = jbool(o, "persistent");
+        bool tunnelled = jbool(o, "tunnelled");
         const char *domxml = jstr(o, "domain");
         const struct conf_xml_ops *x = conf_xml(err);
         struct domain_def *def = NULL;
@@ -670,7 +901,7 @@ int migration_incoming_begin(struct supervisor *sv, int in_fd, int out_fd,
                 return r;
 
         free(sv->g.incoming_uri);
-        sv->g.incoming_uri = xstrdup("defer");
+        sv->g.incoming_uri = xstrdup(tunnelled ? "fd" : "defer");
         sv->g.incoming_started = on_incoming_started;
         sv->g.incoming_data = mi;
 
@@ -710,7 +941,8 @@ static int prepare_reply(struct supervisor *sv, struct migration_incoming *mi, c
                 if (!gr.listen || streq(gr.listen, "0.0.0.0") || streq(gr.listen, "::") ||
                     startswith(gr.listen, "127.") || streq(gr.listen, "::1")) {
                         free(gr.listen);
-                        gr.listen = uri_host(uri);
+                        gr.listen = startswith(uri, "tcp:") ? uri_host(uri)
+                                                            : xstrdup(mi->id.hostname);
                 }
                 cookie_set_graphics(c2, gr.type, gr.port, gr.tls_port, gr.listen, gr.tls_subject);
         }
@@ -821,6 +1053,7 @@ static int on_incoming_started(struct lv_guest *g, const char *uri, struct lv_er
         struct migration_incoming *mi = g->incoming_data;
         if (!mi || mi->prepared)
                 return 0;
+        mi->ch.tunnel_fd = g->incoming_tunnel_fd;
         if (g->pid > 0 && mi->watchdog_fd < 0)
                 watchdog_start(mi, g);
         return prepare_reply(mi->sv, mi, uri, err);

@@ -61,6 +61,7 @@ struct migration_params {
         bool undefine_source;  /* remove the source's definition on success */
         int timeout_s;         /* 0: MIGRATION_DEFAULT_TIMEOUT_S */
         unsigned long bandwidth_mib; /* 0: the hypervisor's default */
+        bool tunnelled;        /* QEMU's stream through the channel, no TCP port */
 };
 
 /* Source. 0: the guest runs on the destination (*ret_summary says where,

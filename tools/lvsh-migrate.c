@@ -52,9 +52,9 @@ static int cmd_migrate(int argc, char **argv, struct lv_error **err)
 {
         const struct lvsh_command *cmd = lvsh_find_command("migrate");
         static const char *const flags[] = {"live", "persistent", "undefinesource",
-                                            "verbose", "p2p", NULL};
+                                            "verbose", "p2p", "tunnelled", NULL};
         static const char *const valued[] = {"timeout", "bandwidth", NULL};
-        bool set[5] = {0};
+        bool set[6] = {0};
         const char *values[2] = {NULL, NULL};
         /* NAME DEST-TRANSPORT: the options parser takes one positional
          * argument, so the transport (last) is taken off first. */
@@ -71,6 +71,8 @@ static int cmd_migrate(int argc, char **argv, struct lv_error **err)
         json_object_object_add(p, "live", json_object_new_boolean(set[0]));
         json_object_object_add(p, "persistent", json_object_new_boolean(set[1]));
         json_object_object_add(p, "undefinesource", json_object_new_boolean(set[2]));
+        if (set[5])
+                json_object_object_add(p, "tunnelled", json_object_new_boolean(true));
         if (values[0]) {
                 char *end;
                 long t = strtol(values[0], &end, 10);
@@ -228,7 +230,7 @@ const struct lvsh_command lvsh_migrate_commands[] = {
           "    Cancels a migration in flight: the guest keeps running here with its\n"
           "    disk leases; nothing stays on the destination.",
           cmd_domjobabort },
-        { "migrate", "[--live] [--persistent] [--undefinesource] [--timeout N] [--bandwidth MiB/s] [--verbose] NAME DEST-TRANSPORT",
+        { "migrate", "[--live] [--persistent] [--undefinesource] [--timeout N] [--bandwidth MiB/s] [--verbose] [--tunnelled] NAME DEST-TRANSPORT",
           "migrate a running guest to another host",
           "    DEST-TRANSPORT is a command whose stdin/stdout reach the destination's\n"
           "    supervisor, e.g. 'ssh HOST litevirt-supervisor --incoming'. The guest\n"
@@ -236,7 +238,8 @@ const struct lvsh_command lvsh_migrate_commands[] = {
           "    virsh users type it). --persistent defines it on the destination,\n"
           "    --undefinesource removes the definition here. On failure the guest\n"
           "    keeps running here. --bandwidth caps QEMU's stream; --verbose shows\n"
-          "    progress (lvsh domjobinfo from another shell shows more).",
+          "    progress (lvsh domjobinfo from another shell shows more). --tunnelled\n"
+          "    sends QEMU's stream through DEST-TRANSPORT (no port opened there).",
           cmd_migrate },
         {},
 };

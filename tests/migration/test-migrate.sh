@@ -330,9 +330,46 @@ grep -q "^host=$UUID_A$" <(lease) && grep -q "^state=held$" <(lease) && ok "leas
 i=0; while [ $i -lt 50 ] && [ -e "$T/b/run/$G" ]; do sleep 0.1; i=$((i + 1)); done
 [ ! -e "$T/b/run/$G" ] || fail "left on B after the cut: $(ls "$T/b/run/$G")"
 
+# ---- tunnelled: QEMU's stream through the supervisors' channel, no TCP
+# listener on B (sampled with ss in B's netns during a slowed stream) ----
+before=$(last_counter "$T/con-a2")
+on a "$LVSH" migrate --live --tunnelled --bandwidth 24 $G "$(transport b)" > "$T/tun.out" 2>&1 &
+mpid=$!
+HELPERS="$HELPERS $mpid"
+listeners="" sampled=0 i=0
+while [ $i -lt 300 ] && kill -0 "$mpid" 2>/dev/null; do
+    if on a "$LVSH" domjobinfo $G 2>/dev/null | grep -q "^Data processed: *[0-9]*\.[0-9]* MiB"; then
+        sampled=$((sampled + 1))
+        # QEMU's stream would listen on a port of the migration range
+        listeners="$listeners$(nsenter --net=/run/netns/"$NSB" ss -ltnH 2>/dev/null |
+            awk '{n = split($4, a, ":"); p = a[n] + 0; if (p >= 49152 && p <= 49215) print $4}')"
+    fi
+    sleep 0.1; i=$((i + 1))
+done
+wait "$mpid"; rc=$?
+sed 's/^/     /' "$T/tun.out"
+if [ "$rc" = 0 ] && grep -q "Migrated guest '$G' to host 'host-b'" "$T/tun.out"; then ok "tunnelled A -> B"
+else fail "tunnelled A -> B: rc=$rc $(cat "$T/tun.out")"; fi
+[ "$sampled" -gt 0 ] && [ -z "$listeners" ] && ok "no TCP listener for QEMU's stream on B during the tunnelled stream ($sampled samples)" ||
+    fail "tunnelled: $sampled samples, listeners on B: $listeners"
+sed -n '/starting QEMU:/,/^$/p' "$T/b/log/$G.log" | tail -n 40 | grep -q -- "^-incoming fd:[0-9]" &&
+    ok "B's QEMU read the stream from an fd" || fail "B's QEMU: $(grep -- '-incoming' "$T/b/log/$G.log" | tail -n1)"
+console b "$T/con-b3"
+last_a=$(last_counter "$T/con-a2") # it counted on during the (live) stream
+if wait_for "$T/con-b3" "LV-COUNTER $((last_a + 2))\b" 30; then
+    first=$(grep -ao 'LV-COUNTER [0-9]*' "$T/con-b3" | head -n1 | awk '{print $2}')
+    [ "$first" -gt "$before" ] && ok "the counter continues on B after the tunnelled migration" ||
+        fail "counter on B restarted after the tunnelled migration: $first <= $before"
+else fail "guest does not count on B after the tunnelled migration"; fi
+grep -q "^host=$UUID_B$" <(lease) && ok "lease held by B after the tunnelled migration" || fail "lease: $(lease)"
+out=$(on b "$LVSH" migrate --live --tunnelled $G "$(transport a)" 2>&1) && ok "tunnelled B -> A" ||
+    fail "tunnelled B -> A: $out"
+console a "$T/con-a4"
+wait_for "$T/con-a4" "LV-COUNTER" 30 || fail "guest does not count on A after tunnelled B -> A"
+
 # ---- round trips: nothing is lost, the guest never boots again ----
 ROUNDS=${LV_MIGRATION_ROUNDS:-10}
-c=$(last_counter "$T/con-a2")
+c=$(last_counter "$T/con-a4")
 n=0
 for i in $(seq "$ROUNDS"); do
     on a "$LVSH" migrate --live $G "$(transport b)" > /dev/null 2>&1 || { fail "round $i: A -> B"; break; }
