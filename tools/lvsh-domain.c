@@ -186,6 +186,35 @@ static int read_verdict(int fd, char *buf, size_t size)
         return (int)len;
 }
 
+/* Whether a child of ours (lvsh is a subreaper during start) is still the
+ * supervisor or its detaching parent. A guest process that outlived a
+ * killed supervisor (QEMU does, by design) becomes our child too: waiting
+ * for it would hang `lvsh start` for the guest's lifetime. */
+static bool supervisor_child_left(void)
+{
+        char path[64], line[4096];
+        snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return true; /* cannot tell: wait as before */
+        bool left = false;
+        if (fgets(line, sizeof line, f)) {
+                char *save = NULL;
+                for (char *t = strtok_r(line, " \n", &save); t && !left;
+                     t = strtok_r(NULL, " \n", &save)) {
+                        char comm_path[64], comm[32] = "";
+                        snprintf(comm_path, sizeof comm_path, "/proc/%s/comm", t);
+                        FILE *c = fopen(comm_path, "re");
+                        if (c && fgets(comm, sizeof comm, c))
+                                left = startswith(comm, "litevirt-superv");
+                        if (c)
+                                fclose(c);
+                }
+        }
+        fclose(f);
+        return left;
+}
+
 static int cmd_start(int argc, char **argv, struct lv_error **err)
 {
         static const char *const flags[] = {"console", NULL};
@@ -245,7 +274,9 @@ static int cmd_start(int argc, char **argv, struct lv_error **err)
         if (n != -ETIMEDOUT && (n < 2 || !streq(verdict, "ok"))) {
                 /* Failed (the supervisor keeps the pipe open until it
                  * exits): reap it and its detaching parent. */
-                while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+                while (supervisor_child_left() && (waitpid(-1, NULL, 0) > 0 || errno == EINTR))
+                        ;
+                while (waitpid(-1, NULL, WNOHANG) > 0)
                         ;
         } else {
                 while (waitpid(-1, NULL, WNOHANG) > 0)
