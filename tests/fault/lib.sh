@@ -97,7 +97,7 @@ cleanup() {
     done
     rm -rf "$T"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT INT TERM HUP PIPE
 
 # define NAME INIT-SCRIPT [on_crash] [EXTRA-DEVICES]
 define() {
