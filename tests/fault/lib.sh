@@ -97,7 +97,8 @@ cleanup() {
     done
     rm -rf "$T"
 }
-trap cleanup EXIT INT TERM HUP PIPE
+trap cleanup EXIT
+trap "exit 1" INT TERM HUP PIPE
 
 # define NAME INIT-SCRIPT [on_crash] [EXTRA-DEVICES]
 define() {
