@@ -70,7 +70,7 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 
 rc=0
-table="| target | seeds | seconds | executions survived | exec/s | coverage (cov) | corpus at the end | result |
+table="| target | seeds | seconds | executions survived (until the crash, if any) | exec/s | coverage (cov) | corpus at the end | result |
 |---|---:|---:|---:|---:|---:|---:|---|"
 for f in "${targets[@]}"; do
     name=$(basename "$f")
@@ -83,23 +83,25 @@ for f in "${targets[@]}"; do
     [ -f "$TOP/fuzz/${name#fuzz-}.dict" ] && dict=("-dict=$TOP/fuzz/${name#fuzz-}.dict")
     par=()
     [ "$JOBS" -gt 1 ] && par=("-jobs=$JOBS" "-workers=$JOBS")
-    rm -f "$WORK"/fuzz-*.log
-    (cd "$WORK" && "$f" "$corpus" $([ -d "$seeds" ] && echo "$seeds") "${dict[@]}" "${par[@]}" \
+    # libFuzzer's own fuzz-N.log files (with -jobs) go to jobs/; our log is log-NAME.txt
+    rm -rf "$WORK/jobs"
+    mkdir -p "$WORK/jobs"
+    (cd "$WORK/jobs" && "$f" "$corpus" $([ -d "$seeds" ] && echo "$seeds") "${dict[@]}" "${par[@]}" \
         -max_total_time="$SECS" -print_final_stats=1 -artifact_prefix="$CRASHES/$name-" \
-        -close_fd_mask=1 > "$WORK/$name.log" 2>&1)
+        -close_fd_mask=1 > "$WORK/log-$name.txt" 2>&1)
     r=$?
     # with -jobs>1 libFuzzer writes fuzz-N.log files in the cwd
-    execs=$(grep -ho 'stat::number_of_executed_units: *[0-9]*' "$WORK/$name.log" "$WORK"/fuzz-*.log 2>/dev/null |
+    execs=$(grep -ho 'stat::number_of_executed_units: *[0-9]*' "$WORK/log-$name.txt" "$WORK"/jobs/fuzz-*.log 2>/dev/null |
             awk '{s += $2} END {print s + 0}')
-    speed=$(grep -ho 'stat::average_exec_per_sec: *[0-9]*' "$WORK/$name.log" | awk '{s += $2} END {print s + 0}')
-    cov=$(grep -o 'cov: [0-9]*' "$WORK/$name.log" | tail -n1 | awk '{print $2}')
+    speed=$(grep -ho 'stat::average_exec_per_sec: *[0-9]*' "$WORK/log-$name.txt" | awk '{s += $2} END {print s + 0}')
+    cov=$(grep -o 'cov: [0-9]*' "$WORK/log-$name.txt" | tail -n1 | awk '{print $2}')
     ncorp=$(find "$corpus" -type f | wc -l)
     if [ $r -eq 0 ]; then
         result="ok"
     else
         result="**crash** (exit $r, see $(ls -t "$CRASHES/$name-"* 2>/dev/null | head -n1))"
         rc=1
-        tail -n 30 "$WORK/$name.log" >&2
+        tail -n 30 "$WORK/log-$name.txt" >&2
     fi
     table="$table
 | $name | $nseeds | $SECS | $execs | $speed | ${cov:-?} | $ncorp | $result |"
