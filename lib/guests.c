@@ -275,6 +275,33 @@ int lv_guest_list(char ***ret_names, lv_client_error **err)
         return 0;
 }
 
+/* The supervisor died but the guest's process runs on (QEMU outlives its
+ * supervisor by design): the state status.json last recorded, reason
+ * "unsupervised", no supervisor pid. The process is the recorded one only
+ * when its start time matches (a reused pid is not the guest). */
+static int status_read_orphan(const char *name, lv_guest_status *ret, lv_client_error **err)
+{
+        struct json_object *st = NULL;
+        if (read_status(name, &st) < 0)
+                return lv_client_error_set(err, ENOENT, "io.litevirt.Guest.NoSuchGuest",
+                                           "guest '%s' is not running", name);
+        lv_guest_status s = {0};
+        pid_t pid = (pid_t)json_int(st, "pid");
+        unsigned long long start = (unsigned long long)json_int(st, "pid_starttime");
+        const char *state = json_str(st, "state");
+        if (!state || streq(state, "shutoff") || streq(state, "starting"))
+                state = "running";
+        snprintf(s.state, sizeof(s.state), "%s", state);
+        snprintf(s.reason, sizeof(s.reason), "%s", LV_GUEST_REASON_UNSUPERVISED);
+        s.pid = pid;
+        json_object_put(st);
+        if (start == 0 || !proc_running(pid, start))
+                return lv_client_error_set(err, ENOENT, "io.litevirt.Guest.NoSuchGuest",
+                                           "guest '%s' is not running", name);
+        *ret = s;
+        return 0;
+}
+
 int lv_guest_status_read(const char *name, lv_guest_status *ret, lv_client_error **err)
 {
         if (!name_ok(name))
@@ -282,7 +309,9 @@ int lv_guest_status_read(const char *name, lv_guest_status *ret, lv_client_error
                                            name ? name : "");
         int r = statedir_probe(name, NULL);
         if (r == 0) {
-                (void)lv_guest_cleanup_stale(name, NULL);
+                r = lv_guest_cleanup_stale(name, NULL);
+                if (r == -EBUSY)
+                        return status_read_orphan(name, ret, err);
                 r = -ENOENT;
         }
         if (r < 0)

@@ -44,6 +44,14 @@ int lvsh_connect(const char *name, lv_conn **ret, struct lv_error **err)
                 if (access(xml, F_OK) < 0)
                         return lv_error_setf(err, LV_ERR_NO_DOMAIN, "failed to get domain '%s'",
                                              name);
+                lv_guest_status st;
+                if (lv_guest_status_read(name, &st, NULL) == 0 &&
+                    lv_guest_status_unsupervised(&st))
+                        return lv_error_setf(err, LV_ERR_STATE,
+                                             "Requested operation is not valid: domain '%s' runs "
+                                             "(pid %d) but its supervisor died; 'lvsh start %s' "
+                                             "reattaches one",
+                                             name, (int)st.pid, name);
                 return lv_error_setf(err, LV_ERR_STATE,
                                      "Requested operation is not valid: domain is not running");
         }
@@ -215,6 +223,8 @@ static bool supervisor_child_left(void)
         return left;
 }
 
+static int supervisor_start(const char *name, struct lv_error **err);
+
 static int cmd_start(int argc, char **argv, struct lv_error **err)
 {
         static const char *const flags[] = {"console", NULL};
@@ -228,12 +238,29 @@ static int cmd_start(int argc, char **argv, struct lv_error **err)
         if (!lvsh_name_is_safe(name) || access(xml, F_OK) < 0)
                 return lv_error_setf(err, LV_ERR_NO_DOMAIN, "failed to get domain '%s'", name);
         lv_guest_status st;
-        if (lv_guest_status_read(name, &st, NULL) == 0)
+        /* A guest whose QEMU outlived its supervisor gets a new
+         * supervisor, which reattaches to it. */
+        if (lv_guest_status_read(name, &st, NULL) == 0 && !lv_guest_status_unsupervised(&st))
                 return lv_error_setf(err, LV_ERR_STATE,
                                      "Failed to start domain '%s'\nerror: Requested operation is "
                                      "not valid: domain is already running",
                                      name);
+        if ((r = supervisor_start(name, err)) < 0)
+                return r;
+        printf("Domain '%s' started\n\n", name);
+        if (set[0]) {
+                fflush(stdout);
+                char *cargv[] = {"console", (char *)name, NULL};
+                return lvsh_cmd_console(2, cargv, err);
+        }
+        return 0;
+}
 
+/* Run a supervisor for NAME and wait for its verdict (it started the
+ * guest, or reattached to the guest's running process). */
+static int supervisor_start(const char *name, struct lv_error **err)
+{
+        int r;
         environment_absolute();
         int pfd[2];
         if (pipe2(pfd, O_CLOEXEC) < 0)
@@ -288,15 +315,8 @@ static int cmd_start(int argc, char **argv, struct lv_error **err)
                                      "Failed to start domain '%s'\nerror: the supervisor did not "
                                      "report within 300 s",
                                      name);
-        if (n >= 2 && streq(verdict, "ok")) {
-                printf("Domain '%s' started\n\n", name);
-                if (set[0]) {
-                        fflush(stdout);
-                        char *cargv[] = {"console", (char *)name, NULL};
-                        return lvsh_cmd_console(2, cargv, err);
-                }
+        if (n >= 2 && streq(verdict, "ok"))
                 return 0;
-        }
         if (n <= 0) {
                 if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
                         return lv_error_setf(err, EIO,
@@ -369,6 +389,14 @@ static int cmd_destroy(int argc, char **argv, struct lv_error **err)
                                 &name, err);
         if (r < 0)
                 return r;
+        /* A QEMU that outlived its supervisor: a new supervisor reattaches
+         * to it (it verifies the process is the recorded one), then
+         * destroys it and undoes everything as for any guest. */
+        lv_guest_status st;
+        if (lvsh_name_is_safe(name) && lv_guest_status_read(name, &st, NULL) == 0 &&
+            lv_guest_status_unsupervised(&st) && (r = supervisor_start(name, err)) < 0)
+                return lv_error_prefix(err, "Failed to destroy domain '%s' (reattach)\nerror",
+                                       name);
         lv_conn *c = NULL;
         if ((r = lvsh_connect(name, &c, err)) < 0)
                 return lv_error_prefix(err, "Failed to destroy domain '%s'\nerror", name);
@@ -492,17 +520,26 @@ static int cmd_dominfo(int argc, char **argv, struct lv_error **err)
                 return r;
         }
         if (r < 0) {
-                /* Not running: the stored definition. */
+                /* Not running: the stored definition. Or running without a
+                 * supervisor (it died, QEMU runs on): say so. */
+                lv_guest_status st;
+                bool orphan = lv_guest_status_read(name, &st, NULL) == 0 &&
+                              lv_guest_status_unsupervised(&st);
                 _cleanup_domain_def_ struct domain_def *def = NULL;
                 if ((r = lvsh_guest_load(name, &def, err)) < 0)
                         return r;
                 char uuid[37];
                 domain_uuid_format(def->uuid, uuid);
-                ROW("Id:", "%s", "-");
+                if (orphan)
+                        ROW("Id:", "%d", (int)st.pid);
+                else
+                        ROW("Id:", "%s", "-");
                 ROW("Name:", "%s", def->name);
                 ROW("UUID:", "%s", uuid);
                 ROW("OS Type:", "%s", domain_os_type_to_string(def->os.type) ?: "unknown");
-                ROW("State:", "%s", "shut off");
+                ROW("State:", "%s", orphan ? state_text(st.state) : "shut off");
+                if (orphan)
+                        ROW("Supervisor:", "%s", "none (lvsh start NAME reattaches one)");
                 ROW("CPU(s):", "%u", def->vcpus ? def->vcpus : 1);
                 ROW("Max memory:", "%llu KiB", def->memory_kib);
                 ROW("Used memory:", "%llu KiB",

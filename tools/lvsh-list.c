@@ -77,7 +77,9 @@ bool lvsh_guest_running(const char *name, pid_t *ret_pid)
         lv_guest_status st;
         if (!lvsh_name_is_safe(name) || lv_guest_status_read(name, &st, NULL) < 0)
                 return false;
-        if (ret_pid) {
+        if (ret_pid && lv_guest_status_unsupervised(&st)) {
+                *ret_pid = st.pid; /* no supervisor: QEMU's pid is the id */
+        } else if (ret_pid) {
                 *ret_pid = st.supervisor_pid;
                 _cleanup_free_ char *path = paths_state_file(name, "supervisor.pid");
                 _cleanup_free_ char *data = NULL;

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 #include <sys/types.h>
 
 #ifdef __cplusplus
@@ -71,6 +72,15 @@ typedef struct lv_guest_status {
         pid_t pid; /* the hypervisor process (container init, qemu) */
 } lv_guest_status;
 int lv_guest_status_read(const char *name, lv_guest_status *ret, lv_client_error **err);
+/* The reason when the guest's process (QEMU) outlived its supervisor
+ * (SIGKILL, crash) and still runs: state is the one last recorded
+ * (running, paused), supervisor_pid is 0, pid the verified process (same
+ * pid and start time as recorded). `lvsh start` reattaches a supervisor. */
+#define LV_GUEST_REASON_UNSUPERVISED "unsupervised"
+static inline bool lv_guest_status_unsupervised(const lv_guest_status *s)
+{
+        return s->supervisor_pid <= 0 && strcmp(s->reason, LV_GUEST_REASON_UNSUPERVISED) == 0;
+}
 
 /* When guest NAME's state directory was left by a supervisor that died
  * (SIGKILL, crash): remove its state directory and the guest's (empty)

@@ -40,6 +40,25 @@ qpid=$(qemu_pid "$G")
 alive "$qpid" && [ -f "$T/run/$G/qemu.json" ] && ok "lvsh list keeps a running QEMU's state" ||
     fail "lvsh list dropped the state of a running QEMU"
 
+# Its supervisor is dead, QEMU runs: lvsh must never call it shut off.
+orphan_checks() { # NAME QEMU-PID WHAT
+    st=$("$LVSH" domstate --reason "$1" 2>&1)
+    [ "$st" = "running (unsupervised)" ] && ok "$3: domstate --reason: $st" ||
+        fail "$3: domstate --reason says '$st'"
+    "$LVSH" list | grep -q "^ $2 *$1 *running" && ok "$3: lvsh list: running, id $2" ||
+        fail "$3: lvsh list: $("$LVSH" list --all 2>&1 | grep " $1 ")"
+    "$LVSH" list --inactive --name | grep -qx "$1" && fail "$3: listed as inactive"
+    info=$("$LVSH" dominfo "$1" 2>&1)
+    echo "$info" | grep -q "^State: *running" && echo "$info" | grep -q "^Id: *$2\$" &&
+        ok "$3: dominfo: running, id $2" || fail "$3: dominfo: $info"
+    out=$("$LVSH" suspend "$1" 2>&1) && fail "$3: suspend without a supervisor succeeded"
+    echo "$out" | grep -q "supervisor died.*lvsh start" && ok "$3: suspend refused: says how to reattach" ||
+        fail "$3: suspend: $out"
+    out=$("$LVSH" undefine "$1" 2>&1) && fail "$3: undefine of a running guest succeeded"
+    [ -f "$T/conf/guests/$1.xml" ] || fail "$3: definition gone"
+}
+orphan_checks "$G" "$qpid" before-ready
+
 out=$("$LVSH" start "$G" 2>&1) && ok "lvsh start after the fault" || fail "start after fault: $out"
 [ "$(qemu_pid "$G")" = "$qpid" ] && alive "$qpid" && ok "reattached to the same QEMU" ||
     fail "not the same QEMU: '$(qemu_pid "$G")' vs $qpid"
@@ -52,6 +71,19 @@ wait_for "[ ! -e '$T/run/$G' ]"
 check_nothing_left "$G" "destroy after reattach"
 [ -z "$(procs_with "guest=$G,")" ] || fail "a QEMU of $G is left"
 cmp -s "$T/conf/guests/$G.xml" "$T/def.saved" && ok "definition intact" || fail "definition changed"
+
+# ---- supervisor SIGKILLed while the VM runs: destroy without reattach ----
+"$LVSH" start "$G" >/dev/null 2>&1 || fail "start for the orphan destroy"
+qpid=$(qemu_pid "$G"); spid=$(cat "$T/run/$G/supervisor.pid")
+[ -n "$qpid" ] && bg_pids="$bg_pids $qpid"
+kill -9 "$spid"; wait_for "! alive $spid" || fail "supervisor $spid survives SIGKILL"
+alive "$qpid" || fail "QEMU $qpid died with its supervisor"
+orphan_checks "$G" "$qpid" "supervisor killed"
+out=$("$LVSH" destroy "$G" 2>&1) && ok "destroy of an unsupervised VM" || fail "destroy orphan: $out"
+wait_for "! alive $qpid" && ok "destroy ends the orphaned QEMU" || fail "QEMU $qpid outlived destroy"
+wait_for "[ ! -e '$T/run/$G' ]"
+check_nothing_left "$G" "destroy of an unsupervised VM"
+[ -z "$(procs_with "guest=$G,")" ] || fail "a QEMU of $G is left"
 
 # ---- QEMU killed from outside (on_crash defaults to destroy) ----
 "$LVSH" start "$G" >/dev/null 2>&1 || fail "start for the crash"
