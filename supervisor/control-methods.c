@@ -458,14 +458,14 @@ static const struct method {
 int control_dispatch(struct control_client *cl, const struct varlink_call *call)
 {
         /* A migration job dispatches the event loop while it waits: only
-         * calls that cannot disturb it are answered meanwhile. */
+         * calls that cannot disturb it (nor wait on QEMU's monitor, which
+         * may be busy with the switch-over) are answered meanwhile. */
         if (migration_job_running() && !streq(call->method, IFACE ".JobInfo") &&
-            !streq(call->method, IFACE ".JobAbort") && !streq(call->method, IFACE ".Info") &&
-            !streq(call->method, IFACE ".State") &&
+            !streq(call->method, IFACE ".JobAbort") && !streq(call->method, IFACE ".State") &&
             !startswith(call->method, "org.varlink.service.")) {
                 _cleanup_error_ struct lv_error *e = NULL;
                 lv_error_setf(&e, LV_ERR_STATE, "guest '%s' is migrating: only JobInfo, "
-                              "JobAbort, Info and State are answered meanwhile",
+                              "JobAbort and State are answered meanwhile",
                               control_client_supervisor(cl)->g.name);
                 return reply_lv_error(cl, e);
         }

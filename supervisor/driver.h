@@ -112,6 +112,11 @@ struct lv_driver {
         int (*reboot)(struct lv_guest *g, struct lv_error **err);
         int (*suspend)(struct lv_guest *g, struct lv_error **err);
         int (*resume)(struct lv_guest *g, struct lv_error **err);
+        /* Set the guest's current memory (the balloon's target for QEMU,
+         * the memory limit for a container), in KiB; the core has checked
+         * 0 < kib <= the maximum and that the guest runs or is paused.
+         * Optional: without it `lvsh setmem` is refused. */
+        int (*setmem)(struct lv_guest *g, unsigned long long kib, struct lv_error **err);
 
         /* Statistics for `lvsh domstats` / `dominfo`: fill `out` with
          * keys such as "cpu.time" (ns), "balloon.current" (KiB),
