@@ -754,6 +754,24 @@ static int qemu_resume(struct lv_guest *g, struct lv_error **err)
         return qemu_cmd(g, "cont", err);
 }
 
+/* The balloon's target: the guest's balloon driver gives the difference
+ * back to the host (query-balloon then reports it as "actual"). */
+static int qemu_setmem(struct lv_guest *g, unsigned long long kib, struct lv_error **err)
+{
+        struct qemu_guest *qg = g->driver_data;
+        if (g->def->memballoon_model && streq(g->def->memballoon_model, "none"))
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "guest '%s' has no memory balloon (<memballoon "
+                                     "model='none'/>): its memory cannot change while it runs",
+                                     g->name);
+        if (!qg || !qg->qmp || qmp_is_closed(qg->qmp))
+                return lv_error_setf(err, LV_ERR_STATE, "guest '%s': QEMU monitor is not connected",
+                                     g->name);
+        struct json_object *args = json_object_new_object();
+        json_object_object_add(args, "value", json_object_new_int64((int64_t)(kib * 1024)));
+        return qmp_call(qg->qmp, "balloon", args, QEMU_CMD_TIMEOUT_MS, NULL, err); /* consumes args */
+}
+
 static void add_u64(struct json_object *out, const char *key, long long v)
 {
         json_object_object_add(out, key, json_object_new_int64(v));
@@ -846,6 +864,7 @@ const struct lv_driver qemu_driver = {
         .reboot = qemu_reboot,
         .suspend = qemu_suspend,
         .resume = qemu_resume,
+        .setmem = qemu_setmem,
         .stats = qemu_stats,
         .exited = qemu_exited,
         .status = qemu_status,

@@ -223,6 +223,21 @@ static int m_resume(struct control_client *cl, const struct varlink_call *call)
         return m_simple(cl, call, supervisor_guest_resume);
 }
 
+static int m_set_memory(struct control_client *cl, const struct varlink_call *call)
+{
+        static const struct param_spec spec[] = {{"memory_kib", json_type_int}, {0}};
+        int r = params_check(cl, call, spec);
+        if (r <= 0)
+                return r;
+        struct json_object *v = param(call, "memory_kib");
+        if (!v || json_object_get_int64(v) <= 0)
+                return invalid_parameter(cl, "memory_kib");
+        _cleanup_error_ struct lv_error *e = NULL;
+        r = supervisor_guest_setmem(control_client_supervisor(cl),
+                                    (unsigned long long)json_object_get_int64(v), &e);
+        return reply_result(cl, r, e);
+}
+
 static int m_stats(struct control_client *cl, const struct varlink_call *call)
 {
         struct supervisor *sv = control_client_supervisor(cl);
@@ -444,6 +459,7 @@ static const struct method {
         { IFACE ".Reboot", m_reboot },
         { IFACE ".Suspend", m_suspend },
         { IFACE ".Resume", m_resume },
+        { IFACE ".SetMemory", m_set_memory },
         { IFACE ".Stats", m_stats },
         { IFACE ".GetXML", m_get_xml },
         { IFACE ".Migrate", m_migrate },

@@ -390,6 +390,34 @@ int supervisor_guest_suspend(struct supervisor *sv, struct lv_error **err)
         return supervisor_transition(sv, GUEST_EVENT_SUSPEND, err);
 }
 
+int supervisor_guest_setmem(struct supervisor *sv, unsigned long long kib, struct lv_error **err)
+{
+        struct domain_def *def = sv->g.def;
+        if (sv->g.state != GUEST_STATE_RUNNING && sv->g.state != GUEST_STATE_PAUSED)
+                return state_error(sv, ", not running", err);
+        if (!sv->driver->setmem)
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "guest '%s': the %s driver cannot change the memory of a "
+                                     "running guest",
+                                     sv->g.name, sv->driver->name);
+        if (kib == 0)
+                return lv_error_setf(err, EINVAL, "guest '%s': memory size must be above 0",
+                                     sv->g.name);
+        if (kib > def->memory_kib)
+                return lv_error_setf(err, EINVAL,
+                                     "guest '%s': cannot set memory higher than max memory "
+                                     "(%llu KiB > %llu KiB)",
+                                     sv->g.name, kib, def->memory_kib);
+        int r = sv->driver->setmem(&sv->g, kib, err);
+        if (r < 0)
+                return lv_error_prefix(err, "guest '%s': setmem", sv->g.name);
+        def->current_memory_kib = kib;
+        _cleanup_error_ struct lv_error *e = NULL;
+        if (status_write(sv, &e) < 0)
+                log_warning("%s", e->message);
+        return 0;
+}
+
 int supervisor_guest_resume(struct supervisor *sv, struct lv_error **err)
 {
         if (sv->g.state != GUEST_STATE_PAUSED)

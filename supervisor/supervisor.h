@@ -85,6 +85,7 @@ int supervisor_guest_destroy(struct supervisor *sv, struct lv_error **err);
 int supervisor_guest_reboot(struct supervisor *sv, struct lv_error **err);
 int supervisor_guest_suspend(struct supervisor *sv, struct lv_error **err);
 int supervisor_guest_resume(struct supervisor *sv, struct lv_error **err);
+int supervisor_guest_setmem(struct supervisor *sv, unsigned long long kib, struct lv_error **err);
 /* Fill stats from the driver (may leave it empty). */
 int supervisor_guest_stats(struct supervisor *sv, struct json_object *out, struct lv_error **err);
 /* Apply a lifecycle event: new state and reason, log, status file, events

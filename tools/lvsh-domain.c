@@ -459,6 +459,108 @@ static int cmd_shutdown(int argc, char **argv, struct lv_error **err)
         return 0;
 }
 
+/* ---- setmem ---- */
+
+/* virsh's scaled integer: a number and an optional unit (KiB when none);
+ * k/KiB/M/MiB/G/GiB/T/TiB are powers of 1024, KB/MB/GB/TB of 1000, b or
+ * bytes plain bytes. Returns KiB (bytes / 1024, as virsh). */
+static int parse_size_kib(const char *s, unsigned long long *ret)
+{
+        static const struct {
+                const char *unit;
+                unsigned long long bytes;
+        } units[] = {
+                {"", 1024},       {"b", 1},         {"bytes", 1},    {"k", 1024},
+                {"kib", 1024},    {"kb", 1000},     {"m", 1ULL << 20}, {"mib", 1ULL << 20},
+                {"mb", 1000000},  {"g", 1ULL << 30}, {"gib", 1ULL << 30}, {"gb", 1000000000},
+                {"t", 1ULL << 40}, {"tib", 1ULL << 40}, {"tb", 1000000000000ULL},
+        };
+        char *end;
+        if (!s || !(*s >= '0' && *s <= '9'))
+                return -EINVAL;
+        errno = 0;
+        unsigned long long v = strtoull(s, &end, 10);
+        if (errno)
+                return -ERANGE;
+        for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+                if (strcasecmp(end, units[i].unit) != 0)
+                        continue;
+                if (v > ULLONG_MAX / units[i].bytes)
+                        return -ERANGE;
+                *ret = v * units[i].bytes / 1024;
+                return 0;
+        }
+        return -EINVAL;
+}
+
+static int cmd_setmem(int argc, char **argv, struct lv_error **err)
+{
+        const struct lvsh_command *cmd = lvsh_find_command("setmem");
+        static const char *const flags[] = {"live", "current", "config", NULL};
+        static const char *const valued[] = {"size", "domain", NULL};
+        bool set[3] = {false, false, false};
+        const char *values[2] = {NULL, NULL};
+        const char *pos[2] = {NULL, NULL};
+        int npos = 0;
+        /* NAME SIZE as positionals, or --domain NAME / --size SIZE. */
+        char **rest = xcalloc((size_t)argc + 1, sizeof(char *));
+        int nrest = 0;
+        rest[nrest++] = argv[0];
+        for (int i = 1; i < argc; i++) {
+                if (!startswith(argv[i], "--")) {
+                        if (npos >= 2) {
+                                free(rest);
+                                return lvsh_usage_error(cmd, err, "unexpected argument '%s'",
+                                                        argv[i]);
+                        }
+                        pos[npos++] = argv[i];
+                        continue;
+                }
+                rest[nrest++] = argv[i];
+                for (int v = 0; valued[v]; v++)
+                        if (streq(argv[i] + 2, valued[v]) && i + 1 < argc)
+                                rest[nrest++] = argv[++i];
+        }
+        int r = lvsh_args_parse(cmd, nrest, rest, flags, set, valued, values, NULL, err);
+        free(rest);
+        if (r < 0)
+                return r;
+        const char *name = values[1], *size = values[0];
+        for (int i = 0; i < npos; i++) {
+                if (!name)
+                        name = pos[i];
+                else if (!size)
+                        size = pos[i];
+                else
+                        return lvsh_usage_error(cmd, err, "unexpected argument '%s'", pos[i]);
+        }
+        if (!name)
+                return lvsh_usage_error(cmd, err, "a domain name is required");
+        if (!size)
+                return lvsh_usage_error(cmd, err, "a memory SIZE is required");
+        if (set[2])
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "Failed to set memory of domain '%s'\nerror: --config is not "
+                                     "supported: edit the definition (lvsh define) instead",
+                                     name);
+        unsigned long long kib = 0;
+        if ((r = parse_size_kib(size, &kib)) < 0 || kib == 0)
+                return lvsh_usage_error(cmd, err,
+                                        "invalid memory size '%s': a positive number with an "
+                                        "optional unit (KiB by default; b, k, KiB, KB, M, MiB, "
+                                        "MB, G, GiB, GB, T, TiB, TB)",
+                                        size);
+        if (kib > (unsigned long long)INT64_MAX)
+                return lvsh_usage_error(cmd, err, "memory size '%s' is too large", size);
+        struct json_object *params = json_object_new_object();
+        json_object_object_add(params, "memory_kib", json_object_new_int64((int64_t)kib));
+        r = call_guest(name, "io.litevirt.Guest.SetMemory", params, NULL, err);
+        json_object_put(params);
+        if (r < 0)
+                return lv_error_prefix(err, "Failed to set memory of domain '%s'\nerror", name);
+        return 0;
+}
+
 /* ---- queries ---- */
 
 static const char *state_text(const char *id)
@@ -720,6 +822,14 @@ const struct lvsh_command lvsh_domain_commands[] = {
         {"suspend", "NAME", "suspend a domain",
          "    Freezes every process of the guest (cgroup freezer, or QEMU stop).", cmd_suspend},
         {"resume", "NAME", "resume a domain", NULL, cmd_resume},
+        {"setmem", "NAME SIZE [--live] [--current] [--config]",
+         "change memory allocation",
+         "    Sets the running guest's current memory: SIZE in KiB, or with a unit\n"
+         "    (100M, 1GiB, 500MB, ...). A VM inflates or deflates its virtio\n"
+         "    balloon (a guest without one is refused); a container gets it as its\n"
+         "    cgroup memory limit. At most the guest's maximum memory. --live and\n"
+         "    --current are the default; --config is not supported.",
+         cmd_setmem},
         {"dominfo", "NAME", "domain information", NULL, cmd_dominfo},
         {"domstate", "NAME [--reason]", "domain state",
          "    --reason adds why the guest is in that state, as virsh does:\n"

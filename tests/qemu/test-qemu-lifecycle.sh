@@ -171,6 +171,33 @@ stats=$("$LVSH" domstats lvqt-boot 2>&1)
 echo "$stats" | grep -q "balloon.maximum=131072" && echo "$stats" | grep -q "cpu.time=" &&
     ok "domstats" || fail "domstats: $stats"
 
+# ---- setmem (virtio balloon; the guest loads virtio_balloon) ----
+out=$("$LVSH" setmem lvqt-boot 96M 2>&1) && ok "setmem 96M" || fail "setmem 96M: $out"
+# bounded wait for the guest's balloon driver to give the memory back
+i=0
+until "$LVSH" domstats lvqt-boot 2>&1 | grep -q "balloon.current=98304$" || [ $i -ge 300 ]; do
+    sleep 0.1; i=$((i + 1))
+done
+"$LVSH" domstats lvqt-boot 2>&1 | grep -q "balloon.current=98304$" &&
+    ok "balloon inflated: balloon.current=98304" ||
+    fail "balloon after setmem 96M: $("$LVSH" domstats lvqt-boot 2>&1 | grep balloon)"
+info=$("$LVSH" dominfo lvqt-boot 2>&1)
+echo "$info" | grep -q "^Used memory: *98304 KiB" && echo "$info" | grep -q "^Max memory: *131072 KiB" &&
+    ok "dominfo: used 98304 KiB of 131072" || fail "dominfo after setmem: $info"
+"$LVSH" setmem --domain lvqt-boot --size 131072 --live >/dev/null 2>&1 || fail "setmem --size 131072"
+i=0
+until "$LVSH" domstats lvqt-boot 2>&1 | grep -q "balloon.current=131072$" || [ $i -ge 300 ]; do
+    sleep 0.1; i=$((i + 1))
+done
+"$LVSH" domstats lvqt-boot 2>&1 | grep -q "balloon.current=131072$" && ok "balloon deflated back to 131072 KiB" ||
+    fail "balloon after setmem back: $("$LVSH" domstats lvqt-boot 2>&1 | grep balloon)"
+out=$("$LVSH" setmem lvqt-boot 1G 2>&1) && fail "setmem above max memory succeeded"
+echo "$out" | grep -q "higher than max memory" && ok "setmem above max memory refused: $(echo "$out" | tail -1)" ||
+    fail "setmem 1G: $out"
+out=$("$LVSH" setmem lvqt-boot 12parsecs 2>&1) && fail "setmem with a bad unit succeeded"
+echo "$out" | grep -q "invalid memory size '12parsecs'" && ok "setmem: bad size refused" || fail "setmem 12parsecs: $out"
+out=$("$LVSH" setmem lvqt-boot 64M --config 2>&1) && fail "setmem --config succeeded"
+
 # ---- suspend / resume ----
 "$LVSH" suspend lvqt-boot >/dev/null || fail "suspend"
 [ "$("$LVSH" domstate lvqt-boot)" = "paused" ] || fail "not paused after suspend"
@@ -247,12 +274,15 @@ pid=$(qemu_pid lvqt-boot)
 "$LVSH" destroy lvqt-boot >/dev/null || fail "destroy"
 sleep 0.3
 [ "$("$LVSH" domstate lvqt-boot)" = "shut off" ] || fail "not shut off after destroy"
+out=$("$LVSH" setmem lvqt-boot 64M 2>&1) && fail "setmem of a shut off guest succeeded"
+echo "$out" | grep -q "not running" && ok "setmem of a shut off guest refused" || fail "setmem shut off: $out"
 check_gone lvqt-boot "$pid"
 ok "destroy left nothing behind"
 
 # ---- passwords set over QMP, SPICE ----
 define lvqt-gfx "<graphics type='vnc' autoport='yes' passwd='s3cret'/>
-    <graphics type='spice' autoport='yes' passwd='s3cret'><listen type='address' address='127.0.0.1'/></graphics>" ""
+    <graphics type='spice' autoport='yes' passwd='s3cret'><listen type='address' address='127.0.0.1'/></graphics>
+    <memballoon model='none'/>" ""
 out=$("$LVSH" start lvqt-gfx 2>&1) || fail "start with VNC+SPICE passwords: $out"
 vnc=$("$LVSH" vncdisplay lvqt-gfx); dd=$("$LVSH" domdisplay lvqt-gfx)
 spice=$(python3 -c 'import json,sys; print([g["port"] for g in json.load(open(sys.argv[1]))["graphics"] if g["type"] == "spice"][0])' "$LITEVIRT_RUNDIR/lvqt-gfx/qemu.json")
@@ -264,6 +294,8 @@ bad=$(python3 "$SRC/tests/qemu/vnc-auth.py" "$vport" wrong 2>&1)
 [ "$good" = ok ] && [ "$bad" = refused ] && ok "VNC takes the password set over QMP, refuses another" ||
     fail "VNC auth: right password '$good', wrong password '$bad'"
 timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$spice" && ok "SPICE listens on $spice" || fail "SPICE port $spice closed"
+out=$("$LVSH" setmem lvqt-gfx 16M 2>&1) && fail "setmem without a balloon succeeded"
+echo "$out" | grep -q "has no memory balloon" && ok "setmem without a balloon refused" || fail "setmem lvqt-gfx: $out"
 gpid=$(qemu_pid lvqt-gfx)
 "$LVSH" destroy lvqt-gfx >/dev/null
 check_gone lvqt-gfx "$gpid"
