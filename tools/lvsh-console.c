@@ -6,9 +6,13 @@
  * output until the guest's console goes away (or Ctrl+] in the input). */
 #include <json-c/json.h>
 #include <poll.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <termios.h>
 
 #include "tools/lvsh-domain.h"
+#include "util/fileio.h"
+#include "util/paths.h"
 
 #define ESCAPE_CHAR 0x1d /* ^] */
 
@@ -54,7 +58,7 @@ static int relay(lv_conn *c)
                         if (m < 0 && (errno == EINTR || errno == EAGAIN))
                                 continue;
                         if (m <= 0)
-                                return 0; /* the console (or the guest) went away */
+                                return 1; /* the console, the guest or the supervisor went away */
                         if (write_all(STDOUT_FILENO, buf, (size_t)m) < 0)
                                 return 0;
                 }
@@ -74,6 +78,32 @@ static int relay(lv_conn *c)
                                 return 0;
                 }
         }
+}
+
+/* The supervisor closed the console connection: a guest that ended
+ * (its supervisor removes the state directory, then exits), or a
+ * supervisor that died (killed, crashed: its status.json stays, naming
+ * it). Waits, bounded, for the supervisor to be gone; true when it died
+ * leaving its state behind. */
+static bool supervisor_lost(const char *name, pid_t spid, int pidfd)
+{
+        if (pidfd < 0)
+                return false;
+        struct pollfd p = {.fd = pidfd, .events = POLLIN};
+        int n;
+        while ((n = poll(&p, 1, 30 * 1000)) < 0 && errno == EINTR)
+                ;
+        if (n <= 0)
+                return false; /* it runs on: it only dropped us (--force elsewhere) */
+        _cleanup_free_ char *path = paths_state_file(name, "status.json");
+        _cleanup_free_ char *text = NULL;
+        if (file_read_bounded(path, 64 * 1024, &text, NULL, NULL) < 0)
+                return false;
+        struct json_object *o = json_tokener_parse(text), *v;
+        bool lost = o && json_object_object_get_ex(o, "supervisor_pid", &v) &&
+                    json_object_get_int64(v) == (int64_t)spid;
+        json_object_put(o);
+        return lost;
 }
 
 int lvsh_cmd_console(int argc, char **argv, struct lv_error **err)
@@ -100,6 +130,12 @@ int lvsh_cmd_console(int argc, char **argv, struct lv_error **err)
                 lv_disconnect(c);
                 return lvsh_error_from_client(err, ce);
         }
+        /* Who serves us, to tell its death from the guest's end. */
+        struct ucred cred = {0};
+        socklen_t clen = sizeof(cred);
+        _cleanup_close_ int spidfd = -1;
+        if (getsockopt(lv_conn_fd(c), SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0 && cred.pid > 0)
+                spidfd = (int)syscall(SYS_pidfd_open, cred.pid, 0);
         printf("Connected to domain '%s'\nEscape character is ^] (Ctrl + ])\n", name);
         fflush(stdout);
 
@@ -118,5 +154,11 @@ int lvsh_cmd_console(int argc, char **argv, struct lv_error **err)
                 printf("\n");
         if (r < 0)
                 return lv_error_set(err, -r, "console of domain '%s'", name);
+        if (r == 1 && supervisor_lost(name, cred.pid, spidfd))
+                return lv_error_setf(err, ECONNRESET,
+                                     "console of domain '%s': the connection to the supervisor "
+                                     "was lost (supervisor %d died; the guest may run on: "
+                                     "'lvsh domstate %s', 'lvsh start %s' reattaches)",
+                                     name, (int)cred.pid, name, name);
         return 0;
 }

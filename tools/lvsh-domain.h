@@ -21,5 +21,6 @@ int lvsh_cmd_console(int argc, char **argv, struct lv_error **err);
           "    nobody was attached comes first. Ctrl+] detaches. --force takes\n"   \
           "    the console over from another client. Without a terminal, input\n"  \
           "    is relayed until EOF and output until Ctrl+] is read or the\n"      \
-          "    guest's console closes.",                                            \
+          "    guest's console closes. Exits non-zero if the connection to the\n"  \
+          "    supervisor was lost (the supervisor died) rather than the guest ending.", \
           lvsh_cmd_console }

@@ -76,7 +76,13 @@ cmp -s "$T/conf/guests/$G.xml" "$T/def.saved" && ok "definition intact" || fail 
 "$LVSH" start "$G" >/dev/null 2>&1 || fail "start for the orphan destroy"
 qpid=$(qemu_pid "$G"); spid=$(cat "$T/run/$G/supervisor.pid")
 [ -n "$qpid" ] && bg_pids="$bg_pids $qpid"
+"$LVSH" console "$G" </dev/null >"$T/con1.out" 2>&1 &
+cpid=$!; bg_pids="$bg_pids $cpid"
+wait_for "grep -q 'Connected to domain' '$T/con1.out'" || fail "console did not attach"
 kill -9 "$spid"; wait_for "! alive $spid" || fail "supervisor $spid survives SIGKILL"
+wait "$cpid"; crc=$?
+[ "$crc" != 0 ] && grep -q "error: console of domain '$G': the connection to the supervisor was lost" "$T/con1.out" &&
+    ok "console exits $crc: connection to the supervisor lost" || fail "console after SIGKILL: rc $crc: $(tail -2 "$T/con1.out")"
 alive "$qpid" || fail "QEMU $qpid died with its supervisor"
 orphan_checks "$G" "$qpid" "supervisor killed"
 out=$("$LVSH" destroy "$G" 2>&1) && ok "destroy of an unsupervised VM" || fail "destroy orphan: $out"
@@ -88,8 +94,14 @@ check_nothing_left "$G" "destroy of an unsupervised VM"
 # ---- QEMU killed from outside (on_crash defaults to destroy) ----
 "$LVSH" start "$G" >/dev/null 2>&1 || fail "start for the crash"
 qpid=$(qemu_pid "$G"); spid=$(cat "$T/run/$G/supervisor.pid")
+"$LVSH" console "$G" </dev/null >"$T/con2.out" 2>&1 &
+cpid=$!; bg_pids="$bg_pids $cpid"
+wait_for "grep -q 'Connected to domain' '$T/con2.out'" || fail "console did not attach"
 [ -n "$qpid" ] && bg_pids="$bg_pids $qpid" && kill -9 "$qpid"
 wait_for "! alive $spid" && ok "QEMU killed: the supervisor ends (on_crash=destroy)" || fail "supervisor $spid still runs"
+wait "$cpid"; crc=$?
+[ "$crc" = 0 ] && ! grep -q "error" "$T/con2.out" && ok "console exits 0 when the guest ends" ||
+    fail "console at the guest's end: rc $crc: $(tail -2 "$T/con2.out")"
 grep -q "shutoff (crashed)" "$T/log/$G.log" && ok "the log records shut off (crashed)" ||
     fail "log: $(tail -3 "$T/log/$G.log")"
 check_nothing_left "$G" "QEMU killed"
