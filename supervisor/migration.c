@@ -7,12 +7,12 @@
  * bounded). Failure never loses the guest: until the destination has
  * taken the leases and resumed, the source's copy is the guest. */
 #include "supervisor/migration.h"
+#include "supervisor/migration_priv.h"
 
 #include <json-c/json.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -29,161 +29,6 @@
 #include "util/strbuf.h"
 
 #define PHASE_TIMEOUT_MS (120 * 1000)
-
-/* ---- the channel: NUL-terminated JSON objects ---- */
-
-struct mchan {
-        int in, out;
-        const char *peer; /* "destination" | "source", for messages */
-        struct varlink_inbuf buf;
-        int tunnel_fd; /* destination, tunnelled: QEMU's stream (0: none) */
-        bool tunnel_ended;
-};
-
-/* Tunnelled mode: QEMU's stream travels on the channel between the phase
- * messages as frames: {"phase":"data","len":N} followed by N raw bytes,
- * then {"phase":"data-end"}. */
-#define TUNNEL_CHUNK (256 * 1024)
-
-static int write_all(int fd, const char *p, size_t n)
-{
-        while (n > 0) {
-                ssize_t w = write(fd, p, n);
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w < 0)
-                        return -errno;
-                p += w;
-                n -= (size_t)w;
-        }
-        return 0;
-}
-
-static int mchan_send(struct mchan *c, struct json_object *o, struct lv_error **err)
-{
-        const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-        size_t n = strlen(s) + 1; /* with the NUL */
-        while (n > 0) {
-                ssize_t w = write(c->out, s, n);
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w < 0)
-                        return lv_error_set(err, errno, "sending to the %s", c->peer);
-                s += w;
-                n -= (size_t)w;
-        }
-        return 0;
-}
-
-static long long now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Destination, tunnelled: a frame header has been read; hand its bytes
- * to QEMU (those already buffered, then straight from the channel). */
-static int tunnel_frame(struct mchan *c, const char *msg, size_t len, long long deadline,
-                        struct lv_error **err)
-{
-        if (!strncmp(msg, "{\"phase\":\"data-end\"}", len)) {
-                c->tunnel_ended = true;
-                (void)shutdown(c->tunnel_fd, SHUT_WR);
-                return 0;
-        }
-        unsigned long n = 0;
-        if (sscanf(msg, "{\"phase\":\"data\",\"len\":%lu}", &n) != 1 || n == 0 ||
-            n > TUNNEL_CHUNK)
-                return lv_error_setf(err, LV_ERR_PROTOCOL, "the %s sent a malformed stream frame",
-                                     c->peer);
-        struct varlink_inbuf *b = &c->buf;
-        size_t k = b->len - b->consumed < n ? b->len - b->consumed : n;
-        int r = write_all(c->tunnel_fd, b->data + b->consumed, k);
-        b->consumed += k;
-        n -= k;
-        static char chunk[65536];
-        while (r >= 0 && n > 0) {
-                long long left = deadline - now_ms();
-                struct pollfd pfd = {.fd = c->in, .events = POLLIN};
-                int p = left > 0 ? poll(&pfd, 1, (int)left) : 0;
-                if (p < 0 && errno == EINTR)
-                        continue;
-                if (p <= 0)
-                        return lv_error_setf(err, ETIMEDOUT, "the %s's stream stalled", c->peer);
-                ssize_t m = read(c->in, chunk, n < sizeof(chunk) ? n : sizeof(chunk));
-                if (m < 0 && errno == EINTR)
-                        continue;
-                if (m <= 0)
-                        return lv_error_setf(err, ECONNRESET, "the %s closed the channel "
-                                             "mid-stream",
-                                             c->peer);
-                r = write_all(c->tunnel_fd, chunk, (size_t)m);
-                n -= (size_t)m;
-        }
-        if (r < 0)
-                return lv_error_set(err, -r, "passing the stream to the hypervisor");
-        return 0;
-}
-
-static int mchan_recv(struct mchan *c, int timeout_ms, struct json_object **ret,
-                      struct lv_error **err)
-{
-        long long deadline = now_ms() + timeout_ms;
-        for (;;) {
-                const char *msg;
-                size_t len;
-                int r = varlink_inbuf_next(&c->buf, &msg, &len);
-                if (r == -EMSGSIZE)
-                        return lv_error_setf(err, LV_ERR_PROTOCOL,
-                                             "the %s sent a message larger than %d bytes", c->peer,
-                                             MIGRATION_MESSAGE_MAX);
-                if (r > 0 && c->tunnel_fd > 0 && len > 10 && len < 64 &&
-                    !strncmp(msg, "{\"phase\":\"data", 14)) {
-                        r = tunnel_frame(c, msg, len, deadline, err);
-                        if (r < 0)
-                                return r;
-                        continue;
-                }
-                if (r > 0) {
-                        struct json_tokener *tok = json_tokener_new_ex(16);
-                        struct json_object *o = json_tokener_parse_ex(tok, msg, (int)len);
-                        bool complete = json_tokener_get_error(tok) == json_tokener_success &&
-                                        tok->char_offset == (int)len;
-                        json_tokener_free(tok);
-                        if (!o || !complete || !json_object_is_type(o, json_type_object)) {
-                                json_object_put(o);
-                                return lv_error_setf(err, LV_ERR_PROTOCOL,
-                                                     "the %s sent a message that is not a JSON "
-                                                     "object",
-                                                     c->peer);
-                        }
-                        *ret = o;
-                        return 0;
-                }
-                long long left = deadline - now_ms();
-                if (left <= 0)
-                        return lv_error_setf(err, ETIMEDOUT, "no answer from the %s within %d s",
-                                             c->peer, timeout_ms / 1000);
-                struct pollfd pfd = {.fd = c->in, .events = POLLIN};
-                int p = poll(&pfd, 1, (int)left);
-                if (p < 0 && errno != EINTR)
-                        return lv_error_set(err, errno, "waiting for the %s", c->peer);
-                if (p <= 0)
-                        continue;
-                size_t space;
-                char *dst = varlink_inbuf_space(&c->buf, &space);
-                ssize_t n = read(c->in, dst, space);
-                if (n < 0 && (errno == EINTR || errno == EAGAIN))
-                        continue;
-                if (n < 0)
-                        return lv_error_set(err, errno, "reading from the %s", c->peer);
-                if (n == 0)
-                        return lv_error_setf(err, ECONNRESET, "the %s closed the channel",
-                                             c->peer);
-                varlink_inbuf_commit(&c->buf, (size_t)n);
-        }
-}
 
 static const char *jstr(struct json_object *o, const char *key)
 {
@@ -245,234 +90,7 @@ static int parse_peer_cookie(const char *xml, const struct lv_guest *g, struct c
                                       COOKIE_FEATURES_LITEVIRT, ret, err);
 }
 
-/* ---- the transport command ---- */
-
-struct transport {
-        pid_t pid;
-        int fd;     /* our end of the socketpair (stdin+stdout of the child) */
-        int err_fd; /* its stderr */
-};
-
-static int transport_spawn(const char *command, struct transport *t, struct lv_error **err)
-{
-        int sp[2], ep[2];
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
-                return lv_error_set(err, errno, "socketpair");
-        if (pipe2(ep, O_CLOEXEC) < 0) {
-                int r = lv_error_set(err, errno, "pipe");
-                close(sp[0]);
-                close(sp[1]);
-                return r;
-        }
-        pid_t pid = fork();
-        if (pid < 0) {
-                int r = lv_error_set(err, errno, "fork");
-                close(sp[0]);
-                close(sp[1]);
-                close(ep[0]);
-                close(ep[1]);
-                return r;
-        }
-        if (pid == 0) {
-                if (dup2(sp[1], 0) < 0 || dup2(sp[1], 1) < 0 || dup2(ep[1], 2) < 0)
-                        _exit(127);
-                sigset_t all;
-                sigemptyset(&all);
-                sigprocmask(SIG_SETMASK, &all, NULL);
-                /* the destination reads its own host.conf, not our --config */
-                unsetenv("LITEVIRT_HOST_CONF");
-                execl("/bin/sh", "sh", "-c", command, (char *)NULL);
-                _exit(127);
-        }
-        close(sp[1]);
-        close(ep[1]);
-        t->pid = pid;
-        t->fd = sp[0];
-        t->err_fd = ep[0];
-        (void)fcntl(t->err_fd, F_SETFL, O_NONBLOCK);
-        return 0;
-}
-
-/* What the transport wrote on stderr (for an error message). */
-static char *transport_stderr(struct transport *t)
-{
-        char buf[2048];
-        size_t n = 0;
-        for (;;) {
-                ssize_t r = read(t->err_fd, buf + n, sizeof(buf) - 1 - n);
-                if (r <= 0 || (n += (size_t)r) >= sizeof(buf) - 1)
-                        break;
-        }
-        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-                n--;
-        buf[n] = '\0';
-        return xstrdup(buf);
-}
-
-/* Close the channel. When the migration failed the destination exits on
- * its own; it is killed if it has not within a few seconds. On success it
- * lives on as the guest's supervisor on the destination. */
-static void transport_close(struct transport *t, bool failed)
-{
-        if (t->fd >= 0)
-                close(t->fd);
-        t->fd = -1;
-        if (t->pid > 0 && failed) {
-                int pidfd = (int)syscall(SYS_pidfd_open, t->pid, 0);
-                if (pidfd >= 0) {
-                        struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
-                        if (poll(&pfd, 1, 10000) <= 0)
-                                kill(t->pid, SIGKILL);
-                        close(pidfd);
-                }
-                while (waitpid(t->pid, NULL, 0) < 0 && errno == EINTR)
-                        ;
-                t->pid = 0;
-        }
-        if (t->err_fd >= 0)
-                close(t->err_fd);
-        t->err_fd = -1;
-}
-
 /* ---- source ---- */
-
-/* Tunnelled mode, source: QEMU migrates to a unix socket in the guest's
- * state directory; what arrives goes to the channel as frames, from the
- * event loop the driver dispatches while it waits (migrate). */
-struct tunnel_src {
-        struct mchan *ch;
-        struct lv_loop *loop;
-        char *path;
-        int listen_fd, conn_fd;
-        struct loop_source *listen_src, *conn_src;
-        bool ended;
-        int error; /* first failure (negative errno) */
-};
-
-static int tunnel_forward(struct tunnel_src *t, const char *p, size_t n)
-{
-        char hdr[64];
-        int h = snprintf(hdr, sizeof(hdr), "{\"phase\":\"data\",\"len\":%zu}", n);
-        int r = write_all(t->ch->out, hdr, (size_t)h + 1);
-        if (r >= 0)
-                r = write_all(t->ch->out, p, n);
-        return r;
-}
-
-static void tunnel_end(struct tunnel_src *t)
-{
-        loop_source_freep(&t->conn_src);
-        if (t->conn_fd >= 0)
-                close(t->conn_fd);
-        t->conn_fd = -1;
-        if (!t->ended && !t->error) {
-                static const char end[] = "{\"phase\":\"data-end\"}";
-                t->error = write_all(t->ch->out, end, sizeof(end));
-        }
-        t->ended = true;
-}
-
-/* Read what QEMU sent; false at its end (or on an error). */
-static bool tunnel_pump(struct tunnel_src *t)
-{
-        static char chunk[TUNNEL_CHUNK];
-        ssize_t n = read(t->conn_fd, chunk, sizeof(chunk));
-        if (n < 0 && (errno == EINTR || errno == EAGAIN))
-                return true;
-        if (n <= 0) {
-                if (n < 0)
-                        t->error = -errno;
-                tunnel_end(t);
-                return false;
-        }
-        int r = tunnel_forward(t, chunk, (size_t)n);
-        if (r < 0) {
-                t->error = r;
-                tunnel_end(t);
-                return false;
-        }
-        return true;
-}
-
-static int on_tunnel_conn(struct loop_source *s, int fd, uint32_t revents, void *data)
-{
-        (void)tunnel_pump(data);
-        return 0;
-}
-
-static int on_tunnel_listen(struct loop_source *s, int fd, uint32_t revents, void *data)
-{
-        struct tunnel_src *t = data;
-        int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        if (c < 0)
-                return 0;
-        if (t->conn_fd >= 0) { /* one stream only */
-                close(c);
-                return 0;
-        }
-        t->conn_fd = c;
-        loop_source_freep(&t->listen_src);
-        if (loop_add_io(t->loop, c, EPOLLIN, on_tunnel_conn, t, &t->conn_src, NULL) < 0)
-                t->error = -EIO;
-        return 0;
-}
-
-static int tunnel_src_open(struct tunnel_src *t, struct lv_guest *g, struct mchan *ch,
-                           char **ret_uri, struct lv_error **err)
-{
-        *t = (struct tunnel_src){.ch = ch, .loop = g->loop, .listen_fd = -1, .conn_fd = -1};
-        if (!g->loop)
-                return lv_error_setf(err, LV_ERR_UNSUPPORTED, "tunnelled migration needs the "
-                                     "supervisor's event loop");
-        t->path = paths_state_file(g->name, "migration.sock");
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        if (strlen(t->path) >= sizeof(sa.sun_path))
-                return lv_error_setf(err, ENAMETOOLONG, "socket path '%s' is too long", t->path);
-        strcpy(sa.sun_path, t->path);
-        (void)unlink(t->path);
-        t->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (t->listen_fd < 0 || bind(t->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-            listen(t->listen_fd, 1) < 0)
-                return lv_error_set(err, errno, "tunnel socket '%s'", t->path);
-        int r = loop_add_io(g->loop, t->listen_fd, EPOLLIN, on_tunnel_listen, t, &t->listen_src,
-                            err);
-        if (r < 0)
-                return r;
-        *ret_uri = xasprintf("unix:%s", t->path);
-        return 0;
-}
-
-/* After QEMU's job: forward what is left of its stream (it closes the
- * connection at its end), bounded. */
-static int tunnel_src_drain(struct tunnel_src *t, struct lv_error **err)
-{
-        long long deadline = now_ms() + 30000;
-        while (!t->ended && t->conn_fd >= 0 && now_ms() < deadline) {
-                struct pollfd pfd = {.fd = t->conn_fd, .events = POLLIN};
-                if (poll(&pfd, 1, 1000) > 0)
-                        (void)tunnel_pump(t);
-        }
-        if (!t->ended && !t->error)
-                tunnel_end(t);
-        if (t->error)
-                return lv_error_set(err, -t->error, "forwarding QEMU's stream to the destination");
-        return 0;
-}
-
-static void tunnel_src_close(struct tunnel_src *t)
-{
-        loop_source_freep(&t->listen_src);
-        loop_source_freep(&t->conn_src);
-        if (t->listen_fd >= 0)
-                close(t->listen_fd);
-        if (t->conn_fd >= 0)
-                close(t->conn_fd);
-        t->listen_fd = t->conn_fd = -1;
-        if (t->path)
-                (void)unlink(t->path);
-        free(t->path);
-        t->path = NULL;
-}
 
 struct source_job {
         struct supervisor *sv;
@@ -481,6 +99,13 @@ struct source_job {
         const char *phase;  /* "begin", "prepare", "perform", "finish" */
         long long start_ms; /* CLOCK_MONOTONIC */
         bool aborted;       /* lvsh domjobabort */
+        /* JobInfo's last answer from the hypervisor: once the CPUs are
+         * stopped for the switch-over it is not asked any more — QEMU's
+         * monitor may then wait for its migration thread, which, with a
+         * tunnelled stream, waits for us to forward the stream. */
+        struct cookie_stats last;
+        char last_status[32];
+        unsigned long long last_expected;
 };
 
 /* The job of this (one-guest) supervisor, while migration_source_run
@@ -509,17 +134,25 @@ int migration_job_info(struct supervisor *sv, struct json_object **ret, struct l
         json_object_object_add(o, "type", json_object_new_string("unbounded"));
         json_object_object_add(o, "operation", json_object_new_string("outgoing migration"));
         json_object_object_add(o, "phase", json_object_new_string(job->phase));
-        jset_u64(o, "time_elapsed", (unsigned long long)(now_ms() - job->start_ms));
+        jset_u64(o, "time_elapsed", (unsigned long long)(migration_now_ms() - job->start_ms));
         const struct lv_migration_ops *ops = sv->driver->migration;
         struct cookie_stats st = {0};
         char status[32] = "";
         unsigned long long expected = 0;
-        if (streq(job->phase, "perform") && ops->job_info) {
+        if (streq(job->phase, "perform") && job->released) {
+                st = job->last;
+                snprintf(status, sizeof(status), "switchover");
+                expected = job->last_expected;
+        } else if (streq(job->phase, "perform") && ops->job_info) {
                 int r = ops->job_info(&sv->g, &st, status, sizeof(status), &expected, err);
                 if (r < 0) {
                         json_object_put(o);
                         return r;
                 }
+                job->last = st;
+                job->last_expected = expected;
+        }
+        if (streq(job->phase, "perform") && (ops->job_info || job->released)) {
                 json_object_object_add(o, "status", json_object_new_string(status));
                 jset_u64(o, "data_total", st.memory_total);
                 jset_u64(o, "data_processed", st.memory_processed);
@@ -546,6 +179,10 @@ int migration_job_abort(struct supervisor *sv, struct lv_error **err)
                                      sv->g.name);
         if (job->aborted)
                 return 0;
+        if (job->released || streq(job->phase, "finish"))
+                return lv_error_setf(err, LV_ERR_STATE, "guest '%s' is switching over to the "
+                                     "destination: too late to abort",
+                                     sv->g.name);
         job->aborted = true;
         log_info("migration: abort requested");
         /* Before and after QEMU's stream the job checks the flag itself;
@@ -623,7 +260,7 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
                 return lv_error_setf(err, EINVAL, "no destination transport command");
 
         /* Begin */
-        long long t0 = now_ms();
+        long long t0 = migration_now_ms();
         struct host_identity id = {0};
         int r = supervisor_host_identity(&id, NULL, err);
         if (r < 0)
@@ -673,7 +310,7 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
                 r = cookie_check_host(c2, c1->hostuuid, g->name, err);
         uri = xstrdup_null(jstr(reply, "uri"));
         json_object_put(TAKE_PTR(reply));
-        struct tunnel_src tun = {.listen_fd = -1, .conn_fd = -1};
+        struct tunnel_src tun = {.listen_fd = -1};
         _cleanup_free_ char *qemu_uri = NULL;
         if (r >= 0 && p->tunnelled && !streq(uri, "tunnel"))
                 r = lv_error_setf(err, LV_ERR_PROTOCOL, "the destination did not accept a "
@@ -746,7 +383,7 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
         char hu[37];
         domain_uuid_format(c2->hostuuid, hu);
         strbuf_printf(&sb, "Migrated guest '%s' to host '%s' (%s) in %lld ms (QEMU's stream %llu ms)",
-                      g->name, c2->hostname, hu, now_ms() - t0, stats.time_elapsed);
+                      g->name, c2->hostname, hu, migration_now_ms() - t0, stats.time_elapsed);
         if (stats.downtime_set)
                 strbuf_printf(&sb, ", downtime %llu ms", stats.downtime);
         if (c2->graphics && c2->graphics->port > 0)

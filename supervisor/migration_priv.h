@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Internals of live migration shared by supervisor/migration.c and
+ * supervisor/migration-channel.c: the channel between the supervisors
+ * (NUL-terminated JSON messages; in tunnelled mode also QEMU's stream as
+ * frames), the transport command, the source's tunnel pump. */
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <json-c/json.h>
+
+#include "supervisor/driver.h"
+#include "supervisor/varlink.h"
+#include "util/error.h"
+
+/* Tunnelled mode: QEMU's stream travels on the channel between the phase
+ * messages as frames: {"phase":"data","len":N} followed by N raw bytes,
+ * then {"phase":"data-end"}. */
+#define TUNNEL_CHUNK (256 * 1024)
+
+struct mchan {
+        int in, out;
+        const char *peer; /* "destination" | "source", for messages */
+        struct varlink_inbuf buf;
+        int tunnel_fd; /* destination, tunnelled: QEMU's stream (0: none) */
+        bool tunnel_ended;
+};
+
+long long migration_now_ms(void); /* CLOCK_MONOTONIC */
+int write_all(int fd, const char *p, size_t n); /* 0 or -errno */
+int mchan_send(struct mchan *c, struct json_object *o, struct lv_error **err);
+/* The next message (tunnel frames are handed to c->tunnel_fd meanwhile). */
+int mchan_recv(struct mchan *c, int timeout_ms, struct json_object **ret, struct lv_error **err);
+
+struct transport {
+        pid_t pid;
+        int fd;     /* our end of the socketpair (stdin+stdout of the child) */
+        int err_fd; /* its stderr */
+};
+
+int transport_spawn(const char *command, struct transport *t, struct lv_error **err);
+char *transport_stderr(struct transport *t);
+void transport_close(struct transport *t, bool failed);
+
+/* Tunnelled mode, source: QEMU migrates to a unix socket in the guest's
+ * state directory; a helper process (killed if we die) accepts QEMU's
+ * connection and writes what arrives to the channel as frames, then
+ * data-end. The supervisor does not write to the channel meanwhile. */
+struct tunnel_src {
+        char *path;
+        int listen_fd;
+        pid_t pid;
+};
+
+/* *ret_uri: where QEMU migrates to ("unix:PATH"). */
+int tunnel_src_open(struct tunnel_src *t, struct lv_guest *g, struct mchan *ch, char **ret_uri,
+                    struct lv_error **err);
+/* After QEMU's job: wait (bounded) for the helper to forward the rest. */
+int tunnel_src_drain(struct tunnel_src *t, struct lv_error **err);
+void tunnel_src_close(struct tunnel_src *t);
