@@ -2,12 +2,54 @@
 /* lvsh's network commands, as virsh prints them: domiflist (the
  * definition's interfaces, with the live host-side names of a running
  * guest), domifaddr (addresses as the guest sees them), and
- * domif-cleanup (remove links a killed supervisor left behind). */
+ * domif-cleanup (remove links a killed supervisor left behind).
+ *
+ * Built twice. Within lvsh (LVSH_NET_EXEC) these commands only exec
+ * lvsh-net, the same lvsh linked with libnl, so that no other lvsh call
+ * maps libnl (docs/performance.md); lvsh-net runs them for real. */
 #include "litevirt/litevirt.h"
+#include "tools/lvsh.h"
+
+#ifdef LVSH_NET_EXEC
+#include <libgen.h>
+#include <limits.h>
+
+#include "config.h"
+
+/* lvsh-net next to the running lvsh (build tree), else in LV_MODULEDIR. */
+static int run_net_helper(int argc, char **argv, struct lv_error **err)
+{
+        _cleanup_free_ char *path = NULL;
+        const char *env = getenv("LITEVIRT_LVSH_NET");
+        char exe[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+        if (env && *env) {
+                path = xstrdup(env);
+        } else if (n > 0) {
+                exe[n] = '\0';
+                path = xasprintf("%s/lvsh-net", dirname(exe));
+                if (access(path, X_OK) < 0)
+                        free(TAKE_PTR(path));
+        }
+        if (!path)
+                path = xasprintf("%s/lvsh-net", LV_MODULEDIR);
+        char **args = xcalloc((size_t)argc + 2, sizeof(char *));
+        args[0] = "lvsh";
+        for (int i = 0; i < argc; i++)
+                args[i + 1] = argv[i];
+        fflush(NULL);
+        execv(path, args);
+        int e = errno;
+        free(args);
+        return lv_error_set(err, e, "cannot run '%s'", path);
+}
+#define cmd_domiflist run_net_helper
+#define cmd_domifaddr run_net_helper
+#define cmd_domif_cleanup run_net_helper
+#else
 #include "netns/guest_net.h"
 #include "tools/lvsh-domain.h"
 #include "tools/lvsh-list.h"
-#include "tools/lvsh.h"
 
 static const struct lvsh_command *cmd_find(const char *name);
 
@@ -217,6 +259,7 @@ static int cmd_domif_cleanup(int argc, char **argv, struct lv_error **err)
         printf("Domain '%s': %d leftover link(s) removed\n\n", name, r);
         return 0;
 }
+#endif /* LVSH_NET_EXEC */
 
 const struct lvsh_command lvsh_net_commands[] = {
         {"domiflist", "NAME [--inactive]", "list all domain virtual interfaces",
@@ -237,6 +280,7 @@ const struct lvsh_command lvsh_net_commands[] = {
         {0},
 };
 
+#ifndef LVSH_NET_EXEC
 static const struct lvsh_command *cmd_find(const char *name)
 {
         for (const struct lvsh_command *c = lvsh_net_commands; c->name; c++)
@@ -244,3 +288,4 @@ static const struct lvsh_command *cmd_find(const char *name)
                         return c;
         abort();
 }
+#endif
