@@ -10,6 +10,7 @@
 #include <libxml/tree.h>
 
 #include "conf/cookie.h"
+#include "conf/xml_load.h"
 
 #define COOKIE_TEXT_MAX 1024 /* name, hostname, listen, driver, subject */
 
@@ -31,92 +32,20 @@ static int cerr(struct cctx *c, xmlNodePtr node, const char *fmt, ...)
                              msg);
 }
 
-/* ---- loading, hostile input refused ---- */
-
-struct load_state {
-        bool dtd_seen;
-        int dtd_line;
-};
-
-static void refuse_dtd(void *ctx, const xmlChar *name, const xmlChar *eid, const xmlChar *sid)
-{
-        xmlParserCtxtPtr p = ctx;
-        struct load_state *st = p->_private;
-        if (!st->dtd_seen) {
-                st->dtd_seen = true;
-                st->dtd_line = p->input ? p->input->line : 0;
-        }
-        xmlStopParser(p);
-}
-
-static void refuse_entity(void *ctx, const xmlChar *name, int type, const xmlChar *pid,
-                          const xmlChar *sid, xmlChar *content)
-{
-        refuse_dtd(ctx, name, pid, sid);
-}
-
-static void silent_error(void *data, xmlErrorPtr e)
-{
-}
-
-static void xml_ctxt_freep(xmlParserCtxtPtr *p)
-{
-        if (*p)
-                xmlFreeParserCtxt(*p);
-}
-
-static void xml_doc_freep(xmlDocPtr *d)
-{
-        if (*d)
-                xmlFreeDoc(*d);
-}
+/* ---- loading, hostile input refused (conf/xml_load.c) ---- */
 
 static int cookie_load(const char *xml, size_t len, xmlDocPtr *ret, struct lv_error **err)
 {
-        if (len > COOKIE_MAX_BYTES)
-                return lv_error_setf(err, LV_ERR_PROTOCOL,
-                                     "migration cookie is %zu bytes, more than the limit of %d",
-                                     len, COOKIE_MAX_BYTES);
         if (len == 0)
                 return lv_error_setf(err, LV_ERR_PROTOCOL, "migration cookie is empty");
-        if (memchr(xml, '\0', len))
-                return lv_error_setf(err, LV_ERR_PROTOCOL, "migration cookie contains a NUL byte");
-        xmlInitParser();
-        _cleanup_(xml_ctxt_freep) xmlParserCtxtPtr p = xmlNewParserCtxt();
-        if (!p)
-                return lv_error_setf(err, ENOMEM, "cannot create an XML parser");
-        struct load_state st = {0};
-        p->_private = &st;
-        p->sax->internalSubset = refuse_dtd;
-        p->sax->externalSubset = refuse_dtd;
-        p->sax->entityDecl = refuse_entity;
-        p->sax->serror = silent_error;
-        p->sax->warning = NULL;
-        p->sax->error = NULL;
-        /* No entity substitution, no DTD loading, no network. */
-        int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-                   XML_PARSE_NOXINCNODE;
-        _cleanup_(xml_doc_freep) xmlDocPtr doc =
-                xmlCtxtReadMemory(p, xml, (int)len, "cookie", NULL, opts);
-        if (st.dtd_seen)
-                return lv_error_setf(err, LV_ERR_PROTOCOL,
-                                     "migration cookie, line %d: DOCTYPE and entity declarations "
-                                     "are refused",
-                                     st.dtd_line);
-        if (!doc || !p->wellFormed) {
-                xmlErrorPtr e = xmlCtxtGetLastError(p);
-                _cleanup_free_ char *msg = xstrdup(e && e->message ? e->message : "malformed XML");
-                size_t n = strlen(msg);
-                while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-                        msg[--n] = '\0';
-                return lv_error_setf(err, LV_ERR_PROTOCOL, "migration cookie, line %d: %s",
-                                     e ? e->line : 0, msg);
+        int line = 0;
+        _cleanup_free_ char *reason = NULL;
+        if (xml_load_untrusted(xml, len, COOKIE_MAX_BYTES, "cookie", ret, &line, &reason) < 0) {
+                if (line > 0)
+                        return lv_error_setf(err, LV_ERR_PROTOCOL,
+                                             "migration cookie, line %d: %s", line, reason);
+                return lv_error_setf(err, LV_ERR_PROTOCOL, "migration cookie: %s", reason);
         }
-        if (doc->intSubset || doc->extSubset)
-                return lv_error_setf(err, LV_ERR_PROTOCOL,
-                                     "migration cookie: DOCTYPE and entity declarations are "
-                                     "refused");
-        *ret = TAKE_PTR(doc);
         return 0;
 }
 

@@ -4,91 +4,22 @@
 #include <libxml/xmlsave.h>
 
 #include "conf/domain_parse_priv.h"
+#include "conf/xml_load.h"
 #include "util/fileio.h"
 
-/* ---- the document: no network, no DTD, no entities ---- */
-
-struct load_state {
-        bool dtd_seen;
-        int dtd_line;
-};
-
-static void refuse_dtd(void *ctx, const xmlChar *name, const xmlChar *external_id,
-                       const xmlChar *system_id)
-{
-        xmlParserCtxtPtr p = ctx;
-        struct load_state *st = p->_private;
-        st->dtd_seen = true;
-        st->dtd_line = p->input ? p->input->line : 0;
-        xmlStopParser(p);
-}
-
-static void refuse_entity(void *ctx, const xmlChar *name, int type, const xmlChar *public_id,
-                          const xmlChar *system_id, xmlChar *content)
-{
-        refuse_dtd(ctx, name, public_id, system_id);
-}
-
-static void silent_error(void *data, xmlErrorPtr error)
-{
-}
-
-static void xml_doc_freep(xmlDocPtr *d)
-{
-        if (*d)
-                xmlFreeDoc(*d);
-}
-
-static void xml_ctxt_freep(xmlParserCtxtPtr *p)
-{
-        if (*p)
-                xmlFreeParserCtxt(*p);
-}
+/* ---- the document ---- */
 
 static int document_load(const char *xml, size_t len, const char *file, xmlDocPtr *ret,
                          struct lv_error **err)
 {
-        if (len > DOMAIN_XML_MAX_BYTES)
-                return lv_error_setf(err, LV_ERR_INVALID_XML,
-                                     "%s: document is %zu bytes, more than the limit of %d", file,
-                                     len, DOMAIN_XML_MAX_BYTES);
-        if (memchr(xml, '\0', len))
-                return lv_error_setf(err, LV_ERR_INVALID_XML, "%s: document contains a NUL byte",
-                                     file);
-        xmlInitParser();
-        _cleanup_(xml_ctxt_freep) xmlParserCtxtPtr p = xmlNewParserCtxt();
-        if (!p)
-                return lv_error_setf(err, ENOMEM, "%s: cannot create an XML parser", file);
-        struct load_state st = {0};
-        p->_private = &st;
-        p->sax->internalSubset = refuse_dtd;
-        p->sax->externalSubset = refuse_dtd;
-        p->sax->entityDecl = refuse_entity;
-        p->sax->serror = silent_error;
-        p->sax->warning = NULL;
-        p->sax->error = NULL;
-        /* No XML_PARSE_NOENT (no entity substitution), no DTDLOAD/DTDATTR,
-         * no HUGE (libxml2's own depth and amplification limits stay on). */
-        int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOXINCNODE;
-        _cleanup_(xml_doc_freep) xmlDocPtr doc =
-                xmlCtxtReadMemory(p, xml, (int)len, file, NULL, opts);
-        if (st.dtd_seen)
-                return lv_error_setf(err, LV_ERR_INVALID_XML,
-                                     "%s:%d: DOCTYPE and entity declarations are refused", file,
-                                     st.dtd_line);
-        if (!doc || !p->wellFormed) {
-                xmlErrorPtr e = xmlCtxtGetLastError(p);
-                _cleanup_free_ char *msg = xstrdup(e && e->message ? e->message : "malformed XML");
-                size_t n = strlen(msg);
-                while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-                        msg[--n] = '\0';
-                return lv_error_setf(err, LV_ERR_INVALID_XML, "%s:%d: %s", file, e ? e->line : 0,
-                                     msg);
+        int line = 0;
+        _cleanup_free_ char *reason = NULL;
+        if (xml_load_untrusted(xml, len, DOMAIN_XML_MAX_BYTES, file, ret, &line, &reason) < 0) {
+                if (line > 0)
+                        return lv_error_setf(err, LV_ERR_INVALID_XML, "%s:%d: %s", file, line,
+                                             reason);
+                return lv_error_setf(err, LV_ERR_INVALID_XML, "%s: %s", file, reason);
         }
-        if (doc->intSubset || doc->extSubset)
-                return lv_error_setf(err, LV_ERR_INVALID_XML,
-                                     "%s: DOCTYPE and entity declarations are refused", file);
-        *ret = TAKE_PTR(doc);
         return 0;
 }
 

@@ -274,7 +274,7 @@ static void test_size_bound(void **state)
         assert_true(parse(big, strlen(big), "web1", NULL, 0, &c2, &err) < 0);
         assert_null(c2);
         assert_string_equal(err->message,
-                            "migration cookie is 16385 bytes, more than the limit of 16384");
+                            "migration cookie: document is 16385 bytes, more than the limit of 16384");
 }
 
 static void test_nul_byte(void **state)
@@ -284,7 +284,7 @@ static void test_nul_byte(void **state)
         _cleanup_cookie_ struct cookie *c = NULL;
         _cleanup_error_ struct lv_error *err = NULL;
         assert_true(parse(t, 200, NULL, NULL, 0, &c, &err) < 0);
-        assert_string_equal(err->message, "migration cookie contains a NUL byte");
+        assert_string_equal(err->message, "migration cookie: document contains a NUL byte");
 }
 
 static void test_same_host(void **state)
