@@ -99,7 +99,8 @@ static int read_reply(int fd, size_t max, struct reply *ret, struct lv_error **e
         return 0;
 }
 
-int supervisor_definition_load(const char *name, struct domain_def **ret, struct lv_error **err)
+int supervisor_definition_begin(const char *name, struct definition_job *job,
+                                struct lv_error **err)
 {
         _cleanup_free_ char *path = paths_guest_xml(name);
         if (access(path, F_OK) < 0)
@@ -117,12 +118,32 @@ int supervisor_definition_load(const char *name, struct domain_def **ret, struct
                 close(rfd);
                 child_parse(wfd, name, path);
         }
-        closep(&wfd);
-        _cleanup_(reply_unmap) struct reply reply = {0};
-        int r = read_reply(rfd, DOMAIN_JSON_MAX_BYTES + 64, &reply, err);
-        int status = 0;
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        *job = (struct definition_job){.pid = pid, .fd = TAKE_FD(rfd), .path = TAKE_PTR(path)};
+        return 0;
+}
+
+void supervisor_definition_abandon(struct definition_job *job)
+{
+        if (job->fd >= 0)
+                close(job->fd);
+        /* The child's writes fail (EPIPE, SIGPIPE ignored) and it exits. */
+        while (job->pid > 0 && waitpid(job->pid, NULL, 0) < 0 && errno == EINTR)
                 ;
+        free(job->path);
+        *job = (struct definition_job){.pid = -1, .fd = -1};
+}
+
+int supervisor_definition_finish(struct definition_job *job, struct domain_def **ret,
+                                 struct lv_error **err)
+{
+        _cleanup_(reply_unmap) struct reply reply = {0};
+        int r = read_reply(job->fd, DOMAIN_JSON_MAX_BYTES + 64, &reply, err);
+        int status = 0;
+        while (waitpid(job->pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        job->pid = -1;
+        _cleanup_free_ char *path = TAKE_PTR(job->path);
+        supervisor_definition_abandon(job);
         if (r < 0)
                 return lv_error_prefix(err, "parsing '%s'", path);
         const char *data = reply.data;
@@ -146,4 +167,11 @@ int supervisor_definition_load(const char *name, struct domain_def **ret, struct
                                      path, WTERMSIG(status));
         return lv_error_setf(err, EIO, "parsing '%s': the parser exited (code %d) without a result",
                              path, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
+int supervisor_definition_load(const char *name, struct domain_def **ret, struct lv_error **err)
+{
+        struct definition_job job;
+        int r = supervisor_definition_begin(name, &job, err);
+        return r < 0 ? r : supervisor_definition_finish(&job, ret, err);
 }

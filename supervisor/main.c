@@ -259,7 +259,13 @@ static int load_host_conf(struct supervisor *sv, const struct options *o, struct
 
 static int supervisor_setup(struct supervisor *sv, const struct options *o, struct lv_error **err)
 {
-        int r = load_host_conf(sv, o, err);
+        /* The definition is parsed in a child (definition.c) while the
+         * state directory, pid file, log and host.conf are set up. */
+        _cleanup_(supervisor_definition_abandon) struct definition_job job = {.pid = -1, .fd = -1};
+        int r = 0;
+        if (!sv->g.def && (r = supervisor_definition_begin(o->name, &job, err)) < 0)
+                return r;
+        r = load_host_conf(sv, o, err);
         if (r < 0)
                 return r;
         r = statedir_acquire(o->name, &sv->dir_fd, err);
@@ -293,7 +299,7 @@ static int supervisor_setup(struct supervisor *sv, const struct options *o, stru
                 return r;
         log_info("supervisor %s (pid %d) starting guest '%s'", LV_VERSION, (int)getpid(),
                  o->name);
-        if (!sv->g.def && (r = supervisor_definition_load(o->name, &sv->g.def, err)) < 0)
+        if (!sv->g.def && (r = supervisor_definition_finish(&job, &sv->g.def, err)) < 0)
                 return r;
         sv->g.name = sv->g.def->name;
         sv->driver = driver_for_type(sv->g.def->type, err);

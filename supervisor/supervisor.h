@@ -138,6 +138,20 @@ int supervisor_host_identity(struct host_identity *ret, char **ret_lockspace,
  * parsed and validated in a short-lived child so that this process never
  * maps libxml2 (the model comes back as JSON). */
 int supervisor_definition_load(const char *name, struct domain_def **ret, struct lv_error **err);
+/* The same in two steps, so that the child parses while the supervisor
+ * does other set-up: begin forks it, finish collects the model (and always
+ * ends the job), abandon ends a job that is not needed any more (both
+ * accept an ended job: pid -1). */
+struct definition_job {
+        pid_t pid;
+        int fd;
+        char *path;
+};
+int supervisor_definition_begin(const char *name, struct definition_job *job,
+                                struct lv_error **err);
+int supervisor_definition_finish(struct definition_job *job, struct domain_def **ret,
+                                 struct lv_error **err);
+void supervisor_definition_abandon(struct definition_job *job);
 
 /* notify.c: sd_notify protocol. */
 int notify_send(const char *state, struct lv_error **err);
