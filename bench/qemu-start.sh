@@ -1,0 +1,228 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# bench/qemu-start.sh: time to a running QEMU guest, in ONE run, on the same
+# tiny test guest (tests/qemu/build-guest.sh: Debian cloud kernel + busybox
+# initramfs; 128 MiB, 1 vCPU, TCG, slirp NIC, VNC, balloon, -display none):
+#   1. QEMU by hand, with the command line litevirt built (taken from the
+#      guest's QEMU log): spawn -> QMP ready (qmp_capabilities answered) and
+#      -> running (cont answered);
+#   2. litevirt: `lvsh start` -> running (it returns after cont), then
+#      `lvsh destroy`;
+#   3. libvirt 9.0: `virsh -c qemu:///system start` of the same guest
+#      defined in libvirt (libvirtd + virtlogd started by hand, -d), then
+#      `virsh destroy`;
+# rounds interleaved (so load drift hits all three alike), median/min/max;
+# then memory: the supervisor's PSS/USS per guest against libvirtd's (and
+# virtlogd's) PSS divided by the guests, with 1 and 5 guests running.
+#
+#   sudo bench/qemu-start.sh            # N=10 rounds
+#   N=20 LV_BUILD=build-qemubench bench/qemu-start.sh
+#
+# Environment: LV_BUILD (build dir with lvsh + litevirt-supervisor, default
+# build-qemubench, set up and built here if missing), N (rounds, default 10),
+# GUESTS (memory figure guest counts, default "1 5").
+#
+# Isolation: the whole run is in a private network namespace (VNC ports,
+# slirp). libvirtd/virtlogd run in their own private mount + cgroup
+# namespace (bench/lib/cgns-exec.sh: cgroup v1 hierarchies re-rooted at our
+# own cgroup, cgroup2 hidden) with temp dirs bound over /run/libvirt,
+# /var/lib/libvirt, /var/log/libvirt, /var/cache/libvirt and /etc/libvirt
+# (qemu.conf: user/group root, no dynamic ownership, no security driver),
+# and only the QEMU connection driver; they are killed by pid at the end.
+# litevirt uses LITEVIRT_*DIR in the temp dir. Everything is removed on exit,
+# also on failure or Ctrl-C.
+#
+# Needs (Debian 12): apt-get install --no-install-recommends qemu-system-x86
+#   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients python3
+set -u
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(dirname "$HERE")
+N=${N:-10}
+GUESTS=${GUESTS:-"1 5"}
+LV_BUILD=${LV_BUILD:-$TOP/build-qemubench}
+LV_BUILD=$(cd "$(dirname "$LV_BUILD")" && pwd)/$(basename "$LV_BUILD")
+
+if [ "$(id -u)" != 0 ]; then
+    echo "bench/qemu-start.sh: needs root (namespaces, cgroups, libvirtd)" >&2
+    exit 1
+fi
+
+if [ -z "${LV_QB_INNER:-}" ]; then
+    need=""
+    command -v qemu-system-x86_64 >/dev/null || need="$need qemu-system-x86"
+    command -v libvirtd >/dev/null || need="$need libvirt-daemon libvirt-daemon-driver-qemu"
+    command -v virsh >/dev/null || need="$need libvirt-clients"
+    [ -e /usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_qemu.so ] ||
+        need="$need libvirt-daemon-driver-qemu"
+    if [ -n "$need" ]; then
+        # shellcheck disable=SC2086
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $need ||
+            exit 1
+    fi
+    if [ ! -x "$LV_BUILD/lvsh" ]; then
+        [ -f "$LV_BUILD/build.ninja" ] || meson setup "$LV_BUILD" "$TOP" >/dev/null || exit 1
+        ninja -C "$LV_BUILD" >/dev/null || exit 1
+    fi
+    "$TOP/tests/qemu/build-guest.sh" "$LV_BUILD/test-guest" || exit 1
+    export LV_QB_INNER=1
+    exec unshare --net -- "$0" "$@"
+fi
+
+ip link set lo up
+T=$(mktemp -d /tmp/lv-qemubench.XXXXXX)
+LIBVIRTD_PID=""
+VIRTLOGD_PID=""
+LV_URI="qemu:///system?socket=$T/lv-run/libvirt-sock"
+export LITEVIRT_CONFDIR=$T/conf LITEVIRT_GUESTDIR=$T/guests LITEVIRT_RUNDIR=$T/run \
+    LITEVIRT_LOGDIR=$T/log
+mkdir -p "$T/conf" "$T/guests" "$T/run" "$T/log" "$T/xml" \
+    "$T/lv-run" "$T/lv-lib" "$T/lv-log" "$T/lv-cache" "$T/lv-etc" "$T/lv-drv"
+
+kill_pid() { # PID COMM: TERM, then KILL, only if it is still that program
+    [ -n "$1" ] || return 0
+    [ "$(cat /proc/"$1"/comm 2>/dev/null)" = "$2" ] || return 0
+    kill -TERM "$1"
+    for _w in $(seq 50); do [ -d /proc/"$1" ] || return 0; sleep 0.1; done
+    kill -KILL "$1"
+}
+
+cleanup() {
+    set +e
+    for i in $(seq 0 9); do
+        "$LV_BUILD/lvsh" destroy "qb$i" >/dev/null 2>&1
+    done
+    if [ -S "$T/lv-run/libvirt-sock" ]; then
+        for d in $(virsh -q -c "$LV_URI" list --name 2>/dev/null); do
+            virsh -q -c "$LV_URI" destroy "$d" >/dev/null 2>&1
+        done
+    fi
+    [ -s "$T/lv-run/qb-libvirtd.pid" ] && LIBVIRTD_PID=$(cat "$T/lv-run/qb-libvirtd.pid")
+    [ -s "$T/lv-run/qb-virtlogd.pid" ] && VIRTLOGD_PID=$(cat "$T/lv-run/qb-virtlogd.pid")
+    kill_pid "$LIBVIRTD_PID" libvirtd
+    kill_pid "$VIRTLOGD_PID" virtlogd
+    # QEMUs libvirtd left behind (their pidfiles are in our /run/libvirt)
+    for f in "$T"/lv-run/qemu/*.pid; do
+        [ -s "$f" ] && kill_pid "$(cat "$f")" qemu-system-x86
+    done
+    # our cgroup subtree (libvirt's and litevirt's cgroups are below it):
+    # step back out of it, then remove it bottom-up
+    for d in $CG_DIRS; do
+        echo $$ > "$(dirname "$d")/cgroup.procs" 2>/dev/null
+    done
+    for d in $CG_DIRS; do
+        find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+    done
+    rm -rf "$T"
+}
+CG_DIRS=""
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# one cgroup subtree below our own cgroup in every hierarchy, which becomes
+# the root of libvirtd's cgroup namespace: whatever libvirt or litevirt
+# create lands below it
+while IFS=: read -r _id ctrl path; do
+    if [ -z "$ctrl" ]; then
+        base=/sys/fs/cgroup/unified
+    else
+        base=/sys/fs/cgroup/${ctrl#name=}
+    fi
+    [ -d "$base$path" ] || continue
+    d=${base%/}${path%/}/lv-qemubench.$$
+    mkdir "$d" || exit 1
+    CG_DIRS="$CG_DIRS $d"
+    if [ "$ctrl" = cpuset ]; then
+        cat "$(dirname "$d")/cpuset.cpus" > "$d/cpuset.cpus"
+        cat "$(dirname "$d")/cpuset.mems" > "$d/cpuset.mems"
+    fi
+    echo $$ > "$d/cgroup.procs" || exit 1
+done <<EOF
+$(cat /proc/self/cgroup)
+EOF
+
+# --- libvirt, in its own mount + cgroup namespace --------------------------
+DRV=/usr/lib/x86_64-linux-gnu/libvirt/connection-driver
+cp "$DRV/libvirt_driver_qemu.so" "$T/lv-drv/"
+cp /etc/libvirt/libvirt.conf "$T/lv-etc/" 2>/dev/null
+printf 'listen_tls = 0\nlisten_tcp = 0\nlog_outputs = "3:file:/var/log/libvirt/libvirtd.log"\n' \
+    > "$T/lv-etc/libvirtd.conf"
+printf 'log_outputs = "3:file:/var/log/libvirt/virtlogd.log"\n' > "$T/lv-etc/virtlogd.conf"
+cat > "$T/lv-etc/qemu.conf" <<'EOF'
+user = "root"
+group = "root"
+dynamic_ownership = 0
+remember_owner = 0
+security_driver = "none"
+namespaces = [ ]
+EOF
+# libvirt 9.0's QEMU driver resolves its built-in default user before it
+# reads qemu.conf: give it a libvirt-qemu user, in its mount namespace only
+cp /etc/passwd "$T/passwd"
+cp /etc/group "$T/group"
+grep -q '^libvirt-qemu:' "$T/passwd" ||
+    echo 'libvirt-qemu:x:64055:64055:libvirt (bench only):/nonexistent:/usr/sbin/nologin' >> "$T/passwd"
+grep -q '^libvirt-qemu:' "$T/group" || echo 'libvirt-qemu:x:64055:' >> "$T/group"
+cat > "$T/lv-start.sh" <<EOS
+set -e
+mount --bind $T/lv-run /run/libvirt 2>/dev/null || { mkdir -p /run/libvirt; mount --bind $T/lv-run /run/libvirt; }
+mount --bind $T/lv-lib /var/lib/libvirt
+mount --bind $T/lv-log /var/log/libvirt
+mount --bind $T/lv-cache /var/cache/libvirt
+mount --bind $T/lv-etc /etc/libvirt
+mount --bind $T/lv-drv $DRV
+mount --bind $T/passwd /etc/passwd
+mount --bind $T/group /etc/group
+virtlogd -d -p /run/libvirt/qb-virtlogd.pid -f /etc/libvirt/virtlogd.conf
+libvirtd -d -p /run/libvirt/qb-libvirtd.pid -f /etc/libvirt/libvirtd.conf
+EOS
+mkdir -p /var/lib/libvirt /var/log/libvirt /var/cache/libvirt
+LIBVIRT_OK=0
+if unshare -m -C --propagation private "$HERE/lib/cgns-exec.sh" sh "$T/lv-start.sh"; then
+    for _w in $(seq 100); do
+        if virsh -q -c "$LV_URI" list >/dev/null 2>&1; then LIBVIRT_OK=1; break; fi
+        sleep 0.1
+    done
+fi
+LIBVIRTD_PID=$(cat "$T/lv-run/qb-libvirtd.pid" 2>/dev/null)
+VIRTLOGD_PID=$(cat "$T/lv-run/qb-virtlogd.pid" 2>/dev/null)
+if [ "$LIBVIRT_OK" != 1 ]; then
+    echo "libvirt: libvirtd did not answer:" >&2
+    tail -20 "$T/lv-log/libvirtd.log" >&2 2>/dev/null
+fi
+
+# --- the guests: the same XML for litevirt and libvirt ---------------------
+for i in $(seq 0 9); do
+    cat > "$T/xml/qb$i.xml" <<EOX
+<domain type='qemu'>
+  <name>qb$i</name>
+  <memory unit='MiB'>128</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>$LV_BUILD/test-guest/vmlinuz</kernel>
+    <initrd>$LV_BUILD/test-guest/initrd.gz</initrd>
+    <cmdline>console=ttyS0 quiet</cmdline></os>
+  <features><acpi/></features>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <serial type='pty'/><console type='pty'/>
+    <interface type='user'><mac address='52:54:00:be:0c:1$i'/><model type='virtio'/></interface>
+    <graphics type='vnc' autoport='yes' listen='127.0.0.1'/>
+    <memballoon model='virtio'/>
+  </devices>
+</domain>
+EOX
+    "$LV_BUILD/lvsh" define "$T/xml/qb$i.xml" >/dev/null || exit 1
+    if [ "$LIBVIRT_OK" = 1 ]; then
+        virsh -q -c "$LV_URI" define "$T/xml/qb$i.xml" >/dev/null || LIBVIRT_OK=0
+    fi
+done
+
+export LV_BUILD T N GUESTS LV_URI LIBVIRT_OK LIBVIRTD_PID VIRTLOGD_PID
+echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)," \
+    "QEMU $(qemu-system-x86_64 --version | sed -n '1s/.*version \([^ ]*\).*/\1/p')," \
+    "libvirt $(libvirtd --version | awk '{print $NF}'), N=$N"
+python3 "$HERE/qemu-start.py"
+rc=$?
+echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+exit $rc
