@@ -22,6 +22,13 @@ mkdir -p "$T/conf/guests" "$T/run" "$T/rootfs/bin"
 cp "$BUSYBOX" "$T/rootfs/bin/busybox"
 ln -s busybox "$T/rootfs/bin/sh"
 
+# Under AddressSanitizer, detached supervisors report into files (their
+# stderr is /dev/null): any report fails the test.
+if [ -n "${ASAN_OPTIONS:-}" ]; then
+    export ASAN_OPTIONS="$ASAN_OPTIONS:log_path=$T/sanitizer"
+    export UBSAN_OPTIONS="${UBSAN_OPTIONS:-}:log_path=$T/sanitizer"
+fi
+
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 ok() { echo "ok $*"; }
@@ -170,6 +177,12 @@ else
     fail "start after the failures: $("$LVSH" domstate "${P}a" 2>&1)"
 fi
 "$LVSH" destroy "${P}a" >/dev/null 2>&1
+
+for f in "$T"/sanitizer*; do
+    [ -f "$f" ] || continue
+    fail "sanitizer report $f:"
+    cat "$f"
+done
 
 [ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }
 exit 0
