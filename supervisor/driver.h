@@ -93,6 +93,12 @@ void guest_undo_push(struct lv_guest *g, const char *what, guest_undo_fn fn, voi
 /* Run all undos in reverse order and empty the stack. */
 void guest_undo_run(struct lv_guest *g);
 
+/* Write status.json now, with g->pid (and its start time): a driver
+ * whose process outlives the supervisor calls it as soon as the process
+ * exists, so that a supervisor killed during the rest of the start never
+ * leaves an unrecorded guest behind. Best effort (logged). */
+void guest_status_record(struct lv_guest *g);
+
 struct lv_driver {
         const char *name; /* "lxc", "qemu", "xen" */
 
