@@ -288,8 +288,11 @@ static int status_read_orphan(const char *name, lv_guest_status *ret, lv_client_
         lv_guest_status s = {0};
         pid_t pid = (pid_t)json_int(st, "pid");
         unsigned long long start = (unsigned long long)json_int(st, "pid_starttime");
+        /* A start its supervisor did not finish: QEMU waits, paused (-S). */
         const char *state = json_str(st, "state");
-        if (!state || streq(state, "shutoff") || streq(state, "starting"))
+        if (state && streq(state, "starting"))
+                state = "paused";
+        if (!state || streq(state, "shutoff"))
                 state = "running";
         snprintf(s.state, sizeof(s.state), "%s", state);
         snprintf(s.reason, sizeof(s.reason), "%s", LV_GUEST_REASON_UNSUPERVISED);

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -31,6 +32,7 @@
 #include "supervisor/driver.h"
 #include "supervisor/lifecycle.h"
 #include "supervisor/loop.h"
+#include "util/fault.h"
 #include "util/fileio.h"
 #include "util/log.h"
 #include "util/paths.h"
@@ -253,6 +255,9 @@ static _noreturn_ void child_exec(struct lv_guest *g, char **argv, int mon_fd, i
                                   const char *logpath, const int *keep_fds, int n_keep)
 {
         char c;
+        /* Not "litevirt-superv" any more: `lvsh start`, subreaper of a
+         * supervisor killed meanwhile, waits for supervisors only. */
+        (void)prctl(PR_SET_NAME, "qemu-starting", 0, 0, 0);
         /* wait until the parent has put us into the cgroup */
         if (read(go_fd, &c, 1) != 1)
                 _exit(126);
@@ -546,6 +551,7 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
                 return lv_error_prefix(err, "guest '%s'", g->name);
         g->cgroup_path = xstrdup(qg->cg->rel_path ? qg->cg->rel_path : "");
         guest_undo_push(g, "cgroup", undo_cgroup, qg, NULL);
+        fault_point("qemu-after-cgroup");
 
         _cleanup_free_ char *sock = paths_state_file(g->name, "qmp.sock");
         _cleanup_free_ char *staging = paths_state_file(g->name, "dev");
@@ -658,8 +664,15 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
 
         if ((r = cgroup_guest_attach(qg->cg, pid, err)) < 0)
                 return r;
+        /* QEMU outlives us by design: on record (status.json, qemu.json)
+         * before it runs, so that a supervisor killed from here on leaves
+         * a guest the next `lvsh start` reattaches to, never a lost one. */
+        if ((r = qemu_write_info(g, qg, err)) < 0)
+                return r;
+        guest_status_record(g);
         if (write(go_w, "g", 1) != 1)
                 return lv_error_set(err, errno, "starting QEMU");
+        fault_point("qemu-after-spawn");
         close(TAKE_FD(listen_fd)); /* QEMU has it */
         if (mig_fd >= 0) {
                 close(TAKE_FD(mig_fd)); /* QEMU has it */
@@ -685,6 +698,7 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
         }
         qmp_set_event_handler(qg->qmp, qemu_on_qmp_event, g);
         guest_undo_push(g, "QMP connection", qemu_undo_qmp, qg, NULL);
+        fault_point("qemu-after-qmp");
 
         /* set-up while paused */
         for (int i = 0; i < qg->n_gports; i++) {
@@ -706,6 +720,7 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
         if ((r = loop_add_io(g->loop, qmp_fd(qg->qmp), EPOLLIN, qemu_on_qmp_io, g, &qg->qmp_source,
                              err)) < 0)
                 return r;
+        fault_point("qemu-before-cont");
         /* A migration destination stays paused until Finish (migration.c). */
         if (!g->incoming_uri &&
             (r = qmp_call(qg->qmp, "cont", NULL, QEMU_CMD_TIMEOUT_MS, NULL, err)) < 0)

@@ -100,6 +100,13 @@ static void guest_end(struct supervisor *sv, enum guest_event event)
 
 static int on_guest_exit(struct loop_source *s, int pidfd, void *data);
 
+void guest_status_record(struct lv_guest *g)
+{
+        _cleanup_error_ struct lv_error *e = NULL;
+        if (status_write(supervisor_of(g), &e) < 0)
+                log_warning("%s", e->message);
+}
+
 /* From STARTING: run the driver's start. On failure everything it
  * registered is undone and the state is shut off (failed). */
 static int guest_boot(struct supervisor *sv, bool after_crash, struct lv_error **err)
