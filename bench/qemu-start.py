@@ -204,7 +204,7 @@ for g in GUESTS:
 print("\nby-hand command line: " + T + "/hand-args.txt")
 print(" ".join(shlex.quote(a) for a in args))
 try:
-    lines = [l for l in open(T + "/lv-log/qemu/qb0.log") if "qemu-system-x86_64" in l]
+    lines = [l for l in open(T + "/lv-log/qemu/qb0.log") if "-name guest=" in l]
     print("\nlibvirt's command line for the same guest (its qemu/qb0.log):")
     print(lines[-1].rstrip())
 except (OSError, IndexError):
