@@ -288,10 +288,16 @@ static int status_read_orphan(const char *name, lv_guest_status *ret, lv_client_
         lv_guest_status s = {0};
         pid_t pid = (pid_t)json_int(st, "pid");
         unsigned long long start = (unsigned long long)json_int(st, "pid_starttime");
-        /* A start its supervisor did not finish: QEMU waits, paused (-S). */
+        /* A start its supervisor did not finish: QEMU waits, paused (-S),
+         * unless the driver recorded that its CPUs run (after `cont`). */
         const char *state = json_str(st, "state");
+        struct json_object *ds, *cr;
         if (state && streq(state, "starting"))
-                state = "paused";
+                state = json_object_object_get_ex(st, "driver_status", &ds) &&
+                                        json_object_object_get_ex(ds, "cpus_running", &cr) &&
+                                        json_object_get_boolean(cr)
+                                ? "running"
+                                : "paused";
         if (!state || streq(state, "shutoff"))
                 state = "running";
         snprintf(s.state, sizeof(s.state), "%s", state);

@@ -725,6 +725,10 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
         if (!g->incoming_uri &&
             (r = qmp_call(qg->qmp, "cont", NULL, QEMU_CMD_TIMEOUT_MS, NULL, err)) < 0)
                 return r;
+        if (!g->incoming_uri) {
+                qg->cpus_running = true;
+                guest_status_record(g);
+        }
         log_info("QEMU %d running (QMP %s)", (int)pid, sock);
         return 0;
 }

@@ -29,6 +29,7 @@ struct qemu_guest {
         char *listen[8];
         int proc_pidfd; /* our own pidfd for the undo */
         pid_t pid;
+        bool cpus_running; /* `cont` done: status.json says so during the start */
         /* what the last SHUTDOWN event said */
         bool shutdown_seen;
         char shutdown_reason[32];

@@ -16,6 +16,8 @@ void qemu_status(struct lv_guest *g, struct json_object *out)
                 return;
         _cleanup_free_ char *sock = paths_state_file(g->name, "qmp.sock");
         json_object_object_add(out, "qmp", json_object_new_string(sock));
+        if (qg->cpus_running)
+                json_object_object_add(out, "cpus_running", json_object_new_boolean(true));
         struct json_object *gr = json_object_new_array();
         for (int i = 0; i < qg->n_gports; i++) {
                 struct json_object *e = json_object_new_object();
