@@ -204,8 +204,14 @@ for g in GUESTS:
 print("\nby-hand command line: " + T + "/hand-args.txt")
 print(" ".join(shlex.quote(a) for a in args))
 try:
-    lines = [l for l in open(T + "/lv-log/qemu/qb0.log") if "-name guest=" in l]
+    log = open(T + "/lv-log/qemu/qb0.log").read().splitlines()
+    start = max(i for i, l in enumerate(log) if l.startswith("LC_ALL="))
+    cmd = []
+    for l in log[start:]:
+        cmd.append(l.rstrip("\\ "))
+        if not l.endswith("\\"):
+            break
     print("\nlibvirt's command line for the same guest (its qemu/qb0.log):")
-    print(lines[-1].rstrip())
-except (OSError, IndexError):
+    print(" ".join(cmd))
+except (OSError, ValueError):
     pass
