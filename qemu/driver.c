@@ -517,6 +517,24 @@ static void fds_closep(int **p)
         free(*p);
 }
 
+int qemu_set_passwords(struct lv_guest *g, struct qemu_guest *qg, struct lv_error **err)
+{
+        for (int i = 0; i < qg->n_gports && i < g->def->n_graphics; i++) {
+                const struct domain_graphics *gr = &g->def->graphics[i];
+                if (!gr->passwd)
+                        continue;
+                struct json_object *a = json_object_new_object();
+                json_object_object_add(
+                        a, "protocol",
+                        json_object_new_string(gr->type == DOMAIN_GRAPHICS_VNC ? "vnc" : "spice"));
+                json_object_object_add(a, "password", json_object_new_string(gr->passwd));
+                int r = qmp_call(qg->qmp, "set_password", a, QEMU_CMD_TIMEOUT_MS, NULL, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int qemu_start(struct lv_guest *g, struct lv_error **err)
 {
         const struct domain_def *def = g->def;
@@ -701,18 +719,8 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
         fault_point("qemu-after-qmp");
 
         /* set-up while paused */
-        for (int i = 0; i < qg->n_gports; i++) {
-                const struct domain_graphics *gr = &def->graphics[i];
-                if (!gr->passwd)
-                        continue;
-                struct json_object *a = json_object_new_object();
-                json_object_object_add(
-                        a, "protocol",
-                        json_object_new_string(gr->type == DOMAIN_GRAPHICS_VNC ? "vnc" : "spice"));
-                json_object_object_add(a, "password", json_object_new_string(gr->passwd));
-                if ((r = qmp_call(qg->qmp, "set_password", a, QEMU_CMD_TIMEOUT_MS, NULL, err)) < 0)
-                        return r;
-        }
+        if ((r = qemu_set_passwords(g, qg, err)) < 0)
+                return r;
         if ((r = qemu_open_console(g, qg, err)) < 0)
                 return r;
         if ((r = qemu_write_info(g, qg, err)) < 0)

@@ -46,6 +46,8 @@ void qemu_on_qmp_event(struct qmp *q, const char *event, struct json_object *dat
 int qemu_on_qmp_io(struct loop_source *s, int fd, uint32_t revents, void *data);
 /* Open the serial pty QEMU made as the guest's console (registers its undo). */
 int qemu_open_console(struct lv_guest *g, struct qemu_guest *qg, struct lv_error **err);
+/* set_password for each graphics with a passwd (while paused, at start or reattach). */
+int qemu_set_passwords(struct lv_guest *g, struct qemu_guest *qg, struct lv_error **err);
 /* $RUNDIR/NAME/qemu.json: pid, QMP socket, graphics, console. */
 int qemu_write_info(struct lv_guest *g, struct qemu_guest *qg, struct lv_error **err);
 

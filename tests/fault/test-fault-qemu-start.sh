@@ -21,7 +21,7 @@ cat >"$T/vm.xml" <<XML
   <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
   <devices>
     <serial type='pty'><target port='0'/></serial>
-    <graphics type='vnc' autoport='yes'/>
+    <graphics type='vnc' autoport='yes' passwd='s3cret'/>
   </devices>
 </domain>
 XML
@@ -54,7 +54,13 @@ for case in qemu-after-cgroup:nothing qemu-after-spawn:reattach qemu-after-qmp:r
         fail "$fp: not the same QEMU: '$(qemu_pid "$G")' vs $qpid"
     st=$("$LVSH" domstate "$G" 2>&1)
     [ "$st" = running ] && ok "$fp: running after the reattach" || fail "$fp: domstate after reattach '$st'"
-    [ -n "$("$LVSH" vncdisplay "$G" 2>&1 | grep '^vnc://')" ] || fail "$fp: vncdisplay after reattach"
+    disp=$("$LVSH" vncdisplay "$G" 2>&1)
+    case $disp in vnc://127.0.0.1:*) ;; *) fail "$fp: vncdisplay after reattach: '$disp'" ;; esac
+    vport=$((5900 + ${disp##*:}))
+    good=$(python3 "$LV_SOURCE_ROOT/tests/qemu/vnc-auth.py" "$vport" s3cret 2>&1)
+    bad=$(python3 "$LV_SOURCE_ROOT/tests/qemu/vnc-auth.py" "$vport" wrong 2>&1)
+    [ "$good" = ok ] && [ "$bad" = refused ] && ok "$fp: VNC password in force after the reattach" ||
+        fail "$fp: VNC auth after reattach: right '$good', wrong '$bad'"
     "$LVSH" destroy "$G" >/dev/null 2>&1 || fail "$fp: destroy"
     wait_for "! alive $qpid" && ok "$fp: destroy ends QEMU" || fail "$fp: QEMU $qpid outlived destroy"
     wait_for "[ ! -e '$T/run/$G' ]"
