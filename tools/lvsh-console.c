@@ -80,30 +80,49 @@ static int relay(lv_conn *c)
         }
 }
 
-/* The supervisor closed the console connection: a guest that ended
- * (its supervisor removes the state directory, then exits), or a
- * supervisor that died (killed, crashed: its status.json stays, naming
- * it). Waits, bounded, for the supervisor to be gone; true when it died
- * leaving its state behind. */
+/* status.json's "state" when it was written by supervisor spid, else NULL. */
+static char *status_state_of(const char *name, pid_t spid)
+{
+        _cleanup_free_ char *path = paths_state_file(name, "status.json");
+        _cleanup_free_ char *text = NULL;
+        if (file_read_bounded(path, 64 * 1024, &text, NULL, NULL) < 0)
+                return NULL;
+        struct json_object *o = json_tokener_parse(text), *v, *st;
+        char *state = NULL;
+        if (o && json_object_object_get_ex(o, "supervisor_pid", &v) &&
+            json_object_get_int64(v) == (int64_t)spid && json_object_object_get_ex(o, "state", &st))
+                state = xstrdup(json_object_get_string(st));
+        json_object_put(o);
+        return state;
+}
+
+/* The supervisor closed the console connection: the guest ended (its
+ * supervisor removes the state directory, then exits), another client
+ * took the console over (--force: the supervisor and the guest run on),
+ * or the supervisor died (killed, crashed: its status.json stays, naming
+ * it). True for the last. A dying process is gone right after its files
+ * are closed; one whose guest is ending gets the time its clean-up needs
+ * (bounded). */
 static bool supervisor_lost(const char *name, pid_t spid, int pidfd)
 {
         if (pidfd < 0)
                 return false;
         struct pollfd p = {.fd = pidfd, .events = POLLIN};
-        int n;
-        while ((n = poll(&p, 1, 30 * 1000)) < 0 && errno == EINTR)
-                ;
-        if (n <= 0)
-                return false; /* it runs on: it only dropped us (--force elsewhere) */
-        _cleanup_free_ char *path = paths_state_file(name, "status.json");
-        _cleanup_free_ char *text = NULL;
-        if (file_read_bounded(path, 64 * 1024, &text, NULL, NULL) < 0)
+        for (int waited = 0; waited < 30; waited++) {
+                int n = poll(&p, 1, 1000);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n != 0)
+                        break;
+                _cleanup_free_ char *state = status_state_of(name, spid);
+                if (waited >= 1 && state &&
+                    (streq(state, "running") || streq(state, "paused")))
+                        return false; /* alive, guest too: we were only dropped */
+        }
+        if (poll(&p, 1, 0) <= 0)
                 return false;
-        struct json_object *o = json_tokener_parse(text), *v;
-        bool lost = o && json_object_object_get_ex(o, "supervisor_pid", &v) &&
-                    json_object_get_int64(v) == (int64_t)spid;
-        json_object_put(o);
-        return lost;
+        _cleanup_free_ char *state = status_state_of(name, spid);
+        return state != NULL;
 }
 
 int lvsh_cmd_console(int argc, char **argv, struct lv_error **err)
