@@ -1,0 +1,173 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# bench/qemu-migrate-libvirt.sh: libvirt's live migration (`virsh migrate
+# --live --p2p`) of the same 128 MiB booted TCG test guest bench/migrate.sh
+# uses, between two "hosts": two network namespaces joined by a veth pair,
+# each with its own libvirtd + virtlogd (started by hand, -d, killed by pid)
+# in its own mount + cgroup namespace (temp dirs over /run/libvirt,
+# /var/lib/libvirt, /var/log/libvirt, /var/cache/libvirt, /etc/libvirt;
+# different host UUIDs; the destination listens on TCP without auth, in its
+# namespace only). Prints per-migration total (virsh migrate returned) and
+# the downtime libvirt reports; compare with bench/migrate.sh.
+#   sudo ROUNDS=3 bench/qemu-migrate-libvirt.sh
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(dirname "$HERE")
+ROUNDS=${ROUNDS:-3}
+LV_BUILD=${LV_BUILD:-$TOP/build-qemubench}
+[ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 1; }
+"$TOP/tests/qemu/build-guest.sh" "$LV_BUILD/test-guest" || exit 1
+T=$(mktemp -d /tmp/lv-qemumig.XXXXXX)
+NSA=qbm-a-$$ NSB=qbm-b-$$
+CG_DIRS=""
+DRV=/usr/lib/x86_64-linux-gnu/libvirt/connection-driver
+
+kill_pid() {
+    [ -n "$1" ] || return 0
+    [ "$(cat /proc/"$1"/comm 2>/dev/null)" = "$2" ] || return 0
+    kill -TERM "$1"
+    for _w in $(seq 50); do [ -d /proc/"$1" ] || return 0; sleep 0.1; done
+    kill -KILL "$1"
+}
+uri() { echo "qemu:///system?socket=$T/$1/run/libvirt-sock"; }
+cleanup() {
+    set +e
+    for h in a b; do
+        [ -S "$T/$h/run/libvirt-sock" ] || continue
+        for d in $(virsh -q -c "$(uri $h)" list --name 2>/dev/null); do
+            virsh -q -c "$(uri $h)" destroy "$d" >/dev/null 2>&1
+        done
+    done
+    for h in a b; do
+        kill_pid "$(cat "$T/$h/run/qb-libvirtd.pid" 2>/dev/null)" libvirtd
+        kill_pid "$(cat "$T/$h/run/qb-virtlogd.pid" 2>/dev/null)" virtlogd
+        for f in "$T"/$h/run/qemu/*.pid; do
+            [ -s "$f" ] && kill_pid "$(cat "$f")" qemu-system-x86
+        done
+    done
+    ip netns del "$NSA" 2>/dev/null
+    ip netns del "$NSB" 2>/dev/null
+    for d in $CG_DIRS; do echo $$ > "$(dirname "$d")/cgroup.procs" 2>/dev/null; done
+    for d in $CG_DIRS; do find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; done
+    rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+while IFS=: read -r _id ctrl path; do
+    if [ -z "$ctrl" ]; then base=/sys/fs/cgroup/unified; else base=/sys/fs/cgroup/${ctrl#name=}; fi
+    [ -d "$base$path" ] || continue
+    d=${base%/}${path%/}/lv-qemumig.$$
+    mkdir "$d" || exit 1
+    CG_DIRS="$CG_DIRS $d"
+    if [ "$ctrl" = cpuset ]; then
+        cat "$(dirname "$d")/cpuset.cpus" > "$d/cpuset.cpus"
+        cat "$(dirname "$d")/cpuset.mems" > "$d/cpuset.mems"
+    fi
+    echo $$ > "$d/cgroup.procs" || exit 1
+done <<EOF
+$(cat /proc/self/cgroup)
+EOF
+
+ip netns add "$NSA" && ip netns add "$NSB" || exit 1
+ip link add qbm-a$$ netns "$NSA" type veth peer name qbm-b$$ netns "$NSB" || exit 1
+ip -n "$NSA" addr add 10.77.0.1/24 dev qbm-a$$
+ip -n "$NSB" addr add 10.77.0.2/24 dev qbm-b$$
+for n in "$NSA" "$NSB"; do ip -n "$n" link set lo up; done
+ip -n "$NSA" link set qbm-a$$ up
+ip -n "$NSB" link set qbm-b$$ up
+
+cp /etc/passwd "$T/passwd"; cp /etc/group "$T/group"
+grep -q '^libvirt-qemu:' "$T/passwd" ||
+    echo 'libvirt-qemu:x:64055:64055:libvirt (bench only):/nonexistent:/usr/sbin/nologin' >> "$T/passwd"
+grep -q '^libvirt-qemu:' "$T/group" || echo 'libvirt-qemu:x:64055:' >> "$T/group"
+i=1
+for h in a b; do
+    H=$T/$h
+    mkdir -p "$H/run" "$H/lib" "$H/log" "$H/cache" "$H/etc" "$H/drv"
+    cp "$DRV/libvirt_driver_qemu.so" "$H/drv/"
+    cat > "$H/etc/libvirtd.conf" <<EOF
+listen_tls = 0
+listen_tcp = 1
+listen_addr = "10.77.0.$i"
+auth_tcp = "none"
+host_uuid = "00000000-0000-4000-8000-00000000000$i"
+log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
+EOF
+    printf 'log_outputs = "3:file:/var/log/libvirt/virtlogd.log"\n' > "$H/etc/virtlogd.conf"
+    cat > "$H/etc/qemu.conf" <<'EOF'
+user = "root"
+group = "root"
+dynamic_ownership = 0
+remember_owner = 0
+security_driver = "none"
+namespaces = [ ]
+EOF
+    cat > "$H/start.sh" <<EOS
+set -e
+mount --bind $H/run /run/libvirt
+mount --bind $H/lib /var/lib/libvirt
+mount --bind $H/log /var/log/libvirt
+mount --bind $H/cache /var/cache/libvirt
+mount --bind $H/etc /etc/libvirt
+mount --bind $H/drv $DRV
+mount --bind $T/passwd /etc/passwd
+mount --bind $T/group /etc/group
+virtlogd -d -p /run/libvirt/qb-virtlogd.pid -f /etc/libvirt/virtlogd.conf
+libvirtd -d -l -p /run/libvirt/qb-libvirtd.pid -f /etc/libvirt/libvirtd.conf
+EOS
+    ns=$NSA; [ $h = b ] && ns=$NSB
+    mkdir -p /run/libvirt /var/lib/libvirt /var/log/libvirt /var/cache/libvirt
+    nsenter --net=/run/netns/"$ns" unshare -m -C --propagation private \
+        "$HERE/lib/cgns-exec.sh" sh "$H/start.sh" || exit 1
+    ok=0
+    for _w in $(seq 100); do
+        virsh -q -c "$(uri $h)" list >/dev/null 2>&1 && { ok=1; break; }
+        sleep 0.1
+    done
+    [ $ok = 1 ] || { echo "libvirtd $h did not answer:" >&2; tail "$H/log/libvirtd.log" >&2; exit 1; }
+    i=$((i + 1))
+done
+
+cat > "$T/qbm.xml" <<EOX
+<domain type='qemu'>
+  <name>qbm</name>
+  <memory unit='MiB'>128</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>$LV_BUILD/test-guest/vmlinuz</kernel>
+    <initrd>$LV_BUILD/test-guest/initrd.gz</initrd>
+    <cmdline>console=ttyS0 quiet</cmdline></os>
+  <features><acpi/></features>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <serial type='pty'/><console type='pty'/>
+    <interface type='user'><mac address='52:54:00:be:0c:20'/><model type='virtio'/></interface>
+    <graphics type='vnc' autoport='yes' listen='127.0.0.1'/>
+    <memballoon model='virtio'/>
+  </devices>
+</domain>
+EOX
+virsh -q -c "$(uri a)" define "$T/qbm.xml" >/dev/null || exit 1
+virsh -q -c "$(uri a)" start qbm >/dev/null || exit 1
+sleep 4   # let the guest boot: migrate a running kernel, as bench/migrate.sh
+
+echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), load $(cut -d' ' -f1-3 /proc/loadavg), libvirt $(libvirtd --version | awk '{print $NF}')"
+echo "| round | direction | virsh migrate --live --p2p, ms | downtime, ms (libvirt) |"
+echo "|---|---|---|---|"
+src=a dst=b
+for r in $(seq $((ROUNDS * 2))); do
+    dip=10.77.0.1; [ $dst = b ] && dip=10.77.0.2
+    t0=$(date +%s%N)
+    if ! err=$(virsh -q -c "$(uri $src)" migrate --live --p2p qbm \
+            "qemu+tcp://$dip/system" --migrateuri "tcp://$dip" 2>&1); then
+        echo "virsh migrate $src -> $dst failed: $err" >&2
+        tail -5 "$T/$src/log/libvirtd.log" >&2
+        exit 1
+    fi
+    t1=$(date +%s%N)
+    dt=$(virsh -q -c "$(uri $dst)" domjobinfo qbm --completed 2>/dev/null |
+         sed -n 's/^Total downtime: *\([0-9]*\).*/\1/p')
+    echo "| $(( (r + 1) / 2 )) | $src → $dst | $(( (t1 - t0) / 1000000 )) | ${dt:-?} |"
+    t=$src; src=$dst; dst=$t
+done
