@@ -857,6 +857,20 @@ int cgroup_guest_thaw(struct cgroup *cg, struct lv_error **err)
         return freeze_set(cg, false, err);
 }
 
+int cgroup_guest_set_memory(struct cgroup *cg, unsigned long long kib, struct lv_error **err)
+{
+        const char *d = cgroup_guest_dir(cg, "memory");
+        if (d)
+                return write_u64(d, "memory.limit_in_bytes", kib * 1024, err);
+        d = cgroup_guest_dir(cg, "");
+        if (d && cg_has(d, "memory.max"))
+                return write_u64(d, "memory.max", kib * 1024, err);
+        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                             "cgroup %s: no memory controller (neither v1 memory nor "
+                             "cgroup2 memory.max)",
+                             cg->name);
+}
+
 /* ---- statistics ---- */
 
 int cgroup_guest_stats(struct cgroup *cg, struct cgroup_stats *ret, struct lv_error **err)

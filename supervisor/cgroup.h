@@ -79,6 +79,9 @@ int cgroup_guest_cleanup_stale(const char *guest_name, struct lv_error **err);
 /* Freeze / thaw every process of the guest, waiting until the kernel
  * reports the state reached. */
 int cgroup_guest_freeze(struct cgroup *cg, struct lv_error **err);
+/* Set the guest's memory limit (v1 memory.limit_in_bytes, v2 memory.max)
+ * to kib KiB: `lvsh setmem` of a container, as libvirt's LXC driver. */
+int cgroup_guest_set_memory(struct cgroup *cg, unsigned long long kib, struct lv_error **err);
 int cgroup_guest_thaw(struct cgroup *cg, struct lv_error **err);
 
 /* Number of processes in the cgroup (0 when empty). */
