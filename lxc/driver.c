@@ -409,6 +409,16 @@ static int lxc_suspend(struct lv_guest *g, struct lv_error **err)
         return cgroup_guest_freeze(lg->cg, err);
 }
 
+/* A container's current memory is its cgroup memory limit (libvirt's LXC
+ * driver does the same). */
+static int lxc_setmem(struct lv_guest *g, unsigned long long kib, struct lv_error **err)
+{
+        struct lxc_guest *lg = g->driver_data;
+        if (!lg || !lg->cg)
+                return lv_error_setf(err, LV_ERR_STATE, "the container is not running");
+        return cgroup_guest_set_memory(lg->cg, kib, err);
+}
+
 static int lxc_resume(struct lv_guest *g, struct lv_error **err)
 {
         struct lxc_guest *lg = g->driver_data;
@@ -450,6 +460,7 @@ const struct lv_driver lxc_driver = {
         .destroy = lxc_destroy,
         .reboot = lxc_reboot,
         .suspend = lxc_suspend,
+        .setmem = lxc_setmem,
         .resume = lxc_resume,
         .stats = lxc_stats,
         /* .exited: the core's default mapping (exit: poweroff; killed by

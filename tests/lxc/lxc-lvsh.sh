@@ -117,6 +117,14 @@ ipid=$(init_pid)
 check "init runs as uid 200000 on the host" grep -qE "^Uid:\s+200000\s" /proc/$ipid/status
 check "the memory limit is applied" test "$(cat "$(find /sys/fs/cgroup/memory -maxdepth 5 -type d -name "litevirt-$NAME")/memory.limit_in_bytes")" = $((96 << 20))
 check "the counter runs" wait_for 30 test -s "$OUT/counter"
+# setmem: the cgroup memory limit, at most <memory>
+memcg=$(find /sys/fs/cgroup/memory -maxdepth 5 -type d -name "litevirt-$NAME")
+check "setmem 64M" "$LVSH" setmem "$NAME" 64M
+check "setmem sets the memory limit" test "$(cat "$memcg/memory.limit_in_bytes")" = $((64 << 20))
+check "setmem above max memory is refused" sh -c "! '$LVSH' setmem '$NAME' 1G 2>/dev/null"
+check "the limit stays after a refused setmem" test "$(cat "$memcg/memory.limit_in_bytes")" = $((64 << 20))
+check "setmem back to 96M" "$LVSH" setmem "$NAME" 98304
+check "the memory limit is back" test "$(cat "$memcg/memory.limit_in_bytes")" = $((96 << 20))
 
 # ---- console: output kept, a shell on the console, ^] detaches ----
 mkfifo "$T/cin"
