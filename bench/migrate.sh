@@ -41,7 +41,17 @@ cleanup() {
     for h in a b; do on "$h" "$LVSH" destroy $G >/dev/null 2>&1; done
     for p in $PIDS; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
     ip netns del "$NSA" 2>/dev/null; ip netns del "$NSB" 2>/dev/null
-    [ -e "$T/cgdirs" ] && { sleep 0.2; tac "$T/cgdirs" | while read -r d; do rmdir "$d" 2>/dev/null; done; }
+    # SIGKILLed processes leave their cgroups a moment later: retry.
+    if [ -e "$T/cgdirs" ]; then
+        for _ in $(seq 50); do
+            left=0
+            for d in $(tac "$T/cgdirs"); do
+                [ -d "$d" ] && { rmdir "$d" 2>/dev/null || left=1; }
+            done
+            [ $left = 0 ] && break
+            sleep 0.1
+        done
+    fi
     rm -rf "$T"
 }
 trap cleanup EXIT INT TERM

@@ -87,10 +87,17 @@ cleanup() {
     done
     for p in $bg_pids $(procs_with "lv-mark-$P"); do kill -9 "$p" 2>/dev/null; done
     sleep 0.2
-    for n in $(ls "$T/conf/guests" 2>/dev/null | sed 's/\.xml$//'); do
-        for d in $(cgroup_dirs "$n"); do
-            find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+    # SIGKILLed processes leave their cgroups a moment later: retry.
+    for _ in $(seq 50); do
+        left=0
+        for n in $(ls "$T/conf/guests" 2>/dev/null | sed 's/\.xml$//'); do
+            for d in $(cgroup_dirs "$n"); do
+                find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+                [ -d "$d" ] && left=1
+            done
         done
+        [ $left = 0 ] && break
+        sleep 0.1
     done
     grep -o " ${T}[^ ]*" /proc/self/mountinfo 2>/dev/null | sort -r | while read -r m; do
         umount -l "$m" 2>/dev/null

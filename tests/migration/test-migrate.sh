@@ -82,8 +82,15 @@ cleanup() {
     ip netns del "$NSA" 2>/dev/null
     ip netns del "$NSB" 2>/dev/null
     if [ -e "$T/cgdirs" ]; then
-        sleep 0.2
-        tac "$T/cgdirs" | while read -r d; do rmdir "$d" 2>/dev/null; done
+        # SIGKILLed processes leave their cgroups a moment later: retry.
+        for _ in $(seq 50); do
+            left=0
+            for d in $(tac "$T/cgdirs"); do
+                [ -d "$d" ] && { rmdir "$d" 2>/dev/null || left=1; }
+            done
+            [ $left = 0 ] && break
+            sleep 0.1
+        done
     fi
     if [ "$FAILS" != 0 ]; then
         for f in "$T"/*/log/*.log; do echo "--- $f"; tail -n 25 "$f"; done
