@@ -87,6 +87,9 @@ int qmp_message_parse(const char *buf, size_t len, struct qmp_message *ret, stru
         struct json_tokener *tok = json_tokener_new_ex(QMP_JSON_DEPTH_MAX);
         if (!tok)
                 abort();
+        /* Standard JSON only: json-c otherwise accepts e.g. "5e" as 5.
+         * Trailing data is checked below, with its own message. */
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS);
         struct json_object *root = json_tokener_parse_ex(tok, buf, (int)len);
         enum json_tokener_error jerr = json_tokener_get_error(tok);
         size_t end = json_tokener_get_parse_end(tok);

@@ -79,6 +79,9 @@ static int json_parse_exact(const char *msg, size_t len, struct json_object **re
         struct json_tokener *tok = json_tokener_new_ex(VARLINK_DEPTH_MAX);
         if (!tok)
                 abort();
+        /* Standard JSON only: json-c otherwise accepts e.g. "5e" as 5.
+         * Trailing data is checked below, with its own message. */
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS);
         struct json_object *o = json_tokener_parse_ex(tok, msg, (int)len);
         enum json_tokener_error jerr = json_tokener_get_error(tok);
         size_t end = json_tokener_get_parse_end(tok);

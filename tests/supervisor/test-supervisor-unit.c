@@ -128,6 +128,8 @@ static void test_call_parse(void **state)
                           "'parameters' must be an object");
         expect_call_error("{\"method\":\"a.B\",\"more\":\"yes\"}", "'more' must be a boolean");
         expect_call_error("{\"method\":\"a.B\"} {}", "trailing data");
+        /* Standard JSON only (json-c alone would read "5e" as 5; found by fuzz-varlink). */
+        expect_call_error("{\"method\":\"a.B\",\"parameters\":{\"t\":5e}}", "not valid JSON");
         /* Nesting deeper than the limit. */
         char deep[200] = "{\"method\":\"a.B\",\"parameters\":{\"x\":";
         for (int i = 0; i < 40; i++)
