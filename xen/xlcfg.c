@@ -264,6 +264,9 @@ static int write_identity(struct writer *w)
                                    max, cur);
         if (cur > max)
                 return invalid(w, "<currentMemory> %llu KiB above <memory> %llu KiB", cur, max);
+        if (max / 1024 > (unsigned long long)XLCFG_MEMORY_MAX_MIB)
+                return unsupported(w, "<memory> of %llu KiB, more than xl's %lld MiB,", max,
+                                   XLCFG_MEMORY_MAX_MIB);
         if (cur != max)
                 put_number(w, "maxmem", (long long)(max / 1024));
         put_number(w, "memory", (long long)(cur / 1024));

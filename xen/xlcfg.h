@@ -23,6 +23,8 @@
 #define XLCFG_MAX_SETTINGS   512
 #define XLCFG_MAX_LIST_ITEMS 256
 #define XLCFG_MAX_DEPTH      4
+/* memory/maxmem in MiB, both ways (16 TiB) */
+#define XLCFG_MEMORY_MAX_MIB (16LL * 1024 * 1024)
 #define XLCFG_MAX_KEY        64
 
 /* Xen's default HVM firmware, which needs no key in xl.cfg. */

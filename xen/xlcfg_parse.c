@@ -30,7 +30,7 @@ static int read_identity(struct reader *rd)
         }
 
         long long memory = 0, maxmem = 0;
-        const long long mem_max = 16LL * 1024 * 1024; /* MiB: 16 TiB */
+        const long long mem_max = XLCFG_MEMORY_MAX_MIB;
         if ((r = rd_get_number(rd, "memory", 1, mem_max, &memory)) < 0)
                 return r;
         if (r == 0)
