@@ -405,10 +405,23 @@ int cgroup_guest_destroy(struct cgroup *cg, struct lv_error **err)
         if (fz && access(fz, F_OK) == 0)
                 (void)cg_write(fz, "freezer.state", "THAWED", NULL);
 
+        /* cgroup.kill waits for an RCU grace period (~10 ms). A guest in
+         * its own PID namespace is usually empty by now (its init was
+         * reaped, the kernel killed the rest): kill only when a process
+         * is still listed, e.g. one moved in from outside. */
         const char *v2 = cgroup_guest_dir(cg, "");
         bool killed = false;
-        if (v2 && cg_has(v2, "cgroup.kill"))
-                killed = cg_write(v2, "cgroup.kill", "1", NULL) == 0;
+        if (v2 && cg_has(v2, "cgroup.kill")) {
+                _cleanup_free_ pid_t *left = NULL;
+                size_t n_left = 0;
+                struct lv_error *e = NULL;
+                if (read_pids(v2, &left, &n_left, &e) < 0) {
+                        lv_error_free(e);
+                        n_left = 1; /* unknown: kill as if populated */
+                }
+                if (n_left > 0)
+                        killed = cg_write(v2, "cgroup.kill", "1", NULL) == 0;
+        }
 
         int ret = 0;
         for (int pass = 0; pass < 3; pass++) {
