@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The cloned child: the only code that runs inside the container's new
- * namespaces before init. It waits for the supervisor to finish the
- * outside set-up (id maps, cgroups, network), builds the filesystem tree,
- * takes the console, drops privileges and execs init as PID 1. Any error
- * is sent back to the supervisor (errno + message) before _exit. */
+ * namespaces before init. It builds the filesystem tree while the
+ * supervisor finishes the outside set-up (id maps first, then cgroups
+ * and network, each waited for where needed), takes the console, drops
+ * privileges and execs init as PID 1. Any error is sent back to the
+ * supervisor (errno + message) before _exit. */
 #include "lxc/lxc.h"
 
 #include <grp.h>
@@ -102,23 +103,33 @@ static int container_setup(const struct lxc_child *c, struct lv_error **err)
         const struct domain_def *def = c->def;
         int r;
 
-        /* Inside a new user namespace the process starts unmapped: become
-         * the container's root now that the maps are written. */
+        /* Inside a new user namespace the process starts unmapped: wait
+         * for the maps, then become the container's root. */
         if (c->userns) {
+                if ((r = lxc_sync_wait(c->sync_fd, LXC_SYNC_MAPPED)) < 0)
+                        return lv_error_set(err, -r, "waiting for the id maps");
                 if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
                         return lv_error_set(err, errno, "becoming root of the user namespace");
                 if (setgroups(0, NULL) < 0)
                         return lv_error_set(err, errno, "clearing supplementary groups");
         }
-        /* The cgroup namespace starts here, after the supervisor moved us
-         * into the guest's cgroup: the guest sees that cgroup as its root. */
-        if (unshare(CLONE_NEWCGROUP) < 0)
-                return lv_error_set(err, errno, "creating the cgroup namespace");
         if (sethostname(def->name, strlen(def->name)) < 0)
                 return lv_error_set(err, errno, "setting the hostname '%s'", def->name);
         if ((r = loopback_up(err)) < 0)
                 return r;
-        if ((r = lxc_mounts_setup(c, err)) < 0)
+        /* The filesystem tree is built while the supervisor moves us into
+         * the guest's cgroups (an RCU grace period) and sets up the
+         * network: GO says both are done. */
+        enum cgroup_mode cg_mode;
+        if ((r = lxc_mounts_setup(c, &cg_mode, err)) < 0)
+                return r;
+        if ((r = lxc_sync_wait(c->sync_fd, LXC_SYNC_GO)) < 0)
+                return lv_error_set(err, -r, "waiting for the cgroups and the network");
+        /* The cgroup namespace starts here, after the supervisor moved us
+         * into the guest's cgroup: the guest sees that cgroup as its root. */
+        if (unshare(CLONE_NEWCGROUP) < 0)
+                return lv_error_set(err, errno, "creating the cgroup namespace");
+        if ((r = lxc_mounts_finish(c, cg_mode, err)) < 0)
                 return r;
         if ((r = take_console(c->console_fd, err)) < 0)
                 return r;
@@ -172,8 +183,6 @@ void lxc_container_main(const struct lxc_child *c)
          * dup'ed onto 0-2 by then; dup2 clears close-on-exec). */
         (void)close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
 
-        if (lxc_sync_wait_go(c->sync_fd) < 0)
-                _exit(1);
         struct lv_error *err = NULL;
         (void)container_setup(c, &err);
         lxc_sync_send_error(c->sync_fd, err);

@@ -278,16 +278,21 @@ static int lxc_start(struct lv_guest *g, struct lv_error **err)
         close(TAKE_FD(child_fd)); /* the child keeps its end */
         fault_point("lxc-after-clone");
 
-        /* The outside set-up, while the child waits. */
-        if (userns && (r = lxc_idmap_write((pid_t)pid, def, err)) < 0)
-                return r;
+        /* The outside set-up. With a user namespace the child waits for
+         * its id maps; it builds its filesystem tree while the cgroup
+         * attach and the network set-up run, and waits for GO before it
+         * needs them (cgroup namespace, exec). If the child failed
+         * meanwhile, its error is the cause worth reporting. */
+        if (userns && ((r = lxc_idmap_write((pid_t)pid, def, err)) < 0 ||
+                       (r = lxc_sync_send(parent_fd, LXC_SYNC_MAPPED, err)) < 0))
+                return lxc_sync_child_error(parent_fd, r, err);
         if ((r = cgroup_guest_attach(lg->cg, (pid_t)pid, err)) < 0)
-                return r;
+                return lxc_sync_child_error(parent_fd, r, err);
         if ((r = lxc_network_setup(g, (pid_t)pid, err)) < 0)
-                return r;
+                return lxc_sync_child_error(parent_fd, r, err);
         fault_point("lxc-after-network");
-        if ((r = lxc_sync_send_go(parent_fd, err)) < 0)
-                return r;
+        if ((r = lxc_sync_send(parent_fd, LXC_SYNC_GO, err)) < 0)
+                return lxc_sync_child_error(parent_fd, r, err);
         if ((r = lxc_sync_wait_exec(parent_fd, LXC_START_TIMEOUT_MS, err)) < 0)
                 return r;
         log_info("container init %ld exec'd (%s)", pid, def->os.init ? def->os.init : "/sbin/init");

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "conf/domain.h"
+#include "supervisor/cgroup.h"
 #include "util/error.h"
 
 /* ---- what the child gets ---- */
@@ -34,12 +35,17 @@ _noreturn_ void lxc_container_main(const struct lxc_child *c);
 
 /* ---- sync.c: parent <-> child messages over the socketpair ---- */
 
-enum lxc_sync_type { LXC_SYNC_GO = 1, LXC_SYNC_ERROR = 2 };
+enum lxc_sync_type { LXC_SYNC_GO = 1, LXC_SYNC_ERROR = 2, LXC_SYNC_MAPPED = 3 };
 
-/* Parent: let the child continue. */
-int lxc_sync_send_go(int fd, struct lv_error **err);
-/* Child: wait for GO; -EPIPE when the parent went away. */
-int lxc_sync_wait_go(int fd);
+/* Parent: let the child continue: MAPPED once the id maps are written
+ * (only with a user namespace), GO once cgroups and network are set up. */
+int lxc_sync_send(int fd, enum lxc_sync_type type, struct lv_error **err);
+/* Child: wait for that message; -EPIPE when the parent went away. */
+int lxc_sync_wait(int fd, enum lxc_sync_type type);
+/* Parent, after its own step failed: if the child already reported an
+ * error (it runs in parallel), replace *err with the child's (the cause)
+ * and return its negative code; else return r unchanged. */
+int lxc_sync_child_error(int fd, int r, struct lv_error **err);
 /* Child: report an error (errno code + message) to the parent. */
 void lxc_sync_send_error(int fd, const struct lv_error *e);
 /* Parent: wait until the child exec'd (the CLOEXEC socket closes: 0) or
@@ -51,7 +57,11 @@ int lxc_sync_wait_exec(int fd, int timeout_ms, struct lv_error **err);
 
 /* Private propagation, root bind, other <filesystem>s, /dev, pivot_root,
  * /proc and /sys. On return the process runs in the new root. */
-int lxc_mounts_setup(const struct lxc_child *c, struct lv_error **err);
+int lxc_mounts_setup(const struct lxc_child *c, enum cgroup_mode *ret_cg_mode,
+                     struct lv_error **err);
+/* In the new root, once in the guest's cgroups and cgroup namespace: the
+ * cgroup mounts, then a read-only root. */
+int lxc_mounts_finish(const struct lxc_child *c, enum cgroup_mode cg_mode, struct lv_error **err);
 
 /* ---- devices.c ---- */
 

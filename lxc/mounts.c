@@ -234,13 +234,10 @@ static int mount_sys(const char *root, struct lv_error **err)
  * is in its cgroup namespace already): cgroup2 on a unified host; on a
  * legacy or hybrid host a tmpfs with each v1 hierarchy (and the cgroup2
  * tree at unified/), as systemd and libvirt lay it out. */
-static int mount_cgroups(const char *root, struct lv_error **err)
+static int mount_cgroups(const char *root, enum cgroup_mode mode, struct lv_error **err)
 {
         const unsigned long ro = MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY;
-        enum cgroup_mode mode;
-        int r = cgroup_detect_mode(&mode, err);
-        if (r < 0)
-                return r;
+        int r;
         _cleanup_free_ char *base = xasprintf("%s/sys/fs/cgroup", root);
         if (access(base, F_OK) < 0)
                 return 0; /* a kernel without cgroups in sysfs */
@@ -295,10 +292,14 @@ static int mount_cgroups(const char *root, struct lv_error **err)
         return remount_ro(base, "/sys/fs/cgroup", err);
 }
 
-int lxc_mounts_setup(const struct lxc_child *c, struct lv_error **err)
+int lxc_mounts_setup(const struct lxc_child *c, enum cgroup_mode *ret_cg_mode,
+                     struct lv_error **err)
 {
         const char *root = c->rootfs;
-        int r;
+        /* The host's cgroup layout, seen while its /sys is still here. */
+        int r = cgroup_detect_mode(ret_cg_mode, err);
+        if (r < 0)
+                return r;
         /* Nothing done here may propagate back to the host. */
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 return lv_error_set(err, errno, "making mounts private");
@@ -317,8 +318,7 @@ int lxc_mounts_setup(const struct lxc_child *c, struct lv_error **err)
         _cleanup_free_ char *dev = xasprintf("%s/dev", root);
         if ((r = lxc_devices_populate(c, dev, err)) < 0)
                 return lv_error_prefix(err, "setting up /dev");
-        if ((r = mount_proc(root, err)) < 0 || (r = mount_sys(root, err)) < 0 ||
-            (r = mount_cgroups(root, err)) < 0)
+        if ((r = mount_proc(root, err)) < 0 || (r = mount_sys(root, err)) < 0)
                 return r;
 
         /* pivot_root(".", ".") stacks the old root under the new one; the
@@ -333,6 +333,16 @@ int lxc_mounts_setup(const struct lxc_child *c, struct lv_error **err)
                 return lv_error_set(err, errno, "detaching the old root");
         if (chdir("/") < 0)
                 return lv_error_set(err, errno, "entering '/'");
+        return 0;
+}
+
+/* After the cgroup attach and unshare(CLONE_NEWCGROUP): the cgroup
+ * mounts show the guest's cgroup as their root. */
+int lxc_mounts_finish(const struct lxc_child *c, enum cgroup_mode cg_mode, struct lv_error **err)
+{
+        int r;
+        if ((r = mount_cgroups("", cg_mode, err)) < 0)
+                return r;
         if (c->root_readonly && (r = remount_ro("/", "/", err)) < 0)
                 return r;
         return 0;

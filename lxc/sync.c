@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Messages between the supervisor and the container's child process over
- * a SOCK_SEQPACKET socketpair: the parent sends GO once cgroups, idmap and
- * network are in place; the child either execs init (its CLOEXEC end
- * closes: the parent reads end-of-file) or sends ERROR with errno and
- * message. */
+ * a SOCK_SEQPACKET socketpair: the parent sends MAPPED once the id maps
+ * are written (user namespace only) and GO once cgroups and network are in
+ * place; the child builds its filesystem tree meanwhile and waits for GO
+ * only before it needs them. It either execs init (its CLOEXEC end closes:
+ * the parent reads end-of-file) or sends ERROR with errno and message. */
 #include "lxc/lxc.h"
 
 #include <poll.h>
@@ -18,15 +19,15 @@ struct lxc_sync_msg {
         char message[LXC_SYNC_MSG_MAX];
 };
 
-int lxc_sync_send_go(int fd, struct lv_error **err)
+int lxc_sync_send(int fd, enum lxc_sync_type type, struct lv_error **err)
 {
-        struct lxc_sync_msg m = {.type = LXC_SYNC_GO};
+        struct lxc_sync_msg m = {.type = type};
         if (send(fd, &m, sizeof m, MSG_NOSIGNAL) < 0)
                 return lv_error_set(err, errno, "telling the container process to continue");
         return 0;
 }
 
-int lxc_sync_wait_go(int fd)
+int lxc_sync_wait(int fd, enum lxc_sync_type type)
 {
         struct lxc_sync_msg m;
         for (;;) {
@@ -35,10 +36,28 @@ int lxc_sync_wait_go(int fd)
                         continue;
                 if (n < 0)
                         return -errno;
-                if (n == 0 || m.type != LXC_SYNC_GO)
+                if (n == 0 || m.type != (int32_t)type)
                         return -EPIPE;
                 return 0;
         }
+}
+
+int lxc_sync_child_error(int fd, int r, struct lv_error **err)
+{
+        struct lxc_sync_msg m;
+        ssize_t n;
+        do
+                n = recv(fd, &m, sizeof m, MSG_DONTWAIT);
+        while (n < 0 && errno == EINTR);
+        if (n != (ssize_t)sizeof m || m.type != LXC_SYNC_ERROR)
+                return r;
+        m.message[sizeof m.message - 1] = '\0';
+        int code = m.code > 0 ? m.code : EIO;
+        if (err) {
+                lv_error_free(*err);
+                *err = NULL;
+        }
+        return lv_error_setf(err, code, "%s", m.message);
 }
 
 void lxc_sync_send_error(int fd, const struct lv_error *e)
