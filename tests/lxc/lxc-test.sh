@@ -396,7 +396,7 @@ pids)
         assert_clean
         ;;
 freeze)
-        write_xml "$TMP/c.xml" "$NAME" 'i=0; while true; do i=$((i+1)); echo $i > /out/counter; sleep 0.05; done'
+        write_xml "$TMP/c.xml" "$NAME" 'i=0; while true; do i=$((i+1)); echo $i > /out/counter.new; mv /out/counter.new /out/counter; sleep 0.05; done'
         start "$TMP/c.xml"
         for ((t = 0; t < 300; t++)); do [ "$(cat "$OUT/counter" 2>/dev/null || echo 0)" -ge 3 ] && break; sleep 0.1; done
         check "the counter runs" test "$(cat "$OUT/counter")" -ge 3
