@@ -96,8 +96,8 @@ void cookie_set_lockstate(struct cookie *c, const char *driver, const char *stat
         c->mandatory |= COOKIE_FEATURE_BIT(COOKIE_FEATURE_LOCKSTATE);
 }
 
-void cookie_set_graphics(struct cookie *c, enum domain_graphics_type type, int port,
-                         int tls_port, const char *listen, const char *tls_subject)
+void cookie_set_graphics(struct cookie *c, enum domain_graphics_type type, int port, int tls_port,
+                         const char *listen, const char *tls_subject)
 {
         cookie_graphics_free(c->graphics);
         c->graphics = xcalloc(1, sizeof(*c->graphics));
@@ -116,6 +116,5 @@ int cookie_check_host(const struct cookie *c, const unsigned char local_hostuuid
         char s[37];
         domain_uuid_format(local_hostuuid, s);
         return lv_error_setf(err, LV_ERR_STATE,
-                             "cannot migrate guest '%s' to the same host (UUID %s)",
-                             guest_name, s);
+                             "cannot migrate guest '%s' to the same host (UUID %s)", guest_name, s);
 }

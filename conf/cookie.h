@@ -55,9 +55,9 @@ int cookie_graphics_type_from_string(const char *s);
 
 #define COOKIE_FEATURE_BIT(f) (1u << (f))
 /* What a litevirt supervisor understands when a peer marks it mandatory. */
-#define COOKIE_FEATURES_LITEVIRT                                               \
-        (COOKIE_FEATURE_BIT(COOKIE_FEATURE_GRAPHICS) |                         \
-         COOKIE_FEATURE_BIT(COOKIE_FEATURE_LOCKSTATE) |                        \
+#define COOKIE_FEATURES_LITEVIRT                                                                   \
+        (COOKIE_FEATURE_BIT(COOKIE_FEATURE_GRAPHICS) |                                             \
+         COOKIE_FEATURE_BIT(COOKIE_FEATURE_LOCKSTATE) |                                            \
          COOKIE_FEATURE_BIT(COOKIE_FEATURE_STATISTICS))
 /* Every feature name libvirt defines (for reading libvirt's vectors). */
 #define COOKIE_FEATURES_ALL ((1u << COOKIE_FEATURE_LAST) - 1)
@@ -128,8 +128,8 @@ static inline void cookie_freep(struct cookie **c)
  * not run the guest. */
 void cookie_set_lockstate(struct cookie *c, const char *driver, const char *state);
 /* Set graphics (copies strings). */
-void cookie_set_graphics(struct cookie *c, enum domain_graphics_type type, int port,
-                         int tls_port, const char *listen, const char *tls_subject);
+void cookie_set_graphics(struct cookie *c, enum domain_graphics_type type, int port, int tls_port,
+                         const char *listen, const char *tls_subject);
 
 /* ---- format (cookie_format.c, no libxml2) ---- */
 
@@ -153,5 +153,5 @@ int cookie_check_host(const struct cookie *c, const unsigned char local_hostuuid
  * hostile (DTD, entities) or inconsistent input is refused with a message
  * naming the line and element; *ret is untouched on failure. */
 int cookie_parse_string(const char *xml, size_t len, const char *expected_name,
-                        const unsigned char *expected_uuid, unsigned accept,
-                        struct cookie **ret, struct lv_error **err);
+                        const unsigned char *expected_uuid, unsigned accept, struct cookie **ret,
+                        struct lv_error **err);

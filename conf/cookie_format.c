@@ -10,8 +10,8 @@ static void fmt_ull(struct strbuf *sb, const char *elem, unsigned long long v)
 
 static void cookie_format_graphics(struct strbuf *sb, const struct cookie_graphics *g)
 {
-        strbuf_printf(sb, "  <graphics type='%s' port='%d'", cookie_graphics_type_to_string(g->type),
-                      g->port);
+        strbuf_printf(sb, "  <graphics type='%s' port='%d'",
+                      cookie_graphics_type_to_string(g->type), g->port);
         if (g->listen) {
                 strbuf_append(sb, " listen='");
                 strbuf_append_xml(sb, g->listen);

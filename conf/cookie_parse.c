@@ -27,9 +27,9 @@ static int cerr(struct cctx *c, xmlNodePtr node, const char *fmt, ...)
         if (vasprintf(&msg, fmt, ap) < 0)
                 abort();
         va_end(ap);
-        return lv_error_setf(c->err, LV_ERR_PROTOCOL, "migration cookie, line %ld: element '%s': %s",
-                             node ? xmlGetLineNo(node) : 0L, node ? (const char *)node->name : "?",
-                             msg);
+        return lv_error_setf(
+                c->err, LV_ERR_PROTOCOL, "migration cookie, line %ld: element '%s': %s",
+                node ? xmlGetLineNo(node) : 0L, node ? (const char *)node->name : "?", msg);
 }
 
 /* ---- loading, hostile input refused (conf/xml_load.c) ---- */
@@ -42,8 +42,8 @@ static int cookie_load(const char *xml, size_t len, xmlDocPtr *ret, struct lv_er
         _cleanup_free_ char *reason = NULL;
         if (xml_load_untrusted(xml, len, COOKIE_MAX_BYTES, "cookie", ret, &line, &reason) < 0) {
                 if (line > 0)
-                        return lv_error_setf(err, LV_ERR_PROTOCOL,
-                                             "migration cookie, line %d: %s", line, reason);
+                        return lv_error_setf(err, LV_ERR_PROTOCOL, "migration cookie, line %d: %s",
+                                             line, reason);
                 return lv_error_setf(err, LV_ERR_PROTOCOL, "migration cookie: %s", reason);
         }
         return 0;
@@ -255,8 +255,14 @@ struct stat_field {
         size_t set_offset; /* offset of the bool it sets, or 0 */
 };
 
-#define SF(n, k) {#n, k, offsetof(struct cookie_stats, n), 0}
-#define SFS(n, k, s) {#n, k, offsetof(struct cookie_stats, n), offsetof(struct cookie_stats, s)}
+#define SF(n, k)                                                                                   \
+        {                                                                                          \
+#n, k, offsetof(struct cookie_stats, n), 0                                         \
+        }
+#define SFS(n, k, s)                                                                               \
+        {                                                                                          \
+#n, k, offsetof(struct cookie_stats, n), offsetof(struct cookie_stats, s)          \
+        }
 
 static const struct stat_field stat_fields[] = {
         SF(started, STAT_ULL),
@@ -339,8 +345,8 @@ static int parse_statistics(struct cctx *c, xmlNodePtr node, struct cookie_stats
 /* ---- the document ---- */
 
 int cookie_parse_string(const char *xml, size_t len, const char *expected_name,
-                        const unsigned char *expected_uuid, unsigned accept,
-                        struct cookie **ret, struct lv_error **err)
+                        const unsigned char *expected_uuid, unsigned accept, struct cookie **ret,
+                        struct lv_error **err)
 {
         _cleanup_(xml_doc_freep) xmlDocPtr doc = NULL;
         int r = cookie_load(xml, len, &doc, err);

@@ -63,19 +63,35 @@ enum jtable {
 
 struct jfield {
         char name[24];
-        uint8_t kind;  /* enum jkind */
-        uint8_t sub;   /* enum jtable (J_STRUCT, J_ARRAY) */
+        uint8_t kind; /* enum jkind */
+        uint8_t sub;  /* enum jtable (J_STRUCT, J_ARRAY) */
         uint16_t off;
         uint16_t count_off;
         uint16_t size; /* element size (J_ARRAY), capacity (J_INTS), enum bound (J_INT) */
 };
 
-#define JEND {"", 0, 0, 0, 0, 0}
-#define F(T, kind, m) {#m, kind, JT_NONE, offsetof(struct T, m), 0, 0}
+#define JEND                                                                                       \
+        {                                                                                          \
+                "", 0, 0, 0, 0, 0                                                                  \
+        }
+#define F(T, kind, m)                                                                              \
+        {                                                                                          \
+#m, kind, JT_NONE, offsetof(struct T, m), 0, 0                                     \
+        }
 /* an enum: 0 <= value < last */
-#define FE(T, m, last) {#m, J_INT, JT_NONE, offsetof(struct T, m), 0, last}
-#define FS(T, m, subt) {#m, J_STRUCT, subt, offsetof(struct T, m), 0, 0}
-#define FA(T, m, n, elem, subt) {#m, J_ARRAY, subt, offsetof(struct T, m), offsetof(struct T, n), sizeof(struct elem)}
+#define FE(T, m, last)                                                                             \
+        {                                                                                          \
+#m, J_INT, JT_NONE, offsetof(struct T, m), 0, last                                 \
+        }
+#define FS(T, m, subt)                                                                             \
+        {                                                                                          \
+#m, J_STRUCT, subt, offsetof(struct T, m), 0, 0                                    \
+        }
+#define FA(T, m, n, elem, subt)                                                                    \
+        {                                                                                          \
+#m, J_ARRAY, subt, offsetof(struct T, m), offsetof(struct T, n),                   \
+                        sizeof(struct elem)                                                        \
+        }
 
 /* Array and string sizes a definition can have (the XML is at most
  * DOMAIN_XML_MAX_BYTES): a bound against a hostile stream. */
@@ -162,12 +178,9 @@ static const struct jfield j_ip[] = {
 };
 
 static const struct jfield j_route[] = {
-        F(domain_route, J_STR, family),
-        F(domain_route, J_STR, address),
-        F(domain_route, J_INT, prefix),
-        F(domain_route, J_STR, gateway),
-        F(domain_route, J_INT, metric),
-        JEND,
+        F(domain_route, J_STR, family), F(domain_route, J_STR, address),
+        F(domain_route, J_INT, prefix), F(domain_route, J_STR, gateway),
+        F(domain_route, J_INT, metric), JEND,
 };
 
 static const struct jfield j_fs[] = {
@@ -265,12 +278,9 @@ static const struct jfield j_input[] = {
 };
 
 static const struct jfield j_video[] = {
-        F(domain_video, J_STR, model),
-        F(domain_video, J_UINT, vram),
-        F(domain_video, J_UINT, heads),
-        FE(domain_video, primary, 3),
-        FS(domain_video, address, JT_ADDRESS),
-        JEND,
+        F(domain_video, J_STR, model),         F(domain_video, J_UINT, vram),
+        F(domain_video, J_UINT, heads),        FE(domain_video, primary, 3),
+        FS(domain_video, address, JT_ADDRESS), JEND,
 };
 
 static const struct jfield j_vcpu[] = {
@@ -335,34 +345,57 @@ static const struct jfield j_def[] = {
 static const struct jfield *jtable(unsigned t)
 {
         switch ((enum jtable)t) {
-        case JT_ENV: return j_env;
-        case JT_IDMAP: return j_idmap;
-        case JT_OS: return j_os;
-        case JT_CAP: return j_cap;
-        case JT_FEATURES: return j_features;
-        case JT_CPUTUNE: return j_cputune;
-        case JT_MEMTUNE: return j_memtune;
-        case JT_BLKIOTUNE: return j_blkiotune;
-        case JT_IP: return j_ip;
-        case JT_ROUTE: return j_route;
-        case JT_FS: return j_fs;
-        case JT_ADDRESS: return j_address;
-        case JT_DISK: return j_disk;
-        case JT_NET: return j_net;
-        case JT_CHR: return j_chr;
-        case JT_LISTEN: return j_listen;
-        case JT_GRAPHICS: return j_graphics;
-        case JT_CONTROLLER: return j_controller;
-        case JT_INPUT: return j_input;
-        case JT_VIDEO: return j_video;
-        case JT_VCPU: return j_vcpu;
-        case JT_DEF: return j_def;
-        case JT_NONE: break;
+        case JT_ENV:
+                return j_env;
+        case JT_IDMAP:
+                return j_idmap;
+        case JT_OS:
+                return j_os;
+        case JT_CAP:
+                return j_cap;
+        case JT_FEATURES:
+                return j_features;
+        case JT_CPUTUNE:
+                return j_cputune;
+        case JT_MEMTUNE:
+                return j_memtune;
+        case JT_BLKIOTUNE:
+                return j_blkiotune;
+        case JT_IP:
+                return j_ip;
+        case JT_ROUTE:
+                return j_route;
+        case JT_FS:
+                return j_fs;
+        case JT_ADDRESS:
+                return j_address;
+        case JT_DISK:
+                return j_disk;
+        case JT_NET:
+                return j_net;
+        case JT_CHR:
+                return j_chr;
+        case JT_LISTEN:
+                return j_listen;
+        case JT_GRAPHICS:
+                return j_graphics;
+        case JT_CONTROLLER:
+                return j_controller;
+        case JT_INPUT:
+                return j_input;
+        case JT_VIDEO:
+                return j_video;
+        case JT_VCPU:
+                return j_vcpu;
+        case JT_DEF:
+                return j_def;
+        case JT_NONE:
+                break;
         }
         return NULL;
 }
 
-#define AT(base, off, T) ((T *)(void *)((char *)(base) + (off)))
+#define AT(base, off, T)  ((T *)(void *)((char *)(base) + (off)))
 #define CAT(base, off, T) ((const T *)(const void *)((const char *)(base) + (off)))
 
 static json_object *struct_to_json(const void *p, const struct jfield *fields)
@@ -416,7 +449,8 @@ static json_object *struct_to_json(const void *p, const struct jfield *fields)
                         int n = *CAT(p, f->count_off, int);
                         v = json_object_new_array();
                         for (int i = 0; i < n && arr; i++)
-                                json_object_array_add(v, struct_to_json(arr + (size_t)i * f->size, jtable(f->sub)));
+                                json_object_array_add(v, struct_to_json(arr + (size_t)i * f->size,
+                                                                        jtable(f->sub)));
                         break;
                 }
                 case J_INTS: {
@@ -529,7 +563,8 @@ static int field_from_json(json_object *v, void *p, const struct jfield *f, cons
         }
         case J_STRUCT: {
                 _cleanup_free_ char *sub = xasprintf("%s%s%s", path, *path ? "." : "", f->name);
-                return struct_from_json(v, AT(p, f->off, char), jtable(f->sub), sub, depth + 1, err);
+                return struct_from_json(v, AT(p, f->off, char), jtable(f->sub), sub, depth + 1,
+                                        err);
         }
         case J_ARRAY: {
                 if (!json_object_is_type(v, json_type_array))
@@ -544,11 +579,10 @@ static int field_from_json(json_object *v, void *p, const struct jfield *f, cons
                 /* counted as filled so far: domain_def_free frees what is there */
                 for (size_t i = 0; i < n; i++) {
                         *AT(p, f->count_off, int) = (int)i + 1;
-                        _cleanup_free_ char *sub = xasprintf("%s%s%s[%zu]", path, *path ? "." : "",
-                                                             f->name, i);
-                        int r = struct_from_json(json_object_array_get_idx(v, i),
-                                                 arr + i * f->size, jtable(f->sub), sub,
-                                                 depth + 1, err);
+                        _cleanup_free_ char *sub =
+                                xasprintf("%s%s%s[%zu]", path, *path ? "." : "", f->name, i);
+                        int r = struct_from_json(json_object_array_get_idx(v, i), arr + i * f->size,
+                                                 jtable(f->sub), sub, depth + 1, err);
                         if (r < 0)
                                 return r;
                 }
@@ -562,7 +596,8 @@ static int field_from_json(json_object *v, void *p, const struct jfield *f, cons
                         return bad(err, path, f->name, "too many entries");
                 int *arr = AT(p, f->off, int);
                 for (size_t i = 0; i < n; i++) {
-                        if (int_get(json_object_array_get_idx(v, i), 0, (long long)f->size - 1, &x) < 0)
+                        if (int_get(json_object_array_get_idx(v, i), 0, (long long)f->size - 1,
+                                    &x) < 0)
                                 return bad(err, path, f->name, "entry not an int");
                         arr[i] = (int)x;
                 }
@@ -581,7 +616,8 @@ static int struct_from_json(json_object *o, void *p, const struct jfield *fields
         if (!json_object_is_type(o, json_type_object))
                 return lv_error_setf(err, EINVAL, "domain JSON: '%s': not an object",
                                      *path ? path : "(top)");
-        json_object_object_foreach(o, key, val) {
+        json_object_object_foreach(o, key, val)
+        {
                 const struct jfield *f = fields;
                 while (f->name[0] && !streq(f->name, key))
                         f++;

@@ -35,12 +35,9 @@ void host_identity_clear(struct host_identity *id)
  * caught by the pattern checks below and need no entry. */
 static const char *const bogus_uuids[] = {
         "03000200-0400-0500-0006-000700080009", /* 00020003... read little-endian */
-        "00020003-0004-0005-0006-000700080009",
-        "07090201-0103-0301-0807-060504030201",
-        "11111111-2222-3333-4444-555555555555",
-        "dc698397-fa54-4cf2-82c8-b1b5307a6a7f",
-        "8e275844-178f-44a8-aceb-a7d7e5178c63",
-        "890e2d14-cacd-45d1-ae66-bc80e8bfeb0f",
+        "00020003-0004-0005-0006-000700080009", "07090201-0103-0301-0807-060504030201",
+        "11111111-2222-3333-4444-555555555555", "dc698397-fa54-4cf2-82c8-b1b5307a6a7f",
+        "8e275844-178f-44a8-aceb-a7d7e5178c63", "890e2d14-cacd-45d1-ae66-bc80e8bfeb0f",
 };
 
 bool hostid_uuid_is_bogus(const unsigned char u[16])
@@ -89,8 +86,7 @@ int hostid_machine_id_parse(const char *text, unsigned char out[16])
 
 /* Read one automatic source; returns 0 with out set, or a negative value
  * with a reason appended to why. */
-static int hostid_read(const char *path, bool machine_id, unsigned char out[16],
-                       struct strbuf *why)
+static int hostid_read(const char *path, bool machine_id, unsigned char out[16], struct strbuf *why)
 {
         _cleanup_error_ struct lv_error *e = NULL;
         _cleanup_free_ char *data = NULL;
@@ -151,8 +147,8 @@ int hostid_resolve(const char *configured_uuid, const char *configured_hostname,
                 source = HOSTID_SOURCE_CONFIG;
         } else {
                 _cleanup_strbuf_ struct strbuf why = {0};
-                const char *mid = paths && paths->machine_id ? paths->machine_id
-                                                              : "/etc/machine-id";
+                const char *mid =
+                        paths && paths->machine_id ? paths->machine_id : "/etc/machine-id";
                 const char *const smbios_default[] = {
                         "/sys/class/dmi/id/product_uuid",
                         "/sys/devices/virtual/dmi/id/product_uuid",

@@ -15,8 +15,7 @@ struct cookie;
 struct conf_xml_ops {
         int (*domain_parse_string)(const char *xml, size_t len, const char *filename,
                                    struct domain_def **ret, struct lv_error **err);
-        int (*domain_parse_file)(const char *path, struct domain_def **ret,
-                                 struct lv_error **err);
+        int (*domain_parse_file)(const char *path, struct domain_def **ret, struct lv_error **err);
         /* Extended by later parsers (migration cookie, ...). New members are
          * added at the end. */
         /* Migration cookie (conf/cookie.h). */

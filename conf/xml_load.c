@@ -45,9 +45,9 @@ int xml_load_untrusted(const char *xml, size_t len, size_t max, const char *name
                        xmlDocPtr *ret_doc, int *ret_line, char **ret_reason)
 {
         if (len > max)
-                return refuse(0, xasprintf("document is %zu bytes, more than the limit of %zu",
-                                           len, max),
-                              ret_line, ret_reason);
+                return refuse(
+                        0, xasprintf("document is %zu bytes, more than the limit of %zu", len, max),
+                        ret_line, ret_reason);
         if (memchr(xml, '\0', len))
                 return refuse(0, xstrdup("document contains a NUL byte"), ret_line, ret_reason);
 

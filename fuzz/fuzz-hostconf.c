@@ -31,11 +31,11 @@ static char *dump(const struct host_conf *c)
         if (c->has_host_uuid)
                 domain_uuid_format(c->host_uuid, u);
         strbuf_printf(&b, "%d|%s|%s|%d-%d|%d-%d|%d-%d|%s|%s|%s|%s|%u", c->has_host_uuid, u,
-                      c->hostname ?: "(null)", c->vnc_port_min, c->vnc_port_max,
-                      c->spice_port_min, c->spice_port_max, c->migration_port_min,
-                      c->migration_port_max, c->migration_address ?: "(null)",
-                      c->cgroup_parent ?: "(null)", c->lockspace_dir ?: "(null)",
-                      c->socket_group ?: "(null)", c->shutdown_timeout);
+                      c->hostname ?: "(null)", c->vnc_port_min, c->vnc_port_max, c->spice_port_min,
+                      c->spice_port_max, c->migration_port_min, c->migration_port_max,
+                      c->migration_address ?: "(null)", c->cgroup_parent ?: "(null)",
+                      c->lockspace_dir ?: "(null)", c->socket_group ?: "(null)",
+                      c->shutdown_timeout);
         return strbuf_steal(&b);
 }
 

@@ -796,7 +796,8 @@ static int qemu_setmem(struct lv_guest *g, unsigned long long kib, struct lv_err
                                      g->name);
         struct json_object *args = json_object_new_object();
         json_object_object_add(args, "value", json_object_new_int64((int64_t)(kib * 1024)));
-        return qmp_call(qg->qmp, "balloon", args, QEMU_CMD_TIMEOUT_MS, NULL, err); /* consumes args */
+        return qmp_call(qg->qmp, "balloon", args, QEMU_CMD_TIMEOUT_MS, NULL,
+                        err); /* consumes args */
 }
 
 static void add_u64(struct json_object *out, const char *key, long long v)

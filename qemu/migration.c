@@ -71,7 +71,8 @@ static int mig_wait_for(struct qmp *q, struct mig_wait *w, bool (*cond)(const st
         while (!cond(w)) {
                 long long left = deadline - now_ms();
                 if (left <= 0)
-                        return lv_error_setf(err, ETIMEDOUT, "migration did not finish in time "
+                        return lv_error_setf(err, ETIMEDOUT,
+                                             "migration did not finish in time "
                                              "(last status '%s')",
                                              w->status);
                 if (w->use_loop && w->g->loop) {
@@ -83,7 +84,8 @@ static int mig_wait_for(struct qmp *q, struct mig_wait *w, bool (*cond)(const st
                         if (n < 0 && n != -EINTR)
                                 return lv_error_set(err, -n, "event loop");
                         if (!mig_qmp_alive(w->g, q))
-                                return lv_error_setf(err, ECONNRESET, "QEMU ended during the "
+                                return lv_error_setf(err, ECONNRESET,
+                                                     "QEMU ended during the "
                                                      "migration (last status '%s')",
                                                      w->status);
                         continue;
@@ -110,10 +112,11 @@ static bool cond_done(const struct mig_wait *w)
 
 static int caps_set(struct qmp *q, bool pause_before_switchover, struct lv_error **err)
 {
-        const char *args = pause_before_switchover
-                                   ? "{\"capabilities\":[{\"capability\":\"events\",\"state\":true},"
-                                     "{\"capability\":\"pause-before-switchover\",\"state\":true}]}"
-                                   : "{\"capabilities\":[{\"capability\":\"events\",\"state\":true}]}";
+        const char *args =
+                pause_before_switchover
+                        ? "{\"capabilities\":[{\"capability\":\"events\",\"state\":true},"
+                          "{\"capability\":\"pause-before-switchover\",\"state\":true}]}"
+                        : "{\"capabilities\":[{\"capability\":\"events\",\"state\":true}]}";
         return qmp_call_json(q, "migrate-set-capabilities", args, MIG_CMD_TIMEOUT_MS, NULL, err);
 }
 
@@ -267,9 +270,8 @@ static int qemu_incoming_setup(struct lv_guest *g, const char *hostname, char **
                 json_object_object_add(a, "uri", json_object_new_string(listen));
                 r = qmp_call(q, "migrate-incoming", a, MIG_CMD_TIMEOUT_MS, NULL, err);
                 if (r >= 0)
-                        *ret_uri = xasprintf("tcp:%s%s%s:%d", v6 ? "[" : "",
-                                             addr ? addr : hostname, v6 ? "]" : "",
-                                             incoming_port.port);
+                        *ret_uri = xasprintf("tcp:%s%s%s:%d", v6 ? "[" : "", addr ? addr : hostname,
+                                             v6 ? "]" : "", incoming_port.port);
         }
         host_conf_clear(&hc);
         if (r < 0)
@@ -303,19 +305,23 @@ int qemu_migration_incoming_listen(struct lv_guest *g, int *ret_fd, char **ret_u
                         sa.v6.sin6_port = htons((uint16_t)incoming_port.port);
                         len = sizeof(sa.v6);
                         if (inet_pton(AF_INET6, addr, &sa.v6.sin6_addr) != 1)
-                                r = lv_error_setf(err, EINVAL, "migration_address '%s' is not "
-                                                  "an address", addr);
+                                r = lv_error_setf(err, EINVAL,
+                                                  "migration_address '%s' is not "
+                                                  "an address",
+                                                  addr);
                 } else {
                         sa.v4.sin_family = AF_INET;
                         sa.v4.sin_port = htons((uint16_t)incoming_port.port);
                         len = sizeof(sa.v4);
                         if (addr && inet_pton(AF_INET, addr, &sa.v4.sin_addr) != 1)
-                                r = lv_error_setf(err, EINVAL, "migration_address '%s' is not "
-                                                  "an address", addr);
+                                r = lv_error_setf(err, EINVAL,
+                                                  "migration_address '%s' is not "
+                                                  "an address",
+                                                  addr);
                 }
                 int one = 1;
-                if (r >= 0 && (fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC,
-                                           0)) < 0)
+                if (r >= 0 &&
+                    (fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
                         r = lv_error_set(err, errno, "migration socket");
                 if (r >= 0)
                         (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));

@@ -158,9 +158,9 @@ int qemu_reattach(struct lv_guest *g, struct lv_error **err)
         bool off = streq(status, "shutdown");
         bool paused = streq(status, "paused");
         /* a start that its supervisor did not finish: finish it */
-        if (streq(status, "prelaunch") && ((r = qemu_set_passwords(g, qg, err)) < 0 ||
-                                           (r = qmp_call(qg->qmp, "cont", NULL, QEMU_CMD_TIMEOUT_MS,
-                                                         NULL, err)) < 0))
+        if (streq(status, "prelaunch") &&
+            ((r = qemu_set_passwords(g, qg, err)) < 0 ||
+             (r = qmp_call(qg->qmp, "cont", NULL, QEMU_CMD_TIMEOUT_MS, NULL, err)) < 0))
                 return r;
         log_info("reattached to QEMU %d (status %s)", (int)pid, status);
         json_object_put(st);

@@ -3,7 +3,7 @@
 # Only packages that are missing are installed; apt-get update runs first.
 set -eu
 
-BUILD="meson ninja-build pkg-config gcc clang libclang-rt-14-dev llvm
+BUILD="meson ninja-build pkg-config gcc clang clang-format libclang-rt-14-dev llvm
  libxml2-dev libjson-c-dev libcap-ng-dev libseccomp-dev libnl-3-dev
  libnl-route-3-dev libcmocka-dev"
 RUNTIME="busybox-static iproute2 cpio gzip socat util-linux procps kmod"

@@ -70,8 +70,9 @@ static int params_check(struct control_client *cl, const struct varlink_call *ca
                 const struct param_spec *s = spec;
                 while (s && s->name && !streq(s->name, key))
                         s++;
-                if (!s || !s->name || (!json_object_is_type(val, s->type) &&
-                                       !json_object_is_type(val, json_type_null))) {
+                if (!s || !s->name ||
+                    (!json_object_is_type(val, s->type) &&
+                     !json_object_is_type(val, json_type_null))) {
                         int r = invalid_parameter(cl, key);
                         return r < 0 ? r : 0;
                 }
@@ -126,8 +127,9 @@ static struct json_object *state_json(struct supervisor *sv)
         json_object_object_add(o, "state", json_object_new_string(guest_state_to_id(sv->g.state)));
         json_object_object_add(o, "state_text",
                                json_object_new_string(guest_state_to_string(sv->g.state)));
-        json_object_object_add(o, "reason", json_object_new_string(guest_reason_to_string(
-                                                    sv->g.state, sv->g.state_reason)));
+        json_object_object_add(
+                o, "reason",
+                json_object_new_string(guest_reason_to_string(sv->g.state, sv->g.state_reason)));
         json_object_object_add(o, "state_code",
                                json_object_new_int(guest_state_to_libvirt(sv->g.state)));
         json_object_object_add(o, "reason_code", json_object_new_int(sv->g.state_reason));
@@ -162,7 +164,7 @@ static int reply_result(struct control_client *cl, int r, struct lv_error *e)
 
 static int m_shutdown(struct control_client *cl, const struct varlink_call *call)
 {
-        static const struct param_spec spec[] = { { "timeout", json_type_int }, { NULL, 0 } };
+        static const struct param_spec spec[] = {{"timeout", json_type_int}, {NULL, 0}};
         int r = params_check(cl, call, spec);
         if (r <= 0)
                 return r;
@@ -265,12 +267,10 @@ static int m_stats(struct control_client *cl, const struct varlink_call *call)
 static int m_migrate(struct control_client *cl, const struct varlink_call *call)
 {
         static const struct param_spec spec[] = {
-                { "transport", json_type_string },   { "persistent", json_type_boolean },
-                { "undefinesource", json_type_boolean }, { "timeout", json_type_int },
-                { "live", json_type_boolean },       { "bandwidth", json_type_int },
-                { "tunnelled", json_type_boolean },
-                { NULL, 0 }
-        };
+                {"transport", json_type_string},       {"persistent", json_type_boolean},
+                {"undefinesource", json_type_boolean}, {"timeout", json_type_int},
+                {"live", json_type_boolean},           {"bandwidth", json_type_int},
+                {"tunnelled", json_type_boolean},      {NULL, 0}};
         struct supervisor *sv = control_client_supervisor(cl);
         int r = params_check(cl, call, spec);
         if (r <= 0)
@@ -278,7 +278,7 @@ static int m_migrate(struct control_client *cl, const struct varlink_call *call)
         struct json_object *t = param(call, "transport"), *v;
         if (!t || !*json_object_get_string(t))
                 return invalid_parameter(cl, "transport");
-        struct migration_params p = { .transport = json_object_get_string(t) };
+        struct migration_params p = {.transport = json_object_get_string(t)};
         p.persistent = (v = param(call, "persistent")) && json_object_get_boolean(v);
         p.undefine_source = (v = param(call, "undefinesource")) && json_object_get_boolean(v);
         p.tunnelled = (v = param(call, "tunnelled")) && json_object_get_boolean(v);
@@ -359,7 +359,7 @@ static int m_get_xml(struct control_client *cl, const struct varlink_call *call)
 static int m_console(struct control_client *cl, const struct varlink_call *call)
 {
         struct supervisor *sv = control_client_supervisor(cl);
-        static const struct param_spec spec[] = { { "force", json_type_boolean }, { NULL, 0 } };
+        static const struct param_spec spec[] = {{"force", json_type_boolean}, {NULL, 0}};
         int r = params_check(cl, call, spec);
         if (r <= 0)
                 return r;
@@ -423,7 +423,7 @@ static int m_get_info(struct control_client *cl, const struct varlink_call *call
 
 static int m_get_interface_description(struct control_client *cl, const struct varlink_call *call)
 {
-        static const struct param_spec spec[] = { { "interface", json_type_string }, { NULL, 0 } };
+        static const struct param_spec spec[] = {{"interface", json_type_string}, {NULL, 0}};
         int r = params_check(cl, call, spec);
         if (r <= 0)
                 return r;
@@ -431,7 +431,7 @@ static int m_get_interface_description(struct control_client *cl, const struct v
         if (!i)
                 return invalid_parameter(cl, "interface");
         const char *name = json_object_get_string(i);
-        const char *text = streq(name, IFACE)                  ? control_interface_description
+        const char *text = streq(name, IFACE)                   ? control_interface_description
                            : streq(name, "org.varlink.service") ? service_description
                                                                 : NULL;
         if (!text) {
@@ -452,23 +452,23 @@ static const struct method {
         const char *name;
         int (*fn)(struct control_client *cl, const struct varlink_call *call);
 } methods[] = {
-        { IFACE ".Info", m_info },
-        { IFACE ".State", m_state },
-        { IFACE ".Shutdown", m_shutdown },
-        { IFACE ".Destroy", m_destroy },
-        { IFACE ".Reboot", m_reboot },
-        { IFACE ".Suspend", m_suspend },
-        { IFACE ".Resume", m_resume },
-        { IFACE ".SetMemory", m_set_memory },
-        { IFACE ".Stats", m_stats },
-        { IFACE ".GetXML", m_get_xml },
-        { IFACE ".Migrate", m_migrate },
-        { IFACE ".JobInfo", m_job_info },
-        { IFACE ".JobAbort", m_job_abort },
-        { IFACE ".Console", m_console },
-        { IFACE ".Events", m_events },
-        { "org.varlink.service.GetInfo", m_get_info },
-        { "org.varlink.service.GetInterfaceDescription", m_get_interface_description },
+        {IFACE ".Info", m_info},
+        {IFACE ".State", m_state},
+        {IFACE ".Shutdown", m_shutdown},
+        {IFACE ".Destroy", m_destroy},
+        {IFACE ".Reboot", m_reboot},
+        {IFACE ".Suspend", m_suspend},
+        {IFACE ".Resume", m_resume},
+        {IFACE ".SetMemory", m_set_memory},
+        {IFACE ".Stats", m_stats},
+        {IFACE ".GetXML", m_get_xml},
+        {IFACE ".Migrate", m_migrate},
+        {IFACE ".JobInfo", m_job_info},
+        {IFACE ".JobAbort", m_job_abort},
+        {IFACE ".Console", m_console},
+        {IFACE ".Events", m_events},
+        {"org.varlink.service.GetInfo", m_get_info},
+        {"org.varlink.service.GetInterfaceDescription", m_get_interface_description},
 };
 
 int control_dispatch(struct control_client *cl, const struct varlink_call *call)
@@ -480,7 +480,8 @@ int control_dispatch(struct control_client *cl, const struct varlink_call *call)
             !streq(call->method, IFACE ".JobAbort") && !streq(call->method, IFACE ".State") &&
             !startswith(call->method, "org.varlink.service.")) {
                 _cleanup_error_ struct lv_error *e = NULL;
-                lv_error_setf(&e, LV_ERR_STATE, "guest '%s' is migrating: only JobInfo, "
+                lv_error_setf(&e, LV_ERR_STATE,
+                              "guest '%s' is migrating: only JobInfo, "
                               "JobAbort and State are answered meanwhile",
                               control_client_supervisor(cl)->g.name);
                 return reply_lv_error(cl, e);

@@ -99,8 +99,7 @@ static int read_reply(int fd, size_t max, struct reply *ret, struct lv_error **e
         return 0;
 }
 
-int supervisor_definition_begin(const char *name, struct definition_job *job,
-                                struct lv_error **err)
+int supervisor_definition_begin(const char *name, struct definition_job *job, struct lv_error **err)
 {
         _cleanup_free_ char *path = paths_guest_xml(name);
         if (access(path, F_OK) < 0)

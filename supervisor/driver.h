@@ -81,7 +81,7 @@ struct lv_guest {
                 void *data;
                 void (*free_data)(void *data);
                 const char *what;
-        } *undo;
+        } * undo;
         int n_undo;
 };
 

@@ -179,8 +179,8 @@ int supervisor_guest_reattach(struct supervisor *sv, struct lv_error **err)
                 return r;
         }
         sv->start_time = time(NULL);
-        log_info("guest process %d reattached by the %s driver%s", (int)g->pid,
-                 sv->driver->name, paused ? " (paused)" : "");
+        log_info("guest process %d reattached by the %s driver%s", (int)g->pid, sv->driver->name,
+                 paused ? " (paused)" : "");
         r = supervisor_transition(sv, GUEST_EVENT_STARTED, err);
         if (r >= 0 && paused)
                 r = supervisor_transition(sv, GUEST_EVENT_SUSPEND, err);
@@ -249,8 +249,8 @@ static int on_guest_exit(struct loop_source *s, int pidfd, void *data)
                  sv->shutdown_requested ? " (shutdown requested)" : "");
 
         if (sv->destroy_requested) {
-                guest_end(sv, sv->migrated ? GUEST_EVENT_ENDED_MIGRATED
-                                           : GUEST_EVENT_ENDED_DESTROYED);
+                guest_end(sv,
+                          sv->migrated ? GUEST_EVENT_ENDED_MIGRATED : GUEST_EVENT_ENDED_DESTROYED);
                 return 0;
         }
         if (sv->reboot_requested && !sv->stopping) {

@@ -14,8 +14,7 @@ static void undo_leases(struct lv_guest *g, void *data)
         lock_set_free(TAKE_PTR(sv->leases));
 }
 
-int supervisor_host_identity(struct host_identity *ret, char **ret_lockspace,
-                             struct lv_error **err)
+int supervisor_host_identity(struct host_identity *ret, char **ret_lockspace, struct lv_error **err)
 {
         struct host_conf hc;
         host_conf_init(&hc);

@@ -10,7 +10,7 @@
 #include "util/sha256.h"
 #include "util/strbuf.h"
 
-#define LOCK_RECORD_MAX 4096
+#define LOCK_RECORD_MAX        4096
 #define LOCK_STATE_MAX_ENTRIES 256
 
 enum take_kind { TAKE_FRESH, TAKE_HANDOVER, TAKE_ROLLBACK };
@@ -109,8 +109,7 @@ static int ofd_lock(int fd, short type)
         return 0;
 }
 
-static int lease_refuse(const struct lock_set *s, const struct lock_lease *l,
-                        struct lv_error **err)
+static int lease_refuse(const struct lock_set *s, const struct lock_lease *l, struct lv_error **err)
 {
         struct lease_record rec;
         lease_record_read(s, l, &rec);
@@ -142,8 +141,8 @@ static int lease_take(struct lock_set *s, struct lock_lease *l, enum take_kind k
                       uint64_t expect_gen, struct lv_error **err)
 {
         _cleanup_free_ char *path = lease_file(s, l, "");
-        _cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY,
-                                      0644);
+        _cleanup_close_ int fd =
+                open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644);
         if (fd < 0)
                 return lv_error_set(err, errno, "disk '%s': cannot open lease file '%s'", l->path,
                                     path);
@@ -170,13 +169,12 @@ static int lease_take(struct lock_set *s, struct lock_lease *l, enum take_kind k
                         break;
                 case TAKE_HANDOVER:
                         if (!same_guest || !handover)
-                                r = lv_error_setf(err, EBUSY,
-                                                  "disk '%s': lease was not handed over by guest "
-                                                  "'%s' (record: %s by guest '%s' on host %s)",
-                                                  l->path, s->guest_name,
-                                                  rec.valid ? rec.state : "none",
-                                                  rec.valid ? rec.guest : "-",
-                                                  rec.valid ? rec.host : "-");
+                                r = lv_error_setf(
+                                        err, EBUSY,
+                                        "disk '%s': lease was not handed over by guest "
+                                        "'%s' (record: %s by guest '%s' on host %s)",
+                                        l->path, s->guest_name, rec.valid ? rec.state : "none",
+                                        rec.valid ? rec.guest : "-", rec.valid ? rec.host : "-");
                         else if (rec.generation != expect_gen)
                                 r = lv_error_setf(err, ESTALE,
                                                   "disk '%s': lease changed hands during the "
@@ -317,7 +315,7 @@ int lock_set_new(const char *lockspace, const char *host_uuid, const struct doma
 
 int lock_set_acquire(struct lock_set *s, const char *state, struct lv_error **err)
 {
-        enum take_kind kind = !state                       ? TAKE_FRESH
+        enum take_kind kind = !state                         ? TAKE_FRESH
                               : state == LOCK_STATE_ROLLBACK ? TAKE_ROLLBACK
                                                              : TAKE_HANDOVER;
         _cleanup_free_ char(*hashes)[65] = NULL;
@@ -362,9 +360,9 @@ int lock_set_acquire(struct lock_set *s, const char *state, struct lv_error **er
                          * for this guest. */
                         for (int j = 0; j < i; j++) {
                                 if (kind != TAKE_FRESH && !s->leases[j].shared)
-                                        s->leases[j].generation = kind == TAKE_HANDOVER
-                                                                          ? s->leases[j].generation - 1
-                                                                          : s->leases[j].generation;
+                                        s->leases[j].generation =
+                                                kind == TAKE_HANDOVER ? s->leases[j].generation - 1
+                                                                      : s->leases[j].generation;
                                 lease_drop(s, &s->leases[j],
                                            kind == TAKE_FRESH ? "free" : "handover");
                         }

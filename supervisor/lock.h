@@ -42,17 +42,17 @@
 #include "conf/domain.h"
 #include "util/error.h"
 
-#define LOCK_DRIVER_NAME "litevirt"
+#define LOCK_DRIVER_NAME   "litevirt"
 #define LOCK_SPACE_DEFAULT "/var/lib/litevirt/lockspace"
 /* Pass as state to lock_set_acquire on the migration source's rollback. */
 #define LOCK_STATE_ROLLBACK ((const char *)1)
-#define LOCK_STATE_MAX 16384
+#define LOCK_STATE_MAX      16384
 
 struct lock_lease {
         char *path;    /* canonical disk path */
         char hash[65]; /* sha256 of path */
         bool shared;
-        int fd;        /* lease file with our OFD lock, -1 when not held */
+        int fd; /* lease file with our OFD lock, -1 when not held */
         uint64_t generation;
 };
 

@@ -36,34 +36,35 @@ struct options {
 
 static void usage(FILE *f)
 {
-        fprintf(f, "Usage: litevirt-supervisor [OPTIONS] NAME\n\n"
-                   "Runs guest NAME (defined in $LITEVIRT_GUESTDIR/NAME.xml) and answers its\n"
-                   "control socket $LITEVIRT_RUNDIR/NAME/control.sock. Normally started by\n"
-                   "`lvsh start NAME`.\n\n"
-                   "  --foreground           stay in the foreground, log to stderr too, and\n"
-                   "                         report readiness over $NOTIFY_SOCKET (systemd)\n"
-                   "  --ready-fd N           write \"ok\" or the start error to fd N, then close it\n"
-                   "  --shutdown-timeout S   seconds a graceful shutdown may take (default:\n"
-                   "                         host.conf shutdown_timeout, 300)\n"
-                   "  --config FILE          host configuration (host.conf)\n"
-                   "  --incoming             receive a migrating guest: the migration source\n"
-                   "                         talks on stdin/stdout (no NAME)\n"
-                   "  --debug                log debug messages\n"
-                   "  --version, --help\n");
+        fprintf(f,
+                "Usage: litevirt-supervisor [OPTIONS] NAME\n\n"
+                "Runs guest NAME (defined in $LITEVIRT_GUESTDIR/NAME.xml) and answers its\n"
+                "control socket $LITEVIRT_RUNDIR/NAME/control.sock. Normally started by\n"
+                "`lvsh start NAME`.\n\n"
+                "  --foreground           stay in the foreground, log to stderr too, and\n"
+                "                         report readiness over $NOTIFY_SOCKET (systemd)\n"
+                "  --ready-fd N           write \"ok\" or the start error to fd N, then close it\n"
+                "  --shutdown-timeout S   seconds a graceful shutdown may take (default:\n"
+                "                         host.conf shutdown_timeout, 300)\n"
+                "  --config FILE          host configuration (host.conf)\n"
+                "  --incoming             receive a migrating guest: the migration source\n"
+                "                         talks on stdin/stdout (no NAME)\n"
+                "  --debug                log debug messages\n"
+                "  --version, --help\n");
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
         enum { OPT_READY_FD = 256, OPT_CONFIG, OPT_INCOMING, OPT_TIMEOUT, OPT_DEBUG, OPT_VERSION };
         static const struct option longopts[] = {
-                { "foreground", no_argument, NULL, 'f' },
-                { "ready-fd", required_argument, NULL, OPT_READY_FD },
-                { "config", required_argument, NULL, OPT_CONFIG },
-                { "incoming", no_argument, NULL, OPT_INCOMING },
-                { "shutdown-timeout", required_argument, NULL, OPT_TIMEOUT },
-                { "debug", no_argument, NULL, OPT_DEBUG },
-                { "version", no_argument, NULL, OPT_VERSION },
-                { "help", no_argument, NULL, 'h' },
+                {"foreground", no_argument, NULL, 'f'},
+                {"ready-fd", required_argument, NULL, OPT_READY_FD},
+                {"config", required_argument, NULL, OPT_CONFIG},
+                {"incoming", no_argument, NULL, OPT_INCOMING},
+                {"shutdown-timeout", required_argument, NULL, OPT_TIMEOUT},
+                {"debug", no_argument, NULL, OPT_DEBUG},
+                {"version", no_argument, NULL, OPT_VERSION},
+                {"help", no_argument, NULL, 'h'},
                 {},
         };
         int c;
@@ -77,7 +78,8 @@ static int parse_args(int argc, char **argv, struct options *o)
                         errno = 0;
                         long fd = strtol(optarg, &end, 10);
                         if (*end || errno || fd < 3 || fd > 65535 || fcntl((int)fd, F_GETFD) < 0) {
-                                fprintf(stderr, "error: --ready-fd '%s': not an open file descriptor\n",
+                                fprintf(stderr,
+                                        "error: --ready-fd '%s': not an open file descriptor\n",
                                         optarg);
                                 return -1;
                         }
@@ -86,7 +88,8 @@ static int parse_args(int argc, char **argv, struct options *o)
                         break;
                 case OPT_CONFIG:
                         if (access(optarg, R_OK) < 0) {
-                                fprintf(stderr, "error: --config '%s': %s\n", optarg, strerror(errno));
+                                fprintf(stderr, "error: --config '%s': %s\n", optarg,
+                                        strerror(errno));
                                 return -1;
                         }
                         o->config = optarg;
@@ -101,8 +104,10 @@ static int parse_args(int argc, char **argv, struct options *o)
                         errno = 0;
                         long t = strtol(optarg, &end, 10);
                         if (*end || errno || t <= 0 || t > 24 * 3600) {
-                                fprintf(stderr, "error: --shutdown-timeout '%s': not a number of "
-                                                "seconds (1..86400)\n", optarg);
+                                fprintf(stderr,
+                                        "error: --shutdown-timeout '%s': not a number of "
+                                        "seconds (1..86400)\n",
+                                        optarg);
                                 return -1;
                         }
                         o->shutdown_timeout_usec = (uint64_t)t * 1000000ULL;
@@ -297,8 +302,7 @@ static int supervisor_setup(struct supervisor *sv, const struct options *o, stru
         }
         if ((r = write_pid_file(o->name, err)) < 0 || (r = open_log(o->name, err)) < 0)
                 return r;
-        log_info("supervisor %s (pid %d) starting guest '%s'", LV_VERSION, (int)getpid(),
-                 o->name);
+        log_info("supervisor %s (pid %d) starting guest '%s'", LV_VERSION, (int)getpid(), o->name);
         if (!sv->g.def && (r = supervisor_definition_finish(&job, &sv->g.def, err)) < 0)
                 return r;
         sv->g.name = sv->g.def->name;
@@ -318,12 +322,13 @@ static int supervisor_setup(struct supervisor *sv, const struct options *o, stru
 
 int main(int argc, char **argv)
 {
-        struct options o = { .ready_fd = -1, .shutdown_timeout_usec = SUPERVISOR_SHUTDOWN_TIMEOUT_USEC };
+        struct options o = {.ready_fd = -1,
+                            .shutdown_timeout_usec = SUPERVISOR_SHUTDOWN_TIMEOUT_USEC};
         if (parse_args(argc, argv, &o) < 0)
                 return 2;
         _cleanup_error_ struct lv_error *err = NULL;
         struct supervisor sv = {
-                .g = { .name = o.name, .pidfd = -1, .console_fd = -1 },
+                .g = {.name = o.name, .pidfd = -1, .console_fd = -1},
                 .dir_fd = -1,
                 .ready_fd = o.ready_fd,
                 .foreground = o.foreground,
@@ -393,8 +398,8 @@ int main(int argc, char **argv)
                  * memory) — after the report, off `lvsh start`'s path. */
                 conf_xml_unload();
                 malloc_trim(0);
-                _cleanup_free_ char *st = xasprintf("READY=1\nMAINPID=%d\nSTATUS=Guest '%s' is running",
-                                                    (int)getpid(), o.name);
+                _cleanup_free_ char *st = xasprintf(
+                        "READY=1\nMAINPID=%d\nSTATUS=Guest '%s' is running", (int)getpid(), o.name);
                 notify(&sv, st);
                 r = loop_run(sv.loop);
                 if (r < 0)

@@ -25,7 +25,6 @@
 
 /* ---- the channel: NUL-terminated JSON objects ---- */
 
-
 /* Tunnelled mode: QEMU's stream travels on the channel between the phase
  * messages as frames: {"phase":"data","len":N} followed by N raw bytes,
  * then {"phase":"data-end"}. */
@@ -78,8 +77,7 @@ static int tunnel_frame(struct mchan *c, const char *msg, size_t len, long long 
                 return 0;
         }
         unsigned long n = 0;
-        if (sscanf(msg, "{\"phase\":\"data\",\"len\":%lu}", &n) != 1 || n == 0 ||
-            n > TUNNEL_CHUNK)
+        if (sscanf(msg, "{\"phase\":\"data\",\"len\":%lu}", &n) != 1 || n == 0 || n > TUNNEL_CHUNK)
                 return lv_error_setf(err, LV_ERR_PROTOCOL, "the %s sent a malformed stream frame",
                                      c->peer);
         struct varlink_inbuf *b = &c->buf;
@@ -100,7 +98,8 @@ static int tunnel_frame(struct mchan *c, const char *msg, size_t len, long long 
                 if (m < 0 && errno == EINTR)
                         continue;
                 if (m <= 0)
-                        return lv_error_setf(err, ECONNRESET, "the %s closed the channel "
+                        return lv_error_setf(err, ECONNRESET,
+                                             "the %s closed the channel "
                                              "mid-stream",
                                              c->peer);
                 r = write_all(c->tunnel_fd, chunk, (size_t)m);
@@ -111,8 +110,7 @@ static int tunnel_frame(struct mchan *c, const char *msg, size_t len, long long 
         return 0;
 }
 
-int mchan_recv(struct mchan *c, int timeout_ms, struct json_object **ret,
-                      struct lv_error **err)
+int mchan_recv(struct mchan *c, int timeout_ms, struct json_object **ret, struct lv_error **err)
 {
         long long deadline = migration_now_ms() + timeout_ms;
         for (;;) {
@@ -164,14 +162,12 @@ int mchan_recv(struct mchan *c, int timeout_ms, struct json_object **ret,
                 if (n < 0)
                         return lv_error_set(err, errno, "reading from the %s", c->peer);
                 if (n == 0)
-                        return lv_error_setf(err, ECONNRESET, "the %s closed the channel",
-                                             c->peer);
+                        return lv_error_setf(err, ECONNRESET, "the %s closed the channel", c->peer);
                 varlink_inbuf_commit(&c->buf, (size_t)n);
         }
 }
 
 /* ---- the transport command ---- */
-
 
 int transport_spawn(const char *command, struct transport *t, struct lv_error **err)
 {
@@ -336,7 +332,8 @@ int tunnel_src_drain(struct tunnel_src *t, struct lv_error **err)
                 ;
         t->pid = 0;
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                return lv_error_setf(err, EIO, "forwarding QEMU's stream to the destination "
+                return lv_error_setf(err, EIO,
+                                     "forwarding QEMU's stream to the destination "
                                      "failed");
         return 0;
 }

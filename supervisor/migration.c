@@ -33,7 +33,8 @@
 static const char *jstr(struct json_object *o, const char *key)
 {
         struct json_object *v;
-        if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+        if (!o || !json_object_object_get_ex(o, key, &v) ||
+            !json_object_is_type(v, json_type_string))
                 return NULL;
         return json_object_get_string(v);
 }
@@ -180,7 +181,8 @@ int migration_job_abort(struct supervisor *sv, struct lv_error **err)
         if (job->aborted)
                 return 0;
         if (job->released || streq(job->phase, "finish"))
-                return lv_error_setf(err, LV_ERR_STATE, "guest '%s' is switching over to the "
+                return lv_error_setf(err, LV_ERR_STATE,
+                                     "guest '%s' is switching over to the "
                                      "destination: too late to abort",
                                      sv->g.name);
         job->aborted = true;
@@ -253,7 +255,8 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
                 return lv_error_setf(err, LV_ERR_UNSUPPORTED, "the %s driver cannot migrate guests",
                                      sv->driver->name);
         if (g->state != GUEST_STATE_RUNNING && g->state != GUEST_STATE_PAUSED)
-                return lv_error_setf(err, LV_ERR_STATE, "guest '%s' is %s: only a running guest "
+                return lv_error_setf(err, LV_ERR_STATE,
+                                     "guest '%s' is %s: only a running guest "
                                      "migrates",
                                      g->name, guest_state_to_string(g->state));
         if (!p->transport || !*p->transport)
@@ -283,7 +286,9 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
                 host_identity_clear(&id);
                 return r;
         }
-        struct mchan ch = {.in = t.fd, .out = t.fd, .peer = "destination",
+        struct mchan ch = {.in = t.fd,
+                           .out = t.fd,
+                           .peer = "destination",
                            .buf = {.max = MIGRATION_MESSAGE_MAX}};
         struct source_job job = {.sv = sv, .phase = "prepare", .start_ms = t0};
         current_job = &job;
@@ -313,10 +318,12 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
         struct tunnel_src tun = {.listen_fd = -1};
         _cleanup_free_ char *qemu_uri = NULL;
         if (r >= 0 && p->tunnelled && !streq(uri, "tunnel"))
-                r = lv_error_setf(err, LV_ERR_PROTOCOL, "the destination did not accept a "
+                r = lv_error_setf(err, LV_ERR_PROTOCOL,
+                                  "the destination did not accept a "
                                   "tunnelled stream");
         else if (r >= 0 && !p->tunnelled && !uri_valid(uri))
-                r = lv_error_setf(err, LV_ERR_PROTOCOL, "the destination gave no usable "
+                r = lv_error_setf(err, LV_ERR_PROTOCOL,
+                                  "the destination gave no usable "
                                   "migration URI");
         if (r >= 0 && p->tunnelled)
                 r = tunnel_src_open(&tun, g, &ch, &qemu_uri, err);
@@ -382,7 +389,8 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
         struct strbuf sb = {0};
         char hu[37];
         domain_uuid_format(c2->hostuuid, hu);
-        strbuf_printf(&sb, "Migrated guest '%s' to host '%s' (%s) in %lld ms (QEMU's stream %llu ms)",
+        strbuf_printf(&sb,
+                      "Migrated guest '%s' to host '%s' (%s) in %lld ms (QEMU's stream %llu ms)",
                       g->name, c2->hostname, hu, migration_now_ms() - t0, stats.time_elapsed);
         if (stats.downtime_set)
                 strbuf_printf(&sb, ", downtime %llu ms", stats.downtime);
@@ -487,7 +495,9 @@ int migration_incoming_begin(struct supervisor *sv, int in_fd, int out_fd,
                              struct migration_incoming **ret, struct lv_error **err)
 {
         struct migration_incoming *mi = xcalloc(1, sizeof(*mi));
-        mi->ch = (struct mchan){.in = in_fd, .out = out_fd, .peer = "source",
+        mi->ch = (struct mchan){.in = in_fd,
+                                .out = out_fd,
+                                .peer = "source",
                                 .buf = {.max = MIGRATION_MESSAGE_MAX}};
         mi->sv = sv;
         mi->watchdog_fd = -1;
@@ -578,8 +588,8 @@ static int prepare_reply(struct supervisor *sv, struct migration_incoming *mi, c
                 if (!gr.listen || streq(gr.listen, "0.0.0.0") || streq(gr.listen, "::") ||
                     startswith(gr.listen, "127.") || streq(gr.listen, "::1")) {
                         free(gr.listen);
-                        gr.listen = startswith(uri, "tcp:") ? uri_host(uri)
-                                                            : xstrdup(mi->id.hostname);
+                        gr.listen =
+                                startswith(uri, "tcp:") ? uri_host(uri) : xstrdup(mi->id.hostname);
                 }
                 cookie_set_graphics(c2, gr.type, gr.port, gr.tls_port, gr.listen, gr.tls_subject);
         }
@@ -645,11 +655,11 @@ static void watchdog_start(struct migration_incoming *mi, struct lv_guest *g)
                 (void)rm_rf(state, NULL);
                 if (g->cgroup_path && *g->cgroup_path) {
                         static const char *const roots[] = {
-                                "/sys/fs/cgroup/unified", "/sys/fs/cgroup/systemd",
+                                "/sys/fs/cgroup/unified",     "/sys/fs/cgroup/systemd",
                                 "/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup/memory",
-                                "/sys/fs/cgroup/pids", "/sys/fs/cgroup/cpuset",
-                                "/sys/fs/cgroup/devices", "/sys/fs/cgroup/blkio",
-                                "/sys/fs/cgroup/freezer", "/sys/fs/cgroup"};
+                                "/sys/fs/cgroup/pids",        "/sys/fs/cgroup/cpuset",
+                                "/sys/fs/cgroup/devices",     "/sys/fs/cgroup/blkio",
+                                "/sys/fs/cgroup/freezer",     "/sys/fs/cgroup"};
                         for (size_t i = 0; i < ARRAY_SIZE(roots); i++) {
                                 char path[4096];
                                 snprintf(path, sizeof(path), "%s%s", roots[i], g->cgroup_path);
@@ -743,7 +753,8 @@ int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *
         if (r < 0)
                 return r;
         if (c3->lock_driver && !streq(c3->lock_driver, LOCK_DRIVER_NAME))
-                return lv_error_setf(err, LV_ERR_UNSUPPORTED, "lock driver '%s' is not supported "
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "lock driver '%s' is not supported "
                                      "(litevirt uses '%s')",
                                      c3->lock_driver, LOCK_DRIVER_NAME);
         if ((r = ops->incoming_wait(g, 60, err)) < 0)

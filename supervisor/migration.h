@@ -14,7 +14,7 @@
 #include "conf/cookie.h"
 #include "supervisor/supervisor.h"
 
-#define MIGRATION_MESSAGE_MAX (DOMAIN_XML_MAX_BYTES + 2 * COOKIE_MAX_BYTES + 4096)
+#define MIGRATION_MESSAGE_MAX       (DOMAIN_XML_MAX_BYTES + 2 * COOKIE_MAX_BYTES + 4096)
 #define MIGRATION_DEFAULT_TIMEOUT_S 300
 
 /* What a driver does for migration (struct lv_driver.migration). */
@@ -56,12 +56,12 @@ struct lv_migration_ops {
 };
 
 struct migration_params {
-        const char *transport; /* shell command whose stdin/stdout is the channel */
-        bool persistent;       /* define the guest on the destination */
-        bool undefine_source;  /* remove the source's definition on success */
-        int timeout_s;         /* 0: MIGRATION_DEFAULT_TIMEOUT_S */
+        const char *transport;       /* shell command whose stdin/stdout is the channel */
+        bool persistent;             /* define the guest on the destination */
+        bool undefine_source;        /* remove the source's definition on success */
+        int timeout_s;               /* 0: MIGRATION_DEFAULT_TIMEOUT_S */
         unsigned long bandwidth_mib; /* 0: the hypervisor's default */
-        bool tunnelled;        /* QEMU's stream through the channel, no TCP port */
+        bool tunnelled;              /* QEMU's stream through the channel, no TCP port */
 };
 
 /* Source. 0: the guest runs on the destination (*ret_summary says where,

@@ -115,8 +115,7 @@ static bool supervisor_lost(const char *name, pid_t spid, int pidfd)
                 if (n != 0)
                         break;
                 _cleanup_free_ char *state = status_state_of(name, spid);
-                if (waited >= 1 && state &&
-                    (streq(state, "running") || streq(state, "paused")))
+                if (waited >= 1 && state && (streq(state, "running") || streq(state, "paused")))
                         return false; /* alive, guest too: we were only dropped */
         }
         if (poll(&p, 1, 0) <= 0)

@@ -45,8 +45,7 @@ int lvsh_connect(const char *name, lv_conn **ret, struct lv_error **err)
                         return lv_error_setf(err, LV_ERR_NO_DOMAIN, "failed to get domain '%s'",
                                              name);
                 lv_guest_status st;
-                if (lv_guest_status_read(name, &st, NULL) == 0 &&
-                    lv_guest_status_unsupervised(&st))
+                if (lv_guest_status_read(name, &st, NULL) == 0 && lv_guest_status_unsupervised(&st))
                         return lv_error_setf(err, LV_ERR_STATE,
                                              "Requested operation is not valid: domain '%s' runs "
                                              "(pid %d) but its supervisor died; 'lvsh start %s' "
@@ -470,10 +469,21 @@ static int parse_size_kib(const char *s, unsigned long long *ret)
                 const char *unit;
                 unsigned long long bytes;
         } units[] = {
-                {"", 1024},       {"b", 1},         {"bytes", 1},    {"k", 1024},
-                {"kib", 1024},    {"kb", 1000},     {"m", 1ULL << 20}, {"mib", 1ULL << 20},
-                {"mb", 1000000},  {"g", 1ULL << 30}, {"gib", 1ULL << 30}, {"gb", 1000000000},
-                {"t", 1ULL << 40}, {"tib", 1ULL << 40}, {"tb", 1000000000000ULL},
+                {"", 1024},
+                {"b", 1},
+                {"bytes", 1},
+                {"k", 1024},
+                {"kib", 1024},
+                {"kb", 1000},
+                {"m", 1ULL << 20},
+                {"mib", 1ULL << 20},
+                {"mb", 1000000},
+                {"g", 1ULL << 30},
+                {"gib", 1ULL << 30},
+                {"gb", 1000000000},
+                {"t", 1ULL << 40},
+                {"tib", 1ULL << 40},
+                {"tb", 1000000000000ULL},
         };
         char *end;
         if (!s || !(*s >= '0' && *s <= '9'))
@@ -822,8 +832,7 @@ const struct lvsh_command lvsh_domain_commands[] = {
         {"suspend", "NAME", "suspend a domain",
          "    Freezes every process of the guest (cgroup freezer, or QEMU stop).", cmd_suspend},
         {"resume", "NAME", "resume a domain", NULL, cmd_resume},
-        {"setmem", "NAME SIZE [--live] [--current] [--config]",
-         "change memory allocation",
+        {"setmem", "NAME SIZE [--live] [--current] [--config]", "change memory allocation",
          "    Sets the running guest's current memory: SIZE in KiB, or with a unit\n"
          "    (100M, 1GiB, 500MB, ...). A VM inflates or deflates its virtio\n"
          "    balloon (a guest without one is refused); a container gets it as its\n"

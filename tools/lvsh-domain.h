@@ -15,12 +15,15 @@ int lvsh_args_parse(const struct lvsh_command *cmd, int argc, char **argv, const
                     const char **ret_name, struct lv_error **err);
 
 int lvsh_cmd_console(int argc, char **argv, struct lv_error **err);
-#define LVSH_CONSOLE_COMMAND                                                        \
-        { "console", "NAME [--force]", "connect to the guest console",               \
-          "    Attaches the terminal to the guest's console; output kept while\n"   \
-          "    nobody was attached comes first. Ctrl+] detaches. --force takes\n"   \
-          "    the console over from another client. Without a terminal, input\n"  \
-          "    is relayed until EOF and output until Ctrl+] is read or the\n"      \
-          "    guest's console closes. Exits non-zero if the connection to the\n"  \
-          "    supervisor was lost (the supervisor died) rather than the guest ending.", \
-          lvsh_cmd_console }
+#define LVSH_CONSOLE_COMMAND                                                                       \
+        {                                                                                          \
+                "console", "NAME [--force]", "connect to the guest console",                       \
+                        "    Attaches the terminal to the guest's console; output kept while\n"    \
+                        "    nobody was attached comes first. Ctrl+] detaches. --force takes\n"    \
+                        "    the console over from another client. Without a terminal, input\n"    \
+                        "    is relayed until EOF and output until Ctrl+] is read or the\n"        \
+                        "    guest's console closes. Exits non-zero if the connection to the\n"    \
+                        "    supervisor was lost (the supervisor died) rather than the guest "     \
+                        "ending.",                                                                 \
+                        lvsh_cmd_console                                                           \
+        }

@@ -98,9 +98,9 @@ void lvsh_list_print(FILE *f, const struct lvsh_list_row *rows, size_t n, bool n
                 fprintf(f, "\n");
                 return;
         }
-        int w[3] = { 2, 4, 5 }; /* "Id", "Name", "State" */
+        int w[3] = {2, 4, 5}; /* "Id", "Name", "State" */
         for (size_t i = 0; i < n; i++) {
-                const char *cells[3] = { rows[i].id, rows[i].name, rows[i].state };
+                const char *cells[3] = {rows[i].id, rows[i].name, rows[i].state};
                 for (int c = 0; c < 3; c++)
                         if ((int)strlen(cells[c]) > w[c])
                                 w[c] = (int)strlen(cells[c]);

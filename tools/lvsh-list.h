@@ -24,7 +24,7 @@ bool lvsh_guest_running(const char *name, pid_t *ret_pid);
 bool lvsh_name_is_safe(const char *name);
 
 struct lvsh_list_row {
-        const char *id;    /* "-" for a guest that does not run */
+        const char *id; /* "-" for a guest that does not run */
         const char *name;
         const char *state; /* "running", "shut off", ... */
 };

@@ -51,16 +51,17 @@ static _noreturn_ void progress_child(const char *name)
 static int cmd_migrate(int argc, char **argv, struct lv_error **err)
 {
         const struct lvsh_command *cmd = lvsh_find_command("migrate");
-        static const char *const flags[] = {"live", "persistent", "undefinesource",
-                                            "verbose", "p2p", "tunnelled", NULL};
+        static const char *const flags[] = {
+                "live", "persistent", "undefinesource", "verbose", "p2p", "tunnelled", NULL};
         static const char *const valued[] = {"timeout", "bandwidth", NULL};
         bool set[6] = {0};
         const char *values[2] = {NULL, NULL};
         /* NAME DEST-TRANSPORT: the options parser takes one positional
          * argument, so the transport (last) is taken off first. */
         if (argc < 3)
-                return lvsh_usage_error(cmd, err, "a domain name and a destination transport "
-                                                  "command are required");
+                return lvsh_usage_error(cmd, err,
+                                        "a domain name and a destination transport "
+                                        "command are required");
         const char *transport = argv[argc - 1];
         const char *name = NULL;
         int r = lvsh_args_parse(cmd, argc - 1, argv, flags, set, valued, values, &name, err);
@@ -165,8 +166,8 @@ static int cmd_domjobinfo(int argc, char **argv, struct lv_error **err)
         if (!job)
                 return err && *err ? -EIO : lv_error_setf(err, EIO, "no job information");
         struct json_object *v;
-        const char *type = json_object_object_get_ex(job, "type", &v) ? json_object_get_string(v)
-                                                                      : "none";
+        const char *type =
+                json_object_object_get_ex(job, "type", &v) ? json_object_get_string(v) : "none";
         if (streq(type, "none")) {
                 printf("%-17s %s\n\n", "Job type:", "None");
                 json_object_put(job);
@@ -222,24 +223,26 @@ static int cmd_domjobabort(int argc, char **argv, struct lv_error **err)
 }
 
 const struct lvsh_command lvsh_migrate_commands[] = {
-        { "domjobinfo", "NAME", "domain job information",
-          "    The running job (a live migration): time elapsed, data processed,\n"
-          "    remaining and total, bandwidth, expected downtime, as virsh shows them.",
-          cmd_domjobinfo },
-        { "domjobabort", "NAME", "abort the domain's job",
-          "    Cancels a migration in flight: the guest keeps running here with its\n"
-          "    disk leases; nothing stays on the destination.",
-          cmd_domjobabort },
-        { "migrate", "[--live] [--persistent] [--undefinesource] [--timeout N] [--bandwidth MiB/s] [--verbose] [--tunnelled] NAME DEST-TRANSPORT",
-          "migrate a running guest to another host",
-          "    DEST-TRANSPORT is a command whose stdin/stdout reach the destination's\n"
-          "    supervisor, e.g. 'ssh HOST litevirt-supervisor --incoming'. The guest\n"
-          "    keeps running during the copy (always live; --live is accepted as\n"
-          "    virsh users type it). --persistent defines it on the destination,\n"
-          "    --undefinesource removes the definition here. On failure the guest\n"
-          "    keeps running here. --bandwidth caps QEMU's stream; --verbose shows\n"
-          "    progress (lvsh domjobinfo from another shell shows more). --tunnelled\n"
-          "    sends QEMU's stream through DEST-TRANSPORT (no port opened there).",
-          cmd_migrate },
+        {"domjobinfo", "NAME", "domain job information",
+         "    The running job (a live migration): time elapsed, data processed,\n"
+         "    remaining and total, bandwidth, expected downtime, as virsh shows them.",
+         cmd_domjobinfo},
+        {"domjobabort", "NAME", "abort the domain's job",
+         "    Cancels a migration in flight: the guest keeps running here with its\n"
+         "    disk leases; nothing stays on the destination.",
+         cmd_domjobabort},
+        {"migrate",
+         "[--live] [--persistent] [--undefinesource] [--timeout N] [--bandwidth MiB/s] [--verbose] "
+         "[--tunnelled] NAME DEST-TRANSPORT",
+         "migrate a running guest to another host",
+         "    DEST-TRANSPORT is a command whose stdin/stdout reach the destination's\n"
+         "    supervisor, e.g. 'ssh HOST litevirt-supervisor --incoming'. The guest\n"
+         "    keeps running during the copy (always live; --live is accepted as\n"
+         "    virsh users type it). --persistent defines it on the destination,\n"
+         "    --undefinesource removes the definition here. On failure the guest\n"
+         "    keeps running here. --bandwidth caps QEMU's stream; --verbose shows\n"
+         "    progress (lvsh domjobinfo from another shell shows more). --tunnelled\n"
+         "    sends QEMU's stream through DEST-TRANSPORT (no port opened there).",
+         cmd_migrate},
         {},
 };

@@ -43,8 +43,8 @@ static int run_net_helper(int argc, char **argv, struct lv_error **err)
         free(args);
         return lv_error_set(err, e, "cannot run '%s'", path);
 }
-#define cmd_domiflist run_net_helper
-#define cmd_domifaddr run_net_helper
+#define cmd_domiflist     run_net_helper
+#define cmd_domifaddr     run_net_helper
 #define cmd_domif_cleanup run_net_helper
 #else
 #include "netns/guest_net.h"

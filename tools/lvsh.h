@@ -15,11 +15,11 @@ struct lvsh_command {
 };
 
 /* Each lvsh-*.c file contributes a table ending with a zeroed entry. */
-extern const struct lvsh_command lvsh_define_commands[]; /* lvsh-define.c */
-extern const struct lvsh_command lvsh_domain_commands[]; /* lvsh-domain.c */
-extern const struct lvsh_command lvsh_xen_commands[];    /* lvsh-xen.c */
-extern const struct lvsh_command lvsh_qemu_commands[];   /* lvsh-qemu.c */
-extern const struct lvsh_command lvsh_net_commands[];    /* lvsh-net.c */
+extern const struct lvsh_command lvsh_define_commands[];  /* lvsh-define.c */
+extern const struct lvsh_command lvsh_domain_commands[];  /* lvsh-domain.c */
+extern const struct lvsh_command lvsh_xen_commands[];     /* lvsh-xen.c */
+extern const struct lvsh_command lvsh_qemu_commands[];    /* lvsh-qemu.c */
+extern const struct lvsh_command lvsh_net_commands[];     /* lvsh-net.c */
 extern const struct lvsh_command lvsh_migrate_commands[]; /* lvsh-migrate.c */
 
 /* Print usage for a command to stderr and return -EINVAL in *err style. */

@@ -8,9 +8,7 @@ static int code_to_errno(int code)
         if (code <= 0)
                 return EINVAL;
         if (code > LV_ERR_BASE)
-                return code == LV_ERR_NO_DOMAIN ? ENOENT
-                       : code == LV_ERR_EXISTS  ? EEXIST
-                                                : EINVAL;
+                return code == LV_ERR_NO_DOMAIN ? ENOENT : code == LV_ERR_EXISTS ? EEXIST : EINVAL;
         return code;
 }
 
@@ -20,7 +18,7 @@ int lv_error_errno(const struct lv_error *e)
 }
 
 _printf_(4, 0) static int error_vset(struct lv_error **err, int code, bool with_errno,
-                      const char *fmt, va_list ap)
+                                     const char *fmt, va_list ap)
 {
         if (code < 0)
                 code = -code;

@@ -8,12 +8,12 @@
  * the LV_ERR_* codes below; message names the object and the reason. */
 enum {
         LV_ERR_BASE = 10000,
-        LV_ERR_INVALID_XML,   /* malformed or unsupported domain XML */
-        LV_ERR_UNSUPPORTED,   /* valid but not supported by litevirt */
-        LV_ERR_NO_DOMAIN,     /* no such guest */
-        LV_ERR_EXISTS,        /* duplicate name/uuid */
-        LV_ERR_STATE,         /* operation invalid in the current state */
-        LV_ERR_PROTOCOL,      /* malformed control/QMP/cookie message */
+        LV_ERR_INVALID_XML, /* malformed or unsupported domain XML */
+        LV_ERR_UNSUPPORTED, /* valid but not supported by litevirt */
+        LV_ERR_NO_DOMAIN,   /* no such guest */
+        LV_ERR_EXISTS,      /* duplicate name/uuid */
+        LV_ERR_STATE,       /* operation invalid in the current state */
+        LV_ERR_PROTOCOL,    /* malformed control/QMP/cookie message */
         LV_ERR_INTERNAL,
 };
 
@@ -26,11 +26,9 @@ struct lv_error {
  * (or -EINVAL for LV_ERR_* codes), so callers can write
  *         return lv_error_set(err, errno, "opening '%s'", path);
  * For errno codes, ": <strerror>" is appended to the message. */
-int lv_error_set(struct lv_error **err, int code, const char *fmt, ...)
-        _printf_(3, 4);
+int lv_error_set(struct lv_error **err, int code, const char *fmt, ...) _printf_(3, 4);
 /* Like lv_error_set, without the errno text. */
-int lv_error_setf(struct lv_error **err, int code, const char *fmt, ...)
-        _printf_(3, 4);
+int lv_error_setf(struct lv_error **err, int code, const char *fmt, ...) _printf_(3, 4);
 /* Add context in front of an existing message: "context: old message".
  * Returns the (negative) error to propagate, taken from the error's code. */
 int lv_error_prefix(struct lv_error **err, const char *fmt, ...) _printf_(2, 3);

@@ -5,8 +5,8 @@
 #include <libgen.h>
 #include <sys/stat.h>
 
-int file_read_bounded(const char *path, size_t max, char **ret_data,
-                      size_t *ret_len, struct lv_error **err)
+int file_read_bounded(const char *path, size_t max, char **ret_data, size_t *ret_len,
+                      struct lv_error **err)
 {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
@@ -28,10 +28,9 @@ int file_read_bounded(const char *path, size_t max, char **ret_data,
         for (;;) {
                 if (len + 1 >= cap) {
                         if (cap > max + 1)
-                                return lv_error_setf(
-                                        err, EFBIG,
-                                        "'%s' is too large (at most %zu bytes)",
-                                        path, max);
+                                return lv_error_setf(err, EFBIG,
+                                                     "'%s' is too large (at most %zu bytes)", path,
+                                                     max);
                         cap *= 2;
                         buf = xrealloc(buf, cap);
                 }
@@ -39,17 +38,14 @@ int file_read_bounded(const char *path, size_t max, char **ret_data,
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
-                        return lv_error_set(err, errno, "cannot read '%s'",
-                                            path);
+                        return lv_error_set(err, errno, "cannot read '%s'", path);
                 }
                 if (n == 0)
                         break;
                 len += (size_t)n;
                 if (len > max)
-                        return lv_error_setf(
-                                err, EFBIG,
-                                "'%s' is too large (at most %zu bytes)", path,
-                                max);
+                        return lv_error_setf(err, EFBIG, "'%s' is too large (at most %zu bytes)",
+                                             path, max);
         }
         buf[len] = '\0';
         *ret_data = TAKE_PTR(buf);
@@ -73,14 +69,13 @@ static int write_all(int fd, const char *data, size_t len)
         return 0;
 }
 
-static int write_replace(const char *path, const char *data, size_t len, mode_t mode,
-                         bool durable, struct lv_error **err)
+static int write_replace(const char *path, const char *data, size_t len, mode_t mode, bool durable,
+                         struct lv_error **err)
 {
         _cleanup_free_ char *tmp = xasprintf("%s.tmp.XXXXXX", path);
         _cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
         if (fd < 0)
-                return lv_error_set(err, errno, "cannot create temporary file for '%s'",
-                                    path);
+                return lv_error_set(err, errno, "cannot create temporary file for '%s'", path);
         int r = fchmod(fd, mode) < 0 ? -errno : 0;
         if (r == 0)
                 r = write_all(fd, data, len);
@@ -130,8 +125,7 @@ int mkdir_p(const char *path, mode_t mode, struct lv_error **err)
         return 0;
 }
 
-static int rm_rf_at(int dfd, const char *name, dev_t dev, const char *top,
-                    struct lv_error **err)
+static int rm_rf_at(int dfd, const char *name, dev_t dev, const char *top, struct lv_error **err)
 {
         struct stat st;
         if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
@@ -141,8 +135,9 @@ static int rm_rf_at(int dfd, const char *name, dev_t dev, const char *top,
         }
         if (!S_ISDIR(st.st_mode) || st.st_dev != dev) {
                 if (S_ISDIR(st.st_mode))
-                        return lv_error_setf(err, EXDEV, "'%s' in '%s' is a mount point, not removed",
-                                             name, top);
+                        return lv_error_setf(err, EXDEV,
+                                             "'%s' in '%s' is a mount point, not removed", name,
+                                             top);
                 if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
                         return lv_error_set(err, errno, "cannot remove '%s' in '%s'", name, top);
                 return 0;

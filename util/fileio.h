@@ -7,17 +7,17 @@
 
 /* Read a whole file of at most max bytes (a larger one is an error naming
  * the file and the limit). *ret_data is NUL-terminated. */
-int file_read_bounded(const char *path, size_t max, char **ret_data,
-                      size_t *ret_len, struct lv_error **err);
+int file_read_bounded(const char *path, size_t max, char **ret_data, size_t *ret_len,
+                      struct lv_error **err);
 /* Write atomically: PATH.tmp.XXXXXX, fsync, rename over path, fsync the
  * directory. On failure the old file is untouched and no temp is left. */
-int file_write_atomic(const char *path, const char *data, size_t len,
-                      mode_t mode, struct lv_error **err);
+int file_write_atomic(const char *path, const char *data, size_t len, mode_t mode,
+                      struct lv_error **err);
 /* Like file_write_atomic without the fsyncs: readers see the old or the
  * new content, never a mix, but a host crash may lose it. For runtime
  * state under /run that does not outlive the host anyway. */
-int file_write_replace(const char *path, const char *data, size_t len,
-                       mode_t mode, struct lv_error **err);
+int file_write_replace(const char *path, const char *data, size_t len, mode_t mode,
+                       struct lv_error **err);
 /* mkdir -p with mode for the created components. */
 int mkdir_p(const char *path, mode_t mode, struct lv_error **err);
 /* Remove a directory tree (no symlinks followed, stays on one fs). */

@@ -15,7 +15,7 @@ void log_close_file(void);
 void log_to_stderr(bool on);
 void log_msg(enum log_level level, const char *fmt, ...) _printf_(2, 3);
 
-#define log_error(...) log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
+#define log_error(...)   log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
 #define log_warning(...) log_msg(LOG_LEVEL_WARNING, __VA_ARGS__)
-#define log_info(...) log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
-#define log_debug(...) log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)
+#define log_info(...)    log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
+#define log_debug(...)   log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)

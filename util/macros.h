@@ -9,11 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _cleanup_(f)   __attribute__((cleanup(f)))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
-#define _unused_ __attribute__((unused))
-#define _noreturn_ __attribute__((noreturn))
-#define _warn_unused_ __attribute__((warn_unused_result))
+#define _unused_       __attribute__((unused))
+#define _noreturn_     __attribute__((noreturn))
+#define _warn_unused_  __attribute__((warn_unused_result))
 
 #define ARRAY_SIZE(x) (sizeof(x) / sizeof((x)[0]))
 
@@ -35,17 +35,17 @@ static inline bool startswith(const char *s, const char *prefix)
 }
 
 /* Hand ownership of a pointer or fd on: the local no longer frees it. */
-#define TAKE_PTR(p)                                                            \
-        ({                                                                     \
-                __typeof__(p) _p_ = (p);                                       \
-                (p) = NULL;                                                    \
-                _p_;                                                           \
+#define TAKE_PTR(p)                                                                                \
+        ({                                                                                         \
+                __typeof__(p) _p_ = (p);                                                           \
+                (p) = NULL;                                                                        \
+                _p_;                                                                               \
         })
-#define TAKE_FD(fd)                                                            \
-        ({                                                                     \
-                int _fd_ = (fd);                                               \
-                (fd) = -1;                                                     \
-                _fd_;                                                          \
+#define TAKE_FD(fd)                                                                                \
+        ({                                                                                         \
+                int _fd_ = (fd);                                                                   \
+                (fd) = -1;                                                                         \
+                _fd_;                                                                              \
         })
 
 static inline void freep(void *p)

@@ -12,14 +12,15 @@
  * "cycle" = t3-t0: create, run, remove). AFTER runs untimed (e.g. undefine).
  * Without STOP, "cycle" is START's exit. With -k the container is left
  * running (memory and density runs) and "total" is the wall time of all
- * iterations (-K C: also "totalC", the wall time of the first C). {i} in any argument becomes the iteration number, {pid} the
- * START pid. -D: START detaches (returns once the guest runs): wait for
- * its exit before STOP ("return" = t0 -> START exited). -g CGDIR: the START child first moves itself into a new cgroup
- * CGDIR/{i} in every hierarchy listed in the file CGDIR (one path a line),
+ * iterations (-K C: also "totalC", the wall time of the first C). {i} in any argument becomes the
+ * iteration number, {pid} the START pid. -D: START detaches (returns once the guest runs): wait for
+ * its exit before STOP ("return" = t0 -> START exited). -g CGDIR: the START child first moves
+ * itself into a new cgroup CGDIR/{i} in every hierarchy listed in the file CGDIR (one path a line),
  * as a service manager would (used for systemd-nspawn --keep-unit).
  * Output: one line per metric "LABEL METRIC n median min max" (ms), on
  * stdout and appended to TSV; -R FILE also appends every sample as
- * "LABEL sample METRIC ms" (runs split in rounds are summarised later). Exit 1 if any iteration failed. */
+ * "LABEL sample METRIC ms" (runs split in rounds are summarised later). Exit 1 if any iteration
+ * failed. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -39,7 +40,8 @@
 
 static int opt_n = 10, opt_w = 1, opt_timeout = 60, opt_checkpoint;
 static bool opt_keep, opt_detach;
-static const char *opt_label = "?", *opt_fifo, *opt_tsv, *opt_log = "/dev/null", *opt_cg, *opt_samples;
+static const char *opt_label = "?", *opt_fifo, *opt_tsv, *opt_log = "/dev/null", *opt_cg,
+                  *opt_samples;
 static char **cmd_start, **cmd_stop, **cmd_after;
 
 static double now_ms(void)
@@ -57,7 +59,7 @@ static char *subst(const char *arg, int iter, pid_t pid)
                 if (strncmp(p, "{i}", 3) == 0) {
                         snprintf(num, sizeof(num), "%d", iter);
                 } else if (strncmp(p, "{pid}", 5) == 0) {
-                        snprintf(num, sizeof(num), "%d", (int) pid);
+                        snprintf(num, sizeof(num), "%d", (int)pid);
                 } else {
                         buf[o++] = *p;
                         continue;
@@ -85,7 +87,7 @@ static void copy_parent(const char *dir, const char *file)
         int out = open(dst, O_WRONLY | O_CLOEXEC);
         if (out < 0)
                 return;
-        if (n > 0 && write(out, buf, (size_t) n) < 0)
+        if (n > 0 && write(out, buf, (size_t)n) < 0)
                 perror(dst);
         close(out);
 }
@@ -151,9 +153,9 @@ static pid_t spawn(char **tmpl, int iter, pid_t pid, bool cg)
 static int wait_exit(pid_t pid, int timeout_s)
 {
         int st;
-        int pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
+        int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
         if (pidfd >= 0) {
-                struct pollfd p = { pidfd, POLLIN, 0 };
+                struct pollfd p = {pidfd, POLLIN, 0};
                 int r = poll(&p, 1, timeout_s * 1000);
                 close(pidfd);
                 if (r == 0)
@@ -168,12 +170,12 @@ static int wait_exit(pid_t pid, int timeout_s)
  * its mark, -1 on timeout or when START failed before the mark. */
 static int wait_mark(int fifo, pid_t start, bool *start_done)
 {
-        int pidfd = (int) syscall(SYS_pidfd_open, start, 0);
+        int pidfd = (int)syscall(SYS_pidfd_open, start, 0);
         double deadline = now_ms() + opt_timeout * 1000.0;
         for (;;) {
-                struct pollfd p[2] = { { fifo, POLLIN, 0 }, { pidfd, POLLIN, 0 } };
+                struct pollfd p[2] = {{fifo, POLLIN, 0}, {pidfd, POLLIN, 0}};
                 int nfds = (pidfd >= 0 && !*start_done) ? 2 : 1;
-                int left = (int) (deadline - now_ms());
+                int left = (int)(deadline - now_ms());
                 if (left <= 0)
                         break;
                 if (poll(p, nfds, left) < 0 && errno != EINTR)
@@ -189,13 +191,14 @@ static int wait_mark(int fifo, pid_t start, bool *start_done)
                         *start_done = true;
                         if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
                                 /* the mark may still be in flight */
-                                struct pollfd q = { fifo, POLLIN, 0 };
+                                struct pollfd q = {fifo, POLLIN, 0};
                                 if (poll(&q, 1, 200) == 1) {
                                         if (pidfd >= 0)
                                                 close(pidfd);
                                         return 0;
                                 }
-                                fprintf(stderr, "lvb-run: %s: start command failed (status %d), see %s\n",
+                                fprintf(stderr,
+                                        "lvb-run: %s: start command failed (status %d), see %s\n",
                                         opt_label, st, opt_log);
                                 break;
                         }
@@ -215,7 +218,7 @@ static void drain(int fifo)
 
 static int cmp_double(const void *a, const void *b)
 {
-        double x = *(const double *) a, y = *(const double *) b;
+        double x = *(const double *)a, y = *(const double *)b;
         return (x > y) - (x < y);
 }
 
@@ -233,8 +236,8 @@ static void report(const char *metric, double *v, int n)
         qsort(v, n, sizeof(double), cmp_double);
         double med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
         char line[512];
-        snprintf(line, sizeof(line), "%s\t%s\t%d\t%.3f\t%.3f\t%.3f\n", opt_label, metric, n, med, v[0],
-                 v[n - 1]);
+        snprintf(line, sizeof(line), "%s\t%s\t%d\t%.3f\t%.3f\t%.3f\n", opt_label, metric, n, med,
+                 v[0], v[n - 1]);
         fputs(line, stdout);
         if (opt_tsv) {
                 FILE *f = fopen(opt_tsv, "ae");
@@ -257,7 +260,8 @@ static char **split_at(char **argv, const char *sep)
 
 static void usage(void)
 {
-        fprintf(stderr, "usage: lvb-run [-n N] [-w W] [-D] [-k [-K C]] [-g CGLIST] [-T SEC] [-L LOG] [-o TSV] [-R SAMPLES] -l LABEL "
+        fprintf(stderr, "usage: lvb-run [-n N] [-w W] [-D] [-k [-K C]] [-g CGLIST] [-T SEC] [-L "
+                        "LOG] [-o TSV] [-R SAMPLES] -l LABEL "
                         "-m FIFO -- START... [--stop STOP...] [--after AFTER...]\n");
         exit(2);
 }
@@ -267,19 +271,44 @@ int main(int argc, char **argv)
         int c;
         while ((c = getopt(argc, argv, "+n:w:kDK:g:T:L:o:R:l:m:")) != -1) {
                 switch (c) {
-                case 'D': opt_detach = true; break;
-                case 'R': opt_samples = optarg; break;
-                case 'K': opt_checkpoint = atoi(optarg); break;
-                case 'n': opt_n = atoi(optarg); break;
-                case 'w': opt_w = atoi(optarg); break;
-                case 'k': opt_keep = true; break;
-                case 'g': opt_cg = optarg; break;
-                case 'T': opt_timeout = atoi(optarg); break;
-                case 'L': opt_log = optarg; break;
-                case 'o': opt_tsv = optarg; break;
-                case 'l': opt_label = optarg; break;
-                case 'm': opt_fifo = optarg; break;
-                default: usage();
+                case 'D':
+                        opt_detach = true;
+                        break;
+                case 'R':
+                        opt_samples = optarg;
+                        break;
+                case 'K':
+                        opt_checkpoint = atoi(optarg);
+                        break;
+                case 'n':
+                        opt_n = atoi(optarg);
+                        break;
+                case 'w':
+                        opt_w = atoi(optarg);
+                        break;
+                case 'k':
+                        opt_keep = true;
+                        break;
+                case 'g':
+                        opt_cg = optarg;
+                        break;
+                case 'T':
+                        opt_timeout = atoi(optarg);
+                        break;
+                case 'L':
+                        opt_log = optarg;
+                        break;
+                case 'o':
+                        opt_tsv = optarg;
+                        break;
+                case 'l':
+                        opt_label = optarg;
+                        break;
+                case 'm':
+                        opt_fifo = optarg;
+                        break;
+                default:
+                        usage();
                 }
         }
         if (!opt_fifo || optind >= argc || opt_n < 1 || opt_n > MAX_ITER || opt_w < 0)
@@ -343,7 +372,8 @@ int main(int argc, char **argv)
                         start_done = true;
                         tr = now_ms();
                         if (r != 0) {
-                                fprintf(stderr, "lvb-run: %s: iteration %d: start status %d, see %s\n",
+                                fprintf(stderr,
+                                        "lvb-run: %s: iteration %d: start status %d, see %s\n",
                                         opt_label, it, r, opt_log);
                                 failed++;
                         }
@@ -367,8 +397,8 @@ int main(int argc, char **argv)
                 if (cmd_after && cmd_after[0])
                         wait_exit(spawn(cmd_after, it, sp, false), opt_timeout);
                 if (rc != 0) {
-                        fprintf(stderr, "lvb-run: %s: iteration %d: stop status %d, see %s\n", opt_label, it,
-                                rc, opt_log);
+                        fprintf(stderr, "lvb-run: %s: iteration %d: stop status %d, see %s\n",
+                                opt_label, it, rc, opt_log);
                         failed++;
                         if (failed > 2)
                                 break;

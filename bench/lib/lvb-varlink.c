@@ -38,14 +38,14 @@ static double now_ms(void)
 
 static int sock_connect(void)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
         if (strlen(opt_sock) >= sizeof(sa.sun_path))
                 return -ENAMETOOLONG;
         strcpy(sa.sun_path, opt_sock);
         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return -errno;
-        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
                 int r = -errno;
                 close(fd);
                 return r;
@@ -57,7 +57,8 @@ static void *run(void *arg)
 {
         struct worker *w = arg;
         char req[512], buf[65536];
-        int len = snprintf(req, sizeof(req), "{\"method\":\"%s\",\"parameters\":{}}", opt_method) + 1;
+        int len =
+                snprintf(req, sizeof(req), "{\"method\":\"%s\",\"parameters\":{}}", opt_method) + 1;
         int fd = sock_connect();
         if (fd < 0) {
                 snprintf(w->first_error, sizeof(w->first_error), "connect: %s", strerror(-fd));
@@ -67,8 +68,9 @@ static void *run(void *arg)
         size_t have = 0;
         for (int k = 0; k < opt_requests; k++) {
                 double t0 = now_ms();
-                if (write(fd, req, (size_t) len) != len) {
-                        snprintf(w->first_error, sizeof(w->first_error), "write: %s", strerror(errno));
+                if (write(fd, req, (size_t)len) != len) {
+                        snprintf(w->first_error, sizeof(w->first_error), "write: %s",
+                                 strerror(errno));
                         w->errors += opt_requests - k;
                         break;
                 }
@@ -82,10 +84,11 @@ static void *run(void *arg)
                         ssize_t n = read(fd, buf + have, sizeof(buf) - have);
                         if (n <= 0)
                                 break;
-                        have += (size_t) n;
+                        have += (size_t)n;
                 }
                 if (!nul) {
-                        snprintf(w->first_error, sizeof(w->first_error), "connection closed after %d replies", k);
+                        snprintf(w->first_error, sizeof(w->first_error),
+                                 "connection closed after %d replies", k);
                         w->errors += opt_requests - k;
                         break;
                 }
@@ -95,7 +98,7 @@ static void *run(void *arg)
                                 snprintf(w->first_error, sizeof(w->first_error), "%.200s", buf);
                         w->errors++;
                 }
-                size_t used = (size_t) (nul - buf) + 1;
+                size_t used = (size_t)(nul - buf) + 1;
                 memmove(buf, buf + used, have - used);
                 have -= used;
         }
@@ -105,7 +108,7 @@ static void *run(void *arg)
 
 static int cmp_double(const void *a, const void *b)
 {
-        double x = *(const double *) a, y = *(const double *) b;
+        double x = *(const double *)a, y = *(const double *)b;
         return (x > y) - (x < y);
 }
 
@@ -114,24 +117,37 @@ int main(int argc, char **argv)
         int c;
         while ((c = getopt(argc, argv, "s:c:n:m:l:")) != -1) {
                 switch (c) {
-                case 's': opt_sock = optarg; break;
-                case 'c': opt_clients = atoi(optarg); break;
-                case 'n': opt_requests = atoi(optarg); break;
-                case 'm': opt_method = optarg; break;
-                case 'l': opt_label = optarg; break;
+                case 's':
+                        opt_sock = optarg;
+                        break;
+                case 'c':
+                        opt_clients = atoi(optarg);
+                        break;
+                case 'n':
+                        opt_requests = atoi(optarg);
+                        break;
+                case 'm':
+                        opt_method = optarg;
+                        break;
+                case 'l':
+                        opt_label = optarg;
+                        break;
                 default:
-                        fprintf(stderr, "usage: lvb-varlink -s SOCKET [-c CLIENTS] [-n REQUESTS] [-m METHOD] [-l LABEL]\n");
+                        fprintf(stderr, "usage: lvb-varlink -s SOCKET [-c CLIENTS] [-n REQUESTS] "
+                                        "[-m METHOD] [-l LABEL]\n");
                         return 2;
                 }
         }
-        if (!opt_sock || opt_clients < 1 || opt_clients > 1024 || opt_requests < 1 || opt_requests > 1000000) {
-                fprintf(stderr, "lvb-varlink: need -s SOCKET, 1..1024 clients, 1..1000000 requests\n");
+        if (!opt_sock || opt_clients < 1 || opt_clients > 1024 || opt_requests < 1 ||
+            opt_requests > 1000000) {
+                fprintf(stderr,
+                        "lvb-varlink: need -s SOCKET, 1..1024 clients, 1..1000000 requests\n");
                 return 2;
         }
-        struct worker *w = calloc((size_t) opt_clients, sizeof(*w));
+        struct worker *w = calloc((size_t)opt_clients, sizeof(*w));
         double t0 = now_ms();
         for (int i = 0; i < opt_clients; i++) {
-                w[i].lat = calloc((size_t) opt_requests, sizeof(double));
+                w[i].lat = calloc((size_t)opt_requests, sizeof(double));
                 pthread_create(&w[i].thread, NULL, run, &w[i]);
         }
         int total = 0, errors = 0;
@@ -140,11 +156,11 @@ int main(int argc, char **argv)
                 total += w[i].done;
                 errors += w[i].errors;
                 if (w[i].errors && w[i].first_error[0])
-                        fprintf(stderr, "lvb-varlink: client %d: %d errors, first: %s\n", i, w[i].errors,
-                                w[i].first_error);
+                        fprintf(stderr, "lvb-varlink: client %d: %d errors, first: %s\n", i,
+                                w[i].errors, w[i].first_error);
         }
         double wall = now_ms() - t0;
-        double *all = calloc((size_t) total + 1, sizeof(double));
+        double *all = calloc((size_t)total + 1, sizeof(double));
         int k = 0;
         for (int i = 0; i < opt_clients; i++)
                 for (int j = 0; j < w[i].done; j++)
@@ -153,9 +169,10 @@ int main(int argc, char **argv)
                 fprintf(stderr, "lvb-varlink: no reply at all\n");
                 return 1;
         }
-        qsort(all, (size_t) total, sizeof(double), cmp_double);
+        qsort(all, (size_t)total, sizeof(double), cmp_double);
         printf("%s\trpc%d\t%d\t%.4f\t%.4f\t%.4f\n", opt_label, opt_clients, total, all[total / 2],
-               all[(size_t) (total * 0.99)], all[total - 1]);
-        printf("%s\trpc%d-rate\t%d\t%.0f\t0\t0\n", opt_label, opt_clients, total, total / (wall / 1000.0));
+               all[(size_t)(total * 0.99)], all[total - 1]);
+        printf("%s\trpc%d-rate\t%d\t%.0f\t0\t0\n", opt_label, opt_clients, total,
+               total / (wall / 1000.0));
         return errors ? 1 : 0;
 }

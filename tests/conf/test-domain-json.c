@@ -138,9 +138,9 @@ int main(void)
         round_trip_dir(data);
         int local = checks;
         if (peer) {
-                static const char *const sets[] = {"lxcxml2xmldata", "genericxml2xmlindata",
+                static const char *const sets[] = {"lxcxml2xmldata",        "genericxml2xmlindata",
                                                    "genericxml2xmloutdata", "qemuxml2argvdata",
-                                                   "qemuxml2xmloutdata", "xlconfigdata",
+                                                   "qemuxml2xmloutdata",    "xlconfigdata",
                                                    "libxlxml2domconfigdata"};
                 for (size_t i = 0; i < ARRAY_SIZE(sets); i++) {
                         _cleanup_free_ char *d = xasprintf("%s/libvirt/%s", peer, sets[i]);

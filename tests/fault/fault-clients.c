@@ -8,7 +8,8 @@
  * at once and are all answered; a client sends one 10 MiB message and is
  * refused (MessageTooLong, disconnected) without the supervisor's memory
  * growing; 300 connections that never send do not lock a new client
- * out. Afterwards the same supervisor answers and the guest still runs. Exits 1 on the first failed check, printing it. */
+ * out. Afterwards the same supervisor answers and the guest still runs. Exits 1 on the first failed
+ * check, printing it. */
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -38,7 +39,7 @@ struct conn {
 
 static int raw_connect(void)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
         memcpy(sa.sun_path, sock_path, sizeof(sa.sun_path));
         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         CHECK(fd >= 0, "socket: %s", strerror(errno));
@@ -77,7 +78,7 @@ static bool next_reply(struct conn *c, char *out, size_t outsz)
                         return true;
                 }
                 CHECK(c->len < sizeof(c->buf), "reply larger than %zu bytes", sizeof(c->buf));
-                struct pollfd p = { .fd = c->fd, .events = POLLIN };
+                struct pollfd p = {.fd = c->fd, .events = POLLIN};
                 CHECK(poll(&p, 1, 30000) == 1, "no reply within 30 s");
                 ssize_t n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
                 if (n == 0 || (n < 0 && errno == ECONNRESET))
@@ -91,27 +92,27 @@ static bool next_reply(struct conn *c, char *out, size_t outsz)
 static const struct {
         const char *req, *expect;
 } mix[] = {
-        { "{\"method\":\"io.litevirt.Guest.State\"}", "\"state\":\"running\"" },
-        { "{\"method\":\"io.litevirt.Guest.Info\"}", "\"name\":" },
-        { "{\"method\":\"io.litevirt.Guest.State\"}", "\"state\":\"running\"" },
-        { "{\"method\":\"io.litevirt.Guest.Info\"}", "\"name\":" },
-        { "hello, supervisor", "io.litevirt.Guest.ProtocolError" },
-        { "{\"method\":\"io.litevirt.Guest.State\"}", "\"state\":\"running\"" },
-        { "{\"method\":\"io.litevirt.Guest.Info\"}", "\"name\":" },
-        { "{\"method\":\"io.litevirt.Guest.State\"}", "\"state\":\"running\"" },
-        { "{\"method\":\"io.litevirt.Guest.Info\"}", "\"name\":" },
-        { "{\"method\":", "io.litevirt.Guest.ProtocolError" },
-        { "{\"method\":\"io.litevirt.Guest.State\"}", "\"state\":\"running\"" },
-        { "{\"method\":\"io.litevirt.Guest.Info\"}", "\"name\":" },
-        { "{\"method\":\"io.litevirt.Guest.State\"}", "\"state\":\"running\"" },
-        { "{\"method\":\"io.litevirt.Guest.Info\"}", "\"name\":" },
-        { "{\"method\":\"io.litevirt.Guest.NoSuchThing\"}", "org.varlink.service.MethodNotFound" },
-        { "{\"method\":\"io.litevirt.Guest.State\"}", "\"state\":\"running\"" },
-        { "{\"method\":\"io.litevirt.Guest.Info\"}", "\"name\":" },
-        { "{\"method\":\"io.litevirt.Guest.State\"}", "\"state\":\"running\"" },
-        { "{\"method\":\"io.litevirt.Guest.Info\"}", "\"name\":" },
-        { "{\"method\":\"io.litevirt.Guest.Info\",\"parameters\":{\"bogus\":[1,{}]}}",
-          "org.varlink.service.InvalidParameter" },
+        {"{\"method\":\"io.litevirt.Guest.State\"}", "\"state\":\"running\""},
+        {"{\"method\":\"io.litevirt.Guest.Info\"}", "\"name\":"},
+        {"{\"method\":\"io.litevirt.Guest.State\"}", "\"state\":\"running\""},
+        {"{\"method\":\"io.litevirt.Guest.Info\"}", "\"name\":"},
+        {"hello, supervisor", "io.litevirt.Guest.ProtocolError"},
+        {"{\"method\":\"io.litevirt.Guest.State\"}", "\"state\":\"running\""},
+        {"{\"method\":\"io.litevirt.Guest.Info\"}", "\"name\":"},
+        {"{\"method\":\"io.litevirt.Guest.State\"}", "\"state\":\"running\""},
+        {"{\"method\":\"io.litevirt.Guest.Info\"}", "\"name\":"},
+        {"{\"method\":", "io.litevirt.Guest.ProtocolError"},
+        {"{\"method\":\"io.litevirt.Guest.State\"}", "\"state\":\"running\""},
+        {"{\"method\":\"io.litevirt.Guest.Info\"}", "\"name\":"},
+        {"{\"method\":\"io.litevirt.Guest.State\"}", "\"state\":\"running\""},
+        {"{\"method\":\"io.litevirt.Guest.Info\"}", "\"name\":"},
+        {"{\"method\":\"io.litevirt.Guest.NoSuchThing\"}", "org.varlink.service.MethodNotFound"},
+        {"{\"method\":\"io.litevirt.Guest.State\"}", "\"state\":\"running\""},
+        {"{\"method\":\"io.litevirt.Guest.Info\"}", "\"name\":"},
+        {"{\"method\":\"io.litevirt.Guest.State\"}", "\"state\":\"running\""},
+        {"{\"method\":\"io.litevirt.Guest.Info\"}", "\"name\":"},
+        {"{\"method\":\"io.litevirt.Guest.Info\",\"parameters\":{\"bogus\":[1,{}]}}",
+         "org.varlink.service.InvalidParameter"},
 };
 
 static int storm_client(int id, int requests, int batch)
@@ -249,7 +250,7 @@ static void test_idle_flood(int n)
         close(c->fd);
         free(c);
         /* The oldest idle connections were closed by the supervisor. */
-        struct pollfd p = { .fd = fds[0], .events = POLLIN };
+        struct pollfd p = {.fd = fds[0], .events = POLLIN};
         CHECK(poll(&p, 1, 10000) == 1 && recv(fds[0], reply, sizeof(reply), MSG_DONTWAIT) == 0,
               "the oldest idle connection was not closed");
         for (int i = 0; i < n; i++)

@@ -12,8 +12,8 @@
 #include "util/fileio.h"
 #include "util/strbuf.h"
 
-#define GUEST_UUID "c7a5fdbd-edaf-9455-926a-d65c16db1809"
-#define LIBVIRT_UUID "dcf47dbd-46d1-4d5b-b442-262a806a333a"
+#define GUEST_UUID             "c7a5fdbd-edaf-9455-926a-d65c16db1809"
+#define LIBVIRT_UUID           "dcf47dbd-46d1-4d5b-b442-262a806a333a"
 #define LIBVIRT_LOCAL_HOSTUUID "4a802f00-4cba-5df6-9679-a08c4c5b577f"
 
 static const struct conf_xml_ops *ops;
@@ -55,8 +55,8 @@ static int parse(const char *xml, size_t len, const char *name, const char *uuid
  * comparing. */
 static bool supported_top(const char *line)
 {
-        static const char *const names[] = {"name", "uuid", "hostname", "hostuuid", "feature",
-                                            "graphics", "lockstate", "statistics"};
+        static const char *const names[] = {"name",    "uuid",     "hostname",  "hostuuid",
+                                            "feature", "graphics", "lockstate", "statistics"};
         for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
                 size_t n = strlen(names[i]);
                 if (strncmp(line + 3, names[i], n) == 0 &&
@@ -211,8 +211,8 @@ static void check_data_file(const char *dir, const char *file, int *failures)
                 return;
         }
         if (access(expect_path, R_OK) < 0) {
-                print_error("%s: %s, but %s does not exist\n", file,
-                            r < 0 ? "refused" : "accepted", expect_path);
+                print_error("%s: %s, but %s does not exist\n", file, r < 0 ? "refused" : "accepted",
+                            expect_path);
                 (*failures)++;
                 return;
         }
@@ -273,8 +273,9 @@ static void test_size_bound(void **state)
         _cleanup_cookie_ struct cookie *c2 = NULL;
         assert_true(parse(big, strlen(big), "web1", NULL, 0, &c2, &err) < 0);
         assert_null(c2);
-        assert_string_equal(err->message,
-                            "migration cookie: document is 16385 bytes, more than the limit of 16384");
+        assert_string_equal(
+                err->message,
+                "migration cookie: document is 16385 bytes, more than the limit of 16384");
 }
 
 static void test_nul_byte(void **state)
@@ -320,9 +321,8 @@ static void test_build_round_trip(void **state)
         assert_int_equal(cookie_format(c, &xml, &err), 0);
         assert_non_null(strstr(xml, "<feature name='lockstate'/>"));
         _cleanup_cookie_ struct cookie *p = NULL;
-        assert_int_equal(parse(xml, strlen(xml), "web1", GUEST_UUID, COOKIE_FEATURES_LITEVIRT, &p,
-                               &err),
-                         0);
+        assert_int_equal(
+                parse(xml, strlen(xml), "web1", GUEST_UUID, COOKIE_FEATURES_LITEVIRT, &p, &err), 0);
         assert_int_equal(p->peer_mandatory, COOKIE_FEATURE_BIT(COOKIE_FEATURE_LOCKSTATE));
         assert_int_equal(p->graphics->type, DOMAIN_GRAPHICS_SPICE);
         assert_int_equal(p->graphics->port, 5901);

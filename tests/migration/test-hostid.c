@@ -61,9 +61,8 @@ static void test_configured_wins(void **state)
         struct hostid_paths p = {mid_path, smbios_path};
         struct host_identity id = {0};
         _cleanup_error_ struct lv_error *err = NULL;
-        assert_int_equal(hostid_resolve("4A802F00-4CBA-5DF6-9679-A08C4C5B577F", "hosta", &p, &id,
-                                        &err),
-                         0);
+        assert_int_equal(
+                hostid_resolve("4A802F00-4CBA-5DF6-9679-A08C4C5B577F", "hosta", &p, &id, &err), 0);
         assert_string_equal(id.uuid, "4a802f00-4cba-5df6-9679-a08c4c5b577f");
         assert_string_equal(id.hostname, "hosta");
         assert_int_equal(id.source, HOSTID_SOURCE_CONFIG);

@@ -67,12 +67,15 @@ static void test_sha256(void **state)
 {
         char out[65];
         sha256_hex("abc", 3, out);
-        assert_string_equal(out, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_string_equal(out,
+                            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         sha256_hex("", 0, out);
-        assert_string_equal(out, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_string_equal(out,
+                            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
         const char *m = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
         sha256_hex(m, strlen(m), out);
-        assert_string_equal(out, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+        assert_string_equal(out,
+                            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 }
 
 static void test_exclusive_conflict(void **state)
@@ -83,8 +86,8 @@ static void test_exclusive_conflict(void **state)
         _cleanup_error_ struct lv_error *err = NULL;
         assert_int_equal(lock_set_acquire(a, NULL, &err), 0);
         assert_true(lock_set_acquire(b, NULL, &err) < 0);
-        _cleanup_free_ char *want = xasprintf(
-                "disk '%s' is in use by guest 'web1' on host " HOST_A, disk1);
+        _cleanup_free_ char *want =
+                xasprintf("disk '%s' is in use by guest 'web1' on host " HOST_A, disk1);
         assert_string_equal(err->message, want);
         _cleanup_free_ char *rec = record(disk1);
         assert_non_null(strstr(rec, "state=held\n"));
@@ -131,8 +134,8 @@ static void test_shared(void **state)
         /* ... and readers while the writer does. */
         assert_int_equal(lock_set_acquire(w, NULL, &err), 0);
         assert_true(lock_set_acquire(a, NULL, &err) < 0);
-        _cleanup_free_ char *want = xasprintf(
-                "disk '%s' is in use by guest 'writer' on host " HOST_A, iso);
+        _cleanup_free_ char *want =
+                xasprintf("disk '%s' is in use by guest 'writer' on host " HOST_A, iso);
         assert_string_equal(err->message, want);
         lock_set_free(a);
         lock_set_free(b);
@@ -148,7 +151,8 @@ static void test_all_or_nothing(void **state)
         const char *p2[] = {disk1, disk2}, *p1[] = {disk2}, *p0[] = {disk1};
         struct domain_def *d1 = guest("web1", 1, 2, p2, NULL), *d2 = guest("web2", 2, 1, p1, NULL);
         struct domain_def *d3 = guest("web3", 3, 1, p0, NULL);
-        struct lock_set *a = lockset(HOST_A, d1), *b = lockset(HOST_A, d2), *c = lockset(HOST_B, d3);
+        struct lock_set *a = lockset(HOST_A, d1), *b = lockset(HOST_A, d2),
+                        *c = lockset(HOST_B, d3);
         _cleanup_error_ struct lv_error *err = NULL;
         assert_int_equal(lock_set_acquire(b, NULL, &err), 0);
         assert_true(lock_set_acquire(a, NULL, &err) < 0);
@@ -184,8 +188,7 @@ static void test_paths(void **state)
         s = NULL;
         assert_true(lock_set_new(space, HOST_A, d, 1, &s, &err) < 0);
         assert_null(s);
-        assert_string_equal(err->message,
-                            "disk 'relative.img': the path is not absolute");
+        assert_string_equal(err->message, "disk 'relative.img': the path is not absolute");
         guest_free(d);
         unlink(link);
 }
@@ -231,8 +234,8 @@ static void test_crashed_holder(void **state)
         close(ready[0]);
         assert_int_equal(got, 1);
         assert_true(r < 0);
-        _cleanup_free_ char *want = xasprintf(
-                "disk '%s' is in use by guest 'db1' on host " HOST_B, disk2);
+        _cleanup_free_ char *want =
+                xasprintf("disk '%s' is in use by guest 'db1' on host " HOST_B, disk2);
         assert_string_equal(err->message, want);
         lv_error_freep(&err);
         assert_int_equal(lock_set_acquire(s, NULL, &err), 0);
@@ -256,8 +259,8 @@ static void test_handover(void **state)
         /* Source, CPUs stopped: release with state. */
         _cleanup_free_ char *st = NULL;
         assert_int_equal(lock_set_release(src, &st, &err), 0);
-        _cleanup_free_ char *want_state = xasprintf("%s:%llu", src->leases[0].hash,
-                                                    (unsigned long long)g);
+        _cleanup_free_ char *want_state =
+                xasprintf("%s:%llu", src->leases[0].hash, (unsigned long long)g);
         assert_string_equal(st, want_state);
         _cleanup_free_ char *rec = record(disk1);
         assert_non_null(strstr(rec, "state=handover\n"));
@@ -268,8 +271,8 @@ static void test_handover(void **state)
         lv_error_freep(&err);
 
         /* A stale generation is refused, nothing is held afterwards. */
-        _cleanup_free_ char *stale = xasprintf("%s:%llu", src->leases[0].hash,
-                                               (unsigned long long)g - 1);
+        _cleanup_free_ char *stale =
+                xasprintf("%s:%llu", src->leases[0].hash, (unsigned long long)g - 1);
         assert_true(lock_set_acquire(dst, stale, &err) < 0);
         assert_non_null(strstr(err->message, "lease changed hands during the migration"));
         assert_int_equal(dst->leases[0].fd, -1);
@@ -324,7 +327,8 @@ static void test_state_parse(void **state)
         assert_true(lock_state_parse(trailing, &h, &g, &err) < 0);
         assert_string_equal(err->message, "lock state ends with ','");
         lv_error_freep(&err);
-        _cleanup_free_ char *upper = xasprintf("%s:1", "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef");
+        _cleanup_free_ char *upper = xasprintf(
+                "%s:1", "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef");
         assert_true(lock_state_parse(upper, &h, &g, &err) < 0);
         lv_error_freep(&err);
         _cleanup_free_ char *neg = xasprintf("%s:-1", hx);
@@ -343,14 +347,10 @@ int main(void)
         file_write_atomic(disk2, "", 0, 0644, NULL);
         file_write_atomic(iso, "", 0, 0644, NULL);
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_sha256),
-                cmocka_unit_test(test_exclusive_conflict),
-                cmocka_unit_test(test_shared),
-                cmocka_unit_test(test_all_or_nothing),
-                cmocka_unit_test(test_paths),
-                cmocka_unit_test(test_crashed_holder),
-                cmocka_unit_test(test_handover),
-                cmocka_unit_test(test_state_parse),
+                cmocka_unit_test(test_sha256),   cmocka_unit_test(test_exclusive_conflict),
+                cmocka_unit_test(test_shared),   cmocka_unit_test(test_all_or_nothing),
+                cmocka_unit_test(test_paths),    cmocka_unit_test(test_crashed_holder),
+                cmocka_unit_test(test_handover), cmocka_unit_test(test_state_parse),
         };
         int r = cmocka_run_group_tests(tests, NULL, NULL);
         rm_rf(tmpdir, NULL);
