@@ -37,17 +37,7 @@ fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 ok() { echo "ok $*"; }
 
 # Our own cgroup per hierarchy, to find guests' cgroups below it.
-cgroup_dirs() { # NAME -> existing litevirt-NAME cgroup directories
-    while IFS=: read -r _ ctrl path; do
-        case $ctrl in
-        "") mnt=/sys/fs/cgroup/unified; [ -f /sys/fs/cgroup/cgroup.controllers ] && mnt=/sys/fs/cgroup ;;
-        name=*) mnt=/sys/fs/cgroup/${ctrl#name=} ;;
-        *) mnt=/sys/fs/cgroup/$ctrl ;;
-        esac
-        d=$(echo "$mnt$path/litevirt-$1" | sed 's#//*#/#g')
-        [ -d "$d" ] && echo "$d"
-    done </proc/self/cgroup
-}
+. "${LV_SOURCE_ROOT:?}/tests/lib/cgroups.sh"
 
 # Processes whose command line holds MARKER (the guests' init scripts
 # carry a unique marker).

@@ -33,17 +33,7 @@ fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 ok() { echo "ok $*"; }
 
-cgroup_dirs() { # NAME -> existing litevirt-NAME cgroup directories
-    while IFS=: read -r _ ctrl path; do
-        case $ctrl in
-        "") mnt=/sys/fs/cgroup/unified; [ -f /sys/fs/cgroup/cgroup.controllers ] && mnt=/sys/fs/cgroup ;;
-        name=*) mnt=/sys/fs/cgroup/${ctrl#name=} ;;
-        *) mnt=/sys/fs/cgroup/$ctrl ;;
-        esac
-        d=$(echo "$mnt$path/litevirt-$1" | sed 's#//*#/#g')
-        [ -d "$d" ] && echo "$d"
-    done </proc/self/cgroup
-}
+. "${LV_SOURCE_ROOT:?}/tests/lib/cgroups.sh"
 
 status_field() { # NAME KEY
     sed -n "s/.*\"$2\": \"\{0,1\}\([^\",]*\)\"\{0,1\}.*/\1/p" "$T/run/$1/status.json" 2>/dev/null | head -1

@@ -33,17 +33,7 @@ fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 ok() { echo "ok $*"; }
 
-cgroup_dirs() { # NAME -> existing litevirt-NAME cgroup directories below ours
-    while IFS=: read -r _ ctrl path; do
-        case $ctrl in
-        "") mnt=/sys/fs/cgroup/unified; [ -f /sys/fs/cgroup/cgroup.controllers ] && mnt=/sys/fs/cgroup ;;
-        name=*) mnt=/sys/fs/cgroup/${ctrl#name=} ;;
-        *) mnt=/sys/fs/cgroup/$ctrl ;;
-        esac
-        d=$(echo "$mnt$path/litevirt-$1" | sed 's#//*#/#g')
-        [ -d "$d" ] && echo "$d"
-    done </proc/self/cgroup
-}
+. "${LV_SOURCE_ROOT:?}/tests/lib/cgroups.sh"
 
 # The supervisor's pid, from its log ("supervisor ... (pid N) starting").
 sup_pid() {

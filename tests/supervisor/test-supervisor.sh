@@ -35,19 +35,7 @@ bg_pids=""
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 ok() { echo "ok $*"; }
 
-# Our own cgroups per hierarchy, to find guests' leftovers below them.
-cgroup_dirs() { # NAME -> existing litevirt-NAME cgroup directories
-    while IFS=: read -r _ ctrl path; do
-        case $ctrl in
-        "") mnt=/sys/fs/cgroup/unified; [ -f /sys/fs/cgroup/cgroup.controllers ] && mnt=/sys/fs/cgroup ;;
-        name=*) mnt=/sys/fs/cgroup/${ctrl#name=} ;;
-        *) mnt=/sys/fs/cgroup/$ctrl ;;
-        esac
-        d=$mnt$path/litevirt-$1
-        d=$(echo "$d" | sed 's#//*#/#g')
-        [ -d "$d" ] && echo "$d"
-    done </proc/self/cgroup
-}
+. "${LV_SOURCE_ROOT:?}/tests/lib/cgroups.sh"
 
 cleanup() {
     for f in "$T"/run/*/status.json; do
