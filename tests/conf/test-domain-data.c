@@ -12,6 +12,7 @@
 
 #include "conf/xml.h"
 #include "util/fileio.h"
+#include "tests/lib/golden.h"
 #include "util/strbuf.h"
 
 static int failures;
@@ -25,26 +26,6 @@ static bool regenerate;
                 printf(__VA_ARGS__);                                                               \
                 printf("\n");                                                                      \
         } while (0)
-
-static char *read_file(const char *path)
-{
-        _cleanup_error_ struct lv_error *err = NULL;
-        char *data = NULL;
-        size_t len;
-        if (file_read_bounded(path, 4 * 1024 * 1024, &data, &len, &err) < 0)
-                return NULL;
-        return data;
-}
-
-static void write_file(const char *path, const char *data)
-{
-        _cleanup_error_ struct lv_error *err = NULL;
-        if (file_write_atomic(path, data, strlen(data), 0644, &err) < 0) {
-                fprintf(stderr, "%s\n", err->message);
-                exit(1);
-        }
-        printf("# regenerated %s\n", path);
-}
 
 static int name_cmp(const void *a, const void *b)
 {
@@ -76,7 +57,7 @@ static char **list_xml(const char *dir)
 static int parse(const char *path, const char *label, struct domain_def **ret,
                  struct lv_error **err)
 {
-        _cleanup_free_ char *data = read_file(path);
+        _cleanup_free_ char *data = golden_read(path);
         if (!data)
                 return lv_error_setf(err, ENOENT, "cannot read %s", path);
         return conf_xml(err)->domain_parse_string(data, strlen(data), label, ret, err);
@@ -120,8 +101,8 @@ static void test_valid(const char *dir)
                         continue;
                 }
                 _cleanup_free_ char *out = domain_format(def);
-                _cleanup_free_ char *input = read_file(path);
-                _cleanup_free_ char *expected = read_file(outpath);
+                _cleanup_free_ char *input = golden_read(path);
+                _cleanup_free_ char *expected = golden_read(outpath);
                 if (!expected)
                         expected = xstrdup(input);
                 if (!streq(out, expected)) {
@@ -129,7 +110,7 @@ static void test_valid(const char *dir)
                                 if (streq(out, input))
                                         unlink(outpath);
                                 else
-                                        write_file(outpath, out);
+                                        golden_write(outpath, out);
                         } else {
                                 FAIL("%s: formatted XML differs from %s:\n%s", *n,
                                      access(outpath, F_OK) == 0 ? outpath : "the input", out);
@@ -155,11 +136,11 @@ static void test_invalid(const char *dir)
                         FAIL("invalid/%s: accepted", *n);
                         continue;
                 }
-                _cleanup_free_ char *expected = read_file(errpath);
+                _cleanup_free_ char *expected = golden_read(errpath);
                 _cleanup_free_ char *got = xasprintf("%s\n", err->message);
                 if (!streq(expected, got)) {
                         if (regenerate) {
-                                write_file(errpath, got);
+                                golden_write(errpath, got);
                         } else {
                                 FAIL("invalid/%s: got error\n  %s  expected\n  %s", *n, got,
                                      expected ? expected : "(no .err file)\n");
@@ -227,11 +208,11 @@ static void test_peer(const char *peer, const char *results_path)
         }
         strbuf_printf(&res, "total: %d ok, %d refused\n", n_ok, n_refused);
         _cleanup_free_ char *got = strbuf_steal(&res);
-        _cleanup_free_ char *expected = read_file(results_path);
+        _cleanup_free_ char *expected = golden_read(results_path);
         checks++;
         if (!streq(got, expected)) {
                 if (regenerate)
-                        write_file(results_path, got);
+                        golden_write(results_path, got);
                 else
                         FAIL("libvirt vectors: results differ from %s; got:\n%s", results_path,
                              got);
@@ -244,7 +225,7 @@ int main(int argc, char **argv)
 {
         const char *src = getenv("LV_SOURCE_ROOT");
         const char *peer = getenv("LV_PEER_DIR");
-        regenerate = getenv("LV_TEST_REGENERATE") && streq(getenv("LV_TEST_REGENERATE"), "1");
+        regenerate = golden_regenerate();
         if (!src) {
                 fprintf(stderr, "LV_SOURCE_ROOT is not set\n");
                 return 1;

@@ -7,19 +7,10 @@
 #include "conf/domain.h"
 #include "conf/host_conf.h"
 #include "util/fileio.h"
+#include "tests/lib/golden.h"
 #include "util/strbuf.h"
 
 static int failures, checks;
-
-static char *read_file(const char *path)
-{
-        _cleanup_error_ struct lv_error *err = NULL;
-        char *data = NULL;
-        size_t len;
-        if (file_read_bounded(path, 1 << 20, &data, &len, &err) < 0)
-                return NULL;
-        return data;
-}
 
 static char *dump(const struct host_conf *c)
 {
@@ -102,8 +93,8 @@ int main(void)
                 _cleanup_free_ char *errpath = xasprintf("%s/%s.err", dir, names[i]);
                 _cleanup_free_ char *outpath = xasprintf("%s/%s.out", dir, names[i]);
                 _cleanup_free_ char *label = xasprintf("%s.conf", names[i]);
-                _cleanup_free_ char *text = read_file(path);
-                _cleanup_free_ char *want_err = read_file(errpath);
+                _cleanup_free_ char *text = golden_read(path);
+                _cleanup_free_ char *want_err = golden_read(errpath);
                 _cleanup_error_ struct lv_error *perr = NULL;
                 host_conf_init(&c);
                 _cleanup_free_ char *before = dump(&c);
@@ -121,7 +112,7 @@ int main(void)
                               got ? got : "(accepted)\n");
                         CHECK(streq(before, after), "%s: settings left as they were", label);
                 } else {
-                        _cleanup_free_ char *want = read_file(outpath);
+                        _cleanup_free_ char *want = golden_read(outpath);
                         if (r == 0 && regen && !streq(want, after)) {
                                 _cleanup_error_ struct lv_error *werr = NULL;
                                 file_write_atomic(outpath, after, strlen(after), 0644, &werr);

@@ -15,6 +15,7 @@
 
 #include "conf/xml.h"
 #include "util/fileio.h"
+#include "tests/lib/golden.h"
 #include "util/strbuf.h"
 #include "xen/xlcfg.h"
 
@@ -29,34 +30,14 @@ static bool regenerate;
                 printf("\n");                                                                      \
         } while (0)
 
-static char *read_file(const char *path)
-{
-        _cleanup_error_ struct lv_error *err = NULL;
-        char *data = NULL;
-        size_t len;
-        if (file_read_bounded(path, 4 * 1024 * 1024, &data, &len, &err) < 0)
-                return NULL;
-        return data;
-}
-
-static void write_file(const char *path, const char *data)
-{
-        _cleanup_error_ struct lv_error *err = NULL;
-        if (file_write_atomic(path, data, strlen(data), 0644, &err) < 0) {
-                fprintf(stderr, "%s\n", err->message);
-                exit(1);
-        }
-        printf("# regenerated %s\n", path);
-}
-
 /* Compare with a golden file; regenerate it when asked. */
 static bool golden(const char *label, const char *path, const char *got)
 {
-        _cleanup_free_ char *expected = read_file(path);
+        _cleanup_free_ char *expected = golden_read(path);
         if (streq(expected, got))
                 return true;
         if (regenerate) {
-                write_file(path, got);
+                golden_write(path, got);
                 return true;
         }
         FAIL("%s: differs from %s; got:\n%s", label, path, got);
@@ -129,7 +110,7 @@ static void test_pair(const char *dir, const char *name)
         _cleanup_free_ char *xml_path = xasprintf("%s/%s", dir, name);
         _cleanup_free_ char *cfg_path = xasprintf("%s/%s.cfg", dir, base);
         _cleanup_free_ char *out_path = xasprintf("%s/%s.out.xml", dir, base);
-        _cleanup_free_ char *xml = read_file(xml_path);
+        _cleanup_free_ char *xml = golden_read(xml_path);
         _cleanup_domain_def_ struct domain_def *def = NULL, *def2 = NULL, *def3 = NULL;
         _cleanup_error_ struct lv_error *err = NULL;
         _cleanup_free_ char *cfg = NULL, *cfg2 = NULL, *cfg3 = NULL, *out = NULL;
@@ -192,7 +173,7 @@ static void test_import(const char *dir, const char *name)
         _cleanup_free_ char *path = xasprintf("%s/%s", dir, name);
         _cleanup_free_ char *xml_path = xasprintf("%s/%s.out.xml", dir, base);
         _cleanup_free_ char *cfg_path = xasprintf("%s/%s.out.cfg", dir, base);
-        _cleanup_free_ char *text = read_file(path);
+        _cleanup_free_ char *text = golden_read(path);
         _cleanup_domain_def_ struct domain_def *def = NULL, *again = NULL;
         _cleanup_error_ struct lv_error *err = NULL;
         _cleanup_free_ char *xml = NULL, *cfg = NULL, *cfg2 = NULL;
@@ -231,7 +212,7 @@ static void test_invalid_xml(const char *dir, const char *name)
 {
         _cleanup_free_ char *path = xasprintf("%s/%s", dir, name);
         _cleanup_free_ char *err_path = xasprintf("%s/%.*s.err", dir, (int)strlen(name) - 4, name);
-        _cleanup_free_ char *xml = read_file(path);
+        _cleanup_free_ char *xml = golden_read(path);
         _cleanup_domain_def_ struct domain_def *def = NULL;
         _cleanup_error_ struct lv_error *err = NULL;
         _cleanup_free_ char *cfg = NULL;
@@ -255,7 +236,7 @@ static void test_invalid_cfg(const char *dir, const char *name)
 {
         _cleanup_free_ char *path = xasprintf("%s/%s", dir, name);
         _cleanup_free_ char *err_path = xasprintf("%s/%.*s.err", dir, (int)strlen(name) - 4, name);
-        _cleanup_free_ char *text = read_file(path);
+        _cleanup_free_ char *text = golden_read(path);
         _cleanup_domain_def_ struct domain_def *def = NULL;
         _cleanup_error_ struct lv_error *err = NULL;
         checks++;
@@ -322,7 +303,7 @@ static void test_hostile(void)
 int main(void)
 {
         const char *src = getenv("LV_SOURCE_ROOT");
-        regenerate = streq(getenv("LV_TEST_REGENERATE"), "1");
+        regenerate = golden_regenerate();
         if (!src) {
                 fprintf(stderr, "LV_SOURCE_ROOT is not set\n");
                 return 1;
