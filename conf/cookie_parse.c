@@ -425,10 +425,10 @@ int cookie_parse_string(const char *xml, size_t len, const char *expected_name,
                 return lv_error_setf(err, LV_ERR_PROTOCOL, "migration cookie: missing <hostname>");
         if (!have_hostuuid)
                 return lv_error_setf(err, LV_ERR_PROTOCOL, "migration cookie: missing <hostuuid>");
-        if ((ck->peer_mandatory & COOKIE_FEATURE_BIT(COOKIE_FEATURE_LOCKSTATE)) && !ck->lock_driver)
-                return lv_error_setf(err, LV_ERR_PROTOCOL,
-                                     "migration cookie: feature 'lockstate' is mandatory but "
-                                     "<lockstate> is missing");
+        /* The feature 'lockstate' without <lockstate> is what libvirt's
+         * default ("nop") lock manager writes: the source holds no lease
+         * state to hand over. That is not an error: ck->lock_driver stays
+         * NULL and the destination takes its leases afresh. */
 
         if (expected_name && !streq(ck->name, expected_name))
                 return lv_error_setf(err, LV_ERR_PROTOCOL,
