@@ -15,28 +15,13 @@ LVSH=$BUILD/lvsh
 [ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 1; }
 sh "$SRC/tests/qemu/build-guest.sh" "$BUILD/test-guest" || exit 1
 T=$(mktemp -d /tmp/lv-bench-migrate.XXXXXX)
-G=lvbmig$$ NSA=lvbm-a-$$ NSB=lvbm-b-$$
+G=lvbmig$$
 PIDS=""
-env_of() { echo "LITEVIRT_CONFDIR=$T/$1/conf LITEVIRT_GUESTDIR=$T/$1/guests LITEVIRT_RUNDIR=$T/$1/run LITEVIRT_LOGDIR=$T/$1/log"; }
-cg_host() { # as tests/migration/test-migrate.sh: own cgroups per host, below ours
-    local ctrl path mnt d
-    : > "$T/cg-$1"
-    while IFS=: read -r _ ctrl path; do
-        case $ctrl in "") mnt=/sys/fs/cgroup/unified ;; name=systemd) mnt=/sys/fs/cgroup/systemd ;; *) mnt=/sys/fs/cgroup/$ctrl ;; esac
-        [ -d "$mnt" ] || continue
-        d=$mnt${path%/}/lvbm-$$-$1
-        mkdir "$d" 2>/dev/null || continue
-        echo "$d" >> "$T/cgdirs"
-        if [ -e "$d/cpuset.cpus" ]; then cat "${d%/*}/cpuset.cpus" > "$d/cpuset.cpus"; cat "${d%/*}/cpuset.mems" > "$d/cpuset.mems"; fi
-        echo "$d/cgroup.procs" >> "$T/cg-$1"
-    done < /proc/self/cgroup
-    printf '#!/bin/sh\nfor f in $(cat %s); do echo $$ > "$f"; done\nexec "$@"\n' "$T/cg-$1" > "$T/enter-$1"
-    chmod +x "$T/enter-$1"
-}
-ns_of() { [ "$1" = b ] && echo "$NSB" || echo "$NSA"; }
-# shellcheck disable=SC2046
-on() { local h=$1; shift; "$T/enter-$h" nsenter --net=/run/netns/"$(ns_of "$h")" env $(env_of "$h") "$@"; }
-transport() { echo "$T/enter-$1 nsenter --net=/run/netns/$(ns_of "$1") env $(env_of "$1") $BUILD/litevirt-supervisor --incoming"; }
+# two hosts (tests/lib/hosts.sh): lvbm-a-$$ and lvbm-b-$$, 10.78.0.1 and .2
+HOSTS_DIR=$T HOSTS_TAG=lvbm HOSTS_NET=10.78.0 HOSTS_SUP=$BUILD/litevirt-supervisor
+. "$SRC/tests/lib/hosts.sh"
+on() { hosts_on "$@"; }
+transport() { hosts_transport "$1"; }
 cleanup() {
     for h in a b; do on "$h" "$LVSH" destroy $G >/dev/null 2>&1; done
     # The hand-driven QEMUs, by the pid each wrote itself (-pidfile): the
@@ -48,36 +33,12 @@ cleanup() {
         while [ -d "/proc/$p" ]; do sleep 0.05; done
     done
     for p in $PIDS; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-    ip netns del "$NSA" 2>/dev/null; ip netns del "$NSB" 2>/dev/null
-    # SIGKILLed processes leave their cgroups a moment later: retry.
-    if [ -e "$T/cgdirs" ]; then
-        for _ in $(seq 50); do
-            left=0
-            for d in $(tac "$T/cgdirs"); do
-                [ -d "$d" ] && { rmdir "$d" 2>/dev/null || left=1; }
-            done
-            [ $left = 0 ] && break
-            sleep 0.1
-        done
-    fi
+    hosts_destroy
     rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
 
-ip netns add "$NSA" && ip netns add "$NSB" || exit 1
-ip link add lvbm-va$$ type veth peer name lvbm-vb$$ || exit 1
-ip link set lvbm-va$$ netns "$NSA"; ip link set lvbm-vb$$ netns "$NSB"
-ip -n "$NSA" addr add 10.78.0.1/24 dev lvbm-va$$; ip -n "$NSB" addr add 10.78.0.2/24 dev lvbm-vb$$
-for ns in "$NSA" "$NSB"; do ip -n "$ns" link set lo up; done
-ip -n "$NSA" link set lvbm-va$$ up; ip -n "$NSB" link set lvbm-vb$$ up
-for h in a b; do
-    cg_host $h
-    mkdir -p "$T/$h/conf" "$T/$h/guests" "$T/$h/run" "$T/$h/log"
-    uuid=3c1e5a0e-7b8f-4f35-9a51-5d0c7c6a1b0a addr=10.78.0.1
-    [ $h = b ] && uuid=3c1e5a0e-7b8f-4f35-9a51-5d0c7c6a1b0b addr=10.78.0.2
-    printf 'host_uuid = %s\nhostname = host-%s\nmigration_address = %s\nlockspace_dir = %s\n' \
-        "$uuid" "$h" "$addr" "$T/lockspace" > "$T/$h/conf/host.conf"
-done
+hosts_create || exit 1
 truncate -s 8M "$T/disk.img"
 cat > "$T/guest.xml" <<XML
 <domain type='qemu'><name>$G</name><memory unit='MiB'>128</memory><vcpu>1</vcpu>

@@ -21,54 +21,18 @@ sh "$SRC/tests/qemu/build-guest.sh" "$BUILD/test-guest" || exit 77
 
 T=$(mktemp -d /tmp/lv-test-migrate.XXXXXX)
 G=lvmig$$ # guest names make cgroup names: unique on a shared machine
-NSA=lvmig-a-$$ NSB=lvmig-b-$$
-UUID_A=3c1e5a0e-7b8f-4f35-9a51-5d0c7c6a1a0a
-UUID_B=3c1e5a0e-7b8f-4f35-9a51-5d0c7c6a1a0b
+# two hosts (tests/lib/hosts.sh): lvmig-a-$$ and lvmig-b-$$, 10.77.0.1 and .2
+HOSTS_DIR=$T HOSTS_TAG=lvmig HOSTS_NET=10.77.0 HOSTS_SUP=$SUP
+. "$SRC/tests/lib/hosts.sh"
+NSA=$(hosts_ns a) NSB=$(hosts_ns b)
+UUID_A=$HOSTS_UUID_A UUID_B=$HOSTS_UUID_B
 FAILS=0
 HELPERS=""
 
-env_of() { # HOST: the environment of that host's litevirt
-    echo "LITEVIRT_CONFDIR=$T/$1/conf LITEVIRT_GUESTDIR=$T/$1/guests LITEVIRT_RUNDIR=$T/$1/run LITEVIRT_LOGDIR=$T/$1/log"
-}
-# Each host gets its own cgroups (below ours), as real hosts have: a
-# guest's cgroup is named after it, and the two copies of a migrating
-# guest must not meet in one cgroup. $T/enter-HOST moves itself there and
-# runs its arguments.
-cg_host() { # HOST
-    local n ctrl path mnt d
-    : > "$T/cg-$1"
-    while IFS=: read -r n ctrl path; do
-        case $ctrl in
-            "") mnt=/sys/fs/cgroup/unified ;;
-            name=systemd) mnt=/sys/fs/cgroup/systemd ;;
-            *) mnt=/sys/fs/cgroup/$ctrl ;;
-        esac
-        [ -d "$mnt" ] || continue
-        d=$mnt${path%/}/lvmig-$$-$1
-        mkdir "$d" 2>/dev/null || continue
-        echo "$d" >> "$T/cgdirs"
-        if [ -e "$d/cpuset.cpus" ]; then
-            cat "${d%/*}/cpuset.cpus" > "$d/cpuset.cpus"
-            cat "${d%/*}/cpuset.mems" > "$d/cpuset.mems"
-        fi
-        echo "$d/cgroup.procs" >> "$T/cg-$1"
-    done < /proc/self/cgroup
-    printf '#!/bin/sh\nfor f in $(cat %s); do echo $$ > "$f"; done\nexec "$@"\n' "$T/cg-$1" > "$T/enter-$1"
-    chmod +x "$T/enter-$1"
-}
-on() { # HOST CMD...: run as that host: its netns, cgroups and directories
-    local h=$1 ns; shift
-    ns=$NSA; [ "$h" = b ] && ns=$NSB
-    # nsenter, not `ip netns exec`: that one mounts a fresh /sys, without
-    # the cgroup hierarchies the supervisor needs
-    # shellcheck disable=SC2046
-    "$T/enter-$h" nsenter --net=/run/netns/"$ns" env $(env_of "$h") "$@"
-}
+on() { hosts_on "$@"; }
 transport() { # HOST: the command that reaches that host's supervisor
-    local ns=$NSA; [ "$1" = b ] && ns=$NSB
     # B's host.conf is given with --config, as over ssh; A's is in its CONFDIR
-    local cfg=""; [ "$1" = b ] && cfg="--config $T/b/host-b.conf"
-    echo "$T/enter-$1 nsenter --net=/run/netns/$ns env $(env_of "$1") $SUP --incoming $cfg"
+    if [ "$1" = b ]; then hosts_transport b --config "$T/b/host-b.conf"; else hosts_transport a; fi
 }
 
 cleanup() {
@@ -79,19 +43,7 @@ cleanup() {
         pid=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$f")
         [ -n "$pid" ] && grep -q "$T" "/proc/$pid/cmdline" 2>/dev/null && kill -9 "$pid"
     done
-    ip netns del "$NSA" 2>/dev/null
-    ip netns del "$NSB" 2>/dev/null
-    if [ -e "$T/cgdirs" ]; then
-        # SIGKILLed processes leave their cgroups a moment later: retry.
-        for _ in $(seq 50); do
-            left=0
-            for d in $(tac "$T/cgdirs"); do
-                [ -d "$d" ] && { rmdir "$d" 2>/dev/null || left=1; }
-            done
-            [ $left = 0 ] && break
-            sleep 0.1
-        done
-    fi
+    hosts_destroy
     if [ "$FAILS" != 0 ]; then
         for f in "$T"/*/log/*.log; do echo "--- $f"; tail -n 25 "$f"; done
     fi
@@ -113,7 +65,7 @@ wait_for() { # FILE PATTERN SECONDS
 last_counter() { grep -ao 'LV-COUNTER [0-9]*' "$1" | tail -n1 | awk '{print $2}'; }
 qemu_pid() { sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$T/$1/run/$G/qemu.json" 2>/dev/null | head -n1; }
 console() { # HOST FILE: capture the guest's console there
-    on "$1" timeout 120 "$LVSH" console $G < /dev/null > "$2" 2>&1 &
+    $(hosts_prefix "$1") timeout 120 "$LVSH" console $G < /dev/null > "$2" 2>&1 &
     HELPERS="$HELPERS $!"
 }
 gone() { # HOST PID: nothing left of $G there
@@ -126,24 +78,8 @@ gone() { # HOST PID: nothing left of $G there
 lease() { cat "$T"/lockspace/*.owner 2>/dev/null; }
 
 # ---- two hosts ----
-ip netns add "$NSA" && ip netns add "$NSB" || { echo "skip: cannot create namespaces"; exit 77; }
-ip link add lvmig-va$$ type veth peer name lvmig-vb$$ || { echo "skip: no veth"; exit 77; }
-ip link set lvmig-va$$ netns "$NSA"
-ip link set lvmig-vb$$ netns "$NSB"
-ip -n "$NSA" addr add 10.77.0.1/24 dev lvmig-va$$
-ip -n "$NSB" addr add 10.77.0.2/24 dev lvmig-vb$$
-for ns in "$NSA" "$NSB"; do ip -n "$ns" link set lo up; done
-ip -n "$NSA" link set lvmig-va$$ up
-ip -n "$NSB" link set lvmig-vb$$ up
-for h in a b; do
-    cg_host $h
-    mkdir -p "$T/$h/conf" "$T/$h/guests" "$T/$h/run" "$T/$h/log"
-    uuid=$UUID_A addr=10.77.0.1
-    [ $h = b ] && uuid=$UUID_B addr=10.77.0.2
-    printf 'host_uuid = %s\nhostname = host-%s\nmigration_address = %s\nlockspace_dir = %s\n' \
-        "$uuid" "$h" "$addr" "$T/lockspace" > "$T/$h/conf/host.conf"
-    [ $h = b ] && mv "$T/b/conf/host.conf" "$T/b/host-b.conf"
-done
+hosts_create || { echo "skip: cannot make the two hosts"; exit 77; }
+mv "$T/b/conf/host.conf" "$T/b/host-b.conf"
 truncate -s 8M "$T/disk.img"
 cat > "$T/guest.xml" <<XML
 <domain type='qemu'>
