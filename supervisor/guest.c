@@ -136,8 +136,12 @@ static int guest_boot(struct supervisor *sv, bool after_crash, struct lv_error *
         sv->start_time = time(NULL);
         log_info("guest process %d started by the %s driver", (int)g->pid, sv->driver->name);
         fault_point("before-ready");
-        return supervisor_transition(
-                sv, after_crash ? GUEST_EVENT_STARTED_CRASHED : GUEST_EVENT_STARTED, err);
+        /* An incoming migration's guest did not boot here: virsh shows
+         * "running (migrated)" on the destination. */
+        enum guest_event started = after_crash       ? GUEST_EVENT_STARTED_CRASHED
+                                   : g->incoming_uri ? GUEST_EVENT_STARTED_MIGRATED
+                                                     : GUEST_EVENT_STARTED;
+        return supervisor_transition(sv, started, err);
 }
 
 int supervisor_guest_start(struct supervisor *sv, struct lv_error **err)

@@ -23,6 +23,7 @@ static const struct transition table[GUEST_STATE_LAST][GUEST_EVENT_LAST] = {
                 {
                         [GUEST_EVENT_STARTED] = T(RUNNING, REASON_RUNNING_BOOTED),
                         [GUEST_EVENT_STARTED_CRASHED] = T(RUNNING, REASON_RUNNING_CRASHED),
+                        [GUEST_EVENT_STARTED_MIGRATED] = T(RUNNING, REASON_RUNNING_MIGRATED),
                         [GUEST_EVENT_START_FAILED] = T(SHUTOFF, REASON_SHUTOFF_FAILED),
                         [GUEST_EVENT_ENDED_SHUTDOWN] = T(SHUTOFF, REASON_SHUTOFF_SHUTDOWN),
                         [GUEST_EVENT_ENDED_DESTROYED] = T(SHUTOFF, REASON_SHUTOFF_DESTROYED),
@@ -171,6 +172,7 @@ const char *guest_event_to_string(enum guest_event e)
                 [GUEST_EVENT_START] = "start",
                 [GUEST_EVENT_STARTED] = "started",
                 [GUEST_EVENT_STARTED_CRASHED] = "started-after-crash",
+                [GUEST_EVENT_STARTED_MIGRATED] = "started-incoming",
                 [GUEST_EVENT_START_FAILED] = "start-failed",
                 [GUEST_EVENT_SUSPEND] = "suspended",
                 [GUEST_EVENT_RESUME] = "resumed",

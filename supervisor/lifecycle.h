@@ -9,10 +9,11 @@
 #include "supervisor/driver.h"
 
 enum guest_event {
-        GUEST_EVENT_START,           /* start requested */
-        GUEST_EVENT_STARTED,         /* driver->start succeeded */
-        GUEST_EVENT_STARTED_CRASHED, /* restarted after a crash (on_crash=restart) */
-        GUEST_EVENT_START_FAILED,    /* driver->start failed */
+        GUEST_EVENT_START,            /* start requested */
+        GUEST_EVENT_STARTED,          /* driver->start succeeded */
+        GUEST_EVENT_STARTED_CRASHED,  /* restarted after a crash (on_crash=restart) */
+        GUEST_EVENT_STARTED_MIGRATED, /* driver->start succeeded for an incoming migration */
+        GUEST_EVENT_START_FAILED,     /* driver->start failed */
         GUEST_EVENT_SUSPEND,
         GUEST_EVENT_RESUME,
         GUEST_EVENT_SHUTDOWN,        /* graceful shutdown requested */
@@ -27,7 +28,12 @@ enum guest_event {
 
 /* Reasons, per state, numbered as libvirt's virDomain*Reason enums. */
 enum { REASON_UNKNOWN = 0 };
-enum { REASON_RUNNING_BOOTED = 1, REASON_RUNNING_UNPAUSED = 5, REASON_RUNNING_CRASHED = 9 };
+enum {
+        REASON_RUNNING_BOOTED = 1,
+        REASON_RUNNING_MIGRATED = 2,
+        REASON_RUNNING_UNPAUSED = 5,
+        REASON_RUNNING_CRASHED = 9,
+};
 enum { REASON_PAUSED_USER = 1, REASON_PAUSED_STARTING_UP = 11 };
 enum { REASON_SHUTDOWN_USER = 1 };
 enum {

@@ -756,6 +756,7 @@ static const char *event_words(const char *event)
         static const char *const map[][2] = {
                 {"started", "Started Booted"},
                 {"started-after-crash", "Started Booted"},
+                {"started-incoming", "Started Migrated"},
                 {"suspended", "Suspended Paused"},
                 {"resumed", "Resumed Unpaused"},
                 {"shutdown-requested", "Shutdown On host request"},
@@ -763,6 +764,7 @@ static const char *event_words(const char *event)
                 {"stopped-shutdown", "Stopped Shutdown"},
                 {"stopped-destroyed", "Stopped Destroyed"},
                 {"stopped-crashed", "Stopped Crashed"},
+                {"stopped-migrated", "Stopped Migrated"},
                 {"start-failed", "Stopped Failed"},
                 {"crashed", "Crashed Panicked"},
         };

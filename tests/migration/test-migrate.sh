@@ -159,8 +159,8 @@ grep -q -- "-> shutoff (migrated) on stopped-migrated" "$T/a/log/$G.log" &&
 grep -q "^host=$UUID_B$" <(lease) && grep -q "^state=held$" <(lease) && ok "lease held by host B" ||
     fail "lease after A -> B: $(lease)"
 [ -e "$T/b/guests/$G.xml" ] && ok "--persistent defined $G on B" || fail "no definition on B"
-st=$(on b "$LVSH" domstate $G 2>&1 | head -n1)
-[ "$st" = running ] && ok "domstate on B: running" || fail "domstate on B: $st"
+st=$(on b "$LVSH" domstate --reason $G 2>&1 | head -n1)
+[ "$st" = "running (migrated)" ] && ok "domstate on B: $st" || fail "domstate on B: $st"
 
 # ---- B -> A ----
 pid_b=$(qemu_pid b)

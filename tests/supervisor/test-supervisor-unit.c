@@ -180,6 +180,10 @@ static void test_lifecycle_table(void **state)
         assert_int_equal(lifecycle_next(GUEST_STATE_STARTING, GUEST_EVENT_STARTED, &s, &reason), 0);
         assert_int_equal(s, GUEST_STATE_RUNNING);
         assert_string_equal(guest_reason_to_string(s, reason), "booted");
+        assert_int_equal(
+                lifecycle_next(GUEST_STATE_STARTING, GUEST_EVENT_STARTED_MIGRATED, &s, &reason), 0);
+        assert_int_equal(s, GUEST_STATE_RUNNING);
+        assert_string_equal(guest_reason_to_string(s, reason), "migrated");
         assert_int_equal(lifecycle_next(GUEST_STATE_RUNNING, GUEST_EVENT_SUSPEND, &s, &reason), 0);
         assert_string_equal(guest_state_to_string(s), "paused");
         assert_string_equal(guest_reason_to_string(s, reason), "user");
