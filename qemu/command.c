@@ -292,7 +292,7 @@ static void emit_controllers(struct build *b)
         }
         if (b->need_scsi) {
                 struct json_object *o = json_object_new_object();
-                jstr(o, "driver", "virtio-scsi-pci");
+                jstr(o, "driver", qcmd_scsi_lsi(def) ? "lsi" : "virtio-scsi-pci");
                 jstr(o, "id", "scsi0");
                 jaddr(o, &b->scsi_addr);
                 arg2(b, "-device", json_take(o));
@@ -408,10 +408,16 @@ static int emit_disk(struct build *b, int i, struct lv_error **err)
                 }
                 jstr(o, "driver", cdrom ? "scsi-cd" : "scsi-hd");
                 jstr(o, "bus", "scsi0.0");
-                jint(o, "channel", 0);
-                jint(o, "scsi-id", 0);
-                jint(o, "lun", unit);
-                snprintf(buf, sizeof(buf), "drive-scsi0-0-0-%d", unit);
+                if (qcmd_scsi_lsi(def)) {
+                        /* a narrow bus: one LUN per target (libvirt) */
+                        jint(o, "scsi-id", unit);
+                        snprintf(buf, sizeof(buf), "drive-scsi0-0-%d", unit);
+                } else {
+                        jint(o, "channel", 0);
+                        jint(o, "scsi-id", 0);
+                        jint(o, "lun", unit);
+                        snprintf(buf, sizeof(buf), "drive-scsi0-0-0-%d", unit);
+                }
                 jstr(o, "device_id", buf);
                 break;
         default:
@@ -457,6 +463,8 @@ char *qemu_command_disk_id(const struct domain_def *def, int i)
         case DOMAIN_DISK_BUS_SATA:
                 return xasprintf("sata0-0-%d", unit == -2 ? idx : unit);
         case DOMAIN_DISK_BUS_SCSI:
+                if (qcmd_scsi_lsi(def))
+                        return xasprintf("scsi0-0-%d", unit == -2 ? idx : unit);
                 return xasprintf("scsi0-0-0-%d", unit == -2 ? idx : unit);
         default:
                 return NULL;

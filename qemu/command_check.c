@@ -116,10 +116,10 @@ static int check_machine(struct build *b, struct lv_error **err)
                                                      def->name);
                         break;
                 case DOMAIN_CONTROLLER_SCSI:
-                        if (c->model && !streq(c->model, "virtio-scsi"))
+                        if (c->model && !streq(c->model, "virtio-scsi") && !streq(c->model, "lsi"))
                                 return lv_error_setf(err, LV_ERR_UNSUPPORTED,
                                                      "guest '%s': SCSI controller model '%s' is "
-                                                     "not supported (virtio-scsi)",
+                                                     "not supported (virtio-scsi, lsi)",
                                                      def->name, c->model);
                         if (c->index != 0)
                                 return lv_error_setf(err, LV_ERR_UNSUPPORTED,
@@ -192,6 +192,14 @@ int qcmd_addr_attr_int(const struct domain_address *a, const char *name, int dfl
         return (int)n;
 }
 
+/* The SCSI controller is an LSI 53C895A unless it is model='virtio-scsi'
+ * (libvirt 9 on x86_64: no model, explicit or implied, means lsi). */
+bool qcmd_scsi_lsi(const struct domain_def *def)
+{
+        const struct domain_controller *c = qcmd_controller_find(def, DOMAIN_CONTROLLER_SCSI);
+        return !c || !streq(c->model, "virtio-scsi");
+}
+
 /* The bus of a disk without bus=: from its target name, as libvirt
  * (vdX virtio, hdX ide, sdX scsi). */
 enum domain_disk_bus qcmd_disk_bus(const struct domain_disk *d)
@@ -253,6 +261,13 @@ static int check_disk(struct build *b, int i, struct lv_error **err)
                 break;
         case DOMAIN_DISK_BUS_SCSI:
                 b->need_scsi = true;
+                if (qcmd_scsi_lsi(def) &&
+                    qcmd_addr_attr_int(&d->address, "unit", qcmd_disk_name_index(t)) >= 7)
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': disk '%s': the lsi SCSI controller "
+                                             "(libvirt's default model) has units 0-6 only; "
+                                             "use <controller type='scsi' model='virtio-scsi'/>",
+                                             def->name, t);
                 break;
         default:
                 return lv_error_setf(err, LV_ERR_UNSUPPORTED,

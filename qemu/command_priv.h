@@ -65,6 +65,7 @@ int qcmd_disk_name_index(const char *name);
 /* a numeric <address> attribute, dflt when absent, -1 when malformed */
 int qcmd_addr_attr_int(const struct domain_address *a, const char *name, int dflt);
 enum domain_disk_bus qcmd_disk_bus(const struct domain_disk *d);
+bool qcmd_scsi_lsi(const struct domain_def *def);
 const char *qcmd_net_model_driver(const char *model);
 const char *qcmd_video_primary_driver(const char *model);
 const char *qcmd_video_secondary_driver(const char *model);
