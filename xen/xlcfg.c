@@ -575,9 +575,13 @@ static int write_spice(struct writer *w, const struct domain_graphics *g)
         if (g->clipboard_copypaste) {
                 if (!streq(g->clipboard_copypaste, "yes") && !streq(g->clipboard_copypaste, "no"))
                         return invalid(w, "<clipboard copypaste='%s'>", g->clipboard_copypaste);
-                /* 'no' is xl's default: written only when on, as libvirt does */
-                if (streq(g->clipboard_copypaste, "yes"))
+                /* 'no' is xl's default: written only when on, as libvirt
+                 * does; sharing goes through the SPICE agent, so the
+                 * agent channel is on too (libvirt: spicevdagent = 1) */
+                if (streq(g->clipboard_copypaste, "yes")) {
+                        put_number(w, "spicevdagent", 1);
                         put_number(w, "spice_clipboard_sharing", 1);
+                }
         }
         return 0;
 }
@@ -726,6 +730,8 @@ static int write_inputs(struct writer *w)
                                    kind_names[w->kind]);
         }
         size_t n = strv_length(usb);
+        if (n)
+                put_number(w, "usb", 1); /* as libvirt writes it */
         if (n == 1)
                 return put_string(w, "usbdevice", usb[0]);
         if (n > 1)

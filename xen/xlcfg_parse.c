@@ -384,7 +384,7 @@ static int read_hvm_graphics(struct reader *rd)
                 vnc_to_graphics(def, &v);
         }
 
-        int spice, disable_ticketing, agent_mouse, clipboard;
+        int spice, disable_ticketing, agent_mouse, clipboard, vdagent;
         long long port = -1, tls_port = -1;
         _cleanup_free_ char *host = NULL, *spice_passwd = NULL;
         if ((r = rd_get_bool(rd, "spice", &spice)) < 0 ||
@@ -394,8 +394,15 @@ static int read_hvm_graphics(struct reader *rd)
             (r = rd_get_bool(rd, "spicedisable_ticketing", &disable_ticketing)) < 0 ||
             (r = rd_get_string(rd, "spicepasswd", &spice_passwd)) < 0 ||
             (r = rd_get_bool(rd, "spiceagent_mouse", &agent_mouse)) < 0 ||
-            (r = rd_get_bool(rd, "spice_clipboard_sharing", &clipboard)) < 0)
+            (r = rd_get_bool(rd, "spice_clipboard_sharing", &clipboard)) < 0 ||
+            (r = rd_get_bool(rd, "spicevdagent", &vdagent)) < 0)
                 return r;
+        /* the agent is what clipboard sharing needs; litevirt's model has
+         * no switch for the agent alone */
+        if (vdagent == 1 && clipboard != 1)
+                return rd_fail(rd, xlcfg_get(rd->cfg, "spicevdagent")->line, "spicevdagent",
+                               "the SPICE agent is only supported with "
+                               "spice_clipboard_sharing = 1 (<clipboard copypaste='yes'/>)");
         if (spice == 1) {
                 if (port == -1 && tls_port == -1)
                         return rd_fail(rd, xlcfg_get(rd->cfg, "spice")->line, "spice",
