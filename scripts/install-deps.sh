@@ -8,7 +8,7 @@ BUILD="meson ninja-build pkg-config gcc clang clang-format libclang-rt-14-dev ll
  libnl-route-3-dev libcmocka-dev"
 RUNTIME="busybox-static iproute2 cpio gzip socat util-linux procps kmod"
 # QEMU guests and Xen tools (no hypervisor: --no-install-recommends).
-TEST="qemu-system-x86 qemu-utils vncsnapshot openssl xen-utils-4.17 libxen-dev"
+TEST="qemu-system-x86 qemu-utils vncsnapshot openssl xen-utils-4.17 libxen-dev dpkg-dev xz-utils"
 
 missing=""
 for p in $BUILD $RUNTIME ${LV_DEPS_EXTRA:-$TEST}; do
@@ -20,4 +20,10 @@ if [ -n "$missing" ]; then
     apt-get update -qq
     # shellcheck disable=SC2086
     apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+# libvirt 9.0's own test data (the vector tests), into its cache folder, once
+# (LV_LIBVIRT_TESTS: another folder; meson's -Dlibvirt_tests must match).
+if [ -z "${LV_DEPS_EXTRA+x}" ]; then
+    "$(dirname "$0")/fetch-libvirt-tests.sh"
 fi

@@ -4,8 +4,9 @@
  *                                   input itself); parse(format(x)) equals x
  *                                   (domain_def_equal); format is stable.
  *   tests/data/domain/invalid/NAME.xml   refused; message equals NAME.err
- *   libvirt's vectors ($LV_PEER_DIR/libvirt/...): results must equal
- *                                   tests/data/domain/peer-results.txt
+ *   libvirt's XML-to-XML vectors ($LV_LIBVIRT_TESTS/tests/..., fetched by
+ *   scripts/fetch-libvirt-tests.sh): results must equal
+ *                                   tests/data/domain/libvirt-vectors.txt
  * LV_TEST_REGENERATE=1 rewrites the expected files. */
 #include <dirent.h>
 #include <libgen.h>
@@ -13,6 +14,7 @@
 #include "conf/xml.h"
 #include "util/fileio.h"
 #include "tests/lib/golden.h"
+#include "tests/lib/libvirt-tests.h"
 #include "util/strbuf.h"
 
 static int failures;
@@ -151,80 +153,114 @@ static void test_invalid(const char *dir)
         }
 }
 
-/* libvirt's vectors: each one parses and round-trips (and, where libvirt
- * has an expected output, gives the same model as it), or is refused. */
-static void test_peer(const char *peer, const char *results_path)
+/* libvirt's XML-to-XML vectors (the QEMU and Xen families are classified
+ * by tests/qemu/test-qemu-vectors.c and tests/xen/test-xl.py). Each one is
+ *   identical  litevirt's formatted definition is byte for byte libvirt's
+ *              expected output (the input itself, or the *outdata file)
+ *   equal      same model as libvirt's output (domain_def_equal); the
+ *              elements whose lines differ are named
+ *   refused    by litevirt, the message names the element
+ *   wrong      accepted, but a different model than libvirt's output
+ * and must round-trip (parse(format(x)) == x). No vector may be wrong. */
+enum result { RES_IDENTICAL, RES_EQUAL, RES_REFUSED, RES_WRONG, N_RES };
+static const char *const result_names[N_RES] = {"identical", "equal", "refused", "wrong"};
+
+static enum result classify(const char *dir, const char *outdir, const char *family,
+                            const char *name, struct strbuf *res)
+{
+        _cleanup_free_ char *path = xasprintf("%s/%s", dir, name);
+        _cleanup_free_ char *label = xasprintf("%s/%s", family, name);
+        _cleanup_free_ char *outpath = outdir ? xasprintf("%s/%s", outdir, name) : NULL;
+        _cleanup_domain_def_ struct domain_def *def = NULL, *odef = NULL;
+        _cleanup_error_ struct lv_error *err = NULL;
+        strbuf_printf(res, "%s: ", label);
+        if (parse(path, name, &def, &err) < 0) {
+                strbuf_printf(res, "refused: %s\n", err->message);
+                return RES_REFUSED;
+        }
+        if (!check_round_trip(label, def)) {
+                strbuf_append(res, "wrong: round trip failed\n");
+                return RES_WRONG;
+        }
+        if (!outpath || access(outpath, F_OK) != 0) {
+                free(outpath);
+                outpath = xstrdup(path);
+        }
+        _cleanup_free_ char *ours = domain_format(def);
+        _cleanup_free_ char *theirs = golden_read(outpath);
+        if (streq(ours, theirs)) {
+                strbuf_append(res, "identical\n");
+                return RES_IDENTICAL;
+        }
+        if (parse(outpath, name, &odef, &err) < 0) {
+                strbuf_printf(res, "refused: libvirt's output: %s\n", err->message);
+                return RES_REFUSED;
+        }
+        _cleanup_free_ char *otext = domain_format(odef);
+        _cleanup_free_ char *names = libvirt_tests_xml_diff(ours, theirs);
+        if (!domain_def_equal(def, odef)) {
+                _cleanup_free_ char *mnames = libvirt_tests_xml_diff(ours, otext);
+                strbuf_printf(res, "wrong: model differs from libvirt's output (%s)\n", mnames);
+                return RES_WRONG;
+        }
+        strbuf_printf(res, "equal: formatted differently (%s)\n", names);
+        return RES_EQUAL;
+}
+
+static void test_libvirt_vectors(const char *results_path)
 {
         static const struct {
                 const char *dir;
                 const char *outdir;
         } sets[] = {
-                {"lxcxml2xmldata", NULL},         {"genericxml2xmlindata", "genericxml2xmloutdata"},
-                {"qemuxml2argvdata", NULL},       {"xlconfigdata", NULL},
-                {"libxlxml2domconfigdata", NULL},
+                {"lxcxml2xmldata", "lxcxml2xmloutdata"},
+                {"genericxml2xmlindata", "genericxml2xmloutdata"},
         };
         struct strbuf res = {0};
-        int n_ok = 0, n_refused = 0;
+        int total[N_RES] = {0};
         for (size_t s = 0; s < ARRAY_SIZE(sets); s++) {
-                _cleanup_free_ char *dir = xasprintf("%s/libvirt/%s", peer, sets[s].dir);
-                _cleanup_strv_free_ char **names = list_xml(dir);
-                for (char **n = names; *n; n++) {
-                        _cleanup_free_ char *path = xasprintf("%s/%s", dir, *n);
-                        _cleanup_free_ char *label = xasprintf("%s/%s", sets[s].dir, *n);
-                        _cleanup_domain_def_ struct domain_def *def = NULL;
-                        _cleanup_error_ struct lv_error *err = NULL;
-                        if (parse(path, label, &def, &err) < 0) {
-                                strbuf_printf(&res, "%s: refused: %s\n", label, err->message);
-                                n_refused++;
-                                continue;
-                        }
-                        if (!check_round_trip(label, def)) {
-                                strbuf_printf(&res, "%s: round trip FAILED\n", label);
-                                continue;
-                        }
-                        if (sets[s].outdir) {
-                                _cleanup_free_ char *out =
-                                        xasprintf("%s/libvirt/%s/%s", peer, sets[s].outdir, *n);
-                                _cleanup_domain_def_ struct domain_def *odef = NULL;
-                                _cleanup_error_ struct lv_error *oerr = NULL;
-                                if (access(out, F_OK) == 0) {
-                                        if (parse(out, label, &odef, &oerr) < 0) {
-                                                strbuf_printf(&res,
-                                                              "%s: libvirt's output refused: %s\n",
-                                                              label, oerr->message);
-                                                continue;
-                                        }
-                                        if (!domain_def_equal(def, odef)) {
-                                                strbuf_printf(&res,
-                                                              "%s: differs from libvirt's output\n",
-                                                              label);
-                                                continue;
-                                        }
-                                }
-                        }
-                        strbuf_printf(&res, "%s: ok\n", label);
-                        n_ok++;
+                bool skip = false, skip2 = false;
+                _cleanup_free_ char *dir = libvirt_tests_dir(sets[s].dir, &skip);
+                _cleanup_free_ char *outdir = libvirt_tests_dir(sets[s].outdir, &skip2);
+                checks++;
+                if (!dir || !outdir) {
+                        if (!skip || !skip2)
+                                FAIL("libvirt's %s: test data missing", sets[s].dir);
+                        strbuf_reset(&res);
+                        return; /* skipped (LV_LIBVIRT_TESTS_SKIP=1) or failed */
                 }
+                _cleanup_strv_free_ char **names = list_xml(dir);
+                int count[N_RES] = {0};
+                for (char **n = names; *n; n++)
+                        count[classify(dir, outdir, sets[s].dir, *n, &res)]++;
+                strbuf_printf(&res, "total %s: %zu vectors:", sets[s].dir, strv_length(names));
+                for (int r = 0; r < N_RES; r++) {
+                        strbuf_printf(&res, " %d %s", count[r], result_names[r]);
+                        total[r] += count[r];
+                }
+                strbuf_append(&res, "\n");
         }
-        strbuf_printf(&res, "total: %d ok, %d refused\n", n_ok, n_refused);
         _cleanup_free_ char *got = strbuf_steal(&res);
         _cleanup_free_ char *expected = golden_read(results_path);
         checks++;
-        if (!streq(got, expected)) {
-                if (regenerate)
+        if (total[RES_WRONG])
+                FAIL("libvirt vectors: %d accepted with a model unlike libvirt's output",
+                     total[RES_WRONG]);
+        if (!got || !streq(got, expected)) {
+                if (regenerate && got)
                         golden_write(results_path, got);
                 else
                         FAIL("libvirt vectors: results differ from %s; got:\n%s", results_path,
-                             got);
+                             got ? got : "(nothing)");
                 return;
         }
-        printf("ok - libvirt vectors (%d ok, %d refused)\n", n_ok, n_refused);
+        printf("ok - libvirt vectors (%d identical, %d equal, %d refused, %d wrong)\n",
+               total[RES_IDENTICAL], total[RES_EQUAL], total[RES_REFUSED], total[RES_WRONG]);
 }
 
 int main(int argc, char **argv)
 {
         const char *src = getenv("LV_SOURCE_ROOT");
-        const char *peer = getenv("LV_PEER_DIR");
         regenerate = golden_regenerate();
         if (!src) {
                 fprintf(stderr, "LV_SOURCE_ROOT is not set\n");
@@ -232,14 +268,10 @@ int main(int argc, char **argv)
         }
         _cleanup_free_ char *data = xasprintf("%s/tests/data/domain", src);
         _cleanup_free_ char *invalid = xasprintf("%s/tests/data/domain/invalid", src);
-        _cleanup_free_ char *results = xasprintf("%s/tests/data/domain/peer-results.txt", src);
+        _cleanup_free_ char *results = xasprintf("%s/tests/data/domain/libvirt-vectors.txt", src);
         test_valid(data);
         test_invalid(invalid);
-        _cleanup_free_ char *peerlib = peer ? xasprintf("%s/libvirt", peer) : NULL;
-        if (peerlib && access(peerlib, F_OK) == 0)
-                test_peer(peer, results);
-        else
-                printf("# libvirt vectors not found ($LV_PEER_DIR): skipped\n");
+        test_libvirt_vectors(results);
         _cleanup_free_ char *examples = xasprintf("%s/examples", src);
         _cleanup_strv_free_ char **ex = list_xml(examples);
         for (char **n = ex; *n; n++) {

@@ -2,7 +2,8 @@
 /* conf/domain_json.c: every definition that parses survives
  * to_json → from_json unchanged (domain_def_equal, and the same formatted
  * XML, and the same JSON again): every XML of tests/data/domain and every
- * libvirt vector ($LV_PEER_DIR/libvirt/...) that litevirt accepts. Then
+ * libvirt vector ($LV_LIBVIRT_TESTS/tests/..., scripts/fetch-libvirt-tests.sh)
+ * that litevirt accepts. Then
  * hostile JSON: malformed, truncated, oversized, unknown members, wrong
  * types, enums and numbers out of range — each refused with a message
  * naming the member. */
@@ -10,6 +11,7 @@
 
 #include "conf/domain_json.h"
 #include "conf/xml.h"
+#include "tests/lib/libvirt-tests.h"
 #include "util/fileio.h"
 
 static int failures, checks;
@@ -133,19 +135,20 @@ static void hostile(void)
 int main(void)
 {
         const char *src = getenv("LV_SOURCE_ROOT");
-        const char *peer = getenv("LV_PEER_DIR");
         _cleanup_free_ char *data = xasprintf("%s/tests/data/domain", src ? src : ".");
         round_trip_dir(data);
         int local = checks;
-        if (peer) {
-                static const char *const sets[] = {"lxcxml2xmldata",        "genericxml2xmlindata",
-                                                   "genericxml2xmloutdata", "qemuxml2argvdata",
-                                                   "qemuxml2xmloutdata",    "xlconfigdata",
-                                                   "libxlxml2domconfigdata"};
-                for (size_t i = 0; i < ARRAY_SIZE(sets); i++) {
-                        _cleanup_free_ char *d = xasprintf("%s/libvirt/%s", peer, sets[i]);
+        static const char *const sets[] = {"lxcxml2xmldata",       "lxcxml2xmloutdata",
+                                           "genericxml2xmlindata", "genericxml2xmloutdata",
+                                           "qemuxml2argvdata",     "qemuxml2xmloutdata",
+                                           "xlconfigdata",         "libxlxml2domconfigdata"};
+        bool skip = false;
+        for (size_t i = 0; i < ARRAY_SIZE(sets); i++) {
+                _cleanup_free_ char *d = libvirt_tests_dir(sets[i], &skip);
+                if (!d && !skip)
+                        FAIL("libvirt's %s is missing", sets[i]);
+                if (d)
                         round_trip_dir(d);
-                }
         }
         printf("# round trips: %d from tests/data/domain, %d from libvirt's vectors\n", local,
                checks - local);

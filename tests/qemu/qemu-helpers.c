@@ -9,7 +9,9 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "qemu/command.h"
 #include "util/fileio.h"
+#include "util/strbuf.h"
 
 const char *qt_qemu_binary(void)
 {
@@ -139,4 +141,76 @@ int qt_test_guest(char **kernel, char **initrd)
         *initrd = xasprintf("%s/initrd.gz", dir);
         free(dir);
         return 0;
+}
+
+/* Split libvirt's .args (a shell command line: VAR=x ... /usr/bin/qemu
+ * -opt 'quoted' \<newline> ...) into argv, dropping the environment. */
+char **qt_split_libvirt_args(const char *text)
+{
+        char **argv = NULL;
+        _cleanup_strbuf_ struct strbuf cur = {0};
+        bool in_word = false, in_quote = false;
+        for (const char *p = text;; p++) {
+                if (!*p || (!in_quote && (*p == ' ' || *p == '\n' || *p == '\t'))) {
+                        if (in_word) {
+                                char *w = strbuf_steal(&cur);
+                                if (!argv && strchr(w, '=') && w[0] != '/')
+                                        free(w); /* environment */
+                                else
+                                        strv_push(&argv, w);
+                        }
+                        in_word = false;
+                        if (!*p)
+                                break;
+                        continue;
+                }
+                if (!in_quote && *p == '\\' && p[1] == '\n') {
+                        p++;
+                        continue;
+                }
+                if (*p == '\'') {
+                        in_quote = !in_quote;
+                        in_word = true;
+                        if (!cur.buf)
+                                strbuf_append(&cur, "");
+                        continue;
+                }
+                strbuf_append_len(&cur, p, 1);
+                in_word = true;
+        }
+        return argv;
+}
+
+/* litevirt's command line, with the host side fixed: tap fds 100 + i,
+ * autoport VNC 5900 + i, SPICE 5910 + i. */
+void qt_graphics_ports(const struct domain_def *def, struct qemu_graphics_ports *ports)
+{
+        for (int i = 0; i < def->n_graphics && i < QT_MAX_GRAPHICS; i++) {
+                const struct domain_graphics *g = &def->graphics[i];
+                ports[i] = (struct qemu_graphics_ports){g->port, g->tls_port, g->websocket};
+                if (g->autoport || g->port <= 0)
+                        ports[i].port = (g->type == DOMAIN_GRAPHICS_VNC ? 5900 : 5910) + i;
+        }
+}
+
+int qt_command_build_fixed(const struct domain_def *def, const char *qmp_path, char ***ret_argv,
+                           struct lv_error **err)
+{
+        int fds[16];
+        for (int i = 0; i < 16; i++)
+                fds[i] = i < def->n_nets && (def->nets[i].type == DOMAIN_NET_BRIDGE ||
+                                             def->nets[i].type == DOMAIN_NET_NETWORK)
+                                 ? 100 + i
+                                 : -1;
+        struct qemu_graphics_ports ports[QT_MAX_GRAPHICS];
+        qt_graphics_ports(def, ports);
+        struct qemu_command_opts opts = {
+                .qmp_path = qmp_path,
+                .qmp_fd = -1,
+                .net_fds = fds,
+                .n_net_fds = 16,
+                .graphics = ports,
+                .n_graphics = def->n_graphics < QT_MAX_GRAPHICS ? def->n_graphics : QT_MAX_GRAPHICS,
+        };
+        return qemu_command_build(def, &opts, ret_argv, err);
 }

@@ -7,6 +7,8 @@
 
 #include <sys/types.h>
 
+#include "conf/domain.h"
+#include "qemu/command.h"
 #include "qemu/qmp.h"
 
 #define QT_SKIP 77
@@ -31,3 +33,15 @@ int qt_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The test guest (tests/qemu/build-guest.sh): fills kernel/initrd paths or
  * returns QT_SKIP. */
 int qt_test_guest(char **kernel, char **initrd);
+/* Split libvirt's .args text (a shell command line: VAR=x ... /usr/bin/qemu
+ * -opt 'quoted' \<newline> ...) into argv, dropping the environment. */
+char **qt_split_libvirt_args(const char *text);
+#define QT_MAX_GRAPHICS 8
+/* The ports of the first QT_MAX_GRAPHICS <graphics>: the definition's, and
+ * for autoport VNC 5900 + i, SPICE 5910 + i. */
+void qt_graphics_ports(const struct domain_def *def, struct qemu_graphics_ports *ports);
+/* litevirt's command line for def with the host side fixed (the golden
+ * tests): tap fds 100 + i for bridge/network interfaces, autoport VNC
+ * 5900 + i, SPICE 5910 + i, QMP at qmp_path. */
+int qt_command_build_fixed(const struct domain_def *def, const char *qmp_path, char ***ret_argv,
+                           struct lv_error **err);

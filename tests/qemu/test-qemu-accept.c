@@ -8,8 +8,10 @@
  *   device for type='block', tap fds, the test guest's kernel), checked
  *   over QMP (status prelaunch, every disk, NIC and serial present), and
  *   quit over QMP; QEMU must exit 0.
- * Part 2: each $LV_PEER_DIR/libvirt/qemuxml2argvdata/NAME.xml that litevirt
- *   supports is started twice: from litevirt's command line and from
+ * Part 2: a sample of libvirt's qemuxml2argvdata/NAME.xml vectors that
+ *   litevirt supports ($LV_LIBVIRT_TESTS, scripts/fetch-libvirt-tests.sh;
+ *   at most SAMPLE of them, spread evenly over the sorted names; all of them
+ *   with LV_TEST_ALL_VECTORS=1) is started twice: from litevirt's command line and from
  *   libvirt's NAME.x86_64-latest.args (fd=1729 monitor, /tmp/lib/domain--1-*
  *   and disk paths adapted). The device lists (QOM /machine/peripheral:
  *   id and type; PCI: address, vendor:device, id; block devices; chardevs)
@@ -30,9 +32,13 @@
 
 #include "conf/domain.h"
 #include "qemu/command.h"
+#include "tests/lib/libvirt-tests.h"
 #include "tests/qemu/qemu-helpers.h"
 #include "util/fileio.h"
 #include "util/strbuf.h"
+
+/* libvirt vectors run by QEMU (each twice: litevirt's and libvirt's line) */
+#define SAMPLE 20
 
 static int failures;
 static char *tmp;
@@ -74,9 +80,11 @@ static char *make_image(const char *tag, const char *fmt)
         return path;
 }
 
-static char *make_loopdev(void)
+/* a loop device over an image of the disk's format (qcow2 on a block
+ * device is a qcow2 image on the device) */
+static char *make_loopdev(const char *fmt)
 {
-        char *img = make_image("blk", "raw");
+        char *img = make_image("blk", fmt);
         char *out = xasprintf("%s/losetup.out", tmp);
         char *dev = NULL;
         if (qt_run("losetup -f --show %s > %s", img, out) == 0) {
@@ -149,7 +157,8 @@ static int localize(struct domain_def *def, struct path_map *map)
                 if (have)
                         real = xstrdup(have);
                 else if (d->type == DOMAIN_DISK_BLOCK)
-                        real = make_loopdev();
+                        real = make_loopdev(d->format == DOMAIN_DISK_FORMAT_QCOW2 ? "qcow2"
+                                                                                  : "raw");
                 else
                         real = make_image("file",
                                           d->format == DOMAIN_DISK_FORMAT_QCOW2 ? "qcow2" : "raw");
@@ -361,13 +370,8 @@ static char **build_localized(struct domain_def *def, struct path_map *map, cons
                         ntap++;
                 }
         }
-        struct qemu_graphics_ports ports[8];
-        for (int i = 0; i < def->n_graphics && i < 8; i++) {
-                const struct domain_graphics *g = &def->graphics[i];
-                ports[i] = (struct qemu_graphics_ports){g->port, g->tls_port, g->websocket};
-                if (g->autoport || g->port <= 0)
-                        ports[i].port = (g->type == DOMAIN_GRAPHICS_VNC ? 5900 : 5910) + i;
-        }
+        struct qemu_graphics_ports ports[QT_MAX_GRAPHICS];
+        qt_graphics_ports(def, ports);
         struct qemu_command_opts opts = {
                 .emulator = qt_qemu_binary(),
                 .qmp_path = qmp,
@@ -375,7 +379,7 @@ static char **build_localized(struct domain_def *def, struct path_map *map, cons
                 .net_fds = tapfds,
                 .n_net_fds = def->n_nets < 16 ? def->n_nets : 16,
                 .graphics = ports,
-                .n_graphics = def->n_graphics < 8 ? def->n_graphics : 8,
+                .n_graphics = def->n_graphics < QT_MAX_GRAPHICS ? def->n_graphics : QT_MAX_GRAPHICS,
         };
         char **argv = NULL;
         struct lv_error *err = NULL;
@@ -454,44 +458,6 @@ static void accept_one(const char *dir, const char *name)
 /* ---------------------------------------------------------------------- */
 /* part 2: libvirt's vectors */
 
-/* Split libvirt's .args (a shell command line: VAR=x ... /usr/bin/qemu
- * -opt 'quoted' \<newline> ...) into argv, dropping the environment. */
-static char **split_libvirt_args(const char *text)
-{
-        char **argv = NULL;
-        _cleanup_strbuf_ struct strbuf cur = {0};
-        bool in_word = false, in_quote = false;
-        for (const char *p = text;; p++) {
-                if (!*p || (!in_quote && (*p == ' ' || *p == '\n' || *p == '\t'))) {
-                        if (in_word) {
-                                char *w = strbuf_steal(&cur);
-                                if (!argv && strchr(w, '=') && w[0] != '/')
-                                        free(w); /* environment */
-                                else
-                                        strv_push(&argv, w);
-                        }
-                        in_word = false;
-                        if (!*p)
-                                break;
-                        continue;
-                }
-                if (!in_quote && *p == '\\' && p[1] == '\n') {
-                        p++;
-                        continue;
-                }
-                if (*p == '\'') {
-                        in_quote = !in_quote;
-                        in_word = true;
-                        if (!cur.buf)
-                                strbuf_append(&cur, "");
-                        continue;
-                }
-                strbuf_append_len(&cur, p, 1);
-                in_word = true;
-        }
-        return argv;
-}
-
 static char *replace_all(const char *s, const char *from, const char *to)
 {
         _cleanup_strbuf_ struct strbuf sb = {0};
@@ -518,17 +484,35 @@ static bool diff_allowed(const char *name, const char *line)
         return false;
 }
 
+/* Whether litevirt builds a command line for the vector (no host
+ * resources made), and libvirt's line needs nothing of the host beyond
+ * what compare_one() provides: VNC TLS and SASL come from the qemu.conf of
+ * libvirt's test (vnc_tls, vnc_sasl: certificates in /etc/pki), not from
+ * the XML. */
+static bool supported(const char *peerdir, const char *name)
+{
+        _cleanup_free_ char *xml = xasprintf("%s/%s.xml", peerdir, name);
+        _cleanup_free_ char *lvargs = xasprintf("%s/%s.x86_64-latest.args", peerdir, name);
+        _cleanup_error_ struct lv_error *err = NULL;
+        _cleanup_domain_def_ struct domain_def *def = NULL;
+        _cleanup_strv_free_ char **argv = NULL;
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        if (file_read_bounded(lvargs, 1 << 20, &text, &len, &err) < 0 ||
+            strstr(text, "/etc/pki/") || strstr(text, "sasl=on"))
+                return false;
+        return domain_parse_file(xml, &def, &err) == 0 &&
+               qt_command_build_fixed(def, "/run/litevirt/qmp.sock", &argv, &err) == 0;
+}
+
 static void compare_one(const char *peerdir, const char *name)
 {
         _cleanup_free_ char *xml = xasprintf("%s/%s.xml", peerdir, name);
         _cleanup_free_ char *lvargs = xasprintf("%s/%s.x86_64-latest.args", peerdir, name);
-        if (access(lvargs, F_OK) != 0)
-                return;
         struct lv_error *err = NULL;
         _cleanup_domain_def_ struct domain_def *def = NULL;
         if (domain_parse_file(xml, &def, &err) < 0) {
-                fprintf(stderr, "     libvirt %s: not parsed by litevirt: %s\n", name,
-                        err->message);
+                FAIL("libvirt %s: not parsed by litevirt: %s", name, err->message);
                 lv_error_free(err);
                 return;
         }
@@ -568,7 +552,7 @@ static void compare_one(const char *peerdir, const char *name)
                 free(t2);
                 t2 = t3;
         }
-        _cleanup_strv_free_ char **theirs = split_libvirt_args(t2);
+        _cleanup_strv_free_ char **theirs = qt_split_libvirt_args(t2);
         free(t2);
         free(theirs[0]);
         theirs[0] = xstrdup(qt_qemu_binary());
@@ -633,7 +617,6 @@ static char **list_xml(const char *dir)
 int main(void)
 {
         const char *src = getenv("LV_SOURCE_ROOT");
-        const char *peer = getenv("LV_PEER_DIR");
         if (!src) {
                 fprintf(stderr, "LV_SOURCE_ROOT not set\n");
                 return 1;
@@ -669,14 +652,23 @@ int main(void)
         for (size_t i = 0; names && names[i]; i++)
                 accept_one(dir, names[i]);
 
-        if (peer) {
-                _cleanup_free_ char *pdir = xasprintf("%s/libvirt/qemuxml2argvdata", peer);
-                _cleanup_strv_free_ char **pnames = list_xml(pdir);
-                if (!pnames)
-                        fprintf(stderr, "note: no libvirt vectors in %s\n", pdir);
-                for (size_t i = 0; pnames && pnames[i]; i++)
-                        compare_one(pdir, pnames[i]);
-        }
+        bool skip = false;
+        _cleanup_free_ char *pdir = libvirt_tests_dir("qemuxml2argvdata", &skip);
+        if (!pdir && !skip)
+                FAIL("libvirt's qemuxml2argvdata is missing");
+        _cleanup_strv_free_ char **pnames = pdir ? list_xml(pdir) : NULL;
+        _cleanup_strv_free_ char **sample = NULL;
+        for (size_t i = 0; pnames && pnames[i]; i++)
+                if (supported(pdir, pnames[i]))
+                        strv_push(&sample, xstrdup(pnames[i]));
+        size_t n = strv_length(sample),
+               want = streq(getenv("LV_TEST_ALL_VECTORS"), "1") ? n : SAMPLE;
+        if (pdir && n == 0)
+                FAIL("no libvirt vector is supported by litevirt");
+        for (size_t k = 0; k < n && k < want; k++)
+                compare_one(pdir, sample[n <= want ? k : k * n / want]);
+        fprintf(stderr, "%zu of %zu supported libvirt vectors run by QEMU\n", n < want ? n : want,
+                n);
         fprintf(stderr, "%d failure(s)\n", failures);
         free(guest_kernel);
         free(guest_initrd);

@@ -8,6 +8,7 @@
 
 #include "conf/domain.h"
 #include "qemu/command.h"
+#include "tests/qemu/qemu-helpers.h"
 #include "util/fileio.h"
 
 static int failures;
@@ -60,30 +61,9 @@ static void test_one(const char *dir, const char *name, bool regen)
                 got = xasprintf("parse: %s\n", err->message);
                 expect_path = err_path;
         } else {
-                int fds[16];
-                for (int i = 0; i < 16; i++)
-                        fds[i] = i < def->n_nets && (def->nets[i].type == DOMAIN_NET_BRIDGE ||
-                                                     def->nets[i].type == DOMAIN_NET_NETWORK)
-                                         ? 100 + i
-                                         : -1;
-                struct qemu_graphics_ports ports[8];
-                for (int i = 0; i < def->n_graphics && i < 8; i++) {
-                        const struct domain_graphics *g = &def->graphics[i];
-                        ports[i] = (struct qemu_graphics_ports){g->port, g->tls_port, g->websocket};
-                        if (g->autoport || g->port <= 0)
-                                ports[i].port = (g->type == DOMAIN_GRAPHICS_VNC ? 5900 : 5910) + i;
-                }
                 _cleanup_free_ char *qmp = xasprintf("/run/litevirt/%s/qmp.sock", def->name);
-                struct qemu_command_opts opts = {
-                        .qmp_path = qmp,
-                        .qmp_fd = -1,
-                        .net_fds = fds,
-                        .n_net_fds = 16,
-                        .graphics = ports,
-                        .n_graphics = def->n_graphics < 8 ? def->n_graphics : 8,
-                };
                 _cleanup_strv_free_ char **argv = NULL;
-                if (qemu_command_build(def, &opts, &argv, &err) < 0) {
+                if (qt_command_build_fixed(def, qmp, &argv, &err) < 0) {
                         got = xasprintf("%s\n", err->message);
                         expect_path = err_path;
                 } else {

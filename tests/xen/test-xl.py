@@ -16,7 +16,7 @@ JSON of the config.
                              libvirt's own .cfg give the same JSON from xl
                              (libxlxml2domconfigdata: libvirt's .json); the
                              paths that differ are reviewed in
-                             tests/data/xen/peer-results.txt.
+                             tests/data/xen/libvirt-vectors.txt.
 
 usage: test-xl.py LVSH FAKEXEN_SO
 """
@@ -29,7 +29,7 @@ import tempfile
 
 SRC = os.environ.get("LV_SOURCE_ROOT", os.path.join(os.path.dirname(__file__), "..", ".."))
 DATA = os.path.join(SRC, "tests", "data", "xen")
-PEER = os.environ.get("LV_PEER_DIR")
+LIBVIRT_TESTS = os.environ.get("LV_LIBVIRT_TESTS")
 REGEN = os.environ.get("LV_TEST_REGENERATE") == "1"
 
 failures = 0
@@ -44,6 +44,21 @@ def fail(msg):
 
 def ok(msg):
     print("ok - " + msg)
+
+
+def libvirt_tests_dir(family):
+    """$LV_LIBVIRT_TESTS/tests/FAMILY (libvirt 9.0's test data, fetched by
+    scripts/fetch-libvirt-tests.sh), or None with the reason printed; the
+    caller skips only when LV_LIBVIRT_TESTS_SKIP=1 (offline development)."""
+    d = os.path.join(LIBVIRT_TESTS or "", "tests", family)
+    if LIBVIRT_TESTS and os.path.isdir(d):
+        return d
+    if os.environ.get("LV_LIBVIRT_TESTS_SKIP") == "1":
+        print("# skip: libvirt's test data %s is missing (LV_LIBVIRT_TESTS_SKIP=1)" % d)
+    else:
+        fail("libvirt's test data %s is missing: fetch it with scripts/fetch-libvirt-tests.sh %s "
+             "(or set LV_LIBVIRT_TESTS_SKIP=1 to skip these tests)" % (d, LIBVIRT_TESTS or ""))
+    return None
 
 
 def find_xl():
@@ -185,78 +200,89 @@ def test_xl_invalid(xl):
             ok("xl-invalid/%s: xl refuses it (exit %d)" % (name, rc))
 
 
-def peer_compare(xl, binary, tmp, lines):
-    global checks
-    n_same = n_diff = n_refused = 0
-    # xlconfigdata: same JSON from xl for litevirt's cfg and libvirt's cfg
-    for xml in sorted(glob.glob(os.path.join(PEER, "libvirt", "xlconfigdata", "*.xml"))):
-        label = "xlconfigdata/" + os.path.basename(xml)
-        lcfg = xml[:-4] + ".cfg"
+def peer_compare(xl, binary, tmp, xldir, libxldir, lines):
+    """Each vector is identical (xl gives the same JSON), equal (the JSON
+    differences are named and reviewed in the golden file), refused (by
+    litevirt, the message names the setting) or wrong (litevirt accepts it
+    but xl refuses the result); wrong must stay 0."""
+    counts = {}
+
+    def result(family, label, kind, text):
+        counts.setdefault(family, {"identical": 0, "equal": 0, "refused": 0, "wrong": 0})
+        counts[family][kind] += 1
+        text = text.replace(xldir + "/", "").replace(libxldir + "/", "")
+        lines.append("%s: %s%s" % (label, kind, ": " + text if text else ""))
+
+    def compare(family, label, want, got):
+        diffs = json_diff(want, got)
+        if diffs:
+            result(family, label, "equal", "JSON differs: " + "; ".join(diffs))
+        else:
+            result(family, label, "identical", "same JSON")
+
+    def to_cfg(xml):
         rc, ours, err = lvsh(binary, "domxml-to-native", "xen-xl", xml)
         if rc != 0:
-            lines.append("%s: refused: %s" % (label, err.strip()))
-            n_refused += 1
-            continue
+            return None, err.strip()
         mine = os.path.join(tmp, os.path.basename(xml)[:-4] + ".cfg")
         with open(mine, "w") as f:
             f.write(ours)
-        rc1, j1, e1 = xl.dry_run(mine)
+        return mine, None
+
+    # xlconfigdata: same JSON from xl for litevirt's cfg and libvirt's cfg,
+    # both ways (XML -> cfg; libvirt's cfg imported and written again)
+    for xml in sorted(glob.glob(os.path.join(xldir, "*.xml"))):
+        name = os.path.basename(xml)
+        lcfg = xml[:-4] + ".cfg"
         rc2, j2, e2 = xl.dry_run(lcfg)
-        if rc1 != 0 or e1:
-            lines.append("%s: xl refuses litevirt's cfg: %s" % (label, e1.strip()))
-            continue
-        if rc2 != 0:
-            lines.append("%s: xl refuses libvirt's cfg: %s" % (label, e2.strip()))
-            continue
-        diffs = json_diff(json.loads(j2), json.loads(j1))
-        if diffs:
-            n_diff += 1
-            lines.append("%s: JSON differs: %s" % (label, "; ".join(diffs)))
+        mine, err = to_cfg(xml)
+        if not mine:
+            result("xlconfigdata", "xlconfigdata/" + name, "refused", err)
         else:
-            n_same += 1
-            lines.append("%s: same JSON" % label)
-        # and back: libvirt's cfg imported, written again, same JSON
+            rc1, j1, e1 = xl.dry_run(mine)
+            if rc1 != 0 or e1:
+                result("xlconfigdata", "xlconfigdata/" + name, "wrong", "xl refuses litevirt's cfg: " + e1.strip())
+            elif rc2 != 0:
+                result("xlconfigdata", "xlconfigdata/" + name, "refused", "xl refuses libvirt's cfg: " + e2.strip())
+            else:
+                compare("xlconfigdata", "xlconfigdata/" + name, json.loads(j2), json.loads(j1))
+        label = "xlconfigdata/" + os.path.basename(lcfg)
         rc, imported, err = lvsh(binary, "domxml-from-native", "xen-xl", lcfg)
         if rc != 0:
-            lines.append("%s: import of libvirt's cfg refused: %s" % (label, err.strip()))
+            result("xlconfigdata import", label, "refused", err.strip())
             continue
         ixml = os.path.join(tmp, "imported.xml")
         with open(ixml, "w") as f:
             f.write(imported)
-        rc, again, err = lvsh(binary, "domxml-to-native", "xen-xl", ixml)
-        if rc != 0:
-            lines.append("%s: imported XML not convertible: %s" % (label, err.strip()))
+        icfg, err = to_cfg(ixml)
+        if not icfg:
+            result("xlconfigdata import", label, "wrong", "imported XML not convertible: " + err)
             continue
-        icfg = os.path.join(tmp, "imported.cfg")
-        with open(icfg, "w") as f:
-            f.write(again)
         rc3, j3, e3 = xl.dry_run(icfg)
-        diffs = json_diff(json.loads(j2), json.loads(j3)) if rc3 == 0 else ["xl refused: " + e3.strip()]
-        lines.append("%s: import and back: %s" % (label, "same JSON" if not diffs else "JSON differs: " + "; ".join(diffs)))
+        if rc3 != 0:
+            result("xlconfigdata import", label, "wrong", "xl refuses the imported guest's cfg: " + e3.strip())
+        elif rc2 != 0:
+            result("xlconfigdata import", label, "refused", "xl refuses libvirt's cfg: " + e2.strip())
+        else:
+            compare("xlconfigdata import", label, json.loads(j2), json.loads(j3))
     # libxlxml2domconfigdata: libvirt's JSON is libvirt's own libxl config
     # (with libvirt's defaults), compared with what xl makes of ours
-    for xml in sorted(glob.glob(os.path.join(PEER, "libvirt", "libxlxml2domconfigdata", "*.xml"))):
+    for xml in sorted(glob.glob(os.path.join(libxldir, "*.xml"))):
         label = "libxlxml2domconfigdata/" + os.path.basename(xml)
-        rc, ours, err = lvsh(binary, "domxml-to-native", "xen-xl", xml)
-        if rc != 0:
-            lines.append("%s: refused: %s" % (label, err.strip()))
-            n_refused += 1
+        mine, err = to_cfg(xml)
+        if not mine:
+            result("libxlxml2domconfigdata", label, "refused", err)
             continue
-        mine = os.path.join(tmp, os.path.basename(xml)[:-4] + ".cfg")
-        with open(mine, "w") as f:
-            f.write(ours)
         rc1, j1, e1 = xl.dry_run(mine)
         if rc1 != 0 or e1:
-            lines.append("%s: xl refuses litevirt's cfg: %s" % (label, e1.strip()))
+            result("libxlxml2domconfigdata", label, "wrong", "xl refuses litevirt's cfg: " + e1.strip())
             continue
-        diffs = json_diff(json.load(open(xml[:-4] + ".json")), json.loads(j1))
-        if diffs:
-            n_diff += 1
-            lines.append("%s: JSON differs: %s" % (label, "; ".join(diffs)))
-        else:
-            n_same += 1
-            lines.append("%s: same JSON" % label)
-    lines.append("total: %d same, %d with reviewed differences, %d refused" % (n_same, n_diff, n_refused))
+        compare("libxlxml2domconfigdata", label, json.load(open(xml[:-4] + ".json")), json.loads(j1))
+    for family in sorted(counts):
+        c = counts[family]
+        lines.append("total %s: %d vectors: %d identical %d equal %d refused %d wrong"
+                     % (family, sum(c.values()), c["identical"], c["equal"], c["refused"], c["wrong"]))
+    return sum(c["wrong"] for c in counts.values())
 
 
 def main():
@@ -284,14 +310,17 @@ def main():
         test_golden(xl, binary)
         test_import(xl)
         test_xl_invalid(xl)
-        if PEER and os.path.isdir(os.path.join(PEER, "libvirt", "xlconfigdata")):
+        xldir = libvirt_tests_dir("xlconfigdata")
+        libxldir = libvirt_tests_dir("libxlxml2domconfigdata")
+        if xldir and libxldir:
             lines = []
-            peer_compare(xl, binary, tmp, lines)
+            wrong = peer_compare(xl, binary, tmp, xldir, libxldir, lines)
             checks += 1
-            if golden("libvirt vectors", os.path.join(DATA, "peer-results.txt"), "\n".join(lines) + "\n"):
-                ok("libvirt vectors: " + lines[-1])
-        else:
-            print("# libvirt vectors not found ($LV_PEER_DIR): skipped")
+            if golden("libvirt vectors", os.path.join(DATA, "libvirt-vectors.txt"), "\n".join(lines) + "\n"):
+                ok("libvirt vectors: " + "; ".join(l for l in lines if l.startswith("total")))
+            checks += 1
+            if wrong:
+                fail("libvirt vectors: %d accepted but refused by xl (wrong)" % wrong)
     print("# %d checks, %d failed" % (checks, failures))
     return 1 if failures else 0
 
