@@ -171,6 +171,95 @@ static int assign_addresses(struct build *b, struct lv_error **err)
         return 0;
 }
 
+/* An explicit <address type='pci'> must be where litevirt puts the device
+ * (libvirt's order for definitions without addresses): litevirt does not
+ * move devices to other slots yet, and a guest must never silently see its
+ * devices elsewhere than its definition says. */
+static int check_explicit(const struct build *b, const struct domain_address *want,
+                          const struct pci_addr *got, const char *what, struct lv_error **err)
+{
+        if (!want->type)
+                return 0;
+        if (!streq(want->type, "pci") || !got->set)
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "guest '%s': %s: <address type='%s'> is not supported here "
+                                     "(a PCI device: type='pci')",
+                                     b->def->name, what, want->type);
+        int bus = 0;
+        if (startswith(got->bus, "pci.") && !streq(got->bus, "pci.0"))
+                bus = atoi(got->bus + 4);
+        int w_domain = qcmd_addr_attr_int(want, "domain", 0);
+        int w_bus = qcmd_addr_attr_int(want, "bus", 0);
+        int w_slot = qcmd_addr_attr_int(want, "slot", -1);
+        int w_fn = qcmd_addr_attr_int(want, "function", 0);
+        if (w_domain == 0 && w_bus == bus && w_slot == got->slot && w_fn == got->fn)
+                return 0;
+        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                             "guest '%s': %s: PCI address %04x:%02x:%02x.%x is not honoured "
+                             "by litevirt, which puts it at 0000:%02x:%02x.%x (libvirt's order "
+                             "without addresses): remove the <address> or use that one",
+                             b->def->name, what, w_domain, w_bus, w_slot, w_fn, bus, got->slot,
+                             got->fn);
+}
+
+static int check_explicit_addresses(const struct build *b, struct lv_error **err)
+{
+        const struct domain_def *def = b->def;
+        int r;
+        /* the PIIX3's IDE (pc) and the ICH9's AHCI (q35) are fixed */
+        const struct pci_addr ide = {.bus = "pci.0", .slot = 1, .fn = 1, .set = true};
+        const struct pci_addr ahci = {.bus = "pcie.0", .slot = 0x1f, .fn = 2, .set = true};
+        const struct pci_addr none = {0};
+        for (int i = 0; i < def->n_controllers; i++) {
+                const struct domain_controller *c = &def->controllers[i];
+                const struct pci_addr *a = &none;
+                switch (c->type) {
+                case DOMAIN_CONTROLLER_USB:
+                        a = &b->usb_addr;
+                        break;
+                case DOMAIN_CONTROLLER_SCSI:
+                        a = &b->scsi_addr;
+                        break;
+                case DOMAIN_CONTROLLER_VIRTIO_SERIAL:
+                        a = &b->vserial_addr;
+                        break;
+                case DOMAIN_CONTROLLER_IDE:
+                        a = &ide;
+                        break;
+                case DOMAIN_CONTROLLER_SATA:
+                        a = &ahci;
+                        break;
+                default:
+                        break;
+                }
+                _cleanup_free_ char *what =
+                        xasprintf("controller '%s' index %d",
+                                  domain_controller_type_to_string(c->type), c->index);
+                if ((r = check_explicit(b, &c->address, a, what, err)) < 0)
+                        return r;
+        }
+        for (int i = 0; i < def->n_disks; i++)
+                if (qcmd_disk_bus(&def->disks[i]) == DOMAIN_DISK_BUS_VIRTIO) {
+                        _cleanup_free_ char *what =
+                                xasprintf("disk '%s'", def->disks[i].target_dev);
+                        if ((r = check_explicit(b, &def->disks[i].address, &b->disk_addr[i], what,
+                                                err)) < 0)
+                                return r;
+                }
+        for (int i = 0; i < def->n_nets; i++) {
+                _cleanup_free_ char *what = xasprintf("interface %d", i);
+                if ((r = check_explicit(b, &def->nets[i].address, &b->net_addr[i], what, err)) < 0)
+                        return r;
+        }
+        for (int i = 0; i < def->n_videos; i++) {
+                _cleanup_free_ char *what = xasprintf("video %d", i);
+                if ((r = check_explicit(b, &def->videos[i].address, &b->video_addr[i], what, err)) <
+                    0)
+                        return r;
+        }
+        return check_explicit(b, &def->memballoon_address, &b->balloon_addr, "memballoon", err);
+}
+
 /* bootindex per device from <os><boot dev=.../> (libvirt: the first disk
  * of a kind, the first NIC) */
 static void assign_bootindex(struct build *b)
@@ -722,7 +811,8 @@ int qemu_command_build(const struct domain_def *def, const struct qemu_command_o
         struct build b = {.def = def, .opts = opts};
         int r;
 
-        if ((r = qcmd_check(&b, err)) < 0 || (r = assign_addresses(&b, err)) < 0)
+        if ((r = qcmd_check(&b, err)) < 0 || (r = assign_addresses(&b, err)) < 0 ||
+            (r = check_explicit_addresses(&b, err)) < 0)
                 goto out;
         assign_bootindex(&b);
 

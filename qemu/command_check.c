@@ -278,6 +278,21 @@ static int check_disk(struct build *b, int i, struct lv_error **err)
                                              ? "none"
                                              : domain_disk_bus_to_string(d->bus));
         }
+        /* the address must be of the bus's kind (libvirt refuses the others) */
+        const char *want = qcmd_disk_bus(d) == DOMAIN_DISK_BUS_VIRTIO ? "pci" : "drive";
+        if (d->address.type && !streq(d->address.type, want))
+                return lv_error_setf(err, LV_ERR_INVALID_XML,
+                                     "guest '%s': disk '%s': address type '%s' does not fit "
+                                     "bus '%s' (it takes type='%s')",
+                                     def->name, t, d->address.type,
+                                     domain_disk_bus_to_string(qcmd_disk_bus(d)), want);
+        /* two writers of one qcow2 image corrupt it (libvirt: "shared access
+         * requires use of supported storage format") */
+        if (d->shareable && !d->readonly && d->format == DOMAIN_DISK_FORMAT_QCOW2)
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "guest '%s': disk '%s': <shareable/> needs a raw image "
+                                     "(a qcow2 image cannot be written by two guests)",
+                                     def->name, t);
         for (int j = 0; j < i; j++)
                 if (streq(def->disks[j].target_dev, d->target_dev))
                         return lv_error_setf(err, LV_ERR_INVALID_XML,
