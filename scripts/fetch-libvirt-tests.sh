@@ -63,7 +63,8 @@ fi
 mkdir -p "$(dirname "$CACHE")"
 WORK=$(mktemp -d "$(dirname "$CACHE")/.fetch.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT INT TERM
-chmod 755 "$WORK" # apt-get source downloads as _apt
+# apt downloads as the unprivileged user _apt, which must be able to write there
+chown _apt "$WORK" 2>/dev/null || chmod 777 "$WORK"
 echo "apt-get source libvirt=$VER"
 # shellcheck disable=SC2086
 (cd "$WORK" && apt-get $APT_LOCK source -qq "libvirt=$VER" >/dev/null) ||
