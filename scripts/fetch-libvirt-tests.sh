@@ -11,7 +11,8 @@
 # that serve the libvirt-daemon package), runs apt-get update once, and
 # runs `apt-get source libvirt=<9.0.0 version>` in a temporary folder.
 # The version must be 9.0.0 (libvirt-daemon 9.0.0 is the peer the vectors
-# are compared with): any other version is refused.
+# are compared with; an installed one of another version is warned about): any
+# other version is refused.
 set -eu
 
 WANT=9.0.0
@@ -79,6 +80,15 @@ for f in $FAMILIES; do
     cp -a "$SRC/tests/$f" "$WORK/out/tests/"
 done
 echo "$VER" > "$WORK/out/VERSION"
+# the libvirt peer the benchmarks and comparisons run, when installed
+peer=$(dpkg-query -W -f='${Status} ${Version}' libvirt-daemon 2>/dev/null |
+       sed -n 's/^install ok installed //p')
+if [ -n "$peer" ]; then
+    case "$peer" in
+    "$WANT"-*) echo "installed libvirt-daemon $peer: the same libvirt $WANT" ;;
+    *) echo "warning: the installed libvirt-daemon is $peer, not libvirt $WANT" >&2 ;;
+    esac
+fi
 rm -rf "$CACHE"
 mv -T "$WORK/out" "$CACHE"
 echo "libvirt $VER test data: $CACHE"
