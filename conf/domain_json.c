@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "conf/domain_json.h"
+#include "util/fileio.h"
 #include "util/macros.h"
 
 enum jkind {
@@ -656,6 +657,23 @@ int domain_from_json(const char *json, size_t len, struct domain_def **ret, stru
                 domain_def_free(def);
                 return r;
         }
+        *ret = def;
+        return 0;
+}
+
+int domain_json_read_file(const char *path, struct domain_def **ret, struct lv_error **err)
+{
+        _cleanup_free_ char *data = NULL;
+        size_t len = 0;
+        int r = file_read_bounded(path, DOMAIN_JSON_MAX_BYTES, &data, &len, err);
+        if (r < 0)
+                return r;
+        struct domain_def *def = NULL;
+        r = domain_from_json(data, len, &def, err);
+        if (r >= 0 && (r = domain_validate(def, err)) < 0)
+                domain_def_free(def);
+        if (r < 0)
+                return lv_error_prefix(err, "'%s'", path);
         *ret = def;
         return 0;
 }

@@ -22,3 +22,8 @@ char *domain_to_json(const struct domain_def *def);
  * naming the member; *ret is untouched on failure. No validation beyond
  * that (the caller runs domain_validate()). */
 int domain_from_json(const char *json, size_t len, struct domain_def **ret, struct lv_error **err);
+
+/* Read a model written with domain_to_json() (a running guest's
+ * definition in its state directory, docs/supervisor.md) and validate
+ * it. Errors name the file. */
+int domain_json_read_file(const char *path, struct domain_def **ret, struct lv_error **err);

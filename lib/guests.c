@@ -208,8 +208,8 @@ int lv_guest_cleanup_stale_locked(const char *name, bool remove_dir, lv_client_e
                         return lv_client_error_from(err, e);
         } else {
                 /* Keep the (locked) directory, drop its contents. */
-                static const char *const files[] = {"control.sock", "status.json",
-                                                    "supervisor.pid"};
+                static const char *const files[] = {"control.sock", "status.json", "supervisor.pid",
+                                                    "definition.json"};
                 for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
                         _cleanup_free_ char *f = paths_state_file(name, files[i]);
                         (void)unlink(f);

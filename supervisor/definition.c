@@ -15,6 +15,7 @@
 #include "conf/domain_json.h"
 #include "conf/xml.h"
 #include "supervisor/supervisor.h"
+#include "util/fileio.h"
 #include "util/paths.h"
 
 static void write_all(int fd, const char *p, size_t n)
@@ -173,4 +174,41 @@ int supervisor_definition_load(const char *name, struct domain_def **ret, struct
         struct definition_job job;
         int r = supervisor_definition_begin(name, &job, err);
         return r < 0 ? r : supervisor_definition_finish(&job, ret, err);
+}
+
+/* The running guest's own definition, beside status.json in its state
+ * directory (docs/supervisor.md, "The running definition"): JSON, so that
+ * this process reads it back without libxml2 and without a parse child.
+ * Replaced atomically; it goes with the state directory when the guest
+ * has ended. */
+#define RUNNING_DEFINITION "definition.json"
+
+int supervisor_definition_record(struct supervisor *sv, struct lv_error **err)
+{
+        _cleanup_free_ char *path = paths_state_file(sv->g.name, RUNNING_DEFINITION);
+        _cleanup_free_ char *json = domain_to_json(sv->g.def);
+        int r = file_write_replace(path, json, strlen(json), 0600, err);
+        if (r < 0)
+                return lv_error_prefix(err, "guest '%s': recording the running definition",
+                                       sv->g.name);
+        return 0;
+}
+
+int supervisor_definition_load_running(const char *name, struct domain_def **ret,
+                                       struct lv_error **err)
+{
+        _cleanup_free_ char *path = paths_state_file(name, RUNNING_DEFINITION);
+        struct domain_def *def = NULL;
+        int r = domain_json_read_file(path, &def, err);
+        if (r < 0)
+                return r == -ENOENT ? r
+                                    : lv_error_prefix(err, "guest '%s': running definition", name);
+        if (!streq(def->name, name)) {
+                r = lv_error_setf(err, LV_ERR_INVALID_XML, "'%s' names guest '%s', not '%s'", path,
+                                  def->name, name);
+                domain_def_free(def);
+                return r;
+        }
+        *ret = def;
+        return 0;
 }

@@ -268,7 +268,12 @@ static int supervisor_setup(struct supervisor *sv, const struct options *o, stru
          * state directory, pid file, log and host.conf are set up. */
         _cleanup_(supervisor_definition_abandon) struct definition_job job = {.pid = -1, .fd = -1};
         int r = 0;
-        if (!sv->g.def && (r = supervisor_definition_begin(o->name, &job, err)) < 0)
+        /* No stored definition is fine for a guest that runs (transient,
+         * undefined while running): its own definition is in its state
+         * directory (below). */
+        _cleanup_free_ char *stored = paths_guest_xml(o->name);
+        if (!sv->g.def && access(stored, F_OK) == 0 &&
+            (r = supervisor_definition_begin(o->name, &job, err)) < 0)
                 return r;
         r = load_host_conf(sv, o, err);
         if (r < 0)
@@ -303,6 +308,27 @@ static int supervisor_setup(struct supervisor *sv, const struct options *o, stru
         if ((r = write_pid_file(o->name, err)) < 0 || (r = open_log(o->name, err)) < 0)
                 return r;
         log_info("supervisor %s (pid %d) starting guest '%s'", LV_VERSION, (int)getpid(), o->name);
+        if (!sv->g.def && reattach) {
+                /* The guest runs with the definition it started with, not
+                 * what is stored now (edited, undefined or unreadable). */
+                _cleanup_error_ struct lv_error *e = NULL;
+                r = supervisor_definition_load_running(o->name, &sv->g.def, &e);
+                if (r < 0 && r != -ENOENT) {
+                        close(sv->dir_fd); /* keep what describes the running guest */
+                        sv->dir_fd = -1;
+                        *err = TAKE_PTR(e);
+                        return r;
+                }
+                if (r >= 0)
+                        supervisor_definition_abandon(&job);
+        }
+        if (!sv->g.def && job.pid < 0) {
+                if (reattach) {
+                        close(sv->dir_fd);
+                        sv->dir_fd = -1;
+                }
+                return lv_error_setf(err, LV_ERR_NO_DOMAIN, "failed to get domain '%s'", o->name);
+        }
         if (!sv->g.def && (r = supervisor_definition_finish(&job, &sv->g.def, err)) < 0)
                 return r;
         sv->g.name = sv->g.def->name;
@@ -315,6 +341,8 @@ static int supervisor_setup(struct supervisor *sv, const struct options *o, stru
                 sv->dir_fd = -1;
                 return lv_error_setf(err, EBUSY, "%s", busy);
         }
+        if ((r = supervisor_definition_record(sv, err)) < 0)
+                return r;
         if ((r = control_new(sv, sock, &sv->control, err)) < 0)
                 return r;
         return reattach ? supervisor_guest_reattach(sv, err) : supervisor_guest_start(sv, err);

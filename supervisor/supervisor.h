@@ -152,6 +152,14 @@ int supervisor_definition_begin(const char *name, struct definition_job *job,
 int supervisor_definition_finish(struct definition_job *job, struct domain_def **ret,
                                  struct lv_error **err);
 void supervisor_definition_abandon(struct definition_job *job);
+/* The running guest's definition ($RUNDIR/NAME/definition.json, JSON):
+ * recorded before the guest runs and whenever the live definition changes
+ * (setmem), read back by a supervisor that reattaches. So a running guest
+ * never depends on a stored definition (transient, undefined, deleted or
+ * unreadable). load_running: -ENOENT when there is none. */
+int supervisor_definition_record(struct supervisor *sv, struct lv_error **err);
+int supervisor_definition_load_running(const char *name, struct domain_def **ret,
+                                       struct lv_error **err);
 
 /* notify.c: sd_notify protocol. */
 int notify_send(const char *state, struct lv_error **err);

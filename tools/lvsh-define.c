@@ -113,14 +113,18 @@ static int cmd_undefine(int argc, char **argv, struct lv_error **err)
                 return lvsh_usage_error(cmd_find("undefine"), err, "expected a domain NAME");
         const char *name = pos[0];
         _cleanup_free_ char *path = NULL;
-        if (!lvsh_name_is_safe(name) || access((path = paths_guest_xml(name)), F_OK) < 0)
+        if (!lvsh_name_is_safe(name) || access((path = paths_guest_xml(name)), F_OK) < 0) {
+                if (lvsh_guest_running(name, NULL))
+                        return lv_error_setf(err, LV_ERR_STATE,
+                                             "Failed to undefine domain '%s'\nerror: Requested "
+                                             "operation is not valid: cannot undefine transient "
+                                             "domain",
+                                             name);
                 return lv_error_setf(err, LV_ERR_NO_DOMAIN, "failed to get domain '%s'", name);
-        pid_t pid;
-        if (lvsh_guest_running(name, &pid))
-                return lv_error_setf(err, LV_ERR_STATE,
-                                     "Failed to undefine domain '%s'\nerror: the domain is running "
-                                     "(supervisor pid %d); destroy or shut it down first",
-                                     name, (int)pid);
+        }
+        /* As libvirt: a running guest keeps running, transient now (its
+         * supervisor keeps the definition it runs with), and is gone once
+         * it ends. */
         if (unlink(path) < 0)
                 return lv_error_set(err, errno,
                                     "Failed to undefine domain '%s'\nerror: removing '%s'", name,
@@ -131,12 +135,16 @@ static int cmd_undefine(int argc, char **argv, struct lv_error **err)
 
 /* ---- dumpxml ---- */
 
-/* Hook for the live definition: once the supervisor's client library
- * answers, a running guest's XML comes from its supervisor (ports, pty
- * paths). Until then, NULL: the stored definition is shown. */
-static char *live_xml(const char *name)
+/* A running guest's XML: the definition it runs with (kept by its
+ * supervisor in its state directory), which may differ from the stored
+ * one or exist without it (transient). NULL when there is none. */
+static char *live_xml(const char *name, unsigned flags)
 {
-        return NULL;
+        _cleanup_domain_def_ struct domain_def *def = NULL;
+        _cleanup_error_ struct lv_error *e = NULL;
+        if (lvsh_guest_load_running(name, &def, &e) < 0)
+                return NULL;
+        return domain_format_flags(def, flags);
 }
 
 static int cmd_dumpxml(int argc, char **argv, struct lv_error **err)
@@ -149,8 +157,9 @@ static int cmd_dumpxml(int argc, char **argv, struct lv_error **err)
                 return r;
         if (npos != 1)
                 return lvsh_usage_error(cmd_find("dumpxml"), err, "expected a domain NAME");
+        unsigned fmt = set[1] ? 0 : DOMAIN_FORMAT_HIDE_SECRETS;
         if (!set[0] && lvsh_guest_running(pos[0], NULL)) {
-                _cleanup_free_ char *live = live_xml(pos[0]);
+                _cleanup_free_ char *live = live_xml(pos[0], fmt);
                 if (live) {
                         fputs(live, stdout);
                         return 0;
@@ -159,8 +168,7 @@ static int cmd_dumpxml(int argc, char **argv, struct lv_error **err)
         _cleanup_domain_def_ struct domain_def *def = NULL;
         if ((r = lvsh_guest_load(pos[0], &def, err)) < 0)
                 return r;
-        _cleanup_free_ char *xml =
-                domain_format_flags(def, set[1] ? 0 : DOMAIN_FORMAT_HIDE_SECRETS);
+        _cleanup_free_ char *xml = domain_format_flags(def, fmt);
         fputs(xml, stdout);
         return 0;
 }
@@ -197,10 +205,13 @@ static const char *list_state(const char *name)
         lv_guest_status st;
         if (lv_guest_status_read(name, &st, NULL) < 0)
                 return "running";
+        bool orphan = lv_guest_status_unsupervised(&st);
         for (size_t i = 0; i < ARRAY_SIZE(map); i++)
                 if (streq(map[i][0], st.state))
-                        return map[i][1];
-        return "running";
+                        return orphan && streq(st.state, "paused") ? "paused (unsupervised)"
+                                                                   : map[i][1];
+        /* its supervisor died: `lvsh start` reattaches one */
+        return orphan ? "running (unsupervised)" : "running";
 }
 
 static int cmd_list(int argc, char **argv, struct lv_error **err)
@@ -304,10 +315,14 @@ const struct lvsh_command lvsh_define_commands[] = {
          "    belongs to another domain is refused. A failed define leaves the old\n"
          "    definition untouched.",
          cmd_define},
-        {"undefine", "NAME", "undefine a domain (it must not be running)", NULL, cmd_undefine},
+        {"undefine", "NAME", "undefine a domain",
+         "    Removes the stored definition. A running domain keeps running, as a\n"
+         "    transient one, and is gone once it stops (as virsh).",
+         cmd_undefine},
         {"dumpxml", "NAME [--inactive] [--security-info]", "domain information in XML",
-         "    The stored definition (a running guest's live XML once its supervisor\n"
-         "    answers). Graphics passwords only with --security-info.",
+         "    A running guest's live definition (the one it runs with); --inactive\n"
+         "    the stored one (a transient guest has only the live one). Graphics\n"
+         "    passwords only with --security-info.",
          cmd_dumpxml},
         {"validate", "FILE", "validate a domain XML file without defining it", NULL, cmd_validate},
         {"list", "[--all] [--inactive] [--name] [--uuid]", "list domains",

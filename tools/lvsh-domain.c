@@ -40,8 +40,7 @@ int lvsh_connect(const char *name, lv_conn **ret, struct lv_error **err)
         int r = lv_connect(name, ret, &ce);
         if (r == -ENOENT) {
                 lv_client_error_free(ce);
-                _cleanup_free_ char *xml = paths_guest_xml(name);
-                if (access(xml, F_OK) < 0)
+                if (!lvsh_guest_exists(name))
                         return lv_error_setf(err, LV_ERR_NO_DOMAIN, "failed to get domain '%s'",
                                              name);
                 lv_guest_status st;
@@ -233,12 +232,13 @@ static int cmd_start(int argc, char **argv, struct lv_error **err)
                                 &name, err);
         if (r < 0)
                 return r;
-        _cleanup_free_ char *xml = paths_guest_xml(name);
-        if (!lvsh_name_is_safe(name) || access(xml, F_OK) < 0)
+        /* A transient guest (no stored definition) exists while it runs. */
+        if (!lvsh_guest_exists(name))
                 return lv_error_setf(err, LV_ERR_NO_DOMAIN, "failed to get domain '%s'", name);
         lv_guest_status st;
         /* A guest whose QEMU outlived its supervisor gets a new
-         * supervisor, which reattaches to it. */
+         * supervisor, which reattaches to it (with the definition the
+         * guest runs with, kept in its state directory). */
         if (lv_guest_status_read(name, &st, NULL) == 0 && !lv_guest_status_unsupervised(&st))
                 return lv_error_setf(err, LV_ERR_STATE,
                                      "Failed to start domain '%s'\nerror: Requested operation is "
@@ -638,8 +638,11 @@ static int cmd_dominfo(int argc, char **argv, struct lv_error **err)
                 bool orphan = lv_guest_status_read(name, &st, NULL) == 0 &&
                               lv_guest_status_unsupervised(&st);
                 _cleanup_domain_def_ struct domain_def *def = NULL;
-                if ((r = lvsh_guest_load(name, &def, err)) < 0)
+                _cleanup_error_ struct lv_error *lerr = NULL;
+                if ((!orphan || lvsh_guest_load_running(name, &def, &lerr) < 0) &&
+                    (r = lvsh_guest_load(name, &def, err)) < 0)
                         return r;
+                _cleanup_free_ char *stored = paths_guest_xml(name);
                 char uuid[37];
                 domain_uuid_format(def->uuid, uuid);
                 if (orphan)
@@ -656,7 +659,7 @@ static int cmd_dominfo(int argc, char **argv, struct lv_error **err)
                 ROW("Max memory:", "%llu KiB", def->memory_kib);
                 ROW("Used memory:", "%llu KiB",
                     def->current_memory_kib ? def->current_memory_kib : def->memory_kib);
-                ROW("Persistent:", "%s", "yes");
+                ROW("Persistent:", "%s", access(stored, F_OK) == 0 ? "yes" : "no");
                 _cleanup_free_ char *as = xasprintf("%s/autostart/%s.xml", paths_confdir(), name);
                 ROW("Autostart:", "%s", access(as, F_OK) == 0 ? "enable" : "disable");
                 ROW("Managed save:", "%s", "no");

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <signal.h>
 
+#include "conf/domain_json.h"
 #include "conf/xml.h"
 #include "litevirt/litevirt.h"
 #include "tools/lvsh-list.h"
@@ -42,9 +43,50 @@ int lvsh_guest_names(char ***ret, struct lv_error **err)
                 n++;
         }
         closedir(d);
+        /* Running guests without a stored definition (transient: migrated
+         * in, undefined while running) are guests too, until they end. */
+        const char *rundir = paths_rundir();
+        d = opendir(rundir);
+        while (d && (e = readdir(d))) {
+                if (e->d_name[0] == '.' || e->d_type != DT_DIR || strv_contains(names, e->d_name))
+                        continue;
+                lv_guest_status st;
+                if (!lvsh_name_is_safe(e->d_name) || lv_guest_status_read(e->d_name, &st, NULL) < 0)
+                        continue;
+                strv_push(&names, xstrdup(e->d_name));
+                n++;
+        }
+        if (d)
+                closedir(d);
         qsort(names, n, sizeof(char *), name_cmp);
         *ret = TAKE_PTR(names);
         return 0;
+}
+
+int lvsh_guest_load_running(const char *name, struct domain_def **ret, struct lv_error **err)
+{
+        lv_guest_status st;
+        if (!lvsh_name_is_safe(name) || lv_guest_status_read(name, &st, NULL) < 0)
+                return lv_error_setf(err, LV_ERR_NO_DOMAIN, "failed to get domain '%s'", name);
+        _cleanup_free_ char *path = paths_state_file(name, "definition.json");
+        _cleanup_domain_def_ struct domain_def *def = NULL;
+        int r = domain_json_read_file(path, &def, err);
+        if (r < 0)
+                return lv_error_prefix(err, "domain '%s': running definition", name);
+        if (!streq(def->name, name))
+                return lv_error_setf(err, LV_ERR_INVALID_XML,
+                                     "domain '%s': running definition %s names '%s'", name, path,
+                                     def->name);
+        *ret = TAKE_PTR(def);
+        return 0;
+}
+
+bool lvsh_guest_exists(const char *name)
+{
+        _cleanup_free_ char *path = NULL;
+        lv_guest_status st;
+        return lvsh_name_is_safe(name) && (access((path = paths_guest_xml(name)), F_OK) == 0 ||
+                                           lv_guest_status_read(name, &st, NULL) == 0);
 }
 
 int lvsh_guest_load(const char *name, struct domain_def **ret, struct lv_error **err)
@@ -53,7 +95,7 @@ int lvsh_guest_load(const char *name, struct domain_def **ret, struct lv_error *
                 return lv_error_setf(err, LV_ERR_NO_DOMAIN, "failed to get domain '%s'", name);
         _cleanup_free_ char *path = paths_guest_xml(name);
         if (access(path, F_OK) < 0)
-                return lv_error_setf(err, LV_ERR_NO_DOMAIN, "failed to get domain '%s'", name);
+                return lvsh_guest_load_running(name, ret, err);
         const struct conf_xml_ops *xml = conf_xml(err);
         if (!xml)
                 return -ENOENT;

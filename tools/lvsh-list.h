@@ -8,13 +8,22 @@
 
 #include "conf/domain.h"
 
-/* Sorted names of the defined guests ($GUESTDIR/NAME.xml). An absent
+/* Sorted names of the guests: the defined ones ($GUESTDIR/NAME.xml) and
+ * the running ones without a stored definition (transient). An absent
  * directory is no guest. */
 int lvsh_guest_names(char ***ret, struct lv_error **err);
 
-/* Load the stored definition of NAME. No such guest:
+/* Load the stored definition of NAME; for a transient guest (no stored
+ * definition, running) its running definition. No such guest:
  * LV_ERR_NO_DOMAIN "failed to get domain 'NAME'". */
 int lvsh_guest_load(const char *name, struct domain_def **ret, struct lv_error **err);
+
+/* The definition NAME runs with ($RUNDIR/NAME/definition.json, written by
+ * its supervisor, docs/supervisor.md). Not running: LV_ERR_NO_DOMAIN. */
+int lvsh_guest_load_running(const char *name, struct domain_def **ret, struct lv_error **err);
+
+/* NAME is defined, or runs (transient guests too). */
+bool lvsh_guest_exists(const char *name);
 
 /* A guest runs when $RUNDIR/NAME/supervisor.pid names a live process.
  * *ret_pid (may be NULL) gets that pid. */

@@ -75,6 +75,14 @@ void strv_push(char ***v, char *s)
         (*v)[n + 1] = NULL;
 }
 
+bool strv_contains(char *const *v, const char *s)
+{
+        for (; v && *v; v++)
+                if (streq(*v, s))
+                        return true;
+        return false;
+}
+
 char **strv_copy(char *const *v)
 {
         size_t n = strv_length(v);

@@ -105,4 +105,6 @@ char *xasprintf(const char *fmt, ...) _printf_(1, 2);
 char *xstrdup_null(const char *s);
 /* Append to a NULL-terminated string array; takes ownership of s. */
 void strv_push(char ***v, char *s);
+/* v (may be NULL) holds a string equal to s. */
+bool strv_contains(char *const *v, const char *s);
 char **strv_copy(char *const *v);
