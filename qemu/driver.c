@@ -306,6 +306,10 @@ static _noreturn_ void child_exec(struct lv_guest *g, char **argv, int mon_fd, i
         for (int i = 0; i < n_keep; i++)
                 if (keep_fds[i] >= 0)
                         fcntl(keep_fds[i], F_SETFD, 0);
+        /* the disk leases: QEMU holds them from its first instruction
+         * (driver.h, lease_fds) */
+        for (int i = 0; i < g->n_lease_fds; i++)
+                fcntl(g->lease_fds[i], F_SETFD, 0);
         execv(argv[0], argv);
         dprintf(2, "litevirt: executing %s: %s\n", argv[0], strerror(errno));
         _exit(127);
@@ -897,6 +901,7 @@ const struct lv_driver qemu_driver = {
         .exited = qemu_exited,
         .status = qemu_status,
         .reattach = qemu_reattach,
+        .hold_leases = qemu_hold_leases,
         .migration = &qemu_migration_ops,
 };
 

@@ -54,3 +54,4 @@ int qemu_write_info(struct lv_guest *g, struct qemu_guest *qg, struct lv_error *
 /* qemu/reattach.c */
 void qemu_status(struct lv_guest *g, struct json_object *out);
 int qemu_reattach(struct lv_guest *g, struct lv_error **err);
+int qemu_hold_leases(struct lv_guest *g, struct lv_error **err);

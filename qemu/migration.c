@@ -229,7 +229,8 @@ static int qemu_migrate(struct lv_guest *g, const char *uri, int timeout_s,
         }
         json_object_put(info);
         if (bandwidth_mib > 0)
-                (void)qmp_call_json(q, "migrate-set-parameters", "{\"max-bandwidth\":134217728}",
+                (void)qmp_call_json(q, "migrate-set-parameters",
+                                    "{\"max-bandwidth\":" QEMU_MIGRATE_DEFAULT_BANDWIDTH "}",
                                     MIG_CMD_TIMEOUT_MS, NULL, NULL);
         qmp_set_event_handler(q, qemu_guest_qmp_event, g);
         return r;

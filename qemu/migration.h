@@ -28,3 +28,7 @@ int qemu_guest_graphics(struct lv_guest *g, int n, struct qemu_graphics_ports *r
                         const char **ret_listen);
 void qemu_guest_qmp_event(struct qmp *q, const char *event, struct json_object *data,
                           void *userdata);
+
+/* QEMU's own migration bandwidth limit (bytes/s), restored after a
+ * migration with --bandwidth and on reattach. */
+#define QEMU_MIGRATE_DEFAULT_BANDWIDTH "134217728"

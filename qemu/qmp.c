@@ -427,11 +427,31 @@ void qmp_check_timeouts(struct qmp *q)
                 qmp_close(q);
 }
 
-static int write_all(struct qmp *q, const char *buf, size_t len, uint64_t deadline,
+/* pass_fd >= 0: sent (SCM_RIGHTS) with the first bytes of buf, where QEMU
+ * takes it for the command that buf holds (getfd, add-fd). */
+static int write_all(struct qmp *q, const char *buf, size_t len, uint64_t deadline, int pass_fd,
                      struct lv_error **err)
 {
         while (len > 0) {
-                ssize_t n = send(q->fd, buf, len, MSG_NOSIGNAL);
+                ssize_t n;
+                if (pass_fd >= 0) {
+                        char control[CMSG_SPACE(sizeof(int))] = {0};
+                        struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+                        struct msghdr mh = {.msg_iov = &iov,
+                                            .msg_iovlen = 1,
+                                            .msg_control = control,
+                                            .msg_controllen = sizeof(control)};
+                        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+                        c->cmsg_level = SOL_SOCKET;
+                        c->cmsg_type = SCM_RIGHTS;
+                        c->cmsg_len = CMSG_LEN(sizeof(int));
+                        memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+                        n = sendmsg(q->fd, &mh, MSG_NOSIGNAL);
+                        if (n > 0)
+                                pass_fd = -1;
+                } else {
+                        n = send(q->fd, buf, len, MSG_NOSIGNAL);
+                }
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -452,7 +472,7 @@ static int write_all(struct qmp *q, const char *buf, size_t len, uint64_t deadli
         return 0;
 }
 
-static int send_command(struct qmp *q, const char *command, struct json_object *args,
+static int send_command(struct qmp *q, const char *command, struct json_object *args, int pass_fd,
                         int timeout_ms, struct qmp_pending **ret, struct lv_error **err)
 {
         if (q->closed) {
@@ -478,7 +498,7 @@ static int send_command(struct qmp *q, const char *command, struct json_object *
         _cleanup_free_ char *line = xasprintf("%s\n", text);
         json_object_put(o);
 
-        int r = write_all(q, line, strlen(line), p->deadline_us, err);
+        int r = write_all(q, line, strlen(line), p->deadline_us, pass_fd, err);
         if (r < 0) {
                 free(p);
                 qmp_close(q);
@@ -494,7 +514,7 @@ int qmp_send(struct qmp *q, const char *command, struct json_object *args, int t
              qmp_reply_fn fn, void *userdata, struct lv_error **err)
 {
         struct qmp_pending *p = NULL;
-        int r = send_command(q, command, args, timeout_ms, &p, err);
+        int r = send_command(q, command, args, -1, timeout_ms, &p, err);
         if (r < 0)
                 return r;
         p->fn = fn;
@@ -523,8 +543,14 @@ static int wait_input(struct qmp *q, uint64_t deadline, struct lv_error **err)
 int qmp_call(struct qmp *q, const char *command, struct json_object *args, int timeout_ms,
              struct json_object **ret, struct lv_error **err)
 {
+        return qmp_call_fd(q, command, args, -1, timeout_ms, ret, err);
+}
+
+int qmp_call_fd(struct qmp *q, const char *command, struct json_object *args, int fd,
+                int timeout_ms, struct json_object **ret, struct lv_error **err)
+{
         struct qmp_pending *p = NULL;
-        int r = send_command(q, command, args, timeout_ms, &p, err);
+        int r = send_command(q, command, args, fd, timeout_ms, &p, err);
         if (r < 0)
                 return r;
         p->sync = true;

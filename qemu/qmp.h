@@ -87,6 +87,9 @@ int qmp_qemu_version(const struct qmp *q);
  * NULL) gets a reference to the "return" value, to be put by the caller. */
 int qmp_call(struct qmp *q, const char *command, struct json_object *args, int timeout_ms,
              struct json_object **ret, struct lv_error **err);
+/* The same, passing fd (SCM_RIGHTS) with the command: getfd, add-fd. */
+int qmp_call_fd(struct qmp *q, const char *command, struct json_object *args, int fd,
+                int timeout_ms, struct json_object **ret, struct lv_error **err);
 /* Like qmp_call with the arguments as a JSON text ("{\"device\":\"x\"}"). */
 int qmp_call_json(struct qmp *q, const char *command, const char *args_json, int timeout_ms,
                   struct json_object **ret, struct lv_error **err);

@@ -4,6 +4,7 @@
 #include <sys/syscall.h>
 
 #include "qemu/driver_priv.h"
+#include "qemu/migration.h"
 #include "supervisor/cgroup.h"
 #include "util/fileio.h"
 #include "util/log.h"
@@ -162,6 +163,24 @@ int qemu_reattach(struct lv_guest *g, struct lv_error **err)
             ((r = qemu_set_passwords(g, qg, err)) < 0 ||
              (r = qmp_call(qg->qmp, "cont", NULL, QEMU_CMD_TIMEOUT_MS, NULL, err)) < 0))
                 return r;
+        /* A migration its supervisor ran when it died cannot finish
+         * (the destination has given up): cancel it, and undo its
+         * bandwidth limit (QEMU's default again). */
+        struct json_object *mig = NULL;
+        const char *ms = "";
+        if (qmp_call(qg->qmp, "query-migrate", NULL, QEMU_CMD_TIMEOUT_MS, &mig, NULL) >= 0 &&
+            json_object_object_get_ex(mig, "status", &v))
+                ms = json_object_get_string(v);
+        if (streq(ms, "setup") || streq(ms, "active") || streq(ms, "pre-switchover") ||
+            streq(ms, "device")) {
+                log_info("cancelling the migration (%s) of the supervisor that died", ms);
+                (void)qmp_call(qg->qmp, "migrate_cancel", NULL, QEMU_CMD_TIMEOUT_MS, NULL, NULL);
+        }
+        json_object_put(mig);
+        if ((r = qmp_call_json(qg->qmp, "migrate-set-parameters",
+                               "{\"max-bandwidth\":" QEMU_MIGRATE_DEFAULT_BANDWIDTH "}",
+                               QEMU_CMD_TIMEOUT_MS, NULL, err)) < 0)
+                return lv_error_prefix(err, "resetting the migration bandwidth");
         log_info("reattached to QEMU %d (status %s)", (int)pid, status);
         json_object_put(st);
         if ((r = qemu_open_console(g, qg, err)) < 0 || (r = qemu_write_info(g, qg, err)) < 0)
@@ -176,6 +195,25 @@ int qemu_reattach(struct lv_guest *g, struct lv_error **err)
                 (void)qmp_send(qg->qmp, "quit", NULL, QEMU_CMD_TIMEOUT_MS, NULL, NULL, NULL);
         } else if (paused) {
                 return 1; /* suspended by the user before: stays paused */
+        }
+        return 0;
+}
+
+/* The disk leases' fds, for QEMU to keep open as long as it runs (QMP
+ * getfd "lease-N"; a name given again replaces the fd QEMU held). */
+int qemu_hold_leases(struct lv_guest *g, struct lv_error **err)
+{
+        struct qemu_guest *qg = g->driver_data;
+        if (!qg || !qg->qmp || qmp_is_closed(qg->qmp))
+                return lv_error_setf(err, LV_ERR_STATE, "QEMU monitor is not connected");
+        for (int i = 0; i < g->n_lease_fds; i++) {
+                struct json_object *a = json_object_new_object();
+                _cleanup_free_ char *name = xasprintf("lease-%d", i);
+                json_object_object_add(a, "fdname", json_object_new_string(name));
+                int r = qmp_call_fd(qg->qmp, "getfd", a, g->lease_fds[i], QEMU_CMD_TIMEOUT_MS, NULL,
+                                    err);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }

@@ -59,6 +59,15 @@ struct lv_guest {
 
         void *driver_data;
 
+        /* The disk leases' fds (supervisor/lock.h), set by the core: the
+         * hypervisor process holds them for as long as it runs, so that a
+         * lease outlives a crashed supervisor but never the guest. Set
+         * before start (the driver lets the process inherit them); when
+         * they change while it runs (migration Finish or rollback,
+         * reattach) the core calls driver->hold_leases. */
+        const int *lease_fds;
+        int n_lease_fds;
+
         /* Migration destination: set before start (supervisor/migration.c).
          * The driver starts the hypervisor waiting for the incoming stream
          * on this URI ("tcp:ADDR:PORT") and leaves the guest paused. */
@@ -148,6 +157,12 @@ struct lv_driver {
          * What is registered is undone as after start. Optional: without
          * it such a guest is refused, never started twice. */
         int (*reattach)(struct lv_guest *g, struct lv_error **err);
+
+        /* Hand g->lease_fds to the running hypervisor process to keep
+         * (QEMU: QMP getfd, replacing what it held before). Optional: a
+         * process that never outlives its supervisor (a container) needs
+         * no copy. */
+        int (*hold_leases)(struct lv_guest *g, struct lv_error **err);
 
         /* Live migration (optional): see supervisor/migration.h. */
         const struct lv_migration_ops *migration;

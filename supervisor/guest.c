@@ -172,6 +172,10 @@ int supervisor_guest_reattach(struct supervisor *sv, struct lv_error **err)
                 r = loop_add_pidfd(sv->loop, g->pidfd, on_guest_exit, sv, &sv->pidfd_source, err);
         if (r >= 0)
                 r = console_watch(sv, err);
+        /* Last: nothing after it may fail and release what the guest's
+         * process holds. */
+        if (r >= 0)
+                r = supervisor_leases_reattach(sv, err);
         if (r < 0) {
                 lv_error_prefix(err, "guest '%s'", g->name);
                 log_error("reattach failed: %s", (*err)->message);

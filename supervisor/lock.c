@@ -4,7 +4,9 @@
 
 #include <inttypes.h>
 #include <limits.h>
+#include <dirent.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "util/fileio.h"
 #include "util/sha256.h"
@@ -137,15 +139,14 @@ static void lease_drop(const struct lock_set *s, struct lock_lease *l, const cha
         l->fd = -1;
 }
 
-static int lease_take(struct lock_set *s, struct lock_lease *l, enum take_kind kind,
-                      uint64_t expect_gen, struct lv_error **err)
+/* Lock the lease file open as fd (ours, or a copy of the one the
+ * guest's process holds: the same open file description, whose lock is
+ * then already ours) and check its record for this kind of take. */
+static int lease_take_fd(struct lock_set *s, struct lock_lease *l, int fd_in, enum take_kind kind,
+                         uint64_t expect_gen, struct lv_error **err)
 {
         _cleanup_free_ char *path = lease_file(s, l, "");
-        _cleanup_close_ int fd =
-                open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644);
-        if (fd < 0)
-                return lv_error_set(err, errno, "disk '%s': cannot open lease file '%s'", l->path,
-                                    path);
+        _cleanup_close_ int fd = fd_in;
         int r = ofd_lock(fd, l->shared ? F_RDLCK : F_WRLCK);
         if (r == -EAGAIN || r == -EACCES)
                 return lease_refuse(s, l, err);
@@ -201,6 +202,17 @@ static int lease_take(struct lock_set *s, struct lock_lease *l, enum take_kind k
         }
         l->fd = TAKE_FD(fd);
         return 0;
+}
+
+static int lease_take(struct lock_set *s, struct lock_lease *l, enum take_kind kind,
+                      uint64_t expect_gen, struct lv_error **err)
+{
+        _cleanup_free_ char *path = lease_file(s, l, "");
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644);
+        if (fd < 0)
+                return lv_error_set(err, errno, "disk '%s': cannot open lease file '%s'", l->path,
+                                    path);
+        return lease_take_fd(s, l, fd, kind, expect_gen, err);
 }
 
 /* ---- lock state (cookie) ---- */
@@ -370,6 +382,64 @@ int lock_set_acquire(struct lock_set *s, const char *state, struct lv_error **er
                 }
         }
         return 0;
+}
+
+/* The fd of process pid (pidfd) open on the lease file, as a copy of
+ * ours (pidfd_getfd: the same open file description), or -1. */
+static int lease_fd_of(const struct lock_set *s, const struct lock_lease *l, int pidfd, pid_t pid)
+{
+        _cleanup_free_ char *path = lease_file(s, l, "");
+        struct stat want;
+        if (stat(path, &want) < 0)
+                return -1;
+        _cleanup_free_ char *dir = xasprintf("/proc/%d/fd", (int)pid);
+        DIR *d = opendir(dir);
+        if (!d)
+                return -1;
+        int ret = -1;
+        struct dirent *de;
+        while (ret < 0 && (de = readdir(d))) {
+                char *end;
+                long n = strtol(de->d_name, &end, 10);
+                struct stat st;
+                if (*end || n < 0 || fstatat(dirfd(d), de->d_name, &st, 0) < 0 ||
+                    st.st_dev != want.st_dev || st.st_ino != want.st_ino)
+                        continue;
+                ret = (int)syscall(SYS_pidfd_getfd, pidfd, (int)n, 0);
+        }
+        closedir(d);
+        return ret;
+}
+
+int lock_set_adopt(struct lock_set *s, int pidfd, pid_t pid, int *ret_kept, struct lv_error **err)
+{
+        int kept = 0;
+        for (int i = 0; i < s->n_leases; i++) {
+                struct lock_lease *l = &s->leases[i];
+                if (l->fd >= 0)
+                        continue;
+                int fd = lease_fd_of(s, l, pidfd, pid);
+                kept += fd >= 0;
+                int r = fd >= 0 ? lease_take_fd(s, l, fd, TAKE_ROLLBACK, 0, err)
+                                : lease_take(s, l, TAKE_ROLLBACK, 0, err);
+                if (r < 0) {
+                        /* Leave every lease as it was: the guest's process
+                         * keeps what it holds. */
+                        lock_set_abandon(s);
+                        return lv_error_prefix(err, "the running guest's disk leases");
+                }
+        }
+        *ret_kept = kept;
+        return 0;
+}
+
+void lock_set_abandon(struct lock_set *s)
+{
+        for (int i = 0; s && i < s->n_leases; i++)
+                if (s->leases[i].fd >= 0) {
+                        close(s->leases[i].fd);
+                        s->leases[i].fd = -1;
+                }
 }
 
 int lock_set_release(struct lock_set *s, char **ret_state, struct lv_error **err)

@@ -84,6 +84,19 @@ int lock_set_acquire(struct lock_set *s, const char *state, struct lv_error **er
  * are released too. Without it, records say free. */
 int lock_set_release(struct lock_set *s, char **ret_state, struct lv_error **err);
 
+/* Reattach: take over the leases of a running guest whose supervisor
+ * died. A lease whose file process pid (pidfd) still has open is taken
+ * through a copy of that fd (pidfd_getfd: the same open file description,
+ * so its lock is ours), proving the guest holds it; any other lease is
+ * taken anew, as on a rollback (free, or last held by this guest). Records
+ * then name this supervisor. All or nothing; on failure nothing the
+ * process holds is released. *ret_kept: how many the process held. */
+int lock_set_adopt(struct lock_set *s, int pidfd, pid_t pid, int *ret_kept, struct lv_error **err);
+/* Close our fds without unlocking: a lease whose open file description
+ * the guest's process shares stays held, any other is freed by the
+ * kernel. For a supervisor that gives up on a running guest. */
+void lock_set_abandon(struct lock_set *s);
+
 /* The fds holding the leases (to keep open in the hypervisor process so
  * that the leases outlive a supervisor crash while the guest runs).
  * Returns how many were written to fds (at most max). */

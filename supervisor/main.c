@@ -293,6 +293,8 @@ static int supervisor_setup(struct supervisor *sv, const struct options *o, stru
                         /* Its hypervisor process still runs: the driver may
                          * take it over (driver->reattach, below). */
                         reattach = true;
+                        if (!o->config)
+                                status_adopt_host_conf(o->name);
                         busy = xstrdup(ce->message);
                         lv_client_error_free(ce);
                 } else if (r < 0) {

@@ -216,7 +216,7 @@ static int source_rollback(struct supervisor *sv, struct source_job *job, struct
 {
         struct lv_guest *g = &sv->g;
         if (job->released && sv->leases) {
-                int r = lock_set_acquire(sv->leases, LOCK_STATE_ROLLBACK, err);
+                int r = supervisor_leases_acquire(sv, LOCK_STATE_ROLLBACK, err);
                 if (r < 0)
                         return lv_error_prefix(err, "the guest stays paused here: its disk "
                                                     "leases cannot be taken back");
@@ -767,13 +767,15 @@ int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *
         if ((r = supervisor_leases_acquire(sv, c3->lock_state ? c3->lock_state : "", err)) < 0)
                 return r;
         log_info("migration: leases taken");
+        /* From here the guest's process holds its leases: it must outlive
+         * a supervisor crash (reattach), never be killed by the watchdog. */
+        watchdog_stop(mi, true);
         if ((r = sv->driver->resume(g, err)) < 0)
                 return r;
         free(g->incoming_uri);
         g->incoming_uri = NULL;
         g->incoming_started = NULL;
         g->incoming_data = NULL;
-        watchdog_stop(mi, true);
         log_info("migration: guest '%s' runs here now", g->name);
 
         _cleanup_cookie_ struct cookie *c4 = NULL;

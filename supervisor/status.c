@@ -125,6 +125,11 @@ struct json_object *status_to_json(struct supervisor *sv)
         _cleanup_free_ char *cg = NULL;
         if (file_read_bounded("/proc/self/cgroup", 16384, &cg, NULL, NULL) == 0)
                 ADD("supervisor_cgroup", json_object_new_string(cg));
+        /* The host configuration the guest runs under (--config): a
+         * supervisor that reattaches uses it too (lockspace, host UUID). */
+        const char *hc = getenv("LITEVIRT_HOST_CONF");
+        if (hc && *hc)
+                ADD("host_conf", json_object_new_string(hc));
         const char *os = domain_os_type_to_string(def->os.type);
         ADD("os_type", json_object_new_string(os ? os : "unknown"));
         ADD("vcpus", json_object_new_int((int)(def->vcpus ? def->vcpus : 1)));
@@ -156,4 +161,25 @@ int status_write(struct supervisor *sv, struct lv_error **err)
         _cleanup_free_ char *text = xasprintf("%s\n", s);
         json_object_put(o);
         return file_write_replace(path, text, n + 1, 0600, err);
+}
+
+void status_adopt_host_conf(const char *name)
+{
+        _cleanup_free_ char *path = paths_state_file(name, "status.json");
+        _cleanup_free_ char *text = NULL;
+        if (file_read_bounded(path, 64 * 1024, &text, NULL, NULL) < 0)
+                return;
+        struct json_object *o = json_tokener_parse(text), *v;
+        if (o && json_object_object_get_ex(o, "host_conf", &v) &&
+            json_object_is_type(v, json_type_string)) {
+                const char *hc = json_object_get_string(v);
+                if (access(hc, R_OK) == 0) {
+                        setenv("LITEVIRT_HOST_CONF", hc, 1);
+                        log_info("host configuration %s, as the guest's first supervisor", hc);
+                } else {
+                        log_warning("host configuration %s of the guest's first supervisor: %s", hc,
+                                    strerror(errno));
+                }
+        }
+        json_object_put(o);
 }

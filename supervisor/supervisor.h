@@ -65,8 +65,10 @@ struct supervisor {
         bool console_holding;
         int console_hold_fd;
 
-        /* Disk leases held while the guest runs (leases.c, lock.h). */
+        /* Disk leases held while the guest runs (leases.c, lock.h), and
+         * their fds as the hypervisor process gets them (g.lease_fds). */
         struct lock_set *leases;
+        int *lease_fds;
 };
 
 static inline struct supervisor *supervisor_of(struct lv_guest *g)
@@ -100,6 +102,10 @@ int statedir_remove(struct supervisor *sv, struct lv_error **err);
 int status_write(struct supervisor *sv, struct lv_error **err);
 /* Info as the protocol returns it (also written as status.json). */
 struct json_object *status_to_json(struct supervisor *sv);
+/* Reattach without --config: use the host configuration the dead
+ * supervisor ran with (status.json "host_conf"), so the guest keeps its
+ * lockspace and host identity. */
+void status_adopt_host_conf(const char *name);
 
 /* console.c: the console pty relay. */
 int console_watch(struct supervisor *sv, struct lv_error **err);
@@ -130,6 +136,10 @@ void control_client_drop(struct control_client *cl, const char *why);
  * undo stack. */
 struct host_identity;
 int supervisor_leases_acquire(struct supervisor *sv, const char *state, struct lv_error **err);
+/* Reattach (g->pid, g->pidfd set): take over the running guest's leases,
+ * proving its process holds each (lock_set_adopt), and hand them to it
+ * again. On failure nothing it holds is released. */
+int supervisor_leases_reattach(struct supervisor *sv, struct lv_error **err);
 /* This host's identity (host.conf, machine-id, SMBIOS) and lockspace. */
 int supervisor_host_identity(struct host_identity *ret, char **ret_lockspace,
                              struct lv_error **err);
