@@ -16,6 +16,7 @@
 #include "conf/xml.h"
 #include "supervisor/supervisor.h"
 #include "util/fileio.h"
+#include "util/log.h"
 #include "util/paths.h"
 
 static void write_all(int fd, const char *p, size_t n)
@@ -211,4 +212,23 @@ int supervisor_definition_load_running(const char *name, struct domain_def **ret
         }
         *ret = def;
         return 0;
+}
+
+void supervisor_definition_store_migrated(const struct domain_def *def)
+{
+        _cleanup_free_ char *path = paths_guest_xml(def->name);
+        if (access(path, F_OK) == 0)
+                return; /* already defined here: kept */
+        _cleanup_free_ char *xml = domain_format(def);
+        _cleanup_error_ struct lv_error *e = NULL;
+        int r = mkdir_p(paths_guestdir(), 0755, &e);
+        if (r >= 0)
+                r = file_write_atomic(path, xml, strlen(xml), 0600, &e);
+        /* As libvirt: the migration goes on, the guest runs transient here
+         * (its running definition is in its state directory all the
+         * same). */
+        if (r < 0)
+                log_warning("migration --persistent: cannot store the definition, the guest "
+                            "runs transient here: %s",
+                            e->message);
 }

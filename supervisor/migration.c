@@ -24,6 +24,7 @@
 #include "supervisor/loop.h"
 #include "supervisor/varlink.h"
 #include "util/fileio.h"
+#include "util/fault.h"
 #include "util/log.h"
 #include "util/paths.h"
 #include "util/strbuf.h"
@@ -455,7 +456,6 @@ struct migration_incoming {
         int watchdog_fd; /* -1: no watchdog (watchdog_start) */
         struct mchan ch;
         bool persistent;
-        char *defined; /* the definition we wrote (removed on failure) */
         struct host_identity id;
 };
 
@@ -470,7 +470,6 @@ void migration_incoming_free(struct migration_incoming *mi)
                 close(mi->ch.tunnel_fd);
         varlink_inbuf_clear(&mi->ch.buf);
         host_identity_clear(&mi->id);
-        free(mi->defined);
         free(mi);
 }
 
@@ -478,8 +477,6 @@ void migration_incoming_fail(struct migration_incoming *mi, const struct lv_erro
 {
         if (!mi)
                 return;
-        if (mi->defined)
-                (void)unlink(mi->defined);
         struct json_object *m = json_object_new_object();
         json_object_object_add(m, "phase", json_object_new_string("error"));
         json_object_object_add(m, "ok", json_object_new_boolean(false));
@@ -552,18 +549,6 @@ int migration_incoming_begin(struct supervisor *sv, int in_fd, int out_fd,
         sv->g.incoming_started = on_incoming_started;
         sv->g.incoming_data = mi;
 
-        if (mi->persistent) {
-                _cleanup_free_ char *path = paths_guest_xml(def->name);
-                _cleanup_free_ char *xml = domain_format(def);
-                if (access(path, F_OK) < 0) {
-                        r = mkdir_p(paths_guestdir(), 0755, err);
-                        if (r >= 0)
-                                r = file_write_atomic(path, xml, strlen(xml), 0600, err);
-                        if (r < 0)
-                                return r;
-                        mi->defined = TAKE_PTR(path);
-                }
-        }
         log_info("migration: incoming guest '%s' from host '%s'", def->name, c1->hostname);
         return 0;
 }
@@ -777,6 +762,9 @@ int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *
         g->incoming_started = NULL;
         g->incoming_data = NULL;
         log_info("migration: guest '%s' runs here now", g->name);
+        if (mi->persistent) /* at Finish, as libvirt */
+                supervisor_definition_store_migrated(g->def);
+        fault_point("migration-finish-after-resume");
 
         _cleanup_cookie_ struct cookie *c4 = NULL;
         _cleanup_free_ char *c4xml = NULL;

@@ -170,6 +170,10 @@ void supervisor_definition_abandon(struct definition_job *job);
 int supervisor_definition_record(struct supervisor *sv, struct lv_error **err);
 int supervisor_definition_load_running(const char *name, struct domain_def **ret,
                                        struct lv_error **err);
+/* Migration destination with --persistent, at Finish: store the arrived
+ * definition when none of that name is stored. A failed write is logged
+ * and the guest runs transient (as libvirt). */
+void supervisor_definition_store_migrated(const struct domain_def *def);
 
 /* notify.c: sd_notify protocol. */
 int notify_send(const char *state, struct lv_error **err);
