@@ -80,7 +80,8 @@ cleanup() {
     # SIGKILLed processes leave their cgroups a moment later: retry.
     for _ in $(seq 50); do
         left=0
-        for n in $(ls "$T/conf/guests" 2>/dev/null | sed 's/\.xml$//'); do
+        # (guests that ran transient have no definition left)
+        for n in $(ls "$T/conf/guests" 2>/dev/null | sed 's/\.xml$//'; ls "$T/run" 2>/dev/null); do
             for d in $(cgroup_dirs "$n"); do
                 find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
                 [ -d "$d" ] && left=1

@@ -5,7 +5,10 @@
 # QEMU guest printing a counter on its serial console moves A -> B -> A:
 # the counter continues (no reboot), the source QEMU is gone, the leases
 # follow the guest. Same-host migration and a destination that fails are
-# refused with the guest still running and its leases held.
+# refused with the guest still running and its leases held. A guest
+# whose supervisor dies on B (transient, killed in Finish, --persistent
+# that cannot be stored) is never lost: listed, reattached with its lease,
+# destroyed leaving nothing.
 # Needs root, ip, qemu-system-x86_64 and the test guest; else 77.
 set -u
 
@@ -328,6 +331,113 @@ else fail "guest does not count after $n round trips"; fi
 grep -aq "LV-GUEST-BOOTED" "$T/con-a3" && fail "the guest booted again during the round trips"
 grep -q "^host=$UUID_A$" <(lease) && grep -q "^state=held$" <(lease) && ok "leases on A after the round trips" ||
     fail "lease after round trips: $(lease)"
+
+# ---- never lose a guest (issue 21) or its lease (issue 14): a guest
+# migrated in without --persistent is transient on B; its supervisor is
+# SIGKILLed; B still lists it, a second guest on its disk is refused
+# (B's QEMU holds the lease itself), `lvsh start` reattaches with the
+# lease, and it migrates on with the right lock state ----
+sup_pid() { cat "$T/$1/run/$G/supervisor.pid" 2>/dev/null; }
+alive() { [ -r "/proc/$1/stat" ] && ! sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | grep -q "^Z"; }
+wait_dead() { local i=0; while [ $i -lt 100 ] && alive "$1"; do sleep 0.1; i=$((i + 1)); done; ! alive "$1"; }
+listed() { on "$1" "$LVSH" list --all 2>&1 | grep -q "^ $2 *$G *$3\$"; }
+holds_lease() { ls -l "/proc/$1/fd" 2>/dev/null | grep -q -- "-> $T/lockspace/[0-9a-f]*\$"; }
+lease_is() { # HOST PID: the record names that host and supervisor, state held
+    grep -q "^host=$1$" <(lease) && grep -q "^pid=$2$" <(lease) && grep -q "^state=held$" <(lease)
+}
+cg_left() { local d; for d in $(cat "$T/cgdirs"); do [ -d "$d/litevirt-$G" ] && echo "$d/litevirt-$G"; done; }
+unsupervised_checks() { # HOST QEMU-PID WHAT
+    listed "$1" "$2" "running (unsupervised)" && ok "$3: list --all on $1: running (unsupervised)" ||
+        fail "$3: list --all on $1: $(on "$1" "$LVSH" list --all 2>&1)"
+    st=$(on "$1" "$LVSH" domstate --reason $G 2>&1 | head -n1)
+    [ "$st" = "running (unsupervised)" ] || fail "$3: domstate --reason on $1: $st"
+    on "$1" "$LVSH" dumpxml $G 2>&1 | grep -q "<name>$G</name>" || fail "$3: dumpxml on $1"
+}
+
+on b "$LVSH" undefine $G > /dev/null 2>&1 # B's copy from the --persistent migration
+c=$(last_counter "$T/con-a3")
+out=$(on a "$LVSH" migrate --live $G "$(transport b)" 2>&1) && ok "transient: migrated A -> B without --persistent" ||
+    fail "transient: A -> B: $out"
+[ ! -e "$T/b/guests/$G.xml" ] || fail "transient: B stores a definition"
+qb=$(qemu_pid b) sb=$(sup_pid b)
+listed b "$sb" running && ok "transient: listed on B" || fail "transient: list --all on B: $(on b "$LVSH" list --all 2>&1)"
+holds_lease "$qb" && ok "transient: B's QEMU holds the disk lease itself" || fail "transient: B's QEMU holds no lease"
+kill -9 "$sb"; wait_dead "$sb" || fail "transient: B's supervisor survives SIGKILL"
+alive "$qb" || fail "transient: B's QEMU died with its supervisor"
+unsupervised_checks b "$qb" transient
+sed "s#<name>$G</name>#<name>$G-2</name>#" "$T/guest.xml" > "$T/guest2.xml"
+on a "$LVSH" define "$T/guest2.xml" > /dev/null || fail "define $G-2 on A"
+out=$(on a "$LVSH" start $G-2 2>&1) && fail "transient: a second guest on the disk started on A"
+[[ "$out" == *"is in use by guest '$G' on host $UUID_B"* ]] &&
+    ok "transient: a second guest on the disk refused on A while B's copy runs unsupervised" ||
+    fail "transient: second guest: $out"
+on a "$LVSH" destroy $G-2 > /dev/null 2>&1; on a "$LVSH" undefine $G-2 > /dev/null 2>&1
+out=$(on b "$LVSH" start $G 2>&1) && ok "transient: lvsh start on B reattaches" || fail "transient: start on B: $out"
+sb=$(sup_pid b)
+[ "$(qemu_pid b)" = "$qb" ] || fail "transient: not the same QEMU after the reattach"
+lease_is "$UUID_B" "$sb" && ok "transient: the reattached supervisor holds the lease" ||
+    fail "transient: lease after the reattach: $(lease)"
+console b "$T/con-b4"
+wait_for "$T/con-b4" "LV-COUNTER $((c + 3))\b" 30 && ok "transient: the guest counts on B after the reattach" ||
+    fail "transient: no counter on B: $(tail -c 200 "$T/con-b4")"
+out=$(on b "$LVSH" migrate --live $G "$(transport a)" 2>&1) &&
+    ok "transient: the reattached guest migrates on, B -> A (its lock state carries the lease)" ||
+    fail "transient: B -> A after the reattach: $out"
+gone b "$qb" && ok "transient: nothing left on B" || fail "transient: left on B: $(ls "$T/b/run")"
+lease_is "$UUID_A" "$(sup_pid a)" || fail "transient: lease after B -> A: $(lease)"
+on b "$LVSH" list --all 2>&1 | grep -q " $G " && fail "transient: B still lists the guest it gave away"
+
+# ---- B's supervisor SIGKILLed in Finish after resuming the guest: the
+# guest runs on B (holding its lease), A cannot take the lease back and
+# keeps its copy paused (it never runs twice); B's copy is reattached,
+# counts on, and is destroyed leaving nothing ----
+console a "$T/con-a4"
+wait_for "$T/con-a4" "LV-COUNTER" 15 || fail "finish-kill: no counter on A"
+out=$(on a "$LVSH" migrate --live $G "LITEVIRT_FAULT=migration-finish-after-resume $(transport b)" 2>&1) &&
+    fail "finish-kill: migration reported success"
+grep -q "fault point 'migration-finish-after-resume' reached" "$T/b/log/$G.log" || fail "finish-kill: fault point not reached"
+qb=$(qemu_pid b) qa=$(qemu_pid a)
+[ -n "$qb" ] && alive "$qb" && ok "finish-kill: B's QEMU runs on" || fail "finish-kill: no QEMU on B"
+unsupervised_checks b "$qb" finish-kill
+grep -q "^host=$UUID_B$" <(lease) && grep -q "^state=held$" <(lease) && ok "finish-kill: the lease stays with B's guest" ||
+    fail "finish-kill: lease: $(lease)"
+grep -q "stays paused here: its disk leases cannot be taken back" "$T/a/log/$G.log" &&
+    ok "finish-kill: A keeps its copy paused (no second runner)" || fail "finish-kill: A: $out"
+c=$(last_counter "$T/con-a4")
+out=$(on b "$LVSH" start $G 2>&1) && ok "finish-kill: lvsh start on B reattaches" || fail "finish-kill: start on B: $out"
+lease_is "$UUID_B" "$(sup_pid b)" || fail "finish-kill: lease after the reattach: $(lease)"
+console b "$T/con-b5"
+wait_for "$T/con-b5" "LV-COUNTER $((c + 2))\b" 30 && ok "finish-kill: the guest counts on B" ||
+    fail "finish-kill: no counter on B: $(tail -c 200 "$T/con-b5")"
+on a "$LVSH" destroy $G > /dev/null 2>&1 || fail "finish-kill: destroy A's stale copy"
+gone a "$qa" || fail "finish-kill: left on A"
+sb=$(sup_pid b); kill -9 "$sb"; wait_dead "$sb" || fail "finish-kill: B's supervisor survives SIGKILL"
+out=$(on b "$LVSH" destroy $G 2>&1) && ok "finish-kill: destroy of the unsupervised guest on B" ||
+    fail "finish-kill: destroy on B: $out"
+gone b "$qb" && [ -z "$(cg_left)" ] && ok "finish-kill: nothing left (process, state, cgroups)" ||
+    fail "finish-kill: left: $(ls "$T/b/run") $(cg_left)"
+grep -q "^state=free$" <(lease) || fail "finish-kill: lease after destroy: $(lease)"
+
+# ---- --persistent, but B cannot store the definition: as libvirt, the
+# guest migrates all the same and runs transient on B ----
+out=$(on a "$LVSH" start $G 2>&1) || fail "persist-fails: start on A: $out"
+: > "$T/not-a-dir"
+tb=$(transport b | sed "s#LITEVIRT_GUESTDIR=$T/b/guests#LITEVIRT_GUESTDIR=$T/not-a-dir/guests#")
+out=$(on a "$LVSH" migrate --live --persistent $G "$tb" 2>&1) && ok "persist-fails: migrated A -> B" ||
+    fail "persist-fails: A -> B: $out"
+grep -q "cannot store the definition, the guest runs transient here" "$T/b/log/$G.log" ||
+    fail "persist-fails: no warning in B's log"
+[ ! -e "$T/b/guests/$G.xml" ] || fail "persist-fails: a definition on B"
+qb=$(qemu_pid b) sb=$(sup_pid b)
+kill -9 "$sb"; wait_dead "$sb" || fail "persist-fails: B's supervisor survives SIGKILL"
+unsupervised_checks b "$qb" persist-fails
+out=$(on b "$LVSH" start $G 2>&1) && ok "persist-fails: lvsh start on B reattaches" || fail "persist-fails: start: $out"
+lease_is "$UUID_B" "$(sup_pid b)" || fail "persist-fails: lease after the reattach: $(lease)"
+out=$(on b "$LVSH" destroy $G 2>&1) || fail "persist-fails: destroy on B: $out"
+gone b "$qb" && [ -z "$(cg_left)" ] && ok "persist-fails: destroyed, nothing left on B" ||
+    fail "persist-fails: left: $(ls "$T/b/run") $(cg_left)"
+on b "$LVSH" list --all 2>&1 | grep -q " $G " && fail "persist-fails: B still lists the ended guest" ||
+    ok "persist-fails: gone from B's list --all once it ended"
 
 [ $FAILS = 0 ] && echo "all passed" || echo "$FAILS failed"
 [ $FAILS = 0 ]
