@@ -132,6 +132,37 @@ static void hostile(void)
         refused(huge, "more than");
 }
 
+/* domain_json_read_file (a running guest's definition.json): the model
+ * back from a file, validated; a bad file is an error naming it. */
+static void read_file(const char *dir)
+{
+        _cleanup_free_ char *xmlpath = xasprintf("%s/lxc-full.xml", dir);
+        _cleanup_free_ char *json = xasprintf("/tmp/lv-test-domain-json-%d.json", (int)getpid());
+        _cleanup_error_ struct lv_error *err = NULL;
+        _cleanup_domain_def_ struct domain_def *def = NULL;
+        if (conf_xml(&err)->domain_parse_file(xmlpath, &def, &err) < 0) {
+                FAIL("%s: %s", xmlpath, err->message);
+                return;
+        }
+        _cleanup_free_ char *text = domain_to_json(def);
+        _cleanup_domain_def_ struct domain_def *back = NULL;
+        checks++;
+        if (file_write_atomic(json, text, strlen(text), 0600, &err) < 0 ||
+            domain_json_read_file(json, &back, &err) < 0)
+                FAIL("domain_json_read_file: %s", err->message);
+        else if (!domain_def_equal(def, back))
+                FAIL("domain_json_read_file: the model read back differs");
+        lv_error_freep(&err);
+        checks++;
+        struct domain_def *none = NULL;
+        if (file_write_atomic(json, text, strlen(text) / 2, 0600, &err) < 0 ||
+            domain_json_read_file(json, &none, &err) >= 0 || none)
+                FAIL("domain_json_read_file: a cut-off file was accepted");
+        else if (!strstr(err->message, json))
+                FAIL("domain_json_read_file: the error does not name the file: %s", err->message);
+        (void)unlink(json);
+}
+
 int main(void)
 {
         const char *src = getenv("LV_SOURCE_ROOT");
@@ -155,6 +186,7 @@ int main(void)
         if (local == 0)
                 FAIL("no definition of tests/data/domain round-tripped");
         hostile();
+        read_file(data);
         printf("# %d checks, %d failures\n", checks, failures);
         return failures ? 1 : 0;
 }

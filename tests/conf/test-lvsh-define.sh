@@ -140,8 +140,9 @@ else
     fail "dumpxml --security-info lacks the password"
 fi
 
-# a running guest cannot be undefined: a stand-in supervisor holds the
-# lock on its state directory, as litevirt-supervisor does
+# a running guest is undefined as virsh does it: it runs on, transient,
+# listed until it ends. A stand-in supervisor holds the lock on its state
+# directory, as litevirt-supervisor does
 mkdir -p "$T/run/example-vm"
 (exec 9<"$T/run/example-vm" && flock -x 9 && exec sleep 1000) &
 sleeper=$!
@@ -152,11 +153,14 @@ dashes=$(printf '%*s' $((idw + 10 + 7 + 9)) '' | tr ' ' -)
 expect "list shows running" 0 "$(printf ' %-*s   %-10s   %s' "$idw" Id Name State)
 $dashes
  $sleeper   example-vm   running" "" -- "$LVSH" list
-expect "undefine running" 1 "" "error: Failed to undefine domain 'example-vm'
-error: the domain is running (supervisor pid $sleeper); destroy or shut it down first" -- "$LVSH" undefine example-vm
+expect "undefine running" 0 "Domain 'example-vm' has been undefined" "" -- "$LVSH" undefine example-vm
+expect "list shows the transient guest" 0 "example-container
+example-vm
+example-xen-pv" "" -- "$LVSH" list --all --name
+expect "undefine transient" 1 "" "error: Failed to undefine domain 'example-vm'
+error: Requested operation is not valid: cannot undefine transient domain" -- "$LVSH" undefine example-vm
 kill "$sleeper"; wait "$sleeper" 2>/dev/null; sleeper=""
-expect "undefine after stop (stale state)" 0 "Domain 'example-vm' has been undefined" "" -- "$LVSH" undefine example-vm
-expect "undefine again" 1 "" "error: failed to get domain 'example-vm'" -- "$LVSH" undefine example-vm
+expect "undefine after stop (stale state)" 1 "" "error: failed to get domain 'example-vm'" -- "$LVSH" undefine example-vm
 expect "list after undefine" 0 "example-container
 example-xen-pv" "" -- "$LVSH" list --all --name
 

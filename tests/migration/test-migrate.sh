@@ -387,12 +387,55 @@ gone b "$qb" && ok "transient: nothing left on B" || fail "transient: left on B:
 lease_is "$UUID_A" "$(sup_pid a)" || fail "transient: lease after B -> A: $(lease)"
 on b "$LVSH" list --all 2>&1 | grep -q " $G " && fail "transient: B still lists the guest it gave away"
 
+# ---- A's supervisor SIGKILLed mid-stream of a throttled migration
+# (--bandwidth 8): the reattach cancels what is left of the migration and
+# gives QEMU its default bandwidth back (asked from QEMU itself, with the
+# supervisor killed once more), keeps the lease, and the guest counts ----
+qmp_ask() { # HOST COMMAND: QEMU's answer on its monitor (no supervisor may hold it)
+    python3 - "$T/$1/run/$G/qmp.sock" "$2" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile("rw")
+f.readline()
+for cmd in ("qmp_capabilities", sys.argv[2]):
+    f.write(json.dumps({"execute": cmd}) + "\n"); f.flush()
+    while True:
+        m = json.loads(f.readline())
+        if "return" in m or "error" in m: break
+print(json.dumps(m.get("return", m)))
+PY
+}
+qa=$(qemu_pid a)
+$(hosts_prefix a) "$LVSH" migrate --live --bandwidth 8 $G "$(transport b)" > "$T/bw.out" 2>&1 &
+mpid=$!
+HELPERS="$HELPERS $mpid"
+i=0
+while [ $i -lt 300 ] && ! on a "$LVSH" domjobinfo $G 2>/dev/null | grep -q "^Data processed: *[0-9]*\.[0-9]* MiB"; do
+    sleep 0.1; i=$((i + 1))
+done
+sa=$(sup_pid a); kill -9 "$sa"; wait_dead "$sa" || fail "bandwidth: A's supervisor survives SIGKILL"
+wait "$mpid" 2>/dev/null
+alive "$qa" && ok "bandwidth: A's QEMU runs on after its supervisor died mid-stream" || fail "bandwidth: A's QEMU died"
+out=$(on a "$LVSH" start $G 2>&1) && ok "bandwidth: lvsh start on A reattaches" || fail "bandwidth: start on A: $out"
+lease_is "$UUID_A" "$(sup_pid a)" && ok "bandwidth: the reattached supervisor holds the lease" ||
+    fail "bandwidth: lease after the reattach: $(lease)"
+sa=$(sup_pid a); kill -9 "$sa"; wait_dead "$sa" || fail "bandwidth: A's supervisor survives SIGKILL"
+params=$(qmp_ask a query-migrate-parameters)
+[[ "$params" == *'"max-bandwidth": 134217728'* ]] && ok "bandwidth: QEMU's max-bandwidth is its default again" ||
+    fail "bandwidth: QEMU's migration parameters: $params"
+mig=$(qmp_ask a query-migrate)
+[[ "$mig" != *'"status": "active"'* ]] || fail "bandwidth: the migration still runs: $mig"
+out=$(on a "$LVSH" start $G 2>&1) || fail "bandwidth: start on A again: $out"
+console a "$T/con-a5"
+c=$(last_counter "$T/con-b4")
+wait_for "$T/con-a5" "LV-COUNTER" 15 && [ "$(last_counter "$T/con-a5")" -gt "${c:-0}" ] &&
+    ok "bandwidth: the guest counts on A" || fail "bandwidth: no counter on A: $(tail -c 200 "$T/con-a5")"
+i=0; while [ $i -lt 100 ] && [ -e "$T/b/run/$G" ]; do sleep 0.1; i=$((i + 1)); done
+[ ! -e "$T/b/run/$G" ] || fail "bandwidth: state left on B: $(ls "$T/b/run/$G")"
+
 # ---- B's supervisor SIGKILLed in Finish after resuming the guest: the
 # guest runs on B (holding its lease), A cannot take the lease back and
 # keeps its copy paused (it never runs twice); B's copy is reattached,
 # counts on, and is destroyed leaving nothing ----
-console a "$T/con-a4"
-wait_for "$T/con-a4" "LV-COUNTER" 15 || fail "finish-kill: no counter on A"
 out=$(on a "$LVSH" migrate --live $G "LITEVIRT_FAULT=migration-finish-after-resume $(transport b)" 2>&1) &&
     fail "finish-kill: migration reported success"
 grep -q "fault point 'migration-finish-after-resume' reached" "$T/b/log/$G.log" || fail "finish-kill: fault point not reached"
@@ -403,7 +446,7 @@ grep -q "^host=$UUID_B$" <(lease) && grep -q "^state=held$" <(lease) && ok "fini
     fail "finish-kill: lease: $(lease)"
 grep -q "stays paused here: its disk leases cannot be taken back" "$T/a/log/$G.log" &&
     ok "finish-kill: A keeps its copy paused (no second runner)" || fail "finish-kill: A: $out"
-c=$(last_counter "$T/con-a4")
+c=$(last_counter "$T/con-a5") # A's console, up to the switch-over
 out=$(on b "$LVSH" start $G 2>&1) && ok "finish-kill: lvsh start on B reattaches" || fail "finish-kill: start on B: $out"
 lease_is "$UUID_B" "$(sup_pid b)" || fail "finish-kill: lease after the reattach: $(lease)"
 console b "$T/con-b5"
