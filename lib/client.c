@@ -11,6 +11,7 @@
 #include "lib/client-internal.h"
 #include "supervisor/varlink.h"
 #include "util/paths.h"
+#include "util/clock.h"
 
 struct lv_conn {
         int fd;
@@ -122,13 +123,6 @@ int lv_conn_fd(const lv_conn *c)
         return c->fd;
 }
 
-static long long now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static const char *conn_what(const lv_conn *c)
 {
         return c->name ? c->name : "?";
@@ -140,7 +134,7 @@ static int conn_wait(lv_conn *c, short events, long long deadline, lv_client_err
         for (;;) {
                 int t = -1;
                 if (deadline >= 0) {
-                        long long left = deadline - now_ms();
+                        long long left = deadline - clock_now_ms();
                         t = left < 0 ? 0 : (int)left;
                 }
                 struct pollfd p = {.fd = c->fd, .events = events};
@@ -161,7 +155,7 @@ static int conn_wait(lv_conn *c, short events, long long deadline, lv_client_err
 
 static long long deadline_of(const lv_conn *c)
 {
-        return c->timeout_ms < 0 ? -1 : now_ms() + c->timeout_ms;
+        return c->timeout_ms < 0 ? -1 : clock_now_ms() + c->timeout_ms;
 }
 
 static int conn_send(lv_conn *c, const char *msg, size_t len, lv_client_error **err)

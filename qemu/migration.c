@@ -17,6 +17,7 @@
 #include "supervisor/loop.h"
 #include "util/fileio.h"
 #include "util/log.h"
+#include "util/clock.h"
 
 #define MIG_CMD_TIMEOUT_MS 10000
 
@@ -51,13 +52,6 @@ static void on_event(struct qmp *q, const char *event, struct json_object *data,
                 w->cancelled = true;
 }
 
-static long long now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* q is still the guest's open monitor (not freed by a nested dispatch). */
 static bool mig_qmp_alive(struct lv_guest *g, struct qmp *q)
 {
@@ -69,7 +63,7 @@ static int mig_wait_for(struct qmp *q, struct mig_wait *w, bool (*cond)(const st
                         long long deadline, struct lv_error **err)
 {
         while (!cond(w)) {
-                long long left = deadline - now_ms();
+                long long left = deadline - clock_now_ms();
                 if (left <= 0)
                         return lv_error_setf(err, ETIMEDOUT,
                                              "migration did not finish in time "
@@ -184,7 +178,7 @@ static int qemu_migrate(struct lv_guest *g, const char *uri, int timeout_s,
         }
         struct mig_wait w = {.g = g, .use_loop = true};
         qmp_set_event_handler(q, on_event, &w);
-        long long deadline = now_ms() + (long long)timeout_s * 1000;
+        long long deadline = clock_now_ms() + (long long)timeout_s * 1000;
         struct json_object *a = json_object_new_object();
         json_object_object_add(a, "uri", json_object_new_string(uri));
         r = qmp_call(q, "migrate", a, MIG_CMD_TIMEOUT_MS, NULL, err);
@@ -211,7 +205,8 @@ static int qemu_migrate(struct lv_guest *g, const char *uri, int timeout_s,
                 /* Timed out or the hand-over failed: cancel, and wait for
                  * QEMU to say so (the guest is then QEMU's again). */
                 if (qmp_call(q, "migrate_cancel", NULL, MIG_CMD_TIMEOUT_MS, NULL, NULL) >= 0)
-                        (void)mig_wait_for(q, &w, cond_done, now_ms() + MIG_CMD_TIMEOUT_MS, NULL);
+                        (void)mig_wait_for(q, &w, cond_done, clock_now_ms() + MIG_CMD_TIMEOUT_MS,
+                                           NULL);
         }
         struct json_object *info = NULL;
         if (r >= 0 && (w.failed || w.cancelled)) {
@@ -373,15 +368,15 @@ static int qemu_incoming_wait(struct lv_guest *g, int timeout_s, struct lv_error
         if (qemu_migration_incoming_prestarted)
                 events = caps_set(q, false, NULL) >= 0;
         char st[32];
-        long long deadline = now_ms() + (long long)timeout_s * 1000;
+        long long deadline = clock_now_ms() + (long long)timeout_s * 1000;
         int r = run_status(q, st, sizeof(st), err);
         while (r >= 0 && streq(st, "inmigrate") && !cond_done(&w)) {
                 long long until = deadline;
-                if (!events && now_ms() + 50 < deadline)
-                        until = now_ms() + 50;
+                if (!events && clock_now_ms() + 50 < deadline)
+                        until = clock_now_ms() + 50;
                 _cleanup_error_ struct lv_error *we = NULL;
                 r = mig_wait_for(q, &w, cond_done, until, &we);
-                if (r == -ETIMEDOUT && now_ms() < deadline)
+                if (r == -ETIMEDOUT && clock_now_ms() < deadline)
                         r = 0;
                 else if (r < 0) {
                         if (err && !*err)

@@ -12,6 +12,8 @@
 #include <json-c/json.h>
 
 #include "util/log.h"
+#include "util/clock.h"
+#include "util/fileio.h"
 
 struct qmp_pending {
         char id[24];
@@ -40,13 +42,6 @@ struct qmp {
         int version;
         bool closed;
 };
-
-static uint64_t now_us(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
-}
 
 /* ---------------------------------------------------------------------- */
 /* Message parser */
@@ -405,13 +400,13 @@ int qmp_timeout_ms(const struct qmp *q)
         for (int i = 0; i < q->n_pending; i++)
                 if (q->pending[i]->deadline_us < first)
                         first = q->pending[i]->deadline_us;
-        uint64_t now = now_us();
+        uint64_t now = clock_now_us();
         return first <= now ? 0 : (int)((first - now + 999) / 1000);
 }
 
 void qmp_check_timeouts(struct qmp *q)
 {
-        uint64_t now = now_us();
+        uint64_t now = clock_now_us();
         bool expired = false;
         for (int i = 0; i < q->n_pending && !expired; i++)
                 if (q->pending[i]->deadline_us <= now) {
@@ -427,48 +422,53 @@ void qmp_check_timeouts(struct qmp *q)
                 qmp_close(q);
 }
 
-/* pass_fd >= 0: sent (SCM_RIGHTS) with the first bytes of buf, where QEMU
- * takes it for the command that buf holds (getfd, add-fd). */
-static int write_all(struct qmp *q, const char *buf, size_t len, uint64_t deadline, int pass_fd,
+/* One byte of buf with fd attached (SCM_RIGHTS): QEMU takes the fd for the
+ * command those bytes begin (getfd, add-fd). */
+static int send_with_fd(int sock, const char *buf, uint64_t deadline, int fd)
+{
+        for (;;) {
+                char control[CMSG_SPACE(sizeof(int))] = {0};
+                struct iovec iov = {.iov_base = (void *)buf, .iov_len = 1};
+                struct msghdr mh = {.msg_iov = &iov,
+                                    .msg_iovlen = 1,
+                                    .msg_control = control,
+                                    .msg_controllen = sizeof(control)};
+                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+                c->cmsg_level = SOL_SOCKET;
+                c->cmsg_type = SCM_RIGHTS;
+                c->cmsg_len = CMSG_LEN(sizeof(int));
+                memcpy(CMSG_DATA(c), &fd, sizeof(int));
+                if (sendmsg(sock, &mh, MSG_NOSIGNAL) > 0)
+                        return 0;
+                if (errno == EINTR)
+                        continue;
+                if (errno != EAGAIN)
+                        return -errno;
+                uint64_t now = clock_now_us();
+                if (now >= deadline)
+                        return -ETIMEDOUT;
+                struct pollfd pfd = {.fd = sock, .events = POLLOUT};
+                (void)poll(&pfd, 1, (int)((deadline - now) / 1000) + 1);
+        }
+}
+
+/* pass_fd >= 0: sent with the first byte of buf (send_with_fd). */
+static int qmp_write(struct qmp *q, const char *buf, size_t len, uint64_t deadline, int pass_fd,
                      struct lv_error **err)
 {
-        while (len > 0) {
-                ssize_t n;
-                if (pass_fd >= 0) {
-                        char control[CMSG_SPACE(sizeof(int))] = {0};
-                        struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
-                        struct msghdr mh = {.msg_iov = &iov,
-                                            .msg_iovlen = 1,
-                                            .msg_control = control,
-                                            .msg_controllen = sizeof(control)};
-                        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-                        c->cmsg_level = SOL_SOCKET;
-                        c->cmsg_type = SCM_RIGHTS;
-                        c->cmsg_len = CMSG_LEN(sizeof(int));
-                        memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
-                        n = sendmsg(q->fd, &mh, MSG_NOSIGNAL);
-                        if (n > 0)
-                                pass_fd = -1;
-                } else {
-                        n = send(q->fd, buf, len, MSG_NOSIGNAL);
-                }
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        if (errno != EAGAIN)
-                                return lv_error_set(err, errno, "QMP %s: writing", q->what);
-                        uint64_t now = now_us();
-                        if (now >= deadline)
-                                return lv_error_setf(err, ETIMEDOUT,
-                                                     "QMP %s: QEMU does not read its monitor",
-                                                     q->what);
-                        struct pollfd pfd = {.fd = q->fd, .events = POLLOUT};
-                        poll(&pfd, 1, (int)((deadline - now) / 1000) + 1);
-                        continue;
-                }
-                buf += n;
-                len -= (size_t)n;
+        int r = 0;
+        if (pass_fd >= 0 && len > 0) {
+                r = send_with_fd(q->fd, buf, deadline, pass_fd);
+                buf++;
+                len--;
         }
+        if (r == 0)
+                r = fd_write_all(q->fd, buf, len, deadline);
+        if (r == -ETIMEDOUT)
+                return lv_error_setf(err, ETIMEDOUT, "QMP %s: QEMU does not read its monitor",
+                                     q->what);
+        if (r < 0)
+                return lv_error_set(err, -r, "QMP %s: writing", q->what);
         return 0;
 }
 
@@ -486,7 +486,7 @@ static int send_command(struct qmp *q, const char *command, struct json_object *
         struct qmp_pending *p = xcalloc(1, sizeof(*p));
         snprintf(p->id, sizeof(p->id), "lv-%llu", ++q->next_id);
         snprintf(p->command, sizeof(p->command), "%s", command);
-        p->deadline_us = now_us() + (uint64_t)timeout_ms * 1000;
+        p->deadline_us = clock_now_us() + (uint64_t)timeout_ms * 1000;
 
         struct json_object *o = json_object_new_object();
         json_object_object_add(o, "execute", json_object_new_string(command));
@@ -498,7 +498,7 @@ static int send_command(struct qmp *q, const char *command, struct json_object *
         _cleanup_free_ char *line = xasprintf("%s\n", text);
         json_object_put(o);
 
-        int r = write_all(q, line, strlen(line), p->deadline_us, pass_fd, err);
+        int r = qmp_write(q, line, strlen(line), p->deadline_us, pass_fd, err);
         if (r < 0) {
                 free(p);
                 qmp_close(q);
@@ -525,7 +525,7 @@ int qmp_send(struct qmp *q, const char *command, struct json_object *args, int t
 /* Wait until pred(q, data) holds, reading and dispatching meanwhile. */
 static int wait_input(struct qmp *q, uint64_t deadline, struct lv_error **err)
 {
-        uint64_t now = now_us();
+        uint64_t now = clock_now_us();
         if (now >= deadline)
                 return -ETIMEDOUT;
         struct pollfd pfd = {.fd = q->fd, .events = POLLIN};
@@ -661,10 +661,10 @@ int qmp_open_fd(int fd, const char *what, int timeout_ms, struct qmp **ret, stru
         }
         if (timeout_ms <= 0)
                 timeout_ms = QMP_DEFAULT_TIMEOUT_MS;
-        uint64_t deadline = now_us() + (uint64_t)timeout_ms * 1000;
+        uint64_t deadline = clock_now_us() + (uint64_t)timeout_ms * 1000;
         int r = read_greeting(q, deadline, err);
         if (r >= 0) {
-                uint64_t now = now_us();
+                uint64_t now = clock_now_us();
                 int left = now < deadline ? (int)((deadline - now) / 1000) + 1 : 1;
                 r = qmp_call(q, "qmp_capabilities", NULL, left, NULL, err);
         }
@@ -684,19 +684,19 @@ int qmp_connect(const char *path, int timeout_ms, struct qmp **ret, struct lv_er
         strcpy(sa.sun_path, path);
         if (timeout_ms <= 0)
                 timeout_ms = QMP_DEFAULT_TIMEOUT_MS;
-        uint64_t deadline = now_us() + (uint64_t)timeout_ms * 1000;
+        uint64_t deadline = clock_now_us() + (uint64_t)timeout_ms * 1000;
         unsigned delay_us = 1000;
         for (;;) {
                 _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
                 if (fd < 0)
                         return lv_error_set(err, errno, "QMP %s: socket", path);
                 if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-                        uint64_t now = now_us();
+                        uint64_t now = clock_now_us();
                         int left = now < deadline ? (int)((deadline - now) / 1000) + 1 : 1;
                         return qmp_open_fd(TAKE_FD(fd), path, left, ret, err);
                 }
                 int e = errno;
-                if ((e != ENOENT && e != ECONNREFUSED) || now_us() + delay_us >= deadline)
+                if ((e != ENOENT && e != ECONNREFUSED) || clock_now_us() + delay_us >= deadline)
                         return lv_error_set(err, e, "QMP: connecting to '%s'", path);
                 /* QEMU has not created its socket yet: nothing to wait on
                  * but time (the supervisor passes a bound socket instead) */

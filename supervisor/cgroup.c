@@ -12,6 +12,7 @@
 #include "util/fileio.h"
 #include "util/log.h"
 #include "util/strbuf.h"
+#include "util/clock.h"
 
 #ifndef TMPFS_MAGIC
 #define TMPFS_MAGIC 0x01021994
@@ -139,13 +140,6 @@ static void sleep_ms(unsigned ms)
         struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
         while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
                 ;
-}
-
-static uint64_t now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* ---- hierarchy discovery ---- */
@@ -323,7 +317,7 @@ static int read_pids(const char *dir, pid_t **ret, size_t *ret_n, struct lv_erro
  * "populated 0", waking on POLLPRI; v1: cgroup.procs is empty). */
 static int wait_empty(const char *dir, bool v2, struct lv_error **err)
 {
-        uint64_t deadline = now_ms() + CGROUP_WAIT_MS;
+        uint64_t deadline = (uint64_t)clock_now_ms() + CGROUP_WAIT_MS;
         _cleanup_free_ char *events = xasprintf("%s/cgroup.events", dir);
         _cleanup_close_ int efd = v2 ? open(events, O_RDONLY | O_CLOEXEC) : -1;
         for (;;) {
@@ -339,7 +333,7 @@ static int wait_empty(const char *dir, bool v2, struct lv_error **err)
                 }
                 if (n == 0)
                         return 0;
-                uint64_t now = now_ms();
+                uint64_t now = (uint64_t)clock_now_ms();
                 if (now >= deadline)
                         return lv_error_setf(err, EBUSY,
                                              "cgroup '%s': %zu process(es) still running after "
@@ -800,7 +794,7 @@ static int v2_wait_frozen(const char *dir, bool want, struct lv_error **err)
         _cleanup_close_ int fd = open(events, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return lv_error_set(err, errno, "cannot open '%s'", events);
-        uint64_t deadline = now_ms() + CGROUP_WAIT_MS;
+        uint64_t deadline = (uint64_t)clock_now_ms() + CGROUP_WAIT_MS;
         for (;;) {
                 uint64_t v = 0;
                 int r = cg_read_key(dir, "cgroup.events", "frozen", &v, err);
@@ -808,7 +802,7 @@ static int v2_wait_frozen(const char *dir, bool want, struct lv_error **err)
                         return r;
                 if ((v == 1) == want)
                         return 0;
-                uint64_t now = now_ms();
+                uint64_t now = (uint64_t)clock_now_ms();
                 if (now >= deadline)
                         return lv_error_setf(err, ETIMEDOUT, "cgroup '%s': not %s after %d ms", dir,
                                              want ? "frozen" : "thawed", CGROUP_WAIT_MS);
@@ -825,14 +819,14 @@ static int v1_freezer_set(const char *dir, const char *state, struct lv_error **
         if (r < 0)
                 return r;
         /* The v1 freezer has no notification: read until the state shows. */
-        uint64_t deadline = now_ms() + CGROUP_WAIT_MS;
+        uint64_t deadline = (uint64_t)clock_now_ms() + CGROUP_WAIT_MS;
         for (;;) {
                 _cleanup_free_ char *cur = NULL;
                 if ((r = cg_read(dir, "freezer.state", &cur, err)) < 0)
                         return r;
                 if (startswith(cur, state))
                         return 0;
-                if (now_ms() >= deadline)
+                if ((uint64_t)clock_now_ms() >= deadline)
                         return lv_error_setf(err, ETIMEDOUT, "cgroup '%s': freezer.state not %s",
                                              dir, state);
                 /* FREEZING: write again, as the kernel documentation advises. */

@@ -18,19 +18,7 @@
 #include "util/fileio.h"
 #include "util/log.h"
 #include "util/paths.h"
-
-static void write_all(int fd, const char *p, size_t n)
-{
-        while (n > 0) {
-                ssize_t w = write(fd, p, n);
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w <= 0)
-                        return;
-                p += w;
-                n -= (size_t)w;
-        }
-}
+#include "util/fileio.h"
 
 _noreturn_ static void child_parse(int fd, const char *name, const char *path)
 {
@@ -45,12 +33,12 @@ _noreturn_ static void child_parse(int fd, const char *name, const char *path)
         if (r < 0) {
                 char *msg = xasprintf("error %d\n%s", err ? err->code : -r,
                                       err ? err->message : strerror(-r));
-                write_all(fd, msg, strlen(msg));
+                (void)fd_write_all(fd, msg, strlen(msg), 0);
                 _exit(1);
         }
         char *json = domain_to_json(def);
-        write_all(fd, "ok\n", 3);
-        write_all(fd, json, strlen(json));
+        (void)fd_write_all(fd, "ok\n", 3, 0);
+        (void)fd_write_all(fd, json, strlen(json), 0);
         _exit(0);
 }
 

@@ -22,6 +22,8 @@
 #include "util/log.h"
 #include "util/macros.h"
 #include "util/paths.h"
+#include "util/clock.h"
+#include "util/fileio.h"
 
 /* ---- the channel: NUL-terminated JSON objects ---- */
 
@@ -29,41 +31,13 @@
  * messages as frames: {"phase":"data","len":N} followed by N raw bytes,
  * then {"phase":"data-end"}. */
 
-int write_all(int fd, const char *p, size_t n)
-{
-        while (n > 0) {
-                ssize_t w = write(fd, p, n);
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w < 0)
-                        return -errno;
-                p += w;
-                n -= (size_t)w;
-        }
-        return 0;
-}
-
 int mchan_send(struct mchan *c, struct json_object *o, struct lv_error **err)
 {
         const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-        size_t n = strlen(s) + 1; /* with the NUL */
-        while (n > 0) {
-                ssize_t w = write(c->out, s, n);
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w < 0)
-                        return lv_error_set(err, errno, "sending to the %s", c->peer);
-                s += w;
-                n -= (size_t)w;
-        }
+        int r = fd_write_all(c->out, s, strlen(s) + 1 /* with the NUL */, 0);
+        if (r < 0)
+                return lv_error_set(err, -r, "sending to the %s", c->peer);
         return 0;
-}
-
-long long migration_now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Destination, tunnelled: a frame header has been read; hand its bytes
@@ -82,12 +56,12 @@ static int tunnel_frame(struct mchan *c, const char *msg, size_t len, long long 
                                      c->peer);
         struct varlink_inbuf *b = &c->buf;
         size_t k = b->len - b->consumed < n ? b->len - b->consumed : n;
-        int r = write_all(c->tunnel_fd, b->data + b->consumed, k);
+        int r = fd_write_all(c->tunnel_fd, b->data + b->consumed, k, 0);
         b->consumed += k;
         n -= k;
         static char chunk[65536];
         while (r >= 0 && n > 0) {
-                long long left = deadline - migration_now_ms();
+                long long left = deadline - clock_now_ms();
                 struct pollfd pfd = {.fd = c->in, .events = POLLIN};
                 int p = left > 0 ? poll(&pfd, 1, (int)left) : 0;
                 if (p < 0 && errno == EINTR)
@@ -102,7 +76,7 @@ static int tunnel_frame(struct mchan *c, const char *msg, size_t len, long long 
                                              "the %s closed the channel "
                                              "mid-stream",
                                              c->peer);
-                r = write_all(c->tunnel_fd, chunk, (size_t)m);
+                r = fd_write_all(c->tunnel_fd, chunk, (size_t)m, 0);
                 n -= (size_t)m;
         }
         if (r < 0)
@@ -112,7 +86,7 @@ static int tunnel_frame(struct mchan *c, const char *msg, size_t len, long long 
 
 int mchan_recv(struct mchan *c, int timeout_ms, struct json_object **ret, struct lv_error **err)
 {
-        long long deadline = migration_now_ms() + timeout_ms;
+        long long deadline = clock_now_ms() + timeout_ms;
         for (;;) {
                 const char *msg;
                 size_t len;
@@ -144,7 +118,7 @@ int mchan_recv(struct mchan *c, int timeout_ms, struct json_object **ret, struct
                         *ret = o;
                         return 0;
                 }
-                long long left = deadline - migration_now_ms();
+                long long left = deadline - clock_now_ms();
                 if (left <= 0)
                         return lv_error_setf(err, ETIMEDOUT, "no answer from the %s within %d s",
                                              c->peer, timeout_ms / 1000);
@@ -261,9 +235,9 @@ static int tunnel_forward(int out, const char *p, size_t n)
 {
         char hdr[64];
         int h = snprintf(hdr, sizeof(hdr), "{\"phase\":\"data\",\"len\":%zu}", n);
-        int r = write_all(out, hdr, (size_t)h + 1);
+        int r = fd_write_all(out, hdr, (size_t)h + 1, 0);
         if (r >= 0)
-                r = write_all(out, p, n);
+                r = fd_write_all(out, p, n, 0);
         return r;
 }
 
@@ -290,7 +264,7 @@ static _noreturn_ void tunnel_child(int listen_fd, int out, pid_t parent)
                         _exit(1);
         }
         static const char end[] = "{\"phase\":\"data-end\"}";
-        _exit(write_all(out, end, sizeof(end)) < 0 ? 1 : 0);
+        _exit(fd_write_all(out, end, sizeof(end), 0) < 0 ? 1 : 0);
 }
 
 int tunnel_src_open(struct tunnel_src *t, struct lv_guest *g, struct mchan *ch, char **ret_uri,

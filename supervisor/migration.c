@@ -28,6 +28,7 @@
 #include "util/log.h"
 #include "util/paths.h"
 #include "util/strbuf.h"
+#include "util/clock.h"
 
 #define PHASE_TIMEOUT_MS (120 * 1000)
 
@@ -136,7 +137,7 @@ int migration_job_info(struct supervisor *sv, struct json_object **ret, struct l
         json_object_object_add(o, "type", json_object_new_string("unbounded"));
         json_object_object_add(o, "operation", json_object_new_string("outgoing migration"));
         json_object_object_add(o, "phase", json_object_new_string(job->phase));
-        jset_u64(o, "time_elapsed", (unsigned long long)(migration_now_ms() - job->start_ms));
+        jset_u64(o, "time_elapsed", (unsigned long long)(clock_now_ms() - job->start_ms));
         const struct lv_migration_ops *ops = sv->driver->migration;
         struct cookie_stats st = {0};
         char status[32] = "";
@@ -264,7 +265,7 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
                 return lv_error_setf(err, EINVAL, "no destination transport command");
 
         /* Begin */
-        long long t0 = migration_now_ms();
+        long long t0 = clock_now_ms();
         struct host_identity id = {0};
         int r = supervisor_host_identity(&id, NULL, err);
         if (r < 0)
@@ -392,7 +393,7 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
         domain_uuid_format(c2->hostuuid, hu);
         strbuf_printf(&sb,
                       "Migrated guest '%s' to host '%s' (%s) in %lld ms (QEMU's stream %llu ms)",
-                      g->name, c2->hostname, hu, migration_now_ms() - t0, stats.time_elapsed);
+                      g->name, c2->hostname, hu, clock_now_ms() - t0, stats.time_elapsed);
         if (stats.downtime_set)
                 strbuf_printf(&sb, ", downtime %llu ms", stats.downtime);
         if (c2->graphics && c2->graphics->port > 0)

@@ -28,8 +28,6 @@ struct mchan {
         bool tunnel_ended;
 };
 
-long long migration_now_ms(void);               /* CLOCK_MONOTONIC */
-int write_all(int fd, const char *p, size_t n); /* 0 or -errno */
 int mchan_send(struct mchan *c, struct json_object *o, struct lv_error **err);
 /* The next message (tunnel frames are handed to c->tunnel_fd meanwhile). */
 int mchan_recv(struct mchan *c, int timeout_ms, struct json_object **ret, struct lv_error **err);

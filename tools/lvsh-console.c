@@ -16,23 +16,6 @@
 
 #define ESCAPE_CHAR 0x1d /* ^] */
 
-static int write_all(int fd, const char *p, size_t n)
-{
-        while (n > 0) {
-                ssize_t w = write(fd, p, n);
-                if (w < 0 && (errno == EINTR || errno == EAGAIN)) {
-                        struct pollfd pf = {.fd = fd, .events = POLLOUT};
-                        (void)poll(&pf, 1, -1);
-                        continue;
-                }
-                if (w < 0)
-                        return -errno;
-                p += w;
-                n -= (size_t)w;
-        }
-        return 0;
-}
-
 static int relay(lv_conn *c)
 {
         int sock = lv_conn_fd(c);
@@ -40,7 +23,7 @@ static int relay(lv_conn *c)
         size_t n;
         /* Output that arrived right behind the reply. */
         while ((n = lv_conn_take_buffered(c, buf, sizeof(buf))) > 0)
-                if (write_all(STDOUT_FILENO, buf, n) < 0)
+                if (fd_write_all(STDOUT_FILENO, buf, n, 0) < 0)
                         return 0;
         bool in_open = true;
         for (;;) {
@@ -59,7 +42,7 @@ static int relay(lv_conn *c)
                                 continue;
                         if (m <= 0)
                                 return 1; /* the console, the guest or the supervisor went away */
-                        if (write_all(STDOUT_FILENO, buf, (size_t)m) < 0)
+                        if (fd_write_all(STDOUT_FILENO, buf, (size_t)m, 0) < 0)
                                 return 0;
                 }
                 if (p[1].revents) {
@@ -72,7 +55,7 @@ static int relay(lv_conn *c)
                         }
                         char *esc = memchr(buf, ESCAPE_CHAR, (size_t)m);
                         size_t len = esc ? (size_t)(esc - buf) : (size_t)m;
-                        if (len > 0 && write_all(sock, buf, len) < 0)
+                        if (len > 0 && fd_write_all(sock, buf, len, 0) < 0)
                                 return 0;
                         if (esc)
                                 return 0;

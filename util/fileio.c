@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "fileio.h"
 
+#include "clock.h"
+
 #include <dirent.h>
 #include <libgen.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 int file_read_bounded(const char *path, size_t max, char **ret_data, size_t *ret_len,
@@ -54,16 +58,33 @@ int file_read_bounded(const char *path, size_t max, char **ret_data, size_t *ret
         return 0;
 }
 
-static int write_all(int fd, const char *data, size_t len)
+int fd_write_all(int fd, const void *data, size_t len, uint64_t deadline_us)
 {
+        const char *p = data;
+        bool sock = true;
         while (len > 0) {
-                ssize_t n = write(fd, data, len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
+                ssize_t n = sock ? send(fd, p, len, MSG_NOSIGNAL) : write(fd, p, len);
+                if (n < 0 && sock && errno == ENOTSOCK) {
+                        sock = false;
+                        continue;
                 }
-                data += n;
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && errno == EAGAIN) {
+                        int timeout = -1;
+                        if (deadline_us) {
+                                uint64_t now = clock_now_us();
+                                if (now >= deadline_us)
+                                        return -ETIMEDOUT;
+                                timeout = (int)((deadline_us - now) / 1000) + 1;
+                        }
+                        struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+                        (void)poll(&pfd, 1, timeout);
+                        continue;
+                }
+                if (n < 0)
+                        return -errno;
+                p += n;
                 len -= (size_t)n;
         }
         return 0;
@@ -78,7 +99,7 @@ static int write_replace(const char *path, const char *data, size_t len, mode_t 
                 return lv_error_set(err, errno, "cannot create temporary file for '%s'", path);
         int r = fchmod(fd, mode) < 0 ? -errno : 0;
         if (r == 0)
-                r = write_all(fd, data, len);
+                r = fd_write_all(fd, data, len, 0);
         if (r == 0 && durable && fsync(fd) < 0)
                 r = -errno;
         if (r == 0 && rename(tmp, path) < 0)
@@ -178,7 +199,7 @@ int file_write_string(const char *path, const char *s, struct lv_error **err)
         _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return lv_error_set(err, errno, "cannot open '%s'", path);
-        int r = write_all(fd, s, strlen(s));
+        int r = fd_write_all(fd, s, strlen(s), 0);
         if (r < 0)
                 return lv_error_set(err, -r, "cannot write '%s' to '%s'", s, path);
         return 0;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "error.h"
@@ -24,3 +25,8 @@ int mkdir_p(const char *path, mode_t mode, struct lv_error **err);
 int rm_rf(const char *path, struct lv_error **err);
 /* Write a short string to an existing file (sysfs, cgroupfs, procfs). */
 int file_write_string(const char *path, const char *s, struct lv_error **err);
+/* Write all of data to fd: EINTR is retried; on a non-blocking fd that is
+ * full, waits for it until deadline_us (clock_now_us(); 0: no deadline),
+ * then -ETIMEDOUT. A socket is written with MSG_NOSIGNAL (a closed peer is
+ * -EPIPE, never SIGPIPE). Returns 0 or -errno. */
+int fd_write_all(int fd, const void *data, size_t len, uint64_t deadline_us);
