@@ -12,6 +12,7 @@
 #include "supervisor/varlink.h"
 #include "util/paths.h"
 #include "util/clock.h"
+#include "lib/methods.h"
 
 struct lv_conn {
         int fd;
@@ -66,7 +67,7 @@ int lv_connect_path(const char *path, lv_conn **ret, lv_client_error **err)
         if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
                 int e = errno;
                 if (e == ENOENT || e == ECONNREFUSED)
-                        return lv_client_error_set(err, ENOENT, "io.litevirt.Guest.NoSuchGuest",
+                        return lv_client_error_set(err, ENOENT, LV_ERROR_NO_SUCH_GUEST,
                                                    "no supervisor answers on '%s'", path);
                 return lv_client_error_set(err, e, NULL, "cannot connect to '%s': %s", path,
                                            strerror(e));
@@ -89,7 +90,7 @@ int lv_connect(const char *name, lv_conn **ret, lv_client_error **err)
         int r = lv_connect_path(path, ret, &e);
         if (r == -ENOENT) {
                 lv_client_error_free(e);
-                return lv_client_error_set(err, ENOENT, "io.litevirt.Guest.NoSuchGuest",
+                return lv_client_error_set(err, ENOENT, LV_ERROR_NO_SUCH_GUEST,
                                            "guest '%s' is not running", name);
         }
         if (r < 0) {
@@ -222,15 +223,15 @@ static int conn_read_message(lv_conn *c, const char **ret, size_t *ret_len, lv_c
 
 static int error_errno(const char *error)
 {
-        if (streq(error, "io.litevirt.Guest.NoSuchGuest"))
+        if (streq(error, LV_ERROR_NO_SUCH_GUEST))
                 return ENOENT;
-        if (streq(error, "io.litevirt.Guest.InvalidState"))
+        if (streq(error, LV_ERROR_INVALID_STATE))
                 return EBUSY;
-        if (streq(error, "io.litevirt.Guest.PermissionDenied"))
+        if (streq(error, LV_ERROR_PERMISSION_DENIED))
                 return EACCES;
-        if (streq(error, "io.litevirt.Guest.NotSupported"))
+        if (streq(error, LV_ERROR_NOT_SUPPORTED))
                 return EOPNOTSUPP;
-        if (streq(error, "io.litevirt.Guest.ConsoleBusy"))
+        if (streq(error, LV_ERROR_CONSOLE_BUSY))
                 return EBUSY;
         if (streq(error, "org.varlink.service.MethodNotFound") ||
             streq(error, "org.varlink.service.InterfaceNotFound"))

@@ -8,8 +8,7 @@
 #include "supervisor/control-methods.h"
 #include "supervisor/migration.h"
 #include "util/log.h"
-
-#define IFACE "io.litevirt.Guest"
+#include "lib/methods.h"
 
 static const char service_description[] =
         "interface org.varlink.service\n"
@@ -34,15 +33,15 @@ static const char service_description[] =
 /* Error from an lv_error: the varlink error name follows the code. */
 static int reply_lv_error(struct control_client *cl, const struct lv_error *e)
 {
-        const char *name = IFACE ".Failed";
+        const char *name = LV_ERROR_FAILED;
         if (e->code == LV_ERR_STATE)
-                name = IFACE ".InvalidState";
+                name = LV_ERROR_INVALID_STATE;
         else if (e->code == LV_ERR_UNSUPPORTED || e->code == EOPNOTSUPP)
-                name = IFACE ".NotSupported";
+                name = LV_ERROR_NOT_SUPPORTED;
         else if (e->code == EBUSY)
-                name = IFACE ".ConsoleBusy";
+                name = LV_ERROR_CONSOLE_BUSY;
         else if (e->code == ENODEV)
-                name = IFACE ".NoConsole";
+                name = LV_ERROR_NO_CONSOLE;
         return control_error_message(cl, name, e->message);
 }
 
@@ -414,7 +413,7 @@ static int m_get_info(struct control_client *cl, const struct varlink_call *call
         json_object_object_add(o, "url", json_object_new_string("https://litevirt.org/"));
         struct json_object *ifs = json_object_new_array();
         json_object_array_add(ifs, json_object_new_string("org.varlink.service"));
-        json_object_array_add(ifs, json_object_new_string(IFACE));
+        json_object_array_add(ifs, json_object_new_string(LV_IFACE));
         json_object_object_add(o, "interfaces", ifs);
         r = control_reply(cl, o);
         json_object_put(o);
@@ -431,7 +430,7 @@ static int m_get_interface_description(struct control_client *cl, const struct v
         if (!i)
                 return invalid_parameter(cl, "interface");
         const char *name = json_object_get_string(i);
-        const char *text = streq(name, IFACE)                   ? control_interface_description
+        const char *text = streq(name, LV_IFACE)                ? control_interface_description
                            : streq(name, "org.varlink.service") ? service_description
                                                                 : NULL;
         if (!text) {
@@ -452,21 +451,21 @@ static const struct method {
         const char *name;
         int (*fn)(struct control_client *cl, const struct varlink_call *call);
 } methods[] = {
-        {IFACE ".Info", m_info},
-        {IFACE ".State", m_state},
-        {IFACE ".Shutdown", m_shutdown},
-        {IFACE ".Destroy", m_destroy},
-        {IFACE ".Reboot", m_reboot},
-        {IFACE ".Suspend", m_suspend},
-        {IFACE ".Resume", m_resume},
-        {IFACE ".SetMemory", m_set_memory},
-        {IFACE ".Stats", m_stats},
-        {IFACE ".GetXML", m_get_xml},
-        {IFACE ".Migrate", m_migrate},
-        {IFACE ".JobInfo", m_job_info},
-        {IFACE ".JobAbort", m_job_abort},
-        {IFACE ".Console", m_console},
-        {IFACE ".Events", m_events},
+        {LV_METHOD_INFO, m_info},
+        {LV_METHOD_STATE, m_state},
+        {LV_METHOD_SHUTDOWN, m_shutdown},
+        {LV_METHOD_DESTROY, m_destroy},
+        {LV_METHOD_REBOOT, m_reboot},
+        {LV_METHOD_SUSPEND, m_suspend},
+        {LV_METHOD_RESUME, m_resume},
+        {LV_METHOD_SET_MEMORY, m_set_memory},
+        {LV_METHOD_STATS, m_stats},
+        {LV_METHOD_GET_XML, m_get_xml},
+        {LV_METHOD_MIGRATE, m_migrate},
+        {LV_METHOD_JOB_INFO, m_job_info},
+        {LV_METHOD_JOB_ABORT, m_job_abort},
+        {LV_METHOD_CONSOLE, m_console},
+        {LV_METHOD_EVENTS, m_events},
         {"org.varlink.service.GetInfo", m_get_info},
         {"org.varlink.service.GetInterfaceDescription", m_get_interface_description},
 };
@@ -476,8 +475,8 @@ int control_dispatch(struct control_client *cl, const struct varlink_call *call)
         /* A migration job dispatches the event loop while it waits: only
          * calls that cannot disturb it (nor wait on QEMU's monitor, which
          * may be busy with the switch-over) are answered meanwhile. */
-        if (migration_job_running() && !streq(call->method, IFACE ".JobInfo") &&
-            !streq(call->method, IFACE ".JobAbort") && !streq(call->method, IFACE ".State") &&
+        if (migration_job_running() && !streq(call->method, LV_METHOD_JOB_INFO) &&
+            !streq(call->method, LV_METHOD_JOB_ABORT) && !streq(call->method, LV_METHOD_STATE) &&
             !startswith(call->method, "org.varlink.service.")) {
                 _cleanup_error_ struct lv_error *e = NULL;
                 lv_error_setf(&e, LV_ERR_STATE,
@@ -493,7 +492,7 @@ int control_dispatch(struct control_client *cl, const struct varlink_call *call)
         size_t iface_len = (size_t)(dot - call->method);
         struct json_object *p = json_object_new_object();
         int r;
-        if ((iface_len == strlen(IFACE) && !strncmp(call->method, IFACE, iface_len)) ||
+        if ((iface_len == strlen(LV_IFACE) && !strncmp(call->method, LV_IFACE, iface_len)) ||
             (iface_len == strlen("org.varlink.service") &&
              !strncmp(call->method, "org.varlink.service", iface_len))) {
                 json_object_object_add(p, "method", json_object_new_string(call->method));

@@ -10,9 +10,10 @@
 #include <sys/syscall.h>
 #include <termios.h>
 
-#include "tools/lvsh-domain.h"
+#include "tools/lvsh-common.h"
 #include "util/fileio.h"
 #include "util/paths.h"
+#include "lib/methods.h"
 
 #define ESCAPE_CHAR 0x1d /* ^] */
 
@@ -123,7 +124,7 @@ int lvsh_cmd_console(int argc, char **argv, struct lv_error **err)
         if (set[0])
                 json_object_object_add(params, "force", json_object_new_boolean(true));
         lv_client_error *ce = NULL;
-        r = lv_call_more(c, "io.litevirt.Guest.Console", params, &ce);
+        r = lv_call_more(c, LV_METHOD_CONSOLE, params, &ce);
         json_object_put(params);
         if (r >= 0)
                 r = lv_read_reply(c, NULL, NULL, &ce);

@@ -13,122 +13,12 @@
 
 #include "config.h"
 #include "litevirt/litevirt.h"
-#include "tools/lvsh-domain.h"
+#include "tools/lvsh-common.h"
 #include "tools/lvsh-list.h"
 #include "util/paths.h"
+#include "lib/methods.h"
 
 extern char **environ;
-
-/* ---- shared helpers (also used by lvsh-console.c) ---- */
-
-int lvsh_error_from_client(struct lv_error **err, lv_client_error *ce)
-{
-        int r = lv_error_setf(err,
-                              ce->code == -ENOENT                              ? LV_ERR_NO_DOMAIN
-                              : ce->error && strstr(ce->error, "InvalidState") ? LV_ERR_STATE
-                                                                               : -ce->code,
-                              "%s", ce->message);
-        lv_client_error_free(ce);
-        return r;
-}
-
-int lvsh_connect(const char *name, lv_conn **ret, struct lv_error **err)
-{
-        if (!lvsh_name_is_safe(name))
-                return lv_error_setf(err, LV_ERR_NO_DOMAIN, "failed to get domain '%s'", name);
-        lv_client_error *ce = NULL;
-        int r = lv_connect(name, ret, &ce);
-        if (r == -ENOENT) {
-                lv_client_error_free(ce);
-                if (!lvsh_guest_exists(name))
-                        return lv_error_setf(err, LV_ERR_NO_DOMAIN, "failed to get domain '%s'",
-                                             name);
-                lv_guest_status st;
-                if (lv_guest_status_read(name, &st, NULL) == 0 && lv_guest_status_unsupervised(&st))
-                        return lv_error_setf(err, LV_ERR_STATE,
-                                             "Requested operation is not valid: domain '%s' runs "
-                                             "(pid %d) but its supervisor died; 'lvsh start %s' "
-                                             "reattaches one",
-                                             name, (int)st.pid, name);
-                return lv_error_setf(err, LV_ERR_STATE,
-                                     "Requested operation is not valid: domain is not running");
-        }
-        if (r < 0)
-                return lvsh_error_from_client(err, ce);
-        return 0;
-}
-
-/* NAME plus the options a command accepts: flags (no value) and valued
- * options (--timeout N). Unknown options are usage errors. */
-int lvsh_args_parse(const struct lvsh_command *cmd, int argc, char **argv, const char *const *flags,
-                    bool *flag_set, const char *const *valued, const char **values,
-                    const char **ret_name, struct lv_error **err)
-{
-        const char *name = NULL;
-        for (int i = 1; i < argc; i++) {
-                const char *a = argv[i];
-                if (startswith(a, "--")) {
-                        bool found = false;
-                        for (int f = 0; flags && flags[f]; f++)
-                                if (streq(a + 2, flags[f])) {
-                                        flag_set[f] = true;
-                                        found = true;
-                                }
-                        for (int v = 0; !found && valued && valued[v]; v++)
-                                if (streq(a + 2, valued[v])) {
-                                        if (i + 1 >= argc)
-                                                return lvsh_usage_error(
-                                                        cmd, err, "option '%s' needs a value", a);
-                                        values[v] = argv[++i];
-                                        found = true;
-                                }
-                        if (!found)
-                                return lvsh_usage_error(cmd, err, "unknown option '%s'", a);
-                        continue;
-                }
-                if (name)
-                        return lvsh_usage_error(cmd, err, "unexpected argument '%s'", a);
-                name = a;
-        }
-        if (!name && ret_name)
-                return lvsh_usage_error(cmd, err, "a domain name is required");
-        if (ret_name)
-                *ret_name = name;
-        return 0;
-}
-
-/* One call to NAME's supervisor; *ret_reply may be NULL. */
-static int call_guest(const char *name, const char *method, struct json_object *params,
-                      struct json_object **ret_reply, struct lv_error **err)
-{
-        lv_conn *c = NULL;
-        int r = lvsh_connect(name, &c, err);
-        if (r < 0)
-                return r;
-        lv_client_error *ce = NULL;
-        r = lv_call(c, method, params, ret_reply, &ce);
-        lv_disconnect(c);
-        return r < 0 ? lvsh_error_from_client(err, ce) : 0;
-}
-
-static const char *json_get_str(struct json_object *o, const char *key, const char *def)
-{
-        struct json_object *v;
-        if (!o || !json_object_object_get_ex(o, key, &v) ||
-            !json_object_is_type(v, json_type_string))
-                return def;
-        return json_object_get_string(v);
-}
-
-static bool json_get_i64(struct json_object *o, const char *key, long long *ret)
-{
-        struct json_object *v;
-        if (!o || !json_object_object_get_ex(o, key, &v) ||
-            !(json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
-                return false;
-        *ret = (long long)json_object_get_int64(v);
-        return true;
-}
 
 /* ---- start ---- */
 
@@ -341,7 +231,7 @@ static int simple_call(const char *cmdname, int argc, char **argv, const char *m
                                 &name, err);
         if (r < 0)
                 return r;
-        r = call_guest(name, method, NULL, NULL, err);
+        r = lvsh_call(name, method, NULL, NULL, err);
         if (r < 0)
                 return lv_error_prefix(err, "Failed to %s domain '%s'\nerror", verb, name);
         printf("Domain '%s' %s\n\n", name, done);
@@ -350,20 +240,18 @@ static int simple_call(const char *cmdname, int argc, char **argv, const char *m
 
 static int cmd_reboot(int argc, char **argv, struct lv_error **err)
 {
-        return simple_call("reboot", argc, argv, "io.litevirt.Guest.Reboot", "reboot",
-                           "is being rebooted", err);
+        return simple_call("reboot", argc, argv, LV_METHOD_REBOOT, "reboot", "is being rebooted",
+                           err);
 }
 
 static int cmd_suspend(int argc, char **argv, struct lv_error **err)
 {
-        return simple_call("suspend", argc, argv, "io.litevirt.Guest.Suspend", "suspend",
-                           "suspended", err);
+        return simple_call("suspend", argc, argv, LV_METHOD_SUSPEND, "suspend", "suspended", err);
 }
 
 static int cmd_resume(int argc, char **argv, struct lv_error **err)
 {
-        return simple_call("resume", argc, argv, "io.litevirt.Guest.Resume", "resume", "resumed",
-                           err);
+        return simple_call("resume", argc, argv, LV_METHOD_RESUME, "resume", "resumed", err);
 }
 
 /* Wait until the supervisor closes the connection (it exits once the
@@ -401,7 +289,7 @@ static int cmd_destroy(int argc, char **argv, struct lv_error **err)
                 return lv_error_prefix(err, "Failed to destroy domain '%s'\nerror", name);
         lv_client_error *ce = NULL;
         lv_conn_set_timeout(c, 120 * 1000);
-        r = lv_call(c, "io.litevirt.Guest.Destroy", NULL, NULL, &ce);
+        r = lv_call(c, LV_METHOD_DESTROY, NULL, NULL, &ce);
         if (r >= 0)
                 wait_supervisor_gone(c);
         lv_disconnect(c);
@@ -442,7 +330,7 @@ static int cmd_shutdown(int argc, char **argv, struct lv_error **err)
                 return lv_error_prefix(err, "Failed to shutdown domain '%s'\nerror", name);
         }
         lv_client_error *ce = NULL;
-        r = lv_call(c, "io.litevirt.Guest.Shutdown", params, NULL, &ce);
+        r = lv_call(c, LV_METHOD_SHUTDOWN, params, NULL, &ce);
         json_object_put(params);
         if (r >= 0 && set[0])
                 wait_supervisor_gone(c);
@@ -564,7 +452,7 @@ static int cmd_setmem(int argc, char **argv, struct lv_error **err)
                 return lvsh_usage_error(cmd, err, "memory size '%s' is too large", size);
         struct json_object *params = json_object_new_object();
         json_object_object_add(params, "memory_kib", json_object_new_int64((int64_t)kib));
-        r = call_guest(name, "io.litevirt.Guest.SetMemory", params, NULL, err);
+        r = lvsh_call(name, LV_METHOD_SET_MEMORY, params, NULL, err);
         json_object_put(params);
         if (r < 0)
                 return lv_error_prefix(err, "Failed to set memory of domain '%s'\nerror", name);
@@ -670,16 +558,16 @@ static int cmd_dominfo(int argc, char **argv, struct lv_error **err)
         }
         struct json_object *o = NULL;
         lv_client_error *ce = NULL;
-        r = lv_call(c, "io.litevirt.Guest.Info", NULL, &o, &ce);
+        r = lv_call(c, LV_METHOD_INFO, NULL, &o, &ce);
         lv_disconnect(c);
         if (r < 0)
                 return lvsh_error_from_client(err, ce);
         long long id = 0, vcpus = 1, maxmem = 0, mem = 0, used = 0, cpu = 0;
-        json_get_i64(o, "id", &id);
-        json_get_i64(o, "vcpus", &vcpus);
-        json_get_i64(o, "max_memory_kib", &maxmem);
-        json_get_i64(o, "memory_kib", &mem);
-        if (!json_get_i64(o, "memory_used_kib", &used))
+        lvsh_json_i64(o, "id", &id);
+        lvsh_json_i64(o, "vcpus", &vcpus);
+        lvsh_json_i64(o, "max_memory_kib", &maxmem);
+        lvsh_json_i64(o, "memory_kib", &mem);
+        if (!lvsh_json_i64(o, "memory_used_kib", &used))
                 used = mem;
         struct json_object *v;
         bool persistent =
@@ -687,12 +575,12 @@ static int cmd_dominfo(int argc, char **argv, struct lv_error **err)
         bool autostart =
                 json_object_object_get_ex(o, "autostart", &v) && json_object_get_boolean(v);
         ROW("Id:", "%lld", id);
-        ROW("Name:", "%s", json_get_str(o, "name", name));
-        ROW("UUID:", "%s", json_get_str(o, "uuid", ""));
-        ROW("OS Type:", "%s", json_get_str(o, "os_type", "unknown"));
-        ROW("State:", "%s", json_get_str(o, "state_text", "no state"));
+        ROW("Name:", "%s", lvsh_json_str(o, "name", name));
+        ROW("UUID:", "%s", lvsh_json_str(o, "uuid", ""));
+        ROW("OS Type:", "%s", lvsh_json_str(o, "os_type", "unknown"));
+        ROW("State:", "%s", lvsh_json_str(o, "state_text", "no state"));
         ROW("CPU(s):", "%lld", vcpus);
-        if (json_get_i64(o, "cpu_time_ns", &cpu))
+        if (lvsh_json_i64(o, "cpu_time_ns", &cpu))
                 ROW("CPU time:", "%.1fs", (double)cpu / 1e9);
         ROW("Max memory:", "%lld KiB", maxmem);
         ROW("Used memory:", "%lld KiB", used);
@@ -738,7 +626,7 @@ static int cmd_domstats(int argc, char **argv, struct lv_error **err)
         int ret = 0;
         for (char **n = names; *n; n++) {
                 struct json_object *o = NULL;
-                int r = call_guest(*n, "io.litevirt.Guest.Stats", NULL, &o, err);
+                int r = lvsh_call(*n, LV_METHOD_STATS, NULL, &o, err);
                 if (r < 0) {
                         ret = r;
                         break;
@@ -791,7 +679,7 @@ static int cmd_event(int argc, char **argv, struct lv_error **err)
                 return r;
         lv_conn_set_timeout(c, -1);
         lv_client_error *ce = NULL;
-        r = lv_call_more(c, "io.litevirt.Guest.Events", NULL, &ce);
+        r = lv_call_more(c, LV_METHOD_EVENTS, NULL, &ce);
         int events = 0;
         bool continues = true;
         while (r >= 0 && continues && (set[0] || events == 0)) {
@@ -799,7 +687,7 @@ static int cmd_event(int argc, char **argv, struct lv_error **err)
                 r = lv_read_reply(c, &o, &continues, &ce);
                 if (r < 0)
                         break;
-                const char *ev = json_get_str(o, "event", "");
+                const char *ev = lvsh_json_str(o, "event", "");
                 if (!streq(ev, "current")) {
                         printf("event 'lifecycle' for domain '%s': %s\n", name, event_words(ev));
                         fflush(stdout);

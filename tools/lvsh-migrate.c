@@ -7,8 +7,9 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-#include "tools/lvsh-domain.h"
+#include "tools/lvsh-common.h"
 #include "tools/lvsh.h"
+#include "lib/methods.h"
 
 static long long jll(struct json_object *o, const char *key)
 {
@@ -25,7 +26,7 @@ static struct json_object *job_info(const char *name, struct lv_error **err)
                 return NULL;
         struct json_object *reply = NULL, *job = NULL;
         lv_client_error *ce = NULL;
-        if (lv_call(c, "io.litevirt.Guest.JobInfo", NULL, &reply, &ce) < 0)
+        if (lv_call(c, LV_METHOD_JOB_INFO, NULL, &reply, &ce) < 0)
                 lvsh_error_from_client(err, ce);
         else if (reply && json_object_object_get_ex(reply, "job", &job))
                 job = json_object_get(job);
@@ -110,7 +111,7 @@ static int cmd_migrate(int argc, char **argv, struct lv_error **err)
                 if (progress == 0)
                         progress_child(name);
         }
-        r = lv_call(c, "io.litevirt.Guest.Migrate", p, &reply, &ce);
+        r = lv_call(c, LV_METHOD_MIGRATE, p, &reply, &ce);
         if (progress > 0) {
                 kill(progress, SIGKILL);
                 while (waitpid(progress, NULL, 0) < 0 && errno == EINTR)
@@ -212,7 +213,7 @@ static int cmd_domjobabort(int argc, char **argv, struct lv_error **err)
                 return r;
         struct json_object *reply = NULL;
         lv_client_error *ce = NULL;
-        r = lv_call(c, "io.litevirt.Guest.JobAbort", NULL, &reply, &ce);
+        r = lv_call(c, LV_METHOD_JOB_ABORT, NULL, &reply, &ce);
         lv_disconnect(c);
         json_object_put(reply);
         if (r < 0) {

@@ -48,7 +48,7 @@ static int run_net_helper(int argc, char **argv, struct lv_error **err)
 #define cmd_domif_cleanup run_net_helper
 #else
 #include "netns/guest_net.h"
-#include "tools/lvsh-domain.h"
+#include "tools/lvsh-common.h"
 #include "tools/lvsh-list.h"
 
 static const struct lvsh_command *cmd_find(const char *name);

@@ -1,19 +1,34 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Helpers shared by lvsh-domain.c and lvsh-console.c. */
+/* Helpers every lvsh command file needs (lvsh-common.c). */
+
+#include <stdbool.h>
 
 #include "litevirt/litevirt.h"
 #include "tools/lvsh.h"
+
+struct json_object;
 
 /* Connect to NAME's supervisor; virsh's errors when it has none. */
 int lvsh_connect(const char *name, lv_conn **ret, struct lv_error **err);
 /* Move a client error into *err (frees ce). */
 int lvsh_error_from_client(struct lv_error **err, lv_client_error *ce);
+/* NAME plus the options a command accepts: flags (no value) and valued
+ * options (--timeout N). Unknown options are usage errors. */
 int lvsh_args_parse(const struct lvsh_command *cmd, int argc, char **argv, const char *const *flags,
                     bool *flag_set, const char *const *valued, const char **values,
                     const char **ret_name, struct lv_error **err);
+/* One call (a method of lib/methods.h) to NAME's supervisor; *ret_reply
+ * may be NULL. */
+int lvsh_call(const char *name, const char *method, struct json_object *params,
+              struct json_object **ret_reply, struct lv_error **err);
+/* A reply's string member, or def. */
+const char *lvsh_json_str(struct json_object *o, const char *key, const char *def);
+/* A reply's integer member; false when absent or not a number. */
+bool lvsh_json_i64(struct json_object *o, const char *key, long long *ret);
 
+/* lvsh-console.c */
 int lvsh_cmd_console(int argc, char **argv, struct lv_error **err);
 #define LVSH_CONSOLE_COMMAND                                                                       \
         {                                                                                          \
