@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 
 #include "netns/guest_net.h"
-#include "supervisor/cgroup.h"
+#include "cgroup/cgroup.h"
 #include "supervisor/driver.h"
 #include "util/fault.h"
 #include "util/log.h"

@@ -12,7 +12,7 @@
 #include <sys/types.h>
 
 #include "conf/domain.h"
-#include "supervisor/cgroup.h"
+#include "cgroup/cgroup.h"
 #include "util/error.h"
 
 /* ---- what the child gets ---- */

@@ -14,7 +14,7 @@
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 
-#include "supervisor/cgroup.h"
+#include "cgroup/cgroup.h"
 #include "util/fileio.h"
 
 /* A remount must keep the flags the kernel locked on the mount (nosuid,

@@ -28,7 +28,7 @@
 #include "qemu/migration.h"
 #include "qemu/ports.h"
 #include "qemu/qmp.h"
-#include "supervisor/cgroup.h"
+#include "cgroup/cgroup.h"
 #include "supervisor/driver.h"
 #include "supervisor/lifecycle.h"
 #include "supervisor/loop.h"

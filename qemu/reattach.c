@@ -4,8 +4,8 @@
 #include <sys/syscall.h>
 
 #include "qemu/driver_priv.h"
+#include "cgroup/cgroup.h"
 #include "qemu/migration.h"
-#include "supervisor/cgroup.h"
 #include "util/fileio.h"
 #include "util/log.h"
 #include "util/paths.h"

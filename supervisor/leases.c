@@ -7,7 +7,7 @@
  * (docs/migration.md, "The lease model"). */
 #include "conf/host_conf.h"
 #include "conf/hostid.h"
-#include "supervisor/lock.h"
+#include "locking/lock.h"
 #include "supervisor/supervisor.h"
 #include "util/log.h"
 

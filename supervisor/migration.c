@@ -20,7 +20,7 @@
 #include "conf/host_conf.h"
 #include "conf/hostid.h"
 #include "conf/xml.h"
-#include "supervisor/lock.h"
+#include "locking/lock.h"
 #include "supervisor/loop.h"
 #include "supervisor/varlink.h"
 #include "util/fileio.h"

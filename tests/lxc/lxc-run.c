@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 
 #include "conf/xml.h"
-#include "supervisor/cgroup.h"
+#include "cgroup/cgroup.h"
 #include "supervisor/driver.h"
 #include "util/log.h"
 

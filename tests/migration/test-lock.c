@@ -7,7 +7,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-#include "supervisor/lock.h"
+#include "locking/lock.h"
 #include "util/fileio.h"
 #include "util/sha256.h"
 

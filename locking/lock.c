@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Disk leases in a lockspace directory: OFD locks + owner records. */
-#include "supervisor/lock.h"
+#include "locking/lock.h"
 
 #include <inttypes.h>
 #include <limits.h>
