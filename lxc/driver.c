@@ -17,7 +17,7 @@
 
 #include "netns/guest_net.h"
 #include "cgroup/cgroup.h"
-#include "supervisor/driver.h"
+#include "driver-support/driver.h"
 #include "util/fault.h"
 #include "util/log.h"
 
@@ -36,13 +36,14 @@ struct lxc_guest {
 /* ---- network hook ----
  * The container's interfaces are set up by netns/ in the parent, after
  * clone (the child's network namespace exists) and before the child
- * continues: netns_guest_setup_container(g, pid, err) creates the veth
+ * continues: netns_guest_setup_container() creates the veth
  * pairs with the guest ends born in the namespace of pid, and registers
  * their undos. (A strong reference: a weak one would not pull guest_net.o
  * out of the static library, and networking would silently be missing.) */
 static int lxc_network_setup(struct lv_guest *g, pid_t pid, struct lv_error **err)
 {
-        return netns_guest_setup_container(g, pid, err);
+        struct undo_sink undo = guest_undo_sink(g);
+        return netns_guest_setup_container(g->def, &undo, pid, err);
 }
 
 /* ---- undo steps ---- */

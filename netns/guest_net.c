@@ -14,7 +14,7 @@ struct link_undo {
         int ifindex;
 };
 
-static void link_undo_run(struct lv_guest *g, void *data)
+static void link_undo_run(void *data)
 {
         struct link_undo *u = data;
         _cleanup_error_ struct lv_error *e = NULL;
@@ -31,7 +31,7 @@ static void link_undo_run(struct lv_guest *g, void *data)
                 log_warning("%s", e->message);
 }
 
-static int link_register(struct lv_guest *g, struct netns_nl *nl, const char *name,
+static int link_register(const struct undo_sink *undo, struct netns_nl *nl, const char *name,
                          struct lv_error **err)
 {
         struct netns_link_info info;
@@ -45,7 +45,7 @@ static int link_register(struct lv_guest *g, struct netns_nl *nl, const char *na
         memcpy(u->name, info.name, IFNAMSIZ);
         u->ifindex = info.ifindex;
         _cleanup_free_ char *what = xasprintf("link %s", name);
-        guest_undo_push(g, what, link_undo_run, u, free);
+        undo_sink_push(undo, what, link_undo_run, u, free);
         return 0;
 }
 
@@ -79,34 +79,35 @@ static int add_ips_and_routes(struct netns_nl *nl, const struct domain_net *n, c
         return 0;
 }
 
-static int prepare(struct lv_guest *g, struct netns_nl *host, struct netns_nl *guest_nl,
+static int prepare(struct domain_def *def, struct netns_nl *host, struct netns_nl *guest_nl,
                    struct lv_error **err)
 {
         _cleanup_error_ struct lv_error *e = NULL;
-        int removed = netns_guest_cleanup(host, g->def->uuid, &e);
+        int removed = netns_guest_cleanup(host, def->uuid, &e);
         if (removed < 0)
                 log_warning("%s", e->message);
         else if (removed > 0)
                 log_info("removed %d link(s) left over by an earlier run", removed);
-        netns_guest_fill_macs(g->def);
-        return netns_guest_check(g->def, host, guest_nl, err);
+        netns_guest_fill_macs(def);
+        return netns_guest_check(def, host, guest_nl, err);
 }
 
-static int setup_veth(struct lv_guest *g, struct netns_nl *host, struct netns_nl *guest_nl,
-                      int nsfd, int i, struct lv_error **err)
+static int setup_veth(const struct domain_def *def, const struct undo_sink *undo,
+                      struct netns_nl *host, struct netns_nl *guest_nl, int nsfd, int i,
+                      struct lv_error **err)
 {
-        const struct domain_net *n = &g->def->nets[i];
+        const struct domain_net *n = &def->nets[i];
         char hname[IFNAMSIZ], gname[IFNAMSIZ], alias[64];
         unsigned char mac[NETNS_MAC_LEN], hmac[NETNS_MAC_LEN];
         int r = netns_mac_parse(n->mac, mac, err);
         if (r < 0)
                 return r;
         host_mac(mac, hmac);
-        netns_guest_guest_name(g->def, i, gname);
+        netns_guest_guest_name(def, i, gname);
         /* a generated name can be taken between choosing and creating:
          * choose again then */
         for (int attempt = 0;; attempt++) {
-                r = netns_guest_host_name(host, g->def, i, hname, err);
+                r = netns_guest_host_name(host, def, i, hname, err);
                 if (r < 0)
                         return r;
                 struct netns_veth_spec spec = {
@@ -128,10 +129,10 @@ static int setup_veth(struct lv_guest *g, struct netns_nl *host, struct netns_nl
                 }
                 break;
         }
-        r = link_register(g, host, hname, err);
+        r = link_register(undo, host, hname, err);
         if (r < 0)
                 return r;
-        netns_guest_alias(g->def->uuid, i, alias);
+        netns_guest_alias(def->uuid, i, alias);
         r = netns_link_set_alias(host, hname, alias, err);
         if (r < 0)
                 return r;
@@ -155,7 +156,8 @@ static int setup_veth(struct lv_guest *g, struct netns_nl *host, struct netns_nl
         return 0;
 }
 
-int netns_guest_setup_container(struct lv_guest *g, pid_t child_pid, struct lv_error **err)
+int netns_guest_setup_container(struct domain_def *def, const struct undo_sink *undo,
+                                pid_t child_pid, struct lv_error **err)
 {
         _cleanup_close_ int nsfd = netns_open_pid(child_pid, err);
         if (nsfd < 0)
@@ -164,7 +166,7 @@ int netns_guest_setup_container(struct lv_guest *g, pid_t child_pid, struct lv_e
         if (self < 0)
                 return self;
         if (netns_same(self, nsfd)) {
-                if (g->def->n_nets == 0)
+                if (def->n_nets == 0)
                         return 0; /* shares the host's network, as libvirt without <interface> */
                 return lv_error_setf(err, EINVAL,
                                      "has interfaces but no network namespace of its own");
@@ -173,14 +175,14 @@ int netns_guest_setup_container(struct lv_guest *g, pid_t child_pid, struct lv_e
         int r = netns_nl_open(&host, err);
         if (r < 0 || (r = netns_nl_open_fd(nsfd, &guest_nl, err)) < 0)
                 return r;
-        r = prepare(g, host, guest_nl, err);
+        r = prepare(def, host, guest_nl, err);
         if (r < 0)
                 return r;
         r = netns_link_set_up(guest_nl, "lo", true, err);
         if (r < 0)
                 return lv_error_prefix(err, "in the container");
-        for (int i = 0; i < g->def->n_nets; i++) {
-                r = setup_veth(g, host, guest_nl, nsfd, i, err);
+        for (int i = 0; i < def->n_nets; i++) {
+                r = setup_veth(def, undo, host, guest_nl, nsfd, i, err);
                 if (r < 0)
                         return lv_error_prefix(err, "interface %d", i);
         }
@@ -197,10 +199,11 @@ void netns_guest_taps_free(struct netns_guest_tap *taps, int n)
         free(taps);
 }
 
-static int setup_tap(struct lv_guest *g, struct netns_nl *host, unsigned flags, int i,
-                     struct netns_guest_tap *tap, struct lv_error **err)
+static int setup_tap(const struct domain_def *def, const struct undo_sink *undo,
+                     struct netns_nl *host, unsigned flags, int i, struct netns_guest_tap *tap,
+                     struct lv_error **err)
 {
-        const struct domain_net *n = &g->def->nets[i];
+        const struct domain_net *n = &def->nets[i];
         char hname[IFNAMSIZ], alias[64];
         unsigned char mac[NETNS_MAC_LEN], hmac[NETNS_MAC_LEN];
         int r = netns_mac_parse(n->mac, mac, err);
@@ -210,7 +213,7 @@ static int setup_tap(struct lv_guest *g, struct netns_nl *host, unsigned flags, 
         if (streq(n->model, "virtio"))
                 flags |= NETNS_TAP_VNET_HDR;
         for (int attempt = 0;; attempt++) {
-                r = netns_guest_host_name(host, g->def, i, hname, err);
+                r = netns_guest_host_name(host, def, i, hname, err);
                 if (r < 0)
                         return r;
                 _cleanup_error_ struct lv_error *e = NULL;
@@ -224,10 +227,10 @@ static int setup_tap(struct lv_guest *g, struct netns_nl *host, unsigned flags, 
                 }
                 break;
         }
-        r = link_register(g, host, tap->ifname, err);
+        r = link_register(undo, host, tap->ifname, err);
         if (r < 0)
                 return r;
-        netns_guest_alias(g->def->uuid, i, alias);
+        netns_guest_alias(def->uuid, i, alias);
         if ((r = netns_link_set_alias(host, tap->ifname, alias, err)) < 0 ||
             (r = netns_link_set_mac(host, tap->ifname, hmac, err)) < 0)
                 return r;
@@ -248,21 +251,21 @@ static int setup_tap(struct lv_guest *g, struct netns_nl *host, unsigned flags, 
         return 0;
 }
 
-int netns_guest_setup_vm(struct lv_guest *g, unsigned tap_flags, struct netns_guest_tap **ret,
-                         int *ret_n, struct lv_error **err)
+int netns_guest_setup_vm(struct domain_def *def, const struct undo_sink *undo, unsigned tap_flags,
+                         struct netns_guest_tap **ret, int *ret_n, struct lv_error **err)
 {
         _cleanup_nl_ struct netns_nl *host = NULL;
         int r = netns_nl_open(&host, err);
-        if (r < 0 || (r = prepare(g, host, NULL, err)) < 0)
+        if (r < 0 || (r = prepare(def, host, NULL, err)) < 0)
                 return r;
-        int n = g->def->n_nets;
+        int n = def->n_nets;
         struct netns_guest_tap *taps = xcalloc(n ? (size_t)n : 1, sizeof(*taps));
         for (int i = 0; i < n; i++)
                 taps[i].fd = -1;
         for (int i = 0; i < n; i++) {
-                if (g->def->nets[i].type == DOMAIN_NET_USER)
+                if (def->nets[i].type == DOMAIN_NET_USER)
                         continue;
-                r = setup_tap(g, host, tap_flags & NETNS_TAP_PERSIST, i, &taps[i], err);
+                r = setup_tap(def, undo, host, tap_flags & NETNS_TAP_PERSIST, i, &taps[i], err);
                 if (r < 0) {
                         netns_guest_taps_free(taps, n);
                         return lv_error_prefix(err, "interface %d", i);

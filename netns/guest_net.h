@@ -10,7 +10,8 @@
  *  - a VM gets a tap per interface on its bridge, and its fd.
  * Everything is checked before anything is made (types, MACs, names,
  * bridges, addresses, routes), and every link made registers its undo
- * (guest_undo_push), so a failed start or a stop leaves nothing.
+ * (on the caller's undo sink: the drivers pass guest_undo_sink()), so a
+ * failed start or a stop leaves nothing.
  *
  * Ownership: each host-side link carries the ifalias
  * "litevirt:<guest uuid>:<interface index>", so leftovers of a supervisor
@@ -18,7 +19,8 @@
  * nothing else ever is). */
 
 #include "netns/netns.h"
-#include "supervisor/driver.h"
+#include "conf/domain.h"
+#include "util/undo.h"
 
 #define NETNS_ALIAS_PREFIX "litevirt:"
 
@@ -63,12 +65,13 @@ int netns_route_from_def(const struct domain_route *r, const char *ifname, struc
 int netns_guest_check(const struct domain_def *def, struct netns_nl *host,
                       struct netns_nl *guest_nl, struct lv_error **err);
 
-/* ---- netns/guest_net.c (registers undos on the guest) ---- */
+/* ---- netns/guest_net.c (hands each link's undo to the sink) ---- */
 
 /* Container: called by the LXC driver in the parent after clone, while the
- * child waits, with the child's pid. Links appear in g->def (MACs filled
+ * child waits, with the child's pid. Links appear in def (MACs filled
  * when missing). */
-int netns_guest_setup_container(struct lv_guest *g, pid_t child_pid, struct lv_error **err);
+int netns_guest_setup_container(struct domain_def *def, const struct undo_sink *undo,
+                                pid_t child_pid, struct lv_error **err);
 
 /* VM: one tap per interface in def->nets order. taps[i].fd is the queue
  * fd to hand to QEMU (-netdev tap,fd=N), or -1 with ifname "" for an
@@ -79,6 +82,6 @@ struct netns_guest_tap {
         char ifname[IFNAMSIZ];
         int fd;
 };
-int netns_guest_setup_vm(struct lv_guest *g, unsigned tap_flags, struct netns_guest_tap **ret,
-                         int *ret_n, struct lv_error **err);
+int netns_guest_setup_vm(struct domain_def *def, const struct undo_sink *undo, unsigned tap_flags,
+                         struct netns_guest_tap **ret, int *ret_n, struct lv_error **err);
 void netns_guest_taps_free(struct netns_guest_tap *taps, int n);

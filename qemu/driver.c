@@ -29,9 +29,9 @@
 #include "qemu/ports.h"
 #include "qemu/qmp.h"
 #include "cgroup/cgroup.h"
-#include "supervisor/driver.h"
+#include "driver-support/driver.h"
 #include "supervisor/lifecycle.h"
-#include "supervisor/loop.h"
+#include "driver-support/loop.h"
 #include "util/fault.h"
 #include "util/fileio.h"
 #include "util/log.h"
@@ -587,7 +587,8 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
          * are closed once it runs. Kept above the fds the child renumbers. */
         struct netns_guest_tap *taps = NULL;
         int n_taps = 0;
-        if ((r = netns_guest_setup_vm(g, 0, &taps, &n_taps, err)) < 0)
+        struct undo_sink undo = guest_undo_sink(g);
+        if ((r = netns_guest_setup_vm(g->def, &undo, 0, &taps, &n_taps, err)) < 0)
                 return r;
         _cleanup_(fds_closep) int *tap_fds = xcalloc((size_t)n_taps + 1, sizeof(int));
         tap_fds[n_taps] = FDS_END;

@@ -10,8 +10,8 @@
 #include "qemu/command.h"
 #include "qemu/ports.h"
 #include "qemu/qmp.h"
-#include "supervisor/driver.h"
-#include "supervisor/loop.h"
+#include "driver-support/driver.h"
+#include "driver-support/loop.h"
 
 #define QEMU_START_TIMEOUT_MS 30000
 #define QEMU_CMD_TIMEOUT_MS   10000

@@ -14,7 +14,7 @@
 
 #include "conf/host_conf.h"
 #include "qemu/ports.h"
-#include "supervisor/loop.h"
+#include "driver-support/loop.h"
 #include "util/fileio.h"
 #include "util/log.h"
 #include "util/clock.h"

@@ -6,7 +6,7 @@
 
 #include "qemu/command.h"
 #include "qemu/qmp.h"
-#include "supervisor/driver.h"
+#include "driver-support/driver.h"
 #include "supervisor/migration.h"
 
 extern const struct lv_migration_ops qemu_migration_ops;

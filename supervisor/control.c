@@ -417,6 +417,9 @@ static int group_parse(const char *s, gid_t *ret, struct lv_error **err)
         return 0;
 }
 
+static void control_broadcast_event(void *data, enum guest_event event);
+static void control_guest_ended(void *data);
+
 int control_new(struct supervisor *sv, const char *path, struct control **ret,
                 struct lv_error **err)
 {
@@ -461,6 +464,8 @@ int control_new(struct supervisor *sv, const char *path, struct control **ret,
                 return r;
         }
         ctl->fd = TAKE_FD(fd);
+        sv->observer = (struct supervisor_observer){
+                .event = control_broadcast_event, .ended = control_guest_ended, .data = ctl};
         *ret = ctl;
         return 0;
 }
@@ -469,6 +474,8 @@ void control_free(struct control *ctl)
 {
         if (!ctl)
                 return;
+        if (ctl->sv->observer.data == ctl)
+                ctl->sv->observer = (struct supervisor_observer){0};
         while (ctl->clients) {
                 (void)client_flush(ctl->clients);
                 control_client_drop(ctl->clients, "supervisor exiting");
@@ -480,8 +487,10 @@ void control_free(struct control *ctl)
         free(ctl);
 }
 
-void control_broadcast_event(struct control *ctl, enum guest_event event)
+/* The supervisor's observer (see struct supervisor_observer). */
+static void control_broadcast_event(void *data, enum guest_event event)
 {
+        struct control *ctl = data;
         struct supervisor *sv = ctl->sv;
         bool last = sv->g.state == GUEST_STATE_SHUTOFF;
         struct json_object *p = NULL;
@@ -501,8 +510,9 @@ void control_broadcast_event(struct control *ctl, enum guest_event event)
         json_object_put(p);
 }
 
-void control_guest_ended(struct control *ctl)
+static void control_guest_ended(void *data)
 {
+        struct control *ctl = data;
         for (struct control_client *cl = ctl->clients, *next; cl; cl = next) {
                 next = cl->next;
                 if (cl->mode != CLIENT_WAITING_END)

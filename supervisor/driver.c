@@ -2,7 +2,7 @@
 /* Picking the driver for a definition. supervisor/meson.build defines
  * HAVE_<X>_DRIVER for each driver folder that builds one (a weak
  * reference would not pull the driver out of its static library). */
-#include "supervisor/driver.h"
+#include "supervisor/supervisor.h"
 
 #ifdef HAVE_LXC_DRIVER
 #define LXC_DRIVER (&lxc_driver)

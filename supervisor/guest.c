@@ -32,8 +32,8 @@ int supervisor_transition(struct supervisor *sv, enum guest_event event, struct 
         _cleanup_error_ struct lv_error *e = NULL;
         if (status_write(sv, &e) < 0)
                 log_warning("%s", e->message);
-        if (sv->control)
-                control_broadcast_event(sv->control, event);
+        if (sv->observer.event)
+                sv->observer.event(sv->observer.data, event);
         return 0;
 }
 
@@ -84,6 +84,19 @@ static void guest_release(struct supervisor *sv)
         guest_undo_run(&sv->g);
 }
 
+void supervisor_status_record(struct lv_guest *g)
+{
+        _cleanup_error_ struct lv_error *e = NULL;
+        if (status_write(supervisor_of(g), &e) < 0)
+                log_warning("%s", e->message);
+}
+
+static void supervisor_guest_ended(struct supervisor *sv)
+{
+        if (sv->observer.ended)
+                sv->observer.ended(sv->observer.data);
+}
+
 /* The guest is over for good: clean up and let the process exit. */
 static void guest_end(struct supervisor *sv, enum guest_event event)
 {
@@ -93,19 +106,11 @@ static void guest_end(struct supervisor *sv, enum guest_event event)
         lv_error_freep(&e);
         if (statedir_remove(sv, &e) < 0)
                 log_warning("%s", e->message);
-        if (sv->control)
-                control_guest_ended(sv->control);
+        supervisor_guest_ended(sv);
         loop_exit(sv->loop, 0);
 }
 
 static int on_guest_exit(struct loop_source *s, int pidfd, void *data);
-
-void guest_status_record(struct lv_guest *g)
-{
-        _cleanup_error_ struct lv_error *e = NULL;
-        if (status_write(supervisor_of(g), &e) < 0)
-                log_warning("%s", e->message);
-}
 
 /* From STARTING: run the driver's start. On failure everything it
  * registered is undone and the state is shut off (failed). */
@@ -223,8 +228,7 @@ static void guest_restart(struct supervisor *sv, bool after_crash)
         if (guest_boot(sv, after_crash, &e) < 0) {
                 /* Already shut off (failed): the end. */
                 (void)statedir_remove(sv, NULL);
-                if (sv->control)
-                        control_guest_ended(sv->control);
+                supervisor_guest_ended(sv);
                 loop_exit(sv->loop, 0);
         }
 }

@@ -6,7 +6,7 @@
  * as virsh names them: "running (booted)", "shut off (destroyed)").
  * lifecycle_next() is pure; supervisor_transition() (guest.c) applies it. */
 
-#include "supervisor/driver.h"
+#include "driver-support/driver.h"
 
 enum guest_event {
         GUEST_EVENT_START,            /* start requested */

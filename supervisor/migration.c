@@ -21,7 +21,7 @@
 #include "conf/hostid.h"
 #include "conf/xml.h"
 #include "locking/lock.h"
-#include "supervisor/loop.h"
+#include "driver-support/loop.h"
 #include "supervisor/varlink.h"
 #include "util/fileio.h"
 #include "util/fault.h"

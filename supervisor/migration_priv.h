@@ -11,7 +11,7 @@
 
 #include <json-c/json.h>
 
-#include "supervisor/driver.h"
+#include "driver-support/driver.h"
 #include "supervisor/varlink.h"
 #include "util/error.h"
 

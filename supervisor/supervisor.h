@@ -7,9 +7,9 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "supervisor/driver.h"
+#include "driver-support/driver.h"
 #include "supervisor/lifecycle.h"
-#include "supervisor/loop.h"
+#include "driver-support/loop.h"
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
@@ -31,11 +31,21 @@ void console_ring_append(struct console_ring *r, const char *data, size_t n);
 size_t console_ring_take(struct console_ring *r, char *out, size_t max);
 void console_ring_free(struct console_ring *r);
 
+/* Who hears of the guest's lifecycle: guest.c tells the observer, never
+ * an upper layer by name. The control socket registers itself
+ * (control_new) to stream events and answer calls waiting for the end. */
+struct supervisor_observer {
+        void (*event)(void *data, enum guest_event event); /* after each transition */
+        void (*ended)(void *data);                         /* the guest has ended for good */
+        void *data;
+};
+
 struct supervisor {
         struct lv_guest g;
         const struct lv_driver *driver;
         struct lv_loop *loop;
         struct control *control;
+        struct supervisor_observer observer;
 
         int dir_fd;   /* the state directory, flock()ed while we live */
         int ready_fd; /* to `lvsh start`; -1 once the result was reported */
@@ -93,6 +103,8 @@ int supervisor_guest_stats(struct supervisor *sv, struct json_object *out, struc
 /* Apply a lifecycle event: new state and reason, log, status file, events
  * to subscribers. -EINVAL (with *err) when invalid in the current state. */
 int supervisor_transition(struct supervisor *sv, enum guest_event event, struct lv_error **err);
+/* driver-support's guest_status_record for this supervisor: status.json now. */
+void supervisor_status_record(struct lv_guest *g);
 /* SIGTERM: shut the guest down (then destroy after the timeout) and exit. */
 void supervisor_stop(struct supervisor *sv);
 
@@ -122,10 +134,9 @@ void console_input(struct supervisor *sv, const char *data, size_t n);
 int control_new(struct supervisor *sv, const char *path, struct control **ret,
                 struct lv_error **err);
 void control_free(struct control *c);
-/* A lifecycle event to every Events subscriber. */
-void control_broadcast_event(struct control *c, enum guest_event event);
-/* The guest has ended for good: answer calls waiting for that. */
-void control_guest_ended(struct control *c);
+/* Registers itself as sv->observer: lifecycle events go to every Events
+ * subscriber; when the guest has ended for good, calls waiting for that
+ * are answered. */
 /* Raw bytes to a console client; -ENOBUFS when its queue is full (the
  * client is then dropped). */
 int control_client_send_raw(struct control_client *cl, const char *data, size_t n);
@@ -174,6 +185,10 @@ int supervisor_definition_load_running(const char *name, struct domain_def **ret
  * definition when none of that name is stored. A failed write is logged
  * and the guest runs transient (as libvirt). */
 void supervisor_definition_store_migrated(const struct domain_def *def);
+
+/* driver.c: the driver for a definition's type, or NULL (with *err) when
+ * litevirt was built without it. */
+const struct lv_driver *driver_for_type(enum domain_type type, struct lv_error **err);
 
 /* notify.c: sd_notify protocol. */
 int notify_send(const char *state, struct lv_error **err);

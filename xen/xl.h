@@ -6,7 +6,7 @@
 
 #include <sys/types.h>
 
-#include "supervisor/driver.h"
+#include "driver-support/driver.h"
 #include "util/error.h"
 
 #define XEN_XL_OUTPUT_MAX (256 * 1024)

@@ -17,31 +17,8 @@
 
 #include "conf/xml.h"
 #include "cgroup/cgroup.h"
-#include "supervisor/driver.h"
+#include "driver-support/driver.h"
 #include "util/log.h"
-
-/* The supervisor core owns the real undo stack; this harness has its own
- * copy of the same contract (see supervisor/driver.h). */
-void guest_undo_push(struct lv_guest *g, const char *what, guest_undo_fn fn, void *data,
-                     void (*free_data)(void *data))
-{
-        g->undo = xrealloc(g->undo, sizeof(*g->undo) * (size_t)(g->n_undo + 1));
-        g->undo[g->n_undo++] = (struct guest_undo){fn, data, free_data, xstrdup(what)};
-}
-
-void guest_undo_run(struct lv_guest *g)
-{
-        while (g->n_undo > 0) {
-                struct guest_undo *u = &g->undo[--g->n_undo];
-                log_debug("undo: %s", u->what);
-                u->fn(g, u->data);
-                if (u->free_data)
-                        u->free_data(u->data);
-                free((char *)u->what);
-        }
-        free(g->undo);
-        g->undo = NULL;
-}
 
 static void print_status(int status)
 {

@@ -10,27 +10,22 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
+#include "driver-support/driver.h"
 #include "netns/guest_net.h"
 
-/* ---- the undo stack, as the supervisor core keeps it ---- */
+/* ---- the guest's undo stack (driver-support), as the drivers pass it ---- */
 
-void guest_undo_push(struct lv_guest *g, const char *what, guest_undo_fn fn, void *data,
-                     void (*free_data)(void *data))
+static int setup_container(struct lv_guest *g, pid_t pid, struct lv_error **err)
 {
-        g->undo = xrealloc(g->undo, sizeof(*g->undo) * (size_t)(g->n_undo + 1));
-        g->undo[g->n_undo++] = (struct guest_undo){fn, data, free_data, what};
+        struct undo_sink undo = guest_undo_sink(g);
+        return netns_guest_setup_container(g->def, &undo, pid, err);
 }
 
-void guest_undo_run(struct lv_guest *g)
+static int setup_vm(struct lv_guest *g, unsigned flags, struct netns_guest_tap **ret, int *ret_n,
+                    struct lv_error **err)
 {
-        while (g->n_undo > 0) {
-                struct guest_undo *u = &g->undo[--g->n_undo];
-                u->fn(g, u->data);
-                if (u->free_data)
-                        u->free_data(u->data);
-        }
-        free(g->undo);
-        g->undo = NULL;
+        struct undo_sink undo = guest_undo_sink(g);
+        return netns_guest_setup_vm(g->def, &undo, flags, ret, ret_n, err);
 }
 
 /* Forget the undos without running them: a supervisor that was killed. */
@@ -40,6 +35,7 @@ static void guest_undo_drop(struct lv_guest *g)
                 struct guest_undo *u = &g->undo[--g->n_undo];
                 if (u->free_data)
                         u->free_data(u->data);
+                free(u->what);
         }
         free(g->undo);
         g->undo = NULL;
@@ -251,7 +247,7 @@ static void test_container_as_defined(void **state)
         struct lv_guest g = guest_of(d);
         struct box b = box_start();
 
-        nt_ok(netns_guest_setup_container(&g, b.pid, err));
+        nt_ok(setup_container(&g, b.pid, err));
 
         /* the generated MAC is kept in the definition, locally administered */
         assert_non_null(d->nets[1].mac);
@@ -344,7 +340,7 @@ static void test_bridge_reachability(void **state)
                 net_add_ip(&d[i]->nets[0], addrs[i], 24, NULL);
                 g[i] = guest_of(d[i]);
                 b[i] = box_start();
-                nt_ok(netns_guest_setup_container(&g[i], b[i].pid, err));
+                nt_ok(setup_container(&g[i], b[i].pid, err));
         }
         _cleanup_free_ char *ab = box_ping(&b[0], "10.7.0.3");
         _cleanup_free_ char *ba = box_ping(&b[1], "10.7.0.2");
@@ -368,7 +364,7 @@ static void expect_refused(struct domain_def *d, int errno_, const char *needle)
         size_t host_before = nt_link_count(host);
         struct netns_nl *in = box_nl(&b);
         size_t in_before = nt_link_count(in);
-        nt_fails(netns_guest_setup_container(&g, b.pid, err), errno_, needle);
+        nt_fails(setup_container(&g, b.pid, err), errno_, needle);
         guest_undo_run(&g); /* what the core does on a failed start */
         assert_int_equal(nt_link_count(host), host_before);
         assert_int_equal(nt_link_count(in), in_before);
@@ -459,7 +455,7 @@ static void test_late_failure_undone(void **state)
         struct lv_guest g = guest_of(d);
         struct box b = box_start();
         size_t before = nt_link_count(host);
-        nt_fails(netns_guest_setup_container(&g, b.pid, err), ENETUNREACH,
+        nt_fails(setup_container(&g, b.pid, err), ENETUNREACH,
                  "interface 1: in the container: adding route to 0.0.0.0/0 via "
                  "192.168.99.1 dev eth1 (kernel: Nexthop has invalid gateway)");
         assert_int_equal(owned_links(d->uuid), 2); /* made before the failure... */
@@ -486,7 +482,7 @@ static void test_vm_taps(void **state)
         struct lv_guest g = guest_of(d);
         struct netns_guest_tap *taps = NULL;
         int n = 0;
-        nt_ok(netns_guest_setup_vm(&g, 0, &taps, &n, err));
+        nt_ok(setup_vm(&g, 0, &taps, &n, err));
         assert_int_equal(n, 3);
         assert_string_equal(taps[0].ifname, "lvvm1-0");
         assert_true(taps[0].fd >= 0);
@@ -526,7 +522,7 @@ static void test_vm_taps(void **state)
         assert_int_equal(owned_links(d->uuid), 0);
 
         /* persistent taps outlive their fds until the undo */
-        nt_ok(netns_guest_setup_vm(&g, NETNS_TAP_PERSIST, &taps, &n, err));
+        nt_ok(setup_vm(&g, NETNS_TAP_PERSIST, &taps, &n, err));
         netns_guest_taps_free(taps, n);
         assert_int_equal(owned_links(d->uuid), 2);
         guest_undo_run(&g);
@@ -536,7 +532,7 @@ static void test_vm_taps(void **state)
         free(d->nets[0].source);
         d->nets[0].source = xstrdup("nobr");
         size_t before = nt_link_count(host);
-        nt_fails(netns_guest_setup_vm(&g, 0, &taps, &n, err), ENODEV,
+        nt_fails(setup_vm(&g, 0, &taps, &n, err), ENODEV,
                  "interface 0: bridge 'nobr' does not exist");
         guest_undo_run(&g);
         assert_int_equal(nt_link_count(host), before);
@@ -555,7 +551,7 @@ static void test_leftovers(void **state)
         struct lv_guest g = guest_of(d);
         struct netns_guest_tap *taps = NULL;
         int n = 0;
-        nt_ok(netns_guest_setup_vm(&g, NETNS_TAP_PERSIST, &taps, &n, err));
+        nt_ok(setup_vm(&g, NETNS_TAP_PERSIST, &taps, &n, err));
         netns_guest_taps_free(taps, n);
         guest_undo_drop(&g); /* killed: the undos never run */
         assert_int_equal(owned_links(d->uuid), 1);
@@ -570,13 +566,13 @@ static void test_leftovers(void **state)
         nt_ok(netns_link_set_alias(host, "x9", "litevirt:not-a-uuid", err));
 
         /* restart: the leftover goes, the new tap takes the name again */
-        nt_ok(netns_guest_setup_vm(&g, 0, &taps, &n, err));
+        nt_ok(setup_vm(&g, 0, &taps, &n, err));
         assert_string_equal(taps[0].ifname, "lvleft-0");
         assert_int_equal(owned_links(d->uuid), 1);
         netns_guest_taps_free(taps, n);
         guest_undo_run(&g);
 
-        nt_ok(netns_guest_setup_vm(&g, NETNS_TAP_PERSIST, &taps, &n, err));
+        nt_ok(setup_vm(&g, NETNS_TAP_PERSIST, &taps, &n, err));
         netns_guest_taps_free(taps, n);
         guest_undo_drop(&g);
         int removed = -1;
@@ -634,7 +630,7 @@ static void test_fifty(void **state)
                         net_add_ip(&d[i]->nets[0], a, 16, NULL);
                         g[i] = guest_of(d[i]);
                         b[i] = box_start();
-                        nt_ok(netns_guest_setup_container(&g[i], b[i].pid, err));
+                        nt_ok(setup_container(&g[i], b[i].pid, err));
                 }
                 _cleanup_free_ char *ports = nt_sh("ip -o link show master br0 | grep -c lvc");
                 assert_string_equal(ports, "50");

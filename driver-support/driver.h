@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "conf/domain.h"
+#include "util/undo.h"
 
 struct json_object;
 struct lv_loop;
@@ -59,7 +60,7 @@ struct lv_guest {
 
         void *driver_data;
 
-        /* The disk leases' fds (supervisor/lock.h), set by the core: the
+        /* The disk leases' fds (locking/lock.h), set by the core: the
          * hypervisor process holds them for as long as it runs, so that a
          * lease outlives a crashed supervisor but never the guest. Set
          * before start (the driver lets the process inherit them); when
@@ -67,6 +68,10 @@ struct lv_guest {
          * reattach) the core calls driver->hold_leases. */
         const int *lease_fds;
         int n_lease_fds;
+
+        /* Set by the core: what guest_status_record does (write
+         * status.json now). */
+        void (*status_record)(struct lv_guest *g);
 
         /* Migration destination: set before start (supervisor/migration.c).
          * The driver starts the hypervisor waiting for the incoming stream
@@ -87,9 +92,10 @@ struct lv_guest {
         /* Undo stack (see guest_undo_push). */
         struct guest_undo {
                 guest_undo_fn fn;
+                void (*fn_data)(void *data); /* instead of fn (guest_undo_sink) */
                 void *data;
                 void (*free_data)(void *data);
-                const char *what;
+                char *what; /* a copy */
         } * undo;
         int n_undo;
 };
@@ -99,6 +105,9 @@ struct lv_guest {
  * (may be NULL) after fn ran or when the stack is dropped. */
 void guest_undo_push(struct lv_guest *g, const char *what, guest_undo_fn fn, void *data,
                      void (*free_data)(void *data));
+/* The guest's undo stack as a sink for lower layers (netns/) that know
+ * no struct lv_guest. */
+struct undo_sink guest_undo_sink(struct lv_guest *g);
 /* Run all undos in reverse order and empty the stack. */
 void guest_undo_run(struct lv_guest *g);
 
@@ -167,10 +176,6 @@ struct lv_driver {
         /* Live migration (optional): see supervisor/migration.h. */
         const struct lv_migration_ops *migration;
 };
-
-/* The driver for a definition's type, or NULL (with *err) when litevirt
- * was built without it. */
-const struct lv_driver *driver_for_type(enum domain_type type, struct lv_error **err);
 
 extern const struct lv_driver lxc_driver;
 extern const struct lv_driver xen_driver; /* xen/driver.c, absent with -Dxen=disabled */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A small epoll event loop (see loop.h and docs/supervisor.md). */
-#include "supervisor/loop.h"
+#include "driver-support/loop.h"
 
 #include <signal.h>
 #include <sys/timerfd.h>
