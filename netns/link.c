@@ -1,31 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Links: look up, list, and change one property at a time (state, MTU,
- * MAC, alias, name, namespace, master), delete. Also interface-name and
- * MAC text checks. */
+ * MAC, alias, name, namespace, master), delete. Also MAC text checks
+ * (interface names: nl.c). */
 #include "netns/nl.h"
 
 #include <ctype.h>
-
-int netns_ifname_check(const char *name, struct lv_error **err)
-{
-        if (!name || !*name)
-                return lv_error_setf(err, EINVAL, "empty interface name");
-        size_t n = strlen(name);
-        if (n >= IFNAMSIZ)
-                return lv_error_setf(err, EINVAL,
-                                     "interface name '%s' is too long (%zu bytes, at most %d)",
-                                     name, n, IFNAMSIZ - 1);
-        if (streq(name, ".") || streq(name, ".."))
-                return lv_error_setf(err, EINVAL, "invalid interface name '%s'", name);
-        for (const char *p = name; *p; p++)
-                if (*p == '/' || *p == ':' || *p == '%' || isspace((unsigned char)*p) ||
-                    !isprint((unsigned char)*p))
-                        return lv_error_setf(err, EINVAL,
-                                             "invalid interface name '%s': character '%c' "
-                                             "not allowed",
-                                             name, isprint((unsigned char)*p) ? *p : '?');
-        return 0;
-}
 
 static int hexval(char c)
 {

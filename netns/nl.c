@@ -6,6 +6,7 @@
  * real reason. */
 #include "netns/nl.h"
 
+#include <ctype.h>
 #include <linux/netlink.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -206,6 +207,29 @@ void netns_nl_close(struct netns_nl *nl)
         if (nl->sk)
                 nl_socket_free(nl->sk);
         free(nl);
+}
+
+/* Here, below every file that names links: each request by name starts
+ * with it. */
+int netns_ifname_check(const char *name, struct lv_error **err)
+{
+        if (!name || !*name)
+                return lv_error_setf(err, EINVAL, "empty interface name");
+        size_t n = strlen(name);
+        if (n >= IFNAMSIZ)
+                return lv_error_setf(err, EINVAL,
+                                     "interface name '%s' is too long (%zu bytes, at most %d)",
+                                     name, n, IFNAMSIZ - 1);
+        if (streq(name, ".") || streq(name, ".."))
+                return lv_error_setf(err, EINVAL, "invalid interface name '%s'", name);
+        for (const char *p = name; *p; p++)
+                if (*p == '/' || *p == ':' || *p == '%' || isspace((unsigned char)*p) ||
+                    !isprint((unsigned char)*p))
+                        return lv_error_setf(err, EINVAL,
+                                             "invalid interface name '%s': character '%c' "
+                                             "not allowed",
+                                             name, isprint((unsigned char)*p) ? *p : '?');
+        return 0;
 }
 
 int nl_link_get(struct netns_nl *nl, const char *name, struct rtnl_link **ret,
