@@ -69,7 +69,7 @@ static int on_console(struct loop_source *s, int fd, uint32_t revents, void *dat
                         return 0;
                 }
                 if (sv->console_client) {
-                        if (control_client_send_raw(sv->console_client, buf, (size_t)n) < 0)
+                        if (sv->console_ops->send_raw(sv->console_client, buf, (size_t)n) < 0)
                                 console_ring_append(&sv->console_ring, buf, (size_t)n);
                 } else {
                         console_ring_append(&sv->console_ring, buf, (size_t)n);
@@ -110,7 +110,7 @@ void console_unwatch(struct supervisor *sv)
         sv->console_holding = false;
 }
 
-int console_attach(struct supervisor *sv, struct control_client *cl, bool force,
+int console_attach(struct supervisor *sv, void *cl, const struct console_peer_ops *ops, bool force,
                    struct lv_error **err)
 {
         if (sv->g.console_fd < 0)
@@ -120,9 +120,10 @@ int console_attach(struct supervisor *sv, struct control_client *cl, bool force,
                         return lv_error_setf(err, EBUSY,
                                              "guest '%s': the console is in use by another client",
                                              sv->g.name);
-                control_client_drop(sv->console_client, "console taken over by another client");
+                sv->console_ops->drop(sv->console_client, "console taken over by another client");
         }
         sv->console_client = cl;
+        sv->console_ops = ops;
         return 0;
 }
 
@@ -132,11 +133,11 @@ void console_replay(struct supervisor *sv)
         size_t n;
         while (sv->console_client &&
                (n = console_ring_take(&sv->console_ring, buf, sizeof(buf))) > 0)
-                if (control_client_send_raw(sv->console_client, buf, n) < 0)
+                if (sv->console_ops->send_raw(sv->console_client, buf, n) < 0)
                         break;
 }
 
-void console_detach(struct supervisor *sv, struct control_client *cl)
+void console_detach(struct supervisor *sv, void *cl)
 {
         if (sv->console_client == cl)
                 sv->console_client = NULL;

@@ -355,6 +355,22 @@ static int m_get_xml(struct control_client *cl, const struct varlink_call *call)
         return r;
 }
 
+/* A console client as console.c sees it. */
+static int console_peer_send(void *peer, const char *data, size_t n)
+{
+        return control_client_send_raw(peer, data, n);
+}
+
+static void console_peer_drop(void *peer, const char *why)
+{
+        control_client_drop(peer, why);
+}
+
+static const struct console_peer_ops console_peer = {
+        .send_raw = console_peer_send,
+        .drop = console_peer_drop,
+};
+
 static int m_console(struct control_client *cl, const struct varlink_call *call)
 {
         struct supervisor *sv = control_client_supervisor(cl);
@@ -366,7 +382,7 @@ static int m_console(struct control_client *cl, const struct varlink_call *call)
         _cleanup_error_ struct lv_error *e = NULL;
         if (cl->oneway)
                 return 0;
-        if (console_attach(sv, cl, f && json_object_get_boolean(f), &e) < 0)
+        if (console_attach(sv, cl, &console_peer, f && json_object_get_boolean(f), &e) < 0)
                 return reply_lv_error(cl, e);
         struct json_object *o = json_object_new_object();
         if (sv->g.console_path)

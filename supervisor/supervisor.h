@@ -68,7 +68,8 @@ struct supervisor {
         bool stopping;           /* the supervisor exits once the guest ended */
 
         struct console_ring console_ring;
-        struct control_client *console_client;
+        void *console_client; /* the peer console_attach() was given */
+        const struct console_peer_ops *console_ops;
         /* Our own open slave side of the console pty (when we know its
          * path): the master then never reports a hang-up while the guest
          * has its console closed, so output after a reopen is not lost. */
@@ -122,12 +123,20 @@ void status_adopt_host_conf(const char *name);
 /* console.c: the console pty relay. */
 int console_watch(struct supervisor *sv, struct lv_error **err);
 void console_unwatch(struct supervisor *sv);
-/* Attach a control client in raw mode; replays the ring. */
-int console_attach(struct supervisor *sv, struct control_client *cl, bool force,
-                   struct lv_error **err);
+/* The client a console is attached to, as console.c sees it (it never
+ * calls the control socket by name): raw bytes out, and a drop when
+ * another client takes the console over. */
+struct console_peer_ops {
+        /* < 0 (-ENOBUFS) when its queue is full: the peer is then dropped */
+        int (*send_raw)(void *peer, const char *data, size_t n);
+        void (*drop)(void *peer, const char *why);
+};
+/* Attach a peer (a control client in raw mode). */
+int console_attach(struct supervisor *sv, void *peer, const struct console_peer_ops *ops,
+                   bool force, struct lv_error **err);
 /* After the attach reply went out: send what the ring kept. */
 void console_replay(struct supervisor *sv);
-void console_detach(struct supervisor *sv, struct control_client *cl);
+void console_detach(struct supervisor *sv, void *peer);
 void console_input(struct supervisor *sv, const char *data, size_t n);
 
 /* control.c: the control socket. */
