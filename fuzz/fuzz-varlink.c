@@ -9,7 +9,7 @@
 #include <json-c/json.h>
 #include <stdint.h>
 
-#include "supervisor/varlink.h"
+#include "lib/varlink.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

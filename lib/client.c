@@ -9,7 +9,7 @@
 
 #include "litevirt/litevirt.h"
 #include "lib/client-internal.h"
-#include "supervisor/varlink.h"
+#include "lib/varlink.h"
 #include "util/paths.h"
 #include "util/clock.h"
 #include "lib/methods.h"

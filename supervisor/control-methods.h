@@ -7,7 +7,7 @@
 #include <sys/types.h>
 
 #include "supervisor/supervisor.h"
-#include "supervisor/varlink.h"
+#include "lib/varlink.h"
 
 enum client_mode {
         CLIENT_CALLS,       /* request/reply */

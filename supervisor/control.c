@@ -14,7 +14,7 @@
 #include "supervisor/control-methods.h"
 #include "supervisor/migration.h"
 #include "supervisor/supervisor.h"
-#include "supervisor/varlink.h"
+#include "lib/varlink.h"
 #include "util/log.h"
 
 #define CONTROL_CLIENTS_MAX 256

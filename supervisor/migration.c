@@ -22,7 +22,7 @@
 #include "conf/xml.h"
 #include "locking/lock.h"
 #include "driver-support/loop.h"
-#include "supervisor/varlink.h"
+#include "lib/varlink.h"
 #include "util/fileio.h"
 #include "util/fault.h"
 #include "util/log.h"

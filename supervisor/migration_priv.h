@@ -12,7 +12,7 @@
 #include <json-c/json.h>
 
 #include "driver-support/driver.h"
-#include "supervisor/varlink.h"
+#include "lib/varlink.h"
 #include "util/error.h"
 
 /* Tunnelled mode: QEMU's stream travels on the channel between the phase

@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 
 #include "supervisor/supervisor.h"
-#include "supervisor/varlink.h"
+#include "lib/varlink.h"
 
 /* ---- varlink framing ---- */
 

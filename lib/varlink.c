@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Varlink framing and message parsing/formatting (see varlink.h). Shared by
  * the supervisor's control server and liblitevirt. */
-#include "supervisor/varlink.h"
+#include "lib/varlink.h"
 
 #include <ctype.h>
 #include <json-c/json.h>
