@@ -34,6 +34,32 @@ enum guest_state {
 
 typedef void (*guest_undo_fn)(struct lv_guest *g, void *data);
 
+/* How a migration destination's hypervisor gets the incoming stream. */
+enum lv_incoming_transport {
+        /* a TCP port of host.conf's migration range */
+        LV_INCOMING_TCP,
+        /* through the supervisors' channel: the driver gives the
+         * hypervisor one end of a socketpair and leaves the other in
+         * tunnel_fd; the URI is "tunnel" */
+        LV_INCOMING_TUNNEL,
+};
+
+struct lv_incoming {
+        enum lv_incoming_transport transport;
+        /* If set, called by the driver as soon as the hypervisor process
+         * runs (before it is ready) with the URI the source sends its
+         * stream to ("tcp:HOST:PORT" of a socket the driver bound and
+         * listens on before the hypervisor starts, or "tunnel"): Prepare
+         * is answered while the hypervisor starts up. If not set (TCP
+         * only), the hypervisor waits for the endpoint
+         * (lv_migration_ops.incoming_setup). */
+        int (*started)(struct lv_guest *g, const char *uri, struct lv_error **err);
+        void *data;
+        /* TUNNEL: the caller's end of the socketpair, owned by the caller
+         * (-1 until the driver made it). */
+        int tunnel_fd;
+};
+
 struct lv_guest {
         struct domain_def *def; /* the definition the guest runs with */
         const char *name;       /* def->name */
@@ -73,21 +99,10 @@ struct lv_guest {
          * status.json now). */
         void (*status_record)(struct lv_guest *g);
 
-        /* Migration destination: set before start (supervisor/migration.c).
-         * The driver starts the hypervisor waiting for the incoming stream
-         * on this URI ("tcp:ADDR:PORT") and leaves the guest paused. */
-        char *incoming_uri;
-        /* Migration destination: if set, called by the driver as soon as
-         * the hypervisor process runs (before it is ready) with the URI
-         * the source sends its stream to, when the driver listens on the
-         * stream's port itself (a socket bound before the hypervisor
-         * starts): Prepare is answered while the hypervisor starts up. */
-        int (*incoming_started)(struct lv_guest *g, const char *uri, struct lv_error **err);
-        void *incoming_data;
-        /* Tunnelled (incoming_uri "fd"): the driver gives the hypervisor
-         * one end of a socketpair to read the stream from and leaves the
-         * other here, owned by the caller (0: none); the uri is "tunnel". */
-        int incoming_tunnel_fd;
+        /* Migration destination: set before start (supervisor/migration.c),
+         * NULL otherwise. The driver starts the hypervisor waiting for the
+         * incoming stream and leaves the guest paused. */
+        struct lv_incoming *incoming;
 
         /* Undo stack (see guest_undo_push). */
         struct guest_undo {

@@ -104,6 +104,18 @@ void qemu_undo_driver_data(struct lv_guest *g, void *data)
                 g->driver_data = NULL;
 }
 
+struct qemu_guest *qemu_guest_new(struct lv_guest *g)
+{
+        struct qemu_guest *qg = xcalloc(1, sizeof(*qg));
+        qg->proc_pidfd = -1;
+        for (int i = 0; i < QEMU_MAX_LEASES; i++)
+                qg->leases[i].lock_fd = -1;
+        qg->mig.port.lock_fd = -1;
+        g->driver_data = qg;
+        guest_undo_push(g, "qemu driver state", qemu_undo_driver_data, qg, free);
+        return qg;
+}
+
 void qemu_undo_ports(struct lv_guest *g, void *data)
 {
         struct qemu_guest *qg = data;
@@ -359,6 +371,11 @@ void qemu_on_qmp_event(struct qmp *q, const char *event, struct json_object *dat
 {
         struct lv_guest *g = userdata;
         struct qemu_guest *qg = g->driver_data;
+        if (streq(event, "MIGRATION") && qg) {
+                /* to the guest's migration state (qemu/migration.c) */
+                qemu_migration_event(&qg->mig, data);
+                return;
+        }
         struct json_object *v = NULL;
         const char *reason = data && json_object_object_get_ex(data, "reason", &v)
                                      ? json_object_get_string(v)
@@ -543,12 +560,7 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
 {
         const struct domain_def *def = g->def;
         int r;
-        struct qemu_guest *qg = xcalloc(1, sizeof(*qg));
-        qg->proc_pidfd = -1;
-        for (int i = 0; i < QEMU_MAX_LEASES; i++)
-                qg->leases[i].lock_fd = -1;
-        g->driver_data = qg;
-        guest_undo_push(g, "qemu driver state", qemu_undo_driver_data, qg, free);
+        struct qemu_guest *qg = qemu_guest_new(g);
 
         if ((r = reserve_graphics(g, qg, err)) < 0)
                 return r;
@@ -606,17 +618,18 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
          * socket listening on the stream's port (qemu/migration.c). */
         _cleanup_close_ int mig_fd = -1;
         _cleanup_free_ char *mig_uri = NULL, *mig_incoming = NULL;
-        bool tunnelled = g->incoming_uri && streq(g->incoming_uri, "fd");
-        if (g->incoming_uri && g->incoming_started) {
+        bool tunnelled = g->incoming && g->incoming->transport == LV_INCOMING_TUNNEL;
+        if (g->incoming && g->incoming->started) {
                 int lfd = -1, sp[2];
                 if (tunnelled) {
                         /* the stream arrives through the supervisors' channel */
                         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
                                 return lv_error_set(err, errno, "socketpair");
                         lfd = sp[1];
-                        g->incoming_tunnel_fd = sp[0];
+                        g->incoming->tunnel_fd = sp[0];
                         mig_uri = xstrdup("tunnel");
-                } else if ((r = qemu_migration_incoming_listen(g, &lfd, &mig_uri, err)) < 0) {
+                } else if ((r = qemu_migration_incoming_listen(g, &qg->mig, &lfd, &mig_uri, err)) <
+                           0) {
                         return r;
                 }
                 mig_fd = fcntl(lfd, F_DUPFD_CLOEXEC, 10);
@@ -624,13 +637,15 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
                 if (mig_fd < 0)
                         return lv_error_set(err, errno, "migration socket");
                 mig_incoming = xasprintf("%s:%d", tunnelled ? "fd" : "tcp:fd", mig_fd);
-                qemu_migration_incoming_prestarted = true;
+                qg->mig.listening = true;
         }
         struct qemu_command_opts opts = {
                 .qmp_fd = QEMU_QMP_FD,
                 .graphics = qg->gports,
                 .n_graphics = qg->n_gports,
-                .incoming = mig_incoming ? mig_incoming : g->incoming_uri,
+                .incoming = mig_incoming  ? mig_incoming
+                            : g->incoming ? "defer"
+                                          : NULL,
                 .net_fds = tap_fds,
                 .n_net_fds = n_taps,
         };
@@ -701,7 +716,7 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
                 close(TAKE_FD(mig_fd)); /* QEMU has it */
                 /* the source may start its stream now: the kernel queues
                  * the connection until QEMU accepts it */
-                if ((r = g->incoming_started(g, mig_uri, err)) < 0)
+                if ((r = g->incoming->started(g, mig_uri, err)) < 0)
                         return r;
         }
 
@@ -735,10 +750,10 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
                 return r;
         fault_point("qemu-before-cont");
         /* A migration destination stays paused until Finish (migration.c). */
-        if (!g->incoming_uri &&
+        if (!g->incoming &&
             (r = qmp_call(qg->qmp, "cont", NULL, QEMU_CMD_TIMEOUT_MS, NULL, err)) < 0)
                 return r;
-        if (!g->incoming_uri) {
+        if (!g->incoming) {
                 qg->cpus_running = true;
                 guest_status_record(g);
         }
@@ -905,28 +920,3 @@ const struct lv_driver qemu_driver = {
         .hold_leases = qemu_hold_leases,
         .migration = &qemu_migration_ops,
 };
-
-/* ---- for qemu/migration.c ---- */
-
-struct qmp *qemu_guest_qmp(struct lv_guest *g)
-{
-        struct qemu_guest *qg = g->driver_data;
-        return qg ? qg->qmp : NULL;
-}
-
-int qemu_guest_graphics(struct lv_guest *g, int n, struct qemu_graphics_ports *ret_ports,
-                        const char **ret_listen)
-{
-        struct qemu_guest *qg = g->driver_data;
-        if (!qg || n < 0 || n >= qg->n_gports)
-                return -ENOENT;
-        *ret_ports = qg->gports[n];
-        *ret_listen = qg->listen[n];
-        return 0;
-}
-
-void qemu_guest_qmp_event(struct qmp *q, const char *event, struct json_object *data,
-                          void *userdata)
-{
-        qemu_on_qmp_event(q, event, data, userdata);
-}

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "qemu/command.h"
+#include "qemu/migration.h"
 #include "qemu/ports.h"
 #include "qemu/qmp.h"
 #include "driver-support/driver.h"
@@ -35,7 +36,13 @@ struct qemu_guest {
         char shutdown_reason[32];
         /* after `quit`: QEMU must be gone by then */
         struct loop_source *quit_timer;
+        /* live migration (qemu/migration.c) */
+        struct qemu_migration mig;
 };
+
+/* The driver state of a guest being started or reattached: g->driver_data,
+ * freed by the undo stack. */
+struct qemu_guest *qemu_guest_new(struct lv_guest *g);
 
 /* undo steps (guest_undo_push) */
 void qemu_undo_driver_data(struct lv_guest *g, void *data);

@@ -4,6 +4,7 @@
  * the disk leases over with the CPUs stopped; MIGRATION events (capability
  * events) say where the job is, no polling. */
 #include "qemu/migration.h"
+#include "qemu/driver_priv.h"
 
 #include <json-c/json.h>
 #include <arpa/inet.h>
@@ -21,7 +22,7 @@
 
 #define MIG_CMD_TIMEOUT_MS 10000
 
-struct mig_wait {
+struct qemu_migration_wait {
         struct lv_guest *g;
         bool use_loop; /* dispatch the guest's event loop while waiting */
         bool pre_switchover;
@@ -29,19 +30,46 @@ struct mig_wait {
         char status[32];
 };
 
-static void on_event(struct qmp *q, const char *event, struct json_object *data, void *userdata)
+/* The guest's monitor, NULL once QEMU and its driver state are gone. */
+static struct qmp *qmp_of(struct lv_guest *g)
 {
-        struct mig_wait *w = userdata;
-        if (!streq(event, "MIGRATION")) {
-                qemu_guest_qmp_event(q, event, data, w->g);
-                return;
-        }
+        struct qemu_guest *qg = g->driver_data;
+        return qg ? qg->qmp : NULL;
+}
+
+static struct qemu_migration *mig_of(struct lv_guest *g)
+{
+        struct qemu_guest *qg = g->driver_data;
+        return qg ? &qg->mig : NULL;
+}
+
+/* QEMU's MIGRATION events go to w until the wait ends (also when QEMU
+ * and its driver state are gone by then). */
+static void wait_begin(struct lv_guest *g, struct qemu_migration_wait *w)
+{
+        mig_of(g)->wait = w;
+}
+
+static void wait_endp(struct lv_guest **g)
+{
+        struct qemu_migration *m = mig_of(*g);
+        if (m)
+                m->wait = NULL;
+}
+
+void qemu_migration_event(struct qemu_migration *m, struct json_object *data)
+{
+        struct qemu_migration_wait *w = m->wait;
         struct json_object *v = NULL;
         const char *st = data && json_object_object_get_ex(data, "status", &v)
                                  ? json_object_get_string(v)
                                  : "";
-        snprintf(w->status, sizeof(w->status), "%s", st);
+        if (!w) {
+                log_info("QEMU event MIGRATION"); /* no job waits on it */
+                return;
+        }
         log_debug("QEMU migration status %s", st);
+        snprintf(w->status, sizeof(w->status), "%s", st);
         if (streq(st, "pre-switchover"))
                 w->pre_switchover = true;
         else if (streq(st, "completed"))
@@ -55,12 +83,13 @@ static void on_event(struct qmp *q, const char *event, struct json_object *data,
 /* q is still the guest's open monitor (not freed by a nested dispatch). */
 static bool mig_qmp_alive(struct lv_guest *g, struct qmp *q)
 {
-        return q && qemu_guest_qmp(g) == q && !qmp_is_closed(q);
+        return q && qmp_of(g) == q && !qmp_is_closed(q);
 }
 
 /* Dispatch QMP input until cond() holds or the deadline passes. */
-static int mig_wait_for(struct qmp *q, struct mig_wait *w, bool (*cond)(const struct mig_wait *),
-                        long long deadline, struct lv_error **err)
+static int mig_wait_for(struct qmp *q, struct qemu_migration_wait *w,
+                        bool (*cond)(const struct qemu_migration_wait *), long long deadline,
+                        struct lv_error **err)
 {
         while (!cond(w)) {
                 long long left = deadline - clock_now_ms();
@@ -73,7 +102,8 @@ static int mig_wait_for(struct qmp *q, struct mig_wait *w, bool (*cond)(const st
                         /* The whole event loop runs meanwhile, so that the
                          * control socket answers (lvsh domjobinfo,
                          * domjobabort); the driver's QMP watch delivers
-                         * QEMU's events to on_event. QEMU may end in there. */
+                         * QEMU's MIGRATION events to qemu_migration_event.
+                         * QEMU may end in there. */
                         int n = loop_dispatch(w->g->loop, left > 200 ? 200 : (int)left);
                         if (n < 0 && n != -EINTR)
                                 return lv_error_set(err, -n, "event loop");
@@ -94,12 +124,12 @@ static int mig_wait_for(struct qmp *q, struct mig_wait *w, bool (*cond)(const st
         return 0;
 }
 
-static bool cond_progress(const struct mig_wait *w)
+static bool cond_progress(const struct qemu_migration_wait *w)
 {
         return w->pre_switchover || w->completed || w->failed || w->cancelled;
 }
 
-static bool cond_done(const struct mig_wait *w)
+static bool cond_done(const struct qemu_migration_wait *w)
 {
         return w->completed || w->failed || w->cancelled;
 }
@@ -116,7 +146,7 @@ static int caps_set(struct qmp *q, bool pause_before_switchover, struct lv_error
 
 static struct qmp *guest_qmp(struct lv_guest *g, struct lv_error **err)
 {
-        struct qmp *q = qemu_guest_qmp(g);
+        struct qmp *q = qmp_of(g);
         if (!q || qmp_is_closed(q)) {
                 lv_error_setf(err, LV_ERR_STATE, "guest '%s': QEMU monitor is not connected",
                               g->name);
@@ -176,8 +206,9 @@ static int qemu_migrate(struct lv_guest *g, const char *uri, int timeout_s,
                 if (r < 0)
                         return lv_error_prefix(err, "guest '%s': migration bandwidth", g->name);
         }
-        struct mig_wait w = {.g = g, .use_loop = true};
-        qmp_set_event_handler(q, on_event, &w);
+        struct qemu_migration_wait w = {.g = g, .use_loop = true};
+        _cleanup_(wait_endp) struct lv_guest *waiting = g;
+        wait_begin(g, &w);
         long long deadline = clock_now_ms() + (long long)timeout_s * 1000;
         struct json_object *a = json_object_new_object();
         json_object_object_add(a, "uri", json_object_new_string(uri));
@@ -227,15 +258,41 @@ static int qemu_migrate(struct lv_guest *g, const char *uri, int timeout_s,
                 (void)qmp_call_json(q, "migrate-set-parameters",
                                     "{\"max-bandwidth\":" QEMU_MIGRATE_DEFAULT_BANDWIDTH "}",
                                     MIG_CMD_TIMEOUT_MS, NULL, NULL);
-        qmp_set_event_handler(q, qemu_guest_qmp_event, g);
         return r;
 }
 
-/* The migration port of this (one-guest) supervisor, held until the
- * process ends: QEMU listens on it meanwhile. */
-static struct port_lease incoming_port = {.port = 0, .lock_fd = -1};
-/* QEMU was started listening (qemu_migration_incoming_listen). */
-bool qemu_migration_incoming_prestarted;
+static void undo_port(struct lv_guest *g, void *data)
+{
+        struct qemu_migration *m = data;
+        ports_release(&m->port);
+}
+
+/* "tcp:HOST:PORT", the address in brackets when it is IPv6. */
+static char *tcp_uri(const char *host, int port)
+{
+        bool v6 = strchr(host, ':');
+        return xasprintf("tcp:%s%s%s:%d", v6 ? "[" : "", host, v6 ? "]" : "", port);
+}
+
+/* The one way to the stream's port: host.conf (its migration range and
+ * migration_address, loaded into *hc, to be cleared by the caller), the
+ * port reserved once per guest and released by its undo stack. */
+static int incoming_port(struct lv_guest *g, struct qemu_migration *m, struct host_conf *hc,
+                         struct lv_error **err)
+{
+        int r = host_conf_load(NULL, hc, err);
+        _cleanup_free_ char *dir = ports_dir();
+        if (r >= 0)
+                r = mkdir_p(dir, 0755, err);
+        if (r >= 0 && m->port.lock_fd < 0)
+                r = ports_reserve(dir, "migration", hc->migration_port_min, hc->migration_port_max,
+                                  hc->migration_address, &m->port, err);
+        if (r >= 0 && !m->port_undo) {
+                guest_undo_push(g, "migration port", undo_port, m, NULL);
+                m->port_undo = true;
+        }
+        return r;
+}
 
 static int qemu_incoming_setup(struct lv_guest *g, const char *hostname, char **ret_uri,
                                struct lv_error **err)
@@ -243,50 +300,34 @@ static int qemu_incoming_setup(struct lv_guest *g, const char *hostname, char **
         struct qmp *q = guest_qmp(g, err);
         if (!q)
                 return -ENOTCONN;
+        struct qemu_migration *m = mig_of(g);
         int r = caps_set(q, false, err);
         if (r < 0)
                 return r;
         struct host_conf hc;
         host_conf_init(&hc);
-        r = host_conf_load(NULL, &hc, err);
-        _cleanup_free_ char *dir = ports_dir();
-        if (r >= 0)
-                r = mkdir_p(dir, 0755, err);
-        if (r >= 0 && incoming_port.lock_fd < 0)
-                r = ports_reserve(dir, "migration", hc.migration_port_min, hc.migration_port_max,
-                                  hc.migration_address, &incoming_port, err);
+        r = incoming_port(g, m, &hc, err);
         if (r >= 0) {
                 const char *addr = hc.migration_address;
-                /* an IPv6 address goes in brackets in QEMU's URI */
-                bool v6 = addr && strchr(addr, ':');
-                _cleanup_free_ char *listen =
-                        xasprintf("tcp:%s%s%s:%d", v6 ? "[" : "", addr ? addr : "0.0.0.0",
-                                  v6 ? "]" : "", incoming_port.port);
+                _cleanup_free_ char *listen = tcp_uri(addr ? addr : "0.0.0.0", m->port.port);
                 struct json_object *a = json_object_new_object();
                 json_object_object_add(a, "uri", json_object_new_string(listen));
                 r = qmp_call(q, "migrate-incoming", a, MIG_CMD_TIMEOUT_MS, NULL, err);
                 if (r >= 0)
-                        *ret_uri = xasprintf("tcp:%s%s%s:%d", v6 ? "[" : "", addr ? addr : hostname,
-                                             v6 ? "]" : "", incoming_port.port);
+                        *ret_uri = tcp_uri(addr ? addr : hostname, m->port.port);
         }
         host_conf_clear(&hc);
         if (r < 0)
-                ports_release(&incoming_port);
+                ports_release(&m->port);
         return r;
 }
 
-int qemu_migration_incoming_listen(struct lv_guest *g, int *ret_fd, char **ret_uri,
-                                   struct lv_error **err)
+int qemu_migration_incoming_listen(struct lv_guest *g, struct qemu_migration *m, int *ret_fd,
+                                   char **ret_uri, struct lv_error **err)
 {
         struct host_conf hc;
         host_conf_init(&hc);
-        int r = host_conf_load(NULL, &hc, err);
-        _cleanup_free_ char *dir = ports_dir();
-        if (r >= 0)
-                r = mkdir_p(dir, 0755, err);
-        if (r >= 0 && incoming_port.lock_fd < 0)
-                r = ports_reserve(dir, "migration", hc.migration_port_min, hc.migration_port_max,
-                                  hc.migration_address, &incoming_port, err);
+        int r = incoming_port(g, m, &hc, err);
         const char *addr = hc.migration_address;
         bool v6 = addr && strchr(addr, ':');
         _cleanup_close_ int fd = -1;
@@ -298,7 +339,7 @@ int qemu_migration_incoming_listen(struct lv_guest *g, int *ret_fd, char **ret_u
                 socklen_t len;
                 if (v6) {
                         sa.v6.sin6_family = AF_INET6;
-                        sa.v6.sin6_port = htons((uint16_t)incoming_port.port);
+                        sa.v6.sin6_port = htons((uint16_t)m->port.port);
                         len = sizeof(sa.v6);
                         if (inet_pton(AF_INET6, addr, &sa.v6.sin6_addr) != 1)
                                 r = lv_error_setf(err, EINVAL,
@@ -307,7 +348,7 @@ int qemu_migration_incoming_listen(struct lv_guest *g, int *ret_fd, char **ret_u
                                                   addr);
                 } else {
                         sa.v4.sin_family = AF_INET;
-                        sa.v4.sin_port = htons((uint16_t)incoming_port.port);
+                        sa.v4.sin_port = htons((uint16_t)m->port.port);
                         len = sizeof(sa.v4);
                         if (addr && inet_pton(AF_INET, addr, &sa.v4.sin_addr) != 1)
                                 r = lv_error_setf(err, EINVAL,
@@ -323,22 +364,19 @@ int qemu_migration_incoming_listen(struct lv_guest *g, int *ret_fd, char **ret_u
                         (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
                 if (r >= 0 && (bind(fd, (struct sockaddr *)&sa, len) < 0 || listen(fd, 1) < 0))
                         r = lv_error_set(err, errno, "guest '%s': migration port %d", g->name,
-                                         incoming_port.port);
+                                         m->port.port);
         }
         if (r >= 0) {
-                _cleanup_free_ char *hn = NULL;
-                if (!addr) {
-                        char buf[256] = "";
-                        hn = xstrdup(hc.hostname ? hc.hostname
-                                                 : (gethostname(buf, sizeof(buf) - 1), buf));
-                }
-                *ret_uri = xasprintf("tcp:%s%s%s:%d", v6 ? "[" : "", addr ? addr : hn,
-                                     v6 ? "]" : "", incoming_port.port);
+                char buf[256] = "";
+                const char *host = addr          ? addr
+                                   : hc.hostname ? hc.hostname
+                                                 : (gethostname(buf, sizeof(buf) - 1), buf);
+                *ret_uri = tcp_uri(host, m->port.port);
                 *ret_fd = TAKE_FD(fd);
         }
         host_conf_clear(&hc);
         if (r < 0)
-                ports_release(&incoming_port);
+                ports_release(&m->port);
         return r;
 }
 
@@ -359,13 +397,14 @@ static int qemu_incoming_wait(struct lv_guest *g, int timeout_s, struct lv_error
         struct qmp *q = guest_qmp(g, err);
         if (!q)
                 return -ENOTCONN;
-        struct mig_wait w = {.g = g};
-        qmp_set_event_handler(q, on_event, &w);
+        struct qemu_migration_wait w = {.g = g};
+        _cleanup_(wait_endp) struct lv_guest *waiting = g;
+        wait_begin(g, &w);
         /* When QEMU listened from its start (-incoming tcp:fd:N), the
          * events capability may be set only now, mid-stream (harmless if
          * refused): the status is then also asked every 50 ms. */
         bool events = true;
-        if (qemu_migration_incoming_prestarted)
+        if (mig_of(g)->listening)
                 events = caps_set(q, false, NULL) >= 0;
         char st[32];
         long long deadline = clock_now_ms() + (long long)timeout_s * 1000;
@@ -390,8 +429,8 @@ static int qemu_incoming_wait(struct lv_guest *g, int timeout_s, struct lv_error
                 r = lv_error_setf(err, EIO, "the incoming migration %s", w.status);
         if (r >= 0 && (r = run_status(q, st, sizeof(st), err)) >= 0 && streq(st, "inmigrate"))
                 r = lv_error_setf(err, EIO, "the incoming migration has not completed");
-        if (!qmp_is_closed(q))
-                qmp_set_event_handler(q, qemu_guest_qmp_event, g);
+        if (r >= 0) /* loaded: QEMU listens no more */
+                ports_release(&mig_of(g)->port);
         return r;
 }
 
@@ -410,16 +449,15 @@ static int qemu_is_paused(struct lv_guest *g, bool *ret, struct lv_error **err)
 static int qemu_graphics_info(struct lv_guest *g, struct cookie_graphics *ret,
                               struct lv_error **err)
 {
-        struct qemu_graphics_ports ports;
-        const char *listen = NULL;
+        struct qemu_guest *qg = g->driver_data;
         ret->port = -1;
         ret->tls_port = -1;
-        if (g->def->n_graphics == 0 || qemu_guest_graphics(g, 0, &ports, &listen) < 0)
+        if (g->def->n_graphics == 0 || !qg || qg->n_gports < 1)
                 return 0;
         ret->type = g->def->graphics[0].type;
-        ret->port = ports.port;
-        ret->tls_port = ret->type == DOMAIN_GRAPHICS_SPICE ? ports.tls_port : -1;
-        ret->listen = xstrdup_null(listen);
+        ret->port = qg->gports[0].port;
+        ret->tls_port = ret->type == DOMAIN_GRAPHICS_SPICE ? qg->gports[0].tls_port : -1;
+        ret->listen = xstrdup_null(qg->listen[0]);
         return 0;
 }
 

@@ -1,13 +1,31 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* QEMU's part of live migration (supervisor/migration.h's operations),
- * over the driver's QMP connection. */
+/* QEMU's part of live migration (driver-support/migration_ops.h), over
+ * the driver's QMP connection. qemu/driver.c calls down into this file,
+ * never the other way: it starts a destination's QEMU listening
+ * (qemu_migration_incoming_listen) and forwards QEMU's MIGRATION events
+ * to the guest's migration state (qemu_migration_event). */
 
-#include "qemu/command.h"
-#include "qemu/qmp.h"
-#include "driver-support/driver.h"
-#include "supervisor/migration.h"
+#include <json-c/json.h>
+#include <stdbool.h>
+
+#include "driver-support/migration_ops.h"
+#include "qemu/ports.h"
+
+struct qemu_migration_wait;
+
+/* A guest's migration state, part of its struct qemu_guest
+ * (driver_priv.h); zeroed but for port.lock_fd = -1. */
+struct qemu_migration {
+        /* Destination: the stream's port, reserved once per guest; released
+         * by the guest's undo stack, or as soon as the stream is loaded. */
+        struct port_lease port;
+        bool port_undo; /* its undo is registered */
+        bool listening; /* QEMU was started listening on it (-incoming tcp:fd:N) */
+        /* A wait for MIGRATION events in progress (qemu/migration.c), or NULL. */
+        struct qemu_migration_wait *wait;
+};
 
 extern const struct lv_migration_ops qemu_migration_ops;
 
@@ -16,18 +34,10 @@ extern const struct lv_migration_ops qemu_migration_ops;
  * "-incoming tcp:fd:N" and accepts on it), so that the source can start
  * its stream while QEMU starts up (the kernel queues the connection).
  * *ret_uri: where the source sends to ("tcp:HOST:PORT"). */
-int qemu_migration_incoming_listen(struct lv_guest *g, int *ret_fd, char **ret_uri,
-                                   struct lv_error **err);
-extern bool qemu_migration_incoming_prestarted;
-
-/* From qemu/driver.c: the guest's monitor, its n-th graphics ports and
- * listen address, and the driver's QMP event handler (which migration
- * chains to while it watches MIGRATION events). */
-struct qmp *qemu_guest_qmp(struct lv_guest *g);
-int qemu_guest_graphics(struct lv_guest *g, int n, struct qemu_graphics_ports *ret_ports,
-                        const char **ret_listen);
-void qemu_guest_qmp_event(struct qmp *q, const char *event, struct json_object *data,
-                          void *userdata);
+int qemu_migration_incoming_listen(struct lv_guest *g, struct qemu_migration *m, int *ret_fd,
+                                   char **ret_uri, struct lv_error **err);
+/* QEMU's MIGRATION event (the driver's one QMP event handler forwards it). */
+void qemu_migration_event(struct qemu_migration *m, struct json_object *data);
 
 /* QEMU's own migration bandwidth limit (bytes/s), restored after a
  * migration with --bandwidth and on reattach. */

@@ -103,12 +103,7 @@ int qemu_reattach(struct lv_guest *g, struct lv_error **err)
                                      "(pid %d)",
                                      g->name, (int)pid);
         }
-        struct qemu_guest *qg = xcalloc(1, sizeof(*qg));
-        qg->proc_pidfd = -1;
-        for (int i = 0; i < QEMU_MAX_LEASES; i++)
-                qg->leases[i].lock_fd = -1;
-        g->driver_data = qg;
-        guest_undo_push(g, "qemu driver state", qemu_undo_driver_data, qg, free);
+        struct qemu_guest *qg = qemu_guest_new(g);
         guest_undo_push(g, "stale cgroup", undo_stale_cgroup, qg, NULL);
 
         int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);

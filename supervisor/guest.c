@@ -143,9 +143,9 @@ static int guest_boot(struct supervisor *sv, bool after_crash, struct lv_error *
         fault_point("before-ready");
         /* An incoming migration's guest did not boot here: virsh shows
          * "running (migrated)" on the destination. */
-        enum guest_event started = after_crash       ? GUEST_EVENT_STARTED_CRASHED
-                                   : g->incoming_uri ? GUEST_EVENT_STARTED_MIGRATED
-                                                     : GUEST_EVENT_STARTED;
+        enum guest_event started = after_crash   ? GUEST_EVENT_STARTED_CRASHED
+                                   : g->incoming ? GUEST_EVENT_STARTED_MIGRATED
+                                                 : GUEST_EVENT_STARTED;
         return supervisor_transition(sv, started, err);
 }
 

@@ -87,7 +87,7 @@ int supervisor_leases_acquire(struct supervisor *sv, const char *state, struct l
         struct lv_guest *g = &sv->g;
         /* A migration destination takes its leases at Finish, with the
          * source's lock state, not when its (paused) QEMU starts. */
-        if (g->incoming_uri && !state)
+        if (g->incoming && !state)
                 return 0;
         if (sv->leases) {
                 int r = lock_set_acquire(sv->leases, state, err);

@@ -404,7 +404,7 @@ int main(int argc, char **argv)
                 loop_source_freep(&sv.pidfd_source);
                 guest_undo_run(&sv.g);
         }
-        free(TAKE_PTR(sv.g.incoming_uri));
+        sv.g.incoming = NULL; /* mi's, freed below */
         if (r < 0 && mi)
                 migration_incoming_fail(mi, err);
         migration_incoming_free(TAKE_PTR(mi));

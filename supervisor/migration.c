@@ -458,6 +458,7 @@ struct migration_incoming {
         struct mchan ch;
         bool persistent;
         struct host_identity id;
+        struct lv_incoming incoming; /* sv->g.incoming until Finish */
 };
 
 static void watchdog_stop(struct migration_incoming *mi, bool keep);
@@ -469,6 +470,8 @@ void migration_incoming_free(struct migration_incoming *mi)
         watchdog_stop(mi, false);
         if (mi->ch.tunnel_fd > 0)
                 close(mi->ch.tunnel_fd);
+        else if (mi->incoming.tunnel_fd >= 0) /* made, never handed over */
+                close(mi->incoming.tunnel_fd);
         varlink_inbuf_clear(&mi->ch.buf);
         host_identity_clear(&mi->id);
         free(mi);
@@ -499,6 +502,7 @@ int migration_incoming_begin(struct supervisor *sv, int in_fd, int out_fd,
                                 .buf = {.max = MIGRATION_MESSAGE_MAX}};
         mi->sv = sv;
         mi->watchdog_fd = -1;
+        mi->incoming.tunnel_fd = -1;
         *ret = mi; /* so that the caller can answer failures */
 
         struct json_object *o = NULL;
@@ -545,10 +549,13 @@ int migration_incoming_begin(struct supervisor *sv, int in_fd, int out_fd,
         if (r < 0)
                 return r;
 
-        free(sv->g.incoming_uri);
-        sv->g.incoming_uri = xstrdup(tunnelled ? "fd" : "defer");
-        sv->g.incoming_started = on_incoming_started;
-        sv->g.incoming_data = mi;
+        mi->incoming = (struct lv_incoming){
+                .transport = tunnelled ? LV_INCOMING_TUNNEL : LV_INCOMING_TCP,
+                .started = on_incoming_started,
+                .data = mi,
+                .tunnel_fd = -1,
+        };
+        sv->g.incoming = &mi->incoming;
 
         log_info("migration: incoming guest '%s' from host '%s'", def->name, c1->hostname);
         return 0;
@@ -680,13 +687,13 @@ static void watchdog_stop(struct migration_incoming *mi, bool keep)
 }
 
 /* The driver's hypervisor process runs and listens on the stream's port
- * (driver.h, incoming_started): answer Prepare while it starts up. */
+ * (driver.h, struct lv_incoming): answer Prepare while it starts up. */
 static int on_incoming_started(struct lv_guest *g, const char *uri, struct lv_error **err)
 {
-        struct migration_incoming *mi = g->incoming_data;
+        struct migration_incoming *mi = g->incoming->data;
         if (!mi || mi->prepared)
                 return 0;
-        mi->ch.tunnel_fd = g->incoming_tunnel_fd;
+        mi->ch.tunnel_fd = g->incoming->tunnel_fd;
         if (g->pid > 0 && mi->watchdog_fd < 0)
                 watchdog_start(mi, g);
         return prepare_reply(mi->sv, mi, uri, err);
@@ -758,10 +765,7 @@ int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *
         watchdog_stop(mi, true);
         if ((r = sv->driver->resume(g, err)) < 0)
                 return r;
-        free(g->incoming_uri);
-        g->incoming_uri = NULL;
-        g->incoming_started = NULL;
-        g->incoming_data = NULL;
+        g->incoming = NULL;
         log_info("migration: guest '%s' runs here now", g->name);
         if (mi->persistent) /* at Finish, as libvirt */
                 supervisor_definition_store_migrated(g->def);

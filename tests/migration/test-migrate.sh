@@ -161,6 +161,17 @@ grep -q -- "-> shutoff (migrated) on stopped-migrated" "$T/a/log/$G.log" &&
     fail "source's end: $(grep -- '-> shutoff' "$T/a/log/$G.log" | tail -n1)"
 grep -q "^host=$UUID_B$" <(lease) && grep -q "^state=held$" <(lease) && ok "lease held by host B" ||
     fail "lease after A -> B: $(lease)"
+# The stream's port is B's only until the stream is loaded (QEMU listens
+# no more): its lock file is free again while the guest runs on.
+held=""
+for f in "$T"/b/run/ports/*.lock; do
+    [ -e "$f" ] || continue
+    p=$(basename "$f" .lock)
+    [ "$p" -ge 49152 ] && [ "$p" -le 49215 ] || continue
+    flock -n "$f" true || held="$held $p"
+done
+[ -z "$held" ] && ok "B gave the migration port back once the stream was loaded" ||
+    fail "migration port(s) still held on B:$held"
 [ -e "$T/b/guests/$G.xml" ] && ok "--persistent defined $G on B" || fail "no definition on B"
 st=$(on b "$LVSH" domstate --reason $G 2>&1 | head -n1)
 [ "$st" = "running (migrated)" ] && ok "domstate on B: $st" || fail "domstate on B: $st"
