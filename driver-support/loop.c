@@ -313,6 +313,11 @@ void loop_exit(struct lv_loop *l, int code)
         l->exit_code = code;
 }
 
+bool loop_nested(const struct lv_loop *l)
+{
+        return l->dispatching > 1;
+}
+
 bool loop_exiting(const struct lv_loop *l)
 {
         return l->exiting;

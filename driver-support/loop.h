@@ -69,4 +69,7 @@ int loop_run(struct lv_loop *l);
  * Returns the number of events dispatched or a negative errno. */
 int loop_dispatch(struct lv_loop *l, int timeout_ms);
 void loop_exit(struct lv_loop *l, int code);
+/* Inside a loop_dispatch called from a callback: a callback further up the
+ * stack still runs (memory it may look at must not be freed yet). */
+bool loop_nested(const struct lv_loop *l);
 bool loop_exiting(const struct lv_loop *l);

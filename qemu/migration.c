@@ -218,7 +218,11 @@ static int qemu_migrate(struct lv_guest *g, const char *uri, int timeout_s,
         if (r >= 0 && !mig_qmp_alive(g, q))
                 r = lv_error_setf(err, ECONNRESET, "QEMU ended during the migration");
         if (r >= 0 && w.pre_switchover && !cond_done(&w)) {
-                /* CPUs stopped: the last moment to hand the leases over. */
+                /* CPUs stopped: the last moment to hand the leases over.
+                 * From here on the event loop is not dispatched (QEMU's
+                 * monitor alone is read): nothing answered meanwhile can
+                 * disturb the hand-over; calls wait the downtime out. */
+                w.use_loop = false;
                 r = switchover(data, err);
                 if (r >= 0)
                         r = qmp_call_json(q, "migrate-continue", "{\"state\":\"pre-switchover\"}",

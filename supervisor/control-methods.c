@@ -8,6 +8,7 @@
 #include "supervisor/control-methods.h"
 #include "supervisor/migration.h"
 #include "util/log.h"
+#include "util/strbuf.h"
 #include "lib/methods.h"
 
 static const char service_description[] =
@@ -463,47 +464,69 @@ static int m_get_interface_description(struct control_client *cl, const struct v
         return r;
 }
 
+/* Calls answered while a job runs (job.h): the ones that neither disturb
+ * it nor wait on the hypervisor's monitor, which a migration keeps busy.
+ * A shutdown with its timeout leaves every call answered. */
+#define DURING_ANY_JOB  JOB_MASK_ANY
+#define DURING_SHUTDOWN JOB_MASK(JOB_SHUTDOWN)
+
 static const struct method {
         const char *name;
         int (*fn)(struct control_client *cl, const struct varlink_call *call);
+        unsigned during_job; /* JOB_MASK()s of the jobs it is answered during */
 } methods[] = {
-        {LV_METHOD_INFO, m_info},
-        {LV_METHOD_STATE, m_state},
-        {LV_METHOD_SHUTDOWN, m_shutdown},
-        {LV_METHOD_DESTROY, m_destroy},
-        {LV_METHOD_REBOOT, m_reboot},
-        {LV_METHOD_SUSPEND, m_suspend},
-        {LV_METHOD_RESUME, m_resume},
-        {LV_METHOD_SET_MEMORY, m_set_memory},
-        {LV_METHOD_STATS, m_stats},
-        {LV_METHOD_GET_XML, m_get_xml},
-        {LV_METHOD_MIGRATE, m_migrate},
-        {LV_METHOD_JOB_INFO, m_job_info},
-        {LV_METHOD_JOB_ABORT, m_job_abort},
-        {LV_METHOD_CONSOLE, m_console},
-        {LV_METHOD_EVENTS, m_events},
-        {"org.varlink.service.GetInfo", m_get_info},
-        {"org.varlink.service.GetInterfaceDescription", m_get_interface_description},
+        {LV_METHOD_JOB_INFO, m_job_info, DURING_ANY_JOB},
+        {LV_METHOD_JOB_ABORT, m_job_abort, DURING_ANY_JOB},
+        {LV_METHOD_STATE, m_state, DURING_ANY_JOB},
+        {LV_METHOD_INFO, m_info, DURING_SHUTDOWN},
+        {LV_METHOD_SHUTDOWN, m_shutdown, DURING_SHUTDOWN},
+        {LV_METHOD_DESTROY, m_destroy, DURING_SHUTDOWN},
+        {LV_METHOD_REBOOT, m_reboot, DURING_SHUTDOWN},
+        {LV_METHOD_SUSPEND, m_suspend, DURING_SHUTDOWN},
+        {LV_METHOD_RESUME, m_resume, DURING_SHUTDOWN},
+        {LV_METHOD_SET_MEMORY, m_set_memory, DURING_SHUTDOWN},
+        {LV_METHOD_STATS, m_stats, DURING_SHUTDOWN},
+        {LV_METHOD_GET_XML, m_get_xml, DURING_SHUTDOWN},
+        {LV_METHOD_MIGRATE, m_migrate, DURING_SHUTDOWN},
+        {LV_METHOD_CONSOLE, m_console, DURING_SHUTDOWN},
+        {LV_METHOD_EVENTS, m_events, DURING_SHUTDOWN},
+        {"org.varlink.service.GetInfo", m_get_info, DURING_ANY_JOB},
+        {"org.varlink.service.GetInterfaceDescription", m_get_interface_description,
+         DURING_ANY_JOB},
 };
+
+/* "guest 'x' is migrating: only JobInfo, JobAbort and State are answered
+ * meanwhile" (the guest's own calls that the job's kind allows). */
+static int refuse_during_job(struct control_client *cl)
+{
+        struct supervisor *sv = control_client_supervisor(cl);
+        const char *names[ARRAY_SIZE(methods)];
+        size_t n = 0;
+        for (size_t i = 0; i < ARRAY_SIZE(methods); i++)
+                if ((methods[i].during_job & JOB_MASK(sv->job.kind)) &&
+                    startswith(methods[i].name, LV_IFACE "."))
+                        names[n++] = methods[i].name + strlen(LV_IFACE ".");
+        struct strbuf sb = {0};
+        for (size_t i = 0; i < n; i++)
+                strbuf_printf(&sb, "%s%s", i == 0 ? "" : i + 1 == n ? " and " : ", ", names[i]);
+        _cleanup_free_ char *list = strbuf_steal(&sb);
+        _cleanup_error_ struct lv_error *e = NULL;
+        lv_error_setf(&e, LV_ERR_STATE, "guest '%s' is %s: only %s %s answered meanwhile",
+                      sv->g.name, job_kind_doing(sv->job.kind), list ? list : "",
+                      n == 1 ? "is" : "are");
+        return reply_lv_error(cl, e);
+}
 
 int control_dispatch(struct control_client *cl, const struct varlink_call *call)
 {
-        /* A migration job dispatches the event loop while it waits: only
-         * calls that cannot disturb it (nor wait on QEMU's monitor, which
-         * may be busy with the switch-over) are answered meanwhile. */
-        if (migration_job_running() && !streq(call->method, LV_METHOD_JOB_INFO) &&
-            !streq(call->method, LV_METHOD_JOB_ABORT) && !streq(call->method, LV_METHOD_STATE) &&
-            !startswith(call->method, "org.varlink.service.")) {
-                _cleanup_error_ struct lv_error *e = NULL;
-                lv_error_setf(&e, LV_ERR_STATE,
-                              "guest '%s' is migrating: only JobInfo, "
-                              "JobAbort and State are answered meanwhile",
-                              control_client_supervisor(cl)->g.name);
-                return reply_lv_error(cl, e);
+        struct supervisor *sv = control_client_supervisor(cl);
+        for (size_t i = 0; i < ARRAY_SIZE(methods); i++) {
+                if (!streq(methods[i].name, call->method))
+                        continue;
+                if (sv->job.kind != JOB_NONE && !(methods[i].during_job & JOB_MASK(sv->job.kind)))
+                        return refuse_during_job(cl);
+                return methods[i].fn(cl, call);
         }
-        for (size_t i = 0; i < ARRAY_SIZE(methods); i++)
-                if (streq(methods[i].name, call->method))
-                        return methods[i].fn(cl, call);
         const char *dot = strrchr(call->method, '.');
         size_t iface_len = (size_t)(dot - call->method);
         struct json_object *p = json_object_new_object();

@@ -12,7 +12,6 @@
 
 #include "config.h"
 #include "supervisor/control-methods.h"
-#include "supervisor/migration.h"
 #include "supervisor/supervisor.h"
 #include "lib/varlink.h"
 #include "util/log.h"
@@ -43,9 +42,9 @@ static void client_destroy(struct control_client *cl)
  * once a new callback starts. */
 static void graveyard_empty(struct control *ctl)
 {
-        /* a migration job's control call (and its client) is further up
-         * the stack while the job dispatches the loop: free later */
-        if (migration_job_running())
+        /* a call that dispatches the loop while it waits (a job) is
+         * further up the stack, with its client: free later */
+        if (loop_nested(ctl->sv->loop))
                 return;
         while (ctl->graveyard) {
                 struct control_client *cl = ctl->graveyard;

@@ -76,6 +76,7 @@ static void guest_release(struct supervisor *sv)
         console_unwatch(sv);
         if (sv->shutdown_timer)
                 (void)loop_timer_set(sv->shutdown_timer, 0, NULL);
+        supervisor_job_end(sv, JOB_SHUTDOWN);
         if (sv->g.pidfd >= 0)
                 close(sv->g.pidfd);
         sv->g.pidfd = -1;
@@ -265,6 +266,12 @@ static int on_guest_exit(struct loop_source *s, int pidfd, void *data)
                           sv->migrated ? GUEST_EVENT_ENDED_MIGRATED : GUEST_EVENT_ENDED_DESTROYED);
                 return 0;
         }
+        if (sv->job.kind == JOB_MIGRATION_IN) {
+                /* Before Finish the guest is the source's: never restarted
+                 * here (migration.c fails the incoming side). */
+                guest_end(sv, GUEST_EVENT_ENDED_CRASHED);
+                return 0;
+        }
         if (sv->reboot_requested && !sv->stopping) {
                 sv->reboot_requested = false;
                 guest_restart(sv, false);
@@ -367,6 +374,10 @@ int supervisor_guest_shutdown(struct supervisor *sv, uint64_t timeout_usec, stru
                 r = loop_timer_set(sv->shutdown_timer, timeout_usec, err);
         if (r < 0)
                 return r;
+        /* The supervisor's job until the guest has ended (a SIGTERM during
+         * a migration leaves that job in place). */
+        if (sv->job.kind == JOB_NONE)
+                (void)supervisor_job_begin(sv, JOB_SHUTDOWN, "waiting for the guest", NULL, NULL);
         log_info("shutting the guest down (timeout %llu s)",
                  (unsigned long long)(timeout_usec / 1000000));
         return supervisor_transition(sv, GUEST_EVENT_SHUTDOWN, err);

@@ -95,13 +95,14 @@ static int parse_peer_cookie(const char *xml, const struct lv_guest *g, struct c
 
 /* ---- source ---- */
 
+/* The supervisor's job (job.h) while migration_source_run runs: kind
+ * JOB_MIGRATION_OUT, phases "prepare", "perform", "finish"; control calls
+ * answered meanwhile look at it. */
 struct source_job {
         struct supervisor *sv;
         bool released;
         char *lock_state;
-        const char *phase;  /* "begin", "prepare", "perform", "finish" */
-        long long start_ms; /* CLOCK_MONOTONIC */
-        bool aborted;       /* lvsh domjobabort */
+        bool aborted; /* lvsh domjobabort */
         /* JobInfo's last answer from the hypervisor: once the CPUs are
          * stopped for the switch-over it is not asked any more — QEMU's
          * monitor may then wait for its migration thread, which, with a
@@ -111,15 +112,6 @@ struct source_job {
         unsigned long long last_expected;
 };
 
-/* The job of this (one-guest) supervisor, while migration_source_run
- * runs: control calls answered meanwhile look at it. */
-static struct source_job *current_job;
-
-bool migration_job_running(void)
-{
-        return current_job != NULL;
-}
-
 static void jset_u64(struct json_object *o, const char *key, unsigned long long v)
 {
         json_object_object_add(o, key, json_object_new_int64((int64_t)v));
@@ -128,25 +120,34 @@ static void jset_u64(struct json_object *o, const char *key, unsigned long long 
 int migration_job_info(struct supervisor *sv, struct json_object **ret, struct lv_error **err)
 {
         struct json_object *o = json_object_new_object();
-        struct source_job *job = current_job;
-        if (!job) {
+        enum job_kind kind = sv->job.kind;
+        if (kind != JOB_MIGRATION_OUT && kind != JOB_MIGRATION_IN) {
                 json_object_object_add(o, "type", json_object_new_string("none"));
                 *ret = o;
                 return 0;
         }
+        const char *phase = sv->job.phase;
         json_object_object_add(o, "type", json_object_new_string("unbounded"));
-        json_object_object_add(o, "operation", json_object_new_string("outgoing migration"));
-        json_object_object_add(o, "phase", json_object_new_string(job->phase));
-        jset_u64(o, "time_elapsed", (unsigned long long)(clock_now_ms() - job->start_ms));
+        json_object_object_add(o, "operation",
+                               json_object_new_string(kind == JOB_MIGRATION_OUT
+                                                              ? "outgoing migration"
+                                                              : "incoming migration"));
+        json_object_object_add(o, "phase", json_object_new_string(phase));
+        jset_u64(o, "time_elapsed", (unsigned long long)(clock_now_ms() - sv->job.start_ms));
+        if (kind == JOB_MIGRATION_IN) {
+                *ret = o; /* the source has the stream's figures */
+                return 0;
+        }
+        struct source_job *job = sv->job.data;
         const struct lv_migration_ops *ops = sv->driver->migration;
         struct cookie_stats st = {0};
         char status[32] = "";
         unsigned long long expected = 0;
-        if (streq(job->phase, "perform") && job->released) {
+        if (streq(phase, "perform") && job->released) {
                 st = job->last;
                 snprintf(status, sizeof(status), "switchover");
                 expected = job->last_expected;
-        } else if (streq(job->phase, "perform") && ops->job_info) {
+        } else if (streq(phase, "perform") && ops->job_info) {
                 int r = ops->job_info(&sv->g, &st, status, sizeof(status), &expected, err);
                 if (r < 0) {
                         json_object_put(o);
@@ -155,7 +156,7 @@ int migration_job_info(struct supervisor *sv, struct json_object **ret, struct l
                 job->last = st;
                 job->last_expected = expected;
         }
-        if (streq(job->phase, "perform") && (ops->job_info || job->released)) {
+        if (streq(phase, "perform") && (ops->job_info || job->released)) {
                 json_object_object_add(o, "status", json_object_new_string(status));
                 jset_u64(o, "data_total", st.memory_total);
                 jset_u64(o, "data_processed", st.memory_processed);
@@ -176,13 +177,18 @@ int migration_job_info(struct supervisor *sv, struct json_object **ret, struct l
 
 int migration_job_abort(struct supervisor *sv, struct lv_error **err)
 {
-        struct source_job *job = current_job;
+        if (sv->job.kind == JOB_MIGRATION_IN)
+                return lv_error_setf(err, LV_ERR_STATE,
+                                     "guest '%s' is arriving by migration: abort it on the "
+                                     "source",
+                                     sv->g.name);
+        struct source_job *job = sv->job.kind == JOB_MIGRATION_OUT ? sv->job.data : NULL;
         if (!job)
                 return lv_error_setf(err, LV_ERR_STATE, "guest '%s' has no job to abort",
                                      sv->g.name);
         if (job->aborted)
                 return 0;
-        if (job->released || streq(job->phase, "finish"))
+        if (job->released || streq(sv->job.phase, "finish"))
                 return lv_error_setf(err, LV_ERR_STATE,
                                      "guest '%s' is switching over to the "
                                      "destination: too late to abort",
@@ -192,7 +198,7 @@ int migration_job_abort(struct supervisor *sv, struct lv_error **err)
         /* Before and after QEMU's stream the job checks the flag itself;
          * during it, QEMU cancels and the job fails as on any error. */
         const struct lv_migration_ops *ops = sv->driver->migration;
-        if (streq(job->phase, "perform") && ops->job_cancel)
+        if (streq(sv->job.phase, "perform") && ops->job_cancel)
                 return ops->job_cancel(&sv->g, err);
         return 0;
 }
@@ -282,8 +288,11 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
         _cleanup_free_ char *domxml = domain_format(g->def);
         log_info("migration: begin, transport '%s'", p->transport);
 
+        struct source_job job = {.sv = sv};
+        r = supervisor_job_begin(sv, JOB_MIGRATION_OUT, "prepare", &job, err);
         struct transport t = {.fd = -1, .err_fd = -1};
-        r = transport_spawn(p->transport, &t, err);
+        if (r >= 0 && (r = transport_spawn(p->transport, &t, err)) < 0)
+                supervisor_job_end(sv, JOB_MIGRATION_OUT);
         if (r < 0) {
                 host_identity_clear(&id);
                 return r;
@@ -292,8 +301,6 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
                            .out = t.fd,
                            .peer = "destination",
                            .buf = {.max = MIGRATION_MESSAGE_MAX}};
-        struct source_job job = {.sv = sv, .phase = "prepare", .start_ms = t0};
-        current_job = &job;
         struct json_object *m = NULL, *reply = NULL;
         _cleanup_cookie_ struct cookie *c2 = NULL, *c3 = NULL;
         _cleanup_free_ char *summary = NULL, *uri = NULL, *c3xml = NULL;
@@ -342,7 +349,7 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
         log_info("migration: prepared on host '%s', stream to %s", c2->hostname, uri);
 
         /* Perform */
-        job.phase = "perform";
+        supervisor_job_set_phase(sv, "perform");
         if (job.aborted) {
                 r = lv_error_setf(err, ECANCELED, "migration job: canceled by client");
                 goto fail;
@@ -366,7 +373,7 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
         stats.started = (unsigned long long)t0;
 
         /* Finish */
-        job.phase = "finish";
+        supervisor_job_set_phase(sv, "finish");
         r = local_cookie(g, &id, &c3, err);
         if (r < 0)
                 goto fail;
@@ -413,7 +420,7 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
         varlink_inbuf_clear(&ch.buf);
         host_identity_clear(&id);
         free(job.lock_state);
-        current_job = NULL;
+        supervisor_job_end(sv, JOB_MIGRATION_OUT);
         *ret_summary = TAKE_PTR(summary);
         return 0;
 
@@ -432,7 +439,7 @@ fail:
         varlink_inbuf_clear(&ch.buf);
         host_identity_clear(&id);
         free(job.lock_state);
-        current_job = NULL;
+        supervisor_job_end(sv, JOB_MIGRATION_OUT);
         return lv_error_prefix(err, "cannot migrate guest '%s'", g->name);
 }
 
@@ -468,6 +475,7 @@ void migration_incoming_free(struct migration_incoming *mi)
         if (!mi)
                 return;
         watchdog_stop(mi, false);
+        supervisor_job_end(mi->sv, JOB_MIGRATION_IN);
         if (mi->ch.tunnel_fd > 0)
                 close(mi->ch.tunnel_fd);
         else if (mi->incoming.tunnel_fd >= 0) /* made, never handed over */
@@ -556,6 +564,9 @@ int migration_incoming_begin(struct supervisor *sv, int in_fd, int out_fd,
                 .tunnel_fd = -1,
         };
         sv->g.incoming = &mi->incoming;
+        r = supervisor_job_begin(sv, JOB_MIGRATION_IN, "prepare", mi, err);
+        if (r < 0)
+                return r;
 
         log_info("migration: incoming guest '%s' from host '%s'", def->name, c1->hostname);
         return 0;
@@ -686,6 +697,48 @@ static void watchdog_stop(struct migration_incoming *mi, bool keep)
                 ;
 }
 
+static int on_channel_readable(struct loop_source *s, int fd, uint32_t revents, void *data)
+{
+        bool *readable = data;
+        *readable = true;
+        return 0;
+}
+
+/* The source's next message, the event loop running until it arrives:
+ * the control socket answers meanwhile, as the job's mask allows (State,
+ * JobInfo). A tunnelled stream's frames keep the channel busy: they are
+ * forwarded inside mchan_recv, so calls are answered before the stream
+ * and after it, not during it. */
+static int incoming_recv(struct supervisor *sv, struct migration_incoming *mi, int timeout_ms,
+                         struct json_object **ret, struct lv_error **err)
+{
+        long long deadline = clock_now_ms() + timeout_ms;
+        bool readable = false;
+        struct loop_source *src = NULL;
+        if (loop_add_io(sv->loop, mi->ch.in, EPOLLIN, on_channel_readable, &readable, &src, NULL) <
+            0)
+                readable = true; /* not pollable: just read */
+        while (!readable && mi->ch.buf.len <= mi->ch.buf.consumed) {
+                long long left = deadline - clock_now_ms();
+                if (left <= 0)
+                        break;
+                int n = loop_dispatch(sv->loop, (int)left);
+                if (n < 0) {
+                        loop_source_free(src);
+                        return lv_error_set(err, -n, "event loop");
+                }
+                if (sv->g.pid <= 0 || loop_exiting(sv->loop)) {
+                        loop_source_free(src);
+                        return lv_error_setf(err, ECONNRESET,
+                                             "the guest's hypervisor ended during the incoming "
+                                             "migration");
+                }
+        }
+        loop_source_free(src);
+        long long left = deadline - clock_now_ms();
+        return mchan_recv(&mi->ch, left > 0 ? (int)left : 0, ret, err);
+}
+
 /* The driver's hypervisor process runs and listens on the stream's port
  * (driver.h, struct lv_incoming): answer Prepare while it starts up. */
 static int on_incoming_started(struct lv_guest *g, const char *uri, struct lv_error **err)
@@ -727,8 +780,9 @@ int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *
                 raise(SIGKILL);
 
         /* Finish */
+        supervisor_job_set_phase(sv, "perform");
         struct json_object *o = NULL;
-        r = mchan_recv(&mi->ch, MIGRATION_DEFAULT_TIMEOUT_S * 1000, &o, err);
+        r = incoming_recv(sv, mi, MIGRATION_DEFAULT_TIMEOUT_S * 1000, &o, err);
         if (r < 0)
                 return r;
         if (streq(jstr(o, "phase"), "abort")) {
@@ -740,6 +794,7 @@ int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *
                 return lv_error_setf(err, LV_ERR_PROTOCOL, "expected the finish phase");
         }
         log_info("migration: finish received");
+        supervisor_job_set_phase(sv, "finish");
         _cleanup_cookie_ struct cookie *c3 = NULL;
         r = parse_peer_cookie(jstr(o, "cookie"), g, &c3, err);
         json_object_put(o);
@@ -766,6 +821,7 @@ int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *
         if ((r = sv->driver->resume(g, err)) < 0)
                 return r;
         g->incoming = NULL;
+        supervisor_job_end(sv, JOB_MIGRATION_IN);
         log_info("migration: guest '%s' runs here now", g->name);
         if (mi->persistent) /* at Finish, as libvirt */
                 supervisor_definition_store_migrated(g->def);

@@ -34,11 +34,11 @@ struct migration_params {
 int migration_source_run(struct supervisor *sv, const struct migration_params *p,
                          char **ret_summary, struct lv_error **err);
 
-/* Source, while migration_source_run runs (its waits dispatch the event
- * loop): whether a job runs; its progress as a JSON object (virsh
- * domjobinfo's fields; {"type":"none"} when no job runs); cancelling it
- * (the guest stays here, as on any failure). */
-bool migration_job_running(void);
+/* The migration job (sv->job, job.h), while migration_source_run runs
+ * (its waits dispatch the event loop) or a guest arrives: its progress as
+ * a JSON object (virsh domjobinfo's fields; {"type":"none"} when no
+ * migration runs); cancelling it (source only: the guest stays here, as
+ * on any failure). */
 int migration_job_info(struct supervisor *sv, struct json_object **ret, struct lv_error **err);
 int migration_job_abort(struct supervisor *sv, struct lv_error **err);
 

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "driver-support/driver.h"
+#include "supervisor/job.h"
 #include "supervisor/lifecycle.h"
 #include "driver-support/loop.h"
 
@@ -46,6 +47,7 @@ struct supervisor {
         struct lv_loop *loop;
         struct control *control;
         struct supervisor_observer observer;
+        struct supervisor_job job; /* job.h: the one long-running operation */
 
         int dir_fd;   /* the state directory, flock()ed while we live */
         int ready_fd; /* to `lvsh start`; -1 once the result was reported */

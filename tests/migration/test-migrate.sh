@@ -258,6 +258,15 @@ if echo "$info" | grep -q "^Operation: *Outgoing migration" && echo "$info" | gr
 else fail "domjobinfo during the migration: $info"; fi
 out=$(on a "$LVSH" domstate $G 2>&1) && [ "$(echo "$out" | head -n1)" = running ] && ok "domstate answers during the migration" ||
     fail "domstate during the migration: $out"
+# The destination answers too while the guest arrives (its supervisor's
+# job is the incoming migration; it waits for Finish with its loop running).
+info_b=$(on b "$LVSH" domjobinfo $G 2>&1)
+echo "$info_b" | grep -q "^Operation: *Incoming migration" && echo "$info_b" | grep -q "^Time elapsed: *[0-9]* *ms" &&
+    ok "domjobinfo answers on B during the incoming migration" || fail "domjobinfo on B during the migration: $info_b"
+out=$(on b "$LVSH" domstate $G 2>&1) && st_b=$(echo "$out" | head -n1) && { [ "$st_b" = running ] || [ "$st_b" = paused ]; } &&
+    ok "domstate answers on B during the incoming migration ($st_b)" || fail "domstate on B during the migration: $out"
+out=$(on b "$LVSH" suspend $G 2>&1) && fail "suspend accepted on B during the incoming migration" ||
+    { [[ "$out" == *"is migrating"* ]] && ok "other calls refused on B during the incoming migration" || fail "suspend on B during the migration: $out"; }
 out=$(on a "$LVSH" suspend $G 2>&1) && fail "suspend accepted during the migration" ||
     { [[ "$out" == *"is migrating"* ]] && ok "other calls refused during the migration" || fail "suspend during the migration: $out"; }
 on a "$LVSH" domjobabort $G > /dev/null 2>&1 && ok "domjobabort accepted" || fail "domjobabort refused"
