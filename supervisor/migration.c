@@ -17,12 +17,14 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "cgroup/cgroup.h"
 #include "conf/host_conf.h"
 #include "conf/hostid.h"
 #include "conf/xml.h"
 #include "locking/lock.h"
 #include "driver-support/loop.h"
 #include "lib/varlink.h"
+#include "util/fault.h"
 #include "util/fileio.h"
 #include "util/fault.h"
 #include "util/log.h"
@@ -617,10 +619,9 @@ static int prepare_reply(struct supervisor *sv, struct migration_incoming *mi, c
  * and its state behind). A watchdog process waits on a pipe whose write
  * end only the supervisor holds: end of file (the supervisor died) makes
  * it kill the hypervisor (by pidfd) and remove the guest's state
- * directory and cgroups; a byte (Finish succeeded) lets it exit quietly.
- * PR_SET_PDEATHSIG on QEMU would do the first part, but cannot be undone
- * after Finish: the guest would then die with any later supervisor
- * crash instead of being reattached. */
+ * directory and cgroups (cgroup_guest_cleanup_stale); a byte (Finish succeeded) lets it exit
+ * quietly. PR_SET_PDEATHSIG on QEMU would do the first part, but cannot be undone after Finish: the
+ * guest would then die with any later supervisor crash instead of being reattached. */
 static void watchdog_start(struct migration_incoming *mi, struct lv_guest *g)
 {
         int p[2];
@@ -657,19 +658,8 @@ static void watchdog_start(struct migration_incoming *mi, struct lv_guest *g)
                 struct pollfd pfd = {.fd = keep_pidfd, .events = POLLIN};
                 (void)poll(&pfd, 1, 10000);
                 (void)rm_rf(state, NULL);
-                if (g->cgroup_path && *g->cgroup_path) {
-                        static const char *const roots[] = {
-                                "/sys/fs/cgroup/unified",     "/sys/fs/cgroup/systemd",
-                                "/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup/memory",
-                                "/sys/fs/cgroup/pids",        "/sys/fs/cgroup/cpuset",
-                                "/sys/fs/cgroup/devices",     "/sys/fs/cgroup/blkio",
-                                "/sys/fs/cgroup/freezer",     "/sys/fs/cgroup"};
-                        for (size_t i = 0; i < ARRAY_SIZE(roots); i++) {
-                                char path[4096];
-                                snprintf(path, sizeof(path), "%s%s", roots[i], g->cgroup_path);
-                                (void)rmdir(path);
-                        }
-                }
+                /* the guest's cgroups, as any stale guest's (cgroup/) */
+                (void)cgroup_guest_cleanup_stale(g->name, NULL);
                 _exit(0);
         }
         close(p[0]);
@@ -770,14 +760,12 @@ int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *
                 if ((r = prepare_reply(sv, mi, uri, err)) < 0)
                         return r;
         }
-        /* Test-only failure injection: the destination QEMU dies as the
-         * stream is about to start. */
-        bool kill_qemu = streq(getenv("LV_MIGRATION_TEST_FAIL"), "qemu-dies");
-        if (kill_qemu && g->pid > 0)
+        /* Fault points (docs/robustness.md): the destination's hypervisor
+         * dies as the stream is about to start (":fail"), or this
+         * supervisor does. */
+        if (fault_point("incoming-hypervisor") < 0 && g->pid > 0)
                 kill(g->pid, SIGKILL);
-        /* Test-only: the destination supervisor dies mid-stream. */
-        if (streq(getenv("LV_MIGRATION_TEST_FAIL"), "supervisor-dies"))
-                raise(SIGKILL);
+        fault_point("incoming-before-finish");
 
         /* Finish */
         supervisor_job_set_phase(sv, "perform");
@@ -808,9 +796,9 @@ int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *
         if ((r = ops->incoming_wait(g, 60, err)) < 0)
                 return r;
         log_info("migration: stream loaded");
-        /* Test-only failure injection: the stream has arrived, the source's
-         * CPUs are stopped and its leases released. */
-        if (streq(getenv("LV_MIGRATION_TEST_FAIL"), "finish"))
+        /* Fault point (":fail"): the stream has arrived, the source's CPUs
+         * are stopped and its leases released. */
+        if (fault_point("incoming-after-stream") < 0)
                 return lv_error_setf(err, EIO, "failure injected at finish (test)");
         if ((r = supervisor_leases_acquire(sv, c3->lock_state ? c3->lock_state : "", err)) < 0)
                 return r;

@@ -7,7 +7,7 @@
 #include "util/log.h"
 #include "util/macros.h"
 
-void fault_point(const char *name)
+int fault_point(const char *name)
 {
         static bool loaded;
         static const char *wanted;
@@ -18,7 +18,7 @@ void fault_point(const char *name)
                 loaded = true;
         }
         if (!wanted)
-                return;
+                return 0;
         /* "NAME:stop": stop (SIGSTOP) instead of dying, so a test can
          * look at what the rest of the system sees meanwhile, then
          * SIGCONT the process. */
@@ -26,11 +26,16 @@ void fault_point(const char *name)
         if (strncmp(wanted, name, n) == 0 && streq(wanted + n, ":stop")) {
                 log_warning("fault point '%s' reached: stopping (LITEVIRT_FAULT)", name);
                 (void)raise(SIGSTOP);
-                return;
+                return 0;
+        }
+        if (strncmp(wanted, name, n) == 0 && streq(wanted + n, ":fail")) {
+                log_warning("fault point '%s' reached: failing (LITEVIRT_FAULT)", name);
+                return -EIO;
         }
         if (!streq(wanted, name))
-                return;
+                return 0;
         log_warning("fault point '%s' reached: killing myself (LITEVIRT_FAULT)", name);
         (void)raise(SIGKILL);
         _exit(137); /* not reached */
+        return 0;
 }

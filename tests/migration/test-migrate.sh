@@ -194,7 +194,7 @@ grep -q "^host=$UUID_A$" <(lease) && grep -q "^state=held$" <(lease) && ok "leas
 # ---- Finish fails on B after the stream arrived (leases released on A,
 # CPUs stopped): A takes its leases back and resumes; nothing left on B ----
 c=$(last_counter "$T/con-a2")
-out=$(on a "$LVSH" migrate --live $G "LV_MIGRATION_TEST_FAIL=finish $(transport b)" 2>&1)
+out=$(on a "$LVSH" migrate --live $G "LITEVIRT_FAULT=incoming-after-stream:fail $(transport b)" 2>&1)
 if [ $? != 0 ] && [[ "$out" == *"failure injected at finish"* ]]; then ok "failed Finish reported"
 else fail "failed Finish: $out"; fi
 wait_for "$T/con-a2" "LV-COUNTER $((c + 3))\b" 15 && ok "guest resumed on A after the failed Finish" ||
@@ -204,9 +204,9 @@ grep -q "^host=$UUID_A$" <(lease) && grep -q "^state=held$" <(lease) && ok "leas
 i=0; while [ $i -lt 50 ] && [ -e "$T/b/run/$G" ]; do sleep 0.1; i=$((i + 1)); done
 [ ! -e "$T/b/run/$G" ] && ok "nothing left on B after the failed Finish" || fail "left on B: $(ls "$T/b/run/$G")"
 
-# ---- the destination QEMU dies as the stream starts (test-only hook) ----
+# ---- the destination QEMU dies as the stream starts (fault point) ----
 c=$(last_counter "$T/con-a2")
-out=$(on a "$LVSH" migrate --live $G "LV_MIGRATION_TEST_FAIL=qemu-dies $(transport b)" 2>&1)
+out=$(on a "$LVSH" migrate --live $G "LITEVIRT_FAULT=incoming-hypervisor:fail $(transport b)" 2>&1)
 [ $? != 0 ] && ok "destination QEMU death reported: ${out##*error: }" || fail "destination QEMU death: $out"
 wait_for "$T/con-a2" "LV-COUNTER $((c + 3))\b" 15 && ok "guest still counts on A after the destination QEMU died" ||
     fail "guest does not count on A after the destination QEMU died"
@@ -215,10 +215,10 @@ grep -q "^host=$UUID_A$" <(lease) && grep -q "^state=held$" <(lease) && ok "leas
 i=0; while [ $i -lt 50 ] && [ -e "$T/b/run/$G" ]; do sleep 0.1; i=$((i + 1)); done
 [ ! -e "$T/b/run/$G" ] || fail "left on B after its QEMU died: $(ls "$T/b/run/$G")"
 
-# ---- the destination supervisor dies mid-stream (test-only hook): its
+# ---- the destination supervisor dies mid-stream (fault point): its
 # watchdog kills the paused QEMU and removes its state; A keeps the guest ----
 c=$(last_counter "$T/con-a2")
-out=$(on a "$LVSH" migrate --live $G "LV_MIGRATION_TEST_FAIL=supervisor-dies $(transport b)" 2>&1)
+out=$(on a "$LVSH" migrate --live $G "LITEVIRT_FAULT=incoming-before-finish $(transport b)" 2>&1)
 [ $? != 0 ] && ok "destination supervisor death reported: ${out##*error: }" ||
     fail "destination supervisor death: $out"
 wait_for "$T/con-a2" "LV-COUNTER $((c + 3))\b" 15 && ok "guest still counts on A after the destination supervisor died" ||
@@ -238,6 +238,9 @@ i=0; while [ $i -lt 100 ] && { [ -e "$T/b/run/$G" ] || [ -n "$(qemu_on_b)" ]; };
     fail "state left on B after its supervisor died: $(ls "$T/b/run/$G")"
 left=$(qemu_on_b)
 [ -z "$left" ] && ok "no QEMU left on B after its supervisor died" || fail "QEMU left on B: $left"
+cg_left_b() { local d; for d in $(grep -- "-b$" "$T/cgdirs"); do [ -d "$d/litevirt-$G" ] && echo "$d/litevirt-$G"; done; }
+i=0; while [ $i -lt 100 ] && [ -n "$(cg_left_b)" ]; do sleep 0.1; i=$((i + 1)); done
+[ -z "$(cg_left_b)" ] && ok "no cgroup left on B after its supervisor died" || fail "cgroups left on B: $(cg_left_b)"
 
 # ---- lvsh domjobinfo / domjobabort / --verbose during a slow stream
 # (--bandwidth 8 MiB/s: ~10 s): the source answers while it migrates;

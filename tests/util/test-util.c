@@ -5,7 +5,12 @@
 #include <cmocka.h>
 #include <sys/stat.h>
 
+#include <poll.h>
+#include <signal.h>
+
+#include "util/clock.h"
 #include "util/error.h"
+#include "util/fault.h"
 #include "util/fileio.h"
 #include "util/strbuf.h"
 
@@ -75,8 +80,36 @@ static void test_mkdir_p_rm_rf(void **state)
         assert_int_equal(access(top, F_OK), -1);
 }
 
+/* fd_write_all: a full non-blocking pipe waits for room until the
+ * deadline, then -ETIMEDOUT; a pipe without reader is -EPIPE (no
+ * SIGPIPE: not a socket, so SIGPIPE is ignored for the test). */
+static void test_fd_write_all(void **state)
+{
+        int p[2];
+        assert_int_equal(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
+        static char big[1 << 20];
+        long long t0 = clock_now_ms();
+        int r = fd_write_all(p[1], big, sizeof(big), clock_now_us() + 200 * 1000);
+        assert_int_equal(r, -ETIMEDOUT);
+        assert_true(clock_now_ms() - t0 >= 190);
+        close(p[0]);
+        signal(SIGPIPE, SIG_IGN);
+        assert_int_equal(fd_write_all(p[1], "x", 1, 0), -EPIPE);
+        close(p[1]);
+}
+
+/* LITEVIRT_FAULT=NAME:fail: that point returns -EIO, any other 0 (the
+ * environment is read at the first call: set before it). */
+static void test_fault_fail(void **state)
+{
+        assert_int_equal(fault_point("unit-other"), 0);
+        assert_int_equal(fault_point("unit-point"), -EIO);
+        assert_int_equal(fault_point("unit-poin"), 0);
+}
+
 int main(void)
 {
+        setenv("LITEVIRT_FAULT", "unit-point:fail", 1);
         if (!mkdtemp(tmpdir))
                 return 1;
         const struct CMUnitTest tests[] = {
@@ -84,6 +117,8 @@ int main(void)
                 cmocka_unit_test(test_strbuf_xml),
                 cmocka_unit_test(test_atomic_write_and_bounded_read),
                 cmocka_unit_test(test_mkdir_p_rm_rf),
+                cmocka_unit_test(test_fd_write_all),
+                cmocka_unit_test(test_fault_fail),
         };
         int r = cmocka_run_group_tests(tests, NULL, NULL);
         rm_rf(tmpdir, NULL);
