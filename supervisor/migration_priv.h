@@ -1,16 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Internals of live migration shared by supervisor/migration.c and
- * supervisor/migration-channel.c: the channel between the supervisors
- * (NUL-terminated JSON messages; in tunnelled mode also QEMU's stream as
- * frames), the transport command, the source's tunnel pump. */
+/* Internals of live migration shared by supervisor/migration*.c: the
+ * channel between the supervisors (NUL-terminated JSON messages; in
+ * tunnelled mode also QEMU's stream as frames), the transport command,
+ * the source's tunnel pump (migration-channel.c), the phase messages and
+ * cookies (migration.c), the destination's watchdog
+ * (migration-watchdog.c). */
 
 #include <stdbool.h>
 #include <sys/types.h>
 
 #include <json-c/json.h>
 
+#include "conf/cookie.h"
+#include "conf/hostid.h"
 #include "driver-support/driver.h"
 #include "lib/varlink.h"
 #include "util/error.h"
@@ -58,3 +62,35 @@ int tunnel_src_open(struct tunnel_src *t, struct lv_guest *g, struct mchan *ch, 
 /* After QEMU's job: wait (bounded) for the helper to forward the rest. */
 int tunnel_src_drain(struct tunnel_src *t, struct lv_error **err);
 void tunnel_src_close(struct tunnel_src *t);
+
+/* ---- migration.c ---- */
+
+#define PHASE_TIMEOUT_MS (120 * 1000)
+
+/* A string / true boolean member of a message, NULL / false otherwise. */
+const char *migration_jstr(struct json_object *o, const char *key);
+bool migration_jbool(struct json_object *o, const char *key);
+/* A reply of the peer for phase: ok, or its error as ours. */
+int migration_reply_check(struct mchan *c, struct json_object *o, const char *phase,
+                          struct lv_error **err);
+/* {"phase": phase, "cookie": cookie (if any)} */
+struct json_object *migration_message(const char *phase, const char *cookie);
+/* This host's cookie for the guest. */
+int migration_local_cookie(struct lv_guest *g, const struct host_identity *id, struct cookie **ret,
+                           struct lv_error **err);
+/* The peer's cookie for the guest (its features checked). */
+int migration_parse_peer_cookie(const char *xml, const struct lv_guest *g, struct cookie **ret,
+                                struct lv_error **err);
+
+/* ---- migration-watchdog.c ---- */
+
+/* Destination, until Finish: a process that kills the hypervisor and
+ * removes the guest's state and cgroups if this supervisor dies. */
+struct migration_watchdog {
+        pid_t pid;
+        int fd; /* -1: none */
+};
+void migration_watchdog_start(struct migration_watchdog *w, struct lv_guest *g);
+/* keep: Finish succeeded, the hypervisor stays; else it is torn down by
+ * the caller. */
+void migration_watchdog_stop(struct migration_watchdog *w, bool keep);

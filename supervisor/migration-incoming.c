@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Live migration, the destination (litevirt-supervisor --incoming): the
+ * supervisor's job from Prepare to Finish; it waits for Finish with its
+ * event loop running, so its control socket answers meanwhile. */
+#include "supervisor/migration.h"
+#include "supervisor/migration_priv.h"
+
+#include <json-c/json.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "cgroup/cgroup.h"
+#include "conf/host_conf.h"
+#include "conf/hostid.h"
+#include "conf/xml.h"
+#include "locking/lock.h"
+#include "driver-support/loop.h"
+#include "lib/varlink.h"
+#include "util/fault.h"
+#include "util/fileio.h"
+#include "util/log.h"
+#include "util/paths.h"
+#include "util/strbuf.h"
+#include "util/clock.h"
+
+/* "tcp:HOST:PORT" or "tcp:[V6]:PORT" -> HOST */
+static char *uri_host(const char *uri)
+{
+        const char *h = uri + strlen("tcp:");
+        if (*h == '[') {
+                const char *e = strchr(h, ']');
+                return e ? xstrndup(h + 1, (size_t)(e - h - 1)) : xstrdup(h);
+        }
+        const char *e = strrchr(h, ':');
+        return e ? xstrndup(h, (size_t)(e - h)) : xstrdup(h);
+}
+
+struct migration_incoming {
+        struct supervisor *sv;
+        bool prepared;                      /* Prepare answered */
+        struct migration_watchdog watchdog; /* fd -1: none */
+        struct mchan ch;
+        bool persistent;
+        struct host_identity id;
+        struct lv_incoming incoming; /* sv->g.incoming until Finish */
+};
+
+void migration_incoming_free(struct migration_incoming *mi)
+{
+        if (!mi)
+                return;
+        migration_watchdog_stop(&mi->watchdog, false);
+        supervisor_job_end(mi->sv, JOB_MIGRATION_IN);
+        if (mi->ch.tunnel_fd > 0)
+                close(mi->ch.tunnel_fd);
+        else if (mi->incoming.tunnel_fd >= 0) /* made, never handed over */
+                close(mi->incoming.tunnel_fd);
+        varlink_inbuf_clear(&mi->ch.buf);
+        host_identity_clear(&mi->id);
+        free(mi);
+}
+
+void migration_incoming_fail(struct migration_incoming *mi, const struct lv_error *e)
+{
+        if (!mi)
+                return;
+        struct json_object *m = json_object_new_object();
+        json_object_object_add(m, "phase", json_object_new_string("error"));
+        json_object_object_add(m, "ok", json_object_new_boolean(false));
+        json_object_object_add(m, "error",
+                               json_object_new_string(e && e->message ? e->message : "failed"));
+        (void)mchan_send(&mi->ch, m, NULL);
+        json_object_put(m);
+}
+
+static int on_incoming_started(struct lv_guest *g, const char *uri, struct lv_error **err);
+
+int migration_incoming_begin(struct supervisor *sv, int in_fd, int out_fd,
+                             struct migration_incoming **ret, struct lv_error **err)
+{
+        struct migration_incoming *mi = xcalloc(1, sizeof(*mi));
+        mi->ch = (struct mchan){.in = in_fd,
+                                .out = out_fd,
+                                .peer = "source",
+                                .buf = {.max = MIGRATION_MESSAGE_MAX}};
+        mi->sv = sv;
+        mi->watchdog.fd = -1;
+        mi->incoming.tunnel_fd = -1;
+        *ret = mi; /* so that the caller can answer failures */
+
+        struct json_object *o = NULL;
+        int r = mchan_recv(&mi->ch, PHASE_TIMEOUT_MS, &o, err);
+        if (r < 0)
+                return r;
+        if (!streq(migration_jstr(o, "phase"), "prepare")) {
+                json_object_put(o);
+                return lv_error_setf(err, LV_ERR_PROTOCOL, "expected the prepare phase");
+        }
+        mi->persistent = migration_jbool(o, "persistent");
+        bool tunnelled = migration_jbool(o, "tunnelled");
+        const char *domxml = migration_jstr(o, "domain");
+        const struct conf_xml_ops *x = conf_xml(err);
+        struct domain_def *def = NULL;
+        if (!x)
+                r = -ENOENT;
+        else if (!domxml)
+                r = lv_error_setf(err, LV_ERR_PROTOCOL, "prepare carries no definition");
+        else
+                r = x->domain_parse_string(domxml, strlen(domxml), "migrated definition", &def,
+                                           err);
+        _cleanup_cookie_ struct cookie *c1 = NULL;
+        if (r >= 0)
+                r = x->cookie_parse_string(
+                        migration_jstr(o, "cookie") ? migration_jstr(o, "cookie") : "",
+                        migration_jstr(o, "cookie") ? strlen(migration_jstr(o, "cookie")) : 0,
+                        def->name, def->uuid, COOKIE_FEATURES_LITEVIRT, &c1, err);
+        json_object_put(o);
+        if (r < 0) {
+                domain_def_free(def);
+                return r;
+        }
+        sv->g.def = def;
+        sv->g.name = def->name;
+        log_set_ident(def->name);
+
+        r = supervisor_host_identity(&mi->id, NULL, err);
+        unsigned char local[16];
+        if (r >= 0 && domain_uuid_parse(mi->id.uuid, local) < 0)
+                r = lv_error_setf(err, EINVAL, "host UUID '%s' is malformed", mi->id.uuid);
+        if (r >= 0)
+                r = cookie_check_host(c1, local, def->name, err);
+        if (r < 0)
+                return r;
+
+        mi->incoming = (struct lv_incoming){
+                .transport = tunnelled ? LV_INCOMING_TUNNEL : LV_INCOMING_TCP,
+                .started = on_incoming_started,
+                .data = mi,
+                .tunnel_fd = -1,
+        };
+        sv->g.incoming = &mi->incoming;
+        r = supervisor_job_begin(sv, JOB_MIGRATION_IN, "prepare", mi, err);
+        if (r < 0)
+                return r;
+
+        log_info("migration: incoming guest '%s' from host '%s'", def->name, c1->hostname);
+        return 0;
+}
+
+/* Prepare's answer: the new graphics ports and the stream's URI. */
+static int prepare_reply(struct supervisor *sv, struct migration_incoming *mi, const char *uri,
+                         struct lv_error **err)
+{
+        struct lv_guest *g = &sv->g;
+        const struct lv_migration_ops *ops = sv->driver->migration;
+        log_info("migration: stream expected on %s", uri);
+        _cleanup_cookie_ struct cookie *c2 = NULL;
+        int r = migration_local_cookie(g, &mi->id, &c2, err);
+        if (r < 0)
+                return r;
+        struct cookie_graphics gr = {.port = -1, .tls_port = -1};
+        if (ops->graphics_info && (r = ops->graphics_info(g, &gr, err)) < 0)
+                return r;
+        if (gr.port > 0) {
+                /* A wildcard or loopback listen address means nothing to a
+                 * client elsewhere: give the host the stream goes to. */
+                if (!gr.listen || streq(gr.listen, "0.0.0.0") || streq(gr.listen, "::") ||
+                    startswith(gr.listen, "127.") || streq(gr.listen, "::1")) {
+                        free(gr.listen);
+                        gr.listen =
+                                startswith(uri, "tcp:") ? uri_host(uri) : xstrdup(mi->id.hostname);
+                }
+                cookie_set_graphics(c2, gr.type, gr.port, gr.tls_port, gr.listen, gr.tls_subject);
+        }
+        free(gr.listen);
+        free(gr.tls_subject);
+        _cleanup_free_ char *c2xml = NULL;
+        if ((r = cookie_format(c2, &c2xml, err)) < 0)
+                return r;
+        struct json_object *m = migration_message("prepare", c2xml);
+        json_object_object_add(m, "ok", json_object_new_boolean(true));
+        json_object_object_add(m, "uri", json_object_new_string(uri));
+        r = mchan_send(&mi->ch, m, err);
+        json_object_put(m);
+        if (r >= 0)
+                mi->prepared = true;
+        return r;
+}
+
+static int on_channel_readable(struct loop_source *s, int fd, uint32_t revents, void *data)
+{
+        bool *readable = data;
+        *readable = true;
+        return 0;
+}
+
+/* The source's next message, the event loop running until it arrives:
+ * the control socket answers meanwhile, as the job's mask allows (State,
+ * JobInfo). A tunnelled stream's frames keep the channel busy: they are
+ * forwarded inside mchan_recv, so calls are answered before the stream
+ * and after it, not during it. */
+static int incoming_recv(struct supervisor *sv, struct migration_incoming *mi, int timeout_ms,
+                         struct json_object **ret, struct lv_error **err)
+{
+        long long deadline = clock_now_ms() + timeout_ms;
+        bool readable = false;
+        struct loop_source *src = NULL;
+        if (loop_add_io(sv->loop, mi->ch.in, EPOLLIN, on_channel_readable, &readable, &src, NULL) <
+            0)
+                readable = true; /* not pollable: just read */
+        while (!readable && mi->ch.buf.len <= mi->ch.buf.consumed) {
+                long long left = deadline - clock_now_ms();
+                if (left <= 0)
+                        break;
+                int n = loop_dispatch(sv->loop, (int)left);
+                if (n < 0) {
+                        loop_source_free(src);
+                        return lv_error_set(err, -n, "event loop");
+                }
+                if (sv->g.pid <= 0 || loop_exiting(sv->loop)) {
+                        loop_source_free(src);
+                        return lv_error_setf(err, ECONNRESET,
+                                             "the guest's hypervisor ended during the incoming "
+                                             "migration");
+                }
+        }
+        loop_source_free(src);
+        long long left = deadline - clock_now_ms();
+        return mchan_recv(&mi->ch, left > 0 ? (int)left : 0, ret, err);
+}
+
+/* The driver's hypervisor process runs and listens on the stream's port
+ * (driver.h, struct lv_incoming): answer Prepare while it starts up. */
+static int on_incoming_started(struct lv_guest *g, const char *uri, struct lv_error **err)
+{
+        struct migration_incoming *mi = g->incoming->data;
+        if (!mi || mi->prepared)
+                return 0;
+        mi->ch.tunnel_fd = g->incoming->tunnel_fd;
+        if (g->pid > 0 && mi->watchdog.fd < 0)
+                migration_watchdog_start(&mi->watchdog, g);
+        return prepare_reply(mi->sv, mi, uri, err);
+}
+
+int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *mi,
+                              struct lv_error **err)
+{
+        struct lv_guest *g = &sv->g;
+        const struct lv_migration_ops *ops = sv->driver->migration;
+        if (!ops)
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED, "the %s driver cannot migrate guests",
+                                     sv->driver->name);
+        int r;
+        if (g->pid > 0 && mi->watchdog.fd < 0)
+                migration_watchdog_start(&mi->watchdog, g);
+        if (!mi->prepared) {
+                _cleanup_free_ char *uri = NULL;
+                if ((r = ops->incoming_setup(g, mi->id.hostname, &uri, err)) < 0)
+                        return r;
+                if ((r = prepare_reply(sv, mi, uri, err)) < 0)
+                        return r;
+        }
+        /* Fault points (docs/robustness.md): the destination's hypervisor
+         * dies as the stream is about to start (":fail"), or this
+         * supervisor does. */
+        if (fault_point("incoming-hypervisor") < 0 && g->pid > 0)
+                kill(g->pid, SIGKILL);
+        fault_point("incoming-before-finish");
+
+        /* Finish */
+        supervisor_job_set_phase(sv, "perform");
+        struct json_object *o = NULL;
+        r = incoming_recv(sv, mi, MIGRATION_DEFAULT_TIMEOUT_S * 1000, &o, err);
+        if (r < 0)
+                return r;
+        if (streq(migration_jstr(o, "phase"), "abort")) {
+                json_object_put(o);
+                return lv_error_setf(err, ECANCELED, "the source abandoned the migration");
+        }
+        if (!streq(migration_jstr(o, "phase"), "finish")) {
+                json_object_put(o);
+                return lv_error_setf(err, LV_ERR_PROTOCOL, "expected the finish phase");
+        }
+        log_info("migration: finish received");
+        supervisor_job_set_phase(sv, "finish");
+        _cleanup_cookie_ struct cookie *c3 = NULL;
+        r = migration_parse_peer_cookie(migration_jstr(o, "cookie"), g, &c3, err);
+        json_object_put(o);
+        if (r < 0)
+                return r;
+        if (c3->lock_driver && !streq(c3->lock_driver, LOCK_DRIVER_NAME))
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "lock driver '%s' is not supported "
+                                     "(litevirt uses '%s')",
+                                     c3->lock_driver, LOCK_DRIVER_NAME);
+        if ((r = ops->incoming_wait(g, 60, err)) < 0)
+                return r;
+        log_info("migration: stream loaded");
+        /* Fault point (":fail"): the stream has arrived, the source's CPUs
+         * are stopped and its leases released. */
+        if (fault_point("incoming-after-stream") < 0)
+                return lv_error_setf(err, EIO, "failure injected at finish (test)");
+        if ((r = supervisor_leases_acquire(sv, c3->lock_state ? c3->lock_state : "", err)) < 0)
+                return r;
+        log_info("migration: leases taken");
+        /* From here the guest's process holds its leases: it must outlive
+         * a supervisor crash (reattach), never be killed by the watchdog. */
+        migration_watchdog_stop(&mi->watchdog, true);
+        if ((r = sv->driver->resume(g, err)) < 0)
+                return r;
+        g->incoming = NULL;
+        supervisor_job_end(sv, JOB_MIGRATION_IN);
+        log_info("migration: guest '%s' runs here now", g->name);
+        if (mi->persistent) /* at Finish, as libvirt */
+                supervisor_definition_store_migrated(g->def);
+        fault_point("migration-finish-after-resume");
+
+        _cleanup_cookie_ struct cookie *c4 = NULL;
+        _cleanup_free_ char *c4xml = NULL;
+        if (migration_local_cookie(g, &mi->id, &c4, NULL) >= 0 &&
+            cookie_format(c4, &c4xml, NULL) >= 0) {
+                struct json_object *m = migration_message("finish", c4xml);
+                json_object_object_add(m, "ok", json_object_new_boolean(true));
+                _cleanup_error_ struct lv_error *se = NULL;
+                if (mchan_send(&mi->ch, m, &se) < 0)
+                        log_warning("%s", se->message);
+                json_object_put(m);
+        }
+        /* Detach from the channel: from now on a normal supervisor. */
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null >= 0) {
+                (void)dup2(null, mi->ch.in);
+                (void)dup2(null, mi->ch.out);
+                if (!sv->foreground)
+                        (void)dup2(null, 2);
+                close(null);
+        }
+        (void)setsid();
+        return 0;
+}

@@ -1,0 +1,378 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Live migration, the source: the whole exchange as the supervisor's job
+ * inside the control call that asked for it (its waits dispatch the event
+ * loop, except during the switch-over; every wait is bounded). Failure
+ * never loses the guest: until the destination has taken the leases and
+ * resumed, the source's copy is the guest. */
+#include "supervisor/migration.h"
+#include "supervisor/migration_priv.h"
+
+#include <json-c/json.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "cgroup/cgroup.h"
+#include "conf/host_conf.h"
+#include "conf/hostid.h"
+#include "conf/xml.h"
+#include "locking/lock.h"
+#include "driver-support/loop.h"
+#include "lib/varlink.h"
+#include "util/fault.h"
+#include "util/fileio.h"
+#include "util/log.h"
+#include "util/paths.h"
+#include "util/strbuf.h"
+#include "util/clock.h"
+
+/* The supervisor's job (job.h) while migration_source_run runs: kind
+ * JOB_MIGRATION_OUT, phases "prepare", "perform", "finish"; control calls
+ * answered meanwhile look at it. */
+struct source_job {
+        struct supervisor *sv;
+        bool released;
+        char *lock_state;
+        bool aborted; /* lvsh domjobabort */
+        /* JobInfo's last answer from the hypervisor: once the CPUs are
+         * stopped for the switch-over it is not asked any more — QEMU's
+         * monitor may then wait for its migration thread, which, with a
+         * tunnelled stream, waits for us to forward the stream. */
+        struct cookie_stats last;
+        char last_status[32];
+        unsigned long long last_expected;
+};
+
+static void jset_u64(struct json_object *o, const char *key, unsigned long long v)
+{
+        json_object_object_add(o, key, json_object_new_int64((int64_t)v));
+}
+
+int migration_job_info(struct supervisor *sv, struct json_object **ret, struct lv_error **err)
+{
+        struct json_object *o = json_object_new_object();
+        enum job_kind kind = sv->job.kind;
+        if (kind != JOB_MIGRATION_OUT && kind != JOB_MIGRATION_IN) {
+                json_object_object_add(o, "type", json_object_new_string("none"));
+                *ret = o;
+                return 0;
+        }
+        const char *phase = sv->job.phase;
+        json_object_object_add(o, "type", json_object_new_string("unbounded"));
+        json_object_object_add(o, "operation",
+                               json_object_new_string(kind == JOB_MIGRATION_OUT
+                                                              ? "outgoing migration"
+                                                              : "incoming migration"));
+        json_object_object_add(o, "phase", json_object_new_string(phase));
+        jset_u64(o, "time_elapsed", (unsigned long long)(clock_now_ms() - sv->job.start_ms));
+        if (kind == JOB_MIGRATION_IN) {
+                *ret = o; /* the source has the stream's figures */
+                return 0;
+        }
+        struct source_job *job = sv->job.data;
+        const struct lv_migration_ops *ops = sv->driver->migration;
+        struct cookie_stats st = {0};
+        char status[32] = "";
+        unsigned long long expected = 0;
+        if (streq(phase, "perform") && job->released) {
+                st = job->last;
+                snprintf(status, sizeof(status), "switchover");
+                expected = job->last_expected;
+        } else if (streq(phase, "perform") && ops->job_info) {
+                int r = ops->job_info(&sv->g, &st, status, sizeof(status), &expected, err);
+                if (r < 0) {
+                        json_object_put(o);
+                        return r;
+                }
+                job->last = st;
+                job->last_expected = expected;
+        }
+        if (streq(phase, "perform") && (ops->job_info || job->released)) {
+                json_object_object_add(o, "status", json_object_new_string(status));
+                jset_u64(o, "data_total", st.memory_total);
+                jset_u64(o, "data_processed", st.memory_processed);
+                jset_u64(o, "data_remaining", st.memory_remaining);
+                jset_u64(o, "memory_bps", st.memory_bps);
+                jset_u64(o, "memory_constant", st.memory_constant);
+                jset_u64(o, "memory_normal", st.memory_normal);
+                jset_u64(o, "memory_normal_bytes", st.memory_normal_bytes);
+                jset_u64(o, "memory_dirty_rate", st.memory_dirty_rate);
+                jset_u64(o, "memory_iteration", st.memory_iteration);
+                jset_u64(o, "memory_page_size", st.memory_page_size);
+                jset_u64(o, "setup_time", st.setup_time);
+                jset_u64(o, "expected_downtime", expected);
+        }
+        *ret = o;
+        return 0;
+}
+
+int migration_job_abort(struct supervisor *sv, struct lv_error **err)
+{
+        if (sv->job.kind == JOB_MIGRATION_IN)
+                return lv_error_setf(err, LV_ERR_STATE,
+                                     "guest '%s' is arriving by migration: abort it on the "
+                                     "source",
+                                     sv->g.name);
+        struct source_job *job = sv->job.kind == JOB_MIGRATION_OUT ? sv->job.data : NULL;
+        if (!job)
+                return lv_error_setf(err, LV_ERR_STATE, "guest '%s' has no job to abort",
+                                     sv->g.name);
+        if (job->aborted)
+                return 0;
+        if (job->released || streq(sv->job.phase, "finish"))
+                return lv_error_setf(err, LV_ERR_STATE,
+                                     "guest '%s' is switching over to the "
+                                     "destination: too late to abort",
+                                     sv->g.name);
+        job->aborted = true;
+        log_info("migration: abort requested");
+        /* Before and after QEMU's stream the job checks the flag itself;
+         * during it, QEMU cancels and the job fails as on any error. */
+        const struct lv_migration_ops *ops = sv->driver->migration;
+        if (streq(sv->job.phase, "perform") && ops->job_cancel)
+                return ops->job_cancel(&sv->g, err);
+        return 0;
+}
+
+/* Called by the driver with the CPUs stopped, before the final pass. */
+static int on_switchover(void *data, struct lv_error **err)
+{
+        struct source_job *job = data;
+        struct supervisor *sv = job->sv;
+        job->released = true;
+        if (!sv->leases) {
+                job->lock_state = xstrdup("");
+                return 0;
+        }
+        int r = lock_set_release(sv->leases, &job->lock_state, err);
+        if (r >= 0)
+                log_info("disk leases released for the switch-over: '%s'", job->lock_state);
+        return r;
+}
+
+/* The migration failed: the source's copy stays the guest. */
+static int source_rollback(struct supervisor *sv, struct source_job *job, struct lv_error **err)
+{
+        struct lv_guest *g = &sv->g;
+        if (job->released && sv->leases) {
+                int r = supervisor_leases_acquire(sv, LOCK_STATE_ROLLBACK, err);
+                if (r < 0)
+                        return lv_error_prefix(err, "the guest stays paused here: its disk "
+                                                    "leases cannot be taken back");
+                log_info("disk leases taken back");
+        }
+        bool paused = false;
+        const struct lv_migration_ops *ops = sv->driver->migration;
+        if (ops->is_paused && ops->is_paused(g, &paused, err) < 0)
+                return lv_error_prefix(err, "the guest's state after the failed migration");
+        if (paused && g->state == GUEST_STATE_RUNNING) {
+                int r = sv->driver->resume(g, err);
+                if (r < 0)
+                        return lv_error_prefix(err, "resuming the guest");
+                log_info("guest resumed after the failed migration");
+        }
+        return 0;
+}
+
+static bool uri_valid(const char *uri)
+{
+        if (!uri || !startswith(uri, "tcp:") || strlen(uri) > 300)
+                return false;
+        for (const char *p = uri; *p; p++)
+                if (*p <= ' ' || *p == ',' || *p == '\'' || *p == '"')
+                        return false;
+        return true;
+}
+
+int migration_source_run(struct supervisor *sv, const struct migration_params *p,
+                         char **ret_summary, struct lv_error **err)
+{
+        struct lv_guest *g = &sv->g;
+        const struct lv_migration_ops *ops = sv->driver->migration;
+        int timeout_s = p->timeout_s > 0 ? p->timeout_s : MIGRATION_DEFAULT_TIMEOUT_S;
+        if (!ops)
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED, "the %s driver cannot migrate guests",
+                                     sv->driver->name);
+        if (g->state != GUEST_STATE_RUNNING && g->state != GUEST_STATE_PAUSED)
+                return lv_error_setf(err, LV_ERR_STATE,
+                                     "guest '%s' is %s: only a running guest "
+                                     "migrates",
+                                     g->name, guest_state_to_string(g->state));
+        if (!p->transport || !*p->transport)
+                return lv_error_setf(err, EINVAL, "no destination transport command");
+
+        /* Begin */
+        long long t0 = clock_now_ms();
+        struct host_identity id = {0};
+        int r = supervisor_host_identity(&id, NULL, err);
+        if (r < 0)
+                return r;
+        _cleanup_cookie_ struct cookie *c1 = NULL;
+        r = migration_local_cookie(g, &id, &c1, err);
+        _cleanup_free_ char *c1xml = NULL;
+        if (r >= 0)
+                r = cookie_format(c1, &c1xml, err);
+        if (r < 0) {
+                host_identity_clear(&id);
+                return r;
+        }
+        _cleanup_free_ char *domxml = domain_format(g->def);
+        log_info("migration: begin, transport '%s'", p->transport);
+
+        struct source_job job = {.sv = sv};
+        r = supervisor_job_begin(sv, JOB_MIGRATION_OUT, "prepare", &job, err);
+        struct transport t = {.fd = -1, .err_fd = -1};
+        if (r >= 0 && (r = transport_spawn(p->transport, &t, err)) < 0)
+                supervisor_job_end(sv, JOB_MIGRATION_OUT);
+        if (r < 0) {
+                host_identity_clear(&id);
+                return r;
+        }
+        struct mchan ch = {.in = t.fd,
+                           .out = t.fd,
+                           .peer = "destination",
+                           .buf = {.max = MIGRATION_MESSAGE_MAX}};
+        struct json_object *m = NULL, *reply = NULL;
+        _cleanup_cookie_ struct cookie *c2 = NULL, *c3 = NULL;
+        _cleanup_free_ char *summary = NULL, *uri = NULL, *c3xml = NULL;
+        struct cookie_stats stats = {0};
+
+        /* Prepare */
+        m = migration_message("prepare", c1xml);
+        json_object_object_add(m, "domain", json_object_new_string(domxml));
+        json_object_object_add(m, "persistent", json_object_new_boolean(p->persistent));
+        if (p->tunnelled)
+                json_object_object_add(m, "tunnelled", json_object_new_boolean(true));
+        r = mchan_send(&ch, m, err);
+        json_object_put(m);
+        if (r >= 0)
+                r = mchan_recv(&ch, PHASE_TIMEOUT_MS, &reply, err);
+        if (r >= 0)
+                r = migration_reply_check(&ch, reply, "prepare", err);
+        if (r >= 0)
+                r = migration_parse_peer_cookie(migration_jstr(reply, "cookie"), g, &c2, err);
+        if (r >= 0)
+                r = cookie_check_host(c2, c1->hostuuid, g->name, err);
+        uri = xstrdup_null(migration_jstr(reply, "uri"));
+        json_object_put(TAKE_PTR(reply));
+        struct tunnel_src tun = {.listen_fd = -1};
+        _cleanup_free_ char *qemu_uri = NULL;
+        if (r >= 0 && p->tunnelled && !streq(uri, "tunnel"))
+                r = lv_error_setf(err, LV_ERR_PROTOCOL,
+                                  "the destination did not accept a "
+                                  "tunnelled stream");
+        else if (r >= 0 && !p->tunnelled && !uri_valid(uri))
+                r = lv_error_setf(err, LV_ERR_PROTOCOL,
+                                  "the destination gave no usable "
+                                  "migration URI");
+        if (r >= 0 && p->tunnelled)
+                r = tunnel_src_open(&tun, g, &ch, &qemu_uri, err);
+        else if (r >= 0)
+                qemu_uri = xstrdup(uri);
+        if (r < 0) {
+                if (err && *err && (*err)->code == ECONNRESET) {
+                        _cleanup_free_ char *se = transport_stderr(&t);
+                        if (*se)
+                                lv_error_prefix(err, "%s", se);
+                }
+                goto fail;
+        }
+        log_info("migration: prepared on host '%s', stream to %s", c2->hostname, uri);
+
+        /* Perform */
+        supervisor_job_set_phase(sv, "perform");
+        if (job.aborted) {
+                r = lv_error_setf(err, ECANCELED, "migration job: canceled by client");
+                goto fail;
+        }
+        if (c2->graphics && ops->graphics_relocate) {
+                _cleanup_error_ struct lv_error *ge = NULL;
+                if (ops->graphics_relocate(g, c2->graphics, &ge) < 0)
+                        log_warning("graphics clients will not follow: %s", ge->message);
+        }
+        r = ops->migrate(g, qemu_uri, timeout_s, p->bandwidth_mib, on_switchover, &job, &stats,
+                         err);
+        if (r >= 0 && p->tunnelled)
+                r = tunnel_src_drain(&tun, err);
+        if (r < 0 && job.aborted) {
+                lv_error_free(err ? TAKE_PTR(*err) : NULL);
+                r = lv_error_setf(err, ECANCELED, "migration job: canceled by client");
+        }
+        if (r < 0)
+                goto fail;
+        log_info("migration: QEMU's stream completed");
+        stats.started = (unsigned long long)t0;
+
+        /* Finish */
+        supervisor_job_set_phase(sv, "finish");
+        r = migration_local_cookie(g, &id, &c3, err);
+        if (r < 0)
+                goto fail;
+        cookie_set_lockstate(c3, LOCK_DRIVER_NAME, job.lock_state);
+        c3->stats = xmalloc(sizeof(*c3->stats));
+        *c3->stats = stats;
+        r = cookie_format(c3, &c3xml, err);
+        if (r < 0)
+                goto fail;
+        m = migration_message("finish", c3xml);
+        r = mchan_send(&ch, m, err);
+        json_object_put(m);
+        if (r >= 0)
+                r = mchan_recv(&ch, PHASE_TIMEOUT_MS, &reply, err);
+        if (r >= 0)
+                r = migration_reply_check(&ch, reply, "finish", err);
+        json_object_put(TAKE_PTR(reply));
+        if (r < 0)
+                goto fail;
+
+        /* Confirm: the guest runs on the destination. */
+        struct strbuf sb = {0};
+        char hu[37];
+        domain_uuid_format(c2->hostuuid, hu);
+        strbuf_printf(&sb,
+                      "Migrated guest '%s' to host '%s' (%s) in %lld ms (QEMU's stream %llu ms)",
+                      g->name, c2->hostname, hu, clock_now_ms() - t0, stats.time_elapsed);
+        if (stats.downtime_set)
+                strbuf_printf(&sb, ", downtime %llu ms", stats.downtime);
+        if (c2->graphics && c2->graphics->port > 0)
+                strbuf_printf(&sb, "\nGraphics: %s://%s:%d",
+                              cookie_graphics_type_to_string(c2->graphics->type),
+                              c2->graphics->listen ? c2->graphics->listen : c2->hostname,
+                              c2->graphics->port);
+        summary = strbuf_steal(&sb);
+        log_info("%s", summary);
+        if (p->undefine_source) {
+                _cleanup_free_ char *path = paths_guest_xml(g->name);
+                if (unlink(path) < 0 && errno != ENOENT)
+                        log_warning("cannot remove '%s': %s", path, strerror(errno));
+        }
+        tunnel_src_close(&tun);
+        transport_close(&t, false);
+        varlink_inbuf_clear(&ch.buf);
+        host_identity_clear(&id);
+        free(job.lock_state);
+        supervisor_job_end(sv, JOB_MIGRATION_OUT);
+        *ret_summary = TAKE_PTR(summary);
+        return 0;
+
+fail:
+        log_error("migration failed: %s", err && *err ? (*err)->message : "?");
+        tunnel_src_close(&tun);
+        m = migration_message("abort", NULL);
+        (void)mchan_send(&ch, m, NULL);
+        json_object_put(m);
+        transport_close(&t, true);
+        _cleanup_error_ struct lv_error *re = NULL;
+        if (source_rollback(sv, &job, &re) < 0) {
+                log_error("%s", re->message);
+                lv_error_prefix(err, "%s; %s", re->message, "migration failed");
+        }
+        varlink_inbuf_clear(&ch.buf);
+        host_identity_clear(&id);
+        free(job.lock_state);
+        supervisor_job_end(sv, JOB_MIGRATION_OUT);
+        return lv_error_prefix(err, "cannot migrate guest '%s'", g->name);
+}
