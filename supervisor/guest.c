@@ -478,6 +478,14 @@ void supervisor_stop(struct supervisor *sv)
         _cleanup_error_ struct lv_error *e = NULL;
         bool again = sv->stopping;
         sv->stopping = true;
+        if (sv->job.kind == JOB_MIGRATION_IN) {
+                /* the guest is the source's until Finish: give it up here
+                 * (migration-incoming.c fails the migration, the source
+                 * keeps the guest) */
+                log_info("asked to stop during the incoming migration: abandoning it");
+                loop_exit(sv->loop, 0);
+                return;
+        }
         if (sv->g.pid <= 0) {
                 if (sv->g.state != GUEST_STATE_SHUTOFF)
                         guest_end(sv, GUEST_EVENT_ENDED_DESTROYED);

@@ -223,9 +223,9 @@ static int incoming_recv(struct supervisor *sv, struct migration_incoming *mi, i
                 }
                 if (sv->g.pid <= 0 || loop_exiting(sv->loop)) {
                         loop_source_free(src);
-                        return lv_error_setf(err, ECONNRESET,
-                                             "the guest's hypervisor ended during the incoming "
-                                             "migration");
+                        return lv_error_setf(err, ECONNRESET, "%s during the incoming migration",
+                                             sv->g.pid <= 0 ? "the guest's hypervisor ended"
+                                                            : "the destination was asked to stop");
                 }
         }
         loop_source_free(src);

@@ -286,6 +286,26 @@ i=0; while [ $i -lt 100 ] && { [ -e "$T/b/run/$G" ] || [ -n "$(qemu_on_b)" ]; };
 on a "$LVSH" domjobinfo $G 2>&1 | grep -q "^Job type: *None" && ok "domjobinfo: no job afterwards" ||
     fail "domjobinfo afterwards: $(on a "$LVSH" domjobinfo $G 2>&1)"
 
+# ---- the destination's supervisor is asked to stop (SIGTERM) while the
+# guest arrives: it gives the migration up; the guest stays on A ----
+c=$(last_counter "$T/con-a2")
+on a "$LVSH" migrate --live --bandwidth 8 $G "$(transport b)" > "$T/term.out" 2>&1 &
+mpid=$!
+HELPERS="$HELPERS $mpid"
+i=0; while [ $i -lt 300 ] && ! on b "$LVSH" domjobinfo $G 2>/dev/null | grep -q "^Operation: *Incoming"; do
+    sleep 0.1; i=$((i + 1)); done
+bpid=$(cat "$T/b/run/$G/supervisor.pid" 2>/dev/null)
+[ -n "$bpid" ] && kill -TERM "$bpid"
+wait "$mpid"; rc=$?
+[ "$rc" != 0 ] && ok "SIGTERM to the destination during the stream: migration failed: $(grep -o 'error: .*' "$T/term.out" | tail -n1)" ||
+    fail "SIGTERM to the destination: rc=$rc $(cat "$T/term.out")"
+grep -q "asked to stop during the incoming migration" "$T/b/log/$G.log" &&
+    ok "the destination gave the incoming migration up" || fail "destination log: $(tail -n 5 "$T/b/log/$G.log")"
+wait_for "$T/con-a2" "LV-COUNTER $((c + 3))\b" 20 && ok "guest counts on A after the destination was stopped" ||
+    fail "guest does not count on A after the destination was stopped"
+i=0; while [ $i -lt 100 ] && { [ -e "$T/b/run/$G" ] || [ -n "$(qemu_on_b)" ]; }; do sleep 0.1; i=$((i + 1)); done
+[ ! -e "$T/b/run/$G" ] && [ -z "$(qemu_on_b)" ] && ok "nothing left on B after it was stopped" || fail "left on B after SIGTERM"
+
 # ---- the network between the hosts is cut: QEMU's stream cannot flow ----
 ip -n "$NSA" link set lvmig-va$$ down
 c=$(last_counter "$T/con-a2")
