@@ -2,7 +2,7 @@
 #pragma once
 
 /* The supervisor core: one guest, one process, one event loop. This header
- * ties the core's files together; drivers see only supervisor/driver.h. */
+ * ties the core's files together; drivers see only driver-support/driver.h. */
 
 #include <stddef.h>
 #include <time.h>
