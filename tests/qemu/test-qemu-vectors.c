@@ -153,16 +153,15 @@ static bool same_topology(char *const *ours, char *const *theirs, struct strbuf 
 enum result { RES_IDENTICAL, RES_EQUAL, RES_REFUSED, RES_WRONG, N_RES };
 static const char *const result_names[N_RES] = {"identical", "equal", "refused", "wrong"};
 
-static enum result classify(const char *dir, const char *name, struct strbuf *res)
+/* XML (shown as SHOWN) built by litevirt against libvirt's command line
+ * ARGS, or its refusal ERRPATH where libvirt refuses XML. */
+static enum result classify_argv(const char *xml, const char *shown, const char *args,
+                                 const char *errpath, struct strbuf *res)
 {
-        _cleanup_free_ char *xml = xasprintf("%s/%s.xml", dir, name);
-        _cleanup_free_ char *args = xasprintf("%s/%s.x86_64-latest.args", dir, name);
         _cleanup_free_ char *text = NULL, *theirs_text = NULL;
         _cleanup_error_ struct lv_error *err = NULL;
         _cleanup_domain_def_ struct domain_def *def = NULL;
-        _cleanup_free_ char *shown = xasprintf("%s.xml", name);
         size_t len = 0;
-        strbuf_printf(res, "%s: ", name);
         if (file_read_bounded(xml, DOMAIN_XML_MAX_BYTES, &text, &len, &err) < 0 ||
             domain_parse_string(text, len, shown, &def, &err) < 0) {
                 strbuf_printf(res, "refused: %s\n", err->message);
@@ -174,8 +173,7 @@ static enum result classify(const char *dir, const char *name, struct strbuf *re
                 return RES_REFUSED;
         }
         if (file_read_bounded(args, 1 << 20, &theirs_text, &len, &err) < 0) {
-                /* NAME.x86_64-latest.err: libvirt refuses it */
-                _cleanup_free_ char *errpath = xasprintf("%s/%s.x86_64-latest.err", dir, name);
+                /* libvirt refuses it */
                 _cleanup_free_ char *why = NULL;
                 lv_error_free(TAKE_PTR(err));
                 if (file_read_bounded(errpath, 1 << 16, &why, &len, &err) < 0) {
@@ -196,6 +194,16 @@ static enum result classify(const char *dir, const char *name, struct strbuf *re
         return r;
 }
 
+static enum result classify(const char *dir, const char *name, struct strbuf *res)
+{
+        _cleanup_free_ char *xml = xasprintf("%s/%s.xml", dir, name);
+        _cleanup_free_ char *args = xasprintf("%s/%s.x86_64-latest.args", dir, name);
+        _cleanup_free_ char *errpath = xasprintf("%s/%s.x86_64-latest.err", dir, name);
+        _cleanup_free_ char *shown = xasprintf("%s.xml", name);
+        strbuf_printf(res, "%s: ", name);
+        return classify_argv(xml, shown, args, errpath, res);
+}
+
 static int parse_file(const char *path, const char *shown, struct domain_def **ret,
                       struct lv_error **err)
 {
@@ -206,42 +214,15 @@ static int parse_file(const char *path, const char *shown, struct domain_def **r
         return domain_parse_string(text, len, shown, ret, err);
 }
 
-/* qemuxml2xmloutdata/OUT (libvirt's define-time form of
- * qemuxml2argvdata/IN.xml): litevirt's formatted definition against it.
- * Where the models differ (libvirt writes its defaults: addresses,
- * controllers, ...), litevirt must build the same devices from both. */
-static enum result classify_xml2xml(const char *indir, const char *outdir, const char *out,
-                                    struct strbuf *res)
+/* INPATH (shown as SHOWN) defined by litevirt: the definition it stores
+ * against libvirt's define-time form OUTPATH (shown as OUT). Where the
+ * models differ (libvirt writes its defaults: addresses, controllers, ...),
+ * litevirt must build the same devices from both. */
+static enum result classify_define(const char *inpath, const char *shown, const char *outpath,
+                                   const char *out, struct strbuf *res)
 {
-        /* NAME.xml, NAME.x86_64-latest.xml, NAME.x86_64-7.0.0.xml,
-         * NAME-active.xml, NAME-inactive.xml */
-        _cleanup_free_ char *base = xstrndup(out, strlen(out) - 4);
-        _cleanup_free_ char *inpath = NULL;
-        for (;;) {
-                free(inpath);
-                inpath = xasprintf("%s/%s.xml", indir, base);
-                if (access(inpath, F_OK) == 0)
-                        break;
-                size_t n = strlen(base);
-                char *dot = strrchr(base, '.');
-                if (n > 7 && streq(base + n - 7, "-active"))
-                        base[n - 7] = '\0';
-                else if (n > 9 && streq(base + n - 9, "-inactive"))
-                        base[n - 9] = '\0';
-                else if (dot)
-                        *dot = '\0';
-                else
-                        break;
-        }
-        strbuf_printf(res, "%s: ", out);
-        _cleanup_free_ char *shown = xasprintf("%s.xml", base);
-        _cleanup_free_ char *outpath = xasprintf("%s/%s", outdir, out);
         _cleanup_error_ struct lv_error *err = NULL;
         _cleanup_domain_def_ struct domain_def *def = NULL, *odef = NULL;
-        if (access(inpath, F_OK) != 0) {
-                strbuf_printf(res, "refused: no input %s.xml in qemuxml2argvdata\n", base);
-                return RES_REFUSED;
-        }
         if (parse_file(inpath, shown, &def, &err) < 0) {
                 strbuf_printf(res, "refused: %s\n", err->message);
                 return RES_REFUSED;
@@ -282,6 +263,41 @@ static enum result classify_xml2xml(const char *indir, const char *outdir, const
         return RES_EQUAL;
 }
 
+/* qemuxml2xmloutdata/OUT (libvirt's define-time form of
+ * qemuxml2argvdata/IN.xml): litevirt's formatted definition against it. */
+static enum result classify_xml2xml(const char *indir, const char *outdir, const char *out,
+                                    struct strbuf *res)
+{
+        /* NAME.xml, NAME.x86_64-latest.xml, NAME.x86_64-7.0.0.xml,
+         * NAME-active.xml, NAME-inactive.xml */
+        _cleanup_free_ char *base = xstrndup(out, strlen(out) - 4);
+        _cleanup_free_ char *inpath = NULL;
+        for (;;) {
+                free(inpath);
+                inpath = xasprintf("%s/%s.xml", indir, base);
+                if (access(inpath, F_OK) == 0)
+                        break;
+                size_t n = strlen(base);
+                char *dot = strrchr(base, '.');
+                if (n > 7 && streq(base + n - 7, "-active"))
+                        base[n - 7] = '\0';
+                else if (n > 9 && streq(base + n - 9, "-inactive"))
+                        base[n - 9] = '\0';
+                else if (dot)
+                        *dot = '\0';
+                else
+                        break;
+        }
+        strbuf_printf(res, "%s: ", out);
+        _cleanup_free_ char *shown = xasprintf("%s.xml", base);
+        _cleanup_free_ char *outpath = xasprintf("%s/%s", outdir, out);
+        if (access(inpath, F_OK) != 0) {
+                strbuf_printf(res, "refused: no input %s.xml in qemuxml2argvdata\n", base);
+                return RES_REFUSED;
+        }
+        return classify_define(inpath, shown, outpath, out, res);
+}
+
 static char **list_dir(const char *dir, const char *suffix, bool strip)
 {
         char **names = NULL;
@@ -313,6 +329,65 @@ static void total(struct strbuf *res, const char *family, size_t n, const int *c
         printf("\n");
 }
 
+/* The corpus scripts/make-virt-install-corpus.sh made (in the repository,
+ * no libvirt needed): for every guest NAME, NAME.xml (virt-install
+ * --print-xml) defined against NAME.dump.xml (virsh dumpxml), and NAME.xml
+ * and NAME.dump.xml built against NAME.args (virsh domxml-to-native
+ * qemu-argv NAME.xml). The results must equal GOLDEN; returns the number of
+ * failures. */
+static int virt_install_corpus(const char *dir, const char *golden)
+{
+        _cleanup_strv_free_ char **names = list_dir(dir, ".args", true);
+        _cleanup_strv_free_ char **refused = list_dir(dir, ".args.err", true);
+        for (size_t i = 0; refused && refused[i]; i++)
+                strv_push(&names, TAKE_PTR(refused[i]));
+        if (!names) {
+                fprintf(stderr, "FAIL %s: no guests\n", dir);
+                return 1;
+        }
+        qsort(names, strv_length(names), sizeof(char *), cmp_str);
+        _cleanup_strbuf_ struct strbuf res = {0};
+        int count[3][N_RES] = {{0}};
+        strbuf_append(&res, "# virt-install corpus (scripts/make-virt-install-corpus.sh): NAME.xml "
+                            "defined against NAME.dump.xml (virsh dumpxml); NAME.xml and "
+                            "NAME.dump.xml built against NAME.args (virsh domxml-to-native)\n");
+        for (size_t i = 0; names[i]; i++) {
+                const char *n = names[i];
+                _cleanup_free_ char *xml = xasprintf("%s/%s.xml", dir, n);
+                _cleanup_free_ char *dump = xasprintf("%s/%s.dump.xml", dir, n);
+                _cleanup_free_ char *args = xasprintf("%s/%s.args", dir, n);
+                _cleanup_free_ char *errpath = xasprintf("%s/%s.args.err", dir, n);
+                _cleanup_free_ char *shown = xasprintf("%s.xml", n);
+                _cleanup_free_ char *dshown = xasprintf("%s.dump.xml", n);
+                strbuf_printf(&res, "%s define: ", shown);
+                count[0][classify_define(xml, shown, dump, dshown, &res)]++;
+                strbuf_printf(&res, "%s argv: ", shown);
+                count[1][classify_argv(xml, shown, args, errpath, &res)]++;
+                strbuf_printf(&res, "%s argv: ", dshown);
+                count[2][classify_argv(dump, dshown, args, errpath, &res)]++;
+        }
+        size_t n = strv_length(names);
+        total(&res, "virt-install NAME.xml define", n, count[0]);
+        total(&res, "virt-install NAME.xml argv", n, count[1]);
+        total(&res, "virt-install NAME.dump.xml argv", n, count[2]);
+        int failures = 0;
+        _cleanup_free_ char *want = golden_read(golden);
+        if (!streq(want, res.buf)) {
+                if (golden_regenerate()) {
+                        golden_write(golden, res.buf);
+                } else {
+                        fprintf(stderr, "FAIL results differ from %s; got:\n%s", golden, res.buf);
+                        failures++;
+                }
+        }
+        int wrong = count[0][RES_WRONG] + count[1][RES_WRONG] + count[2][RES_WRONG];
+        if (wrong) {
+                fprintf(stderr, "FAIL %d virt-install guest(s) accepted unlike libvirt\n", wrong);
+                failures++;
+        }
+        return failures;
+}
+
 int main(void)
 {
         const char *src = getenv("LV_SOURCE_ROOT");
@@ -320,11 +395,14 @@ int main(void)
                 fprintf(stderr, "LV_SOURCE_ROOT is not set\n");
                 return 1;
         }
+        _cleanup_free_ char *corpus = xasprintf("%s/tests/data/virt-install", src);
+        _cleanup_free_ char *corpus_golden = xasprintf("%s/results.txt", corpus);
+        int corpus_failures = virt_install_corpus(corpus, corpus_golden);
         bool skip, skip2;
         _cleanup_free_ char *dir = libvirt_tests_dir("qemuxml2argvdata", &skip);
         _cleanup_free_ char *outdir = libvirt_tests_dir("qemuxml2xmloutdata", &skip2);
         if (!dir || !outdir)
-                return skip && skip2 ? QT_SKIP : 1;
+                return corpus_failures ? 1 : skip && skip2 ? QT_SKIP : 1;
         /* x86_64: NAME.x86_64-latest.args, or .err where libvirt refuses
          * NAME.xml (litevirt must refuse it too) */
         _cleanup_strv_free_ char **names = list_dir(dir, ".x86_64-latest.args", true);
@@ -350,7 +428,7 @@ int main(void)
         total(&res, "qemuxml2argvdata", strv_length(names), count);
         total(&res, "qemuxml2xmloutdata", strv_length(outs), count2);
 
-        int failures = 0;
+        int failures = corpus_failures;
         _cleanup_free_ char *golden = xasprintf("%s/tests/data/qemu/libvirt-vectors.txt", src);
         _cleanup_free_ char *want = golden_read(golden);
         if (!streq(want, res.buf)) {
