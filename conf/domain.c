@@ -472,8 +472,64 @@ static void graphics_defaults(struct domain_graphics *g)
         }
 }
 
+static bool controller_index_used(const struct domain_def *def, enum domain_controller_type type,
+                                  int index)
+{
+        for (int i = 0; i < def->n_controllers; i++)
+                if (def->controllers[i].type == type && def->controllers[i].index == index)
+                        return true;
+        return false;
+}
+
+bool domain_controller_is_usb2(const struct domain_controller *c)
+{
+        static const char *const usb2[] = {"ich9-ehci1", "ich9-uhci1", "ich9-uhci2", "ich9-uhci3"};
+        if (c->type != DOMAIN_CONTROLLER_USB || !c->model)
+                return false;
+        for (size_t i = 0; i < ARRAY_SIZE(usb2); i++)
+                if (streq(c->model, usb2[i]))
+                        return true;
+        return false;
+}
+
+/* A controller without index gets the lowest index its type does not use
+ * yet, in document order; a USB2 companion (ich9-ehci1, ich9-uhci1..3)
+ * right after another USB2 controller joins that one's index unless its
+ * model is already there (libvirt 9's virDomainAssignControllerIndexes). */
+static void assign_controller_indexes(struct domain_def *def)
+{
+        for (int i = 0; i < def->n_controllers; i++) {
+                struct domain_controller *c = &def->controllers[i];
+                if (c->index >= 0)
+                        continue;
+                const struct domain_controller *prev = NULL;
+                if (domain_controller_is_usb2(c)) {
+                        for (int j = i - 1; j >= 0 && !prev; j--)
+                                if (def->controllers[j].type == DOMAIN_CONTROLLER_USB)
+                                        prev = &def->controllers[j];
+                        if (prev && !domain_controller_is_usb2(prev))
+                                prev = NULL;
+                        for (int j = 0; prev && j < def->n_controllers; j++) {
+                                const struct domain_controller *o = &def->controllers[j];
+                                if (o->type == DOMAIN_CONTROLLER_USB && o->index == prev->index &&
+                                    streq_ptr(o->model, c->model))
+                                        prev = NULL;
+                        }
+                }
+                if (prev) {
+                        c->index = prev->index;
+                        continue;
+                }
+                int index = 0;
+                while (controller_index_used(def, c->type, index))
+                        index++;
+                c->index = index;
+        }
+}
+
 void domain_def_apply_defaults(struct domain_def *def)
 {
+        assign_controller_indexes(def);
         if (!def->current_memory_kib || def->current_memory_kib > def->memory_kib)
                 def->current_memory_kib = def->memory_kib;
         if (!def->vcpus)

@@ -458,6 +458,8 @@ static inline void domain_def_freep(struct domain_def **d)
 }
 #define _cleanup_domain_def_ _cleanup_(domain_def_freep)
 bool domain_def_equal(const struct domain_def *a, const struct domain_def *b);
+/* A USB2 controller (ich9-ehci1, ich9-uhci1..3): companions share an index. */
+bool domain_controller_is_usb2(const struct domain_controller *c);
 void domain_uuid_format(const unsigned char uuid[16], char out[37]);
 int domain_uuid_parse(const char *s, unsigned char out[16]);
 int domain_uuid_generate(unsigned char out[16]);

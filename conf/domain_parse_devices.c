@@ -328,9 +328,13 @@ static int parse_controller(struct pctx *c, xmlNodePtr n)
         if (type < 0)
                 return dparse_perr(c, n, "missing attribute 'type'");
         ctl->type = type;
-        if ((r = dparse_attr_uint(c, n, "index", 255, &index)) < 0)
-                return r;
-        ctl->index = (int)index;
+        /* absent: -1, assigned by domain_def_apply_defaults as libvirt does */
+        ctl->index = -1;
+        if (xmlHasNsProp(n, BAD_CAST "index", NULL)) {
+                if ((r = dparse_attr_uint(c, n, "index", 255, &index)) < 0)
+                        return r;
+                ctl->index = (int)index;
+        }
         ctl->model = dparse_attr_get(n, "model");
         return dparse_parse_address(c, n, &ctl->address);
 }

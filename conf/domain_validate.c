@@ -245,13 +245,19 @@ static int validate_devices(const struct domain_def *def, struct lv_error **err)
                                                domain_graphics_type_to_string(g->type));
         }
         for (int i = 0; i < def->n_controllers; i++)
-                for (int j = 0; j < i; j++)
-                        if (def->controllers[i].type == def->controllers[j].type &&
-                            def->controllers[i].index == def->controllers[j].index)
+                for (int j = 0; j < i; j++) {
+                        const struct domain_controller *a = &def->controllers[i];
+                        const struct domain_controller *b = &def->controllers[j];
+                        /* USB2 companions of different models share one */
+                        bool companions = domain_controller_is_usb2(a) &&
+                                          domain_controller_is_usb2(b) &&
+                                          !streq(a->model, b->model);
+                        if (a->type == b->type && a->index == b->index && !companions)
                                 return INVALID(
                                         "controller '%s' index %d given twice",
                                         domain_controller_type_to_string(def->controllers[i].type),
                                         def->controllers[i].index);
+                }
         if (def->type == DOMAIN_TYPE_LXC && (def->n_disks || def->n_graphics))
                 return INVALID("domain type 'lxc' supports no <disk> or <graphics>");
         if (def->emulator && !path_is_absolute(def->emulator))
