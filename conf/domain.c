@@ -291,7 +291,8 @@ bool domain_def_equal(const struct domain_def *a, const struct domain_def *b)
             !EQ(has_memtune) || !EQ(has_blkiotune) || !EQS(resource_partition) ||
             !EQ(clock_offset) || !EQS(clock_adjustment) || !EQS(clock_basis) ||
             !EQS(clock_timezone) || !EQ(on_poweroff) || !EQ(on_reboot) || !EQ(on_crash) ||
-            !EQS(seclabel_type) || !EQS(emulator) || !EQS(memballoon_model) ||
+            !EQ(pm_suspend_to_mem) || !EQ(pm_suspend_to_disk) || !EQS(seclabel_type) ||
+            !EQS(emulator) || !EQS(memballoon_model) ||
             !address_equal(&a->memballoon_address, &b->memballoon_address))
                 return false;
         for (int i = 0; i < a->n_vcpu_entries; i++) {

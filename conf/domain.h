@@ -391,6 +391,9 @@ struct domain_def {
         enum domain_lifecycle on_poweroff;
         enum domain_lifecycle on_reboot;
         enum domain_lifecycle on_crash;
+        /* <pm>: ACPI S3 (suspend-to-mem) and S4 (suspend-to-disk) offered to
+         * the guest; absent: the hypervisor's default */
+        enum domain_tristate pm_suspend_to_mem, pm_suspend_to_disk;
 
         char *seclabel_type; /* only 'none' accepted */
 

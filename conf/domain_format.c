@@ -243,6 +243,20 @@ static void format_clock(struct strbuf *b, const struct domain_def *def)
         elem_text(b, 2, "on_crash", domain_lifecycle_to_string(def->on_crash));
 }
 
+static void format_pm(struct strbuf *b, const struct domain_def *def)
+{
+        static const char *const names[] = {"suspend-to-mem", "suspend-to-disk"};
+        const enum domain_tristate v[] = {def->pm_suspend_to_mem, def->pm_suspend_to_disk};
+        if (v[0] == DOMAIN_TRISTATE_ABSENT && v[1] == DOMAIN_TRISTATE_ABSENT)
+                return;
+        strbuf_append(b, "  <pm>\n");
+        for (int i = 0; i < 2; i++)
+                if (v[i] != DOMAIN_TRISTATE_ABSENT)
+                        strbuf_printf(b, "    <%s enabled='%s'/>\n", names[i],
+                                      v[i] == DOMAIN_TRISTATE_ON ? "yes" : "no");
+        strbuf_append(b, "  </pm>\n");
+}
+
 static void format_disk(struct strbuf *b, const struct domain_disk *d)
 {
         open_tag(b, 4, "disk");
@@ -533,6 +547,7 @@ char *domain_format_flags(const struct domain_def *def, unsigned flags)
         format_features(&b, def);
         format_idmap(&b, def);
         format_clock(&b, def);
+        format_pm(&b, def);
         format_devices(&b, def, flags);
         if (def->seclabel_type) {
                 open_tag(&b, 2, "seclabel");

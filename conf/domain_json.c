@@ -328,6 +328,8 @@ static const struct jfield j_def[] = {
         FE(domain_def, on_poweroff, DOMAIN_LIFECYCLE_LAST),
         FE(domain_def, on_reboot, DOMAIN_LIFECYCLE_LAST),
         FE(domain_def, on_crash, DOMAIN_LIFECYCLE_LAST),
+        FE(domain_def, pm_suspend_to_mem, 3),
+        FE(domain_def, pm_suspend_to_disk, 3),
         F(domain_def, J_STR, seclabel_type),
         F(domain_def, J_STR, emulator),
         FA(domain_def, filesystems, n_filesystems, domain_fs, JT_FS),

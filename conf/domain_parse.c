@@ -415,6 +415,24 @@ static int parse_clock_lifecycle(struct pctx *c, xmlNodePtr root)
         return 0;
 }
 
+static int parse_pm(struct pctx *c, xmlNodePtr root)
+{
+        int r = 0;
+        xmlNodePtr n = dparse_child_get(c, root, "pm", &r);
+        if (r < 0 || !n)
+                return r;
+        static const char *const names[] = {"suspend-to-mem", "suspend-to-disk"};
+        enum domain_tristate *slots[] = {&c->def->pm_suspend_to_mem, &c->def->pm_suspend_to_disk};
+        for (int i = 0; i < 2; i++) {
+                xmlNodePtr x = dparse_child_get(c, n, names[i], &r);
+                if (r < 0)
+                        return r;
+                if (x && (r = dparse_attr_tristate(c, x, "enabled", slots[i])) < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int check_depth(struct pctx *c, xmlNodePtr node, int depth)
 {
         if (depth > DOMAIN_XML_MAX_DEPTH)
@@ -469,7 +487,7 @@ static int parse_domain(struct pctx *c, xmlNodePtr root)
         if ((r = parse_metadata(c, root)) < 0 || (r = parse_memory(c, root)) < 0 ||
             (r = parse_vcpu(c, root)) < 0 || (r = parse_os(c, root)) < 0 ||
             (r = parse_features(c, root)) < 0 || (r = parse_tuning(c, root)) < 0 ||
-            (r = parse_clock_lifecycle(c, root)) < 0)
+            (r = parse_clock_lifecycle(c, root)) < 0 || (r = parse_pm(c, root)) < 0)
                 return r;
 
         xmlNodePtr sl = dparse_child_get(c, root, "seclabel", &r);

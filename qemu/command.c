@@ -352,6 +352,17 @@ static void emit_machine(struct build *b)
                 arg2(b, "-initrd", xstrdup(def->os.initrd));
         if (def->os.cmdline)
                 arg2(b, "-append", xstrdup(def->os.cmdline));
+        /* <pm>: the chipset's ACPI S3/S4 (as libvirt: PIIX4_PM on pc,
+         * ICH9-LPC on q35) */
+        const char *pm = b->q35 ? "ICH9-LPC" : "PIIX4_PM";
+        if (def->pm_suspend_to_mem)
+                arg2(b, "-global",
+                     xasprintf("%s.disable_s3=%d", pm,
+                               def->pm_suspend_to_mem == DOMAIN_TRISTATE_OFF));
+        if (def->pm_suspend_to_disk)
+                arg2(b, "-global",
+                     xasprintf("%s.disable_s4=%d", pm,
+                               def->pm_suspend_to_disk == DOMAIN_TRISTATE_OFF));
         arg2(b, "-boot", xstrdup("strict=on"));
 }
 
