@@ -319,7 +319,7 @@ bool domain_def_equal(const struct domain_def *a, const struct domain_def *b)
         for (int i = 0; i < a->n_controllers; i++) {
                 const struct domain_controller *x = &a->controllers[i], *y = &b->controllers[i];
                 if (x->type != y->type || x->index != y->index || !streq_ptr(x->model, y->model) ||
-                    !address_equal(&x->address, &y->address))
+                    x->ports != y->ports || !address_equal(&x->address, &y->address))
                         return false;
         }
         for (int i = 0; i < a->n_inputs; i++)

@@ -324,6 +324,7 @@ struct domain_controller {
         enum domain_controller_type type;
         int index;
         char *model;
+        unsigned ports; /* usb: ports per speed (xhci: p2 and p3); 0 = unset */
         struct domain_address address;
 };
 

@@ -470,6 +470,8 @@ static void format_devices(struct strbuf *b, const struct domain_def *def, unsig
                 attr_s(b, "type", domain_controller_type_to_string(c->type));
                 attr_i(b, "index", c->index);
                 attr_s(b, "model", c->model);
+                if (c->ports)
+                        attr_i(b, "ports", (int)c->ports);
                 if (c->address.type) {
                         strbuf_append(b, ">\n");
                         format_address(b, 6, &c->address);

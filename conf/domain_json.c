@@ -268,6 +268,7 @@ static const struct jfield j_controller[] = {
         FE(domain_controller, type, DOMAIN_CONTROLLER_LAST),
         F(domain_controller, J_INT, index),
         F(domain_controller, J_STR, model),
+        F(domain_controller, J_UINT, ports),
         FS(domain_controller, address, JT_ADDRESS),
         JEND,
 };

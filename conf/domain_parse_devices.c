@@ -336,6 +336,17 @@ static int parse_controller(struct pctx *c, xmlNodePtr n)
                 ctl->index = (int)index;
         }
         ctl->model = dparse_attr_get(n, "model");
+        if (xmlHasNsProp(n, BAD_CAST "ports", NULL)) {
+                unsigned long long ports = 0;
+                if (type != DOMAIN_CONTROLLER_USB)
+                        return dparse_perr_attr(c, n, "ports",
+                                                "supported by litevirt on USB controllers only");
+                if ((r = dparse_attr_uint(c, n, "ports", 255, &ports)) < 0)
+                        return r;
+                if (ports == 0)
+                        return dparse_perr_attr(c, n, "ports", "must be at least 1");
+                ctl->ports = (unsigned)ports;
+        }
         return dparse_parse_address(c, n, &ctl->address);
 }
 

@@ -386,6 +386,10 @@ static void emit_controllers(struct build *b)
                 const char *model = c && c->model ? c->model : b->q35 ? "qemu-xhci" : "piix3-uhci";
                 struct json_object *o = json_object_new_object();
                 jstr(o, "driver", streq(model, "piix3-uhci") ? "piix3-usb-uhci" : model);
+                if (c && c->ports) { /* xhci only (command_check) */
+                        jint(o, "p2", c->ports);
+                        jint(o, "p3", c->ports);
+                }
                 jstr(o, "id", "usb");
                 jaddr(o, &b->usb_addr);
                 arg2(b, "-device", json_take(o));

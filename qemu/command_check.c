@@ -109,6 +109,18 @@ static int check_machine(struct build *b, struct lv_error **err)
                                                      "not supported (piix3-uhci, qemu-xhci, "
                                                      "nec-xhci, none)",
                                                      def->name, c->model);
+                        const char *usb = c->model ? c->model : b->q35 ? "qemu-xhci" : "piix3-uhci";
+                        if (c->ports && !streq(usb, "qemu-xhci") && !streq(usb, "nec-xhci"))
+                                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                                     "guest '%s': USB controller model '%s' "
+                                                     "has no 'ports' setting (qemu-xhci and "
+                                                     "nec-xhci have)",
+                                                     def->name, usb);
+                        if (c->ports > 15)
+                                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                                     "guest '%s': USB controller ports=%u: "
+                                                     "QEMU's xhci has at most 15 per speed",
+                                                     def->name, c->ports);
                         if (c->index != 0)
                                 return lv_error_setf(err, LV_ERR_UNSUPPORTED,
                                                      "guest '%s': only USB controller index 0 "

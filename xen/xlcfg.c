@@ -754,6 +754,9 @@ static int write_devices_misc(struct writer *w)
                                 return unsupported(w, "<controller type='%s' model='%s'>",
                                                    domain_controller_type_to_string(c->type),
                                                    c->model);
+                        if (c->ports)
+                                return unsupported(w, "<controller type='usb' ports='%u'>",
+                                                   c->ports);
                         continue; /* implied by the guest type */
                 default:
                         return unsupported(w, "<controller type='%s'>",
