@@ -91,6 +91,7 @@ void domain_def_free(struct domain_def *def)
         free(def->vcpu_placement);
         free(def->vcpu_cpuset);
         free(def->vcpu_entries);
+        free(def->timers);
         free(def->bootloader);
         free(def->bootloader_args);
         os_clear(&def->os);
@@ -290,9 +291,12 @@ bool domain_def_equal(const struct domain_def *a, const struct domain_def *b)
             !idmap_equal(a->gidmap, a->n_gidmap, b->gidmap, b->n_gidmap) || !EQ(has_cputune) ||
             !EQ(has_memtune) || !EQ(has_blkiotune) || !EQS(resource_partition) ||
             !EQ(clock_offset) || !EQS(clock_adjustment) || !EQS(clock_basis) ||
-            !EQS(clock_timezone) || !EQ(on_poweroff) || !EQ(on_reboot) || !EQ(on_crash) ||
-            !EQ(pm_suspend_to_mem) || !EQ(pm_suspend_to_disk) || !EQS(seclabel_type) ||
-            !EQS(emulator) || !EQS(memballoon_model) ||
+            !EQS(clock_timezone) || !EQ(n_timers) ||
+            (a->n_timers &&
+             memcmp(a->timers, b->timers, sizeof(*a->timers) * (size_t)a->n_timers)) ||
+            !EQ(on_poweroff) || !EQ(on_reboot) || !EQ(on_crash) || !EQ(pm_suspend_to_mem) ||
+            !EQ(pm_suspend_to_disk) || !EQS(seclabel_type) || !EQS(emulator) ||
+            !EQS(memballoon_model) ||
             !address_equal(&a->memballoon_address, &b->memballoon_address))
                 return false;
         for (int i = 0; i < a->n_vcpu_entries; i++) {

@@ -69,6 +69,20 @@ enum domain_clock_offset {
 };
 DOMAIN_ENUM_DECL(domain_clock_offset);
 
+/* <clock><timer name=...> (the names litevirt models; others are refused) */
+enum domain_timer_name { DOMAIN_TIMER_RTC, DOMAIN_TIMER_PIT, DOMAIN_TIMER_HPET, DOMAIN_TIMER_LAST };
+DOMAIN_ENUM_DECL(domain_timer_name);
+
+enum domain_timer_tickpolicy {
+        DOMAIN_TIMER_TICKPOLICY_NONE, /* absent */
+        DOMAIN_TIMER_TICKPOLICY_DELAY,
+        DOMAIN_TIMER_TICKPOLICY_CATCHUP,
+        DOMAIN_TIMER_TICKPOLICY_MERGE,
+        DOMAIN_TIMER_TICKPOLICY_DISCARD,
+        DOMAIN_TIMER_TICKPOLICY_LAST
+};
+DOMAIN_ENUM_DECL(domain_timer_tickpolicy);
+
 /* <features><capabilities policy=...> */
 enum domain_caps_policy {
         DOMAIN_CAPS_POLICY_DEFAULT,
@@ -79,6 +93,12 @@ enum domain_caps_policy {
 DOMAIN_ENUM_DECL(domain_caps_policy);
 
 enum domain_tristate { DOMAIN_TRISTATE_ABSENT, DOMAIN_TRISTATE_ON, DOMAIN_TRISTATE_OFF };
+
+struct domain_timer {
+        enum domain_timer_name name;
+        enum domain_timer_tickpolicy tickpolicy;
+        enum domain_tristate present;
+};
 
 enum domain_fs_type {
         DOMAIN_FS_MOUNT,
@@ -388,6 +408,8 @@ struct domain_def {
         char *clock_adjustment; /* "reset", or seconds as text */
         char *clock_basis;      /* utc | localtime */
         char *clock_timezone;
+        struct domain_timer *timers; /* <clock><timer>, in document order */
+        int n_timers;
 
         enum domain_lifecycle on_poweroff;
         enum domain_lifecycle on_reboot;

@@ -27,6 +27,9 @@ DOMAIN_ENUM_IMPL(domain_lifecycle, DOMAIN_LIFECYCLE_LAST, "destroy", "restart", 
 DOMAIN_ENUM_IMPL(domain_os_type, DOMAIN_OS_LAST, "exe", "hvm", "linux", "xen", "xenpvh")
 DOMAIN_ENUM_IMPL(domain_boot_dev, DOMAIN_BOOT_LAST, "fd", "cdrom", "hd", "network")
 DOMAIN_ENUM_IMPL(domain_clock_offset, DOMAIN_CLOCK_LAST, "utc", "localtime", "variable", "timezone")
+DOMAIN_ENUM_IMPL(domain_timer_name, DOMAIN_TIMER_LAST, "rtc", "pit", "hpet")
+DOMAIN_ENUM_IMPL(domain_timer_tickpolicy, DOMAIN_TIMER_TICKPOLICY_LAST, "none", "delay", "catchup",
+                 "merge", "discard")
 DOMAIN_ENUM_IMPL(domain_caps_policy, DOMAIN_CAPS_POLICY_LAST, "default", "allow", "deny")
 DOMAIN_ENUM_IMPL(domain_fs_type, DOMAIN_FS_LAST, "mount", "ram", "file", "block")
 DOMAIN_ENUM_IMPL(domain_disk_type, DOMAIN_DISK_TYPE_LAST, "file", "block")

@@ -237,7 +237,24 @@ static void format_clock(struct strbuf *b, const struct domain_def *def)
         attr_s(b, "timezone", def->clock_timezone);
         attr_s(b, "adjustment", def->clock_adjustment);
         attr_s(b, "basis", def->clock_basis);
-        strbuf_append(b, "/>\n");
+        if (!def->n_timers) {
+                strbuf_append(b, "/>\n");
+        } else {
+                strbuf_append(b, ">\n");
+                for (int i = 0; i < def->n_timers; i++) {
+                        const struct domain_timer *t = &def->timers[i];
+                        open_tag(b, 4, "timer");
+                        attr_s(b, "name", domain_timer_name_to_string(t->name));
+                        if (t->tickpolicy)
+                                attr_s(b, "tickpolicy",
+                                       domain_timer_tickpolicy_to_string(t->tickpolicy));
+                        if (t->present)
+                                attr_s(b, "present",
+                                       t->present == DOMAIN_TRISTATE_ON ? "yes" : "no");
+                        strbuf_append(b, "/>\n");
+                }
+                strbuf_append(b, "  </clock>\n");
+        }
         elem_text(b, 2, "on_poweroff", domain_lifecycle_to_string(def->on_poweroff));
         elem_text(b, 2, "on_reboot", domain_lifecycle_to_string(def->on_reboot));
         elem_text(b, 2, "on_crash", domain_lifecycle_to_string(def->on_crash));

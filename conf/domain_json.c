@@ -59,6 +59,7 @@ enum jtable {
         JT_INPUT,
         JT_VIDEO,
         JT_VCPU,
+        JT_TIMER,
         JT_DEF,
 };
 
@@ -293,6 +294,13 @@ static const struct jfield j_vcpu[] = {
         JEND,
 };
 
+static const struct jfield j_timer[] = {
+        FE(domain_timer, name, DOMAIN_TIMER_LAST),
+        FE(domain_timer, tickpolicy, DOMAIN_TIMER_TICKPOLICY_LAST),
+        FE(domain_timer, present, 3),
+        JEND,
+};
+
 static const struct jfield j_def[] = {
         FE(domain_def, type, DOMAIN_TYPE_LAST),
         F(domain_def, J_STR, name),
@@ -326,6 +334,7 @@ static const struct jfield j_def[] = {
         F(domain_def, J_STR, clock_adjustment),
         F(domain_def, J_STR, clock_basis),
         F(domain_def, J_STR, clock_timezone),
+        FA(domain_def, timers, n_timers, domain_timer, JT_TIMER),
         FE(domain_def, on_poweroff, DOMAIN_LIFECYCLE_LAST),
         FE(domain_def, on_reboot, DOMAIN_LIFECYCLE_LAST),
         FE(domain_def, on_crash, DOMAIN_LIFECYCLE_LAST),
@@ -391,6 +400,8 @@ static const struct jfield *jtable(unsigned t)
                 return j_video;
         case JT_VCPU:
                 return j_vcpu;
+        case JT_TIMER:
+                return j_timer;
         case JT_DEF:
                 return j_def;
         case JT_NONE:

@@ -394,6 +394,31 @@ static int parse_clock_lifecycle(struct pctx *c, xmlNodePtr root)
                                                 "only valid with offset='timezone'");
                 if (off == DOMAIN_CLOCK_TIMEZONE && !def->clock_timezone)
                         return dparse_perr(c, n, "offset='timezone' needs a timezone attribute");
+                for_each_child(t, n, "timer")
+                {
+                        int name = -1, policy = DOMAIN_TIMER_TICKPOLICY_NONE;
+                        if ((r = dparse_attr_enum(c, t, "name", domain_timer_name_from_string,
+                                                  &name)) < 0 ||
+                            (r = dparse_attr_enum(c, t, "tickpolicy",
+                                                  domain_timer_tickpolicy_from_string, &policy)) <
+                                    0)
+                                return r;
+                        if (name < 0)
+                                return dparse_perr(c, t, "missing attribute 'name'");
+                        if (policy == DOMAIN_TIMER_TICKPOLICY_NONE &&
+                            xmlHasNsProp(t, BAD_CAST "tickpolicy", NULL))
+                                return dparse_perr_attr(c, t, "tickpolicy",
+                                                        "value 'none' not supported by litevirt");
+                        for (int i = 0; i < def->n_timers; i++)
+                                if ((int)def->timers[i].name == name)
+                                        return dparse_perr(c, t, "timer '%s' given twice",
+                                                           domain_timer_name_to_string(name));
+                        struct domain_timer *dt = ARRAY_PUSH(def->timers, def->n_timers);
+                        dt->name = name;
+                        dt->tickpolicy = policy;
+                        if ((r = dparse_attr_tristate(c, t, "present", &dt->present)) < 0)
+                                return r;
+                }
         }
         static const char *const names[] = {"on_poweroff", "on_reboot", "on_crash"};
         enum domain_lifecycle *slots[] = {&def->on_poweroff, &def->on_reboot, &def->on_crash};

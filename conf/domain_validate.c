@@ -261,6 +261,8 @@ static int validate_devices(const struct domain_def *def, struct lv_error **err)
         if ((def->pm_suspend_to_mem || def->pm_suspend_to_disk) && def->type != DOMAIN_TYPE_QEMU &&
             def->type != DOMAIN_TYPE_KVM)
                 return INVALID("<pm> is only for domain types 'qemu' and 'kvm'");
+        if (def->n_timers && def->type != DOMAIN_TYPE_QEMU && def->type != DOMAIN_TYPE_KVM)
+                return INVALID("<clock><timer> is only for domain types 'qemu' and 'kvm'");
         if (def->type == DOMAIN_TYPE_LXC && (def->n_disks || def->n_graphics))
                 return INVALID("domain type 'lxc' supports no <disk> or <graphics>");
         if (def->emulator && !path_is_absolute(def->emulator))

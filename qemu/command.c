@@ -296,6 +296,38 @@ static void assign_bootindex(struct build *b)
 /* ---------------------------------------------------------------------- */
 /* Emitters */
 
+/* -rtc and the timers (checked by check_timers), as libvirt 9 */
+static void emit_clock(struct build *b)
+{
+        const struct domain_def *def = b->def;
+        const char *base =
+                def->clock_offset == DOMAIN_CLOCK_LOCALTIME ? "base=localtime" : "base=utc";
+        const struct domain_timer *rtc = NULL, *pit = NULL;
+        bool no_hpet = false;
+        for (int i = 0; i < def->n_timers; i++) {
+                const struct domain_timer *t = &def->timers[i];
+                if (t->name == DOMAIN_TIMER_RTC)
+                        rtc = t;
+                else if (t->name == DOMAIN_TIMER_PIT)
+                        pit = t;
+                else if (t->name == DOMAIN_TIMER_HPET)
+                        no_hpet = t->present == DOMAIN_TRISTATE_OFF;
+        }
+        bool slew = rtc && rtc->tickpolicy == DOMAIN_TIMER_TICKPOLICY_CATCHUP;
+        arg2(b, "-rtc", xasprintf("%s%s", base, slew ? ",driftfix=slew" : ""));
+        if (pit) {
+                /* QEMU's in-kernel PIT's lost-tick policy (libvirt writes it
+                 * whatever the accelerator; TCG's PIT delays anyway) */
+                const char *policy = pit->tickpolicy == DOMAIN_TIMER_TICKPOLICY_CATCHUP ? "slew"
+                                     : pit->tickpolicy == DOMAIN_TIMER_TICKPOLICY_DISCARD
+                                             ? "discard"
+                                             : "delay";
+                arg2(b, "-global", xasprintf("kvm-pit.lost_tick_policy=%s", policy));
+        }
+        if (no_hpet)
+                arg(b, "-no-hpet");
+}
+
 static void emit_machine(struct build *b)
 {
         const struct domain_def *def = b->def;
@@ -336,8 +368,7 @@ static void emit_machine(struct build *b)
                      xasprintf("socket,id=charmonitor,path=%s,server=on,wait=off",
                                b->opts->qmp_path ? b->opts->qmp_path : "qmp.sock"));
         arg2(b, "-mon", xstrdup("chardev=charmonitor,id=monitor,mode=control"));
-        arg2(b, "-rtc",
-             xstrdup(def->clock_offset == DOMAIN_CLOCK_LOCALTIME ? "base=localtime" : "base=utc"));
+        emit_clock(b);
         /* QEMU stops on guest poweroff; the driver decides (on_poweroff) */
         arg(b, "-no-shutdown");
         if (def->on_reboot == DOMAIN_LIFECYCLE_DESTROY)

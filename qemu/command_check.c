@@ -485,10 +485,47 @@ static int check_devices(struct build *b, struct lv_error **err)
         return 0;
 }
 
+/* <clock><timer>: what libvirt 9 can give QEMU (qemuBuildClockCommandLine) */
+static int check_timers(struct build *b, struct lv_error **err)
+{
+        const struct domain_def *def = b->def;
+        for (int i = 0; i < def->n_timers; i++) {
+                const struct domain_timer *t = &def->timers[i];
+                const char *name = domain_timer_name_to_string(t->name);
+                const char *policy = domain_timer_tickpolicy_to_string(t->tickpolicy);
+                bool bad_policy = false;
+                switch (t->name) {
+                case DOMAIN_TIMER_RTC:
+                        bad_policy = t->tickpolicy != DOMAIN_TIMER_TICKPOLICY_NONE &&
+                                     t->tickpolicy != DOMAIN_TIMER_TICKPOLICY_CATCHUP;
+                        break;
+                case DOMAIN_TIMER_PIT:
+                        bad_policy = t->tickpolicy == DOMAIN_TIMER_TICKPOLICY_MERGE;
+                        break;
+                case DOMAIN_TIMER_HPET:
+                        bad_policy = t->tickpolicy != DOMAIN_TIMER_TICKPOLICY_NONE;
+                        break;
+                default:
+                        break;
+                }
+                if (bad_policy)
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': timer '%s': tickpolicy '%s' is not "
+                                             "supported by QEMU",
+                                             def->name, name, policy);
+                if (t->name != DOMAIN_TIMER_HPET && t->present == DOMAIN_TRISTATE_OFF)
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': timer '%s' cannot be removed from an "
+                                             "x86 QEMU guest (present='no')",
+                                             def->name, name);
+        }
+        return 0;
+}
+
 int qcmd_check(struct build *b, struct lv_error **err)
 {
         int r = check_machine(b, err);
-        if (r < 0)
+        if (r < 0 || (r = check_timers(b, err)) < 0)
                 return r;
         return check_devices(b, err);
 }
