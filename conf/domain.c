@@ -291,7 +291,8 @@ bool domain_def_equal(const struct domain_def *a, const struct domain_def *b)
             !idmap_equal(a->gidmap, a->n_gidmap, b->gidmap, b->n_gidmap) || !EQ(has_cputune) ||
             !EQ(has_memtune) || !EQ(has_blkiotune) || !EQS(resource_partition) ||
             !EQ(clock_offset) || !EQS(clock_adjustment) || !EQS(clock_basis) ||
-            !EQS(clock_timezone) || !EQ(n_timers) ||
+            !EQS(clock_timezone) || !EQ(cpu_host_passthrough) || !EQ(cpu_migratable) ||
+            !EQ(n_timers) ||
             (a->n_timers &&
              memcmp(a->timers, b->timers, sizeof(*a->timers) * (size_t)a->n_timers)) ||
             !EQ(on_poweroff) || !EQ(on_reboot) || !EQ(on_crash) || !EQ(pm_suspend_to_mem) ||
@@ -535,6 +536,8 @@ static void assign_controller_indexes(struct domain_def *def)
 void domain_def_apply_defaults(struct domain_def *def)
 {
         assign_controller_indexes(def);
+        if (def->cpu_host_passthrough && !def->cpu_migratable)
+                def->cpu_migratable = DOMAIN_TRISTATE_ON;
         if (!def->current_memory_kib || def->current_memory_kib > def->memory_kib)
                 def->current_memory_kib = def->memory_kib;
         if (!def->vcpus)

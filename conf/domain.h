@@ -408,7 +408,11 @@ struct domain_def {
         char *clock_adjustment; /* "reset", or seconds as text */
         char *clock_basis;      /* utc | localtime */
         char *clock_timezone;
-        struct domain_timer *timers; /* <clock><timer>, in document order */
+        /* <cpu mode='host-passthrough' check='none' migratable=...> (the
+         * only <cpu> litevirt models; check='none' is implied) */
+        bool cpu_host_passthrough;
+        enum domain_tristate cpu_migratable; /* default on, as libvirt */
+        struct domain_timer *timers;         /* <clock><timer>, in document order */
         int n_timers;
 
         enum domain_lifecycle on_poweroff;

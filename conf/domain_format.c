@@ -230,6 +230,18 @@ static void format_idmap(struct strbuf *b, const struct domain_def *def)
         strbuf_append(b, "  </idmap>\n");
 }
 
+static void format_cpu(struct strbuf *b, const struct domain_def *def)
+{
+        if (!def->cpu_host_passthrough)
+                return;
+        open_tag(b, 2, "cpu");
+        attr_s(b, "mode", "host-passthrough");
+        attr_s(b, "check", "none");
+        if (def->cpu_migratable)
+                attr_s(b, "migratable", def->cpu_migratable == DOMAIN_TRISTATE_ON ? "on" : "off");
+        strbuf_append(b, "/>\n");
+}
+
 static void format_clock(struct strbuf *b, const struct domain_def *def)
 {
         open_tag(b, 2, "clock");
@@ -564,6 +576,7 @@ char *domain_format_flags(const struct domain_def *def, unsigned flags)
         }
         format_os(&b, def);
         format_features(&b, def);
+        format_cpu(&b, def);
         format_idmap(&b, def);
         format_clock(&b, def);
         format_pm(&b, def);

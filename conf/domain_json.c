@@ -334,6 +334,8 @@ static const struct jfield j_def[] = {
         F(domain_def, J_STR, clock_adjustment),
         F(domain_def, J_STR, clock_basis),
         F(domain_def, J_STR, clock_timezone),
+        F(domain_def, J_BOOL, cpu_host_passthrough),
+        FE(domain_def, cpu_migratable, 3),
         FA(domain_def, timers, n_timers, domain_timer, JT_TIMER),
         FE(domain_def, on_poweroff, DOMAIN_LIFECYCLE_LAST),
         FE(domain_def, on_reboot, DOMAIN_LIFECYCLE_LAST),

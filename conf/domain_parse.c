@@ -440,6 +440,33 @@ static int parse_clock_lifecycle(struct pctx *c, xmlNodePtr root)
         return 0;
 }
 
+static int parse_cpu(struct pctx *c, xmlNodePtr root)
+{
+        int r = 0;
+        xmlNodePtr n = dparse_child_get(c, root, "cpu", &r);
+        if (r < 0 || !n)
+                return r;
+        /* libvirt's default mode is 'custom' (a named model): not modelled */
+        _cleanup_free_ char *mode = dparse_attr_get(n, "mode");
+        if (!mode || !streq(mode, "host-passthrough"))
+                return dparse_perr_attr(c, n, "mode", "value '%s' not supported by litevirt",
+                                        mode ? mode : "custom");
+        _cleanup_free_ char *check = dparse_attr_get(n, "check");
+        if (check && !streq(check, "none"))
+                return dparse_perr_attr(c, n, "check",
+                                        "value '%s' not supported by litevirt (host-passthrough "
+                                        "is checked by nobody: 'none')",
+                                        check);
+        c->def->cpu_host_passthrough = true;
+        bool on = true;
+        if (xmlHasNsProp(n, BAD_CAST "migratable", NULL)) {
+                if ((r = dparse_attr_bool(c, n, "migratable", &on)) < 0)
+                        return r;
+                c->def->cpu_migratable = on ? DOMAIN_TRISTATE_ON : DOMAIN_TRISTATE_OFF;
+        }
+        return 0;
+}
+
 static int parse_pm(struct pctx *c, xmlNodePtr root)
 {
         int r = 0;
@@ -512,7 +539,8 @@ static int parse_domain(struct pctx *c, xmlNodePtr root)
         if ((r = parse_metadata(c, root)) < 0 || (r = parse_memory(c, root)) < 0 ||
             (r = parse_vcpu(c, root)) < 0 || (r = parse_os(c, root)) < 0 ||
             (r = parse_features(c, root)) < 0 || (r = parse_tuning(c, root)) < 0 ||
-            (r = parse_clock_lifecycle(c, root)) < 0 || (r = parse_pm(c, root)) < 0)
+            (r = parse_clock_lifecycle(c, root)) < 0 || (r = parse_pm(c, root)) < 0 ||
+            (r = parse_cpu(c, root)) < 0)
                 return r;
 
         xmlNodePtr sl = dparse_child_get(c, root, "seclabel", &r);

@@ -334,7 +334,11 @@ static void emit_machine(struct build *b)
         const char *m = def->os.machine ? def->os.machine : "pc";
         arg2(b, "-machine", xasprintf("%s,usb=off,dump-guest-core=off", m));
         arg2(b, "-accel", xstrdup(def->type == DOMAIN_TYPE_KVM ? "kvm" : "tcg"));
-        if (def->type == DOMAIN_TYPE_QEMU)
+        if (def->cpu_host_passthrough) /* kvm only (check_machine) */
+                arg2(b, "-cpu",
+                     xasprintf("host,migratable=%s",
+                               def->cpu_migratable == DOMAIN_TRISTATE_OFF ? "off" : "on"));
+        else if (def->type == DOMAIN_TYPE_QEMU)
                 arg2(b, "-cpu", xstrdup("qemu64"));
 
         /* libvirt rounds guest memory up to whole MiB on x86 */

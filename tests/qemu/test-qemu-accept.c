@@ -414,8 +414,12 @@ static void accept_one(const char *dir, const char *name)
                 lv_error_free(err);
                 return;
         }
-        if (def->type == DOMAIN_TYPE_KVM)
-                def->type = DOMAIN_TYPE_QEMU; /* no KVM here: the rest is the same */
+        if (def->type == DOMAIN_TYPE_KVM) {
+                /* no KVM here: the rest is the same, but for the host CPU
+                 * (-cpu host), which TCG cannot give */
+                def->type = DOMAIN_TYPE_QEMU;
+                def->cpu_host_passthrough = false;
+        }
         struct path_map map = {0};
         _cleanup_free_ char *qmp = xasprintf("%s/qmp.sock", tmp);
         int taps[16];
