@@ -195,7 +195,7 @@ static bool os_equal(const struct domain_os *a, const struct domain_os *b)
 static bool features_equal(const struct domain_features *a, const struct domain_features *b)
 {
         if (!EQ(acpi) || !EQ(apic) || !EQ(pae) || !EQ(hap) || !EQ(viridian) || !EQ(privnet) ||
-            !EQ(has_caps) || !EQ(caps_policy) || !EQ(n_caps))
+            !EQ(vmport) || !EQ(has_caps) || !EQ(caps_policy) || !EQ(n_caps))
                 return false;
         for (int i = 0; i < a->n_caps; i++)
                 if (!streq_ptr(a->caps[i].name, b->caps[i].name) || a->caps[i].on != b->caps[i].on)

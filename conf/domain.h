@@ -220,7 +220,8 @@ struct domain_cap {
 
 struct domain_features {
         bool acpi, apic, pae, hap, viridian, privnet;
-        bool has_caps; /* <capabilities> present */
+        enum domain_tristate vmport; /* <vmport state=on/off/> (VMware I/O port) */
+        bool has_caps;               /* <capabilities> present */
         enum domain_caps_policy caps_policy;
         struct domain_cap *caps;
         int n_caps;

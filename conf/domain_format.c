@@ -185,7 +185,7 @@ static void format_features(struct strbuf *b, const struct domain_def *def)
 {
         const struct domain_features *f = &def->features;
         if (!f->acpi && !f->apic && !f->pae && !f->hap && !f->viridian && !f->privnet &&
-            !f->has_caps)
+            !f->vmport && !f->has_caps)
                 return;
         strbuf_append(b, "  <features>\n");
         if (f->acpi)
@@ -200,6 +200,9 @@ static void format_features(struct strbuf *b, const struct domain_def *def)
                 strbuf_append(b, "    <viridian/>\n");
         if (f->privnet)
                 strbuf_append(b, "    <privnet/>\n");
+        if (f->vmport)
+                strbuf_printf(b, "    <vmport state='%s'/>\n",
+                              f->vmport == DOMAIN_TRISTATE_ON ? "on" : "off");
         if (f->has_caps) {
                 strbuf_printf(b, "    <capabilities policy='%s'",
                               domain_caps_policy_to_string(f->caps_policy));

@@ -145,6 +145,7 @@ static const struct jfield j_features[] = {
         F(domain_features, J_BOOL, hap),
         F(domain_features, J_BOOL, viridian),
         F(domain_features, J_BOOL, privnet),
+        FE(domain_features, vmport, 3),
         F(domain_features, J_BOOL, has_caps),
         FE(domain_features, caps_policy, DOMAIN_CAPS_POLICY_LAST),
         FA(domain_features, caps, n_caps, domain_cap, JT_CAP),

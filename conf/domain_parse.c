@@ -215,6 +215,15 @@ static int parse_features(struct pctx *c, xmlNodePtr root)
                         return r;
                 *(bool *)((char *)f + flags[i].offset) = on;
         }
+        xmlNodePtr vmport = dparse_child_get(c, n, "vmport", &r);
+        if (r < 0)
+                return r;
+        if (vmport) {
+                if (!xmlHasNsProp(vmport, BAD_CAST "state", NULL))
+                        return dparse_perr(c, vmport, "missing attribute 'state'");
+                if ((r = dparse_attr_tristate(c, vmport, "state", &f->vmport)) < 0)
+                        return r;
+        }
         xmlNodePtr caps = dparse_child_get(c, n, "capabilities", &r);
         if (r < 0 || !caps)
                 return r;

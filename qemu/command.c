@@ -332,7 +332,10 @@ static void emit_machine(struct build *b)
 {
         const struct domain_def *def = b->def;
         const char *m = def->os.machine ? def->os.machine : "pc";
-        arg2(b, "-machine", xasprintf("%s,usb=off,dump-guest-core=off", m));
+        const char *vmport = !def->features.vmport                        ? ""
+                             : def->features.vmport == DOMAIN_TRISTATE_ON ? ",vmport=on"
+                                                                          : ",vmport=off";
+        arg2(b, "-machine", xasprintf("%s,usb=off%s,dump-guest-core=off", m, vmport));
         arg2(b, "-accel", xstrdup(def->type == DOMAIN_TYPE_KVM ? "kvm" : "tcg"));
         if (def->cpu_host_passthrough) /* kvm only (check_machine) */
                 arg2(b, "-cpu",
