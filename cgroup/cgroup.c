@@ -651,8 +651,8 @@ static int apply_v2(const struct domain_def *def, const struct cgroup_hier *h,
         }
         unsigned long long hard =
                 def->memtune.hard_limit ? def->memtune.hard_limit : def->memory_kib;
-        if (hard) {
-                if ((r = need_v2_file(d, "memory.max", "<memory>", err)) < 0 ||
+        if (hard && (def->memtune.hard_limit || cg_has(d, "memory.max"))) {
+                if ((r = need_v2_file(d, "memory.max", "<memtune><hard_limit>", err)) < 0 ||
                     (r = write_u64(d, "memory.max", hard * 1024, err)) < 0)
                         return r;
         }
@@ -702,6 +702,69 @@ static int apply_v2(const struct domain_def *def, const struct cgroup_hier *h,
         return 0;
 }
 
+/* Whether limits of ctrl can be applied: the guest has a cgroup in a v1
+ * hierarchy with ctrl, or (unified mode: limits are written to cgroup2
+ * only there) its cgroup2 parent offers the v2 controller v2ctrl. */
+static bool has_place(const struct cgroup *cg, const char *ctrl, const char *v2ctrl)
+{
+        if (cgroup_guest_dir(cg, ctrl))
+                return true;
+        const char *v2 = cgroup_guest_dir(cg, "");
+        if (!v2 || cg->mode != CGROUP_MODE_UNIFIED)
+                return false;
+        /* The guest's directory is not made yet: what the parent offers. */
+        _cleanup_free_ char *parent = xstrdup(v2);
+        *strrchr(parent, '/') = '\0';
+        _cleanup_free_ char *avail = NULL;
+        if (cg_read(parent, "cgroup.controllers", &avail, NULL) < 0)
+                return false;
+        size_t n = strlen(v2ctrl);
+        for (const char *p = avail; (p = strstr(p, v2ctrl)); p += n)
+                if ((p == avail || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\n' || !p[n]))
+                        return true;
+        return false;
+}
+
+int cgroup_check_needs(const struct domain_def *def, const char *const *devices_allow,
+                       const struct cgroup *cg, struct lv_error **err)
+{
+        static const char missing[] = "guest '%s' (cgroup '%s'): %s needs the %s controller, "
+                                      "which no writable cgroup hierarchy of the supervisor "
+                                      "offers (not mounted, read-only, or not delegated)";
+        const char *where = cgroup_guest_dir(cg, "") ?: (cg->n_hier ? cg->hier[0].dir : "-");
+        if ((def->memtune.hard_limit || def->memtune.soft_limit || def->memtune.swap_hard_limit) &&
+            !has_place(cg, "memory", "memory"))
+                return lv_error_setf(err, ENOTSUP, missing, def->name, where, "<memtune>",
+                                     "memory");
+        if (def->memory_kib && !has_place(cg, "memory", "memory"))
+                log_warning("cgroups: no writable memory controller here: <memory> of guest '%s' "
+                            "is not enforced by a cgroup limit",
+                            def->name);
+        if (def_cpuset(def) && !has_place(cg, "cpuset", "cpuset"))
+                return lv_error_setf(err, ENOTSUP, missing, def->name, where, "<vcpu cpuset>",
+                                     "cpuset");
+        if (def->has_cputune &&
+            (def->cputune.shares || def->cputune.quota || def->cputune.period) &&
+            !has_place(cg, "cpu", "cpu"))
+                return lv_error_setf(err, ENOTSUP, missing, def->name, where, "<cputune>", "cpu");
+        if (def->has_blkiotune && def->blkiotune.weight && !has_place(cg, "blkio", "io"))
+                return lv_error_setf(err, ENOTSUP, missing, def->name, where, "<blkiotune>",
+                                     "blkio/io");
+        /* Device rules: the v1 controller, else a BPF program on the
+         * cgroup2 directory. Neither (or bpf(2) refused, cgroup_guest_create)
+         * is a second line lost: the container's /dev holds only the
+         * allowed nodes and it has no CAP_MKNOD by default. */
+        if (devices_allow && !cgroup_guest_dir(cg, "devices") && !cgroup_guest_dir(cg, ""))
+                log_warning("cgroups: neither a writable v1 devices controller nor a cgroup2 "
+                            "tree here: guest '%s' runs without a device cgroup",
+                            def->name);
+        if (!has_place(cg, "pids", "pids"))
+                log_warning("cgroups: no writable pids controller here: guest '%s' runs without "
+                            "pids.max",
+                            def->name);
+        return 0;
+}
+
 int cgroup_guest_create(const struct domain_def *def, const char *const *devices_allow,
                         struct cgroup **ret, struct lv_error **err)
 {
@@ -716,13 +779,33 @@ int cgroup_guest_create(const struct domain_def *def, const char *const *devices
         if (r < 0)
                 return lv_error_prefix(err, "removing stale cgroup");
 
+        /* A hierarchy the supervisor may not write (mounted read-only, as
+         * systemd-nspawn mounts the v1 controllers; not delegated) is left
+         * out with a warning; cgroup_check_needs then refuses the guest
+         * only if its definition needs a controller that is gone. */
         int created = 0;
-        for (; created < cg->n_hier; created++) {
-                struct cgroup_hier *h = &cg->hier[created];
-                if (mkdir(h->dir, 0755) < 0) {
+        for (int i = 0; i < cg->n_hier; i++) {
+                struct cgroup_hier *h = &cg->hier[i];
+                if (mkdir(h->dir, 0755) == 0) {
+                        cg->hier[created++] = *h;
+                        continue;
+                }
+                if (errno != EROFS && errno != EACCES && errno != EPERM) {
                         r = lv_error_set(err, errno, "cannot create cgroup '%s'", h->dir);
+                        for (int j = i; j < cg->n_hier; j++)
+                                hier_clear(&cg->hier[j]);
+                        cg->n_hier = created;
                         break;
                 }
+                log_warning("cgroups: hierarchy '%s' is not writable here (%s: %s): guest '%s' "
+                            "has no cgroup in it",
+                            *h->controllers ? h->controllers : "cgroup2", h->dir, strerror(errno),
+                            def->name);
+                hier_clear(h);
+        }
+        if (r == 0) {
+                cg->n_hier = created;
+                r = cgroup_check_needs(def, devices_allow, cg, err);
         }
         for (int i = 0; r == 0 && i < cg->n_hier; i++) {
                 struct cgroup_hier *h = &cg->hier[i];
@@ -735,9 +818,18 @@ int cgroup_guest_create(const struct domain_def *def, const char *const *devices
                          * hybrid mode a second line behind v1's. */
                         struct lv_error *e = NULL;
                         r = cgroup_devices_bpf_attach(h->dir, devices_allow, &e);
-                        if (r < 0 && cg->mode == CGROUP_MODE_HYBRID) {
+                        if (r < 0 && cg->mode == CGROUP_MODE_HYBRID &&
+                            cgroup_guest_dir(cg, "devices")) {
                                 log_warning("%s (the v1 devices controller still applies)",
                                             e->message);
+                                r = 0;
+                        } else if (r == -EPERM && !cgroup_guest_dir(cg, "devices")) {
+                                /* bpf(2) refused to us (systemd-nspawn's
+                                 * seccomp filter does) and no v1 devices
+                                 * controller: see cgroup_check_needs. */
+                                log_warning("%s: guest '%s' runs without a device cgroup "
+                                            "(docs/lxc.md, cgroups)",
+                                            e->message, def->name);
                                 r = 0;
                         } else if (r < 0 && err && !*err) {
                                 *err = TAKE_PTR(e);
@@ -746,10 +838,7 @@ int cgroup_guest_create(const struct domain_def *def, const char *const *devices
                 }
         }
         if (r < 0) {
-                int saved_n = cg->n_hier;
-                cg->n_hier = created;
                 (void)cgroup_guest_destroy(cg, NULL);
-                cg->n_hier = saved_n;
                 return r;
         }
         *ret = TAKE_PTR(cg);

@@ -60,6 +60,12 @@ const char *cgroup_mode_to_string(enum cgroup_mode mode);
  * On failure nothing is left behind. */
 int cgroup_guest_create(const struct domain_def *def, const char *const *devices_allow,
                         struct cgroup **ret, struct lv_error **err);
+/* After the hierarchies that cannot be written were left out: fail when
+ * def needs a controller none of the remaining ones has (an explicit limit:
+ * <memtune>, <vcpu cpuset>, <cputune>, <blkiotune>, device rules); warn
+ * when only a default is lost (<memory> alone, pids.max). */
+int cgroup_check_needs(const struct domain_def *def, const char *const *devices_allow,
+                       const struct cgroup *cg, struct lv_error **err);
 /* Move a process into the guest's cgroup in every hierarchy. */
 int cgroup_guest_attach(struct cgroup *cg, pid_t pid, struct lv_error **err);
 /* Kill whatever still runs in the cgroup and remove its directories.
