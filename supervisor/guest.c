@@ -34,6 +34,7 @@ int supervisor_transition(struct supervisor *sv, enum guest_event event, struct 
                 log_warning("%s", e->message);
         if (sv->observer.event)
                 sv->observer.event(sv->observer.data, event);
+        supervisor_notify_state(sv);
         return 0;
 }
 
@@ -157,6 +158,7 @@ int supervisor_guest_start(struct supervisor *sv, struct lv_error **err)
                 return r;
         if (sv->driver->check && (r = sv->driver->check(sv->g.def, err)) < 0) {
                 lv_error_prefix(err, "guest '%s'", sv->g.name);
+                sv->exit_status = SUPERVISOR_EXIT_CONFIG; /* retrying cannot help */
                 (void)supervisor_transition(sv, GUEST_EVENT_START_FAILED, NULL);
                 return r;
         }

@@ -198,18 +198,11 @@ static void report_ready(struct supervisor *sv, const char *msg, bool failed)
         sv->ready_fd = -1;
 }
 
-static void notify(struct supervisor *sv, const char *state)
-{
-        _cleanup_error_ struct lv_error *e = NULL;
-        if (sv->notify && notify_send(state, &e) < 0)
-                log_warning("%s", e->message);
-}
-
 static int on_stop_signal(struct loop_source *s, const struct signalfd_siginfo *si, void *data)
 {
         struct supervisor *sv = data;
         log_info("received %s from pid %u", strsignal((int)si->ssi_signo), si->ssi_pid);
-        notify(sv, "STOPPING=1\nSTATUS=Stopping the guest");
+        supervisor_notify(sv, "STOPPING=1\nSTATUS=Stopping the guest");
         supervisor_stop(sv);
         return 0;
 }
@@ -268,6 +261,7 @@ static int supervisor_setup(struct supervisor *sv, const struct options *o, stru
          * state directory, pid file, log and host.conf are set up. */
         _cleanup_(supervisor_definition_abandon) struct definition_job job = {.pid = -1, .fd = -1};
         int r = 0;
+        sv->exit_status = SUPERVISOR_EXIT_CONFIG;
         /* No stored definition is fine for a guest that runs (transient,
          * undefined while running): its own definition is in its state
          * directory (below). */
@@ -278,7 +272,10 @@ static int supervisor_setup(struct supervisor *sv, const struct options *o, stru
         r = load_host_conf(sv, o, err);
         if (r < 0)
                 return r;
+        sv->exit_status = SUPERVISOR_EXIT_FAILURE;
         r = statedir_acquire(o->name, &sv->dir_fd, err);
+        if (r == -EBUSY)
+                sv->exit_status = SUPERVISOR_EXIT_BUSY;
         if (r < 0)
                 return r;
         _cleanup_free_ char *status = paths_state_file(o->name, "status.json");
@@ -310,6 +307,7 @@ static int supervisor_setup(struct supervisor *sv, const struct options *o, stru
         if ((r = write_pid_file(o->name, err)) < 0 || (r = open_log(o->name, err)) < 0)
                 return r;
         log_info("supervisor %s (pid %d) starting guest '%s'", LV_VERSION, (int)getpid(), o->name);
+        sv->exit_status = SUPERVISOR_EXIT_CONFIG;
         if (!sv->g.def && reattach) {
                 /* The guest runs with the definition it started with, not
                  * what is stored now (edited, undefined or unreadable). */
@@ -337,6 +335,7 @@ static int supervisor_setup(struct supervisor *sv, const struct options *o, stru
         sv->driver = driver_for_type(sv->g.def->type, err);
         if (!sv->driver)
                 return -EOPNOTSUPP;
+        sv->exit_status = SUPERVISOR_EXIT_FAILURE;
         if (reattach && !sv->driver->reattach) {
                 /* Keep what the dead supervisor left (see above). */
                 close(sv->dir_fd);
@@ -355,7 +354,7 @@ int main(int argc, char **argv)
         struct options o = {.ready_fd = -1,
                             .shutdown_timeout_usec = SUPERVISOR_SHUTDOWN_TIMEOUT_USEC};
         if (parse_args(argc, argv, &o) < 0)
-                return 2;
+                return SUPERVISOR_EXIT_USAGE;
         _cleanup_error_ struct lv_error *err = NULL;
         struct supervisor sv = {
                 .g = {.name = o.name, .pidfd = -1, .console_fd = -1},
@@ -420,7 +419,7 @@ int main(int argc, char **argv)
                 if (sv.notify) {
                         _cleanup_free_ char *st = xasprintf("STATUS=Failed: %s\nERRNO=%d", msg,
                                                             err ? -lv_error_errno(err) : -r);
-                        notify(&sv, st);
+                        supervisor_notify(&sv, st);
                 }
         } else {
                 report_ready(&sv, "ok", false);
@@ -429,12 +428,22 @@ int main(int argc, char **argv)
                  * memory) — after the report, off `lvsh start`'s path. */
                 conf_xml_unload();
                 malloc_trim(0);
-                _cleanup_free_ char *st = xasprintf(
-                        "READY=1\nMAINPID=%d\nSTATUS=Guest '%s' is running", (int)getpid(), o.name);
-                notify(&sv, st);
+                sv.exit_status = SUPERVISOR_EXIT_OK;
+                _cleanup_free_ char *st = xasprintf("READY=1\nMAINPID=%d", (int)getpid());
+                supervisor_notify(&sv, st);
+                supervisor_notify_state(&sv);
+                if (supervisor_watchdog_start(&sv, &err) < 0)
+                        log_warning("%s", err->message);
                 r = loop_run(sv.loop);
                 if (r < 0)
                         log_error("event loop failed: %s", strerror(-r));
+                else if (sv.g.state == GUEST_STATE_SHUTOFF &&
+                         sv.g.state_reason == REASON_SHUTOFF_CRASHED && !sv.stopping &&
+                         !sv.shutdown_requested)
+                        sv.exit_status = SUPERVISOR_EXIT_CRASHED;
+                else if (sv.g.state == GUEST_STATE_SHUTOFF &&
+                         sv.g.state_reason == REASON_SHUTOFF_FAILED)
+                        sv.exit_status = SUPERVISOR_EXIT_FAILURE; /* a restart failed */
                 control_free(sv.control);
                 log_info("supervisor exiting");
         }
@@ -443,6 +452,7 @@ int main(int argc, char **argv)
                 loop_source_free(sigs[i]);
         console_ring_free(&sv.console_ring);
         loop_source_free(sv.shutdown_timer);
+        loop_source_free(sv.watchdog_timer);
         loop_source_free(sv.pidfd_source);
         loop_free(sv.loop);
         domain_def_free(sv.g.def);
@@ -451,5 +461,7 @@ int main(int argc, char **argv)
         if (sv.dir_fd >= 0)
                 close(sv.dir_fd);
         log_close_file();
-        return r < 0 ? 1 : 0;
+        if (r < 0)
+                return sv.exit_status ? sv.exit_status : SUPERVISOR_EXIT_FAILURE;
+        return sv.exit_status;
 }

@@ -8,6 +8,7 @@
 #include <sys/un.h>
 
 #include "supervisor/supervisor.h"
+#include "util/log.h"
 
 int notify_send(const char *state, struct lv_error **err)
 {
@@ -32,4 +33,49 @@ int notify_send(const char *state, struct lv_error **err)
         if (sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa, salen) < 0)
                 return lv_error_set(err, errno, "cannot notify '%s'", path);
         return 0;
+}
+
+void supervisor_notify(struct supervisor *sv, const char *state)
+{
+        _cleanup_error_ struct lv_error *e = NULL;
+        if (sv->notify && notify_send(state, &e) < 0)
+                log_warning("%s", e->message);
+}
+
+void supervisor_notify_state(struct supervisor *sv)
+{
+        if (!sv->notify)
+                return;
+        _cleanup_free_ char *st = xasprintf(
+                "STATUS=Guest '%s' is %s (%s)", sv->g.name, guest_state_to_string(sv->g.state),
+                guest_reason_to_string(sv->g.state, sv->g.state_reason));
+        supervisor_notify(sv, st);
+}
+
+static int on_watchdog(struct loop_source *s, void *data)
+{
+        struct supervisor *sv = data;
+        supervisor_notify(sv, "WATCHDOG=1");
+        _cleanup_error_ struct lv_error *e = NULL;
+        if (loop_timer_set(s, sv->watchdog_usec / 2, &e) < 0)
+                log_warning("watchdog: %s", e->message);
+        return 0;
+}
+
+int supervisor_watchdog_start(struct supervisor *sv, struct lv_error **err)
+{
+        const char *usec = getenv("WATCHDOG_USEC"), *pid = getenv("WATCHDOG_PID");
+        if (!sv->notify || !usec || !*usec)
+                return 0;
+        if (pid && *pid && strtol(pid, NULL, 10) != (long)getpid())
+                return 0; /* meant for another process */
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(usec, &end, 10);
+        if (errno || *end || v == 0)
+                return lv_error_setf(err, EINVAL,
+                                     "WATCHDOG_USEC '%s': not a number of microseconds", usec);
+        sv->watchdog_usec = v;
+        log_info("watchdog: WATCHDOG=1 every %llu ms", v / 2000);
+        return loop_add_timer(sv->loop, v / 2, on_watchdog, sv, &sv->watchdog_timer, err);
 }

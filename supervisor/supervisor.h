@@ -20,6 +20,20 @@
 struct control;
 struct control_client;
 
+/* The supervisor's exit status, for init systems (packaging/litevirt@.service
+ * lists the ones a restart cannot fix in RestartPreventExitStatus=; values
+ * as LSB and systemd use them where they have one). */
+enum supervisor_exit {
+        SUPERVISOR_EXIT_OK = 0,      /* the guest ended: shut down, powered off, destroyed */
+        SUPERVISOR_EXIT_FAILURE = 1, /* the start failed (resources, hypervisor, ...) */
+        SUPERVISOR_EXIT_USAGE = 2,   /* bad command line */
+        SUPERVISOR_EXIT_CRASHED = 3, /* the guest crashed; on_crash did not restart it, or its
+                                      * restarts were given up */
+        SUPERVISOR_EXIT_BUSY = 4,    /* the guest already has a supervisor */
+        SUPERVISOR_EXIT_CONFIG = 6,  /* the definition or host.conf is missing or invalid, or
+                                      * the host cannot run it (LSB "not configured") */
+};
+
 /* Console output kept while nobody is attached (console.c). */
 #define CONSOLE_RING_SIZE (64 * 1024)
 struct console_ring {
@@ -52,7 +66,10 @@ struct supervisor {
         int dir_fd;   /* the state directory, flock()ed while we live */
         int ready_fd; /* to `lvsh start`; -1 once the result was reported */
         bool foreground;
-        bool notify; /* NOTIFY_SOCKET is set */
+        bool notify;                        /* NOTIFY_SOCKET is set */
+        int exit_status;                    /* enum supervisor_exit of a failed start */
+        uint64_t watchdog_usec;             /* WatchdogSec= of the unit, 0: none */
+        struct loop_source *watchdog_timer; /* sends WATCHDOG=1 every watchdog_usec / 2 */
         uint64_t shutdown_timeout_usec;
         char *socket_group; /* host.conf socket_group, or NULL */
         time_t start_time;  /* when the guest (last) started */
@@ -203,3 +220,11 @@ const struct lv_driver *driver_for_type(enum domain_type type, struct lv_error *
 
 /* notify.c: sd_notify protocol. */
 int notify_send(const char *state, struct lv_error **err);
+/* Send state when the supervisor reports to an init system (sv->notify);
+ * a failure is logged. */
+void supervisor_notify(struct supervisor *sv, const char *state);
+/* STATUS= with the guest's state, as `lvsh domstate --reason` words it. */
+void supervisor_notify_state(struct supervisor *sv);
+/* WatchdogSec=: when $WATCHDOG_USEC is set (and $WATCHDOG_PID, if set, is
+ * us), send WATCHDOG=1 from the event loop every half interval. */
+int supervisor_watchdog_start(struct supervisor *sv, struct lv_error **err);
