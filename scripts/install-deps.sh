@@ -7,8 +7,10 @@ BUILD="meson ninja-build pkg-config gcc clang clang-format libclang-rt-14-dev ll
  libxml2-dev libjson-c-dev libcap-ng-dev libseccomp-dev libnl-3-dev
  libnl-route-3-dev libcmocka-dev"
 RUNTIME="busybox-static iproute2 cpio gzip socat util-linux procps kmod"
-# QEMU guests and Xen tools (no hypervisor: --no-install-recommends).
-TEST="qemu-system-x86 qemu-utils vncsnapshot openssl xen-utils-4.17 libxen-dev dpkg-dev xz-utils"
+# QEMU guests and Xen tools (no hypervisor: --no-install-recommends);
+# debootstrap and systemd-nspawn boot the test system of tests/init.
+TEST="qemu-system-x86 qemu-utils vncsnapshot openssl xen-utils-4.17 libxen-dev dpkg-dev xz-utils
+ debootstrap systemd-container s6"
 
 missing=""
 for p in $BUILD $RUNTIME ${LV_DEPS_EXTRA:-$TEST}; do

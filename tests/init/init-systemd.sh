@@ -1,0 +1,136 @@
+#!/bin/bash
+# litevirt@.service under a real systemd booted as PID 1 (systemd-nspawn -b,
+# see systemd-lib.sh). Cases:
+#   unit           on the layout nspawn gives here (hybrid): start reaches
+#                  active (Type=notify) with STATUS= the guest's state and
+#                  the guest's cgroups below the unit; stop; a crashed guest
+#                  fails the unit (status 3, not restarted); a bad definition
+#                  fails with 6 and is not retried; a second supervisor 4;
+#                  WatchdogSec= is fed.
+#   unit-legacy    start/stop with SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=0
+#   unit-unified   start/stop with SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 (here
+#                  cgroup2 offers no memory controller: <memory> degrades)
+set -u
+. "${LV_SOURCE_ROOT:?}/tests/init/systemd-lib.sh"
+CASE=${1:?case}
+init_setup
+
+# start NAME: systemctl start, then check what a user would.
+start_ok() {
+    local out
+    out=$(in_sys "systemctl start litevirt@$1 2>&1") || { fail "systemctl start litevirt@$1: $out"; in_sys "journalctl -u litevirt@$1 --no-pager | tail -n 20"; return 1; }
+    [ "$(sys_prop "litevirt@$1" ActiveState)" = active ] && ok "litevirt@$1 active" || fail "litevirt@$1 not active"
+    st=$(sys_prop "litevirt@$1" StatusText)
+    [ "$st" = "Guest '$1' is running (booted)" ] && ok "STATUS= '$st'" || fail "StatusText '$st'"
+    [ "$(in_sys "/usr/local/bin/lvsh domstate $1")" = running ] && ok "lvsh domstate: running" || fail "lvsh domstate $1"
+}
+
+# The guest's cgroup below the unit's in the writable hierarchies.
+check_cgroups_below_unit() { # NAME HIERARCHY-DIRS...
+    local n=$1 d u
+    shift
+    u=$(sys_prop "litevirt@$n" ControlGroup)
+    for d in "$@"; do
+        if in_sys "grep -q . /sys/fs/cgroup/$d$u/litevirt-$n/cgroup.procs"; then
+            ok "guest cgroup below the unit in $d ($u/litevirt-$n)"
+        else
+            fail "no populated $d$u/litevirt-$n"
+            in_sys "cat /proc/\$(systemctl show -p MainPID --value litevirt@$n)/cgroup"
+        fi
+    done
+}
+
+# The guest's init (as the test system sees it): first of its cgroup.
+guest_init() { in_sys "head -n1 /sys/fs/cgroup/systemd$(sys_prop "litevirt@$1" ControlGroup)/litevirt-$1/cgroup.procs"; }
+
+stop_ok() { # NAME
+    in_sys "systemctl stop litevirt@$1" || fail "systemctl stop litevirt@$1"
+    local s r
+    s=$(sys_prop "litevirt@$1" ActiveState)
+    r=$(sys_prop "litevirt@$1" Result)
+    [ "$s" = inactive ] && [ "$r" = success ] && ok "stopped: $s, $r" || fail "after stop: $s, $r"
+    in_sys "test ! -e /run/litevirt/$1" && ok "state directory removed" || fail "/run/litevirt/$1 left"
+    in_sys "find /sys/fs/cgroup -name litevirt-$1 | grep -q ." && fail "cgroup litevirt-$1 left" || ok "no cgroup left"
+}
+
+case $CASE in
+unit)
+    init_boot || exit 1
+    sys_define_guest g1
+    start_ok g1
+    check_cgroups_below_unit g1 systemd unified
+    in_sys "journalctl -u litevirt@g1 --no-pager" | grep -q "hierarchy 'memory' is not writable" &&
+        ok "read-only hierarchies named in the log" || fail "no warning about the read-only memory hierarchy"
+    stop_ok g1
+
+    # crash: the guest's init killed by a signal, on_crash destroy
+    sys_define_guest g2 '<on_crash>destroy</on_crash>'
+    start_ok g2
+    init=$(guest_init g2)
+    in_sys "kill -KILL $init"
+    wait_for 20 "systemctl is-failed -q litevirt@g2" && ok "crash: unit failed" || fail "crash: unit is $(sys_prop litevirt@g2 ActiveState)"
+    [ "$(sys_prop litevirt@g2 ExecMainStatus)" = 3 ] && ok "crash: exit status 3" || fail "crash: exit status $(sys_prop litevirt@g2 ExecMainStatus)"
+    sleep 1 # RestartSec=100ms: a restart would have happened by now
+    [ "$(sys_prop litevirt@g2 NRestarts)" = 0 ] && ok "crash (on_crash destroy): not restarted" || fail "crash: restarted $(sys_prop litevirt@g2 NRestarts) times"
+
+    # on_crash restart: the supervisor restarts the guest, the unit stays active
+    sys_define_guest g3 '<on_crash>restart</on_crash>'
+    start_ok g3
+    pid=$(sys_prop litevirt@g3 MainPID)
+    init=$(guest_init g3)
+    in_sys "kill -KILL $init"
+    wait_for 20 "systemctl show -p StatusText --value litevirt@g3 | grep -q 'running (crashed)'" &&
+        ok "on_crash restart: STATUS= running (crashed)" || fail "on_crash restart: StatusText $(sys_prop litevirt@g3 StatusText)"
+    [ "$(sys_prop litevirt@g3 MainPID)" = "$pid" ] && [ "$(sys_prop litevirt@g3 ActiveState)" = active ] &&
+        ok "on_crash restart: same supervisor, unit active" || fail "on_crash restart: unit $(sys_prop litevirt@g3 ActiveState)"
+    stop_ok g3
+
+    # a bad definition: status 6, not retried
+    in_sys "echo '<domain type=\"lxc\"><name>bad</name>' > /etc/litevirt/guests/bad.xml"
+    in_sys "systemctl start litevirt@bad" 2>/dev/null && fail "bad definition: start succeeded"
+    sleep 1
+    [ "$(sys_prop litevirt@bad ExecMainStatus)" = 6 ] && ok "bad definition: exit status 6" || fail "bad definition: exit status $(sys_prop litevirt@bad ExecMainStatus)"
+    [ "$(sys_prop litevirt@bad NRestarts)" = 0 ] && ok "bad definition: not retried" || fail "bad definition: retried $(sys_prop litevirt@bad NRestarts) times"
+    in_sys "systemctl show -p StatusText --value litevirt@bad" | grep -q "^Failed: .*bad.xml" && ok "bad definition: STATUS= names the file" || fail "bad definition: StatusText $(sys_prop litevirt@bad StatusText)"
+
+    # already has a supervisor (started by lvsh): status 4, not retried
+    sys_define_guest g4
+    in_sys "/usr/local/bin/lvsh start g4" >/dev/null || fail "lvsh start g4"
+    in_sys "systemctl start litevirt@g4" 2>/dev/null && fail "second supervisor: start succeeded"
+    sleep 1
+    [ "$(sys_prop litevirt@g4 ExecMainStatus)" = 4 ] && [ "$(sys_prop litevirt@g4 NRestarts)" = 0 ] &&
+        ok "already supervised: exit status 4, not retried" || fail "already supervised: status $(sys_prop litevirt@g4 ExecMainStatus), restarts $(sys_prop litevirt@g4 NRestarts)"
+    [ "$(in_sys "/usr/local/bin/lvsh domstate g4")" = running ] && ok "the running guest is untouched" || fail "g4 not running any more"
+    in_sys "/usr/local/bin/lvsh destroy g4" >/dev/null
+
+    # WatchdogSec=: fed, so not killed
+    in_sys "mkdir -p /run/systemd/system/litevirt@g5.service.d && printf '[Service]\nWatchdogSec=1s\n' > /run/systemd/system/litevirt@g5.service.d/wd.conf && systemctl daemon-reload"
+    sys_define_guest g5
+    start_ok g5
+    pid=$(sys_prop litevirt@g5 MainPID)
+    sleep 3
+    [ "$(sys_prop litevirt@g5 MainPID)" = "$pid" ] && [ "$(sys_prop litevirt@g5 ActiveState)" = active ] &&
+        ok "WatchdogSec=1s: still active after 3 s" || fail "watchdog: $(sys_prop litevirt@g5 ActiveState) $(sys_prop litevirt@g5 Result)"
+    stop_ok g5
+    ;;
+unit-legacy|unit-unified)
+    v=0; [ "$CASE" = unit-unified ] && v=1
+    init_boot SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=$v || exit 1
+    echo "layout inside: $(in_sys "stat -f -c %T /sys/fs/cgroup"), $(in_sys "cat /proc/1/cgroup" | tr '\n' ' ')"
+    sys_define_guest g1
+    start_ok g1
+    if [ $v = 1 ]; then
+        check_cgroups_below_unit g1 .
+        # this host's cgroup2 offers no memory controller: degraded, said
+        in_sys "journalctl -u litevirt@g1 --no-pager" | grep -q "<memory> of guest 'g1' is not enforced" &&
+            ok "unified without memory controller: <memory> not enforced, said so" ||
+            fail "no warning about the missing memory controller"
+    else
+        check_cgroups_below_unit g1 systemd
+    fi
+    stop_ok g1
+    ;;
+*) echo "unknown case $CASE"; exit 2 ;;
+esac
+init_halt || fail "the test system did not power off"
+[ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }
