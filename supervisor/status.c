@@ -10,6 +10,7 @@
 
 #include "litevirt/litevirt.h"
 #include "supervisor/supervisor.h"
+#include "util/autostart.h"
 #include "util/fileio.h"
 #include "util/log.h"
 #include "util/paths.h"
@@ -138,8 +139,7 @@ struct json_object *status_to_json(struct supervisor *sv)
             json_object_new_int64((int64_t)(def->current_memory_kib ? def->current_memory_kib
                                                                     : def->memory_kib)));
         ADD("persistent", json_object_new_boolean(file_exists(paths_guest_xml(g->name))));
-        ADD("autostart", json_object_new_boolean(file_exists(
-                                 xasprintf("%s/autostart/%s.xml", paths_confdir(), g->name))));
+        ADD("autostart", json_object_new_boolean(autostart_enabled(g->name)));
 #undef ADD
         if (sv->driver && sv->driver->status && g->pid > 0) {
                 struct json_object *d = json_object_new_object();

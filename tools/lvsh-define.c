@@ -8,6 +8,7 @@
 #include "litevirt/litevirt.h"
 #include "tools/lvsh-list.h"
 #include "tools/lvsh.h"
+#include "util/autostart.h"
 #include "util/fileio.h"
 #include "util/paths.h"
 
@@ -216,13 +217,15 @@ static const char *list_state(const char *name)
 
 static int cmd_list(int argc, char **argv, struct lv_error **err)
 {
-        static const char *const flags[] = {"--all", "--inactive", "--name", "--uuid", NULL};
-        bool set[4] = {false, false, false, false};
+        static const char *const flags[] = {"--all",       "--inactive",     "--name", "--uuid",
+                                            "--autostart", "--no-autostart", NULL};
+        bool set[6] = {false};
         const char *pos[1];
         int npos, r;
         if ((r = args_split(cmd_find("list"), argc, argv, flags, set, pos, 0, &npos, err)) < 0)
                 return r;
         bool all = set[0], inactive = set[1], names_only = set[2], uuids = set[3];
+        bool only_autostart = set[4], no_autostart = set[5];
         _cleanup_strv_free_ char **names = NULL;
         if ((r = lvsh_guest_names(&names, err)) < 0)
                 return r;
@@ -233,6 +236,9 @@ static int cmd_list(int argc, char **argv, struct lv_error **err)
                 pid_t pid = 0;
                 bool running = lvsh_guest_running(names[i], &pid);
                 if ((running && inactive) || (!running && !all && !inactive))
+                        continue;
+                if ((only_autostart || no_autostart) &&
+                    autostart_enabled(names[i]) != only_autostart)
                         continue;
                 ids[k] = running ? xasprintf("%d", (int)pid) : xstrdup("-");
                 rows[k].id = ids[k];
@@ -258,6 +264,28 @@ static int cmd_list(int argc, char **argv, struct lv_error **err)
                 free(ids[i]);
         free(ids);
         free(rows);
+        return 0;
+}
+
+static int cmd_autostart(int argc, char **argv, struct lv_error **err)
+{
+        static const char *const flags[] = {"--disable", NULL};
+        bool set[1] = {false};
+        const char *pos[1];
+        int npos, r;
+        if ((r = args_split(cmd_find("autostart"), argc, argv, flags, set, pos, 1, &npos, err)) < 0)
+                return r;
+        if (npos != 1)
+                return lvsh_usage_error(cmd_find("autostart"), err, "expected a domain NAME");
+        _cleanup_domain_def_ struct domain_def *def = NULL;
+        if ((r = lvsh_guest_load(pos[0], &def, err)) < 0)
+                return r;
+        if ((r = autostart_set(def->name, !set[0], err)) < 0)
+                return lv_error_prefix(err, "Failed to %s autostart of domain '%s'\nerror",
+                                       set[0] ? "unmark" : "mark", def->name);
+        printf(set[0] ? "Domain '%s' unmarked as autostarted\n\n"
+                      : "Domain '%s' marked as autostarted\n\n",
+               def->name);
         return 0;
 }
 
@@ -325,11 +353,20 @@ const struct lvsh_command lvsh_define_commands[] = {
          "    passwords only with --security-info.",
          cmd_dumpxml},
         {"validate", "FILE", "validate a domain XML file without defining it", NULL, cmd_validate},
-        {"list", "[--all] [--inactive] [--name] [--uuid]", "list domains",
+        {"list", "[--all] [--inactive] [--autostart] [--no-autostart] [--name] [--uuid]",
+         "list domains",
          "    Without options, running domains; --all adds shut off ones;\n"
-         "    --inactive shows only shut off ones; --name and --uuid print only\n"
-         "    names or UUIDs.",
+         "    --inactive shows only shut off ones; --autostart and --no-autostart\n"
+         "    keep only domains with (without) autostart; --name and --uuid print\n"
+         "    only names or UUIDs.",
          cmd_list},
+        {"autostart", "[--disable] NAME", "autostart a domain when the host boots",
+         "    On a host running systemd, enables (--disable: disables)\n"
+         "    litevirt@NAME.service, so systemd starts the guest at boot and shuts\n"
+         "    it down with the host. Elsewhere marks it in $LITEVIRT_CONFDIR/autostart\n"
+         "    for the boot-time starter (litevirt-guests start). Shown by dominfo\n"
+         "    and list --autostart.",
+         cmd_autostart},
         {"domuuid", "NAME", "convert a domain name to its UUID", NULL, cmd_domuuid},
         {"domname", "UUID", "convert a domain UUID to its name", NULL, cmd_domname},
         {0},

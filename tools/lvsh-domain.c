@@ -15,6 +15,7 @@
 #include "litevirt/litevirt.h"
 #include "tools/lvsh-common.h"
 #include "tools/lvsh-list.h"
+#include "util/autostart.h"
 #include "util/paths.h"
 #include "lib/methods.h"
 
@@ -548,8 +549,7 @@ static int cmd_dominfo(int argc, char **argv, struct lv_error **err)
                 ROW("Used memory:", "%llu KiB",
                     def->current_memory_kib ? def->current_memory_kib : def->memory_kib);
                 ROW("Persistent:", "%s", access(stored, F_OK) == 0 ? "yes" : "no");
-                _cleanup_free_ char *as = xasprintf("%s/autostart/%s.xml", paths_confdir(), name);
-                ROW("Autostart:", "%s", access(as, F_OK) == 0 ? "enable" : "disable");
+                ROW("Autostart:", "%s", autostart_enabled(name) ? "enable" : "disable");
                 ROW("Managed save:", "%s", "no");
                 ROW("Security model:", "%s", "none");
                 ROW("Security DOI:", "%s", "0");

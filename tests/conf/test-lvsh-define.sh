@@ -71,7 +71,7 @@ example-xen-pv" "" -- "$LVSH" list --all --name
 expect "list --inactive --uuid" 0 "5d2f6c1e-7a3b-4c8d-9e0f-1a2b3c4d5e6f
 8f3e2d1c-0b9a-4876-a5b4-c3d2e1f0a9b8
 2b4c6d8e-1f3a-4b5c-8d7e-9f0a1b2c3d4e" "" -- "$LVSH" list --inactive --uuid
-expect "list bad option" 1 "" "error: unknown option '--bogus' (usage: lvsh list [--all] [--inactive] [--name] [--uuid])" -- "$LVSH" list --bogus
+expect "list bad option" 1 "" "error: unknown option '--bogus' (usage: lvsh list [--all] [--inactive] [--autostart] [--no-autostart] [--name] [--uuid])" -- "$LVSH" list --bogus
 expect "domuuid" 0 "8f3e2d1c-0b9a-4876-a5b4-c3d2e1f0a9b8" "" -- "$LVSH" domuuid example-vm
 expect "domuuid unknown" 1 "" "error: failed to get domain 'nope'" -- "$LVSH" domuuid nope
 expect "domname" 0 "example-vm" "" -- "$LVSH" domname 8f3e2d1c-0b9a-4876-a5b4-c3d2e1f0a9b8

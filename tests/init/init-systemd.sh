@@ -113,6 +113,45 @@ unit)
         ok "WatchdogSec=1s: still active after 3 s" || fail "watchdog: $(sys_prop litevirt@g5 ActiveState) $(sys_prop litevirt@g5 Result)"
     stop_ok g5
     ;;
+autostart)
+    # lvsh autostart enables the unit; across a reboot of the test system
+    # the marked guests come up, the others do not; then poweroff with the
+    # guests running: a graceful one shuts down, one that ignores the
+    # request is destroyed after host.conf shutdown_timeout (10 s), and
+    # the system goes down within a bounded time.
+    init_boot || exit 1
+    LVSH=/usr/local/bin/lvsh
+    GUEST_INIT='trap "echo graceful > /mark-g1; exit 0" TERM; while :; do sleep 1; done' sys_define_guest g1
+    GUEST_INIT='trap "" TERM; while :; do sleep 1; done' sys_define_guest g2
+    sys_define_guest g3
+    in_sys "rm -f /srv/bb/mark-g1"
+    out=$(in_sys "$LVSH autostart g1 && $LVSH autostart g2") && ok "lvsh autostart g1, g2" || fail "lvsh autostart: $out"
+    [ "$(in_sys "systemctl is-enabled litevirt@g1.service")" = enabled ] && ok "litevirt@g1.service enabled" || fail "litevirt@g1.service not enabled"
+    in_sys "$LVSH dominfo g1" | grep -q "^Autostart: *enable" && ok "dominfo: Autostart enable" || fail "dominfo g1: $(in_sys "$LVSH dominfo g1" | grep Autostart)"
+    in_sys "$LVSH dominfo g3" | grep -q "^Autostart: *disable" && ok "dominfo g3: Autostart disable" || fail "dominfo g3"
+    l=$(in_sys "$LVSH list --all --autostart --name" | tr '\n' ' ')
+    [ "$l" = "g1 g2  " ] && ok "list --all --autostart: $l" || fail "list --all --autostart: '$l'"
+    # disable/enable round trip
+    in_sys "$LVSH autostart --disable g2 >/dev/null && systemctl is-enabled -q litevirt@g2.service" && fail "autostart --disable g2: still enabled"
+    in_sys "$LVSH autostart g2 >/dev/null"
+
+    in_sys "systemctl reboot --no-block"
+    wait_nspawn_end 120 && ok "test system rebooted (nspawn ended)" || fail "reboot did not end the system"
+    init_boot || exit 1
+    for n in g1 g2; do
+        wait_for 30 "systemctl is-active -q litevirt@$n" && ok "after reboot: litevirt@$n active" || fail "after reboot: litevirt@$n $(sys_prop litevirt@$n ActiveState)"
+    done
+    [ "$(in_sys "$LVSH domstate g1")" = running ] && ok "after reboot: g1 running" || fail "after reboot: g1 $(in_sys "$LVSH domstate g1")"
+    [ "$(in_sys "$LVSH domstate g3")" = "shut off" ] && ok "after reboot: g3 (no autostart) shut off" || fail "g3: $(in_sys "$LVSH domstate g3")"
+
+    t0=$(date +%s)
+    init_halt && ok "poweroff with running guests took $(($(date +%s) - t0)) s" || fail "poweroff did not finish in 120 s"
+    [ "$(cat "$T/upper/srv/bb/mark-g1" 2>/dev/null)" = graceful ] && ok "poweroff: g1 shut down gracefully" || fail "poweroff: g1 got no shutdown request"
+    grep -q "did not shut down within 10 s: destroying it" "$T/upper/var/log/litevirt/g2.log" 2>/dev/null &&
+        ok "poweroff: g2 (ignores shutdown) destroyed after the timeout" || fail "poweroff: g2's log: $(tail -n 3 "$T/upper/var/log/litevirt/g2.log" 2>&1)"
+    [ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }
+    exit 0
+    ;;
 unit-legacy|unit-unified)
     v=0; [ "$CASE" = unit-unified ] && v=1
     init_boot SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=$v || exit 1

@@ -8,30 +8,9 @@
 # busybox-static; everything lives in a temporary LITEVIRT_* tree.
 set -u
 
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
-BUSYBOX=$(command -v busybox) || { echo "SKIP: busybox missing"; exit 77; }
-file -L "$BUSYBOX" 2>/dev/null | grep -q "statically linked" || { echo "SKIP: no static busybox"; exit 77; }
-
-B=${LV_BUILD_ROOT:?}
-LVSH=$B/lvsh
-T=$(mktemp -d /tmp/lv-test-startfail.XXXXXX)
-export LITEVIRT_CONFDIR=$T/conf LITEVIRT_GUESTDIR=$T/conf/guests LITEVIRT_RUNDIR=$T/run \
-    LITEVIRT_LOGDIR=$T/log
+. "${LV_SOURCE_ROOT:?}/tests/lib/lvtest.sh"
+lvtest_tree startfail
 P=sf$$
-mkdir -p "$T/conf/guests" "$T/run" "$T/rootfs/bin"
-cp "$BUSYBOX" "$T/rootfs/bin/busybox"
-ln -s busybox "$T/rootfs/bin/sh"
-
-# Under AddressSanitizer, detached supervisors report into files (their
-# stderr is /dev/null): any report fails the test.
-if [ -n "${ASAN_OPTIONS:-}" ]; then
-    export ASAN_OPTIONS="$ASAN_OPTIONS:log_path=$T/sanitizer"
-    export UBSAN_OPTIONS="${UBSAN_OPTIONS:-}:log_path=$T/sanitizer"
-fi
-
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-ok() { echo "ok $*"; }
 
 . "${LV_SOURCE_ROOT:?}/tests/lib/cgroups.sh"
 
