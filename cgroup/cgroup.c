@@ -148,6 +148,7 @@ static void hier_clear(struct cgroup_hier *h)
 {
         free(h->controllers);
         free(h->dir);
+        free(h->attach_dir);
 }
 
 void cgroup_free(struct cgroup *cg)
@@ -268,6 +269,7 @@ static int cgroup_plan(const char *guest_name, struct cgroup **ret, struct lv_er
                 }
                 cg->hier = xrealloc(cg->hier, sizeof(*cg->hier) * (size_t)(cg->n_hier + 1));
                 struct cgroup_hier *h = &cg->hier[cg->n_hier++];
+                *h = (struct cgroup_hier){0};
                 h->controllers = xstrdup(ctrls);
                 h->v2 = v2;
                 h->dir = xasprintf("%s%s/%s", mnt, path, cg->name);
@@ -845,12 +847,27 @@ int cgroup_guest_create(const struct domain_def *def, const char *const *devices
         return 0;
 }
 
+int cgroup_guest_delegate(struct cgroup *cg, struct lv_error **err)
+{
+        for (int i = 0; i < cg->n_hier; i++) {
+                struct cgroup_hier *h = &cg->hier[i];
+                if (h->attach_dir || (!h->v2 && !startswith(h->controllers, "name=")))
+                        continue;
+                _cleanup_free_ char *d = xasprintf("%s/%s", h->dir, CGROUP_PAYLOAD);
+                if (mkdir(d, 0755) < 0)
+                        return lv_error_set(err, errno, "cannot create cgroup '%s'", d);
+                h->attach_dir = TAKE_PTR(d);
+        }
+        return 0;
+}
+
 int cgroup_guest_attach(struct cgroup *cg, pid_t pid, struct lv_error **err)
 {
         char buf[32];
         snprintf(buf, sizeof buf, "%d", (int)pid);
         for (int i = 0; i < cg->n_hier; i++) {
-                int r = cg_write(cg->hier[i].dir, "cgroup.procs", buf, err);
+                const struct cgroup_hier *h = &cg->hier[i];
+                int r = cg_write(h->attach_dir ? h->attach_dir : h->dir, "cgroup.procs", buf, err);
                 if (r < 0)
                         return lv_error_prefix(err, "moving process %d into its cgroup", (int)pid);
         }

@@ -33,7 +33,8 @@ enum cgroup_mode {
 struct cgroup_hier {
         char *controllers; /* "memory", "cpu,cpuacct", "" for cgroup2 */
         bool v2;
-        char *dir; /* absolute directory of the guest's cgroup */
+        char *dir;        /* absolute directory of the guest's cgroup */
+        char *attach_dir; /* where its processes go, when not dir (payload) */
 };
 
 struct cgroup {
@@ -66,6 +67,15 @@ int cgroup_guest_create(const struct domain_def *def, const char *const *devices
  * when only a default is lost (<memory> alone, pids.max). */
 int cgroup_check_needs(const struct domain_def *def, const char *const *devices_allow,
                        const struct cgroup *cg, struct lv_error **err);
+/* Hand the guest a subtree it may write, as systemd-nspawn does, for an
+ * init system inside (systemd creates its own cgroups): in the cgroup2 tree
+ * and the named (name=systemd) hierarchies, its processes go to the child
+ * "payload" of its cgroup, so that the limits written on the guest's cgroup
+ * stay out of its reach when the hierarchy is mounted writable inside
+ * (lxc/mounts.c); v1 controller hierarchies are unchanged (mounted
+ * read-only). Call before cgroup_guest_attach. */
+#define CGROUP_PAYLOAD "payload"
+int cgroup_guest_delegate(struct cgroup *cg, struct lv_error **err);
 /* Move a process into the guest's cgroup in every hierarchy. */
 int cgroup_guest_attach(struct cgroup *cg, pid_t pid, struct lv_error **err);
 /* Kill whatever still runs in the cgroup and remove its directories.

@@ -223,6 +223,9 @@ static int lxc_start(struct lv_guest *g, struct lv_error **err)
         g->cgroup_path = xstrdup(lg->cg->rel_path);
         _cleanup_free_ char *cg_what = xasprintf("cgroup %s", lg->cg->rel_path);
         guest_undo_push(g, cg_what, undo_cgroup, lg, NULL);
+        /* cgroup2 and name=systemd are mounted writable inside (mounts.c) */
+        if ((r = cgroup_guest_delegate(lg->cg, err)) < 0)
+                return r;
         fault_point("lxc-after-cgroup");
 
         int sp[2];
@@ -322,9 +325,15 @@ static int signal_init(struct lv_guest *g, int sig, struct lv_error **err)
 {
         if (g->pidfd < 0)
                 return lv_error_setf(err, LV_ERR_STATE, "the container is not running");
+        /* sigabbrev_np has no name for real-time signals */
+        char name[32];
+        if (sig >= SIGRTMIN)
+                snprintf(name, sizeof name, "SIGRTMIN+%d", sig - SIGRTMIN);
+        else
+                snprintf(name, sizeof name, "SIG%s", sigabbrev_np(sig));
         if (syscall(SYS_pidfd_send_signal, g->pidfd, sig, NULL, 0) < 0)
-                return lv_error_set(err, errno, "sending %s to init", sigabbrev_np(sig));
-        log_info("sent SIG%s to init %d", sigabbrev_np(sig), (int)g->pid);
+                return lv_error_set(err, errno, "sending %s to init", name);
+        log_info("sent %s to init %d", name, (int)g->pid);
         return 0;
 }
 

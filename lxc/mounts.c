@@ -230,9 +230,9 @@ static int mount_sys(const char *root, struct lv_error **err)
         return 0;
 }
 
-/* /sys/fs/cgroup, read-only, showing the guest's own cgroups (the child
- * is in its cgroup namespace already): cgroup2 on a unified host; on a
- * legacy or hybrid host a tmpfs with each v1 hierarchy (and the cgroup2
+/* /sys/fs/cgroup, showing the guest's own cgroups (the child is in its
+ * cgroup namespace already): cgroup2 on a unified host; on a legacy or
+ * hybrid host a read-only tmpfs with each v1 hierarchy (and the cgroup2
  * tree at unified/), as systemd and libvirt lay it out. */
 static int mount_cgroups(const char *root, enum cgroup_mode mode, struct lv_error **err)
 {
@@ -242,7 +242,8 @@ static int mount_cgroups(const char *root, enum cgroup_mode mode, struct lv_erro
         if (access(base, F_OK) < 0)
                 return 0; /* a kernel without cgroups in sysfs */
         if (mode == CGROUP_MODE_UNIFIED) {
-                if (mount("cgroup2", base, "cgroup2", ro, NULL) < 0)
+                /* writable: the guest's own subtree (see below) */
+                if (mount("cgroup2", base, "cgroup2", ro & ~MS_RDONLY, NULL) < 0)
                         return lv_error_set(err, errno, "mounting '/sys/fs/cgroup'");
                 return 0;
         }
@@ -277,7 +278,12 @@ static int mount_cgroups(const char *root, enum cgroup_mode mode, struct lv_erro
                 _cleanup_free_ char *dir = xasprintf("%s/%s", base, dir_name);
                 if (mkdir(dir, 0755) < 0 && errno != EEXIST)
                         return lv_error_set(err, errno, "creating '/sys/fs/cgroup/%s'", dir_name);
-                if (mount("cgroup", dir, type, ro, opts) < 0)
+                /* The guest's own subtree (its payload cgroup, see
+                 * cgroup_guest_delegate) writable where an init system
+                 * inside makes its cgroups: cgroup2 and name=systemd, as
+                 * nspawn does; the v1 controllers read-only. */
+                bool writable = *ctrls == '\0' || startswith(ctrls, "name=");
+                if (mount("cgroup", dir, type, writable ? ro & ~MS_RDONLY : ro, opts) < 0)
                         return lv_error_set(err, errno, "mounting '/sys/fs/cgroup/%s'", dir_name);
                 /* "cpu,cpuacct" is also reachable as "cpu" and "cpuacct". */
                 if (strchr(ctrls, ',') && !startswith(ctrls, "name=")) {

@@ -31,17 +31,18 @@ check_cgroups_below_unit() { # NAME HIERARCHY-DIRS...
     shift
     u=$(sys_prop "litevirt@$n" ControlGroup)
     for d in "$@"; do
-        if in_sys "grep -q . /sys/fs/cgroup/$d$u/litevirt-$n/cgroup.procs"; then
+        # the guest's processes are in its payload cgroup (docs/lxc.md)
+        if in_sys "grep -q . /sys/fs/cgroup/$d$u/litevirt-$n/payload/cgroup.procs"; then
             ok "guest cgroup below the unit in $d ($u/litevirt-$n)"
         else
-            fail "no populated $d$u/litevirt-$n"
+            fail "no populated $d$u/litevirt-$n/payload"
             in_sys "cat /proc/\$(systemctl show -p MainPID --value litevirt@$n)/cgroup"
         fi
     done
 }
 
 # The guest's init (as the test system sees it): first of its cgroup.
-guest_init() { in_sys "head -n1 /sys/fs/cgroup/systemd$(sys_prop "litevirt@$1" ControlGroup)/litevirt-$1/cgroup.procs"; }
+guest_init() { in_sys "head -n1 /sys/fs/cgroup/systemd$(sys_prop "litevirt@$1" ControlGroup)/litevirt-$1/payload/cgroup.procs"; }
 
 stop_ok() { # NAME
     in_sys "systemctl stop litevirt@$1" || fail "systemctl stop litevirt@$1"
