@@ -36,21 +36,21 @@ struct options {
 
 static void usage(FILE *f)
 {
-        fprintf(f,
-                "Usage: litevirt-supervisor [OPTIONS] NAME\n\n"
-                "Runs guest NAME (defined in $LITEVIRT_GUESTDIR/NAME.xml) and answers its\n"
-                "control socket $LITEVIRT_RUNDIR/NAME/control.sock. Normally started by\n"
-                "`lvsh start NAME`.\n\n"
-                "  --foreground           stay in the foreground, log to stderr too, and\n"
-                "                         report readiness over $NOTIFY_SOCKET (systemd)\n"
-                "  --ready-fd N           write \"ok\" or the start error to fd N, then close it\n"
-                "  --shutdown-timeout S   seconds a graceful shutdown may take (default:\n"
-                "                         host.conf shutdown_timeout, 300)\n"
-                "  --config FILE          host configuration (host.conf)\n"
-                "  --incoming             receive a migrating guest: the migration source\n"
-                "                         talks on stdin/stdout (no NAME)\n"
-                "  --debug                log debug messages\n"
-                "  --version, --help\n");
+        fprintf(f, "Usage: litevirt-supervisor [OPTIONS] NAME\n\n"
+                   "Runs guest NAME (defined in $LITEVIRT_GUESTDIR/NAME.xml) and answers its\n"
+                   "control socket $LITEVIRT_RUNDIR/NAME/control.sock. Normally started by\n"
+                   "`lvsh start NAME`.\n\n"
+                   "  --foreground           stay in the foreground, log to stderr too, and\n"
+                   "                         report readiness over $NOTIFY_SOCKET (systemd)\n"
+                   "  --ready-fd N           write the line \"ok\" (or the start error) to fd N,\n"
+                   "                         then close it (s6's notification-fd)\n"
+                   "  --shutdown-timeout S   seconds a graceful shutdown may take (default:\n"
+                   "                         host.conf shutdown_timeout, 300)\n"
+                   "  --config FILE          host configuration (host.conf)\n"
+                   "  --incoming             receive a migrating guest: the migration source\n"
+                   "                         talks on stdin/stdout (no NAME)\n"
+                   "  --debug                log debug messages\n"
+                   "  --version, --help\n");
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -171,7 +171,7 @@ static int daemonize(struct lv_error **err)
         return 0;
 }
 
-/* Tell whoever started us (lvsh start) the outcome: "ok" or the error.
+/* Tell whoever started us (lvsh start, s6) the outcome: "ok" or the error.
  * On success the fd is closed at once: lvsh returns while we run on. On
  * failure it stays open until this process exits (the kernel closes it),
  * so lvsh's read sees EOF only once every undo is done and nothing of the
@@ -181,8 +181,15 @@ static void report_ready(struct supervisor *sv, const char *msg, bool failed)
 {
         if (sv->ready_fd < 0)
                 return;
-        size_t n = strlen(msg);
-        const char *p = msg;
+        /* Success is one line with its newline (s6's notification-fd: a
+         * newline means ready); an error carries no newline at all, so
+         * that s6 never takes it for readiness (lvsh reads until EOF). */
+        _cleanup_free_ char *line = failed ? xstrdup(msg) : xasprintf("%s\n", msg);
+        if (failed)
+                for (char *c = line; (c = strchr(c, '\n'));)
+                        *c = ' ';
+        size_t n = strlen(line);
+        const char *p = line;
         while (n > 0) {
                 ssize_t w = write(sv->ready_fd, p, n);
                 if (w < 0 && errno == EINTR)

@@ -59,7 +59,8 @@ static void environment_absolute(void)
         }
 }
 
-/* Read the supervisor's verdict: "ok", or its error message, then EOF. */
+/* Read the supervisor's verdict: the line "ok", or its error message, then
+ * EOF. */
 static int read_verdict(int fd, char *buf, size_t size)
 {
         size_t len = 0;
@@ -79,6 +80,8 @@ static int read_verdict(int fd, char *buf, size_t size)
                 if (len >= size - 1)
                         break;
         }
+        if (len > 0 && buf[len - 1] == '\n') /* one line */
+                len--;
         buf[len] = '\0';
         return (int)len;
 }
