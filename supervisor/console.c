@@ -5,7 +5,10 @@
  * nobody is attached, replayed on attach. One client at a time; a second
  * is refused unless it forces a take-over. The guest never waits for a
  * client: a client that cannot keep up is dropped. */
+#include <sys/stat.h>
+
 #include "supervisor/supervisor.h"
+#include "util/paths.h"
 #include "util/log.h"
 
 void console_ring_append(struct console_ring *r, const char *data, size_t n)
@@ -52,6 +55,60 @@ void console_ring_free(struct console_ring *r)
         *r = (struct console_ring){0};
 }
 
+static void console_log_open(struct supervisor *sv)
+{
+        _cleanup_free_ char *path = paths_guest_console_log(sv->g.name);
+        int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0) {
+                log_warning("console log '%s': %s", path, strerror(errno));
+                if (fd >= 0)
+                        close(fd);
+                return;
+        }
+        sv->console_log_fd = fd;
+        sv->console_log_size = (uint64_t)st.st_size;
+        sv->console_logging = true;
+}
+
+static void console_log_close(struct supervisor *sv)
+{
+        if (sv->console_logging)
+                close(sv->console_log_fd);
+        sv->console_logging = false;
+}
+
+/* Keep what the guest printed, so a failed boot can be read afterwards;
+ * bounded: a full file becomes NAME.console.log.1. */
+static void console_log_write(struct supervisor *sv, const char *buf, size_t n)
+{
+        if (!sv->console_logging)
+                return;
+        if (sv->console_log_size + n > CONSOLE_LOG_MAX) {
+                _cleanup_free_ char *path = paths_guest_console_log(sv->g.name);
+                _cleanup_free_ char *old = xasprintf("%s.1", path);
+                console_log_close(sv);
+                if (rename(path, old) < 0)
+                        log_warning("console log: cannot rename '%s': %s", path, strerror(errno));
+                console_log_open(sv);
+                if (!sv->console_logging)
+                        return;
+        }
+        while (n > 0) {
+                ssize_t w = write(sv->console_log_fd, buf, n);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w <= 0) {
+                        log_warning("console log: %s: stopped", strerror(errno));
+                        console_log_close(sv);
+                        return;
+                }
+                sv->console_log_size += (uint64_t)w;
+                buf += w;
+                n -= (size_t)w;
+        }
+}
+
 static int on_console(struct loop_source *s, int fd, uint32_t revents, void *data)
 {
         struct supervisor *sv = data;
@@ -68,6 +125,7 @@ static int on_console(struct loop_source *s, int fd, uint32_t revents, void *dat
                         loop_source_freep(&sv->console_source);
                         return 0;
                 }
+                console_log_write(sv, buf, (size_t)n);
                 if (sv->console_client) {
                         if (sv->console_ops->send_raw(sv->console_client, buf, (size_t)n) < 0)
                                 console_ring_append(&sv->console_ring, buf, (size_t)n);
@@ -92,6 +150,8 @@ int console_watch(struct supervisor *sv, struct lv_error **err)
                                   strerror(errno));
                 }
         }
+        if (!sv->console_logging)
+                console_log_open(sv);
         int fl = fcntl(sv->g.console_fd, F_GETFL);
         if (fl < 0 || fcntl(sv->g.console_fd, F_SETFL, fl | O_NONBLOCK) < 0)
                 return lv_error_set(err, errno, "console: cannot make the pty non-blocking");
@@ -108,6 +168,7 @@ void console_unwatch(struct supervisor *sv)
         if (sv->console_holding)
                 close(sv->console_hold_fd);
         sv->console_holding = false;
+        console_log_close(sv);
 }
 
 int console_attach(struct supervisor *sv, void *cl, const struct console_peer_ops *ops, bool force,

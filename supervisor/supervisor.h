@@ -36,6 +36,7 @@ enum supervisor_exit {
 
 /* Console output kept while nobody is attached (console.c). */
 #define CONSOLE_RING_SIZE (64 * 1024)
+#define CONSOLE_LOG_MAX   (1024 * 1024)
 struct console_ring {
         char *data;   /* CONSOLE_RING_SIZE bytes, allocated on first output */
         size_t start; /* oldest byte */
@@ -94,6 +95,12 @@ struct supervisor {
          * has its console closed, so output after a reopen is not lost. */
         bool console_holding;
         int console_hold_fd;
+        /* $LOGDIR/NAME.console.log, appended while the guest runs; at
+         * CONSOLE_LOG_MAX it becomes NAME.console.log.1 and a new one
+         * starts (so at most twice that on disk). */
+        bool console_logging;
+        int console_log_fd;
+        uint64_t console_log_size;
 
         /* Disk leases held while the guest runs (leases.c, lock.h), and
          * their fds as the hypervisor process gets them (g.lease_fds). */

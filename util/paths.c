@@ -40,6 +40,11 @@ char *paths_guest_log(const char *name)
         return xasprintf("%s/%s.log", paths_logdir(), name);
 }
 
+char *paths_guest_console_log(const char *name)
+{
+        return xasprintf("%s/%s.console.log", paths_logdir(), name);
+}
+
 char *paths_guest_xml(const char *name)
 {
         return xasprintf("%s/%s.xml", paths_guestdir(), name);

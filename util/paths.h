@@ -18,3 +18,5 @@ char *paths_state_dir(const char *name);
 char *paths_state_file(const char *name, const char *file);
 /* Newly allocated: $LOGDIR/NAME.log */
 char *paths_guest_log(const char *name);
+/* Newly allocated: $LOGDIR/NAME.console.log (what the guest's console printed) */
+char *paths_guest_console_log(const char *name);

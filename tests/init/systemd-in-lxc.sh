@@ -68,6 +68,8 @@ else
 fi
 [ "$(nsenter -t "$p" -a cat /proc/1/cgroup | tail -n 1)" = "0::/init.scope" ] &&
     ok "systemd made its own cgroups (/init.scope)" || fail "PID 1's cgroup: $(nsenter -t "$p" -a cat /proc/1/cgroup)"
+grep -q "Welcome to" "$LITEVIRT_LOGDIR/$N.console.log" && ok "systemd's boot messages in $N.console.log" ||
+    fail "console log: $(head -c 300 "$LITEVIRT_LOGDIR/$N.console.log" 2>&1)"
 tr '\0' '\n' <"/proc/$p/environ" | grep -qx "container=litevirt" && ok "container=litevirt" || fail "no container= in init's environment"
 # the limits on the guest's cgroup stay out of its reach: its processes
 # are all in the payload below it
