@@ -15,6 +15,10 @@
  * (on_crash/on_reboot=restart) is given up: it would only spin. */
 #define RESTART_BURST  5
 #define RESTART_WINDOW 10
+/* A guest process that exits non-zero within this many seconds of its
+ * start (1-2 s: whole seconds) failed to start: shut off (failed), not a
+ * power-off that on_poweroff could restart. */
+#define START_FAILED_WINDOW 2
 
 int supervisor_transition(struct supervisor *sv, enum guest_event event, struct lv_error **err)
 {
@@ -282,6 +286,14 @@ static int on_guest_exit(struct loop_source *s, int pidfd, void *data)
         if (sv->shutdown_requested || sv->stopping) {
                 guest_end(sv, how == GUEST_EXIT_CRASH ? GUEST_EVENT_ENDED_CRASHED
                                                       : GUEST_EVENT_ENDED_SHUTDOWN);
+                return 0;
+        }
+        if (how == GUEST_EXIT_POWEROFF && WIFEXITED(status) && WEXITSTATUS(status) != 0 &&
+            time(NULL) - sv->start_time < START_FAILED_WINDOW) {
+                log_error("guest process %d exited with status %d right after its start: the "
+                          "start failed (its console: %s.console.log)",
+                          (int)pid, WEXITSTATUS(status), g->name);
+                guest_end(sv, GUEST_EVENT_START_FAILED);
                 return 0;
         }
         const struct domain_def *def = g->def;

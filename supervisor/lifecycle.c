@@ -31,6 +31,8 @@ static const struct transition table[GUEST_STATE_LAST][GUEST_EVENT_LAST] = {
                 },
         [GUEST_STATE_RUNNING] =
                 {
+                        /* its init exited non-zero right after the start */
+                        [GUEST_EVENT_START_FAILED] = T(SHUTOFF, REASON_SHUTOFF_FAILED),
                         [GUEST_EVENT_SUSPEND] = T(PAUSED, REASON_PAUSED_USER),
                         [GUEST_EVENT_SHUTDOWN] = T(SHUTDOWN, REASON_SHUTDOWN_USER),
                         [GUEST_EVENT_RESTART] = T(STARTING, REASON_PAUSED_STARTING_UP),

@@ -13,7 +13,8 @@ enum guest_event {
         GUEST_EVENT_STARTED,          /* driver->start succeeded */
         GUEST_EVENT_STARTED_CRASHED,  /* restarted after a crash (on_crash=restart) */
         GUEST_EVENT_STARTED_MIGRATED, /* driver->start succeeded for an incoming migration */
-        GUEST_EVENT_START_FAILED,     /* driver->start failed */
+        GUEST_EVENT_START_FAILED,     /* driver->start failed, or the guest's process exited
+                                       * non-zero right after it (guest.c) */
         GUEST_EVENT_SUSPEND,
         GUEST_EVENT_RESUME,
         GUEST_EVENT_SHUTDOWN,        /* graceful shutdown requested */

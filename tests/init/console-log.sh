@@ -2,6 +2,8 @@
 # The console log $LITEVIRT_LOGDIR/NAME.console.log keeps what a guest
 # printed, also after it ended (a boot that failed can be read), and is
 # bounded: past 1 MiB it becomes NAME.console.log.1 and a new one starts.
+# An init that exits non-zero at once is a failed start (shut off
+# (failed)), not a poweroff.
 # Real containers (busybox), root.
 set -u
 . "${LV_SOURCE_ROOT:?}/tests/lib/lvtest.sh"
@@ -39,6 +41,9 @@ define "${P}a" "echo 'LV-BOOT-FAILED: no root device'; exit 1"
 for _i in $(seq 100); do [ "$("$LVSH" domstate "${P}a")" = "shut off" ] && break; sleep 0.1; done
 grep -q "LV-BOOT-FAILED: no root device" "$LITEVIRT_LOGDIR/${P}a.console.log" 2>/dev/null &&
     ok "the console of a guest that ended is kept in ${P}a.console.log" || fail "console log of ${P}a: $(cat "$LITEVIRT_LOGDIR/${P}a.console.log" 2>&1)"
+
+tail -n 3 "$LITEVIRT_LOGDIR/${P}a.log" | grep -q -- "-> shutoff (failed) on start-failed" &&
+    ok "an init exiting non-zero at once: shut off (failed), not a poweroff" || fail "${P}a's end: $(tail -n 3 "$LITEVIRT_LOGDIR/${P}a.log")"
 
 # b: prints ~1.5 MiB (24000 lines of 64 bytes), then a last line
 define "${P}b" "i=0; while [ \$i -lt 24000 ]; do echo \"line \$i ................................................\"; i=\$((i+1)); done; echo LV-LAST-LINE; while :; do sleep 1; done"
