@@ -1,6 +1,7 @@
 #!/bin/sh
-# packaging/litevirt-guests run directly, as a host without systemd runs it
-# at boot and shutdown: `start` starts the guests marked with `lvsh
+# packaging/litevirt-guests run directly (through its LSB init script
+# packaging/litevirt-guests.init), as a host without systemd runs it at boot
+# and shutdown: `start` starts the guests marked with `lvsh
 # autostart` (and only those), `stop` shuts every running guest down in
 # parallel: a graceful one ends by itself, one that ignores the request is
 # destroyed after SHUTDOWN_TIMEOUT, and the whole stop takes about one
@@ -46,7 +47,13 @@ define "${P}c" "trap 'exit 0' TERM; while :; do sleep 1; done"
 "$LVSH" autostart "${P}a" >/dev/null && "$LVSH" autostart "${P}b" >/dev/null || fail "lvsh autostart"
 [ -L "$T/conf/autostart/${P}a.xml" ] && ok "autostart marked in \$CONFDIR/autostart" || fail "no autostart link"
 
-out=$("$GUESTS" start 2>&1) || fail "litevirt-guests start: $out"
+# through the LSB init script, as sysvinit runs it
+INIT=$LV_SOURCE_ROOT/packaging/litevirt-guests.init
+export LITEVIRT_GUESTS=$GUESTS LITEVIRT_GUESTS_STATE=$T/started
+"$INIT" status >/dev/null; rc=$?
+[ $rc = 3 ] && ok "init script status before start: 3 (not running)" || fail "status before start: $rc"
+out=$("$INIT" start 2>&1) || fail "litevirt-guests.init start: $out"
+"$INIT" status >/dev/null && ok "init script status after start: 0" || fail "status after start"
 for n in "${P}a" "${P}b"; do
     [ "$("$LVSH" domstate "$n")" = running ] && ok "start: $n running" || fail "start: $n $("$LVSH" domstate "$n")"
 done
@@ -56,7 +63,7 @@ ok "start again: running guests left alone"
 
 "$LVSH" start "${P}c" >/dev/null || fail "lvsh start ${P}c"
 t0=$(date +%s)
-SHUTDOWN_TIMEOUT=3 "$GUESTS" stop >"$T/stop.out" 2>&1 || fail "litevirt-guests stop: $(cat "$T/stop.out")"
+SHUTDOWN_TIMEOUT=3 "$INIT" stop >"$T/stop.out" 2>&1 || fail "litevirt-guests.init stop: $(cat "$T/stop.out")"
 took=$(($(date +%s) - t0))
 l=$("$LVSH" list --name | tr -d '\n')
 [ -z "$l" ] && ok "stop: no guest running" || fail "stop: still running: $l"
