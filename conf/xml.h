@@ -9,6 +9,7 @@
  * (conf_xml_static_lib) and get the same table without dlopen. */
 
 #include "conf/domain.h"
+#include "conf/network.h"
 
 struct cookie;
 
@@ -22,6 +23,11 @@ struct conf_xml_ops {
         int (*cookie_parse_string)(const char *xml, size_t len, const char *expected_name,
                                    const unsigned char *expected_uuid, unsigned accept,
                                    struct cookie **ret, struct lv_error **err);
+        /* Virtual networks (conf/network.h). */
+        int (*network_parse_string)(const char *xml, size_t len, const char *filename,
+                                    struct network_def **ret, struct lv_error **err);
+        int (*network_parse_file)(const char *path, struct network_def **ret,
+                                  struct lv_error **err);
 };
 
 /* NULL on failure, with *err naming the module and the reason. */

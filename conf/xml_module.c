@@ -8,4 +8,6 @@ __attribute__((visibility("default"))) const struct conf_xml_ops lv_conf_xml_ops
         .domain_parse_string = domain_parse_string,
         .domain_parse_file = domain_parse_file,
         .cookie_parse_string = cookie_parse_string,
+        .network_parse_string = network_parse_string,
+        .network_parse_file = network_parse_file,
 };

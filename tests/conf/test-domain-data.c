@@ -8,7 +8,6 @@
  *   scripts/fetch-libvirt-tests.sh): results must equal
  *                                   tests/data/domain/libvirt-vectors.txt
  * LV_TEST_REGENERATE=1 rewrites the expected files. */
-#include <dirent.h>
 #include <libgen.h>
 
 #include "conf/xml.h"
@@ -28,33 +27,6 @@ static bool regenerate;
                 printf(__VA_ARGS__);                                                               \
                 printf("\n");                                                                      \
         } while (0)
-
-static int name_cmp(const void *a, const void *b)
-{
-        return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Sorted *.xml names (not *.out.xml) of a directory. */
-static char **list_xml(const char *dir)
-{
-        char **v = xcalloc(1, sizeof(char *));
-        DIR *d = opendir(dir);
-        if (!d)
-                return v;
-        struct dirent *e;
-        size_t n = 0;
-        while ((e = readdir(d))) {
-                size_t l = strlen(e->d_name);
-                if (l < 5 || strcmp(e->d_name + l - 4, ".xml") != 0 ||
-                    (l > 8 && strcmp(e->d_name + l - 8, ".out.xml") == 0))
-                        continue;
-                strv_push(&v, xstrdup(e->d_name));
-                n++;
-        }
-        closedir(d);
-        qsort(v, n, sizeof(char *), name_cmp);
-        return v;
-}
 
 static int parse(const char *path, const char *label, struct domain_def **ret,
                  struct lv_error **err)
@@ -90,7 +62,7 @@ static bool check_round_trip(const char *label, const struct domain_def *def)
 
 static void test_valid(const char *dir)
 {
-        _cleanup_strv_free_ char **names = list_xml(dir);
+        _cleanup_strv_free_ char **names = golden_list_xml(dir);
         for (char **n = names; *n; n++) {
                 _cleanup_free_ char *path = xasprintf("%s/%s", dir, *n);
                 _cleanup_free_ char *base = xstrndup(*n, strlen(*n) - 4);
@@ -126,7 +98,7 @@ static void test_valid(const char *dir)
 
 static void test_invalid(const char *dir)
 {
-        _cleanup_strv_free_ char **names = list_xml(dir);
+        _cleanup_strv_free_ char **names = golden_list_xml(dir);
         for (char **n = names; *n; n++) {
                 _cleanup_free_ char *path = xasprintf("%s/%s", dir, *n);
                 _cleanup_free_ char *errpath =
@@ -229,7 +201,7 @@ static void test_libvirt_vectors(const char *results_path)
                         strbuf_reset(&res);
                         return; /* skipped (LV_LIBVIRT_TESTS_SKIP=1) or failed */
                 }
-                _cleanup_strv_free_ char **names = list_xml(dir);
+                _cleanup_strv_free_ char **names = golden_list_xml(dir);
                 int count[N_RES] = {0};
                 for (char **n = names; *n; n++)
                         count[classify(dir, outdir, sets[s].dir, *n, &res)]++;
@@ -253,7 +225,7 @@ static void test_libvirt_vectors(const char *results_path)
                                 FAIL("libvirt's %s: test data missing", others[s]);
                         continue;
                 }
-                _cleanup_strv_free_ char **names = list_xml(dir);
+                _cleanup_strv_free_ char **names = golden_list_xml(dir);
                 for (char **n = names; *n; n++) {
                         _cleanup_free_ char *path = xasprintf("%s/%s", dir, *n);
                         _cleanup_free_ char *label = xasprintf("%s/%s", others[s], *n);
@@ -297,7 +269,7 @@ int main(int argc, char **argv)
         test_invalid(invalid);
         test_libvirt_vectors(results);
         _cleanup_free_ char *examples = xasprintf("%s/examples", src);
-        _cleanup_strv_free_ char **ex = list_xml(examples);
+        _cleanup_strv_free_ char **ex = golden_list_xml(examples);
         for (char **n = ex; *n; n++) {
                 _cleanup_free_ char *path = xasprintf("%s/%s", examples, *n);
                 _cleanup_domain_def_ struct domain_def *def = NULL;

@@ -12,3 +12,6 @@ char *golden_read(const char *path);
 void golden_write(const char *path, const char *data);
 /* Whether LV_TEST_REGENERATE=1 asks for expected files to be rewritten. */
 bool golden_regenerate(void);
+/* Sorted names of the *.xml files (not *.out.xml) in dir, NULL-terminated
+ * (empty when dir is missing). */
+char **golden_list_xml(const char *dir);

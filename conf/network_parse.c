@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* libvirt's network XML → model (libxml2). The same hostile-XML loader,
+ * helpers and consumption check as the domain parser: whatever the user
+ * wrote that litevirt does not read is refused by name and line. */
+#include <ctype.h>
+
+#include "conf/domain_parse_priv.h"
+#include "conf/network.h"
+#include "conf/xml_load.h"
+#include "util/fileio.h"
+
+static int parse_forward(struct pctx *c, struct network_def *def, xmlNodePtr root)
+{
+        int r = 0, mode = NETWORK_FORWARD_NAT; /* libvirt: <forward/> is nat */
+        xmlNodePtr f = dparse_child_get(c, root, "forward", &r);
+        if (r < 0 || !f)
+                return r;
+        if ((r = dparse_attr_enum(c, f, "mode", network_forward_from_string, &mode)) < 0)
+                return r;
+        def->forward = mode;
+        def->forward_dev = dparse_attr_get(f, "dev");
+        xmlNodePtr nat = dparse_child_get(c, f, "nat", &r);
+        if (r < 0 || !nat)
+                return r;
+        if (mode != NETWORK_FORWARD_NAT)
+                return dparse_perr(c, nat, "only allowed with forward mode 'nat'");
+        xmlNodePtr port = dparse_child_get(c, nat, "port", &r);
+        if (r < 0 || !port)
+                return r;
+        unsigned long long start = 0, end = 0;
+        if ((r = dparse_attr_uint(c, port, "start", 65535, &start)) < 0 ||
+            (r = dparse_attr_uint(c, port, "end", 65535, &end)) < 0)
+                return r;
+        if (!start || !end)
+                return dparse_perr(c, port, "needs both 'start' and 'end' (1..65535)");
+        def->nat_port_start = (unsigned)start;
+        def->nat_port_end = (unsigned)end;
+        return 0;
+}
+
+static int parse_bridge(struct pctx *c, struct network_def *def, xmlNodePtr root)
+{
+        int r = 0;
+        xmlNodePtr b = dparse_child_get(c, root, "bridge", &r);
+        if (r < 0 || !b)
+                return r;
+        def->bridge = dparse_attr_get(b, "name");
+        if (xmlHasNsProp(b, BAD_CAST "stp", NULL)) {
+                bool stp = true;
+                if ((r = dparse_attr_bool(c, b, "stp", &stp)) < 0)
+                        return r;
+                def->stp = stp;
+        }
+        long long delay = -1;
+        if ((r = dparse_attr_int(c, b, "delay", 0, 3600, &delay)) < 0)
+                return r;
+        def->delay = (int)delay;
+        return 0;
+}
+
+static int parse_dns(struct pctx *c, struct network_def *def, xmlNodePtr root)
+{
+        int r = 0;
+        xmlNodePtr d = dparse_child_get(c, root, "dns", &r);
+        if (r < 0 || !d)
+                return r;
+        bool enable = true;
+        if ((r = dparse_attr_bool(c, d, "enable", &enable)) < 0)
+                return r;
+        def->dns_disabled = !enable;
+        for_each_child(f, d, "forwarder")
+        {
+                char *addr = NULL;
+                if ((r = dparse_attr_require(c, f, "addr", &addr)) < 0)
+                        return r;
+                strv_push(&def->dns_forwarders, addr);
+        }
+        for_each_child(h, d, "host")
+        {
+                struct network_dns_host *dh = ARRAY_PUSH(def->dns_hosts, def->n_dns_hosts);
+                if ((r = dparse_attr_require(c, h, "ip", &dh->ip)) < 0)
+                        return r;
+                dh->hostnames = xcalloc(1, sizeof(char *));
+                for_each_child(n, h, "hostname") strv_push(&dh->hostnames, dparse_node_text(n));
+        }
+        if (def->dns_disabled && (def->dns_forwarders || def->n_dns_hosts))
+                return dparse_perr(c, d, "enable='no' with forwarders or hosts");
+        return 0;
+}
+
+static int parse_ip(struct pctx *c, struct network_def *def, xmlNodePtr n)
+{
+        struct network_ip *ip = ARRAY_PUSH(def->ips, def->n_ips);
+        int r = 0;
+        ip->prefix = -1;
+        _cleanup_free_ char *family = dparse_attr_get(n, "family");
+        ip->address = dparse_attr_get(n, "address");
+        ip->netmask = dparse_attr_get(n, "netmask");
+        if (family) {
+                if (!streq(family, "ipv4") && !streq(family, "ipv6"))
+                        return dparse_perr_attr(c, n, "family",
+                                                "value '%s' not supported by litevirt", family);
+                ip->family_given = true;
+                ip->ipv6 = streq(family, "ipv6");
+        } else {
+                ip->ipv6 = ip->address && strchr(ip->address, ':');
+        }
+        long long prefix = -1;
+        if ((r = dparse_attr_int(c, n, "prefix", 0, 128, &prefix)) < 0)
+                return r;
+        ip->prefix = (int)prefix;
+        xmlNodePtr dhcp = dparse_child_get(c, n, "dhcp", &r);
+        if (r < 0 || !dhcp)
+                return r;
+        ip->has_dhcp = true;
+        for_each_child(rg, dhcp, "range")
+        {
+                struct network_dhcp_range *x = ARRAY_PUSH(ip->ranges, ip->n_ranges);
+                if ((r = dparse_attr_require(c, rg, "start", &x->start)) < 0 ||
+                    (r = dparse_attr_require(c, rg, "end", &x->end)) < 0)
+                        return r;
+        }
+        for_each_child(h, dhcp, "host")
+        {
+                struct network_dhcp_host *x = ARRAY_PUSH(ip->hosts, ip->n_hosts);
+                x->mac = dparse_attr_get(h, "mac");
+                x->id = dparse_attr_get(h, "id");
+                x->name = dparse_attr_get(h, "name");
+                x->ip = dparse_attr_get(h, "ip");
+                for (char *p = x->mac; p && *p; p++)
+                        *p = (char)tolower((unsigned char)*p);
+        }
+        return 0;
+}
+
+static int parse_network(struct pctx *c, struct network_def *def, xmlNodePtr root)
+{
+        int r;
+        if (!xmlStrEqual(root->name, BAD_CAST "network") || root->ns)
+                return dparse_perr(c, root, "the document is not a <network> definition");
+        dparse_node_consume(root);
+        if ((r = dparse_elem_text(c, root, "name", &def->name)) < 0)
+                return r;
+        if (!def->name)
+                return dparse_perr(c, root, "missing element 'name'");
+        _cleanup_free_ char *uuid = NULL;
+        xmlNodePtr u = dparse_child_get(c, root, "uuid", &r);
+        if (r < 0)
+                return r;
+        if (u) {
+                uuid = dparse_node_text(u);
+                if (domain_uuid_parse(uuid, def->uuid) < 0)
+                        return dparse_perr(c, u, "'%s' is not a valid UUID", uuid);
+        } else if ((r = domain_uuid_generate(def->uuid)) < 0) {
+                return lv_error_set(c->err, -r, "%s: generating a UUID", c->file);
+        }
+        if ((r = parse_forward(c, def, root)) < 0 || (r = parse_bridge(c, def, root)) < 0)
+                return r;
+        xmlNodePtr n = dparse_child_get(c, root, "mtu", &r);
+        if (r < 0)
+                return r;
+        if (n) {
+                unsigned long long mtu = 0;
+                if ((r = dparse_attr_uint(c, n, "size", 65535, &mtu)) < 0)
+                        return r;
+                if (!mtu)
+                        return dparse_perr(c, n, "missing attribute 'size'");
+                def->mtu = (unsigned)mtu;
+        }
+        if ((n = dparse_child_get(c, root, "mac", &r)) && r == 0) {
+                if ((r = dparse_attr_require(c, n, "address", &def->mac)) < 0)
+                        return r;
+                for (char *p = def->mac; *p; p++)
+                        *p = (char)tolower((unsigned char)*p);
+        }
+        if (r < 0)
+                return r;
+        if ((n = dparse_child_get(c, root, "domain", &r)) && r == 0) {
+                if ((r = dparse_attr_require(c, n, "name", &def->domain)) < 0 ||
+                    (r = dparse_attr_bool(c, n, "localOnly", &def->domain_local_only)) < 0)
+                        return r;
+        }
+        if (r < 0 || (r = parse_dns(c, def, root)) < 0)
+                return r;
+        for_each_child(ip, root, "ip") if ((r = parse_ip(c, def, ip)) < 0) return r;
+        return dparse_check_consumed(c, root);
+}
+
+int network_parse_string(const char *xml, size_t len, const char *filename,
+                         struct network_def **ret, struct lv_error **err)
+{
+        const char *file = filename ? filename : "(string)";
+        _cleanup_(xml_doc_freep) xmlDocPtr doc = NULL;
+        int line = 0;
+        _cleanup_free_ char *reason = NULL;
+        if (xml_load_untrusted(xml, len, NETWORK_XML_MAX_BYTES, file, &doc, &line, &reason) < 0)
+                return line > 0 ? lv_error_setf(err, LV_ERR_INVALID_XML, "%s:%d: %s", file, line,
+                                                reason)
+                                : lv_error_setf(err, LV_ERR_INVALID_XML, "%s: %s", file, reason);
+        xmlNodePtr root = xmlDocGetRootElement(doc);
+        if (!root)
+                return lv_error_setf(err, LV_ERR_INVALID_XML, "%s: empty document", file);
+        _cleanup_network_def_ struct network_def *def = xcalloc(1, sizeof(*def));
+        def->stp = -1;
+        def->delay = -1;
+        struct pctx c = {.file = file, .err = err};
+        int r = parse_network(&c, def, root);
+        if (r < 0)
+                return r;
+        if ((r = network_validate(def, err)) < 0)
+                return lv_error_prefix(err, "%s", file);
+        *ret = TAKE_PTR(def);
+        return 0;
+}
+
+int network_parse_file(const char *path, struct network_def **ret, struct lv_error **err)
+{
+        _cleanup_free_ char *data = NULL;
+        size_t len = 0;
+        int r = file_read_bounded(path, NETWORK_XML_MAX_BYTES, &data, &len, err);
+        if (r < 0)
+                return r;
+        return network_parse_string(data, len, path, ret, err);
+}
