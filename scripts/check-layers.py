@@ -24,7 +24,7 @@ LAYERS = [
     ["util"],
     ["conf"],
     ["cgroup", "locking", "netns", "driver-support", "lib"],
-    ["lxc", "qemu", "xen"],
+    ["lxc", "qemu", "xen", "network"],
     ["supervisor"],
     ["tools"],
 ]

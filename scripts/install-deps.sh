@@ -6,7 +6,7 @@ set -eu
 BUILD="meson ninja-build pkg-config gcc clang clang-format libclang-rt-14-dev llvm
  libxml2-dev libjson-c-dev libcap-ng-dev libseccomp-dev libnl-3-dev
  libnl-route-3-dev libcmocka-dev help2man"
-RUNTIME="busybox-static iproute2 cpio gzip socat util-linux procps kmod"
+RUNTIME="busybox-static iproute2 cpio gzip socat util-linux procps kmod dnsmasq-base nftables"
 # QEMU guests and Xen tools (no hypervisor: --no-install-recommends);
 # debootstrap and systemd-nspawn boot the test system of tests/init.
 TEST="qemu-system-x86 qemu-utils vncsnapshot openssl xen-utils-4.17 libxen-dev dpkg-dev xz-utils

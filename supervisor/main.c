@@ -19,6 +19,7 @@
 #include "supervisor/migration.h"
 #include "supervisor/supervisor.h"
 #include "util/fileio.h"
+#include "util/daemon.h"
 #include "util/fault.h"
 #include "util/log.h"
 #include "util/paths.h"
@@ -139,35 +140,6 @@ static int parse_args(int argc, char **argv, struct options *o)
                 fprintf(stderr, "error: invalid guest name '%s'\n", o->name);
                 return -1;
         }
-        return 0;
-}
-
-/* Detach: double fork, new session, stdio to /dev/null. The caller of
- * the first process learns the outcome through the ready fd. */
-static int daemonize(struct lv_error **err)
-{
-        pid_t pid = fork();
-        if (pid < 0)
-                return lv_error_set(err, errno, "cannot fork");
-        if (pid > 0)
-                _exit(0);
-        if (setsid() < 0)
-                return lv_error_set(err, errno, "setsid");
-        pid = fork();
-        if (pid < 0)
-                return lv_error_set(err, errno, "cannot fork");
-        if (pid > 0)
-                _exit(0);
-        if (chdir("/") < 0)
-                return lv_error_set(err, errno, "chdir /");
-        int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-        if (fd < 0)
-                return lv_error_set(err, errno, "cannot open /dev/null");
-        for (int i = 0; i < 3; i++)
-                if (dup2(fd, i) < 0)
-                        return lv_error_set(err, errno, "dup2");
-        if (fd > 2)
-                close(fd);
         return 0;
 }
 
@@ -387,7 +359,7 @@ int main(int argc, char **argv)
                         o.name = sv.g.def->name;
         } else if (!o.foreground) {
                 log_to_stderr(false);
-                r = daemonize(&err);
+                r = daemon_detach(&err);
         }
         struct loop_source *sigs[3] = {0};
         if (r >= 0)

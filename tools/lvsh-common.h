@@ -28,6 +28,15 @@ const char *lvsh_json_str(struct json_object *o, const char *key, const char *de
 /* A reply's integer member; false when absent or not a number. */
 bool lvsh_json_i64(struct json_object *o, const char *key, long long *ret);
 
+/* (lvsh-domain.c) A litevirt binary: $env_var, else next to lvsh (build
+ * tree), else LV_BINDIR. */
+char *lvsh_binary_path(const char *binary, const char *env_var);
+/* Supervisors run from "/": make relative LITEVIRT_* paths absolute. */
+void lvsh_environment_absolute(void);
+/* Read a supervisor's verdict from its ready fd ("ok" or its error) until
+ * EOF; the length, or -ETIMEDOUT after 300 s. */
+int lvsh_read_verdict(int fd, char *buf, size_t size);
+
 /* lvsh-console.c */
 int lvsh_cmd_console(int argc, char **argv, struct lv_error **err);
 #define LVSH_CONSOLE_COMMAND                                                                       \

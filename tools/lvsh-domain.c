@@ -23,30 +23,36 @@ extern char **environ;
 
 /* ---- start ---- */
 
-static char *supervisor_path(void)
+char *lvsh_binary_path(const char *binary, const char *env_var)
 {
-        const char *env = getenv("LITEVIRT_SUPERVISOR");
+        const char *env = getenv(env_var);
         if (env && *env)
                 return xstrdup(env);
         char exe[PATH_MAX];
         ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
         if (n > 0) {
                 exe[n] = '\0';
-                char *p = xasprintf("%s/litevirt-supervisor", dirname(exe));
+                char *p = xasprintf("%s/%s", dirname(exe), binary);
                 if (access(p, X_OK) == 0)
                         return p;
                 free(p);
         }
-        return xasprintf("%s/litevirt-supervisor", LV_BINDIR);
+        return xasprintf("%s/%s", LV_BINDIR, binary);
+}
+
+static char *supervisor_path(void)
+{
+        return lvsh_binary_path("litevirt-supervisor", "LITEVIRT_SUPERVISOR");
 }
 
 /* The supervisor runs from "/": relative paths in the environment must
  * mean what they mean here. */
-static void environment_absolute(void)
+void lvsh_environment_absolute(void)
 {
-        static const char *const vars[] = {"LITEVIRT_CONFDIR", "LITEVIRT_GUESTDIR",
-                                           "LITEVIRT_RUNDIR", "LITEVIRT_LOGDIR",
-                                           "LITEVIRT_MODULE_DIR"};
+        static const char *const vars[] = {"LITEVIRT_CONFDIR",    "LITEVIRT_GUESTDIR",
+                                           "LITEVIRT_RUNDIR",     "LITEVIRT_LOGDIR",
+                                           "LITEVIRT_MODULE_DIR", "LITEVIRT_NETWORKDIR",
+                                           "LITEVIRT_NETRUNDIR"};
         char cwd[PATH_MAX];
         if (!getcwd(cwd, sizeof(cwd)))
                 return;
@@ -61,7 +67,7 @@ static void environment_absolute(void)
 
 /* Read the supervisor's verdict: the line "ok", or its error message, then
  * EOF. */
-static int read_verdict(int fd, char *buf, size_t size)
+int lvsh_read_verdict(int fd, char *buf, size_t size)
 {
         size_t len = 0;
         for (;;) {
@@ -154,7 +160,7 @@ static int cmd_start(int argc, char **argv, struct lv_error **err)
 static int supervisor_start(const char *name, struct lv_error **err)
 {
         int r;
-        environment_absolute();
+        lvsh_environment_absolute();
         int pfd[2];
         if (pipe2(pfd, O_CLOEXEC) < 0)
                 return lv_error_set(err, errno, "cannot create a pipe");
@@ -186,7 +192,7 @@ static int supervisor_start(const char *name, struct lv_error **err)
         closep(&wfd);
         wfd = -1;
         char verdict[4096];
-        int n = read_verdict(rfd, verdict, sizeof(verdict));
+        int n = lvsh_read_verdict(rfd, verdict, sizeof(verdict));
         int status;
         /* The first process exits once the supervisor has detached. */
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)

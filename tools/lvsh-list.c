@@ -23,7 +23,11 @@ bool lvsh_name_is_safe(const char *name)
 
 int lvsh_guest_names(char ***ret, struct lv_error **err)
 {
-        const char *dir = paths_guestdir();
+        return lvsh_xml_names(paths_guestdir(), ret, err);
+}
+
+int lvsh_xml_names(const char *dir, char ***ret, struct lv_error **err)
+{
         _cleanup_strv_free_ char **names = xcalloc(1, sizeof(char *));
         DIR *d = opendir(dir);
         if (!d) {
@@ -155,4 +159,30 @@ void lvsh_list_print(FILE *f, const struct lvsh_list_row *rows, size_t n, bool n
                 fprintf(f, " %-*s   %-*s   %s\n", w[0], rows[i].id, w[1], rows[i].name,
                         rows[i].state);
         fprintf(f, "\n");
+}
+
+/* virsh's vshTable: " cell" then padding to the column's width + 2 (not
+ * after the last), a dash line of (width + 3) per column. */
+void lvsh_table_print(FILE *f, const char *const *cells, size_t ncols, size_t nrows)
+{
+        size_t w[16] = {0};
+        for (size_t r = 0; r < nrows; r++)
+                for (size_t c = 0; c < ncols; c++)
+                        if (strlen(cells[r * ncols + c]) > w[c])
+                                w[c] = strlen(cells[r * ncols + c]);
+        for (size_t r = 0; r < nrows; r++) {
+                for (size_t c = 0; c < ncols; c++) {
+                        const char *s = cells[r * ncols + c];
+                        fprintf(f, " %s", s);
+                        if (c + 1 < ncols)
+                                fprintf(f, "%*s", (int)(w[c] - strlen(s) + 2), "");
+                }
+                fputc('\n', f);
+                if (r == 0) {
+                        for (size_t c = 0; c < ncols; c++)
+                                for (size_t k = 0; k < w[c] + 3; k++)
+                                        fputc('-', f);
+                        fputc('\n', f);
+                }
+        }
 }

@@ -12,6 +12,8 @@
  * the running ones without a stored definition (transient). An absent
  * directory is no guest. */
 int lvsh_guest_names(char ***ret, struct lv_error **err);
+/* The same for any directory of NAME.xml files (networks). */
+int lvsh_xml_names(const char *dir, char ***ret, struct lv_error **err);
 
 /* Load the stored definition of NAME; for a transient guest (no stored
  * definition, running) its running definition. No such guest:
@@ -41,3 +43,7 @@ struct lvsh_list_row {
 /* virsh's table: " Id   Name   State", a dash line, one row per guest.
  * With names_only, only the names, one per line (virsh list --name). */
 void lvsh_list_print(FILE *f, const struct lvsh_list_row *rows, size_t n, bool names_only);
+
+/* virsh's vshTable: cells row by row (the first row is the header), at
+ * most 16 columns. */
+void lvsh_table_print(FILE *f, const char *const *cells, size_t ncols, size_t nrows);

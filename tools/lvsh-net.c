@@ -53,32 +53,6 @@ static int run_net_helper(int argc, char **argv, struct lv_error **err)
 
 static const struct lvsh_command *cmd_find(const char *name);
 
-/* virsh's vshTable: " cell" then padding to the column's width + 2 (not
- * after the last), a dash line of (width + 3) per column. */
-static void table_print(FILE *f, const char *const *cells, size_t ncols, size_t nrows)
-{
-        size_t w[8] = {0};
-        for (size_t r = 0; r < nrows; r++)
-                for (size_t c = 0; c < ncols; c++)
-                        if (strlen(cells[r * ncols + c]) > w[c])
-                                w[c] = strlen(cells[r * ncols + c]);
-        for (size_t r = 0; r < nrows; r++) {
-                for (size_t c = 0; c < ncols; c++) {
-                        const char *s = cells[r * ncols + c];
-                        fprintf(f, " %s", s);
-                        if (c + 1 < ncols)
-                                fprintf(f, "%*s", (int)(w[c] - strlen(s) + 2), "");
-                }
-                fputc('\n', f);
-                if (r == 0) {
-                        for (size_t c = 0; c < ncols; c++)
-                                for (size_t k = 0; k < w[c] + 3; k++)
-                                        fputc('-', f);
-                        fputc('\n', f);
-                }
-        }
-}
-
 /* The host-side names of a running guest's links, found by their alias
  * in lvsh's own namespace (the supervisor's). names[i] "" when none. */
 static void live_host_names(const struct domain_def *def, char (*names)[IFNAMSIZ])
@@ -123,7 +97,7 @@ static int cmd_domiflist(int argc, char **argv, struct lv_error **err)
                 row[3] = net->model ? net->model : "-";
                 row[4] = net->mac ? net->mac : "-";
         }
-        table_print(stdout, cells, ncols, (size_t)n + 1);
+        lvsh_table_print(stdout, cells, ncols, (size_t)n + 1);
         printf("\n");
         return 0;
 }

@@ -25,6 +25,37 @@ const char *paths_guestdir(void)
         return dir;
 }
 
+const char *paths_networkdir(void)
+{
+        static char *dir;
+        const char *v = getenv("LITEVIRT_NETWORKDIR");
+        if (v && *v)
+                return v;
+        if (!dir)
+                dir = xasprintf("%s/networks", paths_confdir());
+        return dir;
+}
+
+const char *paths_netrundir(void)
+{
+        return env_or("LITEVIRT_NETRUNDIR", "/run/litevirt-net");
+}
+
+char *paths_network_xml(const char *name)
+{
+        return xasprintf("%s/%s.xml", paths_networkdir(), name);
+}
+
+char *paths_network_state_dir(const char *name)
+{
+        return xasprintf("%s/%s", paths_netrundir(), name);
+}
+
+char *paths_network_state_file(const char *name, const char *file)
+{
+        return xasprintf("%s/%s/%s", paths_netrundir(), name, file);
+}
+
 const char *paths_rundir(void)
 {
         return env_or("LITEVIRT_RUNDIR", "/run/litevirt");

@@ -7,6 +7,10 @@
  *   LITEVIRT_GUESTDIR  $CONFDIR/guests        (NAME.xml definitions)
  *   LITEVIRT_RUNDIR    /run/litevirt          (NAME/ state directories)
  *   LITEVIRT_LOGDIR    /var/log/litevirt      (NAME.log, kept after the guest stops)
+ *   LITEVIRT_NETWORKDIR $CONFDIR/networks     (NAME.xml network definitions,
+ *                                             autostart/NAME links)
+ *   LITEVIRT_NETRUNDIR /run/litevirt-net      (NAME/ running networks; not under
+ *                                             RUNDIR, where every directory is a guest)
  * The returned strings are static; do not free. */
 const char *paths_confdir(void);
 const char *paths_guestdir(void);
@@ -16,6 +20,12 @@ const char *paths_logdir(void);
 char *paths_guest_xml(const char *name);
 char *paths_state_dir(const char *name);
 char *paths_state_file(const char *name, const char *file);
+const char *paths_networkdir(void);
+const char *paths_netrundir(void);
+/* Newly allocated: $NETWORKDIR/NAME.xml, $NETRUNDIR/NAME, $NETRUNDIR/NAME/FILE */
+char *paths_network_xml(const char *name);
+char *paths_network_state_dir(const char *name);
+char *paths_network_state_file(const char *name, const char *file);
 /* Newly allocated: $LOGDIR/NAME.log */
 char *paths_guest_log(const char *name);
 /* Newly allocated: $LOGDIR/NAME.console.log (what the guest's console printed) */

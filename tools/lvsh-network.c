@@ -1,0 +1,504 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* lvsh's virtual network commands, with virsh's words and columns:
+ * net-define, net-undefine, net-list, net-dumpxml, net-info,
+ * net-autostart, net-start, net-destroy, net-dhcp-leases, net-update.
+ * Definitions are $NETWORKDIR/NAME.xml (written atomically); a running
+ * network is its supervisor, litevirt-network, found by its state
+ * directory's lock (network/state.c) and reached on its control socket. */
+#include <dirent.h>
+#include <json-c/json.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "conf/xml.h"
+#include "network/network.h"
+#include "tools/lvsh-common.h"
+#include "tools/lvsh-list.h"
+#include "util/fileio.h"
+#include "util/paths.h"
+
+static const struct lvsh_command *cmd_find(const char *name);
+
+/* ---- definitions ---- */
+
+static int net_names(char ***ret, struct lv_error **err)
+{
+        return lvsh_xml_names(paths_networkdir(), ret, err);
+}
+
+static int net_load(const char *name, struct network_def **ret, struct lv_error **err)
+{
+        _cleanup_free_ char *path = NULL;
+        if (!lvsh_name_is_safe(name) || access((path = paths_network_xml(name)), F_OK) < 0)
+                return lv_error_setf(err, LV_ERR_NO_DOMAIN,
+                                     "failed to get network '%s'\nerror: Network not found: no "
+                                     "network with matching name '%s'",
+                                     name, name);
+        const struct conf_xml_ops *xml = conf_xml(err);
+        if (!xml)
+                return -ENOENT;
+        return xml->network_parse_file(path, ret, err);
+}
+
+static int net_store(const struct network_def *def, struct lv_error **err)
+{
+        _cleanup_free_ char *xml = network_format(def);
+        _cleanup_free_ char *path = paths_network_xml(def->name);
+        int r = mkdir_p(paths_networkdir(), 0755, err);
+        return r < 0 ? r : file_write_atomic(path, xml, strlen(xml), 0600, err);
+}
+
+static char *autostart_link(const char *name)
+{
+        return xasprintf("%s/autostart/%s.xml", paths_networkdir(), name);
+}
+
+static bool net_autostart(const char *name)
+{
+        _cleanup_free_ char *l = autostart_link(name);
+        return access(l, F_OK) == 0;
+}
+
+/* Active, or not; a dead supervisor's leftovers are removed on the way
+ * (litevirt-network --cleanup), so "inactive" always means nothing left. */
+static int run_cleanup(const char *name, struct lv_error **err);
+
+static bool net_active(const char *name, pid_t *ret_pid)
+{
+        if (network_state_active(name, ret_pid, NULL) == 1)
+                return true;
+        if (network_state_stale(name)) {
+                _cleanup_error_ struct lv_error *e = NULL;
+                if (run_cleanup(name, &e) < 0)
+                        fprintf(stderr, "warning: network '%s': %s\n", name, e->message);
+        }
+        return false;
+}
+
+static int cmd_net_define(int argc, char **argv, struct lv_error **err)
+{
+        const char *file;
+        int r = lvsh_args_parse(cmd_find("net-define"), argc, argv, NULL, NULL, NULL, NULL, &file,
+                                err);
+        if (r < 0)
+                return r;
+        const struct conf_xml_ops *xml = conf_xml(err);
+        if (!xml)
+                return -ENOENT;
+        _cleanup_network_def_ struct network_def *def = NULL;
+        if ((r = xml->network_parse_file(file, &def, err)) < 0)
+                return lv_error_prefix(err, "Failed to define network from %s\nerror", file);
+        _cleanup_strv_free_ char **names = NULL;
+        if ((r = net_names(&names, err)) < 0)
+                return r;
+        _cleanup_strv_free_ char **bridges = xcalloc(1, sizeof(char *));
+        char uuid[37];
+        domain_uuid_format(def->uuid, uuid);
+        for (char **n = names; *n; n++) {
+                _cleanup_network_def_ struct network_def *old = NULL;
+                _cleanup_error_ struct lv_error *lerr = NULL;
+                if (net_load(*n, &old, &lerr) < 0)
+                        continue;
+                bool same_uuid = memcmp(old->uuid, def->uuid, 16) == 0;
+                if (streq(*n, def->name) && !same_uuid) {
+                        char ou[37];
+                        domain_uuid_format(old->uuid, ou);
+                        return lv_error_setf(err, LV_ERR_EXISTS,
+                                             "Failed to define network from %s\nerror: network "
+                                             "'%s' already exists with uuid %s",
+                                             file, def->name, ou);
+                }
+                if (!streq(*n, def->name) && same_uuid)
+                        return lv_error_setf(err, LV_ERR_EXISTS,
+                                             "Failed to define network from %s\nerror: network "
+                                             "'%s' is already defined with uuid %s",
+                                             file, *n, uuid);
+                if (streq(*n, def->name)) {
+                        /* a redefinition keeps what net-define assigned */
+                        if (!def->bridge && old->bridge)
+                                def->bridge = xstrdup(old->bridge);
+                        if (!def->mac && old->mac)
+                                def->mac = xstrdup(old->mac);
+                        continue;
+                }
+                if (old->bridge && def->bridge && streq(old->bridge, def->bridge) &&
+                    network_def_makes_bridge(def))
+                        return lv_error_setf(err, LV_ERR_EXISTS,
+                                             "Failed to define network from %s\nerror: bridge "
+                                             "name '%s' already in use by network '%s'",
+                                             file, def->bridge, *n);
+                if (old->bridge)
+                        strv_push(&bridges, xstrdup(old->bridge));
+        }
+        network_def_assign(def, bridges);
+        if ((r = net_store(def, err)) < 0)
+                return lv_error_prefix(err, "Failed to define network from %s\nerror", file);
+        printf("Network %s defined from %s\n\n", def->name, file);
+        return 0;
+}
+
+static int cmd_net_undefine(int argc, char **argv, struct lv_error **err)
+{
+        const char *name;
+        int r = lvsh_args_parse(cmd_find("net-undefine"), argc, argv, NULL, NULL, NULL, NULL, &name,
+                                err);
+        if (r < 0)
+                return r;
+        _cleanup_network_def_ struct network_def *def = NULL;
+        if ((r = net_load(name, &def, err)) < 0)
+                return r;
+        if (net_active(name, NULL))
+                return lv_error_setf(err, LV_ERR_STATE,
+                                     "Failed to undefine network %s\nerror: Requested operation "
+                                     "is not valid: network is active; destroy it first",
+                                     name);
+        _cleanup_free_ char *path = paths_network_xml(name);
+        _cleanup_free_ char *link = autostart_link(name);
+        (void)unlink(link);
+        if (unlink(path) < 0)
+                return lv_error_set(err, errno,
+                                    "Failed to undefine network %s\nerror: removing '%s'", name,
+                                    path);
+        printf("Network %s has been undefined\n\n", name);
+        return 0;
+}
+
+static int cmd_net_list(int argc, char **argv, struct lv_error **err)
+{
+        static const char *const flags[] = {"all", "inactive", "name", NULL};
+        bool set[3] = {false};
+        int r = lvsh_args_parse(cmd_find("net-list"), argc, argv, flags, set, NULL, NULL, NULL,
+                                err);
+        if (r < 0)
+                return r;
+        _cleanup_strv_free_ char **names = NULL;
+        if ((r = net_names(&names, err)) < 0)
+                return r;
+        size_t n = strv_length(names);
+        const char **cells = xcalloc((n + 1) * 4, sizeof(char *));
+        size_t rows = 1;
+        cells[0] = "Name";
+        cells[1] = "State";
+        cells[2] = "Autostart";
+        cells[3] = "Persistent";
+        for (char **nm = names; *nm; nm++) {
+                bool active = net_active(*nm, NULL);
+                if ((active && set[1] && !set[0]) || (!active && !set[0] && !set[1]))
+                        continue;
+                if (set[2]) {
+                        printf("%s\n", *nm);
+                        continue;
+                }
+                cells[rows * 4] = *nm;
+                cells[rows * 4 + 1] = active ? "active" : "inactive";
+                cells[rows * 4 + 2] = net_autostart(*nm) ? "yes" : "no";
+                cells[rows * 4 + 3] = "yes";
+                rows++;
+        }
+        if (!set[2])
+                lvsh_table_print(stdout, cells, 4, rows);
+        printf("\n");
+        free(cells);
+        return 0;
+}
+
+static int cmd_net_dumpxml(int argc, char **argv, struct lv_error **err)
+{
+        static const char *const flags[] = {"inactive", NULL};
+        bool set[1] = {false};
+        const char *name;
+        int r = lvsh_args_parse(cmd_find("net-dumpxml"), argc, argv, flags, set, NULL, NULL, &name,
+                                err);
+        if (r < 0)
+                return r;
+        _cleanup_network_def_ struct network_def *def = NULL;
+        if ((r = net_load(name, &def, err)) < 0)
+                return r;
+        _cleanup_free_ char *xml = network_format(def);
+        fputs(xml, stdout);
+        return 0;
+}
+
+static int cmd_net_info(int argc, char **argv, struct lv_error **err)
+{
+        const char *name;
+        int r = lvsh_args_parse(cmd_find("net-info"), argc, argv, NULL, NULL, NULL, NULL, &name,
+                                err);
+        if (r < 0)
+                return r;
+        _cleanup_network_def_ struct network_def *def = NULL;
+        if ((r = net_load(name, &def, err)) < 0)
+                return r;
+        char uuid[37];
+        domain_uuid_format(def->uuid, uuid);
+        printf("%-15s %s\n", "Name:", def->name);
+        printf("%-15s %s\n", "UUID:", uuid);
+        printf("%-15s %s\n", "Active:", net_active(name, NULL) ? "yes" : "no");
+        printf("%-15s %s\n", "Persistent:", "yes");
+        printf("%-15s %s\n", "Autostart:", net_autostart(name) ? "yes" : "no");
+        if (def->bridge)
+                printf("%-15s %s\n", "Bridge:", def->bridge);
+        printf("\n");
+        return 0;
+}
+
+static int cmd_net_autostart(int argc, char **argv, struct lv_error **err)
+{
+        static const char *const flags[] = {"disable", NULL};
+        bool set[1] = {false};
+        const char *name;
+        int r = lvsh_args_parse(cmd_find("net-autostart"), argc, argv, flags, set, NULL, NULL,
+                                &name, err);
+        if (r < 0)
+                return r;
+        _cleanup_network_def_ struct network_def *def = NULL;
+        if ((r = net_load(name, &def, err)) < 0)
+                return r;
+        _cleanup_free_ char *link = autostart_link(name);
+        if (set[0]) {
+                if (unlink(link) < 0 && errno != ENOENT)
+                        return lv_error_set(err, errno,
+                                            "failed to unmark network %s as "
+                                            "autostarted: removing '%s'",
+                                            name, link);
+                printf("Network %s unmarked as autostarted\n\n", name);
+                return 0;
+        }
+        _cleanup_free_ char *dir = xasprintf("%s/autostart", paths_networkdir());
+        _cleanup_free_ char *target = xasprintf("../%s.xml", name);
+        if ((r = mkdir_p(dir, 0755, err)) < 0)
+                return r;
+        if (symlink(target, link) < 0 && errno != EEXIST)
+                return lv_error_set(err, errno,
+                                    "failed to mark network %s as autostarted: creating '%s'", name,
+                                    link);
+        printf("Network %s marked as autostarted\n\n", name);
+        return 0;
+}
+
+/* ---- the network supervisor ---- */
+
+static int run_cleanup(const char *name, struct lv_error **err)
+{
+        lvsh_environment_absolute();
+        _cleanup_free_ char *path = lvsh_binary_path("litevirt-network", "LITEVIRT_NETWORK");
+        char *args[] = {"litevirt-network", "--cleanup", (char *)name, NULL};
+        pid_t pid;
+        int r = posix_spawn(&pid, path, NULL, NULL, args, environ), status;
+        if (r != 0)
+                return lv_error_set(err, r, "cannot run '%s'", path);
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                return lv_error_setf(err, EIO, "'%s --cleanup %s' failed", path, name);
+        return 0;
+}
+
+static int cmd_net_start(int argc, char **argv, struct lv_error **err)
+{
+        const char *name;
+        int r = lvsh_args_parse(cmd_find("net-start"), argc, argv, NULL, NULL, NULL, NULL, &name,
+                                err);
+        if (r < 0)
+                return r;
+        _cleanup_network_def_ struct network_def *def = NULL;
+        if ((r = net_load(name, &def, err)) < 0)
+                return r;
+        if (network_state_active(name, NULL, NULL) == 1)
+                return lv_error_setf(err, LV_ERR_STATE,
+                                     "Failed to start network %s\nerror: Requested operation is "
+                                     "not valid: network is already active",
+                                     name);
+        lvsh_environment_absolute();
+        int pfd[2];
+        if (pipe2(pfd, O_CLOEXEC) < 0)
+                return lv_error_set(err, errno, "cannot create a pipe");
+        _cleanup_close_ int rfd = pfd[0];
+        _cleanup_close_ int wfd = pfd[1];
+        _cleanup_free_ char *path = lvsh_binary_path("litevirt-network", "LITEVIRT_NETWORK");
+        char *args[] = {"litevirt-network", "--ready-fd", "3", (char *)name, NULL};
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_adddup2(&fa, wfd, 3);
+        posix_spawn_file_actions_addclosefrom_np(&fa, 4);
+        pid_t pid;
+        r = posix_spawn(&pid, path, &fa, NULL, args, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        if (r != 0)
+                return lv_error_set(err, r, "Failed to start network %s\nerror: cannot run '%s'",
+                                    name, path);
+        closep(&wfd);
+        wfd = -1;
+        char verdict[4096];
+        int n = lvsh_read_verdict(rfd, verdict, sizeof(verdict));
+        int status;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        if (n >= 2 && streq(verdict, "ok")) {
+                printf("Network %s started\n\n", name);
+                return 0;
+        }
+        if (n == -ETIMEDOUT)
+                return lv_error_setf(err, ETIMEDOUT,
+                                     "Failed to start network %s\nerror: its supervisor did not "
+                                     "report within 300 s",
+                                     name);
+        if (n > 0)
+                return lv_error_setf(err, EIO, "Failed to start network %s\nerror: %s", name,
+                                     verdict);
+        return lv_error_setf(err, EIO,
+                             "Failed to start network %s\nerror: '%s' exited without reporting "
+                             "(see %s/networks/%s.log)",
+                             name, path, paths_logdir(), name);
+}
+
+static int net_call(const char *name, const char *method, struct json_object **ret,
+                    struct lv_error **err)
+{
+        _cleanup_free_ char *sock = paths_network_state_file(name, "control.sock");
+        lv_conn *c = NULL;
+        lv_client_error *ce = NULL;
+        int r = lv_connect_path(sock, &c, &ce);
+        if (r == 0) {
+                r = lv_call(c, method, NULL, ret, &ce);
+                lv_disconnect(c);
+        }
+        if (r < 0)
+                return lvsh_error_from_client(err, ce);
+        return 0;
+}
+
+static int not_active(const char *what, const char *name, struct lv_error **err)
+{
+        return lv_error_setf(err, LV_ERR_STATE,
+                             "%s %s\nerror: Requested operation is not valid: network is not "
+                             "active",
+                             what, name);
+}
+
+static int cmd_net_destroy(int argc, char **argv, struct lv_error **err)
+{
+        const char *name;
+        int r = lvsh_args_parse(cmd_find("net-destroy"), argc, argv, NULL, NULL, NULL, NULL, &name,
+                                err);
+        if (r < 0)
+                return r;
+        _cleanup_network_def_ struct network_def *def = NULL;
+        if ((r = net_load(name, &def, err)) < 0)
+                return r;
+        pid_t pid = 0;
+        if (!net_active(name, &pid) || pid <= 0)
+                return not_active("Failed to destroy network", name, err);
+        _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if ((r = net_call(name, "io.litevirt.Network.Stop", NULL, err)) < 0)
+                return lv_error_prefix(err, "Failed to destroy network %s\nerror", name);
+        /* done when the supervisor has removed everything and exited */
+        struct pollfd p = {.fd = pidfd, .events = POLLIN};
+        while (pidfd >= 0 && poll(&p, 1, 60 * 1000) < 0 && errno == EINTR)
+                ;
+        printf("Network %s destroyed\n\n", name);
+        return 0;
+}
+
+static int cmd_net_dhcp_leases(int argc, char **argv, struct lv_error **err)
+{
+        static const char *const valued[] = {"mac", NULL};
+        const char *values[1] = {NULL};
+        const char *name;
+        int r = lvsh_args_parse(cmd_find("net-dhcp-leases"), argc, argv, NULL, NULL, valued, values,
+                                &name, err);
+        if (r < 0)
+                return r;
+        _cleanup_network_def_ struct network_def *def = NULL;
+        if ((r = net_load(name, &def, err)) < 0)
+                return r;
+        if (!net_active(name, NULL))
+                return not_active("Failed to get leases info for", name, err);
+        struct json_object *reply = NULL, *leases = NULL;
+        if ((r = net_call(name, "io.litevirt.Network.GetLeases", &reply, err)) < 0)
+                return r;
+        json_object_object_get_ex(reply, "leases", &leases);
+        size_t n = leases ? json_object_array_length(leases) : 0;
+        const char **cells = xcalloc((n + 1) * 6, sizeof(char *));
+        char **owned = xcalloc(n * 3 + 1, sizeof(char *));
+        static const char *const head[] = {"Expiry Time", "MAC address", "Protocol",
+                                           "IP address",  "Hostname",    "Client ID or DUID"};
+        memcpy(cells, head, sizeof(head));
+        size_t rows = 1, k = 0;
+        for (size_t i = 0; i < n; i++) {
+                struct json_object *l = json_object_array_get_idx(leases, i), *v;
+#define STR(key) (json_object_object_get_ex(l, key, &v) ? json_object_get_string(v) : "-")
+                if (values[0] && strcasecmp(values[0], STR("mac")) != 0)
+                        continue;
+                time_t t = json_object_object_get_ex(l, "expirytime", &v)
+                                   ? (time_t)json_object_get_int64(v)
+                                   : 0;
+                struct tm tm;
+                char when[32];
+                localtime_r(&t, &tm);
+                strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+                owned[k] = xstrdup(when);
+                cells[rows * 6] = owned[k++];
+                cells[rows * 6 + 1] = STR("mac");
+                cells[rows * 6 + 2] = STR("type");
+                owned[k] = xasprintf(
+                        "%s/%d", STR("ipaddr"),
+                        json_object_object_get_ex(l, "prefix", &v) ? json_object_get_int(v) : 0);
+                cells[rows * 6 + 3] = owned[k++];
+                cells[rows * 6 + 4] = STR("hostname");
+                cells[rows * 6 + 5] = STR("clientid");
+#undef STR
+                rows++;
+        }
+        lvsh_table_print(stdout, cells, 6, rows);
+        printf("\n");
+        for (size_t i = 0; i < k; i++)
+                free(owned[i]);
+        free(owned);
+        free(cells);
+        json_object_put(reply);
+        return 0;
+}
+
+const struct lvsh_command lvsh_network_commands[] = {
+        {"net-define", "FILE", "define a persistent virtual network from an XML file",
+         "    Validates the network XML (unsupported parts are refused by name and\n"
+         "    line) and stores it in $LITEVIRT_NETWORKDIR (default\n"
+         "    /etc/litevirt/networks). A missing bridge name (virbrN) and MAC are\n"
+         "    assigned, as libvirt does.",
+         cmd_net_define},
+        {"net-undefine", "NAME", "undefine an inactive network", NULL, cmd_net_undefine},
+        {"net-list", "[--all] [--inactive] [--name]", "list networks",
+         "    Active networks; --all adds the inactive ones, --inactive lists only\n"
+         "    those; --name prints the names only.",
+         cmd_net_list},
+        {"net-dumpxml", "NAME [--inactive]", "network information in XML", NULL, cmd_net_dumpxml},
+        {"net-info", "NAME", "network information", NULL, cmd_net_info},
+        {"net-autostart", "NAME [--disable]", "autostart a network",
+         "    Marks the network ($LITEVIRT_NETWORKDIR/autostart/NAME.xml); the\n"
+         "    host's boot starts marked networks (packaging/litevirt-network@.service).",
+         cmd_net_autostart},
+        {"net-start", "NAME", "start a (previously defined) inactive network",
+         "    Runs the network's supervisor (litevirt-network): bridge, nftables\n"
+         "    table, dnsmasq. Returns once the network is up, or with its error.",
+         cmd_net_start},
+        {"net-destroy", "NAME", "destroy (stop) a network",
+         "    Stops the network's supervisor, which removes the bridge, its nftables\n"
+         "    table, dnsmasq and the lease files.",
+         cmd_net_destroy},
+        {"net-dhcp-leases", "NAME [--mac MAC]", "print lease info for a given network", NULL,
+         cmd_net_dhcp_leases},
+        {NULL, NULL, NULL, NULL, NULL},
+};
+
+static const struct lvsh_command *cmd_find(const char *name)
+{
+        for (const struct lvsh_command *c = lvsh_network_commands; c->name; c++)
+                if (streq(c->name, name))
+                        return c;
+        return NULL;
+}
