@@ -50,6 +50,7 @@ static void net_clear(struct domain_net *n)
         free(n->target_dev);
         free(n->guest_dev);
         free(n->script);
+        free(n->network_bridge);
         for (int i = 0; i < n->n_ips; i++) {
                 free(n->ips[i].address);
                 free(n->ips[i].family);

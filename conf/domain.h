@@ -308,7 +308,22 @@ struct domain_net {
         struct domain_route *routes;
         int n_routes;
         struct domain_address address;
+        /* type='network' at run time: the bridge of the active network,
+         * looked up when the guest starts (never in the XML, not compared
+         * by domain_def_equal). */
+        char *network_bridge;
 };
+
+/* The bridge an interface joins: <source bridge> for type='bridge', the
+ * active network's bridge for type='network', else NULL. */
+static inline const char *domain_net_bridge(const struct domain_net *n)
+{
+        if (n->type == DOMAIN_NET_BRIDGE)
+                return n->source;
+        if (n->type == DOMAIN_NET_NETWORK)
+                return n->network_bridge;
+        return NULL;
+}
 
 struct domain_chr {
         enum domain_chr_kind kind;

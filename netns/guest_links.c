@@ -208,6 +208,17 @@ int netns_guest_check(const struct domain_def *def, struct netns_nl *host,
                         if (r < 0)
                                 return lv_error_prefix(err, "interface %d", i);
                         break;
+                case DOMAIN_NET_NETWORK:
+                        /* the supervisor looked the network's bridge up */
+                        if (!n->network_bridge)
+                                return lv_error_setf(err, LV_ERR_STATE,
+                                                     "interface %d: network '%s' is not active", i,
+                                                     n->source ? n->source : "");
+                        r = netns_bridge_check(host, n->network_bridge, err);
+                        if (r < 0)
+                                return lv_error_prefix(err, "interface %d: network '%s'", i,
+                                                       n->source);
+                        break;
                 case DOMAIN_NET_ETHERNET:
                         break;
                 case DOMAIN_NET_USER:
@@ -219,9 +230,8 @@ int netns_guest_check(const struct domain_def *def, struct netns_nl *host,
                         continue;
                 default:
                         return lv_error_setf(err, LV_ERR_UNSUPPORTED,
-                                             "interface %d: type '%s' is not supported (litevirt "
-                                             "has no network daemon; use type 'bridge')",
-                                             i, domain_net_type_to_string(n->type));
+                                             "interface %d: type '%s' is not supported", i,
+                                             domain_net_type_to_string(n->type));
                 }
                 unsigned char mac[NETNS_MAC_LEN];
                 if (n->mac && (r = netns_mac_parse(n->mac, mac, err)) < 0)

@@ -136,8 +136,8 @@ static int setup_veth(const struct domain_def *def, const struct undo_sink *undo
         r = netns_link_set_alias(host, hname, alias, err);
         if (r < 0)
                 return r;
-        if (n->type == DOMAIN_NET_BRIDGE) {
-                r = netns_bridge_attach(host, n->source, hname, err);
+        if (domain_net_bridge(n)) {
+                r = netns_bridge_attach(host, domain_net_bridge(n), hname, err);
                 if (r < 0)
                         return r;
         }
@@ -151,8 +151,8 @@ static int setup_veth(const struct domain_def *def, const struct undo_sink *undo
         if (r < 0)
                 return lv_error_prefix(err, "in the container");
         log_info("interface %d: %s (host) <-> %s (container)%s%s", i, hname, gname,
-                 n->type == DOMAIN_NET_BRIDGE ? " on bridge " : "",
-                 n->type == DOMAIN_NET_BRIDGE ? n->source : "");
+                 domain_net_bridge(n) ? " on bridge " : "",
+                 domain_net_bridge(n) ? domain_net_bridge(n) : "");
         return 0;
 }
 
@@ -236,8 +236,8 @@ static int setup_tap(const struct domain_def *def, const struct undo_sink *undo,
                 return r;
         if (n->mtu > 0 && (r = netns_link_set_mtu(host, tap->ifname, (unsigned)n->mtu, err)) < 0)
                 return r;
-        if (n->type == DOMAIN_NET_BRIDGE &&
-            (r = netns_bridge_attach(host, n->source, tap->ifname, err)) < 0)
+        if (domain_net_bridge(n) &&
+            (r = netns_bridge_attach(host, domain_net_bridge(n), tap->ifname, err)) < 0)
                 return r;
         if ((r = netns_link_set_up(host, tap->ifname, true, err)) < 0)
                 return r;
@@ -246,8 +246,8 @@ static int setup_tap(const struct domain_def *def, const struct undo_sink *undo,
             (r = add_ips_and_routes(host, n, tap->ifname, true, err)) < 0)
                 return r;
         log_info("interface %d: tap %s%s%s", i, tap->ifname,
-                 n->type == DOMAIN_NET_BRIDGE ? " on bridge " : "",
-                 n->type == DOMAIN_NET_BRIDGE ? n->source : "");
+                 domain_net_bridge(n) ? " on bridge " : "",
+                 domain_net_bridge(n) ? domain_net_bridge(n) : "");
         return 0;
 }
 

@@ -5,6 +5,10 @@
 #include "netns/nl.h"
 
 #include <ctype.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 
 static int hexval(char c)
 {
@@ -212,5 +216,23 @@ int netns_link_delete(struct netns_nl *nl, const char *name, struct lv_error **e
         r = rtnl_link_delete(nl->sk, l);
         if (r < 0)
                 return nl_error_set(nl, err, r, "deleting link '%s'", name);
+        return 0;
+}
+
+int netns_link_set_tx_checksum(const char *name, bool on, struct lv_error **err)
+{
+        int r = netns_ifname_check(name, err);
+        if (r < 0)
+                return r;
+        struct ethtool_value v = {.cmd = ETHTOOL_STXCSUM, .data = on ? 1 : 0};
+        struct ifreq ifr = {0};
+        snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+        ifr.ifr_data = (void *)&v;
+        _cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return lv_error_set(err, errno, "link '%s': cannot create a socket", name);
+        if (ioctl(fd, SIOCETHTOOL, &ifr) < 0)
+                return lv_error_set(err, errno, "link '%s': turning transmit checksumming %s", name,
+                                    on ? "on" : "off");
         return 0;
 }

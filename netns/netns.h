@@ -109,6 +109,12 @@ int netns_link_move(struct netns_nl *nl, const char *name, int nsfd, struct lv_e
 int netns_link_set_master(struct netns_nl *nl, const char *name, const char *master,
                           struct lv_error **err);
 int netns_link_delete(struct netns_nl *nl, const char *name, struct lv_error **err);
+/* Transmit checksum offload of a link of the caller's namespace
+ * (SIOCETHTOOL). Off on a network's bridge: the DHCP replies dnsmasq
+ * sends then carry full checksums, which clients reading raw packets
+ * (busybox udhcpc, many DHCP clients in initramfs) verify; libvirt fills
+ * them with an iptables CHECKSUM rule, which nftables does not have. */
+int netns_link_set_tx_checksum(const char *name, bool on, struct lv_error **err);
 
 /* ---- veth pairs (netns/veth.c) ---- */
 

@@ -57,6 +57,9 @@ static int bridge_make(struct network_run *run, struct lv_error **err)
                 return r;
         if (def->mtu && (r = netns_link_set_mtu(run->nl, def->bridge, def->mtu, err)) < 0)
                 return r;
+        /* full checksums in what the host sends on the bridge (netns.h) */
+        if ((r = netns_link_set_tx_checksum(def->bridge, false, err)) < 0)
+                return r;
         for (int i = 0; i < def->n_ips; i++) {
                 const struct network_ip *ip = &def->ips[i];
                 if ((r = netns_addr_add(run->nl, def->bridge, ip->address, network_ip_prefix(ip),

@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "network/network.h"
 #include "supervisor/supervisor.h"
 #include "util/fault.h"
 #include "util/log.h"
@@ -118,12 +119,36 @@ static void guest_end(struct supervisor *sv, enum guest_event event)
 
 static int on_guest_exit(struct loop_source *s, int pidfd, void *data);
 
+/* <interface type='network'>: the bridge of each network, which must be
+ * active ("network 'NAME' is not active", libvirt's words). Looked up at
+ * every start: a network restarted since may have its bridge anew. */
+static int networks_resolve(struct lv_guest *g, struct lv_error **err)
+{
+        for (int i = 0; i < g->def->n_nets; i++) {
+                struct domain_net *n = &g->def->nets[i];
+                if (n->type != DOMAIN_NET_NETWORK)
+                        continue;
+                free(TAKE_PTR(n->network_bridge));
+                if (!n->source)
+                        return lv_error_setf(err, EINVAL,
+                                             "interface %d: type 'network' needs <source "
+                                             "network=...>",
+                                             i);
+                int r = network_state_bridge(n->source, &n->network_bridge, err);
+                if (r < 0)
+                        return lv_error_prefix(err, "Requested operation is not valid");
+        }
+        return 0;
+}
+
 /* From STARTING: run the driver's start. On failure everything it
  * registered is undone and the state is shut off (failed). */
 static int guest_boot(struct supervisor *sv, bool after_crash, struct lv_error **err)
 {
         struct lv_guest *g = &sv->g;
-        int r = supervisor_leases_acquire(sv, NULL, err);
+        int r = networks_resolve(g, err);
+        if (r >= 0)
+                r = supervisor_leases_acquire(sv, NULL, err);
         if (r >= 0)
                 r = sv->driver->start(g, err);
         if (r >= 0 && (g->pid <= 0 || g->pidfd < 0))

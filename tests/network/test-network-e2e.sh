@@ -1,0 +1,245 @@
+#!/bin/sh
+# End to end: a virtual network (lvsh net-define/net-start, litevirt-network,
+# dnsmasq, an nftables table of its own) with real containers on it.
+# Containers get DHCP addresses from the range (a static host entry its
+# fixed address), resolve each other by name through dnsmasq, reach the
+# "uplink" through NAT (the uplink sees the network's outside address), are
+# not reachable from the uplink, and after net-destroy nothing is left. A
+# network whose supervisor was killed is cleaned up by the next lvsh.
+#
+# Runs in a network namespace of its own (re-executed under `unshare
+# --net`), with a second, named namespace as the uplink: the machine's own
+# network, forwarding and nftables are never touched.
+set -u
+
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
+BUSYBOX=$(command -v busybox) || { echo "SKIP: busybox missing"; exit 77; }
+for t in ip nsenter unshare socat nft; do
+    command -v $t >/dev/null || { echo "SKIP: $t missing"; exit 77; }
+done
+[ -x /usr/sbin/dnsmasq ] || { echo "SKIP: dnsmasq missing (scripts/install-deps.sh)"; exit 77; }
+if [ -z "${LV_NET_IN_NETNS:-}" ]; then
+    LV_NET_IN_NETNS=1 exec unshare --net -- "$0" "$@"
+fi
+
+B=${LV_BUILD_ROOT:?}
+LVSH=$B/lvsh
+T=$(mktemp -d /tmp/lv-test-network.XXXXXX)
+chmod 755 "$T" # dnsmasq reads its hosts files as 'nobody'
+export LITEVIRT_CONFDIR=$T/conf LITEVIRT_RUNDIR=$T/run LITEVIRT_LOGDIR=$T/log
+export LITEVIRT_NETRUNDIR=$T/netrun
+P=nw$$
+UP=lv-up-$$ # the uplink namespace
+mkdir -p "$T/conf/guests" "$T/rootfs/bin" "$T/rootfs/tmp"
+cp "$BUSYBOX" "$T/rootfs/bin/busybox"
+for a in sh sleep ip ping cat udhcpc nslookup nc echo; do ln -s busybox "$T/rootfs/bin/$a"; done
+cat >"$T/rootfs/bin/dhcp.sh" <<'SH'
+#!/bin/sh
+# udhcpc's script: the address, the default route
+case "$1" in
+bound|renew)
+    ip addr add "$ip/$mask" dev "$interface"
+    [ -n "${router:-}" ] && ip route add default via "${router%% *}" dev "$interface"
+    ;;
+esac
+exit 0
+SH
+chmod 755 "$T/rootfs/bin/dhcp.sh"
+
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+ok() { echo "ok $*"; }
+
+. "${LV_SOURCE_ROOT:?}/tests/lib/cgroups.sh"
+
+json_field() { # FILE KEY
+    sed -n "s/.*\"$2\": *\"\{0,1\}\([^\",}]*\)\"\{0,1\}.*/\1/p" "$1" 2>/dev/null | head -1
+}
+
+cleanup() {
+    for f in "$T"/run/*/status.json "$T"/netrun/*/status.json; do
+        [ -f "$f" ] || continue
+        for key in pid supervisor_pid dnsmasq_pid; do
+            p=$(json_field "$f" $key)
+            [ -n "$p" ] && [ "$p" -gt 1 ] && kill -9 "$p" 2>/dev/null
+        done
+    done
+    [ -n "${SOCAT_PID:-}" ] && kill "$SOCAT_PID" 2>/dev/null
+    sleep 0.2
+    ip netns del "$UP" 2>/dev/null
+    for n in $(ls "$T/conf/guests" 2>/dev/null | sed 's/\.xml$//'); do
+        for d in $(cgroup_dirs "$n"); do
+            find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+        done
+    done
+    rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+wait_for() { # bounded (20 s) wait for a condition; not a timing assertion
+    i=0
+    while ! eval "$1" >/dev/null 2>&1; do
+        i=$((i + 1))
+        [ $i -gt 200 ] && return 1
+        sleep 0.1
+    done
+}
+
+# container NAME MAC: on network t1, asks for an address with its name.
+# Timeouts as real clients have them (3 s): dnsmasq pings an address
+# before it offers it, and answers nobody meanwhile.
+container() {
+    cat >"$T/$1.in.xml" <<XML
+<domain type='lxc'>
+  <name>$1</name>
+  <memory unit='MiB'>64</memory>
+  <os>
+    <type arch='x86_64'>exe</type>
+    <init>/bin/sh</init>
+    <initarg>-c</initarg>
+    <initarg>ip link set lo up; udhcpc -i eth0 -s /bin/dhcp.sh -x hostname:$1 -q -n -t 20 -T 3 >/tmp/$1.dhcp 2>&amp;1; exec sleep 100000</initarg>
+  </os>
+  <devices>
+    <filesystem type='mount'>
+      <source dir='$T/rootfs'/>
+      <target dir='/'/>
+    </filesystem>
+    <interface type='network'>
+      <mac address='$2'/>
+      <source network='t1'/>
+    </interface>
+    <console type='pty'/>
+  </devices>
+</domain>
+XML
+    "$LVSH" define "$T/$1.in.xml" >/dev/null || fail "define $1"
+}
+
+inside() { # NAME CMD...: in the container's network and mount namespaces
+    n=$1; shift
+    nsenter -t "$(json_field "$T/run/$n/status.json" pid)" -n -m "$@"
+}
+
+ip link set lo up
+# ---- the uplink: 198.51.100.2 in its own namespace, no route back ----
+ip netns add "$UP"
+ip link add up0 type veth peer name eth0 netns "$UP"
+ip addr add 198.51.100.1/24 dev up0 && ip link set up0 up
+ip -n "$UP" addr add 198.51.100.2/24 dev eth0
+ip -n "$UP" link set eth0 up && ip -n "$UP" link set lo up
+# it answers TCP with the address it sees the client come from
+ip netns exec "$UP" socat TCP-LISTEN:7777,fork,reuseaddr SYSTEM:'echo $SOCAT_PEERADDR' &
+SOCAT_PID=$!
+
+# ---- define and start ----
+cat >"$T/t1.xml" <<'XML'
+<network>
+  <name>t1</name>
+  <forward mode='nat'/>
+  <domain name='t1.test'/>
+  <ip address='10.77.0.1' prefix='24'>
+    <dhcp>
+      <range start='10.77.0.100' end='10.77.0.150'/>
+      <host mac='52:54:00:00:77:0a' name='fixed' ip='10.77.0.10'/>
+    </dhcp>
+  </ip>
+</network>
+XML
+"$LVSH" net-define "$T/t1.xml" >/dev/null || fail "net-define"
+BR=$("$LVSH" net-info t1 | sed -n 's/^Bridge: *//p')
+[ "$BR" = virbr0 ] && ok "net-define assigned bridge virbr0" || fail "bridge '$BR'"
+
+# a guest on an inactive network: libvirt's words, nothing started
+container "$P-a" 52:54:00:00:77:01
+out=$("$LVSH" start "$P-a" 2>&1) && fail "start on an inactive network succeeded"
+echo "$out" | grep -q "network 't1' is not active" && ok "inactive network refused: $(echo "$out" | tail -1)" ||
+    fail "start on an inactive network: $out"
+
+"$LVSH" net-start t1 >/dev/null || fail "net-start"
+"$LVSH" net-list | grep -q "^ t1 *active" && ok "net-list shows t1 active" || fail "net-list: $("$LVSH" net-list)"
+ip -o addr show dev "$BR" | grep -q "10.77.0.1/24" && ok "bridge $BR has 10.77.0.1/24" || fail "bridge address"
+nft list table inet litevirt_virbr0 >/dev/null 2>&1 && ok "nft table litevirt_virbr0 loaded" || fail "no nft table"
+[ "$(nft list tables | grep -vc litevirt_)" = 0 ] && ok "no other nft table made" || fail "other tables: $(nft list tables)"
+[ "$(cat /proc/sys/net/ipv4/ip_forward)" = 1 ] && ok "forwarding on in the test's namespace" || fail "ip_forward off"
+DNSMASQ=$(json_field "$T/netrun/t1/status.json" dnsmasq_pid)
+[ -n "$DNSMASQ" ] && kill -0 "$DNSMASQ" && ok "dnsmasq runs (pid $DNSMASQ)" || fail "dnsmasq not running"
+
+# ---- containers: DHCP from the range, the static host, names ----
+container "$P-b" 52:54:00:00:77:02
+container "$P-c" 52:54:00:00:77:0a
+for c in "$P-a" "$P-b" "$P-c"; do "$LVSH" start "$c" >/dev/null || fail "start $c"; done
+for c in "$P-a" "$P-b" "$P-c"; do
+    wait_for "inside $c ip -4 -o addr show dev eth0 | grep -q 'inet 10.77.0.'" || fail "$c got no address: $(cat "$T/rootfs/tmp/$c.dhcp")"
+done
+addr_of() { inside "$1" ip -4 -o addr show dev eth0 | sed -n 's/.*inet \([0-9.]*\)\/.*/\1/p'; }
+A_IP=$(addr_of "$P-a"); B_IP=$(addr_of "$P-b"); C_IP=$(addr_of "$P-c")
+in_range() { n=${1##*.}; [ "${1%.*}" = 10.77.0 ] && [ "$n" -ge 100 ] && [ "$n" -le 150 ]; }
+in_range "$A_IP" && in_range "$B_IP" && [ "$A_IP" != "$B_IP" ] &&
+    ok "DHCP from the range: $A_IP, $B_IP" || fail "addresses '$A_IP' '$B_IP'"
+[ "$C_IP" = 10.77.0.10 ] && ok "static host entry: $C_IP" || fail "static host got '$C_IP'"
+leases=$("$LVSH" net-dhcp-leases t1)
+echo "$leases" | grep -q "52:54:00:00:77:01 *ipv4 *$A_IP/24 *$P-a" && ok "net-dhcp-leases lists $P-a" ||
+    fail "net-dhcp-leases: $leases"
+out=$("$LVSH" domifaddr "$P-b" --source lease)
+echo "$out" | grep -q "52:54:00:00:77:02 *ipv4 *$B_IP/24" && ok "domifaddr --source lease" || fail "domifaddr: $out"
+
+# names through dnsmasq (the DHCP hostname; the static host's <host name>)
+out=$(inside "$P-a" nslookup "$P-b" 10.77.0.1 2>&1)
+echo "$out" | grep -q "$B_IP" && ok "$P-a resolves $P-b to $B_IP" || fail "nslookup $P-b: $out"
+out=$(inside "$P-b" nslookup fixed.t1.test 10.77.0.1 2>&1)
+echo "$out" | grep -q "10.77.0.10" && ok "fixed.t1.test resolves" || fail "nslookup fixed: $out"
+inside "$P-a" ping -c1 -W5 "$B_IP" >/dev/null && ok "$P-a pings $P-b" || fail "$P-a cannot ping $P-b"
+
+# ---- NAT to the uplink; nothing in from outside ----
+inside "$P-a" ping -c1 -W5 198.51.100.2 >/dev/null && ok "$P-a reaches the uplink" || fail "uplink unreachable"
+
+seen=$(inside "$P-a" nc 198.51.100.2 7777 </dev/null 2>&1)
+[ "$seen" = 198.51.100.1 ] && ok "the uplink sees the network's outside address ($seen)" ||
+    fail "uplink saw '$seen'"
+ip -n "$UP" route add 10.77.0.0/24 via 198.51.100.1
+# (the uplink's tools are busybox's: the host may have no ping or nc)
+ip netns exec "$UP" "$BUSYBOX" ping -c1 -W2 "$A_IP" >/dev/null 2>&1 && fail "the uplink reaches $A_IP (NAT lets it in)" ||
+    ok "the uplink cannot reach $A_IP (routed there, refused by the table)"
+inside "$P-a" sh -c 'nc -l -p 2222 -e echo hello >/dev/null 2>&1 &'
+out=$(ip netns exec "$UP" "$BUSYBOX" nc -w 3 "$A_IP" 2222 </dev/null 2>&1)
+[ "$out" = hello ] && fail "TCP from the uplink got in" || ok "no TCP from the uplink (${out:-no answer})"
+out=$(inside "$P-b" nc -w 3 "$A_IP" 2222 </dev/null 2>&1)
+[ "$out" = hello ] && ok "the same TCP port answers inside the network" || fail "TCP inside the network: '$out'"
+
+# ---- destroy: nothing left; guests stop first (their veths go with them) ----
+for c in "$P-a" "$P-b" "$P-c"; do "$LVSH" destroy "$c" >/dev/null || fail "destroy $c"; done
+"$LVSH" net-destroy t1 >/dev/null || fail "net-destroy"
+ip link show "$BR" >/dev/null 2>&1 && fail "bridge left" || ok "bridge removed"
+nft list tables | grep -q litevirt_ && fail "nft table left" || ok "nft table removed"
+kill -0 "$DNSMASQ" 2>/dev/null && fail "dnsmasq left" || ok "dnsmasq stopped"
+[ -e "$T/netrun/t1" ] && fail "state left: $(ls -R "$T/netrun")" || ok "state directory and lease files removed"
+"$LVSH" net-list --all | grep -q "^ t1 *inactive" && ok "net-list --all: inactive" || fail "net-list --all"
+out=$("$LVSH" net-destroy t1 2>&1) && fail "destroying an inactive network succeeded" ||
+    ok "destroying an inactive network: $(echo "$out" | tail -1)"
+
+# ---- a killed supervisor: the next lvsh removes what it left ----
+"$LVSH" net-start t1 >/dev/null || fail "net-start again"
+SUP=$(json_field "$T/netrun/t1/status.json" pid)
+DNSMASQ=$(json_field "$T/netrun/t1/status.json" dnsmasq_pid)
+kill -9 "$SUP"
+wait_for "! kill -0 $SUP" || fail "supervisor survived SIGKILL"
+"$LVSH" net-list --all | grep -q "^ t1 *inactive" && ok "killed supervisor: inactive" || fail "net-list after kill"
+ip link show "$BR" >/dev/null 2>&1 && fail "bridge left after kill" || ok "bridge of the dead supervisor removed"
+nft list tables | grep -q litevirt_ && fail "nft table left after kill" || ok "its nft table removed"
+wait_for "! kill -0 $DNSMASQ" && ok "its dnsmasq stopped" || fail "dnsmasq $DNSMASQ left after kill"
+[ -e "$T/netrun/t1" ] && fail "state left after kill" || ok "its state removed"
+"$LVSH" net-start t1 >/dev/null && "$LVSH" net-destroy t1 >/dev/null && ok "starts again after the cleanup" ||
+    fail "restart after kill"
+
+# ---- undefine ----
+"$LVSH" net-undefine t1 >/dev/null && [ ! -e "$T/conf/networks/t1.xml" ] && ok "net-undefine" || fail "net-undefine"
+
+for l in "$T"/log/networks/*.log "$T"/log/*.log; do
+    [ -f "$l" ] && grep -q "ERROR: AddressSanitizer\|runtime error:" "$l" && fail "sanitizer report in $l"
+done
+if [ "$fails" != 0 ]; then
+    echo "--- the network's log:"
+    cat "$T"/log/networks/*.log 2>/dev/null | tail -60
+fi
+echo "$fails failure(s)"
+[ "$fails" = 0 ]
