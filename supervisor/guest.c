@@ -185,7 +185,8 @@ int supervisor_guest_start(struct supervisor *sv, struct lv_error **err)
         int r = supervisor_transition(sv, GUEST_EVENT_START, err);
         if (r < 0)
                 return r;
-        if (sv->driver->check && (r = sv->driver->check(sv->g.def, err)) < 0) {
+        if ((r = networks_resolve(&sv->g, err)) < 0 ||
+            (sv->driver->check && (r = sv->driver->check(sv->g.def, err)) < 0)) {
                 lv_error_prefix(err, "guest '%s'", sv->g.name);
                 sv->exit_status = SUPERVISOR_EXIT_CONFIG; /* retrying cannot help */
                 (void)supervisor_transition(sv, GUEST_EVENT_START_FAILED, NULL);

@@ -206,6 +206,34 @@ out=$(ip netns exec "$UP" "$BUSYBOX" nc -w 3 "$A_IP" 2222 </dev/null 2>&1)
 out=$(inside "$P-b" nc -w 3 "$A_IP" 2222 </dev/null 2>&1)
 [ "$out" = hello ] && ok "the same TCP port answers inside the network" || fail "TCP inside the network: '$out'"
 
+# ---- a VM: its tap joins the network's bridge (QEMU, TCG, no OS needed) ----
+if command -v qemu-system-x86_64 >/dev/null; then
+    cat >"$T/$P-vm.xml" <<XML
+<domain type='qemu'>
+  <name>$P-vm</name>
+  <memory unit='MiB'>32</memory>
+  <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
+  <devices>
+    <interface type='network'>
+      <mac address='52:54:00:00:77:0b'/>
+      <source network='t1'/>
+      <model type='virtio'/>
+    </interface>
+  </devices>
+</domain>
+XML
+    "$LVSH" define "$T/$P-vm.xml" >/dev/null || fail "define $P-vm"
+    out=$("$LVSH" start "$P-vm" 2>&1) || fail "start $P-vm: $out"
+    tap=$(ip -o link show master "$BR" | grep "fe:54:00:00:77:0b" | sed -n 's/^[0-9]*: \([^:@]*\).*/\1/p')
+    [ -n "$tap" ] && ok "the VM's tap $tap is a port of $BR" || fail "no VM tap on $BR: $(ip -o link show master "$BR")"
+    out=$("$LVSH" domiflist "$P-vm")
+    echo "$out" | grep -q "network *t1 *virtio *52:54:00:00:77:0b" && ok "domiflist: network t1" || fail "domiflist: $out"
+    "$LVSH" destroy "$P-vm" >/dev/null || fail "destroy $P-vm"
+    [ -z "$(ip -o link show master "$BR" | grep "fe:54:00:00:77:0b")" ] && ok "the VM's tap is gone" || fail "VM tap left"
+else
+    echo "# qemu-system-x86_64 missing: VM attach not checked"
+fi
+
 # ---- destroy: nothing left; guests stop first (their veths go with them) ----
 for c in "$P-a" "$P-b" "$P-c"; do "$LVSH" destroy "$c" >/dev/null || fail "destroy $c"; done
 "$LVSH" net-destroy t1 >/dev/null || fail "net-destroy"
