@@ -47,9 +47,12 @@ static int run_net_helper(int argc, char **argv, struct lv_error **err)
 #define cmd_domifaddr     run_net_helper
 #define cmd_domif_cleanup run_net_helper
 #else
+#include <json-c/json.h>
+
 #include "netns/guest_net.h"
 #include "tools/lvsh-common.h"
 #include "tools/lvsh-list.h"
+#include "tools/lvsh-network.h"
 
 static const struct lvsh_command *cmd_find(const char *name);
 
@@ -138,6 +141,47 @@ static int ifaddr_collect(void *data, struct lv_error **err)
         return 0;
 }
 
+/* virsh domifaddr --source lease: for each interface on a network, the
+ * leases of its MAC in that network's dnsmasq. Any guest type. */
+static int domifaddr_lease(const struct domain_def *def, const char *only, struct lv_error **err)
+{
+        printf(" %-10s %-20s %-8s     %s\n%s%s\n", "Name", "MAC address", "Protocol", "Address",
+               "-------------------------------------------------",
+               "------------------------------");
+        for (int i = 0; i < def->n_nets; i++) {
+                const struct domain_net *n = &def->nets[i];
+                const char *ifname = n->target_dev ? n->target_dev : "-";
+                if (n->type != DOMAIN_NET_NETWORK || !n->source || !n->mac ||
+                    (only && !streq(only, ifname)))
+                        continue;
+                struct json_object *leases = NULL;
+                _cleanup_error_ struct lv_error *e = NULL;
+                if (lvsh_network_leases(n->source, &leases, &e) < 0)
+                        continue; /* an inactive network has no leases, as virsh */
+                for (size_t k = 0; k < json_object_array_length(leases); k++) {
+                        struct json_object *l = json_object_array_get_idx(leases, k), *v;
+                        const char *mac = json_object_object_get_ex(l, "mac", &v)
+                                                  ? json_object_get_string(v)
+                                                  : "";
+                        if (strcasecmp(mac, n->mac) != 0)
+                                continue;
+                        const char *type = json_object_object_get_ex(l, "type", &v)
+                                                   ? json_object_get_string(v)
+                                                   : "ipv4";
+                        const char *ip = json_object_object_get_ex(l, "ipaddr", &v)
+                                                 ? json_object_get_string(v)
+                                                 : "";
+                        int prefix = json_object_object_get_ex(l, "prefix", &v)
+                                             ? json_object_get_int(v)
+                                             : 0;
+                        printf(" %-10s %-17s    %-12s %s/%d\n", ifname, n->mac, type, ip, prefix);
+                }
+                json_object_put(leases);
+        }
+        printf("\n");
+        return 0;
+}
+
 static int cmd_domifaddr(int argc, char **argv, struct lv_error **err)
 {
         const char *name = NULL;
@@ -156,6 +200,8 @@ static int cmd_domifaddr(int argc, char **argv, struct lv_error **err)
         r = lvsh_guest_load(name, &def, err);
         if (r < 0)
                 return r;
+        if (values[1] && streq(values[1], "lease"))
+                return domifaddr_lease(def, values[0], err);
         if (def->type != DOMAIN_TYPE_LXC)
                 return lv_error_setf(err, LV_ERR_UNSUPPORTED,
                                      "domain '%s': interface addresses are only known for "

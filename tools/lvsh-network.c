@@ -18,6 +18,7 @@
 #include "network/network.h"
 #include "tools/lvsh-common.h"
 #include "tools/lvsh-list.h"
+#include "tools/lvsh-network.h"
 #include "util/fileio.h"
 #include "util/paths.h"
 
@@ -357,6 +358,28 @@ static int cmd_net_start(int argc, char **argv, struct lv_error **err)
 }
 
 static int net_call(const char *name, const char *method, struct json_object **ret,
+                    struct lv_error **err);
+
+int lvsh_network_leases(const char *name, struct json_object **ret, struct lv_error **err)
+{
+        struct json_object *reply = NULL, *leases = NULL;
+        if (network_state_active(name, NULL, NULL) != 1)
+                return lv_error_setf(err, LV_ERR_STATE, "network '%s' is not active", name);
+        int r = net_call(name, "io.litevirt.Network.GetLeases", &reply, err);
+        if (r < 0)
+                return r;
+        if (!json_object_object_get_ex(reply, "leases", &leases) ||
+            !json_object_is_type(leases, json_type_array)) {
+                json_object_put(reply);
+                return lv_error_setf(err, LV_ERR_PROTOCOL, "network '%s': malformed leases reply",
+                                     name);
+        }
+        *ret = json_object_get(leases);
+        json_object_put(reply);
+        return 0;
+}
+
+static int net_call(const char *name, const char *method, struct json_object **ret,
                     struct lv_error **err)
 {
         _cleanup_free_ char *sock = paths_network_state_file(name, "control.sock");
@@ -418,10 +441,9 @@ static int cmd_net_dhcp_leases(int argc, char **argv, struct lv_error **err)
                 return r;
         if (!net_active(name, NULL))
                 return not_active("Failed to get leases info for", name, err);
-        struct json_object *reply = NULL, *leases = NULL;
-        if ((r = net_call(name, "io.litevirt.Network.GetLeases", &reply, err)) < 0)
+        struct json_object *leases = NULL;
+        if ((r = lvsh_network_leases(name, &leases, err)) < 0)
                 return r;
-        json_object_object_get_ex(reply, "leases", &leases);
         size_t n = leases ? json_object_array_length(leases) : 0;
         const char **cells = xcalloc((n + 1) * 6, sizeof(char *));
         char **owned = xcalloc(n * 3 + 1, sizeof(char *));
@@ -460,7 +482,7 @@ static int cmd_net_dhcp_leases(int argc, char **argv, struct lv_error **err)
                 free(owned[i]);
         free(owned);
         free(cells);
-        json_object_put(reply);
+        json_object_put(leases);
         return 0;
 }
 
@@ -479,8 +501,9 @@ const struct lvsh_command lvsh_network_commands[] = {
         {"net-dumpxml", "NAME [--inactive]", "network information in XML", NULL, cmd_net_dumpxml},
         {"net-info", "NAME", "network information", NULL, cmd_net_info},
         {"net-autostart", "NAME [--disable]", "autostart a network",
-         "    Marks the network ($LITEVIRT_NETWORKDIR/autostart/NAME.xml); the\n"
-         "    host's boot starts marked networks (packaging/litevirt-network@.service).",
+         "    Marks the network ($LITEVIRT_NETWORKDIR/autostart/NAME.xml), as virsh.\n"
+         "    litevirt has no daemon to act on the mark at boot: starting marked\n"
+         "    networks is left to the init system (not shipped yet).",
          cmd_net_autostart},
         {"net-start", "NAME", "start a (previously defined) inactive network",
          "    Runs the network's supervisor (litevirt-network): bridge, nftables\n"
