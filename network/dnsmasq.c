@@ -34,7 +34,7 @@ char *network_dnsmasq_conf(const struct network_def *def, const char *statedir)
                       "##WARNING:  THIS IS AN AUTO-GENERATED FILE. CHANGES TO IT ARE LIKELY TO BE\n"
                       "##OVERWRITTEN AND LOST.  Changes to this configuration should be made "
                       "using:\n"
-                      "##    lvsh net-edit %s\n"
+                      "##    lvsh net-define (of the edited definition of %s)\n"
                       "## or other application using the litevirt API.\n"
                       "##\n"
                       "## dnsmasq conf file created by litevirt\n"

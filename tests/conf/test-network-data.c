@@ -4,9 +4,14 @@
  *                                        (or the input itself); format is
  *                                        stable over parse(format(x)).
  *   tests/data/network/invalid/NAME.xml  refused; message equals NAME.err
+ *   tests/data/network/conf/NAME.conf    what dnsmasq gets for NAME.xml (its
+ *                                        conf, hostsfile, addn-hosts), in
+ *                                        libvirt's networkxml2confdata layout
+ *   tests/data/network/conf/NAME.nft     the network's nftables table
  *   examples/networks/NAME.xml           parse.
  * LV_TEST_REGENERATE=1 rewrites the expected files. */
 #include "conf/xml.h"
+#include "network/network.h"
 #include "tests/lib/golden.h"
 
 static int failures;
@@ -82,6 +87,54 @@ static void test_valid(const char *dir, bool golden)
         }
 }
 
+static void golden_check(const char *label, const char *path, const char *got)
+{
+        _cleanup_free_ char *expected = golden_read(path);
+        if (streq_ptr(expected, got) || (!expected && !got))
+                return;
+        if (golden_regenerate()) {
+                if (got)
+                        golden_write(path, got);
+                else
+                        unlink(path);
+                return;
+        }
+        FAIL("%s: differs from %s:\n%s", label, path, got ? got : "(nothing)\n");
+}
+
+/* dnsmasq's files and the nftables table made from each valid network. */
+static void test_runtime(const char *dir)
+{
+        _cleanup_strv_free_ char **names = golden_list_xml(dir);
+        for (char **n = names; *n; n++) {
+                _cleanup_free_ char *path = xasprintf("%s/%s", dir, *n);
+                _cleanup_free_ char *base = xstrndup(*n, strlen(*n) - 4);
+                _cleanup_network_def_ struct network_def *def = NULL;
+                _cleanup_error_ struct lv_error *err = NULL;
+                if (parse(path, *n, &def, &err) < 0)
+                        continue; /* reported by test_valid */
+                network_def_assign(def, NULL);
+                int before = failures;
+                _cleanup_free_ char *conf = NULL;
+                if (network_dnsmasq_wanted(def)) {
+                        _cleanup_free_ char *statedir =
+                                xasprintf("/run/litevirt-net/%s", def->name);
+                        _cleanup_free_ char *c = network_dnsmasq_conf(def, statedir);
+                        _cleanup_free_ char *h = network_dnsmasq_hostsfile(def);
+                        _cleanup_free_ char *a = network_dnsmasq_addnhosts(def);
+                        conf = xasprintf("%s## %s.hostsfile\n%s## %s.addnhosts\n%s", c, def->name,
+                                         h, def->name, a);
+                }
+                _cleanup_free_ char *nft = network_nft_ruleset(def);
+                _cleanup_free_ char *cpath = xasprintf("%s/conf/%s.conf", dir, base);
+                _cleanup_free_ char *npath = xasprintf("%s/conf/%s.nft", dir, base);
+                golden_check(*n, cpath, conf);
+                golden_check(*n, npath, nft);
+                if (failures == before)
+                        printf("ok - conf/%s\n", base);
+        }
+}
+
 static void test_invalid(const char *dir)
 {
         _cleanup_strv_free_ char **names = golden_list_xml(dir);
@@ -137,6 +190,7 @@ int main(void)
         _cleanup_free_ char *invalid = xasprintf("%s/invalid", dir);
         _cleanup_free_ char *examples = xasprintf("%s/examples/networks", src);
         test_valid(dir, true);
+        test_runtime(dir);
         test_invalid(invalid);
         test_valid(examples, false);
         test_assign();
