@@ -430,3 +430,68 @@ void network_def_assign(struct network_def *def, char *const *taken_bridges)
         if (!def->mac)
                 def->mac = domain_mac_generate(DOMAIN_TYPE_QEMU);
 }
+
+/* ---- net-update ---- */
+
+static bool host_matches(const struct network_dhcp_host *a, const struct network_dhcp_host *b)
+{
+        if (a->mac && b->mac)
+                return strcasecmp(a->mac, b->mac) == 0;
+        if (a->name && b->name)
+                return streq(a->name, b->name);
+        return a->ip && b->ip && streq(a->ip, b->ip);
+}
+
+int network_def_host_update(struct network_def *def, bool add, const struct network_dhcp_host *h,
+                            struct lv_error **err)
+{
+        struct network_ip *ip = (struct network_ip *)network_def_ipv4(def);
+        if (!ip)
+                return lv_error_setf(err, LV_ERR_STATE,
+                                     "network '%s' has no IPv4 <ip> for a dhcp host", def->name);
+        int found = -1;
+        for (int k = 0; k < ip->n_hosts && found < 0; k++) {
+                const struct network_dhcp_host *o = &ip->hosts[k];
+                if (add ? (h->mac && o->mac && strcasecmp(h->mac, o->mac) == 0) ||
+                                    (h->name && o->name && streq(h->name, o->name)) ||
+                                    (h->ip && o->ip && streq(h->ip, o->ip))
+                        : host_matches(h, o))
+                        found = k;
+        }
+        if (add && found >= 0)
+                return lv_error_setf(err, LV_ERR_EXISTS,
+                                     "there is an existing dhcp host entry in network '%s' that "
+                                     "matches \"<host mac='%s' name='%s' ip='%s'/>\"",
+                                     def->name, h->mac ? h->mac : "", h->name ? h->name : "",
+                                     h->ip ? h->ip : "");
+        if (!add && found < 0)
+                return lv_error_setf(err, ENOENT,
+                                     "couldn't locate a matching dhcp host entry in network '%s'",
+                                     def->name);
+        if (!add) {
+                struct network_dhcp_host gone = ip->hosts[found];
+                memmove(&ip->hosts[found], &ip->hosts[found + 1],
+                        sizeof(*ip->hosts) * (size_t)(ip->n_hosts - found - 1));
+                ip->n_hosts--;
+                free(gone.mac);
+                free(gone.id);
+                free(gone.name);
+                free(gone.ip);
+                return 0;
+        }
+        ip->hosts = xrealloc(ip->hosts, sizeof(*ip->hosts) * (size_t)(ip->n_hosts + 1));
+        ip->hosts[ip->n_hosts++] = (struct network_dhcp_host){
+                .mac = h->mac ? xstrdup(h->mac) : NULL,
+                .name = h->name ? xstrdup(h->name) : NULL,
+                .ip = h->ip ? xstrdup(h->ip) : NULL,
+        };
+        ip->has_dhcp = true;
+        int r = network_validate(def, err);
+        if (r < 0) {
+                struct network_dhcp_host *x = &ip->hosts[--ip->n_hosts];
+                free(x->mac);
+                free(x->name);
+                free(x->ip);
+        }
+        return r;
+}

@@ -90,6 +90,11 @@ static inline void network_def_freep(struct network_def **d)
 int network_parse_string(const char *xml, size_t len, const char *filename,
                          struct network_def **ret, struct lv_error **err);
 int network_parse_file(const char *path, struct network_def **ret, struct lv_error **err);
+/* A lone <host mac= id= name= ip=/> (net-update ip-dhcp-host): the same
+ * loader and refusals; checked against a network by
+ * network_def_host_update(). */
+int network_host_parse_string(const char *xml, size_t len, struct network_dhcp_host *ret,
+                              struct lv_error **err);
 
 /* libvirt's network XML (its element order, two-space indentation). */
 char *network_format(const struct network_def *def);
@@ -102,6 +107,13 @@ int network_validate(const struct network_def *def, struct lv_error **err);
  * taken (NULL-terminated), and a bridge MAC, when the definition has
  * none. Only for forward modes that make a bridge. */
 void network_def_assign(struct network_def *def, char *const *taken_bridges);
+
+/* net-update ip-dhcp-host on a definition: add a host to the IPv4 <ip>
+ * (refused when its MAC, name or address is already there), or delete
+ * the one matching the given MAC (else name, else address). The result
+ * is validated; on any error def is unchanged. */
+int network_def_host_update(struct network_def *def, bool add, const struct network_dhcp_host *h,
+                            struct lv_error **err);
 
 /* The first IPv4 <ip> (the one DHCP and NAT use), or NULL. */
 const struct network_ip *network_def_ipv4(const struct network_def *def);

@@ -88,6 +88,16 @@ static int parse_dns(struct pctx *c, struct network_def *def, xmlNodePtr root)
         return 0;
 }
 
+static void host_read(xmlNodePtr h, struct network_dhcp_host *x)
+{
+        x->mac = dparse_attr_get(h, "mac");
+        x->id = dparse_attr_get(h, "id");
+        x->name = dparse_attr_get(h, "name");
+        x->ip = dparse_attr_get(h, "ip");
+        for (char *p = x->mac; p && *p; p++)
+                *p = (char)tolower((unsigned char)*p);
+}
+
 static int parse_ip(struct pctx *c, struct network_def *def, xmlNodePtr n)
 {
         struct network_ip *ip = ARRAY_PUSH(def->ips, def->n_ips);
@@ -122,14 +132,51 @@ static int parse_ip(struct pctx *c, struct network_def *def, xmlNodePtr n)
         }
         for_each_child(h, dhcp, "host")
         {
-                struct network_dhcp_host *x = ARRAY_PUSH(ip->hosts, ip->n_hosts);
-                x->mac = dparse_attr_get(h, "mac");
-                x->id = dparse_attr_get(h, "id");
-                x->name = dparse_attr_get(h, "name");
-                x->ip = dparse_attr_get(h, "ip");
-                for (char *p = x->mac; p && *p; p++)
-                        *p = (char)tolower((unsigned char)*p);
+                host_read(h, ARRAY_PUSH(ip->hosts, ip->n_hosts));
         }
+        return 0;
+}
+
+static int document_load(const char *xml, size_t len, const char *file, xmlDocPtr *ret,
+                         struct lv_error **err)
+{
+        int line = 0;
+        _cleanup_free_ char *reason = NULL;
+        if (xml_load_untrusted(xml, len, NETWORK_XML_MAX_BYTES, file, ret, &line, &reason) < 0)
+                return line > 0 ? lv_error_setf(err, LV_ERR_INVALID_XML, "%s:%d: %s", file, line,
+                                                reason)
+                                : lv_error_setf(err, LV_ERR_INVALID_XML, "%s: %s", file, reason);
+        if (!xmlDocGetRootElement(*ret))
+                return lv_error_setf(err, LV_ERR_INVALID_XML, "%s: empty document", file);
+        return 0;
+}
+
+int network_host_parse_string(const char *xml, size_t len, struct network_dhcp_host *ret,
+                              struct lv_error **err)
+{
+        const char *file = "ip-dhcp-host";
+        _cleanup_(xml_doc_freep) xmlDocPtr doc = NULL;
+        int r = document_load(xml, len, file, &doc, err);
+        if (r < 0)
+                return r;
+        xmlNodePtr root = xmlDocGetRootElement(doc);
+        struct pctx c = {.file = file, .err = err};
+        if (!xmlStrEqual(root->name, BAD_CAST "host") || root->ns)
+                return dparse_perr(&c, root, "expected a <host> element");
+        dparse_node_consume(root);
+        struct network_dhcp_host h = {0};
+        host_read(root, &h);
+        r = dparse_check_consumed(&c, root);
+        if (r == 0 && !h.mac && !h.id && !h.name && !h.ip)
+                r = dparse_perr(&c, root, "needs one of 'mac', 'id', 'name' or 'ip'");
+        if (r < 0) {
+                free(h.mac);
+                free(h.id);
+                free(h.name);
+                free(h.ip);
+                return r;
+        }
+        *ret = h;
         return 0;
 }
 
@@ -191,20 +238,15 @@ int network_parse_string(const char *xml, size_t len, const char *filename,
 {
         const char *file = filename ? filename : "(string)";
         _cleanup_(xml_doc_freep) xmlDocPtr doc = NULL;
-        int line = 0;
-        _cleanup_free_ char *reason = NULL;
-        if (xml_load_untrusted(xml, len, NETWORK_XML_MAX_BYTES, file, &doc, &line, &reason) < 0)
-                return line > 0 ? lv_error_setf(err, LV_ERR_INVALID_XML, "%s:%d: %s", file, line,
-                                                reason)
-                                : lv_error_setf(err, LV_ERR_INVALID_XML, "%s: %s", file, reason);
+        int r = document_load(xml, len, file, &doc, err);
+        if (r < 0)
+                return r;
         xmlNodePtr root = xmlDocGetRootElement(doc);
-        if (!root)
-                return lv_error_setf(err, LV_ERR_INVALID_XML, "%s: empty document", file);
         _cleanup_network_def_ struct network_def *def = xcalloc(1, sizeof(*def));
         def->stp = -1;
         def->delay = -1;
         struct pctx c = {.file = file, .err = err};
-        int r = parse_network(&c, def, root);
+        r = parse_network(&c, def, root);
         if (r < 0)
                 return r;
         if ((r = network_validate(def, err)) < 0)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The network supervisor's control socket: varlink on
  * $NETRUNDIR/NAME/control.sock, interface io.litevirt.Network
- * (GetInfo, GetLeases, Stop). Replies are small; a client that sends more
+ * (GetInfo, GetLeases, UpdateDhcpHost, Stop). Replies are small; a client that sends more
  * than one message's worth, garbage, or does not read is dropped. Only
  * root (the socket is 0600) talks to it. */
 #include <json-c/json.h>
@@ -121,6 +121,26 @@ static void dispatch(struct netctl_client *cl, const struct varlink_call *call)
                 struct json_object *p = json_object_new_object();
                 json_object_object_add(p, "leases", leases_json(ctl));
                 reply(cl, p);
+        } else if (streq(call->method, IFACE ".UpdateDhcpHost")) {
+                struct json_object *v;
+                const char *cmd = json_object_object_get_ex(call->parameters, "command", &v)
+                                          ? json_object_get_string(v)
+                                          : "";
+#define OPT(key)                                                                                   \
+        (json_object_object_get_ex(call->parameters, key, &v) &&                                   \
+                         json_object_is_type(v, json_type_string)                                  \
+                 ? (char *)json_object_get_string(v)                                               \
+                 : NULL)
+                struct network_dhcp_host h = {
+                        .mac = OPT("mac"), .name = OPT("name"), .ip = OPT("ip")};
+#undef OPT
+                _cleanup_error_ struct lv_error *e = NULL;
+                if (!streq(cmd, "add") && !streq(cmd, "delete"))
+                        reply_error(cl, "org.varlink.service.InvalidParameter", "command");
+                else if (ctl->update_host(ctl, streq(cmd, "add"), &h, &e) < 0)
+                        reply_error(cl, IFACE ".Failed", e->message);
+                else
+                        reply(cl, json_object_new_object());
         } else if (streq(call->method, IFACE ".Stop")) {
                 log_info("stop requested over the control socket");
                 ctl->stop(ctl);

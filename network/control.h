@@ -11,6 +11,9 @@ struct netctl {
         const char *statedir;
         const pid_t *dnsmasq_pid;
         void (*stop)(struct netctl *ctl); /* Stop: tear down and exit */
+        /* UpdateDhcpHost */
+        int (*update_host)(struct netctl *ctl, bool add, const struct network_dhcp_host *h,
+                           struct lv_error **err);
         int fd;
         struct loop_source *src;
         struct netctl_client *clients;

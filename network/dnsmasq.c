@@ -87,7 +87,8 @@ char *network_dnsmasq_conf(const struct network_def *def, const char *statedir)
                 if (lease_max)
                         strbuf_printf(&sb, "dhcp-lease-max=%lu\n", lease_max);
         }
-        if (hosts)
+        /* always with DHCP, so that net-update can add hosts live */
+        if (any_dhcp || hosts)
                 strbuf_printf(&sb, "dhcp-hostsfile=%s/%s.hostsfile\n", statedir, def->name);
         strbuf_printf(&sb, "addn-hosts=%s/%s.addnhosts\n", statedir, def->name);
         for (int i = 0; i < def->n_ips; i++)

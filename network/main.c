@@ -104,6 +104,13 @@ static void on_stop(struct netctl *ctl)
         loop_exit(ns->loop, 0);
 }
 
+static int on_update_host(struct netctl *ctl, bool add, const struct network_dhcp_host *h,
+                          struct lv_error **err)
+{
+        struct netsup *ns = (struct netsup *)((char *)ctl - offsetof(struct netsup, ctl));
+        return network_run_host_update(&ns->run, add, h, err);
+}
+
 static void report(int *fd, const char *msg)
 {
         if (*fd < 0)
@@ -151,6 +158,7 @@ static int run(struct netsup *ns, int *ready_fd, int log_fd, struct lv_error **e
                                   .statedir = ns->run.statedir,
                                   .dnsmasq_pid = &ns->run.dnsmasq_pid,
                                   .stop = on_stop,
+                                  .update_host = on_update_host,
                                   .fd = -1};
         if ((r = netctl_open(&ns->ctl, err)) < 0)
                 return r;

@@ -197,6 +197,26 @@ int network_run_setup(struct network_run *run, int log_fd, struct lv_error **err
         return status_write(run, err);
 }
 
+int network_run_host_update(struct network_run *run, bool add, const struct network_dhcp_host *h,
+                            struct lv_error **err)
+{
+        int r = network_def_host_update(run->def, add, h, err);
+        if (r < 0)
+                return r;
+        log_info("dhcp host %s: mac %s name %s ip %s", add ? "added" : "deleted",
+                 h->mac ? h->mac : "-", h->name ? h->name : "-", h->ip ? h->ip : "-");
+        if (run->dnsmasq_pid <= 0)
+                return 0;
+        /* dnsmasq re-reads its dhcp-hostsfile on SIGHUP (the conf always
+         * names one when DHCP is on), as with libvirt's net-update */
+        if ((r = files_write(run, err)) < 0)
+                return r;
+        if (kill(run->dnsmasq_pid, SIGHUP) < 0)
+                return lv_error_set(err, errno, "signalling dnsmasq (pid %d)",
+                                    (int)run->dnsmasq_pid);
+        return 0;
+}
+
 static void dnsmasq_stop(pid_t pid, int pidfd)
 {
         if (pid <= 0)

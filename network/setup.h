@@ -9,7 +9,7 @@
 struct netns_nl;
 
 struct network_run {
-        const struct network_def *def;
+        struct network_def *def;
         const char *statedir;
         struct netns_nl *nl;
         int bridge_ifindex; /* the bridge we made, 0: none */
@@ -23,6 +23,10 @@ struct network_run {
 int network_run_setup(struct network_run *run, int log_fd, struct lv_error **err);
 /* Remove what run records, in reverse; stops dnsmasq. Never fails. */
 void network_run_teardown(struct network_run *run);
+/* net-update --live of an ip-dhcp-host: change the running definition,
+ * rewrite dnsmasq's hostsfile and make it re-read it (SIGHUP). */
+int network_run_host_update(struct network_run *run, bool add, const struct network_dhcp_host *h,
+                            struct lv_error **err);
 /* A supervisor died: remove what its status.json and the definition say
  * it made (its dnsmasq if still the same process, its nft table, the
  * bridge carrying its mark), and the state files. */

@@ -486,6 +486,105 @@ static int cmd_net_dhcp_leases(int argc, char **argv, struct lv_error **err)
         return 0;
 }
 
+/* <host .../> as net-update gives it (checked against the network by
+ * network_def_host_update). */
+static int host_parse(const char *xml, struct network_dhcp_host *ret, struct lv_error **err)
+{
+        const struct conf_xml_ops *x = conf_xml(err);
+        if (!x)
+                return -ENOENT;
+        return x->network_host_parse_string(xml, strlen(xml), ret, err);
+}
+
+static int cmd_net_update(int argc, char **argv, struct lv_error **err)
+{
+        const struct lvsh_command *cmd = cmd_find("net-update");
+        const char *pos[4];
+        int npos = 0;
+        bool live = false, config = false;
+        for (int i = 1; i < argc; i++) {
+                if (streq(argv[i], "--live"))
+                        live = true;
+                else if (streq(argv[i], "--config"))
+                        config = true;
+                else if (streq(argv[i], "--current"))
+                        ;
+                else if (startswith(argv[i], "--"))
+                        return lvsh_usage_error(cmd, err, "unknown option '%s'", argv[i]);
+                else if (npos < 4)
+                        pos[npos++] = argv[i];
+                else
+                        return lvsh_usage_error(cmd, err, "unexpected argument '%s'", argv[i]);
+        }
+        if (npos != 4)
+                return lvsh_usage_error(cmd, err, "expected NAME COMMAND SECTION XML");
+        const char *name = pos[0], *command = pos[1], *section = pos[2], *xml = pos[3];
+        if (!streq(command, "add") && !streq(command, "add-last") && !streq(command, "delete"))
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "net-update command '%s' is not supported (add, add-last, "
+                                     "delete)",
+                                     command);
+        if (!streq(section, "ip-dhcp-host"))
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "net-update section '%s' is not supported (ip-dhcp-host)",
+                                     section);
+        bool add = !streq(command, "delete");
+        _cleanup_network_def_ struct network_def *def = NULL;
+        int r = net_load(name, &def, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *hxml = NULL;
+        if (xml[0] != '<') { /* virsh takes a file as well */
+                if ((r = file_read_bounded(xml, 64 * 1024, &hxml, NULL, err)) < 0)
+                        return r;
+                xml = hxml;
+        }
+        struct network_dhcp_host h = {0};
+        if ((r = host_parse(xml, &h, err)) < 0)
+                return lv_error_prefix(err, "Failed to update network %s\nerror", name);
+        bool active = net_active(name, NULL);
+        if (!live && !config) /* --current */
+                live = active, config = !active;
+        if (live && !active)
+                r = not_active("Failed to update network", name, err);
+        /* the definition first: a refused change touches nothing live */
+        if (r >= 0 && config && (r = network_def_host_update(def, add, &h, err)) >= 0)
+                r = net_store(def, err);
+        if (r >= 0 && live) {
+                _cleanup_free_ char *sock = paths_network_state_file(name, "control.sock");
+                lv_conn *c = NULL;
+                lv_client_error *ce = NULL;
+                struct json_object *p = json_object_new_object();
+                json_object_object_add(p, "command",
+                                       json_object_new_string(add ? "add" : "delete"));
+                if (h.mac)
+                        json_object_object_add(p, "mac", json_object_new_string(h.mac));
+                if (h.name)
+                        json_object_object_add(p, "name", json_object_new_string(h.name));
+                if (h.ip)
+                        json_object_object_add(p, "ip", json_object_new_string(h.ip));
+                r = lv_connect_path(sock, &c, &ce);
+                if (r == 0) {
+                        r = lv_call(c, "io.litevirt.Network.UpdateDhcpHost", p, NULL, &ce);
+                        lv_disconnect(c);
+                }
+                json_object_put(p);
+                if (r < 0)
+                        r = lvsh_error_from_client(err, ce);
+        }
+        free(h.mac);
+        free(h.id);
+        free(h.name);
+        free(h.ip);
+        if (r < 0)
+                return lv_error_prefix(err, "Failed to update network %s\nerror", name);
+        printf("Updated network %s %s\n\n", name,
+               live && config ? "persistent config and live state"
+               : live         ? "live state"
+                              : "persistent config");
+        return 0;
+}
+
 const struct lvsh_command lvsh_network_commands[] = {
         {"net-define", "FILE", "define a persistent virtual network from an XML file",
          "    Validates the network XML (unsupported parts are refused by name and\n"
@@ -515,6 +614,13 @@ const struct lvsh_command lvsh_network_commands[] = {
          cmd_net_destroy},
         {"net-dhcp-leases", "NAME [--mac MAC]", "print lease info for a given network", NULL,
          cmd_net_dhcp_leases},
+        {"net-update", "NAME add|add-last|delete ip-dhcp-host XML [--live] [--config] [--current]",
+         "update parts of an existing network's configuration",
+         "    Adds or deletes a DHCP host (<host mac= name= ip=/>, as XML or a file)\n"
+         "    in the network's IPv4 <ip>. --config changes the definition, --live the\n"
+         "    running network (dnsmasq re-reads its hosts); --current (the default)\n"
+         "    the live network if it is active, else the definition.",
+         cmd_net_update},
         {NULL, NULL, NULL, NULL, NULL},
 };
 

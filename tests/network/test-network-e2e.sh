@@ -183,6 +183,25 @@ echo "$leases" | grep -q "52:54:00:00:77:01 *ipv4 *$A_IP/24 *$P-a" && ok "net-dh
 out=$("$LVSH" domifaddr "$P-b" --source lease)
 echo "$out" | grep -q "^ - *52:54:00:00:77:02 *ipv4 *$B_IP/24" && ok "domifaddr --source lease (from the network's leases)" || fail "domifaddr: $out"
 
+# net-update: a host entry added live (and to the definition) is what a
+# new guest gets; delete takes it out of both
+out=$("$LVSH" net-update t1 add ip-dhcp-host "<host mac='52:54:00:00:77:0d' name='dee' ip='10.77.0.20'/>" --live --config)
+echo "$out" | grep -q "Updated network t1 persistent config and live state" && ok "net-update add" || fail "net-update: $out"
+"$LVSH" net-dumpxml t1 | grep -q "<host mac='52:54:00:00:77:0d' name='dee' ip='10.77.0.20'/>" &&
+    ok "net-update stored the host" || fail "net-update did not store: $("$LVSH" net-dumpxml t1)"
+out=$("$LVSH" net-update t1 add ip-dhcp-host "<host mac='52:54:00:00:77:0e' ip='10.77.0.20'/>" 2>&1) &&
+    fail "a second host with the same address was added" || ok "duplicate address refused: $(echo "$out" | tail -1)"
+out=$("$LVSH" net-update t1 add ip-dhcp-host "<host mac='52:54:00:00:77:0e' ip='10.99.0.5'/>" 2>&1) &&
+    fail "a host outside the subnet was added" || ok "host outside the subnet refused"
+container "$P-d" 52:54:00:00:77:0d
+"$LVSH" start "$P-d" >/dev/null || fail "start $P-d"
+wait_for "inside $P-d ip -4 -o addr show dev eth0 | grep -q 'inet 10.77.0.'" || fail "$P-d got no address"
+[ "$(addr_of "$P-d")" = 10.77.0.20 ] && ok "the live-added host gets 10.77.0.20" || fail "$P-d got '$(addr_of "$P-d")'"
+"$LVSH" destroy "$P-d" >/dev/null || fail "destroy $P-d"
+"$LVSH" net-update t1 delete ip-dhcp-host "<host mac='52:54:00:00:77:0d'/>" --live --config >/dev/null &&
+    ! "$LVSH" net-dumpxml t1 | grep -q "77:0d" && ! grep -q "77:0d" "$T/netrun/t1/t1.hostsfile" &&
+    ok "net-update delete (definition and dnsmasq's hosts)" || fail "net-update delete"
+
 # names through dnsmasq (the DHCP hostname; the static host's <host name>)
 out=$(inside "$P-a" nslookup "$P-b" 10.77.0.1 2>&1)
 echo "$out" | grep -q "$B_IP" && ok "$P-a resolves $P-b to $B_IP" || fail "nslookup $P-b: $out"
