@@ -124,11 +124,19 @@ char *network_format(const struct network_def *def)
                 strbuf_append(&sb, "  <forward");
                 attr(&sb, "dev", def->forward_dev);
                 attr(&sb, "mode", network_forward_to_string(def->forward));
-                if (def->nat_port_start) {
-                        strbuf_printf(&sb,
-                                      ">\n    <nat>\n      <port start='%u' end='%u'/>\n    "
-                                      "</nat>\n  </forward>\n",
-                                      def->nat_port_start, def->nat_port_end);
+                if (def->nat_port_start || def->forward_dev) {
+                        strbuf_append(&sb, ">\n");
+                        if (def->nat_port_start)
+                                strbuf_printf(&sb,
+                                              "    <nat>\n      <port start='%u' end='%u'/>\n"
+                                              "    </nat>\n",
+                                              def->nat_port_start, def->nat_port_end);
+                        if (def->forward_dev) {
+                                strbuf_append(&sb, "    <interface");
+                                attr(&sb, "dev", def->forward_dev);
+                                strbuf_append(&sb, "/>\n");
+                        }
+                        strbuf_append(&sb, "  </forward>\n");
                 } else {
                         strbuf_append(&sb, "/>\n");
                 }
@@ -184,11 +192,11 @@ char *network_format(const struct network_def *def)
                 attr(&sb, "netmask", ip->netmask);
                 if (ip->prefix >= 0)
                         strbuf_printf(&sb, " prefix='%d'", ip->prefix);
-                if (!ip->has_dhcp) {
-                        strbuf_append(&sb, "/>\n");
+                strbuf_append(&sb, ">\n");
+                if (!ip->has_dhcp) { /* as libvirt writes it */
+                        strbuf_append(&sb, "  </ip>\n");
                         continue;
                 }
-                strbuf_append(&sb, ">\n");
                 if (!ip->n_ranges && !ip->n_hosts) {
                         strbuf_append(&sb, "    <dhcp/>\n  </ip>\n");
                         continue;
@@ -358,6 +366,10 @@ int network_validate(const struct network_def *def, struct lv_error **err)
                                        "or stp/delay",
                                        def->name);
         }
+        if (def->forward_dev && def->forward == NETWORK_FORWARD_OPEN)
+                return INVALID("network '%s': forward dev not allowed for a network with forward "
+                               "mode='open'",
+                               def->name);
         if (def->forward_dev && !ifname_is_valid(def->forward_dev))
                 return INVALID("forward dev '%s' is not a valid interface name", def->forward_dev);
         if (def->nat_port_start &&

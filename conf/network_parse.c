@@ -19,6 +19,22 @@ static int parse_forward(struct pctx *c, struct network_def *def, xmlNodePtr roo
                 return r;
         def->forward = mode;
         def->forward_dev = dparse_attr_get(f, "dev");
+        /* libvirt writes dev= also as one <interface dev=.../> */
+        xmlNodePtr iface = dparse_child_get(c, f, "interface", &r);
+        if (r < 0)
+                return r;
+        if (iface) {
+                _cleanup_free_ char *dev = NULL;
+                if ((r = dparse_attr_require(c, iface, "dev", &dev)) < 0)
+                        return r;
+                if (def->forward_dev && !streq(def->forward_dev, dev))
+                        return dparse_perr(c, iface,
+                                           "dev '%s' is not the <forward dev='%s'> (one "
+                                           "forward interface is supported)",
+                                           dev, def->forward_dev);
+                if (!def->forward_dev)
+                        def->forward_dev = TAKE_PTR(dev);
+        }
         xmlNodePtr nat = dparse_child_get(c, f, "nat", &r);
         if (r < 0 || !nat)
                 return r;
@@ -249,6 +265,11 @@ int network_parse_string(const char *xml, size_t len, const char *filename,
         r = parse_network(&c, def, root);
         if (r < 0)
                 return r;
+        /* libvirt's defaults for a bridge it makes: STP on, no delay */
+        if (network_def_makes_bridge(def) && def->stp < 0)
+                def->stp = 1;
+        if (network_def_makes_bridge(def) && def->delay < 0)
+                def->delay = 0;
         if ((r = network_validate(def, err)) < 0)
                 return lv_error_prefix(err, "%s", file);
         *ret = TAKE_PTR(def);

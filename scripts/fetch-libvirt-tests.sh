@@ -19,11 +19,15 @@ WANT=9.0.0
 CACHE=${1:-${LV_LIBVIRT_TESTS:-/var/cache/litevirt-tests/libvirt}}
 FAMILIES="qemuxml2argvdata qemuxml2xmloutdata lxcxml2xmldata lxcxml2xmloutdata
  xlconfigdata libxlxml2domconfigdata genericxml2xmlindata genericxml2xmloutdata
- qemumigrationcookiexmldata qemustatusxml2xmldata"
+ qemumigrationcookiexmldata qemustatusxml2xmldata
+ networkxml2xmlin networkxml2xmlout networkxml2confdata"
 LIST=/etc/apt/sources.list.d/litevirt-tests-src.sources
 APT_LOCK="-o DPkg::Lock::Timeout=300"
 
-if [ -s "$CACHE/VERSION" ] && [ -d "$CACHE/tests/qemuxml2argvdata" ]; then
+# cached when every family is there (a family added later fetches again)
+cached=1
+for f in $FAMILIES; do [ -d "$CACHE/tests/$f" ] || cached=0; done
+if [ -s "$CACHE/VERSION" ] && [ $cached = 1 ]; then
     echo "libvirt $(cat "$CACHE/VERSION") test data: $CACHE (cached)"
     exit 0
 fi

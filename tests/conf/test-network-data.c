@@ -9,10 +9,15 @@
  *                                        libvirt's networkxml2confdata layout
  *   tests/data/network/conf/NAME.nft     the network's nftables table
  *   examples/networks/NAME.xml           parse.
+ *   libvirt's vectors ($LV_LIBVIRT_TESTS/tests/networkxml2xmlin, ...out,
+ *   networkxml2confdata, fetched by scripts/fetch-libvirt-tests.sh): the
+ *   table of results must equal tests/data/network/libvirt-vectors.txt
  * LV_TEST_REGENERATE=1 rewrites the expected files. */
 #include "conf/xml.h"
 #include "network/network.h"
 #include "tests/lib/golden.h"
+#include "tests/lib/libvirt-tests.h"
+#include "util/strbuf.h"
 
 static int failures;
 
@@ -162,6 +167,119 @@ static void test_invalid(const char *dir)
         }
 }
 
+/* Lines of theirs (libvirt's dnsmasq conf, comments and its file paths
+ * aside) that ours lacks, as their keys ("dhcp-range", ...). */
+static char *conf_missing(const char *ours, const char *theirs, int *ret_same, int *ret_total)
+{
+        struct strbuf sb = {0};
+        _cleanup_free_ char *copy = xstrdup(theirs);
+        char *save = NULL;
+        *ret_same = *ret_total = 0;
+        strbuf_append(&sb, "");
+        for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                if (l[0] == '#')
+                        continue;
+                (*ret_total)++;
+                /* file names differ by design (paths of the state dir) */
+                bool path = strstr(l, "/var/lib/libvirt/") != NULL;
+                _cleanup_free_ char *key = xstrndup(l, strcspn(l, "="));
+                _cleanup_free_ char *needle =
+                        path ? xasprintf("\n%s=", key) : xasprintf("\n%s\n", l);
+                _cleanup_free_ char *hay = xasprintf("\n%s", ours);
+                if (strstr(hay, needle)) {
+                        (*ret_same)++;
+                        continue;
+                }
+                strbuf_printf(&sb, " %s", key);
+        }
+        return strbuf_steal(&sb);
+}
+
+/* libvirt's network vectors, tabled: refused (with litevirt's message),
+ * or accepted and compared with libvirt's output (XML) and libvirt's
+ * dnsmasq conf (the share of its lines litevirt's conf has). */
+static void test_libvirt_vectors(const char *expected_path)
+{
+        bool skip1 = false, skip2 = false, skip3 = false;
+        _cleanup_free_ char *in = libvirt_tests_dir("networkxml2xmlin", &skip1);
+        _cleanup_free_ char *out = libvirt_tests_dir("networkxml2xmlout", &skip2);
+        _cleanup_free_ char *conf = libvirt_tests_dir("networkxml2confdata", &skip3);
+        if (!in || !out || !conf) {
+                if (!skip1 || !skip2 || !skip3)
+                        FAIL("libvirt's network test data missing");
+                return;
+        }
+        struct strbuf res = {0};
+        int n_in = 0, same = 0, differ = 0, refused = 0, c_acc = 0, c_ref = 0, c_lines = 0,
+            c_total = 0;
+        _cleanup_strv_free_ char **names = golden_list_xml(in);
+        for (char **n = names; *n; n++, n_in++) {
+                _cleanup_free_ char *path = xasprintf("%s/%s", in, *n);
+                _cleanup_free_ char *opath = xasprintf("%s/%s", out, *n);
+                _cleanup_network_def_ struct network_def *def = NULL;
+                _cleanup_error_ struct lv_error *err = NULL;
+                if (parse(path, *n, &def, &err) < 0) {
+                        strbuf_printf(&res, "xml %s: refused: %s\n", *n, err->message);
+                        refused++;
+                        continue;
+                }
+                if (!check_round_trip(*n, def))
+                        continue;
+                _cleanup_free_ char *theirs = golden_read(opath);
+                if (!theirs) {
+                        strbuf_printf(&res,
+                                      "xml %s: accepted, libvirt has no output (it refuses)\n", *n);
+                        differ++;
+                        continue;
+                }
+                _cleanup_free_ char *ours = network_format(def);
+                _cleanup_free_ char *diff = libvirt_tests_xml_diff(ours, theirs);
+                if (!*diff) {
+                        strbuf_printf(&res, "xml %s: same as libvirt's output\n", *n);
+                        same++;
+                } else {
+                        strbuf_printf(&res, "xml %s: differs from libvirt's output: %s\n", *n,
+                                      diff);
+                        differ++;
+                }
+        }
+        _cleanup_strv_free_ char **cnames = golden_list_xml(conf);
+        for (char **n = cnames; *n; n++) {
+                _cleanup_free_ char *path = xasprintf("%s/%s", conf, *n);
+                _cleanup_free_ char *cpath =
+                        xasprintf("%s/%.*s.conf", conf, (int)strlen(*n) - 4, *n);
+                _cleanup_network_def_ struct network_def *def = NULL;
+                _cleanup_error_ struct lv_error *err = NULL;
+                if (parse(path, *n, &def, &err) < 0) {
+                        strbuf_printf(&res, "conf %s: refused: %s\n", *n, err->message);
+                        c_ref++;
+                        continue;
+                }
+                network_def_assign(def, NULL);
+                _cleanup_free_ char *theirs = golden_read(cpath);
+                _cleanup_free_ char *ours = network_dnsmasq_wanted(def)
+                                                    ? network_dnsmasq_conf(def, "/run/x")
+                                                    : xstrdup("");
+                int k = 0, total = 0;
+                _cleanup_free_ char *missing = conf_missing(ours, theirs ? theirs : "", &k, &total);
+                strbuf_printf(&res, "conf %s: %d/%d of libvirt's lines%s%s\n", *n, k, total,
+                              *missing ? "; not:" : "", missing);
+                c_acc++;
+                c_lines += k;
+                c_total += total;
+        }
+        strbuf_printf(&res,
+                      "total networkxml2xmlin: %d vectors: %d same as libvirt's output, %d "
+                      "differ, %d refused\n"
+                      "total networkxml2confdata: %d accepted (%d/%d of libvirt's dnsmasq lines), "
+                      "%d refused\n",
+                      n_in, same, differ, refused, c_acc, c_lines, c_total, c_ref);
+        _cleanup_free_ char *got = strbuf_steal(&res);
+        golden_check("libvirt's network vectors", expected_path, got);
+        printf("# libvirt network vectors: %d same, %d differ, %d refused; conf %d/%d lines\n",
+               same, differ, refused, c_lines, c_total);
+}
+
 /* net-define's defaults: the first free virbrN, a locally administered MAC. */
 static void test_assign(void)
 {
@@ -191,6 +309,8 @@ int main(void)
         _cleanup_free_ char *examples = xasprintf("%s/examples/networks", src);
         test_valid(dir, true);
         test_runtime(dir);
+        _cleanup_free_ char *vectors = xasprintf("%s/libvirt-vectors.txt", dir);
+        test_libvirt_vectors(vectors);
         test_invalid(invalid);
         test_valid(examples, false);
         test_assign();
