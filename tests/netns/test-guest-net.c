@@ -413,7 +413,7 @@ static void test_refused_up_front(void **state)
 
         d = def_new("bad8", 1);
         net_set(&d->nets[0], DOMAIN_NET_NETWORK, "default", NULL);
-        expect_refused(d, EINVAL, "type 'network' is not supported");
+        expect_refused(d, EINVAL, "network 'default' is not active");
 
         d = def_new("bad9", 2);
         net_set(&d->nets[0], DOMAIN_NET_BRIDGE, "br0", NULL);
