@@ -135,8 +135,11 @@ static int log_open(const char *name, int *ret_fd, struct lv_error **err)
         int r = mkdir_p(dir, 0700, err);
         if (r < 0 || (r = log_open_file(path, err)) < 0)
                 return r;
-        /* dnsmasq's own output goes to the same file */
+        /* dnsmasq's own output goes to the same file, and so does our
+         * stderr (detached, it was /dev/null): a sanitizer's report too */
         *ret_fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY);
+        if (*ret_fd >= 0)
+                (void)dup2(*ret_fd, 2);
         return 0;
 }
 

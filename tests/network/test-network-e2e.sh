@@ -282,7 +282,7 @@ wait_for "! kill -0 $DNSMASQ" && ok "its dnsmasq stopped" || fail "dnsmasq $DNSM
 "$LVSH" net-undefine t1 >/dev/null && [ ! -e "$T/conf/networks/t1.xml" ] && ok "net-undefine" || fail "net-undefine"
 
 for l in "$T"/log/networks/*.log "$T"/log/*.log; do
-    [ -f "$l" ] && grep -q "ERROR: AddressSanitizer\|runtime error:" "$l" && fail "sanitizer report in $l"
+    [ -f "$l" ] && grep -q "ERROR: [A-Za-z]*Sanitizer\|runtime error:" "$l" && fail "sanitizer report in $l"
 done
 if [ "$fails" != 0 ]; then
     echo "--- the network's log:"
