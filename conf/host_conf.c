@@ -19,6 +19,8 @@ void host_conf_init(struct host_conf *conf)
                 .migration_port_max = 49215,
                 .lockspace_dir = xstrdup("/var/lib/litevirt/lockspace"),
                 .shutdown_timeout = 300,
+                .qemu_uid_min = HOST_CONF_QEMU_UID_MIN,
+                .qemu_uid_max = HOST_CONF_QEMU_UID_MAX,
         };
 }
 
@@ -29,6 +31,7 @@ void host_conf_clear(struct host_conf *conf)
         free(conf->cgroup_parent);
         free(conf->lockspace_dir);
         free(conf->socket_group);
+        free(conf->qemu_user);
         *conf = (struct host_conf){0};
 }
 
@@ -40,9 +43,10 @@ static void host_conf_copy(struct host_conf *dst, const struct host_conf *src)
         dst->cgroup_parent = xstrdup_null(src->cgroup_parent);
         dst->lockspace_dir = xstrdup_null(src->lockspace_dir);
         dst->socket_group = xstrdup_null(src->socket_group);
+        dst->qemu_user = xstrdup_null(src->qemu_user);
 }
 
-enum value_kind { V_UUID, V_HOSTNAME, V_PORT, V_STRING, V_PATH, V_NAME, V_SECONDS };
+enum value_kind { V_UUID, V_HOSTNAME, V_PORT, V_STRING, V_PATH, V_NAME, V_SECONDS, V_ID, V_USER };
 
 struct key {
         const char *name;
@@ -65,6 +69,9 @@ static const struct key keys[] = {
         {"lockspace_dir", V_PATH, OFF(lockspace_dir)},
         {"socket_group", V_NAME, OFF(socket_group)},
         {"shutdown_timeout", V_SECONDS, OFF(shutdown_timeout)},
+        {"qemu_uid_min", V_ID, OFF(qemu_uid_min)},
+        {"qemu_uid_max", V_ID, OFF(qemu_uid_max)},
+        {"qemu_user", V_USER, OFF(qemu_user)},
 };
 
 static bool uuid_is_bogus(const unsigned char u[16])
@@ -120,6 +127,26 @@ static int set_value(const struct key *k, const char *v, struct host_conf *conf,
                 *(unsigned *)slot = (unsigned)s;
                 return 0;
         }
+        case V_ID: {
+                /* not root, not the overflow ids (65534) nor -1 */
+                errno = 0;
+                unsigned long long id = strtoull(v, &end, 10);
+                if (!*v || *end || errno || v[0] == '-' || id < 1000 || id > 4294967293ULL ||
+                    id == 65534)
+                        return lv_error_setf(err, EINVAL,
+                                             "%s:%d: %s: '%s' is not a uid for QEMU (1000.."
+                                             "4294967293, not 65534)",
+                                             file, line, k->name, v);
+                *(unsigned *)slot = (unsigned)id;
+                return 0;
+        }
+        case V_USER:
+                if (!*v || strchr(v, '/') || strchr(v, ':') || streq(v, "root") ||
+                    streq(v, "0"))
+                        return lv_error_setf(err, EINVAL,
+                                             "%s:%d: %s: '%s' is not an unprivileged user name",
+                                             file, line, k->name, v);
+                break;
         case V_HOSTNAME:
                 if (!*v || strlen(v) > 253)
                         return lv_error_setf(err, EINVAL, "%s:%d: %s: '%s' is not a host name",
@@ -242,6 +269,9 @@ static int parse_into(const char *text, size_t len, const char *file, struct hos
                         return lv_error_setf(err, EINVAL, "%s: %s_min (%d) is above %s_max (%d)",
                                              file, ranges[i].what, lo, ranges[i].what, hi);
         }
+        if (conf->qemu_uid_min > conf->qemu_uid_max)
+                return lv_error_setf(err, EINVAL, "%s: qemu_uid_min (%u) is above qemu_uid_max (%u)",
+                                     file, conf->qemu_uid_min, conf->qemu_uid_max);
         return 0;
 }
 

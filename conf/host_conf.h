@@ -11,6 +11,8 @@
 #include "util/error.h"
 
 #define HOST_CONF_MAX_BYTES (64 * 1024)
+#define HOST_CONF_QEMU_UID_MIN 400000
+#define HOST_CONF_QEMU_UID_MAX 400999
 
 struct host_conf {
         bool has_host_uuid;
@@ -24,6 +26,11 @@ struct host_conf {
         char *lockspace_dir;       /* disk leases, default /var/lib/litevirt/lockspace */
         char *socket_group;        /* group owning control sockets, NULL = root only */
         unsigned shutdown_timeout; /* seconds before a shutdown becomes destroy, 300 */
+        /* Who QEMU runs as: one uid (and gid of the same number) per running
+         * guest from qemu_uid_min..qemu_uid_max, or everyone as qemu_user
+         * (libvirt's model) when set. */
+        unsigned qemu_uid_min, qemu_uid_max; /* 400000..400999 */
+        char *qemu_user;                     /* NULL = a uid per guest */
 };
 
 /* Fill conf with the defaults (the caller frees with host_conf_clear). */

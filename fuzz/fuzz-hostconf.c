@@ -22,7 +22,8 @@ static const char base_text[] = "host_uuid = 3b1a6e2c-5d4f-4e8a-9c7b-1f2e3d4c5b6
                                 "vnc_port_min = 5910\n"
                                 "migration_address = \"192.0.2.1\"\n"
                                 "socket_group = kvm\n"
-                                "shutdown_timeout = 42\n";
+                                "shutdown_timeout = 42\n"
+                                "qemu_uid_min = 400100\n";
 
 static char *dump(const struct host_conf *c)
 {
@@ -30,12 +31,13 @@ static char *dump(const struct host_conf *c)
         char u[37] = "";
         if (c->has_host_uuid)
                 domain_uuid_format(c->host_uuid, u);
-        strbuf_printf(&b, "%d|%s|%s|%d-%d|%d-%d|%d-%d|%s|%s|%s|%s|%u", c->has_host_uuid, u,
+        strbuf_printf(&b, "%d|%s|%s|%d-%d|%d-%d|%d-%d|%s|%s|%s|%s|%u|%u-%u|%s", c->has_host_uuid, u,
                       c->hostname ?: "(null)", c->vnc_port_min, c->vnc_port_max, c->spice_port_min,
                       c->spice_port_max, c->migration_port_min, c->migration_port_max,
                       c->migration_address ?: "(null)", c->cgroup_parent ?: "(null)",
                       c->lockspace_dir ?: "(null)", c->socket_group ?: "(null)",
-                      c->shutdown_timeout);
+                      c->shutdown_timeout, c->qemu_uid_min, c->qemu_uid_max,
+                      c->qemu_user ?: "(null)");
         return strbuf_steal(&b);
 }
 
@@ -76,6 +78,12 @@ static void check_limits(const struct host_conf *c)
         if (c->socket_group && (strchr(c->socket_group, '/') || strchr(c->socket_group, ':')))
                 abort();
         if (c->shutdown_timeout > 86400)
+                abort();
+        if (c->qemu_uid_min < 1000 || c->qemu_uid_min > c->qemu_uid_max ||
+            c->qemu_uid_max > 4294967293U)
+                abort();
+        check_string(c->qemu_user, false);
+        if (c->qemu_user && (strchr(c->qemu_user, ':') || streq(c->qemu_user, "root")))
                 abort();
         if (c->has_host_uuid) {
                 int same = 1;
@@ -118,6 +126,9 @@ static char *format(const struct host_conf *c)
         put(&b, "lockspace_dir", c->lockspace_dir);
         put(&b, "socket_group", c->socket_group);
         strbuf_printf(&b, "shutdown_timeout = %u\n", c->shutdown_timeout);
+        strbuf_printf(&b, "qemu_uid_min = %u\nqemu_uid_max = %u\n", c->qemu_uid_min,
+                      c->qemu_uid_max);
+        put(&b, "qemu_user", c->qemu_user);
         return strbuf_steal(&b);
 }
 

@@ -28,6 +28,8 @@ static char *dump(const struct host_conf *c)
                       c->lockspace_dir ? c->lockspace_dir : "(none)");
         strbuf_printf(&b, "socket_group=%s\nshutdown_timeout=%u\n",
                       c->socket_group ? c->socket_group : "(none)", c->shutdown_timeout);
+        strbuf_printf(&b, "qemu_uids=%u-%u\nqemu_user=%s\n", c->qemu_uid_min, c->qemu_uid_max,
+                      c->qemu_user ? c->qemu_user : "(none)");
         return strbuf_steal(&b);
 }
 
@@ -67,6 +69,7 @@ int main(void)
         CHECK(r == 0 && c.vnc_port_min == 5900 && c.vnc_port_max == 65535 &&
                       c.spice_port_min == 5900 && c.migration_port_min == 49152 &&
                       c.migration_port_max == 49215 && c.shutdown_timeout == 300 &&
+                      c.qemu_uid_min == 400000 && c.qemu_uid_max == 400999 && !c.qemu_user &&
                       !c.has_host_uuid && !c.hostname,
               "missing file gives the defaults");
         host_conf_clear(&c);
