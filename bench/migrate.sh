@@ -15,6 +15,8 @@ LVSH=$BUILD/lvsh
 [ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 1; }
 sh "$SRC/tests/qemu/build-guest.sh" "$BUILD/test-guest" || exit 1
 T=$(mktemp -d /tmp/lv-bench-migrate.XXXXXX)
+# QEMU runs as its own uid: it must reach its disks (as under libvirt)
+chmod 0711 "$T"
 G=lvbmig$$
 PIDS=""
 # two hosts (tests/lib/hosts.sh): lvbm-a-$$ and lvbm-b-$$, 10.78.0.1 and .2

@@ -71,6 +71,8 @@ fi
 
 ip link set lo up
 T=$(mktemp -d /tmp/lv-qemubench.XXXXXX)
+# QEMU runs as its own uid: it must reach its disks (as under libvirt)
+chmod 0711 "$T"
 LIBVIRTD_PID=""
 VIRTLOGD_PID=""
 LV_URI="qemu:///system?socket=$T/lv-run/libvirt-sock"

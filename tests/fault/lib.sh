@@ -18,6 +18,8 @@ fi
 B=${LV_BUILD_ROOT:?}
 LVSH=$B/lvsh
 T=$(mktemp -d /tmp/lv-test-fault.XXXXXX)
+# QEMU runs as its own uid: it must reach its disks (as under libvirt)
+chmod 0711 "$T"
 export LITEVIRT_CONFDIR=$T/conf LITEVIRT_RUNDIR=$T/run LITEVIRT_LOGDIR=$T/log
 unset LITEVIRT_GUESTDIR LITEVIRT_FAULT
 # Sanitizer builds: daemonized supervisors have no stderr; their reports

@@ -21,6 +21,8 @@ fi
 ip link set lo up
 
 T=$(mktemp -d /tmp/lv-test-leases.XXXXXX)
+# QEMU runs as its own uid: it must reach its disks (as under libvirt)
+chmod 0711 "$T"
 UUID_A=6f1b7f3c-2a41-4c57-9d4e-0a1b2c3d4e01
 UUID_B=6f1b7f3c-2a41-4c57-9d4e-0a1b2c3d4e02
 FAILS=0

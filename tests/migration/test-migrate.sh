@@ -23,6 +23,8 @@ SUP=$BUILD/litevirt-supervisor
 sh "$SRC/tests/qemu/build-guest.sh" "$BUILD/test-guest" || exit 77
 
 T=$(mktemp -d /tmp/lv-test-migrate.XXXXXX)
+# QEMU runs as its own uid: it must reach its disks (as under libvirt)
+chmod 0711 "$T"
 G=lvmig$$ # guest names make cgroup names: unique on a shared machine
 # two hosts (tests/lib/hosts.sh): lvmig-a-$$ and lvmig-b-$$, 10.77.0.1 and .2
 HOSTS_DIR=$T HOSTS_TAG=lvmig HOSTS_NET=10.77.0 HOSTS_SUP=$SUP

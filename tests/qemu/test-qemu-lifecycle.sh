@@ -30,6 +30,8 @@ KERNEL=$BUILD/test-guest/vmlinuz
 INITRD=$BUILD/test-guest/initrd.gz
 
 T=$(mktemp -d /tmp/lv-test-qemu-life.XXXXXX)
+# QEMU runs as its own uid: it must reach its disks (as under libvirt)
+chmod 0711 "$T"
 export LITEVIRT_CONFDIR=$T/conf LITEVIRT_GUESTDIR=$T/guests LITEVIRT_RUNDIR=$T/run \
        LITEVIRT_LOGDIR=$T/log
 mkdir -p "$LITEVIRT_CONFDIR" "$LITEVIRT_GUESTDIR" "$LITEVIRT_RUNDIR" "$LITEVIRT_LOGDIR"
