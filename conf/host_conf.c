@@ -141,8 +141,7 @@ static int set_value(const struct key *k, const char *v, struct host_conf *conf,
                 return 0;
         }
         case V_USER:
-                if (!*v || strchr(v, '/') || strchr(v, ':') || streq(v, "root") ||
-                    streq(v, "0"))
+                if (!*v || strchr(v, '/') || strchr(v, ':') || streq(v, "root") || streq(v, "0"))
                         return lv_error_setf(err, EINVAL,
                                              "%s:%d: %s: '%s' is not an unprivileged user name",
                                              file, line, k->name, v);
@@ -270,8 +269,9 @@ static int parse_into(const char *text, size_t len, const char *file, struct hos
                                              file, ranges[i].what, lo, ranges[i].what, hi);
         }
         if (conf->qemu_uid_min > conf->qemu_uid_max)
-                return lv_error_setf(err, EINVAL, "%s: qemu_uid_min (%u) is above qemu_uid_max (%u)",
-                                     file, conf->qemu_uid_min, conf->qemu_uid_max);
+                return lv_error_setf(err, EINVAL,
+                                     "%s: qemu_uid_min (%u) is above qemu_uid_max (%u)", file,
+                                     conf->qemu_uid_min, conf->qemu_uid_max);
         return 0;
 }
 

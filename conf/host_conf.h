@@ -10,7 +10,7 @@
 
 #include "util/error.h"
 
-#define HOST_CONF_MAX_BYTES (64 * 1024)
+#define HOST_CONF_MAX_BYTES    (64 * 1024)
 #define HOST_CONF_QEMU_UID_MIN 400000
 #define HOST_CONF_QEMU_UID_MAX 400999
 

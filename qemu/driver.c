@@ -264,7 +264,8 @@ static void child_bind(const char *staging, const char *node)
 }
 
 static _noreturn_ void child_exec(struct lv_guest *g, char **argv, int mon_fd, int go_fd,
-                                  const char *logpath, const int *keep_fds, int n_keep)
+                                  const char *logpath, const int *keep_fds, int n_keep,
+                                  const struct qemu_confine *cf)
 {
         char c;
         /* Not "litevirt-superv" any more: `lvsh start`, subreaper of a
@@ -291,12 +292,20 @@ static _noreturn_ void child_exec(struct lv_guest *g, char **argv, int mon_fd, i
                 dprintf(2, "litevirt: private /dev for QEMU: %s\n", strerror(errno));
                 _exit(126);
         }
-        static const char *const nodes[] = {"null",    "zero", "full",    "random",
-                                            "urandom", "kvm",  "net/tun", "pts"};
+        static const char *const nodes[] = {"null", "zero",    "full",   "random",
+                                            "kvm",  "net/tun", "urandom"};
         for (size_t i = 0; i < ARRAY_SIZE(nodes); i++)
                 child_bind(staging, nodes[i]);
-        /* a bind-mounted /dev/ptmx would look for "pts" beside its
-         * original; the devpts instance's own ptmx is what works */
+        /* QEMU's own devpts instance: its ptmx usable by QEMU's uid (the
+         * host's is mode 0000); the supervisor opens the console through
+         * /proc/PID/root. A bind-mounted /dev/ptmx would look for "pts"
+         * beside its original; the instance's own ptmx is what works. */
+        _cleanup_free_ char *pts = xasprintf("%s/pts", staging);
+        if (mkdir(pts, 0755) < 0 || mount("devpts", pts, "devpts", MS_NOSUID | MS_NOEXEC,
+                                          "newinstance,ptmxmode=0666,mode=0620") < 0) {
+                dprintf(2, "litevirt: QEMU's /dev/pts: %s\n", strerror(errno));
+                _exit(126);
+        }
         _cleanup_free_ char *ptmx = xasprintf("%s/ptmx", staging);
         if (symlink("pts/ptmx", ptmx) < 0)
                 dprintf(2, "litevirt: /dev/ptmx: %s\n", strerror(errno));
@@ -309,6 +318,9 @@ static _noreturn_ void child_exec(struct lv_guest *g, char **argv, int mon_fd, i
                 dprintf(2, "litevirt: moving the private /dev: %s\n", strerror(errno));
                 _exit(126);
         }
+        /* the host read-only, litevirt's state hidden, the guest's uid */
+        if (qemu_confine_child(cf) < 0)
+                _exit(126);
         if (mon_fd != QEMU_QMP_FD) {
                 if (dup2(mon_fd, QEMU_QMP_FD) < 0)
                         _exit(126);
@@ -322,7 +334,7 @@ static _noreturn_ void child_exec(struct lv_guest *g, char **argv, int mon_fd, i
          * (driver.h, lease_fds) */
         for (int i = 0; i < g->n_lease_fds; i++)
                 fcntl(g->lease_fds[i], F_SETFD, 0);
-        execv(argv[0], argv);
+        execve(argv[0], argv, cf->env);
         dprintf(2, "litevirt: executing %s: %s\n", argv[0], strerror(errno));
         _exit(127);
 }
@@ -473,6 +485,7 @@ int qemu_write_info(struct lv_guest *g, struct qemu_guest *qg, struct lv_error *
         json_object_object_add(o, "graphics", gr);
         if (g->console_path)
                 json_object_object_add(o, "console", json_object_new_string(g->console_path));
+        qemu_confine_to_json(qg, o);
         const char *text = json_object_to_json_string_ext(
                 o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
         _cleanup_free_ char *path = paths_state_file(g->name, "qemu.json");
@@ -503,7 +516,9 @@ int qemu_open_console(struct lv_guest *g, struct qemu_guest *qg, struct lv_error
                 json_object_put(ret);
                 return lv_error_setf(err, LV_ERR_INTERNAL, "QEMU reports no pty for %s", id);
         }
-        int fd = open(pty, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+        /* in QEMU's own devpts (qemu/driver.c, child_exec) */
+        _cleanup_free_ char *path = xasprintf("/proc/%d/root%s", (int)qg->pid, pty);
+        int fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
         if (fd < 0) {
                 r = lv_error_set(err, errno, "console pty '%s'", pty);
                 json_object_put(ret);
@@ -565,6 +580,8 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
         if ((r = reserve_graphics(g, qg, err)) < 0)
                 return r;
         guest_undo_push(g, "QEMU files", undo_files, NULL, NULL);
+        if ((r = qemu_confine_prepare(g, qg, err)) < 0)
+                return r;
 
         /* cgroup with the limits of <memtune>/<cputune>; block disks allowed */
         _cleanup_strv_free_ char **allow = strv_copy((char *const *)qemu_devices_allow);
@@ -669,6 +686,8 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
                         dprintf(lf, "--- starting:\n%s", cmdline);
         }
 
+        _cleanup_(qemu_confine_clear) struct qemu_confine cf = {0};
+        qemu_confine_build(g, qg, &cf);
         int go[2];
         if (pipe2(go, O_CLOEXEC) < 0)
                 return lv_error_set(err, errno, "pipe");
@@ -683,7 +702,7 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
                 close(go[1]);
                 if (mig_fd >= 0)
                         (void)fcntl(mig_fd, F_SETFD, 0);
-                child_exec(g, argv, listen_fd, go[0], logpath, tap_fds, n_taps);
+                child_exec(g, argv, listen_fd, go[0], logpath, tap_fds, n_taps, &cf);
         }
         close(go[0]);
         _cleanup_close_ int go_w = go[1];
@@ -696,6 +715,7 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
         }
         qg->pid = pid;
         qg->proc_pidfd = fcntl(pidfd, F_DUPFD_CLOEXEC, 3);
+        qemu_confine_spawned(qg, pidfd);
         g->pid = pid;
         g->pidfd = pidfd;
         guest_undo_push(g, "QEMU process", undo_process, qg, NULL);

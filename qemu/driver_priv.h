@@ -11,6 +11,7 @@
 #include "qemu/migration.h"
 #include "qemu/ports.h"
 #include "qemu/qmp.h"
+#include "qemu/security.h"
 #include "driver-support/driver.h"
 #include "driver-support/loop.h"
 
@@ -38,6 +39,12 @@ struct qemu_guest {
         struct loop_source *quit_timer;
         /* live migration (qemu/migration.c) */
         struct qemu_migration mig;
+        /* who QEMU runs as, and the files given to it (qemu/confine.c) */
+        struct qemu_cred cred;
+        struct qemu_label *labels;
+        int n_labels;
+        int label_pidfd; /* QEMU's end, for giving the files back */
+        bool reattached;
 };
 
 /* The driver state of a guest being started or reattached: g->driver_data,
@@ -57,6 +64,18 @@ int qemu_open_console(struct lv_guest *g, struct qemu_guest *qg, struct lv_error
 int qemu_set_passwords(struct lv_guest *g, struct qemu_guest *qg, struct lv_error **err);
 /* $RUNDIR/NAME/qemu.json: pid, QMP socket, graphics, console. */
 int qemu_write_info(struct lv_guest *g, struct qemu_guest *qg, struct lv_error **err);
+
+/* qemu/confine.c: the uid, its directory $RUNDIR/NAME/qemu and the files
+ * given to it, each with its undo (after QEMU's end); the child's
+ * confinement; their part of qemu.json. */
+int qemu_confine_prepare(struct lv_guest *g, struct qemu_guest *qg, struct lv_error **err);
+void qemu_confine_spawned(struct qemu_guest *qg, int pidfd);
+int qemu_confine_build(struct lv_guest *g, struct qemu_guest *qg, struct qemu_confine *ret);
+void qemu_confine_clear(struct qemu_confine *c);
+void qemu_confine_to_json(struct qemu_guest *qg, struct json_object *o);
+int qemu_confine_from_json(struct qemu_guest *qg, struct json_object *o);
+int qemu_confine_reattach(struct lv_guest *g, struct qemu_guest *qg, struct json_object *info,
+                          int pidfd, struct lv_error **err);
 
 /* qemu/reattach.c */
 void qemu_status(struct lv_guest *g, struct json_object *out);

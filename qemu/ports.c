@@ -88,35 +88,74 @@ static int port_bind_check(int port, const char *addr, struct lv_error **err)
         return 0;
 }
 
-/* 1: taken; 0: busy (held by another supervisor or bound); <0: error */
-static int port_try(const char *dir, int port, const char *addr, bool check_bind,
-                    struct port_lease *ret, struct lv_error **err)
+/* 1: taken (*ret_fd holds the lock); 0: busy (locked by another holder,
+ * or busy() says so); <0: error */
+static int lease_try(const char *dir, unsigned long n, lease_busy_fn busy, const void *arg,
+                     int *ret_fd, struct lv_error **err)
 {
-        _cleanup_free_ char *path = xasprintf("%s/%d.lock", dir, port);
+        _cleanup_free_ char *path = xasprintf("%s/%lu.lock", dir, n);
         _cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
-                return lv_error_set(err, errno, "port lock '%s'", path);
+                return lv_error_set(err, errno, "lock '%s'", path);
         if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
                 if (errno == EWOULDBLOCK)
                         return 0;
-                return lv_error_set(err, errno, "port lock '%s': flock", path);
+                return lv_error_set(err, errno, "lock '%s': flock", path);
         }
-        if (check_bind) {
-                int r = port_bind_check(port, addr, err);
-                if (r == -EADDRINUSE)
-                        return 0; /* closing fd drops the lock */
+        if (busy) {
+                int r = busy(n, arg, err);
                 if (r < 0)
                         return r;
+                if (r > 0)
+                        return 0; /* closing fd drops the lock */
         }
         /* who holds it, for people looking at the directory */
         char buf[32];
-        int n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
-        if (ftruncate(fd, 0) == 0 && pwrite(fd, buf, (size_t)n, 0) < 0) {
+        int len = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+        if (ftruncate(fd, 0) == 0 && pwrite(fd, buf, (size_t)len, 0) < 0) {
                 /* informational only */
         }
-        ret->port = port;
-        ret->lock_fd = TAKE_FD(fd);
+        *ret_fd = TAKE_FD(fd);
         return 1;
+}
+
+int lease_reserve(const char *dir, const char *what, unsigned long min, unsigned long max,
+                  lease_busy_fn busy, const void *arg, unsigned long *ret_n, int *ret_fd,
+                  struct lv_error **err)
+{
+        int r = mkdir_p(dir, 0755, err);
+        if (r < 0)
+                return lv_error_prefix(err, "%s", what);
+        for (unsigned long n = min; n <= max && n >= min; n++) {
+                r = lease_try(dir, n, busy, arg, ret_fd, err);
+                if (r < 0)
+                        return lv_error_prefix(err, "%s", what);
+                if (r > 0) {
+                        *ret_n = n;
+                        return 0;
+                }
+        }
+        return lv_error_setf(err, EADDRINUSE, "no free %s in the range %lu-%lu", what, min, max);
+}
+
+int lease_reserve_exact(const char *dir, const char *what, unsigned long n, lease_busy_fn busy,
+                        const void *arg, int *ret_fd, struct lv_error **err)
+{
+        int r = mkdir_p(dir, 0755, err);
+        if (r < 0)
+                return lv_error_prefix(err, "%s", what);
+        r = lease_try(dir, n, busy, arg, ret_fd, err);
+        if (r < 0)
+                return lv_error_prefix(err, "%s %lu", what, n);
+        if (r == 0)
+                return lv_error_setf(err, EADDRINUSE, "%s %lu is already in use", what, n);
+        return 0;
+}
+
+static int port_busy(unsigned long port, const void *addr, struct lv_error **err)
+{
+        int r = port_bind_check((int)port, addr, err);
+        return r == -EADDRINUSE ? 1 : r;
 }
 
 int ports_reserve(const char *dir, const char *what, int min, int max, const char *addr,
@@ -125,17 +164,14 @@ int ports_reserve(const char *dir, const char *what, int min, int max, const cha
         if (min < 1 || max > 65535 || min > max)
                 return lv_error_setf(err, EINVAL, "%s port range %d-%d is not valid", what, min,
                                      max);
-        int r = mkdir_p(dir, 0755, err);
+        _cleanup_free_ char *w = xasprintf("%s port", what);
+        unsigned long port;
+        int r = lease_reserve(dir, w, (unsigned long)min, (unsigned long)max, port_busy, addr,
+                              &port, &ret->lock_fd, err);
         if (r < 0)
-                return lv_error_prefix(err, "%s port", what);
-        for (int port = min; port <= max; port++) {
-                r = port_try(dir, port, addr, true, ret, err);
-                if (r < 0)
-                        return lv_error_prefix(err, "%s port", what);
-                if (r > 0)
-                        return 0;
-        }
-        return lv_error_setf(err, EADDRINUSE, "no free %s port in the range %d-%d", what, min, max);
+                return r;
+        ret->port = (int)port;
+        return 0;
 }
 
 int ports_reserve_exact(const char *dir, const char *what, int port, const char *addr,
@@ -143,14 +179,12 @@ int ports_reserve_exact(const char *dir, const char *what, int port, const char 
 {
         if (port < 1 || port > 65535)
                 return lv_error_setf(err, EINVAL, "%s port %d is not valid", what, port);
-        int r = mkdir_p(dir, 0755, err);
+        _cleanup_free_ char *w = xasprintf("%s port", what);
+        int r = lease_reserve_exact(dir, w, (unsigned long)port, check_bind ? port_busy : NULL,
+                                    addr, &ret->lock_fd, err);
         if (r < 0)
-                return lv_error_prefix(err, "%s port", what);
-        r = port_try(dir, port, addr, check_bind, ret, err);
-        if (r < 0)
-                return lv_error_prefix(err, "%s port %d", what, port);
-        if (r == 0)
-                return lv_error_setf(err, EADDRINUSE, "%s port %d is already in use", what, port);
+                return r;
+        ret->port = port;
         return 0;
 }
 

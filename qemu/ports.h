@@ -17,6 +17,21 @@ struct port_lease {
         int lock_fd;
 };
 
+/* The mechanism, for any numbered resource (ports here, QEMU uids in
+ * qemu/security.c): a lease on number n is DIR/n.lock held with flock.
+ * busy(n, arg) tells whether n is in use by something that holds no lock
+ * (1 busy, 0 free, <0 error with *err); NULL: no such check. */
+typedef int (*lease_busy_fn)(unsigned long n, const void *arg, struct lv_error **err);
+/* The lowest free n in [min, max]: *ret_n, and *ret_fd holds the lock
+ * (close it to give n back). Fails with EADDRINUSE when all are taken;
+ * what names the resource in messages ("VNC port"). */
+int lease_reserve(const char *dir, const char *what, unsigned long min, unsigned long max,
+                  lease_busy_fn busy, const void *arg, unsigned long *ret_n, int *ret_fd,
+                  struct lv_error **err);
+/* Take n itself (EADDRINUSE when another holder has it or busy() says so). */
+int lease_reserve_exact(const char *dir, const char *what, unsigned long n, lease_busy_fn busy,
+                        const void *arg, int *ret_fd, struct lv_error **err);
+
 /* The directory of the lock files: $LITEVIRT_RUNDIR/ports (newly allocated). */
 char *ports_dir(void);
 

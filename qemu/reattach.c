@@ -116,6 +116,10 @@ int qemu_reattach(struct lv_guest *g, struct lv_error **err)
         guest_undo_push(g, "QEMU pidfd", undo_reattached_pidfd, qg, NULL);
         g->pid = pid;
         g->pidfd = pidfd;
+        if ((r = qemu_confine_reattach(g, qg, info, pidfd, err)) < 0) {
+                json_object_put(info);
+                return r;
+        }
 
         /* the ports it listens on stay ours */
         _cleanup_free_ char *dir = ports_dir();

@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The QEMU driver's use of qemu/security.c: the guest's uid, the files
+ * given to it (and given back on every way the guest ends), its own
+ * directory, what the child confines itself to, and their part of
+ * qemu.json for reattach. See docs/security.md, "QEMU". */
+#include <poll.h>
+#include <sys/stat.h>
+
+#include "conf/host_conf.h"
+#include "qemu/driver_priv.h"
+#include "qemu/security.h"
+#include "util/fileio.h"
+#include "util/log.h"
+#include "util/paths.h"
+
+static void label_add(struct qemu_guest *qg, const struct qemu_label *l)
+{
+        qg->labels = xrealloc(qg->labels, (size_t)(qg->n_labels + 1) * sizeof(*qg->labels));
+        qg->labels[qg->n_labels++] = *l;
+}
+
+static void labels_restore(const char *name, struct qemu_label *labels, int n, uid_t uid)
+{
+        for (int i = n - 1; i >= 0; i--) {
+                struct lv_error *e = NULL;
+                if (qemu_label_restore(&labels[i], uid, &e) < 0) {
+                        log_warning("guest '%s': giving back %s: %s", name, labels[i].path,
+                                    e->message);
+                        lv_error_free(e);
+                }
+                qemu_label_clear(&labels[i]);
+        }
+}
+
+/* Has QEMU ended? When we killed it (a failed start), give it a moment. */
+static bool qemu_gone(struct qemu_guest *qg)
+{
+        if (qg->label_pidfd < 0)
+                return true;
+        struct pollfd p = {qg->label_pidfd, POLLIN, 0};
+        return poll(&p, 1, qg->reattached ? 0 : 10000) == 1;
+}
+
+static void undo_labels(struct lv_guest *g, void *data)
+{
+        struct qemu_guest *qg = data;
+        if (!qemu_gone(qg)) {
+                /* a failed reattach: QEMU runs on with its files */
+                log_warning("guest '%s': QEMU %d still runs: its files stay its own", g->name,
+                            (int)qg->pid);
+        } else {
+                labels_restore(g->name, qg->labels, qg->n_labels, qg->cred.uid);
+        }
+        free(qg->labels);
+        qg->labels = NULL;
+        qg->n_labels = 0;
+        if (qg->label_pidfd >= 0)
+                close(qg->label_pidfd);
+        qg->label_pidfd = -1;
+}
+
+static void undo_cred(struct lv_guest *g, void *data)
+{
+        struct qemu_guest *qg = data;
+        qemu_cred_release(&qg->cred);
+}
+
+static void undo_home(struct lv_guest *g, void *data)
+{
+        struct qemu_guest *qg = data;
+        if (!qemu_gone(qg))
+                return;
+        _cleanup_free_ char *home = paths_state_file(g->name, "qemu");
+        struct lv_error *e = NULL;
+        if (rm_rf(home, &e) < 0) {
+                log_warning("guest '%s': %s", g->name, e->message);
+                lv_error_free(e);
+        }
+}
+
+/* A qemu.json left by a run whose supervisor and QEMU both died: give
+ * back what that run was given, before this one takes anything. */
+static void restore_stale(struct lv_guest *g)
+{
+        _cleanup_free_ char *path = paths_state_file(g->name, "qemu.json");
+        _cleanup_free_ char *data = NULL;
+        size_t len;
+        struct lv_error *e = NULL;
+        if (access(path, F_OK) < 0 || file_read_bounded(path, 1 << 20, &data, &len, &e) < 0) {
+                lv_error_free(e);
+                return;
+        }
+        struct json_object *o = json_tokener_parse(data);
+        struct qemu_guest stale = {.label_pidfd = -1};
+        if (o && qemu_confine_from_json(&stale, o) == 0 && stale.n_labels > 0) {
+                log_warning("guest '%s': giving back the files of its previous QEMU (uid %u)",
+                            g->name, (unsigned)stale.cred.uid);
+                labels_restore(g->name, stale.labels, stale.n_labels, stale.cred.uid);
+        }
+        free(stale.labels);
+        json_object_put(o);
+        unlink(path);
+}
+
+static int grant(struct lv_guest *g, struct qemu_guest *qg, const char *path,
+                 enum qemu_label_kind kind, struct lv_error **err)
+{
+        struct qemu_label l = {0};
+        int r = qemu_label_grant(path, kind, qg->cred.uid, qg->cred.gid, &l, err);
+        if (r < 0)
+                return lv_error_prefix(err, "guest '%s'", g->name);
+        if (l.path)
+                label_add(qg, &l);
+        return 0;
+}
+
+static enum qemu_label_kind disk_kind(const struct domain_disk *d)
+{
+        if (d->readonly || d->device == DOMAIN_DISK_DEVICE_CDROM)
+                return QEMU_LABEL_READ;
+        return d->shareable ? QEMU_LABEL_SHARE : QEMU_LABEL_OWN;
+}
+
+int qemu_confine_prepare(struct lv_guest *g, struct qemu_guest *qg, struct lv_error **err)
+{
+        const struct domain_def *def = g->def;
+        qg->label_pidfd = -1;
+        qg->cred.lease_fd = -1;
+        restore_stale(g);
+        int r = qemu_cred_take(&qg->cred, err);
+        if (r < 0)
+                return lv_error_prefix(err, "guest '%s'", g->name);
+        guest_undo_push(g, "QEMU uid", undo_cred, qg, NULL);
+        log_info("QEMU runs as uid %u gid %u", (unsigned)qg->cred.uid, (unsigned)qg->cred.gid);
+
+        _cleanup_free_ char *home = paths_state_file(g->name, "qemu");
+        (void)rm_rf(home, NULL);
+        if (mkdir(home, 0700) < 0 || chown(home, qg->cred.uid, qg->cred.gid) < 0)
+                return lv_error_set(err, errno, "guest '%s': '%s'", g->name, home);
+        guest_undo_push(g, "QEMU's directory", undo_home, qg, NULL);
+
+        /* before the process: runs after it is gone */
+        guest_undo_push(g, "files given to QEMU", undo_labels, qg, NULL);
+        const char *boot[] = {def->os.kernel, def->os.initrd, def->os.loader};
+        for (size_t i = 0; i < ARRAY_SIZE(boot); i++)
+                if (boot[i] && (r = grant(g, qg, boot[i], QEMU_LABEL_READ, err)) < 0)
+                        return r;
+        for (int i = 0; i < def->n_disks; i++)
+                if (def->disks[i].source &&
+                    (r = grant(g, qg, def->disks[i].source, disk_kind(&def->disks[i]), err)) < 0)
+                        return r;
+        return 0;
+}
+
+void qemu_confine_spawned(struct qemu_guest *qg, int pidfd)
+{
+        qg->label_pidfd = fcntl(pidfd, F_DUPFD_CLOEXEC, 3);
+}
+
+int qemu_confine_build(struct lv_guest *g, struct qemu_guest *qg, struct qemu_confine *ret)
+{
+        const struct domain_def *def = g->def;
+        struct stat st;
+        struct qemu_confine c = {
+                .uid = qg->cred.uid,
+                .gid = qg->cred.gid,
+                .kvm_gid = (gid_t)-1,
+                .home = paths_state_file(g->name, "qemu"),
+        };
+        if (def->type == DOMAIN_TYPE_KVM && stat("/dev/kvm", &st) == 0 && st.st_gid != 0)
+                c.kvm_gid = st.st_gid;
+        const char *boot[] = {def->os.kernel, def->os.initrd, def->os.loader};
+        for (size_t i = 0; i < ARRAY_SIZE(boot); i++)
+                if (boot[i])
+                        strv_push(&c.readable, xstrdup(boot[i]));
+        for (int i = 0; i < def->n_disks; i++) {
+                const char *s = def->disks[i].source;
+                if (!s)
+                        continue;
+                if (disk_kind(&def->disks[i]) == QEMU_LABEL_READ)
+                        strv_push(&c.readable, xstrdup(s));
+                else if (stat(s, &st) == 0 && S_ISREG(st.st_mode))
+                        strv_push(&c.writable, xstrdup(s)); /* device nodes: /dev is private */
+        }
+        struct host_conf hc;
+        host_conf_init(&hc);
+        struct lv_error *e = NULL;
+        if (host_conf_load(NULL, &hc, &e) < 0)
+                lv_error_free(e); /* the start read it already */
+        const char *masked[] = {paths_confdir(), paths_guestdir(), paths_logdir(), hc.lockspace_dir,
+                                paths_rundir()};
+        for (size_t i = 0; i < ARRAY_SIZE(masked); i++)
+                if (masked[i])
+                        strv_push(&c.masked, xstrdup(masked[i]));
+        host_conf_clear(&hc);
+        c.env = qemu_confine_env(c.home);
+        *ret = c;
+        return 0;
+}
+
+void qemu_confine_clear(struct qemu_confine *c)
+{
+        free((char *)c->home);
+        strv_free(c->writable);
+        strv_free(c->readable);
+        strv_free(c->masked);
+        strv_free(c->env);
+        *c = (struct qemu_confine){0};
+}
+
+void qemu_confine_to_json(struct qemu_guest *qg, struct json_object *o)
+{
+        json_object_object_add(o, "uid", json_object_new_int64(qg->cred.uid));
+        json_object_object_add(o, "gid", json_object_new_int64(qg->cred.gid));
+        struct json_object *arr = json_object_new_array();
+        for (int i = 0; i < qg->n_labels; i++)
+                json_object_array_add(arr, qemu_label_to_json(&qg->labels[i]));
+        json_object_object_add(o, "labels", arr);
+}
+
+int qemu_confine_from_json(struct qemu_guest *qg, struct json_object *o)
+{
+        struct json_object *u, *gr, *arr;
+        if (!json_object_object_get_ex(o, "uid", &u) || !json_object_object_get_ex(o, "gid", &gr))
+                return -EINVAL;
+        int64_t uid = json_object_get_int64(u), gid = json_object_get_int64(gr);
+        if (uid <= 0 || gid <= 0 || uid > 4294967293LL || gid > 4294967293LL)
+                return -EINVAL;
+        qg->cred.uid = (uid_t)uid;
+        qg->cred.gid = (gid_t)gid;
+        if (json_object_object_get_ex(o, "labels", &arr) &&
+            json_object_is_type(arr, json_type_array))
+                for (size_t i = 0; i < json_object_array_length(arr); i++) {
+                        struct qemu_label l;
+                        if (qemu_label_from_json(json_object_array_get_idx(arr, i), &l) == 0)
+                                label_add(qg, &l);
+                }
+        return 0;
+}
+
+int qemu_confine_reattach(struct lv_guest *g, struct qemu_guest *qg, struct json_object *info,
+                          int pidfd, struct lv_error **err)
+{
+        qg->label_pidfd = -1;
+        qg->cred.lease_fd = -1;
+        qg->reattached = true;
+        if (qemu_confine_from_json(qg, info) < 0)
+                return lv_error_setf(err, EINVAL,
+                                     "cannot reattach: qemu.json of guest '%s' names no uid",
+                                     g->name);
+        qg->label_pidfd = fcntl(pidfd, F_DUPFD_CLOEXEC, 3);
+        guest_undo_push(g, "files given to QEMU", undo_labels, qg, NULL);
+        /* QEMU holds its uid: nobody else takes it meanwhile (uid_busy) */
+        int r = qemu_cred_retake(qg->cred.uid, qg->cred.gid, &qg->cred, err);
+        if (r < 0)
+                return lv_error_prefix(err, "cannot reattach");
+        guest_undo_push(g, "QEMU uid", undo_cred, qg, NULL);
+        guest_undo_push(g, "QEMU's directory", undo_home, qg, NULL);
+        return 0;
+}
