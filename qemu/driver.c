@@ -715,7 +715,7 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
         }
         qg->pid = pid;
         qg->proc_pidfd = fcntl(pidfd, F_DUPFD_CLOEXEC, 3);
-        qemu_confine_spawned(qg, pidfd);
+        qemu_confine_spawned(g, qg, pidfd);
         g->pid = pid;
         g->pidfd = pidfd;
         guest_undo_push(g, "QEMU process", undo_process, qg, NULL);

@@ -44,6 +44,7 @@ struct qemu_guest {
         struct qemu_label *labels;
         int n_labels;
         int label_pidfd; /* QEMU's end, for giving the files back */
+        int record_fd;   /* $RUNDIR/qemu-labels/NAME.json, flock'd while ours */
         bool reattached;
 };
 
@@ -69,15 +70,17 @@ int qemu_write_info(struct lv_guest *g, struct qemu_guest *qg, struct lv_error *
  * given to it, each with its undo (after QEMU's end); the child's
  * confinement; their part of qemu.json. */
 int qemu_confine_prepare(struct lv_guest *g, struct qemu_guest *qg, struct lv_error **err);
-void qemu_confine_spawned(struct qemu_guest *qg, int pidfd);
+void qemu_confine_spawned(struct lv_guest *g, struct qemu_guest *qg, int pidfd);
 int qemu_confine_build(struct lv_guest *g, struct qemu_guest *qg, struct qemu_confine *ret);
 void qemu_confine_clear(struct qemu_confine *c);
 void qemu_confine_to_json(struct qemu_guest *qg, struct json_object *o);
-int qemu_confine_from_json(struct qemu_guest *qg, struct json_object *o);
-int qemu_confine_reattach(struct lv_guest *g, struct qemu_guest *qg, struct json_object *info,
-                          int pidfd, struct lv_error **err);
+/* qg->pid set: re-takes the record (which must name that pid) and the uid. */
+int qemu_confine_reattach(struct lv_guest *g, struct qemu_guest *qg, int pidfd,
+                          struct lv_error **err);
 
 /* qemu/reattach.c */
 void qemu_status(struct lv_guest *g, struct json_object *out);
 int qemu_reattach(struct lv_guest *g, struct lv_error **err);
 int qemu_hold_leases(struct lv_guest *g, struct lv_error **err);
+/* pid is a qemu-system-* of guest name (-name guest=NAME,) */
+bool qemu_process_is_guest(pid_t pid, const char *name);

@@ -71,7 +71,7 @@ static int read_info(const char *name, struct json_object **ret, struct lv_error
         return 0;
 }
 
-static bool is_our_qemu(pid_t pid, const char *name)
+bool qemu_process_is_guest(pid_t pid, const char *name)
 {
         _cleanup_free_ char *path = xasprintf("/proc/%d/cmdline", (int)pid);
         _cleanup_free_ char *data = NULL;
@@ -96,7 +96,7 @@ int qemu_reattach(struct lv_guest *g, struct lv_error **err)
         if (r < 0)
                 return lv_error_prefix(err, "cannot reattach");
         pid_t pid = json_object_object_get_ex(info, "pid", &v) ? json_object_get_int(v) : 0;
-        if (pid <= 0 || !is_our_qemu(pid, g->name)) {
+        if (pid <= 0 || !qemu_process_is_guest(pid, g->name)) {
                 json_object_put(info);
                 return lv_error_setf(err, ESRCH,
                                      "cannot reattach: no QEMU of guest '%s' runs "
@@ -116,7 +116,7 @@ int qemu_reattach(struct lv_guest *g, struct lv_error **err)
         guest_undo_push(g, "QEMU pidfd", undo_reattached_pidfd, qg, NULL);
         g->pid = pid;
         g->pidfd = pidfd;
-        if ((r = qemu_confine_reattach(g, qg, info, pidfd, err)) < 0) {
+        if ((r = qemu_confine_reattach(g, qg, pidfd, err)) < 0) {
                 json_object_put(info);
                 return r;
         }

@@ -128,7 +128,7 @@ void qemu_cred_release(struct qemu_cred *c)
 
 #define XATTR_DAC      "trusted.litevirt.dac"     /* "UID:GID:MODE(octal)" before us */
 #define XATTR_DAC_REF  "trusted.litevirt.dac_ref" /* guests using the file */
-#define XATTR_ACL_PREF "trusted.litevirt.acl."    /* + UID: "REFS MASK|-" */
+#define XATTR_ACL_PREF "trusted.litevirt.acl."    /* + UID: guests of that uid using it */
 
 static bool no_xattrs(int e)
 {
@@ -307,6 +307,27 @@ static int own_restore(int fd, const struct qemu_label *l, struct lv_error **err
         return 0;
 }
 
+/* The mask as setfacl computes it: the group class's union. */
+static void acl_mask_update(struct acl *a)
+{
+        struct acl_entry *mask = acl_find(a, ACL_MASK, ACL_NO_ID);
+        uint16_t perm = acl_find(a, ACL_GROUP_OBJ, ACL_NO_ID)->perm;
+        bool named = false;
+        for (int i = 0; i < a->n; i++)
+                if (a->e[i].tag == ACL_USER || a->e[i].tag == ACL_GROUP) {
+                        perm |= a->e[i].perm;
+                        named = true;
+                }
+        if (!named) { /* a minimal ACL: the kernel turns it back into the mode */
+                if (mask)
+                        acl_remove(a, mask);
+        } else if (mask) {
+                mask->perm = perm;
+        } else {
+                a->e[a->n++] = (struct acl_entry){ACL_MASK, perm, ACL_NO_ID};
+        }
+}
+
 static int acl_grant(int fd, const char *path, const struct stat *st, uint16_t perm, uid_t uid,
                      struct lv_error **err)
 {
@@ -322,8 +343,7 @@ static int acl_grant(int fd, const char *path, const struct stat *st, uint16_t p
         int refs = 0;
         if (e && xattr_get(fd, name, buf, sizeof(buf)) == 0 && sscanf(buf, "%d", &refs) == 1 &&
             (e->perm & perm) == perm) { /* ours, from another guest with this uid */
-                char *sp = strchr(buf, ' ');
-                r = xattr_set(fd, name, "%d %s", refs + 1, sp ? sp + 1 : "-");
+                r = xattr_set(fd, name, "%d", refs + 1);
                 return r < 0 ? lv_error_set(err, -r, "'%s': %s", path, name) : 1;
         }
         if (e && (e->perm & perm) == perm)
@@ -333,20 +353,10 @@ static int acl_grant(int fd, const char *path, const struct stat *st, uint16_t p
                                      "'%s': its ACL already has an entry for uid %u without the "
                                      "access QEMU needs (or is full)",
                                      path, (unsigned)uid);
-        struct acl_entry *mask = acl_find(&a, ACL_MASK, ACL_NO_ID);
-        if (mask)
-                r = xattr_set(fd, name, "1 %o", mask->perm);
-        else
-                r = xattr_set(fd, name, "1 -");
-        if (r < 0)
+        if ((r = xattr_set(fd, name, "1")) < 0)
                 goto fail;
         a.e[a.n++] = (struct acl_entry){ACL_USER, perm, uid};
-        if (mask)
-                mask->perm |= perm;
-        else
-                a.e[a.n++] = (struct acl_entry){
-                        ACL_MASK, (uint16_t)(acl_find(&a, ACL_GROUP_OBJ, ACL_NO_ID)->perm | perm),
-                        ACL_NO_ID};
+        acl_mask_update(&a);
         if ((r = acl_write(fd, &a)) < 0) {
                 (void)fremovexattr(fd, name);
                 goto fail;
@@ -369,9 +379,8 @@ static int acl_restore(int fd, const char *path, uid_t uid, struct lv_error **er
         int refs = 0, r = xattr_get(fd, name, buf, sizeof(buf));
         if (r < 0 || sscanf(buf, "%d", &refs) != 1)
                 return lv_error_set(err, r < 0 ? -r : EINVAL, "'%s': %s", path, name);
-        char *sp = strchr(buf, ' ');
         if (refs > 1)
-                return xattr_set(fd, name, "%d %s", refs - 1, sp ? sp + 1 : "-") < 0
+                return xattr_set(fd, name, "%d", refs - 1) < 0
                                ? lv_error_set(err, errno, "'%s': %s", path, name)
                                : 0;
         struct stat st;
@@ -381,13 +390,7 @@ static int acl_restore(int fd, const char *path, uid_t uid, struct lv_error **er
         struct acl_entry *e = acl_find(&a, ACL_USER, uid);
         if (e)
                 acl_remove(&a, e);
-        struct acl_entry *mask = acl_find(&a, ACL_MASK, ACL_NO_ID);
-        bool named = acl_find(&a, ACL_USER, ACL_NO_ID) || acl_find(&a, ACL_GROUP, ACL_NO_ID);
-        unsigned orig;
-        if (mask && sp && sscanf(sp + 1, "%o", &orig) == 1)
-                mask->perm = (uint16_t)orig;
-        else if (mask && !named) /* the mask was ours: the group bits are the group's again */
-                acl_remove(&a, mask);
+        acl_mask_update(&a);
         if ((r = acl_write(fd, &a)) < 0)
                 return lv_error_set(err, -r, "'%s': restoring its ACL", path);
         (void)fremovexattr(fd, name);
