@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 
 #include "conf/host_conf.h"
@@ -188,6 +189,22 @@ static void stats_fill(struct json_object *info, struct cookie_stats *s)
         s->memory_page_size = jull(ram, "page-size", NULL);
 }
 
+/* Connect to a unix socket and give the connection to QEMU as fdname. */
+static int unix_connect_pass(struct qmp *q, const char *path, const char *fdname,
+                             struct lv_error **err)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return lv_error_setf(err, ENAMETOOLONG, "socket path '%s' is too long", path);
+        strcpy(sa.sun_path, path);
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+                return lv_error_set(err, errno, "migration socket '%s'", path);
+        struct json_object *a = json_object_new_object();
+        json_object_object_add(a, "fdname", json_object_new_string(fdname));
+        return qmp_call_fd(q, "getfd", a, fd, MIG_CMD_TIMEOUT_MS, NULL, err);
+}
+
 static int qemu_migrate(struct lv_guest *g, const char *uri, int timeout_s,
                         unsigned long bandwidth_mib,
                         int (*switchover)(void *data, struct lv_error **err), void *data,
@@ -210,6 +227,13 @@ static int qemu_migrate(struct lv_guest *g, const char *uri, int timeout_s,
         _cleanup_(wait_endp) struct lv_guest *waiting = g;
         wait_begin(g, &w);
         long long deadline = clock_now_ms() + (long long)timeout_s * 1000;
+        _cleanup_free_ char *fd_uri = NULL;
+        if (startswith(uri, "unix:")) {
+                /* QEMU's uid may not reach the socket: connect for it */
+                if ((r = unix_connect_pass(q, uri + 5, "migrate", err)) < 0)
+                        return r;
+                uri = fd_uri = xstrdup("fd:migrate");
+        }
         struct json_object *a = json_object_new_object();
         json_object_object_add(a, "uri", json_object_new_string(uri));
         r = qmp_call(q, "migrate", a, MIG_CMD_TIMEOUT_MS, NULL, err);

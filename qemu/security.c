@@ -250,63 +250,6 @@ static int label_open(const char *path, struct stat *st, struct lv_error **err)
         return fd;
 }
 
-static int own_grant(int fd, const char *path, const struct stat *st, uid_t uid, gid_t gid,
-                     struct qemu_label *ret, struct lv_error **err)
-{
-        char buf[64];
-        int refs = 0, r = xattr_get(fd, XATTR_DAC, buf, sizeof(buf));
-        if (r == 0) { /* in use by another guest (migration on one host): one more */
-                char rb[32];
-                if (xattr_get(fd, XATTR_DAC_REF, rb, sizeof(rb)) == 0)
-                        refs = atoi(rb);
-                r = xattr_set(fd, XATTR_DAC_REF, "%d", refs + 1);
-        } else if (r == -ENODATA) {
-                r = xattr_set(fd, XATTR_DAC, "%u:%u:%o", (unsigned)st->st_uid, (unsigned)st->st_gid,
-                              (unsigned)(st->st_mode & 07777));
-                if (r == 0)
-                        r = xattr_set(fd, XATTR_DAC_REF, "1");
-        }
-        if (r < 0 && !no_xattrs(-r))
-                return lv_error_set(err, -r, "'%s': remembering its owner", path);
-        ret->in_state = r < 0; /* no xattrs here: the guest's state remembers */
-        ret->orig_uid = st->st_uid;
-        ret->orig_gid = st->st_gid;
-        ret->orig_mode = st->st_mode & 07777;
-        if (fchown(fd, uid, gid) < 0 || fchmod(fd, 0600) < 0)
-                return lv_error_set(err, errno, "'%s': giving it to uid %u", path, (unsigned)uid);
-        return 1;
-}
-
-static int own_restore(int fd, const struct qemu_label *l, struct lv_error **err)
-{
-        uid_t ou = l->orig_uid;
-        gid_t og = l->orig_gid;
-        mode_t om = l->orig_mode;
-        if (!l->in_state) {
-                char buf[64], rb[32];
-                int r = xattr_get(fd, XATTR_DAC, buf, sizeof(buf));
-                if (r < 0)
-                        return lv_error_set(err, -r, "'%s': its original owner (" XATTR_DAC ")",
-                                            l->path);
-                int refs = xattr_get(fd, XATTR_DAC_REF, rb, sizeof(rb)) == 0 ? atoi(rb) : 1;
-                if (refs > 1) /* another guest still uses it */
-                        return xattr_set(fd, XATTR_DAC_REF, "%d", refs - 1) < 0
-                                       ? lv_error_set(err, errno, "'%s': " XATTR_DAC_REF, l->path)
-                                       : 0;
-                unsigned u, g, m;
-                if (sscanf(buf, "%u:%u:%o", &u, &g, &m) != 3)
-                        return lv_error_setf(err, EINVAL, "'%s': " XATTR_DAC " '%s' is malformed",
-                                             l->path, buf);
-                ou = u, og = g, om = m;
-                (void)fremovexattr(fd, XATTR_DAC_REF);
-                (void)fremovexattr(fd, XATTR_DAC);
-        }
-        if (fchown(fd, ou, og) < 0 || fchmod(fd, om) < 0)
-                return lv_error_set(err, errno, "'%s': giving it back to %u:%u", l->path,
-                                    (unsigned)ou, (unsigned)og);
-        return 0;
-}
-
 /* The mask as setfacl computes it: the group class's union. */
 static void acl_mask_update(struct acl *a)
 {
@@ -328,11 +271,10 @@ static void acl_mask_update(struct acl *a)
         }
 }
 
-static int acl_grant(int fd, const char *path, const struct stat *st, uint16_t perm, uid_t uid,
-                     struct lv_error **err)
+/* An ACL entry u:UID:perm, counted in trusted.litevirt.acl.UID. */
+static int acl_entry_add(int fd, const char *path, const struct stat *st, uint16_t perm, uid_t uid,
+                         struct lv_error **err)
 {
-        if ((st->st_mode & perm) == perm)
-                return 0; /* every user has it already */
         char name[64], buf[64];
         snprintf(name, sizeof(name), XATTR_ACL_PREF "%u", (unsigned)uid);
         struct acl a;
@@ -372,6 +314,14 @@ fail:
         return lv_error_set(err, -r, "'%s': granting uid %u access (ACL)", path, (unsigned)uid);
 }
 
+static int acl_grant(int fd, const char *path, const struct stat *st, uint16_t perm, uid_t uid,
+                     struct lv_error **err)
+{
+        if ((st->st_mode & perm) == perm)
+                return 0; /* every user has it already */
+        return acl_entry_add(fd, path, st, perm, uid, err);
+}
+
 static int acl_restore(int fd, const char *path, uid_t uid, struct lv_error **err)
 {
         char name[64], buf[64];
@@ -394,6 +344,110 @@ static int acl_restore(int fd, const char *path, uid_t uid, struct lv_error **er
         if ((r = acl_write(fd, &a)) < 0)
                 return lv_error_set(err, -r, "'%s': restoring its ACL", path);
         (void)fremovexattr(fd, name);
+        return 0;
+}
+
+/* Another uid that uses the file through an entry of ours, or 0. */
+static uid_t acl_other_user(int fd, uid_t not )
+{
+        struct stat st;
+        struct acl a;
+        if (fstat(fd, &st) < 0 || acl_read(fd, st.st_mode, &a) < 0)
+                return 0;
+        for (int i = 0; i < a.n; i++) {
+                char name[64], buf[32];
+                snprintf(name, sizeof(name), XATTR_ACL_PREF "%u", a.e[i].id);
+                if (a.e[i].tag == ACL_USER &&
+                    a.e[i].id != not &&xattr_get(fd, name, buf, sizeof(buf)) == 0)
+                        return a.e[i].id;
+        }
+        return 0;
+}
+
+/* A writable disk is its guest's alone, except while a migration on shared
+ * storage runs two QEMUs: the newest owns it, the others keep read-write
+ * access through an ACL entry (QEMU reopens its images by path, e.g.
+ * read-only at the switch-over). */
+static int own_grant(int fd, const char *path, const struct stat *st, uid_t uid, gid_t gid,
+                     struct qemu_label *ret, struct lv_error **err)
+{
+        char buf[64];
+        int refs = 0, r = xattr_get(fd, XATTR_DAC, buf, sizeof(buf));
+        if (r == 0) { /* in use by another guest */
+                char rb[32];
+                if (xattr_get(fd, XATTR_DAC_REF, rb, sizeof(rb)) == 0)
+                        refs = atoi(rb);
+                if (st->st_uid != uid) {
+                        if ((r = acl_entry_add(fd, path, st, 6, st->st_uid, err)) < 0)
+                                return r;
+                        /* no chmod: with an ACL it would set the mask */
+                        if (fchown(fd, uid, gid) < 0)
+                                return lv_error_set(err, errno, "'%s': giving it to uid %u", path,
+                                                    (unsigned)uid);
+                }
+                if ((r = xattr_set(fd, XATTR_DAC_REF, "%d", refs + 1)) < 0)
+                        return lv_error_set(err, -r, "'%s': " XATTR_DAC_REF, path);
+                return 1;
+        }
+        if (r == -ENODATA) {
+                r = xattr_set(fd, XATTR_DAC, "%u:%u:%o", (unsigned)st->st_uid, (unsigned)st->st_gid,
+                              (unsigned)(st->st_mode & 07777));
+                if (r == 0)
+                        r = xattr_set(fd, XATTR_DAC_REF, "1");
+        }
+        if (r < 0 && !no_xattrs(-r))
+                return lv_error_set(err, -r, "'%s': remembering its owner", path);
+        ret->in_state = r < 0; /* no xattrs here: the guest's state remembers */
+        ret->orig_uid = st->st_uid;
+        ret->orig_gid = st->st_gid;
+        ret->orig_mode = st->st_mode & 07777;
+        if (fchown(fd, uid, gid) < 0 || fchmod(fd, 0600) < 0)
+                return lv_error_set(err, errno, "'%s': giving it to uid %u", path, (unsigned)uid);
+        return 1;
+}
+
+static int own_restore(int fd, const struct qemu_label *l, uid_t uid, struct lv_error **err)
+{
+        uid_t ou = l->orig_uid;
+        gid_t og = l->orig_gid;
+        mode_t om = l->orig_mode;
+        if (!l->in_state) {
+                char buf[64], rb[32];
+                int r = xattr_get(fd, XATTR_DAC, buf, sizeof(buf));
+                if (r < 0)
+                        return lv_error_set(err, -r, "'%s': its original owner (" XATTR_DAC ")",
+                                            l->path);
+                int refs = xattr_get(fd, XATTR_DAC_REF, rb, sizeof(rb)) == 0 ? atoi(rb) : 1;
+                if (refs > 1) { /* another guest still uses it */
+                        struct stat st;
+                        uid_t other;
+                        if (fstat(fd, &st) == 0 && st.st_uid == uid &&
+                            (other = acl_other_user(fd, uid)) != 0) {
+                                /* it is theirs now (their gid is their uid's number) */
+                                if (fchown(fd, other, other) < 0)
+                                        return lv_error_set(err, errno, "'%s': giving it to uid %u",
+                                                            l->path, (unsigned)other);
+                                r = acl_restore(fd, l->path, other, err);
+                        } else if (fstat(fd, &st) == 0 && st.st_uid != uid) {
+                                r = acl_restore(fd, l->path, uid, err);
+                        }
+                        if (r < 0)
+                                return r;
+                        return xattr_set(fd, XATTR_DAC_REF, "%d", refs - 1) < 0
+                                       ? lv_error_set(err, errno, "'%s': " XATTR_DAC_REF, l->path)
+                                       : 0;
+                }
+                unsigned u, g, m;
+                if (sscanf(buf, "%u:%u:%o", &u, &g, &m) != 3)
+                        return lv_error_setf(err, EINVAL, "'%s': " XATTR_DAC " '%s' is malformed",
+                                             l->path, buf);
+                ou = u, og = g, om = m;
+                (void)fremovexattr(fd, XATTR_DAC_REF);
+                (void)fremovexattr(fd, XATTR_DAC);
+        }
+        if (fchown(fd, ou, og) < 0 || fchmod(fd, om) < 0)
+                return lv_error_set(err, errno, "'%s': giving it back to %u:%u", l->path,
+                                    (unsigned)ou, (unsigned)og);
         return 0;
 }
 
@@ -426,7 +480,7 @@ int qemu_label_restore(const struct qemu_label *l, uid_t uid, struct lv_error **
         int fd = label_open(l->path, &st, err);
         if (fd < 0)
                 return fd;
-        int r = l->kind == QEMU_LABEL_OWN ? own_restore(fd, l, err)
+        int r = l->kind == QEMU_LABEL_OWN ? own_restore(fd, l, uid, err)
                                           : acl_restore(fd, l->path, uid, err);
         close(fd);
         return r;

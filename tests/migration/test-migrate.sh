@@ -86,6 +86,11 @@ lease() { cat "$T"/lockspace/*.owner 2>/dev/null; }
 hosts_create || { echo "skip: cannot make the two hosts"; exit 77; }
 mv "$T/b/conf/host.conf" "$T/b/host-b.conf"
 truncate -s 8M "$T/disk.img"
+disk_orig=$(stat -c %u:%g:%a "$T/disk.img")
+# the disk's owner and litevirt's records on it (docs/security.md, "QEMU")
+disk_label() {
+    python3 -c "import os,sys; st=os.stat(sys.argv[1]); print('%d:%d:%o' % (st.st_uid, st.st_gid, st.st_mode & 0o7777), *sorted(os.listxattr(sys.argv[1])))" "$T/disk.img"
+}
 cat > "$T/guest.xml" <<XML
 <domain type='qemu'>
   <name>$G</name>
@@ -158,6 +163,11 @@ if wait_for "$T/con-b1" "LV-COUNTER $((before + 3))\b" 30; then
 else fail "guest does not count on B: $(tail -c 300 "$T/con-b1")"; fi
 grep -aq "LV-GUEST-BOOTED" "$T/con-b1" && fail "the guest booted again on B"
 gone a "$pid_a" && ok "source QEMU and state gone from A" || fail "left on A: $(ls "$T/a/run")"
+uid_b=$(awk '/^Uid:/ {print $2}' "/proc/$(qemu_pid b)/status")
+lbl=$(disk_label)
+[ "$lbl" = "$uid_b:$uid_b:600 trusted.litevirt.dac trusted.litevirt.dac_ref" ] &&
+    ok "the disk is B's QEMU's (uid $uid_b) alone after the migration out of A" ||
+    fail "disk after A -> B: $lbl (B's QEMU: uid $uid_b)"
 grep -q -- "-> shutoff (migrated) on stopped-migrated" "$T/a/log/$G.log" &&
     ok "the source's copy ended as 'shut off (migrated)'" ||
     fail "source's end: $(grep -- '-> shutoff' "$T/a/log/$G.log" | tail -n1)"
@@ -526,6 +536,13 @@ gone b "$qb" && [ -z "$(cg_left)" ] && ok "persist-fails: destroyed, nothing lef
     fail "persist-fails: left: $(ls "$T/b/run") $(cg_left)"
 on b "$LVSH" list --all 2>&1 | grep -q " $G " && fail "persist-fails: B still lists the ended guest" ||
     ok "persist-fails: gone from B's list --all once it ended"
+
+# every copy ended: the disk is as it was before the first start
+on a "$LVSH" destroy $G >/dev/null 2>&1
+i=0; while [ $i -lt 100 ] && [ -e "$T/a/run/$G" ]; do sleep 0.1; i=$((i + 1)); done
+lbl=$(disk_label)
+[ "$lbl" = "$disk_orig" ] && ok "disk owner and mode restored after all the migrations ($lbl)" ||
+    fail "disk after the end: $lbl, was $disk_orig"
 
 [ $FAILS = 0 ] && echo "all passed" || echo "$FAILS failed"
 [ $FAILS = 0 ]
