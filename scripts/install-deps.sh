@@ -29,3 +29,28 @@ fi
 if [ -z "${LV_DEPS_EXTRA+x}" ]; then
     "$(dirname "$0")/fetch-libvirt-tests.sh"
 fi
+
+# QEMU's users (docs/security.md, "QEMU"): by default one uid per guest
+# from host.conf's qemu_uid_min..qemu_uid_max, which need no passwd entry but
+# must not be anybody else's; for `qemu_user = litevirt-qemu` (one user for
+# all guests, libvirt's model) the system user is created here.
+if ! getent passwd litevirt-qemu >/dev/null; then
+    useradd --system --user-group --no-create-home --home-dir /nonexistent \
+        --shell /usr/sbin/nologin --comment "litevirt QEMU (qemu_user)" litevirt-qemu
+fi
+lo=400000 hi=400999
+if [ -r /etc/litevirt/host.conf ]; then
+    v=$(sed -n 's/^[[:space:]]*qemu_uid_min[[:space:]]*=[[:space:]]*\([0-9]*\).*/\1/p' /etc/litevirt/host.conf)
+    [ -n "$v" ] && lo=$v
+    v=$(sed -n 's/^[[:space:]]*qemu_uid_max[[:space:]]*=[[:space:]]*\([0-9]*\).*/\1/p' /etc/litevirt/host.conf)
+    [ -n "$v" ] && hi=$v
+fi
+if getent passwd | awk -F: -v lo="$lo" -v hi="$hi" '$3 >= lo && $3 <= hi {f=1} END {exit !f}'; then
+    echo "warning: a user has a uid in litevirt's QEMU range $lo-$hi (host.conf qemu_uid_min/max)" >&2
+fi
+for f in /etc/subuid /etc/subgid; do
+    [ -r "$f" ] || continue
+    awk -F: -v lo="$lo" -v hi="$hi" '$2 <= hi && $2 + $3 - 1 >= lo {f=1} END {exit !f}' "$f" &&
+        echo "warning: $f gives ids in litevirt's QEMU range $lo-$hi (host.conf qemu_uid_min/max)" >&2
+done
+exit 0
