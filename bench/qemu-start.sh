@@ -18,6 +18,12 @@
 #   sudo bench/qemu-start.sh            # N=10 rounds
 #   N=20 LV_BUILD=build-qemubench bench/qemu-start.sh
 #
+#   LV_QB_CONFINE=1 bench/qemu-start.sh   # instead: what confines QEMU under
+#   litevirt and under libvirt with its default qemu.conf (qemu-confinement.py)
+#   LV_QB_COST=OLD_BUILD bench/qemu-start.sh   # instead: litevirt's start time
+#   and supervisor memory, OLD_BUILD vs LV_BUILD interleaved (qemu-confine-cost.py;
+#   no libvirt)
+#
 # Environment: LV_BUILD (build dir with lvsh + litevirt-supervisor, default
 # build-qemubench, set up and built here if missing), N (rounds, default 10),
 # GUESTS (memory figure guest counts, default "1 5").
@@ -150,7 +156,10 @@ cp /etc/libvirt/libvirt.conf "$T/lv-etc/" 2>/dev/null
 printf 'listen_tls = 0\nlisten_tcp = 0\nlog_outputs = "3:file:/var/log/libvirt/libvirtd.log"\n' \
     > "$T/lv-etc/libvirtd.conf"
 printf 'log_outputs = "3:file:/var/log/libvirt/virtlogd.log"\n' > "$T/lv-etc/virtlogd.conf"
-cat > "$T/lv-etc/qemu.conf" <<'EOF'
+if [ -n "${LV_QB_CONFINE:-}" ]; then
+    : > "$T/lv-etc/qemu.conf" # libvirt's defaults: what confines its QEMU
+else
+    cat > "$T/lv-etc/qemu.conf" <<'EOF'
 user = "root"
 group = "root"
 dynamic_ownership = 0
@@ -158,6 +167,7 @@ remember_owner = 0
 security_driver = "none"
 namespaces = [ ]
 EOF
+fi
 # libvirt 9.0's QEMU driver resolves its built-in default user before it
 # reads qemu.conf: give it a libvirt-qemu user, in its mount namespace only
 cp /etc/passwd "$T/passwd"
@@ -180,7 +190,9 @@ libvirtd -d -p /run/libvirt/qb-libvirtd.pid -f /etc/libvirt/libvirtd.conf
 EOS
 mkdir -p /var/lib/libvirt /var/log/libvirt /var/cache/libvirt
 LIBVIRT_OK=0
-if unshare -m -C --propagation private "$HERE/lib/cgns-exec.sh" sh "$T/lv-start.sh"; then
+if [ -n "${LV_QB_COST:-}" ]; then
+    : # litevirt against itself: no libvirtd
+elif unshare -m -C --propagation private "$HERE/lib/cgns-exec.sh" sh "$T/lv-start.sh"; then
     for _w in $(seq 100); do
         if virsh -q -c "$LV_URI" list >/dev/null 2>&1; then LIBVIRT_OK=1; break; fi
         sleep 0.1
@@ -188,13 +200,15 @@ if unshare -m -C --propagation private "$HERE/lib/cgns-exec.sh" sh "$T/lv-start.
 fi
 LIBVIRTD_PID=$(cat "$T/lv-run/qb-libvirtd.pid" 2>/dev/null)
 VIRTLOGD_PID=$(cat "$T/lv-run/qb-virtlogd.pid" 2>/dev/null)
-if [ "$LIBVIRT_OK" != 1 ]; then
+if [ "$LIBVIRT_OK" != 1 ] && [ -z "${LV_QB_COST:-}" ]; then
     echo "libvirt: libvirtd did not answer:" >&2
     tail -20 "$T/lv-log/libvirtd.log" >&2 2>/dev/null
 fi
 
 # --- the guests: the same XML for litevirt and libvirt ---------------------
-for i in $(seq 0 9); do
+LAST=9
+[ -n "${LV_QB_CONFINE:-}${LV_QB_COST:-}" ] && LAST=0 # one guest is enough
+for i in $(seq 0 $LAST); do
     cat > "$T/xml/qb$i.xml" <<EOX
 <domain type='qemu'>
   <name>qb$i</name>
@@ -224,7 +238,13 @@ export LV_BUILD T N GUESTS LV_URI LIBVIRT_OK LIBVIRTD_PID VIRTLOGD_PID
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)," \
     "QEMU $(qemu-system-x86_64 --version | sed -n '1s/.*version \([^ ]*\).*/\1/p')," \
     "libvirt $(libvirtd --version | awk '{print $NF}'), N=$N"
-python3 "$HERE/qemu-start.py"
+if [ -n "${LV_QB_CONFINE:-}" ]; then
+    python3 "$HERE/qemu-confinement.py"
+elif [ -n "${LV_QB_COST:-}" ]; then
+    python3 "$HERE/qemu-confine-cost.py"
+else
+    python3 "$HERE/qemu-start.py"
+fi
 rc=$?
 echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 exit $rc
