@@ -43,6 +43,7 @@ printf 'lockspace_dir = %s/lockspace\n' "$T" > "$LITEVIRT_CONFDIR/host.conf"
 P=lvsq$$ # guest names make cgroup names: unique on a shared machine
 GUESTS=""
 FAILS=0
+FAILED="" # the failures again, after the logs that cleanup prints
 
 qemu_pid() { sed -n 's/.*"pid": *\([0-9]*\).*/\1/p' "$LITEVIRT_RUNDIR/$1/qemu.json" 2>/dev/null | head -n1; }
 cleanup() {
@@ -53,11 +54,16 @@ cleanup() {
             kill -9 "$pid" 2>/dev/null
         fi
     done
-    [ "$FAILS" != 0 ] && for f in "$LITEVIRT_LOGDIR"/*.log; do echo "--- $f"; tail -n 15 "$f"; done
+    if [ "$FAILS" != 0 ]; then
+        for f in "$LITEVIRT_LOGDIR"/*.log; do echo "--- $f"; tail -n 15 "$f"; done
+        printf '%s' "$FAILED"
+        echo "$FAILS failed"
+    fi
     rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); FAILED="${FAILED}FAIL: $*
+"; }
 ok() { echo "ok   $*"; }
 
 # owner:group:mode:xattrs (ACLs and litevirt's trusted.* records) of files
@@ -152,12 +158,14 @@ g1=$(status_of "$q1" Gid)
     fail "uids of QEMU not all $u1: $(grep ^Uid: "/proc/$q1/status")"
 grep -q "\"uid\": *$u1," "$LITEVIRT_RUNDIR/$G1/qemu.json" && ok "uid recorded in qemu.json" ||
     fail "qemu.json: $(cat "$LITEVIRT_RUNDIR/$G1/qemu.json")"
+caps=""
 for f in CapInh CapPrm CapEff CapBnd CapAmb; do
     v=$(status_of "$q1" $f)
-    [ "$v" = 0000000000000000 ] || fail "QEMU's $f is $v"
+    [ "$v" = 0000000000000000 ] || caps="$caps $f=$v"
 done
-[ "$(status_of "$q1" NoNewPrivs)" = 1 ] && ok "QEMU: CapEff/CapPrm/CapBnd/CapAmb 0, NoNewPrivs 1" ||
-    fail "NoNewPrivs: $(status_of "$q1" NoNewPrivs)"
+[ -z "$caps" ] && [ "$(status_of "$q1" NoNewPrivs)" = 1 ] &&
+    ok "QEMU: CapInh/CapPrm/CapEff/CapBnd/CapAmb 0, NoNewPrivs 1" ||
+    fail "QEMU's capabilities:$caps NoNewPrivs $(status_of "$q1" NoNewPrivs)"
 [ -z "$(status_of "$q1" Groups)" ] && ok "QEMU has no supplementary groups" || fail "groups: $(status_of "$q1" Groups)"
 grep -q "^Max core file size *0 *0" "/proc/$q1/limits" && grep -q "^Max open files *8192 *8192" "/proc/$q1/limits" &&
     ok "QEMU's rlimits: no core, 8192 files" || fail "limits: $(cat "/proc/$q1/limits")"
@@ -194,10 +202,12 @@ as_qemu "$q1" "$u1" "$g1" cat "$LITEVIRT_RUNDIR/$G2/status.json" >/dev/null &&
 as_qemu "$q1" "$u1" "$g1" cat "$LITEVIRT_GUESTDIR/$G2.xml" >/dev/null && fail "QEMU of $G1 reads $G2's definition" ||
     ok "QEMU of $G1 cannot open $G2's definition"
 as_qemu "$q1" "$u1" "$g1" ls "$LITEVIRT_RUNDIR" | grep -q "$G2" && fail "$G2's state dir visible to $G1's QEMU"
+wrote=""
 for w in /tmp/lv-secq-$$ "$T/lv-secq-$$" /var/tmp/lv-secq-$$; do
-    as_qemu "$q1" "$u1" "$g1" touch "$w" && { fail "QEMU can write $w"; rm -f "$w"; }
+    as_qemu "$q1" "$u1" "$g1" touch "$w" && { wrote="$wrote $w"; rm -f "$w"; }
 done
-[ -e "$T/lv-secq-$$" ] || ok "QEMU cannot write the host (/tmp, /var/tmp, the images' directory)"
+[ -z "$wrote" ] && ok "QEMU cannot write the host (/tmp, /var/tmp, the images' directory)" ||
+    fail "QEMU can write$wrote"
 # the same commands do work where the guest needs them (the checks can fail)
 as_qemu "$q1" "$u1" "$g1" sh -c "printf x | dd of='$T/$G1.img' conv=notrunc status=none" &&
     ok "QEMU can write its own disk" || fail "QEMU cannot write its own disk"
@@ -259,11 +269,14 @@ G4=${P}d
 define $G4 kernel
 before=$(snap $(files $G4))
 "$LVSH" start $G4 >/dev/null || fail "start $G4"
-timeout 90 "$LVSH" console $G4 < /dev/null > "$T/con4" 2>&1 &
+timeout 150 "$LVSH" console $G4 < /dev/null > "$T/con4" 2>&1 &
 cpid=$!
-if wait_for "$T/con4" "LV-GUEST-BOOTED" 60; then
+# counting: its acpid runs (it starts before the first count)
+if wait_for "$T/con4" "LV-COUNTER 2" 90; then
     "$LVSH" shutdown $G4 >/dev/null || fail "shutdown $G4"
-    wait_gone $G4 && ok "guest shut down" || fail "$G4 did not shut down"
+    i=0; while [ $i -lt 600 ] && [ -e "$LITEVIRT_RUNDIR/$G4" ]; do sleep 0.1; i=$((i + 1)); done
+    [ ! -e "$LITEVIRT_RUNDIR/$G4" ] && grep -q "shutoff (shutdown)" "$LITEVIRT_LOGDIR/$G4.log" &&
+        ok "guest shut down by ACPI" || fail "$G4 did not shut down: $(grep -- '-> shutoff' "$LITEVIRT_LOGDIR/$G4.log")"
     restored "ACPI shutdown" "$before" $(files $G4)
 else fail "$G4 did not boot: $(tail -c 300 "$T/con4")"; fi
 kill $cpid 2>/dev/null; wait $cpid 2>/dev/null
@@ -281,5 +294,5 @@ if getent passwd nobody >/dev/null; then
     restored "qemu_user guest destroyed" "$before" $(files $G1)
 fi
 
-[ $FAILS = 0 ] && echo "all passed" || echo "$FAILS failed"
+[ $FAILS = 0 ] && echo "all passed"
 [ $FAILS = 0 ]
