@@ -238,14 +238,15 @@ static int label_open(const char *path, struct stat *st, struct lv_error **err)
         int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
         if (fd < 0)
                 return lv_error_set(err, errno, "'%s'", path);
-        if (fstat(fd, st) < 0 || !(S_ISREG(st->st_mode) || S_ISBLK(st->st_mode))) {
-                int e = errno;
+        if (fstat(fd, st) < 0) {
+                int r = lv_error_set(err, errno, "'%s'", path);
                 close(fd);
-                return S_ISREG(st->st_mode) || S_ISBLK(st->st_mode)
-                               ? lv_error_set(err, e, "'%s'", path)
-                               : lv_error_setf(err, EINVAL,
-                                               "'%s' is neither a regular file nor a block device",
-                                               path);
+                return r;
+        }
+        if (!S_ISREG(st->st_mode) && !S_ISBLK(st->st_mode)) {
+                close(fd);
+                return lv_error_setf(err, EINVAL,
+                                     "'%s' is neither a regular file nor a block device", path);
         }
         return fd;
 }
