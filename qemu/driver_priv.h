@@ -68,7 +68,7 @@ int qemu_write_info(struct lv_guest *g, struct qemu_guest *qg, struct lv_error *
 
 /* qemu/confine.c: the uid, its directory $RUNDIR/NAME/qemu and the files
  * given to it, each with its undo (after QEMU's end); the child's
- * confinement; their part of qemu.json. */
+ * confinement; the uid and gid in qemu.json. */
 int qemu_confine_prepare(struct lv_guest *g, struct qemu_guest *qg, struct lv_error **err);
 void qemu_confine_spawned(struct lv_guest *g, struct qemu_guest *qg, int pidfd);
 int qemu_confine_build(struct lv_guest *g, struct qemu_guest *qg, struct qemu_confine *ret);

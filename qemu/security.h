@@ -32,7 +32,7 @@ struct qemu_label {
         char *path;
         enum qemu_label_kind kind;
         /* the file system refused xattrs: the original is kept here (and in
-         * qemu.json), with no reference count */
+         * the label record, qemu/confine.c), with no reference count */
         bool in_state;
         uid_t orig_uid;
         gid_t orig_gid;
@@ -59,7 +59,7 @@ int qemu_label_grant(const char *path, enum qemu_label_kind kind, uid_t uid, gid
 /* Give it back (the last user restores the original owner, mode, ACL). */
 int qemu_label_restore(const struct qemu_label *l, uid_t uid, struct lv_error **err);
 void qemu_label_clear(struct qemu_label *l);
-/* As JSON for qemu.json, and back (reattach). */
+/* As JSON for the label record (qemu/confine.c), and back. */
 struct json_object *qemu_label_to_json(const struct qemu_label *l);
 int qemu_label_from_json(struct json_object *o, struct qemu_label *ret);
 
