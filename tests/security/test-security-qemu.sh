@@ -9,7 +9,9 @@
 # ACL of every file given to a guest are restored after each way a guest
 # ends: destroy, ACPI shutdown, QEMU killed, a failed start, supervisor
 # SIGKILL + reattach + destroy, supervisor and QEMU both killed (given back
-# by the next start). qemu_user (host.conf) runs QEMU as that user.
+# by the next start), also on a file system without xattrs (ramfs: the
+# original is kept in the label record). qemu_user (host.conf) runs QEMU as
+# that user.
 # Migration out is checked in tests/migration/test-migrate.sh.
 # Needs root, qemu-system-x86_64, nsenter, setpriv, python3; else 77.
 set -u
@@ -23,10 +25,11 @@ SRC=${LV_SOURCE_ROOT:?}
 LVSH=$BUILD/lvsh
 [ -x "$LVSH" ] && [ -x "$BUILD/litevirt-supervisor" ] || { echo "skip: lvsh/supervisor not built"; exit 77; }
 
-# own network namespace: VNC ports and slirp stay in it
+# own network namespace (VNC ports and slirp stay in it) and mount
+# namespace (the ramfs below)
 if [ -z "${LV_SECQ_NETNS:-}" ]; then
     export LV_SECQ_NETNS=1
-    exec unshare --net -- "$0" "$@"
+    exec unshare --net --mount --propagation private -- "$0" "$@"
 fi
 ip link set lo up
 
@@ -59,6 +62,7 @@ cleanup() {
         printf '%s' "$FAILED"
         echo "$FAILS failed"
     fi
+    umount "$T/ram" 2>/dev/null
     rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
@@ -82,11 +86,11 @@ EOF
 truncate -s 1M "$T/shared.img"
 chgrp disk "$T/shared.img" 2>/dev/null
 chmod 0660 "$T/shared.img"
-files() { echo "$T/$1.img $T/$1-ro.img $T/shared.img"; }
-define() { # NAME [kernel] [disk format]
-    local name=$1 kernel=${2-} fmt=${3:-raw} os
-    truncate -s 1M "$T/$name.img" "$T/$name-ro.img"
-    chmod 0640 "$T/$name.img"
+files() { echo "${D:-$T}/$1.img $T/$1-ro.img $T/shared.img"; }
+define() { # NAME [kernel] [disk format]; the own disk in $D (default $T)
+    local name=$1 kernel=${2-} fmt=${3:-raw} os d=${D:-$T}
+    truncate -s 1M "$d/$name.img" "$T/$name-ro.img"
+    chmod 0640 "$d/$name.img"
     chmod 0600 "$T/$name-ro.img"
     if [ -n "$kernel" ]; then
         os="<kernel>$KERNEL</kernel><initrd>$INITRD</initrd><cmdline>console=ttyS0 quiet</cmdline>"
@@ -103,7 +107,7 @@ define() { # NAME [kernel] [disk format]
   <features><acpi/></features>
   <devices>
     <disk type='file' device='disk'><driver name='qemu' type='$fmt'/>
-      <source file='$T/$name.img'/><target dev='vda' bus='virtio'/></disk>
+      <source file='$d/$name.img'/><target dev='vda' bus='virtio'/></disk>
     <disk type='file' device='disk'><driver name='qemu' type='raw'/>
       <source file='$T/$name-ro.img'/><target dev='vdb' bus='virtio'/><readonly/></disk>
     <disk type='file' device='disk'><driver name='qemu' type='raw' cache='none'/>
@@ -280,6 +284,25 @@ if wait_for "$T/con4" "LV-COUNTER 2" 90; then
     restored "ACPI shutdown" "$before" $(files $G4)
 else fail "$G4 did not boot: $(tail -c 300 "$T/con4")"; fi
 kill $cpid 2>/dev/null; wait $cpid 2>/dev/null
+
+# ---- a file system without xattrs (ramfs): the original owner and mode
+# are kept in the label record instead, and given back from there ----
+G5=${P}e
+if mkdir "$T/ram" && mount -t ramfs -o mode=0711 ramfs "$T/ram"; then
+    D=$T/ram define $G5
+    before=$(D=$T/ram; snap $(files $G5))
+    "$LVSH" start $G5 >/dev/null || fail "start $G5 (disk on ramfs)"
+    u5=$(status_of "$(qemu_pid $G5)" Uid)
+    own=$(snap "$T/ram/$G5.img")
+    [ "$own" = "$G5.img $u5:$u5:600:" ] && grep -q '"original":"0:0:640"' "$LITEVIRT_RUNDIR/qemu-labels/$G5.json" &&
+        ok "no xattrs (ramfs): disk given to uid $u5, its original 0:0:640 in the label record" ||
+        fail "ramfs disk: $own, record: $(cat "$LITEVIRT_RUNDIR/qemu-labels/$G5.json")"
+    "$LVSH" destroy $G5 >/dev/null
+    wait_gone $G5
+    restored "no xattrs (ramfs), destroyed" "$before" $(D=$T/ram; files $G5)
+else
+    fail "cannot mount a ramfs"
+fi
 
 # ---- qemu_user: libvirt's model, one user for all ----
 if getent passwd nobody >/dev/null; then
