@@ -228,7 +228,7 @@ static int grant(struct lv_guest *g, struct qemu_guest *qg, const char *path,
         struct qemu_label l = {0};
         int r = qemu_label_grant(path, kind, qg->cred.uid, qg->cred.gid, &l, err);
         if (r < 0)
-                return lv_error_prefix(err, "guest '%s'", g->name);
+                return r; /* the core names the guest */
         if (l.path) {
                 label_add(qg, &l);
                 record_write(g->name, qg);
@@ -252,21 +252,19 @@ int qemu_confine_prepare(struct lv_guest *g, struct qemu_guest *qg, struct lv_er
         sweep_records();
         int r = qemu_cred_take(&qg->cred, err);
         if (r < 0)
-                return lv_error_prefix(err, "guest '%s'", g->name);
+                return r;
         guest_undo_push(g, "QEMU uid", undo_cred, qg, NULL);
         log_info("QEMU runs as uid %u gid %u", (unsigned)qg->cred.uid, (unsigned)qg->cred.gid);
 
         _cleanup_free_ char *home = paths_state_file(g->name, "qemu");
         (void)rm_rf(home, NULL);
         if (mkdir(home, 0700) < 0 || chown(home, qg->cred.uid, qg->cred.gid) < 0)
-                return lv_error_set(err, errno, "guest '%s': '%s'", g->name, home);
+                return lv_error_set(err, errno, "QEMU's directory '%s'", home);
         guest_undo_push(g, "QEMU's directory", undo_home, qg, NULL);
 
         /* before the process: runs after it is gone */
         if ((r = record_open(g->name, &qg->record_fd, err)) <= 0)
-                return r < 0 ? r
-                             : lv_error_setf(err, EBUSY, "guest '%s': its label record is held",
-                                             g->name);
+                return r < 0 ? r : lv_error_setf(err, EBUSY, "its label record is held");
         guest_undo_push(g, "files given to QEMU", undo_labels, qg, NULL);
         record_write(g->name, qg);
         const char *boot[] = {def->os.kernel, def->os.initrd, def->os.loader};

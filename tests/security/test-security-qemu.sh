@@ -304,6 +304,21 @@ else
     fail "cannot mount a ramfs"
 fi
 
+# ---- a range of one uid: the second guest is refused, nothing taken ----
+cp "$LITEVIRT_CONFDIR/host.conf" "$T/host.conf.saved"
+printf 'qemu_uid_min = 455555\nqemu_uid_max = 455555\n' >> "$LITEVIRT_CONFDIR/host.conf"
+"$LVSH" start $G1 >/dev/null || fail "start $G1 with a one-uid range"
+[ "$(status_of "$(qemu_pid $G1)" Uid)" = 455555 ] && ok "host.conf's range is used (uid 455555)" ||
+    fail "uid with range 455555-455555: $(status_of "$(qemu_pid $G1)" Uid)"
+before=$(snap $(files $G2))
+out=$("$LVSH" start $G2 2>&1) && fail "second guest started in a one-uid range"
+[[ "$out" == *"no free QEMU uid in the range 455555-455555"* ]] && ok "full uid range: ${out##*error: }" ||
+    fail "full uid range: $out"
+restored "refused for want of a uid" "$before" $(files $G2)
+"$LVSH" destroy $G1 >/dev/null
+wait_gone $G1
+cp "$T/host.conf.saved" "$LITEVIRT_CONFDIR/host.conf"
+
 # ---- qemu_user: libvirt's model, one user for all ----
 if getent passwd nobody >/dev/null; then
     echo "qemu_user = nobody" >> "$LITEVIRT_CONFDIR/host.conf"
