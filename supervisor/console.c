@@ -5,6 +5,7 @@
  * nobody is attached, replayed on attach. One client at a time; a second
  * is refused unless it forces a take-over. The guest never waits for a
  * client: a client that cannot keep up is dropped. */
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 
 #include "supervisor/supervisor.h"
@@ -140,14 +141,19 @@ int console_watch(struct supervisor *sv, struct lv_error **err)
 {
         if (sv->g.console_fd < 0 || sv->console_source)
                 return 0;
-        if (sv->g.console_path && !sv->console_holding) {
-                int fd = open(sv->g.console_path, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+        /* A pty master the supervisor reads (LXC) gets EIO once no slave is
+         * open (the guest closed its console): hold one, opened from the
+         * master itself (TIOCGPTPEER), never by its path, which may name
+         * another pty in our mount namespace. A slave the driver gave us
+         * (QEMU's, from QEMU's own devpts) needs no hold: ENOTTY. */
+        if (!sv->console_holding) {
+                int fd = ioctl(sv->g.console_fd, TIOCGPTPEER,
+                               O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
                 if (fd >= 0) {
                         sv->console_hold_fd = fd;
                         sv->console_holding = true;
-                } else {
-                        log_debug("console: cannot hold '%s' open: %s", sv->g.console_path,
-                                  strerror(errno));
+                } else if (errno != ENOTTY && errno != EINVAL) {
+                        log_debug("console: cannot hold the pty's slave open: %s", strerror(errno));
                 }
         }
         if (!sv->console_logging)

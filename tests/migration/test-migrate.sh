@@ -401,7 +401,13 @@ lbl="$(disk_label) ref=$(python3 -c "import os,sys; print(os.getxattr(sys.argv[1
 # lease, and it migrates on with the right lock state ----
 sup_pid() { cat "$T/$1/run/$G/supervisor.pid" 2>/dev/null; }
 alive() { [ -r "/proc/$1/stat" ] && ! sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | grep -q "^Z"; }
-wait_dead() { local i=0; while [ $i -lt 100 ] && alive "$1"; do sleep 0.1; i=$((i + 1)); done; ! alive "$1"; }
+wait_dead() { # PID: gone (or a zombie) within 10 s; else say what it is doing
+    local i=0
+    while [ $i -lt 100 ] && alive "$1"; do sleep 0.1; i=$((i + 1)); done
+    alive "$1" || return 0
+    echo "# pid $1 alive: $(tr '\0' ' ' < "/proc/$1/cmdline" 2>/dev/null) state $(sed -n 's/^State:\t//p' "/proc/$1/status" 2>/dev/null) wchan $(cat "/proc/$1/wchan" 2>/dev/null) ppid $(sed -n 's/^PPid:\t//p' "/proc/$1/status" 2>/dev/null)"
+    return 1
+}
 listed() { on "$1" "$LVSH" list --all 2>&1 | grep -q "^ $2 *$G *$3\$"; }
 holds_lease() { ls -l "/proc/$1/fd" 2>/dev/null | grep -q -- "-> $T/lockspace/[0-9a-f]*\$"; }
 lease_is() { # HOST PID: the record names that host and supervisor, state held
