@@ -89,7 +89,7 @@ done
 if [ -n "$p2" ] && [ "$p2" != "$p" ] && wait_listening "$p2" && booted "$p2"; then
     ok "lvsh reboot: systemd booted again (init $p -> $p2)"
 else
-    fail "reboot: $(tail -n 5 "$LITEVIRT_LOGDIR/$N.log")"
+    fail "reboot: p=$p p2=$p2 $(tail -n 40 "$LITEVIRT_LOGDIR/$N.log"; tail -c 1500 "$LITEVIRT_LOGDIR/$N.console.log")"
 fi
 
 t0=$(date +%s%N)

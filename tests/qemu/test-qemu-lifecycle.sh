@@ -29,6 +29,9 @@ sh "$SRC/tests/qemu/build-guest.sh" "$BUILD/test-guest" || exit 77
 KERNEL=$BUILD/test-guest/vmlinuz
 INITRD=$BUILD/test-guest/initrd.gz
 
+# Guest names (and so their cgroups, litevirt-NAME) are this run's own:
+# another run of this test on the machine must not meet them.
+Q=lvqt$$
 T=$(mktemp -d /tmp/lv-test-qemu-life.XXXXXX)
 # QEMU runs as its own uid: it must reach its disks (as under libvirt)
 chmod 0711 "$T"
@@ -135,18 +138,18 @@ check_gone() {
 }
 
 # ---- boot, console, VNC ----
-define lvqt-boot "<graphics type='vnc' autoport='yes'/>"
-out=$("$LVSH" start lvqt-boot 2>&1) || fail "start: $out"
-pid=$(qemu_pid lvqt-boot)
+define ${Q}-boot "<graphics type='vnc' autoport='yes'/>"
+out=$("$LVSH" start ${Q}-boot 2>&1) || fail "start: $out"
+pid=$(qemu_pid ${Q}-boot)
 [ -n "$pid" ] && [ -d "/proc/$pid" ] || fail "no qemu process after start"
-grep -q "litevirt-lvqt-boot" "/proc/$pid/cgroup" || fail "qemu is not in the guest's cgroup"
+grep -q "litevirt-${Q}-boot" "/proc/$pid/cgroup" || fail "qemu is not in the guest's cgroup"
 # its own mount namespace with a private /dev
 [ "$(readlink /proc/$pid/ns/mnt)" != "$(readlink /proc/self/ns/mnt)" ] || fail "qemu shares our mount namespace"
 nodev=$(nsenter -t "$pid" -m ls /dev 2>/dev/null | tr '\n' ' ')
 case "$nodev" in *sda*|*loop0*|*tty1*|"") fail "qemu's /dev is not private: $nodev";; *) ok "private /dev: $nodev";; esac
 
 CON=$T/console.out
-timeout 60 "$LVSH" console lvqt-boot < /dev/null > "$CON" 2>&1 &
+timeout 60 "$LVSH" console ${Q}-boot < /dev/null > "$CON" 2>&1 &
 HELPERS="$HELPERS $!"
 if wait_for "$CON" "LV-GUEST-BOOTED" 40 && wait_for "$CON" "LV-COUNTER 2" 20; then
     ok "serial console shows the guest booting"
@@ -156,9 +159,9 @@ fi
 grep -aq "LV-MAC eth0 52:54:00:4c:56:01" "$CON" && ok "guest sees its NIC with the right MAC" ||
     fail "guest NIC MAC not seen"
 
-disp=$("$LVSH" vncdisplay lvqt-boot 2>&1)
+disp=$("$LVSH" vncdisplay ${Q}-boot 2>&1)
 [ "$disp" = "vnc://127.0.0.1:0" ] && ok "vncdisplay: $disp" || fail "vncdisplay: '$disp'"
-[ "$("$LVSH" domdisplay lvqt-boot 2>&1)" = "vnc://127.0.0.1:0" ] || fail "domdisplay"
+[ "$("$LVSH" domdisplay ${Q}-boot 2>&1)" = "vnc://127.0.0.1:0" ] || fail "domdisplay"
 banner=$(timeout 3 socat -T2 - TCP:127.0.0.1:5900 < /dev/null 2>/dev/null | head -c 12)
 [ "$banner" = "RFB 003.008" ] && ok "VNC answers with an RFB banner" || fail "RFB banner: '$banner'"
 if command -v vncsnapshot >/dev/null; then
@@ -169,61 +172,61 @@ if command -v vncsnapshot >/dev/null; then
 fi
 
 # ---- stats ----
-stats=$("$LVSH" domstats lvqt-boot 2>&1)
+stats=$("$LVSH" domstats ${Q}-boot 2>&1)
 echo "$stats" | grep -q "balloon.maximum=131072" && echo "$stats" | grep -q "cpu.time=" &&
     ok "domstats" || fail "domstats: $stats"
 
 # ---- setmem (virtio balloon; the guest loads virtio_balloon) ----
-out=$("$LVSH" setmem lvqt-boot 96M 2>&1) && ok "setmem 96M" || fail "setmem 96M: $out"
+out=$("$LVSH" setmem ${Q}-boot 96M 2>&1) && ok "setmem 96M" || fail "setmem 96M: $out"
 # bounded wait for the guest's balloon driver to give the memory back
 i=0
-until "$LVSH" domstats lvqt-boot 2>&1 | grep -q "balloon.current=98304$" || [ $i -ge 300 ]; do
+until "$LVSH" domstats ${Q}-boot 2>&1 | grep -q "balloon.current=98304$" || [ $i -ge 300 ]; do
     sleep 0.1; i=$((i + 1))
 done
-"$LVSH" domstats lvqt-boot 2>&1 | grep -q "balloon.current=98304$" &&
+"$LVSH" domstats ${Q}-boot 2>&1 | grep -q "balloon.current=98304$" &&
     ok "balloon inflated: balloon.current=98304" ||
-    fail "balloon after setmem 96M: $("$LVSH" domstats lvqt-boot 2>&1 | grep balloon)"
-info=$("$LVSH" dominfo lvqt-boot 2>&1)
+    fail "balloon after setmem 96M: $("$LVSH" domstats ${Q}-boot 2>&1 | grep balloon)"
+info=$("$LVSH" dominfo ${Q}-boot 2>&1)
 echo "$info" | grep -q "^Used memory: *98304 KiB" && echo "$info" | grep -q "^Max memory: *131072 KiB" &&
     ok "dominfo: used 98304 KiB of 131072" || fail "dominfo after setmem: $info"
-"$LVSH" setmem --domain lvqt-boot --size 131072 --live >/dev/null 2>&1 || fail "setmem --size 131072"
+"$LVSH" setmem --domain ${Q}-boot --size 131072 --live >/dev/null 2>&1 || fail "setmem --size 131072"
 i=0
-until "$LVSH" domstats lvqt-boot 2>&1 | grep -q "balloon.current=131072$" || [ $i -ge 300 ]; do
+until "$LVSH" domstats ${Q}-boot 2>&1 | grep -q "balloon.current=131072$" || [ $i -ge 300 ]; do
     sleep 0.1; i=$((i + 1))
 done
-"$LVSH" domstats lvqt-boot 2>&1 | grep -q "balloon.current=131072$" && ok "balloon deflated back to 131072 KiB" ||
-    fail "balloon after setmem back: $("$LVSH" domstats lvqt-boot 2>&1 | grep balloon)"
-out=$("$LVSH" setmem lvqt-boot 1G 2>&1) && fail "setmem above max memory succeeded"
+"$LVSH" domstats ${Q}-boot 2>&1 | grep -q "balloon.current=131072$" && ok "balloon deflated back to 131072 KiB" ||
+    fail "balloon after setmem back: $("$LVSH" domstats ${Q}-boot 2>&1 | grep balloon)"
+out=$("$LVSH" setmem ${Q}-boot 1G 2>&1) && fail "setmem above max memory succeeded"
 echo "$out" | grep -q "higher than max memory" && ok "setmem above max memory refused: $(echo "$out" | tail -1)" ||
     fail "setmem 1G: $out"
-out=$("$LVSH" setmem lvqt-boot 12parsecs 2>&1) && fail "setmem with a bad unit succeeded"
+out=$("$LVSH" setmem ${Q}-boot 12parsecs 2>&1) && fail "setmem with a bad unit succeeded"
 echo "$out" | grep -q "invalid memory size '12parsecs'" && ok "setmem: bad size refused" || fail "setmem 12parsecs: $out"
-out=$("$LVSH" setmem lvqt-boot 64M --config 2>&1) && fail "setmem --config succeeded"
+out=$("$LVSH" setmem ${Q}-boot 64M --config 2>&1) && fail "setmem --config succeeded"
 
 # ---- suspend / resume ----
-"$LVSH" suspend lvqt-boot >/dev/null || fail "suspend"
-[ "$("$LVSH" domstate lvqt-boot)" = "paused" ] || fail "not paused after suspend"
+"$LVSH" suspend ${Q}-boot >/dev/null || fail "suspend"
+[ "$("$LVSH" domstate ${Q}-boot)" = "paused" ] || fail "not paused after suspend"
 sleep 0.5
 c1=$(last_counter "$CON")
 sleep 2.5
 c2=$(last_counter "$CON")
 [ "$c1" = "$c2" ] && ok "suspended guest's counter stays at $c1" || fail "counter moved while suspended: $c1 -> $c2"
-"$LVSH" resume lvqt-boot >/dev/null || fail "resume"
+"$LVSH" resume ${Q}-boot >/dev/null || fail "resume"
 if wait_for "$CON" "LV-COUNTER $((c2 + 1))\b" 10; then ok "resumed guest counts on"; else fail "counter did not continue after resume"; fi
-[ "$("$LVSH" domstate lvqt-boot)" = "running" ] || fail "not running after resume"
+[ "$("$LVSH" domstate ${Q}-boot)" = "running" ] || fail "not running after resume"
 
 # ---- reattach after SIGKILL of the supervisor ----
-spid=$(cat "$LITEVIRT_RUNDIR/lvqt-boot/supervisor.pid")
+spid=$(cat "$LITEVIRT_RUNDIR/${Q}-boot/supervisor.pid")
 c1=$(last_counter "$CON")
 kill -9 "$spid"
 i=0; while [ -d "/proc/$spid" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 [ -d "/proc/$pid" ] && ok "QEMU survives its supervisor's SIGKILL" || fail "QEMU died with its supervisor"
-out=$("$LVSH" start lvqt-boot 2>&1) || fail "start after supervisor death: $out"
-[ "$(qemu_pid lvqt-boot)" = "$pid" ] && ok "reattached to the same QEMU ($pid)" ||
-    fail "not the same QEMU after reattach: $(qemu_pid lvqt-boot) vs $pid"
-[ "$("$LVSH" domstate lvqt-boot)" = "running" ] || fail "not running after reattach"
+out=$("$LVSH" start ${Q}-boot 2>&1) || fail "start after supervisor death: $out"
+[ "$(qemu_pid ${Q}-boot)" = "$pid" ] && ok "reattached to the same QEMU ($pid)" ||
+    fail "not the same QEMU after reattach: $(qemu_pid ${Q}-boot) vs $pid"
+[ "$("$LVSH" domstate ${Q}-boot)" = "running" ] || fail "not running after reattach"
 CON2=$T/console2.out
-timeout 60 "$LVSH" console lvqt-boot < /dev/null > "$CON2" 2>&1 &
+timeout 60 "$LVSH" console ${Q}-boot < /dev/null > "$CON2" 2>&1 &
 HELPERS="$HELPERS $!"
 counter_above() { # FILE N SECONDS: the counter in FILE goes above N
     local i=0 c
@@ -240,20 +243,20 @@ else
     fail "counter did not continue after reattach: $(tail -c 200 "$CON2")"
 fi
 grep -aq "LV-GUEST-BOOTED\|LV-COUNTER 1\b" "$CON2" && fail "the guest restarted on reattach"
-[ "$("$LVSH" vncdisplay lvqt-boot)" = "vnc://127.0.0.1:0" ] || fail "vncdisplay after reattach"
+[ "$("$LVSH" vncdisplay ${Q}-boot)" = "vnc://127.0.0.1:0" ] || fail "vncdisplay after reattach"
 CON=$CON2
 
 # ---- a suspended guest stays suspended across a reattach ----
-"$LVSH" suspend lvqt-boot >/dev/null || fail "suspend before reattach"
-spid=$(cat "$LITEVIRT_RUNDIR/lvqt-boot/supervisor.pid")
+"$LVSH" suspend ${Q}-boot >/dev/null || fail "suspend before reattach"
+spid=$(cat "$LITEVIRT_RUNDIR/${Q}-boot/supervisor.pid")
 kill -9 "$spid"
 i=0; while [ -d "/proc/$spid" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-out=$("$LVSH" start lvqt-boot 2>&1) || fail "start after supervisor death (paused): $out"
-[ "$("$LVSH" domstate lvqt-boot)" = "paused" ] && ok "reattached guest is still paused" ||
-    fail "state after paused reattach: $("$LVSH" domstate lvqt-boot)"
-"$LVSH" resume lvqt-boot >/dev/null || fail "resume after reattach"
+out=$("$LVSH" start ${Q}-boot 2>&1) || fail "start after supervisor death (paused): $out"
+[ "$("$LVSH" domstate ${Q}-boot)" = "paused" ] && ok "reattached guest is still paused" ||
+    fail "state after paused reattach: $("$LVSH" domstate ${Q}-boot)"
+"$LVSH" resume ${Q}-boot >/dev/null || fail "resume after reattach"
 CON3=$T/console-r.out
-timeout 60 "$LVSH" console lvqt-boot < /dev/null > "$CON3" 2>&1 &
+timeout 60 "$LVSH" console ${Q}-boot < /dev/null > "$CON3" 2>&1 &
 HELPERS="$HELPERS $!"
 c3=$(last_counter "$CON")
 counter_above "$CON3" "${c3:-0}" 20 && ok "resumed after reattach, counting on" ||
@@ -261,33 +264,33 @@ counter_above "$CON3" "${c3:-0}" 20 && ok "resumed after reattach, counting on" 
 CON=$CON3
 
 # ---- ACPI shutdown ----
-"$LVSH" shutdown lvqt-boot >/dev/null || fail "shutdown"
-if wait_state lvqt-boot "shut off" 60; then ok "ACPI shutdown"; else fail "guest did not shut down"; fi
+"$LVSH" shutdown ${Q}-boot >/dev/null || fail "shutdown"
+if wait_state ${Q}-boot "shut off" 60; then ok "ACPI shutdown"; else fail "guest did not shut down"; fi
 # the guest itself powered off (QEMU's SHUTDOWN event says why)
-grep -q "QEMU event SHUTDOWN (guest-shutdown)" "$LITEVIRT_LOGDIR/lvqt-boot.log" &&
+grep -q "QEMU event SHUTDOWN (guest-shutdown)" "$LITEVIRT_LOGDIR/${Q}-boot.log" &&
     ok "the guest powered itself off" || fail "no guest-shutdown event from QEMU"
 sleep 0.3
-check_gone lvqt-boot "$pid"
+check_gone ${Q}-boot "$pid"
 
 # ---- destroy leaves nothing, port is free again ----
-out=$("$LVSH" start lvqt-boot 2>&1) || fail "second start: $out"
-pid=$(qemu_pid lvqt-boot)
-[ "$("$LVSH" vncdisplay lvqt-boot)" = "vnc://127.0.0.1:0" ] || fail "port 5900 not reused"
-"$LVSH" destroy lvqt-boot >/dev/null || fail "destroy"
+out=$("$LVSH" start ${Q}-boot 2>&1) || fail "second start: $out"
+pid=$(qemu_pid ${Q}-boot)
+[ "$("$LVSH" vncdisplay ${Q}-boot)" = "vnc://127.0.0.1:0" ] || fail "port 5900 not reused"
+"$LVSH" destroy ${Q}-boot >/dev/null || fail "destroy"
 sleep 0.3
-[ "$("$LVSH" domstate lvqt-boot)" = "shut off" ] || fail "not shut off after destroy"
-out=$("$LVSH" setmem lvqt-boot 64M 2>&1) && fail "setmem of a shut off guest succeeded"
+[ "$("$LVSH" domstate ${Q}-boot)" = "shut off" ] || fail "not shut off after destroy"
+out=$("$LVSH" setmem ${Q}-boot 64M 2>&1) && fail "setmem of a shut off guest succeeded"
 echo "$out" | grep -q "not running" && ok "setmem of a shut off guest refused" || fail "setmem shut off: $out"
-check_gone lvqt-boot "$pid"
+check_gone ${Q}-boot "$pid"
 ok "destroy left nothing behind"
 
 # ---- passwords set over QMP, SPICE ----
-define lvqt-gfx "<graphics type='vnc' autoport='yes' passwd='s3cret'/>
+define ${Q}-gfx "<graphics type='vnc' autoport='yes' passwd='s3cret'/>
     <graphics type='spice' autoport='yes' passwd='s3cret'><listen type='address' address='127.0.0.1'/></graphics>
     <memballoon model='none'/>" ""
-out=$("$LVSH" start lvqt-gfx 2>&1) || fail "start with VNC+SPICE passwords: $out"
-vnc=$("$LVSH" vncdisplay lvqt-gfx); dd=$("$LVSH" domdisplay lvqt-gfx)
-spice=$(python3 -c 'import json,sys; print([g["port"] for g in json.load(open(sys.argv[1]))["graphics"] if g["type"] == "spice"][0])' "$LITEVIRT_RUNDIR/lvqt-gfx/qemu.json")
+out=$("$LVSH" start ${Q}-gfx 2>&1) || fail "start with VNC+SPICE passwords: $out"
+vnc=$("$LVSH" vncdisplay ${Q}-gfx); dd=$("$LVSH" domdisplay ${Q}-gfx)
+spice=$(python3 -c 'import json,sys; print([g["port"] for g in json.load(open(sys.argv[1]))["graphics"] if g["type"] == "spice"][0])' "$LITEVIRT_RUNDIR/${Q}-gfx/qemu.json")
 [ "$dd" = "$vnc" ] && [ -n "$spice" ] && ok "domdisplay $dd, SPICE on port $spice" || fail "displays: $vnc $dd spice=$spice"
 # VNC authentication with the password set over QMP (set_password)
 vport=$((5900 + ${vnc##*:}))
@@ -296,18 +299,18 @@ bad=$(python3 "$SRC/tests/qemu/vnc-auth.py" "$vport" wrong 2>&1)
 [ "$good" = ok ] && [ "$bad" = refused ] && ok "VNC takes the password set over QMP, refuses another" ||
     fail "VNC auth: right password '$good', wrong password '$bad'"
 timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$spice" && ok "SPICE listens on $spice" || fail "SPICE port $spice closed"
-out=$("$LVSH" setmem lvqt-gfx 16M 2>&1) && fail "setmem without a balloon succeeded"
-echo "$out" | grep -q "has no memory balloon" && ok "setmem without a balloon refused" || fail "setmem lvqt-gfx: $out"
-gpid=$(qemu_pid lvqt-gfx)
-"$LVSH" destroy lvqt-gfx >/dev/null
-check_gone lvqt-gfx "$gpid"
+out=$("$LVSH" setmem ${Q}-gfx 16M 2>&1) && fail "setmem without a balloon succeeded"
+echo "$out" | grep -q "has no memory balloon" && ok "setmem without a balloon refused" || fail "setmem ${Q}-gfx: $out"
+gpid=$(qemu_pid ${Q}-gfx)
+"$LVSH" destroy ${Q}-gfx >/dev/null
+check_gone ${Q}-gfx "$gpid"
 
 # ---- <memtune>/<cputune> on QEMU's cgroup ----
 head -c 1048576 /dev/zero > "$T/tune.img"
 TOP="<memtune><hard_limit unit='MiB'>512</hard_limit></memtune><cputune><shares>512</shares></cputune>" \
-    define lvqt-tune "" "" "<disk type='file' device='disk'><source file='$T/tune.img'/><target dev='vda' bus='virtio'/></disk>"
-out=$("$LVSH" start lvqt-tune 2>&1) || fail "start lvqt-tune: $out"
-upid=$(qemu_pid lvqt-tune)
+    define ${Q}-tune "" "" "<disk type='file' device='disk'><source file='$T/tune.img'/><target dev='vda' bus='virtio'/></disk>"
+out=$("$LVSH" start ${Q}-tune 2>&1) || fail "start ${Q}-tune: $out"
+upid=$(qemu_pid ${Q}-tune)
 memcg=$(sed -n 's/^[0-9]*:memory:\(.*\)$/\1/p' "/proc/$upid/cgroup")
 cpucg=$(sed -n 's/^[0-9]*:[a-z,]*cpu[,:]\(.*\)$/\1/p; s/^[0-9]*:cpu,cpuacct:\(.*\)$/\1/p' "/proc/$upid/cgroup" | head -n1)
 lim=$(cat "/sys/fs/cgroup/memory$memcg/memory.limit_in_bytes" 2>/dev/null)
@@ -315,46 +318,46 @@ lim=$(cat "/sys/fs/cgroup/memory$memcg/memory.limit_in_bytes" 2>/dev/null)
     fail "memory.limit_in_bytes '$lim' in '$memcg'"
 shares=$(cat /sys/fs/cgroup/cpu,cpuacct"$cpucg"/cpu.shares 2>/dev/null || cat /sys/fs/cgroup/cpu"$cpucg"/cpu.shares 2>/dev/null)
 [ "$shares" = 512 ] && ok "cputune shares on QEMU's cgroup" || fail "cpu.shares '$shares' in '$cpucg'"
-st=$("$LVSH" domstats lvqt-tune 2>&1)
+st=$("$LVSH" domstats ${Q}-tune 2>&1)
 echo "$st" | grep -q "block.0.name=vda" && ok "domstats names the disk vda" ||
     fail "domstats block names: $(echo "$st" | grep block)"
-"$LVSH" destroy lvqt-tune >/dev/null
-check_gone lvqt-tune "$upid"
+"$LVSH" destroy ${Q}-tune >/dev/null
+check_gone ${Q}-tune "$upid"
 
 # ---- a tap on a bridge (netns/) ----
 ip link add lvqtbr0 type bridge && ip link set lvqtbr0 up
 NIC="<interface type='bridge'><source bridge='lvqtbr0'/><mac address='52:54:00:4c:56:02'/><model type='virtio'/></interface>" \
-    define lvqt-tap
-out=$("$LVSH" start lvqt-tap 2>&1) || fail "start with a tap: $out"
-tpid=$(qemu_pid lvqt-tap)
+    define ${Q}-tap
+out=$("$LVSH" start ${Q}-tap 2>&1) || fail "start with a tap: $out"
+tpid=$(qemu_pid ${Q}-tap)
 ports=$(ip -o link show master lvqtbr0 | awk -F': ' '{print $2}')
 [ -n "$ports" ] && ok "tap on the bridge: $ports" || fail "no tap on bridge lvqtbr0"
 CON3=$T/console3.out
-timeout 60 "$LVSH" console lvqt-tap < /dev/null > "$CON3" 2>&1 &
+timeout 60 "$LVSH" console ${Q}-tap < /dev/null > "$CON3" 2>&1 &
 HELPERS="$HELPERS $!"
 if wait_for "$CON3" "LV-MAC eth0 52:54:00:4c:56:02" 40; then
     ok "the guest sees its tap NIC with the right MAC"
 else
     fail "guest NIC on the tap not seen: $(tail -c 300 "$CON3")"
 fi
-"$LVSH" destroy lvqt-tap >/dev/null || fail "destroy lvqt-tap"
-check_gone lvqt-tap "$tpid"
+"$LVSH" destroy ${Q}-tap >/dev/null || fail "destroy ${Q}-tap"
+check_gone ${Q}-tap "$tpid"
 [ -z "$(ip -o link show master lvqtbr0)" ] && ok "tap gone after destroy" || fail "tap left: $(ip -o link show master lvqtbr0)"
 
 # ---- autoport under concurrent starts ----
 N=6
-for i in $(seq 1 $N); do define "lvqt-vnc$i" "<graphics type='vnc' autoport='yes'/>" ""; done
-for i in $(seq 1 $N); do "$LVSH" start "lvqt-vnc$i" >/dev/null 2>"$T/start$i.err" & done
+for i in $(seq 1 $N); do define "${Q}-vnc$i" "<graphics type='vnc' autoport='yes'/>" ""; done
+for i in $(seq 1 $N); do "$LVSH" start "${Q}-vnc$i" >/dev/null 2>"$T/start$i.err" & done
 wait
 displays=""
 for i in $(seq 1 $N); do
-    d=$("$LVSH" vncdisplay "lvqt-vnc$i" 2>&1) || fail "lvqt-vnc$i: $(cat "$T/start$i.err") $d"
+    d=$("$LVSH" vncdisplay "${Q}-vnc$i" 2>&1) || fail "${Q}-vnc$i: $(cat "$T/start$i.err") $d"
     displays="$displays $d"
 done
 uniq=$(echo $displays | tr ' ' '\n' | sort -u | wc -l)
 [ "$uniq" = "$N" ] && ok "$N concurrent autoport starts got distinct ports:$displays" ||
     fail "autoport collision:$displays"
-for i in $(seq 1 $N); do "$LVSH" destroy "lvqt-vnc$i" >/dev/null; done
+for i in $(seq 1 $N); do "$LVSH" destroy "${Q}-vnc$i" >/dev/null; done
 
 # ---- failure paths ----
 start_fails() { # NAME EXPECTED-TEXT
@@ -370,39 +373,39 @@ start_fails() { # NAME EXPECTED-TEXT
     sleep 0.2
     check_gone "$1" ""
 }
-define lvqt-nokernel "" "$T/no-such-vmlinuz"
-start_fails lvqt-nokernel "kernel '$T/no-such-vmlinuz': No such file or directory"
+define ${Q}-nokernel "" "$T/no-such-vmlinuz"
+start_fails ${Q}-nokernel "kernel '$T/no-such-vmlinuz': No such file or directory"
 
-define lvqt-baddisk "" "" "<disk type='file' device='disk'><source file='$T/missing.img'/><target dev='vda' bus='virtio'/></disk>"
-start_fails lvqt-baddisk "disk 'vda': source '$T/missing.img'"
+define ${Q}-baddisk "" "" "<disk type='file' device='disk'><source file='$T/missing.img'/><target dev='vda' bus='virtio'/></disk>"
+start_fails ${Q}-baddisk "disk 'vda': source '$T/missing.img'"
 
 # QEMU itself refuses: a "qcow2" that is not one
 head -c 1048576 /dev/zero > "$T/notqcow2.img"
-define lvqt-qemufail "" "" "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$T/notqcow2.img'/><target dev='vda' bus='virtio'/></disk>"
-start_fails lvqt-qemufail "QEMU failed to start: qemu-system-x86_64: -blockdev"
+define ${Q}-qemufail "" "" "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$T/notqcow2.img'/><target dev='vda' bus='virtio'/></disk>"
+start_fails ${Q}-qemufail "QEMU failed to start: qemu-system-x86_64: -blockdev"
 
 # port range exhausted
 printf 'vnc_port_min = 5990\nvnc_port_max = 5990\n' > "$LITEVIRT_CONFDIR/host.conf"
-define lvqt-port1 "<graphics type='vnc' autoport='yes'/>" ""
-define lvqt-port2 "<graphics type='vnc' autoport='yes'/>" ""
-"$LVSH" start lvqt-port1 >/dev/null 2>&1 || fail "lvqt-port1 did not start"
-start_fails lvqt-port2 "no free VNC port in the range 5990-5990"
-"$LVSH" destroy lvqt-port1 >/dev/null 2>&1
+define ${Q}-port1 "<graphics type='vnc' autoport='yes'/>" ""
+define ${Q}-port2 "<graphics type='vnc' autoport='yes'/>" ""
+"$LVSH" start ${Q}-port1 >/dev/null 2>&1 || fail "${Q}-port1 did not start"
+start_fails ${Q}-port2 "no free VNC port in the range 5990-5990"
+"$LVSH" destroy ${Q}-port1 >/dev/null 2>&1
 rm -f "$LITEVIRT_CONFDIR/host.conf"
 
 # kvm on a host that cannot run it: /dev/kvm hidden (bound over by
 # /dev/null) in a mount namespace that lvsh and the supervisor inherit
-sed "s/type='qemu'/type='kvm'/; s/lvqt-boot/lvqt-kvm/" "$T/lvqt-boot.xml" > "$T/lvqt-kvm.xml"
-"$LVSH" define "$T/lvqt-kvm.xml" >/dev/null && GUESTS="$GUESTS lvqt-kvm"
-if out=$(unshare -m -- sh -c "mount --bind /dev/null /dev/kvm && '$LVSH' start lvqt-kvm" 2>&1); then
-    fail "lvqt-kvm started without KVM"
+sed "s/type='qemu'/type='kvm'/; s/${Q}-boot/${Q}-kvm/" "$T/${Q}-boot.xml" > "$T/${Q}-kvm.xml"
+"$LVSH" define "$T/${Q}-kvm.xml" >/dev/null && GUESTS="$GUESTS ${Q}-kvm"
+if out=$(unshare -m -- sh -c "mount --bind /dev/null /dev/kvm && '$LVSH' start ${Q}-kvm" 2>&1); then
+    fail "${Q}-kvm started without KVM"
 else
     case "$out" in
         *"domain type 'kvm'"*) ok "kvm without KVM refused: $(echo "$out" | tail -n1)";;
-        *) fail "lvqt-kvm: unexpected error: $out";;
+        *) fail "${Q}-kvm: unexpected error: $out";;
     esac
 fi
-check_gone lvqt-kvm ""
+check_gone ${Q}-kvm ""
 
 echo "$FAILS failure(s)"
 [ "$FAILS" = 0 ]
