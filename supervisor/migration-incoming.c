@@ -289,6 +289,7 @@ int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *
         supervisor_job_set_phase(sv, "finish");
         _cleanup_cookie_ struct cookie *c3 = NULL;
         r = migration_parse_peer_cookie(migration_jstr(o, "cookie"), g, &c3, err);
+        bool paused = migration_jbool(o, "paused"); /* paused on the source, or --suspend */
         json_object_put(o);
         if (r < 0)
                 return r;
@@ -310,11 +311,15 @@ int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *
         /* From here the guest's process holds its leases: it must outlive
          * a supervisor crash (reattach), never be killed by the watchdog. */
         migration_watchdog_stop(&mi->watchdog, true);
-        if ((r = sv->driver->resume(g, err)) < 0)
+        if (paused) /* libvirt: "paused (user)" on the destination */
+                r = supervisor_transition(sv, GUEST_EVENT_SUSPEND, err);
+        else
+                r = sv->driver->resume(g, err);
+        if (r < 0)
                 return r;
         g->incoming = NULL;
         supervisor_job_end(sv, JOB_MIGRATION_IN);
-        log_info("migration: guest '%s' runs here now", g->name);
+        log_info("migration: guest '%s' %s here now", g->name, paused ? "is paused" : "runs");
         if (mi->persistent) /* at Finish, as libvirt */
                 supervisor_definition_store_migrated(g->def);
         fault_point("migration-finish-after-resume");

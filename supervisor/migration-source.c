@@ -318,6 +318,10 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
         if (r < 0)
                 goto fail;
         m = migration_message("finish", c3xml);
+        /* As libvirt (VIR_MIGRATE_PAUSED, which it adds itself for a
+         * paused guest): the destination leaves it paused. */
+        json_object_object_add(
+                m, "paused", json_object_new_boolean(p->suspend || g->state == GUEST_STATE_PAUSED));
         r = mchan_send(&ch, m, err);
         json_object_put(m);
         if (r >= 0)

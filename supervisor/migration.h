@@ -25,6 +25,7 @@ struct migration_params {
         int timeout_s;               /* 0: MIGRATION_DEFAULT_TIMEOUT_S */
         unsigned long bandwidth_mib; /* 0: the hypervisor's default */
         bool tunnelled;              /* QEMU's stream through the channel, no TCP port */
+        bool suspend;                /* --suspend: the guest stays paused on the destination */
 };
 
 /* Source. 0: the guest runs on the destination (*ret_summary says where,

@@ -52,10 +52,10 @@ static _noreturn_ void progress_child(const char *name)
 static int cmd_migrate(int argc, char **argv, struct lv_error **err)
 {
         const struct lvsh_command *cmd = lvsh_find_command("migrate");
-        static const char *const flags[] = {
-                "live", "persistent", "undefinesource", "verbose", "p2p", "tunnelled", NULL};
+        static const char *const flags[] = {"live", "persistent", "undefinesource", "verbose",
+                                            "p2p",  "tunnelled",  "suspend",        NULL};
         static const char *const valued[] = {"timeout", "bandwidth", NULL};
-        bool set[6] = {0};
+        bool set[7] = {0};
         const char *values[2] = {NULL, NULL};
         /* NAME DEST-TRANSPORT: the options parser takes one positional
          * argument, so the transport (last) is taken off first. */
@@ -75,6 +75,8 @@ static int cmd_migrate(int argc, char **argv, struct lv_error **err)
         json_object_object_add(p, "undefinesource", json_object_new_boolean(set[2]));
         if (set[5])
                 json_object_object_add(p, "tunnelled", json_object_new_boolean(true));
+        if (set[6])
+                json_object_object_add(p, "suspend", json_object_new_boolean(true));
         if (values[0]) {
                 char *end;
                 long t = strtol(values[0], &end, 10);
@@ -237,7 +239,7 @@ const struct lvsh_command lvsh_migrate_commands[] = {
          cmd_domjobabort},
         {"migrate",
          "[--live] [--persistent] [--undefinesource] [--timeout N] [--bandwidth MiB/s] [--verbose] "
-         "[--tunnelled] NAME DEST-TRANSPORT",
+         "[--tunnelled] [--suspend] NAME DEST-TRANSPORT",
          "migrate a running guest to another host",
          "    DEST-TRANSPORT is a command whose stdin/stdout reach the destination's\n"
          "    supervisor, e.g. 'ssh HOST litevirt-supervisor --incoming'. The guest\n"
@@ -246,7 +248,9 @@ const struct lvsh_command lvsh_migrate_commands[] = {
          "    --undefinesource removes the definition here. On failure the guest\n"
          "    keeps running here. --bandwidth caps QEMU's stream; --verbose shows\n"
          "    progress (lvsh domjobinfo from another shell shows more). --tunnelled\n"
-         "    sends QEMU's stream through DEST-TRANSPORT (no port opened there).",
+         "    sends QEMU's stream through DEST-TRANSPORT (no port opened there).\n"
+         "    --suspend leaves the guest paused on the destination, as a guest\n"
+         "    paused here stays paused there.",
          cmd_migrate},
         {},
 };

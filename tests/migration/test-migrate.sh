@@ -550,6 +550,36 @@ gone b "$qb" && [ -z "$(cg_left)" ] && ok "persist-fails: destroyed, nothing lef
 on b "$LVSH" list --all 2>&1 | grep -q " $G " && fail "persist-fails: B still lists the ended guest" ||
     ok "persist-fails: gone from B's list --all once it ended"
 
+# ---- a paused guest stays paused on the destination (libvirt adds
+# VIR_MIGRATE_PAUSED itself); --suspend leaves a running one paused ----
+out=$(on a "$LVSH" start $G 2>&1) || fail "paused: start on A: $out"
+console a "$T/con-a5"
+wait_for "$T/con-a5" "LV-COUNTER 2\b" 60 || fail "paused: guest does not count on A"
+on a "$LVSH" suspend $G > /dev/null || fail "paused: suspend on A"
+c=$(last_counter "$T/con-a5")
+out=$(on a "$LVSH" migrate --live $G "$(transport b)" 2>&1) || fail "paused: A -> B: $out"
+st=$(on b "$LVSH" domstate --reason $G 2>&1 | head -n1)
+[ "$st" = "paused (user)" ] && ok "a paused guest arrives paused on B: $st" || fail "paused: domstate on B: $st"
+console b "$T/con-b5"
+sleep 3 # running, it would print three more lines meanwhile
+seen=$(last_counter "$T/con-b5")
+[ -z "$seen" ] || [ "$seen" -le $((c + 1)) ] && ok "paused: the counter stands still on B (${seen:-nothing})" ||
+    fail "paused: the guest counts on B before resume ($c -> $seen)"
+on b "$LVSH" resume $G > /dev/null || fail "paused: resume on B"
+if wait_for "$T/con-b5" "LV-COUNTER" 30; then
+    first=$(grep -ao 'LV-COUNTER [0-9]*' "$T/con-b5" | head -n1 | awk '{print $2}')
+    [ "$first" -gt "$c" ] && ok "paused: resumed on B, the counter continues ($c -> $first)" ||
+        fail "paused: counter on B restarted: $first <= $c"
+else fail "paused: guest does not count on B after resume"; fi
+out=$(on b "$LVSH" migrate --live --suspend $G "$(transport a)" 2>&1) || fail "suspend: B -> A: $out"
+st=$(on a "$LVSH" domstate --reason $G 2>&1 | head -n1)
+[ "$st" = "paused (user)" ] && ok "--suspend: the running guest arrives paused on A: $st" ||
+    fail "--suspend: domstate on A: $st"
+c=$(last_counter "$T/con-b5")
+console a "$T/con-a6"
+on a "$LVSH" resume $G > /dev/null || fail "--suspend: resume on A"
+wait_for "$T/con-a6" "LV-COUNTER $((c + 2))\b" 30 && ok "--suspend: resumed on A, the counter continues" ||
+    fail "--suspend: guest does not count on A after resume: $(tail -c 200 "$T/con-a6")"
 
 [ $FAILS = 0 ] && echo "all passed" || echo "$FAILS failed"
 [ $FAILS = 0 ]
