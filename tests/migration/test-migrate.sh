@@ -581,5 +581,24 @@ on a "$LVSH" resume $G > /dev/null || fail "--suspend: resume on A"
 wait_for "$T/con-a6" "LV-COUNTER $((c + 2))\b" 30 && ok "--suspend: resumed on A, the counter continues" ||
     fail "--suspend: guest does not count on A after resume: $(tail -c 200 "$T/con-a6")"
 
+# ---- --persistent to a host where another guest (another UUID) has the
+# name: refused as libvirt, before anything starts; the guest stays on A ----
+OTHER_UUID=5d6f0a1e-0000-4000-8000-00000000$$
+OTHER_UUID=${OTHER_UUID:0:36}
+on b "$LVSH" undefine $G > /dev/null 2>&1
+sed "s#<name>$G</name>#<name>$G</name><uuid>$OTHER_UUID</uuid>#" "$T/guest.xml" > "$T/other.xml"
+out=$(on b "$LVSH" define "$T/other.xml" 2>&1) || fail "name-taken: define on B: $out"
+c=$(last_counter "$T/con-a6")
+out=$(on a "$LVSH" migrate --live --persistent $G "$(transport b)" 2>&1)
+if [ $? != 0 ] && [[ "$out" == *"domain '$G' is already defined with uuid $OTHER_UUID"* ]]; then
+    ok "name-taken: refused: ${out##*error: }"
+else fail "name-taken: migrate --persistent: $out"; fi
+wait_for "$T/con-a6" "LV-COUNTER $((c + 2))\b" 15 && ok "name-taken: the guest still counts on A" ||
+    fail "name-taken: the guest stopped counting on A"
+grep -q "$OTHER_UUID" "$T/b/guests/$G.xml" && ok "name-taken: B's own definition kept" ||
+    fail "name-taken: B's definition: $(grep uuid "$T/b/guests/$G.xml")"
+[ -e "$T/b/run/$G" ] && fail "name-taken: state left on B"
+grep -q "^host=$UUID_A$" <(lease) && grep -q "^state=held$" <(lease) || fail "name-taken: lease: $(lease)"
+
 [ $FAILS = 0 ] && echo "all passed" || echo "$FAILS failed"
 [ $FAILS = 0 ]
