@@ -266,15 +266,12 @@ static int m_stats(struct control_client *cl, const struct varlink_call *call)
  * success the guest runs on the destination and the local copy ends. */
 static int m_migrate(struct control_client *cl, const struct varlink_call *call)
 {
-        static const struct param_spec spec[] = {{"transport", json_type_string},
-                                                 {"persistent", json_type_boolean},
-                                                 {"undefinesource", json_type_boolean},
-                                                 {"timeout", json_type_int},
-                                                 {"live", json_type_boolean},
-                                                 {"bandwidth", json_type_int},
-                                                 {"tunnelled", json_type_boolean},
-                                                 {"suspend", json_type_boolean},
-                                                 {NULL, 0}};
+        static const struct param_spec spec[] = {
+                {"transport", json_type_string},       {"persistent", json_type_boolean},
+                {"undefinesource", json_type_boolean}, {"timeout", json_type_int},
+                {"live", json_type_boolean},           {"bandwidth", json_type_int},
+                {"tunnelled", json_type_boolean},      {"suspend", json_type_boolean},
+                {"graphicsuri", json_type_string},     {NULL, 0}};
         struct supervisor *sv = control_client_supervisor(cl);
         int r = params_check(cl, call, spec);
         if (r <= 0)
@@ -287,6 +284,8 @@ static int m_migrate(struct control_client *cl, const struct varlink_call *call)
         p.undefine_source = (v = param(call, "undefinesource")) && json_object_get_boolean(v);
         p.tunnelled = (v = param(call, "tunnelled")) && json_object_get_boolean(v);
         p.suspend = (v = param(call, "suspend")) && json_object_get_boolean(v);
+        if ((v = param(call, "graphicsuri")))
+                p.graphics_uri = json_object_get_string(v);
         if ((v = param(call, "timeout"))) {
                 int64_t s = json_object_get_int64(v);
                 if (s <= 0 || s > 24 * 3600)

@@ -5,6 +5,7 @@
 #include "supervisor/migration.h"
 #include "supervisor/migration_priv.h"
 
+#include <arpa/inet.h>
 #include <json-c/json.h>
 #include <poll.h>
 #include <signal.h>
@@ -37,6 +38,32 @@ static char *uri_host(const char *uri)
         }
         const char *e = strrchr(h, ':');
         return e ? xstrndup(h, (size_t)(e - h)) : xstrdup(h);
+}
+
+/* The address the source's side reaches this host at: the stream URI's
+ * host, or, tunnelled (no URI), host.conf's migration_address, else the
+ * host name. */
+static char *migration_host(const char *uri, const char *hostname)
+{
+        if (startswith(uri, "tcp:"))
+                return uri_host(uri);
+        struct host_conf hc;
+        host_conf_init(&hc);
+        char *addr = NULL;
+        if (host_conf_load(NULL, &hc, NULL) >= 0 && hc.migration_address)
+                addr = xstrdup(hc.migration_address);
+        host_conf_clear(&hc);
+        return addr ? addr : xstrdup(hostname);
+}
+
+/* No address or a wildcard one (0.0.0.0, ::), as libvirt's
+ * virSocketAddrIsWildcard. */
+static bool listen_is_wildcard(const char *addr)
+{
+        unsigned char a[16] = {0};
+        static const unsigned char zero[16];
+        return !addr || ((inet_pton(AF_INET, addr, a) == 1 || inet_pton(AF_INET6, addr, a) == 1) &&
+                         !memcmp(a, zero, sizeof(a)));
 }
 
 struct migration_incoming {
@@ -192,13 +219,13 @@ static int prepare_reply(struct supervisor *sv, struct migration_incoming *mi, c
         if (ops->graphics_info && (r = ops->graphics_info(g, &gr, err)) < 0)
                 return r;
         if (gr.port > 0) {
-                /* A wildcard or loopback listen address means nothing to a
-                 * client elsewhere: give the host the stream goes to. */
-                if (!gr.listen || streq(gr.listen, "0.0.0.0") || streq(gr.listen, "::") ||
-                    startswith(gr.listen, "127.") || streq(gr.listen, "::1")) {
+                /* As libvirt: only a wildcard listen address is replaced,
+                 * by the address the migration reaches this host at; any
+                 * other (loopback too: clients on this host only) is
+                 * where the graphics listen, and travels as it is. */
+                if (listen_is_wildcard(gr.listen)) {
                         free(gr.listen);
-                        gr.listen =
-                                startswith(uri, "tcp:") ? uri_host(uri) : xstrdup(mi->id.hostname);
+                        gr.listen = migration_host(uri, mi->id.hostname);
                 }
                 cookie_set_graphics(c2, gr.type, gr.port, gr.tls_port, gr.listen, gr.tls_subject);
         }

@@ -177,6 +177,97 @@ static int source_rollback(struct supervisor *sv, struct source_job *job, struct
         return 0;
 }
 
+static void graphics_clear(struct cookie_graphics *gr)
+{
+        free(gr->listen);
+        free(gr->tls_subject);
+}
+
+static int port_parse(const char *s, size_t n, int *ret)
+{
+        int v = 0;
+        if (n == 0 || n > 5)
+                return -1;
+        for (size_t i = 0; i < n; i++) {
+                if (s[i] < '0' || s[i] > '9')
+                        return -1;
+                v = v * 10 + (s[i] - '0');
+        }
+        if (v < 1 || v > 65535)
+                return -1;
+        *ret = v;
+        return 0;
+}
+
+/* --graphicsuri, virsh's syntax TYPE://HOST[:PORT][?tlsPort=N]: where
+ * graphics clients reconnect, instead of what the destination answered
+ * (as libvirt's qemuDomainMigrateGraphicsRelocate). What it does not give
+ * (port, tlsPort) is the destination's. */
+static int graphics_uri_parse(const char *uri, struct cookie_graphics *gr, struct lv_error **err)
+{
+        const char *sep = strstr(uri, "://");
+        _cleanup_free_ char *scheme = sep ? xstrndup(uri, (size_t)(sep - uri)) : NULL;
+        int type = scheme ? cookie_graphics_type_from_string(scheme) : -1;
+        if (type < 0)
+                return lv_error_setf(err, EINVAL,
+                                     "--graphicsuri '%s': expected spice://HOST[:PORT][?tlsPort=N] "
+                                     "or vnc://HOST[:PORT]",
+                                     uri);
+        const char *h = sep + 3, *e;
+        if (*h == '[') {
+                e = strchr(h, ']');
+                if (!e)
+                        return lv_error_setf(err, EINVAL, "--graphicsuri '%s': no ']'", uri);
+                gr->listen = xstrndup(h + 1, (size_t)(e - h - 1));
+                e++;
+        } else {
+                e = h + strcspn(h, ":?/");
+                gr->listen = xstrndup(h, (size_t)(e - h));
+        }
+        if (!*gr->listen)
+                return lv_error_setf(err, EINVAL, "--graphicsuri '%s': no host", uri);
+        gr->type = (enum domain_graphics_type)type;
+        if (*e == ':') {
+                size_t n = strcspn(e + 1, "?/");
+                if (port_parse(e + 1, n, &gr->port) < 0)
+                        return lv_error_setf(err, EINVAL, "--graphicsuri '%s': bad port", uri);
+                e += 1 + n;
+        }
+        if (*e == '/')
+                e++;
+        if (*e == '?' && startswith(e + 1, "tlsPort=")) {
+                e += strlen("?tlsPort=");
+                if (port_parse(e, strlen(e), &gr->tls_port) < 0)
+                        return lv_error_setf(err, EINVAL, "--graphicsuri '%s': bad tlsPort", uri);
+                e += strlen(e);
+        }
+        if (*e)
+                return lv_error_setf(err, EINVAL, "--graphicsuri '%s': unexpected '%s'", uri, e);
+        return 0;
+}
+
+/* Where graphics clients reconnect: the destination's answer, with
+ * --graphicsuri's parts over it. */
+static void graphics_target(const struct cookie_graphics *dest, const struct cookie_graphics *uri,
+                            struct cookie_graphics *ret)
+{
+        *ret = (struct cookie_graphics){.port = -1, .tls_port = -1};
+        if (dest) {
+                *ret = *dest;
+                ret->listen = xstrdup_null(dest->listen);
+                ret->tls_subject = xstrdup_null(dest->tls_subject);
+        }
+        if (uri->listen) {
+                ret->type = uri->type;
+                free(ret->listen);
+                ret->listen = xstrdup(uri->listen);
+                if (uri->port > 0)
+                        ret->port = uri->port;
+                if (uri->tls_port > 0)
+                        ret->tls_port = uri->tls_port;
+        }
+}
+
 static bool uri_valid(const char *uri)
 {
         if (!uri || !startswith(uri, "tcp:") || strlen(uri) > 300)
@@ -203,6 +294,10 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
                                      g->name, guest_state_to_string(g->state));
         if (!p->transport || !*p->transport)
                 return lv_error_setf(err, EINVAL, "no destination transport command");
+        _cleanup_(graphics_clear) struct cookie_graphics guri = {.port = -1, .tls_port = -1};
+        _cleanup_(graphics_clear) struct cookie_graphics gr = guri;
+        if (p->graphics_uri && graphics_uri_parse(p->graphics_uri, &guri, err) < 0)
+                return -EINVAL;
 
         /* Begin */
         long long t0 = clock_now_ms();
@@ -288,9 +383,10 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
                 r = lv_error_setf(err, ECANCELED, "migration job: canceled by client");
                 goto fail;
         }
-        if (c2->graphics && ops->graphics_relocate) {
+        graphics_target(c2->graphics, &guri, &gr);
+        if (gr.port > 0 && gr.listen && ops->graphics_relocate) {
                 _cleanup_error_ struct lv_error *ge = NULL;
-                if (ops->graphics_relocate(g, c2->graphics, &ge) < 0)
+                if (ops->graphics_relocate(g, &gr, &ge) < 0)
                         log_warning("graphics clients will not follow: %s", ge->message);
         }
         r = ops->migrate(g, qemu_uri, timeout_s, p->bandwidth_mib, on_switchover, &job, &stats,
@@ -341,11 +437,10 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
                       g->name, c2->hostname, hu, clock_now_ms() - t0, stats.time_elapsed);
         if (stats.downtime_set)
                 strbuf_printf(&sb, ", downtime %llu ms", stats.downtime);
-        if (c2->graphics && c2->graphics->port > 0)
+        if (gr.port > 0)
                 strbuf_printf(&sb, "\nGraphics: %s://%s:%d",
-                              cookie_graphics_type_to_string(c2->graphics->type),
-                              c2->graphics->listen ? c2->graphics->listen : c2->hostname,
-                              c2->graphics->port);
+                              cookie_graphics_type_to_string(gr.type),
+                              gr.listen ? gr.listen : c2->hostname, gr.port);
         summary = strbuf_steal(&sb);
         log_info("%s", summary);
         if (p->undefine_source) {
@@ -358,6 +453,7 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
         varlink_inbuf_clear(&ch.buf);
         host_identity_clear(&id);
         free(job.lock_state);
+
         supervisor_job_end(sv, JOB_MIGRATION_OUT);
         *ret_summary = TAKE_PTR(summary);
         return 0;
@@ -377,6 +473,7 @@ fail:
         varlink_inbuf_clear(&ch.buf);
         host_identity_clear(&id);
         free(job.lock_state);
+
         supervisor_job_end(sv, JOB_MIGRATION_OUT);
         return lv_error_prefix(err, "cannot migrate guest '%s'", g->name);
 }

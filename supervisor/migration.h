@@ -26,6 +26,7 @@ struct migration_params {
         unsigned long bandwidth_mib; /* 0: the hypervisor's default */
         bool tunnelled;              /* QEMU's stream through the channel, no TCP port */
         bool suspend;                /* --suspend: the guest stays paused on the destination */
+        const char *graphics_uri;    /* --graphicsuri TYPE://HOST[:PORT][?tlsPort=N], or NULL */
 };
 
 /* Source. 0: the guest runs on the destination (*ret_summary says where,

@@ -54,9 +54,9 @@ static int cmd_migrate(int argc, char **argv, struct lv_error **err)
         const struct lvsh_command *cmd = lvsh_find_command("migrate");
         static const char *const flags[] = {"live", "persistent", "undefinesource", "verbose",
                                             "p2p",  "tunnelled",  "suspend",        NULL};
-        static const char *const valued[] = {"timeout", "bandwidth", NULL};
+        static const char *const valued[] = {"timeout", "bandwidth", "graphicsuri", NULL};
         bool set[7] = {0};
-        const char *values[2] = {NULL, NULL};
+        const char *values[3] = {NULL, NULL, NULL};
         /* NAME DEST-TRANSPORT: the options parser takes one positional
          * argument, so the transport (last) is taken off first. */
         if (argc < 3)
@@ -77,6 +77,8 @@ static int cmd_migrate(int argc, char **argv, struct lv_error **err)
                 json_object_object_add(p, "tunnelled", json_object_new_boolean(true));
         if (set[6])
                 json_object_object_add(p, "suspend", json_object_new_boolean(true));
+        if (values[2])
+                json_object_object_add(p, "graphicsuri", json_object_new_string(values[2]));
         if (values[0]) {
                 char *end;
                 long t = strtol(values[0], &end, 10);
@@ -239,7 +241,7 @@ const struct lvsh_command lvsh_migrate_commands[] = {
          cmd_domjobabort},
         {"migrate",
          "[--live] [--persistent] [--undefinesource] [--timeout N] [--bandwidth MiB/s] [--verbose] "
-         "[--tunnelled] [--suspend] NAME DEST-TRANSPORT",
+         "[--tunnelled] [--suspend] [--graphicsuri URI] NAME DEST-TRANSPORT",
          "migrate a running guest to another host",
          "    DEST-TRANSPORT is a command whose stdin/stdout reach the destination's\n"
          "    supervisor, e.g. 'ssh HOST litevirt-supervisor --incoming'. The guest\n"
@@ -250,7 +252,9 @@ const struct lvsh_command lvsh_migrate_commands[] = {
          "    progress (lvsh domjobinfo from another shell shows more). --tunnelled\n"
          "    sends QEMU's stream through DEST-TRANSPORT (no port opened there).\n"
          "    --suspend leaves the guest paused on the destination, as a guest\n"
-         "    paused here stays paused there.",
+         "    paused here stays paused there. --graphicsuri spice://HOST[:PORT][?tlsPort=N]\n"
+         "    says where SPICE clients reconnect (default: the destination's\n"
+         "    graphics address, a wildcard one replaced by its migration address).",
          cmd_migrate},
         {},
 };

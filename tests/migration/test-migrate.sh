@@ -190,8 +190,15 @@ st=$(on b "$LVSH" domstate --reason $G 2>&1 | head -n1)
 # ---- B -> A ----
 pid_b=$(qemu_pid b)
 before=$(last_counter "$T/con-b1")
-out=$(on b "$LVSH" migrate --live $G "$(transport a)" 2>&1)
+out=$(on b "$LVSH" migrate --live --graphicsuri spice://gfx.example:5999 $G "$(transport a)" 2>&1)
 [ $? = 0 ] && ok "migrated B -> A" || fail "migration B -> A: $out"
+# --graphicsuri: where SPICE clients reconnect, instead of A's answer
+[[ "$out" == *"Graphics: spice://gfx.example:5999"* ]] &&
+    grep -q "SPICE clients told to reconnect to gfx.example:5999" "$T/b/log/$G.log" &&
+    ok "--graphicsuri sent to B's QEMU and reported" || fail "--graphicsuri: $out"
+out=$(on a "$LVSH" migrate --live --graphicsuri 'rdp://x' $G "$(transport b)" 2>&1)
+[ $? != 0 ] && [[ "$out" == *"--graphicsuri 'rdp://x': expected spice://"* ]] &&
+    ok "a bad --graphicsuri refused: ${out##*error: }" || fail "bad --graphicsuri: $out"
 console a "$T/con-a2"
 if wait_for "$T/con-a2" "LV-COUNTER $((before + 2))\b" 30; then
     first=$(grep -ao 'LV-COUNTER [0-9]*' "$T/con-a2" | head -n1 | awk '{print $2}')
@@ -362,6 +369,9 @@ if wait_for "$T/con-b3" "LV-COUNTER $((last_a + 2))\b" 30; then
         fail "counter on B restarted after the tunnelled migration: $first <= $before"
 else fail "guest does not count on B after the tunnelled migration"; fi
 grep -q "^host=$UUID_B$" <(lease) && ok "lease held by B after the tunnelled migration" || fail "lease: $(lease)"
+# no stream URI: the graphics' wildcard address becomes B's migration_address, not its host name
+grep -q "Graphics: spice://10.77.0.2:59" "$T/tun.out" && ok "tunnelled: B's migration address for SPICE" ||
+    fail "tunnelled: graphics: $(grep Graphics "$T/tun.out")"
 out=$(on b "$LVSH" migrate --live --tunnelled $G "$(transport a)" 2>&1) && ok "tunnelled B -> A" ||
     fail "tunnelled B -> A: $out"
 st=$(on a "$LVSH" domstate $G 2>&1 | head -n1)
@@ -599,6 +609,20 @@ grep -q "$OTHER_UUID" "$T/b/guests/$G.xml" && ok "name-taken: B's own definition
     fail "name-taken: B's definition: $(grep uuid "$T/b/guests/$G.xml")"
 [ -e "$T/b/run/$G" ] && fail "name-taken: state left on B"
 grep -q "^host=$UUID_A$" <(lease) && grep -q "^state=held$" <(lease) || fail "name-taken: lease: $(lease)"
+
+# ---- graphics listening on loopback: as libvirt, only a wildcard address
+# is replaced; a loopback one is sent as it is (clients on B itself) ----
+on a "$LVSH" destroy $G > /dev/null 2>&1
+on a "$LVSH" dumpxml $G | sed "s#'0\.0\.0\.0'#'127.0.0.1'#g" > "$T/lo.xml"
+grep -q "listen='127.0.0.1'" "$T/lo.xml" || fail "loopback: no listen in $(grep graphics "$T/lo.xml")"
+on a "$LVSH" define "$T/lo.xml" > /dev/null || fail "loopback: define on A"
+on b "$LVSH" undefine $G > /dev/null 2>&1
+out=$(on a "$LVSH" start $G 2>&1) || fail "loopback: start on A: $out"
+out=$(on a "$LVSH" migrate --live $G "$(transport b)" 2>&1) || fail "loopback: A -> B: $out"
+[[ "$out" == *"Graphics: spice://127.0.0.1:59"* ]] &&
+    grep -q "SPICE clients told to reconnect to 127.0.0.1:59" "$T/a/log/$G.log" &&
+    ok "loopback graphics: B's own address sent, not the migration address" ||
+    fail "loopback graphics: $out"
 
 [ $FAILS = 0 ] && echo "all passed" || echo "$FAILS failed"
 [ $FAILS = 0 ]
