@@ -36,6 +36,12 @@ void lvsh_environment_absolute(void);
 /* Read a supervisor's verdict from its ready fd ("ok" or its error) until
  * EOF; the length, or -ETIMEDOUT after 300 s. */
 int lvsh_read_verdict(int fd, char *buf, size_t size);
+/* Runs PATH (as ARGV0) with `--ready-fd 3 NAME`, nothing else of ours
+ * inherited, reads its verdict into buf (lvsh_read_verdict: *ret_n is its
+ * length or -ETIMEDOUT) and reaps the first process (*ret_status). A
+ * negative errno only when PATH cannot be run. */
+int lvsh_spawn_ready(const char *path, const char *argv0, const char *name, char *buf, size_t size,
+                     int *ret_n, int *ret_status);
 
 /* lvsh-console.c */
 int lvsh_cmd_console(int argc, char **argv, struct lv_error **err);

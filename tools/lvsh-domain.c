@@ -92,6 +92,38 @@ int lvsh_read_verdict(int fd, char *buf, size_t size)
         return (int)len;
 }
 
+int lvsh_spawn_ready(const char *path, const char *argv0, const char *name, char *buf, size_t size,
+                     int *ret_n, int *ret_status)
+{
+        lvsh_environment_absolute();
+        int pfd[2];
+        if (pipe2(pfd, O_CLOEXEC) < 0)
+                return -errno;
+        _cleanup_close_ int rfd = pfd[0];
+        _cleanup_close_ int wfd = pfd[1];
+        char *args[] = {(char *)argv0, "--ready-fd", "3", (char *)name, NULL};
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        /* The write end becomes fd 3 (without close-on-exec). */
+        posix_spawn_file_actions_adddup2(&fa, wfd, 3);
+        /* Nothing else of ours (or of whoever started us) lives on in the
+         * supervisor: a caller waiting for a pipe to close must not wait
+         * for the guest's end. */
+        posix_spawn_file_actions_addclosefrom_np(&fa, 4);
+        pid_t pid;
+        int r = posix_spawn(&pid, path, &fa, NULL, args, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        if (r != 0)
+                return -r;
+        closep(&wfd);
+        wfd = -1;
+        *ret_n = lvsh_read_verdict(rfd, buf, size);
+        /* The first process exits once the supervisor has detached. */
+        while (waitpid(pid, ret_status, 0) < 0 && errno == EINTR)
+                ;
+        return 0;
+}
+
 /* Whether a child of ours (lvsh is a subreaper during start) is still the
  * supervisor or its detaching parent. A guest process that outlived a
  * killed supervisor (QEMU does, by design) becomes our child too: waiting
@@ -159,44 +191,21 @@ static int cmd_start(int argc, char **argv, struct lv_error **err)
  * guest, or reattached to the guest's running process). */
 static int supervisor_start(const char *name, struct lv_error **err)
 {
-        int r;
-        lvsh_environment_absolute();
-        int pfd[2];
-        if (pipe2(pfd, O_CLOEXEC) < 0)
-                return lv_error_set(err, errno, "cannot create a pipe");
-        _cleanup_close_ int rfd = pfd[0];
-        _cleanup_close_ int wfd = pfd[1];
         _cleanup_free_ char *path = supervisor_path();
-        char fdbuf[16];
-        snprintf(fdbuf, sizeof(fdbuf), "%d", 3);
-        char *args[] = {"litevirt-supervisor", "--ready-fd", fdbuf, (char *)name, NULL};
-        posix_spawn_file_actions_t fa;
-        posix_spawn_file_actions_init(&fa);
-        /* The write end becomes fd 3 (without close-on-exec). */
-        posix_spawn_file_actions_adddup2(&fa, wfd, 3);
-        /* Nothing else of ours (or of whoever started us) lives on in the
-         * supervisor: a caller waiting for a pipe to close must not wait
-         * for the guest's end. */
-        posix_spawn_file_actions_addclosefrom_np(&fa, 4);
         /* The supervisor detaches (double fork): as a subreaper, lvsh
          * becomes its parent, so that after a failed start it can wait
          * until the supervisor has exited ("start fails leaving nothing
          * behind", this process included). */
         (void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-        pid_t pid;
-        r = posix_spawn(&pid, path, &fa, NULL, args, environ);
-        posix_spawn_file_actions_destroy(&fa);
-        if (r != 0)
-                return lv_error_set(err, r, "Failed to start domain '%s'\nerror: cannot run '%s'",
-                                    name, path);
-        closep(&wfd);
-        wfd = -1;
         char verdict[4096];
-        int n = lvsh_read_verdict(rfd, verdict, sizeof(verdict));
-        int status;
-        /* The first process exits once the supervisor has detached. */
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
+        int n = 0, status = 0;
+        int r = lvsh_spawn_ready(path, "litevirt-supervisor", name, verdict, sizeof(verdict), &n,
+                                 &status);
+        if (r < 0) {
+                (void)prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+                return lv_error_set(err, -r, "Failed to start domain '%s'\nerror: cannot run '%s'",
+                                    name, path);
+        }
         if (n != -ETIMEDOUT && (n < 2 || !streq(verdict, "ok"))) {
                 /* Failed (the supervisor keeps the pipe open until it
                  * exits): reap it and its detaching parent. */

@@ -314,31 +314,13 @@ static int cmd_net_start(int argc, char **argv, struct lv_error **err)
                                      "Failed to start network %s\nerror: Requested operation is "
                                      "not valid: network is already active",
                                      name);
-        lvsh_environment_absolute();
-        int pfd[2];
-        if (pipe2(pfd, O_CLOEXEC) < 0)
-                return lv_error_set(err, errno, "cannot create a pipe");
-        _cleanup_close_ int rfd = pfd[0];
-        _cleanup_close_ int wfd = pfd[1];
         _cleanup_free_ char *path = lvsh_binary_path("litevirt-network", "LITEVIRT_NETWORK");
-        char *args[] = {"litevirt-network", "--ready-fd", "3", (char *)name, NULL};
-        posix_spawn_file_actions_t fa;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_adddup2(&fa, wfd, 3);
-        posix_spawn_file_actions_addclosefrom_np(&fa, 4);
-        pid_t pid;
-        r = posix_spawn(&pid, path, &fa, NULL, args, environ);
-        posix_spawn_file_actions_destroy(&fa);
-        if (r != 0)
-                return lv_error_set(err, r, "Failed to start network %s\nerror: cannot run '%s'",
-                                    name, path);
-        closep(&wfd);
-        wfd = -1;
         char verdict[4096];
-        int n = lvsh_read_verdict(rfd, verdict, sizeof(verdict));
-        int status;
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
+        int n = 0, status = 0;
+        r = lvsh_spawn_ready(path, "litevirt-network", name, verdict, sizeof(verdict), &n, &status);
+        if (r < 0)
+                return lv_error_set(err, -r, "Failed to start network %s\nerror: cannot run '%s'",
+                                    name, path);
         if (n >= 2 && streq(verdict, "ok")) {
                 printf("Network %s started\n\n", name);
                 return 0;
