@@ -140,6 +140,12 @@ static int rootfs_resolve(const struct domain_def *def, char **ret, bool *ret_ro
                 return lv_error_setf(err, ENOTSUP,
                                      "root filesystem: only type='mount' with a source directory "
                                      "is supported");
+        /* No symlink on the path: one a guest planted (in a directory it
+         * can write) would make this start mount whatever it points to. */
+        _cleanup_close_ int fd = -1;
+        int r = lxc_source_open(root->source, "root filesystem", &fd, err);
+        if (r < 0)
+                return r;
         char *real = realpath(root->source, NULL);
         if (!real)
                 return lv_error_set(err, errno, "root filesystem '%s'", root->source);

@@ -59,6 +59,11 @@ int lxc_sync_wait_exec(int fd, int timeout_ms, struct lv_error **err);
  * /proc and /sys. On return the process runs in the new root. */
 int lxc_mounts_setup(const struct lxc_child *c, enum cgroup_mode *ret_cg_mode,
                      struct lv_error **err);
+/* Open a bind-mount source (O_PATH) without following any symlink on its
+ * path (openat2 RESOLVE_NO_SYMLINKS): a directory a guest can write may
+ * have been replaced by a link. ELOOP with an error naming the path;
+ * `what` starts the messages ("root filesystem"). */
+int lxc_source_open(const char *source, const char *what, int *ret_fd, struct lv_error **err);
 /* In the new root, once in the guest's cgroups and cgroup namespace: the
  * cgroup mounts, then a read-only root. */
 int lxc_mounts_finish(const struct lxc_child *c, enum cgroup_mode cg_mode, struct lv_error **err);

@@ -64,6 +64,28 @@ static int open_in_root(int rootfd, const char *rel, uint64_t flags)
         return (int)syscall(SYS_openat2, rootfd, *rel ? rel : ".", &how, sizeof how);
 }
 
+int lxc_source_open(const char *source, const char *what, int *ret_fd, struct lv_error **err)
+{
+        if (!source || source[0] != '/')
+                return lv_error_setf(err, EINVAL, "%s '%s': not an absolute path", what,
+                                     source ? source : "");
+        struct open_how how = {
+                .flags = O_PATH | O_CLOEXEC,
+                .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+        };
+        int fd = (int)syscall(SYS_openat2, AT_FDCWD, source, &how, sizeof how);
+        if (fd < 0 && errno == ELOOP)
+                return lv_error_setf(
+                        err, ELOOP,
+                        "%s '%s' has a symbolic link in its path (refused: a guest may "
+                        "have planted it; give the path without symlinks)",
+                        what, source);
+        if (fd < 0)
+                return lv_error_set(err, errno, "%s '%s'", what, source);
+        *ret_fd = fd;
+        return 0;
+}
+
 /* Create the mount point `target` inside the root filesystem and return
  * it as /proc/self/fd/N of an O_PATH descriptor (*ret_fd). Every lookup
  * is made with RESOLVE_IN_ROOT, so a symlink in the container's tree is
@@ -143,15 +165,22 @@ static int mount_filesystem(const struct lxc_child *c, const struct domain_fs *f
         int r;
         switch (fs->type) {
         case DOMAIN_FS_MOUNT: {
+                /* Mounted from a descriptor opened without following any
+                 * symlink: a guest that replaced a directory on the source
+                 * path by a link (to "/", say) is refused, not obeyed. */
+                _cleanup_close_ int src = -1;
+                _cleanup_free_ char *what = xasprintf("filesystem '%s': source", fs->target);
+                if ((r = lxc_source_open(fs->source, what, &src, err)) < 0)
+                        return r;
                 struct stat st;
-                if (!fs->source || stat(fs->source, &st) < 0)
-                        return lv_error_set(err, fs->source ? errno : EINVAL,
-                                            "filesystem '%s': source '%s'", fs->target,
-                                            fs->source ? fs->source : "");
+                if (fstat(src, &st) < 0)
+                        return lv_error_set(err, errno, "filesystem '%s': source '%s'", fs->target,
+                                            fs->source);
                 if ((r = mount_point(c->rootfs, fs->target, S_ISDIR(st.st_mode), &dst_fd, &dst,
                                      err)) < 0)
                         return r;
-                if (mount(fs->source, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
+                _cleanup_free_ char *src_path = xasprintf("/proc/self/fd/%d", src);
+                if (mount(src_path, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
                         return lv_error_set(err, errno, "bind-mounting '%s' on '%s'", fs->source,
                                             fs->target);
                 if (!fs->readonly)
