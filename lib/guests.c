@@ -5,9 +5,11 @@
  * (the lock dies with the process, whatever killed it). */
 #include <dirent.h>
 #include <json-c/json.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "litevirt/litevirt.h"
 #include "lib/client-internal.h"
@@ -140,8 +142,12 @@ static int cgroup_rmdir_tree(int parent_fd, const char *name)
 
 /* The guest's cgroups are "litevirt-NAME" below the supervisor's own
  * cgroup in each hierarchy; status.json keeps the supervisor's
- * /proc/self/cgroup. Remove those directories (only empty cgroups go). */
-static int cgroups_remove(const char *name, const char *proc_cgroup, lv_client_error **err)
+ * /proc/self/cgroup. Call fn for each hierarchy's parent directory (the
+ * hierarchy's controllers, "" for cgroup2); the first error is returned. */
+typedef int (*cgroup_fn)(int parent_fd, const char *parent, const char *leaf, const char *ctrls,
+                         lv_client_error **err);
+static int cgroups_foreach(const char *name, const char *proc_cgroup, cgroup_fn fn,
+                           lv_client_error **err)
 {
         _cleanup_free_ char *copy = xstrdup(proc_cgroup);
         _cleanup_free_ char *leaf = xasprintf("litevirt-%s", name);
@@ -168,12 +174,99 @@ static int cgroups_remove(const char *name, const char *proc_cgroup, lv_client_e
                 _cleanup_close_ int pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 if (pfd < 0)
                         continue;
-                int r = cgroup_rmdir_tree(pfd, leaf);
+                int r = fn(pfd, parent, leaf, ctrls, ret < 0 ? NULL : err);
                 if (r < 0 && ret == 0)
-                        ret = lv_client_error_set(err, r, NULL, "cannot remove cgroup '%s/%s': %s",
-                                                  parent, leaf, strerror(-r));
+                        ret = r;
         }
         return ret;
+}
+
+static int cgroup_remove_one(int parent_fd, const char *parent, const char *leaf, const char *ctrls,
+                             lv_client_error **err)
+{
+        int r = cgroup_rmdir_tree(parent_fd, leaf);
+        if (r < 0)
+                return lv_client_error_set(err, r, NULL, "cannot remove cgroup '%s/%s': %s", parent,
+                                           leaf, strerror(-r));
+        return 0;
+}
+
+/* Remove those directories (only empty cgroups go). */
+static int cgroups_remove(const char *name, const char *proc_cgroup, lv_client_error **err)
+{
+        return cgroups_foreach(name, proc_cgroup, cgroup_remove_one, err);
+}
+
+/* SIGKILL every process of a cgroup tree (v1: listed in cgroup.procs). */
+static void cgroup_kill_tree(int dir_fd)
+{
+        _cleanup_close_ int procs = openat(dir_fd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+        _cleanup_fclose_ FILE *f = procs < 0 ? NULL : fdopen(TAKE_FD(procs), "re");
+        int pid;
+        while (f && fscanf(f, "%d", &pid) == 1)
+                if (pid > 0)
+                        (void)kill(pid, SIGKILL);
+        DIR *d = fdopendir(dup(dir_fd));
+        struct dirent *de;
+        while (d && (de = readdir(d)))
+                if (de->d_type == DT_DIR && de->d_name[0] != '.') {
+                        _cleanup_close_ int sub =
+                                openat(dir_fd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                        if (sub >= 0)
+                                cgroup_kill_tree(sub);
+                }
+        if (d)
+                closedir(d);
+}
+
+/* Kill everything in the guest's cgroup of one hierarchy: cgroup.kill
+ * where the kernel has it (cgroup2), else SIGKILL to each process, and a
+ * v1 freezer is thawed (frozen tasks would not die). */
+static int cgroup_kill_one(int parent_fd, const char *parent, const char *leaf, const char *ctrls,
+                           lv_client_error **err)
+{
+        _cleanup_close_ int fd =
+                openat(parent_fd, leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return 0;
+        _cleanup_close_ int kfd = openat(fd, "cgroup.kill", O_WRONLY | O_CLOEXEC);
+        if (kfd >= 0 && write(kfd, "1", 1) == 1)
+                return 0;
+        cgroup_kill_tree(fd);
+        if (strstr(ctrls, "freezer")) {
+                _cleanup_close_ int ffd = openat(fd, "freezer.state", O_WRONLY | O_CLOEXEC);
+                if (ffd >= 0)
+                        (void)!write(ffd, "THAWED", 6);
+        }
+        return 0;
+}
+
+/* A container whose supervisor (and the guard that kills the container
+ * with it) are gone, yet runs: nothing can take it over (containers are
+ * not reattached), so it is killed through its cgroups and init (by a
+ * pidfd checked against its start time: never a reused pid), and waited
+ * for (at most 5 s) before its cgroups are removed. */
+static int container_kill_stale(const char *name, pid_t pid, unsigned long long start,
+                                const char *proc_cgroup, lv_client_error **err)
+{
+        _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (pidfd >= 0 && proc_running(pid, start))
+                (void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+        if (proc_cgroup)
+                (void)cgroups_foreach(name, proc_cgroup, cgroup_kill_one, NULL);
+        struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+        if (pidfd >= 0 && poll(&pfd, 1, 5000) <= 0)
+                return lv_client_error_set(err, EBUSY, NULL,
+                                           "guest '%s': its container init %d survived SIGKILL",
+                                           name, (int)pid);
+        /* The other processes of the PID namespace die with init, a
+         * moment later: their cgroups empty then. */
+        for (int i = 0; i < 50 && proc_cgroup; i++) {
+                if (cgroups_remove(name, proc_cgroup, NULL) == 0)
+                        return 0;
+                usleep(100 * 1000);
+        }
+        return 0;
 }
 
 int lv_guest_cleanup_stale_locked(const char *name, bool remove_dir, lv_client_error **err)
@@ -183,7 +276,15 @@ int lv_guest_cleanup_stale_locked(const char *name, bool remove_dir, lv_client_e
         if (had_status) {
                 pid_t pid = (pid_t)json_int(st, "pid");
                 unsigned long long start = (unsigned long long)json_int(st, "pid_starttime");
-                if (proc_running(pid, start)) {
+                const char *driver = json_str(st, "driver");
+                if (proc_running(pid, start) && driver && streq(driver, "lxc")) {
+                        int r = container_kill_stale(name, pid, start,
+                                                     json_str(st, "supervisor_cgroup"), err);
+                        if (r < 0) {
+                                json_object_put(st);
+                                return r;
+                        }
+                } else if (proc_running(pid, start)) {
                         int r = lv_client_error_set(
                                 err, EBUSY, NULL,
                                 "guest '%s': its supervisor died but its process %d still runs",

@@ -20,6 +20,7 @@
 #include "driver-support/driver.h"
 #include "util/fault.h"
 #include "util/log.h"
+#include "util/watchdog.h"
 
 /* How long the child may take from clone to exec. */
 #define LXC_START_TIMEOUT_MS 30000
@@ -30,7 +31,8 @@
 
 struct lxc_guest {
         struct cgroup *cg;
-        int console_slave; /* kept open so the master never sees a hangup */
+        int console_slave;     /* kept open so the master never sees a hangup */
+        struct watchdog guard; /* kills init when the supervisor dies */
 };
 
 /* ---- network hook ----
@@ -99,6 +101,17 @@ static void undo_process(struct lv_guest *g, void *data)
                 ;
         close(p->pidfd);
         p->pidfd = -1;
+}
+
+/* The container's guard (util/watchdog.h): init must not outlive the
+ * supervisor, and PR_SET_PDEATHSIG alone cannot promise it (an init that
+ * changes its uid, as su, setpriv or gosu-style entrypoints do, loses it).
+ * The guard SIGKILLs init when the supervisor dies; the kernel then ends
+ * the whole PID namespace. Its undo (before init's) lets it kill init. */
+static void undo_guard(struct lv_guest *g, void *data)
+{
+        struct lxc_guest *lg = data;
+        watchdog_stop(&lg->guard, false);
 }
 
 /* ---- start ---- */
@@ -219,6 +232,7 @@ static int lxc_start(struct lv_guest *g, struct lv_error **err)
 
         struct lxc_guest *lg = xcalloc(1, sizeof(*lg));
         lg->console_slave = -1;
+        lg->guard = WATCHDOG_NONE;
         g->driver_data = lg;
         guest_undo_push(g, "lxc driver state", undo_driver_data, lg, free);
 
@@ -285,6 +299,9 @@ static int lxc_start(struct lv_guest *g, struct lv_error **err)
         }
         _cleanup_free_ char *what = xasprintf("container init %ld", pid);
         guest_undo_push(g, what, undo_process, proc, free);
+        if ((r = watchdog_start(&lg->guard, proc->pidfd, NULL, NULL, err)) < 0)
+                return lv_error_prefix(err, "container init %ld", pid);
+        guest_undo_push(g, "the container's guard", undo_guard, lg, NULL);
         close(TAKE_FD(child_fd)); /* the child keeps its end */
         fault_point("lxc-after-clone");
 

@@ -68,8 +68,8 @@ static bool listen_is_wildcard(const char *addr)
 
 struct migration_incoming {
         struct supervisor *sv;
-        bool prepared;                      /* Prepare answered */
-        struct migration_watchdog watchdog; /* fd -1: none */
+        bool prepared;            /* Prepare answered */
+        struct watchdog watchdog; /* WATCHDOG_NONE: none */
         struct mchan ch;
         bool persistent;
         struct host_identity id;
@@ -80,7 +80,7 @@ void migration_incoming_free(struct migration_incoming *mi)
 {
         if (!mi)
                 return;
-        migration_watchdog_stop(&mi->watchdog, false);
+        watchdog_stop(&mi->watchdog, false);
         supervisor_job_end(mi->sv, JOB_MIGRATION_IN);
         if (mi->ch.tunnel_fd > 0)
                 close(mi->ch.tunnel_fd);
@@ -139,7 +139,7 @@ int migration_incoming_begin(struct supervisor *sv, int in_fd, int out_fd,
                                 .peer = "source",
                                 .buf = {.max = MIGRATION_MESSAGE_MAX}};
         mi->sv = sv;
-        mi->watchdog.fd = -1;
+        mi->watchdog = WATCHDOG_NONE;
         mi->incoming.tunnel_fd = -1;
         *ret = mi; /* so that the caller can answer failures */
 
@@ -363,7 +363,7 @@ int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *
         log_info("migration: leases taken");
         /* From here the guest's process holds its leases: it must outlive
          * a supervisor crash (reattach), never be killed by the watchdog. */
-        migration_watchdog_stop(&mi->watchdog, true);
+        watchdog_stop(&mi->watchdog, true);
         if (paused) /* libvirt: "paused (user)" on the destination */
                 r = supervisor_transition(sv, GUEST_EVENT_SUSPEND, err);
         else

@@ -18,6 +18,7 @@
 #include "driver-support/driver.h"
 #include "lib/varlink.h"
 #include "util/error.h"
+#include "util/watchdog.h"
 
 /* Tunnelled mode: QEMU's stream travels on the channel between the phase
  * messages as frames: {"phase":"data","len":N} followed by N raw bytes,
@@ -86,11 +87,6 @@ int migration_parse_peer_cookie(const char *xml, const struct lv_guest *g, struc
 
 /* Destination, until Finish: a process that kills the hypervisor and
  * removes the guest's state and cgroups if this supervisor dies. */
-struct migration_watchdog {
-        pid_t pid;
-        int fd; /* -1: none */
-};
-void migration_watchdog_start(struct migration_watchdog *w, struct lv_guest *g);
-/* keep: Finish succeeded, the hypervisor stays; else it is torn down by
- * the caller. */
-void migration_watchdog_stop(struct migration_watchdog *w, bool keep);
+void migration_watchdog_start(struct watchdog *w, struct lv_guest *g);
+/* Stopping it: watchdog_stop (util/watchdog.h); keep: Finish succeeded,
+ * the hypervisor stays; else it is torn down by the caller. */
