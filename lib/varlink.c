@@ -23,11 +23,16 @@ static void inbuf_compact(struct varlink_inbuf *b)
 
 char *varlink_inbuf_space(struct varlink_inbuf *b, size_t *ret_space)
 {
-        size_t cap = inbuf_max(b) + 1; /* the message and its NUL */
-        if (!b->data)
-                b->data = xmalloc(cap);
+        size_t full = inbuf_max(b) + 1; /* the message and its NUL */
         inbuf_compact(b);
-        *ret_space = cap - b->len;
+        /* Grown as messages need it: a connection of small calls holds
+         * a small buffer. */
+        if (b->len == b->cap && b->cap < full) {
+                size_t cap = b->cap ? 2 * b->cap : VARLINK_INBUF_INITIAL;
+                b->cap = cap < full ? cap : full;
+                b->data = xrealloc(b->data, b->cap);
+        }
+        *ret_space = b->cap - b->len;
         return b->data + b->len;
 }
 
@@ -67,6 +72,64 @@ void varlink_inbuf_clear(struct varlink_inbuf *b)
         *b = (struct varlink_inbuf){.max = b->max};
 }
 
+/* A key's text (between its quotes) as a string: decoded by json-c when
+ * it holds escapes, so "a" and "\u0061" are the same key. */
+static char *json_key_decode(const char *text, size_t len)
+{
+        if (!memchr(text, '\\', len))
+                return xstrndup(text, len);
+        _cleanup_free_ char *quoted = xasprintf("\"%.*s\"", (int)len, text);
+        struct json_object *o = json_tokener_parse(quoted);
+        char *s = xstrdup(o && json_object_is_type(o, json_type_string) ? json_object_get_string(o)
+                                                                        : quoted);
+        json_object_put(o);
+        return s;
+}
+
+/* json-c keeps the last of duplicate keys silently, so that
+ * {"method":"...Info","method":"...Destroy"} would be a Destroy: refuse
+ * any object holding a key twice. The text is valid JSON of bounded depth
+ * already (json-c parsed it); walk it once, keeping each open object's
+ * keys in a set. */
+static int json_check_duplicate_keys(const char *msg, size_t len, struct lv_error **err)
+{
+        struct json_object *keys[VARLINK_DEPTH_MAX + 2] = {0}; /* NULL: an array */
+        bool want_key[VARLINK_DEPTH_MAX + 2] = {0};
+        int depth = 0, r = 0;
+        for (size_t i = 0; i < len && r == 0; i++) {
+                char c = msg[i];
+                if (c == '"') {
+                        size_t start = ++i;
+                        while (i < len && msg[i] != '"')
+                                i += msg[i] == '\\' ? 2 : 1;
+                        if (depth == 0 || !keys[depth - 1] || !want_key[depth - 1])
+                                continue;
+                        _cleanup_free_ char *key = json_key_decode(msg + start, i - start);
+                        if (json_object_object_get_ex(keys[depth - 1], key, NULL))
+                                r = lv_error_setf(err, EBADMSG,
+                                                  "duplicate key '%.64s' in an object", key);
+                        else
+                                json_object_object_add(keys[depth - 1], key, NULL);
+                        want_key[depth - 1] = false;
+                } else if (c == '{' || c == '[') {
+                        if (depth >= (int)ARRAY_SIZE(keys)) {
+                                r = lv_error_setf(err, EBADMSG, "message nested too deeply");
+                                break;
+                        }
+                        keys[depth] = c == '{' ? json_object_new_object() : NULL;
+                        want_key[depth++] = true;
+                } else if ((c == '}' || c == ']') && depth > 0) {
+                        json_object_put(keys[--depth]);
+                        keys[depth] = NULL;
+                } else if (c == ',' && depth > 0) {
+                        want_key[depth - 1] = true;
+                }
+        }
+        while (depth > 0)
+                json_object_put(keys[--depth]);
+        return r;
+}
+
 /* Parse JSON text that must be exactly one value (whitespace around it is
  * fine) of bounded depth. */
 static int json_parse_exact(const char *msg, size_t len, struct json_object **ret,
@@ -103,6 +166,11 @@ static int json_parse_exact(const char *msg, size_t len, struct json_object **re
                                      "message has trailing data after the JSON object at "
                                      "offset %zu",
                                      end);
+        }
+        int r = json_check_duplicate_keys(msg, len, err);
+        if (r < 0) {
+                json_object_put(o);
+                return r;
         }
         *ret = o;
         return 0;

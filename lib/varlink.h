@@ -28,7 +28,10 @@ struct varlink_inbuf {
         size_t scanned;  /* bytes already known to hold no NUL */
         size_t consumed; /* the message handed out last, dropped next time */
         size_t max;      /* longest message accepted (0: VARLINK_MESSAGE_MAX) */
+        size_t cap;      /* bytes allocated: grows up to max + 1 */
 };
+/* The first allocation of a buffer. */
+#define VARLINK_INBUF_INITIAL 4096
 
 /* Where to read into: at most *ret_space bytes at the returned pointer
  * (never 0 unless an oversized message is pending). */

@@ -135,6 +135,20 @@ static void test_call_parse(void **state)
         for (int i = 0; i < 40; i++)
                 strcat(deep, "[");
         expect_call_error(deep, "not valid JSON");
+        /* Duplicate keys (json-c keeps the last: Info would become Destroy),
+         * also spelled with escapes and in nested objects. */
+        expect_call_error("{\"method\":\"a.Info\",\"method\":\"a.Destroy\"}",
+                          "duplicate key 'method'");
+        expect_call_error("{\"method\":\"a.Info\",\"\\u006dethod\":\"a.Destroy\"}",
+                          "duplicate key 'method'");
+        expect_call_error("{\"method\":\"a.B\",\"parameters\":{\"x\":[{\"k\":1,\"k\":2}]}}",
+                          "duplicate key 'k'");
+        /* The same key in sibling objects, or as a value, is fine. */
+        const char *same = "{\"method\":\"a.B\",\"parameters\":{\"a\":{\"k\":\"k\"},\"b\":"
+                           "{\"k\":\"a\"},\"c\":[\"a\",\"a\"]}}";
+        struct varlink_call sc = {0};
+        assert_int_equal(varlink_call_parse(same, strlen(same), &sc, NULL), 0);
+        varlink_call_clear(&sc);
 }
 
 static void test_reply_roundtrip(void **state)
