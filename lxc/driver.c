@@ -10,6 +10,7 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -112,6 +113,62 @@ static void undo_guard(struct lv_guest *g, void *data)
 {
         struct lxc_guest *lg = data;
         watchdog_stop(&lg->guard, false);
+}
+
+/* ---- resource limits ----
+ * init gets these, whatever limits the caller of `lvsh start` (and so
+ * the supervisor) had: the kernel's defaults for a host's init, with
+ * systemd's hard limit for open files. Set from outside (prlimit, as root
+ * on the host) before GO, so that they hold in a user namespace too,
+ * where init could not raise a hard limit itself. The definition has no
+ * element for them (nor has libvirt's); RLIMIT_SIGPENDING stays as the
+ * kernel computed it for the host. */
+static const struct {
+        int resource;
+        const char *name;
+        rlim_t soft, hard;
+} lxc_rlimits[] = {
+        {RLIMIT_CPU, "cpu", RLIM_INFINITY, RLIM_INFINITY},
+        {RLIMIT_FSIZE, "fsize", RLIM_INFINITY, RLIM_INFINITY},
+        {RLIMIT_DATA, "data", RLIM_INFINITY, RLIM_INFINITY},
+        {RLIMIT_STACK, "stack", 8 << 20, RLIM_INFINITY},
+        {RLIMIT_CORE, "core", 0, RLIM_INFINITY},
+        {RLIMIT_RSS, "rss", RLIM_INFINITY, RLIM_INFINITY},
+        {RLIMIT_NPROC, "nproc", RLIM_INFINITY, RLIM_INFINITY}, /* pids.max bounds it */
+        {RLIMIT_NOFILE, "nofile", 1024, 524288},
+        {RLIMIT_MEMLOCK, "memlock", 8 << 20, 8 << 20},
+        {RLIMIT_AS, "as", RLIM_INFINITY, RLIM_INFINITY},
+        {RLIMIT_LOCKS, "locks", RLIM_INFINITY, RLIM_INFINITY},
+        {RLIMIT_MSGQUEUE, "msgqueue", 819200, 819200},
+        {RLIMIT_NICE, "nice", 0, 0},
+        {RLIMIT_RTPRIO, "rtprio", 0, 0},
+        {RLIMIT_RTTIME, "rttime", RLIM_INFINITY, RLIM_INFINITY},
+};
+
+static int rlimits_apply(pid_t pid, struct lv_error **err)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(lxc_rlimits); i++) {
+                __rlimit_resource_t res = (__rlimit_resource_t)lxc_rlimits[i].resource;
+                struct rlimit rl = {lxc_rlimits[i].soft, lxc_rlimits[i].hard}, own;
+                if (prlimit(pid, res, &rl, NULL) == 0)
+                        continue;
+                /* Raising a hard limit needs CAP_SYS_RESOURCE (which a
+                 * supervisor in a container may lack): then the most the
+                 * supervisor's own hard limit allows. */
+                if (errno != EPERM || getrlimit(res, &own) < 0 || own.rlim_max >= rl.rlim_max)
+                        return lv_error_set(err, errno, "setting init's rlimit %s",
+                                            lxc_rlimits[i].name);
+                rl.rlim_max = own.rlim_max;
+                if (rl.rlim_cur > rl.rlim_max)
+                        rl.rlim_cur = rl.rlim_max;
+                if (prlimit(pid, res, &rl, NULL) < 0)
+                        return lv_error_set(err, errno, "setting init's rlimit %s",
+                                            lxc_rlimits[i].name);
+                log_debug("init's rlimit %s: hard limit %llu, the supervisor's (no "
+                          "CAP_SYS_RESOURCE to raise it)",
+                          lxc_rlimits[i].name, (unsigned long long)rl.rlim_max);
+        }
+        return 0;
 }
 
 /* ---- start ---- */
@@ -313,7 +370,8 @@ static int lxc_start(struct lv_guest *g, struct lv_error **err)
         if (userns && ((r = lxc_idmap_write((pid_t)pid, def, err)) < 0 ||
                        (r = lxc_sync_send(parent_fd, LXC_SYNC_MAPPED, err)) < 0))
                 return lxc_sync_child_error(parent_fd, r, err);
-        if ((r = cgroup_guest_attach(lg->cg, (pid_t)pid, err)) < 0)
+        if ((r = cgroup_guest_attach(lg->cg, (pid_t)pid, err)) < 0 ||
+            (r = rlimits_apply((pid_t)pid, err)) < 0)
                 return lxc_sync_child_error(parent_fd, r, err);
         if ((r = lxc_network_setup(g, (pid_t)pid, err)) < 0)
                 return lxc_sync_child_error(parent_fd, r, err);
