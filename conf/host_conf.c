@@ -32,6 +32,7 @@ void host_conf_clear(struct host_conf *conf)
         free(conf->lockspace_dir);
         free(conf->socket_group);
         free(conf->qemu_user);
+        free(conf->socket_readonly_group);
         *conf = (struct host_conf){0};
 }
 
@@ -44,6 +45,7 @@ static void host_conf_copy(struct host_conf *dst, const struct host_conf *src)
         dst->lockspace_dir = xstrdup_null(src->lockspace_dir);
         dst->socket_group = xstrdup_null(src->socket_group);
         dst->qemu_user = xstrdup_null(src->qemu_user);
+        dst->socket_readonly_group = xstrdup_null(src->socket_readonly_group);
 }
 
 enum value_kind { V_UUID, V_HOSTNAME, V_PORT, V_STRING, V_PATH, V_NAME, V_SECONDS, V_ID, V_USER };
@@ -68,6 +70,7 @@ static const struct key keys[] = {
         {"cgroup_parent", V_PATH, OFF(cgroup_parent)},
         {"lockspace_dir", V_PATH, OFF(lockspace_dir)},
         {"socket_group", V_NAME, OFF(socket_group)},
+        {"socket_readonly_group", V_NAME, OFF(socket_readonly_group)},
         {"shutdown_timeout", V_SECONDS, OFF(shutdown_timeout)},
         {"qemu_uid_min", V_ID, OFF(qemu_uid_min)},
         {"qemu_uid_max", V_ID, OFF(qemu_uid_max)},

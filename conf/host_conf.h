@@ -21,11 +21,12 @@ struct host_conf {
         int vnc_port_min, vnc_port_max;             /* 5900..65535 */
         int spice_port_min, spice_port_max;         /* 5900..65535 */
         int migration_port_min, migration_port_max; /* 49152..49215 */
-        char *migration_address;   /* address the destination listens on, NULL = any */
-        char *cgroup_parent;       /* below the supervisor's own cgroup, NULL = none */
-        char *lockspace_dir;       /* disk leases, default /var/lib/litevirt/lockspace */
-        char *socket_group;        /* group owning control sockets, NULL = root only */
-        unsigned shutdown_timeout; /* seconds before a shutdown becomes destroy, 300 */
+        char *migration_address;     /* address the destination listens on, NULL = any */
+        char *cgroup_parent;         /* below the supervisor's own cgroup, NULL = none */
+        char *lockspace_dir;         /* disk leases, default /var/lib/litevirt/lockspace */
+        char *socket_group;          /* group owning control sockets, NULL = root only */
+        char *socket_readonly_group; /* its members get the read-only role, NULL = none */
+        unsigned shutdown_timeout;   /* seconds before a shutdown becomes destroy, 300 */
         /* Who QEMU runs as: one uid (and gid of the same number) per running
          * guest from qemu_uid_min..qemu_uid_max, or everyone as qemu_user
          * (libvirt's model) when set. */

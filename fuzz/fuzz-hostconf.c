@@ -22,6 +22,7 @@ static const char base_text[] = "host_uuid = 3b1a6e2c-5d4f-4e8a-9c7b-1f2e3d4c5b6
                                 "vnc_port_min = 5910\n"
                                 "migration_address = \"192.0.2.1\"\n"
                                 "socket_group = kvm\n"
+                                "socket_readonly_group = adm\n"
                                 "shutdown_timeout = 42\n"
                                 "qemu_uid_min = 400100\n";
 
@@ -31,11 +32,12 @@ static char *dump(const struct host_conf *c)
         char u[37] = "";
         if (c->has_host_uuid)
                 domain_uuid_format(c->host_uuid, u);
-        strbuf_printf(&b, "%d|%s|%s|%d-%d|%d-%d|%d-%d|%s|%s|%s|%s|%u|%u-%u|%s", c->has_host_uuid, u,
-                      c->hostname ?: "(null)", c->vnc_port_min, c->vnc_port_max, c->spice_port_min,
-                      c->spice_port_max, c->migration_port_min, c->migration_port_max,
-                      c->migration_address ?: "(null)", c->cgroup_parent ?: "(null)",
-                      c->lockspace_dir ?: "(null)", c->socket_group ?: "(null)",
+        strbuf_printf(&b, "%d|%s|%s|%d-%d|%d-%d|%d-%d|%s|%s|%s|%s|%s|%u|%u-%u|%s", c->has_host_uuid,
+                      u, c->hostname ?: "(null)", c->vnc_port_min, c->vnc_port_max,
+                      c->spice_port_min, c->spice_port_max, c->migration_port_min,
+                      c->migration_port_max, c->migration_address ?: "(null)",
+                      c->cgroup_parent ?: "(null)", c->lockspace_dir ?: "(null)",
+                      c->socket_group ?: "(null)", c->socket_readonly_group ?: "(null)",
                       c->shutdown_timeout, c->qemu_uid_min, c->qemu_uid_max,
                       c->qemu_user ?: "(null)");
         return strbuf_steal(&b);
@@ -73,9 +75,13 @@ static void check_limits(const struct host_conf *c)
         check_string(c->hostname, false);
         check_string(c->migration_address, false);
         check_string(c->socket_group, false);
+        check_string(c->socket_readonly_group, false);
         check_string(c->cgroup_parent, true);
         check_string(c->lockspace_dir, true);
         if (c->socket_group && (strchr(c->socket_group, '/') || strchr(c->socket_group, ':')))
+                abort();
+        if (c->socket_readonly_group &&
+            (strchr(c->socket_readonly_group, '/') || strchr(c->socket_readonly_group, ':')))
                 abort();
         if (c->shutdown_timeout > 86400)
                 abort();
@@ -125,6 +131,7 @@ static char *format(const struct host_conf *c)
         put(&b, "cgroup_parent", c->cgroup_parent);
         put(&b, "lockspace_dir", c->lockspace_dir);
         put(&b, "socket_group", c->socket_group);
+        put(&b, "socket_readonly_group", c->socket_readonly_group);
         strbuf_printf(&b, "shutdown_timeout = %u\n", c->shutdown_timeout);
         strbuf_printf(&b, "qemu_uid_min = %u\nqemu_uid_max = %u\n", c->qemu_uid_min,
                       c->qemu_uid_max);

@@ -13,6 +13,7 @@
 
 #include "litevirt/litevirt.h"
 #include "lib/client-internal.h"
+#include "lib/methods.h"
 #include "util/fileio.h"
 #include "util/paths.h"
 
@@ -412,12 +413,61 @@ static int status_read_orphan(const char *name, lv_guest_status *ret, lv_client_
         return 0;
 }
 
+/* status.json's fields, or Info's answer (the same names). */
+static void status_from_json(struct json_object *o, lv_guest_status *s)
+{
+        snprintf(s->state, sizeof(s->state), "%s", json_str(o, "state") ?: "unknown");
+        snprintf(s->reason, sizeof(s->reason), "%s", json_str(o, "reason") ?: "unknown");
+        s->supervisor_pid = (pid_t)json_int(o, "supervisor_pid");
+        s->pid = (pid_t)json_int(o, "pid");
+}
+
+/* A peer that may not open the state directory (a member of the
+ * control socket's groups, or nobody at all): ask the supervisor. Not
+ * allowed there either: "permission denied", never a made-up state. */
+static int status_read_control(const char *name, lv_guest_status *ret, lv_client_error **err)
+{
+        lv_conn *c = NULL;
+        lv_client_error *e = NULL;
+        struct json_object *o = NULL;
+        int r = lv_connect(name, &c, &e);
+        if (r == 0)
+                r = lv_call(c, LV_METHOD_INFO, NULL, &o, &e);
+        lv_disconnect(c);
+        if (r == -ENOENT) {
+                lv_client_error_free(e);
+                return lv_client_error_set(err, ENOENT, "io.litevirt.Guest.NoSuchGuest",
+                                           "guest '%s' is not running", name);
+        }
+        if (r == -EACCES) {
+                lv_client_error_free(e);
+                return lv_client_error_set(err, EACCES, LV_ERROR_PERMISSION_DENIED,
+                                           "guest '%s': permission denied (uid %d may not read "
+                                           "its state nor use its control socket)",
+                                           name, (int)getuid());
+        }
+        if (r < 0) {
+                if (err && !*err)
+                        *err = e;
+                else
+                        lv_client_error_free(e);
+                return r;
+        }
+        lv_guest_status s = {0};
+        status_from_json(o, &s);
+        json_object_put(o);
+        *ret = s;
+        return 0;
+}
+
 int lv_guest_status_read(const char *name, lv_guest_status *ret, lv_client_error **err)
 {
         if (!name_ok(name))
                 return lv_client_error_set(err, EINVAL, NULL, "invalid guest name '%s'",
                                            name ? name : "");
         int r = statedir_probe(name, NULL);
+        if (r == -EACCES)
+                return status_read_control(name, ret, err);
         if (r == 0) {
                 r = lv_guest_cleanup_stale(name, NULL);
                 if (r == -EBUSY)
@@ -434,10 +484,7 @@ int lv_guest_status_read(const char *name, lv_guest_status *ret, lv_client_error
                 snprintf(s.state, sizeof(s.state), "starting");
                 snprintf(s.reason, sizeof(s.reason), "starting up");
         } else {
-                snprintf(s.state, sizeof(s.state), "%s", json_str(st, "state") ?: "unknown");
-                snprintf(s.reason, sizeof(s.reason), "%s", json_str(st, "reason") ?: "unknown");
-                s.supervisor_pid = (pid_t)json_int(st, "supervisor_pid");
-                s.pid = (pid_t)json_int(st, "pid");
+                status_from_json(st, &s);
                 json_object_put(st);
         }
         *ret = s;

@@ -352,7 +352,9 @@ static int m_get_xml(struct control_client *cl, const struct varlink_call *call)
         int r = params_check(cl, call, NULL);
         if (r <= 0)
                 return r;
-        _cleanup_free_ char *xml = domain_format(sv->g.def);
+        /* Passwords only for those who may change the guest anyway. */
+        _cleanup_free_ char *xml = domain_format_flags(
+                sv->g.def, cl->role == CLIENT_ROLE_READONLY ? DOMAIN_FORMAT_HIDE_SECRETS : 0);
         struct json_object *o = json_object_new_object();
         json_object_object_add(o, "xml", json_object_new_string(xml ? xml : ""));
         r = control_reply(cl, o);
@@ -412,6 +414,9 @@ static int m_events(struct control_client *cl, const struct varlink_call *call)
                 return r;
         if (!call->more)
                 return control_error(cl, "org.varlink.service.ExpectedMore", NULL);
+        if (!control_client_may_stream(cl))
+                return control_error_message(cl, LV_ERROR_FAILED,
+                                             "too many event streams for this uid");
         struct json_object *o = control_event_json(sv, "current");
         r = control_reply_continues(cl, o, true);
         json_object_put(o);
@@ -474,29 +479,32 @@ static int m_get_interface_description(struct control_client *cl, const struct v
 #define DURING_ANY_JOB  JOB_MASK_ANY
 #define DURING_SHUTDOWN JOB_MASK(JOB_SHUTDOWN)
 
+/* readonly: answered on a read-only connection too (it changes nothing
+ * and shows no secret). */
 static const struct method {
         const char *name;
         int (*fn)(struct control_client *cl, const struct varlink_call *call);
         unsigned during_job; /* JOB_MASK()s of the jobs it is answered during */
+        bool readonly;
 } methods[] = {
-        {LV_METHOD_JOB_INFO, m_job_info, DURING_ANY_JOB},
-        {LV_METHOD_JOB_ABORT, m_job_abort, DURING_ANY_JOB},
-        {LV_METHOD_STATE, m_state, DURING_ANY_JOB},
-        {LV_METHOD_INFO, m_info, DURING_SHUTDOWN},
-        {LV_METHOD_SHUTDOWN, m_shutdown, DURING_SHUTDOWN},
-        {LV_METHOD_DESTROY, m_destroy, DURING_SHUTDOWN},
-        {LV_METHOD_REBOOT, m_reboot, DURING_SHUTDOWN},
-        {LV_METHOD_SUSPEND, m_suspend, DURING_SHUTDOWN},
-        {LV_METHOD_RESUME, m_resume, DURING_SHUTDOWN},
-        {LV_METHOD_SET_MEMORY, m_set_memory, DURING_SHUTDOWN},
-        {LV_METHOD_STATS, m_stats, DURING_SHUTDOWN},
-        {LV_METHOD_GET_XML, m_get_xml, DURING_SHUTDOWN},
-        {LV_METHOD_MIGRATE, m_migrate, DURING_SHUTDOWN},
-        {LV_METHOD_CONSOLE, m_console, DURING_SHUTDOWN},
-        {LV_METHOD_EVENTS, m_events, DURING_SHUTDOWN},
-        {"org.varlink.service.GetInfo", m_get_info, DURING_ANY_JOB},
-        {"org.varlink.service.GetInterfaceDescription", m_get_interface_description,
-         DURING_ANY_JOB},
+        {LV_METHOD_JOB_INFO, m_job_info, DURING_ANY_JOB, true},
+        {LV_METHOD_JOB_ABORT, m_job_abort, DURING_ANY_JOB, false},
+        {LV_METHOD_STATE, m_state, DURING_ANY_JOB, true},
+        {LV_METHOD_INFO, m_info, DURING_SHUTDOWN, true},
+        {LV_METHOD_SHUTDOWN, m_shutdown, DURING_SHUTDOWN, false},
+        {LV_METHOD_DESTROY, m_destroy, DURING_SHUTDOWN, false},
+        {LV_METHOD_REBOOT, m_reboot, DURING_SHUTDOWN, false},
+        {LV_METHOD_SUSPEND, m_suspend, DURING_SHUTDOWN, false},
+        {LV_METHOD_RESUME, m_resume, DURING_SHUTDOWN, false},
+        {LV_METHOD_SET_MEMORY, m_set_memory, DURING_SHUTDOWN, false},
+        {LV_METHOD_STATS, m_stats, DURING_SHUTDOWN, true},
+        {LV_METHOD_GET_XML, m_get_xml, DURING_SHUTDOWN, true},
+        {LV_METHOD_MIGRATE, m_migrate, DURING_SHUTDOWN, false},
+        {LV_METHOD_CONSOLE, m_console, DURING_SHUTDOWN, false},
+        {LV_METHOD_EVENTS, m_events, DURING_SHUTDOWN, true},
+        {"org.varlink.service.GetInfo", m_get_info, DURING_ANY_JOB, true},
+        {"org.varlink.service.GetInterfaceDescription", m_get_interface_description, DURING_ANY_JOB,
+         true},
 };
 
 /* "guest 'x' is migrating: only JobInfo, JobAbort and State are answered
@@ -527,6 +535,12 @@ int control_dispatch(struct control_client *cl, const struct varlink_call *call)
         for (size_t i = 0; i < ARRAY_SIZE(methods); i++) {
                 if (!streq(methods[i].name, call->method))
                         continue;
+                if (cl->role == CLIENT_ROLE_READONLY && !methods[i].readonly) {
+                        _cleanup_free_ char *m = xasprintf(
+                                "permission denied: '%s' is not allowed on a read-only connection",
+                                call->method);
+                        return control_error_message(cl, LV_ERROR_PERMISSION_DENIED, m);
+                }
                 if (sv->job.kind != JOB_NONE && !(methods[i].during_job & JOB_MASK(sv->job.kind)))
                         return refuse_during_job(cl);
                 return methods[i].fn(cl, call);

@@ -16,6 +16,13 @@ enum client_mode {
         CLIENT_WAITING_END, /* a call answered once the guest has ended */
 };
 
+enum client_role {
+        CLIENT_ROLE_NONE,     /* may not connect */
+        CLIENT_ROLE_READONLY, /* queries, stats, events, XML without secrets */
+        CLIENT_ROLE_FULL,     /* everything (the socket's group) */
+        CLIENT_ROLE_OWNER,    /* everything, and the reserved slots (root, our uid) */
+};
+
 struct control_client {
         struct control *ctl;
         int fd;
@@ -30,6 +37,7 @@ struct control_client {
         bool read_closed;       /* the client shut its sending side down */
         pid_t pid;
         uid_t uid;
+        enum client_role role;
         struct control_client *next, *prev;
 };
 
@@ -40,6 +48,8 @@ int control_reply_continues(struct control_client *cl, struct json_object *param
 int control_error(struct control_client *cl, const char *error, struct json_object *params);
 int control_error_message(struct control_client *cl, const char *error, const char *message);
 struct supervisor *control_client_supervisor(struct control_client *cl);
+/* Whether the client's uid may open one more event stream. */
+bool control_client_may_stream(struct control_client *cl);
 
 /* Run one call (control-methods.c); < 0 when the client was dropped. */
 int control_dispatch(struct control_client *cl, const struct varlink_call *call);

@@ -5,6 +5,7 @@
  * that sends garbage gets an error, one that overflows a buffer or stops
  * reading is dropped. Nothing a client does blocks the loop. */
 #include <grp.h>
+#include <malloc.h>
 #include <json-c/json.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -13,11 +14,29 @@
 #include "config.h"
 #include "supervisor/control-methods.h"
 #include "supervisor/supervisor.h"
+#include "lib/methods.h"
 #include "lib/varlink.h"
 #include "util/log.h"
 
-#define CONTROL_CLIENTS_MAX 256
-#define CONTROL_OUTPUT_MAX  (2 * 1024 * 1024)
+/* Connections: CONTROL_CLIENTS_MAX for everyone, and CONTROL_CLIENTS_RESERVED
+ * more that only root and the supervisor's own uid may take, so its owner
+ * is always served. Any other uid holds at most CONTROL_CLIENTS_PER_UID
+ * connections; every uid (root's too) at most CONTROL_EVENTS_PER_UID event
+ * streams, so that streams, which are never evicted, cannot fill the table
+ * for good. */
+#define CONTROL_CLIENTS_MAX      256
+#define CONTROL_CLIENTS_RESERVED 16
+#define CONTROL_CLIENTS_PER_UID  128
+#define CONTROL_EVENTS_PER_UID   32
+/* Unsent bytes a client may hold: a console or event stream at most
+ * CONTROL_OUTPUT_MAX (then it is dropped); a call connection is not read
+ * any further while more than CONTROL_OUTPUT_PAUSE wait (back-pressure:
+ * a client that pipelines calls without reading replies stops itself). */
+#define CONTROL_OUTPUT_MAX   (2 * 1024 * 1024)
+#define CONTROL_OUTPUT_PAUSE (64 * 1024)
+/* While accept() finds no free descriptor (EMFILE, ENFILE), accepting
+ * pauses until a client leaves or this long. */
+#define CONTROL_ACCEPT_RETRY_USEC (200 * 1000)
 
 struct control {
         struct supervisor *sv;
@@ -29,7 +48,13 @@ struct control {
         int n_clients;
         bool has_group;
         gid_t group;
+        bool has_ro_group;
+        gid_t ro_group;
+        struct loop_source *accept_timer; /* accepting paused: out of fds */
+        bool accept_paused;
 };
+
+static void accept_resume(struct control *ctl);
 
 static void client_destroy(struct control_client *cl)
 {
@@ -46,11 +71,15 @@ static void graveyard_empty(struct control *ctl)
          * further up the stack, with its client: free later */
         if (loop_nested(ctl->sv->loop))
                 return;
+        bool freed = ctl->graveyard != NULL;
         while (ctl->graveyard) {
                 struct control_client *cl = ctl->graveyard;
                 ctl->graveyard = cl->next;
                 client_destroy(cl);
         }
+        /* Many clients came and went: give their memory back. */
+        if (freed && ctl->n_clients == 0)
+                malloc_trim(0);
 }
 
 /* Close the connection now; the memory goes at the next callback, so a
@@ -79,6 +108,12 @@ void control_client_drop(struct control_client *cl, const char *why)
         cl->prev = NULL;
         cl->next = ctl->graveyard;
         ctl->graveyard = cl;
+        accept_resume(ctl); /* a descriptor is free again */
+}
+
+static size_t client_queued(const struct control_client *cl)
+{
+        return cl->out_len - cl->out_off;
 }
 
 static uint32_t client_events(const struct control_client *cl)
@@ -86,7 +121,8 @@ static uint32_t client_events(const struct control_client *cl)
         uint32_t ev = 0;
         if (cl->out_len > cl->out_off)
                 ev |= EPOLLOUT;
-        if (!cl->read_closed && !cl->close_after_flush && cl->mode != CLIENT_WAITING_END)
+        if (!cl->read_closed && !cl->close_after_flush && cl->mode != CLIENT_WAITING_END &&
+            !(cl->mode == CLIENT_CALLS && client_queued(cl) > CONTROL_OUTPUT_PAUSE))
                 ev |= EPOLLIN;
         return ev;
 }
@@ -105,8 +141,15 @@ static int client_flush(struct control_client *cl)
                         return -errno;
                 cl->out_off += (size_t)n;
         }
-        if (cl->out_off == cl->out_len)
+        if (cl->out_off == cl->out_len) {
                 cl->out_off = cl->out_len = 0;
+                /* a burst's buffer is not kept for an idle client */
+                if (cl->out_cap > CONTROL_OUTPUT_PAUSE) {
+                        free(cl->out);
+                        cl->out = NULL;
+                        cl->out_cap = 0;
+                }
+        }
         return 0;
 }
 
@@ -202,7 +245,8 @@ struct supervisor *control_client_supervisor(struct control_client *cl)
  * client was dropped. */
 static int client_process(struct control_client *cl)
 {
-        while (!cl->dropped && cl->mode == CLIENT_CALLS && !cl->close_after_flush) {
+        while (!cl->dropped && cl->mode == CLIENT_CALLS && !cl->close_after_flush &&
+               client_queued(cl) <= CONTROL_OUTPUT_PAUSE) {
                 const char *msg;
                 size_t len;
                 int r = varlink_inbuf_next(&cl->in, &msg, &len);
@@ -240,6 +284,8 @@ static int client_process(struct control_client *cl)
                         return r;
                 cl->oneway = false;
         }
+        if (!cl->dropped && cl->mode == CLIENT_CALLS && !varlink_inbuf_pending(&cl->in))
+                varlink_inbuf_clear(&cl->in); /* idle: no buffer held */
         if (!cl->dropped && cl->mode == CLIENT_CONSOLE) {
                 /* Bytes behind the Console call are the first raw input. */
                 const char *msg;
@@ -268,10 +314,16 @@ static int on_client(struct loop_source *s, int fd, uint32_t revents, void *data
                         control_client_drop(cl, "done");
                         return 0;
                 }
-                if (loop_source_set_events(cl->source, client_events(cl), NULL) < 0) {
+                /* Back-pressure released: the calls read meanwhile. */
+                if (cl->mode == CLIENT_CALLS && client_process(cl) < 0)
+                        return 0;
+                if (!cl->dropped &&
+                    loop_source_set_events(cl->source, client_events(cl), NULL) < 0) {
                         control_client_drop(cl, "cannot watch");
                         return 0;
                 }
+                if (cl->dropped)
+                        return 0;
         }
         if (revents & EPOLLIN) {
                 ssize_t n;
@@ -281,7 +333,9 @@ static int on_client(struct loop_source *s, int fd, uint32_t revents, void *data
                         n = space ? recv(fd, p, space, MSG_DONTWAIT) : 0;
                         if (n > 0) {
                                 varlink_inbuf_commit(&cl->in, (size_t)n);
-                                (void)client_process(cl);
+                                if (client_process(cl) == 0 && !cl->dropped)
+                                        (void)loop_source_set_events(cl->source, client_events(cl),
+                                                                     NULL);
                                 return 0;
                         }
                 } else {
@@ -315,38 +369,118 @@ static int on_client(struct loop_source *s, int fd, uint32_t revents, void *data
         return 0;
 }
 
-static bool peer_allowed(struct control *ctl, int fd, struct ucred *uc)
+static bool peer_in_group(int fd, const struct ucred *uc, gid_t group)
 {
-        socklen_t len = sizeof(*uc);
-        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, uc, &len) < 0)
-                return false;
-        if (uc->uid == 0 || uc->uid == geteuid())
-                return true;
-        if (!ctl->has_group)
-                return false;
-        if (uc->gid == ctl->group)
+        if (uc->gid == group)
                 return true;
         gid_t groups[256];
-        len = sizeof(groups);
+        socklen_t len = sizeof(groups);
         if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
                 return false;
         for (size_t i = 0; i < len / sizeof(gid_t); i++)
-                if (groups[i] == ctl->group)
+                if (groups[i] == group)
                         return true;
         return false;
 }
 
-/* At the client limit, the oldest client that waits for nothing (a call
- * connection with no reply queued: idle, or never sent a thing) makes room,
- * so connections that are opened and left never lock lvsh out. */
-static void client_evict_idle(struct control *ctl)
+/* What a peer may do: root and the supervisor's own uid everything (and
+ * they are "privileged": the reserved slots are theirs), the socket's
+ * group everything, the read-only group only queries; others nothing. */
+static enum client_role peer_role(struct control *ctl, int fd, struct ucred *uc)
+{
+        socklen_t len = sizeof(*uc);
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, uc, &len) < 0)
+                return CLIENT_ROLE_NONE;
+        if (uc->uid == 0 || uc->uid == geteuid())
+                return CLIENT_ROLE_OWNER;
+        if (ctl->has_group && peer_in_group(fd, uc, ctl->group))
+                return CLIENT_ROLE_FULL;
+        if (ctl->has_ro_group && peer_in_group(fd, uc, ctl->ro_group))
+                return CLIENT_ROLE_READONLY;
+        return CLIENT_ROLE_NONE;
+}
+
+/* The oldest client that waits for nothing (a call connection with no
+ * reply queued: idle, or never sent a thing), of uid `uid` or (uid -1)
+ * anyone's: it makes room, so connections opened and left never lock
+ * anyone out. */
+static bool client_evict_idle(struct control *ctl, uid_t uid, const char *why)
 {
         struct control_client *victim = NULL;
         for (struct control_client *cl = ctl->clients; cl; cl = cl->next)
-                if (cl->mode == CLIENT_CALLS && cl->out_len == cl->out_off)
+                if (cl->mode == CLIENT_CALLS && cl->out_len == cl->out_off &&
+                    (uid == (uid_t)-1 || cl->uid == uid))
                         victim = cl; /* the list is newest first */
         if (victim)
-                control_client_drop(victim, "oldest idle client, at the client limit");
+                control_client_drop(victim, why);
+        return victim != NULL;
+}
+
+static int clients_of(struct control *ctl, uid_t uid, enum client_mode mode, bool any_mode)
+{
+        int n = 0;
+        for (struct control_client *cl = ctl->clients; cl; cl = cl->next)
+                n += cl->uid == uid && (any_mode || cl->mode == mode);
+        return n;
+}
+
+bool control_client_may_stream(struct control_client *cl)
+{
+        return clients_of(cl->ctl, cl->uid, CLIENT_EVENTS, false) < CONTROL_EVENTS_PER_UID;
+}
+
+/* Room for one more client of this peer: its per-uid share, then the
+ * common table (the reserved slots for the owner). NULL, or why not. */
+static const char *client_room(struct control *ctl, const struct ucred *uc, bool privileged)
+{
+        if (!privileged &&
+            clients_of(ctl, uc->uid, CLIENT_CALLS, true) >= CONTROL_CLIENTS_PER_UID &&
+            !client_evict_idle(ctl, uc->uid, "oldest idle client of its uid, at the uid's limit"))
+                return "too many connections from this uid";
+        if (ctl->n_clients >= CONTROL_CLIENTS_MAX)
+                (void)client_evict_idle(ctl, (uid_t)-1, "oldest idle client, at the client limit");
+        int limit = CONTROL_CLIENTS_MAX + (privileged ? CONTROL_CLIENTS_RESERVED : 0);
+        if (ctl->n_clients >= limit)
+                return "too many clients";
+        return NULL;
+}
+
+static void refuse(int cfd, const char *error, const char *message)
+{
+        size_t len;
+        _cleanup_free_ char *m = varlink_error_format_message(error, message, &len);
+        (void)send(cfd, m, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        close(cfd);
+}
+
+static int on_accept_timer(struct loop_source *s, void *data)
+{
+        accept_resume(data);
+        return 0;
+}
+
+static void accept_resume(struct control *ctl)
+{
+        if (!ctl->accept_paused)
+                return;
+        ctl->accept_paused = false;
+        (void)loop_timer_set(ctl->accept_timer, 0, NULL);
+        (void)loop_source_set_events(ctl->source, EPOLLIN, NULL);
+}
+
+/* Out of descriptors: the pending connection stays in the backlog, and
+ * the listening socket would wake the loop at once again (a busy loop).
+ * Stop watching it until a client leaves or a moment passed. */
+static void accept_pause(struct control *ctl, int e)
+{
+        if (ctl->accept_paused)
+                return;
+        log_warning("control: cannot accept a client: %s (accepting paused)", strerror(e));
+        if (loop_source_set_events(ctl->source, 0, NULL) < 0)
+                return;
+        ctl->accept_paused = true;
+        if (ctl->accept_timer)
+                (void)loop_timer_set(ctl->accept_timer, CONTROL_ACCEPT_RETRY_USEC, NULL);
 }
 
 static int on_accept(struct loop_source *s, int fd, uint32_t revents, void *data)
@@ -355,27 +489,26 @@ static int on_accept(struct loop_source *s, int fd, uint32_t revents, void *data
         graveyard_empty(ctl);
         for (int i = 0; i < 16; i++) {
                 int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-                if (cfd < 0)
+                if (cfd < 0) {
+                        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+                            errno == ENOMEM)
+                                accept_pause(ctl, errno);
                         return 0; /* EAGAIN, or a client gone already */
+                }
                 struct ucred uc = {0};
-                if (!peer_allowed(ctl, cfd, &uc)) {
-                        static const char denied[] =
-                                "{\"error\":\"io.litevirt.Guest.PermissionDenied\",\"parameters\":"
-                                "{\"message\":\"permission denied\"}}";
-                        (void)send(cfd, denied, sizeof(denied), MSG_NOSIGNAL | MSG_DONTWAIT);
+                enum client_role role = peer_role(ctl, cfd, &uc);
+                if (role == CLIENT_ROLE_NONE) {
+                        refuse(cfd, LV_ERROR_PERMISSION_DENIED,
+                               "permission denied: uid not allowed on this control socket");
                         log_warning("control: refused a client (uid %d, pid %d)", (int)uc.uid,
                                     (int)uc.pid);
-                        close(cfd);
                         continue;
                 }
-                if (ctl->n_clients >= CONTROL_CLIENTS_MAX)
-                        client_evict_idle(ctl);
-                if (ctl->n_clients >= CONTROL_CLIENTS_MAX) {
-                        static const char busy[] =
-                                "{\"error\":\"io.litevirt.Guest.Failed\",\"parameters\":"
-                                "{\"message\":\"too many clients\"}}";
-                        (void)send(cfd, busy, sizeof(busy), MSG_NOSIGNAL | MSG_DONTWAIT);
-                        close(cfd);
+                const char *full = client_room(ctl, &uc, role == CLIENT_ROLE_OWNER);
+                if (full) {
+                        refuse(cfd, LV_ERROR_FAILED, full);
+                        log_warning("control: refused a client (uid %d, pid %d): %s", (int)uc.uid,
+                                    (int)uc.pid, full);
                         continue;
                 }
                 struct control_client *cl = xcalloc(1, sizeof(*cl));
@@ -383,6 +516,7 @@ static int on_accept(struct loop_source *s, int fd, uint32_t revents, void *data
                 cl->fd = cfd;
                 cl->pid = uc.pid;
                 cl->uid = uc.uid;
+                cl->role = role;
                 cl->in.max = VARLINK_MESSAGE_MAX;
                 _cleanup_error_ struct lv_error *e = NULL;
                 if (loop_add_io(ctl->sv->loop, cfd, EPOLLIN, on_client, cl, &cl->source, &e) < 0) {
@@ -419,6 +553,42 @@ static int group_parse(const char *s, gid_t *ret, struct lv_error **err)
 static void control_broadcast_event(void *data, enum guest_event event);
 static void control_guest_ended(void *data);
 
+/* The socket's groups: $LITEVIRT_CONTROL_GROUP / host.conf socket_group
+ * (full access) and $LITEVIRT_CONTROL_READONLY_GROUP / socket_readonly_group. */
+static int control_groups(struct supervisor *sv, bool *ret_has, gid_t *ret_group, bool *ret_has_ro,
+                          gid_t *ret_ro, struct lv_error **err)
+{
+        const char *gname = getenv("LITEVIRT_CONTROL_GROUP");
+        if (!gname || !*gname)
+                gname = sv->socket_group;
+        const char *ro_name = getenv("LITEVIRT_CONTROL_READONLY_GROUP");
+        if (!ro_name || !*ro_name)
+                ro_name = sv->socket_readonly_group;
+        *ret_has = gname && *gname;
+        *ret_has_ro = ro_name && *ro_name;
+        int r;
+        if (*ret_has && (r = group_parse(gname, ret_group, err)) < 0)
+                return r;
+        if (*ret_has_ro && (r = group_parse(ro_name, ret_ro, err)) < 0)
+                return r;
+        return 0;
+}
+
+int control_statedir_mode(struct supervisor *sv, mode_t *ret_mode, gid_t *ret_group,
+                          struct lv_error **err)
+{
+        bool has_group, has_ro;
+        gid_t group = 0, ro = 0;
+        int r = control_groups(sv, &has_group, &group, &has_ro, &ro, err);
+        if (r < 0)
+                return r;
+        /* Only search permission: its files are the owner's (status.json
+         * 0600) and a socket needs write permission to be connected to. */
+        *ret_mode = has_ro ? 0711 : has_group ? 0710 : 0700;
+        *ret_group = has_group ? group : (gid_t)-1;
+        return 0;
+}
+
 int control_new(struct supervisor *sv, const char *path, struct control **ret,
                 struct lv_error **err)
 {
@@ -427,13 +597,10 @@ int control_new(struct supervisor *sv, const char *path, struct control **ret,
                 return lv_error_setf(err, ENAMETOOLONG, "control socket path '%s' is too long",
                                      path);
         strcpy(sa.sun_path, path);
-        gid_t group = 0;
-        const char *gname = getenv("LITEVIRT_CONTROL_GROUP");
-        if (!gname || !*gname)
-                gname = sv->socket_group;
-        bool has_group = gname && *gname;
-        int r;
-        if (has_group && (r = group_parse(gname, &group, err)) < 0)
+        gid_t group = 0, ro_group = 0;
+        bool has_group, has_ro_group;
+        int r = control_groups(sv, &has_group, &group, &has_ro_group, &ro_group, err);
+        if (r < 0)
                 return r;
 
         _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -445,9 +612,14 @@ int control_new(struct supervisor *sv, const char *path, struct control **ret,
         umask(old);
         if (r < 0)
                 return lv_error_set(err, errno, "cannot bind the control socket '%s'", path);
+        /* With a read-only group too, anyone may connect: the peer check
+         * decides (and answers PermissionDenied). */
         if (has_group && (chown(path, (uid_t)-1, group) < 0 || chmod(path, 0660) < 0))
                 return lv_error_set(err, errno, "cannot give control socket '%s' to group %u", path,
                                     (unsigned)group);
+        if (has_ro_group && chmod(path, 0666) < 0)
+                return lv_error_set(err, errno, "cannot open control socket '%s' to group %u", path,
+                                    (unsigned)ro_group);
         if (listen(fd, 128) < 0)
                 return lv_error_set(err, errno, "cannot listen on '%s'", path);
 
@@ -456,7 +628,12 @@ int control_new(struct supervisor *sv, const char *path, struct control **ret,
         ctl->path = xstrdup(path);
         ctl->has_group = has_group;
         ctl->group = group;
+        ctl->has_ro_group = has_ro_group;
+        ctl->ro_group = ro_group;
         r = loop_add_io(sv->loop, fd, EPOLLIN, on_accept, ctl, &ctl->source, err);
+        if (r == 0 &&
+            (r = loop_add_timer(sv->loop, 0, on_accept_timer, ctl, &ctl->accept_timer, err)) < 0)
+                loop_source_free(ctl->source);
         if (r < 0) {
                 free(ctl->path);
                 free(ctl);
@@ -480,6 +657,7 @@ void control_free(struct control *ctl)
                 control_client_drop(ctl->clients, "supervisor exiting");
         }
         graveyard_empty(ctl);
+        loop_source_free(ctl->accept_timer);
         loop_source_free(ctl->source);
         close(ctl->fd);
         free(ctl->path);

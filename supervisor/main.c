@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 #include <malloc.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "config.h"
@@ -229,6 +230,8 @@ static int load_host_conf(struct supervisor *sv, const struct options *o, struct
                         sv->shutdown_timeout_usec = (uint64_t)hc.shutdown_timeout * 1000000ULL;
                 if (hc.socket_group)
                         sv->socket_group = xstrdup(hc.socket_group);
+                if (hc.socket_readonly_group)
+                        sv->socket_readonly_group = xstrdup(hc.socket_readonly_group);
         }
         host_conf_clear(&hc);
         return r;
@@ -251,8 +254,15 @@ static int supervisor_setup(struct supervisor *sv, const struct options *o, stru
         r = load_host_conf(sv, o, err);
         if (r < 0)
                 return r;
+        /* the socket's groups come from host.conf: a bad name is a
+         * configuration error */
+        mode_t dir_mode;
+        gid_t dir_group;
+        r = control_statedir_mode(sv, &dir_mode, &dir_group, err);
+        if (r < 0)
+                return r;
         sv->exit_status = SUPERVISOR_EXIT_FAILURE;
-        r = statedir_acquire(o->name, &sv->dir_fd, err);
+        r = statedir_acquire(o->name, dir_mode, dir_group, &sv->dir_fd, err);
         if (r == -EBUSY)
                 sv->exit_status = SUPERVISOR_EXIT_BUSY;
         if (r < 0)
@@ -348,6 +358,13 @@ int main(int argc, char **argv)
                 log_set_level(LOG_LEVEL_DEBUG);
         signal(SIGPIPE, SIG_IGN);
         umask(022);
+        /* Each control client is a descriptor: take all the caller's hard
+         * limit allows (guests get their own limits, see their drivers). */
+        struct rlimit nofile;
+        if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+                nofile.rlim_cur = nofile.rlim_max;
+                (void)setrlimit(RLIMIT_NOFILE, &nofile);
+        }
 
         int r = 0;
         struct migration_incoming *mi = NULL;
@@ -436,6 +453,7 @@ int main(int argc, char **argv)
         loop_free(sv.loop);
         domain_def_free(sv.g.def);
         free(sv.socket_group);
+        free(sv.socket_readonly_group);
         free(sv.g.undo);
         if (sv.dir_fd >= 0)
                 close(sv.dir_fd);

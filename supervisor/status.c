@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The guest's state directory ($RUNDIR/NAME, 0700): taken with flock() so
+/* The guest's state directory ($RUNDIR/NAME, 0700, or reachable by the
+ * control socket's groups, see control_statedir_mode()): taken with flock() so
  * that one guest never has two supervisors, holding supervisor.pid,
  * status.json (rewritten atomically at every state change: enough for a
  * later supervisor to find what an earlier one left) and control.sock. */
@@ -24,7 +25,8 @@ static int read_pid_file(const char *name)
         return atoi(s);
 }
 
-int statedir_acquire(const char *name, int *ret_dir_fd, struct lv_error **err)
+int statedir_acquire(const char *name, mode_t mode, gid_t group, int *ret_dir_fd,
+                     struct lv_error **err)
 {
         int r = mkdir_p(paths_rundir(), 0755, err);
         if (r < 0)
@@ -65,8 +67,11 @@ int statedir_acquire(const char *name, int *ret_dir_fd, struct lv_error **err)
                         return lv_error_set(err, errno, "cannot stat '%s'", dir);
                 if (stat(dir, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
                         continue;
-                if (fchmod(fd, 0700) < 0)
+                if (fchmod(fd, mode) < 0)
                         return lv_error_set(err, errno, "cannot set the mode of '%s'", dir);
+                if (group != (gid_t)-1 && fchown(fd, (uid_t)-1, group) < 0)
+                        return lv_error_set(err, errno, "cannot give '%s' to group %u", dir,
+                                            (unsigned)group);
                 *ret_dir_fd = TAKE_FD(fd);
                 return 0;
         }

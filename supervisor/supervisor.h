@@ -72,8 +72,9 @@ struct supervisor {
         uint64_t watchdog_usec;             /* WatchdogSec= of the unit, 0: none */
         struct loop_source *watchdog_timer; /* sends WATCHDOG=1 every watchdog_usec / 2 */
         uint64_t shutdown_timeout_usec;
-        char *socket_group; /* host.conf socket_group, or NULL */
-        time_t start_time;  /* when the guest (last) started */
+        char *socket_group;          /* host.conf socket_group, or NULL */
+        char *socket_readonly_group; /* host.conf socket_readonly_group, or NULL */
+        time_t start_time;           /* when the guest (last) started */
         unsigned restarts;
 
         struct loop_source *pidfd_source;
@@ -136,7 +137,9 @@ void supervisor_status_record(struct lv_guest *g);
 void supervisor_stop(struct supervisor *sv);
 
 /* status.c: the state directory and status.json. */
-int statedir_acquire(const char *name, int *ret_dir_fd, struct lv_error **err);
+/* mode and group (-1: unchanged) of the directory: control_statedir_mode(). */
+int statedir_acquire(const char *name, mode_t mode, gid_t group, int *ret_dir_fd,
+                     struct lv_error **err);
 int statedir_remove(struct supervisor *sv, struct lv_error **err);
 int status_write(struct supervisor *sv, struct lv_error **err);
 /* Info as the protocol returns it (also written as status.json). */
@@ -172,6 +175,11 @@ void control_free(struct control *c);
 /* Registers itself as sv->observer: lifecycle events go to every Events
  * subscriber; when the guest has ended for good, calls waiting for that
  * are answered. */
+
+/* The state directory's mode and group for the control socket's groups:
+ * 0700; 0710 and the group with socket_group; 0711 with a read-only group. */
+int control_statedir_mode(struct supervisor *sv, mode_t *ret_mode, gid_t *ret_group,
+                          struct lv_error **err);
 /* Raw bytes to a console client; -ENOBUFS when its queue is full (the
  * client is then dropped). */
 int control_client_send_raw(struct control_client *cl, const char *data, size_t n);

@@ -234,7 +234,15 @@ static int cmd_list(int argc, char **argv, struct lv_error **err)
         char **ids = xcalloc(n ? n : 1, sizeof(char *));
         for (size_t i = 0; i < n; i++) {
                 pid_t pid = 0;
-                bool running = lvsh_guest_running(names[i], &pid);
+                r = lvsh_guest_probe(names[i], &pid, err);
+                if (r < 0) {
+                        for (size_t j = 0; j < k; j++)
+                                free(ids[j]);
+                        free(ids);
+                        free(rows);
+                        return r;
+                }
+                bool running = r > 0;
                 if ((running && inactive) || (!running && !all && !inactive))
                         continue;
                 if ((only_autostart || no_autostart) &&

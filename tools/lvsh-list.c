@@ -6,6 +6,7 @@
 #include "conf/domain_json.h"
 #include "conf/xml.h"
 #include "litevirt/litevirt.h"
+#include "tools/lvsh-common.h"
 #include "tools/lvsh-list.h"
 #include "util/fileio.h"
 #include "util/paths.h"
@@ -115,14 +116,21 @@ int lvsh_guest_load(const char *name, struct domain_def **ret, struct lv_error *
         return 0;
 }
 
-bool lvsh_guest_running(const char *name, pid_t *ret_pid)
+int lvsh_guest_probe(const char *name, pid_t *ret_pid, struct lv_error **err)
 {
         /* A guest runs when its state directory's lock is held by a
          * supervisor (liblitevirt); state left by a supervisor that died is
-         * cleaned on the way. */
+         * cleaned on the way. A caller who may not know gets an error. */
         lv_guest_status st;
-        if (!lvsh_name_is_safe(name) || lv_guest_status_read(name, &st, NULL) < 0)
-                return false;
+        lv_client_error *ce = NULL;
+        if (!lvsh_name_is_safe(name))
+                return 0;
+        int r = lv_guest_status_read(name, &st, &ce);
+        if (r == -EACCES)
+                return lvsh_error_from_client(err, ce);
+        lv_client_error_free(ce);
+        if (r < 0)
+                return 0;
         if (ret_pid && lv_guest_status_unsupervised(&st)) {
                 *ret_pid = st.pid; /* no supervisor: QEMU's pid is the id */
         } else if (ret_pid) {
@@ -132,7 +140,12 @@ bool lvsh_guest_running(const char *name, pid_t *ret_pid)
                 if (st.supervisor_pid <= 0 && file_read_bounded(path, 64, &data, NULL, NULL) == 0)
                         *ret_pid = (pid_t)atoi(data);
         }
-        return true;
+        return 1;
+}
+
+bool lvsh_guest_running(const char *name, pid_t *ret_pid)
+{
+        return lvsh_guest_probe(name, ret_pid, NULL) > 0;
 }
 
 void lvsh_list_print(FILE *f, const struct lvsh_list_row *rows, size_t n, bool names_only)

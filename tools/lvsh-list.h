@@ -30,6 +30,9 @@ bool lvsh_guest_exists(const char *name);
 /* A guest runs when $RUNDIR/NAME/supervisor.pid names a live process.
  * *ret_pid (may be NULL) gets that pid. */
 bool lvsh_guest_running(const char *name, pid_t *ret_pid);
+/* The same, telling "not running" (0) from "may not know" (an error:
+ * permission denied). 1: running. */
+int lvsh_guest_probe(const char *name, pid_t *ret_pid, struct lv_error **err);
 
 /* A name that can be a file name under $GUESTDIR (no '/', not "." or ".."). */
 bool lvsh_name_is_safe(const char *name);

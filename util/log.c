@@ -34,7 +34,10 @@ void log_to_stderr(bool on)
 
 int log_open_file(const char *path, struct lv_error **err)
 {
-        int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
+        /* O_NOFOLLOW: a symlink planted where the log goes would make us
+         * append to (or create) whatever it names. */
+        int fd =
+                open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0600);
         if (fd < 0)
                 return lv_error_set(err, errno, "cannot open log file '%s'", path);
         log_close_file();
