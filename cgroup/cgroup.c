@@ -5,6 +5,8 @@
 #include <dirent.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <time.h>
@@ -1014,6 +1016,11 @@ int cgroup_guest_stats(struct cgroup *cg, struct cgroup_stats *ret, struct lv_er
                     (r = cg_read_u64(v2, "memory.max", &st.memory_limit, err)) < 0)
                         return r;
         }
+        st.oom_kills = UINT64_MAX;
+        if ((d = cgroup_guest_dir(cg, "memory")))
+                (void)cg_read_key(d, "memory.oom_control", "oom_kill", &st.oom_kills, NULL);
+        else if (v2 && cg_has(v2, "memory.events"))
+                (void)cg_read_key(v2, "memory.events", "oom_kill", &st.oom_kills, NULL);
         d = cgroup_guest_dir(cg, "pids");
         if (!d && v2 && cg_has(v2, "pids.current"))
                 d = v2;
@@ -1024,4 +1031,54 @@ int cgroup_guest_stats(struct cgroup *cg, struct cgroup_stats *ret, struct lv_er
         }
         *ret = st;
         return 0;
+}
+
+/* ---- OOM notification ---- */
+
+int cgroup_guest_oom_watch(struct cgroup *cg, int *ret_fd, uint32_t *ret_events,
+                           struct lv_error **err)
+{
+        const char *d = cgroup_guest_dir(cg, "memory");
+        if (d) {
+                _cleanup_free_ char *ctl = xasprintf("%s/memory.oom_control", d);
+                _cleanup_close_ int ofd = open(ctl, O_RDONLY | O_CLOEXEC);
+                if (ofd < 0)
+                        return lv_error_set(err, errno, "cgroup file '%s'", ctl);
+                _cleanup_close_ int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+                if (efd < 0)
+                        return lv_error_set(err, errno, "cgroup %s: eventfd", cg->name);
+                _cleanup_free_ char *ec = xasprintf("%s/cgroup.event_control", d);
+                _cleanup_free_ char *line = xasprintf("%d %d", efd, ofd);
+                int r = file_write_string(ec, line, err);
+                if (r < 0)
+                        return r;
+                *ret_fd = TAKE_FD(efd);
+                *ret_events = EPOLLIN;
+                return 0;
+        }
+        const char *v2 = cgroup_guest_dir(cg, "");
+        if (v2 && cg_has(v2, "memory.events")) {
+                _cleanup_free_ char *ev = xasprintf("%s/memory.events", v2);
+                int fd = open(ev, O_RDONLY | O_CLOEXEC);
+                if (fd < 0)
+                        return lv_error_set(err, errno, "cgroup file '%s'", ev);
+                *ret_fd = fd;
+                *ret_events = EPOLLPRI;
+                return 0;
+        }
+        return lv_error_setf(err, LV_ERR_UNSUPPORTED, "cgroup %s: no memory controller", cg->name);
+}
+
+int cgroup_guest_oom_ack(struct cgroup *cg, int fd, uint64_t *ret_kills, struct lv_error **err)
+{
+        const char *d = cgroup_guest_dir(cg, "memory");
+        if (d) {
+                uint64_t n;
+                (void)!read(fd, &n, sizeof n); /* the eventfd's counter */
+                return cg_read_key(d, "memory.oom_control", "oom_kill", ret_kills, err);
+        }
+        /* kernfs: reading from the start re-arms the notification */
+        char buf[512];
+        (void)!pread(fd, buf, sizeof buf, 0);
+        return cg_read_key(cgroup_guest_dir(cg, ""), "memory.events", "oom_kill", ret_kills, err);
 }

@@ -108,9 +108,18 @@ struct cgroup_stats {
         uint64_t memory_bytes; /* current usage */
         uint64_t memory_limit; /* bytes, UINT64_MAX when unlimited/unknown */
         uint64_t pids_current;
-        uint64_t pids_max; /* UINT64_MAX when unlimited/unknown */
+        uint64_t pids_max;  /* UINT64_MAX when unlimited/unknown */
+        uint64_t oom_kills; /* processes the OOM killer ended in it, UINT64_MAX unknown */
 };
 int cgroup_guest_stats(struct cgroup *cg, struct cgroup_stats *ret, struct lv_error **err);
+
+/* A descriptor that becomes ready when the OOM killer acts in the guest's
+ * memory cgroup: cgroup2 memory.events (EPOLLPRI), or on v1 an eventfd
+ * registered in cgroup.event_control for memory.oom_control (EPOLLIN).
+ * cgroup_guest_oom_ack() consumes an event and returns the kill count. */
+int cgroup_guest_oom_watch(struct cgroup *cg, int *ret_fd, uint32_t *ret_events,
+                           struct lv_error **err);
+int cgroup_guest_oom_ack(struct cgroup *cg, int fd, uint64_t *ret_kills, struct lv_error **err);
 
 /* cgroup v2 device control (cgroup_devices.c): attach a device program
  * allowing exactly rules_text (v1 syntax: "c 1:3 rwm", "c 136:* rwm", "a")

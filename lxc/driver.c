@@ -19,6 +19,7 @@
 #include "netns/guest_net.h"
 #include "cgroup/cgroup.h"
 #include "driver-support/driver.h"
+#include "driver-support/loop.h"
 #include "util/fault.h"
 #include "util/log.h"
 #include "util/watchdog.h"
@@ -34,6 +35,9 @@ struct lxc_guest {
         struct cgroup *cg;
         int console_slave;     /* kept open so the master never sees a hangup */
         struct watchdog guard; /* kills init when the supervisor dies */
+        int oom_fd;            /* ready when the OOM killer acts in the guest */
+        struct loop_source *oom_source, *oom_timer;
+        uint64_t oom_kills; /* as last logged */
 };
 
 /* ---- network hook ----
@@ -171,6 +175,77 @@ static int rlimits_apply(pid_t pid, struct lv_error **err)
         return 0;
 }
 
+/* ---- OOM kills: logged as they happen, counted in stats ---- */
+
+static void oom_log(struct lv_guest *g, struct lxc_guest *lg, uint64_t n)
+{
+        if (n > lg->oom_kills)
+                log_warning("guest '%s': the OOM killer ended %llu process(es) in the container "
+                            "(%llu in all)",
+                            g->name, (unsigned long long)(n - lg->oom_kills),
+                            (unsigned long long)n);
+        if (n > lg->oom_kills)
+                lg->oom_kills = n; /* (a count read before the kill is lower) */
+}
+
+/* v1 notifies when the cgroup runs out of memory, before the kill: look
+ * again a moment later. */
+static int on_oom_recheck(struct loop_source *s, void *data)
+{
+        struct lv_guest *g = data;
+        struct lxc_guest *lg = g->driver_data;
+        struct cgroup_stats st;
+        if (lg && lg->cg && cgroup_guest_stats(lg->cg, &st, NULL) == 0 &&
+            st.oom_kills != UINT64_MAX)
+                oom_log(g, lg, st.oom_kills);
+        return 0;
+}
+
+static int on_oom(struct loop_source *s, int fd, uint32_t revents, void *data)
+{
+        struct lv_guest *g = data;
+        struct lxc_guest *lg = g->driver_data;
+        uint64_t n = 0;
+        _cleanup_error_ struct lv_error *e = NULL;
+        if (!lg || cgroup_guest_oom_ack(lg->cg, fd, &n, &e) < 0) {
+                log_debug("guest '%s': OOM event: %s", g->name, e ? e->message : "no cgroup");
+                return 0;
+        }
+        oom_log(g, lg, n);
+        (void)loop_timer_set(lg->oom_timer, 200 * 1000, NULL);
+        return 0;
+}
+
+static void undo_oom_watch(struct lv_guest *g, void *data)
+{
+        struct lxc_guest *lg = data;
+        loop_source_free(lg->oom_source);
+        lg->oom_source = NULL;
+        loop_source_free(lg->oom_timer);
+        lg->oom_timer = NULL;
+        if (lg->oom_fd >= 0)
+                close(lg->oom_fd);
+        lg->oom_fd = -1;
+}
+
+/* Without a memory controller (or a loop: the test harness) there is
+ * nothing to watch: not an error. */
+static void oom_watch(struct lv_guest *g, struct lxc_guest *lg)
+{
+        uint32_t events;
+        _cleanup_error_ struct lv_error *e = NULL;
+        if (!g->loop || cgroup_guest_oom_watch(lg->cg, &lg->oom_fd, &events, &e) < 0 ||
+            loop_add_io(g->loop, lg->oom_fd, events, on_oom, g, &lg->oom_source, &e) < 0 ||
+            loop_add_timer(g->loop, 0, on_oom_recheck, g, &lg->oom_timer, &e) < 0) {
+                if (e)
+                        log_warning("guest '%s': OOM kills will not be logged: %s", g->name,
+                                    e->message);
+                undo_oom_watch(g, lg);
+                return;
+        }
+        guest_undo_push(g, "OOM watch", undo_oom_watch, lg, NULL);
+}
+
 /* ---- start ---- */
 
 static int console_open(struct lv_guest *g, struct lxc_guest *lg, struct lv_error **err)
@@ -290,6 +365,7 @@ static int lxc_start(struct lv_guest *g, struct lv_error **err)
         struct lxc_guest *lg = xcalloc(1, sizeof(*lg));
         lg->console_slave = -1;
         lg->guard = WATCHDOG_NONE;
+        lg->oom_fd = -1;
         g->driver_data = lg;
         guest_undo_push(g, "lxc driver state", undo_driver_data, lg, free);
 
@@ -303,6 +379,7 @@ static int lxc_start(struct lv_guest *g, struct lv_error **err)
         /* cgroup2 and name=systemd are mounted writable inside (mounts.c) */
         if ((r = cgroup_guest_delegate(lg->cg, err)) < 0)
                 return r;
+        oom_watch(g, lg);
         fault_point("lxc-after-cgroup");
 
         int sp[2];
@@ -312,6 +389,10 @@ static int lxc_start(struct lv_guest *g, struct lv_error **err)
         _cleanup_close_ int child_fd = sp[1];
 
         bool userns = def->n_uidmap > 0;
+        if (!userns)
+                log_warning("guest '%s': a privileged container (no <idmap>): its root is root "
+                            "on the host (docs/lxc.md, docs/security.md)",
+                            def->name);
         struct lxc_child child = {
                 .def = def,
                 .rootfs = rootfs,
@@ -545,7 +626,16 @@ static int lxc_stats(struct lv_guest *g, struct json_object *out, struct lv_erro
         if (st.pids_max != UINT64_MAX)
                 json_object_object_add(out, "pids.max",
                                        json_object_new_int64((int64_t)st.pids_max));
+        if (st.oom_kills != UINT64_MAX)
+                json_object_object_add(out, "memory.oom_kills",
+                                       json_object_new_int64((int64_t)st.oom_kills));
         return 0;
+}
+
+/* In Info and status.json: whether the container is privileged. */
+static void lxc_status(struct lv_guest *g, struct json_object *out)
+{
+        json_object_object_add(out, "privileged", json_object_new_boolean(g->def->n_uidmap == 0));
 }
 
 const struct lv_driver lxc_driver = {
@@ -559,6 +649,7 @@ const struct lv_driver lxc_driver = {
         .setmem = lxc_setmem,
         .resume = lxc_resume,
         .stats = lxc_stats,
+        .status = lxc_status,
         /* .exited: the core's default mapping (exit: poweroff; killed by
          * SIGHUP/SIGINT after reboot(2) in the PID namespace: reboot /
          * poweroff; other signals: crash) is the container's. */

@@ -607,6 +607,13 @@ static int cmd_dominfo(int argc, char **argv, struct lv_error **err)
         ROW("Managed save:", "%s", "no");
         ROW("Security model:", "%s", "none");
         ROW("Security DOI:", "%s", "0");
+        struct json_object *ds, *pv;
+        if (json_object_object_get_ex(o, "driver_status", &ds) &&
+            json_object_object_get_ex(ds, "privileged", &pv))
+                ROW("Privileged:", "%s",
+                    json_object_get_boolean(pv)
+                            ? "yes (no <idmap>: root in the container is root on the host)"
+                            : "no (<idmap>)");
         printf("\n");
         json_object_put(o);
         return 0;
