@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "supervisor/supervisor.h"
+#include "util/clock.h"
 #include "util/paths.h"
 #include "util/log.h"
 
@@ -110,6 +111,44 @@ static void console_log_write(struct supervisor *sv, const char *buf, size_t n)
         }
 }
 
+/* A guest may write at most CONSOLE_RATE bytes a second to its console:
+ * beyond that, the supervisor stops reading the pty until the window
+ * ends (the guest's writes then block, as on a slow serial line). This
+ * bounds the copying the supervisor does for a flooding guest, whose CPU
+ * is charged to the supervisor's cgroup, not the guest's. */
+#define CONSOLE_RATE        (1024 * 1024)
+#define CONSOLE_WINDOW_USEC (100 * 1000ULL)
+
+static int on_console_window(struct loop_source *s, void *data)
+{
+        struct supervisor *sv = data;
+        sv->console_window_start = clock_now_us();
+        sv->console_window_bytes = 0;
+        if (sv->console_source)
+                (void)loop_source_set_events(sv->console_source, EPOLLIN, NULL);
+        return 0;
+}
+
+/* Count n bytes; true when the window's budget is spent (reading paused
+ * until the window ends). */
+static bool console_budget_spent(struct supervisor *sv, size_t n)
+{
+        uint64_t now = clock_now_us();
+        if (now - sv->console_window_start >= CONSOLE_WINDOW_USEC) {
+                sv->console_window_start = now;
+                sv->console_window_bytes = 0;
+        }
+        sv->console_window_bytes += n;
+        if (sv->console_window_bytes < CONSOLE_RATE * CONSOLE_WINDOW_USEC / 1000000 ||
+            !sv->console_timer)
+                return false;
+        if (loop_source_set_events(sv->console_source, 0, NULL) < 0)
+                return false;
+        uint64_t left = sv->console_window_start + CONSOLE_WINDOW_USEC - now;
+        (void)loop_timer_set(sv->console_timer, left ? left : 1, NULL);
+        return true;
+}
+
 static int on_console(struct loop_source *s, int fd, uint32_t revents, void *data)
 {
         struct supervisor *sv = data;
@@ -133,6 +172,8 @@ static int on_console(struct loop_source *s, int fd, uint32_t revents, void *dat
                 } else {
                         console_ring_append(&sv->console_ring, buf, (size_t)n);
                 }
+                if (console_budget_spent(sv, (size_t)n))
+                        return 0;
         }
         return 0;
 }
@@ -161,6 +202,10 @@ int console_watch(struct supervisor *sv, struct lv_error **err)
         int fl = fcntl(sv->g.console_fd, F_GETFL);
         if (fl < 0 || fcntl(sv->g.console_fd, F_SETFL, fl | O_NONBLOCK) < 0)
                 return lv_error_set(err, errno, "console: cannot make the pty non-blocking");
+        int r;
+        if (!sv->console_timer &&
+            (r = loop_add_timer(sv->loop, 0, on_console_window, sv, &sv->console_timer, err)) < 0)
+                return r;
         return loop_add_io(sv->loop, sv->g.console_fd, EPOLLIN, on_console, sv, &sv->console_source,
                            err);
 }
@@ -171,6 +216,7 @@ void console_unwatch(struct supervisor *sv)
         if (sv->console_source)
                 (void)on_console(sv->console_source, sv->g.console_fd, EPOLLIN, sv);
         loop_source_freep(&sv->console_source);
+        loop_source_freep(&sv->console_timer);
         if (sv->console_holding)
                 close(sv->console_hold_fd);
         sv->console_holding = false;

@@ -89,6 +89,10 @@ struct supervisor {
         bool stopping;           /* the supervisor exits once the guest ended */
 
         struct console_ring console_ring;
+        /* Console output rate (console.c): bytes read in the current window. */
+        struct loop_source *console_timer;
+        uint64_t console_window_start;
+        size_t console_window_bytes;
         void *console_client; /* the peer console_attach() was given */
         const struct console_peer_ops *console_ops;
         /* Our own open slave side of the console pty (when we know its
