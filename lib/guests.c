@@ -335,6 +335,8 @@ int lv_guest_cleanup_stale(const char *name, lv_client_error **err)
         return lv_guest_cleanup_stale_locked(name, true, err);
 }
 
+static int status_read_control(const char *name, lv_guest_status *ret, lv_client_error **err);
+
 static int strcmp_p(const void *a, const void *b)
 {
         return strcmp(*(char *const *)a, *(char *const *)b);
@@ -364,6 +366,18 @@ int lv_guest_list(char ***ret_names, lv_client_error **err)
                 if (r == 0) {
                         (void)lv_guest_cleanup_stale(de->d_name, NULL);
                         continue;
+                }
+                if (r == -EACCES) {
+                        /* not ours to open: its supervisor tells, or
+                         * "permission denied" */
+                        lv_guest_status st;
+                        r = status_read_control(de->d_name, &st, err);
+                        if (r == -EACCES) {
+                                closedir(d);
+                                strv_free(names);
+                                return r;
+                        }
+                        r = r == 0 ? 1 : 0;
                 }
                 if (r != 1)
                         continue;

@@ -59,12 +59,17 @@ size_t lv_conn_take_buffered(lv_conn *c, char *buf, size_t max);
 
 /* Guests that have a supervisor (a state directory in $LITEVIRT_RUNDIR
  * whose lock is held), sorted by name, NULL-terminated. State left by a
- * supervisor that died is cleaned on the way (see lv_guest_cleanup_stale). */
+ * supervisor that died is cleaned on the way (see lv_guest_cleanup_stale).
+ * A state directory the caller may not open is asked about over its
+ * control socket; -EACCES when that is refused too. */
 int lv_guest_list(char ***ret_names, lv_client_error **err);
 void lv_strv_free(char **names);
 
 /* The state of a guest read cheaply from its status file (no round trip
- * to the supervisor). -ENOENT when the guest has no live supervisor. */
+ * to the supervisor). -ENOENT when the guest has no live supervisor. A
+ * caller that may not read the state directory (a member of the control
+ * socket's groups) gets it from the supervisor (Info); -EACCES ("permission
+ * denied") when that is refused too. */
 typedef struct lv_guest_status {
         char state[16];  /* running, paused, shutdown, shutoff, crashed, starting */
         char reason[32]; /* booted, user, ... (virsh's words) */
