@@ -60,7 +60,10 @@ void console_ring_free(struct console_ring *r)
 static void console_log_open(struct supervisor *sv)
 {
         _cleanup_free_ char *path = paths_guest_console_log(sv->g.name);
-        int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640);
+        /* O_NOFOLLOW, as the guest's log (util/log.c): a planted symlink
+         * would make us append the guest's output to whatever it names. */
+        int fd =
+                open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0640);
         struct stat st;
         if (fd < 0 || fstat(fd, &st) < 0) {
                 log_warning("console log '%s': %s", path, strerror(errno));

@@ -6,8 +6,8 @@
 # out: 300 Events streams, connections beyond the supervisor's descriptor
 # limit (no busy loop either), 255 clients pipelining calls without
 # reading (memory bounded and given back). A message with a duplicate key
-# must not run the last one. A symlink where the log goes is not
-# followed. Needs root.
+# must not run the last one. A symlink where the log or the console log
+# goes is not followed. Needs root.
 . "$(dirname "$0")/lib.sh"
 # (the system's python3: the clients also run as uid 65534)
 PY=/usr/bin/python3
@@ -188,6 +188,19 @@ out=$("$LVSH" start "$L" 2>&1) && fail "started with a symlinked log file"
 [ ! -e "$T/victim" ] && ok "the log symlink was not followed: $(echo "$out" | tail -1)" ||
     fail "the supervisor wrote through the log symlink"
 check_nothing_left "$L" "symlinked log"
+
+# ---- and where the console log goes: the guest runs, its output is not
+# written through the link (the console log is given up with a warning) ----
+C=$P-clog
+define "$C" "while :; do echo console-flood-$C; sleep 1; done"
+ln -s "$T/victim-console" "$T/log/$C.console.log"
+"$LVSH" start "$C" >/dev/null 2>&1 || fail "start with a symlinked console log"
+wait_for "grep -q 'console log' '$T/log/$C.log'" ||
+    fail "no warning about the console log: $(tail -3 "$T/log/$C.log")"
+[ ! -e "$T/victim-console" ] && ok "the console log symlink was not followed: $(grep 'console log' "$T/log/$C.log" | tail -1)" ||
+    fail "the supervisor wrote the console through the symlink"
+"$LVSH" destroy "$C" >/dev/null 2>&1; wait_for "[ ! -e '$T/run/$C' ]"
+check_nothing_left "$C" "symlinked console log"
 
 for g in "$G" "$E" "$M"; do check_nothing_left "$g" "end"; done
 finish security-control-socket
