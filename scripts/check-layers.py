@@ -36,6 +36,7 @@ ROLES = {
     "supervisor/control-methods.c": "control socket",
     "qemu/driver.c": "qemu driver",
     "qemu/reattach.c": "qemu driver",
+    "qemu/confine.c": "qemu driver",
 }
 
 SKIP_DIRS = ("tests", "fuzz", "bench")
