@@ -252,6 +252,20 @@ i=0; while [ $i -lt 50 ] && "$LVSH" domstate $G1 >/dev/null 2>&1; do sleep 0.1; 
 wait_gone $G1
 restored "supervisor SIGKILL + reattach + destroy" "$before" $(files $G1)
 
+"$LVSH" start $G1 >/dev/null || fail "start $G1 for an unsupervised destroy"
+q=$(qemu_pid $G1) sp=$(cat "$LITEVIRT_RUNDIR/$G1/supervisor.pid")
+kill -9 "$sp"
+i=0; while [ $i -lt 50 ] && [ -d "/proc/$sp" ]; do sleep 0.1; i=$((i + 1)); done
+"$LVSH" destroy $G1 >/dev/null || fail "destroy of $G1 whose supervisor died"
+wait_gone $G1
+# QEMU (reparented when its supervisor died) may linger as a zombie
+i=0; while [ $i -lt 50 ] && [ -d "/proc/$q" ] && ! grep -q '^State:.*Z' "/proc/$q/status" 2>/dev/null; do
+    sleep 0.1; i=$((i + 1))
+done
+[ -d "/proc/$q" ] && ! grep -q '^State:.*Z' "/proc/$q/status" 2>/dev/null &&
+    fail "QEMU $q survives the destroy of its unsupervised guest: $(grep ^State: "/proc/$q/status")"
+restored "supervisor SIGKILL + destroy (no start between)" "$before" $(files $G1)
+
 "$LVSH" start $G1 >/dev/null || fail "start $G1 for a double kill"
 q=$(qemu_pid $G1)
 kill -9 "$(cat "$LITEVIRT_RUNDIR/$G1/supervisor.pid")" "$q"
