@@ -45,6 +45,18 @@ static int net_load(const char *name, struct network_def **ret, struct lv_error 
         return xml->network_parse_file(path, ret, err);
 }
 
+/* A net-* command's options and NAME, then the network's definition. */
+static int net_args_load(const char *cmdname, int argc, char **argv, const char *const *flags,
+                         bool *flag_set, const char *const *valued, const char **values,
+                         const char **ret_name, struct network_def **ret_def, struct lv_error **err)
+{
+        int r = lvsh_args_parse(cmd_find(cmdname), argc, argv, flags, flag_set, valued, values,
+                                ret_name, err);
+        if (r < 0)
+                return r;
+        return net_load(*ret_name, ret_def, err);
+}
+
 static int net_store(const struct network_def *def, struct lv_error **err)
 {
         _cleanup_free_ char *xml = network_format(def);
@@ -145,12 +157,9 @@ static int cmd_net_define(int argc, char **argv, struct lv_error **err)
 static int cmd_net_undefine(int argc, char **argv, struct lv_error **err)
 {
         const char *name;
-        int r = lvsh_args_parse(cmd_find("net-undefine"), argc, argv, NULL, NULL, NULL, NULL, &name,
-                                err);
-        if (r < 0)
-                return r;
         _cleanup_network_def_ struct network_def *def = NULL;
-        if ((r = net_load(name, &def, err)) < 0)
+        int r = net_args_load("net-undefine", argc, argv, NULL, NULL, NULL, NULL, &name, &def, err);
+        if (r < 0)
                 return r;
         if (net_active(name, NULL))
                 return lv_error_setf(err, LV_ERR_STATE,
@@ -212,12 +221,9 @@ static int cmd_net_dumpxml(int argc, char **argv, struct lv_error **err)
         static const char *const flags[] = {"inactive", NULL};
         bool set[1] = {false};
         const char *name;
-        int r = lvsh_args_parse(cmd_find("net-dumpxml"), argc, argv, flags, set, NULL, NULL, &name,
-                                err);
-        if (r < 0)
-                return r;
         _cleanup_network_def_ struct network_def *def = NULL;
-        if ((r = net_load(name, &def, err)) < 0)
+        int r = net_args_load("net-dumpxml", argc, argv, flags, set, NULL, NULL, &name, &def, err);
+        if (r < 0)
                 return r;
         _cleanup_free_ char *xml = network_format(def);
         fputs(xml, stdout);
@@ -227,12 +233,9 @@ static int cmd_net_dumpxml(int argc, char **argv, struct lv_error **err)
 static int cmd_net_info(int argc, char **argv, struct lv_error **err)
 {
         const char *name;
-        int r = lvsh_args_parse(cmd_find("net-info"), argc, argv, NULL, NULL, NULL, NULL, &name,
-                                err);
-        if (r < 0)
-                return r;
         _cleanup_network_def_ struct network_def *def = NULL;
-        if ((r = net_load(name, &def, err)) < 0)
+        int r = net_args_load("net-info", argc, argv, NULL, NULL, NULL, NULL, &name, &def, err);
+        if (r < 0)
                 return r;
         char uuid[37];
         domain_uuid_format(def->uuid, uuid);
@@ -252,12 +255,10 @@ static int cmd_net_autostart(int argc, char **argv, struct lv_error **err)
         static const char *const flags[] = {"disable", NULL};
         bool set[1] = {false};
         const char *name;
-        int r = lvsh_args_parse(cmd_find("net-autostart"), argc, argv, flags, set, NULL, NULL,
-                                &name, err);
-        if (r < 0)
-                return r;
         _cleanup_network_def_ struct network_def *def = NULL;
-        if ((r = net_load(name, &def, err)) < 0)
+        int r = net_args_load("net-autostart", argc, argv, flags, set, NULL, NULL, &name, &def,
+                              err);
+        if (r < 0)
                 return r;
         _cleanup_free_ char *link = autostart_link(name);
         if (set[0]) {
@@ -302,12 +303,9 @@ static int run_cleanup(const char *name, struct lv_error **err)
 static int cmd_net_start(int argc, char **argv, struct lv_error **err)
 {
         const char *name;
-        int r = lvsh_args_parse(cmd_find("net-start"), argc, argv, NULL, NULL, NULL, NULL, &name,
-                                err);
-        if (r < 0)
-                return r;
         _cleanup_network_def_ struct network_def *def = NULL;
-        if ((r = net_load(name, &def, err)) < 0)
+        int r = net_args_load("net-start", argc, argv, NULL, NULL, NULL, NULL, &name, &def, err);
+        if (r < 0)
                 return r;
         if (network_state_active(name, NULL, NULL) == 1)
                 return lv_error_setf(err, LV_ERR_STATE,
@@ -388,12 +386,9 @@ static int not_active(const char *what, const char *name, struct lv_error **err)
 static int cmd_net_destroy(int argc, char **argv, struct lv_error **err)
 {
         const char *name;
-        int r = lvsh_args_parse(cmd_find("net-destroy"), argc, argv, NULL, NULL, NULL, NULL, &name,
-                                err);
-        if (r < 0)
-                return r;
         _cleanup_network_def_ struct network_def *def = NULL;
-        if ((r = net_load(name, &def, err)) < 0)
+        int r = net_args_load("net-destroy", argc, argv, NULL, NULL, NULL, NULL, &name, &def, err);
+        if (r < 0)
                 return r;
         pid_t pid = 0;
         if (!net_active(name, &pid) || pid <= 0)
@@ -414,12 +409,10 @@ static int cmd_net_dhcp_leases(int argc, char **argv, struct lv_error **err)
         static const char *const valued[] = {"mac", NULL};
         const char *values[1] = {NULL};
         const char *name;
-        int r = lvsh_args_parse(cmd_find("net-dhcp-leases"), argc, argv, NULL, NULL, valued, values,
-                                &name, err);
-        if (r < 0)
-                return r;
         _cleanup_network_def_ struct network_def *def = NULL;
-        if ((r = net_load(name, &def, err)) < 0)
+        int r = net_args_load("net-dhcp-leases", argc, argv, NULL, NULL, valued, values, &name,
+                              &def, err);
+        if (r < 0)
                 return r;
         if (!net_active(name, NULL))
                 return not_active("Failed to get leases info for", name, err);
