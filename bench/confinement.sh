@@ -34,6 +34,8 @@ LVB_COUNT=1   # one definition per tool
 
 # shellcheck source=lib/cgroup.sh
 . "$LIB/cgroup.sh"
+# shellcheck source=lib/teardown.sh
+. "$LIB/teardown.sh"
 for f in "$HERE"/peers/*.sh; do
     # shellcheck disable=SC1090
     . "$f"
@@ -61,15 +63,7 @@ FG=""   # pid of a tool that stays in the foreground (unshare, nspawn)
 cleanup() {
     trap - EXIT INT TERM
     [ -n "$FG" ] && kill -TERM "$FG" 2>/dev/null
-    for t in $TOOLS; do
-        declare -F "peer_${t}_teardown" >/dev/null && "peer_${t}_teardown" >/dev/null 2>&1
-    done
-    cg_cleanup
-    rm -rf /run/systemd/nspawn/propagate/"$PFX"* /run/systemd/nspawn/locks/*"$PFX"* 2>/dev/null
-    if findmnt -rn -o TARGET | grep -q "^$WORK"; then
-        findmnt -rn -o TARGET | grep "^$WORK" | sort -r | xargs -r -n1 umount -l
-    fi
-    rm -rf "$WORK"
+    peers_teardown
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

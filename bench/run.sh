@@ -66,6 +66,8 @@ esac
 
 # shellcheck source=lib/cgroup.sh
 . "$LIB/cgroup.sh"
+# shellcheck source=lib/teardown.sh
+. "$LIB/teardown.sh"
 for f in "$HERE"/peers/*.sh; do
     # shellcheck disable=SC1090
     . "$f"
@@ -84,17 +86,7 @@ export WORK ROOTFS LIB RT
 
 cleanup() {
     trap - EXIT INT TERM
-    for t in $TOOLS; do
-        declare -F "peer_${t}_teardown" >/dev/null && "peer_${t}_teardown" >/dev/null 2>&1
-    done
-    cg_cleanup
-    # systemd-nspawn's per-machine leftovers on the host
-    rm -rf /run/systemd/nspawn/propagate/"$PFX"* /run/systemd/nspawn/locks/*"$PFX"* 2>/dev/null
-    # mounts below WORK (none expected: every tool ran in its own mount ns)
-    if findmnt -rn -o TARGET | grep -q "^$WORK"; then
-        findmnt -rn -o TARGET | grep "^$WORK" | sort -r | xargs -r -n1 umount -l
-    fi
-    rm -rf "$WORK"
+    peers_teardown
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
