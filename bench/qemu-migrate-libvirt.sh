@@ -41,7 +41,9 @@ cleanup() {
     for h in a b; do
         kill_pid "$(cat "$T/$h/run/qb-libvirtd.pid" 2>/dev/null)" libvirtd
         kill_pid "$(cat "$T/$h/run/qb-virtlogd.pid" 2>/dev/null)" virtlogd
-        for f in "$T"/$h/run/qemu/*.pid; do
+        # guests, and the daemonized capability probe (outlives a libvirtd
+        # killed while probing)
+        for f in "$T"/$h/run/qemu/*.pid "$T"/$h/lib/qemu/qmp-*/qmp.pid; do
             [ -s "$f" ] && kill_pid "$(cat "$f")" qemu-system-x86
         done
     done

@@ -109,8 +109,10 @@ cleanup() {
     [ -s "$T/lv-run/qb-virtlogd.pid" ] && VIRTLOGD_PID=$(cat "$T/lv-run/qb-virtlogd.pid")
     kill_pid "$LIBVIRTD_PID" libvirtd
     kill_pid "$VIRTLOGD_PID" virtlogd
-    # QEMUs libvirtd left behind (their pidfiles are in our /run/libvirt)
-    for f in "$T"/lv-run/qemu/*.pid; do
+    # QEMUs libvirtd left behind: guests (pidfiles in our /run/libvirt) and
+    # the capability probe it daemonizes (pidfile in our /var/lib/libvirt),
+    # which outlives a libvirtd killed while probing
+    for f in "$T"/lv-run/qemu/*.pid "$T"/lv-lib/qemu/qmp-*/qmp.pid; do
         [ -s "$f" ] && kill_pid "$(cat "$f")" qemu-system-x86
     done
     # our cgroup subtree (libvirt's and litevirt's cgroups are below it):

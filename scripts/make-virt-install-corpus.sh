@@ -67,6 +67,12 @@ cleanup() {
         for _w in $(seq 50); do [ -d /proc/"$LIBVIRTD_PID" ] || break; sleep 0.1; done
         [ -d /proc/"$LIBVIRTD_PID" ] && kill -KILL "$LIBVIRTD_PID"
     fi
+    # the capability-probe QEMU libvirtd daemonizes outlives a libvirtd
+    # killed while probing: its pidfile is in our /var/lib/libvirt
+    for f in "$T"/lib/qemu/qmp-*/qmp.pid; do
+        p=$(cat "$f" 2>/dev/null)
+        [ -n "$p" ] && [ "$(cat /proc/"$p"/comm 2>/dev/null)" = qemu-system-x86 ] && kill -KILL "$p"
+    done
     rm -rf "$T"
 }
 trap cleanup EXIT
