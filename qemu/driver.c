@@ -271,10 +271,11 @@ static _noreturn_ void child_exec(struct lv_guest *g, char **argv, int mon_fd, i
         /* Not "litevirt-superv" any more: `lvsh start`, subreaper of a
          * supervisor killed meanwhile, waits for supervisors only. */
         (void)prctl(PR_SET_NAME, "qemu-starting", 0, 0, 0);
-        /* wait until the parent has put us into the cgroup */
-        if (read(go_fd, &c, 1) != 1)
+        /* Everything up to execve() is done while the parent puts us into
+         * the cgroup and writes the records (the first cgroup.procs write
+         * waits for an RCU grace period): only the exec waits for it. */
+        if (go_fd == QEMU_QMP_FD && (go_fd = fcntl(go_fd, F_DUPFD_CLOEXEC, QEMU_QMP_FD + 1)) < 0)
                 _exit(126);
-        close(go_fd);
         setsid();
         int log = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
         int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -334,6 +335,11 @@ static _noreturn_ void child_exec(struct lv_guest *g, char **argv, int mon_fd, i
          * (driver.h, lease_fds) */
         for (int i = 0; i < g->n_lease_fds; i++)
                 fcntl(g->lease_fds[i], F_SETFD, 0);
+        /* wait until the parent has put us into the cgroup and QEMU is on
+         * record (EOF: the parent gave up, QEMU must not run) */
+        if (read(go_fd, &c, 1) != 1)
+                _exit(126);
+        close(go_fd);
         execve(argv[0], argv, cf->env);
         dprintf(2, "litevirt: executing %s: %s\n", argv[0], strerror(errno));
         _exit(127);
