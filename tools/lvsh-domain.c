@@ -320,16 +320,51 @@ static int cmd_destroy(int argc, char **argv, struct lv_error **err)
         return 0;
 }
 
+/* virsh's shutdown --mode: the one way litevirt shuts this guest down
+ * (ACPI power button for a VM, a signal to a container's init), or why
+ * the mode asked for is not there. */
+static int shutdown_mode_check(const struct lvsh_command *cmd, const char *name, const char *mode,
+                               struct lv_error **err)
+{
+        if (!streq(mode, "acpi") && !streq(mode, "agent") && !streq(mode, "signal") &&
+            !streq(mode, "initctl") && !streq(mode, "paravirt"))
+                return lvsh_usage_error(cmd, err,
+                                        "--mode '%s': not a shutdown mode (acpi, agent, "
+                                        "initctl, signal, paravirt)",
+                                        mode);
+        _cleanup_domain_def_ struct domain_def *def = NULL;
+        int r = lvsh_guest_load(name, &def, err);
+        if (r < 0)
+                return lv_error_prefix(err, "Failed to shutdown domain '%s'\nerror", name);
+        bool container = def->type == DOMAIN_TYPE_LXC;
+        const char *ours = container ? "signal" : "acpi";
+        if (streq(mode, ours))
+                return 0;
+        if (streq(mode, "agent"))
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "Failed to shutdown domain '%s'\nerror: --mode agent: "
+                                     "litevirt talks to no guest agent (no QEMU guest agent "
+                                     "channel); use --mode %s",
+                                     name, ours);
+        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                             "Failed to shutdown domain '%s'\nerror: --mode %s: not available "
+                             "for %s; use --mode %s (%s)",
+                             name, mode, container ? "a container" : "a virtual machine", ours,
+                             container ? "a signal to its init" : "the ACPI power button");
+}
+
 static int cmd_shutdown(int argc, char **argv, struct lv_error **err)
 {
         static const char *const flags[] = {"wait", NULL};
-        static const char *const valued[] = {"timeout", NULL};
+        static const char *const valued[] = {"timeout", "mode", NULL};
         bool set[1] = {false};
-        const char *values[1] = {NULL};
+        const char *values[2] = {NULL, NULL};
         const char *name;
         const struct lvsh_command *cmd = lvsh_find_command("shutdown");
         int r = lvsh_args_parse(cmd, argc, argv, flags, set, valued, values, &name, err);
         if (r < 0)
+                return r;
+        if (values[1] && (r = shutdown_mode_check(cmd, name, values[1], err)) < 0)
                 return r;
         struct json_object *params = NULL;
         if (values[0]) {
@@ -492,10 +527,29 @@ static const char *state_text(const char *id)
         return "no state";
 }
 
+/* domstate --json: one object a script can rely on (docs/cluster.md). */
+static void domstate_json_print(const char *name, const lv_guest_status *st, bool defined)
+{
+        bool unsupervised = lv_guest_status_unsupervised(st);
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "name", json_object_new_string(name));
+        json_object_object_add(o, "state", json_object_new_string(st->state));
+        json_object_object_add(o, "state_text", json_object_new_string(state_text(st->state)));
+        json_object_object_add(o, "reason", json_object_new_string(st->reason));
+        json_object_object_add(o, "active", json_object_new_boolean(!streq(st->state, "shutoff")));
+        json_object_object_add(
+                o, "supervised",
+                json_object_new_boolean(!streq(st->state, "shutoff") && !unsupervised));
+        json_object_object_add(o, "persistent", json_object_new_boolean(defined));
+        json_object_object_add(o, "pid", st->pid > 0 ? json_object_new_int(st->pid) : NULL);
+        printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        json_object_put(o);
+}
+
 static int cmd_domstate(int argc, char **argv, struct lv_error **err)
 {
-        static const char *const flags[] = {"reason", NULL};
-        bool set[1] = {false};
+        static const char *const flags[] = {"reason", "json", NULL};
+        bool set[2] = {false, false};
         const char *name;
         int r = lvsh_args_parse(lvsh_find_command("domstate"), argc, argv, flags, set, NULL, NULL,
                                 &name, err);
@@ -510,12 +564,16 @@ static int cmd_domstate(int argc, char **argv, struct lv_error **err)
                 if (!lvsh_name_is_safe(name) || access(xml, F_OK) < 0)
                         return lv_error_setf(err, LV_ERR_NO_DOMAIN, "failed to get domain '%s'",
                                              name);
+                st = (lv_guest_status){.pid = 0};
                 snprintf(st.state, sizeof(st.state), "shutoff");
                 snprintf(st.reason, sizeof(st.reason), "unknown");
         } else if (r < 0) {
                 return lvsh_error_from_client(err, ce);
         }
-        if (set[0])
+        if (set[1]) {
+                _cleanup_free_ char *xml = paths_guest_xml(name);
+                domstate_json_print(name, &st, access(xml, F_OK) == 0);
+        } else if (set[0])
                 printf("%s (%s)\n\n", state_text(st.state), st.reason);
         else
                 printf("%s\n\n", state_text(st.state));
@@ -738,11 +796,14 @@ const struct lvsh_command lvsh_domain_commands[] = {
          "    runs, or prints why it could not start (leaving nothing behind).\n"
          "    --console attaches to the console once it runs.",
          cmd_start},
-        {"shutdown", "NAME [--timeout SECONDS] [--wait]", "gracefully shutdown a domain",
+        {"shutdown", "NAME [--timeout SECONDS] [--wait] [--mode acpi|agent|signal]",
+         "gracefully shutdown a domain",
          "    Asks the guest to shut down (a container's init is signalled, a VM gets\n"
          "    the ACPI power button). After --timeout seconds (default: host.conf "
          "shutdown_timeout, 300) it is\n"
-         "    destroyed. --wait returns only once it is off.",
+         "    destroyed. --wait returns only once it is off. --mode names the way\n"
+         "    (virsh's): acpi for a VM, signal for a container; any other (agent:\n"
+         "    litevirt has no guest agent channel) is refused with the reason.",
          cmd_shutdown},
         {"destroy", "NAME", "destroy (stop) a domain",
          "    Kills the guest now and waits until everything it used is released.", cmd_destroy},
@@ -758,9 +819,13 @@ const struct lvsh_command lvsh_domain_commands[] = {
          "    --current are the default; --config is not supported.",
          cmd_setmem},
         {"dominfo", "NAME", "domain information", NULL, cmd_dominfo},
-        {"domstate", "NAME [--reason]", "domain state",
+        {"domstate", "NAME [--reason] [--json]", "domain state",
          "    --reason adds why the guest is in that state, as virsh does:\n"
-         "    running (booted), paused (user), shut off (destroyed), ...",
+         "    running (booted), paused (user), shut off (destroyed), ...\n"
+         "    --json prints one line for scripts: {\"name\", \"state\" (running,\n"
+         "    paused, starting, shutdown, shutoff, crashed), \"state_text\",\n"
+         "    \"reason\", \"active\", \"supervised\" (false: no supervisor, e.g.\n"
+         "    running (unsupervised)), \"persistent\", \"pid\"}.",
          cmd_domstate},
         {"domstats", "[NAME...]", "get statistics about one or multiple domains",
          "    Without names, every running guest.", cmd_domstats},

@@ -30,8 +30,15 @@ static void print_command_help(FILE *f, const struct lvsh_command *c)
 
 static void print_help(FILE *f)
 {
-        fprintf(f, "Usage: lvsh COMMAND [ARGS...]\n"
+        fprintf(f, "Usage: lvsh [-c URI] COMMAND [ARGS...]\n"
                    "       lvsh COMMAND --help\n\n"
+                   "Options:\n"
+                   "    -c, --connect URI  the litevirt to talk to: litevirt:/// (this host's,\n"
+                   "                       the default) with its directories as parameters:\n"
+                   "                       litevirt:///?confdir=DIR&guestdir=DIR&rundir=DIR&\n"
+                   "                       logdir=DIR&networkdir=DIR&netrundir=DIR (each sets\n"
+                   "                       the LITEVIRT_* variable below); also from\n"
+                   "                       $LITEVIRT_DEFAULT_URI\n\n"
                    "Commands:\n");
         for (size_t t = 0; t < ARRAY_SIZE(tables); t++)
                 for (const struct lvsh_command *c = tables[t]; c->name; c++)
@@ -55,8 +62,40 @@ int lvsh_usage_error(const struct lvsh_command *cmd, struct lv_error **err, cons
         return r;
 }
 
+/* -c URI / --connect URI / --connect=URI before the command, else
+ * $LITEVIRT_DEFAULT_URI. Returns how many arguments it took, or -1 with
+ * the error printed. */
+static int connect_options(int argc, char **argv)
+{
+        _cleanup_error_ struct lv_error *err = NULL;
+        const char *uri = getenv("LITEVIRT_DEFAULT_URI");
+        int taken = 0;
+        if (argc >= 2 && startswith(argv[1], "--connect=")) {
+                uri = argv[1] + strlen("--connect=");
+                taken = 1;
+        } else if (argc >= 2 && (streq(argv[1], "-c") || streq(argv[1], "--connect"))) {
+                if (argc < 3) {
+                        fprintf(stderr, "error: option '%s' needs a URI\n", argv[1]);
+                        return -1;
+                }
+                uri = argv[2];
+                taken = 2;
+        }
+        if (uri && *uri && lvsh_uri_apply(uri, &err) < 0) {
+                fprintf(stderr, "error: %s\n", err->message);
+                return -1;
+        }
+        return taken;
+}
+
 int main(int argc, char **argv)
 {
+        int taken = connect_options(argc, argv);
+        if (taken < 0)
+                return 1;
+        argv[taken] = argv[0];
+        argc -= taken;
+        argv += taken;
         if (argc < 2 || streq(argv[1], "help") || streq(argv[1], "--help") ||
             streq(argv[1], "-h")) {
                 if (argc >= 3 && lvsh_find_command(argv[2])) {

@@ -27,3 +27,6 @@ extern const struct lvsh_command lvsh_network_commands[]; /* lvsh-network.c */
 int lvsh_usage_error(const struct lvsh_command *cmd, struct lv_error **err, const char *fmt, ...)
         _printf_(3, 4);
 const struct lvsh_command *lvsh_find_command(const char *name);
+/* lvsh-connect.c: -c/--connect URI (litevirt:///?rundir=DIR&confdir=DIR...)
+ * sets the LITEVIRT_* directories it names; other URIs are refused. */
+int lvsh_uri_apply(const char *uri, struct lv_error **err);
