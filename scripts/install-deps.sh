@@ -8,9 +8,14 @@ BUILD="meson ninja-build pkg-config gcc clang clang-format libclang-rt-14-dev ll
  libnl-route-3-dev libcmocka-dev help2man"
 RUNTIME="busybox-static iproute2 cpio gzip socat util-linux procps kmod dnsmasq-base nftables"
 # QEMU guests and Xen tools (no hypervisor: --no-install-recommends);
-# debootstrap and systemd-nspawn boot the test system of tests/init.
+# debootstrap and systemd-nspawn boot the test system of tests/init;
+# the cluster stack runs the OCF agent (tests/cluster). Installing pacemaker
+# and corosync must start no daemon on this host: their postinst scripts
+# start them through invoke-rc.d, which asks /usr/sbin/policy-rc.d first;
+# without one, a temporary one refuses (101) during the install.
 TEST="qemu-system-x86 qemu-utils vncsnapshot openssl xen-utils-4.17 libxen-dev dpkg-dev xz-utils
- debootstrap systemd-container s6"
+ debootstrap systemd-container s6 pacemaker pacemaker-cli-utils corosync resource-agents
+ libxml2-utils crmsh"
 
 missing=""
 for p in $BUILD $RUNTIME ${LV_DEPS_EXTRA:-$TEST}; do
@@ -20,8 +25,15 @@ if [ -n "$missing" ]; then
     echo "installing:$missing"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
+    policy=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        policy=/usr/sbin/policy-rc.d
+        printf '#!/bin/sh\n# litevirt scripts/install-deps.sh: start no daemon\nexit 101\n' > $policy
+        chmod 0755 $policy
+    fi
     # shellcheck disable=SC2086
-    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null || { [ -z "$policy" ] || rm -f $policy; exit 1; }
+    [ -z "$policy" ] || rm -f $policy
 fi
 
 # libvirt 9.0's own test data (the vector tests), into its cache folder, once
