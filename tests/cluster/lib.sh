@@ -1,12 +1,18 @@
 # Shared by the cluster tests (sourced): the test guest's definition and
 # helpers reading its console log.
 
-# NAME FILE: a 128 MiB TCG test guest (tests/qemu/build-guest.sh) that
-# counts on its console and powers off on the ACPI button.
+# NAME FILE [DISK]: a 128 MiB TCG test guest (tests/qemu/build-guest.sh)
+# that counts on its console and powers off on the ACPI button; with a raw
+# DISK (its lease says which host may run the guest). With a <uuid>: a
+# definition every node defines the guest from must fix it.
 cluster_guest_xml() {
+    local disk=""
+    [ -n "${3:-}" ] && disk="<disk type='file' device='disk'><driver name='qemu' type='raw'/>
+      <source file='$3'/><target dev='vda' bus='virtio'/></disk>"
     cat > "$2" <<XML
 <domain type='qemu'>
   <name>$1</name>
+  <uuid>$(cat /proc/sys/kernel/random/uuid)</uuid>
   <memory unit='MiB'>128</memory>
   <vcpu>1</vcpu>
   <os><type arch='x86_64' machine='pc'>hvm</type>
@@ -14,6 +20,7 @@ cluster_guest_xml() {
     <cmdline>console=ttyS0 quiet</cmdline></os>
   <features><acpi/></features>
   <devices>
+    $disk
     <serial type='pty'><target port='0'/></serial>
     <console type='pty'><target type='serial' port='0'/></console>
   </devices>

@@ -100,6 +100,10 @@ sed "s/<name>$G</<name>other$$</" "$T/guest.xml" > "$T/other.xml"
 ra validate-all OCF_RESKEY_config="$T/other.xml"
 [ $? = 6 ] && grep -q "defines guest 'other$$', not '$G'" "$T/ra.out" && ok "config of another guest: OCF_ERR_CONFIGURED" ||
     fail "config naming another guest: $(cat "$T/ra.out")"
+grep -v "<uuid>" "$T/guest.xml" > "$T/nouuid.xml"
+ra validate-all OCF_RESKEY_config="$T/nouuid.xml"
+[ $? = 6 ] && grep -q "has no <uuid>" "$T/ra.out" && ok "config without <uuid>: OCF_ERR_CONFIGURED" ||
+    fail "config without uuid: $(cat "$T/ra.out")"
 ra validate-all OCF_RESKEY_config="$T/missing.xml"
 [ $? = 5 ] && ok "config missing on this node: OCF_ERR_INSTALLED" || fail "missing config: $(cat "$T/ra.out")"
 ra monitor OCF_RESKEY_config="$T/missing.xml" OCF_RESKEY_CRM_meta_interval=0
