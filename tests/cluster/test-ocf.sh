@@ -30,6 +30,11 @@ URI="litevirt:///?confdir=$T/conf&guestdir=$T/conf/guests&rundir=$T/run&logdir=$
 AGENT=$T/guest
 install -m 0755 "$SRC/packaging/ocf/guest" "$AGENT"
 CON=$T/log/$G.console.log
+# sanitizer reports of detached supervisors (stderr /dev/null) land here
+if [ -n "${ASAN_OPTIONS:-}" ]; then
+    export ASAN_OPTIONS="$ASAN_OPTIONS:log_path=$T/sanitizer"
+    export UBSAN_OPTIONS="${UBSAN_OPTIONS:-}:log_path=$T/sanitizer"
+fi
 FAILS=0
 fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
 ok() { echo "ok   $*"; }
@@ -188,5 +193,6 @@ mrc=$?
     ok "stop destroys a paused guest (it cannot shut down) ($(($(now_ms) - t0)) ms)" ||
     fail "stop of a paused guest: rc $rc $(cat "$T/ra.out")"
 [ -e "$T/run/$G" ] && fail "state left: $(ls "$T/run/$G")"
+ls "$T"/sanitizer* >/dev/null 2>&1 && fail "sanitizer reports: $(cat "$T"/sanitizer*)"
 
 [ "$FAILS" = 0 ] || exit 1
