@@ -81,6 +81,12 @@ out=$(lv domstate --json nosuch$$ 2>&1)
 out=$("$LVSH" -c "litevirt:///?rundir=run" list 2>&1)
 [ $? = 1 ] && [[ "$out" == *"rundir 'run' is not an absolute path"* ]] && ok "a relative URI directory: $out" ||
     fail "relative rundir: $out"
+esc=$(printf '%s' "$T/conf/guests" | sed 's|/|%2F|g')
+out=$("$LVSH" --connect="litevirt:///?guestdir=$esc&rundir=$T/run" list --all --name)
+[ "$out" = "$G" ] && ok "--connect=URI with %-escaped paths" || fail "escaped URI: $out"
+out=$("$LVSH" -c "litevirt:///?rundir=$T/run&bogus=1" list 2>&1)
+[ $? = 1 ] && [[ "$out" == *"unknown parameter 'bogus'"* ]] && ok "an unknown URI parameter is named" ||
+    fail "unknown URI parameter: $out"
 out=$("$LVSH" -c "litevirt+ssh://host/" list 2>&1)
 [ $? = 1 ] && [[ "$out" == *"no remote transport"* ]] && ok "a remote URI is refused with the reason" ||
     fail "remote URI: $out"
