@@ -8,7 +8,9 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
+#include <sys/prctl.h>
 #include <sys/statfs.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "util/fileio.h"
@@ -874,6 +876,80 @@ int cgroup_guest_attach(struct cgroup *cg, pid_t pid, struct lv_error **err)
                         return lv_error_prefix(err, "moving process %d into its cgroup", (int)pid);
         }
         return 0;
+}
+
+/* cgroup.procs of this process's own cgroup in one hierarchy: the
+ * cgroup2 tree when there is one (the lock is the same for all). */
+static char *own_procs_file(void)
+{
+        enum cgroup_mode mode;
+        _cleanup_free_ char *self = NULL;
+        if (cgroup_detect_mode(&mode, NULL) < 0 ||
+            file_read_bounded("/proc/self/cgroup", 64 * 1024, &self, NULL, NULL) < 0)
+                return NULL;
+        char *save = NULL;
+        for (char *line = strtok_r(self, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *c1 = strchr(line, ':');
+                char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+                if (!c2 || c2[1] != '/')
+                        continue;
+                *c1 = *c2 = '\0';
+                const char *ctrls = c1 + 1, *path = streq(c2 + 1, "/") ? "" : c2 + 1;
+                if (streq(line, "0") && !*ctrls && mode != CGROUP_MODE_LEGACY)
+                        return mode == CGROUP_MODE_UNIFIED
+                                       ? xasprintf("%s%s/cgroup.procs", cgroup_root(), path)
+                                       : xasprintf("%s/unified%s/cgroup.procs", cgroup_root(),
+                                                   path);
+                if (mode == CGROUP_MODE_LEGACY && *ctrls && !startswith(ctrls, "name=")) {
+                        _cleanup_free_ char *mnt = v1_mount_dir(ctrls);
+                        if (mnt)
+                                return xasprintf("%s%s/cgroup.procs", mnt, path);
+                }
+        }
+        return NULL;
+}
+
+/* The child: nothing but the writes (no stdio, no atexit). */
+_noreturn_ static void warm_child(const char *procs, pid_t parent)
+{
+        (void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        if (getppid() != parent)
+                _exit(0);
+        char buf[32];
+        int n = snprintf(buf, sizeof buf, "%d", (int)getpid());
+        for (int waited = 0; waited < CGROUP_WARM_MAX_MS; waited += 2) {
+                int fd = open(procs, O_WRONLY | O_CLOEXEC);
+                if (fd < 0 || write(fd, buf, (size_t)n) != n)
+                        _exit(1);
+                close(fd);
+                (void)nanosleep(&(struct timespec){.tv_nsec = 2 * 1000 * 1000}, NULL);
+        }
+        _exit(0);
+}
+
+pid_t cgroup_attach_warm(void)
+{
+        _cleanup_free_ char *procs = own_procs_file();
+        long fs = procs ? fs_type(procs) : 0;
+        if (fs != CGROUP_SUPER_MAGIC && fs != CGROUP2_SUPER_MAGIC)
+                return -1;
+        pid_t parent = getpid();
+        pid_t pid = fork();
+        if (pid == 0)
+                warm_child(procs, parent);
+        if (pid < 0)
+                log_debug("cgroups: no warm-up of the attach: fork: %s", strerror(errno));
+        return pid < 0 ? -1 : pid;
+}
+
+void cgroup_attach_warm_end(pid_t *pid)
+{
+        if (*pid <= 0)
+                return;
+        (void)kill(*pid, SIGKILL);
+        while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+        *pid = -1;
 }
 
 int cgroup_guest_count_procs(struct cgroup *cg, unsigned *ret, struct lv_error **err)

@@ -78,6 +78,23 @@ int cgroup_check_needs(const struct domain_def *def, const char *const *devices_
 int cgroup_guest_delegate(struct cgroup *cg, struct lv_error **err);
 /* Move a process into the guest's cgroup in every hierarchy. */
 int cgroup_guest_attach(struct cgroup *cg, pid_t pid, struct lv_error **err);
+/* Moving a process (cgroup.procs) takes the kernel's one global
+ * cgroup_threadgroup_rwsem for writing. Its first writer waits for an RCU
+ * grace period (8-15 ms on this project's hosts, more under load);
+ * writers within about a grace period after another do not (0.03 ms).
+ * cgroup_attach_warm() starts that wait at once, in a short-lived child
+ * that writes its own pid into the cgroup it already is in (which moves
+ * nothing), and again every 2 ms until cgroup_attach_warm_end() kills
+ * it (by its pid, and reaps it): the
+ * cgroup_guest_attach() in between, after the guest's cgroups are made
+ * and its process cloned, then finds the lock ready instead of waiting
+ * for a grace period of its own (docs/performance.md). The child ends by
+ * itself after CGROUP_WARM_MAX_MS, or with its parent. Returns its pid,
+ * or -1 when none was started (the own cgroup not found, fork failed):
+ * the attach then pays the grace period itself. */
+#define CGROUP_WARM_MAX_MS 2000
+pid_t cgroup_attach_warm(void);
+void cgroup_attach_warm_end(pid_t *pid);
 /* Kill whatever still runs in the cgroup and remove its directories.
  * Idempotent. */
 int cgroup_guest_destroy(struct cgroup *cg, struct lv_error **err);

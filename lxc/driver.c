@@ -352,6 +352,9 @@ static int lxc_start(struct lv_guest *g, struct lv_error **err)
         int r = lxc_check(def, err);
         if (r < 0)
                 return r;
+        /* The grace period of the cgroup attach below runs from now on,
+         * beside the cgroups' creation and the clone (cgroup.h). */
+        _cleanup_(cgroup_attach_warm_end) pid_t warm = cgroup_attach_warm();
 
         _cleanup_free_ char *rootfs = NULL;
         bool root_ro = false;
@@ -451,8 +454,9 @@ static int lxc_start(struct lv_guest *g, struct lv_error **err)
         if (userns && ((r = lxc_idmap_write((pid_t)pid, def, err)) < 0 ||
                        (r = lxc_sync_send(parent_fd, LXC_SYNC_MAPPED, err)) < 0))
                 return lxc_sync_child_error(parent_fd, r, err);
-        if ((r = cgroup_guest_attach(lg->cg, (pid_t)pid, err)) < 0 ||
-            (r = rlimits_apply((pid_t)pid, err)) < 0)
+        r = cgroup_guest_attach(lg->cg, (pid_t)pid, err);
+        cgroup_attach_warm_end(&warm);
+        if (r < 0 || (r = rlimits_apply((pid_t)pid, err)) < 0)
                 return lxc_sync_child_error(parent_fd, r, err);
         if ((r = lxc_network_setup(g, (pid_t)pid, err)) < 0)
                 return lxc_sync_child_error(parent_fd, r, err);
