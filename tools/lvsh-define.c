@@ -2,6 +2,7 @@
 /* lvsh's definition commands: define, undefine, dumpxml, validate, list,
  * domuuid, domname. Definitions are $GUESTDIR/NAME.xml, written atomically
  * in litevirt's normalised form. */
+#include <ctype.h>
 #include <sys/stat.h>
 
 #include "conf/xml.h"
@@ -52,6 +53,41 @@ static const struct lvsh_command *cmd_find(const char *name);
 
 /* ---- define ---- */
 
+/* The uuid of a stored definition other than the one being defined,
+ * cheaply: its <uuid> element's text, found in the file without parsing
+ * the XML (define compares every other guest's uuid: a full parse of
+ * each made define, and each define+start, grow with the number of
+ * guests; docs/performance.md, "Scale"). Files with a comment or CDATA
+ * (where a <uuid> might hide), more or less than one <uuid>, or an
+ * unparsable one are parsed in full. 1: found, 0: no uuid seen (an
+ * unreadable definition owns none we can see). */
+static int stored_uuid(const char *name, unsigned char uuid[16])
+{
+        _cleanup_free_ char *path = paths_guest_xml(name);
+        _cleanup_free_ char *text = NULL;
+        if (access(path, F_OK) == 0 && file_read_bounded(path, 4 << 20, &text, NULL, NULL) == 0 &&
+            !strstr(text, "<!--") && !strstr(text, "<![CDATA[")) {
+                char *a = strstr(text, "<uuid>");
+                char *b = a ? strstr(a, "</uuid>") : NULL;
+                if (b && !strstr(a + 1, "<uuid>") && !strstr(a + 1, "<uuid ")) {
+                        a += strlen("<uuid>");
+                        while (a < b && isspace((unsigned char)*a))
+                                a++;
+                        while (b > a && isspace((unsigned char)b[-1]))
+                                b--;
+                        *b = '\0';
+                        if (domain_uuid_parse(a, uuid) == 0)
+                                return 1;
+                }
+        }
+        _cleanup_domain_def_ struct domain_def *old = NULL;
+        _cleanup_error_ struct lv_error *lerr = NULL;
+        if (lvsh_guest_load(name, &old, &lerr) < 0)
+                return 0;
+        memcpy(uuid, old->uuid, 16);
+        return 1;
+}
+
 static int cmd_define(int argc, char **argv, struct lv_error **err)
 {
         static const char *const flags[] = {"--validate", NULL};
@@ -74,14 +110,21 @@ static int cmd_define(int argc, char **argv, struct lv_error **err)
         char uuid[37];
         domain_uuid_format(def->uuid, uuid);
         for (char **n = names; *n; n++) {
-                _cleanup_domain_def_ struct domain_def *old = NULL;
-                _cleanup_error_ struct lv_error *lerr = NULL;
-                if (lvsh_guest_load(*n, &old, &lerr) < 0)
+                unsigned char old_uuid[16];
+                if (streq(*n, def->name)) {
+                        /* the guest redefined: its stored definition in full */
+                        _cleanup_domain_def_ struct domain_def *old = NULL;
+                        _cleanup_error_ struct lv_error *lerr = NULL;
+                        if (lvsh_guest_load(*n, &old, &lerr) < 0)
+                                continue;
+                        memcpy(old_uuid, old->uuid, 16);
+                } else if (stored_uuid(*n, old_uuid) == 0) {
                         continue; /* an unreadable definition owns no uuid we can see */
-                bool same_uuid = memcmp(old->uuid, def->uuid, 16) == 0;
+                }
+                bool same_uuid = memcmp(old_uuid, def->uuid, 16) == 0;
                 if (streq(*n, def->name) && !same_uuid) {
                         char ou[37];
-                        domain_uuid_format(old->uuid, ou);
+                        domain_uuid_format(old_uuid, ou);
                         return lv_error_setf(err, LV_ERR_EXISTS,
                                              "Failed to define domain from %s\nerror: domain '%s' "
                                              "already exists with uuid %s",
