@@ -17,6 +17,8 @@
 #   ROUNDS    the latency runs are interleaved across tools in this many
 #             rounds (default 4), so load drift hits all tools alike
 #   GUESTS    guests kept running for the memory figure (default 20)
+#   MEM_STEPS memory is also reported with these many guests running, on
+#             the way to GUESTS (default "1 5")
 #   DENSITY   containers started one after another (default 200, the time
 #             of the first 100 is reported too; 0 = skip)
 #   OUT       markdown file to update (default docs/performance.md)
@@ -34,6 +36,7 @@ TOOLS=${TOOLS:-"unshare crun lxc libvirt nspawn s6 conmon litevirt litevirt_defi
 N=${N:-20}
 ROUNDS=${ROUNDS:-4}
 GUESTS=${GUESTS:-20}
+MEM_STEPS=${MEM_STEPS:-"1 5"}
 DENSITY=${DENSITY:-200}
 OUT=${OUT:-$TOP/docs/performance.md}
 RAW=${RAW:-$TOP/bench/results/latest.tsv}
@@ -121,7 +124,7 @@ cg_setup "$WORK"
     printf 'meta\tcpu\t%s x %s\n' "$(nproc)" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
     printf 'meta\tmem\t%s\n' "$(free -g | awk '/Mem:/ {print $2 " GiB"}')"
     printf 'meta\tload_before\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
-    printf 'meta\tparams\tN=%s ROUNDS=%s GUESTS=%s DENSITY=%s\n' "$N" "$ROUNDS" "$GUESTS" "$DENSITY"
+    printf 'meta\tparams\tN=%s ROUNDS=%s GUESTS=%s MEM_STEPS="%s" DENSITY=%s\n' "$N" "$ROUNDS" "$GUESTS" "$MEM_STEPS" "$DENSITY"
     for p in crun lxc libvirt-daemon systemd-container s6 hyperfine util-linux; do
         printf 'meta\tversion\t%s %s\n' "$p" "$(dpkg-query -W -f='${Version}' "$p" 2>/dev/null)"
     done
@@ -231,17 +234,30 @@ bench_tool() {
         trap - EXIT
         return 0
     fi
-    log "$t: memory with $GUESTS guests"
-    "peer_${t}_cmds" "${PFX}m"
-    lvb "$t-mem" -k -n "$GUESTS" -w 0 -- "${START[@]}" >&2 || log "$t: memory start failed"
-    sleep 1
-    # shellcheck disable=SC2046
-    python3 "$LIB/mem.py" "$t" "$GUESTS" "libvirtd,virtlogd" $(grep /memory "$CG_LISTDIR/$t") >> "$RES"
+    # memory as the guests grow: MEM_STEPS running (the last is GUESTS,
+    # the figure of the targets); each step adds guests to the previous
+    local k have=0 steps
+    steps=$(for k in $MEM_STEPS "$GUESTS"; do [ "$k" -le "$GUESTS" ] && echo "$k"; done | sort -nu)
+    for k in $steps; do
+        log "$t: memory with $k guests"
+        "peer_${t}_cmds" "${PFX}m${k}x"
+        lvb "$t-mem" -k -n "$((k - have))" -w 0 -- "${START[@]}" >&2 || log "$t: memory start failed"
+        have=$k
+        sleep 1
+        label=$t
+        [ "$k" != "$GUESTS" ] && label="$t@$k"
+        # shellcheck disable=SC2046
+        python3 "$LIB/mem.py" "$label" "$k" "libvirtd,virtlogd" $(grep /memory "$CG_LISTDIR/$t") >> "$RES"
+    done
     if declare -F "peer_${t}_dominfo" >/dev/null; then
         log "$t: control round trip"
-        "peer_${t}_dominfo" "${PFX}m0"
+        "peer_${t}_dominfo" "${PFX}m${GUESTS}x0"
     fi
-    "peer_${t}_stop_kept" "${PFX}m" "$GUESTS"
+    have=0
+    for k in $steps; do
+        "peer_${t}_stop_kept" "${PFX}m${k}x" "$((k - have))"
+        have=$k
+    done
 
     if [ "$DENSITY" -gt 0 ] && ! declare -F "peer_${t}_mem_only" >/dev/null; then
         log "$t: density, $DENSITY starts"
@@ -274,3 +290,5 @@ printf 'meta\tload_after\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)" >> "$RES"
 mkdir -p "$(dirname "$RAW")"
 cp "$RES" "$RAW"
 python3 "$LIB/report.py" "$RES" "$OUT" && log "tables written to $OUT (raw: $RAW)"
+# the targets, measured / met / missed, also here
+sed -n '/^### Where litevirt stands against the targets/,/^<!-- END RESULTS -->/p' "$OUT" | grep '^|'

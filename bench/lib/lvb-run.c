@@ -5,10 +5,13 @@
  *   lvb-run [-n N] [-w W] [-D] [-k [-K C]] [-g CGDIR] [-T SEC] [-L LOG] [-o TSV] -l LABEL
  *           -m FIFO -- START... [--stop STOP...] [--after AFTER...]
  *
- * Each iteration: t0, spawn START; the payload inside the container writes a
+ * Each iteration: START's process is forked and set up (-g), then t0, it
+ * execs START; the payload inside the container writes a
  * line to FIFO (the rootfs's /mark) -> t1 ("start": command issued -> payload
  * ran). Then, unless -k: t2, run STOP (or "@kill"/"@term": signal the START
- * process) and wait for it and for START to exit -> t3 ("stop" = t3-t2,
+ * process) and wait for it and for START to exit, and with @kill/@term for
+ * every process START had (the container's: the tool's own process may die
+ * before them) -> t3 ("stop" = t3-t2,
  * "cycle" = t3-t0: create, run, remove). AFTER runs untimed (e.g. undefine).
  * Without STOP, "cycle" is START's exit. With -k the container is left
  * running (memory and density runs) and "total" is the wall time of all
@@ -16,7 +19,7 @@
  * iteration number, {pid} the START pid. -D: START detaches (returns once the guest runs): wait for
  * its exit before STOP ("return" = t0 -> START exited). -g CGDIR: the START child first moves
  * itself into a new cgroup CGDIR/{i} in every hierarchy listed in the file CGDIR (one path a line),
- * as a service manager would (used for systemd-nspawn --keep-unit).
+ * as a service manager would (used for systemd-nspawn --keep-unit), before t0.
  * Output: one line per metric "LABEL METRIC n median min max" (ms), on
  * stdout and appended to TSV; -R FILE also appends every sample as
  * "LABEL sample METRIC ms" (runs split in rounds are summarised later). Exit 1 if any iteration
@@ -30,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -122,8 +126,17 @@ static void cg_enter(int iter)
         fclose(f);
 }
 
-static pid_t spawn(char **tmpl, int iter, pid_t pid, bool cg)
+/* With held (START): the child sets itself up (cgroup, fds) and waits on
+ * *held until it is told to exec: the timed start begins at its exec, for
+ * every tool alike, and a cgroup a service manager would have made before
+ * (-g) is not part of the tool's time. */
+static pid_t spawn(char **tmpl, int iter, pid_t pid, bool cg, int *held)
 {
+        int sv[2] = {-1, -1};
+        if (held && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+                perror("socketpair");
+                exit(2);
+        }
         int n = 0;
         while (tmpl[n])
                 n++;
@@ -140,6 +153,11 @@ static pid_t spawn(char **tmpl, int iter, pid_t pid, bool cg)
                 setpgid(0, 0);
                 if (cg)
                         cg_enter(iter);
+                if (held) {
+                        char c = 0;
+                        if (write(sv[1], "r", 1) != 1 || read(sv[1], &c, 1) != 1 || c != 'g')
+                                _exit(126);
+                }
                 execvp(argv[0], argv);
                 fprintf(stderr, "lvb-run: exec %s: %s\n", argv[0], strerror(errno));
                 _exit(127);
@@ -147,7 +165,67 @@ static pid_t spawn(char **tmpl, int iter, pid_t pid, bool cg)
         for (int k = 0; k < n; k++)
                 free(argv[k]);
         free(argv);
+        if (held) {
+                char c = 0;
+                close(sv[1]);
+                if (read(sv[0], &c, 1) != 1 || c != 'r') {
+                        fprintf(stderr,
+                                "lvb-run: %s: the start command's process failed to set up\n",
+                                opt_label);
+                        close(sv[0]);
+                        sv[0] = -1;
+                }
+                *held = sv[0];
+        }
         return child;
+}
+
+/* Let a held START exec (see spawn). */
+static void release(int *held)
+{
+        if (*held >= 0 && write(*held, "g", 1) != 1)
+                perror("lvb-run: releasing the start command");
+        if (*held >= 0)
+                close(*held);
+        *held = -1;
+}
+
+/* Every descendant of pid, as pidfds (at most max): a stop that signals
+ * the start command (@kill, @term) is over when they are all gone, i.e.
+ * when the container is, not when the tool's own process is. */
+static int descendants(pid_t pid, int *fds, int n, int max)
+{
+        char path[64], buf[4096];
+        snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pid, (int)pid);
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return n;
+        size_t len = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[len] = '\0';
+        char *save = NULL;
+        for (char *t = strtok_r(buf, " \n", &save); t && n < max;
+             t = strtok_r(NULL, " \n", &save)) {
+                pid_t c = (pid_t)atoi(t);
+                int fd = (int)syscall(SYS_pidfd_open, c, 0);
+                if (fd < 0)
+                        continue;
+                fds[n++] = fd;
+                n = descendants(c, fds, n, max);
+        }
+        return n;
+}
+
+static void wait_gone(int *fds, int n, int timeout_s)
+{
+        double deadline = now_ms() + timeout_s * 1000.0;
+        for (int k = 0; k < n; k++) {
+                struct pollfd p = {fds[k], POLLIN, 0};
+                int left = (int)(deadline - now_ms());
+                if (left > 0)
+                        (void)poll(&p, 1, left);
+                close(fds[k]);
+        }
 }
 
 static int wait_exit(pid_t pid, int timeout_s)
@@ -336,8 +414,10 @@ int main(int argc, char **argv)
                 drain(fifo);
                 if (it == opt_w)
                         wall0 = now_ms();
+                int held = -1;
+                pid_t sp = spawn(cmd_start, it, 0, opt_cg != NULL, &held);
                 double t0 = now_ms();
-                pid_t sp = spawn(cmd_start, it, 0, opt_cg != NULL);
+                release(&held);
                 if (wait_mark(fifo, sp, &start_done) < 0) {
                         failed++;
                         if (!start_done) {
@@ -345,9 +425,9 @@ int main(int argc, char **argv)
                                 waitpid(sp, NULL, 0);
                         }
                         if (cmd_stop && cmd_stop[0] && cmd_stop[0][0] != '@')
-                                wait_exit(spawn(cmd_stop, it, sp, false), opt_timeout);
+                                wait_exit(spawn(cmd_stop, it, sp, false, NULL), opt_timeout);
                         if (cmd_after && cmd_after[0])
-                                wait_exit(spawn(cmd_after, it, sp, false), opt_timeout);
+                                wait_exit(spawn(cmd_after, it, sp, false, NULL), opt_timeout);
                         if (failed > 2)
                                 break;
                         continue;
@@ -380,22 +460,27 @@ int main(int argc, char **argv)
                 }
                 double t2 = now_ms();
                 int rc = 0;
+                int gone[64], n_gone = 0;
                 if (cmd_stop && cmd_stop[0]) {
+                        bool sig = cmd_stop[0][0] == '@';
+                        if (sig)
+                                n_gone = descendants(sp, gone, 0, 64);
                         if (strcmp(cmd_stop[0], "@kill") == 0)
                                 kill(sp, SIGKILL);
                         else if (strcmp(cmd_stop[0], "@term") == 0)
                                 kill(sp, SIGTERM);
                         else
-                                rc = wait_exit(spawn(cmd_stop, it, sp, false), opt_timeout);
+                                rc = wait_exit(spawn(cmd_stop, it, sp, false, NULL), opt_timeout);
                 }
                 if (!start_done) {
                         int r = wait_exit(sp, opt_timeout);
                         if (!cmd_stop && r != 0)
                                 rc = r;
                 }
+                wait_gone(gone, n_gone, opt_timeout);
                 double t3 = now_ms();
                 if (cmd_after && cmd_after[0])
-                        wait_exit(spawn(cmd_after, it, sp, false), opt_timeout);
+                        wait_exit(spawn(cmd_after, it, sp, false, NULL), opt_timeout);
                 if (rc != 0) {
                         fprintf(stderr, "lvb-run: %s: iteration %d: stop status %d, see %s\n",
                                 opt_label, it, rc, opt_log);

@@ -100,8 +100,10 @@ def main():
     o += timing_table(timing, "stop", "2. Stop latency: stop command issued → tool done", tools)
     o += timing_table(timing, "cycle", "1b. Whole cycle: create, start, payload ran, stop, remove", tools)
 
+    full = [k for k in summary if "@" not in k and not k.endswith("-density")]
+    last = int(summary[full[0]][0]) if full else 0
     o.append("### 3. Memory per running guest (KiB, smaps_rollup), "
-             f"{int(summary[next(iter(summary))][0]) if summary else '?'} guests running")
+             f"{last or '?'} guests running")
     o.append("")
     o.append("| tool | host-side processes (count) | USS / guest | PSS / guest | RSS / guest "
              "| daemons' PSS / guest | total PSS / guest | litevirt / tool (total PSS) |")
@@ -115,6 +117,26 @@ def main():
         o.append(f"| {NAMES.get(t, t)} | {plist or 'none'} | {s[1]:.0f} | {s[2]:.0f} | {s[3]:.0f} | {s[5]:.0f} | "
                  f"{s[8]:.0f} | {ratio(lv[8] if lv else None, s[8]) if not t.startswith('litevirt') else ''} |")
     o.append("")
+
+    steps = sorted({int(k.split("@", 1)[1]) for k in summary if "@" in k})
+    if steps:
+        cols = steps + [last]
+        o.append(f"### 3b. Memory per guest as guests are added: {', '.join(str(c) for c in cols)} running")
+        o.append("")
+        o.append("Per guest, KiB: USS / PSS of the tool's own per-guest processes (daemons' PSS share added "
+                 "in the total PSS of table 3). Pages shared between guests make the PSS fall as guests are added.")
+        o.append("")
+        o.append("| tool | " + " | ".join(f"{c} guest{'s' if c != 1 else ''}: USS / PSS" for c in cols) + " |")
+        o.append("|---|" + "---:|" * len(cols))
+        for t in tools:
+            if t not in summary:
+                continue
+            row = []
+            for c in cols:
+                v = summary.get(t if c == last else f"{t}@{c}")
+                row.append(f"{v[1]:.0f} / {v[2]:.0f}" if v else "–")
+            o.append(f"| {NAMES.get(t, t)} | " + " | ".join(row) + " |")
+        o.append("")
 
     dens = [t for t in tools if (t + "-density", "total") in timing]
     if dens:
