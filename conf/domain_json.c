@@ -14,7 +14,9 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "config.h"
 #include "conf/domain_json.h"
 #include "util/fileio.h"
 #include "util/macros.h"
@@ -693,4 +695,52 @@ int domain_json_read_file(const char *path, struct domain_def **ret, struct lv_e
                 return lv_error_prefix(err, "'%s'", path);
         *ret = def;
         return 0;
+}
+
+/* ---- the model cache ---- */
+
+static char *cache_key(const struct stat *st)
+{
+        return xasprintf("litevirt-model %s/%zu %llu %llu %lld %lld.%09ld %lld.%09ld\n", LV_VERSION,
+                         sizeof(struct domain_def), (unsigned long long)st->st_dev,
+                         (unsigned long long)st->st_ino, (long long)st->st_size,
+                         (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec,
+                         (long long)st->st_ctim.tv_sec, st->st_ctim.tv_nsec);
+}
+
+bool domain_json_cache_read(const char *cache_path, const char *xml_path, struct domain_def **ret)
+{
+        struct stat st;
+        _cleanup_free_ char *data = NULL;
+        size_t len = 0;
+        if (stat(xml_path, &st) < 0 ||
+            file_read_bounded(cache_path, DOMAIN_JSON_MAX_BYTES + 256, &data, &len, NULL) < 0)
+                return false;
+        _cleanup_free_ char *key = cache_key(&st);
+        size_t kl = strlen(key);
+        if (len < kl || memcmp(data, key, kl) != 0)
+                return false;
+        struct domain_def *def = NULL;
+        if (domain_from_json(data + kl, len - kl, &def, NULL) < 0)
+                return false;
+        if (domain_validate(def, NULL) < 0) {
+                domain_def_free(def);
+                return false;
+        }
+        *ret = def;
+        return true;
+}
+
+bool domain_json_cache_write(const char *cache_path, const struct stat *xml_st,
+                             const struct domain_def *def)
+{
+        _cleanup_free_ char *dir = xstrdup(cache_path);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+                *slash = '\0';
+        _cleanup_free_ char *key = cache_key(xml_st);
+        _cleanup_free_ char *json = domain_to_json(def);
+        _cleanup_free_ char *data = xasprintf("%s%s", key, json);
+        return (!slash || mkdir_p(dir, 0700, NULL) == 0) &&
+               file_write_replace(cache_path, data, strlen(data), 0600, NULL) == 0;
 }

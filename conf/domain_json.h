@@ -27,3 +27,21 @@ int domain_from_json(const char *json, size_t len, struct domain_def **ret, stru
  * definition in its state directory, docs/supervisor.md) and validate
  * it. Errors name the file. */
 int domain_json_read_file(const char *path, struct domain_def **ret, struct lv_error **err);
+
+/* A stored definition's model, cached (at paths_model_cache(), on the
+ * run directory's tmpfs) so that a start needs neither the parse child
+ * nor libxml2: written by `lvsh define` and by the supervisor's parse
+ * child, read by the supervisor before it would fork that child. The
+ * cache's first line is a key: this build's version (and the model's
+ * size), and the XML file's
+ * device, inode, size, mtime and ctime (taken before it was parsed), so
+ * any change to the XML (an atomic replace is a new inode; an edit in
+ * place changes the times) makes the cache not match, and it is
+ * ignored. Reading returns true only for a matching, well-formed, valid
+ * model; anything else (missing, stale, torn, refused) is false and the
+ * caller parses the XML as before. Writing is best effort (false when it
+ * could not). */
+struct stat;
+bool domain_json_cache_read(const char *cache_path, const char *xml_path, struct domain_def **ret);
+bool domain_json_cache_write(const char *cache_path, const struct stat *xml_st,
+                             const struct domain_def *def);

@@ -311,7 +311,7 @@ static int supervisor_setup(struct supervisor *sv, const struct options *o, stru
                 if (r >= 0)
                         supervisor_definition_abandon(&job);
         }
-        if (!sv->g.def && job.pid < 0) {
+        if (!sv->g.def && job.pid < 0 && !job.cached) {
                 if (reattach) {
                         close(sv->dir_fd);
                         sv->dir_fd = -1;

@@ -214,6 +214,7 @@ struct definition_job {
         pid_t pid;
         int fd;
         char *path;
+        struct domain_def *cached; /* the model cache matched: no child */
 };
 int supervisor_definition_begin(const char *name, struct definition_job *job,
                                 struct lv_error **err);

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <sys/stat.h>
 
+#include "conf/domain_json.h"
 #include "conf/xml.h"
 #include "litevirt/litevirt.h"
 #include "tools/lvsh-list.h"
@@ -141,6 +142,14 @@ static int cmd_define(int argc, char **argv, struct lv_error **err)
         if ((r = mkdir_p(paths_guestdir(), 0755, err)) < 0 ||
             (r = file_write_atomic(path, xml, strlen(xml), 0600, err)) < 0)
                 return lv_error_prefix(err, "Failed to define domain from %s\nerror", file);
+        /* The model of the stored file, for the supervisor's next start
+         * (conf/domain_json.h): best effort. */
+        struct stat st;
+        _cleanup_domain_def_ struct domain_def *stored = NULL;
+        if (stat(path, &st) == 0 && parse_file(path, &stored, NULL) >= 0) {
+                _cleanup_free_ char *cache = paths_model_cache(def->name);
+                (void)domain_json_cache_write(cache, &st, stored);
+        }
         printf("Domain '%s' defined from %s\n\n", def->name, file);
         return 0;
 }
@@ -173,6 +182,8 @@ static int cmd_undefine(int argc, char **argv, struct lv_error **err)
                 return lv_error_set(err, errno,
                                     "Failed to undefine domain '%s'\nerror: removing '%s'", name,
                                     path);
+        _cleanup_free_ char *cache = paths_model_cache(name);
+        (void)unlink(cache);
         printf("Domain '%s' has been undefined\n\n", name);
         return 0;
 }

@@ -86,6 +86,11 @@ char *paths_state_dir(const char *name)
         return xasprintf("%s/%s", paths_rundir(), name);
 }
 
+char *paths_model_cache(const char *name)
+{
+        return xasprintf("%s/.models/%s.json", paths_rundir(), name);
+}
+
 char *paths_state_file(const char *name, const char *file)
 {
         return xasprintf("%s/%s/%s", paths_rundir(), name, file);

@@ -20,6 +20,9 @@ const char *paths_logdir(void);
 char *paths_guest_xml(const char *name);
 char *paths_state_dir(const char *name);
 char *paths_state_file(const char *name, const char *file);
+/* $RUNDIR/.models/NAME.json: the model of NAME's stored definition, kept
+ * so that a start need not parse the XML (conf/domain_json.h). */
+char *paths_model_cache(const char *name);
 const char *paths_networkdir(void);
 const char *paths_netrundir(void);
 /* Newly allocated: $NETWORKDIR/NAME.xml, $NETRUNDIR/NAME, $NETRUNDIR/NAME/FILE */

@@ -179,4 +179,27 @@ t1=$(date +%s%N)
 echo "info: 50 start+destroy cycles in $(( (t1 - t0) / 1000000 )) ms"
 assert_gone "50 cycles"
 
+# ---- the definition's model cache (conf/domain_json.h): a start takes
+# the model from it only for the very file it was made from ----
+cache=$T/run/.models/$NAME.json
+limit() { cat "$(find /sys/fs/cgroup/memory -maxdepth 5 -type d -name "litevirt-$NAME")/memory.limit_in_bytes"; }
+start_limit() { # WHAT EXPECTED-BYTES
+        "$LVSH" start "$NAME" > /dev/null 2> "$T/err" || { fail "$1: start: $(cat "$T/err")"; return; }
+        check "$1: memory limit $(($2 >> 20)) MiB" test "$(limit)" = "$2"
+        "$LVSH" destroy "$NAME" > /dev/null 2>&1
+        wait_for 30 test ! -e "$T/run/$NAME" || fail "$1: state directory left"
+}
+check "the model cache exists" test -s "$cache"
+sed -i 's/"memory_kib":98304/"memory_kib":73728/; s/"current_memory_kib":98304/"current_memory_kib":73728/' "$cache"
+start_limit "a start takes the cached model" $((72 << 20))
+sed 's|<memory unit=.KiB.>98304<|<memory unit="KiB">81920<|; s|<currentMemory unit=.KiB.>98304<|<currentMemory unit="KiB">81920<|' \
+        "$T/conf/guests/$NAME.xml" > "$T/edited.xml"
+check "the definition is edited" grep -q 81920 "$T/edited.xml"
+cat "$T/edited.xml" > "$T/conf/guests/$NAME.xml" # in place: the same inode
+start_limit "a definition edited in place is read again, not the cache" $((80 << 20))
+{ head -n 1 "$cache"; printf '{"type":0,"name":'; } > "$T/torn" && cat "$T/torn" > "$cache"
+start_limit "a torn cache is ignored" $((80 << 20))
+check "undefine removes the cache" bash -c "'$LVSH' undefine '$NAME' > /dev/null && test ! -e '$cache'"
+assert_gone "model cache"
+
 [ $FAILED = 0 ]
