@@ -248,6 +248,7 @@ bench_tool() {
         [ "$k" != "$GUESTS" ] && label="$t@$k"
         # shellcheck disable=SC2046
         python3 "$LIB/mem.py" "$label" "$k" "libvirtd,virtlogd" $(grep /memory "$CG_LISTDIR/$t") >> "$RES"
+        declare -F "peer_${t}_scale" >/dev/null && "peer_${t}_scale" "$k"
     done
     if declare -F "peer_${t}_dominfo" >/dev/null; then
         log "$t: control round trip"
@@ -262,10 +263,12 @@ bench_tool() {
     if [ "$DENSITY" -gt 0 ] && ! declare -F "peer_${t}_mem_only" >/dev/null; then
         log "$t: density, $DENSITY starts"
         "peer_${t}_cmds" "${PFX}d"
-        lvb "$t-density" -k -K 100 -n "$DENSITY" -w 0 -T 120 -- "${START[@]}" >&2 || log "$t: density start failed"
+        lvb "$t-density" -k -K 100 -n "$DENSITY" -w 0 -T 120 -R "$RES" -- "${START[@]}" >&2 ||
+            log "$t: density start failed"
         sleep 1
         # shellcheck disable=SC2046
         python3 "$LIB/mem.py" "$t-density" "$DENSITY" "libvirtd,virtlogd" $(grep /memory "$CG_LISTDIR/$t") >> "$RES"
+        declare -F "peer_${t}_scale" >/dev/null && "peer_${t}_scale" "$DENSITY"
         "peer_${t}_stop_kept" "${PFX}d" "$DENSITY"
     fi
     "peer_${t}_teardown"

@@ -8,6 +8,7 @@ import sys
 
 BEGIN, END = "<!-- BEGIN RESULTS -->", "<!-- END RESULTS -->"
 LOAD = {}  # tool -> 1-minute load average when its runs began
+SAMPLES = {}  # (label, metric) -> samples in the order they were taken
 PEERS = ["unshare", "crun", "lxc", "libvirt", "nspawn", "s6", "conmon", "litevirt", "litevirt_defined"]
 NAMES = {
     "unshare": "unshare (floor)",
@@ -40,6 +41,8 @@ def load(path):
             samples.setdefault((f[0], f[2]), []).append(float(f[3]))
         elif len(f) == 6:
             timing[(f[0], f[1])] = (int(f[2]), float(f[3]), float(f[4]), float(f[5]))
+    # in the order taken (density: by how many guests ran already)
+    SAMPLES.update({k: list(v) for k, v in samples.items()})
     # runs split in rounds: summarise all their samples together
     for key, v in samples.items():
         v.sort()
@@ -157,6 +160,26 @@ def main():
                      f"{ms(st[1]) if st else '–'} | {ms(st[3]) if st else '–'} | "
                      f"{s[10] / 1024 if s else 0:.1f} | "
                      f"{ratio(lvd[1] if lvd else None, t100[1]) if not t.startswith('litevirt') else ''} |")
+        o.append("")
+
+    lists = sorted((int(m[4:]), v) for (t, m), v in timing.items() if t == "litevirt" and m.startswith("list"))
+    if lists:
+        pos = SAMPLES.get(("litevirt-density", "start"), [])
+        o.append("### 6. Scale: litevirt as running guests grow")
+        o.append("")
+        o.append("`lvsh list --all` with N guests running (hyperfine, 20 runs); the starts of the density run "
+                 "by how many guests were already running (median of the 10 starts before that count was reached; the first 10 for counts up to 10); the "
+                 "supervisors' memory per guest (table 3b, density at the end).")
+        o.append("")
+        o.append("| guests running | `lvsh list --all` median ms | start median ms (10 starts up to that count) "
+                 "| supervisor USS / PSS per guest (KiB) |")
+        o.append("|---:|---:|---:|---:|")
+        for n, v in lists:
+            win = sorted(pos[max(n - 10, 0):max(n, 10)]) if pos else []
+            st = ms(win[len(win) // 2]) if win else "–"
+            sm = summary.get("litevirt-density" if n == int(summary.get("litevirt-density", [0])[0]) else
+                             ("litevirt" if n == last else f"litevirt@{n}"))
+            o.append(f"| {n} | {ms(v[1])} | {st} | {f'{sm[1]:.0f} / {sm[2]:.0f}' if sm else '–'} |")
         o.append("")
 
     ctl = [(k, v) for k, v in timing.items() if k[1] == "dominfo"]

@@ -94,3 +94,9 @@ peer_litevirt_teardown() {
     done
     return 0
 }
+
+# with COUNT guests running: how long `lvsh list --all` takes (it reads
+# every guest's state: the scale table of docs/performance.md)
+peer_litevirt_scale() { # COUNT
+    HF_RUNS=20 hf litevirt "list$1" "$LVB_LITEVIRT/lvsh" list --all
+}
