@@ -45,4 +45,14 @@ struct lv_migration_ops {
         /* Destination, Finish: wait until the incoming stream has been
          * loaded (the guest stays paused). */
         int (*incoming_wait)(struct lv_guest *g, int timeout_s, struct lv_error **err);
+        /* Save (lvsh save, managedsave; supervisor/save.c): the core has
+         * stopped the guest's CPUs; write the migration stream to fd (a
+         * file, from its current offset; the hypervisor never opens a
+         * path) and return once it is written, or failed (the guest stays
+         * paused either way). job_info reports its progress meanwhile. */
+        int (*save)(struct lv_guest *g, int fd, int timeout_s, struct lv_error **err);
+        /* Restore: the hypervisor was started for an incoming stream
+         * (g->incoming without a started hook); load it from fd (a file at
+         * the stream's offset) and return once loaded (the guest paused). */
+        int (*restore)(struct lv_guest *g, int fd, int timeout_s, struct lv_error **err);
 };

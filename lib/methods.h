@@ -23,6 +23,7 @@
 #define LV_METHOD_JOB_ABORT  LV_IFACE ".JobAbort"
 #define LV_METHOD_CONSOLE    LV_IFACE ".Console"
 #define LV_METHOD_EVENTS     LV_IFACE ".Events"
+#define LV_METHOD_SAVE       LV_IFACE ".Save"
 
 #define LV_ERROR_NO_SUCH_GUEST     LV_IFACE ".NoSuchGuest"
 #define LV_ERROR_INVALID_STATE     LV_IFACE ".InvalidState"

@@ -25,6 +25,7 @@
 #include "netns/netns.h"
 #include "qemu/command.h"
 #include "qemu/driver_priv.h"
+#include "qemu/log.h"
 #include "qemu/migration.h"
 #include "qemu/ports.h"
 #include "qemu/qmp.h"
@@ -343,26 +344,6 @@ static _noreturn_ void child_exec(struct lv_guest *g, char **argv, int mon_fd, i
         execve(argv[0], argv, cf->env);
         dprintf(2, "litevirt: executing %s: %s\n", argv[0], strerror(errno));
         _exit(127);
-}
-
-/* The end of QEMU's log, for errors at start. */
-static char *log_tail(const char *path)
-{
-        _cleanup_free_ char *data = NULL;
-        size_t len = 0;
-        struct lv_error *e = NULL;
-        if (file_read_bounded(path, 4 << 20, &data, &len, &e) < 0) {
-                lv_error_free(e);
-                return xstrdup("");
-        }
-        while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == ' '))
-                data[--len] = '\0';
-        char *p = data + len;
-        while (p > data && p[-1] != '\n')
-                p--;
-        /* strip "-msg timestamp=on" prefix */
-        char *q = strstr(p, "qemu-system-");
-        return xstrdup(q ? q : p);
 }
 
 /* ---- QMP events while running ---- */
@@ -684,7 +665,7 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
 
         if ((r = mkdir_p(paths_logdir(), 0755, err)) < 0)
                 return r;
-        _cleanup_free_ char *logpath = xasprintf("%s/%s.qemu.log", paths_logdir(), g->name);
+        _cleanup_free_ char *logpath = qemu_log_path(g->name);
         {
                 _cleanup_close_ int lf =
                         open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -754,7 +735,7 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
         struct lv_error *qerr = NULL;
         r = qmp_open_fd(cfd, sock, QEMU_START_TIMEOUT_MS, &qg->qmp, &qerr);
         if (r < 0) {
-                _cleanup_free_ char *tail = log_tail(logpath);
+                _cleanup_free_ char *tail = qemu_log_tail(logpath);
                 r = lv_error_setf(err, LV_ERR_INTERNAL, "QEMU failed to start: %s",
                                   *tail ? tail : qerr->message);
                 lv_error_free(qerr);

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "conf/host_conf.h"
+#include "qemu/log.h"
 #include "qemu/ports.h"
 #include "driver-support/loop.h"
 #include "util/fileio.h"
@@ -189,6 +190,41 @@ static void stats_fill(struct json_object *info, struct cookie_stats *s)
         s->memory_page_size = jull(ram, "page-size", NULL);
 }
 
+/* The guest's monitor with the events capability set (and
+ * pause-before-switchover for a live migration); NULL with *err. */
+static struct qmp *mig_begin(struct lv_guest *g, bool pause_before_switchover,
+                             struct lv_error **err)
+{
+        struct qmp *q = guest_qmp(g, err);
+        if (q && caps_set(q, pause_before_switchover, err) < 0) {
+                lv_error_prefix(err, "guest '%s': migration capabilities", g->name);
+                return NULL;
+        }
+        return q;
+}
+
+/* QEMU reported its migration failed or cancelled: why, as an error. */
+static int mig_failed(struct qmp *q, const struct qemu_migration_wait *w, struct lv_error **err)
+{
+        struct json_object *info = NULL, *v;
+        const char *desc = NULL;
+        if (qmp_call(q, "query-migrate", NULL, MIG_CMD_TIMEOUT_MS, &info, NULL) >= 0 &&
+            json_object_object_get_ex(info, "error-desc", &v))
+                desc = json_object_get_string(v);
+        int r = lv_error_setf(err, EIO, "QEMU migration %s%s%s", w->status, desc ? ": " : "",
+                              desc ? desc : "");
+        json_object_put(info);
+        return r;
+}
+
+/* Give fd to QEMU under fdname (getfd). */
+static int fd_pass(struct qmp *q, int fd, const char *fdname, struct lv_error **err)
+{
+        struct json_object *a = json_object_new_object();
+        json_object_object_add(a, "fdname", json_object_new_string(fdname));
+        return qmp_call_fd(q, "getfd", a, fd, MIG_CMD_TIMEOUT_MS, NULL, err);
+}
+
 /* Connect to a unix socket and give the connection to QEMU as fdname. */
 static int unix_connect_pass(struct qmp *q, const char *path, const char *fdname,
                              struct lv_error **err)
@@ -200,9 +236,7 @@ static int unix_connect_pass(struct qmp *q, const char *path, const char *fdname
         _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
                 return lv_error_set(err, errno, "migration socket '%s'", path);
-        struct json_object *a = json_object_new_object();
-        json_object_object_add(a, "fdname", json_object_new_string(fdname));
-        return qmp_call_fd(q, "getfd", a, fd, MIG_CMD_TIMEOUT_MS, NULL, err);
+        return fd_pass(q, fd, fdname, err);
 }
 
 static int qemu_migrate(struct lv_guest *g, const char *uri, int timeout_s,
@@ -210,12 +244,10 @@ static int qemu_migrate(struct lv_guest *g, const char *uri, int timeout_s,
                         int (*switchover)(void *data, struct lv_error **err), void *data,
                         struct cookie_stats *stats, struct lv_error **err)
 {
-        struct qmp *q = guest_qmp(g, err);
+        struct qmp *q = mig_begin(g, true, err);
         if (!q)
-                return -ENOTCONN;
-        int r = caps_set(q, true, err);
-        if (r < 0)
-                return lv_error_prefix(err, "guest '%s': migration capabilities", g->name);
+                return -EIO;
+        int r = 0;
         if (bandwidth_mib > 0) {
                 _cleanup_free_ char *a = xasprintf("{\"max-bandwidth\":%llu}",
                                                    (unsigned long long)bandwidth_mib << 20);
@@ -269,13 +301,7 @@ static int qemu_migrate(struct lv_guest *g, const char *uri, int timeout_s,
         }
         struct json_object *info = NULL;
         if (r >= 0 && (w.failed || w.cancelled)) {
-                const char *desc = NULL;
-                struct json_object *v;
-                if (qmp_call(q, "query-migrate", NULL, MIG_CMD_TIMEOUT_MS, &info, NULL) >= 0 &&
-                    json_object_object_get_ex(info, "error-desc", &v))
-                        desc = json_object_get_string(v);
-                r = lv_error_setf(err, EIO, "QEMU migration %s%s%s", w.status, desc ? ": " : "",
-                                  desc ? desc : "");
+                r = mig_failed(q, &w, err);
         } else if (r >= 0) {
                 r = qmp_call(q, "query-migrate", NULL, MIG_CMD_TIMEOUT_MS, &info, err);
                 if (r >= 0)
@@ -539,6 +565,57 @@ static int qemu_job_cancel(struct lv_guest *g, struct lv_error **err)
         return qmp_call(q, "migrate_cancel", NULL, MIG_CMD_TIMEOUT_MS, NULL, err);
 }
 
+/* Save: the stream to a file QEMU gets as an fd (never a path it opens),
+ * the event loop running meanwhile (lvsh domjobinfo). */
+static int qemu_save(struct lv_guest *g, int fd, int timeout_s, struct lv_error **err)
+{
+        struct qmp *q = mig_begin(g, false, err);
+        if (!q)
+                return -EIO;
+        struct qemu_migration_wait w = {.g = g, .use_loop = true};
+        int r;
+        _cleanup_(wait_endp) struct lv_guest *waiting = g;
+        wait_begin(g, &w);
+        if ((r = fd_pass(q, fd, "lvsave", err)) < 0)
+                return r;
+        r = qmp_call_json(q, "migrate", "{\"uri\":\"fd:lvsave\"}", MIG_CMD_TIMEOUT_MS, NULL, err);
+        if (r >= 0)
+                r = mig_wait_for(q, &w, cond_done, clock_now_ms() + (long long)timeout_s * 1000,
+                                 err);
+        if (!mig_qmp_alive(g, q))
+                return r < 0 ? r : lv_error_setf(err, ECONNRESET, "QEMU ended during the save");
+        if (r < 0 && !cond_done(&w) &&
+            qmp_call(q, "migrate_cancel", NULL, MIG_CMD_TIMEOUT_MS, NULL, NULL) >= 0)
+                (void)mig_wait_for(q, &w, cond_done, clock_now_ms() + MIG_CMD_TIMEOUT_MS, NULL);
+        if (r >= 0 && (w.failed || w.cancelled))
+                r = mig_failed(q, &w, err);
+        return r;
+}
+
+static int qemu_restore(struct lv_guest *g, int fd, int timeout_s, struct lv_error **err)
+{
+        struct qmp *q = mig_begin(g, false, err);
+        if (!q)
+                return -EIO;
+        int r = fd_pass(q, fd, "lvrestore", err);
+        if (r >= 0)
+                r = qmp_call_json(q, "migrate-incoming", "{\"uri\":\"fd:lvrestore\"}",
+                                  MIG_CMD_TIMEOUT_MS, NULL, err);
+        if (r >= 0)
+                r = qemu_incoming_wait(g, timeout_s, err);
+        if (r < 0 && !mig_qmp_alive(g, q)) {
+                /* QEMU exits when it cannot load a stream: its own words */
+                _cleanup_free_ char *log = qemu_log_path(g->name);
+                _cleanup_free_ char *tail = qemu_log_tail(log);
+                if (*tail && err) {
+                        lv_error_freep(err);
+                        r = lv_error_setf(err, EIO, "QEMU could not load the saved state: %s",
+                                          tail);
+                }
+        }
+        return r;
+}
+
 const struct lv_migration_ops qemu_migration_ops = {
         .job_info = qemu_job_info,
         .job_cancel = qemu_job_cancel,
@@ -548,4 +625,6 @@ const struct lv_migration_ops qemu_migration_ops = {
         .migrate = qemu_migrate,
         .is_paused = qemu_is_paused,
         .incoming_wait = qemu_incoming_wait,
+        .save = qemu_save,
+        .restore = qemu_restore,
 };

@@ -37,6 +37,7 @@ ROLES = {
     "qemu/driver.c": "qemu driver",
     "qemu/reattach.c": "qemu driver",
     "qemu/confine.c": "qemu driver",
+    "supervisor/control-save.c": "control socket",
 }
 
 SKIP_DIRS = ("tests", "fuzz", "bench")

@@ -55,11 +55,6 @@ static int invalid_parameter(struct control_client *cl, const char *param)
         return r;
 }
 
-struct param_spec {
-        const char *name;
-        enum json_type type;
-};
-
 /* Every parameter known and of its type; otherwise InvalidParameter.
  * Returns 1 when the call may go on. */
 static int params_check(struct control_client *cl, const struct varlink_call *call,
@@ -505,6 +500,7 @@ static const struct method {
         {"org.varlink.service.GetInfo", m_get_info, DURING_ANY_JOB, true},
         {"org.varlink.service.GetInterfaceDescription", m_get_interface_description, DURING_ANY_JOB,
          true},
+        {LV_METHOD_SAVE, control_method_save, DURING_SHUTDOWN, false},
 };
 
 /* "guest 'x' is migrating: only JobInfo, JobAbort and State are answered
@@ -561,4 +557,25 @@ int control_dispatch(struct control_client *cl, const struct varlink_call *call)
         }
         json_object_put(p);
         return r;
+}
+
+int control_params_check(struct control_client *cl, const struct varlink_call *call,
+                         const struct param_spec *spec)
+{
+        return params_check(cl, call, spec);
+}
+
+struct json_object *control_param(const struct varlink_call *call, const char *name)
+{
+        return param(call, name);
+}
+
+int control_invalid_parameter(struct control_client *cl, const char *param)
+{
+        return invalid_parameter(cl, param);
+}
+
+int control_reply_lv_error(struct control_client *cl, const struct lv_error *e)
+{
+        return reply_lv_error(cl, e);
 }

@@ -51,6 +51,23 @@ struct supervisor *control_client_supervisor(struct control_client *cl);
 /* Whether the client's uid may open one more event stream. */
 bool control_client_may_stream(struct control_client *cl);
 
+/* For method handlers in other files (control-save.c): a parameter's
+ * name and type; every parameter of the call known and of its type, else
+ * InvalidParameter (1: the call may go on); one parameter (NULL when
+ * absent or null); an lv_error as the varlink error of its code. */
+struct param_spec {
+        const char *name;
+        enum json_type type;
+};
+int control_params_check(struct control_client *cl, const struct varlink_call *call,
+                         const struct param_spec *spec);
+struct json_object *control_param(const struct varlink_call *call, const char *name);
+int control_invalid_parameter(struct control_client *cl, const char *param);
+int control_reply_lv_error(struct control_client *cl, const struct lv_error *e);
+
+/* control-save.c: Save (supervisor/save.c). */
+int control_method_save(struct control_client *cl, const struct varlink_call *call);
+
 /* Run one call (control-methods.c); < 0 when the client was dropped. */
 int control_dispatch(struct control_client *cl, const struct varlink_call *call);
 /* An event message's parameters. */

@@ -246,3 +246,23 @@ void supervisor_definition_store_migrated(const struct domain_def *def)
                             "runs transient here: %s",
                             e->message);
 }
+
+int supervisor_definition_check_stored(const struct conf_xml_ops *x, const struct domain_def *def,
+                                       struct lv_error **err)
+{
+        _cleanup_free_ char *path = paths_guest_xml(def->name);
+        if (access(path, F_OK) < 0)
+                return 0;
+        struct domain_def *stored = NULL;
+        int r = x->domain_parse_file(path, &stored, err);
+        if (r < 0)
+                return lv_error_prefix(err, "domain '%s' is already defined here", def->name);
+        char su[37];
+        domain_uuid_format(stored->uuid, su);
+        bool other = memcmp(stored->uuid, def->uuid, sizeof(def->uuid)) != 0;
+        domain_def_free(stored);
+        if (other)
+                return lv_error_setf(err, LV_ERR_EXISTS,
+                                     "domain '%s' is already defined with uuid %s", def->name, su);
+        return 0;
+}

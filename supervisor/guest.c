@@ -174,9 +174,10 @@ static int guest_boot(struct supervisor *sv, bool after_crash, struct lv_error *
         fault_point("before-ready");
         /* An incoming migration's guest did not boot here: virsh shows
          * "running (migrated)" on the destination. */
-        enum guest_event started = after_crash   ? GUEST_EVENT_STARTED_CRASHED
-                                   : g->incoming ? GUEST_EVENT_STARTED_MIGRATED
-                                                 : GUEST_EVENT_STARTED;
+        enum guest_event started = after_crash     ? GUEST_EVENT_STARTED_CRASHED
+                                   : sv->restoring ? GUEST_EVENT_STARTED_RESTORED
+                                   : g->incoming   ? GUEST_EVENT_STARTED_MIGRATED
+                                                   : GUEST_EVENT_STARTED;
         return supervisor_transition(sv, started, err);
 }
 
@@ -294,8 +295,9 @@ static int on_guest_exit(struct loop_source *s, int pidfd, void *data)
                  sv->shutdown_requested ? " (shutdown requested)" : "");
 
         if (sv->destroy_requested) {
-                guest_end(sv,
-                          sv->migrated ? GUEST_EVENT_ENDED_MIGRATED : GUEST_EVENT_ENDED_DESTROYED);
+                guest_end(sv, sv->migrated ? GUEST_EVENT_ENDED_MIGRATED
+                              : sv->saved  ? GUEST_EVENT_ENDED_SAVED
+                                           : GUEST_EVENT_ENDED_DESTROYED);
                 return 0;
         }
         if (sv->job.kind == JOB_MIGRATION_IN) {

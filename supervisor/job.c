@@ -11,6 +11,8 @@ static const char *const doing[JOB_KIND_LAST] = {
         [JOB_MIGRATION_OUT] = "migrating",
         [JOB_MIGRATION_IN] = "migrating",
         [JOB_SHUTDOWN] = "shutting down",
+        [JOB_SAVE] = "saving",
+        [JOB_RESTORE] = "restoring",
 };
 
 const char *job_kind_doing(enum job_kind kind)

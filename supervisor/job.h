@@ -16,6 +16,8 @@ enum job_kind {
         JOB_MIGRATION_OUT, /* migration.c, source */
         JOB_MIGRATION_IN,  /* migration.c, destination (--incoming) */
         JOB_SHUTDOWN,      /* a shutdown waiting for the guest, with its timeout */
+        JOB_SAVE,          /* save.c: the guest's state to a save image */
+        JOB_RESTORE,       /* save.c: the guest's state loaded from one */
         JOB_KIND_LAST
 };
 

@@ -24,6 +24,7 @@ static const struct transition table[GUEST_STATE_LAST][GUEST_EVENT_LAST] = {
                         [GUEST_EVENT_STARTED] = T(RUNNING, REASON_RUNNING_BOOTED),
                         [GUEST_EVENT_STARTED_CRASHED] = T(RUNNING, REASON_RUNNING_CRASHED),
                         [GUEST_EVENT_STARTED_MIGRATED] = T(RUNNING, REASON_RUNNING_MIGRATED),
+                        [GUEST_EVENT_STARTED_RESTORED] = T(RUNNING, REASON_RUNNING_RESTORED),
                         [GUEST_EVENT_START_FAILED] = T(SHUTOFF, REASON_SHUTOFF_FAILED),
                         [GUEST_EVENT_ENDED_SHUTDOWN] = T(SHUTOFF, REASON_SHUTOFF_SHUTDOWN),
                         [GUEST_EVENT_ENDED_DESTROYED] = T(SHUTOFF, REASON_SHUTOFF_DESTROYED),
@@ -39,6 +40,7 @@ static const struct transition table[GUEST_STATE_LAST][GUEST_EVENT_LAST] = {
                         [GUEST_EVENT_ENDED_SHUTDOWN] = T(SHUTOFF, REASON_SHUTOFF_SHUTDOWN),
                         [GUEST_EVENT_ENDED_DESTROYED] = T(SHUTOFF, REASON_SHUTOFF_DESTROYED),
                         [GUEST_EVENT_ENDED_MIGRATED] = T(SHUTOFF, REASON_SHUTOFF_MIGRATED),
+                        [GUEST_EVENT_ENDED_SAVED] = T(SHUTOFF, REASON_SHUTOFF_SAVED),
                         [GUEST_EVENT_ENDED_CRASHED] = T(SHUTOFF, REASON_SHUTOFF_CRASHED),
                         [GUEST_EVENT_CRASH_PRESERVED] = T(CRASHED, REASON_UNKNOWN),
                 },
@@ -49,6 +51,7 @@ static const struct transition table[GUEST_STATE_LAST][GUEST_EVENT_LAST] = {
                         [GUEST_EVENT_ENDED_SHUTDOWN] = T(SHUTOFF, REASON_SHUTOFF_SHUTDOWN),
                         [GUEST_EVENT_ENDED_DESTROYED] = T(SHUTOFF, REASON_SHUTOFF_DESTROYED),
                         [GUEST_EVENT_ENDED_MIGRATED] = T(SHUTOFF, REASON_SHUTOFF_MIGRATED),
+                        [GUEST_EVENT_ENDED_SAVED] = T(SHUTOFF, REASON_SHUTOFF_SAVED),
                         [GUEST_EVENT_ENDED_CRASHED] = T(SHUTOFF, REASON_SHUTOFF_CRASHED),
                         [GUEST_EVENT_CRASH_PRESERVED] = T(CRASHED, REASON_UNKNOWN),
                 },
@@ -185,6 +188,8 @@ const char *guest_event_to_string(enum guest_event e)
                 [GUEST_EVENT_ENDED_CRASHED] = "stopped-crashed",
                 [GUEST_EVENT_CRASH_PRESERVED] = "crashed",
                 [GUEST_EVENT_ENDED_MIGRATED] = "stopped-migrated",
+                [GUEST_EVENT_STARTED_RESTORED] = "started-restored",
+                [GUEST_EVENT_ENDED_SAVED] = "stopped-saved",
         };
         return (unsigned)e < GUEST_EVENT_LAST ? names[e] : "unknown";
 }

@@ -24,6 +24,10 @@ enum guest_event {
         GUEST_EVENT_ENDED_CRASHED,   /* crashed, on_crash=destroy */
         GUEST_EVENT_CRASH_PRESERVED, /* crashed, on_crash=preserve */
         GUEST_EVENT_ENDED_MIGRATED,  /* the local copy ended: it runs on another host */
+        /* driver->start succeeded for a restore (save.c) */
+        GUEST_EVENT_STARTED_RESTORED,
+        /* the guest's state is in a save image (save.c) */
+        GUEST_EVENT_ENDED_SAVED,
         GUEST_EVENT_LAST
 };
 
@@ -32,6 +36,7 @@ enum { REASON_UNKNOWN = 0 };
 enum {
         REASON_RUNNING_BOOTED = 1,
         REASON_RUNNING_MIGRATED = 2,
+        REASON_RUNNING_RESTORED = 3,
         REASON_RUNNING_UNPAUSED = 5,
         REASON_RUNNING_CRASHED = 9,
 };
@@ -42,6 +47,7 @@ enum {
         REASON_SHUTOFF_DESTROYED = 2,
         REASON_SHUTOFF_CRASHED = 3,
         REASON_SHUTOFF_MIGRATED = 4,
+        REASON_SHUTOFF_SAVED = 5,
         REASON_SHUTOFF_FAILED = 6,
 };
 enum { REASON_CRASHED_PANICKED = 1 };

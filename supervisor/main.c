@@ -5,6 +5,8 @@
  *   litevirt-supervisor --foreground NAME      for init systems (sd_notify)
  *   litevirt-supervisor --incoming             a migrating guest arrives on
  *                                              stdin/stdout (migration.h)
+ *   litevirt-supervisor --restore FILE [NAME]  start from a save image (save.c)
+ *   litevirt-supervisor --managed-save NAME    ... from NAME's managed save
  */
 #include <getopt.h>
 #include <json-c/json.h>
@@ -33,6 +35,9 @@ struct options {
         bool debug;
         bool timeout_set; /* --shutdown-timeout given: host.conf does not override */
         bool incoming;
+        const char *restore; /* --restore FILE */
+        bool managed_save;   /* --managed-save */
+        int restore_running; /* --running 1, --paused 0, else -1 */
         uint64_t shutdown_timeout_usec;
 };
 
@@ -51,13 +56,28 @@ static void usage(FILE *f)
                    "  --config FILE          host configuration (host.conf)\n"
                    "  --incoming             receive a migrating guest: the migration source\n"
                    "                         talks on stdin/stdout (no NAME)\n"
+                   "  --restore FILE         start the guest from a save image (lvsh restore;\n"
+                   "                         NAME, if given, must be the image's guest)\n"
+                   "  --managed-save         start NAME from its managed save, then remove it\n"
+                   "  --running, --paused    the state after a restore (default: as saved)\n"
                    "  --debug                log debug messages\n"
                    "  --version, --help\n");
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-        enum { OPT_READY_FD = 256, OPT_CONFIG, OPT_INCOMING, OPT_TIMEOUT, OPT_DEBUG, OPT_VERSION };
+        enum {
+                OPT_READY_FD = 256,
+                OPT_CONFIG,
+                OPT_INCOMING,
+                OPT_TIMEOUT,
+                OPT_DEBUG,
+                OPT_VERSION,
+                OPT_RESTORE,
+                OPT_MANAGED_SAVE,
+                OPT_RUNNING,
+                OPT_PAUSED,
+        };
         static const struct option longopts[] = {
                 {"foreground", no_argument, NULL, 'f'},
                 {"ready-fd", required_argument, NULL, OPT_READY_FD},
@@ -67,6 +87,10 @@ static int parse_args(int argc, char **argv, struct options *o)
                 {"debug", no_argument, NULL, OPT_DEBUG},
                 {"version", no_argument, NULL, OPT_VERSION},
                 {"help", no_argument, NULL, 'h'},
+                {"restore", required_argument, NULL, OPT_RESTORE},
+                {"managed-save", no_argument, NULL, OPT_MANAGED_SAVE},
+                {"running", no_argument, NULL, OPT_RUNNING},
+                {"paused", no_argument, NULL, OPT_PAUSED},
                 {},
         };
         int c;
@@ -118,6 +142,16 @@ static int parse_args(int argc, char **argv, struct options *o)
                 case OPT_DEBUG:
                         o->debug = true;
                         break;
+                case OPT_RESTORE:
+                        o->restore = optarg;
+                        break;
+                case OPT_MANAGED_SAVE:
+                        o->managed_save = true;
+                        break;
+                case OPT_RUNNING:
+                case OPT_PAUSED:
+                        o->restore_running = c == OPT_RUNNING;
+                        break;
                 case OPT_VERSION:
                         printf("litevirt-supervisor %s\n", LV_VERSION);
                         exit(0);
@@ -129,8 +163,12 @@ static int parse_args(int argc, char **argv, struct options *o)
                         return -1;
                 }
         }
-        if (o->incoming && optind == argc)
+        if ((o->incoming || o->restore) && optind == argc)
                 return 0; /* the name comes with the guest */
+        if (o->restore && o->managed_save) {
+                fprintf(stderr, "error: --restore and --managed-save exclude each other\n");
+                return -1;
+        }
         if (optind != argc - 1) {
                 usage(stderr);
                 return -1;
@@ -341,6 +379,7 @@ static int supervisor_setup(struct supervisor *sv, const struct options *o, stru
 int main(int argc, char **argv)
 {
         struct options o = {.ready_fd = -1,
+                            .restore_running = -1,
                             .shutdown_timeout_usec = SUPERVISOR_SHUTDOWN_TIMEOUT_USEC};
         if (parse_args(argc, argv, &o) < 0)
                 return SUPERVISOR_EXIT_USAGE;
@@ -368,7 +407,18 @@ int main(int argc, char **argv)
 
         int r = 0;
         struct migration_incoming *mi = NULL;
-        if (o.incoming) {
+        struct save_restore *rs = NULL;
+        if (o.restore || o.managed_save) {
+                if (!o.foreground) /* errors go to lvsh through the ready fd */
+                        log_to_stderr(false);
+                /* the image checked (and its definition read) before
+                 * anything is set up: a damaged one starts nothing */
+                r = supervisor_restore_begin(&sv, o.restore, o.name, o.restore_running, &rs, &err);
+                if (r >= 0)
+                        o.name = sv.g.def->name;
+                if (r >= 0 && !o.foreground)
+                        r = daemon_detach(&err);
+        } else if (o.incoming) {
                 /* stdin/stdout are the channel to the source: no detaching
                  * until the guest has arrived. */
                 r = migration_incoming_begin(&sv, 0, 1, &mi, &err);
@@ -391,8 +441,10 @@ int main(int argc, char **argv)
                 r = loop_add_signal(sv.loop, SIGHUP, on_ignored_signal, &sv, &sigs[2], &err);
         if (r >= 0)
                 r = supervisor_setup(&sv, &o, &err);
-        if (r >= 0 && mi && (r = migration_incoming_finish(&sv, mi, &err)) < 0) {
-                /* The guest stays on the source: nothing may be left here. */
+        if (r >= 0 && ((mi && (r = migration_incoming_finish(&sv, mi, &err)) < 0) ||
+                       (rs && (r = supervisor_restore_finish(&sv, rs, &err)) < 0))) {
+                /* The guest stays on the source (or in its save image):
+                 * nothing may be left here. */
                 if (sv.driver && sv.driver->destroy)
                         (void)sv.driver->destroy(&sv.g, NULL);
                 console_unwatch(&sv);
@@ -403,6 +455,7 @@ int main(int argc, char **argv)
         if (r < 0 && mi)
                 migration_incoming_fail(mi, err);
         migration_incoming_free(TAKE_PTR(mi));
+        supervisor_restore_free(TAKE_PTR(rs));
         if (r < 0) {
                 const char *msg = err ? err->message : strerror(-r);
                 log_error("%s", msg);

@@ -106,30 +106,6 @@ void migration_incoming_fail(struct migration_incoming *mi, const struct lv_erro
 
 static int on_incoming_started(struct lv_guest *g, const char *uri, struct lv_error **err);
 
-/* As libvirt's Prepare (virDomainObjListAdd): a guest stored here under
- * the arriving guest's name but with another UUID is another guest; the
- * migration is refused before anything starts (with or without
- * --persistent: the name is taken here). */
-static int check_stored_definition(const struct conf_xml_ops *x, const struct domain_def *def,
-                                   struct lv_error **err)
-{
-        _cleanup_free_ char *path = paths_guest_xml(def->name);
-        if (access(path, F_OK) < 0)
-                return 0;
-        struct domain_def *stored = NULL;
-        int r = x->domain_parse_file(path, &stored, err);
-        if (r < 0)
-                return lv_error_prefix(err, "domain '%s' is already defined here", def->name);
-        char su[37];
-        domain_uuid_format(stored->uuid, su);
-        bool other = memcmp(stored->uuid, def->uuid, sizeof(def->uuid)) != 0;
-        domain_def_free(stored);
-        if (other)
-                return lv_error_setf(err, LV_ERR_EXISTS,
-                                     "domain '%s' is already defined with uuid %s", def->name, su);
-        return 0;
-}
-
 int migration_incoming_begin(struct supervisor *sv, int in_fd, int out_fd,
                              struct migration_incoming **ret, struct lv_error **err)
 {
@@ -185,7 +161,7 @@ int migration_incoming_begin(struct supervisor *sv, int in_fd, int out_fd,
         if (r >= 0)
                 r = cookie_check_host(c1, local, def->name, err);
         if (r >= 0)
-                r = check_stored_definition(x, def, err);
+                r = supervisor_definition_check_stored(x, def, err);
         if (r < 0)
                 return r;
 

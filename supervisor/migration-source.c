@@ -55,7 +55,7 @@ int migration_job_info(struct supervisor *sv, struct json_object **ret, struct l
 {
         struct json_object *o = json_object_new_object();
         enum job_kind kind = sv->job.kind;
-        if (kind != JOB_MIGRATION_OUT && kind != JOB_MIGRATION_IN) {
+        if (kind != JOB_MIGRATION_OUT && kind != JOB_MIGRATION_IN && kind != JOB_SAVE) {
                 json_object_object_add(o, "type", json_object_new_string("none"));
                 *ret = o;
                 return 0;
@@ -65,19 +65,21 @@ int migration_job_info(struct supervisor *sv, struct json_object **ret, struct l
         json_object_object_add(o, "operation",
                                json_object_new_string(kind == JOB_MIGRATION_OUT
                                                               ? "outgoing migration"
-                                                              : "incoming migration"));
+                                                      : kind == JOB_SAVE ? "save"
+                                                                         : "incoming migration"));
         json_object_object_add(o, "phase", json_object_new_string(phase));
         jset_u64(o, "time_elapsed", (unsigned long long)(clock_now_ms() - sv->job.start_ms));
         if (kind == JOB_MIGRATION_IN) {
                 *ret = o; /* the source has the stream's figures */
                 return 0;
         }
-        struct source_job *job = sv->job.data;
+        /* a save (save.c) has no source_job: its stream is QEMU's all along */
+        struct source_job *job = kind == JOB_MIGRATION_OUT ? sv->job.data : NULL;
         const struct lv_migration_ops *ops = sv->driver->migration;
         struct cookie_stats st = {0};
         char status[32] = "";
         unsigned long long expected = 0;
-        if (streq(phase, "perform") && job->released) {
+        if (streq(phase, "perform") && job && job->released) {
                 st = job->last;
                 snprintf(status, sizeof(status), "switchover");
                 expected = job->last_expected;
@@ -87,10 +89,12 @@ int migration_job_info(struct supervisor *sv, struct json_object **ret, struct l
                         json_object_put(o);
                         return r;
                 }
-                job->last = st;
-                job->last_expected = expected;
+                if (job) {
+                        job->last = st;
+                        job->last_expected = expected;
+                }
         }
-        if (streq(phase, "perform") && (ops->job_info || job->released)) {
+        if (streq(phase, "perform") && (ops->job_info || (job && job->released))) {
                 json_object_object_add(o, "status", json_object_new_string(status));
                 jset_u64(o, "data_total", st.memory_total);
                 jset_u64(o, "data_processed", st.memory_processed);

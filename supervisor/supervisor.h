@@ -84,6 +84,8 @@ struct supervisor {
         /* What the end of the hypervisor process means. */
         bool destroy_requested;  /* killed on request: "destroyed" */
         bool migrated;           /* ... because it runs elsewhere now: "migrated" */
+        bool saved;              /* ... because its state is in a save image: "saved" */
+        bool restoring;          /* started from a save image (save.c) */
         bool shutdown_requested; /* user shutdown: ends the guest */
         bool reboot_requested;   /* restart once it has ended */
         bool stopping;           /* the supervisor exits once the guest ended */
@@ -233,6 +235,33 @@ int supervisor_definition_load_running(const char *name, struct domain_def **ret
  * definition when none of that name is stored. A failed write is logged
  * and the guest runs transient (as libvirt). */
 void supervisor_definition_store_migrated(const struct domain_def *def);
+/* As libvirt's virDomainObjListAdd: a guest stored here under def's name
+ * but with another UUID is another guest (an arriving migration or a
+ * restored save image is refused before anything starts). */
+struct conf_xml_ops;
+int supervisor_definition_check_stored(const struct conf_xml_ops *x, const struct domain_def *def,
+                                       struct lv_error **err);
+
+/* save.c: save images (docs/save.md). Save: file (absolute) or, with
+ * managed, $LITEVIRT_SAVEDIR/NAME.save; running: the state a restore
+ * leaves the guest in (1 running, 0 paused, -1 as now). On failure the
+ * guest goes on as before and no file is left; on success the caller
+ * ends the guest (sv->saved). */
+int supervisor_guest_save(struct supervisor *sv, const char *path, bool managed, int running,
+                          struct lv_error **err);
+/* Restore (litevirt-supervisor --restore FILE | --managed-save NAME):
+ * begin, before the set-up, checks the image (header, length, checksum),
+ * parses its definition into sv->g.def and sets sv->g.incoming, so that
+ * the driver starts the hypervisor waiting for the stream; path NULL: the
+ * managed save of name (removed once loaded); name, when set, must be the
+ * image's. finish loads the stream, takes the leases and resumes (running
+ * as for save). On a failed finish the caller ends the guest. */
+struct save_restore;
+int supervisor_restore_begin(struct supervisor *sv, const char *path, const char *name, int running,
+                             struct save_restore **ret, struct lv_error **err);
+int supervisor_restore_finish(struct supervisor *sv, struct save_restore *rs,
+                              struct lv_error **err);
+void supervisor_restore_free(struct save_restore *rs);
 
 /* driver.c: the driver for a definition's type, or NULL (with *err) when
  * litevirt was built without it. */

@@ -113,3 +113,29 @@ bool lvsh_json_i64(struct json_object *o, const char *key, long long *ret)
         *ret = (long long)json_object_get_int64(v);
         return true;
 }
+
+int lvsh_args_split(const struct lvsh_command *cmd, int argc, char **argv, const char *const *flags,
+                    bool *set, const char **pos, int npos_max, int *npos, struct lv_error **err)
+{
+        *npos = 0;
+        bool dashdash = false;
+        for (int i = 1; i < argc; i++) {
+                if (!dashdash && streq(argv[i], "--")) {
+                        dashdash = true;
+                        continue;
+                }
+                if (!dashdash && startswith(argv[i], "--")) {
+                        int k = 0;
+                        while (flags && flags[k] && !streq(flags[k], argv[i]))
+                                k++;
+                        if (!flags || !flags[k])
+                                return lvsh_usage_error(cmd, err, "unknown option '%s'", argv[i]);
+                        set[k] = true;
+                        continue;
+                }
+                if (*npos >= npos_max)
+                        return lvsh_usage_error(cmd, err, "unexpected argument '%s'", argv[i]);
+                pos[(*npos)++] = argv[i];
+        }
+        return 0;
+}

@@ -19,6 +19,10 @@ int lvsh_error_from_client(struct lv_error **err, lv_client_error *ce);
 int lvsh_args_parse(const struct lvsh_command *cmd, int argc, char **argv, const char *const *flags,
                     bool *flag_set, const char *const *valued, const char **values,
                     const char **ret_name, struct lv_error **err);
+/* Positional arguments (at most npos_max, into pos) and flags written
+ * with their dashes ("--validate"); unknown flags are usage errors. */
+int lvsh_args_split(const struct lvsh_command *cmd, int argc, char **argv, const char *const *flags,
+                    bool *set, const char **pos, int npos_max, int *npos, struct lv_error **err);
 /* One call (a method of lib/methods.h) to NAME's supervisor; *ret_reply
  * may be NULL. */
 int lvsh_call(const char *name, const char *method, struct json_object *params,
@@ -42,6 +46,23 @@ int lvsh_read_verdict(int fd, char *buf, size_t size);
  * negative errno only when PATH cannot be run. */
 int lvsh_spawn_ready(const char *path, const char *argv0, const char *name, char *buf, size_t size,
                      int *ret_n, int *ret_status);
+
+/* The same with extra arguments before NAME (NULL-terminated, or NULL). */
+int lvsh_spawn_ready_extra(const char *path, const char *argv0, const char *const *extra,
+                           const char *name, char *buf, size_t size, int *ret_n, int *ret_status);
+/* Run a supervisor for NAME (extra arguments as above) and wait for its
+ * verdict; errors read "WHAT\nerror: REASON". */
+int lvsh_supervisor_start(const char *name, const char *const *extra, const char *what,
+                          struct lv_error **err);
+/* Wait until the supervisor closes the connection (it exits once the
+ * guest has ended). */
+void lvsh_wait_supervisor_gone(lv_conn *c);
+
+/* lvsh-save.c: whether NAME has a managed save image; before `start`
+ * (the guest not running): with one, restore from it (1: done; with
+ * force_boot remove it instead, 0) — 0: start as usual. */
+bool lvsh_managed_save_exists(const char *name);
+int lvsh_managed_save_start(const char *name, bool force_boot, struct lv_error **err);
 
 /* lvsh-console.c */
 int lvsh_cmd_console(int argc, char **argv, struct lv_error **err);

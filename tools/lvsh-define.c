@@ -8,6 +8,7 @@
 #include "conf/domain_json.h"
 #include "conf/xml.h"
 #include "litevirt/litevirt.h"
+#include "tools/lvsh-common.h"
 #include "tools/lvsh-list.h"
 #include "tools/lvsh.h"
 #include "util/autostart.h"
@@ -22,32 +23,12 @@ static int parse_file(const char *path, struct domain_def **ret, struct lv_error
         return xml->domain_parse_file(path, ret, err);
 }
 
-/* Positional arguments and --flags; unknown flags are usage errors. */
+/* Positional arguments and --flags (lvsh_args_split). */
 static int args_split(const struct lvsh_command *cmd, int argc, char **argv,
                       const char *const *flags, bool *set, const char **pos, int npos_max,
                       int *npos, struct lv_error **err)
 {
-        *npos = 0;
-        bool dashdash = false;
-        for (int i = 1; i < argc; i++) {
-                if (!dashdash && streq(argv[i], "--")) {
-                        dashdash = true;
-                        continue;
-                }
-                if (!dashdash && startswith(argv[i], "--")) {
-                        int k = 0;
-                        while (flags && flags[k] && !streq(flags[k], argv[i]))
-                                k++;
-                        if (!flags || !flags[k])
-                                return lvsh_usage_error(cmd, err, "unknown option '%s'", argv[i]);
-                        set[k] = true;
-                        continue;
-                }
-                if (*npos >= npos_max)
-                        return lvsh_usage_error(cmd, err, "unexpected argument '%s'", argv[i]);
-                pos[(*npos)++] = argv[i];
-        }
-        return 0;
+        return lvsh_args_split(cmd, argc, argv, flags, set, pos, npos_max, npos, err);
 }
 
 static const struct lvsh_command *cmd_find(const char *name);

@@ -52,7 +52,7 @@ void lvsh_environment_absolute(void)
         static const char *const vars[] = {"LITEVIRT_CONFDIR",    "LITEVIRT_GUESTDIR",
                                            "LITEVIRT_RUNDIR",     "LITEVIRT_LOGDIR",
                                            "LITEVIRT_MODULE_DIR", "LITEVIRT_NETWORKDIR",
-                                           "LITEVIRT_NETRUNDIR"};
+                                           "LITEVIRT_NETRUNDIR",  "LITEVIRT_SAVEDIR"};
         char cwd[PATH_MAX];
         if (!getcwd(cwd, sizeof(cwd)))
                 return;
@@ -95,13 +95,28 @@ int lvsh_read_verdict(int fd, char *buf, size_t size)
 int lvsh_spawn_ready(const char *path, const char *argv0, const char *name, char *buf, size_t size,
                      int *ret_n, int *ret_status)
 {
+        return lvsh_spawn_ready_extra(path, argv0, NULL, name, buf, size, ret_n, ret_status);
+}
+
+int lvsh_spawn_ready_extra(const char *path, const char *argv0, const char *const *extra,
+                           const char *name, char *buf, size_t size, int *ret_n, int *ret_status)
+{
         lvsh_environment_absolute();
         int pfd[2];
         if (pipe2(pfd, O_CLOEXEC) < 0)
                 return -errno;
         _cleanup_close_ int rfd = pfd[0];
         _cleanup_close_ int wfd = pfd[1];
-        char *args[] = {(char *)argv0, "--ready-fd", "3", (char *)name, NULL};
+        size_t n_extra = 0;
+        while (extra && extra[n_extra])
+                n_extra++;
+        _cleanup_free_ char **args = xcalloc(n_extra + 5, sizeof(char *));
+        args[0] = (char *)argv0;
+        args[1] = "--ready-fd";
+        args[2] = "3";
+        for (size_t i = 0; i < n_extra; i++)
+                args[3 + i] = (char *)extra[i];
+        args[3 + n_extra] = (char *)name;
         posix_spawn_file_actions_t fa;
         posix_spawn_file_actions_init(&fa);
         /* The write end becomes fd 3 (without close-on-exec). */
@@ -153,12 +168,16 @@ static bool supervisor_child_left(void)
         return left;
 }
 
-static int supervisor_start(const char *name, struct lv_error **err);
+static int supervisor_start(const char *name, struct lv_error **err)
+{
+        _cleanup_free_ char *what = xasprintf("Failed to start domain '%s'", name);
+        return lvsh_supervisor_start(name, NULL, what, err);
+}
 
 static int cmd_start(int argc, char **argv, struct lv_error **err)
 {
-        static const char *const flags[] = {"console", NULL};
-        bool set[1] = {false};
+        static const char *const flags[] = {"console", "force-boot", NULL};
+        bool set[2] = {false};
         const char *name;
         int r = lvsh_args_parse(lvsh_find_command("start"), argc, argv, flags, set, NULL, NULL,
                                 &name, err);
@@ -176,7 +195,9 @@ static int cmd_start(int argc, char **argv, struct lv_error **err)
                                      "Failed to start domain '%s'\nerror: Requested operation is "
                                      "not valid: domain is already running",
                                      name);
-        if ((r = supervisor_start(name, err)) < 0)
+        if ((r = lvsh_managed_save_start(name, set[1], err)) < 0)
+                return r;
+        if (r == 0 && (r = supervisor_start(name, err)) < 0)
                 return r;
         printf("Domain '%s' started\n\n", name);
         if (set[0]) {
@@ -189,7 +210,8 @@ static int cmd_start(int argc, char **argv, struct lv_error **err)
 
 /* Run a supervisor for NAME and wait for its verdict (it started the
  * guest, or reattached to the guest's running process). */
-static int supervisor_start(const char *name, struct lv_error **err)
+int lvsh_supervisor_start(const char *name, const char *const *extra, const char *what,
+                          struct lv_error **err)
 {
         _cleanup_free_ char *path = supervisor_path();
         /* The supervisor detaches (double fork): as a subreaper, lvsh
@@ -199,12 +221,11 @@ static int supervisor_start(const char *name, struct lv_error **err)
         (void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
         char verdict[4096];
         int n = 0, status = 0;
-        int r = lvsh_spawn_ready(path, "litevirt-supervisor", name, verdict, sizeof(verdict), &n,
-                                 &status);
+        int r = lvsh_spawn_ready_extra(path, "litevirt-supervisor", extra, name, verdict,
+                                       sizeof(verdict), &n, &status);
         if (r < 0) {
                 (void)prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
-                return lv_error_set(err, -r, "Failed to start domain '%s'\nerror: cannot run '%s'",
-                                    name, path);
+                return lv_error_set(err, -r, "%s\nerror: cannot run '%s'", what, path);
         }
         if (n != -ETIMEDOUT && (n < 2 || !streq(verdict, "ok"))) {
                 /* Failed (the supervisor keeps the pipe open until it
@@ -220,24 +241,20 @@ static int supervisor_start(const char *name, struct lv_error **err)
         (void)prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
         if (n == -ETIMEDOUT)
                 return lv_error_setf(err, ETIMEDOUT,
-                                     "Failed to start domain '%s'\nerror: the supervisor did not "
-                                     "report within 300 s",
-                                     name);
+                                     "%s\nerror: the supervisor did not report within 300 s", what);
         if (n >= 2 && streq(verdict, "ok"))
                 return 0;
         if (n <= 0) {
                 if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
                         return lv_error_setf(err, EIO,
-                                             "Failed to start domain '%s'\nerror: the supervisor "
-                                             "'%s' failed (exit code %d)",
-                                             name, path, WEXITSTATUS(status));
+                                             "%s\nerror: the supervisor '%s' failed (exit code %d)",
+                                             what, path, WEXITSTATUS(status));
                 _cleanup_free_ char *log = paths_guest_log(name);
                 return lv_error_setf(err, EIO,
-                                     "Failed to start domain '%s'\nerror: the supervisor exited "
-                                     "without reporting (see %s)",
-                                     name, log);
+                                     "%s\nerror: the supervisor exited without reporting (see %s)",
+                                     what, log);
         }
-        return lv_error_setf(err, EIO, "Failed to start domain '%s'\nerror: %s", name, verdict);
+        return lv_error_setf(err, EIO, "%s\nerror: %s", what, verdict);
 }
 
 /* ---- simple lifecycle calls ---- */
@@ -273,9 +290,7 @@ static int cmd_resume(int argc, char **argv, struct lv_error **err)
         return simple_call("resume", argc, argv, LV_METHOD_RESUME, "resume", "resumed", err);
 }
 
-/* Wait until the supervisor closes the connection (it exits once the
- * guest has ended). */
-static void wait_supervisor_gone(lv_conn *c)
+void lvsh_wait_supervisor_gone(lv_conn *c)
 {
         char buf[256];
         struct pollfd p = {.fd = lv_conn_fd(c), .events = POLLIN};
@@ -310,7 +325,7 @@ static int cmd_destroy(int argc, char **argv, struct lv_error **err)
         lv_conn_set_timeout(c, 120 * 1000);
         r = lv_call(c, LV_METHOD_DESTROY, NULL, NULL, &ce);
         if (r >= 0)
-                wait_supervisor_gone(c);
+                lvsh_wait_supervisor_gone(c);
         lv_disconnect(c);
         if (r < 0) {
                 lvsh_error_from_client(err, ce);
@@ -387,7 +402,7 @@ static int cmd_shutdown(int argc, char **argv, struct lv_error **err)
         r = lv_call(c, LV_METHOD_SHUTDOWN, params, NULL, &ce);
         json_object_put(params);
         if (r >= 0 && set[0])
-                wait_supervisor_gone(c);
+                lvsh_wait_supervisor_gone(c);
         lv_disconnect(c);
         if (r < 0) {
                 lvsh_error_from_client(err, ce);
@@ -566,7 +581,9 @@ static int cmd_domstate(int argc, char **argv, struct lv_error **err)
                                              name);
                 st = (lv_guest_status){.pid = 0};
                 snprintf(st.state, sizeof(st.state), "shutoff");
-                snprintf(st.reason, sizeof(st.reason), "unknown");
+                /* as virsh: a managed save is "shut off (saved)" */
+                snprintf(st.reason, sizeof(st.reason), "%s",
+                         lvsh_managed_save_exists(name) ? "saved" : "unknown");
         } else if (r < 0) {
                 return lvsh_error_from_client(err, ce);
         }
@@ -626,7 +643,7 @@ static int cmd_dominfo(int argc, char **argv, struct lv_error **err)
                     def->current_memory_kib ? def->current_memory_kib : def->memory_kib);
                 ROW("Persistent:", "%s", access(stored, F_OK) == 0 ? "yes" : "no");
                 ROW("Autostart:", "%s", autostart_enabled(name) ? "enable" : "disable");
-                ROW("Managed save:", "%s", "no");
+                ROW("Managed save:", "%s", lvsh_managed_save_exists(name) ? "yes" : "no");
                 ROW("Security model:", "%s", "none");
                 ROW("Security DOI:", "%s", "0");
                 printf("\n");
@@ -662,7 +679,7 @@ static int cmd_dominfo(int argc, char **argv, struct lv_error **err)
         ROW("Used memory:", "%lld KiB", used);
         ROW("Persistent:", "%s", persistent ? "yes" : "no");
         ROW("Autostart:", "%s", autostart ? "enable" : "disable");
-        ROW("Managed save:", "%s", "no");
+        ROW("Managed save:", "%s", lvsh_managed_save_exists(name) ? "yes" : "no");
         ROW("Security model:", "%s", "none");
         ROW("Security DOI:", "%s", "0");
         struct json_object *ds, *pv;
@@ -791,9 +808,11 @@ static int cmd_event(int argc, char **argv, struct lv_error **err)
 }
 
 const struct lvsh_command lvsh_domain_commands[] = {
-        {"start", "NAME [--console]", "start a (previously defined) inactive domain",
+        {"start", "NAME [--console] [--force-boot]", "start a (previously defined) inactive domain",
          "    Spawns the guest's supervisor, which runs it; returns once the guest\n"
          "    runs, or prints why it could not start (leaving nothing behind).\n"
+         "    A guest with a managed save (lvsh managedsave) resumes from it, and the\n"
+         "    image is removed; --force-boot removes it and boots afresh.\n"
          "    --console attaches to the console once it runs.",
          cmd_start},
         {"shutdown", "NAME [--timeout SECONDS] [--wait] [--mode acpi|agent|signal]",

@@ -8,7 +8,7 @@
 
 static const struct lvsh_command *const tables[] = {
         lvsh_define_commands, lvsh_domain_commands,  lvsh_xen_commands,     lvsh_qemu_commands,
-        lvsh_net_commands,    lvsh_migrate_commands, lvsh_network_commands,
+        lvsh_net_commands,    lvsh_migrate_commands, lvsh_network_commands, lvsh_save_commands,
 };
 
 const struct lvsh_command *lvsh_find_command(const char *name)
@@ -45,7 +45,7 @@ static void print_help(FILE *f)
                         fprintf(f, "    %-16s %s\n", c->name, c->summary);
         fprintf(f, "\nEnvironment: LITEVIRT_CONFDIR, LITEVIRT_GUESTDIR, LITEVIRT_RUNDIR, "
                    "LITEVIRT_NETWORKDIR,\n"
-                   "             LITEVIRT_NETRUNDIR\n");
+                   "             LITEVIRT_NETRUNDIR, LITEVIRT_SAVEDIR\n");
 }
 
 int lvsh_usage_error(const struct lvsh_command *cmd, struct lv_error **err, const char *fmt, ...)

@@ -22,6 +22,7 @@ extern const struct lvsh_command lvsh_qemu_commands[];    /* lvsh-qemu.c */
 extern const struct lvsh_command lvsh_net_commands[];     /* lvsh-net.c */
 extern const struct lvsh_command lvsh_migrate_commands[]; /* lvsh-migrate.c */
 extern const struct lvsh_command lvsh_network_commands[]; /* lvsh-network.c */
+extern const struct lvsh_command lvsh_save_commands[];    /* lvsh-save.c */
 
 /* Print usage for a command to stderr and return -EINVAL in *err style. */
 int lvsh_usage_error(const struct lvsh_command *cmd, struct lv_error **err, const char *fmt, ...)

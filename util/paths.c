@@ -95,3 +95,13 @@ char *paths_state_file(const char *name, const char *file)
 {
         return xasprintf("%s/%s/%s", paths_rundir(), name, file);
 }
+
+const char *paths_savedir(void)
+{
+        return env_or("LITEVIRT_SAVEDIR", "/var/lib/litevirt/save");
+}
+
+char *paths_managed_save(const char *name)
+{
+        return xasprintf("%s/%s.save", paths_savedir(), name);
+}

@@ -33,3 +33,7 @@ char *paths_network_state_file(const char *name, const char *file);
 char *paths_guest_log(const char *name);
 /* Newly allocated: $LOGDIR/NAME.console.log (what the guest's console printed) */
 char *paths_guest_console_log(const char *name);
+/* LITEVIRT_SAVEDIR (/var/lib/litevirt/save): managed save images; newly
+ * allocated: $SAVEDIR/NAME.save (lvsh managedsave, docs/save.md). */
+const char *paths_savedir(void);
+char *paths_managed_save(const char *name);

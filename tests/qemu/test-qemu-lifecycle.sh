@@ -11,23 +11,9 @@
 # pointing into a temporary directory. Needs root and qemu: else 77.
 set -u
 
-if [ "$(id -u)" != 0 ]; then echo "skip: needs root"; exit 77; fi
-command -v qemu-system-x86_64 >/dev/null || { echo "skip: no qemu-system-x86_64"; exit 77; }
-BUILD=${LV_BUILD_ROOT:?}
-SRC=${LV_SOURCE_ROOT:?}
-LVSH=$BUILD/lvsh
-[ -x "$LVSH" ] && [ -x "$BUILD/litevirt-supervisor" ] || { echo "skip: lvsh/supervisor not built"; exit 77; }
-
+. "${LV_SOURCE_ROOT:?}/tests/qemu/qemu-test.sh"
 # a private network namespace for everything below
-if [ -z "${LV_QEMU_TEST_NETNS:-}" ]; then
-    export LV_QEMU_TEST_NETNS=1
-    exec unshare --net -- "$0" "$@"
-fi
-ip link set lo up
-
-sh "$SRC/tests/qemu/build-guest.sh" "$BUILD/test-guest" || exit 77
-KERNEL=$BUILD/test-guest/vmlinuz
-INITRD=$BUILD/test-guest/initrd.gz
+qemu_test_init --net
 
 # Guest names (and so their cgroups, litevirt-NAME) are this run's own:
 # another run of this test on the machine must not meet them.
@@ -44,24 +30,14 @@ FAILS=0
 
 cleanup() {
     for h in $HELPERS; do kill "$h" 2>/dev/null; wait "$h" 2>/dev/null; done
-    for g in $GUESTS; do
-        pid=$(qemu_pid "$g")
-        "$LVSH" destroy "$g" >/dev/null 2>&1
-        # a QEMU left by a broken supervisor: only ours, by pid
-        if [ -n "$pid" ] && grep -q "guest=$g," "/proc/$pid/cmdline" 2>/dev/null; then
-            kill -9 "$pid" 2>/dev/null
-        fi
-    done
+    # shellcheck disable=SC2086
+    qemu_guests_end $GUESTS
     rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
 
 fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
 ok() { echo "ok   $*"; }
-
-qemu_pid() {
-    sed -n 's/.*"pid": *\([0-9]*\).*/\1/p' "$LITEVIRT_RUNDIR/$1/qemu.json" 2>/dev/null | head -n1
-}
 
 # define NAME [graphics-xml] [kernel path] [extra devices]
 define() {

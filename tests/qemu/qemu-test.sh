@@ -1,0 +1,41 @@
+# Shared by the shell tests that run the tiny QEMU test guest through lvsh
+# (sourced). qemu_test_init NAMESPACE-FLAGS...: checks for root, QEMU and
+# the built lvsh and supervisor (else exits 77), runs the test again in
+# new namespaces (`unshare FLAGS`, e.g. --net, --mount), brings loopback
+# up there and builds the guest (tests/qemu/build-guest.sh, cached); sets
+# BUILD, SRC, LVSH, KERNEL, INITRD. qemu_pid NAME: the pid of NAME's QEMU
+# (qemu.json). qemu_guests_end NAMES...: destroys each guest and kills a
+# QEMU of it a broken supervisor left (only ours, by pid), for cleanups.
+
+qemu_test_init() {
+    if [ "$(id -u)" != 0 ]; then echo "skip: needs root"; exit 77; fi
+    command -v qemu-system-x86_64 >/dev/null || { echo "skip: no qemu-system-x86_64"; exit 77; }
+    BUILD=${LV_BUILD_ROOT:?}
+    SRC=${LV_SOURCE_ROOT:?}
+    LVSH=$BUILD/lvsh
+    [ -x "$LVSH" ] && [ -x "$BUILD/litevirt-supervisor" ] ||
+        { echo "skip: lvsh/supervisor not built"; exit 77; }
+    if [ -z "${LV_QEMU_TEST_NS:-}" ]; then
+        export LV_QEMU_TEST_NS=1
+        exec unshare "$@" -- "$0"
+    fi
+    ip link set lo up
+    sh "$SRC/tests/qemu/build-guest.sh" "$BUILD/test-guest" || exit 77
+    KERNEL=$BUILD/test-guest/vmlinuz
+    INITRD=$BUILD/test-guest/initrd.gz
+}
+
+qemu_pid() {
+    sed -n 's/.*"pid": *\([0-9]*\).*/\1/p' "$LITEVIRT_RUNDIR/$1/qemu.json" 2>/dev/null | head -n1
+}
+
+qemu_guests_end() {
+    local g pid
+    for g in "$@"; do
+        pid=$(qemu_pid "$g")
+        "$LVSH" destroy "$g" >/dev/null 2>&1
+        if [ -n "$pid" ] && grep -q "guest=$g," "/proc/$pid/cmdline" 2>/dev/null; then
+            kill -9 "$pid" 2>/dev/null
+        fi
+    done
+}
