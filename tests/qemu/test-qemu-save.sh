@@ -284,6 +284,35 @@ echo "$out" | grep -q "cannot do managed save for transient guest" && ok "manage
 pid=$(qemu_pid "$G")
 "$LVSH" destroy "$G" >/dev/null || fail "destroy"
 check_gone "$G" "$pid"
+"$LVSH" define "$T/${G}-orig.xml" >/dev/null || fail "define $G again"
+
+# ---- host shutdown: litevirt-guests with ON_SHUTDOWN=managedsave ----
+H=${Q}-h
+define "$H"
+boot "$H"
+boot "$G"
+"$LVSH" undefine "$G" >/dev/null || fail "undefine $G" # transient: cannot be saved
+export LITEVIRT_SYSTEMD_DIR=$T/no-systemd
+lg() { ON_SHUTDOWN=managedsave SHUTDOWN_TIMEOUT=30 LVSH=$LVSH "$SRC/packaging/litevirt-guests" "$@"; }
+gpid=$(qemu_pid "$G")
+hpid=$(qemu_pid "$H")
+out=$(lg stop 2>&1) || fail "litevirt-guests stop: $out"
+c=$(last_counter < "$(CONLOG "$H")")
+check_gone "$H" "$hpid"
+check_gone "$G" "$gpid"
+[ -s "$LITEVIRT_SAVEDIR/$H.save" ] && echo "$out" | grep -q "saving $H" &&
+    ok "litevirt-guests stop (ON_SHUTDOWN=managedsave) saved $H" || fail "stop did not save $H: $out"
+echo "$out" | grep -q "cannot save $G: shutting it down" && grep -aq "LV-POWEROFF" "$(CONLOG "$G")" &&
+    ok "... and shut the transient $G down" || fail "stop, transient $G: $out"
+off=$(logsize "$H")
+out=$(lg start 2>&1) || fail "litevirt-guests start: $out"
+counts_on "$H" "$off" "$c"
+[ -e "$LITEVIRT_SAVEDIR/$H.save" ] && fail "the managed save of $H is left after litevirt-guests start"
+out=$(ON_SHUTDOWN=suspend "$SRC/packaging/litevirt-guests" stop 2>&1) && fail "ON_SHUTDOWN=suspend accepted"
+echo "$out" | grep -q "expected shutdown or managedsave" || fail "ON_SHUTDOWN=suspend: $out"
+hpid=$(qemu_pid "$H")
+"$LVSH" destroy "$H" >/dev/null || fail "destroy $H"
+check_gone "$H" "$hpid"
 
 if [ $FAILS -gt 0 ]; then echo "$FAILS failure(s)"; exit 1; fi
 echo "all save/restore checks passed"
