@@ -5,6 +5,9 @@
 # here). Prints a markdown table; asserts nothing about time.
 import json, os, shlex, socket, statistics, subprocess, sys, time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from cells import cell  # noqa: E402
+
 B = os.environ["LV_BUILD"]
 T = os.environ["T"]
 N = int(os.environ["N"])
@@ -150,12 +153,6 @@ for r in range(N):
         elif LIBVIRT:
             res["libvirt"].append(lvirt_start("qb0")); lvirt_destroy("qb0")
             time.sleep(0.2)
-
-
-def cell(v):
-    if not v:
-        return "—"
-    return f"{statistics.median(v):.0f} ({min(v):.0f}–{max(v):.0f})"
 
 
 med = statistics.median

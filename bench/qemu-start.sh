@@ -20,6 +20,8 @@
 #
 #   LV_QB_CONFINE=1 bench/qemu-start.sh   # instead: what confines QEMU under
 #   litevirt and under libvirt with its default qemu.conf (qemu-confinement.py)
+#   LV_QB_SAVE=1 bench/qemu-start.sh   # instead: save and restore time of
+#   the booted guest, litevirt against libvirt (qemu-save.py)
 #   LV_QB_COST=OLD_BUILD bench/qemu-start.sh   # instead: litevirt's start time
 #   and supervisor memory, OLD_BUILD vs LV_BUILD interleaved (qemu-confine-cost.py;
 #   no libvirt)
@@ -209,7 +211,7 @@ fi
 
 # --- the guests: the same XML for litevirt and libvirt ---------------------
 LAST=9
-[ -n "${LV_QB_CONFINE:-}${LV_QB_COST:-}" ] && LAST=0 # one guest is enough
+[ -n "${LV_QB_CONFINE:-}${LV_QB_COST:-}${LV_QB_SAVE:-}" ] && LAST=0 # one guest is enough
 for i in $(seq 0 $LAST); do
     cat > "$T/xml/qb$i.xml" <<EOX
 <domain type='qemu'>
@@ -244,6 +246,8 @@ if [ -n "${LV_QB_CONFINE:-}" ]; then
     python3 "$HERE/qemu-confinement.py"
 elif [ -n "${LV_QB_COST:-}" ]; then
     python3 "$HERE/qemu-confine-cost.py"
+elif [ -n "${LV_QB_SAVE:-}" ]; then
+    python3 "$HERE/qemu-save.py"
 else
     python3 "$HERE/qemu-start.py"
 fi

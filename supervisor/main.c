@@ -418,6 +418,8 @@ int main(int argc, char **argv)
                         o.name = sv.g.def->name;
                 if (r >= 0 && !o.foreground)
                         r = daemon_detach(&err);
+                if (r >= 0)
+                        r = supervisor_restore_verify(rs, &err);
         } else if (o.incoming) {
                 /* stdin/stdout are the channel to the source: no detaching
                  * until the guest has arrived. */

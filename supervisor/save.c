@@ -6,7 +6,9 @@
  * guest is $LITEVIRT_SAVEDIR/NAME.save; `lvsh start` restores from it and
  * removes it. */
 #include <libgen.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "conf/save_image.h"
 #include "conf/xml.h"
@@ -207,6 +209,7 @@ struct save_restore {
         bool managed; /* removed once loaded */
         int running;  /* -1: as the image says */
         int fd;       /* at the stream's offset */
+        pid_t hasher; /* checks the stream's checksum meanwhile, or -1 */
         struct save_image_header h;
         struct lv_incoming incoming; /* sv->g.incoming until loaded */
 };
@@ -215,6 +218,10 @@ void supervisor_restore_free(struct save_restore *rs)
 {
         if (!rs)
                 return;
+        if (rs->hasher > 0) {
+                kill(rs->hasher, SIGKILL);
+                (void)waitpid(rs->hasher, NULL, 0);
+        }
         if (rs->fd >= 0)
                 close(rs->fd);
         free(rs->path);
@@ -226,12 +233,14 @@ int supervisor_restore_begin(struct supervisor *sv, const char *path, const char
 {
         struct save_restore *rs = xcalloc(1, sizeof(*rs));
         rs->fd = -1;
+        rs->hasher = -1;
         rs->running = running;
         rs->managed = !path;
         rs->path = path ? xstrdup(path) : paths_managed_save(name);
         *ret = rs;
         _cleanup_free_ char *xml = NULL;
-        int r = save_image_open(rs->path, true, &rs->fd, &rs->h, &xml, err);
+        /* the checksum: supervisor_restore_verify, while QEMU starts */
+        int r = save_image_open(rs->path, false, &rs->fd, &rs->h, &xml, err);
         if (r < 0)
                 return r;
         const struct conf_xml_ops *x = conf_xml(err);
@@ -256,6 +265,41 @@ int supervisor_restore_begin(struct supervisor *sv, const char *path, const char
         return 0;
 }
 
+/* The stream's SHA-256, in a child: 0 it matches, 1 it does not, 2 it
+ * could not be read. */
+int supervisor_restore_verify(struct save_restore *rs, struct lv_error **err)
+{
+        pid_t pid = fork();
+        if (pid < 0)
+                return lv_error_set(err, errno, "fork");
+        if (pid == 0) {
+                unsigned char sum[32];
+                if (save_image_hash(rs->fd, rs->h.stream_offset, rs->h.stream_len, sum, NULL) < 0)
+                        _exit(2);
+                _exit(memcmp(sum, rs->h.sha256, sizeof(sum)) ? 1 : 0);
+        }
+        rs->hasher = pid;
+        return 0;
+}
+
+static int verify_result(struct save_restore *rs, struct lv_error **err)
+{
+        int status = 0;
+        pid_t pid = rs->hasher;
+        rs->hasher = -1;
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return lv_error_set(err, errno, "save image '%s': checking it", rs->path);
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                return 0;
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 1)
+                return lv_error_setf(err, EINVAL,
+                                     "save image '%s' is damaged: the checksum of its stream does "
+                                     "not match",
+                                     rs->path);
+        return lv_error_setf(err, EIO, "save image '%s': its stream could not be read", rs->path);
+}
+
 int supervisor_restore_finish(struct supervisor *sv, struct save_restore *rs, struct lv_error **err)
 {
         struct lv_guest *g = &sv->g;
@@ -269,6 +313,16 @@ int supervisor_restore_finish(struct supervisor *sv, struct save_restore *rs, st
         r = ops->restore(g, rs->fd, RESTORE_TIMEOUT_S, err);
         if (r < 0)
                 lv_error_prefix(err, "guest '%s': restoring from '%s'", g->name, rs->path);
+        /* loaded, never run: a stream that is not the one saved ends here */
+        if (rs->hasher > 0) {
+                _cleanup_error_ struct lv_error *ve = NULL;
+                int v = verify_result(rs, &ve);
+                if (v < 0) { /* the cause of a failed load too */
+                        lv_error_freep(err);
+                        *err = TAKE_PTR(ve);
+                        r = v;
+                }
+        }
         /* Its disks are the guest's from here on: as for any start. */
         if (r >= 0)
                 r = supervisor_leases_acquire(sv, "", err);

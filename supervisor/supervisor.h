@@ -250,7 +250,7 @@ int supervisor_definition_check_stored(const struct conf_xml_ops *x, const struc
 int supervisor_guest_save(struct supervisor *sv, const char *path, bool managed, int running,
                           struct lv_error **err);
 /* Restore (litevirt-supervisor --restore FILE | --managed-save NAME):
- * begin, before the set-up, checks the image (header, length, checksum),
+ * begin, before the set-up, checks the image's header and length,
  * parses its definition into sv->g.def and sets sv->g.incoming, so that
  * the driver starts the hypervisor waiting for the stream; path NULL: the
  * managed save of name (removed once loaded); name, when set, must be the
@@ -261,6 +261,10 @@ int supervisor_restore_begin(struct supervisor *sv, const char *path, const char
                              struct save_restore **ret, struct lv_error **err);
 int supervisor_restore_finish(struct supervisor *sv, struct save_restore *rs,
                               struct lv_error **err);
+/* Between begin (after detaching) and finish: the stream's checksum is
+ * checked by a child while the hypervisor starts and loads it; finish
+ * waits for the verdict before the guest runs (a mismatch ends it). */
+int supervisor_restore_verify(struct save_restore *rs, struct lv_error **err);
 void supervisor_restore_free(struct save_restore *rs);
 
 /* driver.c: the driver for a definition's type, or NULL (with *err) when
