@@ -182,7 +182,9 @@ static int cmd_domjobinfo(int argc, char **argv, struct lv_error **err)
         const char *op =
                 json_object_object_get_ex(job, "operation", &v) ? json_object_get_string(v) : "";
         printf("%-17s %s\n", "Operation:",
-               streq(op, "incoming migration") ? "Incoming migration" : "Outgoing migration");
+               streq(op, "incoming migration") ? "Incoming migration"
+               : streq(op, "save")             ? "Save"
+                                               : "Outgoing migration");
         print_num("Time elapsed:", jll(job, "time_elapsed"), "ms");
         if (jll(job, "data_total") >= 0) {
                 print_size("Data processed:", jll(job, "data_processed"));

@@ -179,8 +179,21 @@ out=$("$LVSH" save "$G" relative/no/such/dir.save 2>&1) && fail "save into a mis
 echo "$out" | grep -q "No such file or directory" || fail "save into a missing directory: $out"
 [ "$(state "$G")" = "running (restored)" ] || fail "state after a refused save: $(state "$G")"
 
+# domjobinfo while the stream is written (it takes some 100 ms at least)
 pid=$(qemu_pid "$G")
-"$LVSH" save "$G" "$IMG" >/dev/null 2>&1 || fail "save"
+"$LVSH" save "$G" "$IMG" > "$T/save.out" 2>&1 &
+spid=$!
+seen=""
+while kill -0 "$spid" 2>/dev/null; do
+    job=$("$LVSH" domjobinfo "$G" 2>/dev/null)
+    if echo "$job" | grep -q "^Operation: *Save" && echo "$job" | grep -q "^Data total:"; then
+        seen=1
+        break
+    fi
+done
+wait "$spid" || fail "save: $(cat "$T/save.out")"
+[ -n "$seen" ] && ok "domjobinfo during the save: Operation Save, with the stream's figures" ||
+    fail "domjobinfo never showed the save"
 check_gone "$G" "$pid"
 out=$("$LVSH" save "$G" "$T/x.save" 2>&1) && fail "save of a shut off guest succeeded"
 echo "$out" | grep -q "not running" && ok "save of a shut off guest refused" || fail "save shut off: $out"
