@@ -171,6 +171,7 @@ static int guest_boot(struct supervisor *sv, bool after_crash, struct lv_error *
         }
         sv->start_time = time(NULL);
         log_info("guest process %d started by the %s driver", (int)g->pid, sv->driver->name);
+        supervisor_machine_register(sv);
         fault_point("before-ready");
         /* An incoming migration's guest did not boot here: virsh shows
          * "running (migrated)" on the destination. */
@@ -228,6 +229,7 @@ int supervisor_guest_reattach(struct supervisor *sv, struct lv_error **err)
         sv->start_time = time(NULL);
         log_info("guest process %d reattached by the %s driver%s", (int)g->pid, sv->driver->name,
                  paused ? " (paused)" : "");
+        supervisor_machine_register(sv);
         r = supervisor_transition(sv, GUEST_EVENT_STARTED, err);
         if (r >= 0 && paused)
                 r = supervisor_transition(sv, GUEST_EVENT_SUSPEND, err);

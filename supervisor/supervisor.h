@@ -281,3 +281,8 @@ void supervisor_notify_state(struct supervisor *sv);
 /* WatchdogSec=: when $WATCHDOG_USEC is set (and $WATCHDOG_PID, if set, is
  * us), send WATCHDOG=1 from the event loop every half interval. */
 int supervisor_watchdog_start(struct supervisor *sv, struct lv_error **err);
+
+/* machined.c: register the running guest (g->pid set) with systemd-machined
+ * when the host has it, and unregister it when the guest's process ends
+ * (an undo on the guest's stack). Best effort: a failure is logged. */
+void supervisor_machine_register(struct supervisor *sv);

@@ -10,7 +10,9 @@
 set -eu
 
 ROOT=${1:-${LV_INIT_ROOT:-/var/cache/litevirt-tests/init-root}}
-STAMP="$ROOT/.litevirt-root-v1"
+# v2: systemd-container (machined, machinectl). A v2 root is also a v1
+# root (the stamp of each is written), so older trees reuse it.
+STAMP="$ROOT/.litevirt-root-v2"
 [ -e "$STAMP" ] && exit 0
 for t in debootstrap systemd-nspawn; do
     command -v "$t" >/dev/null 2>&1 || { echo "skip: $t missing (apt-get install debootstrap systemd-container)" >&2; exit 77; }
@@ -24,9 +26,9 @@ MIRROR=${MIRROR:-http://deb.debian.org/debian}
 mkdir -p "$(dirname "$ROOT")"
 WORK=$(mktemp -d "$ROOT.build.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT INT TERM
-# systemd as init, dbus for systemctl -M/machined, the libraries the
+# systemd as init, dbus for systemctl -M, systemd-container for machined, the libraries the
 # litevirt binaries link (installed from the build tree by the test).
-PKGS=systemd,systemd-sysv,dbus,libsystemd0,libxml2,libjson-c5,libcap-ng0,libseccomp2,libnl-3-200,libnl-route-3-200,busybox-static,iproute2
+PKGS=systemd,systemd-sysv,systemd-container,dbus,libsystemd0,libxml2,libjson-c5,libcap-ng0,libseccomp2,libnl-3-200,libnl-route-3-200,busybox-static,iproute2
 if ! debootstrap --variant=minbase --include="$PKGS" bookworm "$WORK/root" "$MIRROR" >"$WORK/log" 2>&1; then
     tail -n 20 "$WORK/log" >&2
     echo "skip: debootstrap from $MIRROR failed" >&2
@@ -41,6 +43,8 @@ rm -f "$R/etc/systemd/system/getty.target.wants/"* 2>/dev/null || true
 ln -sf /dev/null "$R/etc/systemd/system/console-getty.service"
 ln -sf /dev/null "$R/etc/systemd/system/systemd-networkd-wait-online.service"
 rm -rf "$R/var/cache/apt/archives/"*.deb "$R/var/lib/apt/lists/"* 2>/dev/null || true
-rm -rf "$ROOT"
+# Swapped by rename: a test booted on the old root keeps its overlay.
+OLD=""
+[ -e "$ROOT" ] && { OLD="$WORK/old"; mv "$ROOT" "$OLD"; }
 mv "$R" "$ROOT"
-touch "$STAMP"
+touch "$ROOT/.litevirt-root-v1" "$STAMP"

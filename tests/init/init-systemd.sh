@@ -10,6 +10,8 @@
 #   unit-legacy    start/stop with SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=0
 #   unit-unified   start/stop with SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 (here
 #                  cgroup2 offers no memory controller: <memory> degrades)
+#   machined       the running guest in machinectl list/status, gone after
+#                  stop; not registered (libsystemd not loaded) when off
 set -u
 . "${LV_SOURCE_ROOT:?}/tests/init/systemd-lib.sh"
 CASE=${1:?case}
@@ -152,6 +154,57 @@ autostart)
         ok "poweroff: g2 (ignores shutdown) destroyed after the timeout" || fail "poweroff: g2's log: $(tail -n 3 "$T/upper/var/log/litevirt/g2.log" 2>&1)"
     [ $fails = 0 ] || { echo "$fails failure(s)"; exit 1; }
     exit 0
+    ;;
+machined)
+    # A running guest is registered with systemd-machined (machinectl list
+    # and status show it, with its unit and leader), unregistered when it
+    # ends; libsystemd is mapped only on that path. USS of the supervisor
+    # with and without the registration (LITEVIRT_MACHINED=0) is printed.
+    init_boot || exit 1
+    LVSH=/usr/local/bin/lvsh
+    uss() { in_sys "awk '/^Private_(Clean|Dirty):/ { s += \$2 } END { print s }' /proc/$1/smaps_rollup"; }
+    sys_define_guest g1
+    start_ok g1
+    init=$(guest_init g1)
+    sv=$(sys_prop litevirt@g1 MainPID)
+    l=$(in_sys "machinectl list --no-legend --no-pager")
+    echo "$l" | grep -qE '^g1 +container +litevirt' && ok "machinectl list: g1 container litevirt" || fail "machinectl list: '$l'"
+    st=$(in_sys "machinectl status g1 --no-pager")
+    echo "$st" | grep -q "Unit: litevirt@g1.service" && ok "machinectl status: unit litevirt@g1.service" || fail "machinectl status: no unit: $st"
+    echo "$st" | grep -qE "Leader: $init\b" && ok "machinectl status: leader $init (the guest's init)" || fail "machinectl status: leader (init $init): $st"
+    echo "$st" | grep -q "Root: /srv/bb" && ok "machinectl status: root /srv/bb" || fail "machinectl status: no root: $st"
+    in_sys "grep -q libsystemd /proc/$sv/maps" && fail "libsystemd still mapped after the registration" || ok "libsystemd unloaded after the call"
+    uss_with=$(uss "$sv")
+    stop_ok g1
+    l=$(in_sys "machinectl list --no-legend --no-pager")
+    echo "$l" | grep -q '^g1 ' && fail "g1 still registered after stop: $l" || ok "unregistered on stop"
+
+    # lvsh start from a shell (in a unit, as a login session's scope is):
+    # registered the same way; destroy unregisters
+    in_sys "systemd-run -q --scope $LVSH start g1" >/dev/null || fail "lvsh start g1"
+    in_sys "machinectl show g1 -p Class --value" | grep -qx container && ok "lvsh start: registered" || fail "lvsh start: not registered: $(in_sys "grep -i machine /var/log/litevirt/g1.log")"
+    in_sys "$LVSH destroy g1" >/dev/null
+    wait_for 10 "! machinectl show g1 >/dev/null 2>&1" && ok "lvsh destroy: unregistered" || fail "lvsh destroy: still registered"
+
+    # the guest ends while its supervisor stays (on_crash preserve):
+    # unregistered (machined itself would keep it while the unit is active)
+    sys_define_guest g2 '<on_crash>preserve</on_crash>'
+    in_sys "systemd-run -q --scope $LVSH start g2" >/dev/null || fail "lvsh start g2"
+    in_sys "machinectl show g2 >/dev/null 2>&1" || fail "g2 not registered"
+    in_sys "kill -KILL \$(machinectl show g2 -p Leader --value)"
+    wait_for 20 "$LVSH domstate g2 | grep -qx crashed" || fail "g2 not crashed: $(in_sys "$LVSH domstate g2")"
+    in_sys "machinectl show g2 >/dev/null 2>&1" && fail "crashed (preserved) g2 still registered" || ok "crashed guest unregistered, its supervisor still running"
+    in_sys "$LVSH destroy g2" >/dev/null
+
+    # turned off: nothing registered, libsystemd not loaded
+    in_sys "mkdir -p /run/systemd/system/litevirt@g1.service.d && printf '[Service]\nEnvironment=LITEVIRT_MACHINED=0\n' > /run/systemd/system/litevirt@g1.service.d/off.conf && systemctl daemon-reload"
+    start_ok g1
+    sv=$(sys_prop litevirt@g1 MainPID)
+    in_sys "machinectl show g1 >/dev/null 2>&1" && fail "LITEVIRT_MACHINED=0: registered" || ok "LITEVIRT_MACHINED=0: not registered"
+    in_sys "grep -q libsystemd /proc/$sv/maps" && fail "LITEVIRT_MACHINED=0: libsystemd mapped" || ok "LITEVIRT_MACHINED=0: libsystemd not loaded"
+    uss_without=$(uss "$sv")
+    echo "supervisor USS (Private_Clean+Private_Dirty, smaps_rollup): with machined $uss_with KiB, without $uss_without KiB"
+    stop_ok g1
     ;;
 unit-legacy|unit-unified)
     v=0; [ "$CASE" = unit-unified ] && v=1
