@@ -10,7 +10,9 @@
 #   init_setup              checks (skip 77), root cache, install, cgroups
 #   init_boot [VAR=VALUE..] boot (nspawn environment, e.g.
 #                           SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1); sets PID1;
-#                           the overlay's upper layer persists across boots
+#                           the overlay's upper layer persists across boots;
+#                           $INIT_LAYER, if set, is a directory laid over
+#                           the cached root (below the installed litevirt)
 #   in_sys CMD...           run a shell command in the booted system
 #   init_halt               `systemctl poweroff` and wait for the end
 #   wait_for SECS CMD...    poll CMD (in the system) until it succeeds
@@ -63,9 +65,9 @@ init_boot() {
         while read -r d; do echo "$BASHPID" >"$d/cgroup.procs"; done <"$T/cgroups"
         # The overlay lives in a private mount namespace: it goes with nspawn.
         exec env "${env_args[@]}" SYSTEMD_NSPAWN_LOCK=0 unshare -m --propagation private sh -c '
-            mount -t overlay "lv-init" -o "lowerdir=$1/dest:$2,upperdir=$1/upper,workdir=$1/ovwork" "$1/root" &&
+            mount -t overlay "lv-init" -o "lowerdir=$1/dest:$4$2,upperdir=$1/upper,workdir=$1/ovwork" "$1/root" &&
             exec systemd-nspawn -q --register=no --keep-unit --link-journal=no --console=passive \
-                --private-network -D "$1/root" -M "$3" -b' sh "$T" "$INIT_ROOT" "$MACHINE"
+                --private-network -D "$1/root" -M "$3" -b' sh "$T" "$INIT_ROOT" "$MACHINE" "${INIT_LAYER:+$INIT_LAYER:}"
     ) >"$T/console.log" 2>&1 </dev/null &
     NSPAWN_PID=$!
     PID1=""
