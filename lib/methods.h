@@ -32,3 +32,10 @@
 #define LV_ERROR_CONSOLE_BUSY      LV_IFACE ".ConsoleBusy"
 #define LV_ERROR_NO_CONSOLE        LV_IFACE ".NoConsole"
 #define LV_ERROR_FAILED            LV_IFACE ".Failed"
+
+/* The same interface under the name the varlink grammar allows (lower
+ * case: `[a-z]([-]*[a-z0-9])*(\.[a-z0-9]([-]*[a-z0-9])*)+`, as varlink-go's
+ * and python-varlink's parsers and generators take it): the supervisor
+ * answers its methods too, and io.litevirt.guest.varlink is installed for
+ * generators (docs/protocol.md). */
+#define LV_IFACE_SPEC "io.litevirt.guest"

@@ -15,7 +15,7 @@ RUNTIME="busybox-static iproute2 cpio gzip socat util-linux procps kmod dnsmasq-
 # without one, a temporary one refuses (101) during the install.
 TEST="qemu-system-x86 qemu-utils vncsnapshot openssl xen-utils-4.17 libxen-dev dpkg-dev xz-utils
  debootstrap systemd-container s6 pacemaker pacemaker-cli-utils corosync resource-agents
- libxml2-utils crmsh"
+ libxml2-utils crmsh golang-go golang-github-varlink-go-dev"
 
 missing=""
 for p in $BUILD $RUNTIME ${LV_DEPS_EXTRA:-$TEST}; do

@@ -435,6 +435,7 @@ static int m_get_info(struct control_client *cl, const struct varlink_call *call
         struct json_object *ifs = json_object_new_array();
         json_object_array_add(ifs, json_object_new_string("org.varlink.service"));
         json_object_array_add(ifs, json_object_new_string(LV_IFACE));
+        json_object_array_add(ifs, json_object_new_string(LV_IFACE_SPEC));
         json_object_object_add(o, "interfaces", ifs);
         r = control_reply(cl, o);
         json_object_put(o);
@@ -454,6 +455,18 @@ static int m_get_interface_description(struct control_client *cl, const struct v
         const char *text = streq(name, LV_IFACE)                ? control_interface_description
                            : streq(name, "org.varlink.service") ? service_description
                                                                 : NULL;
+        _cleanup_free_ char *spec_text = NULL;
+        if (streq(name, LV_IFACE_SPEC)) {
+                /* the same text under the lower-case name */
+                const char *line =
+                        strstr(control_interface_description, "\ninterface " LV_IFACE "\n");
+                if (line) {
+                        int head = (int)(line - control_interface_description);
+                        text = spec_text = xasprintf("%.*s\ninterface " LV_IFACE_SPEC "\n%s", head,
+                                                     control_interface_description,
+                                                     line + strlen("\ninterface " LV_IFACE "\n"));
+                }
+        }
         if (!text) {
                 struct json_object *p = json_object_new_object();
                 json_object_object_add(p, "interface", json_object_new_string(name));
@@ -528,8 +541,14 @@ static int refuse_during_job(struct control_client *cl)
 int control_dispatch(struct control_client *cl, const struct varlink_call *call)
 {
         struct supervisor *sv = control_client_supervisor(cl);
+        /* io.litevirt.guest.X is io.litevirt.Guest.X (LV_IFACE_SPEC) */
+        _cleanup_free_ char *canonical = NULL;
+        const char *method = call->method;
+        cl->spec_name = startswith(method, LV_IFACE_SPEC ".");
+        if (cl->spec_name)
+                method = canonical = xasprintf(LV_IFACE ".%s", method + strlen(LV_IFACE_SPEC "."));
         for (size_t i = 0; i < ARRAY_SIZE(methods); i++) {
-                if (!streq(methods[i].name, call->method))
+                if (!streq(methods[i].name, method))
                         continue;
                 if (cl->role == CLIENT_ROLE_READONLY && !methods[i].readonly) {
                         _cleanup_free_ char *m = xasprintf(
@@ -541,13 +560,13 @@ int control_dispatch(struct control_client *cl, const struct varlink_call *call)
                         return refuse_during_job(cl);
                 return methods[i].fn(cl, call);
         }
-        const char *dot = strrchr(call->method, '.');
-        size_t iface_len = (size_t)(dot - call->method);
+        const char *dot = strrchr(method, '.');
+        size_t iface_len = (size_t)(dot - method);
         struct json_object *p = json_object_new_object();
         int r;
-        if ((iface_len == strlen(LV_IFACE) && !strncmp(call->method, LV_IFACE, iface_len)) ||
+        if ((iface_len == strlen(LV_IFACE) && !strncmp(method, LV_IFACE, iface_len)) ||
             (iface_len == strlen("org.varlink.service") &&
-             !strncmp(call->method, "org.varlink.service", iface_len))) {
+             !strncmp(method, "org.varlink.service", iface_len))) {
                 json_object_object_add(p, "method", json_object_new_string(call->method));
                 r = control_error(cl, "org.varlink.service.MethodNotFound", p);
         } else {

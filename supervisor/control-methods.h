@@ -32,6 +32,7 @@ struct control_client {
         size_t out_len, out_off, out_cap;
         enum client_mode mode;
         bool oneway;            /* the call being handled wants no reply */
+        bool spec_name;         /* ... and named the interface LV_IFACE_SPEC: so do its errors */
         bool close_after_flush; /* drop once the queue is written */
         bool dropped;           /* closed; freed at the next callback */
         bool read_closed;       /* the client shut its sending side down */

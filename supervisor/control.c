@@ -218,12 +218,21 @@ int control_reply_continues(struct control_client *cl, struct json_object *param
         return client_send_message(cl, msg, len);
 }
 
+/* The interface's error under the name the call used (LV_IFACE_SPEC). */
+static char *error_name(struct control_client *cl, const char *error)
+{
+        if (cl->spec_name && startswith(error, LV_IFACE "."))
+                return xasprintf(LV_IFACE_SPEC ".%s", error + strlen(LV_IFACE "."));
+        return xstrdup(error);
+}
+
 int control_error(struct control_client *cl, const char *error, struct json_object *params)
 {
         if (cl->oneway)
                 return 0;
         size_t len;
-        char *msg = varlink_error_format(error, params, &len);
+        _cleanup_free_ char *name = error_name(cl, error);
+        char *msg = varlink_error_format(name, params, &len);
         return client_send_message(cl, msg, len);
 }
 
@@ -232,7 +241,8 @@ int control_error_message(struct control_client *cl, const char *error, const ch
         if (cl->oneway)
                 return 0;
         size_t len;
-        char *msg = varlink_error_format_message(error, message, &len);
+        _cleanup_free_ char *name = error_name(cl, error);
+        char *msg = varlink_error_format_message(name, message, &len);
         return client_send_message(cl, msg, len);
 }
 

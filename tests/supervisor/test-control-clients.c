@@ -213,10 +213,20 @@ static void test_garbage_and_errors(void)
         expect_reply(fd, "\"state_text\"");
         /* Varlink service interface. */
         call_raw(fd, "{\"method\":\"org.varlink.service.GetInfo\"}");
-        expect_reply(fd, "\"interfaces\":[\"org.varlink.service\",\"io.litevirt.Guest\"]");
+        expect_reply(fd, "\"interfaces\":[\"org.varlink.service\",\"io.litevirt.Guest\","
+                         "\"io.litevirt.guest\"]");
         call_raw(fd, "{\"method\":\"org.varlink.service.GetInterfaceDescription\","
                      "\"parameters\":{\"interface\":\"io.litevirt.Guest\"}}");
         expect_reply(fd, "interface io.litevirt.Guest");
+        /* The lower-case name (docs/protocol.md): the same interface, its
+         * errors under the name the call used. */
+        call_raw(fd, "{\"method\":\"org.varlink.service.GetInterfaceDescription\","
+                     "\"parameters\":{\"interface\":\"io.litevirt.guest\"}}");
+        expect_reply(fd, "\\ninterface io.litevirt.guest\\n\\n# A lifecycle state");
+        call_raw(fd, "{\"method\":\"io.litevirt.guest.Resume\"}");
+        expect_reply(fd, "\"error\":\"io.litevirt.guest.InvalidState\"");
+        call_raw(fd, "{\"method\":\"io.litevirt.guest.Bogus\"}");
+        expect_reply(fd, "\"method\":\"io.litevirt.guest.Bogus\"");
         call_raw(fd, "{\"method\":\"org.varlink.service.GetInterfaceDescription\","
                      "\"parameters\":{\"interface\":\"x.y\"}}");
         expect_reply(fd, "InterfaceNotFound");
