@@ -22,9 +22,7 @@ cleanup() {
         for _i in $(seq 50); do kill -0 "$SVSCAN" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$SVSCAN" 2>/dev/null
     fi
-    "$LVSH" destroy "$N" >/dev/null 2>&1
-    "$LVSH" undefine "$N" >/dev/null 2>&1
-    for d in $(cgroup_dirs "$N"); do find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null; done
+    lvtest_guest_remove "$N"
     rm -rf "$T"
 }
 trap cleanup EXIT

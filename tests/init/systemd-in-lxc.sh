@@ -17,9 +17,7 @@ rc=$?
 lvtest_tree sysd
 N=sysd$$
 cleanup() {
-    "$LVSH" destroy "$N" >/dev/null 2>&1
-    "$LVSH" undefine "$N" >/dev/null 2>&1
-    for d in $(cgroup_dirs "$N"); do find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null; done
+    lvtest_guest_remove "$N"
     umount "$T/root" 2>/dev/null
     rm -rf "$T"
 }

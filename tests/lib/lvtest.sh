@@ -32,3 +32,14 @@ lvtest_sanitizer_check() {
         fail "sanitizer reports: $(cat "$T"/sanitizer*)"
     fi
 }
+
+# Cleanup of a test's guests (needs tests/lib/cgroups.sh): destroy,
+# undefine, and remove what is left of their cgroups.
+lvtest_guest_remove() { # NAME...
+    local n d
+    for n in "$@"; do
+        "$LVSH" destroy "$n" >/dev/null 2>&1
+        "$LVSH" undefine "$n" >/dev/null 2>&1
+        for d in $(cgroup_dirs "$n"); do find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null; done
+    done
+}

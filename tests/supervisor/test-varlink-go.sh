@@ -17,9 +17,7 @@ command -v go >/dev/null || { echo "SKIP: no Go toolchain (apt-get install golan
 lvtest_tree vgo
 N=vgo$$
 cleanup() {
-    "$LVSH" destroy "$N" >/dev/null 2>&1
-    "$LVSH" undefine "$N" >/dev/null 2>&1
-    for d in $(cgroup_dirs "$N"); do find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null; done
+    lvtest_guest_remove "$N"
     rm -rf "$T"
 }
 trap cleanup EXIT
