@@ -55,3 +55,37 @@ int netns_bridge_attach(struct netns_nl *nl, const char *bridge, const char *por
                 return r;
         return netns_link_set_master(nl, port, bridge, err);
 }
+
+int netns_bridge_set_stp(struct netns_nl *nl, const char *name, bool stp, int delay,
+                         struct lv_error **err)
+{
+        struct netns_link_info info;
+        int r = netns_link_get(nl, name, &info, err);
+        if (r < 0)
+                return r;
+        /* IFLA_BR_* in the link's IFLA_INFO_DATA (libnl has no setter for
+         * a bridge's own attributes). The kernel applies the forward delay
+         * before the STP state; its STP raises a delay below 2 s to 2 s. */
+        struct nl_msg *m = nlmsg_alloc_simple(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK);
+        if (!m)
+                abort();
+        struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = info.ifindex};
+        struct nlattr *li, *data;
+        if (nlmsg_append(m, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+            !(li = nla_nest_start(m, IFLA_LINKINFO)) ||
+            nla_put_string(m, IFLA_INFO_KIND, "bridge") < 0 ||
+            !(data = nla_nest_start(m, IFLA_INFO_DATA)) ||
+            (delay >= 0 && nla_put_u32(m, IFLA_BR_FORWARD_DELAY, (uint32_t)delay * 100) < 0) ||
+            nla_put_u32(m, IFLA_BR_STP_STATE, stp) < 0) {
+                nlmsg_free(m);
+                return lv_error_setf(err, ENOBUFS, "bridge '%s': building the STP request", name);
+        }
+        nla_nest_end(m, data);
+        nla_nest_end(m, li);
+        nl_error_clear(nl);
+        r = nl_send_sync(nl->sk, m); /* frees m */
+        if (r < 0)
+                return nl_error_set(nl, err, r, "bridge '%s': setting stp='%s' delay='%d'", name,
+                                    stp ? "on" : "off", delay);
+        return 0;
+}

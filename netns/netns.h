@@ -139,6 +139,10 @@ int netns_bridge_create(struct netns_nl *nl, const char *name, struct lv_error *
 /* 0 when name exists and is a bridge; -ENODEV "bridge 'x' does not exist"
  * or -EINVAL "'x' is not a bridge" otherwise. */
 int netns_bridge_check(struct netns_nl *nl, const char *name, struct lv_error **err);
+/* <bridge stp= delay=>: the kernel's STP on or off, and the forward delay
+ * in seconds (delay < 0: unchanged). */
+int netns_bridge_set_stp(struct netns_nl *nl, const char *name, bool stp, int delay,
+                         struct lv_error **err);
 /* Make port a port of bridge (checked to be a bridge first). */
 int netns_bridge_attach(struct netns_nl *nl, const char *bridge, const char *port,
                         struct lv_error **err);

@@ -55,6 +55,9 @@ static int bridge_make(struct network_run *run, struct lv_error **err)
         if (def->mac && ((r = netns_mac_parse(def->mac, mac, err)) < 0 ||
                          (r = netns_link_set_mac(run->nl, def->bridge, mac, err)) < 0))
                 return r;
+        if ((def->stp >= 0 || def->delay >= 0) &&
+            (r = netns_bridge_set_stp(run->nl, def->bridge, def->stp != 0, def->delay, err)) < 0)
+                return r;
         if (def->mtu && (r = netns_link_set_mtu(run->nl, def->bridge, def->mtu, err)) < 0)
                 return r;
         /* full checksums in what the host sends on the bridge (netns.h) */

@@ -161,6 +161,11 @@ ip -o addr show dev "$BR" | grep -q "10.77.0.1/24" && ok "bridge $BR has 10.77.0
 nft list table inet litevirt_virbr0 >/dev/null 2>&1 && ok "nft table litevirt_virbr0 loaded" || fail "no nft table"
 [ "$(nft list tables | grep -vc litevirt_)" = 0 ] && ok "no other nft table made" || fail "other tables: $(nft list tables)"
 [ "$(cat /proc/sys/net/ipv4/ip_forward)" = 1 ] && ok "forwarding on in the test's namespace" || fail "ip_forward off"
+# <bridge stp delay>: libvirt's defaults (stp='on' delay='0', filled in at
+# net-define) are the kernel's STP with its smallest forward delay, 2 s
+brd=$(ip -d link show "$BR")
+echo "$brd" | grep -q "forward_delay 200 .*stp_state 1 " && ok "stp='on' delay='0': STP on, forward delay 2 s (the kernel's least)" ||
+    fail "bridge STP: $brd"
 DNSMASQ=$(json_field "$T/netrun/t1/status.json" dnsmasq_pid)
 [ -n "$DNSMASQ" ] && kill -0 "$DNSMASQ" && ok "dnsmasq runs (pid $DNSMASQ)" || fail "dnsmasq not running"
 
@@ -253,6 +258,24 @@ else
     echo "# qemu-system-x86_64 missing: VM attach not checked"
 fi
 
+# ---- <bridge stp='off' delay='3'> on a second, isolated network ----
+cat >"$T/t2.xml" <<'XML'
+<network>
+  <name>t2</name>
+  <bridge name='lvt2' stp='off' delay='3'/>
+  <ip address='10.78.0.1' prefix='24'/>
+</network>
+XML
+if "$LVSH" net-define "$T/t2.xml" >/dev/null && "$LVSH" net-start t2 >/dev/null; then
+    brd=$(ip -d link show lvt2)
+    echo "$brd" | grep -q "forward_delay 300 .*stp_state 0 " && ok "stp='off' delay='3': STP off, forward delay 3 s" ||
+        fail "lvt2 STP: $brd"
+    "$LVSH" net-destroy t2 >/dev/null || fail "net-destroy t2"
+    "$LVSH" net-undefine t2 >/dev/null || fail "net-undefine t2"
+else
+    fail "net-define/net-start t2"
+fi
+
 # ---- destroy: nothing left; guests stop first (their veths go with them) ----
 for c in "$P-a" "$P-b" "$P-c"; do "$LVSH" destroy "$c" >/dev/null || fail "destroy $c"; done
 "$LVSH" net-destroy t1 >/dev/null || fail "net-destroy"
@@ -267,6 +290,11 @@ out=$("$LVSH" net-destroy t1 2>&1) && fail "destroying an inactive network succe
 # ---- a killed supervisor: the next lvsh removes what it left ----
 "$LVSH" net-start t1 >/dev/null || fail "net-start again"
 SUP=$(json_field "$T/netrun/t1/status.json" pid)
+# <bridge stp delay>: libvirt's defaults (stp='on' delay='0', filled in at
+# net-define) are the kernel's STP with its smallest forward delay, 2 s
+brd=$(ip -d link show "$BR")
+echo "$brd" | grep -q "forward_delay 200 .*stp_state 1 " && ok "stp='on' delay='0': STP on, forward delay 2 s (the kernel's least)" ||
+    fail "bridge STP: $brd"
 DNSMASQ=$(json_field "$T/netrun/t1/status.json" dnsmasq_pid)
 kill -9 "$SUP"
 wait_for "! kill -0 $SUP" || fail "supervisor survived SIGKILL"
