@@ -179,8 +179,9 @@ static int cmd_net_undefine(int argc, char **argv, struct lv_error **err)
 
 static int cmd_net_list(int argc, char **argv, struct lv_error **err)
 {
-        static const char *const flags[] = {"all", "inactive", "name", NULL};
-        bool set[3] = {false};
+        static const char *const flags[] = {"all",       "inactive",     "name",
+                                            "autostart", "no-autostart", NULL};
+        bool set[5] = {false};
         int r = lvsh_args_parse(cmd_find("net-list"), argc, argv, flags, set, NULL, NULL, NULL,
                                 err);
         if (r < 0)
@@ -199,13 +200,16 @@ static int cmd_net_list(int argc, char **argv, struct lv_error **err)
                 bool active = net_active(*nm, NULL);
                 if ((active && set[1] && !set[0]) || (!active && !set[0] && !set[1]))
                         continue;
+                bool autostart = net_autostart(*nm);
+                if ((set[3] && !autostart) || (set[4] && autostart))
+                        continue;
                 if (set[2]) {
                         printf("%s\n", *nm);
                         continue;
                 }
                 cells[rows * 4] = *nm;
                 cells[rows * 4 + 1] = active ? "active" : "inactive";
-                cells[rows * 4 + 2] = net_autostart(*nm) ? "yes" : "no";
+                cells[rows * 4 + 2] = autostart ? "yes" : "no";
                 cells[rows * 4 + 3] = "yes";
                 rows++;
         }
@@ -568,16 +572,18 @@ const struct lvsh_command lvsh_network_commands[] = {
          "    assigned, as libvirt does.",
          cmd_net_define},
         {"net-undefine", "NAME", "undefine an inactive network", NULL, cmd_net_undefine},
-        {"net-list", "[--all] [--inactive] [--name]", "list networks",
+        {"net-list", "[--all] [--inactive] [--autostart] [--no-autostart] [--name]",
+         "list networks",
          "    Active networks; --all adds the inactive ones, --inactive lists only\n"
-         "    those; --name prints the names only.",
+         "    those; --autostart / --no-autostart only those marked / not marked\n"
+         "    with net-autostart; --name prints the names only.",
          cmd_net_list},
         {"net-dumpxml", "NAME [--inactive]", "network information in XML", NULL, cmd_net_dumpxml},
         {"net-info", "NAME", "network information", NULL, cmd_net_info},
         {"net-autostart", "NAME [--disable]", "autostart a network",
          "    Marks the network ($LITEVIRT_NETWORKDIR/autostart/NAME.xml), as virsh.\n"
-         "    litevirt has no daemon to act on the mark at boot: starting marked\n"
-         "    networks is left to the init system (not shipped yet).",
+         "    At boot `litevirt-guests start` (or litevirt-guests.service, before\n"
+         "    the guests' units) starts the marked networks.",
          cmd_net_autostart},
         {"net-start", "NAME", "start a (previously defined) inactive network",
          "    Runs the network's supervisor (litevirt-network): bridge, nftables\n"

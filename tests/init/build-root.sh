@@ -10,9 +10,10 @@
 set -eu
 
 ROOT=${1:-${LV_INIT_ROOT:-/var/cache/litevirt-tests/init-root}}
-# v2: systemd-container (machined, machinectl). A v2 root is also a v1
-# root (the stamp of each is written), so older trees reuse it.
-STAMP="$ROOT/.litevirt-root-v2"
+# v2: systemd-container (machined, machinectl); v3: nftables and
+# dnsmasq-base (virtual networks). A root is also one of every earlier
+# version (the stamp of each is written), so older trees reuse it.
+STAMP="$ROOT/.litevirt-root-v3"
 [ -e "$STAMP" ] && exit 0
 for t in debootstrap systemd-nspawn; do
     command -v "$t" >/dev/null 2>&1 || { echo "skip: $t missing (apt-get install debootstrap systemd-container)" >&2; exit 77; }
@@ -26,9 +27,10 @@ MIRROR=${MIRROR:-http://deb.debian.org/debian}
 mkdir -p "$(dirname "$ROOT")"
 WORK=$(mktemp -d "$ROOT.build.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT INT TERM
-# systemd as init, dbus for systemctl -M, systemd-container for machined, the libraries the
+# systemd as init, dbus for systemctl -M, systemd-container for machined,
+# nftables and dnsmasq-base for networks, the libraries the
 # litevirt binaries link (installed from the build tree by the test).
-PKGS=systemd,systemd-sysv,systemd-container,dbus,libsystemd0,libxml2,libjson-c5,libcap-ng0,libseccomp2,libnl-3-200,libnl-route-3-200,busybox-static,iproute2
+PKGS=systemd,systemd-sysv,systemd-container,dbus,libsystemd0,libxml2,libjson-c5,libcap-ng0,libseccomp2,libnl-3-200,libnl-route-3-200,busybox-static,iproute2,nftables,dnsmasq-base
 if ! debootstrap --variant=minbase --include="$PKGS" bookworm "$WORK/root" "$MIRROR" >"$WORK/log" 2>&1; then
     tail -n 20 "$WORK/log" >&2
     echo "skip: debootstrap from $MIRROR failed" >&2
@@ -47,4 +49,4 @@ rm -rf "$R/var/cache/apt/archives/"*.deb "$R/var/lib/apt/lists/"* 2>/dev/null ||
 OLD=""
 [ -e "$ROOT" ] && { OLD="$WORK/old"; mv "$ROOT" "$OLD"; }
 mv "$R" "$ROOT"
-touch "$ROOT/.litevirt-root-v1" "$STAMP"
+touch "$ROOT/.litevirt-root-v1" "$ROOT/.litevirt-root-v2" "$STAMP"

@@ -138,9 +138,22 @@ autostart)
     in_sys "$LVSH autostart --disable g2 >/dev/null && systemctl is-enabled -q litevirt@g2.service" && fail "autostart --disable g2: still enabled"
     in_sys "$LVSH autostart g2 >/dev/null"
 
+    # a network marked with net-autostart (bridge only: no dnsmasq here),
+    # started at boot by litevirt-guests.service before the guests' units:
+    # g4, autostarted, has an interface on it
+    in_sys "mkdir -p /etc/litevirt && printf '<network><name>n1</name><bridge name=\"lvn1\"/></network>' > /tmp/n1.xml && $LVSH net-define /tmp/n1.xml && $LVSH net-autostart n1 && systemctl enable -q litevirt-guests.service" >/dev/null ||
+        fail "net-define/net-autostart n1, enable litevirt-guests.service"
+    [ "$(in_sys "$LVSH net-list --all --autostart --name" | tr -d '\n')" = n1 ] && ok "net-list --autostart: n1" || fail "net-list --autostart: $(in_sys "$LVSH net-list --all --autostart")"
+    sys_define_guest g4 "" "<interface type='network'><source network='n1'/></interface>"
+    in_sys "$LVSH autostart g4" >/dev/null || fail "lvsh autostart g4"
+
     in_sys "systemctl reboot --no-block"
     wait_nspawn_end 120 && ok "test system rebooted (nspawn ended)" || fail "reboot did not end the system"
     init_boot || exit 1
+    wait_for 30 "$LVSH net-list | grep -q '^ n1 *active'" && in_sys "ip link show lvn1" >/dev/null &&
+        ok "after reboot: network n1 active (bridge lvn1)" || fail "after reboot: n1 $(in_sys "$LVSH net-list --all; ls /etc/litevirt/networks"; in_sys "journalctl -u litevirt-guests --no-pager | tail -n 5")"
+    wait_for 30 "systemctl is-active -q litevirt@g4" && in_sys "ip -o link show master lvn1 | grep -q ." &&
+        ok "after reboot: g4 active, its interface a port of lvn1" || fail "after reboot: g4 $(sys_prop litevirt@g4 ActiveState): $(in_sys "journalctl -u litevirt@g4 --no-pager | tail -n 5")"
     for n in g1 g2; do
         wait_for 30 "systemctl is-active -q litevirt@$n" && ok "after reboot: litevirt@$n active" || fail "after reboot: litevirt@$n $(sys_prop litevirt@$n ActiveState)"
     done

@@ -138,10 +138,11 @@ init_teardown() {
 
 # A busybox container guest NAME whose init (sh -c) loops until SIGTERM
 # (the LXC driver's shutdown signal for a non-systemd init), with extra XML
-# lines EXTRA; defined in the system's /etc/litevirt/guests. A shutdown
+# lines EXTRA (and devices DEVICES); defined in the system's
+# /etc/litevirt/guests. A shutdown
 # that hangs is destroyed after 10 s (host.conf), not 300.
 GUEST_INIT='trap "exit 0" TERM; while :; do sleep 1; done'
-sys_define_guest() { # NAME [EXTRA]
+sys_define_guest() { # NAME [EXTRA] [DEVICES]
     in_sys "mkdir -p /srv/bb/bin /etc/litevirt/guests && cp /bin/busybox /srv/bb/bin/ &&
         ln -sf busybox /srv/bb/bin/sh && echo 'shutdown_timeout = 10' > /etc/litevirt/host.conf &&
         cat > /etc/litevirt/guests/$1.xml" <<EOX
@@ -153,6 +154,7 @@ sys_define_guest() { # NAME [EXTRA]
   <devices>
     <filesystem type='mount'><source dir='/srv/bb'/><target dir='/'/></filesystem>
     <console type='pty'/>
+    ${3:-}
   </devices>
 </domain>
 EOX
