@@ -1,8 +1,8 @@
 #!/bin/sh
 # End to end: a virtual network (lvsh net-define/net-start, litevirt-network,
 # dnsmasq, an nftables table of its own) with real containers on it.
-# Containers get DHCP addresses from the range (a static host entry its
-# fixed address), resolve each other by name through dnsmasq, reach the
+# Containers and a booted VM get DHCP addresses from the range (a static
+# host entry its fixed address), resolve each other by name through dnsmasq, reach the
 # "uplink" through NAT (the uplink sees the network's outside address), are
 # not reachable from the uplink, and after net-destroy nothing is left. A
 # network whose supervisor was killed is cleaned up by the next lvsh.
@@ -19,6 +19,9 @@ for t in ip nsenter unshare socat nft; do
 done
 [ -x /usr/sbin/dnsmasq ] || { echo "SKIP: dnsmasq missing (scripts/install-deps.sh)"; exit 77; }
 if [ -z "${LV_NET_IN_NETNS:-}" ]; then
+    # the tiny test guest (fetched from the archive: before the namespace)
+    command -v qemu-system-x86_64 >/dev/null &&
+        sh "$LV_SOURCE_ROOT/tests/qemu/build-guest.sh" "$LV_BUILD_ROOT/test-guest" >/dev/null 2>&1
     LV_NET_IN_NETNS=1 exec unshare --net -- "$0" "$@"
 fi
 
@@ -254,6 +257,46 @@ XML
     echo "$out" | grep -q "network *t1 *virtio *52:54:00:00:77:0b" && ok "domiflist: network t1" || fail "domiflist: $out"
     "$LVSH" destroy "$P-vm" >/dev/null || fail "destroy $P-vm"
     [ -z "$(ip -o link show master "$BR" | grep "fe:54:00:00:77:0b")" ] && ok "the VM's tap is gone" || fail "VM tap left"
+    # a booted VM (the tiny test guest, TCG) asks the network for an
+    # address itself (udhcpc in its initramfs): its lease is dnsmasq's,
+    # and domifaddr --source lease shows it
+    if [ -s "$B/test-guest/initrd.gz" ] && [ -e "$B/test-guest/.v2" ]; then
+        cat >"$T/$P-vmd.xml" <<XML
+<domain type='qemu'>
+  <name>$P-vmd</name>
+  <memory unit='MiB'>128</memory>
+  <os><type arch='x86_64' machine='pc'>hvm</type><kernel>$B/test-guest/vmlinuz</kernel>
+    <initrd>$B/test-guest/initrd.gz</initrd><cmdline>console=ttyS0 quiet lv.dhcp</cmdline></os>
+  <devices>
+    <interface type='network'>
+      <mac address='52:54:00:00:77:0c'/>
+      <source network='t1'/>
+      <model type='virtio'/>
+    </interface>
+    <serial type='pty'><target port='0'/></serial>
+    <console type='pty'><target type='serial' port='0'/></console>
+  </devices>
+</domain>
+XML
+        "$LVSH" define "$T/$P-vmd.xml" >/dev/null || fail "define $P-vmd"
+        out=$("$LVSH" start "$P-vmd" 2>&1) || fail "start $P-vmd: $out"
+        # boot (TCG), the bridge's STP forward delay, DHCP: up to 60 s
+        i=0
+        while [ $i -lt 3 ] && ! wait_for "$LVSH net-dhcp-leases t1 --mac 52:54:00:00:77:0c | grep -q lv-guest"; do
+            i=$((i + 1))
+        done
+        leases=$("$LVSH" net-dhcp-leases t1 --mac 52:54:00:00:77:0c)
+        vm_ip=$(echo "$leases" | sed -n 's/.*ipv4 *\(10\.77\.0\.[0-9]*\)\/24 *lv-guest.*/\1/p')
+        in_range "${vm_ip:-x}" && ok "the VM got its own lease from the range: $vm_ip" ||
+            fail "VM lease: $leases $(tail -n 5 "$T/log/$P-vmd.console.log" 2>/dev/null)"
+        out=$("$LVSH" domifaddr "$P-vmd" --source lease)
+        echo "$out" | grep -q "^ - *52:54:00:00:77:0c *ipv4 *$vm_ip/24" && ok "domifaddr --source lease shows the VM's $vm_ip" ||
+            fail "domifaddr $P-vmd: $out"
+        [ -n "$vm_ip" ] && inside "$P-a" ping -c1 -W5 "$vm_ip" >/dev/null && ok "$P-a pings the VM" || fail "$P-a cannot ping the VM at '$vm_ip'"
+        "$LVSH" destroy "$P-vmd" >/dev/null || fail "destroy $P-vmd"
+    else
+        echo "# no test guest (tests/qemu/build-guest.sh): VM lease not checked"
+    fi
 else
     echo "# qemu-system-x86_64 missing: VM attach not checked"
 fi

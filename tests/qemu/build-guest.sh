@@ -11,11 +11,15 @@
 #   - starts busybox acpid: the ACPI power button (QMP system_powerdown)
 #     prints "LV-POWEROFF" and powers off (poweroff -f),
 #   - prints "LV-GUEST-BOOTED", then "LV-MAC <ifname> <mac>" per NIC,
+#   - with lv.dhcp on the kernel command line, asks for an address on
+#     eth0 with busybox udhcpc (as hostname lv-guest) in the background
+#     and prints "LV-DHCP <address>" once bound,
 #   - then "LV-COUNTER <n>" once a second, forever.
 set -eu
 
 OUT=${1:-${LV_BUILD_ROOT:-.}/test-guest}
-if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.gz" ]; then
+# v2: lv.dhcp (a guest built before is built again)
+if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.gz" ] && [ -e "$OUT/.v2" ]; then
     exit 0
 fi
 for t in apt-get apt-cache dpkg cpio gzip depmod; do
@@ -72,6 +76,19 @@ echo "LV-POWEROFF" > /dev/console
 EOS
 chmod +x "$ROOT/etc/acpi/PWRF/00000080"
 
+cat > "$ROOT/bin/lv-dhcp.sh" <<'EOS'
+#!/bin/busybox sh
+# udhcpc's script: the address, and a line on the console
+case "$1" in
+bound|renew)
+    ip addr add "$ip/$mask" dev "$interface"
+    echo "LV-DHCP $ip" > /dev/console
+    ;;
+esac
+exit 0
+EOS
+chmod +x "$ROOT/bin/lv-dhcp.sh"
+
 cat > "$ROOT/init" <<EOS
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -85,6 +102,10 @@ echo "LV-GUEST-BOOTED"
 for n in /sys/class/net/*; do
     [ "\${n##*/}" = lo ] || echo "LV-MAC \${n##*/} \$(cat \$n/address)"
 done
+if grep -qw lv.dhcp /proc/cmdline; then
+    ip link set eth0 up
+    udhcpc -i eth0 -s /bin/lv-dhcp.sh -x hostname:lv-guest -q -n -t 30 -T 3 >/tmp/udhcpc.log 2>&1 &
+fi
 i=0
 while true; do
     i=\$((i + 1))
@@ -98,4 +119,5 @@ chmod +x "$ROOT/init"
 cp "$WORK/kernel/boot/vmlinuz-$KVER" "$WORK/vmlinuz"
 mv "$WORK/initrd.gz" "$OUT/initrd.gz"
 mv "$WORK/vmlinuz" "$OUT/vmlinuz"
+touch "$OUT/.v2"
 echo "$KVER" > "$OUT/kernel-version"
