@@ -507,3 +507,53 @@ int network_def_host_update(struct network_def *def, bool add, const struct netw
         }
         return r;
 }
+
+static bool dns_host_matches(const struct network_dns_host *a, const struct network_dns_host *b)
+{
+        if (a->ip && b->ip && streq(a->ip, b->ip))
+                return true;
+        for (char **n = a->hostnames; n && *n; n++)
+                if (strv_contains(b->hostnames, *n))
+                        return true;
+        return false;
+}
+
+int network_def_dns_host_update(struct network_def *def, bool add, const struct network_dns_host *h,
+                                struct lv_error **err)
+{
+        int found = -1;
+        for (int k = 0; k < def->n_dns_hosts && found < 0; k++)
+                if (dns_host_matches(h, &def->dns_hosts[k]))
+                        found = k;
+        if (add && found >= 0)
+                return lv_error_setf(err, LV_ERR_EXISTS,
+                                     "there is already at least one DNS HOST record with a "
+                                     "matching field in network %s",
+                                     def->name);
+        if (!add && found < 0)
+                return lv_error_setf(err, ENOENT,
+                                     "couldn't locate a matching DNS HOST record in network %s",
+                                     def->name);
+        if (!add) {
+                struct network_dns_host gone = def->dns_hosts[found];
+                memmove(&def->dns_hosts[found], &def->dns_hosts[found + 1],
+                        sizeof(*def->dns_hosts) * (size_t)(def->n_dns_hosts - found - 1));
+                def->n_dns_hosts--;
+                free(gone.ip);
+                strv_free(gone.hostnames);
+                return 0;
+        }
+        def->dns_hosts =
+                xrealloc(def->dns_hosts, sizeof(*def->dns_hosts) * (size_t)(def->n_dns_hosts + 1));
+        def->dns_hosts[def->n_dns_hosts++] = (struct network_dns_host){
+                .ip = xstrdup(h->ip),
+                .hostnames = strv_copy(h->hostnames),
+        };
+        int r = network_validate(def, err);
+        if (r < 0) {
+                struct network_dns_host *x = &def->dns_hosts[--def->n_dns_hosts];
+                free(x->ip);
+                strv_free(x->hostnames);
+        }
+        return r;
+}

@@ -115,6 +115,16 @@ void network_def_assign(struct network_def *def, char *const *taken_bridges);
 int network_def_host_update(struct network_def *def, bool add, const struct network_dhcp_host *h,
                             struct lv_error **err);
 
+/* A lone <host ip=><hostname>…</hostname></host> (net-update dns-host). */
+int network_dns_host_parse_string(const char *xml, size_t len, struct network_dns_host *ret,
+                                  struct lv_error **err);
+/* net-update dns-host on a definition, as libvirt: add a host (refused
+ * when its address or one of its names is already there), or delete the
+ * one with that address or a name in common. The result is validated; on
+ * any error def is unchanged. */
+int network_def_dns_host_update(struct network_def *def, bool add, const struct network_dns_host *h,
+                                struct lv_error **err);
+
 /* The first IPv4 <ip> (the one DHCP and NAT use), or NULL. */
 const struct network_ip *network_def_ipv4(const struct network_def *def);
 /* The prefix length of an <ip> (from prefix= or netmask=). */

@@ -74,6 +74,17 @@ static int parse_bridge(struct pctx *c, struct network_def *def, xmlNodePtr root
         return 0;
 }
 
+/* <host ip=><hostname>…</hostname>…</host> of <dns> */
+static int dns_host_read(struct pctx *c, xmlNodePtr h, struct network_dns_host *dh)
+{
+        int r = dparse_attr_require(c, h, "ip", &dh->ip);
+        if (r < 0)
+                return r;
+        dh->hostnames = xcalloc(1, sizeof(char *));
+        for_each_child(n, h, "hostname") strv_push(&dh->hostnames, dparse_node_text(n));
+        return 0;
+}
+
 static int parse_dns(struct pctx *c, struct network_def *def, xmlNodePtr root)
 {
         int r = 0;
@@ -94,10 +105,8 @@ static int parse_dns(struct pctx *c, struct network_def *def, xmlNodePtr root)
         for_each_child(h, d, "host")
         {
                 struct network_dns_host *dh = ARRAY_PUSH(def->dns_hosts, def->n_dns_hosts);
-                if ((r = dparse_attr_require(c, h, "ip", &dh->ip)) < 0)
+                if ((r = dns_host_read(c, h, dh)) < 0)
                         return r;
-                dh->hostnames = xcalloc(1, sizeof(char *));
-                for_each_child(n, h, "hostname") strv_push(&dh->hostnames, dparse_node_text(n));
         }
         if (def->dns_disabled && (def->dns_forwarders || def->n_dns_hosts))
                 return dparse_perr(c, d, "enable='no' with forwarders or hosts");
@@ -167,19 +176,31 @@ static int document_load(const char *xml, size_t len, const char *file, xmlDocPt
         return 0;
 }
 
+/* A net-update fragment (the section's name stands for the file in
+ * errors): its root, a <host> element, consumed. */
+static int host_fragment_load(const char *xml, size_t len, struct pctx *c, xmlDocPtr *doc,
+                              xmlNodePtr *ret_root)
+{
+        int r = document_load(xml, len, c->file, doc, c->err);
+        if (r < 0)
+                return r;
+        xmlNodePtr root = xmlDocGetRootElement(*doc);
+        if (!xmlStrEqual(root->name, BAD_CAST "host") || root->ns)
+                return dparse_perr(c, root, "expected a <host> element");
+        dparse_node_consume(root);
+        *ret_root = root;
+        return 0;
+}
+
 int network_host_parse_string(const char *xml, size_t len, struct network_dhcp_host *ret,
                               struct lv_error **err)
 {
-        const char *file = "ip-dhcp-host";
+        struct pctx c = {.file = "ip-dhcp-host", .err = err};
         _cleanup_(xml_doc_freep) xmlDocPtr doc = NULL;
-        int r = document_load(xml, len, file, &doc, err);
+        xmlNodePtr root;
+        int r = host_fragment_load(xml, len, &c, &doc, &root);
         if (r < 0)
                 return r;
-        xmlNodePtr root = xmlDocGetRootElement(doc);
-        struct pctx c = {.file = file, .err = err};
-        if (!xmlStrEqual(root->name, BAD_CAST "host") || root->ns)
-                return dparse_perr(&c, root, "expected a <host> element");
-        dparse_node_consume(root);
         struct network_dhcp_host h = {0};
         host_read(root, &h);
         r = dparse_check_consumed(&c, root);
@@ -190,6 +211,28 @@ int network_host_parse_string(const char *xml, size_t len, struct network_dhcp_h
                 free(h.id);
                 free(h.name);
                 free(h.ip);
+                return r;
+        }
+        *ret = h;
+        return 0;
+}
+
+int network_dns_host_parse_string(const char *xml, size_t len, struct network_dns_host *ret,
+                                  struct lv_error **err)
+{
+        struct pctx c = {.file = "dns-host", .err = err};
+        _cleanup_(xml_doc_freep) xmlDocPtr doc = NULL;
+        xmlNodePtr root;
+        int r = host_fragment_load(xml, len, &c, &doc, &root);
+        if (r < 0)
+                return r;
+        struct network_dns_host h = {0};
+        r = dns_host_read(&c, root, &h);
+        if (r >= 0)
+                r = dparse_check_consumed(&c, root);
+        if (r < 0) {
+                free(h.ip);
+                strv_free(h.hostnames);
                 return r;
         }
         *ret = h;

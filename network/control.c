@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The network supervisor's control socket: varlink on
  * $NETRUNDIR/NAME/control.sock, interface io.litevirt.Network
- * (GetInfo, GetLeases, UpdateDhcpHost, Stop). Replies are small; a client that sends more
- * than one message's worth, garbage, or does not read is dropped. Only
- * root (the socket is 0600) talks to it. */
+ * (GetInfo, GetLeases, UpdateDhcpHost, UpdateDnsHost, Stop). Replies are small; a client that sends
+ * more than one message's worth, garbage, or does not read is dropped. Only root (the socket is
+ * 0600) talks to it. */
 #include <json-c/json.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -102,6 +102,38 @@ static struct json_object *leases_json(const struct netctl *ctl)
         return arr;
 }
 
+/* UpdateDnsHost {command: "add"|"delete", ip, hostnames: [string]} */
+static void update_dns_host(struct netctl_client *cl, const struct varlink_call *call)
+{
+        struct json_object *v, *names = NULL;
+        const char *cmd = json_object_object_get_ex(call->parameters, "command", &v)
+                                  ? json_object_get_string(v)
+                                  : "";
+        _cleanup_strv_free_ char **hostnames = xcalloc(1, sizeof(char *));
+        struct network_dns_host h = {.hostnames = hostnames};
+        if (json_object_object_get_ex(call->parameters, "ip", &v) &&
+            json_object_is_type(v, json_type_string))
+                h.ip = (char *)json_object_get_string(v);
+        if (json_object_object_get_ex(call->parameters, "hostnames", &names) &&
+            json_object_is_type(names, json_type_array)) {
+                for (size_t i = 0; i < json_object_array_length(names); i++) {
+                        struct json_object *n = json_object_array_get_idx(names, i);
+                        if (json_object_is_type(n, json_type_string))
+                                strv_push(&hostnames, xstrdup(json_object_get_string(n)));
+                }
+                h.hostnames = hostnames;
+        }
+        _cleanup_error_ struct lv_error *e = NULL;
+        if (!streq(cmd, "add") && !streq(cmd, "delete"))
+                reply_error(cl, "org.varlink.service.InvalidParameter", "command");
+        else if (streq(cmd, "add") && !h.ip)
+                reply_error(cl, "org.varlink.service.InvalidParameter", "ip");
+        else if (cl->ctl->update_dns_host(cl->ctl, streq(cmd, "add"), &h, &e) < 0)
+                reply_error(cl, IFACE ".Failed", e->message);
+        else
+                reply(cl, json_object_new_object());
+}
+
 static void dispatch(struct netctl_client *cl, const struct varlink_call *call)
 {
         struct netctl *ctl = cl->ctl;
@@ -141,6 +173,8 @@ static void dispatch(struct netctl_client *cl, const struct varlink_call *call)
                         reply_error(cl, IFACE ".Failed", e->message);
                 else
                         reply(cl, json_object_new_object());
+        } else if (streq(call->method, IFACE ".UpdateDnsHost")) {
+                update_dns_host(cl, call);
         } else if (streq(call->method, IFACE ".Stop")) {
                 log_info("stop requested over the control socket");
                 ctl->stop(ctl);

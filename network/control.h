@@ -14,6 +14,9 @@ struct netctl {
         /* UpdateDhcpHost */
         int (*update_host)(struct netctl *ctl, bool add, const struct network_dhcp_host *h,
                            struct lv_error **err);
+        /* UpdateDnsHost */
+        int (*update_dns_host)(struct netctl *ctl, bool add, const struct network_dns_host *h,
+                               struct lv_error **err);
         int fd;
         struct loop_source *src;
         struct netctl_client *clients;

@@ -111,6 +111,13 @@ static int on_update_host(struct netctl *ctl, bool add, const struct network_dhc
         return network_run_host_update(&ns->run, add, h, err);
 }
 
+static int on_update_dns_host(struct netctl *ctl, bool add, const struct network_dns_host *h,
+                              struct lv_error **err)
+{
+        struct netsup *ns = (struct netsup *)((char *)ctl - offsetof(struct netsup, ctl));
+        return network_run_dns_host_update(&ns->run, add, h, err);
+}
+
 static void report(int *fd, const char *msg)
 {
         if (*fd < 0)
@@ -162,6 +169,7 @@ static int run(struct netsup *ns, int *ready_fd, int log_fd, struct lv_error **e
                                   .dnsmasq_pid = &ns->run.dnsmasq_pid,
                                   .stop = on_stop,
                                   .update_host = on_update_host,
+                                  .update_dns_host = on_update_dns_host,
                                   .fd = -1};
         if ((r = netctl_open(&ns->ctl, err)) < 0)
                 return r;

@@ -200,6 +200,21 @@ int network_run_setup(struct network_run *run, int log_fd, struct lv_error **err
         return status_write(run, err);
 }
 
+/* dnsmasq re-reads its dhcp-hostsfile and addn-hosts on SIGHUP (the conf
+ * always names both), as with libvirt's net-update */
+static int dnsmasq_reload(struct network_run *run, struct lv_error **err)
+{
+        if (run->dnsmasq_pid <= 0)
+                return 0;
+        int r = files_write(run, err);
+        if (r < 0)
+                return r;
+        if (kill(run->dnsmasq_pid, SIGHUP) < 0)
+                return lv_error_set(err, errno, "signalling dnsmasq (pid %d)",
+                                    (int)run->dnsmasq_pid);
+        return 0;
+}
+
 int network_run_host_update(struct network_run *run, bool add, const struct network_dhcp_host *h,
                             struct lv_error **err)
 {
@@ -208,16 +223,17 @@ int network_run_host_update(struct network_run *run, bool add, const struct netw
                 return r;
         log_info("dhcp host %s: mac %s name %s ip %s", add ? "added" : "deleted",
                  h->mac ? h->mac : "-", h->name ? h->name : "-", h->ip ? h->ip : "-");
-        if (run->dnsmasq_pid <= 0)
-                return 0;
-        /* dnsmasq re-reads its dhcp-hostsfile on SIGHUP (the conf always
-         * names one when DHCP is on), as with libvirt's net-update */
-        if ((r = files_write(run, err)) < 0)
+        return dnsmasq_reload(run, err);
+}
+
+int network_run_dns_host_update(struct network_run *run, bool add, const struct network_dns_host *h,
+                                struct lv_error **err)
+{
+        int r = network_def_dns_host_update(run->def, add, h, err);
+        if (r < 0)
                 return r;
-        if (kill(run->dnsmasq_pid, SIGHUP) < 0)
-                return lv_error_set(err, errno, "signalling dnsmasq (pid %d)",
-                                    (int)run->dnsmasq_pid);
-        return 0;
+        log_info("dns host %s: ip %s", add ? "added" : "deleted", h->ip ? h->ip : "-");
+        return dnsmasq_reload(run, err);
 }
 
 static void dnsmasq_stop(pid_t pid, int pidfd)

@@ -27,6 +27,9 @@ void network_run_teardown(struct network_run *run);
  * rewrite dnsmasq's hostsfile and make it re-read it (SIGHUP). */
 int network_run_host_update(struct network_run *run, bool add, const struct network_dhcp_host *h,
                             struct lv_error **err);
+/* net-update --live of a dns-host: the same with dnsmasq's addn-hosts. */
+int network_run_dns_host_update(struct network_run *run, bool add, const struct network_dns_host *h,
+                                struct lv_error **err);
 /* A supervisor died: remove what its status.json and the definition say
  * it made (its dnsmasq if still the same process, its nft table, the
  * bridge carrying its mark), and the state files. */

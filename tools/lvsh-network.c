@@ -465,14 +465,112 @@ static int cmd_net_dhcp_leases(int argc, char **argv, struct lv_error **err)
         return 0;
 }
 
-/* <host .../> as net-update gives it (checked against the network by
- * network_def_host_update). */
-static int host_parse(const char *xml, struct network_dhcp_host *ret, struct lv_error **err)
+/* The sections net-update knows: each parses its XML fragment (an
+ * element, or a file holding one), applies it to a definition, and says
+ * it to the running network's supervisor. */
+struct update_section {
+        const char *name;
+        const char *method; /* io.litevirt.Network.* */
+        void *(*parse)(const struct conf_xml_ops *x, const char *xml, struct lv_error **err);
+        int (*apply)(struct network_def *def, bool add, const void *obj, struct lv_error **err);
+        void (*params)(const void *obj, struct json_object *p);
+        void (*free)(void *obj);
+};
+
+static void *dhcp_host_parse(const struct conf_xml_ops *x, const char *xml, struct lv_error **err)
 {
-        const struct conf_xml_ops *x = conf_xml(err);
-        if (!x)
-                return -ENOENT;
-        return x->network_host_parse_string(xml, strlen(xml), ret, err);
+        struct network_dhcp_host *h = xcalloc(1, sizeof(*h));
+        if (x->network_host_parse_string(xml, strlen(xml), h, err) < 0) {
+                free(h);
+                return NULL;
+        }
+        return h;
+}
+
+static int dhcp_host_apply(struct network_def *def, bool add, const void *obj,
+                           struct lv_error **err)
+{
+        return network_def_host_update(def, add, obj, err);
+}
+
+static void dhcp_host_params(const void *obj, struct json_object *p)
+{
+        const struct network_dhcp_host *h = obj;
+        if (h->mac)
+                json_object_object_add(p, "mac", json_object_new_string(h->mac));
+        if (h->name)
+                json_object_object_add(p, "name", json_object_new_string(h->name));
+        if (h->ip)
+                json_object_object_add(p, "ip", json_object_new_string(h->ip));
+}
+
+static void dhcp_host_free(void *obj)
+{
+        struct network_dhcp_host *h = obj;
+        free(h->mac);
+        free(h->id);
+        free(h->name);
+        free(h->ip);
+        free(h);
+}
+
+static void *dns_host_parse(const struct conf_xml_ops *x, const char *xml, struct lv_error **err)
+{
+        struct network_dns_host *h = xcalloc(1, sizeof(*h));
+        if (x->network_dns_host_parse_string(xml, strlen(xml), h, err) < 0) {
+                free(h);
+                return NULL;
+        }
+        return h;
+}
+
+static int dns_host_apply(struct network_def *def, bool add, const void *obj, struct lv_error **err)
+{
+        return network_def_dns_host_update(def, add, obj, err);
+}
+
+static void dns_host_params(const void *obj, struct json_object *p)
+{
+        const struct network_dns_host *h = obj;
+        json_object_object_add(p, "ip", json_object_new_string(h->ip));
+        struct json_object *names = json_object_new_array();
+        for (char **n = h->hostnames; n && *n; n++)
+                json_object_array_add(names, json_object_new_string(*n));
+        json_object_object_add(p, "hostnames", names);
+}
+
+static void dns_host_free(void *obj)
+{
+        struct network_dns_host *h = obj;
+        free(h->ip);
+        strv_free(h->hostnames);
+        free(h);
+}
+
+static const struct update_section update_sections[] = {
+        {"ip-dhcp-host", "io.litevirt.Network.UpdateDhcpHost", dhcp_host_parse, dhcp_host_apply,
+         dhcp_host_params, dhcp_host_free},
+        {"dns-host", "io.litevirt.Network.UpdateDnsHost", dns_host_parse, dns_host_apply,
+         dns_host_params, dns_host_free},
+};
+
+/* --live: the running network's supervisor makes the change. */
+static int update_live(const char *name, const struct update_section *sec, bool add,
+                       const void *obj, struct lv_error **err)
+{
+        _cleanup_free_ char *sock = paths_network_state_file(name, "control.sock");
+        lv_conn *c = NULL;
+        lv_client_error *ce = NULL;
+        struct json_object *p = json_object_new_object();
+        json_object_object_add(p, "command", json_object_new_string(add ? "add" : "delete"));
+        sec->params(obj, p);
+        int r = lv_connect_path(sock, &c, &ce);
+        if (r == 0) {
+                r = lv_call(c, sec->method, p, NULL, &ce);
+                lv_disconnect(c);
+        }
+        json_object_put(p);
+        return r < 0 ? lvsh_error_from_client(err, ce) : 0;
 }
 
 static int cmd_net_update(int argc, char **argv, struct lv_error **err)
@@ -503,9 +601,14 @@ static int cmd_net_update(int argc, char **argv, struct lv_error **err)
                                      "net-update command '%s' is not supported (add, add-last, "
                                      "delete)",
                                      command);
-        if (!streq(section, "ip-dhcp-host"))
+        const struct update_section *sec = NULL;
+        for (size_t i = 0; i < ARRAY_SIZE(update_sections); i++)
+                if (streq(section, update_sections[i].name))
+                        sec = &update_sections[i];
+        if (!sec)
                 return lv_error_setf(err, LV_ERR_UNSUPPORTED,
-                                     "net-update section '%s' is not supported (ip-dhcp-host)",
+                                     "net-update section '%s' is not supported (ip-dhcp-host, "
+                                     "dns-host)",
                                      section);
         bool add = !streq(command, "delete");
         _cleanup_network_def_ struct network_def *def = NULL;
@@ -518,8 +621,11 @@ static int cmd_net_update(int argc, char **argv, struct lv_error **err)
                         return r;
                 xml = hxml;
         }
-        struct network_dhcp_host h = {0};
-        if ((r = host_parse(xml, &h, err)) < 0)
+        const struct conf_xml_ops *x = conf_xml(err);
+        if (!x)
+                return -ENOENT;
+        void *obj = sec->parse(x, xml, err);
+        if (!obj)
                 return lv_error_prefix(err, "Failed to update network %s\nerror", name);
         bool active = net_active(name, NULL);
         if (!live && !config) /* --current */
@@ -527,34 +633,11 @@ static int cmd_net_update(int argc, char **argv, struct lv_error **err)
         if (live && !active)
                 r = not_active("Failed to update network", name, err);
         /* the definition first: a refused change touches nothing live */
-        if (r >= 0 && config && (r = network_def_host_update(def, add, &h, err)) >= 0)
+        if (r >= 0 && config && (r = sec->apply(def, add, obj, err)) >= 0)
                 r = net_store(def, err);
-        if (r >= 0 && live) {
-                _cleanup_free_ char *sock = paths_network_state_file(name, "control.sock");
-                lv_conn *c = NULL;
-                lv_client_error *ce = NULL;
-                struct json_object *p = json_object_new_object();
-                json_object_object_add(p, "command",
-                                       json_object_new_string(add ? "add" : "delete"));
-                if (h.mac)
-                        json_object_object_add(p, "mac", json_object_new_string(h.mac));
-                if (h.name)
-                        json_object_object_add(p, "name", json_object_new_string(h.name));
-                if (h.ip)
-                        json_object_object_add(p, "ip", json_object_new_string(h.ip));
-                r = lv_connect_path(sock, &c, &ce);
-                if (r == 0) {
-                        r = lv_call(c, "io.litevirt.Network.UpdateDhcpHost", p, NULL, &ce);
-                        lv_disconnect(c);
-                }
-                json_object_put(p);
-                if (r < 0)
-                        r = lvsh_error_from_client(err, ce);
-        }
-        free(h.mac);
-        free(h.id);
-        free(h.name);
-        free(h.ip);
+        if (r >= 0 && live)
+                r = update_live(name, sec, add, obj, err);
+        sec->free(obj);
         if (r < 0)
                 return lv_error_prefix(err, "Failed to update network %s\nerror", name);
         printf("Updated network %s %s\n\n", name,
@@ -595,12 +678,15 @@ const struct lvsh_command lvsh_network_commands[] = {
          cmd_net_destroy},
         {"net-dhcp-leases", "NAME [--mac MAC]", "print lease info for a given network", NULL,
          cmd_net_dhcp_leases},
-        {"net-update", "NAME add|add-last|delete ip-dhcp-host XML [--live] [--config] [--current]",
+        {"net-update",
+         "NAME add|add-last|delete ip-dhcp-host|dns-host XML [--live] [--config] [--current]",
          "update parts of an existing network's configuration",
-         "    Adds or deletes a DHCP host (<host mac= name= ip=/>, as XML or a file)\n"
-         "    in the network's IPv4 <ip>. --config changes the definition, --live the\n"
-         "    running network (dnsmasq re-reads its hosts); --current (the default)\n"
-         "    the live network if it is active, else the definition.",
+         "    Adds or deletes a DHCP host (ip-dhcp-host: <host mac= name= ip=/>) in\n"
+         "    the network's IPv4 <ip>, or a DNS host (dns-host: <host ip=>\n"
+         "    <hostname>NAME</hostname></host>) in its <dns>; XML or a file.\n"
+         "    --config changes the definition, --live the running network (dnsmasq\n"
+         "    re-reads its hosts); --current (the default) the live network if it\n"
+         "    is active, else the definition.",
          cmd_net_update},
         {NULL, NULL, NULL, NULL, NULL},
 };

@@ -210,6 +210,22 @@ wait_for "inside $P-d ip -4 -o addr show dev eth0 | grep -q 'inet 10.77.0.'" || 
     ! "$LVSH" net-dumpxml t1 | grep -q "77:0d" && ! grep -q "77:0d" "$T/netrun/t1/t1.hostsfile" &&
     ok "net-update delete (definition and dnsmasq's hosts)" || fail "net-update delete"
 
+# net-update dns-host: a name dnsmasq answers at once (live) and that the
+# definition keeps (config); a second record with the same address is
+# refused; delete takes it out of both
+out=$("$LVSH" net-update t1 add dns-host "<host ip='10.77.0.99'><hostname>db</hostname><hostname>db2</hostname></host>" --live --config)
+echo "$out" | grep -q "Updated network t1 persistent config and live state" && ok "net-update add dns-host" || fail "net-update dns-host: $out"
+"$LVSH" net-dumpxml t1 | grep -q "<host ip='10.77.0.99'>" && ok "net-update stored the dns host" || fail "dns host not stored: $("$LVSH" net-dumpxml t1)"
+out=$(inside "$P-a" nslookup db2 10.77.0.1 2>&1)
+echo "$out" | grep -q "10.77.0.99" && ok "dnsmasq answers the live-added name db2" || fail "nslookup db2: $out"
+out=$("$LVSH" net-update t1 add dns-host "<host ip='10.77.0.99'><hostname>other</hostname></host>" 2>&1) &&
+    fail "a second dns host with the same address was added" || ok "duplicate dns host refused: $(echo "$out" | tail -1)"
+"$LVSH" net-update t1 delete dns-host "<host ip='10.77.0.99'/>" --live --config >/dev/null &&
+    ! "$LVSH" net-dumpxml t1 | grep -q "10.77.0.99" && ! grep -q "10.77.0.99" "$T/netrun/t1/t1.addnhosts" &&
+    ok "net-update delete dns-host (definition and dnsmasq's addn-hosts)" || fail "net-update delete dns-host"
+out=$(inside "$P-a" nslookup db2 10.77.0.1 2>&1)
+echo "$out" | grep -q "10.77.0.99" && fail "db2 still answered after delete: $out" || ok "db2 no longer answered"
+
 # names through dnsmasq (the DHCP hostname; the static host's <host name>)
 out=$(inside "$P-a" nslookup "$P-b" 10.77.0.1 2>&1)
 echo "$out" | grep -q "$B_IP" && ok "$P-a resolves $P-b to $B_IP" || fail "nslookup $P-b: $out"
