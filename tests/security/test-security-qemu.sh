@@ -45,6 +45,7 @@ mkdir -p "$LITEVIRT_CONFDIR" "$LITEVIRT_GUESTDIR" "$LITEVIRT_RUNDIR" "$LITEVIRT_
 printf 'lockspace_dir = %s/lockspace\n' "$T" > "$LITEVIRT_CONFDIR/host.conf"
 P=lvsq$$ # guest names make cgroup names: unique on a shared machine
 GUESTS=""
+STRAY="" # a process of ours running as a QEMU uid
 FAILS=0
 FAILED="" # the failures again, after the logs that cleanup prints
 
@@ -62,6 +63,7 @@ cleanup() {
         printf '%s' "$FAILED"
         echo "$FAILS failed"
     fi
+    [ -n "$STRAY" ] && kill "$STRAY" 2>/dev/null && wait "$STRAY" 2>/dev/null
     umount "$T/ram" 2>/dev/null
     rm -rf "$T"
 }
@@ -329,6 +331,24 @@ out=$("$LVSH" start $G2 2>&1) && fail "second guest started in a one-uid range"
 [[ "$out" == *"no free QEMU uid in the range 455555-455555"* ]] && ok "full uid range: ${out##*error: }" ||
     fail "full uid range: $out"
 restored "refused for want of a uid" "$before" $(files $G2)
+"$LVSH" destroy $G1 >/dev/null
+wait_gone $G1
+# a process with the uid but no lease (a QEMU whose supervisor died, or one
+# of another litevirt instance): the uid is not taken either
+setpriv --reuid 455555 --regid 455555 --clear-groups sleep 300 &
+STRAY=$!
+for _w in $(seq 100); do [ "$(status_of $STRAY Uid)" = 455555 ] && break; sleep 0.1; done
+before=$(snap $(files $G1))
+out=$("$LVSH" start $G1 2>&1) && fail "guest started with uid 455555 used by pid $STRAY"
+[[ "$out" == *"no free QEMU uid in the range 455555-455555"* ]] &&
+    ok "uid used by a process without a lease is not taken: ${out##*error: }" ||
+    fail "uid used by a process: $out"
+restored "refused for a uid in use" "$before" $(files $G1)
+kill $STRAY
+wait $STRAY 2>/dev/null
+STRAY=""
+"$LVSH" start $G1 >/dev/null && ok "the uid is taken once its process is gone" ||
+    fail "start $G1 after the process with its uid ended"
 "$LVSH" destroy $G1 >/dev/null
 wait_gone $G1
 cp "$T/host.conf.saved" "$LITEVIRT_CONFDIR/host.conf"
