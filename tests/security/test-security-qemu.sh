@@ -321,26 +321,28 @@ else
 fi
 
 # ---- a range of one uid: the second guest is refused, nothing taken ----
+# (a uid of this run's own: other runs of this test on the machine use theirs)
+QU=$((450000 + $$ % 50000))
 cp "$LITEVIRT_CONFDIR/host.conf" "$T/host.conf.saved"
-printf 'qemu_uid_min = 455555\nqemu_uid_max = 455555\n' >> "$LITEVIRT_CONFDIR/host.conf"
+printf 'qemu_uid_min = %s\nqemu_uid_max = %s\n' $QU $QU >> "$LITEVIRT_CONFDIR/host.conf"
 "$LVSH" start $G1 >/dev/null || fail "start $G1 with a one-uid range"
-[ "$(status_of "$(qemu_pid $G1)" Uid)" = 455555 ] && ok "host.conf's range is used (uid 455555)" ||
-    fail "uid with range 455555-455555: $(status_of "$(qemu_pid $G1)" Uid)"
+[ "$(status_of "$(qemu_pid $G1)" Uid)" = $QU ] && ok "host.conf's range is used (uid $QU)" ||
+    fail "uid with range $QU-$QU: $(status_of "$(qemu_pid $G1)" Uid)"
 before=$(snap $(files $G2))
 out=$("$LVSH" start $G2 2>&1) && fail "second guest started in a one-uid range"
-[[ "$out" == *"no free QEMU uid in the range 455555-455555"* ]] && ok "full uid range: ${out##*error: }" ||
+[[ "$out" == *"no free QEMU uid in the range $QU-$QU"* ]] && ok "full uid range: ${out##*error: }" ||
     fail "full uid range: $out"
 restored "refused for want of a uid" "$before" $(files $G2)
 "$LVSH" destroy $G1 >/dev/null
 wait_gone $G1
 # a process with the uid but no lease (a QEMU whose supervisor died, or one
 # of another litevirt instance): the uid is not taken either
-setpriv --reuid 455555 --regid 455555 --clear-groups sleep 300 &
+setpriv --reuid $QU --regid $QU --clear-groups sleep 300 &
 STRAY=$!
-for _w in $(seq 100); do [ "$(status_of $STRAY Uid)" = 455555 ] && break; sleep 0.1; done
+for _w in $(seq 100); do [ "$(status_of $STRAY Uid)" = $QU ] && break; sleep 0.1; done
 before=$(snap $(files $G1))
-out=$("$LVSH" start $G1 2>&1) && fail "guest started with uid 455555 used by pid $STRAY"
-[[ "$out" == *"no free QEMU uid in the range 455555-455555"* ]] &&
+out=$("$LVSH" start $G1 2>&1) && fail "guest started with uid $QU used by pid $STRAY"
+[[ "$out" == *"no free QEMU uid in the range $QU-$QU"* ]] &&
     ok "uid used by a process without a lease is not taken: ${out##*error: }" ||
     fail "uid used by a process: $out"
 restored "refused for a uid in use" "$before" $(files $G1)
