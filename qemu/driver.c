@@ -475,8 +475,11 @@ int qemu_write_info(struct lv_guest *g, struct qemu_guest *qg, struct lv_error *
         qemu_confine_to_json(qg, o);
         const char *text = json_object_to_json_string_ext(
                 o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+        /* atomic, not durable (no fsync): a record for a supervisor that
+         * dies while QEMU runs on; after a crash of the host there is no
+         * QEMU to reattach to (as status.json) */
         _cleanup_free_ char *path = paths_state_file(g->name, "qemu.json");
-        int r = file_write_atomic(path, text, strlen(text), 0644, err);
+        int r = file_write_replace(path, text, strlen(text), 0644, err);
         json_object_put(o);
         return r;
 }
@@ -750,7 +753,8 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
                 return r;
         if ((r = qemu_open_console(g, qg, err)) < 0)
                 return r;
-        if ((r = qemu_write_info(g, qg, err)) < 0)
+        /* again with the console's pty, if there is one */
+        if (g->console_path && (r = qemu_write_info(g, qg, err)) < 0)
                 return r;
         if ((r = loop_add_io(g->loop, qmp_fd(qg->qmp), EPOLLIN, qemu_on_qmp_io, g, &qg->qmp_source,
                              err)) < 0)
