@@ -6,6 +6,8 @@
 #include <json-c/json.h>
 #include <linux/capability.h>
 #include <pwd.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -28,6 +30,33 @@ static char *uids_dir(void)
         return xasprintf("%s/qemu-uids", paths_rundir());
 }
 
+static int probe_grandchild(void *arg)
+{
+        (void)arg;
+        return 0;
+}
+
+/* The probe (a CLONE_VM|CLONE_VFORK child: it shares our memory while we
+ * wait, so raw syscalls only, no glibc state changed): 0 when it could
+ * fork as uid n with RLIMIT_NPROC 2, 1 when that failed with EAGAIN. */
+static int probe_child(void *arg)
+{
+        const unsigned long n = *(const unsigned long *)arg;
+        struct rlimit two = {2, 2};
+        if (syscall(SYS_setgroups, 0, NULL) < 0 || syscall(SYS_setresgid, n, n, n) < 0 ||
+            syscall(SYS_setresuid, n, n, n) < 0 ||
+            syscall(SYS_prlimit64, 0, RLIMIT_NPROC, &two, NULL) < 0)
+                return 3;
+        char stack[16384] __attribute__((aligned(16)));
+        pid_t c = clone(probe_grandchild, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD,
+                        NULL);
+        if (c < 0)
+                return errno == EAGAIN ? 1 : 3;
+        while (waitpid(c, NULL, 0) < 0 && errno == EINTR)
+                ;
+        return 0;
+}
+
 /* 1 when a process runs with n as its real uid: a QEMU whose supervisor
  * died (its lease went with it), or one of another litevirt instance with
  * other lease files, still owns its uid. O(1) whatever the number of
@@ -36,28 +65,16 @@ static char *uids_dir(void)
  * takes uid n (dropping every capability, so the limit applies to it) with
  * RLIMIT_NPROC 2 and forks: the fork fails (EAGAIN) exactly when another
  * task of uid n exists besides the probe. QEMU runs with uid n as its real
- * uid and in the host's user namespace (the count is per user namespace). */
+ * uid and in the host's user namespace (the count is per user namespace).
+ * vfork-like children: no page tables copied, each runs at once on our
+ * CPU while its parent waits (~0.1 ms against ~1 ms for two fork()s). */
 static int uid_busy(unsigned long n, const void *arg, struct lv_error **err)
 {
         (void)arg;
-        pid_t pid = fork();
+        char stack[65536] __attribute__((aligned(16)));
+        pid_t pid = clone(probe_child, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &n);
         if (pid < 0)
-                return lv_error_set(err, errno, "QEMU uid %lu: fork", n);
-        if (pid == 0) {
-                struct rlimit one = {2, 2};
-                if (setgroups(0, NULL) < 0 || setresgid((gid_t)n, (gid_t)n, (gid_t)n) < 0 ||
-                    setresuid((uid_t)n, (uid_t)n, (uid_t)n) < 0 ||
-                    setrlimit(RLIMIT_NPROC, &one) < 0)
-                        _exit(3);
-                pid_t c = fork();
-                if (c == 0)
-                        _exit(0);
-                if (c < 0)
-                        _exit(errno == EAGAIN ? 1 : 3);
-                while (waitpid(c, NULL, 0) < 0 && errno == EINTR)
-                        ;
-                _exit(0);
-        }
+                return lv_error_set(err, errno, "QEMU uid %lu: clone", n);
         int status;
         while (waitpid(pid, &status, 0) < 0)
                 if (errno != EINTR)
