@@ -109,10 +109,13 @@ static int lease_try(const char *dir, unsigned long n, lease_busy_fn busy, const
                 if (r > 0)
                         return 0; /* closing fd drops the lock */
         }
-        /* who holds it, for people looking at the directory */
+        /* who holds it, for people looking at the directory: fixed width,
+         * written over the last holder's without ftruncate (a truncate on
+         * ext4 frees the block in a journal transaction: 9 ms seen in a
+         * perf trace of a QEMU start) */
         char buf[32];
-        int len = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
-        if (ftruncate(fd, 0) == 0 && pwrite(fd, buf, (size_t)len, 0) < 0) {
+        int len = snprintf(buf, sizeof(buf), "%-10d\n", (int)getpid());
+        if (pwrite(fd, buf, (size_t)len, 0) < 0) {
                 /* informational only */
         }
         *ret_fd = TAKE_FD(fd);
