@@ -40,6 +40,16 @@ def smaps(pid):
     return pss, uss
 
 
+def qemu_rss(name):
+    """RSS (KiB) of the guest's QEMU, named by its qemu.json"""
+    pid = json.load(open(f"{T}/run/{name}/qemu.json"))["pid"]
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
 def wait_gone(path):
     for _ in range(300):
         if not os.path.exists(path):
@@ -171,11 +181,11 @@ if libvirt_err:
 # --- memory -----------------------------------------------------------------
 lvd = int(os.environ.get("LIBVIRTD_PID") or 0)
 vld = int(os.environ.get("VIRTLOGD_PID") or 0)
-print("\n| guests running | supervisor PSS / USS per guest, KiB (median) | libvirtd PSS (+ virtlogd PSS) / guests, KiB | libvirtd USS, KiB |")
-print("|---|---|---|---|")
+print("\n| guests running | supervisor PSS / USS per guest, KiB (median) | libvirtd PSS (+ virtlogd PSS) / guests, KiB | libvirtd USS, KiB | QEMU RSS per guest, KiB (median) |")
+print("|---|---|---|---|---|")
 if LIBVIRT:
     base = smaps(lvd)
-    print(f"| 0 | — | libvirtd alone: PSS {base[0]} (+ virtlogd {smaps(vld)[0]}) | {base[1]} |")
+    print(f"| 0 | — | libvirtd alone: PSS {base[0]} (+ virtlogd {smaps(vld)[0]}) | {base[1]} | — |")
 for g in GUESTS:
     names = [f"qb{i}" for i in range(g)]
     for n in names:
@@ -186,6 +196,7 @@ for g in GUESTS:
     time.sleep(1)
     sp = [smaps(int(open(f"{T}/run/{n}/supervisor.pid").read())) for n in names]
     lvcol = f"{med([p for p, _ in sp]):.0f} / {med([u for _, u in sp]):.0f}"
+    qrss = med([qemu_rss(n) for n in names])
     if LIBVIRT:
         lp, lu = smaps(lvd)
         vp = smaps(vld)[0]
@@ -193,7 +204,7 @@ for g in GUESTS:
         lucol = f"{lu}"
     else:
         lcol = lucol = "—"
-    print(f"| {g} | {lvcol} | {lcol} | {lucol} |")
+    print(f"| {g} | {lvcol} | {lcol} | {lucol} | {qrss:.0f} |")
     for n in names:
         lv_destroy(n)
         if LIBVIRT:

@@ -28,7 +28,9 @@
 #
 # Environment: LV_BUILD (build dir with lvsh + litevirt-supervisor, default
 # build-qemubench, set up and built here if missing), N (rounds, default 10),
-# GUESTS (memory figure guest counts, default "1 5").
+# GUESTS (memory figure guest counts, default "1 5"; e.g. "1 5 20"),
+# LV_QB_LIBVIRT=0 (leave libvirt out: QEMU by hand and litevirt only; its
+# 20 guests take minutes to start under load).
 #
 # Isolation: the whole run is in a private network namespace (VNC ports,
 # slirp). libvirtd/virtlogd run in their own private mount + cgroup
@@ -99,7 +101,7 @@ kill_pid() { # PID COMM: TERM, then KILL, only if it is still that program
 
 cleanup() {
     set +e
-    for i in $(seq 0 9); do
+    for i in $(seq 0 "$LAST"); do
         "$LV_BUILD/lvsh" destroy "qb$i" >/dev/null 2>&1
     done
     if [ -S "$T/lv-run/libvirt-sock" ]; then
@@ -127,6 +129,9 @@ cleanup() {
     done
     rm -rf "$T"
 }
+# guests qb0..qbLAST: as many as the largest memory figure needs (10 at least)
+LAST=9
+for g in $GUESTS; do [ "$g" -gt $((LAST + 1)) ] && LAST=$((g - 1)); done
 CG_DIRS=""
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -194,8 +199,8 @@ libvirtd -d -p /run/libvirt/qb-libvirtd.pid -f /etc/libvirt/libvirtd.conf
 EOS
 mkdir -p /var/lib/libvirt /var/log/libvirt /var/cache/libvirt
 LIBVIRT_OK=0
-if [ -n "${LV_QB_COST:-}" ]; then
-    : # litevirt against itself: no libvirtd
+if [ -n "${LV_QB_COST:-}" ] || [ "${LV_QB_LIBVIRT:-1}" = 0 ]; then
+    : # litevirt against itself or QEMU by hand only: no libvirtd
 elif unshare -m -C --propagation private "$HERE/lib/cgns-exec.sh" sh "$T/lv-start.sh"; then
     for _w in $(seq 100); do
         if virsh -q -c "$LV_URI" list >/dev/null 2>&1; then LIBVIRT_OK=1; break; fi
@@ -204,15 +209,15 @@ elif unshare -m -C --propagation private "$HERE/lib/cgns-exec.sh" sh "$T/lv-star
 fi
 LIBVIRTD_PID=$(cat "$T/lv-run/qb-libvirtd.pid" 2>/dev/null)
 VIRTLOGD_PID=$(cat "$T/lv-run/qb-virtlogd.pid" 2>/dev/null)
-if [ "$LIBVIRT_OK" != 1 ] && [ -z "${LV_QB_COST:-}" ]; then
+if [ "$LIBVIRT_OK" != 1 ] && [ -z "${LV_QB_COST:-}" ] && [ "${LV_QB_LIBVIRT:-1}" != 0 ]; then
     echo "libvirt: libvirtd did not answer:" >&2
     tail -20 "$T/lv-log/libvirtd.log" >&2 2>/dev/null
 fi
 
 # --- the guests: the same XML for litevirt and libvirt ---------------------
-LAST=9
 [ -n "${LV_QB_CONFINE:-}${LV_QB_COST:-}${LV_QB_SAVE:-}" ] && LAST=0 # one guest is enough
 for i in $(seq 0 $LAST); do
+    mac=$(printf '52:54:00:be:%02x:%02x' $((i / 256)) $((i % 256)))
     cat > "$T/xml/qb$i.xml" <<EOX
 <domain type='qemu'>
   <name>qb$i</name>
@@ -226,7 +231,7 @@ for i in $(seq 0 $LAST); do
   <devices>
     <emulator>/usr/bin/qemu-system-x86_64</emulator>
     <serial type='pty'/><console type='pty'/>
-    <interface type='user'><mac address='52:54:00:be:0c:1$i'/><model type='virtio'/></interface>
+    <interface type='user'><mac address='$mac'/><model type='virtio'/></interface>
     <graphics type='vnc' autoport='yes' listen='127.0.0.1'/>
     <memballoon model='virtio'/>
   </devices>
