@@ -46,7 +46,7 @@ struct qemu_cred {
 };
 
 /* The uid for a starting guest: qemu_user, else the lowest free one of
- * the range (no lease holder and no process with that uid or gid). */
+ * the range (no lease holder and no process with that real uid). */
 int qemu_cred_take(struct qemu_cred *ret, struct lv_error **err);
 /* Re-take a running guest's uid on reattach (its QEMU runs with it). */
 int qemu_cred_retake(uid_t uid, gid_t gid, struct qemu_cred *ret, struct lv_error **err);
