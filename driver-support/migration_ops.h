@@ -7,6 +7,16 @@
 #include "conf/cookie.h"
 #include "driver-support/driver.h"
 
+/* A disk copied by a storage migration (--copy-storage-all/-inc): the
+ * definition's disks[index], as the source's hypervisor has it open. */
+struct lv_migration_disk {
+        int index;               /* in def->disks */
+        unsigned long long size; /* virtual size, bytes */
+        char format[16];         /* "raw", "qcow2" */
+        char *backing;           /* qcow2 backing file, or NULL */
+        char backing_format[16];
+};
+
 /* What a driver does for live migration (struct lv_driver.migration);
  * supervisor/migration.c drives it (docs/migration.md). */
 struct lv_migration_ops {
@@ -55,4 +65,41 @@ struct lv_migration_ops {
          * (g->incoming without a started hook); load it from fd (a file at
          * the stream's offset) and return once loaded (the guest paused). */
         int (*restore)(struct lv_guest *g, int fd, int timeout_s, struct lv_error **err);
+
+        /* Storage migration (optional; supervisor/migration-storage.c).
+         * Source, before Prepare: the disks[] given (index set) filled
+         * with size, format and backing. */
+        int (*storage_info)(struct lv_guest *g, struct lv_migration_disk *disks, int n,
+                            struct lv_error **err);
+        /* Destination, before the hypervisor starts: make a missing
+         * image at path (a temporary name the caller renames into place)
+         * as the source's disk is: format, size, backing file. */
+        int (*storage_create)(const struct lv_migration_disk *disk, const char *path,
+                              struct lv_error **err);
+        /* Destination, Prepare (hypervisor ready, waiting for the stream):
+         * an NBD server on a port of the migration range on
+         * migration_address, each disk exported writable under its target
+         * name; a disk smaller than size is refused. *ret_port. */
+        int (*storage_export)(struct lv_guest *g, const struct lv_migration_disk *disks, int n,
+                              int *ret_port, struct lv_error **err);
+        /* Destination, Finish (the stream loaded) or failure: the server
+         * stopped, its port given back. */
+        void (*storage_unexport)(struct lv_guest *g, const struct lv_migration_disk *disks, int n);
+        /* Source, Perform: mirror each disk to the destination's export
+         * (host, port) — whole (sync full) or its top layer only
+         * (incremental) — and return once every copy is in step (the
+         * guest's writes are mirrored from then on). *aborted is checked
+         * while waiting (the event loop runs). */
+        int (*storage_mirror)(struct lv_guest *g, const struct lv_migration_disk *disks, int n,
+                              const char *host, int port, bool incremental, int timeout_s,
+                              const bool *aborted, struct lv_error **err);
+        /* Source: the mirrors' progress (bytes), summed over the disks. */
+        int (*storage_progress)(struct lv_guest *g, unsigned long long *processed,
+                                unsigned long long *total, struct lv_error **err);
+        /* Source: end the mirrors. complete (CPUs stopped at the
+         * switch-over): wait until the copies hold every write, then
+         * detach them (the source keeps its own image); else cancel them
+         * at once (failure). The event loop is not dispatched. */
+        int (*storage_mirror_end)(struct lv_guest *g, const struct lv_migration_disk *disks, int n,
+                                  bool complete, struct lv_error **err);
 };

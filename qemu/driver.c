@@ -26,6 +26,7 @@
 #include "qemu/command.h"
 #include "qemu/driver_priv.h"
 #include "qemu/log.h"
+#include "qemu/migration-storage.h"
 #include "qemu/migration.h"
 #include "qemu/ports.h"
 #include "qemu/qmp.h"
@@ -112,6 +113,7 @@ struct qemu_guest *qemu_guest_new(struct lv_guest *g)
         for (int i = 0; i < QEMU_MAX_LEASES; i++)
                 qg->leases[i].lock_fd = -1;
         qg->mig.port.lock_fd = -1;
+        qg->mig.nbd_port.lock_fd = -1;
         g->driver_data = qg;
         guest_undo_push(g, "qemu driver state", qemu_undo_driver_data, qg, free);
         return qg;
@@ -373,6 +375,10 @@ void qemu_on_qmp_event(struct qmp *q, const char *event, struct json_object *dat
         if (streq(event, "MIGRATION") && qg) {
                 /* to the guest's migration state (qemu/migration.c) */
                 qemu_migration_event(&qg->mig, data);
+                return;
+        }
+        if (streq(event, "JOB_STATUS_CHANGE") && qg) {
+                qemu_migration_job_event(&qg->mig); /* qemu/migration-storage.c */
                 return;
         }
         struct json_object *v = NULL;

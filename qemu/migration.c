@@ -4,6 +4,7 @@
  * the disk leases over with the CPUs stopped; MIGRATION events (capability
  * events) say where the job is, no polling. */
 #include "qemu/migration.h"
+#include "qemu/migration-storage.h"
 #include "qemu/driver_priv.h"
 
 #include <json-c/json.h>
@@ -116,12 +117,9 @@ static int mig_wait_for(struct qmp *q, struct qemu_migration_wait *w,
                                                      w->status);
                         continue;
                 }
-                struct pollfd pfd = {.fd = qmp_fd(q), .events = POLLIN};
-                int p = poll(&pfd, 1, (int)left);
-                if (p < 0 && errno != EINTR)
-                        return lv_error_set(err, errno, "waiting for QEMU");
-                if (p > 0 && qmp_dispatch(q, err) < 0)
-                        return lv_error_prefix(err, "QEMU monitor");
+                int r = qemu_migration_qmp_read(q, (int)left, err);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }
@@ -627,4 +625,27 @@ const struct lv_migration_ops qemu_migration_ops = {
         .incoming_wait = qemu_incoming_wait,
         .save = qemu_save,
         .restore = qemu_restore,
+        .storage_info = qemu_migration_storage_info,
+        .storage_create = qemu_migration_storage_create,
+        .storage_export = qemu_migration_storage_export,
+        .storage_unexport = qemu_migration_storage_unexport,
+        .storage_mirror = qemu_migration_storage_mirror,
+        .storage_progress = qemu_migration_storage_progress,
+        .storage_mirror_end = qemu_migration_storage_mirror_end,
 };
+
+int qemu_migration_qmp_read(struct qmp *q, int timeout_ms, struct lv_error **err)
+{
+        struct pollfd pfd = {.fd = qmp_fd(q), .events = POLLIN};
+        int p = poll(&pfd, 1, timeout_ms);
+        if (p < 0 && errno != EINTR)
+                return lv_error_set(err, errno, "waiting for QEMU");
+        if (p > 0 && qmp_dispatch(q, err) < 0)
+                return lv_error_prefix(err, "QEMU monitor");
+        return 0;
+}
+
+struct qmp *qemu_migration_qmp(struct lv_guest *g, struct lv_error **err)
+{
+        return guest_qmp(g, err);
+}

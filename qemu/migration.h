@@ -14,6 +14,7 @@
 #include "qemu/ports.h"
 
 struct qemu_migration_wait;
+struct qmp;
 
 /* A guest's migration state, part of its struct qemu_guest
  * (driver_priv.h); zeroed but for port.lock_fd = -1. */
@@ -25,6 +26,11 @@ struct qemu_migration {
         bool listening; /* QEMU was started listening on it (-incoming tcp:fd:N) */
         /* A wait for MIGRATION events in progress (qemu/migration.c), or NULL. */
         struct qemu_migration_wait *wait;
+        /* Storage migration (qemu/migration-storage.c): the destination's
+         * NBD server port; QEMU's job events seen (JOB_STATUS_CHANGE). */
+        struct port_lease nbd_port;
+        bool nbd_port_undo;
+        unsigned job_events;
 };
 
 extern const struct lv_migration_ops qemu_migration_ops;
@@ -42,3 +48,9 @@ void qemu_migration_event(struct qemu_migration *m, struct json_object *data);
 /* QEMU's own migration bandwidth limit (bytes/s), restored after a
  * migration with --bandwidth and on reattach. */
 #define QEMU_MIGRATE_DEFAULT_BANDWIDTH "134217728"
+
+/* The guest's QMP connection, NULL (with *err) when it is not connected. */
+struct qmp *qemu_migration_qmp(struct lv_guest *g, struct lv_error **err);
+/* Wait up to timeout_ms for QEMU's monitor and read what it sent (events
+ * to their handlers) — the event loop not dispatched. */
+int qemu_migration_qmp_read(struct qmp *q, int timeout_ms, struct lv_error **err);

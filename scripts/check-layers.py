@@ -38,6 +38,8 @@ ROLES = {
     "qemu/reattach.c": "qemu driver",
     "qemu/confine.c": "qemu driver",
     "supervisor/control-save.c": "control socket",
+    "qemu/migration.c": "qemu migration",
+    "qemu/migration-storage.c": "qemu migration",
 }
 
 SKIP_DIRS = ("tests", "fuzz", "bench")

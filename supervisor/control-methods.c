@@ -261,12 +261,17 @@ static int m_stats(struct control_client *cl, const struct varlink_call *call)
  * success the guest runs on the destination and the local copy ends. */
 static int m_migrate(struct control_client *cl, const struct varlink_call *call)
 {
-        static const struct param_spec spec[] = {
-                {"transport", json_type_string},       {"persistent", json_type_boolean},
-                {"undefinesource", json_type_boolean}, {"timeout", json_type_int},
-                {"live", json_type_boolean},           {"bandwidth", json_type_int},
-                {"tunnelled", json_type_boolean},      {"suspend", json_type_boolean},
-                {"graphicsuri", json_type_string},     {NULL, 0}};
+        static const struct param_spec spec[] = {{"transport", json_type_string},
+                                                 {"persistent", json_type_boolean},
+                                                 {"undefinesource", json_type_boolean},
+                                                 {"timeout", json_type_int},
+                                                 {"live", json_type_boolean},
+                                                 {"bandwidth", json_type_int},
+                                                 {"tunnelled", json_type_boolean},
+                                                 {"suspend", json_type_boolean},
+                                                 {"graphicsuri", json_type_string},
+                                                 {"copy_storage", json_type_string},
+                                                 {NULL, 0}};
         struct supervisor *sv = control_client_supervisor(cl);
         int r = params_check(cl, call, spec);
         if (r <= 0)
@@ -281,6 +286,12 @@ static int m_migrate(struct control_client *cl, const struct varlink_call *call)
         p.suspend = (v = param(call, "suspend")) && json_object_get_boolean(v);
         if ((v = param(call, "graphicsuri")))
                 p.graphics_uri = json_object_get_string(v);
+        if ((v = param(call, "copy_storage"))) {
+                const char *cs = json_object_get_string(v);
+                if (!streq(cs, "all") && !streq(cs, "inc"))
+                        return invalid_parameter(cl, "copy_storage");
+                p.storage = streq(cs, "all") ? MIGRATION_STORAGE_ALL : MIGRATION_STORAGE_INC;
+        }
         if ((v = param(call, "timeout"))) {
                 int64_t s = json_object_get_int64(v);
                 if (s <= 0 || s > 24 * 3600)

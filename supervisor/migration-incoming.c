@@ -73,7 +73,9 @@ struct migration_incoming {
         struct mchan ch;
         bool persistent;
         struct host_identity id;
-        struct lv_incoming incoming; /* sv->g.incoming until Finish */
+        struct lv_incoming incoming;       /* sv->g.incoming until Finish */
+        struct migration_storage *storage; /* --copy-storage-*, or NULL */
+        char *stream_uri;                  /* with storage: Prepare waits for the NBD export */
 };
 
 void migration_incoming_free(struct migration_incoming *mi)
@@ -88,6 +90,8 @@ void migration_incoming_free(struct migration_incoming *mi)
                 close(mi->incoming.tunnel_fd);
         varlink_inbuf_clear(&mi->ch.buf);
         host_identity_clear(&mi->id);
+        migration_storage_free(mi->storage);
+        free(mi->stream_uri);
         free(mi);
 }
 
@@ -145,6 +149,10 @@ int migration_incoming_begin(struct supervisor *sv, int in_fd, int out_fd,
                         migration_jstr(o, "cookie") ? migration_jstr(o, "cookie") : "",
                         migration_jstr(o, "cookie") ? strlen(migration_jstr(o, "cookie")) : 0,
                         def->name, def->uuid, COOKIE_FEATURES_LITEVIRT, &c1, err);
+        if (r >= 0)
+                r = migration_storage_incoming_parse(o, def, &mi->storage, err);
+        if (r >= 0 && mi->storage && tunnelled)
+                r = lv_error_setf(err, LV_ERR_UNSUPPORTED, "storage copy cannot be tunnelled");
         json_object_put(o);
         if (r < 0) {
                 domain_def_free(def);
@@ -162,6 +170,9 @@ int migration_incoming_begin(struct supervisor *sv, int in_fd, int out_fd,
                 r = cookie_check_host(c1, local, def->name, err);
         if (r >= 0)
                 r = supervisor_definition_check_stored(x, def, err);
+        if (r >= 0 && mi->storage)
+                r = migration_storage_incoming_create(driver_for_type(def->type, NULL), def,
+                                                      mi->storage, err);
         if (r < 0)
                 return r;
 
@@ -213,7 +224,12 @@ static int prepare_reply(struct supervisor *sv, struct migration_incoming *mi, c
         struct json_object *m = migration_message("prepare", c2xml);
         json_object_object_add(m, "ok", json_object_new_boolean(true));
         json_object_object_add(m, "uri", json_object_new_string(uri));
-        r = mchan_send(&mi->ch, m, err);
+        if (mi->storage) {
+                _cleanup_free_ char *host = migration_host(uri, mi->id.hostname);
+                r = migration_storage_incoming_export(sv, mi->storage, m, host, err);
+        }
+        if (r >= 0)
+                r = mchan_send(&mi->ch, m, err);
         json_object_put(m);
         if (r >= 0)
                 mi->prepared = true;
@@ -272,6 +288,11 @@ static int on_incoming_started(struct lv_guest *g, const char *uri, struct lv_er
         mi->ch.tunnel_fd = g->incoming->tunnel_fd;
         if (g->pid > 0 && mi->watchdog.fd < 0)
                 migration_watchdog_start(&mi->watchdog, g);
+        if (mi->storage) { /* answered once QEMU serves the disks */
+                free(mi->stream_uri);
+                mi->stream_uri = xstrdup(uri);
+                return 0;
+        }
         return prepare_reply(mi->sv, mi, uri, err);
 }
 
@@ -287,8 +308,8 @@ int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *
         if (g->pid > 0 && mi->watchdog.fd < 0)
                 migration_watchdog_start(&mi->watchdog, g);
         if (!mi->prepared) {
-                _cleanup_free_ char *uri = NULL;
-                if ((r = ops->incoming_setup(g, mi->id.hostname, &uri, err)) < 0)
+                _cleanup_free_ char *uri = xstrdup_null(mi->stream_uri);
+                if (!uri && (r = ops->incoming_setup(g, mi->id.hostname, &uri, err)) < 0)
                         return r;
                 if ((r = prepare_reply(sv, mi, uri, err)) < 0)
                         return r;
@@ -330,6 +351,7 @@ int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *
         if ((r = ops->incoming_wait(g, 60, err)) < 0)
                 return r;
         log_info("migration: stream loaded");
+        migration_storage_incoming_end(sv, mi->storage, false);
         /* Fault point (":fail"): the stream has arrived, the source's CPUs
          * are stopped and its leases released. */
         if (fault_point("incoming-after-stream") < 0)
@@ -347,6 +369,8 @@ int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *
         if (r < 0)
                 return r;
         g->incoming = NULL;
+        if (mi->storage)
+                mi->storage->keep = true; /* the guest's disks now */
         supervisor_job_end(sv, JOB_MIGRATION_IN);
         log_info("migration: guest '%s' %s here now", g->name, paused ? "is paused" : "runs");
         if (mi->persistent) /* at Finish, as libvirt */

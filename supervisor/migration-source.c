@@ -44,6 +44,7 @@ struct source_job {
         struct cookie_stats last;
         char last_status[32];
         unsigned long long last_expected;
+        struct migration_storage *storage; /* --copy-storage-*, or NULL */
 };
 
 static void jset_u64(struct json_object *o, const char *key, unsigned long long v)
@@ -109,6 +110,8 @@ int migration_job_info(struct supervisor *sv, struct json_object **ret, struct l
                 jset_u64(o, "setup_time", st.setup_time);
                 jset_u64(o, "expected_downtime", expected);
         }
+        if (streq(phase, "perform") && !job->released)
+                migration_storage_job_info(sv, job->storage, o);
         *ret = o;
         return 0;
 }
@@ -146,12 +149,16 @@ static int on_switchover(void *data, struct lv_error **err)
 {
         struct source_job *job = data;
         struct supervisor *sv = job->sv;
+        /* the disks' copies complete while nothing writes to them */
+        int r = migration_storage_source_end(sv, job->storage, true, err);
+        if (r < 0)
+                return r;
         job->released = true;
         if (!sv->leases) {
                 job->lock_state = xstrdup("");
                 return 0;
         }
-        int r = lock_set_release(sv->leases, &job->lock_state, err);
+        r = lock_set_release(sv->leases, &job->lock_state, err);
         if (r >= 0)
                 log_info("disk leases released for the switch-over: '%s'", job->lock_state);
         return r;
@@ -302,6 +309,15 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
         _cleanup_(graphics_clear) struct cookie_graphics gr = guri;
         if (p->graphics_uri && graphics_uri_parse(p->graphics_uri, &guri, err) < 0)
                 return -EINVAL;
+        if (p->storage != MIGRATION_STORAGE_SHARED && p->tunnelled)
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "--copy-storage-all/-inc cannot be tunnelled (the disks "
+                                     "travel on their own connection)");
+        struct migration_storage *storage = NULL;
+        if (p->storage != MIGRATION_STORAGE_SHARED &&
+            migration_storage_source_new(sv, p->storage == MIGRATION_STORAGE_INC, &storage, err) <
+                    0)
+                return lv_error_prefix(err, "cannot migrate guest '%s'", g->name);
 
         /* Begin */
         long long t0 = clock_now_ms();
@@ -316,25 +332,27 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
                 r = cookie_format(c1, &c1xml, err);
         if (r < 0) {
                 host_identity_clear(&id);
+                migration_storage_free(storage);
                 return r;
         }
         _cleanup_free_ char *domxml = domain_format(g->def);
         log_info("migration: begin, transport '%s'", p->transport);
 
-        struct source_job job = {.sv = sv};
+        struct source_job job = {.sv = sv, .storage = storage};
         r = supervisor_job_begin(sv, JOB_MIGRATION_OUT, "prepare", &job, err);
         struct transport t = {.fd = -1, .err_fd = -1};
         if (r >= 0 && (r = transport_spawn(p->transport, &t, err)) < 0)
                 supervisor_job_end(sv, JOB_MIGRATION_OUT);
         if (r < 0) {
                 host_identity_clear(&id);
+                migration_storage_free(storage);
                 return r;
         }
         struct mchan ch = {.in = t.fd,
                            .out = t.fd,
                            .peer = "destination",
                            .buf = {.max = MIGRATION_MESSAGE_MAX}};
-        struct json_object *m = NULL, *reply = NULL;
+        struct json_object *m = NULL, *reply = NULL, *prepared = NULL;
         _cleanup_cookie_ struct cookie *c2 = NULL, *c3 = NULL;
         _cleanup_free_ char *summary = NULL, *uri = NULL, *c3xml = NULL;
         struct cookie_stats stats = {0};
@@ -345,6 +363,8 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
         json_object_object_add(m, "persistent", json_object_new_boolean(p->persistent));
         if (p->tunnelled)
                 json_object_object_add(m, "tunnelled", json_object_new_boolean(true));
+        if (storage)
+                migration_storage_prepare_add(g, storage, m);
         r = mchan_send(&ch, m, err);
         json_object_put(m);
         if (r >= 0)
@@ -356,7 +376,7 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
         if (r >= 0)
                 r = cookie_check_host(c2, c1->hostuuid, g->name, err);
         uri = xstrdup_null(migration_jstr(reply, "uri"));
-        json_object_put(TAKE_PTR(reply));
+        prepared = TAKE_PTR(reply); /* its "nbd" for the disks' copy */
         struct tunnel_src tun = {.listen_fd = -1};
         _cleanup_free_ char *qemu_uri = NULL;
         if (r >= 0 && p->tunnelled && !streq(uri, "tunnel"))
@@ -387,6 +407,12 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
                 r = lv_error_setf(err, ECANCELED, "migration job: canceled by client");
                 goto fail;
         }
+        if (storage)
+                r = migration_storage_source_mirror(sv, storage, prepared, timeout_s, &job.aborted,
+                                                    err);
+        json_object_put(TAKE_PTR(prepared));
+        if (r < 0)
+                goto fail;
         graphics_target(c2->graphics, &guri, &gr);
         if (gr.port > 0 && gr.listen && ops->graphics_relocate) {
                 _cleanup_error_ struct lv_error *ge = NULL;
@@ -441,6 +467,12 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
                       g->name, c2->hostname, hu, clock_now_ms() - t0, stats.time_elapsed);
         if (stats.downtime_set)
                 strbuf_printf(&sb, ", downtime %llu ms", stats.downtime);
+        if (storage) {
+                unsigned long long bytes = 0;
+                for (int i = 0; i < storage->n; i++)
+                        bytes += storage->disks[i].size;
+                strbuf_printf(&sb, ", %d disk(s) copied (%llu MiB)", storage->n, bytes >> 20);
+        }
         if (gr.port > 0)
                 strbuf_printf(&sb, "\nGraphics: %s://%s:%d",
                               cookie_graphics_type_to_string(gr.type),
@@ -457,6 +489,7 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
         varlink_inbuf_clear(&ch.buf);
         host_identity_clear(&id);
         free(job.lock_state);
+        migration_storage_free(storage);
 
         supervisor_job_end(sv, JOB_MIGRATION_OUT);
         *ret_summary = TAKE_PTR(summary);
@@ -464,7 +497,9 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
 
 fail:
         log_error("migration failed: %s", err && *err ? (*err)->message : "?");
+        json_object_put(prepared);
         tunnel_src_close(&tun);
+        (void)migration_storage_source_end(sv, storage, false, NULL);
         m = migration_message("abort", NULL);
         (void)mchan_send(&ch, m, NULL);
         json_object_put(m);
@@ -477,6 +512,7 @@ fail:
         varlink_inbuf_clear(&ch.buf);
         host_identity_clear(&id);
         free(job.lock_state);
+        migration_storage_free(storage);
 
         supervisor_job_end(sv, JOB_MIGRATION_OUT);
         return lv_error_prefix(err, "cannot migrate guest '%s'", g->name);

@@ -27,6 +27,8 @@ struct migration_params {
         bool tunnelled;              /* QEMU's stream through the channel, no TCP port */
         bool suspend;                /* --suspend: the guest stays paused on the destination */
         const char *graphics_uri;    /* --graphicsuri TYPE://HOST[:PORT][?tlsPort=N], or NULL */
+        /* --copy-storage-all / --copy-storage-inc (migration-storage.c) */
+        enum { MIGRATION_STORAGE_SHARED, MIGRATION_STORAGE_ALL, MIGRATION_STORAGE_INC } storage;
 };
 
 /* Source. 0: the guest runs on the destination (*ret_summary says where,

@@ -16,7 +16,9 @@
 #include "conf/cookie.h"
 #include "conf/hostid.h"
 #include "driver-support/driver.h"
+#include "driver-support/migration_ops.h"
 #include "lib/varlink.h"
+#include "supervisor/supervisor.h"
 #include "util/error.h"
 #include "util/watchdog.h"
 
@@ -90,3 +92,51 @@ int migration_parse_peer_cookie(const char *xml, const struct lv_guest *g, struc
 void migration_watchdog_start(struct watchdog *w, struct lv_guest *g);
 /* Stopping it: watchdog_stop (util/watchdog.h); keep: Finish succeeded,
  * the hypervisor stays; else it is torn down by the caller. */
+
+/* ---- migration-storage.c: --copy-storage-all / --copy-storage-inc ---- */
+
+struct migration_storage {
+        bool incremental;                /* only the top layer (--copy-storage-inc) */
+        struct lv_migration_disk *disks; /* the copied disks */
+        int n;
+        bool mirroring; /* source: mirrors started */
+        bool exported;  /* destination: NBD server running */
+        char **created; /* destination: images made for the guest */
+        int n_created;
+        bool keep; /* destination: the guest arrived, its images stay */
+};
+void migration_storage_free(struct migration_storage *s);
+
+/* Source: the disks to copy (sizes, formats from the hypervisor). */
+int migration_storage_source_new(struct supervisor *sv, bool incremental,
+                                 struct migration_storage **ret, struct lv_error **err);
+/* Prepare: "copy_storage" and "disks" (target, size, format, backing). */
+void migration_storage_prepare_add(const struct lv_guest *g, const struct migration_storage *s,
+                                   struct json_object *m);
+/* Source, after Prepare's answer ("nbd": host, port): mirror every disk
+ * there; returns when the copies are in step. */
+int migration_storage_source_mirror(struct supervisor *sv, struct migration_storage *s,
+                                    struct json_object *reply, int timeout_s, const bool *aborted,
+                                    struct lv_error **err);
+/* Source: complete (CPUs stopped, at the switch-over) or cancel the
+ * mirrors; nothing when none runs. */
+int migration_storage_source_end(struct supervisor *sv, struct migration_storage *s, bool complete,
+                                 struct lv_error **err);
+/* JobInfo: disk_processed/total/remaining, added to data_* (as libvirt). */
+void migration_storage_job_info(struct supervisor *sv, struct migration_storage *s,
+                                struct json_object *o);
+
+/* Destination, Prepare: *ret NULL when no storage is copied. */
+int migration_storage_incoming_parse(struct json_object *prepare, const struct domain_def *def,
+                                     struct migration_storage **ret, struct lv_error **err);
+/* Destination, before the hypervisor starts: missing images made
+ * (removed by migration_storage_free unless the guest arrived). */
+int migration_storage_incoming_create(const struct lv_driver *drv, const struct domain_def *def,
+                                      struct migration_storage *s, struct lv_error **err);
+/* Destination, the hypervisor ready: export the disks, "nbd" in reply. */
+int migration_storage_incoming_export(struct supervisor *sv, struct migration_storage *s,
+                                      struct json_object *reply, const char *host,
+                                      struct lv_error **err);
+/* Destination: the export ended (stream loaded, or failure). */
+void migration_storage_incoming_end(struct supervisor *sv, struct migration_storage *s,
+                                    bool arrived);

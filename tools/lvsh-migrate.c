@@ -52,10 +52,11 @@ static _noreturn_ void progress_child(const char *name)
 static int cmd_migrate(int argc, char **argv, struct lv_error **err)
 {
         const struct lvsh_command *cmd = lvsh_find_command("migrate");
-        static const char *const flags[] = {"live", "persistent", "undefinesource", "verbose",
-                                            "p2p",  "tunnelled",  "suspend",        NULL};
+        static const char *const flags[] = {
+                "live",      "persistent", "undefinesource",   "verbose",          "p2p",
+                "tunnelled", "suspend",    "copy-storage-all", "copy-storage-inc", NULL};
         static const char *const valued[] = {"timeout", "bandwidth", "graphicsuri", NULL};
-        bool set[7] = {0};
+        bool set[9] = {0};
         const char *values[3] = {NULL, NULL, NULL};
         /* NAME DEST-TRANSPORT: the options parser takes one positional
          * argument, so the transport (last) is taken off first. */
@@ -79,6 +80,15 @@ static int cmd_migrate(int argc, char **argv, struct lv_error **err)
                 json_object_object_add(p, "suspend", json_object_new_boolean(true));
         if (values[2])
                 json_object_object_add(p, "graphicsuri", json_object_new_string(values[2]));
+        if (set[7] && set[8]) {
+                json_object_put(p);
+                return lvsh_usage_error(cmd, err,
+                                        "--copy-storage-all and --copy-storage-inc exclude each "
+                                        "other");
+        }
+        if (set[7] || set[8])
+                json_object_object_add(p, "copy_storage",
+                                       json_object_new_string(set[7] ? "all" : "inc"));
         if (values[0]) {
                 char *end;
                 long t = strtol(values[0], &end, 10);
@@ -205,6 +215,11 @@ static int cmd_domjobinfo(int argc, char **argv, struct lv_error **err)
                 print_num("Expected downtime:", jll(job, "expected_downtime"), "ms");
                 print_num("Setup time:", jll(job, "setup_time"), "ms");
         }
+        if (jll(job, "disk_total") >= 0) {
+                print_size("File processed:", jll(job, "disk_processed"));
+                print_size("File remaining:", jll(job, "disk_remaining"));
+                print_size("File total:", jll(job, "disk_total"));
+        }
         printf("\n");
         json_object_put(job);
         return 0;
@@ -243,7 +258,8 @@ const struct lvsh_command lvsh_migrate_commands[] = {
          cmd_domjobabort},
         {"migrate",
          "[--live] [--persistent] [--undefinesource] [--timeout N] [--bandwidth MiB/s] [--verbose] "
-         "[--tunnelled] [--suspend] [--graphicsuri URI] NAME DEST-TRANSPORT",
+         "[--tunnelled] [--suspend] [--graphicsuri URI] [--copy-storage-all|--copy-storage-inc] "
+         "NAME DEST-TRANSPORT",
          "migrate a running guest to another host",
          "    DEST-TRANSPORT is a command whose stdin/stdout reach the destination's\n"
          "    supervisor, e.g. 'ssh HOST litevirt-supervisor --incoming'. The guest\n"
@@ -256,7 +272,10 @@ const struct lvsh_command lvsh_migrate_commands[] = {
          "    --suspend leaves the guest paused on the destination, as a guest\n"
          "    paused here stays paused there. --graphicsuri spice://HOST[:PORT][?tlsPort=N]\n"
          "    says where SPICE clients reconnect (default: the destination's\n"
-         "    graphics address, a wildcard one replaced by its migration address).",
+         "    graphics address, a wildcard one replaced by its migration address).\n"
+         "    --copy-storage-all copies the writable disks to the destination (no\n"
+         "    shared storage; a missing image is made there), --copy-storage-inc\n"
+         "    only their top layer (the destination has the backing files).",
          cmd_migrate},
         {},
 };

@@ -13,6 +13,10 @@
 #   HOSTS_SUP  the litevirt-supervisor binary (for hosts_transport)
 # Then: hosts_on HOST CMD..., hosts_transport HOST [ARGS...], hosts_destroy
 # (also after a failed or partial hosts_create). HOST is a or b.
+# Hosts without shared storage: hosts_split_dir DIR (after hosts_create)
+# gives each host a mount namespace of its own in which DIR is its own
+# directory ($HOSTS_DIR/a/split, $HOSTS_DIR/b/split): the same path names
+# two different files on the two hosts.
 
 HOSTS_UUID_A=3c1e5a0e-7b8f-4f35-9a51-5d0c7c6a1a0a
 HOSTS_UUID_B=3c1e5a0e-7b8f-4f35-9a51-5d0c7c6a1a0b
@@ -75,7 +79,29 @@ hosts_create() { # -> 0, or 1 with the reason on stderr
 hosts_prefix() { # HOST -> the words that run a command as that host: its netns, cgroups and directories
     # nsenter, not `ip netns exec`: that one mounts a fresh /sys, without
     # the cgroup hierarchies the supervisor needs
-    echo "$HOSTS_DIR/enter-$1 nsenter --net=/run/netns/$(hosts_ns "$1") env $(hosts_env "$1")"
+    local mnt=
+    [ -e "$HOSTS_DIR/mntns/$1.ready" ] && mnt="--mount=/proc/$(cat "$HOSTS_DIR/mntns/$1.pid")/ns/mnt"
+    echo "$HOSTS_DIR/enter-$1 nsenter --net=/run/netns/$(hosts_ns "$1") $mnt env $(hosts_env "$1")"
+}
+
+hosts_split_dir() { # DIR: a directory that is another one on each host -> 0, or 1 with the reason
+    # Each host's mount namespace is held by a process of ours (killed by
+    # hosts_destroy) and entered through /proc/PID/ns/mnt: a namespace
+    # file bound in one namespace would not be seen from the other.
+    local h i
+    mkdir -p "$1" "$HOSTS_DIR/mntns" || return 1
+    for h in a b; do
+        mkdir -p "$HOSTS_DIR/$h/split" && chmod 0711 "$HOSTS_DIR/$h/split"
+        unshare --mount --propagation private sh -c \
+            'mount --bind "$1" "$2" && touch "$3" && exec sleep 100000' sh \
+            "$HOSTS_DIR/$h/split" "$1" "$HOSTS_DIR/mntns/$h.ready" < /dev/null > /dev/null &
+        echo $! > "$HOSTS_DIR/mntns/$h.pid"
+        i=0
+        while [ ! -e "$HOSTS_DIR/mntns/$h.ready" ] && kill -0 $! 2>/dev/null && [ $i -lt 100 ]; do
+            sleep 0.1; i=$((i + 1))
+        done
+        [ -e "$HOSTS_DIR/mntns/$h.ready" ] || { echo "cannot make host $h's mount namespace" >&2; return 1; }
+    done
 }
 
 # HOST CMD...: run CMD as that host. In the background use
@@ -95,6 +121,9 @@ hosts_destroy() { # the namespaces (and the veth pair in them) and the cgroups; 
     local d left
     ip netns del "$(hosts_ns a)" 2>/dev/null
     ip netns del "$(hosts_ns b)" 2>/dev/null
+    for d in "$HOSTS_DIR"/mntns/*.pid; do
+        [ -e "$d" ] && kill "$(cat "$d")" 2>/dev/null && rm -f "${d%.pid}.ready"
+    done
     [ -e "$HOSTS_DIR/cgdirs" ] || return 0
     # SIGKILLed processes leave their cgroups a moment later: retry.
     for _ in $(seq 50); do

@@ -29,6 +29,7 @@ G=lvmig$$ # guest names make cgroup names: unique on a shared machine
 # two hosts (tests/lib/hosts.sh): lvmig-a-$$ and lvmig-b-$$, 10.77.0.1 and .2
 HOSTS_DIR=$T HOSTS_TAG=lvmig HOSTS_NET=10.77.0 HOSTS_SUP=$SUP
 . "$SRC/tests/lib/hosts.sh"
+. "$SRC/tests/lib/hosts-guest.sh"
 NSA=$(hosts_ns a) NSB=$(hosts_ns b)
 UUID_A=$HOSTS_UUID_A UUID_B=$HOSTS_UUID_B
 FAILS=0
@@ -40,39 +41,8 @@ transport() { # HOST: the command that reaches that host's supervisor
     if [ "$1" = b ]; then hosts_transport b --config "$T/b/host-b.conf"; else hosts_transport a; fi
 }
 
-cleanup() {
-    for h in $HELPERS; do kill "$h" 2>/dev/null; wait "$h" 2>/dev/null; done
-    for h in a b; do on "$h" "$LVSH" destroy $G >/dev/null 2>&1; done
-    for f in "$T"/*/run/*/qemu.json; do
-        [ -e "$f" ] || continue
-        pid=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$f")
-        [ -n "$pid" ] && grep -q "$T" "/proc/$pid/cmdline" 2>/dev/null && kill -9 "$pid"
-    done
-    hosts_destroy
-    if [ "$FAILS" != 0 ]; then
-        for f in "$T"/*/log/*.log; do echo "--- $f"; tail -n 25 "$f"; done
-    fi
-    rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
-ok() { echo "ok   $*"; }
-
-wait_for() { # FILE PATTERN SECONDS
-    local i=0
-    while [ $i -lt $(($3 * 10)) ]; do
-        grep -aq "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1; i=$((i + 1))
-    done
-    return 1
-}
-last_counter() { grep -ao 'LV-COUNTER [0-9]*' "$1" | tail -n1 | awk '{print $2}'; }
+trap hosts_guest_cleanup EXIT INT TERM
 qemu_pid() { sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$T/$1/run/$G/qemu.json" 2>/dev/null | head -n1; }
-console() { # HOST FILE: capture the guest's console there
-    $(hosts_prefix "$1") timeout 120 "$LVSH" console $G < /dev/null > "$2" 2>&1 &
-    HELPERS="$HELPERS $!"
-}
 gone() { # HOST PID: nothing left of $G there
     local i=0
     while [ $i -lt 100 ] && { [ -e "$T/$1/run/$G" ] || [ -d "/proc/$2" ]; }; do

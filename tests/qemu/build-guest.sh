@@ -14,12 +14,17 @@
 #   - with lv.dhcp on the kernel command line, asks for an address on
 #     eth0 with busybox udhcpc (as hostname lv-guest) in the background
 #     and prints "LV-DHCP <address>" once bound,
-#   - then "LV-COUNTER <n>" once a second, forever.
+#   - then "LV-COUNTER <n>" once a second, forever;
+#   - with lv_disk on the kernel command line (storage migration tests):
+#     at boot a random mark written at 1 MiB of /dev/vda, then every
+#     second "LV-DISK <n>" written to its first sector and, with the page
+#     cache dropped (read from the disk, not from memory),
+#     "LV-DISK-READ <mark>" read back from 1 MiB.
 set -eu
 
 OUT=${1:-${LV_BUILD_ROOT:-.}/test-guest}
-# v2: lv.dhcp (a guest built before is built again)
-if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.gz" ] && [ -e "$OUT/.v2" ]; then
+# v2: lv.dhcp, v3: lv_disk (a guest built before is built again)
+if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.gz" ] && [ -e "$OUT/.v3" ]; then
     exit 0
 fi
 for t in apt-get apt-cache dpkg cpio gzip depmod; do
@@ -106,10 +111,22 @@ if grep -qw lv.dhcp /proc/cmdline; then
     ip link set eth0 up
     udhcpc -i eth0 -s /bin/lv-dhcp.sh -x hostname:lv-guest -q -n -t 30 -T 3 >/tmp/udhcpc.log 2>&1 &
 fi
+disk=
+case " \$(cat /proc/cmdline) " in *" lv_disk "*) disk=/dev/vda ;; esac
+if [ -n "\$disk" ]; then
+    mark=\$(cat /proc/sys/kernel/random/uuid)
+    echo "\$mark" | dd of=\$disk bs=512 seek=2048 count=1 conv=sync,fsync 2>/dev/null
+    echo "LV-DISK-MARK \$mark"
+fi
 i=0
 while true; do
     i=\$((i + 1))
     echo "LV-COUNTER \$i"
+    if [ -n "\$disk" ]; then
+        echo "LV-DISK \$i" | dd of=\$disk bs=512 count=1 conv=sync,fsync 2>/dev/null
+        echo 3 > /proc/sys/vm/drop_caches
+        echo "LV-DISK-READ \$(dd if=\$disk bs=512 skip=2048 count=1 2>/dev/null | tr -d '\\000')"
+    fi
     sleep 1
 done
 EOS
@@ -119,5 +136,5 @@ chmod +x "$ROOT/init"
 cp "$WORK/kernel/boot/vmlinuz-$KVER" "$WORK/vmlinuz"
 mv "$WORK/initrd.gz" "$OUT/initrd.gz"
 mv "$WORK/vmlinuz" "$OUT/vmlinuz"
-touch "$OUT/.v2"
+touch "$OUT/.v3"
 echo "$KVER" > "$OUT/kernel-version"
