@@ -66,6 +66,18 @@ struct lv_migration_ops {
          * the stream's offset) and return once loaded (the guest paused). */
         int (*restore)(struct lv_guest *g, int fd, int timeout_s, struct lv_error **err);
 
+        /* --postcopy (both sides, before the stream) and --auto-converge
+         * (the source). */
+        int (*options_set)(struct lv_guest *g, bool postcopy, bool auto_converge,
+                           struct lv_error **err);
+        /* Source, during migrate (lvsh migrate-postcopy): switch to
+         * post-copy; migrate then returns once the destination has the
+         * guest's device state (the rest of its memory follows). */
+        int (*postcopy_start)(struct lv_guest *g, struct lv_error **err);
+        /* Either side, after migrate / incoming_wait: wait until the
+         * post-copy phase has moved every page (0 at once when none ran);
+         * < 0 when it broke: then neither side has the whole guest. */
+        int (*postcopy_wait)(struct lv_guest *g, int timeout_s, struct lv_error **err);
         /* Storage migration (optional; supervisor/migration-storage.c).
          * Source, before Prepare: the disks[] given (index set) filled
          * with size, format and backing. */

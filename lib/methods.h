@@ -25,6 +25,8 @@
 #define LV_METHOD_EVENTS     LV_IFACE ".Events"
 #define LV_METHOD_SAVE       LV_IFACE ".Save"
 
+#define LV_METHOD_MIGRATE_POSTCOPY LV_IFACE ".MigratePostcopy"
+
 #define LV_ERROR_NO_SUCH_GUEST     LV_IFACE ".NoSuchGuest"
 #define LV_ERROR_INVALID_STATE     LV_IFACE ".InvalidState"
 #define LV_ERROR_PERMISSION_DENIED LV_IFACE ".PermissionDenied"

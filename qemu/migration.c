@@ -30,6 +30,10 @@ struct qemu_migration_wait {
         bool use_loop; /* dispatch the guest's event loop while waiting */
         bool pre_switchover;
         bool completed, failed, cancelled;
+        /* post-copy: the destination runs the guest from here on (the
+         * source's job is then over but for the rest of the pages), and
+         * the stream broke in post-copy (QEMU waits for a recovery) */
+        bool postcopy_active, postcopy_paused;
         char status[32];
 };
 
@@ -81,6 +85,10 @@ void qemu_migration_event(struct qemu_migration *m, struct json_object *data)
                 w->failed = true;
         else if (streq(st, "cancelled"))
                 w->cancelled = true;
+        else if (streq(st, "postcopy-active"))
+                w->postcopy_active = true;
+        else if (streq(st, "postcopy-paused"))
+                w->postcopy_paused = true;
 }
 
 /* q is still the guest's open monitor (not freed by a nested dispatch). */
@@ -131,7 +139,13 @@ static bool cond_progress(const struct qemu_migration_wait *w)
 
 static bool cond_done(const struct qemu_migration_wait *w)
 {
-        return w->completed || w->failed || w->cancelled;
+        return w->completed || w->failed || w->cancelled || w->postcopy_paused;
+}
+
+/* The source: done, or the guest runs on the destination in post-copy. */
+static bool cond_switched(const struct qemu_migration_wait *w)
+{
+        return cond_done(w) || w->postcopy_active;
 }
 
 static int caps_set(struct qmp *q, bool pause_before_switchover, struct lv_error **err)
@@ -282,7 +296,7 @@ static int qemu_migrate(struct lv_guest *g, const char *uri, int timeout_s,
                         r = qmp_call_json(q, "migrate-continue", "{\"state\":\"pre-switchover\"}",
                                           MIG_CMD_TIMEOUT_MS, NULL, err);
                 if (r >= 0)
-                        r = mig_wait_for(q, &w, cond_done, deadline, err);
+                        r = mig_wait_for(q, &w, cond_switched, deadline, err);
         }
         if (!mig_qmp_alive(g, q)) {
                 /* QEMU is gone (and its monitor with it) */
@@ -290,7 +304,7 @@ static int qemu_migrate(struct lv_guest *g, const char *uri, int timeout_s,
                         r = lv_error_setf(err, ECONNRESET, "QEMU ended during the migration");
                 return r;
         }
-        if (r < 0 && !cond_done(&w)) {
+        if (r < 0 && !cond_switched(&w)) {
                 /* Timed out or the hand-over failed: cancel, and wait for
                  * QEMU to say so (the guest is then QEMU's again). */
                 if (qmp_call(q, "migrate_cancel", NULL, MIG_CMD_TIMEOUT_MS, NULL, NULL) >= 0)
@@ -298,7 +312,7 @@ static int qemu_migrate(struct lv_guest *g, const char *uri, int timeout_s,
                                            NULL);
         }
         struct json_object *info = NULL;
-        if (r >= 0 && (w.failed || w.cancelled)) {
+        if (r >= 0 && (w.failed || w.cancelled || w.postcopy_paused)) {
                 r = mig_failed(q, &w, err);
         } else if (r >= 0) {
                 r = qmp_call(q, "query-migrate", NULL, MIG_CMD_TIMEOUT_MS, &info, err);
@@ -463,7 +477,9 @@ static int qemu_incoming_wait(struct lv_guest *g, int timeout_s, struct lv_error
         int r = run_status(q, st, sizeof(st), err);
         while (r >= 0 && streq(st, "inmigrate") && !cond_done(&w)) {
                 long long until = deadline;
-                if (!events && clock_now_ms() + 50 < deadline)
+                /* post-copy: QEMU runs the guest's CPUs when its device
+                 * state is loaded, with no event to say so */
+                if ((!events || w.postcopy_active) && clock_now_ms() + 50 < deadline)
                         until = clock_now_ms() + 50;
                 _cleanup_error_ struct lv_error *we = NULL;
                 r = mig_wait_for(q, &w, cond_done, until, &we);
@@ -614,6 +630,67 @@ static int qemu_restore(struct lv_guest *g, int fd, int timeout_s, struct lv_err
         return r;
 }
 
+/* --postcopy (both sides: QEMU's postcopy-ram), --auto-converge (the
+ * source: QEMU throttles the guest's CPUs while it dirties memory faster
+ * than the stream carries it). */
+static int qemu_options_set(struct lv_guest *g, bool postcopy, bool auto_converge,
+                            struct lv_error **err)
+{
+        struct qmp *q = guest_qmp(g, err);
+        if (!q)
+                return -ENOTCONN;
+        if (!postcopy && !auto_converge)
+                return 0;
+        _cleanup_free_ char *a =
+                xasprintf("{\"capabilities\":[{\"capability\":\"postcopy-ram\",\"state\":%s},"
+                          "{\"capability\":\"auto-converge\",\"state\":%s}]}",
+                          postcopy ? "true" : "false", auto_converge ? "true" : "false");
+        int r = qmp_call_json(q, "migrate-set-capabilities", a, MIG_CMD_TIMEOUT_MS, NULL, err);
+        if (r < 0 && postcopy) {
+                /* QEMU (7.2) makes its userfaultfd itself, as its own uid */
+                _cleanup_free_ char *uffd = NULL;
+                if (file_read_bounded("/proc/sys/vm/unprivileged_userfaultfd", 16, &uffd, NULL,
+                                      NULL) >= 0 &&
+                    uffd[0] == '0')
+                        lv_error_prefix(err,
+                                        "post-copy needs userfaultfd for QEMU's own uid, and "
+                                        "this host's vm.unprivileged_userfaultfd is 0 (set it to "
+                                        "1 on the destination for post-copy)");
+        }
+        return r < 0 ? lv_error_prefix(err, "guest '%s': migration capabilities", g->name) : 0;
+}
+
+static int qemu_postcopy_start(struct lv_guest *g, struct lv_error **err)
+{
+        struct qmp *q = guest_qmp(g, err);
+        if (!q)
+                return -ENOTCONN;
+        return qmp_call(q, "migrate-start-postcopy", NULL, MIG_CMD_TIMEOUT_MS, NULL, err);
+}
+
+static int qemu_postcopy_wait(struct lv_guest *g, int timeout_s, struct lv_error **err)
+{
+        struct qmp *q = guest_qmp(g, err);
+        if (!q)
+                return -ENOTCONN;
+        struct qemu_migration_wait w = {.g = g, .use_loop = true};
+        _cleanup_(wait_endp) struct lv_guest *waiting = g;
+        wait_begin(g, &w);
+        struct json_object *info = NULL;
+        int r = qmp_call(q, "query-migrate", NULL, MIG_CMD_TIMEOUT_MS, &info, err);
+        if (r >= 0)
+                qemu_migration_event(mig_of(g), info); /* the status so far */
+        json_object_put(info);
+        if (r >= 0 && !w.postcopy_active && !cond_done(&w))
+                return 0; /* no post-copy ran */
+        if (r >= 0)
+                r = mig_wait_for(q, &w, cond_done, clock_now_ms() + (long long)timeout_s * 1000,
+                                 err);
+        if (r >= 0 && !w.completed)
+                r = mig_failed(q, &w, err);
+        return r;
+}
+
 const struct lv_migration_ops qemu_migration_ops = {
         .job_info = qemu_job_info,
         .job_cancel = qemu_job_cancel,
@@ -625,6 +702,9 @@ const struct lv_migration_ops qemu_migration_ops = {
         .incoming_wait = qemu_incoming_wait,
         .save = qemu_save,
         .restore = qemu_restore,
+        .options_set = qemu_options_set,
+        .postcopy_start = qemu_postcopy_start,
+        .postcopy_wait = qemu_postcopy_wait,
         .storage_info = qemu_migration_storage_info,
         .storage_create = qemu_migration_storage_create,
         .storage_export = qemu_migration_storage_export,

@@ -271,6 +271,8 @@ static int m_migrate(struct control_client *cl, const struct varlink_call *call)
                                                  {"suspend", json_type_boolean},
                                                  {"graphicsuri", json_type_string},
                                                  {"copy_storage", json_type_string},
+                                                 {"postcopy", json_type_boolean},
+                                                 {"auto_converge", json_type_boolean},
                                                  {NULL, 0}};
         struct supervisor *sv = control_client_supervisor(cl);
         int r = params_check(cl, call, spec);
@@ -284,6 +286,8 @@ static int m_migrate(struct control_client *cl, const struct varlink_call *call)
         p.undefine_source = (v = param(call, "undefinesource")) && json_object_get_boolean(v);
         p.tunnelled = (v = param(call, "tunnelled")) && json_object_get_boolean(v);
         p.suspend = (v = param(call, "suspend")) && json_object_get_boolean(v);
+        p.postcopy = (v = param(call, "postcopy")) && json_object_get_boolean(v);
+        p.auto_converge = (v = param(call, "auto_converge")) && json_object_get_boolean(v);
         if ((v = param(call, "graphicsuri")))
                 p.graphics_uri = json_object_get_string(v);
         if ((v = param(call, "copy_storage"))) {
@@ -337,19 +341,31 @@ static int m_job_info(struct control_client *cl, const struct varlink_call *call
         return r;
 }
 
-static int m_job_abort(struct control_client *cl, const struct varlink_call *call)
+/* A call without parameters or result that acts on the running job. */
+static int job_call(struct control_client *cl, const struct varlink_call *call,
+                    int (*fn)(struct supervisor *sv, struct lv_error **err))
 {
         struct supervisor *sv = control_client_supervisor(cl);
         int r = params_check(cl, call, NULL);
         if (r <= 0)
                 return r;
         _cleanup_error_ struct lv_error *e = NULL;
-        if (migration_job_abort(sv, &e) < 0)
+        if (fn(sv, &e) < 0)
                 return reply_lv_error(cl, e);
         struct json_object *o = json_object_new_object();
         r = control_reply(cl, o);
         json_object_put(o);
         return r;
+}
+
+static int m_job_abort(struct control_client *cl, const struct varlink_call *call)
+{
+        return job_call(cl, call, migration_job_abort);
+}
+
+static int m_migrate_postcopy(struct control_client *cl, const struct varlink_call *call)
+{
+        return job_call(cl, call, migration_job_postcopy);
 }
 
 static int m_get_xml(struct control_client *cl, const struct varlink_call *call)
@@ -521,6 +537,7 @@ static const struct method {
         {LV_METHOD_MIGRATE, m_migrate, DURING_SHUTDOWN, false},
         {LV_METHOD_CONSOLE, m_console, DURING_SHUTDOWN, false},
         {LV_METHOD_EVENTS, m_events, DURING_SHUTDOWN, true},
+        {LV_METHOD_MIGRATE_POSTCOPY, m_migrate_postcopy, DURING_ANY_JOB, false},
         {"org.varlink.service.GetInfo", m_get_info, DURING_ANY_JOB, true},
         {"org.varlink.service.GetInterfaceDescription", m_get_interface_description, DURING_ANY_JOB,
          true},

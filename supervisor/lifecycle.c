@@ -43,6 +43,7 @@ static const struct transition table[GUEST_STATE_LAST][GUEST_EVENT_LAST] = {
                         [GUEST_EVENT_ENDED_SAVED] = T(SHUTOFF, REASON_SHUTOFF_SAVED),
                         [GUEST_EVENT_ENDED_CRASHED] = T(SHUTOFF, REASON_SHUTOFF_CRASHED),
                         [GUEST_EVENT_CRASH_PRESERVED] = T(CRASHED, REASON_UNKNOWN),
+                        [GUEST_EVENT_POSTCOPY_FAILED] = T(PAUSED, REASON_PAUSED_POSTCOPY_FAILED),
                 },
         [GUEST_STATE_PAUSED] =
                 {
@@ -54,6 +55,7 @@ static const struct transition table[GUEST_STATE_LAST][GUEST_EVENT_LAST] = {
                         [GUEST_EVENT_ENDED_SAVED] = T(SHUTOFF, REASON_SHUTOFF_SAVED),
                         [GUEST_EVENT_ENDED_CRASHED] = T(SHUTOFF, REASON_SHUTOFF_CRASHED),
                         [GUEST_EVENT_CRASH_PRESERVED] = T(CRASHED, REASON_UNKNOWN),
+                        [GUEST_EVENT_POSTCOPY_FAILED] = T(PAUSED, REASON_PAUSED_POSTCOPY_FAILED),
                 },
         [GUEST_STATE_SHUTDOWN] =
                 {
@@ -190,6 +192,7 @@ const char *guest_event_to_string(enum guest_event e)
                 [GUEST_EVENT_ENDED_MIGRATED] = "stopped-migrated",
                 [GUEST_EVENT_STARTED_RESTORED] = "started-restored",
                 [GUEST_EVENT_ENDED_SAVED] = "stopped-saved",
+                [GUEST_EVENT_POSTCOPY_FAILED] = "suspended-postcopy-failed",
         };
         return (unsigned)e < GUEST_EVENT_LAST ? names[e] : "unknown";
 }

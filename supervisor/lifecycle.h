@@ -28,6 +28,7 @@ enum guest_event {
         GUEST_EVENT_STARTED_RESTORED,
         /* the guest's state is in a save image (save.c) */
         GUEST_EVENT_ENDED_SAVED,
+        GUEST_EVENT_POSTCOPY_FAILED, /* a post-copy migration broke: neither copy is whole */
         GUEST_EVENT_LAST
 };
 
@@ -40,7 +41,7 @@ enum {
         REASON_RUNNING_UNPAUSED = 5,
         REASON_RUNNING_CRASHED = 9,
 };
-enum { REASON_PAUSED_USER = 1, REASON_PAUSED_STARTING_UP = 11 };
+enum { REASON_PAUSED_USER = 1, REASON_PAUSED_STARTING_UP = 11, REASON_PAUSED_POSTCOPY_FAILED = 13 };
 enum { REASON_SHUTDOWN_USER = 1 };
 enum {
         REASON_SHUTOFF_SHUTDOWN = 1,

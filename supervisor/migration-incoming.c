@@ -75,7 +75,8 @@ struct migration_incoming {
         struct host_identity id;
         struct lv_incoming incoming;       /* sv->g.incoming until Finish */
         struct migration_storage *storage; /* --copy-storage-*, or NULL */
-        char *stream_uri;                  /* with storage: Prepare waits for the NBD export */
+        char *stream_uri; /* with storage or postcopy: Prepare waits for QEMU's monitor */
+        bool postcopy;    /* the source may switch to post-copy */
 };
 
 void migration_incoming_free(struct migration_incoming *mi)
@@ -132,6 +133,7 @@ int migration_incoming_begin(struct supervisor *sv, int in_fd, int out_fd,
                 return lv_error_setf(err, LV_ERR_PROTOCOL, "expected the prepare phase");
         }
         mi->persistent = migration_jbool(o, "persistent");
+        mi->postcopy = migration_jbool(o, "postcopy");
         bool tunnelled = migration_jbool(o, "tunnelled");
         const char *domxml = migration_jstr(o, "domain");
         const struct conf_xml_ops *x = conf_xml(err);
@@ -288,7 +290,7 @@ static int on_incoming_started(struct lv_guest *g, const char *uri, struct lv_er
         mi->ch.tunnel_fd = g->incoming->tunnel_fd;
         if (g->pid > 0 && mi->watchdog.fd < 0)
                 migration_watchdog_start(&mi->watchdog, g);
-        if (mi->storage) { /* answered once QEMU serves the disks */
+        if (mi->storage || mi->postcopy) { /* answered once QEMU's monitor answers */
                 free(mi->stream_uri);
                 mi->stream_uri = xstrdup(uri);
                 return 0;
@@ -310,6 +312,11 @@ int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *
         if (!mi->prepared) {
                 _cleanup_free_ char *uri = xstrdup_null(mi->stream_uri);
                 if (!uri && (r = ops->incoming_setup(g, mi->id.hostname, &uri, err)) < 0)
+                        return r;
+                if (mi->postcopy && !ops->options_set)
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "the %s driver has no post-copy", sv->driver->name);
+                if (mi->postcopy && (r = ops->options_set(g, true, false, err)) < 0)
                         return r;
                 if ((r = prepare_reply(sv, mi, uri, err)) < 0)
                         return r;
@@ -398,5 +405,17 @@ int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *
                 close(null);
         }
         (void)setsid();
+        if (mi->postcopy && ops->postcopy_wait) {
+                /* The guest runs here; in post-copy, pages it has not got
+                 * yet come from the source until the last one has. */
+                _cleanup_error_ struct lv_error *pe = NULL;
+                if (ops->postcopy_wait(g, MIGRATION_DEFAULT_TIMEOUT_S, &pe) < 0) {
+                        log_error("migration: %s: the guest is paused (post-copy failed)",
+                                  pe->message);
+                        _cleanup_error_ struct lv_error *te = NULL;
+                        if (supervisor_transition(sv, GUEST_EVENT_POSTCOPY_FAILED, &te) < 0)
+                                log_warning("%s", te->message);
+                }
+        }
         return 0;
 }

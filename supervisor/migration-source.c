@@ -45,6 +45,7 @@ struct source_job {
         char last_status[32];
         unsigned long long last_expected;
         struct migration_storage *storage; /* --copy-storage-*, or NULL */
+        bool postcopy;                     /* --postcopy */
 };
 
 static void jset_u64(struct json_object *o, const char *key, unsigned long long v)
@@ -142,6 +143,25 @@ int migration_job_abort(struct supervisor *sv, struct lv_error **err)
         if (streq(sv->job.phase, "perform") && ops->job_cancel)
                 return ops->job_cancel(&sv->g, err);
         return 0;
+}
+
+int migration_job_postcopy(struct supervisor *sv, struct lv_error **err)
+{
+        struct source_job *job = sv->job.kind == JOB_MIGRATION_OUT ? sv->job.data : NULL;
+        if (!job || !streq(sv->job.phase, "perform") || job->released)
+                return lv_error_setf(err, LV_ERR_STATE,
+                                     "guest '%s' has no migration in its memory copy to switch "
+                                     "to post-copy",
+                                     sv->g.name);
+        if (!job->postcopy)
+                return lv_error_setf(err, LV_ERR_STATE,
+                                     "guest '%s': switching to post-copy needs a migration "
+                                     "started with --postcopy",
+                                     sv->g.name);
+        int r = sv->driver->migration->postcopy_start(&sv->g, err);
+        if (r >= 0)
+                log_info("migration: switching to post-copy");
+        return r;
 }
 
 /* Called by the driver with the CPUs stopped, before the final pass. */
@@ -309,6 +329,14 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
         _cleanup_(graphics_clear) struct cookie_graphics gr = guri;
         if (p->graphics_uri && graphics_uri_parse(p->graphics_uri, &guri, err) < 0)
                 return -EINVAL;
+        if ((p->postcopy || p->auto_converge) && !ops->options_set)
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "the %s driver has no post-copy or auto-converge",
+                                     sv->driver->name);
+        if (p->postcopy && p->tunnelled)
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "--postcopy cannot be tunnelled (the destination asks the "
+                                     "source for pages on QEMU's own connection)");
         if (p->storage != MIGRATION_STORAGE_SHARED && p->tunnelled)
                 return lv_error_setf(err, LV_ERR_UNSUPPORTED,
                                      "--copy-storage-all/-inc cannot be tunnelled (the disks "
@@ -338,7 +366,7 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
         _cleanup_free_ char *domxml = domain_format(g->def);
         log_info("migration: begin, transport '%s'", p->transport);
 
-        struct source_job job = {.sv = sv, .storage = storage};
+        struct source_job job = {.sv = sv, .storage = storage, .postcopy = p->postcopy};
         r = supervisor_job_begin(sv, JOB_MIGRATION_OUT, "prepare", &job, err);
         struct transport t = {.fd = -1, .err_fd = -1};
         if (r >= 0 && (r = transport_spawn(p->transport, &t, err)) < 0)
@@ -365,6 +393,8 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
                 json_object_object_add(m, "tunnelled", json_object_new_boolean(true));
         if (storage)
                 migration_storage_prepare_add(g, storage, m);
+        if (p->postcopy)
+                json_object_object_add(m, "postcopy", json_object_new_boolean(true));
         r = mchan_send(&ch, m, err);
         json_object_put(m);
         if (r >= 0)
@@ -413,6 +443,11 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
         json_object_put(TAKE_PTR(prepared));
         if (r < 0)
                 goto fail;
+        if (p->postcopy || p->auto_converge) {
+                r = ops->options_set(g, p->postcopy, p->auto_converge, err);
+                if (r < 0)
+                        goto fail;
+        }
         graphics_target(c2->graphics, &guri, &gr);
         if (gr.port > 0 && gr.listen && ops->graphics_relocate) {
                 _cleanup_error_ struct lv_error *ge = NULL;
@@ -457,6 +492,27 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
         json_object_put(TAKE_PTR(reply));
         if (r < 0)
                 goto fail;
+        if (p->postcopy && (r = ops->postcopy_wait(g, timeout_s, err)) < 0) {
+                /* The guest runs on the destination, which lacks the pages
+                 * it has not fetched yet; this copy is stale: neither is
+                 * the whole guest (libvirt: "paused (post-copy failed)"). */
+                _cleanup_error_ struct lv_error *te = NULL;
+                if (supervisor_transition(sv, GUEST_EVENT_POSTCOPY_FAILED, &te) < 0)
+                        log_warning("%s", te->message);
+                log_error("migration: %s: the guest is paused (post-copy failed)",
+                          err && *err ? (*err)->message : "post-copy failed");
+                tunnel_src_close(&tun);
+                transport_close(&t, false); /* the destination has the guest */
+                varlink_inbuf_clear(&ch.buf);
+                host_identity_clear(&id);
+                free(job.lock_state);
+                migration_storage_free(storage);
+                supervisor_job_end(sv, JOB_MIGRATION_OUT);
+                return lv_error_prefix(err,
+                                       "guest '%s' is lost unless recovered: paused (post-copy "
+                                       "failed) here and on the destination",
+                                       g->name);
+        }
 
         /* Confirm: the guest runs on the destination. */
         struct strbuf sb = {0};
@@ -507,6 +563,10 @@ fail:
         _cleanup_error_ struct lv_error *re = NULL;
         if (source_rollback(sv, &job, &re) < 0) {
                 log_error("%s", re->message);
+                /* switched to post-copy: this copy cannot run again */
+                if (p->postcopy && job.released &&
+                    supervisor_transition(sv, GUEST_EVENT_POSTCOPY_FAILED, NULL) >= 0)
+                        log_error("the guest is paused (post-copy failed)");
                 lv_error_prefix(err, "%s; %s", re->message, "migration failed");
         }
         varlink_inbuf_clear(&ch.buf);

@@ -29,6 +29,8 @@ struct migration_params {
         const char *graphics_uri;    /* --graphicsuri TYPE://HOST[:PORT][?tlsPort=N], or NULL */
         /* --copy-storage-all / --copy-storage-inc (migration-storage.c) */
         enum { MIGRATION_STORAGE_SHARED, MIGRATION_STORAGE_ALL, MIGRATION_STORAGE_INC } storage;
+        bool postcopy;      /* --postcopy: migration_job_postcopy may switch to post-copy */
+        bool auto_converge; /* --auto-converge: the guest's CPUs throttled to converge */
 };
 
 /* Source. 0: the guest runs on the destination (*ret_summary says where,
@@ -45,6 +47,10 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
  * on any failure). */
 int migration_job_info(struct supervisor *sv, struct json_object **ret, struct lv_error **err);
 int migration_job_abort(struct supervisor *sv, struct lv_error **err);
+/* lvsh migrate-postcopy: switch the running --postcopy migration to
+ * post-copy (the guest runs on the destination at once, its memory
+ * follows on demand). */
+int migration_job_postcopy(struct supervisor *sv, struct lv_error **err);
 
 /* Destination (--incoming), in three steps around the normal set-up:
  *  begin:  read Prepare from in_fd, parse the definition and cookie

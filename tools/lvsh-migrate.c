@@ -53,10 +53,11 @@ static int cmd_migrate(int argc, char **argv, struct lv_error **err)
 {
         const struct lvsh_command *cmd = lvsh_find_command("migrate");
         static const char *const flags[] = {
-                "live",      "persistent", "undefinesource",   "verbose",          "p2p",
-                "tunnelled", "suspend",    "copy-storage-all", "copy-storage-inc", NULL};
+                "live",          "persistent", "undefinesource",   "verbose",          "p2p",
+                "tunnelled",     "suspend",    "copy-storage-all", "copy-storage-inc", "postcopy",
+                "auto-converge", NULL};
         static const char *const valued[] = {"timeout", "bandwidth", "graphicsuri", NULL};
-        bool set[9] = {0};
+        bool set[11] = {0};
         const char *values[3] = {NULL, NULL, NULL};
         /* NAME DEST-TRANSPORT: the options parser takes one positional
          * argument, so the transport (last) is taken off first. */
@@ -86,6 +87,10 @@ static int cmd_migrate(int argc, char **argv, struct lv_error **err)
                                         "--copy-storage-all and --copy-storage-inc exclude each "
                                         "other");
         }
+        if (set[9])
+                json_object_object_add(p, "postcopy", json_object_new_boolean(true));
+        if (set[10])
+                json_object_object_add(p, "auto_converge", json_object_new_boolean(true));
         if (set[7] || set[8])
                 json_object_object_add(p, "copy_storage",
                                        json_object_new_string(set[7] ? "all" : "inc"));
@@ -225,9 +230,11 @@ static int cmd_domjobinfo(int argc, char **argv, struct lv_error **err)
         return 0;
 }
 
-static int cmd_domjobabort(int argc, char **argv, struct lv_error **err)
+/* COMMAND NAME: method (no parameters, no result) on the guest's job. */
+static int job_command(const char *command, const char *method, const char *what, int argc,
+                       char **argv, struct lv_error **err)
 {
-        const struct lvsh_command *cmd = lvsh_find_command("domjobabort");
+        const struct lvsh_command *cmd = lvsh_find_command(command);
         const char *name = NULL;
         int r = lvsh_args_parse(cmd, argc, argv, NULL, NULL, NULL, NULL, &name, err);
         if (r < 0)
@@ -237,14 +244,25 @@ static int cmd_domjobabort(int argc, char **argv, struct lv_error **err)
                 return r;
         struct json_object *reply = NULL;
         lv_client_error *ce = NULL;
-        r = lv_call(c, LV_METHOD_JOB_ABORT, NULL, &reply, &ce);
+        r = lv_call(c, method, NULL, &reply, &ce);
         lv_disconnect(c);
         json_object_put(reply);
         if (r < 0) {
                 r = lvsh_error_from_client(err, ce);
-                return lv_error_prefix(err, "Failed to abort the job of domain '%s'\nerror", name);
+                return lv_error_prefix(err, "Failed to %s domain '%s'\nerror", what, name);
         }
         return 0;
+}
+
+static int cmd_domjobabort(int argc, char **argv, struct lv_error **err)
+{
+        return job_command("domjobabort", LV_METHOD_JOB_ABORT, "abort the job of", argc, argv, err);
+}
+
+static int cmd_migrate_postcopy(int argc, char **argv, struct lv_error **err)
+{
+        return job_command("migrate-postcopy", LV_METHOD_MIGRATE_POSTCOPY,
+                           "switch to post-copy the migration of", argc, argv, err);
 }
 
 const struct lvsh_command lvsh_migrate_commands[] = {
@@ -259,6 +277,7 @@ const struct lvsh_command lvsh_migrate_commands[] = {
         {"migrate",
          "[--live] [--persistent] [--undefinesource] [--timeout N] [--bandwidth MiB/s] [--verbose] "
          "[--tunnelled] [--suspend] [--graphicsuri URI] [--copy-storage-all|--copy-storage-inc] "
+         "[--postcopy] [--auto-converge] "
          "NAME DEST-TRANSPORT",
          "migrate a running guest to another host",
          "    DEST-TRANSPORT is a command whose stdin/stdout reach the destination's\n"
@@ -275,7 +294,15 @@ const struct lvsh_command lvsh_migrate_commands[] = {
          "    graphics address, a wildcard one replaced by its migration address).\n"
          "    --copy-storage-all copies the writable disks to the destination (no\n"
          "    shared storage; a missing image is made there), --copy-storage-inc\n"
-         "    only their top layer (the destination has the backing files).",
+         "    only their top layer (the destination has the backing files).\n"
+         "    --postcopy lets lvsh migrate-postcopy switch to post-copy;\n"
+         "    --auto-converge slows the guest's CPUs until the copy converges.",
          cmd_migrate},
+        {"migrate-postcopy", "NAME", "switch a migration to post-copy",
+         "    The guest of a running `lvsh migrate --postcopy` runs on the destination\n"
+         "    at once; the rest of its memory follows as it touches it. If the link\n"
+         "    breaks before the last page, the guest is lost on both hosts unless\n"
+         "    recovered: both show 'paused (post-copy failed)'.",
+         cmd_migrate_postcopy},
         {},
 };

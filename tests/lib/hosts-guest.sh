@@ -1,6 +1,6 @@
 # A guest moving between the two "hosts" of tests/lib/hosts.sh (sourced
 # after it by tests/migration/*.sh). The caller sets T (its directory,
-# HOSTS_DIR), G (the guest's name), LVSH, FAILS=0 and HELPERS="" (pids of
+# HOSTS_DIR), G (the guest's name), LVSH, BUILD, FAILS=0 and HELPERS="" (pids of
 # background helpers, killed at the end), and calls `trap hosts_guest_cleanup
 # EXIT INT TERM`.
 
@@ -35,4 +35,36 @@ last_counter() { grep -ao 'LV-COUNTER [0-9]*' "$1" | tail -n1 | awk '{print $2}'
 console() { # HOST FILE [SECONDS]: capture the guest's console there
     $(hosts_prefix "$1") timeout "${3:-120}" "$LVSH" console $G < /dev/null > "$2" 2>&1 &
     HELPERS="$HELPERS $!"
+}
+counts_on() { # HOST FILE WHAT: the guest's counter goes on in its console capture FILE
+    local c
+    wait_for "$2" "LV-COUNTER [0-9]" 30
+    c=$(last_counter "$2")
+    wait_for "$2" "LV-COUNTER $((${c:-0} + 2))\b" 30 && ok "guest counts on $1 $3" ||
+        fail "guest does not count on $1 $3: $(tail -c 300 "$2")"
+}
+hosts_guest_define() { # CMDLINE DISK: a 128 MiB test guest $G (BUILD's test-guest) with one raw
+    # virtio disk, defined and started on A
+    cat > "$T/guest.xml" <<XML
+<domain type='qemu'>
+  <name>$G</name>
+  <memory unit='MiB'>128</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>$BUILD/test-guest/vmlinuz</kernel><initrd>$BUILD/test-guest/initrd.gz</initrd>
+    <cmdline>console=ttyS0 quiet $1</cmdline></os>
+  <devices>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source file='$2'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <serial type='pty'><target port='0'/></serial>
+    <console type='pty'><target type='serial' port='0'/></console>
+  </devices>
+</domain>
+XML
+    local out
+    hosts_on a "$LVSH" define "$T/guest.xml" >/dev/null || fail "define on A"
+    out=$(hosts_on a "$LVSH" start $G 2>&1) || fail "start on A: $out"
 }

@@ -47,12 +47,6 @@ region_sum() { # FILE: the host-written 16 MiB at 4 MiB
     dd if="$1" bs=1M skip=4 count=16 2>/dev/null | sha256sum | cut -d' ' -f1
 }
 lease() { cat "$T"/lockspace/*.owner 2>/dev/null; }
-counts_on() { # HOST FILE WHAT
-    local c
-    c=$(last_counter "$2")
-    wait_for "$2" "LV-COUNTER $((${c:-0} + 2))\b" 20 && ok "guest counts on $1 $3" ||
-        fail "guest does not count on $1 $3: $(tail -c 300 "$2")"
-}
 
 hosts_create || { echo "skip: cannot make the two hosts"; exit 77; }
 hosts_split_dir "$D" || { echo "skip: cannot give the hosts their own disks"; exit 77; }
@@ -65,27 +59,7 @@ SUM=$(region_sum "$(img a)")
     ! on b test -e "$D/disk.img" && ok "$D/disk.img is A's file on A, missing on B" ||
     fail "the hosts' disk directories are not separate"
 
-cat > "$T/guest.xml" <<XML
-<domain type='qemu'>
-  <name>$G</name>
-  <memory unit='MiB'>128</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>$BUILD/test-guest/vmlinuz</kernel><initrd>$BUILD/test-guest/initrd.gz</initrd>
-    <cmdline>console=ttyS0 quiet lv_disk</cmdline></os>
-  <devices>
-    <disk type='file' device='disk'>
-      <driver name='qemu' type='raw'/>
-      <source file='$D/disk.img'/>
-      <target dev='vda' bus='virtio'/>
-    </disk>
-    <serial type='pty'><target port='0'/></serial>
-    <console type='pty'><target type='serial' port='0'/></console>
-  </devices>
-</domain>
-XML
-on a "$LVSH" define "$T/guest.xml" >/dev/null || fail "define on A"
-out=$(on a "$LVSH" start $G 2>&1) || fail "start on A: $out"
+hosts_guest_define "lv_disk" "$D/disk.img"
 console a "$T/con-a1" 200
 if wait_for "$T/con-a1" "LV-DISK-READ [0-9a-f-]\{36\}" 60; then ok "guest writes and reads its disk on A"
 else fail "guest does not use its disk on A: $(tail -c 300 "$T/con-a1")"; exit 1; fi

@@ -19,12 +19,14 @@
 #     at boot a random mark written at 1 MiB of /dev/vda, then every
 #     second "LV-DISK <n>" written to its first sector and, with the page
 #     cache dropped (read from the disk, not from memory),
-#     "LV-DISK-READ <mark>" read back from 1 MiB.
+#     "LV-DISK-READ <mark>" read back from 1 MiB;
+#   - with lv_dirty=N (post-copy and auto-converge tests, bench/): N MiB of
+#     random data copied over and over in memory (tmpfs), "LV-DIRTY N".
 set -eu
 
 OUT=${1:-${LV_BUILD_ROOT:-.}/test-guest}
-# v2: lv.dhcp, v3: lv_disk (a guest built before is built again)
-if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.gz" ] && [ -e "$OUT/.v3" ]; then
+# v2: lv.dhcp, v3: lv_disk, v4: lv_dirty (a guest built before is built again)
+if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.gz" ] && [ -e "$OUT/.v4" ]; then
     exit 0
 fi
 for t in apt-get apt-cache dpkg cpio gzip depmod; do
@@ -118,6 +120,12 @@ if [ -n "\$disk" ]; then
     echo "\$mark" | dd of=\$disk bs=512 seek=2048 count=1 conv=sync,fsync 2>/dev/null
     echo "LV-DISK-MARK \$mark"
 fi
+dirty=\$(sed -n 's/.*lv_dirty=\([0-9]*\).*/\1/p' /proc/cmdline)
+if [ -n "\$dirty" ]; then
+    dd if=/dev/urandom of=/tmp/dirty-src bs=1M count=\$dirty 2>/dev/null
+    (while true; do cp /tmp/dirty-src /tmp/dirty-dst; done) &
+    echo "LV-DIRTY \$dirty"
+fi
 i=0
 while true; do
     i=\$((i + 1))
@@ -136,5 +144,5 @@ chmod +x "$ROOT/init"
 cp "$WORK/kernel/boot/vmlinuz-$KVER" "$WORK/vmlinuz"
 mv "$WORK/initrd.gz" "$OUT/initrd.gz"
 mv "$WORK/vmlinuz" "$OUT/vmlinuz"
-touch "$OUT/.v3"
+touch "$OUT/.v4"
 echo "$KVER" > "$OUT/kernel-version"
