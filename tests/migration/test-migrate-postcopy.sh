@@ -34,6 +34,7 @@ HOSTS_DIR=$T HOSTS_TAG=lvpc HOSTS_NET=10.79.0 HOSTS_SUP=$SUP
 FAILS=0
 HELPERS=""
 trap hosts_guest_cleanup EXIT INT TERM
+hosts_guest_sanitizer_to_files
 
 lease() { cat "$T"/lockspace/*.owner 2>/dev/null; }
 job() { hosts_on "$1" "$LVSH" domjobinfo $G 2>/dev/null; }
@@ -145,5 +146,6 @@ else
     echo "note: the guest does not count on B after --auto-converge (QEMU TCG): $(tail -c 200 "$T/con-b2" | tr -d '\r')"
 fi
 
+hosts_guest_sanitizer_check
 [ "$FAILS" = 0 ] || { echo "$FAILS failure(s)"; exit 1; }
 echo "all post-copy and auto-converge checks passed"

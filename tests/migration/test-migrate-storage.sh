@@ -39,6 +39,7 @@ D=$T/disks # the guest's image directory: another one on each host
 
 on() { hosts_on "$@"; }
 trap hosts_guest_cleanup EXIT INT TERM
+hosts_guest_sanitizer_to_files
 img() { echo "$T/$1/split/disk.img"; } # HOST -> the guest's image as that host has it
 disk_counter() { # HOST -> the counter the guest last wrote to that host's image
     head -c 512 "$(img "$1")" | tr -d '\000' | sed -n 's/^LV-DISK \([0-9]*\)$/\1/p'
@@ -148,5 +149,6 @@ a_now=$(disk_counter a)
 grep -q "^host=$HOSTS_UUID_A$" <(lease) && ok "the lease is back on A" || fail "lease: $(lease)"
 
 on a "$LVSH" destroy $G >/dev/null 2>&1
+hosts_guest_sanitizer_check
 [ "$FAILS" = 0 ] || { echo "$FAILS failure(s)"; exit 1; }
 echo "all storage migration checks passed"
