@@ -93,7 +93,7 @@ grep -q "^host=$HOSTS_UUID_A$" <(lease) && grep -q "^state=held$" <(lease) &&
 
 # ---- A -> B, --copy-storage-all, slow enough to watch ----
 wait_for "$T/con-a1" "LV-DISK-READ $MARK" 5 || fail "no mark read on A"
-on a "$LVSH" migrate --live --persistent --copy-storage-all --bandwidth 12 --verbose $G \
+on a "$LVSH" migrate --live --persistent --copy-storage-all --bandwidth 24 --verbose $G \
     "$(hosts_transport b)" > "$T/mig1.out" 2> "$T/mig1.err" &
 mig=$!
 jobinfo=""
