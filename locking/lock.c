@@ -96,9 +96,9 @@ static int lease_record_write(const struct lock_set *s, const struct lock_lease 
         _cleanup_free_ char *path = lease_file(s, l, ".owner");
         _cleanup_strbuf_ struct strbuf sb = {0};
         strbuf_printf(&sb,
-                      "version=1\npath=%s\nmode=%s\nstate=%s\nhost=%s\nguest=%s\nguest_uuid=%s\n"
-                      "pid=%ld\ngeneration=%" PRIu64 "\n",
-                      l->path, l->shared ? "shared" : "exclusive", state, s->host_uuid,
+                      "version=1\npath=%s\nkey=%s\nmode=%s\nstate=%s\nhost=%s\nguest=%s\n"
+                      "guest_uuid=%s\npid=%ld\ngeneration=%" PRIu64 "\n",
+                      l->path, l->key, l->shared ? "shared" : "exclusive", state, s->host_uuid,
                       s->guest_name, s->guest_uuid, (long)s->pid, l->generation);
         return file_write_atomic(path, sb.buf, sb.len, 0644, err);
 }
@@ -116,7 +116,12 @@ static int lease_refuse(const struct lock_set *s, const struct lock_lease *l, st
         struct lease_record rec;
         lease_record_read(s, l, &rec);
         int r;
-        if (rec.valid && !streq(rec.state, "free"))
+        if (rec.valid && !streq(rec.state, "free") && rec.path && !streq(rec.path, l->path))
+                r = lv_error_setf(err, EBUSY,
+                                  "disk '%s' is in use by guest '%s' on host %s (as '%s', the "
+                                  "same storage)",
+                                  l->path, rec.guest, rec.host, rec.path);
+        else if (rec.valid && !streq(rec.state, "free"))
                 r = lv_error_setf(err, EBUSY, "disk '%s' is in use by guest '%s' on host %s",
                                   l->path, rec.guest, rec.host);
         else
@@ -267,21 +272,6 @@ int lock_state_parse(const char *state, char (**ret_hashes)[65], uint64_t **ret_
 
 /* ---- the set ---- */
 
-static int disk_canonical(const char *source, char **ret, struct lv_error **err)
-{
-        char *real = realpath(source, NULL);
-        if (real) {
-                *ret = real;
-                return 0;
-        }
-        if (errno != ENOENT)
-                return lv_error_set(err, errno, "disk '%s': cannot resolve the path", source);
-        if (source[0] != '/')
-                return lv_error_setf(err, EINVAL, "disk '%s': the path is not absolute", source);
-        *ret = xstrdup(source);
-        return 0;
-}
-
 int lock_set_new(const char *lockspace, const char *host_uuid, const struct domain_def *def,
                  pid_t pid, struct lock_set **ret, struct lv_error **err)
 {
@@ -295,14 +285,14 @@ int lock_set_new(const char *lockspace, const char *host_uuid, const struct doma
                 const struct domain_disk *d = &def->disks[i];
                 if (!d->source || !*d->source)
                         continue;
-                _cleanup_free_ char *path = NULL;
-                int r = disk_canonical(d->source, &path, err);
+                _cleanup_free_ char *path = NULL, *key = NULL;
+                int r = lock_disk_identity(d->source, &path, &key, err);
                 if (r < 0)
                         return r;
                 bool shared = d->readonly || d->shareable;
                 int j;
                 for (j = 0; j < s->n_leases; j++)
-                        if (streq(s->leases[j].path, path))
+                        if (streq(s->leases[j].key, key))
                                 break;
                 if (j < s->n_leases) {
                         s->leases[j].shared = s->leases[j].shared && shared;
@@ -311,8 +301,9 @@ int lock_set_new(const char *lockspace, const char *host_uuid, const struct doma
                 s->leases = xrealloc(s->leases, (size_t)(s->n_leases + 1) * sizeof(*s->leases));
                 struct lock_lease *l = &s->leases[s->n_leases++];
                 memset(l, 0, sizeof(*l));
-                sha256_hex(path, strlen(path), l->hash);
+                sha256_hex(key, strlen(key), l->hash);
                 l->path = TAKE_PTR(path);
+                l->key = TAKE_PTR(key);
                 l->shared = shared;
                 l->fd = -1;
         }
@@ -484,6 +475,7 @@ void lock_set_free(struct lock_set *s)
         for (int i = 0; i < s->n_leases; i++) {
                 lease_drop(s, &s->leases[i], "free");
                 free(s->leases[i].path);
+                free(s->leases[i].key);
         }
         free(s->leases);
         free(s->lockspace);

@@ -6,7 +6,12 @@
  * lockspace directory (shared storage in a cluster) — writes the same
  * disk.
  *
- * In the lockspace, a disk is known by the SHA-256 of its canonical path:
+ * In the lockspace, a disk is known by the SHA-256 of its storage identity
+ * (lock_disk_identity: a local file's filesystem id and inode, a loop
+ * device's backing file, a block device's WWN or serial, a file on a
+ * network filesystem its canonical path), so that another name for the
+ * same storage (symlink, hard link, bind mount, loop device) is the same
+ * lease:
  *   HASH        the lease file; an OFD lock on it is the lease (write lock =
  *               exclusive, read lock = shared). Never removed or replaced:
  *               a lock is on an inode. The kernel drops the lock when the
@@ -50,7 +55,8 @@
 
 struct lock_lease {
         char *path;    /* canonical disk path */
-        char hash[65]; /* sha256 of path */
+        char *key;     /* storage identity (lock_disk_identity) */
+        char hash[65]; /* sha256 of key */
         bool shared;
         int fd; /* lease file with our OFD lock, -1 when not held */
         uint64_t generation;
@@ -109,6 +115,23 @@ static inline void lock_set_freep(struct lock_set **s)
         lock_set_free(*s);
 }
 #define _cleanup_lock_set_ _cleanup_(lock_set_freep)
+
+/* The storage a disk path names, as the key of its lease:
+ *   file:fsid=F:ino=I       a file on a local (or cluster block) filesystem:
+ *                           statfs's f_fsid (from the filesystem's UUID)
+ *                           and the inode (file:dev=MAJ:MIN:ino=I when the
+ *                           filesystem has no fsid)
+ *   path:/canonical/path    a file on a network filesystem (NFS, CIFS, Ceph,
+ *                           FUSE, ...), whose device and fsid differ between
+ *                           clients; also a path where nothing exists yet
+ *   (loop device)           its backing file's key (checked against the
+ *                           loop's lo_device/lo_inode; a deleted backing
+ *                           file: file:dev=MAJ:MIN:ino=I of the loop record)
+ *   blk-id:wwid=W[:part=N]  a block device with a WWN (or serial=S)
+ *   blk:MAJ:MIN             any other block device
+ * *ret_path: the canonical path. A relative path that does not exist is
+ * refused. */
+int lock_disk_identity(const char *source, char **ret_path, char **ret_key, struct lv_error **err);
 
 /* ---- exposed for tests ---- */
 

@@ -18,7 +18,9 @@ command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: qemu-system-x86_64 mis
 HOST=5a5e0c1d-21a4-4e7b-9c14-0d2f4a6b8c21
 printf 'host_uuid = %s\nlockspace_dir = %s\n' "$HOST" "$T/lockspace" >"$T/conf/host.conf"
 truncate -s 1M "$T/disk.img"
-LEASE=$T/lockspace/$(printf %s "$T/disk.img" | sha256sum | cut -d' ' -f1)
+# the disk's lease file: the one whose owner record names the disk (its
+# name is the hash of the storage's identity, locking/lock.h)
+lease() { local f; f=$(grep -l "^path=$T/disk.img\$" "$T"/lockspace/*.owner 2>/dev/null | head -n1); echo "${f%.owner}"; }
 
 vm_xml() { # NAME: a VM writing $T/disk.img (no OS: QEMU alone is enough)
     cat >"$T/$1.xml" <<XML
@@ -42,8 +44,8 @@ qemu_pid() { sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$T/run/$1/qemu.json" 2>/dev/n
 sup_pid() { cat "$T/run/$1/supervisor.pid" 2>/dev/null; }
 # PID has the lease file open: the kernel keeps the lease's lock for as
 # long as one process does.
-holds_lease() { ls -l "/proc/$1/fd" 2>/dev/null | grep -q -- "-> $LEASE\$"; }
-record() { sed -n "s/^$1=//p" "$LEASE.owner" 2>/dev/null; }
+holds_lease() { local l; l=$(lease); [ -n "$l" ] && ls -l "/proc/$1/fd" 2>/dev/null | grep -q -- "-> $l\$"; }
+record() { sed -n "s/^$1=//p" "$(lease).owner" 2>/dev/null; }
 listed() { # NAME ID STATE: `lvsh list --all` has exactly that row
     "$LVSH" list --all | grep -q "^ $2 *$1 *$3\$"
 }
@@ -61,7 +63,7 @@ transient_case() {
     qpid=$(qemu_pid "$G") spid=$(sup_pid "$G")
     [ -n "$qpid" ] && bg_pids="$bg_pids $qpid"
     holds_lease "$qpid" && ok "$1: QEMU $qpid holds the disk lease itself" ||
-        fail "$1: QEMU does not hold $LEASE: $(ls -l "/proc/$qpid/fd" 2>&1 | tail -n +2)"
+        fail "$1: QEMU does not hold $(lease): $(ls -l "/proc/$qpid/fd" 2>&1 | tail -n +2)"
     "$LVSH" setmem "$G" 24M >/dev/null 2>&1 || fail "$1: setmem"
     eval "$2"
     listed "$G" "$spid" running && ok "$1: still listed while it runs" ||
@@ -90,7 +92,7 @@ transient_case() {
     listed "$G" "$spid" running || fail "$1: list --all after the reattach: $("$LVSH" list --all 2>&1)"
     [ "$(record pid)" = "$spid" ] && [ "$(record state)" = held ] && holds_lease "$spid" &&
         holds_lease "$qpid" && ok "$1: the new supervisor holds the lease (record pid $spid)" ||
-        fail "$1: lease after the reattach: $(cat "$LEASE.owner")"
+        fail "$1: lease after the reattach: $(cat "$(lease).owner")"
     grep -q "holding 1 disk lease(s) in $T/lockspace (1 kept by process $qpid meanwhile)" "$T/log/$G.log" ||
         fail "$1: the reattach did not take the lease from QEMU: $(grep 'disk lease' "$T/log/$G.log" | tail -n1)"
     "$LVSH" dumpxml "$G" 2>&1 | grep -q "<currentMemory unit='KiB'>24576<" ||
@@ -104,7 +106,7 @@ transient_case() {
     wait_for "[ ! -e '$T/run/$G' ]" || fail "$1: state directory left: $(ls -A "$T/run/$G")"
     [ -z "$(cgroup_dirs "$G")" ] || fail "$1: cgroup left: $(cgroup_dirs "$G")"
     [ -z "$(procs_with "guest=$G,")" ] || fail "$1: a QEMU of $G is left"
-    [ "$(record state)" = free ] || fail "$1: lease record after destroy: $(cat "$LEASE.owner")"
+    [ "$(record state)" = free ] || fail "$1: lease record after destroy: $(cat "$(lease).owner")"
 }
 
 transient_case undefined '"$LVSH" undefine "$G" | grep -q "has been undefined" ||

@@ -3,7 +3,9 @@
 # two "hosts" (separate config/state directories and host UUIDs) share one
 # lockspace directory. A second guest using a disk that a running guest
 # writes is refused on the same host and on the other one, with the
-# holder named; once the holder is destroyed the disk is free again.
+# holder named; also through another name for the same storage (a hard
+# link, a loop device over the image: leases are keyed by the storage's
+# identity); once the holder is destroyed the disk is free again.
 # Needs root and qemu-system-x86_64, else 77.
 set -u
 
@@ -27,6 +29,7 @@ UUID_A=6f1b7f3c-2a41-4c57-9d4e-0a1b2c3d4e01
 UUID_B=6f1b7f3c-2a41-4c57-9d4e-0a1b2c3d4e02
 FAILS=0
 STARTED=""
+LOOP=""
 
 on_host() { # HOST CMD...: run with that host's directories
     local h=$1; shift
@@ -45,6 +48,7 @@ cleanup() {
         pid=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$f")
         [ -n "$pid" ] && grep -q "$T" "/proc/$pid/cmdline" 2>/dev/null && kill -9 "$pid"
     done
+    [ -n "$LOOP" ] && losetup -d "$LOOP"
     rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
@@ -59,11 +63,13 @@ for h in a b; do
 done
 truncate -s 1M "$T/disk.img"
 ln -s "$T/disk.img" "$T/disk-link.img"
+ln "$T/disk.img" "$T/disk-hard.img"
 
 # define HOST NAME DISK [readonly]
 define() {
-    local ro=""
+    local ro="" type=file attr=file
     [ -n "${4-}" ] && ro="<readonly/>"
+    [ -b "$3" ] && type=block attr=dev
     cat > "$T/$2.xml" <<XML
 <domain type='qemu'>
   <name>$2</name>
@@ -71,9 +77,9 @@ define() {
   <vcpu>1</vcpu>
   <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
   <devices>
-    <disk type='file' device='disk'>
+    <disk type='$type' device='disk'>
       <driver name='qemu' type='raw'/>
-      <source file='$3'/>
+      <source $attr='$3'/>
       <target dev='vda' bus='virtio'/>$ro
     </disk>
   </devices>
@@ -95,8 +101,12 @@ define b ro1 "$T/disk.img" readonly
 
 start a web1
 [ $RC = 0 ] && ok "web1 starts on host A" || fail "web1 does not start: $OUT"
-[ -e "$T/lockspace/$(printf %s "$T/disk.img" | sha256sum | cut -d' ' -f1)" ] &&
-    ok "lease file named by the disk path's sha256" || fail "no lease file in $T/lockspace"
+rec=$(cat "$T"/lockspace/*.owner 2>/dev/null)
+key=$(sed -n 's/^key=//p' <<<"$rec")
+[[ "$key" == file:*":ino=$(stat -c %i "$T/disk.img")" ]] &&
+    [ -e "$T/lockspace/$(printf %s "$key" | sha256sum | cut -d' ' -f1)" ] &&
+    ok "lease file named by the sha256 of the image's identity ($key)" ||
+    fail "lease key/file: $rec; $(ls "$T/lockspace")"
 
 want="disk '$T/disk.img' is in use by guest 'web1' on host $UUID_A"
 start a web2
@@ -111,6 +121,22 @@ else fail "web3 on host B: rc=$RC: $OUT"; fi
 start b ro1
 if [ $RC != 0 ] && [[ "$OUT" == *"$want"* ]]; then ok "readonly user refused while web1 writes"
 else fail "ro1 on host B: rc=$RC: $OUT"; fi
+
+# the same storage under other names: a hard link, a loop device
+define b hard1 "$T/disk-hard.img"
+start b hard1
+if [ $RC != 0 ] && [[ "$OUT" == *"disk '$T/disk-hard.img' is in use by guest 'web1' on host $UUID_A (as '$T/disk.img', the same storage)"* ]]; then
+    ok "a hard link to the image refused on host B: $OUT"
+else fail "hard1 on host B: rc=$RC: $OUT"; fi
+if LOOP=$(losetup --find --show "$T/disk.img" 2>&1) && [ -b "$LOOP" ]; then
+    define b loop1 "$LOOP"
+    start b loop1
+    if [ $RC != 0 ] && [[ "$OUT" == *"disk '$LOOP' is in use by guest 'web1' on host $UUID_A (as '$T/disk.img', the same storage)"* ]]; then
+        ok "a loop device over the running guest's image refused: $OUT"
+    else fail "loop1 ($LOOP over the image) on host B: rc=$RC: $OUT"; fi
+else
+    fail "losetup over the image: $LOOP"; LOOP=""
+fi
 
 on_host a "$LVSH" destroy web1 >/dev/null 2>&1 || fail "destroy web1"
 grep -q '^state=free$' "$T"/lockspace/*.owner && ok "lease record says free after destroy" ||

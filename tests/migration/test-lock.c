@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "locking/lock.h"
@@ -55,7 +56,10 @@ static struct lock_set *lockset(const char *host, struct domain_def *d)
 static char *record(const char *path)
 {
         char hash[65];
-        sha256_hex(path, strlen(path), hash);
+        _cleanup_free_ char *canonical = NULL, *key = NULL;
+        if (lock_disk_identity(path, &canonical, &key, NULL) < 0)
+                return NULL;
+        sha256_hex(key, strlen(key), hash);
         _cleanup_free_ char *p = xasprintf("%s/%s.owner", space, hash);
         char *data = NULL;
         if (file_read_bounded(p, 4096, &data, NULL, NULL) < 0)
@@ -168,19 +172,46 @@ static void test_all_or_nothing(void **state)
         guest_free(d3);
 }
 
-/* The same disk through another path (symlink) is the same lease; an empty
- * cdrom takes none; a relative path is refused. */
+/* The same disk through another path (symlink, hard link) is the same
+ * lease, keyed by the file's identity; an empty cdrom takes none; a
+ * relative path is refused. */
 static void test_paths(void **state)
 {
-        _cleanup_free_ char *link = xasprintf("%s/link.img", tmpdir);
-        assert_int_equal(symlink(disk1, link), 0);
-        const char *p[] = {link, NULL, disk1};
-        struct domain_def *d = guest("web1", 1, 3, p, NULL);
+        _cleanup_free_ char *sym = xasprintf("%s/link.img", tmpdir);
+        _cleanup_free_ char *hard = xasprintf("%s/hard.img", tmpdir);
+        assert_int_equal(symlink(disk1, sym), 0);
+        assert_int_equal(link(disk1, hard), 0);
+        const char *p[] = {sym, NULL, disk1, hard};
+        struct domain_def *d = guest("web1", 1, 4, p, NULL);
         struct lock_set *s = lockset(HOST_A, d);
         assert_int_equal(s->n_leases, 1);
         assert_string_equal(s->leases[0].path, disk1);
+        struct stat st;
+        assert_int_equal(stat(disk1, &st), 0);
+        _cleanup_free_ char *ino = xasprintf(":ino=%llu", (unsigned long long)st.st_ino);
+        assert_true(strncmp(s->leases[0].key, "file:", 5) == 0);
+        assert_non_null(strstr(s->leases[0].key, ino));
         lock_set_free(s);
         guest_free(d);
+
+        /* taken through the hard link, refused through the path */
+        const char *ph[] = {hard};
+        const char *p1[] = {disk1};
+        struct domain_def *dh = guest("web1", 1, 1, ph, NULL);
+        struct domain_def *d1 = guest("web2", 2, 1, p1, NULL);
+        struct lock_set *sh = lockset(HOST_A, dh), *s1 = lockset(HOST_B, d1);
+        _cleanup_error_ struct lv_error *e1 = NULL;
+        assert_int_equal(lock_set_acquire(sh, NULL, &e1), 0);
+        assert_true(lock_set_acquire(s1, NULL, &e1) < 0);
+        _cleanup_free_ char *want = xasprintf("disk '%s' is in use by guest 'web1' on host %s "
+                                              "(as '%s', the same storage)",
+                                              disk1, HOST_A, hard);
+        assert_string_equal(e1->message, want);
+        lock_set_free(s1);
+        lock_set_free(sh);
+        guest_free(dh);
+        guest_free(d1);
+        unlink(hard);
 
         const char *rel[] = {"relative.img"};
         d = guest("web1", 1, 1, rel, NULL);
@@ -190,7 +221,7 @@ static void test_paths(void **state)
         assert_null(s);
         assert_string_equal(err->message, "disk 'relative.img': the path is not absolute");
         guest_free(d);
-        unlink(link);
+        unlink(sym);
 }
 
 /* Another process holds the lease; killed with SIGKILL (no clean-up), the
