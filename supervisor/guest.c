@@ -111,6 +111,7 @@ static void guest_end(struct supervisor *sv, enum guest_event event)
         if (supervisor_transition(sv, event, &e) < 0)
                 log_warning("%s", e->message);
         lv_error_freep(&e);
+        statedir_record_end(sv);
         if (statedir_remove(sv, &e) < 0)
                 log_warning("%s", e->message);
         supervisor_guest_ended(sv);
@@ -173,8 +174,10 @@ static int guest_boot(struct supervisor *sv, bool after_crash, struct lv_error *
         log_info("guest process %d started by the %s driver", (int)g->pid, sv->driver->name);
         supervisor_machine_register(sv);
         fault_point("before-ready");
-        /* An incoming migration's guest did not boot here: virsh shows
-         * "running (migrated)" on the destination. */
+        /* An incoming migration's guest did not boot here: "paused
+         * (migrating)" while the stream comes in (libvirt's
+         * VIR_DOMAIN_PAUSED_MIGRATION), "running (migrated)" once it
+         * runs (migration-incoming.c). */
         enum guest_event started = after_crash     ? GUEST_EVENT_STARTED_CRASHED
                                    : sv->restoring ? GUEST_EVENT_STARTED_RESTORED
                                    : g->incoming   ? GUEST_EVENT_STARTED_MIGRATED
@@ -263,6 +266,7 @@ static void guest_restart(struct supervisor *sv, bool after_crash)
         }
         if (guest_boot(sv, after_crash, &e) < 0) {
                 /* Already shut off (failed): the end. */
+                statedir_record_end(sv);
                 (void)statedir_remove(sv, NULL);
                 supervisor_guest_ended(sv);
                 loop_exit(sv->loop, 0);

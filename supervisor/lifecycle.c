@@ -23,7 +23,7 @@ static const struct transition table[GUEST_STATE_LAST][GUEST_EVENT_LAST] = {
                 {
                         [GUEST_EVENT_STARTED] = T(RUNNING, REASON_RUNNING_BOOTED),
                         [GUEST_EVENT_STARTED_CRASHED] = T(RUNNING, REASON_RUNNING_CRASHED),
-                        [GUEST_EVENT_STARTED_MIGRATED] = T(RUNNING, REASON_RUNNING_MIGRATED),
+                        [GUEST_EVENT_STARTED_MIGRATED] = T(PAUSED, REASON_PAUSED_MIGRATION),
                         [GUEST_EVENT_STARTED_RESTORED] = T(RUNNING, REASON_RUNNING_RESTORED),
                         [GUEST_EVENT_START_FAILED] = T(SHUTOFF, REASON_SHUTOFF_FAILED),
                         [GUEST_EVENT_ENDED_SHUTDOWN] = T(SHUTOFF, REASON_SHUTOFF_SHUTDOWN),
@@ -48,6 +48,8 @@ static const struct transition table[GUEST_STATE_LAST][GUEST_EVENT_LAST] = {
         [GUEST_STATE_PAUSED] =
                 {
                         [GUEST_EVENT_RESUME] = T(RUNNING, REASON_RUNNING_UNPAUSED),
+                        [GUEST_EVENT_INCOMING_RUN] = T(RUNNING, REASON_RUNNING_MIGRATED),
+                        [GUEST_EVENT_INCOMING_PAUSED] = T(PAUSED, REASON_PAUSED_USER),
                         [GUEST_EVENT_RESTART] = T(STARTING, REASON_PAUSED_STARTING_UP),
                         [GUEST_EVENT_ENDED_SHUTDOWN] = T(SHUTOFF, REASON_SHUTOFF_SHUTDOWN),
                         [GUEST_EVENT_ENDED_DESTROYED] = T(SHUTOFF, REASON_SHUTOFF_DESTROYED),
@@ -193,6 +195,8 @@ const char *guest_event_to_string(enum guest_event e)
                 [GUEST_EVENT_STARTED_RESTORED] = "started-restored",
                 [GUEST_EVENT_ENDED_SAVED] = "stopped-saved",
                 [GUEST_EVENT_POSTCOPY_FAILED] = "suspended-postcopy-failed",
+                [GUEST_EVENT_INCOMING_RUN] = "resumed-migrated",
+                [GUEST_EVENT_INCOMING_PAUSED] = "arrived-paused",
         };
         return (unsigned)e < GUEST_EVENT_LAST ? names[e] : "unknown";
 }

@@ -12,7 +12,8 @@ enum guest_event {
         GUEST_EVENT_START,            /* start requested */
         GUEST_EVENT_STARTED,          /* driver->start succeeded */
         GUEST_EVENT_STARTED_CRASHED,  /* restarted after a crash (on_crash=restart) */
-        GUEST_EVENT_STARTED_MIGRATED, /* driver->start succeeded for an incoming migration */
+        GUEST_EVENT_STARTED_MIGRATED, /* driver->start succeeded for an incoming migration:
+                                       * paused, waiting for the stream */
         GUEST_EVENT_START_FAILED,     /* driver->start failed, or the guest's process exited
                                        * non-zero right after it (guest.c) */
         GUEST_EVENT_SUSPEND,
@@ -29,6 +30,8 @@ enum guest_event {
         /* the guest's state is in a save image (save.c) */
         GUEST_EVENT_ENDED_SAVED,
         GUEST_EVENT_POSTCOPY_FAILED, /* a post-copy migration broke: neither copy is whole */
+        GUEST_EVENT_INCOMING_RUN,    /* the incoming migration's guest resumed here */
+        GUEST_EVENT_INCOMING_PAUSED, /* it arrived paused (paused on the source, --suspend) */
         GUEST_EVENT_LAST
 };
 
@@ -41,7 +44,12 @@ enum {
         REASON_RUNNING_UNPAUSED = 5,
         REASON_RUNNING_CRASHED = 9,
 };
-enum { REASON_PAUSED_USER = 1, REASON_PAUSED_STARTING_UP = 11, REASON_PAUSED_POSTCOPY_FAILED = 13 };
+enum {
+        REASON_PAUSED_USER = 1,
+        REASON_PAUSED_MIGRATION = 2,
+        REASON_PAUSED_STARTING_UP = 11,
+        REASON_PAUSED_POSTCOPY_FAILED = 13,
+};
 enum { REASON_SHUTDOWN_USER = 1 };
 enum {
         REASON_SHUTOFF_SHUTDOWN = 1,

@@ -369,10 +369,12 @@ int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *
         /* From here the guest's process holds its leases: it must outlive
          * a supervisor crash (reattach), never be killed by the watchdog. */
         watchdog_stop(&mi->watchdog, true);
-        if (paused) /* libvirt: "paused (user)" on the destination */
-                r = supervisor_transition(sv, GUEST_EVENT_SUSPEND, err);
-        else
+        if (!paused)
                 r = sv->driver->resume(g, err);
+        /* libvirt: "running (migrated)", or "paused (user)" */
+        if (r >= 0)
+                r = supervisor_transition(
+                        sv, paused ? GUEST_EVENT_INCOMING_PAUSED : GUEST_EVENT_INCOMING_RUN, err);
         if (r < 0)
                 return r;
         g->incoming = NULL;

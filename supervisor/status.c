@@ -73,10 +73,26 @@ int statedir_acquire(const char *name, mode_t mode, gid_t group, int *ret_dir_fd
                         return lv_error_set(err, errno, "cannot give '%s' to group %u", dir,
                                             (unsigned)group);
                 *ret_dir_fd = TAKE_FD(fd);
+                /* alive again: how it ended last time is history */
+                _cleanup_free_ char *ended = paths_guest_ended(name);
+                (void)unlink(ended);
                 return 0;
         }
         return lv_error_setf(err, EAGAIN, "cannot take state directory '%s': it keeps changing",
                              dir);
+}
+
+void statedir_record_end(struct supervisor *sv)
+{
+        _cleanup_free_ char *path = paths_guest_ended(sv->g.name);
+        _cleanup_free_ char *dir = xasprintf("%s/.ended", paths_rundir());
+        _cleanup_free_ char *data =
+                xasprintf("{\"state\":\"%s\",\"reason\":\"%s\"}\n", guest_state_to_id(sv->g.state),
+                          guest_reason_to_string(sv->g.state, sv->g.state_reason));
+        _cleanup_error_ struct lv_error *e = NULL;
+        if (mkdir_p(dir, 0711, &e) < 0 ||
+            file_write_replace(path, data, strlen(data), 0644, &e) < 0)
+                log_warning("recording how the guest ended: %s", e->message);
 }
 
 int statedir_remove(struct supervisor *sv, struct lv_error **err)

@@ -147,6 +147,10 @@ void supervisor_stop(struct supervisor *sv);
 int statedir_acquire(const char *name, mode_t mode, gid_t group, int *ret_dir_fd,
                      struct lv_error **err);
 int statedir_remove(struct supervisor *sv, struct lv_error **err);
+/* The guest ended: record its state and reason where lvsh domstate
+ * --reason finds them once the state directory is gone
+ * (paths_guest_ended; removed by the next statedir_acquire). */
+void statedir_record_end(struct supervisor *sv);
 int status_write(struct supervisor *sv, struct lv_error **err);
 /* Info as the protocol returns it (also written as status.json). */
 struct json_object *status_to_json(struct supervisor *sv);

@@ -16,6 +16,7 @@
 #include "tools/lvsh-common.h"
 #include "tools/lvsh-list.h"
 #include "util/autostart.h"
+#include "util/fileio.h"
 #include "util/paths.h"
 #include "lib/methods.h"
 
@@ -561,6 +562,22 @@ static void domstate_json_print(const char *name, const lv_guest_status *st, boo
         json_object_put(o);
 }
 
+/* A defined guest that does not run: how its supervisor recorded it
+ * ended (shut off (migrated), (shutdown), ...), else shut off (unknown). */
+static void domstate_ended(const char *name, lv_guest_status *st)
+{
+        snprintf(st->state, sizeof(st->state), "shutoff");
+        snprintf(st->reason, sizeof(st->reason), "unknown");
+        _cleanup_free_ char *path = paths_guest_ended(name);
+        _cleanup_free_ char *data = NULL;
+        if (file_read_bounded(path, 4096, &data, NULL, NULL) < 0)
+                return;
+        struct json_object *o = json_tokener_parse(data), *v;
+        if (json_object_object_get_ex(o, "reason", &v) && json_object_is_type(v, json_type_string))
+                snprintf(st->reason, sizeof(st->reason), "%s", json_object_get_string(v));
+        json_object_put(o);
+}
+
 static int cmd_domstate(int argc, char **argv, struct lv_error **err)
 {
         static const char *const flags[] = {"reason", "json", NULL};
@@ -580,10 +597,10 @@ static int cmd_domstate(int argc, char **argv, struct lv_error **err)
                         return lv_error_setf(err, LV_ERR_NO_DOMAIN, "failed to get domain '%s'",
                                              name);
                 st = (lv_guest_status){.pid = 0};
-                snprintf(st.state, sizeof(st.state), "shutoff");
+                domstate_ended(name, &st);
                 /* as virsh: a managed save is "shut off (saved)" */
-                snprintf(st.reason, sizeof(st.reason), "%s",
-                         lvsh_managed_save_exists(name) ? "saved" : "unknown");
+                if (lvsh_managed_save_exists(name))
+                        snprintf(st.reason, sizeof(st.reason), "saved");
         } else if (r < 0) {
                 return lvsh_error_from_client(err, ce);
         }

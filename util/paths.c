@@ -91,6 +91,11 @@ char *paths_model_cache(const char *name)
         return xasprintf("%s/.models/%s.json", paths_rundir(), name);
 }
 
+char *paths_guest_ended(const char *name)
+{
+        return xasprintf("%s/.ended/%s", paths_rundir(), name);
+}
+
 char *paths_state_file(const char *name, const char *file)
 {
         return xasprintf("%s/%s/%s", paths_rundir(), name, file);

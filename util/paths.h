@@ -19,6 +19,9 @@ const char *paths_logdir(void);
 /* Newly allocated: $GUESTDIR/NAME.xml, $RUNDIR/NAME, $RUNDIR/NAME/FILE */
 char *paths_guest_xml(const char *name);
 char *paths_state_dir(const char *name);
+/* How the guest last ended, kept once its state directory is gone
+ * (RUNDIR/.ended/NAME: {"state":"shutoff","reason":"migrated"}). */
+char *paths_guest_ended(const char *name);
 char *paths_state_file(const char *name, const char *file);
 /* $RUNDIR/.models/NAME.json: the model of NAME's stored definition, kept
  * so that a start need not parse the XML (conf/domain_json.h). */

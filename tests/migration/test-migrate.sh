@@ -140,6 +140,9 @@ lbl=$(disk_label)
 grep -q -- "-> shutoff (migrated) on stopped-migrated" "$T/a/log/$G.log" &&
     ok "the source's copy ended as 'shut off (migrated)'" ||
     fail "source's end: $(grep -- '-> shutoff' "$T/a/log/$G.log" | tail -n1)"
+st=$(on a "$LVSH" domstate --reason $G 2>&1 | head -n1)
+[ "$st" = "shut off (migrated)" ] && ok "domstate --reason on A (still defined there): $st" ||
+    fail "domstate --reason on A after A -> B: $st"
 grep -q "^host=$UUID_B$" <(lease) && grep -q "^state=held$" <(lease) && ok "lease held by host B" ||
     fail "lease after A -> B: $(lease)"
 # The stream's port is B's only until the stream is loaded (QEMU listens
@@ -254,8 +257,9 @@ out=$(on a "$LVSH" domstate $G 2>&1) && [ "$(echo "$out" | head -n1)" = running 
 info_b=$(on b "$LVSH" domjobinfo $G 2>&1)
 echo "$info_b" | grep -q "^Operation: *Incoming migration" && echo "$info_b" | grep -q "^Time elapsed: *[0-9]* *ms" &&
     ok "domjobinfo answers on B during the incoming migration" || fail "domjobinfo on B during the migration: $info_b"
-out=$(on b "$LVSH" domstate $G 2>&1) && st_b=$(echo "$out" | head -n1) && { [ "$st_b" = running ] || [ "$st_b" = paused ]; } &&
-    ok "domstate answers on B during the incoming migration ($st_b)" || fail "domstate on B during the migration: $out"
+# libvirt's state for a guest whose stream comes in: paused (migrating)
+out=$(on b "$LVSH" domstate --reason $G 2>&1) && st_b=$(echo "$out" | head -n1) && [ "$st_b" = "paused (migrating)" ] &&
+    ok "domstate --reason answers on B during the incoming migration: $st_b" || fail "domstate on B during the migration: $out"
 out=$(on b "$LVSH" suspend $G 2>&1) && fail "suspend accepted on B during the incoming migration" ||
     { [[ "$out" == *"is migrating"* ]] && ok "other calls refused on B during the incoming migration" || fail "suspend on B during the migration: $out"; }
 out=$(on a "$LVSH" suspend $G 2>&1) && fail "suspend accepted during the migration" ||

@@ -196,8 +196,14 @@ static void test_lifecycle_table(void **state)
         assert_string_equal(guest_reason_to_string(s, reason), "booted");
         assert_int_equal(
                 lifecycle_next(GUEST_STATE_STARTING, GUEST_EVENT_STARTED_MIGRATED, &s, &reason), 0);
+        assert_int_equal(s, GUEST_STATE_PAUSED);
+        assert_string_equal(guest_reason_to_string(s, reason), "migrating");
+        assert_int_equal(lifecycle_next(s, GUEST_EVENT_INCOMING_RUN, &s, &reason), 0);
         assert_int_equal(s, GUEST_STATE_RUNNING);
         assert_string_equal(guest_reason_to_string(s, reason), "migrated");
+        assert_int_equal(
+                lifecycle_next(GUEST_STATE_PAUSED, GUEST_EVENT_INCOMING_PAUSED, &s, &reason), 0);
+        assert_string_equal(guest_reason_to_string(s, reason), "user");
         assert_int_equal(lifecycle_next(GUEST_STATE_RUNNING, GUEST_EVENT_SUSPEND, &s, &reason), 0);
         assert_string_equal(guest_state_to_string(s), "paused");
         assert_string_equal(guest_reason_to_string(s, reason), "user");
