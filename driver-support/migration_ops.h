@@ -17,6 +17,11 @@ struct lv_migration_disk {
         char backing_format[16];
 };
 
+enum lv_migration_param {
+        LV_MIGRATION_PARAM_BANDWIDTH, /* bytes/s the stream may use */
+        LV_MIGRATION_PARAM_DOWNTIME,  /* ms the guest may stop for the switch-over */
+};
+
 /* What a driver does for live migration (struct lv_driver.migration);
  * supervisor/migration.c drives it (docs/migration.md). */
 struct lv_migration_ops {
@@ -39,8 +44,11 @@ struct lv_migration_ops {
         /* Source, Perform: migrate to uri ("tcp:HOST:PORT"). switchover is
          * called once the CPUs are stopped for the final pass; when it fails
          * the migration is cancelled. Returns once QEMU reports completed
-         * (the guest stays paused here) or failed; stats filled on success. */
-        int (*migrate)(struct lv_guest *g, const char *uri, int timeout_s,
+         * (the guest stays paused here) or failed; stats filled on success
+         * (the totals QEMU computes after it says completed). No deadline:
+         * after suspend_after_s seconds (0: never; virsh's --timeout) the
+         * guest's CPUs are stopped so that the migration converges. */
+        int (*migrate)(struct lv_guest *g, const char *uri, int suspend_after_s,
                        unsigned long bandwidth_mib, /* 0: the hypervisor's own */
                        int (*switchover)(void *data, struct lv_error **err), void *data,
                        struct cookie_stats *stats, struct lv_error **err);
@@ -114,4 +122,11 @@ struct lv_migration_ops {
          * at once (failure). The event loop is not dispatched. */
         int (*storage_mirror_end)(struct lv_guest *g, const struct lv_migration_disk *disks, int n,
                                   bool complete, struct lv_error **err);
+        /* Either side: the hypervisor's migration parameters, for the next
+         * migrations and a running one (virsh migrate-setspeed,
+         * migrate-setmaxdowntime). */
+        int (*param_set)(struct lv_guest *g, enum lv_migration_param p, unsigned long long value,
+                         struct lv_error **err);
+        int (*param_get)(struct lv_guest *g, enum lv_migration_param p, unsigned long long *ret,
+                         struct lv_error **err);
 };

@@ -26,6 +26,11 @@
 #define LV_METHOD_SAVE       LV_IFACE ".Save"
 
 #define LV_METHOD_MIGRATE_POSTCOPY LV_IFACE ".MigratePostcopy"
+/* the migration parameters (supervisor/control-migparams.c) */
+#define LV_METHOD_MIGRATE_SET_SPEED        LV_IFACE ".MigrateSetSpeed"
+#define LV_METHOD_MIGRATE_GET_SPEED        LV_IFACE ".MigrateGetSpeed"
+#define LV_METHOD_MIGRATE_SET_MAX_DOWNTIME LV_IFACE ".MigrateSetMaxDowntime"
+#define LV_METHOD_MIGRATE_GET_MAX_DOWNTIME LV_IFACE ".MigrateGetMaxDowntime"
 
 #define LV_ERROR_NO_SUCH_GUEST     LV_IFACE ".NoSuchGuest"
 #define LV_ERROR_INVALID_STATE     LV_IFACE ".InvalidState"

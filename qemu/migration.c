@@ -9,6 +9,7 @@
 
 #include <json-c/json.h>
 #include <arpa/inet.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -148,6 +149,39 @@ static bool cond_switched(const struct qemu_migration_wait *w)
         return cond_done(w) || w->postcopy_active;
 }
 
+/* No deadline: a migration runs until it completes, fails or is
+ * cancelled (lvsh domjobabort); --timeout suspends the guest instead. */
+#define MIG_NO_DEADLINE (LLONG_MAX / 4)
+
+/* Wait for the stream to reach the switch-over (or end). With
+ * suspend_after_s, virsh's --timeout: once that many seconds have passed
+ * the guest's CPUs are stopped ("stop"), so that no page is dirtied any
+ * more and the migration converges; the destination resumes it as
+ * usual (libvirt suspends the same way, with reason "migrating"). */
+static int mig_wait_progress(struct qmp *q, struct qemu_migration_wait *w, int suspend_after_s,
+                             struct lv_error **err)
+{
+        long long suspend_at = suspend_after_s > 0
+                                       ? clock_now_ms() + (long long)suspend_after_s * 1000
+                                       : MIG_NO_DEADLINE;
+        for (;;) {
+                _cleanup_error_ struct lv_error *we = NULL;
+                int r = mig_wait_for(q, w, cond_progress, suspend_at, &we);
+                if (r != -ETIMEDOUT || suspend_at == MIG_NO_DEADLINE) {
+                        if (r < 0 && err && !*err)
+                                *err = TAKE_PTR(we);
+                        return r;
+                }
+                r = qmp_call(q, "stop", NULL, MIG_CMD_TIMEOUT_MS, NULL, err);
+                if (r < 0)
+                        return lv_error_prefix(err, "suspending the guest at --timeout");
+                log_info("migration: not done after %d s (--timeout): guest suspended so that "
+                         "it converges",
+                         suspend_after_s);
+                suspend_at = MIG_NO_DEADLINE;
+        }
+}
+
 static int caps_set(struct qmp *q, bool pause_before_switchover, struct lv_error **err)
 {
         const char *args =
@@ -237,6 +271,35 @@ static int fd_pass(struct qmp *q, int fd, const char *fdname, struct lv_error **
         return qmp_call_fd(q, "getfd", a, fd, MIG_CMD_TIMEOUT_MS, NULL, err);
 }
 
+/* The statistics of a completed migration. QEMU sets the status to
+ * completed (and sends the event) before it computes the totals
+ * (migration_calculate_complete): until then query-migrate says
+ * completed with total-time 0. Asked again until the totals are there
+ * (bounded: they follow within a few ms). */
+static int stats_completed(struct qmp *q, struct cookie_stats *stats, struct lv_error **err)
+{
+        for (int i = 0;; i++) {
+                struct json_object *info = NULL, *v;
+                int r = qmp_call(q, "query-migrate", NULL, MIG_CMD_TIMEOUT_MS, &info, err);
+                if (r < 0)
+                        return r;
+                bool done = json_object_object_get_ex(info, "status", &v) &&
+                            streq(json_object_get_string(v), "completed") &&
+                            json_object_object_get_ex(info, "total-time", &v) &&
+                            json_object_get_int64(v) > 0;
+                if (done || i == 200) {
+                        stats_fill(info, stats);
+                        json_object_put(info);
+                        if (!done)
+                                log_warning("QEMU gave no totals for the completed migration");
+                        return 0;
+                }
+                json_object_put(info);
+                struct timespec ts = {.tv_nsec = 5 * 1000 * 1000};
+                nanosleep(&ts, NULL);
+        }
+}
+
 /* Connect to a unix socket and give the connection to QEMU as fdname. */
 static int unix_connect_pass(struct qmp *q, const char *path, const char *fdname,
                              struct lv_error **err)
@@ -251,7 +314,45 @@ static int unix_connect_pass(struct qmp *q, const char *path, const char *fdname
         return fd_pass(q, fd, fdname, err);
 }
 
-static int qemu_migrate(struct lv_guest *g, const char *uri, int timeout_s,
+/* QEMU's names of the migration parameters (migrate-set-parameters). */
+static const char *param_name(enum lv_migration_param p)
+{
+        return p == LV_MIGRATION_PARAM_BANDWIDTH ? "max-bandwidth" : "downtime-limit";
+}
+
+static int qemu_param_set(struct lv_guest *g, enum lv_migration_param p, unsigned long long value,
+                          struct lv_error **err)
+{
+        struct qmp *q = guest_qmp(g, err);
+        if (!q)
+                return -ENOTCONN;
+        _cleanup_free_ char *a = xasprintf("{\"%s\":%llu}", param_name(p), value);
+        int r = qmp_call_json(q, "migrate-set-parameters", a, MIG_CMD_TIMEOUT_MS, NULL, err);
+        return r < 0 ? lv_error_prefix(err, "guest '%s': migration parameter %s", g->name,
+                                       param_name(p))
+                     : 0;
+}
+
+static int qemu_param_get(struct lv_guest *g, enum lv_migration_param p, unsigned long long *ret,
+                          struct lv_error **err)
+{
+        struct qmp *q = guest_qmp(g, err);
+        if (!q)
+                return -ENOTCONN;
+        struct json_object *o = NULL;
+        int r = qmp_call(q, "query-migrate-parameters", NULL, MIG_CMD_TIMEOUT_MS, &o, err);
+        if (r < 0)
+                return lv_error_prefix(err, "guest '%s': migration parameters", g->name);
+        bool set = false;
+        *ret = jull(o, param_name(p), &set);
+        json_object_put(o);
+        if (!set)
+                return lv_error_setf(err, EPROTO, "guest '%s': QEMU does not report %s", g->name,
+                                     param_name(p));
+        return 0;
+}
+
+static int qemu_migrate(struct lv_guest *g, const char *uri, int suspend_after_s,
                         unsigned long bandwidth_mib,
                         int (*switchover)(void *data, struct lv_error **err), void *data,
                         struct cookie_stats *stats, struct lv_error **err)
@@ -260,17 +361,17 @@ static int qemu_migrate(struct lv_guest *g, const char *uri, int timeout_s,
         if (!q)
                 return -EIO;
         int r = 0;
-        if (bandwidth_mib > 0) {
-                _cleanup_free_ char *a = xasprintf("{\"max-bandwidth\":%llu}",
-                                                   (unsigned long long)bandwidth_mib << 20);
-                r = qmp_call_json(q, "migrate-set-parameters", a, MIG_CMD_TIMEOUT_MS, NULL, err);
-                if (r < 0)
-                        return lv_error_prefix(err, "guest '%s': migration bandwidth", g->name);
-        }
+        /* --bandwidth for this migration; then back to what it was
+         * (QEMU's default, or migrate-setspeed's) */
+        unsigned long long bandwidth_before = 0;
+        if (bandwidth_mib > 0 &&
+            ((r = qemu_param_get(g, LV_MIGRATION_PARAM_BANDWIDTH, &bandwidth_before, err)) < 0 ||
+             (r = qemu_param_set(g, LV_MIGRATION_PARAM_BANDWIDTH,
+                                 (unsigned long long)bandwidth_mib << 20, err)) < 0))
+                return r;
         struct qemu_migration_wait w = {.g = g, .use_loop = true};
         _cleanup_(wait_endp) struct lv_guest *waiting = g;
         wait_begin(g, &w);
-        long long deadline = clock_now_ms() + (long long)timeout_s * 1000;
         _cleanup_free_ char *fd_uri = NULL;
         if (startswith(uri, "unix:")) {
                 /* QEMU's uid may not reach the socket: connect for it */
@@ -282,7 +383,7 @@ static int qemu_migrate(struct lv_guest *g, const char *uri, int timeout_s,
         json_object_object_add(a, "uri", json_object_new_string(uri));
         r = qmp_call(q, "migrate", a, MIG_CMD_TIMEOUT_MS, NULL, err);
         if (r >= 0)
-                r = mig_wait_for(q, &w, cond_progress, deadline, err);
+                r = mig_wait_progress(q, &w, suspend_after_s, err);
         if (r >= 0 && !mig_qmp_alive(g, q))
                 r = lv_error_setf(err, ECONNRESET, "QEMU ended during the migration");
         if (r >= 0 && w.pre_switchover && !cond_done(&w)) {
@@ -296,7 +397,7 @@ static int qemu_migrate(struct lv_guest *g, const char *uri, int timeout_s,
                         r = qmp_call_json(q, "migrate-continue", "{\"state\":\"pre-switchover\"}",
                                           MIG_CMD_TIMEOUT_MS, NULL, err);
                 if (r >= 0)
-                        r = mig_wait_for(q, &w, cond_switched, deadline, err);
+                        r = mig_wait_for(q, &w, cond_switched, MIG_NO_DEADLINE, err);
         }
         if (!mig_qmp_alive(g, q)) {
                 /* QEMU is gone (and its monitor with it) */
@@ -314,16 +415,18 @@ static int qemu_migrate(struct lv_guest *g, const char *uri, int timeout_s,
         struct json_object *info = NULL;
         if (r >= 0 && (w.failed || w.cancelled || w.postcopy_paused)) {
                 r = mig_failed(q, &w, err);
-        } else if (r >= 0) {
+        } else if (r >= 0 && !w.completed) {
+                /* post-copy: switched over, pages still moving: the
+                 * figures so far */
                 r = qmp_call(q, "query-migrate", NULL, MIG_CMD_TIMEOUT_MS, &info, err);
                 if (r >= 0)
                         stats_fill(info, stats);
+        } else if (r >= 0) {
+                r = stats_completed(q, stats, err);
         }
         json_object_put(info);
         if (bandwidth_mib > 0)
-                (void)qmp_call_json(q, "migrate-set-parameters",
-                                    "{\"max-bandwidth\":" QEMU_MIGRATE_DEFAULT_BANDWIDTH "}",
-                                    MIG_CMD_TIMEOUT_MS, NULL, NULL);
+                (void)qemu_param_set(g, LV_MIGRATION_PARAM_BANDWIDTH, bandwidth_before, NULL);
         return r;
 }
 
@@ -712,6 +815,8 @@ const struct lv_migration_ops qemu_migration_ops = {
         .storage_mirror = qemu_migration_storage_mirror,
         .storage_progress = qemu_migration_storage_progress,
         .storage_mirror_end = qemu_migration_storage_mirror_end,
+        .param_set = qemu_param_set,
+        .param_get = qemu_param_get,
 };
 
 int qemu_migration_qmp_read(struct qmp *q, int timeout_ms, struct lv_error **err)

@@ -40,6 +40,7 @@ ROLES = {
     "supervisor/control-save.c": "control socket",
     "qemu/migration.c": "qemu migration",
     "qemu/migration-storage.c": "qemu migration",
+    "supervisor/control-migparams.c": "control socket",
 }
 
 SKIP_DIRS = ("tests", "fuzz", "bench")

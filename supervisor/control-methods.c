@@ -326,14 +326,20 @@ static int m_migrate(struct control_client *cl, const struct varlink_call *call)
 
 static int m_job_info(struct control_client *cl, const struct varlink_call *call)
 {
+        static const struct param_spec spec[] = {{"completed", json_type_boolean}, {NULL, 0}};
         struct supervisor *sv = control_client_supervisor(cl);
-        int r = params_check(cl, call, NULL);
+        int r = params_check(cl, call, spec);
         if (r <= 0)
                 return r;
         _cleanup_error_ struct lv_error *e = NULL;
-        struct json_object *job = NULL;
-        if (migration_job_info(sv, &job, &e) < 0)
+        struct json_object *job = NULL, *v = param(call, "completed");
+        if (v && json_object_get_boolean(v))
+                job = sv->completed_job ? json_object_get(sv->completed_job)
+                                        : json_object_new_object();
+        else if (migration_job_info(sv, &job, &e) < 0)
                 return reply_lv_error(cl, e);
+        if (!json_object_object_get_ex(job, "type", NULL))
+                json_object_object_add(job, "type", json_object_new_string("none"));
         struct json_object *o = json_object_new_object();
         json_object_object_add(o, "job", job);
         r = control_reply(cl, o);
@@ -513,6 +519,8 @@ static int m_get_interface_description(struct control_client *cl, const struct v
  * A shutdown with its timeout leaves every call answered. */
 #define DURING_ANY_JOB  JOB_MASK_ANY
 #define DURING_SHUTDOWN JOB_MASK(JOB_SHUTDOWN)
+/* the migration parameters, also for the running stream (virsh) */
+#define DURING_MIGRATION (JOB_MASK(JOB_SHUTDOWN) | JOB_MASK(JOB_MIGRATION_OUT))
 
 /* readonly: answered on a read-only connection too (it changes nothing
  * and shows no secret). */
@@ -542,6 +550,12 @@ static const struct method {
         {"org.varlink.service.GetInterfaceDescription", m_get_interface_description, DURING_ANY_JOB,
          true},
         {LV_METHOD_SAVE, control_method_save, DURING_SHUTDOWN, false},
+        {LV_METHOD_MIGRATE_SET_SPEED, control_migrate_set_speed, DURING_MIGRATION, false},
+        {LV_METHOD_MIGRATE_GET_SPEED, control_migrate_get_speed, DURING_MIGRATION, true},
+        {LV_METHOD_MIGRATE_SET_MAX_DOWNTIME, control_migrate_set_max_downtime, DURING_MIGRATION,
+         false},
+        {LV_METHOD_MIGRATE_GET_MAX_DOWNTIME, control_migrate_get_max_downtime, DURING_MIGRATION,
+         true},
 };
 
 /* "guest 'x' is migrating: only JobInfo, JobAbort and State are answered

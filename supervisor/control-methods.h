@@ -77,3 +77,10 @@ struct json_object *control_event_json(struct supervisor *sv, const char *event)
 /* The interface description, embedded at build time from
  * io.litevirt.Guest.varlink. */
 extern const char control_interface_description[];
+
+/* control-migparams.c: MigrateSetSpeed, MigrateGetSpeed,
+ * MigrateSetMaxDowntime, MigrateGetMaxDowntime. */
+int control_migrate_set_speed(struct control_client *cl, const struct varlink_call *call);
+int control_migrate_get_speed(struct control_client *cl, const struct varlink_call *call);
+int control_migrate_set_max_downtime(struct control_client *cl, const struct varlink_call *call);
+int control_migrate_get_max_downtime(struct control_client *cl, const struct varlink_call *call);

@@ -228,16 +228,22 @@ int supervisor_definition_load_running(const char *name, struct domain_def **ret
         return 0;
 }
 
-void supervisor_definition_store_migrated(const struct domain_def *def)
+int supervisor_definition_store(const struct domain_def *def, struct lv_error **err)
 {
         _cleanup_free_ char *path = paths_guest_xml(def->name);
         if (access(path, F_OK) == 0)
-                return; /* already defined here: kept */
+                return 0; /* already defined here: kept */
         _cleanup_free_ char *xml = domain_format(def);
-        _cleanup_error_ struct lv_error *e = NULL;
-        int r = mkdir_p(paths_guestdir(), 0755, &e);
+        int r = mkdir_p(paths_guestdir(), 0755, err);
         if (r >= 0)
-                r = file_write_atomic(path, xml, strlen(xml), 0600, &e);
+                r = file_write_atomic(path, xml, strlen(xml), 0600, err);
+        return r;
+}
+
+void supervisor_definition_store_migrated(const struct domain_def *def)
+{
+        _cleanup_error_ struct lv_error *e = NULL;
+        int r = supervisor_definition_store(def, &e);
         /* As libvirt: the migration goes on, the guest runs transient here
          * (its running definition is in its state directory all the
          * same). */

@@ -35,9 +35,11 @@ struct options {
         bool debug;
         bool timeout_set; /* --shutdown-timeout given: host.conf does not override */
         bool incoming;
-        const char *restore; /* --restore FILE */
-        bool managed_save;   /* --managed-save */
-        int restore_running; /* --running 1, --paused 0, else -1 */
+        const char *restore;           /* --restore FILE */
+        bool managed_save;             /* --managed-save */
+        int restore_running;           /* --running 1, --paused 0, else -1 */
+        const char *offline_transport; /* --migrate-offline */
+        bool undefine_source;
         uint64_t shutdown_timeout_usec;
 };
 
@@ -60,6 +62,9 @@ static void usage(FILE *f)
                    "                         NAME, if given, must be the image's guest)\n"
                    "  --managed-save         start NAME from its managed save, then remove it\n"
                    "  --running, --paused    the state after a restore (default: as saved)\n"
+                   "  --migrate-offline TRANSPORT [--undefinesource]\n"
+                   "                         define guest NAME, which does not run, on the\n"
+                   "                         host TRANSPORT reaches (lvsh migrate --offline)\n"
                    "  --debug                log debug messages\n"
                    "  --version, --help\n");
 }
@@ -77,6 +82,8 @@ static int parse_args(int argc, char **argv, struct options *o)
                 OPT_MANAGED_SAVE,
                 OPT_RUNNING,
                 OPT_PAUSED,
+                OPT_OFFLINE,
+                OPT_UNDEFINE,
         };
         static const struct option longopts[] = {
                 {"foreground", no_argument, NULL, 'f'},
@@ -91,6 +98,8 @@ static int parse_args(int argc, char **argv, struct options *o)
                 {"managed-save", no_argument, NULL, OPT_MANAGED_SAVE},
                 {"running", no_argument, NULL, OPT_RUNNING},
                 {"paused", no_argument, NULL, OPT_PAUSED},
+                {"migrate-offline", required_argument, NULL, OPT_OFFLINE},
+                {"undefinesource", no_argument, NULL, OPT_UNDEFINE},
                 {},
         };
         int c;
@@ -151,6 +160,12 @@ static int parse_args(int argc, char **argv, struct options *o)
                 case OPT_RUNNING:
                 case OPT_PAUSED:
                         o->restore_running = c == OPT_RUNNING;
+                        break;
+                case OPT_OFFLINE:
+                        o->offline_transport = optarg;
+                        break;
+                case OPT_UNDEFINE:
+                        o->undefine_source = true;
                         break;
                 case OPT_VERSION:
                         printf("litevirt-supervisor %s\n", LV_VERSION);
@@ -405,6 +420,19 @@ int main(int argc, char **argv)
                 (void)setrlimit(RLIMIT_NOFILE, &nofile);
         }
 
+        if (o.offline_transport) {
+                /* a one-shot source: no state, no guest, no event loop */
+                struct migration_params p = {.transport = o.offline_transport,
+                                             .persistent = true,
+                                             .undefine_source = o.undefine_source};
+                _cleanup_free_ char *summary = NULL;
+                if (migration_offline_run(o.name, &p, &summary, &err) < 0) {
+                        fprintf(stderr, "error: %s\n", err->message);
+                        return SUPERVISOR_EXIT_FAILURE;
+                }
+                printf("%s\n", summary);
+                return SUPERVISOR_EXIT_OK;
+        }
         int r = 0;
         struct migration_incoming *mi = NULL;
         struct save_restore *rs = NULL;
@@ -424,6 +452,12 @@ int main(int argc, char **argv)
                 /* stdin/stdout are the channel to the source: no detaching
                  * until the guest has arrived. */
                 r = migration_incoming_begin(&sv, 0, 1, &mi, &err);
+                if (r >= 0 && migration_incoming_done(mi)) {
+                        /* offline: the definition is stored, nothing runs */
+                        migration_incoming_free(mi);
+                        domain_def_free(sv.g.def);
+                        return SUPERVISOR_EXIT_OK;
+                }
                 if (r >= 0)
                         o.name = sv.g.def->name;
         } else if (!o.foreground) {
@@ -507,6 +541,7 @@ int main(int argc, char **argv)
         loop_source_free(sv.pidfd_source);
         loop_free(sv.loop);
         domain_def_free(sv.g.def);
+        json_object_put(sv.completed_job);
         free(sv.socket_group);
         free(sv.socket_readonly_group);
         free(sv.g.undo);

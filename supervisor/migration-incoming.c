@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -77,7 +78,51 @@ struct migration_incoming {
         struct migration_storage *storage; /* --copy-storage-*, or NULL */
         char *stream_uri; /* with storage or postcopy: Prepare waits for QEMU's monitor */
         bool postcopy;    /* the source may switch to post-copy */
+        int detach_fd;    /* to the process the transport started */
+        bool done;        /* offline: nothing more to do */
 };
+
+/* The process the transport started (sh -c, ssh's remote command) must
+ * end once the guest has arrived: a transport that waits for it (ssh
+ * waits for its remote command, a shell that does not exec it) would
+ * otherwise live as long as the guest, on both hosts. So that process
+ * only waits: a child becomes the supervisor (sharing the channel's
+ * fds), and the process exits when the child says the guest arrived
+ * (exit 0) or when the child ends first (its exit status). */
+static int incoming_relay_fork(struct lv_error **err)
+{
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return lv_error_set(err, errno, "pipe");
+        pid_t pid = fork();
+        if (pid < 0) {
+                int r = lv_error_set(err, errno, "fork");
+                close(p[0]);
+                close(p[1]);
+                return r;
+        }
+        if (pid == 0) {
+                close(p[0]);
+                return p[1];
+        }
+        /* the waiting parent: the channel is the child's alone */
+        close(p[1]);
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null >= 0) {
+                (void)dup2(null, 0);
+                (void)dup2(null, 1);
+        }
+        char c;
+        ssize_t n;
+        while ((n = read(p[0], &c, 1)) < 0 && errno == EINTR)
+                ;
+        if (n == 1)
+                _exit(0);
+        int status = 0;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
 
 void migration_incoming_free(struct migration_incoming *mi)
 {
@@ -85,6 +130,8 @@ void migration_incoming_free(struct migration_incoming *mi)
                 return;
         watchdog_stop(&mi->watchdog, false);
         supervisor_job_end(mi->sv, JOB_MIGRATION_IN);
+        if (mi->detach_fd >= 0)
+                close(mi->detach_fd);
         if (mi->ch.tunnel_fd > 0)
                 close(mi->ch.tunnel_fd);
         else if (mi->incoming.tunnel_fd >= 0) /* made, never handed over */
@@ -111,10 +158,46 @@ void migration_incoming_fail(struct migration_incoming *mi, const struct lv_erro
 
 static int on_incoming_started(struct lv_guest *g, const char *uri, struct lv_error **err);
 
+/* Offline (--offline --persistent): the definition is stored here (kept
+ * when this guest is already defined), nothing starts; the answer says
+ * so, and the supervisor then exits (migration_incoming_done). */
+static int incoming_offline(struct supervisor *sv, struct migration_incoming *mi,
+                            struct lv_error **err)
+{
+        if (!mi->persistent)
+                return lv_error_setf(err, EINVAL, "offline migration requires --persistent");
+        int r = supervisor_definition_store(sv->g.def, err);
+        if (r < 0)
+                return lv_error_prefix(err, "offline migration of guest '%s'", sv->g.name);
+        _cleanup_cookie_ struct cookie *c2 = NULL;
+        _cleanup_free_ char *c2xml = NULL;
+        if ((r = migration_local_cookie(&sv->g, &mi->id, &c2, err)) < 0 ||
+            (r = cookie_format(c2, &c2xml, err)) < 0)
+                return r;
+        struct json_object *m = migration_message("prepare", c2xml);
+        json_object_object_add(m, "ok", json_object_new_boolean(true));
+        r = mchan_send(&mi->ch, m, err);
+        json_object_put(m);
+        if (r < 0)
+                return r;
+        log_info("migration: guest '%s' defined here (offline migration)", sv->g.name);
+        mi->done = true;
+        return 0;
+}
+
+bool migration_incoming_done(const struct migration_incoming *mi)
+{
+        return mi && mi->done;
+}
+
 int migration_incoming_begin(struct supervisor *sv, int in_fd, int out_fd,
                              struct migration_incoming **ret, struct lv_error **err)
 {
+        int detach_fd = incoming_relay_fork(err);
+        if (detach_fd < 0)
+                return detach_fd;
         struct migration_incoming *mi = xcalloc(1, sizeof(*mi));
+        mi->detach_fd = detach_fd;
         mi->ch = (struct mchan){.in = in_fd,
                                 .out = out_fd,
                                 .peer = "source",
@@ -134,6 +217,7 @@ int migration_incoming_begin(struct supervisor *sv, int in_fd, int out_fd,
         }
         mi->persistent = migration_jbool(o, "persistent");
         mi->postcopy = migration_jbool(o, "postcopy");
+        bool offline = migration_jbool(o, "offline");
         bool tunnelled = migration_jbool(o, "tunnelled");
         const char *domxml = migration_jstr(o, "domain");
         const struct conf_xml_ops *x = conf_xml(err);
@@ -177,6 +261,8 @@ int migration_incoming_begin(struct supervisor *sv, int in_fd, int out_fd,
                                                       mi->storage, err);
         if (r < 0)
                 return r;
+        if (offline)
+                return incoming_offline(sv, mi, err);
 
         mi->incoming = (struct lv_incoming){
                 .transport = tunnelled ? LV_INCOMING_TUNNEL : LV_INCOMING_TCP,
@@ -253,7 +339,7 @@ static int on_channel_readable(struct loop_source *s, int fd, uint32_t revents, 
 static int incoming_recv(struct supervisor *sv, struct migration_incoming *mi, int timeout_ms,
                          struct json_object **ret, struct lv_error **err)
 {
-        long long deadline = clock_now_ms() + timeout_ms;
+        long long deadline = timeout_ms < 0 ? LLONG_MAX / 4 : clock_now_ms() + timeout_ms;
         bool readable = false;
         struct loop_source *src = NULL;
         if (loop_add_io(sv->loop, mi->ch.in, EPOLLIN, on_channel_readable, &readable, &src, NULL) <
@@ -277,7 +363,7 @@ static int incoming_recv(struct supervisor *sv, struct migration_incoming *mi, i
         }
         loop_source_free(src);
         long long left = deadline - clock_now_ms();
-        return mchan_recv(&mi->ch, left > 0 ? (int)left : 0, ret, err);
+        return mchan_recv(&mi->ch, left > INT_MAX ? INT_MAX : left > 0 ? (int)left : 0, ret, err);
 }
 
 /* The driver's hypervisor process runs and listens on the stream's port
@@ -331,7 +417,10 @@ int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *
         /* Finish */
         supervisor_job_set_phase(sv, "perform");
         struct json_object *o = NULL;
-        r = incoming_recv(sv, mi, MIGRATION_DEFAULT_TIMEOUT_S * 1000, &o, err);
+        /* No deadline: the stream takes as long as it takes (the source
+         * bounds nothing either, --timeout suspends the guest); the source
+         * sends abort, or the channel closes when it dies. */
+        r = incoming_recv(sv, mi, -1, &o, err);
         if (r < 0)
                 return r;
         if (streq(migration_jstr(o, "phase"), "abort")) {
@@ -381,6 +470,11 @@ int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *
         if (mi->storage)
                 mi->storage->keep = true; /* the guest's disks now */
         supervisor_job_end(sv, JOB_MIGRATION_IN);
+        if (c3->stats) { /* the source's figures; the time is the whole job's */
+                unsigned long long now = clock_epoch_ms(), t0 = c3->stats->started;
+                migration_job_completed(sv, true, c3->stats,
+                                        t0 > 0 && t0 < now ? now - t0 : c3->stats->time_elapsed);
+        }
         log_info("migration: guest '%s' %s here now", g->name, paused ? "is paused" : "runs");
         if (mi->persistent) /* at Finish, as libvirt */
                 supervisor_definition_store_migrated(g->def);
@@ -407,11 +501,17 @@ int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *
                 close(null);
         }
         (void)setsid();
+        /* the transport's process may end now */
+        if (mi->detach_fd >= 0) {
+                (void)!write(mi->detach_fd, "D", 1);
+                close(mi->detach_fd);
+                mi->detach_fd = -1;
+        }
         if (mi->postcopy && ops->postcopy_wait) {
                 /* The guest runs here; in post-copy, pages it has not got
                  * yet come from the source until the last one has. */
                 _cleanup_error_ struct lv_error *pe = NULL;
-                if (ops->postcopy_wait(g, MIGRATION_DEFAULT_TIMEOUT_S, &pe) < 0) {
+                if (ops->postcopy_wait(g, MIGRATION_WAIT_MAX_S, &pe) < 0) {
                         log_error("migration: %s: the guest is paused (post-copy failed)",
                                   pe->message);
                         _cleanup_error_ struct lv_error *te = NULL;

@@ -44,13 +44,30 @@ struct source_job {
         struct cookie_stats last;
         char last_status[32];
         unsigned long long last_expected;
-        struct migration_storage *storage; /* --copy-storage-*, or NULL */
-        bool postcopy;                     /* --postcopy */
+        struct migration_storage *storage;   /* --copy-storage-*, or NULL */
+        bool postcopy;                       /* --postcopy */
+        unsigned long long stopped_epoch_ms; /* CPUs stopped for the switch-over */
 };
 
 static void jset_u64(struct json_object *o, const char *key, unsigned long long v)
 {
         json_object_object_add(o, key, json_object_new_int64((int64_t)v));
+}
+
+/* The stream's figures, JobInfo's names (virsh domjobinfo's fields). */
+static void stats_to_json(struct json_object *o, const struct cookie_stats *st)
+{
+        jset_u64(o, "data_total", st->memory_total);
+        jset_u64(o, "data_processed", st->memory_processed);
+        jset_u64(o, "data_remaining", st->memory_remaining);
+        jset_u64(o, "memory_bps", st->memory_bps);
+        jset_u64(o, "memory_constant", st->memory_constant);
+        jset_u64(o, "memory_normal", st->memory_normal);
+        jset_u64(o, "memory_normal_bytes", st->memory_normal_bytes);
+        jset_u64(o, "memory_dirty_rate", st->memory_dirty_rate);
+        jset_u64(o, "memory_iteration", st->memory_iteration);
+        jset_u64(o, "memory_page_size", st->memory_page_size);
+        jset_u64(o, "setup_time", st->setup_time);
 }
 
 int migration_job_info(struct supervisor *sv, struct json_object **ret, struct lv_error **err)
@@ -98,23 +115,30 @@ int migration_job_info(struct supervisor *sv, struct json_object **ret, struct l
         }
         if (streq(phase, "perform") && (ops->job_info || (job && job->released))) {
                 json_object_object_add(o, "status", json_object_new_string(status));
-                jset_u64(o, "data_total", st.memory_total);
-                jset_u64(o, "data_processed", st.memory_processed);
-                jset_u64(o, "data_remaining", st.memory_remaining);
-                jset_u64(o, "memory_bps", st.memory_bps);
-                jset_u64(o, "memory_constant", st.memory_constant);
-                jset_u64(o, "memory_normal", st.memory_normal);
-                jset_u64(o, "memory_normal_bytes", st.memory_normal_bytes);
-                jset_u64(o, "memory_dirty_rate", st.memory_dirty_rate);
-                jset_u64(o, "memory_iteration", st.memory_iteration);
-                jset_u64(o, "memory_page_size", st.memory_page_size);
-                jset_u64(o, "setup_time", st.setup_time);
+                stats_to_json(o, &st);
                 jset_u64(o, "expected_downtime", expected);
         }
         if (streq(phase, "perform") && !job->released)
                 migration_storage_job_info(sv, job->storage, o);
         *ret = o;
         return 0;
+}
+
+void migration_job_completed(struct supervisor *sv, bool incoming, const struct cookie_stats *st,
+                             unsigned long long elapsed_ms)
+{
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "type", json_object_new_string("completed"));
+        json_object_object_add(
+                o, "operation",
+                json_object_new_string(incoming ? "incoming migration" : "outgoing migration"));
+        jset_u64(o, "time_elapsed", elapsed_ms);
+        stats_to_json(o, st);
+        if (st->downtime_set)
+                jset_u64(o, "downtime", st->downtime);
+        json_object_object_add(o, "status", json_object_new_string("completed"));
+        json_object_put(sv->completed_job);
+        sv->completed_job = o;
 }
 
 int migration_job_abort(struct supervisor *sv, struct lv_error **err)
@@ -174,6 +198,7 @@ static int on_switchover(void *data, struct lv_error **err)
         if (r < 0)
                 return r;
         job->released = true;
+        job->stopped_epoch_ms = clock_epoch_ms();
         if (!sv->leases) {
                 job->lock_state = xstrdup("");
                 return 0;
@@ -309,12 +334,31 @@ static bool uri_valid(const char *uri)
         return true;
 }
 
+/* Send Prepare (m, consumed) and check the answer: the destination's
+ * reply (*ret_reply, also on failure) and its cookie, from another host. */
+static int prepare_exchange(struct mchan *ch, struct json_object *m, struct lv_guest *g,
+                            const struct cookie *c1, struct json_object **ret_reply,
+                            struct cookie **ret_c2, struct lv_error **err)
+{
+        int r = mchan_send(ch, m, err);
+        json_object_put(m);
+        if (r >= 0)
+                r = mchan_recv(ch, PHASE_TIMEOUT_MS, ret_reply, err);
+        if (r >= 0)
+                r = migration_reply_check(ch, *ret_reply, "prepare", err);
+        if (r >= 0)
+                r = migration_parse_peer_cookie(migration_jstr(*ret_reply, "cookie"), g, ret_c2,
+                                                err);
+        if (r >= 0)
+                r = cookie_check_host(*ret_c2, c1->hostuuid, g->name, err);
+        return r;
+}
+
 int migration_source_run(struct supervisor *sv, const struct migration_params *p,
                          char **ret_summary, struct lv_error **err)
 {
         struct lv_guest *g = &sv->g;
         const struct lv_migration_ops *ops = sv->driver->migration;
-        int timeout_s = p->timeout_s > 0 ? p->timeout_s : MIGRATION_DEFAULT_TIMEOUT_S;
         if (!ops)
                 return lv_error_setf(err, LV_ERR_UNSUPPORTED, "the %s driver cannot migrate guests",
                                      sv->driver->name);
@@ -349,6 +393,7 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
 
         /* Begin */
         long long t0 = clock_now_ms();
+        unsigned long long t0_epoch = clock_epoch_ms();
         struct host_identity id = {0};
         int r = supervisor_host_identity(&id, NULL, err);
         if (r < 0)
@@ -395,16 +440,7 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
                 migration_storage_prepare_add(g, storage, m);
         if (p->postcopy)
                 json_object_object_add(m, "postcopy", json_object_new_boolean(true));
-        r = mchan_send(&ch, m, err);
-        json_object_put(m);
-        if (r >= 0)
-                r = mchan_recv(&ch, PHASE_TIMEOUT_MS, &reply, err);
-        if (r >= 0)
-                r = migration_reply_check(&ch, reply, "prepare", err);
-        if (r >= 0)
-                r = migration_parse_peer_cookie(migration_jstr(reply, "cookie"), g, &c2, err);
-        if (r >= 0)
-                r = cookie_check_host(c2, c1->hostuuid, g->name, err);
+        r = prepare_exchange(&ch, m, g, c1, &reply, &c2, err);
         uri = xstrdup_null(migration_jstr(reply, "uri"));
         prepared = TAKE_PTR(reply); /* its "nbd" for the disks' copy */
         struct tunnel_src tun = {.listen_fd = -1};
@@ -438,8 +474,8 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
                 goto fail;
         }
         if (storage)
-                r = migration_storage_source_mirror(sv, storage, prepared, timeout_s, &job.aborted,
-                                                    err);
+                r = migration_storage_source_mirror(sv, storage, prepared, MIGRATION_WAIT_MAX_S,
+                                                    &job.aborted, err);
         json_object_put(TAKE_PTR(prepared));
         if (r < 0)
                 goto fail;
@@ -454,7 +490,7 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
                 if (ops->graphics_relocate(g, &gr, &ge) < 0)
                         log_warning("graphics clients will not follow: %s", ge->message);
         }
-        r = ops->migrate(g, qemu_uri, timeout_s, p->bandwidth_mib, on_switchover, &job, &stats,
+        r = ops->migrate(g, qemu_uri, p->timeout_s, p->bandwidth_mib, on_switchover, &job, &stats,
                          err);
         if (r >= 0 && p->tunnelled)
                 r = tunnel_src_drain(&tun, err);
@@ -465,7 +501,10 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
         if (r < 0)
                 goto fail;
         log_info("migration: QEMU's stream completed");
-        stats.started = (unsigned long long)t0;
+        /* libvirt's <statistics> times: milliseconds since the epoch when
+         * the job started, when the CPUs stopped, when the cookie is sent */
+        stats.started = t0_epoch;
+        stats.stopped = job.stopped_epoch_ms;
 
         /* Finish */
         supervisor_job_set_phase(sv, "finish");
@@ -473,6 +512,7 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
         if (r < 0)
                 goto fail;
         cookie_set_lockstate(c3, LOCK_DRIVER_NAME, job.lock_state);
+        stats.sent = clock_epoch_ms();
         c3->stats = xmalloc(sizeof(*c3->stats));
         *c3->stats = stats;
         r = cookie_format(c3, &c3xml, err);
@@ -492,7 +532,7 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
         json_object_put(TAKE_PTR(reply));
         if (r < 0)
                 goto fail;
-        if (p->postcopy && (r = ops->postcopy_wait(g, timeout_s, err)) < 0) {
+        if (p->postcopy && (r = ops->postcopy_wait(g, MIGRATION_WAIT_MAX_S, err)) < 0) {
                 /* The guest runs on the destination, which lacks the pages
                  * it has not fetched yet; this copy is stale: neither is
                  * the whole guest (libvirt: "paused (post-copy failed)"). */
@@ -535,6 +575,7 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
                               gr.listen ? gr.listen : c2->hostname, gr.port);
         summary = strbuf_steal(&sb);
         log_info("%s", summary);
+        migration_job_completed(sv, false, &stats, (unsigned long long)(clock_now_ms() - t0));
         if (p->undefine_source) {
                 _cleanup_free_ char *path = paths_guest_xml(g->name);
                 if (unlink(path) < 0 && errno != ENOENT)
@@ -576,4 +617,64 @@ fail:
 
         supervisor_job_end(sv, JOB_MIGRATION_OUT);
         return lv_error_prefix(err, "cannot migrate guest '%s'", g->name);
+}
+
+int migration_offline_run(const char *name, const struct migration_params *p, char **ret_summary,
+                          struct lv_error **err)
+{
+        if (!p->transport || !*p->transport)
+                return lv_error_setf(err, EINVAL, "no destination transport command");
+        const struct conf_xml_ops *x = conf_xml(err);
+        if (!x)
+                return -ENOENT;
+        _cleanup_free_ char *path = paths_guest_xml(name);
+        struct domain_def *def = NULL;
+        int r = x->domain_parse_file(path, &def, err);
+        if (r < 0)
+                return lv_error_prefix(err, "domain '%s'", name);
+        struct lv_guest g = {.name = def->name, .def = def, .pidfd = -1, .console_fd = -1};
+        struct host_identity id = {0};
+        _cleanup_cookie_ struct cookie *c1 = NULL, *c2 = NULL;
+        _cleanup_free_ char *c1xml = NULL, *domxml = domain_format(def);
+        struct transport t = {.fd = -1, .err_fd = -1};
+        struct json_object *reply = NULL;
+        r = supervisor_host_identity(&id, NULL, err);
+        if (r >= 0)
+                r = migration_local_cookie(&g, &id, &c1, err);
+        if (r >= 0)
+                r = cookie_format(c1, &c1xml, err);
+        if (r >= 0)
+                r = transport_spawn(p->transport, &t, err);
+        struct mchan ch = {.in = t.fd,
+                           .out = t.fd,
+                           .peer = "destination",
+                           .buf = {.max = MIGRATION_MESSAGE_MAX}};
+        if (r >= 0) {
+                /* Prepare, offline: the destination stores the definition
+                 * (refusing another guest of the name) and starts nothing */
+                struct json_object *m = migration_message("prepare", c1xml);
+                json_object_object_add(m, "domain", json_object_new_string(domxml));
+                json_object_object_add(m, "persistent", json_object_new_boolean(true));
+                json_object_object_add(m, "offline", json_object_new_boolean(true));
+                r = prepare_exchange(&ch, m, &g, c1, &reply, &c2, err);
+        }
+        json_object_put(reply);
+        if (r < 0 && err && *err && (*err)->code == ECONNRESET) {
+                _cleanup_free_ char *se = transport_stderr(&t);
+                if (*se)
+                        lv_error_prefix(err, "%s", se);
+        }
+        transport_close(&t, r < 0);
+        varlink_inbuf_clear(&ch.buf);
+        if (r >= 0) {
+                char hu[37];
+                domain_uuid_format(c2->hostuuid, hu);
+                *ret_summary = xasprintf("Migrated the definition of guest '%s' to host '%s' (%s)",
+                                         name, c2->hostname, hu);
+                if (p->undefine_source && unlink(path) < 0 && errno != ENOENT)
+                        log_warning("cannot remove '%s': %s", path, strerror(errno));
+        }
+        host_identity_clear(&id);
+        domain_def_free(def);
+        return r < 0 ? lv_error_prefix(err, "cannot migrate guest '%s' offline", name) : 0;
 }

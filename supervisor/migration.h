@@ -15,14 +15,20 @@
 #include "driver-support/migration_ops.h"
 #include "supervisor/supervisor.h"
 
-#define MIGRATION_MESSAGE_MAX       (DOMAIN_XML_MAX_BYTES + 2 * COOKIE_MAX_BYTES + 4096)
-#define MIGRATION_DEFAULT_TIMEOUT_S 300
+#define MIGRATION_MESSAGE_MAX (DOMAIN_XML_MAX_BYTES + 2 * COOKIE_MAX_BYTES + 4096)
+
+/* The migration itself has no deadline (--timeout suspends the guest).
+ * Waits on the hypervisor that have no end of their own — the storage
+ * mirrors getting in step, the last post-copy pages while a cut link is
+ * not reported — are bounded by this, so that a silent peer does not hold
+ * a supervisor for ever: one day (docs/migration.md). */
+#define MIGRATION_WAIT_MAX_S (24 * 3600)
 
 struct migration_params {
         const char *transport;       /* shell command whose stdin/stdout is the channel */
         bool persistent;             /* define the guest on the destination */
         bool undefine_source;        /* remove the source's definition on success */
-        int timeout_s;               /* 0: MIGRATION_DEFAULT_TIMEOUT_S */
+        int timeout_s;               /* --timeout: suspend the guest after it; 0: never */
         unsigned long bandwidth_mib; /* 0: the hypervisor's default */
         bool tunnelled;              /* QEMU's stream through the channel, no TCP port */
         bool suspend;                /* --suspend: the guest stays paused on the destination */
@@ -40,12 +46,24 @@ struct migration_params {
 int migration_source_run(struct supervisor *sv, const struct migration_params *p,
                          char **ret_summary, struct lv_error **err);
 
+/* Offline (virsh migrate --offline --persistent): the stored definition
+ * of guest NAME, which does not run, is defined on the destination (a
+ * destination supervisor that stores it and starts nothing); with
+ * p->undefine_source it is removed here. *ret_summary says where. */
+int migration_offline_run(const char *name, const struct migration_params *p, char **ret_summary,
+                          struct lv_error **err);
+
 /* The migration job (sv->job, job.h), while migration_source_run runs
  * (its waits dispatch the event loop) or a guest arrives: its progress as
  * a JSON object (virsh domjobinfo's fields; {"type":"none"} when no
  * migration runs); cancelling it (source only: the guest stays here, as
  * on any failure). */
 int migration_job_info(struct supervisor *sv, struct json_object **ret, struct lv_error **err);
+/* A completed migration as sv->completed_job (replacing the last one):
+ * JobInfo's fields from the statistics, type "completed", time_elapsed
+ * the whole job's (ms). */
+void migration_job_completed(struct supervisor *sv, bool incoming, const struct cookie_stats *st,
+                             unsigned long long elapsed_ms);
 int migration_job_abort(struct supervisor *sv, struct lv_error **err);
 /* lvsh migrate-postcopy: switch the running --postcopy migration to
  * post-copy (the guest runs on the destination at once, its memory
@@ -63,6 +81,8 @@ int migration_job_postcopy(struct supervisor *sv, struct lv_error **err);
  *          channel. On any failure after begin, call migration_incoming_fail
  *          (answers the source if it still listens). */
 struct migration_incoming;
+/* After begin: an offline migration, all done (the definition stored). */
+bool migration_incoming_done(const struct migration_incoming *mi);
 int migration_incoming_begin(struct supervisor *sv, int in_fd, int out_fd,
                              struct migration_incoming **ret, struct lv_error **err);
 int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *mi,

@@ -86,9 +86,15 @@ void statedir_record_end(struct supervisor *sv)
 {
         _cleanup_free_ char *path = paths_guest_ended(sv->g.name);
         _cleanup_free_ char *dir = xasprintf("%s/.ended", paths_rundir());
-        _cleanup_free_ char *data =
-                xasprintf("{\"state\":\"%s\",\"reason\":\"%s\"}\n", guest_state_to_id(sv->g.state),
-                          guest_reason_to_string(sv->g.state, sv->g.state_reason));
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "state", json_object_new_string(guest_state_to_id(sv->g.state)));
+        json_object_object_add(
+                o, "reason",
+                json_object_new_string(guest_reason_to_string(sv->g.state, sv->g.state_reason)));
+        if (sv->completed_job) /* lvsh domjobinfo --completed, once we are gone */
+                json_object_object_add(o, "job", json_object_get(sv->completed_job));
+        _cleanup_free_ char *data = xasprintf("%s\n", json_object_to_json_string(o));
+        json_object_put(o);
         _cleanup_error_ struct lv_error *e = NULL;
         if (mkdir_p(dir, 0711, &e) < 0 ||
             file_write_replace(path, data, strlen(data), 0644, &e) < 0)

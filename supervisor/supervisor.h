@@ -82,10 +82,13 @@ struct supervisor {
         struct loop_source *console_source;
 
         /* What the end of the hypervisor process means. */
-        bool destroy_requested;  /* killed on request: "destroyed" */
-        bool migrated;           /* ... because it runs elsewhere now: "migrated" */
-        bool saved;              /* ... because its state is in a save image: "saved" */
-        bool restoring;          /* started from a save image (save.c) */
+        bool destroy_requested; /* killed on request: "destroyed" */
+        bool migrated;          /* ... because it runs elsewhere now: "migrated" */
+        bool saved;             /* ... because its state is in a save image: "saved" */
+        bool restoring;         /* started from a save image (save.c) */
+        /* The last completed migration (domjobinfo --completed): JobInfo's
+         * object with type "completed", or NULL. */
+        struct json_object *completed_job;
         bool shutdown_requested; /* user shutdown: ends the guest */
         bool reboot_requested;   /* restart once it has ended */
         bool stopping;           /* the supervisor exits once the guest ended */
@@ -270,6 +273,8 @@ int supervisor_restore_finish(struct supervisor *sv, struct save_restore *rs,
  * waits for the verdict before the guest runs (a mismatch ends it). */
 int supervisor_restore_verify(struct save_restore *rs, struct lv_error **err);
 void supervisor_restore_free(struct save_restore *rs);
+/* Store def as a defined guest unless one of that name is stored (kept). */
+int supervisor_definition_store(const struct domain_def *def, struct lv_error **err);
 
 /* driver.c: the driver for a definition's type, or NULL (with *err) when
  * litevirt was built without it. */

@@ -6,6 +6,7 @@
 
 #include "tools/lvsh-common.h"
 #include "tools/lvsh-list.h"
+#include "util/fileio.h"
 #include "util/paths.h"
 
 int lvsh_error_from_client(struct lv_error **err, lv_client_error *ce)
@@ -17,6 +18,22 @@ int lvsh_error_from_client(struct lv_error **err, lv_client_error *ce)
                               "%s", ce->message);
         lv_client_error_free(ce);
         return r;
+}
+
+struct json_object *lvsh_guest_ended(const char *name)
+{
+        if (!lvsh_name_is_safe(name))
+                return NULL;
+        _cleanup_free_ char *path = paths_guest_ended(name);
+        _cleanup_free_ char *data = NULL;
+        if (file_read_bounded(path, 65536, &data, NULL, NULL) < 0)
+                return NULL;
+        struct json_object *o = json_tokener_parse(data);
+        if (o && !json_object_is_type(o, json_type_object)) {
+                json_object_put(o);
+                return NULL;
+        }
+        return o;
 }
 
 int lvsh_connect(const char *name, lv_conn **ret, struct lv_error **err)

@@ -27,6 +27,9 @@ int lvsh_args_split(const struct lvsh_command *cmd, int argc, char **argv, const
  * may be NULL. */
 int lvsh_call(const char *name, const char *method, struct json_object *params,
               struct json_object **ret_reply, struct lv_error **err);
+/* How a guest that does not run last ended, as its supervisor recorded
+ * it (paths_guest_ended: state, reason, the last completed job), or NULL. */
+struct json_object *lvsh_guest_ended(const char *name);
 /* A reply's string member, or def. */
 const char *lvsh_json_str(struct json_object *o, const char *key, const char *def);
 /* A reply's integer member; false when absent or not a number. */

@@ -16,7 +16,6 @@
 #include "tools/lvsh-common.h"
 #include "tools/lvsh-list.h"
 #include "util/autostart.h"
-#include "util/fileio.h"
 #include "util/paths.h"
 #include "lib/methods.h"
 
@@ -568,11 +567,7 @@ static void domstate_ended(const char *name, lv_guest_status *st)
 {
         snprintf(st->state, sizeof(st->state), "shutoff");
         snprintf(st->reason, sizeof(st->reason), "unknown");
-        _cleanup_free_ char *path = paths_guest_ended(name);
-        _cleanup_free_ char *data = NULL;
-        if (file_read_bounded(path, 4096, &data, NULL, NULL) < 0)
-                return;
-        struct json_object *o = json_tokener_parse(data), *v;
+        struct json_object *o = lvsh_guest_ended(name), *v;
         if (json_object_object_get_ex(o, "reason", &v) && json_object_is_type(v, json_type_string))
                 snprintf(st->reason, sizeof(st->reason), "%s", json_object_get_string(v));
         json_object_put(o);

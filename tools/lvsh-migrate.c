@@ -5,11 +5,15 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/wait.h>
 
 #include "tools/lvsh-common.h"
+#include "tools/lvsh-list.h"
 #include "tools/lvsh.h"
 #include "lib/methods.h"
+
+extern char **environ;
 
 static long long jll(struct json_object *o, const char *key)
 {
@@ -18,21 +22,52 @@ static long long jll(struct json_object *o, const char *key)
                                                           : -1;
 }
 
-/* The guest's job (JobInfo), NULL on error. */
-static struct json_object *job_info(const char *name, struct lv_error **err)
+/* The last completed job of a guest whose supervisor is gone (the
+ * migration source): its supervisor's record of how it ended. */
+static struct json_object *job_completed_recorded(const char *name)
+{
+        struct json_object *o = lvsh_guest_ended(name), *job = NULL;
+        if (o && json_object_object_get_ex(o, "job", &job) &&
+            json_object_is_type(job, json_type_object))
+                job = json_object_get(job);
+        else
+                job = NULL;
+        json_object_put(o);
+        return job;
+}
+
+/* The guest's job (JobInfo; completed: the last completed one), NULL on
+ * error. */
+static struct json_object *job_info_ex(const char *name, bool completed, struct lv_error **err)
 {
         lv_conn *c = NULL;
-        if (lvsh_connect(name, &c, err) < 0)
-                return NULL;
+        if (lvsh_connect(name, &c, err) < 0) {
+                struct json_object *job = completed ? job_completed_recorded(name) : NULL;
+                if (job)
+                        lv_error_freep(err);
+                return job;
+        }
         struct json_object *reply = NULL, *job = NULL;
         lv_client_error *ce = NULL;
-        if (lv_call(c, LV_METHOD_JOB_INFO, NULL, &reply, &ce) < 0)
+        struct json_object *params = NULL;
+        if (completed) {
+                params = json_object_new_object();
+                json_object_object_add(params, "completed", json_object_new_boolean(true));
+        }
+        int r = lv_call(c, LV_METHOD_JOB_INFO, params, &reply, &ce);
+        json_object_put(params);
+        if (r < 0)
                 lvsh_error_from_client(err, ce);
         else if (reply && json_object_object_get_ex(reply, "job", &job))
                 job = json_object_get(job);
         lv_disconnect(c);
         json_object_put(reply);
         return job;
+}
+
+static struct json_object *job_info(const char *name, struct lv_error **err)
+{
+        return job_info_ex(name, false, err);
 }
 
 /* --verbose: a child prints virsh's progress line until it is killed. */
@@ -49,15 +84,79 @@ static _noreturn_ void progress_child(const char *name)
         }
 }
 
+/* --offline --persistent: the definition of a guest that does not run,
+ * through a one-shot litevirt-supervisor --migrate-offline (the source
+ * side of the exchange; no guest, no state). Its error becomes ours. */
+static int migrate_offline(const char *name, const char *transport, bool undefine,
+                           struct lv_error **err)
+{
+        if (!lvsh_guest_exists(name))
+                return lv_error_setf(err, LV_ERR_NO_DOMAIN, "failed to get domain '%s'", name);
+        lv_guest_status st;
+        if (lv_guest_status_read(name, &st, NULL) == 0)
+                return lv_error_setf(err, LV_ERR_STATE,
+                                     "Requested operation is not valid: domain '%s' is running: "
+                                     "--offline migrates the definition of a shut off guest",
+                                     name);
+        lvsh_environment_absolute();
+        _cleanup_free_ char *path = lvsh_binary_path("litevirt-supervisor", "LITEVIRT_SUPERVISOR");
+        int ep[2];
+        if (pipe2(ep, O_CLOEXEC) < 0)
+                return lv_error_set(err, errno, "pipe");
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_adddup2(&fa, ep[1], 2);
+        char *args[] = {path,
+                        (char *)"--migrate-offline",
+                        (char *)transport,
+                        undefine ? (char *)"--undefinesource" : (char *)name,
+                        undefine ? (char *)name : NULL,
+                        NULL};
+        pid_t pid;
+        int r = posix_spawn(&pid, path, &fa, NULL, args, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        close(ep[1]);
+        if (r != 0) {
+                close(ep[0]);
+                return lv_error_set(err, r, "cannot run '%s'", path);
+        }
+        char buf[4096];
+        size_t n = 0;
+        ssize_t k;
+        while (n < sizeof(buf) - 1 &&
+               ((k = read(ep[0], buf + n, sizeof(buf) - 1 - n)) > 0 || (k < 0 && errno == EINTR)))
+                n += k > 0 ? (size_t)k : 0;
+        close(ep[0]);
+        buf[n] = '\0';
+        int status = 0;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                return 0;
+        while (n > 0 && buf[n - 1] == '\n')
+                buf[--n] = '\0';
+        const char *msg = startswith(buf, "error: ") ? buf + strlen("error: ") : buf;
+        return lv_error_setf(err, EIO, "%s", *msg ? msg : "the offline migration failed");
+}
+
 static int cmd_migrate(int argc, char **argv, struct lv_error **err)
 {
         const struct lvsh_command *cmd = lvsh_find_command("migrate");
-        static const char *const flags[] = {
-                "live",          "persistent", "undefinesource",   "verbose",          "p2p",
-                "tunnelled",     "suspend",    "copy-storage-all", "copy-storage-inc", "postcopy",
-                "auto-converge", NULL};
+        static const char *const flags[] = {"live",
+                                            "persistent",
+                                            "undefinesource",
+                                            "verbose",
+                                            "p2p",
+                                            "tunnelled",
+                                            "suspend",
+                                            "copy-storage-all",
+                                            "copy-storage-inc",
+                                            "postcopy",
+                                            "auto-converge",
+                                            "offline",
+                                            NULL};
         static const char *const valued[] = {"timeout", "bandwidth", "graphicsuri", NULL};
-        bool set[11] = {0};
+        bool set[12] = {0};
         const char *values[3] = {NULL, NULL, NULL};
         /* NAME DEST-TRANSPORT: the options parser takes one positional
          * argument, so the transport (last) is taken off first. */
@@ -70,6 +169,23 @@ static int cmd_migrate(int argc, char **argv, struct lv_error **err)
         int r = lvsh_args_parse(cmd, argc - 1, argv, flags, set, valued, values, &name, err);
         if (r < 0)
                 return r;
+        if (set[11]) { /* --offline: libvirt's rules */
+                if (!set[1])
+                        return lvsh_usage_error(cmd, err, "--offline requires --persistent");
+                if (set[0] || set[3] || set[5] || set[6] || set[7] || set[8] || set[9] || set[10] ||
+                    values[0] || values[1] || values[2])
+                        return lvsh_usage_error(cmd, err,
+                                                "--offline moves the definition only: "
+                                                "--live, --verbose, --tunnelled, --suspend, the "
+                                                "storage, post-copy and auto-converge options, "
+                                                "--timeout, --bandwidth and --graphicsuri do "
+                                                "not apply");
+                r = migrate_offline(name, transport, set[2], err);
+                if (r < 0)
+                        return lv_error_prefix(err, "Failed to migrate domain '%s'\nerror", name);
+                printf("\n");
+                return 0;
+        }
         struct json_object *p = json_object_new_object();
         json_object_object_add(p, "transport", json_object_new_string(transport));
         json_object_object_add(p, "live", json_object_new_boolean(set[0]));
@@ -178,11 +294,13 @@ static void print_num(const char *label, long long v, const char *unit)
 static int cmd_domjobinfo(int argc, char **argv, struct lv_error **err)
 {
         const struct lvsh_command *cmd = lvsh_find_command("domjobinfo");
+        static const char *const flags[] = {"completed", NULL};
+        bool set[1] = {false};
         const char *name = NULL;
-        int r = lvsh_args_parse(cmd, argc, argv, NULL, NULL, NULL, NULL, &name, err);
+        int r = lvsh_args_parse(cmd, argc, argv, flags, set, NULL, NULL, &name, err);
         if (r < 0)
                 return r;
-        struct json_object *job = job_info(name, err);
+        struct json_object *job = job_info_ex(name, set[0], err);
         if (!job)
                 return err && *err ? -EIO : lv_error_setf(err, EIO, "no job information");
         struct json_object *v;
@@ -193,7 +311,7 @@ static int cmd_domjobinfo(int argc, char **argv, struct lv_error **err)
                 json_object_put(job);
                 return 0;
         }
-        printf("%-17s %s\n", "Job type:", "Unbounded");
+        printf("%-17s %s\n", "Job type:", streq(type, "completed") ? "Completed" : "Unbounded");
         const char *op =
                 json_object_object_get_ex(job, "operation", &v) ? json_object_get_string(v) : "";
         printf("%-17s %s\n", "Operation:",
@@ -218,6 +336,7 @@ static int cmd_domjobinfo(int argc, char **argv, struct lv_error **err)
                 print_num("Normal pages:", jll(job, "memory_normal"), "");
                 print_size("Normal data:", jll(job, "memory_normal_bytes"));
                 print_num("Expected downtime:", jll(job, "expected_downtime"), "ms");
+                print_num("Total downtime:", jll(job, "downtime"), "ms");
                 print_num("Setup time:", jll(job, "setup_time"), "ms");
         }
         if (jll(job, "disk_total") >= 0) {
@@ -266,9 +385,11 @@ static int cmd_migrate_postcopy(int argc, char **argv, struct lv_error **err)
 }
 
 const struct lvsh_command lvsh_migrate_commands[] = {
-        {"domjobinfo", "NAME", "domain job information",
+        {"domjobinfo", "NAME [--completed]", "domain job information",
          "    The running job (a live migration): time elapsed, data processed,\n"
-         "    remaining and total, bandwidth, expected downtime, as virsh shows them.",
+         "    remaining and total, bandwidth, expected downtime, as virsh shows them.\n"
+         "    --completed: the last completed migration (also on a source whose\n"
+         "    copy of the guest has ended), with its total downtime.",
          cmd_domjobinfo},
         {"domjobabort", "NAME", "abort the domain's job",
          "    Cancels a migration in flight: the guest keeps running here with its\n"
@@ -277,7 +398,7 @@ const struct lvsh_command lvsh_migrate_commands[] = {
         {"migrate",
          "[--live] [--persistent] [--undefinesource] [--timeout N] [--bandwidth MiB/s] [--verbose] "
          "[--tunnelled] [--suspend] [--graphicsuri URI] [--copy-storage-all|--copy-storage-inc] "
-         "[--postcopy] [--auto-converge] "
+         "[--postcopy] [--auto-converge] [--offline --persistent] "
          "NAME DEST-TRANSPORT",
          "migrate a running guest to another host",
          "    DEST-TRANSPORT is a command whose stdin/stdout reach the destination's\n"
@@ -296,7 +417,10 @@ const struct lvsh_command lvsh_migrate_commands[] = {
          "    shared storage; a missing image is made there), --copy-storage-inc\n"
          "    only their top layer (the destination has the backing files).\n"
          "    --postcopy lets lvsh migrate-postcopy switch to post-copy;\n"
-         "    --auto-converge slows the guest's CPUs until the copy converges.",
+         "    --auto-converge slows the guest's CPUs until the copy converges.\n"
+         "    --timeout N suspends the guest after N seconds so that the migration\n"
+         "    converges. --offline --persistent defines a shut off guest there\n"
+         "    (its definition only).",
          cmd_migrate},
         {"migrate-postcopy", "NAME", "switch a migration to post-copy",
          "    The guest of a running `lvsh migrate --postcopy` runs on the destination\n"

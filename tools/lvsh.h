@@ -24,6 +24,9 @@ extern const struct lvsh_command lvsh_migrate_commands[]; /* lvsh-migrate.c */
 extern const struct lvsh_command lvsh_network_commands[]; /* lvsh-network.c */
 extern const struct lvsh_command lvsh_save_commands[];    /* lvsh-save.c */
 
+/* lvsh-migparams.c */
+extern const struct lvsh_command lvsh_migparams_commands[];
+
 /* Print usage for a command to stderr and return -EINVAL in *err style. */
 int lvsh_usage_error(const struct lvsh_command *cmd, struct lv_error **err, const char *fmt, ...)
         _printf_(3, 4);

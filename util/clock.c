@@ -14,3 +14,10 @@ long long clock_now_ms(void)
 {
         return (long long)(clock_now_us() / 1000);
 }
+
+unsigned long long clock_epoch_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (unsigned long long)ts.tv_sec * 1000ULL + (unsigned long long)ts.tv_nsec / 1000000;
+}

@@ -182,24 +182,128 @@ gone b "$pid_b" && ok "nothing left on B" || fail "left on B: $(ls "$T/b/run")"
 grep -q "^host=$UUID_A$" <(lease) && grep -q "^state=held$" <(lease) && ok "lease back on host A" ||
     fail "lease after B -> A: $(lease)"
 
+# ---- A -> B with --timeout (virsh's meaning: suspend the guest so that
+# the migration converges, not cancel it), through a transport that does
+# not exec the supervisor (as ssh waits for its remote command): nothing
+# of the transport may stay; then domjobinfo --completed on both sides ----
+before=$(last_counter "$T/con-a2")
+mark=lvmig-transport-$$
+out=$(on a "$LVSH" migrate --live --persistent --timeout 1 --bandwidth 12 $G "$(transport b); : $mark" 2>&1)
+rc=$?
+if [ $rc = 0 ] && grep -q "not done after 1 s (--timeout): guest suspended so that it converges" "$T/a/log/$G.log"; then
+    ok "--timeout 1 suspended the guest and the migration completed: $(echo "$out" | head -n1)"
+else fail "--timeout: rc=$rc $out $(grep 'migration' "$T/a/log/$G.log" | tail -n 3)"; fi
+left=""; i=0
+while [ $i -lt 100 ]; do left=$(pgrep -f -- "$mark"); [ -z "$left" ] && break; sleep 0.1; i=$((i + 1)); done
+[ -z "$left" ] && ok "nothing of a transport that waits for its command is left" ||
+    fail "transport processes left: $(ps -o pid,args -p "$(echo $left | tr ' ' ,)")"
+console b "$T/con-b2"
+wait_for "$T/con-b2" "LV-COUNTER $((before + 2))\b" 30 && ok "the guest suspended by --timeout runs on B" ||
+    fail "guest does not count on B after --timeout: $(tail -c 300 "$T/con-b2")"
+st=$(on b "$LVSH" domstate --reason $G 2>&1 | head -n1)
+[ "$st" = "running (migrated)" ] || fail "domstate on B after --timeout: $st"
+# the destination shows the definition it runs
+xml=$(on b "$LVSH" dumpxml $G 2>&1)
+[[ "$xml" == *"<name>$G</name>"* && "$xml" == *"<source file='$T/disk.img'/>"* ]] &&
+    ok "dumpxml on B shows the running definition" || fail "dumpxml on B: $xml"
+job_a=$(on a "$LVSH" domjobinfo --completed $G 2>&1)
+if echo "$job_a" | grep -q "^Job type: *Completed" && echo "$job_a" | grep -q "^Operation: *Outgoing migration" &&
+    echo "$job_a" | grep -q "^Total downtime: *[0-9]* *ms" && echo "$job_a" | grep -q "^Data processed: *[1-9][0-9.]* MiB"; then
+    ok "domjobinfo --completed on A (its copy gone): $(echo "$job_a" | grep -E '^(Time elapsed|Total downtime)' | tr -s ' ' | paste -sd ';')"
+else fail "domjobinfo --completed on A: $job_a"; fi
+job_b=$(on b "$LVSH" domjobinfo --completed $G 2>&1)
+elapsed_b=$(echo "$job_b" | awk '/^Time elapsed:/ {print $3}')
+if echo "$job_b" | grep -q "^Job type: *Completed" && echo "$job_b" | grep -q "^Operation: *Incoming migration" &&
+    echo "$job_b" | grep -q "^Total downtime: *[0-9]* *ms" && [ -n "$elapsed_b" ] && [ "$elapsed_b" -gt 0 ] &&
+    [ "$elapsed_b" -lt 120000 ]; then
+    # elapsed from the cookie's <statistics started=...>: epoch milliseconds
+    ok "domjobinfo --completed on B: time elapsed $elapsed_b ms (from the cookie's epoch-ms start)"
+else fail "domjobinfo --completed on B: $job_b"; fi
+on b "$LVSH" domjobinfo $G 2>&1 | grep -q "^Job type: *None" || fail "domjobinfo (running job) on B: not None"
+
+# ---- and back B -> A ----
+pid_b=$(qemu_pid b)
+before=$(last_counter "$T/con-b2")
+out=$(on b "$LVSH" migrate --live $G "$(transport a)" 2>&1) && ok "migrated B -> A again" || fail "B -> A again: $out"
+console a "$T/con-a-back"
+wait_for "$T/con-a-back" "LV-COUNTER $((before + 2))\b" 30 || fail "guest does not count on A after B -> A again"
+gone b "$pid_b" || fail "left on B after B -> A again: $(ls "$T/b/run")"
+
+# ---- migrate-setspeed/getspeed, migrate-setmaxdowntime, also while the
+# stream flows (virsh's commands) ----
+on a "$LVSH" migrate-setspeed $G 64 > /dev/null 2>&1 && [ "$(on a "$LVSH" migrate-getspeed $G 2>&1)" = 64 ] &&
+    ok "migrate-setspeed 64: migrate-getspeed says 64" || fail "setspeed/getspeed: $(on a "$LVSH" migrate-getspeed $G 2>&1)"
+on a "$LVSH" migrate-setmaxdowntime $G --downtime 500 > /dev/null 2>&1 &&
+    [ "$(on a "$LVSH" migrate-getmaxdowntime $G 2>&1)" = 500 ] && ok "migrate-setmaxdowntime 500" ||
+    fail "setmaxdowntime: $(on a "$LVSH" migrate-getmaxdowntime $G 2>&1)"
+out=$(on a "$LVSH" migrate-setspeed $G fast 2>&1) && fail "migrate-setspeed fast accepted" ||
+    { [[ "$out" == *"--bandwidth 'fast': not a number of MiB/s"* ]] && ok "a bad speed refused: ${out##*error: }" ||
+        fail "bad speed: $out"; }
+on a "$LVSH" migrate --live --bandwidth 4 $G "$(transport b)" > "$T/speed.out" 2>&1 &
+mpid=$!
+HELPERS="$HELPERS $mpid"
+i=0; while [ $i -lt 300 ] && ! on a "$LVSH" domjobinfo $G 2>/dev/null | grep -q "^Data total: *[1-9]"; do
+    sleep 0.1; i=$((i + 1)); done
+sp=$(on a "$LVSH" migrate-getspeed $G 2>&1)
+[ "$sp" = 4 ] && ok "migrate-getspeed during a --bandwidth 4 migration: 4" || fail "getspeed during the migration: $sp"
+# at 4 MiB/s the stream would take more than 20 s: sped up, it takes about one
+on a "$LVSH" migrate-setmaxdowntime $G 1000 > /dev/null 2>&1 || fail "setmaxdowntime during the migration"
+on a "$LVSH" migrate-setspeed $G 1000 > /dev/null 2>&1 && ok "migrate-setspeed answered during the migration" ||
+    fail "setspeed during the migration"
+wait "$mpid"; rc=$?
+ms=$(sed -n "s/.*QEMU's stream \([0-9]*\) ms.*/\1/p" "$T/speed.out")
+[ $rc = 0 ] && [ -n "$ms" ] && [ "$ms" -lt 15000 ] && ok "the stream sped up by migrate-setspeed: QEMU's stream $ms ms" ||
+    fail "migration sped up by setspeed: rc=$rc $(cat "$T/speed.out")"
+out=$(on b "$LVSH" migrate --live $G "$(transport a)" 2>&1) || fail "B -> A after setspeed: $out"
+CON_A=$T/con-a-main # A's console from here on
+console a "$CON_A"
+wait_for "$CON_A" "LV-COUNTER" 30 || fail "guest does not count on A after setspeed's migration"
+on a "$LVSH" migrate-setspeed $G 64 > /dev/null 2>&1 || fail "setspeed 64 on A's new QEMU"
+
+# ---- migrate --offline --persistent: the definition of a shut off guest ----
+OFF=$G-off
+sed "s|<name>$G</name>|<name>$OFF</name>|" "$T/guest.xml" > "$T/off.xml"
+on a "$LVSH" define "$T/off.xml" > /dev/null || fail "define $OFF on A"
+uuid_of() { on "$1" "$LVSH" dominfo "$2" 2>/dev/null | awk '/^UUID:/ {print $2}'; }
+out=$(on a "$LVSH" migrate --offline $OFF "$(transport b)" 2>&1) && fail "--offline without --persistent accepted" ||
+    { [[ "$out" == *"--offline requires --persistent"* ]] && ok "--offline without --persistent refused" ||
+        fail "--offline without --persistent: $out"; }
+out=$(on a "$LVSH" migrate --offline --persistent $G "$(transport b)" 2>&1) && fail "--offline of a running guest accepted" ||
+    { [[ "$out" == *"is running: --offline migrates the definition of a shut off guest"* ]] &&
+        ok "--offline of the running guest refused" || fail "--offline of a running guest: $out"; }
+out=$(on a "$LVSH" migrate --offline --persistent $OFF "$(transport b); : $mark" 2>&1)
+if [ $? = 0 ] && [[ "$out" == *"Migrated the definition of guest '$OFF' to host 'host-b'"* ]] &&
+    [ -e "$T/b/guests/$OFF.xml" ] && [ -n "$(uuid_of a $OFF)" ] && [ "$(uuid_of a $OFF)" = "$(uuid_of b $OFF)" ]; then
+    ok "--offline --persistent defined $OFF on B (same UUID), kept on A"
+else fail "--offline --persistent: $out; B: $(ls "$T/b/guests")"; fi
+st=$(on b "$LVSH" domstate $OFF 2>&1 | head -n1)
+[ "$st" = "shut off" ] && [ ! -e "$T/b/run/$OFF" ] && [ ! -e "$T/a/run/$OFF" ] && ok "$OFF is shut off on B, nothing runs" ||
+    fail "after --offline: domstate on B: $st; $(ls "$T/b/run" "$T/a/run")"
+left=""; i=0
+while [ $i -lt 50 ]; do left=$(pgrep -f -- "$mark"); [ -z "$left" ] && break; sleep 0.1; i=$((i + 1)); done
+[ -z "$left" ] || fail "--offline left processes: $left"
+out=$(on a "$LVSH" migrate --offline --persistent --undefinesource $OFF "$(transport b)" 2>&1) &&
+    [ ! -e "$T/a/guests/$OFF.xml" ] && [ -e "$T/b/guests/$OFF.xml" ] &&
+    ok "--offline --undefinesource: undefined on A, B keeps its definition" || fail "--offline --undefinesource: $out"
+
 # ---- Finish fails on B after the stream arrived (leases released on A,
 # CPUs stopped): A takes its leases back and resumes; nothing left on B ----
-c=$(last_counter "$T/con-a2")
+c=$(last_counter "$CON_A")
 out=$(on a "$LVSH" migrate --live $G "LITEVIRT_FAULT=incoming-after-stream:fail $(transport b)" 2>&1)
 if [ $? != 0 ] && [[ "$out" == *"failure injected at finish"* ]]; then ok "failed Finish reported"
 else fail "failed Finish: $out"; fi
-wait_for "$T/con-a2" "LV-COUNTER $((c + 3))\b" 15 && ok "guest resumed on A after the failed Finish" ||
-    fail "guest does not count on A after the failed Finish: $(tail -c 200 "$T/con-a2")"
+wait_for "$CON_A" "LV-COUNTER $((c + 3))\b" 15 && ok "guest resumed on A after the failed Finish" ||
+    fail "guest does not count on A after the failed Finish: $(tail -c 200 "$CON_A")"
 grep -q "^host=$UUID_A$" <(lease) && grep -q "^state=held$" <(lease) && ok "leases taken back by A" ||
     fail "lease after the failed Finish: $(lease)"
 i=0; while [ $i -lt 50 ] && [ -e "$T/b/run/$G" ]; do sleep 0.1; i=$((i + 1)); done
 [ ! -e "$T/b/run/$G" ] && ok "nothing left on B after the failed Finish" || fail "left on B: $(ls "$T/b/run/$G")"
 
 # ---- the destination QEMU dies as the stream starts (fault point) ----
-c=$(last_counter "$T/con-a2")
+c=$(last_counter "$CON_A")
 out=$(on a "$LVSH" migrate --live $G "LITEVIRT_FAULT=incoming-hypervisor:fail $(transport b)" 2>&1)
 [ $? != 0 ] && ok "destination QEMU death reported: ${out##*error: }" || fail "destination QEMU death: $out"
-wait_for "$T/con-a2" "LV-COUNTER $((c + 3))\b" 15 && ok "guest still counts on A after the destination QEMU died" ||
+wait_for "$CON_A" "LV-COUNTER $((c + 3))\b" 15 && ok "guest still counts on A after the destination QEMU died" ||
     fail "guest does not count on A after the destination QEMU died"
 grep -q "^host=$UUID_A$" <(lease) && grep -q "^state=held$" <(lease) && ok "leases held by A" ||
     fail "lease after the destination QEMU died: $(lease)"
@@ -208,11 +312,11 @@ i=0; while [ $i -lt 50 ] && [ -e "$T/b/run/$G" ]; do sleep 0.1; i=$((i + 1)); do
 
 # ---- the destination supervisor dies mid-stream (fault point): its
 # watchdog kills the paused QEMU and removes its state; A keeps the guest ----
-c=$(last_counter "$T/con-a2")
+c=$(last_counter "$CON_A")
 out=$(on a "$LVSH" migrate --live $G "LITEVIRT_FAULT=incoming-before-finish $(transport b)" 2>&1)
 [ $? != 0 ] && ok "destination supervisor death reported: ${out##*error: }" ||
     fail "destination supervisor death: $out"
-wait_for "$T/con-a2" "LV-COUNTER $((c + 3))\b" 15 && ok "guest still counts on A after the destination supervisor died" ||
+wait_for "$CON_A" "LV-COUNTER $((c + 3))\b" 15 && ok "guest still counts on A after the destination supervisor died" ||
     fail "guest does not count on A after the destination supervisor died"
 grep -q "^host=$UUID_A$" <(lease) && grep -q "^state=held$" <(lease) && ok "leases held by A" ||
     fail "lease after the destination supervisor died: $(lease)"
@@ -236,7 +340,7 @@ i=0; while [ $i -lt 100 ] && [ -n "$(cg_left_b)" ]; do sleep 0.1; i=$((i + 1)); 
 # ---- lvsh domjobinfo / domjobabort / --verbose during a slow stream
 # (--bandwidth 8 MiB/s: ~10 s): the source answers while it migrates;
 # the abort leaves the guest on A with its leases, nothing on B ----
-c=$(last_counter "$T/con-a2")
+c=$(last_counter "$CON_A")
 on a "$LVSH" migrate --live --bandwidth 8 --verbose $G "$(transport b)" > "$T/abort.out" 2>&1 &
 mpid=$!
 HELPERS="$HELPERS $mpid"
@@ -269,7 +373,7 @@ wait "$mpid"; rc=$?
 if [ "$rc" != 0 ] && grep -q "canceled by client" "$T/abort.out"; then ok "aborted migration reported: $(grep -o 'error: .*' "$T/abort.out" | tail -n1)"
 else fail "aborted migration: rc=$rc $(cat "$T/abort.out")"; fi
 grep -aq "Migration: \[ *[0-9]* %\]" "$T/abort.out" && ok "--verbose showed progress" || fail "no --verbose progress: $(cat "$T/abort.out")"
-wait_for "$T/con-a2" "LV-COUNTER $((c + 3))\b" 20 && ok "guest counts on A after the abort" ||
+wait_for "$CON_A" "LV-COUNTER $((c + 3))\b" 20 && ok "guest counts on A after the abort" ||
     fail "guest does not count on A after the abort"
 grep -q "^host=$UUID_A$" <(lease) && grep -q "^state=held$" <(lease) && ok "leases held by A after the abort" ||
     fail "lease after the abort: $(lease)"
@@ -277,10 +381,12 @@ i=0; while [ $i -lt 100 ] && { [ -e "$T/b/run/$G" ] || [ -n "$(qemu_on_b)" ]; };
 [ ! -e "$T/b/run/$G" ] && [ -z "$(qemu_on_b)" ] && ok "nothing left on B after the abort" || fail "left on B after the abort"
 on a "$LVSH" domjobinfo $G 2>&1 | grep -q "^Job type: *None" && ok "domjobinfo: no job afterwards" ||
     fail "domjobinfo afterwards: $(on a "$LVSH" domjobinfo $G 2>&1)"
+sp=$(on a "$LVSH" migrate-getspeed $G 2>&1)
+[ "$sp" = 64 ] && ok "--bandwidth 8 gave migrate-setspeed's 64 MiB/s back" || fail "speed after --bandwidth: $sp"
 
 # ---- the destination's supervisor is asked to stop (SIGTERM) while the
 # guest arrives: it gives the migration up; the guest stays on A ----
-c=$(last_counter "$T/con-a2")
+c=$(last_counter "$CON_A")
 on a "$LVSH" migrate --live --bandwidth 8 $G "$(transport b)" > "$T/term.out" 2>&1 &
 mpid=$!
 HELPERS="$HELPERS $mpid"
@@ -293,18 +399,18 @@ wait "$mpid"; rc=$?
     fail "SIGTERM to the destination: rc=$rc $(cat "$T/term.out")"
 grep -q "asked to stop during the incoming migration" "$T/b/log/$G.log" &&
     ok "the destination gave the incoming migration up" || fail "destination log: $(tail -n 5 "$T/b/log/$G.log")"
-wait_for "$T/con-a2" "LV-COUNTER $((c + 3))\b" 20 && ok "guest counts on A after the destination was stopped" ||
+wait_for "$CON_A" "LV-COUNTER $((c + 3))\b" 20 && ok "guest counts on A after the destination was stopped" ||
     fail "guest does not count on A after the destination was stopped"
 i=0; while [ $i -lt 100 ] && { [ -e "$T/b/run/$G" ] || [ -n "$(qemu_on_b)" ]; }; do sleep 0.1; i=$((i + 1)); done
 [ ! -e "$T/b/run/$G" ] && [ -z "$(qemu_on_b)" ] && ok "nothing left on B after it was stopped" || fail "left on B after SIGTERM"
 
 # ---- the network between the hosts is cut: QEMU's stream cannot flow ----
 ip -n "$NSA" link set lvmig-va$$ down
-c=$(last_counter "$T/con-a2")
+c=$(last_counter "$CON_A")
 out=$(on a "$LVSH" migrate --live --timeout 30 $G "$(transport b)" 2>&1)
 [ $? != 0 ] && ok "migration over a cut link fails: ${out##*error: }" || fail "migration over a cut link: $out"
 ip -n "$NSA" link set lvmig-va$$ up
-wait_for "$T/con-a2" "LV-COUNTER $((c + 3))\b" 15 && ok "guest still counts on A after the cut" ||
+wait_for "$CON_A" "LV-COUNTER $((c + 3))\b" 15 && ok "guest still counts on A after the cut" ||
     fail "guest does not count on A after the cut"
 grep -q "^host=$UUID_A$" <(lease) && grep -q "^state=held$" <(lease) && ok "leases held by A after the cut" ||
     fail "lease after the cut: $(lease)"
@@ -313,7 +419,7 @@ i=0; while [ $i -lt 50 ] && [ -e "$T/b/run/$G" ]; do sleep 0.1; i=$((i + 1)); do
 
 # ---- tunnelled: QEMU's stream through the supervisors' channel, no TCP
 # listener on B (sampled with ss in B's netns during a slowed stream) ----
-before=$(last_counter "$T/con-a2")
+before=$(last_counter "$CON_A")
 on a "$LVSH" migrate --live --tunnelled --bandwidth 24 $G "$(transport b)" > "$T/tun.out" 2>&1 &
 mpid=$!
 HELPERS="$HELPERS $mpid"
@@ -336,7 +442,7 @@ else fail "tunnelled A -> B: rc=$rc $(cat "$T/tun.out")"; fi
 sed -n '/starting QEMU:/,/^$/p' "$T/b/log/$G.log" | tail -n 40 | grep -q -- "^-incoming fd:[0-9]" &&
     ok "B's QEMU read the stream from an fd" || fail "B's QEMU: $(grep -- '-incoming' "$T/b/log/$G.log" | tail -n1)"
 console b "$T/con-b3"
-last_a=$(last_counter "$T/con-a2") # it counted on during the (live) stream
+last_a=$(last_counter "$CON_A") # it counted on during the (live) stream
 if wait_for "$T/con-b3" "LV-COUNTER $((last_a + 2))\b" 30; then
     first=$(grep -ao 'LV-COUNTER [0-9]*' "$T/con-b3" | head -n1 | awk '{print $2}')
     [ "$first" -gt "$before" ] && ok "the counter continues on B after the tunnelled migration" ||
