@@ -2,7 +2,7 @@
 # after it by tests/migration/*.sh). The caller sets T (its directory,
 # HOSTS_DIR), G (the guest's name), LVSH, BUILD, FAILS=0 and HELPERS="" (pids of
 # background helpers, killed at the end), and calls `trap hosts_guest_cleanup
-# EXIT INT TERM`.
+# EXIT` and `trap 'exit 1' INT TERM`.
 
 hosts_guest_cleanup() { # helpers, the guest on both hosts, its QEMUs, the hosts, $T
     local h f pid
@@ -31,7 +31,10 @@ wait_for() { # FILE PATTERN SECONDS
     done
     return 1
 }
-last_counter() { grep -ao 'LV-COUNTER [0-9]*' "$1" | tail -n1 | awk '{print $2}'; }
+# The last counter the guest printed, from complete lines only: the
+# console may be read in the middle of "LV-COUNTER 123" ("LV-COUNTER 1"
+# read as 1 made the next wait for 4 wait for a number long gone).
+last_counter() { grep -ao 'LV-COUNTER [0-9]*[^0-9]' "$1" | tail -n1 | tr -dc '0-9'; }
 console() { # HOST FILE [SECONDS]: capture the guest's console there
     $(hosts_prefix "$1") timeout "${3:-120}" "$LVSH" console $G < /dev/null > "$2" 2>&1 &
     HELPERS="$HELPERS $!"

@@ -33,7 +33,8 @@ HOSTS_DIR=$T HOSTS_TAG=lvpc HOSTS_NET=10.79.0 HOSTS_SUP=$SUP
 . "$SRC/tests/lib/hosts-guest.sh"
 FAILS=0
 HELPERS=""
-trap hosts_guest_cleanup EXIT INT TERM
+trap hosts_guest_cleanup EXIT
+trap 'exit 1' INT TERM # (cleanup once, then end)
 hosts_guest_sanitizer_to_files
 
 lease() { cat "$T"/lockspace/*.owner 2>/dev/null; }

@@ -38,7 +38,8 @@ HELPERS=""
 D=$T/disks # the guest's image directory: another one on each host
 
 on() { hosts_on "$@"; }
-trap hosts_guest_cleanup EXIT INT TERM
+trap hosts_guest_cleanup EXIT
+trap 'exit 1' INT TERM # (cleanup once, then end)
 hosts_guest_sanitizer_to_files
 img() { echo "$T/$1/split/disk.img"; } # HOST -> the guest's image as that host has it
 disk_counter() { # HOST -> the counter the guest last wrote to that host's image
