@@ -97,7 +97,7 @@ if [ $? != 0 ] && [[ "$out" == *"cannot migrate guest '$G' to the same host (UUI
     ok "same-host migration refused"
 else fail "same-host migration: $out"; fi
 c=$(last_counter "$T/con-a1")
-wait_for "$T/con-a1" "LV-COUNTER $((c + 2))\b" 10 && ok "guest still counts on A after the refusal" ||
+wait_counter "$T/con-a1" $((c + 2)) 10 && ok "guest still counts on A after the refusal" ||
     fail "guest stopped counting on A after the refusal"
 
 # ---- a destination that dies: the guest keeps running, leases held ----
@@ -105,7 +105,7 @@ out=$(on a "$LVSH" migrate --live $G "$T/enter-b nsenter --net=/run/netns/$NSB s
 if [ $? != 0 ] && [[ "$out" == *"destination broken"* ]]; then ok "dead destination reported: ${out##*error: }"
 else fail "dead destination: $out"; fi
 c=$(last_counter "$T/con-a1")
-wait_for "$T/con-a1" "LV-COUNTER $((c + 2))\b" 10 && ok "guest still counts on A after the failure" ||
+wait_counter "$T/con-a1" $((c + 2)) 10 && ok "guest still counts on A after the failure" ||
     fail "guest stopped counting on A after the failure"
 grep -q "^state=held$" <(lease) && grep -q "^host=$UUID_A$" <(lease) && ok "leases still held on A" ||
     fail "lease after failure: $(lease)"
@@ -125,7 +125,7 @@ else fail "no SPICE address of B in: $out"; fi
 grep -q "SPICE clients told to reconnect to 10.77.0.2:59" "$T/a/log/$G.log" &&
     ok "client_migrate_info sent to the source QEMU" || fail "no client_migrate_info on A"
 console b "$T/con-b1"
-if wait_for "$T/con-b1" "LV-COUNTER $((before + 3))\b" 30; then
+if wait_counter "$T/con-b1" $((before + 3)) 30; then
     first=$(grep -ao 'LV-COUNTER [0-9]*' "$T/con-b1" | head -n1 | awk '{print $2}')
     if [ -n "$first" ] && [ "$first" -gt "$before" ]; then
         ok "the counter continues on B (A showed $before, B shows $first onwards)"
@@ -174,7 +174,7 @@ out=$(on a "$LVSH" migrate --live --graphicsuri 'rdp://x' $G "$(transport b)" 2>
 [ $? != 0 ] && [[ "$out" == *"--graphicsuri 'rdp://x': expected spice://"* ]] &&
     ok "a bad --graphicsuri refused: ${out##*error: }" || fail "bad --graphicsuri: $out"
 console a "$T/con-a2"
-if wait_for "$T/con-a2" "LV-COUNTER $((before + 2))\b" 30; then
+if wait_counter "$T/con-a2" $((before + 2)) 30; then
     first=$(grep -ao 'LV-COUNTER [0-9]*' "$T/con-a2" | head -n1 | awk '{print $2}')
     [ "$first" -gt "$before" ] && ok "the counter continues back on A ($first > $before)" ||
         fail "counter on A restarted: $first"
@@ -199,7 +199,7 @@ while [ $i -lt 100 ]; do left=$(pgrep -f -- "$mark"); [ -z "$left" ] && break; s
 [ -z "$left" ] && ok "nothing of a transport that waits for its command is left" ||
     fail "transport processes left: $(ps -o pid,args -p "$(echo $left | tr ' ' ,)")"
 console b "$T/con-b2"
-wait_for "$T/con-b2" "LV-COUNTER $((before + 2))\b" 30 && ok "the guest suspended by --timeout runs on B" ||
+wait_counter "$T/con-b2" $((before + 2)) 30 && ok "the guest suspended by --timeout runs on B" ||
     fail "guest does not count on B after --timeout: $(tail -c 300 "$T/con-b2")"
 st=$(on b "$LVSH" domstate --reason $G 2>&1 | head -n1)
 [ "$st" = "running (migrated)" ] || fail "domstate on B after --timeout: $st"
@@ -227,7 +227,7 @@ pid_b=$(qemu_pid b)
 before=$(last_counter "$T/con-b2")
 out=$(on b "$LVSH" migrate --live $G "$(transport a)" 2>&1) && ok "migrated B -> A again" || fail "B -> A again: $out"
 console a "$T/con-a-back"
-wait_for "$T/con-a-back" "LV-COUNTER $((before + 2))\b" 30 || fail "guest does not count on A after B -> A again"
+wait_counter "$T/con-a-back" $((before + 2)) 30 || fail "guest does not count on A after B -> A again"
 gone b "$pid_b" || fail "left on B after B -> A again: $(ls "$T/b/run")"
 
 # ---- migrate-setspeed/getspeed, migrate-setmaxdowntime, also while the
@@ -293,7 +293,7 @@ c=$(last_counter "$CON_A")
 out=$(on a "$LVSH" migrate --live $G "LITEVIRT_FAULT=incoming-after-stream:fail $(transport b)" 2>&1)
 if [ $? != 0 ] && [[ "$out" == *"failure injected at finish"* ]]; then ok "failed Finish reported"
 else fail "failed Finish: $out"; fi
-wait_for "$CON_A" "LV-COUNTER $((c + 3))\b" 15 && ok "guest resumed on A after the failed Finish" ||
+wait_counter "$CON_A" $((c + 3)) 15 && ok "guest resumed on A after the failed Finish" ||
     fail "guest does not count on A after the failed Finish: $(tail -c 200 "$CON_A")"
 grep -q "^host=$UUID_A$" <(lease) && grep -q "^state=held$" <(lease) && ok "leases taken back by A" ||
     fail "lease after the failed Finish: $(lease)"
@@ -304,7 +304,7 @@ i=0; while [ $i -lt 50 ] && [ -e "$T/b/run/$G" ]; do sleep 0.1; i=$((i + 1)); do
 c=$(last_counter "$CON_A")
 out=$(on a "$LVSH" migrate --live $G "LITEVIRT_FAULT=incoming-hypervisor:fail $(transport b)" 2>&1)
 [ $? != 0 ] && ok "destination QEMU death reported: ${out##*error: }" || fail "destination QEMU death: $out"
-wait_for "$CON_A" "LV-COUNTER $((c + 3))\b" 15 && ok "guest still counts on A after the destination QEMU died" ||
+wait_counter "$CON_A" $((c + 3)) 15 && ok "guest still counts on A after the destination QEMU died" ||
     fail "guest does not count on A after the destination QEMU died"
 grep -q "^host=$UUID_A$" <(lease) && grep -q "^state=held$" <(lease) && ok "leases held by A" ||
     fail "lease after the destination QEMU died: $(lease)"
@@ -317,7 +317,7 @@ c=$(last_counter "$CON_A")
 out=$(on a "$LVSH" migrate --live $G "LITEVIRT_FAULT=incoming-before-finish $(transport b)" 2>&1)
 [ $? != 0 ] && ok "destination supervisor death reported: ${out##*error: }" ||
     fail "destination supervisor death: $out"
-wait_for "$CON_A" "LV-COUNTER $((c + 3))\b" 15 && ok "guest still counts on A after the destination supervisor died" ||
+wait_counter "$CON_A" $((c + 3)) 15 && ok "guest still counts on A after the destination supervisor died" ||
     fail "guest does not count on A after the destination supervisor died"
 grep -q "^host=$UUID_A$" <(lease) && grep -q "^state=held$" <(lease) && ok "leases held by A" ||
     fail "lease after the destination supervisor died: $(lease)"
@@ -374,7 +374,7 @@ wait "$mpid"; rc=$?
 if [ "$rc" != 0 ] && grep -q "canceled by client" "$T/abort.out"; then ok "aborted migration reported: $(grep -o 'error: .*' "$T/abort.out" | tail -n1)"
 else fail "aborted migration: rc=$rc $(cat "$T/abort.out")"; fi
 grep -aq "Migration: \[ *[0-9]* %\]" "$T/abort.out" && ok "--verbose showed progress" || fail "no --verbose progress: $(cat "$T/abort.out")"
-wait_for "$CON_A" "LV-COUNTER $((c + 3))\b" 20 && ok "guest counts on A after the abort" ||
+wait_counter "$CON_A" $((c + 3)) 20 && ok "guest counts on A after the abort" ||
     fail "guest does not count on A after the abort"
 grep -q "^host=$UUID_A$" <(lease) && grep -q "^state=held$" <(lease) && ok "leases held by A after the abort" ||
     fail "lease after the abort: $(lease)"
@@ -400,7 +400,7 @@ wait "$mpid"; rc=$?
     fail "SIGTERM to the destination: rc=$rc $(cat "$T/term.out")"
 grep -q "asked to stop during the incoming migration" "$T/b/log/$G.log" &&
     ok "the destination gave the incoming migration up" || fail "destination log: $(tail -n 5 "$T/b/log/$G.log")"
-wait_for "$CON_A" "LV-COUNTER $((c + 3))\b" 20 && ok "guest counts on A after the destination was stopped" ||
+wait_counter "$CON_A" $((c + 3)) 20 && ok "guest counts on A after the destination was stopped" ||
     fail "guest does not count on A after the destination was stopped"
 i=0; while [ $i -lt 100 ] && { [ -e "$T/b/run/$G" ] || [ -n "$(qemu_on_b)" ]; }; do sleep 0.1; i=$((i + 1)); done
 [ ! -e "$T/b/run/$G" ] && [ -z "$(qemu_on_b)" ] && ok "nothing left on B after it was stopped" || fail "left on B after SIGTERM"
@@ -411,7 +411,7 @@ c=$(last_counter "$CON_A")
 out=$(on a "$LVSH" migrate --live --timeout 30 $G "$(transport b)" 2>&1)
 [ $? != 0 ] && ok "migration over a cut link fails: ${out##*error: }" || fail "migration over a cut link: $out"
 ip -n "$NSA" link set lvmig-va$$ up
-wait_for "$CON_A" "LV-COUNTER $((c + 3))\b" 15 && ok "guest still counts on A after the cut" ||
+wait_counter "$CON_A" $((c + 3)) 15 && ok "guest still counts on A after the cut" ||
     fail "guest does not count on A after the cut"
 grep -q "^host=$UUID_A$" <(lease) && grep -q "^state=held$" <(lease) && ok "leases held by A after the cut" ||
     fail "lease after the cut: $(lease)"
@@ -444,7 +444,7 @@ sed -n '/starting QEMU:/,/^$/p' "$T/b/log/$G.log" | tail -n 40 | grep -q -- "^-i
     ok "B's QEMU read the stream from an fd" || fail "B's QEMU: $(grep -- '-incoming' "$T/b/log/$G.log" | tail -n1)"
 console b "$T/con-b3"
 last_a=$(last_counter "$CON_A") # it counted on during the (live) stream
-if wait_for "$T/con-b3" "LV-COUNTER $((last_a + 2))\b" 30; then
+if wait_counter "$T/con-b3" $((last_a + 2)) 30; then
     first=$(grep -ao 'LV-COUNTER [0-9]*' "$T/con-b3" | head -n1 | awk '{print $2}')
     [ "$first" -gt "$before" ] && ok "the counter continues on B after the tunnelled migration" ||
         fail "counter on B restarted after the tunnelled migration: $first <= $before"
@@ -542,7 +542,7 @@ sb=$(sup_pid b)
 lease_is "$UUID_B" "$sb" && ok "transient: the reattached supervisor holds the lease" ||
     fail "transient: lease after the reattach: $(lease)"
 console b "$T/con-b4"
-wait_for "$T/con-b4" "LV-COUNTER $((c + 3))\b" 30 && ok "transient: the guest counts on B after the reattach" ||
+wait_counter "$T/con-b4" $((c + 3)) 30 && ok "transient: the guest counts on B after the reattach" ||
     fail "transient: no counter on B: $(tail -c 200 "$T/con-b4")"
 out=$(on b "$LVSH" migrate --live $G "$(transport a)" 2>&1) &&
     ok "transient: the reattached guest migrates on, B -> A (its lock state carries the lease)" ||
@@ -614,7 +614,7 @@ c=$(last_counter "$T/con-a5") # A's console, up to the switch-over
 out=$(on b "$LVSH" start $G 2>&1) && ok "finish-kill: lvsh start on B reattaches" || fail "finish-kill: start on B: $out"
 lease_is "$UUID_B" "$(sup_pid b)" || fail "finish-kill: lease after the reattach: $(lease)"
 console b "$T/con-b5"
-wait_for "$T/con-b5" "LV-COUNTER $((c + 2))\b" 30 && ok "finish-kill: the guest counts on B" ||
+wait_counter "$T/con-b5" $((c + 2)) 30 && ok "finish-kill: the guest counts on B" ||
     fail "finish-kill: no counter on B: $(tail -c 200 "$T/con-b5")"
 on a "$LVSH" destroy $G > /dev/null 2>&1 || fail "finish-kill: destroy A's stale copy"
 gone a "$qa" || fail "finish-kill: left on A"
@@ -674,7 +674,7 @@ st=$(on a "$LVSH" domstate --reason $G 2>&1 | head -n1)
 c=$(last_counter "$T/con-b5")
 console a "$T/con-a6"
 on a "$LVSH" resume $G > /dev/null || fail "--suspend: resume on A"
-wait_for "$T/con-a6" "LV-COUNTER $((c + 2))\b" 30 && ok "--suspend: resumed on A, the counter continues" ||
+wait_counter "$T/con-a6" $((c + 2)) 30 && ok "--suspend: resumed on A, the counter continues" ||
     fail "--suspend: guest does not count on A after resume: $(tail -c 200 "$T/con-a6")"
 
 # ---- --persistent to a host where another guest (another UUID) has the
@@ -689,7 +689,7 @@ out=$(on a "$LVSH" migrate --live --persistent $G "$(transport b)" 2>&1)
 if [ $? != 0 ] && [[ "$out" == *"domain '$G' is already defined with uuid $OTHER_UUID"* ]]; then
     ok "name-taken: refused: ${out##*error: }"
 else fail "name-taken: migrate --persistent: $out"; fi
-wait_for "$T/con-a6" "LV-COUNTER $((c + 2))\b" 15 && ok "name-taken: the guest still counts on A" ||
+wait_counter "$T/con-a6" $((c + 2)) 15 && ok "name-taken: the guest still counts on A" ||
     fail "name-taken: the guest stopped counting on A"
 grep -q "$OTHER_UUID" "$T/b/guests/$G.xml" && ok "name-taken: B's own definition kept" ||
     fail "name-taken: B's definition: $(grep uuid "$T/b/guests/$G.xml")"
