@@ -8,6 +8,7 @@
  * libstdc++ is NODELETE). docs/performance.md has the figures.
  *
  * Child → parent stream: "ok\n" JSON, or "error CODE\n" MESSAGE. */
+#include <json-c/json.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -20,6 +21,20 @@
 #include "util/log.h"
 #include "util/paths.h"
 #include "util/fileio.h"
+
+/* The child's answer: "ok\n" JSON, or "error CODE\n" MESSAGE; it ends. */
+_noreturn_ static void child_answer(int fd, int r, const struct lv_error *err, const char *json)
+{
+        if (r < 0) {
+                char *msg = xasprintf("error %d\n%s", err ? err->code : -r,
+                                      err ? err->message : strerror(-r));
+                (void)fd_write_all(fd, msg, strlen(msg), 0);
+                _exit(1);
+        }
+        (void)fd_write_all(fd, "ok\n", 3, 0);
+        (void)fd_write_all(fd, json, strlen(json), 0);
+        _exit(0);
+}
 
 _noreturn_ static void child_parse(int fd, const char *name, const char *path)
 {
@@ -34,12 +49,8 @@ _noreturn_ static void child_parse(int fd, const char *name, const char *path)
                 r = lv_error_setf(&err, LV_ERR_INVALID_XML,
                                   "definition '%s' names guest '%s', not '%s'", path,
                                   def->name ? def->name : "", name);
-        if (r < 0) {
-                char *msg = xasprintf("error %d\n%s", err ? err->code : -r,
-                                      err ? err->message : strerror(-r));
-                (void)fd_write_all(fd, msg, strlen(msg), 0);
-                _exit(1);
-        }
+        if (r < 0)
+                child_answer(fd, r, err, NULL);
         char *json = domain_to_json(def);
         (void)fd_write_all(fd, "ok\n", 3, 0);
         (void)fd_write_all(fd, json, strlen(json), 0);
@@ -97,6 +108,32 @@ static int read_reply(int fd, size_t max, struct reply *ret, struct lv_error **e
         return 0;
 }
 
+/* Fork a parse child: in the parent 0 with job (the reading end, what
+ * naming the input), in the child 1 with *ret_wfd (the writing end). */
+static int child_fork(const char *what, struct definition_job *job, int *ret_wfd,
+                      struct lv_error **err)
+{
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return lv_error_set(err, errno, "creating a pipe");
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid < 0) {
+                int r = lv_error_set(err, errno, "forking to parse '%s'", what);
+                close(p[0]);
+                close(p[1]);
+                return r;
+        }
+        if (pid == 0) {
+                close(p[0]);
+                *ret_wfd = p[1];
+                return 1;
+        }
+        close(p[1]);
+        *job = (struct definition_job){.pid = pid, .fd = p[0], .path = xstrdup(what)};
+        return 0;
+}
+
 int supervisor_definition_begin(const char *name, struct definition_job *job, struct lv_error **err)
 {
         _cleanup_free_ char *path = paths_guest_xml(name);
@@ -113,21 +150,11 @@ int supervisor_definition_begin(const char *name, struct definition_job *job, st
                 }
                 domain_def_free(cached);
         }
-        int p[2];
-        if (pipe2(p, O_CLOEXEC) < 0)
-                return lv_error_set(err, errno, "creating a pipe");
-        _cleanup_close_ int rfd = p[0];
-        _cleanup_close_ int wfd = p[1];
-        fflush(NULL);
-        pid_t pid = fork();
-        if (pid < 0)
-                return lv_error_set(err, errno, "forking to parse '%s'", path);
-        if (pid == 0) {
-                close(rfd);
+        int wfd = -1;
+        int r = child_fork(path, job, &wfd, err);
+        if (r > 0)
                 child_parse(wfd, name, path);
-        }
-        *job = (struct definition_job){.pid = pid, .fd = TAKE_FD(rfd), .path = TAKE_PTR(path)};
-        return 0;
+        return r;
 }
 
 void supervisor_definition_abandon(struct definition_job *job)
@@ -143,16 +170,11 @@ void supervisor_definition_abandon(struct definition_job *job)
         *job = (struct definition_job){.pid = -1, .fd = -1};
 }
 
-int supervisor_definition_finish(struct definition_job *job, struct domain_def **ret,
-                                 struct lv_error **err)
+/* The child's answer (job ended): 0 with reply after "ok\n", or its error. */
+static int child_result(struct definition_job *job, size_t max, struct reply *reply,
+                        struct lv_error **err)
 {
-        if (job->cached) {
-                *ret = TAKE_PTR(job->cached);
-                supervisor_definition_abandon(job);
-                return 0;
-        }
-        _cleanup_(reply_unmap) struct reply reply = {0};
-        int r = read_reply(job->fd, DOMAIN_JSON_MAX_BYTES + 64, &reply, err);
+        int r = read_reply(job->fd, max, reply, err);
         int status = 0;
         while (waitpid(job->pid, &status, 0) < 0 && errno == EINTR)
                 ;
@@ -161,18 +183,9 @@ int supervisor_definition_finish(struct definition_job *job, struct domain_def *
         supervisor_definition_abandon(job);
         if (r < 0)
                 return lv_error_prefix(err, "parsing '%s'", path);
-        const char *data = reply.data;
-        size_t len = reply.len;
-        if (startswith(data, "ok\n")) {
-                struct domain_def *def = NULL;
-                r = domain_from_json(data + 3, len - 3, &def, err);
-                if (r >= 0 && (r = domain_validate(def, err)) < 0)
-                        domain_def_free(def);
-                if (r < 0)
-                        return lv_error_prefix(err, "parsing '%s'", path);
-                *ret = def;
+        const char *data = reply->data;
+        if (startswith(data, "ok\n"))
                 return 0;
-        }
         int code = 0;
         int off = 0;
         if (sscanf(data, "error %d\n%n", &code, &off) == 1 && off > 0 && code > 0)
@@ -182,6 +195,59 @@ int supervisor_definition_finish(struct definition_job *job, struct domain_def *
                                      path, WTERMSIG(status));
         return lv_error_setf(err, EIO, "parsing '%s': the parser exited (code %d) without a result",
                              path, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
+int supervisor_definition_finish(struct definition_job *job, struct domain_def **ret,
+                                 struct lv_error **err)
+{
+        if (job->cached) {
+                *ret = TAKE_PTR(job->cached);
+                supervisor_definition_abandon(job);
+                return 0;
+        }
+        _cleanup_(reply_unmap) struct reply reply = {0};
+        _cleanup_free_ char *path = xstrdup_null(job->path);
+        int r = child_result(job, DOMAIN_JSON_MAX_BYTES + 64, &reply, err);
+        if (r < 0)
+                return r;
+        struct domain_def *def = NULL;
+        r = domain_from_json(reply.data + 3, reply.len - 3, &def, err);
+        if (r >= 0 && (r = domain_validate(def, err)) < 0)
+                domain_def_free(def);
+        if (r < 0)
+                return lv_error_prefix(err, "parsing '%s'", path);
+        *ret = def;
+        return 0;
+}
+
+int supervisor_parse_child(int (*fn)(void *arg, char **ret_json, struct lv_error **err), void *arg,
+                           const char *what, struct json_object **ret, struct lv_error **err)
+{
+        struct definition_job job;
+        int wfd = -1;
+        int r = child_fork(what, &job, &wfd, err);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                _cleanup_error_ struct lv_error *e = NULL;
+                char *json = NULL;
+                int fr = fn(arg, &json, &e);
+                child_answer(wfd, fr, e, json);
+        }
+        _cleanup_(reply_unmap) struct reply reply = {0};
+        r = child_result(&job, 2 * DOMAIN_JSON_MAX_BYTES, &reply, err);
+        if (r < 0)
+                return r;
+        struct json_tokener *tok = json_tokener_new();
+        struct json_object *o = json_tokener_parse_ex(tok, reply.data + 3, (int)(reply.len - 3));
+        bool complete = json_tokener_get_error(tok) == json_tokener_success;
+        json_tokener_free(tok);
+        if (!o || !complete || !json_object_is_type(o, json_type_object)) {
+                json_object_put(o);
+                return lv_error_setf(err, EIO, "parsing %s: the parser's answer is not JSON", what);
+        }
+        *ret = o;
+        return 0;
 }
 
 int supervisor_definition_load(const char *name, struct domain_def **ret, struct lv_error **err)

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "cgroup/cgroup.h"
+#include "conf/domain_json.h"
 #include "conf/host_conf.h"
 #include "conf/hostid.h"
 #include "conf/xml.h"
@@ -76,10 +77,11 @@ struct migration_incoming {
         struct host_identity id;
         struct lv_incoming incoming;       /* sv->g.incoming until Finish */
         struct migration_storage *storage; /* --copy-storage-*, or NULL */
-        char *stream_uri; /* with storage or postcopy: Prepare waits for QEMU's monitor */
-        bool postcopy;    /* the source may switch to post-copy */
-        int detach_fd;    /* to the process the transport started */
-        bool done;        /* offline: nothing more to do */
+        char *stream_uri;        /* with storage or postcopy: Prepare waits for QEMU's monitor */
+        bool postcopy;           /* the source may switch to post-copy */
+        int detach_fd;           /* to the process the transport started */
+        bool done;               /* offline: nothing more to do */
+        struct json_object *job; /* the completed job, from Finish's cookie */
 };
 
 /* The process the transport started (sh -c, ssh's remote command) must
@@ -132,6 +134,7 @@ void migration_incoming_free(struct migration_incoming *mi)
         supervisor_job_end(mi->sv, JOB_MIGRATION_IN);
         if (mi->detach_fd >= 0)
                 close(mi->detach_fd);
+        json_object_put(mi->job);
         if (mi->ch.tunnel_fd > 0)
                 close(mi->ch.tunnel_fd);
         else if (mi->incoming.tunnel_fd >= 0) /* made, never handed over */
@@ -157,6 +160,79 @@ void migration_incoming_fail(struct migration_incoming *mi, const struct lv_erro
 }
 
 static int on_incoming_started(struct lv_guest *g, const char *uri, struct lv_error **err);
+
+/* Prepare's parse, in a child (supervisor_parse_child): the definition,
+ * the cookie for it from another host, no other guest stored under the
+ * name. Answers {"domain": model JSON, "hostname": the source's}. */
+struct prepare_parse {
+        const char *domxml, *cookie;
+        unsigned char local[16]; /* this host's UUID */
+};
+
+static int prepare_parse_child(void *arg, char **ret_json, struct lv_error **err)
+{
+        const struct prepare_parse *pp = arg;
+        const struct conf_xml_ops *x = conf_xml(err);
+        if (!x)
+                return -ENOENT;
+        if (!pp->domxml)
+                return lv_error_setf(err, LV_ERR_PROTOCOL, "prepare carries no definition");
+        struct domain_def *def = NULL;
+        int r = x->domain_parse_string(pp->domxml, strlen(pp->domxml), "migrated definition", &def,
+                                       err);
+        if (r < 0)
+                return r;
+        _cleanup_cookie_ struct cookie *c1 = NULL;
+        const char *c = pp->cookie ? pp->cookie : "";
+        r = x->cookie_parse_string(c, strlen(c), def->name, def->uuid, COOKIE_FEATURES_LITEVIRT,
+                                   &c1, err);
+        if (r >= 0)
+                r = cookie_check_host(c1, pp->local, def->name, err);
+        if (r >= 0)
+                r = supervisor_definition_check_stored(x, def, err);
+        if (r >= 0) {
+                struct json_object *o = json_object_new_object();
+                _cleanup_free_ char *dj = domain_to_json(def);
+                json_object_object_add(o, "domain", json_object_new_string(dj));
+                json_object_object_add(o, "hostname", json_object_new_string(c1->hostname));
+                *ret_json = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+                json_object_put(o);
+        }
+        domain_def_free(def);
+        return r;
+}
+
+/* Finish's cookie, in a child: its lock state and the completed job
+ * (domjobinfo --completed) from its statistics. */
+struct finish_parse {
+        const char *cookie;
+        const struct lv_guest *g;
+};
+
+static int finish_parse_child(void *arg, char **ret_json, struct lv_error **err)
+{
+        const struct finish_parse *fp = arg;
+        _cleanup_cookie_ struct cookie *c3 = NULL;
+        int r = migration_parse_peer_cookie(fp->cookie, fp->g, &c3, err);
+        if (r < 0)
+                return r;
+        struct json_object *o = json_object_new_object();
+        if (c3->lock_driver)
+                json_object_object_add(o, "lock_driver", json_object_new_string(c3->lock_driver));
+        json_object_object_add(o, "lock_state",
+                               json_object_new_string(c3->lock_state ? c3->lock_state : ""));
+        if (c3->stats) { /* the source's figures; the time is the whole job's */
+                unsigned long long now = clock_epoch_ms(), t0 = c3->stats->started;
+                json_object_object_add(
+                        o, "job",
+                        migration_job_completed_json(true, c3->stats,
+                                                     t0 > 0 && t0 < now ? now - t0
+                                                                        : c3->stats->time_elapsed));
+        }
+        *ret_json = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        json_object_put(o);
+        return 0;
+}
 
 /* Offline (--offline --persistent): the definition is stored here (kept
  * when this guest is already defined), nothing starts; the answer says
@@ -219,43 +295,38 @@ int migration_incoming_begin(struct supervisor *sv, int in_fd, int out_fd,
         mi->postcopy = migration_jbool(o, "postcopy");
         bool offline = migration_jbool(o, "offline");
         bool tunnelled = migration_jbool(o, "tunnelled");
-        const char *domxml = migration_jstr(o, "domain");
-        const struct conf_xml_ops *x = conf_xml(err);
+        struct prepare_parse pp = {.domxml = migration_jstr(o, "domain"),
+                                   .cookie = migration_jstr(o, "cookie")};
+        r = supervisor_host_identity(&mi->id, NULL, err);
+        if (r >= 0 && domain_uuid_parse(mi->id.uuid, pp.local) < 0)
+                r = lv_error_setf(err, EINVAL, "host UUID '%s' is malformed", mi->id.uuid);
+        /* libxml2 never runs on the source's input in this process */
+        struct json_object *parsed = NULL;
+        if (r >= 0)
+                r = supervisor_parse_child(prepare_parse_child, &pp, "the migrated definition",
+                                           &parsed, err);
         struct domain_def *def = NULL;
-        if (!x)
-                r = -ENOENT;
-        else if (!domxml)
-                r = lv_error_setf(err, LV_ERR_PROTOCOL, "prepare carries no definition");
-        else
-                r = x->domain_parse_string(domxml, strlen(domxml), "migrated definition", &def,
-                                           err);
-        _cleanup_cookie_ struct cookie *c1 = NULL;
+        const char *dj = migration_jstr(parsed, "domain");
+        if (r >= 0 && !dj)
+                r = lv_error_setf(err, EIO, "the definition's parser gave no definition");
         if (r >= 0)
-                r = x->cookie_parse_string(
-                        migration_jstr(o, "cookie") ? migration_jstr(o, "cookie") : "",
-                        migration_jstr(o, "cookie") ? strlen(migration_jstr(o, "cookie")) : 0,
-                        def->name, def->uuid, COOKIE_FEATURES_LITEVIRT, &c1, err);
-        if (r >= 0)
-                r = migration_storage_incoming_parse(o, def, &mi->storage, err);
-        if (r >= 0 && mi->storage && tunnelled)
-                r = lv_error_setf(err, LV_ERR_UNSUPPORTED, "storage copy cannot be tunnelled");
-        json_object_put(o);
+                r = domain_from_json(dj, strlen(dj), &def, err);
+        if (r >= 0 && (r = domain_validate(def, err)) < 0)
+                domain_def_free(TAKE_PTR(def));
+        _cleanup_free_ char *peer = xstrdup_null(migration_jstr(parsed, "hostname"));
+        json_object_put(parsed);
         if (r < 0) {
-                domain_def_free(def);
+                json_object_put(o);
                 return r;
         }
         sv->g.def = def;
         sv->g.name = def->name;
         log_set_ident(def->name);
-
-        r = supervisor_host_identity(&mi->id, NULL, err);
-        unsigned char local[16];
-        if (r >= 0 && domain_uuid_parse(mi->id.uuid, local) < 0)
-                r = lv_error_setf(err, EINVAL, "host UUID '%s' is malformed", mi->id.uuid);
-        if (r >= 0)
-                r = cookie_check_host(c1, local, def->name, err);
-        if (r >= 0)
-                r = supervisor_definition_check_stored(x, def, err);
+        /* the disks to copy (JSON, no XML), made here if missing */
+        if (!offline && (r = migration_storage_incoming_parse(o, def, &mi->storage, err)) >= 0 &&
+            mi->storage && tunnelled)
+                r = lv_error_setf(err, LV_ERR_UNSUPPORTED, "storage copy cannot be tunnelled");
+        json_object_put(o);
         if (r >= 0 && mi->storage)
                 r = migration_storage_incoming_create(driver_for_type(def->type, NULL), def,
                                                       mi->storage, err);
@@ -275,7 +346,7 @@ int migration_incoming_begin(struct supervisor *sv, int in_fd, int out_fd,
         if (r < 0)
                 return r;
 
-        log_info("migration: incoming guest '%s' from host '%s'", def->name, c1->hostname);
+        log_info("migration: incoming guest '%s' from host '%s'", def->name, peer ? peer : "?");
         return 0;
 }
 
@@ -433,17 +504,26 @@ int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *
         }
         log_info("migration: finish received");
         supervisor_job_set_phase(sv, "finish");
-        _cleanup_cookie_ struct cookie *c3 = NULL;
-        r = migration_parse_peer_cookie(migration_jstr(o, "cookie"), g, &c3, err);
+        struct finish_parse fp = {.cookie = migration_jstr(o, "cookie"), .g = g};
+        struct json_object *c3 = NULL;
+        r = supervisor_parse_child(finish_parse_child, &fp, "the migration cookie", &c3, err);
         bool paused = migration_jbool(o, "paused"); /* paused on the source, or --suspend */
         json_object_put(o);
         if (r < 0)
                 return r;
-        if (c3->lock_driver && !streq(c3->lock_driver, LOCK_DRIVER_NAME))
-                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
-                                     "lock driver '%s' is not supported "
-                                     "(litevirt uses '%s')",
-                                     c3->lock_driver, LOCK_DRIVER_NAME);
+        const char *lock_driver = migration_jstr(c3, "lock_driver");
+        _cleanup_free_ char *lock_state = xstrdup(migration_jstr(c3, "lock_state") ?: "");
+        struct json_object *job = NULL;
+        if (json_object_object_get_ex(c3, "job", &job))
+                mi->job = json_object_get(job);
+        if (lock_driver && !streq(lock_driver, LOCK_DRIVER_NAME))
+                r = lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                  "lock driver '%s' is not supported "
+                                  "(litevirt uses '%s')",
+                                  lock_driver, LOCK_DRIVER_NAME);
+        json_object_put(c3);
+        if (r < 0)
+                return r;
         if ((r = ops->incoming_wait(g, 60, err)) < 0)
                 return r;
         log_info("migration: stream loaded");
@@ -452,7 +532,7 @@ int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *
          * are stopped and its leases released. */
         if (fault_point("incoming-after-stream") < 0)
                 return lv_error_setf(err, EIO, "failure injected at finish (test)");
-        if ((r = supervisor_leases_acquire(sv, c3->lock_state ? c3->lock_state : "", err)) < 0)
+        if ((r = supervisor_leases_acquire(sv, lock_state, err)) < 0)
                 return r;
         log_info("migration: leases taken");
         /* From here the guest's process holds its leases: it must outlive
@@ -470,10 +550,9 @@ int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *
         if (mi->storage)
                 mi->storage->keep = true; /* the guest's disks now */
         supervisor_job_end(sv, JOB_MIGRATION_IN);
-        if (c3->stats) { /* the source's figures; the time is the whole job's */
-                unsigned long long now = clock_epoch_ms(), t0 = c3->stats->started;
-                migration_job_completed(sv, true, c3->stats,
-                                        t0 > 0 && t0 < now ? now - t0 : c3->stats->time_elapsed);
+        if (mi->job) { /* domjobinfo --completed */
+                json_object_put(sv->completed_job);
+                sv->completed_job = TAKE_PTR(mi->job);
         }
         log_info("migration: guest '%s' %s here now", g->name, paused ? "is paused" : "runs");
         if (mi->persistent) /* at Finish, as libvirt */

@@ -127,6 +127,13 @@ int migration_job_info(struct supervisor *sv, struct json_object **ret, struct l
 void migration_job_completed(struct supervisor *sv, bool incoming, const struct cookie_stats *st,
                              unsigned long long elapsed_ms)
 {
+        json_object_put(sv->completed_job);
+        sv->completed_job = migration_job_completed_json(incoming, st, elapsed_ms);
+}
+
+struct json_object *migration_job_completed_json(bool incoming, const struct cookie_stats *st,
+                                                 unsigned long long elapsed_ms)
+{
         struct json_object *o = json_object_new_object();
         json_object_object_add(o, "type", json_object_new_string("completed"));
         json_object_object_add(
@@ -137,8 +144,7 @@ void migration_job_completed(struct supervisor *sv, bool incoming, const struct 
         if (st->downtime_set)
                 jset_u64(o, "downtime", st->downtime);
         json_object_object_add(o, "status", json_object_new_string("completed"));
-        json_object_put(sv->completed_job);
-        sv->completed_job = o;
+        return o;
 }
 
 int migration_job_abort(struct supervisor *sv, struct lv_error **err)

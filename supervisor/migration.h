@@ -64,6 +64,8 @@ int migration_job_info(struct supervisor *sv, struct json_object **ret, struct l
  * the whole job's (ms). */
 void migration_job_completed(struct supervisor *sv, bool incoming, const struct cookie_stats *st,
                              unsigned long long elapsed_ms);
+struct json_object *migration_job_completed_json(bool incoming, const struct cookie_stats *st,
+                                                 unsigned long long elapsed_ms);
 int migration_job_abort(struct supervisor *sv, struct lv_error **err);
 /* lvsh migrate-postcopy: switch the running --postcopy migration to
  * post-copy (the guest runs on the destination at once, its memory

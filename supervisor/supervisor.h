@@ -230,6 +230,12 @@ int supervisor_definition_begin(const char *name, struct definition_job *job,
 int supervisor_definition_finish(struct definition_job *job, struct domain_def **ret,
                                  struct lv_error **err);
 void supervisor_definition_abandon(struct definition_job *job);
+/* Any parse of outside input that needs libxml2 (a migration's definition
+ * and cookies), in the same kind of short-lived child: fn runs there and
+ * returns a JSON object as text (*ret_json), or an error; here: that
+ * object, or the child's error. what names the input in errors. */
+int supervisor_parse_child(int (*fn)(void *arg, char **ret_json, struct lv_error **err), void *arg,
+                           const char *what, struct json_object **ret, struct lv_error **err);
 /* The running guest's definition ($RUNDIR/NAME/definition.json, JSON):
  * recorded before the guest runs and whenever the live definition changes
  * (setmem), read back by a supervisor that reattaches. So a running guest

@@ -362,6 +362,13 @@ out=$(on a "$LVSH" domstate $G 2>&1) && [ "$(echo "$out" | head -n1)" = running 
 info_b=$(on b "$LVSH" domjobinfo $G 2>&1)
 echo "$info_b" | grep -q "^Operation: *Incoming migration" && echo "$info_b" | grep -q "^Time elapsed: *[0-9]* *ms" &&
     ok "domjobinfo answers on B during the incoming migration" || fail "domjobinfo on B during the migration: $info_b"
+# B's supervisor had the source's definition and cookie parsed in a child:
+# libxml2 never runs on them in its own process
+bsup=$(cat "$T/b/run/$G/supervisor.pid" 2>/dev/null)
+if [ -n "$bsup" ] && [ -r "/proc/$bsup/maps" ]; then
+    grep -qE 'libxml2|litevirt-xml' "/proc/$bsup/maps" && fail "B's supervisor maps libxml2 while the guest arrives" ||
+        ok "B's supervisor (pid $bsup) does not map libxml2 while the guest arrives"
+else fail "no supervisor pid on B during the incoming migration"; fi
 # libvirt's state for a guest whose stream comes in: paused (migrating)
 out=$(on b "$LVSH" domstate --reason $G 2>&1) && st_b=$(echo "$out" | head -n1) && [ "$st_b" = "paused (migrating)" ] &&
     ok "domstate --reason answers on B during the incoming migration: $st_b" || fail "domstate on B during the migration: $out"
