@@ -332,11 +332,12 @@ int lock_set_acquire(struct lock_set *s, const char *state, struct lv_error **er
                  * entry must be one of our disks. */
                 int n_excl = 0;
                 for (int i = 0; i < s->n_leases; i++)
-                        n_excl += !s->leases[i].shared;
+                        n_excl += !s->leases[i].shared && !s->leases[i].local;
                 for (int k = 0; k < n_state; k++) {
                         int i;
                         for (i = 0; i < s->n_leases; i++)
-                                if (!s->leases[i].shared && streq(s->leases[i].hash, hashes[k]))
+                                if (!s->leases[i].shared && !s->leases[i].local &&
+                                    streq(s->leases[i].hash, hashes[k]))
                                         break;
                         if (i == s->n_leases)
                                 return lv_error_setf(err, LV_ERR_PROTOCOL,
@@ -357,11 +358,17 @@ int lock_set_acquire(struct lock_set *s, const char *state, struct lv_error **er
                 for (int k = 0; k < n_state; k++)
                         if (streq(hashes[k], l->hash))
                                 expect = gens[k];
-                int r = l->fd >= 0 ? 0 : lease_take(s, l, kind, expect, err);
+                /* a storage migration's copy here: a lease of its own */
+                enum take_kind k_l = l->local && kind == TAKE_HANDOVER ? TAKE_FRESH : kind;
+                int r = l->fd >= 0 ? 0 : lease_take(s, l, k_l, expect, err);
                 if (r < 0) {
                         /* All or nothing. Leases handed over stay reserved
                          * for this guest. */
                         for (int j = 0; j < i; j++) {
+                                if (s->leases[j].local && kind == TAKE_HANDOVER) {
+                                        lease_drop(s, &s->leases[j], "free");
+                                        continue;
+                                }
                                 if (kind != TAKE_FRESH && !s->leases[j].shared)
                                         s->leases[j].generation =
                                                 kind == TAKE_HANDOVER ? s->leases[j].generation - 1
@@ -433,6 +440,20 @@ void lock_set_abandon(struct lock_set *s)
                 }
 }
 
+int lock_set_mark_local(struct lock_set *s, const char *source, struct lv_error **err)
+{
+        _cleanup_free_ char *path = NULL, *key = NULL;
+        int r = lock_disk_identity(source, &path, &key, err);
+        if (r < 0)
+                return r;
+        for (int i = 0; i < s->n_leases; i++)
+                if (streq(s->leases[i].key, key)) {
+                        s->leases[i].local = true;
+                        return 0;
+                }
+        return lv_error_setf(err, ENOENT, "disk '%s' has no lease", source);
+}
+
 int lock_set_release(struct lock_set *s, char **ret_state, struct lv_error **err)
 {
         _cleanup_strbuf_ struct strbuf sb = {0};
@@ -443,10 +464,11 @@ int lock_set_release(struct lock_set *s, char **ret_state, struct lv_error **err
                 if (l->fd < 0)
                         continue;
                 if (!l->shared) {
-                        int r = lease_record_write(s, l, ret_state ? "handover" : "free", err);
+                        bool handover = ret_state && !l->local;
+                        int r = lease_record_write(s, l, handover ? "handover" : "free", err);
                         if (r < 0 && ret == 0)
                                 ret = r;
-                        if (ret_state)
+                        if (handover)
                                 strbuf_printf(&sb, "%s%s:%" PRIu64, sb.len ? "," : "", l->hash,
                                               l->generation);
                 }

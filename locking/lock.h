@@ -58,6 +58,9 @@ struct lock_lease {
         char *key;     /* storage identity (lock_disk_identity) */
         char hash[65]; /* sha256 of key */
         bool shared;
+        /* this host's own copy of the storage (a storage migration copied
+         * it): never in a lock state, taken fresh by the destination */
+        bool local;
         int fd; /* lease file with our OFD lock, -1 when not held */
         uint64_t generation;
 };
@@ -84,10 +87,16 @@ int lock_set_new(const char *lockspace, const char *host_uuid, const struct doma
  * Refusal: "disk '/x.img' is in use by guest 'web1' on host UUID". */
 int lock_set_acquire(struct lock_set *s, const char *state, struct lv_error **err);
 
+/* A storage migration copies the disk SOURCE: its lease names storage of
+ * this host alone, not handed over (lock_lease.local). Marks the lease
+ * of that storage; none is an error (ENOENT). */
+int lock_set_mark_local(struct lock_set *s, const char *source, struct lv_error **err);
+
 /* Release every lease. With ret_state (migration source, CPUs stopped):
  * exclusive leases are marked handover and *ret_state is the lock state
- * for the cookie ("" when the guest has no exclusive lease); shared leases
- * are released too. Without it, records say free. */
+ * for the cookie ("" when the guest has no exclusive lease); shared and
+ * local leases are released too (records say free). Without it, records
+ * say free. */
 int lock_set_release(struct lock_set *s, char **ret_state, struct lv_error **err);
 
 /* Reattach: take over the leases of a running guest whose supervisor

@@ -82,7 +82,23 @@ static int leases_new(struct supervisor *sv, struct lock_set **ret, struct lv_er
         return r;
 }
 
+static int leases_mark_local(struct lock_set *s, char *const *local, struct lv_error **err)
+{
+        for (char *const *p = local; p && *p; p++) {
+                int r = lock_set_mark_local(s, *p, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int supervisor_leases_acquire(struct supervisor *sv, const char *state, struct lv_error **err)
+{
+        return supervisor_leases_take(sv, state, NULL, err);
+}
+
+int supervisor_leases_take(struct supervisor *sv, const char *state, char *const *local,
+                           struct lv_error **err)
 {
         struct lv_guest *g = &sv->g;
         /* A migration destination takes its leases at Finish, with the
@@ -90,12 +106,16 @@ int supervisor_leases_acquire(struct supervisor *sv, const char *state, struct l
         if (g->incoming && !state)
                 return 0;
         if (sv->leases) {
-                int r = lock_set_acquire(sv->leases, state, err);
+                int r = leases_mark_local(sv->leases, local, err);
+                if (r >= 0)
+                        r = lock_set_acquire(sv->leases, state, err);
                 return r < 0 ? r : leases_hold(sv, err);
         }
         _cleanup_lock_set_ struct lock_set *s = NULL;
         int r = leases_new(sv, &s, err);
         if (r < 0 || !s)
+                return r;
+        if ((r = leases_mark_local(s, local, err)) < 0)
                 return r;
         r = lock_set_acquire(s, state, err);
         if (r < 0)

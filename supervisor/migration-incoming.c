@@ -532,7 +532,11 @@ int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *
          * are stopped and its leases released. */
         if (fault_point("incoming-after-stream") < 0)
                 return lv_error_setf(err, EIO, "failure injected at finish (test)");
-        if ((r = supervisor_leases_acquire(sv, lock_state, err)) < 0)
+        /* the disks copied here are this host's own: leases of their own */
+        _cleanup_strv_free_ char **local = NULL;
+        for (int i = 0; mi->storage && i < mi->storage->n; i++)
+                strv_push(&local, xstrdup(g->def->disks[mi->storage->disks[i].index].source));
+        if ((r = supervisor_leases_take(sv, lock_state, local, err)) < 0)
                 return r;
         log_info("migration: leases taken");
         /* From here the guest's process holds its leases: it must outlive

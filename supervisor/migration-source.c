@@ -209,6 +209,14 @@ static int on_switchover(void *data, struct lv_error **err)
                 job->lock_state = xstrdup("");
                 return 0;
         }
+        /* the disks copied to the destination: this copy's leases are
+         * this host's own, not handed over (the destination takes leases
+         * of its own copy) */
+        for (int i = 0; job->storage && i < job->storage->n; i++) {
+                const char *src = sv->g.def->disks[job->storage->disks[i].index].source;
+                if ((r = lock_set_mark_local(sv->leases, src, err)) < 0)
+                        return r;
+        }
         r = lock_set_release(sv->leases, &job->lock_state, err);
         if (r >= 0)
                 log_info("disk leases released for the switch-over: '%s'", job->lock_state);

@@ -203,6 +203,11 @@ void control_client_drop(struct control_client *cl, const char *why);
  * undo stack. */
 struct host_identity;
 int supervisor_leases_acquire(struct supervisor *sv, const char *state, struct lv_error **err);
+/* The same, where the disks whose sources are listed in local (NULL-ended)
+ * are this host's own copies (a storage migration's destination): their
+ * leases are taken fresh, not from the lock state. */
+int supervisor_leases_take(struct supervisor *sv, const char *state, char *const *local,
+                           struct lv_error **err);
 /* Reattach (g->pid, g->pidfd set): take over the running guest's leases,
  * proving its process holds each (lock_set_adopt), and hand them to it
  * again. On failure nothing it holds is released. */
