@@ -136,6 +136,14 @@ void domain_def_free(struct domain_def *def)
                 free(c->target_model);
         }
         free(def->chrs);
+        for (int i = 0; i < def->n_channels; i++) {
+                struct domain_channel *c = &def->channels[i];
+                free(c->source_path);
+                free(c->target_type);
+                free(c->target_name);
+                address_clear(&c->address);
+        }
+        free(def->channels);
         for (int i = 0; i < def->n_graphics; i++)
                 graphics_clear(&def->graphics[i]);
         free(def->graphics);
@@ -144,7 +152,17 @@ void domain_def_free(struct domain_def *def)
                 address_clear(&def->controllers[i].address);
         }
         free(def->controllers);
+        for (int i = 0; i < def->n_inputs; i++)
+                address_clear(&def->inputs[i].address);
         free(def->inputs);
+        for (int i = 0; i < def->n_rngs; i++) {
+                free(def->rngs[i].model);
+                free(def->rngs[i].backend_model);
+                free(def->rngs[i].backend);
+                address_clear(&def->rngs[i].address);
+        }
+        free(def->rngs);
+        free(def->audios);
         for (int i = 0; i < def->n_videos; i++) {
                 free(def->videos[i].model);
                 address_clear(&def->videos[i].address);
@@ -256,6 +274,18 @@ static bool chr_equal(const struct domain_chr *a, const struct domain_chr *b)
                EQ(target_port) && EQS(target_model);
 }
 
+static bool channel_equal(const struct domain_channel *a, const struct domain_channel *b)
+{
+        return EQ(type) && EQS(source_path) && EQS(target_type) && EQS(target_name) &&
+               address_equal(&a->address, &b->address);
+}
+
+static bool rng_equal(const struct domain_rng *a, const struct domain_rng *b)
+{
+        return EQS(model) && EQS(backend_model) && EQS(backend) &&
+               address_equal(&a->address, &b->address);
+}
+
 static bool graphics_equal(const struct domain_graphics *a, const struct domain_graphics *b)
 {
         if (!EQ(type) || !EQ(port) || !EQ(tls_port) || !EQ(websocket) || !EQ(autoport) ||
@@ -318,6 +348,7 @@ bool domain_def_equal(const struct domain_def *a, const struct domain_def *b)
         EQ_ARRAY(disks, n_disks, disk_equal);
         EQ_ARRAY(nets, n_nets, net_equal);
         EQ_ARRAY(chrs, n_chrs, chr_equal);
+        EQ_ARRAY(channels, n_channels, channel_equal);
         EQ_ARRAY(graphics, n_graphics, graphics_equal);
         if (a->n_controllers != b->n_controllers || a->n_inputs != b->n_inputs ||
             a->n_videos != b->n_videos)
@@ -329,8 +360,14 @@ bool domain_def_equal(const struct domain_def *a, const struct domain_def *b)
                         return false;
         }
         for (int i = 0; i < a->n_inputs; i++)
-                if (a->inputs[i].type != b->inputs[i].type || a->inputs[i].bus != b->inputs[i].bus)
+                if (a->inputs[i].type != b->inputs[i].type ||
+                    a->inputs[i].bus != b->inputs[i].bus ||
+                    !address_equal(&a->inputs[i].address, &b->inputs[i].address))
                         return false;
+        EQ_ARRAY(rngs, n_rngs, rng_equal);
+        if (a->n_audios != b->n_audios ||
+            (a->n_audios && memcmp(a->audios, b->audios, sizeof(*a->audios) * (size_t)a->n_audios)))
+                return false;
         for (int i = 0; i < a->n_videos; i++) {
                 const struct domain_video *x = &a->videos[i], *y = &b->videos[i];
                 if (!streq_ptr(x->model, y->model) || x->vram != y->vram || x->heads != y->heads ||
@@ -413,6 +450,15 @@ int domain_uuid_generate(unsigned char out[16])
         u[8] = (u[8] & 0x3f) | 0x80; /* RFC 4122 variant */
         memcpy(out, u, 16);
         return 0;
+}
+
+const struct domain_channel *domain_guest_agent_channel(const struct domain_def *def)
+{
+        for (int i = 0; def && i < def->n_channels; i++)
+                if (def->channels[i].type == DOMAIN_CHANNEL_UNIX &&
+                    streq_ptr(def->channels[i].target_name, DOMAIN_CHANNEL_GUEST_AGENT))
+                        return &def->channels[i];
+        return NULL;
 }
 
 const struct domain_fs *domain_root_fs(const struct domain_def *def)

@@ -150,6 +150,11 @@ DOMAIN_ENUM_DECL(domain_graphics_type);
 enum domain_chr_kind { DOMAIN_CHR_CONSOLE, DOMAIN_CHR_SERIAL, DOMAIN_CHR_LAST };
 DOMAIN_ENUM_DECL(domain_chr_kind);
 
+/* <channel type=...>: unix (a socket the host listens on, e.g. the QEMU
+ * guest agent's), spicevmc (SPICE's agent channel) */
+enum domain_channel_type { DOMAIN_CHANNEL_UNIX, DOMAIN_CHANNEL_SPICEVMC, DOMAIN_CHANNEL_LAST };
+DOMAIN_ENUM_DECL(domain_channel_type);
+
 /* Controllers, inputs, video and memballoon are accepted so libvirt's own
  * definitions load; drivers decide what they mean. */
 enum domain_controller_type {
@@ -334,6 +339,21 @@ struct domain_chr {
         char *target_model; /* <model name=...> inside <target> for serial */
 };
 
+/* A virtio-serial port the guest sees by its name. */
+struct domain_channel {
+        enum domain_channel_type type;
+        char *source_path;             /* unix: the host socket (source mode='bind'); a
+                                        * running guest's definition always has it (the
+                                        * driver picks one in the guest's state directory
+                                        * when the definition has none) */
+        char *target_type;             /* virtio (the only one) */
+        char *target_name;             /* org.qemu.guest_agent.0, com.redhat.spice.0 */
+        struct domain_address address; /* type='virtio-serial' controller bus port */
+};
+
+/* The QEMU guest agent's channel name. */
+#define DOMAIN_CHANNEL_GUEST_AGENT "org.qemu.guest_agent.0"
+
 struct domain_graphics_listen {
         char *type; /* address | network | none */
         char *address;
@@ -367,6 +387,25 @@ struct domain_controller {
 struct domain_input {
         enum domain_input_type type;
         enum domain_input_bus bus;
+        struct domain_address address; /* usb: bus port; virtio: pci */
+};
+
+/* <rng model='virtio'><backend model='random'>PATH</backend>: a virtio
+ * entropy device fed from a host device file. */
+struct domain_rng {
+        char *model;         /* virtio */
+        char *backend_model; /* random */
+        char *backend;       /* /dev/urandom, /dev/random; NULL: /dev/urandom */
+        struct domain_address address;
+};
+
+/* <audio id type>: the host side of the guest's sound (QEMU -audiodev);
+ * none and spice (through the SPICE client) */
+enum domain_audio_type { DOMAIN_AUDIO_NONE, DOMAIN_AUDIO_SPICE, DOMAIN_AUDIO_LAST };
+DOMAIN_ENUM_DECL(domain_audio_type);
+struct domain_audio {
+        unsigned id; /* >= 1 */
+        enum domain_audio_type type;
 };
 
 struct domain_video {
@@ -449,6 +488,8 @@ struct domain_def {
         int n_nets;
         struct domain_chr *chrs; /* consoles and serials in document order */
         int n_chrs;
+        struct domain_channel *channels;
+        int n_channels;
         struct domain_graphics *graphics;
         int n_graphics;
         struct domain_controller *controllers;
@@ -459,6 +500,10 @@ struct domain_def {
         int n_videos;
         char *memballoon_model; /* virtio | xen | none; NULL = absent */
         struct domain_address memballoon_address;
+        struct domain_rng *rngs;
+        int n_rngs;
+        struct domain_audio *audios;
+        int n_audios;
 };
 
 /* ---- parse (conf/domain_parse.c, libxml2; built into the parse module) ---- */
@@ -509,6 +554,10 @@ bool domain_controller_is_usb2(const struct domain_controller *c);
 void domain_uuid_format(const unsigned char uuid[16], char out[37]);
 int domain_uuid_parse(const char *s, unsigned char out[16]);
 int domain_uuid_generate(unsigned char out[16]);
+/* The guest-agent channel (unix, target name org.qemu.guest_agent.0),
+ * or NULL. In a running guest's definition its source_path is the socket
+ * to connect to. */
+const struct domain_channel *domain_guest_agent_channel(const struct domain_def *def);
 /* The guest's root filesystem (<filesystem> with target '/'), or NULL. */
 const struct domain_fs *domain_root_fs(const struct domain_def *def);
 /* Convert a libvirt memory value with unit (b, bytes, k, KiB, KB, M, MiB,

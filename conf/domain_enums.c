@@ -40,7 +40,9 @@ DOMAIN_ENUM_IMPL(domain_disk_bus, DOMAIN_DISK_BUS_LAST, "none", "virtio", "ide",
 DOMAIN_ENUM_IMPL(domain_net_type, DOMAIN_NET_LAST, "bridge", "ethernet", "network", "user")
 DOMAIN_ENUM_IMPL(domain_graphics_type, DOMAIN_GRAPHICS_LAST, "vnc", "spice")
 DOMAIN_ENUM_IMPL(domain_chr_kind, DOMAIN_CHR_LAST, "console", "serial")
+DOMAIN_ENUM_IMPL(domain_channel_type, DOMAIN_CHANNEL_LAST, "unix", "spicevmc")
 DOMAIN_ENUM_IMPL(domain_controller_type, DOMAIN_CONTROLLER_LAST, "pci", "usb", "ide", "scsi",
                  "sata", "virtio-serial", "xenbus")
 DOMAIN_ENUM_IMPL(domain_input_type, DOMAIN_INPUT_LAST, "mouse", "keyboard", "tablet")
 DOMAIN_ENUM_IMPL(domain_input_bus, DOMAIN_INPUT_BUS_LAST, "ps2", "usb", "virtio", "xen")
+DOMAIN_ENUM_IMPL(domain_audio_type, DOMAIN_AUDIO_LAST, "none", "spice")

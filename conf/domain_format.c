@@ -448,6 +448,25 @@ static void format_chr(struct strbuf *b, const struct domain_chr *c)
         strbuf_printf(b, "    </%s>\n", tag);
 }
 
+static void format_channel(struct strbuf *b, const struct domain_channel *c)
+{
+        open_tag(b, 4, "channel");
+        attr_s(b, "type", domain_channel_type_to_string(c->type));
+        strbuf_append(b, ">\n");
+        if (c->source_path) {
+                open_tag(b, 6, "source");
+                attr_s(b, "mode", "bind");
+                attr_s(b, "path", c->source_path);
+                strbuf_append(b, "/>\n");
+        }
+        open_tag(b, 6, "target");
+        attr_s(b, "type", c->target_type);
+        attr_s(b, "name", c->target_name);
+        strbuf_append(b, "/>\n");
+        format_address(b, 6, &c->address);
+        strbuf_append(b, "    </channel>\n");
+}
+
 static void format_graphics(struct strbuf *b, const struct domain_graphics *g, unsigned flags)
 {
         open_tag(b, 4, "graphics");
@@ -518,12 +537,26 @@ static void format_devices(struct strbuf *b, const struct domain_def *def, unsig
                 format_net(b, &def->nets[i]);
         for (int i = 0; i < def->n_chrs; i++)
                 format_chr(b, &def->chrs[i]);
-        for (int i = 0; i < def->n_inputs; i++)
-                strbuf_printf(b, "    <input type='%s' bus='%s'/>\n",
-                              domain_input_type_to_string(def->inputs[i].type),
-                              domain_input_bus_to_string(def->inputs[i].bus));
+        for (int i = 0; i < def->n_channels; i++)
+                format_channel(b, &def->channels[i]);
+        for (int i = 0; i < def->n_inputs; i++) {
+                const struct domain_input *in = &def->inputs[i];
+                strbuf_printf(b, "    <input type='%s' bus='%s'",
+                              domain_input_type_to_string(in->type),
+                              domain_input_bus_to_string(in->bus));
+                if (in->address.type) {
+                        strbuf_append(b, ">\n");
+                        format_address(b, 6, &in->address);
+                        strbuf_append(b, "    </input>\n");
+                } else {
+                        strbuf_append(b, "/>\n");
+                }
+        }
         for (int i = 0; i < def->n_graphics; i++)
                 format_graphics(b, &def->graphics[i], flags);
+        for (int i = 0; i < def->n_audios; i++)
+                strbuf_printf(b, "    <audio id='%u' type='%s'/>\n", def->audios[i].id,
+                              domain_audio_type_to_string(def->audios[i].type));
         for (int i = 0; i < def->n_videos; i++) {
                 const struct domain_video *v = &def->videos[i];
                 strbuf_append(b, "    <video>\n");
@@ -549,6 +582,23 @@ static void format_devices(struct strbuf *b, const struct domain_def *def, unsig
                 } else {
                         strbuf_append(b, "/>\n");
                 }
+        }
+        for (int i = 0; i < def->n_rngs; i++) {
+                const struct domain_rng *rng = &def->rngs[i];
+                open_tag(b, 4, "rng");
+                attr_s(b, "model", rng->model);
+                strbuf_append(b, ">\n");
+                open_tag(b, 6, "backend");
+                attr_s(b, "model", rng->backend_model);
+                if (rng->backend) {
+                        strbuf_append(b, ">");
+                        append_escaped(b, rng->backend, false);
+                        strbuf_append(b, "</backend>\n");
+                } else {
+                        strbuf_append(b, "/>\n");
+                }
+                format_address(b, 6, &rng->address);
+                strbuf_append(b, "    </rng>\n");
         }
         strbuf_append(b, "  </devices>\n");
 }

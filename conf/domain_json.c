@@ -63,6 +63,9 @@ enum jtable {
         JT_VCPU,
         JT_TIMER,
         JT_DEF,
+        JT_CHANNEL,
+        JT_RNG,
+        JT_AUDIO,
 };
 
 struct jfield {
@@ -246,6 +249,12 @@ static const struct jfield j_chr[] = {
         JEND,
 };
 
+static const struct jfield j_channel[] = {
+        FE(domain_channel, type, DOMAIN_CHANNEL_LAST), F(domain_channel, J_STR, source_path),
+        F(domain_channel, J_STR, target_type),         F(domain_channel, J_STR, target_name),
+        FS(domain_channel, address, JT_ADDRESS),       JEND,
+};
+
 static const struct jfield j_listen[] = {
         F(domain_graphics_listen, J_STR, type),
         F(domain_graphics_listen, J_STR, address),
@@ -280,6 +289,21 @@ static const struct jfield j_controller[] = {
 static const struct jfield j_input[] = {
         FE(domain_input, type, DOMAIN_INPUT_LAST),
         FE(domain_input, bus, DOMAIN_INPUT_BUS_LAST),
+        FS(domain_input, address, JT_ADDRESS),
+        JEND,
+};
+
+static const struct jfield j_rng[] = {
+        F(domain_rng, J_STR, model),
+        F(domain_rng, J_STR, backend_model),
+        F(domain_rng, J_STR, backend),
+        FS(domain_rng, address, JT_ADDRESS),
+        JEND,
+};
+
+static const struct jfield j_audio[] = {
+        F(domain_audio, J_UINT, id),
+        FE(domain_audio, type, DOMAIN_AUDIO_LAST),
         JEND,
 };
 
@@ -351,12 +375,15 @@ static const struct jfield j_def[] = {
         FA(domain_def, disks, n_disks, domain_disk, JT_DISK),
         FA(domain_def, nets, n_nets, domain_net, JT_NET),
         FA(domain_def, chrs, n_chrs, domain_chr, JT_CHR),
+        FA(domain_def, channels, n_channels, domain_channel, JT_CHANNEL),
         FA(domain_def, graphics, n_graphics, domain_graphics, JT_GRAPHICS),
         FA(domain_def, controllers, n_controllers, domain_controller, JT_CONTROLLER),
         FA(domain_def, inputs, n_inputs, domain_input, JT_INPUT),
         FA(domain_def, videos, n_videos, domain_video, JT_VIDEO),
         F(domain_def, J_STR, memballoon_model),
         FS(domain_def, memballoon_address, JT_ADDRESS),
+        FA(domain_def, rngs, n_rngs, domain_rng, JT_RNG),
+        FA(domain_def, audios, n_audios, domain_audio, JT_AUDIO),
         JEND,
 };
 
@@ -393,6 +420,12 @@ static const struct jfield *jtable(unsigned t)
                 return j_net;
         case JT_CHR:
                 return j_chr;
+        case JT_CHANNEL:
+                return j_channel;
+        case JT_RNG:
+                return j_rng;
+        case JT_AUDIO:
+                return j_audio;
         case JT_LISTEN:
                 return j_listen;
         case JT_GRAPHICS:

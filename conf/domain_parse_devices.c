@@ -253,6 +253,50 @@ static int parse_chr(struct pctx *c, xmlNodePtr n, enum domain_chr_kind kind)
         return 0;
 }
 
+/* <channel type='unix'|'spicevmc'>: a virtio-serial port. unix: the host
+ * listens (mode='bind', libvirt's default); the path may be left out. */
+static int parse_channel(struct pctx *c, xmlNodePtr n)
+{
+        struct domain_def *def = c->def;
+        struct domain_channel *ch = ARRAY_PUSH(def->channels, def->n_channels);
+        int r, type = -1;
+        if ((r = dparse_attr_enum(c, n, "type", domain_channel_type_from_string, &type)) < 0)
+                return r;
+        if (type < 0)
+                return dparse_perr(c, n, "missing attribute 'type'");
+        ch->type = type;
+        if (type == DOMAIN_CHANNEL_UNIX) {
+                xmlNodePtr src = dparse_child_get(c, n, "source", &r);
+                if (r < 0)
+                        return r;
+                if (src) {
+                        _cleanup_free_ char *mode = dparse_attr_get(src, "mode");
+                        if (mode && !streq(mode, "bind"))
+                                return dparse_perr_attr(c, src, "mode",
+                                                        "value '%s' not supported by litevirt "
+                                                        "(only 'bind': the host listens)",
+                                                        mode);
+                        ch->source_path = dparse_attr_get(src, "path");
+                }
+        }
+        xmlNodePtr t = dparse_child_get(c, n, "target", &r);
+        if (r < 0)
+                return r;
+        if (!t)
+                return dparse_perr(c, n, "missing element 'target'");
+        if ((r = dparse_attr_require(c, t, "type", &ch->target_type)) < 0)
+                return r;
+        if (!streq(ch->target_type, "virtio"))
+                return dparse_perr_attr(c, t, "type",
+                                        "value '%s' not supported by litevirt (only 'virtio')",
+                                        ch->target_type);
+        ch->target_name = dparse_attr_get(t, "name");
+        /* libvirt names the SPICE agent's port when the name is left out */
+        if (type == DOMAIN_CHANNEL_SPICEVMC && !ch->target_name)
+                ch->target_name = xstrdup("com.redhat.spice.0");
+        return dparse_parse_address(c, n, &ch->address);
+}
+
 static int parse_graphics(struct pctx *c, xmlNodePtr n)
 {
         struct domain_def *def = c->def;
@@ -367,6 +411,54 @@ static int parse_input(struct pctx *c, xmlNodePtr n)
         struct domain_input *in = ARRAY_PUSH(def->inputs, def->n_inputs);
         in->type = type;
         in->bus = bus;
+        return dparse_parse_address(c, n, &in->address);
+}
+
+static int parse_rng(struct pctx *c, xmlNodePtr n)
+{
+        struct domain_def *def = c->def;
+        struct domain_rng *rng = ARRAY_PUSH(def->rngs, def->n_rngs);
+        int r = dparse_attr_require(c, n, "model", &rng->model);
+        if (r < 0)
+                return r;
+        if (!streq(rng->model, "virtio"))
+                return dparse_perr_attr(c, n, "model",
+                                        "value '%s' not supported by litevirt (only 'virtio')",
+                                        rng->model);
+        xmlNodePtr be = dparse_child_get(c, n, "backend", &r);
+        if (r < 0)
+                return r;
+        if (!be)
+                return dparse_perr(c, n, "missing element 'backend'");
+        if ((r = dparse_attr_require(c, be, "model", &rng->backend_model)) < 0)
+                return r;
+        if (!streq(rng->backend_model, "random"))
+                return dparse_perr_attr(c, be, "model",
+                                        "value '%s' not supported by litevirt (only 'random')",
+                                        rng->backend_model);
+        rng->backend = dparse_node_text(be);
+        if (!*rng->backend)
+                free(TAKE_PTR(rng->backend));
+        return dparse_parse_address(c, n, &rng->address);
+}
+
+static int parse_audio(struct pctx *c, xmlNodePtr n)
+{
+        struct domain_def *def = c->def;
+        struct domain_audio *a = ARRAY_PUSH(def->audios, def->n_audios);
+        unsigned long long id = 0;
+        int r, type = -1;
+        if (!xmlHasNsProp(n, BAD_CAST "id", NULL))
+                return dparse_perr(c, n, "missing attribute 'id'");
+        if ((r = dparse_attr_uint(c, n, "id", INT32_MAX, &id)) < 0 ||
+            (r = dparse_attr_enum(c, n, "type", domain_audio_type_from_string, &type)) < 0)
+                return r;
+        if (id == 0)
+                return dparse_perr_attr(c, n, "id", "must be at least 1");
+        if (type < 0)
+                return dparse_perr(c, n, "missing attribute 'type'");
+        a->id = (unsigned)id;
+        a->type = type;
         return 0;
 }
 
@@ -435,6 +527,12 @@ int dparse_parse_devices(struct pctx *c, xmlNodePtr devices)
                         r = parse_chr(c, n, DOMAIN_CHR_CONSOLE);
                 else if (streq(name, "serial"))
                         r = parse_chr(c, n, DOMAIN_CHR_SERIAL);
+                else if (streq(name, "rng"))
+                        r = parse_rng(c, n);
+                else if (streq(name, "audio"))
+                        r = parse_audio(c, n);
+                else if (streq(name, "channel"))
+                        r = parse_channel(c, n);
                 else if (streq(name, "graphics"))
                         r = parse_graphics(c, n);
                 else if (streq(name, "controller"))

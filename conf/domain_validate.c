@@ -235,6 +235,39 @@ static int validate_devices(const struct domain_def *def, struct lv_error **err)
                                 return INVALID("%s port %d given twice",
                                                domain_chr_kind_to_string(def->chrs[i].kind),
                                                def->chrs[i].target_port);
+        for (int i = 0; i < def->n_channels; i++) {
+                const struct domain_channel *ch = &def->channels[i];
+                if (ch->source_path && !path_is_absolute(ch->source_path))
+                        return INVALID("channel source path '%s' is not an absolute path",
+                                       ch->source_path);
+                if (ch->target_name && (!*ch->target_name || strchr(ch->target_name, '/') ||
+                                        strchr(ch->target_name, ',')))
+                        return INVALID("channel target name '%s' is not a port name",
+                                       ch->target_name);
+                if (ch->address.type && !streq(ch->address.type, "virtio-serial"))
+                        return INVALID("channel '%s': address type '%s' does not fit a virtio "
+                                       "channel (it takes type='virtio-serial')",
+                                       ch->target_name ? ch->target_name : "(unnamed)",
+                                       ch->address.type);
+                for (int j = 0; j < i; j++)
+                        if (ch->target_name &&
+                            streq_ptr(def->channels[j].target_name, ch->target_name))
+                                return INVALID("channel target name '%s' given twice",
+                                               ch->target_name);
+        }
+        for (int i = 0; i < def->n_rngs; i++)
+                if (def->rngs[i].backend && !path_is_absolute(def->rngs[i].backend))
+                        return INVALID("rng backend '%s' is not an absolute path",
+                                       def->rngs[i].backend);
+        for (int i = 0; i < def->n_audios; i++)
+                for (int j = 0; j < i; j++)
+                        if (def->audios[i].id == def->audios[j].id)
+                                return INVALID("audio id %u given twice", def->audios[i].id);
+        if ((def->n_rngs || def->n_audios) && def->type != DOMAIN_TYPE_QEMU &&
+            def->type != DOMAIN_TYPE_KVM)
+                return INVALID("<rng> and <audio> are only for domain types 'qemu' and 'kvm'");
+        if (def->n_channels && def->type != DOMAIN_TYPE_QEMU && def->type != DOMAIN_TYPE_KVM)
+                return INVALID("<channel> is only for domain types 'qemu' and 'kvm'");
         for (int i = 0; i < def->n_graphics; i++) {
                 const struct domain_graphics *g = &def->graphics[i];
                 if (!g->autoport && g->port >= 0 && g->port < 5900 && def->type != DOMAIN_TYPE_XEN)

@@ -2,8 +2,8 @@
 /* Domain definition → QEMU command line (pure). See qemu/command.h.
  *
  * The layout follows libvirt 9.0 for x86_64: PCI slots are assigned in
- * libvirt's order (controllers, NICs, virtio disks, balloon, other video,
- * virtio inputs) starting at slot 2 on pc (slot 1 is the PIIX3, slot 2 is
+ * libvirt's order (NICs, controllers, virtio disks, balloon, rng, other
+ * video, virtio inputs) starting at slot 2 on pc (slot 1 is the PIIX3, slot 2 is
  * kept for the primary video card); on q35 every endpoint gets its own
  * pcie-root-port (plus one spare for hot-plug), as libvirt does. */
 #include "qemu/command_priv.h"
@@ -118,8 +118,12 @@ static int assign_addresses(struct build *b, struct lv_error **err)
         b->disk_addr = xcalloc((size_t)def->n_disks + 1, sizeof(struct pci_addr));
         b->video_addr = xcalloc((size_t)def->n_videos + 1, sizeof(struct pci_addr));
         b->input_addr = xcalloc((size_t)def->n_inputs + 1, sizeof(struct pci_addr));
+        b->rng_addr = xcalloc((size_t)def->n_rngs + 1, sizeof(struct pci_addr));
 
-        /* controllers */
+        /* NICs, then the controllers (libvirt's qemuDomainAssignDevicePCISlots) */
+        for (int i = 0; i < def->n_nets; i++)
+                if ((r = pci_alloc(b, &b->net_addr[i], "interface", err)) < 0)
+                        return r;
         if (qcmd_usb_wanted(def)) {
                 const struct domain_controller *c =
                         qcmd_controller_find(def, DOMAIN_CONTROLLER_USB);
@@ -139,15 +143,15 @@ static int assign_addresses(struct build *b, struct lv_error **err)
         if (b->need_vserial &&
             (r = pci_alloc(b, &b->vserial_addr, "virtio-serial controller", err)) < 0)
                 return r;
-        for (int i = 0; i < def->n_nets; i++)
-                if ((r = pci_alloc(b, &b->net_addr[i], "interface", err)) < 0)
-                        return r;
         for (int i = 0; i < def->n_disks; i++)
                 if (qcmd_disk_bus(&def->disks[i]) == DOMAIN_DISK_BUS_VIRTIO &&
                     (r = pci_alloc(b, &b->disk_addr[i], def->disks[i].target_dev, err)) < 0)
                         return r;
         if (qcmd_balloon_wanted(def) && (r = pci_alloc(b, &b->balloon_addr, "memballoon", err)) < 0)
                 return r;
+        for (int i = 0; i < def->n_rngs; i++)
+                if ((r = pci_alloc(b, &b->rng_addr[i], "rng", err)) < 0)
+                        return r;
         for (int i = 1; i < def->n_videos; i++)
                 if ((r = pci_alloc(b, &b->video_addr[i], "video", err)) < 0)
                         return r;
@@ -255,6 +259,18 @@ static int check_explicit_addresses(const struct build *b, struct lv_error **err
                 _cleanup_free_ char *what = xasprintf("video %d", i);
                 if ((r = check_explicit(b, &def->videos[i].address, &b->video_addr[i], what, err)) <
                     0)
+                        return r;
+        }
+        for (int i = 0; i < def->n_inputs; i++)
+                if (def->inputs[i].bus == DOMAIN_INPUT_BUS_VIRTIO) {
+                        _cleanup_free_ char *what = xasprintf("input %d", i);
+                        if ((r = check_explicit(b, &def->inputs[i].address, &b->input_addr[i], what,
+                                                err)) < 0)
+                                return r;
+                }
+        for (int i = 0; i < def->n_rngs; i++) {
+                _cleanup_free_ char *what = xasprintf("rng %d", i);
+                if ((r = check_explicit(b, &def->rngs[i].address, &b->rng_addr[i], what, err)) < 0)
                         return r;
         }
         return check_explicit(b, &def->memballoon_address, &b->balloon_addr, "memballoon", err);
@@ -702,6 +718,73 @@ static void emit_chardevs(struct build *b)
         }
 }
 
+/* virtio-serial ports of the channels: the <address port=...> given, else
+ * the next free one from 1 (port 0 is the virtio console's), as libvirt */
+static void assign_channel_ports(struct build *b)
+{
+        const struct domain_def *def = b->def;
+        int nconsole = 0;
+        for (int i = 0; i < def->n_chrs; i++)
+                nconsole += def->chrs[i].kind == DOMAIN_CHR_CONSOLE &&
+                            !console_is_serial(&def->chrs[i]);
+        b->channel_port = xcalloc((size_t)def->n_channels + 1, sizeof(int));
+        for (int i = 0; i < def->n_channels; i++)
+                b->channel_port[i] = qcmd_addr_attr_int(&def->channels[i].address, "port", 0);
+        int next = nconsole > 1 ? nconsole : 1;
+        for (int i = 0; i < def->n_channels; i++) {
+                if (b->channel_port[i] > 0)
+                        continue;
+                for (bool used = true; used; next++) {
+                        used = false;
+                        for (int j = 0; j < def->n_channels; j++)
+                                used |= b->channel_port[j] == next;
+                }
+                b->channel_port[i] = next - 1;
+        }
+}
+
+char *qemu_command_channel_file(const struct domain_def *def, int i)
+{
+        if (i < 0 || i >= def->n_channels)
+                return NULL;
+        const char *name = def->channels[i].target_name;
+        return name ? xasprintf("channel.%s", name) : xasprintf("channel.%d", i);
+}
+
+static void emit_channels(struct build *b)
+{
+        const struct domain_def *def = b->def;
+        for (int i = 0; i < def->n_channels; i++) {
+                const struct domain_channel *ch = &def->channels[i];
+                int fd = i < b->opts->n_channel_fds && b->opts->channel_fds
+                                 ? b->opts->channel_fds[i]
+                                 : -1;
+                if (ch->type == DOMAIN_CHANNEL_SPICEVMC) {
+                        arg2(b, "-chardev", xasprintf("spicevmc,id=charchannel%d,name=vdagent", i));
+                } else if (fd >= 0) {
+                        arg2(b, "-chardev",
+                             xasprintf("socket,id=charchannel%d,fd=%d,server=on,wait=off", i, fd));
+                } else {
+                        _cleanup_free_ char *file = qemu_command_channel_file(def, i);
+                        arg2(b, "-chardev",
+                             xasprintf("socket,id=charchannel%d,path=%s,server=on,wait=off", i,
+                                       ch->source_path ? ch->source_path : file));
+                }
+                struct json_object *o = json_object_new_object();
+                char buf[32];
+                jstr(o, "driver", "virtserialport");
+                jstr(o, "bus", "virtio-serial0.0");
+                jint(o, "nr", b->channel_port[i]);
+                snprintf(buf, sizeof(buf), "charchannel%d", i);
+                jstr(o, "chardev", buf);
+                snprintf(buf, sizeof(buf), "channel%d", i);
+                jstr(o, "id", buf);
+                if (ch->target_name)
+                        jstr(o, "name", ch->target_name);
+                arg2(b, "-device", json_take(o));
+        }
+}
+
 char *qemu_command_serial_chardev(const struct domain_def *def, int n)
 {
         int nserial = 0, nconsole = 0;
@@ -724,10 +807,31 @@ char *qemu_command_serial_chardev(const struct domain_def *def, int n)
         return NULL;
 }
 
+/* Whether a device's <address type='usb'> names this port. */
+static bool usb_port_taken(const struct domain_def *def, int port)
+{
+        for (int i = 0; i < def->n_inputs; i++)
+                if (streq_ptr(def->inputs[i].address.type, "usb") &&
+                    qcmd_addr_attr_int(&def->inputs[i].address, "port", 0) == port)
+                        return true;
+        return false;
+}
+
+/* A USB device's port: its address's, else the next one no address
+ * names (libvirt numbers them from 1 in document order). */
+static int usb_port(const struct domain_def *def, const struct domain_address *a, int *next)
+{
+        if (streq_ptr(a->type, "usb"))
+                return qcmd_addr_attr_int(a, "port", 1);
+        while (usb_port_taken(def, *next))
+                (*next)++;
+        return (*next)++;
+}
+
 static void emit_inputs(struct build *b)
 {
         const struct domain_def *def = b->def;
-        int usb_port = 1;
+        int next_usb_port = 1;
         for (int i = 0; i < def->n_inputs; i++) {
                 const struct domain_input *in = &def->inputs[i];
                 const char *drv = NULL;
@@ -744,7 +848,8 @@ static void emit_inputs(struct build *b)
                         jstr(o, "id", id);
                         jstr(o, "bus", "usb.0");
                         char port[16];
-                        snprintf(port, sizeof(port), "%d", usb_port++);
+                        snprintf(port, sizeof(port), "%d",
+                                 usb_port(def, &in->address, &next_usb_port));
                         jstr(o, "port", port);
                         arg2(b, "-device", json_take(o));
                         break;
@@ -775,6 +880,41 @@ static const char *graphics_listen(const struct build *b, const struct domain_gr
         return b->opts->graphics_listen ? b->opts->graphics_listen : "127.0.0.1";
 }
 
+static void emit_audio(struct build *b)
+{
+        const struct domain_def *def = b->def;
+        for (int i = 0; i < def->n_audios; i++) {
+                struct json_object *o = json_object_new_object();
+                char id[32];
+                snprintf(id, sizeof(id), "audio%u", def->audios[i].id);
+                jstr(o, "id", id);
+                jstr(o, "driver", domain_audio_type_to_string(def->audios[i].type));
+                arg2(b, "-audiodev", json_take(o));
+        }
+}
+
+static void emit_rngs(struct build *b)
+{
+        const struct domain_def *def = b->def;
+        for (int i = 0; i < def->n_rngs; i++) {
+                const struct domain_rng *rng = &def->rngs[i];
+                char id[32], obj[32];
+                snprintf(obj, sizeof(obj), "objrng%d", i);
+                struct json_object *o = json_object_new_object();
+                jstr(o, "qom-type", "rng-random");
+                jstr(o, "id", obj);
+                jstr(o, "filename", rng->backend ? rng->backend : "/dev/urandom");
+                arg2(b, "-object", json_take(o));
+                o = json_object_new_object();
+                jstr(o, "driver", "virtio-rng-pci");
+                jstr(o, "rng", obj);
+                snprintf(id, sizeof(id), "rng%d", i);
+                jstr(o, "id", id);
+                jaddr(o, &b->rng_addr[i]);
+                arg2(b, "-device", json_take(o));
+        }
+}
+
 static int emit_graphics(struct build *b, struct lv_error **err)
 {
         const struct domain_def *def = b->def;
@@ -797,6 +937,8 @@ static int emit_graphics(struct build *b, struct lv_error **err)
                                 strbuf_printf(&sb, ",websocket=%d", p.websocket);
                         if (g->passwd)
                                 strbuf_append(&sb, ",password=on");
+                        if (def->n_audios) /* libvirt: the first <audio> */
+                                strbuf_printf(&sb, ",audiodev=audio%u", def->audios[0].id);
                         arg2(b, "-vnc", strbuf_steal(&sb));
                         if (g->keymap)
                                 arg2(b, "-k", xstrdup(g->keymap));
@@ -854,6 +996,8 @@ static void build_free(struct build *b)
         free(b->disk_addr);
         free(b->video_addr);
         free(b->input_addr);
+        free(b->rng_addr);
+        free(b->channel_port);
         free(b->disk_bootindex);
         free(b->net_bootindex);
 }
@@ -868,6 +1012,7 @@ int qemu_command_build(const struct domain_def *def, const struct qemu_command_o
             (r = check_explicit_addresses(&b, err)) < 0)
                 goto out;
         assign_bootindex(&b);
+        assign_channel_ports(&b);
 
         const char *emulator = opts->emulator  ? opts->emulator
                                : def->emulator ? def->emulator
@@ -883,7 +1028,9 @@ int qemu_command_build(const struct domain_def *def, const struct qemu_command_o
         for (int i = 0; i < def->n_nets; i++)
                 emit_net(&b, i);
         emit_chardevs(&b);
+        emit_channels(&b);
         emit_inputs(&b);
+        emit_audio(&b);
         if ((r = emit_graphics(&b, err)) < 0)
                 goto out;
         emit_video(&b);
@@ -894,6 +1041,7 @@ int qemu_command_build(const struct domain_def *def, const struct qemu_command_o
                 jaddr(o, &b.balloon_addr);
                 arg2(&b, "-device", json_take(o));
         }
+        emit_rngs(&b);
         if (opts->incoming)
                 arg2(&b, "-incoming", xstrdup(opts->incoming));
         arg2(&b, "-sandbox",

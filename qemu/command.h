@@ -30,6 +30,11 @@ struct qemu_command_opts {
         int n_graphics;
         /* Default VNC/SPICE listen address when the definition has none. */
         const char *graphics_listen; /* NULL: 127.0.0.1 */
+        /* Per <channel>, in document order: for a unix channel, a socket
+         * the caller listens on, passed to QEMU as fd (-1: QEMU binds the
+         * channel's source path itself). */
+        const int *channel_fds;
+        int n_channel_fds;
         /* Start with -incoming URI (migration destination), or NULL. */
         const char *incoming;
 };
@@ -46,6 +51,11 @@ char *qemu_command_format(char *const *argv);
 /* The QEMU device id of the i-th <disk> ("virtio-disk0", "ide0-1-0"),
  * as on the command line; NULL when out of range. */
 char *qemu_command_disk_id(const struct domain_def *def, int i);
+
+/* The socket a unix <channel> listens on when its definition names none:
+ * "channel.TARGETNAME" (or "channel.N" for an unnamed one), a file of the
+ * guest's state directory. */
+char *qemu_command_channel_file(const struct domain_def *def, int i);
 
 /* The QEMU id of the n-th serial/console chardev ("charserial0"), used
  * to find its pty over QMP (query-chardev). */

@@ -430,6 +430,24 @@ static int check_devices(struct build *b, struct lv_error **err)
                         return lv_error_setf(err, LV_ERR_UNSUPPORTED,
                                              "guest '%s': USB input without a USB controller",
                                              def->name);
+                const char *want = in->bus == DOMAIN_INPUT_BUS_USB      ? "usb"
+                                   : in->bus == DOMAIN_INPUT_BUS_VIRTIO ? "pci"
+                                                                        : NULL;
+                if (in->address.type && !streq_ptr(in->address.type, want))
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': input %d: address type '%s' does not "
+                                             "fit bus '%s'",
+                                             def->name, i, in->address.type,
+                                             domain_input_bus_to_string(in->bus));
+                if (in->bus == DOMAIN_INPUT_BUS_USB && in->address.type &&
+                    (qcmd_addr_attr_int(&in->address, "bus", 0) != 0 ||
+                     qcmd_addr_attr_int(&in->address, "port", 1) < 1))
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': input %d: USB address bus %d port %d "
+                                             "is not supported (bus 0, a port from 1)",
+                                             def->name, i,
+                                             qcmd_addr_attr_int(&in->address, "bus", 0),
+                                             qcmd_addr_attr_int(&in->address, "port", 1));
         }
         if (def->memballoon_model && !streq(def->memballoon_model, "virtio") &&
             !streq(def->memballoon_model, "none"))
@@ -464,6 +482,50 @@ static int check_devices(struct build *b, struct lv_error **err)
                 } else if (streq(c->target_type, "virtio")) {
                         b->need_vserial = true;
                 }
+        }
+        bool spice = false;
+        for (int i = 0; i < def->n_graphics; i++)
+                spice |= def->graphics[i].type == DOMAIN_GRAPHICS_SPICE;
+        for (int i = 0; i < def->n_rngs; i++) {
+                const char *be = def->rngs[i].backend ? def->rngs[i].backend : "/dev/urandom";
+                /* QEMU's private /dev has these two (qemu/driver.c) */
+                if (!streq(be, "/dev/urandom") && !streq(be, "/dev/random"))
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': rng backend '%s' is not supported "
+                                             "(/dev/urandom, /dev/random)",
+                                             def->name, be);
+        }
+        for (int i = 0; i < def->n_audios; i++)
+                if (def->audios[i].type == DOMAIN_AUDIO_SPICE && !spice)
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': audio %u: type 'spice' needs "
+                                             "<graphics type='spice'>",
+                                             def->name, def->audios[i].id);
+        for (int i = 0; i < def->n_channels; i++) {
+                const struct domain_channel *ch = &def->channels[i];
+                const char *name = ch->target_name ? ch->target_name : "(unnamed)";
+                b->need_vserial = true;
+                if (ch->type == DOMAIN_CHANNEL_SPICEVMC && !spice)
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': channel '%s': type 'spicevmc' needs "
+                                             "<graphics type='spice'> (QEMU's SPICE server "
+                                             "carries it)",
+                                             def->name, name);
+                int ctl = qcmd_addr_attr_int(&ch->address, "controller", 0);
+                int bus = qcmd_addr_attr_int(&ch->address, "bus", 0);
+                int port = qcmd_addr_attr_int(&ch->address, "port", 0);
+                if (ctl != 0 || bus != 0 || port < 0 || port > 30)
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': channel '%s': virtio-serial address "
+                                             "controller %d bus %d port %d is not supported "
+                                             "(controller 0, bus 0, ports 1-30)",
+                                             def->name, name, ctl, bus, port);
+                for (int j = 0; j < i && port > 0; j++)
+                        if (qcmd_addr_attr_int(&def->channels[j].address, "port", 0) == port)
+                                return lv_error_setf(err, LV_ERR_INVALID_XML,
+                                                     "guest '%s': channel '%s': virtio-serial "
+                                                     "port %d used twice",
+                                                     def->name, name, port);
         }
         for (int i = 0; i < def->n_graphics; i++) {
                 const struct domain_graphics *g = &def->graphics[i];

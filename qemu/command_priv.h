@@ -46,6 +46,8 @@ struct build {
         struct pci_addr balloon_addr;
         struct pci_addr *video_addr;
         struct pci_addr *input_addr;
+        struct pci_addr *rng_addr;
+        int *channel_port; /* virtio-serial port (nr) of each <channel> */
         int *disk_bootindex;
         int *net_bootindex;
 };

@@ -179,6 +179,90 @@ static void undo_files(struct lv_guest *g, void *data)
         rmdir(dev);
 }
 
+/* A listening unix socket at path (what: "QMP", "channel '...'"), for QEMU
+ * to accept on. */
+static int unix_listen(const char *path, const char *what, int *ret, struct lv_error **err)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return lv_error_setf(err, ENAMETOOLONG, "%s socket path '%s' is too long", what,
+                                     path);
+        strcpy(sa.sun_path, path);
+        unlink(path);
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return lv_error_set(err, errno, "%s socket", what);
+        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0)
+                return lv_error_set(err, errno, "%s socket '%s'", what, path);
+        *ret = TAKE_FD(fd);
+        return 0;
+}
+
+/* An array of fds ending with FDS_END; -1 entries are skipped. */
+#define FDS_END (-2)
+static void fds_closep(int **p)
+{
+        if (!*p)
+                return;
+        for (int *f = *p; *f != FDS_END; f++)
+                if (*f >= 0)
+                        close(*f);
+        free(*p);
+}
+
+static void undo_channel_socket(struct lv_guest *g, void *data)
+{
+        (void)g;
+        unlink(data);
+}
+
+void qemu_channels_reattach(struct lv_guest *g)
+{
+        for (int i = 0; i < g->def->n_channels; i++) {
+                const struct domain_channel *ch = &g->def->channels[i];
+                if (ch->type == DOMAIN_CHANNEL_UNIX && ch->source_path)
+                        guest_undo_push(g, "channel socket", undo_channel_socket,
+                                        xstrdup(ch->source_path), free);
+        }
+}
+
+/* The unix channels' sockets (qemu/command.h, channel_fds): each bound
+ * here, at its source path or, without one, in the guest's state
+ * directory, which the running definition then names (the guest agent's
+ * socket is found there). The fds end with FDS_END. */
+static int listen_channels(struct lv_guest *g, int **ret, struct lv_error **err)
+{
+        struct domain_def *def = g->def;
+        int *fds = xcalloc((size_t)def->n_channels + 1, sizeof(int));
+        fds[def->n_channels] = FDS_END;
+        for (int i = 0; i < def->n_channels; i++)
+                fds[i] = -1;
+        *ret = fds;
+        for (int i = 0; i < def->n_channels; i++) {
+                struct domain_channel *ch = &def->channels[i];
+                if (ch->type != DOMAIN_CHANNEL_UNIX)
+                        continue;
+                if (!ch->source_path) {
+                        _cleanup_free_ char *file = qemu_command_channel_file(def, i);
+                        ch->source_path = paths_state_file(g->name, file);
+                }
+                _cleanup_free_ char *what = xasprintf(
+                        "channel '%s'", ch->target_name ? ch->target_name : ch->source_path);
+                int fd = -1;
+                int r = unix_listen(ch->source_path, what, &fd, err);
+                if (r < 0)
+                        return lv_error_prefix(err, "guest '%s'", g->name);
+                guest_undo_push(g, "channel socket", undo_channel_socket, xstrdup(ch->source_path),
+                                free);
+                /* above the fds the child renumbers, as the taps */
+                fds[i] = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+                close(fd);
+                if (fds[i] < 0)
+                        return lv_error_set(err, errno, "guest '%s': %s", g->name, what);
+        }
+        return 0;
+}
+
 static void undo_console(struct lv_guest *g, void *data)
 {
         if (g->console_fd >= 0)
@@ -429,22 +513,6 @@ int qemu_on_qmp_io(struct loop_source *s, int fd, uint32_t revents, void *data)
 
 /* ---- start ---- */
 
-static int qmp_listen(const char *path, int *ret, struct lv_error **err)
-{
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return lv_error_setf(err, ENAMETOOLONG, "QMP socket path '%s' is too long", path);
-        strcpy(sa.sun_path, path);
-        unlink(path);
-        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return lv_error_set(err, errno, "QMP socket");
-        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0)
-                return lv_error_set(err, errno, "QMP socket '%s'", path);
-        *ret = TAKE_FD(fd);
-        return 0;
-}
-
 static int qmp_connect_listening(const char *path, int *ret, struct lv_error **err)
 {
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -537,18 +605,6 @@ static const char *const qemu_devices_allow[] = {
         "c 5:2 rwm", "c 136:* rwm", "c 10:232 rwm", "c 10:200 rwm", NULL,
 };
 
-/* An array of fds ending with FDS_END; -1 entries are skipped. */
-#define FDS_END (-2)
-static void fds_closep(int **p)
-{
-        if (!*p)
-                return;
-        for (int *f = *p; *f != FDS_END; f++)
-                if (*f >= 0)
-                        close(*f);
-        free(*p);
-}
-
 int qemu_set_passwords(struct lv_guest *g, struct qemu_guest *qg, struct lv_error **err)
 {
         for (int i = 0; i < qg->n_gports && i < g->def->n_graphics; i++) {
@@ -605,7 +661,7 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
         if (mkdir(staging, 0755) < 0 && errno != EEXIST)
                 return lv_error_set(err, errno, "guest '%s': '%s'", g->name, staging);
         _cleanup_close_ int listen_fd = -1;
-        if ((r = qmp_listen(sock, &listen_fd, err)) < 0)
+        if ((r = unix_listen(sock, "QMP", &listen_fd, err)) < 0)
                 return r;
 
         /* taps (netns/): their undos delete them; the fds are QEMU's, ours
@@ -627,6 +683,9 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
                 }
         }
         netns_guest_taps_free(taps, n_taps);
+        _cleanup_(fds_closep) int *chan_fds = NULL;
+        if ((r = listen_channels(g, &chan_fds, err)) < 0)
+                return r;
         /* Migration destination answering Prepare early: QEMU gets a
          * socket listening on the stream's port (qemu/migration.c). */
         _cleanup_close_ int mig_fd = -1;
@@ -661,6 +720,8 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
                                           : NULL,
                 .net_fds = tap_fds,
                 .n_net_fds = n_taps,
+                .channel_fds = chan_fds,
+                .n_channel_fds = def->n_channels,
         };
         _cleanup_strv_free_ char **argv = NULL;
         if ((r = qemu_command_build(def, &opts, &argv, err)) < 0)
@@ -698,6 +759,9 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
                 close(go[1]);
                 if (mig_fd >= 0)
                         (void)fcntl(mig_fd, F_SETFD, 0);
+                for (int i = 0; i < def->n_channels; i++)
+                        if (chan_fds[i] >= 0)
+                                (void)fcntl(chan_fds[i], F_SETFD, 0);
                 child_exec(g, argv, listen_fd, go[0], logpath, tap_fds, n_taps, &cf);
         }
         close(go[0]);

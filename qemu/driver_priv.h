@@ -63,6 +63,8 @@ int qemu_on_qmp_io(struct loop_source *s, int fd, uint32_t revents, void *data);
 int qemu_open_console(struct lv_guest *g, struct qemu_guest *qg, struct lv_error **err);
 /* set_password for each graphics with a passwd (while paused, at start or reattach). */
 int qemu_set_passwords(struct lv_guest *g, struct qemu_guest *qg, struct lv_error **err);
+/* A reattached guest's unix channel sockets: removed when it ends. */
+void qemu_channels_reattach(struct lv_guest *g);
 /* $RUNDIR/NAME/qemu.json: pid, QMP socket, graphics, console. */
 int qemu_write_info(struct lv_guest *g, struct qemu_guest *qg, struct lv_error **err);
 

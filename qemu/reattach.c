@@ -114,6 +114,7 @@ int qemu_reattach(struct lv_guest *g, struct lv_error **err)
         qg->pid = pid;
         qg->proc_pidfd = fcntl(pidfd, F_DUPFD_CLOEXEC, 3);
         guest_undo_push(g, "QEMU pidfd", undo_reattached_pidfd, qg, NULL);
+        qemu_channels_reattach(g);
         g->pid = pid;
         g->pidfd = pidfd;
         if ((r = qemu_confine_reattach(g, qg, pidfd, err)) < 0) {

@@ -157,6 +157,12 @@ static int guest_boot(struct supervisor *sv, bool after_crash, struct lv_error *
                                   sv->driver->name);
         if (r >= 0) /* the process on record before anything can kill us (fault tests) */
                 (void)status_write(sv, NULL);
+        if (r >= 0) {
+                /* what the driver decided at start (a channel's socket) */
+                _cleanup_error_ struct lv_error *e = NULL;
+                if (supervisor_definition_record(sv, &e) < 0)
+                        log_warning("%s", e->message);
+        }
         if (r >= 0)
                 r = loop_add_pidfd(sv->loop, g->pidfd, on_guest_exit, sv, &sv->pidfd_source, err);
         if (r >= 0)

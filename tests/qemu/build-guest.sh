@@ -14,6 +14,8 @@
 #   - with lv.dhcp on the kernel command line, asks for an address on
 #     eth0 with busybox udhcpc (as hostname lv-guest) in the background
 #     and prints "LV-DHCP <address>" once bound,
+#     "LV-VPORT <name>" per named virtio-serial port (<channel>); the port
+#     org.litevirt.echo.0 echoes what the host writes into it,
 #   - then "LV-COUNTER <n>" once a second, forever;
 #   - with lv_disk on the kernel command line (storage migration tests):
 #     at boot a random mark written at 1 MiB of /dev/vda, then every
@@ -25,8 +27,9 @@
 set -eu
 
 OUT=${1:-${LV_BUILD_ROOT:-.}/test-guest}
-# v2: lv.dhcp, v3: lv_disk, v4: lv_dirty (a guest built before is built again)
-if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.gz" ] && [ -e "$OUT/.v4" ]; then
+# v2: lv.dhcp, v3: lv_disk, v4: lv_dirty, v5: virtio-serial ports (a guest
+# built before is built again)
+if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.gz" ] && [ -e "$OUT/.v5" ]; then
     exit 0
 fi
 for t in apt-get apt-cache dpkg cpio gzip depmod; do
@@ -126,6 +129,19 @@ if [ -n "\$dirty" ]; then
     (while true; do cp /tmp/dirty-src /tmp/dirty-dst; done) &
     echo "LV-DIRTY \$dirty"
 fi
+for p in /sys/class/virtio-ports/*; do
+    [ -e "\$p/name" ] || continue
+    n=\$(cat "\$p/name")
+    # one open (read-write): a virtio port is opened once at a time;
+    # read/echo, not cat (busybox's cat tries sendfile); a read gives
+    # end-of-file while nothing is connected on the host side: again
+    [ "\$n" = org.litevirt.echo.0 ] &&
+        while true; do
+            while read -r l; do echo "\$l"; done
+            sleep 1
+        done <>"/dev/\${p##*/}" >&0 &
+    echo "LV-VPORT \$n"
+done
 i=0
 while true; do
     i=\$((i + 1))
@@ -144,5 +160,5 @@ chmod +x "$ROOT/init"
 cp "$WORK/kernel/boot/vmlinuz-$KVER" "$WORK/vmlinuz"
 mv "$WORK/initrd.gz" "$OUT/initrd.gz"
 mv "$WORK/vmlinuz" "$OUT/vmlinuz"
-touch "$OUT/.v4"
+touch "$OUT/.v5"
 echo "$KVER" > "$OUT/kernel-version"

@@ -1,8 +1,8 @@
 # Shared by the shell tests that run the tiny QEMU test guest through lvsh
 # (sourced). qemu_test_init NAMESPACE-FLAGS...: checks for root, QEMU and
 # the built lvsh and supervisor (else exits 77), runs the test again in
-# new namespaces (`unshare FLAGS`, e.g. --net, --mount), brings loopback
-# up there and builds the guest (tests/qemu/build-guest.sh, cached); sets
+# new namespaces (`unshare FLAGS`, e.g. --net, --mount) after building the
+# guest (tests/qemu/build-guest.sh, cached), brings loopback up there; sets
 # BUILD, SRC, LVSH, KERNEL, INITRD. qemu_pid NAME: the pid of NAME's QEMU
 # (qemu.json). qemu_guests_end NAMES...: destroys each guest and kills a
 # QEMU of it a broken supervisor left (only ours, by pid), for cleanups.
@@ -15,12 +15,14 @@ qemu_test_init() {
     LVSH=$BUILD/lvsh
     [ -x "$LVSH" ] && [ -x "$BUILD/litevirt-supervisor" ] ||
         { echo "skip: lvsh/supervisor not built"; exit 77; }
+    # the guest first: its kernel is downloaded, which a new network
+    # namespace cannot
+    sh "$SRC/tests/qemu/build-guest.sh" "$BUILD/test-guest" || exit 77
     if [ -z "${LV_QEMU_TEST_NS:-}" ]; then
         export LV_QEMU_TEST_NS=1
         exec unshare "$@" -- "$0"
     fi
     ip link set lo up
-    sh "$SRC/tests/qemu/build-guest.sh" "$BUILD/test-guest" || exit 77
     KERNEL=$BUILD/test-guest/vmlinuz
     INITRD=$BUILD/test-guest/initrd.gz
 }

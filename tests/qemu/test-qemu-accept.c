@@ -358,6 +358,13 @@ static char **build_localized(struct domain_def *def, struct path_map *map, cons
                 FAIL("%s: cannot prepare host resources", what);
                 return NULL;
         }
+        /* unix channels: a socket of this run's own */
+        for (int i = 0; i < def->n_channels; i++)
+                if (def->channels[i].type == DOMAIN_CHANNEL_UNIX) {
+                        free(def->channels[i].source_path);
+                        def->channels[i].source_path =
+                                xasprintf("%s/%s-channel%d.sock", tmp, def->name, i);
+                }
         int ntap = 0;
         for (int i = 0; i < def->n_nets && i < 16; i++) {
                 tapfds[i] = -1;
@@ -547,8 +554,18 @@ static void compare_one(const char *peerdir, const char *name)
         _cleanup_free_ char *fdarg = xasprintf("path=%s", lvqmp);
         char *t1 = replace_all(text, from_dir, lvdir);
         free(text);
-        char *t2 = replace_all(t1, "fd=1729", fdarg);
+        /* the monitor gets fdarg, other chardevs with fd=1729 (libvirt's
+         * test passes sockets as fds too) a socket each */
+        _cleanup_free_ char *monfd = xasprintf("id=charmonitor,%s", fdarg);
+        char *t2 = replace_all(t1, "id=charmonitor,fd=1729", monfd);
         free(t1);
+        for (int k = 0; strstr(t2, "fd=1729"); k++) {
+                char *at = strstr(t2, "fd=1729");
+                _cleanup_free_ char *chr = xasprintf("path=%s/chardev%d.sock", lvdir, k);
+                char *t3 = xasprintf("%.*s%s%s", (int)(at - t2), t2, chr, at + strlen("fd=1729"));
+                free(t2);
+                t2 = t3;
+        }
         for (size_t i = 0; map.from && map.from[i]; i++) {
                 _cleanup_free_ char *f = xasprintf("\"%s\"", map.from[i]);
                 _cleanup_free_ char *to = xasprintf("\"%s\"", map.to[i]);

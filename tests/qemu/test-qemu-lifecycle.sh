@@ -113,8 +113,10 @@ check_gone() {
     return 0
 }
 
-# ---- boot, console, VNC ----
-define ${Q}-boot "<graphics type='vnc' autoport='yes'/>"
+# ---- boot, console, VNC, channels ----
+define ${Q}-boot "<graphics type='vnc' autoport='yes'/>" "$KERNEL" \
+    "<channel type='unix'><source mode='bind'/><target type='virtio' name='org.qemu.guest_agent.0'/></channel>
+    <channel type='unix'><target type='virtio' name='org.litevirt.echo.0'/></channel>"
 out=$("$LVSH" start ${Q}-boot 2>&1) || fail "start: $out"
 pid=$(qemu_pid ${Q}-boot)
 [ -n "$pid" ] && [ -d "/proc/$pid" ] || fail "no qemu process after start"
@@ -134,6 +136,29 @@ else
 fi
 grep -aq "LV-MAC eth0 52:54:00:4c:56:01" "$CON" && ok "guest sees its NIC with the right MAC" ||
     fail "guest NIC MAC not seen"
+# <channel type='unix'>: virtio-serial ports the guest sees by name, each a
+# socket in the guest's state directory that the running definition names
+grep -aq "LV-VPORT org.qemu.guest_agent.0" "$CON" && grep -aq "LV-VPORT org.litevirt.echo.0" "$CON" &&
+    ok "guest sees the guest-agent and echo channels" || fail "virtio ports not seen: $(grep -a LV-VPORT "$CON")"
+GA=$LITEVIRT_RUNDIR/${Q}-boot/channel.org.qemu.guest_agent.0
+ECHO=$LITEVIRT_RUNDIR/${Q}-boot/channel.org.litevirt.echo.0
+live=$("$LVSH" dumpxml ${Q}-boot)
+echo "$live" | grep -q "<source mode='bind' path='$GA'/>" && [ -S "$GA" ] &&
+    ok "running definition names the guest agent's socket $GA" ||
+    fail "guest-agent socket not in the running definition: $(echo "$live" | grep -A3 '<channel')"
+"$LVSH" dumpxml --inactive ${Q}-boot | grep -q "path='$GA'" && fail "stored definition got the run-time path"
+# (a client that half-closes is gone for QEMU: keep the socket open)
+reply=$(timeout 20 python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.argv[2].encode() + b"\n")
+buf = b""
+while b"\n" not in buf:
+    d = s.recv(100)
+    if not d: break
+    buf += d
+print(buf.decode().split("\n")[0])' "$ECHO" "LV-PING-$$" 2>&1)
+[ "$reply" = "LV-PING-$$" ] && ok "a line written into the channel's socket comes back from the guest" ||
+    fail "echo channel: '$reply'"
 
 disp=$("$LVSH" vncdisplay ${Q}-boot 2>&1)
 [ "$disp" = "vnc://127.0.0.1:0" ] && ok "vncdisplay: $disp" || fail "vncdisplay: '$disp'"
