@@ -99,6 +99,7 @@ void domain_def_free(struct domain_def *def)
         for (int i = 0; i < def->features.n_caps; i++)
                 free(def->features.caps[i].name);
         free(def->features.caps);
+        free(def->features.hyperv.vendor_id_value);
         free(def->uidmap);
         free(def->gidmap);
         free(def->resource_partition);
@@ -214,8 +215,13 @@ static bool os_equal(const struct domain_os *a, const struct domain_os *b)
 static bool features_equal(const struct domain_features *a, const struct domain_features *b)
 {
         if (!EQ(acpi) || !EQ(apic) || !EQ(pae) || !EQ(hap) || !EQ(viridian) || !EQ(privnet) ||
-            !EQ(vmport) || !EQ(has_caps) || !EQ(caps_policy) || !EQ(n_caps))
+            !EQ(vmport) || !EQ(has_caps) || !EQ(caps_policy) || !EQ(n_caps) ||
+            !EQ(hyperv.present) || !EQ(hyperv.spinlocks_retries) ||
+            !streq_ptr(a->hyperv.vendor_id_value, b->hyperv.vendor_id_value))
                 return false;
+        for (size_t i = 0; i < domain_hyperv_n_flags; i++)
+                if (domain_hyperv_get(&a->hyperv, i) != domain_hyperv_get(&b->hyperv, i))
+                        return false;
         for (int i = 0; i < a->n_caps; i++)
                 if (!streq_ptr(a->caps[i].name, b->caps[i].name) || a->caps[i].on != b->caps[i].on)
                         return false;

@@ -70,7 +70,13 @@ enum domain_clock_offset {
 DOMAIN_ENUM_DECL(domain_clock_offset);
 
 /* <clock><timer name=...> (the names litevirt models; others are refused) */
-enum domain_timer_name { DOMAIN_TIMER_RTC, DOMAIN_TIMER_PIT, DOMAIN_TIMER_HPET, DOMAIN_TIMER_LAST };
+enum domain_timer_name {
+        DOMAIN_TIMER_RTC,
+        DOMAIN_TIMER_PIT,
+        DOMAIN_TIMER_HPET,
+        DOMAIN_TIMER_HYPERVCLOCK,
+        DOMAIN_TIMER_LAST
+};
 DOMAIN_ENUM_DECL(domain_timer_name);
 
 enum domain_timer_tickpolicy {
@@ -223,8 +229,33 @@ struct domain_cap {
         bool on;
 };
 
+/* <features><hyperv mode='custom'>: the Hyper-V enlightenments offered
+ * to a Windows guest, each <NAME state='on|off'/> (absent: not offered) */
+struct domain_hyperv {
+        bool present;
+        enum domain_tristate relaxed, vapic, spinlocks, vpindex, runtime, synic, stimer, reset,
+                vendor_id, frequencies, reenlightenment, tlbflush, ipi, evmcs;
+        unsigned spinlocks_retries; /* <spinlocks retries=...>, 0 = unset */
+        char *vendor_id_value;      /* <vendor_id value=...> */
+};
+/* The enlightenments in libvirt's order: XML name, QEMU property (hv-...),
+ * offset in struct domain_hyperv. */
+struct domain_hyperv_flag {
+        const char *name;
+        const char *qemu;
+        size_t offset;
+};
+extern const struct domain_hyperv_flag domain_hyperv_flags[];
+extern const size_t domain_hyperv_n_flags;
+static inline enum domain_tristate domain_hyperv_get(const struct domain_hyperv *h, size_t i)
+{
+        return *(const enum domain_tristate *)(const void *)((const char *)h +
+                                                             domain_hyperv_flags[i].offset);
+}
+
 struct domain_features {
         bool acpi, apic, pae, hap, viridian, privnet;
+        struct domain_hyperv hyperv;
         enum domain_tristate vmport; /* <vmport state=on/off/> (VMware I/O port) */
         bool has_caps;               /* <capabilities> present */
         enum domain_caps_policy caps_policy;

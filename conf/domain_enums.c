@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Keyword tables of the domain model: every enum's XML spelling. */
+#include <stddef.h>
+
 #include "conf/domain.h"
 
 #define DOMAIN_ENUM_IMPL(name, last, ...)                                                          \
@@ -27,7 +29,7 @@ DOMAIN_ENUM_IMPL(domain_lifecycle, DOMAIN_LIFECYCLE_LAST, "destroy", "restart", 
 DOMAIN_ENUM_IMPL(domain_os_type, DOMAIN_OS_LAST, "exe", "hvm", "linux", "xen", "xenpvh")
 DOMAIN_ENUM_IMPL(domain_boot_dev, DOMAIN_BOOT_LAST, "fd", "cdrom", "hd", "network")
 DOMAIN_ENUM_IMPL(domain_clock_offset, DOMAIN_CLOCK_LAST, "utc", "localtime", "variable", "timezone")
-DOMAIN_ENUM_IMPL(domain_timer_name, DOMAIN_TIMER_LAST, "rtc", "pit", "hpet")
+DOMAIN_ENUM_IMPL(domain_timer_name, DOMAIN_TIMER_LAST, "rtc", "pit", "hpet", "hypervclock")
 DOMAIN_ENUM_IMPL(domain_timer_tickpolicy, DOMAIN_TIMER_TICKPOLICY_LAST, "none", "delay", "catchup",
                  "merge", "discard")
 DOMAIN_ENUM_IMPL(domain_caps_policy, DOMAIN_CAPS_POLICY_LAST, "default", "allow", "deny")
@@ -46,3 +48,25 @@ DOMAIN_ENUM_IMPL(domain_controller_type, DOMAIN_CONTROLLER_LAST, "pci", "usb", "
 DOMAIN_ENUM_IMPL(domain_input_type, DOMAIN_INPUT_LAST, "mouse", "keyboard", "tablet")
 DOMAIN_ENUM_IMPL(domain_input_bus, DOMAIN_INPUT_BUS_LAST, "ps2", "usb", "virtio", "xen")
 DOMAIN_ENUM_IMPL(domain_audio_type, DOMAIN_AUDIO_LAST, "none", "spice")
+
+#define HV(n, q)                                                                                   \
+        {                                                                                          \
+#n, q, offsetof(struct domain_hyperv, n)                                           \
+        }
+const struct domain_hyperv_flag domain_hyperv_flags[] = {
+        HV(relaxed, "hv-relaxed"),
+        HV(vapic, "hv-vapic"),
+        HV(spinlocks, "hv-spinlocks"),
+        HV(vpindex, "hv-vpindex"),
+        HV(runtime, "hv-runtime"),
+        HV(synic, "hv-synic"),
+        HV(stimer, "hv-stimer"),
+        HV(reset, "hv-reset"),
+        HV(vendor_id, "hv-vendor-id"),
+        HV(frequencies, "hv-frequencies"),
+        HV(reenlightenment, "hv-reenlightenment"),
+        HV(tlbflush, "hv-tlbflush"),
+        HV(ipi, "hv-ipi"),
+        HV(evmcs, "hv-evmcs"),
+};
+const size_t domain_hyperv_n_flags = ARRAY_SIZE(domain_hyperv_flags);

@@ -181,11 +181,36 @@ static void format_os(struct strbuf *b, const struct domain_def *def)
         strbuf_append(b, "  </os>\n");
 }
 
+static void format_hyperv(struct strbuf *b, const struct domain_hyperv *h)
+{
+        strbuf_append(b, "    <hyperv mode='custom'");
+        bool any = false;
+        for (size_t i = 0; i < domain_hyperv_n_flags; i++) {
+                enum domain_tristate st = domain_hyperv_get(h, i);
+                if (!st)
+                        continue;
+                if (!any)
+                        strbuf_append(b, ">\n");
+                any = true;
+                open_tag(b, 6, domain_hyperv_flags[i].name);
+                attr_s(b, "state", st == DOMAIN_TRISTATE_ON ? "on" : "off");
+                if (&h->spinlocks ==
+                            (const void *)((const char *)h + domain_hyperv_flags[i].offset) &&
+                    h->spinlocks_retries)
+                        attr_i(b, "retries", h->spinlocks_retries);
+                if (&h->vendor_id ==
+                    (const void *)((const char *)h + domain_hyperv_flags[i].offset))
+                        attr_s(b, "value", h->vendor_id_value);
+                strbuf_append(b, "/>\n");
+        }
+        strbuf_append(b, any ? "    </hyperv>\n" : "/>\n");
+}
+
 static void format_features(struct strbuf *b, const struct domain_def *def)
 {
         const struct domain_features *f = &def->features;
         if (!f->acpi && !f->apic && !f->pae && !f->hap && !f->viridian && !f->privnet &&
-            !f->vmport && !f->has_caps)
+            !f->hyperv.present && !f->vmport && !f->has_caps)
                 return;
         strbuf_append(b, "  <features>\n");
         if (f->acpi)
@@ -200,6 +225,8 @@ static void format_features(struct strbuf *b, const struct domain_def *def)
                 strbuf_append(b, "    <viridian/>\n");
         if (f->privnet)
                 strbuf_append(b, "    <privnet/>\n");
+        if (f->hyperv.present)
+                format_hyperv(b, &f->hyperv);
         if (f->vmport)
                 strbuf_printf(b, "    <vmport state='%s'/>\n",
                               f->vmport == DOMAIN_TRISTATE_ON ? "on" : "off");

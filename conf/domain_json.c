@@ -66,6 +66,7 @@ enum jtable {
         JT_CHANNEL,
         JT_RNG,
         JT_AUDIO,
+        JT_HYPERV,
 };
 
 struct jfield {
@@ -143,6 +144,27 @@ static const struct jfield j_cap[] = {
         JEND,
 };
 
+static const struct jfield j_hyperv[] = {
+        F(domain_hyperv, J_BOOL, present),
+        FE(domain_hyperv, relaxed, 3),
+        FE(domain_hyperv, vapic, 3),
+        FE(domain_hyperv, spinlocks, 3),
+        FE(domain_hyperv, vpindex, 3),
+        FE(domain_hyperv, runtime, 3),
+        FE(domain_hyperv, synic, 3),
+        FE(domain_hyperv, stimer, 3),
+        FE(domain_hyperv, reset, 3),
+        FE(domain_hyperv, vendor_id, 3),
+        FE(domain_hyperv, frequencies, 3),
+        FE(domain_hyperv, reenlightenment, 3),
+        FE(domain_hyperv, tlbflush, 3),
+        FE(domain_hyperv, ipi, 3),
+        FE(domain_hyperv, evmcs, 3),
+        F(domain_hyperv, J_UINT, spinlocks_retries),
+        F(domain_hyperv, J_STR, vendor_id_value),
+        JEND,
+};
+
 static const struct jfield j_features[] = {
         F(domain_features, J_BOOL, acpi),
         F(domain_features, J_BOOL, apic),
@@ -150,6 +172,7 @@ static const struct jfield j_features[] = {
         F(domain_features, J_BOOL, hap),
         F(domain_features, J_BOOL, viridian),
         F(domain_features, J_BOOL, privnet),
+        FS(domain_features, hyperv, JT_HYPERV),
         FE(domain_features, vmport, 3),
         F(domain_features, J_BOOL, has_caps),
         FE(domain_features, caps_policy, DOMAIN_CAPS_POLICY_LAST),
@@ -424,6 +447,8 @@ static const struct jfield *jtable(unsigned t)
                 return j_channel;
         case JT_RNG:
                 return j_rng;
+        case JT_HYPERV:
+                return j_hyperv;
         case JT_AUDIO:
                 return j_audio;
         case JT_LISTEN:

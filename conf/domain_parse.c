@@ -186,6 +186,54 @@ static int parse_os(struct pctx *c, xmlNodePtr root)
         return 0;
 }
 
+static int parse_hyperv(struct pctx *c, xmlNodePtr features, struct domain_hyperv *h)
+{
+        int r = 0;
+        xmlNodePtr n = dparse_child_get(c, features, "hyperv", &r);
+        if (r < 0 || !n)
+                return r;
+        h->present = true;
+        _cleanup_free_ char *mode = dparse_attr_get(n, "mode");
+        if (mode && !streq(mode, "custom"))
+                return dparse_perr_attr(
+                        c, n, "mode", "value '%s' not supported by litevirt (only 'custom')", mode);
+        for (size_t i = 0; i < domain_hyperv_n_flags; i++) {
+                xmlNodePtr x = dparse_child_get(c, n, domain_hyperv_flags[i].name, &r);
+                if (r < 0)
+                        return r;
+                if (!x)
+                        continue;
+                enum domain_tristate *st =
+                        (enum domain_tristate *)(void *)((char *)h + domain_hyperv_flags[i].offset);
+                if (!xmlHasNsProp(x, BAD_CAST "state", NULL))
+                        return dparse_perr(c, x, "missing attribute 'state'");
+                if ((r = dparse_attr_tristate(c, x, "state", st)) < 0)
+                        return r;
+                if (st == &h->spinlocks && *st == DOMAIN_TRISTATE_ON) {
+                        unsigned long long retries = 0;
+                        if (!xmlHasNsProp(x, BAD_CAST "retries", NULL))
+                                return dparse_perr(c, x, "missing attribute 'retries'");
+                        if ((r = dparse_attr_uint(c, x, "retries", UINT32_MAX, &retries)) < 0)
+                                return r;
+                        /* libvirt: at least 4095 (0xfff) */
+                        if (retries < 4095)
+                                return dparse_perr_attr(c, x, "retries", "must be at least 4095");
+                        h->spinlocks_retries = (unsigned)retries;
+                }
+                if (st == &h->vendor_id && *st == DOMAIN_TRISTATE_ON) {
+                        if ((r = dparse_attr_require(c, x, "value", &h->vendor_id_value)) < 0)
+                                return r;
+                        /* QEMU: at most 12 characters */
+                        if (!*h->vendor_id_value || strlen(h->vendor_id_value) > 12 ||
+                            strchr(h->vendor_id_value, ','))
+                                return dparse_perr_attr(c, x, "value",
+                                                        "'%s' is not 1-12 characters without ','",
+                                                        h->vendor_id_value);
+                }
+        }
+        return 0;
+}
+
 static int parse_features(struct pctx *c, xmlNodePtr root)
 {
         struct domain_features *f = &c->def->features;
@@ -215,6 +263,8 @@ static int parse_features(struct pctx *c, xmlNodePtr root)
                         return r;
                 *(bool *)((char *)f + flags[i].offset) = on;
         }
+        if ((r = parse_hyperv(c, n, &f->hyperv)) < 0)
+                return r;
         xmlNodePtr vmport = dparse_child_get(c, n, "vmport", &r);
         if (r < 0)
                 return r;

@@ -297,6 +297,9 @@ static int validate_devices(const struct domain_def *def, struct lv_error **err)
         if (def->cpu_host_passthrough && def->type != DOMAIN_TYPE_QEMU &&
             def->type != DOMAIN_TYPE_KVM)
                 return INVALID("<cpu> is only for domain types 'qemu' and 'kvm'");
+        if (def->features.hyperv.present && def->type != DOMAIN_TYPE_QEMU &&
+            def->type != DOMAIN_TYPE_KVM)
+                return INVALID("<features><hyperv> is only for domain types 'qemu' and 'kvm'");
         if (def->features.vmport && def->type != DOMAIN_TYPE_QEMU && def->type != DOMAIN_TYPE_KVM)
                 return INVALID("<features><vmport> is only for domain types 'qemu' and 'kvm'");
         if (def->n_timers && def->type != DOMAIN_TYPE_QEMU && def->type != DOMAIN_TYPE_KVM)

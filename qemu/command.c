@@ -138,6 +138,8 @@ static int assign_addresses(struct build *b, struct lv_error **err)
                         b->usb_addr.set = true;
                 }
         }
+        if (b->need_ahci && (r = pci_alloc(b, &b->ahci_addr, "SATA controller", err)) < 0)
+                return r;
         if (b->need_scsi && (r = pci_alloc(b, &b->scsi_addr, "SCSI controller", err)) < 0)
                 return r;
         if (b->need_vserial &&
@@ -231,7 +233,7 @@ static int check_explicit_addresses(const struct build *b, struct lv_error **err
                         a = &ide;
                         break;
                 case DOMAIN_CONTROLLER_SATA:
-                        a = &ahci;
+                        a = b->q35 ? &ahci : &b->ahci_addr;
                         break;
                 default:
                         break;
@@ -344,6 +346,41 @@ static void emit_clock(struct build *b)
                 arg(b, "-no-hpet");
 }
 
+/* -cpu: the model, then the Hyper-V enlightenments (hv-time for the
+ * hypervclock timer first), as libvirt 9 orders them */
+static void emit_cpu(struct build *b)
+{
+        const struct domain_def *def = b->def;
+        const struct domain_hyperv *h = &def->features.hyperv;
+        _cleanup_strbuf_ struct strbuf sb = {0};
+        if (def->cpu_host_passthrough) /* kvm only (check_machine) */
+                strbuf_printf(&sb, "host,migratable=%s",
+                              def->cpu_migratable == DOMAIN_TRISTATE_OFF ? "off" : "on");
+        else
+                strbuf_append(&sb, "qemu64");
+        for (int i = 0; i < def->n_timers; i++)
+                if (def->timers[i].name == DOMAIN_TIMER_HYPERVCLOCK &&
+                    def->timers[i].present == DOMAIN_TRISTATE_ON)
+                        strbuf_append(&sb, ",hv-time=on");
+        for (size_t i = 0; h->present && i < domain_hyperv_n_flags; i++) {
+                if (domain_hyperv_get(h, i) != DOMAIN_TRISTATE_ON)
+                        continue;
+                const char *q = domain_hyperv_flags[i].qemu;
+                if (&h->spinlocks ==
+                    (const void *)((const char *)h + domain_hyperv_flags[i].offset))
+                        strbuf_printf(&sb, ",%s=0x%x", q, h->spinlocks_retries);
+                else if (&h->vendor_id ==
+                         (const void *)((const char *)h + domain_hyperv_flags[i].offset))
+                        strbuf_printf(&sb, ",%s=%s", q, h->vendor_id_value);
+                else
+                        strbuf_printf(&sb, ",%s=on", q);
+        }
+        /* kvm without <cpu> and without enlightenments: QEMU's default */
+        if (def->type == DOMAIN_TYPE_KVM && streq(sb.buf, "qemu64"))
+                return;
+        arg2(b, "-cpu", strbuf_steal(&sb));
+}
+
 static void emit_machine(struct build *b)
 {
         const struct domain_def *def = b->def;
@@ -353,12 +390,7 @@ static void emit_machine(struct build *b)
                                                                           : ",vmport=off";
         arg2(b, "-machine", xasprintf("%s,usb=off%s,dump-guest-core=off", m, vmport));
         arg2(b, "-accel", xstrdup(def->type == DOMAIN_TYPE_KVM ? "kvm" : "tcg"));
-        if (def->cpu_host_passthrough) /* kvm only (check_machine) */
-                arg2(b, "-cpu",
-                     xasprintf("host,migratable=%s",
-                               def->cpu_migratable == DOMAIN_TRISTATE_OFF ? "off" : "on"));
-        else if (def->type == DOMAIN_TYPE_QEMU)
-                arg2(b, "-cpu", xstrdup("qemu64"));
+        emit_cpu(b);
 
         /* libvirt rounds guest memory up to whole MiB on x86 */
         unsigned long long mib = (def->memory_kib + 1023) / 1024;
@@ -446,6 +478,13 @@ static void emit_controllers(struct build *b)
                 }
                 jstr(o, "id", "usb");
                 jaddr(o, &b->usb_addr);
+                arg2(b, "-device", json_take(o));
+        }
+        if (b->need_ahci) {
+                struct json_object *o = json_object_new_object();
+                jstr(o, "driver", "ahci");
+                jstr(o, "id", "sata0");
+                jaddr(o, &b->ahci_addr);
                 arg2(b, "-device", json_take(o));
         }
         if (b->need_scsi) {
@@ -552,7 +591,8 @@ static int emit_disk(struct build *b, int i, struct lv_error **err)
                                              def->name, d->target_dev);
                 }
                 jstr(o, "driver", cdrom ? "ide-cd" : "ide-hd");
-                snprintf(buf, sizeof(buf), "ide.%d", unit);
+                /* q35: the ICH9's AHCI ports; pc: the ahci card's */
+                snprintf(buf, sizeof(buf), b->q35 ? "ide.%d" : "sata0.%d", unit);
                 jstr(o, "bus", buf);
                 break;
         case DOMAIN_DISK_BUS_SCSI:

@@ -2,6 +2,8 @@
 /* What the QEMU command-line builder refuses, with messages naming the
  * guest, the device and the reason; and the lookups shared with
  * qemu/command.c. Pure. */
+#include <stddef.h>
+
 #include "qemu/command_priv.h"
 
 const struct domain_controller *qcmd_controller_find(const struct domain_def *def,
@@ -147,10 +149,13 @@ static int check_machine(struct build *b, struct lv_error **err)
                         b->need_scsi = true;
                         break;
                 case DOMAIN_CONTROLLER_SATA:
-                        if (!b->q35)
+                        /* q35: the ICH9's AHCI; pc: an ahci card, as libvirt */
+                        if (c->index != 0)
                                 return lv_error_setf(err, LV_ERR_UNSUPPORTED,
-                                                     "guest '%s': SATA needs machine q35",
+                                                     "guest '%s': only SATA controller index 0 "
+                                                     "is supported",
                                                      def->name);
+                        b->need_ahci = !b->q35;
                         break;
                 case DOMAIN_CONTROLLER_VIRTIO_SERIAL:
                         b->need_vserial = true;
@@ -233,6 +238,18 @@ enum domain_disk_bus qcmd_disk_bus(const struct domain_disk *d)
         return DOMAIN_DISK_BUS_NONE;
 }
 
+/* A disk's place on its IDE/SATA/SCSI controller as bus * 1000 + unit:
+ * its <address type='drive'>, else from its name (hdc: bus 1 unit 0 on
+ * IDE; sdc: unit 2), as qemu/command.c places it. */
+static int drive_unit(const struct domain_disk *d)
+{
+        int idx = qcmd_disk_name_index(d->target_dev);
+        bool ide = qcmd_disk_bus(d) == DOMAIN_DISK_BUS_IDE;
+        int bus = qcmd_addr_attr_int(&d->address, "bus", ide ? idx / 2 : 0);
+        int unit = qcmd_addr_attr_int(&d->address, "unit", ide ? idx % 2 : idx);
+        return bus * 1000 + unit;
+}
+
 static int check_disk(struct build *b, int i, struct lv_error **err)
 {
         const struct domain_def *def = b->def;
@@ -272,10 +289,7 @@ static int check_disk(struct build *b, int i, struct lv_error **err)
                                              def->name, t);
                 break;
         case DOMAIN_DISK_BUS_SATA:
-                if (!b->q35)
-                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
-                                             "guest '%s': disk '%s': SATA needs machine q35",
-                                             def->name, t);
+                b->need_ahci = !b->q35;
                 break;
         case DOMAIN_DISK_BUS_SCSI:
                 b->need_scsi = true;
@@ -316,6 +330,21 @@ static int check_disk(struct build *b, int i, struct lv_error **err)
                         return lv_error_setf(err, LV_ERR_INVALID_XML,
                                              "guest '%s': disk '%s': target used twice", def->name,
                                              t);
+        /* two disks on one drive address (the second's explicit, the first's
+         * from its name): libvirt refuses it too */
+        enum domain_disk_bus bus = qcmd_disk_bus(d);
+        if (bus == DOMAIN_DISK_BUS_IDE || bus == DOMAIN_DISK_BUS_SATA ||
+            bus == DOMAIN_DISK_BUS_SCSI) {
+                int unit = drive_unit(d);
+                for (int j = 0; j < i; j++)
+                        if (qcmd_disk_bus(&def->disks[j]) == bus &&
+                            drive_unit(&def->disks[j]) == unit)
+                                return lv_error_setf(err, LV_ERR_INVALID_XML,
+                                                     "guest '%s': disk '%s': its drive address is "
+                                                     "disk '%s''s (bus %d unit %d)",
+                                                     def->name, t, def->disks[j].target_dev,
+                                                     unit / 1000, unit % 1000);
+        }
         return 0;
 }
 
@@ -581,7 +610,14 @@ static int check_timers(struct build *b, struct lv_error **err)
                                              "guest '%s': timer '%s': tickpolicy '%s' is not "
                                              "supported by QEMU",
                                              def->name, name, policy);
-                if (t->name != DOMAIN_TIMER_HPET && t->present == DOMAIN_TRISTATE_OFF)
+                if (t->name == DOMAIN_TIMER_HYPERVCLOCK &&
+                    t->tickpolicy != DOMAIN_TIMER_TICKPOLICY_NONE)
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': timer 'hypervclock' takes no "
+                                             "tickpolicy",
+                                             def->name);
+                if (t->name != DOMAIN_TIMER_HPET && t->name != DOMAIN_TIMER_HYPERVCLOCK &&
+                    t->present == DOMAIN_TRISTATE_OFF)
                         return lv_error_setf(err, LV_ERR_UNSUPPORTED,
                                              "guest '%s': timer '%s' cannot be removed from an "
                                              "x86 QEMU guest (present='no')",
@@ -590,10 +626,76 @@ static int check_timers(struct build *b, struct lv_error **err)
         return 0;
 }
 
+/* <hyperv>: what QEMU 7.2 does with it. Under KVM each enlightenment
+ * needs the ones QEMU requires with it; under TCG, QEMU cannot set the
+ * virtual processor index ("kernel doesn't allow setting HyperV
+ * VP_INDEX"), so neither vpindex nor what needs it. */
+static int check_hyperv(struct build *b, struct lv_error **err)
+{
+        const struct domain_def *def = b->def;
+        const struct domain_hyperv *h = &def->features.hyperv;
+        if (!h->present)
+                return 0;
+        bool time = false;
+        for (int i = 0; i < def->n_timers; i++)
+                time |= def->timers[i].name == DOMAIN_TIMER_HYPERVCLOCK &&
+                        def->timers[i].present == DOMAIN_TRISTATE_ON;
+        static const struct {
+                size_t feature, needs; /* offsets in struct domain_hyperv */
+        } deps[] = {
+                {offsetof(struct domain_hyperv, synic), offsetof(struct domain_hyperv, vpindex)},
+                {offsetof(struct domain_hyperv, stimer), offsetof(struct domain_hyperv, synic)},
+                {offsetof(struct domain_hyperv, tlbflush), offsetof(struct domain_hyperv, vpindex)},
+                {offsetof(struct domain_hyperv, ipi), offsetof(struct domain_hyperv, vpindex)},
+                {offsetof(struct domain_hyperv, evmcs), offsetof(struct domain_hyperv, vapic)},
+        };
+        const char *base = (const char *)h;
+        for (size_t i = 0; i < domain_hyperv_n_flags; i++) {
+                if (domain_hyperv_get(h, i) != DOMAIN_TRISTATE_ON)
+                        continue;
+                const struct domain_hyperv_flag *f = &domain_hyperv_flags[i];
+                bool vp = f->offset == offsetof(struct domain_hyperv, vpindex);
+                for (size_t k = 0; k < ARRAY_SIZE(deps); k++)
+                        vp |= f->offset == deps[k].feature &&
+                              deps[k].needs == offsetof(struct domain_hyperv, vpindex);
+                vp |= f->offset == offsetof(struct domain_hyperv, stimer);
+                if (def->type == DOMAIN_TYPE_QEMU && vp)
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': Hyper-V '%s' needs domain type "
+                                             "'kvm': QEMU 7.2 under TCG cannot set the Hyper-V "
+                                             "VP index (vpindex; synic, stimer, tlbflush and ipi "
+                                             "need it)",
+                                             def->name, f->name);
+                if (def->type != DOMAIN_TYPE_KVM)
+                        continue;
+                for (size_t k = 0; k < ARRAY_SIZE(deps); k++) {
+                        if (deps[k].feature != f->offset ||
+                            *(const enum domain_tristate *)(const void *)(base + deps[k].needs) ==
+                                    DOMAIN_TRISTATE_ON)
+                                continue;
+                        const char *need = "?";
+                        for (size_t j = 0; j < domain_hyperv_n_flags; j++)
+                                if (domain_hyperv_flags[j].offset == deps[k].needs)
+                                        need = domain_hyperv_flags[j].name;
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': Hyper-V '%s' needs '%s' on (QEMU "
+                                             "refuses it without)",
+                                             def->name, f->name, need);
+                }
+                if (f->offset == offsetof(struct domain_hyperv, stimer) && !time)
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': Hyper-V 'stimer' needs <timer "
+                                             "name='hypervclock' present='yes'/> (QEMU refuses "
+                                             "it without)",
+                                             def->name);
+        }
+        return 0;
+}
+
 int qcmd_check(struct build *b, struct lv_error **err)
 {
         int r = check_machine(b, err);
-        if (r < 0 || (r = check_timers(b, err)) < 0)
+        if (r < 0 || (r = check_timers(b, err)) < 0 || (r = check_hyperv(b, err)) < 0)
                 return r;
         return check_devices(b, err);
 }

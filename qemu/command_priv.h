@@ -39,6 +39,8 @@ struct build {
         struct pci_addr usb_addr;
         struct pci_addr scsi_addr;
         bool need_scsi;
+        struct pci_addr ahci_addr; /* pc: the ahci card SATA disks are on */
+        bool need_ahci;
         struct pci_addr vserial_addr;
         bool need_vserial;
         struct pci_addr *net_addr;
@@ -53,7 +55,7 @@ struct build {
 };
 
 /* Everything that makes a definition unrunnable, decided before anything
- * is emitted; sets b->q35, b->need_scsi, b->need_vserial. */
+ * is emitted; sets b->q35, b->need_scsi, b->need_vserial, b->need_ahci. */
 int qcmd_check(struct build *b, struct lv_error **err);
 
 const struct domain_controller *qcmd_controller_find(const struct domain_def *def,

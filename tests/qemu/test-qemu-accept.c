@@ -423,9 +423,12 @@ static void accept_one(const char *dir, const char *name)
         }
         if (def->type == DOMAIN_TYPE_KVM) {
                 /* no KVM here: the rest is the same, but for the host CPU
-                 * (-cpu host), which TCG cannot give */
+                 * (-cpu host) and the Hyper-V VP index (and what needs
+                 * it), which TCG cannot give */
                 def->type = DOMAIN_TYPE_QEMU;
                 def->cpu_host_passthrough = false;
+                struct domain_hyperv *h = &def->features.hyperv;
+                h->vpindex = h->synic = h->stimer = h->tlbflush = h->ipi = DOMAIN_TRISTATE_ABSENT;
         }
         struct path_map map = {0};
         _cleanup_free_ char *qmp = xasprintf("%s/qmp.sock", tmp);
