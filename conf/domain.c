@@ -79,6 +79,7 @@ static void graphics_clear(struct domain_graphics *g)
         free(g->defaultmode);
         free(g->mouse_mode);
         free(g->clipboard_copypaste);
+        free(g->image_compression);
 }
 
 void domain_def_free(struct domain_def *def)
@@ -150,6 +151,7 @@ void domain_def_free(struct domain_def *def)
         free(def->graphics);
         for (int i = 0; i < def->n_controllers; i++) {
                 free(def->controllers[i].model);
+                free(def->controllers[i].model_name);
                 address_clear(&def->controllers[i].address);
         }
         free(def->controllers);
@@ -164,6 +166,17 @@ void domain_def_free(struct domain_def *def)
         }
         free(def->rngs);
         free(def->audios);
+        for (int i = 0; i < def->n_sounds; i++) {
+                free(def->sounds[i].model);
+                address_clear(&def->sounds[i].address);
+        }
+        free(def->sounds);
+        for (int i = 0; i < def->n_redirdevs; i++) {
+                free(def->redirdevs[i].bus);
+                free(def->redirdevs[i].type);
+                address_clear(&def->redirdevs[i].address);
+        }
+        free(def->redirdevs);
         for (int i = 0; i < def->n_videos; i++) {
                 free(def->videos[i].model);
                 address_clear(&def->videos[i].address);
@@ -292,11 +305,21 @@ static bool rng_equal(const struct domain_rng *a, const struct domain_rng *b)
                address_equal(&a->address, &b->address);
 }
 
+static bool sound_equal(const struct domain_sound *a, const struct domain_sound *b)
+{
+        return EQS(model) && EQ(audio_id) && address_equal(&a->address, &b->address);
+}
+
+static bool redirdev_equal(const struct domain_redirdev *a, const struct domain_redirdev *b)
+{
+        return EQS(bus) && EQS(type) && address_equal(&a->address, &b->address);
+}
+
 static bool graphics_equal(const struct domain_graphics *a, const struct domain_graphics *b)
 {
         if (!EQ(type) || !EQ(port) || !EQ(tls_port) || !EQ(websocket) || !EQ(autoport) ||
             !EQS(listen) || !EQ(n_listens) || !EQS(passwd) || !EQS(keymap) || !EQS(defaultmode) ||
-            !EQS(mouse_mode) || !EQS(clipboard_copypaste))
+            !EQS(mouse_mode) || !EQS(clipboard_copypaste) || !EQS(image_compression))
                 return false;
         for (int i = 0; i < a->n_listens; i++)
                 if (!streq_ptr(a->listens[i].type, b->listens[i].type) ||
@@ -362,7 +385,9 @@ bool domain_def_equal(const struct domain_def *a, const struct domain_def *b)
         for (int i = 0; i < a->n_controllers; i++) {
                 const struct domain_controller *x = &a->controllers[i], *y = &b->controllers[i];
                 if (x->type != y->type || x->index != y->index || !streq_ptr(x->model, y->model) ||
-                    x->ports != y->ports || !address_equal(&x->address, &y->address))
+                    x->ports != y->ports || !streq_ptr(x->model_name, y->model_name) ||
+                    x->target_chassis != y->target_chassis || x->target_port != y->target_port ||
+                    !address_equal(&x->address, &y->address))
                         return false;
         }
         for (int i = 0; i < a->n_inputs; i++)
@@ -371,12 +396,15 @@ bool domain_def_equal(const struct domain_def *a, const struct domain_def *b)
                     !address_equal(&a->inputs[i].address, &b->inputs[i].address))
                         return false;
         EQ_ARRAY(rngs, n_rngs, rng_equal);
+        EQ_ARRAY(sounds, n_sounds, sound_equal);
+        EQ_ARRAY(redirdevs, n_redirdevs, redirdev_equal);
         if (a->n_audios != b->n_audios ||
             (a->n_audios && memcmp(a->audios, b->audios, sizeof(*a->audios) * (size_t)a->n_audios)))
                 return false;
         for (int i = 0; i < a->n_videos; i++) {
                 const struct domain_video *x = &a->videos[i], *y = &b->videos[i];
                 if (!streq_ptr(x->model, y->model) || x->vram != y->vram || x->heads != y->heads ||
+                    x->ram != y->ram || x->vram64 != y->vram64 || x->vgamem != y->vgamem ||
                     x->primary != y->primary || !address_equal(&x->address, &y->address))
                         return false;
         }

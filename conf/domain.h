@@ -403,6 +403,7 @@ struct domain_graphics {
         char *passwd;
         char *keymap;
         char *defaultmode;         /* spice: any | secure | insecure */
+        char *image_compression;   /* spice <image compression=...> */
         char *mouse_mode;          /* spice <mouse mode=...> */
         char *clipboard_copypaste; /* spice <clipboard copypaste=...> */
 };
@@ -411,7 +412,9 @@ struct domain_controller {
         enum domain_controller_type type;
         int index;
         char *model;
-        unsigned ports; /* usb: ports per speed (xhci: p2 and p3); 0 = unset */
+        unsigned ports;                  /* usb: ports per speed (xhci: p2 and p3); 0 = unset */
+        char *model_name;                /* <model name=...>: the device (pcie-root-port) */
+        int target_chassis, target_port; /* <target chassis= port=>, -1 = unset */
         struct domain_address address;
 };
 
@@ -430,6 +433,20 @@ struct domain_rng {
         struct domain_address address;
 };
 
+/* <sound model=...>: ich9 (q35's HDA), ich6 (HDA), ac97 */
+struct domain_sound {
+        char *model;
+        unsigned audio_id; /* <audio id=.../> inside: the backend; 0 = unset */
+        struct domain_address address;
+};
+
+/* <redirdev bus='usb' type='spicevmc'>: a USB device of the SPICE client */
+struct domain_redirdev {
+        char *bus;  /* usb */
+        char *type; /* spicevmc */
+        struct domain_address address;
+};
+
 /* <audio id type>: the host side of the guest's sound (QEMU -audiodev);
  * none and spice (through the SPICE client) */
 enum domain_audio_type { DOMAIN_AUDIO_NONE, DOMAIN_AUDIO_SPICE, DOMAIN_AUDIO_LAST };
@@ -441,7 +458,10 @@ struct domain_audio {
 
 struct domain_video {
         char *model;                  /* cirrus, vga, qxl, virtio, none */
+        unsigned ram;                 /* qxl: KiB, 0 = unset */
         unsigned vram;                /* KiB, 0 = unset */
+        unsigned vram64;              /* qxl: KiB, 0 = unset */
+        unsigned vgamem;              /* qxl: KiB, 0 = unset */
         unsigned heads;               /* 0 = unset */
         enum domain_tristate primary; /* the first video is made primary */
         struct domain_address address;
@@ -535,6 +555,10 @@ struct domain_def {
         int n_rngs;
         struct domain_audio *audios;
         int n_audios;
+        struct domain_sound *sounds;
+        int n_sounds;
+        struct domain_redirdev *redirdevs;
+        int n_redirdevs;
 };
 
 /* ---- parse (conf/domain_parse.c, libxml2; built into the parse module) ---- */

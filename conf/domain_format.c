@@ -512,7 +512,7 @@ static void format_graphics(struct strbuf *b, const struct domain_graphics *g, u
                 attr_s(b, "passwd", g->passwd);
         attr_s(b, "keymap", g->keymap);
         attr_s(b, "defaultMode", g->defaultmode);
-        if (!g->n_listens && !g->mouse_mode && !g->clipboard_copypaste) {
+        if (!g->n_listens && !g->mouse_mode && !g->clipboard_copypaste && !g->image_compression) {
                 strbuf_append(b, "/>\n");
                 return;
         }
@@ -521,6 +521,11 @@ static void format_graphics(struct strbuf *b, const struct domain_graphics *g, u
                 open_tag(b, 6, "listen");
                 attr_s(b, "type", g->listens[i].type);
                 attr_s(b, "address", g->listens[i].address);
+                strbuf_append(b, "/>\n");
+        }
+        if (g->image_compression) {
+                open_tag(b, 6, "image");
+                attr_s(b, "compression", g->image_compression);
                 strbuf_append(b, "/>\n");
         }
         if (g->mouse_mode) {
@@ -550,13 +555,27 @@ static void format_devices(struct strbuf *b, const struct domain_def *def, unsig
                 attr_s(b, "model", c->model);
                 if (c->ports)
                         attr_i(b, "ports", (int)c->ports);
-                if (c->address.type) {
-                        strbuf_append(b, ">\n");
-                        format_address(b, 6, &c->address);
-                        strbuf_append(b, "    </controller>\n");
-                } else {
+                bool target = c->target_chassis >= 0 || c->target_port >= 0;
+                if (!c->address.type && !c->model_name && !target) {
+                        strbuf_append(b, "/>\n");
+                        continue;
+                }
+                strbuf_append(b, ">\n");
+                if (c->model_name) {
+                        open_tag(b, 6, "model");
+                        attr_s(b, "name", c->model_name);
                         strbuf_append(b, "/>\n");
                 }
+                if (target) {
+                        open_tag(b, 6, "target");
+                        if (c->target_chassis >= 0)
+                                attr_i(b, "chassis", c->target_chassis);
+                        if (c->target_port >= 0)
+                                strbuf_printf(b, " port='0x%x'", (unsigned)c->target_port);
+                        strbuf_append(b, "/>\n");
+                }
+                format_address(b, 6, &c->address);
+                strbuf_append(b, "    </controller>\n");
         }
         for (int i = 0; i < def->n_filesystems; i++)
                 format_filesystem(b, &def->filesystems[i]);
@@ -581,6 +600,20 @@ static void format_devices(struct strbuf *b, const struct domain_def *def, unsig
         }
         for (int i = 0; i < def->n_graphics; i++)
                 format_graphics(b, &def->graphics[i], flags);
+        for (int i = 0; i < def->n_sounds; i++) {
+                const struct domain_sound *snd = &def->sounds[i];
+                open_tag(b, 4, "sound");
+                attr_s(b, "model", snd->model);
+                if (!snd->audio_id && !snd->address.type) {
+                        strbuf_append(b, "/>\n");
+                        continue;
+                }
+                strbuf_append(b, ">\n");
+                if (snd->audio_id)
+                        strbuf_printf(b, "      <audio id='%u'/>\n", snd->audio_id);
+                format_address(b, 6, &snd->address);
+                strbuf_append(b, "    </sound>\n");
+        }
         for (int i = 0; i < def->n_audios; i++)
                 strbuf_printf(b, "    <audio id='%u' type='%s'/>\n", def->audios[i].id,
                               domain_audio_type_to_string(def->audios[i].type));
@@ -589,8 +622,14 @@ static void format_devices(struct strbuf *b, const struct domain_def *def, unsig
                 strbuf_append(b, "    <video>\n");
                 open_tag(b, 6, "model");
                 attr_s(b, "type", v->model);
+                if (v->ram)
+                        attr_i(b, "ram", v->ram);
                 if (v->vram)
                         attr_i(b, "vram", v->vram);
+                if (v->vram64)
+                        attr_i(b, "vram64", v->vram64);
+                if (v->vgamem)
+                        attr_i(b, "vgamem", v->vgamem);
                 if (v->heads)
                         attr_i(b, "heads", v->heads);
                 if (v->primary != DOMAIN_TRISTATE_ABSENT)
@@ -598,6 +637,19 @@ static void format_devices(struct strbuf *b, const struct domain_def *def, unsig
                 strbuf_append(b, "/>\n");
                 format_address(b, 6, &v->address);
                 strbuf_append(b, "    </video>\n");
+        }
+        for (int i = 0; i < def->n_redirdevs; i++) {
+                const struct domain_redirdev *rd = &def->redirdevs[i];
+                open_tag(b, 4, "redirdev");
+                attr_s(b, "bus", rd->bus);
+                attr_s(b, "type", rd->type);
+                if (rd->address.type) {
+                        strbuf_append(b, ">\n");
+                        format_address(b, 6, &rd->address);
+                        strbuf_append(b, "    </redirdev>\n");
+                } else {
+                        strbuf_append(b, "/>\n");
+                }
         }
         if (def->memballoon_model) {
                 open_tag(b, 4, "memballoon");

@@ -67,6 +67,8 @@ enum jtable {
         JT_RNG,
         JT_AUDIO,
         JT_HYPERV,
+        JT_SOUND,
+        JT_REDIRDEV,
 };
 
 struct jfield {
@@ -297,6 +299,7 @@ static const struct jfield j_graphics[] = {
         F(domain_graphics, J_STR, defaultmode),
         F(domain_graphics, J_STR, mouse_mode),
         F(domain_graphics, J_STR, clipboard_copypaste),
+        F(domain_graphics, J_STR, image_compression),
         JEND,
 };
 
@@ -305,6 +308,9 @@ static const struct jfield j_controller[] = {
         F(domain_controller, J_INT, index),
         F(domain_controller, J_STR, model),
         F(domain_controller, J_UINT, ports),
+        F(domain_controller, J_STR, model_name),
+        F(domain_controller, J_INT, target_chassis),
+        F(domain_controller, J_INT, target_port),
         FS(domain_controller, address, JT_ADDRESS),
         JEND,
 };
@@ -324,6 +330,20 @@ static const struct jfield j_rng[] = {
         JEND,
 };
 
+static const struct jfield j_sound[] = {
+        F(domain_sound, J_STR, model),
+        F(domain_sound, J_UINT, audio_id),
+        FS(domain_sound, address, JT_ADDRESS),
+        JEND,
+};
+
+static const struct jfield j_redirdev[] = {
+        F(domain_redirdev, J_STR, bus),
+        F(domain_redirdev, J_STR, type),
+        FS(domain_redirdev, address, JT_ADDRESS),
+        JEND,
+};
+
 static const struct jfield j_audio[] = {
         F(domain_audio, J_UINT, id),
         FE(domain_audio, type, DOMAIN_AUDIO_LAST),
@@ -331,9 +351,15 @@ static const struct jfield j_audio[] = {
 };
 
 static const struct jfield j_video[] = {
-        F(domain_video, J_STR, model),         F(domain_video, J_UINT, vram),
-        F(domain_video, J_UINT, heads),        FE(domain_video, primary, 3),
-        FS(domain_video, address, JT_ADDRESS), JEND,
+        F(domain_video, J_STR, model),
+        F(domain_video, J_UINT, vram),
+        F(domain_video, J_UINT, ram),
+        F(domain_video, J_UINT, vram64),
+        F(domain_video, J_UINT, vgamem),
+        F(domain_video, J_UINT, heads),
+        FE(domain_video, primary, 3),
+        FS(domain_video, address, JT_ADDRESS),
+        JEND,
 };
 
 static const struct jfield j_vcpu[] = {
@@ -407,6 +433,8 @@ static const struct jfield j_def[] = {
         FS(domain_def, memballoon_address, JT_ADDRESS),
         FA(domain_def, rngs, n_rngs, domain_rng, JT_RNG),
         FA(domain_def, audios, n_audios, domain_audio, JT_AUDIO),
+        FA(domain_def, sounds, n_sounds, domain_sound, JT_SOUND),
+        FA(domain_def, redirdevs, n_redirdevs, domain_redirdev, JT_REDIRDEV),
         JEND,
 };
 
@@ -449,6 +477,10 @@ static const struct jfield *jtable(unsigned t)
                 return j_rng;
         case JT_HYPERV:
                 return j_hyperv;
+        case JT_SOUND:
+                return j_sound;
+        case JT_REDIRDEV:
+                return j_redirdev;
         case JT_AUDIO:
                 return j_audio;
         case JT_LISTEN:

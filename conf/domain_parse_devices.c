@@ -331,6 +331,18 @@ static int parse_graphics(struct pctx *c, xmlNodePtr n)
         g->keymap = dparse_attr_get(n, "keymap");
         if (type == DOMAIN_GRAPHICS_SPICE) {
                 g->defaultmode = dparse_attr_get(n, "defaultMode");
+                if ((r = sub_attr(c, n, "image", "compression", &g->image_compression)) < 0)
+                        return r;
+                static const char *const comp[] = {"auto_glz", "auto_lz", "quic",
+                                                   "glz",      "lz",      "off"};
+                bool known = !g->image_compression;
+                for (size_t i = 0; i < ARRAY_SIZE(comp) && !known; i++)
+                        known = streq(comp[i], g->image_compression);
+                if (!known)
+                        return dparse_perr(c, n,
+                                           "image compression '%s' not supported by litevirt "
+                                           "(auto_glz, auto_lz, quic, glz, lz, off)",
+                                           g->image_compression);
                 if ((r = sub_attr(c, n, "mouse", "mode", &g->mouse_mode)) < 0 ||
                     (r = sub_attr(c, n, "clipboard", "copypaste", &g->clipboard_copypaste)) < 0)
                         return r;
@@ -380,6 +392,20 @@ static int parse_controller(struct pctx *c, xmlNodePtr n)
                 ctl->index = (int)index;
         }
         ctl->model = dparse_attr_get(n, "model");
+        ctl->target_chassis = ctl->target_port = -1;
+        if ((r = sub_attr(c, n, "model", "name", &ctl->model_name)) < 0)
+                return r;
+        xmlNodePtr tgt = dparse_child_get(c, n, "target", &r);
+        if (r < 0)
+                return r;
+        if (tgt) {
+                long long chassis = -1, port = -1;
+                if ((r = dparse_attr_int(c, tgt, "chassis", 0, 255, &chassis)) < 0 ||
+                    (r = dparse_attr_int(c, tgt, "port", 0, 255, &port)) < 0)
+                        return r;
+                ctl->target_chassis = (int)chassis;
+                ctl->target_port = (int)port;
+        }
         if (xmlHasNsProp(n, BAD_CAST "ports", NULL)) {
                 unsigned long long ports = 0;
                 if (type != DOMAIN_CONTROLLER_USB)
@@ -442,6 +468,51 @@ static int parse_rng(struct pctx *c, xmlNodePtr n)
         return dparse_parse_address(c, n, &rng->address);
 }
 
+static int parse_sound(struct pctx *c, xmlNodePtr n)
+{
+        struct domain_def *def = c->def;
+        struct domain_sound *snd = ARRAY_PUSH(def->sounds, def->n_sounds);
+        int r = dparse_attr_require(c, n, "model", &snd->model);
+        if (r < 0)
+                return r;
+        if (!streq(snd->model, "ich9") && !streq(snd->model, "ich6") && !streq(snd->model, "ac97"))
+                return dparse_perr_attr(c, n, "model",
+                                        "value '%s' not supported by litevirt (ich9, ich6, ac97)",
+                                        snd->model);
+        xmlNodePtr a = dparse_child_get(c, n, "audio", &r);
+        if (r < 0)
+                return r;
+        if (a) {
+                unsigned long long id = 0;
+                if (!xmlHasNsProp(a, BAD_CAST "id", NULL))
+                        return dparse_perr(c, a, "missing attribute 'id'");
+                if ((r = dparse_attr_uint(c, a, "id", INT32_MAX, &id)) < 0)
+                        return r;
+                if (id == 0)
+                        return dparse_perr_attr(c, a, "id", "must be at least 1");
+                snd->audio_id = (unsigned)id;
+        }
+        return dparse_parse_address(c, n, &snd->address);
+}
+
+static int parse_redirdev(struct pctx *c, xmlNodePtr n)
+{
+        struct domain_def *def = c->def;
+        struct domain_redirdev *rd = ARRAY_PUSH(def->redirdevs, def->n_redirdevs);
+        int r;
+        if ((r = dparse_attr_require(c, n, "bus", &rd->bus)) < 0 ||
+            (r = dparse_attr_require(c, n, "type", &rd->type)) < 0)
+                return r;
+        if (!streq(rd->bus, "usb"))
+                return dparse_perr_attr(
+                        c, n, "bus", "value '%s' not supported by litevirt (only 'usb')", rd->bus);
+        if (!streq(rd->type, "spicevmc"))
+                return dparse_perr_attr(c, n, "type",
+                                        "value '%s' not supported by litevirt (only 'spicevmc')",
+                                        rd->type);
+        return dparse_parse_address(c, n, &rd->address);
+}
+
 static int parse_audio(struct pctx *c, xmlNodePtr n)
 {
         struct domain_def *def = c->def;
@@ -472,13 +543,19 @@ static int parse_video(struct pctx *c, xmlNodePtr n)
                 return r;
         if (!m)
                 return dparse_perr(c, n, "missing element 'model'");
-        unsigned long long vram = 0, heads = 0;
+        unsigned long long vram = 0, heads = 0, ram = 0, vram64 = 0, vgamem = 0;
         if ((r = dparse_attr_require(c, m, "type", &v->model)) < 0 ||
             (r = dparse_attr_uint(c, m, "vram", UINT32_MAX, &vram)) < 0 ||
+            (r = dparse_attr_uint(c, m, "ram", UINT32_MAX, &ram)) < 0 ||
+            (r = dparse_attr_uint(c, m, "vram64", UINT32_MAX, &vram64)) < 0 ||
+            (r = dparse_attr_uint(c, m, "vgamem", UINT32_MAX, &vgamem)) < 0 ||
             (r = dparse_attr_uint(c, m, "heads", 16, &heads)) < 0 ||
             (r = dparse_attr_tristate(c, m, "primary", &v->primary)) < 0)
                 return r;
         v->vram = (unsigned)vram;
+        v->ram = (unsigned)ram;
+        v->vram64 = (unsigned)vram64;
+        v->vgamem = (unsigned)vgamem;
         v->heads = (unsigned)heads;
         static const char *const models[] = {"vga", "cirrus", "qxl",   "virtio",
                                              "xen", "bochs",  "ramfb", "none"};
@@ -531,6 +608,10 @@ int dparse_parse_devices(struct pctx *c, xmlNodePtr devices)
                         r = parse_rng(c, n);
                 else if (streq(name, "audio"))
                         r = parse_audio(c, n);
+                else if (streq(name, "sound"))
+                        r = parse_sound(c, n);
+                else if (streq(name, "redirdev"))
+                        r = parse_redirdev(c, n);
                 else if (streq(name, "channel"))
                         r = parse_channel(c, n);
                 else if (streq(name, "graphics"))

@@ -263,9 +263,18 @@ static int validate_devices(const struct domain_def *def, struct lv_error **err)
                 for (int j = 0; j < i; j++)
                         if (def->audios[i].id == def->audios[j].id)
                                 return INVALID("audio id %u given twice", def->audios[i].id);
-        if ((def->n_rngs || def->n_audios) && def->type != DOMAIN_TYPE_QEMU &&
-            def->type != DOMAIN_TYPE_KVM)
-                return INVALID("<rng> and <audio> are only for domain types 'qemu' and 'kvm'");
+        for (int i = 0; i < def->n_sounds; i++) {
+                bool found = !def->sounds[i].audio_id;
+                for (int j = 0; j < def->n_audios && !found; j++)
+                        found = def->audios[j].id == def->sounds[i].audio_id;
+                if (!found)
+                        return INVALID("sound '%s': no <audio id='%u'>", def->sounds[i].model,
+                                       def->sounds[i].audio_id);
+        }
+        if ((def->n_rngs || def->n_audios || def->n_sounds || def->n_redirdevs) &&
+            def->type != DOMAIN_TYPE_QEMU && def->type != DOMAIN_TYPE_KVM)
+                return INVALID("<rng>, <audio>, <sound> and <redirdev> are only for domain "
+                               "types 'qemu' and 'kvm'");
         if (def->n_channels && def->type != DOMAIN_TYPE_QEMU && def->type != DOMAIN_TYPE_KVM)
                 return INVALID("<channel> is only for domain types 'qemu' and 'kvm'");
         for (int i = 0; i < def->n_graphics; i++) {

@@ -5,7 +5,8 @@
  * libvirt's order (NICs, controllers, virtio disks, balloon, rng, other
  * video, virtio inputs) starting at slot 2 on pc (slot 1 is the PIIX3, slot 2 is
  * kept for the primary video card); on q35 every endpoint gets its own
- * pcie-root-port (plus one spare for hot-plug), as libvirt does. */
+ * pcie-root-port (the definition's own first, plus one spare for hot-plug
+ * when none is left free), as libvirt does. */
 #include "qemu/command_priv.h"
 
 #include <json-c/json.h>
@@ -76,13 +77,17 @@ static int pci_alloc(struct build *b, struct pci_addr *ret, const char *what, st
                 ret->set = true;
                 return 0;
         }
-        /* q35: a new root port; the device sits at its slot 0 */
-        int k = b->n_ports;
+        /* q35: the next root port (the definition's first, then new
+         * ones); the device sits at its slot 0 */
+        int k = b->n_ports_used;
         if (k >= 8 * (QEMU_PCI_MAX_SLOT - b->first_port_slot))
                 return lv_error_setf(err, LV_ERR_UNSUPPORTED, "%s: no free PCIe root port left",
                                      what);
-        b->ports = xrealloc(b->ports, (size_t)(k + 1) * sizeof(*b->ports));
-        b->n_ports++;
+        b->n_ports_used++;
+        if (b->n_ports_used > b->n_ports) {
+                b->ports = xrealloc(b->ports, (size_t)b->n_ports_used * sizeof(*b->ports));
+                b->n_ports = b->n_ports_used;
+        }
         snprintf(ret->bus, sizeof(ret->bus), "pci.%d", k + 1);
         ret->slot = 0;
         ret->set = true;
@@ -118,12 +123,32 @@ static int assign_addresses(struct build *b, struct lv_error **err)
         b->disk_addr = xcalloc((size_t)def->n_disks + 1, sizeof(struct pci_addr));
         b->video_addr = xcalloc((size_t)def->n_videos + 1, sizeof(struct pci_addr));
         b->input_addr = xcalloc((size_t)def->n_inputs + 1, sizeof(struct pci_addr));
+        b->sound_addr = xcalloc((size_t)def->n_sounds + 1, sizeof(struct pci_addr));
+        /* the definition's root ports exist whether devices use them or not */
+        for (int i = 0; i < def->n_controllers; i++)
+                b->n_explicit_ports += qcmd_controller_is_root_port(&def->controllers[i]);
+        if (b->n_explicit_ports) {
+                b->n_ports = b->n_explicit_ports;
+                b->ports = xcalloc((size_t)b->n_ports, sizeof(*b->ports));
+        }
         b->rng_addr = xcalloc((size_t)def->n_rngs + 1, sizeof(struct pci_addr));
 
-        /* NICs, then the controllers (libvirt's qemuDomainAssignDevicePCISlots) */
+        /* NICs, sound cards, then the controllers (libvirt's
+         * qemuDomainAssignDevicePCISlots); q35's ich9 sound is the ICH9's
+         * own function at 00:1b.0 */
         for (int i = 0; i < def->n_nets; i++)
                 if ((r = pci_alloc(b, &b->net_addr[i], "interface", err)) < 0)
                         return r;
+        for (int i = 0; i < def->n_sounds; i++) {
+                if (b->q35) { /* ich9 only (command_check) */
+                        struct pci_addr *a = &b->sound_addr[i];
+                        snprintf(a->bus, sizeof(a->bus), "pcie.0");
+                        a->slot = 0x1b;
+                        a->set = true;
+                } else if ((r = pci_alloc(b, &b->sound_addr[i], "sound", err)) < 0) {
+                        return r;
+                }
+        }
         if (qcmd_usb_wanted(def)) {
                 const struct domain_controller *c =
                         qcmd_controller_find(def, DOMAIN_CONTROLLER_USB);
@@ -168,9 +193,11 @@ static int assign_addresses(struct build *b, struct lv_error **err)
                 a->set = true;
         }
         if (b->q35) {
-                /* one free root port, so that a device can be hot-plugged */
+                /* one free root port, so that a device can be hot-plugged
+                 * (none added when the definition's leave one free) */
                 struct pci_addr spare;
-                if ((r = pci_alloc(b, &spare, "hot-plug root port", err)) < 0)
+                if (b->n_ports_used >= b->n_ports &&
+                    (r = pci_alloc(b, &spare, "hot-plug root port", err)) < 0)
                         return r;
                 q35_ports_finish(b);
         }
@@ -219,6 +246,8 @@ static int check_explicit_addresses(const struct build *b, struct lv_error **err
         for (int i = 0; i < def->n_controllers; i++) {
                 const struct domain_controller *c = &def->controllers[i];
                 const struct pci_addr *a = &none;
+                if (qcmd_controller_is_root_port(c))
+                        continue; /* below */
                 switch (c->type) {
                 case DOMAIN_CONTROLLER_USB:
                         a = &b->usb_addr;
@@ -242,6 +271,37 @@ static int check_explicit_addresses(const struct build *b, struct lv_error **err
                         xasprintf("controller '%s' index %d",
                                   domain_controller_type_to_string(c->type), c->index);
                 if ((r = check_explicit(b, &c->address, a, what, err)) < 0)
+                        return r;
+        }
+        for (int i = 0, k = 0; i < def->n_controllers; i++) {
+                const struct domain_controller *c = &def->controllers[i];
+                if (!qcmd_controller_is_root_port(c))
+                        continue;
+                const struct pci_addr *a = &b->ports[k].addr;
+                int chassis = k + 1, port = a->slot * 8 + a->fn;
+                _cleanup_free_ char *what = xasprintf("pcie-root-port index %d", c->index);
+                if (c->index != k + 1)
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': %s: litevirt numbers the root ports "
+                                             "1..%d in order (this one is the %d.)",
+                                             def->name, what, b->n_explicit_ports, k + 1);
+                if ((c->target_chassis >= 0 && c->target_chassis != chassis) ||
+                    (c->target_port >= 0 && c->target_port != port))
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': %s: <target chassis='%d' port='0x%x'> is "
+                                             "not honoured by litevirt, which gives it chassis "
+                                             "%d port 0x%x (libvirt's numbering): remove the "
+                                             "<target> or use those",
+                                             def->name, what, c->target_chassis, c->target_port,
+                                             chassis, port);
+                if ((r = check_explicit(b, &c->address, a, what, err)) < 0)
+                        return r;
+                k++;
+        }
+        for (int i = 0; i < def->n_sounds; i++) {
+                _cleanup_free_ char *what = xasprintf("sound %d", i);
+                if ((r = check_explicit(b, &def->sounds[i].address, &b->sound_addr[i], what, err)) <
+                    0)
                         return r;
         }
         for (int i = 0; i < def->n_disks; i++)
@@ -458,7 +518,7 @@ static void emit_controllers(struct build *b)
         for (int k = 0; k < b->n_ports; k++) {
                 struct json_object *o = json_object_new_object();
                 jstr(o, "driver", "pcie-root-port");
-                jint(o, "port", 8 + k);
+                jint(o, "port", b->ports[k].addr.slot * 8 + b->ports[k].addr.fn);
                 jint(o, "chassis", k + 1);
                 char id[16];
                 snprintf(id, sizeof(id), "pci.%d", k + 1);
@@ -471,7 +531,10 @@ static void emit_controllers(struct build *b)
                         qcmd_controller_find(def, DOMAIN_CONTROLLER_USB);
                 const char *model = c && c->model ? c->model : b->q35 ? "qemu-xhci" : "piix3-uhci";
                 struct json_object *o = json_object_new_object();
-                jstr(o, "driver", streq(model, "piix3-uhci") ? "piix3-usb-uhci" : model);
+                jstr(o, "driver",
+                     streq(model, "piix3-uhci") ? "piix3-usb-uhci"
+                     : streq(model, "nec-xhci") ? "nec-usb-xhci"
+                                                : model);
                 if (c && c->ports) { /* xhci only (command_check) */
                         jint(o, "p2", c->ports);
                         jint(o, "p3", c->ports);
@@ -854,6 +917,10 @@ static bool usb_port_taken(const struct domain_def *def, int port)
                 if (streq_ptr(def->inputs[i].address.type, "usb") &&
                     qcmd_addr_attr_int(&def->inputs[i].address, "port", 0) == port)
                         return true;
+        for (int i = 0; i < def->n_redirdevs; i++)
+                if (streq_ptr(def->redirdevs[i].address.type, "usb") &&
+                    qcmd_addr_attr_int(&def->redirdevs[i].address, "port", 0) == port)
+                        return true;
         return false;
 }
 
@@ -868,10 +935,9 @@ static int usb_port(const struct domain_def *def, const struct domain_address *a
         return (*next)++;
 }
 
-static void emit_inputs(struct build *b)
+static void emit_inputs(struct build *b, int *next_usb_port)
 {
         const struct domain_def *def = b->def;
-        int next_usb_port = 1;
         for (int i = 0; i < def->n_inputs; i++) {
                 const struct domain_input *in = &def->inputs[i];
                 const char *drv = NULL;
@@ -889,7 +955,7 @@ static void emit_inputs(struct build *b)
                         jstr(o, "bus", "usb.0");
                         char port[16];
                         snprintf(port, sizeof(port), "%d",
-                                 usb_port(def, &in->address, &next_usb_port));
+                                 usb_port(def, &in->address, next_usb_port));
                         jstr(o, "port", port);
                         arg2(b, "-device", json_take(o));
                         break;
@@ -923,6 +989,15 @@ static const char *graphics_listen(const struct build *b, const struct domain_gr
 static void emit_audio(struct build *b)
 {
         const struct domain_def *def = b->def;
+        if (def->n_sounds && !def->n_audios) {
+                /* libvirt's implicit <audio id='1'>: through SPICE when
+                 * there is a SPICE display, else none */
+                bool spice = false;
+                for (int i = 0; i < def->n_graphics; i++)
+                        spice |= def->graphics[i].type == DOMAIN_GRAPHICS_SPICE;
+                arg2(b, "-audiodev",
+                     xasprintf("{\"id\":\"audio1\",\"driver\":\"%s\"}", spice ? "spice" : "none"));
+        }
         for (int i = 0; i < def->n_audios; i++) {
                 struct json_object *o = json_object_new_object();
                 char id[32];
@@ -930,6 +1005,61 @@ static void emit_audio(struct build *b)
                 jstr(o, "id", id);
                 jstr(o, "driver", domain_audio_type_to_string(def->audios[i].type));
                 arg2(b, "-audiodev", json_take(o));
+        }
+}
+
+/* ich9/ich6: the HDA controller and its duplex codec; ac97: one device */
+static void emit_sounds(struct build *b)
+{
+        const struct domain_def *def = b->def;
+        for (int i = 0; i < def->n_sounds; i++) {
+                const struct domain_sound *snd = &def->sounds[i];
+                char id[32], audio[32];
+                snprintf(id, sizeof(id), "sound%d", i);
+                snprintf(audio, sizeof(audio), "audio%u", qcmd_audio_id(def, snd));
+                bool ac97 = streq(snd->model, "ac97");
+                struct json_object *o = json_object_new_object();
+                jstr(o, "driver",
+                     ac97                        ? "AC97"
+                     : streq(snd->model, "ich9") ? "ich9-intel-hda"
+                                                 : "intel-hda");
+                jstr(o, "id", id);
+                if (ac97)
+                        jstr(o, "audiodev", audio);
+                jaddr(o, &b->sound_addr[i]);
+                arg2(b, "-device", json_take(o));
+                if (ac97)
+                        continue;
+                char codec[48], bus[40];
+                snprintf(codec, sizeof(codec), "sound%d-codec0", i);
+                snprintf(bus, sizeof(bus), "sound%d.0", i);
+                o = json_object_new_object();
+                jstr(o, "driver", "hda-duplex");
+                jstr(o, "id", codec);
+                jstr(o, "bus", bus);
+                jint(o, "cad", 0);
+                jstr(o, "audiodev", audio);
+                arg2(b, "-device", json_take(o));
+        }
+}
+
+static void emit_redirdevs(struct build *b, int *next_usb_port)
+{
+        const struct domain_def *def = b->def;
+        for (int i = 0; i < def->n_redirdevs; i++) {
+                arg2(b, "-chardev", xasprintf("spicevmc,id=charredir%d,name=usbredir", i));
+                char buf[32];
+                struct json_object *o = json_object_new_object();
+                jstr(o, "driver", "usb-redir");
+                snprintf(buf, sizeof(buf), "charredir%d", i);
+                jstr(o, "chardev", buf);
+                snprintf(buf, sizeof(buf), "redir%d", i);
+                jstr(o, "id", buf);
+                jstr(o, "bus", "usb.0");
+                snprintf(buf, sizeof(buf), "%d",
+                         usb_port(def, &def->redirdevs[i].address, next_usb_port));
+                jstr(o, "port", buf);
+                arg2(b, "-device", json_take(o));
         }
 }
 
@@ -977,8 +1107,8 @@ static int emit_graphics(struct build *b, struct lv_error **err)
                                 strbuf_printf(&sb, ",websocket=%d", p.websocket);
                         if (g->passwd)
                                 strbuf_append(&sb, ",password=on");
-                        if (def->n_audios) /* libvirt: the first <audio> */
-                                strbuf_printf(&sb, ",audiodev=audio%u", def->audios[0].id);
+                        if (def->n_audios || def->n_sounds) /* libvirt: the first */
+                                strbuf_printf(&sb, ",audiodev=audio%u", qcmd_audio_id(def, NULL));
                         arg2(b, "-vnc", strbuf_steal(&sb));
                         if (g->keymap)
                                 arg2(b, "-k", xstrdup(g->keymap));
@@ -991,6 +1121,8 @@ static int emit_graphics(struct build *b, struct lv_error **err)
                         strbuf_printf(&sb, "port=%d,addr=%s", p.port, listen);
                         if (!g->passwd)
                                 strbuf_append(&sb, ",disable-ticketing=on");
+                        if (g->image_compression)
+                                strbuf_printf(&sb, ",image-compression=%s", g->image_compression);
                         if (streq(g->mouse_mode, "client") || streq(g->mouse_mode, "server"))
                                 strbuf_printf(&sb, ",agent-mouse=%s",
                                               streq(g->mouse_mode, "client") ? "on" : "off");
@@ -1018,8 +1150,17 @@ static void emit_video(struct build *b)
                 jstr(o, "driver", drv);
                 snprintf(id, sizeof(id), "video%d", i);
                 jstr(o, "id", id);
-                if (def->n_videos > 0 && def->videos[i].vram && strstr(drv, "qxl"))
-                        jint(o, "vram_size", (long long)def->videos[i].vram * 1024);
+                const struct domain_video *v = def->n_videos > 0 ? &def->videos[i] : NULL;
+                if (v && strstr(drv, "qxl")) { /* as libvirt: bytes, MiB */
+                        if (v->ram)
+                                jint(o, "ram_size", (long long)v->ram * 1024);
+                        if (v->vram)
+                                jint(o, "vram_size", (long long)v->vram * 1024);
+                        if (v->vram64 || v->ram)
+                                jint(o, "vram64_size_mb", v->vram64 / 1024);
+                        if (v->vgamem)
+                                jint(o, "vgamem_mb", v->vgamem / 1024);
+                }
                 if (def->n_videos > 0 && def->videos[i].heads > 1 &&
                     (strstr(drv, "qxl") || strstr(drv, "virtio")))
                         jint(o, "max_outputs", def->videos[i].heads);
@@ -1037,6 +1178,7 @@ static void build_free(struct build *b)
         free(b->video_addr);
         free(b->input_addr);
         free(b->rng_addr);
+        free(b->sound_addr);
         free(b->channel_port);
         free(b->disk_bootindex);
         free(b->net_bootindex);
@@ -1069,11 +1211,14 @@ int qemu_command_build(const struct domain_def *def, const struct qemu_command_o
                 emit_net(&b, i);
         emit_chardevs(&b);
         emit_channels(&b);
-        emit_inputs(&b);
+        int next_usb_port = 1; /* inputs first, then USB redirections */
+        emit_inputs(&b, &next_usb_port);
         emit_audio(&b);
         if ((r = emit_graphics(&b, err)) < 0)
                 goto out;
         emit_video(&b);
+        emit_sounds(&b);
+        emit_redirdevs(&b, &next_usb_port);
         if (b.balloon_addr.set) {
                 struct json_object *o = json_object_new_object();
                 jstr(o, "driver", "virtio-balloon-pci");

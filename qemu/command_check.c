@@ -21,6 +21,18 @@ bool qcmd_usb_wanted(const struct domain_def *def)
         return !c || !streq(c->model, "none");
 }
 
+bool qcmd_controller_is_root_port(const struct domain_controller *c)
+{
+        return c->type == DOMAIN_CONTROLLER_PCI && streq_ptr(c->model, "pcie-root-port");
+}
+
+unsigned qcmd_audio_id(const struct domain_def *def, const struct domain_sound *snd)
+{
+        if (snd && snd->audio_id)
+                return snd->audio_id;
+        return def->n_audios ? def->audios[0].id : 1;
+}
+
 bool qcmd_balloon_wanted(const struct domain_def *def)
 {
         return !streq(def->memballoon_model, "none");
@@ -92,14 +104,32 @@ static int check_machine(struct build *b, struct lv_error **err)
                                      def->name, def->os.loader_type);
         for (int i = 0; i < def->n_controllers; i++) {
                 const struct domain_controller *c = &def->controllers[i];
+                if (!qcmd_controller_is_root_port(c) &&
+                    (c->target_chassis >= 0 || c->target_port >= 0 ||
+                     (c->model_name && c->type != DOMAIN_CONTROLLER_PCI)))
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': controller '%s' index %d: <model "
+                                             "name> and <target> are supported on "
+                                             "pcie-root-port controllers only",
+                                             def->name, domain_controller_type_to_string(c->type),
+                                             c->index);
                 switch (c->type) {
                 case DOMAIN_CONTROLLER_PCI:
                         if (c->model && !streq(c->model, "pci-root") &&
-                            !streq(c->model, "pcie-root"))
+                            !streq(c->model, "pcie-root") &&
+                            !(b->q35 && streq(c->model, "pcie-root-port")))
                                 return lv_error_setf(err, LV_ERR_UNSUPPORTED,
                                                      "guest '%s': PCI controller model '%s' is "
-                                                     "not supported (pci-root, pcie-root)",
+                                                     "not supported (pci-root, pcie-root; "
+                                                     "pcie-root-port on q35)",
                                                      def->name, c->model);
+                        if (c->model_name && !streq_ptr(c->model_name, c->model))
+                                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                                     "guest '%s': PCI controller index %d: "
+                                                     "device model '%s' is not supported "
+                                                     "(%s)",
+                                                     def->name, c->index, c->model_name,
+                                                     c->model ? c->model : "none");
                         break;
                 case DOMAIN_CONTROLLER_IDE:
                         if (b->q35)
@@ -437,6 +467,12 @@ static int check_devices(struct build *b, struct lv_error **err)
                 const char *m = qcmd_video_model(def, i);
                 if (streq(m, "none") && def->n_videos == 1)
                         continue;
+                const struct domain_video *v = &def->videos[i];
+                if ((v->ram || v->vram64 || v->vgamem) && !streq(m, "qxl"))
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': video model '%s': ram, vram64 and "
+                                             "vgamem are qxl settings",
+                                             def->name, m);
                 if (!(i == 0 ? qcmd_video_primary_driver(m) : qcmd_video_secondary_driver(m)))
                         return lv_error_setf(err, LV_ERR_UNSUPPORTED,
                                              "guest '%s': video model '%s' is not supported "
@@ -523,6 +559,43 @@ static int check_devices(struct build *b, struct lv_error **err)
                                              "guest '%s': rng backend '%s' is not supported "
                                              "(/dev/urandom, /dev/random)",
                                              def->name, be);
+        }
+        for (int i = 0; i < def->n_sounds; i++) {
+                const struct domain_sound *snd = &def->sounds[i];
+                /* the ICH9's own HDA at 00:1b.0; the others are conventional
+                 * PCI cards, which q35 takes behind a PCIe-to-PCI bridge */
+                if (b->q35 && (!streq(snd->model, "ich9") || i > 0))
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': sound '%s': on q35 litevirt supports "
+                                             "one ich9 (the chipset's own HDA at 00:1b.0); "
+                                             "others need a PCIe-to-PCI bridge, which litevirt "
+                                             "does not add",
+                                             def->name, snd->model);
+                if (snd->address.type && !streq(snd->address.type, "pci"))
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': sound '%s': address type '%s' is not "
+                                             "supported (pci)",
+                                             def->name, snd->model, snd->address.type);
+        }
+        for (int i = 0; i < def->n_redirdevs; i++) {
+                const struct domain_redirdev *rd = &def->redirdevs[i];
+                if (!spice)
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': redirdev %d: type 'spicevmc' needs "
+                                             "<graphics type='spice'>",
+                                             def->name, i);
+                if (!qcmd_usb_wanted(def))
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': redirdev %d: USB redirection without "
+                                             "a USB controller",
+                                             def->name, i);
+                if (rd->address.type && (!streq(rd->address.type, "usb") ||
+                                         qcmd_addr_attr_int(&rd->address, "bus", 0) != 0 ||
+                                         qcmd_addr_attr_int(&rd->address, "port", 1) < 1))
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': redirdev %d: only <address type='usb' "
+                                             "bus='0' port='N'> (N from 1) is supported",
+                                             def->name, i);
         }
         for (int i = 0; i < def->n_audios; i++)
                 if (def->audios[i].type == DOMAIN_AUDIO_SPICE && !spice)

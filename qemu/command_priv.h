@@ -32,7 +32,9 @@ struct build {
         /* pc: next free slot on pci.0; q35: root ports handed out */
         int next_slot;
         struct root_port *ports;
-        int n_ports;
+        int n_ports;          /* q35: root ports on the command line */
+        int n_ports_used;     /* ... of which handed out to devices */
+        int n_explicit_ports; /* the definition's <controller model='pcie-root-port'> */
         int first_port_slot;
 
         /* addresses, computed before anything is emitted */
@@ -49,6 +51,7 @@ struct build {
         struct pci_addr *video_addr;
         struct pci_addr *input_addr;
         struct pci_addr *rng_addr;
+        struct pci_addr *sound_addr;
         int *channel_port; /* virtio-serial port (nr) of each <channel> */
         int *disk_bootindex;
         int *net_bootindex;
@@ -61,6 +64,11 @@ int qcmd_check(struct build *b, struct lv_error **err);
 const struct domain_controller *qcmd_controller_find(const struct domain_def *def,
                                                      enum domain_controller_type type);
 bool qcmd_usb_wanted(const struct domain_def *def);
+bool qcmd_controller_is_root_port(const struct domain_controller *c);
+/* The id of the <audio> a sound card or VNC uses: the sound's own, else
+ * the first <audio>'s, else 1 (the implicit one litevirt adds for sound
+ * cards, as libvirt: spice with SPICE graphics, else none). */
+unsigned qcmd_audio_id(const struct domain_def *def, const struct domain_sound *snd);
 bool qcmd_balloon_wanted(const struct domain_def *def);
 const char *qcmd_video_model(const struct domain_def *def, int i);
 bool qcmd_has_primary_video(const struct domain_def *def);
