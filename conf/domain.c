@@ -34,6 +34,9 @@ static void os_clear(struct domain_os *os)
         free(os->cmdline);
         free(os->loader);
         free(os->loader_type);
+        free(os->firmware);
+        free(os->nvram);
+        free(os->nvram_template);
         free(os->init);
         strv_free(os->initargs);
         env_free(os->initenv, os->n_initenv);
@@ -207,8 +210,10 @@ static bool address_equal(const struct domain_address *a, const struct domain_ad
 static bool os_equal(const struct domain_os *a, const struct domain_os *b)
 {
         if (!EQ(type) || !EQS(arch) || !EQS(machine) || !EQS(kernel) || !EQS(initrd) ||
-            !EQS(cmdline) || !EQS(loader) || !EQS(loader_type) || !EQ(n_boot) || !EQS(init) ||
-            !EQS(initdir) || !EQS(inituser) || !EQS(initgroup) || !EQ(n_initenv))
+            !EQS(cmdline) || !EQS(loader) || !EQS(loader_type) || !EQS(firmware) ||
+            !EQ(fw_secure_boot) || !EQ(fw_enrolled_keys) || !EQ(loader_readonly) ||
+            !EQ(loader_secure) || !EQS(nvram) || !EQS(nvram_template) || !EQ(n_boot) ||
+            !EQS(init) || !EQS(initdir) || !EQS(inituser) || !EQS(initgroup) || !EQ(n_initenv))
                 return false;
         for (int i = 0; i < a->n_boot; i++)
                 if (a->boot[i] != b->boot[i])

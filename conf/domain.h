@@ -209,8 +209,14 @@ struct domain_os {
         char *kernel;
         char *initrd;
         char *cmdline;
-        char *loader;      /* <loader> path (Xen HVM firmware, OVMF) */
-        char *loader_type; /* rom | pflash */
+        char *firmware;                        /* <os firmware=...>: efi | bios (chosen at start) */
+        enum domain_tristate fw_secure_boot;   /* <firmware><feature name='secure-boot'> */
+        enum domain_tristate fw_enrolled_keys; /* ... name='enrolled-keys' */
+        char *loader;                          /* <loader> path (Xen HVM firmware, OVMF) */
+        char *loader_type;                     /* rom | pflash */
+        enum domain_tristate loader_readonly, loader_secure;
+        char *nvram;          /* <nvram>: the guest's UEFI variables */
+        char *nvram_template; /* <nvram template=...>: copied when nvram is missing */
         enum domain_boot_dev boot[DOMAIN_BOOT_LAST];
         int n_boot;
         /* LXC */

@@ -148,17 +148,49 @@ static void format_os(struct strbuf *b, const struct domain_def *def)
         const struct domain_os *os = &def->os;
         elem_text(b, 2, "bootloader", def->bootloader);
         elem_text(b, 2, "bootloader_args", def->bootloader_args);
-        strbuf_append(b, "  <os>\n");
+        open_tag(b, 2, "os");
+        attr_s(b, "firmware", os->firmware);
+        strbuf_append(b, ">\n");
         open_tag(b, 4, "type");
         attr_s(b, "arch", os->arch);
         attr_s(b, "machine", os->machine);
         strbuf_printf(b, ">%s</type>\n", domain_os_type_to_string(os->type));
-        if (os->loader) {
+        if (os->fw_secure_boot || os->fw_enrolled_keys) {
+                strbuf_append(b, "    <firmware>\n");
+                const char *names[] = {"enrolled-keys", "secure-boot"};
+                enum domain_tristate st[] = {os->fw_enrolled_keys, os->fw_secure_boot};
+                for (int i = 0; i < 2; i++)
+                        if (st[i])
+                                strbuf_printf(b, "      <feature enabled='%s' name='%s'/>\n",
+                                              st[i] == DOMAIN_TRISTATE_ON ? "yes" : "no", names[i]);
+                strbuf_append(b, "    </firmware>\n");
+        }
+        if (os->loader || os->loader_type || os->loader_readonly || os->loader_secure) {
                 open_tag(b, 4, "loader");
+                if (os->loader_readonly)
+                        attr_s(b, "readonly",
+                               os->loader_readonly == DOMAIN_TRISTATE_ON ? "yes" : "no");
+                if (os->loader_secure)
+                        attr_s(b, "secure", os->loader_secure == DOMAIN_TRISTATE_ON ? "yes" : "no");
                 attr_s(b, "type", os->loader_type);
-                strbuf_append(b, ">");
-                append_escaped(b, os->loader, false);
-                strbuf_append(b, "</loader>\n");
+                if (os->loader) {
+                        strbuf_append(b, ">");
+                        append_escaped(b, os->loader, false);
+                        strbuf_append(b, "</loader>\n");
+                } else {
+                        strbuf_append(b, "/>\n");
+                }
+        }
+        if (os->nvram || os->nvram_template) {
+                open_tag(b, 4, "nvram");
+                attr_s(b, "template", os->nvram_template);
+                if (os->nvram) {
+                        strbuf_append(b, ">");
+                        append_escaped(b, os->nvram, false);
+                        strbuf_append(b, "</nvram>\n");
+                } else {
+                        strbuf_append(b, "/>\n");
+                }
         }
         elem_text(b, 4, "kernel", os->kernel);
         elem_text(b, 4, "initrd", os->initrd);

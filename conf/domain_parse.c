@@ -150,11 +150,55 @@ static int parse_os(struct pctx *c, xmlNodePtr root)
             (r = dparse_elem_text(c, n, "inituser", &os->inituser)) < 0 ||
             (r = dparse_elem_text(c, n, "initgroup", &os->initgroup)) < 0)
                 return r;
+        os->firmware = dparse_attr_get(n, "firmware");
+        if (os->firmware && !streq(os->firmware, "efi") && !streq(os->firmware, "bios"))
+                return dparse_perr_attr(c, n, "firmware", "value '%s' not supported by litevirt",
+                                        os->firmware);
+        xmlNodePtr fw = dparse_child_get(c, n, "firmware", &r);
+        if (r < 0)
+                return r;
+        if (fw)
+                for_each_child(f, fw, "feature")
+                {
+                        _cleanup_free_ char *name = NULL;
+                        enum domain_tristate *st = NULL;
+                        if ((r = dparse_attr_require(c, f, "name", &name)) < 0)
+                                return r;
+                        if (streq(name, "secure-boot"))
+                                st = &os->fw_secure_boot;
+                        else if (streq(name, "enrolled-keys"))
+                                st = &os->fw_enrolled_keys;
+                        else
+                                return dparse_perr_attr(c, f, "name",
+                                                        "value '%s' not supported by litevirt "
+                                                        "(secure-boot, enrolled-keys)",
+                                                        name);
+                        if (*st)
+                                return dparse_perr(c, f, "feature '%s' given twice", name);
+                        if (!xmlHasNsProp(f, BAD_CAST "enabled", NULL))
+                                return dparse_perr(c, f, "missing attribute 'enabled'");
+                        if ((r = dparse_attr_tristate(c, f, "enabled", st)) < 0)
+                                return r;
+                }
+        xmlNodePtr nv = dparse_child_get(c, n, "nvram", &r);
+        if (r < 0)
+                return r;
+        if (nv) {
+                os->nvram = dparse_node_text(nv);
+                if (!*os->nvram)
+                        free(TAKE_PTR(os->nvram));
+                os->nvram_template = dparse_attr_get(nv, "template");
+        }
         xmlNodePtr l = dparse_child_get(c, n, "loader", &r);
         if (r < 0)
                 return r;
         if (l) {
                 os->loader = dparse_node_text(l);
+                if (!*os->loader)
+                        free(TAKE_PTR(os->loader));
+                if ((r = dparse_attr_tristate(c, l, "readonly", &os->loader_readonly)) < 0 ||
+                    (r = dparse_attr_tristate(c, l, "secure", &os->loader_secure)) < 0)
+                        return r;
                 os->loader_type = dparse_attr_get(l, "type");
                 if (os->loader_type && !streq(os->loader_type, "rom") &&
                     !streq(os->loader_type, "pflash"))

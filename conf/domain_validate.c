@@ -83,7 +83,7 @@ static int validate_os(const struct domain_def *def, struct lv_error **err)
                 if (!domain_root_fs(def))
                         return INVALID("domain type 'lxc' needs a root filesystem "
                                        "(<filesystem> with <target dir='/'/>)");
-                if (os->kernel || os->initrd || os->loader)
+                if (os->kernel || os->initrd || os->loader || os->firmware || os->nvram)
                         return INVALID("domain type 'lxc' does not boot a kernel");
                 break;
         case DOMAIN_TYPE_QEMU:
@@ -91,8 +91,17 @@ static int validate_os(const struct domain_def *def, struct lv_error **err)
                 if (os->type != DOMAIN_OS_HVM)
                         return INVALID("domain type '%s' needs <os><type>hvm</type>, not '%s'",
                                        type, domain_os_type_to_string(os->type));
+                if ((os->nvram && !path_is_absolute(os->nvram)) ||
+                    (os->nvram_template && !path_is_absolute(os->nvram_template)) ||
+                    (os->loader && !path_is_absolute(os->loader)))
+                        return INVALID("<loader> and <nvram> paths must be absolute");
+                if ((os->fw_secure_boot || os->fw_enrolled_keys) && !streq_ptr(os->firmware, "efi"))
+                        return INVALID("<firmware><feature> needs <os firmware='efi'>");
                 break;
         case DOMAIN_TYPE_XEN:
+                if (os->firmware || os->nvram || os->nvram_template || os->loader_secure)
+                        return INVALID("<os firmware>, <nvram> and <loader secure> are for QEMU "
+                                       "guests");
                 if (os->type == DOMAIN_OS_EXE)
                         return INVALID("domain type 'xen' cannot use <os><type>exe</type>");
                 break;

@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "util/paths.h"
 #include "util/strbuf.h"
 
 static void arg(struct build *b, const char *s)
@@ -193,10 +194,11 @@ static int assign_addresses(struct build *b, struct lv_error **err)
                 a->set = true;
         }
         if (b->q35) {
-                /* one free root port, so that a device can be hot-plugged
-                 * (none added when the definition's leave one free) */
+                /* one free root port, so that a device can be hot-plugged,
+                 * when litevirt added root ports (libvirt: none when the
+                 * definition's own were enough, or nothing needed one) */
                 struct pci_addr spare;
-                if (b->n_ports_used >= b->n_ports &&
+                if (b->n_ports_used > b->n_explicit_ports &&
                     (r = pci_alloc(b, &spare, "hot-plug root port", err)) < 0)
                         return r;
                 q35_ports_finish(b);
@@ -448,7 +450,32 @@ static void emit_machine(struct build *b)
         const char *vmport = !def->features.vmport                        ? ""
                              : def->features.vmport == DOMAIN_TRISTATE_ON ? ",vmport=on"
                                                                           : ",vmport=off";
-        arg2(b, "-machine", xasprintf("%s,usb=off%s,dump-guest-core=off", m, vmport));
+        if (b->fw.pflash) {
+                /* libvirt's node names; the machine maps them to its flash */
+                for (int k = 0; k < (b->fw.nvram ? 2 : 1); k++) {
+                        char storage[32], format[32];
+                        snprintf(storage, sizeof(storage), "libvirt-pflash%d-storage", k);
+                        snprintf(format, sizeof(format), "libvirt-pflash%d-format", k);
+                        struct json_object *o = json_object_new_object();
+                        jstr(o, "driver", "file");
+                        jstr(o, "filename", k ? b->fw.nvram : b->fw.code);
+                        jstr(o, "node-name", storage);
+                        jbool(o, "auto-read-only", true);
+                        jstr(o, "discard", "unmap");
+                        arg2(b, "-blockdev", json_take(o));
+                        o = json_object_new_object();
+                        jstr(o, "node-name", format);
+                        jbool(o, "read-only", k == 0 && b->fw.readonly);
+                        jstr(o, "driver", "raw");
+                        jstr(o, "file", storage);
+                        arg2(b, "-blockdev", json_take(o));
+                }
+        }
+        arg2(b, "-machine",
+             xasprintf("%s,usb=off%s%s,dump-guest-core=off%s%s", m, vmport,
+                       b->fw.secure ? ",smm=on" : "",
+                       b->fw.pflash ? ",pflash0=libvirt-pflash0-format" : "",
+                       b->fw.nvram ? ",pflash1=libvirt-pflash1-format" : ""));
         arg2(b, "-accel", xstrdup(def->type == DOMAIN_TYPE_KVM ? "kvm" : "tcg"));
         emit_cpu(b);
 
@@ -490,8 +517,10 @@ static void emit_machine(struct build *b)
                 arg(b, "-no-reboot");
         if (!def->features.acpi)
                 arg(b, "-no-acpi");
-        if (def->os.loader)
+        if (def->os.loader && !b->fw.pflash)
                 arg2(b, "-bios", xstrdup(def->os.loader));
+        if (b->fw.secure) /* the flash only SMM code may write */
+                arg2(b, "-global", xstrdup("driver=cfi.pflash01,property=secure,value=on"));
         if (def->os.kernel)
                 arg2(b, "-kernel", xstrdup(def->os.kernel));
         if (def->os.initrd)
@@ -1179,6 +1208,7 @@ static void build_free(struct build *b)
         free(b->input_addr);
         free(b->rng_addr);
         free(b->sound_addr);
+        qcmd_firmware_clear(&b->fw);
         free(b->channel_port);
         free(b->disk_bootindex);
         free(b->net_bootindex);
@@ -1190,8 +1220,10 @@ int qemu_command_build(const struct domain_def *def, const struct qemu_command_o
         struct build b = {.def = def, .opts = opts};
         int r;
 
-        if ((r = qcmd_check(&b, err)) < 0 || (r = assign_addresses(&b, err)) < 0 ||
-            (r = check_explicit_addresses(&b, err)) < 0)
+        if ((r = qcmd_check(&b, err)) < 0 ||
+            (r = qcmd_firmware(def, opts->nvram_dir ? opts->nvram_dir : paths_nvramdir(), &b.fw,
+                               err)) < 0 ||
+            (r = assign_addresses(&b, err)) < 0 || (r = check_explicit_addresses(&b, err)) < 0)
                 goto out;
         assign_bootindex(&b);
         assign_channel_ports(&b);

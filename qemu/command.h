@@ -35,6 +35,9 @@ struct qemu_command_opts {
          * channel's source path itself). */
         const int *channel_fds;
         int n_channel_fds;
+        /* Where a UEFI guest's NVRAM is when its <nvram> names none (NULL:
+         * paths_nvramdir()). */
+        const char *nvram_dir;
         /* Start with -incoming URI (migration destination), or NULL. */
         const char *incoming;
 };
@@ -51,6 +54,18 @@ char *qemu_command_format(char *const *argv);
 /* The QEMU device id of the i-th <disk> ("virtio-disk0", "ide0-1-0"),
  * as on the command line; NULL when out of range. */
 char *qemu_command_disk_id(const struct domain_def *def, int i);
+
+/* <os firmware='efi'> (or a pflash <loader>): the firmware and NVRAM the
+ * guest gets. Without a <loader>, the OVMF build libvirt 9 picks on
+ * Debian: on q35 Secure Boot with Microsoft's keys enrolled
+ * (OVMF_CODE_4M.ms.fd, SMM on) unless <firmware><feature> turns Secure
+ * Boot or the enrolled keys off; on pc no Secure Boot (OVMF_CODE_4M.fd).
+ * Without an <nvram>, NVRAM_DIR/NAME_VARS.fd from the firmware's own
+ * template. Fills in def's loader, loader_type, loader_readonly,
+ * loader_secure, nvram and nvram_template (the running definition shows
+ * them, as libvirt's live XML); nothing for a guest without UEFI. */
+#define QEMU_OVMF_DIR "/usr/share/OVMF"
+int qemu_firmware_resolve(struct domain_def *def, const char *nvram_dir, struct lv_error **err);
 
 /* The socket a unix <channel> listens on when its definition names none:
  * "channel.TARGETNAME" (or "channel.N" for an unnamed one), a file of the

@@ -98,10 +98,6 @@ static int check_machine(struct build *b, struct lv_error **err)
                                      "guest '%s': clock offset '%s' is not supported (utc, "
                                      "localtime)",
                                      def->name, domain_clock_offset_to_string(def->clock_offset));
-        if (def->os.loader && !streq_ptr(def->os.loader_type, "rom") && def->os.loader_type)
-                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
-                                     "guest '%s': loader type '%s' is not supported (rom)",
-                                     def->name, def->os.loader_type);
         for (int i = 0; i < def->n_controllers; i++) {
                 const struct domain_controller *c = &def->controllers[i];
                 if (!qcmd_controller_is_root_port(c) &&

@@ -24,6 +24,19 @@ struct root_port {
         struct pci_addr addr;
 };
 
+/* The UEFI firmware a guest gets (qemu/firmware.c). */
+struct qcmd_firmware {
+        bool pflash; /* pflash0 = code (and pflash1 = NVRAM) */
+        char *code;
+        bool readonly;        /* code read-only, NVRAM separate */
+        bool secure;          /* SMM-protected flash (Secure Boot) */
+        char *nvram;          /* NULL when not readonly */
+        char *nvram_template; /* what a missing NVRAM is copied from */
+};
+int qcmd_firmware(const struct domain_def *def, const char *nvram_dir, struct qcmd_firmware *ret,
+                  struct lv_error **err);
+void qcmd_firmware_clear(struct qcmd_firmware *fw);
+
 struct build {
         const struct domain_def *def;
         const struct qemu_command_opts *opts;
@@ -52,6 +65,7 @@ struct build {
         struct pci_addr *input_addr;
         struct pci_addr *rng_addr;
         struct pci_addr *sound_addr;
+        struct qcmd_firmware fw;
         int *channel_port; /* virtio-serial port (nr) of each <channel> */
         int *disk_bootindex;
         int *net_bootindex;

@@ -275,6 +275,9 @@ int qemu_confine_prepare(struct lv_guest *g, struct qemu_guest *qg, struct lv_er
                 if (def->disks[i].source &&
                     (r = grant(g, qg, def->disks[i].source, disk_kind(&def->disks[i]), err)) < 0)
                         return r;
+        /* UEFI variables: QEMU writes them */
+        if (def->os.nvram && (r = grant(g, qg, def->os.nvram, QEMU_LABEL_OWN, err)) < 0)
+                return r;
         return 0;
 }
 
@@ -309,6 +312,8 @@ int qemu_confine_build(struct lv_guest *g, struct qemu_guest *qg, struct qemu_co
                 else if (stat(s, &st) == 0 && S_ISREG(st.st_mode))
                         strv_push(&c.writable, xstrdup(s)); /* device nodes: /dev is private */
         }
+        if (def->os.nvram)
+                strv_push(&c.writable, xstrdup(def->os.nvram));
         struct host_conf hc;
         host_conf_init(&hc);
         struct lv_error *e = NULL;

@@ -623,6 +623,36 @@ int qemu_set_passwords(struct lv_guest *g, struct qemu_guest *qg, struct lv_erro
         return 0;
 }
 
+/* UEFI: the firmware and NVRAM into the running definition, and the
+ * guest's NVRAM copied from its template when it has none yet (its first
+ * start, as libvirt); it stays across starts and `lvsh undefine --nvram`
+ * removes it. */
+static int firmware_prepare(struct lv_guest *g, struct lv_error **err)
+{
+        struct domain_os *os = &g->def->os;
+        int r = qemu_firmware_resolve(g->def, paths_nvramdir(), err);
+        if (r < 0 || !os->nvram || access(os->nvram, F_OK) == 0)
+                return r;
+        if (errno != ENOENT)
+                return lv_error_set(err, errno, "guest '%s': NVRAM '%s'", g->name, os->nvram);
+        if (!os->nvram_template)
+                return lv_error_setf(err, ENOENT,
+                                     "guest '%s': NVRAM '%s' does not exist and there is no "
+                                     "template to make it from",
+                                     g->name, os->nvram);
+        _cleanup_free_ char *data = NULL, *dir = xstrdup(os->nvram);
+        size_t len = 0;
+        /* OVMF's variable stores are 128 KiB to 4 MiB */
+        if ((r = file_read_bounded(os->nvram_template, 64 << 20, &data, &len, err)) < 0)
+                return lv_error_prefix(err, "guest '%s': NVRAM template", g->name);
+        *strrchr(dir, '/') = '\0';
+        if ((r = mkdir_p(*dir ? dir : "/", 0755, err)) < 0 ||
+            (r = file_write_atomic(os->nvram, data, len, 0600, err)) < 0)
+                return lv_error_prefix(err, "guest '%s': NVRAM", g->name);
+        log_info("NVRAM %s made from %s", os->nvram, os->nvram_template);
+        return 0;
+}
+
 static int qemu_start(struct lv_guest *g, struct lv_error **err)
 {
         const struct domain_def *def = g->def;
@@ -632,6 +662,8 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
         if ((r = reserve_graphics(g, qg, err)) < 0)
                 return r;
         guest_undo_push(g, "QEMU files", undo_files, NULL, NULL);
+        if ((r = firmware_prepare(g, err)) < 0)
+                return r;
         if ((r = qemu_confine_prepare(g, qg, err)) < 0)
                 return r;
 

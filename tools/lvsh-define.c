@@ -137,12 +137,33 @@ static int cmd_define(int argc, char **argv, struct lv_error **err)
 
 /* ---- undefine ---- */
 
+/* A QEMU guest's UEFI variable store (its <nvram>, else the one litevirt
+ * makes at its first start), or NULL for a guest without UEFI. */
+static char *guest_nvram(const char *xml_path)
+{
+        _cleanup_domain_def_ struct domain_def *def = NULL;
+        _cleanup_error_ struct lv_error *e = NULL;
+        if (parse_file(xml_path, &def, &e) < 0 ||
+            (def->type != DOMAIN_TYPE_QEMU && def->type != DOMAIN_TYPE_KVM))
+                return NULL;
+        if (def->os.nvram)
+                return xstrdup(def->os.nvram);
+        if (!streq_ptr(def->os.firmware, "efi") && !streq_ptr(def->os.loader_type, "pflash"))
+                return NULL;
+        return xasprintf("%s/%s_VARS.fd", paths_nvramdir(), def->name);
+}
+
 static int cmd_undefine(int argc, char **argv, struct lv_error **err)
 {
+        static const char *const flags[] = {"--nvram", "--keep-nvram", NULL};
+        bool set[2] = {false, false};
         const char *pos[1];
         int npos, r;
-        if ((r = args_split(cmd_find("undefine"), argc, argv, NULL, NULL, pos, 1, &npos, err)) < 0)
+        if ((r = args_split(cmd_find("undefine"), argc, argv, flags, set, pos, 1, &npos, err)) < 0)
                 return r;
+        if (set[0] && set[1])
+                return lvsh_usage_error(cmd_find("undefine"), err,
+                                        "--nvram and --keep-nvram exclude each other");
         if (npos != 1)
                 return lvsh_usage_error(cmd_find("undefine"), err, "expected a domain NAME");
         const char *name = pos[0];
@@ -156,6 +177,17 @@ static int cmd_undefine(int argc, char **argv, struct lv_error **err)
                                              name);
                 return lv_error_setf(err, LV_ERR_NO_DOMAIN, "failed to get domain '%s'", name);
         }
+        /* As virsh: a guest's NVRAM goes with --nvram, stays with
+         * --keep-nvram; without either its definition stays too */
+        _cleanup_free_ char *nvram = guest_nvram(path);
+        if (nvram && access(nvram, F_OK) < 0)
+                free(TAKE_PTR(nvram));
+        if (nvram && !set[0] && !set[1])
+                return lv_error_setf(err, LV_ERR_STATE,
+                                     "Failed to undefine domain '%s'\nerror: Requested operation "
+                                     "is not valid: cannot undefine domain with nvram (%s): use "
+                                     "--nvram or --keep-nvram",
+                                     name, nvram);
         /* As libvirt: a running guest keeps running, transient now (its
          * supervisor keeps the definition it runs with), and is gone once
          * it ends. */
@@ -165,6 +197,11 @@ static int cmd_undefine(int argc, char **argv, struct lv_error **err)
                                     path);
         _cleanup_free_ char *cache = paths_model_cache(name);
         (void)unlink(cache);
+        if (nvram && set[0] && unlink(nvram) < 0 && errno != ENOENT)
+                return lv_error_set(err, errno,
+                                    "Domain '%s' has been undefined, but its NVRAM '%s' was not "
+                                    "removed",
+                                    name, nvram);
         printf("Domain '%s' has been undefined\n\n", name);
         return 0;
 }
@@ -386,9 +423,11 @@ const struct lvsh_command lvsh_define_commands[] = {
          "    belongs to another domain is refused. A failed define leaves the old\n"
          "    definition untouched.",
          cmd_define},
-        {"undefine", "NAME", "undefine a domain",
+        {"undefine", "NAME [--nvram] [--keep-nvram]", "undefine a domain",
          "    Removes the stored definition. A running domain keeps running, as a\n"
-         "    transient one, and is gone once it stops (as virsh).",
+         "    transient one, and is gone once it stops (as virsh). A UEFI guest's\n"
+         "    NVRAM (its variable store) is removed with --nvram and kept with\n"
+         "    --keep-nvram; without either, a guest that has one is not undefined.",
          cmd_undefine},
         {"dumpxml", "NAME [--inactive] [--security-info]", "domain information in XML",
          "    A running guest's live definition (the one it runs with); --inactive\n"

@@ -110,3 +110,8 @@ char *paths_managed_save(const char *name)
 {
         return xasprintf("%s/%s.save", paths_savedir(), name);
 }
+
+const char *paths_nvramdir(void)
+{
+        return env_or("LITEVIRT_NVRAMDIR", "/var/lib/litevirt/nvram");
+}

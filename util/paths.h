@@ -40,3 +40,6 @@ char *paths_guest_console_log(const char *name);
  * allocated: $SAVEDIR/NAME.save (lvsh managedsave, docs/save.md). */
 const char *paths_savedir(void);
 char *paths_managed_save(const char *name);
+/* $LITEVIRT_NVRAMDIR, default /var/lib/litevirt/nvram: the QEMU guests'
+ * UEFI variable stores (NAME_VARS.fd) */
+const char *paths_nvramdir(void);

@@ -366,6 +366,8 @@ static int write_os(struct writer *w)
                                 boot[i] = letters[os->boot[i]];
                         put_string(w, "boot", boot);
                 }
+                if (os->loader_readonly == DOMAIN_TRISTATE_OFF)
+                        return unsupported(w, "<loader readonly='no'> (Xen's OVMF is read-only)");
                 if (streq(os->loader_type, "pflash")) {
                         put_string(w, "bios", "ovmf");
                         if (os->loader && (r = put_string(w, "bios_path_override", os->loader)) < 0)

@@ -176,5 +176,28 @@ expect "undefine after stop (stale state)" 1 "" "error: failed to get domain 'ex
 expect "list after undefine" 0 "example-container
 example-xen-pv" "" -- "$LVSH" list --all --name
 
+# a UEFI guest's NVRAM goes with undefine --nvram, as virsh
+export LITEVIRT_NVRAMDIR="$T/nvram"
+mkdir -p "$LITEVIRT_NVRAMDIR"
+cat >"$T/uefi.xml" <<'EOF'
+<domain type='kvm'>
+  <name>uefi-vm</name>
+  <memory unit='MiB'>64</memory>
+  <os firmware='efi'><type arch='x86_64' machine='q35'>hvm</type></os>
+</domain>
+EOF
+expect "define uefi" 0 "Domain 'uefi-vm' defined from $T/uefi.xml" "" -- "$LVSH" define "$T/uefi.xml"
+expect "undefine uefi without NVRAM yet" 0 "Domain 'uefi-vm' has been undefined" "" -- "$LVSH" undefine uefi-vm
+"$LVSH" define "$T/uefi.xml" >/dev/null
+echo vars >"$LITEVIRT_NVRAMDIR/uefi-vm_VARS.fd"
+expect "undefine uefi with NVRAM" 1 "" "error: Failed to undefine domain 'uefi-vm'
+error: Requested operation is not valid: cannot undefine domain with nvram ($LITEVIRT_NVRAMDIR/uefi-vm_VARS.fd): use --nvram or --keep-nvram" -- "$LVSH" undefine uefi-vm
+[ -f "$T/etc/guests/uefi-vm.xml" ] && ok "refused undefine kept the definition" || fail "definition gone"
+expect "undefine --keep-nvram" 0 "Domain 'uefi-vm' has been undefined" "" -- "$LVSH" undefine uefi-vm --keep-nvram
+[ -f "$LITEVIRT_NVRAMDIR/uefi-vm_VARS.fd" ] && ok "--keep-nvram kept the NVRAM" || fail "NVRAM gone"
+"$LVSH" define "$T/uefi.xml" >/dev/null
+expect "undefine --nvram" 0 "Domain 'uefi-vm' has been undefined" "" -- "$LVSH" undefine --nvram uefi-vm
+[ ! -e "$LITEVIRT_NVRAMDIR/uefi-vm_VARS.fd" ] && ok "--nvram removed the NVRAM" || fail "NVRAM left"
+
 echo "# $n checks, $failures failed"
 [ "$failures" = 0 ]

@@ -207,6 +207,7 @@ int qt_command_build_fixed(const struct domain_def *def, const char *qmp_path, c
         struct qemu_command_opts opts = {
                 .qmp_path = qmp_path,
                 .qmp_fd = -1,
+                .nvram_dir = "/var/lib/litevirt/nvram", /* not $LITEVIRT_NVRAMDIR */
                 .net_fds = fds,
                 .n_net_fds = 16,
                 .graphics = ports,

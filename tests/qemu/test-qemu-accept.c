@@ -358,6 +358,29 @@ static char **build_localized(struct domain_def *def, struct path_map *map, cons
                 FAIL("%s: cannot prepare host resources", what);
                 return NULL;
         }
+        /* UEFI: the firmware, and the NVRAM made from its template in
+         * this run's directory, as the driver does */
+        struct lv_error *ferr = NULL;
+        if (def->os.nvram) {
+                char *own = xasprintf("%s/%s-%s", tmp, def->name, strrchr(def->os.nvram, '/') + 1);
+                free(def->os.nvram);
+                def->os.nvram = own;
+        }
+        if (qemu_firmware_resolve(def, tmp, &ferr) < 0) {
+                fprintf(stderr, "     %s: refused: %s\n", what, ferr->message);
+                lv_error_free(ferr);
+                return NULL;
+        }
+        if (def->os.nvram && def->os.nvram_template && access(def->os.nvram, F_OK) < 0) {
+                _cleanup_free_ char *vars = NULL;
+                size_t vlen = 0;
+                if (file_read_bounded(def->os.nvram_template, 64 << 20, &vars, &vlen, &ferr) < 0 ||
+                    file_write_atomic(def->os.nvram, vars, vlen, 0600, &ferr) < 0) {
+                        FAIL("%s: NVRAM: %s", what, ferr->message);
+                        lv_error_free(ferr);
+                        return NULL;
+                }
+        }
         /* unix channels: a socket of this run's own */
         for (int i = 0; i < def->n_channels; i++)
                 if (def->channels[i].type == DOMAIN_CHANNEL_UNIX) {
@@ -502,7 +525,9 @@ static bool diff_allowed(const char *name, const char *line)
  * resources made), and libvirt's line needs nothing of the host beyond
  * what compare_one() provides: VNC TLS and SASL come from the qemu.conf of
  * libvirt's test (vnc_tls, vnc_sasl: certificates in /etc/pki), not from
- * the XML. */
+ * the XML; UEFI firmware from its test's firmware descriptors and NVRAM in
+ * its /var/lib/libvirt/qemu/nvram (litevirt's UEFI guests are started by
+ * part 1 and tests/qemu/test-qemu-corpus-boot.sh). */
 static bool supported(const char *peerdir, const char *name)
 {
         _cleanup_free_ char *xml = xasprintf("%s/%s.xml", peerdir, name);
@@ -513,7 +538,7 @@ static bool supported(const char *peerdir, const char *name)
         _cleanup_free_ char *text = NULL;
         size_t len;
         if (file_read_bounded(lvargs, 1 << 20, &text, &len, &err) < 0 ||
-            strstr(text, "/etc/pki/") || strstr(text, "sasl=on"))
+            strstr(text, "/etc/pki/") || strstr(text, "sasl=on") || strstr(text, "pflash0="))
                 return false;
         return domain_parse_file(xml, &def, &err) == 0 &&
                qt_command_build_fixed(def, "/run/litevirt/qmp.sock", &argv, &err) == 0;
