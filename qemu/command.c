@@ -1271,6 +1271,60 @@ out:
         return r;
 }
 
+void qemu_command_preview_ports(const struct domain_def *def,
+                                struct qemu_graphics_ports ports[QEMU_PREVIEW_MAX_GRAPHICS])
+{
+        for (int i = 0; i < def->n_graphics && i < QEMU_PREVIEW_MAX_GRAPHICS; i++) {
+                const struct domain_graphics *g = &def->graphics[i];
+                ports[i] = (struct qemu_graphics_ports){g->port, g->tls_port, g->websocket};
+                if (g->autoport || g->port <= 0)
+                        ports[i].port = (g->type == DOMAIN_GRAPHICS_VNC ? 5900 : 5910) + i;
+        }
+}
+
+int qemu_command_build_preview(const struct domain_def *def, const char *qmp_path,
+                               const char *nvram_dir, const char *state_dir, char ***ret_argv,
+                               struct lv_error **err)
+{
+        int fds[16];
+        for (int i = 0; i < 16; i++)
+                fds[i] = i < def->n_nets && (def->nets[i].type == DOMAIN_NET_BRIDGE ||
+                                             def->nets[i].type == DOMAIN_NET_NETWORK)
+                                 ? 100 + i
+                                 : -1;
+        struct qemu_graphics_ports ports[QEMU_PREVIEW_MAX_GRAPHICS];
+        qemu_command_preview_ports(def, ports);
+        _cleanup_strv_free_ char **chan_paths = NULL;
+        struct domain_channel *chans = NULL;
+        struct domain_def copy = *def; /* the channels with their paths */
+        if (state_dir && def->n_channels) {
+                chans = xcalloc((size_t)def->n_channels, sizeof(*chans));
+                for (int i = 0; i < def->n_channels; i++) {
+                        chans[i] = def->channels[i];
+                        if (chans[i].type != DOMAIN_CHANNEL_UNIX || chans[i].source_path)
+                                continue;
+                        _cleanup_free_ char *file = qemu_command_channel_file(def, i);
+                        strv_push(&chan_paths, xasprintf("%s/%s", state_dir, file));
+                        chans[i].source_path = chan_paths[strv_length(chan_paths) - 1];
+                }
+                copy.channels = chans;
+        }
+        struct qemu_command_opts opts = {
+                .qmp_path = qmp_path,
+                .qmp_fd = -1,
+                .nvram_dir = nvram_dir,
+                .net_fds = fds,
+                .n_net_fds = 16,
+                .graphics = ports,
+                .n_graphics = def->n_graphics < QEMU_PREVIEW_MAX_GRAPHICS
+                                      ? def->n_graphics
+                                      : QEMU_PREVIEW_MAX_GRAPHICS,
+        };
+        int r = qemu_command_build(&copy, &opts, ret_argv, err);
+        free(chans);
+        return r;
+}
+
 /* ---------------------------------------------------------------------- */
 
 static bool shell_safe(const char *s)

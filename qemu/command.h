@@ -47,6 +47,20 @@ struct qemu_command_opts {
 int qemu_command_build(const struct domain_def *def, const struct qemu_command_opts *opts,
                        char ***ret_argv, struct lv_error **err);
 
+/* The command line of a guest that is not running (lvsh domxml-to-native,
+ * tests): placeholders where the host decides at start — a tap of an
+ * <interface> on a bridge or network is fd 100+N, an autoport display
+ * VNC 5900+N or SPICE 5910+N (N: its place in the definition) — the
+ * monitor at qmp_path, NVRAM in nvram_dir (NULL: paths_nvramdir()), and
+ * a unix channel without a path at qemu_command_channel_file() in
+ * state_dir. */
+#define QEMU_PREVIEW_MAX_GRAPHICS 8
+void qemu_command_preview_ports(const struct domain_def *def,
+                                struct qemu_graphics_ports ports[QEMU_PREVIEW_MAX_GRAPHICS]);
+int qemu_command_build_preview(const struct domain_def *def, const char *qmp_path,
+                               const char *nvram_dir, const char *state_dir, char ***ret_argv,
+                               struct lv_error **err);
+
 /* The command line as text, one option with its value per line, quoted
  * for a POSIX shell, lines joined with " \\\n" (libvirt's .args style). */
 char *qemu_command_format(char *const *argv);

@@ -2,6 +2,8 @@
 /* lvsh's conversion commands, as virsh has them:
  *   domxml-from-native xen-xl FILE     xl.cfg → domain XML
  *   domxml-to-native xen-xl FILE.xml   domain XML → xl.cfg
+ *   domxml-to-native qemu-argv FILE.xml   domain XML → QEMU command line
+ *                                      (lvsh-guests.c)
  * Built as an empty-handed stub (a clear error) with -Dxen=disabled. */
 #include "conf/xml.h"
 #include "tools/lvsh.h"
@@ -22,7 +24,8 @@ static int check_args(const char *name, int argc, char **argv, struct lv_error *
                 return lvsh_usage_error(cmd, err, "expected FORMAT and FILE");
         if (!streq(argv[1], "xen-xl"))
                 return lv_error_setf(err, LV_ERR_UNSUPPORTED,
-                                     "format '%s' is not supported (supported: xen-xl)", argv[1]);
+                                     "format '%s' is not supported (supported: xen-xl%s)", argv[1],
+                                     streq(name, "domxml-to-native") ? ", qemu-argv" : "");
 #if !LV_WITH_XEN
         return lv_error_setf(err, LV_ERR_UNSUPPORTED,
                              "litevirt was built without Xen support (-Dxen=disabled)");
@@ -53,6 +56,8 @@ static int cmd_from_native(int argc, char **argv, struct lv_error **err)
 
 static int cmd_to_native(int argc, char **argv, struct lv_error **err)
 {
+        if (argc == 3 && streq(argv[1], "qemu-argv") && !startswith(argv[2], "--"))
+                return lvsh_domxml_to_qemu_argv(argv[2], err);
         int r = check_args("domxml-to-native", argc, argv, err);
         if (r < 0)
                 return r;
@@ -78,7 +83,9 @@ const struct lvsh_command lvsh_xen_commands[] = {
          cmd_from_native},
         {"domxml-to-native", "FORMAT FILE", "convert domain XML to a native guest configuration",
          "    FORMAT is xen-xl: prints the xl.cfg the Xen driver runs the guest with.\n"
-         "    Anything xl.cfg cannot express is refused, naming it.",
+         "    Anything xl.cfg cannot express is refused, naming it. FORMAT qemu-argv:\n"
+         "    the QEMU command line the QEMU driver would run (tap fds and autoport\n"
+         "    ports are placeholders, decided when the guest starts).",
          cmd_to_native},
         {0},
 };

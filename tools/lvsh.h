@@ -34,3 +34,6 @@ const struct lvsh_command *lvsh_find_command(const char *name);
 /* lvsh-connect.c: -c/--connect URI (litevirt:///?rundir=DIR&confdir=DIR...)
  * sets the LITEVIRT_* directories it names; other URIs are refused. */
 int lvsh_uri_apply(const char *uri, struct lv_error **err);
+
+/* lvsh-guests.c: domxml-to-native qemu-argv FILE */
+int lvsh_domxml_to_qemu_argv(const char *file, struct lv_error **err);

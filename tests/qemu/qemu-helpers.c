@@ -185,33 +185,13 @@ char **qt_split_libvirt_args(const char *text)
  * autoport VNC 5900 + i, SPICE 5910 + i. */
 void qt_graphics_ports(const struct domain_def *def, struct qemu_graphics_ports *ports)
 {
-        for (int i = 0; i < def->n_graphics && i < QT_MAX_GRAPHICS; i++) {
-                const struct domain_graphics *g = &def->graphics[i];
-                ports[i] = (struct qemu_graphics_ports){g->port, g->tls_port, g->websocket};
-                if (g->autoport || g->port <= 0)
-                        ports[i].port = (g->type == DOMAIN_GRAPHICS_VNC ? 5900 : 5910) + i;
-        }
+        qemu_command_preview_ports(def, ports);
 }
 
 int qt_command_build_fixed(const struct domain_def *def, const char *qmp_path, char ***ret_argv,
                            struct lv_error **err)
 {
-        int fds[16];
-        for (int i = 0; i < 16; i++)
-                fds[i] = i < def->n_nets && (def->nets[i].type == DOMAIN_NET_BRIDGE ||
-                                             def->nets[i].type == DOMAIN_NET_NETWORK)
-                                 ? 100 + i
-                                 : -1;
-        struct qemu_graphics_ports ports[QT_MAX_GRAPHICS];
-        qt_graphics_ports(def, ports);
-        struct qemu_command_opts opts = {
-                .qmp_path = qmp_path,
-                .qmp_fd = -1,
-                .nvram_dir = "/var/lib/litevirt/nvram", /* not $LITEVIRT_NVRAMDIR */
-                .net_fds = fds,
-                .n_net_fds = 16,
-                .graphics = ports,
-                .n_graphics = def->n_graphics < QT_MAX_GRAPHICS ? def->n_graphics : QT_MAX_GRAPHICS,
-        };
-        return qemu_command_build(def, &opts, ret_argv, err);
+        /* not $LITEVIRT_NVRAMDIR: the golden files say this one */
+        return qemu_command_build_preview(def, qmp_path, "/var/lib/litevirt/nvram", NULL, ret_argv,
+                                          err);
 }

@@ -36,7 +36,7 @@ int qt_test_guest(char **kernel, char **initrd);
 /* Split libvirt's .args text (a shell command line: VAR=x ... /usr/bin/qemu
  * -opt 'quoted' \<newline> ...) into argv, dropping the environment. */
 char **qt_split_libvirt_args(const char *text);
-#define QT_MAX_GRAPHICS 8
+#define QT_MAX_GRAPHICS QEMU_PREVIEW_MAX_GRAPHICS
 /* The ports of the first QT_MAX_GRAPHICS <graphics>: the definition's, and
  * for autoport VNC 5900 + i, SPICE 5910 + i. */
 void qt_graphics_ports(const struct domain_def *def, struct qemu_graphics_ports *ports);
