@@ -14,6 +14,7 @@
 #   - with lv.dhcp on the kernel command line, asks for an address on
 #     eth0 with busybox udhcpc (as hostname lv-guest) in the background
 #     and prints "LV-DHCP <address>" once bound,
+#     "LV-DISK <vdX> <sectors>" per virtio disk,
 #     "LV-VPORT <name>" per named virtio-serial port (<channel>); the port
 #     org.litevirt.echo.0 echoes what the host writes into it,
 #   - then "LV-COUNTER <n>" once a second, forever;
@@ -27,9 +28,9 @@
 set -eu
 
 OUT=${1:-${LV_BUILD_ROOT:-.}/test-guest}
-# v2: lv.dhcp, v3: lv_disk, v4: lv_dirty, v5: virtio-serial ports (a guest
-# built before is built again)
-if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.gz" ] && [ -e "$OUT/.v5" ]; then
+# v2: lv.dhcp, v3: lv_disk, v4: lv_dirty, v5: virtio-serial ports,
+# v6: "LV-DISK vdX sectors" (a guest built before is built again)
+if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.gz" ] && [ -e "$OUT/.v6" ]; then
     exit 0
 fi
 for t in apt-get apt-cache dpkg cpio gzip depmod; do
@@ -129,6 +130,9 @@ if [ -n "\$dirty" ]; then
     (while true; do cp /tmp/dirty-src /tmp/dirty-dst; done) &
     echo "LV-DIRTY \$dirty"
 fi
+for b in /sys/block/vd*; do
+    [ -e "\$b/size" ] && echo "LV-DISK \${b##*/} \$(cat \$b/size)"
+done
 for p in /sys/class/virtio-ports/*; do
     [ -e "\$p/name" ] || continue
     n=\$(cat "\$p/name")
@@ -160,5 +164,5 @@ chmod +x "$ROOT/init"
 cp "$WORK/kernel/boot/vmlinuz-$KVER" "$WORK/vmlinuz"
 mv "$WORK/initrd.gz" "$OUT/initrd.gz"
 mv "$WORK/vmlinuz" "$OUT/vmlinuz"
-touch "$OUT/.v5"
+touch "$OUT/.v6"
 echo "$KVER" > "$OUT/kernel-version"
