@@ -54,8 +54,9 @@ static int load_info(const char *name, struct json_object **ret, struct lv_error
         return 0;
 }
 
-/* uri: vnc://HOST:DISPLAY, spice://HOST:PORT */
-static char *graphics_uri(struct json_object *gr, const char *want_type)
+/* uri: vnc://HOST:DISPLAY, spice://HOST:PORT; bare: HOST:DISPLAY as virsh
+ * vncdisplay prints it (":DISPLAY" for a wildcard listen address) */
+static char *graphics_uri(struct json_object *gr, const char *want_type, bool bare)
 {
         struct json_object *t, *l, *p;
         if (!json_object_object_get_ex(gr, "type", &t) ||
@@ -66,10 +67,14 @@ static char *graphics_uri(struct json_object *gr, const char *want_type)
         if (want_type && !streq(type, want_type))
                 return NULL;
         const char *host = json_object_get_string(l);
-        if (streq(host, "0.0.0.0") || streq(host, "::"))
+        bool wildcard = streq(host, "0.0.0.0") || streq(host, "::");
+        if (wildcard)
                 host = "localhost";
         int port = json_object_get_int(p);
         bool v6 = strchr(host, ':') != NULL;
+        if (bare)
+                return xasprintf("%s%s%s:%d", v6 ? "[" : "", wildcard ? "" : host, v6 ? "]" : "",
+                                 port - 5900);
         if (streq(type, "vnc"))
                 return xasprintf("vnc://%s%s%s:%d", v6 ? "[" : "", host, v6 ? "]" : "",
                                  port - 5900);
@@ -89,7 +94,7 @@ static int show(int argc, char **argv, const char *type, struct lv_error **err)
         if (json_object_object_get_ex(info, "graphics", &arr) &&
             json_object_is_type(arr, json_type_array))
                 for (size_t i = 0; i < json_object_array_length(arr) && !uri; i++)
-                        uri = graphics_uri(json_object_array_get_idx(arr, i), type);
+                        uri = graphics_uri(json_object_array_get_idx(arr, i), type, type != NULL);
         json_object_put(info);
         if (!uri)
                 return lv_error_setf(err, LV_ERR_STATE, "No graphical display found%s%s",
@@ -111,7 +116,9 @@ static int cmd_domdisplay(int argc, char **argv, struct lv_error **err)
 
 const struct lvsh_command lvsh_qemu_commands[] = {
         {"vncdisplay", "NAME", "vnc display",
-         "    Where the guest's VNC display listens, as vnc://HOST:DISPLAY.", cmd_vncdisplay},
+         "    Where the guest's VNC display listens, as HOST:DISPLAY (virsh's\n"
+         "    form; :DISPLAY when it listens on every address).",
+         cmd_vncdisplay},
         {"domdisplay", "NAME", "domain display connection URI",
          "    The URI of the guest's first display: vnc://HOST:DISPLAY or\n"
          "    spice://HOST:PORT.",

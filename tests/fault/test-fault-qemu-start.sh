@@ -55,7 +55,7 @@ for case in qemu-after-cgroup:nothing qemu-after-spawn:reattach qemu-after-qmp:r
     st=$("$LVSH" domstate "$G" 2>&1)
     [ "$st" = running ] && ok "$fp: running after the reattach" || fail "$fp: domstate after reattach '$st'"
     disp=$("$LVSH" vncdisplay "$G" 2>&1)
-    case $disp in vnc://127.0.0.1:*) ;; *) fail "$fp: vncdisplay after reattach: '$disp'" ;; esac
+    case $disp in 127.0.0.1:*) ;; *) fail "$fp: vncdisplay after reattach: '$disp'" ;; esac
     vport=$((5900 + ${disp##*:}))
     good=$(python3 "$LV_SOURCE_ROOT/tests/qemu/vnc-auth.py" "$vport" s3cret 2>&1)
     bad=$(python3 "$LV_SOURCE_ROOT/tests/qemu/vnc-auth.py" "$vport" wrong 2>&1)
