@@ -48,6 +48,8 @@ static void os_clear(struct domain_os *os)
 static void net_clear(struct domain_net *n)
 {
         free(n->mac);
+        free(n->mac_type);
+        free(n->mac_check);
         free(n->source);
         free(n->model);
         free(n->target_dev);
@@ -272,9 +274,9 @@ static bool disk_equal(const struct domain_disk *a, const struct domain_disk *b)
 
 static bool net_equal(const struct domain_net *a, const struct domain_net *b)
 {
-        if (!EQ(type) || !EQS(mac) || !EQS(source) || !EQS(model) || !EQS(target_dev) ||
-            !EQS(guest_dev) || !EQS(script) || !EQ(mtu) || !EQ(n_ips) || !EQ(n_routes) ||
-            !address_equal(&a->address, &b->address))
+        if (!EQ(type) || !EQS(mac) || !EQS(mac_type) || !EQS(mac_check) || !EQS(source) ||
+            !EQS(model) || !EQS(target_dev) || !EQS(guest_dev) || !EQS(script) || !EQ(mtu) ||
+            !EQ(n_ips) || !EQ(n_routes) || !address_equal(&a->address, &b->address))
                 return false;
         for (int i = 0; i < a->n_ips; i++) {
                 const struct domain_ip *x = &a->ips[i], *y = &b->ips[i];

@@ -339,6 +339,8 @@ struct domain_disk {
 struct domain_net {
         enum domain_net_type type;
         char *mac;        /* aa:bb:cc:dd:ee:ff, lower case */
+        char *mac_type;   /* <mac type=...>: static | generated (kept) */
+        char *mac_check;  /* <mac check=...>: yes | no (kept) */
         char *source;     /* bridge name or network name */
         char *model;      /* virtio, e1000, rtl8139 ... */
         char *target_dev; /* host side name */

@@ -424,6 +424,8 @@ static void format_net(struct strbuf *b, const struct domain_net *n)
         if (n->mac) {
                 open_tag(b, 6, "mac");
                 attr_s(b, "address", n->mac);
+                attr_s(b, "type", n->mac_type);
+                attr_s(b, "check", n->mac_check);
                 strbuf_append(b, "/>\n");
         }
         if (n->source) {

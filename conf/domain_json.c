@@ -259,6 +259,8 @@ static const struct jfield j_disk[] = {
 static const struct jfield j_net[] = {
         FE(domain_net, type, DOMAIN_NET_LAST),
         F(domain_net, J_STR, mac),
+        F(domain_net, J_STR, mac_type),
+        F(domain_net, J_STR, mac_check),
         F(domain_net, J_STR, source),
         F(domain_net, J_STR, model),
         F(domain_net, J_STR, target_dev),

@@ -179,6 +179,15 @@ static int parse_interface(struct pctx *c, xmlNodePtr n)
         if (type < 0)
                 return dparse_perr(c, n, "missing attribute 'type'");
         net->type = type;
+        if ((r = sub_attr(c, n, "mac", "type", &net->mac_type)) < 0 ||
+            (r = sub_attr(c, n, "mac", "check", &net->mac_check)) < 0)
+                return r;
+        if (net->mac_type && !streq(net->mac_type, "static") && !streq(net->mac_type, "generated"))
+                return dparse_perr(c, n,
+                                   "mac type '%s' not supported by litevirt (static, generated)",
+                                   net->mac_type);
+        if (net->mac_check && !streq(net->mac_check, "yes") && !streq(net->mac_check, "no"))
+                return dparse_perr(c, n, "mac check '%s' is not yes or no", net->mac_check);
         if ((r = sub_attr(c, n, "mac", "address", &net->mac)) < 0 ||
             (r = sub_attr(c, n, "model", "type", &net->model)) < 0 ||
             (r = sub_attr(c, n, "target", "dev", &net->target_dev)) < 0 ||

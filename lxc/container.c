@@ -69,8 +69,12 @@ static char **build_env(const struct domain_def *def, const struct lxc_user *u)
         env_set(&env, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
         env_set(&env, "TERM", "linux");
         env_set(&env, "HOME", u->home ? u->home : "/");
-        env_set(&env, "container", "litevirt");
+        /* as libvirt's LXC driver: distribution tools (systemd-detect-virt,
+         * ...) know "lxc-libvirt" */
+        env_set(&env, "container", "lxc-libvirt");
         env_set(&env, "container_uuid", uuid);
+        env_set(&env, "LIBVIRT_LXC_UUID", uuid);
+        env_set(&env, "LIBVIRT_LXC_NAME", def->name);
         env_set(&env, "LITEVIRT_NAME", def->name);
         for (int i = 0; i < def->os.n_initenv; i++)
                 env_set(&env, def->os.initenv[i].name,

@@ -790,6 +790,9 @@ static int write_nets(struct writer *w)
                         return unsupported(w, "%s <route>", what);
                 if (n->address.type)
                         return unsupported(w, "%s <address type='%s'>", what, n->address.type);
+                if (n->mac_type || n->mac_check)
+                        return unsupported(w, "%s <mac type/check> (xl.cfg has no such setting)",
+                                           what);
                 if (n->mac && (r = spec_add(w, &spec, what, "mac", n->mac)) < 0)
                         return r;
                 if (n->type == DOMAIN_NET_ETHERNET && !n->script)

@@ -336,13 +336,17 @@ seccomp)
         assert_clean
         ;;
 env-user)
-        write_xml "$TMP/c.xml" "$NAME" 'echo "FOO=$FOO" > /out/env; echo "container=$container" >> /out/env; echo "HOME=$HOME" >> /out/env; echo "TERM=$TERM" >> /out/env; echo "PATH=$PATH" >> /out/env; lxc-probe ids > /out/ids; grep ^CapEff /proc/self/status > /out/caps; echo READY; exec sleep 100000' "" \
+        write_xml "$TMP/c.xml" "$NAME" 'echo "FOO=$FOO" > /out/env; echo "container=$container" >> /out/env; echo "LIBVIRT_LXC_NAME=$LIBVIRT_LXC_NAME" >> /out/env; echo "LIBVIRT_LXC_UUID=$LIBVIRT_LXC_UUID" >> /out/env; echo "container_uuid=$container_uuid" >> /out/env; echo "HOME=$HOME" >> /out/env; echo "TERM=$TERM" >> /out/env; echo "PATH=$PATH" >> /out/env; lxc-probe ids > /out/ids; grep ^CapEff /proc/self/status > /out/caps; echo READY; exec sleep 100000' "" \
                 "<initenv name='FOO'>bar baz</initenv><initenv name='PATH'>/bin:/sbin</initenv><initdir>/home/alice</initdir><inituser>alice</inituser><initgroup>staff</initgroup>"
         chmod 777 "$ROOT/home/alice"
         start "$TMP/c.xml"
         wait_log READY 30 || die "no READY"
         check "initenv FOO" grep -qx "FOO=bar baz" "$OUT/env"
-        check "container=litevirt" grep -qx "container=litevirt" "$OUT/env"
+        check "container=lxc-libvirt (as libvirt)" grep -qx "container=lxc-libvirt" "$OUT/env"
+        check "LIBVIRT_LXC_NAME" grep -qx "LIBVIRT_LXC_NAME=$NAME" "$OUT/env"
+        lxc_uuid=$(sed -n 's/^LIBVIRT_LXC_UUID=//p' "$OUT/env")
+        check "LIBVIRT_LXC_UUID is a UUID ($lxc_uuid)" grep -qxE "LIBVIRT_LXC_UUID=[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}" "$OUT/env"
+        check "container_uuid is the same" grep -qx "container_uuid=$lxc_uuid" "$OUT/env"
         check "HOME from the container's /etc/passwd" grep -qx "HOME=/home/alice" "$OUT/env"
         check "TERM=linux" grep -qx "TERM=linux" "$OUT/env"
         check "initenv overrides the default PATH" grep -qx "PATH=/bin:/sbin" "$OUT/env"
