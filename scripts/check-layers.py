@@ -41,6 +41,7 @@ ROLES = {
     "qemu/migration.c": "qemu migration",
     "qemu/migration-storage.c": "qemu migration",
     "supervisor/control-migparams.c": "control socket",
+    "supervisor/control-agent.c": "control socket",
 }
 
 SKIP_DIRS = ("tests", "fuzz", "bench")

@@ -556,6 +556,7 @@ static const struct method {
          false},
         {LV_METHOD_MIGRATE_GET_MAX_DOWNTIME, control_migrate_get_max_downtime, DURING_MIGRATION,
          true},
+        {LV_METHOD_AGENT, control_agent_command, DURING_SHUTDOWN, false},
 };
 
 /* "guest 'x' is migrating: only JobInfo, JobAbort and State are answered

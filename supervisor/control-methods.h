@@ -84,3 +84,5 @@ int control_migrate_set_speed(struct control_client *cl, const struct varlink_ca
 int control_migrate_get_speed(struct control_client *cl, const struct varlink_call *call);
 int control_migrate_set_max_downtime(struct control_client *cl, const struct varlink_call *call);
 int control_migrate_get_max_downtime(struct control_client *cl, const struct varlink_call *call);
+/* control-agent.c: AgentCommand */
+int control_agent_command(struct control_client *cl, const struct varlink_call *call);

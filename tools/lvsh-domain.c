@@ -355,12 +355,8 @@ static int shutdown_mode_check(const struct lvsh_command *cmd, const char *name,
         const char *ours = container ? "signal" : "acpi";
         if (streq(mode, ours))
                 return 0;
-        if (streq(mode, "agent"))
-                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
-                                     "Failed to shutdown domain '%s'\nerror: --mode agent: "
-                                     "litevirt talks to no guest agent (no QEMU guest agent "
-                                     "channel); use --mode %s",
-                                     name, ours);
+        if (streq(mode, "agent") && !container)
+                return 0; /* guest-shutdown (lvsh-agent.c) */
         return lv_error_setf(err, LV_ERR_UNSUPPORTED,
                              "Failed to shutdown domain '%s'\nerror: --mode %s: not available "
                              "for %s; use --mode %s (%s)",
@@ -399,7 +395,19 @@ static int cmd_shutdown(int argc, char **argv, struct lv_error **err)
                 return lv_error_prefix(err, "Failed to shutdown domain '%s'\nerror", name);
         }
         lv_client_error *ce = NULL;
-        r = lv_call(c, LV_METHOD_SHUTDOWN, params, NULL, &ce);
+        if (values[1] && streq(values[1], "agent")) {
+                /* the agent's guest-shutdown (no answer; the guest powers
+                 * off); c, connected first, sees the supervisor's end */
+                json_object_put(TAKE_PTR(params));
+                struct json_object *cmd_json = json_tokener_parse(
+                        "{\"execute\":\"guest-shutdown\",\"arguments\":{\"mode\":\"powerdown\"}}");
+                r = lvsh_agent_call(name, cmd_json, 0, true, NULL, err);
+                if (r < 0) {
+                        lv_disconnect(c);
+                        return lv_error_prefix(err, "Failed to shutdown domain '%s'\nerror", name);
+                }
+        } else
+                r = lv_call(c, LV_METHOD_SHUTDOWN, params, NULL, &ce);
         json_object_put(params);
         if (r >= 0 && set[0])
                 lvsh_wait_supervisor_gone(c);
@@ -833,8 +841,10 @@ const struct lvsh_command lvsh_domain_commands[] = {
          "    the ACPI power button). After --timeout seconds (default: host.conf "
          "shutdown_timeout, 300) it is\n"
          "    destroyed. --wait returns only once it is off. --mode names the way\n"
-         "    (virsh's): acpi for a VM, signal for a container; any other (agent:\n"
-         "    litevirt has no guest agent channel) is refused with the reason.",
+         "    (virsh's): acpi for a VM, signal for a container; agent for a VM\n"
+         "    asks its QEMU guest agent (guest-shutdown; --timeout does not apply,\n"
+         "    an agent that does not answer is an error); any other is refused\n"
+         "    with the reason.",
          cmd_shutdown},
         {"destroy", "NAME", "destroy (stop) a domain",
          "    Kills the guest now and waits until everything it used is released.", cmd_destroy},

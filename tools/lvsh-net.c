@@ -202,10 +202,13 @@ static int cmd_domifaddr(int argc, char **argv, struct lv_error **err)
                 return r;
         if (values[1] && streq(values[1], "lease"))
                 return domifaddr_lease(def, values[0], err);
+        if (values[1] && streq(values[1], "agent") && def->type != DOMAIN_TYPE_LXC)
+                return lvsh_agent_domifaddr(name, values[0], set[0], err);
         if (def->type != DOMAIN_TYPE_LXC)
                 return lv_error_setf(err, LV_ERR_UNSUPPORTED,
-                                     "domain '%s': interface addresses are only known for "
-                                     "containers (no guest agent or DHCP leases for VMs)",
+                                     "domain '%s': interface addresses of a VM come from its "
+                                     "QEMU guest agent (--source agent) or DHCP leases "
+                                     "(--source lease)",
                                      name);
         lv_client_error *ce = NULL;
         lv_guest_status st;
@@ -291,7 +294,8 @@ const struct lvsh_command lvsh_net_commands[] = {
          "Get network interfaces' addresses for a running domain",
          "    For a container, the addresses its interfaces have, read inside\n"
          "    its network namespace (every --source gives the same: what the\n"
-         "    guest's kernel has).",
+         "    guest's kernel has). For a VM, --source agent asks its QEMU guest\n"
+         "    agent (guest-network-get-interfaces).",
          cmd_domifaddr},
         {"domif-cleanup", "NAME", "remove network links left over by a guest's killed supervisor",
          "    Removes the host links marked as NAME's (ifalias\n"

@@ -23,6 +23,7 @@ extern const struct lvsh_command lvsh_net_commands[];     /* lvsh-net.c */
 extern const struct lvsh_command lvsh_migrate_commands[]; /* lvsh-migrate.c */
 extern const struct lvsh_command lvsh_network_commands[]; /* lvsh-network.c */
 extern const struct lvsh_command lvsh_save_commands[];    /* lvsh-save.c */
+extern const struct lvsh_command lvsh_agent_commands[];   /* lvsh-agent.c */
 
 /* lvsh-migparams.c */
 extern const struct lvsh_command lvsh_migparams_commands[];
@@ -37,3 +38,12 @@ int lvsh_uri_apply(const char *uri, struct lv_error **err);
 
 /* lvsh-guests.c: domxml-to-native qemu-argv FILE */
 int lvsh_domxml_to_qemu_argv(const char *file, struct lv_error **err);
+
+/* lvsh-agent.c: one command to NAME's QEMU guest agent (command, the
+ * agent's JSON, is consumed; timeout_s 0: the supervisor's default);
+ * *ret (may be NULL) gets its "return" value. */
+struct json_object;
+int lvsh_agent_call(const char *name, struct json_object *command, int timeout_s, bool noreply,
+                    struct json_object **ret, struct lv_error **err);
+/* domifaddr --source agent: the guest's addresses as its agent lists them. */
+int lvsh_agent_domifaddr(const char *name, const char *only, bool full, struct lv_error **err);

@@ -143,7 +143,7 @@ out=$(lv domstate --json $G)
 [[ "$out" == *'"state":"running","state_text":"running","reason":"booted","active":true,"supervised":true,"persistent":true,"pid":'[0-9]* ]] &&
     ok "domstate --json (running): $out" || fail "domstate --json running: $out"
 out=$(lv shutdown $G --mode agent 2>&1)
-[ $? = 1 ] && [[ "$out" == *"--mode agent: litevirt talks to no guest agent"* ]] && ok "shutdown --mode agent refused: ${out##*error: }" ||
+[ $? = 1 ] && [[ "$out" == *"QEMU guest agent is not configured"* ]] && ok "shutdown --mode agent without an agent channel refused: ${out##*error: }" ||
     fail "shutdown --mode agent: $out"
 out=$(lv shutdown $G --mode signal 2>&1)
 [ $? = 1 ] && [[ "$out" == *"--mode signal: not available for a virtual machine; use --mode acpi"* ]] &&
