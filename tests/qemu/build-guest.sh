@@ -25,15 +25,33 @@
 #     "LV-DISK-READ <mark>" read back from 1 MiB;
 #   - with lv_dirty=N (post-copy and auto-converge tests, bench/): N MiB of
 #     random data copied over and over in memory (tmpfs), "LV-DIRTY N".
+#
+#   build-guest.sh --agent [OUTDIR]   (default $LV_BUILD_ROOT/test-guest-agent)
+# The same guest with Debian's qemu-guest-agent (qemu-ga and the host's
+# copies of its libraries) in its initramfs: /init names the virtio ports
+# in /dev/virtio-ports/ (udev's job), brings lo up, gives eth0 192.0.2.15/24,
+# sets the host name lvguest and starts qemu-ga on org.qemu.guest_agent.0
+# ("LV-AGENT-STARTED"), after mounting an ext4 /dev/vda on /mnt when there
+# is one ("LV-AGENT-MOUNTED vda"); its guest-shutdown (/sbin/shutdown) prints
+# "LV-AGENT-SHUTDOWN" and powers off; guest-set-user-password's chpasswd
+# prints "LV-CHPASSWD [-e] USER:PASSWORD". /etc/os-release says
+# ID=litevirt-test.
 set -eu
 
-OUT=${1:-${LV_BUILD_ROOT:-.}/test-guest}
+AGENT=
+if [ "${1:-}" = --agent ]; then
+    AGENT=1
+    shift
+fi
+OUT=${1:-${LV_BUILD_ROOT:-.}/test-guest${AGENT:+-agent}}
 # v2: lv.dhcp, v3: lv_disk, v4: lv_dirty, v5: virtio-serial ports,
-# v6: "LV-DISK vdX sectors" (a guest built before is built again)
-if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.gz" ] && [ -e "$OUT/.v6" ]; then
+# v6: "LV-DISK vdX sectors" (a guest built before is built again);
+# the agent guest's own marker: -agent3 (ext4 disk, chpasswd)
+MARK=.v6${AGENT:+-agent3}
+if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.gz" ] && [ -e "$OUT/$MARK" ]; then
     exit 0
 fi
-for t in apt-get apt-cache dpkg cpio gzip depmod; do
+for t in apt-get apt-cache dpkg cpio gzip depmod ${AGENT:+ldd}; do
     command -v "$t" >/dev/null 2>&1 || { echo "skip: $t missing" >&2; exit 77; }
 done
 BUSYBOX=$(command -v busybox || true)
@@ -99,6 +117,47 @@ esac
 exit 0
 EOS
 chmod +x "$ROOT/bin/lv-dhcp.sh"
+AGENT_INIT=
+if [ -n "$AGENT" ]; then
+    (cd "$WORK" && apt-get download qemu-guest-agent >/dev/null 2>&1) ||
+        { echo "skip: apt-get download qemu-guest-agent failed" >&2; exit 77; }
+    dpkg -x "$WORK"/qemu-guest-agent_*.deb "$WORK/qga"
+    mkdir -p "$ROOT/sbin" "$ROOT/etc" "$ROOT/run" "$ROOT/var/run" "$ROOT/var/lib"
+    cp "$WORK/qga/usr/sbin/qemu-ga" "$ROOT/sbin/qemu-ga"
+    # its libraries (and the loader) from the host, at the same paths
+    for lib in $(ldd "$ROOT/sbin/qemu-ga" | sed -n 's|.*=> \(/[^ ]*\).*|\1|p; s|^[[:space:]]*\(/[^ ]*\) .*|\1|p'); do
+        mkdir -p "$ROOT$(dirname "$lib")"
+        cp -L "$lib" "$ROOT$lib"
+    done
+    printf 'ID=litevirt-test\nNAME="litevirt test guest"\nVERSION_ID=1\n' > "$ROOT/etc/os-release"
+    cat > "$ROOT/sbin/shutdown" <<'EOS'
+#!/bin/busybox sh
+echo "LV-AGENT-SHUTDOWN $*" > /dev/console
+/bin/busybox poweroff -f
+EOS
+    chmod +x "$ROOT/sbin/shutdown"
+    # busybox-static has no chpasswd: what guest-set-user-password gives it
+    # (options, "user:password" on stdin) goes to the console
+    cat > "$ROOT/bin/chpasswd" <<'EOS'
+#!/bin/busybox sh
+read -r l
+echo "LV-CHPASSWD $* $l" > /dev/console
+EOS
+    chmod +x "$ROOT/bin/chpasswd"
+    AGENT_INIT='hostname lvguest
+ip link set lo up
+[ -e /sys/class/net/eth0 ] && ip addr add 192.0.2.15/24 dev eth0 && ip link set eth0 up
+mkdir -p /dev/virtio-ports
+for p in /sys/class/virtio-ports/*; do
+    [ -e "$p/name" ] && ln -s "../${p##*/}" "/dev/virtio-ports/$(cat "$p/name")"
+done
+# a disk with a filesystem (ext4): mounted on /mnt, for fsinfo and fsfreeze
+[ -b /dev/vda ] && mkdir -p /mnt && mount -t ext4 /dev/vda /mnt && echo "LV-AGENT-MOUNTED vda"
+if [ -e /dev/virtio-ports/org.qemu.guest_agent.0 ]; then
+    /sbin/qemu-ga -m virtio-serial -p /dev/virtio-ports/org.qemu.guest_agent.0 -t /var/lib 2>/tmp/qga.log &
+    echo "LV-AGENT-STARTED"
+fi'
+fi
 
 cat > "$ROOT/init" <<EOS
 #!/bin/busybox sh
@@ -110,6 +169,7 @@ mount -t devtmpfs dev /dev
 for m in $LOAD; do insmod /lib/modules/\$m 2>/dev/null; done
 acpid -f -c /etc/acpi -l /tmp/acpid.log &
 echo "LV-GUEST-BOOTED"
+$AGENT_INIT
 for n in /sys/class/net/*; do
     [ "\${n##*/}" = lo ] || echo "LV-MAC \${n##*/} \$(cat \$n/address)"
 done
@@ -164,5 +224,5 @@ chmod +x "$ROOT/init"
 cp "$WORK/kernel/boot/vmlinuz-$KVER" "$WORK/vmlinuz"
 mv "$WORK/initrd.gz" "$OUT/initrd.gz"
 mv "$WORK/vmlinuz" "$OUT/vmlinuz"
-touch "$OUT/.v6"
+touch "$OUT/$MARK"
 echo "$KVER" > "$OUT/kernel-version"

@@ -1,0 +1,208 @@
+#!/bin/bash
+# The QEMU guest agent through lvsh (supervisor/agent.h): the test guest
+# with Debian's qemu-guest-agent in its initramfs (build-guest.sh --agent)
+# answers qemu-agent-command, guestinfo, domifaddr --source agent, domtime,
+# domfsinfo, domfsfreeze/domfsthaw, set-user-password, and powers off on
+# shutdown --mode agent;
+# the plain test guest (a guest-agent channel, no agent behind it) fails
+# with "Guest agent is not responding" within the timeout and its
+# supervisor goes on answering. Own network namespace, LITEVIRT_* in a
+# temporary directory. Needs root and qemu: else 77.
+set -u
+
+if [ "$(id -u)" != 0 ]; then echo "skip: needs root"; exit 77; fi
+command -v qemu-system-x86_64 >/dev/null || { echo "skip: no qemu-system-x86_64"; exit 77; }
+BUILD=${LV_BUILD_ROOT:?}
+SRC=${LV_SOURCE_ROOT:?}
+LVSH=$BUILD/lvsh
+[ -x "$LVSH" ] && [ -x "$BUILD/litevirt-supervisor" ] || { echo "skip: lvsh/supervisor not built"; exit 77; }
+
+# the guests first (downloads; cached), outside the namespace
+sh "$SRC/tests/qemu/build-guest.sh" "$BUILD/test-guest" || exit 77
+sh "$SRC/tests/qemu/build-guest.sh" --agent "$BUILD/test-guest-agent" || exit 77
+
+if [ -z "${LV_QEMU_TEST_NETNS:-}" ]; then
+    export LV_QEMU_TEST_NETNS=1
+    exec unshare --net -- "$0" "$@"
+fi
+ip link set lo up
+
+Q=lvqa$$
+T=$(mktemp -d /tmp/lv-test-qemu-agent.XXXXXX)
+chmod 0711 "$T"
+export LITEVIRT_CONFDIR=$T/conf LITEVIRT_GUESTDIR=$T/guests LITEVIRT_RUNDIR=$T/run \
+       LITEVIRT_LOGDIR=$T/log
+mkdir -p "$LITEVIRT_CONFDIR" "$LITEVIRT_GUESTDIR" "$LITEVIRT_RUNDIR" "$LITEVIRT_LOGDIR"
+GUESTS=""
+FAILS=0
+
+qemu_pid() {
+    sed -n 's/.*"pid": *\([0-9]*\).*/\1/p' "$LITEVIRT_RUNDIR/$1/qemu.json" 2>/dev/null | head -n1
+}
+
+cleanup() {
+    for g in $GUESTS; do
+        pid=$(qemu_pid "$g")
+        "$LVSH" destroy "$g" >/dev/null 2>&1
+        # a QEMU left by a broken supervisor: only ours, by pid
+        if [ -n "$pid" ] && grep -q "guest=$g," "/proc/$pid/cmdline" 2>/dev/null; then
+            kill -9 "$pid" 2>/dev/null
+        fi
+    done
+    rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+ok() { echo "ok   $*"; }
+
+# define NAME GUESTDIR MAC [DEVICES]
+define() {
+    cat > "$T/$1.xml" <<EOX
+<domain type='qemu'>
+  <name>$1</name>
+  <memory unit='MiB'>128</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type><kernel>$2/vmlinuz</kernel>
+    <initrd>$2/initrd.gz</initrd><cmdline>console=ttyS0 quiet</cmdline></os>
+  <features><acpi/></features>
+  <devices>
+    <serial type='pty'><target port='0'/></serial>
+    <console type='pty'><target type='serial' port='0'/></console>
+    <interface type='user'><mac address='$3'/><model type='virtio'/></interface>
+    <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>
+    ${4-}
+  </devices>
+</domain>
+EOX
+    "$LVSH" define "$T/$1.xml" >/dev/null || fail "define $1"
+    GUESTS="$GUESTS $1"
+}
+
+wait_for() { # FILE PATTERN SECONDS
+    local i=0
+    while [ $i -lt $(($3 * 10)) ]; do
+        grep -aq "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1; i=$((i + 1))
+    done
+    return 1
+}
+
+wait_state() { # NAME STATE SECONDS
+    local i=0
+    while [ $i -lt $(($3 * 10)) ]; do
+        [ "$("$LVSH" domstate "$1" 2>/dev/null | head -n1)" = "$2" ] && return 0
+        sleep 0.1; i=$((i + 1))
+    done
+    return 1
+}
+
+A=${Q}-ga
+B=${Q}-noga
+# an ext4 disk: the filesystem the guest's agent lists and freezes
+truncate -s 32M "$T/fs.img"
+mkfs.ext4 -q -F "$T/fs.img" >/dev/null 2>&1 || fail "mkfs.ext4"
+define "$A" "$BUILD/test-guest-agent" 52:54:00:4c:57:01 \
+    "<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$T/fs.img'/><target dev='vda' bus='virtio'/></disk>"
+define "$B" "$BUILD/test-guest" 52:54:00:4c:57:02
+out=$("$LVSH" start "$A" 2>&1) || fail "start $A: $out"
+out=$("$LVSH" start "$B" 2>&1) || fail "start $B: $out"
+CONA=$LITEVIRT_LOGDIR/$A.console.log
+CONB=$LITEVIRT_LOGDIR/$B.console.log
+wait_for "$CONA" LV-AGENT-STARTED 90 || fail "agent guest did not start qemu-ga: $(tail -5 "$CONA")"
+wait_for "$CONB" LV-GUEST-BOOTED 90 || fail "plain guest did not boot"
+
+# ---- an agent that answers ----
+# qemu-ga opens its port a moment after it was started: the first answer
+# may take a few tries (each a full handshake)
+i=0
+until out=$("$LVSH" qemu-agent-command "$A" '{"execute":"guest-ping"}' 2>&1) || [ $i -ge 10 ]; do
+    i=$((i + 1)); sleep 1
+done
+[ "$out" = '{"return":{}}' ] && ok "qemu-agent-command guest-ping: $out" || fail "guest-ping: $out"
+out=$("$LVSH" qemu-agent-command "$A" '{"execute":"guest-get-host-name"}' --timeout 10 2>&1)
+[ "$out" = '{"return":{"host-name":"lvguest"}}' ] && ok "qemu-agent-command with arguments' reply: $out" ||
+    fail "guest-get-host-name: $out"
+out=$("$LVSH" qemu-agent-command "$A" '{"execute":"no-such-command"}' 2>&1) &&
+    fail "an unknown agent command succeeded"
+echo "$out" | grep -q "unable to execute QEMU agent command 'no-such-command'" &&
+    ok "the agent's own error is shown: $out" || fail "unknown command: $out"
+out=$("$LVSH" qemu-agent-command "$A" 'not json' 2>&1) && fail "a command that is not JSON was sent"
+echo "$out" | grep -q "not a JSON object" && ok "a command that is not JSON is refused" || fail "not json: $out"
+
+info=$("$LVSH" guestinfo "$A" 2>&1) || fail "guestinfo: $info"
+echo "$info" | grep -q "^os.id *: litevirt-test$" && echo "$info" | grep -q "^hostname *: lvguest$" &&
+    echo "$info" | grep -q "^os.kernel-release *: $(cat "$BUILD/test-guest-agent/kernel-version")$" &&
+    ok "guestinfo: the guest's os-release, kernel and host name" || fail "guestinfo: $info"
+echo "$info" | grep -q "^if.[0-9].addr.[0-9].addr *: 192.0.2.15$" &&
+    ok "guestinfo: the guest's interface addresses" || fail "guestinfo interfaces: $info"
+info=$("$LVSH" guestinfo "$A" --hostname 2>&1)
+[ "$info" = "hostname            : lvguest" ] && ok "guestinfo --hostname: that category only" ||
+    fail "guestinfo --hostname: $info"
+
+out=$("$LVSH" domifaddr "$A" --source agent 2>&1) || fail "domifaddr --source agent: $out"
+echo "$out" | grep -Eq "^ eth0 +52:54:00:4c:57:01 +ipv4 +192.0.2.15/24$" &&
+    echo "$out" | grep -Eq "^ lo +00:00:00:00:00:00 +ipv4 +127.0.0.1/8$" &&
+    ok "domifaddr --source agent: eth0 192.0.2.15/24 with its MAC, lo" || fail "domifaddr: $out"
+out=$("$LVSH" domifaddr "$A" --source agent --interface eth0 2>&1)
+echo "$out" | grep -q " lo " && fail "domifaddr --interface eth0 shows lo: $out"
+
+out=$("$LVSH" domtime "$A" 2>&1)
+t=${out#Time: }
+now=$(date +%s)
+[ -n "$t" ] && [ "$t" -gt $((now - 120)) ] && [ "$t" -lt $((now + 120)) ] &&
+    ok "domtime: the guest's clock ($t, host $now)" || fail "domtime: $out"
+
+grep -aq "LV-AGENT-MOUNTED vda" "$CONA" || fail "the guest did not mount its disk: $(tail -3 "$CONA")"
+out=$("$LVSH" domfsinfo "$A" 2>&1)
+echo "$out" | grep -Eq "^/mnt +vda +ext4 +vda$" && ok "domfsinfo: /mnt on vda, ext4" || fail "domfsinfo: $out"
+out=$("$LVSH" guestinfo "$A" --filesystem 2>&1)
+echo "$out" | grep -Eq "^fs.0.mountpoint +: /mnt$" && echo "$out" | grep -Eq "^fs.0.fstype +: ext4$" &&
+    ok "guestinfo --filesystem: /mnt ext4" || fail "guestinfo --filesystem: $out"
+out=$("$LVSH" domfsfreeze "$A" 2>&1)
+[ "$out" = "Froze 1 filesystem(s)" ] && ok "domfsfreeze: $out" || fail "domfsfreeze: $out"
+st=$("$LVSH" qemu-agent-command "$A" '{"execute":"guest-fsfreeze-status"}' 2>&1)
+[ "$st" = '{"return":"frozen"}' ] && ok "the agent says frozen" || fail "fsfreeze-status: $st"
+out=$("$LVSH" domfsthaw "$A" 2>&1)
+[ "$out" = "Thawed 1 filesystem(s)" ] && ok "domfsthaw: $out" || fail "domfsthaw: $out"
+st=$("$LVSH" qemu-agent-command "$A" '{"execute":"guest-fsfreeze-status"}' 2>&1)
+[ "$st" = '{"return":"thawed"}' ] && ok "the agent says thawed" || fail "fsfreeze-status: $st"
+
+out=$("$LVSH" set-user-password "$A" root 'pw:$1 x' 2>&1) || fail "set-user-password: $out"
+wait_for "$CONA" 'LV-CHPASSWD  root:pw:$1 x' 10 && [ "$out" = "Password set successfully for root in $A" ] &&
+    ok "set-user-password: the guest's chpasswd got root's password ($out)" ||
+    fail "set-user-password: $out; $(grep -a LV-CHPASSWD "$CONA")"
+out=$("$LVSH" set-user-password "$A" root '$6$salt$hash' --encrypted 2>&1) || fail "set-user-password --encrypted: $out"
+wait_for "$CONA" 'LV-CHPASSWD -e root:$6$salt$hash' 10 && ok "set-user-password --encrypted: chpasswd -e" ||
+    fail "set-user-password --encrypted: $out; $(grep -a LV-CHPASSWD "$CONA")"
+
+# ---- a guest without an agent: the clear error, within the timeout ----
+s=$(date +%s%N)
+out=$("$LVSH" qemu-agent-command "$B" --timeout 3 '{"execute":"guest-ping"}' 2>&1) &&
+    fail "a guest without an agent answered: $out"
+ms=$((($(date +%s%N) - s) / 1000000))
+echo "$out" | grep -q "Guest agent is not responding" && [ $ms -ge 2900 ] && [ $ms -lt 8000 ] &&
+    ok "no agent: '$out' after $ms ms (--timeout 3)" || fail "no agent ($ms ms): $out"
+s=$(date +%s%N)
+out=$("$LVSH" guestinfo "$B" 2>&1) && fail "guestinfo of a guest without an agent succeeded"
+ms=$((($(date +%s%N) - s) / 1000000))
+echo "$out" | grep -q "Guest agent is not responding" && [ $ms -lt 10000 ] &&
+    ok "guestinfo without an agent: the error after $ms ms (default timeout 5 s)" ||
+    fail "guestinfo no agent ($ms ms): $out"
+out=$("$LVSH" shutdown "$B" --mode agent 2>&1) && fail "shutdown --mode agent without an agent succeeded"
+echo "$out" | grep -q "Guest agent is not responding" && ok "shutdown --mode agent without an agent: the error" ||
+    fail "shutdown --mode agent, no agent: $out"
+[ "$("$LVSH" domstate "$B")" = running ] && ok "the guest without an agent still runs, its supervisor answers" ||
+    fail "$B is $("$LVSH" domstate "$B" 2>&1)"
+
+# ---- shutdown --mode agent ----
+out=$("$LVSH" shutdown "$A" --mode agent --wait 2>&1) || fail "shutdown --mode agent: $out"
+wait_state "$A" "shut off" 60 && grep -aq "LV-AGENT-SHUTDOWN" "$CONA" &&
+    ok "shutdown --mode agent: qemu-ga ran shutdown, the guest is shut off ($out)" ||
+    fail "shutdown --mode agent: $out; $(grep -a LV-AGENT "$CONA")"
+grep -aq LV-POWEROFF "$CONA" && fail "the guest got the ACPI button rather than the agent's shutdown"
+out=$("$LVSH" qemu-agent-command "$A" '{"execute":"guest-ping"}' 2>&1) && fail "agent of a shut off guest answered"
+echo "$out" | grep -q "not running" && ok "agent command to a shut off guest: $out" || fail "shut off: $out"
+
+[ $FAILS = 0 ] || { echo "$FAILS failure(s)"; exit 1; }
+echo "all passed"
