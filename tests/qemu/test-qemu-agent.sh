@@ -36,19 +36,10 @@ mkdir -p "$LITEVIRT_CONFDIR" "$LITEVIRT_GUESTDIR" "$LITEVIRT_RUNDIR" "$LITEVIRT_
 GUESTS=""
 FAILS=0
 
-qemu_pid() {
-    sed -n 's/.*"pid": *\([0-9]*\).*/\1/p' "$LITEVIRT_RUNDIR/$1/qemu.json" 2>/dev/null | head -n1
-}
-
+# qemu_guests_end
+. "$SRC/tests/qemu/qemu-test.sh"
 cleanup() {
-    for g in $GUESTS; do
-        pid=$(qemu_pid "$g")
-        "$LVSH" destroy "$g" >/dev/null 2>&1
-        # a QEMU left by a broken supervisor: only ours, by pid
-        if [ -n "$pid" ] && grep -q "guest=$g," "/proc/$pid/cmdline" 2>/dev/null; then
-            kill -9 "$pid" 2>/dev/null
-        fi
-    done
+    qemu_guests_end $GUESTS
     rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
