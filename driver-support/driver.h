@@ -103,6 +103,10 @@ struct lv_guest {
          * NULL otherwise. The driver starts the hypervisor waiting for the
          * incoming stream and leaves the guest paused. */
         struct lv_incoming *incoming;
+        /* Set before start: the guest is to be left paused (lvsh create
+         * --paused). A driver that can start it with its CPUs stopped
+         * does; the core then suspends it (a no-op for those). */
+        bool start_paused;
 
         /* Undo stack (see guest_undo_push). */
         struct guest_undo {

@@ -862,11 +862,12 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
                              err)) < 0)
                 return r;
         fault_point("qemu-before-cont");
-        /* A migration destination stays paused until Finish (migration.c). */
-        if (!g->incoming &&
-            (r = qmp_call(qg->qmp, "cont", NULL, QEMU_CMD_TIMEOUT_MS, NULL, err)) < 0)
+        /* A migration destination stays paused until Finish (migration.c),
+         * a guest started paused until resumed. */
+        bool run = !g->incoming && !g->start_paused;
+        if (run && (r = qmp_call(qg->qmp, "cont", NULL, QEMU_CMD_TIMEOUT_MS, NULL, err)) < 0)
                 return r;
-        if (!g->incoming) {
+        if (run) {
                 qg->cpus_running = true;
                 guest_status_record(g);
         }

@@ -36,13 +36,13 @@ _noreturn_ static void child_answer(int fd, int r, const struct lv_error *err, c
         _exit(0);
 }
 
-_noreturn_ static void child_parse(int fd, const char *name, const char *path)
+_noreturn_ static void child_parse(int fd, const char *name, const char *path, bool cache)
 {
         _cleanup_error_ struct lv_error *err = NULL;
         struct domain_def *def = NULL;
         /* the model cache's key: the file as it was before the parse */
         struct stat st;
-        bool cache = stat(path, &st) == 0;
+        cache = cache && stat(path, &st) == 0;
         const struct conf_xml_ops *xml = conf_xml(&err);
         int r = xml ? xml->domain_parse_file(path, &def, &err) : -ENOENT;
         if (r >= 0 && !streq(def->name, name))
@@ -134,15 +134,20 @@ static int child_fork(const char *what, struct definition_job *job, int *ret_wfd
         return 0;
 }
 
-int supervisor_definition_begin(const char *name, struct definition_job *job, struct lv_error **err)
+int supervisor_definition_begin(const char *name, const char *file, struct definition_job *job,
+                                struct lv_error **err)
 {
-        _cleanup_free_ char *path = paths_guest_xml(name);
+        _cleanup_free_ char *path = file ? xstrdup(file) : paths_guest_xml(name);
         if (access(path, F_OK) < 0)
-                return lv_error_setf(err, LV_ERR_NO_DOMAIN, "failed to get domain '%s'", name);
-        /* A model cached for this very file: no child, no libxml2. */
+                return file ? lv_error_set(err, errno, "definition '%s'", path)
+                            : lv_error_setf(err, LV_ERR_NO_DOMAIN, "failed to get domain '%s'",
+                                            name);
+        /* A model cached for this very file: no child, no libxml2. (Not
+         * for a transient guest's file: it is parsed once, and must not
+         * replace the stored definition's cached model.) */
         _cleanup_free_ char *cache_path = paths_model_cache(name);
         struct domain_def *cached = NULL;
-        if (domain_json_cache_read(cache_path, path, &cached)) {
+        if (!file && domain_json_cache_read(cache_path, path, &cached)) {
                 if (streq(cached->name, name)) {
                         *job = (struct definition_job){
                                 .pid = -1, .fd = -1, .path = TAKE_PTR(path), .cached = cached};
@@ -153,7 +158,7 @@ int supervisor_definition_begin(const char *name, struct definition_job *job, st
         int wfd = -1;
         int r = child_fork(path, job, &wfd, err);
         if (r > 0)
-                child_parse(wfd, name, path);
+                child_parse(wfd, name, path, !file);
         return r;
 }
 
@@ -253,7 +258,7 @@ int supervisor_parse_child(int (*fn)(void *arg, char **ret_json, struct lv_error
 int supervisor_definition_load(const char *name, struct domain_def **ret, struct lv_error **err)
 {
         struct definition_job job;
-        int r = supervisor_definition_begin(name, &job, err);
+        int r = supervisor_definition_begin(name, NULL, &job, err);
         return r < 0 ? r : supervisor_definition_finish(&job, ret, err);
 }
 

@@ -41,6 +41,7 @@ struct options {
         const char *offline_transport; /* --migrate-offline */
         bool undefine_source;
         uint64_t shutdown_timeout_usec;
+        const char *definition; /* --definition: a transient guest's (lvsh create) */
 };
 
 static void usage(FILE *f)
@@ -66,6 +67,10 @@ static void usage(FILE *f)
                    "                         define guest NAME, which does not run, on the\n"
                    "                         host TRANSPORT reaches (lvsh migrate --offline)\n"
                    "  --debug                log debug messages\n"
+                   "  --definition FILE      run with the definition in FILE instead of the\n"
+                   "                         stored one (a transient guest: lvsh create)\n"
+                   "                         (with --paused and no --restore: the guest's\n"
+                   "                         CPUs are left stopped)\n"
                    "  --version, --help\n");
 }
 
@@ -81,6 +86,7 @@ static int parse_args(int argc, char **argv, struct options *o)
                 OPT_RESTORE,
                 OPT_MANAGED_SAVE,
                 OPT_RUNNING,
+                OPT_DEFINITION,
                 OPT_PAUSED,
                 OPT_OFFLINE,
                 OPT_UNDEFINE,
@@ -100,6 +106,7 @@ static int parse_args(int argc, char **argv, struct options *o)
                 {"paused", no_argument, NULL, OPT_PAUSED},
                 {"migrate-offline", required_argument, NULL, OPT_OFFLINE},
                 {"undefinesource", no_argument, NULL, OPT_UNDEFINE},
+                {"definition", required_argument, NULL, OPT_DEFINITION},
                 {},
         };
         int c;
@@ -166,6 +173,14 @@ static int parse_args(int argc, char **argv, struct options *o)
                         break;
                 case OPT_UNDEFINE:
                         o->undefine_source = true;
+                        break;
+                case OPT_DEFINITION:
+                        if (optarg[0] != '/') {
+                                fprintf(stderr, "error: --definition '%s': not an absolute path\n",
+                                        optarg);
+                                return -1;
+                        }
+                        o->definition = optarg;
                         break;
                 case OPT_VERSION:
                         printf("litevirt-supervisor %s\n", LV_VERSION);
@@ -301,8 +316,8 @@ static int supervisor_setup(struct supervisor *sv, const struct options *o, stru
          * undefined while running): its own definition is in its state
          * directory (below). */
         _cleanup_free_ char *stored = paths_guest_xml(o->name);
-        if (!sv->g.def && access(stored, F_OK) == 0 &&
-            (r = supervisor_definition_begin(o->name, &job, err)) < 0)
+        if (!sv->g.def && (o->definition || access(stored, F_OK) == 0) &&
+            (r = supervisor_definition_begin(o->name, o->definition, &job, err)) < 0)
                 return r;
         r = load_host_conf(sv, o, err);
         if (r < 0)
@@ -388,7 +403,17 @@ static int supervisor_setup(struct supervisor *sv, const struct options *o, stru
                 return r;
         if ((r = control_new(sv, sock, &sv->control, err)) < 0)
                 return r;
-        return reattach ? supervisor_guest_reattach(sv, err) : supervisor_guest_start(sv, err);
+        if (reattach)
+                return supervisor_guest_reattach(sv, err);
+        /* --paused without --restore: lvsh create --paused */
+        bool paused = !o->restore && !o->managed_save && o->restore_running == 0;
+        sv->g.start_paused = paused;
+        r = supervisor_guest_start(sv, err);
+        /* QEMU never ran the CPUs (start_paused); other drivers stop the
+         * guest now, before anyone is told it runs. */
+        if (r >= 0 && paused)
+                r = supervisor_guest_suspend(sv, err);
+        return r;
 }
 
 int main(int argc, char **argv)

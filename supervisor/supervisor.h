@@ -230,7 +230,8 @@ struct definition_job {
         char *path;
         struct domain_def *cached; /* the model cache matched: no child */
 };
-int supervisor_definition_begin(const char *name, struct definition_job *job,
+/* file: a definition to run with instead of the stored one (NULL). */
+int supervisor_definition_begin(const char *name, const char *file, struct definition_job *job,
                                 struct lv_error **err);
 int supervisor_definition_finish(struct definition_job *job, struct domain_def **ret,
                                  struct lv_error **err);

@@ -50,6 +50,17 @@ int lvsh_read_verdict(int fd, char *buf, size_t size);
 int lvsh_spawn_ready(const char *path, const char *argv0, const char *name, char *buf, size_t size,
                      int *ret_n, int *ret_status);
 
+/* (lvsh-define.c) Parse and validate a domain definition file. */
+struct domain_def;
+int lvsh_domain_parse_file(const char *path, struct domain_def **ret, struct lv_error **err);
+/* A name is one guest, a UUID is one guest: def's name must not belong
+ * to a guest of another UUID, nor its UUID to another name. */
+int lvsh_domain_check_unique(const struct domain_def *def, struct lv_error **err);
+/* Store def (read from file, named in errors) as its domain's definition,
+ * atomically; a name or UUID of another domain is refused ("Failed to
+ * define domain from FILE\nerror: ..."). */
+int lvsh_domain_store(const char *file, const struct domain_def *def, struct lv_error **err);
+
 /* The same with extra arguments before NAME (NULL-terminated, or NULL). */
 int lvsh_spawn_ready_extra(const char *path, const char *argv0, const char *const *extra,
                            const char *name, char *buf, size_t size, int *ret_n, int *ret_status);

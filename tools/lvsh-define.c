@@ -10,12 +10,11 @@
 #include "litevirt/litevirt.h"
 #include "tools/lvsh-common.h"
 #include "tools/lvsh-list.h"
-#include "tools/lvsh.h"
 #include "util/autostart.h"
 #include "util/fileio.h"
 #include "util/paths.h"
 
-static int parse_file(const char *path, struct domain_def **ret, struct lv_error **err)
+int lvsh_domain_parse_file(const char *path, struct domain_def **ret, struct lv_error **err)
 {
         const struct conf_xml_ops *xml = conf_xml(err);
         if (!xml)
@@ -32,8 +31,6 @@ static int args_split(const struct lvsh_command *cmd, int argc, char **argv,
 }
 
 static const struct lvsh_command *cmd_find(const char *name);
-
-/* ---- define ---- */
 
 /* The uuid of a stored definition other than the one being defined,
  * cheaply: its <uuid> element's text, found in the file without parsing
@@ -70,22 +67,9 @@ static int stored_uuid(const char *name, unsigned char uuid[16])
         return 1;
 }
 
-static int cmd_define(int argc, char **argv, struct lv_error **err)
+int lvsh_domain_check_unique(const struct domain_def *def, struct lv_error **err)
 {
-        static const char *const flags[] = {"--validate", NULL};
-        bool set[1] = {false}; /* litevirt always validates */
-        const char *pos[1];
-        int npos, r;
-        if ((r = args_split(cmd_find("define"), argc, argv, flags, set, pos, 1, &npos, err)) < 0)
-                return r;
-        if (npos != 1)
-                return lvsh_usage_error(cmd_find("define"), err, "expected a FILE");
-        const char *file = pos[0];
-        _cleanup_domain_def_ struct domain_def *def = NULL;
-        if ((r = parse_file(file, &def, err)) < 0)
-                return lv_error_prefix(err, "Failed to define domain from %s\nerror", file);
-
-        /* a name is one guest, a uuid is one guest */
+        int r;
         _cleanup_strv_free_ char **names = NULL;
         if ((r = lvsh_guest_names(&names, err)) < 0)
                 return r;
@@ -108,16 +92,22 @@ static int cmd_define(int argc, char **argv, struct lv_error **err)
                         char ou[37];
                         domain_uuid_format(old_uuid, ou);
                         return lv_error_setf(err, LV_ERR_EXISTS,
-                                             "Failed to define domain from %s\nerror: domain '%s' "
-                                             "already exists with uuid %s",
-                                             file, def->name, ou);
+                                             "domain '%s' already exists with uuid %s", def->name,
+                                             ou);
                 }
                 if (!streq(*n, def->name) && same_uuid)
                         return lv_error_setf(err, LV_ERR_EXISTS,
-                                             "Failed to define domain from %s\nerror: domain '%s' "
-                                             "is already defined with uuid %s",
-                                             file, *n, uuid);
+                                             "domain '%s' is already defined with uuid %s", *n,
+                                             uuid);
         }
+        return 0;
+}
+
+int lvsh_domain_store(const char *file, const struct domain_def *def, struct lv_error **err)
+{
+        int r;
+        if ((r = lvsh_domain_check_unique(def, err)) < 0)
+                return lv_error_prefix(err, "Failed to define domain from %s\nerror", file);
         _cleanup_free_ char *xml = domain_format(def);
         _cleanup_free_ char *path = paths_guest_xml(def->name);
         if ((r = mkdir_p(paths_guestdir(), 0755, err)) < 0 ||
@@ -127,10 +117,31 @@ static int cmd_define(int argc, char **argv, struct lv_error **err)
          * (conf/domain_json.h): best effort. */
         struct stat st;
         _cleanup_domain_def_ struct domain_def *stored = NULL;
-        if (stat(path, &st) == 0 && parse_file(path, &stored, NULL) >= 0) {
+        if (stat(path, &st) == 0 && lvsh_domain_parse_file(path, &stored, NULL) >= 0) {
                 _cleanup_free_ char *cache = paths_model_cache(def->name);
                 (void)domain_json_cache_write(cache, &st, stored);
         }
+        return 0;
+}
+
+/* ---- define ---- */
+
+static int cmd_define(int argc, char **argv, struct lv_error **err)
+{
+        static const char *const flags[] = {"--validate", NULL};
+        bool set[1] = {false}; /* litevirt always validates */
+        const char *pos[1];
+        int npos, r;
+        if ((r = args_split(cmd_find("define"), argc, argv, flags, set, pos, 1, &npos, err)) < 0)
+                return r;
+        if (npos != 1)
+                return lvsh_usage_error(cmd_find("define"), err, "expected a FILE");
+        const char *file = pos[0];
+        _cleanup_domain_def_ struct domain_def *def = NULL;
+        if ((r = lvsh_domain_parse_file(file, &def, err)) < 0)
+                return lv_error_prefix(err, "Failed to define domain from %s\nerror", file);
+        if ((r = lvsh_domain_store(file, def, err)) < 0)
+                return r;
         printf("Domain '%s' defined from %s\n\n", def->name, file);
         return 0;
 }
@@ -143,7 +154,7 @@ static char *guest_nvram(const char *xml_path)
 {
         _cleanup_domain_def_ struct domain_def *def = NULL;
         _cleanup_error_ struct lv_error *e = NULL;
-        if (parse_file(xml_path, &def, &e) < 0 ||
+        if (lvsh_domain_parse_file(xml_path, &def, &e) < 0 ||
             (def->type != DOMAIN_TYPE_QEMU && def->type != DOMAIN_TYPE_KVM))
                 return NULL;
         if (def->os.nvram)
@@ -257,7 +268,7 @@ static int cmd_validate(int argc, char **argv, struct lv_error **err)
         if (npos != 1)
                 return lvsh_usage_error(cmd_find("validate"), err, "expected a FILE");
         _cleanup_domain_def_ struct domain_def *def = NULL;
-        if ((r = parse_file(pos[0], &def, err)) < 0)
+        if ((r = lvsh_domain_parse_file(pos[0], &def, err)) < 0)
                 return r;
         printf("%s validates\n", pos[0]);
         return 0;
@@ -421,7 +432,8 @@ const struct lvsh_command lvsh_define_commands[] = {
          "    Validates FILE and stores it as the definition of the domain it names.\n"
          "    A domain of the same name and UUID is redefined; a name or UUID that\n"
          "    belongs to another domain is refused. A failed define leaves the old\n"
-         "    definition untouched.",
+         "    definition untouched. The definition is always validated (virsh's\n"
+         "    --validate, against the schema, is accepted and means nothing more).",
          cmd_define},
         {"undefine", "NAME [--nvram] [--keep-nvram]", "undefine a domain",
          "    Removes the stored definition. A running domain keeps running, as a\n"

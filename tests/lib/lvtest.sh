@@ -43,3 +43,12 @@ lvtest_guest_remove() { # NAME...
         for d in $(cgroup_dirs "$n"); do find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null; done
     done
 }
+
+lvtest_wait_grep() { # FILE PATTERN SECONDS: PATTERN appears in FILE within SECONDS
+    local i=0
+    while [ $i -lt $(($3 * 10)) ]; do
+        grep -aq "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1; i=$((i + 1))
+    done
+    return 1
+}

@@ -1,0 +1,200 @@
+#!/bin/bash
+# Day-2 commands on real QEMU guests (TCG, the tiny test guest of
+# tests/qemu/build-guest.sh), end to end through lvsh and the supervisor:
+#   edit: unchanged, changed, invalid (nothing stored; without a terminal
+#         it fails, on a terminal virsh's "Try again?" loop re-opens the
+#         editor), a failing editor, a definition changed meanwhile;
+#   create: a transient guest runs and leaves no definition, --paused
+#         never runs the CPUs until resume, refusals (running name, name
+#         of another UUID, invalid file) leave nothing;
+#   define --validate.
+# Runs in its own network namespace. Needs root, qemu, busybox-static.
+set -u
+
+command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: no qemu-system-x86_64"; exit 77; }
+if [ -z "${LV_QEMU_TEST_NETNS:-}" ]; then
+    export LV_QEMU_TEST_NETNS=1
+    exec unshare --net -- "$0" "$@"
+fi
+ip link set lo up
+SRC=${LV_SOURCE_ROOT:?}
+. "$SRC/tests/lib/lvtest.sh"
+lvtest_tree qemu-day2
+# QEMU runs as its own uid: it must reach its disks
+chmod 0711 "$T"
+sh "$SRC/tests/qemu/build-guest.sh" "$LV_BUILD_ROOT/test-guest" || exit 77
+KERNEL=$LV_BUILD_ROOT/test-guest/vmlinuz
+INITRD=$LV_BUILD_ROOT/test-guest/initrd.gz
+Q=lvd2$$
+GUESTS=""
+
+cleanup() {
+    for g in $GUESTS; do "$LVSH" destroy "$g" >/dev/null 2>&1; done
+    rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+# xml NAME [UUID] [devices]: a bootable test guest's definition on stdout
+xml() {
+    cat <<EOF
+<domain type='qemu'>
+  <name>$1</name>${2:+
+  <uuid>$2</uuid>}
+  <memory unit='MiB'>128</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type><kernel>$KERNEL</kernel><initrd>$INITRD</initrd><cmdline>console=ttyS0 quiet</cmdline></os>
+  <devices>
+    <serial type='pty'><target port='0'/></serial>
+    <console type='pty'><target type='serial' port='0'/></console>
+    ${3-}
+  </devices>
+</domain>
+EOF
+}
+
+gone() { # NAME: nothing of it is left (state dir, definition, list)
+    local i=0
+    while [ -e "$LITEVIRT_RUNDIR/$1" ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+    [ ! -e "$LITEVIRT_RUNDIR/$1" ] && [ ! -e "$LITEVIRT_GUESTDIR/$1.xml" ] &&
+        ! "$LVSH" list --all --name | grep -qx "$1"
+}
+
+# ---------------------------------------------------------------- edit
+G=${Q}-ed
+xml $G > "$T/$G.xml"
+"$LVSH" define --validate "$T/$G.xml" >/dev/null && GUESTS="$GUESTS $G" || fail "define --validate"
+cp "$LITEVIRT_GUESTDIR/$G.xml" "$T/stored.before"
+
+# an editor that changes nothing
+out=$(EDITOR=true "$LVSH" edit $G 2>&1) &&
+    [ "$out" = "Domain '$G' XML configuration not changed." ] &&
+    ok "edit, unchanged: $out" || fail "edit unchanged: $out"
+cmp -s "$T/stored.before" "$LITEVIRT_GUESTDIR/$G.xml" || fail "edit unchanged rewrote the definition"
+
+# an editor script: VISUAL wins over EDITOR
+cat > "$T/ed-mem" <<'EOF'
+#!/bin/sh
+sed -i 's|<memory unit=.KiB.>131072</memory>|<memory unit="KiB">163840</memory>|' "$1"
+EOF
+chmod +x "$T/ed-mem"
+out=$(VISUAL="$T/ed-mem" EDITOR=false "$LVSH" edit $G 2>&1) &&
+    [ "$out" = "Domain '$G' XML configuration edited." ] || fail "edit memory: $out"
+"$LVSH" dumpxml --inactive $G | grep -q "<memory unit='KiB'>163840</memory>" &&
+    ok "edit stored the new memory (163840 KiB)" || fail "edit: memory not stored: $("$LVSH" dumpxml $G | grep memory)"
+cp "$LITEVIRT_GUESTDIR/$G.xml" "$T/stored.before"
+
+# invalid XML without a terminal: fails, nothing stored, temp file gone
+cat > "$T/ed-bad" <<'EOF'
+#!/bin/sh
+echo "$1" > "$(dirname "$0")/ed-bad.path"
+sed -i 's|>[0-9]*</vcpu>|>zero</vcpu>|' "$1"
+EOF
+chmod +x "$T/ed-bad"
+out=$(EDITOR="$T/ed-bad" "$LVSH" edit $G 2>&1 < /dev/null) && fail "edit with invalid XML succeeded: $out"
+case "$out" in
+    *"error: Failed."*vcpu*) ok "invalid edit refused: $(echo "$out" | tr '\n' ' ')" ;;
+    *) fail "invalid edit: unexpected message: $out" ;;
+esac
+cmp -s "$T/stored.before" "$LITEVIRT_GUESTDIR/$G.xml" && ok "invalid edit stored nothing" ||
+    fail "invalid edit changed the stored definition"
+[ -e "$(cat "$T/ed-bad.path")" ] && fail "edit left its temporary file $(cat "$T/ed-bad.path")"
+
+# a failing editor
+out=$(EDITOR="exit 3;" "$LVSH" edit $G 2>&1) && fail "edit with a failing editor succeeded"
+echo "$out" | grep -q "exit status 3" && ok "failing editor: $out" || fail "failing editor: $out"
+
+# on a terminal: the error, "Try again?", y re-opens the editor (which
+# fixes it the second time), then the definition is stored
+cat > "$T/ed-twice" <<'EOF'
+#!/bin/sh
+d=$(dirname "$0")
+n=$(cat "$d/ed-twice.n" 2>/dev/null || echo 0); n=$((n + 1)); echo $n > "$d/ed-twice.n"
+if [ $n = 1 ]; then
+    sed -i 's|>1</vcpu>|>zero</vcpu>|' "$1"
+else
+    grep -q ">zero</vcpu>" "$1" || echo "not re-opened with the edits" > "$d/ed-twice.err"
+    sed -i 's|>zero</vcpu>|>2</vcpu>|' "$1"
+fi
+EOF
+chmod +x "$T/ed-twice"
+out=$( (sleep 1; printf 'y\n'; sleep 10) |
+    EDITOR="$T/ed-twice" timeout 60 script -qec "'$LVSH' edit $G" /dev/null 2>&1)
+echo "$out" | grep -q "Failed. Try again? \[y,n,f,?\]" && [ "$(cat "$T/ed-twice.n")" = 2 ] &&
+    [ ! -e "$T/ed-twice.err" ] && echo "$out" | grep -q "XML configuration edited" &&
+    ok "terminal: error, Try again?, y re-opened the editor with the edits, stored" ||
+    fail "terminal re-edit loop: $(cat "$T/ed-twice.err" 2>/dev/null) $out"
+"$LVSH" dumpxml --inactive $G | grep -q ">2</vcpu>" || fail "re-edited vcpu not stored"
+cp "$LITEVIRT_GUESTDIR/$G.xml" "$T/stored.before"
+# n throws the changes away
+out=$( (sleep 1; printf 'n\n'; sleep 10) |
+    EDITOR="$T/ed-bad" timeout 60 script -qec "'$LVSH' edit $G" /dev/null 2>&1)
+cmp -s "$T/stored.before" "$LITEVIRT_GUESTDIR/$G.xml" && echo "$out" | grep -q "Try again" &&
+    ok "terminal: n stores nothing" || fail "terminal n: $out"
+
+# redefined by someone else while being edited
+cat > "$T/ed-race" <<EOF
+#!/bin/sh
+sed 's|>2</vcpu>|>1</vcpu>|' "$LITEVIRT_GUESTDIR/$G.xml" > "$T/other.xml"
+"$LVSH" define "$T/other.xml" >/dev/null
+sed -i 's|>2</vcpu>|>3</vcpu>|' "\$1"
+EOF
+chmod +x "$T/ed-race"
+out=$(EDITOR="$T/ed-race" "$LVSH" edit $G 2>&1 < /dev/null) && fail "edit over a redefinition succeeded"
+echo "$out" | grep -q "changed by another user" && "$LVSH" dumpxml --inactive $G | grep -q ">1</vcpu>" &&
+    ok "edit refuses to overwrite a definition changed meanwhile" || fail "edit race: $out"
+
+out=$(EDITOR=true "$LVSH" edit ${Q}-nosuch 2>&1) && fail "edit of a missing domain succeeded"
+[ "$out" = "error: failed to get domain '${Q}-nosuch'" ] || fail "edit missing domain: $out"
+
+# -------------------------------------------------------------- create
+C=${Q}-tr
+xml $C > "$T/$C.xml"
+GUESTS="$GUESTS $C"
+out=$("$LVSH" create "$T/$C.xml" 2>&1) && [ "$out" = "Domain '$C' created from $T/$C.xml" ] ||
+    fail "create: $out"
+[ -e "$LITEVIRT_GUESTDIR/$C.xml" ] && fail "create stored a definition"
+"$LVSH" list --name | grep -qx "$C" && ok "create: transient guest runs, no definition stored" ||
+    fail "create: not listed: $("$LVSH" list)"
+"$LVSH" dominfo $C | grep -q "^Persistent: *no" || fail "dominfo: not transient: $("$LVSH" dominfo $C)"
+lvtest_wait_grep "$LITEVIRT_LOGDIR/$C.console.log" LV-GUEST-BOOTED 60 && ok "created guest boots" ||
+    fail "created guest did not boot: $(tail -c 300 "$LITEVIRT_LOGDIR/$C.console.log")"
+out=$("$LVSH" create "$T/$C.xml" 2>&1) && fail "create of a running name succeeded"
+echo "$out" | grep -q "domain '$C' is already active" && ok "create of a running name refused" ||
+    fail "create running name: $out"
+"$LVSH" destroy $C >/dev/null || fail "destroy $C"
+gone $C && ok "destroyed transient guest is gone (no definition, not listed)" || fail "$C left something"
+
+# --paused: the CPUs never ran until resume
+P=${Q}-pa
+xml $P > "$T/$P.xml"
+GUESTS="$GUESTS $P"
+"$LVSH" create --paused "$T/$P.xml" >/dev/null || fail "create --paused"
+[ "$("$LVSH" domstate --reason $P)" = "paused (user)" ] && ok "create --paused: paused (user)" ||
+    fail "create --paused: $("$LVSH" domstate --reason $P)"
+sleep 3 # a booting guest prints within ~2.5 s
+[ -s "$LITEVIRT_LOGDIR/$P.console.log" ] && fail "paused guest printed: $(head -c 200 "$LITEVIRT_LOGDIR/$P.console.log")"
+"$LVSH" resume $P >/dev/null || fail "resume $P"
+lvtest_wait_grep "$LITEVIRT_LOGDIR/$P.console.log" LV-GUEST-BOOTED 60 && ok "paused guest boots once resumed" ||
+    fail "resumed guest did not boot"
+"$LVSH" destroy $P >/dev/null
+gone $P || fail "$P left something"
+
+# refusals leave nothing
+xml $G 11111111-2222-3333-4444-555555555555 > "$T/other-uuid.xml"
+out=$("$LVSH" create "$T/other-uuid.xml" 2>&1) && fail "create over another uuid succeeded"
+echo "$out" | grep -q "Failed to create domain from" && echo "$out" | grep -q "already exists with uuid" &&
+    ok "create of a defined name with another uuid refused" || fail "create other uuid: $out"
+xml ${Q}-bad | sed 's|<vcpu>1</vcpu>|<vcpu>-1</vcpu>|' > "$T/bad.xml"
+out=$("$LVSH" create "$T/bad.xml" 2>&1) && fail "create of invalid XML succeeded"
+echo "$out" | grep -q "Failed to create domain from $T/bad.xml" && gone ${Q}-bad &&
+    ok "create of invalid XML refused, nothing left" || fail "create invalid: $out"
+# QEMU refusing (a missing kernel): the supervisor's error, nothing left
+xml ${Q}-nok | sed "s|$KERNEL|$T/no-such-kernel|" > "$T/nok.xml"
+out=$("$LVSH" create "$T/nok.xml" 2>&1) && fail "create without a kernel succeeded"
+echo "$out" | grep -q "Failed to create domain from $T/nok.xml" && gone ${Q}-nok &&
+    ok "create failing in QEMU leaves nothing: $(echo "$out" | tail -n1 | cut -c1-100)" ||
+    fail "create no kernel: $out"
+
+lvtest_sanitizer_check
+echo "$fails failure(s)"
+[ "$fails" = 0 ]
