@@ -87,6 +87,42 @@ static void graphics_clear(struct domain_graphics *g)
         free(g->image_compression);
 }
 
+void domain_disk_clear(struct domain_disk *d)
+{
+        free(d->driver_name);
+        free(d->driver_cache);
+        free(d->source);
+        free(d->target_dev);
+        address_clear(&d->address);
+        *d = (struct domain_disk){0};
+}
+
+int domain_disk_find(const struct domain_def *def, const char *target_or_source)
+{
+        for (int i = 0; i < def->n_disks; i++)
+                if (streq(def->disks[i].target_dev, target_or_source))
+                        return i;
+        for (int i = 0; i < def->n_disks; i++)
+                if (def->disks[i].source && streq(def->disks[i].source, target_or_source))
+                        return i;
+        return -1;
+}
+
+void domain_disk_add_take(struct domain_def *def, struct domain_disk *d)
+{
+        def->disks = xrealloc(def->disks, sizeof(*def->disks) * (size_t)(def->n_disks + 1));
+        def->disks[def->n_disks++] = *d;
+        *d = (struct domain_disk){0};
+}
+
+void domain_disk_remove(struct domain_def *def, int i)
+{
+        domain_disk_clear(&def->disks[i]);
+        memmove(&def->disks[i], &def->disks[i + 1],
+                sizeof(*def->disks) * (size_t)(def->n_disks - i - 1));
+        def->n_disks--;
+}
+
 void domain_def_free(struct domain_def *def)
 {
         if (!def)
@@ -123,14 +159,8 @@ void domain_def_free(struct domain_def *def)
                 free(fs->driver_format);
         }
         free(def->filesystems);
-        for (int i = 0; i < def->n_disks; i++) {
-                struct domain_disk *d = &def->disks[i];
-                free(d->driver_name);
-                free(d->driver_cache);
-                free(d->source);
-                free(d->target_dev);
-                address_clear(&d->address);
-        }
+        for (int i = 0; i < def->n_disks; i++)
+                domain_disk_clear(&def->disks[i]);
         free(def->disks);
         for (int i = 0; i < def->n_nets; i++)
                 net_clear(&def->nets[i]);

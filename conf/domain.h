@@ -606,6 +606,17 @@ int domain_validate(const struct domain_def *def, struct lv_error **err);
  * lower case. Idempotent. */
 void domain_def_apply_defaults(struct domain_def *def);
 void domain_def_free(struct domain_def *def);
+/* Disks of a definition (hot-plug): free one's fields; the index of the
+ * disk with that target dev, else of the one with that source, else -1;
+ * append d (taking its fields, d is zeroed); remove the i-th. */
+void domain_disk_clear(struct domain_disk *d);
+int domain_disk_find(const struct domain_def *def, const char *target_or_source);
+void domain_disk_add_take(struct domain_def *def, struct domain_disk *d);
+void domain_disk_remove(struct domain_def *def, int i);
+/* (domain_validate.c) Append d (taking its fields) unless its target dev is taken ("target
+ * vdb already exists") or the result does not validate (d is then left
+ * as it was). */
+int domain_disk_attach(struct domain_def *def, struct domain_disk *d, struct lv_error **err);
 static inline void domain_def_freep(struct domain_def **d)
 {
         domain_def_free(*d);

@@ -384,3 +384,21 @@ int domain_validate(const struct domain_def *def, struct lv_error **err)
                                def->name, def->resource_partition);
         return 0;
 }
+
+int domain_disk_attach(struct domain_def *def, struct domain_disk *d, struct lv_error **err)
+{
+        for (int k = 0; k < def->n_disks; k++)
+                if (streq(def->disks[k].target_dev, d->target_dev))
+                        return lv_error_setf(err, LV_ERR_EXISTS,
+                                             "Requested operation is not valid: target %s already "
+                                             "exists",
+                                             d->target_dev);
+        domain_disk_add_take(def, d);
+        int r = domain_validate(def, err);
+        if (r < 0) {
+                /* give d its fields back */
+                *d = def->disks[def->n_disks - 1];
+                def->n_disks--;
+        }
+        return r;
+}

@@ -103,6 +103,9 @@ struct lv_guest {
          * NULL otherwise. The driver starts the hypervisor waiting for the
          * incoming stream and leaves the guest paused. */
         struct lv_incoming *incoming;
+        /* Set by the core: a disk whose detach timed out was released
+         * by the guest after all (disk_detach). */
+        void (*disk_released)(struct lv_guest *g, const char *target_dev);
         /* Set before start: the guest is to be left paused (lvsh create
          * --paused). A driver that can start it with its CPUs stopped
          * does; the core then suspends it (a no-op for those). */
@@ -194,6 +197,16 @@ struct lv_driver {
 
         /* Live migration (optional): see supervisor/migration.h. */
         const struct lv_migration_ops *migration;
+
+        /* Hot-plug (optional; lvsh attach-device / detach-device).
+         * disk_attach adds g->def->disks[i] (already in the definition) to
+         * the running guest. disk_detach asks the guest to release disk i
+         * and waits up to timeout_ms: 0 when it is gone (the driver let go
+         * of it), -ETIMEDOUT when the guest has not released it yet (the
+         * request stays: when the guest lets go later, the driver calls
+         * g->disk_released). */
+        int (*disk_attach)(struct lv_guest *g, int i, struct lv_error **err);
+        int (*disk_detach)(struct lv_guest *g, int i, int timeout_ms, struct lv_error **err);
 };
 
 extern const struct lv_driver lxc_driver;

@@ -614,12 +614,34 @@ static void jcache(struct json_object *o, const char *mode)
         json_object_object_add(o, "cache", c);
 }
 
+void qemu_command_disk_blockdevs(const struct domain_disk *d, const char *storage,
+                                 const char *format, struct json_object **ret_storage,
+                                 struct json_object **ret_format)
+{
+        bool ro = d->readonly || d->device == DOMAIN_DISK_DEVICE_CDROM;
+        struct json_object *o = json_object_new_object();
+        jstr(o, "driver", d->type == DOMAIN_DISK_BLOCK ? "host_device" : "file");
+        jstr(o, "filename", d->source);
+        jstr(o, "node-name", storage);
+        jcache(o, d->driver_cache);
+        jbool(o, "auto-read-only", true);
+        jstr(o, "discard", "unmap");
+        *ret_storage = o;
+
+        o = json_object_new_object();
+        jstr(o, "node-name", format);
+        jbool(o, "read-only", ro);
+        jcache(o, d->driver_cache);
+        jstr(o, "driver", d->format == DOMAIN_DISK_FORMAT_QCOW2 ? "qcow2" : "raw");
+        jstr(o, "file", storage);
+        *ret_format = o;
+}
+
 static int emit_disk(struct build *b, int i, struct lv_error **err)
 {
         const struct domain_def *def = b->def;
         const struct domain_disk *d = &def->disks[i];
         bool cdrom = d->device == DOMAIN_DISK_DEVICE_CDROM;
-        bool ro = d->readonly || cdrom;
         /* libvirt numbers block nodes from the last disk down */
         int node = def->n_disks - i;
         char storage[48], format[48];
@@ -627,22 +649,10 @@ static int emit_disk(struct build *b, int i, struct lv_error **err)
         snprintf(format, sizeof(format), "libvirt-%d-format", node);
 
         if (d->source) {
-                struct json_object *o = json_object_new_object();
-                jstr(o, "driver", d->type == DOMAIN_DISK_BLOCK ? "host_device" : "file");
-                jstr(o, "filename", d->source);
-                jstr(o, "node-name", storage);
-                jcache(o, d->driver_cache);
-                jbool(o, "auto-read-only", true);
-                jstr(o, "discard", "unmap");
-                arg2(b, "-blockdev", json_take(o));
-
-                o = json_object_new_object();
-                jstr(o, "node-name", format);
-                jbool(o, "read-only", ro);
-                jcache(o, d->driver_cache);
-                jstr(o, "driver", d->format == DOMAIN_DISK_FORMAT_QCOW2 ? "qcow2" : "raw");
-                jstr(o, "file", storage);
-                arg2(b, "-blockdev", json_take(o));
+                struct json_object *st, *fmt;
+                qemu_command_disk_blockdevs(d, storage, format, &st, &fmt);
+                arg2(b, "-blockdev", json_take(st));
+                arg2(b, "-blockdev", json_take(fmt));
         }
 
         int idx = qcmd_disk_name_index(d->target_dev);

@@ -86,6 +86,14 @@ int qemu_firmware_resolve(struct domain_def *def, const char *nvram_dir, struct 
  * guest's state directory. */
 char *qemu_command_channel_file(const struct domain_def *def, int i);
 
+/* The two -blockdev objects of a disk with a source: the storage node
+ * (file or host_device) and the format node (raw or qcow2) over it, named
+ * storage and format (also what hot-plug sends with blockdev-add). */
+struct json_object;
+void qemu_command_disk_blockdevs(const struct domain_disk *d, const char *storage,
+                                 const char *format, struct json_object **ret_storage,
+                                 struct json_object **ret_format);
+
 /* The QEMU id of the n-th serial/console chardev ("charserial0"), used
  * to find its pty over QMP (query-chardev). */
 char *qemu_command_serial_chardev(const struct domain_def *def, int n);

@@ -106,6 +106,12 @@ void qemu_undo_driver_data(struct lv_guest *g, void *data)
                 g->driver_data = NULL;
 }
 
+static void qemu_guest_free(void *data)
+{
+        qemu_hotplug_clear(data);
+        free(data);
+}
+
 struct qemu_guest *qemu_guest_new(struct lv_guest *g)
 {
         struct qemu_guest *qg = xcalloc(1, sizeof(*qg));
@@ -115,7 +121,7 @@ struct qemu_guest *qemu_guest_new(struct lv_guest *g)
         qg->mig.port.lock_fd = -1;
         qg->mig.nbd_port.lock_fd = -1;
         g->driver_data = qg;
-        guest_undo_push(g, "qemu driver state", qemu_undo_driver_data, qg, free);
+        guest_undo_push(g, "qemu driver state", qemu_undo_driver_data, qg, qemu_guest_free);
         return qg;
 }
 
@@ -473,6 +479,10 @@ void qemu_on_qmp_event(struct qmp *q, const char *event, struct json_object *dat
                  reason ? ")" : "");
         if (!qg)
                 return;
+        if (streq(event, "DEVICE_DELETED")) {
+                qemu_hotplug_device_deleted(g, data);
+                return;
+        }
         if (streq(event, "SHUTDOWN")) {
                 qg->shutdown_seen = true;
                 snprintf(qg->shutdown_reason, sizeof(qg->shutdown_reason), "%s",
@@ -1033,4 +1043,6 @@ const struct lv_driver qemu_driver = {
         .reattach = qemu_reattach,
         .hold_leases = qemu_hold_leases,
         .migration = &qemu_migration_ops,
+        .disk_attach = qemu_disk_attach,
+        .disk_detach = qemu_disk_detach,
 };

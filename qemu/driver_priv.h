@@ -46,6 +46,16 @@ struct qemu_guest {
         int label_pidfd; /* QEMU's end, for giving the files back */
         int record_fd;   /* $RUNDIR/qemu-labels/NAME.json, flock'd while ours */
         bool reattached;
+        /* disks asked to go (device_del) whose DEVICE_DELETED has not come
+         * yet (qemu/hotplug.c) */
+        struct qemu_unplug {
+                char *id;     /* QEMU device id */
+                char *target; /* target dev in the definition */
+                char *node;   /* its format node, blockdev-del'ed once gone */
+                bool deleted; /* DEVICE_DELETED seen */
+                bool waited;  /* disk_detach is waiting for it */
+        } unplugs[8];
+        int n_unplugs;
 };
 
 /* The driver state of a guest being started or reattached: g->driver_data,
@@ -59,6 +69,11 @@ void qemu_undo_qmp(struct lv_guest *g, void *data);
 /* QMP events and input while the guest runs (userdata/data: the guest) */
 void qemu_on_qmp_event(struct qmp *q, const char *event, struct json_object *data, void *userdata);
 int qemu_on_qmp_io(struct loop_source *s, int fd, uint32_t revents, void *data);
+/* qemu/hotplug.c: disk hot-plug, and QEMU's DEVICE_DELETED event. */
+int qemu_disk_attach(struct lv_guest *g, int i, struct lv_error **err);
+int qemu_disk_detach(struct lv_guest *g, int i, int timeout_ms, struct lv_error **err);
+void qemu_hotplug_device_deleted(struct lv_guest *g, struct json_object *data);
+void qemu_hotplug_clear(struct qemu_guest *qg);
 /* Open the serial pty QEMU made as the guest's console (registers its undo). */
 int qemu_open_console(struct lv_guest *g, struct qemu_guest *qg, struct lv_error **err);
 /* set_password for each graphics with a passwd (while paused, at start or reattach). */

@@ -34,6 +34,7 @@ LAYERS = [
 ROLES = {
     "supervisor/control.c": "control socket",
     "supervisor/control-methods.c": "control socket",
+    "supervisor/control-hotplug.c": "control socket",
     "qemu/driver.c": "qemu driver",
     "qemu/reattach.c": "qemu driver",
     "qemu/confine.c": "qemu driver",

@@ -557,6 +557,8 @@ static const struct method {
         {LV_METHOD_MIGRATE_GET_MAX_DOWNTIME, control_migrate_get_max_downtime, DURING_MIGRATION,
          true},
         {LV_METHOD_AGENT, control_agent_command, DURING_SHUTDOWN, false},
+        {LV_METHOD_ATTACH_DEVICE, control_m_attach_device, DURING_SHUTDOWN, false},
+        {LV_METHOD_DETACH_DEVICE, control_m_detach_device, DURING_SHUTDOWN, false},
 };
 
 /* "guest 'x' is migrating: only JobInfo, JobAbort and State are answered
@@ -640,4 +642,9 @@ int control_invalid_parameter(struct control_client *cl, const char *param)
 int control_reply_lv_error(struct control_client *cl, const struct lv_error *e)
 {
         return reply_lv_error(cl, e);
+}
+
+int control_reply_result(struct control_client *cl, int r, struct lv_error *e)
+{
+        return reply_result(cl, r, e);
 }

@@ -4,6 +4,7 @@
 /* Between the control socket (control.c: connections, framing, queues)
  * and its methods (control-methods.c: what each call does). */
 
+#include <json-c/json.h>
 #include <sys/types.h>
 
 #include "supervisor/supervisor.h"
@@ -73,6 +74,12 @@ int control_method_save(struct control_client *cl, const struct varlink_call *ca
 int control_dispatch(struct control_client *cl, const struct varlink_call *call);
 /* An event message's parameters. */
 struct json_object *control_event_json(struct supervisor *sv, const char *event);
+
+/* The reply to an operation that returned r, with e set on failure. */
+int control_reply_result(struct control_client *cl, int r, struct lv_error *e);
+/* control-hotplug.c */
+int control_m_attach_device(struct control_client *cl, const struct varlink_call *call);
+int control_m_detach_device(struct control_client *cl, const struct varlink_call *call);
 
 /* The interface description, embedded at build time from
  * io.litevirt.Guest.varlink. */

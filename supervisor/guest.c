@@ -496,13 +496,18 @@ int supervisor_guest_setmem(struct supervisor *sv, unsigned long long kib, struc
         if (r < 0)
                 return lv_error_prefix(err, "guest '%s': setmem", sv->g.name);
         def->current_memory_kib = kib;
+        supervisor_definition_changed(sv);
+        return 0;
+}
+
+void supervisor_definition_changed(struct supervisor *sv)
+{
         _cleanup_error_ struct lv_error *e = NULL;
         if (supervisor_definition_record(sv, &e) < 0)
                 log_warning("%s", e->message);
         lv_error_freep(&e);
         if (status_write(sv, &e) < 0)
                 log_warning("%s", e->message);
-        return 0;
 }
 
 int supervisor_guest_resume(struct supervisor *sv, struct lv_error **err)

@@ -494,6 +494,7 @@ int main(int argc, char **argv)
                 r = loop_new(&sv.loop, &err);
         sv.g.loop = sv.loop; /* drivers watch their fds on it (driver.h) */
         sv.g.status_record = supervisor_status_record;
+        sv.g.disk_released = supervisor_disk_released;
         if (r >= 0)
                 r = loop_add_signal(sv.loop, SIGTERM, on_stop_signal, &sv, &sigs[0], &err);
         if (r >= 0)

@@ -136,6 +136,18 @@ int supervisor_guest_suspend(struct supervisor *sv, struct lv_error **err);
 int supervisor_guest_resume(struct supervisor *sv, struct lv_error **err);
 int supervisor_guest_setmem(struct supervisor *sv, unsigned long long kib, struct lv_error **err);
 /* Fill stats from the driver (may leave it empty). */
+/* The running definition changed while the guest runs: record it
+ * (definition.json) and the status; failures are logged. */
+void supervisor_definition_changed(struct supervisor *sv);
+/* Hot-plug (control-hotplug.c): a disk into the running guest (d's
+ * fields are taken), a disk out of it (by target dev or source, waiting
+ * up to timeout_ms for the guest to let go); the core's
+ * g->disk_released. The running definition follows. */
+int supervisor_guest_disk_attach(struct supervisor *sv, struct domain_disk *d,
+                                 struct lv_error **err);
+int supervisor_guest_disk_detach(struct supervisor *sv, const char *target, int timeout_ms,
+                                 struct lv_error **err);
+void supervisor_disk_released(struct lv_guest *g, const char *target);
 int supervisor_guest_stats(struct supervisor *sv, struct json_object *out, struct lv_error **err);
 /* Apply a lifecycle event: new state and reason, log, status file, events
  * to subscribers. -EINVAL (with *err) when invalid in the current state. */

@@ -17,7 +17,8 @@
 #     "LV-DISK <vdX> <sectors>" per virtio disk,
 #     "LV-VPORT <name>" per named virtio-serial port (<channel>); the port
 #     org.litevirt.echo.0 echoes what the host writes into it,
-#   - then "LV-COUNTER <n>" once a second, forever;
+#   - then "LV-COUNTER <n>" once a second, forever, and "LV-BLOCK <devs>"
+#     whenever its block devices change (hot-plug);
 #   - with lv_disk on the kernel command line (storage migration tests):
 #     at boot a random mark written at 1 MiB of /dev/vda, then every
 #     second "LV-DISK <n>" written to its first sector and, with the page
@@ -45,9 +46,10 @@ if [ "${1:-}" = --agent ]; then
 fi
 OUT=${1:-${LV_BUILD_ROOT:-.}/test-guest${AGENT:+-agent}}
 # v2: lv.dhcp, v3: lv_disk, v4: lv_dirty, v5: virtio-serial ports,
-# v6: "LV-DISK vdX sectors" (a guest built before is built again);
+# v6: "LV-DISK vdX sectors", v7: LV-BLOCK (a guest built before is built
+# again);
 # the agent guest's own marker: -agent3 (ext4 disk, chpasswd)
-MARK=.v6${AGENT:+-agent3}
+MARK=.v7${AGENT:+-agent3}
 if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.gz" ] && [ -e "$OUT/$MARK" ]; then
     exit 0
 fi
@@ -207,6 +209,7 @@ for p in /sys/class/virtio-ports/*; do
     echo "LV-VPORT \$n"
 done
 i=0
+blocks=
 while true; do
     i=\$((i + 1))
     echo "LV-COUNTER \$i"
@@ -215,6 +218,9 @@ while true; do
         echo 3 > /proc/sys/vm/drop_caches
         echo "LV-DISK-READ \$(dd if=\$disk bs=512 skip=2048 count=1 2>/dev/null | tr -d '\\000')"
     fi
+    b=\$(ls /sys/block | tr '\\n' ' ')
+    [ "\$b" = "\$blocks" ] || echo "LV-BLOCK \$b"
+    blocks=\$b
     sleep 1
 done
 EOS

@@ -7,7 +7,12 @@
 #   create: a transient guest runs and leaves no definition, --paused
 #         never runs the CPUs until resume, refusals (running name, name
 #         of another UUID, invalid file) leave nothing;
-#   define --validate.
+#   define --validate;
+#   hot-plug: attach-disk/attach-device/detach-disk/detach-device with
+#         --live/--config/--persistent/--current, seen from inside the
+#         guest (its init prints LV-BLOCK), kept across a supervisor
+#         reattach, a guest that does not release a disk (paused) reported
+#         after the timeout and the disk gone once it does, refusals.
 # Runs in its own network namespace. Needs root, qemu, busybox-static.
 set -u
 
@@ -43,6 +48,7 @@ xml() {
   <memory unit='MiB'>128</memory>
   <vcpu>1</vcpu>
   <os><type arch='x86_64' machine='pc'>hvm</type><kernel>$KERNEL</kernel><initrd>$INITRD</initrd><cmdline>console=ttyS0 quiet</cmdline></os>
+  <features><acpi/></features>
   <devices>
     <serial type='pty'><target port='0'/></serial>
     <console type='pty'><target type='serial' port='0'/></console>
@@ -194,6 +200,87 @@ out=$("$LVSH" create "$T/nok.xml" 2>&1) && fail "create without a kernel succeed
 echo "$out" | grep -q "Failed to create domain from $T/nok.xml" && gone ${Q}-nok &&
     ok "create failing in QEMU leaves nothing: $(echo "$out" | tail -n1 | cut -c1-100)" ||
     fail "create no kernel: $out"
+
+# ------------------------------------------------------------ hot-plug
+H=${Q}-hp
+xml $H > "$T/$H.xml"
+"$LVSH" define "$T/$H.xml" >/dev/null && GUESTS="$GUESTS $H" || fail "define $H"
+"$LVSH" start $H >/dev/null || fail "start $H"
+CL=$LITEVIRT_LOGDIR/$H.console.log
+lvtest_wait_grep "$CL" LV-GUEST-BOOTED 60 || fail "$H did not boot"
+truncate -s 16M "$T/d1.img" "$T/d2.img"
+live_has() { "$LVSH" dumpxml $H | grep -q "<target dev='$1'"; }
+stored_has() { "$LVSH" dumpxml --inactive $H | grep -q "<target dev='$1'"; }
+# the guest prints LV-BLOCK with its block devices when they change
+block_now() { grep -a "LV-BLOCK" "$CL" | tail -n1 | tr -d '\r' | sed 's/ *$//'; }
+wait_block() { # the guest's last LV-BLOCK line becomes "LV-BLOCK $1"
+    local i=0
+    while [ $i -lt 300 ]; do
+        [ "$(block_now)" = "LV-BLOCK${1:+ $1}" ] && return 0
+        sleep 0.1; i=$((i + 1))
+    done
+    return 1
+}
+
+out=$("$LVSH" attach-disk $H "$T/d1.img" vdb 2>&1) && [ "$out" = "Disk attached successfully" ] ||
+    fail "attach-disk: $out"
+live_has vdb && ! stored_has vdb && ok "attach-disk: in the running definition only" ||
+    fail "attach-disk: live/stored definitions wrong"
+wait_block vda && ok "the guest sees the hot-plugged disk: $(block_now)" ||
+    fail "guest did not see the disk: $(block_now)"
+out=$("$LVSH" attach-disk $H "$T/d1.img" vdb 2>&1) && fail "attach of an existing target succeeded"
+echo "$out" | grep -q "target vdb already exists" && ok "existing target refused" || fail "existing target: $out"
+out=$("$LVSH" attach-disk $H "$T/nosuch.img" vdd 2>&1) && fail "attach of a missing file succeeded"
+echo "$out" | grep -q "nosuch.img.*No such file" && ! live_has vdd &&
+    ok "missing source refused, nothing added: $(echo "$out" | tail -n1)" || fail "missing source: $out"
+printf '<disk type="file" device="disk">\n  <source file="%s"/>\n  <target dev="vdc" bus="virtio"/>\n  <bogus/>\n</disk>\n' \
+    "$T/d2.img" > "$T/bad-disk.xml"
+out=$("$LVSH" attach-device $H "$T/bad-disk.xml" 2>&1) && fail "attach-device of invalid XML succeeded"
+echo "$out" | grep -q "Failed to attach device from $T/bad-disk.xml" && ! live_has vdc &&
+    ok "invalid device XML refused: $(echo "$out" | tail -n1)" || fail "invalid device XML: $out"
+printf '<disk type="file" device="disk">\n  <source file="%s"/>\n  <target dev="vdc" bus="virtio"/>\n</disk>\n' \
+    "$T/d2.img" > "$T/disk2.xml"
+out=$("$LVSH" attach-device $H "$T/disk2.xml" --persistent 2>&1) &&
+    [ "$out" = "Device attached successfully" ] || fail "attach-device --persistent: $out"
+live_has vdc && stored_has vdc && ok "attach-device --persistent: running and stored definitions" ||
+    fail "attach-device --persistent: definitions"
+wait_block "vda vdb" && ok "the guest sees both disks: $(block_now)" || fail "second disk: $(block_now)"
+
+# a supervisor reattach keeps them
+spid=$(cat "$LITEVIRT_RUNDIR/$H/supervisor.pid")
+kill -9 "$spid"
+i=0; while [ -d "/proc/$spid" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+"$LVSH" start $H >/dev/null || fail "reattach $H"
+live_has vdb && live_has vdc && ok "hot-plugged disks still in dumpxml after a reattach" ||
+    fail "reattach lost the hot-plugged disks: $("$LVSH" dumpxml $H | grep target)"
+out=$("$LVSH" detach-disk $H vdb 2>&1) && [ "$out" = "Disk detached successfully" ] ||
+    fail "detach-disk after reattach: $out"
+! live_has vdb && wait_block vdb && ok "detach-disk after the reattach: the guest released it ($(block_now))" ||
+    fail "detach-disk: $(block_now)"
+
+# a guest that does not release the disk (paused: it cannot answer)
+"$LVSH" suspend $H >/dev/null
+out=$("$LVSH" detach-device $H "$T/disk2.xml" --persistent 2>&1) && fail "detach from a paused guest succeeded"
+echo "$out" | grep -q "did not release disk 'vdc' within 5000 ms" && live_has vdc && stored_has vdc &&
+    ok "unreleased disk reported, kept: $(echo "$out" | tail -n1 | cut -c1-90)" || fail "unreleased: $out"
+"$LVSH" resume $H >/dev/null
+i=0; while live_has vdc && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+! live_has vdc && wait_block "" && ok "released once the guest ran: gone from the running definition" ||
+    fail "late release: $(block_now); $("$LVSH" dumpxml $H | grep target)"
+out=$("$LVSH" detach-disk $H vdz 2>&1) && fail "detach of a missing disk succeeded"
+echo "$out" | grep -q "No disk found whose source path or target is vdz" || fail "detach missing: $out"
+
+# a shut off guest: live refused, --current/--config change the stored definition
+"$LVSH" destroy $H >/dev/null
+out=$("$LVSH" attach-disk $H "$T/d1.img" vdb 2>&1) && fail "live attach to a shut off guest succeeded"
+echo "$out" | grep -q "domain is not running" || fail "live attach shut off: $out"
+"$LVSH" detach-disk $H vdc --config >/dev/null && ! stored_has vdc || fail "detach-disk --config"
+"$LVSH" attach-disk $H "$T/d1.img" vdb --current >/dev/null && stored_has vdb &&
+    ok "shut off: --config/--current change the stored definition" || fail "attach --current"
+out=$("$LVSH" attach-disk $H "$T/d1.img" vdb --current --live 2>&1) && fail "--current --live accepted"
+"$LVSH" start $H >/dev/null && lvtest_wait_grep "$CL" "LV-BLOCK vda" 60 &&
+    ok "stored disk seen by the guest at the next start" || fail "stored disk at start: $(block_now)"
+"$LVSH" destroy $H >/dev/null
 
 lvtest_sanitizer_check
 echo "$fails failure(s)"

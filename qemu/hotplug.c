@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Disk hot-plug for the QEMU driver (docs/qemu.md, "Hot-plug"):
+ * blockdev-add (storage and format nodes, as on the command line) and
+ * device_add to attach; device_del, then QEMU's DEVICE_DELETED once the
+ * guest has released the device, then blockdev-del to detach. */
+#include <json-c/json.h>
+
+#include "qemu/command_priv.h"
+#include "qemu/driver_priv.h"
+#include "qemu/qmp.h"
+#include "util/log.h"
+
+static struct qmp *guest_qmp(struct lv_guest *g, struct lv_error **err)
+{
+        struct qemu_guest *qg = g->driver_data;
+        if (!qg || !qg->qmp || qmp_is_closed(qg->qmp)) {
+                lv_error_setf(err, LV_ERR_STATE, "QEMU monitor is not connected");
+                return NULL;
+        }
+        return qg->qmp;
+}
+
+/* Best effort: a node that stays only costs QEMU memory until it ends.
+ * From an event handler (inside QMP's input processing) the command is
+ * sent without waiting for its reply. */
+static void node_del(struct qmp *q, const char *node, bool from_event)
+{
+        struct json_object *a = json_object_new_object();
+        json_object_object_add(a, "node-name", json_object_new_string(node));
+        _cleanup_error_ struct lv_error *e = NULL;
+        int r = from_event ? qmp_send(q, "blockdev-del", a, QEMU_CMD_TIMEOUT_MS, NULL, NULL, &e)
+                           : qmp_call(q, "blockdev-del", a, QEMU_CMD_TIMEOUT_MS, NULL, &e);
+        if (r < 0)
+                log_warning("blockdev-del %s: %s", node, e->message);
+}
+
+/* A format node "X-format" sits on the storage node "X-storage" (both
+ * the command line's and ours). */
+static void nodes_del(struct qmp *q, const char *format, bool from_event)
+{
+        node_del(q, format, from_event);
+        size_t n = strlen(format);
+        if (n > 7 && streq(format + n - 7, "-format")) {
+                _cleanup_free_ char *storage = xasprintf("%.*s-storage", (int)(n - 7), format);
+                node_del(q, storage, from_event);
+        }
+}
+
+int qemu_disk_attach(struct lv_guest *g, int i, struct lv_error **err)
+{
+        const struct domain_disk *d = &g->def->disks[i];
+        struct qmp *q = guest_qmp(g, err);
+        if (!q)
+                return -ENOTCONN;
+        if (qcmd_disk_bus(d) != DOMAIN_DISK_BUS_VIRTIO || d->device != DOMAIN_DISK_DEVICE_DISK ||
+            d->type != DOMAIN_DISK_FILE || !d->source)
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "disk '%s': hot-plug supports file disks on the virtio bus "
+                                     "only",
+                                     d->target_dev);
+        /* QEMU cannot open the file itself (read-only view of the host,
+         * its own uid): it gets our descriptor in an fd set and opens
+         * /dev/fdset/N, as under libvirt. */
+        _cleanup_close_ int fd = open(d->source, (d->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+        if (fd < 0)
+                return lv_error_set(err, errno, "disk '%s': opening '%s'", d->target_dev,
+                                    d->source);
+        struct json_object *ret = NULL, *v;
+        int r = qmp_call_fd(q, "add-fd", NULL, fd, QEMU_CMD_TIMEOUT_MS, &ret, err);
+        if (r < 0)
+                return lv_error_prefix(err, "disk '%s': add-fd", d->target_dev);
+        long long fdset =
+                json_object_object_get_ex(ret, "fdset-id", &v) ? json_object_get_int64(v) : -1;
+        json_object_put(ret);
+        _cleanup_free_ char *path = xasprintf("/dev/fdset/%lld", fdset);
+        struct domain_disk via = *d;
+        via.source = path;
+        _cleanup_free_ char *storage = xasprintf("lv-hp-%s-storage", d->target_dev);
+        _cleanup_free_ char *format = xasprintf("lv-hp-%s-format", d->target_dev);
+        struct json_object *st, *fmt;
+        qemu_command_disk_blockdevs(&via, storage, format, &st, &fmt);
+        /* opened once, in the mode of our descriptor (QEMU dups only an fd
+         * of the exact access mode it asks for) */
+        json_object_object_add(st, "auto-read-only", json_object_new_boolean(false));
+        json_object_object_add(st, "read-only", json_object_new_boolean(d->readonly));
+        r = qmp_call(q, "blockdev-add", st, QEMU_CMD_TIMEOUT_MS, NULL, err);
+        /* QEMU holds its own copy now (or failed): the set can go */
+        struct json_object *a = json_object_new_object();
+        json_object_object_add(a, "fdset-id", json_object_new_int64(fdset));
+        _cleanup_error_ struct lv_error *e = NULL;
+        if (qmp_call(q, "remove-fd", a, QEMU_CMD_TIMEOUT_MS, NULL, &e) < 0)
+                log_warning("remove-fd %lld: %s", fdset, e->message);
+        if (r < 0) {
+                json_object_put(fmt);
+                return lv_error_prefix(err, "disk '%s': blockdev-add", d->target_dev);
+        }
+        if ((r = qmp_call(q, "blockdev-add", fmt, QEMU_CMD_TIMEOUT_MS, NULL, err)) < 0) {
+                node_del(q, storage, false);
+                return lv_error_prefix(err, "disk '%s': blockdev-add", d->target_dev);
+        }
+        struct json_object *dev = json_object_new_object();
+        _cleanup_free_ char *id = xasprintf("virtio-disk-%s", d->target_dev);
+        json_object_object_add(dev, "driver", json_object_new_string("virtio-blk-pci"));
+        json_object_object_add(dev, "drive", json_object_new_string(format));
+        json_object_object_add(dev, "id", json_object_new_string(id));
+        if (d->shareable)
+                json_object_object_add(dev, "share-rw", json_object_new_boolean(true));
+        if ((r = qmp_call(q, "device_add", dev, QEMU_CMD_TIMEOUT_MS, NULL, err)) < 0) {
+                nodes_del(q, format, false);
+                return lv_error_prefix(err, "disk '%s': device_add", d->target_dev);
+        }
+        log_info("disk '%s' (%s) hot-plugged as %s", d->target_dev, d->source, id);
+        return 0;
+}
+
+/* The id QEMU knows disk d by and its format node, from query-block,
+ * matched by our node name (hot-plugged: QEMU knows the file as
+ * /dev/fdset/N) or by source file (from the command line; ids of disks
+ * after a detached one are not what the builder would say now). */
+static int disk_lookup(struct qmp *q, const struct domain_disk *d, char **ret_id, char **ret_node,
+                       struct lv_error **err)
+{
+        _cleanup_free_ char *hp_node = xasprintf("lv-hp-%s-format", d->target_dev);
+        struct json_object *list = NULL;
+        int r = qmp_call(q, "query-block", NULL, QEMU_CMD_TIMEOUT_MS, &list, err);
+        if (r < 0)
+                return r;
+        r = lv_error_setf(err, ENOENT, "disk '%s': QEMU has no device for '%s'", d->target_dev,
+                          d->source ? d->source : "");
+        for (size_t k = 0; list && k < json_object_array_length(list); k++) {
+                struct json_object *b = json_object_array_get_idx(list, k), *ins, *v;
+                if (!json_object_object_get_ex(b, "inserted", &ins))
+                        continue;
+                bool ours = json_object_object_get_ex(ins, "node-name", &v) &&
+                            streq(json_object_get_string(v), hp_node);
+                bool same = json_object_object_get_ex(ins, "file", &v) && d->source &&
+                            streq(json_object_get_string(v), d->source);
+                if ((!ours && !same) || !json_object_object_get_ex(b, "qdev", &v))
+                        continue;
+                /* "virtio-disk0" or "/machine/peripheral/virtio-disk0/virtio-backend" */
+                const char *qdev = json_object_get_string(v);
+                static const char peripheral[] = "/machine/peripheral/";
+                const char *p = startswith(qdev, peripheral) ? qdev + strlen(peripheral) : qdev;
+                *ret_id = xstrndup(p, strcspn(p, "/"));
+                *ret_node = json_object_object_get_ex(ins, "node-name", &v)
+                                    ? xstrdup(json_object_get_string(v))
+                                    : NULL;
+                lv_error_freep(err);
+                r = 0;
+                break;
+        }
+        json_object_put(list);
+        return r;
+}
+
+static void unplug_forget(struct qemu_guest *qg, int k)
+{
+        free(qg->unplugs[k].id);
+        free(qg->unplugs[k].target);
+        free(qg->unplugs[k].node);
+        qg->unplugs[k] = qg->unplugs[--qg->n_unplugs];
+        qg->unplugs[qg->n_unplugs] = (struct qemu_unplug){0};
+}
+
+void qemu_hotplug_clear(struct qemu_guest *qg)
+{
+        while (qg->n_unplugs > 0)
+                unplug_forget(qg, 0);
+}
+
+static int unplug_find(struct qemu_guest *qg, const char *id)
+{
+        for (int k = 0; k < qg->n_unplugs; k++)
+                if (streq(qg->unplugs[k].id, id))
+                        return k;
+        return -1;
+}
+
+int qemu_disk_detach(struct lv_guest *g, int i, int timeout_ms, struct lv_error **err)
+{
+        const struct domain_disk *d = &g->def->disks[i];
+        struct qemu_guest *qg = g->driver_data;
+        struct qmp *q = guest_qmp(g, err);
+        if (!q)
+                return -ENOTCONN;
+        _cleanup_free_ char *id = NULL, *node = NULL;
+        int r = disk_lookup(q, d, &id, &node, err);
+        if (r < 0)
+                return r;
+        int k = unplug_find(qg, id);
+        if (k < 0) {
+                if (qg->n_unplugs >= (int)ARRAY_SIZE(qg->unplugs))
+                        return lv_error_setf(err, EBUSY,
+                                             "disk '%s': too many detach requests pending",
+                                             d->target_dev);
+                struct json_object *a = json_object_new_object();
+                json_object_object_add(a, "id", json_object_new_string(id));
+                if ((r = qmp_call(q, "device_del", a, QEMU_CMD_TIMEOUT_MS, NULL, err)) < 0)
+                        return lv_error_prefix(err, "disk '%s': device_del", d->target_dev);
+                k = qg->n_unplugs++;
+                qg->unplugs[k] = (struct qemu_unplug){.id = xstrdup(id),
+                                                      .target = xstrdup(d->target_dev),
+                                                      .node = TAKE_PTR(node)};
+        }
+        /* The guest releases the device (ACPI hot-unplug): wait for it */
+        qg->unplugs[k].waited = true;
+        r = qmp_wait(q, &qg->unplugs[k].deleted, timeout_ms, err);
+        k = unplug_find(qg, id); /* the table may have moved meanwhile */
+        if (k >= 0)
+                qg->unplugs[k].waited = false;
+        if (r == -ETIMEDOUT)
+                return r;
+        if (r < 0)
+                return lv_error_prefix(err, "disk '%s': waiting for DEVICE_DELETED", d->target_dev);
+        if (k >= 0 && qg->unplugs[k].node)
+                nodes_del(q, qg->unplugs[k].node, false);
+        if (k >= 0)
+                unplug_forget(qg, k);
+        log_info("disk '%s' (%s) hot-unplugged", d->target_dev, id);
+        return 0;
+}
+
+void qemu_hotplug_device_deleted(struct lv_guest *g, struct json_object *data)
+{
+        struct qemu_guest *qg = g->driver_data;
+        struct json_object *v;
+        if (!qg || !data || !json_object_object_get_ex(data, "device", &v))
+                return; /* the backend's event (a path only) */
+        int k = unplug_find(qg, json_object_get_string(v));
+        if (k < 0)
+                return;
+        qg->unplugs[k].deleted = true;
+        if (qg->unplugs[k].waited)
+                return; /* qemu_disk_detach finishes it */
+        /* released after disk_detach gave up waiting */
+        _cleanup_free_ char *target = xstrdup(qg->unplugs[k].target);
+        log_info("disk '%s' released by the guest after all", target);
+        if (qg->unplugs[k].node)
+                nodes_del(qg->qmp, qg->unplugs[k].node, true);
+        unplug_forget(qg, k);
+        if (g->disk_released)
+                g->disk_released(g, target);
+}
