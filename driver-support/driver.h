@@ -207,6 +207,9 @@ struct lv_driver {
          * g->disk_released). */
         int (*disk_attach)(struct lv_guest *g, int i, struct lv_error **err);
         int (*disk_detach)(struct lv_guest *g, int i, int timeout_ms, struct lv_error **err);
+
+        /* lvsh screenshot (optional): the display as PNG, written to fd. */
+        int (*screenshot)(struct lv_guest *g, int fd, struct lv_error **err);
 };
 
 extern const struct lv_driver lxc_driver;

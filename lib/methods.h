@@ -34,6 +34,7 @@
 #define LV_METHOD_MIGRATE_GET_MAX_DOWNTIME LV_IFACE ".MigrateGetMaxDowntime"
 #define LV_METHOD_ATTACH_DEVICE            LV_IFACE ".AttachDevice"
 #define LV_METHOD_DETACH_DEVICE            LV_IFACE ".DetachDevice"
+#define LV_METHOD_SCREENSHOT               LV_IFACE ".Screenshot"
 
 #define LV_ERROR_NO_SUCH_GUEST     LV_IFACE ".NoSuchGuest"
 #define LV_ERROR_INVALID_STATE     LV_IFACE ".InvalidState"

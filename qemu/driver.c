@@ -984,7 +984,13 @@ static int qemu_stats(struct lv_guest *g, struct json_object *out, struct lv_err
                                         _cleanup_free_ char *id = qemu_command_disk_id(g->def, k);
                                         _cleanup_free_ char *path =
                                                 xasprintf("/machine/peripheral/%s/", id);
-                                        if (id && (streq(qdev, id) || startswith(qdev, path)))
+                                        /* or hot-plugged (qemu/hotplug.c) */
+                                        _cleanup_free_ char *hp = xasprintf(
+                                                "virtio-disk-%s", g->def->disks[k].target_dev);
+                                        _cleanup_free_ char *hp_path =
+                                                xasprintf("/machine/peripheral/%s/", hp);
+                                        if ((id && (streq(qdev, id) || startswith(qdev, path))) ||
+                                            streq(qdev, hp) || startswith(qdev, hp_path))
                                                 name = g->def->disks[k].target_dev;
                                 }
                                 json_object_object_add(out, key, json_object_new_string(name));
@@ -1045,4 +1051,5 @@ const struct lv_driver qemu_driver = {
         .migration = &qemu_migration_ops,
         .disk_attach = qemu_disk_attach,
         .disk_detach = qemu_disk_detach,
+        .screenshot = qemu_screenshot,
 };

@@ -69,11 +69,17 @@ void qemu_undo_qmp(struct lv_guest *g, void *data);
 /* QMP events and input while the guest runs (userdata/data: the guest) */
 void qemu_on_qmp_event(struct qmp *q, const char *event, struct json_object *data, void *userdata);
 int qemu_on_qmp_io(struct loop_source *s, int fd, uint32_t revents, void *data);
-/* qemu/hotplug.c: disk hot-plug, and QEMU's DEVICE_DELETED event. */
+/* qemu/hotplug.c: disk hot-plug, and QEMU's DEVICE_DELETED event; a
+ * descriptor of ours handed to QEMU as /dev/fdset/N (add-fd), and the set
+ * removed once QEMU holds its own copy (a failure is logged). */
+int qemu_fdset_add(struct qmp *q, int fd, long long *ret_fdset, struct lv_error **err);
+void qemu_fdset_remove(struct qmp *q, long long fdset);
 int qemu_disk_attach(struct lv_guest *g, int i, struct lv_error **err);
 int qemu_disk_detach(struct lv_guest *g, int i, int timeout_ms, struct lv_error **err);
 void qemu_hotplug_device_deleted(struct lv_guest *g, struct json_object *data);
 void qemu_hotplug_clear(struct qemu_guest *qg);
+/* qemu/screenshot.c: the guest's display as PNG into fd. */
+int qemu_screenshot(struct lv_guest *g, int fd, struct lv_error **err);
 /* Open the serial pty QEMU made as the guest's console (registers its undo). */
 int qemu_open_console(struct lv_guest *g, struct qemu_guest *qg, struct lv_error **err);
 /* set_password for each graphics with a passwd (while paused, at start or reattach). */

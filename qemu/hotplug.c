@@ -46,6 +46,27 @@ static void nodes_del(struct qmp *q, const char *format, bool from_event)
         }
 }
 
+int qemu_fdset_add(struct qmp *q, int fd, long long *ret_fdset, struct lv_error **err)
+{
+        struct json_object *ret = NULL, *v;
+        int r = qmp_call_fd(q, "add-fd", NULL, fd, QEMU_CMD_TIMEOUT_MS, &ret, err);
+        if (r < 0)
+                return lv_error_prefix(err, "add-fd");
+        bool ok = json_object_object_get_ex(ret, "fdset-id", &v);
+        *ret_fdset = ok ? json_object_get_int64(v) : -1;
+        json_object_put(ret);
+        return ok ? 0 : lv_error_setf(err, LV_ERR_PROTOCOL, "add-fd: no fdset-id in the reply");
+}
+
+void qemu_fdset_remove(struct qmp *q, long long fdset)
+{
+        struct json_object *a = json_object_new_object();
+        json_object_object_add(a, "fdset-id", json_object_new_int64(fdset));
+        _cleanup_error_ struct lv_error *e = NULL;
+        if (qmp_call(q, "remove-fd", a, QEMU_CMD_TIMEOUT_MS, NULL, &e) < 0)
+                log_warning("remove-fd %lld: %s", fdset, e->message);
+}
+
 int qemu_disk_attach(struct lv_guest *g, int i, struct lv_error **err)
 {
         const struct domain_disk *d = &g->def->disks[i];
@@ -65,13 +86,10 @@ int qemu_disk_attach(struct lv_guest *g, int i, struct lv_error **err)
         if (fd < 0)
                 return lv_error_set(err, errno, "disk '%s': opening '%s'", d->target_dev,
                                     d->source);
-        struct json_object *ret = NULL, *v;
-        int r = qmp_call_fd(q, "add-fd", NULL, fd, QEMU_CMD_TIMEOUT_MS, &ret, err);
+        long long fdset;
+        int r = qemu_fdset_add(q, fd, &fdset, err);
         if (r < 0)
-                return lv_error_prefix(err, "disk '%s': add-fd", d->target_dev);
-        long long fdset =
-                json_object_object_get_ex(ret, "fdset-id", &v) ? json_object_get_int64(v) : -1;
-        json_object_put(ret);
+                return lv_error_prefix(err, "disk '%s'", d->target_dev);
         _cleanup_free_ char *path = xasprintf("/dev/fdset/%lld", fdset);
         struct domain_disk via = *d;
         via.source = path;
@@ -85,11 +103,7 @@ int qemu_disk_attach(struct lv_guest *g, int i, struct lv_error **err)
         json_object_object_add(st, "read-only", json_object_new_boolean(d->readonly));
         r = qmp_call(q, "blockdev-add", st, QEMU_CMD_TIMEOUT_MS, NULL, err);
         /* QEMU holds its own copy now (or failed): the set can go */
-        struct json_object *a = json_object_new_object();
-        json_object_object_add(a, "fdset-id", json_object_new_int64(fdset));
-        _cleanup_error_ struct lv_error *e = NULL;
-        if (qmp_call(q, "remove-fd", a, QEMU_CMD_TIMEOUT_MS, NULL, &e) < 0)
-                log_warning("remove-fd %lld: %s", fdset, e->message);
+        qemu_fdset_remove(q, fdset);
         if (r < 0) {
                 json_object_put(fmt);
                 return lv_error_prefix(err, "disk '%s': blockdev-add", d->target_dev);

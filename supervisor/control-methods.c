@@ -559,6 +559,7 @@ static const struct method {
         {LV_METHOD_AGENT, control_agent_command, DURING_SHUTDOWN, false},
         {LV_METHOD_ATTACH_DEVICE, control_m_attach_device, DURING_SHUTDOWN, false},
         {LV_METHOD_DETACH_DEVICE, control_m_detach_device, DURING_SHUTDOWN, false},
+        {LV_METHOD_SCREENSHOT, control_m_screenshot, DURING_SHUTDOWN, false},
 };
 
 /* "guest 'x' is migrating: only JobInfo, JobAbort and State are answered

@@ -12,7 +12,9 @@
 #         --live/--config/--persistent/--current, seen from inside the
 #         guest (its init prints LV-BLOCK), kept across a supervisor
 #         reattach, a guest that does not release a disk (paused) reported
-#         after the timeout and the disk gone once it does, refusals.
+#         after the timeout and the disk gone once it does, refusals;
+#   looking at a guest: domblklist, domblkstat, dommemstat, vcpucount,
+#         screenshot (a PNG of the VGA text screen, not blank).
 # Runs in its own network namespace. Needs root, qemu, busybox-static.
 set -u
 
@@ -228,6 +230,8 @@ live_has vdb && ! stored_has vdb && ok "attach-disk: in the running definition o
     fail "attach-disk: live/stored definitions wrong"
 wait_block vda && ok "the guest sees the hot-plugged disk: $(block_now)" ||
     fail "guest did not see the disk: $(block_now)"
+"$LVSH" domblkstat $H vdb | grep -q "^vdb rd_req [1-9]" && ok "domblkstat of the hot-plugged disk" ||
+    fail "domblkstat vdb: $("$LVSH" domblkstat $H vdb 2>&1)"
 out=$("$LVSH" attach-disk $H "$T/d1.img" vdb 2>&1) && fail "attach of an existing target succeeded"
 echo "$out" | grep -q "target vdb already exists" && ok "existing target refused" || fail "existing target: $out"
 out=$("$LVSH" attach-disk $H "$T/nosuch.img" vdd 2>&1) && fail "attach of a missing file succeeded"
@@ -281,6 +285,69 @@ out=$("$LVSH" attach-disk $H "$T/d1.img" vdb --current --live 2>&1) && fail "--c
 "$LVSH" start $H >/dev/null && lvtest_wait_grep "$CL" "LV-BLOCK vda" 60 &&
     ok "stored disk seen by the guest at the next start" || fail "stored disk at start: $(block_now)"
 "$LVSH" destroy $H >/dev/null
+
+# ------------------------------------------------------ looking at a guest
+I=${Q}-in
+truncate -s 8M "$T/d0.img"
+xml $I "" "<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$T/d0.img'/><target dev='vda' bus='virtio'/></disk>
+    <graphics type='vnc' autoport='yes'/><video><model type='vga'/></video>" |
+    sed "s|<vcpu>1</vcpu>|<vcpu current='1'>2</vcpu>|; s|console=ttyS0 quiet|console=tty0 console=ttyS0|" > "$T/$I.xml"
+"$LVSH" define "$T/$I.xml" >/dev/null && GUESTS="$GUESTS $I" || fail "define $I"
+"$LVSH" start $I >/dev/null || fail "start $I"
+lvtest_wait_grep "$LITEVIRT_LOGDIR/$I.console.log" "LV-COUNTER 1" 60 || fail "$I did not boot"
+out=$("$LVSH" domblklist $I)
+echo "$out" | head -n1 | grep -q "^ Target *Source$" && echo "$out" | awk -v p="$T/d0.img" '$1=="vda" && $2==p {f=1} END {exit !f}' &&
+    ok "domblklist" || fail "domblklist: $out"
+"$LVSH" domblklist $I --details | awk -v p="$T/d0.img" '$1=="file" && $2=="disk" && $3=="vda" && $4==p {f=1} END {exit !f}' ||
+    fail "domblklist --details: $("$LVSH" domblklist $I --details)"
+out=$("$LVSH" domblkstat $I vda)
+echo "$out" | grep -q "^vda rd_req [1-9]" && echo "$out" | grep -q "^vda wr_bytes [0-9]" &&
+    ok "domblkstat: the guest's reads counted ($(echo "$out" | head -n1))" || fail "domblkstat: $out"
+out=$("$LVSH" domblkstat $I vdz 2>&1) && fail "domblkstat of a missing disk succeeded"
+echo "$out" | grep -q "invalid path: vdz" || fail "domblkstat vdz: $out"
+out=$("$LVSH" dommemstat $I)
+echo "$out" | grep -q "^actual 131072$" && echo "$out" | grep -q "^rss [1-9]" && ok "dommemstat" ||
+    fail "dommemstat: $out"
+want=$(printf '%-12s %-12s %3d\n' maximum config 2 maximum live 2 current config 1 current live 1)
+[ "$("$LVSH" vcpucount $I | sed '/^$/d')" = "$want" ] && ok "vcpucount" || fail "vcpucount: $("$LVSH" vcpucount $I)"
+[ "$("$LVSH" vcpucount $I --active --live | sed '/^$/d')" = 1 ] || fail "vcpucount --active --live"
+# screenshot: the VGA text screen (the kernel prints its boot messages there)
+lvtest_wait_grep "$LITEVIRT_LOGDIR/$I.console.log" "LV-COUNTER 3" 60
+out=$("$LVSH" screenshot $I "$T/shot.png" 2>&1) &&
+    [ "$out" = "Screenshot saved to $T/shot.png, with type of image/png" ] || fail "screenshot: $out"
+if info=$(python3 - "$T/shot.png" <<'PY'
+import struct, sys, zlib
+d = open(sys.argv[1], 'rb').read()
+assert d[:8] == b'\x89PNG\r\n\x1a\n', 'not a PNG'
+pos, idat, w, h = 8, b'', 0, 0
+while pos < len(d):
+    n, t = struct.unpack('>I4s', d[pos:pos + 8])
+    if t == b'IHDR':
+        w, h = struct.unpack('>II', d[pos + 8:pos + 16])
+    if t == b'IDAT':
+        idat += d[pos + 8:pos + 8 + n]
+    pos += 12 + n
+raw = zlib.decompress(idat)
+# one filter byte per row, then RGB: text means more than one colour
+stride = 1 + 3 * w
+pix = set(raw[r * stride + 1 + 3 * x:r * stride + 4 + 3 * x] for r in range(h) for x in range(0, w, 3))
+assert len(pix) > 1, 'a blank screen'
+print(f'{w}x{h}, {len(pix)} colours')
+PY
+); then ok "screenshot: a PNG of the screen ($info)"; else fail "screenshot image: $info"; fi
+(cd "$T" && "$LVSH" screenshot $I >/dev/null) && ls "$T/$I"-*.png >/dev/null 2>&1 ||
+    fail "screenshot without FILE: no NAME-DATE.png"
+"$LVSH" destroy $I >/dev/null
+[ "$("$LVSH" vcpucount $I | sed '/^$/d')" = "$(printf '%-12s %-12s %3d\n' maximum config 2 current config 1)" ] ||
+    fail "vcpucount shut off: $("$LVSH" vcpucount $I)"
+out=$("$LVSH" screenshot $I 2>&1) && fail "screenshot of a shut off guest succeeded"
+echo "$out" | grep -q "domain is not running" || fail "screenshot shut off: $out"
+# no display: QEMU's reason
+"$LVSH" start $G >/dev/null || fail "start $G"
+out=$("$LVSH" screenshot $G "$T/none.png" 2>&1) && fail "screenshot without a display succeeded"
+echo "$out" | grep -qi "could not take a screenshot of $G" && [ ! -e "$T/none.png" ] &&
+    ok "screenshot without a display refused: $(echo "$out" | tail -n1)" || fail "no display: $out"
+"$LVSH" destroy $G >/dev/null
 
 lvtest_sanitizer_check
 echo "$fails failure(s)"
