@@ -210,6 +210,11 @@ struct lv_driver {
 
         /* lvsh screenshot (optional): the display as PNG, written to fd. */
         int (*screenshot)(struct lv_guest *g, int fd, struct lv_error **err);
+        /* lvsh send-key (optional): keys as QEMU's qnum codes (XT scan
+         * codes), pressed together, released after holdtime_ms (0: the
+         * hypervisor's default). */
+        int (*send_key)(struct lv_guest *g, const int *keys, int n, int holdtime_ms,
+                        struct lv_error **err);
 };
 
 extern const struct lv_driver lxc_driver;

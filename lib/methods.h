@@ -35,6 +35,7 @@
 #define LV_METHOD_ATTACH_DEVICE            LV_IFACE ".AttachDevice"
 #define LV_METHOD_DETACH_DEVICE            LV_IFACE ".DetachDevice"
 #define LV_METHOD_SCREENSHOT               LV_IFACE ".Screenshot"
+#define LV_METHOD_SEND_KEY                 LV_IFACE ".SendKey"
 
 #define LV_ERROR_NO_SUCH_GUEST     LV_IFACE ".NoSuchGuest"
 #define LV_ERROR_INVALID_STATE     LV_IFACE ".InvalidState"

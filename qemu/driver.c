@@ -1052,4 +1052,5 @@ const struct lv_driver qemu_driver = {
         .disk_attach = qemu_disk_attach,
         .disk_detach = qemu_disk_detach,
         .screenshot = qemu_screenshot,
+        .send_key = qemu_send_key,
 };

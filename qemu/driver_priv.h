@@ -72,14 +72,19 @@ int qemu_on_qmp_io(struct loop_source *s, int fd, uint32_t revents, void *data);
 /* qemu/hotplug.c: disk hot-plug, and QEMU's DEVICE_DELETED event; a
  * descriptor of ours handed to QEMU as /dev/fdset/N (add-fd), and the set
  * removed once QEMU holds its own copy (a failure is logged). */
+/* The guest's QMP connection, else NULL with "QEMU monitor is not connected". */
+struct qmp *qemu_guest_qmp(struct lv_guest *g, struct lv_error **err);
 int qemu_fdset_add(struct qmp *q, int fd, long long *ret_fdset, struct lv_error **err);
 void qemu_fdset_remove(struct qmp *q, long long fdset);
 int qemu_disk_attach(struct lv_guest *g, int i, struct lv_error **err);
 int qemu_disk_detach(struct lv_guest *g, int i, int timeout_ms, struct lv_error **err);
 void qemu_hotplug_device_deleted(struct lv_guest *g, struct json_object *data);
 void qemu_hotplug_clear(struct qemu_guest *qg);
-/* qemu/screenshot.c: the guest's display as PNG into fd. */
+/* qemu/display.c: the guest's display as PNG into fd; keys (qnum codes)
+ * pressed together (send-key). */
 int qemu_screenshot(struct lv_guest *g, int fd, struct lv_error **err);
+int qemu_send_key(struct lv_guest *g, const int *keys, int n, int holdtime_ms,
+                  struct lv_error **err);
 /* Open the serial pty QEMU made as the guest's console (registers its undo). */
 int qemu_open_console(struct lv_guest *g, struct qemu_guest *qg, struct lv_error **err);
 /* set_password for each graphics with a passwd (while paused, at start or reattach). */

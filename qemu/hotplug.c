@@ -10,7 +10,7 @@
 #include "qemu/qmp.h"
 #include "util/log.h"
 
-static struct qmp *guest_qmp(struct lv_guest *g, struct lv_error **err)
+struct qmp *qemu_guest_qmp(struct lv_guest *g, struct lv_error **err)
 {
         struct qemu_guest *qg = g->driver_data;
         if (!qg || !qg->qmp || qmp_is_closed(qg->qmp)) {
@@ -70,7 +70,7 @@ void qemu_fdset_remove(struct qmp *q, long long fdset)
 int qemu_disk_attach(struct lv_guest *g, int i, struct lv_error **err)
 {
         const struct domain_disk *d = &g->def->disks[i];
-        struct qmp *q = guest_qmp(g, err);
+        struct qmp *q = qemu_guest_qmp(g, err);
         if (!q)
                 return -ENOTCONN;
         if (qcmd_disk_bus(d) != DOMAIN_DISK_BUS_VIRTIO || d->device != DOMAIN_DISK_DEVICE_DISK ||
@@ -194,7 +194,7 @@ int qemu_disk_detach(struct lv_guest *g, int i, int timeout_ms, struct lv_error 
 {
         const struct domain_disk *d = &g->def->disks[i];
         struct qemu_guest *qg = g->driver_data;
-        struct qmp *q = guest_qmp(g, err);
+        struct qmp *q = qemu_guest_qmp(g, err);
         if (!q)
                 return -ENOTCONN;
         _cleanup_free_ char *id = NULL, *node = NULL;

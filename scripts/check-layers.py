@@ -35,7 +35,7 @@ ROLES = {
     "supervisor/control.c": "control socket",
     "supervisor/control-methods.c": "control socket",
     "supervisor/control-hotplug.c": "control socket",
-    "supervisor/control-screenshot.c": "control socket",
+    "supervisor/control-display.c": "control socket",
     "qemu/driver.c": "qemu driver",
     "qemu/reattach.c": "qemu driver",
     "qemu/confine.c": "qemu driver",

@@ -80,8 +80,9 @@ int control_reply_result(struct control_client *cl, int r, struct lv_error *e);
 /* control-hotplug.c */
 int control_m_attach_device(struct control_client *cl, const struct varlink_call *call);
 int control_m_detach_device(struct control_client *cl, const struct varlink_call *call);
-/* control-screenshot.c */
+/* control-display.c */
 int control_m_screenshot(struct control_client *cl, const struct varlink_call *call);
+int control_m_send_key(struct control_client *cl, const struct varlink_call *call);
 
 /* The interface description, embedded at build time from
  * io.litevirt.Guest.varlink. */

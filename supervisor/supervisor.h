@@ -148,9 +148,12 @@ int supervisor_guest_disk_attach(struct supervisor *sv, struct domain_disk *d,
 int supervisor_guest_disk_detach(struct supervisor *sv, const char *target, int timeout_ms,
                                  struct lv_error **err);
 void supervisor_disk_released(struct lv_guest *g, const char *target);
-/* lvsh screenshot (control-screenshot.c): the display as PNG in the state
- * directory; *ret_path names it. */
+/* The display (control-display.c): lvsh screenshot, the display as PNG in
+ * the state directory (*ret_path names it); lvsh send-key, qnum codes
+ * pressed together and released after holdtime_ms (0: QEMU's default). */
 int supervisor_guest_screenshot(struct supervisor *sv, char **ret_path, struct lv_error **err);
+int supervisor_guest_send_key(struct supervisor *sv, const int *keys, int n, int holdtime_ms,
+                              struct lv_error **err);
 int supervisor_guest_stats(struct supervisor *sv, struct json_object *out, struct lv_error **err);
 /* Apply a lifecycle event: new state and reason, log, status file, events
  * to subscribers. -EINVAL (with *err) when invalid in the current state. */

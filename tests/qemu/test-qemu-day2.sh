@@ -14,7 +14,8 @@
 #         reattach, a guest that does not release a disk (paused) reported
 #         after the timeout and the disk gone once it does, refusals;
 #   looking at a guest: domblklist, domblkstat, dommemstat, vcpucount,
-#         screenshot (a PNG of the VGA text screen, not blank).
+#         screenshot (a PNG of the VGA text screen, not blank), send-key
+#         (ctrl-alt-del reboots the guest).
 # Runs in its own network namespace. Needs root, qemu, busybox-static.
 set -u
 
@@ -337,9 +338,28 @@ PY
 ); then ok "screenshot: a PNG of the screen ($info)"; else fail "screenshot image: $info"; fi
 (cd "$T" && "$LVSH" screenshot $I >/dev/null) && ls "$T/$I"-*.png >/dev/null 2>&1 ||
     fail "screenshot without FILE: no NAME-DATE.png"
+# send-key: ctrl-alt-del makes the guest's kernel restart it (it boots again)
+boots() { grep -ac LV-GUEST-BOOTED "$LITEVIRT_LOGDIR/$I.console.log"; }
+wait_boots() { # N: the guest has booted N times
+    local i=0
+    while [ "$(boots)" -lt "$1" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+    [ "$(boots)" -ge "$1" ]
+}
+out=$("$LVSH" send-key $I KEY_LEFTCTRL KEY_LEFTALT KEY_DELETE 2>&1) && [ -z "$out" ] || fail "send-key: $out"
+wait_boots 2 && ok "send-key KEY_LEFTCTRL KEY_LEFTALT KEY_DELETE: the guest rebooted" ||
+    fail "no reboot after ctrl-alt-del: $(tail -c 300 "$LITEVIRT_LOGDIR/$I.console.log")"
+lvtest_wait_grep "$LITEVIRT_LOGDIR/$I.console.log" "LV-COUNTER 2" 60
+"$LVSH" send-key $I --holdtime 50 29 56 111 >/dev/null && wait_boots 3 &&
+    ok "send-key by linux keycode numbers, --holdtime" || fail "send-key numbers: $(boots) boots"
+out=$("$LVSH" send-key $I KEY_BOGUS 2>&1) && fail "send-key of an unknown key succeeded"
+[ "$out" = "error: invalid keycode: 'KEY_BOGUS'" ] || fail "send-key bogus: $out"
+out=$("$LVSH" send-key $I --codeset usb 4 2>&1) && fail "send-key with an unknown codeset succeeded"
+echo "$out" | grep -q "invalid codeset 'usb'" || fail "send-key codeset: $out"
 "$LVSH" destroy $I >/dev/null
 [ "$("$LVSH" vcpucount $I | sed '/^$/d')" = "$(printf '%-12s %-12s %3d\n' maximum config 2 current config 1)" ] ||
     fail "vcpucount shut off: $("$LVSH" vcpucount $I)"
+out=$("$LVSH" send-key $I KEY_A 2>&1) && fail "send-key to a shut off guest succeeded"
+echo "$out" | grep -q "domain is not running" || fail "send-key shut off: $out"
 out=$("$LVSH" screenshot $I 2>&1) && fail "screenshot of a shut off guest succeeded"
 echo "$out" | grep -q "domain is not running" || fail "screenshot shut off: $out"
 # no display: QEMU's reason
