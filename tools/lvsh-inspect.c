@@ -3,6 +3,9 @@
  * domblkstat, dommemstat and vcpucount (the definition and the
  * supervisor's Stats). */
 #include <json-c/json.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "conf/domain.h"
@@ -88,6 +91,60 @@ static int cmd_domblklist(int argc, char **argv, struct lv_error **err)
         lvsh_table_print(stdout, cells, ncols, n);
         printf("\n");
         free(cells);
+        return 0;
+}
+
+/* ---- domblkinfo ---- */
+
+/* A qcow2 image's virtual size (its header: magic "QFI\xfb", the size
+ * big-endian at offset 24); 0 when fd is not one. */
+static unsigned long long qcow2_virtual_size(int fd)
+{
+        unsigned char h[32];
+        if (pread(fd, h, sizeof h, 0) != (ssize_t)sizeof h || memcmp(h, "QFI\xfb", 4) != 0)
+                return 0;
+        unsigned long long v = 0;
+        for (int i = 24; i < 32; i++)
+                v = v << 8 | h[i];
+        return v;
+}
+
+static int cmd_domblkinfo(int argc, char **argv, struct lv_error **err)
+{
+        const char *pos[2];
+        int npos = name_and_one(lvsh_find_command("domblkinfo"), argc, argv, pos, err);
+        if (npos < 0)
+                return npos;
+        if (npos < 2)
+                return lvsh_usage_error(lvsh_find_command("domblkinfo"), err,
+                                        "a disk (target dev or source) is required");
+        _cleanup_domain_def_ struct domain_def *def = NULL;
+        int r = def_load(pos[0], false, &def, err);
+        if (r < 0)
+                return r;
+        int i = domain_disk_find(def, pos[1]);
+        if (i < 0)
+                return lv_error_setf(err, ENOENT,
+                                     "invalid argument: invalid path %s not assigned "
+                                     "to domain",
+                                     pos[1]);
+        const struct domain_disk *d = &def->disks[i];
+        if (!d->source)
+                return lv_error_setf(err, ENOENT, "disk '%s' has no source", d->target_dev);
+        _cleanup_close_ int fd = open(d->source, O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return lv_error_set(err, errno, "disk '%s': '%s'", d->target_dev, d->source);
+        unsigned long long physical = (unsigned long long)st.st_size;
+        if (S_ISBLK(st.st_mode) && ioctl(fd, BLKGETSIZE64, &physical) < 0)
+                return lv_error_set(err, errno, "disk '%s': size of '%s'", d->target_dev,
+                                    d->source);
+        unsigned long long capacity =
+                d->format == DOMAIN_DISK_FORMAT_QCOW2 ? qcow2_virtual_size(fd) : physical;
+        unsigned long long allocation =
+                S_ISBLK(st.st_mode) ? physical : (unsigned long long)st.st_blocks * 512;
+        printf("Capacity:       %llu\nAllocation:     %llu\nPhysical:       %llu\n\n", capacity,
+               allocation, physical);
         return 0;
 }
 
@@ -266,6 +323,13 @@ const struct lvsh_command lvsh_inspect_commands[] = {
          "    The disks of the definition the guest runs with (--inactive: the\n"
          "    stored one): Target and Source; --details adds Type and Device.",
          cmd_domblklist},
+        {"domblkinfo", "NAME DEVICE", "domain block device size information",
+         "    Capacity (the guest's disk size: a qcow2 image's virtual size),\n"
+         "    Allocation (bytes the host has allocated) and Physical (the file's\n"
+         "    or device's size) of the disk DEVICE (target dev or source), read\n"
+         "    from the image on the host, as libvirt does for a guest that is\n"
+         "    not running. No --all, --human.",
+         cmd_domblkinfo},
         {"domblkstat", "NAME [DEVICE]", "get device block stats for a domain",
          "    rd_req, rd_bytes, wr_req, wr_bytes of the disk DEVICE (a target\n"
          "    dev) of a running guest; without DEVICE, the sum over its disks.\n"

@@ -13,7 +13,7 @@
 #         guest (its init prints LV-BLOCK), kept across a supervisor
 #         reattach, a guest that does not release a disk (paused) reported
 #         after the timeout and the disk gone once it does, refusals;
-#   looking at a guest: domblklist, domblkstat, dommemstat, vcpucount,
+#   looking at a guest: domblklist, domblkinfo, domblkstat, dommemstat, vcpucount,
 #         screenshot (a PNG of the VGA text screen, not blank), send-key
 #         (ctrl-alt-del reboots the guest).
 # Runs in its own network namespace. Needs root, qemu, busybox-static.
@@ -290,7 +290,9 @@ out=$("$LVSH" attach-disk $H "$T/d1.img" vdb --current --live 2>&1) && fail "--c
 # ------------------------------------------------------ looking at a guest
 I=${Q}-in
 truncate -s 8M "$T/d0.img"
+qemu-img create -q -f qcow2 "$T/q.qcow2" 64M || fail "qemu-img create"
 xml $I "" "<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$T/d0.img'/><target dev='vda' bus='virtio'/></disk>
+    <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$T/q.qcow2'/><target dev='vdb' bus='virtio'/></disk>
     <graphics type='vnc' autoport='yes'/><video><model type='vga'/></video>" |
     sed "s|<vcpu>1</vcpu>|<vcpu current='1'>2</vcpu>|; s|console=ttyS0 quiet|console=tty0 console=ttyS0|" > "$T/$I.xml"
 "$LVSH" define "$T/$I.xml" >/dev/null && GUESTS="$GUESTS $I" || fail "define $I"
@@ -301,6 +303,14 @@ echo "$out" | head -n1 | grep -q "^ Target *Source$" && echo "$out" | awk -v p="
     ok "domblklist" || fail "domblklist: $out"
 "$LVSH" domblklist $I --details | awk -v p="$T/d0.img" '$1=="file" && $2=="disk" && $3=="vda" && $4==p {f=1} END {exit !f}' ||
     fail "domblklist --details: $("$LVSH" domblklist $I --details)"
+out=$("$LVSH" domblkinfo $I vda)
+echo "$out" | grep -q "^Capacity: *8388608$" && echo "$out" | grep -q "^Physical: *8388608$" &&
+    echo "$out" | grep -q "^Allocation: *[0-9]" && ok "domblkinfo of a sparse raw disk" || fail "domblkinfo vda: $out"
+out=$("$LVSH" domblkinfo $I "$T/q.qcow2")
+echo "$out" | grep -q "^Capacity: *67108864$" && ! echo "$out" | grep -q "^Physical: *67108864$" &&
+    ok "domblkinfo of a qcow2 disk (by source): its virtual size" || fail "domblkinfo qcow2: $out"
+out=$("$LVSH" domblkinfo $I vdz 2>&1) && fail "domblkinfo of a missing disk succeeded"
+echo "$out" | grep -q "invalid path vdz not assigned to domain" || fail "domblkinfo vdz: $out"
 out=$("$LVSH" domblkstat $I vda)
 echo "$out" | grep -q "^vda rd_req [1-9]" && echo "$out" | grep -q "^vda wr_bytes [0-9]" &&
     ok "domblkstat: the guest's reads counted ($(echo "$out" | head -n1))" || fail "domblkstat: $out"
