@@ -118,7 +118,7 @@ int migration_job_info(struct supervisor *sv, struct json_object **ret, struct l
                 stats_to_json(o, &st);
                 jset_u64(o, "expected_downtime", expected);
         }
-        if (streq(phase, "perform") && !job->released)
+        if (streq(phase, "perform") && job && !job->released)
                 migration_storage_job_info(sv, job->storage, o);
         *ret = o;
         return 0;
