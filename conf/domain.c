@@ -92,6 +92,7 @@ void domain_disk_clear(struct domain_disk *d)
         free(d->driver_name);
         free(d->driver_cache);
         free(d->source);
+        free(d->backing_source);
         free(d->target_dev);
         address_clear(&d->address);
         *d = (struct domain_disk){0};
@@ -298,8 +299,8 @@ static bool fs_equal(const struct domain_fs *a, const struct domain_fs *b)
 static bool disk_equal(const struct domain_disk *a, const struct domain_disk *b)
 {
         return EQ(type) && EQ(device) && EQS(driver_name) && EQ(format) && EQS(driver_cache) &&
-               EQS(source) && EQS(target_dev) && EQ(bus) && EQ(readonly) && EQ(shareable) &&
-               address_equal(&a->address, &b->address);
+               EQS(source) && EQS(backing_source) && EQ(backing_format) && EQS(target_dev) &&
+               EQ(bus) && EQ(readonly) && EQ(shareable) && address_equal(&a->address, &b->address);
 }
 
 static bool net_equal(const struct domain_net *a, const struct domain_net *b)

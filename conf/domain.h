@@ -327,6 +327,10 @@ struct domain_disk {
         enum domain_disk_format format;
         char *driver_cache;
         char *source; /* file or dev */
+        /* <backingStore type='file'>: the image source is an overlay of
+         * (an external snapshot, docs/snapshot.md); one level only */
+        char *backing_source;
+        enum domain_disk_format backing_format;
         char *target_dev;
         enum domain_disk_bus bus;
         bool readonly;

@@ -367,6 +367,17 @@ static void format_disk(struct strbuf *b, const struct domain_disk *d)
                 attr_s(b, d->type == DOMAIN_DISK_FILE ? "file" : "dev", d->source);
                 strbuf_append(b, "/>\n");
         }
+        if (d->backing_source) {
+                strbuf_append(b, "      <backingStore type='file'>\n");
+                if (d->backing_format != DOMAIN_DISK_FORMAT_NONE) {
+                        open_tag(b, 8, "format");
+                        attr_s(b, "type", domain_disk_format_to_string(d->backing_format));
+                        strbuf_append(b, "/>\n");
+                }
+                open_tag(b, 8, "source");
+                attr_s(b, "file", d->backing_source);
+                strbuf_append(b, "/>\n      </backingStore>\n");
+        }
         open_tag(b, 6, "target");
         attr_s(b, "dev", d->target_dev);
         if (d->bus != DOMAIN_DISK_BUS_NONE)

@@ -248,6 +248,8 @@ static const struct jfield j_disk[] = {
         FE(domain_disk, format, DOMAIN_DISK_FORMAT_LAST),
         F(domain_disk, J_STR, driver_cache),
         F(domain_disk, J_STR, source),
+        F(domain_disk, J_STR, backing_source),
+        FE(domain_disk, backing_format, DOMAIN_DISK_FORMAT_LAST),
         F(domain_disk, J_STR, target_dev),
         FE(domain_disk, bus, DOMAIN_DISK_BUS_LAST),
         F(domain_disk, J_BOOL, readonly),

@@ -85,6 +85,31 @@ static int parse_filesystem(struct pctx *c, xmlNodePtr n)
         return 0;
 }
 
+/* <backingStore type='file'><format type='F'/><source file='P'/>: one
+ * level (an empty <backingStore/> says there is none) */
+static int parse_backing_store(struct pctx *c, xmlNodePtr n, struct domain_disk *d)
+{
+        int r = 0, format = DOMAIN_DISK_FORMAT_NONE;
+        xmlNodePtr bs = dparse_child_get(c, n, "backingStore", &r);
+        if (r < 0 || !bs || !bs->children)
+                return r;
+        _cleanup_free_ char *type = dparse_attr_get(bs, "type");
+        free(dparse_attr_get(bs, "index")); /* libvirt's numbering: ours is one level */
+        if (type && !streq(type, "file"))
+                return dparse_perr_attr(c, bs, "type", "value '%s' not supported by litevirt",
+                                        type);
+        if ((r = sub_attr(c, bs, "source", "file", &d->backing_source)) < 0)
+                return r;
+        if (!d->backing_source)
+                return dparse_perr(c, bs, "missing element 'source' with attribute 'file'");
+        xmlNodePtr fmt = dparse_child_get(c, bs, "format", &r);
+        if (r < 0 || (fmt && (r = dparse_attr_enum(c, fmt, "type", domain_disk_format_from_string,
+                                                   &format)) < 0))
+                return r;
+        d->backing_format = format;
+        return 0;
+}
+
 static int parse_disk(struct pctx *c, xmlNodePtr n)
 {
         struct domain_def *def = c->def;
@@ -115,6 +140,8 @@ static int parse_disk(struct pctx *c, xmlNodePtr n)
                 return r;
         if (!src && device != DOMAIN_DISK_DEVICE_CDROM)
                 return dparse_perr(c, n, "missing element 'source'");
+        if ((r = parse_backing_store(c, n, d)) < 0)
+                return r;
         xmlNodePtr tgt = dparse_child_get(c, n, "target", &r);
         if (r < 0)
                 return r;

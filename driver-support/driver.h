@@ -139,6 +139,12 @@ void guest_undo_run(struct lv_guest *g);
  * leaves an unrecorded guest behind. Best effort (logged). */
 void guest_status_record(struct lv_guest *g);
 
+/* A disk's new overlay (lv_driver.snapshot_disks). */
+struct lv_disk_overlay {
+        int disk;            /* index in g->def->disks */
+        const char *overlay; /* the qcow2 file to create (absolute) */
+};
+
 struct lv_driver {
         const char *name; /* "lxc", "qemu", "xen" */
 
@@ -215,6 +221,13 @@ struct lv_driver {
          * hypervisor's default). */
         int (*send_key)(struct lv_guest *g, const int *keys, int n, int holdtime_ms,
                         struct lv_error **err);
+
+        /* External disk snapshots (optional; supervisor/snapshot.c): put a
+         * new qcow2 overlay over each listed disk's current image, all or
+         * none (on failure nothing changed and no overlay is left). The
+         * core has checked the disks are files the guest may write. */
+        int (*snapshot_disks)(struct lv_guest *g, const struct lv_disk_overlay *disks, int n,
+                              struct lv_error **err);
 };
 
 extern const struct lv_driver lxc_driver;

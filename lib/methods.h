@@ -25,6 +25,7 @@
 #define LV_METHOD_EVENTS     LV_IFACE ".Events"
 #define LV_METHOD_SAVE       LV_IFACE ".Save"
 #define LV_METHOD_AGENT      LV_IFACE ".AgentCommand"
+#define LV_METHOD_SNAPSHOT   LV_IFACE ".SnapshotCreate"
 
 #define LV_METHOD_MIGRATE_POSTCOPY LV_IFACE ".MigratePostcopy"
 /* the migration parameters (supervisor/control-migparams.c) */

@@ -271,14 +271,25 @@ int qemu_confine_prepare(struct lv_guest *g, struct qemu_guest *qg, struct lv_er
         for (size_t i = 0; i < ARRAY_SIZE(boot); i++)
                 if (boot[i] && (r = grant(g, qg, boot[i], QEMU_LABEL_READ, err)) < 0)
                         return r;
-        for (int i = 0; i < def->n_disks; i++)
-                if (def->disks[i].source &&
-                    (r = grant(g, qg, def->disks[i].source, disk_kind(&def->disks[i]), err)) < 0)
+        for (int i = 0; i < def->n_disks; i++) {
+                const struct domain_disk *d = &def->disks[i];
+                if (d->source && (r = grant(g, qg, d->source, disk_kind(d), err)) < 0)
                         return r;
+                /* an overlay's image: QEMU opens it read-only by itself */
+                if (d->backing_source &&
+                    (r = grant(g, qg, d->backing_source, QEMU_LABEL_READ, err)) < 0)
+                        return r;
+        }
         /* UEFI variables: QEMU writes them */
         if (def->os.nvram && (r = grant(g, qg, def->os.nvram, QEMU_LABEL_OWN, err)) < 0)
                 return r;
         return 0;
+}
+
+int qemu_confine_grant_overlay(struct lv_guest *g, struct qemu_guest *qg, const char *path,
+                               struct lv_error **err)
+{
+        return grant(g, qg, path, QEMU_LABEL_OWN, err);
 }
 
 void qemu_confine_spawned(struct lv_guest *g, struct qemu_guest *qg, int pidfd)
@@ -305,6 +316,8 @@ int qemu_confine_build(struct lv_guest *g, struct qemu_guest *qg, struct qemu_co
                         strv_push(&c.readable, xstrdup(boot[i]));
         for (int i = 0; i < def->n_disks; i++) {
                 const char *s = def->disks[i].source;
+                if (def->disks[i].backing_source)
+                        strv_push(&c.readable, xstrdup(def->disks[i].backing_source));
                 if (!s)
                         continue;
                 if (disk_kind(&def->disks[i]) == QEMU_LABEL_READ)

@@ -1053,4 +1053,5 @@ const struct lv_driver qemu_driver = {
         .disk_detach = qemu_disk_detach,
         .screenshot = qemu_screenshot,
         .send_key = qemu_send_key,
+        .snapshot_disks = qemu_snapshot_disks,
 };

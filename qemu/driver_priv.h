@@ -98,6 +98,10 @@ int qemu_write_info(struct lv_guest *g, struct qemu_guest *qg, struct lv_error *
  * given to it, each with its undo (after QEMU's end); the child's
  * confinement; the uid and gid in qemu.json. */
 int qemu_confine_prepare(struct lv_guest *g, struct qemu_guest *qg, struct lv_error **err);
+/* A disk overlay made while QEMU runs (qemu/snapshot.c): QEMU's own,
+ * given back with the rest after its end. */
+int qemu_confine_grant_overlay(struct lv_guest *g, struct qemu_guest *qg, const char *path,
+                               struct lv_error **err);
 void qemu_confine_spawned(struct lv_guest *g, struct qemu_guest *qg, int pidfd);
 int qemu_confine_build(struct lv_guest *g, struct qemu_guest *qg, struct qemu_confine *ret);
 void qemu_confine_clear(struct qemu_confine *c);
@@ -105,6 +109,10 @@ void qemu_confine_to_json(struct qemu_guest *qg, struct json_object *o);
 /* qg->pid set: re-takes the record (which must name that pid) and the uid. */
 int qemu_confine_reattach(struct lv_guest *g, struct qemu_guest *qg, int pidfd,
                           struct lv_error **err);
+
+/* qemu/snapshot.c: lv_driver.snapshot_disks */
+int qemu_snapshot_disks(struct lv_guest *g, const struct lv_disk_overlay *disks, int n,
+                        struct lv_error **err);
 
 /* qemu/reattach.c */
 void qemu_status(struct lv_guest *g, struct json_object *out);

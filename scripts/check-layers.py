@@ -44,6 +44,8 @@ ROLES = {
     "qemu/migration-storage.c": "qemu migration",
     "supervisor/control-migparams.c": "control socket",
     "supervisor/control-agent.c": "control socket",
+    "qemu/snapshot.c": "qemu driver",
+    "supervisor/control-snapshot.c": "control socket",
 }
 
 SKIP_DIRS = ("tests", "fuzz", "bench")

@@ -561,6 +561,7 @@ static const struct method {
         {LV_METHOD_DETACH_DEVICE, control_m_detach_device, DURING_SHUTDOWN, false},
         {LV_METHOD_SCREENSHOT, control_m_screenshot, DURING_SHUTDOWN, false},
         {LV_METHOD_SEND_KEY, control_m_send_key, DURING_SHUTDOWN, false},
+        {LV_METHOD_SNAPSHOT, control_method_snapshot_create, DURING_SHUTDOWN, false},
 };
 
 /* "guest 'x' is migrating: only JobInfo, JobAbort and State are answered

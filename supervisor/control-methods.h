@@ -69,6 +69,8 @@ int control_reply_lv_error(struct control_client *cl, const struct lv_error *e);
 
 /* control-save.c: Save (supervisor/save.c). */
 int control_method_save(struct control_client *cl, const struct varlink_call *call);
+/* control-snapshot.c: SnapshotCreate (supervisor/snapshot.c). */
+int control_method_snapshot_create(struct control_client *cl, const struct varlink_call *call);
 
 /* Run one call (control-methods.c); < 0 when the client was dropped. */
 int control_dispatch(struct control_client *cl, const struct varlink_call *call);

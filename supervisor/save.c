@@ -130,6 +130,9 @@ static int save_file_complete(struct save_file *f, struct save_image_header *h,
         return 0;
 }
 
+static int save_image_write(struct supervisor *sv, struct save_file *f, bool running,
+                            struct lv_error **err);
+
 int supervisor_guest_save(struct supervisor *sv, const char *path, bool managed, int running,
                           struct lv_error **err)
 {
@@ -138,8 +141,7 @@ int supervisor_guest_save(struct supervisor *sv, const char *path, bool managed,
                 return lv_error_setf(err, LV_ERR_STATE,
                                      "Requested operation is not valid: guest '%s' is %s", g->name,
                                      guest_state_to_string(g->state));
-        const struct lv_migration_ops *ops = save_ops(sv, err);
-        if (!ops)
+        if (!save_ops(sv, err))
                 return -EOPNOTSUPP;
         _cleanup_(save_file_clear) struct save_file f = {.fd = -1};
         if (managed) {
@@ -159,34 +161,16 @@ int supervisor_guest_save(struct supervisor *sv, const char *path, bool managed,
                                              path ? path : "");
                 f.path = xstrdup(path);
         }
-        /* Everything the guest runs with, passwords too (as libvirt's
-         * save image): the file is 0600. */
-        _cleanup_free_ char *xml = domain_format_flags(g->def, 0);
-        if (!xml)
-                return lv_error_setf(err, LV_ERR_INTERNAL, "guest '%s': formatting its definition",
-                                     g->name);
         bool was_running = g->state == GUEST_STATE_RUNNING;
-        struct save_image_header h = {
-                .version = SAVE_IMAGE_VERSION,
-                .xml_len = (uint32_t)strlen(xml),
-                .flags = (running < 0 ? was_running : running) ? SAVE_IMAGE_FLAG_RUNNING : 0,
-        };
-        h.stream_offset = save_image_stream_offset(h.xml_len);
-        int r = save_file_create(&f, xml, &h, err);
+        int r = supervisor_job_begin(sv, JOB_SAVE, "perform", NULL, err);
         if (r < 0)
-                return lv_error_prefix(err, "guest '%s': saving", g->name);
-        if ((r = supervisor_job_begin(sv, JOB_SAVE, "perform", NULL, err)) < 0)
                 return r;
         log_info("saving the guest to '%s'%s", f.path, managed ? " (managed save)" : "");
         /* As libvirt: the CPUs stop first, so the stream is one pass. */
         if (was_running)
                 r = sv->driver->suspend(g, err);
         if (r >= 0)
-                r = ops->save(g, f.fd, SAVE_TIMEOUT_S, err);
-        if (r >= 0 && fault_point("save-after-stream") < 0)
-                r = lv_error_setf(err, EIO, "failure injected after the stream (test)");
-        if (r >= 0)
-                r = save_file_complete(&f, &h, err);
+                r = save_image_write(sv, &f, running < 0 ? was_running : running, err);
         supervisor_job_end(sv, JOB_SAVE);
         if (r < 0) {
                 lv_error_prefix(err, "guest '%s': saving to '%s'", g->name, f.path);
@@ -197,7 +181,47 @@ int supervisor_guest_save(struct supervisor *sv, const char *path, bool managed,
                         log_warning("resuming after the failed save: %s", re->message);
                 return r;
         }
-        log_info("saved to '%s': %llu bytes of state", f.path,
+        return 0;
+}
+
+int supervisor_save_image_write(struct supervisor *sv, const char *path, bool running,
+                                struct lv_error **err)
+{
+        _cleanup_(save_file_clear) struct save_file f = {.path = xstrdup(path), .fd = -1};
+        return save_image_write(sv, &f, running, err);
+}
+
+/* The guest's CPUs are stopped: its definition and state to f->path. */
+static int save_image_write(struct supervisor *sv, struct save_file *f, bool running,
+                            struct lv_error **err)
+{
+        struct lv_guest *g = &sv->g;
+        const struct lv_migration_ops *ops = save_ops(sv, err);
+        if (!ops)
+                return -EOPNOTSUPP;
+        /* Everything the guest runs with, passwords too (as libvirt's
+         * save image): the file is 0600. */
+        _cleanup_free_ char *xml = domain_format_flags(g->def, 0);
+        if (!xml)
+                return lv_error_setf(err, LV_ERR_INTERNAL, "guest '%s': formatting its definition",
+                                     g->name);
+        struct save_image_header h = {
+                .version = SAVE_IMAGE_VERSION,
+                .xml_len = (uint32_t)strlen(xml),
+                .flags = running ? SAVE_IMAGE_FLAG_RUNNING : 0,
+        };
+        h.stream_offset = save_image_stream_offset(h.xml_len);
+        int r = save_file_create(f, xml, &h, err);
+        if (r < 0)
+                return r;
+        r = ops->save(g, f->fd, SAVE_TIMEOUT_S, err);
+        if (r >= 0 && fault_point("save-after-stream") < 0)
+                r = lv_error_setf(err, EIO, "failure injected after the stream (test)");
+        if (r >= 0)
+                r = save_file_complete(f, &h, err);
+        if (r < 0)
+                return r;
+        log_info("saved to '%s': %llu bytes of state", f->path,
                  (unsigned long long)(h.stream_offset + h.stream_len));
         return 0;
 }

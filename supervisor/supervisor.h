@@ -284,6 +284,15 @@ int supervisor_definition_check_stored(const struct conf_xml_ops *x, const struc
  * leaves the guest in (1 running, 0 paused, -1 as now). On failure the
  * guest goes on as before and no file is left; on success the caller
  * ends the guest (sv->saved). */
+/* snapshot.c: snapshot-create-as (docs/snapshot.md): external qcow2
+ * overlays over the writable disks and, without disk_only, the memory in
+ * $GUESTDIR/NAME.snapshots/SNAP.mem; metadata SNAP.json beside it. */
+int supervisor_snapshot_create(struct supervisor *sv, const char *snap, const char *description,
+                               bool disk_only, bool quiesce, struct lv_error **err);
+/* The image alone (a full snapshot's memory, supervisor/snapshot.c): the
+ * guest's CPUs are stopped; running: what a restore does. */
+int supervisor_save_image_write(struct supervisor *sv, const char *path, bool running,
+                                struct lv_error **err);
 int supervisor_guest_save(struct supervisor *sv, const char *path, bool managed, int running,
                           struct lv_error **err);
 /* Restore (litevirt-supervisor --restore FILE | --managed-save NAME):

@@ -27,10 +27,11 @@ extern const struct lvsh_command lvsh_agent_commands[];   /* lvsh-agent.c */
 
 /* lvsh-migparams.c */
 extern const struct lvsh_command lvsh_migparams_commands[];
-extern const struct lvsh_command lvsh_edit_commands[];    /* lvsh-edit.c */
-extern const struct lvsh_command lvsh_hotplug_commands[]; /* lvsh-hotplug.c */
-extern const struct lvsh_command lvsh_inspect_commands[]; /* lvsh-inspect.c */
-extern const struct lvsh_command lvsh_sendkey_commands[]; /* lvsh-sendkey.c */
+extern const struct lvsh_command lvsh_edit_commands[];     /* lvsh-edit.c */
+extern const struct lvsh_command lvsh_hotplug_commands[];  /* lvsh-hotplug.c */
+extern const struct lvsh_command lvsh_inspect_commands[];  /* lvsh-inspect.c */
+extern const struct lvsh_command lvsh_sendkey_commands[];  /* lvsh-sendkey.c */
+extern const struct lvsh_command lvsh_snapshot_commands[]; /* lvsh-snapshot.c */
 
 /* Print usage for a command to stderr and return -EINVAL in *err style. */
 int lvsh_usage_error(const struct lvsh_command *cmd, struct lv_error **err, const char *fmt, ...)

@@ -115,3 +115,8 @@ const char *paths_nvramdir(void)
 {
         return env_or("LITEVIRT_NVRAMDIR", "/var/lib/litevirt/nvram");
 }
+
+char *paths_snapshot_dir(const char *name)
+{
+        return xasprintf("%s/%s.snapshots", paths_guestdir(), name);
+}

@@ -43,3 +43,7 @@ char *paths_managed_save(const char *name);
 /* $LITEVIRT_NVRAMDIR, default /var/lib/litevirt/nvram: the QEMU guests'
  * UEFI variable stores (NAME_VARS.fd) */
 const char *paths_nvramdir(void);
+
+/* Newly allocated: $GUESTDIR/NAME.snapshots, a guest's snapshot metadata
+ * (SNAP.json) and full snapshots' memory (SNAP.mem) (docs/snapshot.md). */
+char *paths_snapshot_dir(const char *name);

@@ -6,6 +6,7 @@
 # BUILD, SRC, LVSH, KERNEL, INITRD. qemu_pid NAME: the pid of NAME's QEMU
 # (qemu.json). qemu_guests_end NAMES...: destroys each guest and kills a
 # QEMU of it a broken supervisor left (only ours, by pid), for cleanups.
+# qemu_test_dirs, CONLOG, since, logsize, wait_output: below.
 
 qemu_test_init() {
     if [ "$(id -u)" != 0 ]; then echo "skip: needs root"; exit 77; fi
@@ -25,6 +26,33 @@ qemu_test_init() {
     ip link set lo up
     KERNEL=$BUILD/test-guest/vmlinuz
     INITRD=$BUILD/test-guest/initrd.gz
+}
+
+# qemu_test_dirs NAME: T, a temporary directory (/tmp/lv-test-NAME.*), and
+# the LITEVIRT_* directories in it; FAILS=0, GUESTS="".
+qemu_test_dirs() {
+    T=$(mktemp -d "/tmp/lv-test-$1.XXXXXX")
+    chmod 0711 "$T"
+    export LITEVIRT_CONFDIR=$T/conf LITEVIRT_GUESTDIR=$T/guests LITEVIRT_RUNDIR=$T/run \
+           LITEVIRT_LOGDIR=$T/log LITEVIRT_SAVEDIR=$T/save
+    mkdir -p "$LITEVIRT_CONFDIR" "$LITEVIRT_GUESTDIR" "$LITEVIRT_RUNDIR" "$LITEVIRT_LOGDIR"
+    GUESTS=""
+    FAILS=0
+}
+
+# A guest's console log: CONLOG NAME; since NAME OFFSET (from byte OFFSET
+# on); logsize NAME; wait_output NAME OFFSET PATTERN SECONDS (PATTERN in
+# the console after OFFSET).
+CONLOG() { echo "$LITEVIRT_LOGDIR/$1.console.log"; }
+since() { tail -c +$(($2 + 1)) "$(CONLOG "$1")" 2>/dev/null; }
+logsize() { stat -c %s "$(CONLOG "$1")" 2>/dev/null || echo 0; }
+wait_output() {
+    local i=0
+    while [ $i -lt $(($4 * 10)) ]; do
+        since "$1" "$2" | grep -aq "$3" && return 0
+        sleep 0.1; i=$((i + 1))
+    done
+    return 1
 }
 
 qemu_pid() {

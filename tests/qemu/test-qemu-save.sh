@@ -20,13 +20,7 @@ command -v python3 >/dev/null || { echo "skip: no python3"; exit 77; }
 qemu_test_init --net --mount --propagation private
 
 Q=lvsv$$
-T=$(mktemp -d /tmp/lv-test-qemu-save.XXXXXX)
-chmod 0711 "$T"
-export LITEVIRT_CONFDIR=$T/conf LITEVIRT_GUESTDIR=$T/guests LITEVIRT_RUNDIR=$T/run \
-       LITEVIRT_LOGDIR=$T/log LITEVIRT_SAVEDIR=$T/save
-mkdir -p "$LITEVIRT_CONFDIR" "$LITEVIRT_GUESTDIR" "$LITEVIRT_RUNDIR" "$LITEVIRT_LOGDIR"
-GUESTS=""
-FAILS=0
+qemu_test_dirs qemu-save
 
 cleanup() {
     # shellcheck disable=SC2086
@@ -58,22 +52,8 @@ EOF
     GUESTS="$GUESTS $1"
 }
 
-CONLOG() { echo "$LITEVIRT_LOGDIR/$1.console.log"; }
-# the console log from byte offset $2 on
-since() { tail -c +$(($2 + 1)) "$(CONLOG "$1")" 2>/dev/null; }
-logsize() { stat -c %s "$(CONLOG "$1")" 2>/dev/null || echo 0; }
 last_counter() { grep -ao 'LV-COUNTER [0-9]*' | tail -n1 | awk '{print $2}'; }
 first_counter() { grep -ao 'LV-COUNTER [0-9]*' | head -n1 | awk '{print $2}'; }
-
-# wait_output NAME OFFSET PATTERN SECONDS: PATTERN in the console after OFFSET
-wait_output() {
-    local i=0
-    while [ $i -lt $(($4 * 10)) ]; do
-        since "$1" "$2" | grep -aq "$3" && return 0
-        sleep 0.1; i=$((i + 1))
-    done
-    return 1
-}
 
 state() { "$LVSH" domstate "$1" --reason 2>/dev/null | head -n1; }
 

@@ -1,0 +1,206 @@
+#!/bin/bash
+# lvsh snapshot-create-as / snapshot-list / snapshot-info / snapshot-delete
+# / snapshot-revert with the real qemu-system-x86_64 (TCG) running the test
+# guest (tests/qemu/build-guest.sh) with a qcow2 disk, its /init changed
+# (an extra cpio appended to the initrd) to write "LVBLK<counter>" to
+# /dev/vda at 64 KiB * counter every second (dd conv=fsync):
+#   - what the guest wrote before a disk-only snapshot is in the base image,
+#     what it wrote after is in the overlay only (read with qemu-io after
+#     destroy, the overlay without its backing file);
+#   - a full snapshot: memory in a save image, the guest keeps counting,
+#     a second overlay over the first (Parent in snapshot-info);
+#   - the running and stored definitions name the overlay with the old
+#     image as <backingStore>;
+#   - refused: a duplicate name, a bad name, --quiesce, a guest without
+#     disks, a shut-off guest, revert, delete without --metadata.
+# Runs in its own network namespace, LITEVIRT_* in a temporary directory.
+# Needs root, qemu and qemu-io: else 77.
+set -u
+
+command -v qemu-io >/dev/null || { echo "skip: no qemu-io"; exit 77; }
+command -v cpio >/dev/null || { echo "skip: no cpio"; exit 77; }
+. "${LV_SOURCE_ROOT:?}/tests/qemu/qemu-test.sh"
+qemu_test_init --net
+
+Q=lvsn$$
+qemu_test_dirs qemu-snapshot
+
+cleanup() {
+    # shellcheck disable=SC2086
+    qemu_guests_end $GUESTS
+    rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+ok() { echo "ok   $*"; }
+
+# the guest's /init, writing its counter to its disk too
+mkdir -p "$T/initrd/extra"
+zcat "$INITRD" | (cd "$T/initrd" && cpio -i --quiet init) || { echo "cannot read $INITRD"; exit 1; }
+sed 's|^\( *\)echo "LV-COUNTER \$i"$|&\n\1printf "LVBLK%06d" $i \| dd of=/dev/vda bs=65536 seek=$((i % 240)) conv=notrunc,fsync 2>/dev/null|' \
+    "$T/initrd/init" > "$T/initrd/extra/init"
+grep -q "dd of=/dev/vda" "$T/initrd/extra/init" || { echo "the guest's /init changed: no counter line"; exit 1; }
+chmod 0755 "$T/initrd/extra/init"
+(cat "$INITRD"; cd "$T/initrd/extra" && echo init | cpio -o -H newc --quiet | gzip) > "$T/initrd.gz"
+
+define() { # NAME [DISK-XML]
+    cat > "$T/$1.xml" <<EOF
+<domain type='qemu'>
+  <name>$1</name>
+  <memory unit='MiB'>128</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type><kernel>$KERNEL</kernel><initrd>$T/initrd.gz</initrd><cmdline>console=ttyS0 quiet</cmdline></os>
+  <devices>
+    ${2:-}
+    <serial type='pty'><target port='0'/></serial>
+    <console type='pty'><target type='serial' port='0'/></console>
+  </devices>
+</domain>
+EOF
+    "$LVSH" define "$T/$1.xml" >/dev/null || { fail "define $1"; exit 1; }
+    GUESTS="$GUESTS $1"
+}
+
+last_counter() { grep -ao 'LV-COUNTER [0-9]*' "$(CONLOG "$1")" | tail -n1 | awk '{print $2}'; }
+# wait until the guest has counted (and so written) up to at least N
+wait_counter() { # NAME N
+    wait_output "$1" 0 "LV-COUNTER $2\b" 90 || fail "$1 did not count to $2: $(since "$1" 0 | tail -c 200)"
+}
+boot() {
+    local out
+    out=$("$LVSH" start "$1" 2>&1) || fail "start $1: $out"
+    wait_output "$1" 0 "LV-COUNTER 2\b" 90 || { fail "$1 did not boot: $(since "$1" 0 | tail -c 300)"; exit 1; }
+}
+
+# has FILE the guest's block N? FILE alone (no backing file) with "alone"
+has_block() { # FILE N [alone]
+    local off=$((($2 % 240) * 65536)) pat
+    pat=$(printf "LVBLK%06d" "$2")
+    if [ "${3:-}" = alone ]; then
+        qemu-io -r -c "read -v $off 11" \
+            "json:{\"driver\":\"qcow2\",\"file\":{\"driver\":\"file\",\"filename\":\"$1\"},\"backing\":null}"
+    else
+        qemu-io -r -f qcow2 -c "read -v $off 11" "$1"
+    fi 2>&1 | grep -q "$pat"
+}
+
+# ---- a disk-only snapshot, then a full one ----
+G=${Q}-a
+BASE=$T/disk.qcow2
+qemu-img create -q -f qcow2 "$BASE" 16M
+define "$G" "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$BASE'/><target dev='vda' bus='virtio'/></disk>"
+boot "$G"
+wait_counter "$G" 3
+
+out=$("$LVSH" snapshot-create-as "$G" s1 --disk-only --description "before the upgrade" 2>&1) &&
+    [ "$out" = "Domain snapshot s1 created" ] && ok "snapshot-create-as --disk-only: $out" ||
+    fail "snapshot-create-as --disk-only: $out"
+c1=$(last_counter "$G")
+OV1=$T/disk.s1
+[ -f "$OV1" ] && qemu-img info -U "$OV1" 2>/dev/null | grep -q "backing file: $BASE" &&
+    ok "overlay $OV1 over $BASE" || fail "no overlay $OV1 over $BASE: $(qemu-img info -U "$OV1" 2>&1 | head -5)"
+xml=$("$LVSH" dumpxml "$G" 2>&1)
+echo "$xml" | grep -q "<source file='$OV1'/>" && echo "$xml" | grep -A3 "<backingStore" | grep -q "<source file='$BASE'/>" &&
+    ok "the running definition names the overlay, the image as its backingStore" ||
+    fail "running definition: $(echo "$xml" | grep -A8 '<disk')"
+grep -q "<source file='$OV1'/>" "$LITEVIRT_GUESTDIR/$G.xml" && grep -q "<source file='$BASE'/>" "$LITEVIRT_GUESTDIR/$G.xml" &&
+    ok "the stored definition too" || fail "stored definition: $(grep -A8 '<disk' "$LITEVIRT_GUESTDIR/$G.xml")"
+
+# failures: nothing changes
+for args in "s1:already exists" "a/b:is invalid" ".x:is invalid" "s9 --quiesce:--quiesce needs the guest agent"; do
+    out=$("$LVSH" snapshot-create-as "$G" ${args%%:*} --disk-only 2>&1) &&
+        fail "snapshot-create-as ${args%%:*} succeeded" ||
+        { echo "$out" | grep -q -- "${args#*:}" && ok "refused ${args%%:*}: $out" ||
+              fail "snapshot-create-as ${args%%:*}: $out"; }
+done
+[ ! -e "$T/disk.s9" ] && [ ! -e "$T/disk.a" ] && [ "$(ls "$LITEVIRT_GUESTDIR/$G.snapshots")" = s1.json ] ||
+    fail "a refused snapshot left files: $(ls "$T" "$LITEVIRT_GUESTDIR/$G.snapshots")"
+
+wait_counter "$G" $((c1 + 3))
+out=$("$LVSH" snapshot-create-as "$G" --name s2 2>&1) && ok "snapshot-create-as (full): $out" ||
+    fail "snapshot-create-as (full): $out"
+c2=$(last_counter "$G")
+MEM=$LITEVIRT_GUESTDIR/$G.snapshots/s2.mem
+[ "$(head -c 16 "$MEM" 2>/dev/null)" = LitevirtQemuSave ] && ok "the memory is a save image ($(stat -c %s "$MEM") bytes)" ||
+    fail "no memory image $MEM"
+"$LVSH" save-image-dumpxml "$MEM" 2>&1 | grep -q "<source file='$T/disk.s2'/>" &&
+    ok "the memory image's definition names the second overlay" || fail "save-image-dumpxml $MEM: $("$LVSH" save-image-dumpxml "$MEM" 2>&1 | grep -A3 '<disk')"
+wait_counter "$G" $((c2 + 3))
+[ "$("$LVSH" domstate "$G" 2>&1)" = running ] && ok "the guest runs on after the full snapshot (counter $(last_counter "$G"))" ||
+    fail "state after the full snapshot: $("$LVSH" domstate "$G" 2>&1)"
+
+out=$("$LVSH" snapshot-list "$G" 2>&1)
+echo "$out" | grep -q "^ s1 .* disk-snapshot$" && echo "$out" | grep -q "^ s2 .* running$" &&
+    ok "snapshot-list: $(echo "$out" | tr -s ' \n' ' ')" || fail "snapshot-list: $out"
+out=$("$LVSH" snapshot-info "$G" s2 2>&1)
+echo "$out" | grep -q "^Parent: *s1$" && echo "$out" | grep -q "^Current: *yes$" && echo "$out" | grep -q "^State: *running$" &&
+    ok "snapshot-info s2: parent s1, current" || fail "snapshot-info s2: $out"
+out=$("$LVSH" snapshot-info "$G" s1 2>&1)
+echo "$out" | grep -q "^Description: *before the upgrade$" && echo "$out" | grep -q "^Children: *1$" &&
+    ok "snapshot-info s1: description, 1 child" || fail "snapshot-info s1: $out"
+"$LVSH" snapshot-info "$G" nope 2>&1 | grep -q "no domain snapshot with matching name 'nope'" &&
+    ok "snapshot-info of an unknown snapshot refused" || fail "snapshot-info nope"
+out=$("$LVSH" snapshot-revert "$G" s2 2>&1) && fail "snapshot-revert succeeded" ||
+    { echo "$out" | grep -q "not supported" && ok "snapshot-revert refused: $(echo "$out" | tail -n1)" || fail "snapshot-revert: $out"; }
+out=$("$LVSH" snapshot-delete "$G" s2 2>&1) && fail "snapshot-delete without --metadata succeeded" ||
+    ok "snapshot-delete without --metadata refused"
+
+pid=$(qemu_pid "$G")
+"$LVSH" destroy "$G" >/dev/null 2>&1 || fail "destroy $G"
+for i in $(seq 50); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
+
+# where the guest's writes went
+has_block "$BASE" 1 && ok "block 1 (before s1) is in the base image" || fail "block 1 not in the base image"
+has_block "$BASE" $((c1 + 2)) && fail "block $((c1 + 2)) (after s1) reached the base image" ||
+    ok "block $((c1 + 2)) (after s1) is not in the base image"
+has_block "$OV1" $((c1 + 2)) alone && ok "block $((c1 + 2)) is in overlay s1 itself" ||
+    fail "block $((c1 + 2)) not in overlay s1"
+has_block "$OV1" 1 alone && fail "block 1 is in overlay s1 itself" || ok "block 1 is not in overlay s1"
+has_block "$T/disk.s2" $((c2 + 2)) alone && ok "block $((c2 + 2)) (after s2) is in overlay s2 itself" ||
+    fail "block $((c2 + 2)) not in overlay s2"
+has_block "$OV1" $((c2 + 2)) alone && fail "block $((c2 + 2)) (after s2) reached overlay s1" ||
+    ok "block $((c2 + 2)) is not in overlay s1"
+has_block "$T/disk.s2" 1 && ok "the chain s2 -> s1 -> base reads block 1" || fail "the chain does not read block 1"
+
+out=$("$LVSH" snapshot-create-as "$G" s3 --disk-only 2>&1) && fail "snapshot of a shut-off guest succeeded" ||
+    { echo "$out" | grep -q "not running" && ok "shut-off guest refused: $out" || fail "shut-off guest: $out"; }
+out=$("$LVSH" snapshot-delete "$G" s2 --metadata 2>&1) && ok "snapshot-delete --metadata: $out" ||
+    fail "snapshot-delete --metadata: $out"
+"$LVSH" snapshot-list "$G" 2>&1 | grep -q " s2 " && fail "s2 still listed"
+[ -f "$T/disk.s2" ] && ok "the overlay stays" || fail "overlay s2 removed"
+
+# ---- started again on its overlay ----
+R=${Q}-r
+RB=$T/r.qcow2
+qemu-img create -q -f qcow2 "$RB" 16M
+define "$R" "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$RB'/><target dev='vda' bus='virtio'/></disk>"
+boot "$R"
+out=$("$LVSH" snapshot-create-as "$R" s1 --disk-only 2>&1) || fail "snapshot-create-as $R: $out"
+cr=$(last_counter "$R") # blocks up to cr may be in the image, later ones are not
+"$LVSH" destroy "$R" >/dev/null 2>&1 || fail "destroy $R"
+off=$(logsize "$R")
+out=$("$LVSH" start "$R" 2>&1) || fail "start $R on its overlay: $out"
+if wait_output "$R" "$off" "LV-COUNTER $((cr + 3))\b" 90; then
+    ok "$R starts again on its overlay (the image under it given to QEMU read-only)"
+    "$LVSH" destroy "$R" >/dev/null 2>&1
+    has_block "$T/r.s1" $((cr + 2)) alone && ! has_block "$RB" $((cr + 2)) &&
+        ok "its writes go to the overlay" || fail "block $((cr + 2)) after the restart is not in the overlay alone"
+else
+    fail "$R did not start again: $out $(since "$R" "$off" | tail -c 200)"
+fi
+
+# ---- a guest without a disk litevirt can overlay ----
+N=${Q}-n
+define "$N"
+boot "$N"
+out=$("$LVSH" snapshot-create-as "$N" s1 --disk-only 2>&1) && fail "snapshot of a guest without disks succeeded" ||
+    { echo "$out" | grep -q "has no disk to snapshot" && ok "guest without disks refused: $out" ||
+          fail "guest without disks: $out"; }
+out=$("$LVSH" snapshot-create-as "$N" s1 2>&1) && fail "full snapshot of a guest without disks succeeded"
+[ "$("$LVSH" domstate "$N" 2>&1)" = running ] || fail "$N does not run on"
+[ -e "$LITEVIRT_GUESTDIR/$N.snapshots/s1.json" ] && fail "metadata left for a refused snapshot"
+"$LVSH" destroy "$N" >/dev/null 2>&1
+
+[ "$FAILS" = 0 ] && echo "all passed" || echo "$FAILS failed"
+[ "$FAILS" = 0 ]
