@@ -3,7 +3,8 @@
 # overlay) booting as the init of a litevirt LXC container: it reaches
 # running (it makes its own cgroups in the writable subtree the container
 # gets: cgroup2 and name=systemd, below the guest's "payload" cgroup),
-# sees container=litevirt, `lvsh reboot` boots it again and `lvsh shutdown`
+# sees container=lxc-libvirt (as under libvirt-lxc: systemd knows the
+# name), `lvsh reboot` boots it again and `lvsh shutdown`
 # (SIGRTMIN+4) powers it off cleanly, long before the timeout.
 set -u
 . "${LV_SOURCE_ROOT:?}/tests/lib/lvtest.sh"
@@ -68,7 +69,8 @@ fi
     ok "systemd made its own cgroups (/init.scope)" || fail "PID 1's cgroup: $(nsenter -t "$p" -a cat /proc/1/cgroup)"
 grep -q "Welcome to" "$LITEVIRT_LOGDIR/$N.console.log" && ok "systemd's boot messages in $N.console.log" ||
     fail "console log: $(head -c 300 "$LITEVIRT_LOGDIR/$N.console.log" 2>&1)"
-tr '\0' '\n' <"/proc/$p/environ" | grep -qx "container=litevirt" && ok "container=litevirt" || fail "no container= in init's environment"
+tr '\0' '\n' <"/proc/$p/environ" | grep -qx "container=lxc-libvirt" && ok "container=lxc-libvirt" ||
+    fail "no container=lxc-libvirt in init's environment: $(tr '\0' ' ' <"/proc/$p/environ")"
 # the limits on the guest's cgroup stay out of its reach: its processes
 # are all in the payload below it
 v2=$(cgroup_dirs "$N" | grep -E '/unified/|^/sys/fs/cgroup/litevirt' | head -n1)
