@@ -208,6 +208,10 @@ static int cmd_undefine(int argc, char **argv, struct lv_error **err)
                                     path);
         _cleanup_free_ char *cache = paths_model_cache(name);
         (void)unlink(cache);
+        /* how its last run ended: a guest defined again under this name
+         * must not show it (domstate --reason) */
+        _cleanup_free_ char *ended = paths_guest_ended(name);
+        (void)unlink(ended);
         if (nvram && set[0] && unlink(nvram) < 0 && errno != ENOENT)
                 return lv_error_set(err, errno,
                                     "Domain '%s' has been undefined, but its NVRAM '%s' was not "
