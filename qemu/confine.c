@@ -292,6 +292,18 @@ int qemu_confine_grant_overlay(struct lv_guest *g, struct qemu_guest *qg, const 
         return grant(g, qg, path, QEMU_LABEL_OWN, err);
 }
 
+void qemu_confine_forget_overlay(struct lv_guest *g, struct qemu_guest *qg, const char *path)
+{
+        for (int i = 0; i < qg->n_labels; i++) {
+                if (!streq(qg->labels[i].path, path))
+                        continue;
+                labels_restore(g->name, &qg->labels[i], 1, qg->cred.uid); /* and clears it */
+                qg->labels[i] = qg->labels[--qg->n_labels];
+                record_write(g->name, qg);
+                return;
+        }
+}
+
 void qemu_confine_spawned(struct lv_guest *g, struct qemu_guest *qg, int pidfd)
 {
         qg->label_pidfd = fcntl(pidfd, F_DUPFD_CLOEXEC, 3);

@@ -102,6 +102,9 @@ int qemu_confine_prepare(struct lv_guest *g, struct qemu_guest *qg, struct lv_er
  * given back with the rest after its end. */
 int qemu_confine_grant_overlay(struct lv_guest *g, struct qemu_guest *qg, const char *path,
                                struct lv_error **err);
+/* An overlay given up before QEMU used it (a failed snapshot): its label
+ * given back and dropped from the record, before the file goes. */
+void qemu_confine_forget_overlay(struct lv_guest *g, struct qemu_guest *qg, const char *path);
 void qemu_confine_spawned(struct lv_guest *g, struct qemu_guest *qg, int pidfd);
 int qemu_confine_build(struct lv_guest *g, struct qemu_guest *qg, struct qemu_confine *ret);
 void qemu_confine_clear(struct qemu_confine *c);

@@ -104,8 +104,10 @@ struct overlay_node {
         bool created, storage_added, format_added;
 };
 
-static void overlay_undo(struct qmp *q, struct overlay_node *o, const char *path)
+static void overlay_undo(struct lv_guest *g, struct qemu_guest *qg, struct overlay_node *o,
+                         const char *path)
 {
+        struct qmp *q = qg->qmp;
         struct json_object *a;
         if (o->format_added) {
                 a = json_object_new_object();
@@ -122,8 +124,10 @@ static void overlay_undo(struct qmp *q, struct overlay_node *o, const char *path
                 json_object_object_add(a, "fdset-id", json_object_new_int(o->fdset));
                 (void)qmp_call(q, "remove-fd", a, QEMU_CMD_TIMEOUT_MS, NULL, NULL);
         }
-        if (o->created)
+        if (o->created) {
+                qemu_confine_forget_overlay(g, qg, path); /* no label left behind */
                 (void)unlink(path);
+        }
 }
 
 /* Create the overlay, hand it to QEMU and add its nodes (not yet over
@@ -213,7 +217,7 @@ int qemu_snapshot_disks(struct lv_guest *g, const struct lv_disk_overlay *disks,
         }
         for (int k = 0; k < i; k++) {
                 if (r < 0)
-                        overlay_undo(qg->qmp, &o[k], disks[k].overlay);
+                        overlay_undo(g, qg, &o[k], disks[k].overlay);
                 free(o[k].top);
         }
         free(o);
