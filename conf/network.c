@@ -24,6 +24,38 @@ int network_forward_from_string(const char *s)
         return -1;
 }
 
+void network_dhcp_host_clear(struct network_dhcp_host *h)
+{
+        free(h->mac);
+        free(h->id);
+        free(h->name);
+        free(h->ip);
+        *h = (struct network_dhcp_host){0};
+}
+
+void network_dns_host_clear(struct network_dns_host *h)
+{
+        free(h->ip);
+        strv_free(h->hostnames);
+        *h = (struct network_dns_host){0};
+}
+
+void network_dns_txt_clear(struct network_dns_txt *t)
+{
+        free(t->name);
+        free(t->value);
+        *t = (struct network_dns_txt){0};
+}
+
+void network_dns_srv_clear(struct network_dns_srv *v)
+{
+        free(v->service);
+        free(v->protocol);
+        free(v->domain);
+        free(v->target);
+        *v = (struct network_dns_srv){0};
+}
+
 void network_def_free(struct network_def *def)
 {
         if (!def)
@@ -39,6 +71,12 @@ void network_def_free(struct network_def *def)
                 strv_free(def->dns_hosts[i].hostnames);
         }
         free(def->dns_hosts);
+        for (int i = 0; i < def->n_dns_txts; i++)
+                network_dns_txt_clear(&def->dns_txts[i]);
+        free(def->dns_txts);
+        for (int i = 0; i < def->n_dns_srvs; i++)
+                network_dns_srv_clear(&def->dns_srvs[i]);
+        free(def->dns_srvs);
         for (int i = 0; i < def->n_ips; i++) {
                 struct network_ip *ip = &def->ips[i];
                 free(ip->address);
@@ -48,12 +86,8 @@ void network_def_free(struct network_def *def)
                         free(ip->ranges[k].end);
                 }
                 free(ip->ranges);
-                for (int k = 0; k < ip->n_hosts; k++) {
-                        free(ip->hosts[k].mac);
-                        free(ip->hosts[k].id);
-                        free(ip->hosts[k].name);
-                        free(ip->hosts[k].ip);
-                }
+                for (int k = 0; k < ip->n_hosts; k++)
+                        network_dhcp_host_clear(&ip->hosts[k]);
                 free(ip->hosts);
         }
         free(def->ips);
@@ -163,11 +197,32 @@ char *network_format(const struct network_def *def)
         }
         if (def->dns_disabled) {
                 strbuf_append(&sb, "  <dns enable='no'/>\n");
-        } else if (def->dns_forwarders || def->n_dns_hosts) {
+        } else if (def->dns_forwarders || def->n_dns_hosts || def->n_dns_txts || def->n_dns_srvs) {
                 strbuf_append(&sb, "  <dns>\n");
                 for (char **f = def->dns_forwarders; f && *f; f++) {
                         strbuf_append(&sb, "    <forwarder");
                         attr(&sb, "addr", *f);
+                        strbuf_append(&sb, "/>\n");
+                }
+                for (int i = 0; i < def->n_dns_txts; i++) {
+                        strbuf_append(&sb, "    <txt");
+                        attr(&sb, "name", def->dns_txts[i].name);
+                        attr(&sb, "value", def->dns_txts[i].value);
+                        strbuf_append(&sb, "/>\n");
+                }
+                for (int i = 0; i < def->n_dns_srvs; i++) {
+                        const struct network_dns_srv *v = &def->dns_srvs[i];
+                        strbuf_append(&sb, "    <srv");
+                        attr(&sb, "service", v->service);
+                        attr(&sb, "protocol", v->protocol);
+                        attr(&sb, "domain", v->domain);
+                        attr(&sb, "target", v->target);
+                        if (v->port)
+                                strbuf_printf(&sb, " port='%u'", v->port);
+                        if (v->priority)
+                                strbuf_printf(&sb, " priority='%u'", v->priority);
+                        if (v->weight)
+                                strbuf_printf(&sb, " weight='%u'", v->weight);
                         strbuf_append(&sb, "/>\n");
                 }
                 for (int i = 0; i < def->n_dns_hosts; i++) {
@@ -271,6 +326,16 @@ static bool ifname_is_valid(const char *n)
         return true;
 }
 
+/* Text that reaches dnsmasq's configuration or hosts files: nothing that
+ * would end its line or field there. */
+static bool dnsmasq_text_ok(const char *s, const char *also_refused)
+{
+        for (const char *p = s; p && *p; p++)
+                if ((unsigned char)*p < 0x20 || *p == 0x7f || strchr(also_refused, *p))
+                        return false;
+        return true;
+}
+
 static int validate_dhcp(const struct network_ip *ip, const unsigned char *net, int prefix,
                          struct lv_error **err)
 {
@@ -309,6 +374,12 @@ static int validate_dhcp(const struct network_ip *ip, const unsigned char *net, 
                 if (h->ip && !same_subnet(a, net, prefix))
                         return INVALID("dhcp host ip '%s' is not within network '%s/%d'", h->ip,
                                        ip->address, prefix);
+                if (h->name && (!*h->name || !dnsmasq_text_ok(h->name, " ,#/")))
+                        return INVALID("a dhcp host name is empty or holds a control character, "
+                                       "blank, ',', '#' or '/'");
+                if (h->id && !dnsmasq_text_ok(h->id, " ,#"))
+                        return INVALID("a dhcp host id holds a control character, blank, ',' or "
+                                       "'#'");
                 if (!h->ip && !ip->ipv6)
                         return INVALID("missing IP address in static host definition for "
                                        "network '%s'",
@@ -348,6 +419,67 @@ static int validate_ip(const struct network_ip *ip, struct lv_error **err)
         return validate_dhcp(ip, a, prefix, err);
 }
 
+#define SRV_SERVICE_MAX 15
+#define SRV_CHARS       "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-+/"
+
+static int validate_srv(const struct network_def *def, const struct network_dns_srv *v,
+                        struct lv_error **err)
+{
+        if (!v->service || !v->protocol)
+                return INVALID("network '%s': a DNS SRV record needs 'service' and 'protocol'",
+                               def->name);
+        if (strlen(v->service) > SRV_SERVICE_MAX)
+                return INVALID("service attribute '%s' in network '%s' is too long, limit is %d "
+                               "bytes",
+                               v->service, def->name, SRV_SERVICE_MAX);
+        if (strspn(v->service, SRV_CHARS) < strlen(v->service))
+                return INVALID("invalid character in service attribute '%s' in DNS SRV record "
+                               "of network '%s'",
+                               v->service, def->name);
+        if (strspn(v->protocol, SRV_CHARS) < strlen(v->protocol))
+                return INVALID("invalid protocol attribute value '%s' in DNS SRV record of "
+                               "network '%s'",
+                               v->protocol, def->name);
+        if ((v->domain && (!*v->domain || !dnsmasq_text_ok(v->domain, " ,#/"))) ||
+            (v->target && (!*v->target || !dnsmasq_text_ok(v->target, " ,#/"))))
+                return INVALID("network '%s': DNS SRV record '%s': domain or target is empty "
+                               "or holds a control character, blank, ',', '#' or '/'",
+                               def->name, v->service);
+        if (!v->target && (v->port || v->priority || v->weight))
+                return INVALID("network '%s': DNS SRV record '%s': port, priority and weight "
+                               "are not permitted without target",
+                               def->name, v->service);
+        return 0;
+}
+
+static int validate_dns_records(const struct network_def *def, struct lv_error **err)
+{
+        for (int i = 0; i < def->n_dns_txts; i++) {
+                const struct network_dns_txt *t = &def->dns_txts[i];
+                if (!t->name || !*t->name || !t->value)
+                        return INVALID("network '%s': a DNS TXT record needs 'name' and 'value'",
+                                       def->name);
+                if (strchr(t->name, ' '))
+                        return INVALID("prohibited space character in DNS TXT record name '%s' of "
+                                       "network %s",
+                                       t->name, def->name);
+                if (!dnsmasq_text_ok(t->name, ",#"))
+                        return INVALID("network '%s': DNS TXT record name holds a control "
+                                       "character, ',' or '#'",
+                                       def->name);
+                if (!dnsmasq_text_ok(t->value, ""))
+                        return INVALID("network '%s': the value of DNS TXT record '%s' holds a "
+                                       "control character",
+                                       def->name, t->name);
+        }
+        for (int i = 0; i < def->n_dns_srvs; i++) {
+                int r = validate_srv(def, &def->dns_srvs[i], err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int network_validate(const struct network_def *def, struct lv_error **err)
 {
         int r = validate_name(def->name, err);
@@ -359,8 +491,8 @@ int network_validate(const struct network_def *def, struct lv_error **err)
                 if (!def->bridge)
                         return INVALID("network '%s': forward mode 'bridge' needs <bridge name>",
                                        def->name);
-                if (def->n_ips || def->mac || def->domain || def->n_dns_hosts || def->mtu ||
-                    def->stp >= 0 || def->delay >= 0)
+                if (def->n_ips || def->mac || def->domain || def->n_dns_hosts || def->n_dns_txts ||
+                    def->n_dns_srvs || def->mtu || def->stp >= 0 || def->delay >= 0)
                         return INVALID("network '%s': forward mode 'bridge' uses an existing host "
                                        "bridge and takes no <ip>, <mac>, <mtu>, <domain>, <dns> "
                                        "or stp/delay",
@@ -415,6 +547,8 @@ int network_validate(const struct network_def *def, struct lv_error **err)
                                 return INVALID("network '%s': dns hostname '%s' is not valid",
                                                def->name, *n);
         }
+        if ((r = validate_dns_records(def, err)) < 0)
+                return r;
         for (char **f = def->dns_forwarders; f && *f; f++) {
                 unsigned char a[16];
                 if (!addr_parse(strchr(*f, ':') != NULL, *f, a))
@@ -441,119 +575,4 @@ void network_def_assign(struct network_def *def, char *const *taken_bridges)
         }
         if (!def->mac)
                 def->mac = domain_mac_generate(DOMAIN_TYPE_QEMU);
-}
-
-/* ---- net-update ---- */
-
-static bool host_matches(const struct network_dhcp_host *a, const struct network_dhcp_host *b)
-{
-        if (a->mac && b->mac)
-                return strcasecmp(a->mac, b->mac) == 0;
-        if (a->name && b->name)
-                return streq(a->name, b->name);
-        return a->ip && b->ip && streq(a->ip, b->ip);
-}
-
-int network_def_host_update(struct network_def *def, bool add, const struct network_dhcp_host *h,
-                            struct lv_error **err)
-{
-        struct network_ip *ip = (struct network_ip *)network_def_ipv4(def);
-        if (!ip)
-                return lv_error_setf(err, LV_ERR_STATE,
-                                     "network '%s' has no IPv4 <ip> for a dhcp host", def->name);
-        int found = -1;
-        for (int k = 0; k < ip->n_hosts && found < 0; k++) {
-                const struct network_dhcp_host *o = &ip->hosts[k];
-                if (add ? (h->mac && o->mac && strcasecmp(h->mac, o->mac) == 0) ||
-                                    (h->name && o->name && streq(h->name, o->name)) ||
-                                    (h->ip && o->ip && streq(h->ip, o->ip))
-                        : host_matches(h, o))
-                        found = k;
-        }
-        if (add && found >= 0)
-                return lv_error_setf(err, LV_ERR_EXISTS,
-                                     "there is an existing dhcp host entry in network '%s' that "
-                                     "matches \"<host mac='%s' name='%s' ip='%s'/>\"",
-                                     def->name, h->mac ? h->mac : "", h->name ? h->name : "",
-                                     h->ip ? h->ip : "");
-        if (!add && found < 0)
-                return lv_error_setf(err, ENOENT,
-                                     "couldn't locate a matching dhcp host entry in network '%s'",
-                                     def->name);
-        if (!add) {
-                struct network_dhcp_host gone = ip->hosts[found];
-                memmove(&ip->hosts[found], &ip->hosts[found + 1],
-                        sizeof(*ip->hosts) * (size_t)(ip->n_hosts - found - 1));
-                ip->n_hosts--;
-                free(gone.mac);
-                free(gone.id);
-                free(gone.name);
-                free(gone.ip);
-                return 0;
-        }
-        ip->hosts = xrealloc(ip->hosts, sizeof(*ip->hosts) * (size_t)(ip->n_hosts + 1));
-        ip->hosts[ip->n_hosts++] = (struct network_dhcp_host){
-                .mac = h->mac ? xstrdup(h->mac) : NULL,
-                .name = h->name ? xstrdup(h->name) : NULL,
-                .ip = h->ip ? xstrdup(h->ip) : NULL,
-        };
-        ip->has_dhcp = true;
-        int r = network_validate(def, err);
-        if (r < 0) {
-                struct network_dhcp_host *x = &ip->hosts[--ip->n_hosts];
-                free(x->mac);
-                free(x->name);
-                free(x->ip);
-        }
-        return r;
-}
-
-static bool dns_host_matches(const struct network_dns_host *a, const struct network_dns_host *b)
-{
-        if (a->ip && b->ip && streq(a->ip, b->ip))
-                return true;
-        for (char **n = a->hostnames; n && *n; n++)
-                if (strv_contains(b->hostnames, *n))
-                        return true;
-        return false;
-}
-
-int network_def_dns_host_update(struct network_def *def, bool add, const struct network_dns_host *h,
-                                struct lv_error **err)
-{
-        int found = -1;
-        for (int k = 0; k < def->n_dns_hosts && found < 0; k++)
-                if (dns_host_matches(h, &def->dns_hosts[k]))
-                        found = k;
-        if (add && found >= 0)
-                return lv_error_setf(err, LV_ERR_EXISTS,
-                                     "there is already at least one DNS HOST record with a "
-                                     "matching field in network %s",
-                                     def->name);
-        if (!add && found < 0)
-                return lv_error_setf(err, ENOENT,
-                                     "couldn't locate a matching DNS HOST record in network %s",
-                                     def->name);
-        if (!add) {
-                struct network_dns_host gone = def->dns_hosts[found];
-                memmove(&def->dns_hosts[found], &def->dns_hosts[found + 1],
-                        sizeof(*def->dns_hosts) * (size_t)(def->n_dns_hosts - found - 1));
-                def->n_dns_hosts--;
-                free(gone.ip);
-                strv_free(gone.hostnames);
-                return 0;
-        }
-        def->dns_hosts =
-                xrealloc(def->dns_hosts, sizeof(*def->dns_hosts) * (size_t)(def->n_dns_hosts + 1));
-        def->dns_hosts[def->n_dns_hosts++] = (struct network_dns_host){
-                .ip = xstrdup(h->ip),
-                .hostnames = strv_copy(h->hostnames),
-        };
-        int r = network_validate(def, err);
-        if (r < 0) {
-                struct network_dns_host *x = &def->dns_hosts[--def->n_dns_hosts];
-                free(x->ip);
-                strv_free(x->hostnames);
-        }
-        return r;
 }

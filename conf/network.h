@@ -55,6 +55,21 @@ struct network_dns_host {
         char **hostnames;
 };
 
+struct network_dns_txt {
+        char *name;
+        char *value;
+};
+
+/* <srv service= protocol= domain= target= port= priority= weight=/>:
+ * numbers 0 when not given, as libvirt keeps them */
+struct network_dns_srv {
+        char *service;
+        char *protocol;
+        char *domain;
+        char *target;
+        unsigned port, priority, weight;
+};
+
 struct network_def {
         char *name;
         unsigned char uuid[16];
@@ -70,6 +85,10 @@ struct network_def {
         bool domain_local_only;
         bool dns_disabled; /* <dns enable='no'> */
         char **dns_forwarders;
+        struct network_dns_txt *dns_txts;
+        int n_dns_txts;
+        struct network_dns_srv *dns_srvs;
+        int n_dns_srvs;
         struct network_dns_host *dns_hosts;
         int n_dns_hosts;
         struct network_ip *ips;
@@ -77,6 +96,10 @@ struct network_def {
 };
 
 void network_def_free(struct network_def *def);
+void network_dhcp_host_clear(struct network_dhcp_host *h);
+void network_dns_host_clear(struct network_dns_host *h);
+void network_dns_txt_clear(struct network_dns_txt *t);
+void network_dns_srv_clear(struct network_dns_srv *v);
 static inline void network_def_freep(struct network_def **d)
 {
         network_def_free(*d);
@@ -90,12 +113,6 @@ static inline void network_def_freep(struct network_def **d)
 int network_parse_string(const char *xml, size_t len, const char *filename,
                          struct network_def **ret, struct lv_error **err);
 int network_parse_file(const char *path, struct network_def **ret, struct lv_error **err);
-/* A lone <host mac= id= name= ip=/> (net-update ip-dhcp-host): the same
- * loader and refusals; checked against a network by
- * network_def_host_update(). */
-int network_host_parse_string(const char *xml, size_t len, struct network_dhcp_host *ret,
-                              struct lv_error **err);
-
 /* libvirt's network XML (its element order, two-space indentation). */
 char *network_format(const struct network_def *def);
 
@@ -108,22 +125,65 @@ int network_validate(const struct network_def *def, struct lv_error **err);
  * none. Only for forward modes that make a bridge. */
 void network_def_assign(struct network_def *def, char *const *taken_bridges);
 
-/* net-update ip-dhcp-host on a definition: add a host to the IPv4 <ip>
- * (refused when its MAC, name or address is already there), or delete
- * the one matching the given MAC (else name, else address). The result
- * is validated; on any error def is unchanged. */
-int network_def_host_update(struct network_def *def, bool add, const struct network_dhcp_host *h,
-                            struct lv_error **err);
+/* ---- net-update ----
+ * virsh net-update NAME COMMAND SECTION XML [--parent-index N]: the
+ * sections and commands libvirt has. A fragment is parsed (in the XML
+ * module) into a struct network_update, then applied to a definition
+ * with libvirt's matching rules; the running network applies the same
+ * change (network/setup.c). */
+enum network_update_command {
+        NETWORK_UPDATE_MODIFY,
+        NETWORK_UPDATE_DELETE,
+        NETWORK_UPDATE_ADD_LAST, /* "add" too */
+        NETWORK_UPDATE_ADD_FIRST,
+};
+/* -1 with err for a command virsh does not have */
+int network_update_command_from_string(const char *s, struct lv_error **err);
+const char *network_update_command_to_string(int v);
 
-/* A lone <host ip=><hostname>…</hostname></host> (net-update dns-host). */
-int network_dns_host_parse_string(const char *xml, size_t len, struct network_dns_host *ret,
-                                  struct lv_error **err);
-/* net-update dns-host on a definition, as libvirt: add a host (refused
- * when its address or one of its names is already there), or delete the
- * one with that address or a name in common. The result is validated; on
- * any error def is unchanged. */
-int network_def_dns_host_update(struct network_def *def, bool add, const struct network_dns_host *h,
-                                struct lv_error **err);
+enum network_update_section {
+        NETWORK_SECTION_IP_DHCP_HOST,
+        NETWORK_SECTION_IP_DHCP_RANGE,
+        NETWORK_SECTION_FORWARD_INTERFACE,
+        NETWORK_SECTION_DNS_HOST,
+        NETWORK_SECTION_DNS_TXT,
+        NETWORK_SECTION_DNS_SRV,
+        NETWORK_SECTION_LAST
+};
+/* A section litevirt updates, or -1 with err saying why not (libvirt's
+ * sections it cannot update, litevirt's it does not have). */
+int network_update_section_from_string(const char *s, struct lv_error **err);
+const char *network_update_section_to_string(int v);
+
+struct network_update {
+        int section;
+        union {
+                struct network_dhcp_host host;
+                struct network_dhcp_range range;
+                char *iface; /* forward-interface: <interface dev=/> */
+                struct network_dns_host dns_host;
+                struct network_dns_txt txt;
+                struct network_dns_srv srv;
+        };
+};
+void network_update_clear(struct network_update *u);
+
+/* Parse a section's fragment (in the XML module). A delete needs only the
+ * fields that find the entry (partial), as libvirt. */
+int network_update_parse_string(int section, int command, const char *xml, size_t len,
+                                struct network_update *ret, struct lv_error **err);
+/* Apply to a definition (parent_index: the <ip> for the ip-dhcp-*
+ * sections, -1 for libvirt's choice). The result is validated; on any
+ * error def is unchanged. */
+int network_def_update(struct network_def *def, int command, int parent_index,
+                       const struct network_update *u, struct lv_error **err);
+/* What a running network must do for a change of the section. */
+enum network_update_effect {
+        NETWORK_EFFECT_DNSMASQ_RELOAD,  /* hosts files rewritten + SIGHUP */
+        NETWORK_EFFECT_DNSMASQ_RESTART, /* its configuration changed */
+        NETWORK_EFFECT_FIREWALL,        /* the nftables table reloaded */
+};
+int network_update_effect(int section);
 
 /* The first IPv4 <ip> (the one DHCP and NAT use), or NULL. */
 const struct network_ip *network_def_ipv4(const struct network_def *def);

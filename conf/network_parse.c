@@ -85,6 +85,43 @@ static int dns_host_read(struct pctx *c, xmlNodePtr h, struct network_dns_host *
         return 0;
 }
 
+/* <txt name= value=/>; a delete names the record only (partial) */
+static int dns_txt_read(struct pctx *c, xmlNodePtr n, bool partial, struct network_dns_txt *t)
+{
+        int r = dparse_attr_require(c, n, "name", &t->name);
+        if (r < 0)
+                return r;
+        t->value = dparse_attr_get(n, "value");
+        if (!t->value && !partial)
+                return dparse_perr(c, n, "missing attribute 'value' (DNS TXT record '%s')",
+                                   t->name);
+        return 0;
+}
+
+/* <srv service= protocol= domain= target= port= priority= weight=/> */
+static int dns_srv_read(struct pctx *c, xmlNodePtr n, bool partial, struct network_dns_srv *v)
+{
+        v->service = dparse_attr_get(n, "service");
+        v->protocol = dparse_attr_get(n, "protocol");
+        v->domain = dparse_attr_get(n, "domain");
+        v->target = dparse_attr_get(n, "target");
+        if (!partial && !v->service)
+                return dparse_perr(c, n, "missing attribute 'service' (DNS SRV record)");
+        if (!partial && !v->protocol)
+                return dparse_perr(c, n, "missing attribute 'protocol' (DNS SRV record '%s')",
+                                   v->service);
+        unsigned long long port = 0, priority = 0, weight = 0;
+        int r;
+        if ((r = dparse_attr_uint(c, n, "port", 65535, &port)) < 0 ||
+            (r = dparse_attr_uint(c, n, "priority", 65535, &priority)) < 0 ||
+            (r = dparse_attr_uint(c, n, "weight", 65535, &weight)) < 0)
+                return r;
+        v->port = (unsigned)port;
+        v->priority = (unsigned)priority;
+        v->weight = (unsigned)weight;
+        return 0;
+}
+
 static int parse_dns(struct pctx *c, struct network_def *def, xmlNodePtr root)
 {
         int r = 0;
@@ -102,14 +139,25 @@ static int parse_dns(struct pctx *c, struct network_def *def, xmlNodePtr root)
                         return r;
                 strv_push(&def->dns_forwarders, addr);
         }
+        for_each_child(t, d, "txt")
+        {
+                if ((r = dns_txt_read(c, t, false, ARRAY_PUSH(def->dns_txts, def->n_dns_txts))) < 0)
+                        return r;
+        }
+        for_each_child(v, d, "srv")
+        {
+                if ((r = dns_srv_read(c, v, false, ARRAY_PUSH(def->dns_srvs, def->n_dns_srvs))) < 0)
+                        return r;
+        }
         for_each_child(h, d, "host")
         {
                 struct network_dns_host *dh = ARRAY_PUSH(def->dns_hosts, def->n_dns_hosts);
                 if ((r = dns_host_read(c, h, dh)) < 0)
                         return r;
         }
-        if (def->dns_disabled && (def->dns_forwarders || def->n_dns_hosts))
-                return dparse_perr(c, d, "enable='no' with forwarders or hosts");
+        if (def->dns_disabled &&
+            (def->dns_forwarders || def->n_dns_hosts || def->n_dns_txts || def->n_dns_srvs))
+                return dparse_perr(c, d, "enable='no' with forwarders, hosts, txt or srv records");
         return 0;
 }
 
@@ -177,65 +225,74 @@ static int document_load(const char *xml, size_t len, const char *file, xmlDocPt
 }
 
 /* A net-update fragment (the section's name stands for the file in
- * errors): its root, a <host> element, consumed. */
-static int host_fragment_load(const char *xml, size_t len, struct pctx *c, xmlDocPtr *doc,
-                              xmlNodePtr *ret_root)
+ * errors): its root, the element the section takes, consumed. */
+static int fragment_load(const char *xml, size_t len, struct pctx *c, const char *element,
+                         xmlDocPtr *doc, xmlNodePtr *ret_root)
 {
         int r = document_load(xml, len, c->file, doc, c->err);
         if (r < 0)
                 return r;
         xmlNodePtr root = xmlDocGetRootElement(*doc);
-        if (!xmlStrEqual(root->name, BAD_CAST "host") || root->ns)
-                return dparse_perr(c, root, "expected a <host> element");
+        if (!xmlStrEqual(root->name, BAD_CAST element) || root->ns)
+                return dparse_perr(c, root, "expected a <%s> element", element);
         dparse_node_consume(root);
         *ret_root = root;
         return 0;
 }
 
-int network_host_parse_string(const char *xml, size_t len, struct network_dhcp_host *ret,
-                              struct lv_error **err)
+static int update_read(struct pctx *c, xmlNodePtr root, bool partial, struct network_update *u)
 {
-        struct pctx c = {.file = "ip-dhcp-host", .err = err};
-        _cleanup_(xml_doc_freep) xmlDocPtr doc = NULL;
-        xmlNodePtr root;
-        int r = host_fragment_load(xml, len, &c, &doc, &root);
-        if (r < 0)
-                return r;
-        struct network_dhcp_host h = {0};
-        host_read(root, &h);
-        r = dparse_check_consumed(&c, root);
-        if (r == 0 && !h.mac && !h.id && !h.name && !h.ip)
-                r = dparse_perr(&c, root, "needs one of 'mac', 'id', 'name' or 'ip'");
-        if (r < 0) {
-                free(h.mac);
-                free(h.id);
-                free(h.name);
-                free(h.ip);
-                return r;
+        switch (u->section) {
+        case NETWORK_SECTION_IP_DHCP_HOST:
+                host_read(root, &u->host);
+                if (!u->host.mac && !u->host.id && !u->host.name && !u->host.ip)
+                        return dparse_perr(c, root, "needs one of 'mac', 'id', 'name' or 'ip'");
+                return 0;
+        case NETWORK_SECTION_IP_DHCP_RANGE: {
+                int r = dparse_attr_require(c, root, "start", &u->range.start);
+                return r < 0 ? r : dparse_attr_require(c, root, "end", &u->range.end);
         }
-        *ret = h;
-        return 0;
+        case NETWORK_SECTION_FORWARD_INTERFACE:
+                return dparse_attr_require(c, root, "dev", &u->iface);
+        case NETWORK_SECTION_DNS_HOST:
+                return dns_host_read(c, root, &u->dns_host);
+        case NETWORK_SECTION_DNS_TXT:
+                return dns_txt_read(c, root, partial, &u->txt);
+        case NETWORK_SECTION_DNS_SRV:
+                return dns_srv_read(c, root, partial, &u->srv);
+        }
+        return lv_error_setf(c->err, EINVAL, "net-update: section %d is not known", u->section);
 }
 
-int network_dns_host_parse_string(const char *xml, size_t len, struct network_dns_host *ret,
-                                  struct lv_error **err)
+int network_update_parse_string(int section, int command, const char *xml, size_t len,
+                                struct network_update *ret, struct lv_error **err)
 {
-        struct pctx c = {.file = "dns-host", .err = err};
+        static const char *const elements[NETWORK_SECTION_LAST] = {
+                [NETWORK_SECTION_IP_DHCP_HOST] = "host",
+                [NETWORK_SECTION_IP_DHCP_RANGE] = "range",
+                [NETWORK_SECTION_FORWARD_INTERFACE] = "interface",
+                [NETWORK_SECTION_DNS_HOST] = "host",
+                [NETWORK_SECTION_DNS_TXT] = "txt",
+                [NETWORK_SECTION_DNS_SRV] = "srv",
+        };
+        const char *name = network_update_section_to_string(section);
+        if (!name)
+                return lv_error_setf(err, EINVAL, "net-update: section %d is not known", section);
+        struct pctx c = {.file = name, .err = err};
         _cleanup_(xml_doc_freep) xmlDocPtr doc = NULL;
-        xmlNodePtr root;
-        int r = host_fragment_load(xml, len, &c, &doc, &root);
+        xmlNodePtr root = NULL;
+        int r = fragment_load(xml, len, &c, elements[section], &doc, &root);
         if (r < 0)
                 return r;
-        struct network_dns_host h = {0};
-        r = dns_host_read(&c, root, &h);
+        struct network_update u = {.section = section};
+        r = update_read(&c, root, command == NETWORK_UPDATE_DELETE, &u);
         if (r >= 0)
                 r = dparse_check_consumed(&c, root);
         if (r < 0) {
-                free(h.ip);
-                strv_free(h.hostnames);
+                network_update_clear(&u);
                 return r;
         }
-        *ret = h;
+        *ret = u;
         return 0;
 }
 

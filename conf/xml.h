@@ -28,10 +28,8 @@ struct conf_xml_ops {
                                     struct network_def **ret, struct lv_error **err);
         int (*network_parse_file)(const char *path, struct network_def **ret,
                                   struct lv_error **err);
-        int (*network_host_parse_string)(const char *xml, size_t len, struct network_dhcp_host *ret,
-                                         struct lv_error **err);
-        int (*network_dns_host_parse_string)(const char *xml, size_t len,
-                                             struct network_dns_host *ret, struct lv_error **err);
+        int (*network_update_parse_string)(int section, int command, const char *xml, size_t len,
+                                           struct network_update *ret, struct lv_error **err);
 };
 
 /* NULL on failure, with *err naming the module and the reason. */

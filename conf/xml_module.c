@@ -10,6 +10,5 @@ __attribute__((visibility("default"))) const struct conf_xml_ops lv_conf_xml_ops
         .cookie_parse_string = cookie_parse_string,
         .network_parse_string = network_parse_string,
         .network_parse_file = network_parse_file,
-        .network_host_parse_string = network_host_parse_string,
-        .network_dns_host_parse_string = network_dns_host_parse_string,
+        .network_update_parse_string = network_update_parse_string,
 };

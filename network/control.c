@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The network supervisor's control socket: varlink on
  * $NETRUNDIR/NAME/control.sock, interface io.litevirt.Network
- * (GetInfo, GetLeases, UpdateDhcpHost, UpdateDnsHost, Stop). Replies are small; a client that sends
+ * (GetInfo, GetLeases, Update, Stop). Replies are small; a client that sends
  * more than one message's worth, garbage, or does not read is dropped. Only root (the socket is
  * 0600) talks to it. */
 #include <json-c/json.h>
@@ -102,33 +102,37 @@ static struct json_object *leases_json(const struct netctl *ctl)
         return arr;
 }
 
-/* UpdateDnsHost {command: "add"|"delete", ip, hostnames: [string]} */
-static void update_dns_host(struct netctl_client *cl, const struct varlink_call *call)
+static const char *str_param(const struct varlink_call *call, const char *key)
 {
-        struct json_object *v, *names = NULL;
-        const char *cmd = json_object_object_get_ex(call->parameters, "command", &v)
-                                  ? json_object_get_string(v)
-                                  : "";
-        _cleanup_strv_free_ char **hostnames = xcalloc(1, sizeof(char *));
-        struct network_dns_host h = {.hostnames = hostnames};
-        if (json_object_object_get_ex(call->parameters, "ip", &v) &&
-            json_object_is_type(v, json_type_string))
-                h.ip = (char *)json_object_get_string(v);
-        if (json_object_object_get_ex(call->parameters, "hostnames", &names) &&
-            json_object_is_type(names, json_type_array)) {
-                for (size_t i = 0; i < json_object_array_length(names); i++) {
-                        struct json_object *n = json_object_array_get_idx(names, i);
-                        if (json_object_is_type(n, json_type_string))
-                                strv_push(&hostnames, xstrdup(json_object_get_string(n)));
+        struct json_object *v;
+        return json_object_object_get_ex(call->parameters, key, &v) &&
+                               json_object_is_type(v, json_type_string)
+                       ? json_object_get_string(v)
+                       : NULL;
+}
+
+/* Update {command, section, xml, parentIndex?}: net-update --live */
+static void update(struct netctl_client *cl, const struct varlink_call *call)
+{
+        const char *command = str_param(call, "command"), *section = str_param(call, "section"),
+                   *xml = str_param(call, "xml");
+        struct json_object *v;
+        int parent_index = -1;
+        if (json_object_object_get_ex(call->parameters, "parentIndex", &v)) {
+                if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < -1 ||
+                    json_object_get_int64(v) > 1024) {
+                        reply_error(cl, "org.varlink.service.InvalidParameter", "parentIndex");
+                        return;
                 }
-                h.hostnames = hostnames;
+                parent_index = json_object_get_int(v);
+        }
+        const char *missing = !command ? "command" : !section ? "section" : !xml ? "xml" : NULL;
+        if (missing) {
+                reply_error(cl, "org.varlink.service.InvalidParameter", missing);
+                return;
         }
         _cleanup_error_ struct lv_error *e = NULL;
-        if (!streq(cmd, "add") && !streq(cmd, "delete"))
-                reply_error(cl, "org.varlink.service.InvalidParameter", "command");
-        else if (streq(cmd, "add") && !h.ip)
-                reply_error(cl, "org.varlink.service.InvalidParameter", "ip");
-        else if (cl->ctl->update_dns_host(cl->ctl, streq(cmd, "add"), &h, &e) < 0)
+        if (cl->ctl->update(cl->ctl, command, section, xml, parent_index, &e) < 0)
                 reply_error(cl, IFACE ".Failed", e->message);
         else
                 reply(cl, json_object_new_object());
@@ -153,28 +157,8 @@ static void dispatch(struct netctl_client *cl, const struct varlink_call *call)
                 struct json_object *p = json_object_new_object();
                 json_object_object_add(p, "leases", leases_json(ctl));
                 reply(cl, p);
-        } else if (streq(call->method, IFACE ".UpdateDhcpHost")) {
-                struct json_object *v;
-                const char *cmd = json_object_object_get_ex(call->parameters, "command", &v)
-                                          ? json_object_get_string(v)
-                                          : "";
-#define OPT(key)                                                                                   \
-        (json_object_object_get_ex(call->parameters, key, &v) &&                                   \
-                         json_object_is_type(v, json_type_string)                                  \
-                 ? (char *)json_object_get_string(v)                                               \
-                 : NULL)
-                struct network_dhcp_host h = {
-                        .mac = OPT("mac"), .name = OPT("name"), .ip = OPT("ip")};
-#undef OPT
-                _cleanup_error_ struct lv_error *e = NULL;
-                if (!streq(cmd, "add") && !streq(cmd, "delete"))
-                        reply_error(cl, "org.varlink.service.InvalidParameter", "command");
-                else if (ctl->update_host(ctl, streq(cmd, "add"), &h, &e) < 0)
-                        reply_error(cl, IFACE ".Failed", e->message);
-                else
-                        reply(cl, json_object_new_object());
-        } else if (streq(call->method, IFACE ".UpdateDnsHost")) {
-                update_dns_host(cl, call);
+        } else if (streq(call->method, IFACE ".Update")) {
+                update(cl, call);
         } else if (streq(call->method, IFACE ".Stop")) {
                 log_info("stop requested over the control socket");
                 ctl->stop(ctl);

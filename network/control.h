@@ -11,12 +11,10 @@ struct netctl {
         const char *statedir;
         const pid_t *dnsmasq_pid;
         void (*stop)(struct netctl *ctl); /* Stop: tear down and exit */
-        /* UpdateDhcpHost */
-        int (*update_host)(struct netctl *ctl, bool add, const struct network_dhcp_host *h,
-                           struct lv_error **err);
-        /* UpdateDnsHost */
-        int (*update_dns_host)(struct netctl *ctl, bool add, const struct network_dns_host *h,
-                               struct lv_error **err);
+        /* Update: net-update --live (command, section and fragment as
+         * virsh's, parent_index -1 when not given) */
+        int (*update)(struct netctl *ctl, const char *command, const char *section, const char *xml,
+                      int parent_index, struct lv_error **err);
         int fd;
         struct loop_source *src;
         struct netctl_client *clients;

@@ -27,6 +27,26 @@ static void netmask_of(int prefix, char out[INET_ADDRSTRLEN])
         inet_ntop(AF_INET, &m, out, INET_ADDRSTRLEN);
 }
 
+/* srv-host=_SERVICE._PROTOCOL[.DOMAIN][,TARGET[,PORT[,PRIORITY[,WEIGHT]]]]:
+ * dnsmasq's fields are positional, so an absent port before a given
+ * priority or weight is 1 and an absent priority 0, as libvirt writes */
+static void srv_host(struct strbuf *sb, const struct network_dns_srv *v)
+{
+        strbuf_printf(sb, "srv-host=_%s._%s", v->service, v->protocol);
+        if (v->domain)
+                strbuf_printf(sb, ".%s", v->domain);
+        if (v->target) {
+                strbuf_printf(sb, ",%s", v->target);
+                if (v->port || v->priority || v->weight)
+                        strbuf_printf(sb, ",%u", v->port ? v->port : 1);
+                if (v->priority || v->weight)
+                        strbuf_printf(sb, ",%u", v->priority);
+                if (v->weight)
+                        strbuf_printf(sb, ",%u", v->weight);
+        }
+        strbuf_append(sb, "\n");
+}
+
 char *network_dnsmasq_conf(const struct network_def *def, const char *statedir)
 {
         struct strbuf sb = {0};
@@ -52,6 +72,11 @@ char *network_dnsmasq_conf(const struct network_def *def, const char *statedir)
         if (!def->dns_disabled)
                 strbuf_append(&sb, "domain-needed\nlocal=//\n");
         strbuf_printf(&sb, "except-interface=lo\nbind-dynamic\ninterface=%s\n", def->bridge);
+        for (int i = 0; i < def->n_dns_txts; i++)
+                strbuf_printf(&sb, "txt-record=%s,%s\n", def->dns_txts[i].name,
+                              def->dns_txts[i].value);
+        for (int i = 0; i < def->n_dns_srvs; i++)
+                srv_host(&sb, &def->dns_srvs[i]);
         unsigned long lease_max = 0;
         bool any_dhcp = false, hosts = false;
         for (int i = 0; i < def->n_ips; i++) {

@@ -30,6 +30,7 @@ struct netsup {
         struct netctl ctl;
         struct loop_source *sig_term, *sig_int, *dnsmasq_src;
         int exit_code;
+        int log_fd; /* dnsmasq's output (also after a restart) */
 };
 
 static int load_def(const char *name, struct network_def **ret, struct lv_error **err)
@@ -104,18 +105,41 @@ static void on_stop(struct netctl *ctl)
         loop_exit(ns->loop, 0);
 }
 
-static int on_update_host(struct netctl *ctl, bool add, const struct network_dhcp_host *h,
-                          struct lv_error **err)
+static int on_update(struct netctl *ctl, const char *command, const char *section, const char *xml,
+                     int parent_index, struct lv_error **err)
 {
         struct netsup *ns = (struct netsup *)((char *)ctl - offsetof(struct netsup, ctl));
-        return network_run_host_update(&ns->run, add, h, err);
-}
-
-static int on_update_dns_host(struct netctl *ctl, bool add, const struct network_dns_host *h,
-                              struct lv_error **err)
-{
-        struct netsup *ns = (struct netsup *)((char *)ctl - offsetof(struct netsup, ctl));
-        return network_run_dns_host_update(&ns->run, add, h, err);
+        int cmd = network_update_command_from_string(command, err);
+        if (cmd < 0)
+                return -EINVAL;
+        int sec = network_update_section_from_string(section, err);
+        if (sec < 0)
+                return -EINVAL;
+        const struct conf_xml_ops *x = conf_xml(err);
+        if (!x)
+                return -ENOENT;
+        struct network_update u = {.section = -1};
+        int r = x->network_update_parse_string(sec, cmd, xml, strlen(xml), &u, err);
+        conf_xml_unload(); /* as after the definition: no libxml2 kept */
+        if (r < 0)
+                return r;
+        bool restart = false;
+        r = network_run_update(&ns->run, cmd, parent_index, &u, &restart, err);
+        network_update_clear(&u);
+        if (r < 0 || !restart)
+                return r;
+        /* dnsmasq's configuration changed: the old one's end is ours */
+        loop_source_free(ns->dnsmasq_src);
+        ns->dnsmasq_src = NULL;
+        if ((r = network_run_dnsmasq_restart(&ns->run, ns->log_fd, err)) < 0 ||
+            (r = loop_add_pidfd(ns->loop, ns->run.dnsmasq_pidfd, on_dnsmasq_exit, ns,
+                                &ns->dnsmasq_src, err)) < 0) {
+                /* a network without its dnsmasq is not one: stop it */
+                log_error("net-update: dnsmasq did not restart: %s", (*err)->message);
+                ns->exit_code = 1;
+                loop_exit(ns->loop, 1);
+        }
+        return r;
 }
 
 static void report(int *fd, const char *msg)
@@ -153,6 +177,7 @@ static int log_open(const char *name, int *ret_fd, struct lv_error **err)
 static int run(struct netsup *ns, int *ready_fd, int log_fd, struct lv_error **err)
 {
         int r;
+        ns->log_fd = log_fd;
         if ((r = loop_new(&ns->loop, err)) < 0 ||
             (r = loop_add_signal(ns->loop, SIGTERM, on_signal, ns, &ns->sig_term, err)) < 0 ||
             (r = loop_add_signal(ns->loop, SIGINT, on_signal, ns, &ns->sig_int, err)) < 0)
@@ -168,8 +193,7 @@ static int run(struct netsup *ns, int *ready_fd, int log_fd, struct lv_error **e
                                   .statedir = ns->run.statedir,
                                   .dnsmasq_pid = &ns->run.dnsmasq_pid,
                                   .stop = on_stop,
-                                  .update_host = on_update_host,
-                                  .update_dns_host = on_update_dns_host,
+                                  .update = on_update,
                                   .fd = -1};
         if ((r = netctl_open(&ns->ctl, err)) < 0)
                 return r;

@@ -215,27 +215,6 @@ static int dnsmasq_reload(struct network_run *run, struct lv_error **err)
         return 0;
 }
 
-int network_run_host_update(struct network_run *run, bool add, const struct network_dhcp_host *h,
-                            struct lv_error **err)
-{
-        int r = network_def_host_update(run->def, add, h, err);
-        if (r < 0)
-                return r;
-        log_info("dhcp host %s: mac %s name %s ip %s", add ? "added" : "deleted",
-                 h->mac ? h->mac : "-", h->name ? h->name : "-", h->ip ? h->ip : "-");
-        return dnsmasq_reload(run, err);
-}
-
-int network_run_dns_host_update(struct network_run *run, bool add, const struct network_dns_host *h,
-                                struct lv_error **err)
-{
-        int r = network_def_dns_host_update(run->def, add, h, err);
-        if (r < 0)
-                return r;
-        log_info("dns host %s: ip %s", add ? "added" : "deleted", h->ip ? h->ip : "-");
-        return dnsmasq_reload(run, err);
-}
-
 static void dnsmasq_stop(pid_t pid, int pidfd)
 {
         if (pid <= 0)
@@ -246,6 +225,51 @@ static void dnsmasq_stop(pid_t pid, int pidfd)
                 ;
         if (pidfd >= 0)
                 close(pidfd);
+}
+
+/* The nftables table again, replaced in one transaction (the old one's
+ * rules stay until the new ones are in). */
+static int firewall_reload(struct network_run *run, struct lv_error **err)
+{
+        _cleanup_free_ char *rules = network_nft_ruleset(run->def);
+        if (!rules || !run->nft_table)
+                return 0;
+        _cleanup_free_ char *script = xasprintf("table inet %s\ndelete table inet %s\n%s",
+                                                run->nft_table, run->nft_table, rules);
+        return network_nft_apply(script, err);
+}
+
+int network_run_update(struct network_run *run, int command, int parent_index,
+                       const struct network_update *u, bool *restart_dnsmasq, struct lv_error **err)
+{
+        *restart_dnsmasq = false;
+        int r = network_def_update(run->def, command, parent_index, u, err);
+        if (r < 0)
+                return r;
+        log_info("net-update %s %s", network_update_command_to_string(command),
+                 network_update_section_to_string(u->section));
+        switch (network_update_effect(u->section)) {
+        case NETWORK_EFFECT_DNSMASQ_RELOAD:
+                return dnsmasq_reload(run, err);
+        case NETWORK_EFFECT_FIREWALL:
+                return firewall_reload(run, err);
+        default:
+                if (run->dnsmasq_pid <= 0)
+                        return 0;
+                *restart_dnsmasq = true;
+                return files_write(run, err);
+        }
+}
+
+int network_run_dnsmasq_restart(struct network_run *run, int log_fd, struct lv_error **err)
+{
+        dnsmasq_stop(run->dnsmasq_pid, run->dnsmasq_pidfd);
+        run->dnsmasq_pid = 0;
+        run->dnsmasq_pidfd = -1;
+        int r = dnsmasq_start(run, log_fd, err);
+        if (r < 0)
+                return r;
+        return status_write(run, err);
 }
 
 /* Delete the bridge when it is still the one we made (same ifindex), or,

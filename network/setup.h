@@ -23,13 +23,18 @@ struct network_run {
 int network_run_setup(struct network_run *run, int log_fd, struct lv_error **err);
 /* Remove what run records, in reverse; stops dnsmasq. Never fails. */
 void network_run_teardown(struct network_run *run);
-/* net-update --live of an ip-dhcp-host: change the running definition,
- * rewrite dnsmasq's hostsfile and make it re-read it (SIGHUP). */
-int network_run_host_update(struct network_run *run, bool add, const struct network_dhcp_host *h,
-                            struct lv_error **err);
-/* net-update --live of a dns-host: the same with dnsmasq's addn-hosts. */
-int network_run_dns_host_update(struct network_run *run, bool add, const struct network_dns_host *h,
-                                struct lv_error **err);
+/* net-update --live: change the running definition and make the network
+ * follow (dnsmasq's hosts files re-read on SIGHUP, its configuration by a
+ * restart, the nftables table replaced in one transaction), as libvirt's
+ * network driver does. *restart_dnsmasq is set when dnsmasq must be
+ * restarted (network_run_dnsmasq_restart(), by the caller who watches
+ * it). On any error the running definition is as it was. */
+int network_run_update(struct network_run *run, int command, int parent_index,
+                       const struct network_update *u, bool *restart_dnsmasq,
+                       struct lv_error **err);
+/* Stop dnsmasq and start it again on the rewritten files (its leases are
+ * kept in the lease file). */
+int network_run_dnsmasq_restart(struct network_run *run, int log_fd, struct lv_error **err);
 /* A supervisor died: remove what its status.json and the definition say
  * it made (its dnsmasq if still the same process, its nft table, the
  * bridge carrying its mark), and the state files. */

@@ -465,119 +465,36 @@ static int cmd_net_dhcp_leases(int argc, char **argv, struct lv_error **err)
         return 0;
 }
 
-/* The sections net-update knows: each parses its XML fragment (an
- * element, or a file holding one), applies it to a definition, and says
- * it to the running network's supervisor. */
-struct update_section {
-        const char *name;
-        const char *method; /* io.litevirt.Network.* */
-        void *(*parse)(const struct conf_xml_ops *x, const char *xml, struct lv_error **err);
-        int (*apply)(struct network_def *def, bool add, const void *obj, struct lv_error **err);
-        void (*params)(const void *obj, struct json_object *p);
-        void (*free)(void *obj);
-};
-
-static void *dhcp_host_parse(const struct conf_xml_ops *x, const char *xml, struct lv_error **err)
-{
-        struct network_dhcp_host *h = xcalloc(1, sizeof(*h));
-        if (x->network_host_parse_string(xml, strlen(xml), h, err) < 0) {
-                free(h);
-                return NULL;
-        }
-        return h;
-}
-
-static int dhcp_host_apply(struct network_def *def, bool add, const void *obj,
-                           struct lv_error **err)
-{
-        return network_def_host_update(def, add, obj, err);
-}
-
-static void dhcp_host_params(const void *obj, struct json_object *p)
-{
-        const struct network_dhcp_host *h = obj;
-        if (h->mac)
-                json_object_object_add(p, "mac", json_object_new_string(h->mac));
-        if (h->name)
-                json_object_object_add(p, "name", json_object_new_string(h->name));
-        if (h->ip)
-                json_object_object_add(p, "ip", json_object_new_string(h->ip));
-}
-
-static void dhcp_host_free(void *obj)
-{
-        struct network_dhcp_host *h = obj;
-        free(h->mac);
-        free(h->id);
-        free(h->name);
-        free(h->ip);
-        free(h);
-}
-
-static void *dns_host_parse(const struct conf_xml_ops *x, const char *xml, struct lv_error **err)
-{
-        struct network_dns_host *h = xcalloc(1, sizeof(*h));
-        if (x->network_dns_host_parse_string(xml, strlen(xml), h, err) < 0) {
-                free(h);
-                return NULL;
-        }
-        return h;
-}
-
-static int dns_host_apply(struct network_def *def, bool add, const void *obj, struct lv_error **err)
-{
-        return network_def_dns_host_update(def, add, obj, err);
-}
-
-static void dns_host_params(const void *obj, struct json_object *p)
-{
-        const struct network_dns_host *h = obj;
-        json_object_object_add(p, "ip", json_object_new_string(h->ip));
-        struct json_object *names = json_object_new_array();
-        for (char **n = h->hostnames; n && *n; n++)
-                json_object_array_add(names, json_object_new_string(*n));
-        json_object_object_add(p, "hostnames", names);
-}
-
-static void dns_host_free(void *obj)
-{
-        struct network_dns_host *h = obj;
-        free(h->ip);
-        strv_free(h->hostnames);
-        free(h);
-}
-
-static const struct update_section update_sections[] = {
-        {"ip-dhcp-host", "io.litevirt.Network.UpdateDhcpHost", dhcp_host_parse, dhcp_host_apply,
-         dhcp_host_params, dhcp_host_free},
-        {"dns-host", "io.litevirt.Network.UpdateDnsHost", dns_host_parse, dns_host_apply,
-         dns_host_params, dns_host_free},
-};
-
-/* --live: the running network's supervisor makes the change. */
-static int update_live(const char *name, const struct update_section *sec, bool add,
-                       const void *obj, struct lv_error **err)
+/* --live: the running network's supervisor parses the same fragment and
+ * makes the change (network/main.c). */
+static int update_live(const char *name, const char *command, const char *section, const char *xml,
+                       int parent_index, struct lv_error **err)
 {
         _cleanup_free_ char *sock = paths_network_state_file(name, "control.sock");
         lv_conn *c = NULL;
         lv_client_error *ce = NULL;
         struct json_object *p = json_object_new_object();
-        json_object_object_add(p, "command", json_object_new_string(add ? "add" : "delete"));
-        sec->params(obj, p);
+        json_object_object_add(p, "command", json_object_new_string(command));
+        json_object_object_add(p, "section", json_object_new_string(section));
+        json_object_object_add(p, "xml", json_object_new_string(xml));
+        if (parent_index >= 0)
+                json_object_object_add(p, "parentIndex", json_object_new_int(parent_index));
         int r = lv_connect_path(sock, &c, &ce);
         if (r == 0) {
-                r = lv_call(c, sec->method, p, NULL, &ce);
+                r = lv_call(c, "io.litevirt.Network.Update", p, NULL, &ce);
                 lv_disconnect(c);
         }
         json_object_put(p);
         return r < 0 ? lvsh_error_from_client(err, ce) : 0;
 }
 
+/* virsh net-update NAME COMMAND SECTION XML [--parent-index N]
+ * [--live] [--config] [--current] */
 static int cmd_net_update(int argc, char **argv, struct lv_error **err)
 {
         const struct lvsh_command *cmd = cmd_find("net-update");
         const char *pos[4];
-        int npos = 0;
+        int npos = 0, parent_index = -1;
         bool live = false, config = false;
         for (int i = 1; i < argc; i++) {
                 if (streq(argv[i], "--live"))
@@ -586,7 +503,15 @@ static int cmd_net_update(int argc, char **argv, struct lv_error **err)
                         config = true;
                 else if (streq(argv[i], "--current"))
                         ;
-                else if (startswith(argv[i], "--"))
+                else if (streq(argv[i], "--parent-index")) {
+                        char *end = NULL;
+                        long v = i + 1 < argc ? strtol(argv[i + 1], &end, 10) : -1;
+                        if (!end || *end || v < 0 || v > 1024)
+                                return lvsh_usage_error(cmd, err,
+                                                        "--parent-index needs a number 0..1024");
+                        parent_index = (int)v;
+                        i++;
+                } else if (startswith(argv[i], "--"))
                         return lvsh_usage_error(cmd, err, "unknown option '%s'", argv[i]);
                 else if (npos < 4)
                         pos[npos++] = argv[i];
@@ -596,36 +521,27 @@ static int cmd_net_update(int argc, char **argv, struct lv_error **err)
         if (npos != 4)
                 return lvsh_usage_error(cmd, err, "expected NAME COMMAND SECTION XML");
         const char *name = pos[0], *command = pos[1], *section = pos[2], *xml = pos[3];
-        if (!streq(command, "add") && !streq(command, "add-last") && !streq(command, "delete"))
-                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
-                                     "net-update command '%s' is not supported (add, add-last, "
-                                     "delete)",
-                                     command);
-        const struct update_section *sec = NULL;
-        for (size_t i = 0; i < ARRAY_SIZE(update_sections); i++)
-                if (streq(section, update_sections[i].name))
-                        sec = &update_sections[i];
-        if (!sec)
-                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
-                                     "net-update section '%s' is not supported (ip-dhcp-host, "
-                                     "dns-host)",
-                                     section);
-        bool add = !streq(command, "delete");
+        int ucmd = network_update_command_from_string(command, err);
+        if (ucmd < 0)
+                return -EINVAL;
+        int sec = network_update_section_from_string(section, err);
+        if (sec < 0)
+                return lv_error_prefix(err, "Failed to update network %s\nerror", name);
         _cleanup_network_def_ struct network_def *def = NULL;
         int r = net_load(name, &def, err);
         if (r < 0)
                 return r;
-        _cleanup_free_ char *hxml = NULL;
+        _cleanup_free_ char *fxml = NULL;
         if (xml[0] != '<') { /* virsh takes a file as well */
-                if ((r = file_read_bounded(xml, 64 * 1024, &hxml, NULL, err)) < 0)
+                if ((r = file_read_bounded(xml, 64 * 1024, &fxml, NULL, err)) < 0)
                         return r;
-                xml = hxml;
+                xml = fxml;
         }
         const struct conf_xml_ops *x = conf_xml(err);
         if (!x)
                 return -ENOENT;
-        void *obj = sec->parse(x, xml, err);
-        if (!obj)
+        struct network_update u = {.section = -1};
+        if ((r = x->network_update_parse_string(sec, ucmd, xml, strlen(xml), &u, err)) < 0)
                 return lv_error_prefix(err, "Failed to update network %s\nerror", name);
         bool active = net_active(name, NULL);
         if (!live && !config) /* --current */
@@ -633,11 +549,11 @@ static int cmd_net_update(int argc, char **argv, struct lv_error **err)
         if (live && !active)
                 r = not_active("Failed to update network", name, err);
         /* the definition first: a refused change touches nothing live */
-        if (r >= 0 && config && (r = sec->apply(def, add, obj, err)) >= 0)
+        if (r >= 0 && config && (r = network_def_update(def, ucmd, parent_index, &u, err)) >= 0)
                 r = net_store(def, err);
+        network_update_clear(&u);
         if (r >= 0 && live)
-                r = update_live(name, sec, add, obj, err);
-        sec->free(obj);
+                r = update_live(name, command, section, xml, parent_index, err);
         if (r < 0)
                 return lv_error_prefix(err, "Failed to update network %s\nerror", name);
         printf("Updated network %s %s\n\n", name,
@@ -679,14 +595,22 @@ const struct lvsh_command lvsh_network_commands[] = {
         {"net-dhcp-leases", "NAME [--mac MAC]", "print lease info for a given network", NULL,
          cmd_net_dhcp_leases},
         {"net-update",
-         "NAME add|add-last|delete ip-dhcp-host|dns-host XML [--live] [--config] [--current]",
+         "NAME COMMAND SECTION XML [--parent-index N] [--live] [--config] [--current]",
          "update parts of an existing network's configuration",
-         "    Adds or deletes a DHCP host (ip-dhcp-host: <host mac= name= ip=/>) in\n"
-         "    the network's IPv4 <ip>, or a DNS host (dns-host: <host ip=>\n"
-         "    <hostname>NAME</hostname></host>) in its <dns>; XML or a file.\n"
-         "    --config changes the definition, --live the running network (dnsmasq\n"
-         "    re-reads its hosts); --current (the default) the live network if it\n"
-         "    is active, else the definition.",
+         "    COMMAND: add (add-last), add-first, delete, modify. SECTION and its\n"
+         "    element (XML or a file holding it):\n"
+         "      ip-dhcp-host       <host mac= name= ip=/> (modify: the entry of that MAC)\n"
+         "      ip-dhcp-range      <range start= end=/>\n"
+         "      forward-interface  <interface dev=/>\n"
+         "      dns-host           <host ip=><hostname>NAME</hostname></host>\n"
+         "      dns-txt            <txt name= value=/>\n"
+         "      dns-srv            <srv service= protocol= [domain= target= port=\n"
+         "                         priority= weight=]/>\n"
+         "    --parent-index N picks the <ip> of the ip-dhcp-* sections. --config\n"
+         "    changes the definition, --live the running network (dnsmasq re-reads\n"
+         "    its hosts, or restarts for ranges and records; the firewall table is\n"
+         "    replaced for a forward interface); --current (the default) the live\n"
+         "    network if it is active, else the definition.",
          cmd_net_update},
         {NULL, NULL, NULL, NULL, NULL},
 };

@@ -206,6 +206,12 @@ container "$P-d" 52:54:00:00:77:0d
 wait_for "inside $P-d ip -4 -o addr show dev eth0 | grep -q 'inet 10.77.0.'" || fail "$P-d got no address"
 [ "$(addr_of "$P-d")" = 10.77.0.20 ] && ok "the live-added host gets 10.77.0.20" || fail "$P-d got '$(addr_of "$P-d")'"
 "$LVSH" destroy "$P-d" >/dev/null || fail "destroy $P-d"
+"$LVSH" net-update t1 modify ip-dhcp-host "<host mac='52:54:00:00:77:0d' name='dee' ip='10.77.0.21'/>" --live --config >/dev/null &&
+    grep -q "52:54:00:00:77:0d,10.77.0.21,dee" "$T/netrun/t1/t1.hostsfile" &&
+    "$LVSH" net-dumpxml t1 | grep -q "<host mac='52:54:00:00:77:0d' name='dee' ip='10.77.0.21'/>" &&
+    ok "net-update modify ip-dhcp-host (the entry of that MAC)" || fail "modify ip-dhcp-host: $(cat "$T/netrun/t1/t1.hostsfile")"
+out=$("$LVSH" net-update t1 modify ip-dhcp-host "<host mac='52:54:00:00:77:ff' ip='10.77.0.22'/>" 2>&1) &&
+    fail "modify of a missing host accepted" || ok "modify of a missing host refused: $(echo "$out" | tail -1)"
 "$LVSH" net-update t1 delete ip-dhcp-host "<host mac='52:54:00:00:77:0d'/>" --live --config >/dev/null &&
     ! "$LVSH" net-dumpxml t1 | grep -q "77:0d" && ! grep -q "77:0d" "$T/netrun/t1/t1.hostsfile" &&
     ok "net-update delete (definition and dnsmasq's hosts)" || fail "net-update delete"
@@ -225,6 +231,83 @@ out=$("$LVSH" net-update t1 add dns-host "<host ip='10.77.0.99'><hostname>other<
     ok "net-update delete dns-host (definition and dnsmasq's addn-hosts)" || fail "net-update delete dns-host"
 out=$(inside "$P-a" nslookup db2 10.77.0.1 2>&1)
 echo "$out" | grep -q "10.77.0.99" && fail "db2 still answered after delete: $out" || ok "db2 no longer answered"
+
+# net-update dns-txt / dns-srv: records in dnsmasq's configuration, so the
+# network's dnsmasq restarts on them (libvirt does the same); the network
+# stays up and the new dnsmasq answers the records
+out=$("$LVSH" net-update t1 add dns-txt "<txt name='info' value='litevirt test'/>" --live --config 2>&1) &&
+    ok "net-update add dns-txt" || fail "net-update dns-txt: $out"
+DNSMASQ2=$(json_field "$T/netrun/t1/status.json" dnsmasq_pid)
+[ -n "$DNSMASQ2" ] && [ "$DNSMASQ2" != "$DNSMASQ" ] && kill -0 "$DNSMASQ2" && ! kill -0 "$DNSMASQ" 2>/dev/null &&
+    ok "dnsmasq restarted for the record ($DNSMASQ -> $DNSMASQ2)" || fail "dnsmasq not restarted: '$DNSMASQ' '$DNSMASQ2'"
+DNSMASQ=$DNSMASQ2
+out=$(inside "$P-a" nslookup -type=txt info 10.77.0.1 2>&1)
+echo "$out" | grep -q "litevirt test" && ok "dnsmasq answers the TXT record" || fail "nslookup txt: $out"
+out=$("$LVSH" net-update t1 add dns-srv "<srv service='http' protocol='tcp' domain='t1.test' target='fixed.t1.test' port='8080' priority='3' weight='7'/>" --live --config 2>&1) &&
+    ok "net-update add dns-srv" || fail "net-update dns-srv: $out"
+DNSMASQ=$(json_field "$T/netrun/t1/status.json" dnsmasq_pid)
+out=$(inside "$P-a" nslookup -type=srv _http._tcp.t1.test 10.77.0.1 2>&1)
+echo "$out" | grep -q "8080" && echo "$out" | grep -q "fixed.t1.test" && ok "dnsmasq answers the SRV record" || fail "nslookup srv: $out"
+"$LVSH" net-dumpxml t1 | grep -q "<txt name='info' value='litevirt test'/>" &&
+    "$LVSH" net-dumpxml t1 | grep -q "<srv service='http' protocol='tcp' domain='t1.test' target='fixed.t1.test' port='8080' priority='3' weight='7'/>" &&
+    ok "the definition keeps both records" || fail "records not stored: $("$LVSH" net-dumpxml t1)"
+# refused: modify (libvirt's rule), a duplicate, a record without value,
+# a line break that would reach dnsmasq's file, a section litevirt lacks;
+# nothing changes, stored or live
+before=$("$LVSH" net-dumpxml t1)
+for bad in "modify dns-txt <txt name='info' value='x'/>" \
+           "add dns-txt <txt name='info' value='again'/>" \
+           "add dns-txt <txt name='novalue'/>" \
+           "add dns-txt <txt name='evil' value='a&#10;dhcp-script=/bin/sh'/>" \
+           "add dns-srv <srv service='http'/>" \
+           "add portgroup <portgroup name='x'/>" \
+           "add bridge <bridge name='x'/>" \
+           "add ip-dhcp-range <range start='10.77.0.20' end='10.77.0.10'/>" \
+           "add ip-dhcp-range <host start='10.77.0.20'/>"; do
+    set -- $bad
+    out=$("$LVSH" net-update t1 "$1" "$2" "$(echo "$bad" | cut -d' ' -f3-)" --live --config 2>&1) &&
+        fail "net-update $bad was accepted" || ok "refused: net-update $1 $2: $(echo "$out" | tail -1)"
+done
+[ "$("$LVSH" net-dumpxml t1)" = "$before" ] && [ "$(json_field "$T/netrun/t1/status.json" dnsmasq_pid)" = "$DNSMASQ" ] &&
+    ! grep -q "evil\|again" "$T/netrun/t1/dnsmasq.conf" && ok "refused updates changed nothing (definition, dnsmasq)" ||
+    fail "a refused update changed something"
+"$LVSH" net-update t1 delete dns-srv "<srv service='http' protocol='tcp'/>" --live --config >/dev/null &&
+    "$LVSH" net-update t1 delete dns-txt "<txt name='info'/>" --live --config >/dev/null &&
+    ! "$LVSH" net-dumpxml t1 | grep -q "<txt\|<srv" && ! grep -q "txt-record\|srv-host" "$T/netrun/t1/dnsmasq.conf" &&
+    ok "net-update delete dns-srv, dns-txt" || fail "delete records: $("$LVSH" net-dumpxml t1)"
+DNSMASQ=$(json_field "$T/netrun/t1/status.json" dnsmasq_pid)
+
+# net-update ip-dhcp-range: a range added first live is where a new
+# guest's address comes from once the old range is gone; then as before
+"$LVSH" net-update t1 add-first ip-dhcp-range "<range start='10.77.0.200' end='10.77.0.209'/>" --live >/dev/null &&
+    "$LVSH" net-update t1 delete ip-dhcp-range "<range start='10.77.0.100' end='10.77.0.150'/>" --live >/dev/null &&
+    ok "net-update ranges (live)" || fail "net-update ranges"
+grep -q "dhcp-range=10.77.0.200,10.77.0.209" "$T/netrun/t1/dnsmasq.conf" && ! grep -q "10.77.0.150" "$T/netrun/t1/dnsmasq.conf" &&
+    ok "dnsmasq runs on the new range" || fail "dnsmasq.conf: $(grep dhcp-range "$T/netrun/t1/dnsmasq.conf")"
+"$LVSH" net-dumpxml --inactive t1 | grep -q "10.77.0.100" && ! "$LVSH" net-dumpxml --inactive t1 | grep -q "10.77.0.200" &&
+    ok "--live alone leaves the definition" || fail "--live changed the definition"
+container "$P-e" 52:54:00:00:77:0e
+"$LVSH" start "$P-e" >/dev/null || fail "start $P-e"
+wait_for "inside $P-e ip -4 -o addr show dev eth0 | grep -q 'inet 10.77.0.'" || fail "$P-e got no address"
+E_IP=$(addr_of "$P-e")
+case "$E_IP" in 10.77.0.20[0-9]) ok "a new guest gets $E_IP from the live-added range" ;; *) fail "$P-e got '$E_IP'" ;; esac
+"$LVSH" destroy "$P-e" >/dev/null || fail "destroy $P-e"
+"$LVSH" net-update t1 add ip-dhcp-range "<range start='10.77.0.100' end='10.77.0.150'/>" --live >/dev/null &&
+    "$LVSH" net-update t1 delete ip-dhcp-range "<range start='10.77.0.200' end='10.77.0.209'/>" --live >/dev/null ||
+    fail "restoring the range"
+DNSMASQ=$(json_field "$T/netrun/t1/status.json" dnsmasq_pid)
+
+# net-update forward-interface: NAT then leaves only through that link
+# (the nftables table is replaced); deleting it lifts the restriction
+"$LVSH" net-update t1 add forward-interface "<interface dev='up0'/>" --live --config >/dev/null &&
+    nft list table inet litevirt_virbr0 | grep -q 'oifname "up0"' && ok "forward-interface up0 in the live table" ||
+    fail "forward-interface: $(nft list table inet litevirt_virbr0)"
+"$LVSH" net-dumpxml t1 | grep -q "<interface dev='up0'/>" && ok "forward-interface stored" || fail "forward-interface not stored"
+out=$("$LVSH" net-update t1 add forward-interface "<interface dev='eth9'/>" 2>&1) &&
+    fail "a second forward interface was accepted" || ok "a second forward interface refused: $(echo "$out" | tail -1)"
+"$LVSH" net-update t1 delete forward-interface "<interface dev='up0'/>" --live --config >/dev/null &&
+    ! nft list table inet litevirt_virbr0 | grep -q 'oifname "up0"' && ok "forward-interface deleted" || fail "forward-interface delete"
+[ "$(nft list tables | grep -c litevirt_)" = 1 ] && ok "one nft table after the reloads" || fail "tables: $(nft list tables)"
 
 # names through dnsmasq (the DHCP hostname; the static host's <host name>)
 out=$(inside "$P-a" nslookup "$P-b" 10.77.0.1 2>&1)
