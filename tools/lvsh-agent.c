@@ -434,21 +434,58 @@ static int cmd_set_user_password(int argc, char **argv, struct lv_error **err)
         return 0;
 }
 
+/* virsh domtime: read the guest's clock, or set it (--now: to the host's,
+ * --time: to N seconds since the epoch, --sync: from the guest's own RTC,
+ * as qemu-ga does without a time) through the agent's guest-set-time. */
 static int cmd_domtime(int argc, char **argv, struct lv_error **err)
 {
-        static const char *const flags[] = {"pretty", NULL};
-        bool set[1] = {false};
+        const struct lvsh_command *cmd = lvsh_find_command("domtime");
+        static const char *const flags[] = {"pretty", "now", "sync", NULL};
+        enum { PRETTY, NOW, SYNC };
+        static const char *const valued[] = {"time", NULL};
+        bool set[3] = {false};
+        const char *values[1] = {NULL};
         const char *name;
-        int r = lvsh_args_parse(lvsh_find_command("domtime"), argc, argv, flags, set, NULL, NULL,
-                                &name, err);
+        int r = lvsh_args_parse(cmd, argc, argv, flags, set, valued, values, &name, err);
         if (r < 0)
                 return r;
+        if (set[NOW] + set[SYNC] + (values[0] != NULL) > 1)
+                return lvsh_usage_error(cmd, err, "--now, --sync and --time exclude each other");
+        if (set[PRETTY] && (set[NOW] || set[SYNC] || values[0]))
+                return lvsh_usage_error(cmd, err,
+                                        "--pretty shows the time: it excludes --now, --sync "
+                                        "and --time");
+        if (set[NOW] || set[SYNC] || values[0]) {
+                long long secs = 0;
+                if (values[0]) {
+                        char *end = NULL;
+                        errno = 0;
+                        secs = strtoll(values[0], &end, 10);
+                        /* what fits the agent's nanoseconds (an int64) */
+                        if (errno || !end || *end || end == values[0] || secs < 0 ||
+                            secs > INT64_MAX / 1000000000LL)
+                                return lvsh_usage_error(cmd, err,
+                                                        "--time needs seconds since the epoch, "
+                                                        "not '%s'",
+                                                        values[0]);
+                } else if (set[NOW]) {
+                        secs = (long long)time(NULL);
+                }
+                struct json_object *args = NULL;
+                if (!set[SYNC]) {
+                        args = json_object_new_object();
+                        json_object_object_add(args, "time",
+                                               json_object_new_int64(secs * 1000000000LL));
+                }
+                return lvsh_agent_call(name, agent_cmd("guest-set-time", args), 0, false, NULL,
+                                       err);
+        }
         struct json_object *ret = NULL;
         if ((r = agent_simple(name, "guest-get-time", &ret, err)) < 0)
                 return r;
         time_t secs = (time_t)(json_object_get_int64(ret) / 1000000000LL);
         json_object_put(ret);
-        if (set[0]) {
+        if (set[PRETTY]) {
                 char buf[64];
                 struct tm tm;
                 strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", gmtime_r(&secs, &tm));
@@ -522,10 +559,12 @@ const struct lvsh_command lvsh_agent_commands[] = {
          "    Sets USER's password in the guest through its agent (qemu-ga runs\n"
          "    chpasswd); --encrypted: PASSWORD is already crypt()ed.",
          cmd_set_user_password},
-        {"domtime", "NAME [--pretty]", "domain time",
+        {"domtime", "NAME [--now] [--pretty] [--sync] [--time SECONDS]", "domain time",
          "    The guest's clock as its agent reads it: seconds since the epoch,\n"
-         "    or with --pretty as UTC date and time. (Setting it is not\n"
-         "    supported.)",
+         "    or with --pretty as UTC date and time. --now sets it to the host's\n"
+         "    time, --time to SECONDS since the epoch, --sync from the guest's\n"
+         "    own hardware clock (the agent's guest-set-time; qemu-ga then runs\n"
+         "    hwclock).",
          cmd_domtime},
         {0},
 };

@@ -35,7 +35,8 @@
 # ("LV-AGENT-STARTED"), after mounting an ext4 /dev/vda on /mnt when there
 # is one ("LV-AGENT-MOUNTED vda"); its guest-shutdown (/sbin/shutdown) prints
 # "LV-AGENT-SHUTDOWN" and powers off; guest-set-user-password's chpasswd
-# prints "LV-CHPASSWD [-e] USER:PASSWORD". /etc/os-release says
+# prints "LV-CHPASSWD [-e] USER:PASSWORD"; guest-set-time's hwclock prints
+# "LV-HWCLOCK -w|-s". /etc/os-release says
 # ID=litevirt-test.
 set -eu
 
@@ -48,8 +49,9 @@ OUT=${1:-${LV_BUILD_ROOT:-.}/test-guest${AGENT:+-agent}}
 # v2: lv.dhcp, v3: lv_disk, v4: lv_dirty, v5: virtio-serial ports,
 # v6: "LV-DISK vdX sectors", v7: LV-BLOCK (a guest built before is built
 # again);
-# the agent guest's own marker: -agent3 (ext4 disk, chpasswd)
-MARK=.v7${AGENT:+-agent3}
+# the agent guest's own marker: -agent3 (ext4 disk, chpasswd), -agent4
+# (hwclock)
+MARK=.v7${AGENT:+-agent4}
 if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.gz" ] && [ -e "$OUT/$MARK" ]; then
     exit 0
 fi
@@ -146,6 +148,14 @@ read -r l
 echo "LV-CHPASSWD $* $l" > /dev/console
 EOS
     chmod +x "$ROOT/bin/chpasswd"
+    # guest-set-time runs /sbin/hwclock (-w after a time was set, -s to take
+    # the hardware clock's): busybox's, said on the console
+    cat > "$ROOT/sbin/hwclock" <<'EOS'
+#!/bin/busybox sh
+echo "LV-HWCLOCK $*" > /dev/console
+exec /bin/busybox hwclock "$@"
+EOS
+    chmod +x "$ROOT/sbin/hwclock"
     AGENT_INIT='hostname lvguest
 ip link set lo up
 [ -e /sys/class/net/eth0 ] && ip addr add 192.0.2.15/24 dev eth0 && ip link set eth0 up

@@ -143,6 +143,29 @@ t=${out#Time: }
 now=$(date +%s)
 [ -n "$t" ] && [ "$t" -gt $((now - 120)) ] && [ "$t" -lt $((now + 120)) ] &&
     ok "domtime: the guest's clock ($t, host $now)" || fail "domtime: $out"
+# setting the clock: --time, --now (each then written to the guest's
+# hardware clock by qemu-ga's hwclock -w), --sync (hwclock -s: from it)
+domtime_secs() { out=$("$LVSH" domtime "$A" 2>&1); echo "${out#Time: }"; }
+out=$("$LVSH" domtime "$A" --time 2000000000 2>&1) || fail "domtime --time: $out"
+t=$(domtime_secs)
+[ "$t" -ge 2000000000 ] 2>/dev/null && [ "$t" -lt 2000000300 ] &&
+    ok "domtime --time 2000000000: the guest reads $t" || fail "after domtime --time: '$t'"
+wait_for "$CONA" "LV-HWCLOCK -w" 10 && ok "qemu-ga wrote the hardware clock (hwclock -w)" ||
+    fail "no hwclock -w: $(grep -a LV-HWCLOCK "$CONA")"
+out=$("$LVSH" domtime "$A" --now 2>&1) || fail "domtime --now: $out"
+t=$(domtime_secs); now=$(date +%s)
+[ "$t" -gt $((now - 120)) ] 2>/dev/null && [ "$t" -lt $((now + 120)) ] &&
+    ok "domtime --now: the guest is back at $t (host $now)" || fail "after domtime --now: '$t'"
+out=$("$LVSH" domtime "$A" --sync 2>&1) || fail "domtime --sync: $out"
+wait_for "$CONA" "LV-HWCLOCK -s" 10 && t=$(domtime_secs) && now=$(date +%s) &&
+    [ "$t" -gt $((now - 120)) ] 2>/dev/null && [ "$t" -lt $((now + 120)) ] &&
+    ok "domtime --sync: qemu-ga set the clock from the hardware clock written at --now (hwclock -s; $t)" ||
+    fail "domtime --sync: '$t'; $(grep -a LV-HWCLOCK "$CONA")"
+for bad in "--time soon" "--time -5" "--now --sync" "--pretty --now"; do
+    # shellcheck disable=SC2086
+    out=$("$LVSH" domtime "$A" $bad 2>&1) && fail "domtime $bad accepted" ||
+        ok "domtime $bad refused: $(echo "$out" | head -1)"
+done
 
 grep -aq "LV-AGENT-MOUNTED vda" "$CONA" || fail "the guest did not mount its disk: $(tail -3 "$CONA")"
 out=$("$LVSH" domfsinfo "$A" 2>&1)
