@@ -228,6 +228,14 @@ struct lv_driver {
          * core has checked the disks are files the guest may write. */
         int (*snapshot_disks)(struct lv_guest *g, const struct lv_disk_overlay *disks, int n,
                               struct lv_error **err);
+
+        /* lvsh vcpuinfo (optional): one object per vCPU appended to out
+         * (vcpu, thread, cpu: the host CPU it last ran on, state,
+         * cpu_time_ns, affinity: [host CPU]). */
+        int (*vcpus_info)(struct lv_guest *g, struct json_object *out, struct lv_error **err);
+        /* lvsh setvcpus --live (optional): plug or unplug vCPUs until the
+         * guest has n (the core has checked 1 <= n <= the maximum). */
+        int (*vcpus_set)(struct lv_guest *g, unsigned n, struct lv_error **err);
 };
 
 extern const struct lv_driver lxc_driver;

@@ -37,6 +37,8 @@
 #define LV_METHOD_DETACH_DEVICE            LV_IFACE ".DetachDevice"
 #define LV_METHOD_SCREENSHOT               LV_IFACE ".Screenshot"
 #define LV_METHOD_SEND_KEY                 LV_IFACE ".SendKey"
+#define LV_METHOD_GET_VCPUS                LV_IFACE ".GetVcpus"
+#define LV_METHOD_SET_VCPUS                LV_IFACE ".SetVcpus"
 
 #define LV_ERROR_NO_SUCH_GUEST     LV_IFACE ".NoSuchGuest"
 #define LV_ERROR_INVALID_STATE     LV_IFACE ".InvalidState"

@@ -1054,4 +1054,6 @@ const struct lv_driver qemu_driver = {
         .screenshot = qemu_screenshot,
         .send_key = qemu_send_key,
         .snapshot_disks = qemu_snapshot_disks,
+        .vcpus_info = qemu_vcpus_info,
+        .vcpus_set = qemu_vcpus_set,
 };

@@ -83,6 +83,9 @@ void qemu_hotplug_clear(struct qemu_guest *qg);
 /* qemu/display.c: the guest's display as PNG into fd; keys (qnum codes)
  * pressed together (send-key). */
 int qemu_screenshot(struct lv_guest *g, int fd, struct lv_error **err);
+/* qemu/vcpu.c */
+int qemu_vcpus_info(struct lv_guest *g, struct json_object *out, struct lv_error **err);
+int qemu_vcpus_set(struct lv_guest *g, unsigned n, struct lv_error **err);
 int qemu_send_key(struct lv_guest *g, const int *keys, int n, int holdtime_ms,
                   struct lv_error **err);
 /* Open the serial pty QEMU made as the guest's console (registers its undo). */

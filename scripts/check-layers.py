@@ -46,6 +46,7 @@ ROLES = {
     "supervisor/control-agent.c": "control socket",
     "qemu/snapshot.c": "qemu driver",
     "supervisor/control-snapshot.c": "control socket",
+    "supervisor/control-vcpu.c": "control socket",
 }
 
 SKIP_DIRS = ("tests", "fuzz", "bench")

@@ -562,6 +562,8 @@ static const struct method {
         {LV_METHOD_SCREENSHOT, control_m_screenshot, DURING_SHUTDOWN, false},
         {LV_METHOD_SEND_KEY, control_m_send_key, DURING_SHUTDOWN, false},
         {LV_METHOD_SNAPSHOT, control_method_snapshot_create, DURING_SHUTDOWN, false},
+        {LV_METHOD_GET_VCPUS, control_m_get_vcpus, DURING_SHUTDOWN, true},
+        {LV_METHOD_SET_VCPUS, control_m_set_vcpus, DURING_SHUTDOWN, false},
 };
 
 /* "guest 'x' is migrating: only JobInfo, JobAbort and State are answered

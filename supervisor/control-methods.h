@@ -85,6 +85,9 @@ int control_m_detach_device(struct control_client *cl, const struct varlink_call
 /* control-display.c */
 int control_m_screenshot(struct control_client *cl, const struct varlink_call *call);
 int control_m_send_key(struct control_client *cl, const struct varlink_call *call);
+/* control-vcpu.c */
+int control_m_get_vcpus(struct control_client *cl, const struct varlink_call *call);
+int control_m_set_vcpus(struct control_client *cl, const struct varlink_call *call);
 
 /* The interface description, embedded at build time from
  * io.litevirt.Guest.varlink. */

@@ -12,6 +12,7 @@ static const struct lvsh_command *const tables[] = {
         lvsh_network_commands, lvsh_save_commands,    lvsh_migparams_commands,
         lvsh_agent_commands,   lvsh_edit_commands,    lvsh_hotplug_commands,
         lvsh_inspect_commands, lvsh_sendkey_commands, lvsh_snapshot_commands,
+        lvsh_vcpu_commands,
 };
 
 const struct lvsh_command *lvsh_find_command(const char *name)

@@ -30,6 +30,7 @@ extern const struct lvsh_command lvsh_migparams_commands[];
 extern const struct lvsh_command lvsh_edit_commands[];     /* lvsh-edit.c */
 extern const struct lvsh_command lvsh_hotplug_commands[];  /* lvsh-hotplug.c */
 extern const struct lvsh_command lvsh_inspect_commands[];  /* lvsh-inspect.c */
+extern const struct lvsh_command lvsh_vcpu_commands[];     /* lvsh-vcpu.c */
 extern const struct lvsh_command lvsh_sendkey_commands[];  /* lvsh-sendkey.c */
 extern const struct lvsh_command lvsh_snapshot_commands[]; /* lvsh-snapshot.c */
 

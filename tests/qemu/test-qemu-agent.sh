@@ -53,7 +53,7 @@ define() {
 <domain type='qemu'>
   <name>$1</name>
   <memory unit='MiB'>128</memory>
-  <vcpu>1</vcpu>
+  ${VCPU:-<vcpu>1</vcpu>}
   <os><type arch='x86_64' machine='pc'>hvm</type><kernel>$2/vmlinuz</kernel>
     <initrd>$2/initrd.gz</initrd><cmdline>console=ttyS0 quiet</cmdline></os>
   <features><acpi/></features>
@@ -93,7 +93,7 @@ B=${Q}-noga
 # an ext4 disk: the filesystem the guest's agent lists and freezes
 truncate -s 32M "$T/fs.img"
 mkfs.ext4 -q -F "$T/fs.img" >/dev/null 2>&1 || fail "mkfs.ext4"
-define "$A" "$BUILD/test-guest-agent" 52:54:00:4c:57:01 \
+VCPU="<vcpu current='1'>2</vcpu>" define "$A" "$BUILD/test-guest-agent" 52:54:00:4c:57:01 \
     "<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$T/fs.img'/><target dev='vda' bus='virtio'/></disk>"
 define "$B" "$BUILD/test-guest" 52:54:00:4c:57:02
 out=$("$LVSH" start "$A" 2>&1) || fail "start $A: $out"
@@ -161,6 +161,41 @@ wait_for "$CONA" "LV-HWCLOCK -s" 10 && t=$(domtime_secs) && now=$(date +%s) &&
     [ "$t" -gt $((now - 120)) ] 2>/dev/null && [ "$t" -lt $((now + 120)) ] &&
     ok "domtime --sync: qemu-ga set the clock from the hardware clock written at --now (hwclock -s; $t)" ||
     fail "domtime --sync: '$t'; $(grep -a LV-HWCLOCK "$CONA")"
+# ---- vCPUs: vcpuinfo, setvcpus --live (hot-plug), --guest (the agent
+# brings the guest's CPU online), --config; the running definition follows
+out=$("$LVSH" vcpuinfo "$A" 2>&1)
+[ "$(echo "$out" | grep -c '^VCPU:')" = 1 ] && echo "$out" | grep -q "^State: *running" &&
+    echo "$out" | grep -Eq "^CPU Affinity: *[y-]+$" && echo "$out" | grep -Eq "^CPU time: *[0-9.]+s$" &&
+    ok "vcpuinfo: one vCPU, running, its time and affinity" || fail "vcpuinfo: $out"
+out=$("$LVSH" setvcpus "$A" 2 --live 2>&1) && ok "setvcpus 2 --live" || fail "setvcpus --live: $out"
+[ "$("$LVSH" vcpucount "$A" --live --active 2>&1 | head -1)" = 2 ] && [ "$("$LVSH" vcpuinfo "$A" | grep -c '^VCPU:')" = 2 ] &&
+    ok "the guest has 2 vCPUs (vcpucount, vcpuinfo)" || fail "after setvcpus: $("$LVSH" vcpucount "$A" 2>&1)"
+"$LVSH" dumpxml "$A" | grep -q "<vcpu[^>]*current='2'\|<vcpu placement='static'>2</vcpu>" &&
+    ok "the running definition has the 2 vCPUs" || fail "running definition: $("$LVSH" dumpxml "$A" | grep vcpu)"
+"$LVSH" dumpxml --inactive "$A" | grep -q "current='1'" && ok "--live alone leaves the stored <vcpu current='1'>" ||
+    fail "stored vcpu: $("$LVSH" dumpxml --inactive "$A" | grep vcpu)"
+gv=$("$LVSH" qemu-agent-command "$A" '{"execute":"guest-get-vcpus"}' 2>&1)
+[ "$(echo "$gv" | grep -o '"logical-id"' | wc -l)" = 2 ] && ok "the guest sees a second CPU" || fail "guest-get-vcpus: $gv"
+out=$("$LVSH" setvcpus "$A" 2 --guest 2>&1) || fail "setvcpus --guest: $out"
+gv=$("$LVSH" qemu-agent-command "$A" '{"execute":"guest-get-vcpus"}' 2>&1)
+[ "$(echo "$gv" | grep -o '"online":true' | wc -l)" = 2 ] && ok "setvcpus 2 --guest: both CPUs online in the guest" ||
+    fail "after --guest: $gv"
+for bad in "3 --live" "2 --maximum --live" "0" "two" "1 --current --live"; do
+    # shellcheck disable=SC2086
+    out=$("$LVSH" setvcpus "$A" $bad 2>&1) && fail "setvcpus $bad accepted" ||
+        ok "setvcpus $bad refused: $(echo "$out" | head -1)"
+done
+out=$("$LVSH" setvcpus "$A" 1 --guest 2>&1) || fail "setvcpus 1 --guest: $out"
+out=$("$LVSH" setvcpus "$A" 1 --live 2>&1) &&
+    [ "$("$LVSH" vcpucount "$A" --live --active 2>&1 | head -1)" = 1 ] &&
+    ok "setvcpus 1 --live: the guest released the hot-plugged vCPU" || fail "unplug: $out"
+out=$("$LVSH" setvcpus "$A" 2 --config 2>&1) && "$LVSH" dumpxml --inactive "$A" | grep -q "<vcpu[^>]*>2</vcpu>" &&
+    ! "$LVSH" dumpxml --inactive "$A" | grep -q "current=" && ok "setvcpus 2 --config: stored <vcpu>2</vcpu>" ||
+    fail "setvcpus --config: $out $("$LVSH" dumpxml --inactive "$A" | grep vcpu)"
+out=$("$LVSH" setvcpus "$A" 3 --config 2>&1) && fail "setvcpus 3 --config (above the maximum) accepted" ||
+    ok "setvcpus 3 --config refused: $(echo "$out" | head -1)"
+out=$("$LVSH" vcpuinfo "$B" 2>&1)
+[ "$(echo "$out" | grep -c '^VCPU:')" = 1 ] && ok "vcpuinfo of the plain guest" || fail "vcpuinfo $B: $out"
 for bad in "--time soon" "--time -5" "--now --sync" "--pretty --now"; do
     # shellcheck disable=SC2086
     out=$("$LVSH" domtime "$A" $bad 2>&1) && fail "domtime $bad accepted" ||
