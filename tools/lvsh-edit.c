@@ -66,18 +66,6 @@ static int editor_run(const char *path, struct lv_error **err)
                              WEXITSTATUS(status));
 }
 
-/* The definition edit starts from: the stored one (a transient guest's
- * running one), with its secrets (virsh edit's --security-info). */
-static int edit_source(const char *name, char **ret, struct lv_error **err)
-{
-        _cleanup_domain_def_ struct domain_def *def = NULL;
-        int r = lvsh_guest_load(name, &def, err);
-        if (r < 0)
-                return r;
-        *ret = domain_format_flags(def, 0);
-        return 0;
-}
-
 /* virsh's question after a failed save, on a terminal only. The answer:
  * 'y' edit again, 'n' give up, 'f' try to store the same text again;
  * -1 when there is no terminal to ask. */
@@ -103,15 +91,11 @@ static int ask_reedit(const char *msg, const struct lv_error *e)
         }
 }
 
-static int cmd_edit(int argc, char **argv, struct lv_error **err)
+int lvsh_edit_loop(const struct lvsh_edit_ops *ops, const char *name, struct lv_error **err)
 {
-        const char *name;
-        int r = lvsh_args_parse(lvsh_find_command("edit"), argc, argv, NULL, NULL, NULL, NULL,
-                                &name, err);
-        if (r < 0)
-                return r;
         _cleanup_free_ char *doc = NULL;
-        if ((r = edit_source(name, &doc, err)) < 0)
+        int r = ops->source(name, &doc, err);
+        if (r < 0)
                 return r;
         _cleanup_(temp_removep) char *tmp = NULL;
         if ((r = temp_write(doc, &tmp, err)) < 0)
@@ -125,7 +109,7 @@ static int cmd_edit(int argc, char **argv, struct lv_error **err)
                 if ((r = file_read_bounded(tmp, EDIT_MAX_BYTES, &edited, &len, err)) < 0)
                         return r;
                 if (streq(doc, edited)) {
-                        printf("Domain '%s' XML configuration not changed.\n\n", name);
+                        printf("%s '%s' XML configuration not changed.\n\n", ops->noun, name);
                         return 0;
                 }
                 /* Did the definition change under us while it was being
@@ -133,16 +117,16 @@ static int cmd_edit(int argc, char **argv, struct lv_error **err)
                 _cleanup_free_ char *now = NULL;
                 _cleanup_error_ struct lv_error *e = NULL;
                 const char *msg = "Failed.";
-                if (edit_source(name, &now, &e) < 0 || !streq(now, doc)) {
+                if (ops->source(name, &now, &e) < 0 || !streq(now, doc)) {
                         msg = "The XML configuration was changed by another user.";
                         if (!e)
                                 lv_error_setf(&e, LV_ERR_STATE,
-                                              "domain '%s' was redefined while being edited", name);
+                                              "%s '%s' was redefined while being edited",
+                                              ops->noun_lower, name);
                 }
-                _cleanup_domain_def_ struct domain_def *def = NULL;
-                if (!e && (r = lvsh_domain_parse_file(tmp, &def, &e)) >= 0 &&
-                    (r = lvsh_domain_store(tmp, def, &e)) >= 0) {
-                        printf("Domain '%s' XML configuration edited.\n\n", def->name);
+                _cleanup_free_ char *stored = NULL;
+                if (!e && ops->store(tmp, &stored, &e) >= 0) {
+                        printf("%s '%s' XML configuration edited.\n\n", ops->noun, stored);
                         return 0;
                 }
                 int c = ask_reedit(msg, e);
@@ -160,6 +144,36 @@ static int cmd_edit(int argc, char **argv, struct lv_error **err)
                 *err = TAKE_PTR(e);
                 return lv_error_prefix(err, "%s\nerror", msg);
         }
+}
+
+/* The definition edit starts from: the stored one (a transient guest's
+ * running one), with its secrets (virsh edit's --security-info). */
+static int edit_source(const char *name, char **ret, struct lv_error **err)
+{
+        _cleanup_domain_def_ struct domain_def *def = NULL;
+        int r = lvsh_guest_load(name, &def, err);
+        if (r < 0)
+                return r;
+        *ret = domain_format_flags(def, 0);
+        return 0;
+}
+
+static int domain_store(const char *file, char **ret_name, struct lv_error **err)
+{
+        _cleanup_domain_def_ struct domain_def *def = NULL;
+        int r = lvsh_domain_parse_file(file, &def, err);
+        if (r >= 0 && (r = lvsh_domain_store(file, def, err)) >= 0)
+                *ret_name = xstrdup(def->name);
+        return r;
+}
+
+static int cmd_edit(int argc, char **argv, struct lv_error **err)
+{
+        static const struct lvsh_edit_ops ops = {"Domain", "domain", edit_source, domain_store};
+        const char *name;
+        int r = lvsh_args_parse(lvsh_find_command("edit"), argc, argv, NULL, NULL, NULL, NULL,
+                                &name, err);
+        return r < 0 ? r : lvsh_edit_loop(&ops, name, err);
 }
 
 /* ---- create ---- */

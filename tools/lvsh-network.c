@@ -92,13 +92,11 @@ static bool net_active(const char *name, pid_t *ret_pid)
         return false;
 }
 
-static int cmd_net_define(int argc, char **argv, struct lv_error **err)
+/* net-define of FILE: parsed, checked against the other networks (name,
+ * UUID, bridge), completed as libvirt does and stored atomically. */
+static int net_define_file(const char *file, char **ret_name, struct lv_error **err)
 {
-        const char *file;
-        int r = lvsh_args_parse(cmd_find("net-define"), argc, argv, NULL, NULL, NULL, NULL, &file,
-                                err);
-        if (r < 0)
-                return r;
+        int r;
         const struct conf_xml_ops *xml = conf_xml(err);
         if (!xml)
                 return -ENOENT;
@@ -150,8 +148,43 @@ static int cmd_net_define(int argc, char **argv, struct lv_error **err)
         network_def_assign(def, bridges);
         if ((r = net_store(def, err)) < 0)
                 return lv_error_prefix(err, "Failed to define network from %s\nerror", file);
-        printf("Network %s defined from %s\n\n", def->name, file);
+        *ret_name = xstrdup(def->name);
         return 0;
+}
+
+static int cmd_net_define(int argc, char **argv, struct lv_error **err)
+{
+        const char *file;
+        int r = lvsh_args_parse(cmd_find("net-define"), argc, argv, NULL, NULL, NULL, NULL, &file,
+                                err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *name = NULL;
+        if ((r = net_define_file(file, &name, err)) < 0)
+                return r;
+        printf("Network %s defined from %s\n\n", name, file);
+        return 0;
+}
+
+/* net-edit: the stored definition (as net-dumpxml --inactive) */
+static int net_edit_source(const char *name, char **ret, struct lv_error **err)
+{
+        _cleanup_network_def_ struct network_def *def = NULL;
+        int r = net_load(name, &def, err);
+        if (r < 0)
+                return r;
+        *ret = network_format(def);
+        return 0;
+}
+
+static int cmd_net_edit(int argc, char **argv, struct lv_error **err)
+{
+        static const struct lvsh_edit_ops ops = {"Network", "network", net_edit_source,
+                                                 net_define_file};
+        const char *name;
+        int r = lvsh_args_parse(cmd_find("net-edit"), argc, argv, NULL, NULL, NULL, NULL, &name,
+                                err);
+        return r < 0 ? r : lvsh_edit_loop(&ops, name, err);
 }
 
 static int cmd_net_undefine(int argc, char **argv, struct lv_error **err)
@@ -571,6 +604,13 @@ const struct lvsh_command lvsh_network_commands[] = {
          "    assigned, as libvirt does.",
          cmd_net_define},
         {"net-undefine", "NAME", "undefine an inactive network", NULL, cmd_net_undefine},
+        {"net-edit", "NAME", "edit XML configuration for a network",
+         "    Opens the network's stored definition in $VISUAL, $EDITOR or vi; the\n"
+         "    saved file is checked as net-define checks it and stored, nothing\n"
+         "    until it is valid (virsh's loop: on a terminal y edits again, n\n"
+         "    throws the changes away, f tries the same text again). A running\n"
+         "    network keeps its running definition until it is started again.",
+         cmd_net_edit},
         {"net-list", "[--all] [--inactive] [--autostart] [--no-autostart] [--name]",
          "list networks",
          "    Active networks; --all adds the inactive ones, --inactive lists only\n"

@@ -53,3 +53,13 @@ int lvsh_agent_call(const char *name, struct json_object *command, int timeout_s
                     struct json_object **ret, struct lv_error **err);
 /* domifaddr --source agent: the guest's addresses as its agent lists them. */
 int lvsh_agent_domifaddr(const char *name, const char *only, bool full, struct lv_error **err);
+
+/* lvsh-edit.c: virsh's edit loop over an object's definition: source
+ * gives the text to edit, store validates and stores the edited file
+ * (naming what it stored); nothing is stored until store succeeds. */
+struct lvsh_edit_ops {
+        const char *noun, *noun_lower; /* "Domain", "domain" */
+        int (*source)(const char *name, char **ret, struct lv_error **err);
+        int (*store)(const char *file, char **ret_name, struct lv_error **err);
+};
+int lvsh_edit_loop(const struct lvsh_edit_ops *ops, const char *name, struct lv_error **err);

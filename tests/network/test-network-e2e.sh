@@ -408,7 +408,20 @@ cat >"$T/t2.xml" <<'XML'
   <ip address='10.78.0.1' prefix='24'/>
 </network>
 XML
-if "$LVSH" net-define "$T/t2.xml" >/dev/null && "$LVSH" net-start t2 >/dev/null; then
+"$LVSH" net-define "$T/t2.xml" >/dev/null || fail "net-define t2"
+# net-edit: virsh's loop (no terminal here: a failure is not asked about)
+out=$(EDITOR=true "$LVSH" net-edit t2 2>&1)
+[ "$out" = "Network 't2' XML configuration not changed." ] && ok "net-edit, nothing changed" || fail "net-edit: $out"
+printf '#!/bin/sh\nsed -i "s/10.78.0.1/10.78.1.1/" "$1"\n' > "$T/ed-addr" && chmod +x "$T/ed-addr"
+out=$(EDITOR="$T/ed-addr" "$LVSH" net-edit t2 2>&1)
+[ "$out" = "Network 't2' XML configuration edited." ] && "$LVSH" net-dumpxml t2 | grep -q "10.78.1.1" &&
+    ok "net-edit stored the edited address" || fail "net-edit: $out $("$LVSH" net-dumpxml t2)"
+printf '#!/bin/sh\nsed -i "s/prefix=.24./prefix=\x2733\x27/" "$1"\n' > "$T/ed-bad" && chmod +x "$T/ed-bad"
+before=$("$LVSH" net-dumpxml t2)
+out=$(EDITOR="$T/ed-bad" "$LVSH" net-edit t2 2>&1 </dev/null) && fail "net-edit of an invalid prefix succeeded: $out"
+[ "$("$LVSH" net-dumpxml t2)" = "$before" ] && ok "an invalid net-edit stored nothing: $(echo "$out" | tail -1)" ||
+    fail "invalid net-edit changed the definition"
+if "$LVSH" net-start t2 >/dev/null; then
     brd=$(ip -d link show lvt2)
     echo "$brd" | grep -q "forward_delay 300 .*stp_state 0 " && ok "stp='off' delay='3': STP off, forward delay 3 s" ||
         fail "lvt2 STP: $brd"
