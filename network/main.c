@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* litevirt-network: the supervisor of one running virtual network.
- *   litevirt-network [--ready-fd N] NAME   make the network, detach, run
+ *   litevirt-network [--ready-fd N] [--definition FILE] NAME
+ *                                          make the network, detach, run
+ *                                          (FILE: a transient network's)
  *   litevirt-network --cleanup NAME        remove what a dead one left
  * One process per network, no central daemon (docs/network.md): it takes
  * the network's lock, makes the bridge, the nftables table and dnsmasq
@@ -33,17 +35,31 @@ struct netsup {
         int log_fd; /* dnsmasq's output (also after a restart) */
 };
 
-static int load_def(const char *name, struct network_def **ret, struct lv_error **err)
+/* The definition: the file given (net-create: a transient network), else
+ * the stored one, else the running copy a transient network's supervisor
+ * left in its state directory (--cleanup after it died). */
+static int load_def(const char *name, const char *file, struct network_def **ret,
+                    struct lv_error **err)
 {
         const struct conf_xml_ops *xml = conf_xml(err);
         if (!xml)
                 return -ENOENT;
-        _cleanup_free_ char *path = paths_network_xml(name);
-        if (access(path, F_OK) < 0)
+        _cleanup_free_ char *stored = paths_network_xml(name);
+        _cleanup_free_ char *running = paths_network_state_file(name, NETWORK_RUNNING_XML);
+        const char *path = file                         ? file
+                           : access(stored, F_OK) == 0  ? stored
+                           : access(running, F_OK) == 0 ? running
+                                                        : NULL;
+        if (!path)
                 return lv_error_setf(err, ENOENT, "network '%s' is not defined (no '%s')", name,
-                                     path);
+                                     stored);
         int r = xml->network_parse_file(path, ret, err);
         conf_xml_unload(); /* a long-running process keeps no libxml2 */
+        if (r == 0 && !streq((*ret)->name, name)) {
+                r = lv_error_setf(err, EINVAL, "'%s' defines network '%s', not '%s'", path,
+                                  (*ret)->name, name);
+                network_def_free(TAKE_PTR(*ret));
+        }
         return r;
 }
 
@@ -205,19 +221,22 @@ static int run(struct netsup *ns, int *ready_fd, int log_fd, struct lv_error **e
 
 static void usage(FILE *f)
 {
-        fprintf(f, "Usage: litevirt-network [--ready-fd N] NAME\n"
+        fprintf(f, "Usage: litevirt-network [--ready-fd N] [--definition FILE] NAME\n"
                    "       litevirt-network --cleanup NAME\n");
 }
 
 int main(int argc, char **argv)
 {
-        enum { OPT_READY_FD = 256, OPT_CLEANUP };
-        static const struct option opts[] = {{"ready-fd", required_argument, NULL, OPT_READY_FD},
-                                             {"cleanup", no_argument, NULL, OPT_CLEANUP},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
+        enum { OPT_READY_FD = 256, OPT_CLEANUP, OPT_DEFINITION };
+        static const struct option opts[] = {
+                {"ready-fd", required_argument, NULL, OPT_READY_FD},
+                {"cleanup", no_argument, NULL, OPT_CLEANUP},
+                {"definition", required_argument, NULL, OPT_DEFINITION},
+                {"help", no_argument, NULL, 'h'},
+                {NULL, 0, NULL, 0}};
         int ready_fd = -1, c;
         bool cleanup = false;
+        const char *definition = NULL;
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
                 if (c == OPT_READY_FD) {
                         char *end;
@@ -233,6 +252,8 @@ int main(int argc, char **argv)
                         (void)fcntl(ready_fd, F_SETFD, FD_CLOEXEC);
                 } else if (c == OPT_CLEANUP) {
                         cleanup = true;
+                } else if (c == OPT_DEFINITION) {
+                        definition = optarg;
                 } else {
                         usage(c == 'h' ? stdout : stderr);
                         return c == 'h' ? 0 : 2;
@@ -250,7 +271,7 @@ int main(int argc, char **argv)
         _cleanup_close_ int lock_fd = -1;
         _cleanup_close_ int log_fd = -1;
         struct netsup ns = {.run = {.statedir = statedir, .dnsmasq_pidfd = -1}};
-        int r = load_def(name, &def, &err);
+        int r = load_def(name, cleanup ? NULL : definition, &def, &err);
         if (r == 0)
                 r = lock_take(name, statedir, &lock_fd, &err);
         if (r == 0) {

@@ -53,7 +53,9 @@ int network_nft_delete(const char *table, struct lv_error **err);
 /* The state directory holds:
  *   lock          flock()ed by the network's supervisor for its lifetime
  *   status.json   {"pid", "bridge", "uuid", "dnsmasq_pid", "nft_table"}
- *   control.sock  varlink: io.litevirt.Network.{GetInfo,GetLeases,Stop}
+ *   control.sock  varlink: io.litevirt.Network.{GetInfo,GetLeases,Update,Stop}
+ *   network.xml   the definition it runs with (net-update --live included;
+ *                 a transient network's only one)
  *   dnsmasq.conf, NAME.leases, NAME.hostsfile, NAME.addnhosts, dnsmasq.pid
  * 1 when a supervisor holds the lock (the network is active; *ret_pid its
  * pid when known), 0 when not (a directory may be left by a dead one:
@@ -66,3 +68,4 @@ bool network_state_stale(const char *name);
 int network_state_bridge(const char *name, char **ret_bridge, struct lv_error **err);
 
 #define NETWORK_ALIAS_PREFIX "litevirt-net:"
+#define NETWORK_RUNNING_XML  "network.xml"

@@ -143,6 +143,15 @@ static int dnsmasq_start(struct network_run *run, int log_fd, struct lv_error **
         return 0;
 }
 
+/* The definition the network runs with, for lvsh (net-dumpxml, a
+ * transient network's every command) and a later --cleanup. */
+static int running_xml_write(struct network_run *run, struct lv_error **err)
+{
+        _cleanup_free_ char *xml = network_format(run->def);
+        _cleanup_free_ char *path = xasprintf("%s/%s", run->statedir, NETWORK_RUNNING_XML);
+        return file_write_replace(path, xml, strlen(xml), 0600, err);
+}
+
 static int status_write(struct network_run *run, struct lv_error **err)
 {
         char uuid[37];
@@ -197,6 +206,8 @@ int network_run_setup(struct network_run *run, int log_fd, struct lv_error **err
                 if ((r = files_write(run, err)) < 0 || (r = dnsmasq_start(run, log_fd, err)) < 0)
                         return r;
         }
+        if ((r = running_xml_write(run, err)) < 0)
+                return r;
         return status_write(run, err);
 }
 
@@ -248,6 +259,8 @@ int network_run_update(struct network_run *run, int command, int parent_index,
                 return r;
         log_info("net-update %s %s", network_update_command_to_string(command),
                  network_update_section_to_string(u->section));
+        if ((r = running_xml_write(run, err)) < 0)
+                return r;
         switch (network_update_effect(u->section)) {
         case NETWORK_EFFECT_DNSMASQ_RELOAD:
                 return dnsmasq_reload(run, err);
@@ -293,7 +306,7 @@ static void state_files_remove(const char *statedir)
 {
         /* everything but the lock, which goes last with the directory */
         static const char *const files[] = {"status.json", "dnsmasq.conf", "dnsmasq.pid",
-                                            "control.sock"};
+                                            "control.sock", NETWORK_RUNNING_XML};
         for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
                 _cleanup_free_ char *p = xasprintf("%s/%s", statedir, files[i]);
                 (void)unlink(p);

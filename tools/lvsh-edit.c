@@ -13,7 +13,7 @@
 #define EDIT_MAX_BYTES (4u << 20)
 
 /* A private temporary file holding text ($TMPDIR/lvshXXXXXX.xml, 0600). */
-static int temp_write(const char *text, char **ret_path, struct lv_error **err)
+int lvsh_temp_write(const char *text, char **ret_path, struct lv_error **err)
 {
         const char *dir = getenv("TMPDIR");
         _cleanup_free_ char *path = xasprintf("%s/lvshXXXXXX.xml", dir && *dir ? dir : "/tmp");
@@ -29,7 +29,7 @@ static int temp_write(const char *text, char **ret_path, struct lv_error **err)
         return 0;
 }
 
-static void temp_removep(char **path)
+void lvsh_temp_removep(char **path)
 {
         if (*path)
                 (void)unlink(*path);
@@ -97,8 +97,8 @@ int lvsh_edit_loop(const struct lvsh_edit_ops *ops, const char *name, struct lv_
         int r = ops->source(name, &doc, err);
         if (r < 0)
                 return r;
-        _cleanup_(temp_removep) char *tmp = NULL;
-        if ((r = temp_write(doc, &tmp, err)) < 0)
+        _cleanup_(lvsh_temp_removep) char *tmp = NULL;
+        if ((r = lvsh_temp_write(doc, &tmp, err)) < 0)
                 return r;
         for (bool edit = true;;) {
                 if (edit && (r = editor_run(tmp, err)) < 0)
@@ -201,8 +201,8 @@ static int cmd_create(int argc, char **argv, struct lv_error **err)
          * change meanwhile), from a file of ours it is done with once it
          * reports. */
         _cleanup_free_ char *xml = domain_format(def);
-        _cleanup_(temp_removep) char *tmp = NULL;
-        if ((r = temp_write(xml, &tmp, err)) < 0)
+        _cleanup_(lvsh_temp_removep) char *tmp = NULL;
+        if ((r = lvsh_temp_write(xml, &tmp, err)) < 0)
                 return lv_error_prefix(err, "Failed to create domain from %s\nerror", file);
         const char *opts[] = {"--definition", tmp, set[0] ? "--paused" : NULL, NULL};
         _cleanup_free_ char *what = xasprintf("Failed to create domain from %s", file);

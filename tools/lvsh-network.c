@@ -26,15 +26,52 @@ static const struct lvsh_command *cmd_find(const char *name);
 
 /* ---- definitions ---- */
 
-static int net_names(char ***ret, struct lv_error **err)
+/* A network is persistent when it has a stored definition; a transient
+ * one (net-create) exists while it runs, from the running copy its
+ * supervisor keeps ($NETRUNDIR/NAME/network.xml). */
+static bool net_persistent(const char *name)
 {
-        return lvsh_xml_names(paths_networkdir(), ret, err);
+        _cleanup_free_ char *path = paths_network_xml(name);
+        return access(path, F_OK) == 0;
 }
 
-static int net_load(const char *name, struct network_def **ret, struct lv_error **err)
+static bool net_running_copy(const char *name)
+{
+        _cleanup_free_ char *path = paths_network_state_file(name, NETWORK_RUNNING_XML);
+        return access(path, F_OK) == 0 && network_state_active(name, NULL, NULL) == 1;
+}
+
+/* The stored networks, then the transient ones: those running, and
+ * those whose supervisor died (net_active() removes what they left). */
+static int net_names(char ***ret, struct lv_error **err)
+{
+        int r = lvsh_xml_names(paths_networkdir(), ret, err);
+        if (r < 0)
+                return r;
+        DIR *d = opendir(paths_netrundir());
+        for (struct dirent *e; d && (e = readdir(d));) {
+                _cleanup_free_ char *copy =
+                        paths_network_state_file(e->d_name, NETWORK_RUNNING_XML);
+                if (e->d_name[0] != '.' && !strv_contains(*ret, e->d_name) &&
+                    access(copy, F_OK) == 0)
+                        strv_push(ret, xstrdup(e->d_name));
+        }
+        if (d)
+                closedir(d);
+        return 0;
+}
+
+/* running: the definition it runs with when it is active */
+static int net_load_as(const char *name, bool running, struct network_def **ret,
+                       struct lv_error **err)
 {
         _cleanup_free_ char *path = NULL;
-        if (!lvsh_name_is_safe(name) || access((path = paths_network_xml(name)), F_OK) < 0)
+        bool stored = lvsh_name_is_safe(name) && net_persistent(name);
+        if (lvsh_name_is_safe(name) && (running || !stored) && net_running_copy(name))
+                path = paths_network_state_file(name, NETWORK_RUNNING_XML);
+        else if (stored)
+                path = paths_network_xml(name);
+        else
                 return lv_error_setf(err, LV_ERR_NO_DOMAIN,
                                      "failed to get network '%s'\nerror: Network not found: no "
                                      "network with matching name '%s'",
@@ -43,6 +80,12 @@ static int net_load(const char *name, struct network_def **ret, struct lv_error 
         if (!xml)
                 return -ENOENT;
         return xml->network_parse_file(path, ret, err);
+}
+
+/* The stored definition, or a transient network's running one. */
+static int net_load(const char *name, struct network_def **ret, struct lv_error **err)
+{
+        return net_load_as(name, false, ret, err);
 }
 
 /* A net-* command's options and NAME, then the network's definition. */
@@ -92,19 +135,14 @@ static bool net_active(const char *name, pid_t *ret_pid)
         return false;
 }
 
-/* net-define of FILE: parsed, checked against the other networks (name,
- * UUID, bridge), completed as libvirt does and stored atomically. */
-static int net_define_file(const char *file, char **ret_name, struct lv_error **err)
+/* A definition about to be stored or run, checked against the other
+ * networks (stored and running: name, UUID, bridge) and completed as
+ * libvirt does (a bridge virbrN, a MAC). WHAT prefixes errors. */
+static int net_check_new(struct network_def *def, const char *what, struct lv_error **err)
 {
-        int r;
-        const struct conf_xml_ops *xml = conf_xml(err);
-        if (!xml)
-                return -ENOENT;
-        _cleanup_network_def_ struct network_def *def = NULL;
-        if ((r = xml->network_parse_file(file, &def, err)) < 0)
-                return lv_error_prefix(err, "Failed to define network from %s\nerror", file);
         _cleanup_strv_free_ char **names = NULL;
-        if ((r = net_names(&names, err)) < 0)
+        int r = net_names(&names, err);
+        if (r < 0)
                 return r;
         _cleanup_strv_free_ char **bridges = xcalloc(1, sizeof(char *));
         char uuid[37];
@@ -119,15 +157,14 @@ static int net_define_file(const char *file, char **ret_name, struct lv_error **
                         char ou[37];
                         domain_uuid_format(old->uuid, ou);
                         return lv_error_setf(err, LV_ERR_EXISTS,
-                                             "Failed to define network from %s\nerror: network "
-                                             "'%s' already exists with uuid %s",
-                                             file, def->name, ou);
+                                             "%s\nerror: network '%s' already exists with uuid %s",
+                                             what, def->name, ou);
                 }
                 if (!streq(*n, def->name) && same_uuid)
                         return lv_error_setf(err, LV_ERR_EXISTS,
-                                             "Failed to define network from %s\nerror: network "
-                                             "'%s' is already defined with uuid %s",
-                                             file, *n, uuid);
+                                             "%s\nerror: network '%s' is already defined with "
+                                             "uuid %s",
+                                             what, *n, uuid);
                 if (streq(*n, def->name)) {
                         /* a redefinition keeps what net-define assigned */
                         if (!def->bridge && old->bridge)
@@ -139,13 +176,29 @@ static int net_define_file(const char *file, char **ret_name, struct lv_error **
                 if (old->bridge && def->bridge && streq(old->bridge, def->bridge) &&
                     network_def_makes_bridge(def))
                         return lv_error_setf(err, LV_ERR_EXISTS,
-                                             "Failed to define network from %s\nerror: bridge "
-                                             "name '%s' already in use by network '%s'",
-                                             file, def->bridge, *n);
+                                             "%s\nerror: bridge name '%s' already in use by "
+                                             "network '%s'",
+                                             what, def->bridge, *n);
                 if (old->bridge)
                         strv_push(&bridges, xstrdup(old->bridge));
         }
         network_def_assign(def, bridges);
+        return 0;
+}
+
+/* net-define of FILE: parsed, checked, stored atomically. */
+static int net_define_file(const char *file, char **ret_name, struct lv_error **err)
+{
+        int r;
+        const struct conf_xml_ops *xml = conf_xml(err);
+        if (!xml)
+                return -ENOENT;
+        _cleanup_network_def_ struct network_def *def = NULL;
+        if ((r = xml->network_parse_file(file, &def, err)) < 0)
+                return lv_error_prefix(err, "Failed to define network from %s\nerror", file);
+        _cleanup_free_ char *what = xasprintf("Failed to define network from %s", file);
+        if ((r = net_check_new(def, what, err)) < 0)
+                return r;
         if ((r = net_store(def, err)) < 0)
                 return lv_error_prefix(err, "Failed to define network from %s\nerror", file);
         *ret_name = xstrdup(def->name);
@@ -194,6 +247,11 @@ static int cmd_net_undefine(int argc, char **argv, struct lv_error **err)
         int r = net_args_load("net-undefine", argc, argv, NULL, NULL, NULL, NULL, &name, &def, err);
         if (r < 0)
                 return r;
+        if (!net_persistent(name))
+                return lv_error_setf(err, LV_ERR_STATE,
+                                     "Failed to undefine network %s\nerror: Requested operation "
+                                     "is not valid: network is not persistent",
+                                     name);
         if (net_active(name, NULL))
                 return lv_error_setf(err, LV_ERR_STATE,
                                      "Failed to undefine network %s\nerror: Requested operation "
@@ -233,6 +291,8 @@ static int cmd_net_list(int argc, char **argv, struct lv_error **err)
                 bool active = net_active(*nm, NULL);
                 if ((active && set[1] && !set[0]) || (!active && !set[0] && !set[1]))
                         continue;
+                if (!active && !net_persistent(*nm)) /* a transient one that ended */
+                        continue;
                 bool autostart = net_autostart(*nm);
                 if ((set[3] && !autostart) || (set[4] && autostart))
                         continue;
@@ -243,7 +303,7 @@ static int cmd_net_list(int argc, char **argv, struct lv_error **err)
                 cells[rows * 4] = *nm;
                 cells[rows * 4 + 1] = active ? "active" : "inactive";
                 cells[rows * 4 + 2] = autostart ? "yes" : "no";
-                cells[rows * 4 + 3] = "yes";
+                cells[rows * 4 + 3] = net_persistent(*nm) ? "yes" : "no";
                 rows++;
         }
         if (!set[2])
@@ -259,8 +319,11 @@ static int cmd_net_dumpxml(int argc, char **argv, struct lv_error **err)
         bool set[1] = {false};
         const char *name;
         _cleanup_network_def_ struct network_def *def = NULL;
-        int r = net_args_load("net-dumpxml", argc, argv, flags, set, NULL, NULL, &name, &def, err);
-        if (r < 0)
+        int r = lvsh_args_parse(cmd_find("net-dumpxml"), argc, argv, flags, set, NULL, NULL, &name,
+                                err);
+        /* as virsh: what it runs with (net-update --live too), or the
+         * stored definition with --inactive */
+        if (r < 0 || (r = net_load_as(name, !set[0], &def, err)) < 0)
                 return r;
         _cleanup_free_ char *xml = network_format(def);
         fputs(xml, stdout);
@@ -279,7 +342,7 @@ static int cmd_net_info(int argc, char **argv, struct lv_error **err)
         printf("%-15s %s\n", "Name:", def->name);
         printf("%-15s %s\n", "UUID:", uuid);
         printf("%-15s %s\n", "Active:", net_active(name, NULL) ? "yes" : "no");
-        printf("%-15s %s\n", "Persistent:", "yes");
+        printf("%-15s %s\n", "Persistent:", net_persistent(name) ? "yes" : "no");
         printf("%-15s %s\n", "Autostart:", net_autostart(name) ? "yes" : "no");
         if (def->bridge)
                 printf("%-15s %s\n", "Bridge:", def->bridge);
@@ -297,6 +360,12 @@ static int cmd_net_autostart(int argc, char **argv, struct lv_error **err)
                               err);
         if (r < 0)
                 return r;
+        if (!net_persistent(name))
+                return lv_error_setf(err, LV_ERR_STATE,
+                                     "failed to mark network %s as autostarted\nerror: Requested "
+                                     "operation is not valid: cannot set autostart for transient "
+                                     "network",
+                                     name);
         _cleanup_free_ char *link = autostart_link(name);
         if (set[0]) {
                 if (unlink(link) < 0 && errno != ENOENT)
@@ -337,6 +406,70 @@ static int run_cleanup(const char *name, struct lv_error **err)
         return 0;
 }
 
+/* Run NAME's supervisor (extra: its options before NAME, or NULL) and
+ * wait for its verdict; errors read "WHAT\nerror: REASON". */
+static int net_supervisor_run(const char *name, const char *const *extra, const char *what,
+                              struct lv_error **err)
+{
+        _cleanup_free_ char *path = lvsh_binary_path("litevirt-network", "LITEVIRT_NETWORK");
+        char verdict[4096];
+        int n = 0, status = 0;
+        int r = lvsh_spawn_ready_extra(path, "litevirt-network", extra, name, verdict,
+                                       sizeof(verdict), &n, &status);
+        if (r < 0)
+                return lv_error_set(err, -r, "%s\nerror: cannot run '%s'", what, path);
+        if (n >= 2 && streq(verdict, "ok"))
+                return 0;
+        if (n == -ETIMEDOUT)
+                return lv_error_setf(err, ETIMEDOUT,
+                                     "%s\nerror: its supervisor did not report within 300 s", what);
+        if (n > 0)
+                return lv_error_setf(err, EIO, "%s\nerror: %s", what, verdict);
+        return lv_error_setf(err, EIO,
+                             "%s\nerror: '%s' exited without reporting (see %s/networks/%s.log)",
+                             what, path, paths_logdir(), name);
+}
+
+/* net-create FILE: a transient network, run from FILE's definition and
+ * gone (with its definition) when it stops. */
+static int cmd_net_create(int argc, char **argv, struct lv_error **err)
+{
+        const char *file;
+        int r = lvsh_args_parse(cmd_find("net-create"), argc, argv, NULL, NULL, NULL, NULL, &file,
+                                err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *what = xasprintf("Failed to create network from %s", file);
+        const struct conf_xml_ops *xml = conf_xml(err);
+        if (!xml)
+                return -ENOENT;
+        _cleanup_network_def_ struct network_def *def = NULL;
+        if ((r = xml->network_parse_file(file, &def, err)) < 0)
+                return lv_error_prefix(err, "%s\nerror", what);
+        if (net_active(def->name, NULL))
+                return lv_error_setf(err, LV_ERR_STATE,
+                                     "%s\nerror: Requested operation is not valid: network "
+                                     "'%s' is already active",
+                                     what, def->name);
+        if (net_persistent(def->name))
+                return lv_error_setf(err, LV_ERR_EXISTS,
+                                     "%s\nerror: network '%s' is already defined: start it "
+                                     "with net-start",
+                                     what, def->name);
+        if ((r = net_check_new(def, what, err)) < 0)
+                return r;
+        /* its supervisor reads what we checked, from a file of ours */
+        _cleanup_free_ char *text = network_format(def);
+        _cleanup_(lvsh_temp_removep) char *tmp = NULL;
+        if ((r = lvsh_temp_write(text, &tmp, err)) < 0)
+                return lv_error_prefix(err, "%s\nerror", what);
+        const char *extra[] = {"--definition", tmp, NULL};
+        if ((r = net_supervisor_run(def->name, extra, what, err)) < 0)
+                return r;
+        printf("Network %s created from %s\n\n", def->name, file);
+        return 0;
+}
+
 static int cmd_net_start(int argc, char **argv, struct lv_error **err)
 {
         const char *name;
@@ -349,29 +482,11 @@ static int cmd_net_start(int argc, char **argv, struct lv_error **err)
                                      "Failed to start network %s\nerror: Requested operation is "
                                      "not valid: network is already active",
                                      name);
-        _cleanup_free_ char *path = lvsh_binary_path("litevirt-network", "LITEVIRT_NETWORK");
-        char verdict[4096];
-        int n = 0, status = 0;
-        r = lvsh_spawn_ready(path, "litevirt-network", name, verdict, sizeof(verdict), &n, &status);
-        if (r < 0)
-                return lv_error_set(err, -r, "Failed to start network %s\nerror: cannot run '%s'",
-                                    name, path);
-        if (n >= 2 && streq(verdict, "ok")) {
-                printf("Network %s started\n\n", name);
-                return 0;
-        }
-        if (n == -ETIMEDOUT)
-                return lv_error_setf(err, ETIMEDOUT,
-                                     "Failed to start network %s\nerror: its supervisor did not "
-                                     "report within 300 s",
-                                     name);
-        if (n > 0)
-                return lv_error_setf(err, EIO, "Failed to start network %s\nerror: %s", name,
-                                     verdict);
-        return lv_error_setf(err, EIO,
-                             "Failed to start network %s\nerror: '%s' exited without reporting "
-                             "(see %s/networks/%s.log)",
-                             name, path, paths_logdir(), name);
+        _cleanup_free_ char *what = xasprintf("Failed to start network %s", name);
+        if ((r = net_supervisor_run(name, NULL, what, err)) < 0)
+                return r;
+        printf("Network %s started\n\n", name);
+        return 0;
 }
 
 static int net_call(const char *name, const char *method, struct json_object **ret,
@@ -581,6 +696,10 @@ static int cmd_net_update(int argc, char **argv, struct lv_error **err)
                 live = active, config = !active;
         if (live && !active)
                 r = not_active("Failed to update network", name, err);
+        if (r >= 0 && config && !net_persistent(name))
+                r = lv_error_setf(err, LV_ERR_STATE,
+                                  "Requested operation is not valid: cannot change persistent "
+                                  "config of a transient network");
         /* the definition first: a refused change touches nothing live */
         if (r >= 0 && config && (r = network_def_update(def, ucmd, parent_index, &u, err)) >= 0)
                 r = net_store(def, err);
@@ -604,6 +723,11 @@ const struct lvsh_command lvsh_network_commands[] = {
          "    assigned, as libvirt does.",
          cmd_net_define},
         {"net-undefine", "NAME", "undefine an inactive network", NULL, cmd_net_undefine},
+        {"net-create", "FILE", "create a network from an XML file",
+         "    Starts a transient network from FILE (checked as net-define checks\n"
+         "    it): it runs with that definition, which is not stored and goes\n"
+         "    when the network is destroyed.",
+         cmd_net_create},
         {"net-edit", "NAME", "edit XML configuration for a network",
          "    Opens the network's stored definition in $VISUAL, $EDITOR or vi; the\n"
          "    saved file is checked as net-define checks it and stored, nothing\n"

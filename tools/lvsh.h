@@ -63,3 +63,7 @@ struct lvsh_edit_ops {
         int (*store)(const char *file, char **ret_name, struct lv_error **err);
 };
 int lvsh_edit_loop(const struct lvsh_edit_ops *ops, const char *name, struct lv_error **err);
+/* A private temporary file holding text ($TMPDIR/lvshXXXXXX.xml, 0600),
+ * and its removal (for _cleanup_). */
+int lvsh_temp_write(const char *text, char **ret_path, struct lv_error **err);
+void lvsh_temp_removep(char **path);

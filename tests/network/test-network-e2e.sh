@@ -431,6 +431,44 @@ else
     fail "net-define/net-start t2"
 fi
 
+# ---- net-create: a transient network, gone with its definition at the end ----
+cat >"$T/t3.xml" <<'XML'
+<network>
+  <name>t3</name>
+  <bridge name='lvt3' stp='off'/>
+  <ip address='10.79.0.1' prefix='24'><dhcp><range start='10.79.0.10' end='10.79.0.20'/></dhcp></ip>
+</network>
+XML
+out=$("$LVSH" net-create "$T/t3.xml" 2>&1)
+[ "$out" = "Network t3 created from $T/t3.xml" ] && ip link show lvt3 >/dev/null 2>&1 &&
+    ok "net-create: t3 runs on lvt3" || fail "net-create: $out"
+[ ! -e "$T/conf/networks/t3.xml" ] && ok "net-create stored no definition" || fail "t3.xml stored"
+"$LVSH" net-list --all | grep -Eq "^ t3 +active +no +no" && "$LVSH" net-info t3 | grep -q "^Persistent: *no" &&
+    ok "net-list/net-info: t3 active, not persistent" || fail "net-list: $("$LVSH" net-list --all)"
+for bad in "net-autostart t3" "net-undefine t3" "net-create $T/t3.xml" "net-create $T/t1.xml"; do
+    # shellcheck disable=SC2086
+    out=$("$LVSH" $bad 2>&1) && fail "$bad accepted" || ok "refused: $bad: $(echo "$out" | tail -1)"
+done
+out=$("$LVSH" net-update t3 add dns-host "<host ip='10.79.0.5'><hostname>x</hostname></host>" --config 2>&1) &&
+    fail "net-update --config of a transient network accepted" || ok "refused: net-update --config on t3: $(echo "$out" | tail -1)"
+"$LVSH" net-update t3 add dns-host "<host ip='10.79.0.5'><hostname>db3</hostname></host>" >/dev/null &&
+    "$LVSH" net-dumpxml t3 | grep -q "<hostname>db3</hostname>" && ok "net-update (live) on t3, net-dumpxml shows it" ||
+    fail "net-update t3: $("$LVSH" net-dumpxml t3)"
+SUP3=$(json_field "$T/netrun/t3/status.json" pid)
+kill -9 "$SUP3"
+wait_for "! kill -0 $SUP3"
+"$LVSH" net-list --all | grep -q "^ t3 " && fail "a dead transient network is listed" ||
+    ok "a transient network whose supervisor died is gone from net-list"
+! ip link show lvt3 >/dev/null 2>&1 && [ ! -e "$T/netrun/t3" ] && ok "what it left was removed (bridge, state)" ||
+    fail "t3 leftovers: $(ls "$T/netrun")"
+"$LVSH" net-create "$T/t3.xml" >/dev/null && "$LVSH" net-destroy t3 >/dev/null &&
+    ! "$LVSH" net-list --all | grep -q "^ t3 " && ! ip link show lvt3 >/dev/null 2>&1 &&
+    ok "net-destroy of a transient network: gone" || fail "net-destroy t3: $("$LVSH" net-list --all)"
+"$LVSH" net-define "$T/t3.xml" >/dev/null || fail "net-define t3"
+out=$("$LVSH" net-create "$T/t3.xml" 2>&1) && fail "net-create of a defined network accepted" ||
+    ok "refused: net-create of a defined network: $(echo "$out" | tail -1)"
+"$LVSH" net-undefine t3 >/dev/null || fail "net-undefine t3"
+
 # ---- destroy: nothing left; guests stop first (their veths go with them) ----
 for c in "$P-a" "$P-b" "$P-c"; do "$LVSH" destroy "$c" >/dev/null || fail "destroy $c"; done
 "$LVSH" net-destroy t1 >/dev/null || fail "net-destroy"
