@@ -21,7 +21,15 @@ void host_conf_init(struct host_conf *conf)
                 .shutdown_timeout = 300,
                 .qemu_uid_min = HOST_CONF_QEMU_UID_MIN,
                 .qemu_uid_max = HOST_CONF_QEMU_UID_MAX,
+                .default_tls_x509_cert_dir = xstrdup("/etc/pki/qemu"),
+                .migrate_tls_x509_verify = true,
         };
+}
+
+const char *host_conf_migrate_tls_dir(const struct host_conf *conf)
+{
+        return conf->migrate_tls_x509_cert_dir ? conf->migrate_tls_x509_cert_dir
+                                               : conf->default_tls_x509_cert_dir;
 }
 
 void host_conf_clear(struct host_conf *conf)
@@ -33,6 +41,8 @@ void host_conf_clear(struct host_conf *conf)
         free(conf->socket_group);
         free(conf->qemu_user);
         free(conf->socket_readonly_group);
+        free(conf->default_tls_x509_cert_dir);
+        free(conf->migrate_tls_x509_cert_dir);
         *conf = (struct host_conf){0};
 }
 
@@ -46,9 +56,22 @@ static void host_conf_copy(struct host_conf *dst, const struct host_conf *src)
         dst->socket_group = xstrdup_null(src->socket_group);
         dst->qemu_user = xstrdup_null(src->qemu_user);
         dst->socket_readonly_group = xstrdup_null(src->socket_readonly_group);
+        dst->default_tls_x509_cert_dir = xstrdup_null(src->default_tls_x509_cert_dir);
+        dst->migrate_tls_x509_cert_dir = xstrdup_null(src->migrate_tls_x509_cert_dir);
 }
 
-enum value_kind { V_UUID, V_HOSTNAME, V_PORT, V_STRING, V_PATH, V_NAME, V_SECONDS, V_ID, V_USER };
+enum value_kind {
+        V_UUID,
+        V_HOSTNAME,
+        V_PORT,
+        V_STRING,
+        V_PATH,
+        V_NAME,
+        V_SECONDS,
+        V_ID,
+        V_USER,
+        V_BOOL
+};
 
 struct key {
         const char *name;
@@ -75,6 +98,9 @@ static const struct key keys[] = {
         {"qemu_uid_min", V_ID, OFF(qemu_uid_min)},
         {"qemu_uid_max", V_ID, OFF(qemu_uid_max)},
         {"qemu_user", V_USER, OFF(qemu_user)},
+        {"default_tls_x509_cert_dir", V_PATH, OFF(default_tls_x509_cert_dir)},
+        {"migrate_tls_x509_cert_dir", V_PATH, OFF(migrate_tls_x509_cert_dir)},
+        {"migrate_tls_x509_verify", V_BOOL, OFF(migrate_tls_x509_verify)},
 };
 
 static bool uuid_is_bogus(const unsigned char u[16])
@@ -130,6 +156,12 @@ static int set_value(const struct key *k, const char *v, struct host_conf *conf,
                 *(unsigned *)slot = (unsigned)s;
                 return 0;
         }
+        case V_BOOL: /* qemu.conf's 0 and 1 */
+                if (!streq(v, "0") && !streq(v, "1"))
+                        return lv_error_setf(err, EINVAL, "%s:%d: %s: '%s' is not 0 or 1", file,
+                                             line, k->name, v);
+                *(bool *)slot = streq(v, "1");
+                return 0;
         case V_ID: {
                 /* not root, not the overflow ids (65534) nor -1 */
                 errno = 0;

@@ -32,7 +32,17 @@ struct host_conf {
          * (libvirt's model) when set. */
         unsigned qemu_uid_min, qemu_uid_max; /* 400000..400999 */
         char *qemu_user;                     /* NULL = a uid per guest */
+        /* TLS certificates, libvirt's qemu.conf names and /etc/pki/qemu
+         * layout (ca-cert.pem, server-cert.pem, server-key.pem,
+         * client-cert.pem, client-key.pem); migrate --tls uses
+         * migrate_tls_x509_cert_dir, else default_tls_x509_cert_dir. */
+        char *default_tls_x509_cert_dir; /* default /etc/pki/qemu */
+        char *migrate_tls_x509_cert_dir; /* NULL = default_tls_x509_cert_dir */
+        bool migrate_tls_x509_verify;    /* the destination asks the source for its certificate */
 };
+
+/* The directory of migrate --tls's certificates (never NULL). */
+const char *host_conf_migrate_tls_dir(const struct host_conf *conf);
 
 /* Fill conf with the defaults (the caller frees with host_conf_clear). */
 void host_conf_init(struct host_conf *conf);

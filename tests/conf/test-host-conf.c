@@ -30,6 +30,8 @@ static char *dump(const struct host_conf *c)
                       c->socket_group ? c->socket_group : "(none)", c->shutdown_timeout);
         strbuf_printf(&b, "qemu_uids=%u-%u\nqemu_user=%s\n", c->qemu_uid_min, c->qemu_uid_max,
                       c->qemu_user ? c->qemu_user : "(none)");
+        strbuf_printf(&b, "migrate_tls_dir=%s\nmigrate_tls_x509_verify=%d\n",
+                      host_conf_migrate_tls_dir(c), c->migrate_tls_x509_verify);
         return strbuf_steal(&b);
 }
 
