@@ -112,6 +112,15 @@ static void qemu_guest_free(void *data)
         free(data);
 }
 
+static int migration_record(struct lv_guest *g, struct lv_error **err)
+{
+        return qemu_write_info(g, g->driver_data, err);
+}
+
+static const struct qemu_migration_driver migration_driver = {
+        .record = migration_record,
+};
+
 struct qemu_guest *qemu_guest_new(struct lv_guest *g)
 {
         struct qemu_guest *qg = xcalloc(1, sizeof(*qg));
@@ -120,6 +129,7 @@ struct qemu_guest *qemu_guest_new(struct lv_guest *g)
                 qg->leases[i].lock_fd = -1;
         qg->mig.port.lock_fd = -1;
         qg->mig.nbd_port.lock_fd = -1;
+        qg->mig.driver = &migration_driver;
         g->driver_data = qg;
         guest_undo_push(g, "qemu driver state", qemu_undo_driver_data, qg, qemu_guest_free);
         return qg;
@@ -557,6 +567,7 @@ int qemu_write_info(struct lv_guest *g, struct qemu_guest *qg, struct lv_error *
         if (g->console_path)
                 json_object_object_add(o, "console", json_object_new_string(g->console_path));
         qemu_confine_to_json(qg, o);
+        qemu_migration_params_to_json(&qg->mig, o);
         const char *text = json_object_to_json_string_ext(
                 o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
         /* atomic, not durable (no fsync): a record for a supervisor that

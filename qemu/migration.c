@@ -320,8 +320,9 @@ static const char *param_name(enum lv_migration_param p)
         return p == LV_MIGRATION_PARAM_BANDWIDTH ? "max-bandwidth" : "downtime-limit";
 }
 
-static int qemu_param_set(struct lv_guest *g, enum lv_migration_param p, unsigned long long value,
-                          struct lv_error **err)
+/* QEMU's parameter, for now (a --bandwidth of one migration) */
+static int param_apply(struct lv_guest *g, enum lv_migration_param p, unsigned long long value,
+                       struct lv_error **err)
 {
         struct qmp *q = guest_qmp(g, err);
         if (!q)
@@ -331,6 +332,56 @@ static int qemu_param_set(struct lv_guest *g, enum lv_migration_param p, unsigne
         return r < 0 ? lv_error_prefix(err, "guest '%s': migration parameter %s", g->name,
                                        param_name(p))
                      : 0;
+}
+
+/* migrate-setspeed, migrate-setmaxdowntime: QEMU's, and on record for a
+ * reattach */
+static int qemu_param_set(struct lv_guest *g, enum lv_migration_param p, unsigned long long value,
+                          struct lv_error **err)
+{
+        int r = param_apply(g, p, value, err);
+        if (r < 0)
+                return r;
+        struct qemu_migration *m = mig_of(g);
+        m->params[p] = value;
+        if ((r = m->driver->record(g, err)) < 0)
+                return lv_error_prefix(err, "guest '%s': recording migration parameter %s", g->name,
+                                       param_name(p));
+        return 0;
+}
+
+void qemu_migration_params_to_json(const struct qemu_migration *m, struct json_object *out)
+{
+        struct json_object *o = json_object_new_object();
+        for (int p = 0; p < (int)ARRAY_SIZE(m->params); p++)
+                if (m->params[p] > 0)
+                        json_object_object_add(o, param_name(p),
+                                               json_object_new_int64((int64_t)m->params[p]));
+        json_object_object_add(out, "migration_parameters", o);
+}
+
+int qemu_migration_params_reapply(struct lv_guest *g, struct qemu_migration *m,
+                                  struct json_object *info, struct lv_error **err)
+{
+        struct json_object *o = NULL, *v;
+        if (!json_object_object_get_ex(info, "migration_parameters", &o) ||
+            !json_object_is_type(o, json_type_object))
+                o = NULL;
+        for (int p = 0; p < (int)ARRAY_SIZE(m->params); p++) {
+                m->params[p] = 0;
+                if (o && json_object_object_get_ex(o, param_name(p), &v) &&
+                    json_object_is_type(v, json_type_int) && json_object_get_int64(v) > 0)
+                        m->params[p] = (unsigned long long)json_object_get_int64(v);
+                unsigned long long value = m->params[p];
+                if (!value && p == LV_MIGRATION_PARAM_BANDWIDTH)
+                        value = strtoull(QEMU_MIGRATE_DEFAULT_BANDWIDTH, NULL, 10);
+                if (!value)
+                        continue;
+                int r = param_apply(g, p, value, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 static int qemu_param_get(struct lv_guest *g, enum lv_migration_param p, unsigned long long *ret,
@@ -366,8 +417,8 @@ static int qemu_migrate(struct lv_guest *g, const char *uri, int suspend_after_s
         unsigned long long bandwidth_before = 0;
         if (bandwidth_mib > 0 &&
             ((r = qemu_param_get(g, LV_MIGRATION_PARAM_BANDWIDTH, &bandwidth_before, err)) < 0 ||
-             (r = qemu_param_set(g, LV_MIGRATION_PARAM_BANDWIDTH,
-                                 (unsigned long long)bandwidth_mib << 20, err)) < 0))
+             (r = param_apply(g, LV_MIGRATION_PARAM_BANDWIDTH,
+                              (unsigned long long)bandwidth_mib << 20, err)) < 0))
                 return r;
         struct qemu_migration_wait w = {.g = g, .use_loop = true};
         _cleanup_(wait_endp) struct lv_guest *waiting = g;
@@ -426,7 +477,7 @@ static int qemu_migrate(struct lv_guest *g, const char *uri, int suspend_after_s
         }
         json_object_put(info);
         if (bandwidth_mib > 0)
-                (void)qemu_param_set(g, LV_MIGRATION_PARAM_BANDWIDTH, bandwidth_before, NULL);
+                (void)param_apply(g, LV_MIGRATION_PARAM_BANDWIDTH, bandwidth_before, NULL);
         return r;
 }
 

@@ -31,6 +31,18 @@ struct qemu_migration {
         struct port_lease nbd_port;
         bool nbd_port_undo;
         unsigned job_events;
+        /* What migrate-setspeed/migrate-setmaxdowntime set (0: QEMU's
+         * default), by enum lv_migration_param: on record in qemu.json
+         * and given to QEMU again by a reattach. */
+        unsigned long long params[2];
+        /* What the driver does for this file (registered by
+         * qemu_guest_new; no call upwards, docs/HACKING.md). */
+        const struct qemu_migration_driver *driver;
+};
+
+struct qemu_migration_driver {
+        /* qemu.json written again (m->params on record in it) */
+        int (*record)(struct lv_guest *g, struct lv_error **err);
 };
 
 extern const struct lv_migration_ops qemu_migration_ops;
@@ -48,6 +60,14 @@ void qemu_migration_event(struct qemu_migration *m, struct json_object *data);
 /* QEMU's own migration bandwidth limit (bytes/s), restored after a
  * migration with --bandwidth and on reattach. */
 #define QEMU_MIGRATE_DEFAULT_BANDWIDTH "134217728"
+
+/* qemu.json's record of the parameters (m->params), and a reattach's
+ * reading of it: QEMU gets them again, max-bandwidth its default when
+ * none was set (a migration of a supervisor that died may have left its
+ * --bandwidth). */
+void qemu_migration_params_to_json(const struct qemu_migration *m, struct json_object *out);
+int qemu_migration_params_reapply(struct lv_guest *g, struct qemu_migration *m,
+                                  struct json_object *info, struct lv_error **err);
 
 /* The guest's QMP connection, NULL (with *err) when it is not connected. */
 struct qmp *qemu_migration_qmp(struct lv_guest *g, struct lv_error **err);

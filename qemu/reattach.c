@@ -144,16 +144,19 @@ int qemu_reattach(struct lv_guest *g, struct lv_error **err)
                                                 &qg->leases[qg->n_leases], NULL) == 0)
                                 qg->n_leases++;
                 }
-        json_object_put(info);
 
         _cleanup_free_ char *sock = paths_state_file(g->name, "qmp.sock");
-        if ((r = qmp_connect(sock, QEMU_CMD_TIMEOUT_MS, &qg->qmp, err)) < 0)
+        if ((r = qmp_connect(sock, QEMU_CMD_TIMEOUT_MS, &qg->qmp, err)) < 0) {
+                json_object_put(info);
                 return lv_error_prefix(err, "cannot reattach to QEMU %d", (int)pid);
+        }
         qmp_set_event_handler(qg->qmp, qemu_on_qmp_event, g);
         guest_undo_push(g, "QMP connection", qemu_undo_qmp, qg, NULL);
         struct json_object *st = NULL;
-        if ((r = qmp_call(qg->qmp, "query-status", NULL, QEMU_CMD_TIMEOUT_MS, &st, err)) < 0)
+        if ((r = qmp_call(qg->qmp, "query-status", NULL, QEMU_CMD_TIMEOUT_MS, &st, err)) < 0) {
+                json_object_put(info);
                 return r;
+        }
         const char *status =
                 json_object_object_get_ex(st, "status", &v) ? json_object_get_string(v) : "";
         bool off = streq(status, "shutdown");
@@ -161,11 +164,16 @@ int qemu_reattach(struct lv_guest *g, struct lv_error **err)
         /* a start that its supervisor did not finish: finish it */
         if (streq(status, "prelaunch") &&
             ((r = qemu_set_passwords(g, qg, err)) < 0 ||
-             (r = qmp_call(qg->qmp, "cont", NULL, QEMU_CMD_TIMEOUT_MS, NULL, err)) < 0))
+             (r = qmp_call(qg->qmp, "cont", NULL, QEMU_CMD_TIMEOUT_MS, NULL, err)) < 0)) {
+                json_object_put(info);
+                json_object_put(st);
                 return r;
+        }
         /* A migration its supervisor ran when it died cannot finish
          * (the destination has given up): cancel it, and undo its
-         * bandwidth limit (QEMU's default again). */
+         * --bandwidth (QEMU gets migrate-setspeed's and
+         * migrate-setmaxdowntime's values of record again, else its
+         * default bandwidth). */
         struct json_object *mig = NULL;
         const char *ms = "";
         if (qmp_call(qg->qmp, "query-migrate", NULL, QEMU_CMD_TIMEOUT_MS, &mig, NULL) >= 0 &&
@@ -177,10 +185,12 @@ int qemu_reattach(struct lv_guest *g, struct lv_error **err)
                 (void)qmp_call(qg->qmp, "migrate_cancel", NULL, QEMU_CMD_TIMEOUT_MS, NULL, NULL);
         }
         json_object_put(mig);
-        if ((r = qmp_call_json(qg->qmp, "migrate-set-parameters",
-                               "{\"max-bandwidth\":" QEMU_MIGRATE_DEFAULT_BANDWIDTH "}",
-                               QEMU_CMD_TIMEOUT_MS, NULL, err)) < 0)
-                return lv_error_prefix(err, "resetting the migration bandwidth");
+        r = qemu_migration_params_reapply(g, &qg->mig, info, err);
+        json_object_put(info);
+        if (r < 0) {
+                json_object_put(st);
+                return lv_error_prefix(err, "restoring the migration parameters");
+        }
         log_info("reattached to QEMU %d (status %s)", (int)pid, status);
         json_object_put(st);
         if ((r = qemu_open_console(g, qg, err)) < 0 || (r = qemu_write_info(g, qg, err)) < 0)

@@ -560,7 +560,8 @@ on b "$LVSH" list --all 2>&1 | grep -q " $G " && fail "transient: B still lists 
 
 # ---- A's supervisor SIGKILLed mid-stream of a throttled migration
 # (--bandwidth 8): the reattach cancels what is left of the migration and
-# gives QEMU its default bandwidth back (asked from QEMU itself, with the
+# gives QEMU migrate-setspeed's and migrate-setmaxdowntime's values back,
+# not the --bandwidth nor QEMU's defaults (asked from QEMU itself, with the
 # supervisor killed once more), keeps the lease, and the guest counts ----
 qmp_ask() { # HOST COMMAND: QEMU's answer on its monitor (no supervisor may hold it)
     python3 - "$T/$1/run/$G/qmp.sock" "$2" <<'PY'
@@ -576,6 +577,8 @@ print(json.dumps(m.get("return", m)))
 PY
 }
 qa=$(qemu_pid a)
+on a "$LVSH" migrate-setspeed $G 96 > /dev/null 2>&1 && on a "$LVSH" migrate-setmaxdowntime $G 777 > /dev/null 2>&1 ||
+    fail "bandwidth: setspeed 96 / setmaxdowntime 777 on A"
 $(hosts_prefix a) "$LVSH" migrate --live --bandwidth 8 $G "$(transport b)" > "$T/bw.out" 2>&1 &
 mpid=$!
 HELPERS="$HELPERS $mpid"
@@ -589,9 +592,13 @@ alive "$qa" && ok "bandwidth: A's QEMU runs on after its supervisor died mid-str
 out=$(on a "$LVSH" start $G 2>&1) && ok "bandwidth: lvsh start on A reattaches" || fail "bandwidth: start on A: $out"
 lease_is "$UUID_A" "$(sup_pid a)" && ok "bandwidth: the reattached supervisor holds the lease" ||
     fail "bandwidth: lease after the reattach: $(lease)"
+sp=$(on a "$LVSH" migrate-getspeed $G 2>&1) dt=$(on a "$LVSH" migrate-getmaxdowntime $G 2>&1)
+[ "$sp" = 96 ] && [ "$dt" = 777 ] && ok "bandwidth: after the reattach migrate-getspeed 96, migrate-getmaxdowntime 777" ||
+    fail "bandwidth: after the reattach getspeed '$sp' getmaxdowntime '$dt'"
 sa=$(sup_pid a); kill -9 "$sa"; wait_dead "$sa" || fail "bandwidth: A's supervisor survives SIGKILL"
 params=$(qmp_ask a query-migrate-parameters)
-[[ "$params" == *'"max-bandwidth": 134217728'* ]] && ok "bandwidth: QEMU's max-bandwidth is its default again" ||
+[[ "$params" == *'"max-bandwidth": 100663296'* ]] && [[ "$params" == *'"downtime-limit": 777'* ]] &&
+    ok "bandwidth: QEMU's max-bandwidth is migrate-setspeed's 96 MiB/s again, downtime-limit 777 ms" ||
     fail "bandwidth: QEMU's migration parameters: $params"
 mig=$(qmp_ask a query-migrate)
 [[ "$mig" != *'"status": "active"'* ]] || fail "bandwidth: the migration still runs: $mig"
