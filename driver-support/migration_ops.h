@@ -129,4 +129,13 @@ struct lv_migration_ops {
                          struct lv_error **err);
         int (*param_get)(struct lv_guest *g, enum lv_migration_param p, unsigned long long *ret,
                          struct lv_error **err);
+        /* --tls, both sides before the stream: the hypervisor's stream
+         * encrypted with the certificates in dir (libvirt's /etc/pki/qemu
+         * layout, checked by the caller); server: the destination (asks
+         * the source for its certificate when verify_peer); hostname: the
+         * name the destination's certificate must carry (source). tls_end
+         * drops them again (after the stream, either way). */
+        int (*tls_begin)(struct lv_guest *g, const char *dir, bool server, bool verify_peer,
+                         const char *hostname, struct lv_error **err);
+        void (*tls_end)(struct lv_guest *g);
 };

@@ -292,6 +292,12 @@ int qemu_confine_grant_overlay(struct lv_guest *g, struct qemu_guest *qg, const 
         return grant(g, qg, path, QEMU_LABEL_OWN, err);
 }
 
+int qemu_confine_grant_read(struct lv_guest *g, struct qemu_guest *qg, const char *path,
+                            struct lv_error **err)
+{
+        return grant(g, qg, path, QEMU_LABEL_READ, err);
+}
+
 void qemu_confine_forget_overlay(struct lv_guest *g, struct qemu_guest *qg, const char *path)
 {
         for (int i = 0; i < qg->n_labels; i++) {

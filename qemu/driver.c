@@ -117,8 +117,20 @@ static int migration_record(struct lv_guest *g, struct lv_error **err)
         return qemu_write_info(g, g->driver_data, err);
 }
 
+static int migration_grant_read(struct lv_guest *g, const char *path, struct lv_error **err)
+{
+        return qemu_confine_grant_read(g, g->driver_data, path, err);
+}
+
+static void migration_forget(struct lv_guest *g, const char *path)
+{
+        qemu_confine_forget_overlay(g, g->driver_data, path);
+}
+
 static const struct qemu_migration_driver migration_driver = {
         .record = migration_record,
+        .grant_read = migration_grant_read,
+        .forget = migration_forget,
 };
 
 struct qemu_guest *qemu_guest_new(struct lv_guest *g)

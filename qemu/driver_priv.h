@@ -108,6 +108,12 @@ int qemu_confine_grant_overlay(struct lv_guest *g, struct qemu_guest *qg, const 
 /* An overlay given up before QEMU used it (a failed snapshot): its label
  * given back and dropped from the record, before the file goes. */
 void qemu_confine_forget_overlay(struct lv_guest *g, struct qemu_guest *qg, const char *path);
+/* A file QEMU reads once while it runs (TLS credentials, when it loads
+ * them: qemu/migration.c through its driver hooks): read access for its
+ * uid (nothing when all may read it), taken back with
+ * qemu_confine_forget_overlay once read (else at QEMU's end, as the rest). */
+int qemu_confine_grant_read(struct lv_guest *g, struct qemu_guest *qg, const char *path,
+                            struct lv_error **err);
 void qemu_confine_spawned(struct lv_guest *g, struct qemu_guest *qg, int pidfd);
 int qemu_confine_build(struct lv_guest *g, struct qemu_guest *qg, struct qemu_confine *ret);
 void qemu_confine_clear(struct qemu_confine *c);

@@ -403,6 +403,62 @@ static int qemu_param_get(struct lv_guest *g, enum lv_migration_param p, unsigne
         return 0;
 }
 
+/* --tls: QEMU's TLS credentials object (libvirt's is
+ * objlibvirt_migrate_tls0), loaded from the certificate directory when
+ * made. QEMU's uid may read the files only while it loads them. */
+#define MIG_TLS_ID "objmigrate_tls0"
+
+static void qemu_tls_end(struct lv_guest *g)
+{
+        struct qmp *q = qmp_of(g);
+        if (!q || qmp_is_closed(q))
+                return;
+        (void)qmp_call_json(q, "migrate-set-parameters",
+                            "{\"tls-creds\":\"\",\"tls-hostname\":\"\"}", MIG_CMD_TIMEOUT_MS, NULL,
+                            NULL);
+        (void)qmp_call_json(q, "object-del", "{\"id\":\"" MIG_TLS_ID "\"}", MIG_CMD_TIMEOUT_MS,
+                            NULL, NULL);
+}
+
+static int qemu_tls_begin(struct lv_guest *g, const char *dir, bool server, bool verify_peer,
+                          const char *hostname, struct lv_error **err)
+{
+        struct qmp *q = guest_qmp(g, err);
+        if (!q)
+                return -ENOTCONN;
+        const struct qemu_migration_driver *drv = mig_of(g)->driver;
+        const char *role = server ? "server" : "client";
+        char *files[3] = {xasprintf("%s/ca-cert.pem", dir), xasprintf("%s/%s-cert.pem", dir, role),
+                          xasprintf("%s/%s-key.pem", dir, role)};
+        int r = 0;
+        for (size_t i = 0; i < ARRAY_SIZE(files) && r >= 0; i++)
+                r = drv->grant_read(g, files[i], err);
+        if (r >= 0) {
+                struct json_object *a = json_object_new_object();
+                json_object_object_add(a, "qom-type", json_object_new_string("tls-creds-x509"));
+                json_object_object_add(a, "id", json_object_new_string(MIG_TLS_ID));
+                json_object_object_add(a, "dir", json_object_new_string(dir));
+                json_object_object_add(a, "endpoint", json_object_new_string(role));
+                json_object_object_add(a, "verify-peer", json_object_new_boolean(verify_peer));
+                r = qmp_call(q, "object-add", a, MIG_CMD_TIMEOUT_MS, NULL, err);
+        }
+        for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+                drv->forget(g, files[i]);
+                free(files[i]);
+        }
+        if (r < 0)
+                return lv_error_prefix(err, "guest '%s': TLS credentials from '%s'", g->name, dir);
+        struct json_object *a = json_object_new_object();
+        json_object_object_add(a, "tls-creds", json_object_new_string(MIG_TLS_ID));
+        json_object_object_add(a, "tls-hostname", json_object_new_string(hostname ? hostname : ""));
+        r = qmp_call(q, "migrate-set-parameters", a, MIG_CMD_TIMEOUT_MS, NULL, err);
+        if (r < 0) {
+                qemu_tls_end(g);
+                return lv_error_prefix(err, "guest '%s': migration parameter tls-creds", g->name);
+        }
+        return 0;
+}
+
 static int qemu_migrate(struct lv_guest *g, const char *uri, int suspend_after_s,
                         unsigned long bandwidth_mib,
                         int (*switchover)(void *data, struct lv_error **err), void *data,
@@ -868,6 +924,8 @@ const struct lv_migration_ops qemu_migration_ops = {
         .storage_mirror_end = qemu_migration_storage_mirror_end,
         .param_set = qemu_param_set,
         .param_get = qemu_param_get,
+        .tls_begin = qemu_tls_begin,
+        .tls_end = qemu_tls_end,
 };
 
 int qemu_migration_qmp_read(struct qmp *q, int timeout_ms, struct lv_error **err)

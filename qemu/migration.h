@@ -43,6 +43,11 @@ struct qemu_migration {
 struct qemu_migration_driver {
         /* qemu.json written again (m->params on record in it) */
         int (*record)(struct lv_guest *g, struct lv_error **err);
+        /* --tls: read access for QEMU's uid to a file it loads while it
+         * runs (nothing when all may read it), and taking it back once
+         * loaded (else at QEMU's end, with the rest of its files) */
+        int (*grant_read)(struct lv_guest *g, const char *path, struct lv_error **err);
+        void (*forget)(struct lv_guest *g, const char *path);
 };
 
 extern const struct lv_migration_ops qemu_migration_ops;

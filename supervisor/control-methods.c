@@ -273,6 +273,7 @@ static int m_migrate(struct control_client *cl, const struct varlink_call *call)
                                                  {"copy_storage", json_type_string},
                                                  {"postcopy", json_type_boolean},
                                                  {"auto_converge", json_type_boolean},
+                                                 {"tls", json_type_boolean},
                                                  {NULL, 0}};
         struct supervisor *sv = control_client_supervisor(cl);
         int r = params_check(cl, call, spec);
@@ -288,6 +289,7 @@ static int m_migrate(struct control_client *cl, const struct varlink_call *call)
         p.suspend = (v = param(call, "suspend")) && json_object_get_boolean(v);
         p.postcopy = (v = param(call, "postcopy")) && json_object_get_boolean(v);
         p.auto_converge = (v = param(call, "auto_converge")) && json_object_get_boolean(v);
+        p.tls = (v = param(call, "tls")) && json_object_get_boolean(v);
         if ((v = param(call, "graphicsuri")))
                 p.graphics_uri = json_object_get_string(v);
         if ((v = param(call, "copy_storage"))) {

@@ -79,6 +79,8 @@ struct migration_incoming {
         struct migration_storage *storage; /* --copy-storage-*, or NULL */
         char *stream_uri;        /* with storage or postcopy: Prepare waits for QEMU's monitor */
         bool postcopy;           /* the source may switch to post-copy */
+        char *tls_dir;           /* --tls: the certificates' directory */
+        bool tls_verify;         /* --tls: the source must show a certificate */
         int detach_fd;           /* to the process the transport started */
         bool done;               /* offline: nothing more to do */
         struct json_object *job; /* the completed job, from Finish's cookie */
@@ -143,6 +145,7 @@ void migration_incoming_free(struct migration_incoming *mi)
         host_identity_clear(&mi->id);
         migration_storage_free(mi->storage);
         free(mi->stream_uri);
+        free(mi->tls_dir);
         free(mi);
 }
 
@@ -295,6 +298,7 @@ int migration_incoming_begin(struct supervisor *sv, int in_fd, int out_fd,
         mi->postcopy = migration_jbool(o, "postcopy");
         bool offline = migration_jbool(o, "offline");
         bool tunnelled = migration_jbool(o, "tunnelled");
+        bool tls = migration_jbool(o, "tls");
         struct prepare_parse pp = {.domxml = migration_jstr(o, "domain"),
                                    .cookie = migration_jstr(o, "cookie")};
         r = supervisor_host_identity(&mi->id, NULL, err);
@@ -330,6 +334,11 @@ int migration_incoming_begin(struct supervisor *sv, int in_fd, int out_fd,
         if (r >= 0 && mi->storage)
                 r = migration_storage_incoming_create(driver_for_type(def->type, NULL), def,
                                                       mi->storage, err);
+        /* --tls: this host's certificates, before its hypervisor starts */
+        if (r >= 0 && tls && !offline)
+                r = tunnelled ? lv_error_setf(err, LV_ERR_UNSUPPORTED, "--tls cannot be tunnelled")
+                              : migration_tls_check(driver_for_type(def->type, NULL), true,
+                                                    &mi->tls_dir, &mi->tls_verify, err);
         if (r < 0)
                 return r;
         if (offline)
@@ -447,7 +456,7 @@ static int on_incoming_started(struct lv_guest *g, const char *uri, struct lv_er
         mi->ch.tunnel_fd = g->incoming->tunnel_fd;
         if (g->pid > 0 && mi->watchdog.fd < 0)
                 migration_watchdog_start(&mi->watchdog, g);
-        if (mi->storage || mi->postcopy) { /* answered once QEMU's monitor answers */
+        if (mi->storage || mi->postcopy || mi->tls_dir) { /* answered once QEMU's monitor answers */
                 free(mi->stream_uri);
                 mi->stream_uri = xstrdup(uri);
                 return 0;
@@ -468,6 +477,10 @@ int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *
                 migration_watchdog_start(&mi->watchdog, g);
         if (!mi->prepared) {
                 _cleanup_free_ char *uri = xstrdup_null(mi->stream_uri);
+                /* QEMU takes the stream's TLS parameters when it arrives */
+                if (mi->tls_dir &&
+                    (r = ops->tls_begin(g, mi->tls_dir, true, mi->tls_verify, NULL, err)) < 0)
+                        return r;
                 if (!uri && (r = ops->incoming_setup(g, mi->id.hostname, &uri, err)) < 0)
                         return r;
                 if (mi->postcopy && !ops->options_set)
@@ -527,6 +540,8 @@ int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *
         if ((r = ops->incoming_wait(g, 60, err)) < 0)
                 return r;
         log_info("migration: stream loaded");
+        if (mi->tls_dir)
+                ops->tls_end(g);
         migration_storage_incoming_end(sv, mi->storage, false);
         /* Fault point (":fail"): the stream has arrived, the source's CPUs
          * are stopped and its leases released. */

@@ -399,6 +399,18 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
                 return lv_error_setf(err, LV_ERR_UNSUPPORTED,
                                      "--copy-storage-all/-inc cannot be tunnelled (the disks "
                                      "travel on their own connection)");
+        if (p->tls && p->tunnelled)
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "--tls cannot be tunnelled (as libvirt: the stream is "
+                                     "QEMU's own TLS connection)");
+        if (p->tls && p->storage != MIGRATION_STORAGE_SHARED)
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "--tls with --copy-storage-all/-inc: the disks' NBD "
+                                     "connection is not encrypted (refused rather than sent in "
+                                     "the clear)");
+        _cleanup_free_ char *tls_dir = NULL;
+        if (p->tls && migration_tls_check(sv->driver, false, &tls_dir, NULL, err) < 0)
+                return lv_error_prefix(err, "cannot migrate guest '%s'", g->name);
         struct migration_storage *storage = NULL;
         if (p->storage != MIGRATION_STORAGE_SHARED &&
             migration_storage_source_new(sv, p->storage == MIGRATION_STORAGE_INC, &storage, err) <
@@ -454,6 +466,8 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
                 migration_storage_prepare_add(g, storage, m);
         if (p->postcopy)
                 json_object_object_add(m, "postcopy", json_object_new_boolean(true));
+        if (p->tls)
+                json_object_object_add(m, "tls", json_object_new_boolean(true));
         r = prepare_exchange(&ch, m, g, c1, &reply, &c2, err);
         uri = xstrdup_null(migration_jstr(reply, "uri"));
         prepared = TAKE_PTR(reply); /* its "nbd" for the disks' copy */
@@ -504,8 +518,16 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
                 if (ops->graphics_relocate(g, &gr, &ge) < 0)
                         log_warning("graphics clients will not follow: %s", ge->message);
         }
+        if (tls_dir) {
+                _cleanup_free_ char *host = migration_tls_hostname(qemu_uri);
+                r = ops->tls_begin(g, tls_dir, false, true, host, err);
+                if (r < 0)
+                        goto fail;
+        }
         r = ops->migrate(g, qemu_uri, p->timeout_s, p->bandwidth_mib, on_switchover, &job, &stats,
                          err);
+        if (tls_dir)
+                ops->tls_end(g);
         if (r >= 0 && p->tunnelled)
                 r = tunnel_src_drain(&tun, err);
         if (r < 0 && job.aborted) {

@@ -37,6 +37,7 @@ struct migration_params {
         enum { MIGRATION_STORAGE_SHARED, MIGRATION_STORAGE_ALL, MIGRATION_STORAGE_INC } storage;
         bool postcopy;      /* --postcopy: migration_job_postcopy may switch to post-copy */
         bool auto_converge; /* --auto-converge: the guest's CPUs throttled to converge */
+        bool tls;           /* --tls: QEMU's stream encrypted (migration-tls.c) */
 };
 
 /* Source. 0: the guest runs on the destination (*ret_summary says where,

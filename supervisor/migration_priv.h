@@ -93,6 +93,18 @@ void migration_watchdog_start(struct watchdog *w, struct lv_guest *g);
 /* Stopping it: watchdog_stop (util/watchdog.h); keep: Finish succeeded,
  * the hypervisor stays; else it is torn down by the caller. */
 
+/* ---- migration-tls.c: --tls ---- */
+
+/* This end's certificate files (server: the destination's) in host.conf's
+ * directory, each opened, else the error names the file: *ret_dir (the
+ * directory, to be freed), *ret_verify (migrate_tls_x509_verify; may be
+ * NULL). Refused when the driver has no TLS. */
+int migration_tls_check(const struct lv_driver *drv, bool server, char **ret_dir, bool *ret_verify,
+                        struct lv_error **err);
+/* The host of a "tcp:HOST:PORT" URI (the name the destination's
+ * certificate must carry), or NULL. */
+char *migration_tls_hostname(const char *uri);
+
 /* ---- migration-storage.c: --copy-storage-all / --copy-storage-inc ---- */
 
 struct migration_storage {

@@ -154,9 +154,10 @@ static int cmd_migrate(int argc, char **argv, struct lv_error **err)
                                             "postcopy",
                                             "auto-converge",
                                             "offline",
+                                            "tls",
                                             NULL};
         static const char *const valued[] = {"timeout", "bandwidth", "graphicsuri", NULL};
-        bool set[12] = {0};
+        bool set[13] = {0};
         const char *values[3] = {NULL, NULL, NULL};
         /* NAME DEST-TRANSPORT: the options parser takes one positional
          * argument, so the transport (last) is taken off first. */
@@ -173,13 +174,13 @@ static int cmd_migrate(int argc, char **argv, struct lv_error **err)
                 if (!set[1])
                         return lvsh_usage_error(cmd, err, "--offline requires --persistent");
                 if (set[0] || set[3] || set[5] || set[6] || set[7] || set[8] || set[9] || set[10] ||
-                    values[0] || values[1] || values[2])
+                    set[12] || values[0] || values[1] || values[2])
                         return lvsh_usage_error(cmd, err,
                                                 "--offline moves the definition only: "
                                                 "--live, --verbose, --tunnelled, --suspend, the "
                                                 "storage, post-copy and auto-converge options, "
-                                                "--timeout, --bandwidth and --graphicsuri do "
-                                                "not apply");
+                                                "--tls, --timeout, --bandwidth and --graphicsuri "
+                                                "do not apply");
                 r = migrate_offline(name, transport, set[2], err);
                 if (r < 0)
                         return lv_error_prefix(err, "Failed to migrate domain '%s'\nerror", name);
@@ -207,6 +208,8 @@ static int cmd_migrate(int argc, char **argv, struct lv_error **err)
                 json_object_object_add(p, "postcopy", json_object_new_boolean(true));
         if (set[10])
                 json_object_object_add(p, "auto_converge", json_object_new_boolean(true));
+        if (set[12])
+                json_object_object_add(p, "tls", json_object_new_boolean(true));
         if (set[7] || set[8])
                 json_object_object_add(p, "copy_storage",
                                        json_object_new_string(set[7] ? "all" : "inc"));
@@ -398,7 +401,7 @@ const struct lvsh_command lvsh_migrate_commands[] = {
         {"migrate",
          "[--live] [--persistent] [--undefinesource] [--timeout N] [--bandwidth MiB/s] [--verbose] "
          "[--tunnelled] [--suspend] [--graphicsuri URI] [--copy-storage-all|--copy-storage-inc] "
-         "[--postcopy] [--auto-converge] [--offline --persistent] "
+         "[--postcopy] [--auto-converge] [--tls] [--offline --persistent] "
          "NAME DEST-TRANSPORT",
          "migrate a running guest to another host",
          "    DEST-TRANSPORT is a command whose stdin/stdout reach the destination's\n"
@@ -418,6 +421,8 @@ const struct lvsh_command lvsh_migrate_commands[] = {
          "    only their top layer (the destination has the backing files).\n"
          "    --postcopy lets lvsh migrate-postcopy switch to post-copy;\n"
          "    --auto-converge slows the guest's CPUs until the copy converges.\n"
+         "    --tls encrypts QEMU's stream (TLS with the certificates of host.conf's\n"
+         "    migrate_tls_x509_cert_dir on both hosts, libvirt's /etc/pki/qemu layout).\n"
          "    --timeout N suspends the guest after N seconds so that the migration\n"
          "    converges. --offline --persistent defines a shut off guest there\n"
          "    (its definition only).",

@@ -1,8 +1,26 @@
 # A guest moving between the two "hosts" of tests/lib/hosts.sh (sourced
-# after it by tests/migration/*.sh). The caller sets T (its directory,
+# by tests/migration/*.sh; it only defines functions). The caller sets T (its directory,
 # HOSTS_DIR), G (the guest's name), LVSH, BUILD, FAILS=0 and HELPERS="" (pids of
 # background helpers, killed at the end), and calls `trap hosts_guest_cleanup
 # EXIT` and `trap 'exit 1' INT TERM`.
+
+hosts_guest_require() { # TOOL...: skip (77) unless root, the tools, QEMU, lvsh, the supervisor
+    # and the test guest are there; sets BUILD, SRC, LVSH, SUP
+    local t
+    if [ "$(id -u)" != 0 ]; then echo "skip: needs root"; exit 77; fi
+    for t in qemu-system-x86_64 "$@"; do command -v "$t" >/dev/null || { echo "skip: no $t"; exit 77; }; done
+    BUILD=${LV_BUILD_ROOT:?} SRC=${LV_SOURCE_ROOT:?}
+    LVSH=$BUILD/lvsh SUP=$BUILD/litevirt-supervisor
+    [ -x "$LVSH" ] && [ -x "$SUP" ] || { echo "skip: lvsh/supervisor not built"; exit 77; }
+    sh "$SRC/tests/qemu/build-guest.sh" "$BUILD/test-guest" || exit 77
+}
+
+hosts_guest_begin() { # after T and G are set: FAILS, HELPERS, the traps, sanitizer reports to files
+    FAILS=0 HELPERS=""
+    trap hosts_guest_cleanup EXIT
+    trap 'exit 1' INT TERM # (cleanup once, then end: the test does not go on)
+    hosts_guest_sanitizer_to_files
+}
 
 hosts_guest_cleanup() { # helpers, the guest on both hosts, its QEMUs, the hosts, $T
     local h f pid
