@@ -136,6 +136,12 @@ void domain_def_free(struct domain_def *def)
         free(def->vcpu_cpuset);
         free(def->vcpu_entries);
         free(def->timers);
+        free(def->cpu.model);
+        free(def->cpu.vendor_id);
+        free(def->cpu.vendor);
+        for (int i = 0; i < def->cpu.n_features; i++)
+                free(def->cpu.features[i].name);
+        free(def->cpu.features);
         free(def->bootloader);
         free(def->bootloader_args);
         os_clear(&def->os);
@@ -279,6 +285,19 @@ static bool features_equal(const struct domain_features *a, const struct domain_
         return true;
 }
 
+static bool cpu_equal(const struct domain_cpu *a, const struct domain_cpu *b)
+{
+        if (!EQ(mode) || !EQ(match) || !EQ(check) || !EQ(migratable) || !EQS(model) ||
+            !EQ(fallback) || !EQS(vendor_id) || !EQS(vendor) || !EQ(sockets) || !EQ(dies) ||
+            !EQ(cores) || !EQ(threads) || !EQ(n_features))
+                return false;
+        for (int i = 0; i < a->n_features; i++)
+                if (!streq_ptr(a->features[i].name, b->features[i].name) ||
+                    a->features[i].policy != b->features[i].policy)
+                        return false;
+        return true;
+}
+
 static bool idmap_equal(const struct domain_idmap *a, int na, const struct domain_idmap *b, int nb)
 {
         if (na != nb)
@@ -389,8 +408,7 @@ bool domain_def_equal(const struct domain_def *a, const struct domain_def *b)
             !idmap_equal(a->gidmap, a->n_gidmap, b->gidmap, b->n_gidmap) || !EQ(has_cputune) ||
             !EQ(has_memtune) || !EQ(has_blkiotune) || !EQS(resource_partition) ||
             !EQ(clock_offset) || !EQS(clock_adjustment) || !EQS(clock_basis) ||
-            !EQS(clock_timezone) || !EQ(cpu_host_passthrough) || !EQ(cpu_migratable) ||
-            !EQ(n_timers) ||
+            !EQS(clock_timezone) || !cpu_equal(&a->cpu, &b->cpu) || !EQ(n_timers) ||
             (a->n_timers &&
              memcmp(a->timers, b->timers, sizeof(*a->timers) * (size_t)a->n_timers)) ||
             !EQ(on_poweroff) || !EQ(on_reboot) || !EQ(on_crash) || !EQ(pm_suspend_to_mem) ||
@@ -652,11 +670,36 @@ static void assign_controller_indexes(struct domain_def *def)
         }
 }
 
+/* libvirt 9's define-time <cpu> defaults (virCPUDefParseXML,
+ * qemuDomainDefCPUPostParse): a named model matches 'exact'; check is
+ * 'none' for host-passthrough, maximum and a TCG guest's custom model,
+ * 'partial' for other models (none without a model); passthrough and
+ * maximum are migratable. */
+static void cpu_apply_defaults(struct domain_def *def)
+{
+        struct domain_cpu *cpu = &def->cpu;
+        if (cpu->mode == DOMAIN_CPU_MODE_CUSTOM && cpu->model && !cpu->match)
+                cpu->match = DOMAIN_CPU_MATCH_EXACT;
+        if (cpu->sockets && !cpu->dies)
+                cpu->dies = 1;
+        if (cpu->check == DOMAIN_CPU_CHECK_DEFAULT && cpu->mode != DOMAIN_CPU_MODE_NONE &&
+            (cpu->mode != DOMAIN_CPU_MODE_CUSTOM || cpu->model) &&
+            (def->type == DOMAIN_TYPE_QEMU || def->type == DOMAIN_TYPE_KVM)) {
+                bool none = cpu->mode == DOMAIN_CPU_MODE_HOST_PASSTHROUGH ||
+                            cpu->mode == DOMAIN_CPU_MODE_MAXIMUM ||
+                            (cpu->mode == DOMAIN_CPU_MODE_CUSTOM && def->type == DOMAIN_TYPE_QEMU);
+                cpu->check = none ? DOMAIN_CPU_CHECK_NONE : DOMAIN_CPU_CHECK_PARTIAL;
+        }
+        if ((cpu->mode == DOMAIN_CPU_MODE_HOST_PASSTHROUGH ||
+             cpu->mode == DOMAIN_CPU_MODE_MAXIMUM) &&
+            !cpu->migratable)
+                cpu->migratable = DOMAIN_TRISTATE_ON;
+}
+
 void domain_def_apply_defaults(struct domain_def *def)
 {
         assign_controller_indexes(def);
-        if (def->cpu_host_passthrough && !def->cpu_migratable)
-                def->cpu_migratable = DOMAIN_TRISTATE_ON;
+        cpu_apply_defaults(def);
         if (!def->current_memory_kib || def->current_memory_kib > def->memory_kib)
                 def->current_memory_kib = def->memory_kib;
         if (!def->vcpus)

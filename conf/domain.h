@@ -479,6 +479,68 @@ struct domain_video {
         struct domain_address address;
 };
 
+/* <cpu mode match check migratable>: the guest CPU. Each enum's 0 is
+ * "not given" (its keyword is never accepted from XML). */
+enum domain_cpu_mode {
+        DOMAIN_CPU_MODE_NONE, /* no <cpu>, or one with only <topology> */
+        DOMAIN_CPU_MODE_CUSTOM,
+        DOMAIN_CPU_MODE_HOST_MODEL,
+        DOMAIN_CPU_MODE_HOST_PASSTHROUGH,
+        DOMAIN_CPU_MODE_MAXIMUM,
+        DOMAIN_CPU_MODE_LAST
+};
+DOMAIN_ENUM_DECL(domain_cpu_mode);
+enum domain_cpu_match {
+        DOMAIN_CPU_MATCH_NONE,
+        DOMAIN_CPU_MATCH_MINIMUM,
+        DOMAIN_CPU_MATCH_EXACT,
+        DOMAIN_CPU_MATCH_STRICT,
+        DOMAIN_CPU_MATCH_LAST
+};
+DOMAIN_ENUM_DECL(domain_cpu_match);
+enum domain_cpu_check {
+        DOMAIN_CPU_CHECK_DEFAULT,
+        DOMAIN_CPU_CHECK_NONE,
+        DOMAIN_CPU_CHECK_PARTIAL,
+        DOMAIN_CPU_CHECK_FULL,
+        DOMAIN_CPU_CHECK_LAST
+};
+DOMAIN_ENUM_DECL(domain_cpu_check);
+/* <model fallback=>: libvirt's default is allow */
+enum domain_cpu_fallback {
+        DOMAIN_CPU_FALLBACK_ALLOW,
+        DOMAIN_CPU_FALLBACK_FORBID,
+        DOMAIN_CPU_FALLBACK_LAST
+};
+DOMAIN_ENUM_DECL(domain_cpu_fallback);
+enum domain_cpu_policy {
+        DOMAIN_CPU_POLICY_FORCE,
+        DOMAIN_CPU_POLICY_REQUIRE,
+        DOMAIN_CPU_POLICY_OPTIONAL,
+        DOMAIN_CPU_POLICY_DISABLE,
+        DOMAIN_CPU_POLICY_FORBID,
+        DOMAIN_CPU_POLICY_LAST
+};
+DOMAIN_ENUM_DECL(domain_cpu_policy);
+struct domain_cpu_feature {
+        char *name; /* libvirt's name (cpu_map), e.g. lahf_lm */
+        enum domain_cpu_policy policy;
+};
+struct domain_cpu {
+        enum domain_cpu_mode mode;
+        enum domain_cpu_match match;
+        enum domain_cpu_check check;
+        enum domain_tristate migratable; /* host-passthrough, maximum: default on */
+        char *model;                     /* <model>NAME</model> */
+        enum domain_cpu_fallback fallback;
+        char *vendor_id; /* <model vendor_id=>: 12 characters */
+        char *vendor;    /* <vendor> */
+        /* <topology>: all 0 or all set (dies defaults to 1) */
+        unsigned sockets, dies, cores, threads;
+        struct domain_cpu_feature *features; /* in document order */
+        int n_features;
+};
+
 struct domain_vcpu_entry {
         unsigned id;
         bool enabled;
@@ -526,11 +588,8 @@ struct domain_def {
         char *clock_adjustment; /* "reset", or seconds as text */
         char *clock_basis;      /* utc | localtime */
         char *clock_timezone;
-        /* <cpu mode='host-passthrough' check='none' migratable=...> (the
-         * only <cpu> litevirt models; check='none' is implied) */
-        bool cpu_host_passthrough;
-        enum domain_tristate cpu_migratable; /* default on, as libvirt */
-        struct domain_timer *timers;         /* <clock><timer>, in document order */
+        struct domain_cpu cpu;       /* <cpu> */
+        struct domain_timer *timers; /* <clock><timer>, in document order */
         int n_timers;
 
         enum domain_lifecycle on_poweroff;

@@ -70,3 +70,11 @@ const struct domain_hyperv_flag domain_hyperv_flags[] = {
         HV(evmcs, "hv-evmcs"),
 };
 const size_t domain_hyperv_n_flags = ARRAY_SIZE(domain_hyperv_flags);
+/* index 0 of mode and match means "not given": never read from XML */
+DOMAIN_ENUM_IMPL(domain_cpu_mode, DOMAIN_CPU_MODE_LAST, "", "custom", "host-model",
+                 "host-passthrough", "maximum")
+DOMAIN_ENUM_IMPL(domain_cpu_match, DOMAIN_CPU_MATCH_LAST, "", "minimum", "exact", "strict")
+DOMAIN_ENUM_IMPL(domain_cpu_check, DOMAIN_CPU_CHECK_LAST, "default", "none", "partial", "full")
+DOMAIN_ENUM_IMPL(domain_cpu_fallback, DOMAIN_CPU_FALLBACK_LAST, "allow", "forbid")
+DOMAIN_ENUM_IMPL(domain_cpu_policy, DOMAIN_CPU_POLICY_LAST, "force", "require", "optional",
+                 "disable", "forbid")

@@ -292,16 +292,56 @@ static void format_idmap(struct strbuf *b, const struct domain_def *def)
         strbuf_append(b, "  </idmap>\n");
 }
 
+/* As libvirt's virCPUDefFormatBufFull: the mode unless a custom CPU has
+ * no model; match for a custom model; <model> with its fallback for a
+ * custom model (a host-model's only when 'forbid' or with a vendor_id). */
 static void format_cpu(struct strbuf *b, const struct domain_def *def)
 {
-        if (!def->cpu_host_passthrough)
+        const struct domain_cpu *cpu = &def->cpu;
+        if (cpu->mode == DOMAIN_CPU_MODE_NONE)
                 return;
+        bool custom = cpu->mode == DOMAIN_CPU_MODE_CUSTOM;
         open_tag(b, 2, "cpu");
-        attr_s(b, "mode", "host-passthrough");
-        attr_s(b, "check", "none");
-        if (def->cpu_migratable)
-                attr_s(b, "migratable", def->cpu_migratable == DOMAIN_TRISTATE_ON ? "on" : "off");
-        strbuf_append(b, "/>\n");
+        if (!custom || cpu->model)
+                attr_s(b, "mode", domain_cpu_mode_to_string(cpu->mode));
+        if (custom && cpu->model && cpu->match)
+                attr_s(b, "match", domain_cpu_match_to_string(cpu->match));
+        if (cpu->check)
+                attr_s(b, "check", domain_cpu_check_to_string(cpu->check));
+        if (cpu->migratable)
+                attr_s(b, "migratable", cpu->migratable == DOMAIN_TRISTATE_ON ? "on" : "off");
+        bool fallback = (custom && cpu->model) || (cpu->mode == DOMAIN_CPU_MODE_HOST_MODEL &&
+                                                   cpu->fallback != DOMAIN_CPU_FALLBACK_ALLOW);
+        if (!cpu->model && !fallback && !cpu->vendor_id && !cpu->vendor && !cpu->sockets &&
+            !cpu->n_features) {
+                strbuf_append(b, "/>\n");
+                return;
+        }
+        strbuf_append(b, ">\n");
+        if (cpu->model || fallback || cpu->vendor_id) {
+                open_tag(b, 4, "model");
+                if (fallback)
+                        attr_s(b, "fallback", domain_cpu_fallback_to_string(cpu->fallback));
+                attr_s(b, "vendor_id", cpu->vendor_id);
+                if (cpu->model) {
+                        strbuf_append(b, ">");
+                        append_escaped(b, cpu->model, false);
+                        strbuf_append(b, "</model>\n");
+                } else {
+                        strbuf_append(b, "/>\n");
+                }
+        }
+        elem_text(b, 4, "vendor", cpu->vendor);
+        if (cpu->sockets)
+                strbuf_printf(b, "    <topology sockets='%u' dies='%u' cores='%u' threads='%u'/>\n",
+                              cpu->sockets, cpu->dies ? cpu->dies : 1, cpu->cores, cpu->threads);
+        for (int i = 0; i < cpu->n_features; i++) {
+                open_tag(b, 4, "feature");
+                attr_s(b, "policy", domain_cpu_policy_to_string(cpu->features[i].policy));
+                attr_s(b, "name", cpu->features[i].name);
+                strbuf_append(b, "/>\n");
+        }
+        strbuf_append(b, "  </cpu>\n");
 }
 
 static void format_clock(struct strbuf *b, const struct domain_def *def)

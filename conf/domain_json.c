@@ -69,6 +69,8 @@ enum jtable {
         JT_HYPERV,
         JT_SOUND,
         JT_REDIRDEV,
+        JT_CPU,
+        JT_CPU_FEATURE,
 };
 
 struct jfield {
@@ -193,6 +195,29 @@ static const struct jfield j_cputune[] = {
         F(domain_cputune, J_ULL, shares),
         F(domain_cputune, J_ULL, period),
         F(domain_cputune, J_LL, quota),
+        JEND,
+};
+
+static const struct jfield j_cpu_feature[] = {
+        F(domain_cpu_feature, J_STR, name),
+        FE(domain_cpu_feature, policy, DOMAIN_CPU_POLICY_LAST),
+        JEND,
+};
+
+static const struct jfield j_cpu[] = {
+        FE(domain_cpu, mode, DOMAIN_CPU_MODE_LAST),
+        FE(domain_cpu, match, DOMAIN_CPU_MATCH_LAST),
+        FE(domain_cpu, check, DOMAIN_CPU_CHECK_LAST),
+        FE(domain_cpu, migratable, 3),
+        F(domain_cpu, J_STR, model),
+        FE(domain_cpu, fallback, DOMAIN_CPU_FALLBACK_LAST),
+        F(domain_cpu, J_STR, vendor_id),
+        F(domain_cpu, J_STR, vendor),
+        F(domain_cpu, J_UINT, sockets),
+        F(domain_cpu, J_UINT, dies),
+        F(domain_cpu, J_UINT, cores),
+        F(domain_cpu, J_UINT, threads),
+        FA(domain_cpu, features, n_features, domain_cpu_feature, JT_CPU_FEATURE),
         JEND,
 };
 
@@ -421,8 +446,7 @@ static const struct jfield j_def[] = {
         F(domain_def, J_STR, clock_adjustment),
         F(domain_def, J_STR, clock_basis),
         F(domain_def, J_STR, clock_timezone),
-        F(domain_def, J_BOOL, cpu_host_passthrough),
-        FE(domain_def, cpu_migratable, 3),
+        FS(domain_def, cpu, JT_CPU),
         FA(domain_def, timers, n_timers, domain_timer, JT_TIMER),
         FE(domain_def, on_poweroff, DOMAIN_LIFECYCLE_LAST),
         FE(domain_def, on_reboot, DOMAIN_LIFECYCLE_LAST),
@@ -464,6 +488,10 @@ static const struct jfield *jtable(unsigned t)
                 return j_features;
         case JT_CPUTUNE:
                 return j_cputune;
+        case JT_CPU:
+                return j_cpu;
+        case JT_CPU_FEATURE:
+                return j_cpu_feature;
         case JT_MEMTUNE:
                 return j_memtune;
         case JT_BLKIOTUNE:

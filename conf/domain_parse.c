@@ -543,30 +543,112 @@ static int parse_clock_lifecycle(struct pctx *c, xmlNodePtr root)
         return 0;
 }
 
+static int parse_cpu_topology(struct pctx *c, xmlNodePtr n, struct domain_cpu *cpu)
+{
+        static const char *const names[] = {"sockets", "dies", "cores", "threads"};
+        unsigned *slots[] = {&cpu->sockets, &cpu->dies, &cpu->cores, &cpu->threads};
+        int r;
+        for (int i = 0; i < 4; i++) {
+                unsigned long long v = 0;
+                bool dies = i == 1;
+                if (!dies && !xmlHasNsProp(n, BAD_CAST names[i], NULL))
+                        return dparse_perr(c, n, "missing attribute '%s'", names[i]);
+                if ((r = dparse_attr_uint(c, n, names[i], 4096, &v)) < 0)
+                        return r;
+                if (v == 0 && (!dies || xmlHasNsProp(n, BAD_CAST names[i], NULL)))
+                        return dparse_perr_attr(c, n, names[i], "must be 1 or more");
+                *slots[i] = (unsigned)v;
+        }
+        return 0;
+}
+
+static int parse_cpu_features(struct pctx *c, xmlNodePtr n, struct domain_cpu *cpu)
+{
+        int r;
+        for_each_child(f, n, "feature")
+        {
+                _cleanup_free_ char *name = NULL;
+                if ((r = dparse_attr_require(c, f, "name", &name)) < 0)
+                        return r;
+                for (int i = 0; i < cpu->n_features; i++)
+                        if (streq(cpu->features[i].name, name))
+                                return dparse_perr(c, f, "CPU feature '%s' given twice", name);
+                int policy = DOMAIN_CPU_POLICY_REQUIRE; /* libvirt's default in a guest */
+                if ((r = dparse_attr_enum(c, f, "policy", domain_cpu_policy_from_string, &policy)) <
+                    0)
+                        return r;
+                struct domain_cpu_feature *x = ARRAY_PUSH(cpu->features, cpu->n_features);
+                x->name = TAKE_PTR(name);
+                x->policy = policy;
+        }
+        return 0;
+}
+
+/* <cpu mode match check migratable> with <model fallback vendor_id>,
+ * <vendor>, <topology>, <feature policy name> (libvirt's virCPUDefParseXML
+ * rules; <numa>, <cache> and the rest are refused as unknown). */
 static int parse_cpu(struct pctx *c, xmlNodePtr root)
 {
         int r = 0;
         xmlNodePtr n = dparse_child_get(c, root, "cpu", &r);
         if (r < 0 || !n)
                 return r;
-        /* libvirt's default mode is 'custom' (a named model): not modelled */
-        _cleanup_free_ char *mode = dparse_attr_get(n, "mode");
-        if (!mode || !streq(mode, "host-passthrough"))
-                return dparse_perr_attr(c, n, "mode", "value '%s' not supported by litevirt",
-                                        mode ? mode : "custom");
-        _cleanup_free_ char *check = dparse_attr_get(n, "check");
-        if (check && !streq(check, "none"))
-                return dparse_perr_attr(c, n, "check",
-                                        "value '%s' not supported by litevirt (host-passthrough "
-                                        "is checked by nobody: 'none')",
-                                        check);
-        c->def->cpu_host_passthrough = true;
-        bool on = true;
+        struct domain_cpu *cpu = &c->def->cpu;
+        int mode = DOMAIN_CPU_MODE_CUSTOM, match = 0, check = 0;
+        if ((r = dparse_attr_enum(c, n, "mode", domain_cpu_mode_from_string, &mode)) < 0 ||
+            (r = dparse_attr_enum(c, n, "match", domain_cpu_match_from_string, &match)) < 0 ||
+            (r = dparse_attr_enum(c, n, "check", domain_cpu_check_from_string, &check)) < 0)
+                return r;
+        if (mode == DOMAIN_CPU_MODE_NONE)
+                return dparse_perr_attr(c, n, "mode", "value '' not supported by litevirt");
+        if (xmlHasNsProp(n, BAD_CAST "match", NULL) && match == DOMAIN_CPU_MATCH_NONE)
+                return dparse_perr_attr(c, n, "match", "value '' not supported by litevirt");
+        cpu->mode = mode;
+        cpu->match = match;
+        cpu->check = check;
         if (xmlHasNsProp(n, BAD_CAST "migratable", NULL)) {
+                if (mode != DOMAIN_CPU_MODE_HOST_PASSTHROUGH && mode != DOMAIN_CPU_MODE_MAXIMUM)
+                        return dparse_perr_attr(c, n, "migratable",
+                                                "only for modes 'host-passthrough' and 'maximum'");
+                bool on = true;
                 if ((r = dparse_attr_bool(c, n, "migratable", &on)) < 0)
                         return r;
-                c->def->cpu_migratable = on ? DOMAIN_TRISTATE_ON : DOMAIN_TRISTATE_OFF;
+                cpu->migratable = on ? DOMAIN_TRISTATE_ON : DOMAIN_TRISTATE_OFF;
         }
+        xmlNodePtr m = dparse_child_get(c, n, "model", &r);
+        if (r < 0)
+                return r;
+        if (m) {
+                int fallback = DOMAIN_CPU_FALLBACK_ALLOW;
+                if ((r = dparse_attr_enum(c, m, "fallback", domain_cpu_fallback_from_string,
+                                          &fallback)) < 0)
+                        return r;
+                cpu->fallback = fallback;
+                cpu->vendor_id = dparse_attr_get(m, "vendor_id");
+                if (cpu->vendor_id && strlen(cpu->vendor_id) != 12)
+                        return dparse_perr_attr(c, m, "vendor_id", "'%s' is not 12 characters long",
+                                                cpu->vendor_id);
+                _cleanup_free_ char *name = dparse_node_text(m);
+                if (name && *name) {
+                        if (mode != DOMAIN_CPU_MODE_CUSTOM)
+                                return dparse_perr(c, m, "a CPU model is only for mode 'custom'");
+                        cpu->model = TAKE_PTR(name);
+                }
+        }
+        if ((r = dparse_elem_text(c, n, "vendor", &cpu->vendor)) < 0)
+                return r;
+        if (cpu->vendor && !cpu->model)
+                return dparse_perr(c, n, "<vendor> needs a CPU <model>");
+        xmlNodePtr t = dparse_child_get(c, n, "topology", &r);
+        if (r < 0 || (t && (r = parse_cpu_topology(c, t, cpu)) < 0) ||
+            (r = parse_cpu_features(c, n, cpu)) < 0)
+                return r;
+        if (cpu->n_features && mode == DOMAIN_CPU_MODE_CUSTOM && !cpu->model)
+                return dparse_perr(c, n, "CPU features need a CPU <model>");
+        /* <cpu> with nothing in it (libvirt's cpu-empty): no CPU settings */
+        if (mode == DOMAIN_CPU_MODE_CUSTOM && !cpu->model && !cpu->sockets && !m &&
+            !xmlHasNsProp(n, BAD_CAST "mode", NULL))
+                cpu->mode = DOMAIN_CPU_MODE_NONE;
         return 0;
 }
 

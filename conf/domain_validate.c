@@ -312,9 +312,17 @@ static int validate_devices(const struct domain_def *def, struct lv_error **err)
         if ((def->pm_suspend_to_mem || def->pm_suspend_to_disk) && def->type != DOMAIN_TYPE_QEMU &&
             def->type != DOMAIN_TYPE_KVM)
                 return INVALID("<pm> is only for domain types 'qemu' and 'kvm'");
-        if (def->cpu_host_passthrough && def->type != DOMAIN_TYPE_QEMU &&
-            def->type != DOMAIN_TYPE_KVM)
+        if (def->cpu.mode && def->type != DOMAIN_TYPE_QEMU && def->type != DOMAIN_TYPE_KVM)
                 return INVALID("<cpu> is only for domain types 'qemu' and 'kvm'");
+        if (def->cpu.sockets) {
+                unsigned long long n = (unsigned long long)def->cpu.sockets * def->cpu.dies *
+                                       def->cpu.cores * def->cpu.threads;
+                if (n != def->vcpus)
+                        return INVALID("CPU topology (%u sockets x %u dies x %u cores x %u "
+                                       "threads = %llu) does not match the vcpu count (%u)",
+                                       def->cpu.sockets, def->cpu.dies, def->cpu.cores,
+                                       def->cpu.threads, n, def->vcpus);
+        }
         if (def->features.hyperv.present && def->type != DOMAIN_TYPE_QEMU &&
             def->type != DOMAIN_TYPE_KVM)
                 return INVALID("<features><hyperv> is only for domain types 'qemu' and 'kvm'");

@@ -415,11 +415,7 @@ static void emit_cpu(struct build *b)
         const struct domain_def *def = b->def;
         const struct domain_hyperv *h = &def->features.hyperv;
         _cleanup_strbuf_ struct strbuf sb = {0};
-        if (def->cpu_host_passthrough) /* kvm only (check_machine) */
-                strbuf_printf(&sb, "host,migratable=%s",
-                              def->cpu_migratable == DOMAIN_TRISTATE_OFF ? "off" : "on");
-        else
-                strbuf_append(&sb, "qemu64");
+        qcmd_cpu_model_arg(b, &sb);
         for (int i = 0; i < def->n_timers; i++)
                 if (def->timers[i].name == DOMAIN_TIMER_HYPERVCLOCK &&
                     def->timers[i].present == DOMAIN_TRISTATE_ON)
@@ -488,13 +484,7 @@ static void emit_machine(struct build *b)
         else
                 arg2(b, "-m", xasprintf("%llu", mib));
         arg2(b, "-overcommit", xstrdup("mem-lock=off"));
-        unsigned cur = def->vcpus_current ? def->vcpus_current : def->vcpus;
-        if (cur != def->vcpus)
-                arg2(b, "-smp",
-                     xasprintf("%u,maxcpus=%u,sockets=%u,cores=1,threads=1", cur, def->vcpus,
-                               def->vcpus));
-        else
-                arg2(b, "-smp", xasprintf("%u,sockets=%u,cores=1,threads=1", cur, def->vcpus));
+        arg2(b, "-smp", qcmd_smp_arg(def));
         char uuid[37];
         domain_uuid_format(def->uuid, uuid);
         arg2(b, "-uuid", xstrdup(uuid));

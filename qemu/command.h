@@ -16,6 +16,31 @@ struct qemu_graphics_ports {
         int websocket; /* VNC only, -1 = none */
 };
 
+/* What the host's QEMU offers guest CPUs under one accelerator
+ * (qemu/cpu_probe.h asks it): the models of query-cpu-definitions and the
+ * features of its 'max' CPU (query-cpu-model-expansion, full): on = the
+ * accelerator can give it. */
+struct qemu_cpu_caps {
+        char *emulator;
+        char **models;
+        char **features_on;
+        char **features_off;
+};
+void qemu_cpu_caps_free(struct qemu_cpu_caps *caps);
+static inline void qemu_cpu_caps_freep(struct qemu_cpu_caps **caps)
+{
+        qemu_cpu_caps_free(*caps);
+}
+#define _cleanup_qemu_cpu_caps_ _cleanup_(qemu_cpu_caps_freep)
+
+/* Refuse a <cpu> this QEMU cannot give: a model it does not know, a
+ * feature it does not know, a policy='require' feature the accelerator
+ * lacks (and what qemu_command_build refuses anyway). */
+int qemu_command_cpu_check(const struct domain_def *def, const struct qemu_cpu_caps *caps,
+                           struct lv_error **err);
+/* QEMU's name of a libvirt CPU feature name (pclmuldq → pclmulqdq). */
+const char *qemu_cpu_feature_name(const char *name);
+
 struct qemu_command_opts {
         const char *emulator; /* NULL: def->emulator, else "qemu-system-x86_64" */
         const char *qmp_path; /* the QMP socket QEMU listens on ... */
@@ -40,6 +65,9 @@ struct qemu_command_opts {
         const char *nvram_dir;
         /* Start with -incoming URI (migration destination), or NULL. */
         const char *incoming;
+        /* The host QEMU's CPU offer: <feature policy='optional'> is on when
+         * the accelerator gives it, else off (NULL: left out). */
+        const struct qemu_cpu_caps *cpu_caps;
 };
 
 /* Build the command line (argv[0] is the emulator). On failure *err names

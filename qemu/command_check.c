@@ -69,12 +69,8 @@ static int check_machine(struct build *b, struct lv_error **err)
                 return lv_error_setf(err, LV_ERR_UNSUPPORTED,
                                      "guest '%s': architecture '%s' is not supported (x86_64 only)",
                                      def->name, def->os.arch);
-        if (def->cpu_host_passthrough && def->type != DOMAIN_TYPE_KVM)
-                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
-                                     "guest '%s': CPU mode 'host-passthrough' needs domain type "
-                                     "'kvm': TCG cannot pass the host CPU through (libvirt "
-                                     "refuses it too)",
-                                     def->name);
+        if (qcmd_check_cpu(def, err) < 0)
+                return -1;
         const char *m = def->os.machine ? def->os.machine : "pc";
         if (streq(m, "q35") || startswith(m, "pc-q35-"))
                 b->q35 = true;

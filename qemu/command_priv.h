@@ -95,3 +95,11 @@ bool qcmd_scsi_lsi(const struct domain_def *def);
 const char *qcmd_net_model_driver(const char *model);
 const char *qcmd_video_primary_driver(const char *model);
 const char *qcmd_video_secondary_driver(const char *model);
+
+/* qemu/command_cpu.c: what litevirt refuses about a <cpu> whatever the
+ * host; libvirt's -cpu model argument (model, vendor, features; the
+ * caller appends the rest) and -smp value. */
+int qcmd_check_cpu(const struct domain_def *def, struct lv_error **err);
+struct strbuf;
+void qcmd_cpu_model_arg(struct build *b, struct strbuf *sb);
+char *qcmd_smp_arg(const struct domain_def *def);

@@ -37,10 +37,25 @@
 #include "util/fault.h"
 #include "util/fileio.h"
 #include "util/log.h"
+#include "qemu/cpu_probe.h"
 #include "util/paths.h"
 #include "util/strbuf.h"
 
 /* ---- host checks ---- */
+
+/* The host QEMU's CPU offer, asked only for a guest that names a CPU
+ * model or features (*ret stays NULL otherwise), and checked against. */
+static int qemu_cpu_caps(const struct domain_def *def, struct qemu_cpu_caps **ret,
+                         struct lv_error **err)
+{
+        *ret = NULL;
+        if (!def->cpu.model && !def->cpu.n_features)
+                return 0;
+        const char *emu = def->emulator ? def->emulator : "/usr/bin/qemu-system-x86_64";
+        if (qemu_cpu_caps_get(emu, def->type == DOMAIN_TYPE_KVM, ret, err) < 0)
+                return -1;
+        return qemu_command_cpu_check(def, *ret, err);
+}
 
 static int qemu_check(const struct domain_def *def, struct lv_error **err)
 {
@@ -95,7 +110,8 @@ static int qemu_check(const struct domain_def *def, struct lv_error **err)
                 if (def->disks[i].source && access(def->disks[i].source, R_OK) < 0)
                         return lv_error_set(err, errno, "disk '%s': source '%s'",
                                             def->disks[i].target_dev, def->disks[i].source);
-        return 0;
+        _cleanup_qemu_cpu_caps_ struct qemu_cpu_caps *caps = NULL;
+        return qemu_cpu_caps(def, &caps, err);
 }
 
 /* ---- undo steps ---- */
@@ -776,7 +792,11 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
                 mig_incoming = xasprintf("%s:%d", tunnelled ? "fd" : "tcp:fd", mig_fd);
                 qg->mig.listening = true;
         }
+        _cleanup_qemu_cpu_caps_ struct qemu_cpu_caps *cpu_caps = NULL;
+        if ((r = qemu_cpu_caps(def, &cpu_caps, err)) < 0)
+                return r;
         struct qemu_command_opts opts = {
+                .cpu_caps = cpu_caps,
                 .qmp_fd = QEMU_QMP_FD,
                 .graphics = qg->gports,
                 .n_graphics = qg->n_gports,

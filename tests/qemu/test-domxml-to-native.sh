@@ -68,8 +68,14 @@ n=$((n + 1))
 sed 's/<domain type="kvm">/<domain type="kvm"><cpu mode="host-model"\/>/' \
     "$SRC/tests/data/virt-install/debian11-i440fx-bios-vnc.xml" >"$T/hm.xml"
 sed -i 's/<cpu mode="host-passthrough"\/>//' "$T/hm.xml"
-out=$("$LVSH" domxml-to-native qemu-argv "$T/hm.xml" 2>&1) && fail "refused element accepted"
-case "$out" in *"hm.xml:"*cpu*) ok "refused element named: $out";; *) fail "refused element: $out";; esac
+out=$("$LVSH" domxml-to-native qemu-argv "$T/hm.xml" 2>&1) && fail "host-model CPU accepted"
+case "$out" in *"CPU mode 'host-model' is not supported by litevirt"*)
+    ok "host-model CPU refused with the reason: $out";; *) fail "host-model CPU: $out";; esac
+n=$((n + 1))
+sed 's/<domain type="kvm">/<domain type="kvm"><memoryBacking><hugepages\/><\/memoryBacking>/' \
+    "$SRC/tests/data/virt-install/debian11-i440fx-bios-vnc.xml" >"$T/hp.xml"
+out=$("$LVSH" domxml-to-native qemu-argv "$T/hp.xml" 2>&1) && fail "refused element accepted"
+case "$out" in *"hp.xml:"*"not supported by litevirt"*) ok "refused element named: $out";; *) fail "refused element: $out";; esac
 
 echo "# $n checks, $failures failed"
 [ "$failures" = 0 ]

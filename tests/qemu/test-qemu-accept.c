@@ -449,7 +449,8 @@ static void accept_one(const char *dir, const char *name)
                  * (-cpu host) and the Hyper-V VP index (and what needs
                  * it), which TCG cannot give */
                 def->type = DOMAIN_TYPE_QEMU;
-                def->cpu_host_passthrough = false;
+                if (def->cpu.mode == DOMAIN_CPU_MODE_HOST_PASSTHROUGH)
+                        def->cpu.mode = DOMAIN_CPU_MODE_MAXIMUM;
                 struct domain_hyperv *h = &def->features.hyperv;
                 h->vpindex = h->synic = h->stimer = h->tlbflush = h->ipi = DOMAIN_TRISTATE_ABSENT;
         }

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The guest CPU on QEMU's command line (-cpu, -smp), as libvirt 9 writes
+ * it (qemuBuildCpuModelArgStr, qemuBuildSmpCommandLine), and what
+ * litevirt refuses about a <cpu>. Pure: what the host's QEMU offers comes
+ * in as struct qemu_cpu_caps (qemu/cpu_probe.c asks QEMU for it). */
+#include <stddef.h>
+
+#include "qemu/command_priv.h"
+#include "util/strbuf.h"
+
+/* libvirt's cpu_map names that QEMU spells differently
+ * (virQEMUCapsCPUFeaturesX86); every other name is QEMU's own. */
+static const struct {
+        const char *libvirt, *qemu;
+} feature_names[] = {
+        {"cmp_legacy", "cmp-legacy"},       {"ds_cpl", "ds-cpl"},
+        {"fxsr_opt", "fxsr-opt"},           {"kvm_pv_eoi", "kvm-pv-eoi"},
+        {"kvm_pv_unhalt", "kvm-pv-unhalt"}, {"lahf_lm", "lahf-lm"},
+        {"nodeid_msr", "nodeid-msr"},       {"pclmuldq", "pclmulqdq"},
+        {"perfctr_core", "perfctr-core"},   {"perfctr_nb", "perfctr-nb"},
+        {"tsc_adjust", "tsc-adjust"},
+};
+
+const char *qemu_cpu_feature_name(const char *name)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(feature_names); i++)
+                if (streq(feature_names[i].libvirt, name))
+                        return feature_names[i].qemu;
+        return name;
+}
+
+int qcmd_check_cpu(const struct domain_def *def, struct lv_error **err)
+{
+        const struct domain_cpu *cpu = &def->cpu;
+        if (cpu->mode == DOMAIN_CPU_MODE_HOST_PASSTHROUGH && def->type != DOMAIN_TYPE_KVM)
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "guest '%s': CPU mode 'host-passthrough' needs domain type "
+                                     "'kvm': TCG cannot pass the host CPU through (libvirt "
+                                     "refuses it too)",
+                                     def->name);
+        if (cpu->mode == DOMAIN_CPU_MODE_HOST_MODEL)
+                return lv_error_setf(
+                        err, LV_ERR_UNSUPPORTED,
+                        "guest '%s': CPU mode 'host-model' is not supported by litevirt: libvirt "
+                        "expands it with its CPU map into the named model closest to the host's "
+                        "CPU (under TCG: to QEMU's 'max' CPU, e.g. EPYC with features), which "
+                        "litevirt does not carry; use mode='custom' with a <model>, or "
+                        "mode='maximum'",
+                        def->name);
+        if (cpu->mode == DOMAIN_CPU_MODE_CUSTOM && cpu->match == DOMAIN_CPU_MATCH_MINIMUM)
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "guest '%s': CPU match 'minimum' is not supported by "
+                                     "litevirt: libvirt fills it up with the host CPU's features",
+                                     def->name);
+        return 0;
+}
+
+int qemu_command_cpu_check(const struct domain_def *def, const struct qemu_cpu_caps *caps,
+                           struct lv_error **err)
+{
+        const struct domain_cpu *cpu = &def->cpu;
+        const char *accel = def->type == DOMAIN_TYPE_KVM ? "KVM" : "TCG";
+        if (qcmd_check_cpu(def, err) < 0)
+                return -1;
+        if (cpu->model && !strv_contains(caps->models, cpu->model))
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "guest '%s': CPU model '%s' is unknown to %s (%s -cpu help "
+                                     "lists the models it has)",
+                                     def->name, cpu->model, caps->emulator, caps->emulator);
+        for (int i = 0; i < cpu->n_features; i++) {
+                const struct domain_cpu_feature *f = &cpu->features[i];
+                const char *q = qemu_cpu_feature_name(f->name);
+                bool on = strv_contains(caps->features_on, q);
+                if (!on && !strv_contains(caps->features_off, q))
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': CPU feature '%s' is unknown to %s",
+                                             def->name, f->name, caps->emulator);
+                if (f->policy == DOMAIN_CPU_POLICY_REQUIRE && !on)
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': CPU feature '%s' is required "
+                                             "(policy='require') but %s cannot give it to a "
+                                             "guest (QEMU's 'max' CPU under %s lacks it); use "
+                                             "policy='force' to ask for it anyway or "
+                                             "'optional'",
+                                             def->name, f->name, accel, accel);
+        }
+        return 0;
+}
+
+void qcmd_cpu_model_arg(struct build *b, struct strbuf *sb)
+{
+        const struct domain_def *def = b->def;
+        const struct domain_cpu *cpu = &def->cpu;
+        const struct qemu_cpu_caps *caps = b->opts->cpu_caps;
+        switch (cpu->mode) {
+        case DOMAIN_CPU_MODE_HOST_PASSTHROUGH: /* kvm only (qcmd_check_cpu) */
+        case DOMAIN_CPU_MODE_MAXIMUM:
+                strbuf_append(sb, cpu->mode == DOMAIN_CPU_MODE_MAXIMUM ? "max" : "host");
+                strbuf_printf(sb, ",migratable=%s",
+                              cpu->migratable == DOMAIN_TRISTATE_OFF ? "off" : "on");
+                break;
+        default:
+                /* no model: QEMU's default, which libvirt names under TCG */
+                strbuf_append(sb, cpu->model ? cpu->model : "qemu64");
+                break;
+        }
+        if (cpu->vendor_id)
+                strbuf_printf(sb, ",vendor=%s", cpu->vendor_id);
+        for (int i = 0; i < cpu->n_features; i++) {
+                const struct domain_cpu_feature *f = &cpu->features[i];
+                const char *q = qemu_cpu_feature_name(f->name);
+                switch (f->policy) {
+                case DOMAIN_CPU_POLICY_FORCE:
+                case DOMAIN_CPU_POLICY_REQUIRE:
+                        strbuf_printf(sb, ",%s=on", q);
+                        break;
+                case DOMAIN_CPU_POLICY_DISABLE:
+                case DOMAIN_CPU_POLICY_FORBID:
+                        strbuf_printf(sb, ",%s=off", q);
+                        break;
+                default:
+                        /* optional: on when the accelerator gives it (libvirt
+                         * compares with its host CPU at start); without
+                         * the host's answer (previews), left to QEMU */
+                        if (caps)
+                                strbuf_printf(sb, ",%s=%s", q,
+                                              strv_contains(caps->features_on, q) ? "on" : "off");
+                        break;
+                }
+        }
+}
+
+char *qcmd_smp_arg(const struct domain_def *def)
+{
+        const struct domain_cpu *cpu = &def->cpu;
+        unsigned cur = def->vcpus_current ? def->vcpus_current : def->vcpus;
+        _cleanup_strbuf_ struct strbuf sb = {0};
+        strbuf_printf(&sb, "%u", cur);
+        if (cur != def->vcpus)
+                strbuf_printf(&sb, ",maxcpus=%u", def->vcpus);
+        if (cpu->sockets)
+                strbuf_printf(&sb, ",sockets=%u,dies=%u,cores=%u,threads=%u", cpu->sockets,
+                              cpu->dies ? cpu->dies : 1, cpu->cores, cpu->threads);
+        else
+                strbuf_printf(&sb, ",sockets=%u,cores=1,threads=1", def->vcpus);
+        return strbuf_steal(&sb);
+}
+
+void qemu_cpu_caps_free(struct qemu_cpu_caps *caps)
+{
+        if (!caps)
+                return;
+        free(caps->emulator);
+        strv_free(caps->models);
+        strv_free(caps->features_on);
+        strv_free(caps->features_off);
+        free(caps);
+}
