@@ -272,8 +272,8 @@ static bool os_equal(const struct domain_os *a, const struct domain_os *b)
 static bool features_equal(const struct domain_features *a, const struct domain_features *b)
 {
         if (!EQ(acpi) || !EQ(apic) || !EQ(pae) || !EQ(hap) || !EQ(viridian) || !EQ(privnet) ||
-            !EQ(vmport) || !EQ(has_caps) || !EQ(caps_policy) || !EQ(n_caps) ||
-            !EQ(hyperv.present) || !EQ(hyperv.spinlocks_retries) ||
+            !EQ(vmport) || !EQ(apic_eoi) || !EQ(pvspinlock) || !EQ(has_caps) || !EQ(caps_policy) ||
+            !EQ(n_caps) || !EQ(hyperv.present) || !EQ(hyperv.spinlocks_retries) ||
             !streq_ptr(a->hyperv.vendor_id_value, b->hyperv.vendor_id_value))
                 return false;
         for (size_t i = 0; i < domain_hyperv_n_flags; i++)

@@ -262,8 +262,10 @@ static inline enum domain_tristate domain_hyperv_get(const struct domain_hyperv 
 struct domain_features {
         bool acpi, apic, pae, hap, viridian, privnet;
         struct domain_hyperv hyperv;
-        enum domain_tristate vmport; /* <vmport state=on/off/> (VMware I/O port) */
-        bool has_caps;               /* <capabilities> present */
+        enum domain_tristate vmport;     /* <vmport state=on/off/> (VMware I/O port) */
+        enum domain_tristate apic_eoi;   /* <apic eoi=on/off/>: KVM's paravirtual EOI */
+        enum domain_tristate pvspinlock; /* <pvspinlock state=on/off/> (no state: on) */
+        bool has_caps;                   /* <capabilities> present */
         enum domain_caps_policy caps_policy;
         struct domain_cap *caps;
         int n_caps;

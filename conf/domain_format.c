@@ -242,12 +242,15 @@ static void format_features(struct strbuf *b, const struct domain_def *def)
 {
         const struct domain_features *f = &def->features;
         if (!f->acpi && !f->apic && !f->pae && !f->hap && !f->viridian && !f->privnet &&
-            !f->hyperv.present && !f->vmport && !f->has_caps)
+            !f->hyperv.present && !f->vmport && !f->has_caps && !f->pvspinlock)
                 return;
         strbuf_append(b, "  <features>\n");
         if (f->acpi)
                 strbuf_append(b, "    <acpi/>\n");
-        if (f->apic)
+        if (f->apic && f->apic_eoi)
+                strbuf_printf(b, "    <apic eoi='%s'/>\n",
+                              f->apic_eoi == DOMAIN_TRISTATE_ON ? "on" : "off");
+        else if (f->apic)
                 strbuf_append(b, "    <apic/>\n");
         if (f->pae)
                 strbuf_append(b, "    <pae/>\n");
@@ -259,6 +262,9 @@ static void format_features(struct strbuf *b, const struct domain_def *def)
                 strbuf_append(b, "    <privnet/>\n");
         if (f->hyperv.present)
                 format_hyperv(b, &f->hyperv);
+        if (f->pvspinlock)
+                strbuf_printf(b, "    <pvspinlock state='%s'/>\n",
+                              f->pvspinlock == DOMAIN_TRISTATE_ON ? "on" : "off");
         if (f->vmport)
                 strbuf_printf(b, "    <vmport state='%s'/>\n",
                               f->vmport == DOMAIN_TRISTATE_ON ? "on" : "off");

@@ -185,6 +185,8 @@ static const struct jfield j_features[] = {
         F(domain_features, J_BOOL, privnet),
         FS(domain_features, hyperv, JT_HYPERV),
         FE(domain_features, vmport, 3),
+        FE(domain_features, apic_eoi, 3),
+        FE(domain_features, pvspinlock, 3),
         F(domain_features, J_BOOL, has_caps),
         FE(domain_features, caps_policy, DOMAIN_CAPS_POLICY_LAST),
         FA(domain_features, caps, n_caps, domain_cap, JT_CAP),

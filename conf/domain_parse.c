@@ -306,9 +306,20 @@ static int parse_features(struct pctx *c, xmlNodePtr root)
                 if ((r = dparse_attr_bool(c, x, "state", &on)) < 0)
                         return r;
                 *(bool *)((char *)f + flags[i].offset) = on;
+                if (streq(flags[i].name, "apic") &&
+                    (r = dparse_attr_tristate(c, x, "eoi", &f->apic_eoi)) < 0)
+                        return r;
         }
         if ((r = parse_hyperv(c, n, &f->hyperv)) < 0)
                 return r;
+        xmlNodePtr pvspinlock = dparse_child_get(c, n, "pvspinlock", &r);
+        if (r < 0)
+                return r;
+        if (pvspinlock) {
+                f->pvspinlock = DOMAIN_TRISTATE_ON;
+                if ((r = dparse_attr_tristate(c, pvspinlock, "state", &f->pvspinlock)) < 0)
+                        return r;
+        }
         xmlNodePtr vmport = dparse_child_get(c, n, "vmport", &r);
         if (r < 0)
                 return r;

@@ -328,6 +328,10 @@ static int validate_devices(const struct domain_def *def, struct lv_error **err)
                 return INVALID("<features><hyperv> is only for domain types 'qemu' and 'kvm'");
         if (def->features.vmport && def->type != DOMAIN_TYPE_QEMU && def->type != DOMAIN_TYPE_KVM)
                 return INVALID("<features><vmport> is only for domain types 'qemu' and 'kvm'");
+        if ((def->features.apic_eoi || def->features.pvspinlock) && def->type != DOMAIN_TYPE_QEMU &&
+            def->type != DOMAIN_TYPE_KVM)
+                return INVALID("<features><apic eoi> and <pvspinlock> are only for domain types "
+                               "'qemu' and 'kvm'");
         if (def->n_timers && def->type != DOMAIN_TYPE_QEMU && def->type != DOMAIN_TYPE_KVM)
                 return INVALID("<clock><timer> is only for domain types 'qemu' and 'kvm'");
         if (def->type == DOMAIN_TYPE_LXC && (def->n_disks || def->n_graphics))

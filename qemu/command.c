@@ -420,6 +420,12 @@ static void emit_cpu(struct build *b)
                 if (def->timers[i].name == DOMAIN_TIMER_HYPERVCLOCK &&
                     def->timers[i].present == DOMAIN_TRISTATE_ON)
                         strbuf_append(&sb, ",hv-time=on");
+        if (def->features.apic_eoi)
+                strbuf_printf(&sb, ",kvm-pv-eoi=%s",
+                              def->features.apic_eoi == DOMAIN_TRISTATE_ON ? "on" : "off");
+        if (def->features.pvspinlock)
+                strbuf_printf(&sb, ",kvm-pv-unhalt=%s",
+                              def->features.pvspinlock == DOMAIN_TRISTATE_ON ? "on" : "off");
         for (size_t i = 0; h->present && i < domain_hyperv_n_flags; i++) {
                 if (domain_hyperv_get(h, i) != DOMAIN_TRISTATE_ON)
                         continue;

@@ -3,10 +3,11 @@
  * scripts/fetch-libvirt-tests.sh): every NAME.xml that has libvirt's
  * NAME.x86_64-latest.args is parsed and built by litevirt and classified:
  *   identical  the same options as libvirt's command line
- *   equal      the same device topology (driver, bus, addr of every -device);
- *              the other options that differ are named
+ *   equal      the same device topology (driver, bus, addr of every -device)
+ *              and the same -smp (and -cpu for a TCG guest's <cpu>); the
+ *              other options that differ are named
  *   refused    litevirt refuses it; its message names the element
- *   wrong      accepted, but the device topology differs from libvirt's
+ *   wrong      accepted, but the device topology, -smp or -cpu differs
  * No vector may be wrong, and the results must equal
  * tests/data/qemu/libvirt-vectors.txt (LV_TEST_REGENERATE=1 rewrites it),
  * so a vector that moves from identical/equal to refused fails the test. */
@@ -150,6 +151,35 @@ static bool same_topology(char *const *ours, char *const *theirs, struct strbuf 
         return same;
 }
 
+/* The value of option OPT on a command line, NULL when absent. */
+static const char *option_value(char *const *argv, const char *opt)
+{
+        for (size_t i = 1; argv[i]; i++)
+                if (streq(argv[i], opt))
+                        return argv[i + 1];
+        return NULL;
+}
+
+/* -smp always, and -cpu for a TCG guest with a <cpu>, <apic eoi> or
+ * <pvspinlock>, must be libvirt's (a KVM guest's -cpu depends on the
+ * host CPU libvirt's test fakes). */
+static bool same_cpu(const struct domain_def *def, char *const *ours, char *const *theirs,
+                     struct strbuf *res)
+{
+        bool cpu = def->type == DOMAIN_TYPE_QEMU &&
+                   (def->cpu.mode || def->features.apic_eoi || def->features.pvspinlock);
+        const char *opts[] = {"-smp", cpu ? "-cpu" : NULL};
+        for (size_t i = 0; i < ARRAY_SIZE(opts) && opts[i]; i++) {
+                const char *a = option_value(ours, opts[i]), *b = option_value(theirs, opts[i]);
+                if (!streq_ptr(a, b)) {
+                        strbuf_printf(res, "wrong: %s %s, libvirt: %s\n", opts[i], a ? a : "(none)",
+                                      b ? b : "(none)");
+                        return false;
+                }
+        }
+        return true;
+}
+
 enum result { RES_IDENTICAL, RES_EQUAL, RES_REFUSED, RES_WRONG, N_RES };
 static const char *const result_names[N_RES] = {"identical", "equal", "refused", "wrong"};
 
@@ -185,7 +215,7 @@ static enum result classify_argv(const char *xml, const char *shown, const char 
                 return RES_WRONG;
         }
         _cleanup_strv_free_ char **theirs = qt_split_libvirt_args(theirs_text);
-        if (!same_topology(ours, theirs, res))
+        if (!same_topology(ours, theirs, res) || !same_cpu(def, ours, theirs, res))
                 return RES_WRONG;
         size_t before = res->len;
         differing_options(ours, theirs, res);
