@@ -252,7 +252,8 @@ static bool os_equal(const struct domain_os *a, const struct domain_os *b)
             !EQS(cmdline) || !EQS(loader) || !EQS(loader_type) || !EQS(firmware) ||
             !EQ(fw_secure_boot) || !EQ(fw_enrolled_keys) || !EQ(loader_readonly) ||
             !EQ(loader_secure) || !EQS(nvram) || !EQS(nvram_template) || !EQ(n_boot) ||
-            !EQS(init) || !EQS(initdir) || !EQS(inituser) || !EQS(initgroup) || !EQ(n_initenv))
+            !EQ(bootmenu) || !EQ(has_bootmenu_timeout) || !EQ(bootmenu_timeout) || !EQS(init) ||
+            !EQS(initdir) || !EQS(inituser) || !EQS(initgroup) || !EQ(n_initenv))
                 return false;
         for (int i = 0; i < a->n_boot; i++)
                 if (a->boot[i] != b->boot[i])

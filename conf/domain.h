@@ -219,6 +219,10 @@ struct domain_os {
         char *nvram_template; /* <nvram template=...>: copied when nvram is missing */
         enum domain_boot_dev boot[DOMAIN_BOOT_LAST];
         int n_boot;
+        /* <bootmenu enable= timeout=>: the firmware's boot menu (QEMU) */
+        enum domain_tristate bootmenu;
+        bool has_bootmenu_timeout;
+        unsigned bootmenu_timeout; /* ms, 0..65535 */
         /* LXC */
         char *init;
         char **initargs; /* NULL-terminated */

@@ -210,6 +210,13 @@ static void format_os(struct strbuf *b, const struct domain_def *def)
         elem_text(b, 4, "initgroup", os->initgroup);
         for (int i = 0; i < os->n_boot; i++)
                 strbuf_printf(b, "    <boot dev='%s'/>\n", domain_boot_dev_to_string(os->boot[i]));
+        if (os->bootmenu) {
+                strbuf_printf(b, "    <bootmenu enable='%s'",
+                              os->bootmenu == DOMAIN_TRISTATE_ON ? "yes" : "no");
+                if (os->has_bootmenu_timeout)
+                        attr_i(b, "timeout", os->bootmenu_timeout);
+                strbuf_append(b, "/>\n");
+        }
         strbuf_append(b, "  </os>\n");
 }
 

@@ -219,6 +219,24 @@ static int parse_os(struct pctx *c, xmlNodePtr root)
                                                    domain_boot_dev_to_string(dev));
                 os->boot[os->n_boot++] = dev;
         }
+        xmlNodePtr bm = dparse_child_get(c, n, "bootmenu", &r);
+        if (r < 0)
+                return r;
+        if (bm) {
+                if (!xmlHasNsProp(bm, BAD_CAST "enable", NULL))
+                        return dparse_perr(c, bm, "missing attribute 'enable'");
+                if ((r = dparse_attr_tristate(c, bm, "enable", &os->bootmenu)) < 0)
+                        return r;
+                if (xmlHasNsProp(bm, BAD_CAST "timeout", NULL)) {
+                        unsigned long long ms = 0;
+                        if (os->bootmenu != DOMAIN_TRISTATE_ON)
+                                return dparse_perr_attr(c, bm, "timeout", "only with enable='yes'");
+                        if ((r = dparse_attr_uint(c, bm, "timeout", 65535, &ms)) < 0)
+                                return r;
+                        os->has_bootmenu_timeout = true;
+                        os->bootmenu_timeout = (unsigned)ms;
+                }
+        }
         for_each_child(a, n, "initarg") strv_push(&os->initargs, dparse_node_text(a));
         for_each_child(e, n, "initenv")
         {

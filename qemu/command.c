@@ -534,7 +534,15 @@ static void emit_machine(struct build *b)
                 arg2(b, "-global",
                      xasprintf("%s.disable_s4=%d", pm,
                                def->pm_suspend_to_disk == DOMAIN_TRISTATE_OFF));
-        arg2(b, "-boot", xstrdup("strict=on"));
+        /* libvirt's qemuBuildBootCommandLine */
+        const struct domain_os *os = &def->os;
+        _cleanup_strbuf_ struct strbuf boot = {0};
+        if (os->bootmenu)
+                strbuf_printf(&boot, "menu=%s,", os->bootmenu == DOMAIN_TRISTATE_ON ? "on" : "off");
+        if (os->has_bootmenu_timeout)
+                strbuf_printf(&boot, "splash-time=%u,", os->bootmenu_timeout);
+        strbuf_append(&boot, "strict=on");
+        arg2(b, "-boot", strbuf_steal(&boot));
 }
 
 static void emit_controllers(struct build *b)
