@@ -407,9 +407,10 @@ bool domain_def_equal(const struct domain_def *a, const struct domain_def *b)
             !features_equal(&a->features, &b->features) ||
             !idmap_equal(a->uidmap, a->n_uidmap, b->uidmap, b->n_uidmap) ||
             !idmap_equal(a->gidmap, a->n_gidmap, b->gidmap, b->n_gidmap) || !EQ(has_cputune) ||
-            !EQ(has_memtune) || !EQ(has_blkiotune) || !EQS(resource_partition) ||
-            !EQ(clock_offset) || !EQS(clock_adjustment) || !EQS(clock_basis) ||
-            !EQS(clock_timezone) || !cpu_equal(&a->cpu, &b->cpu) || !EQ(n_timers) ||
+            !EQ(has_memtune) || !EQ(has_blkiotune) || !EQ(mem_nosharepages) || !EQ(mem_locked) ||
+            !EQS(resource_partition) || !EQ(clock_offset) || !EQS(clock_adjustment) ||
+            !EQS(clock_basis) || !EQS(clock_timezone) || !cpu_equal(&a->cpu, &b->cpu) ||
+            !EQ(n_timers) ||
             (a->n_timers &&
              memcmp(a->timers, b->timers, sizeof(*a->timers) * (size_t)a->n_timers)) ||
             !EQ(on_poweroff) || !EQ(on_reboot) || !EQ(on_crash) || !EQ(pm_suspend_to_mem) ||

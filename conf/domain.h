@@ -588,6 +588,11 @@ struct domain_def {
         struct domain_memtune memtune;
         bool has_blkiotune;
         struct domain_blkiotune blkiotune;
+        /* <memoryBacking>: <nosharepages/> (no KSM merging), <locked/>
+         * (guest memory locked in host RAM); hugepages, source, access,
+         * allocation and discard are refused */
+        bool mem_nosharepages;
+        bool mem_locked;
         char *resource_partition;
 
         enum domain_clock_offset clock_offset;

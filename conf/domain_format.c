@@ -105,6 +105,14 @@ static void format_memory(struct strbuf *b, const struct domain_def *def)
                                       m->swap_hard_limit);
                 strbuf_append(b, "  </memtune>\n");
         }
+        if (def->mem_nosharepages || def->mem_locked) {
+                strbuf_append(b, "  <memoryBacking>\n");
+                if (def->mem_nosharepages)
+                        strbuf_append(b, "    <nosharepages/>\n");
+                if (def->mem_locked)
+                        strbuf_append(b, "    <locked/>\n");
+                strbuf_append(b, "  </memoryBacking>\n");
+        }
 }
 
 static void format_vcpu(struct strbuf *b, const struct domain_def *def)

@@ -445,6 +445,8 @@ static const struct jfield j_def[] = {
         F(domain_def, J_BOOL, has_memtune),
         FS(domain_def, memtune, JT_MEMTUNE),
         F(domain_def, J_BOOL, has_blkiotune),
+        F(domain_def, J_BOOL, mem_nosharepages),
+        F(domain_def, J_BOOL, mem_locked),
         FS(domain_def, blkiotune, JT_BLKIOTUNE),
         F(domain_def, J_STR, resource_partition),
         FE(domain_def, clock_offset, DOMAIN_CLOCK_LAST),

@@ -468,6 +468,20 @@ static int parse_tuning(struct pctx *c, xmlNodePtr root)
                 }
         }
 
+        n = dparse_child_get(c, root, "memoryBacking", &r);
+        if (r < 0)
+                return r;
+        if (n) {
+                xmlNodePtr x = dparse_child_get(c, n, "nosharepages", &r);
+                if (r < 0)
+                        return r;
+                def->mem_nosharepages = x != NULL;
+                x = dparse_child_get(c, n, "locked", &r);
+                if (r < 0)
+                        return r;
+                def->mem_locked = x != NULL;
+        }
+
         n = dparse_child_get(c, root, "blkiotune", &r);
         if (r < 0)
                 return r;

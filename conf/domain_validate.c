@@ -326,6 +326,9 @@ static int validate_devices(const struct domain_def *def, struct lv_error **err)
         if (def->features.hyperv.present && def->type != DOMAIN_TYPE_QEMU &&
             def->type != DOMAIN_TYPE_KVM)
                 return INVALID("<features><hyperv> is only for domain types 'qemu' and 'kvm'");
+        if ((def->mem_locked || def->mem_nosharepages) && def->type != DOMAIN_TYPE_QEMU &&
+            def->type != DOMAIN_TYPE_KVM)
+                return INVALID("<memoryBacking> is only for domain types 'qemu' and 'kvm'");
         if (def->os.bootmenu && def->type != DOMAIN_TYPE_QEMU && def->type != DOMAIN_TYPE_KVM)
                 return INVALID("<os><bootmenu> is only for domain types 'qemu' and 'kvm'");
         if (def->features.vmport && def->type != DOMAIN_TYPE_QEMU && def->type != DOMAIN_TYPE_KVM)

@@ -474,8 +474,8 @@ static void emit_machine(struct build *b)
                 }
         }
         arg2(b, "-machine",
-             xasprintf("%s,usb=off%s%s,dump-guest-core=off%s%s", m, vmport,
-                       b->fw.secure ? ",smm=on" : "",
+             xasprintf("%s,usb=off%s%s,dump-guest-core=off%s%s%s", m, vmport,
+                       b->fw.secure ? ",smm=on" : "", def->mem_nosharepages ? ",mem-merge=off" : "",
                        b->fw.pflash ? ",pflash0=libvirt-pflash0-format" : "",
                        b->fw.nvram ? ",pflash1=libvirt-pflash1-format" : ""));
         arg2(b, "-accel", xstrdup(def->type == DOMAIN_TYPE_KVM ? "kvm" : "tcg"));
@@ -489,7 +489,7 @@ static void emit_machine(struct build *b)
                                def->max_memory_slots, def->max_memory_kib));
         else
                 arg2(b, "-m", xasprintf("%llu", mib));
-        arg2(b, "-overcommit", xstrdup("mem-lock=off"));
+        arg2(b, "-overcommit", xstrdup(def->mem_locked ? "mem-lock=on" : "mem-lock=off"));
         arg2(b, "-smp", qcmd_smp_arg(def));
         char uuid[37];
         domain_uuid_format(def->uuid, uuid);
