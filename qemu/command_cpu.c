@@ -64,25 +64,25 @@ int qemu_command_cpu_check(const struct domain_def *def, const struct qemu_cpu_c
                 return -1;
         if (cpu->model && !strv_contains(caps->models, cpu->model))
                 return lv_error_setf(err, LV_ERR_UNSUPPORTED,
-                                     "guest '%s': CPU model '%s' is unknown to %s (%s -cpu help "
-                                     "lists the models it has)",
-                                     def->name, cpu->model, caps->emulator, caps->emulator);
+                                     "CPU model '%s' is unknown to %s (%s -cpu help lists "
+                                     "the models it has)",
+                                     cpu->model, caps->emulator, caps->emulator);
         for (int i = 0; i < cpu->n_features; i++) {
                 const struct domain_cpu_feature *f = &cpu->features[i];
                 const char *q = qemu_cpu_feature_name(f->name);
                 bool on = strv_contains(caps->features_on, q);
                 if (!on && !strv_contains(caps->features_off, q))
                         return lv_error_setf(err, LV_ERR_UNSUPPORTED,
-                                             "guest '%s': CPU feature '%s' is unknown to %s",
-                                             def->name, f->name, caps->emulator);
+                                             "CPU feature '%s' is unknown to %s", f->name,
+                                             caps->emulator);
                 if (f->policy == DOMAIN_CPU_POLICY_REQUIRE && !on)
                         return lv_error_setf(err, LV_ERR_UNSUPPORTED,
-                                             "guest '%s': CPU feature '%s' is required "
+                                             "CPU feature '%s' is required "
                                              "(policy='require') but %s cannot give it to a "
                                              "guest (QEMU's 'max' CPU under %s lacks it); use "
                                              "policy='force' to ask for it anyway or "
                                              "'optional'",
-                                             def->name, f->name, accel, accel);
+                                             f->name, accel, accel);
         }
         return 0;
 }

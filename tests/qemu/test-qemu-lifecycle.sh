@@ -6,7 +6,9 @@
 #   continues it, ACPI shutdown, destroy leaves nothing (no qemu, cgroup,
 #   state dir, socket, port), autoport under concurrent starts gives
 #   distinct ports, and failure paths (missing kernel, bad disk, port range
-#   exhausted, QEMU dying at start) fail with a clear error leaving nothing.
+#   exhausted, QEMU dying at start, a CPU model or feature QEMU cannot
+#   give) fail with a clear error leaving nothing; a custom CPU model with
+#   a topology runs as libvirt would start it.
 # Runs in its own network namespace (VNC ports, slirp), with LITEVIRT_*
 # pointing into a temporary directory. Needs root and qemu: else 77.
 set -u
@@ -53,7 +55,7 @@ define() {
 <domain type='qemu'>
   <name>$name</name>
   <memory unit='MiB'>$mem</memory>
-  <vcpu>1</vcpu>${TOP-}
+  <vcpu>${VCPUS-1}</vcpu>${TOP-}
   <os><type arch='x86_64' machine='pc'>hvm</type>$os</os>
   <features><acpi/></features>
   <devices>
@@ -384,6 +386,33 @@ start_fails ${Q}-baddisk "disk 'vda': source '$T/missing.img'"
 head -c 1048576 /dev/zero > "$T/notqcow2.img"
 define ${Q}-qemufail "" "" "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$T/notqcow2.img'/><target dev='vda' bus='virtio'/></disk>"
 start_fails ${Q}-qemufail "QEMU failed to start: qemu-system-x86_64: -blockdev"
+
+# <cpu mode='custom'>: the host's QEMU is asked which models and features
+# it has (cached in RUNDIR/.qemu-cpu); what it lacks is refused at start
+TOP="<cpu mode='custom'><model>NoSuchModel</model></cpu>" define ${Q}-cpubad "" ""
+start_fails ${Q}-cpubad "CPU model 'NoSuchModel' is unknown to /usr/bin/qemu-system-x86_64"
+TOP="<cpu mode='custom'><model>qemu64</model><feature policy='require' name='vmx'/></cpu>" \
+    define ${Q}-cpuvmx "" ""
+start_fails ${Q}-cpuvmx "CPU feature 'vmx' is required (policy='require') but TCG cannot give it"
+[ -s "$LITEVIRT_RUNDIR/.qemu-cpu/tcg_usr_bin_qemu-system-x86_64.json" ] &&
+    ok "QEMU's CPU models are cached in RUNDIR/.qemu-cpu" || fail "no CPU probe cache"
+VCPUS=4 TOP="<cpu mode='custom'><model>Haswell</model><topology sockets='1' cores='2' threads='2'/><feature policy='disable' name='lahf_lm'/><feature policy='optional' name='pclmuldq'/></cpu>" \
+    define ${Q}-cpu "" ""
+if out=$("$LVSH" start ${Q}-cpu 2>&1); then
+    pid=$(qemu_pid ${Q}-cpu)
+    args=$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)
+    case "$args" in
+        *"-cpu Haswell,lahf-lm=off,pclmulqdq=on "*"-smp 4,sockets=1,dies=1,cores=2,threads=2 "*)
+            ok "custom CPU runs: -cpu Haswell,lahf-lm=off,pclmulqdq=on -smp 4,sockets=1,dies=1,cores=2,threads=2";;
+        *) fail "custom CPU: QEMU runs with: $args";;
+    esac
+    n=$("$LVSH" vcpucount ${Q}-cpu --active --live 2>&1)
+    [ "$n" = 4 ] && ok "QEMU runs 4 vCPUs (query-cpus-fast)" || fail "vcpucount: $n"
+    "$LVSH" destroy ${Q}-cpu >/dev/null 2>&1
+    check_gone ${Q}-cpu "$pid"
+else
+    fail "custom CPU guest did not start: $out"
+fi
 
 # port range exhausted
 printf 'vnc_port_min = 5990\nvnc_port_max = 5990\n' > "$LITEVIRT_CONFDIR/host.conf"
