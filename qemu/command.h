@@ -23,6 +23,9 @@ struct qemu_graphics_ports {
 struct qemu_cpu_caps {
         char *emulator;
         char **models;
+        /* per model (same index): the features of the model the
+         * accelerator cannot give, comma-separated ("" for none) */
+        char **unavailable;
         char **features_on;
         char **features_off;
 };
@@ -35,7 +38,9 @@ static inline void qemu_cpu_caps_freep(struct qemu_cpu_caps **caps)
 
 /* Refuse a <cpu> this QEMU cannot give: a model it does not know, a
  * feature it does not know, a policy='require' feature the accelerator
- * lacks (and what qemu_command_build refuses anyway). */
+ * lacks, with check='partial' or 'full' a feature of the model it lacks
+ * and the definition does not disable (and what qemu_command_build
+ * refuses anyway). */
 int qemu_command_cpu_check(const struct domain_def *def, const struct qemu_cpu_caps *caps,
                            struct lv_error **err);
 /* QEMU's name of a libvirt CPU feature name (pclmuldq → pclmulqdq). */

@@ -67,6 +67,39 @@ int qemu_command_cpu_check(const struct domain_def *def, const struct qemu_cpu_c
                                      "CPU model '%s' is unknown to %s (%s -cpu help lists "
                                      "the models it has)",
                                      cpu->model, caps->emulator, caps->emulator);
+        if (cpu->model &&
+            (cpu->check == DOMAIN_CPU_CHECK_PARTIAL || cpu->check == DOMAIN_CPU_CHECK_FULL)) {
+                /* libvirt checks the guest CPU QEMU made against the
+                 * definition: a feature of the model the accelerator
+                 * filtered out is a mismatch */
+                const char *missing = "";
+                for (size_t i = 0; caps->models[i]; i++)
+                        if (streq(caps->models[i], cpu->model) && caps->unavailable &&
+                            i < strv_length(caps->unavailable))
+                                missing = caps->unavailable[i];
+                _cleanup_strv_free_ char **lacking = NULL;
+                _cleanup_free_ char *copy = xstrdup(missing);
+                char *save = NULL;
+                for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+                        bool disabled = false;
+                        for (int i = 0; i < cpu->n_features; i++)
+                                disabled |=
+                                        streq(qemu_cpu_feature_name(cpu->features[i].name), t) &&
+                                        (cpu->features[i].policy == DOMAIN_CPU_POLICY_DISABLE ||
+                                         cpu->features[i].policy == DOMAIN_CPU_POLICY_FORBID);
+                        if (!disabled)
+                                strv_push(&lacking, xstrdup(t));
+                }
+                if (lacking) {
+                        _cleanup_free_ char *list = strv_join(lacking, ", ");
+                        return lv_error_setf(
+                                err, LV_ERR_UNSUPPORTED,
+                                "CPU model '%s' with check='%s': %s cannot give its features %s "
+                                "(disable them with <feature policy='disable'>, or use "
+                                "check='none')",
+                                cpu->model, domain_cpu_check_to_string(cpu->check), accel, list);
+                }
+        }
         for (int i = 0; i < cpu->n_features; i++) {
                 const struct domain_cpu_feature *f = &cpu->features[i];
                 const char *q = qemu_cpu_feature_name(f->name);
@@ -152,6 +185,7 @@ void qemu_cpu_caps_free(struct qemu_cpu_caps *caps)
                 return;
         free(caps->emulator);
         strv_free(caps->models);
+        strv_free(caps->unavailable);
         strv_free(caps->features_on);
         strv_free(caps->features_off);
         free(caps);

@@ -24,7 +24,9 @@ static char *binary_stamp(const char *emulator, struct lv_error **err)
         struct stat st;
         if (stat(emulator, &st) < 0)
                 return lv_error_set(err, errno, "emulator '%s'", emulator), NULL;
-        return xasprintf("%llu:%llu:%lld:%lld.%09ld", (unsigned long long)st.st_dev,
+        /* the cache format's version first: a cache of an older one is
+         * asked again */
+        return xasprintf("2:%llu:%llu:%lld:%lld.%09ld", (unsigned long long)st.st_dev,
                          (unsigned long long)st.st_ino, (long long)st.st_size,
                          (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
 }
@@ -79,6 +81,8 @@ static struct qemu_cpu_caps *cache_read(const char *path, const char *emulator, 
                 caps->emulator = xstrdup(emulator);
                 json_object_object_get_ex(o, "models", &v);
                 caps->models = json_strv(v);
+                json_object_object_get_ex(o, "unavailable", &v);
+                caps->unavailable = json_strv(v);
                 json_object_object_get_ex(o, "on", &v);
                 caps->features_on = json_strv(v);
                 json_object_object_get_ex(o, "off", &v);
@@ -97,6 +101,7 @@ static int cache_write(const char *path, const char *stamp, const struct qemu_cp
         struct json_object *o = json_object_new_object();
         json_object_object_add(o, "stamp", json_object_new_string(stamp));
         json_object_object_add(o, "models", strv_json(caps->models));
+        json_object_object_add(o, "unavailable", strv_json(caps->unavailable));
         json_object_object_add(o, "on", strv_json(caps->features_on));
         json_object_object_add(o, "off", strv_json(caps->features_off));
         const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
@@ -172,13 +177,19 @@ static int ask_qemu(const char *emulator, bool kvm, struct qemu_cpu_caps *caps,
                 return -1;
         }
         strv_push(&caps->models, NULL);
+        strv_push(&caps->unavailable, NULL);
         strv_push(&caps->features_on, NULL);
         strv_push(&caps->features_off, NULL);
         size_t n = json_object_is_type(defs, json_type_array) ? json_object_array_length(defs) : 0;
         for (size_t i = 0; i < n; i++) {
-                struct json_object *name;
-                if (json_object_object_get_ex(json_object_array_get_idx(defs, i), "name", &name))
-                        strv_push(&caps->models, xstrdup(json_object_get_string(name)));
+                struct json_object *d = json_object_array_get_idx(defs, i), *name, *un;
+                if (!json_object_object_get_ex(d, "name", &name))
+                        continue;
+                strv_push(&caps->models, xstrdup(json_object_get_string(name)));
+                _cleanup_strv_free_ char **u = NULL;
+                if (json_object_object_get_ex(d, "unavailable-features", &un))
+                        u = json_strv(un);
+                strv_push(&caps->unavailable, strv_join(u, ","));
         }
         struct json_object *model, *props;
         if (json_object_object_get_ex(exp, "model", &model) &&

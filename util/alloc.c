@@ -91,3 +91,17 @@ char **strv_copy(char *const *v)
                 c[i] = xstrdup(v[i]);
         return c;
 }
+
+char *strv_join(char *const *v, const char *sep)
+{
+        size_t len = 1, n = strv_length(v);
+        for (size_t i = 0; i < n; i++)
+                len += strlen(v[i]) + strlen(sep);
+        char *out = xcalloc(len, 1), *p = out;
+        for (size_t i = 0; i < n; i++) {
+                if (i)
+                        p = stpcpy(p, sep);
+                p = stpcpy(p, v[i]);
+        }
+        return out;
+}

@@ -108,3 +108,5 @@ void strv_push(char ***v, char *s);
 /* v (may be NULL) holds a string equal to s. */
 bool strv_contains(char *const *v, const char *s);
 char **strv_copy(char *const *v);
+/* The strings of v (may be NULL: "") joined with sep, newly allocated. */
+char *strv_join(char *const *v, const char *sep);

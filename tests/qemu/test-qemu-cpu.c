@@ -74,7 +74,7 @@ static void test_probe_and_cache(void **state)
         /* a cache for another binary (stamp) is asked again */
         char *s = strstr(edited, "\"stamp\":\"");
         assert_non_null(s);
-        s[9] = s[9] == '9' ? '8' : '9';
+        s[11] = s[11] == '9' ? '8' : '9'; /* the device number, after "2:" */
         assert_int_equal(file_write_string(path, edited, &err), 0);
         _cleanup_qemu_cpu_caps_ struct qemu_cpu_caps *fresh = NULL;
         assert_int_equal(qemu_cpu_caps_get(EMU, false, &fresh, &err), 0);
@@ -88,6 +88,25 @@ static void test_check(void **state)
                         "<feature policy='require' name='pclmuldq'/>"
                         "<feature policy='disable' name='lahf_lm'/>"
                         "<feature policy='force' name='x2apic'/></cpu>");
+        if (m)
+                fail_msg("refused: %s", m);
+        /* check='full': the model's features TCG filters out are refused
+         * unless the definition disables them */
+        m = check("<cpu mode='custom' check='full'><model>Haswell</model></cpu>");
+        assert_non_null(m);
+        assert_non_null(strstr(m, "CPU model 'Haswell' with check='full': TCG cannot give its "
+                                  "features "));
+        assert_non_null(strstr(m, "x2apic"));
+        free(m);
+        m = check("<cpu mode='custom' check='partial'><model>Haswell</model>"
+                  "<feature policy='disable' name='pcid'/><feature policy='disable' name='x2apic'/>"
+                  "<feature policy='disable' name='tsc-deadline'/><feature policy='disable' "
+                  "name='hle'/>"
+                  "<feature policy='disable' name='invpcid'/><feature policy='forbid' name='rtm'/>"
+                  "</cpu>");
+        if (m)
+                fail_msg("refused: %s", m);
+        m = check("<cpu mode='custom' check='full'><model>qemu64</model></cpu>");
         if (m)
                 fail_msg("refused: %s", m);
         m = check("<cpu mode='custom'><model>NoSuchModel</model></cpu>");
