@@ -607,6 +607,37 @@ int qemu_write_info(struct lv_guest *g, struct qemu_guest *qg, struct lv_error *
         return r;
 }
 
+/* The console from QEMU's query-chardev reply (chardevs, borrowed). */
+static int console_open(struct lv_guest *g, struct qemu_guest *qg, const char *id,
+                        struct json_object *chardevs, struct lv_error **err)
+{
+        const char *pty = NULL;
+        for (size_t i = 0; i < json_object_array_length(chardevs); i++) {
+                struct json_object *c = json_object_array_get_idx(chardevs, i), *l, *f;
+                if (json_object_object_get_ex(c, "label", &l) &&
+                    streq(json_object_get_string(l), id) &&
+                    json_object_object_get_ex(c, "filename", &f) &&
+                    startswith(json_object_get_string(f), "pty:"))
+                        pty = json_object_get_string(f) + 4;
+        }
+        if (!pty)
+                return lv_error_setf(err, LV_ERR_INTERNAL, "QEMU reports no pty for %s", id);
+        /* in QEMU's own devpts (qemu/driver.c, child_exec) */
+        _cleanup_free_ char *path = xasprintf("/proc/%d/root%s", (int)qg->pid, pty);
+        int fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+        if (fd < 0)
+                return lv_error_set(err, errno, "console pty '%s'", pty);
+        struct termios t;
+        if (tcgetattr(fd, &t) == 0) {
+                cfmakeraw(&t);
+                tcsetattr(fd, TCSANOW, &t);
+        }
+        g->console_fd = fd;
+        g->console_path = xstrdup(pty);
+        guest_undo_push(g, "console pty", undo_console, NULL, NULL);
+        return 0;
+}
+
 int qemu_open_console(struct lv_guest *g, struct qemu_guest *qg, struct lv_error **err)
 {
         _cleanup_free_ char *id = qemu_command_serial_chardev(g->def, 0);
@@ -616,37 +647,9 @@ int qemu_open_console(struct lv_guest *g, struct qemu_guest *qg, struct lv_error
         int r = qmp_call(qg->qmp, "query-chardev", NULL, QEMU_CMD_TIMEOUT_MS, &ret, err);
         if (r < 0)
                 return r;
-        const char *pty = NULL;
-        for (size_t i = 0; i < json_object_array_length(ret); i++) {
-                struct json_object *c = json_object_array_get_idx(ret, i), *l, *f;
-                if (json_object_object_get_ex(c, "label", &l) &&
-                    streq(json_object_get_string(l), id) &&
-                    json_object_object_get_ex(c, "filename", &f) &&
-                    startswith(json_object_get_string(f), "pty:"))
-                        pty = json_object_get_string(f) + 4;
-        }
-        if (!pty) {
-                json_object_put(ret);
-                return lv_error_setf(err, LV_ERR_INTERNAL, "QEMU reports no pty for %s", id);
-        }
-        /* in QEMU's own devpts (qemu/driver.c, child_exec) */
-        _cleanup_free_ char *path = xasprintf("/proc/%d/root%s", (int)qg->pid, pty);
-        int fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
-        if (fd < 0) {
-                r = lv_error_set(err, errno, "console pty '%s'", pty);
-                json_object_put(ret);
-                return r;
-        }
-        struct termios t;
-        if (tcgetattr(fd, &t) == 0) {
-                cfmakeraw(&t);
-                tcsetattr(fd, TCSANOW, &t);
-        }
-        g->console_fd = fd;
-        g->console_path = xstrdup(pty);
+        r = console_open(g, qg, id, ret, err);
         json_object_put(ret);
-        guest_undo_push(g, "console pty", undo_console, NULL, NULL);
-        return 0;
+        return r;
 }
 
 static const char *const qemu_devices_allow[] = {
@@ -654,8 +657,11 @@ static const char *const qemu_devices_allow[] = {
         "c 5:2 rwm", "c 136:* rwm", "c 10:232 rwm", "c 10:200 rwm", NULL,
 };
 
-int qemu_set_passwords(struct lv_guest *g, struct qemu_guest *qg, struct lv_error **err)
+/* set_password for each graphics with a passwd into b (room for
+ * qg->n_gports); returns how many. */
+static int password_batch(struct lv_guest *g, struct qemu_guest *qg, struct qmp_batch *b)
 {
+        int n = 0;
         for (int i = 0; i < qg->n_gports && i < g->def->n_graphics; i++) {
                 const struct domain_graphics *gr = &g->def->graphics[i];
                 if (!gr->passwd)
@@ -665,11 +671,16 @@ int qemu_set_passwords(struct lv_guest *g, struct qemu_guest *qg, struct lv_erro
                         a, "protocol",
                         json_object_new_string(gr->type == DOMAIN_GRAPHICS_VNC ? "vnc" : "spice"));
                 json_object_object_add(a, "password", json_object_new_string(gr->passwd));
-                int r = qmp_call(qg->qmp, "set_password", a, QEMU_CMD_TIMEOUT_MS, NULL, err);
-                if (r < 0)
-                        return r;
+                b[n++] = (struct qmp_batch){.command = "set_password", .args = a};
         }
-        return 0;
+        return n;
+}
+
+int qemu_set_passwords(struct lv_guest *g, struct qemu_guest *qg, struct lv_error **err)
+{
+        _cleanup_free_ struct qmp_batch *b = xcalloc((size_t)qg->n_gports + 1, sizeof(*b));
+        int n = password_batch(g, qg, b);
+        return n ? qmp_call_batch(qg->qmp, b, n, QEMU_CMD_TIMEOUT_MS, err) : 0;
 }
 
 /* UEFI: the firmware and NVRAM into the running definition, and the
@@ -886,12 +897,29 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
         }
 
         /* The socket is bound and listening: connect now, QEMU greets us
-         * once it is up (or the socket closes when it dies). */
+         * once it is up (or the socket closes when it dies). The set-up
+         * while paused (passwords, which pty is the console) goes out
+         * with qmp_capabilities, before QEMU even greets: all answered
+         * in one round trip once its main loop runs. */
         int cfd = -1;
         if ((r = qmp_connect_listening(sock, &cfd, err)) < 0)
                 return r;
+        _cleanup_free_ struct qmp_batch *b = xcalloc((size_t)qg->n_gports + 1, sizeof(*b));
+        int nb = password_batch(g, qg, b);
+        _cleanup_free_ char *console_id = qemu_command_serial_chardev(def, 0);
+        struct qmp_batch *chardevs = NULL;
+        if (console_id) {
+                chardevs = &b[nb++];
+                *chardevs = (struct qmp_batch){.command = "query-chardev", .want_ret = true};
+        }
         struct lv_error *qerr = NULL;
-        r = qmp_open_fd(cfd, sock, QEMU_START_TIMEOUT_MS, &qg->qmp, &qerr);
+        r = qmp_open_fd_batch(cfd, sock, QEMU_START_TIMEOUT_MS, b, nb, &qg->qmp, &qerr);
+        if (r < 0 && qerr->code == LV_ERR_INTERNAL) {
+                /* QEMU refused a command: its own message */
+                r = lv_error_setf(err, LV_ERR_INTERNAL, "%s", qerr->message);
+                lv_error_free(qerr);
+                return r;
+        }
         if (r < 0) {
                 _cleanup_free_ char *tail = qemu_log_tail(logpath);
                 r = lv_error_setf(err, LV_ERR_INTERNAL, "QEMU failed to start: %s",
@@ -902,12 +930,12 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
         qmp_set_event_handler(qg->qmp, qemu_on_qmp_event, g);
         guest_undo_push(g, "QMP connection", qemu_undo_qmp, qg, NULL);
         fault_point("qemu-after-qmp");
-
-        /* set-up while paused */
-        if ((r = qemu_set_passwords(g, qg, err)) < 0)
-                return r;
-        if ((r = qemu_open_console(g, qg, err)) < 0)
-                return r;
+        if (chardevs) {
+                r = console_open(g, qg, console_id, chardevs->ret, err);
+                json_object_put(chardevs->ret);
+                if (r < 0)
+                        return r;
+        }
         /* again with the console's pty, if there is one */
         if (g->console_path && (r = qemu_write_info(g, qg, err)) < 0)
                 return r;

@@ -18,7 +18,7 @@
 struct qmp_pending {
         char id[24];
         char command[48];
-        uint64_t deadline_us;
+        uint64_t sent_us, deadline_us;
         qmp_reply_fn fn;
         void *userdata;
         /* synchronous calls */
@@ -486,7 +486,8 @@ static int send_command(struct qmp *q, const char *command, struct json_object *
         struct qmp_pending *p = xcalloc(1, sizeof(*p));
         snprintf(p->id, sizeof(p->id), "lv-%llu", ++q->next_id);
         snprintf(p->command, sizeof(p->command), "%s", command);
-        p->deadline_us = clock_now_us() + (uint64_t)timeout_ms * 1000;
+        p->sent_us = clock_now_us();
+        p->deadline_us = p->sent_us + (uint64_t)timeout_ms * 1000;
 
         struct json_object *o = json_object_new_object();
         json_object_object_add(o, "execute", json_object_new_string(command));
@@ -566,40 +567,60 @@ int qmp_call(struct qmp *q, const char *command, struct json_object *args, int t
         return qmp_call_fd(q, command, args, -1, timeout_ms, ret, err);
 }
 
-int qmp_call_fd(struct qmp *q, const char *command, struct json_object *args, int fd,
-                int timeout_ms, struct json_object **ret, struct lv_error **err)
+/* Forget n synchronous commands (answered or not) and close the
+ * connection. */
+static void drop_replies(struct qmp *q, struct qmp_pending **p, int n)
 {
-        struct qmp_pending *p = NULL;
-        int r = send_command(q, command, args, fd, timeout_ms, &p, err);
-        if (r < 0)
-                return r;
-        p->sync = true;
-        while (!p->done) {
-                r = process_input(q, err);
-                if (r < 0)
-                        break;
-                if (p->done)
-                        break;
-                r = wait_input(q, p->deadline_us, err);
-                if (r == -ETIMEDOUT) {
-                        r = lv_error_setf(err, ETIMEDOUT,
-                                          "QMP command '%s' on %s: no reply within %d ms", command,
-                                          q->what,
-                                          timeout_ms > 0 ? timeout_ms : QMP_DEFAULT_TIMEOUT_MS);
-                        break;
-                }
-                if (r < 0) {
-                        (void)process_input(q, NULL);
-                        break;
+        for (int i = 0; i < n; i++) {
+                if (!p[i]->done)
+                        pending_remove(q, p[i]);
+                if (p[i]->ret)
+                        json_object_put(p[i]->ret);
+                lv_error_free(p[i]->err);
+                free(p[i]);
+                p[i] = NULL;
+        }
+        qmp_close(q);
+}
+
+static int read_greeting(struct qmp *q, uint64_t deadline, struct lv_error **err);
+
+/* Wait for the replies of n synchronous commands sent back to back (each
+ * with its own deadline). 0 when all came: their results stay in them;
+ * otherwise the connection is closed, p[] freed, and the error returned. */
+static int wait_replies(struct qmp *q, struct qmp_pending **p, int n, struct lv_error **err)
+{
+        int r = 0;
+        for (int i = 0; i < n && r >= 0; i++) {
+                while (!p[i]->done) {
+                        r = process_input(q, err);
+                        if (r < 0 || p[i]->done)
+                                break;
+                        r = wait_input(q, p[i]->deadline_us, err);
+                        if (r == -ETIMEDOUT) {
+                                uint64_t left = p[i]->deadline_us - p[i]->sent_us;
+                                r = lv_error_setf(err, ETIMEDOUT,
+                                                  "QMP command '%s' on %s: no reply within %d ms",
+                                                  p[i]->command, q->what, (int)(left / 1000));
+                                break;
+                        }
+                        if (r < 0) {
+                                (void)process_input(q, NULL);
+                                break;
+                        }
                 }
         }
-        if (!p->done) {
-                /* error while waiting: the connection cannot be trusted */
-                pending_remove(q, p);
-                free(p);
-                qmp_close(q);
-                return r < 0 ? r : lv_error_setf(err, LV_ERR_INTERNAL, "QMP: lost reply");
-        }
+        if (r >= 0)
+                return 0;
+        /* error while waiting: the connection cannot be trusted */
+        drop_replies(q, p, n);
+        return r;
+}
+
+/* One answered synchronous command: its error, or its result into *ret. */
+static int take_reply(struct qmp_pending *p, struct json_object **ret, struct lv_error **err)
+{
+        int r = 0;
         if (p->err) {
                 r = lv_error_errno(p->err);
                 if (err && !*err)
@@ -607,15 +628,85 @@ int qmp_call_fd(struct qmp *q, const char *command, struct json_object *args, in
                 lv_error_free(p->err);
                 if (p->ret)
                         json_object_put(p->ret);
-                free(p);
-                return r ? r : -EIO;
-        }
-        if (ret)
+                r = r ? r : -EIO;
+        } else if (ret) {
                 *ret = p->ret;
-        else if (p->ret)
+        } else if (p->ret) {
                 json_object_put(p->ret);
+        }
         free(p);
-        return 0;
+        return r;
+}
+
+static int send_sync(struct qmp *q, const char *command, struct json_object *args, int fd,
+                     int timeout_ms, struct qmp_pending **ret, struct lv_error **err)
+{
+        int r = send_command(q, command, args, fd, timeout_ms, ret, err);
+        if (r == 0)
+                (*ret)->sync = true;
+        return r;
+}
+
+int qmp_call_fd(struct qmp *q, const char *command, struct json_object *args, int fd,
+                int timeout_ms, struct json_object **ret, struct lv_error **err)
+{
+        struct qmp_pending *p = NULL;
+        int r = send_sync(q, command, args, fd, timeout_ms, &p, err);
+        if (r < 0 || (r = wait_replies(q, &p, 1, err)) < 0)
+                return r;
+        return take_reply(p, ret, err);
+}
+
+/* Send cmds[0..n) (and first `first`, when not NULL) back to back; wait
+ * for all replies. */
+static int call_batch(struct qmp *q, const char *first, int first_timeout_ms,
+                      struct qmp_batch *cmds, int n, int timeout_ms, uint64_t greeting_deadline,
+                      struct lv_error **err)
+{
+        _cleanup_free_ struct qmp_pending **p = xcalloc((size_t)n + 1, sizeof(*p));
+        int np = 0, r = 0;
+        if (first && (r = send_sync(q, first, NULL, -1, first_timeout_ms, &p[np++], err)) < 0)
+                np--;
+        for (int i = 0; i < n; i++) {
+                struct json_object *args = TAKE_PTR(cmds[i].args);
+                if (r < 0) {
+                        if (args) /* not sent */
+                                json_object_put(args);
+                } else if ((r = send_sync(q, cmds[i].command, args, -1, timeout_ms, &p[np], err)) ==
+                           0) {
+                        np++;
+                }
+        }
+        if (r == 0 && greeting_deadline)
+                r = read_greeting(q, greeting_deadline, err);
+        if (r < 0) {
+                drop_replies(q, p, np);
+                return r;
+        }
+        if ((r = wait_replies(q, p, np, err)) < 0)
+                return r;
+        int k = 0;
+        if (first)
+                r = take_reply(p[k++], NULL, err);
+        for (int i = 0; i < n; i++, k++) {
+                int ri = take_reply(p[k], cmds[i].want_ret ? &cmds[i].ret : NULL,
+                                    r < 0 ? NULL : err);
+                if (r == 0)
+                        r = ri;
+        }
+        if (r < 0)
+                for (int i = 0; i < n; i++)
+                        if (cmds[i].ret) {
+                                json_object_put(cmds[i].ret);
+                                cmds[i].ret = NULL;
+                        }
+        return r;
+}
+
+int qmp_call_batch(struct qmp *q, struct qmp_batch *cmds, int n, int timeout_ms,
+                   struct lv_error **err)
+{
+        return call_batch(q, NULL, 0, cmds, n, timeout_ms, 0, err);
 }
 
 int qmp_call_json(struct qmp *q, const char *command, const char *args_json, int timeout_ms,
@@ -668,7 +759,8 @@ static int read_greeting(struct qmp *q, uint64_t deadline, struct lv_error **err
         }
 }
 
-int qmp_open_fd(int fd, const char *what, int timeout_ms, struct qmp **ret, struct lv_error **err)
+int qmp_open_fd_batch(int fd, const char *what, int timeout_ms, struct qmp_batch *cmds, int n,
+                      struct qmp **ret, struct lv_error **err)
 {
         struct qmp *q = xcalloc(1, sizeof(*q));
         q->fd = fd;
@@ -676,24 +768,31 @@ int qmp_open_fd(int fd, const char *what, int timeout_ms, struct qmp **ret, stru
         int fl = fcntl(fd, F_GETFL);
         if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
                 int r = lv_error_set(err, errno, "QMP %s: setting O_NONBLOCK", what);
+                for (int i = 0; i < n; i++)
+                        if (cmds[i].args)
+                                json_object_put(TAKE_PTR(cmds[i].args));
                 qmp_free(q);
                 return r;
         }
         if (timeout_ms <= 0)
                 timeout_ms = QMP_DEFAULT_TIMEOUT_MS;
         uint64_t deadline = clock_now_us() + (uint64_t)timeout_ms * 1000;
-        int r = read_greeting(q, deadline, err);
-        if (r >= 0) {
-                uint64_t now = clock_now_us();
-                int left = now < deadline ? (int)((deadline - now) / 1000) + 1 : 1;
-                r = qmp_call(q, "qmp_capabilities", NULL, left, NULL, err);
-        }
+        /* Pipelined: qmp_capabilities and the commands go out before the
+         * greeting is read (QEMU reads them once it greeted, in order; the
+         * greeting comes while QEMU still initialises, the replies once
+         * its main loop runs), so none waits for another's round trip. */
+        int r = call_batch(q, "qmp_capabilities", timeout_ms, cmds, n, timeout_ms, deadline, err);
         if (r < 0) {
                 qmp_free(q);
                 return r;
         }
         *ret = q;
         return 0;
+}
+
+int qmp_open_fd(int fd, const char *what, int timeout_ms, struct qmp **ret, struct lv_error **err)
+{
+        return qmp_open_fd_batch(fd, what, timeout_ms, NULL, 0, ret, err);
 }
 
 int qmp_connect(const char *path, int timeout_ms, struct qmp **ret, struct lv_error **err)

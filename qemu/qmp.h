@@ -72,6 +72,25 @@ typedef void (*qmp_reply_fn)(struct qmp *q, struct json_object *ret, const struc
 int qmp_connect(const char *path, int timeout_ms, struct qmp **ret, struct lv_error **err);
 /* The same on an already connected socket (takes the fd). */
 int qmp_open_fd(int fd, const char *what, int timeout_ms, struct qmp **ret, struct lv_error **err);
+
+/* Commands sent back to back, each without waiting for the one before:
+ * one round trip for all. args (may be NULL) is consumed; with want_ret,
+ * ret gets a reference to the "return" value (to be put by the caller). */
+struct qmp_batch {
+        const char *command;
+        struct json_object *args;
+        bool want_ret;
+        struct json_object *ret;
+};
+/* qmp_open_fd that sends cmds right behind qmp_capabilities, before the
+ * greeting is read, and waits for all their replies (timeout_ms for the
+ * whole); the first error fails the open. */
+int qmp_open_fd_batch(int fd, const char *what, int timeout_ms, struct qmp_batch *cmds, int n,
+                      struct qmp **ret, struct lv_error **err);
+/* Synchronous commands sent back to back; the first error is returned
+ * (after all replies came). */
+int qmp_call_batch(struct qmp *q, struct qmp_batch *cmds, int n, int timeout_ms,
+                   struct lv_error **err);
 void qmp_free(struct qmp *q);
 static inline void qmp_freep(struct qmp **q)
 {

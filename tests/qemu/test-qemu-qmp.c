@@ -275,6 +275,46 @@ static void test_no_greeting(void **state)
         peer_stop(peer);
 }
 
+/* qmp_open_fd_batch pipelines: this peer greets only after it has read
+ * qmp_capabilities and both commands (a client that waited for each
+ * reply, or for the greeting, would wait forever); the replies come
+ * back in one go, the second command's error fails the open with
+ * QEMU's message, and a batch on the open connection works alike. */
+static void test_batch_pipelined(void **state)
+{
+        int fd;
+        pid_t peer = peer_start(&fd,
+                                "\001\001\001" GREETING "{\"return\": {}, \"id\": \"lv-1\"}\r\n"
+                                "{\"return\": [{\"label\": \"c0\"}], \"id\": \"lv-2\"}\r\n"
+                                "{\"return\": {}, \"id\": \"lv-3\"}\r\n"
+                                "\001\001{\"return\": {\"status\": \"x\"}, \"id\": \"lv-4\"}\r\n"
+                                "{\"error\": {\"class\": \"GenericError\", \"desc\": "
+                                "\"no such\"}, \"id\": \"lv-5\"}\r\n",
+                                0);
+        struct qmp *q = NULL;
+        struct lv_error *err = NULL;
+        struct qmp_batch b[] = {
+                {.command = "query-chardev", .want_ret = true},
+                {.command = "set_password", .args = json_tokener_parse("{\"password\":\"p\"}")},
+        };
+        if (qmp_open_fd_batch(fd, "peer", 2000, b, 2, &q, &err) < 0)
+                fail_msg("%s", err->message);
+        assert_int_equal(qmp_qemu_version(q), 7002022);
+        assert_non_null(b[0].ret);
+        assert_int_equal(json_object_array_length(b[0].ret), 1);
+        json_object_put(b[0].ret);
+        assert_null(b[1].ret);
+
+        struct qmp_batch c[] = {{.command = "query-status", .want_ret = true}, {.command = "nope"}};
+        assert_true(qmp_call_batch(q, c, 2, 2000, &err) < 0);
+        assert_non_null(strstr(err->message, "'nope' failed: no such"));
+        assert_null(c[0].ret); /* nothing handed out on failure */
+        lv_error_free(err);
+        assert_false(qmp_is_closed(q));
+        qmp_free(q);
+        peer_stop(peer);
+}
+
 /* ---- real QEMU ---- */
 
 struct events {
@@ -398,6 +438,7 @@ int main(void)
                 cmocka_unit_test(test_reply_never_comes),
                 cmocka_unit_test(test_async_timeout),
                 cmocka_unit_test(test_no_greeting),
+                cmocka_unit_test(test_batch_pipelined),
                 cmocka_unit_test(test_real_qemu),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
