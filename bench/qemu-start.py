@@ -57,15 +57,19 @@ def wait_gone(path):
         time.sleep(0.01)
 
 
-def lv_start(name):
+def lv_start(name, lvsh=LVSH):
     t0 = time.monotonic()
-    run([LVSH, "start", name])
+    run([lvsh, "start", name])
     return ms(time.monotonic() - t0)
 
 
-def lv_destroy(name):
-    run([LVSH, "destroy", name])
+def lv_destroy(name, lvsh=LVSH):
+    """`lvsh destroy`: (returned, supervisor gone: its run dir removed), ms"""
+    t0 = time.monotonic()
+    run([lvsh, "destroy", name])
+    t1 = time.monotonic()
     wait_gone(f"{T}/run/{name}")
+    return ms(t1 - t0), ms(time.monotonic() - t0)
 
 
 def lv_cmdline(name):
@@ -117,9 +121,12 @@ def hand_run(args):
         p.kill(); p.wait()
         sys.exit("QEMU by hand failed: " + open(T + "/hand.log").read()[-2000:]
                  + "\nargs: " + " ".join(args))
+    # the floor of a destroy: SIGKILL and the exit reaped
+    t3 = time.monotonic()
     p.kill(); p.wait()
+    t4 = time.monotonic()
     c.close()
-    return ms(t1 - t0), ms(t2 - t0)
+    return ms(t1 - t0), ms(t2 - t0), ms(t4 - t3)
 
 
 def virsh(*a):
@@ -133,10 +140,20 @@ def lvirt_start(name):
 
 
 def lvirt_destroy(name):
+    t0 = time.monotonic()
     virsh("destroy", name)
+    return ms(time.monotonic() - t0)
 
 
-res = {k: [] for k in ("hand_qmp", "hand_run", "lv", "libvirt")}
+# LV_QB_ALSO="label=BUILD ...": more litevirt builds (e.g. the commits of
+# a change one by one) in the same interleaved rounds, each with its ratio
+ALSO = [tuple(x.split("=", 1)) for x in os.environ.get("LV_QB_ALSO", "").split()]
+LVS = [("litevirt", LVSH)] + [(lbl, os.path.join(d, "lvsh")) for lbl, d in ALSO]
+res = {k: [] for k in ("hand_qmp", "hand_run", "hand_kill", "libvirt", "libvirt_destroy")}
+for lbl, _ in LVS:
+    res["lv:" + lbl] = []
+    res["lvd:" + lbl] = []
+    res["lvg:" + lbl] = []
 lv_start("qb0")
 args = lv_cmdline("qb0")
 lv_destroy("qb0")
@@ -145,38 +162,60 @@ with open(T + "/hand-args.txt", "w") as f:
 libvirt_err = None
 # one warm-up of each, not counted
 hand_run(args)
+for _, lvsh in LVS[1:]:
+    lv_start("qb0", lvsh); lv_destroy("qb0", lvsh)
 if LIBVIRT:
     try:
         lvirt_start("qb0"); lvirt_destroy("qb0")
     except RuntimeError as e:
         libvirt_err = str(e)
         LIBVIRT = False
+order0 = ["hand"] + ["lv:" + lbl for lbl, _ in LVS] + ["libvirt"]
 for r in range(N):
-    order = ["hand", "lv", "libvirt"]
-    order = order[r % 3:] + order[:r % 3]
+    k = r % len(order0)
+    order = order0[k:] + order0[:k]
     for who in order:
         if who == "hand":
-            a, b = hand_run(args)
-            res["hand_qmp"].append(a); res["hand_run"].append(b)
-        elif who == "lv":
-            res["lv"].append(lv_start("qb0")); lv_destroy("qb0")
+            a, b, c = hand_run(args)
+            res["hand_qmp"].append(a); res["hand_run"].append(b); res["hand_kill"].append(c)
+        elif who.startswith("lv:"):
+            lvsh = dict(LVS)[who[3:]]
+            res[who].append(lv_start("qb0", lvsh))
+            d, g = lv_destroy("qb0", lvsh)
+            res["lvd:" + who[3:]].append(d); res["lvg:" + who[3:]].append(g)
         elif LIBVIRT:
-            res["libvirt"].append(lvirt_start("qb0")); lvirt_destroy("qb0")
+            res["libvirt"].append(lvirt_start("qb0"))
+            res["libvirt_destroy"].append(lvirt_destroy("qb0"))
             time.sleep(0.2)
 
 
 med = statistics.median
-print(f"\n| start of the 128 MiB TCG test guest, {N} rounds | median ms (min–max) |")
-print("|---|---|")
-print(f"| QEMU by hand (litevirt's command line): spawn → QMP ready (qmp_capabilities answered) | {cell(res['hand_qmp'])} |")
-print(f"| QEMU by hand: spawn → running (`cont` answered) | {cell(res['hand_run'])} |")
-print(f"| litevirt: `lvsh start` → running | {cell(res['lv'])} |")
-print(f"| libvirt: `virsh -c qemu:///system start` → running | {cell(res['libvirt'])} |")
-print(f"| ratio litevirt / by hand (running) | {med(res['lv']) / med(res['hand_run']):.2f} |")
+hand = med(res["hand_run"])
+print(f"\n| start of the 128 MiB TCG test guest, {N} rounds interleaved | median ms (min–max) | / by hand (running) |")
+print("|---|---|---|")
+print(f"| QEMU by hand (litevirt's command line): spawn → QMP ready (qmp_capabilities answered) | {cell(res['hand_qmp'])} | |")
+print(f"| QEMU by hand: spawn → running (`cont` answered) | {cell(res['hand_run'])} | 1.00 |")
+for lbl, _ in LVS:
+    name = "litevirt" if lbl == "litevirt" else f"litevirt {lbl}"
+    print(f"| {name}: `lvsh start` → running | {cell(res['lv:' + lbl])} | {med(res['lv:' + lbl]) / hand:.2f} |")
 if res["libvirt"]:
-    print(f"| ratio litevirt / libvirt | {med(res['lv']) / med(res['libvirt']):.2f} |")
+    print(f"| libvirt: `virsh -c qemu:///system start` → running | {cell(res['libvirt'])} | {med(res['libvirt']) / hand:.2f} |")
+    print(f"| ratio litevirt / libvirt | {med(res['lv:litevirt']) / med(res['libvirt']):.2f} | |")
 if libvirt_err:
     print(f"\nlibvirt failed: {libvirt_err}")
+ratio = med(res["lv:litevirt"]) / hand
+print(f"\ntarget: `lvsh start` → running ≤ 1.10× QEMU by hand: measured {ratio:.2f}× "
+      f"({med(res['lv:litevirt']):.0f} / {hand:.0f} ms): {'met' if ratio <= 1.10 else 'missed'}")
+
+print(f"\n| stop of the same (never booted) guest, {N} rounds | median ms (min–max) |")
+print("|---|---|")
+print(f"| QEMU by hand: SIGKILL → exit reaped | {cell(res['hand_kill'])} |")
+for lbl, _ in LVS:
+    name = "litevirt" if lbl == "litevirt" else f"litevirt {lbl}"
+    print(f"| {name}: `lvsh destroy` → returned | {cell(res['lvd:' + lbl])} |")
+    print(f"| {name}: `lvsh destroy` → supervisor gone (run dir removed) | {cell(res['lvg:' + lbl])} |")
+if res["libvirt_destroy"]:
+    print(f"| libvirt: `virsh destroy` → returned | {cell(res['libvirt_destroy'])} |")
 
 # --- memory -----------------------------------------------------------------
 lvd = int(os.environ.get("LIBVIRTD_PID") or 0)

@@ -11,8 +11,10 @@
 #   3. libvirt 9.0: `virsh -c qemu:///system start` of the same guest
 #      defined in libvirt (libvirtd + virtlogd started by hand, -d), then
 #      `virsh destroy`;
-# rounds interleaved (so load drift hits all three alike), median/min/max;
-# then memory: the supervisor's PSS/USS per guest against libvirtd's (and
+# rounds interleaved (so load drift hits all three alike), median/min/max,
+# each start's ratio to QEMU by hand and the target (lvsh start ≤ 1.1x QEMU
+# by hand) with measured/met/missed; the stop of the same guest (SIGKILL by
+# hand, `lvsh destroy`, `virsh destroy`); then memory: the supervisor's PSS/USS per guest against libvirtd's (and
 # virtlogd's) PSS divided by the guests, with 1 and 5 guests running.
 #
 #   sudo bench/qemu-start.sh            # N=10 rounds
@@ -30,7 +32,9 @@
 # build-qemubench, set up and built here if missing), N (rounds, default 10),
 # GUESTS (memory figure guest counts, default "1 5"; e.g. "1 5 20"),
 # LV_QB_LIBVIRT=0 (leave libvirt out: QEMU by hand and litevirt only; its
-# 20 guests take minutes to start under load).
+# 20 guests take minutes to start under load), LV_QB_ALSO="LABEL=BUILD ..."
+# (more litevirt builds, e.g. a change commit by commit, in the same
+# interleaved rounds, each with its ratio to QEMU by hand).
 #
 # Isolation: the whole run is in a private network namespace (VNC ports,
 # slirp). libvirtd/virtlogd run in their own private mount + cgroup
