@@ -50,11 +50,12 @@ def qemu_rss(name):
     return 0
 
 
-def wait_gone(path):
-    for _ in range(300):
+def wait_gone(path, timeout=3.0, step=0.01):
+    t_end = time.monotonic() + timeout
+    while time.monotonic() < t_end:
         if not os.path.exists(path):
             return
-        time.sleep(0.01)
+        time.sleep(step)
 
 
 def lv_start(name, lvsh=LVSH):
@@ -216,6 +217,106 @@ for lbl, _ in LVS:
     print(f"| {name}: `lvsh destroy` → supervisor gone (run dir removed) | {cell(res['lvg:' + lbl])} |")
 if res["libvirt_destroy"]:
     print(f"| libvirt: `virsh destroy` → returned | {cell(res['libvirt_destroy'])} |")
+
+# --- shutdown of a booted guest (ACPI power button; the test guest's acpid
+# powers off): by hand (QMP system_powerdown, SHUTDOWN event, quit as
+# -no-shutdown wants, exit reaped) and `lvsh shutdown` until its supervisor
+# is gone (the command itself returns at once, as virsh's). Booted = its
+# console printed LV-COUNTER (acpid runs by then).
+SHUT = int(os.environ.get("LV_QB_SHUTDOWN", "3"))
+
+
+def wait_text(path, offset, text, timeout=120):
+    t_end = time.monotonic() + timeout
+    while time.monotonic() < t_end:
+        try:
+            with open(path, "rb") as f:
+                f.seek(offset)
+                if text.encode() in f.read():
+                    return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"{path}: no {text} within {timeout} s")
+
+
+def size(path):
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def hand_shutdown(args):
+    serial = T + "/hand-serial.log"
+    if os.path.exists(serial):
+        os.unlink(serial)
+    a = [x.replace("pty,id=charserial0", f"file,id=charserial0,path={serial}") for x in args]
+    sock = T + "/hand.sock"
+    if os.path.exists(sock):
+        os.unlink(sock)
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(sock)
+    srv.listen(1)
+    fd = srv.fileno()
+    a = [x.replace("fd=3,", f"fd={fd},").replace("127.0.0.1:0", "127.0.0.1:9") for x in a]
+    p = subprocess.Popen(a, pass_fds=(fd,), stdout=DEVNULL, stderr=open(T + "/hand.log", "a"))
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    c.settimeout(60)
+    c.connect(sock)
+    srv.close()
+    f = c.makefile("rw")
+    try:
+        qmp_line(f)
+        f.write('{"execute":"qmp_capabilities"}\n{"execute":"cont"}\n'); f.flush()
+        qmp_line(f); qmp_line(f)
+        wait_text(serial, 0, "LV-COUNTER")
+        t0 = time.monotonic()
+        f.write('{"execute":"system_powerdown"}\n'); f.flush()
+        while True:
+            line = f.readline()
+            if not line:
+                raise RuntimeError("QMP closed")
+            if json.loads(line).get("event") == "SHUTDOWN":
+                break
+        f.write('{"execute":"quit"}\n'); f.flush()
+        p.wait(timeout=60)
+        return ms(time.monotonic() - t0)
+    finally:
+        if p.poll() is None:
+            p.kill(); p.wait()
+        c.close()
+
+
+def lv_shutdown(name):
+    con = f"{T}/log/{name}.console.log"
+    off = size(con)
+    lv_start(name)
+    wait_text(con, off, "LV-COUNTER")
+    t0 = time.monotonic()
+    run([LVSH, "shutdown", name])
+    t1 = time.monotonic()
+    wait_gone(f"{T}/run/{name}", 60, 0.005)
+    if os.path.exists(f"{T}/run/{name}"):
+        raise RuntimeError(f"{name}: still running after lvsh shutdown")
+    return ms(t1 - t0), ms(time.monotonic() - t0)
+
+
+if SHUT > 0:
+    sh = {"hand": [], "lv_ret": [], "lv_off": []}
+    for r in range(SHUT):
+        for who in (("hand", "lv") if r % 2 == 0 else ("lv", "hand")):
+            if who == "hand":
+                sh["hand"].append(hand_shutdown(args))
+            else:
+                a, b = lv_shutdown("qb0")
+                sh["lv_ret"].append(a); sh["lv_off"].append(b)
+    print(f"\n| shutdown of the booted guest (ACPI), {SHUT} rounds | median ms (min–max) |")
+    print("|---|---|")
+    print(f"| QEMU by hand: system_powerdown → SHUTDOWN event, quit → exit reaped | {cell(sh['hand'])} |")
+    print(f"| litevirt: `lvsh shutdown` → returned | {cell(sh['lv_ret'])} |")
+    print(f"| litevirt: `lvsh shutdown` → guest off, supervisor gone | {cell(sh['lv_off'])} |")
+    print(f"| ratio litevirt (guest off) / by hand | {med(sh['lv_off']) / med(sh['hand']):.2f} |")
 
 # --- memory -----------------------------------------------------------------
 lvd = int(os.environ.get("LIBVIRTD_PID") or 0)
