@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The QEMU driver: start qemu-system-x86_64 paused in the guest's cgroup
  * and its own mount namespace (private minimal /dev), finish the set-up
- * over QMP (passwords), `cont`; then lifecycle operations over QMP.
+ * over QMP (passwords, console pty) and `cont`, pipelined behind
+ * qmp_capabilities; then lifecycle operations over QMP.
  *
  * Every step of start registers its undo (guest_undo_push), so a failed
  * start and the end of the guest leave nothing: no process, cgroup, port,
  * socket. */
+#include <dirent.h>
 #include <json-c/json.h>
 #include <sched.h>
 #include <signal.h>
@@ -607,9 +609,8 @@ int qemu_write_info(struct lv_guest *g, struct qemu_guest *qg, struct lv_error *
         return r;
 }
 
-/* The console from QEMU's query-chardev reply (chardevs, borrowed). */
-static int console_open(struct lv_guest *g, struct qemu_guest *qg, const char *id,
-                        struct json_object *chardevs, struct lv_error **err)
+/* The pty of chardev id in QEMU's query-chardev reply (borrowed), or NULL. */
+static const char *console_pty(const char *id, struct json_object *chardevs)
 {
         const char *pty = NULL;
         for (size_t i = 0; i < json_object_array_length(chardevs); i++) {
@@ -620,22 +621,85 @@ static int console_open(struct lv_guest *g, struct qemu_guest *qg, const char *i
                     startswith(json_object_get_string(f), "pty:"))
                         pty = json_object_get_string(f) + 4;
         }
-        if (!pty)
-                return lv_error_setf(err, LV_ERR_INTERNAL, "QEMU reports no pty for %s", id);
-        /* in QEMU's own devpts (qemu/driver.c, child_exec) */
+        return pty;
+}
+
+/* pty (a path in QEMU's own devpts, qemu/driver.c child_exec) opened from
+ * here, raw; -errno. */
+static int console_pty_open(const struct qemu_guest *qg, const char *pty)
+{
         _cleanup_free_ char *path = xasprintf("/proc/%d/root%s", (int)qg->pid, pty);
         int fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
         if (fd < 0)
-                return lv_error_set(err, errno, "console pty '%s'", pty);
+                return -errno;
         struct termios t;
         if (tcgetattr(fd, &t) == 0) {
                 cfmakeraw(&t);
                 tcsetattr(fd, TCSANOW, &t);
         }
+        return fd;
+}
+
+static void console_adopt(struct lv_guest *g, int fd, const char *pty)
+{
         g->console_fd = fd;
         g->console_path = xstrdup(pty);
         guest_undo_push(g, "console pty", undo_console, NULL, NULL);
+}
+
+/* The console from QEMU's query-chardev reply (chardevs, borrowed). */
+static int console_open(struct lv_guest *g, struct qemu_guest *qg, const char *id,
+                        struct json_object *chardevs, struct lv_error **err)
+{
+        const char *pty = console_pty(id, chardevs);
+        if (!pty)
+                return lv_error_setf(err, LV_ERR_INTERNAL, "QEMU reports no pty for %s", id);
+        int fd = console_pty_open(qg, pty);
+        if (fd < 0)
+                return lv_error_set(err, -fd, "console pty '%s'", pty);
+        console_adopt(g, fd, pty);
         return 0;
+}
+
+/* At QEMU's greeting (its chardevs exist by then; its main loop, which
+ * answers commands, may not run yet): when QEMU's own devpts holds one pty
+ * only, that is the console's, opened now so that `cont` can go out with
+ * the set-up instead of after the query-chardev reply (the reply checks
+ * the guess). Otherwise `cont` is not sent: it waits for the reply. */
+struct early_console {
+        struct lv_guest *g;
+        struct qemu_guest *qg;
+        struct qmp_batch *cont;
+        bool console; /* the guest has one: guess its pty */
+        int fd;
+        char pty[32];
+};
+
+static void on_greeting(struct qmp *q, struct qmp_batch *cmds, int n, void *data)
+{
+        struct early_console *ec = data;
+        /* events from here on (RESUME comes with the replies) */
+        qmp_set_event_handler(q, qemu_on_qmp_event, ec->g);
+        if (!ec->console) {
+                fault_point("qemu-before-cont");
+                return;
+        }
+        _cleanup_free_ char *dir = xasprintf("/proc/%d/root/dev/pts", (int)ec->qg->pid);
+        DIR *d = opendir(dir);
+        int ptys = 0;
+        struct dirent *de;
+        while (d && (de = readdir(d)))
+                if (de->d_name[0] >= '0' && de->d_name[0] <= '9' && ptys++ == 0)
+                        snprintf(ec->pty, sizeof(ec->pty), "/dev/pts/%.16s", de->d_name);
+        if (d)
+                closedir(d);
+        if (ptys == 1)
+                ec->fd = console_pty_open(ec->qg, ec->pty);
+        if (ec->fd < 0) {
+                ec->cont->command = NULL;
+                return;
+        }
+        fault_point("qemu-before-cont");
 }
 
 int qemu_open_console(struct lv_guest *g, struct qemu_guest *qg, struct lv_error **err)
@@ -904,7 +968,7 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
         int cfd = -1;
         if ((r = qmp_connect_listening(sock, &cfd, err)) < 0)
                 return r;
-        _cleanup_free_ struct qmp_batch *b = xcalloc((size_t)qg->n_gports + 1, sizeof(*b));
+        _cleanup_free_ struct qmp_batch *b = xcalloc((size_t)qg->n_gports + 2, sizeof(*b));
         int nb = password_batch(g, qg, b);
         _cleanup_free_ char *console_id = qemu_command_serial_chardev(def, 0);
         struct qmp_batch *chardevs = NULL;
@@ -912,8 +976,21 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
                 chardevs = &b[nb++];
                 *chardevs = (struct qmp_batch){.command = "query-chardev", .want_ret = true};
         }
+        /* A migration destination stays paused until Finish (migration.c),
+         * a guest started paused until resumed. Otherwise `cont` goes out
+         * at the greeting, behind the set-up: no round trip of its own;
+         * with a console only once its pty is open (QEMU drops what the
+         * guest writes to a pty nobody has open). */
+        bool run = !g->incoming && !g->start_paused;
+        struct early_console ec = {.g = g, .qg = qg, .console = console_id != NULL, .fd = -1};
+        if (run) {
+                ec.cont = &b[nb++];
+                *ec.cont = (struct qmp_batch){.command = "cont", .after_greeting = true};
+        }
         struct lv_error *qerr = NULL;
-        r = qmp_open_fd_batch(cfd, sock, QEMU_START_TIMEOUT_MS, b, nb, &qg->qmp, &qerr);
+        r = qmp_open_fd_batch(cfd, sock, QEMU_START_TIMEOUT_MS, b, nb, run ? on_greeting : NULL,
+                              &ec, &qg->qmp, &qerr);
+        _cleanup_close_ int early_fd = ec.fd;
         if (r < 0 && qerr->code == LV_ERR_INTERNAL) {
                 /* QEMU refused a command: its own message */
                 r = lv_error_setf(err, LV_ERR_INTERNAL, "%s", qerr->message);
@@ -931,7 +1008,16 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
         guest_undo_push(g, "QMP connection", qemu_undo_qmp, qg, NULL);
         fault_point("qemu-after-qmp");
         if (chardevs) {
-                r = console_open(g, qg, console_id, chardevs->ret, err);
+                const char *pty = console_pty(console_id, chardevs->ret);
+                if (early_fd >= 0 && pty && streq(pty, ec.pty)) {
+                        console_adopt(g, TAKE_FD(early_fd), pty);
+                } else {
+                        if (early_fd >= 0)
+                                log_warning("console: QEMU's pty is %s, not %s as guessed: what "
+                                            "the guest wrote meanwhile is lost",
+                                            pty ? pty : "(none)", ec.pty);
+                        r = console_open(g, qg, console_id, chardevs->ret, err);
+                }
                 json_object_put(chardevs->ret);
                 if (r < 0)
                         return r;
@@ -942,12 +1028,11 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
         if ((r = loop_add_io(g->loop, qmp_fd(qg->qmp), EPOLLIN, qemu_on_qmp_io, g, &qg->qmp_source,
                              err)) < 0)
                 return r;
-        fault_point("qemu-before-cont");
-        /* A migration destination stays paused until Finish (migration.c),
-         * a guest started paused until resumed. */
-        bool run = !g->incoming && !g->start_paused;
-        if (run && (r = qmp_call(qg->qmp, "cont", NULL, QEMU_CMD_TIMEOUT_MS, NULL, err)) < 0)
-                return r;
+        if (run && !ec.cont->command) { /* the console's pty was not known at the greeting */
+                fault_point("qemu-before-cont");
+                if ((r = qmp_call(qg->qmp, "cont", NULL, QEMU_CMD_TIMEOUT_MS, NULL, err)) < 0)
+                        return r;
+        }
         if (run) {
                 qg->cpus_running = true;
                 guest_status_record(g);

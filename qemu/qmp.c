@@ -657,40 +657,61 @@ int qmp_call_fd(struct qmp *q, const char *command, struct json_object *args, in
         return take_reply(p, ret, err);
 }
 
-/* Send cmds[0..n) (and first `first`, when not NULL) back to back; wait
- * for all replies. */
-static int call_batch(struct qmp *q, const char *first, int first_timeout_ms,
-                      struct qmp_batch *cmds, int n, int timeout_ms, uint64_t greeting_deadline,
-                      struct lv_error **err)
+/* Send those of cmds[0..n) that go before or after the greeting (a
+ * command NULL is not sent; after an error nothing is), noting each one's
+ * pending entry. */
+static int send_part(struct qmp *q, struct qmp_batch *cmds, int n, bool after, int timeout_ms,
+                     struct qmp_pending **p, int *np, int r, struct lv_error **err)
+{
+        for (int i = 0; i < n; i++) {
+                if (cmds[i].after_greeting != after)
+                        continue;
+                struct json_object *args = TAKE_PTR(cmds[i].args);
+                cmds[i].pending = NULL;
+                if (r < 0 || !cmds[i].command) {
+                        if (args) /* not sent */
+                                json_object_put(args);
+                } else if ((r = send_sync(q, cmds[i].command, args, -1, timeout_ms, &p[*np],
+                                          err)) == 0) {
+                        cmds[i].pending = p[(*np)++];
+                }
+        }
+        return r;
+}
+
+/* Send `first` (when not NULL) and cmds back to back; with
+ * greeting_deadline, read the greeting meanwhile (those marked
+ * after_greeting go out once it came and on_greeting ran); wait for all
+ * replies. */
+static int call_batch(struct qmp *q, const char *first, struct qmp_batch *cmds, int n,
+                      int timeout_ms, uint64_t greeting_deadline, qmp_greeting_fn on_greeting,
+                      void *data, struct lv_error **err)
 {
         _cleanup_free_ struct qmp_pending **p = xcalloc((size_t)n + 1, sizeof(*p));
         int np = 0, r = 0;
-        if (first && (r = send_sync(q, first, NULL, -1, first_timeout_ms, &p[np++], err)) < 0)
+        if (first && (r = send_sync(q, first, NULL, -1, timeout_ms, &p[np++], err)) < 0)
                 np--;
-        for (int i = 0; i < n; i++) {
-                struct json_object *args = TAKE_PTR(cmds[i].args);
-                if (r < 0) {
-                        if (args) /* not sent */
-                                json_object_put(args);
-                } else if ((r = send_sync(q, cmds[i].command, args, -1, timeout_ms, &p[np], err)) ==
-                           0) {
-                        np++;
-                }
-        }
-        if (r == 0 && greeting_deadline)
+        r = send_part(q, cmds, n, false, timeout_ms, p, &np, r, err);
+        if (r == 0 && greeting_deadline) {
                 r = read_greeting(q, greeting_deadline, err);
+                if (r == 0 && on_greeting)
+                        on_greeting(q, cmds, n, data);
+        }
+        r = send_part(q, cmds, n, true, timeout_ms, p, &np, r, err);
         if (r < 0) {
                 drop_replies(q, p, np);
                 return r;
         }
         if ((r = wait_replies(q, p, np, err)) < 0)
                 return r;
-        int k = 0;
         if (first)
-                r = take_reply(p[k++], NULL, err);
-        for (int i = 0; i < n; i++, k++) {
-                int ri = take_reply(p[k], cmds[i].want_ret ? &cmds[i].ret : NULL,
+                r = take_reply(p[0], NULL, err);
+        for (int i = 0; i < n; i++) {
+                if (!cmds[i].pending)
+                        continue;
+                int ri = take_reply(cmds[i].pending, cmds[i].want_ret ? &cmds[i].ret : NULL,
                                     r < 0 ? NULL : err);
+                cmds[i].pending = NULL;
                 if (r == 0)
                         r = ri;
         }
@@ -706,7 +727,7 @@ static int call_batch(struct qmp *q, const char *first, int first_timeout_ms,
 int qmp_call_batch(struct qmp *q, struct qmp_batch *cmds, int n, int timeout_ms,
                    struct lv_error **err)
 {
-        return call_batch(q, NULL, 0, cmds, n, timeout_ms, 0, err);
+        return call_batch(q, NULL, cmds, n, timeout_ms, 0, NULL, NULL, err);
 }
 
 int qmp_call_json(struct qmp *q, const char *command, const char *args_json, int timeout_ms,
@@ -760,7 +781,8 @@ static int read_greeting(struct qmp *q, uint64_t deadline, struct lv_error **err
 }
 
 int qmp_open_fd_batch(int fd, const char *what, int timeout_ms, struct qmp_batch *cmds, int n,
-                      struct qmp **ret, struct lv_error **err)
+                      qmp_greeting_fn on_greeting, void *data, struct qmp **ret,
+                      struct lv_error **err)
 {
         struct qmp *q = xcalloc(1, sizeof(*q));
         q->fd = fd;
@@ -781,7 +803,8 @@ int qmp_open_fd_batch(int fd, const char *what, int timeout_ms, struct qmp_batch
          * greeting is read (QEMU reads them once it greeted, in order; the
          * greeting comes while QEMU still initialises, the replies once
          * its main loop runs), so none waits for another's round trip. */
-        int r = call_batch(q, "qmp_capabilities", timeout_ms, cmds, n, timeout_ms, deadline, err);
+        int r = call_batch(q, "qmp_capabilities", cmds, n, timeout_ms, deadline, on_greeting, data,
+                           err);
         if (r < 0) {
                 qmp_free(q);
                 return r;
@@ -792,7 +815,7 @@ int qmp_open_fd_batch(int fd, const char *what, int timeout_ms, struct qmp_batch
 
 int qmp_open_fd(int fd, const char *what, int timeout_ms, struct qmp **ret, struct lv_error **err)
 {
-        return qmp_open_fd_batch(fd, what, timeout_ms, NULL, 0, ret, err);
+        return qmp_open_fd_batch(fd, what, timeout_ms, NULL, 0, NULL, NULL, ret, err);
 }
 
 int qmp_connect(const char *path, int timeout_ms, struct qmp **ret, struct lv_error **err)

@@ -77,16 +77,24 @@ int qmp_open_fd(int fd, const char *what, int timeout_ms, struct qmp **ret, stru
  * one round trip for all. args (may be NULL) is consumed; with want_ret,
  * ret gets a reference to the "return" value (to be put by the caller). */
 struct qmp_batch {
-        const char *command;
+        const char *command; /* NULL: not sent */
         struct json_object *args;
         bool want_ret;
         struct json_object *ret;
+        /* qmp_open_fd_batch: sent once the greeting came (and on_greeting
+         * ran, which may set command to NULL) */
+        bool after_greeting;
+        void *pending; /* internal */
 };
+typedef void (*qmp_greeting_fn)(struct qmp *q, struct qmp_batch *cmds, int n, void *data);
 /* qmp_open_fd that sends cmds right behind qmp_capabilities, before the
- * greeting is read, and waits for all their replies (timeout_ms for the
- * whole); the first error fails the open. */
+ * greeting is read (those marked after_greeting once it came and
+ * on_greeting, when not NULL, ran), and waits for all their replies
+ * (timeout_ms for the whole); the first error fails the open. QEMU greets
+ * while it still initialises and answers once its main loop runs. */
 int qmp_open_fd_batch(int fd, const char *what, int timeout_ms, struct qmp_batch *cmds, int n,
-                      struct qmp **ret, struct lv_error **err);
+                      qmp_greeting_fn on_greeting, void *data, struct qmp **ret,
+                      struct lv_error **err);
 /* Synchronous commands sent back to back; the first error is returned
  * (after all replies came). */
 int qmp_call_batch(struct qmp *q, struct qmp_batch *cmds, int n, int timeout_ms,

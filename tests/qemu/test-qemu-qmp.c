@@ -297,7 +297,7 @@ static void test_batch_pipelined(void **state)
                 {.command = "query-chardev", .want_ret = true},
                 {.command = "set_password", .args = json_tokener_parse("{\"password\":\"p\"}")},
         };
-        if (qmp_open_fd_batch(fd, "peer", 2000, b, 2, &q, &err) < 0)
+        if (qmp_open_fd_batch(fd, "peer", 2000, b, 2, NULL, NULL, &q, &err) < 0)
                 fail_msg("%s", err->message);
         assert_int_equal(qmp_qemu_version(q), 7002022);
         assert_non_null(b[0].ret);
