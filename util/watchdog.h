@@ -18,15 +18,24 @@
 
 struct watchdog {
         pid_t pid;
-        int fd; /* the pipe's write end; -1: no watchdog */
+        int fd;      /* the pipe's write end; -1: no watchdog */
+        void *stack; /* the shared-memory watchdog's stack, NULL: none */
 };
-#define WATCHDOG_NONE ((struct watchdog){.pid = 0, .fd = -1})
+#define WATCHDOG_NONE ((struct watchdog){.pid = 0, .fd = -1, .stack = NULL})
 
 /* Runs in the watchdog after it sent SIGKILL (a forked copy of the owner:
  * memory is the owner's as of the fork). */
 typedef void (*watchdog_after_kill_fn)(int pidfd, void *data);
 
-/* Watch pidfd (not taken: the watchdog gets a copy). */
+/* Watch pidfd (not taken: the watchdog gets a copy). With after_kill the
+ * watchdog is a fork() of its owner. Without, it is a child sharing its
+ * owner's memory (CLONE_VM; its own process otherwise, so a SIGKILL of the
+ * owner does not end it): it costs a task and one or two stack pages, not
+ * a copy of every page the owner writes later (~100 KiB per container,
+ * docs/performance.md). Its smaps are then its owner's: count them once
+ * (bench/lib/mem.py). The kernel's OOM killer ends every process of an
+ * address space together, so an OOM-killed owner takes its watchdog along
+ * (the owner's next lvsh then finds the leftover, docs/security.md). */
 int watchdog_start(struct watchdog *w, int pidfd, watchdog_after_kill_fn after_kill, void *data,
                    struct lv_error **err);
 /* keep: the watchdog exits and leaves the process alone; otherwise it

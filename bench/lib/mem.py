@@ -10,12 +10,37 @@ processes of the host's pid namespace (the guests' own processes live in
 child pid namespaces and are not the tool's cost), drops this script and its
 ancestors (the benchmark shell), and sums from /proc/PID/smaps_rollup:
 USS = Private_Clean + Private_Dirty, PSS = Pss, RSS = Rss (KiB).
+A process that shares its parent's address space (clone(CLONE_VM) without
+being a thread: litevirt's container guard, util/watchdog.h) has the same
+smaps as its parent; it is counted as a process but its memory only once
+(kcmp KCMP_VM tells).
 DAEMONS is a comma list of process names shared by all guests (libvirtd,
 virtlogd): reported apart and divided by N. Everything else counts as the
 tool's per-guest processes.
 """
+import ctypes
 import os
 import sys
+
+SYS_KCMP = 312  # x86_64
+KCMP_VM = 1
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def ppid_of(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def shares_parent_vm(pid):
+    """True if pid's address space is its parent's (one mm, one memory)."""
+    ppid = ppid_of(pid)
+    if not ppid or ppid <= 1:
+        return False
+    return _libc.syscall(SYS_KCMP, pid, ppid, KCMP_VM, 0, 0) == 0
 
 
 def rollup(pid):
@@ -42,13 +67,9 @@ def comm(pid):
 
 def ancestors():
     out, pid = set(), os.getpid()
-    while pid > 1:
+    while pid and pid > 1:
         out.add(pid)
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                pid = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            break
+        pid = ppid_of(pid)
     return out
 
 
@@ -77,6 +98,8 @@ def main():
         name, r = comm(pid), rollup(pid)
         if name is None or r is None:
             continue
+        if shares_parent_vm(pid):
+            r = (0, 0, 0)  # its parent's pages, counted with the parent
         g = groups.setdefault(name, [0, 0, 0, 0])
         g[0] += 1
         for k in range(3):
