@@ -125,8 +125,14 @@ int lvsh_spawn_ready_extra(const char *path, const char *argv0, const char *cons
          * supervisor: a caller waiting for a pipe to close must not wait
          * for the guest's end. */
         posix_spawn_file_actions_addclosefrom_np(&fa, 4);
+        /* In a session of its own from the start: its detaching then
+         * needs one fork, not two (util/daemon.h). */
+        posix_spawnattr_t attr;
+        posix_spawnattr_init(&attr);
+        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
         pid_t pid;
-        int r = posix_spawn(&pid, path, &fa, NULL, args, environ);
+        int r = posix_spawn(&pid, path, &fa, &attr, args, environ);
+        posix_spawnattr_destroy(&attr);
         posix_spawn_file_actions_destroy(&fa);
         if (r != 0)
                 return -r;

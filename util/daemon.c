@@ -5,13 +5,19 @@
 
 int daemon_detach(struct lv_error **err)
 {
-        pid_t pid = fork();
-        if (pid < 0)
-                return lv_error_set(err, errno, "cannot fork");
-        if (pid > 0)
-                _exit(0);
-        if (setsid() < 0)
-                return lv_error_set(err, errno, "setsid");
+        pid_t pid;
+        /* A caller that started us in a session of our own (lvsh:
+         * POSIX_SPAWN_SETSID) spared us the first fork. */
+        if (getsid(0) != getpid()) {
+                pid = fork();
+                if (pid < 0)
+                        return lv_error_set(err, errno, "cannot fork");
+                if (pid > 0)
+                        _exit(0);
+                if (setsid() < 0)
+                        return lv_error_set(err, errno, "setsid");
+        }
+        /* Not a session leader: never gets a controlling terminal. */
         pid = fork();
         if (pid < 0)
                 return lv_error_set(err, errno, "cannot fork");

@@ -153,6 +153,13 @@ check "progress after resume" wait_for 30 bash -c "[ \$(cat '$OUT/counter') -gt 
 
 # ---- reboot: busybox init reboots, on_reboot=restart starts it again ----
 spid=$(cat "$T/run/$NAME/supervisor.pid")
+# Detached (lvsh starts it in a session of its own, it forks once): in a
+# session whose leader is gone, so it can never get a controlling
+# terminal (field 7 of stat: tty_nr), and its first process has exited.
+read -r -a st <<< "$(sed 's/.*) //' /proc/$spid/stat)"
+check "the supervisor is no session leader (sid ${st[3]}, pid $spid)" test "${st[3]}" != "$spid"
+check "the supervisor has no controlling terminal (tty_nr ${st[4]})" test "${st[4]}" = 0
+check "its session's leader has exited" test ! -e "/proc/${st[3]}"
 fds_before=$(ls /proc/$spid/fd | wc -l)
 check "reboot" bash -c "'$LVSH' reboot '$NAME' | grep -q 'is being rebooted'"
 check "a new init after the reboot" wait_for 30 bash -c "p=\$(sed -n 's/.*\"pid\": \([0-9]*\).*/\1/p' '$T/run/$NAME/status.json' | head -1); [ -n \"\$p\" ] && [ \"\$p\" != $ipid ] && grep -q '\"state\": \"running\"' '$T/run/$NAME/status.json'"
