@@ -17,6 +17,7 @@
 
 #include "conf/host_conf.h"
 #include "qemu/driver_priv.h"
+#include "qemu/image.h"
 #include "qemu/security.h"
 #include "util/fileio.h"
 #include "util/log.h"
@@ -279,6 +280,12 @@ int qemu_confine_prepare(struct lv_guest *g, struct qemu_guest *qg, struct lv_er
                 if (d->backing_source &&
                     (r = grant(g, qg, d->backing_source, QEMU_LABEL_READ, err)) < 0)
                         return r;
+                /* and the images under it (the model keeps one level) */
+                _cleanup_strv_free_ char **chain =
+                        d->backing_source ? qemu_image_backing_chain(d->backing_source) : NULL;
+                for (char **b = chain; b && *b; b++)
+                        if ((r = grant(g, qg, *b, QEMU_LABEL_READ, err)) < 0)
+                                return r;
         }
         /* UEFI variables: QEMU writes them */
         if (def->os.nvram && (r = grant(g, qg, def->os.nvram, QEMU_LABEL_OWN, err)) < 0)
@@ -334,8 +341,13 @@ int qemu_confine_build(struct lv_guest *g, struct qemu_guest *qg, struct qemu_co
                         strv_push(&c.readable, xstrdup(boot[i]));
         for (int i = 0; i < def->n_disks; i++) {
                 const char *s = def->disks[i].source;
-                if (def->disks[i].backing_source)
+                if (def->disks[i].backing_source) {
                         strv_push(&c.readable, xstrdup(def->disks[i].backing_source));
+                        char **chain = qemu_image_backing_chain(def->disks[i].backing_source);
+                        for (char **b = chain; *b; b++)
+                                strv_push(&c.readable, *b);
+                        free(chain);
+                }
                 if (!s)
                         continue;
                 if (disk_kind(&def->disks[i]) == QEMU_LABEL_READ)

@@ -6,60 +6,13 @@
  * nodes and put over the disks' current nodes in one transaction. */
 #include <json-c/json.h>
 #include <fcntl.h>
-#include <sys/wait.h>
 
 #include "qemu/command.h"
+#include "qemu/image.h"
 #include "qemu/driver_priv.h"
 #include "util/clock.h"
 #include "util/fileio.h"
 #include "util/log.h"
-
-/* qemu-img create -f qcow2 -u -F FMT -b BACKING OVERLAY SIZE; its own
- * words on failure. */
-static int overlay_create(const char *overlay, const char *backing, const char *fmt,
-                          unsigned long long size, struct lv_error **err)
-{
-        int pfd[2];
-        if (pipe2(pfd, O_CLOEXEC) < 0)
-                return lv_error_set(err, errno, "pipe");
-        char sz[32];
-        snprintf(sz, sizeof(sz), "%llu", size);
-        pid_t pid = fork();
-        if (pid < 0) {
-                int e = errno;
-                close(pfd[0]);
-                close(pfd[1]);
-                return lv_error_set(err, e, "fork");
-        }
-        if (pid == 0) {
-                dup2(pfd[1], STDERR_FILENO);
-                dup2(pfd[1], STDOUT_FILENO);
-                execlp("qemu-img", "qemu-img", "create", "-q", "-f", "qcow2", "-u", "-F", fmt, "-b",
-                       backing, overlay, sz, (char *)NULL);
-                dprintf(pfd[1], "cannot run qemu-img: %s", strerror(errno));
-                _exit(127);
-        }
-        close(pfd[1]);
-        char msg[512];
-        size_t len = 0;
-        ssize_t k;
-        while (len < sizeof(msg) - 1 && ((k = read(pfd[0], msg + len, sizeof(msg) - 1 - len)) > 0 ||
-                                         (k < 0 && errno == EINTR)))
-                if (k > 0)
-                        len += (size_t)k;
-        close(pfd[0]);
-        msg[len] = 0;
-        while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
-                msg[--len] = 0;
-        int status;
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return lv_error_set(err, errno, "waiting for qemu-img");
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                return lv_error_setf(err, EIO, "creating the overlay '%s': %s", overlay,
-                                     *msg ? msg : "qemu-img failed");
-        return 0;
-}
 
 /* The block node on top of disk i now (after earlier snapshots, not the
  * one it started with) and its size, from query-block. */
@@ -147,7 +100,7 @@ static int overlay_add(struct lv_guest *g, struct qemu_guest *qg, const struct l
                                     disk->target_dev, d->overlay);
         o->created = true;
         const char *fmt = disk->format == DOMAIN_DISK_FORMAT_QCOW2 ? "qcow2" : "raw";
-        if ((r = overlay_create(d->overlay, disk->source, fmt, size, err)) < 0 ||
+        if ((r = qemu_image_overlay_create(d->overlay, disk->source, fmt, size, err)) < 0 ||
             (r = qemu_confine_grant_overlay(g, qg, d->overlay, err)) < 0)
                 return r;
         struct json_object *ret = NULL, *id;

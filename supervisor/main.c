@@ -70,7 +70,8 @@ static void usage(FILE *f)
                    "  --definition FILE      run with the definition in FILE instead of the\n"
                    "                         stored one (a transient guest: lvsh create)\n"
                    "                         (with --paused and no --restore: the guest's\n"
-                   "                         CPUs are left stopped)\n"
+                   "                         CPUs are left stopped; with --restore: the\n"
+                   "                         image's guest with this definition)\n"
                    "  --version, --help\n");
 }
 
@@ -466,7 +467,8 @@ int main(int argc, char **argv)
                         log_to_stderr(false);
                 /* the image checked (and its definition read) before
                  * anything is set up: a damaged one starts nothing */
-                r = supervisor_restore_begin(&sv, o.restore, o.name, o.restore_running, &rs, &err);
+                r = supervisor_restore_begin(&sv, o.restore, o.name, o.definition,
+                                             o.restore_running, &rs, &err);
                 if (r >= 0)
                         o.name = sv.g.def->name;
                 if (r >= 0 && !o.foreground)

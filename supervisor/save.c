@@ -252,8 +252,33 @@ void supervisor_restore_free(struct save_restore *rs)
         free(rs);
 }
 
-int supervisor_restore_begin(struct supervisor *sv, const char *path, const char *name, int running,
-                             struct save_restore **ret, struct lv_error **err)
+/* virsh restore --xml: the guest of the image with another definition
+ * (snapshot-revert: the same guest on new overlays); its name and UUID
+ * must be the image's. */
+static int definition_replace(const struct conf_xml_ops *x, const char *file, const char *image,
+                              struct domain_def **def, struct lv_error **err)
+{
+        _cleanup_free_ char *xml = NULL;
+        size_t len = 0;
+        int r = file_read_bounded(file, 1 << 20, &xml, &len, err);
+        if (r < 0)
+                return r;
+        _cleanup_domain_def_ struct domain_def *other = NULL;
+        if ((r = x->domain_parse_string(xml, len, file, &other, err)) < 0)
+                return r;
+        if (!streq(other->name, (*def)->name) || memcmp(other->uuid, (*def)->uuid, 16) != 0)
+                return lv_error_setf(err, EINVAL,
+                                     "definition '%s' is not of the guest in save image '%s' "
+                                     "('%s', another name or UUID)",
+                                     file, image, (*def)->name);
+        domain_def_free(*def);
+        *def = TAKE_PTR(other);
+        return 0;
+}
+
+int supervisor_restore_begin(struct supervisor *sv, const char *path, const char *name,
+                             const char *definition, int running, struct save_restore **ret,
+                             struct lv_error **err)
 {
         struct save_restore *rs = xcalloc(1, sizeof(*rs));
         rs->fd = -1;
@@ -277,6 +302,8 @@ int supervisor_restore_begin(struct supervisor *sv, const char *path, const char
         if (name && !streq(name, def->name))
                 return lv_error_setf(err, EINVAL, "save image '%s' holds guest '%s', not '%s'",
                                      rs->path, def->name, name);
+        if (definition && (r = definition_replace(x, definition, rs->path, &def, err)) < 0)
+                return r;
         if ((r = supervisor_definition_check_stored(x, def, err)) < 0)
                 return r;
         /* the hypervisor starts waiting for the stream (driver.h) */
@@ -347,10 +374,11 @@ int supervisor_restore_finish(struct supervisor *sv, struct save_restore *rs, st
                         r = v;
                 }
         }
-        /* Its disks are the guest's from here on: as for any start. */
-        if (r >= 0)
-                r = supervisor_leases_acquire(sv, "", err);
+        /* Its disks are the guest's from here on: as for any start (fresh
+         * leases: the saved guest released its own when it ended). */
         g->incoming = NULL;
+        if (r >= 0)
+                r = supervisor_leases_acquire(sv, NULL, err);
         supervisor_job_end(sv, JOB_RESTORE);
         if (r < 0)
                 return r;

@@ -37,17 +37,6 @@ static int snapshot_name_check(const char *snap, struct lv_error **err)
         return 0;
 }
 
-/* As libvirt: the image's name with its extension replaced by the
- * snapshot's, beside it (/v/disk.qcow2 -> /v/disk.SNAP). */
-static char *overlay_path(const char *source, const char *snap)
-{
-        const char *slash = strrchr(source, '/');
-        const char *dot = strrchr(slash ? slash : source, '.');
-        size_t keep = dot && dot != (slash ? slash + 1 : source) ? (size_t)(dot - source)
-                                                                 : strlen(source);
-        return xasprintf("%.*s.%s", (int)keep, source, snap);
-}
-
 /* The disks to overlay: every writable disk; a disk litevirt cannot
  * overlay is an error, no disk at all too. */
 static int disks_select(const struct lv_guest *g, const char *snap, struct lv_disk_overlay **ret,
@@ -73,8 +62,8 @@ static int disks_select(const struct lv_guest *g, const char *snap, struct lv_di
                                              g->name, d->target_dev, d->source, why);
                 }
                 o = xrealloc(o, (size_t)(n + 1) * sizeof(*o));
-                o[n++] = (struct lv_disk_overlay){.disk = i,
-                                                  .overlay = overlay_path(d->source, snap)};
+                o[n++] = (struct lv_disk_overlay){
+                        .disk = i, .overlay = paths_snapshot_overlay(d->source, snap)};
         }
         if (n == 0)
                 return lv_error_setf(err, LV_ERR_UNSUPPORTED,

@@ -302,11 +302,13 @@ int supervisor_guest_save(struct supervisor *sv, const char *path, bool managed,
  * parses its definition into sv->g.def and sets sv->g.incoming, so that
  * the driver starts the hypervisor waiting for the stream; path NULL: the
  * managed save of name (removed once loaded); name, when set, must be the
- * image's. finish loads the stream, takes the leases and resumes (running
- * as for save). On a failed finish the caller ends the guest. */
+ * image's; definition, when set, a file whose definition (same name and
+ * UUID) replaces the image's. finish loads the stream, takes the leases
+ * and resumes (running as for save). On a failed finish the caller ends the guest. */
 struct save_restore;
-int supervisor_restore_begin(struct supervisor *sv, const char *path, const char *name, int running,
-                             struct save_restore **ret, struct lv_error **err);
+int supervisor_restore_begin(struct supervisor *sv, const char *path, const char *name,
+                             const char *definition, int running, struct save_restore **ret,
+                             struct lv_error **err);
 int supervisor_restore_finish(struct supervisor *sv, struct save_restore *rs,
                               struct lv_error **err);
 /* Between begin (after detaching) and finish: the stream's checksum is

@@ -76,6 +76,10 @@ void lvsh_wait_supervisor_gone(lv_conn *c);
  * (the guest not running): with one, restore from it (1: done; with
  * force_boot remove it instead, 0) — 0: start as usual. */
 bool lvsh_managed_save_exists(const char *name);
+/* A save image's header and definition (parsed into *ret_def and/or as
+ * text into *ret_xml; either may be NULL), not its stream's checksum. */
+int lvsh_save_image_read(const char *file, struct domain_def **ret_def, char **ret_xml,
+                         struct lv_error **err);
 int lvsh_managed_save_start(const char *name, bool force_boot, struct lv_error **err);
 
 /* lvsh-console.c */
@@ -92,3 +96,13 @@ int lvsh_cmd_console(int argc, char **argv, struct lv_error **err);
                         "ending.",                                                                 \
                         lvsh_cmd_console                                                           \
         }
+
+/* lvsh-snapshot.c: how many snapshots NAME has (unreadable metadata
+ * counts as one); remove their metadata and memory images
+ * ($GUESTDIR/NAME.snapshots), never the overlays. */
+int lvsh_snapshot_count(const char *name);
+int lvsh_snapshot_metadata_remove(const char *name, struct lv_error **err);
+
+/* lvsh-domain.c: lvsh destroy NAME (reattaching first to a QEMU that
+ * outlived its supervisor), waiting until its supervisor is gone. */
+int lvsh_guest_destroy(const char *name, struct lv_error **err);

@@ -166,8 +166,9 @@ static char *guest_nvram(const char *xml_path)
 
 static int cmd_undefine(int argc, char **argv, struct lv_error **err)
 {
-        static const char *const flags[] = {"--nvram", "--keep-nvram", NULL};
-        bool set[2] = {false, false};
+        static const char *const flags[] = {"--nvram", "--keep-nvram", "--snapshots-metadata",
+                                            "--managed-save", NULL};
+        bool set[4] = {false, false, false, false};
         const char *pos[1];
         int npos, r;
         if ((r = args_split(cmd_find("undefine"), argc, argv, flags, set, pos, 1, &npos, err)) < 0)
@@ -199,6 +200,34 @@ static int cmd_undefine(int argc, char **argv, struct lv_error **err)
                                      "is not valid: cannot undefine domain with nvram (%s): use "
                                      "--nvram or --keep-nvram",
                                      name, nvram);
+        /* As libvirt: snapshots and a managed save go only when asked
+         * for; all is checked before anything is removed */
+        int nsnap = lvsh_snapshot_count(name);
+        if (nsnap > 0 && !set[2])
+                return lv_error_setf(err, LV_ERR_STATE,
+                                     "Failed to undefine domain '%s'\nerror: Requested operation "
+                                     "is not valid: cannot delete %s domain with %d snapshots "
+                                     "(--snapshots-metadata removes them)",
+                                     name, lvsh_guest_running(name, NULL) ? "running" : "inactive",
+                                     nsnap);
+        bool saved = lvsh_managed_save_exists(name);
+        if (saved && !set[3])
+                return lv_error_setf(err, LV_ERR_STATE,
+                                     "Failed to undefine domain '%s'\nerror: Requested operation "
+                                     "is not valid: Refusing to undefine while domain managed "
+                                     "save image exists (--managed-save removes it)",
+                                     name);
+        _cleanup_free_ char *save = paths_managed_save(name);
+        if (saved && unlink(save) < 0 && errno != ENOENT)
+                return lv_error_set(err, errno,
+                                    "Failed to undefine domain '%s'\nerror: Failed to remove "
+                                    "domain managed save image '%s'",
+                                    name, save);
+        if (nsnap > 0 && (r = lvsh_snapshot_metadata_remove(name, err)) < 0)
+                return lv_error_prefix(err,
+                                       "Failed to undefine domain '%s'\nerror: removing its "
+                                       "snapshots' metadata",
+                                       name);
         /* As libvirt: a running guest keeps running, transient now (its
          * supervisor keeps the definition it runs with), and is gone once
          * it ends. */
@@ -439,11 +468,15 @@ const struct lvsh_command lvsh_define_commands[] = {
          "    definition untouched. The definition is always validated (virsh's\n"
          "    --validate, against the schema, is accepted and means nothing more).",
          cmd_define},
-        {"undefine", "NAME [--nvram] [--keep-nvram]", "undefine a domain",
+        {"undefine", "NAME [--nvram] [--keep-nvram] [--snapshots-metadata] [--managed-save]",
+         "undefine a domain",
          "    Removes the stored definition. A running domain keeps running, as a\n"
          "    transient one, and is gone once it stops (as virsh). A UEFI guest's\n"
          "    NVRAM (its variable store) is removed with --nvram and kept with\n"
-         "    --keep-nvram; without either, a guest that has one is not undefined.",
+         "    --keep-nvram; without either, a guest that has one is not undefined.\n"
+         "    A guest with snapshots is undefined only with --snapshots-metadata\n"
+         "    (which removes their metadata and memory images, not the overlays),\n"
+         "    one with a managed save only with --managed-save (which removes it).",
          cmd_undefine},
         {"dumpxml", "NAME [--inactive] [--security-info]", "domain information in XML",
          "    A running guest's live definition (the one it runs with); --inactive\n"

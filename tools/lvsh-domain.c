@@ -309,17 +309,13 @@ void lvsh_wait_supervisor_gone(lv_conn *c)
         }
 }
 
-static int cmd_destroy(int argc, char **argv, struct lv_error **err)
+int lvsh_guest_destroy(const char *name, struct lv_error **err)
 {
-        const char *name;
-        int r = lvsh_args_parse(lvsh_find_command("destroy"), argc, argv, NULL, NULL, NULL, NULL,
-                                &name, err);
-        if (r < 0)
-                return r;
         /* A QEMU that outlived its supervisor: a new supervisor reattaches
          * to it (it verifies the process is the recorded one), then
          * destroys it and undoes everything as for any guest. */
         lv_guest_status st;
+        int r;
         if (lvsh_name_is_safe(name) && lv_guest_status_read(name, &st, NULL) == 0 &&
             lv_guest_status_unsupervised(&st) && (r = supervisor_start(name, err)) < 0)
                 return lv_error_prefix(err, "Failed to destroy domain '%s' (reattach)\nerror",
@@ -337,6 +333,16 @@ static int cmd_destroy(int argc, char **argv, struct lv_error **err)
                 lvsh_error_from_client(err, ce);
                 return lv_error_prefix(err, "Failed to destroy domain '%s'\nerror", name);
         }
+        return 0;
+}
+
+static int cmd_destroy(int argc, char **argv, struct lv_error **err)
+{
+        const char *name;
+        int r = lvsh_args_parse(lvsh_find_command("destroy"), argc, argv, NULL, NULL, NULL, NULL,
+                                &name, err);
+        if (r < 0 || (r = lvsh_guest_destroy(name, err)) < 0)
+                return r;
         printf("Domain '%s' destroyed\n\n", name);
         return 0;
 }

@@ -99,8 +99,8 @@ static int cmd_save(int argc, char **argv, struct lv_error **err)
 
 /* The image's header and definition (not its stream's checksum: the
  * supervisor checks that before it starts anything). */
-static int image_read(const char *file, struct domain_def **ret_def, char **ret_xml,
-                      struct lv_error **err)
+int lvsh_save_image_read(const char *file, struct domain_def **ret_def, char **ret_xml,
+                         struct lv_error **err)
 {
         struct save_image_header h;
         _cleanup_free_ char *xml = NULL;
@@ -130,7 +130,7 @@ static int cmd_restore(int argc, char **argv, struct lv_error **err)
         _cleanup_free_ char *file = NULL;
         _cleanup_domain_def_ struct domain_def *def = NULL;
         if ((r = path_absolute(pos[0], &file, err)) < 0 ||
-            (r = image_read(file, &def, NULL, err)) < 0)
+            (r = lvsh_save_image_read(file, &def, NULL, err)) < 0)
                 return lv_error_prefix(err, "%s\nerror", what);
         lv_guest_status st;
         if (lv_guest_status_read(def->name, &st, NULL) == 0)
@@ -156,7 +156,7 @@ static int cmd_save_image_dumpxml(int argc, char **argv, struct lv_error **err)
         if (r < 0)
                 return r;
         _cleanup_free_ char *xml = NULL;
-        if ((r = image_read(pos[0], NULL, &xml, err)) < 0)
+        if ((r = lvsh_save_image_read(pos[0], NULL, &xml, err)) < 0)
                 return r;
         fputs(xml, stdout);
         if (*xml && xml[strlen(xml) - 1] != '\n')

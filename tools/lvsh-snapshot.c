@@ -4,13 +4,16 @@
  * (SnapshotCreate); the rest reads or removes its metadata,
  * $GUESTDIR/NAME.snapshots/SNAP.json. */
 #include <dirent.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <time.h>
 
 #include "lib/methods.h"
 #include "litevirt/litevirt.h"
+#include "qemu/image.h"
 #include "tools/lvsh-common.h"
 #include "tools/lvsh-list.h"
+#include "util/fileio.h"
 #include "util/paths.h"
 
 static const struct lvsh_command *cmd_find(const char *name);
@@ -141,6 +144,26 @@ static int snaps_load(const char *name, struct snaps *ret, struct lv_error **err
         if (ret->n)
                 qsort(ret->s, (size_t)ret->n, sizeof(*ret->s), snap_cmp);
         return 0;
+}
+
+/* (lvsh-common.h) undefine: how many snapshots NAME has; removing their
+ * metadata and memory images (the directory, not the overlays: they are
+ * the guest's disks). */
+int lvsh_snapshot_count(const char *name)
+{
+        struct snaps l;
+        _cleanup_error_ struct lv_error *e = NULL;
+        if (snaps_load(name, &l, &e) < 0)
+                return 1; /* unreadable metadata still counts: not lost silently */
+        int n = l.n;
+        snaps_clear(&l);
+        return n;
+}
+
+int lvsh_snapshot_metadata_remove(const char *name, struct lv_error **err)
+{
+        _cleanup_free_ char *dir = paths_snapshot_dir(name);
+        return rm_rf(dir, err);
 }
 
 static int snaps_find(const struct snaps *l, const char *snap)
@@ -297,21 +320,210 @@ static int cmd_snapshot_delete(int argc, char **argv, struct lv_error **err)
         return 0;
 }
 
+/* ---- snapshot-revert ---- */
+
+/* One disk of a revert: the snapshot's image under its overlay and the
+ * new overlay made over it. */
+struct revert_disk {
+        const char *target, *backing, *format;
+        char *overlay;
+};
+
+/* A new overlay over each disk's image (SNAP-N, the first N free), all or
+ * none. */
+static int revert_overlays(const char *snap, struct revert_disk *d, int n, struct lv_error **err)
+{
+        int r = 0, k;
+        for (k = 0; k < n && r >= 0; k++) {
+                for (int seq = 1; seq < 1000; seq++) {
+                        _cleanup_free_ char *suffix = xasprintf("%s-%d", snap, seq);
+                        d[k].overlay = paths_snapshot_overlay(d[k].backing, suffix);
+                        int fd = open(d[k].overlay, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+                        if (fd >= 0) {
+                                close(fd);
+                                break;
+                        }
+                        if (errno != EEXIST) {
+                                r = lv_error_set(err, errno, "disk '%s': creating '%s'",
+                                                 d[k].target, d[k].overlay);
+                                break;
+                        }
+                        free(TAKE_PTR(d[k].overlay));
+                }
+                if (r < 0)
+                        break;
+                if (!d[k].overlay)
+                        r = lv_error_setf(err, EEXIST, "disk '%s': no free overlay name",
+                                          d[k].target);
+                else if ((r = qemu_image_overlay_create(d[k].overlay, d[k].backing, d[k].format, 0,
+                                                        err)) < 0)
+                        k++; /* its file is there: removed below */
+        }
+        if (r < 0)
+                for (int j = 0; j < k && j < n; j++)
+                        if (d[j].overlay) {
+                                (void)unlink(d[j].overlay);
+                                free(TAKE_PTR(d[j].overlay));
+                        }
+        return r;
+}
+
+/* def's disks on the new overlays, over the snapshot's images. */
+static int revert_def(struct domain_def *def, const struct revert_disk *d, int n,
+                      struct lv_error **err)
+{
+        for (int k = 0; k < n; k++) {
+                struct domain_disk *disk = NULL;
+                for (int i = 0; i < def->n_disks; i++)
+                        if (streq(def->disks[i].target_dev, d[k].target))
+                                disk = &def->disks[i];
+                if (!disk)
+                        return lv_error_setf(err, ENOENT,
+                                             "the snapshot's disk '%s' is not in the definition",
+                                             d[k].target);
+                free(disk->source);
+                free(disk->backing_source);
+                disk->source = xstrdup(d[k].overlay);
+                disk->format = DOMAIN_DISK_FORMAT_QCOW2;
+                disk->backing_source = xstrdup(d[k].backing);
+                disk->backing_format = streq(d[k].format, "qcow2") ? DOMAIN_DISK_FORMAT_QCOW2
+                                                                   : DOMAIN_DISK_FORMAT_RAW;
+        }
+        return 0;
+}
+
+/* The snapshot's disks: each image it was taken over must still be
+ * there (and its memory, for a full one). */
+static int revert_disks(struct json_object *s, const char *memory, struct revert_disk **ret,
+                        int *ret_n, struct lv_error **err)
+{
+        struct json_object *disks;
+        int n = json_object_object_get_ex(s, "disks", &disks) &&
+                                json_object_is_type(disks, json_type_array)
+                        ? (int)json_object_array_length(disks)
+                        : 0;
+        if (n == 0)
+                return lv_error_setf(err, EINVAL, "the snapshot's metadata names no disk");
+        if (memory && access(memory, R_OK) < 0)
+                return lv_error_set(err, errno, "the snapshot's memory image '%s' is gone", memory);
+        struct revert_disk *d = xcalloc((size_t)n, sizeof(*d));
+        for (int k = 0; k < n; k++) {
+                struct json_object *o = json_object_array_get_idx(disks, (size_t)k);
+                d[k] = (struct revert_disk){lvsh_json_str(o, "target", NULL),
+                                            lvsh_json_str(o, "backing", NULL),
+                                            lvsh_json_str(o, "backingFormat", "qcow2"), NULL};
+                if (!d[k].target || !d[k].backing || !lvsh_name_is_safe(d[k].target) ||
+                    d[k].backing[0] != '/' ||
+                    (!streq(d[k].format, "qcow2") && !streq(d[k].format, "raw"))) {
+                        free(d);
+                        return lv_error_setf(err, EINVAL,
+                                             "the snapshot's metadata: disk %d has no valid "
+                                             "target, backing or backingFormat",
+                                             k);
+                }
+                if (access(d[k].backing, R_OK) < 0) {
+                        int e = errno;
+                        lv_error_set(err, e, "disk '%s': the snapshot's image '%s' is gone",
+                                     d[k].target, d[k].backing);
+                        free(d);
+                        return -e;
+                }
+        }
+        *ret = d;
+        *ret_n = n;
+        return 0;
+}
+
+/* As libvirt (9.9 and later) reverts to an external snapshot: the guest
+ * (stopped first if it runs) gets a new overlay over each image the
+ * snapshot was taken over (the later overlays stay: other snapshots are
+ * over them); a full snapshot's memory is then restored on them. */
+static int snapshot_revert(const char *name, const char *snap, struct json_object *s, int running,
+                           struct lv_error **err)
+{
+        _cleanup_free_ char *stored = paths_guest_xml(name);
+        if (access(stored, F_OK) < 0)
+                return lv_error_setf(err, LV_ERR_STATE,
+                                     "Requested operation is not valid: guest '%s' is transient "
+                                     "(no stored definition to revert)",
+                                     name);
+        const char *memory = lvsh_json_str(s, "memory", NULL);
+        struct revert_disk *d = NULL;
+        int n = 0, r;
+        _cleanup_domain_def_ struct domain_def *def = NULL, *image_def = NULL;
+        if ((r = revert_disks(s, memory, &d, &n, err)) < 0)
+                return r;
+        if ((r = lvsh_domain_parse_file(stored, &def, err)) < 0 ||
+            (memory && (r = lvsh_save_image_read(memory, &image_def, NULL, err)) < 0) ||
+            (r = revert_overlays(snap, d, n, err)) < 0)
+                goto out;
+        if ((r = revert_def(def, d, n, err)) < 0 ||
+            (image_def && (r = revert_def(image_def, d, n, err)) < 0))
+                goto out_overlays;
+        if (lvsh_guest_running(name, NULL) && (r = lvsh_guest_destroy(name, err)) < 0)
+                goto out_overlays;
+        if ((r = lvsh_domain_store(stored, def, err)) < 0)
+                goto out_overlays;
+        /* from here on the guest is reverted: it is shut off or starts */
+        for (int k = 0; k < n; k++)
+                free(TAKE_PTR(d[k].overlay));
+        const char *state = lvsh_json_str(s, "state", "");
+        if (image_def) {
+                if (running < 0)
+                        running = !streq(state, "paused");
+                _cleanup_free_ char *xml = domain_format(image_def);
+                _cleanup_free_ char *dir = paths_snapshot_dir(name);
+                _cleanup_free_ char *file = xasprintf("%s/.revert-%s.xml", dir, snap);
+                if ((r = file_write_atomic(file, xml, strlen(xml), 0600, err)) < 0)
+                        goto out;
+                const char *extra[] = {"--restore",
+                                       memory,
+                                       "--definition",
+                                       file,
+                                       running ? "--running" : "--paused",
+                                       NULL};
+                _cleanup_free_ char *what = xasprintf(
+                        "reverted to snapshot '%s' but its memory could not be restored", snap);
+                r = lvsh_supervisor_start(name, extra, what, err);
+                (void)unlink(file);
+        } else if (running >= 0) {
+                const char *extra[] = {running ? NULL : "--paused", NULL};
+                _cleanup_free_ char *what =
+                        xasprintf("reverted to snapshot '%s' but could not start", snap);
+                r = lvsh_supervisor_start(name, extra, what, err);
+        }
+        goto out;
+out_overlays:
+        for (int k = 0; k < n; k++)
+                if (d[k].overlay)
+                        (void)unlink(d[k].overlay);
+out:
+        for (int k = 0; k < n; k++)
+                free(d[k].overlay);
+        free(d);
+        return r;
+}
+
 static int cmd_snapshot_revert(int argc, char **argv, struct lv_error **err)
 {
+        static const char *const flags[] = {"--running", "--paused", "--force", NULL};
+        bool set[3] = {false, false, false};
         const char *pos[2];
         struct snaps l;
         int i;
-        int r = snaps_args("snapshot-revert", argc, argv, NULL, NULL, pos, 2, &l, &i, err);
+        int r = snaps_args("snapshot-revert", argc, argv, flags, set, pos, 2, &l, &i, err);
         if (r < 0)
                 return r;
+        if (set[0] && set[1]) {
+                snaps_clear(&l);
+                return lvsh_usage_error(cmd_find("snapshot-revert"), err,
+                                        "--running and --paused exclude each other");
+        }
+        r = snapshot_revert(pos[0], pos[1], l.s[i], set[0] ? 1 : set[1] ? 0 : -1, err);
         snaps_clear(&l);
-        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
-                             "Failed to revert snapshot %s\nerror: reverting to an external "
-                             "snapshot is not supported by litevirt yet (its overlays would "
-                             "have to be discarded and new ones made over the images they "
-                             "cover)",
-                             pos[1]);
+        if (r < 0)
+                return lv_error_prefix(err, "Failed to revert snapshot %s\nerror", pos[1]);
+        return 0;
 }
 
 const struct lvsh_command lvsh_snapshot_commands[] = {
@@ -336,8 +548,17 @@ const struct lvsh_command lvsh_snapshot_commands[] = {
          "    --metadata: forgets the snapshot; its overlays stay in use. Without\n"
          "    it: refused (merging overlays back is not supported yet).",
          cmd_snapshot_delete},
-        {"snapshot-revert", "NAME SNAP", "Revert a domain to a snapshot",
-         "    Not supported yet: refused with the reason.", cmd_snapshot_revert},
+        {"snapshot-revert", "NAME SNAP [--running|--paused] [--force]",
+         "Revert a domain to a snapshot",
+         "    The guest (destroyed first if it runs) gets a new overlay over each\n"
+         "    image the snapshot was taken over (disk.SNAP-1, ...); the later\n"
+         "    overlays stay for the other snapshots. A full snapshot's memory is\n"
+         "    restored on them: the guest runs (or is paused, as it was then, or\n"
+         "    as --running/--paused say). After a disk-only snapshot the guest is\n"
+         "    shut off unless --running or --paused starts it. --force is accepted\n"
+         "    (litevirt has no check it would override). Refused, changing\n"
+         "    nothing, when the snapshot's images or memory are gone.",
+         cmd_snapshot_revert},
         {0},
 };
 

@@ -120,3 +120,12 @@ char *paths_snapshot_dir(const char *name)
 {
         return xasprintf("%s/%s.snapshots", paths_guestdir(), name);
 }
+
+char *paths_snapshot_overlay(const char *image, const char *suffix)
+{
+        const char *slash = strrchr(image, '/');
+        const char *dot = strrchr(slash ? slash : image, '.');
+        size_t keep =
+                dot && dot != (slash ? slash + 1 : image) ? (size_t)(dot - image) : strlen(image);
+        return xasprintf("%.*s.%s", (int)keep, image, suffix);
+}

@@ -47,3 +47,7 @@ const char *paths_nvramdir(void);
 /* Newly allocated: $GUESTDIR/NAME.snapshots, a guest's snapshot metadata
  * (SNAP.json) and full snapshots' memory (SNAP.mem) (docs/snapshot.md). */
 char *paths_snapshot_dir(const char *name);
+/* Newly allocated, as libvirt names external snapshots' overlays: the
+ * image's name with its extension replaced by SUFFIX, beside it
+ * (/v/disk.qcow2 -> /v/disk.SUFFIX). */
+char *paths_snapshot_overlay(const char *image, const char *suffix);

@@ -73,11 +73,14 @@ boot() {
     wait_output "$1" 0 "LV-COUNTER 2\b" 90 || { fail "$1 did not boot: $(since "$1" 0 | tail -c 300)"; exit 1; }
 }
 
-# has FILE the guest's block N? FILE alone (no backing file) with "alone"
-has_block() { # FILE N [alone]
+# has FILE the guest's block N? FILE alone (no backing file) with "alone",
+# the chain of a file QEMU holds open with "shared"
+has_block() { # FILE N [alone|shared]
     local off=$((($2 % 240) * 65536)) pat
     pat=$(printf "LVBLK%06d" "$2")
-    if [ "${3:-}" = alone ]; then
+    if [ "${3:-}" = shared ]; then
+        qemu-io -r -U -f qcow2 -c "read -v $off 11" "$1"
+    elif [ "${3:-}" = alone ]; then
         qemu-io -r -c "read -v $off 11" \
             "json:{\"driver\":\"qcow2\",\"file\":{\"driver\":\"file\",\"filename\":\"$1\"},\"backing\":null}"
     else
@@ -141,8 +144,6 @@ echo "$out" | grep -q "^Description: *before the upgrade$" && echo "$out" | grep
     ok "snapshot-info s1: description, 1 child" || fail "snapshot-info s1: $out"
 "$LVSH" snapshot-info "$G" nope 2>&1 | grep -q "no domain snapshot with matching name 'nope'" &&
     ok "snapshot-info of an unknown snapshot refused" || fail "snapshot-info nope"
-out=$("$LVSH" snapshot-revert "$G" s2 2>&1) && fail "snapshot-revert succeeded" ||
-    { echo "$out" | grep -q "not supported" && ok "snapshot-revert refused: $(echo "$out" | tail -n1)" || fail "snapshot-revert: $out"; }
 out=$("$LVSH" snapshot-delete "$G" s2 2>&1) && fail "snapshot-delete without --metadata succeeded" ||
     ok "snapshot-delete without --metadata refused"
 
@@ -165,6 +166,62 @@ has_block "$T/disk.s2" 1 && ok "the chain s2 -> s1 -> base reads block 1" || fai
 
 out=$("$LVSH" snapshot-create-as "$G" s3 --disk-only 2>&1) && fail "snapshot of a shut-off guest succeeded" ||
     { echo "$out" | grep -q "not running" && ok "shut-off guest refused: $out" || fail "shut-off guest: $out"; }
+# ---- snapshot-revert ----
+# refused, changing nothing: a snapshot whose image is gone
+SD=$LITEVIRT_GUESTDIR/$G.snapshots
+sed -e 's/"s1"/"s9"/' -e 's/disk\.qcow2/gone.qcow2/' "$SD/s1.json" > "$SD/s9.json" # the backing
+before=$(ls "$T"; cat "$LITEVIRT_GUESTDIR/$G.xml")
+out=$("$LVSH" snapshot-revert "$G" s9 --running 2>&1) && fail "revert to a snapshot whose image is gone succeeded" ||
+    { echo "$out" | grep -q "the snapshot's image '$T/gone.qcow2' is gone: No such file" &&
+          ok "revert refused: $(echo "$out" | tail -n1)" || fail "revert to s9: $out"; }
+[ "$before" = "$(ls "$T"; cat "$LITEVIRT_GUESTDIR/$G.xml")" ] && [ "$("$LVSH" domstate "$G" 2>&1)" = "shut off" ] &&
+    ok "nothing changed" || fail "a refused revert changed files or the definition"
+rm -f "$SD/s9.json"
+out=$("$LVSH" snapshot-revert "$G" s1 --running --paused 2>&1) && fail "--running --paused accepted"
+
+# a disk-only snapshot: a new overlay over the base image, shut off
+out=$("$LVSH" snapshot-revert "$G" s1 2>&1) && ok "snapshot-revert s1" || fail "snapshot-revert s1: $out"
+R1=$T/disk.s1-1
+qemu-img info -U "$R1" 2>/dev/null | grep -q "backing file: $BASE" && ok "new overlay $R1 over $BASE" ||
+    fail "no overlay $R1 over $BASE: $(ls "$T")"
+grep -q "<source file='$R1'/>" "$LITEVIRT_GUESTDIR/$G.xml" && ok "the stored definition names it" ||
+    fail "stored definition after revert: $(grep -A8 '<disk' "$LITEVIRT_GUESTDIR/$G.xml")"
+[ "$("$LVSH" domstate "$G" 2>&1)" = "shut off" ] && ok "the guest stays shut off" || fail "state after revert s1"
+has_block "$R1" 1 && ok "block 1 (before s1) is there" || fail "block 1 not there after revert s1"
+has_block "$R1" $((c1 + 2)) && fail "block $((c1 + 2)) (after s1) is still there" ||
+    ok "block $((c1 + 2)) (written after s1) is gone"
+[ -f "$OV1" ] && [ -f "$T/disk.s2" ] && ok "the later overlays stay" || fail "overlays s1/s2 removed"
+off=$(logsize "$G")
+out=$("$LVSH" start "$G" 2>&1) || fail "start after revert s1: $out"
+wait_output "$G" "$off" "LV-COUNTER 3\b" 90 && ok "the guest boots on the new overlay" ||
+    fail "$G did not boot after revert s1: $(since "$G" "$off" | tail -c 200)"
+
+# a full snapshot of the running guest: its memory on a new overlay over
+# overlay s1 (two levels of images under it), left paused
+out=$("$LVSH" snapshot-revert "$G" s2 --paused 2>&1) && ok "snapshot-revert s2 --paused" ||
+    fail "snapshot-revert s2 --paused: $out"
+R2=$T/disk.s2-1
+[ "$("$LVSH" domstate "$G" 2>&1)" = paused ] && ok "the guest is paused" ||
+    fail "state after revert s2 --paused: $("$LVSH" domstate "$G" 2>&1)"
+qemu-img info -U "$R2" 2>/dev/null | grep -q "backing file: $OV1" && ok "new overlay $R2 over $OV1" ||
+    fail "no overlay $R2 over $OV1"
+"$LVSH" dumpxml "$G" 2>&1 | grep -q "<source file='$R2'/>" && ok "the running definition names it" ||
+    fail "running definition after revert s2: $("$LVSH" dumpxml "$G" 2>&1 | grep -A8 '<disk')"
+has_block "$R2" $((c1 + 2)) shared && ok "block $((c1 + 2)) (before s2) is there" ||
+    fail "block $((c1 + 2)) not there after revert s2"
+has_block "$R2" $((c2 + 2)) shared && fail "block $((c2 + 2)) (after s2) is still there" ||
+    ok "block $((c2 + 2)) (written after s2) is gone"
+off=$(logsize "$G")
+"$LVSH" resume "$G" >/dev/null 2>&1 || fail "resume after revert s2"
+if wait_output "$G" "$off" "LV-COUNTER $((c2 + 3))\b" 90; then
+    first=$(since "$G" "$off" | grep -ao 'LV-COUNTER [0-9]*' | head -n1 | awk '{print $2}')
+    [ "${first:-0}" -gt "$c2" ] && ok "the guest runs on from its memory (counts on from $first, s2 was at $c2)" ||
+        fail "the guest counted from $first, not on from $c2 (booted afresh?)"
+else
+    fail "$G does not run after revert s2: $(since "$G" "$off" | tail -c 200)"
+fi
+"$LVSH" destroy "$G" >/dev/null 2>&1 || fail "destroy $G after the reverts"
+
 out=$("$LVSH" snapshot-delete "$G" s2 --metadata 2>&1) && ok "snapshot-delete --metadata: $out" ||
     fail "snapshot-delete --metadata: $out"
 "$LVSH" snapshot-list "$G" 2>&1 | grep -q " s2 " && fail "s2 still listed"
@@ -200,7 +257,24 @@ out=$("$LVSH" snapshot-create-as "$N" s1 --disk-only 2>&1) && fail "snapshot of 
 out=$("$LVSH" snapshot-create-as "$N" s1 2>&1) && fail "full snapshot of a guest without disks succeeded"
 [ "$("$LVSH" domstate "$N" 2>&1)" = running ] || fail "$N does not run on"
 [ -e "$LITEVIRT_GUESTDIR/$N.snapshots/s1.json" ] && fail "metadata left for a refused snapshot"
-"$LVSH" destroy "$N" >/dev/null 2>&1
+
+# ---- undefine: snapshots and a managed save only when asked for ----
+out=$("$LVSH" undefine "$G" 2>&1) && fail "undefine of a guest with snapshots succeeded" ||
+    { echo "$out" | grep -q "cannot delete inactive domain with 1 snapshots" && ok "undefine refused: $(echo "$out" | tail -n1)" ||
+          fail "undefine $G: $out"; }
+[ -f "$LITEVIRT_GUESTDIR/$G.xml" ] && [ -f "$SD/s1.json" ] && ok "definition and snapshots kept" ||
+    fail "a refused undefine removed files"
+out=$("$LVSH" undefine "$G" --snapshots-metadata 2>&1) && ok "undefine --snapshots-metadata: $out" ||
+    fail "undefine --snapshots-metadata: $out"
+[ ! -e "$LITEVIRT_GUESTDIR/$G.xml" ] && [ ! -e "$SD" ] && [ -f "$OV1" ] &&
+    ok "definition and snapshot metadata gone, the overlays stay" || fail "after undefine: $(ls "$LITEVIRT_GUESTDIR" "$T")"
+out=$("$LVSH" managedsave "$N" 2>&1) || fail "managedsave $N: $out"
+MS=$LITEVIRT_SAVEDIR/$N.save
+out=$("$LVSH" undefine "$N" 2>&1) && fail "undefine of a guest with a managed save succeeded" ||
+    { echo "$out" | grep -q "Refusing to undefine while domain managed save image exists" && [ -f "$MS" ] &&
+          ok "undefine refused: $(echo "$out" | tail -n1)" || fail "undefine $N: $out"; }
+out=$("$LVSH" undefine "$N" --managed-save 2>&1) && [ ! -e "$MS" ] && [ ! -e "$LITEVIRT_GUESTDIR/$N.xml" ] &&
+    ok "undefine --managed-save removes it" || fail "undefine --managed-save: $out"
 
 [ "$FAILS" = 0 ] && echo "all passed" || echo "$FAILS failed"
 [ "$FAILS" = 0 ]
