@@ -106,6 +106,10 @@ struct lv_guest {
         /* Set by the core: a disk whose detach timed out was released
          * by the guest after all (disk_detach). */
         void (*disk_released)(struct lv_guest *g, const char *target_dev);
+        /* Set by the core: the block job on disk i ended (error NULL: it
+         * completed or was aborted as asked; the driver has updated
+         * g->def->disks[i] when the chain changed, then changed is true). */
+        void (*block_job_ended)(struct lv_guest *g, int i, bool changed, const char *error);
         /* Set before start: the guest is to be left paused (lvsh create
          * --paused). A driver that can start it with its CPUs stopped
          * does; the core then suspends it (a no-op for those). */
@@ -138,6 +142,19 @@ void guest_undo_run(struct lv_guest *g);
  * exists, so that a supervisor killed during the rest of the start never
  * leaves an unrecorded guest behind. Best effort (logged). */
 void guest_status_record(struct lv_guest *g);
+
+/* A block job (lv_driver.block_job_*). */
+enum lv_block_job_kind {
+        LV_BLOCK_JOB_PULL,
+        LV_BLOCK_JOB_COMMIT,        /* an image below the active layer */
+        LV_BLOCK_JOB_ACTIVE_COMMIT, /* the active layer: ready, then pivot */
+};
+struct lv_block_job_info {
+        enum lv_block_job_kind kind;
+        int disk;                               /* index in g->def->disks */
+        bool ready;                             /* an active commit that may pivot */
+        unsigned long long cur, end, bandwidth; /* bytes; bytes/s */
+};
 
 /* A disk's new overlay (lv_driver.snapshot_disks). */
 struct lv_disk_overlay {
@@ -236,6 +253,28 @@ struct lv_driver {
         /* lvsh setvcpus --live (optional): plug or unplug vCPUs until the
          * guest has n (the core has checked 1 <= n <= the maximum). */
         int (*vcpus_set)(struct lv_guest *g, unsigned n, struct lv_error **err);
+        /* Block jobs (optional; supervisor/blockjob.c, one per guest): on
+         * disk i, commit (top into base; top NULL: the active layer, which
+         * the core has checked was asked for) or pull (base's data up into
+         * the active layer; base NULL: all of the chain). base/top are
+         * image paths of the disk's chain; bandwidth bytes/s, 0 unlimited.
+         * The job runs on in the hypervisor; its end comes as an event on
+         * the loop: the driver then updates g->def->disks[i] (source,
+         * <backingStore>) if the chain changed, gives back the files it no
+         * longer uses and calls g->block_job_ended. */
+        int (*block_job_start)(struct lv_guest *g, int i, enum lv_block_job_kind kind,
+                               const char *base, const char *top, unsigned long long bandwidth,
+                               struct lv_error **err);
+        /* The running job's progress (*ret), 0; 1: none runs. */
+        int (*block_job_info)(struct lv_guest *g, struct lv_block_job_info *ret,
+                              struct lv_error **err);
+        /* End it: pivot (an active commit that is ready: the guest goes
+         * on on the base) or abort (the chain stays as it was; a ready
+         * active commit keeps the data in the base). The end comes as
+         * for any job (block_job_ended). */
+        int (*block_job_end)(struct lv_guest *g, bool pivot, struct lv_error **err);
+        int (*block_job_set_speed)(struct lv_guest *g, unsigned long long bandwidth,
+                                   struct lv_error **err);
 };
 
 extern const struct lv_driver lxc_driver;

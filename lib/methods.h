@@ -39,6 +39,10 @@
 #define LV_METHOD_SEND_KEY                 LV_IFACE ".SendKey"
 #define LV_METHOD_GET_VCPUS                LV_IFACE ".GetVcpus"
 #define LV_METHOD_SET_VCPUS                LV_IFACE ".SetVcpus"
+#define LV_METHOD_BLOCK_JOB_START          LV_IFACE ".BlockJobStart"
+#define LV_METHOD_BLOCK_JOB_INFO           LV_IFACE ".BlockJobInfo"
+#define LV_METHOD_BLOCK_JOB_END            LV_IFACE ".BlockJobEnd"
+#define LV_METHOD_BLOCK_JOB_SET_SPEED      LV_IFACE ".BlockJobSetSpeed"
 
 #define LV_ERROR_NO_SUCH_GUEST     LV_IFACE ".NoSuchGuest"
 #define LV_ERROR_INVALID_STATE     LV_IFACE ".InvalidState"

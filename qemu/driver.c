@@ -127,6 +127,7 @@ void qemu_undo_driver_data(struct lv_guest *g, void *data)
 static void qemu_guest_free(void *data)
 {
         qemu_hotplug_clear(data);
+        qemu_block_job_free(data);
         free(data);
 }
 
@@ -519,6 +520,10 @@ void qemu_on_qmp_event(struct qmp *q, const char *event, struct json_object *dat
                  reason ? ")" : "");
         if (!qg)
                 return;
+        if (startswith(event, "BLOCK_JOB_")) {
+                qemu_block_job_event(g, event, data);
+                return;
+        }
         if (streq(event, "DEVICE_DELETED")) {
                 qemu_hotplug_device_deleted(g, data);
                 return;
@@ -1212,4 +1217,8 @@ const struct lv_driver qemu_driver = {
         .snapshot_disks = qemu_snapshot_disks,
         .vcpus_info = qemu_vcpus_info,
         .vcpus_set = qemu_vcpus_set,
+        .block_job_start = qemu_block_job_start,
+        .block_job_info = qemu_block_job_info,
+        .block_job_end = qemu_block_job_end,
+        .block_job_set_speed = qemu_block_job_set_speed,
 };

@@ -56,6 +56,17 @@ struct qemu_guest {
                 bool waited;  /* disk_detach is waiting for it */
         } unplugs[8];
         int n_unplugs;
+        /* the block job (qemu/blockjob.c) */
+        struct qemu_block_job {
+                bool running; /* started, its end not seen yet */
+                bool ready, pivot, aborted;
+                int disk;
+                enum lv_block_job_kind kind;
+                char id[64];               /* QEMU's job id: lvblock-TARGET */
+                char *base, *top;          /* image paths; top NULL: the active layer */
+                char *old_source;          /* the disk's source when it started */
+                char *top_node, *top_file; /* the active layer's node and file then */
+        } bjob;
 };
 
 /* The driver state of a guest being started or reattached: g->driver_data,
@@ -122,6 +133,21 @@ void qemu_confine_to_json(struct qemu_guest *qg, struct json_object *o);
 int qemu_confine_reattach(struct lv_guest *g, struct qemu_guest *qg, int pidfd,
                           struct lv_error **err);
 
+/* qemu/blockjob.c: lv_driver.block_job_*; the BLOCK_JOB_* events. */
+int qemu_block_job_start(struct lv_guest *g, int i, enum lv_block_job_kind kind, const char *base,
+                         const char *top, unsigned long long bandwidth, struct lv_error **err);
+int qemu_block_job_info(struct lv_guest *g, struct lv_block_job_info *ret, struct lv_error **err);
+int qemu_block_job_end(struct lv_guest *g, bool pivot, struct lv_error **err);
+int qemu_block_job_set_speed(struct lv_guest *g, unsigned long long bandwidth,
+                             struct lv_error **err);
+void qemu_block_job_event(struct lv_guest *g, const char *event, struct json_object *data);
+void qemu_block_job_free(struct qemu_guest *qg);
+
+/* qemu/snapshot.c: the block node on top of disk i now (after
+ * snapshots, not the one it started with), its file and size (query-block;
+ * ret_file, ret_size may be NULL). */
+int qemu_disk_top(struct qmp *q, const struct domain_def *def, int i, char **ret_node,
+                  char **ret_file, unsigned long long *ret_size, struct lv_error **err);
 /* qemu/snapshot.c: lv_driver.snapshot_disks */
 int qemu_snapshot_disks(struct lv_guest *g, const struct lv_disk_overlay *disks, int n,
                         struct lv_error **err);

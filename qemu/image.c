@@ -106,3 +106,11 @@ char **qemu_image_backing_chain(const char *image)
         }
         return chain;
 }
+
+bool qemu_image_is_qcow2(const char *path)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        char magic[4];
+        return fd >= 0 && pread(fd, magic, sizeof(magic), 0) == (ssize_t)sizeof(magic) &&
+               memcmp(magic, "QFI\xfb", 4) == 0;
+}

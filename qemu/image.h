@@ -5,6 +5,8 @@
  * with qemu-img, and the files a qcow2 image's backing chain names. Used
  * by the driver (snapshots, confinement) and by lvsh (snapshot-revert). */
 
+#include <stdbool.h>
+
 #include "util/error.h"
 
 /* qemu-img create -f qcow2 -F FMT -b BACKING OVERLAY: with size > 0 as
@@ -19,3 +21,6 @@ int qemu_image_overlay_create(const char *overlay, const char *backing, const ch
  * without a backing file. At most 64 levels; a file that cannot be read
  * ends the list there (QEMU names it when it opens the chain). */
 char **qemu_image_backing_chain(const char *image);
+
+/* Whether path is a qcow2 image (its magic), else it is taken for raw. */
+bool qemu_image_is_qcow2(const char *path);

@@ -14,10 +14,8 @@
 #include "util/fileio.h"
 #include "util/log.h"
 
-/* The block node on top of disk i now (after earlier snapshots, not the
- * one it started with) and its size, from query-block. */
-static int disk_top(struct qmp *q, const struct domain_def *def, int i, char **ret_node,
-                    unsigned long long *ret_size, struct lv_error **err)
+int qemu_disk_top(struct qmp *q, const struct domain_def *def, int i, char **ret_node,
+                  char **ret_file, unsigned long long *ret_size, struct lv_error **err)
 {
         _cleanup_free_ char *id = qemu_command_disk_id(def, i);
         _cleanup_free_ char *qom = xasprintf("/machine/peripheral/%s/", id);
@@ -29,7 +27,7 @@ static int disk_top(struct qmp *q, const struct domain_def *def, int i, char **r
                           def->disks[i].target_dev, id);
         for (size_t k = 0; list && k < json_object_array_length(list); k++) {
                 struct json_object *b = json_object_array_get_idx(list, k), *qdev, *ins, *node,
-                                   *img, *size;
+                                   *file, *img, *size;
                 const char *s = json_object_object_get_ex(b, "qdev", &qdev)
                                         ? json_object_get_string(qdev)
                                         : "";
@@ -37,12 +35,16 @@ static int disk_top(struct qmp *q, const struct domain_def *def, int i, char **r
                         continue;
                 if (!json_object_object_get_ex(b, "inserted", &ins) ||
                     !json_object_object_get_ex(ins, "node-name", &node) ||
+                    !json_object_object_get_ex(ins, "file", &file) ||
                     !json_object_object_get_ex(ins, "image", &img) ||
                     !json_object_object_get_ex(img, "virtual-size", &size))
                         break;
                 lv_error_freep(err);
                 *ret_node = xstrdup(json_object_get_string(node));
-                *ret_size = (unsigned long long)json_object_get_int64(size);
+                if (ret_file)
+                        *ret_file = xstrdup(json_object_get_string(file));
+                if (ret_size)
+                        *ret_size = (unsigned long long)json_object_get_int64(size);
                 r = 0;
                 break;
         }
@@ -90,7 +92,7 @@ static int overlay_add(struct lv_guest *g, struct qemu_guest *qg, const struct l
 {
         const struct domain_disk *disk = &g->def->disks[d->disk];
         unsigned long long size = 0;
-        int r = disk_top(qg->qmp, g->def, d->disk, &o->top, &size, err);
+        int r = qemu_disk_top(qg->qmp, g->def, d->disk, &o->top, NULL, &size, err);
         if (r < 0)
                 return r;
         /* never over an existing file: qemu-img would overwrite it */

@@ -47,6 +47,8 @@ ROLES = {
     "qemu/snapshot.c": "qemu driver",
     "supervisor/control-snapshot.c": "control socket",
     "supervisor/control-vcpu.c": "control socket",
+    "qemu/blockjob.c": "qemu driver",
+    "supervisor/control-blockjob.c": "control socket",
 }
 
 SKIP_DIRS = ("tests", "fuzz", "bench")

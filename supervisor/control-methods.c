@@ -338,7 +338,7 @@ static int m_job_info(struct control_client *cl, const struct varlink_call *call
         if (v && json_object_get_boolean(v))
                 job = sv->completed_job ? json_object_get(sv->completed_job)
                                         : json_object_new_object();
-        else if (migration_job_info(sv, &job, &e) < 0)
+        else if (!(job = supervisor_block_job_as_job(sv)) && migration_job_info(sv, &job, &e) < 0)
                 return reply_lv_error(cl, e);
         if (!json_object_object_get_ex(job, "type", NULL))
                 json_object_object_add(job, "type", json_object_new_string("none"));
@@ -566,6 +566,10 @@ static const struct method {
         {LV_METHOD_SNAPSHOT, control_method_snapshot_create, DURING_SHUTDOWN, false},
         {LV_METHOD_GET_VCPUS, control_m_get_vcpus, DURING_SHUTDOWN, true},
         {LV_METHOD_SET_VCPUS, control_m_set_vcpus, DURING_SHUTDOWN, false},
+        {LV_METHOD_BLOCK_JOB_START, control_m_block_job_start, DURING_SHUTDOWN, false},
+        {LV_METHOD_BLOCK_JOB_INFO, control_m_block_job_info, DURING_SHUTDOWN, true},
+        {LV_METHOD_BLOCK_JOB_END, control_m_block_job_end, DURING_SHUTDOWN, false},
+        {LV_METHOD_BLOCK_JOB_SET_SPEED, control_m_block_job_set_speed, DURING_SHUTDOWN, false},
 };
 
 /* "guest 'x' is migrating: only JobInfo, JobAbort and State are answered

@@ -72,6 +72,13 @@ int control_method_save(struct control_client *cl, const struct varlink_call *ca
 /* control-snapshot.c: SnapshotCreate (supervisor/snapshot.c). */
 int control_method_snapshot_create(struct control_client *cl, const struct varlink_call *call);
 
+/* control-blockjob.c: BlockJobStart, BlockJobInfo, BlockJobEnd,
+ * BlockJobSetSpeed (supervisor/blockjob.c). */
+int control_m_block_job_start(struct control_client *cl, const struct varlink_call *call);
+int control_m_block_job_info(struct control_client *cl, const struct varlink_call *call);
+int control_m_block_job_end(struct control_client *cl, const struct varlink_call *call);
+int control_m_block_job_set_speed(struct control_client *cl, const struct varlink_call *call);
+
 /* Run one call (control-methods.c); < 0 when the client was dropped. */
 int control_dispatch(struct control_client *cl, const struct varlink_call *call);
 /* An event message's parameters. */

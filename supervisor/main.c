@@ -497,6 +497,7 @@ int main(int argc, char **argv)
         sv.g.loop = sv.loop; /* drivers watch their fds on it (driver.h) */
         sv.g.status_record = supervisor_status_record;
         sv.g.disk_released = supervisor_disk_released;
+        sv.g.block_job_ended = supervisor_block_job_ended;
         if (r >= 0)
                 r = loop_add_signal(sv.loop, SIGTERM, on_stop_signal, &sv, &sigs[0], &err);
         if (r >= 0)
@@ -570,6 +571,9 @@ int main(int argc, char **argv)
         loop_free(sv.loop);
         domain_def_free(sv.g.def);
         json_object_put(sv.completed_job);
+        json_object_put(sv.block_job_last);
+        free(sv.block_job_target);
+        free(sv.block_job_source);
         free(sv.socket_group);
         free(sv.socket_readonly_group);
         free(sv.g.undo);

@@ -116,6 +116,12 @@ struct supervisor {
          * their fds as the hypervisor process gets them (g.lease_fds). */
         struct lock_set *leases;
         int *lease_fds;
+
+        /* The block job (blockjob.c): the disk's target and source when
+         * it started (for the stored definition), and how the last one
+         * ended ({"disk", "error"?}) for lvsh --wait. */
+        char *block_job_target, *block_job_source;
+        struct json_object *block_job_last;
 };
 
 static inline struct supervisor *supervisor_of(struct lv_guest *g)
@@ -286,6 +292,25 @@ int supervisor_definition_check_stored(const struct conf_xml_ops *x, const struc
  * leaves the guest in (1 running, 0 paused, -1 as now). On failure the
  * guest goes on as before and no file is left; on success the caller
  * ends the guest (sv->saved). */
+/* blockjob.c: lvsh blockcommit / blockpull / blockjob (docs/snapshot.md).
+ * kind "commit" or "pull"; a commit of the active layer only with active;
+ * bandwidth in bytes/s (0: unlimited). The job runs on; its end
+ * (supervisor_block_job_ended, g.block_job_ended) updates the running and
+ * stored definitions. info: {"job": {...}} while one runs, else {"ended":
+ * {...}} for the last one on that disk, or {}. */
+int supervisor_block_job_start(struct supervisor *sv, const char *disk, const char *kind,
+                               const char *base, const char *top, bool active,
+                               unsigned long long bandwidth, struct lv_error **err);
+int supervisor_block_job_info(struct supervisor *sv, const char *disk, struct json_object **ret,
+                              struct lv_error **err);
+int supervisor_block_job_end(struct supervisor *sv, const char *disk, bool pivot,
+                             struct lv_error **err);
+int supervisor_block_job_set_speed(struct supervisor *sv, const char *disk,
+                                   unsigned long long bandwidth, struct lv_error **err);
+void supervisor_block_job_ended(struct lv_guest *g, int i, bool changed, const char *error);
+/* domjobinfo: the running block job as JobInfo's object, or NULL. */
+struct json_object *supervisor_block_job_as_job(struct supervisor *sv);
+
 /* snapshot.c: snapshot-create-as (docs/snapshot.md): external qcow2
  * overlays over the writable disks and, without disk_only, the memory in
  * $GUESTDIR/NAME.snapshots/SNAP.mem; metadata SNAP.json beside it. */

@@ -314,12 +314,17 @@ static int cmd_domjobinfo(int argc, char **argv, struct lv_error **err)
                 json_object_put(job);
                 return 0;
         }
-        printf("%-17s %s\n", "Job type:", streq(type, "completed") ? "Completed" : "Unbounded");
+        printf("%-17s %s\n", "Job type:",
+               streq(type, "completed") ? "Completed"
+               : streq(type, "bounded") ? "Bounded"
+                                        : "Unbounded");
         const char *op =
                 json_object_object_get_ex(job, "operation", &v) ? json_object_get_string(v) : "";
         printf("%-17s %s\n", "Operation:",
                streq(op, "incoming migration") ? "Incoming migration"
                : streq(op, "save")             ? "Save"
+               : streq(op, "block commit")     ? "Block commit"
+               : streq(op, "block pull")       ? "Block pull"
                                                : "Outgoing migration");
         print_num("Time elapsed:", jll(job, "time_elapsed"), "ms");
         if (jll(job, "data_total") >= 0) {

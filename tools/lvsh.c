@@ -7,12 +7,12 @@
 #include "tools/lvsh.h"
 
 static const struct lvsh_command *const tables[] = {
-        lvsh_define_commands,  lvsh_domain_commands,  lvsh_xen_commands,
-        lvsh_qemu_commands,    lvsh_net_commands,     lvsh_migrate_commands,
-        lvsh_network_commands, lvsh_save_commands,    lvsh_migparams_commands,
-        lvsh_agent_commands,   lvsh_edit_commands,    lvsh_hotplug_commands,
-        lvsh_inspect_commands, lvsh_sendkey_commands, lvsh_snapshot_commands,
-        lvsh_vcpu_commands,
+        lvsh_define_commands,  lvsh_domain_commands,   lvsh_xen_commands,
+        lvsh_qemu_commands,    lvsh_net_commands,      lvsh_migrate_commands,
+        lvsh_network_commands, lvsh_save_commands,     lvsh_migparams_commands,
+        lvsh_agent_commands,   lvsh_edit_commands,     lvsh_hotplug_commands,
+        lvsh_inspect_commands, lvsh_sendkey_commands,  lvsh_snapshot_commands,
+        lvsh_vcpu_commands,    lvsh_blockjob_commands,
 };
 
 const struct lvsh_command *lvsh_find_command(const char *name)

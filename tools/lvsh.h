@@ -33,6 +33,7 @@ extern const struct lvsh_command lvsh_inspect_commands[];  /* lvsh-inspect.c */
 extern const struct lvsh_command lvsh_vcpu_commands[];     /* lvsh-vcpu.c */
 extern const struct lvsh_command lvsh_sendkey_commands[];  /* lvsh-sendkey.c */
 extern const struct lvsh_command lvsh_snapshot_commands[]; /* lvsh-snapshot.c */
+extern const struct lvsh_command lvsh_blockjob_commands[]; /* lvsh-blockjob.c */
 
 /* Print usage for a command to stderr and return -EINVAL in *err style. */
 int lvsh_usage_error(const struct lvsh_command *cmd, struct lv_error **err, const char *fmt, ...)

@@ -81,7 +81,7 @@ has_block() { # FILE N [alone|shared]
     if [ "${3:-}" = shared ]; then
         qemu-io -r -U -f qcow2 -c "read -v $off 11" "$1"
     elif [ "${3:-}" = alone ]; then
-        qemu-io -r -c "read -v $off 11" \
+        qemu-io -r -U -c "read -v $off 11" \
             "json:{\"driver\":\"qcow2\",\"file\":{\"driver\":\"file\",\"filename\":\"$1\"},\"backing\":null}"
     else
         qemu-io -r -f qcow2 -c "read -v $off 11" "$1"
@@ -257,6 +257,80 @@ out=$("$LVSH" snapshot-create-as "$N" s1 --disk-only 2>&1) && fail "snapshot of 
 out=$("$LVSH" snapshot-create-as "$N" s1 2>&1) && fail "full snapshot of a guest without disks succeeded"
 [ "$("$LVSH" domstate "$N" 2>&1)" = running ] || fail "$N does not run on"
 [ -e "$LITEVIRT_GUESTDIR/$N.snapshots/s1.json" ] && fail "metadata left for a refused snapshot"
+
+# ---- block jobs: pull (aborted mid-way, then whole), commit of the active layer ----
+B=${Q}-b
+BB=$T/b.qcow2
+qemu-img create -q -f qcow2 "$BB" 16M
+qemu-io -c "write -P 0x5a 8M 8M" "$BB" >/dev/null # data for a pull to copy
+define "$B" "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$BB'/><target dev='vda' bus='virtio'/></disk>"
+boot "$B"
+out=$("$LVSH" snapshot-create-as "$B" s1 --disk-only 2>&1) || fail "snapshot-create-as $B s1: $out"
+BS1=$T/b.s1
+out=$("$LVSH" blockcommit "$B" vda 2>&1) && fail "commit of the active layer without --active succeeded" ||
+    { echo "$out" | grep -q "requires --active" && ok "blockcommit without --active refused: $(echo "$out" | tail -n1)" ||
+          fail "blockcommit without --active: $out"; }
+out=$("$LVSH" blockjob "$B" vda --info 2>&1)
+[ "$out" = "No current block job for vda" ] && ok "blockjob --info without a job: $out" || fail "blockjob --info: $out"
+
+out=$("$LVSH" blockpull "$B" vda --bandwidth 1 2>&1) && [ "$out" = "Block Pull started" ] &&
+    ok "blockpull --bandwidth 1: $out" || fail "blockpull --bandwidth 1: $out"
+info=
+for i in $(seq 100); do
+    info=$("$LVSH" blockjob "$B" vda 2>&1)
+    echo "$info" | grep -q "^Block Pull: \[ *[1-9][0-9]* %\]" && break
+    sleep 0.1
+done
+echo "$info" | grep -q "^Block Pull: \[ *[0-9]* %\] *Bandwidth limit: 1048576 bytes/s (1.000 MiB/s)" &&
+    ok "blockjob --info mid-way: $info" || fail "blockjob --info during the pull: $info"
+job=$("$LVSH" domjobinfo "$B" 2>&1)
+echo "$job" | grep -q "^Operation: *Block pull" && echo "$job" | grep -q "^File processed:" &&
+    ok "domjobinfo shows the pull: $(echo "$job" | grep -E 'Operation|File processed' | tr -s ' \n' ' ')" ||
+    fail "domjobinfo during the pull: $job"
+[ "$("$LVSH" domstate "$B" 2>&1)" = running ] && "$LVSH" dumpxml "$B" >/dev/null 2>&1 &&
+    ok "the supervisor answers while the job runs" || fail "the supervisor does not answer during the job"
+out=$("$LVSH" blockjob "$B" vda --abort 2>&1) && ok "blockjob --abort" || fail "blockjob --abort: $out"
+for i in $(seq 100); do
+    [ "$("$LVSH" blockjob "$B" vda 2>&1)" = "No current block job for vda" ] && break
+    sleep 0.1
+done
+[ "$("$LVSH" blockjob "$B" vda 2>&1)" = "No current block job for vda" ] && ok "the pull has ended" ||
+    fail "the pull did not end after --abort"
+"$LVSH" dumpxml "$B" 2>&1 | grep -A3 "<backingStore" | grep -q "<source file='$BB'/>" &&
+    qemu-img info -U "$BS1" 2>/dev/null | grep -q "backing file: $BB" &&
+    ok "after the abort the overlay is still over its image" || fail "the chain changed after an aborted pull"
+
+c=$(last_counter "$B")
+out=$("$LVSH" blockpull "$B" vda --wait --verbose 2>&1) && echo "$out" | grep -q "Pull complete" &&
+    ok "blockpull --wait: $(echo "$out" | tr '\r\n' '  ' | tr -s ' ')" || fail "blockpull --wait: $out"
+wait_counter "$B" $((c + 2)) # its fsync flushes QEMU's qcow2 metadata too
+! qemu-img info -U "$BS1" 2>/dev/null | grep -q "backing file" && has_block "$BS1" 1 alone &&
+    ok "the top has its image's data and stands alone" || fail "after the pull: $(qemu-img info -U "$BS1" 2>&1 | grep backing)"
+xml=$("$LVSH" dumpxml "$B" 2>&1)
+echo "$xml" | grep -q "<source file='$BS1'/>" && ! echo "$xml" | grep -q "<backingStore" &&
+    ! grep -q "<backingStore" "$LITEVIRT_GUESTDIR/$B.xml" &&
+    ok "the running and stored definitions have no backingStore now" || fail "definitions after the pull: $(echo "$xml" | grep -A8 '<disk')"
+
+out=$("$LVSH" snapshot-create-as "$B" s2 --disk-only 2>&1) || fail "snapshot-create-as $B s2: $out"
+BS2=$T/b.s2
+c=$(last_counter "$B")
+wait_counter "$B" $((c + 3))
+out=$("$LVSH" blockcommit "$B" vda --active --pivot --verbose 2>&1) && echo "$out" | grep -q "Successfully pivoted" &&
+    ok "blockcommit --active --pivot: $(echo "$out" | tr '\r\n' '  ' | tr -s ' ')" || fail "blockcommit --active --pivot: $out"
+has_block "$BS1" $((c + 2)) alone && ok "block $((c + 2)) (written after s2) is in the base now" ||
+    fail "block $((c + 2)) not in the base after the commit"
+xml=$("$LVSH" dumpxml "$B" 2>&1)
+echo "$xml" | grep -q "<source file='$BS1'/>" && grep -q "<source file='$BS1'/>" "$LITEVIRT_GUESTDIR/$B.xml" &&
+    ! echo "$xml" | grep -q "<backingStore\|$BS2" && ! grep -q "<backingStore\|$BS2" "$LITEVIRT_GUESTDIR/$B.xml" &&
+    ok "the running and stored definitions name the base alone" || fail "definitions after the pivot: $(echo "$xml" | grep -A8 '<disk')"
+[ "$(stat -c %u "$BS2")" = 0 ] && [ "$(stat -c %u "$BS1")" != 0 ] &&
+    ok "the overlay's label is given back (owner root), QEMU's uid owns the base" ||
+    fail "owners after the pivot: $(stat -c '%n %u' "$BS1" "$BS2") $(grep -a -E 'block job|giving back|blockdev-del|label' "$LITEVIRT_LOGDIR/$B.log" 2>&1 | tail -n 12)"
+c=$(last_counter "$B")
+wait_counter "$B" $((c + 2))
+has_block "$BS1" $((c + 1)) alone && ok "the guest writes to the base (block $((c + 1)))" ||
+    fail "block $((c + 1)) after the pivot is not in the base"
+"$LVSH" destroy "$B" >/dev/null 2>&1
 
 # ---- undefine: snapshots and a managed save only when asked for ----
 out=$("$LVSH" undefine "$G" 2>&1) && fail "undefine of a guest with snapshots succeeded" ||

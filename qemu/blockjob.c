@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Block jobs of a running QEMU guest (lvsh blockcommit / blockpull /
+ * blockjob, docs/snapshot.md): block-commit and block-stream over QMP,
+ * images named by their paths in the disk's chain (as the qcow2 headers
+ * name them), one job per guest. The job's end comes as a QMP event on
+ * the event loop (qemu_block_job_event): the disk's definition follows
+ * the chain, the files QEMU no longer uses are given back, and the core
+ * is told (g->block_job_ended). */
+#include <json-c/json.h>
+
+#include "qemu/driver_priv.h"
+#include "qemu/image.h"
+#include "util/log.h"
+
+static const char *const kind_qmp[] = {
+        [LV_BLOCK_JOB_PULL] = "stream",
+        [LV_BLOCK_JOB_COMMIT] = "commit",
+        [LV_BLOCK_JOB_ACTIVE_COMMIT] = "commit",
+};
+
+static void bjob_clear(struct qemu_block_job *j)
+{
+        free(j->base);
+        free(j->top);
+        free(j->old_source);
+        free(j->top_node);
+        free(j->top_file);
+        *j = (struct qemu_block_job){0};
+}
+
+static struct qemu_guest *monitor(struct lv_guest *g, struct lv_error **err)
+{
+        struct qemu_guest *qg = g->driver_data;
+        if (!qg || !qg->qmp || qmp_is_closed(qg->qmp)) {
+                lv_error_setf(err, LV_ERR_STATE, "guest '%s': QEMU monitor is not connected",
+                              g->name);
+                return NULL;
+        }
+        return qg;
+}
+
+int qemu_block_job_start(struct lv_guest *g, int i, enum lv_block_job_kind kind, const char *base,
+                         const char *top, unsigned long long bandwidth, struct lv_error **err)
+{
+        struct qemu_guest *qg = monitor(g, err);
+        if (!qg)
+                return -ENOTCONN;
+        struct qemu_block_job *j = &qg->bjob;
+        const struct domain_disk *d = &g->def->disks[i];
+        if (j->running)
+                return lv_error_setf(err, EBUSY, "disk '%s' has a block job running already",
+                                     g->def->disks[j->disk].target_dev);
+        /* the images under the active layer, nearest first */
+        _cleanup_strv_free_ char **chain = qemu_image_backing_chain(d->source);
+        if (!chain[0])
+                return lv_error_setf(
+                        err, EINVAL, "disk '%s' ('%s') has no backing image: nothing to %s",
+                        d->target_dev, d->source, kind == LV_BLOCK_JOB_PULL ? "pull" : "commit");
+        int top_at = -1, base_at = -1; /* index in chain; top -1: the active layer */
+        for (int k = 0; chain[k]; k++) {
+                if (top && streq(chain[k], top))
+                        top_at = k;
+                if (base && streq(chain[k], base))
+                        base_at = k;
+        }
+        if (top && top_at < 0 && !streq(top, d->source))
+                return lv_error_setf(err, EINVAL, "disk '%s': top '%s' is not in its chain",
+                                     d->target_dev, top);
+        if (base && base_at < 0)
+                return lv_error_setf(err, EINVAL,
+                                     "disk '%s': base '%s' is not an image under %s in its chain",
+                                     d->target_dev, base, top ? top : d->source);
+        if (base && base_at <= top_at)
+                return lv_error_setf(err, EINVAL, "disk '%s': base '%s' is not below top '%s'",
+                                     d->target_dev, base, top);
+        if (kind != LV_BLOCK_JOB_PULL && top_at >= 0 && !chain[top_at + 1])
+                return lv_error_setf(err, EINVAL, "disk '%s': top '%s' has no image under it",
+                                     d->target_dev, top);
+        if (kind == LV_BLOCK_JOB_COMMIT && top_at < 0)
+                kind = LV_BLOCK_JOB_ACTIVE_COMMIT;
+
+        _cleanup_free_ char *node = NULL, *file = NULL;
+        int r = qemu_disk_top(qg->qmp, g->def, i, &node, &file, NULL, err);
+        if (r < 0)
+                return r;
+        char id[64];
+        snprintf(id, sizeof(id), "lvblock-%s", d->target_dev);
+        struct json_object *a = json_object_new_object();
+        json_object_object_add(a, "job-id", json_object_new_string(id));
+        json_object_object_add(a, "device", json_object_new_string(node));
+        if (base)
+                json_object_object_add(a, "base", json_object_new_string(base));
+        if (kind == LV_BLOCK_JOB_COMMIT)
+                json_object_object_add(a, "top", json_object_new_string(top));
+        if (bandwidth)
+                json_object_object_add(a, "speed", json_object_new_int64((int64_t)bandwidth));
+        r = qmp_call(qg->qmp, kind == LV_BLOCK_JOB_PULL ? "block-stream" : "block-commit", a,
+                     QEMU_CMD_TIMEOUT_MS, NULL, err);
+        if (r < 0)
+                return lv_error_prefix(err, "disk '%s'", d->target_dev);
+        *j = (struct qemu_block_job){
+                .running = true,
+                .disk = i,
+                .kind = kind,
+                /* commit without base: the deepest image */
+                .base = base                        ? xstrdup(base)
+                        : kind == LV_BLOCK_JOB_PULL ? NULL
+                                                    : xstrdup(chain[strv_length(chain) - 1]),
+                .top = kind == LV_BLOCK_JOB_COMMIT ? xstrdup(top) : NULL,
+                .old_source = xstrdup(d->source),
+                .top_node = TAKE_PTR(node),
+                .top_file = TAKE_PTR(file),
+        };
+        snprintf(j->id, sizeof(j->id), "%s", id);
+        log_info("block job %s started on disk '%s' (base %s%s%s)", kind_qmp[kind], d->target_dev,
+                 j->base ? j->base : "none", j->top ? ", top " : "", j->top ? j->top : "");
+        return 0;
+}
+
+int qemu_block_job_info(struct lv_guest *g, struct lv_block_job_info *ret, struct lv_error **err)
+{
+        struct qemu_guest *qg = monitor(g, err);
+        if (!qg)
+                return -ENOTCONN;
+        struct qemu_block_job *j = &qg->bjob;
+        if (!j->running)
+                return 1;
+        struct json_object *list = NULL;
+        int r = qmp_call(qg->qmp, "query-block-jobs", NULL, QEMU_CMD_TIMEOUT_MS, &list, err);
+        if (r < 0)
+                return r;
+        *ret = (struct lv_block_job_info){.kind = j->kind, .disk = j->disk, .ready = j->ready};
+        for (size_t k = 0; list && k < json_object_array_length(list); k++) {
+                struct json_object *b = json_object_array_get_idx(list, k), *v;
+                if (!json_object_object_get_ex(b, "device", &v) ||
+                    !streq(json_object_get_string(v), j->id))
+                        continue;
+                if (json_object_object_get_ex(b, "offset", &v))
+                        ret->cur = (unsigned long long)json_object_get_int64(v);
+                if (json_object_object_get_ex(b, "len", &v))
+                        ret->end = (unsigned long long)json_object_get_int64(v);
+                if (json_object_object_get_ex(b, "speed", &v))
+                        ret->bandwidth = (unsigned long long)json_object_get_int64(v);
+                if (json_object_object_get_ex(b, "ready", &v) && json_object_get_boolean(v))
+                        ret->ready = true;
+        }
+        json_object_put(list);
+        return 0;
+}
+
+int qemu_block_job_end(struct lv_guest *g, bool pivot, struct lv_error **err)
+{
+        struct qemu_guest *qg = monitor(g, err);
+        if (!qg)
+                return -ENOTCONN;
+        struct qemu_block_job *j = &qg->bjob;
+        if (!j->running)
+                return lv_error_setf(err, ENOENT, "guest '%s' has no active block job", g->name);
+        const char *target = g->def->disks[j->disk].target_dev;
+        if (pivot && (j->kind != LV_BLOCK_JOB_ACTIVE_COMMIT || !j->ready))
+                return lv_error_setf(err, LV_ERR_STATE,
+                                     "disk '%s': the block job is not ready to pivot (%s)", target,
+                                     j->kind != LV_BLOCK_JOB_ACTIVE_COMMIT
+                                             ? "only a commit of the active layer pivots"
+                                             : "it has not copied everything yet");
+        struct json_object *a = json_object_new_object();
+        if (pivot)
+                json_object_object_add(a, "id", json_object_new_string(j->id));
+        else
+                json_object_object_add(a, "device", json_object_new_string(j->id));
+        /* before the call: its end event may come before its reply */
+        bool *what = pivot ? &j->pivot : &j->aborted;
+        *what = true;
+        int r = qmp_call(qg->qmp, pivot ? "job-complete" : "block-job-cancel", a,
+                         QEMU_CMD_TIMEOUT_MS, NULL, err);
+        if (r < 0) {
+                if (j->running)
+                        *what = false;
+                return lv_error_prefix(err, "disk '%s'", target);
+        }
+        return 0;
+}
+
+int qemu_block_job_set_speed(struct lv_guest *g, unsigned long long bandwidth,
+                             struct lv_error **err)
+{
+        struct qemu_guest *qg = monitor(g, err);
+        if (!qg)
+                return -ENOTCONN;
+        if (!qg->bjob.running)
+                return lv_error_setf(err, ENOENT, "guest '%s' has no active block job", g->name);
+        struct json_object *a = json_object_new_object();
+        json_object_object_add(a, "device", json_object_new_string(qg->bjob.id));
+        json_object_object_add(a, "speed", json_object_new_int64((int64_t)bandwidth));
+        return qmp_call(qg->qmp, "block-job-set-speed", a, QEMU_CMD_TIMEOUT_MS, NULL, err);
+}
+
+/* The node QEMU no longer uses after a pivot: it was added by hand
+ * (blockdev-add at the start or by a snapshot) and stays open until
+ * deleted, with the descriptor it was opened from. */
+static void top_release(struct qemu_guest *qg, const struct qemu_block_job *j)
+{
+        const char *n = j->top_node;
+        size_t len = strlen(n);
+        _cleanup_free_ char *storage = NULL;
+        if (len > 2 && streq(n + len - 2, "-f"))
+                storage = xasprintf("%.*s-s", (int)(len - 2), n);
+        else if (len > 7 && streq(n + len - 7, "-format"))
+                storage = xasprintf("%.*s-storage", (int)(len - 7), n);
+        const char *nodes[] = {n, storage};
+        for (size_t k = 0; k < ARRAY_SIZE(nodes) && nodes[k]; k++) {
+                struct json_object *a = json_object_new_object();
+                json_object_object_add(a, "node-name", json_object_new_string(nodes[k]));
+                _cleanup_error_ struct lv_error *e = NULL;
+                if (qmp_send(qg->qmp, "blockdev-del", a, QEMU_CMD_TIMEOUT_MS, NULL, NULL, &e) < 0)
+                        log_warning("blockdev-del '%s': %s", nodes[k], e->message);
+        }
+        int fdset;
+        if (sscanf(j->top_file, "/dev/fdset/%d", &fdset) == 1) {
+                struct json_object *a = json_object_new_object();
+                json_object_object_add(a, "fdset-id", json_object_new_int(fdset));
+                (void)qmp_send(qg->qmp, "remove-fd", a, QEMU_CMD_TIMEOUT_MS, NULL, NULL, NULL);
+        }
+}
+
+static void disk_backing_set(struct domain_disk *d, const char *backing)
+{
+        free(d->backing_source);
+        d->backing_source = xstrdup_null(backing);
+        d->backing_format = backing && qemu_image_is_qcow2(backing) ? DOMAIN_DISK_FORMAT_QCOW2
+                                                                    : DOMAIN_DISK_FORMAT_RAW;
+}
+
+/* The chain after the job: the definition and the files given to QEMU. */
+static bool bjob_apply(struct lv_guest *g, struct qemu_guest *qg, const struct qemu_block_job *j)
+{
+        struct domain_disk *d = &g->def->disks[j->disk];
+        switch (j->kind) {
+        case LV_BLOCK_JOB_ACTIVE_COMMIT: {
+                if (!j->pivot)
+                        return false; /* aborted: the guest stays on its overlay */
+                _cleanup_strv_free_ char **under = qemu_image_backing_chain(j->base);
+                free(d->source);
+                d->source = xstrdup(j->base);
+                d->format = qemu_image_is_qcow2(j->base) ? DOMAIN_DISK_FORMAT_QCOW2
+                                                         : DOMAIN_DISK_FORMAT_RAW;
+                disk_backing_set(d, under[0]);
+                top_release(qg, j);
+                qemu_confine_forget_overlay(g, qg, j->old_source);
+                return true;
+        }
+        case LV_BLOCK_JOB_COMMIT:
+                if (!streq_ptr(d->backing_source, j->top))
+                        return false; /* deeper than the model's one level */
+                disk_backing_set(d, j->base);
+                qemu_confine_forget_overlay(g, qg, j->top);
+                return true;
+        case LV_BLOCK_JOB_PULL: {
+                const char *old = d->backing_source;
+                if (old && !streq_ptr(old, j->base))
+                        qemu_confine_forget_overlay(g, qg, old);
+                disk_backing_set(d, j->base);
+                return true;
+        }
+        }
+        return false;
+}
+
+void qemu_block_job_event(struct lv_guest *g, const char *event, struct json_object *data)
+{
+        struct qemu_guest *qg = g->driver_data;
+        struct qemu_block_job *j = &qg->bjob;
+        struct json_object *v;
+        const char *dev = data && json_object_object_get_ex(data, "device", &v)
+                                  ? json_object_get_string(v)
+                                  : "";
+        if (!j->running || !streq(dev, j->id))
+                return;
+        if (streq(event, "BLOCK_JOB_READY")) {
+                j->ready = true;
+                log_info("block job on disk '%s' is ready to pivot",
+                         g->def->disks[j->disk].target_dev);
+                return;
+        }
+        if (!streq(event, "BLOCK_JOB_COMPLETED") && !streq(event, "BLOCK_JOB_CANCELLED"))
+                return; /* BLOCK_JOB_ERROR: QEMU's default policy ends it with COMPLETED */
+        const char *error = data && json_object_object_get_ex(data, "error", &v)
+                                    ? json_object_get_string(v)
+                                    : NULL;
+        /* a ready active commit cancelled ends as COMPLETED: not a pivot */
+        bool changed = !error && streq(event, "BLOCK_JOB_COMPLETED") &&
+                       !(j->aborted && j->kind == LV_BLOCK_JOB_ACTIVE_COMMIT) &&
+                       bjob_apply(g, qg, j);
+        _cleanup_free_ char *msg = error ? xasprintf("%s failed: %s", kind_qmp[j->kind], error)
+                                   : streq(event, "BLOCK_JOB_CANCELLED") && !j->aborted
+                                           ? xasprintf("%s was cancelled", kind_qmp[j->kind])
+                                           : NULL;
+        int disk = j->disk;
+        log_info("block job on disk '%s' ended%s%s", g->def->disks[disk].target_dev,
+                 msg ? ": " : "", msg ? msg : "");
+        bjob_clear(j);
+        if (g->block_job_ended)
+                g->block_job_ended(g, disk, changed, msg);
+}
+
+void qemu_block_job_free(struct qemu_guest *qg)
+{
+        bjob_clear(&qg->bjob);
+}
