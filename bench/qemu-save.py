@@ -105,30 +105,35 @@ def round_lvirt(res):
     os.unlink(img)
 
 
-res = {k: [] for k in ("lv_save", "lv_restore", "libvirt_save", "libvirt_restore")}
-err = None
-for i in range(N):
-    order = [round_lv, round_lvirt] if i % 2 == 0 else [round_lvirt, round_lv]
-    for f in order:
-        if f is round_lvirt and (not LIBVIRT or err):
-            continue
-        try:
-            f(res)
-        except RuntimeError as e:
-            if f is round_lv:
-                raise
-            err = str(e)
+def main():
+    res = {k: [] for k in ("lv_save", "lv_restore", "libvirt_save", "libvirt_restore")}
+    err = None
+    for i in range(N):
+        order = [round_lv, round_lvirt] if i % 2 == 0 else [round_lvirt, round_lv]
+        for f in order:
+            if f is round_lvirt and (not LIBVIRT or err):
+                continue
+            try:
+                f(res)
+            except RuntimeError as e:
+                if f is round_lv:
+                    raise
+                err = str(e)
 
 
-med = statistics.median
-print(f"\n| booted 128 MiB TCG test guest, {N} rounds | litevirt, ms | libvirt, ms |")
-print("|---|---|---|")
-print(f"| `save` → shut off, image complete | {cell(res['lv_save'])} | {cell(res['libvirt_save'])} |")
-print(f"| `restore` → running | {cell(res['lv_restore'])} | {cell(res['libvirt_restore'])} |")
-print(f"| image size, bytes | {res.get('lv_size', '—')} | {res.get('libvirt_size', '—')} |")
-if res["libvirt_save"]:
-    print(f"| ratio litevirt / libvirt (save, restore) | "
-          f"{med(res['lv_save']) / med(res['libvirt_save']):.2f}, "
-          f"{med(res['lv_restore']) / med(res['libvirt_restore']):.2f} | |")
-if err:
-    print(f"\nlibvirt failed: {err}")
+    med = statistics.median
+    print(f"\n| booted 128 MiB TCG test guest, {N} rounds | litevirt, ms | libvirt, ms |")
+    print("|---|---|---|")
+    print(f"| `save` → shut off, image complete | {cell(res['lv_save'])} | {cell(res['libvirt_save'])} |")
+    print(f"| `restore` → running | {cell(res['lv_restore'])} | {cell(res['libvirt_restore'])} |")
+    print(f"| image size, bytes | {res.get('lv_size', '—')} | {res.get('libvirt_size', '—')} |")
+    if res["libvirt_save"]:
+        print(f"| ratio litevirt / libvirt (save, restore) | "
+              f"{med(res['lv_save']) / med(res['libvirt_save']):.2f}, "
+              f"{med(res['lv_restore']) / med(res['libvirt_restore']):.2f} | |")
+    if err:
+        print(f"\nlibvirt failed: {err}")
+
+
+if __name__ == "__main__":  # bench/qemu-snapshot.py imports the helpers
+    main()

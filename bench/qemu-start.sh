@@ -24,6 +24,9 @@
 #   litevirt and under libvirt with its default qemu.conf (qemu-confinement.py)
 #   LV_QB_SAVE=1 bench/qemu-start.sh   # instead: save and restore time of
 #   the booted guest, litevirt against libvirt (qemu-save.py)
+#   LV_QB_SNAPSHOT=1 bench/qemu-start.sh   # instead: external snapshot
+#   creation time (disk-only and full) of the booted guest with a qcow2
+#   disk, litevirt against libvirt (qemu-snapshot.py)
 #   LV_QB_COST=OLD_BUILD bench/qemu-start.sh   # instead: litevirt's start time
 #   and supervisor memory, OLD_BUILD vs LV_BUILD interleaved (qemu-confine-cost.py;
 #   no libvirt)
@@ -219,12 +222,18 @@ if [ "$LIBVIRT_OK" != 1 ] && [ -z "${LV_QB_COST:-}" ] && [ "${LV_QB_LIBVIRT:-1}"
 fi
 
 # --- the guests: the same XML for litevirt and libvirt ---------------------
-[ -n "${LV_QB_CONFINE:-}${LV_QB_COST:-}${LV_QB_SAVE:-}" ] && LAST=0 # one guest is enough
+[ -n "${LV_QB_CONFINE:-}${LV_QB_COST:-}${LV_QB_SAVE:-}${LV_QB_SNAPSHOT:-}" ] && LAST=0 # one guest is enough
+QB_DISK= QB_UUID=
+if [ -n "${LV_QB_SNAPSHOT:-}" ]; then # a disk to snapshot; a fixed uuid: defined again each round
+    qemu-img create -q -f qcow2 "$T/qb0.qcow2" 16M || exit 1
+    QB_DISK="<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$T/qb0.qcow2'/><target dev='vda' bus='virtio'/></disk>"
+    QB_UUID="<uuid>6c1b6a52-7d7e-4f4e-9d0e-5b1e1c0ffee0</uuid>"
+fi
 for i in $(seq 0 $LAST); do
     mac=$(printf '52:54:00:be:%02x:%02x' $((i / 256)) $((i % 256)))
     cat > "$T/xml/qb$i.xml" <<EOX
 <domain type='qemu'>
-  <name>qb$i</name>
+  <name>qb$i</name>$QB_UUID
   <memory unit='MiB'>128</memory>
   <vcpu>1</vcpu>
   <os><type arch='x86_64' machine='pc'>hvm</type>
@@ -233,7 +242,7 @@ for i in $(seq 0 $LAST); do
     <cmdline>console=ttyS0 quiet</cmdline></os>
   <features><acpi/></features>
   <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>$QB_DISK
     <serial type='pty'/><console type='pty'/>
     <interface type='user'><mac address='$mac'/><model type='virtio'/></interface>
     <graphics type='vnc' autoport='yes' listen='127.0.0.1'/>
@@ -257,6 +266,8 @@ elif [ -n "${LV_QB_COST:-}" ]; then
     python3 "$HERE/qemu-confine-cost.py"
 elif [ -n "${LV_QB_SAVE:-}" ]; then
     python3 "$HERE/qemu-save.py"
+elif [ -n "${LV_QB_SNAPSHOT:-}" ]; then
+    python3 "$HERE/qemu-snapshot.py"
 else
     python3 "$HERE/qemu-start.py"
 fi
