@@ -25,7 +25,11 @@
 #     cache dropped (read from the disk, not from memory),
 #     "LV-DISK-READ <mark>" read back from 1 MiB;
 #   - with lv_dirty=N (post-copy and auto-converge tests, bench/): N MiB of
-#     random data copied over and over in memory (tmpfs), "LV-DIRTY N".
+#     random data copied over and over in memory (tmpfs), "LV-DIRTY N";
+#     with lv_dirty=N lv_dirty_rate=R (bench/migrate-dirty.sh) instead
+#     tests/qemu/lv-dirty.c (built here with the host's cc, static):
+#     N MiB written page by page at R MiB/s, "LV-DIRTY-RATE set=N MiB
+#     rate=R MiB/s" and every 5 s the rate achieved.
 #
 #   build-guest.sh --agent [OUTDIR]   (default $LV_BUILD_ROOT/test-guest-agent)
 # The same guest with Debian's qemu-guest-agent (qemu-ga and the host's
@@ -47,15 +51,15 @@ if [ "${1:-}" = --agent ]; then
 fi
 OUT=${1:-${LV_BUILD_ROOT:-.}/test-guest${AGENT:+-agent}}
 # v2: lv.dhcp, v3: lv_disk, v4: lv_dirty, v5: virtio-serial ports,
-# v6: "LV-DISK vdX sectors", v7: LV-BLOCK (a guest built before is built
-# again);
+# v6: "LV-DISK vdX sectors", v7: LV-BLOCK, v8: lv-dirty (a guest built
+# before is built again);
 # the agent guest's own marker: -agent3 (ext4 disk, chpasswd), -agent4
 # (hwclock)
-MARK=.v7${AGENT:+-agent4}
+MARK=.v8${AGENT:+-agent4}
 if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.gz" ] && [ -e "$OUT/$MARK" ]; then
     exit 0
 fi
-for t in apt-get apt-cache dpkg cpio gzip depmod ${AGENT:+ldd}; do
+for t in apt-get apt-cache dpkg cpio gzip depmod ${CC:-cc} ${AGENT:+ldd}; do
     command -v "$t" >/dev/null 2>&1 || { echo "skip: $t missing" >&2; exit 77; }
 done
 BUSYBOX=$(command -v busybox || true)
@@ -83,6 +87,8 @@ ROOT="$WORK/root"
 mkdir -p "$ROOT/bin" "$ROOT/lib/modules" "$ROOT/etc/acpi/PWRF" "$ROOT/proc" "$ROOT/sys" \
          "$ROOT/dev" "$ROOT/tmp"
 cp "$BUSYBOX" "$ROOT/bin/busybox"
+${CC:-cc} -static -O2 -o "$ROOT/bin/lv-dirty" "$(dirname "$0")/lv-dirty.c" ||
+    { echo "skip: cannot link tests/qemu/lv-dirty.c statically" >&2; exit 77; }
 
 # modules in dependency order (modules.dep: "mod.ko: dep1.ko dep2.ko")
 LOAD=""
@@ -197,7 +203,11 @@ if [ -n "\$disk" ]; then
     echo "LV-DISK-MARK \$mark"
 fi
 dirty=\$(sed -n 's/.*lv_dirty=\([0-9]*\).*/\1/p' /proc/cmdline)
-if [ -n "\$dirty" ]; then
+rate=\$(sed -n 's/.*lv_dirty_rate=\([0-9]*\).*/\1/p' /proc/cmdline)
+if [ -n "\$dirty" ] && [ -n "\$rate" ]; then
+    /bin/lv-dirty "\$dirty" "\$rate" &
+    echo "LV-DIRTY \$dirty"
+elif [ -n "\$dirty" ]; then
     dd if=/dev/urandom of=/tmp/dirty-src bs=1M count=\$dirty 2>/dev/null
     (while true; do cp /tmp/dirty-src /tmp/dirty-dst; done) &
     echo "LV-DIRTY \$dirty"
