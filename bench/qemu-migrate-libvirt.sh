@@ -20,33 +20,12 @@ LV_BUILD=${LV_BUILD:-$TOP/build-qemubench}
 T=$(mktemp -d /tmp/lv-qemumig.XXXXXX)
 NSA=qbm-a-$$ NSB=qbm-b-$$
 CG_DIRS=""
-DRV=/usr/lib/x86_64-linux-gnu/libvirt/connection-driver
-
-kill_pid() {
-    [ -n "$1" ] || return 0
-    [ "$(cat /proc/"$1"/comm 2>/dev/null)" = "$2" ] || return 0
-    kill -TERM "$1"
-    for _w in $(seq 50); do [ -d /proc/"$1" ] || return 0; sleep 0.1; done
-    kill -KILL "$1"
-}
-uri() { echo "qemu:///system?socket=$T/$1/run/libvirt-sock"; }
+LVH_DIR=$T LVH_NS_A=$NSA LVH_NS_B=$NSB LVH_ADDR_A=10.77.0.1 LVH_ADDR_B=10.77.0.2
+. "$HERE/lib/libvirt-hosts.sh"
+uri() { libvirt_uri "$1"; }
 cleanup() {
     set +e
-    for h in a b; do
-        [ -S "$T/$h/run/libvirt-sock" ] || continue
-        for d in $(virsh -q -c "$(uri $h)" list --name 2>/dev/null); do
-            virsh -q -c "$(uri $h)" destroy "$d" >/dev/null 2>&1
-        done
-    done
-    for h in a b; do
-        kill_pid "$(cat "$T/$h/run/qb-libvirtd.pid" 2>/dev/null)" libvirtd
-        kill_pid "$(cat "$T/$h/run/qb-virtlogd.pid" 2>/dev/null)" virtlogd
-        # guests, and the daemonized capability probe (outlives a libvirtd
-        # killed while probing)
-        for f in "$T"/$h/run/qemu/*.pid "$T"/$h/lib/qemu/qmp-*/qmp.pid; do
-            [ -s "$f" ] && kill_pid "$(cat "$f")" qemu-system-x86
-        done
-    done
+    libvirt_hosts_stop
     ip netns del "$NSA" 2>/dev/null
     ip netns del "$NSB" 2>/dev/null
     for d in $CG_DIRS; do echo $$ > "$(dirname "$d")/cgroup.procs" 2>/dev/null; done
@@ -79,57 +58,7 @@ for n in "$NSA" "$NSB"; do ip -n "$n" link set lo up; done
 ip -n "$NSA" link set qbm-a$$ up
 ip -n "$NSB" link set qbm-b$$ up
 
-cp /etc/passwd "$T/passwd"; cp /etc/group "$T/group"
-grep -q '^libvirt-qemu:' "$T/passwd" ||
-    echo 'libvirt-qemu:x:64055:64055:libvirt (bench only):/nonexistent:/usr/sbin/nologin' >> "$T/passwd"
-grep -q '^libvirt-qemu:' "$T/group" || echo 'libvirt-qemu:x:64055:' >> "$T/group"
-i=1
-for h in a b; do
-    H=$T/$h
-    mkdir -p "$H/run" "$H/lib" "$H/log" "$H/cache" "$H/etc" "$H/drv"
-    cp "$DRV/libvirt_driver_qemu.so" "$H/drv/"
-    cat > "$H/etc/libvirtd.conf" <<EOF
-listen_tls = 0
-listen_tcp = 1
-listen_addr = "10.77.0.$i"
-auth_tcp = "none"
-host_uuid = "00000000-0000-4000-8000-00000000000$i"
-log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
-EOF
-    printf 'log_outputs = "3:file:/var/log/libvirt/virtlogd.log"\n' > "$H/etc/virtlogd.conf"
-    cat > "$H/etc/qemu.conf" <<'EOF'
-user = "root"
-group = "root"
-dynamic_ownership = 0
-remember_owner = 0
-security_driver = "none"
-namespaces = [ ]
-EOF
-    cat > "$H/start.sh" <<EOS
-set -e
-mount --bind $H/run /run/libvirt
-mount --bind $H/lib /var/lib/libvirt
-mount --bind $H/log /var/log/libvirt
-mount --bind $H/cache /var/cache/libvirt
-mount --bind $H/etc /etc/libvirt
-mount --bind $H/drv $DRV
-mount --bind $T/passwd /etc/passwd
-mount --bind $T/group /etc/group
-virtlogd -d -p /run/libvirt/qb-virtlogd.pid -f /etc/libvirt/virtlogd.conf
-libvirtd -d -l -p /run/libvirt/qb-libvirtd.pid -f /etc/libvirt/libvirtd.conf
-EOS
-    ns=$NSA; [ $h = b ] && ns=$NSB
-    mkdir -p /run/libvirt /var/lib/libvirt /var/log/libvirt /var/cache/libvirt
-    nsenter --net=/run/netns/"$ns" unshare -m -C --propagation private \
-        "$HERE/lib/cgns-exec.sh" sh "$H/start.sh" || exit 1
-    ok=0
-    for _w in $(seq 100); do
-        virsh -q -c "$(uri $h)" list >/dev/null 2>&1 && { ok=1; break; }
-        sleep 0.1
-    done
-    [ $ok = 1 ] || { echo "libvirtd $h did not answer:" >&2; tail "$H/log/libvirtd.log" >&2; exit 1; }
-    i=$((i + 1))
-done
+libvirt_hosts_start || exit 1
 
 cat > "$T/qbm.xml" <<EOX
 <domain type='qemu'>
