@@ -84,8 +84,11 @@ struct lv_migration_ops {
         int (*postcopy_start)(struct lv_guest *g, struct lv_error **err);
         /* Either side, after migrate / incoming_wait: wait until the
          * post-copy phase has moved every page (0 at once when none ran);
-         * < 0 when it broke: then neither side has the whole guest. */
-        int (*postcopy_wait)(struct lv_guest *g, int timeout_s, struct lv_error **err);
+         * < 0 when it broke: then neither side has the whole guest. The
+         * source's stats (may be NULL) get the completed migration's
+         * figures (migrate gave those at the switch to post-copy). */
+        int (*postcopy_wait)(struct lv_guest *g, int timeout_s, struct cookie_stats *stats,
+                             struct lv_error **err);
         /* Storage migration (optional; supervisor/migration-storage.c).
          * Source, before Prepare: the disks[] given (index set) filled
          * with size, format and backing. */

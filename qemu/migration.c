@@ -878,7 +878,8 @@ static int qemu_postcopy_start(struct lv_guest *g, struct lv_error **err)
         return qmp_call(q, "migrate-start-postcopy", NULL, MIG_CMD_TIMEOUT_MS, NULL, err);
 }
 
-static int qemu_postcopy_wait(struct lv_guest *g, int timeout_s, struct lv_error **err)
+static int qemu_postcopy_wait(struct lv_guest *g, int timeout_s, struct cookie_stats *stats,
+                              struct lv_error **err)
 {
         struct qmp *q = guest_qmp(g, err);
         if (!q)
@@ -898,6 +899,8 @@ static int qemu_postcopy_wait(struct lv_guest *g, int timeout_s, struct lv_error
                                  err);
         if (r >= 0 && !w.completed)
                 r = mig_failed(q, &w, err);
+        else if (r >= 0 && stats)
+                r = stats_completed(q, stats, err);
         return r;
 }
 

@@ -609,7 +609,7 @@ int migration_incoming_finish(struct supervisor *sv, struct migration_incoming *
                 /* The guest runs here; in post-copy, pages it has not got
                  * yet come from the source until the last one has. */
                 _cleanup_error_ struct lv_error *pe = NULL;
-                if (ops->postcopy_wait(g, MIGRATION_WAIT_MAX_S, &pe) < 0) {
+                if (ops->postcopy_wait(g, MIGRATION_WAIT_MAX_S, NULL, &pe) < 0) {
                         log_error("migration: %s: the guest is paused (post-copy failed)",
                                   pe->message);
                         _cleanup_error_ struct lv_error *te = NULL;

@@ -568,7 +568,7 @@ int migration_source_run(struct supervisor *sv, const struct migration_params *p
         json_object_put(TAKE_PTR(reply));
         if (r < 0)
                 goto fail;
-        if (p->postcopy && (r = ops->postcopy_wait(g, MIGRATION_WAIT_MAX_S, err)) < 0) {
+        if (p->postcopy && (r = ops->postcopy_wait(g, MIGRATION_WAIT_MAX_S, &stats, err)) < 0) {
                 /* The guest runs on the destination, which lacks the pages
                  * it has not fetched yet; this copy is stale: neither is
                  * the whole guest (libvirt: "paused (post-copy failed)"). */
