@@ -195,9 +195,9 @@ steer() { # MODE MIG T0 JOBCMD POSTCOPYCMD ABORTCMD
         kill -0 "$2" 2>/dev/null && $4 > "$T/job" 2>/dev/null && $6 >/dev/null 2>&1 ;;
     esac
 }
-RATE_SEEN=-
-dirtying() { # CONSOLE-FILE: the guest writes memory at a steady rate -> RATE_SEEN (MiB/s)
-    wait_for "$1" "achieved=" 120 || return 1
+RATE_SEEN=- RUN=0
+dirtying() { # CONSOLE-FILE: the guest booted and writes memory at a steady rate -> RATE_SEEN (MiB/s)
+    wait_for "$1" "LV-GUEST-BOOTED" 120 && wait_for "$1" "achieved=" 120 || return 1
     RATE_SEEN=$(grep -ao 'achieved=[0-9.]*' "$1" | tail -n1 | cut -d= -f2)
 }
 record() { # TOOL MODE TOTAL DOWNTIME MIB CONVERGED PASSES
@@ -210,10 +210,11 @@ record() { # TOOL MODE TOTAL DOWNTIME MIB CONVERGED PASSES
 run_litevirt() { # MODE
     local m=$1 t0 mig rc total out
     rm -f "$T/job"
+    RUN=$((RUN + 1)) # a console capture of its own: nothing of an earlier one can match
     on a "$LVSH" start $G >/dev/null || { echo "litevirt: start failed"; return 1; }
-    $(hosts_prefix a) timeout 600 "$LVSH" console $G < /dev/null > "$T/lv-con" 2>&1 &
+    $(hosts_prefix a) timeout 600 "$LVSH" console $G < /dev/null > "$T/lv-con.$RUN" 2>&1 &
     HELPERS="$HELPERS $!"
-    dirtying "$T/lv-con" || { echo "litevirt: the guest does not dirty memory"; return 1; }
+    dirtying "$T/lv-con.$RUN" || { echo "litevirt: the guest does not dirty memory"; return 1; }
     t0=$(now_ms)
     # shellcheck disable=SC2046
     on a "$LVSH" migrate --live --bandwidth "$BW" $(mode_opts "$m") $G "$(hosts_transport b)" > "$T/mig" 2>&1 &
@@ -298,10 +299,11 @@ storage_setup() {
 run_storage_litevirt() {
     local t0 rc total out
     cp "$DISK_SRC" "$HOSTS_DIR/a/split/disk.img" && rm -f "$HOSTS_DIR/b/split/disk.img"
+    RUN=$((RUN + 1))
     on a "$LVSH" start ${G}s >/dev/null || { echo "litevirt: start failed"; return 1; }
-    $(hosts_prefix a) timeout 600 "$LVSH" console ${G}s < /dev/null > "$T/lv-con" 2>&1 &
+    $(hosts_prefix a) timeout 600 "$LVSH" console ${G}s < /dev/null > "$T/lv-con.$RUN" 2>&1 &
     HELPERS="$HELPERS $!"
-    wait_for "$T/lv-con" "LV-COUNTER 2" 120 || { echo "litevirt: the guest does not boot"; return 1; }
+    wait_for "$T/lv-con.$RUN" "LV-COUNTER 2" 120 || { echo "litevirt: the guest does not boot"; return 1; }
     t0=$(now_ms)
     out=$(on a "$LVSH" migrate --live --copy-storage-all ${G}s "$(hosts_transport b)" 2>&1)
     rc=$? total=$(($(now_ms) - t0))
