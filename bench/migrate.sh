@@ -80,21 +80,28 @@ python3 "$SRC/bench/lib/qmp-migrate.py" boot "$T/qa.sock" || { cat "$T/qemu.args
 sleep 4 # both booted (the test guest boots in ~2.3 s)
 echo "$ROUNDS round trips, litevirt and QEMU by hand interleaved (one migration each in turn)"
 echo "litevirt: lvsh migrate --live (ms: lvsh-wall, supervisor's total, QEMU stream, downtime)"
-echo "QEMU by hand over QMP, litevirt's QMP sequence (bench/lib/qmp-migrate.py; ms: total incl. destination cont, QEMU total-time, downtime)"
+echo "QEMU by hand over QMP, litevirt's QMP sequence (bench/lib/qmp-migrate.py; ms: total to the destination's cont, QEMU total-time, downtime, total to the source QEMU's end, the command's wall time)"
 : > "$T/lv.tsv"
 : > "$T/q.tsv"
 for _ in $(seq "$ROUNDS"); do
     for dir in ab ba; do
         src=${dir:0:1} dst=${dir:1:1}
         t0=$(date +%s%N)
-        out=$(on "$src" "$LVSH" migrate --live $G "$(transport "$dst")" 2>&1) || { echo "failed: $out"; exit 1; }
+        # lvsh is a client of the running supervisor: it needs the host's
+        # directories, not its cgroups or network (entering those is the
+        # rig's cost, 20-80 ms here under load: not what a user pays)
+        out=$(env $(hosts_env "$src") "$LVSH" migrate --live $G "$(transport "$dst")" 2>&1) ||
+            { echo "failed: $out"; exit 1; }
         wall=$((($(date +%s%N) - t0) / 1000000))
         line=$(echo "$out" | sed -n "s/.* in \([0-9]*\) ms (QEMU's stream \([0-9]*\) ms), downtime \([0-9]*\) ms.*/\1 \2 \3/p")
         line="$wall $line"
         echo "  litevirt $src->$dst $line"; echo "$line" >> "$T/lv.tsv"
         addr=$HOSTS_NET.2; [ $dst = a ] && addr=$HOSTS_NET.1
         start_qemu $dst "$T/q$dst.sock" -incoming defer
-        line=$(python3 "$SRC/bench/lib/qmp-migrate.py" migrate "$T/q$src.sock" "$T/q$dst.sock" "tcp:$addr:49300") || exit 1
+        t0=$(date +%s%N)
+        line=$(python3 "$SRC/bench/lib/qmp-migrate.py" migrate "$T/q$src.sock" "$T/q$dst.sock" "tcp:$addr:49300" \
+            --end-source) || exit 1
+        line="$line $((($(date +%s%N) - t0) / 1000000))"
         echo "  by hand  $src->$dst $line"; echo "$line" >> "$T/q.tsv"
         # the source QEMU (paused after the migration) ends
         stop_qemu $src
@@ -105,7 +112,15 @@ median() { sort -n | awk '{a[NR]=$1} END{print (NR%2)?a[(NR+1)/2]:int((a[NR/2]+a
 lw=$(cut -d' ' -f1 "$T/lv.tsv" | median) lt=$(cut -d' ' -f2 "$T/lv.tsv" | median)
 ls=$(cut -d' ' -f3 "$T/lv.tsv" | median) ld=$(cut -d' ' -f4 "$T/lv.tsv" | median)
 qt=$(cut -d' ' -f1 "$T/q.tsv" | median) qd=$(cut -d' ' -f3 "$T/q.tsv" | median)
-echo "medians: litevirt as the user waits (lvsh) $lw ms (supervisor's total $lt, stream $ls, downtime $ld); QEMU by hand total $qt ms, downtime $qd"
-met=met; [ $((lw - qt)) -le 50 ] || met=missed
-echo "target: live migration <= QEMU by hand + 50 ms as the user waits: measured litevirt - QEMU by hand = $((lw - qt)) ms: $met (load $(cut -d' ' -f1-3 /proc/loadavg))"
-awk -v a="$lw" -v b="$qt" -v c="$ld" -v d="$qd" 'BEGIN{printf "ratios litevirt/QEMU-by-hand: total %.2f, downtime %.2f\n", a/b, (d>0?c/d:0)}'
+qe=$(cut -d' ' -f4 "$T/q.tsv" | median) qw=$(cut -d' ' -f5 "$T/q.tsv" | median)
+echo "medians: litevirt as the user waits (lvsh) $lw ms (supervisor's total $lt, stream $ls, downtime $ld);" \
+    "QEMU by hand $qt ms to the destination's cont, $qe ms to the source QEMU's end, $qw ms the command (python start and QMP connect included), downtime $qd"
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+target() { # WHAT FLOOR
+    local met=met
+    [ $((lw - $2)) -le 50 ] || met=missed
+    echo "target: live migration <= QEMU by hand + 50 ms as the user waits ($1): measured $((lw - $2)) ms: $met (load $load)"
+}
+target "floor: migrate -> destination's cont" "$qt"
+target "floor: the by-hand command, source QEMU ended as litevirt's and libvirt's are" "$qw"
+awk -v a="$lw" -v b="$qw" -v c="$ld" -v d="$qd" 'BEGIN{printf "ratios litevirt/QEMU-by-hand: total %.2f, downtime %.2f\n", a/b, (d>0?c/d:0)}'

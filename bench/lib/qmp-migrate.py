@@ -25,7 +25,10 @@ after the first pass).
       [--auto-converge] [--postcopy] [--timeout S] [--abort-after S] [--json]
 prints "TOTAL-MS QEMU-TOTAL-TIME DOWNTIME" (or, with --json, every figure);
 --abort-after cancels a migration still running after S seconds (reported
-as not converged, with the bytes sent by then)."""
+as not converged, with the bytes sent by then). --end-source then ends the
+source QEMU (quit, its monitor closing when it has exited), as litevirt and
+libvirt do before their migrate command returns: a fourth figure, the total
+until then."""
 import argparse
 import json
 import select
@@ -70,6 +73,15 @@ class QMP:
             if "error" in r:
                 sys.exit("%s: %s" % (cmd, r["error"]["desc"]))
             return r["return"]
+
+    def end(self):
+        """quit, and wait until QEMU has exited (its end of the socket closes)."""
+        self.s.sendall(b'{"execute": "quit"}\n')
+        try:
+            while self.s.recv(65536):
+                pass
+        except ConnectionResetError:  # gone with unread input
+            pass
 
     def status_event(self, timeout):
         """The next MIGRATION status, None when none came within timeout."""
@@ -164,18 +176,22 @@ def migrate(a):
     if bw_before is not None:  # as litevirt: back to what it was
         src.call("migrate-set-parameters", **{"max-bandwidth": bw_before})
     total = int((time.monotonic() - t0) * 1000)
+    ended = None
+    if a.end_source and st == "completed":
+        src.end()
+        ended = int((time.monotonic() - t0) * 1000)
     shown = aborted if aborted is not None else info
     ram = shown.get("ram", {})
     res = {"converged": st == "completed", "status": st, "total_ms": total,
            "qemu_total_ms": info.get("total-time", 0), "downtime_ms": info.get("downtime", 0),
            "bytes": ram.get("transferred", 0) + shown.get("disk", {}).get("transferred", 0),
-           "passes": ram.get("dirty-sync-count", 0)}
+           "passes": ram.get("dirty-sync-count", 0), "source_ended_ms": ended}
     if a.json:
         print(json.dumps(res))
     else:
         if st != "completed":
             sys.exit("migration " + st)
-        print(res["total_ms"], res["qemu_total_ms"], res["downtime_ms"])
+        print(res["total_ms"], res["qemu_total_ms"], res["downtime_ms"], *([ended] if ended else []))
 
 
 def dst_wait(dst, states):
@@ -202,6 +218,7 @@ def main():
     m.add_argument("--timeout", type=float, default=0)
     m.add_argument("--abort-after", type=float, default=0)
     m.add_argument("--json", action="store_true")
+    m.add_argument("--end-source", action="store_true")
     a = p.parse_args()
     if a.mode == "boot":
         connect(a.sock).call("cont")
