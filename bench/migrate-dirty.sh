@@ -63,6 +63,7 @@ mkdir -m 0711 "$T/lv" "$T/virt"
 G=lvbd$$
 HOSTS_DIR=$T/lv HOSTS_TAG=lvbd HOSTS_NET=10.81.0 HOSTS_SUP=$BUILD/litevirt-supervisor
 . "$SRC/tests/lib/hosts.sh"
+. "$SRC/tests/lib/hosts-guest.sh" # wait_for
 LVH_DIR=$T/virt LVH_NS_A=$(hosts_ns a) LVH_NS_B=$(hosts_ns b)
 LVH_ADDR_A=$HOSTS_NET.1 LVH_ADDR_B=$HOSTS_NET.2 LVH_SPLIT=$T/vdisks
 LVH_ENTER_A=$HOSTS_DIR/enter-a LVH_ENTER_B=$HOSTS_DIR/enter-b
@@ -118,14 +119,6 @@ hosts_create || exit 1
 hosts_split_dir "$T/disks" || exit 1
 libvirt_hosts_start || exit 1
 
-wait_for() { # FILE PATTERN SECONDS
-    local i=0
-    while [ $i -lt $(($3 * 10)) ]; do
-        grep -aq "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1; i=$((i + 1))
-    done
-    return 1
-}
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 to_mib() { # "123.456 MiB" (virsh, lvsh) -> MiB
     awk '{v=$1; u=$2; m=(u=="B"||u=="bytes")?1/1048576:(u=="KiB")?1/1024:(u=="GiB")?1024:(u=="TiB")?1048576:1; printf "%.1f", v*m}'
