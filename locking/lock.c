@@ -189,7 +189,10 @@ static int lease_take_fd(struct lock_set *s, struct lock_lease *l, int fd_in, en
                                                   l->path, rec.generation, expect_gen);
                         break;
                 case TAKE_ROLLBACK:
-                        if (rec.valid && !same_guest)
+                        /* another guest's record that says free is history
+                         * (a guest gone, or a lease file of the same storage
+                         * identity, e.g. an inode used again), not a claim */
+                        if (rec.valid && !same_guest && !streq(rec.state, "free"))
                                 r = lv_error_setf(err, EBUSY,
                                                   "disk '%s' is in use by guest '%s' on host %s",
                                                   l->path, rec.guest, rec.host);

@@ -335,6 +335,38 @@ static void test_handover(void **state)
         guest_free(other);
 }
 
+/* A reattach (lock_set_adopt) or a migration's rollback takes a lease
+ * whose file holds another guest's record in state free (that guest
+ * ended; or its disk's inode was used again by this one's): history, not
+ * a claim. The record of one that holds it, or hands it over, still is. */
+static void test_rollback_free_record(void **state)
+{
+        const char *p[] = {disk1};
+        struct domain_def *gone = guest("old1", 7, 1, p, NULL);
+        struct domain_def *d = guest("web1", 1, 1, p, NULL);
+        struct lock_set *o = lockset(HOST_A, gone), *s = lockset(HOST_A, d);
+        _cleanup_error_ struct lv_error *err = NULL;
+        assert_int_equal(lock_set_acquire(o, NULL, &err), 0);
+        assert_int_equal(lock_set_release(o, NULL, &err), 0);
+        _cleanup_free_ char *rec = record(disk1);
+        assert_non_null(strstr(rec, "guest=old1\n"));
+        assert_non_null(strstr(rec, "state=free\n"));
+        assert_int_equal(lock_set_acquire(s, LOCK_STATE_ROLLBACK, &err), 0);
+        _cleanup_free_ char *rec2 = record(disk1);
+        assert_non_null(strstr(rec2, "guest=web1\n"));
+        assert_int_equal(lock_set_release(s, NULL, &err), 0);
+        /* handed over by the other guest: still refused */
+        _cleanup_free_ char *st = NULL;
+        assert_int_equal(lock_set_acquire(o, NULL, &err), 0);
+        assert_int_equal(lock_set_release(o, &st, &err), 0);
+        assert_true(lock_set_acquire(s, LOCK_STATE_ROLLBACK, &err) < 0);
+        assert_non_null(strstr(err->message, "is in use by guest 'old1'"));
+        lock_set_free(o);
+        lock_set_free(s);
+        guest_free(gone);
+        guest_free(d);
+}
+
 static void test_state_parse(void **state)
 {
         char(*h)[65] = NULL;
@@ -378,10 +410,15 @@ int main(void)
         file_write_atomic(disk2, "", 0, 0644, NULL);
         file_write_atomic(iso, "", 0, 0644, NULL);
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_sha256),   cmocka_unit_test(test_exclusive_conflict),
-                cmocka_unit_test(test_shared),   cmocka_unit_test(test_all_or_nothing),
-                cmocka_unit_test(test_paths),    cmocka_unit_test(test_crashed_holder),
-                cmocka_unit_test(test_handover), cmocka_unit_test(test_state_parse),
+                cmocka_unit_test(test_sha256),
+                cmocka_unit_test(test_exclusive_conflict),
+                cmocka_unit_test(test_shared),
+                cmocka_unit_test(test_all_or_nothing),
+                cmocka_unit_test(test_paths),
+                cmocka_unit_test(test_crashed_holder),
+                cmocka_unit_test(test_handover),
+                cmocka_unit_test(test_state_parse),
+                cmocka_unit_test(test_rollback_free_record),
         };
         int r = cmocka_run_group_tests(tests, NULL, NULL);
         rm_rf(tmpdir, NULL);

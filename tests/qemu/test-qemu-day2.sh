@@ -255,7 +255,7 @@ wait_block "vda vdb" && ok "the guest sees both disks: $(block_now)" || fail "se
 spid=$(cat "$LITEVIRT_RUNDIR/$H/supervisor.pid")
 kill -9 "$spid"
 i=0; while [ -d "/proc/$spid" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-"$LVSH" start $H >/dev/null || fail "reattach $H"
+out=$("$LVSH" start $H 2>&1) || fail "reattach $H: $out $(tail -5 "$LITEVIRT_LOGDIR/$H.log")"
 live_has vdb && live_has vdc && ok "hot-plugged disks still in dumpxml after a reattach" ||
     fail "reattach lost the hot-plugged disks: $("$LVSH" dumpxml $H | grep target)"
 out=$("$LVSH" detach-disk $H vdb 2>&1) && [ "$out" = "Disk detached successfully" ] ||
