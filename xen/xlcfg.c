@@ -314,8 +314,6 @@ static int write_os(struct writer *w)
                         return unsupported(w, "<loader> for a %s guest", kind_names[w->kind]);
         }
         if (w->kind == KIND_PV) {
-                if (!os->kernel && !def->bootloader)
-                        return invalid(w, "a PV guest needs <kernel> or <bootloader>");
                 if (os->kernel && def->bootloader)
                         return invalid(w,
                                        "a PV guest has either <kernel> or <bootloader>, not both");
@@ -333,7 +331,12 @@ static int write_os(struct writer *w)
                 return r;
         if (os->cmdline && (r = put_string(w, "cmdline", os->cmdline)) < 0)
                 return r;
-        if (def->bootloader && (r = put_string(w, "bootloader", def->bootloader)) < 0)
+        /* a PV guest with neither boots through pygrub, as libvirt assumes
+         * (its libxl driver's LIBXL_BOOTLOADER_PATH) */
+        const char *bootloader = def->bootloader;
+        if (w->kind == KIND_PV && !os->kernel && !bootloader)
+                bootloader = "pygrub";
+        if (bootloader && (r = put_string(w, "bootloader", bootloader)) < 0)
                 return r;
         if (def->bootloader_args) {
                 if (!def->bootloader)
@@ -632,9 +635,13 @@ static int write_serials(struct writer *w)
                 if (c->source_type && !streq(c->source_type, "pty"))
                         return unsupported(w, "<%s type='%s'> (only pty)", what, c->source_type);
                 if (c->kind == DOMAIN_CHR_CONSOLE) {
-                        if (!c->target_type || streq(c->target_type, "xen"))
+                        /* an HVM guest's console without a target type is
+                         * its first serial port, as libvirt defaults it */
+                        bool serial = c->target_type ? streq(c->target_type, "serial")
+                                                     : w->kind == KIND_HVM;
+                        if (!serial && (!c->target_type || streq(c->target_type, "xen")))
                                 continue; /* the PV console every Xen guest has */
-                        if (streq(c->target_type, "serial") && w->kind == KIND_HVM) {
+                        if (serial && w->kind == KIND_HVM) {
                                 console_serial = true;
                                 continue;
                         }
@@ -910,7 +917,8 @@ static int write_disks(struct writer *w)
                         return unsupported(w, "%s on bus '%s' (xl puts %s on '%s')", what,
                                            domain_disk_bus_to_string(d->bus), d->target_dev,
                                            domain_disk_bus_to_string(vbus));
-                if (d->driver_cache)
+                /* 'default' is the backend's own choice, which xl makes too */
+                if (d->driver_cache && !streq(d->driver_cache, "default"))
                         return unsupported(w, "%s <driver cache='%s'>", what, d->driver_cache);
                 if (d->shareable)
                         return unsupported(w, "%s <shareable/>", what);
