@@ -310,10 +310,17 @@ static bool idmap_equal(const struct domain_idmap *a, int na, const struct domai
         return true;
 }
 
+/* libvirt's default access mode, which it writes out: none given is it */
+static const char *fs_accessmode(const struct domain_fs *fs)
+{
+        return fs->accessmode ? fs->accessmode : "passthrough";
+}
+
 static bool fs_equal(const struct domain_fs *a, const struct domain_fs *b)
 {
-        return EQ(type) && EQS(accessmode) && EQS(source) && EQ(usage_kib) && EQS(target) &&
-               EQ(readonly) && EQS(driver_type) && EQS(driver_format);
+        return EQ(type) && streq(fs_accessmode(a), fs_accessmode(b)) && EQS(source) &&
+               EQ(usage_kib) && EQS(target) && EQ(readonly) && EQS(driver_type) &&
+               EQS(driver_format);
 }
 
 static bool disk_equal(const struct domain_disk *a, const struct domain_disk *b)

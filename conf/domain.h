@@ -111,6 +111,7 @@ enum domain_fs_type {
         DOMAIN_FS_RAM,
         DOMAIN_FS_FILE,
         DOMAIN_FS_BLOCK,
+        DOMAIN_FS_BIND, /* a directory of the container's own tree (source) shown at target */
         DOMAIN_FS_LAST
 };
 DOMAIN_ENUM_DECL(domain_fs_type);

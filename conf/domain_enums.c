@@ -33,7 +33,7 @@ DOMAIN_ENUM_IMPL(domain_timer_name, DOMAIN_TIMER_LAST, "rtc", "pit", "hpet", "hy
 DOMAIN_ENUM_IMPL(domain_timer_tickpolicy, DOMAIN_TIMER_TICKPOLICY_LAST, "none", "delay", "catchup",
                  "merge", "discard")
 DOMAIN_ENUM_IMPL(domain_caps_policy, DOMAIN_CAPS_POLICY_LAST, "default", "allow", "deny")
-DOMAIN_ENUM_IMPL(domain_fs_type, DOMAIN_FS_LAST, "mount", "ram", "file", "block")
+DOMAIN_ENUM_IMPL(domain_fs_type, DOMAIN_FS_LAST, "mount", "ram", "file", "block", "bind")
 DOMAIN_ENUM_IMPL(domain_disk_type, DOMAIN_DISK_TYPE_LAST, "file", "block")
 DOMAIN_ENUM_IMPL(domain_disk_device, DOMAIN_DISK_DEVICE_LAST, "disk", "cdrom")
 DOMAIN_ENUM_IMPL(domain_disk_format, DOMAIN_DISK_FORMAT_LAST, "none", "raw", "qcow2")

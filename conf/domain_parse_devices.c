@@ -46,10 +46,8 @@ static int parse_filesystem(struct pctx *c, xmlNodePtr n)
         if (r < 0)
                 return r;
         static const char *const src_attr[] = {
-                [DOMAIN_FS_MOUNT] = "dir",
-                [DOMAIN_FS_RAM] = "usage",
-                [DOMAIN_FS_FILE] = "file",
-                [DOMAIN_FS_BLOCK] = "dev",
+                [DOMAIN_FS_MOUNT] = "dir", [DOMAIN_FS_RAM] = "usage", [DOMAIN_FS_FILE] = "file",
+                [DOMAIN_FS_BLOCK] = "dev", [DOMAIN_FS_BIND] = "dir",
         };
         if (!src)
                 return dparse_perr(c, n, "missing element 'source'");

@@ -193,6 +193,13 @@ static int validate_devices(const struct domain_def *def, struct lv_error **err)
                 if (!path_is_absolute(fs->target))
                         return INVALID("filesystem target '%s' is not an absolute path",
                                        fs->target);
+                /* as libvirt: a bind is a container's own directory
+                 * shown elsewhere in its tree (libvirt's QEMU driver
+                 * refuses it too) */
+                if (fs->type == DOMAIN_FS_BIND && def->type != DOMAIN_TYPE_LXC)
+                        return INVALID("filesystem '%s': type 'bind' is only for containers "
+                                       "(domain type 'lxc')",
+                                       fs->target);
                 if (fs->type != DOMAIN_FS_RAM && !path_is_absolute(fs->source))
                         return INVALID("filesystem source '%s' is not an absolute path",
                                        fs->source);

@@ -281,6 +281,11 @@ static int rootfs_resolve(const struct domain_def *def, char **ret, bool *ret_ro
                 return lv_error_setf(err, EINVAL,
                                      "no root filesystem (<filesystem type='mount'> with "
                                      "<target dir='/'/>)");
+        if (root->type == DOMAIN_FS_BIND)
+                return lv_error_setf(err, ENOTSUP,
+                                     "root filesystem: type 'bind' shows a directory of the "
+                                     "container's own tree, which the root cannot be (libvirt "
+                                     "refuses it at start too; use type='mount')");
         if (root->type != DOMAIN_FS_MOUNT || !root->source)
                 return lv_error_setf(err, ENOTSUP,
                                      "root filesystem: only type='mount' with a source directory "

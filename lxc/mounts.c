@@ -157,6 +157,37 @@ static int mount_point(const char *root, const char *target, bool dir, int *ret_
         return 0;
 }
 
+/* Bind the source (an O_PATH descriptor) on the filesystem's mount point,
+ * read-only with <readonly/>: a remount the kernel locks in a container
+ * with a user namespace (the guest cannot make it writable again). */
+static int bind_source(const struct lxc_child *c, const struct domain_fs *fs, int src,
+                       struct lv_error **err)
+{
+        _cleanup_free_ char *dst = NULL;
+        _cleanup_close_ int dst_fd = -1;
+        struct stat st;
+        if (fstat(src, &st) < 0)
+                return lv_error_set(err, errno, "filesystem '%s': source '%s'", fs->target,
+                                    fs->source);
+        int r = mount_point(c->rootfs, fs->target, S_ISDIR(st.st_mode), &dst_fd, &dst, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *src_path = xasprintf("/proc/self/fd/%d", src);
+        if (mount(src_path, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
+                return lv_error_set(err, errno, "bind-mounting '%s' on '%s'", fs->source,
+                                    fs->target);
+        if (!fs->readonly)
+                return 0;
+        /* The descriptor names the covered directory: reopen to reach the
+         * new mount. */
+        _cleanup_close_ int rootfd = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int top = rootfd < 0 ? -1 : open_in_root(rootfd, fs->target + 1, O_PATH);
+        if (top < 0)
+                return lv_error_set(err, errno, "reopening mount point '%s'", fs->target);
+        _cleanup_free_ char *top_path = xasprintf("/proc/self/fd/%d", top);
+        return remount_ro(top_path, fs->target, err);
+}
+
 static int mount_filesystem(const struct lxc_child *c, const struct domain_fs *fs,
                             struct lv_error **err)
 {
@@ -172,28 +203,24 @@ static int mount_filesystem(const struct lxc_child *c, const struct domain_fs *f
                 _cleanup_free_ char *what = xasprintf("filesystem '%s': source", fs->target);
                 if ((r = lxc_source_open(fs->source, what, &src, err)) < 0)
                         return r;
-                struct stat st;
-                if (fstat(src, &st) < 0)
-                        return lv_error_set(err, errno, "filesystem '%s': source '%s'", fs->target,
-                                            fs->source);
-                if ((r = mount_point(c->rootfs, fs->target, S_ISDIR(st.st_mode), &dst_fd, &dst,
-                                     err)) < 0)
-                        return r;
-                _cleanup_free_ char *src_path = xasprintf("/proc/self/fd/%d", src);
-                if (mount(src_path, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
-                        return lv_error_set(err, errno, "bind-mounting '%s' on '%s'", fs->source,
-                                            fs->target);
-                if (!fs->readonly)
-                        return 0;
-                /* The descriptor names the covered directory: reopen to
-                 * reach the new mount. */
+                return bind_source(c, fs, src, err);
+        }
+        case DOMAIN_FS_BIND: {
+                /* A directory of the container's own tree (with the
+                 * filesystems before this one mounted), looked up as the
+                 * container would: a symlink in it stays inside the root,
+                 * as libvirt mounts it after pivot_root. */
                 _cleanup_close_ int rootfd = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-                _cleanup_close_ int top =
-                        rootfd < 0 ? -1 : open_in_root(rootfd, fs->target + 1, O_PATH);
-                if (top < 0)
-                        return lv_error_set(err, errno, "reopening mount point '%s'", fs->target);
-                _cleanup_free_ char *top_path = xasprintf("/proc/self/fd/%d", top);
-                return remount_ro(top_path, fs->target, err);
+                if (rootfd < 0)
+                        return lv_error_set(err, errno, "opening the root filesystem '%s'",
+                                            c->rootfs);
+                _cleanup_close_ int src =
+                        open_in_root(rootfd, fs->source + strspn(fs->source, "/"), O_PATH);
+                if (src < 0)
+                        return lv_error_set(err, errno,
+                                            "filesystem '%s': bind source '%s' (in the container)",
+                                            fs->target, fs->source);
+                return bind_source(c, fs, src, err);
         }
         case DOMAIN_FS_RAM: {
                 if ((r = mount_point(c->rootfs, fs->target, true, &dst_fd, &dst, err)) < 0)

@@ -7,6 +7,7 @@
 #include "lxc/lxc.h"
 
 #include <seccomp.h>
+#include <sys/mount.h>
 
 const char *const lxc_seccomp_denied[] = {
         /* kernel modules */
@@ -56,6 +57,31 @@ void lxc_seccomp_free(void *ctx)
                 seccomp_release((scmp_filter_ctx)ctx);
 }
 
+/* A container with read-only filesystems (<readonly/>) may not make a
+ * mount writable again: its root holds CAP_SYS_ADMIN in its mount
+ * namespace, where the driver made those mounts, so the kernel does not
+ * lock their flags (it only locks what a namespace copied from a more
+ * privileged one). mount(2) with MS_REMOUNT but without MS_RDONLY fails
+ * with EPERM (making something read-only, and new mounts, still work);
+ * mount_setattr(2) fails with ENOSYS, so tools fall back to mount(2). */
+static int deny_writable_remounts(const struct domain_def *def, scmp_filter_ctx ctx,
+                                  struct lv_error **err)
+{
+        bool readonly = false;
+        for (int i = 0; i < def->n_filesystems; i++)
+                readonly |= def->filesystems[i].readonly;
+        if (!readonly)
+                return 0;
+        int r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(mount), 1,
+                                 SCMP_A3(SCMP_CMP_MASKED_EQ, MS_REMOUNT | MS_RDONLY, MS_REMOUNT));
+        if (r < 0)
+                return scmp_error(err, r, "denying writable remounts");
+        int nr = seccomp_syscall_resolve_name("mount_setattr");
+        if (nr != __NR_SCMP_ERROR && (r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0)) < 0)
+                return scmp_error(err, r, "denying mount_setattr");
+        return 0;
+}
+
 int lxc_seccomp_build(const struct domain_def *def, void **ret_ctx, struct lv_error **err)
 {
         scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
@@ -97,6 +123,10 @@ int lxc_seccomp_build(const struct domain_def *def, void **ret_ctx, struct lv_er
                         _cleanup_free_ char *what = xasprintf("denying %s", *name);
                         return scmp_error(err, r, what);
                 }
+        }
+        if ((r = deny_writable_remounts(def, ctx, err)) < 0) {
+                seccomp_release(ctx);
+                return r;
         }
         *ret_ctx = ctx;
         return 0;

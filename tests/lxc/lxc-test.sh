@@ -464,7 +464,7 @@ shutdown|reboot)
         assert_clean
         ;;
 readonly)
-        write_xml "$TMP/c.xml" "$NAME" 'touch /newfile 2>/out/root.err; touch /ro/x 2>/out/ro.err; cat /ro/file > /out/ro.read; echo READY; exec sleep 100000' "" "" \
+        write_xml "$TMP/c.xml" "$NAME" 'touch /newfile 2>/out/root.err; touch /ro/x 2>/out/ro.err; cat /ro/file > /out/ro.read; mount -o remount,rw,bind /ro 2>/out/remount.err; mount -o remount,rw / 2>>/out/remount.err; touch /ro/y 2>/out/ro2.err; touch /newfile2 2>/out/root2.err; echo READY; exec sleep 100000' "" "" \
                 "<filesystem type='mount'><source dir='$ROOT/ro'/><target dir='/ro'/><readonly/></filesystem>"
         sed -i "0,/<target dir='\/'\/>/s//<target dir='\/'\/><readonly\/>/" "$TMP/c.xml"
         start "$TMP/c.xml"
@@ -472,8 +472,58 @@ readonly)
         check "readonly root" grep -q "Read-only file system" "$OUT/root.err"
         check "readonly bind" grep -q "Read-only file system" "$OUT/ro.err"
         check "readonly bind is readable" grep -qx marker "$OUT/ro.read"
+        # root in a privileged container holds CAP_SYS_ADMIN: the seccomp
+        # filter keeps it from making them writable again
+        check "remounting them read-write fails (EPERM)" test "$(grep -ci "permission denied" "$OUT/remount.err")" = 2
+        check "the bind stays read-only" grep -q "Read-only file system" "$OUT/ro2.err"
+        check "the root stays read-only" grep -q "Read-only file system" "$OUT/root2.err"
         check "the root's other mounts stay writable (/out)" test -s "$OUT/ro.read"
         stop
+        assert_clean
+        ;;
+bind)
+        # <filesystem type='bind'>: a directory of the container's own tree
+        # (/ro of the root, and /tmp's tmpfs mounted before it) shown at a
+        # second place; read-only with <readonly/>, also against a root that
+        # tries to remount it writable (root of its user namespace, holding
+        # CAP_SYS_ADMIN there: the seccomp filter refuses the remount). A
+        # symlinked source stays inside the container.
+        ln -s /ro "$ROOT/rolink"
+        script='echo fromtmp > /tmp/t; cat /robind/file > /out/read; cat /tmpbind/t > /out/tmpread; touch /robind/x 2>/out/write.err; mount -o remount,rw,bind /robind 2>/out/remount.err; echo "remount=$?" >> /out/remount.err; touch /robind/y 2>/out/write2.err; touch /rwbind/z && echo rwok > /out/rw; cat /linkbind/file > /out/linkread; grep -E " /(ro|tmp|rw|link)bind " /proc/self/mountinfo > /out/mi; echo READY; exec sleep 100000'
+        write_xml "$TMP/c.xml" "$NAME" "$script" \
+                "<idmap><uid start='0' target='100000' count='65536'/><gid start='0' target='100000' count='65536'/></idmap>" "" \
+                "<filesystem type='bind'><source dir='/ro'/><target dir='/robind'/><readonly/></filesystem>
+                 <filesystem type='bind'><source dir='/tmp'/><target dir='/tmpbind'/></filesystem>
+                 <filesystem type='bind'><source dir='/home/alice'/><target dir='/rwbind'/></filesystem>
+                 <filesystem type='bind'><source dir='/rolink'/><target dir='/linkbind'/><readonly/></filesystem>"
+        mkdir "$ROOT"/{robind,tmpbind,rwbind,linkbind} # the mapped root cannot create them in /
+        chown -R 100000:100000 "$ROOT/ro" "$ROOT/home/alice" "$OUT"
+        start "$TMP/c.xml"
+        wait_log READY 30 || die "no READY: $(cat "$TMP/err")"
+        cat "$OUT/mi" "$OUT/remount.err"
+        check "the bind shows the source's files" grep -qx marker "$OUT/read"
+        check "a bind of an earlier filesystem (tmpfs /tmp) shows it" grep -qx fromtmp "$OUT/tmpread"
+        check "writing a read-only bind fails" grep -q "Read-only file system" "$OUT/write.err"
+        check "remounting it read-write fails" grep -q "remount=[1-9]" "$OUT/remount.err"
+        check "and it stays read-only after the attempt" grep -q "Read-only file system" "$OUT/write2.err"
+        check "nothing was written through it" test ! -e "$ROOT/ro/x" -a ! -e "$ROOT/ro/y"
+        check "a bind without <readonly/> is writable" grep -qx rwok "$OUT/rw"
+        check "... and writes reach the source directory" test -e "$ROOT/home/alice/z"
+        check "a symlinked source is resolved inside the root" grep -qx marker "$OUT/linkread"
+        check "/robind is mounted read-only" awk '$5 == "/robind" && $6 ~ /^ro/ { f = 1 } END { exit !f }' "$OUT/mi"
+        stop
+        assert_clean
+        # Refused: a missing source (named, nothing left), a bind as the root.
+        write_xml "$TMP/c.xml" "$NAME" 'exec sleep 1000' "" "" "<filesystem type='bind'><source dir='/nonexistent'/><target dir='/data'/></filesystem>"
+        "$LXC_RUN" "$TMP/c.xml" > "$TMP/log" 2> "$TMP/err" < /dev/null
+        cat "$TMP/err"
+        check "a missing bind source fails the start" grep -q "filesystem '/data': bind source '/nonexistent' (in the container): No such file or directory" "$TMP/err"
+        assert_clean
+        write_xml "$TMP/c.xml" "$NAME" 'exec sleep 1000'
+        sed -i "0,/<filesystem type='mount'>/s//<filesystem type='bind'>/" "$TMP/c.xml"
+        "$LXC_RUN" "$TMP/c.xml" > "$TMP/log" 2> "$TMP/err" < /dev/null
+        cat "$TMP/err"
+        check "a bind as the root filesystem is refused" grep -q "root filesystem: type 'bind' shows a directory of the container's own tree" "$TMP/err"
         assert_clean
         ;;
 fail-init)
