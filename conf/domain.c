@@ -14,6 +14,7 @@ static void address_clear(struct domain_address *a)
                 free(a->attrs[i].value);
         }
         free(a->attrs);
+        free(a->alias);
 }
 
 static void env_free(struct domain_env *e, int n)
@@ -54,6 +55,7 @@ static void net_clear(struct domain_net *n)
         free(n->model);
         free(n->target_dev);
         free(n->guest_dev);
+        free(n->ifname);
         free(n->script);
         free(n->network_bridge);
         for (int i = 0; i < n->n_ips; i++) {
@@ -178,6 +180,7 @@ void domain_def_free(struct domain_def *def)
                 free(c->source_path);
                 free(c->target_type);
                 free(c->target_model);
+                free(c->alias);
         }
         free(def->chrs);
         for (int i = 0; i < def->n_channels; i++) {

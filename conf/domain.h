@@ -320,11 +320,17 @@ struct domain_fs {
         char *driver_format;
 };
 
+/* A device's <address> and, in a running guest's definition, its
+ * <alias> (libvirt's device info: both belong to the device). */
 struct domain_address {
         char *type; /* pci | drive | ... ; NULL when absent */
         /* attributes kept as name/value, in document order */
         struct domain_env *attrs;
         int n_attrs;
+        /* live: the device's name in the hypervisor (QEMU's id=), set by
+         * the driver in the running definition; never parsed (libvirt
+         * drops <alias> at define too) nor compared */
+        char *alias;
 };
 
 struct domain_disk {
@@ -367,6 +373,10 @@ struct domain_net {
          * looked up when the guest starts (never in the XML, not compared
          * by domain_def_equal). */
         char *network_bridge;
+        /* live: the host-side link the running guest has (its tap or veth
+         * end), set by the driver; shown as <target dev> by dumpxml of a
+         * running guest (DOMAIN_FORMAT_LIVE), never parsed nor compared */
+        char *ifname;
 };
 
 /* The bridge an interface joins: <source bridge> for type='bridge', the
@@ -387,6 +397,7 @@ struct domain_chr {
         char *target_type;  /* console: serial | virtio | lxc | xen ; serial: isa-serial ... */
         int target_port;    /* -1 = unset */
         char *target_model; /* <model name=...> inside <target> for serial */
+        char *alias;        /* live: as struct domain_address's */
 };
 
 /* A virtio-serial port the guest sees by its name. */
@@ -425,6 +436,10 @@ struct domain_graphics {
         char *image_compression;   /* spice <image compression=...> */
         char *mouse_mode;          /* spice <mouse mode=...> */
         char *clipboard_copypaste; /* spice <clipboard copypaste=...> */
+        /* live: the ports the running guest listens on (autoport's too),
+         * set by the driver; 0 = unknown. Shown by dumpxml of a running
+         * guest (DOMAIN_FORMAT_LIVE), never parsed nor compared. */
+        int live_port, live_tls_port;
 };
 
 struct domain_controller {
@@ -659,8 +674,12 @@ int domain_parse_file(const char *path, struct domain_def **ret, struct lv_error
 /* libvirt-style XML with two-space indentation, stable across calls. */
 char *domain_format(const struct domain_def *def);
 /* DOMAIN_FORMAT_HIDE_SECRETS leaves out graphics passwords, as virsh
- * dumpxml does without --security-info. */
-enum { DOMAIN_FORMAT_HIDE_SECRETS = 1 << 0 };
+ * dumpxml does without --security-info. DOMAIN_FORMAT_LIVE shows a
+ * running guest's live values as virsh dumpxml does: the graphics ports
+ * it listens on (also with autoport), its interfaces' host-side links as
+ * <target dev>. (Aliases and pty paths, which a definition never names
+ * otherwise, are always shown when the model has them.) */
+enum { DOMAIN_FORMAT_HIDE_SECRETS = 1 << 0, DOMAIN_FORMAT_LIVE = 1 << 1 };
 char *domain_format_flags(const struct domain_def *def, unsigned flags);
 
 /* ---- validate (conf/domain_validate.c) ---- */

@@ -60,8 +60,19 @@ static void open_tag(struct strbuf *b, int ind, const char *name)
         strbuf_printf(b, "<%s", name);
 }
 
+static void format_alias(struct strbuf *b, int ind, const char *alias)
+{
+        if (!alias)
+                return;
+        open_tag(b, ind, "alias");
+        attr_s(b, "name", alias);
+        strbuf_append(b, "/>\n");
+}
+
+/* <alias> (live) then <address>, as libvirt writes a device's info */
 static void format_address(struct strbuf *b, int ind, const struct domain_address *a)
 {
+        format_alias(b, ind, a->alias);
         if (!a->type)
                 return;
         open_tag(b, ind, "address");
@@ -488,8 +499,11 @@ static void format_filesystem(struct strbuf *b, const struct domain_fs *fs)
         strbuf_append(b, "    </filesystem>\n");
 }
 
-static void format_net(struct strbuf *b, const struct domain_net *n)
+static void format_net(struct strbuf *b, const struct domain_net *n, unsigned flags)
 {
+        const char *target = n->target_dev;
+        if (!target && (flags & DOMAIN_FORMAT_LIVE))
+                target = n->ifname;
         open_tag(b, 4, "interface");
         attr_s(b, "type", domain_net_type_to_string(n->type));
         strbuf_append(b, ">\n");
@@ -532,9 +546,9 @@ static void format_net(struct strbuf *b, const struct domain_net *n)
                 attr_s(b, "path", n->script);
                 strbuf_append(b, "/>\n");
         }
-        if (n->target_dev) {
+        if (target) {
                 open_tag(b, 6, "target");
-                attr_s(b, "dev", n->target_dev);
+                attr_s(b, "dev", target);
                 strbuf_append(b, "/>\n");
         }
         if (n->guest_dev) {
@@ -558,6 +572,9 @@ static void format_chr(struct strbuf *b, const struct domain_chr *c)
         const char *tag = domain_chr_kind_to_string(c->kind);
         open_tag(b, 4, tag);
         attr_s(b, "type", c->source_type);
+        /* libvirt names a running console's pty here too */
+        if (c->kind == DOMAIN_CHR_CONSOLE)
+                attr_s(b, "tty", c->source_path);
         strbuf_append(b, ">\n");
         if (c->source_path) {
                 open_tag(b, 6, "source");
@@ -578,6 +595,7 @@ static void format_chr(struct strbuf *b, const struct domain_chr *c)
                         strbuf_append(b, "/>\n");
                 }
         }
+        format_alias(b, 6, c->alias);
         strbuf_printf(b, "    </%s>\n", tag);
 }
 
@@ -604,11 +622,16 @@ static void format_graphics(struct strbuf *b, const struct domain_graphics *g, u
 {
         open_tag(b, 4, "graphics");
         attr_s(b, "type", domain_graphics_type_to_string(g->type));
-        if (g->autoport)
+        bool live = flags & DOMAIN_FORMAT_LIVE;
+        if (live && g->live_port > 0)
+                attr_i(b, "port", g->live_port);
+        else if (g->autoport)
                 attr_i(b, "port", -1);
         else if (g->port >= 0)
                 attr_i(b, "port", g->port);
-        if (g->tls_port >= 0)
+        if (live && g->live_tls_port > 0)
+                attr_i(b, "tlsPort", g->live_tls_port);
+        else if (g->tls_port >= 0)
                 attr_i(b, "tlsPort", g->tls_port);
         attr_s(b, "autoport", g->autoport ? "yes" : "no");
         if (g->websocket != -1)
@@ -686,7 +709,7 @@ static void format_devices(struct strbuf *b, const struct domain_def *def, unsig
         for (int i = 0; i < def->n_filesystems; i++)
                 format_filesystem(b, &def->filesystems[i]);
         for (int i = 0; i < def->n_nets; i++)
-                format_net(b, &def->nets[i]);
+                format_net(b, &def->nets[i], flags);
         for (int i = 0; i < def->n_chrs; i++)
                 format_chr(b, &def->chrs[i]);
         for (int i = 0; i < def->n_channels; i++)

@@ -268,6 +268,7 @@ static const struct jfield j_fs[] = {
 static const struct jfield j_address[] = {
         F(domain_address, J_STR, type),
         FA(domain_address, attrs, n_attrs, domain_env, JT_ENV),
+        F(domain_address, J_STR, alias),
         JEND,
 };
 
@@ -302,17 +303,15 @@ static const struct jfield j_net[] = {
         FA(domain_net, ips, n_ips, domain_ip, JT_IP),
         FA(domain_net, routes, n_routes, domain_route, JT_ROUTE),
         FS(domain_net, address, JT_ADDRESS),
+        F(domain_net, J_STR, ifname),
         JEND,
 };
 
 static const struct jfield j_chr[] = {
-        FE(domain_chr, kind, DOMAIN_CHR_LAST),
-        F(domain_chr, J_STR, source_type),
-        F(domain_chr, J_STR, source_path),
-        F(domain_chr, J_STR, target_type),
-        F(domain_chr, J_INT, target_port),
-        F(domain_chr, J_STR, target_model),
-        JEND,
+        FE(domain_chr, kind, DOMAIN_CHR_LAST), F(domain_chr, J_STR, source_type),
+        F(domain_chr, J_STR, source_path),     F(domain_chr, J_STR, target_type),
+        F(domain_chr, J_INT, target_port),     F(domain_chr, J_STR, target_model),
+        F(domain_chr, J_STR, alias),           JEND,
 };
 
 static const struct jfield j_channel[] = {
@@ -341,6 +340,8 @@ static const struct jfield j_graphics[] = {
         F(domain_graphics, J_STR, mouse_mode),
         F(domain_graphics, J_STR, clipboard_copypaste),
         F(domain_graphics, J_STR, image_compression),
+        F(domain_graphics, J_INT, live_port),
+        F(domain_graphics, J_INT, live_tls_port),
         JEND,
 };
 

@@ -219,6 +219,14 @@ static int parse_interface(struct pctx *c, xmlNodePtr n)
             (r = sub_attr(c, n, "guest", "dev", &net->guest_dev)) < 0 ||
             (r = sub_attr(c, n, "script", "path", &net->script)) < 0)
                 return r;
+        /* a name libvirt generated (a running guest's XML, virsh dumpxml)
+         * is dropped at define, as libvirt does: the host picks anew */
+        static const char *const generated[] = {"vnet", "macvtap", "macvlan"};
+        for (size_t i = 0; net->target_dev && i < ARRAY_SIZE(generated); i++)
+                if (startswith(net->target_dev, generated[i])) {
+                        free(net->target_dev);
+                        net->target_dev = NULL;
+                }
         if (net->mac) {
                 unsigned char m[6];
                 if (!domain_mac_parse(net->mac, m))
@@ -270,9 +278,13 @@ static int parse_chr(struct pctx *c, xmlNodePtr n, enum domain_chr_kind kind)
                 return dparse_perr_attr(c, n, "type",
                                         "value '%s' not supported by litevirt (only 'pty')",
                                         ch->source_type);
-        /* live XML carries the pty's path */
-        if ((r = sub_attr(c, n, "source", "path", &ch->source_path)) < 0)
+        /* live XML carries the pty's path (and a console's tty=, the
+         * same), and an alias */
+        if ((r = sub_attr(c, n, "source", "path", &ch->source_path)) < 0 ||
+            (r = dparse_skip_alias(c, n)) < 0)
                 return r;
+        if (kind == DOMAIN_CHR_CONSOLE)
+                free(dparse_attr_get(n, "tty"));
         xmlNodePtr t = dparse_child_get(c, n, "target", &r);
         if (r < 0)
                 return r;

@@ -68,7 +68,10 @@ int dparse_elem_text(struct pctx *c, xmlNodePtr parent, const char *name, char *
 /* <memory unit='MiB'>64</memory> → KiB */
 int dparse_elem_memory(struct pctx *c, xmlNodePtr node, unsigned long long *ret_kib);
 /* <address .../> kept as given */
+/* <alias> and <address> (libvirt's device info): an alias is accepted
+ * and dropped (live XML carries one; a user alias is refused). */
 int dparse_parse_address(struct pctx *c, xmlNodePtr parent, struct domain_address *ret);
+int dparse_skip_alias(struct pctx *c, xmlNodePtr parent);
 
 /* The final walk: the first unconsumed element/attribute/text is an error. */
 int dparse_check_consumed(struct pctx *c, xmlNodePtr root);

@@ -264,9 +264,29 @@ int dparse_elem_memory(struct pctx *c, xmlNodePtr node, unsigned long long *ret_
         return 0;
 }
 
-int dparse_parse_address(struct pctx *c, xmlNodePtr parent, struct domain_address *ret)
+int dparse_skip_alias(struct pctx *c, xmlNodePtr parent)
 {
         int r = 0;
+        xmlNodePtr n = dparse_child_get(c, parent, "alias", &r);
+        if (r < 0 || !n)
+                return r;
+        _cleanup_free_ char *name = NULL;
+        if ((r = dparse_attr_require(c, n, "name", &name)) < 0)
+                return r;
+        /* libvirt keeps only user aliases (ua-...), its QEMU ids */
+        if (startswith(name, "ua-"))
+                return dparse_perr_attr(c, n, "name",
+                                        "user alias '%s' not supported by litevirt (QEMU ids "
+                                        "are libvirt's own: drop the <alias>)",
+                                        name);
+        return 0;
+}
+
+int dparse_parse_address(struct pctx *c, xmlNodePtr parent, struct domain_address *ret)
+{
+        int r = dparse_skip_alias(c, parent);
+        if (r < 0)
+                return r;
         xmlNodePtr n = dparse_child_get(c, parent, "address", &r);
         if (r < 0 || !n)
                 return r;

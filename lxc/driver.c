@@ -273,6 +273,30 @@ static int console_open(struct lv_guest *g, struct lxc_guest *lg, struct lv_erro
         return 0;
 }
 
+/* The running definition's live values, as libvirt-lxc's live XML has
+ * them: the console's pty, libvirt's aliases of interfaces (net0...) and
+ * consoles (console0...). The veths' names netns/ put there. */
+static void live_values(struct lv_guest *g)
+{
+        struct domain_def *def = g->def;
+        for (int i = 0; i < def->n_nets; i++) {
+                free(def->nets[i].address.alias);
+                def->nets[i].address.alias = xasprintf("net%d", i);
+        }
+        int n = 0;
+        for (int i = 0; i < def->n_chrs; i++) {
+                struct domain_chr *c = &def->chrs[i];
+                if (c->kind != DOMAIN_CHR_CONSOLE)
+                        continue;
+                free(c->alias);
+                c->alias = xasprintf("console%d", n);
+                if (n++ == 0 && g->console_path) { /* the one console litevirt gives */
+                        free(c->source_path);
+                        c->source_path = xstrdup(g->console_path);
+                }
+        }
+}
+
 static int rootfs_resolve(const struct domain_def *def, char **ret, bool *ret_ro,
                           struct lv_error **err)
 {
@@ -465,6 +489,7 @@ static int lxc_start(struct lv_guest *g, struct lv_error **err)
                 return lxc_sync_child_error(parent_fd, r, err);
         if ((r = lxc_network_setup(g, (pid_t)pid, err)) < 0)
                 return lxc_sync_child_error(parent_fd, r, err);
+        live_values(g);
         fault_point("lxc-after-network");
         if ((r = lxc_sync_send(parent_fd, LXC_SYNC_GO, err)) < 0)
                 return lxc_sync_child_error(parent_fd, r, err);

@@ -94,10 +94,10 @@ static int prepare(struct domain_def *def, struct netns_nl *host, struct netns_n
 
 static int setup_veth(const struct domain_def *def, const struct undo_sink *undo,
                       struct netns_nl *host, struct netns_nl *guest_nl, int nsfd, int i,
-                      struct lv_error **err)
+                      char hname[IFNAMSIZ], struct lv_error **err)
 {
         const struct domain_net *n = &def->nets[i];
-        char hname[IFNAMSIZ], gname[IFNAMSIZ], alias[64];
+        char gname[IFNAMSIZ], alias[64];
         unsigned char mac[NETNS_MAC_LEN], hmac[NETNS_MAC_LEN];
         int r = netns_mac_parse(n->mac, mac, err);
         if (r < 0)
@@ -182,9 +182,13 @@ int netns_guest_setup_container(struct domain_def *def, const struct undo_sink *
         if (r < 0)
                 return lv_error_prefix(err, "in the container");
         for (int i = 0; i < def->n_nets; i++) {
-                r = setup_veth(def, undo, host, guest_nl, nsfd, i, err);
+                char hname[IFNAMSIZ];
+                r = setup_veth(def, undo, host, guest_nl, nsfd, i, hname, err);
                 if (r < 0)
                         return lv_error_prefix(err, "interface %d", i);
+                /* the running definition names it (dumpxml's <target dev>) */
+                free(def->nets[i].ifname);
+                def->nets[i].ifname = xstrdup(hname);
         }
         return 0;
 }

@@ -171,10 +171,21 @@ static int assign_addresses(struct build *b, struct lv_error **err)
         if (b->need_vserial &&
             (r = pci_alloc(b, &b->vserial_addr, "virtio-serial controller", err)) < 0)
                 return r;
-        for (int i = 0; i < def->n_disks; i++)
-                if (qcmd_disk_bus(&def->disks[i]) == DOMAIN_DISK_BUS_VIRTIO &&
-                    (r = pci_alloc(b, &b->disk_addr[i], def->disks[i].target_dev, err)) < 0)
+        /* virtio disks in their targets' order (vda before vdb, wherever
+         * the document has them): libvirt keeps a bus's disks sorted so */
+        for (int n = 0; n < def->n_disks; n++) {
+                int i = -1;
+                for (int j = 0; j < def->n_disks; j++)
+                        if (qcmd_disk_bus(&def->disks[j]) == DOMAIN_DISK_BUS_VIRTIO &&
+                            !b->disk_addr[j].set &&
+                            (i < 0 || qcmd_disk_name_index(def->disks[j].target_dev) <
+                                              qcmd_disk_name_index(def->disks[i].target_dev)))
+                                i = j;
+                if (i < 0)
+                        break;
+                if ((r = pci_alloc(b, &b->disk_addr[i], def->disks[i].target_dev, err)) < 0)
                         return r;
+        }
         if (qcmd_balloon_wanted(def) && (r = pci_alloc(b, &b->balloon_addr, "memballoon", err)) < 0)
                 return r;
         for (int i = 0; i < def->n_rngs; i++)
@@ -755,12 +766,10 @@ char *qemu_command_disk_id(const struct domain_def *def, int i)
         int ctrl_bus = qcmd_addr_attr_int(&d->address, "bus", -2);
         int unit = qcmd_addr_attr_int(&d->address, "unit", -2);
         switch (qcmd_disk_bus(d)) {
-        case DOMAIN_DISK_BUS_VIRTIO: {
-                int n = 0;
-                for (int j = 0; j < i; j++)
-                        n += qcmd_disk_bus(&def->disks[j]) == DOMAIN_DISK_BUS_VIRTIO;
-                return xasprintf("virtio-disk%d", n);
-        }
+        case DOMAIN_DISK_BUS_VIRTIO:
+                /* libvirt's: by the target's name (vdb alone is
+                 * virtio-disk1) */
+                return xasprintf("virtio-disk%d", idx);
         case DOMAIN_DISK_BUS_IDE:
                 return xasprintf("ide0-%d-%d", ctrl_bus == -2 ? idx / 2 : ctrl_bus,
                                  unit == -2 ? idx % 2 : unit);
@@ -1379,4 +1388,74 @@ char *qemu_command_format(char *const *argv)
         }
         strbuf_append(&sb, "\n");
         return strbuf_steal(&sb);
+}
+
+static void alias_set(char **slot, char *alias)
+{
+        free(*slot);
+        *slot = alias;
+}
+
+static char *controller_alias(const struct domain_def *def, const struct domain_controller *c,
+                              int *next_root_port)
+{
+        bool q35 = def->os.machine && strstr(def->os.machine, "q35");
+        switch (c->type) {
+        case DOMAIN_CONTROLLER_PCI:
+                if (qcmd_controller_is_root_port(c))
+                        return xasprintf("pci.%d", ++*next_root_port); /* emit_controllers */
+                if (c->index == 0)
+                        return xstrdup(q35 ? "pcie.0" : "pci.0");
+                return xasprintf("pci.%d", c->index);
+        case DOMAIN_CONTROLLER_USB:
+                return c->index == 0 && qcmd_usb_wanted(def) ? xstrdup("usb") : NULL;
+        case DOMAIN_CONTROLLER_IDE:
+                return c->index == 0 ? xstrdup("ide") : NULL;
+        case DOMAIN_CONTROLLER_SATA: /* q35's own AHCI is libvirt's "ide" */
+                return c->index == 0 ? xstrdup(q35 ? "ide" : "sata0") : NULL;
+        case DOMAIN_CONTROLLER_SCSI:
+                return xasprintf("scsi%d", c->index);
+        case DOMAIN_CONTROLLER_VIRTIO_SERIAL:
+                return xasprintf("virtio-serial%d", c->index);
+        default:
+                return NULL;
+        }
+}
+
+void qemu_command_assign_aliases(struct domain_def *def)
+{
+        for (int i = 0; i < def->n_disks; i++)
+                alias_set(&def->disks[i].address.alias, qemu_command_disk_id(def, i));
+        int root_ports = 0;
+        for (int i = 0; i < def->n_controllers; i++)
+                alias_set(&def->controllers[i].address.alias,
+                          controller_alias(def, &def->controllers[i], &root_ports));
+        for (int i = 0; i < def->n_nets; i++)
+                alias_set(&def->nets[i].address.alias, xasprintf("net%d", i));
+        /* as emit_chardevs: serials count apart from virtio consoles; a
+         * serial console is serial0 */
+        int nserial = 0, nconsole = 0;
+        for (int i = 0; i < def->n_chrs; i++) {
+                struct domain_chr *c = &def->chrs[i];
+                if (c->kind == DOMAIN_CHR_SERIAL)
+                        alias_set(&c->alias, xasprintf("serial%d", nserial++));
+                else if (console_is_serial(c))
+                        alias_set(&c->alias, xstrdup("serial0"));
+                else
+                        alias_set(&c->alias, xasprintf("console%d", nconsole++));
+        }
+        for (int i = 0; i < def->n_channels; i++)
+                alias_set(&def->channels[i].address.alias, xasprintf("channel%d", i));
+        for (int i = 0; i < def->n_inputs; i++)
+                alias_set(&def->inputs[i].address.alias, xasprintf("input%d", i));
+        for (int i = 0; i < def->n_videos && qcmd_has_primary_video(def); i++)
+                alias_set(&def->videos[i].address.alias, xasprintf("video%d", i));
+        for (int i = 0; i < def->n_sounds; i++)
+                alias_set(&def->sounds[i].address.alias, xasprintf("sound%d", i));
+        for (int i = 0; i < def->n_rngs; i++)
+                alias_set(&def->rngs[i].address.alias, xasprintf("rng%d", i));
+        for (int i = 0; i < def->n_redirdevs; i++)
+                alias_set(&def->redirdevs[i].address.alias, xasprintf("redir%d", i));
+        if (def->memballoon_model && qcmd_balloon_wanted(def))
+                alias_set(&def->memballoon_address.alias, xstrdup("balloon0"));
 }

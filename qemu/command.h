@@ -130,3 +130,10 @@ void qemu_command_disk_blockdevs(const struct domain_disk *d, const char *storag
 /* The QEMU id of the n-th serial/console chardev ("charserial0"), used
  * to find its pty over QMP (query-chardev). */
 char *qemu_command_serial_chardev(const struct domain_def *def, int n);
+
+/* libvirt's device aliases, the ids the command line gives QEMU
+ * (virtio-disk0, net0, serial0, channel0, video0, usb, pci.1, ...), put in
+ * each device's alias (struct domain_address, struct domain_chr): the
+ * driver does it on the running definition, so its XML and QMP name
+ * devices alike. */
+void qemu_command_assign_aliases(struct domain_def *def);

@@ -707,6 +707,24 @@ static void on_greeting(struct qmp *q, struct qmp_batch *cmds, int n, void *data
         fault_point("qemu-before-cont");
 }
 
+/* Each serial's and console's pty (as QEMU names it, in its own devpts)
+ * in the running definition: its chardev is "char" + its alias
+ * (charserial0 for serial0, qemu_command_assign_aliases). */
+static void chr_ptys_record(struct domain_def *def, struct json_object *chardevs)
+{
+        for (int k = 0; k < def->n_chrs; k++) {
+                struct domain_chr *c = &def->chrs[k];
+                if (!c->alias)
+                        continue;
+                _cleanup_free_ char *label = xasprintf("char%s", c->alias);
+                const char *pty = console_pty(label, chardevs);
+                if (pty) {
+                        free(c->source_path);
+                        c->source_path = xstrdup(pty);
+                }
+        }
+}
+
 int qemu_open_console(struct lv_guest *g, struct qemu_guest *qg, struct lv_error **err)
 {
         _cleanup_free_ char *id = qemu_command_serial_chardev(g->def, 0);
@@ -716,6 +734,7 @@ int qemu_open_console(struct lv_guest *g, struct qemu_guest *qg, struct lv_error
         int r = qmp_call(qg->qmp, "query-chardev", NULL, QEMU_CMD_TIMEOUT_MS, &ret, err);
         if (r < 0)
                 return r;
+        chr_ptys_record(g->def, ret);
         r = console_open(g, qg, id, ret, err);
         json_object_put(ret);
         return r;
@@ -790,6 +809,13 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
 
         if ((r = reserve_graphics(g, qg, err)) < 0)
                 return r;
+        /* the running definition's live values (dumpxml): its ports and
+         * libvirt's aliases, the ids QEMU gets */
+        for (int i = 0; i < qg->n_gports; i++) {
+                g->def->graphics[i].live_port = qg->gports[i].port;
+                g->def->graphics[i].live_tls_port = qg->gports[i].tls_port;
+        }
+        qemu_command_assign_aliases(g->def);
         guest_undo_push(g, "QEMU files", undo_files, NULL, NULL);
         if ((r = firmware_prepare(g, err)) < 0)
                 return r;
@@ -842,6 +868,11 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
                         netns_guest_taps_free(taps, n_taps);
                         return r;
                 }
+        }
+        /* the running definition names them (dumpxml's <target dev>) */
+        for (int i = 0; i < n_taps && i < g->def->n_nets; i++) {
+                free(g->def->nets[i].ifname);
+                g->def->nets[i].ifname = taps[i].ifname[0] ? xstrdup(taps[i].ifname) : NULL;
         }
         netns_guest_taps_free(taps, n_taps);
         _cleanup_(fds_closep) int *chan_fds = NULL;
@@ -1013,6 +1044,7 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
         guest_undo_push(g, "QMP connection", qemu_undo_qmp, qg, NULL);
         fault_point("qemu-after-qmp");
         if (chardevs) {
+                chr_ptys_record(g->def, chardevs->ret);
                 const char *pty = console_pty(console_id, chardevs->ret);
                 if (early_fd >= 0 && pty && streq(pty, ec.pty)) {
                         console_adopt(g, TAKE_FD(early_fd), pty);

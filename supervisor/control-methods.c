@@ -384,7 +384,9 @@ static int m_get_xml(struct control_client *cl, const struct varlink_call *call)
                 return r;
         /* Passwords only for those who may change the guest anyway. */
         _cleanup_free_ char *xml = domain_format_flags(
-                sv->g.def, cl->role == CLIENT_ROLE_READONLY ? DOMAIN_FORMAT_HIDE_SECRETS : 0);
+                sv->g.def,
+                DOMAIN_FORMAT_LIVE |
+                        (cl->role == CLIENT_ROLE_READONLY ? DOMAIN_FORMAT_HIDE_SECRETS : 0));
         struct json_object *o = json_object_new_object();
         json_object_object_add(o, "xml", json_object_new_string(xml ? xml : ""));
         r = control_reply(cl, o);

@@ -254,7 +254,9 @@ static int cmd_undefine(int argc, char **argv, struct lv_error **err)
 
 /* A running guest's XML: the definition it runs with (kept by its
  * supervisor in its state directory), which may differ from the stored
- * one or exist without it (transient). NULL when there is none. */
+ * one or exist without it (transient), with the live values its driver
+ * put there (ports, host-side links, aliases, ptys) as virsh shows them.
+ * NULL when there is none. */
 static char *live_xml(const char *name, unsigned flags)
 {
         _cleanup_domain_def_ struct domain_def *def = NULL;
@@ -276,7 +278,7 @@ static int cmd_dumpxml(int argc, char **argv, struct lv_error **err)
                 return lvsh_usage_error(cmd_find("dumpxml"), err, "expected a domain NAME");
         unsigned fmt = set[1] ? 0 : DOMAIN_FORMAT_HIDE_SECRETS;
         if (!set[0] && lvsh_guest_running(pos[0], NULL)) {
-                _cleanup_free_ char *live = live_xml(pos[0], fmt);
+                _cleanup_free_ char *live = live_xml(pos[0], fmt | DOMAIN_FORMAT_LIVE);
                 if (live) {
                         fputs(live, stdout);
                         return 0;

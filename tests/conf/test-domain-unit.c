@@ -303,6 +303,78 @@ static void test_defaults_and_text(void **state)
         assert_true(domain_validate(def, &err) < 0);
 }
 
+/* A running guest's live values: shown by dumpxml (DOMAIN_FORMAT_LIVE:
+ * ports, host-side links; aliases and ptys always), and that XML, as
+ * virsh dumpxml gives it, defines back to the same model (libvirt drops
+ * aliases and an autoport's port at define; a user alias is refused). */
+static void test_live_values(void **state)
+{
+        static const char *const xml =
+                "<domain type='qemu'><name>v1</name><memory unit='MiB'>128</memory>"
+                "<os><type>hvm</type></os><devices>"
+                "<disk type='file' device='disk'><source file='/img'/>"
+                "<target dev='vda' bus='virtio'/></disk>"
+                "<interface type='bridge'><source bridge='br0'/><model type='virtio'/></interface>"
+                "<serial type='pty'><target port='0'/></serial>"
+                "<console type='pty'><target type='serial' port='0'/></console>"
+                "<graphics type='vnc' autoport='yes' passwd='s3cret'/></devices></domain>";
+        _cleanup_domain_def_ struct domain_def *def = NULL, *back = NULL;
+        _cleanup_error_ struct lv_error *err = NULL;
+        assert_int_equal(parse(xml, strlen(xml), &def, &err), 0);
+        def->disks[0].address.alias = xstrdup("virtio-disk0");
+        def->nets[0].address.alias = xstrdup("net0");
+        def->nets[0].ifname = xstrdup("lvv1-0");
+        def->chrs[0].alias = xstrdup("serial0");
+        def->chrs[0].source_path = xstrdup("/dev/pts/3");
+        def->chrs[1].alias = xstrdup("serial0");
+        def->chrs[1].source_path = xstrdup("/dev/pts/3");
+        def->graphics[0].live_port = 5901;
+
+        _cleanup_free_ char *live = domain_format_flags(def, DOMAIN_FORMAT_LIVE);
+        _cleanup_free_ char *hidden =
+                domain_format_flags(def, DOMAIN_FORMAT_LIVE | DOMAIN_FORMAT_HIDE_SECRETS);
+        assert_non_null(strstr(live, "<graphics type='vnc' port='5901' autoport='yes'"));
+        assert_non_null(strstr(live, "passwd='s3cret'"));
+        assert_null(strstr(hidden, "s3cret"));
+        assert_non_null(strstr(live, "<target dev='lvv1-0'/>"));
+        assert_non_null(strstr(live, "<target dev='vda' bus='virtio'/>\n"
+                                     "      <alias name='virtio-disk0'/>\n"));
+        assert_non_null(strstr(live, "<alias name='net0'/>"));
+        assert_non_null(strstr(live, "<console type='pty' tty='/dev/pts/3'>\n"
+                                     "      <source path='/dev/pts/3'/>"));
+        assert_non_null(strstr(live, "<alias name='serial0'/>\n    </serial>"));
+        /* without LIVE (the stored form, migration): no port, no link */
+        _cleanup_free_ char *plain = domain_format(def);
+        assert_non_null(strstr(plain, "port='-1' autoport='yes'"));
+        assert_null(strstr(plain, "lvv1-0"));
+        assert_non_null(strstr(plain, "s3cret"));
+
+        assert_int_equal(parse(live, strlen(live), &back, &err), 0);
+        assert_null(back->disks[0].address.alias);
+        assert_int_equal(back->graphics[0].port, -1);
+        /* litevirt's own link name stays (the one it would pick anyway);
+         * libvirt's generated ones are dropped */
+        assert_string_equal(back->nets[0].target_dev, "lvv1-0");
+        free(back->nets[0].target_dev);
+        back->nets[0].target_dev = NULL;
+        assert_true(domain_def_equal(def, back));
+        char *vnet = xstrdup(live);
+        memcpy(strstr(vnet, "lvv1-0"), "vnet12", 6);
+        _cleanup_domain_def_ struct domain_def *v = NULL;
+        assert_int_equal(parse(vnet, strlen(vnet), &v, &err), 0);
+        free(vnet);
+        assert_null(v->nets[0].target_dev);
+
+        static const char *const ua =
+                "<domain type='qemu'><name>v1</name><memory unit='MiB'>128</memory>"
+                "<os><type>hvm</type></os><devices><disk type='file' device='disk'>"
+                "<source file='/img'/><target dev='vda' bus='virtio'/><alias name='ua-mine'/>"
+                "</disk></devices></domain>";
+        _cleanup_domain_def_ struct domain_def *u = NULL;
+        assert_true(parse(ua, strlen(ua), &u, &err) < 0);
+        assert_non_null(strstr(err->message, "user alias 'ua-mine' not supported"));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -317,6 +389,7 @@ int main(void)
                 cmocka_unit_test(test_hostile_depth),
                 cmocka_unit_test(test_error_lines),
                 cmocka_unit_test(test_defaults_and_text),
+                cmocka_unit_test(test_live_values),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -182,6 +182,16 @@ addr=$("$LVSH" domifaddr "$A" 2>&1)
 echo "$addr" | grep -q "^ lan0 *52:54:00:e2:00:01 *ipv4 *10.77.0.2/24$" && ok "domifaddr: ipv4" || fail "domifaddr: $addr"
 echo "$addr" | grep -q "^ - *- *ipv6 *fd77::2/64$" && ok "domifaddr: ipv6 row" || fail "domifaddr ipv6: $addr"
 echo "$addr" | grep -q "^ eth1 .*ipv4 *192.168.201.2/30$" && ok "domifaddr: eth1" || fail "domifaddr eth1: $addr"
+# dumpxml of the running container: the veths' host ends, libvirt's
+# aliases, the console's pty (libvirt-lxc's live XML); --inactive none
+live=$("$LVSH" dumpxml "$A" 2>&1)
+echo "$live" | grep -q "<target dev='lv$A-0'/>" && ip -o link show "lv$A-0" | grep -q "master br0" &&
+    echo "$live" | grep -q "<alias name='net0'/>" && echo "$live" | grep -q "<alias name='net1'/>" &&
+    ok "dumpxml: the veth lv$A-0 (on br0) and aliases net0, net1" || fail "dumpxml live: $live"
+cpty=$(echo "$live" | sed -n "s/.*<console type='pty' tty='\([^']*\)'>.*/\1/p")
+[ -n "$cpty" ] && [ -c "$cpty" ] && echo "$live" | grep -q "<alias name='console0'/>" &&
+    ok "dumpxml: the console's pty $cpty" || fail "dumpxml console: $(echo "$live" | grep -A3 '<console')"
+"$LVSH" dumpxml --inactive "$A" | grep -qE "lv$A-0|<alias|tty=" && fail "dumpxml --inactive shows live values"
 list=$("$LVSH" domiflist "$A" --inactive 2>&1)
 echo "$list" | grep -q "^ - *bridge *br0 *- *52:54:00:e2:00:01$" && ok "domiflist --inactive: the definition only" || fail "domiflist --inactive: $list"
 out=$("$LVSH" domiflist "$P-nosuch" 2>&1) && fail "domiflist of an undefined guest" || { echo "$out" | grep -q "failed to get domain '$P-nosuch'" && ok "domiflist of an undefined guest: $out" || fail "domiflist undefined: $out"; }

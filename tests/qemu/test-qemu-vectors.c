@@ -3,7 +3,7 @@
  * scripts/fetch-libvirt-tests.sh): every NAME.xml that has libvirt's
  * NAME.x86_64-latest.args is parsed and built by litevirt and classified:
  *   identical  the same options as libvirt's command line
- *   equal      the same device topology (driver, bus, addr of every -device)
+ *   equal      the same device topology (driver, bus, addr, id of every -device)
  *              and the same -smp (and -cpu for a TCG guest's <cpu>); the
  *              other options that differ are named
  *   refused    litevirt refuses it; its message names the element
@@ -28,11 +28,11 @@ static int cmp_str(const void *a, const void *b)
         return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* "driver bus=B addr=A" of a -device value, JSON (libvirt 9, litevirt) or
+/* "driver bus=B addr=A id=I" of a -device value, JSON (libvirt 9, litevirt) or
  * key=value. */
 static char *device_topology(const char *value)
 {
-        const char *driver = NULL, *bus = NULL, *addr = NULL;
+        const char *driver = NULL, *bus = NULL, *addr = NULL, *id = NULL;
         struct json_object *obj = NULL, *v;
         _cleanup_strv_free_ char **kv = NULL;
         if (value[0] == '{') {
@@ -45,6 +45,8 @@ static char *device_topology(const char *value)
                         bus = json_object_get_string(v);
                 if (json_object_object_get_ex(obj, "addr", &v))
                         addr = json_object_get_string(v);
+                if (json_object_object_get_ex(obj, "id", &v))
+                        id = json_object_get_string(v);
         } else {
                 _cleanup_free_ char *copy = xstrdup(value);
                 char *save = NULL;
@@ -59,10 +61,12 @@ static char *device_topology(const char *value)
                                 bus = kv[i] + 4;
                         else if (startswith(kv[i], "addr="))
                                 addr = kv[i] + 5;
+                        else if (startswith(kv[i], "id="))
+                                id = kv[i] + 3;
                 }
         }
-        char *r = xasprintf("%s bus=%s addr=%s", driver ? driver : "?", bus ? bus : "-",
-                            addr ? addr : "-");
+        char *r = xasprintf("%s bus=%s addr=%s id=%s", driver ? driver : "?", bus ? bus : "-",
+                            addr ? addr : "-", id ? id : "-");
         if (obj)
                 json_object_put(obj);
         return r;
