@@ -113,7 +113,8 @@ int qemu_disk_attach(struct lv_guest *g, int i, struct lv_error **err)
                 return lv_error_prefix(err, "disk '%s': blockdev-add", d->target_dev);
         }
         struct json_object *dev = json_object_new_object();
-        _cleanup_free_ char *id = xasprintf("virtio-disk-%s", d->target_dev);
+        /* libvirt's alias, as a disk on the command line has it */
+        _cleanup_free_ char *id = qemu_command_disk_id(g->def, i);
         json_object_object_add(dev, "driver", json_object_new_string("virtio-blk-pci"));
         json_object_object_add(dev, "drive", json_object_new_string(format));
         json_object_object_add(dev, "id", json_object_new_string(id));
@@ -124,6 +125,8 @@ int qemu_disk_attach(struct lv_guest *g, int i, struct lv_error **err)
                 return lv_error_prefix(err, "disk '%s': device_add", d->target_dev);
         }
         log_info("disk '%s' (%s) hot-plugged as %s", d->target_dev, d->source, id);
+        free(g->def->disks[i].address.alias); /* the running definition shows it */
+        g->def->disks[i].address.alias = TAKE_PTR(id);
         return 0;
 }
 
