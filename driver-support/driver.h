@@ -103,8 +103,8 @@ struct lv_guest {
          * NULL otherwise. The driver starts the hypervisor waiting for the
          * incoming stream and leaves the guest paused. */
         struct lv_incoming *incoming;
-        /* Set by the core: a disk whose detach timed out was released
-         * by the guest after all (disk_detach). */
+        /* Set by the core: a disk asked to go (disk_detach) was released
+         * by the guest (called from the loop, whenever that happens). */
         void (*disk_released)(struct lv_guest *g, const char *target_dev);
         /* Set by the core: the block job on disk i ended (error NULL: it
          * completed or was aborted as asked; the driver has updated
@@ -224,12 +224,11 @@ struct lv_driver {
         /* Hot-plug (optional; lvsh attach-device / detach-device).
          * disk_attach adds g->def->disks[i] (already in the definition) to
          * the running guest. disk_detach asks the guest to release disk i
-         * and waits up to timeout_ms: 0 when it is gone (the driver let go
-         * of it), -ETIMEDOUT when the guest has not released it yet (the
-         * request stays: when the guest lets go later, the driver calls
-         * g->disk_released). */
+         * and returns without waiting (asking again while a request is
+         * pending is fine): once the guest has let go, the driver lets go
+         * of it too and calls g->disk_released. */
         int (*disk_attach)(struct lv_guest *g, int i, struct lv_error **err);
-        int (*disk_detach)(struct lv_guest *g, int i, int timeout_ms, struct lv_error **err);
+        int (*disk_detach)(struct lv_guest *g, int i, struct lv_error **err);
 
         /* lvsh screenshot (optional): the display as PNG, written to fd. */
         int (*screenshot)(struct lv_guest *g, int fd, struct lv_error **err);

@@ -52,8 +52,6 @@ struct qemu_guest {
                 char *id;     /* QEMU device id */
                 char *target; /* target dev in the definition */
                 char *node;   /* its format node, blockdev-del'ed once gone */
-                bool deleted; /* DEVICE_DELETED seen */
-                bool waited;  /* disk_detach is waiting for it */
         } unplugs[8];
         int n_unplugs;
         /* the block job (qemu/blockjob.c) */
@@ -88,7 +86,7 @@ struct qmp *qemu_guest_qmp(struct lv_guest *g, struct lv_error **err);
 int qemu_fdset_add(struct qmp *q, int fd, long long *ret_fdset, struct lv_error **err);
 void qemu_fdset_remove(struct qmp *q, long long fdset);
 int qemu_disk_attach(struct lv_guest *g, int i, struct lv_error **err);
-int qemu_disk_detach(struct lv_guest *g, int i, int timeout_ms, struct lv_error **err);
+int qemu_disk_detach(struct lv_guest *g, int i, struct lv_error **err);
 void qemu_hotplug_device_deleted(struct lv_guest *g, struct json_object *data);
 void qemu_hotplug_clear(struct qemu_guest *qg);
 /* qemu/display.c: the guest's display as PNG into fd; keys (qnum codes)

@@ -193,7 +193,7 @@ static int unplug_find(struct qemu_guest *qg, const char *id)
         return -1;
 }
 
-int qemu_disk_detach(struct lv_guest *g, int i, int timeout_ms, struct lv_error **err)
+int qemu_disk_detach(struct lv_guest *g, int i, struct lv_error **err)
 {
         const struct domain_disk *d = &g->def->disks[i];
         struct qemu_guest *qg = g->driver_data;
@@ -204,39 +204,24 @@ int qemu_disk_detach(struct lv_guest *g, int i, int timeout_ms, struct lv_error 
         int r = disk_lookup(q, d, &id, &node, err);
         if (r < 0)
                 return r;
-        int k = unplug_find(qg, id);
-        if (k < 0) {
-                if (qg->n_unplugs >= (int)ARRAY_SIZE(qg->unplugs))
-                        return lv_error_setf(err, EBUSY,
-                                             "disk '%s': too many detach requests pending",
-                                             d->target_dev);
-                struct json_object *a = json_object_new_object();
-                json_object_object_add(a, "id", json_object_new_string(id));
-                if ((r = qmp_call(q, "device_del", a, QEMU_CMD_TIMEOUT_MS, NULL, err)) < 0)
-                        return lv_error_prefix(err, "disk '%s': device_del", d->target_dev);
-                k = qg->n_unplugs++;
-                qg->unplugs[k] = (struct qemu_unplug){.id = xstrdup(id),
-                                                      .target = xstrdup(d->target_dev),
-                                                      .node = TAKE_PTR(node)};
-        }
-        /* The guest releases the device (ACPI hot-unplug): wait for it */
-        qg->unplugs[k].waited = true;
-        r = qmp_wait(q, &qg->unplugs[k].deleted, timeout_ms, err);
-        k = unplug_find(qg, id); /* the table may have moved meanwhile */
-        if (k >= 0)
-                qg->unplugs[k].waited = false;
-        if (r == -ETIMEDOUT)
-                return r;
-        if (r < 0)
-                return lv_error_prefix(err, "disk '%s': waiting for DEVICE_DELETED", d->target_dev);
-        if (k >= 0 && qg->unplugs[k].node)
-                nodes_del(q, qg->unplugs[k].node, false);
-        if (k >= 0)
-                unplug_forget(qg, k);
-        log_info("disk '%s' (%s) hot-unplugged", d->target_dev, id);
+        if (unplug_find(qg, id) >= 0)
+                return 0; /* asked already: DEVICE_DELETED will tell */
+        if (qg->n_unplugs >= (int)ARRAY_SIZE(qg->unplugs))
+                return lv_error_setf(err, EBUSY, "disk '%s': too many detach requests pending",
+                                     d->target_dev);
+        struct json_object *a = json_object_new_object();
+        json_object_object_add(a, "id", json_object_new_string(id));
+        if ((r = qmp_call(q, "device_del", a, QEMU_CMD_TIMEOUT_MS, NULL, err)) < 0)
+                return lv_error_prefix(err, "disk '%s': device_del", d->target_dev);
+        qg->unplugs[qg->n_unplugs++] = (struct qemu_unplug){
+                .id = xstrdup(id), .target = xstrdup(d->target_dev), .node = TAKE_PTR(node)};
+        log_info("disk '%s' (%s): device_del sent, waiting for the guest", d->target_dev, id);
         return 0;
 }
 
+/* The guest released a device (ACPI hot-unplug): its nodes go (from an
+ * event handler: without waiting for QEMU's replies), and the core
+ * hears of it. */
 void qemu_hotplug_device_deleted(struct lv_guest *g, struct json_object *data)
 {
         struct qemu_guest *qg = g->driver_data;
@@ -246,12 +231,8 @@ void qemu_hotplug_device_deleted(struct lv_guest *g, struct json_object *data)
         int k = unplug_find(qg, json_object_get_string(v));
         if (k < 0)
                 return;
-        qg->unplugs[k].deleted = true;
-        if (qg->unplugs[k].waited)
-                return; /* qemu_disk_detach finishes it */
-        /* released after disk_detach gave up waiting */
         _cleanup_free_ char *target = xstrdup(qg->unplugs[k].target);
-        log_info("disk '%s' released by the guest after all", target);
+        log_info("disk '%s' (%s) hot-unplugged", target, qg->unplugs[k].id);
         if (qg->unplugs[k].node)
                 nodes_del(qg->qmp, qg->unplugs[k].node, true);
         unplug_forget(qg, k);

@@ -541,26 +541,6 @@ static int wait_input(struct qmp *q, uint64_t deadline, struct lv_error **err)
         return 0;
 }
 
-int qmp_wait(struct qmp *q, const bool *done, int timeout_ms, struct lv_error **err)
-{
-        uint64_t deadline = clock_now_us() + (uint64_t)timeout_ms * 1000;
-        for (;;) {
-                int r = process_input(q, err);
-                if (r < 0 || *done)
-                        return r < 0 ? r : 0;
-                if (q->closed)
-                        return lv_error_setf(err, ECONNRESET, "QMP %s: connection closed", q->what);
-                r = wait_input(q, deadline, err);
-                if (r == -ETIMEDOUT)
-                        return r;
-                if (r < 0) {
-                        (void)process_input(q, NULL);
-                        qmp_close(q);
-                        return r;
-                }
-        }
-}
-
 int qmp_call(struct qmp *q, const char *command, struct json_object *args, int timeout_ms,
              struct json_object **ret, struct lv_error **err)
 {

@@ -121,10 +121,6 @@ int qmp_call_fd(struct qmp *q, const char *command, struct json_object *args, in
 int qmp_call_json(struct qmp *q, const char *command, const char *args_json, int timeout_ms,
                   struct json_object **ret, struct lv_error **err);
 
-/* Read and handle input (events go to the event handler) until *done
- * (set by that handler) or timeout_ms: -ETIMEDOUT without *err. */
-int qmp_wait(struct qmp *q, const bool *done, int timeout_ms, struct lv_error **err);
-
 /* Asynchronous command: the reply (or the timeout) goes to fn. */
 int qmp_send(struct qmp *q, const char *command, struct json_object *args, int timeout_ms,
              qmp_reply_fn fn, void *userdata, struct lv_error **err);

@@ -12,12 +12,18 @@
  * a 0xFF byte before the reply, and everything before it, and replies
  * with another id, are dropped. Only then is the command sent.
  *
- * Synchronous, with one deadline for the whole exchange: a guest whose
- * agent does not run (or has not opened its port) fails with "Guest
- * agent is not responding" once the timeout has passed. */
+ * One deadline for the whole exchange: a guest whose agent does not run
+ * (or has not opened its port) fails with "Guest agent is not
+ * responding" once the timeout has passed.
+ *
+ * An exchange runs on an event loop (agent_exchange_start): the
+ * supervisor answers its other calls meanwhile and may cancel it (the
+ * guest destroyed). agent_command runs one to its end on a loop of its
+ * own. */
 
 #include <stdbool.h>
 
+#include "driver-support/loop.h"
 #include "util/error.h"
 
 #define AGENT_DEFAULT_TIMEOUT_S 5
@@ -25,12 +31,31 @@
 #define AGENT_MESSAGE_MAX       (1024 * 1024)
 
 struct json_object;
+struct agent_exchange;
 
-/* Run command (a JSON object {"execute": NAME, "arguments": {...}}) on
- * the agent behind the socket path. With want_reply, *ret gets the
- * "return" value (a new reference; may be NULL for none); an agent error
+/* The exchange is over: r >= 0 with ret the "return" value (a new
+ * reference for the callee; NULL without one or without want_reply), or
+ * r < 0 with e (the callee's to free). x is freed after the callback
+ * returns: the callback must not cancel it. */
+typedef void (*agent_done_fn)(struct agent_exchange *x, int r, struct json_object *ret,
+                              struct lv_error *e, void *data);
+
+/* Start command (a JSON object {"execute": NAME, "arguments": {...}}) on
+ * the agent behind the socket path; done is called once, from the loop.
+ * With want_reply the result is the "return" value; an agent error
  * ({"error": {"class", "desc"}}) fails with its description. Without it
- * (guest-shutdown, which never answers) the call returns once the agent
- * answered the handshake and the command was sent. */
+ * (guest-shutdown, which never answers) the exchange ends once the agent
+ * answered the handshake and the command was sent. Fails at once
+ * (nothing started, done never called) for a command that is not one or
+ * a socket that cannot be connected to. */
+int agent_exchange_start(struct lv_loop *loop, const char *path, struct json_object *command,
+                         int timeout_ms, bool want_reply, agent_done_fn done, void *data,
+                         struct agent_exchange **ret, struct lv_error **err);
+/* End an exchange before its end (done is not called). */
+void agent_exchange_cancel(struct agent_exchange *x);
+/* The command's name, for messages. */
+const char *agent_exchange_name(const struct agent_exchange *x);
+
+/* One exchange to its end (on a loop of its own). */
 int agent_command(const char *path, struct json_object *command, int timeout_ms, bool want_reply,
                   struct json_object **ret, struct lv_error **err);

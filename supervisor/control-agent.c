@@ -5,13 +5,53 @@
  * domifaddr --source agent, shutdown --mode agent, set-user-password and
  * domtime on it.
  *
- * The exchange runs inside the call: the supervisor answers nothing else
- * meanwhile, for at most the call's timeout (5 s unless given). */
+ * The exchange runs on the event loop with the call's reply deferred
+ * (control_defer): the supervisor answers every other call meanwhile, for
+ * up to the call's timeout (5 s unless given); destroying the guest ends
+ * the call with an error saying so. */
 #include <json-c/json.h>
 
 #include "supervisor/agent.h"
 #include "supervisor/control-methods.h"
 #include "util/log.h"
+
+struct agent_call {
+        struct supervisor *sv;
+        struct agent_exchange *x;
+        struct control_deferred *d;
+};
+
+static void agent_call_done(struct agent_exchange *x, int r, struct json_object *ret,
+                            struct lv_error *e, void *data)
+{
+        struct agent_call *c = data;
+        if (r < 0) {
+                lv_error_prefix(&e, "domain '%s'", c->sv->g.name);
+                log_info("guest agent: %s", e->message);
+                control_deferred_error(c->d, e);
+                lv_error_free(e);
+        } else {
+                struct json_object *o = json_object_new_object();
+                if (ret)
+                        json_object_object_add(o, "result", ret);
+                control_deferred_reply(c->d, o);
+                json_object_put(o);
+        }
+        free(c);
+}
+
+/* The guest is destroyed or ended, or the supervisor exits. */
+static void agent_call_abort(struct control_deferred *d, const char *why, void *data)
+{
+        struct agent_call *c = data;
+        _cleanup_error_ struct lv_error *e = NULL;
+        lv_error_setf(&e, LV_ERR_STATE, "%s: guest agent command '%s' abandoned", why,
+                      agent_exchange_name(c->x));
+        log_info("guest agent: %s", e->message);
+        agent_exchange_cancel(c->x);
+        free(c);
+        control_deferred_error(d, e);
+}
 
 int control_agent_command(struct control_client *cl, const struct varlink_call *call)
 {
@@ -55,18 +95,19 @@ int control_agent_command(struct control_client *cl, const struct varlink_call *
                 return control_invalid_parameter(cl, "command");
         }
         bool want_reply = !(nr && json_object_get_boolean(nr));
-        struct json_object *ret = NULL;
-        r = agent_command(ch->source_path, cmd, timeout_s * 1000, want_reply, &ret, &e);
+        struct agent_call *ac = xcalloc(1, sizeof(*ac));
+        ac->sv = sv;
+        r = agent_exchange_start(sv->loop, ch->source_path, cmd, timeout_s * 1000, want_reply,
+                                 agent_call_done, ac, &ac->x, &e);
         json_object_put(cmd);
         if (r < 0) {
+                free(ac);
                 lv_error_prefix(&e, "domain '%s'", sv->g.name);
                 log_info("guest agent: %s", e->message);
                 return control_reply_lv_error(cl, e);
         }
-        struct json_object *o = json_object_new_object();
-        if (ret)
-                json_object_object_add(o, "result", ret);
-        r = control_reply(cl, o);
-        json_object_put(o);
-        return r;
+        log_info("guest agent: '%s' started (timeout %d s), the reply deferred",
+                 agent_exchange_name(ac->x), timeout_s);
+        ac->d = control_defer(cl, agent_call_abort, ac);
+        return 0;
 }

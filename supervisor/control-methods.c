@@ -191,6 +191,9 @@ static int m_destroy(struct control_client *cl, const struct varlink_call *call)
                 cl->mode = CLIENT_CALLS;
                 return reply_lv_error(cl, e);
         }
+        /* calls waiting for the guest (an agent, a device release) end now */
+        _cleanup_free_ char *why = xasprintf("domain '%s' is being destroyed", sv->g.name);
+        control_deferred_abort_all(cl->ctl, why);
         return 0;
 }
 

@@ -15,6 +15,7 @@ enum client_mode {
         CLIENT_EVENTS,      /* streaming lifecycle events (input ignored) */
         CLIENT_CONSOLE,     /* upgraded: raw console bytes both ways */
         CLIENT_WAITING_END, /* a call answered once the guest has ended */
+        CLIENT_DEFERRED,    /* a call answered later (control_defer) */
 };
 
 enum client_role {
@@ -41,6 +42,8 @@ struct control_client {
         uid_t uid;
         enum client_role role;
         struct control_client *next, *prev;
+        struct control_deferred *deferred; /* CLIENT_DEFERRED: the call's answer */
+        bool resume;                       /* answered: read its pipelined calls */
 };
 
 /* Replies; each returns < 0 when the client was dropped meanwhile (then
@@ -78,6 +81,25 @@ int control_m_block_job_start(struct control_client *cl, const struct varlink_ca
 int control_m_block_job_info(struct control_client *cl, const struct varlink_call *call);
 int control_m_block_job_end(struct control_client *cl, const struct varlink_call *call);
 int control_m_block_job_set_speed(struct control_client *cl, const struct varlink_call *call);
+/* Deferred replies (docs/supervisor.md, "Deferred replies"): a call that
+ * waits for the guest (an agent exchange, a device the guest must
+ * release, a block job) takes its reply with control_defer() and returns
+ * at once; the loop goes on serving every other client. The connection
+ * reads no further call until the answer is given (varlink answers in
+ * order). The owner answers exactly once, with control_deferred_reply()
+ * or control_deferred_error(), which free d. A client that goes away
+ * meanwhile gets nothing (the operation finishes all the same). When the
+ * guest ends, or the supervisor exits, first, the owner's abort callback
+ * is called with the reason and must answer (else the reason is sent). */
+struct control_deferred;
+typedef void (*control_deferred_abort_fn)(struct control_deferred *d, const char *why, void *data);
+struct control_deferred *control_defer(struct control_client *cl, control_deferred_abort_fn abort,
+                                       void *data);
+struct supervisor *control_deferred_supervisor(const struct control_deferred *d);
+void control_deferred_reply(struct control_deferred *d, struct json_object *params);
+void control_deferred_error(struct control_deferred *d, const struct lv_error *e);
+/* Answer every waiting call: its abort (or the reason as the error). */
+void control_deferred_abort_all(struct control *ctl, const char *why);
 
 /* Run one call (control-methods.c); < 0 when the client was dropped. */
 int control_dispatch(struct control_client *cl, const struct varlink_call *call);

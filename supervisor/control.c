@@ -52,6 +52,17 @@ struct control {
         gid_t ro_group;
         struct loop_source *accept_timer; /* accepting paused: out of fds */
         bool accept_paused;
+        struct control_deferred *deferred; /* calls answered later, newest first */
+        struct loop_source *resume_timer;  /* reads the calls behind an answered one */
+};
+
+struct control_deferred {
+        struct control *ctl;
+        struct control_client *cl; /* NULL once the client has gone */
+        bool oneway, spec_name;    /* of the call */
+        control_deferred_abort_fn abort;
+        void *data;
+        struct control_deferred *next, *prev;
 };
 
 static void accept_resume(struct control *ctl);
@@ -101,6 +112,9 @@ void control_client_drop(struct control_client *cl, const char *why)
         if (cl->mode == CLIENT_CONSOLE)
                 log_info("console detached (client pid %d)", (int)cl->pid);
         console_detach(ctl->sv, cl);
+        if (cl->deferred)
+                cl->deferred->cl = NULL; /* its answer goes nowhere */
+        cl->deferred = NULL;
         loop_source_free(cl->source);
         cl->source = NULL;
         close(cl->fd);
@@ -122,6 +136,7 @@ static uint32_t client_events(const struct control_client *cl)
         if (cl->out_len > cl->out_off)
                 ev |= EPOLLOUT;
         if (!cl->read_closed && !cl->close_after_flush && cl->mode != CLIENT_WAITING_END &&
+            cl->mode != CLIENT_DEFERRED &&
             !(cl->mode == CLIENT_CALLS && client_queued(cl) > CONTROL_OUTPUT_PAUSE))
                 ev |= EPOLLIN;
         return ev;
@@ -249,6 +264,118 @@ int control_error_message(struct control_client *cl, const char *error, const ch
 struct supervisor *control_client_supervisor(struct control_client *cl)
 {
         return cl->ctl->sv;
+}
+
+static int client_process(struct control_client *cl);
+
+/* ---- deferred replies (control-methods.h) ---- */
+
+struct control_deferred *control_defer(struct control_client *cl, control_deferred_abort_fn abort,
+                                       void *data)
+{
+        struct control *ctl = cl->ctl;
+        struct control_deferred *d = xcalloc(1, sizeof(*d));
+        *d = (struct control_deferred){.ctl = ctl,
+                                       .cl = cl,
+                                       .oneway = cl->oneway,
+                                       .spec_name = cl->spec_name,
+                                       .abort = abort,
+                                       .data = data,
+                                       .next = ctl->deferred};
+        if (d->next)
+                d->next->prev = d;
+        ctl->deferred = d;
+        cl->deferred = d;
+        cl->mode = CLIENT_DEFERRED;
+        if (loop_source_set_events(cl->source, client_events(cl), NULL) < 0)
+                control_client_drop(cl, "cannot watch");
+        return d;
+}
+
+struct supervisor *control_deferred_supervisor(const struct control_deferred *d)
+{
+        return d->ctl->sv;
+}
+
+/* Forget d; its client (NULL when gone) ready to take the answer. */
+static struct control_client *deferred_end(struct control_deferred *d)
+{
+        struct control *ctl = d->ctl;
+        if (d->prev)
+                d->prev->next = d->next;
+        else
+                ctl->deferred = d->next;
+        if (d->next)
+                d->next->prev = d->prev;
+        struct control_client *cl = d->cl;
+        if (cl) {
+                cl->deferred = NULL;
+                cl->mode = CLIENT_CALLS;
+                cl->oneway = d->oneway;
+                cl->spec_name = d->spec_name;
+        }
+        free(d);
+        return cl;
+}
+
+/* After the answer: the calls the client sent meanwhile are read from
+ * the loop (not from inside whatever callback answered). */
+static void deferred_resume(struct control_client *cl)
+{
+        if (cl->dropped)
+                return;
+        cl->oneway = false;
+        cl->resume = true;
+        if (loop_timer_set(cl->ctl->resume_timer, 1, NULL) < 0)
+                control_client_drop(cl, "cannot resume");
+}
+
+void control_deferred_reply(struct control_deferred *d, struct json_object *params)
+{
+        struct control_client *cl = deferred_end(d);
+        if (cl && control_reply(cl, params) == 0)
+                deferred_resume(cl);
+}
+
+void control_deferred_error(struct control_deferred *d, const struct lv_error *e)
+{
+        struct control_client *cl = deferred_end(d);
+        if (cl && control_reply_lv_error(cl, e) == 0)
+                deferred_resume(cl);
+}
+
+/* Every call still waiting is told why it cannot be answered as asked:
+ * its owner's abort first (it releases what the call holds), else the
+ * reason itself. */
+void control_deferred_abort_all(struct control *ctl, const char *why)
+{
+        while (ctl->deferred) {
+                struct control_deferred *d = ctl->deferred;
+                if (d->abort)
+                        d->abort(d, why, d->data);
+                if (ctl->deferred == d) {
+                        _cleanup_error_ struct lv_error *e = NULL;
+                        lv_error_setf(&e, LV_ERR_STATE, "%s", why);
+                        control_deferred_error(d, e);
+                }
+        }
+}
+
+static int on_resume_timer(struct loop_source *s, void *data)
+{
+        struct control *ctl = data;
+        graveyard_empty(ctl);
+        for (;;) {
+                struct control_client *cl = ctl->clients;
+                while (cl && !cl->resume)
+                        cl = cl->next;
+                if (!cl)
+                        return 0;
+                cl->resume = false;
+                if (cl->mode == CLIENT_CALLS && client_process(cl) == 0 && !cl->dropped &&
+                    loop_source_set_events(cl->source, client_events(cl), NULL) < 0)
+                        control_client_drop(cl, "cannot watch");
+        }
 }
 
 /* Handle the messages held in the input buffer. Returns < 0 when the
@@ -644,6 +771,11 @@ int control_new(struct supervisor *sv, const char *path, struct control **ret,
         if (r == 0 &&
             (r = loop_add_timer(sv->loop, 0, on_accept_timer, ctl, &ctl->accept_timer, err)) < 0)
                 loop_source_free(ctl->source);
+        if (r == 0 &&
+            (r = loop_add_timer(sv->loop, 0, on_resume_timer, ctl, &ctl->resume_timer, err)) < 0) {
+                loop_source_free(ctl->accept_timer);
+                loop_source_free(ctl->source);
+        }
         if (r < 0) {
                 free(ctl->path);
                 free(ctl);
@@ -662,11 +794,13 @@ void control_free(struct control *ctl)
                 return;
         if (ctl->sv->observer.data == ctl)
                 ctl->sv->observer = (struct supervisor_observer){0};
+        control_deferred_abort_all(ctl, "the supervisor is exiting");
         while (ctl->clients) {
                 (void)client_flush(ctl->clients);
                 control_client_drop(ctl->clients, "supervisor exiting");
         }
         graveyard_empty(ctl);
+        loop_source_free(ctl->resume_timer);
         loop_source_free(ctl->accept_timer);
         loop_source_free(ctl->source);
         close(ctl->fd);
@@ -700,6 +834,8 @@ static void control_broadcast_event(void *data, enum guest_event event)
 static void control_guest_ended(void *data)
 {
         struct control *ctl = data;
+        _cleanup_free_ char *why = xasprintf("domain '%s' has ended", ctl->sv->g.name);
+        control_deferred_abort_all(ctl, why);
         for (struct control_client *cl = ctl->clients, *next; cl; cl = next) {
                 next = cl->next;
                 if (cl->mode != CLIENT_WAITING_END)

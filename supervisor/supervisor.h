@@ -122,6 +122,8 @@ struct supervisor {
          * ended ({"disk", "error"?}) for lvsh --wait. */
         char *block_job_target, *block_job_source;
         struct json_object *block_job_last;
+        /* DetachDevice calls waiting for the guest to let go (control-hotplug.c) */
+        struct detach_wait *detach_waits;
 };
 
 static inline struct supervisor *supervisor_of(struct lv_guest *g)
@@ -146,12 +148,12 @@ int supervisor_guest_setmem(struct supervisor *sv, unsigned long long kib, struc
  * (definition.json) and the status; failures are logged. */
 void supervisor_definition_changed(struct supervisor *sv);
 /* Hot-plug (control-hotplug.c): a disk into the running guest (d's
- * fields are taken), a disk out of it (by target dev or source, waiting
- * up to timeout_ms for the guest to let go); the core's
- * g->disk_released. The running definition follows. */
+ * fields are taken), a disk out of it (by target dev or source: the guest
+ * is asked, *ret_dev names the disk; it leaves the running definition
+ * when the guest lets go, in the core's g->disk_released). */
 int supervisor_guest_disk_attach(struct supervisor *sv, struct domain_disk *d,
                                  struct lv_error **err);
-int supervisor_guest_disk_detach(struct supervisor *sv, const char *target, int timeout_ms,
+int supervisor_guest_disk_detach(struct supervisor *sv, const char *target, char **ret_dev,
                                  struct lv_error **err);
 void supervisor_disk_released(struct lv_guest *g, const char *target);
 /* The display (control-display.c): lvsh screenshot, the display as PNG in

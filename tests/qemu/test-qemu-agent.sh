@@ -6,7 +6,8 @@
 # shutdown --mode agent;
 # the plain test guest (a guest-agent channel, no agent behind it) fails
 # with "Guest agent is not responding" within the timeout and its
-# supervisor goes on answering. Own network namespace, LITEVIRT_* in a
+# supervisor goes on answering, also while a long agent call waits (dominfo
+# at once), and destroy ends such a call with an error saying so. Own network namespace, LITEVIRT_* in a
 # temporary directory. Needs root and qemu: else 77.
 set -u
 
@@ -243,6 +244,26 @@ echo "$out" | grep -q "Guest agent is not responding" && ok "shutdown --mode age
     fail "shutdown --mode agent, no agent: $out"
 [ "$("$LVSH" domstate "$B")" = running ] && ok "the guest without an agent still runs, its supervisor answers" ||
     fail "$B is $("$LVSH" domstate "$B" 2>&1)"
+
+# ---- a long agent call does not hold the supervisor; destroy ends it ----
+LOGB=$LITEVIRT_LOGDIR/$B.log
+"$LVSH" qemu-agent-command "$B" --timeout 120 '{"execute":"guest-ping"}' > "$T/long.out" 2>&1 &
+LONG=$!
+wait_for "$LOGB" "guest agent: 'guest-ping' started (timeout 120 s)" 20 ||
+    fail "the long agent call did not reach the supervisor: $(cat "$T/long.out")"
+s=$(date +%s%N)
+out=$("$LVSH" dominfo "$B" 2>&1)
+ms=$((($(date +%s%N) - s) / 1000000))
+echo "$out" | grep -q "^State: *running" && [ $ms -lt 2000 ] && kill -0 $LONG 2>/dev/null &&
+    ok "dominfo answered in $ms ms while an agent call waits" || fail "dominfo during an agent call ($ms ms): $out"
+s=$(date +%s%N)
+out=$("$LVSH" destroy "$B" 2>&1) || fail "destroy during an agent call: $out"
+wait $LONG && fail "the agent call of a destroyed guest succeeded"
+ms=$((($(date +%s%N) - s) / 1000000))
+grep -q "domain '$B' is being destroyed: guest agent command 'guest-ping' abandoned" "$T/long.out" &&
+    [ $ms -lt 20000 ] && ok "destroy ends the waiting agent call ($ms ms): $(tail -n1 "$T/long.out")" ||
+    fail "agent call after destroy ($ms ms): $(cat "$T/long.out")"
+wait_state "$B" "shut off" 30 && ok "the guest is shut off" || fail "$B is $("$LVSH" domstate "$B" 2>&1)"
 
 # ---- shutdown --mode agent ----
 out=$("$LVSH" shutdown "$A" --mode agent --wait 2>&1) || fail "shutdown --mode agent: $out"

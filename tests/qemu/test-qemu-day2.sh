@@ -12,7 +12,8 @@
 #         --live/--config/--persistent/--current, seen from inside the
 #         guest (its init prints LV-BLOCK), kept across a supervisor
 #         reattach, a guest that does not release a disk (paused) reported
-#         after the timeout and the disk gone once it does, refusals;
+#         after the timeout and the disk gone once it does, the supervisor
+#         answering dominfo meanwhile and destroy ending such a wait, refusals;
 #   looking at a guest: domblklist, domblkinfo, domblkstat, dommemstat, vcpucount,
 #         screenshot (a PNG of the VGA text screen, not blank), send-key
 #         (ctrl-alt-del reboots the guest).
@@ -263,9 +264,22 @@ out=$("$LVSH" detach-disk $H vdb 2>&1) && [ "$out" = "Disk detached successfully
 ! live_has vdb && wait_block vdb && ok "detach-disk after the reattach: the guest released it ($(block_now))" ||
     fail "detach-disk: $(block_now)"
 
-# a guest that does not release the disk (paused: it cannot answer)
+# a guest that does not release the disk (paused: it cannot answer); the
+# supervisor answers meanwhile (the reply waits on its event loop)
+HLOG=$LITEVIRT_LOGDIR/$H.log
 "$LVSH" suspend $H >/dev/null
-out=$("$LVSH" detach-device $H "$T/disk2.xml" --persistent 2>&1) && fail "detach from a paused guest succeeded"
+"$LVSH" detach-device $H "$T/disk2.xml" --persistent > "$T/detach.out" 2>&1 &
+DPID=$!
+lvtest_wait_grep "$HLOG" "disk 'vdc' .*device_del sent, waiting for the guest" 10 ||
+    fail "detach of vdc did not reach the supervisor: $(cat "$T/detach.out")"
+s=$(date +%s%N)
+out=$("$LVSH" dominfo $H 2>&1)
+ms=$((($(date +%s%N) - s) / 1000000))
+echo "$out" | grep -q "^State: *paused" && [ $ms -lt 2000 ] && kill -0 $DPID 2>/dev/null &&
+    ok "dominfo answered in $ms ms while a detach waits for the guest" ||
+    fail "dominfo during a detach ($ms ms): $out"
+wait $DPID && fail "detach from a paused guest succeeded"
+out=$(cat "$T/detach.out")
 echo "$out" | grep -q "did not release disk 'vdc' within 5000 ms" && live_has vdc && stored_has vdc &&
     ok "unreleased disk reported, kept: $(echo "$out" | tail -n1 | cut -c1-90)" || fail "unreleased: $out"
 "$LVSH" resume $H >/dev/null
@@ -275,8 +289,24 @@ i=0; while live_has vdc && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 out=$("$LVSH" detach-disk $H vdz 2>&1) && fail "detach of a missing disk succeeded"
 echo "$out" | grep -q "No disk found whose source path or target is vdz" || fail "detach missing: $out"
 
+# destroy while a detach waits for a guest that does not release the disk:
+# the detach ends at once with the reason
+out=$("$LVSH" attach-disk $H "$T/d1.img" vdb 2>&1) || fail "attach-disk again: $out"
+wait_block vda && "$LVSH" suspend $H >/dev/null || fail "suspend $H with vdb"
+"$LVSH" detach-disk $H vdb > "$T/detach.out" 2>&1 &
+DPID=$!
+lvtest_wait_grep "$HLOG" "disk 'vdb' .*device_del sent, waiting for the guest" 10 ||
+    fail "detach of vdb did not reach the supervisor: $(cat "$T/detach.out")"
+s=$(date +%s%N)
+out=$("$LVSH" destroy $H 2>&1) || fail "destroy during a detach: $out"
+wait $DPID && fail "detach of a destroyed guest succeeded"
+ms=$((($(date +%s%N) - s) / 1000000))
+grep -q "domain '$H' is being destroyed before it released disk 'vdb'" "$T/detach.out" && [ $ms -lt 4000 ] &&
+    ok "destroy ends the waiting detach ($ms ms): $(tail -n1 "$T/detach.out" | cut -c1-90)" ||
+    fail "detach after destroy ($ms ms): $(cat "$T/detach.out")"
+
 # a shut off guest: live refused, --current/--config change the stored definition
-"$LVSH" destroy $H >/dev/null
+"$LVSH" destroy $H >/dev/null 2>&1
 out=$("$LVSH" attach-disk $H "$T/d1.img" vdb 2>&1) && fail "live attach to a shut off guest succeeded"
 echo "$out" | grep -q "domain is not running" || fail "live attach shut off: $out"
 "$LVSH" detach-disk $H vdc --config >/dev/null && ! stored_has vdc || fail "detach-disk --config"
