@@ -81,6 +81,26 @@ int netns_link_get(struct netns_nl *nl, const char *name, struct netns_link_info
         return 0;
 }
 
+int netns_link_stats_get(struct netns_nl *nl, const char *name, struct netns_link_stats *ret,
+                         struct lv_error **err)
+{
+        _cleanup_link_ struct rtnl_link *l = NULL;
+        int r = nl_link_get(nl, name, &l, err);
+        if (r < 0)
+                return r;
+        *ret = (struct netns_link_stats){
+                .rx_bytes = rtnl_link_get_stat(l, RTNL_LINK_RX_BYTES),
+                .rx_packets = rtnl_link_get_stat(l, RTNL_LINK_RX_PACKETS),
+                .rx_errs = rtnl_link_get_stat(l, RTNL_LINK_RX_ERRORS),
+                .rx_drop = rtnl_link_get_stat(l, RTNL_LINK_RX_DROPPED),
+                .tx_bytes = rtnl_link_get_stat(l, RTNL_LINK_TX_BYTES),
+                .tx_packets = rtnl_link_get_stat(l, RTNL_LINK_TX_PACKETS),
+                .tx_errs = rtnl_link_get_stat(l, RTNL_LINK_TX_ERRORS),
+                .tx_drop = rtnl_link_get_stat(l, RTNL_LINK_TX_DROPPED),
+        };
+        return 0;
+}
+
 int netns_link_exists(struct netns_nl *nl, const char *name, struct lv_error **err)
 {
         _cleanup_error_ struct lv_error *e = NULL;

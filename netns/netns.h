@@ -89,6 +89,14 @@ int netns_ifname_check(const char *name, struct lv_error **err);
 
 int netns_link_get(struct netns_nl *nl, const char *name, struct netns_link_info *ret,
                    struct lv_error **err);
+/* A link's counters as the kernel keeps them (IFLA_STATS64), from the
+ * link's own side. */
+struct netns_link_stats {
+        unsigned long long rx_bytes, rx_packets, rx_errs, rx_drop;
+        unsigned long long tx_bytes, tx_packets, tx_errs, tx_drop;
+};
+int netns_link_stats_get(struct netns_nl *nl, const char *name, struct netns_link_stats *ret,
+                         struct lv_error **err);
 /* 1 when a link of that name exists, 0 when not, negative on error. */
 int netns_link_exists(struct netns_nl *nl, const char *name, struct lv_error **err);
 /* All links of the namespace; *ret is freed with free(). */

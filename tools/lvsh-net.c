@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lvsh's network commands, as virsh prints them: domiflist (the
  * definition's interfaces, with the live host-side names of a running
- * guest), domifaddr (addresses as the guest sees them), and
- * domif-cleanup (remove links a killed supervisor left behind).
+ * guest), domifaddr (addresses as the guest sees them), domifstat (an
+ * interface's counters, from its host-side link) and domif-cleanup
+ * (remove links a killed supervisor left behind).
  *
  * Built twice. Within lvsh (LVSH_NET_EXEC) these commands only exec
  * lvsh-net, the same lvsh linked with libnl, so that no other lvsh call
@@ -46,6 +47,7 @@ static int run_net_helper(int argc, char **argv, struct lv_error **err)
 #define cmd_domiflist     run_net_helper
 #define cmd_domifaddr     run_net_helper
 #define cmd_domif_cleanup run_net_helper
+#define cmd_domifstat     run_net_helper
 #else
 #include <json-c/json.h>
 
@@ -282,6 +284,68 @@ static int cmd_domif_cleanup(int argc, char **argv, struct lv_error **err)
         printf("Domain '%s': %d leftover link(s) removed\n\n", name, r);
         return 0;
 }
+/* The interface IF of a running guest (its host-side link's name, its
+ * <target dev> or its MAC) and the counters of its host-side link,
+ * swapped as libvirt does for a tap or veth: what the host end sends,
+ * the guest receives. */
+static int cmd_domifstat(int argc, char **argv, struct lv_error **err)
+{
+        const struct lvsh_command *cmd = cmd_find("domifstat");
+        const char *pos[2];
+        int npos = 0;
+        int r = lvsh_args_split(cmd, argc, argv, NULL, NULL, pos, 2, &npos, err);
+        if (r < 0)
+                return r;
+        if (npos != 2)
+                return lvsh_usage_error(cmd, err, "expected a domain NAME and an interface");
+        const char *name = pos[0], *ifname = pos[1];
+        if (!lvsh_guest_exists(name))
+                return lv_error_setf(err, LV_ERR_NO_DOMAIN, "failed to get domain '%s'", name);
+        _cleanup_domain_def_ struct domain_def *def = NULL;
+        if (!lvsh_guest_running(name, NULL) || lvsh_guest_load_running(name, &def, NULL) < 0)
+                return lv_error_setf(err, LV_ERR_STATE,
+                                     "Requested operation is not valid: domain is not running");
+        int n = def->n_nets;
+        _cleanup_free_ char(*names)[IFNAMSIZ] = xcalloc((size_t)n + 1, IFNAMSIZ);
+        _cleanup_nl_ struct netns_nl *nl = NULL;
+        if ((r = netns_nl_open(&nl, err)) < 0 ||
+            (r = netns_guest_host_links(nl, def->uuid, n, names, err)) < 0)
+                return lv_error_prefix(err, "domain '%s'", name);
+        int i = 0;
+        for (; i < n; i++) {
+                const struct domain_net *net = &def->nets[i];
+                if (streq(names[i], ifname) ||
+                    (net->target_dev && streq(net->target_dev, ifname)) ||
+                    (net->mac && !strcasecmp(net->mac, ifname)))
+                        break;
+        }
+        if (i == n)
+                return lv_error_setf(err, EINVAL,
+                                     "invalid argument: invalid path, '%s' is not a known "
+                                     "interface",
+                                     ifname);
+        if (!names[i][0])
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "domain '%s': interface '%s' (type %s) has no host-side "
+                                     "link to count on",
+                                     name, ifname, domain_net_type_to_string(def->nets[i].type));
+        struct netns_link_stats st;
+        if ((r = netns_link_stats_get(nl, names[i], &st, err)) < 0)
+                return lv_error_prefix(err, "domain '%s'", name);
+        const struct {
+                const char *field;
+                unsigned long long v;
+        } rows[] = {
+                {"rx_bytes", st.tx_bytes}, {"rx_packets", st.tx_packets},
+                {"rx_errs", st.tx_errs},   {"rx_drop", st.tx_drop},
+                {"tx_bytes", st.rx_bytes}, {"tx_packets", st.rx_packets},
+                {"tx_errs", st.rx_errs},   {"tx_drop", st.rx_drop},
+        };
+        for (size_t k = 0; k < ARRAY_SIZE(rows); k++)
+                printf("%s %s %llu\n", ifname, rows[k].field, rows[k].v);
+        printf("\n");
+        return 0;
+}
 #endif /* LVSH_NET_EXEC */
 
 const struct lvsh_command lvsh_net_commands[] = {
@@ -301,6 +365,11 @@ const struct lvsh_command lvsh_net_commands[] = {
          "    Removes the host links marked as NAME's (ifalias\n"
          "    litevirt:<uuid>:<n>) when NAME has no supervisor; nothing else.",
          cmd_domif_cleanup},
+        {"domifstat", "NAME INTERFACE", "get network interface stats for a domain",
+         "    INTERFACE is the host-side link (domiflist's Interface), its <target\n"
+         "    dev> or its MAC. The counters are the guest's view, as virsh's:\n"
+         "    the host-side tap's or veth end's, rx and tx swapped.",
+         cmd_domifstat},
         {0},
 };
 

@@ -34,6 +34,7 @@ fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 ok() { echo "ok $*"; }
 
 . "${LV_SOURCE_ROOT:?}/tests/lib/cgroups.sh"
+. "${LV_SOURCE_ROOT:?}/tests/lib/ifstat.sh"
 
 status_field() { # NAME KEY
     sed -n "s/.*\"$2\": \"\{0,1\}\([^\",]*\)\"\{0,1\}.*/\1/p" "$T/run/$1/status.json" 2>/dev/null | head -1
@@ -199,11 +200,35 @@ out=$("$LVSH" domifaddr "$C" --source bogus 2>&1) && fail "domifaddr --source bo
 addr=$("$LVSH" domifaddr "$A" --interface eth1 2>&1)
 echo "$addr" | grep -q "lan0" && fail "domifaddr --interface eth1 shows lan0" || ok "domifaddr --interface"
 
+# ---- lvsh domifstat: lan0's counters as the guest sees them ----
+# 28000 bytes from the host to lan0's MAC (a static neighbour: the frames
+# go whatever the guest answers), next to the container's own traffic
+ip addr add 10.77.0.1/24 dev br0 && ip neigh replace 10.77.0.2 lladdr 52:54:00:e2:00:01 dev br0 nud permanent
+ifstat_send 10.77.0.2
+if ifstat_check "$A" "lv$A-0" "lv$A-0" && [ "$IFSTAT_RX" -ge 28000 ] && [ "$IFSTAT_TX" -lt "$IFSTAT_RX" ]; then
+    ok "domifstat: the host end's counters swapped (rx_bytes $IFSTAT_RX, tx_bytes $IFSTAT_TX)"
+else
+    fail "domifstat lv$A-0: $IFSTAT_OUT; host $(ifstat_host "lv$A-0")"
+fi
+echo "$IFSTAT_OUT" | awk '{print $2}' | tr '\n' ' ' |
+    grep -q "^rx_bytes rx_packets rx_errs rx_drop tx_bytes tx_packets tx_errs tx_drop $" &&
+    ok "domifstat: virsh's eight fields" || fail "domifstat fields: $IFSTAT_OUT"
+ifstat_check "$A" 52:54:00:E2:00:01 "lv$A-0" && [ "$IFSTAT_RX" -ge 28000 ] && ok "domifstat by MAC" ||
+    fail "domifstat by MAC: $IFSTAT_OUT"
+ifstat_check "$A" "${P}ax" "${P}ax" && ok "domifstat of the ethernet interface by its target dev" ||
+    fail "domifstat ${P}ax: $IFSTAT_OUT"
+ip addr del 10.77.0.1/24 dev br0; ip neigh del 10.77.0.2 dev br0 2>/dev/null
+out=$("$LVSH" domifstat "$A" nosuch0 2>&1) && fail "domifstat of an unknown interface succeeded"
+echo "$out" | grep -q "invalid path, 'nosuch0' is not a known interface" && ok "domifstat: unknown interface refused" ||
+    fail "domifstat nosuch0: $out"
+
 # ---- stop: nothing left ----
 for g in "$A" "$Bn" "$C" "$D"; do "$LVSH" destroy "$g" >/dev/null 2>&1 || fail "destroy $g"; done
 wait_for '[ "$(owned_links)" = 0 ]' && ok "after destroy: no litevirt link left" || fail "links left: $(ip -o link show | grep litevirt)"
 list=$("$LVSH" domiflist "$A" 2>&1)
 echo "$list" | grep -q "^ - *bridge *br0" && ok "domiflist of a stopped guest: -" || fail "domiflist stopped: $list"
+out=$("$LVSH" domifstat "$A" "lv$A-0" 2>&1) && fail "domifstat of a stopped guest"
+echo "$out" | grep -q "domain is not running" && ok "domifstat of a stopped guest: $out" || fail "domifstat stopped: $out"
 out=$("$LVSH" domifaddr "$A" 2>&1) && fail "domifaddr of a stopped guest" || { echo "$out" | grep -q "is not running" && ok "domifaddr of a stopped guest: $out" || fail "domifaddr stopped: $out"; }
 
 # ---- a killed supervisor whose container's namespace is still held:

@@ -14,6 +14,7 @@
 set -u
 
 . "${LV_SOURCE_ROOT:?}/tests/qemu/qemu-test.sh"
+. "${LV_SOURCE_ROOT:?}/tests/lib/ifstat.sh"
 # a private network namespace for everything below
 qemu_test_init --net
 
@@ -331,6 +332,10 @@ check_gone ${Q}-tune "$upid"
 ip link add lvqtbr0 type bridge && ip link set lvqtbr0 up
 NIC="<interface type='bridge'><source bridge='lvqtbr0'/><mac address='52:54:00:4c:56:02'/><model type='virtio'/></interface>" \
     define ${Q}-tap
+# lv.dhcp: the guest brings eth0 up (and sends DHCP discovers on it)
+sed -i 's/quiet</quiet lv.dhcp</' "$T/${Q}-tap.xml" && "$LVSH" undefine ${Q}-tap >/dev/null &&
+    "$LVSH" define "$T/${Q}-tap.xml" >/dev/null ||
+    fail "define ${Q}-tap with lv.dhcp"
 out=$("$LVSH" start ${Q}-tap 2>&1) || fail "start with a tap: $out"
 tpid=$(qemu_pid ${Q}-tap)
 ports=$(ip -o link show master lvqtbr0 | awk -F': ' '{print $2}')
@@ -343,6 +348,22 @@ if wait_for "$CON3" "LV-MAC eth0 52:54:00:4c:56:02" 40; then
 else
     fail "guest NIC on the tap not seen: $(tail -c 300 "$CON3")"
 fi
+# lvsh domifstat: 28000 bytes from the host to the guest's MAC once its
+# eth0 is up (it has sent on it), read once QEMU has taken them
+tap=$(echo "$ports" | head -n1)
+ip addr add 192.0.2.1/24 dev lvqtbr0 &&
+    ip neigh replace 192.0.2.15 lladdr 52:54:00:4c:56:02 dev lvqtbr0 nud permanent || fail "host address"
+i=0; while [ "$(ifstat_host "$tap" | cut -d' ' -f1)" = 0 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+ifstat_send 192.0.2.15
+i=0; while [ "$(ifstat_host "$tap" | cut -d' ' -f2)" -lt 28000 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+if ifstat_check ${Q}-tap "$tap" "$tap" && [ "$IFSTAT_RX" -ge 28000 ] && [ "$IFSTAT_TX" -gt 0 ] &&
+    [ "$IFSTAT_TX" -lt "$IFSTAT_RX" ]; then
+    ok "domifstat $tap: the tap's counters swapped (rx_bytes $IFSTAT_RX, tx_bytes $IFSTAT_TX)"
+else
+    fail "domifstat $tap: $IFSTAT_OUT; tap $(ifstat_host "$tap")"
+fi
+ifstat_check ${Q}-tap 52:54:00:4c:56:02 "$tap" && ok "domifstat by MAC" || fail "domifstat by MAC: $IFSTAT_OUT"
+ip addr del 192.0.2.1/24 dev lvqtbr0
 "$LVSH" destroy ${Q}-tap >/dev/null || fail "destroy ${Q}-tap"
 check_gone ${Q}-tap "$tpid"
 [ -z "$(ip -o link show master lvqtbr0)" ] && ok "tap gone after destroy" || fail "tap left: $(ip -o link show master lvqtbr0)"
