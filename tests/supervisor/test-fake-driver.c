@@ -6,8 +6,11 @@
  * migration goes, is set per test. Checked: the lifecycle with the events
  * the observer hook sees and the undo stack, a shutdown whose timeout
  * destroys the guest (the supervisor's job meanwhile), a crash loop that
- * ends after the restart burst, and a migration that fails after the
- * switch-over rolling back (the guest resumed here). */
+ * ends after the restart burst, a migration that fails after the
+ * switch-over rolling back (the guest resumed here), and deferred replies
+ * on the control socket (a DetachDevice waiting for the guest while other
+ * clients are answered, the calls behind it answered in order after it,
+ * its timeout, a client that hangs up meanwhile, Destroy ending it). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,13 +18,16 @@
 #include <json-c/json.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include "supervisor/migration.h"
 #include "supervisor/supervisor.h"
 #include "util/clock.h"
 #include "util/fileio.h"
+#include "lib/methods.h"
 
 static char tmpdir[] = "/tmp/lv-test-fake.XXXXXX";
 
@@ -33,6 +39,7 @@ static struct fake {
         bool crash_at_once;   /* the guest crashes as soon as it starts */
         bool migrate_fails;   /* fail after the switch-over */
         bool switchover_ran;
+        int detaches;     /* disk_detach requests (the guest answers when the test says) */
         char events[256]; /* what the observer saw, "started,suspended,..." */
 } fake;
 
@@ -117,6 +124,12 @@ static const struct lv_migration_ops fake_migration = {
         .is_paused = fake_is_paused,
 };
 
+static int fake_disk_detach(struct lv_guest *g, int i, struct lv_error **err)
+{
+        fake.detaches++;
+        return 0;
+}
+
 static const struct lv_driver fake_driver = {
         .name = "fake",
         .start = fake_start,
@@ -125,6 +138,7 @@ static const struct lv_driver fake_driver = {
         .suspend = fake_suspend,
         .resume = fake_resume,
         .migration = &fake_migration,
+        .disk_detach = fake_disk_detach,
 };
 
 /* ---- a supervisor around it ---- */
@@ -296,6 +310,130 @@ static void test_migration_rollback(void **state)
         sv_clear(&sv);
 }
 
+/* ---- deferred replies over the control socket ---- */
+
+struct client {
+        int fd;
+        char buf[65536];
+        size_t len;
+};
+
+static void client_open(struct client *c, const char *path)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+        c->len = 0;
+        c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        assert_true(c->fd >= 0);
+        assert_int_equal(connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+}
+
+static void client_send(struct client *c, const char *method, const char *params)
+{
+        _cleanup_free_ char *m = xasprintf("{\"method\":\"%s\",\"parameters\":%s}", method, params);
+        assert_int_equal(send(c->fd, m, strlen(m) + 1, MSG_NOSIGNAL), (ssize_t)strlen(m) + 1);
+}
+
+/* The next reply to c, the supervisor's loop dispatched meanwhile; NULL
+ * when none came within max_ms. */
+static char *client_reply(struct supervisor *sv, struct client *c, int max_ms)
+{
+        long long deadline = clock_now_ms() + max_ms;
+        for (;;) {
+                char *end = memchr(c->buf, '\0', c->len);
+                if (end) {
+                        char *r = xstrndup(c->buf, (size_t)(end - c->buf));
+                        c->len -= (size_t)(end + 1 - c->buf);
+                        memmove(c->buf, end + 1, c->len);
+                        return r;
+                }
+                if (clock_now_ms() > deadline)
+                        return NULL;
+                assert_true(loop_dispatch(sv->loop, 20) >= 0);
+                ssize_t n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, MSG_DONTWAIT);
+                if (n > 0)
+                        c->len += (size_t)n;
+        }
+}
+
+static void disk_add(struct domain_def *def, const char *target)
+{
+        struct domain_disk d = {.type = DOMAIN_DISK_FILE,
+                                .device = DOMAIN_DISK_DEVICE_DISK,
+                                .source = xasprintf("%s/%s.img", tmpdir, target),
+                                .target_dev = xstrdup(target),
+                                .bus = DOMAIN_DISK_BUS_VIRTIO};
+        domain_disk_add_take(def, &d);
+}
+
+static void assert_contains(char *text, const char *part)
+{
+        if (!text || !strstr(text, part))
+                fail_msg("expected '%s' in: %s", part, text ? text : "(no reply)");
+        free(text);
+}
+
+static void test_deferred_replies(void **state)
+{
+        struct supervisor sv;
+        sv_init(&sv, DOMAIN_LIFECYCLE_DESTROY);
+        sv.g.disk_released = supervisor_disk_released;
+        disk_add(sv.g.def, "vdb");
+        disk_add(sv.g.def, "vdc");
+        struct lv_error *err = NULL;
+        assert_int_equal(supervisor_guest_start(&sv, &err), 0);
+        _cleanup_free_ char *path = xasprintf("%s/control.sock", tmpdir);
+        assert_int_equal(control_new(&sv, path, &sv.control, &err), 0);
+        struct client a, b, c;
+        client_open(&a, path);
+        client_open(&b, path);
+
+        /* a: a detach the guest has not answered, and a call behind it */
+        client_send(&a, LV_METHOD_DETACH_DEVICE, "{\"target\":\"vdb\",\"timeout_ms\":60000}");
+        client_send(&a, LV_METHOD_STATE, "{}");
+        /* b is answered meanwhile; a waits */
+        client_send(&b, LV_METHOD_STATE, "{}");
+        assert_contains(client_reply(&sv, &b, 5000), "\"state\":\"running\"");
+        assert_int_equal(fake.detaches, 1);
+        assert_null(client_reply(&sv, &a, 200));
+        /* the guest lets go: a's two replies, in order */
+        supervisor_disk_released(&sv.g, "vdb");
+        char *r = client_reply(&sv, &a, 5000);
+        assert_non_null(r);
+        assert_null(strstr(r, "error"));
+        free(r);
+        assert_contains(client_reply(&sv, &a, 5000), "\"state\":\"running\"");
+        assert_true(domain_disk_find(sv.g.def, "vdb") < 0);
+
+        /* a guest that does not let go in time */
+        client_send(&a, LV_METHOD_DETACH_DEVICE, "{\"target\":\"vdc\",\"timeout_ms\":200}");
+        assert_contains(client_reply(&sv, &a, 5000), "did not release disk 'vdc' within 200 ms");
+        assert_true(domain_disk_find(sv.g.def, "vdc") >= 0);
+
+        /* a client that hangs up while its call waits: the others go on */
+        client_open(&c, path);
+        client_send(&c, LV_METHOD_DETACH_DEVICE, "{\"target\":\"vdc\",\"timeout_ms\":60000}");
+        while (fake.detaches < 3)
+                assert_true(loop_dispatch(sv.loop, 20) >= 0);
+        close(c.fd);
+        client_send(&b, LV_METHOD_STATE, "{}");
+        assert_contains(client_reply(&sv, &b, 5000), "\"state\":\"running\"");
+
+        /* Destroy ends a waiting call with the reason */
+        client_send(&a, LV_METHOD_DETACH_DEVICE, "{\"target\":\"vdc\",\"timeout_ms\":60000}");
+        while (fake.detaches < 4)
+                assert_true(loop_dispatch(sv.loop, 20) >= 0);
+        client_send(&b, LV_METHOD_DESTROY, "{}");
+        assert_contains(client_reply(&sv, &a, 5000),
+                        "domain 'fake1' is being destroyed before it released disk 'vdc'");
+        run_until_end(&sv);
+        assert_null(sv.detach_waits);
+        close(a.fd);
+        close(b.fd);
+        control_free(sv.control);
+        sv_clear(&sv);
+}
+
 int main(void)
 {
         if (!mkdtemp(tmpdir))
@@ -304,7 +442,10 @@ int main(void)
         _cleanup_free_ char *conf = xasprintf("%s/conf", tmpdir);
         _cleanup_free_ char *run = xasprintf("%s/run", tmpdir);
         _cleanup_free_ char *hostconf = xasprintf("%s/host.conf", conf);
-        static const char hc[] = "host_uuid = 0b6f1c1e-3f5a-4d57-9a0e-2b8d4c6e7f10\n";
+        /* the disks' leases (test_deferred_replies) in there too */
+        _cleanup_free_ char *hc = xasprintf("host_uuid = 0b6f1c1e-3f5a-4d57-9a0e-2b8d4c6e7f10\n"
+                                            "lockspace_dir = %s/lockspace\n",
+                                            tmpdir);
         if (mkdir_p(conf, 0755, NULL) < 0 ||
             file_write_atomic(hostconf, hc, strlen(hc), 0644, NULL) < 0)
                 return 1;
@@ -313,10 +454,9 @@ int main(void)
         setenv("LITEVIRT_GUESTDIR", tmpdir, 1);
         setenv("LITEVIRT_LOGDIR", tmpdir, 1);
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_lifecycle),
-                cmocka_unit_test(test_shutdown_timeout),
-                cmocka_unit_test(test_restart_burst),
-                cmocka_unit_test(test_migration_rollback),
+                cmocka_unit_test(test_lifecycle),        cmocka_unit_test(test_shutdown_timeout),
+                cmocka_unit_test(test_restart_burst),    cmocka_unit_test(test_migration_rollback),
+                cmocka_unit_test(test_deferred_replies),
         };
         int r = cmocka_run_group_tests(tests, NULL, NULL);
         rm_rf(tmpdir, NULL);
