@@ -2,6 +2,7 @@
 /* The domain model's helpers: free, compare, uuids, MACs, memory units. */
 #include <ctype.h>
 #include <inttypes.h>
+#include <strings.h>
 #include <sys/random.h>
 
 #include "conf/domain.h"
@@ -124,6 +125,29 @@ void domain_disk_remove(struct domain_def *def, int i)
         memmove(&def->disks[i], &def->disks[i + 1],
                 sizeof(*def->disks) * (size_t)(def->n_disks - i - 1));
         def->n_disks--;
+}
+
+int domain_net_find(const struct domain_def *def, const char *mac)
+{
+        for (int i = 0; i < def->n_nets; i++)
+                if (def->nets[i].mac && !strcasecmp(def->nets[i].mac, mac))
+                        return i;
+        return -1;
+}
+
+void domain_net_add_take(struct domain_def *def, struct domain_net *n)
+{
+        def->nets = xrealloc(def->nets, sizeof(*def->nets) * (size_t)(def->n_nets + 1));
+        def->nets[def->n_nets++] = *n;
+        *n = (struct domain_net){0};
+}
+
+void domain_net_remove(struct domain_def *def, int i)
+{
+        net_clear(&def->nets[i]);
+        memmove(&def->nets[i], &def->nets[i + 1],
+                sizeof(*def->nets) * (size_t)(def->n_nets - i - 1));
+        def->n_nets--;
 }
 
 void domain_def_free(struct domain_def *def)

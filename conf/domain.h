@@ -711,6 +711,14 @@ void domain_disk_remove(struct domain_def *def, int i);
  * vdb already exists") or the result does not validate (d is then left
  * as it was). */
 int domain_disk_attach(struct domain_def *def, struct domain_disk *d, struct lv_error **err);
+/* Interfaces of a definition (hot-plug), by MAC (either case): the
+ * index or -1; append n (taking its fields); remove the i-th;
+ * (domain_validate.c) append n unless its MAC is taken or the result
+ * does not validate (n is then left as it was). */
+int domain_net_find(const struct domain_def *def, const char *mac);
+void domain_net_add_take(struct domain_def *def, struct domain_net *n);
+void domain_net_remove(struct domain_def *def, int i);
+int domain_net_attach(struct domain_def *def, struct domain_net *n, struct lv_error **err);
 static inline void domain_def_freep(struct domain_def **d)
 {
         domain_def_free(*d);

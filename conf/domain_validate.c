@@ -409,6 +409,22 @@ int domain_validate(const struct domain_def *def, struct lv_error **err)
         return 0;
 }
 
+int domain_net_attach(struct domain_def *def, struct domain_net *n, struct lv_error **err)
+{
+        if (n->mac && domain_net_find(def, n->mac) >= 0)
+                return lv_error_setf(err, LV_ERR_EXISTS,
+                                     "Requested operation is not valid: an interface with MAC "
+                                     "address %s already exists",
+                                     n->mac);
+        domain_net_add_take(def, n);
+        int r = domain_validate(def, err);
+        if (r < 0) {
+                *n = def->nets[def->n_nets - 1];
+                def->n_nets--;
+        }
+        return r;
+}
+
 int domain_disk_attach(struct domain_def *def, struct domain_disk *d, struct lv_error **err)
 {
         for (int k = 0; k < def->n_disks; k++)

@@ -110,6 +110,8 @@ struct lv_guest {
          * completed or was aborted as asked; the driver has updated
          * g->def->disks[i] when the chain changed, then changed is true). */
         void (*block_job_ended)(struct lv_guest *g, int i, bool changed, const char *error);
+        /* The same for an interface (net_detach), by its MAC. */
+        void (*net_released)(struct lv_guest *g, const char *mac);
         /* Set before start: the guest is to be left paused (lvsh create
          * --paused). A driver that can start it with its CPUs stopped
          * does; the core then suspends it (a no-op for those). */
@@ -229,6 +231,11 @@ struct lv_driver {
          * of it too and calls g->disk_released. */
         int (*disk_attach)(struct lv_guest *g, int i, struct lv_error **err);
         int (*disk_detach)(struct lv_guest *g, int i, struct lv_error **err);
+        /* The same for interface i (g->def->nets[i], its MAC set): the
+         * driver makes the host side and the guest's NIC; detach asks the
+         * guest to let go, and g->net_released follows. */
+        int (*net_attach)(struct lv_guest *g, int i, struct lv_error **err);
+        int (*net_detach)(struct lv_guest *g, int i, struct lv_error **err);
 
         /* lvsh screenshot (optional): the display as PNG, written to fd. */
         int (*screenshot)(struct lv_guest *g, int fd, struct lv_error **err);

@@ -190,95 +190,118 @@ static int check_ips(const struct domain_net *n, int index, struct lv_error **er
         return 0;
 }
 
+int netns_guest_check_one(const struct domain_def *def, int i, struct netns_nl *host,
+                          struct netns_nl *guest_nl, struct lv_error **err)
+{
+        bool container = guest_nl != NULL;
+        const struct domain_net *n = &def->nets[i];
+        int r;
+        switch (n->type) {
+        case DOMAIN_NET_BRIDGE:
+                if (!n->source)
+                        return lv_error_setf(err, EINVAL,
+                                             "interface %d: type 'bridge' needs "
+                                             "<source bridge=...>",
+                                             i);
+                r = netns_bridge_check(host, n->source, err);
+                if (r < 0)
+                        return lv_error_prefix(err, "interface %d", i);
+                break;
+        case DOMAIN_NET_NETWORK:
+                /* the supervisor looked the network's bridge up */
+                if (!n->network_bridge)
+                        return lv_error_setf(err, LV_ERR_STATE,
+                                             "interface %d: network '%s' is not active", i,
+                                             n->source ? n->source : "");
+                r = netns_bridge_check(host, n->network_bridge, err);
+                if (r < 0)
+                        return lv_error_prefix(err, "interface %d: network '%s'", i, n->source);
+                break;
+        case DOMAIN_NET_ETHERNET:
+                break;
+        case DOMAIN_NET_USER:
+                if (container)
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "interface %d: type 'user' is not "
+                                             "supported for containers",
+                                             i);
+                return 0;
+        default:
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "interface %d: type '%s' is not supported", i,
+                                     domain_net_type_to_string(n->type));
+        }
+        unsigned char mac[NETNS_MAC_LEN];
+        if (n->mac && (r = netns_mac_parse(n->mac, mac, err)) < 0)
+                return lv_error_prefix(err, "interface %d", i);
+        if (n->mtu && (n->mtu < 68 || n->mtu > 65535))
+                return lv_error_setf(err, EINVAL, "interface %d: invalid MTU %d (68..65535)", i,
+                                     n->mtu);
+        if (n->target_dev) {
+                if ((r = netns_ifname_check(n->target_dev, err)) < 0)
+                        return lv_error_prefix(err, "interface %d: <target dev>", i);
+                if (named_by_other(def, i, n->target_dev))
+                        return lv_error_setf(err, EEXIST,
+                                             "interface %d: <target dev='%s'> is given "
+                                             "twice",
+                                             i, n->target_dev);
+                r = netns_link_exists(host, n->target_dev, err);
+                if (r < 0)
+                        return r;
+                if (r > 0)
+                        return lv_error_setf(err, EEXIST,
+                                             "interface %d: <target dev='%s'>: a link "
+                                             "of that name already exists",
+                                             i, n->target_dev);
+        }
+        if (container) {
+                char name[IFNAMSIZ], other[IFNAMSIZ];
+                if (n->guest_dev && (r = netns_ifname_check(n->guest_dev, err)) < 0)
+                        return lv_error_prefix(err, "interface %d: <guest dev>", i);
+                netns_guest_guest_name(def, i, name);
+                for (int j = 0; j < i; j++) {
+                        netns_guest_guest_name(def, j, other);
+                        if (streq(name, other))
+                                return lv_error_setf(err, EEXIST,
+                                                     "interfaces %d and %d would both "
+                                                     "be '%s' in the container",
+                                                     j, i, name);
+                }
+                r = netns_link_exists(guest_nl, name, err);
+                if (r < 0)
+                        return r;
+                if (r > 0)
+                        return lv_error_setf(err, EEXIST,
+                                             "interface %d: the container already has "
+                                             "a link named '%s'",
+                                             i, name);
+        }
+        return check_ips(n, i, err);
+}
+
+int netns_guest_host_link_remove(struct netns_nl *nl, const unsigned char uuid[16], int index,
+                                 int n, struct lv_error **err)
+{
+        _cleanup_free_ char(*names)[IFNAMSIZ] = xcalloc((size_t)n + 1, IFNAMSIZ);
+        int r = netns_guest_host_links(nl, uuid, n, names, err);
+        if (r < 0)
+                return r;
+        if (names[index][0] && (r = netns_link_delete(nl, names[index], err)) < 0)
+                return r;
+        for (int k = index + 1; k < n; k++) {
+                char alias[64];
+                netns_guest_alias(uuid, k - 1, alias);
+                if (names[k][0] && (r = netns_link_set_alias(nl, names[k], alias, err)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int netns_guest_check(const struct domain_def *def, struct netns_nl *host,
                       struct netns_nl *guest_nl, struct lv_error **err)
 {
-        bool container = guest_nl != NULL;
         for (int i = 0; i < def->n_nets; i++) {
-                const struct domain_net *n = &def->nets[i];
-                int r;
-                switch (n->type) {
-                case DOMAIN_NET_BRIDGE:
-                        if (!n->source)
-                                return lv_error_setf(err, EINVAL,
-                                                     "interface %d: type 'bridge' needs "
-                                                     "<source bridge=...>",
-                                                     i);
-                        r = netns_bridge_check(host, n->source, err);
-                        if (r < 0)
-                                return lv_error_prefix(err, "interface %d", i);
-                        break;
-                case DOMAIN_NET_NETWORK:
-                        /* the supervisor looked the network's bridge up */
-                        if (!n->network_bridge)
-                                return lv_error_setf(err, LV_ERR_STATE,
-                                                     "interface %d: network '%s' is not active", i,
-                                                     n->source ? n->source : "");
-                        r = netns_bridge_check(host, n->network_bridge, err);
-                        if (r < 0)
-                                return lv_error_prefix(err, "interface %d: network '%s'", i,
-                                                       n->source);
-                        break;
-                case DOMAIN_NET_ETHERNET:
-                        break;
-                case DOMAIN_NET_USER:
-                        if (container)
-                                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
-                                                     "interface %d: type 'user' is not "
-                                                     "supported for containers",
-                                                     i);
-                        continue;
-                default:
-                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
-                                             "interface %d: type '%s' is not supported", i,
-                                             domain_net_type_to_string(n->type));
-                }
-                unsigned char mac[NETNS_MAC_LEN];
-                if (n->mac && (r = netns_mac_parse(n->mac, mac, err)) < 0)
-                        return lv_error_prefix(err, "interface %d", i);
-                if (n->mtu && (n->mtu < 68 || n->mtu > 65535))
-                        return lv_error_setf(err, EINVAL,
-                                             "interface %d: invalid MTU %d (68..65535)", i, n->mtu);
-                if (n->target_dev) {
-                        if ((r = netns_ifname_check(n->target_dev, err)) < 0)
-                                return lv_error_prefix(err, "interface %d: <target dev>", i);
-                        if (named_by_other(def, i, n->target_dev))
-                                return lv_error_setf(err, EEXIST,
-                                                     "interface %d: <target dev='%s'> is given "
-                                                     "twice",
-                                                     i, n->target_dev);
-                        r = netns_link_exists(host, n->target_dev, err);
-                        if (r < 0)
-                                return r;
-                        if (r > 0)
-                                return lv_error_setf(err, EEXIST,
-                                                     "interface %d: <target dev='%s'>: a link "
-                                                     "of that name already exists",
-                                                     i, n->target_dev);
-                }
-                if (container) {
-                        char name[IFNAMSIZ], other[IFNAMSIZ];
-                        if (n->guest_dev && (r = netns_ifname_check(n->guest_dev, err)) < 0)
-                                return lv_error_prefix(err, "interface %d: <guest dev>", i);
-                        netns_guest_guest_name(def, i, name);
-                        for (int j = 0; j < i; j++) {
-                                netns_guest_guest_name(def, j, other);
-                                if (streq(name, other))
-                                        return lv_error_setf(err, EEXIST,
-                                                             "interfaces %d and %d would both "
-                                                             "be '%s' in the container",
-                                                             j, i, name);
-                        }
-                        r = netns_link_exists(guest_nl, name, err);
-                        if (r < 0)
-                                return r;
-                        if (r > 0)
-                                return lv_error_setf(err, EEXIST,
-                                                     "interface %d: the container already has "
-                                                     "a link named '%s'",
-                                                     i, name);
-                }
-                r = check_ips(n, i, err);
+                int r = netns_guest_check_one(def, i, host, guest_nl, err);
                 if (r < 0)
                         return r;
         }

@@ -290,3 +290,22 @@ int netns_guest_setup_vm(struct domain_def *def, const struct undo_sink *undo, u
         *ret_n = n;
         return 0;
 }
+
+int netns_guest_setup_vm_one(struct domain_def *def, const struct undo_sink *undo, int i,
+                             struct netns_guest_tap *tap, struct lv_error **err)
+{
+        *tap = (struct netns_guest_tap){.fd = -1};
+        _cleanup_nl_ struct netns_nl *host = NULL;
+        netns_guest_fill_macs(def);
+        int r = netns_nl_open(&host, err);
+        if (r < 0 || (r = netns_guest_check_one(def, i, host, NULL, err)) < 0)
+                return r;
+        if (def->nets[i].type == DOMAIN_NET_USER)
+                return 0;
+        if ((r = setup_tap(def, undo, host, 0, i, tap, err)) < 0) {
+                if (tap->fd >= 0)
+                        close(tap->fd);
+                *tap = (struct netns_guest_tap){.fd = -1};
+        }
+        return r;
+}

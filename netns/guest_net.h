@@ -64,6 +64,14 @@ int netns_route_from_def(const struct domain_route *r, const char *ifname, struc
  * (NULL for a VM). */
 int netns_guest_check(const struct domain_def *def, struct netns_nl *host,
                       struct netns_nl *guest_nl, struct lv_error **err);
+/* The same for interface i alone (hot-plug). */
+int netns_guest_check_one(const struct domain_def *def, int i, struct netns_nl *host,
+                          struct netns_nl *guest_nl, struct lv_error **err);
+/* Interface index of n has left the guest (hot-unplug): its host-side
+ * link is deleted and the links of the interfaces after it are marked
+ * with their new indexes (index+1 becomes index, ...). */
+int netns_guest_host_link_remove(struct netns_nl *nl, const unsigned char uuid[16], int index,
+                                 int n, struct lv_error **err);
 
 /* ---- netns/guest_net.c (hands each link's undo to the sink) ---- */
 
@@ -85,3 +93,7 @@ struct netns_guest_tap {
 int netns_guest_setup_vm(struct domain_def *def, const struct undo_sink *undo, unsigned tap_flags,
                          struct netns_guest_tap **ret, int *ret_n, struct lv_error **err);
 void netns_guest_taps_free(struct netns_guest_tap *taps, int n);
+/* VM hot-plug: the tap of interface i alone (checked alone), as above;
+ * tap->fd -1 for type='user'. */
+int netns_guest_setup_vm_one(struct domain_def *def, const struct undo_sink *undo, int i,
+                             struct netns_guest_tap *tap, struct lv_error **err);

@@ -72,7 +72,7 @@ static int check_machine(struct build *b, struct lv_error **err)
         if (qcmd_check_cpu(def, err) < 0)
                 return -1;
         const char *m = def->os.machine ? def->os.machine : "pc";
-        if (streq(m, "q35") || startswith(m, "pc-q35-"))
+        if (qcmd_machine_is_q35(def))
                 b->q35 = true;
         else if (!(streq(m, "pc") || startswith(m, "pc-i440fx-")))
                 return lv_error_setf(err, LV_ERR_UNSUPPORTED,
@@ -368,6 +368,12 @@ static int check_disk(struct build *b, int i, struct lv_error **err)
                                                      unit / 1000, unit % 1000);
         }
         return 0;
+}
+
+bool qcmd_machine_is_q35(const struct domain_def *def)
+{
+        const char *m = def->os.machine ? def->os.machine : "pc";
+        return streq(m, "q35") || startswith(m, "pc-q35-");
 }
 
 const char *qcmd_net_model_driver(const char *model)

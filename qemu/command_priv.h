@@ -93,6 +93,8 @@ int qcmd_addr_attr_int(const struct domain_address *a, const char *name, int dfl
 enum domain_disk_bus qcmd_disk_bus(const struct domain_disk *d);
 bool qcmd_scsi_lsi(const struct domain_def *def);
 const char *qcmd_net_model_driver(const char *model);
+/* The machine is q35 (q35, pc-q35-*), else pc. */
+bool qcmd_machine_is_q35(const struct domain_def *def);
 const char *qcmd_video_primary_driver(const char *model);
 const char *qcmd_video_secondary_driver(const char *model);
 

@@ -50,8 +50,9 @@ struct qemu_guest {
          * yet (qemu/hotplug.c) */
         struct qemu_unplug {
                 char *id;     /* QEMU device id */
-                char *target; /* target dev in the definition */
+                char *target; /* target dev in the definition; an interface's MAC */
                 char *node;   /* its format node, blockdev-del'ed once gone */
+                char *netdev; /* an interface's netdev, netdev_del'ed once gone */
         } unplugs[8];
         int n_unplugs;
         /* the block job (qemu/blockjob.c) */
@@ -88,6 +89,11 @@ void qemu_fdset_remove(struct qmp *q, long long fdset);
 int qemu_disk_attach(struct lv_guest *g, int i, struct lv_error **err);
 int qemu_disk_detach(struct lv_guest *g, int i, struct lv_error **err);
 void qemu_hotplug_device_deleted(struct lv_guest *g, struct json_object *data);
+/* Interfaces: a tap made here on the bridge, getfd, netdev_add and
+ * device_add (q35: on a free root port); device_del, then on
+ * DEVICE_DELETED netdev_del and the tap deleted (g->net_released). */
+int qemu_net_attach(struct lv_guest *g, int i, struct lv_error **err);
+int qemu_net_detach(struct lv_guest *g, int i, struct lv_error **err);
 void qemu_hotplug_clear(struct qemu_guest *qg);
 /* qemu/display.c: the guest's display as PNG into fd; keys (qnum codes)
  * pressed together (send-key). */

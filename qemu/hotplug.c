@@ -5,6 +5,10 @@
  * guest has released the device, then blockdev-del to detach. */
 #include <json-c/json.h>
 
+#include <ctype.h>
+#include <strings.h>
+
+#include "netns/guest_net.h"
 #include "qemu/command_priv.h"
 #include "qemu/driver_priv.h"
 #include "qemu/qmp.h"
@@ -175,6 +179,7 @@ static void unplug_forget(struct qemu_guest *qg, int k)
         free(qg->unplugs[k].id);
         free(qg->unplugs[k].target);
         free(qg->unplugs[k].node);
+        free(qg->unplugs[k].netdev);
         qg->unplugs[k] = qg->unplugs[--qg->n_unplugs];
         qg->unplugs[qg->n_unplugs] = (struct qemu_unplug){0};
 }
@@ -193,35 +198,232 @@ static int unplug_find(struct qemu_guest *qg, const char *id)
         return -1;
 }
 
-int qemu_disk_detach(struct lv_guest *g, int i, struct lv_error **err)
+/* device_del of QEMU device id, remembered until its DEVICE_DELETED
+ * (what: for messages). Asking again is fine. */
+static int unplug_request(struct qemu_guest *qg, struct qmp *q, const char *what, char *id,
+                          char *target, char *node, char *netdev, struct lv_error **err)
 {
-        const struct domain_disk *d = &g->def->disks[i];
-        struct qemu_guest *qg = g->driver_data;
-        struct qmp *q = qemu_guest_qmp(g, err);
-        if (!q)
-                return -ENOTCONN;
-        _cleanup_free_ char *id = NULL, *node = NULL;
-        int r = disk_lookup(q, d, &id, &node, err);
-        if (r < 0)
-                return r;
-        if (unplug_find(qg, id) >= 0)
+        if (unplug_find(qg, id) >= 0) {
+                free(id), free(target), free(node), free(netdev);
                 return 0; /* asked already: DEVICE_DELETED will tell */
-        if (qg->n_unplugs >= (int)ARRAY_SIZE(qg->unplugs))
-                return lv_error_setf(err, EBUSY, "disk '%s': too many detach requests pending",
-                                     d->target_dev);
+        }
+        if (qg->n_unplugs >= (int)ARRAY_SIZE(qg->unplugs)) {
+                free(id), free(target), free(node), free(netdev);
+                return lv_error_setf(err, EBUSY, "%s: too many detach requests pending", what);
+        }
         struct json_object *a = json_object_new_object();
         json_object_object_add(a, "id", json_object_new_string(id));
-        if ((r = qmp_call(q, "device_del", a, QEMU_CMD_TIMEOUT_MS, NULL, err)) < 0)
-                return lv_error_prefix(err, "disk '%s': device_del", d->target_dev);
-        qg->unplugs[qg->n_unplugs++] = (struct qemu_unplug){
-                .id = xstrdup(id), .target = xstrdup(d->target_dev), .node = TAKE_PTR(node)};
-        log_info("disk '%s' (%s): device_del sent, waiting for the guest", d->target_dev, id);
+        int r = qmp_call(q, "device_del", a, QEMU_CMD_TIMEOUT_MS, NULL, err);
+        if (r < 0) {
+                free(id), free(target), free(node), free(netdev);
+                return lv_error_prefix(err, "%s: device_del", what);
+        }
+        log_info("%s (%s): device_del sent, waiting for the guest", what, id);
+        qg->unplugs[qg->n_unplugs++] =
+                (struct qemu_unplug){.id = id, .target = target, .node = node, .netdev = netdev};
         return 0;
 }
 
-/* The guest released a device (ACPI hot-unplug): its nodes go (from an
- * event handler: without waiting for QEMU's replies), and the core
- * hears of it. */
+int qemu_disk_detach(struct lv_guest *g, int i, struct lv_error **err)
+{
+        const struct domain_disk *d = &g->def->disks[i];
+        struct qmp *q = qemu_guest_qmp(g, err);
+        if (!q)
+                return -ENOTCONN;
+        char *id = NULL, *node = NULL;
+        int r = disk_lookup(q, d, &id, &node, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *what = xasprintf("disk '%s'", d->target_dev);
+        return unplug_request(g->driver_data, q, what, id, xstrdup(d->target_dev), node, NULL, err);
+}
+
+/* ---- interfaces ---- */
+
+/* "lv-hp-net-525400aabbcc" and the like: ids of a hot-plugged interface */
+static char *net_id(const char *prefix, const char *mac)
+{
+        char hex[13] = "";
+        size_t k = 0;
+        for (const char *p = mac; *p && k < 12; p++)
+                if (*p != ':')
+                        hex[k++] = (char)tolower((unsigned char)*p);
+        return xasprintf("lv-hp-%s-%s", prefix, hex);
+}
+
+/* q35: the id of a root port with nothing plugged into it (query-pci). */
+static int free_root_port(struct qmp *q, char **ret, struct lv_error **err)
+{
+        struct json_object *buses = NULL;
+        int r = qmp_call(q, "query-pci", NULL, QEMU_CMD_TIMEOUT_MS, &buses, err);
+        if (r < 0)
+                return lv_error_prefix(err, "query-pci");
+        r = lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                          "no free PCIe root port left for a hot-plugged device (add a "
+                          "<controller type='pci' model='pcie-root-port'/>)");
+        for (size_t b = 0; buses && b < json_object_array_length(buses) && !*ret; b++) {
+                struct json_object *devs, *dev, *br, *id, *sub;
+                if (!json_object_object_get_ex(json_object_array_get_idx(buses, b), "devices",
+                                               &devs))
+                        continue;
+                for (size_t k = 0; k < json_object_array_length(devs); k++) {
+                        dev = json_object_array_get_idx(devs, k);
+                        if (!json_object_object_get_ex(dev, "pci_bridge", &br) ||
+                            !json_object_object_get_ex(dev, "qdev_id", &id) ||
+                            !*json_object_get_string(id))
+                                continue;
+                        if (json_object_object_get_ex(br, "devices", &sub) &&
+                            json_object_array_length(sub) > 0)
+                                continue;
+                        *ret = xstrdup(json_object_get_string(id));
+                        break;
+                }
+        }
+        if (*ret) {
+                lv_error_freep(err);
+                r = 0;
+        }
+        json_object_put(buses);
+        return r;
+}
+
+/* Best effort, for undoing an attach. */
+static void qmp_del_quiet(struct qmp *q, const char *command, const char *key, const char *id)
+{
+        struct json_object *a = json_object_new_object();
+        json_object_object_add(a, key, json_object_new_string(id));
+        _cleanup_error_ struct lv_error *e = NULL;
+        if (qmp_call(q, command, a, QEMU_CMD_TIMEOUT_MS, NULL, &e) < 0)
+                log_warning("%s %s: %s", command, id, e->message);
+}
+
+static void tap_delete(const char *ifname)
+{
+        _cleanup_nl_ struct netns_nl *nl = NULL;
+        _cleanup_error_ struct lv_error *e = NULL;
+        if (netns_nl_open(&nl, &e) < 0 || netns_link_delete(nl, ifname, &e) < 0)
+                log_warning("removing tap '%s': %s", ifname, e->message);
+}
+
+int qemu_net_attach(struct lv_guest *g, int i, struct lv_error **err)
+{
+        struct domain_net *n = &g->def->nets[i];
+        struct qmp *q = qemu_guest_qmp(g, err);
+        if (!q)
+                return -ENOTCONN;
+        const char *driver = qcmd_net_model_driver(n->model);
+        if (!driver)
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "interface model '%s' is not supported", n->model);
+        _cleanup_free_ char *bus = NULL;
+        int r;
+        if (qcmd_machine_is_q35(g->def) && (r = free_root_port(q, &bus, err)) < 0)
+                return r;
+        struct netns_guest_tap tap;
+        struct undo_sink undo = guest_undo_sink(g);
+        if ((r = netns_guest_setup_vm_one(g->def, &undo, i, &tap, err)) < 0)
+                return r;
+        _cleanup_free_ char *dev_id = net_id("net", n->mac);
+        _cleanup_free_ char *netdev = net_id("hostnet", n->mac);
+        _cleanup_free_ char *fdname = net_id("fd", n->mac);
+        struct json_object *a = json_object_new_object();
+        if (tap.fd >= 0) {
+                /* QEMU gets the tap's queue from us: it may not open
+                 * /dev/net/tun itself */
+                struct json_object *ga = json_object_new_object();
+                json_object_object_add(ga, "fdname", json_object_new_string(fdname));
+                r = qmp_call_fd(q, "getfd", ga, tap.fd, QEMU_CMD_TIMEOUT_MS, NULL, err);
+                close(tap.fd);
+                if (r < 0) {
+                        json_object_put(a);
+                        tap_delete(tap.ifname);
+                        return lv_error_prefix(err, "interface %s: getfd", n->mac);
+                }
+                json_object_object_add(a, "type", json_object_new_string("tap"));
+                json_object_object_add(a, "fd", json_object_new_string(fdname));
+        } else {
+                json_object_object_add(a, "type", json_object_new_string("user"));
+        }
+        json_object_object_add(a, "id", json_object_new_string(netdev));
+        if ((r = qmp_call(q, "netdev_add", a, QEMU_CMD_TIMEOUT_MS, NULL, err)) < 0) {
+                if (tap.fd >= 0) {
+                        qmp_del_quiet(q, "closefd", "fdname", fdname);
+                        tap_delete(tap.ifname);
+                }
+                return lv_error_prefix(err, "interface %s: netdev_add", n->mac);
+        }
+        struct json_object *dev = json_object_new_object();
+        json_object_object_add(dev, "driver", json_object_new_string(driver));
+        json_object_object_add(dev, "netdev", json_object_new_string(netdev));
+        json_object_object_add(dev, "id", json_object_new_string(dev_id));
+        json_object_object_add(dev, "mac", json_object_new_string(n->mac));
+        if (bus)
+                json_object_object_add(dev, "bus", json_object_new_string(bus));
+        if ((r = qmp_call(q, "device_add", dev, QEMU_CMD_TIMEOUT_MS, NULL, err)) < 0) {
+                qmp_del_quiet(q, "netdev_del", "id", netdev);
+                if (tap.fd >= 0)
+                        tap_delete(tap.ifname);
+                return lv_error_prefix(err, "interface %s: device_add", n->mac);
+        }
+        log_info("interface %s hot-plugged as %s%s%s%s%s", n->mac, dev_id,
+                 tap.fd >= 0 ? " on tap " : "", tap.fd >= 0 ? tap.ifname : "", bus ? " at " : "",
+                 bus ? bus : "");
+        return 0;
+}
+
+/* QEMU's device id of the NIC with mac (query-rx-filter) and its netdev
+ * (the device's "netdev" property). */
+static int net_lookup(struct qmp *q, const char *mac, char **ret_id, char **ret_netdev,
+                      struct lv_error **err)
+{
+        struct json_object *list = NULL, *v, *name;
+        int r = qmp_call(q, "query-rx-filter", NULL, QEMU_CMD_TIMEOUT_MS, &list, err);
+        if (r < 0)
+                return lv_error_prefix(err, "query-rx-filter");
+        char *id = NULL;
+        for (size_t k = 0; list && k < json_object_array_length(list) && !id; k++) {
+                struct json_object *f = json_object_array_get_idx(list, k);
+                if (json_object_object_get_ex(f, "main-mac", &v) &&
+                    !strcasecmp(json_object_get_string(v), mac) &&
+                    json_object_object_get_ex(f, "name", &name))
+                        id = xstrdup(json_object_get_string(name));
+        }
+        json_object_put(list);
+        if (!id)
+                return lv_error_setf(err, ENOENT, "QEMU has no network device with MAC %s", mac);
+        struct json_object *a = json_object_new_object(), *ret = NULL;
+        _cleanup_free_ char *path = xasprintf("/machine/peripheral/%s", id);
+        json_object_object_add(a, "path", json_object_new_string(path));
+        json_object_object_add(a, "property", json_object_new_string("netdev"));
+        if ((r = qmp_call(q, "qom-get", a, QEMU_CMD_TIMEOUT_MS, &ret, err)) < 0) {
+                free(id);
+                return lv_error_prefix(err, "qom-get %s netdev", path);
+        }
+        *ret_netdev = json_object_is_type(ret, json_type_string)
+                              ? xstrdup(json_object_get_string(ret))
+                              : NULL;
+        json_object_put(ret);
+        *ret_id = id;
+        return 0;
+}
+
+int qemu_net_detach(struct lv_guest *g, int i, struct lv_error **err)
+{
+        const struct domain_net *n = &g->def->nets[i];
+        struct qmp *q = qemu_guest_qmp(g, err);
+        if (!q)
+                return -ENOTCONN;
+        char *id = NULL, *netdev = NULL;
+        int r = net_lookup(q, n->mac, &id, &netdev, err);
+        if (r < 0)
+                return lv_error_prefix(err, "interface %s", n->mac);
+        _cleanup_free_ char *what = xasprintf("interface %s", n->mac);
+        return unplug_request(g->driver_data, q, what, id, xstrdup(n->mac), NULL, netdev, err);
+}
+
+/* The guest released a device (ACPI hot-unplug): a disk's nodes go, an
+ * interface's netdev and host-side link (from an event handler: without
+ * waiting for QEMU's replies), and the core hears of it. */
 void qemu_hotplug_device_deleted(struct lv_guest *g, struct json_object *data)
 {
         struct qemu_guest *qg = g->driver_data;
@@ -232,10 +434,28 @@ void qemu_hotplug_device_deleted(struct lv_guest *g, struct json_object *data)
         if (k < 0)
                 return;
         _cleanup_free_ char *target = xstrdup(qg->unplugs[k].target);
-        log_info("disk '%s' (%s) hot-unplugged", target, qg->unplugs[k].id);
+        bool net = qg->unplugs[k].netdev != NULL;
+        log_info("%s '%s' (%s) hot-unplugged", net ? "interface" : "disk", target,
+                 qg->unplugs[k].id);
         if (qg->unplugs[k].node)
                 nodes_del(qg->qmp, qg->unplugs[k].node, true);
+        if (net) {
+                struct json_object *a = json_object_new_object();
+                json_object_object_add(a, "id", json_object_new_string(qg->unplugs[k].netdev));
+                _cleanup_error_ struct lv_error *e = NULL;
+                if (qmp_send(qg->qmp, "netdev_del", a, QEMU_CMD_TIMEOUT_MS, NULL, NULL, &e) < 0)
+                        log_warning("netdev_del %s: %s", qg->unplugs[k].netdev, e->message);
+                int i = domain_net_find(g->def, target);
+                _cleanup_nl_ struct netns_nl *nl = NULL;
+                lv_error_freep(&e);
+                if (i >= 0 &&
+                    (netns_nl_open(&nl, &e) < 0 ||
+                     netns_guest_host_link_remove(nl, g->def->uuid, i, g->def->n_nets, &e) < 0))
+                        log_warning("interface %s: its host side: %s", target, e->message);
+        }
         unplug_forget(qg, k);
-        if (g->disk_released)
+        if (net && g->net_released)
+                g->net_released(g, target);
+        else if (!net && g->disk_released)
                 g->disk_released(g, target);
 }

@@ -156,6 +156,11 @@ int supervisor_guest_disk_attach(struct supervisor *sv, struct domain_disk *d,
 int supervisor_guest_disk_detach(struct supervisor *sv, const char *target, char **ret_dev,
                                  struct lv_error **err);
 void supervisor_disk_released(struct lv_guest *g, const char *target);
+/* The same for interfaces, by MAC (the driver makes the host side). */
+int supervisor_guest_net_attach(struct supervisor *sv, struct domain_net *n, struct lv_error **err);
+int supervisor_guest_net_detach(struct supervisor *sv, const char *mac, char **ret_mac,
+                                struct lv_error **err);
+void supervisor_net_released(struct lv_guest *g, const char *mac);
 /* The display (control-display.c): lvsh screenshot, the display as PNG in
  * the state directory (*ret_path names it); lvsh send-key, qnum codes
  * pressed together and released after holdtime_ms (0: QEMU's default). */

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* lvsh attach-device, detach-device, attach-disk, detach-disk (virsh's
- * options: --live, --config, --persistent, --current). The device XML is
+/* lvsh attach-device, detach-device, attach-disk, detach-disk,
+ * attach-interface, detach-interface (virsh's options: --live, --config,
+ * --persistent, --current). The device XML is
  * parsed here, inside a minimal domain of the guest's type (the full
  * parser and its checks, line numbers of FILE kept), and sent to the
  * supervisor in litevirt's JSON model (AttachDevice, DetachDevice) for
  * the running guest; the stored definition (--config) is updated here,
  * atomically, after the running guest took the change. */
+#include <ctype.h>
 #include <json-c/json.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "conf/domain_json.h"
@@ -94,20 +97,36 @@ static int device_parse(const struct domain_def *guest, const char *text, const 
         int r = xml->domain_parse_string(doc, strlen(doc), file, &dev, err);
         if (r < 0)
                 return r;
-        if (dev->n_disks != 1 || dev->n_nets || dev->n_filesystems || dev->n_videos ||
+        if (dev->n_disks + dev->n_nets != 1 || dev->n_filesystems || dev->n_videos ||
             dev->n_inputs || dev->n_graphics || dev->n_chrs || dev->n_controllers) {
                 domain_def_free(dev);
                 return lv_error_setf(err, LV_ERR_UNSUPPORTED,
-                                     "%s: one <disk> expected (the devices litevirt hot-plugs)",
+                                     "%s: one <disk> or <interface> expected (the devices "
+                                     "litevirt hot-plugs)",
                                      file);
         }
         *ret = dev;
         return 0;
 }
 
+/* What a hot-plug command prints: "Disk attached successfully", or r's
+ * error under "Failed to attach disk" (kind: disk, device, interface). */
+static int hotplug_report(int r, bool attach, const char *kind, const char *from,
+                          struct lv_error **err)
+{
+        if (r < 0)
+                return lv_error_prefix(err, "Failed to %s %s%s%s\nerror",
+                                       attach ? "attach" : "detach", kind, from ? " from " : "",
+                                       from ? from : "");
+        printf("%c%s %s successfully\n\n", toupper((unsigned char)kind[0]), kind + 1,
+               attach ? "attached" : "detached");
+        return 0;
+}
+
 /* The stored definition with the change made and validated (not stored
- * yet). */
-static int config_change(const char *name, struct domain_def *dev, const char *key,
+ * yet): dev attached, or the disk key (target dev or source) or the
+ * interface key (MAC, net) removed. */
+static int config_change(const char *name, struct domain_def *dev, const char *key, bool net,
                          struct domain_def **ret, struct lv_error **err)
 {
         _cleanup_domain_def_ struct domain_def *def = NULL;
@@ -115,8 +134,18 @@ static int config_change(const char *name, struct domain_def *dev, const char *k
         if (r < 0)
                 return r;
         if (dev) {
-                if ((r = domain_disk_attach(def, &dev->disks[0], err)) < 0)
+                r = dev->n_disks ? domain_disk_attach(def, &dev->disks[0], err)
+                                 : domain_net_attach(def, &dev->nets[0], err);
+                if (r < 0)
                         return r;
+        } else if (net) {
+                int i = domain_net_find(def, key);
+                if (i < 0)
+                        return lv_error_setf(err, ENOENT,
+                                             "operation failed: no interface with MAC address %s "
+                                             "found",
+                                             key);
+                domain_net_remove(def, i);
         } else {
                 int i = domain_disk_find(def, key);
                 if (i < 0)
@@ -130,8 +159,8 @@ static int config_change(const char *name, struct domain_def *dev, const char *k
 }
 
 /* Attach the device of text, or detach the disk key (a target dev or
- * source; from text when NULL). */
-static int hotplug(const char *name, const char *text, const char *key, const char *file,
+ * source), or with net the interface key (a MAC). */
+static int hotplug(const char *name, const char *text, const char *key, bool net, const char *file,
                    const struct scope *s, struct lv_error **err)
 {
         bool attach = !key;
@@ -143,15 +172,21 @@ static int hotplug(const char *name, const char *text, const char *key, const ch
         _cleanup_domain_def_ struct domain_def *dev = NULL;
         if (text && (r = device_parse(guest, text, file, &dev, err)) < 0)
                 return r;
-        _cleanup_free_ char *target = xstrdup(dev ? dev->disks[0].target_dev : key);
-        /* what is sent, before config_change takes the disk's fields */
+        _cleanup_free_ char *target = xstrdup(!dev           ? key
+                                              : dev->n_disks ? dev->disks[0].target_dev
+                                                             : dev->nets[0].mac);
+        /* what is sent, before config_change takes the device's fields */
         _cleanup_free_ char *json = attach ? domain_to_json(dev) : NULL;
         _cleanup_domain_def_ struct domain_def *config = NULL;
-        if (s->config && (r = config_change(name, attach ? dev : NULL, target, &config, err)) < 0)
+        if (s->config &&
+            (r = config_change(name, attach ? dev : NULL, target, net, &config, err)) < 0)
                 return r;
         if (s->live) {
                 struct json_object *p = json_object_new_object();
-                json_object_object_add(p, attach ? "device" : "target",
+                json_object_object_add(p,
+                                       attach ? "device"
+                                       : net  ? "interface"
+                                              : "target",
                                        json_object_new_string(attach ? json : target));
                 r = lvsh_call(name, attach ? LV_METHOD_ATTACH_DEVICE : LV_METHOD_DETACH_DEVICE, p,
                               NULL, err);
@@ -162,6 +197,37 @@ static int hotplug(const char *name, const char *text, const char *key, const ch
         if (config && (r = lvsh_domain_store(file, config, err)) < 0)
                 return r;
         return 0;
+}
+
+/* What detaches the device of FILE: a disk's target dev, an interface's
+ * MAC (the parser makes one up for an <interface> without <mac>: then
+ * the guest's only interface of that type and source, else the made-up
+ * MAC, which matches none). */
+static const char *device_key(struct domain_def *dev, const char *text)
+{
+        if (dev->n_disks)
+                return dev->disks[0].target_dev;
+        if (strstr(text, "<mac"))
+                return dev->nets[0].mac;
+        _cleanup_domain_def_ struct domain_def *guest = NULL;
+        if (lvsh_guest_load_running(dev->name, &guest, NULL) < 0 &&
+            lvsh_guest_load(dev->name, &guest, NULL) < 0)
+                return dev->nets[0].mac;
+        const struct domain_net *want = &dev->nets[0], *found = NULL;
+        for (int i = 0; i < guest->n_nets; i++) {
+                const struct domain_net *n = &guest->nets[i];
+                if (n->type == want->type &&
+                    streq(n->source ? n->source : "", want->source ? want->source : "")) {
+                        if (found)
+                                return dev->nets[0].mac; /* ambiguous */
+                        found = n;
+                }
+        }
+        if (found) {
+                free(dev->nets[0].mac);
+                dev->nets[0].mac = xstrdup(found->mac);
+        }
+        return dev->nets[0].mac;
 }
 
 static int device_command(const char *cmdname, bool attach, int argc, char **argv,
@@ -197,13 +263,9 @@ static int device_command(const char *cmdname, bool attach, int argc, char **arg
         if (r >= 0 && !attach)
                 r = device_parse(guest, text, file, &dev, err);
         if (r >= 0)
-                r = hotplug(name, attach ? text : NULL, attach ? NULL : dev->disks[0].target_dev,
-                            file, &s, err);
-        if (r < 0)
-                return lv_error_prefix(err, "Failed to %s device from %s\nerror",
-                                       attach ? "attach" : "detach", file);
-        printf("Device %s successfully\n\n", attach ? "attached" : "detached");
-        return 0;
+                r = hotplug(name, attach ? text : NULL, attach ? NULL : device_key(dev, text),
+                            !attach && dev->n_nets, file, &s, err);
+        return hotplug_report(r, attach, "device", file, err);
 }
 
 static int cmd_attach_device(int argc, char **argv, struct lv_error **err)
@@ -218,6 +280,36 @@ static int cmd_detach_device(int argc, char **argv, struct lv_error **err)
 
 /* ---- attach-disk / detach-disk ---- */
 
+/* want positional arguments (into pos), the scope flags (set) and the
+ * options of valued allowed by the bit mask allowed (their values into
+ * val); usage (what is expected) otherwise. */
+static int options_parse(const struct lvsh_command *cmd, int argc, char **argv, int want,
+                         const char *usage, const char **pos, bool *set, const char *const *valued,
+                         unsigned allowed, const char **val, struct lv_error **err)
+{
+        int npos = 0;
+        for (int i = 1; i < argc; i++) {
+                const char *a = argv[i];
+                if (!startswith(a, "--")) {
+                        if (npos >= want)
+                                return lvsh_usage_error(cmd, err, "unexpected argument '%s'", a);
+                        pos[npos++] = a;
+                        continue;
+                }
+                if (scope_flag(a, set))
+                        continue;
+                int k = 0;
+                while (valued[k] && !streq(valued[k], a + 2))
+                        k++;
+                if (!valued[k] || !(allowed & (1u << k)))
+                        return lvsh_usage_error(cmd, err, "unknown option '%s'", a);
+                if (i + 1 >= argc)
+                        return lvsh_usage_error(cmd, err, "option '%s' needs a value", a);
+                val[k] = argv[++i];
+        }
+        return npos == want ? 0 : lvsh_usage_error(cmd, err, "%s", usage);
+}
+
 static int disk_command(const char *cmdname, bool attach, int argc, char **argv,
                         struct lv_error **err)
 {
@@ -228,30 +320,12 @@ static int disk_command(const char *cmdname, bool attach, int argc, char **argv,
         const char *val[V_COUNT] = {NULL};
         bool set[F_COUNT] = {false};
         const char *pos[3];
-        int npos = 0;
-        for (int i = 1; i < argc; i++) {
-                const char *a = argv[i];
-                if (!startswith(a, "--")) {
-                        if (npos >= (attach ? 3 : 2))
-                                return lvsh_usage_error(cmd, err, "unexpected argument '%s'", a);
-                        pos[npos++] = a;
-                        continue;
-                }
-                if (scope_flag(a, set))
-                        continue;
-                int k = 0;
-                while (attach && valued[k] && !streq(valued[k], a + 2))
-                        k++;
-                if (!attach || !valued[k])
-                        return lvsh_usage_error(cmd, err, "unknown option '%s'", a);
-                if (i + 1 >= argc)
-                        return lvsh_usage_error(cmd, err, "option '%s' needs a value", a);
-                val[k] = argv[++i];
-        }
-        if (npos != (attach ? 3 : 2))
-                return lvsh_usage_error(cmd, err,
-                                        attach ? "expected NAME, SOURCE and TARGET"
-                                               : "expected NAME and TARGET");
+        int r = options_parse(cmd, argc, argv, attach ? 3 : 2,
+                              attach ? "expected NAME, SOURCE and TARGET"
+                                     : "expected NAME and TARGET",
+                              pos, set, valued, attach ? ~0u : 0, val, err);
+        if (r < 0)
+                return r;
         const char *name = pos[0];
         struct strbuf sb = {0};
         if (attach) {
@@ -288,14 +362,11 @@ static int disk_command(const char *cmdname, bool attach, int argc, char **argv,
         }
         _cleanup_free_ char *text = strbuf_steal(&sb);
         struct scope s;
-        int r = scope_resolve(cmd, name, set, &s, err);
+        r = scope_resolve(cmd, name, set, &s, err);
         if (r >= 0)
-                r = hotplug(name, attach ? text : NULL, attach ? NULL : pos[1], pos[1], &s, err);
-        if (r < 0)
-                return lv_error_prefix(err, "Failed to %s disk\nerror",
-                                       attach ? "attach" : "detach");
-        printf("Disk %s successfully\n\n", attach ? "attached" : "detached");
-        return 0;
+                r = hotplug(name, attach ? text : NULL, attach ? NULL : pos[1], false, pos[1], &s,
+                            err);
+        return hotplug_report(r, attach, "disk", NULL, err);
 }
 
 static int cmd_attach_disk(int argc, char **argv, struct lv_error **err)
@@ -306,6 +377,92 @@ static int cmd_attach_disk(int argc, char **argv, struct lv_error **err)
 static int cmd_detach_disk(int argc, char **argv, struct lv_error **err)
 {
         return disk_command("detach-disk", false, argc, argv, err);
+}
+
+/* ---- attach-interface / detach-interface ---- */
+
+/* The MAC of the guest's interface of type (and mac, when given): the
+ * running definition for --live, else the stored one. */
+static int iface_find(const char *name, const struct scope *s, const char *type, const char *mac,
+                      char **ret, struct lv_error **err)
+{
+        _cleanup_domain_def_ struct domain_def *def = NULL;
+        int r = s->live ? lvsh_guest_load_running(name, &def, err)
+                        : lvsh_guest_load(name, &def, err);
+        if (r < 0)
+                return r;
+        int found = -1, n = 0;
+        for (int i = 0; i < def->n_nets; i++)
+                if (streq(domain_net_type_to_string(def->nets[i].type), type) &&
+                    (!mac || !strcasecmp(def->nets[i].mac, mac))) {
+                        found = i;
+                        n++;
+                }
+        if (n == 0)
+                return lv_error_setf(err, ENOENT,
+                                     "operation failed: No interface found whose type is %s%s%s",
+                                     type, mac ? " and MAC address is " : "", mac ? mac : "");
+        if (n > 1)
+                return lv_error_setf(err, EINVAL,
+                                     "operation failed: Domain has %d interfaces. Please specify "
+                                     "which one to detach using --mac",
+                                     n);
+        *ret = xstrdup(def->nets[found].mac);
+        return 0;
+}
+
+static int iface_command(const char *cmdname, bool attach, int argc, char **argv,
+                         struct lv_error **err)
+{
+        const struct lvsh_command *cmd = lvsh_find_command(cmdname);
+        static const char *const valued[] = {"mac", "model", "target", NULL};
+        enum { V_MAC, V_MODEL, V_TARGET, V_COUNT };
+        const char *val[V_COUNT] = {NULL};
+        bool set[F_COUNT] = {false};
+        const char *pos[3];
+        int r = options_parse(cmd, argc, argv, attach ? 3 : 2,
+                              attach ? "expected NAME, TYPE and SOURCE" : "expected NAME and TYPE",
+                              pos, set, valued, attach ? ~0u : 1u << V_MAC, val, err);
+        if (r < 0)
+                return r;
+        const char *name = pos[0], *type = pos[1];
+        if (!streq(type, "bridge") && !streq(type, "network"))
+                return lvsh_usage_error(cmd, err, "interface type '%s': bridge or network", type);
+        struct scope s;
+        r = scope_resolve(cmd, name, set, &s, err);
+        _cleanup_free_ char *text = NULL, *mac = NULL;
+        if (r >= 0 && attach) {
+                struct strbuf sb = {0};
+                strbuf_printf(&sb, "<interface type='%s'><source %s='", type, type);
+                strbuf_append_xml(&sb, pos[2]);
+                strbuf_append(&sb, "'/>");
+                static const char *const elem[V_COUNT][2] = {
+                        {"mac", "address"}, {"model", "type"}, {"target", "dev"}};
+                for (int k = 0; k < V_COUNT; k++) {
+                        if (!val[k])
+                                continue;
+                        strbuf_printf(&sb, "<%s %s='", elem[k][0], elem[k][1]);
+                        strbuf_append_xml(&sb, val[k]);
+                        strbuf_append(&sb, "'/>");
+                }
+                strbuf_append(&sb, "</interface>");
+                text = strbuf_steal(&sb);
+        } else if (r >= 0) {
+                r = iface_find(name, &s, type, val[V_MAC], &mac, err);
+        }
+        if (r >= 0)
+                r = hotplug(name, text, mac, !attach, cmdname, &s, err);
+        return hotplug_report(r, attach, "interface", NULL, err);
+}
+
+static int cmd_attach_interface(int argc, char **argv, struct lv_error **err)
+{
+        return iface_command("attach-interface", true, argc, argv, err);
+}
+
+static int cmd_detach_interface(int argc, char **argv, struct lv_error **err)
+{
+        return iface_command("detach-interface", false, argc, argv, err);
 }
 
 #define SCOPE_HELP                                                                                 \
@@ -320,7 +477,8 @@ const struct lvsh_command lvsh_hotplug_commands[] = {
         {"attach-device", "NAME FILE [--live] [--config] [--persistent] [--current]",
          "attach device from an XML file",
          "    FILE holds one <disk> (QEMU guests: a file on the virtio bus while\n"
-         "    the guest runs; blockdev-add and device_add).\n" SCOPE_HELP,
+         "    the guest runs; blockdev-add and device_add) or one <interface>\n"
+         "    (type bridge or network: see attach-interface).\n" SCOPE_HELP,
          cmd_attach_device},
         {"detach-device", "NAME FILE [--live] [--config] [--persistent] [--current]",
          "detach device from an XML file",
@@ -339,5 +497,21 @@ const struct lvsh_command lvsh_hotplug_commands[] = {
          "detach disk device",
          "    detach-device of the disk with that target dev (or source).\n" SCOPE_HELP,
          cmd_detach_disk},
+        {"attach-interface",
+         "NAME TYPE SOURCE [--mac MAC] [--model MODEL] [--target DEV] [--live] [--config] "
+         "[--persistent] [--current]",
+         "attach network interface",
+         "    attach-device with the <interface> these options describe: TYPE\n"
+         "    bridge (SOURCE: the bridge) or network (SOURCE: a litevirt\n"
+         "    network). A running QEMU guest gets a tap made by its supervisor on\n"
+         "    the bridge (getfd, netdev_add, device_add; q35: on a free root\n"
+         "    port).\n" SCOPE_HELP,
+         cmd_attach_interface},
+        {"detach-interface", "NAME TYPE [--mac MAC] [--live] [--config] [--persistent] [--current]",
+         "detach network interface",
+         "    The guest's interface of TYPE (the one with --mac MAC when it has\n"
+         "    several). A running guest is asked to release it (device_del) and\n"
+         "    given 5 s; then its netdev and tap go.\n" SCOPE_HELP,
+         cmd_detach_interface},
         {0},
 };

@@ -17,8 +17,10 @@
 #     "LV-DISK <vdX> <sectors>" per virtio disk,
 #     "LV-VPORT <name>" per named virtio-serial port (<channel>); the port
 #     org.litevirt.echo.0 echoes what the host writes into it,
-#   - then "LV-COUNTER <n>" once a second, forever, and "LV-BLOCK <devs>"
-#     whenever its block devices change (hot-plug);
+#   - then "LV-COUNTER <n>" once a second, forever, "LV-BLOCK <devs>"
+#     whenever its block devices change (hot-plug), and "LV-NET <links>"
+#     whenever its network interfaces do (a new one is brought up and asks
+#     for an address with DHCP);
 #   - with lv_disk on the kernel command line (storage migration tests):
 #     at boot a random mark written at 1 MiB of /dev/vda, then every
 #     second "LV-DISK <n>" written to its first sector and, with the page
@@ -51,11 +53,11 @@ if [ "${1:-}" = --agent ]; then
 fi
 OUT=${1:-${LV_BUILD_ROOT:-.}/test-guest${AGENT:+-agent}}
 # v2: lv.dhcp, v3: lv_disk, v4: lv_dirty, v5: virtio-serial ports,
-# v6: "LV-DISK vdX sectors", v7: LV-BLOCK, v8: lv-dirty (a guest built
+# v6: "LV-DISK vdX sectors", v7: LV-BLOCK, v8: lv-dirty, v9: LV-NET (a guest built
 # before is built again);
 # the agent guest's own marker: -agent3 (ext4 disk, chpasswd), -agent4
 # (hwclock)
-MARK=.v8${AGENT:+-agent4}
+MARK=.v9${AGENT:+-agent4}
 if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.gz" ] && [ -e "$OUT/$MARK" ]; then
     exit 0
 fi
@@ -230,6 +232,7 @@ for p in /sys/class/virtio-ports/*; do
 done
 i=0
 blocks=
+nets=\$(ls /sys/class/net | tr '\\n' ' ')
 while true; do
     i=\$((i + 1))
     echo "LV-COUNTER \$i"
@@ -241,6 +244,17 @@ while true; do
     b=\$(ls /sys/block | tr '\\n' ' ')
     [ "\$b" = "\$blocks" ] || echo "LV-BLOCK \$b"
     blocks=\$b
+    # interfaces plugged in later: listed, brought up, DHCP asked for on them
+    n=\$(ls /sys/class/net | tr '\\n' ' ')
+    if [ "\$n" != "\$nets" ]; then
+        echo "LV-NET \$n"
+        for l in \$n; do
+            case " \$nets " in *" \$l "*) continue ;; esac
+            ip link set "\$l" up
+            udhcpc -i "\$l" -s /bin/lv-dhcp.sh -q -n -t 60 -T 1 >/dev/null 2>&1 &
+        done
+    fi
+    nets=\$n
     sleep 1
 done
 EOS

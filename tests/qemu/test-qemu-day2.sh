@@ -14,6 +14,9 @@
 #         reattach, a guest that does not release a disk (paused) reported
 #         after the timeout and the disk gone once it does, the supervisor
 #         answering dominfo meanwhile and destroy ending such a wait, refusals;
+#   interfaces: attach-interface/detach-interface and attach-device/
+#         detach-device of <interface> (a tap on a bridge): the guest's new
+#         NIC (LV-NET) and its traffic on the tap, --persistent, a reattach;
 #   looking at a guest: domblklist, domblkinfo, domblkstat, dommemstat, vcpucount,
 #         screenshot (a PNG of the VGA text screen, not blank), send-key
 #         (ctrl-alt-del reboots the guest).
@@ -215,16 +218,19 @@ lvtest_wait_grep "$CL" LV-GUEST-BOOTED 60 || fail "$H did not boot"
 truncate -s 16M "$T/d1.img" "$T/d2.img"
 live_has() { "$LVSH" dumpxml $H | grep -q "<target dev='$1'"; }
 stored_has() { "$LVSH" dumpxml --inactive $H | grep -q "<target dev='$1'"; }
-# the guest prints LV-BLOCK with its block devices when they change
-block_now() { grep -a "LV-BLOCK" "$CL" | tail -n1 | tr -d '\r' | sed 's/ *$//'; }
-wait_block() { # the guest's last LV-BLOCK line becomes "LV-BLOCK $1"
+# the guest prints LV-BLOCK with its block devices when they change (and
+# LV-NET with its interfaces)
+last_line() { grep -a "$1" "$CL" | tail -n1 | tr -d '\r' | sed 's/ *$//'; }
+wait_last() { # TAG LINE: the guest's last TAG line becomes LINE (30 s)
     local i=0
     while [ $i -lt 300 ]; do
-        [ "$(block_now)" = "LV-BLOCK${1:+ $1}" ] && return 0
+        [ "$(last_line "$1")" = "$2" ] && return 0
         sleep 0.1; i=$((i + 1))
     done
     return 1
 }
+block_now() { last_line LV-BLOCK; }
+wait_block() { wait_last LV-BLOCK "LV-BLOCK${1:+ $1}"; }
 
 out=$("$LVSH" attach-disk $H "$T/d1.img" vdb 2>&1) && [ "$out" = "Disk attached successfully" ] ||
     fail "attach-disk: $out"
@@ -288,6 +294,74 @@ i=0; while live_has vdc && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
     fail "late release: $(block_now); $("$LVSH" dumpxml $H | grep target)"
 out=$("$LVSH" detach-disk $H vdz 2>&1) && fail "detach of a missing disk succeeded"
 echo "$out" | grep -q "No disk found whose source path or target is vdz" || fail "detach missing: $out"
+
+# ------------------------------------------------------------ interfaces
+# a tap made by the supervisor on a bridge, the guest's new NIC (its init
+# prints LV-NET and asks for DHCP on it: traffic to the bridge side)
+BR=lvd2br$$
+ip link add $BR type bridge && ip link set $BR up || fail "bridge $BR"
+net_now() { last_line LV-NET; }
+wait_net() { wait_last LV-NET "LV-NET $1"; }
+tap_rx() { ip -s link show "$1" | awk '/RX:/ {getline; print $2}'; }
+M1=52:54:00:d2:$(printf '%02x:%02x' $(($$ % 256)) $(($$ / 256 % 256)))
+out=$("$LVSH" attach-interface $H bridge $BR --model virtio --mac $M1 2>&1) &&
+    [ "$out" = "Interface attached successfully" ] || fail "attach-interface: $out"
+"$LVSH" dumpxml $H | grep -q "<mac address='$M1'/>" && ! "$LVSH" dumpxml --inactive $H | grep -q "$M1" &&
+    ok "attach-interface: in the running definition only" || fail "attach-interface: definitions"
+tap=$(ip -o link show master $BR | awk -F': ' '{print $2}')
+[ -n "$tap" ] && ok "the supervisor's tap $tap on bridge $BR" || fail "no tap on $BR"
+wait_net "eth0 lo" && ok "the guest sees the new NIC: $(net_now)" || fail "guest NIC: $(net_now)"
+i=0; while [ "$(tap_rx "$tap")" = 0 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+[ "$(tap_rx "$tap")" -gt 0 ] && ok "traffic from the guest over it to the bridge side ($(tap_rx "$tap") packets)" ||
+    fail "no traffic on $tap"
+out=$("$LVSH" attach-interface $H bridge $BR --mac $M1 2>&1) && fail "attach of a MAC in use succeeded"
+echo "$out" | grep -q "MAC address $M1 already exists" && ok "a MAC in use refused" || fail "MAC in use: $out"
+out=$("$LVSH" attach-interface $H bridge nosuchbr$$ 2>&1) && fail "attach to a missing bridge succeeded"
+echo "$out" | grep -q "nosuchbr$$" && [ "$("$LVSH" dumpxml $H | grep -c '<interface')" = 1 ] &&
+    ok "a missing bridge refused, nothing added: $(echo "$out" | tail -n1)" || fail "missing bridge: $out"
+# a supervisor reattach keeps it, and detaches it afterwards
+spid=$(cat "$LITEVIRT_RUNDIR/$H/supervisor.pid")
+kill -9 "$spid"
+i=0; while [ -d "/proc/$spid" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+"$LVSH" start $H >/dev/null || fail "reattach $H"
+"$LVSH" dumpxml $H | grep -q "<mac address='$M1'/>" && ok "the hot-plugged interface is still there after a reattach" ||
+    fail "reattach lost the interface"
+out=$("$LVSH" detach-interface $H bridge 2>&1) && [ "$out" = "Interface detached successfully" ] ||
+    fail "detach-interface: $out"
+! "$LVSH" dumpxml $H | grep -q "$M1" && [ -z "$(ip -o link show master $BR)" ] && wait_net "lo" &&
+    ok "detach-interface: gone from the guest, the definition and the bridge" ||
+    fail "detach-interface: $(net_now); $(ip -o link show master $BR)"
+# <interface> XML through attach-device/detach-device, --persistent
+printf "<interface type='bridge'>\n  <source bridge='%s'/>\n  <model type='virtio'/>\n</interface>\n" $BR > "$T/nic.xml"
+out=$("$LVSH" attach-device $H "$T/nic.xml" --persistent 2>&1) && [ "$out" = "Device attached successfully" ] ||
+    fail "attach-device <interface>: $out"
+m=$("$LVSH" dumpxml $H | sed -n "s/.*<mac address='\([^']*\)'.*/\1/p")
+[ -n "$m" ] && "$LVSH" dumpxml --inactive $H | grep -q "<mac address='$m'/>" && wait_net "eth0 lo" &&
+    ok "attach-device <interface> --persistent: the same MAC ($m) running and stored" || fail "attach-device nic: $m"
+out=$("$LVSH" detach-device $H "$T/nic.xml" --persistent 2>&1) && [ "$out" = "Device detached successfully" ] ||
+    fail "detach-device <interface>: $out"
+! "$LVSH" dumpxml $H | grep -q "<interface" && ! "$LVSH" dumpxml --inactive $H | grep -q "<interface" && wait_net "lo" &&
+    ok "detach-device <interface> --persistent: gone from both definitions and the guest" ||
+    fail "detach-device nic: $(net_now)"
+out=$("$LVSH" detach-interface $H bridge 2>&1) && fail "detach of a missing interface succeeded"
+echo "$out" | grep -q "No interface found whose type is bridge" && ok "detach-interface without one: $(echo "$out" | tail -n1)" ||
+    fail "detach missing interface: $out"
+
+# q35: the NIC goes on a free PCIe root port (the guest's PCIe native
+# hot-plug under TCG shows it late: only QEMU's side and the release are
+# checked here)
+Q35=${Q}-q35
+xml $Q35 "" "<controller type='pci' index='1' model='pcie-root-port'/>" | sed "s/machine='pc'/machine='q35'/" > "$T/$Q35.xml"
+"$LVSH" define "$T/$Q35.xml" >/dev/null && GUESTS="$GUESTS $Q35" || fail "define $Q35"
+"$LVSH" start $Q35 >/dev/null || fail "start $Q35"
+lvtest_wait_grep "$LITEVIRT_LOGDIR/$Q35.console.log" LV-GUEST-BOOTED 60 || fail "$Q35 did not boot"
+out=$("$LVSH" attach-interface $Q35 bridge $BR --model virtio 2>&1) || fail "attach-interface q35: $out"
+port=$(grep -o "hot-plugged as lv-hp-net-.* at pci\.[0-9]*" "$LITEVIRT_LOGDIR/$Q35.log" | sed 's/.* at //')
+[ -n "$port" ] && "$LVSH" dumpxml $Q35 | grep -q "<interface type='bridge'>" &&
+    ok "q35: device_add on the free root port $port" || fail "q35 NIC: $(grep hot-plugged "$LITEVIRT_LOGDIR/$Q35.log")"
+out=$("$LVSH" detach-interface $Q35 bridge 2>&1) && ! "$LVSH" dumpxml $Q35 | grep -q "<interface" &&
+    [ -z "$(ip -o link show master $BR)" ] && ok "q35: released by the guest, tap gone" || fail "q35 detach: $out"
+"$LVSH" destroy $Q35 >/dev/null
 
 # destroy while a detach waits for a guest that does not release the disk:
 # the detach ends at once with the reason
