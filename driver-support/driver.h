@@ -256,8 +256,10 @@ struct lv_driver {
          * (vcpu, thread, cpu: the host CPU it last ran on, state,
          * cpu_time_ns, affinity: [host CPU]). */
         int (*vcpus_info)(struct lv_guest *g, struct json_object *out, struct lv_error **err);
-        /* lvsh setvcpus --live (optional): plug or unplug vCPUs until the
-         * guest has n (the core has checked 1 <= n <= the maximum). */
+        /* lvsh setvcpus --live (optional): plug vCPUs until the guest has
+         * n, or ask it to release those above n (device_del: gone when
+         * vcpus_info no longer lists them); the core has checked
+         * 1 <= n <= the maximum. */
         int (*vcpus_set)(struct lv_guest *g, unsigned n, struct lv_error **err);
         /* Block jobs (optional; supervisor/blockjob.c, one per guest): on
          * disk i, commit (top into base; top NULL: the active layer, which

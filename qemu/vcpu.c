@@ -3,13 +3,11 @@
  * vCPU's thread; the host CPU it last ran on and its CPU time come from
  * /proc, its affinity from sched_getaffinity) and setvcpus --live
  * (query-hotpluggable-cpus: device_add of the next free slot, device_del
- * of the last one added, which the guest must release). */
+ * of the last one added, which the guest must then release). */
 #include <sched.h>
 
 #include "qemu/driver_priv.h"
 #include "util/fileio.h"
-
-#define VCPU_UNPLUG_TIMEOUT_MS 5000 /* as a disk's detach */
 
 /* state, CPU time (ns) and last CPU of a thread, from its stat line */
 static int thread_stat(pid_t pid, int tid, char *state, unsigned long long *ns, int *cpu,
@@ -168,23 +166,7 @@ int qemu_vcpus_set(struct lv_guest *g, unsigned n, struct lv_error **err)
                         present--;
         }
         json_object_put(ret);
-        if (r < 0)
-                return lv_error_prefix(err, "setvcpus");
-        /* an unplug is done when the guest has let the vCPU go */
-        for (int waited = 0;; waited += 100) {
-                unsigned now = 0;
-                size_t k = 0;
-                _cleanup_free_ struct json_object **s2 = NULL;
-                if ((r = slots_get(q, &ret, &s2, &k, &now, err)) < 0)
-                        return lv_error_prefix(err, "setvcpus");
-                json_object_put(ret);
-                if (now <= n)
-                        return 0;
-                if (waited >= VCPU_UNPLUG_TIMEOUT_MS)
-                        return lv_error_setf(err, ETIMEDOUT,
-                                             "setvcpus: the guest has not released %u vCPU(s) "
-                                             "after %d s (the request stays)",
-                                             now - n, VCPU_UNPLUG_TIMEOUT_MS / 1000);
-                usleep(100 * 1000);
-        }
+        /* an unplug is done when the guest lets the vCPU go: the core
+         * watches vcpus_info for that (control-vcpu.c) */
+        return r < 0 ? lv_error_prefix(err, "setvcpus") : 0;
 }

@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The vCPU methods: GetVcpus (lvsh vcpuinfo) and SetVcpus (lvsh setvcpus
- * --live). The driver plugs and unplugs (driver.h vcpus_set); the core
- * keeps the running definition's <vcpu current=> at what the guest has. */
+ * --live). The driver plugs and asks for unplugs (driver.h vcpus_set);
+ * the core keeps the running definition's <vcpu current=> at what the
+ * guest has, and an unplug's reply waits on the loop (a deferred reply)
+ * until the guest has released the vCPUs, or 5 s. */
 #include "supervisor/control-methods.h"
 #include "util/log.h"
+
+#define VCPU_UNPLUG_TIMEOUT_MS 5000 /* as a device's detach */
+#define VCPU_UNPLUG_POLL_MS    100
 
 static int vcpu_check(struct supervisor *sv, bool has_op, const char *what, struct lv_error **err)
 {
@@ -18,7 +23,28 @@ static int vcpu_check(struct supervisor *sv, bool has_op, const char *what, stru
         return 0;
 }
 
-int supervisor_guest_vcpus_set(struct supervisor *sv, unsigned n, struct lv_error **err)
+/* How many vCPUs the guest has; the running definition follows. */
+static int vcpus_now(struct supervisor *sv, unsigned *ret, struct lv_error **err)
+{
+        struct domain_def *def = sv->g.def;
+        struct json_object *now = json_object_new_array();
+        int r = sv->driver->vcpus_info(&sv->g, now, err);
+        if (r == 0) {
+                unsigned have = (unsigned)json_object_array_length(now);
+                unsigned cur = def->vcpus_current ? def->vcpus_current : def->vcpus;
+                if (have != cur) {
+                        log_info("vCPUs: %u -> %u", cur, have);
+                        def->vcpus_current = have == def->vcpus ? 0 : have;
+                        supervisor_definition_changed(sv);
+                }
+                *ret = have;
+        }
+        json_object_put(now);
+        return r;
+}
+
+int supervisor_guest_vcpus_set(struct supervisor *sv, unsigned n, unsigned *ret_have,
+                               struct lv_error **err)
 {
         struct domain_def *def = sv->g.def;
         int r = vcpu_check(sv, sv->driver->vcpus_set && sv->driver->vcpus_info, "virDomainSetVcpus",
@@ -32,21 +58,68 @@ int supervisor_guest_vcpus_set(struct supervisor *sv, unsigned n, struct lv_erro
                                      sv->g.name, n, def->vcpus);
         r = sv->driver->vcpus_set(&sv->g, n, err);
         /* what the guest has now, also after a partial change */
-        struct json_object *now = json_object_new_array();
         _cleanup_error_ struct lv_error *e = NULL;
-        if (sv->driver->vcpus_info(&sv->g, now, &e) == 0) {
-                unsigned have = (unsigned)json_object_array_length(now);
-                unsigned cur = def->vcpus_current ? def->vcpus_current : def->vcpus;
-                if (have != cur) {
-                        log_info("vCPUs: %u -> %u", cur, have);
-                        def->vcpus_current = have == def->vcpus ? 0 : have;
-                        supervisor_definition_changed(sv);
-                }
-        } else {
+        unsigned have = 0;
+        if (vcpus_now(sv, &have, &e) < 0)
                 log_warning("vCPUs after setvcpus: %s", e->message);
-        }
-        json_object_put(now);
+        *ret_have = have;
         return r < 0 ? lv_error_prefix(err, "guest '%s'", sv->g.name) : 0;
+}
+
+/* A SetVcpus call waiting for the guest to release vCPUs. */
+struct vcpu_wait {
+        struct supervisor *sv;
+        struct control_deferred *d;
+        unsigned want;
+        int waited_ms;
+        struct loop_source *timer;
+};
+
+static void vcpu_wait_end(struct vcpu_wait *w, const struct lv_error *e)
+{
+        struct control_deferred *d = w->d;
+        loop_source_free(w->timer);
+        free(w);
+        if (e)
+                control_deferred_error(d, e);
+        else
+                control_deferred_reply(d, NULL);
+}
+
+static int on_vcpu_poll(struct loop_source *s, void *data)
+{
+        struct vcpu_wait *w = data;
+        _cleanup_error_ struct lv_error *e = NULL;
+        unsigned have = 0;
+        if (vcpus_now(w->sv, &have, &e) < 0) {
+                lv_error_prefix(&e, "guest '%s'", w->sv->g.name);
+                vcpu_wait_end(w, e);
+                return 0;
+        }
+        if (have <= w->want) {
+                vcpu_wait_end(w, NULL);
+                return 0;
+        }
+        w->waited_ms += VCPU_UNPLUG_POLL_MS;
+        if (w->waited_ms >= VCPU_UNPLUG_TIMEOUT_MS) {
+                lv_error_setf(&e, ETIMEDOUT,
+                              "guest '%s' has not released %u vCPU(s) after %d s (the request "
+                              "stays)",
+                              w->sv->g.name, have - w->want, VCPU_UNPLUG_TIMEOUT_MS / 1000);
+                vcpu_wait_end(w, e);
+                return 0;
+        }
+        if (loop_timer_set(w->timer, VCPU_UNPLUG_POLL_MS * 1000, &e) < 0)
+                vcpu_wait_end(w, e);
+        return 0;
+}
+
+static void vcpu_wait_abort(struct control_deferred *d, const char *why, void *data)
+{
+        struct vcpu_wait *w = data;
+        _cleanup_error_ struct lv_error *e = NULL;
+        lv_error_setf(&e, LV_ERR_STATE, "%s before it released its vCPUs", why);
+        vcpu_wait_end(w, e);
 }
 
 int control_m_get_vcpus(struct control_client *cl, const struct varlink_call *call)
@@ -82,9 +155,23 @@ int control_m_set_vcpus(struct control_client *cl, const struct varlink_call *ca
                 return control_invalid_parameter(cl, "count");
         long long n = json_object_get_int64(c);
         _cleanup_error_ struct lv_error *e = NULL;
+        struct supervisor *sv = control_client_supervisor(cl);
+        unsigned have = 0;
         if (n < 1 || n > 4096)
                 r = lv_error_setf(&e, EINVAL, "SetVcpus: count %lld is not 1..4096", n);
         else
-                r = supervisor_guest_vcpus_set(control_client_supervisor(cl), (unsigned)n, &e);
-        return control_reply_result(cl, r, e);
+                r = supervisor_guest_vcpus_set(sv, (unsigned)n, &have, &e);
+        if (r < 0 || have <= (unsigned)n)
+                return control_reply_result(cl, r, e);
+        /* the guest releases them (ACPI eject): the reply waits for that,
+         * on the loop, while other calls are answered */
+        struct vcpu_wait *w = xcalloc(1, sizeof(*w));
+        *w = (struct vcpu_wait){.sv = sv, .want = (unsigned)n};
+        if (loop_add_timer(sv->loop, VCPU_UNPLUG_POLL_MS * 1000, on_vcpu_poll, w, &w->timer, &e) <
+            0) {
+                free(w);
+                return control_reply_lv_error(cl, e);
+        }
+        w->d = control_defer(cl, vcpu_wait_abort, w);
+        return 0;
 }

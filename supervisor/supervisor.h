@@ -165,8 +165,10 @@ void supervisor_net_released(struct lv_guest *g, const char *mac);
  * the state directory (*ret_path names it); lvsh send-key, qnum codes
  * pressed together and released after holdtime_ms (0: QEMU's default). */
 int supervisor_guest_screenshot(struct supervisor *sv, char **ret_path, struct lv_error **err);
-/* lvsh setvcpus --live (control-vcpu.c): the guest gets n vCPUs. */
-int supervisor_guest_vcpus_set(struct supervisor *sv, unsigned n, struct lv_error **err);
+/* lvsh setvcpus --live (control-vcpu.c): the guest gets n vCPUs (plugged
+ * at once; an unplug is asked for); *ret_have: how many it has now. */
+int supervisor_guest_vcpus_set(struct supervisor *sv, unsigned n, unsigned *ret_have,
+                               struct lv_error **err);
 int supervisor_guest_send_key(struct supervisor *sv, const int *keys, int n, int holdtime_ms,
                               struct lv_error **err);
 int supervisor_guest_stats(struct supervisor *sv, struct json_object *out, struct lv_error **err);
