@@ -493,6 +493,34 @@ int lock_set_fds(const struct lock_set *s, int *fds, int max)
         return n;
 }
 
+void lock_set_merge(struct lock_set *s, struct lock_set *other)
+{
+        s->leases =
+                xrealloc(s->leases, (size_t)(s->n_leases + other->n_leases) * sizeof(*s->leases));
+        memcpy(&s->leases[s->n_leases], other->leases,
+               (size_t)other->n_leases * sizeof(*other->leases));
+        s->n_leases += other->n_leases;
+        free(other->leases);
+        other->leases = NULL;
+        other->n_leases = 0;
+}
+
+int lock_set_drop(struct lock_set *s, const char *key)
+{
+        for (int i = 0; i < s->n_leases; i++) {
+                struct lock_lease *l = &s->leases[i];
+                if (!streq(l->key, key))
+                        continue;
+                lease_drop(s, l, "free");
+                free(l->path);
+                free(l->key);
+                memmove(l, l + 1, (size_t)(s->n_leases - i - 1) * sizeof(*l));
+                s->n_leases--;
+                return 1;
+        }
+        return 0;
+}
+
 void lock_set_free(struct lock_set *s)
 {
         if (!s)

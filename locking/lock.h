@@ -116,6 +116,12 @@ void lock_set_abandon(struct lock_set *s);
  * that the leases outlive a supervisor crash while the guest runs).
  * Returns how many were written to fds (at most max). */
 int lock_set_fds(const struct lock_set *s, int *fds, int max);
+/* Hot-plug: the leases of other (taken for the disks added) join s;
+ * other is left empty. */
+void lock_set_merge(struct lock_set *s, struct lock_set *other);
+/* The lease of storage key (a disk that left the guest) released and
+ * removed from s: 1, or 0 when s has none. */
+int lock_set_drop(struct lock_set *s, const char *key);
 
 /* Releases (records say free) and frees. */
 void lock_set_free(struct lock_set *s);

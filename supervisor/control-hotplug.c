@@ -59,8 +59,17 @@ int supervisor_guest_disk_attach(struct supervisor *sv, struct domain_disk *d,
         if ((r = domain_disk_attach(def, d, err)) < 0)
                 return lv_error_prefix(err, "guest '%s': attaching a disk", sv->g.name);
         int i = def->n_disks - 1;
-        if ((r = sv->driver->disk_attach(&sv->g, i, err)) < 0) {
+        /* its lease first: a disk another guest holds never reaches QEMU */
+        if ((r = supervisor_leases_add_disk(sv, &def->disks[i], err)) < 0) {
                 domain_disk_remove(def, i);
+                return lv_error_prefix(err, "guest '%s': attaching a disk", sv->g.name);
+        }
+        if ((r = sv->driver->disk_attach(&sv->g, i, err)) < 0) {
+                _cleanup_free_ char *source = xstrdup_null(def->disks[i].source);
+                _cleanup_error_ struct lv_error *e = NULL;
+                domain_disk_remove(def, i);
+                if (supervisor_leases_drop_disk(sv, source, &e) < 0)
+                        log_warning("guest '%s': %s", sv->g.name, e->message);
                 return lv_error_prefix(err, "guest '%s': attaching a disk", sv->g.name);
         }
         supervisor_definition_changed(sv);
@@ -191,9 +200,13 @@ void supervisor_disk_released(struct lv_guest *g, const char *target)
         struct supervisor *sv = supervisor_of(g);
         int i = domain_disk_find(g->def, target);
         if (i >= 0) {
+                _cleanup_free_ char *source = xstrdup_null(g->def->disks[i].source);
+                _cleanup_error_ struct lv_error *e = NULL;
                 domain_disk_remove(g->def, i);
                 log_info("disk '%s' left the running definition", target);
                 supervisor_definition_changed(sv);
+                if (supervisor_leases_drop_disk(sv, source, &e) < 0)
+                        log_warning("guest '%s': disk '%s': %s", g->name, target, e->message);
         }
         detach_waits_done(sv, target);
 }

@@ -126,6 +126,67 @@ int supervisor_leases_take(struct supervisor *sv, const char *state, char *const
         return leases_hold(sv, err);
 }
 
+/* Hot-plug: the lease of disk d, which joins the running guest: taken now
+ * (refused as at start when another guest holds the storage) and kept by
+ * the guest's process with the others. Storage the guest holds already
+ * (the same image twice) needs nothing more. */
+int supervisor_leases_add_disk(struct supervisor *sv, const struct domain_disk *d,
+                               struct lv_error **err)
+{
+        struct lv_guest *g = &sv->g;
+        if (!d->source || !*d->source)
+                return 0;
+        struct domain_def one = {
+                .name = g->def->name, .disks = (struct domain_disk *)d, .n_disks = 1};
+        memcpy(one.uuid, g->def->uuid, sizeof(one.uuid));
+        struct host_identity id = {0};
+        _cleanup_free_ char *lockspace = NULL;
+        int r = supervisor_host_identity(&id, &lockspace, err);
+        if (r < 0)
+                return lv_error_prefix(err, "guest '%s': disk leases", g->name);
+        _cleanup_lock_set_ struct lock_set *s = NULL;
+        r = lock_set_new(lockspace, id.uuid, &one, getpid(), &s, err);
+        host_identity_clear(&id);
+        if (r < 0)
+                return r;
+        for (int i = 0; sv->leases && i < sv->leases->n_leases; i++)
+                if (streq(sv->leases->leases[i].key, s->leases[0].key))
+                        return 0;
+        if ((r = lock_set_acquire(s, NULL, err)) < 0)
+                return r;
+        log_info("holding the lease of hot-plugged disk '%s'", d->source);
+        if (!sv->leases) {
+                sv->leases = TAKE_PTR(s);
+                guest_undo_push(g, "disk leases", undo_leases, sv, NULL);
+        } else {
+                lock_set_merge(sv->leases, s);
+        }
+        return leases_hold(sv, err);
+}
+
+/* Hot-plug: disk source has left the running guest (it is no longer in
+ * the running definition): its lease goes, unless another of the guest's
+ * disks is the same storage. */
+int supervisor_leases_drop_disk(struct supervisor *sv, const char *source, struct lv_error **err)
+{
+        if (!sv->leases || !source || !*source)
+                return 0;
+        _cleanup_free_ char *path = NULL, *key = NULL;
+        int r = lock_disk_identity(source, &path, &key, err);
+        if (r < 0)
+                return r;
+        for (int i = 0; i < sv->g.def->n_disks; i++) {
+                const char *other = sv->g.def->disks[i].source;
+                _cleanup_free_ char *op = NULL, *ok = NULL;
+                _cleanup_error_ struct lv_error *e = NULL;
+                if (other && lock_disk_identity(other, &op, &ok, &e) == 0 && streq(ok, key))
+                        return 0;
+        }
+        if (lock_set_drop(sv->leases, key))
+                log_info("released the lease of disk '%s'", source);
+        return leases_hold(sv, err);
+}
+
 /* Give the leases up without releasing what the guest's process holds
  * (a supervisor leaving a running guest alone). */
 static void leases_abandon(struct supervisor *sv)

@@ -247,6 +247,11 @@ int supervisor_leases_take(struct supervisor *sv, const char *state, char *const
  * proving its process holds each (lock_set_adopt), and hand them to it
  * again. On failure nothing it holds is released. */
 int supervisor_leases_reattach(struct supervisor *sv, struct lv_error **err);
+/* Hot-plug (leases.c): the lease of a disk joining the running guest is
+ * taken (refused when another guest holds it); that of one gone released. */
+int supervisor_leases_add_disk(struct supervisor *sv, const struct domain_disk *d,
+                               struct lv_error **err);
+int supervisor_leases_drop_disk(struct supervisor *sv, const char *source, struct lv_error **err);
 /* This host's identity (host.conf, machine-id, SMBIOS) and lockspace. */
 int supervisor_host_identity(struct host_identity *ret, char **ret_lockspace,
                              struct lv_error **err);

@@ -236,6 +236,12 @@ out=$("$LVSH" attach-disk $H "$T/d1.img" vdb 2>&1) && [ "$out" = "Disk attached 
     fail "attach-disk: $out"
 live_has vdb && ! stored_has vdb && ok "attach-disk: in the running definition only" ||
     fail "attach-disk: live/stored definitions wrong"
+# the hot-plugged disk is leased: another guest on the same image is
+# refused before its QEMU starts
+xml ${Q}-lz "" "<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$T/d1.img'/><target dev='vda' bus='virtio'/></disk>" > "$T/lz.xml"
+out=$("$LVSH" create "$T/lz.xml" 2>&1) && GUESTS="$GUESTS ${Q}-lz" && fail "a second guest on the hot-plugged disk started"
+echo "$out" | grep -q "is in use by guest '$H'" && gone ${Q}-lz &&
+    ok "the hot-plugged disk is leased: $(echo "$out" | tail -n1 | cut -c1-110)" || fail "lease of the hot-plugged disk: $out"
 wait_block vda && ok "the guest sees the hot-plugged disk: $(block_now)" ||
     fail "guest did not see the disk: $(block_now)"
 "$LVSH" domblkstat $H vdb | grep -q "^vdb rd_req [1-9]" && ok "domblkstat of the hot-plugged disk" ||
@@ -269,6 +275,8 @@ out=$("$LVSH" detach-disk $H vdb 2>&1) && [ "$out" = "Disk detached successfully
     fail "detach-disk after reattach: $out"
 ! live_has vdb && wait_block vdb && ok "detach-disk after the reattach: the guest released it ($(block_now))" ||
     fail "detach-disk: $(block_now)"
+out=$("$LVSH" create "$T/lz.xml" 2>&1) && GUESTS="$GUESTS ${Q}-lz" && "$LVSH" destroy ${Q}-lz >/dev/null &&
+    ok "the detached disk's lease is gone with it (another guest starts on it)" || fail "after the detach: $out"
 
 # a guest that does not release the disk (paused: it cannot answer); the
 # supervisor answers meanwhile (the reply waits on its event loop)
