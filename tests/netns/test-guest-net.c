@@ -141,6 +141,7 @@ static void def_free(struct domain_def *d)
                 free(n->target_dev);
                 free(n->guest_dev);
                 free(n->model);
+                free(n->ifname); /* the running definition's host link */
                 for (int j = 0; j < n->n_ips; j++) {
                         free(n->ips[j].address);
                         free(n->ips[j].peer);
