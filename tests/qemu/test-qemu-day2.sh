@@ -24,6 +24,8 @@
 set -u
 
 command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: no qemu-system-x86_64"; exit 77; }
+# the guest first (downloads from the archive; cached), outside the namespace
+sh "${LV_SOURCE_ROOT:?}/tests/qemu/build-guest.sh" "${LV_BUILD_ROOT:?}/test-guest" || exit 77
 if [ -z "${LV_QEMU_TEST_NETNS:-}" ]; then
     export LV_QEMU_TEST_NETNS=1
     exec unshare --net -- "$0" "$@"
