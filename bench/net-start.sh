@@ -20,9 +20,10 @@
 # under `unshare --net`), so both tools' bridges, firewall rules (nft and
 # iptables-nft tables), IP forwarding and dnsmasq exist only there; the
 # client namespace is made here and deleted at the end. libvirtd runs in a
-# private mount namespace with temp dirs bound over /run/libvirt,
+# private mount + cgroup namespace with temp dirs bound over /run/libvirt,
 # /var/lib/libvirt, /var/log/libvirt, /var/cache/libvirt, /etc/libvirt and
-# only the network connection driver; it is killed by pid at the end.
+# only the network connection driver (bench/lib/libvirt-hosts.sh); it and
+# its dnsmasq are killed by pid at the end.
 # Everything is removed on exit, also on failure or Ctrl-C.
 #
 # Needs (Debian 12, installed here when missing): dnsmasq-base nftables
@@ -68,35 +69,17 @@ ip link set lo up
 T=$(mktemp -d /tmp/lv-netbench.XXXXXX)
 chmod 755 "$T" # dnsmasq reads its hosts files as 'nobody'
 LVSH=$LV_BUILD/lvsh
-LV_URI="network:///system?socket=$T/lv-run/libvirt-sock"
+. "$HERE/lib/libvirt-hosts.sh"
 export LITEVIRT_CONFDIR=$T/conf LITEVIRT_RUNDIR=$T/run LITEVIRT_LOGDIR=$T/log \
     LITEVIRT_NETRUNDIR=$T/netrun
-mkdir -p "$T/conf" "$T/run" "$T/log" "$T/netrun" "$T/lv-run" "$T/lv-lib/dnsmasq" \
-    "$T/lv-log" "$T/lv-cache" "$T/lv-etc" "$T/lv-drv"
+mkdir -p "$T/conf" "$T/run" "$T/log" "$T/netrun"
 CLIENT=lvnbc-$$
 VETH=lvnbv$$
-LIBVIRTD_PID=""
-
-kill_pid() { # PID COMM: TERM, then KILL, only if it is still that program
-    [ -n "$1" ] || return 0
-    [ "$(cat /proc/"$1"/comm 2>/dev/null)" = "$2" ] || return 0
-    kill -TERM "$1"
-    for _w in $(seq 50); do [ -d /proc/"$1" ] || return 0; sleep 0.1; done
-    kill -KILL "$1"
-}
 
 cleanup() {
     set +e
     "$LVSH" net-destroy nblv >/dev/null 2>&1
-    if [ -S "$T/lv-run/libvirt-sock" ]; then
-        virsh -q -c "$LV_URI" net-destroy nblb >/dev/null 2>&1
-    fi
-    [ -s "$T/lv-run/nb-libvirtd.pid" ] && LIBVIRTD_PID=$(cat "$T/lv-run/nb-libvirtd.pid")
-    kill_pid "$LIBVIRTD_PID" libvirtd
-    # a dnsmasq libvirt's network left (its pid file in our /run/libvirt)
-    for f in "$T"/lv-run/network/*.pid; do
-        [ -s "$f" ] && kill_pid "$(cat "$f")" dnsmasq
-    done
+    libvirt_host_stop "$T/libvirt"
     ip link del "$VETH" 2>/dev/null
     ip netns del "$CLIENT" 2>/dev/null
     rm -rf "$T"
@@ -105,43 +88,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # --- libvirt: libvirtd with its network driver only ------------------------
-DRV=/usr/lib/x86_64-linux-gnu/libvirt/connection-driver
-cp "$DRV/libvirt_driver_network.so" "$T/lv-drv/"
-printf 'listen_tls = 0\nlisten_tcp = 0\nlog_outputs = "3:file:/var/log/libvirt/libvirtd.log"\n' \
-    > "$T/lv-etc/libvirtd.conf"
-# libvirt runs its dnsmasq as libvirt-dnsmasq: that user, in its mount
-# namespace only
-cp /etc/passwd "$T/passwd"
-cp /etc/group "$T/group"
-grep -q '^libvirt-dnsmasq:' "$T/passwd" ||
-    echo 'libvirt-dnsmasq:x:64056:64056:libvirt dnsmasq (bench only):/nonexistent:/usr/sbin/nologin' >> "$T/passwd"
-grep -q '^libvirt-dnsmasq:' "$T/group" || echo 'libvirt-dnsmasq:x:64056:' >> "$T/group"
-cat > "$T/lv-start.sh" <<EOF
-set -e
-mount --bind $T/lv-run /run/libvirt 2>/dev/null || { mkdir -p /run/libvirt; mount --bind $T/lv-run /run/libvirt; }
-mount --bind $T/lv-lib /var/lib/libvirt
-mount --bind $T/lv-log /var/log/libvirt
-mount --bind $T/lv-cache /var/cache/libvirt
-mount --bind $T/lv-etc /etc/libvirt
-mount --bind $T/lv-drv $DRV
-mount --bind $T/passwd /etc/passwd
-mount --bind $T/group /etc/group
-libvirtd -d -p /run/libvirt/nb-libvirtd.pid -f /etc/libvirt/libvirtd.conf
-EOF
-mkdir -p /run/libvirt /var/lib/libvirt /var/log/libvirt /var/cache/libvirt
-LIBVIRT_OK=0
-if unshare -m --propagation private sh "$T/lv-start.sh"; then
-    for _w in $(seq 100); do
-        if virsh -q -c "$LV_URI" net-list --all >/dev/null 2>&1; then LIBVIRT_OK=1; break; fi
-        sleep 0.1
-    done
-fi
-LIBVIRTD_PID=$(cat "$T/lv-run/nb-libvirtd.pid" 2>/dev/null)
-if [ "$LIBVIRT_OK" != 1 ]; then
-    echo "libvirt: libvirtd did not answer:" >&2
-    tail -20 "$T/lv-log/libvirtd.log" >&2 2>/dev/null
-    exit 1
-fi
+libvirt_host_start "$T/libvirt" network || exit 1
+LV_URI=$(libvirt_host_uri "$T/libvirt")
 
 netxml() { # NAME BRIDGE SUBNET-OCTET
     cat <<EOF

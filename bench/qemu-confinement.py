@@ -106,7 +106,7 @@ subprocess.run([LVSH, "destroy", "qb0"], stdout=subprocess.DEVNULL)
 if os.environ.get("LIBVIRT_OK") == "1":
     subprocess.run(["virsh", "-q", "-c", LV_URI, "start", "qb0"], check=True, env=env,
                    stdout=subprocess.DEVNULL)
-    with open(f"{T}/lv-run/qemu/qb0.pid") as f:
+    with open(f"{T}/libvirt/run/qemu/qb0.pid") as f:
         pid = int(f.read())
     rows.append(row("libvirt 9.0 (default qemu.conf)", pid, kernel))
     subprocess.run(["virsh", "-q", "-c", LV_URI, "destroy", "qb0"], stdout=subprocess.DEVNULL)

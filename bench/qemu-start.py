@@ -352,7 +352,7 @@ for g in GUESTS:
 print("\nby-hand command line: " + T + "/hand-args.txt")
 print(" ".join(shlex.quote(a) for a in args))
 try:
-    log = open(T + "/lv-log/qemu/qb0.log").read().splitlines()
+    log = open(T + "/libvirt/log/qemu/qb0.log").read().splitlines()
     start = max(i for i, l in enumerate(log) if l.startswith("LC_ALL="))
     cmd = []
     for l in log[start:]:

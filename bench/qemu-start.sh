@@ -92,40 +92,18 @@ T=$(mktemp -d /tmp/lv-qemubench.XXXXXX)
 chmod 0711 "$T"
 LIBVIRTD_PID=""
 VIRTLOGD_PID=""
-LV_URI="qemu:///system?socket=$T/lv-run/libvirt-sock"
+. "$HERE/lib/libvirt-hosts.sh"
+LV_URI=$(libvirt_host_uri "$T/libvirt")
 export LITEVIRT_CONFDIR=$T/conf LITEVIRT_GUESTDIR=$T/guests LITEVIRT_RUNDIR=$T/run \
     LITEVIRT_LOGDIR=$T/log
-mkdir -p "$T/conf" "$T/guests" "$T/run" "$T/log" "$T/xml" \
-    "$T/lv-run" "$T/lv-lib" "$T/lv-log" "$T/lv-cache" "$T/lv-etc" "$T/lv-drv"
-
-kill_pid() { # PID COMM: TERM, then KILL, only if it is still that program
-    [ -n "$1" ] || return 0
-    [ "$(cat /proc/"$1"/comm 2>/dev/null)" = "$2" ] || return 0
-    kill -TERM "$1"
-    for _w in $(seq 50); do [ -d /proc/"$1" ] || return 0; sleep 0.1; done
-    kill -KILL "$1"
-}
+mkdir -p "$T/conf" "$T/guests" "$T/run" "$T/log" "$T/xml"
 
 cleanup() {
     set +e
     for i in $(seq 0 "$LAST"); do
         "$LV_BUILD/lvsh" destroy "qb$i" >/dev/null 2>&1
     done
-    if [ -S "$T/lv-run/libvirt-sock" ]; then
-        for d in $(virsh -q -c "$LV_URI" list --name 2>/dev/null); do
-            virsh -q -c "$LV_URI" destroy "$d" >/dev/null 2>&1
-        done
-    fi
-    [ -s "$T/lv-run/qb-libvirtd.pid" ] && LIBVIRTD_PID=$(cat "$T/lv-run/qb-libvirtd.pid")
-    [ -s "$T/lv-run/qb-virtlogd.pid" ] && VIRTLOGD_PID=$(cat "$T/lv-run/qb-virtlogd.pid")
-    kill_pid "$LIBVIRTD_PID" libvirtd
-    kill_pid "$VIRTLOGD_PID" virtlogd
-    # QEMUs libvirtd left behind: guests (pidfiles in our /run/libvirt) and
-    # the capability probe it daemonizes (pidfile in our /var/lib/libvirt),
-    # which outlives a libvirtd killed while probing
-    for f in "$T"/lv-run/qemu/*.pid "$T"/lv-lib/qemu/qmp-*/qmp.pid; do
-        [ -s "$f" ] && kill_pid "$(cat "$f")" qemu-system-x86
-    done
+    libvirt_host_stop "$T/libvirt"
     # our cgroup subtree (libvirt's and litevirt's cgroups are below it):
     # step back out of it, then remove it bottom-up
     for d in $CG_DIRS; do
@@ -166,60 +144,16 @@ $(cat /proc/self/cgroup)
 EOF
 
 # --- libvirt, in its own mount + cgroup namespace --------------------------
-DRV=/usr/lib/x86_64-linux-gnu/libvirt/connection-driver
-cp "$DRV/libvirt_driver_qemu.so" "$T/lv-drv/"
-cp /etc/libvirt/libvirt.conf "$T/lv-etc/" 2>/dev/null
-printf 'listen_tls = 0\nlisten_tcp = 0\nlog_outputs = "3:file:/var/log/libvirt/libvirtd.log"\n' \
-    > "$T/lv-etc/libvirtd.conf"
-printf 'log_outputs = "3:file:/var/log/libvirt/virtlogd.log"\n' > "$T/lv-etc/virtlogd.conf"
-if [ -n "${LV_QB_CONFINE:-}" ]; then
-    : > "$T/lv-etc/qemu.conf" # libvirt's defaults: what confines its QEMU
-else
-    cat > "$T/lv-etc/qemu.conf" <<'EOF'
-user = "root"
-group = "root"
-dynamic_ownership = 0
-remember_owner = 0
-security_driver = "none"
-namespaces = [ ]
-EOF
-fi
-# libvirt 9.0's QEMU driver resolves its built-in default user before it
-# reads qemu.conf: give it a libvirt-qemu user, in its mount namespace only
-cp /etc/passwd "$T/passwd"
-cp /etc/group "$T/group"
-grep -q '^libvirt-qemu:' "$T/passwd" ||
-    echo 'libvirt-qemu:x:64055:64055:libvirt (bench only):/nonexistent:/usr/sbin/nologin' >> "$T/passwd"
-grep -q '^libvirt-qemu:' "$T/group" || echo 'libvirt-qemu:x:64055:' >> "$T/group"
-cat > "$T/lv-start.sh" <<EOS
-set -e
-mount --bind $T/lv-run /run/libvirt 2>/dev/null || { mkdir -p /run/libvirt; mount --bind $T/lv-run /run/libvirt; }
-mount --bind $T/lv-lib /var/lib/libvirt
-mount --bind $T/lv-log /var/log/libvirt
-mount --bind $T/lv-cache /var/cache/libvirt
-mount --bind $T/lv-etc /etc/libvirt
-mount --bind $T/lv-drv $DRV
-mount --bind $T/passwd /etc/passwd
-mount --bind $T/group /etc/group
-virtlogd -d -p /run/libvirt/qb-virtlogd.pid -f /etc/libvirt/virtlogd.conf
-libvirtd -d -p /run/libvirt/qb-libvirtd.pid -f /etc/libvirt/libvirtd.conf
-EOS
-mkdir -p /var/lib/libvirt /var/log/libvirt /var/cache/libvirt
+# (bench/lib/libvirt-hosts.sh; LV_QB_CONFINE: libvirt's default qemu.conf,
+# what confines its QEMU)
 LIBVIRT_OK=0
 if [ -n "${LV_QB_COST:-}" ] || [ "${LV_QB_LIBVIRT:-1}" = 0 ]; then
     : # litevirt against itself or QEMU by hand only: no libvirtd
-elif unshare -m -C --propagation private "$HERE/lib/cgns-exec.sh" sh "$T/lv-start.sh"; then
-    for _w in $(seq 100); do
-        if virsh -q -c "$LV_URI" list >/dev/null 2>&1; then LIBVIRT_OK=1; break; fi
-        sleep 0.1
-    done
+elif LVH_QEMU_DEFAULTS=${LV_QB_CONFINE:-} libvirt_host_start "$T/libvirt" qemu; then
+    LIBVIRT_OK=1
 fi
-LIBVIRTD_PID=$(cat "$T/lv-run/qb-libvirtd.pid" 2>/dev/null)
-VIRTLOGD_PID=$(cat "$T/lv-run/qb-virtlogd.pid" 2>/dev/null)
-if [ "$LIBVIRT_OK" != 1 ] && [ -z "${LV_QB_COST:-}" ] && [ "${LV_QB_LIBVIRT:-1}" != 0 ]; then
-    echo "libvirt: libvirtd did not answer:" >&2
-    tail -20 "$T/lv-log/libvirtd.log" >&2 2>/dev/null
-fi
+LIBVIRTD_PID=$(cat "$T/libvirt/run/qb-libvirtd.pid" 2>/dev/null)
+VIRTLOGD_PID=$(cat "$T/libvirt/run/qb-virtlogd.pid" 2>/dev/null)
 
 # --- the guests: the same XML for litevirt and libvirt ---------------------
 [ -n "${LV_QB_CONFINE:-}${LV_QB_COST:-}${LV_QB_SAVE:-}${LV_QB_SNAPSHOT:-}" ] && LAST=0 # one guest is enough
