@@ -151,147 +151,228 @@ static struct network_ip *dhcp_ip(struct network_def *def, int parent_index, con
         return NULL;
 }
 
-static int refuse_modify(const char *what, struct lv_error **err)
+/* A list section of a definition (ip-dhcp-host, ip-dhcp-range, dns-host,
+ * dns-txt, dns-srv): how its entries are matched, copied, cleared and
+ * named, for the one add/delete/rollback shape of list_update(). */
+struct list_ops {
+        const char *what; /* libvirt's words: "dhcp host entry", "DNS TXT record" */
+        size_t size;
+        bool name_quoted; /* libvirt quotes the network's name in the DHCP messages */
+        bool delete_one;  /* a delete refuses a fragment that matches several */
+        bool (*match)(int command, const void *want, const void *entry);
+        void (*copy)(void *dst, const void *src);
+        void (*clear)(void *entry);
+        /* the error of an add that clashes with an entry: exists(), or
+         * "there is already at least one <what> <exists_how> in network N" */
+        int (*exists)(const struct network_def *def, const void *want, struct lv_error **err);
+        const char *exists_how;
+};
+
+static void *list_entry(const struct list_ops *ops, void *arr, int k)
 {
-        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
-                             "%s cannot be modified, only added or deleted", what);
+        return (char *)arr + ops->size * (size_t)k;
 }
 
-static int host_find(const struct network_ip *ip, int command, const struct network_dhcp_host *h)
+/* The first entry matching want for command (-1: none), *ret_matches how many do. */
+static int list_find(const struct list_ops *ops, void *arr, int n, int command, const void *want,
+                     int *ret_matches)
 {
-        for (int k = 0; k < ip->n_hosts; k++) {
-                const struct network_dhcp_host *o = &ip->hosts[k];
-                bool hit;
-                if (command == NETWORK_UPDATE_MODIFY) /* the entry of that MAC (or DUID) */
-                        hit = h->mac ? o->mac && strcasecmp(h->mac, o->mac) == 0
-                                     : h->id && o->id && streq(h->id, o->id);
-                else if (command == NETWORK_UPDATE_DELETE)
-                        hit = h->mac && o->mac     ? strcasecmp(h->mac, o->mac) == 0
-                              : h->name && o->name ? streq(h->name, o->name)
-                                                   : h->ip && o->ip && streq(h->ip, o->ip);
-                else /* an add clashes with any entry sharing MAC, name or address */
-                        hit = (h->mac && o->mac && strcasecmp(h->mac, o->mac) == 0) ||
-                              (h->name && o->name && streq(h->name, o->name)) ||
-                              (h->ip && o->ip && streq(h->ip, o->ip));
-                if (hit)
-                        return k;
-        }
-        return -1;
-}
-
-static int update_dhcp_host(struct network_def *def, int command, int parent_index,
-                            const struct network_dhcp_host *h, struct lv_error **err)
-{
-        struct network_ip *ip = dhcp_ip(def, parent_index, "dhcp host", err);
-        if (!ip)
-                return -ENOENT;
-        int found = host_find(ip, command, h);
-        if (command == NETWORK_UPDATE_DELETE) {
-                if (found < 0)
-                        return lv_error_setf(
-                                err, ENOENT,
-                                "couldn't locate a matching dhcp host entry in network '%s'",
-                                def->name);
-                network_dhcp_host_clear(&ip->hosts[found]);
-                slot_remove(ip->hosts, &ip->n_hosts, sizeof(*ip->hosts), found);
-                return 0;
-        }
-        struct network_dhcp_host copy = {.mac = xstrdup_null(h->mac),
-                                         .id = xstrdup_null(h->id),
-                                         .name = xstrdup_null(h->name),
-                                         .ip = xstrdup_null(h->ip)};
-        if (command == NETWORK_UPDATE_MODIFY) {
-                if (found < 0) {
-                        network_dhcp_host_clear(&copy);
-                        return lv_error_setf(err, ENOENT,
-                                             "couldn't locate an existing dhcp host entry with "
-                                             "\"%s='%s'\" in network '%s'",
-                                             h->mac ? "mac" : "id",
-                                             h->mac  ? h->mac
-                                             : h->id ? h->id
-                                                     : "",
-                                             def->name);
+        int found = -1, matches = 0;
+        for (int k = 0; k < n; k++)
+                if (ops->match(command, want, list_entry(ops, arr, k))) {
+                        found = found < 0 ? k : found;
+                        matches++;
                 }
-                struct network_dhcp_host old = ip->hosts[found];
-                ip->hosts[found] = copy;
-                int r = network_validate(def, err);
-                network_dhcp_host_clear(r < 0 ? &ip->hosts[found] : &old);
-                if (r < 0)
-                        ip->hosts[found] = old;
-                return r;
-        }
-        if (found >= 0) {
-                network_dhcp_host_clear(&copy);
-                return lv_error_setf(err, LV_ERR_EXISTS,
-                                     "there is an existing dhcp host entry in network '%s' that "
-                                     "matches \"<host mac='%s' name='%s' ip='%s'/>\"",
-                                     def->name, h->mac ? h->mac : "", h->name ? h->name : "",
-                                     h->ip ? h->ip : "");
-        }
-        bool first = command == NETWORK_UPDATE_ADD_FIRST, had_dhcp = ip->has_dhcp;
-        struct network_dhcp_host *slot =
-                slot_insert((void **)&ip->hosts, &ip->n_hosts, sizeof(*ip->hosts), first);
-        *slot = copy;
-        ip->has_dhcp = true;
-        int r = network_validate(def, err);
-        if (r < 0) {
-                int at = first ? 0 : ip->n_hosts - 1;
-                network_dhcp_host_clear(&ip->hosts[at]);
-                slot_remove(ip->hosts, &ip->n_hosts, sizeof(*ip->hosts), at);
-                ip->has_dhcp = had_dhcp;
-        }
-        return r;
+        *ret_matches = matches;
+        return found;
 }
 
-static int update_dhcp_range(struct network_def *def, int command, int parent_index,
-                             const struct network_dhcp_range *rg, struct lv_error **err)
+/* Delete the entry want matches, or add a copy of want (add-first: at the
+ * front) that must match none; an add turns *has_dhcp on (when given). The
+ * result is validated; on any error the section is as it was. */
+static int list_update(struct network_def *def, const struct list_ops *ops, void **arr, int *n,
+                       bool *has_dhcp, int command, const void *want, struct lv_error **err)
 {
-        if (command == NETWORK_UPDATE_MODIFY)
-                return refuse_modify("dhcp ranges", err);
-        struct network_ip *ip = dhcp_ip(def, parent_index, "dhcp range", err);
-        if (!ip)
-                return -ENOENT;
-        int found = -1;
-        for (int k = 0; k < ip->n_ranges && found < 0; k++)
-                if (streq(ip->ranges[k].start, rg->start) && streq(ip->ranges[k].end, rg->end))
-                        found = k;
+        int matches;
+        int found = list_find(ops, *arr, *n, command, want, &matches);
         if (command == NETWORK_UPDATE_DELETE) {
+                const char *q = ops->name_quoted ? "'" : "";
                 if (found < 0)
-                        return lv_error_setf(
-                                err, ENOENT,
-                                "couldn't locate a matching dhcp range entry in network '%s'",
-                                def->name);
-                free(ip->ranges[found].start);
-                free(ip->ranges[found].end);
-                slot_remove(ip->ranges, &ip->n_ranges, sizeof(*ip->ranges), found);
+                        return lv_error_setf(err, ENOENT,
+                                             "couldn't locate a matching %s in network %s%s%s",
+                                             ops->what, q, def->name, q);
+                if (matches > 1 && ops->delete_one)
+                        return lv_error_setf(err, EINVAL,
+                                             "multiple %ss matching all specified fields were "
+                                             "found in network %s",
+                                             ops->what, def->name);
+                ops->clear(list_entry(ops, *arr, found));
+                slot_remove(*arr, n, ops->size, found);
                 return 0;
         }
+        if (found >= 0 && ops->exists)
+                return ops->exists(def, want, err);
         if (found >= 0)
                 return lv_error_setf(err, LV_ERR_EXISTS,
-                                     "there is an existing dhcp range entry in network '%s' that "
-                                     "matches \"<range start='%s' end='%s'/>\"",
-                                     def->name, rg->start, rg->end);
-        bool first = command == NETWORK_UPDATE_ADD_FIRST, had_dhcp = ip->has_dhcp;
-        struct network_dhcp_range *slot =
-                slot_insert((void **)&ip->ranges, &ip->n_ranges, sizeof(*ip->ranges), first);
-        *slot = (struct network_dhcp_range){xstrdup(rg->start), xstrdup(rg->end)};
-        ip->has_dhcp = true;
+                                     "there is already at least one %s %s in network %s", ops->what,
+                                     ops->exists_how, def->name);
+        bool first = command == NETWORK_UPDATE_ADD_FIRST, had_dhcp = has_dhcp && *has_dhcp;
+        ops->copy(slot_insert(arr, n, ops->size, first), want);
+        if (has_dhcp)
+                *has_dhcp = true;
         int r = network_validate(def, err);
         if (r < 0) {
-                int at = first ? 0 : ip->n_ranges - 1;
-                free(ip->ranges[at].start);
-                free(ip->ranges[at].end);
-                slot_remove(ip->ranges, &ip->n_ranges, sizeof(*ip->ranges), at);
-                ip->has_dhcp = had_dhcp;
+                int at = first ? 0 : *n - 1;
+                ops->clear(list_entry(ops, *arr, at));
+                slot_remove(*arr, n, ops->size, at);
+                if (has_dhcp)
+                        *has_dhcp = had_dhcp;
         }
         return r;
 }
+
+/* --- ip-dhcp-host ----------------------------------------------------- */
+
+static bool host_match(int command, const void *want, const void *entry)
+{
+        const struct network_dhcp_host *h = want, *o = entry;
+        if (command == NETWORK_UPDATE_MODIFY) /* the entry of that MAC (or DUID) */
+                return h->mac ? o->mac && strcasecmp(h->mac, o->mac) == 0
+                              : h->id && o->id && streq(h->id, o->id);
+        if (command == NETWORK_UPDATE_DELETE)
+                return h->mac && o->mac     ? strcasecmp(h->mac, o->mac) == 0
+                       : h->name && o->name ? streq(h->name, o->name)
+                                            : h->ip && o->ip && streq(h->ip, o->ip);
+        /* an add clashes with any entry sharing MAC, name or address */
+        return (h->mac && o->mac && strcasecmp(h->mac, o->mac) == 0) ||
+               (h->name && o->name && streq(h->name, o->name)) ||
+               (h->ip && o->ip && streq(h->ip, o->ip));
+}
+
+static void host_copy(void *dst, const void *src)
+{
+        const struct network_dhcp_host *h = src;
+        *(struct network_dhcp_host *)dst = (struct network_dhcp_host){
+                .mac = xstrdup_null(h->mac),
+                .id = xstrdup_null(h->id),
+                .name = xstrdup_null(h->name),
+                .ip = xstrdup_null(h->ip),
+        };
+}
+
+static void host_clear(void *entry)
+{
+        network_dhcp_host_clear(entry);
+}
+
+static int host_exists(const struct network_def *def, const void *want, struct lv_error **err)
+{
+        const struct network_dhcp_host *h = want;
+        return lv_error_setf(err, LV_ERR_EXISTS,
+                             "there is an existing dhcp host entry in network '%s' that "
+                             "matches \"<host mac='%s' name='%s' ip='%s'/>\"",
+                             def->name, h->mac ? h->mac : "", h->name ? h->name : "",
+                             h->ip ? h->ip : "");
+}
+
+static const struct list_ops host_ops = {
+        .what = "dhcp host entry",
+        .size = sizeof(struct network_dhcp_host),
+        .name_quoted = true,
+        .match = host_match,
+        .copy = host_copy,
+        .clear = host_clear,
+        .exists = host_exists,
+};
+
+/* modify: the entry of that MAC (or DUID) replaced */
+static int host_modify(struct network_def *def, struct network_ip *ip,
+                       const struct network_dhcp_host *h, struct lv_error **err)
+{
+        int matches;
+        int found =
+                list_find(&host_ops, ip->hosts, ip->n_hosts, NETWORK_UPDATE_MODIFY, h, &matches);
+        if (found < 0)
+                return lv_error_setf(err, ENOENT,
+                                     "couldn't locate an existing dhcp host entry with "
+                                     "\"%s='%s'\" in network '%s'",
+                                     h->mac ? "mac" : "id",
+                                     h->mac  ? h->mac
+                                     : h->id ? h->id
+                                             : "",
+                                     def->name);
+        struct network_dhcp_host old = ip->hosts[found];
+        host_copy(&ip->hosts[found], h);
+        int r = network_validate(def, err);
+        network_dhcp_host_clear(r < 0 ? &ip->hosts[found] : &old);
+        if (r < 0)
+                ip->hosts[found] = old;
+        return r;
+}
+
+/* --- ip-dhcp-range ---------------------------------------------------- */
+
+static bool range_match(int command, const void *want, const void *entry)
+{
+        const struct network_dhcp_range *rg = want, *o = entry;
+        (void)command;
+        return streq(o->start, rg->start) && streq(o->end, rg->end);
+}
+
+static void range_copy(void *dst, const void *src)
+{
+        const struct network_dhcp_range *rg = src;
+        *(struct network_dhcp_range *)dst =
+                (struct network_dhcp_range){xstrdup(rg->start), xstrdup(rg->end)};
+}
+
+static void range_clear(void *entry)
+{
+        struct network_dhcp_range *rg = entry;
+        free(rg->start);
+        free(rg->end);
+}
+
+static int range_exists(const struct network_def *def, const void *want, struct lv_error **err)
+{
+        const struct network_dhcp_range *rg = want;
+        return lv_error_setf(err, LV_ERR_EXISTS,
+                             "there is an existing dhcp range entry in network '%s' that "
+                             "matches \"<range start='%s' end='%s'/>\"",
+                             def->name, rg->start, rg->end);
+}
+
+static const struct list_ops range_ops = {
+        .what = "dhcp range entry",
+        .size = sizeof(struct network_dhcp_range),
+        .name_quoted = true,
+        .match = range_match,
+        .copy = range_copy,
+        .clear = range_clear,
+        .exists = range_exists,
+};
+
+static int update_dhcp(struct network_def *def, int command, int parent_index,
+                       const struct network_update *u, struct lv_error **err)
+{
+        bool host = u->section == NETWORK_SECTION_IP_DHCP_HOST;
+        struct network_ip *ip = dhcp_ip(def, parent_index, host ? "dhcp host" : "dhcp range", err);
+        if (!ip)
+                return -ENOENT;
+        if (!host)
+                return list_update(def, &range_ops, (void **)&ip->ranges, &ip->n_ranges,
+                                   &ip->has_dhcp, command, &u->range, err);
+        if (command == NETWORK_UPDATE_MODIFY)
+                return host_modify(def, ip, &u->host, err);
+        return list_update(def, &host_ops, (void **)&ip->hosts, &ip->n_hosts, &ip->has_dhcp,
+                           command, &u->host, err);
+}
+
+/* --- forward-interface: one, not a list ----------------------------------- */
 
 static int update_forward_interface(struct network_def *def, int command, const char *dev,
                                     struct lv_error **err)
 {
-        if (command == NETWORK_UPDATE_MODIFY)
-                return refuse_modify("forward interface entries", err);
         if (command == NETWORK_UPDATE_DELETE) {
                 if (!def->forward_dev || !streq(def->forward_dev, dev))
                         return lv_error_setf(err, ENOENT,
@@ -323,8 +404,12 @@ static int update_forward_interface(struct network_def *def, int command, const 
         return r;
 }
 
-static bool dns_host_matches(const struct network_dns_host *a, const struct network_dns_host *b)
+/* --- dns-host --------------------------------------------------------- */
+
+static bool dns_host_match(int command, const void *want, const void *entry)
 {
+        const struct network_dns_host *a = want, *b = entry;
+        (void)command;
         if (a->ip && b->ip && streq(a->ip, b->ip))
                 return true;
         for (char **n = a->hostnames; n && *n; n++)
@@ -333,81 +418,72 @@ static bool dns_host_matches(const struct network_dns_host *a, const struct netw
         return false;
 }
 
-static int update_dns_host(struct network_def *def, int command, const struct network_dns_host *h,
-                           struct lv_error **err)
+static void dns_host_copy(void *dst, const void *src)
 {
-        if (command == NETWORK_UPDATE_MODIFY)
-                return refuse_modify("DNS HOST records", err);
-        int found = -1;
-        for (int k = 0; k < def->n_dns_hosts && found < 0; k++)
-                if (dns_host_matches(h, &def->dns_hosts[k]))
-                        found = k;
-        if (command == NETWORK_UPDATE_DELETE) {
-                if (found < 0)
-                        return lv_error_setf(
-                                err, ENOENT,
-                                "couldn't locate a matching DNS HOST record in network %s",
-                                def->name);
-                network_dns_host_clear(&def->dns_hosts[found]);
-                slot_remove(def->dns_hosts, &def->n_dns_hosts, sizeof(*def->dns_hosts), found);
-                return 0;
-        }
-        if (found >= 0)
-                return lv_error_setf(err, LV_ERR_EXISTS,
-                                     "there is already at least one DNS HOST record with a "
-                                     "matching field in network %s",
-                                     def->name);
-        bool first = command == NETWORK_UPDATE_ADD_FIRST;
-        struct network_dns_host *slot = slot_insert((void **)&def->dns_hosts, &def->n_dns_hosts,
-                                                    sizeof(*def->dns_hosts), first);
-        *slot = (struct network_dns_host){xstrdup_null(h->ip), strv_copy(h->hostnames)};
-        int r = network_validate(def, err);
-        if (r < 0) {
-                int at = first ? 0 : def->n_dns_hosts - 1;
-                network_dns_host_clear(&def->dns_hosts[at]);
-                slot_remove(def->dns_hosts, &def->n_dns_hosts, sizeof(*def->dns_hosts), at);
-        }
-        return r;
+        const struct network_dns_host *h = src;
+        *(struct network_dns_host *)dst =
+                (struct network_dns_host){xstrdup_null(h->ip), strv_copy(h->hostnames)};
 }
 
-static int update_dns_txt(struct network_def *def, int command, const struct network_dns_txt *t,
-                          struct lv_error **err)
+static void dns_host_clear(void *entry)
 {
-        if (command == NETWORK_UPDATE_MODIFY)
-                return refuse_modify("DNS TXT records", err);
-        int found = -1;
-        for (int k = 0; k < def->n_dns_txts && found < 0; k++)
-                if (streq(def->dns_txts[k].name, t->name))
-                        found = k;
-        if (command == NETWORK_UPDATE_DELETE) {
-                if (found < 0)
-                        return lv_error_setf(
-                                err, ENOENT,
-                                "couldn't locate a matching DNS TXT record in network %s",
-                                def->name);
-                network_dns_txt_clear(&def->dns_txts[found]);
-                slot_remove(def->dns_txts, &def->n_dns_txts, sizeof(*def->dns_txts), found);
-                return 0;
-        }
-        if (found >= 0)
-                return lv_error_setf(err, LV_ERR_EXISTS,
-                                     "there is already a DNS TXT record with name '%s'", t->name);
-        bool first = command == NETWORK_UPDATE_ADD_FIRST;
-        struct network_dns_txt *slot = slot_insert((void **)&def->dns_txts, &def->n_dns_txts,
-                                                   sizeof(*def->dns_txts), first);
-        *slot = (struct network_dns_txt){xstrdup(t->name), xstrdup_null(t->value)};
-        int r = network_validate(def, err);
-        if (r < 0) {
-                int at = first ? 0 : def->n_dns_txts - 1;
-                network_dns_txt_clear(&def->dns_txts[at]);
-                slot_remove(def->dns_txts, &def->n_dns_txts, sizeof(*def->dns_txts), at);
-        }
-        return r;
+        network_dns_host_clear(entry);
 }
+
+static const struct list_ops dns_host_ops = {
+        .what = "DNS HOST record",
+        .size = sizeof(struct network_dns_host),
+        .match = dns_host_match,
+        .copy = dns_host_copy,
+        .clear = dns_host_clear,
+        .exists_how = "with a matching field",
+};
+
+/* --- dns-txt ---------------------------------------------------------- */
+
+static bool txt_match(int command, const void *want, const void *entry)
+{
+        const struct network_dns_txt *t = want, *o = entry;
+        (void)command;
+        return streq(o->name, t->name);
+}
+
+static void txt_copy(void *dst, const void *src)
+{
+        const struct network_dns_txt *t = src;
+        *(struct network_dns_txt *)dst =
+                (struct network_dns_txt){xstrdup(t->name), xstrdup_null(t->value)};
+}
+
+static void txt_clear(void *entry)
+{
+        network_dns_txt_clear(entry);
+}
+
+static int txt_exists(const struct network_def *def, const void *want, struct lv_error **err)
+{
+        const struct network_dns_txt *t = want;
+        (void)def;
+        return lv_error_setf(err, LV_ERR_EXISTS, "there is already a DNS TXT record with name '%s'",
+                             t->name);
+}
+
+static const struct list_ops txt_ops = {
+        .what = "DNS TXT record",
+        .size = sizeof(struct network_dns_txt),
+        .match = txt_match,
+        .copy = txt_copy,
+        .clear = txt_clear,
+        .exists = txt_exists,
+};
+
+/* --- dns-srv ---------------------------------------------------------- */
 
 /* libvirt: a record matches when every field the fragment gives is equal */
-static bool srv_matches(const struct network_dns_srv *want, const struct network_dns_srv *o)
+static bool srv_match(int command, const void *want_, const void *entry)
 {
+        const struct network_dns_srv *want = want_, *o = entry;
+        (void)command;
 #define SAME_STR(f) (!want->f || (o->f && streq(want->f, o->f)))
 #define SAME_NUM(f) (!want->f || want->f == o->f)
         return SAME_STR(service) && SAME_STR(protocol) && SAME_STR(domain) && SAME_STR(target) &&
@@ -416,41 +492,10 @@ static bool srv_matches(const struct network_dns_srv *want, const struct network
 #undef SAME_NUM
 }
 
-static int update_dns_srv(struct network_def *def, int command, const struct network_dns_srv *v,
-                          struct lv_error **err)
+static void srv_copy(void *dst, const void *src)
 {
-        if (command == NETWORK_UPDATE_MODIFY)
-                return refuse_modify("DNS SRV records", err);
-        int found = -1, matches = 0;
-        for (int k = 0; k < def->n_dns_srvs; k++)
-                if (srv_matches(v, &def->dns_srvs[k])) {
-                        found = found < 0 ? k : found;
-                        matches++;
-                }
-        if (command == NETWORK_UPDATE_DELETE) {
-                if (found < 0)
-                        return lv_error_setf(
-                                err, ENOENT,
-                                "couldn't locate a matching DNS SRV record in network %s",
-                                def->name);
-                if (matches > 1)
-                        return lv_error_setf(err, EINVAL,
-                                             "multiple DNS SRV records matching all specified "
-                                             "fields were found in network %s",
-                                             def->name);
-                network_dns_srv_clear(&def->dns_srvs[found]);
-                slot_remove(def->dns_srvs, &def->n_dns_srvs, sizeof(*def->dns_srvs), found);
-                return 0;
-        }
-        if (found >= 0)
-                return lv_error_setf(err, LV_ERR_EXISTS,
-                                     "there is already at least one DNS SRV record matching all "
-                                     "specified fields in network %s",
-                                     def->name);
-        bool first = command == NETWORK_UPDATE_ADD_FIRST;
-        struct network_dns_srv *slot = slot_insert((void **)&def->dns_srvs, &def->n_dns_srvs,
-                                                   sizeof(*def->dns_srvs), first);
-        *slot = (struct network_dns_srv){
+        const struct network_dns_srv *v = src;
+        *(struct network_dns_srv *)dst = (struct network_dns_srv){
                 .service = xstrdup_null(v->service),
                 .protocol = xstrdup_null(v->protocol),
                 .domain = xstrdup_null(v->domain),
@@ -459,14 +504,31 @@ static int update_dns_srv(struct network_def *def, int command, const struct net
                 .priority = v->priority,
                 .weight = v->weight,
         };
-        int r = network_validate(def, err);
-        if (r < 0) {
-                int at = first ? 0 : def->n_dns_srvs - 1;
-                network_dns_srv_clear(&def->dns_srvs[at]);
-                slot_remove(def->dns_srvs, &def->n_dns_srvs, sizeof(*def->dns_srvs), at);
-        }
-        return r;
 }
+
+static void srv_clear(void *entry)
+{
+        network_dns_srv_clear(entry);
+}
+
+static const struct list_ops srv_ops = {
+        .what = "DNS SRV record",
+        .size = sizeof(struct network_dns_srv),
+        .delete_one = true,
+        .match = srv_match,
+        .copy = srv_copy,
+        .clear = srv_clear,
+        .exists_how = "matching all specified fields",
+};
+
+/* libvirt's words for the sections whose entries cannot be modified */
+static const char *const unmodifiable[NETWORK_SECTION_LAST] = {
+        [NETWORK_SECTION_IP_DHCP_RANGE] = "dhcp ranges",
+        [NETWORK_SECTION_FORWARD_INTERFACE] = "forward interface entries",
+        [NETWORK_SECTION_DNS_HOST] = "DNS HOST records",
+        [NETWORK_SECTION_DNS_TXT] = "DNS TXT records",
+        [NETWORK_SECTION_DNS_SRV] = "DNS SRV records",
+};
 
 int network_def_update(struct network_def *def, int command, int parent_index,
                        const struct network_update *u, struct lv_error **err)
@@ -481,19 +543,26 @@ int network_def_update(struct network_def *def, int command, int parent_index,
                 return lv_error_setf(err, LV_ERR_STATE,
                                      "network '%s' has DNS disabled (<dns enable='no'>)",
                                      def->name);
+        if (command == NETWORK_UPDATE_MODIFY && u->section >= 0 &&
+            u->section < NETWORK_SECTION_LAST && unmodifiable[u->section])
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "%s cannot be modified, only added or deleted",
+                                     unmodifiable[u->section]);
         switch (u->section) {
         case NETWORK_SECTION_IP_DHCP_HOST:
-                return update_dhcp_host(def, command, parent_index, &u->host, err);
         case NETWORK_SECTION_IP_DHCP_RANGE:
-                return update_dhcp_range(def, command, parent_index, &u->range, err);
+                return update_dhcp(def, command, parent_index, u, err);
         case NETWORK_SECTION_FORWARD_INTERFACE:
                 return update_forward_interface(def, command, u->iface, err);
         case NETWORK_SECTION_DNS_HOST:
-                return update_dns_host(def, command, &u->dns_host, err);
+                return list_update(def, &dns_host_ops, (void **)&def->dns_hosts, &def->n_dns_hosts,
+                                   NULL, command, &u->dns_host, err);
         case NETWORK_SECTION_DNS_TXT:
-                return update_dns_txt(def, command, &u->txt, err);
+                return list_update(def, &txt_ops, (void **)&def->dns_txts, &def->n_dns_txts, NULL,
+                                   command, &u->txt, err);
         case NETWORK_SECTION_DNS_SRV:
-                return update_dns_srv(def, command, &u->srv, err);
+                return list_update(def, &srv_ops, (void **)&def->dns_srvs, &def->n_dns_srvs, NULL,
+                                   command, &u->srv, err);
         }
         return lv_error_setf(err, EINVAL, "net-update: section %d is not known", u->section);
 }
