@@ -6,7 +6,8 @@
 # BUILD, SRC, LVSH, KERNEL, INITRD. qemu_pid NAME: the pid of NAME's QEMU
 # (qemu.json). qemu_guests_end NAMES...: destroys each guest and kills a
 # QEMU of it a broken supervisor left (only ours, by pid), for cleanups.
-# qemu_test_dirs, CONLOG, since, logsize, wait_output: below.
+# qemu_test_dirs, qemu_guest_define, CONLOG, since, logsize, wait_output:
+# below.
 
 qemu_test_init() {
     if [ "$(id -u)" != 0 ]; then echo "skip: needs root"; exit 77; fi
@@ -38,6 +39,36 @@ qemu_test_dirs() {
     mkdir -p "$LITEVIRT_CONFDIR" "$LITEVIRT_GUESTDIR" "$LITEVIRT_RUNDIR" "$LITEVIRT_LOGDIR"
     GUESTS=""
     FAILS=0
+}
+
+# qemu_guest_define NAME [DEVICES]: the tiny test guest as $T/NAME.xml
+# (type qemu, machine pc, ACPI, serial and console ptys, then DEVICES),
+# defined with lvsh (else `fail`, the test's own) and added to GUESTS.
+# What differs, from the environment (each optional): GUEST_MEM (MiB, 128),
+# GUEST_VCPU (the <vcpu> element, <vcpu>1</vcpu>), GUEST_TOP (more elements
+# of <domain>: <uuid>, <cpu>, <memtune> ...), GUEST_KERNEL and GUEST_INITRD
+# (direct kernel boot; KERNEL and INITRD; GUEST_KERNEL empty: <boot dev='hd'/>).
+qemu_guest_define() {
+    local kernel=${GUEST_KERNEL-$KERNEL} os
+    os="<boot dev='hd'/>"
+    [ -n "$kernel" ] &&
+        os="<kernel>$kernel</kernel><initrd>${GUEST_INITRD:-$INITRD}</initrd><cmdline>console=ttyS0 quiet</cmdline>"
+    cat > "$T/$1.xml" <<EOF
+<domain type='qemu'>
+  <name>$1</name>
+  <memory unit='MiB'>${GUEST_MEM:-128}</memory>
+  ${GUEST_VCPU:-<vcpu>1</vcpu>}${GUEST_TOP:-}
+  <os><type arch='x86_64' machine='pc'>hvm</type>$os</os>
+  <features><acpi/></features>
+  <devices>
+    <serial type='pty'><target port='0'/></serial>
+    <console type='pty'><target type='serial' port='0'/></console>
+    ${2-}
+  </devices>
+</domain>
+EOF
+    "$LVSH" define "$T/$1.xml" >/dev/null || fail "define $1"
+    GUESTS="$GUESTS $1"
 }
 
 # A guest's console log: CONLOG NAME; since NAME OFFSET (from byte OFFSET

@@ -48,27 +48,12 @@ trap cleanup EXIT INT TERM
 fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
 ok() { echo "ok   $*"; }
 
-# define NAME GUESTDIR MAC [DEVICES]
+# define NAME GUESTDIR MAC [DEVICES]: a user-mode NIC and the agent's channel
 define() {
-    cat > "$T/$1.xml" <<EOX
-<domain type='qemu'>
-  <name>$1</name>
-  <memory unit='MiB'>128</memory>
-  ${VCPU:-<vcpu>1</vcpu>}
-  <os><type arch='x86_64' machine='pc'>hvm</type><kernel>$2/vmlinuz</kernel>
-    <initrd>$2/initrd.gz</initrd><cmdline>console=ttyS0 quiet</cmdline></os>
-  <features><acpi/></features>
-  <devices>
-    <serial type='pty'><target port='0'/></serial>
-    <console type='pty'><target type='serial' port='0'/></console>
-    <interface type='user'><mac address='$3'/><model type='virtio'/></interface>
+    GUEST_KERNEL=$2/vmlinuz GUEST_INITRD=$2/initrd.gz GUEST_VCPU=${VCPU-} qemu_guest_define "$1" \
+        "<interface type='user'><mac address='$3'/><model type='virtio'/></interface>
     <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>
-    ${4-}
-  </devices>
-</domain>
-EOX
-    "$LVSH" define "$T/$1.xml" >/dev/null || fail "define $1"
-    GUESTS="$GUESTS $1"
+    ${4-}"
 }
 
 wait_for() { # FILE PATTERN SECONDS

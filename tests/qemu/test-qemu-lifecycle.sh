@@ -42,34 +42,15 @@ trap cleanup EXIT INT TERM
 fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
 ok() { echo "ok   $*"; }
 
-# define NAME [graphics-xml] [kernel path] [extra devices]
+# define NAME [graphics-xml] [kernel path] [extra devices]: a user-mode NIC
+# (or NIC), VCPUS vCPUs, TOP; without a kernel 32 MiB booting from disk
 define() {
-    local name=$1 graphics=${2-} kernel=${3-$KERNEL} extra=${4-} os
-    if [ -n "$kernel" ]; then
-        os="<kernel>$kernel</kernel><initrd>$INITRD</initrd><cmdline>console=ttyS0 quiet</cmdline>"
-        mem=128
-    else
-        os="<boot dev='hd'/>"
-        mem=32
-    fi
-    cat > "$T/$name.xml" <<EOF
-<domain type='qemu'>
-  <name>$name</name>
-  <memory unit='MiB'>$mem</memory>
-  <vcpu>${VCPUS-1}</vcpu>${TOP-}
-  <os><type arch='x86_64' machine='pc'>hvm</type>$os</os>
-  <features><acpi/></features>
-  <devices>
-    <serial type='pty'><target port='0'/></serial>
-    <console type='pty'><target type='serial' port='0'/></console>
-    ${NIC:-<interface type='user'><mac address='52:54:00:4c:56:01'/><model type='virtio'/></interface>}
-    $graphics
-    $extra
-  </devices>
-</domain>
-EOF
-    "$LVSH" define "$T/$name.xml" >/dev/null || fail "define $name"
-    GUESTS="$GUESTS $name"
+    local kernel=${3-$KERNEL}
+    GUEST_KERNEL=$kernel GUEST_MEM=$([ -n "$kernel" ] && echo 128 || echo 32) \
+        GUEST_VCPU="<vcpu>${VCPUS-1}</vcpu>" GUEST_TOP=${TOP-} qemu_guest_define "$1" \
+        "${NIC:-<interface type='user'><mac address='52:54:00:4c:56:01'/><model type='virtio'/></interface>}
+    ${2-}
+    ${4-}"
 }
 
 # wait_for FILE PATTERN SECONDS

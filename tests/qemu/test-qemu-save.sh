@@ -33,24 +33,7 @@ trap cleanup EXIT INT TERM
 fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
 ok() { echo "ok   $*"; }
 
-define() { # NAME [UUID]
-    cat > "$T/$1.xml" <<EOF
-<domain type='qemu'>
-  <name>$1</name>${2:+
-  <uuid>$2</uuid>}
-  <memory unit='MiB'>128</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type><kernel>$KERNEL</kernel><initrd>$INITRD</initrd><cmdline>console=ttyS0 quiet</cmdline></os>
-  <features><acpi/></features>
-  <devices>
-    <serial type='pty'><target port='0'/></serial>
-    <console type='pty'><target type='serial' port='0'/></console>
-  </devices>
-</domain>
-EOF
-    "$LVSH" define "$T/$1.xml" >/dev/null || fail "define $1"
-    GUESTS="$GUESTS $1"
-}
+define() { GUEST_TOP=${2:+<uuid>$2</uuid>} qemu_guest_define "$1"; } # NAME [UUID]
 
 last_counter() { grep -ao 'LV-COUNTER [0-9]*' | tail -n1 | awk '{print $2}'; }
 first_counter() { grep -ao 'LV-COUNTER [0-9]*' | head -n1 | awk '{print $2}'; }
