@@ -23,6 +23,9 @@
 #             of the first 100 is reported too; 0 = skip)
 #   OUT       markdown file to update (default docs/performance.md)
 #   RAW       raw TSV (default bench/results/latest.tsv)
+#   QEMU_START, QEMU_N, QEMU_GUESTS, QEMU_LIBVIRT, MIGRATE, QEMU_ONLY: the
+#             QEMU guests' start table (on by default), memory and live
+#             migration (off by default), see bench/lib/qemu-parts.sh
 #
 # Everything the run creates lives in one temp dir, one cgroup subtree
 # (lvb-bench.PID below this shell's own cgroup, in every hierarchy) and the
@@ -109,6 +112,15 @@ PY
 }
 
 log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+
+# the QEMU guests: start table, memory, migration (bench/lib/qemu-parts.sh)
+# shellcheck source=lib/qemu-parts.sh
+. "$LIB/qemu-parts.sh"
+if [ "${QEMU_ONLY:-0}" = 1 ]; then
+    qemu_parts
+    qemu_targets
+    exit
+fi
 
 mkdir -p "$RT" && mount -t tmpfs -o size=512m,mode=755 lvb-rt "$RT" || exit 1
 "$LIB/rootfs.sh" "$ROOTFS" || exit 1
@@ -295,3 +307,5 @@ cp "$RES" "$RAW"
 python3 "$LIB/report.py" "$RES" "$OUT" && log "tables written to $OUT (raw: $RAW)"
 # the targets, measured / met / missed, also here
 sed -n '/^### Where litevirt stands against the targets/,/^<!-- END RESULTS -->/p' "$OUT" | grep '^|'
+qemu_parts
+qemu_targets
