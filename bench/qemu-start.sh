@@ -39,9 +39,10 @@
 # (more litevirt builds, e.g. a change commit by commit, in the same
 # interleaved rounds, each with its ratio to QEMU by hand).
 #
-# Isolation: the whole run is in a private network namespace (VNC ports,
-# slirp). libvirtd/virtlogd run in their own private mount + cgroup
-# namespace (bench/lib/cgns-exec.sh: cgroup v1 hierarchies re-rooted at our
+# Isolation: the whole run is in a private network and mount namespace
+# (VNC ports, slirp; litevirt's run directory and libvirt's /run/libvirt
+# are tmpfs there, as /run). libvirtd/virtlogd run in their own private
+# mount + cgroup namespace (bench/lib/cgns-exec.sh: cgroup v1 hierarchies re-rooted at our
 # own cgroup, cgroup2 hidden) with temp dirs bound over /run/libvirt,
 # /var/lib/libvirt, /var/log/libvirt, /var/cache/libvirt and /etc/libvirt
 # (qemu.conf: user/group root, no dynamic ownership, no security driver),
@@ -83,13 +84,21 @@ if [ -z "${LV_QB_INNER:-}" ]; then
     fi
     "$TOP/tests/qemu/build-guest.sh" "$LV_BUILD/test-guest" || exit 1
     export LV_QB_INNER=1
-    exec unshare --net -- "$0" "$@"
+    exec unshare --net --mount --propagation private -- "$0" "$@"
 fi
 
 ip link set lo up
 T=$(mktemp -d /tmp/lv-qemubench.XXXXXX)
 # QEMU runs as its own uid: it must reach its disks (as under libvirt)
 chmod 0711 "$T"
+# litevirt's run directory and libvirt's /run/libvirt ($T/libvirt/run,
+# bound there by bench/lib/libvirt-hosts.sh) on tmpfs, as /run is on a host
+# (and in bench/run.sh); their definitions, logs and libvirt's /var/lib
+# stay on the disk. Mounted in the run's own mount namespace: gone with it.
+for d in run libvirt/run; do
+    mkdir -p "$T/$d"
+    mount -t tmpfs -o mode=0755,size=64m lv-qb-run "$T/$d" || exit 1
+done
 LIBVIRTD_PID=""
 VIRTLOGD_PID=""
 . "$HERE/lib/libvirt-hosts.sh"
@@ -112,6 +121,7 @@ cleanup() {
     for d in $CG_DIRS; do
         find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
     done
+    umount -l "$T/run" "$T/libvirt/run" 2>/dev/null
     rm -rf "$T"
 }
 # guests qb0..qbLAST: as many as the largest memory figure needs (10 at least)
