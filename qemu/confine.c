@@ -251,7 +251,7 @@ int qemu_confine_prepare(struct lv_guest *g, struct qemu_guest *qg, struct lv_er
         qg->record_fd = -1;
         qg->cred.lease_fd = -1;
         sweep_records();
-        int r = qemu_cred_take(&qg->cred, err);
+        int r = qemu_cred_take(def->uuid, &qg->cred, err);
         if (r < 0)
                 return r;
         guest_undo_push(g, "QEMU uid", undo_cred, qg, NULL);

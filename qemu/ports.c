@@ -123,13 +123,16 @@ static int lease_try(const char *dir, unsigned long n, lease_busy_fn busy, const
 }
 
 int lease_reserve(const char *dir, const char *what, unsigned long min, unsigned long max,
-                  lease_busy_fn busy, const void *arg, unsigned long *ret_n, int *ret_fd,
-                  struct lv_error **err)
+                  unsigned long first, lease_busy_fn busy, const void *arg, unsigned long *ret_n,
+                  int *ret_fd, struct lv_error **err)
 {
         int r = mkdir_p(dir, 0755, err);
         if (r < 0)
                 return lv_error_prefix(err, "%s", what);
-        for (unsigned long n = min; n <= max && n >= min; n++) {
+        if (first < min || first > max)
+                first = min;
+        /* max - min + 1 numbers, from first on, wrapping after max */
+        for (unsigned long i = 0, n = first; i <= max - min; i++, n = n == max ? min : n + 1) {
                 r = lease_try(dir, n, busy, arg, ret_fd, err);
                 if (r < 0)
                         return lv_error_prefix(err, "%s", what);
@@ -169,8 +172,8 @@ int ports_reserve(const char *dir, const char *what, int min, int max, const cha
                                      max);
         _cleanup_free_ char *w = xasprintf("%s port", what);
         unsigned long port;
-        int r = lease_reserve(dir, w, (unsigned long)min, (unsigned long)max, port_busy, addr,
-                              &port, &ret->lock_fd, err);
+        int r = lease_reserve(dir, w, (unsigned long)min, (unsigned long)max, (unsigned long)min,
+                              port_busy, addr, &port, &ret->lock_fd, err);
         if (r < 0)
                 return r;
         ret->port = (int)port;

@@ -22,12 +22,13 @@ struct port_lease {
  * busy(n, arg) tells whether n is in use by something that holds no lock
  * (1 busy, 0 free, <0 error with *err); NULL: no such check. */
 typedef int (*lease_busy_fn)(unsigned long n, const void *arg, struct lv_error **err);
-/* The lowest free n in [min, max]: *ret_n, and *ret_fd holds the lock
- * (close it to give n back). Fails with EADDRINUSE when all are taken;
- * what names the resource in messages ("VNC port"). */
+/* The first free n in [min, max] from first on (wrapping to min after
+ * max; first outside the range: from min): *ret_n, and *ret_fd holds the
+ * lock (close it to give n back). Fails with EADDRINUSE when all are
+ * taken; what names the resource in messages ("VNC port"). */
 int lease_reserve(const char *dir, const char *what, unsigned long min, unsigned long max,
-                  lease_busy_fn busy, const void *arg, unsigned long *ret_n, int *ret_fd,
-                  struct lv_error **err);
+                  unsigned long first, lease_busy_fn busy, const void *arg, unsigned long *ret_n,
+                  int *ret_fd, struct lv_error **err);
 /* Take n itself (EADDRINUSE when another holder has it or busy() says so). */
 int lease_reserve_exact(const char *dir, const char *what, unsigned long n, lease_busy_fn busy,
                         const void *arg, int *ret_fd, struct lv_error **err);

@@ -87,7 +87,7 @@ static int uid_busy(unsigned long n, const void *arg, struct lv_error **err)
         return WEXITSTATUS(status);
 }
 
-int qemu_cred_take(struct qemu_cred *ret, struct lv_error **err)
+int qemu_cred_take(const unsigned char uuid[16], struct qemu_cred *ret, struct lv_error **err)
 {
         _cleanup_free_ char *dir = uids_dir();
         struct host_conf hc;
@@ -112,10 +112,18 @@ int qemu_cred_take(struct qemu_cred *ret, struct lv_error **err)
                 *ret = (struct qemu_cred){pw.pw_uid, pw.pw_gid, -1};
                 goto out;
         }
-        unsigned long uid;
+        /* The search starts at a place given by the guest's uuid, not at
+         * the range's start: a guest mostly gets the same uid each time
+         * and the first one tried is free, instead of one lease (and one
+         * uid_busy probe for each uid a process of another holder still
+         * has) per uid below it, which grew with the guests running. */
+        unsigned long h = 0;
+        for (int i = 0; i < 16; i++)
+                h = h * 131 + uuid[i];
+        unsigned long uid, first = hc.qemu_uid_min + h % (hc.qemu_uid_max - hc.qemu_uid_min + 1UL);
         int fd = -1;
-        r = lease_reserve(dir, "QEMU uid", hc.qemu_uid_min, hc.qemu_uid_max, uid_busy, NULL, &uid,
-                          &fd, err);
+        r = lease_reserve(dir, "QEMU uid", hc.qemu_uid_min, hc.qemu_uid_max, first, uid_busy, NULL,
+                          &uid, &fd, err);
         if (r < 0)
                 goto out;
         *ret = (struct qemu_cred){(uid_t)uid, (gid_t)uid, fd};

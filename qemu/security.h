@@ -45,9 +45,10 @@ struct qemu_cred {
         int lease_fd; /* the uid's lease, -1 with qemu_user */
 };
 
-/* The uid for a starting guest: qemu_user, else the lowest free one of
- * the range (no lease holder and no process with that real uid). */
-int qemu_cred_take(struct qemu_cred *ret, struct lv_error **err);
+/* The uid for a starting guest: qemu_user, else the first free one of the
+ * range (no lease holder and no process with that real uid) from a place
+ * given by the guest's uuid on (see qemu_cred_take in security.c). */
+int qemu_cred_take(const unsigned char uuid[16], struct qemu_cred *ret, struct lv_error **err);
 /* Re-take a running guest's uid on reattach (its QEMU runs with it). */
 int qemu_cred_retake(uid_t uid, gid_t gid, struct qemu_cred *ret, struct lv_error **err);
 void qemu_cred_release(struct qemu_cred *c);

@@ -153,6 +153,33 @@ static void test_bad_input(void **state)
         lv_error_free(err);
 }
 
+/* lease_reserve (QEMU uids: from a place given by the guest's uuid on):
+ * the first free number from first on, wrapping to min after max, each
+ * number once; first outside the range starts at min. */
+static void test_lease_from_first(void **state)
+{
+        (void)state;
+        _cleanup_free_ char *d = xasprintf("%s/from", dir);
+        struct lv_error *err = NULL;
+        unsigned long n;
+        int fd[4];
+        assert_int_equal(lease_reserve(d, "thing", 10, 13, 12, NULL, NULL, &n, &fd[0], &err), 0);
+        assert_int_equal(n, 12);
+        assert_int_equal(lease_reserve(d, "thing", 10, 13, 12, NULL, NULL, &n, &fd[1], &err), 0);
+        assert_int_equal(n, 13);
+        assert_int_equal(lease_reserve(d, "thing", 10, 13, 12, NULL, NULL, &n, &fd[2], &err), 0);
+        assert_int_equal(n, 10); /* wrapped */
+        assert_int_equal(lease_reserve(d, "thing", 10, 13, 99, NULL, NULL, &n, &fd[3], &err), 0);
+        assert_int_equal(n, 11); /* out of range: from min, 10 is taken */
+        int extra = -1;
+        assert_int_equal(lease_reserve(d, "thing", 10, 13, 11, NULL, NULL, &n, &extra, &err),
+                         -EADDRINUSE);
+        assert_non_null(strstr(err->message, "no free thing in the range 10-13"));
+        lv_error_free(err);
+        for (int i = 0; i < 4; i++)
+                close(fd[i]);
+}
+
 int main(void)
 {
         if (geteuid() == 0 && unshare(CLONE_NEWNET) == 0)
@@ -164,6 +191,7 @@ int main(void)
                 cmocka_unit_test(test_bound_port_skipped),
                 cmocka_unit_test(test_dead_holder_frees),
                 cmocka_unit_test(test_bad_input),
+                cmocka_unit_test(test_lease_from_first),
         };
         int r = cmocka_run_group_tests(tests, NULL, NULL);
         qt_rmrf(dir);
