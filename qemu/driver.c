@@ -1070,10 +1070,10 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
                 if ((r = qmp_call(qg->qmp, "cont", NULL, QEMU_CMD_TIMEOUT_MS, NULL, err)) < 0)
                         return r;
         }
-        if (run) {
+        /* on record with the status the supervisor writes as soon as the
+         * start returns (guest_boot): no status.json of its own here */
+        if (run)
                 qg->cpus_running = true;
-                guest_status_record(g);
-        }
         log_info("QEMU %d running (QMP %s)", (int)pid, sock);
         return 0;
 }
