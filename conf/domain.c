@@ -142,6 +142,39 @@ void domain_net_add_take(struct domain_def *def, struct domain_net *n)
         *n = (struct domain_net){0};
 }
 
+static void fs_clear(struct domain_fs *fs)
+{
+        free(fs->accessmode);
+        free(fs->source);
+        free(fs->target);
+        free(fs->driver_type);
+        free(fs->driver_format);
+}
+
+int domain_fs_find(const struct domain_def *def, const char *target)
+{
+        for (int i = 0; target && i < def->n_filesystems; i++)
+                if (def->filesystems[i].target && streq(def->filesystems[i].target, target))
+                        return i;
+        return -1;
+}
+
+void domain_fs_add_take(struct domain_def *def, struct domain_fs *fs)
+{
+        def->filesystems = xrealloc(def->filesystems,
+                                    sizeof(*def->filesystems) * (size_t)(def->n_filesystems + 1));
+        def->filesystems[def->n_filesystems++] = *fs;
+        *fs = (struct domain_fs){0};
+}
+
+void domain_fs_remove(struct domain_def *def, int i)
+{
+        fs_clear(&def->filesystems[i]);
+        memmove(&def->filesystems[i], &def->filesystems[i + 1],
+                sizeof(*def->filesystems) * (size_t)(def->n_filesystems - i - 1));
+        def->n_filesystems--;
+}
+
 void domain_net_remove(struct domain_def *def, int i)
 {
         net_clear(&def->nets[i]);
@@ -183,14 +216,8 @@ void domain_def_free(struct domain_def *def)
         free(def->clock_timezone);
         free(def->seclabel_type);
         free(def->emulator);
-        for (int i = 0; i < def->n_filesystems; i++) {
-                struct domain_fs *fs = &def->filesystems[i];
-                free(fs->accessmode);
-                free(fs->source);
-                free(fs->target);
-                free(fs->driver_type);
-                free(fs->driver_format);
-        }
+        for (int i = 0; i < def->n_filesystems; i++)
+                fs_clear(&def->filesystems[i]);
         free(def->filesystems);
         for (int i = 0; i < def->n_disks; i++)
                 domain_disk_clear(&def->disks[i]);

@@ -719,6 +719,14 @@ int domain_net_find(const struct domain_def *def, const char *mac);
 void domain_net_add_take(struct domain_def *def, struct domain_net *n);
 void domain_net_remove(struct domain_def *def, int i);
 int domain_net_attach(struct domain_def *def, struct domain_net *n, struct lv_error **err);
+/* Filesystems of a definition (hot-plug), by target dir: the index or
+ * -1; append fs (taking its fields); remove the i-th; (domain_validate.c)
+ * append fs unless its target is taken or the result does not validate
+ * (fs is then left as it was). */
+int domain_fs_find(const struct domain_def *def, const char *target);
+void domain_fs_add_take(struct domain_def *def, struct domain_fs *fs);
+void domain_fs_remove(struct domain_def *def, int i);
+int domain_fs_attach(struct domain_def *def, struct domain_fs *fs, struct lv_error **err);
 static inline void domain_def_freep(struct domain_def **d)
 {
         domain_def_free(*d);

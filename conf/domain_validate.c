@@ -425,6 +425,22 @@ int domain_net_attach(struct domain_def *def, struct domain_net *n, struct lv_er
         return r;
 }
 
+int domain_fs_attach(struct domain_def *def, struct domain_fs *fs, struct lv_error **err)
+{
+        if (domain_fs_find(def, fs->target) >= 0)
+                return lv_error_setf(err, LV_ERR_EXISTS,
+                                     "Requested operation is not valid: a filesystem with target "
+                                     "%s already exists",
+                                     fs->target);
+        domain_fs_add_take(def, fs);
+        int r = domain_validate(def, err);
+        if (r < 0) {
+                *fs = def->filesystems[def->n_filesystems - 1];
+                def->n_filesystems--;
+        }
+        return r;
+}
+
 int domain_disk_attach(struct domain_def *def, struct domain_disk *d, struct lv_error **err)
 {
         for (int k = 0; k < def->n_disks; k++)

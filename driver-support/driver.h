@@ -283,6 +283,12 @@ struct lv_driver {
         int (*block_job_end)(struct lv_guest *g, bool pivot, struct lv_error **err);
         int (*block_job_set_speed)(struct lv_guest *g, unsigned long long bandwidth,
                                    struct lv_error **err);
+        /* Filesystem hot-plug (optional; containers): fs_attach makes
+         * g->def->filesystems[i] (already in the definition) visible in
+         * the running guest; fs_detach takes it away at once (no release
+         * to wait for): 0, or 1 when it was busy and goes lazily. */
+        int (*fs_attach)(struct lv_guest *g, int i, struct lv_error **err);
+        int (*fs_detach)(struct lv_guest *g, int i, struct lv_error **err);
 };
 
 extern const struct lv_driver lxc_driver;

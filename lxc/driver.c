@@ -37,7 +37,8 @@ struct lxc_guest {
         struct watchdog guard; /* kills init when the supervisor dies */
         int oom_fd;            /* ready when the OOM killer acts in the guest */
         struct loop_source *oom_source, *oom_timer;
-        uint64_t oom_kills; /* as last logged */
+        uint64_t oom_kills;   /* as last logged */
+        bool denies_remounts; /* its seccomp filter (lxc_seccomp_denies_remounts) */
 };
 
 /* ---- network hook ----
@@ -398,6 +399,7 @@ static int lxc_start(struct lv_guest *g, struct lv_error **err)
         lg->console_slave = -1;
         lg->guard = WATCHDOG_NONE;
         lg->oom_fd = -1;
+        lg->denies_remounts = lxc_seccomp_denies_remounts(def);
         g->driver_data = lg;
         guest_undo_push(g, "lxc driver state", undo_driver_data, lg, free);
 
@@ -672,6 +674,14 @@ static void lxc_status(struct lv_guest *g, struct json_object *out)
         json_object_object_add(out, "privileged", json_object_new_boolean(g->def->n_uidmap == 0));
 }
 
+static int lxc_fs_attach_op(struct lv_guest *g, int i, struct lv_error **err)
+{
+        struct lxc_guest *lg = g->driver_data;
+        if (!lg || g->pid <= 0)
+                return lv_error_setf(err, LV_ERR_STATE, "the container is not running");
+        return lxc_fs_attach(g, i, lg->denies_remounts, err);
+}
+
 const struct lv_driver lxc_driver = {
         .name = "lxc",
         .check = lxc_check,
@@ -684,6 +694,10 @@ const struct lv_driver lxc_driver = {
         .resume = lxc_resume,
         .stats = lxc_stats,
         .status = lxc_status,
+        .net_attach = lxc_net_attach,
+        .net_detach = lxc_net_detach,
+        .fs_attach = lxc_fs_attach_op,
+        .fs_detach = lxc_fs_detach,
         /* .exited: the core's default mapping (exit: poweroff; killed by
          * SIGHUP/SIGINT after reboot(2) in the PID namespace: reboot /
          * poweroff; other signals: crash) is the container's. */

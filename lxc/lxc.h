@@ -64,6 +64,9 @@ int lxc_mounts_setup(const struct lxc_child *c, enum cgroup_mode *ret_cg_mode,
  * have been replaced by a link. ELOOP with an error naming the path;
  * `what` starts the messages ("root filesystem"). */
 int lxc_source_open(const char *source, const char *what, int *ret_fd, struct lv_error **err);
+/* open(rel) below rootfd as a process whose root it is would
+ * (openat2 RESOLVE_IN_ROOT, no magic links): a symlink stays inside. */
+int lxc_open_in_root(int rootfd, const char *rel, uint64_t flags);
 /* In the new root, once in the guest's cgroups and cgroup namespace: the
  * cgroup mounts, then a read-only root. */
 int lxc_mounts_finish(const struct lxc_child *c, enum cgroup_mode cg_mode, struct lv_error **err);
@@ -96,6 +99,9 @@ int lxc_seccomp_build(const struct domain_def *def, void **ret_ctx, struct lv_er
 int lxc_seccomp_load(void *ctx, struct lv_error **err);
 void lxc_seccomp_free(void *ctx);
 extern const char *const lxc_seccomp_denied[];
+/* Whether the filter for def denies writable remounts (def has a
+ * read-only filesystem). */
+bool lxc_seccomp_denies_remounts(const struct domain_def *def);
 
 /* ---- idmap.c (parent) ---- */
 
@@ -119,3 +125,16 @@ struct lxc_user {
 int lxc_user_resolve(const char *user, const char *group, struct lxc_user *ret,
                      struct lv_error **err);
 void lxc_user_clear(struct lxc_user *u);
+
+/* ---- hotplug.c (supervisor): devices into the running container ---- */
+
+struct lv_guest;
+/* driver.h net_attach / net_detach (the veth pair goes at once:
+ * g->net_released is called before it returns). */
+int lxc_net_attach(struct lv_guest *g, int i, struct lv_error **err);
+int lxc_net_detach(struct lv_guest *g, int i, struct lv_error **err);
+/* driver.h fs_attach: g->def->filesystems[i] bind-mounted at its target
+ * (denies_remounts: the container's seccomp filter refuses writable
+ * remounts); fs_detach: unmounted, 1 when busy and detached lazily. */
+int lxc_fs_attach(struct lv_guest *g, int i, bool denies_remounts, struct lv_error **err);
+int lxc_fs_detach(struct lv_guest *g, int i, struct lv_error **err);

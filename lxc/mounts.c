@@ -55,7 +55,7 @@ static int bind_ro(const char *path, const char *shown, struct lv_error **err)
         return remount_ro(path, shown, err);
 }
 
-static int open_in_root(int rootfd, const char *rel, uint64_t flags)
+int lxc_open_in_root(int rootfd, const char *rel, uint64_t flags)
 {
         struct open_how how = {
                 .flags = flags | O_CLOEXEC,
@@ -119,14 +119,14 @@ static int mount_point(const char *root, const char *target, bool dir, int *ret_
                 _cleanup_close_ int parent = -1;
                 if (name) {
                         *name = '\0';
-                        parent = open_in_root(rootfd, rel, O_PATH | O_DIRECTORY);
+                        parent = lxc_open_in_root(rootfd, rel, O_PATH | O_DIRECTORY);
                         if (parent < 0)
                                 return lv_error_set(err, errno, "mount point '%s': resolving '/%s'",
                                                     target, rel);
                         *name++ = '/';
                 } else {
                         name = rel;
-                        parent = open_in_root(rootfd, "", O_PATH | O_DIRECTORY);
+                        parent = lxc_open_in_root(rootfd, "", O_PATH | O_DIRECTORY);
                         if (parent < 0)
                                 return lv_error_set(err, errno, "mount point '%s'", target);
                 }
@@ -149,7 +149,7 @@ static int mount_point(const char *root, const char *target, bool dir, int *ret_
                         break;
                 *slash = '/';
         }
-        int fd = open_in_root(rootfd, rel, O_PATH | (dir ? O_DIRECTORY : 0));
+        int fd = lxc_open_in_root(rootfd, rel, O_PATH | (dir ? O_DIRECTORY : 0));
         if (fd < 0)
                 return lv_error_set(err, errno, "mount point '%s'", target);
         *ret_fd = fd;
@@ -181,7 +181,8 @@ static int bind_source(const struct lxc_child *c, const struct domain_fs *fs, in
         /* The descriptor names the covered directory: reopen to reach the
          * new mount. */
         _cleanup_close_ int rootfd = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        _cleanup_close_ int top = rootfd < 0 ? -1 : open_in_root(rootfd, fs->target + 1, O_PATH);
+        _cleanup_close_ int top =
+                rootfd < 0 ? -1 : lxc_open_in_root(rootfd, fs->target + 1, O_PATH);
         if (top < 0)
                 return lv_error_set(err, errno, "reopening mount point '%s'", fs->target);
         _cleanup_free_ char *top_path = xasprintf("/proc/self/fd/%d", top);
@@ -215,7 +216,7 @@ static int mount_filesystem(const struct lxc_child *c, const struct domain_fs *f
                         return lv_error_set(err, errno, "opening the root filesystem '%s'",
                                             c->rootfs);
                 _cleanup_close_ int src =
-                        open_in_root(rootfd, fs->source + strspn(fs->source, "/"), O_PATH);
+                        lxc_open_in_root(rootfd, fs->source + strspn(fs->source, "/"), O_PATH);
                 if (src < 0)
                         return lv_error_set(err, errno,
                                             "filesystem '%s': bind source '%s' (in the container)",

@@ -64,13 +64,18 @@ void lxc_seccomp_free(void *ctx)
  * privileged one). mount(2) with MS_REMOUNT but without MS_RDONLY fails
  * with EPERM (making something read-only, and new mounts, still work);
  * mount_setattr(2) fails with ENOSYS, so tools fall back to mount(2). */
-static int deny_writable_remounts(const struct domain_def *def, scmp_filter_ctx ctx,
-                                  struct lv_error **err)
+bool lxc_seccomp_denies_remounts(const struct domain_def *def)
 {
         bool readonly = false;
         for (int i = 0; i < def->n_filesystems; i++)
                 readonly |= def->filesystems[i].readonly;
-        if (!readonly)
+        return readonly;
+}
+
+static int deny_writable_remounts(const struct domain_def *def, scmp_filter_ctx ctx,
+                                  struct lv_error **err)
+{
+        if (!lxc_seccomp_denies_remounts(def))
                 return 0;
         int r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(mount), 1,
                                  SCMP_A3(SCMP_CMP_MASKED_EQ, MS_REMOUNT | MS_RDONLY, MS_REMOUNT));

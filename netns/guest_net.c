@@ -156,10 +156,12 @@ static int setup_veth(const struct domain_def *def, const struct undo_sink *undo
         return 0;
 }
 
-int netns_guest_setup_container(struct domain_def *def, const struct undo_sink *undo,
-                                pid_t child_pid, struct lv_error **err)
+/* The container's network namespace (*ret_nsfd) and netlink sockets in
+ * it and in ours; 1 when it shares ours (nothing opened). */
+static int container_open(const struct domain_def *def, pid_t pid, int *ret_nsfd,
+                          struct netns_nl **host, struct netns_nl **guest_nl, struct lv_error **err)
 {
-        _cleanup_close_ int nsfd = netns_open_pid(child_pid, err);
+        _cleanup_close_ int nsfd = netns_open_pid(pid, err);
         if (nsfd < 0)
                 return nsfd;
         _cleanup_close_ int self = netns_open_self(err);
@@ -167,30 +169,66 @@ int netns_guest_setup_container(struct domain_def *def, const struct undo_sink *
                 return self;
         if (netns_same(self, nsfd)) {
                 if (def->n_nets == 0)
-                        return 0; /* shares the host's network, as libvirt without <interface> */
+                        return 1; /* shares the host's network, as libvirt without <interface> */
                 return lv_error_setf(err, EINVAL,
                                      "has interfaces but no network namespace of its own");
         }
-        _cleanup_nl_ struct netns_nl *host = NULL, *guest_nl = NULL;
-        int r = netns_nl_open(&host, err);
-        if (r < 0 || (r = netns_nl_open_fd(nsfd, &guest_nl, err)) < 0)
+        int r = netns_nl_open(host, err);
+        if (r < 0 || (r = netns_nl_open_fd(nsfd, guest_nl, err)) < 0)
                 return r;
+        *ret_nsfd = TAKE_FD(nsfd);
+        return 0;
+}
+
+/* Interface i is up in the container: the running definition names its
+ * host end (dumpxml's <target dev>). */
+static int container_veth(struct domain_def *def, const struct undo_sink *undo,
+                          struct netns_nl *host, struct netns_nl *guest_nl, int nsfd, int i,
+                          struct lv_error **err)
+{
+        char hname[IFNAMSIZ];
+        int r = setup_veth(def, undo, host, guest_nl, nsfd, i, hname, err);
+        if (r < 0)
+                return lv_error_prefix(err, "interface %d", i);
+        free(def->nets[i].ifname);
+        def->nets[i].ifname = xstrdup(hname);
+        return 0;
+}
+
+int netns_guest_setup_container(struct domain_def *def, const struct undo_sink *undo,
+                                pid_t child_pid, struct lv_error **err)
+{
+        _cleanup_close_ int nsfd = -1;
+        _cleanup_nl_ struct netns_nl *host = NULL, *guest_nl = NULL;
+        int r = container_open(def, child_pid, &nsfd, &host, &guest_nl, err);
+        if (r != 0)
+                return r < 0 ? r : 0;
         r = prepare(def, host, guest_nl, err);
         if (r < 0)
                 return r;
         r = netns_link_set_up(guest_nl, "lo", true, err);
         if (r < 0)
                 return lv_error_prefix(err, "in the container");
-        for (int i = 0; i < def->n_nets; i++) {
-                char hname[IFNAMSIZ];
-                r = setup_veth(def, undo, host, guest_nl, nsfd, i, hname, err);
-                if (r < 0)
-                        return lv_error_prefix(err, "interface %d", i);
-                /* the running definition names it (dumpxml's <target dev>) */
-                free(def->nets[i].ifname);
-                def->nets[i].ifname = xstrdup(hname);
-        }
+        for (int i = 0; i < def->n_nets; i++)
+                if ((r = container_veth(def, undo, host, guest_nl, nsfd, i, err)) < 0)
+                        return r;
         return 0;
+}
+
+int netns_guest_setup_container_one(struct domain_def *def, const struct undo_sink *undo, pid_t pid,
+                                    int i, struct lv_error **err)
+{
+        _cleanup_close_ int nsfd = -1;
+        _cleanup_nl_ struct netns_nl *host = NULL, *guest_nl = NULL;
+        int r = container_open(def, pid, &nsfd, &host, &guest_nl, err);
+        if (r > 0) /* (def has interface i, so this is not reached) */
+                return lv_error_setf(err, EINVAL, "the container has no network namespace");
+        if (r < 0)
+                return r;
+        netns_guest_fill_macs(def);
+        if ((r = netns_guest_check_one(def, i, host, guest_nl, err)) < 0)
+                return r;
+        return container_veth(def, undo, host, guest_nl, nsfd, i, err);
 }
 
 void netns_guest_taps_free(struct netns_guest_tap *taps, int n)

@@ -81,6 +81,11 @@ int netns_guest_host_link_remove(struct netns_nl *nl, const unsigned char uuid[1
 int netns_guest_setup_container(struct domain_def *def, const struct undo_sink *undo,
                                 pid_t child_pid, struct lv_error **err);
 
+/* Container hot-plug: the veth pair of interface i alone (checked
+ * alone) into the running container of pid, as above. */
+int netns_guest_setup_container_one(struct domain_def *def, const struct undo_sink *undo, pid_t pid,
+                                    int i, struct lv_error **err);
+
 /* VM: one tap per interface in def->nets order. taps[i].fd is the queue
  * fd to hand to QEMU (-netdev tap,fd=N), or -1 with ifname "" for an
  * interface that needs none (type='user'). The caller owns the fds (close

@@ -2,10 +2,10 @@
 /* Hot-plug: the AttachDevice and DetachDevice methods and what they do to
  * the running guest and its running definition (docs/supervisor.md,
  * "Hot-plug"). The driver talks to the hypervisor (driver.h disk_attach,
- * disk_detach, net_attach, net_detach); the core keeps the running definition true: a device is
- * in definition.json exactly while the guest has it. DetachDevice's reply
- * waits for the guest's release on the loop (a deferred reply), so the
- * supervisor answers other calls meanwhile. */
+ * disk_detach, net_attach, net_detach, fs_attach, fs_detach); the core keeps the running definition
+ * true: a device is in definition.json exactly while the guest has it. DetachDevice's reply waits
+ * for the guest's release on the loop (a deferred reply), so the supervisor answers other calls
+ * meanwhile. */
 #include <strings.h>
 
 #include "conf/domain_json.h"
@@ -39,11 +39,11 @@ static int device_one(const char *json, struct domain_def **ret, struct lv_error
         int r = domain_from_json(json, strlen(json), &dev, err);
         if (r < 0)
                 return lv_error_prefix(err, "device");
-        if (dev->n_disks + dev->n_nets != 1 || dev->n_filesystems) {
+        if (dev->n_disks + dev->n_nets + dev->n_filesystems != 1) {
                 domain_def_free(dev);
                 return lv_error_setf(err, LV_ERR_UNSUPPORTED,
-                                     "device: one <disk> or <interface> can be hot-plugged at a "
-                                     "time");
+                                     "device: one <disk>, <interface> or <filesystem> can be "
+                                     "hot-plugged at a time");
         }
         *ret = dev;
         return 0;
@@ -130,6 +130,46 @@ int supervisor_guest_net_detach(struct supervisor *sv, const char *mac, char **r
         if ((r = sv->driver->net_detach(&sv->g, i, err)) < 0)
                 return lv_error_prefix(err, "guest '%s': detaching interface %s", sv->g.name, key);
         *ret_mac = TAKE_PTR(key);
+        return 0;
+}
+
+int supervisor_guest_fs_attach(struct supervisor *sv, struct domain_fs *fs, struct lv_error **err)
+{
+        struct domain_def *def = sv->g.def;
+        int r = running_check(sv, sv->driver->fs_attach, "attach filesystems", err);
+        if (r < 0)
+                return r;
+        if ((r = domain_fs_attach(def, fs, err)) < 0)
+                return lv_error_prefix(err, "guest '%s': attaching a filesystem", sv->g.name);
+        int i = def->n_filesystems - 1;
+        if ((r = sv->driver->fs_attach(&sv->g, i, err)) < 0) {
+                domain_fs_remove(def, i);
+                return lv_error_prefix(err, "guest '%s': attaching a filesystem", sv->g.name);
+        }
+        supervisor_definition_changed(sv);
+        return 0;
+}
+
+/* Gone at once (*ret_lazy: busy, detached lazily). */
+int supervisor_guest_fs_detach(struct supervisor *sv, const char *target, bool *ret_lazy,
+                               struct lv_error **err)
+{
+        int r = running_check(sv, sv->driver->fs_detach, "detach filesystems", err);
+        if (r < 0)
+                return r;
+        int i = domain_fs_find(sv->g.def, target);
+        if (i < 0)
+                return lv_error_setf(err, ENOENT, "No filesystem found whose target is %s", target);
+        if (streq(target, "/"))
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "the root filesystem cannot be detached");
+        if ((r = sv->driver->fs_detach(&sv->g, i, err)) < 0)
+                return lv_error_prefix(err, "guest '%s': detaching filesystem '%s'", sv->g.name,
+                                       target);
+        *ret_lazy = r > 0;
+        domain_fs_remove(sv->g.def, i);
+        log_info("filesystem '%s' left the running definition", target);
+        supervisor_definition_changed(sv);
         return 0;
 }
 
@@ -238,9 +278,30 @@ int control_m_attach_device(struct control_client *cl, const struct varlink_call
         r = v ? device_one(json_object_get_string(v), &dev, &e)
               : lv_error_setf(&e, EINVAL, "AttachDevice: a device is required");
         if (r >= 0)
-                r = dev->n_disks ? supervisor_guest_disk_attach(sv, &dev->disks[0], &e)
-                                 : supervisor_guest_net_attach(sv, &dev->nets[0], &e);
+                r = dev->n_disks  ? supervisor_guest_disk_attach(sv, &dev->disks[0], &e)
+                    : dev->n_nets ? supervisor_guest_net_attach(sv, &dev->nets[0], &e)
+                                  : supervisor_guest_fs_attach(sv, &dev->filesystems[0], &e);
         return control_reply_result(cl, r, e);
+}
+
+/* A filesystem goes at once: no release to wait for; lazy says whether
+ * it was busy (unmounted lazily). */
+static int detach_filesystem(struct control_client *cl, const struct varlink_call *call,
+                             const char *target)
+{
+        struct supervisor *sv = control_client_supervisor(cl);
+        _cleanup_error_ struct lv_error *e = NULL;
+        bool lazy = false;
+        int r = control_param(call, "target") || control_param(call, "interface")
+                        ? lv_error_setf(&e, EINVAL,
+                                        "DetachDevice: a target, an interface or a filesystem is "
+                                        "required (one)")
+                        : supervisor_guest_fs_detach(sv, target, &lazy, &e);
+        if (r < 0)
+                return control_reply_lv_error(cl, e);
+        struct json_object *p = json_object_new_object();
+        json_object_object_add(p, "lazy", json_object_new_boolean(lazy));
+        return control_reply(cl, p);
 }
 
 int control_m_detach_device(struct control_client *cl, const struct varlink_call *call)
@@ -248,10 +309,14 @@ int control_m_detach_device(struct control_client *cl, const struct varlink_call
         static const struct param_spec spec[] = {{"target", json_type_string},
                                                  {"interface", json_type_string},
                                                  {"timeout_ms", json_type_int},
+                                                 {"filesystem", json_type_string},
                                                  {0}};
         int r = control_params_check(cl, call, spec);
         if (r <= 0)
                 return r;
+        struct json_object *fs = control_param(call, "filesystem");
+        if (fs)
+                return detach_filesystem(cl, call, json_object_get_string(fs));
         struct json_object *v = control_param(call, "target");
         struct json_object *mac = control_param(call, "interface");
         struct json_object *t = control_param(call, "timeout_ms");

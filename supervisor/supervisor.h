@@ -161,6 +161,11 @@ int supervisor_guest_net_attach(struct supervisor *sv, struct domain_net *n, str
 int supervisor_guest_net_detach(struct supervisor *sv, const char *mac, char **ret_mac,
                                 struct lv_error **err);
 void supervisor_net_released(struct lv_guest *g, const char *mac);
+/* A <filesystem> into the running guest (fs's fields taken), and out of
+ * it by target dir, at once (*ret_lazy: it was busy, unmounted lazily). */
+int supervisor_guest_fs_attach(struct supervisor *sv, struct domain_fs *fs, struct lv_error **err);
+int supervisor_guest_fs_detach(struct supervisor *sv, const char *target, bool *ret_lazy,
+                               struct lv_error **err);
 /* The display (control-display.c): lvsh screenshot, the display as PNG in
  * the state directory (*ret_path names it); lvsh send-key, qnum codes
  * pressed together and released after holdtime_ms (0: QEMU's default). */

@@ -23,6 +23,10 @@
 
 #define DEVICE_MAX_BYTES (1u << 20)
 
+/* What a detach removes, found by its key: a disk's target dev (or
+ * source), an interface's MAC, a filesystem's target dir. */
+enum dev_kind { DEV_DISK, DEV_NET, DEV_FS };
+
 enum { F_LIVE, F_CONFIG, F_PERSISTENT, F_CURRENT, F_COUNT };
 static const char *const scope_flags[] = {"live", "config", "persistent", "current", NULL};
 
@@ -75,9 +79,11 @@ static int scope_resolve(const struct lvsh_command *cmd, const char *name, const
 static int device_parse(const struct domain_def *guest, const char *text, const char *file,
                         struct domain_def **ret, struct lv_error **err)
 {
-        if (guest->type != DOMAIN_TYPE_QEMU && guest->type != DOMAIN_TYPE_KVM)
+        bool lxc = guest->type == DOMAIN_TYPE_LXC;
+        if (guest->type != DOMAIN_TYPE_QEMU && guest->type != DOMAIN_TYPE_KVM && !lxc)
                 return lv_error_setf(err, LV_ERR_UNSUPPORTED,
-                                     "domain '%s': devices are hot-plugged into QEMU guests only",
+                                     "domain '%s': devices are hot-plugged into QEMU guests and "
+                                     "containers only",
                                      guest->name);
         const struct conf_xml_ops *xml = conf_xml(err);
         if (!xml)
@@ -87,9 +93,13 @@ static int device_parse(const struct domain_def *guest, const char *text, const 
         strbuf_printf(&sb, "<domain type='%s'><name>", domain_type_to_string(guest->type));
         strbuf_append_xml(&sb, guest->name);
         strbuf_printf(&sb,
-                      "</name><memory unit='KiB'>%llu</memory><os><type>hvm</type></os>"
+                      "</name><memory unit='KiB'>%llu</memory><os><type>%s</type>%s</os>"
                       "<devices>",
-                      guest->memory_kib);
+                      guest->memory_kib, lxc ? "exe" : "hvm", lxc ? "<init>/sbin/init</init>" : "");
+        /* a container's definition needs its root: one that is dropped */
+        if (lxc)
+                strbuf_append(&sb, "<filesystem type='mount'><source dir='/'/><target dir='/'/>"
+                                   "</filesystem>");
         strbuf_append(&sb, text);
         strbuf_append(&sb, "</devices></domain>\n");
         _cleanup_free_ char *doc = strbuf_steal(&sb);
@@ -97,13 +107,21 @@ static int device_parse(const struct domain_def *guest, const char *text, const 
         int r = xml->domain_parse_string(doc, strlen(doc), file, &dev, err);
         if (r < 0)
                 return r;
-        if (dev->n_disks + dev->n_nets != 1 || dev->n_filesystems || dev->n_videos ||
+        if (lxc)
+                domain_fs_remove(dev, 0);
+        if (dev->n_disks + dev->n_nets + dev->n_filesystems != 1 || dev->n_videos ||
             dev->n_inputs || dev->n_graphics || dev->n_chrs || dev->n_controllers) {
                 domain_def_free(dev);
                 return lv_error_setf(err, LV_ERR_UNSUPPORTED,
-                                     "%s: one <disk> or <interface> expected (the devices "
-                                     "litevirt hot-plugs)",
+                                     "%s: one <disk>, <interface> or <filesystem> expected (the "
+                                     "devices litevirt hot-plugs)",
                                      file);
+        }
+        /* what the guest could not use is refused, never stored */
+        if (!lxc && dev->n_filesystems) {
+                domain_def_free(dev);
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "%s: <filesystem> is hot-plugged into containers only", file);
         }
         *ret = dev;
         return 0;
@@ -124,21 +142,29 @@ static int hotplug_report(int r, bool attach, const char *kind, const char *from
 }
 
 /* The stored definition with the change made and validated (not stored
- * yet): dev attached, or the disk key (target dev or source) or the
- * interface key (MAC, net) removed. */
-static int config_change(const char *name, struct domain_def *dev, const char *key, bool net,
-                         struct domain_def **ret, struct lv_error **err)
+ * yet): dev attached, or the device of key (of kind) removed. */
+static int config_change(const char *name, struct domain_def *dev, const char *key,
+                         enum dev_kind kind, struct domain_def **ret, struct lv_error **err)
 {
         _cleanup_domain_def_ struct domain_def *def = NULL;
         int r = lvsh_guest_load(name, &def, err);
         if (r < 0)
                 return r;
         if (dev) {
-                r = dev->n_disks ? domain_disk_attach(def, &dev->disks[0], err)
-                                 : domain_net_attach(def, &dev->nets[0], err);
+                r = dev->n_disks  ? domain_disk_attach(def, &dev->disks[0], err)
+                    : dev->n_nets ? domain_net_attach(def, &dev->nets[0], err)
+                                  : domain_fs_attach(def, &dev->filesystems[0], err);
                 if (r < 0)
                         return r;
-        } else if (net) {
+        } else if (kind == DEV_FS) {
+                int i = domain_fs_find(def, key);
+                if (i < 0 || streq(key, "/"))
+                        return lv_error_setf(err, ENOENT,
+                                             i < 0 ? "No filesystem found whose target is %s"
+                                                   : "the root filesystem (%s) cannot be detached",
+                                             key);
+                domain_fs_remove(def, i);
+        } else if (kind == DEV_NET) {
                 int i = domain_net_find(def, key);
                 if (i < 0)
                         return lv_error_setf(err, ENOENT,
@@ -158,10 +184,9 @@ static int config_change(const char *name, struct domain_def *dev, const char *k
         return 0;
 }
 
-/* Attach the device of text, or detach the disk key (a target dev or
- * source), or with net the interface key (a MAC). */
-static int hotplug(const char *name, const char *text, const char *key, bool net, const char *file,
-                   const struct scope *s, struct lv_error **err)
+/* Attach the device of text, or detach the device of key (of kind). */
+static int hotplug(const char *name, const char *text, const char *key, enum dev_kind kind,
+                   const char *file, const struct scope *s, struct lv_error **err)
 {
         bool attach = !key;
         _cleanup_domain_def_ struct domain_def *guest = NULL;
@@ -174,23 +199,33 @@ static int hotplug(const char *name, const char *text, const char *key, bool net
                 return r;
         _cleanup_free_ char *target = xstrdup(!dev           ? key
                                               : dev->n_disks ? dev->disks[0].target_dev
-                                                             : dev->nets[0].mac);
+                                              : dev->n_nets  ? dev->nets[0].mac
+                                                             : dev->filesystems[0].target);
         /* what is sent, before config_change takes the device's fields */
         _cleanup_free_ char *json = attach ? domain_to_json(dev) : NULL;
         _cleanup_domain_def_ struct domain_def *config = NULL;
         if (s->config &&
-            (r = config_change(name, attach ? dev : NULL, target, net, &config, err)) < 0)
+            (r = config_change(name, attach ? dev : NULL, target, kind, &config, err)) < 0)
                 return r;
         if (s->live) {
                 struct json_object *p = json_object_new_object();
                 json_object_object_add(p,
-                                       attach ? "device"
-                                       : net  ? "interface"
-                                              : "target",
+                                       attach            ? "device"
+                                       : kind == DEV_NET ? "interface"
+                                       : kind == DEV_FS  ? "filesystem"
+                                                         : "target",
                                        json_object_new_string(attach ? json : target));
+                struct json_object *reply = NULL, *lazy;
                 r = lvsh_call(name, attach ? LV_METHOD_ATTACH_DEVICE : LV_METHOD_DETACH_DEVICE, p,
-                              NULL, err);
+                              &reply, err);
                 json_object_put(p);
+                if (r >= 0 && json_object_object_get_ex(reply, "lazy", &lazy) &&
+                    json_object_get_boolean(lazy))
+                        fprintf(stderr,
+                                "filesystem '%s' was busy in the guest: unmounted lazily (it "
+                                "goes once no process uses it)\n",
+                                target);
+                json_object_put(reply);
                 if (r < 0)
                         return r;
         }
@@ -207,6 +242,8 @@ static const char *device_key(struct domain_def *dev, const char *text)
 {
         if (dev->n_disks)
                 return dev->disks[0].target_dev;
+        if (dev->n_filesystems)
+                return dev->filesystems[0].target;
         if (strstr(text, "<mac"))
                 return dev->nets[0].mac;
         _cleanup_domain_def_ struct domain_def *guest = NULL;
@@ -264,7 +301,11 @@ static int device_command(const char *cmdname, bool attach, int argc, char **arg
                 r = device_parse(guest, text, file, &dev, err);
         if (r >= 0)
                 r = hotplug(name, attach ? text : NULL, attach ? NULL : device_key(dev, text),
-                            !attach && dev->n_nets, file, &s, err);
+                            attach               ? DEV_DISK
+                            : dev->n_nets        ? DEV_NET
+                            : dev->n_filesystems ? DEV_FS
+                                                 : DEV_DISK,
+                            file, &s, err);
         return hotplug_report(r, attach, "device", file, err);
 }
 
@@ -364,8 +405,8 @@ static int disk_command(const char *cmdname, bool attach, int argc, char **argv,
         struct scope s;
         r = scope_resolve(cmd, name, set, &s, err);
         if (r >= 0)
-                r = hotplug(name, attach ? text : NULL, attach ? NULL : pos[1], false, pos[1], &s,
-                            err);
+                r = hotplug(name, attach ? text : NULL, attach ? NULL : pos[1], DEV_DISK, pos[1],
+                            &s, err);
         return hotplug_report(r, attach, "disk", NULL, err);
 }
 
@@ -451,7 +492,7 @@ static int iface_command(const char *cmdname, bool attach, int argc, char **argv
                 r = iface_find(name, &s, type, val[V_MAC], &mac, err);
         }
         if (r >= 0)
-                r = hotplug(name, text, mac, !attach, cmdname, &s, err);
+                r = hotplug(name, text, mac, DEV_NET, cmdname, &s, err);
         return hotplug_report(r, attach, "interface", NULL, err);
 }
 

@@ -82,7 +82,10 @@ static int cmd_domiflist(int argc, char **argv, struct lv_error **err)
         if (r < 0)
                 return r;
         _cleanup_domain_def_ struct domain_def *def = NULL;
-        r = lvsh_guest_load(name, &def, err);
+        /* a running guest's interfaces are its running definition's (a
+         * hot-plugged one is there only) */
+        if (set[0] || lvsh_guest_load_running(name, &def, NULL) < 0)
+                r = lvsh_guest_load(name, &def, err);
         if (r < 0)
                 return r;
         int n = def->n_nets;

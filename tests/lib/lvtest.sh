@@ -52,3 +52,11 @@ lvtest_wait_grep() { # FILE PATTERN SECONDS: PATTERN appears in FILE within SECO
     done
     return 1
 }
+
+lvtest_wait() { # CONDITION SECONDS: the shell CONDITION holds within SECONDS
+    local i=0
+    while ! eval "$1" >/dev/null 2>&1; do
+        [ $i -ge $(($2 * 10)) ] && return 1
+        sleep 0.1; i=$((i + 1))
+    done
+}
