@@ -518,15 +518,18 @@ const struct lvsh_command lvsh_hotplug_commands[] = {
         {"attach-device", "NAME FILE [--live] [--config] [--persistent] [--current]",
          "attach device from an XML file",
          "    FILE holds one <disk> (QEMU guests: a file on the virtio bus while\n"
-         "    the guest runs; blockdev-add and device_add) or one <interface>\n"
-         "    (type bridge or network: see attach-interface).\n" SCOPE_HELP,
+         "    the guest runs; blockdev-add and device_add), one <interface>\n"
+         "    (type bridge or network: see attach-interface) or, for a\n"
+         "    container, one <filesystem> (type mount or bind while it runs:\n"
+         "    bind-mounted at its target inside the container's root).\n" SCOPE_HELP,
          cmd_attach_device},
         {"detach-device", "NAME FILE [--live] [--config] [--persistent] [--current]",
          "detach device from an XML file",
          "    The <disk> of FILE is found by its target dev. A running guest is\n"
          "    asked to release it (device_del) and given 5 s; a guest that does\n"
          "    not is reported (the request stays: the disk goes when the guest\n"
-         "    releases it).\n" SCOPE_HELP,
+         "    releases it). A container's <filesystem> is found by its target\n"
+         "    dir and unmounted at once (lazily when busy).\n" SCOPE_HELP,
          cmd_detach_device},
         {"attach-disk",
          "NAME SOURCE TARGET [--subdriver raw|qcow2] [--targetbus virtio] [--mode "
