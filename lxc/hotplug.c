@@ -33,8 +33,15 @@ int lxc_net_attach(struct lv_guest *g, int i, struct lv_error **err)
 {
         struct undo_sink undo = guest_undo_sink(g);
         int r = netns_guest_setup_container_one(g->def, &undo, g->pid, i, err);
-        if (r < 0)
+        if (r < 0) {
+                /* a host end made before the failure goes now, not at the
+                 * guest's end */
+                _cleanup_nl_ struct netns_nl *nl = NULL;
+                if (netns_nl_open(&nl, NULL) == 0)
+                        (void)netns_guest_host_link_remove(nl, g->def->uuid, i, g->def->n_nets,
+                                                           NULL);
                 return r;
+        }
         free(g->def->nets[i].address.alias);
         g->def->nets[i].address.alias = xasprintf("net%d", i);
         return 0;

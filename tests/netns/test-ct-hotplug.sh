@@ -188,6 +188,19 @@ grep -q " $T/rootfs/mnt/c " /proc/self/mountinfo && fail "mounted on the host's 
 "$LVSH" detach-device "$PR" "$T/fs-up.xml" >/dev/null 2>&1 || fail "detach /mnt/up"
 rm -f "$T/rootfs/mnt/up"
 
+# ---- type='bind': a directory of the guest's own tree ----
+fsxml bind /bin /mnt/c >"$T/fs-bind.xml"
+out=$("$LVSH" attach-device "$PR" "$T/fs-bind.xml" 2>&1) && guest "$PR" "ls /mnt/c/busybox" &&
+    ok "<filesystem type='bind'> of the guest's /bin at /mnt/c" || fail "bind: $out / $OUT"
+"$LVSH" detach-device "$PR" "$T/fs-bind.xml" >/dev/null 2>&1 || fail "detach bind"
+# read-only into the user namespace: its own writable /ctl, locked read-only at /mnt/c
+fsxml bind /ctl /mnt/c ro >"$T/fs-bind-ro.xml"
+out=$("$LVSH" attach-device "$U" "$T/fs-bind-ro.xml" 2>&1) && guest "$U" "touch /ctl/w && ls /mnt/c/w" &&
+    ok "read-only bind of the guest's writable /ctl at /mnt/c in $U" || fail "bind ro: $out / $OUT"
+gfail "$U" "touch /mnt/c/x" && ok "  a write through it fails: $OUT" || fail "  bind ro write: $OUT"
+gfail "$U" "mount -o remount,rw,bind /mnt/c" && ok "  remount,rw by the guest's root fails" || fail "  bind ro remount: $OUT"
+"$LVSH" detach-device "$U" "$T/fs-bind-ro.xml" >/dev/null 2>&1 || fail "detach bind ro"
+
 # ---- detach ----
 out=$("$LVSH" detach-device "$PR" "$T/fs-a.xml" 2>&1) && ok "detach-device <filesystem>: $out" || fail "detach: $out"
 gfail "$PR" "grep ' /mnt/a ' /proc/self/mountinfo" && ok "  unmounted in the guest" || fail "  /mnt/a still mounted: $OUT"
