@@ -236,9 +236,11 @@ int lxc_fs_attach(struct lv_guest *g, int i, bool denies_remounts, struct lv_err
                 r = m.userns;
         if (r == 0 && (r = in_child(fs_move_child, &m, err)) < 0)
                 lv_error_prefix(err, "filesystem '%s'", fs->target);
-        for (int *fd = &m.target_fd; fd <= &m.userns; fd++)
-                if (*fd >= 0)
-                        close(*fd);
+        close(m.target_fd);
+        if (m.mntns >= 0)
+                close(m.mntns);
+        if (m.userns >= 0)
+                close(m.userns);
         if (r == 0)
                 log_info("filesystem %s mounted on '%s' in the container%s%s", fs->source,
                          fs->target, fs->readonly ? ", read-only" : "",
