@@ -382,19 +382,6 @@ static int lxc_start(struct lv_guest *g, struct lv_error **err)
         int r = lxc_check(def, err);
         if (r < 0)
                 return r;
-        /* The grace period of the cgroup attach below runs from now on,
-         * beside the cgroups' creation and the clone (cgroup.h). */
-        _cleanup_(cgroup_attach_warm_end) pid_t warm = cgroup_attach_warm();
-
-        _cleanup_free_ char *rootfs = NULL;
-        bool root_ro = false;
-        uint64_t caps_drop = 0;
-        _cleanup_(seccomp_freep) void *seccomp = NULL;
-        if ((r = rootfs_resolve(def, &rootfs, &root_ro, err)) < 0 ||
-            (r = lxc_caps_compute(def, &caps_drop, err)) < 0 ||
-            (r = lxc_seccomp_build(def, &seccomp, err)) < 0)
-                return r;
-
         struct lxc_guest *lg = xcalloc(1, sizeof(*lg));
         lg->console_slave = -1;
         lg->guard = WATCHDOG_NONE;
@@ -403,8 +390,8 @@ static int lxc_start(struct lv_guest *g, struct lv_error **err)
         g->driver_data = lg;
         guest_undo_push(g, "lxc driver state", undo_driver_data, lg, free);
 
-        if ((r = console_open(g, lg, err)) < 0)
-                return r;
+        /* The cgroups first: making them takes the kernel's cgroup_mutex,
+         * which the warm-up's write holds through its grace period. */
         if ((r = cgroup_guest_create(def, lxc_devices_cgroup_allow, &lg->cg, err)) < 0)
                 return r;
         g->cgroup_path = xstrdup(lg->cg->rel_path);
@@ -415,6 +402,21 @@ static int lxc_start(struct lv_guest *g, struct lv_error **err)
                 return r;
         oom_watch(g, lg);
         fault_point("lxc-after-cgroup");
+        /* The grace period of the cgroup attach below runs from now on,
+         * beside the seccomp filter's compilation, the console, the clone
+         * and the child's mounts (cgroup.h). */
+        _cleanup_(cgroup_attach_warm_end) pid_t warm = cgroup_attach_warm();
+
+        _cleanup_free_ char *rootfs = NULL;
+        bool root_ro = false;
+        uint64_t caps_drop = 0;
+        _cleanup_(seccomp_freep) void *seccomp = NULL;
+        if ((r = rootfs_resolve(def, &rootfs, &root_ro, err)) < 0 ||
+            (r = lxc_caps_compute(def, &caps_drop, err)) < 0 ||
+            (r = lxc_seccomp_build(def, &seccomp, err)) < 0)
+                return r;
+        if ((r = console_open(g, lg, err)) < 0)
+                return r;
 
         int sp[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
