@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include "conf/domain.h"
+#include "conf/domain_json.h"
 #include "tools/lvsh-common.h"
 #include "tools/lvsh-list.h"
 #include "util/fileio.h"
@@ -197,12 +198,13 @@ static int cmd_create(int argc, char **argv, struct lv_error **err)
                                      file, def->name);
         if ((r = lvsh_domain_check_unique(def, err)) < 0)
                 return lv_error_prefix(err, "Failed to create domain from %s\nerror", file);
-        /* The supervisor parses what we validated (FILE may be a pipe, or
+        /* The supervisor runs what we validated (FILE may be a pipe, or
          * change meanwhile), from a file of ours it is done with once it
-         * reports. */
-        _cleanup_free_ char *xml = domain_format(def);
+         * reports: the model as JSON (conf/domain_json.h), which it reads
+         * without parsing the XML again (docs/performance.md). */
+        _cleanup_free_ char *json = domain_to_json(def);
         _cleanup_(lvsh_temp_removep) char *tmp = NULL;
-        if ((r = lvsh_temp_write(xml, &tmp, err)) < 0)
+        if ((r = lvsh_temp_write(json, &tmp, err)) < 0)
                 return lv_error_prefix(err, "Failed to create domain from %s\nerror", file);
         const char *opts[] = {"--definition", tmp, set[0] ? "--paused" : NULL, NULL};
         _cleanup_free_ char *what = xasprintf("Failed to create domain from %s", file);

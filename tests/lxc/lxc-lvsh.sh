@@ -209,4 +209,20 @@ start_limit "a torn cache is ignored" $((80 << 20))
 check "undefine removes the cache" bash -c "'$LVSH' undefine '$NAME' > /dev/null && test ! -e '$cache'"
 assert_gone "model cache"
 
+# ---- lvsh create: a transient container, run from the model lvsh parsed
+# (handed to the supervisor as JSON, not parsed again) ----
+out=$("$LVSH" create "$T/c.xml" 2>&1)
+check "create ($out)" grep -q "^Domain '$NAME' created from" <<< "$out"
+check "create: nothing stored" test ! -e "$T/conf/guests/$NAME.xml"
+check "create: running" test "$("$LVSH" domstate "$NAME")" = running
+check "create: the memory limit of the definition" test "$(limit)" = $((96 << 20))
+check "create: dumpxml shows the definition" bash -c "'$LVSH' dumpxml '$NAME' | grep -q '<source dir=.$ROOT./>'"
+check "create: destroy" bash -c "'$LVSH' destroy '$NAME' > /dev/null"
+wait_for 30 test ! -e "$T/run/$NAME" || fail "create: state directory left"
+assert_gone "create"
+printf '{"name": 1}\n' > "$T/bad.json"
+out=$("$B/litevirt-supervisor" --definition "$T/bad.json" -f "$NAME" 2>&1)
+check "a malformed model is refused, naming the file and the member ($out)" grep -q "'$T/bad.json': .*member 'name'" <<< "$out"
+assert_gone "malformed model"
+
 [ $FAILED = 0 ]
