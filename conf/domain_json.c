@@ -10,11 +10,13 @@
  * every XML of tests/data/domain and libvirt's vectors, compared with
  * domain_def_equal and domain_format) catches a member left out. */
 #include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <stdint.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "conf/domain_json.h"
@@ -880,4 +882,26 @@ bool domain_json_cache_write(const char *cache_path, const struct stat *xml_st,
         _cleanup_free_ char *data = xasprintf("%s%s", key, json);
         return (!slash || mkdir_p(dir, 0700, NULL) == 0) &&
                file_write_replace(cache_path, data, strlen(data), 0600, NULL) == 0;
+}
+
+bool domain_json_peek_uuid(const char *path, unsigned char uuid[16])
+{
+        /* type, a name of at most DOMAIN_NAME_MAX bytes (escaped: up to
+         * six each), then the uuid */
+        char buf[128 + 6 * DOMAIN_NAME_MAX];
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+        if (n <= 0)
+                return false;
+        buf[n] = '\0';
+        static const char key[] = "\"uuid\":\"";
+        char *u = strstr(buf, key);
+        if (!u)
+                return false;
+        u += strlen(key);
+        char *end = strchr(u, '"');
+        if (!end)
+                return false;
+        *end = '\0';
+        return domain_uuid_parse(u, uuid) == 0;
 }

@@ -45,3 +45,13 @@ struct stat;
 bool domain_json_cache_read(const char *cache_path, const char *xml_path, struct domain_def **ret);
 bool domain_json_cache_write(const char *cache_path, const struct stat *xml_st,
                              const struct domain_def *def);
+
+/* The uuid of a model file (a running guest's definition.json), cheaply:
+ * only its first bytes are read, where domain_to_json() writes the uuid
+ * (after the type and the name; quotes inside a JSON string are escaped,
+ * so the first "uuid":" is the member). lvsh's uniqueness check reads
+ * every running guest's uuid: a full parse and validation of each made
+ * every define and create grow with the guests running (docs/performance.md,
+ * "Scale"). true with the uuid; false when it is not found there (the
+ * caller reads the model in full). */
+bool domain_json_peek_uuid(const char *path, unsigned char uuid[16]);

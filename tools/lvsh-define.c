@@ -32,8 +32,10 @@ static int args_split(const struct lvsh_command *cmd, int argc, char **argv,
 
 static const struct lvsh_command *cmd_find(const char *name);
 
-/* The uuid of a stored definition other than the one being defined,
- * cheaply: its <uuid> element's text, found in the file without parsing
+/* The uuid of a guest other than the one being defined, cheaply: for a
+ * running guest with no stored definition its running model's (read from
+ * the model's first bytes); for a stored definition its <uuid> element's
+ * text, found in the file without parsing
  * the XML (define compares every other guest's uuid: a full parse of
  * each made define, and each define+start, grow with the number of
  * guests; docs/performance.md, "Scale"). Files with a comment or CDATA
@@ -44,8 +46,14 @@ static int stored_uuid(const char *name, unsigned char uuid[16])
 {
         _cleanup_free_ char *path = paths_guest_xml(name);
         _cleanup_free_ char *text = NULL;
-        if (access(path, F_OK) == 0 && file_read_bounded(path, 4 << 20, &text, NULL, NULL) == 0 &&
-            !strstr(text, "<!--") && !strstr(text, "<![CDATA[")) {
+        if (access(path, F_OK) < 0) {
+                /* running, not stored (transient): its running model's
+                 * first bytes (conf/domain_json.h) */
+                _cleanup_free_ char *running = paths_state_file(name, "definition.json");
+                if (domain_json_peek_uuid(running, uuid))
+                        return 1;
+        } else if (file_read_bounded(path, 4 << 20, &text, NULL, NULL) == 0 &&
+                   !strstr(text, "<!--") && !strstr(text, "<![CDATA[")) {
                 char *a = strstr(text, "<uuid>");
                 char *b = a ? strstr(a, "</uuid>") : NULL;
                 if (b && !strstr(a + 1, "<uuid>") && !strstr(a + 1, "<uuid ")) {

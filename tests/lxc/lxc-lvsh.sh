@@ -26,16 +26,16 @@ BG=
 cleanup() {
         exec 3>&- 2>/dev/null
         for p in $BG; do kill -9 "$p" 2>/dev/null; done
-        if [ -f "$T/run/$NAME/supervisor.pid" ]; then
-                kill -9 "$(cat "$T/run/$NAME/supervisor.pid")" 2>/dev/null
-        fi
+        for n in "$NAME" "${NAME}b"; do
+                [ -f "$T/run/$n/supervisor.pid" ] && kill -9 "$(cat "$T/run/$n/supervisor.pid")" 2>/dev/null
+        done
         sleep 0.3
-        for d in $(find /sys/fs/cgroup -maxdepth 6 -depth -type d -name "litevirt-$NAME" 2>/dev/null); do
+        for d in $(find /sys/fs/cgroup -maxdepth 6 -depth -type d -name "litevirt-$NAME*" 2>/dev/null); do
                 [ -f "$d/cgroup.kill" ] && echo 1 > "$d/cgroup.kill" 2>/dev/null
                 for p in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
         done
         sleep 0.2
-        for d in $(find /sys/fs/cgroup -maxdepth 6 -depth -type d -name "litevirt-$NAME" 2>/dev/null); do
+        for d in $(find /sys/fs/cgroup -maxdepth 6 -depth -type d -name "litevirt-$NAME*" 2>/dev/null); do
                 rmdir "$d" 2>/dev/null
         done
         rm -rf "$T"
@@ -216,6 +216,13 @@ check "create ($out)" grep -q "^Domain '$NAME' created from" <<< "$out"
 check "create: nothing stored" test ! -e "$T/conf/guests/$NAME.xml"
 check "create: running" test "$("$LVSH" domstate "$NAME")" = running
 check "create: the memory limit of the definition" test "$(limit)" = $((96 << 20))
+u=$("$LVSH" domuuid "$NAME")
+sed "s|<name>$NAME</name>|<name>${NAME}b</name><uuid>$u</uuid>|" "$T/c.xml" > "$T/c2.xml"
+out=$("$LVSH" define "$T/c2.xml" 2>&1)
+check "define with the running transient guest's uuid is refused ($out)" grep -q "domain '$NAME' is already defined with uuid $u" <<< "$out"
+out=$("$LVSH" create "$T/c2.xml" 2>&1)
+check "create with it too ($out)" grep -q "domain '$NAME' is already defined with uuid $u" <<< "$out"
+check "nothing stored or started under the other name" test ! -e "$T/conf/guests/${NAME}b.xml" -a ! -e "$T/run/${NAME}b"
 check "create: dumpxml shows the definition" bash -c "'$LVSH' dumpxml '$NAME' | grep -q '<source dir=.$ROOT./>'"
 check "create: destroy" bash -c "'$LVSH' destroy '$NAME' > /dev/null"
 wait_for 30 test ! -e "$T/run/$NAME" || fail "create: state directory left"
