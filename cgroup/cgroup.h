@@ -89,7 +89,10 @@ int cgroup_guest_attach(struct cgroup *cg, pid_t pid, struct lv_error **err);
  * cgroup_guest_attach() in between, after the guest's cgroups are made
  * and its process cloned, then finds the lock ready instead of waiting
  * for a grace period of its own (docs/performance.md). The child ends by
- * itself after CGROUP_WARM_MAX_MS, or with its parent. Returns its pid,
+ * itself after CGROUP_WARM_MAX_MS, or with its parent. Start it after
+ * the guest's cgroups are made: its write holds the kernel's cgroup_mutex
+ * through the grace period, and every cgroup mkdir needs that mutex (the
+ * creation would wait for all of it). Returns its pid,
  * or -1 when none was started (the own cgroup not found, fork failed):
  * the attach then pays the grace period itself. */
 #define CGROUP_WARM_MAX_MS 2000
