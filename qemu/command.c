@@ -66,33 +66,75 @@ static void jaddr(struct json_object *o, const struct pci_addr *a)
 /* ---------------------------------------------------------------------- */
 /* PCI address assignment */
 
-static int pci_alloc(struct build *b, struct pci_addr *ret, const char *what, struct lv_error **err)
+/* q35: bus N (root port N) is in use; the ports grow to reach it */
+static void q35_bus_take(struct build *b, int bus)
 {
-        memset(ret, 0, sizeof(*ret));
-        if (!b->q35) {
-                if (b->next_slot > QEMU_PCI_MAX_SLOT)
-                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
-                                             "%s: no free PCI slot left on pci.0", what);
-                snprintf(ret->bus, sizeof(ret->bus), "pci.0");
-                ret->slot = b->next_slot++;
-                ret->set = true;
-                return 0;
-        }
-        /* q35: the next root port (the definition's first, then new
-         * ones); the device sits at its slot 0 */
-        int k = b->n_ports_used;
-        if (k >= 8 * (QEMU_PCI_MAX_SLOT - b->first_port_slot))
-                return lv_error_setf(err, LV_ERR_UNSUPPORTED, "%s: no free PCIe root port left",
-                                     what);
-        b->n_ports_used++;
+        b->q35_bus_used[bus] = true;
+        if (bus > b->n_ports_used)
+                b->n_ports_used = bus;
         if (b->n_ports_used > b->n_ports) {
                 b->ports = xrealloc(b->ports, (size_t)b->n_ports_used * sizeof(*b->ports));
                 b->n_ports = b->n_ports_used;
         }
-        snprintf(ret->bus, sizeof(ret->bus), "pci.%d", k + 1);
+}
+
+static int pci_alloc(struct build *b, struct pci_addr *ret, const char *what, struct lv_error **err)
+{
+        memset(ret, 0, sizeof(*ret));
+        if (!b->q35) {
+                while (b->next_slot <= QEMU_PCI_MAX_SLOT && (b->pc_used & (1u << b->next_slot)))
+                        b->next_slot++;
+                if (b->next_slot > QEMU_PCI_MAX_SLOT)
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "%s: no free PCI slot left on pci.0", what);
+                snprintf(ret->bus, sizeof(ret->bus), "pci.0");
+                b->pc_used |= 1u << b->next_slot;
+                ret->slot = b->next_slot++;
+                ret->set = true;
+                return 0;
+        }
+        /* q35: the next free root port (the definition's first, then new
+         * ones); the device sits at its slot 0 */
+        int bus = 1, max = 8 * (QEMU_PCI_MAX_SLOT - b->first_port_slot);
+        while (bus <= max && b->q35_bus_used[bus])
+                bus++;
+        if (bus > max)
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED, "%s: no free PCIe root port left",
+                                     what);
+        q35_bus_take(b, bus);
+        snprintf(ret->bus, sizeof(ret->bus), "pci.%d", bus);
         ret->slot = 0;
         ret->set = true;
         return 0;
+}
+
+/* A device's own <address type='pci'> where litevirt puts devices — pc: a
+ * free slot of pci.0; q35: slot 0 of a free root port — is taken before
+ * the others are handed out, so it is honoured and the others go around
+ * it (libvirt reserves the given addresses first too). Any other address
+ * is left to check_explicit. */
+static void pci_take_explicit(struct build *b, const struct domain_address *a, struct pci_addr *ret)
+{
+        if (!streq_ptr(a->type, "pci") || qcmd_addr_attr_int(a, "domain", 0) != 0 ||
+            qcmd_addr_attr_int(a, "function", 0) != 0)
+                return;
+        int bus = qcmd_addr_attr_int(a, "bus", 0), slot = qcmd_addr_attr_int(a, "slot", -1);
+        memset(ret, 0, sizeof(*ret));
+        if (!b->q35) {
+                if (bus != 0 || slot < QEMU_PC_FIRST_SLOT || slot > QEMU_PCI_MAX_SLOT ||
+                    (b->pc_used & (1u << slot)))
+                        return;
+                b->pc_used |= 1u << slot;
+                snprintf(ret->bus, sizeof(ret->bus), "pci.0");
+        } else {
+                if (bus < 1 || bus > 8 * (QEMU_PCI_MAX_SLOT - b->first_port_slot) || slot != 0 ||
+                    b->q35_bus_used[bus])
+                        return;
+                q35_bus_take(b, bus);
+                snprintf(ret->bus, sizeof(ret->bus), "pci.%d", bus);
+        }
+        ret->slot = slot;
+        ret->set = true;
 }
 
 static void q35_ports_finish(struct build *b)
@@ -133,12 +175,42 @@ static int assign_addresses(struct build *b, struct lv_error **err)
                 b->ports = xcalloc((size_t)b->n_ports, sizeof(*b->ports));
         }
         b->rng_addr = xcalloc((size_t)def->n_rngs + 1, sizeof(struct pci_addr));
+        if (!b->q35 && video)
+                b->pc_used |= 1u << 2; /* the primary video's */
+
+        /* the addresses the definition gives, first */
+        for (int i = 0; i < def->n_nets; i++)
+                pci_take_explicit(b, &def->nets[i].address, &b->net_addr[i]);
+        for (int i = 0; i < def->n_sounds && !b->q35; i++)
+                pci_take_explicit(b, &def->sounds[i].address, &b->sound_addr[i]);
+        for (int i = 0; i < def->n_controllers; i++) {
+                const struct domain_controller *c = &def->controllers[i];
+                struct pci_addr *a = c->type == DOMAIN_CONTROLLER_USB             ? &b->usb_addr
+                                     : c->type == DOMAIN_CONTROLLER_SCSI          ? &b->scsi_addr
+                                     : c->type == DOMAIN_CONTROLLER_VIRTIO_SERIAL ? &b->vserial_addr
+                                     : c->type == DOMAIN_CONTROLLER_SATA && !b->q35 ? &b->ahci_addr
+                                                                                    : NULL;
+                if (a && c->index == 0 && !a->set)
+                        pci_take_explicit(b, &c->address, a);
+        }
+        for (int i = 0; i < def->n_disks; i++)
+                if (qcmd_disk_bus(&def->disks[i]) == DOMAIN_DISK_BUS_VIRTIO)
+                        pci_take_explicit(b, &def->disks[i].address, &b->disk_addr[i]);
+        pci_take_explicit(b, &def->memballoon_address, &b->balloon_addr);
+        for (int i = 0; i < def->n_rngs; i++)
+                pci_take_explicit(b, &def->rngs[i].address, &b->rng_addr[i]);
+        for (int i = 1; i < def->n_videos; i++)
+                pci_take_explicit(b, &def->videos[i].address, &b->video_addr[i]);
+        for (int i = 0; i < def->n_inputs; i++)
+                if (def->inputs[i].bus == DOMAIN_INPUT_BUS_VIRTIO)
+                        pci_take_explicit(b, &def->inputs[i].address, &b->input_addr[i]);
 
         /* NICs, sound cards, then the controllers (libvirt's
          * qemuDomainAssignDevicePCISlots); q35's ich9 sound is the ICH9's
          * own function at 00:1b.0 */
         for (int i = 0; i < def->n_nets; i++)
-                if ((r = pci_alloc(b, &b->net_addr[i], "interface", err)) < 0)
+                if (!b->net_addr[i].set &&
+                    (r = pci_alloc(b, &b->net_addr[i], "interface", err)) < 0)
                         return r;
         for (int i = 0; i < def->n_sounds; i++) {
                 if (b->q35) { /* ich9 only (command_check) */
@@ -146,7 +218,8 @@ static int assign_addresses(struct build *b, struct lv_error **err)
                         snprintf(a->bus, sizeof(a->bus), "pcie.0");
                         a->slot = 0x1b;
                         a->set = true;
-                } else if ((r = pci_alloc(b, &b->sound_addr[i], "sound", err)) < 0) {
+                } else if (!b->sound_addr[i].set &&
+                           (r = pci_alloc(b, &b->sound_addr[i], "sound", err)) < 0) {
                         return r;
                 }
         }
@@ -155,7 +228,8 @@ static int assign_addresses(struct build *b, struct lv_error **err)
                         qcmd_controller_find(def, DOMAIN_CONTROLLER_USB);
                 bool piix = !b->q35 && (!c || !c->model || streq(c->model, "piix3-uhci"));
                 if (!piix) {
-                        if ((r = pci_alloc(b, &b->usb_addr, "USB controller", err)) < 0)
+                        if (!b->usb_addr.set &&
+                            (r = pci_alloc(b, &b->usb_addr, "USB controller", err)) < 0)
                                 return r;
                 } else {
                         snprintf(b->usb_addr.bus, sizeof(b->usb_addr.bus), "pci.0");
@@ -164,11 +238,13 @@ static int assign_addresses(struct build *b, struct lv_error **err)
                         b->usb_addr.set = true;
                 }
         }
-        if (b->need_ahci && (r = pci_alloc(b, &b->ahci_addr, "SATA controller", err)) < 0)
+        if (b->need_ahci && !b->ahci_addr.set &&
+            (r = pci_alloc(b, &b->ahci_addr, "SATA controller", err)) < 0)
                 return r;
-        if (b->need_scsi && (r = pci_alloc(b, &b->scsi_addr, "SCSI controller", err)) < 0)
+        if (b->need_scsi && !b->scsi_addr.set &&
+            (r = pci_alloc(b, &b->scsi_addr, "SCSI controller", err)) < 0)
                 return r;
-        if (b->need_vserial &&
+        if (b->need_vserial && !b->vserial_addr.set &&
             (r = pci_alloc(b, &b->vserial_addr, "virtio-serial controller", err)) < 0)
                 return r;
         /* virtio disks in their targets' order (vda before vdb, wherever
@@ -186,16 +262,18 @@ static int assign_addresses(struct build *b, struct lv_error **err)
                 if ((r = pci_alloc(b, &b->disk_addr[i], def->disks[i].target_dev, err)) < 0)
                         return r;
         }
-        if (qcmd_balloon_wanted(def) && (r = pci_alloc(b, &b->balloon_addr, "memballoon", err)) < 0)
+        if (qcmd_balloon_wanted(def) && !b->balloon_addr.set &&
+            (r = pci_alloc(b, &b->balloon_addr, "memballoon", err)) < 0)
                 return r;
         for (int i = 0; i < def->n_rngs; i++)
-                if ((r = pci_alloc(b, &b->rng_addr[i], "rng", err)) < 0)
+                if (!b->rng_addr[i].set && (r = pci_alloc(b, &b->rng_addr[i], "rng", err)) < 0)
                         return r;
         for (int i = 1; i < def->n_videos; i++)
-                if ((r = pci_alloc(b, &b->video_addr[i], "video", err)) < 0)
+                if (!b->video_addr[i].set &&
+                    (r = pci_alloc(b, &b->video_addr[i], "video", err)) < 0)
                         return r;
         for (int i = 0; i < def->n_inputs; i++)
-                if (def->inputs[i].bus == DOMAIN_INPUT_BUS_VIRTIO &&
+                if (def->inputs[i].bus == DOMAIN_INPUT_BUS_VIRTIO && !b->input_addr[i].set &&
                     (r = pci_alloc(b, &b->input_addr[i], "input", err)) < 0)
                         return r;
         if (video) {
@@ -824,7 +902,7 @@ static void emit_net(struct build *b, int i)
         arg2(b, "-device", json_take(o));
 }
 
-static bool console_is_serial(const struct domain_chr *c)
+bool qcmd_console_is_serial(const struct domain_chr *c)
 {
         return c->kind == DOMAIN_CHR_CONSOLE && !streq(c->target_type, "virtio");
 }
@@ -849,7 +927,7 @@ static void emit_chardevs(struct build *b)
                         jint(o, "index", port);
                         arg2(b, "-device", json_take(o));
                         nserial++;
-                } else if (console_is_serial(c)) {
+                } else if (qcmd_console_is_serial(c)) {
                         serial_console = true;
                 }
         }
@@ -862,7 +940,7 @@ static void emit_chardevs(struct build *b)
         }
         for (int i = 0; i < def->n_chrs; i++) {
                 const struct domain_chr *c = &def->chrs[i];
-                if (c->kind != DOMAIN_CHR_CONSOLE || console_is_serial(c))
+                if (c->kind != DOMAIN_CHR_CONSOLE || qcmd_console_is_serial(c))
                         continue;
                 arg2(b, "-chardev", xasprintf("pty,id=charconsole%d", nconsole));
                 arg2(b, "-device",
@@ -881,7 +959,7 @@ static void assign_channel_ports(struct build *b)
         int nconsole = 0;
         for (int i = 0; i < def->n_chrs; i++)
                 nconsole += def->chrs[i].kind == DOMAIN_CHR_CONSOLE &&
-                            !console_is_serial(&def->chrs[i]);
+                            !qcmd_console_is_serial(&def->chrs[i]);
         b->channel_port = xcalloc((size_t)def->n_channels + 1, sizeof(int));
         for (int i = 0; i < def->n_channels; i++)
                 b->channel_port[i] = qcmd_addr_attr_int(&def->channels[i].address, "port", 0);
@@ -948,7 +1026,7 @@ char *qemu_command_serial_chardev(const struct domain_def *def, int n)
                 const struct domain_chr *c = &def->chrs[i];
                 if (c->kind == DOMAIN_CHR_SERIAL)
                         nserial++;
-                else if (console_is_serial(c))
+                else if (qcmd_console_is_serial(c))
                         serial_console = true;
                 else
                         nconsole++;
@@ -978,7 +1056,7 @@ static bool usb_port_taken(const struct domain_def *def, int port)
 
 /* A USB device's port: its address's, else the next one no address
  * names (libvirt numbers them from 1 in document order). */
-static int usb_port(const struct domain_def *def, const struct domain_address *a, int *next)
+int qcmd_usb_port(const struct domain_def *def, const struct domain_address *a, int *next)
 {
         if (streq_ptr(a->type, "usb"))
                 return qcmd_addr_attr_int(a, "port", 1);
@@ -1007,7 +1085,7 @@ static void emit_inputs(struct build *b, int *next_usb_port)
                         jstr(o, "bus", "usb.0");
                         char port[16];
                         snprintf(port, sizeof(port), "%d",
-                                 usb_port(def, &in->address, next_usb_port));
+                                 qcmd_usb_port(def, &in->address, next_usb_port));
                         jstr(o, "port", port);
                         arg2(b, "-device", json_take(o));
                         break;
@@ -1109,7 +1187,7 @@ static void emit_redirdevs(struct build *b, int *next_usb_port)
                 jstr(o, "id", buf);
                 jstr(o, "bus", "usb.0");
                 snprintf(buf, sizeof(buf), "%d",
-                         usb_port(def, &def->redirdevs[i].address, next_usb_port));
+                         qcmd_usb_port(def, &def->redirdevs[i].address, next_usb_port));
                 jstr(o, "port", buf);
                 arg2(b, "-device", json_take(o));
         }
@@ -1221,7 +1299,7 @@ static void emit_video(struct build *b)
         }
 }
 
-static void build_free(struct build *b)
+void qcmd_build_free(struct build *b)
 {
         strv_free(b->argv);
         free(b->ports);
@@ -1237,19 +1315,27 @@ static void build_free(struct build *b)
         free(b->net_bootindex);
 }
 
+int qcmd_assign(struct build *b, struct lv_error **err)
+{
+        int r;
+        if ((r = qcmd_check(b, err)) < 0 || (r = assign_addresses(b, err)) < 0 ||
+            (r = check_explicit_addresses(b, err)) < 0)
+                return r;
+        assign_bootindex(b);
+        assign_channel_ports(b);
+        return 0;
+}
+
 int qemu_command_build(const struct domain_def *def, const struct qemu_command_opts *opts,
                        char ***ret_argv, struct lv_error **err)
 {
         struct build b = {.def = def, .opts = opts};
         int r;
 
-        if ((r = qcmd_check(&b, err)) < 0 ||
+        if ((r = qcmd_assign(&b, err)) < 0 ||
             (r = qcmd_firmware(def, opts->nvram_dir ? opts->nvram_dir : paths_nvramdir(), &b.fw,
-                               err)) < 0 ||
-            (r = assign_addresses(&b, err)) < 0 || (r = check_explicit_addresses(&b, err)) < 0)
+                               err)) < 0)
                 goto out;
-        assign_bootindex(&b);
-        assign_channel_ports(&b);
 
         const char *emulator = opts->emulator  ? opts->emulator
                                : def->emulator ? def->emulator
@@ -1290,7 +1376,7 @@ int qemu_command_build(const struct domain_def *def, const struct qemu_command_o
         *ret_argv = TAKE_PTR(b.argv);
         r = 0;
 out:
-        build_free(&b);
+        qcmd_build_free(&b);
         return r;
 }
 
@@ -1439,7 +1525,7 @@ void qemu_command_assign_aliases(struct domain_def *def)
                 struct domain_chr *c = &def->chrs[i];
                 if (c->kind == DOMAIN_CHR_SERIAL)
                         alias_set(&c->alias, xasprintf("serial%d", nserial++));
-                else if (console_is_serial(c))
+                else if (qcmd_console_is_serial(c))
                         alias_set(&c->alias, xstrdup("serial0"));
                 else
                         alias_set(&c->alias, xasprintf("console%d", nconsole++));

@@ -49,6 +49,10 @@ struct build {
         int n_ports_used;     /* ... of which handed out to devices */
         int n_explicit_ports; /* the definition's <controller model='pcie-root-port'> */
         int first_port_slot;
+        /* slots and root ports taken (by a device's own <address> first,
+         * then handed out): pc bit N = pci.0 slot N; q35 [N] = bus N */
+        unsigned pc_used;
+        bool q35_bus_used[8 * QEMU_PCI_MAX_SLOT + 1];
 
         /* addresses, computed before anything is emitted */
         struct pci_addr usb_addr;
@@ -70,6 +74,17 @@ struct build {
         int *disk_bootindex;
         int *net_bootindex;
 };
+
+/* The devices' places, as on the command line: qcmd_check, then the PCI
+ * addresses (a device's own <address> where litevirt can put it, the
+ * others in libvirt's order), the checks of the explicit ones, boot
+ * indexes and virtio-serial ports. qcmd_build_free releases b. */
+int qcmd_assign(struct build *b, struct lv_error **err);
+void qcmd_build_free(struct build *b);
+/* The USB port of an input or redirdev (its <address type='usb'>, else
+ * the next one no address names; *next starts at 1, inputs first). */
+int qcmd_usb_port(const struct domain_def *def, const struct domain_address *a, int *next);
+bool qcmd_console_is_serial(const struct domain_chr *c);
 
 /* Everything that makes a definition unrunnable, decided before anything
  * is emitted; sets b->q35, b->need_scsi, b->need_vserial, b->need_ahci. */
