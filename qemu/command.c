@@ -1391,18 +1391,37 @@ void qemu_command_preview_ports(const struct domain_def *def,
         }
 }
 
-int qemu_command_build_preview(const struct domain_def *def, const char *qmp_path,
-                               const char *nvram_dir, const char *state_dir, char ***ret_argv,
-                               struct lv_error **err)
+void qcmd_preview_opts(const struct domain_def *def, int fds[QCMD_PREVIEW_MAX_NETS],
+                       struct qemu_graphics_ports ports[QEMU_PREVIEW_MAX_GRAPHICS],
+                       struct qemu_command_opts *opts)
 {
-        int fds[16];
-        for (int i = 0; i < 16; i++)
+        for (int i = 0; i < QCMD_PREVIEW_MAX_NETS; i++)
                 fds[i] = i < def->n_nets && (def->nets[i].type == DOMAIN_NET_BRIDGE ||
                                              def->nets[i].type == DOMAIN_NET_NETWORK)
                                  ? 100 + i
                                  : -1;
-        struct qemu_graphics_ports ports[QEMU_PREVIEW_MAX_GRAPHICS];
         qemu_command_preview_ports(def, ports);
+        *opts = (struct qemu_command_opts){
+                .qmp_fd = -1,
+                .net_fds = fds,
+                .n_net_fds = QCMD_PREVIEW_MAX_NETS,
+                .graphics = ports,
+                .n_graphics = def->n_graphics < QEMU_PREVIEW_MAX_GRAPHICS
+                                      ? def->n_graphics
+                                      : QEMU_PREVIEW_MAX_GRAPHICS,
+        };
+}
+
+int qemu_command_build_preview(const struct domain_def *def, const char *qmp_path,
+                               const char *nvram_dir, const char *state_dir, char ***ret_argv,
+                               struct lv_error **err)
+{
+        int fds[QCMD_PREVIEW_MAX_NETS];
+        struct qemu_graphics_ports ports[QEMU_PREVIEW_MAX_GRAPHICS];
+        struct qemu_command_opts opts;
+        qcmd_preview_opts(def, fds, ports, &opts);
+        opts.qmp_path = qmp_path;
+        opts.nvram_dir = nvram_dir;
         _cleanup_strv_free_ char **chan_paths = NULL;
         struct domain_channel *chans = NULL;
         struct domain_def copy = *def; /* the channels with their paths */
@@ -1418,17 +1437,6 @@ int qemu_command_build_preview(const struct domain_def *def, const char *qmp_pat
                 }
                 copy.channels = chans;
         }
-        struct qemu_command_opts opts = {
-                .qmp_path = qmp_path,
-                .qmp_fd = -1,
-                .nvram_dir = nvram_dir,
-                .net_fds = fds,
-                .n_net_fds = 16,
-                .graphics = ports,
-                .n_graphics = def->n_graphics < QEMU_PREVIEW_MAX_GRAPHICS
-                                      ? def->n_graphics
-                                      : QEMU_PREVIEW_MAX_GRAPHICS,
-        };
         int r = qemu_command_build(&copy, &opts, ret_argv, err);
         free(chans);
         return r;

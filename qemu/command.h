@@ -94,6 +94,20 @@ int qemu_command_build_preview(const struct domain_def *def, const char *qmp_pat
                                const char *nvram_dir, const char *state_dir, char ***ret_argv,
                                struct lv_error **err);
 
+/* The definition in libvirt's define-time form, as litevirt stores it
+ * (lvsh define, create, edit, attach-device --config): where the
+ * definition gives none, the PCI, drive, virtio-serial and USB addresses
+ * the command line gives the devices, the controllers it adds (PCI root,
+ * root ports with their <model>/<target>, USB, SATA, IDE, SCSI,
+ * virtio-serial), the ps2 inputs, <audio id='1'>, the virtio
+ * <memballoon>, the serial port of a serial <console>, the default
+ * video card and video defaults, the disks' driver name. The command line
+ * of the result has the same devices at the same places (the same
+ * assignment, qemu/prepare.c); the given addresses are kept. Nothing for
+ * a guest that is not a QEMU guest; refused (and def unchanged) as
+ * qemu_command_build refuses it. */
+int qemu_definition_prepare(struct domain_def *def, struct lv_error **err);
+
 /* The command line as text, one option with its value per line, quoted
  * for a POSIX shell, lines joined with " \\\n" (libvirt's .args style). */
 char *qemu_command_format(char *const *argv);

@@ -86,6 +86,14 @@ void qcmd_build_free(struct build *b);
 int qcmd_usb_port(const struct domain_def *def, const struct domain_address *a, int *next);
 bool qcmd_console_is_serial(const struct domain_chr *c);
 
+/* The options of a guest that is not running (qemu_command_build_preview,
+ * qemu_definition_prepare): a tap of an <interface> on a bridge or network
+ * is fd 100+N, displays get qemu_command_preview_ports. */
+#define QCMD_PREVIEW_MAX_NETS 16
+void qcmd_preview_opts(const struct domain_def *def, int fds[QCMD_PREVIEW_MAX_NETS],
+                       struct qemu_graphics_ports ports[QEMU_PREVIEW_MAX_GRAPHICS],
+                       struct qemu_command_opts *opts);
+
 /* Everything that makes a definition unrunnable, decided before anything
  * is emitted; sets b->q35, b->need_scsi, b->need_vserial, b->need_ahci. */
 int qcmd_check(struct build *b, struct lv_error **err);

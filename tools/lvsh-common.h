@@ -59,7 +59,12 @@ int lvsh_domain_check_unique(const struct domain_def *def, struct lv_error **err
 /* Store def (read from file, named in errors) as its domain's definition,
  * atomically; a name or UUID of another domain is refused ("Failed to
  * define domain from FILE\nerror: ..."). */
-int lvsh_domain_store(const char *file, const struct domain_def *def, struct lv_error **err);
+/* A QEMU guest's definition is stored in libvirt's define-time form
+ * (qemu_definition_prepare: addresses, implicit controllers and devices
+ * written in, so dumpxml shows what virsh dumpxml would); one the QEMU
+ * builder refuses is stored as given (its start says why). */
+void lvsh_domain_prepare(struct domain_def *def);
+int lvsh_domain_store(const char *file, struct domain_def *def, struct lv_error **err);
 
 /* The same with extra arguments before NAME (NULL-terminated, or NULL). */
 int lvsh_spawn_ready_extra(const char *path, const char *argv0, const char *const *extra,

@@ -8,6 +8,7 @@
 #include "conf/domain_json.h"
 #include "conf/xml.h"
 #include "litevirt/litevirt.h"
+#include "qemu/command.h"
 #include "tools/lvsh-common.h"
 #include "tools/lvsh-list.h"
 #include "util/autostart.h"
@@ -111,9 +112,16 @@ int lvsh_domain_check_unique(const struct domain_def *def, struct lv_error **err
         return 0;
 }
 
-int lvsh_domain_store(const char *file, const struct domain_def *def, struct lv_error **err)
+void lvsh_domain_prepare(struct domain_def *def)
+{
+        _cleanup_error_ struct lv_error *e = NULL;
+        (void)qemu_definition_prepare(def, &e);
+}
+
+int lvsh_domain_store(const char *file, struct domain_def *def, struct lv_error **err)
 {
         int r;
+        lvsh_domain_prepare(def);
         if ((r = lvsh_domain_check_unique(def, err)) < 0)
                 return lv_error_prefix(err, "Failed to define domain from %s\nerror", file);
         _cleanup_free_ char *xml = domain_format(def);

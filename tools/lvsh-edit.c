@@ -201,7 +201,9 @@ static int cmd_create(int argc, char **argv, struct lv_error **err)
         /* The supervisor runs what we validated (FILE may be a pipe, or
          * change meanwhile), from a file of ours it is done with once it
          * reports: the model as JSON (conf/domain_json.h), which it reads
-         * without parsing the XML again (docs/performance.md). */
+         * without parsing the XML again (docs/performance.md), in the
+         * define-time form. */
+        lvsh_domain_prepare(def);
         _cleanup_free_ char *json = domain_to_json(def);
         _cleanup_(lvsh_temp_removep) char *tmp = NULL;
         if ((r = lvsh_temp_write(json, &tmp, err)) < 0)

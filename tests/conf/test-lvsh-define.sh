@@ -176,6 +176,50 @@ expect "undefine after stop (stale state)" 1 "" "error: failed to get domain 'ex
 expect "list after undefine" 0 "example-container
 example-xen-pv" "" -- "$LVSH" list --all --name
 
+# a QEMU guest is stored in libvirt's define-time form (addresses,
+# implicit controllers and devices: docs/domain.md): dumpxml after define
+# shows what virsh dumpxml showed for the same virt-install XML (but the
+# machine alias, which litevirt keeps), and defining that again keeps it
+VI=$SRC/tests/data/virt-install
+for g in debian11-i440fx-bios-vnc win2k22-q35-uefi; do
+    sed -e "s/machine='pc-i440fx-[0-9.]*'/machine='pc'/" -e "s/machine='pc-q35-[0-9.]*'/machine='q35'/" \
+        "$VI/$g.dump.xml" >"$T/$g.want"
+    expect "define $g" 0 "Domain '$g' defined from $VI/$g.xml" "" -- "$LVSH" define "$VI/$g.xml"
+    n=$((n + 1))
+    "$LVSH" dumpxml --inactive "$g" >"$T/$g.got"
+    if cmp -s "$T/$g.want" "$T/$g.got"; then
+        ok "$g: dumpxml is virsh dumpxml's"
+    else
+        fail "$g: dumpxml differs from virsh dumpxml's: $(diff "$T/$g.want" "$T/$g.got")"
+    fi
+    n=$((n + 1))
+    "$LVSH" define "$T/$g.got" >/dev/null
+    cmp -s "$T/$g.got" "$T/etc/guests/$g.xml" && ok "$g: defined again, unchanged" ||
+        fail "$g: defined again, changed: $(diff "$T/$g.got" "$T/etc/guests/$g.xml")"
+done
+# attach-device --config: the new NIC gets the next free slot (0x09:
+# 0x02-0x08 are taken) and keeps it; detach-device --config of the first
+# NIC leaves every other device where it was
+g=debian11-i440fx-bios-vnc
+echo "<interface type='bridge'><mac address='52:54:00:00:02:01'/><source bridge='br0'/><model type='virtio'/></interface>" >"$T/nic.xml"
+expect "attach-device --config" 0 "Device attached successfully" "" -- "$LVSH" attach-device "$g" "$T/nic.xml" --config
+n=$((n + 1))
+if grep -A3 "52:54:00:00:02:01" "$T/etc/guests/$g.xml" |
+    grep -q "<address type='pci' domain='0x0000' bus='0x00' slot='0x09' function='0x0'/>"; then
+    ok "attached NIC stored at slot 0x09"
+else
+    fail "attached NIC not at slot 0x09: $(cat "$T/etc/guests/$g.xml")"
+fi
+echo "<interface type='bridge'><mac address='52:54:00:00:02:00'/><source bridge='br0'/><model type='virtio'/></interface>" >"$T/nic0.xml"
+grep "<address type='pci'" "$T/etc/guests/$g.xml" | grep -v "slot='0x03'" >"$T/addr-before"
+expect "detach-device --config" 0 "Device detached successfully" "" -- "$LVSH" detach-device "$g" "$T/nic0.xml" --config
+n=$((n + 1))
+grep "<address type='pci'" "$T/etc/guests/$g.xml" >"$T/addr-after"
+cmp -s "$T/addr-before" "$T/addr-after" && ok "detach kept the other devices' addresses" ||
+    fail "detach moved devices: $(diff "$T/addr-before" "$T/addr-after")"
+"$LVSH" undefine debian11-i440fx-bios-vnc >/dev/null
+"$LVSH" undefine win2k22-q35-uefi --nvram >/dev/null
+
 # a UEFI guest's NVRAM goes with undefine --nvram, as virsh
 export LITEVIRT_NVRAMDIR="$T/nvram"
 mkdir -p "$LITEVIRT_NVRAMDIR"

@@ -184,6 +184,58 @@ static bool same_cpu(const struct domain_def *def, char *const *ours, char *cons
         return true;
 }
 
+/* ARGV without what the implicit <audio id='1'> that qemu_definition_prepare
+ * writes adds, when ORIG (the command line of the definition as given)
+ * lacks it: its -audiodev, and VNC's ",audiodev=audio1" (libvirt's
+ * command line has both). */
+static char **without_implicit_audio(char *const *argv, char *const *orig)
+{
+        bool orig_audio = false;
+        for (size_t i = 0; orig[i]; i++)
+                orig_audio |= streq(orig[i], "-audiodev");
+        char **out = NULL;
+        for (size_t i = 0; argv[i]; i++) {
+                if (!orig_audio && streq(argv[i], "-audiodev") && argv[i + 1]) {
+                        i++;
+                        continue;
+                }
+                char *a = xstrdup(argv[i]);
+                char *p;
+                if (!orig_audio && i > 0 && streq(argv[i - 1], "-vnc") &&
+                    (p = strstr(a, ",audiodev=audio1")) && !p[strlen(",audiodev=audio1")])
+                        *p = '\0';
+                strv_push(&out, a);
+        }
+        return out;
+}
+
+/* The definition as litevirt stores it (TEXT with qemu_definition_prepare)
+ * must build the command line OURS of the definition as given: the same
+ * options, devices and places (but for the implicit <audio>). */
+static bool prepared_builds_same(const char *text, const char *shown, char *const *ours,
+                                 struct strbuf *res)
+{
+        _cleanup_error_ struct lv_error *err = NULL;
+        _cleanup_domain_def_ struct domain_def *def = NULL;
+        _cleanup_strv_free_ char **argv = NULL;
+        if (domain_parse_string(text, strlen(text), shown, &def, &err) < 0 ||
+            qemu_definition_prepare(def, &err) < 0 ||
+            qt_command_build_fixed(def, "/run/litevirt/qmp.sock", &argv, &err) < 0) {
+                strbuf_printf(res, "wrong: the stored definition does not build: %s\n",
+                              err->message);
+                return false;
+        }
+        _cleanup_strv_free_ char **cmp = without_implicit_audio(argv, ours);
+        size_t i = 0;
+        while (cmp[i] && ours[i] && streq(cmp[i], ours[i]))
+                i++;
+        if (!cmp[i] && !ours[i])
+                return true;
+        strbuf_printf(res, "wrong: the stored definition builds another command line: %s, not %s\n",
+                      cmp[i] ? cmp[i] : "(end)", ours[i] ? ours[i] : "(end)");
+        return false;
+}
+
 enum result { RES_IDENTICAL, RES_EQUAL, RES_REFUSED, RES_WRONG, N_RES };
 static const char *const result_names[N_RES] = {"identical", "equal", "refused", "wrong"};
 
@@ -219,7 +271,8 @@ static enum result classify_argv(const char *xml, const char *shown, const char 
                 return RES_WRONG;
         }
         _cleanup_strv_free_ char **theirs = qt_split_libvirt_args(theirs_text);
-        if (!same_topology(ours, theirs, res) || !same_cpu(def, ours, theirs, res))
+        if (!same_topology(ours, theirs, res) || !same_cpu(def, ours, theirs, res) ||
+            !prepared_builds_same(text, shown, ours, res))
                 return RES_WRONG;
         size_t before = res->len;
         differing_options(ours, theirs, res);
@@ -236,6 +289,46 @@ static enum result classify(const char *dir, const char *name, struct strbuf *re
         _cleanup_free_ char *shown = xasprintf("%s.xml", name);
         strbuf_printf(res, "%s: ", name);
         return classify_argv(xml, shown, args, errpath, res);
+}
+
+/* Defining the stored definition again stores it unchanged. */
+static bool prepare_is_stable(const char *stored, const char *shown, struct strbuf *res)
+{
+        _cleanup_error_ struct lv_error *err = NULL;
+        _cleanup_domain_def_ struct domain_def *def = NULL;
+        if (domain_parse_string(stored, strlen(stored), shown, &def, &err) < 0) {
+                strbuf_printf(res, "wrong: the stored definition does not parse: %s\n",
+                              err->message);
+                return false;
+        }
+        if (qemu_definition_prepare(def, &err) < 0)
+                lv_error_free(TAKE_PTR(err));
+        _cleanup_free_ char *again = domain_format(def);
+        if (streq(again, stored))
+                return true;
+        _cleanup_free_ char *names = libvirt_tests_xml_diff(again, stored);
+        strbuf_printf(res, "wrong: defined again, the stored definition changes (%s)\n", names);
+        return false;
+}
+
+/* The one normalisation before comparing byte for byte: libvirt writes
+ * the versioned machine type its QEMU resolves an alias to
+ * (machine='pc-q35-7.2' for 'q35', 'pc-i440fx-7.2' for 'pc'), litevirt
+ * keeps the alias (its command line passes it to QEMU as given). */
+static void normalise_machine(char **xml, const struct domain_def *def)
+{
+        const char *alias = def->os.machine;
+        const char *prefix = streq_ptr(alias, "q35")  ? "machine='pc-q35-"
+                             : streq_ptr(alias, "pc") ? "machine='pc-i440fx-"
+                                                      : NULL;
+        char *p = prefix ? strstr(*xml, prefix) : NULL;
+        char *end = p ? strchr(p + strlen(prefix), '\'') : NULL;
+        if (!end)
+                return;
+        *p = '\0';
+        char *n = xasprintf("%smachine='%s%s", *xml, alias, end);
+        free(*xml);
+        *xml = n;
 }
 
 static int parse_file(const char *path, const char *shown, struct domain_def **ret,
@@ -261,6 +354,10 @@ static enum result classify_define(const char *inpath, const char *shown, const 
                 strbuf_printf(res, "refused: %s\n", err->message);
                 return RES_REFUSED;
         }
+        /* what lvsh define stores: the definition as given where the
+         * builder refuses it (it fails at start, as before) */
+        if (qemu_definition_prepare(def, &err) < 0)
+                lv_error_free(TAKE_PTR(err));
         _cleanup_free_ char *ours = domain_format(def);
         _cleanup_free_ char *theirs = NULL;
         size_t len;
@@ -268,6 +365,9 @@ static enum result classify_define(const char *inpath, const char *shown, const 
                 strbuf_printf(res, "wrong: %s\n", err->message);
                 return RES_WRONG;
         }
+        if (!prepare_is_stable(ours, shown, res))
+                return RES_WRONG;
+        normalise_machine(&theirs, def);
         if (streq(ours, theirs)) {
                 strbuf_append(res, "identical\n");
                 return RES_IDENTICAL;
