@@ -195,3 +195,51 @@ int qt_command_build_fixed(const struct domain_def *def, const char *qmp_path, c
         return qemu_command_build_preview(def, qmp_path, "/var/lib/litevirt/nvram", NULL, ret_argv,
                                           err);
 }
+
+/* ARGV without what the implicit <audio id='1'> that qemu_definition_prepare
+ * writes adds, when ORIG (the command line of the definition as given)
+ * lacks it: its -audiodev, and VNC's ",audiodev=audio1" (libvirt's
+ * command line has both). */
+static char **without_implicit_audio(char *const *argv, char *const *orig)
+{
+        bool orig_audio = false;
+        for (size_t i = 0; orig[i]; i++)
+                orig_audio |= streq(orig[i], "-audiodev");
+        char **out = NULL;
+        for (size_t i = 0; argv[i]; i++) {
+                if (!orig_audio && streq(argv[i], "-audiodev") && argv[i + 1]) {
+                        i++;
+                        continue;
+                }
+                char *a = xstrdup(argv[i]);
+                char *p;
+                if (!orig_audio && i > 0 && streq(argv[i - 1], "-vnc") &&
+                    (p = strstr(a, ",audiodev=audio1")) && !p[strlen(",audiodev=audio1")])
+                        *p = '\0';
+                strv_push(&out, a);
+        }
+        return out;
+}
+
+bool qt_prepared_builds_same(const char *text, const char *shown, const char *qmp_path,
+                             char *const *ours, char **why)
+{
+        _cleanup_error_ struct lv_error *err = NULL;
+        _cleanup_domain_def_ struct domain_def *def = NULL;
+        _cleanup_strv_free_ char **argv = NULL;
+        if (domain_parse_string(text, strlen(text), shown, &def, &err) < 0 ||
+            qemu_definition_prepare(def, &err) < 0 ||
+            qt_command_build_fixed(def, qmp_path, &argv, &err) < 0) {
+                *why = xasprintf("the stored definition does not build: %s", err->message);
+                return false;
+        }
+        _cleanup_strv_free_ char **cmp = without_implicit_audio(argv, ours);
+        size_t i = 0;
+        while (cmp[i] && ours[i] && streq(cmp[i], ours[i]))
+                i++;
+        if (!cmp[i] && !ours[i])
+                return true;
+        *why = xasprintf("the stored definition builds another command line: %s, not %s",
+                         cmp[i] ? cmp[i] : "(end)", ours[i] ? ours[i] : "(end)");
+        return false;
+}

@@ -69,6 +69,12 @@ static void test_one(const char *dir, const char *name, bool regen)
                 } else {
                         got = qemu_command_format(argv);
                         expect_path = args_path;
+                        /* the definition lvsh define stores builds it too */
+                        _cleanup_free_ char *why = NULL;
+                        if (!qt_prepared_builds_same(text, shown, qmp, argv, &why)) {
+                                fprintf(stderr, "FAIL %s: %s\n", name, why);
+                                failures++;
+                        }
                 }
         }
         /* exactly one of .args / .err may exist */
