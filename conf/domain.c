@@ -88,6 +88,11 @@ static void graphics_clear(struct domain_graphics *g)
         free(g->mouse_mode);
         free(g->clipboard_copypaste);
         free(g->image_compression);
+        for (int i = 0; i < g->n_channels; i++) {
+                free(g->channels[i].name);
+                free(g->channels[i].mode);
+        }
+        free(g->channels);
 }
 
 void domain_disk_clear(struct domain_disk *d)
@@ -438,8 +443,13 @@ static bool graphics_equal(const struct domain_graphics *a, const struct domain_
 {
         if (!EQ(type) || !EQ(port) || !EQ(tls_port) || !EQ(websocket) || !EQ(autoport) ||
             !EQS(listen) || !EQ(n_listens) || !EQS(passwd) || !EQS(keymap) || !EQS(defaultmode) ||
-            !EQS(mouse_mode) || !EQS(clipboard_copypaste) || !EQS(image_compression))
+            !EQS(mouse_mode) || !EQS(clipboard_copypaste) || !EQS(image_compression) ||
+            !EQ(n_channels))
                 return false;
+        for (int i = 0; i < a->n_channels; i++)
+                if (!streq(a->channels[i].name, b->channels[i].name) ||
+                    !streq(a->channels[i].mode, b->channels[i].mode))
+                        return false;
         for (int i = 0; i < a->n_listens; i++)
                 if (!streq_ptr(a->listens[i].type, b->listens[i].type) ||
                     !streq_ptr(a->listens[i].address, b->listens[i].address))

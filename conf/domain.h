@@ -420,6 +420,13 @@ struct domain_graphics_listen {
         char *address;
 };
 
+/* SPICE <channel name=... mode=secure|insecure/> (mode 'any', the
+ * default, is not kept, as libvirt) */
+struct domain_graphics_channel {
+        char *name; /* main display inputs cursor playback record smartcard usbredir */
+        char *mode; /* secure | insecure */
+};
+
 struct domain_graphics {
         enum domain_graphics_type type;
         int port;      /* -1 = unset/auto (always -1 when autoport) */
@@ -436,6 +443,9 @@ struct domain_graphics {
         char *image_compression;   /* spice <image compression=...> */
         char *mouse_mode;          /* spice <mouse mode=...> */
         char *clipboard_copypaste; /* spice <clipboard copypaste=...> */
+        /* spice <channel>s, in libvirt's order of channel names */
+        struct domain_graphics_channel *channels;
+        int n_channels;
         /* live: the ports the running guest listens on (autoport's too),
          * set by the driver; 0 = unknown. Shown by dumpxml of a running
          * guest (DOMAIN_FORMAT_LIVE), never parsed nor compared. */

@@ -641,7 +641,8 @@ static void format_graphics(struct strbuf *b, const struct domain_graphics *g, u
                 attr_s(b, "passwd", g->passwd);
         attr_s(b, "keymap", g->keymap);
         attr_s(b, "defaultMode", g->defaultmode);
-        if (!g->n_listens && !g->mouse_mode && !g->clipboard_copypaste && !g->image_compression) {
+        if (!g->n_listens && !g->mouse_mode && !g->clipboard_copypaste && !g->image_compression &&
+            !g->n_channels) {
                 strbuf_append(b, "/>\n");
                 return;
         }
@@ -650,6 +651,12 @@ static void format_graphics(struct strbuf *b, const struct domain_graphics *g, u
                 open_tag(b, 6, "listen");
                 attr_s(b, "type", g->listens[i].type);
                 attr_s(b, "address", g->listens[i].address);
+                strbuf_append(b, "/>\n");
+        }
+        for (int i = 0; i < g->n_channels; i++) {
+                open_tag(b, 6, "channel");
+                attr_s(b, "name", g->channels[i].name);
+                attr_s(b, "mode", g->channels[i].mode);
                 strbuf_append(b, "/>\n");
         }
         if (g->image_compression) {

@@ -58,6 +58,7 @@ enum jtable {
         JT_NET,
         JT_CHR,
         JT_LISTEN,
+        JT_SPICE_CHANNEL,
         JT_GRAPHICS,
         JT_CONTROLLER,
         JT_INPUT,
@@ -328,6 +329,12 @@ static const struct jfield j_listen[] = {
         JEND,
 };
 
+static const struct jfield j_spice_channel[] = {
+        F(domain_graphics_channel, J_STR, name),
+        F(domain_graphics_channel, J_STR, mode),
+        JEND,
+};
+
 static const struct jfield j_graphics[] = {
         FE(domain_graphics, type, DOMAIN_GRAPHICS_LAST),
         F(domain_graphics, J_INT, port),
@@ -342,6 +349,7 @@ static const struct jfield j_graphics[] = {
         F(domain_graphics, J_STR, mouse_mode),
         F(domain_graphics, J_STR, clipboard_copypaste),
         F(domain_graphics, J_STR, image_compression),
+        FA(domain_graphics, channels, n_channels, domain_graphics_channel, JT_SPICE_CHANNEL),
         F(domain_graphics, J_INT, live_port),
         F(domain_graphics, J_INT, live_tls_port),
         JEND,
@@ -534,6 +542,8 @@ static const struct jfield *jtable(unsigned t)
                 return j_audio;
         case JT_LISTEN:
                 return j_listen;
+        case JT_SPICE_CHANNEL:
+                return j_spice_channel;
         case JT_GRAPHICS:
                 return j_graphics;
         case JT_CONTROLLER:

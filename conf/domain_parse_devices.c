@@ -343,6 +343,66 @@ static int parse_channel(struct pctx *c, xmlNodePtr n)
         return dparse_parse_address(c, n, &ch->address);
 }
 
+/* libvirt's SPICE channel names, in its order (the order dumpxml shows) */
+static const char *const spice_channel_names[] = {
+        "main", "display", "inputs", "cursor", "playback", "record", "smartcard", "usbredir",
+};
+
+static bool spice_mode_known(const char *mode)
+{
+        return streq(mode, "any") || streq(mode, "secure") || streq(mode, "insecure");
+}
+
+/* <graphics type='spice' defaultMode=...> and its <channel name= mode=>s:
+ * kept in libvirt's order of names, mode 'any' (the default) left out, as
+ * libvirt's dumpxml */
+static int parse_spice_channels(struct pctx *c, xmlNodePtr n, struct domain_graphics *g)
+{
+        int r;
+        if (g->defaultmode && !spice_mode_known(g->defaultmode))
+                return dparse_perr_attr(c, n, "defaultMode",
+                                        "value '%s' not supported (any, secure, insecure)",
+                                        g->defaultmode);
+        if (streq_ptr(g->defaultmode, "any")) { /* the default, not shown (libvirt) */
+                free(g->defaultmode);
+                g->defaultmode = NULL;
+        }
+        const char *mode[ARRAY_SIZE(spice_channel_names)] = {0};
+        _cleanup_strv_free_ char **modes = NULL; /* owns what mode[] points to */
+        for_each_child(ch, n, "channel")
+        {
+                _cleanup_free_ char *name = NULL, *m = NULL;
+                if ((r = dparse_attr_require(c, ch, "name", &name)) < 0 ||
+                    (r = dparse_attr_require(c, ch, "mode", &m)) < 0)
+                        return r;
+                size_t k = 0;
+                while (k < ARRAY_SIZE(spice_channel_names) && !streq(spice_channel_names[k], name))
+                        k++;
+                if (k == ARRAY_SIZE(spice_channel_names))
+                        return dparse_perr_attr(c, ch, "name",
+                                                "unknown SPICE channel '%s' (main, display, "
+                                                "inputs, cursor, playback, record, smartcard, "
+                                                "usbredir)",
+                                                name);
+                if (!spice_mode_known(m))
+                        return dparse_perr_attr(c, ch, "mode",
+                                                "value '%s' not supported (any, secure, insecure)",
+                                                m);
+                if (mode[k])
+                        return dparse_perr(c, ch, "SPICE channel '%s' given twice", name);
+                mode[k] = m;
+                strv_push(&modes, TAKE_PTR(m));
+        }
+        for (size_t k = 0; k < ARRAY_SIZE(spice_channel_names); k++) {
+                if (!mode[k] || streq(mode[k], "any"))
+                        continue;
+                struct domain_graphics_channel *gc = ARRAY_PUSH(g->channels, g->n_channels);
+                gc->name = xstrdup(spice_channel_names[k]);
+                gc->mode = xstrdup(mode[k]);
+        }
+        return 0;
+}
+
 static int parse_graphics(struct pctx *c, xmlNodePtr n)
 {
         struct domain_def *def = c->def;
@@ -390,7 +450,8 @@ static int parse_graphics(struct pctx *c, xmlNodePtr n)
                                            "(auto_glz, auto_lz, quic, glz, lz, off)",
                                            g->image_compression);
                 if ((r = sub_attr(c, n, "mouse", "mode", &g->mouse_mode)) < 0 ||
-                    (r = sub_attr(c, n, "clipboard", "copypaste", &g->clipboard_copypaste)) < 0)
+                    (r = sub_attr(c, n, "clipboard", "copypaste", &g->clipboard_copypaste)) < 0 ||
+                    (r = parse_spice_channels(c, n, g)) < 0)
                         return r;
         }
         if (type == DOMAIN_GRAPHICS_VNC && g->tls_port != -1)

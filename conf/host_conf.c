@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* host.conf: `key = value` lines. */
 #include <ctype.h>
+#include <fcntl.h>
 #include <stddef.h>
+#include <unistd.h>
 
 #include "conf/domain.h"
 #include "conf/host_conf.h"
@@ -32,6 +34,41 @@ const char *host_conf_migrate_tls_dir(const struct host_conf *conf)
                                                : conf->default_tls_x509_cert_dir;
 }
 
+const char *host_conf_spice_tls_dir(const struct host_conf *conf)
+{
+        if (conf->spice_tls_x509_cert_dir)
+                return conf->spice_tls_x509_cert_dir;
+        /* libvirt's SET_TLS_X509_CERT_DEFAULT(spice) */
+        if (access("/etc/pki/libvirt-spice", F_OK) == 0)
+                return "/etc/pki/libvirt-spice";
+        return conf->default_tls_x509_cert_dir;
+}
+
+void host_conf_x509_files(const char *dir, const char *role, char *files[HOST_CONF_X509_FILES])
+{
+        files[0] = xasprintf("%s/ca-cert.pem", dir);
+        files[1] = xasprintf("%s/%s-cert.pem", dir, role);
+        files[2] = xasprintf("%s/%s-key.pem", dir, role);
+}
+
+int host_conf_x509_check(const char *dir, const char *role, const char *what, const char *setting,
+                         struct lv_error **err)
+{
+        char *files[HOST_CONF_X509_FILES];
+        host_conf_x509_files(dir, role, files);
+        int r = 0;
+        for (size_t i = 0; i < HOST_CONF_X509_FILES; i++) {
+                int fd = r < 0 ? -1 : open(files[i], O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                if (r >= 0 && fd < 0)
+                        r = lv_error_set(err, errno, "%s: %s certificate file '%s' (host.conf %s)",
+                                         what, role, files[i], setting);
+                if (fd >= 0)
+                        close(fd);
+                free(files[i]);
+        }
+        return r;
+}
+
 void host_conf_clear(struct host_conf *conf)
 {
         free(conf->hostname);
@@ -43,6 +80,7 @@ void host_conf_clear(struct host_conf *conf)
         free(conf->socket_readonly_group);
         free(conf->default_tls_x509_cert_dir);
         free(conf->migrate_tls_x509_cert_dir);
+        free(conf->spice_tls_x509_cert_dir);
         *conf = (struct host_conf){0};
 }
 
@@ -58,6 +96,7 @@ static void host_conf_copy(struct host_conf *dst, const struct host_conf *src)
         dst->socket_readonly_group = xstrdup_null(src->socket_readonly_group);
         dst->default_tls_x509_cert_dir = xstrdup_null(src->default_tls_x509_cert_dir);
         dst->migrate_tls_x509_cert_dir = xstrdup_null(src->migrate_tls_x509_cert_dir);
+        dst->spice_tls_x509_cert_dir = xstrdup_null(src->spice_tls_x509_cert_dir);
 }
 
 enum value_kind {
@@ -101,6 +140,8 @@ static const struct key keys[] = {
         {"default_tls_x509_cert_dir", V_PATH, OFF(default_tls_x509_cert_dir)},
         {"migrate_tls_x509_cert_dir", V_PATH, OFF(migrate_tls_x509_cert_dir)},
         {"migrate_tls_x509_verify", V_BOOL, OFF(migrate_tls_x509_verify)},
+        {"spice_tls", V_BOOL, OFF(spice_tls)},
+        {"spice_tls_x509_cert_dir", V_PATH, OFF(spice_tls_x509_cert_dir)},
 };
 
 static bool uuid_is_bogus(const unsigned char u[16])

@@ -39,10 +39,30 @@ struct host_conf {
         char *default_tls_x509_cert_dir; /* default /etc/pki/qemu */
         char *migrate_tls_x509_cert_dir; /* NULL = default_tls_x509_cert_dir */
         bool migrate_tls_x509_verify;    /* the destination asks the source for its certificate */
+        /* SPICE over TLS (<graphics type='spice' tlsPort=...>): allowed
+         * only with spice_tls = 1 (qemu.conf's); the server's files
+         * (ca-cert.pem, server-cert.pem, server-key.pem) from
+         * spice_tls_x509_cert_dir, else as libvirt: /etc/pki/libvirt-spice
+         * when it exists, else default_tls_x509_cert_dir. */
+        bool spice_tls;
+        char *spice_tls_x509_cert_dir; /* NULL: see above */
 };
 
 /* The directory of migrate --tls's certificates (never NULL). */
 const char *host_conf_migrate_tls_dir(const struct host_conf *conf);
+/* The directory of SPICE's certificates (never NULL; looks whether
+ * /etc/pki/libvirt-spice exists when spice_tls_x509_cert_dir is unset). */
+const char *host_conf_spice_tls_dir(const struct host_conf *conf);
+/* libvirt's layout of a certificate directory, for one end (role "server"
+ * or "client"): DIR/ca-cert.pem, DIR/ROLE-cert.pem, DIR/ROLE-key.pem
+ * (newly allocated, into files[]). */
+#define HOST_CONF_X509_FILES 3
+void host_conf_x509_files(const char *dir, const char *role, char *files[HOST_CONF_X509_FILES]);
+/* Each of those files can be opened; else an error naming the file, with
+ * errno's text, prefixed by what ("--tls") and the host.conf key that
+ * names the directory (setting). */
+int host_conf_x509_check(const char *dir, const char *role, const char *what, const char *setting,
+                         struct lv_error **err);
 
 /* Fill conf with the defaults (the caller frees with host_conf_clear). */
 void host_conf_init(struct host_conf *conf);

@@ -1215,6 +1215,94 @@ static void emit_rngs(struct build *b)
         }
 }
 
+/* -spice as libvirt 9 writes it (qemuBuildGraphicsSPICECommandLine), with
+ * its refusals */
+static int emit_spice(struct build *b, const struct domain_graphics *g,
+                      const struct qemu_graphics_ports *p, const char *listen,
+                      struct lv_error **err)
+{
+        const char *name = b->def->name;
+        bool plain = p->port > 0, tls = p->tls_port > 0;
+        if (p->port > 65535 || p->tls_port > 65535 || (!plain && !tls))
+                return lv_error_setf(err, LV_ERR_INVALID_XML,
+                                     "guest '%s': SPICE port %d is not usable "
+                                     "(autoport not resolved?)",
+                                     name, p->port);
+        if (tls && !b->opts->spice_tls_dir)
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "guest '%s': SPICE TLS port %s, but TLS is disabled in "
+                                     "host.conf (spice_tls = 1 enables it)",
+                                     name,
+                                     g->autoport ? "auto allocation requested (a secure channel)"
+                                                 : "set in XML configuration");
+        _cleanup_strbuf_ struct strbuf sb = {0};
+        if (plain)
+                strbuf_printf(&sb, "port=%d,", p->port);
+        if (tls)
+                strbuf_printf(&sb, "tls-port=%d,", p->tls_port);
+        strbuf_printf(&sb, "addr=%s", listen);
+        if (streq(g->mouse_mode, "client") || streq(g->mouse_mode, "server"))
+                strbuf_printf(&sb, ",agent-mouse=%s",
+                              streq(g->mouse_mode, "client") ? "on" : "off");
+        if (!g->passwd)
+                strbuf_append(&sb, ",disable-ticketing=on");
+        if (tls)
+                strbuf_printf(&sb, ",x509-dir=%s", b->opts->spice_tls_dir);
+        for (int i = -1; i < g->n_channels; i++) {
+                const char *mode = i < 0 ? g->defaultmode : g->channels[i].mode;
+                const char *chan = i < 0 ? "default" : g->channels[i].name;
+                bool secure = streq_ptr(mode, "secure"), insecure = streq_ptr(mode, "insecure");
+                if ((secure && !tls) || (insecure && !plain))
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "guest '%s': SPICE %s%s %s set in XML "
+                                             "configuration, but %s is not available",
+                                             name, i < 0 ? "defaultMode " : "", mode,
+                                             i < 0 ? "requested" : "channels",
+                                             secure ? "TLS connection" : "plain port");
+                if (secure || insecure)
+                        strbuf_printf(&sb, ",%s-channel=%s", secure ? "tls" : "plaintext", chan);
+        }
+        if (g->image_compression)
+                strbuf_printf(&sb, ",image-compression=%s", g->image_compression);
+        if (streq(g->clipboard_copypaste, "no"))
+                strbuf_append(&sb, ",disable-copy-paste=on");
+        strbuf_append(&sb, ",seamless-migration=on");
+        arg2(b, "-spice", strbuf_steal(&sb));
+        return 0;
+}
+
+void qemu_command_graphics_needs(const struct domain_graphics *g, bool spice_tls, bool *ret_port,
+                                 bool *ret_tls)
+{
+        if (g->type != DOMAIN_GRAPHICS_SPICE) {
+                *ret_port = true;
+                *ret_tls = false;
+                return;
+        }
+        if (!g->autoport) { /* neither port given: a plain one allocated */
+                *ret_port = g->port > 0 || g->tls_port <= 0;
+                *ret_tls = g->tls_port > 0;
+                return;
+        }
+        /* libvirt's 8 channels (kept: those not 'any') and the default */
+        bool port = false, tls = false;
+        const char *modes[9] = {g->defaultmode};
+        for (int i = 0; i < g->n_channels && i < 8; i++)
+                modes[i + 1] = g->channels[i].mode;
+        for (int i = 0; i < 1 + 8; i++) {
+                if (streq_ptr(modes[i], "secure")) {
+                        tls = true;
+                } else if (streq_ptr(modes[i], "insecure")) {
+                        port = true;
+                } else {
+                        port = true;
+                        tls |= spice_tls;
+                }
+        }
+        *ret_port = port;
+        *ret_tls = tls;
+}
+
 static int emit_graphics(struct build *b, struct lv_error **err)
 {
         const struct domain_def *def = b->def;
@@ -1242,24 +1330,8 @@ static int emit_graphics(struct build *b, struct lv_error **err)
                         arg2(b, "-vnc", strbuf_steal(&sb));
                         if (g->keymap)
                                 arg2(b, "-k", xstrdup(g->keymap));
-                } else {
-                        if (p.port <= 0 || p.port > 65535)
-                                return lv_error_setf(err, LV_ERR_INVALID_XML,
-                                                     "guest '%s': SPICE port %d is not usable "
-                                                     "(autoport not resolved?)",
-                                                     def->name, p.port);
-                        strbuf_printf(&sb, "port=%d,addr=%s", p.port, listen);
-                        if (!g->passwd)
-                                strbuf_append(&sb, ",disable-ticketing=on");
-                        if (g->image_compression)
-                                strbuf_printf(&sb, ",image-compression=%s", g->image_compression);
-                        if (streq(g->mouse_mode, "client") || streq(g->mouse_mode, "server"))
-                                strbuf_printf(&sb, ",agent-mouse=%s",
-                                              streq(g->mouse_mode, "client") ? "on" : "off");
-                        if (streq(g->clipboard_copypaste, "no"))
-                                strbuf_append(&sb, ",disable-copy-paste=on");
-                        strbuf_append(&sb, ",seamless-migration=on");
-                        arg2(b, "-spice", strbuf_steal(&sb));
+                } else if (emit_spice(b, g, &p, listen, err) < 0) {
+                        return -1;
                 }
         }
         return 0;
@@ -1380,14 +1452,19 @@ out:
         return r;
 }
 
-void qemu_command_preview_ports(const struct domain_def *def,
+void qemu_command_preview_ports(const struct domain_def *def, bool spice_tls,
                                 struct qemu_graphics_ports ports[QEMU_PREVIEW_MAX_GRAPHICS])
 {
         for (int i = 0; i < def->n_graphics && i < QEMU_PREVIEW_MAX_GRAPHICS; i++) {
                 const struct domain_graphics *g = &def->graphics[i];
                 ports[i] = (struct qemu_graphics_ports){g->port, g->tls_port, g->websocket};
+                bool port, tls;
+                qemu_command_graphics_needs(g, spice_tls, &port, &tls);
                 if (g->autoport || g->port <= 0)
-                        ports[i].port = (g->type == DOMAIN_GRAPHICS_VNC ? 5900 : 5910) + i;
+                        ports[i].port =
+                                port ? (g->type == DOMAIN_GRAPHICS_VNC ? 5900 : 5910) + i : -1;
+                if (g->autoport || g->tls_port <= 0)
+                        ports[i].tls_port = tls ? 5920 + i : -1;
         }
 }
 
@@ -1400,7 +1477,7 @@ void qcmd_preview_opts(const struct domain_def *def, int fds[QCMD_PREVIEW_MAX_NE
                                              def->nets[i].type == DOMAIN_NET_NETWORK)
                                  ? 100 + i
                                  : -1;
-        qemu_command_preview_ports(def, ports);
+        qemu_command_preview_ports(def, false, ports);
         *opts = (struct qemu_command_opts){
                 .qmp_fd = -1,
                 .net_fds = fds,
@@ -1413,8 +1490,8 @@ void qcmd_preview_opts(const struct domain_def *def, int fds[QCMD_PREVIEW_MAX_NE
 }
 
 int qemu_command_build_preview(const struct domain_def *def, const char *qmp_path,
-                               const char *nvram_dir, const char *state_dir, char ***ret_argv,
-                               struct lv_error **err)
+                               const char *nvram_dir, const char *state_dir,
+                               const char *spice_tls_dir, char ***ret_argv, struct lv_error **err)
 {
         int fds[QCMD_PREVIEW_MAX_NETS];
         struct qemu_graphics_ports ports[QEMU_PREVIEW_MAX_GRAPHICS];
@@ -1422,6 +1499,10 @@ int qemu_command_build_preview(const struct domain_def *def, const char *qmp_pat
         qcmd_preview_opts(def, fds, ports, &opts);
         opts.qmp_path = qmp_path;
         opts.nvram_dir = nvram_dir;
+        /* SPICE TLS on: its placeholder ports too */
+        opts.spice_tls_dir = spice_tls_dir;
+        if (spice_tls_dir)
+                qemu_command_preview_ports(def, true, ports);
         _cleanup_strv_free_ char **chan_paths = NULL;
         struct domain_channel *chans = NULL;
         struct domain_def copy = *def; /* the channels with their paths */

@@ -58,6 +58,10 @@ struct qemu_command_opts {
          * already resolved by the caller). NULL: the definition's ports. */
         const struct qemu_graphics_ports *graphics;
         int n_graphics;
+        /* SPICE over TLS: host.conf's spice_tls = 1 with its certificate
+         * directory (QEMU's x509-dir); NULL: spice_tls off (a TLS port is
+         * refused, as libvirt does). */
+        const char *spice_tls_dir;
         /* Default VNC/SPICE listen address when the definition has none. */
         const char *graphics_listen; /* NULL: 127.0.0.1 */
         /* Per <channel>, in document order: for a unix channel, a socket
@@ -83,16 +87,26 @@ int qemu_command_build(const struct domain_def *def, const struct qemu_command_o
 /* The command line of a guest that is not running (lvsh domxml-to-native,
  * tests): placeholders where the host decides at start — a tap of an
  * <interface> on a bridge or network is fd 100+N, an autoport display
- * VNC 5900+N or SPICE 5910+N (N: its place in the definition) — the
+ * VNC 5900+N or SPICE 5910+N, its TLS port 5920+N (N: its place in the definition) — the
  * monitor at qmp_path, NVRAM in nvram_dir (NULL: paths_nvramdir()), and
  * a unix channel without a path at qemu_command_channel_file() in
  * state_dir. */
 #define QEMU_PREVIEW_MAX_GRAPHICS 8
-void qemu_command_preview_ports(const struct domain_def *def,
+void qemu_command_preview_ports(const struct domain_def *def, bool spice_tls,
                                 struct qemu_graphics_ports ports[QEMU_PREVIEW_MAX_GRAPHICS]);
+/* spice_tls_dir: as qemu_command_opts's (an autoport SPICE display's TLS
+ * port is 5920+N) */
 int qemu_command_build_preview(const struct domain_def *def, const char *qmp_path,
-                               const char *nvram_dir, const char *state_dir, char ***ret_argv,
-                               struct lv_error **err);
+                               const char *nvram_dir, const char *state_dir,
+                               const char *spice_tls_dir, char ***ret_argv, struct lv_error **err);
+
+/* Which ports a <graphics> listens on, libvirt's rule
+ * (qemuProcessSPICEAllocatePorts): a given port, or with autoport (or no
+ * port given at all) one to allocate. SPICE with autoport: a plain port unless every channel and
+ * the default mode are 'secure', a TLS port when spice_tls is on and not
+ * every channel and the default mode are 'insecure'. */
+void qemu_command_graphics_needs(const struct domain_graphics *g, bool spice_tls, bool *ret_port,
+                                 bool *ret_tls);
 
 /* The definition in libvirt's define-time form, as litevirt stores it
  * (lvsh define, create, edit, attach-device --config): where the

@@ -635,14 +635,6 @@ static int check_devices(struct build *b, struct lv_error **err)
                                                      "guest '%s': more than one %s display",
                                                      def->name,
                                                      domain_graphics_type_to_string(g->type));
-                int tls = b->opts->graphics && i < b->opts->n_graphics
-                                  ? b->opts->graphics[i].tls_port
-                                  : g->tls_port;
-                if (g->type == DOMAIN_GRAPHICS_SPICE && tls > 0)
-                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
-                                             "guest '%s': SPICE over TLS (tlsPort) is not "
-                                             "supported: no x509 certificates are configured",
-                                             def->name);
                 for (int l = 0; l < g->n_listens; l++)
                         if (g->listens[l].type && !streq(g->listens[l].type, "address"))
                                 return lv_error_setf(err, LV_ERR_UNSUPPORTED,

@@ -75,22 +75,28 @@ static int qemu_check(const struct domain_def *def, struct lv_error **err)
                                             "(no hardware virtualization?); use type='qemu'");
                 close(vm);
         }
-        struct qemu_command_opts opts = {.qmp_path = "/", .qmp_fd = -1};
+        struct host_conf hc;
+        host_conf_init(&hc);
+        int r = host_conf_load(NULL, &hc, err);
+        _cleanup_free_ char *tls_dir = qemu_spice_tls_dir(&hc);
+        host_conf_clear(&hc);
+        if (r < 0)
+                return r;
+        struct qemu_command_opts opts = {.qmp_path = "/", .qmp_fd = -1, .spice_tls_dir = tls_dir};
         /* the pure checks of the command-line builder, with placeholder
          * ports, so that `start` fails before anything is set up */
-        struct qemu_graphics_ports gp[8];
+        struct qemu_graphics_ports gp[QEMU_PREVIEW_MAX_GRAPHICS];
         int fds[16];
         for (int i = 0; i < 16; i++)
                 fds[i] = 100 + i;
-        for (int i = 0; i < 8; i++)
-                gp[i] = (struct qemu_graphics_ports){5900, -1, -1};
+        qemu_command_preview_ports(def, tls_dir != NULL, gp);
         opts.graphics = gp;
         opts.n_graphics = def->n_graphics < 8 ? def->n_graphics : 8;
         opts.net_fds = fds;
         opts.n_net_fds = 16;
         _cleanup_strv_free_ char **argv = NULL;
-        int r = qemu_command_build(def, &opts, &argv, err);
-        if (r < 0)
+        if ((r = qemu_command_build(def, &opts, &argv, err)) < 0 ||
+            (r = qemu_spice_tls_check(def, err)) < 0)
                 return r;
         bool taps = false;
         for (int i = 0; i < def->n_nets; i++)
@@ -176,6 +182,8 @@ void qemu_undo_ports(struct lv_guest *g, void *data)
                 free(qg->listen[i]);
                 qg->listen[i] = NULL;
         }
+        free(qg->spice_tls_dir);
+        qg->spice_tls_dir = NULL;
 }
 
 static void undo_cgroup(struct lv_guest *g, void *data)
@@ -329,6 +337,20 @@ static const char *graphics_listen(const struct domain_graphics *gr)
         return gr->listen ? gr->listen : "127.0.0.1";
 }
 
+/* One display's port: a given one, else allocated from the range */
+static int reserve_port(struct qemu_guest *qg, const char *dir, const char *what, int given,
+                        int min, int max, const char *listen, int *ret, struct lv_error **err)
+{
+        struct port_lease *l = &qg->leases[qg->n_leases];
+        int r = given > 0 ? ports_reserve_exact(dir, what, given, listen, true, l, err)
+                          : ports_reserve(dir, what, min, max, listen, l, err);
+        if (r < 0)
+                return r;
+        qg->n_leases++;
+        *ret = l->port;
+        return 0;
+}
+
 static int reserve_graphics(struct lv_guest *g, struct qemu_guest *qg, struct lv_error **err)
 {
         const struct domain_def *def = g->def;
@@ -339,35 +361,32 @@ static int reserve_graphics(struct lv_guest *g, struct qemu_guest *qg, struct lv
                 host_conf_clear(&hc);
                 return r;
         }
+        qg->spice_tls_dir = qemu_spice_tls_dir(&hc);
         _cleanup_free_ char *dir = ports_dir();
         guest_undo_push(g, "graphics ports", qemu_undo_ports, qg, NULL);
         qg->n_gports = def->n_graphics < 8 ? def->n_graphics : 8;
         for (int i = 0; i < qg->n_gports && r >= 0; i++) {
                 const struct domain_graphics *gr = &def->graphics[i];
                 bool vnc = gr->type == DOMAIN_GRAPHICS_VNC;
-                const char *what = vnc ? "VNC" : "SPICE";
                 const char *listen = graphics_listen(gr);
-                struct port_lease *l = &qg->leases[qg->n_leases];
-                qg->gports[i] = (struct qemu_graphics_ports){gr->port, gr->tls_port, gr->websocket};
+                int min = vnc ? hc.vnc_port_min : hc.spice_port_min;
+                int max = vnc ? hc.vnc_port_max : hc.spice_port_max;
+                qg->gports[i] = (struct qemu_graphics_ports){-1, -1, gr->websocket};
                 qg->listen[i] = xstrdup(listen);
-                if (gr->autoport || gr->port <= 0)
-                        r = ports_reserve(dir, what, vnc ? hc.vnc_port_min : hc.spice_port_min,
-                                          vnc ? hc.vnc_port_max : hc.spice_port_max, listen, l,
-                                          err);
-                else
-                        r = ports_reserve_exact(dir, what, gr->port, listen, true, l, err);
-                if (r < 0)
-                        break;
-                qg->n_leases++;
-                qg->gports[i].port = l->port;
-                if (vnc && gr->websocket > 0) {
-                        l = &qg->leases[qg->n_leases];
-                        r = ports_reserve_exact(dir, "VNC websocket", gr->websocket, listen, true,
-                                                l, err);
-                        if (r < 0)
-                                break;
-                        qg->n_leases++;
-                }
+                bool port, tls;
+                qemu_command_graphics_needs(gr, hc.spice_tls, &port, &tls);
+                if (port)
+                        r = reserve_port(qg, dir, vnc ? "VNC" : "SPICE",
+                                         gr->autoport ? -1 : gr->port, min, max, listen,
+                                         &qg->gports[i].port, err);
+                /* from SPICE's range, as libvirt; refused by the command
+                 * line's checks when spice_tls is off */
+                if (r >= 0 && tls)
+                        r = reserve_port(qg, dir, "SPICE TLS", gr->autoport ? -1 : gr->tls_port,
+                                         min, max, listen, &qg->gports[i].tls_port, err);
+                if (r >= 0 && vnc && gr->websocket > 0)
+                        r = reserve_port(qg, dir, "VNC websocket", gr->websocket, 0, 0, listen,
+                                         &qg->gports[i].websocket, err);
         }
         host_conf_clear(&hc);
         return r;
@@ -593,6 +612,9 @@ int qemu_write_info(struct lv_guest *g, struct qemu_guest *qg, struct lv_error *
                                                g->def->graphics[i].type)));
                 json_object_object_add(e, "listen", json_object_new_string(qg->listen[i]));
                 json_object_object_add(e, "port", json_object_new_int(qg->gports[i].port));
+                if (qg->gports[i].tls_port > 0)
+                        json_object_object_add(e, "tls_port",
+                                               json_object_new_int(qg->gports[i].tls_port));
                 if (qg->gports[i].websocket > 0)
                         json_object_object_add(e, "websocket",
                                                json_object_new_int(qg->gports[i].websocket));
@@ -906,7 +928,11 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
         _cleanup_qemu_cpu_caps_ struct qemu_cpu_caps *cpu_caps = NULL;
         if ((r = qemu_cpu_caps(def, &cpu_caps, err)) < 0)
                 return r;
+        /* SPICE's certificates: QEMU's uid reads them while it starts */
+        if ((r = qemu_spice_tls_grant(g, qg, err)) < 0)
+                return r;
         struct qemu_command_opts opts = {
+                .spice_tls_dir = qg->spice_tls_dir,
                 .cpu_caps = cpu_caps,
                 .qmp_fd = QEMU_QMP_FD,
                 .graphics = qg->gports,
@@ -1042,6 +1068,7 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
         }
         qmp_set_event_handler(qg->qmp, qemu_on_qmp_event, g);
         guest_undo_push(g, "QMP connection", qemu_undo_qmp, qg, NULL);
+        qemu_spice_tls_forget(g, qg); /* its SPICE server has loaded them */
         fault_point("qemu-after-qmp");
         if (chardevs) {
                 chr_ptys_record(g->def, chardevs->ret);

@@ -29,7 +29,8 @@ struct qemu_guest {
         struct qemu_graphics_ports gports[8];
         int n_gports;
         char *listen[8];
-        int proc_pidfd; /* our own pidfd for the undo */
+        char *spice_tls_dir; /* SPICE's certificates (x509-dir), NULL: spice_tls off */
+        int proc_pidfd;      /* our own pidfd for the undo */
         pid_t pid;
         bool cpus_running; /* `cont` done: status.json says so during the start */
         /* what the last SHUTDOWN event said */
@@ -98,6 +99,15 @@ void qemu_hotplug_clear(struct qemu_guest *qg);
 /* qemu/display.c: the guest's display as PNG into fd; keys (qnum codes)
  * pressed together (send-key). */
 int qemu_screenshot(struct lv_guest *g, int fd, struct lv_error **err);
+/* SPICE over TLS: the certificate directory QEMU gets (x509-dir), NULL
+ * with spice_tls off (newly allocated); its files checked before a start
+ * (each named when missing); QEMU's uid may read them from before its
+ * start until it answers on QMP (its SPICE server has loaded them). */
+struct host_conf;
+char *qemu_spice_tls_dir(const struct host_conf *hc);
+int qemu_spice_tls_check(const struct domain_def *def, struct lv_error **err);
+int qemu_spice_tls_grant(struct lv_guest *g, struct qemu_guest *qg, struct lv_error **err);
+void qemu_spice_tls_forget(struct lv_guest *g, struct qemu_guest *qg);
 /* qemu/vcpu.c */
 int qemu_vcpus_info(struct lv_guest *g, struct json_object *out, struct lv_error **err);
 int qemu_vcpus_set(struct lv_guest *g, unsigned n, struct lv_error **err);

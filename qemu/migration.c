@@ -428,8 +428,8 @@ static int qemu_tls_begin(struct lv_guest *g, const char *dir, bool server, bool
                 return -ENOTCONN;
         const struct qemu_migration_driver *drv = mig_of(g)->driver;
         const char *role = server ? "server" : "client";
-        char *files[3] = {xasprintf("%s/ca-cert.pem", dir), xasprintf("%s/%s-cert.pem", dir, role),
-                          xasprintf("%s/%s-key.pem", dir, role)};
+        char *files[HOST_CONF_X509_FILES];
+        host_conf_x509_files(dir, role, files);
         int r = 0;
         for (size_t i = 0; i < ARRAY_SIZE(files) && r >= 0; i++)
                 r = drv->grant_read(g, files[i], err);

@@ -137,12 +137,16 @@ int qemu_reattach(struct lv_guest *g, struct lv_error **err)
                                 (struct qemu_graphics_ports){json_object_get_int(p), -1, -1};
                         if (json_object_object_get_ex(e, "websocket", &w))
                                 qg->gports[i].websocket = json_object_get_int(w);
+                        if (json_object_object_get_ex(e, "tls_port", &w))
+                                qg->gports[i].tls_port = json_object_get_int(w);
                         qg->listen[i] = xstrdup(json_object_get_string(l));
                         qg->n_gports = (int)i + 1;
-                        if (qg->n_leases < QEMU_MAX_LEASES &&
-                            ports_reserve_exact(dir, "graphics", qg->gports[i].port, NULL, false,
-                                                &qg->leases[qg->n_leases], NULL) == 0)
-                                qg->n_leases++;
+                        int taken[] = {qg->gports[i].port, qg->gports[i].tls_port};
+                        for (size_t k = 0; k < ARRAY_SIZE(taken); k++)
+                                if (taken[k] > 0 && qg->n_leases < QEMU_MAX_LEASES &&
+                                    ports_reserve_exact(dir, "graphics", taken[k], NULL, false,
+                                                        &qg->leases[qg->n_leases], NULL) == 0)
+                                        qg->n_leases++;
                 }
 
         _cleanup_free_ char *sock = paths_state_file(g->name, "qmp.sock");

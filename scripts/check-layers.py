@@ -49,6 +49,7 @@ ROLES = {
     "supervisor/control-vcpu.c": "control socket",
     "qemu/blockjob.c": "qemu driver",
     "supervisor/control-blockjob.c": "control socket",
+    "qemu/display.c": "qemu driver",
 }
 
 SKIP_DIRS = ("tests", "fuzz", "bench")

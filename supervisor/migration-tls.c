@@ -4,7 +4,6 @@
  * default_tls_x509_cert_dir; libvirt's /etc/pki/qemu layout), on both
  * hosts. Each end checks its files before anything starts; the driver
  * gives them to the hypervisor (lv_migration_ops.tls_begin). */
-#include <fcntl.h>
 #include <string.h>
 
 #include "supervisor/migration_priv.h"
@@ -22,17 +21,8 @@ int migration_tls_check(const struct lv_driver *drv, bool server, char **ret_dir
         int r = host_conf_load(NULL, &hc, err); /* on failure: checked below */
         const char *dir = host_conf_migrate_tls_dir(&hc);
         const char *role = server ? "server" : "client";
-        const char *what[] = {"ca-cert.pem", "cert.pem", "key.pem"};
-        for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(what); i++) {
-                _cleanup_free_ char *path = i == 0 ? xasprintf("%s/%s", dir, what[i])
-                                                   : xasprintf("%s/%s-%s", dir, role, what[i]);
-                _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-                if (fd < 0)
-                        r = lv_error_set(err, errno,
-                                         "--tls: %s certificate file '%s' (host.conf "
-                                         "migrate_tls_x509_cert_dir)",
-                                         role, path);
-        }
+        if (r >= 0)
+                r = host_conf_x509_check(dir, role, "--tls", "migrate_tls_x509_cert_dir", err);
         if (r >= 0) {
                 *ret_dir = xstrdup(dir);
                 if (ret_verify)

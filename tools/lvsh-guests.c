@@ -2,6 +2,7 @@
 /* lvsh domxml-to-native qemu-argv FILE (virsh's command): the QEMU command
  * line litevirt would run FILE's guest with. The format dispatch is in
  * lvsh-xen.c, where domxml-to-native lives. */
+#include "conf/host_conf.h"
 #include "conf/xml.h"
 #include "qemu/command.h"
 #include "tools/lvsh.h"
@@ -23,8 +24,19 @@ int lvsh_domxml_to_qemu_argv(const char *file, struct lv_error **err)
         _cleanup_free_ char *qmp = paths_state_file(def->name, "qmp.sock");
         if ((r = qemu_firmware_resolve(def, paths_nvramdir(), err)) < 0)
                 return r;
+        /* SPICE TLS as the host's configuration has it */
+        struct host_conf hc;
+        host_conf_init(&hc);
+        if ((r = host_conf_load(NULL, &hc, err)) < 0) {
+                host_conf_clear(&hc);
+                return r;
+        }
         _cleanup_strv_free_ char **argv = NULL;
-        if ((r = qemu_command_build_preview(def, qmp, NULL, dir, &argv, err)) < 0)
+        r = qemu_command_build_preview(def, qmp, NULL, dir,
+                                       hc.spice_tls ? host_conf_spice_tls_dir(&hc) : NULL, &argv,
+                                       err);
+        host_conf_clear(&hc);
+        if (r < 0)
                 return r;
         if (argv[0][0] != '/') {
                 free(argv[0]);

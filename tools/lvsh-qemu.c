@@ -78,7 +78,13 @@ static char *graphics_uri(struct json_object *gr, const char *want_type, bool ba
         if (streq(type, "vnc"))
                 return xasprintf("vnc://%s%s%s:%d", v6 ? "[" : "", host, v6 ? "]" : "",
                                  port - 5900);
-        return xasprintf("%s://%s%s%s:%d", type, v6 ? "[" : "", host, v6 ? "]" : "", port);
+        /* virsh: spice://HOST[:PORT][?tls-port=TLSPORT] */
+        struct json_object *tp;
+        int tls = json_object_object_get_ex(gr, "tls_port", &tp) ? json_object_get_int(tp) : 0;
+        _cleanup_free_ char *plain = port > 0 ? xasprintf(":%d", port) : xstrdup("");
+        _cleanup_free_ char *secure = tls > 0 ? xasprintf("?tls-port=%d", tls) : xstrdup("");
+        return xasprintf("%s://%s%s%s%s%s", type, v6 ? "[" : "", host, v6 ? "]" : "", plain,
+                         secure);
 }
 
 static int show(int argc, char **argv, const char *type, struct lv_error **err)
@@ -121,7 +127,7 @@ const struct lvsh_command lvsh_qemu_commands[] = {
          cmd_vncdisplay},
         {"domdisplay", "NAME", "domain display connection URI",
          "    The URI of the guest's first display: vnc://HOST:DISPLAY or\n"
-         "    spice://HOST:PORT.",
+         "    spice://HOST[:PORT][?tls-port=TLSPORT].",
          cmd_domdisplay},
         {0},
 };

@@ -32,6 +32,8 @@ static char *dump(const struct host_conf *c)
                       c->qemu_user ? c->qemu_user : "(none)");
         strbuf_printf(&b, "migrate_tls_dir=%s\nmigrate_tls_x509_verify=%d\n",
                       host_conf_migrate_tls_dir(c), c->migrate_tls_x509_verify);
+        strbuf_printf(&b, "spice_tls=%d\nspice_tls_x509_cert_dir=%s\n", c->spice_tls,
+                      c->spice_tls_x509_cert_dir ? c->spice_tls_x509_cert_dir : "(unset)");
         return strbuf_steal(&b);
 }
 

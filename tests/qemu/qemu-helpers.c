@@ -185,15 +185,24 @@ char **qt_split_libvirt_args(const char *text)
  * autoport VNC 5900 + i, SPICE 5910 + i. */
 void qt_graphics_ports(const struct domain_def *def, struct qemu_graphics_ports *ports)
 {
-        qemu_command_preview_ports(def, ports);
+        qemu_command_preview_ports(def, false, ports);
 }
 
 int qt_command_build_fixed(const struct domain_def *def, const char *qmp_path, char ***ret_argv,
                            struct lv_error **err)
 {
         /* not $LITEVIRT_NVRAMDIR: the golden files say this one */
-        return qemu_command_build_preview(def, qmp_path, "/var/lib/litevirt/nvram", NULL, ret_argv,
-                                          err);
+        return qemu_command_build_preview(def, qmp_path, "/var/lib/litevirt/nvram", NULL, NULL,
+                                          ret_argv, err);
+}
+
+int qt_command_build_libvirt(const struct domain_def *def, const char *qmp_path, char ***ret_argv,
+                             struct lv_error **err)
+{
+        /* libvirt's test configuration (tests/testutilsqemu.c): spice_tls =
+         * 1, spice_tls_x509_cert_dir = /etc/pki/libvirt-spice */
+        return qemu_command_build_preview(def, qmp_path, "/var/lib/litevirt/nvram", NULL,
+                                          "/etc/pki/libvirt-spice", ret_argv, err);
 }
 
 /* ARGV without what the implicit <audio id='1'> that qemu_definition_prepare
@@ -222,14 +231,15 @@ static char **without_implicit_audio(char *const *argv, char *const *orig)
 }
 
 bool qt_prepared_builds_same(const char *text, const char *shown, const char *qmp_path,
-                             char *const *ours, char **why)
+                             bool spice_tls, char *const *ours, char **why)
 {
         _cleanup_error_ struct lv_error *err = NULL;
         _cleanup_domain_def_ struct domain_def *def = NULL;
         _cleanup_strv_free_ char **argv = NULL;
         if (domain_parse_string(text, strlen(text), shown, &def, &err) < 0 ||
             qemu_definition_prepare(def, &err) < 0 ||
-            qt_command_build_fixed(def, qmp_path, &argv, &err) < 0) {
+            (spice_tls ? qt_command_build_libvirt(def, qmp_path, &argv, &err)
+                       : qt_command_build_fixed(def, qmp_path, &argv, &err)) < 0) {
                 *why = xasprintf("the stored definition does not build: %s", err->message);
                 return false;
         }

@@ -44,11 +44,14 @@ void qt_graphics_ports(const struct domain_def *def, struct qemu_graphics_ports 
  * tests): tap fds 100 + i for bridge/network interfaces, autoport VNC
  * 5900 + i, SPICE 5910 + i, QMP at qmp_path. */
 /* The definition TEXT (shown as SHOWN) as lvsh define stores it
- * (qemu_definition_prepare) builds, with qt_command_build_fixed, the
- * command line OURS of the definition as given: the same options, devices
- * and places but what libvirt's implicit <audio id='1'> adds (its
- * -audiodev, VNC's audiodev=). Else false and *why says how not. */
+ * (qemu_definition_prepare) builds, with qt_command_build_fixed (with
+ * spice_tls: qt_command_build_libvirt), the command line OURS of the definition as given: the same
+ * options, devices and places but what libvirt's implicit <audio id='1'> adds (its -audiodev, VNC's
+ * audiodev=). Else false and *why says how not. */
 bool qt_prepared_builds_same(const char *text, const char *shown, const char *qmp_path,
-                             char *const *ours, char **why);
+                             bool spice_tls, char *const *ours, char **why);
 int qt_command_build_fixed(const struct domain_def *def, const char *qmp_path, char ***ret_argv,
                            struct lv_error **err);
+/* The same with SPICE TLS on, as libvirt's test suite has it (its vectors). */
+int qt_command_build_libvirt(const struct domain_def *def, const char *qmp_path, char ***ret_argv,
+                             struct lv_error **err);

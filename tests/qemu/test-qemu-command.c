@@ -71,7 +71,7 @@ static void test_one(const char *dir, const char *name, bool regen)
                         expect_path = args_path;
                         /* the definition lvsh define stores builds it too */
                         _cleanup_free_ char *why = NULL;
-                        if (!qt_prepared_builds_same(text, shown, qmp, argv, &why)) {
+                        if (!qt_prepared_builds_same(text, shown, qmp, false, argv, &why)) {
                                 fprintf(stderr, "FAIL %s: %s\n", name, why);
                                 failures++;
                         }

@@ -190,7 +190,7 @@ static bool prepared_builds_same(const char *text, const char *shown, char *cons
                                  struct strbuf *res)
 {
         _cleanup_free_ char *why = NULL;
-        if (qt_prepared_builds_same(text, shown, "/run/litevirt/qmp.sock", ours, &why))
+        if (qt_prepared_builds_same(text, shown, "/run/litevirt/qmp.sock", true, ours, &why))
                 return true;
         strbuf_printf(res, "wrong: %s\n", why);
         return false;
@@ -214,7 +214,7 @@ static enum result classify_argv(const char *xml, const char *shown, const char 
                 return RES_REFUSED;
         }
         _cleanup_strv_free_ char **ours = NULL;
-        if (qt_command_build_fixed(def, "/run/litevirt/qmp.sock", &ours, &err) < 0) {
+        if (qt_command_build_libvirt(def, "/run/litevirt/qmp.sock", &ours, &err) < 0) {
                 strbuf_printf(res, "refused: %s\n", err->message);
                 return RES_REFUSED;
         }
@@ -343,11 +343,11 @@ static enum result classify_define(const char *inpath, const char *shown, const 
                 return RES_EQUAL;
         }
         _cleanup_strv_free_ char **a_ours = NULL, **a_theirs = NULL;
-        if (qt_command_build_fixed(def, "/run/litevirt/qmp.sock", &a_ours, &err) < 0) {
+        if (qt_command_build_libvirt(def, "/run/litevirt/qmp.sock", &a_ours, &err) < 0) {
                 strbuf_printf(res, "refused: %s\n", err->message);
                 return RES_REFUSED;
         }
-        if (qt_command_build_fixed(odef, "/run/litevirt/qmp.sock", &a_theirs, &err) < 0) {
+        if (qt_command_build_libvirt(odef, "/run/litevirt/qmp.sock", &a_theirs, &err) < 0) {
                 strbuf_printf(res, "refused: libvirt's output: %s\n", err->message);
                 return RES_REFUSED;
         }
