@@ -562,6 +562,9 @@ static int write_spice(struct writer *w, const struct domain_graphics *g)
                 return unsupported(w, "<graphics type='spice' websocket=...>");
         if (g->defaultmode && !streq(g->defaultmode, "any"))
                 return unsupported(w, "<graphics type='spice' defaultMode='%s'>", g->defaultmode);
+        if (g->n_channels) /* xl has no per-channel TLS setting */
+                return unsupported(w, "<graphics type='spice'><channel name='%s' mode='%s'>",
+                                   g->channels[0].name, g->channels[0].mode);
         put_number(w, "spice", 1);
         if (listen && (r = put_string(w, "spicehost", listen)) < 0)
                 return r;
