@@ -47,22 +47,13 @@ chmod 0600 "$P/server-key.pem"
 chmod 0644 "$P/ca-cert.pem" "$P/server-cert.pem"
 ok "certificates made"
 
-cat > "$T/$G.xml" <<XML
-<domain type='qemu'>
-  <name>$G</name>
-  <uuid>5b1c3e9a-7d3f-4c41-9a51-000000000$(printf %03d $(($$ % 1000)))</uuid>
-  <memory unit='MiB'>96</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type></os>
-  <devices>
-    <graphics type='spice' autoport='yes' listen='127.0.0.1'>
+# no boot media: SeaBIOS finds nothing to boot, SPICE listens all the same
+GUEST_KERNEL="" GUEST_MEM=96 \
+    GUEST_TOP="<uuid>5b1c3e9a-7d3f-4c41-9a51-000000000$(printf %03d $(($$ % 1000)))</uuid>" \
+    qemu_guest_define "$G" "<graphics type='spice' autoport='yes' listen='127.0.0.1'>
       <channel name='main' mode='secure'/>
     </graphics>
-    <video><model type='qxl'/></video>
-  </devices>
-</domain>
-XML
-"$LVSH" define "$T/$G.xml" >/dev/null || fail "define"
+    <video><model type='qxl'/></video>"
 
 # ---- spice_tls off: a fixed tlsPort is refused, as libvirt refuses it ----
 sed "s/<graphics type='spice' autoport='yes'/<graphics type='spice' port='5990' tlsPort='5991' autoport='no'/" \
