@@ -226,4 +226,5 @@ def main():
         migrate(a)
 
 
-main()
+if __name__ == "__main__":  # (bench/migrate-flake.py imports QMP)
+    main()
