@@ -572,10 +572,16 @@ static void emit_machine(struct build *b)
 
         /* libvirt rounds guest memory up to whole MiB on x86 */
         unsigned long long mib = (def->memory_kib + 1023) / 1024;
+        /* a running TCG guest: see qemu_command_ram_pad_kib() */
+        unsigned long long pad = b->opts->tcg_ram_pad ? qemu_command_ram_pad_kib(def) : 0;
+        if (def->max_memory_kib && mib * 1024 + pad > def->max_memory_kib)
+                pad = 0; /* (QEMU refuses a size above maxmem) */
         if (def->max_memory_kib)
                 arg2(b, "-m",
-                     xasprintf("size=%lluk,slots=%u,maxmem=%lluk", mib * 1024,
+                     xasprintf("size=%lluk,slots=%u,maxmem=%lluk", mib * 1024 + pad,
                                def->max_memory_slots, def->max_memory_kib));
+        else if (pad)
+                arg2(b, "-m", xasprintf("%lluk", mib * 1024 + pad));
         else
                 arg2(b, "-m", xasprintf("%llu", mib));
         arg2(b, "-overcommit", xstrdup(def->mem_locked ? "mem-lock=on" : "mem-lock=off"));
@@ -1396,6 +1402,11 @@ int qcmd_assign(struct build *b, struct lv_error **err)
         assign_bootindex(b);
         assign_channel_ports(b);
         return 0;
+}
+
+unsigned long long qemu_command_ram_pad_kib(const struct domain_def *def)
+{
+        return def->type == DOMAIN_TYPE_KVM ? 0 : QEMU_TCG_RAM_PAD_KIB;
 }
 
 int qemu_command_build(const struct domain_def *def, const struct qemu_command_opts *opts,

@@ -944,6 +944,7 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
                 .n_net_fds = n_taps,
                 .channel_fds = chan_fds,
                 .n_channel_fds = def->n_channels,
+                .tcg_ram_pad = true,
         };
         _cleanup_strv_free_ char **argv = NULL;
         if ((r = qemu_command_build(def, &opts, &argv, err)) < 0)
@@ -1159,6 +1160,8 @@ static int qemu_setmem(struct lv_guest *g, unsigned long long kib, struct lv_err
                 return lv_error_setf(err, LV_ERR_STATE, "guest '%s': QEMU monitor is not connected",
                                      g->name);
         struct json_object *args = json_object_new_object();
+        /* QEMU's size of the guest has the TCG pad (qemu_command_ram_pad_kib) */
+        kib += qemu_command_ram_pad_kib(g->def);
         json_object_object_add(args, "value", json_object_new_int64((int64_t)(kib * 1024)));
         return qmp_call(qg->qmp, "balloon", args, QEMU_CMD_TIMEOUT_MS, NULL,
                         err); /* consumes args */
@@ -1185,7 +1188,9 @@ static int qemu_stats(struct lv_guest *g, struct json_object *out, struct lv_err
         add_u64(out, "vcpu.maximum", g->def->vcpus);
         if (qmp_call(qg->qmp, "query-balloon", NULL, QEMU_CMD_TIMEOUT_MS, &ret, NULL) == 0) {
                 if (json_object_object_get_ex(ret, "actual", &v))
-                        add_u64(out, "balloon.current", json_object_get_int64(v) / 1024);
+                        add_u64(out, "balloon.current",
+                                json_object_get_int64(v) / 1024 -
+                                        (long long)qemu_command_ram_pad_kib(g->def));
                 json_object_put(ret);
         }
         add_u64(out, "balloon.maximum", (long long)g->def->memory_kib);

@@ -31,7 +31,8 @@
 #     with lv_dirty=N lv_dirty_rate=R (bench/migrate-dirty.sh) instead
 #     tests/qemu/lv-dirty.c (built here with the host's cc, static):
 #     N MiB written page by page at R MiB/s, "LV-DIRTY-RATE set=N MiB
-#     rate=R MiB/s" and every 5 s the rate achieved.
+#     rate=R MiB/s" and every 5 s the rate achieved; "LV-DIRTY-LOST ..."
+#     when a page does not hold what was last written to it (a lost write).
 #
 #   build-guest.sh --agent [OUTDIR]   (default $LV_BUILD_ROOT/test-guest-agent)
 # The same guest with Debian's qemu-guest-agent (qemu-ga and the host's
@@ -53,11 +54,11 @@ if [ "${1:-}" = --agent ]; then
 fi
 OUT=${1:-${LV_BUILD_ROOT:-.}/test-guest${AGENT:+-agent}}
 # v2: lv.dhcp, v3: lv_disk, v4: lv_dirty, v5: virtio-serial ports,
-# v6: "LV-DISK vdX sectors", v7: LV-BLOCK, v8: lv-dirty, v9: LV-NET (a guest built
-# before is built again);
+# v6: "LV-DISK vdX sectors", v7: LV-BLOCK, v8: lv-dirty, v9: LV-NET, v10: LV-DIRTY-LOST
+# (a guest built before is built again);
 # the agent guest's own marker: -agent3 (ext4 disk, chpasswd), -agent4
 # (hwclock)
-MARK=.v9${AGENT:+-agent4}
+MARK=.v10${AGENT:+-agent4}
 if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.gz" ] && [ -e "$OUT/$MARK" ]; then
     exit 0
 fi

@@ -7,7 +7,10 @@
  * e.g. while auto-converge throttles the CPU, writes at most 100 ms worth).
  * Prints "LV-DIRTY-RATE set=S MiB rate=R MiB/s" once, then every 5 s the
  * rate achieved ("achieved=X MiB/s"), which is lower when the guest's
- * CPU cannot keep up. */
+ * CPU cannot keep up. Each page is checked before it is written again: it
+ * must still hold what the round before wrote ("LV-DIRTY-LOST page N holds
+ * X, expected Y" otherwise, for the first 10 pages that do not: a write
+ * lost, e.g. by a live migration that did not carry it over). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,12 +49,19 @@ int main(int argc, char **argv)
         unsigned char val = 2;
         double rate = (double)(rate_mib << 20), last = now_s(), report = last;
         double budget = 0, written = 0;
+        unsigned long lost = 0;
         for (;;) {
                 double t = now_s();
                 double dt = t - last;
                 last = t;
                 budget += rate * (dt > 0.1 ? 0.1 : dt);
                 while (budget >= (double)PAGE) {
+                        unsigned char want = (unsigned char)(val - 1);
+                        if ((mem[off] != want || mem[off + PAGE - 1] != want) && lost++ < 10) {
+                                printf("LV-DIRTY-LOST page %zu holds %u, expected %u\n", off / PAGE,
+                                       mem[off], want);
+                                fflush(stdout);
+                        }
                         memset(mem + off, val, PAGE);
                         off += PAGE;
                         if (off >= size) {
