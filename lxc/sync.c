@@ -19,6 +19,23 @@ struct lxc_sync_msg {
         char message[LXC_SYNC_MSG_MAX];
 };
 
+/* A child that failed before it read what we sent (MAPPED, GO) closes
+ * its end with that unread: the kernel then reports ECONNRESET once,
+ * ahead of the error message the child sent before, still queued here. */
+static ssize_t sync_recv_nowait(int fd, struct lxc_sync_msg *m)
+{
+        ssize_t n;
+        bool reset = false;
+        do {
+                n = recv(fd, m, sizeof *m, MSG_DONTWAIT);
+                if (n < 0 && errno == ECONNRESET && !reset) {
+                        reset = true;
+                        errno = EINTR;
+                }
+        } while (n < 0 && errno == EINTR);
+        return n;
+}
+
 int lxc_sync_send(int fd, enum lxc_sync_type type, struct lv_error **err)
 {
         struct lxc_sync_msg m = {.type = type};
@@ -45,10 +62,7 @@ int lxc_sync_wait(int fd, enum lxc_sync_type type)
 int lxc_sync_child_error(int fd, int r, struct lv_error **err)
 {
         struct lxc_sync_msg m;
-        ssize_t n;
-        do
-                n = recv(fd, &m, sizeof m, MSG_DONTWAIT);
-        while (n < 0 && errno == EINTR);
+        ssize_t n = sync_recv_nowait(fd, &m);
         if (n != (ssize_t)sizeof m || m.type != LXC_SYNC_ERROR)
                 return r;
         m.message[sizeof m.message - 1] = '\0';
@@ -84,10 +98,7 @@ int lxc_sync_wait_exec(int fd, int timeout_ms, struct lv_error **err)
                                      timeout_ms / 1000);
 
         struct lxc_sync_msg m;
-        ssize_t n;
-        do
-                n = recv(fd, &m, sizeof m, MSG_DONTWAIT);
-        while (n < 0 && errno == EINTR);
+        ssize_t n = sync_recv_nowait(fd, &m);
         if (n < 0)
                 return lv_error_set(err, errno, "reading from the container process");
         if (n > 0) {
