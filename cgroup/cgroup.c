@@ -3,6 +3,9 @@
 #include "cgroup.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -10,8 +13,10 @@
 #include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util/fileio.h"
 #include "util/log.h"
@@ -865,91 +870,73 @@ int cgroup_guest_delegate(struct cgroup *cg, struct lv_error **err)
         return 0;
 }
 
-int cgroup_guest_attach(struct cgroup *cg, pid_t pid, struct lv_error **err)
+int cgroup_entry_open(const struct cgroup *cg, struct cgroup_entry *e, struct lv_error **err)
 {
-        char buf[32];
-        snprintf(buf, sizeof buf, "%d", (int)pid);
+        e->tasks_fds = xcalloc((size_t)cg->n_hier, sizeof(int));
         for (int i = 0; i < cg->n_hier; i++) {
                 const struct cgroup_hier *h = &cg->hier[i];
-                int r = cg_write(h->attach_dir ? h->attach_dir : h->dir, "cgroup.procs", buf, err);
-                if (r < 0)
-                        return lv_error_prefix(err, "moving process %d into its cgroup", (int)pid);
+                const char *dir = h->attach_dir ? h->attach_dir : h->dir;
+                _cleanup_free_ char *path =
+                        xasprintf("%s/%s", dir, h->v2 ? "cgroup.procs" : "tasks");
+                int fd = open(path, O_WRONLY | O_CLOEXEC);
+                if (fd < 0)
+                        return lv_error_set(err, errno, "opening '%s'", path);
+                if (!h->v2) {
+                        e->tasks_fds[e->n_tasks++] = fd;
+                        continue;
+                }
+                e->v2_procs_fd = fd;
+                if ((e->v2_dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+                        return lv_error_set(err, errno, "opening '%s'", dir);
         }
         return 0;
 }
 
-/* cgroup.procs of this process's own cgroup in one hierarchy: the
- * cgroup2 tree when there is one (the lock is the same for all). */
-static char *own_procs_file(void)
+long cgroup_entry_clone(struct cgroup_entry *e, struct clone_args *args)
 {
-        enum cgroup_mode mode;
-        _cleanup_free_ char *self = NULL;
-        if (cgroup_detect_mode(&mode, NULL) < 0 ||
-            file_read_bounded("/proc/self/cgroup", 64 * 1024, &self, NULL, NULL) < 0)
-                return NULL;
-        char *save = NULL;
-        for (char *line = strtok_r(self, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                char *c1 = strchr(line, ':');
-                char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-                if (!c2 || c2[1] != '/')
-                        continue;
-                *c1 = *c2 = '\0';
-                const char *ctrls = c1 + 1, *path = streq(c2 + 1, "/") ? "" : c2 + 1;
-                if (streq(line, "0") && !*ctrls && mode != CGROUP_MODE_LEGACY)
-                        return mode == CGROUP_MODE_UNIFIED
-                                       ? xasprintf("%s%s/cgroup.procs", cgroup_root(), path)
-                                       : xasprintf("%s/unified%s/cgroup.procs", cgroup_root(),
-                                                   path);
-                if (mode == CGROUP_MODE_LEGACY && *ctrls && !startswith(ctrls, "name=")) {
-                        _cleanup_free_ char *mnt = v1_mount_dir(ctrls);
-                        if (mnt)
-                                return xasprintf("%s%s/cgroup.procs", mnt, path);
+        if (e->v2_dir_fd >= 0) {
+                struct clone_args into = *args;
+                into.flags |= CLONE_INTO_CGROUP;
+                into.cgroup = (uint64_t)e->v2_dir_fd;
+                e->v2_placed = true;
+                long pid = syscall(SYS_clone3, &into, sizeof into);
+                if (pid >= 0 || (errno != EINVAL && errno != E2BIG && errno != EOPNOTSUPP &&
+                                 errno != EBUSY && errno != EACCES && errno != EPERM))
+                        return pid;
+                log_debug("cgroups: CLONE_INTO_CGROUP refused (%s): entering by cgroup.procs",
+                          strerror(errno));
+        }
+        e->v2_placed = false;
+        return syscall(SYS_clone3, args, sizeof *args);
+}
+
+int cgroup_entry_enter(const struct cgroup_entry *e, int *failed)
+{
+        for (int i = 0; i < e->n_tasks; i++) {
+                if (write(e->tasks_fds[i], "0", 1) != 1) {
+                        *failed = i;
+                        return -errno;
                 }
         }
-        return NULL;
-}
-
-/* The child: nothing but the writes (no stdio, no atexit). */
-_noreturn_ static void warm_child(const char *procs, pid_t parent)
-{
-        (void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-        if (getppid() != parent)
-                _exit(0);
-        char buf[32];
-        int n = snprintf(buf, sizeof buf, "%d", (int)getpid());
-        for (int waited = 0; waited < CGROUP_WARM_MAX_MS; waited += 2) {
-                int fd = open(procs, O_WRONLY | O_CLOEXEC);
-                if (fd < 0 || write(fd, buf, (size_t)n) != n)
-                        _exit(1);
-                close(fd);
-                (void)nanosleep(&(struct timespec){.tv_nsec = 2 * 1000 * 1000}, NULL);
+        if (e->v2_procs_fd >= 0 && !e->v2_placed && write(e->v2_procs_fd, "0", 1) != 1) {
+                *failed = e->n_tasks;
+                return -errno;
         }
-        _exit(0);
+        return 0;
 }
 
-pid_t cgroup_attach_warm(void)
+void cgroup_entry_close(struct cgroup_entry *e)
 {
-        _cleanup_free_ char *procs = own_procs_file();
-        long fs = procs ? fs_type(procs) : 0;
-        if (fs != CGROUP_SUPER_MAGIC && fs != CGROUP2_SUPER_MAGIC)
-                return -1;
-        pid_t parent = getpid();
-        pid_t pid = fork();
-        if (pid == 0)
-                warm_child(procs, parent);
-        if (pid < 0)
-                log_debug("cgroups: no warm-up of the attach: fork: %s", strerror(errno));
-        return pid < 0 ? -1 : pid;
-}
-
-void cgroup_attach_warm_end(pid_t *pid)
-{
-        if (*pid <= 0)
-                return;
-        (void)kill(*pid, SIGKILL);
-        while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR)
-                ;
-        *pid = -1;
+        for (int i = 0; i < e->n_tasks; i++)
+                close(e->tasks_fds[i]);
+        free(e->tasks_fds);
+        e->tasks_fds = NULL;
+        e->n_tasks = 0;
+        if (e->v2_dir_fd >= 0)
+                close(e->v2_dir_fd);
+        if (e->v2_procs_fd >= 0)
+                close(e->v2_procs_fd);
+        e->v2_dir_fd = e->v2_procs_fd = -1;
 }
 
 int cgroup_guest_count_procs(struct cgroup *cg, unsigned *ret, struct lv_error **err)

@@ -73,31 +73,46 @@ int cgroup_check_needs(const struct domain_def *def, const char *const *devices_
  * "payload" of its cgroup, so that the limits written on the guest's cgroup
  * stay out of its reach when the hierarchy is mounted writable inside
  * (lxc/mounts.c); v1 controller hierarchies are unchanged (mounted
- * read-only). Call before cgroup_guest_attach. */
+ * read-only). Call before cgroup_entry_open. */
 #define CGROUP_PAYLOAD "payload"
 int cgroup_guest_delegate(struct cgroup *cg, struct lv_error **err);
-/* Move a process into the guest's cgroup in every hierarchy. */
-int cgroup_guest_attach(struct cgroup *cg, pid_t pid, struct lv_error **err);
-/* Moving a process (cgroup.procs) takes the kernel's one global
- * cgroup_threadgroup_rwsem for writing. Its first writer waits for an RCU
- * grace period (8-15 ms on this project's hosts, more under load);
- * writers within about a grace period after another do not (0.03 ms).
- * cgroup_attach_warm() starts that wait at once, in a short-lived child
- * that writes its own pid into the cgroup it already is in (which moves
- * nothing), and again every 2 ms until cgroup_attach_warm_end() kills
- * it (by its pid, and reaps it): the
- * cgroup_guest_attach() in between, after the guest's cgroups are made
- * and its process cloned, then finds the lock ready instead of waiting
- * for a grace period of its own (docs/performance.md). The child ends by
- * itself after CGROUP_WARM_MAX_MS, or with its parent. Start it after
- * the guest's cgroups are made: its write holds the kernel's cgroup_mutex
- * through the grace period, and every cgroup mkdir needs that mutex (the
- * creation would wait for all of it). Returns its pid,
- * or -1 when none was started (the own cgroup not found, fork failed):
- * the attach then pays the grace period itself. */
-#define CGROUP_WARM_MAX_MS 2000
-pid_t cgroup_attach_warm(void);
-void cgroup_attach_warm_end(pid_t *pid);
+/* The guest's first process enters its cgroups itself, before it does
+ * anything else, instead of being moved there by the supervisor.
+ *
+ * Moving another process (a pid written to cgroup.procs) takes the
+ * kernel's one global cgroup_threadgroup_rwsem for writing, whose writer
+ * waits for an RCU grace period (8-15 ms on this project's hosts, more
+ * under load) unless another writer was there just before. A process that
+ * writes "0" to a v1 hierarchy's "tasks" moves only itself, and the kernel
+ * skips that lock for it (a single thread that is `current` cannot exec or
+ * exit meanwhile); the cgroup2 tree is entered by the clone itself
+ * (CLONE_INTO_CGROUP), which takes the lock for reading only
+ * (docs/performance.md). The files are opened by the supervisor, so the
+ * kernel's permission check (the opener's credentials) holds in a child
+ * that is already in a user namespace of its own. */
+struct cgroup_entry {
+        int *tasks_fds; /* "tasks" of each v1 hierarchy, O_WRONLY */
+        int n_tasks;
+        int v2_dir_fd;   /* the cgroup2 directory (CLONE_INTO_CGROUP), or -1 */
+        int v2_procs_fd; /* its cgroup.procs, when the clone could not use it */
+        bool v2_placed;  /* the clone put the child there */
+};
+struct clone_args; /* <linux/sched.h> */
+#define CGROUP_ENTRY_INIT                                                                          \
+        {                                                                                          \
+                .v2_dir_fd = -1, .v2_procs_fd = -1                                                 \
+        }
+/* Open the files of the guest's cgroup (its attach directories: call after
+ * cgroup_guest_delegate). */
+int cgroup_entry_open(const struct cgroup *cg, struct cgroup_entry *e, struct lv_error **err);
+/* clone3(2) with args, into the guest's cgroup2 directory when there is
+ * one; without that when the kernel refuses it (the child then enters the
+ * cgroup2 tree by cgroup.procs). Returns as clone3. */
+long cgroup_entry_clone(struct cgroup_entry *e, struct clone_args *args);
+/* In the child, first thing: system calls only. 0, or -errno and the
+ * hierarchy's index in *failed. */
+int cgroup_entry_enter(const struct cgroup_entry *e, int *failed);
+void cgroup_entry_close(struct cgroup_entry *e);
 /* Kill whatever still runs in the cgroup and remove its directories.
  * Idempotent. */
 int cgroup_guest_destroy(struct cgroup *cg, struct lv_error **err);

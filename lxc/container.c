@@ -188,7 +188,12 @@ void lxc_container_main(const struct lxc_child *c)
         (void)close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
 
         struct lv_error *err = NULL;
-        (void)container_setup(c, &err);
+        int failed = 0;
+        int r = cgroup_entry_enter(c->cgroup, &failed);
+        if (r < 0)
+                lv_error_set(&err, -r, "entering the guest's cgroup (hierarchy %d)", failed);
+        else
+                (void)container_setup(c, &err);
         lxc_sync_send_error(c->sync_fd, err);
         _exit(1);
 }

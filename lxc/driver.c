@@ -390,8 +390,6 @@ static int lxc_start(struct lv_guest *g, struct lv_error **err)
         g->driver_data = lg;
         guest_undo_push(g, "lxc driver state", undo_driver_data, lg, free);
 
-        /* The cgroups first: making them takes the kernel's cgroup_mutex,
-         * which the warm-up's write holds through its grace period. */
         if ((r = cgroup_guest_create(def, lxc_devices_cgroup_allow, &lg->cg, err)) < 0)
                 return r;
         g->cgroup_path = xstrdup(lg->cg->rel_path);
@@ -400,13 +398,12 @@ static int lxc_start(struct lv_guest *g, struct lv_error **err)
         /* cgroup2 and name=systemd are mounted writable inside (mounts.c) */
         if ((r = cgroup_guest_delegate(lg->cg, err)) < 0)
                 return r;
+        /* the child enters them itself (cgroup.h) */
+        _cleanup_(cgroup_entry_close) struct cgroup_entry entry = CGROUP_ENTRY_INIT;
+        if ((r = cgroup_entry_open(lg->cg, &entry, err)) < 0)
+                return r;
         oom_watch(g, lg);
         fault_point("lxc-after-cgroup");
-        /* The grace period of the cgroup attach below runs from now on,
-         * beside the seccomp filter's compilation, the console, the clone
-         * and the child's mounts (cgroup.h). */
-        _cleanup_(cgroup_attach_warm_end) pid_t warm = cgroup_attach_warm();
-
         _cleanup_free_ char *rootfs = NULL;
         bool root_ro = false;
         uint64_t caps_drop = 0;
@@ -439,6 +436,7 @@ static int lxc_start(struct lv_guest *g, struct lv_error **err)
                 .console_path = g->console_path,
                 .caps_drop = caps_drop,
                 .seccomp = seccomp,
+                .cgroup = &entry,
         };
         int pidfd = -1;
         struct clone_args args = {
@@ -448,7 +446,7 @@ static int lxc_start(struct lv_guest *g, struct lv_error **err)
                 .exit_signal = SIGCHLD,
         };
         fflush(NULL);
-        long pid = syscall(SYS_clone3, &args, sizeof args);
+        long pid = cgroup_entry_clone(&entry, &args);
         if (pid < 0)
                 return lv_error_set(err, errno, "cloning the container process");
         if (pid == 0) {
@@ -487,9 +485,8 @@ static int lxc_start(struct lv_guest *g, struct lv_error **err)
         if (userns && ((r = lxc_idmap_write((pid_t)pid, def, err)) < 0 ||
                        (r = lxc_sync_send(parent_fd, LXC_SYNC_MAPPED, err)) < 0))
                 return lxc_sync_child_error(parent_fd, r, err);
-        r = cgroup_guest_attach(lg->cg, (pid_t)pid, err);
-        cgroup_attach_warm_end(&warm);
-        if (r < 0 || (r = rlimits_apply((pid_t)pid, err)) < 0)
+        cgroup_entry_close(&entry);
+        if ((r = rlimits_apply((pid_t)pid, err)) < 0)
                 return lxc_sync_child_error(parent_fd, r, err);
         if ((r = lxc_network_setup(g, (pid_t)pid, err)) < 0)
                 return lxc_sync_child_error(parent_fd, r, err);

@@ -27,6 +27,8 @@ struct lxc_child {
         const char *console_path; /* host path of the slave (/dev/pts/N) */
         uint64_t caps_drop;       /* bit per CAP_* to drop from every set */
         void *seccomp;            /* compiled scmp_filter_ctx, loaded by the child */
+        /* the guest's cgroup, entered by the child first */
+        const struct cgroup_entry *cgroup;
 };
 
 /* container.c: the child's main. Never returns: execs init or _exits

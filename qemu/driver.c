@@ -9,6 +9,7 @@
  * socket. */
 #include <dirent.h>
 #include <json-c/json.h>
+#include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -418,15 +419,15 @@ static void child_bind(const char *staging, const char *node)
 
 static _noreturn_ void child_exec(struct lv_guest *g, char **argv, int mon_fd, int go_fd,
                                   const char *logpath, const int *keep_fds, int n_keep,
-                                  const struct qemu_confine *cf)
+                                  const struct qemu_confine *cf, const struct cgroup_entry *ce)
 {
         char c;
         /* Not "litevirt-superv" any more: `lvsh start`, subreaper of a
          * supervisor killed meanwhile, waits for supervisors only. */
         (void)prctl(PR_SET_NAME, "qemu-starting", 0, 0, 0);
-        /* Everything up to execve() is done while the parent puts us into
-         * the cgroup and writes the records (the first cgroup.procs write
-         * waits for an RCU grace period): only the exec waits for it. */
+        /* Into the guest's cgroup first (cgroup.h); everything up to
+         * execve() is then done while the parent writes the records. */
+        int failed = 0, cr = cgroup_entry_enter(ce, &failed);
         if (go_fd == QEMU_QMP_FD && (go_fd = fcntl(go_fd, F_DUPFD_CLOEXEC, QEMU_QMP_FD + 1)) < 0)
                 _exit(126);
         setsid();
@@ -438,6 +439,11 @@ static _noreturn_ void child_exec(struct lv_guest *g, char **argv, int mon_fd, i
         }
         if (nul >= 0)
                 dup2(nul, 0);
+        if (cr < 0) {
+                dprintf(2, "litevirt: entering the guest's cgroup (hierarchy %d): %s\n", failed,
+                        strerror(-cr));
+                _exit(126);
+        }
 
         /* private mount namespace: a minimal /dev */
         _cleanup_free_ char *staging = paths_state_file(g->name, "dev");
@@ -488,8 +494,8 @@ static _noreturn_ void child_exec(struct lv_guest *g, char **argv, int mon_fd, i
          * (driver.h, lease_fds) */
         for (int i = 0; i < g->n_lease_fds; i++)
                 fcntl(g->lease_fds[i], F_SETFD, 0);
-        /* wait until the parent has put us into the cgroup and QEMU is on
-         * record (EOF: the parent gave up, QEMU must not run) */
+        /* wait until QEMU is on record (EOF: the parent gave up, QEMU must
+         * not run) */
         if (read(go_fd, &c, 1) != 1)
                 _exit(126);
         close(go_fd);
@@ -971,9 +977,17 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
         int go[2];
         if (pipe2(go, O_CLOEXEC) < 0)
                 return lv_error_set(err, errno, "pipe");
-        pid_t pid = fork();
+        _cleanup_(cgroup_entry_close) struct cgroup_entry entry = CGROUP_ENTRY_INIT;
+        if ((r = cgroup_entry_open(qg->cg, &entry, err)) < 0) {
+                close(go[0]);
+                close(go[1]);
+                return r;
+        }
+        fflush(NULL);
+        struct clone_args args = {.exit_signal = SIGCHLD};
+        pid_t pid = (pid_t)cgroup_entry_clone(&entry, &args);
         if (pid < 0) {
-                r = lv_error_set(err, errno, "fork");
+                r = lv_error_set(err, errno, "cloning QEMU's process");
                 close(go[0]);
                 close(go[1]);
                 return r;
@@ -985,7 +999,7 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
                 for (int i = 0; i < def->n_channels; i++)
                         if (chan_fds[i] >= 0)
                                 (void)fcntl(chan_fds[i], F_SETFD, 0);
-                child_exec(g, argv, listen_fd, go[0], logpath, tap_fds, n_taps, &cf);
+                child_exec(g, argv, listen_fd, go[0], logpath, tap_fds, n_taps, &cf, &entry);
         }
         close(go[0]);
         _cleanup_close_ int go_w = go[1];
@@ -1003,8 +1017,7 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
         g->pidfd = pidfd;
         guest_undo_push(g, "QEMU process", undo_process, qg, NULL);
 
-        if ((r = cgroup_guest_attach(qg->cg, pid, err)) < 0)
-                return r;
+        cgroup_entry_close(&entry);
         /* QEMU outlives us by design: on record (status.json, qemu.json)
          * before it runs, so that a supervisor killed from here on leaves
          * a guest the next `lvsh start` reattaches to, never a lost one. */
