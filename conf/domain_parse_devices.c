@@ -424,9 +424,9 @@ static int parse_graphics(struct pctx *c, xmlNodePtr n)
         g->port = (int)port;
         g->tls_port = (int)tls;
         g->websocket = (int)ws;
-        /* libvirt: no port (or -1) and no autoport means autoport; autoport
-         * wins over a port */
-        if (!has_autoport && g->port < 0)
+        /* libvirt: no port (or -1), no SPICE tlsPort and no autoport means
+         * autoport; autoport wins over a port */
+        if (!has_autoport && g->port < 0 && g->tls_port < 0)
                 g->autoport = true;
         if (g->autoport) {
                 g->port = -1;
