@@ -123,6 +123,16 @@ static int on_guest_exit(struct loop_source *s, int pidfd, void *data);
 /* <interface type='network'>: the bridge of each network, which must be
  * active ("network 'NAME' is not active", libvirt's words). Looked up at
  * every start: a network restarted since may have its bridge anew. */
+/* "guest 'NAME': " before an error, unless the layer below (QEMU's
+ * command checks, shared with domxml-to-native) already named it. */
+static void prefix_guest(struct lv_error **err, const char *name)
+{
+        _cleanup_free_ char *p = xasprintf("guest '%s': ", name);
+        if (err && *err && (*err)->message && startswith((*err)->message, p))
+                return;
+        lv_error_prefix(err, "guest '%s'", name);
+}
+
 static int networks_resolve(struct lv_guest *g, struct lv_error **err)
 {
         for (int i = 0; i < g->def->n_nets; i++) {
@@ -168,7 +178,7 @@ static int guest_boot(struct supervisor *sv, bool after_crash, struct lv_error *
         if (r >= 0)
                 r = console_watch(sv, err);
         if (r < 0) {
-                lv_error_prefix(err, "guest '%s'", g->name);
+                prefix_guest(err, g->name);
                 log_error("start failed: %s", (*err)->message);
                 if (g->pid > 0 && g->pidfd >= 0)
                         (void)syscall(SYS_pidfd_send_signal, g->pidfd, SIGKILL, NULL, 0);
@@ -198,7 +208,7 @@ int supervisor_guest_start(struct supervisor *sv, struct lv_error **err)
                 return r;
         if ((r = networks_resolve(&sv->g, err)) < 0 ||
             (sv->driver->check && (r = sv->driver->check(sv->g.def, err)) < 0)) {
-                lv_error_prefix(err, "guest '%s'", sv->g.name);
+                prefix_guest(err, sv->g.name);
                 sv->exit_status = SUPERVISOR_EXIT_CONFIG; /* retrying cannot help */
                 (void)supervisor_transition(sv, GUEST_EVENT_START_FAILED, NULL);
                 return r;
@@ -226,7 +236,7 @@ int supervisor_guest_reattach(struct supervisor *sv, struct lv_error **err)
         if (r >= 0)
                 r = supervisor_leases_reattach(sv, err);
         if (r < 0) {
-                lv_error_prefix(err, "guest '%s'", g->name);
+                prefix_guest(err, g->name);
                 log_error("reattach failed: %s", (*err)->message);
                 /* The process still runs: never kill it, keep its files. */
                 g->pid = 0;

@@ -62,6 +62,8 @@ out=$("$LVSH" define "$T/fixed.xml" 2>&1) || fail "define with tlsPort: $out"
 out=$("$LVSH" start "$G" 2>&1)
 [ $? != 0 ] && [[ "$out" == *"TLS is disabled in host.conf"* ]] &&
     ok "spice_tls off: tlsPort refused (${out##*error: })" || fail "spice_tls off: $out"
+[[ "$out" != *"guest '$G': guest '$G'"* ]] && ok "the refusal names the guest once" ||
+    fail "the guest named twice: $out"
 out=$("$LVSH" define "$T/$G.xml" 2>&1) || fail "define again: $out"
 cat > "$LITEVIRT_CONFDIR/host.conf" <<CONF
 spice_tls = 1
