@@ -8,6 +8,7 @@
  * is told (g->block_job_ended). */
 #include <json-c/json.h>
 
+#include "qemu/command.h"
 #include "qemu/driver_priv.h"
 #include "qemu/image.h"
 #include "util/log.h"
@@ -25,6 +26,7 @@ static void bjob_clear(struct qemu_block_job *j)
         free(j->old_source);
         free(j->top_node);
         free(j->top_file);
+        strv_free(j->dropped);
         *j = (struct qemu_block_job){0};
 }
 
@@ -37,6 +39,64 @@ static struct qemu_guest *monitor(struct lv_guest *g, struct lv_error **err)
                 return NULL;
         }
         return qg;
+}
+
+/* The node of the image `depth` levels under disk i's active layer: the
+ * file name QEMU has for that level (query-block's image chain: images a
+ * snapshot added are /dev/fdset/N to QEMU, not their paths), then the
+ * format node of that file (query-named-block-nodes). */
+static int chain_node(struct qmp *q, const struct domain_def *def, int i, int depth, char **ret,
+                      char **ret_file, struct lv_error **err)
+{
+        _cleanup_free_ char *id = qemu_command_disk_id(def, i);
+        _cleanup_free_ char *qom = xasprintf("/machine/peripheral/%s/", id);
+        struct json_object *blocks = NULL, *nodes = NULL;
+        int r = qmp_call(q, "query-block", NULL, QEMU_CMD_TIMEOUT_MS, &blocks, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *file = NULL;
+        for (size_t k = 0; blocks && !file && k < json_object_array_length(blocks); k++) {
+                struct json_object *b = json_object_array_get_idx(blocks, k), *v, *img;
+                const char *qdev =
+                        json_object_object_get_ex(b, "qdev", &v) ? json_object_get_string(v) : "";
+                if ((!streq(qdev, id) && strncmp(qdev, qom, strlen(qom)) != 0) ||
+                    !json_object_object_get_ex(b, "inserted", &v) ||
+                    !json_object_object_get_ex(v, "image", &img))
+                        continue;
+                for (int d = 0; img && d < depth; d++)
+                        if (!json_object_object_get_ex(img, "backing-image", &img))
+                                img = NULL;
+                if (img && json_object_object_get_ex(img, "filename", &v))
+                        file = xstrdup(json_object_get_string(v));
+        }
+        json_object_put(blocks);
+        if (!file)
+                return lv_error_setf(err, ENOENT,
+                                     "disk '%s': QEMU has no image %d level(s) under its top",
+                                     def->disks[i].target_dev, depth);
+        struct json_object *a = json_object_new_object();
+        json_object_object_add(a, "flat", json_object_new_boolean(true));
+        if ((r = qmp_call(q, "query-named-block-nodes", a, QEMU_CMD_TIMEOUT_MS, &nodes, err)) < 0)
+                return r;
+        r = lv_error_setf(err, ENOENT, "disk '%s': QEMU has no format node of '%s'",
+                          def->disks[i].target_dev, file);
+        for (size_t k = 0; nodes && k < json_object_array_length(nodes); k++) {
+                struct json_object *n = json_object_array_get_idx(nodes, k), *f, *drv, *name;
+                if (json_object_object_get_ex(n, "file", &f) &&
+                    streq(json_object_get_string(f), file) &&
+                    json_object_object_get_ex(n, "drv", &drv) &&
+                    !streq(json_object_get_string(drv), "file") &&
+                    json_object_object_get_ex(n, "node-name", &name)) {
+                        lv_error_freep(err);
+                        *ret = xstrdup(json_object_get_string(name));
+                        if (ret_file)
+                                *ret_file = xstrdup(file);
+                        r = 0;
+                        break;
+                }
+        }
+        json_object_put(nodes);
+        return r;
 }
 
 int qemu_block_job_start(struct lv_guest *g, int i, enum lv_block_job_kind kind, const char *base,
@@ -88,10 +148,38 @@ int qemu_block_job_start(struct lv_guest *g, int i, enum lv_block_job_kind kind,
         struct json_object *a = json_object_new_object();
         json_object_object_add(a, "job-id", json_object_new_string(id));
         json_object_object_add(a, "device", json_object_new_string(node));
+        /* by node: QEMU knows the images a snapshot added by descriptor */
+        _cleanup_free_ char *base_node = NULL, *top_node = NULL;
+        if ((base &&
+             (r = chain_node(qg->qmp, g->def, i, base_at + 1, &base_node, NULL, err)) < 0) ||
+            (kind == LV_BLOCK_JOB_COMMIT &&
+             (r = chain_node(qg->qmp, g->def, i, top_at + 1, &top_node, NULL, err)) < 0)) {
+                json_object_put(a);
+                return lv_error_prefix(err, "disk '%s'", d->target_dev);
+        }
+        /* the nodes of the images the job drops: from under the active
+         * layer (a commit: from top) down to above base (else the deepest) */
+        _cleanup_strv_free_ char **dropped = xcalloc(1, sizeof(char *));
+        int end = base                        ? base_at
+                  : kind == LV_BLOCK_JOB_PULL ? (int)strv_length(chain)
+                                              : (int)strv_length(chain) - 1;
+        for (int k = kind == LV_BLOCK_JOB_COMMIT ? top_at : 0, n = 0; k < end; k++) {
+                char *dn = NULL, *df = NULL;
+                _cleanup_error_ struct lv_error *e = NULL;
+                if (chain_node(qg->qmp, g->def, i, k + 1, &dn, &df, &e) < 0)
+                        continue; /* left to QEMU */
+                dropped = xrealloc(dropped, (size_t)(n + 3) * sizeof(char *));
+                dropped[n++] = dn;
+                dropped[n++] = df;
+                dropped[n] = NULL;
+        }
         if (base)
-                json_object_object_add(a, "base", json_object_new_string(base));
+                json_object_object_add(a, "base-node", json_object_new_string(base_node));
         if (kind == LV_BLOCK_JOB_COMMIT)
-                json_object_object_add(a, "top", json_object_new_string(top));
+                json_object_object_add(a, "top-node", json_object_new_string(top_node));
+        /* the header of the image left over base names it by its path */
+        if (base && kind != LV_BLOCK_JOB_ACTIVE_COMMIT)
+                json_object_object_add(a, "backing-file", json_object_new_string(base));
         if (bandwidth)
                 json_object_object_add(a, "speed", json_object_new_int64((int64_t)bandwidth));
         r = qmp_call(qg->qmp, kind == LV_BLOCK_JOB_PULL ? "block-stream" : "block-commit", a,
@@ -110,6 +198,7 @@ int qemu_block_job_start(struct lv_guest *g, int i, enum lv_block_job_kind kind,
                 .old_source = xstrdup(d->source),
                 .top_node = TAKE_PTR(node),
                 .top_file = TAKE_PTR(file),
+                .dropped = TAKE_PTR(dropped),
         };
         snprintf(j->id, sizeof(j->id), "%s", id);
         log_info("block job %s started on disk '%s' (base %s%s%s)", kind_qmp[kind], d->target_dev,
@@ -195,12 +284,14 @@ int qemu_block_job_set_speed(struct lv_guest *g, unsigned long long bandwidth,
         return qmp_call(qg->qmp, "block-job-set-speed", a, QEMU_CMD_TIMEOUT_MS, NULL, err);
 }
 
-/* The node QEMU no longer uses after a pivot: it was added by hand
- * (blockdev-add at the start or by a snapshot) and stays open until
- * deleted, with the descriptor it was opened from. */
-static void top_release(struct qemu_guest *qg, const struct qemu_block_job *j)
+/* A node QEMU no longer uses after the job: one added by hand (blockdev-add
+ * at the start or by a snapshot) stays open until deleted, with the
+ * descriptor it was opened from. Nodes QEMU opened itself from a header
+ * ('#block...') go with their user. */
+static void node_release(struct qemu_guest *qg, const char *n, const char *file)
 {
-        const char *n = j->top_node;
+        if (n[0] == '#')
+                return;
         size_t len = strlen(n);
         _cleanup_free_ char *storage = NULL;
         if (len > 2 && streq(n + len - 2, "-f"))
@@ -216,11 +307,17 @@ static void top_release(struct qemu_guest *qg, const struct qemu_block_job *j)
                         log_warning("blockdev-del '%s': %s", nodes[k], e->message);
         }
         int fdset;
-        if (sscanf(j->top_file, "/dev/fdset/%d", &fdset) == 1) {
+        if (sscanf(file, "/dev/fdset/%d", &fdset) == 1) {
                 struct json_object *a = json_object_new_object();
                 json_object_object_add(a, "fdset-id", json_object_new_int(fdset));
                 (void)qmp_send(qg->qmp, "remove-fd", a, QEMU_CMD_TIMEOUT_MS, NULL, NULL, NULL);
         }
+}
+
+static void dropped_release(struct qemu_guest *qg, const struct qemu_block_job *j)
+{
+        for (int k = 0; j->dropped && j->dropped[k] && j->dropped[k + 1]; k += 2)
+                node_release(qg, j->dropped[k], j->dropped[k + 1]);
 }
 
 static void disk_backing_set(struct domain_disk *d, const char *backing)
@@ -245,11 +342,13 @@ static bool bjob_apply(struct lv_guest *g, struct qemu_guest *qg, const struct q
                 d->format = qemu_image_is_qcow2(j->base) ? DOMAIN_DISK_FORMAT_QCOW2
                                                          : DOMAIN_DISK_FORMAT_RAW;
                 disk_backing_set(d, under[0]);
-                top_release(qg, j);
+                node_release(qg, j->top_node, j->top_file);
+                dropped_release(qg, j);
                 qemu_confine_forget_overlay(g, qg, j->old_source);
                 return true;
         }
         case LV_BLOCK_JOB_COMMIT:
+                dropped_release(qg, j);
                 if (!streq_ptr(d->backing_source, j->top))
                         return false; /* deeper than the model's one level */
                 disk_backing_set(d, j->base);
@@ -260,6 +359,7 @@ static bool bjob_apply(struct lv_guest *g, struct qemu_guest *qg, const struct q
                 if (old && !streq_ptr(old, j->base))
                         qemu_confine_forget_overlay(g, qg, old);
                 disk_backing_set(d, j->base);
+                dropped_release(qg, j);
                 return true;
         }
         }

@@ -66,6 +66,7 @@ struct qemu_guest {
                 char *base, *top;          /* image paths; top NULL: the active layer */
                 char *old_source;          /* the disk's source when it started */
                 char *top_node, *top_file; /* the active layer's node and file then */
+                char **dropped;            /* node, file, ...: the images under it the job drops */
         } bjob;
 };
 

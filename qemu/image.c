@@ -12,14 +12,13 @@
 
 #include "util/macros.h"
 
-int qemu_image_overlay_create(const char *overlay, const char *backing, const char *fmt,
-                              unsigned long long size, struct lv_error **err)
+/* Run qemu-img with argv (argv[0] "qemu-img"); its own words on failure,
+ * after "WHAT: ". */
+static int qemu_img_run(const char *const *argv, const char *what, struct lv_error **err)
 {
         int pfd[2];
         if (pipe2(pfd, O_CLOEXEC) < 0)
                 return lv_error_set(err, errno, "pipe");
-        char sz[32];
-        snprintf(sz, sizeof(sz), "%llu", size);
         pid_t pid = fork();
         if (pid < 0) {
                 int e = errno;
@@ -30,12 +29,7 @@ int qemu_image_overlay_create(const char *overlay, const char *backing, const ch
         if (pid == 0) {
                 dup2(pfd[1], STDERR_FILENO);
                 dup2(pfd[1], STDOUT_FILENO);
-                if (size > 0)
-                        execlp("qemu-img", "qemu-img", "create", "-q", "-f", "qcow2", "-u", "-F",
-                               fmt, "-b", backing, overlay, sz, (char *)NULL);
-                else
-                        execlp("qemu-img", "qemu-img", "create", "-q", "-f", "qcow2", "-F", fmt,
-                               "-b", backing, overlay, (char *)NULL);
+                execvp("qemu-img", (char *const *)argv);
                 dprintf(pfd[1], "cannot run qemu-img: %s", strerror(errno));
                 _exit(127);
         }
@@ -56,9 +50,37 @@ int qemu_image_overlay_create(const char *overlay, const char *backing, const ch
                 if (errno != EINTR)
                         return lv_error_set(err, errno, "waiting for qemu-img");
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                return lv_error_setf(err, EIO, "creating the overlay '%s': %s", overlay,
-                                     *msg ? msg : "qemu-img failed");
+                return lv_error_setf(err, EIO, "%s: %s", what, *msg ? msg : "qemu-img failed");
         return 0;
+}
+
+int qemu_image_overlay_create(const char *overlay, const char *backing, const char *fmt,
+                              unsigned long long size, struct lv_error **err)
+{
+        char sz[32];
+        snprintf(sz, sizeof(sz), "%llu", size);
+        const char *sized[] = {"qemu-img", "create", "-q",    "-f",    "qcow2", "-u", "-F",
+                               fmt,        "-b",     backing, overlay, sz,      NULL};
+        const char *whole[] = {"qemu-img", "create", "-q",    "-f",    "qcow2", "-F",
+                               fmt,        "-b",     backing, overlay, NULL};
+        _cleanup_free_ char *what = xasprintf("creating the overlay '%s'", overlay);
+        return qemu_img_run(size > 0 ? sized : whole, what, err);
+}
+
+int qemu_image_commit(const char *overlay, struct lv_error **err)
+{
+        const char *argv[] = {"qemu-img", "commit", "-q", "-d", "-f", "qcow2", overlay, NULL};
+        _cleanup_free_ char *what = xasprintf("committing '%s' into its backing image", overlay);
+        return qemu_img_run(argv, what, err);
+}
+
+int qemu_image_rebase_unsafe(const char *image, const char *backing, const char *fmt,
+                             struct lv_error **err)
+{
+        const char *argv[] = {"qemu-img", "rebase", "-q", "-u",    "-f",  "qcow2",
+                              "-F",       fmt,      "-b", backing, image, NULL};
+        _cleanup_free_ char *what = xasprintf("rebasing '%s' onto '%s'", image, backing);
+        return qemu_img_run(argv, what, err);
 }
 
 /* A qcow2 image's backing file name (the header's, as written), or NULL. */

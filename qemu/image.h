@@ -15,6 +15,14 @@
 int qemu_image_overlay_create(const char *overlay, const char *backing, const char *fmt,
                               unsigned long long size, struct lv_error **err);
 
+/* qemu-img commit: OVERLAY's data written into the image right under it
+ * (OVERLAY left as it was: -d). Neither may be in use. */
+int qemu_image_commit(const char *overlay, struct lv_error **err);
+/* qemu-img rebase -u: IMAGE's header names BACKING (format FMT) as its
+ * backing file; no data is read or written. */
+int qemu_image_rebase_unsafe(const char *image, const char *backing, const char *fmt,
+                             struct lv_error **err);
+
 /* The files under IMAGE in its backing chain, nearest first, read from
  * each qcow2 header (relative names resolved against the image's
  * directory): a NULL-terminated list, empty for a raw image or a qcow2

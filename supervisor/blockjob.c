@@ -212,4 +212,10 @@ void supervisor_block_job_ended(struct lv_guest *g, int i, bool changed, const c
                  d->backing_source ? " over " : "", d->backing_source ? d->backing_source : "");
         supervisor_definition_changed(sv);
         stored_follow(sv, d);
+        /* a pivot: the lease follows the disk onto its new source */
+        _cleanup_error_ struct lv_error *e = NULL;
+        if (!streq_ptr(sv->block_job_source, d->source) &&
+            (supervisor_leases_add_disk(sv, d, &e) < 0 ||
+             supervisor_leases_drop_disk(sv, sv->block_job_source, &e) < 0))
+                log_warning("block job: disk '%s': leases: %s", d->target_dev, e->message);
 }

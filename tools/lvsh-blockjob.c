@@ -14,7 +14,7 @@ static const struct lvsh_command *cmd_find(const char *name);
 
 struct block_args {
         const char *name, *disk, *base, *top;
-        bool active, pivot, keep_overlay, wait, verbose, bytes, info, abort;
+        bool active, pivot, keep_overlay, wait, verbose, bytes, info, abort, quiet;
         long long bandwidth; /* -1: not given */
 };
 
@@ -166,10 +166,11 @@ static int job_wait(const struct block_args *a, const char *what, struct lv_erro
                         return r;
                 }
                 json_object_put(o);
-                printf("\n%s\n", a->pivot              ? "Successfully pivoted"
-                                 : a->keep_overlay     ? "Commit complete, overlay image kept"
-                                 : streq(what, "Pull") ? "Pull complete"
-                                                       : "Commit complete");
+                if (!a->quiet)
+                        printf("\n%s\n", a->pivot          ? "Successfully pivoted"
+                                         : a->keep_overlay ? "Commit complete, overlay image kept"
+                                         : streq(what, "Pull") ? "Pull complete"
+                                                               : "Commit complete");
                 return 0;
         }
 }
@@ -204,6 +205,22 @@ static int job_run(const struct block_args *a, const char *kind, struct lv_error
         if (!a->wait)
                 printf("%s started\n", pull ? "Block Pull" : "Block Commit");
         return 0;
+}
+
+int lvsh_block_commit_run(const char *name, const char *disk, const char *top, const char *base,
+                          struct lv_error **err)
+{
+        const struct block_args a = {.name = name,
+                                     .disk = disk,
+                                     .top = top,
+                                     .base = base,
+                                     .active = !top,
+                                     .pivot = !top,
+                                     .wait = true,
+                                     .quiet = true,
+                                     .bandwidth = -1};
+        int r = job_start(&a, "commit", err);
+        return r < 0 ? r : job_wait(&a, "Commit", err);
 }
 
 static int cmd_blockcommit(int argc, char **argv, struct lv_error **err)

@@ -108,6 +108,11 @@ int lvsh_cmd_console(int argc, char **argv, struct lv_error **err);
 int lvsh_snapshot_count(const char *name);
 int lvsh_snapshot_metadata_remove(const char *name, struct lv_error **err);
 
+/* lvsh-blockjob.c: a commit of NAME's DISK, TOP (NULL: the active layer,
+ * pivoted once ready) into BASE, followed until it has ended; silent. */
+int lvsh_block_commit_run(const char *name, const char *disk, const char *top, const char *base,
+                          struct lv_error **err);
+
 /* lvsh-domain.c: lvsh destroy NAME (reattaching first to a QEMU that
  * outlived its supervisor), waiting until its supervisor is gone. */
 int lvsh_guest_destroy(const char *name, struct lv_error **err);

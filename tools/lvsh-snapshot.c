@@ -294,29 +294,281 @@ static int cmd_snapshot_info(int argc, char **argv, struct lv_error **err)
         return 0;
 }
 
+/* ---- snapshot-delete ---- */
+
+/* Whether snapshot k descends from snapshot i. */
+static bool snap_descends(const struct snaps *l, int k, int i)
+{
+        int p = snap_parent(l, k);
+        for (int hops = 0; p >= 0 && hops < l->n; hops++, p = snap_parent(l, p))
+                if (p == i)
+                        return true;
+        return false;
+}
+
+/* Forget snapshot i's metadata (its memory image stays, as the overlays
+ * do: --metadata leaves the data). */
+static int snap_metadata_unlink(const char *name, const char *snap, struct lv_error **err)
+{
+        _cleanup_free_ char *dir = paths_snapshot_dir(name);
+        _cleanup_free_ char *meta = xasprintf("%s/%s.json", dir, snap);
+        if (unlink(meta) < 0)
+                return lv_error_set(err, errno, "'%s'", meta);
+        return 0;
+}
+
+/* One disk of a delete: the snapshot's overlay, merged into the image
+ * under it (backing), then removed. */
+struct delete_disk {
+        const char *target, *overlay, *backing, *format;
+        char *child; /* the image over the overlay in the disk's chain; NULL: the active layer */
+        char *under; /* the image under backing, or NULL */
+};
+
+static void delete_disks_free(struct delete_disk *d, int n)
+{
+        for (int k = 0; k < n; k++) {
+                free(d[k].child);
+                free(d[k].under);
+        }
+        free(d);
+}
+
+/* Checks each disk of snapshot i against def's disk chain, as libvirt
+ * 9.x: the overlay must be in the chain the guest uses, right over the
+ * image it was made over, and nothing else known over it (another
+ * snapshot's overlay, an overlay a revert made over its image). */
+static int delete_disk_check(const struct snaps *l, int i, const struct domain_def *def,
+                             const char *snap, struct delete_disk *d, struct lv_error **err)
+{
+        int di = domain_disk_find(def, d->target);
+        if (di < 0 || !def->disks[di].source)
+                return lv_error_setf(err, ENOENT, "disk '%s' is not in the guest's definition",
+                                     d->target);
+        const char *top = def->disks[di].source;
+        _cleanup_strv_free_ char **under = qemu_image_backing_chain(top);
+        int k = streq(top, d->overlay) ? -1 : -2;
+        for (int j = 0; k == -2 && under[j]; j++)
+                if (streq(under[j], d->overlay))
+                        k = j;
+        if (k == -2)
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "disk '%s': the snapshot's overlay '%s' is not in the chain "
+                                     "the guest uses (over '%s'): deleting a snapshot outside "
+                                     "the current chain is not supported",
+                                     d->target, d->overlay, top);
+        const char *below = under[k + 1];
+        if (!below || !streq(below, d->backing))
+                return lv_error_setf(err, EINVAL,
+                                     "disk '%s': the overlay '%s' is over '%s', not over the "
+                                     "snapshot's image '%s'",
+                                     d->target, d->overlay, below ? below : "nothing", d->backing);
+        d->child = xstrdup_null(k < 0 ? NULL : k == 0 ? top : under[k - 1]);
+        d->under = xstrdup_null(under[k + 2]);
+        for (int s = 0; s < l->n; s++) {
+                struct json_object *disks;
+                if (s == i || !json_object_object_get_ex(l->s[s], "disks", &disks))
+                        continue;
+                for (size_t j = 0; j < json_object_array_length(disks); j++) {
+                        struct json_object *o = json_object_array_get_idx(disks, j);
+                        const char *src = lvsh_json_str(o, "source", "");
+                        if (streq(lvsh_json_str(o, "backing", ""), d->overlay) &&
+                            !streq_ptr(src, d->child))
+                                return lv_error_setf(
+                                        err, LV_ERR_UNSUPPORTED,
+                                        "disk '%s': snapshot '%s' ('%s') is over the overlay "
+                                        "'%s' outside the chain the guest uses: deleting a "
+                                        "snapshot with several children is not supported",
+                                        d->target, lvsh_json_str(l->s[s], "name", ""), src,
+                                        d->overlay);
+                }
+        }
+        for (int seq = 1; seq < 1000; seq++) {
+                _cleanup_free_ char *suffix = xasprintf("%s-%d", snap, seq);
+                _cleanup_free_ char *rev = paths_snapshot_overlay(d->backing, suffix);
+                if (access(rev, F_OK) == 0 && !streq_ptr(rev, d->child))
+                        return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                             "disk '%s': '%s' (made by a revert to the "
+                                             "snapshot) is over '%s' too: merging the overlay "
+                                             "into it would change it",
+                                             d->target, rev, d->backing);
+        }
+        return 0;
+}
+
+/* A shut-off guest: qemu-img merges each overlay into its image; the
+ * image over it (if any) is rebased onto that image, the stored
+ * definition follows. An overlay merged stays usable until the definition
+ * is stored (its data is in both). */
+static int delete_merge_offline(const char *name, struct domain_def *def, struct delete_disk *d,
+                                int n, struct lv_error **err)
+{
+        int r;
+        for (int k = 0; k < n; k++)
+                if ((r = qemu_image_commit(d[k].overlay, err)) < 0)
+                        return lv_error_prefix(err, "disk '%s'", d[k].target);
+        for (int k = 0; k < n; k++) {
+                struct domain_disk *disk = &def->disks[domain_disk_find(def, d[k].target)];
+                enum domain_disk_format fmt = streq(d[k].format, "qcow2") ? DOMAIN_DISK_FORMAT_QCOW2
+                                                                          : DOMAIN_DISK_FORMAT_RAW;
+                if (!d[k].child) {
+                        free(disk->source);
+                        disk->source = xstrdup(d[k].backing);
+                        disk->format = fmt;
+                        free(disk->backing_source);
+                        disk->backing_source = xstrdup_null(d[k].under);
+                        disk->backing_format = d[k].under && qemu_image_is_qcow2(d[k].under)
+                                                       ? DOMAIN_DISK_FORMAT_QCOW2
+                                                       : DOMAIN_DISK_FORMAT_RAW;
+                        continue;
+                }
+                if ((r = qemu_image_rebase_unsafe(d[k].child, d[k].backing, d[k].format, err)) < 0)
+                        return lv_error_prefix(err, "disk '%s'", d[k].target);
+                if (streq_ptr(disk->backing_source, d[k].overlay)) {
+                        free(disk->backing_source);
+                        disk->backing_source = xstrdup(d[k].backing);
+                        disk->backing_format = fmt;
+                }
+        }
+        _cleanup_free_ char *stored = paths_guest_xml(name);
+        return lvsh_domain_store(stored, def, err);
+}
+
+/* The snapshots over snapshot i's overlays are over its images now. */
+static int delete_reparent(const char *name, const struct snaps *l, int i,
+                           const struct delete_disk *d, int n, struct lv_error **err)
+{
+        _cleanup_free_ char *dir = paths_snapshot_dir(name);
+        for (int s = 0; s < l->n; s++) {
+                struct json_object *disks;
+                bool changed = false;
+                if (s == i || !json_object_object_get_ex(l->s[s], "disks", &disks))
+                        continue;
+                for (size_t j = 0; j < json_object_array_length(disks); j++) {
+                        struct json_object *o = json_object_array_get_idx(disks, j);
+                        for (int k = 0; k < n; k++)
+                                if (streq(lvsh_json_str(o, "backing", ""), d[k].overlay)) {
+                                        json_object_object_add(
+                                                o, "backing", json_object_new_string(d[k].backing));
+                                        json_object_object_add(o, "backingFormat",
+                                                               json_object_new_string(d[k].format));
+                                        changed = true;
+                                }
+                }
+                if (!changed)
+                        continue;
+                _cleanup_free_ char *meta =
+                        xasprintf("%s/%s.json", dir, lvsh_json_str(l->s[s], "name", ""));
+                const char *text = json_object_to_json_string_ext(l->s[s], JSON_C_TO_STRING_PRETTY);
+                int r = file_write_atomic(meta, text, strlen(text), 0600, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* As libvirt 9.x deletes an external snapshot: its overlays' data merged
+ * into the images they were made over (a running guest: a block commit,
+ * pivoted when the overlay is the active layer; shut off: qemu-img), the
+ * definitions following the chain; then its files are removed. Refused,
+ * changing nothing, when that is not a straight merge. */
+static int snapshot_delete_data(const char *name, const char *snap, const struct snaps *l, int i,
+                                struct lv_error **err)
+{
+        struct json_object *disks;
+        int n = json_object_object_get_ex(l->s[i], "disks", &disks) &&
+                                json_object_is_type(disks, json_type_array)
+                        ? (int)json_object_array_length(disks)
+                        : 0;
+        if (n == 0)
+                return lv_error_setf(err, EINVAL, "the snapshot's metadata names no disk");
+        bool running = lvsh_guest_running(name, NULL);
+        _cleanup_domain_def_ struct domain_def *def = NULL;
+        int r = running ? lvsh_guest_load_running(name, &def, err)
+                        : lvsh_guest_load(name, &def, err);
+        if (r < 0)
+                return r;
+        struct delete_disk *d = xcalloc((size_t)n, sizeof(*d));
+        for (int k = 0; k < n && r >= 0; k++) {
+                struct json_object *o = json_object_array_get_idx(disks, (size_t)k);
+                d[k] = (struct delete_disk){lvsh_json_str(o, "target", NULL),
+                                            lvsh_json_str(o, "source", NULL),
+                                            lvsh_json_str(o, "backing", NULL),
+                                            lvsh_json_str(o, "backingFormat", "qcow2"),
+                                            NULL,
+                                            NULL};
+                if (!d[k].target || !d[k].overlay || !d[k].backing ||
+                    (!streq(d[k].format, "qcow2") && !streq(d[k].format, "raw")))
+                        r = lv_error_setf(err, EINVAL,
+                                          "the snapshot's metadata: disk %d has no valid target, "
+                                          "source, backing or backingFormat",
+                                          k);
+                else
+                        r = delete_disk_check(l, i, def, snap, &d[k], err);
+        }
+        if (r < 0)
+                goto out;
+        if (running) {
+                for (int k = 0; k < n; k++)
+                        if ((r = lvsh_block_commit_run(name, d[k].target,
+                                                       d[k].child ? d[k].overlay : NULL,
+                                                       d[k].backing, err)) < 0) {
+                                if (k > 0)
+                                        lv_error_prefix(err, "the disks before '%s' are merged",
+                                                        d[k].target);
+                                goto out;
+                        }
+        } else if ((r = delete_merge_offline(name, def, d, n, err)) < 0) {
+                goto out;
+        }
+        /* merged: the snapshot's files go */
+        if ((r = delete_reparent(name, l, i, d, n, err)) < 0)
+                goto out;
+        for (int k = 0; k < n; k++)
+                if (unlink(d[k].overlay) < 0 && errno != ENOENT)
+                        fprintf(stderr, "warning: removing '%s': %s\n", d[k].overlay,
+                                strerror(errno));
+        const char *memory = lvsh_json_str(l->s[i], "memory", NULL);
+        if (memory && unlink(memory) < 0 && errno != ENOENT)
+                fprintf(stderr, "warning: removing '%s': %s\n", memory, strerror(errno));
+        r = snap_metadata_unlink(name, snap, err);
+out:
+        delete_disks_free(d, n);
+        return r;
+}
+
 static int cmd_snapshot_delete(int argc, char **argv, struct lv_error **err)
 {
-        static const char *const flags[] = {"--metadata", NULL};
-        bool set[1] = {false};
+        static const char *const flags[] = {"--metadata", "--children", "--children-only", NULL};
+        bool set[3] = {false, false, false};
         const char *pos[2];
         struct snaps l;
         int i;
         int r = snaps_args("snapshot-delete", argc, argv, flags, set, pos, 2, &l, &i, err);
         if (r < 0)
                 return r;
+        if (set[1] && set[2])
+                r = lvsh_usage_error(cmd_find("snapshot-delete"), err,
+                                     "--children and --children-only exclude each other");
+        else if (!set[0] && (set[1] || set[2]))
+                /* as libvirt 9.x */
+                r = lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                  "deletion of external disk snapshots with children not "
+                                  "supported");
+        else if (!set[0])
+                r = snapshot_delete_data(pos[0], pos[1], &l, i, err);
+        else
+                for (int k = 0; k < l.n && r >= 0; k++)
+                        if ((k == i && !set[2]) || ((set[1] || set[2]) && snap_descends(&l, k, i)))
+                                r = snap_metadata_unlink(pos[0], lvsh_json_str(l.s[k], "name", ""),
+                                                         err);
         snaps_clear(&l);
-        if (!set[0])
-                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
-                                     "Failed to delete snapshot %s\nerror: deleting an external "
-                                     "snapshot's data (merging its overlays back) is not "
-                                     "supported yet; --metadata removes only the metadata",
-                                     pos[1]);
-        _cleanup_free_ char *dir = paths_snapshot_dir(pos[0]);
-        _cleanup_free_ char *meta = xasprintf("%s/%s.json", dir, pos[1]);
-        if (unlink(meta) < 0)
-                return lv_error_set(err, errno, "Failed to delete snapshot %s\nerror: '%s'", pos[1],
-                                    meta);
-        printf("Domain snapshot %s deleted\n\n", pos[1]);
+        if (r < 0)
+                return lv_error_prefix(err, "Failed to delete snapshot %s\nerror", pos[1]);
+        if (set[2])
+                printf("Domain snapshot %s children deleted\n\n", pos[1]);
+        else
+                printf("Domain snapshot %s deleted\n\n", pos[1]);
         return 0;
 }
 
@@ -544,9 +796,16 @@ const struct lvsh_command lvsh_snapshot_commands[] = {
          "    Current, state, parent (the snapshot whose overlay this one's is\n"
          "    over), children, description, memory file, disks.",
          cmd_snapshot_info},
-        {"snapshot-delete", "NAME SNAP --metadata", "Delete a domain snapshot",
-         "    --metadata: forgets the snapshot; its overlays stay in use. Without\n"
-         "    it: refused (merging overlays back is not supported yet).",
+        {"snapshot-delete", "NAME SNAP [--metadata] [--children|--children-only]",
+         "Delete a domain snapshot",
+         "    Merges the snapshot's overlays into the images they were made over\n"
+         "    (a running guest: a block commit, pivoted when the overlay is the\n"
+         "    active layer; shut off: qemu-img commit, the image over it rebased),\n"
+         "    then removes them, its memory image and its metadata. Refused,\n"
+         "    changing nothing, for an overlay outside the chain the guest uses\n"
+         "    or with several children, and with --children/--children-only.\n"
+         "    --metadata: only forgets the snapshot (with --children its\n"
+         "    descendants too, --children-only those alone); the files stay.",
          cmd_snapshot_delete},
         {"snapshot-revert", "NAME SNAP [--running|--paused] [--force]",
          "Revert a domain to a snapshot",

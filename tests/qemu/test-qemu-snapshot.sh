@@ -12,7 +12,9 @@
 #   - the running and stored definitions name the overlay with the old
 #     image as <backingStore>;
 #   - refused: a duplicate name, a bad name, --quiesce, a guest without
-#     disks, a shut-off guest, revert, delete without --metadata.
+#     disks, a shut-off guest;
+#   - snapshot-delete merges the overlays back (running: block commit,
+#     shut off: qemu-img), the chain shortened, the data in the base.
 # Runs in its own network namespace, LITEVIRT_* in a temporary directory.
 # Needs root, qemu and qemu-io: else 77.
 set -u
@@ -144,8 +146,6 @@ echo "$out" | grep -q "^Description: *before the upgrade$" && echo "$out" | grep
     ok "snapshot-info s1: description, 1 child" || fail "snapshot-info s1: $out"
 "$LVSH" snapshot-info "$G" nope 2>&1 | grep -q "no domain snapshot with matching name 'nope'" &&
     ok "snapshot-info of an unknown snapshot refused" || fail "snapshot-info nope"
-out=$("$LVSH" snapshot-delete "$G" s2 2>&1) && fail "snapshot-delete without --metadata succeeded" ||
-    ok "snapshot-delete without --metadata refused"
 
 pid=$(qemu_pid "$G")
 "$LVSH" destroy "$G" >/dev/null 2>&1 || fail "destroy $G"
@@ -331,6 +331,108 @@ wait_counter "$B" $((c + 2))
 has_block "$BS1" $((c + 1)) alone && ok "the guest writes to the base (block $((c + 1)))" ||
     fail "block $((c + 1)) after the pivot is not in the base"
 "$LVSH" destroy "$B" >/dev/null 2>&1
+
+# ---- snapshot-delete: the overlays merged back (running, then shut off) ----
+D=${Q}-d
+DB=$T/d.qcow2
+qemu-img create -q -f qcow2 "$DB" 16M
+define "$D" "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$DB'/><target dev='vda' bus='virtio'/></disk>"
+boot "$D"
+DS=$LITEVIRT_GUESTDIR/$D.snapshots
+chain() { qemu-img info -U --backing-chain "$1" 2>/dev/null | sed -n 's/^image: //p' | tr '\n' ' '; }
+out=$("$LVSH" snapshot-create-as "$D" s1 --disk-only 2>&1) || fail "snapshot-create-as $D s1: $out"
+c=$(last_counter "$D")
+wait_counter "$D" $((c + 3))
+out=$("$LVSH" snapshot-create-as "$D" s2 --disk-only 2>&1) || fail "snapshot-create-as $D s2: $out"
+d1=$(last_counter "$D") # blocks up to d1 - 1 are in overlay s1 (or the base)
+wait_counter "$D" $((d1 + 3))
+for args in "--children" "--children-only"; do
+    out=$("$LVSH" snapshot-delete "$D" s1 $args 2>&1) && fail "snapshot-delete $args succeeded" ||
+        { echo "$out" | grep -q "deletion of external disk snapshots with children not supported" &&
+              ok "snapshot-delete $args refused: $(echo "$out" | tail -n1)" || fail "snapshot-delete $args: $out"; }
+done
+sed -e 's/"s1"/"s8"/' -e 's/d\.s1"/d.nowhere"/' "$DS/s1.json" > "$DS/s8.json"
+before=$(ls "$T" "$DS"; cat "$LITEVIRT_GUESTDIR/$D.xml")
+out=$("$LVSH" snapshot-delete "$D" s8 2>&1) && fail "delete of a snapshot outside the chain succeeded" ||
+    { echo "$out" | grep -q "is not in the chain the guest uses" && ok "outside the chain refused: $(echo "$out" | tail -n1)" ||
+          fail "snapshot-delete s8: $out"; }
+[ "$before" = "$(ls "$T" "$DS"; cat "$LITEVIRT_GUESTDIR/$D.xml")" ] && ok "nothing changed" || fail "a refused delete changed files"
+rm -f "$DS/s8.json"
+
+# s1, under s2: a commit of overlay s1 into the base, QEMU rebases s2
+out=$("$LVSH" snapshot-delete "$D" s1 2>&1) && [ "$out" = "Domain snapshot s1 deleted" ] &&
+    ok "snapshot-delete s1 (running, under s2): $out" || fail "snapshot-delete s1: $out"
+[ ! -e "$T/d.s1" ] && [ ! -e "$DS/s1.json" ] && ok "overlay s1 and its metadata are gone" ||
+    fail "after delete s1: $(ls "$T" "$DS")"
+[ "$(chain "$T/d.s2")" = "$T/d.s2 $DB " ] && ok "the chain is s2 -> base: $(chain "$T/d.s2")" ||
+    fail "chain after delete s1: $(chain "$T/d.s2")"
+has_block "$DB" $((d1 - 1)) shared && ok "block $((d1 - 1)) (written into s1) is in the base" ||
+    fail "block $((d1 - 1)) not in the base after delete s1"
+"$LVSH" snapshot-info "$D" s2 2>&1 | grep -q "^Disk: *vda $T/d.s2 (over $DB)$" && ok "snapshot s2 is over the base now" ||
+    fail "snapshot-info s2: $("$LVSH" snapshot-info "$D" s2 2>&1)"
+xml=$("$LVSH" dumpxml "$D" 2>&1)
+echo "$xml" | grep -A3 "<backingStore" | grep -q "<source file='$DB'/>" &&
+    grep -A3 "<backingStore" "$LITEVIRT_GUESTDIR/$D.xml" | grep -q "<source file='$DB'/>" &&
+    ok "both definitions: s2 over the base" || fail "definitions after delete s1: $(echo "$xml" | grep -A8 '<disk')"
+
+# s2, the active layer: a commit pivoted onto the base
+d2=$(last_counter "$D")
+wait_counter "$D" $((d2 + 2))
+out=$("$LVSH" snapshot-delete "$D" s2 2>&1) && ok "snapshot-delete s2 (running, the active layer): $out" ||
+    fail "snapshot-delete s2: $out"
+[ ! -e "$T/d.s2" ] && [ ! -e "$DS/s2.json" ] && [ "$(chain "$DB")" = "$DB " ] &&
+    ok "overlay s2 gone, the chain is the base alone" || fail "after delete s2: $(ls "$T" "$DS") chain $(chain "$DB")"
+xml=$("$LVSH" dumpxml "$D" 2>&1)
+echo "$xml" | grep -q "<source file='$DB'/>" && ! echo "$xml" | grep -q "<backingStore" &&
+    grep -q "<source file='$DB'/>" "$LITEVIRT_GUESTDIR/$D.xml" && ! grep -q "<backingStore" "$LITEVIRT_GUESTDIR/$D.xml" &&
+    ok "both definitions name the base alone" || fail "definitions after delete s2: $(echo "$xml" | grep -A8 '<disk')"
+has_block "$DB" $((d2 + 1)) shared && ok "block $((d2 + 1)) (written into s2) is in the base" ||
+    fail "block $((d2 + 1)) not in the base after delete s2"
+c=$(last_counter "$D")
+wait_counter "$D" $((c + 2))
+[ "$("$LVSH" domstate "$D" 2>&1)" = running ] && has_block "$DB" $((c + 1)) shared &&
+    ok "the guest runs on, counting into the base (block $((c + 1)))" || fail "the guest after delete s2"
+
+# shut off: s3 (full, with memory) under s4, qemu-img commit and rebase
+out=$("$LVSH" snapshot-create-as "$D" s3 2>&1) || fail "snapshot-create-as $D s3: $out"
+d3=$(last_counter "$D")
+wait_counter "$D" $((d3 + 3))
+out=$("$LVSH" snapshot-create-as "$D" s4 --disk-only 2>&1) || fail "snapshot-create-as $D s4: $out"
+d4=$(last_counter "$D")
+wait_counter "$D" $((d4 + 3))
+pid=$(qemu_pid "$D")
+"$LVSH" destroy "$D" >/dev/null 2>&1 || fail "destroy $D"
+for i in $(seq 50); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
+out=$("$LVSH" snapshot-delete "$D" s3 2>&1) && ok "snapshot-delete s3 (shut off, under s4): $out" ||
+    fail "snapshot-delete s3: $out"
+[ ! -e "$T/d.s3" ] && [ ! -e "$DS/s3.mem" ] && [ "$(chain "$T/d.s4")" = "$T/d.s4 $DB " ] &&
+    ok "overlay s3 and its memory gone, the chain is s4 -> base" || fail "after delete s3: $(ls "$T" "$DS") chain $(chain "$T/d.s4")"
+has_block "$DB" $((d4 - 1)) && ok "block $((d4 - 1)) (written into s3) is in the base" || fail "block $((d4 - 1)) not in the base"
+out=$("$LVSH" snapshot-delete "$D" s4 2>&1) && ok "snapshot-delete s4 (shut off, the top): $out" ||
+    fail "snapshot-delete s4: $out"
+[ ! -e "$T/d.s4" ] && grep -q "<source file='$DB'/>" "$LITEVIRT_GUESTDIR/$D.xml" && ! grep -q "<backingStore" "$LITEVIRT_GUESTDIR/$D.xml" &&
+    [ -z "$(ls "$DS")" ] && ok "overlay s4 gone, the stored definition names the base alone" ||
+    fail "after delete s4: $(ls "$T" "$DS") $(grep -A8 '<disk' "$LITEVIRT_GUESTDIR/$D.xml")"
+last=$(last_counter "$D")
+has_block "$DB" $((last - 1)) && ok "block $((last - 1)) (the last before destroy) is in the base" ||
+    fail "block $((last - 1)) not in the base"
+off=$(logsize "$D")
+out=$("$LVSH" start "$D" 2>&1) || fail "start $D after the deletes: $out"
+wait_output "$D" "$off" "LV-COUNTER 3\b" 90 && ok "the guest boots on its base image again" ||
+    fail "$D did not boot: $(since "$D" "$off" | tail -c 200)"
+
+# a commit QEMU fails (its base given read-only: the guest started on its
+# overlay): the guest, its files and the metadata stay as they were
+out=$("$LVSH" snapshot-create-as "$D" s5 --disk-only 2>&1) || fail "snapshot-create-as $D s5: $out"
+"$LVSH" destroy "$D" >/dev/null 2>&1
+out=$("$LVSH" start "$D" 2>&1) || fail "start $D on s5: $out"
+before=$(ls "$T" "$DS"; cat "$LITEVIRT_GUESTDIR/$D.xml")
+out=$("$LVSH" snapshot-delete "$D" s5 2>&1) && fail "delete into a read-only base succeeded" ||
+    ok "delete refused by QEMU: $(echo "$out" | tail -n1)"
+[ "$before" = "$(ls "$T" "$DS"; cat "$LITEVIRT_GUESTDIR/$D.xml")" ] && [ "$(chain "$T/d.s5")" = "$T/d.s5 $DB " ] &&
+    [ "$("$LVSH" domstate "$D" 2>&1)" = running ] && "$LVSH" dumpxml "$D" | grep -q "<source file='$T/d.s5'/>" &&
+    ok "guest, files and metadata as they were" || fail "a failed delete changed something: $(ls "$T" "$DS")"
+"$LVSH" destroy "$D" >/dev/null 2>&1
 
 # ---- undefine: snapshots and a managed save only when asked for ----
 out=$("$LVSH" undefine "$G" 2>&1) && fail "undefine of a guest with snapshots succeeded" ||
