@@ -108,8 +108,11 @@ struct lv_guest {
         void (*disk_released)(struct lv_guest *g, const char *target_dev);
         /* Set by the core: the block job on disk i ended (error NULL: it
          * completed or was aborted as asked; the driver has updated
-         * g->def->disks[i] when the chain changed, then changed is true). */
-        void (*block_job_ended)(struct lv_guest *g, int i, bool changed, const char *error);
+         * g->def->disks[i] when the chain changed, then changed is true;
+         * old_source: the disk's source when the job started). Also for a
+         * job that ended while no supervisor watched, at reattach. */
+        void (*block_job_ended)(struct lv_guest *g, int i, const char *old_source, bool changed,
+                                const char *error);
         /* The same for an interface (net_detach), by its MAC. */
         void (*net_released)(struct lv_guest *g, const char *mac);
         /* Set before start: the guest is to be left paused (lvsh create
@@ -273,15 +276,16 @@ struct lv_driver {
         int (*block_job_start)(struct lv_guest *g, int i, enum lv_block_job_kind kind,
                                const char *base, const char *top, unsigned long long bandwidth,
                                struct lv_error **err);
-        /* The running job's progress (*ret), 0; 1: none runs. */
-        int (*block_job_info)(struct lv_guest *g, struct lv_block_job_info *ret,
+        /* The progress of disk i's running job (*ret), 0; 1: none runs.
+         * One job per disk. */
+        int (*block_job_info)(struct lv_guest *g, int i, struct lv_block_job_info *ret,
                               struct lv_error **err);
         /* End it: pivot (an active commit that is ready: the guest goes
          * on on the base) or abort (the chain stays as it was; a ready
          * active commit keeps the data in the base). The end comes as
          * for any job (block_job_ended). */
-        int (*block_job_end)(struct lv_guest *g, bool pivot, struct lv_error **err);
-        int (*block_job_set_speed)(struct lv_guest *g, unsigned long long bandwidth,
+        int (*block_job_end)(struct lv_guest *g, int i, bool pivot, struct lv_error **err);
+        int (*block_job_set_speed)(struct lv_guest *g, int i, unsigned long long bandwidth,
                                    struct lv_error **err);
         /* Filesystem hot-plug (optional; containers): fs_attach makes
          * g->def->filesystems[i] (already in the definition) visible in

@@ -27,7 +27,36 @@ static void bjob_clear(struct qemu_block_job *j)
         free(j->top_node);
         free(j->top_file);
         strv_free(j->dropped);
+        free(j->probe_node);
         *j = (struct qemu_block_job){0};
+}
+
+/* Disk i's running job, or NULL. */
+static struct qemu_block_job *bjob_of(struct qemu_guest *qg, int i)
+{
+        for (int k = 0; k < qg->n_bjobs; k++)
+                if (qg->bjobs[k].running && qg->bjobs[k].disk == i)
+                        return &qg->bjobs[k];
+        return NULL;
+}
+
+/* A free slot. */
+static struct qemu_block_job *bjob_slot(struct qemu_guest *qg)
+{
+        for (int k = 0; k < qg->n_bjobs; k++)
+                if (!qg->bjobs[k].running)
+                        return &qg->bjobs[k];
+        qg->bjobs = xrealloc(qg->bjobs, (size_t)(qg->n_bjobs + 1) * sizeof(*qg->bjobs));
+        qg->bjobs[qg->n_bjobs] = (struct qemu_block_job){0};
+        return &qg->bjobs[qg->n_bjobs++];
+}
+
+/* qemu.json follows the jobs (for a reattach). */
+static void bjobs_record(struct lv_guest *g, struct qemu_guest *qg)
+{
+        _cleanup_error_ struct lv_error *e = NULL;
+        if (qemu_write_info(g, qg, &e) < 0)
+                log_warning("block jobs: %s", e->message);
 }
 
 static struct qemu_guest *monitor(struct lv_guest *g, struct lv_error **err)
@@ -105,11 +134,10 @@ int qemu_block_job_start(struct lv_guest *g, int i, enum lv_block_job_kind kind,
         struct qemu_guest *qg = monitor(g, err);
         if (!qg)
                 return -ENOTCONN;
-        struct qemu_block_job *j = &qg->bjob;
         const struct domain_disk *d = &g->def->disks[i];
-        if (j->running)
+        if (bjob_of(qg, i))
                 return lv_error_setf(err, EBUSY, "disk '%s' has a block job running already",
-                                     g->def->disks[j->disk].target_dev);
+                                     d->target_dev);
         /* the images under the active layer, nearest first */
         _cleanup_strv_free_ char **chain = qemu_image_backing_chain(d->source);
         if (!chain[0])
@@ -186,8 +214,21 @@ int qemu_block_job_start(struct lv_guest *g, int i, enum lv_block_job_kind kind,
                      QEMU_CMD_TIMEOUT_MS, NULL, err);
         if (r < 0)
                 return lv_error_prefix(err, "disk '%s'", d->target_dev);
+        /* its completion takes away the active layer (an active commit),
+         * top (a commit) or the image under the active layer (a pull) */
+        int probe_depth = kind == LV_BLOCK_JOB_ACTIVE_COMMIT ? 0
+                          : kind == LV_BLOCK_JOB_COMMIT      ? top_at + 1
+                                                             : 1;
+        _cleanup_free_ char *probe = NULL;
+        if (probe_depth == 0)
+                probe = xstrdup(node);
+        else if (dropped[0])
+                probe = xstrdup(dropped[0]);
+        struct qemu_block_job *j = bjob_slot(qg);
         *j = (struct qemu_block_job){
                 .running = true,
+                .probe_depth = probe_depth,
+                .probe_node = TAKE_PTR(probe),
                 .disk = i,
                 .kind = kind,
                 /* commit without base: the deepest image */
@@ -201,18 +242,20 @@ int qemu_block_job_start(struct lv_guest *g, int i, enum lv_block_job_kind kind,
                 .dropped = TAKE_PTR(dropped),
         };
         snprintf(j->id, sizeof(j->id), "%s", id);
+        bjobs_record(g, qg);
         log_info("block job %s started on disk '%s' (base %s%s%s)", kind_qmp[kind], d->target_dev,
                  j->base ? j->base : "none", j->top ? ", top " : "", j->top ? j->top : "");
         return 0;
 }
 
-int qemu_block_job_info(struct lv_guest *g, struct lv_block_job_info *ret, struct lv_error **err)
+int qemu_block_job_info(struct lv_guest *g, int i, struct lv_block_job_info *ret,
+                        struct lv_error **err)
 {
         struct qemu_guest *qg = monitor(g, err);
         if (!qg)
                 return -ENOTCONN;
-        struct qemu_block_job *j = &qg->bjob;
-        if (!j->running)
+        struct qemu_block_job *j = bjob_of(qg, i);
+        if (!j)
                 return 1;
         struct json_object *list = NULL;
         int r = qmp_call(qg->qmp, "query-block-jobs", NULL, QEMU_CMD_TIMEOUT_MS, &list, err);
@@ -237,14 +280,15 @@ int qemu_block_job_info(struct lv_guest *g, struct lv_block_job_info *ret, struc
         return 0;
 }
 
-int qemu_block_job_end(struct lv_guest *g, bool pivot, struct lv_error **err)
+int qemu_block_job_end(struct lv_guest *g, int i, bool pivot, struct lv_error **err)
 {
         struct qemu_guest *qg = monitor(g, err);
         if (!qg)
                 return -ENOTCONN;
-        struct qemu_block_job *j = &qg->bjob;
-        if (!j->running)
-                return lv_error_setf(err, ENOENT, "guest '%s' has no active block job", g->name);
+        struct qemu_block_job *j = bjob_of(qg, i);
+        if (!j)
+                return lv_error_setf(err, ENOENT, "guest '%s': no active block job on disk '%s'",
+                                     g->name, g->def->disks[i].target_dev);
         const char *target = g->def->disks[j->disk].target_dev;
         if (pivot && (j->kind != LV_BLOCK_JOB_ACTIVE_COMMIT || !j->ready))
                 return lv_error_setf(err, LV_ERR_STATE,
@@ -267,19 +311,23 @@ int qemu_block_job_end(struct lv_guest *g, bool pivot, struct lv_error **err)
                         *what = false;
                 return lv_error_prefix(err, "disk '%s'", target);
         }
+        if (j->running)
+                bjobs_record(g, qg);
         return 0;
 }
 
-int qemu_block_job_set_speed(struct lv_guest *g, unsigned long long bandwidth,
+int qemu_block_job_set_speed(struct lv_guest *g, int i, unsigned long long bandwidth,
                              struct lv_error **err)
 {
         struct qemu_guest *qg = monitor(g, err);
         if (!qg)
                 return -ENOTCONN;
-        if (!qg->bjob.running)
-                return lv_error_setf(err, ENOENT, "guest '%s' has no active block job", g->name);
+        struct qemu_block_job *j = bjob_of(qg, i);
+        if (!j)
+                return lv_error_setf(err, ENOENT, "guest '%s': no active block job on disk '%s'",
+                                     g->name, g->def->disks[i].target_dev);
         struct json_object *a = json_object_new_object();
-        json_object_object_add(a, "device", json_object_new_string(qg->bjob.id));
+        json_object_object_add(a, "device", json_object_new_string(j->id));
         json_object_object_add(a, "speed", json_object_new_int64((int64_t)bandwidth));
         return qmp_call(qg->qmp, "block-job-set-speed", a, QEMU_CMD_TIMEOUT_MS, NULL, err);
 }
@@ -366,15 +414,33 @@ static bool bjob_apply(struct lv_guest *g, struct qemu_guest *qg, const struct q
         return false;
 }
 
+/* The job's end: the chain after it, the core told. */
+static void bjob_finish(struct lv_guest *g, struct qemu_guest *qg, struct qemu_block_job *j,
+                        bool completed, const char *msg)
+{
+        bool changed = completed && bjob_apply(g, qg, j);
+        int disk = j->disk;
+        _cleanup_free_ char *old_source = TAKE_PTR(j->old_source);
+        log_info("block job on disk '%s' ended%s%s", g->def->disks[disk].target_dev,
+                 msg ? ": " : "", msg ? msg : "");
+        bjob_clear(j);
+        bjobs_record(g, qg);
+        if (g->block_job_ended)
+                g->block_job_ended(g, disk, old_source, changed, msg);
+}
+
 void qemu_block_job_event(struct lv_guest *g, const char *event, struct json_object *data)
 {
         struct qemu_guest *qg = g->driver_data;
-        struct qemu_block_job *j = &qg->bjob;
         struct json_object *v;
         const char *dev = data && json_object_object_get_ex(data, "device", &v)
                                   ? json_object_get_string(v)
                                   : "";
-        if (!j->running || !streq(dev, j->id))
+        struct qemu_block_job *j = NULL;
+        for (int k = 0; k < qg->n_bjobs && !j; k++)
+                if (qg->bjobs[k].running && streq(dev, qg->bjobs[k].id))
+                        j = &qg->bjobs[k];
+        if (!j)
                 return;
         if (streq(event, "BLOCK_JOB_READY")) {
                 j->ready = true;
@@ -388,22 +454,167 @@ void qemu_block_job_event(struct lv_guest *g, const char *event, struct json_obj
                                     ? json_object_get_string(v)
                                     : NULL;
         /* a ready active commit cancelled ends as COMPLETED: not a pivot */
-        bool changed = !error && streq(event, "BLOCK_JOB_COMPLETED") &&
-                       !(j->aborted && j->kind == LV_BLOCK_JOB_ACTIVE_COMMIT) &&
-                       bjob_apply(g, qg, j);
+        bool completed = !error && streq(event, "BLOCK_JOB_COMPLETED") &&
+                         !(j->aborted && j->kind == LV_BLOCK_JOB_ACTIVE_COMMIT);
         _cleanup_free_ char *msg = error ? xasprintf("%s failed: %s", kind_qmp[j->kind], error)
                                    : streq(event, "BLOCK_JOB_CANCELLED") && !j->aborted
                                            ? xasprintf("%s was cancelled", kind_qmp[j->kind])
                                            : NULL;
-        int disk = j->disk;
-        log_info("block job on disk '%s' ended%s%s", g->def->disks[disk].target_dev,
-                 msg ? ": " : "", msg ? msg : "");
-        bjob_clear(j);
-        if (g->block_job_ended)
-                g->block_job_ended(g, disk, changed, msg);
+        bjob_finish(g, qg, j, completed, msg);
 }
 
 void qemu_block_job_free(struct qemu_guest *qg)
 {
-        bjob_clear(&qg->bjob);
+        for (int k = 0; k < qg->n_bjobs; k++)
+                bjob_clear(&qg->bjobs[k]);
+        free(qg->bjobs);
+        qg->bjobs = NULL;
+        qg->n_bjobs = 0;
+}
+
+/* ---- reattach ---- */
+
+static void add_str(struct json_object *o, const char *key, const char *v)
+{
+        if (v)
+                json_object_object_add(o, key, json_object_new_string(v));
+}
+
+void qemu_block_jobs_to_json(struct qemu_guest *qg, struct json_object *o)
+{
+        struct json_object *arr = json_object_new_array();
+        for (int k = 0; k < qg->n_bjobs; k++) {
+                const struct qemu_block_job *j = &qg->bjobs[k];
+                if (!j->running)
+                        continue;
+                struct json_object *e = json_object_new_object();
+                json_object_object_add(e, "disk", json_object_new_int(j->disk));
+                json_object_object_add(e, "kind", json_object_new_int((int)j->kind));
+                add_str(e, "id", j->id);
+                add_str(e, "base", j->base);
+                add_str(e, "top", j->top);
+                add_str(e, "oldSource", j->old_source);
+                add_str(e, "topNode", j->top_node);
+                add_str(e, "topFile", j->top_file);
+                add_str(e, "probeNode", j->probe_node);
+                json_object_object_add(e, "probeDepth", json_object_new_int(j->probe_depth));
+                json_object_object_add(e, "pivot", json_object_new_boolean(j->pivot));
+                json_object_object_add(e, "aborted", json_object_new_boolean(j->aborted));
+                struct json_object *dr = json_object_new_array();
+                for (int d = 0; j->dropped && j->dropped[d]; d++)
+                        json_object_array_add(dr, json_object_new_string(j->dropped[d]));
+                json_object_object_add(e, "dropped", dr);
+                json_object_array_add(arr, e);
+        }
+        json_object_object_add(o, "blockJobs", arr);
+}
+
+static char *get_str(struct json_object *o, const char *key)
+{
+        struct json_object *v;
+        return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
+                       ? xstrdup(json_object_get_string(v))
+                       : NULL;
+}
+
+static bool get_bool(struct json_object *o, const char *key)
+{
+        struct json_object *v;
+        return json_object_object_get_ex(o, key, &v) && json_object_get_boolean(v);
+}
+
+/* A job of the record, as it was (NULL: not one to take up). */
+static struct qemu_block_job *bjob_from_json(struct lv_guest *g, struct qemu_guest *qg,
+                                             struct json_object *e)
+{
+        struct json_object *v;
+        int disk = json_object_object_get_ex(e, "disk", &v) ? json_object_get_int(v) : -1;
+        int kind = json_object_object_get_ex(e, "kind", &v) ? json_object_get_int(v) : -1;
+        _cleanup_free_ char *id = get_str(e, "id");
+        _cleanup_free_ char *old = get_str(e, "oldSource");
+        if (disk < 0 || disk >= g->def->n_disks || kind < LV_BLOCK_JOB_PULL ||
+            kind > LV_BLOCK_JOB_ACTIVE_COMMIT || !id || !old || strlen(id) >= 64 ||
+            bjob_of(qg, disk))
+                return NULL;
+        struct qemu_block_job *j = bjob_slot(qg);
+        *j = (struct qemu_block_job){
+                .running = true,
+                .disk = disk,
+                .kind = (enum lv_block_job_kind)kind,
+                .base = get_str(e, "base"),
+                .top = get_str(e, "top"),
+                .old_source = TAKE_PTR(old),
+                .top_node = get_str(e, "topNode"),
+                .top_file = get_str(e, "topFile"),
+                .probe_node = get_str(e, "probeNode"),
+                .probe_depth =
+                        json_object_object_get_ex(e, "probeDepth", &v) ? json_object_get_int(v) : 0,
+                .pivot = get_bool(e, "pivot"),
+                .aborted = get_bool(e, "aborted"),
+        };
+        snprintf(j->id, sizeof(j->id), "%s", id);
+        struct json_object *dr;
+        size_t n = json_object_object_get_ex(e, "dropped", &dr) &&
+                                   json_object_is_type(dr, json_type_array)
+                           ? json_object_array_length(dr)
+                           : 0;
+        j->dropped = xcalloc(n + 1, sizeof(char *));
+        for (size_t k = 0; k < n; k++)
+                j->dropped[k] = xstrdup(json_object_get_string(json_object_array_get_idx(dr, k)));
+        if (!j->top_node || !j->top_file) {
+                bjob_clear(j);
+                return NULL;
+        }
+        return j;
+}
+
+void qemu_block_jobs_reattach(struct lv_guest *g, struct qemu_guest *qg, struct json_object *info)
+{
+        struct json_object *arr, *list = NULL;
+        if (!json_object_object_get_ex(info, "blockJobs", &arr) ||
+            !json_object_is_type(arr, json_type_array) || json_object_array_length(arr) == 0)
+                return;
+        _cleanup_error_ struct lv_error *e = NULL;
+        if (qmp_call(qg->qmp, "query-block-jobs", NULL, QEMU_CMD_TIMEOUT_MS, &list, &e) < 0) {
+                log_warning("block jobs: %s", e->message);
+                return;
+        }
+        for (size_t k = 0; k < json_object_array_length(arr); k++) {
+                struct qemu_block_job *j = bjob_from_json(g, qg, json_object_array_get_idx(arr, k));
+                if (!j)
+                        continue;
+                const char *target = g->def->disks[j->disk].target_dev;
+                bool runs = false;
+                for (size_t q = 0; list && q < json_object_array_length(list); q++) {
+                        struct json_object *b = json_object_array_get_idx(list, q), *v;
+                        if (json_object_object_get_ex(b, "device", &v) &&
+                            streq(json_object_get_string(v), j->id)) {
+                                runs = true;
+                                j->ready = json_object_object_get_ex(b, "ready", &v) &&
+                                           json_object_get_boolean(v);
+                        }
+                }
+                if (runs) {
+                        log_info("block job %s on disk '%s' taken up again", kind_qmp[j->kind],
+                                 target);
+                        continue;
+                }
+                /* it ended meanwhile: completed if what it takes away is gone */
+                _cleanup_free_ char *node = NULL;
+                lv_error_freep(&e);
+                bool completed =
+                        j->probe_node && (chain_node(qg->qmp, g->def, j->disk, j->probe_depth,
+                                                     &node, NULL, &e) < 0 ||
+                                          !streq(node, j->probe_node));
+                if (completed && j->kind == LV_BLOCK_JOB_ACTIVE_COMMIT)
+                        j->pivot = true;
+                _cleanup_free_ char *msg =
+                        completed || j->aborted
+                                ? NULL
+                                : xasprintf("%s ended while no supervisor watched and did not "
+                                            "complete (failed or cancelled)",
+                                            kind_qmp[j->kind]);
+                bjob_finish(g, qg, j, completed, msg);
+        }
+        json_object_put(list);
 }

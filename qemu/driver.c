@@ -631,6 +631,7 @@ int qemu_write_info(struct lv_guest *g, struct qemu_guest *qg, struct lv_error *
                 json_object_object_add(o, "console", json_object_new_string(g->console_path));
         qemu_confine_to_json(qg, o);
         qemu_migration_params_to_json(&qg->mig, o);
+        qemu_block_jobs_to_json(qg, o);
         const char *text = json_object_to_json_string_ext(
                 o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
         /* atomic, not durable (no fsync): a record for a supervisor that

@@ -57,6 +57,8 @@ struct qemu_guest {
         } unplugs[8];
         int n_unplugs;
         /* the block job (qemu/blockjob.c) */
+        /* block jobs, one per disk (qemu/blockjob.c); a slot not running
+         * is free */
         struct qemu_block_job {
                 bool running; /* started, its end not seen yet */
                 bool ready, pivot, aborted;
@@ -67,7 +69,12 @@ struct qemu_guest {
                 char *old_source;          /* the disk's source when it started */
                 char *top_node, *top_file; /* the active layer's node and file then */
                 char **dropped;            /* node, file, ...: the images under it the job drops */
-        } bjob;
+                /* the node at this depth of the chain is gone once the
+                 * job has completed (a reattach decides so) */
+                int probe_depth;
+                char *probe_node;
+        } * bjobs;
+        int n_bjobs;
 };
 
 /* The driver state of a guest being started or reattached: g->driver_data,
@@ -151,12 +158,19 @@ int qemu_confine_reattach(struct lv_guest *g, struct qemu_guest *qg, int pidfd,
 /* qemu/blockjob.c: lv_driver.block_job_*; the BLOCK_JOB_* events. */
 int qemu_block_job_start(struct lv_guest *g, int i, enum lv_block_job_kind kind, const char *base,
                          const char *top, unsigned long long bandwidth, struct lv_error **err);
-int qemu_block_job_info(struct lv_guest *g, struct lv_block_job_info *ret, struct lv_error **err);
-int qemu_block_job_end(struct lv_guest *g, bool pivot, struct lv_error **err);
-int qemu_block_job_set_speed(struct lv_guest *g, unsigned long long bandwidth,
+int qemu_block_job_info(struct lv_guest *g, int i, struct lv_block_job_info *ret,
+                        struct lv_error **err);
+int qemu_block_job_end(struct lv_guest *g, int i, bool pivot, struct lv_error **err);
+int qemu_block_job_set_speed(struct lv_guest *g, int i, unsigned long long bandwidth,
                              struct lv_error **err);
 void qemu_block_job_event(struct lv_guest *g, const char *event, struct json_object *data);
 void qemu_block_job_free(struct qemu_guest *qg);
+/* The running jobs in qemu.json ("blockJobs"); at reattach, taken up
+ * again: a job QEMU still runs is followed to its end, one that ended
+ * meanwhile is finished now (completed when its chain changed as the job
+ * changes it: g->block_job_ended). */
+void qemu_block_jobs_to_json(struct qemu_guest *qg, struct json_object *o);
+void qemu_block_jobs_reattach(struct lv_guest *g, struct qemu_guest *qg, struct json_object *info);
 
 /* qemu/snapshot.c: the block node on top of disk i now (after
  * snapshots, not the one it started with), its file and size (query-block;

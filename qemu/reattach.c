@@ -189,6 +189,7 @@ int qemu_reattach(struct lv_guest *g, struct lv_error **err)
                 (void)qmp_call(qg->qmp, "migrate_cancel", NULL, QEMU_CMD_TIMEOUT_MS, NULL, NULL);
         }
         json_object_put(mig);
+        qemu_block_jobs_reattach(g, qg, info);
         r = qemu_migration_params_reapply(g, &qg->mig, info, err);
         json_object_put(info);
         if (r < 0) {

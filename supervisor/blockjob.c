@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Block jobs (docs/snapshot.md): lvsh blockcommit / blockpull / blockjob
- * on a running guest's disk, the work the driver's (block_job_*). The job
+ * on a running guest's disks, one job per disk, the work the driver's
+ * (block_job_*). The job
  * runs on in the hypervisor while the supervisor answers calls; its end
  * comes as an event (g.block_job_ended): the running definition is
  * recorded and the stored one follows when its disk had the same source
@@ -73,25 +74,27 @@ int supervisor_block_job_start(struct supervisor *sv, const char *disk, const ch
                                             bandwidth, err);
         if (r < 0)
                 return lv_error_prefix(err, "guest '%s'", g->name);
-        free(sv->block_job_target);
-        free(sv->block_job_source);
-        sv->block_job_target = xstrdup(d->target_dev);
-        sv->block_job_source = xstrdup(d->source);
-        json_object_put(TAKE_PTR(sv->block_job_last));
+        if (sv->block_job_last)
+                json_object_object_del(sv->block_job_last, d->target_dev);
         return 0;
 }
 
+/* Disk's running job (*info), 0; 1: none. Without a disk: the first
+ * disk's that has one (domjobinfo). */
 static int job_running(struct supervisor *sv, const char *disk, struct lv_block_job_info *info,
                        struct lv_error **err)
 {
         if (!sv->driver->block_job_info || !sv->g.driver_data)
                 return 1;
-        int r = sv->driver->block_job_info(&sv->g, info, err);
-        if (r != 0)
-                return r;
-        if (disk && domain_disk_find(sv->g.def, disk) != info->disk)
+        int i = disk ? domain_disk_find(sv->g.def, disk) : 0;
+        if (i < 0)
                 return 1;
-        return 0;
+        for (; i < sv->g.def->n_disks; i++) {
+                int r = sv->driver->block_job_info(&sv->g, i, info, err);
+                if (r <= 0 || disk)
+                        return r;
+        }
+        return 1;
 }
 
 static struct json_object *info_json(struct supervisor *sv, const struct lv_block_job_info *in)
@@ -118,9 +121,9 @@ int supervisor_block_job_info(struct supervisor *sv, const char *disk, struct js
         struct json_object *v;
         if (r == 0)
                 json_object_object_add(o, "job", info_json(sv, &in));
-        else if (sv->block_job_last && json_object_object_get_ex(sv->block_job_last, "disk", &v) &&
-                 streq(json_object_get_string(v), disk ? disk : ""))
-                json_object_object_add(o, "ended", json_object_get(sv->block_job_last));
+        else if (sv->block_job_last && disk &&
+                 json_object_object_get_ex(sv->block_job_last, disk, &v))
+                json_object_object_add(o, "ended", json_object_get(v));
         *ret = o;
         return 0;
 }
@@ -140,14 +143,18 @@ int supervisor_block_job_end(struct supervisor *sv, const char *disk, bool pivot
                              struct lv_error **err)
 {
         int r = job_require(sv, disk, err);
-        return r < 0 ? r : sv->driver->block_job_end(&sv->g, pivot, err);
+        return r < 0 ? r
+                     : sv->driver->block_job_end(&sv->g, domain_disk_find(sv->g.def, disk), pivot,
+                                                 err);
 }
 
 int supervisor_block_job_set_speed(struct supervisor *sv, const char *disk,
                                    unsigned long long bandwidth, struct lv_error **err)
 {
         int r = job_require(sv, disk, err);
-        return r < 0 ? r : sv->driver->block_job_set_speed(&sv->g, bandwidth, err);
+        return r < 0 ? r
+                     : sv->driver->block_job_set_speed(&sv->g, domain_disk_find(sv->g.def, disk),
+                                                       bandwidth, err);
 }
 
 struct json_object *supervisor_block_job_as_job(struct supervisor *sv)
@@ -171,7 +178,8 @@ struct json_object *supervisor_block_job_as_job(struct supervisor *sv)
 
 /* The stored definition's disk follows when it is the one the job
  * started on (same target and source). */
-static void stored_follow(struct supervisor *sv, const struct domain_disk *run)
+static void stored_follow(struct supervisor *sv, const struct domain_disk *run,
+                          const char *old_source)
 {
         _cleanup_free_ char *path = paths_guest_xml(sv->g.name);
         if (access(path, F_OK) < 0)
@@ -183,7 +191,7 @@ static void stored_follow(struct supervisor *sv, const struct domain_disk *run)
                 return;
         }
         int i = domain_disk_find(stored, run->target_dev);
-        if (i < 0 || !streq_ptr(stored->disks[i].source, sv->block_job_source))
+        if (i < 0 || !streq_ptr(stored->disks[i].source, old_source))
                 return;
         struct domain_disk *d = &stored->disks[i];
         free(d->source);
@@ -197,25 +205,29 @@ static void stored_follow(struct supervisor *sv, const struct domain_disk *run)
                 log_warning("block job: %s", e->message);
 }
 
-void supervisor_block_job_ended(struct lv_guest *g, int i, bool changed, const char *error)
+void supervisor_block_job_ended(struct lv_guest *g, int i, const char *old_source, bool changed,
+                                const char *error)
 {
         struct supervisor *sv = supervisor_of(g);
         const struct domain_disk *d = &g->def->disks[i];
-        json_object_put(sv->block_job_last);
-        sv->block_job_last = json_object_new_object();
-        json_object_object_add(sv->block_job_last, "disk", json_object_new_string(d->target_dev));
+        struct json_object *last = json_object_new_object();
+        json_object_object_add(last, "disk", json_object_new_string(d->target_dev));
         if (error)
-                json_object_object_add(sv->block_job_last, "error", json_object_new_string(error));
+                json_object_object_add(last, "error", json_object_new_string(error));
+        if (!sv->block_job_last)
+                sv->block_job_last = json_object_new_object();
+        json_object_object_add(sv->block_job_last, d->target_dev, last);
         if (!changed)
                 return;
         log_info("disk '%s' is now '%s'%s%s", d->target_dev, d->source,
                  d->backing_source ? " over " : "", d->backing_source ? d->backing_source : "");
         supervisor_definition_changed(sv);
-        stored_follow(sv, d);
-        /* a pivot: the lease follows the disk onto its new source */
+        stored_follow(sv, d, old_source);
+        /* a pivot: the lease follows the disk onto its new source (at a
+         * reattach the leases are taken afterwards, from the definition) */
         _cleanup_error_ struct lv_error *e = NULL;
-        if (!streq_ptr(sv->block_job_source, d->source) &&
+        if (sv->leases && !streq_ptr(old_source, d->source) &&
             (supervisor_leases_add_disk(sv, d, &e) < 0 ||
-             supervisor_leases_drop_disk(sv, sv->block_job_source, &e) < 0))
+             supervisor_leases_drop_disk(sv, old_source, &e) < 0))
                 log_warning("block job: disk '%s': leases: %s", d->target_dev, e->message);
 }

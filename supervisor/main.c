@@ -575,8 +575,6 @@ int main(int argc, char **argv)
         domain_def_free(sv.g.def);
         json_object_put(sv.completed_job);
         json_object_put(sv.block_job_last);
-        free(sv.block_job_target);
-        free(sv.block_job_source);
         free(sv.socket_group);
         free(sv.socket_readonly_group);
         free(sv.g.undo);

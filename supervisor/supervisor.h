@@ -117,10 +117,8 @@ struct supervisor {
         struct lock_set *leases;
         int *lease_fds;
 
-        /* The block job (blockjob.c): the disk's target and source when
-         * it started (for the stored definition), and how the last one
-         * ended ({"disk", "error"?}) for lvsh --wait. */
-        char *block_job_target, *block_job_source;
+        /* Block jobs (blockjob.c), one per disk: how the last one of
+         * each disk ended ({TARGET: {"disk", "error"?}}) for lvsh --wait. */
         struct json_object *block_job_last;
         /* DetachDevice calls waiting for the guest to let go (control-hotplug.c) */
         struct detach_wait *detach_waits;
@@ -326,7 +324,8 @@ int supervisor_block_job_end(struct supervisor *sv, const char *disk, bool pivot
                              struct lv_error **err);
 int supervisor_block_job_set_speed(struct supervisor *sv, const char *disk,
                                    unsigned long long bandwidth, struct lv_error **err);
-void supervisor_block_job_ended(struct lv_guest *g, int i, bool changed, const char *error);
+void supervisor_block_job_ended(struct lv_guest *g, int i, const char *old_source, bool changed,
+                                const char *error);
 /* domjobinfo: the running block job as JobInfo's object, or NULL. */
 struct json_object *supervisor_block_job_as_job(struct supervisor *sv);
 

@@ -64,10 +64,18 @@ EOF
     GUESTS="$GUESTS $1"
 }
 
-last_counter() { grep -ao 'LV-COUNTER [0-9]*' "$(CONLOG "$1")" | tail -n1 | awk '{print $2}'; }
+# (the last line may be half written: "LV-COUNTER 7" of 75; a reattach
+# starts the console log afresh, where an early number is not found again)
+last_counter() { grep -ao 'LV-COUNTER [0-9]*' "$(CONLOG "$1")" | sed '$d' | tail -n1 | awk '{print $2}'; }
 # wait until the guest has counted (and so written) up to at least N
 wait_counter() { # NAME N
-    wait_output "$1" 0 "LV-COUNTER $2\b" 90 || fail "$1 did not count to $2: $(since "$1" 0 | tail -c 200)"
+    local i c
+    for i in $(seq 900); do
+        c=$(last_counter "$1")
+        [ "${c:-0}" -ge "$2" ] 2>/dev/null && return 0
+        sleep 0.1
+    done
+    fail "$1 did not count to $2: $(since "$1" 0 | tail -c 200)"
 }
 boot() {
     local out
@@ -263,7 +271,11 @@ B=${Q}-b
 BB=$T/b.qcow2
 qemu-img create -q -f qcow2 "$BB" 16M
 qemu-io -c "write -P 0x5a 8M 8M" "$BB" >/dev/null # data for a pull to copy
-define "$B" "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$BB'/><target dev='vda' bus='virtio'/></disk>"
+BB2=$T/b2.qcow2
+qemu-img create -q -f qcow2 "$BB2" 16M
+qemu-io -c "write -P 0x5b 4M 8M" "$BB2" >/dev/null
+define "$B" "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$BB'/><target dev='vda' bus='virtio'/></disk>
+    <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$BB2'/><target dev='vdb' bus='virtio'/></disk>"
 boot "$B"
 out=$("$LVSH" snapshot-create-as "$B" s1 --disk-only 2>&1) || fail "snapshot-create-as $B s1: $out"
 BS1=$T/b.s1
@@ -300,6 +312,51 @@ done
     qemu-img info -U "$BS1" 2>/dev/null | grep -q "backing file: $BB" &&
     ok "after the abort the overlay is still over its image" || fail "the chain changed after an aborted pull"
 
+# one job per disk; a supervisor killed (-9) and reattached takes them up
+# again: their progress is shown, an end seen as QEMU's event after the
+# reattach updates the definitions
+job_gone() { # DISK
+    for i in $(seq 300); do
+        [ "$("$LVSH" blockjob "$B" "$1" 2>&1)" = "No current block job for $1" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+kill_supervisor() {
+    local spid
+    spid=$(cat "$LITEVIRT_RUNDIR/$B/supervisor.pid")
+    kill -9 "$spid"
+    for i in $(seq 100); do [ -d "/proc/$spid" ] || break; sleep 0.1; done
+}
+BS1B=$T/b2.s1
+for disk in vda vdb; do
+    out=$("$LVSH" blockpull "$B" $disk --bandwidth 1 2>&1) && [ "$out" = "Block Pull started" ] ||
+        fail "blockpull $disk --bandwidth 1: $out"
+done
+a=$("$LVSH" blockjob "$B" vda 2>&1) b=$("$LVSH" blockjob "$B" vdb 2>&1)
+echo "$a" | grep -q "^Block Pull: \[" && echo "$b" | grep -q "^Block Pull: \[" &&
+    ok "a pull on each disk at once: vda $a, vdb $b" || fail "two jobs: vda $a vdb $b"
+kill_supervisor
+out=$("$LVSH" start "$B" 2>&1) || fail "reattach $B: $out $(tail -5 "$LITEVIRT_LOGDIR/$B.log")"
+a=$("$LVSH" blockjob "$B" vda 2>&1) b=$("$LVSH" blockjob "$B" vdb 2>&1)
+echo "$a" | grep -q "^Block Pull: \[ *[0-9]* %\] *Bandwidth limit: 1048576" && echo "$b" | grep -q "^Block Pull: \[" &&
+    ok "after the supervisor's kill -9 and a reattach both jobs are found again: vda $a, vdb $b" ||
+    fail "jobs after the reattach: vda $a vdb $b"
+"$LVSH" domjobinfo "$B" 2>&1 | grep -q "^Operation: *Block pull" && ok "domjobinfo shows a pull after the reattach" ||
+    fail "domjobinfo after the reattach: $("$LVSH" domjobinfo "$B" 2>&1)"
+out=$("$LVSH" blockjob "$B" vda --abort 2>&1) || fail "blockjob vda --abort after the reattach: $out"
+job_gone vda && "$LVSH" blockjob "$B" vdb 2>&1 | grep -q "^Block Pull" &&
+    ok "vda's pull aborted, vdb's runs on" || fail "after aborting vda: $("$LVSH" blockjob "$B" vdb 2>&1)"
+out=$("$LVSH" blockjob "$B" vdb --bandwidth 0 2>&1) || fail "blockjob vdb --bandwidth 0: $out"
+job_gone vdb && ok "vdb's pull has ended" || fail "vdb's pull did not end"
+xml=$("$LVSH" dumpxml "$B" 2>&1)
+echo "$xml" | grep -A3 "<backingStore" | grep -q "<source file='$BB'/>" &&
+    ! echo "$xml" | grep -A3 "<backingStore" | grep -q "<source file='$BB2'/>" &&
+    ! grep -A3 "<backingStore" "$LITEVIRT_GUESTDIR/$B.xml" | grep -q "<source file='$BB2'/>" &&
+    ! qemu-img info -U "$BS1B" 2>/dev/null | grep -q "backing file" &&
+    ok "its end after the reattach: vdb stands alone in both definitions, vda is still over its image" ||
+    fail "definitions after the reattached pull: $(echo "$xml" | grep -A8 '<disk')"
+
 c=$(last_counter "$B")
 out=$("$LVSH" blockpull "$B" vda --wait --verbose 2>&1) && echo "$out" | grep -q "Pull complete" &&
     ok "blockpull --wait: $(echo "$out" | tr '\r\n' '  ' | tr -s ' ')" || fail "blockpull --wait: $out"
@@ -315,6 +372,24 @@ out=$("$LVSH" snapshot-create-as "$B" s2 --disk-only 2>&1) || fail "snapshot-cre
 BS2=$T/b.s2
 c=$(last_counter "$B")
 wait_counter "$B" $((c + 3))
+# a job that ends while no supervisor runs: decided at the reattach from
+# QEMU's chain
+BS2B=$T/b2.s2
+out=$("$LVSH" blockpull "$B" vdb --bandwidth 1 2>&1) || fail "blockpull vdb (b2.s2): $out"
+kill_supervisor
+for i in $(seq 600); do
+    qemu-img info -U "$BS2B" 2>/dev/null | grep -q "backing file" || break
+    sleep 0.1
+done
+qemu-img info -U "$BS2B" 2>/dev/null | grep -q "backing file" && fail "the pull on vdb did not end without its supervisor"
+out=$("$LVSH" start "$B" 2>&1) || fail "reattach $B: $out $(tail -5 "$LITEVIRT_LOGDIR/$B.log")"
+xml=$("$LVSH" dumpxml "$B" 2>&1)
+echo "$xml" | grep -q "<source file='$BS2B'/>" && ! echo "$xml" | grep -A3 "<backingStore" | grep -q "<source file='$BS1B'/>" &&
+    ! grep -A3 "<backingStore" "$LITEVIRT_GUESTDIR/$B.xml" | grep -q "<source file='$BS1B'/>" &&
+    [ "$("$LVSH" blockjob "$B" vdb 2>&1)" = "No current block job for vdb" ] &&
+    ok "a pull that completed while no supervisor ran: found at the reattach, vdb stands alone in both definitions" ||
+    fail "after the reattach of a completed pull: $(echo "$xml" | grep -A8 '<disk') $(grep -a 'block job' "$LITEVIRT_LOGDIR/$B.log" | tail -3)"
+
 out=$("$LVSH" blockcommit "$B" vda --active --pivot --verbose 2>&1) && echo "$out" | grep -q "Successfully pivoted" &&
     ok "blockcommit --active --pivot: $(echo "$out" | tr '\r\n' '  ' | tr -s ' ')" || fail "blockcommit --active --pivot: $out"
 has_block "$BS1" $((c + 2)) alone && ok "block $((c + 2)) (written after s2) is in the base now" ||
