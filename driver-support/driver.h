@@ -115,6 +115,8 @@ struct lv_guest {
                                 const char *error);
         /* The same for an interface (net_detach), by its MAC. */
         void (*net_released)(struct lv_guest *g, const char *mac);
+        /* The same for a vCPU asked to go (vcpus_set), by its device id. */
+        void (*vcpu_released)(struct lv_guest *g, const char *id);
         /* Set before start: the guest is to be left paused (lvsh create
          * --paused). A driver that can start it with its CPUs stopped
          * does; the core then suspends it (a no-op for those). */

@@ -430,6 +430,14 @@ void qemu_hotplug_device_deleted(struct lv_guest *g, struct json_object *data)
         struct json_object *v;
         if (!qg || !data || !json_object_object_get_ex(data, "device", &v))
                 return; /* the backend's event (a path only) */
+        /* a vCPU setvcpus unplugged (qemu/vcpu.c names them vcpuN) */
+        if (startswith(json_object_get_string(v), "vcpu") &&
+            strspn(json_object_get_string(v) + 4, "0123456789") ==
+                    strlen(json_object_get_string(v) + 4)) {
+                if (g->vcpu_released)
+                        g->vcpu_released(g, json_object_get_string(v));
+                return;
+        }
         int k = unplug_find(qg, json_object_get_string(v));
         if (k < 0)
                 return;

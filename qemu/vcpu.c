@@ -166,7 +166,7 @@ int qemu_vcpus_set(struct lv_guest *g, unsigned n, struct lv_error **err)
                         present--;
         }
         json_object_put(ret);
-        /* an unplug is done when the guest lets the vCPU go: the core
-         * watches vcpus_info for that (control-vcpu.c) */
+        /* an unplug is done when the guest lets the vCPU go: QEMU's
+         * DEVICE_DELETED (g->vcpu_released, qemu/hotplug.c) */
         return r < 0 ? lv_error_prefix(err, "setvcpus") : 0;
 }

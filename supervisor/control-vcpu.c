@@ -3,12 +3,12 @@
  * --live). The driver plugs and asks for unplugs (driver.h vcpus_set);
  * the core keeps the running definition's <vcpu current=> at what the
  * guest has, and an unplug's reply waits on the loop (a deferred reply)
- * until the guest has released the vCPUs, or 5 s. */
+ * until the guest has released the vCPUs (their DEVICE_DELETED), or 5 s. */
 #include "supervisor/control-methods.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 #define VCPU_UNPLUG_TIMEOUT_MS 5000 /* as a device's detach */
-#define VCPU_UNPLUG_POLL_MS    100
 
 static int vcpu_check(struct supervisor *sv, bool has_op, const char *what, struct lv_error **err)
 {
@@ -66,17 +66,26 @@ int supervisor_guest_vcpus_set(struct supervisor *sv, unsigned n, unsigned *ret_
         return r < 0 ? lv_error_prefix(err, "guest '%s'", sv->g.name) : 0;
 }
 
-/* A SetVcpus call waiting for the guest to release vCPUs. */
+/* A SetVcpus call waiting for the guest to release vCPUs: looked at again
+ * when QEMU says a vCPU device is deleted (DEVICE_DELETED), on the loop
+ * (the event comes inside QMP's input, where no command waits for its
+ * reply), and at the timeout. */
 struct vcpu_wait {
         struct supervisor *sv;
         struct control_deferred *d;
         unsigned want;
-        int waited_ms;
+        long long deadline_ms;
         struct loop_source *timer;
+        struct vcpu_wait *next;
 };
 
 static void vcpu_wait_end(struct vcpu_wait *w, const struct lv_error *e)
 {
+        struct vcpu_wait **p = &w->sv->vcpu_waits;
+        while (*p && *p != w)
+                p = &(*p)->next;
+        if (*p)
+                *p = w->next;
         struct control_deferred *d = w->d;
         loop_source_free(w->timer);
         free(w);
@@ -86,7 +95,7 @@ static void vcpu_wait_end(struct vcpu_wait *w, const struct lv_error *e)
                 control_deferred_reply(d, NULL);
 }
 
-static int on_vcpu_poll(struct loop_source *s, void *data)
+static int on_vcpu_check(struct loop_source *s, void *data)
 {
         struct vcpu_wait *w = data;
         _cleanup_error_ struct lv_error *e = NULL;
@@ -100,18 +109,31 @@ static int on_vcpu_poll(struct loop_source *s, void *data)
                 vcpu_wait_end(w, NULL);
                 return 0;
         }
-        w->waited_ms += VCPU_UNPLUG_POLL_MS;
-        if (w->waited_ms >= VCPU_UNPLUG_TIMEOUT_MS) {
+        long long left = w->deadline_ms - clock_now_ms();
+        if (left <= 0) {
                 lv_error_setf(&e, ETIMEDOUT,
                               "guest '%s' has not released %u vCPU(s) after %d s (the request "
-                              "stays)",
+                              "stays: the vCPUs go when the guest releases them)",
                               w->sv->g.name, have - w->want, VCPU_UNPLUG_TIMEOUT_MS / 1000);
+                log_info("%s", e->message);
                 vcpu_wait_end(w, e);
                 return 0;
         }
-        if (loop_timer_set(w->timer, VCPU_UNPLUG_POLL_MS * 1000, &e) < 0)
+        /* another vCPU to go: wait for its event, or the timeout */
+        if (loop_timer_set(w->timer, (uint64_t)left * 1000, &e) < 0)
                 vcpu_wait_end(w, e);
         return 0;
+}
+
+void supervisor_vcpu_released(struct lv_guest *g, const char *id)
+{
+        struct supervisor *sv = supervisor_of(g);
+        log_info("vCPU '%s' hot-unplugged", id);
+        for (struct vcpu_wait *w = sv->vcpu_waits; w; w = w->next) {
+                _cleanup_error_ struct lv_error *e = NULL;
+                if (loop_timer_set(w->timer, 1, &e) < 0)
+                        log_warning("vCPU wait: %s", e->message);
+        }
 }
 
 static void vcpu_wait_abort(struct control_deferred *d, const char *why, void *data)
@@ -166,12 +188,16 @@ int control_m_set_vcpus(struct control_client *cl, const struct varlink_call *ca
         /* the guest releases them (ACPI eject): the reply waits for that,
          * on the loop, while other calls are answered */
         struct vcpu_wait *w = xcalloc(1, sizeof(*w));
-        *w = (struct vcpu_wait){.sv = sv, .want = (unsigned)n};
-        if (loop_add_timer(sv->loop, VCPU_UNPLUG_POLL_MS * 1000, on_vcpu_poll, w, &w->timer, &e) <
-            0) {
+        *w = (struct vcpu_wait){.sv = sv,
+                                .want = (unsigned)n,
+                                .deadline_ms = clock_now_ms() + VCPU_UNPLUG_TIMEOUT_MS};
+        if (loop_add_timer(sv->loop, VCPU_UNPLUG_TIMEOUT_MS * 1000ULL, on_vcpu_check, w, &w->timer,
+                           &e) < 0) {
                 free(w);
                 return control_reply_lv_error(cl, e);
         }
+        w->next = sv->vcpu_waits;
+        sv->vcpu_waits = w;
         w->d = control_defer(cl, vcpu_wait_abort, w);
         return 0;
 }

@@ -501,6 +501,7 @@ int main(int argc, char **argv)
         sv.g.disk_released = supervisor_disk_released;
         sv.g.block_job_ended = supervisor_block_job_ended;
         sv.g.net_released = supervisor_net_released;
+        sv.g.vcpu_released = supervisor_vcpu_released;
         if (r >= 0)
                 r = loop_add_signal(sv.loop, SIGTERM, on_stop_signal, &sv, &sigs[0], &err);
         if (r >= 0)

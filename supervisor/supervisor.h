@@ -122,6 +122,8 @@ struct supervisor {
         struct json_object *block_job_last;
         /* DetachDevice calls waiting for the guest to let go (control-hotplug.c) */
         struct detach_wait *detach_waits;
+        /* SetVcpus calls waiting for the guest to release vCPUs (control-vcpu.c) */
+        struct vcpu_wait *vcpu_waits;
 };
 
 static inline struct supervisor *supervisor_of(struct lv_guest *g)
@@ -164,6 +166,9 @@ void supervisor_net_released(struct lv_guest *g, const char *mac);
 int supervisor_guest_fs_attach(struct supervisor *sv, struct domain_fs *fs, struct lv_error **err);
 int supervisor_guest_fs_detach(struct supervisor *sv, const char *target, bool *ret_lazy,
                                struct lv_error **err);
+/* The guest has released a vCPU (g->vcpu_released): a SetVcpus waiting
+ * for an unplug looks again (control-vcpu.c). */
+void supervisor_vcpu_released(struct lv_guest *g, const char *id);
 /* The display (control-display.c): lvsh screenshot, the display as PNG in
  * the state directory (*ret_path names it); lvsh send-key, qnum codes
  * pressed together and released after holdtime_ms (0: QEMU's default). */

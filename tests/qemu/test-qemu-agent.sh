@@ -79,7 +79,7 @@ B=${Q}-noga
 # an ext4 disk: the filesystem the guest's agent lists and freezes
 truncate -s 32M "$T/fs.img"
 mkfs.ext4 -q -F "$T/fs.img" >/dev/null 2>&1 || fail "mkfs.ext4"
-VCPU="<vcpu current='1'>2</vcpu>" define "$A" "$BUILD/test-guest-agent" 52:54:00:4c:57:01 \
+VCPU="<vcpu current='1'>3</vcpu>" define "$A" "$BUILD/test-guest-agent" 52:54:00:4c:57:01 \
     "<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$T/fs.img'/><target dev='vda' bus='virtio'/></disk>"
 define "$B" "$BUILD/test-guest" 52:54:00:4c:57:02
 out=$("$LVSH" start "$A" 2>&1) || fail "start $A: $out"
@@ -166,20 +166,36 @@ out=$("$LVSH" setvcpus "$A" 2 --guest 2>&1) || fail "setvcpus --guest: $out"
 gv=$("$LVSH" qemu-agent-command "$A" '{"execute":"guest-get-vcpus"}' 2>&1)
 [ "$(echo "$gv" | grep -o '"online":true' | wc -l)" = 2 ] && ok "setvcpus 2 --guest: both CPUs online in the guest" ||
     fail "after --guest: $gv"
-for bad in "3 --live" "2 --maximum --live" "0" "two" "1 --current --live"; do
+for bad in "4 --live" "2 --maximum --live" "0" "two" "1 --current --live"; do
     # shellcheck disable=SC2086
     out=$("$LVSH" setvcpus "$A" $bad 2>&1) && fail "setvcpus $bad accepted" ||
         ok "setvcpus $bad refused: $(echo "$out" | head -1)"
 done
+out=$("$LVSH" setvcpus "$A" 3 --live 2>&1) && [ "$("$LVSH" vcpucount "$A" --live --active 2>&1 | head -1)" = 3 ] ||
+    fail "setvcpus 3 --live: $out"
 out=$("$LVSH" setvcpus "$A" 1 --guest 2>&1) || fail "setvcpus 1 --guest: $out"
-out=$("$LVSH" setvcpus "$A" 1 --live 2>&1) &&
-    [ "$("$LVSH" vcpucount "$A" --live --active 2>&1 | head -1)" = 1 ] &&
-    ok "setvcpus 1 --live: the guest released the hot-plugged vCPU" || fail "unplug: $out"
-out=$("$LVSH" setvcpus "$A" 2 --config 2>&1) && "$LVSH" dumpxml --inactive "$A" | grep -q "<vcpu[^>]*>2</vcpu>" &&
-    ! "$LVSH" dumpxml --inactive "$A" | grep -q "current=" && ok "setvcpus 2 --config: stored <vcpu>2</vcpu>" ||
+out=$("$LVSH" setvcpus "$A" 2 --live 2>&1) &&
+    [ "$("$LVSH" vcpucount "$A" --live --active 2>&1 | head -1)" = 2 ] &&
+    ok "setvcpus 2 --live: the guest released a hot-plugged vCPU (its DEVICE_DELETED answered the call)" ||
+    fail "unplug: $out"
+# a guest that keeps the vCPU (paused: it does not take the ACPI eject):
+# the call ends after 5 s saying so; resumed, the guest lets it go
+"$LVSH" suspend "$A" >/dev/null 2>&1 || fail "suspend $A"
+out=$("$LVSH" setvcpus "$A" 1 --live 2>&1) && fail "an unplug from a paused guest succeeded" ||
+    { echo "$out" | grep -q "has not released 1 vCPU(s) after 5 s" &&
+          ok "a guest that keeps its vCPU: $(echo "$out" | tail -n1)" || fail "an unplug from a paused guest: $out"; }
+"$LVSH" resume "$A" >/dev/null 2>&1 || fail "resume $A"
+for i in $(seq 100); do
+    [ "$("$LVSH" vcpucount "$A" --live --active 2>&1 | head -1)" = 1 ] && break
+    sleep 0.1
+done
+[ "$("$LVSH" vcpucount "$A" --live --active 2>&1 | head -1)" = 1 ] && ok "resumed, the guest releases it (the request stayed)" ||
+    fail "after resume: $("$LVSH" vcpucount "$A" 2>&1)"
+out=$("$LVSH" setvcpus "$A" 3 --config 2>&1) && "$LVSH" dumpxml --inactive "$A" | grep -q "<vcpu[^>]*>3</vcpu>" &&
+    ! "$LVSH" dumpxml --inactive "$A" | grep -q "current=" && ok "setvcpus 3 --config: stored <vcpu>3</vcpu>" ||
     fail "setvcpus --config: $out $("$LVSH" dumpxml --inactive "$A" | grep vcpu)"
-out=$("$LVSH" setvcpus "$A" 3 --config 2>&1) && fail "setvcpus 3 --config (above the maximum) accepted" ||
-    ok "setvcpus 3 --config refused: $(echo "$out" | head -1)"
+out=$("$LVSH" setvcpus "$A" 4 --config 2>&1) && fail "setvcpus 4 --config (above the maximum) accepted" ||
+    ok "setvcpus 4 --config refused: $(echo "$out" | head -1)"
 out=$("$LVSH" vcpuinfo "$B" 2>&1)
 [ "$(echo "$out" | grep -c '^VCPU:')" = 1 ] && ok "vcpuinfo of the plain guest" || fail "vcpuinfo $B: $out"
 for bad in "--time soon" "--time -5" "--now --sync" "--pretty --now"; do
