@@ -632,6 +632,8 @@ int qemu_write_info(struct lv_guest *g, struct qemu_guest *qg, struct lv_error *
         qemu_confine_to_json(qg, o);
         qemu_migration_params_to_json(&qg->mig, o);
         qemu_block_jobs_to_json(qg, o);
+        if (qg->vcpu_unplugged)
+                json_object_object_add(o, "vcpuUnplugged", json_object_new_boolean(true));
         const char *text = json_object_to_json_string_ext(
                 o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
         /* atomic, not durable (no fsync): a record for a supervisor that

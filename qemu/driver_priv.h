@@ -21,6 +21,9 @@
 #define QEMU_MAX_LEASES       16
 
 struct qemu_guest {
+        /* a vCPU was unplugged: under TCG, QEMU 7.2 dies (SIGSEGV) on any
+         * vCPU hot-plug after that (qemu/vcpu.c); kept in qemu.json */
+        bool vcpu_unplugged;
         struct cgroup *cg;
         struct qmp *qmp;
         struct loop_source *qmp_source;

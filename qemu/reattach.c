@@ -122,6 +122,10 @@ int qemu_reattach(struct lv_guest *g, struct lv_error **err)
                 return r;
         }
 
+        struct json_object *vu;
+        qg->vcpu_unplugged = json_object_object_get_ex(info, "vcpuUnplugged", &vu) &&
+                             json_object_get_boolean(vu);
+
         /* the ports it listens on stay ours */
         _cleanup_free_ char *dir = ports_dir();
         guest_undo_push(g, "graphics ports", qemu_undo_ports, qg, NULL);

@@ -8,6 +8,7 @@
 
 #include "qemu/driver_priv.h"
 #include "util/fileio.h"
+#include "util/log.h"
 
 /* state, CPU time (ns) and last CPU of a thread, from its stat line */
 static int thread_stat(pid_t pid, int tid, char *state, unsigned long long *ns, int *cpu,
@@ -142,6 +143,17 @@ int qemu_vcpus_set(struct lv_guest *g, unsigned n, struct lv_error **err)
         int r = slots_get(q, &ret, &slots, &nslots, &present, err);
         if (r < 0)
                 return lv_error_prefix(err, "setvcpus");
+        /* QEMU 7.2 under TCG dies (SIGSEGV) on a vCPU device_add, into
+         * any slot, once a vCPU was unplugged (measured: docs/qemu.md):
+         * refused rather than losing the guest */
+        struct qemu_guest *qg = g->driver_data;
+        if (present < n && qg->vcpu_unplugged && g->def->type != DOMAIN_TYPE_KVM) {
+                json_object_put(ret);
+                return lv_error_setf(err, LV_ERR_UNSUPPORTED,
+                                     "setvcpus: a vCPU of this TCG guest was unplugged, and "
+                                     "QEMU then crashes on any vCPU hot-plug; set the count "
+                                     "with --config and restart the guest");
+        }
         /* plug into the first free slots, unplug from the last taken */
         for (size_t i = 0; r >= 0 && present < n && i < nslots; i++)
                 if (!json_object_object_get_ex(slots[i], "qom-path", NULL) &&
@@ -162,8 +174,15 @@ int qemu_vcpus_set(struct lv_guest *g, unsigned n, struct lv_error **err)
                 struct json_object *a = json_object_new_object();
                 json_object_object_add(
                         a, "id", json_object_new_string(path + strlen("/machine/peripheral/")));
-                if ((r = qmp_call(q, "device_del", a, QEMU_CMD_TIMEOUT_MS, NULL, err)) >= 0)
+                if ((r = qmp_call(q, "device_del", a, QEMU_CMD_TIMEOUT_MS, NULL, err)) >= 0) {
                         present--;
+                        if (!qg->vcpu_unplugged) {
+                                qg->vcpu_unplugged = true;
+                                _cleanup_error_ struct lv_error *e = NULL;
+                                if (qemu_write_info(g, qg, &e) < 0)
+                                        log_warning("%s", e->message);
+                        }
+                }
         }
         json_object_put(ret);
         /* an unplug is done when the guest lets the vCPU go: QEMU's
