@@ -428,6 +428,22 @@ void qemu_hotplug_device_deleted(struct lv_guest *g, struct json_object *data)
 {
         struct qemu_guest *qg = g->driver_data;
         struct json_object *v;
+        /* QEMU 7.2 reports a vCPU's unplug as the end of its local APIC
+         * (path /machine/peripheral/vcpuN/lapic, no device id), not of
+         * vcpuN itself (seen with QEMU alone): the core checks again */
+        const char *path = NULL;
+        if (qg && data && json_object_object_get_ex(data, "path", &v))
+                path = json_object_get_string(v);
+        if (path && startswith(path, "/machine/peripheral/vcpu") && g->vcpu_released &&
+            !json_object_object_get_ex(data, "device", NULL)) {
+                const char *id = path + strlen("/machine/peripheral/");
+                size_t n = 4 + strspn(id + 4, "0123456789");
+                if (n > 4 && streq(id + n, "/lapic")) {
+                        _cleanup_free_ char *vcpu = xstrndup(id, n);
+                        g->vcpu_released(g, vcpu);
+                }
+                return;
+        }
         if (!qg || !data || !json_object_object_get_ex(data, "device", &v))
                 return; /* the backend's event (a path only) */
         /* a vCPU setvcpus unplugged (qemu/vcpu.c names them vcpuN) */
