@@ -50,6 +50,7 @@ ROLES = {
     "qemu/blockjob.c": "qemu driver",
     "supervisor/control-blockjob.c": "control socket",
     "qemu/display.c": "qemu driver",
+    "qemu/vcpu.c": "qemu driver",
 }
 
 SKIP_DIRS = ("tests", "fuzz", "bench")
