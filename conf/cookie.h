@@ -15,6 +15,10 @@
  *     </graphics>                                  where clients reconnect
  *     <lockstate driver='litevirt'><leases>...</leases></lockstate>
  *     <statistics>...</statistics>                 the finished job
+ *     <ram-pad/>                                   litevirt's own: the guest's
+ *                                                  RAM carries the driver's pad
+ *                                                  (lv_guest.ram_pad); absent:
+ *                                                  none (libvirt, older litevirt)
  *   </qemu-migration>
  *
  * Other elements libvirt writes (domain, network, nbd, cpu, capabilities,
@@ -111,6 +115,7 @@ struct cookie {
         char *lock_driver;                /* NULL = no <lockstate> */
         char *lock_state;                 /* <leases> text, NULL when empty */
         struct cookie_stats *stats;       /* NULL = absent */
+        bool ram_pad;                     /* <ram-pad/> */
 };
 
 /* A new cookie for a guest from the local host. hostuuid as text. */

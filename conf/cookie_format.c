@@ -98,6 +98,8 @@ int cookie_format(const struct cookie *c, char **ret, struct lv_error **err)
         }
         if (c->stats)
                 cookie_format_stats(&sb, c->stats);
+        if (c->ram_pad)
+                strbuf_append(&sb, "  <ram-pad/>\n");
         strbuf_append(&sb, "</qemu-migration>\n");
 
         if (sb.len > COOKIE_MAX_BYTES)

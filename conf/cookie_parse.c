@@ -410,6 +410,10 @@ int cookie_parse_string(const char *xml, size_t len, const char *expected_name,
                         if (ck->stats)
                                 return cerr(c, n, "given twice");
                         r = parse_statistics(c, n, &ck->stats);
+                } else if (is_elem(n, "ram-pad")) {
+                        if (ck->ram_pad)
+                                return cerr(c, n, "given twice");
+                        ck->ram_pad = true;
                 }
                 /* Anything else (domain, network, nbd, cpu, capabilities,
                  * ...) is not for litevirt: only <feature> is mandatory. */

@@ -85,7 +85,7 @@ int save_image_header_parse(const unsigned char in[SAVE_IMAGE_HEADER_SIZE], uint
                                      "save image '%s' has version %u; this litevirt reads "
                                      "version %d",
                                      path, h.version, SAVE_IMAGE_VERSION);
-        bool zero = get_u32(in + 28) == 0 && (h.flags & ~SAVE_IMAGE_FLAG_RUNNING) == 0;
+        bool zero = get_u32(in + 28) == 0 && (h.flags & ~SAVE_IMAGE_FLAGS) == 0;
         for (size_t i = 80; i < SAVE_IMAGE_HEADER_SIZE; i++)
                 zero = zero && in[i] == 0;
         if (!zero)

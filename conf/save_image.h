@@ -8,7 +8,10 @@
  *      0    16  magic "LitevirtQemuSave" ("LitevirtQemuPart" while written)
  *     16     4  version (1), little-endian as every number here
  *     20     4  length of the definition (XML, no NUL)
- *     24     4  flags: bit 0 the guest ran when saved (restore resumes it)
+ *     24     4  flags: bit 0 the guest ran when saved (restore resumes it),
+ *                   bit 1 the guest's RAM carries the driver's pad (QEMU's
+ *                   TCG pad, lv_guest.ram_pad): restored with it; images
+ *                   of litevirt before the pad lack it (restored without)
  *     28     4  0
  *     32     8  offset of the stream (the header, the XML, padding to 4 KiB)
  *     40     8  length of the stream
@@ -31,6 +34,8 @@
 #define SAVE_IMAGE_HEADER_SIZE  128
 #define SAVE_IMAGE_ALIGN        4096
 #define SAVE_IMAGE_FLAG_RUNNING 1u
+#define SAVE_IMAGE_FLAG_RAM_PAD 2u
+#define SAVE_IMAGE_FLAGS        (SAVE_IMAGE_FLAG_RUNNING | SAVE_IMAGE_FLAG_RAM_PAD)
 
 struct save_image_header {
         bool complete; /* "Save", not "Part" */

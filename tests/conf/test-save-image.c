@@ -42,6 +42,23 @@ static void test_round_trip(void **state)
         assert_memory_equal(back.sha256, h.sha256, 32);
 }
 
+/* Bit 1: the guest's RAM carries the pad; an image without it (every
+ * older one) is read as none. */
+static void test_ram_pad_flag(void **state)
+{
+        for (uint32_t flags = 0; flags <= SAVE_IMAGE_FLAGS; flags++) {
+                struct save_image_header h = sample(), back;
+                h.flags = flags;
+                unsigned char buf[SAVE_IMAGE_HEADER_SIZE];
+                save_image_header_format(&h, buf);
+                assert_int_equal(buf[24], flags);
+                struct lv_error *e = NULL;
+                assert_int_equal(save_image_header_parse(buf, 4096 + 1000, "f", &back, &e), 0);
+                assert_int_equal(back.flags, flags);
+                assert_int_equal((back.flags & SAVE_IMAGE_FLAG_RAM_PAD) != 0, (flags & 2) != 0);
+        }
+}
+
 /* The header changed by change(), parsed as a file of size bytes. */
 static void refused(void (*change)(unsigned char *), uint64_t size, const char *message)
 {
@@ -110,6 +127,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_round_trip),
+                cmocka_unit_test(test_ram_pad_flag),
                 cmocka_unit_test(test_refusals),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -439,6 +439,40 @@ static void test_build_round_trip(void **state)
         assert_non_null(strstr(err->message, "mandatory feature 'lockstate' is not supported"));
 }
 
+/* <ram-pad/>: written when the guest's RAM carries the pad and read back;
+ * absent (libvirt's cookies, an older litevirt's) it means no pad. */
+static void test_ram_pad(void **state)
+{
+        unsigned char g[16], h[16];
+        uuid(GUEST_UUID, g);
+        uuid("8b3f4dc4-6a8e-5f9b-94a5-4c35babd8d95", h);
+        for (int pad = 0; pad <= 1; pad++) {
+                _cleanup_cookie_ struct cookie *c = cookie_new("web1", g, "hosta", h);
+                c->ram_pad = pad;
+                _cleanup_free_ char *xml = NULL;
+                _cleanup_error_ struct lv_error *err = NULL;
+                assert_int_equal(cookie_format(c, &xml, &err), 0);
+                assert_int_equal(strstr(xml, "  <ram-pad/>\n") != NULL, pad);
+                _cleanup_cookie_ struct cookie *p = NULL;
+                assert_int_equal(parse(xml, strlen(xml), "web1", GUEST_UUID,
+                                       COOKIE_FEATURES_LITEVIRT, &p, &err),
+                                 0);
+                assert_int_equal(p->ram_pad, pad);
+                assert_int_equal(p->peer_mandatory, 0); /* a libvirt peer skips it */
+        }
+        /* given twice: refused, naming the element */
+        const char *twice = "<qemu-migration><name>web1</name><uuid>" GUEST_UUID
+                            "</uuid><hostname>a</hostname><hostuuid>"
+                            "8b3f4dc4-6a8e-5f9b-94a5-4c35babd8d95</hostuuid>"
+                            "<ram-pad/><ram-pad/></qemu-migration>";
+        _cleanup_cookie_ struct cookie *p = NULL;
+        _cleanup_error_ struct lv_error *err = NULL;
+        assert_true(parse(twice, strlen(twice), "web1", GUEST_UUID, COOKIE_FEATURES_LITEVIRT, &p,
+                          &err) < 0);
+        assert_non_null(strstr(err->message, "given twice"));
+        assert_non_null(strstr(err->message, "ram-pad"));
+}
+
 static void test_format_too_large(void **state)
 {
         unsigned char g[16] = {1}, h[16] = {2};
@@ -473,6 +507,7 @@ int main(void)
                 cmocka_unit_test(test_same_host),
                 cmocka_unit_test(test_build_round_trip),
                 cmocka_unit_test(test_format_too_large),
+                cmocka_unit_test(test_ram_pad),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
