@@ -58,6 +58,10 @@ struct lv_incoming {
         /* TUNNEL: the caller's end of the socketpair, owned by the caller
          * (-1 until the driver made it). */
         int tunnel_fd;
+        /* The guest of the stream ran with its RAM padded (lv_guest.ram_pad:
+         * the save image's flag, the source's cookie); the driver starts
+         * the hypervisor with the same RAM, so that the stream loads. */
+        bool ram_pad;
 };
 
 struct lv_guest {
@@ -121,6 +125,12 @@ struct lv_guest {
          * --paused). A driver that can start it with its CPUs stopped
          * does; the core then suspends it (a no-op for those). */
         bool start_paused;
+        /* Set by the driver when it starts or reattaches the hypervisor:
+         * the guest's RAM carries the driver's pad (QEMU's TCG pad,
+         * qemu_command_ram_pad_kib), as a fresh start gives it or as the
+         * incoming stream's guest had it. Save images and migration
+         * cookies record it (docs/save.md, docs/migration.md). */
+        bool ram_pad;
 
         /* Undo stack (see guest_undo_push). */
         struct guest_undo {

@@ -574,8 +574,6 @@ static void emit_machine(struct build *b)
         unsigned long long mib = (def->memory_kib + 1023) / 1024;
         /* a running TCG guest: see qemu_command_ram_pad_kib() */
         unsigned long long pad = b->opts->tcg_ram_pad ? qemu_command_ram_pad_kib(def) : 0;
-        if (def->max_memory_kib && mib * 1024 + pad > def->max_memory_kib)
-                pad = 0; /* (QEMU refuses a size above maxmem) */
         if (def->max_memory_kib)
                 arg2(b, "-m",
                      xasprintf("size=%lluk,slots=%u,maxmem=%lluk", mib * 1024 + pad,
@@ -1406,7 +1404,13 @@ int qcmd_assign(struct build *b, struct lv_error **err)
 
 unsigned long long qemu_command_ram_pad_kib(const struct domain_def *def)
 {
-        return def->type == DOMAIN_TYPE_KVM ? 0 : QEMU_TCG_RAM_PAD_KIB;
+        if (def->type == DOMAIN_TYPE_KVM)
+                return 0;
+        unsigned long long kib = (def->memory_kib + 1023) / 1024 * 1024;
+        /* (QEMU refuses a size above maxmem) */
+        if (def->max_memory_kib && kib + QEMU_TCG_RAM_PAD_KIB > def->max_memory_kib)
+                return 0;
+        return QEMU_TCG_RAM_PAD_KIB;
 }
 
 int qemu_command_build(const struct domain_def *def, const struct qemu_command_opts *opts,

@@ -78,22 +78,24 @@ struct qemu_command_opts {
          * the accelerator gives it, else off (NULL: left out). */
         const struct qemu_cpu_caps *cpu_caps;
         /* A TCG guest's RAM gets qemu_command_ram_pad_kib() more than its
-         * definition says (the running guest; not in previews, which show
-         * libvirt's command line). */
+         * definition says (the running guest, lv_guest.ram_pad: a fresh
+         * start, or a saved or migrated guest that ran with it; not in
+         * previews, which show libvirt's command line). */
         bool tcg_ram_pad;
 };
 
 /* What litevirt adds to a TCG guest's RAM on QEMU's command line (with
- * tcg_ram_pad), 0 for KVM: 8 KiB, so that the RAM is no whole number of
- * 256 KiB. QEMU before 9.0 syncs the migration dirty bitmap of such a
- * RAM block 64 pages at a time without re-arming TCG's write tracking
- * (fixed upstream by 03bfc2188f, "physmem: Fix migration dirty bitmap
- * coherency with TCG memory access"): writes the guest makes after a sync
- * are lost on the destination, which then oopses or hangs
- * (docs/migration.md, "TCG guests and QEMU before 9.0"). A RAM block of
- * another size is synced page by page, correctly. Both ends of a
- * migration add the same, whatever QEMU they run. The balloon figures
- * litevirt shows and sets leave it out. */
+ * tcg_ram_pad), 0 for KVM and when maxmem leaves no room: 8 KiB, so that
+ * the RAM is no whole number of 256 KiB. QEMU before 9.0 syncs the
+ * migration dirty bitmap of such a RAM block 64 pages at a time without
+ * re-arming TCG's write tracking (fixed upstream by 03bfc2188f, "physmem:
+ * Fix migration dirty bitmap coherency with TCG memory access"): writes
+ * the guest makes after a sync are lost on the destination, which then
+ * oopses or hangs (docs/migration.md, "TCG guests and QEMU before 9.0").
+ * A RAM block of another size is synced page by page, correctly. Both
+ * ends of a migration (and a save and its restore) use the same: the
+ * source's, as its cookie or image records it (lv_guest.ram_pad). The
+ * balloon figures litevirt shows and sets leave it out. */
 #define QEMU_TCG_RAM_PAD_KIB 8ULL
 unsigned long long qemu_command_ram_pad_kib(const struct domain_def *def);
 

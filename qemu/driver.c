@@ -629,6 +629,8 @@ int qemu_write_info(struct lv_guest *g, struct qemu_guest *qg, struct lv_error *
         json_object_object_add(o, "graphics", gr);
         if (g->console_path)
                 json_object_object_add(o, "console", json_object_new_string(g->console_path));
+        if (g->ram_pad) /* absent: none (an older litevirt's QEMU) */
+                json_object_object_add(o, "ram_pad", json_object_new_boolean(true));
         qemu_confine_to_json(qg, o);
         qemu_migration_params_to_json(&qg->mig, o);
         qemu_block_jobs_to_json(qg, o);
@@ -940,6 +942,10 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
         /* SPICE's certificates: QEMU's uid reads them while it starts */
         if ((r = qemu_spice_tls_grant(g, qg, err)) < 0)
                 return r;
+        /* A fresh start pads a TCG guest's RAM; a saved or migrated guest
+         * keeps the RAM it ran with (an older litevirt's: none), or QEMU
+         * refuses its stream ("Length mismatch: pc.ram"). */
+        g->ram_pad = g->incoming ? g->incoming->ram_pad : qemu_command_ram_pad_kib(def) > 0;
         struct qemu_command_opts opts = {
                 .spice_tls_dir = qg->spice_tls_dir,
                 .cpu_caps = cpu_caps,
@@ -953,7 +959,7 @@ static int qemu_start(struct lv_guest *g, struct lv_error **err)
                 .n_net_fds = n_taps,
                 .channel_fds = chan_fds,
                 .n_channel_fds = def->n_channels,
-                .tcg_ram_pad = true,
+                .tcg_ram_pad = g->ram_pad,
         };
         _cleanup_strv_free_ char **argv = NULL;
         if ((r = qemu_command_build(def, &opts, &argv, err)) < 0)
@@ -1162,6 +1168,12 @@ static int qemu_resume(struct lv_guest *g, struct lv_error **err)
         return qemu_cmd(g, "cont", err);
 }
 
+/* What QEMU's size of the running guest has beyond its definition. */
+static unsigned long long qemu_guest_ram_pad_kib(const struct lv_guest *g)
+{
+        return g->ram_pad ? qemu_command_ram_pad_kib(g->def) : 0;
+}
+
 /* The balloon's target: the guest's balloon driver gives the difference
  * back to the host (query-balloon then reports it as "actual"). */
 static int qemu_setmem(struct lv_guest *g, unsigned long long kib, struct lv_error **err)
@@ -1177,7 +1189,7 @@ static int qemu_setmem(struct lv_guest *g, unsigned long long kib, struct lv_err
                                      g->name);
         struct json_object *args = json_object_new_object();
         /* QEMU's size of the guest has the TCG pad (qemu_command_ram_pad_kib) */
-        kib += qemu_command_ram_pad_kib(g->def);
+        kib += qemu_guest_ram_pad_kib(g);
         json_object_object_add(args, "value", json_object_new_int64((int64_t)(kib * 1024)));
         return qmp_call(qg->qmp, "balloon", args, QEMU_CMD_TIMEOUT_MS, NULL,
                         err); /* consumes args */
@@ -1206,7 +1218,7 @@ static int qemu_stats(struct lv_guest *g, struct json_object *out, struct lv_err
                 if (json_object_object_get_ex(ret, "actual", &v))
                         add_u64(out, "balloon.current",
                                 json_object_get_int64(v) / 1024 -
-                                        (long long)qemu_command_ram_pad_kib(g->def));
+                                        (long long)qemu_guest_ram_pad_kib(g));
                 json_object_put(ret);
         }
         add_u64(out, "balloon.maximum", (long long)g->def->memory_kib);

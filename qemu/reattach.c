@@ -114,6 +114,8 @@ int qemu_reattach(struct lv_guest *g, struct lv_error **err)
         qg->pid = pid;
         qg->proc_pidfd = fcntl(pidfd, F_DUPFD_CLOEXEC, 3);
         guest_undo_push(g, "QEMU pidfd", undo_reattached_pidfd, qg, NULL);
+        /* its RAM as started (absent: no pad, an older litevirt's QEMU) */
+        g->ram_pad = json_object_object_get_ex(info, "ram_pad", &v) && json_object_get_boolean(v);
         qemu_channels_reattach(g);
         g->pid = pid;
         g->pidfd = pidfd;

@@ -198,6 +198,7 @@ static int prepare_parse_child(void *arg, char **ret_json, struct lv_error **err
                 _cleanup_free_ char *dj = domain_to_json(def);
                 json_object_object_add(o, "domain", json_object_new_string(dj));
                 json_object_object_add(o, "hostname", json_object_new_string(c1->hostname));
+                json_object_object_add(o, "ram_pad", json_object_new_boolean(c1->ram_pad));
                 *ret_json = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
                 json_object_put(o);
         }
@@ -318,6 +319,7 @@ int migration_incoming_begin(struct supervisor *sv, int in_fd, int out_fd,
         if (r >= 0 && (r = domain_validate(def, err)) < 0)
                 domain_def_free(TAKE_PTR(def));
         _cleanup_free_ char *peer = xstrdup_null(migration_jstr(parsed, "hostname"));
+        bool ram_pad = migration_jbool(parsed, "ram_pad");
         json_object_put(parsed);
         if (r < 0) {
                 json_object_put(o);
@@ -349,6 +351,7 @@ int migration_incoming_begin(struct supervisor *sv, int in_fd, int out_fd,
                 .started = on_incoming_started,
                 .data = mi,
                 .tunnel_fd = -1,
+                .ram_pad = ram_pad, /* the source's RAM (absent: none) */
         };
         sv->g.incoming = &mi->incoming;
         r = supervisor_job_begin(sv, JOB_MIGRATION_IN, "prepare", mi, err);

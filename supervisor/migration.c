@@ -77,6 +77,7 @@ int migration_local_cookie(struct lv_guest *g, const struct host_identity *id, s
         if (domain_uuid_parse(id->uuid, hu) < 0)
                 return lv_error_setf(err, EINVAL, "host UUID '%s' is malformed", id->uuid);
         *ret = cookie_new(g->name, g->def->uuid, id->hostname, hu);
+        (*ret)->ram_pad = g->ram_pad; /* the destination starts the same RAM */
         return 0;
 }
 

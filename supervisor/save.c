@@ -208,7 +208,8 @@ static int save_image_write(struct supervisor *sv, struct save_file *f, bool run
         struct save_image_header h = {
                 .version = SAVE_IMAGE_VERSION,
                 .xml_len = (uint32_t)strlen(xml),
-                .flags = running ? SAVE_IMAGE_FLAG_RUNNING : 0,
+                .flags = (running ? SAVE_IMAGE_FLAG_RUNNING : 0) |
+                         (g->ram_pad ? SAVE_IMAGE_FLAG_RAM_PAD : 0),
         };
         h.stream_offset = save_image_stream_offset(h.xml_len);
         int r = save_file_create(f, xml, &h, err);
@@ -307,7 +308,12 @@ int supervisor_restore_begin(struct supervisor *sv, const char *path, const char
         if ((r = supervisor_definition_check_stored(x, def, err)) < 0)
                 return r;
         /* the hypervisor starts waiting for the stream (driver.h) */
-        rs->incoming = (struct lv_incoming){.transport = LV_INCOMING_TCP, .tunnel_fd = -1};
+        rs->incoming = (struct lv_incoming){
+                .transport = LV_INCOMING_TCP,
+                .tunnel_fd = -1,
+                /* the RAM the saved guest ran with (none: an older image) */
+                .ram_pad = (rs->h.flags & SAVE_IMAGE_FLAG_RAM_PAD) != 0,
+        };
         sv->g.def = TAKE_PTR(def);
         sv->g.name = sv->g.def->name;
         sv->g.incoming = &rs->incoming;

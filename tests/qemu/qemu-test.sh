@@ -6,8 +6,8 @@
 # BUILD, SRC, LVSH, KERNEL, INITRD. qemu_pid NAME: the pid of NAME's QEMU
 # (qemu.json). qemu_guests_end NAMES...: destroys each guest and kills a
 # QEMU of it a broken supervisor left (only ours, by pid), for cleanups.
-# qemu_test_dirs, qemu_guest_define, CONLOG, since, logsize, wait_output:
-# below.
+# qemu_test_dirs, qemu_guest_define, CONLOG, since, logsize, wait_output,
+# qemu_counts_on: below.
 
 qemu_test_init() {
     if [ "$(id -u)" != 0 ]; then echo "skip: needs root"; exit 77; fi
@@ -99,4 +99,20 @@ qemu_guests_end() {
             kill -9 "$pid" 2>/dev/null
         fi
     done
+}
+
+# qemu_counts_on NAME OFFSET C: after a restore, the guest counts on from
+# counter C (no new boot: its memory came back), else `fail` (the test's).
+qemu_counts_on() {
+    local name=$1 off=$2 c=$3 first
+    if ! wait_output "$name" "$off" "LV-COUNTER $((c + 2))\b" 30; then
+        fail "$name: counter did not go on from $c: $(since "$name" "$off" | tail -c 200)"
+        return
+    fi
+    first=$(since "$name" "$off" | grep -ao 'LV-COUNTER [0-9]*' | head -n1 | awk '{print $2}')
+    if since "$name" "$off" | grep -aq "LV-GUEST-BOOTED" || [ "$first" -lt "$c" ] || [ "$first" -gt $((c + 2)) ]; then
+        fail "$name booted afresh instead of going on from $c (first counter $first)"
+    else
+        ok "$name counts on from $c ($first, ...): its memory came back"
+    fi
 }

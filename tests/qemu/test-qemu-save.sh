@@ -36,7 +36,6 @@ ok() { echo "ok   $*"; }
 define() { GUEST_TOP=${2:+<uuid>$2</uuid>} qemu_guest_define "$1"; } # NAME [UUID]
 
 last_counter() { grep -ao 'LV-COUNTER [0-9]*' | tail -n1 | awk '{print $2}'; }
-first_counter() { grep -ao 'LV-COUNTER [0-9]*' | head -n1 | awk '{print $2}'; }
 
 state() { "$LVSH" domstate "$1" --reason 2>/dev/null | head -n1; }
 
@@ -66,21 +65,6 @@ boot() {
     wait_output "$1" "$off" "LV-COUNTER 2" 60 || fail "$1 did not boot: $(since "$1" "$off" | tail -c 200)"
 }
 
-# NAME OFFSET C: after a restore, the guest counts on from C (no new boot)
-counts_on() {
-    local name=$1 off=$2 c=$3 first
-    if ! wait_output "$name" "$off" "LV-COUNTER $((c + 2))\b" 20; then
-        fail "$name: counter did not go on from $c: $(since "$name" "$off" | tail -c 200)"
-        return
-    fi
-    first=$(since "$name" "$off" | first_counter)
-    if since "$name" "$off" | grep -aq "LV-GUEST-BOOTED" || [ "$first" -lt "$c" ] || [ "$first" -gt $((c + 2)) ]; then
-        fail "$name booted afresh instead of going on from $c (first counter $first)"
-    else
-        ok "$name counts on from $c ($first, ...): its memory came back"
-    fi
-}
-
 # ---- save and restore ----
 G=${Q}-a
 define "$G"
@@ -103,7 +87,7 @@ grep -q "stopped-saved\|shutoff (saved)" "$LITEVIRT_LOGDIR/$G.log" && ok "the gu
 off=$(logsize "$G")
 out=$("$LVSH" restore "$IMG" 2>&1) && ok "restore: $(echo "$out" | head -1)" || fail "restore: $out"
 [ "$(state "$G")" = "running (restored)" ] && ok "domstate: running (restored)" || fail "state: $(state "$G")"
-counts_on "$G" "$off" "$c"
+qemu_counts_on "$G" "$off" "$c"
 out=$("$LVSH" restore "$IMG" 2>&1) && fail "restore of a running guest succeeded"
 echo "$out" | grep -q "already running" && ok "restore of a running guest refused" || fail "restore twice: $out"
 [ "$(state "$G")" = "running (restored)" ] || fail "the running guest was disturbed: $(state "$G")"
@@ -115,7 +99,7 @@ out=$("$LVSH" restore "$IMG" 2>&1) || fail "restore of a --paused image: $out"
 c=$(last_counter < "$(CONLOG "$G")")
 off=$(logsize "$G")
 "$LVSH" resume "$G" >/dev/null || fail "resume after restore"
-counts_on "$G" "$off" "$c"
+qemu_counts_on "$G" "$off" "$c"
 out=$("$LVSH" save "$G" "$IMG" --paused 2>&1) || fail "save --paused: $out"
 "$LVSH" restore "$IMG" --running >/dev/null 2>&1 || fail "restore --running"
 [ "$(state "$G")" = "running (restored)" ] && ok "restore --running overrides the image's paused" ||
@@ -220,7 +204,7 @@ check_gone "$G" "$pid"
     fail "dominfo after managedsave: $("$LVSH" dominfo "$G" | grep Managed)"
 off=$(logsize "$G")
 out=$("$LVSH" start "$G" 2>&1) || fail "start from the managed save: $out"
-counts_on "$G" "$off" "$c"
+qemu_counts_on "$G" "$off" "$c"
 [ -e "$LITEVIRT_SAVEDIR/$G.save" ] && fail "the managed save is still there after start"
 "$LVSH" dominfo "$G" | grep -q "^Managed save: *no" && ok "the managed save is gone once started from" ||
     fail "dominfo after start: $("$LVSH" dominfo "$G" | grep Managed)"
@@ -286,7 +270,7 @@ echo "$out" | grep -q "cannot save $G: shutting it down" &&
     fail "stop, transient $G: $out; $(tail -n 12 "$LITEVIRT_LOGDIR/$G.log"); $(tail -c 300 "$(CONLOG "$G")")"
 off=$(logsize "$H")
 out=$(lg start 2>&1) || fail "litevirt-guests start: $out"
-counts_on "$H" "$off" "$c"
+qemu_counts_on "$H" "$off" "$c"
 [ -e "$LITEVIRT_SAVEDIR/$H.save" ] && fail "the managed save of $H is left after litevirt-guests start"
 out=$(ON_SHUTDOWN=suspend "$SRC/packaging/litevirt-guests" stop 2>&1) && fail "ON_SHUTDOWN=suspend accepted"
 echo "$out" | grep -q "expected shutdown or managedsave" || fail "ON_SHUTDOWN=suspend: $out"
