@@ -85,7 +85,8 @@ struct qemu_command_opts {
 };
 
 /* What litevirt adds to a TCG guest's RAM on QEMU's command line (with
- * tcg_ram_pad), 0 for KVM and when maxmem leaves no room: 8 KiB, so that
+ * tcg_ram_pad), 0 for KVM, UEFI guests and when maxmem leaves no room:
+ * 8 KiB, so that
  * the RAM is no whole number of 256 KiB. QEMU before 9.0 syncs the
  * migration dirty bitmap of such a RAM block 64 pages at a time without
  * re-arming TCG's write tracking (fixed upstream by 03bfc2188f, "physmem:
