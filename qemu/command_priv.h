@@ -113,6 +113,9 @@ bool qcmd_has_primary_video(const struct domain_def *def);
 int qcmd_disk_name_index(const char *name);
 /* a numeric <address> attribute, dflt when absent, -1 when malformed */
 int qcmd_addr_attr_int(const struct domain_address *a, const char *name, int dflt);
+/* qemu/prepare.c: <address type='pci' domain bus slot function
+ * [multifunction]> from p, where a is none yet */
+void qcmd_addr_pci(struct domain_address *a, const struct pci_addr *p);
 enum domain_disk_bus qcmd_disk_bus(const struct domain_disk *d);
 bool qcmd_scsi_lsi(const struct domain_def *def);
 const char *qcmd_net_model_driver(const char *model);

@@ -71,6 +71,53 @@ void qemu_fdset_remove(struct qmp *q, long long fdset)
                 log_warning("remove-fd %lld: %s", fdset, e->message);
 }
 
+/* Where QEMU put hot-plugged device id, written into its running
+ * definition as <address type='pci'> (where it has none), so that the
+ * command line of a migration's destination, a restore or a reattach puts
+ * it at the same place: QEMU refuses a stream whose devices sit elsewhere
+ * ("Unknown ramblock"), and litevirt's own order (NICs before disks) is
+ * not the order of the plugs. root_port: the q35 root port litevirt chose
+ * ("pci.N", slot 0 on it); NULL: QEMU's pick on pci.0, from query-pci. A
+ * failure only costs the migration (refused then): logged. */
+static void address_record(struct qmp *q, const char *id, const char *root_port,
+                           struct domain_address *a)
+{
+        struct pci_addr p = {.set = true};
+        if (root_port) {
+                snprintf(p.bus, sizeof(p.bus), "%s", root_port);
+                qcmd_addr_pci(a, &p);
+                return;
+        }
+        snprintf(p.bus, sizeof(p.bus), "pci.0");
+        struct json_object *buses = NULL, *devs, *v;
+        _cleanup_error_ struct lv_error *e = NULL;
+        if (qmp_call(q, "query-pci", NULL, QEMU_CMD_TIMEOUT_MS, &buses, &e) < 0) {
+                log_warning("%s: query-pci: %s: its PCI address is not recorded", id, e->message);
+                return;
+        }
+        bool found = false;
+        if (buses && json_object_array_length(buses) > 0 &&
+            json_object_object_get_ex(json_object_array_get_idx(buses, 0), "devices", &devs))
+                for (size_t k = 0; k < json_object_array_length(devs) && !found; k++) {
+                        struct json_object *dev = json_object_array_get_idx(devs, k);
+                        if (!json_object_object_get_ex(dev, "qdev_id", &v) ||
+                            !streq(json_object_get_string(v), id) ||
+                            !json_object_object_get_ex(dev, "slot", &v))
+                                continue;
+                        p.slot = json_object_get_int(v);
+                        if (json_object_object_get_ex(dev, "function", &v))
+                                p.fn = json_object_get_int(v);
+                        found = true;
+                }
+        json_object_put(buses);
+        if (!found) {
+                log_warning("%s: not on pci.0 in query-pci: its PCI address is not recorded", id);
+                return;
+        }
+        qcmd_addr_pci(a, &p);
+        log_info("%s is at PCI slot 0x%02x.%x", id, p.slot, p.fn);
+}
+
 int qemu_disk_attach(struct lv_guest *g, int i, struct lv_error **err)
 {
         const struct domain_disk *d = &g->def->disks[i];
@@ -129,6 +176,7 @@ int qemu_disk_attach(struct lv_guest *g, int i, struct lv_error **err)
                 return lv_error_prefix(err, "disk '%s': device_add", d->target_dev);
         }
         log_info("disk '%s' (%s) hot-plugged as %s", d->target_dev, d->source, id);
+        address_record(q, id, NULL, &g->def->disks[i].address);
         free(g->def->disks[i].address.alias); /* the running definition shows it */
         g->def->disks[i].address.alias = TAKE_PTR(id);
         return 0;
@@ -368,6 +416,7 @@ int qemu_net_attach(struct lv_guest *g, int i, struct lv_error **err)
         log_info("interface %s hot-plugged as %s%s%s%s%s", n->mac, dev_id,
                  tap.fd >= 0 ? " on tap " : "", tap.fd >= 0 ? tap.ifname : "", bus ? " at " : "",
                  bus ? bus : "");
+        address_record(q, dev_id, bus, &n->address);
         return 0;
 }
 

@@ -23,9 +23,7 @@ static int pci_bus_number(const char *bus)
         return startswith(bus, "pci.") ? atoi(bus + 4) : 0;
 }
 
-/* <address type='pci' domain bus slot function [multifunction]>, where the
- * definition gives none */
-static void addr_pci(struct domain_address *a, const struct pci_addr *p)
+void qcmd_addr_pci(struct domain_address *a, const struct pci_addr *p)
 {
         if (a->type || !p->set)
                 return;
@@ -41,7 +39,7 @@ static void addr_pci(struct domain_address *a, const struct pci_addr *p)
 static void addr_fixed(struct domain_address *a, int slot, int fn)
 {
         struct pci_addr p = {.bus = "pci.0", .slot = slot, .fn = fn, .set = true};
-        addr_pci(a, &p);
+        qcmd_addr_pci(a, &p);
 }
 
 /* <address type='drive' controller='0' bus target='0' unit> */
@@ -138,7 +136,7 @@ static void prepare_controllers(struct domain_def *def, const struct build *b)
                                 c->target_chassis = k;
                         if (c->target_port < 0)
                                 c->target_port = a->slot * 8 + a->fn;
-                        addr_pci(&c->address, a);
+                        qcmd_addr_pci(&c->address, a);
                         continue;
                 }
                 if (c->index != 0)
@@ -147,13 +145,13 @@ static void prepare_controllers(struct domain_def *def, const struct build *b)
                 case DOMAIN_CONTROLLER_USB:
                         if (!c->model) /* the command line's default */
                                 c->model = xstrdup(b->q35 ? "qemu-xhci" : "piix3-uhci");
-                        addr_pci(&c->address, &b->usb_addr);
+                        qcmd_addr_pci(&c->address, &b->usb_addr);
                         break;
                 case DOMAIN_CONTROLLER_SCSI:
-                        addr_pci(&c->address, &b->scsi_addr);
+                        qcmd_addr_pci(&c->address, &b->scsi_addr);
                         break;
                 case DOMAIN_CONTROLLER_VIRTIO_SERIAL:
-                        addr_pci(&c->address, &b->vserial_addr);
+                        qcmd_addr_pci(&c->address, &b->vserial_addr);
                         break;
                 case DOMAIN_CONTROLLER_IDE:
                         if (!b->q35)
@@ -163,7 +161,7 @@ static void prepare_controllers(struct domain_def *def, const struct build *b)
                         if (b->q35)
                                 addr_fixed(&c->address, 0x1f, 2); /* the ICH9's */
                         else
-                                addr_pci(&c->address, &b->ahci_addr);
+                                qcmd_addr_pci(&c->address, &b->ahci_addr);
                         break;
                 default:
                         break;
@@ -184,7 +182,7 @@ static void prepare_disks(struct domain_def *def, const struct build *b)
                         d->format = DOMAIN_DISK_FORMAT_RAW; /* the command line's too */
                 switch (qcmd_disk_bus(d)) {
                 case DOMAIN_DISK_BUS_VIRTIO:
-                        addr_pci(&d->address, &b->disk_addr[i]);
+                        qcmd_addr_pci(&d->address, &b->disk_addr[i]);
                         break;
                 case DOMAIN_DISK_BUS_IDE:
                         if (idx >= 0)
@@ -274,7 +272,7 @@ static void prepare_inputs(struct domain_def *def, const struct build *b)
                 if (in->bus == DOMAIN_INPUT_BUS_USB)
                         addr_usb(&in->address, qcmd_usb_port(def, &in->address, &next));
                 else if (in->bus == DOMAIN_INPUT_BUS_VIRTIO)
-                        addr_pci(&in->address, &b->input_addr[i]);
+                        qcmd_addr_pci(&in->address, &b->input_addr[i]);
         }
         for (int i = 0; i < def->n_redirdevs; i++)
                 addr_usb(&def->redirdevs[i].address,
@@ -319,7 +317,7 @@ static void prepare_video(struct domain_def *def, const struct build *b)
                         v->vram = 16384;
                 if (!v->heads)
                         v->heads = 1;
-                addr_pci(&v->address, &b->video_addr[i]);
+                qcmd_addr_pci(&v->address, &b->video_addr[i]);
         }
 }
 
@@ -338,11 +336,11 @@ int qemu_definition_prepare(struct domain_def *def, struct lv_error **err)
                 return r;
         }
         for (int i = 0; i < def->n_nets; i++)
-                addr_pci(&def->nets[i].address, &b.net_addr[i]);
+                qcmd_addr_pci(&def->nets[i].address, &b.net_addr[i]);
         for (int i = 0; i < def->n_sounds; i++)
-                addr_pci(&def->sounds[i].address, &b.sound_addr[i]);
+                qcmd_addr_pci(&def->sounds[i].address, &b.sound_addr[i]);
         for (int i = 0; i < def->n_rngs; i++)
-                addr_pci(&def->rngs[i].address, &b.rng_addr[i]);
+                qcmd_addr_pci(&def->rngs[i].address, &b.rng_addr[i]);
         for (int i = 0; i < def->n_channels; i++) {
                 struct domain_address *a = &def->channels[i].address;
                 if (a->type)
@@ -354,7 +352,7 @@ int qemu_definition_prepare(struct domain_def *def, struct lv_error **err)
         }
         if (!def->memballoon_model)
                 def->memballoon_model = xstrdup("virtio");
-        addr_pci(&def->memballoon_address, &b.balloon_addr);
+        qcmd_addr_pci(&def->memballoon_address, &b.balloon_addr);
         prepare_video(def, &b);
         prepare_disks(def, &b);
         prepare_inputs(def, &b);

@@ -77,8 +77,8 @@ counts_on() { # HOST FILE WHAT: the guest's counter goes on in its console captu
     wait_counter "$2" $((${c:-0} + 2)) 30 && ok "guest counts on $1 $3" ||
         fail "guest does not count on $1 $3: $(tail -c 300 "$2")"
 }
-hosts_guest_define() { # CMDLINE DISK: a 128 MiB test guest $G (BUILD's test-guest) with one raw
-    # virtio disk, defined and started on A
+hosts_guest_define() { # CMDLINE DISK [FEATURES]: a 128 MiB test guest $G (BUILD's test-guest) with
+    # one raw virtio disk (and <features>FEATURES</features>), defined and started on A
     cat > "$T/guest.xml" <<XML
 <domain type='qemu'>
   <name>$G</name>
@@ -86,7 +86,8 @@ hosts_guest_define() { # CMDLINE DISK: a 128 MiB test guest $G (BUILD's test-gue
   <vcpu>1</vcpu>
   <os><type arch='x86_64' machine='pc'>hvm</type>
     <kernel>$BUILD/test-guest/vmlinuz</kernel><initrd>$BUILD/test-guest/initrd.gz</initrd>
-    <cmdline>console=ttyS0 quiet $1</cmdline></os>
+    <cmdline>console=ttyS0 quiet $1</cmdline></os>${3:+
+  <features>$3</features>}
   <devices>
     <disk type='file' device='disk'>
       <driver name='qemu' type='raw'/>
