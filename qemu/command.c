@@ -584,6 +584,7 @@ static void emit_machine(struct build *b)
                 arg2(b, "-m", xasprintf("%llu", mib));
         arg2(b, "-overcommit", xstrdup(def->mem_locked ? "mem-lock=on" : "mem-lock=off"));
         arg2(b, "-smp", qcmd_smp_arg(def));
+        qcmd_vcpu_devices(b);
         char uuid[37];
         domain_uuid_format(def->uuid, uuid);
         arg2(b, "-uuid", xstrdup(uuid));

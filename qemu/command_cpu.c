@@ -163,12 +163,26 @@ void qcmd_cpu_model_arg(struct build *b, struct strbuf *sb)
         }
 }
 
+/* The enabled vCPUs of <vcpus> that are hot-pluggable (libvirt starts
+ * them as -device, not with -smp); 0 without <vcpus>, or when its enabled
+ * ones are not the current count (then -smp has them all) */
+static unsigned vcpus_plugged(const struct domain_def *def)
+{
+        unsigned cur = def->vcpus_current ? def->vcpus_current : def->vcpus, on = 0, hot = 0;
+        for (int i = 0; i < def->n_vcpu_entries; i++) {
+                const struct domain_vcpu_entry *e = &def->vcpu_entries[i];
+                on += e->enabled;
+                hot += e->enabled && e->hotpluggable == DOMAIN_TRISTATE_ON && e->id != 0;
+        }
+        return on == cur ? hot : 0;
+}
+
 char *qcmd_smp_arg(const struct domain_def *def)
 {
         const struct domain_cpu *cpu = &def->cpu;
         unsigned cur = def->vcpus_current ? def->vcpus_current : def->vcpus;
         _cleanup_strbuf_ struct strbuf sb = {0};
-        strbuf_printf(&sb, "%u", cur);
+        strbuf_printf(&sb, "%u", cur - vcpus_plugged(def));
         if (cur != def->vcpus)
                 strbuf_printf(&sb, ",maxcpus=%u", def->vcpus);
         if (cpu->sockets)
@@ -177,6 +191,37 @@ char *qcmd_smp_arg(const struct domain_def *def)
         else
                 strbuf_printf(&sb, ",sockets=%u,cores=1,threads=1", def->vcpus);
         return strbuf_steal(&sb);
+}
+
+void qcmd_vcpu_devices(struct build *b)
+{
+        const struct domain_def *def = b->def;
+        const struct domain_cpu *cpu = &def->cpu;
+        if (!vcpus_plugged(def))
+                return;
+        /* the -cpu model's type, as query-hotpluggable-cpus names it */
+        _cleanup_strbuf_ struct strbuf model = {0};
+        qcmd_cpu_model_arg(b, &model);
+        model.buf[strcspn(model.buf, ",")] = '\0';
+        unsigned threads = cpu->sockets ? cpu->threads : 1, cores = cpu->sockets ? cpu->cores : 1;
+        unsigned dies = cpu->sockets && cpu->dies ? cpu->dies : 1;
+        for (int i = 0; i < def->n_vcpu_entries; i++) {
+                const struct domain_vcpu_entry *e = &def->vcpu_entries[i];
+                if (!e->enabled || e->hotpluggable != DOMAIN_TRISTATE_ON || e->id == 0)
+                        continue;
+                /* QEMU's slots in topology order: vCPU id N is the Nth */
+                unsigned n = e->id;
+                _cleanup_strbuf_ struct strbuf sb = {0};
+                strbuf_printf(&sb,
+                              "{\"driver\":\"%s-x86_64-cpu\",\"id\":\"vcpu%u\",\"socket-id\":%u,",
+                              model.buf, n, n / (threads * cores * dies));
+                if (dies > 1)
+                        strbuf_printf(&sb, "\"die-id\":%u,", n / (threads * cores) % dies);
+                strbuf_printf(&sb, "\"core-id\":%u,\"thread-id\":%u}", n / threads % cores,
+                              n % threads);
+                strv_push(&b->argv, xstrdup("-device"));
+                strv_push(&b->argv, strbuf_steal(&sb));
+        }
 }
 
 void qemu_cpu_caps_free(struct qemu_cpu_caps *caps)

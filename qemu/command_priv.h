@@ -131,3 +131,7 @@ int qcmd_check_cpu(const struct domain_def *def, struct lv_error **err);
 struct strbuf;
 void qcmd_cpu_model_arg(struct build *b, struct strbuf *sb);
 char *qcmd_smp_arg(const struct domain_def *def);
+/* -device per hot-plugged vCPU of <vcpus> (enabled, hotpluggable='yes'),
+ * id vcpuN at its socket/core/thread, as libvirt starts them: -smp counts
+ * the others */
+void qcmd_vcpu_devices(struct build *b);

@@ -122,6 +122,11 @@ void qemu_spice_tls_forget(struct lv_guest *g, struct qemu_guest *qg);
 /* qemu/vcpu.c */
 int qemu_vcpus_info(struct lv_guest *g, struct json_object *out, struct lv_error **err);
 int qemu_vcpus_set(struct lv_guest *g, unsigned n, struct lv_error **err);
+/* qemu/hotplug.c: the running definition's <vcpus>: vCPU id plugged (enabled, and
+ * hotpluggable='yes': a command line built from it, a migration's
+ * destination or a restore, has it as -device vcpuN, as QEMU has it here)
+ * or released; made from the current count at the first change. */
+void qemu_vcpu_record(struct domain_def *def, unsigned id, bool enabled);
 int qemu_send_key(struct lv_guest *g, const int *keys, int n, int holdtime_ms,
                   struct lv_error **err);
 /* Open the serial pty QEMU made as the guest's console (registers its undo). */

@@ -470,6 +470,31 @@ int qemu_net_detach(struct lv_guest *g, int i, struct lv_error **err)
         return unplug_request(g->driver_data, q, what, id, xstrdup(n->mac), NULL, netdev, err);
 }
 
+void qemu_vcpu_record(struct domain_def *def, unsigned id, bool enabled)
+{
+        if (def->n_vcpu_entries != (int)def->vcpus) {
+                /* first change: the vCPUs the guest started with are the
+                 * current ones, the others absent and pluggable */
+                unsigned cur = def->vcpus_current ? def->vcpus_current : def->vcpus;
+                free(def->vcpu_entries);
+                def->vcpu_entries = xcalloc(def->vcpus, sizeof(*def->vcpu_entries));
+                def->n_vcpu_entries = (int)def->vcpus;
+                for (unsigned i = 0; i < def->vcpus; i++)
+                        def->vcpu_entries[i] = (struct domain_vcpu_entry){
+                                .id = i,
+                                .enabled = i < cur,
+                                .hotpluggable = i < cur ? DOMAIN_TRISTATE_OFF : DOMAIN_TRISTATE_ON};
+        }
+        for (int i = 0; i < def->n_vcpu_entries; i++) {
+                struct domain_vcpu_entry *e = &def->vcpu_entries[i];
+                if (e->id != id)
+                        continue;
+                e->enabled = enabled;
+                if (enabled)
+                        e->hotpluggable = DOMAIN_TRISTATE_ON;
+        }
+}
+
 /* The guest released a device (ACPI hot-unplug): a disk's nodes go, an
  * interface's netdev and host-side link (from an event handler: without
  * waiting for QEMU's replies), and the core hears of it. */
@@ -489,6 +514,7 @@ void qemu_hotplug_device_deleted(struct lv_guest *g, struct json_object *data)
                 size_t n = 4 + strspn(id + 4, "0123456789");
                 if (n > 4 && streq(id + n, "/lapic")) {
                         _cleanup_free_ char *vcpu = xstrndup(id, n);
+                        qemu_vcpu_record(g->def, (unsigned)atoi(vcpu + 4), false);
                         g->vcpu_released(g, vcpu);
                 }
                 return;
@@ -499,6 +525,7 @@ void qemu_hotplug_device_deleted(struct lv_guest *g, struct json_object *data)
         if (startswith(json_object_get_string(v), "vcpu") &&
             strspn(json_object_get_string(v) + 4, "0123456789") ==
                     strlen(json_object_get_string(v) + 4)) {
+                qemu_vcpu_record(g->def, (unsigned)atoi(json_object_get_string(v) + 4), false);
                 if (g->vcpu_released)
                         g->vcpu_released(g, json_object_get_string(v));
                 return;

@@ -157,8 +157,10 @@ int qemu_vcpus_set(struct lv_guest *g, unsigned n, struct lv_error **err)
         /* plug into the first free slots, unplug from the last taken */
         for (size_t i = 0; r >= 0 && present < n && i < nslots; i++)
                 if (!json_object_object_get_ex(slots[i], "qom-path", NULL) &&
-                    (r = vcpu_plug(q, slots[i], i, err)) >= 0)
+                    (r = vcpu_plug(q, slots[i], i, err)) >= 0) {
                         present++;
+                        qemu_vcpu_record(g->def, (unsigned)i, true);
+                }
         for (size_t i = nslots; r >= 0 && present > n && i-- > 0;) {
                 if (!json_object_object_get_ex(slots[i], "qom-path", &v))
                         continue;

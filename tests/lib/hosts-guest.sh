@@ -77,13 +77,14 @@ counts_on() { # HOST FILE WHAT: the guest's counter goes on in its console captu
     wait_counter "$2" $((${c:-0} + 2)) 30 && ok "guest counts on $1 $3" ||
         fail "guest does not count on $1 $3: $(tail -c 300 "$2")"
 }
-hosts_guest_define() { # CMDLINE DISK [FEATURES]: a 128 MiB test guest $G (BUILD's test-guest) with
-    # one raw virtio disk (and <features>FEATURES</features>), defined and started on A
+hosts_guest_define() { # CMDLINE DISK [FEATURES [VCPU]]: a 128 MiB test guest $G (BUILD's test-guest)
+    # with one raw virtio disk (and <features>FEATURES</features>, VCPU as its <vcpu>, else
+    # <vcpu>1</vcpu>), defined and started on A
     cat > "$T/guest.xml" <<XML
 <domain type='qemu'>
   <name>$G</name>
   <memory unit='MiB'>128</memory>
-  <vcpu>1</vcpu>
+  ${4:-<vcpu>1</vcpu>}
   <os><type arch='x86_64' machine='pc'>hvm</type>
     <kernel>$BUILD/test-guest/vmlinuz</kernel><initrd>$BUILD/test-guest/initrd.gz</initrd>
     <cmdline>console=ttyS0 quiet $1</cmdline></os>${3:+

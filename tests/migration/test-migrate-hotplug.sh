@@ -8,6 +8,10 @@
 # Checked on B as a user does: the guest counts on (no reboot),
 # domblklist/domiflist list them, and detach-disk/detach-interface work
 # there (the guest releases them: its LV-BLOCK/LV-NET lines change).
+# Likewise a vCPU (setvcpus --live 2 of 3 on A): B's QEMU starts with
+# -smp 1,maxcpus=3 and -device ...-x86_64-cpu,id=vcpu1 (as libvirt), not
+# -smp 2 (which gives virtio-blk 2 queues: "Bad config data"), and B can
+# unplug it again.
 # Needs root, ip, nsenter, qemu-system-x86_64 and the test guest; else 77.
 set -u
 
@@ -30,7 +34,7 @@ done
 truncate -s 8M "$T/disk.img"
 truncate -s 16M "$T/d1.img"
 # ACPI: a pc machine's PCI hot-plug is ACPI's
-hosts_guest_define "" "$T/disk.img" "<acpi/>"
+hosts_guest_define "" "$T/disk.img" "<acpi/>" "<vcpu current='1'>3</vcpu>"
 console a "$T/con-a" 300
 wait_for "$T/con-a" "LV-COUNTER 2" 120 || { fail "guest on A: $(tail -c 300 "$T/con-a")"; exit 1; }
 
@@ -54,6 +58,9 @@ out=$(hosts_on a "$LVSH" attach-interface $G bridge $BR --model virtio --mac $M 
     [ "$out" = "Interface attached successfully" ] || fail "attach-interface on A: $out"
 wait_last "$T/con-a" LV-NET "LV-NET eth0 lo" && ok "the guest on A sees the hot-plugged NIC" ||
     fail "guest on A did not see the NIC: $(last_line "$T/con-a" LV-NET)"
+out=$(hosts_on a "$LVSH" setvcpus $G 2 --live 2>&1) || fail "setvcpus 2 --live on A: $out"
+[ "$(hosts_on a "$LVSH" vcpucount $G --live --active 2>&1 | head -1)" = 2 ] && ok "2 of 3 vCPUs on A" ||
+    fail "vcpucount on A: $(hosts_on a "$LVSH" vcpucount $G 2>&1)"
 
 # ---- A -> B ----
 before=$(last_counter "$T/con-a")
@@ -65,6 +72,18 @@ if wait_counter "$T/con-b" $((before + 3)) 30; then
     ok "the counter continues on B (A showed $before, B $(last_counter "$T/con-b"))"
 else fail "guest does not count on B: $(tail -c 300 "$T/con-b")"; fi
 grep -aq "LV-GUEST-BOOTED" "$T/con-b" && fail "the guest booted again on B"
+vcpus_on_b() { # WHAT: 2 vCPUs in B's QEMU, started as -smp 1,maxcpus=3 and -device vcpu1
+    local qpid args
+    [ "$(hosts_on b "$LVSH" vcpucount $G --live --active 2>&1 | head -1)" = 2 ] &&
+        [ "$(hosts_on b "$LVSH" vcpuinfo $G | grep -c '^VCPU:')" = 2 ] && ok "2 vCPUs on B $1 (vcpucount, vcpuinfo)" ||
+        fail "vCPUs on B $1: $(hosts_on b "$LVSH" vcpucount $G 2>&1)"
+    qpid=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$T/b/run/$G/qemu.json")
+    args=$(tr '\0' ' ' < "/proc/$qpid/cmdline")
+    [[ "$args" == *"-smp 1,maxcpus=3,"* && "$args" == *'"id":"vcpu1","socket-id":1,"core-id":0,"thread-id":0}'* ]] &&
+        ok "B's QEMU $1: -smp 1,maxcpus=3 and the plugged vCPU as -device vcpu1" ||
+        fail "B's QEMU vCPUs $1: $(echo "$args" | grep -o -- '-smp [^ ]*') $(echo "$args" | grep -o '{[^ ]*vcpu[^ ]*}')"
+}
+vcpus_on_b "after the migration"
 out=$(hosts_on b "$LVSH" domblklist $G 2>&1)
 echo "$out" | grep -q "^ *vdb  *$T/d1.img" && ok "domblklist on B lists the hot-plugged disk" ||
     fail "domblklist on B: $out"
@@ -81,6 +100,7 @@ out=$(hosts_on b "$LVSH" restore "$T/hp.save" 2>&1) || { fail "restore on B: $ou
 console b "$T/con-b" 300
 if wait_counter "$T/con-b" $((before + 2)) 30; then ok "the counter continues after save and restore on B"
 else fail "guest does not count after the restore: $(tail -c 300 "$T/con-b")"; fi
+vcpus_on_b "after the restore"
 
 # ---- detach on B: the guest there releases them ----
 out=$(hosts_on b "$LVSH" detach-disk $G vdb 2>&1) && [ "$out" = "Disk detached successfully" ] ||
@@ -93,6 +113,11 @@ out=$(hosts_on b "$LVSH" detach-interface $G bridge 2>&1) && [ "$out" = "Interfa
     fail "detach-interface on B: $out"
 wait_last "$T/con-b" LV-NET "LV-NET lo" && ok "detach-interface on B: the guest released the NIC" ||
     fail "detach-interface on B: $(last_line "$T/con-b" LV-NET)"
+# the vCPU plugged on A is B's to unplug (a -device there, not a boot vCPU)
+out=$(hosts_on b "$LVSH" setvcpus $G 1 --live 2>&1) &&
+    [ "$(hosts_on b "$LVSH" vcpucount $G --live --active 2>&1 | head -1)" = 1 ] &&
+    hosts_on b "$LVSH" dumpxml $G | grep -q "<vcpu id='1' enabled='no' hotpluggable='yes'/>" &&
+    ok "setvcpus 1 --live on B: the guest released vcpu1" || fail "setvcpus 1 on B: $out"
 counts_on b "$T/con-b" "after the detaches"
 
 hosts_on b "$LVSH" destroy $G >/dev/null 2>&1
