@@ -693,7 +693,7 @@ wait_counter "$T/con-a6" $((c + 2)) 30 && ok "--suspend: resumed on A, the count
 
 # ---- --persistent to a host where another guest (another UUID) has the
 # name: refused as libvirt, before anything starts; the guest stays on A ----
-OTHER_UUID=5d6f0a1e-0000-4000-8000-00000000$$
+OTHER_UUID=5d6f0a1e-0000-4000-8000-$(printf %012d $$)
 OTHER_UUID=${OTHER_UUID:0:36}
 on b "$LVSH" undefine $G > /dev/null 2>&1
 sed "s#<name>$G</name>#<name>$G</name><uuid>$OTHER_UUID</uuid>#" "$T/guest.xml" > "$T/other.xml"
